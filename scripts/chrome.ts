@@ -1,0 +1,55 @@
+// Finds and starts a headless Chrome with WebGPU on, and serves the project with Vite, for the test
+// harness, `npm start` and `npm run bench`. With no GPU, Chrome's SwiftShader adapter serves.
+import fs from 'node:fs';
+import puppeteer, { type Browser } from 'puppeteer';
+import { createServer, type ViteDevServer } from 'vite';
+
+const USUAL_PATHS = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
+];
+
+export function findChrome(): string {
+  const fromEnv = process.env.CHROME_PATH;
+  if (fromEnv) {
+    if (!fs.existsSync(fromEnv)) throw new Error(`CHROME_PATH is set to '${fromEnv}', which does not exist`);
+    return fromEnv;
+  }
+  const installed = USUAL_PATHS.find((p) => fs.existsSync(p));
+  if (installed) return installed;
+  try {
+    const own = puppeteer.executablePath();
+    if (fs.existsSync(own)) return own;
+  } catch {
+    // Puppeteer has no browser of its own either
+  }
+  throw new Error(
+    'No Chrome or Chromium found. Install one (Debian/Ubuntu: apt-get install chromium), ' +
+      'point CHROME_PATH at it, or let Puppeteer download its own (npx puppeteer browsers install chrome).',
+  );
+}
+
+export async function launchChrome(): Promise<Browser> {
+  const args = [
+    '--enable-unsafe-webgpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ];
+  if (process.getuid?.() === 0) args.push('--no-sandbox');
+  return puppeteer.launch({ executablePath: findChrome(), headless: true, args, protocolTimeout: 0 });
+}
+
+/** Vite's dev server for the project root, on a free port of 127.0.0.1 (a secure context). */
+export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({ server: { host: '127.0.0.1', port: 0, strictPort: false }, logLevel: 'warn', clearScreen: false });
+  await server.listen();
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('Vite did not report the URL it serves');
+  return { server, url: url.replace(/\/$/, '') };
+}

@@ -1,0 +1,64 @@
+// activation.wgsl — elementwise sigmoid and ReLU, forward and backward
+//
+//   sigmoid_forward   y = 1 / (1 + e^(−x))
+//   sigmoid_backward  dx = dy · y · (1 − y)       (from the saved output y)
+//   relu_forward      y = max(x, 0)
+//   relu_backward     dx = dy · [y > 0]           (from the saved output y, as PyTorch does)
+// Both backward rules read the forward's output rather than its input, so they also serve an
+// activation fused into matmul's epilogue, where the pre-activation value is never stored.
+// With ACCUMULATE the backward adds into dx (a tensor used twice sums its gradients).
+//
+// Bindings: params {n}; forward: x (read), y (read_write); backward: y, dy (read), dx (read_write).
+// Geometry: one invocation per element, workgroup 64. Work longer than 65,535 workgroups spills
+// into the grid's y dimension: element i = gid.x + gid.y · (num_workgroups.x · 64).
+
+override ACCUMULATE: bool = false;
+
+struct Params {
+  n: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@group(0) @binding(3) var<storage, read> y_saved: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+
+fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
+  return gid.x + gid.y * groups.x * 64u;
+}
+
+fn write_dx(i: u32, value: f32) {
+  if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
+}
+
+@compute @workgroup_size(64)
+fn sigmoid_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  y[i] = 1.0 / (1.0 + exp(-x[i]));
+}
+
+@compute @workgroup_size(64)
+fn sigmoid_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  let s = y_saved[i];
+  write_dx(i, dy[i] * s * (1.0 - s));
+}
+
+@compute @workgroup_size(64)
+fn relu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  y[i] = max(x[i], 0.0);
+}
+
+@compute @workgroup_size(64)
+fn relu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  write_dx(i, select(0.0, dy[i], y_saved[i] > 0.0));
+}

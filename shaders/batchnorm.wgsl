@@ -1,0 +1,142 @@
+// batchnorm.wgsl — batch normalisation over NCHW (2d) or N×C / N×C×L (1d), forward and backward
+//
+// x is viewed as N × C × S (S = H·W for 2d, L or 1 for 1d); element (n, c, s) is at (n·C + c)·S + s.
+// Each channel c normalises over its M = N·S values:
+//   mean_c   = Σ x / M
+//   var_c    = Σ (x − mean_c)² / M                    (biased: used to normalise)
+//   x̂        = (x − mean_c) · invstd_c,   invstd_c = 1 / √(var_c + eps)
+//   y        = γ_c · x̂ + β_c
+// In training with track_running_stats, PyTorch's convention (momentum weights the new batch):
+//   running_mean ← (1 − momentum) · running_mean + momentum · mean_c
+//   running_var  ← (1 − momentum) · running_var  + momentum · var_c · M / (M − 1)   (unbiased)
+// In eval mode (TRAINING = false) mean_c and var_c are the running statistics instead.
+// Backward, with g = dy:
+//   dβ_c = Σ g,   dγ_c = Σ g · x̂
+//   training:  dx = γ_c · invstd_c · (g − dβ_c / M − x̂ · dγ_c / M)
+//   eval:      dx = γ_c · invstd_c · g                 (the statistics are constants)
+// Without affine parameters, bind γ = 1 and β = 0.
+//
+// Entry points and geometry (1-D work spills past 65,535 workgroups into the grid's y):
+//   batchnorm_stats            one invocation per channel, workgroup 64: mean, invstd (and the
+//                              running statistics when TRAINING and TRACK_RUNNING_STATS).
+//   batchnorm_normalize        one invocation per element, workgroup 64: y.
+//   batchnorm_backward_reduce  one invocation per channel: sums[c] = dβ_c, sums[C + c] = dγ_c;
+//                              adds them into dgamma, dbeta (parameter gradients accumulate).
+//   batchnorm_backward_dx      one invocation per element: dx (ACCUMULATE adds into dx).
+// Per-channel loops keep every kernel barrier-free; channels are few next to elements.
+//
+// Bindings: params {N, C, S, eps, momentum}; x, gamma, beta, dy (read); mean, invstd, running_mean,
+// running_var, y, sums, dgamma, dbeta, dx (read_write).
+
+override TRAINING: bool = true;
+override TRACK_RUNNING_STATS: bool = true;
+override ACCUMULATE: bool = false;
+
+struct Params {
+  N: u32,
+  C: u32,
+  S: u32,
+  eps: f32,
+  momentum: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> invstd: array<f32>;
+@group(0) @binding(4) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(6) var<storage, read> gamma: array<f32>;
+@group(0) @binding(7) var<storage, read> beta: array<f32>;
+@group(0) @binding(8) var<storage, read_write> y: array<f32>;
+@group(0) @binding(9) var<storage, read> dy: array<f32>;
+@group(0) @binding(10) var<storage, read_write> sums: array<f32>;
+@group(0) @binding(11) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(12) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(13) var<storage, read_write> dx: array<f32>;
+
+fn element_index(gid: vec3u, groups: vec3u) -> u32 {
+  return gid.x + gid.y * groups.x * 64u;
+}
+
+fn channel_of(i: u32) -> u32 {
+  return (i / params.S) % params.C;
+}
+
+// Index of the j-th of channel c's M = N·S values.
+fn channel_element(c: u32, j: u32) -> u32 {
+  let n = j / params.S;
+  let s = j % params.S;
+  return (n * params.C + c) * params.S + s;
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let c = element_index(gid, groups);
+  if (c >= params.C) { return; }
+  if (!TRAINING) {
+    mean[c] = running_mean[c];
+    invstd[c] = inverseSqrt(running_var[c] + params.eps);
+    return;
+  }
+  let M = params.N * params.S;
+  // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − E[x]².
+  var total = 0.0;
+  for (var j = 0u; j < M; j++) { total += x[channel_element(c, j)]; }
+  let m = total / f32(M);
+  var squares = 0.0;
+  for (var j = 0u; j < M; j++) {
+    let d = x[channel_element(c, j)] - m;
+    squares += d * d;
+  }
+  let biased_var = squares / f32(M);
+  mean[c] = m;
+  invstd[c] = inverseSqrt(biased_var + params.eps);
+  if (TRACK_RUNNING_STATS) {
+    let unbiased_var = squares / f32(M - 1u);
+    running_mean[c] = (1.0 - params.momentum) * running_mean[c] + params.momentum * m;
+    running_var[c] = (1.0 - params.momentum) * running_var[c] + params.momentum * unbiased_var;
+  }
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = element_index(gid, groups);
+  if (i >= params.N * params.C * params.S) { return; }
+  let c = channel_of(i);
+  y[i] = (x[i] - mean[c]) * invstd[c] * gamma[c] + beta[c];
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_backward_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let c = element_index(gid, groups);
+  if (c >= params.C) { return; }
+  let M = params.N * params.S;
+  var sum_dy = 0.0;
+  var sum_dy_xhat = 0.0;
+  for (var j = 0u; j < M; j++) {
+    let i = channel_element(c, j);
+    let xhat = (x[i] - mean[c]) * invstd[c];
+    sum_dy += dy[i];
+    sum_dy_xhat += dy[i] * xhat;
+  }
+  sums[c] = sum_dy;
+  sums[params.C + c] = sum_dy_xhat;
+  dbeta[c] += sum_dy;
+  dgamma[c] += sum_dy_xhat;
+}
+
+@compute @workgroup_size(64)
+fn batchnorm_backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = element_index(gid, groups);
+  if (i >= params.N * params.C * params.S) { return; }
+  let c = channel_of(i);
+  var g = dy[i];
+  if (TRAINING) {
+    let M = f32(params.N * params.S);
+    let xhat = (x[i] - mean[c]) * invstd[c];
+    g = g - sums[c] / M - xhat * sums[params.C + c] / M;
+  }
+  let value = gamma[c] * invstd[c] * g;
+  if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
+}

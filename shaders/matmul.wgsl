@@ -1,0 +1,112 @@
+// matmul.wgsl — C = act(op(A) · op(B) + bias)
+//
+// op(A) is M×K and op(B) is K×N; every matrix is row-major f32.
+// op(X) is X or Xᵀ (overrides TRANSPOSE_A / TRANSPOSE_B), so one kernel serves a Linear layer's
+// forward product (x · Wᵀ) and both backward products (dY · W for dX, dYᵀ · x for dW):
+//   A stored M×K:  A[m*K + k]          (TRANSPOSE_A: stored K×M, A[k*M + m])
+//   B stored K×N:  B[k*N + n]          (TRANSPOSE_B: stored N×K, B[n*K + k])
+// Epilogue, in this order: + bias[n] (HAS_BIAS), then ACTIVATION (0 none, 1 relu, 2 sigmoid),
+// then C = C + result when ACCUMULATE (gradients add up, as in PyTorch), else C = result.
+//
+// Bindings: params {M, N, K}; a, b (read); bias (read; bind any 1-element f32 buffer when
+// HAS_BIAS is false); c (read_write, M×N).
+//
+// Variants:
+//   v1 matmul_naive    one invocation per element of C. Workgroup 8×8,
+//                      grid (ceil(N/8), ceil(M/8)).
+//   v2 matmul_blocked  one invocation per 4×4 block of C, accumulated in 16 registers: each
+//                      loaded A value is used 4 times and each B value 4 times. No workgroup
+//                      memory and no barrier, which suits software adapters (SwiftShader turns
+//                      every barrier into a coroutine switch). Workgroup 8×8,
+//                      grid (ceil(N/32), ceil(M/32)).
+
+override TRANSPOSE_A: bool = false;
+override TRANSPOSE_B: bool = false;
+override HAS_BIAS: bool = false;
+override ACTIVATION: u32 = 0u;
+override ACCUMULATE: bool = false;
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+fn load_a(m: u32, k: u32) -> f32 {
+  if (TRANSPOSE_A) { return a[k * params.M + m]; }
+  return a[m * params.K + k];
+}
+
+fn load_b(k: u32, n: u32) -> f32 {
+  if (TRANSPOSE_B) { return b[n * params.K + k]; }
+  return b[k * params.N + n];
+}
+
+fn activate(x: f32) -> f32 {
+  switch ACTIVATION {
+    case 1u: { return max(x, 0.0); }
+    case 2u: { return 1.0 / (1.0 + exp(-x)); }
+    default: { return x; }
+  }
+}
+
+fn store(m: u32, n: u32, sum: f32) {
+  var value = sum;
+  if (HAS_BIAS) { value += bias[n]; }
+  value = activate(value);
+  let i = m * params.N + n;
+  if (ACCUMULATE) { value += c[i]; }
+  c[i] = value;
+}
+
+@compute @workgroup_size(8, 8)
+fn matmul_naive(@builtin(global_invocation_id) gid: vec3u) {
+  let n = gid.x;
+  let m = gid.y;
+  if (m >= params.M || n >= params.N) { return; }
+  var sum = 0.0;
+  for (var k = 0u; k < params.K; k++) {
+    sum += load_a(m, k) * load_b(k, n);
+  }
+  store(m, n, sum);
+}
+
+@compute @workgroup_size(8, 8)
+fn matmul_blocked(@builtin(global_invocation_id) gid: vec3u) {
+  let n0 = gid.x * 4u;
+  let m0 = gid.y * 4u;
+  if (m0 >= params.M || n0 >= params.N) { return; }
+
+  // Rows and columns past the edge load a clamped (valid) index; their sums are never stored.
+  // Clamping keeps the inner loop free of branches.
+  let last_m = params.M - 1u;
+  let last_n = params.N - 1u;
+  let rows = vec4u(min(m0, last_m), min(m0 + 1u, last_m), min(m0 + 2u, last_m), min(m0 + 3u, last_m));
+  let cols = vec4u(min(n0, last_n), min(n0 + 1u, last_n), min(n0 + 2u, last_n), min(n0 + 3u, last_n));
+
+  // acc[r] holds row m0 + r of the block, columns n0 .. n0 + 3.
+  var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  for (var k = 0u; k < params.K; k++) {
+    let b_row = vec4f(load_b(k, cols.x), load_b(k, cols.y), load_b(k, cols.z), load_b(k, cols.w));
+    acc[0] += load_a(rows.x, k) * b_row;
+    acc[1] += load_a(rows.y, k) * b_row;
+    acc[2] += load_a(rows.z, k) * b_row;
+    acc[3] += load_a(rows.w, k) * b_row;
+  }
+
+  for (var r = 0u; r < 4u; r++) {
+    let m = m0 + r;
+    if (m >= params.M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + j;
+      if (n >= params.N) { break; }
+      store(m, n, acc[r][j]);
+    }
+  }
+}

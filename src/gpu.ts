@@ -1,0 +1,299 @@
+// The GPU context: one device, a pipeline cache, and a command recorder. Dispatches are recorded into
+// one command encoder and submitted together by flush(); nothing comes back to the CPU unless read()
+// asks for it. A missing adapter, a lost device or a validation error is an Error, never a silent
+// wrong number.
+import { checkArgs, checkOverrides, packUniform, type BufferView, type DispatchArgs, type DType, type EntryPoint, type Kernel, type OverrideValues, type UniformValues } from './kernel';
+import { Tensor } from './tensor';
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+export interface GpuOptions {
+  /** Print every WGSL source as it is compiled, with its override constants. */
+  debug?: boolean;
+}
+
+export const HOW_TO_GET_WEBGPU =
+  'Use Chrome or Chromium 113+ on a secure origin (https, http://localhost or http://127.0.0.1). ' +
+  'Headless or without a GPU, start it with --enable-unsafe-webgpu: SwiftShader then provides a software adapter.';
+
+// The limits a kernel may need beyond WebGPU's defaults; we ask for whatever the adapter offers.
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupStorageSize',
+] as const;
+
+export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
+  if (typeof navigator === 'undefined' || !navigator.gpu) {
+    throw new Error(`WebGPU is not available here (navigator.gpu is missing). ${HOW_TO_GET_WEBGPU}`);
+  }
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error(`No WebGPU adapter was found. ${HOW_TO_GET_WEBGPU}`);
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const device = await adapter.requestDevice({ label: 'wgslgrad', requiredLimits, requiredFeatures });
+  const info = adapter.info;
+  const summary: AdapterSummary = {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    description: info.description,
+    isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
+  };
+  return new Gpu(device, summary, options);
+}
+
+/** Workgroup grid for n elements handled one per invocation: spills past 65,535 groups into y. */
+export function grid1d(n: number, workgroupSize: number, maxPerDimension = 65535): [number, number] {
+  const groups = Math.ceil(n / workgroupSize);
+  if (groups <= maxPerDimension) return [groups, 1];
+  const x = maxPerDimension;
+  const y = Math.ceil(groups / x);
+  if (y > maxPerDimension) throw new Error(`${n} elements need ${groups} workgroups, more than ${maxPerDimension}² in a 2-D grid`);
+  return [x, y];
+}
+
+// Uniform values are written into slots of one buffer (256-byte aligned), uploaded once per submit.
+// After a submit the slots are reused: queue order guarantees the earlier commands saw the old bytes.
+const UNIFORM_ARENA_BYTES = 256 * 1024;
+
+export class Gpu {
+  readonly limits: GPUSupportedLimits;
+  readonly hasTimestamps: boolean;
+  debug: boolean;
+  /** Counters for tests and the bench: buffers alive, buffers ever created, dispatches recorded. */
+  readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0 };
+
+  private readonly modules = new Map<Kernel, GPUShaderModule>();
+  private readonly layouts = new Map<EntryPoint, GPUBindGroupLayout>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly staging = new Map<number, GPUBuffer[]>();
+  private readonly uniformArena: GPUBuffer;
+  /** Fills a binding that a kernel's overrides leave unused (a missing bias, AMSGrad's state off). */
+  readonly placeholder: Tensor;
+  private readonly uniformBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
+  private uniformUsed = 0;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private failure: Error | null = null;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterSummary,
+    options: GpuOptions = {},
+  ) {
+    this.limits = device.limits;
+    this.hasTimestamps = device.features.has('timestamp-query');
+    this.debug = options.debug ?? false;
+    device.addEventListener('uncapturederror', (event) => {
+      this.failure ??= new Error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    });
+    void device.lost.then((info) => {
+      this.failure ??= new Error(`WebGPU device lost (${info.reason}): ${info.message}`);
+    });
+    this.uniformArena = this.createBuffer(UNIFORM_ARENA_BYTES, 'uniform arena', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.placeholder = this.empty([4], 'f32', 'unused binding');
+  }
+
+  /** Throws the first error the device reported, if any. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  createBuffer(byteLength: number, label: string, usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST): GPUBuffer {
+    this.check();
+    if (!Number.isInteger(byteLength) || byteLength <= 0) throw new Error(`buffer '${label}': size must be a positive integer of bytes, got ${byteLength}`);
+    if (byteLength > this.limits.maxBufferSize) throw new Error(`buffer '${label}': ${byteLength} bytes exceeds this adapter's maxBufferSize (${this.limits.maxBufferSize})`);
+    const buffer = this.device.createBuffer({ label, size: Math.ceil(byteLength / 4) * 4, usage });
+    this.stats.liveBuffers++;
+    this.stats.buffersCreated++;
+    return buffer;
+  }
+
+  destroyBuffer(buffer: GPUBuffer): void {
+    buffer.destroy();
+    this.stats.liveBuffers--;
+  }
+
+  /** A new tensor; its contents are undefined until written (tests poison them with NaN). */
+  empty(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    const size = Tensor.sizeOf(shape, label);
+    return new Tensor(this, this.createBuffer(size * 4, label), shape, dtype, 0, label);
+  }
+
+  fromArray(data: ArrayLike<number>, shape: readonly number[] = [data.length], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    const t = this.empty(shape, dtype, label);
+    this.write(t, data);
+    return t;
+  }
+
+  /** Uploads data into a view. Pending dispatches are submitted first, so they see the old data. */
+  write(view: BufferView, data: ArrayLike<number>): void {
+    const count = view.byteLength / 4;
+    if (data.length !== count) throw new Error(`write '${view.label}': expected ${count} values, got ${data.length}`);
+    const typed = view.dtype === 'f32' ? Float32Array.from(data) : view.dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
+    if (this.encoder) this.flush();
+    this.device.queue.writeBuffer(view.buffer, view.byteOffset, typed);
+  }
+
+  private module(kernel: Kernel): GPUShaderModule {
+    let module = this.modules.get(kernel);
+    if (!module) {
+      module = this.device.createShaderModule({ label: kernel.name, code: kernel.source });
+      this.modules.set(kernel, module);
+    }
+    return module;
+  }
+
+  private layout(entry: EntryPoint): GPUBindGroupLayout {
+    let layout = this.layouts.get(entry);
+    if (!layout) {
+      layout = this.device.createBindGroupLayout({
+        label: `${entry.kernel.name}.${entry.name}`,
+        entries: entry.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
+      });
+      this.layouts.set(entry, layout);
+    }
+    return layout;
+  }
+
+  pipeline(entry: EntryPoint, constants: OverrideValues = {}): GPUComputePipeline {
+    const key = `${entry.kernel.name}.${entry.name}${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      checkOverrides(entry.kernel, constants);
+      if (this.debug) console.log(`[wgslgrad] compiling ${key}\n${entry.kernel.source}`);
+      const numeric: Record<string, number> = {};
+      for (const [k, v] of Object.entries(constants)) numeric[k] = Number(v);
+      pipeline = this.device.createComputePipeline({
+        label: key,
+        layout: this.device.createPipelineLayout({ label: key, bindGroupLayouts: [this.layout(entry)] }),
+        compute: { module: this.module(entry.kernel), entryPoint: entry.name, constants: numeric },
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Compiles a kernel now and throws its WGSL compile errors with line numbers. */
+  async compile(kernel: Kernel): Promise<void> {
+    const info = await this.module(kernel).getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length) throw new Error(`kernel '${kernel.name}' failed to compile:\n${errors.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}`);
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder({ label: 'wgslgrad commands' });
+    return this.encoder;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Records one dispatch; checks the arguments against the kernel's reflected bindings first. */
+  dispatch(entry: EntryPoint, args: DispatchArgs, grid: readonly number[], constants: OverrideValues = {}): void {
+    this.check();
+    checkArgs(entry, args);
+    const [x = 1, y = 1, z = 1] = grid;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if ([x, y, z].some((g) => !Number.isInteger(g) || g < 0 || g > max)) {
+      throw new Error(`${entry.kernel.name}.${entry.name}: workgroup grid [${x}, ${y}, ${z}] is outside 0..${max} per dimension`);
+    }
+    if (x * y * z === 0) return;
+    const pipeline = this.pipeline(entry, constants);
+
+    const align = this.limits.minUniformBufferOffsetAlignment;
+    const uniformSlots = entry.bindings.filter((b) => b.kind === 'uniform').reduce((n, b) => n + Math.ceil(b.elementBytes / align) * align, 0);
+    if (this.uniformUsed + uniformSlots > UNIFORM_ARENA_BYTES) this.flush();
+
+    const entries: GPUBindGroupEntry[] = entry.bindings.map((b) => {
+      const arg = args[b.name]!;
+      if (b.kind === 'uniform') {
+        const bytes = packUniform(entry, b, arg as UniformValues);
+        const offset = this.uniformUsed;
+        this.uniformBytes.set(new Uint8Array(bytes), offset);
+        this.uniformUsed += Math.ceil(bytes.byteLength / align) * align;
+        return { binding: b.binding, resource: { buffer: this.uniformArena, offset, size: bytes.byteLength } };
+      }
+      const view = arg as BufferView;
+      return { binding: b.binding, resource: { buffer: view.buffer, offset: view.byteOffset, size: view.byteLength } };
+    });
+    const bindGroup = this.device.createBindGroup({ label: pipeline.label, layout: this.layout(entry), entries });
+
+    this.pass ??= this.commandEncoder().beginComputePass({ label: 'wgslgrad pass' });
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.stats.dispatches++;
+  }
+
+  /** Records a fill with zeros (the whole view). */
+  clear(view: BufferView): void {
+    this.check();
+    this.endPass();
+    this.commandEncoder().clearBuffer(view.buffer, view.byteOffset, view.byteLength);
+  }
+
+  copy(source: BufferView, target: BufferView): void {
+    if (source.byteLength !== target.byteLength) throw new Error(`copy '${source.label}' → '${target.label}': sizes differ (${source.byteLength} vs ${target.byteLength} bytes)`);
+    this.check();
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);
+  }
+
+  /** Submits everything recorded so far as one command buffer. */
+  flush(): void {
+    this.check();
+    if (!this.encoder) return;
+    this.endPass();
+    if (this.uniformUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformBytes, 0, this.uniformUsed);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.stats.submits++;
+    this.encoder = null;
+    this.uniformUsed = 0;
+  }
+
+  /** Submits pending work and waits for the GPU to finish it. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  /** Copies a view back to the CPU (submitting pending work first). */
+  async read(view: BufferView): Promise<Float32Array | Uint32Array | Int32Array> {
+    this.check();
+    const size = view.byteLength;
+    const pool = this.staging.get(size) ?? [];
+    this.staging.set(size, pool);
+    const staging = pool.pop() ?? this.createBuffer(size, `readback ${size} B`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(view.buffer, view.byteOffset, staging, 0, size);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (error) {
+      this.check();
+      throw error;
+    }
+    this.check();
+    const bytes = staging.getMappedRange().slice(0);
+    staging.unmap();
+    pool.push(staging);
+    return view.dtype === 'f32' ? new Float32Array(bytes) : view.dtype === 'u32' ? new Uint32Array(bytes) : new Int32Array(bytes);
+  }
+
+  destroy(): void {
+    this.device.destroy();
+  }
+}

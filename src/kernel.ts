@@ -1,0 +1,176 @@
+// A Kernel is one .wgsl file, reflected once with wgsl_reflect. The WGSL is the only place a binding
+// is declared: the bind-group layout, the uniform struct's byte layout and every dispatch's argument
+// check are all derived from the reflection here.
+import { ResourceType, WgslReflect, type VariableInfo } from 'wgsl_reflect';
+
+export type DType = 'f32' | 'u32' | 'i32';
+
+/** Anything that can be bound as a storage buffer: a Tensor, or a view into a flat buffer. */
+export interface BufferView {
+  readonly buffer: GPUBuffer;
+  readonly byteOffset: number;
+  readonly byteLength: number;
+  readonly dtype: DType;
+  readonly label: string;
+}
+
+export type UniformValues = Record<string, number>;
+export type DispatchArgs = Record<string, BufferView | UniformValues>;
+export type OverrideValues = Record<string, number | boolean>;
+
+interface UniformMember {
+  name: string;
+  offset: number;
+  type: DType;
+}
+
+export interface Binding {
+  name: string;
+  binding: number;
+  kind: 'uniform' | 'storage' | 'read-only-storage';
+  /** Storage: the array's scalar type (vec4<f32> counts as f32). */
+  dtype: DType;
+  /** Storage: bytes of one array element; uniform: bytes of the whole struct. */
+  elementBytes: number;
+  /** Uniform: the struct's members, by name, with their byte offsets. */
+  members: UniformMember[];
+}
+
+export interface EntryPoint {
+  kernel: Kernel;
+  name: string;
+  workgroupSize: [number, number, number];
+  bindings: Binding[];
+}
+
+const SCALARS: Record<string, DType> = { f32: 'f32', u32: 'u32', i32: 'i32', vec2f: 'f32', vec3f: 'f32', vec4f: 'f32', vec2u: 'u32', vec3u: 'u32', vec4u: 'u32', vec2i: 'i32', vec3i: 'i32', vec4i: 'i32' };
+
+function scalarOf(typeName: string, where: string): DType {
+  const dtype = SCALARS[typeName];
+  if (!dtype) throw new Error(`${where}: unsupported element type '${typeName}' (wgslgrad binds f32, u32 and i32 data)`);
+  return dtype;
+}
+
+function describeBinding(kernelName: string, v: VariableInfo): Binding {
+  const where = `kernel '${kernelName}', binding '${v.name}'`;
+  if (v.group !== 0) throw new Error(`${where}: every binding must be in @group(0), found @group(${v.group})`);
+  if (v.resourceType === ResourceType.Uniform) {
+    if (!v.isStruct || !v.members) throw new Error(`${where}: a uniform must be a struct`);
+    const members = v.members.map((m) => {
+      if (m.isArray || m.isStruct) throw new Error(`${where}: uniform member '${m.name}' must be a scalar`);
+      return { name: m.name, offset: m.offset, type: scalarOf(m.type.name, `${where}.${m.name}`) };
+    });
+    return { name: v.name, binding: v.binding, kind: 'uniform', dtype: 'u32', elementBytes: v.size, members };
+  }
+  if (v.resourceType === ResourceType.Storage) {
+    if (!v.isArray || !v.format) throw new Error(`${where}: a storage binding must be an array`);
+    // array<vec4<f32>> reflects as a 'vec4' template whose own format is the scalar.
+    const inner = (v.format as { format?: { name: string } | null }).format;
+    const format = inner ? inner.name : v.format.name;
+    return {
+      name: v.name,
+      binding: v.binding,
+      kind: v.access === 'read' ? 'read-only-storage' : 'storage',
+      dtype: scalarOf(format, where),
+      elementBytes: v.stride,
+      members: [],
+    };
+  }
+  throw new Error(`${where}: only uniform and storage buffers are supported`);
+}
+
+export class Kernel {
+  readonly entries = new Map<string, EntryPoint>();
+  readonly overrides = new Map<string, string>();
+
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
+    const reflect = new WgslReflect(source);
+    for (const o of reflect.overrides) this.overrides.set(o.name, o.type?.name ?? 'f32');
+    for (const fn of reflect.entry.compute) {
+      const bindings = fn.resources.map((v) => describeBinding(name, v)).sort((x, y) => x.binding - y.binding);
+      const size = fn.workgroupSize ?? [1, 1, 1];
+      this.entries.set(fn.name, { kernel: this, name: fn.name, workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], bindings });
+    }
+    if (this.entries.size === 0) throw new Error(`kernel '${name}': no @compute entry point found`);
+  }
+
+  entry(name: string): EntryPoint {
+    const e = this.entries.get(name);
+    if (!e) throw new Error(`kernel '${this.name}' has no entry point '${name}' (it has: ${[...this.entries.keys()].join(', ')})`);
+    return e;
+  }
+}
+
+function isView(value: unknown): value is BufferView {
+  return typeof value === 'object' && value !== null && 'buffer' in value && 'dtype' in value;
+}
+
+/** Packs a uniform struct from named values, by the reflected layout; every member, nothing else. */
+export function packUniform(entry: EntryPoint, binding: Binding, values: UniformValues): ArrayBuffer {
+  const where = `${entry.kernel.name}.${entry.name}: uniform '${binding.name}'`;
+  const bytes = new ArrayBuffer(Math.ceil(binding.elementBytes / 16) * 16);
+  const view = new DataView(bytes);
+  const known = new Set(binding.members.map((m) => m.name));
+  for (const key of Object.keys(values)) {
+    if (!known.has(key)) throw new Error(`${where} has no member '${key}' (members: ${[...known].join(', ')})`);
+  }
+  for (const m of binding.members) {
+    const v = values[m.name];
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${where}: member '${m.name}' (${m.type}) expected a number, got ${String(v)}`);
+    if (m.type === 'f32') {
+      view.setFloat32(m.offset, v, true);
+    } else {
+      const [lo, hi] = m.type === 'u32' ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
+      if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`${where}: member '${m.name}' (${m.type}) expected an integer in [${lo}, ${hi}], got ${v}`);
+      if (m.type === 'u32') view.setUint32(m.offset, v, true);
+      else view.setInt32(m.offset, v, true);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Checks a dispatch's arguments against the reflected bindings before anything reaches the GPU:
+ * every binding present, nothing extra, storage views of the right element type and big enough,
+ * and no writable view overlapping another view of the same buffer.
+ */
+export function checkArgs(entry: EntryPoint, args: DispatchArgs): void {
+  const where = `${entry.kernel.name}.${entry.name}`;
+  const names = new Set(entry.bindings.map((b) => b.name));
+  for (const key of Object.keys(args)) {
+    if (!names.has(key)) throw new Error(`${where}: unexpected argument '${key}' (bindings: ${[...names].join(', ')})`);
+  }
+  for (const b of entry.bindings) {
+    const arg = args[b.name];
+    if (arg === undefined) throw new Error(`${where}: missing argument '${b.name}'`);
+    if (b.kind === 'uniform') {
+      if (isView(arg)) throw new Error(`${where}: argument '${b.name}' is a uniform struct; pass its members as an object`);
+      continue;
+    }
+    if (!isView(arg)) throw new Error(`${where}: argument '${b.name}' expected a ${b.dtype} buffer, got ${typeof arg}`);
+    if (arg.dtype !== b.dtype) throw new Error(`${where}: argument '${b.name}' expected dtype ${b.dtype}, got ${arg.dtype} ('${arg.label}')`);
+    if (arg.byteLength < b.elementBytes || arg.byteLength % b.elementBytes !== 0) {
+      throw new Error(`${where}: argument '${b.name}' expected a whole number (≥ 1) of ${b.elementBytes}-byte elements, got ${arg.byteLength} bytes ('${arg.label}')`);
+    }
+  }
+  const storage = entry.bindings.filter((b) => b.kind !== 'uniform');
+  for (let i = 0; i < storage.length; i++) {
+    for (let j = i + 1; j < storage.length; j++) {
+      const [bi, bj] = [storage[i]!, storage[j]!];
+      if (bi.kind !== 'storage' && bj.kind !== 'storage') continue;
+      const [x, y] = [args[bi.name] as BufferView, args[bj.name] as BufferView];
+      const overlap = x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
+      if (overlap) throw new Error(`${where}: arguments '${bi.name}' and '${bj.name}' overlap in buffer '${x.buffer.label}' and one of them is written`);
+    }
+  }
+}
+
+export function checkOverrides(kernel: Kernel, constants: OverrideValues): void {
+  for (const [key, value] of Object.entries(constants)) {
+    if (!kernel.overrides.has(key)) throw new Error(`kernel '${kernel.name}' has no override '${key}' (overrides: ${[...kernel.overrides.keys()].join(', ') || 'none'})`);
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`kernel '${kernel.name}': override '${key}' must be finite, got ${value}`);
+  }
+}

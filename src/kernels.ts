@@ -1,0 +1,21 @@
+// Every kernel family, one .wgsl file each, loaded as text and reflected once.
+import activationSource from '../shaders/activation.wgsl?raw';
+import adamSource from '../shaders/adam.wgsl?raw';
+import batchnormSource from '../shaders/batchnorm.wgsl?raw';
+import dropoutSource from '../shaders/dropout.wgsl?raw';
+import matmulSource from '../shaders/matmul.wgsl?raw';
+import reduceSource from '../shaders/reduce.wgsl?raw';
+import softmaxCrossEntropySource from '../shaders/softmax_cross_entropy.wgsl?raw';
+import { Kernel } from './kernel';
+
+export const kernels = {
+  activation: new Kernel('activation', activationSource),
+  adam: new Kernel('adam', adamSource),
+  batchnorm: new Kernel('batchnorm', batchnormSource),
+  dropout: new Kernel('dropout', dropoutSource),
+  matmul: new Kernel('matmul', matmulSource),
+  reduce: new Kernel('reduce', reduceSource),
+  softmaxCrossEntropy: new Kernel('softmax_cross_entropy', softmaxCrossEntropySource),
+} as const;
+
+export type KernelName = keyof typeof kernels;

@@ -1,0 +1,290 @@
+// The kernels' launchers: each checks its tensors' shapes, dtypes and hyper-parameters, then records
+// its dispatches. A bad argument is an Error naming the op, the argument, what was expected and what
+// came, and nothing is dispatched.
+import { grid1d } from './gpu';
+import { kernels } from './kernels';
+import type { Tensor } from './tensor';
+
+export type Activation = 'none' | 'relu' | 'sigmoid';
+export type MatmulVariant = 'naive' | 'blocked';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked'];
+
+const ACTIVATION_CODE: Record<Activation, number> = { none: 0, relu: 1, sigmoid: 2 };
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+function expectDtype(op: string, name: string, t: Tensor, dtype: Tensor['dtype']): void {
+  if (t.dtype !== dtype) throw new Error(`${op}: argument '${name}' expected dtype ${dtype}, got ${t.dtype}`);
+}
+
+function expectShape(op: string, name: string, t: Tensor, shape: readonly number[]): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`${op}: argument '${name}' expected shape ${shapeText(shape)}, got ${shapeText(t.shape)}`);
+  }
+}
+
+function expectRank(op: string, name: string, t: Tensor, ranks: readonly number[]): void {
+  if (!ranks.includes(t.shape.length)) throw new Error(`${op}: argument '${name}' expected ${ranks.join(' or ')} dimensions, got shape ${shapeText(t.shape)}`);
+}
+
+function expectRange(op: string, name: string, value: number, ok: boolean, expected: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok) throw new Error(`${op}: argument '${name}' expected ${expected}, got ${value}`);
+}
+
+function expectSameSize(op: string, tensors: Record<string, Tensor>): void {
+  const entries = Object.entries(tensors);
+  const [firstName, first] = entries[0]!;
+  for (const [name, t] of entries) {
+    expectDtype(op, name, t, 'f32');
+    if (t.size !== first.size) throw new Error(`${op}: argument '${name}' expected ${first.size} elements (as '${firstName}'), got shape ${shapeText(t.shape)}`);
+  }
+}
+
+export interface MatmulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+  bias?: Tensor;
+  activation?: Activation;
+  accumulate?: boolean;
+  variant?: MatmulVariant;
+}
+
+/** out = act(op(a) · op(b) + bias); with accumulate, out += … instead. */
+export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions = {}): void {
+  const op = 'matmul';
+  const { transposeA = false, transposeB = false, bias, activation = 'none', accumulate = false } = options;
+  for (const [name, t] of Object.entries({ a, b, out })) {
+    expectRank(op, name, t, [2]);
+    expectDtype(op, name, t, 'f32');
+  }
+  const [M, K] = transposeA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+  const [Kb, N] = transposeB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+  if (Kb !== K) throw new Error(`${op}: argument 'b' expected ${K} ${transposeB ? 'columns' : 'rows'} to match op(a) = ${M}×${K}, got shape ${shapeText(b.shape)}`);
+  expectShape(op, 'out', out, [M, N]);
+  if (bias) {
+    expectDtype(op, 'bias', bias, 'f32');
+    expectShape(op, 'bias', bias, [N]);
+  }
+  if (!(activation in ACTIVATION_CODE)) throw new Error(`${op}: argument 'activation' expected none, relu or sigmoid, got ${activation}`);
+  const variant = options.variant ?? preferredMatmulVariant();
+  if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(' or ')}, got ${variant}`);
+  const tile = variant === 'naive' ? 8 : 32;
+  a.gpu.dispatch(
+    kernels.matmul.entry(variant === 'naive' ? 'matmul_naive' : 'matmul_blocked'),
+    { params: { M, N, K }, a, b, bias: bias ?? a.gpu.placeholder, c: out },
+    [Math.ceil(N / tile), Math.ceil(M / tile)],
+    { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODE[activation], ACCUMULATE: accumulate },
+  );
+}
+
+/** Variant v2 (register-blocked, barrier-free) measured fastest on SwiftShader; see `npm run bench`. */
+export function preferredMatmulVariant(): MatmulVariant {
+  return 'blocked';
+}
+
+function elementwise(entryName: string, args: Record<string, Tensor>, n: number, accumulate?: boolean): void {
+  const gpu = Object.values(args)[0]!.gpu;
+  gpu.dispatch(kernels.activation.entry(entryName), { params: { n }, ...args }, grid1d(n, 64), accumulate === undefined ? {} : { ACCUMULATE: accumulate });
+}
+
+export function sigmoid(x: Tensor, y: Tensor): void {
+  expectSameSize('sigmoid', { x, y });
+  elementwise('sigmoid_forward', { x, y }, x.size);
+}
+
+export function relu(x: Tensor, y: Tensor): void {
+  expectSameSize('relu', { x, y });
+  elementwise('relu_forward', { x, y }, x.size);
+}
+
+/** dx = dy · y · (1 − y), from the forward's output y. */
+export function sigmoidBackward(y: Tensor, dy: Tensor, dx: Tensor, accumulate = false): void {
+  expectSameSize('sigmoidBackward', { y, dy, dx });
+  elementwise('sigmoid_backward', { y_saved: y, dy, dx }, y.size, accumulate);
+}
+
+/** dx = dy · [y > 0], from the forward's output y. */
+export function reluBackward(y: Tensor, dy: Tensor, dx: Tensor, accumulate = false): void {
+  expectSameSize('reluBackward', { y, dy, dx });
+  elementwise('relu_backward', { y_saved: y, dy, dx }, y.size, accumulate);
+}
+
+export interface CrossEntropyOutputs {
+  /** [N]: each row's loss. */
+  rowLoss: Tensor;
+  /** [N, C]: the logits' gradient, (softmax − onehot) · gradScale. */
+  dlogits: Tensor;
+  /** [1]: the mean loss. */
+  loss: Tensor;
+  /** [4]: running sums of (mean loss, correct rows, rows, batches), added to, never cleared here. */
+  metrics: Tensor;
+}
+
+/** Fused softmax + cross-entropy (nn.CrossEntropyLoss, mean over the batch) and its gradient. */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: { gradScale?: number; accumulate?: boolean } = {}): void {
+  const op = 'softmaxCrossEntropy';
+  expectRank(op, 'logits', logits, [2]);
+  expectDtype(op, 'logits', logits, 'f32');
+  const [N, C] = [logits.shape[0]!, logits.shape[1]!];
+  expectDtype(op, 'labels', labels, 'u32');
+  expectShape(op, 'labels', labels, [N]);
+  expectShape(op, 'rowLoss', out.rowLoss, [N]);
+  expectShape(op, 'dlogits', out.dlogits, [N, C]);
+  expectShape(op, 'loss', out.loss, [1]);
+  expectShape(op, 'metrics', out.metrics, [4]);
+  const gradScale = options.gradScale ?? 1 / N;
+  expectRange(op, 'gradScale', gradScale, true, 'a finite number');
+  const params = { N, C, grad_scale: gradScale };
+  const gpu = logits.gpu;
+  const sce = kernels.softmaxCrossEntropy;
+  gpu.dispatch(sce.entry('cross_entropy_rows'), { params, logits, labels, row_loss: out.rowLoss, dlogits: out.dlogits }, grid1d(N, 64), { ACCUMULATE: options.accumulate ?? false });
+  gpu.dispatch(sce.entry('cross_entropy_mean'), { params, logits, labels, row_loss: out.rowLoss, loss: out.loss, metrics: out.metrics }, [1]);
+}
+
+export interface DropoutOptions {
+  p: number;
+  seed: number;
+  step: number;
+  accumulate?: boolean;
+}
+
+/** Inverted dropout with a recomputed Threefry mask; the same call with dy → dx is its backward. */
+export function dropout(input: Tensor, output: Tensor, options: DropoutOptions): void {
+  const op = 'dropout';
+  expectSameSize(op, { input, output });
+  const { p, seed, step } = options;
+  expectRange(op, 'p', p, p >= 0 && p <= 1, 'a probability in [0, 1]');
+  expectRange(op, 'seed', seed, Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32, 'an integer in [0, 2³²)');
+  expectRange(op, 'step', step, Number.isInteger(step) && step >= 0 && step < 2 ** 32, 'an integer in [0, 2³²)');
+  input.gpu.dispatch(kernels.dropout.entry('dropout'), { params: { n: input.size, p, seed, step }, input, output }, grid1d(input.size, 64), { ACCUMULATE: options.accumulate ?? false });
+}
+
+export interface BatchNormArgs {
+  gamma: Tensor;
+  beta: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  /** [C] each: written by the forward, read by the backward. */
+  mean: Tensor;
+  invstd: Tensor;
+  eps: number;
+  momentum: number;
+  training: boolean;
+  trackRunningStats: boolean;
+}
+
+function batchNormDims(op: string, x: Tensor, args: BatchNormArgs): { N: number; C: number; S: number } {
+  expectRank(op, 'x', x, [2, 3, 4]);
+  expectDtype(op, 'x', x, 'f32');
+  const [N, C] = [x.shape[0]!, x.shape[1]!];
+  const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  for (const name of ['gamma', 'beta', 'runningMean', 'runningVar', 'mean', 'invstd'] as const) {
+    expectDtype(op, name, args[name], 'f32');
+    expectShape(op, name, args[name], [C]);
+  }
+  expectRange(op, 'eps', args.eps, args.eps > 0, 'a number > 0');
+  expectRange(op, 'momentum', args.momentum, args.momentum >= 0 && args.momentum <= 1, 'a number in [0, 1]');
+  if (args.training && N * S === 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input shape ${shapeText(x.shape)}`);
+  return { N, C, S };
+}
+
+/** y = γ · (x − mean) / √(var + eps) + β per channel; x is [N, C], [N, C, L] or [N, C, H, W]. */
+export function batchNorm(x: Tensor, y: Tensor, args: BatchNormArgs): void {
+  const op = 'batchNorm';
+  const { N, C, S } = batchNormDims(op, x, args);
+  expectShape(op, 'y', y, x.shape);
+  const params = { N, C, S, eps: args.eps, momentum: args.momentum };
+  const constants = { TRAINING: args.training, TRACK_RUNNING_STATS: args.trackRunningStats };
+  const bn = kernels.batchnorm;
+  const { mean, invstd, gamma, beta } = args;
+  x.gpu.dispatch(bn.entry('batchnorm_stats'), { params, x, mean, invstd, running_mean: args.runningMean, running_var: args.runningVar }, grid1d(C, 64), constants);
+  x.gpu.dispatch(bn.entry('batchnorm_normalize'), { params, x, mean, invstd, gamma, beta, y }, grid1d(x.size, 64));
+}
+
+export interface BatchNormGrads {
+  dx: Tensor;
+  /** [C] each; the parameter gradients are added to, as in PyTorch. */
+  dgamma: Tensor;
+  dbeta: Tensor;
+  /** [2·C] scratch: per-channel Σdy and Σdy·x̂. */
+  sums: Tensor;
+  accumulate?: boolean;
+}
+
+/** The backward of batchNorm with the same args: dx, and dγ, dβ added into their gradients. */
+export function batchNormBackward(x: Tensor, dy: Tensor, args: BatchNormArgs, grads: BatchNormGrads): void {
+  const op = 'batchNormBackward';
+  const { N, C, S } = batchNormDims(op, x, args);
+  expectShape(op, 'dy', dy, x.shape);
+  expectShape(op, 'dx', grads.dx, x.shape);
+  expectShape(op, 'dgamma', grads.dgamma, [C]);
+  expectShape(op, 'dbeta', grads.dbeta, [C]);
+  expectShape(op, 'sums', grads.sums, [2 * C]);
+  const params = { N, C, S, eps: args.eps, momentum: args.momentum };
+  const bn = kernels.batchnorm;
+  const { mean, invstd, gamma } = args;
+  const { sums, dgamma, dbeta, dx } = grads;
+  x.gpu.dispatch(bn.entry('batchnorm_backward_reduce'), { params, x, mean, invstd, dy, sums, dgamma, dbeta }, grid1d(C, 64));
+  x.gpu.dispatch(bn.entry('batchnorm_backward_dx'), { params, x, mean, invstd, gamma, dy, sums, dx }, grid1d(x.size, 64), { TRAINING: args.training, ACCUMULATE: grads.accumulate ?? false });
+}
+
+/** out[n] = Σ_m x[m, n]: a bias's gradient from its output's gradient. */
+export function sumRows(x: Tensor, out: Tensor, accumulate = false): void {
+  const op = 'sumRows';
+  expectRank(op, 'x', x, [2]);
+  expectDtype(op, 'x', x, 'f32');
+  const [M, N] = [x.shape[0]!, x.shape[1]!];
+  expectShape(op, 'out', out, [N]);
+  x.gpu.dispatch(kernels.reduce.entry('sum_rows'), { params: { M, N }, x, out }, grid1d(N, 64), { ACCUMULATE: accumulate });
+}
+
+export interface AdamState {
+  param: Tensor;
+  grad: Tensor;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+  /** Needed with amsgrad only. */
+  maxExpAvgSq?: Tensor;
+}
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  /** The step being taken, counting from 1. */
+  step: number;
+}
+
+/** One Adam step (torch.optim.Adam) over flat parameter, gradient and state buffers. */
+export function adamStep(state: AdamState, h: AdamHyper): void {
+  const op = 'adamStep';
+  const { param, grad, expAvg, expAvgSq } = state;
+  expectSameSize(op, { param, grad, expAvg, expAvgSq });
+  expectRange(op, 'lr', h.lr, h.lr > 0, 'a number > 0');
+  expectRange(op, 'beta1', h.beta1, h.beta1 >= 0 && h.beta1 < 1, 'a number in [0, 1)');
+  expectRange(op, 'beta2', h.beta2, h.beta2 >= 0 && h.beta2 < 1, 'a number in [0, 1)');
+  expectRange(op, 'eps', h.eps, h.eps >= 0, 'a number ≥ 0');
+  expectRange(op, 'weightDecay', h.weightDecay, h.weightDecay >= 0, 'a number ≥ 0');
+  expectRange(op, 'step', h.step, Number.isInteger(h.step) && h.step >= 1, 'an integer ≥ 1');
+  if (h.amsgrad && !state.maxExpAvgSq) throw new Error(`${op}: argument 'maxExpAvgSq' is required with amsgrad`);
+  if (state.maxExpAvgSq) expectSameSize(op, { param, maxExpAvgSq: state.maxExpAvgSq });
+  const params = {
+    n: param.size,
+    lr: h.lr,
+    beta1: h.beta1,
+    beta2: h.beta2,
+    eps: h.eps,
+    weight_decay: h.weightDecay,
+    bias_correction1: 1 - h.beta1 ** h.step,
+    bias_correction2: 1 - h.beta2 ** h.step,
+  };
+  param.gpu.dispatch(
+    kernels.adam.entry('adam_step'),
+    { params, param, grad, exp_avg: expAvg, exp_avg_sq: expAvgSq, max_exp_avg_sq: state.maxExpAvgSq ?? param.gpu.placeholder },
+    grid1d(param.size, 64),
+    { AMSGRAD: h.amsgrad },
+  );
+}

@@ -1,0 +1,39 @@
+// The harness page: acquires the WebGPU device and runs kernel cases by name for the Node side.
+import { requestGpu, type AdapterSummary, type Gpu } from '../../src/gpu';
+import { kernelCases } from '../kernel-cases';
+import type { CaseResult } from './scope';
+
+export interface Harness {
+  adapter?: AdapterSummary;
+  error?: string;
+  runCase(name: string, seed: number): Promise<CaseResult>;
+}
+
+declare global {
+  interface Window {
+    harness?: Harness;
+  }
+}
+
+const log = document.getElementById('log')!;
+let gpu: Gpu | undefined;
+let error: string | undefined;
+try {
+  gpu = await requestGpu({ debug: new URLSearchParams(location.search).has('debug') });
+} catch (e) {
+  error = e instanceof Error ? e.message : String(e);
+}
+
+window.harness = {
+  ...(gpu ? { adapter: gpu.adapter } : {}),
+  ...(error ? { error } : {}),
+  async runCase(name, seed) {
+    if (!gpu) throw new Error(error);
+    const c = kernelCases.find((k) => k.name === name);
+    if (!c) throw new Error(`no kernel case named '${name}'`);
+    const result = await c.run(gpu, seed);
+    await gpu.sync();
+    log.textContent += `${result.ok ? 'ok  ' : 'FAIL'} ${name}\n`;
+    return result;
+  },
+};
