@@ -120,9 +120,10 @@ for (const act of ['sigmoid', 'relu'] as const) {
 }
 
 // ── softmax + cross-entropy ──────────────────────────────────────────────────────────────────────
-for (const [N, C, scale] of [[1, 1, 3], [8, 4, 3], [37, 10, 5], [1000, 7, 3], [5, 3, 1e4], [3, 1, 1e4], [70001, 2, 2]] as const) {
-  add(`softmax-cross-entropy ${N}×${C}${scale >= 1e4 ? ' logits ±1e4' : ''}`, async (s, random) => {
-    const logits = uniform(random, N * C, -scale, scale);
+for (const [N, C, scale, ties] of [[1, 1, 3, false], [8, 4, 3, false], [37, 10, 5, false], [1000, 7, 3, false], [5, 3, 1e4, false], [3, 1, 1e4, false], [70001, 2, 2, false], [300, 4, 1, true]] as const) {
+  add(`softmax-cross-entropy ${N}×${C}${scale >= 1e4 ? ' logits ±1e4' : ''}${ties ? ' tied logits' : ''}`, async (s, random) => {
+    // Tied logits (integers in {−1, 0, 1}) check that accuracy's arg-max takes the first maximum.
+    const logits = uniform(random, N * C, -scale, scale).map((v) => (ties ? Math.round(v) : v));
     const labels = integers(random, N, C);
     const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([4], 'metrics') };
     out.metrics.write([0, 0, 0, 0]);
