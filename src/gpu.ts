@@ -31,6 +31,14 @@ const WANTED_LIMITS = [
   'maxComputeWorkgroupStorageSize',
 ] as const;
 
+let defaultGpu: Gpu | null = null;
+
+/** The device modules and tensors use when none is named: the first one requestGpu() returned. */
+export function currentGpu(): Gpu {
+  if (!defaultGpu) throw new Error('wgslgrad: no GPU yet; call `await requestGpu()` before creating modules');
+  return defaultGpu;
+}
+
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   if (typeof navigator === 'undefined' || !navigator.gpu) {
     throw new Error(`WebGPU is not available here (navigator.gpu is missing). ${HOW_TO_GET_WEBGPU}`);
@@ -48,7 +56,9 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
     description: info.description,
     isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
   };
-  return new Gpu(device, summary, options);
+  const gpu = new Gpu(device, summary, options);
+  defaultGpu ??= gpu;
+  return gpu;
 }
 
 /** Workgroup grid for n elements handled one per invocation: spills past 65,535 groups into y. */
@@ -69,16 +79,19 @@ export class Gpu {
   readonly limits: GPUSupportedLimits;
   readonly hasTimestamps: boolean;
   debug: boolean;
-  /** Counters for tests and the bench: buffers alive, buffers ever created, dispatches recorded. */
-  readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0 };
+  /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks. */
+  readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0 };
 
   private readonly modules = new Map<Kernel, GPUShaderModule>();
   private readonly layouts = new Map<EntryPoint, GPUBindGroupLayout>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly staging = new Map<number, GPUBuffer[]>();
   private readonly uniformArena: GPUBuffer;
-  /** Fills a binding that a kernel's overrides leave unused (a missing bias, AMSGrad's state off). */
-  readonly placeholder: Tensor;
+  /**
+   * Fill bindings that a kernel's overrides leave unused (a missing bias, AMSGrad's state off).
+   * Two, because two writable bindings may not share one buffer.
+   */
+  readonly placeholders: [Tensor, Tensor];
   private readonly uniformBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
   private uniformUsed = 0;
   private encoder: GPUCommandEncoder | null = null;
@@ -100,7 +113,7 @@ export class Gpu {
       this.failure ??= new Error(`WebGPU device lost (${info.reason}): ${info.message}`);
     });
     this.uniformArena = this.createBuffer(UNIFORM_ARENA_BYTES, 'uniform arena', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.placeholder = this.empty([4], 'f32', 'unused binding');
+    this.placeholders = [this.empty([4], 'f32', 'unused binding 0'), this.empty([4], 'f32', 'unused binding 1')];
   }
 
   /** Throws the first error the device reported, if any. */
@@ -118,7 +131,9 @@ export class Gpu {
     return buffer;
   }
 
+  /** Frees a buffer; recorded commands that use it are submitted first, so they still run. */
   destroyBuffer(buffer: GPUBuffer): void {
+    if (this.encoder) this.flush();
     buffer.destroy();
     this.stats.liveBuffers--;
   }
@@ -273,6 +288,7 @@ export class Gpu {
   /** Copies a view back to the CPU (submitting pending work first). */
   async read(view: BufferView): Promise<Float32Array | Uint32Array | Int32Array> {
     this.check();
+    this.stats.reads++;
     const size = view.byteLength;
     const pool = this.staging.get(size) ?? [];
     this.staging.set(size, pool);

@@ -71,7 +71,7 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   const tile = variant === 'naive' ? 8 : 32;
   a.gpu.dispatch(
     kernels.matmul.entry(variant === 'naive' ? 'matmul_naive' : 'matmul_blocked'),
-    { params: { M, N, K }, a, b, bias: bias ?? a.gpu.placeholder, c: out },
+    { params: { M, N, K }, a, b, bias: bias ?? a.gpu.placeholders[0], c: out },
     [Math.ceil(N / tile), Math.ceil(M / tile)],
     { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODE[activation], ACCUMULATE: accumulate },
   );
@@ -121,7 +121,7 @@ export interface CrossEntropyOutputs {
 }
 
 /** Fused softmax + cross-entropy (nn.CrossEntropyLoss, mean over the batch) and its gradient. */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: { gradScale?: number; accumulate?: boolean } = {}): void {
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: { gradScale?: number; accumulate?: boolean; gradientOnly?: boolean } = {}): void {
   const op = 'softmaxCrossEntropy';
   expectRank(op, 'logits', logits, [2]);
   expectDtype(op, 'logits', logits, 'f32');
@@ -138,6 +138,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   const gpu = logits.gpu;
   const sce = kernels.softmaxCrossEntropy;
   gpu.dispatch(sce.entry('cross_entropy_rows'), { params, logits, labels, row_loss: out.rowLoss, dlogits: out.dlogits }, grid1d(N, 64), { ACCUMULATE: options.accumulate ?? false });
+  if (options.gradientOnly) return;
   gpu.dispatch(sce.entry('cross_entropy_mean'), { params, logits, labels, row_loss: out.rowLoss, loss: out.loss, metrics: out.metrics }, [1]);
 }
 
@@ -283,8 +284,107 @@ export function adamStep(state: AdamState, h: AdamHyper): void {
   };
   param.gpu.dispatch(
     kernels.adam.entry('adam_step'),
-    { params, param, grad, exp_avg: expAvg, exp_avg_sq: expAvgSq, max_exp_avg_sq: state.maxExpAvgSq ?? param.gpu.placeholder },
+    { params, param, grad, exp_avg: expAvg, exp_avg_sq: expAvgSq, max_exp_avg_sq: state.maxExpAvgSq ?? param.gpu.placeholders[0] },
     grid1d(param.size, 64),
     { AMSGRAD: h.amsgrad },
   );
+}
+
+// ── initialisation ──────────────────────────────────────────────────────────────────────────────
+
+export interface RandomKey {
+  /** Threefry key word 0: the generator's seed. */
+  seed: number;
+  /** Threefry key word 1: which draw of that seed (one per initialised tensor). */
+  stream: number;
+}
+
+function initDispatch(entryName: string, x: Tensor, values: Partial<Record<'low' | 'high' | 'mean' | 'std_dev' | 'value', number>>, key: RandomKey): void {
+  expectDtype('init', 'x', x, 'f32');
+  const params = { n: x.size, low: 0, high: 0, mean: 0, std_dev: 0, value: 0, seed: key.seed >>> 0, stream: key.stream >>> 0, ...values };
+  x.gpu.dispatch(kernels.init.entry(entryName), { params, x }, grid1d(x.size, 64));
+}
+
+/** x ~ U(low, high), drawn on the GPU from (seed, stream). */
+export function fillUniform(x: Tensor, low: number, high: number, key: RandomKey): void {
+  expectRange('fillUniform', 'low', low, true, 'a finite number');
+  expectRange('fillUniform', 'high', high, high >= low, `a finite number ≥ low (${low})`);
+  initDispatch('fill_uniform', x, { low, high }, key);
+}
+
+/** x ~ N(mean, std²), drawn on the GPU from (seed, stream). */
+export function fillNormal(x: Tensor, mean: number, std: number, key: RandomKey): void {
+  expectRange('fillNormal', 'mean', mean, true, 'a finite number');
+  expectRange('fillNormal', 'std', std, std >= 0, 'a number ≥ 0');
+  initDispatch('fill_normal', x, { mean, std_dev: std }, key);
+}
+
+export function fillConstant(x: Tensor, value: number): void {
+  expectRange('fillConstant', 'value', value, true, 'a finite number');
+  initDispatch('fill_constant', x, { value }, { seed: 0, stream: 0 });
+}
+
+// ── optimizers (each one dispatch over a flat buffer) ───────────────────────────────────────────
+
+function expectOptimizerBuffers(op: string, buffers: Record<string, Tensor | undefined>): void {
+  const present = Object.fromEntries(Object.entries(buffers).filter(([, t]) => t !== undefined)) as Record<string, Tensor>;
+  expectSameSize(op, present);
+}
+
+export interface SgdHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** True on the first step: the momentum buffer starts as the gradient. */
+  firstStep: boolean;
+}
+
+export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | undefined, h: SgdHyper): void {
+  const op = 'sgdStep';
+  expectOptimizerBuffers(op, { param, grad, momentumBuffer });
+  if (h.momentum !== 0 && !momentumBuffer) throw new Error(`${op}: argument 'momentumBuffer' is required with momentum`);
+  param.gpu.dispatch(
+    kernels.sgd.entry('sgd_step'),
+    { params: { n: param.size, lr: h.lr, momentum: h.momentum, dampening: h.dampening, weight_decay: h.weightDecay, first_step: h.firstStep ? 1 : 0 }, param, grad, momentum_buffer: momentumBuffer ?? param.gpu.placeholders[0] },
+    grid1d(param.size, 64),
+    { NESTEROV: h.nesterov },
+  );
+}
+
+export function adagradStep(param: Tensor, grad: Tensor, stateSum: Tensor, h: { clr: number; weightDecay: number; eps: number }): void {
+  expectOptimizerBuffers('adagradStep', { param, grad, stateSum });
+  param.gpu.dispatch(kernels.adagrad.entry('adagrad_step'), { params: { n: param.size, clr: h.clr, weight_decay: h.weightDecay, eps: h.eps }, param, grad, state_sum: stateSum }, grid1d(param.size, 64));
+}
+
+export interface RmspropState {
+  squareAvg: Tensor;
+  gradAvg?: Tensor;
+  momentumBuffer?: Tensor;
+}
+
+export function rmspropStep(param: Tensor, grad: Tensor, s: RmspropState, h: { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean }): void {
+  const op = 'rmspropStep';
+  expectOptimizerBuffers(op, { param, grad, squareAvg: s.squareAvg, gradAvg: s.gradAvg, momentumBuffer: s.momentumBuffer });
+  if (h.centered && !s.gradAvg) throw new Error(`${op}: argument 'gradAvg' is required when centered`);
+  if (h.momentum > 0 && !s.momentumBuffer) throw new Error(`${op}: argument 'momentumBuffer' is required with momentum`);
+  const [unused0, unused1] = param.gpu.placeholders;
+  param.gpu.dispatch(
+    kernels.rmsprop.entry('rmsprop_step'),
+    { params: { n: param.size, lr: h.lr, alpha: h.alpha, eps: h.eps, weight_decay: h.weightDecay, momentum: h.momentum }, param, grad, square_avg: s.squareAvg, grad_avg: s.gradAvg ?? unused0, momentum_buffer: s.momentumBuffer ?? unused1 },
+    grid1d(param.size, 64),
+    { CENTERED: h.centered },
+  );
+}
+
+/** Exponentially weighted averages of each row of x (series × steps) into y. */
+export function ewa(x: Tensor, y: Tensor, beta: number, biasCorrection: boolean): void {
+  const op = 'ewa';
+  expectRank(op, 'x', x, [1, 2]);
+  expectDtype(op, 'x', x, 'f32');
+  expectShape(op, 'y', y, x.shape);
+  expectRange(op, 'beta', beta, beta >= 0 && beta < 1, 'a number in [0, 1)');
+  const [S, T] = x.shape.length === 1 ? [1, x.shape[0]!] : [x.shape[0]!, x.shape[1]!];
+  x.gpu.dispatch(kernels.ewa.entry('ewa'), { params: { S, T, beta }, x, y }, grid1d(S, 64), { BIAS_CORRECTION: biasCorrection });
 }

@@ -1,11 +1,18 @@
 // A Tensor is a shaped view of GPU memory: a whole buffer, or a slice of a flat one (parameters and
 // their gradients each live in one flat buffer, so an optimizer step is one dispatch).
+import { backward, type GraphNode } from './autograd';
 import type { Gpu } from './gpu';
 import type { BufferView, DType } from './kernel';
 
 export class Tensor implements BufferView {
   readonly shape: readonly number[];
   readonly size: number;
+  /** Autograd: whether gradients flow to this tensor; set on leaves by the user, on outputs by the tape. */
+  requiresGrad = false;
+  /** Autograd: d(loss)/d(this), same shape; kept between steps and reused. */
+  grad: Tensor | null = null;
+  /** Autograd: the recorded operation that produced this tensor (null for leaves). */
+  node: GraphNode | null = null;
 
   constructor(
     readonly gpu: Gpu,
@@ -50,6 +57,11 @@ export class Tensor implements BufferView {
 
   async toArray(): Promise<number[]> {
     return Array.from(await this.read());
+  }
+
+  /** Back-propagates from this scalar (a loss) through the recorded graph, as loss.backward(). */
+  backward(): void {
+    backward(this);
   }
 
   /** Frees the buffer; only for tensors that own a whole buffer. */

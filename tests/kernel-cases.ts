@@ -37,6 +37,18 @@ const add = (name: string, body: (s: CaseScope, random: () => number) => Promise
 /** More than 65,535 workgroups of 64: the grid must spill into y. */
 const PAST_GRID_LIMIT = 65535 * 64 + 4099;
 
+add('every shader compiles', async (s) => {
+  for (const kernel of Object.values(kernels)) {
+    let message = 'compiled';
+    try {
+      await s.gpu.compile(kernel);
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+    s.expect(kernel.name, message === 'compiled', message);
+  }
+});
+
 // ── matmul ──────────────────────────────────────────────────────────────────────────────────────
 interface MatmulCase {
   M: number;

@@ -1,0 +1,35 @@
+// ewa.wgsl — exponentially weighted averages of series, with optional bias correction
+//
+//   v_0 = 0,   v_t = β · v_{t−1} + (1 − β) · θ_t          t = 1 … T
+//   corrected: v̂_t = v_t / (1 − βᵗ)                        (BIAS_CORRECTION)
+// Each series is a row of x (S series × T steps, row-major); y has the same shape.
+// The recurrence is sequential in t, so one invocation walks one series; series run in parallel.
+//
+// Bindings: params {S, T, beta}; x (read); y (read_write).
+// Geometry: one invocation per series, workgroup 64, series s = gid.x + gid.y · (groups.x · 64).
+
+override BIAS_CORRECTION: bool = false;
+
+struct Params {
+  S: u32,
+  T: u32,
+  beta: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(64)
+fn ewa(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let s = gid.x + gid.y * groups.x * 64u;
+  if (s >= params.S) { return; }
+  var v = 0.0;
+  var beta_t = 1.0; // βᵗ, kept as a running product
+  for (var t = 0u; t < params.T; t++) {
+    let i = s * params.T + t;
+    v = params.beta * v + (1.0 - params.beta) * x[i];
+    beta_t *= params.beta;
+    if (BIAS_CORRECTION) { y[i] = v / (1.0 - beta_t); } else { y[i] = v; }
+  }
+}

@@ -1,0 +1,82 @@
+// init.wgsl — parameter initialisation on the GPU, reproducible from a seed
+//
+//   fill_uniform   x_i ~ U(low, high):   x_i = low + (high − low) · u_i
+//   fill_normal    x_i ~ N(mean, std_dev²):  Box–Muller, x_i = mean + std_dev · √(−2 ln u_i) · cos(2π v_i)
+//   fill_constant  x_i = value            (zeros_, ones_, constant_)
+// u_i ∈ [0, 1) and v_i come from Threefry-2x32-20 (see dropout.wgsl) with key (seed, stream) and
+// counter (i, 0): word 0 gives u_i, word 1 gives v_i, each the top 24 bits scaled by 2⁻²⁴. For
+// Box–Muller, u_i is shifted to (0, 1] so the logarithm is finite. Same seed, same values, on any
+// adapter.
+// Every PyTorch init scheme reduces to one of these with bounds or a std_dev computed on the CPU
+// (Kaiming, Xavier, nn.Linear's default: see src/init.ts).
+//
+// Bindings: params {n, low, high, mean, std_dev, value, seed, stream}; x (read_write).
+// Geometry: one invocation per element, workgroup 64; element i = gid.x + gid.y · (groups.x · 64).
+
+struct Params {
+  n: u32,
+  low: f32,
+  high: f32,
+  mean: f32,
+  std_dev: f32,
+  value: f32,
+  seed: u32,
+  stream: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+
+fn rotl(v: u32, r: u32) -> u32 {
+  return (v << r) | (v >> (32u - r));
+}
+
+// Threefry-2x32-20: four rounds with rotations R, then a key injection, five times over.
+fn threefry2x32(counter: vec2u, key: vec2u) -> vec2u {
+  const R = array<u32, 8>(13u, 15u, 26u, 6u, 17u, 29u, 16u, 24u);
+  let ks = array<u32, 3>(key.x, key.y, 0x1BD11BDAu ^ key.x ^ key.y);
+  var x0 = counter.x + ks[0];
+  var x1 = counter.y + ks[1];
+  for (var s = 1u; s <= 5u; s++) {
+    for (var r = 0u; r < 4u; r++) {
+      x0 += x1;
+      x1 = rotl(x1, R[((s - 1u) % 2u) * 4u + r]);
+      x1 ^= x0;
+    }
+    x0 += ks[s % 3u];
+    x1 += ks[(s + 1u) % 3u] + s;
+  }
+  return vec2u(x0, x1);
+}
+
+fn draws(i: u32) -> vec2f {
+  let words = threefry2x32(vec2u(i, 0u), vec2u(params.seed, params.stream));
+  return vec2f(f32(words.x >> 8u), f32(words.y >> 8u)) * (1.0 / 16777216.0);
+}
+
+fn element(gid: vec3u, groups: vec3u) -> u32 {
+  return gid.x + gid.y * groups.x * 64u;
+}
+
+@compute @workgroup_size(64)
+fn fill_uniform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = element(gid, groups);
+  if (i >= params.n) { return; }
+  x[i] = params.low + (params.high - params.low) * draws(i).x;
+}
+
+@compute @workgroup_size(64)
+fn fill_normal(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = element(gid, groups);
+  if (i >= params.n) { return; }
+  let d = draws(i);
+  let u = 1.0 - d.x; // (0, 1]
+  x[i] = params.mean + params.std_dev * sqrt(-2.0 * log(u)) * cos(6.283185307179586 * d.y);
+}
+
+@compute @workgroup_size(64)
+fn fill_constant(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = element(gid, groups);
+  if (i >= params.n) { return; }
+  x[i] = params.value;
+}

@@ -1,0 +1,491 @@
+// torch.nn, on our kernels. Each module's forward records its backward rule right beside it, so the
+// graph runner (autograd.ts) stays a short loop over the tape.
+//
+// Modules own their output buffers and reuse them from step to step (keyed by shape): a training step
+// in steady state creates no GPU buffers. A module's output is therefore valid until that module's
+// next forward; copy it (gpu.copy) to keep it longer.
+import { cutGraph, isOnLiveGraph, needsGrad, record } from './autograd';
+import { currentGpu, type Gpu } from './gpu';
+import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
+import * as ops from './ops';
+import { allocateParameter, type Parameter } from './parameters';
+import type { Tensor } from './tensor';
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
+export interface StateEntry {
+  shape: number[];
+  dtype: 'F32' | 'I64';
+  values: Float32Array;
+}
+export type StateDict = Map<string, StateEntry>;
+
+/** A scalar counter exposed as a state-dict buffer (BatchNorm's num_batches_tracked). */
+class Counter {
+  value = 0;
+}
+
+export abstract class Module {
+  training = true;
+  private readonly outputs = new Map<string, Tensor>();
+
+  constructor(readonly gpu: Gpu) {}
+
+  /** What PyTorch prints for the module, e.g. Linear(in_features=20, out_features=128). */
+  abstract describe(): string;
+
+  namedChildren(): [string, Module][] {
+    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+
+  /** Parameters with PyTorch's dotted names ('0.weight', 'linear1.bias'), registration order. */
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const own = Object.entries(this).filter((e): e is [string, Parameter] => e[1] !== null && typeof e[1] === 'object' && 'chunk' in e[1] && 'offset' in e[1]);
+    return [...own.map(([n, p]): [string, Parameter] => [prefix + n, p]), ...this.namedChildren().flatMap(([n, m]) => m.namedParameters(`${prefix}${n}.`))];
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Non-parameter state saved with the model (BatchNorm's running statistics). */
+  protected ownBuffers(): [string, Tensor | Counter][] {
+    return [];
+  }
+
+  namedBuffers(prefix = ''): [string, Tensor | Counter][] {
+    return [...this.ownBuffers().map(([n, b]): [string, Tensor | Counter] => [prefix + n, b]), ...this.namedChildren().flatMap(([n, m]) => m.namedBuffers(`${prefix}${n}.`))];
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const [, child] of this.namedChildren()) child.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters and buffers, read back from the GPU, by PyTorch name. */
+  async stateDict(): Promise<StateDict> {
+    const dict: StateDict = new Map();
+    const entries: [string, Tensor | Counter][] = [...this.namedParameters(), ...this.namedBuffers()];
+    for (const [name, t] of entries) {
+      if (t instanceof Counter) dict.set(name, { shape: [], dtype: 'I64', values: Float32Array.of(t.value) });
+      else dict.set(name, { shape: [...t.shape], dtype: 'F32', values: Float32Array.from(await t.read()) });
+    }
+    return dict;
+  }
+
+  /** Loads every entry after checking them all: a missing, extra or mis-shaped entry loads nothing. */
+  loadStateDict(dict: StateDict): void {
+    const targets = new Map<string, Tensor | Counter>([...this.namedParameters(), ...this.namedBuffers()]);
+    const problems: string[] = [];
+    for (const [name, target] of targets) {
+      const entry = dict.get(name);
+      if (!entry) {
+        problems.push(`missing key '${name}'`);
+        continue;
+      }
+      const shape = target instanceof Counter ? [] : target.shape;
+      if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) problems.push(`'${name}' has shape ${shapeText(entry.shape)}, the model expects ${shapeText(shape)}`);
+      else if (entry.values.length !== Math.max(1, shape.reduce((a, b) => a * b, 1))) problems.push(`'${name}' holds ${entry.values.length} values for shape ${shapeText(shape)}`);
+      else if (!entry.values.every(Number.isFinite)) problems.push(`'${name}' holds NaN or infinite values`);
+    }
+    for (const name of dict.keys()) if (!targets.has(name)) problems.push(`unexpected key '${name}'`);
+    if (problems.length) throw new Error(`loadStateDict into ${this.describe()}: nothing was loaded:\n  ${problems.join('\n  ')}`);
+    for (const [name, target] of targets) {
+      const entry = dict.get(name)!;
+      if (target instanceof Counter) target.value = entry.values[0]!;
+      else target.write(entry.values);
+    }
+  }
+
+  /**
+   * This module's reusable buffer for `name` at `shape`. If the current graph still holds it (the
+   * last step's forward never reached backward), the graph is cut first, so the overwrite can never
+   * feed stale values into a backward pass.
+   */
+  protected buffer(name: string, shape: readonly number[]): Tensor {
+    const key = `${name}${shapeText(shape)}`;
+    let t = this.outputs.get(key);
+    if (!t) {
+      t = this.gpu.empty(shape, 'f32', `${this.constructor.name}.${name}`);
+      this.outputs.set(key, t);
+    } else if (isOnLiveGraph(t)) {
+      cutGraph();
+    }
+    t.node = null;
+    t.requiresGrad = false;
+    return t;
+  }
+
+  /** The output shape for an input shape, or an Error naming this module; dispatches nothing. */
+  outputShape(input: readonly number[]): readonly number[] {
+    return input;
+  }
+
+  abstract forward(input: Tensor, ...rest: unknown[]): Tensor;
+}
+
+// ── Linear ───────────────────────────────────────────────────────────────────────────────────────
+
+export class Linear extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: { bias?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`Linear: argument '${name}' expected a positive integer, got ${v}`);
+    }
+    this.weight = allocateParameter(this.gpu, [outFeatures, inFeatures], 'Linear.weight');
+    this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outFeatures], 'Linear.bias');
+    // nn.Linear.reset_parameters: kaiming_uniform_(a=√5) gives U(−1/√fan_in, 1/√fan_in); the bias the same.
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(inFeatures), 1 / Math.sqrt(inFeatures));
+  }
+
+  describe(): string {
+    return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    if (input.length !== 2 || input[1] !== this.inFeatures) throw new Error(`${this.describe()}: input expected shape [N, ${this.inFeatures}] (in_features), got ${shapeText(input)}`);
+    return [input[0]!, this.outFeatures];
+  }
+
+  /** y = act(x · Wᵀ + b); `activation` fuses a following Sigmoid or ReLU into matmul's epilogue. */
+  forward(x: Tensor, activation: ops.Activation = 'none'): Tensor {
+    const y = this.buffer(`out_${activation}`, this.outputShape(x.shape));
+    const { weight, bias } = this;
+    ops.matmul(x, weight, y, { transposeB: true, activation, ...(bias ? { bias } : {}) });
+    if (!needsGrad([x, weight, ...(bias ? [bias] : [])])) return y;
+    record({
+      name: this.describe(),
+      inputs: bias ? [x, weight, bias] : [x, weight],
+      output: y,
+      backward: (ctx, dy) => {
+        // dz = dy ⊙ act'(z), from the output y; without a fused activation dz is dy itself.
+        let dz = dy!;
+        if (activation !== 'none') {
+          dz = this.buffer('dz', y.shape);
+          (activation === 'sigmoid' ? ops.sigmoidBackward : ops.reluBackward)(y, dy!, dz);
+        }
+        if (x.requiresGrad) {
+          const { grad, accumulate } = ctx.target(x);
+          ops.matmul(dz, weight, grad, { accumulate }); // dx = dz · W
+        }
+        ops.matmul(dz, x, weight.grad, { transposeA: true, accumulate: true }); // dW += dzᵀ · x
+        if (bias) ops.sumRows(dz, bias.grad, true); // db += Σ_rows dz
+      },
+    });
+    return y;
+  }
+}
+
+// ── activations ──────────────────────────────────────────────────────────────────────────────────
+
+abstract class Activation extends Module {
+  abstract readonly kind: 'sigmoid' | 'relu';
+
+  constructor(options: { gpu?: Gpu } = {}) {
+    super(options.gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return this.kind === 'sigmoid' ? 'Sigmoid()' : 'ReLU()';
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = this.buffer('out', x.shape);
+    (this.kind === 'sigmoid' ? ops.sigmoid : ops.relu)(x, y);
+    if (!needsGrad([x])) return y;
+    record({
+      name: this.describe(),
+      inputs: [x],
+      output: y,
+      backward: (ctx, dy) => {
+        const { grad, accumulate } = ctx.target(x);
+        (this.kind === 'sigmoid' ? ops.sigmoidBackward : ops.reluBackward)(y, dy!, grad, accumulate);
+      },
+    });
+    return y;
+  }
+}
+
+export class Sigmoid extends Activation {
+  readonly kind = 'sigmoid';
+}
+
+export class ReLU extends Activation {
+  readonly kind = 'relu';
+}
+
+// ── Dropout ──────────────────────────────────────────────────────────────────────────────────────
+
+export class Dropout extends Module {
+  /** Threefry key word 0 for this module's masks; word 1 is the forward count. */
+  readonly seed: number;
+  private step = 0;
+
+  constructor(
+    readonly p = 0.5,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: argument 'p' expected a probability in [0, 1], got ${p}`);
+    const key = nextRandomKey();
+    this.seed = Math.imul(key.seed ^ Math.imul(key.stream + 1, 0x9e3779b9), 0x85ebca6b) >>> 0;
+  }
+
+  describe(): string {
+    return `Dropout(p=${this.p}, inplace=False)`;
+  }
+
+  /** In eval mode (or with p = 0) dropout is the identity and returns x itself, as PyTorch does. */
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    const y = this.buffer('out', x.shape);
+    const mask = { p: this.p, seed: this.seed, step: this.step++ };
+    ops.dropout(x, y, mask);
+    if (!needsGrad([x])) return y;
+    record({
+      name: this.describe(),
+      inputs: [x],
+      output: y,
+      backward: (ctx, dy) => {
+        const { grad, accumulate } = ctx.target(x);
+        ops.dropout(dy!, grad, { ...mask, accumulate }); // the same mask, recomputed
+      },
+    });
+    return y;
+  }
+}
+
+// ── BatchNorm ────────────────────────────────────────────────────────────────────────────────────
+
+export interface BatchNormOptions {
+  eps?: number;
+  momentum?: number;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+  gpu?: Gpu;
+}
+
+abstract class BatchNorm extends Module {
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly weight: Parameter | null;
+  readonly bias: Parameter | null;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  readonly numBatchesTracked = new Counter();
+  /** γ = 1 and β = 0 for the kernel when affine is false; scratch gradients for them. */
+  private readonly fixed: { gamma: Tensor; beta: Tensor; dgamma: Tensor; dbeta: Tensor } | null;
+
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNormOptions,
+    private readonly ranks: readonly number[],
+  ) {
+    super(options.gpu ?? currentGpu());
+    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = options;
+    const name = this.constructor.name;
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${name}: argument 'numFeatures' expected a positive integer, got ${numFeatures}`);
+    if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${name}: argument 'eps' expected a number > 0, got ${eps}`);
+    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new Error(`${name}: argument 'momentum' expected a number in [0, 1], got ${momentum}`);
+    this.eps = eps;
+    this.momentum = momentum;
+    this.affine = affine;
+    this.trackRunningStats = trackRunningStats;
+    const C = [numFeatures];
+    const constant = (label: string, value: number) => {
+      const t = this.gpu.empty(C, 'f32', `${name}.${label}`);
+      ops.fillConstant(t, value);
+      return t;
+    };
+    this.weight = affine ? allocateParameter(this.gpu, C, `${name}.weight`) : null;
+    this.bias = affine ? allocateParameter(this.gpu, C, `${name}.bias`) : null;
+    if (this.weight && this.bias) {
+      ops.fillConstant(this.weight, 1);
+      ops.fillConstant(this.bias, 0);
+    }
+    this.fixed = affine ? null : { gamma: constant('gamma', 1), beta: constant('beta', 0), dgamma: constant('dgamma', 0), dbeta: constant('dbeta', 0) };
+    this.runningMean = constant('running_mean', 0);
+    this.runningVar = constant('running_var', 1);
+  }
+
+  describe(): string {
+    return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
+  }
+
+  protected override ownBuffers(): [string, Tensor | Counter][] {
+    return this.trackRunningStats ? [['running_mean', this.runningMean], ['running_var', this.runningVar], ['num_batches_tracked', this.numBatchesTracked]] : [];
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const C = this.numFeatures;
+    if (!this.ranks.includes(input.length) || input[1] !== C) {
+      const expected = this.ranks.includes(4) ? `[N, ${C}, H, W]` : `[N, ${C}] or [N, ${C}, L]`;
+      throw new Error(`${this.describe()}: input expected shape ${expected}, got ${shapeText(input)}`);
+    }
+    return input;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.outputShape(x.shape);
+    const C = this.numFeatures;
+    // Without running statistics, PyTorch normalises with the batch's statistics in eval mode too.
+    const useBatchStats = this.training || !this.trackRunningStats;
+    const updateRunning = this.training && this.trackRunningStats;
+    const args: ops.BatchNormArgs = {
+      gamma: this.weight ?? this.fixed!.gamma,
+      beta: this.bias ?? this.fixed!.beta,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      mean: this.buffer('mean', [C]),
+      invstd: this.buffer('invstd', [C]),
+      eps: this.eps,
+      momentum: this.momentum,
+      training: useBatchStats,
+      trackRunningStats: updateRunning,
+    };
+    const y = this.buffer('out', x.shape);
+    ops.batchNorm(x, y, args);
+    if (updateRunning) this.numBatchesTracked.value++;
+    const inputs = [x, ...(this.weight && this.bias ? [this.weight, this.bias] : [])];
+    if (!needsGrad(inputs)) return y;
+    record({
+      name: this.describe(),
+      inputs,
+      output: y,
+      backward: (ctx, dy) => {
+        const dx = x.requiresGrad ? ctx.target(x) : { grad: this.buffer('dx', x.shape), accumulate: false };
+        ops.batchNormBackward(x, dy!, args, {
+          dx: dx.grad,
+          accumulate: dx.accumulate,
+          dgamma: this.weight?.grad ?? this.fixed!.dgamma,
+          dbeta: this.bias?.grad ?? this.fixed!.dbeta,
+          sums: this.buffer('sums', [2 * C]),
+        });
+      },
+    });
+    return y;
+  }
+}
+
+/** Batch normalisation over [N, C] or [N, C, L]. */
+export class BatchNorm1d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options, [2, 3]);
+  }
+}
+
+/** Batch normalisation over NCHW [N, C, H, W]. */
+export class BatchNorm2d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options, [4]);
+  }
+}
+
+// ── Sequential ───────────────────────────────────────────────────────────────────────────────────
+
+export class Sequential extends Module {
+  readonly layers: readonly Module[];
+
+  constructor(...layers: Module[]) {
+    if (layers.length === 0) throw new Error('Sequential: expected at least one module');
+    super(layers[0]!.gpu);
+    this.layers = layers;
+  }
+
+  override namedChildren(): [string, Module][] {
+    return this.layers.map((m, i) => [String(i), m]);
+  }
+
+  describe(): string {
+    return `Sequential(\n${this.layers.map((m, i) => `  (${i}): ${m.describe()}`).join('\n')}\n)`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return this.layers.reduce((shape, layer) => layer.outputShape(shape), input);
+  }
+
+  /**
+   * Runs the layers in order, after checking every layer's shapes (a mismatch dispatches nothing).
+   * A Linear followed by Sigmoid or ReLU runs as one matmul with the activation fused.
+   */
+  forward(x: Tensor): Tensor {
+    this.outputShape(x.shape);
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i]!;
+      const next = this.layers[i + 1];
+      if (layer instanceof Linear && next instanceof Activation) {
+        x = layer.forward(x, next.kind);
+        i++;
+      } else {
+        x = layer.forward(x);
+      }
+    }
+    return x;
+  }
+}
+
+// ── CrossEntropyLoss ─────────────────────────────────────────────────────────────────────────────
+
+export class CrossEntropyLoss extends Module {
+  /** Running sums since resetMetrics(): mean loss per batch, correct rows, rows, batches. */
+  readonly metrics: Tensor;
+
+  constructor(options: { gpu?: Gpu } = {}) {
+    super(options.gpu ?? currentGpu());
+    this.metrics = this.gpu.empty([4], 'f32', 'CrossEntropyLoss.metrics');
+    this.gpu.clear(this.metrics);
+  }
+
+  describe(): string {
+    return 'CrossEntropyLoss()';
+  }
+
+  resetMetrics(): void {
+    this.gpu.clear(this.metrics);
+  }
+
+  /** Reads the sums once: the mean of the batch losses, and the accuracy over all rows. */
+  async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number }> {
+    const [lossSum = 0, correct = 0, rows = 0, batches = 0] = await this.metrics.read();
+    return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches };
+  }
+
+  /** Mean cross-entropy of logits [N, C] against class indices [N] (u32); a [1] tensor. */
+  forward(logits: Tensor, labels: Tensor): Tensor {
+    if (logits.shape.length !== 2) throw new Error(`CrossEntropyLoss: input expected shape [N, C], got ${shapeText(logits.shape)}`);
+    const [N, C] = [logits.shape[0]!, logits.shape[1]!];
+    if (labels.dtype !== 'u32' || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
+    const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics };
+    ops.softmaxCrossEntropy(logits, labels, out);
+    if (!needsGrad([logits])) return out.loss;
+    record({
+      name: this.describe(),
+      inputs: [logits],
+      output: out.loss,
+      backward: (ctx, dloss) => {
+        if (dloss !== null) throw new Error('CrossEntropyLoss: backward must start at the loss itself (loss.backward())');
+        // The forward already computed d loss / d logits; hand that buffer over when we can.
+        if (ctx.donate(logits, out.dlogits)) return;
+        const { grad, accumulate } = ctx.target(logits);
+        ops.softmaxCrossEntropy(logits, labels, { ...out, dlogits: grad }, { accumulate, gradientOnly: true });
+      },
+    });
+    return out.loss;
+  }
+}

@@ -1,0 +1,107 @@
+// Every parameter lives in one flat GPU buffer and its gradient at the same offset of a twin buffer,
+// so zeroGrad() is one clear and an optimizer step is one dispatch over the span its parameters
+// cover. Offsets are aligned to 256 bytes, WebGPU's minimum storage-binding offset alignment.
+import type { Gpu } from './gpu';
+import { Tensor } from './tensor';
+
+const ALIGN_FLOATS = 64;
+const CHUNK_FLOATS = 4 * 1024 * 1024; // 16 MiB; a larger parameter gets a chunk of its own
+
+export class ArenaChunk {
+  used = 0;
+  readonly values: GPUBuffer;
+  readonly grads: GPUBuffer;
+  /** Live parameters by offset, so an optimizer can tell whether a span holds foreign ones. */
+  readonly members: Parameter[] = [];
+
+  constructor(
+    gpu: Gpu,
+    readonly capacity: number,
+    readonly index: number,
+  ) {
+    this.values = gpu.createBuffer(capacity * 4, `parameters #${index}`);
+    this.grads = gpu.createBuffer(capacity * 4, `gradients #${index}`);
+  }
+}
+
+export class Parameter extends Tensor {
+  override requiresGrad = true;
+  declare grad: Tensor;
+
+  constructor(
+    gpu: Gpu,
+    readonly chunk: ArenaChunk,
+    /** In floats, from the start of the chunk. */
+    readonly offset: number,
+    shape: readonly number[],
+    label: string,
+  ) {
+    super(gpu, chunk.values, shape, 'f32', offset * 4, label);
+    this.grad = new Tensor(gpu, chunk.grads, shape, 'f32', offset * 4, `${label}.grad`);
+  }
+}
+
+const arenas = new WeakMap<Gpu, ArenaChunk[]>();
+
+/** A new parameter in gpu's arena; its values are undefined until initialised. */
+export function allocateParameter(gpu: Gpu, shape: readonly number[], label: string): Parameter {
+  const size = Tensor.sizeOf(shape, label);
+  const chunks = arenas.get(gpu) ?? [];
+  arenas.set(gpu, chunks);
+  let chunk = chunks.find((c) => c.capacity - c.used >= size);
+  if (!chunk) {
+    chunk = new ArenaChunk(gpu, Math.max(CHUNK_FLOATS, Math.ceil(size / ALIGN_FLOATS) * ALIGN_FLOATS), chunks.length);
+    chunks.push(chunk);
+    // Gradients start at zero, as PyTorch's grads start at None.
+    gpu.clear(new Tensor(gpu, chunk.grads, [chunk.capacity], 'f32', 0, chunk.grads.label));
+  }
+  const p = new Parameter(gpu, chunk, chunk.used, shape, label);
+  chunk.used += Math.ceil(size / ALIGN_FLOATS) * ALIGN_FLOATS;
+  chunk.members.push(p);
+  return p;
+}
+
+/** A contiguous range of one chunk, covering some parameters and the padding between them. */
+export interface Span {
+  chunk: ArenaChunk;
+  offset: number;
+  size: number;
+  values: Tensor;
+  grads: Tensor;
+}
+
+/**
+ * Groups parameters into as few contiguous spans as possible. A span never covers a parameter
+ * outside the given set (another model's, in the same arena), so updating a span touches only ours.
+ */
+export function spansOf(params: readonly Parameter[]): Span[] {
+  const spans: Span[] = [];
+  const byChunk = new Map<ArenaChunk, Parameter[]>();
+  for (const p of new Set(params)) byChunk.set(p.chunk, [...(byChunk.get(p.chunk) ?? []), p]);
+  for (const [chunk, ours] of byChunk) {
+    const mine = new Set(ours);
+    const ordered = [...chunk.members].sort((a, b) => a.offset - b.offset);
+    let start = -1;
+    let end = 0;
+    const close = () => {
+      if (start < 0) return;
+      const gpu = ours[0]!.gpu;
+      spans.push({
+        chunk, offset: start, size: end - start,
+        values: new Tensor(gpu, chunk.values, [end - start], 'f32', start * 4, `${chunk.values.label}[${start}:${end}]`),
+        grads: new Tensor(gpu, chunk.grads, [end - start], 'f32', start * 4, `${chunk.grads.label}[${start}:${end}]`),
+      });
+      start = -1;
+    };
+    for (const p of ordered) {
+      if (!mine.has(p)) {
+        close();
+        continue;
+      }
+      if (start < 0) start = p.offset;
+      end = p.offset + p.size;
+    }
+    close();
+  }
+  return spans;
+}

@@ -1,0 +1,421 @@
+// The graph runner and training API, checked in headless Chrome: optimizers against float64
+// references of PyTorch's algorithms, init statistics, finite differences through composite graphs,
+// a small MLP trained on the GPU and in float64 on the CPU, buffer reuse, state dicts, bad input.
+import { noGrad } from '../src/autograd';
+import * as init from '../src/init';
+import * as nn from '../src/nn';
+import * as optim from '../src/optim';
+import { allocateParameter, type Parameter } from '../src/parameters';
+import * as bnRef from '../src/reference/batchnorm';
+import { dropoutMask } from '../src/reference/dropout';
+import * as ref from '../src/reference/linalg';
+import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
+import * as optRef from '../src/reference/optim';
+import type { Tensor } from '../src/tensor';
+import type { KernelCase } from './kernel-cases';
+import { CaseScope } from './harness/scope';
+import { integers, rng, uniform } from './support/random';
+
+const cases: KernelCase[] = [];
+const add = (name: string, body: (s: CaseScope, random: () => number) => Promise<void>) => {
+  cases.push({
+    name,
+    run: async (gpu, seed) => {
+      const scope = new CaseScope(gpu);
+      try {
+        await body(scope, rng(seed));
+      } catch (error) {
+        scope.expect('unexpected error', false, error instanceof Error ? (error.stack ?? error.message) : String(error));
+      }
+      return scope.finish();
+    },
+  });
+};
+
+const f64 = async (t: Tensor) => Float64Array.from(await t.read());
+
+// ── optimizers vs float64 references, many steps ──────────────────────────────────────────────────
+
+type Stepper = { name: string; make: (params: Parameter[]) => optim.Optimizer; reference: (param: Float64Array) => (grad: Float64Array) => void };
+
+const steppers: Stepper[] = [];
+for (const o of [
+  { lr: 0.01 },
+  { lr: 0.01, momentum: 0.9 },
+  { lr: 0.01, momentum: 0.9, dampening: 0.3, weightDecay: 0.01 },
+  { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 0.001 },
+]) {
+  const full = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...o };
+  steppers.push({ name: `SGD ${JSON.stringify(o)}`, make: (p) => new optim.SGD(p, o), reference: (param) => { const st = { buf: null }; return (g) => optRef.sgdStep(param, g, st, full); } });
+}
+for (const o of [{}, { lr: 0.1, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1 }]) {
+  const full = { lr: 1e-2, lrDecay: 0, weightDecay: 0, eps: 1e-10, ...o };
+  steppers.push({ name: `Adagrad ${JSON.stringify(o)}`, make: (p) => new optim.Adagrad(p, o), reference: (param) => { const st = { sum: new Float64Array(param.length).fill(o.initialAccumulatorValue ?? 0), step: 0 }; return (g) => optRef.adagradStep(param, g, st, full); } });
+}
+for (const o of [{}, { momentum: 0.9 }, { centered: true }, { lr: 0.001, alpha: 0.9, eps: 1e-6, weightDecay: 0.01, momentum: 0.5, centered: true }]) {
+  const full = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, ...o };
+  steppers.push({ name: `RMSprop ${JSON.stringify(o)}`, make: (p) => new optim.RMSprop(p, o), reference: (param) => { const n = param.length; const st = { squareAvg: new Float64Array(n), gradAvg: new Float64Array(n), buf: new Float64Array(n) }; return (g) => optRef.rmspropStep(param, g, st, full); } });
+}
+for (const o of [{}, { weightDecay: 0.01 }, { amsgrad: true }, { lr: 0.01, betas: [0.8, 0.99] as [number, number], eps: 1e-6, weightDecay: 0.1, amsgrad: true }]) {
+  const full = { lr: 1e-3, beta1: o.betas?.[0] ?? 0.9, beta2: o.betas?.[1] ?? 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, ...o };
+  steppers.push({ name: `Adam ${JSON.stringify(o)}`, make: (p) => new optim.Adam(p, o), reference: (param) => { const st = optRef.adamInit(param); st.param = param; return (g) => optRef.adamStep(st, g, full); } });
+}
+
+for (const st of steppers) {
+  add(`optimizer ${st.name}: 30 steps vs float64`, async (s, random) => {
+    // Three parameters of awkward sizes in one span, padding between them included.
+    const params = [[7, 13], [13], [3, 5, 2]].map((shape) => allocateParameter(s.gpu, shape, 'p'));
+    const values = params.map((p) => uniform(random, p.size));
+    params.forEach((p, i) => p.write(values[i]!));
+    const opt = st.make(params);
+    const refSteps = values.map((v) => st.reference(v));
+    for (let step = 0; step < 30; step++) {
+      opt.zeroGrad();
+      params.forEach((p, i) => {
+        const g = uniform(random, p.size);
+        p.grad.write(g);
+        refSteps[i]!(g);
+      });
+      opt.step();
+    }
+    for (const [i, p] of params.entries()) await s.check(`param ${i}`, p, values[i]!, 2e-6, 2e-5);
+  });
+}
+
+add('optimizer state saves and restores', async (s, random) => {
+  const p = allocateParameter(s.gpu, [50], 'p');
+  p.write(uniform(random, 50));
+  const a = new optim.Adam([p], { lr: 0.01 });
+  const grads = Array.from({ length: 6 }, () => uniform(random, 50));
+  for (const g of grads.slice(0, 3)) {
+    p.grad.write(g);
+    a.step();
+  }
+  const saved = await a.stateDict();
+  const at3 = await p.read();
+  for (const g of grads.slice(3)) {
+    p.grad.write(g);
+    a.step();
+  }
+  const expected = await p.read();
+  p.write(at3);
+  const b = new optim.Adam([p], { lr: 0.01 });
+  b.loadStateDict(saved);
+  for (const g of grads.slice(3)) {
+    p.grad.write(g);
+    b.step();
+  }
+  await s.check('resumed param', p, expected, 0, 0);
+  s.expect('step restored', b.stepCount === 6, `stepCount ${b.stepCount}`);
+  s.expectError('mismatched state', () => new optim.Adam([allocateParameter(s.gpu, [7], 'q')]).loadStateDict(saved), /Adam\.loadStateDict: state 'exp_avg' span 0 holds 50 values, expected 7/);
+});
+
+// ── init: statistics of 120,000 samples against PyTorch's formulas ───────────────────────────────
+
+function moments(x: ArrayLike<number>) {
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    sum += x[i]!;
+    min = Math.min(min, x[i]!);
+    max = Math.max(max, x[i]!);
+  }
+  const mean = sum / x.length;
+  let sq = 0;
+  for (let i = 0; i < x.length; i++) sq += (x[i]! - mean) ** 2;
+  return { mean, std: Math.sqrt(sq / (x.length - 1)), min, max };
+}
+
+type InitCase = { name: string; shape: number[]; apply: (t: Tensor) => void; dist: 'uniform' | 'normal'; mean: number; std: number; low?: number; high?: number };
+const initShape = [400, 300]; // fan_in 300, fan_out 400, 120,000 samples
+const initCases: InitCase[] = [
+  { name: 'uniform_(−2, 3)', shape: initShape, apply: (t) => init.uniform_(t, -2, 3), dist: 'uniform', mean: 0.5, std: 5 / Math.sqrt(12), low: -2, high: 3 },
+  { name: 'normal_(1, 0.5)', shape: initShape, apply: (t) => init.normal_(t, 1, 0.5), dist: 'normal', mean: 1, std: 0.5 },
+  { name: 'kaimingUniform_ (fan_in, leaky_relu a=0)', shape: initShape, apply: (t) => init.kaimingUniform_(t), dist: 'uniform', mean: 0, std: Math.sqrt(2 / 300), low: -Math.sqrt(6 / 300), high: Math.sqrt(6 / 300) },
+  { name: 'kaimingUniform_ (fan_out, relu)', shape: initShape, apply: (t) => init.kaimingUniform_(t, { mode: 'fan_out', nonlinearity: 'relu' }), dist: 'uniform', mean: 0, std: Math.sqrt(2 / 400), low: -Math.sqrt(6 / 400), high: Math.sqrt(6 / 400) },
+  { name: 'kaimingNormal_ (fan_in, relu)', shape: initShape, apply: (t) => init.kaimingNormal_(t, { nonlinearity: 'relu' }), dist: 'normal', mean: 0, std: Math.sqrt(2 / 300) },
+  { name: 'kaimingNormal_ (fan_out, leaky_relu a=0.2)', shape: initShape, apply: (t) => init.kaimingNormal_(t, { a: 0.2, mode: 'fan_out' }), dist: 'normal', mean: 0, std: Math.sqrt(2 / 1.04) / Math.sqrt(400) },
+  { name: 'kaimingNormal_ conv [40, 30, 10, 10]', shape: [40, 30, 10, 10], apply: (t) => init.kaimingNormal_(t), dist: 'normal', mean: 0, std: Math.sqrt(2) / Math.sqrt(3000) },
+  { name: 'xavierUniform_ (gain 1)', shape: initShape, apply: (t) => init.xavierUniform_(t), dist: 'uniform', mean: 0, std: Math.sqrt(2 / 700), low: -Math.sqrt(6 / 700), high: Math.sqrt(6 / 700) },
+  { name: 'xavierNormal_ (gain tanh 5/3)', shape: initShape, apply: (t) => init.xavierNormal_(t, init.calculateGain('tanh')), dist: 'normal', mean: 0, std: (5 / 3) * Math.sqrt(2 / 700) },
+];
+
+for (const c of initCases) {
+  add(`init ${c.name}: 120,000 samples`, async (s) => {
+    init.manualSeed(1234);
+    const t = s.output(c.shape, c.name);
+    c.apply(t);
+    const x = await t.read();
+    const m = moments(x);
+    const n = x.length;
+    // 5 standard errors: of the mean σ/√n; of the std σ·√((κ − 1)/(4n)), κ = 3 (normal) or 1.8 (uniform)
+    const kurtosis = c.dist === 'normal' ? 3 : 1.8;
+    const seMean = c.std / Math.sqrt(n);
+    const seStd = c.std * Math.sqrt((kurtosis - 1) / (4 * n));
+    s.expect('mean', Math.abs(m.mean - c.mean) < 5 * seMean, `measured ${m.mean.toExponential(4)}, formula ${c.mean} (|diff| ${Math.abs(m.mean - c.mean).toExponential(2)} vs bound ${(5 * seMean).toExponential(2)})`);
+    s.expect('std', Math.abs(m.std - c.std) < 5 * seStd, `measured ${m.std.toPrecision(6)}, formula ${c.std.toPrecision(6)} (relative error ${(Math.abs(m.std - c.std) / c.std).toExponential(2)})`);
+    if (c.dist === 'uniform') {
+      const width = c.high! - c.low!;
+      s.expect('support', m.min >= c.low! && m.max <= c.high! && m.min < c.low! + width * 1e-3 && m.max > c.high! - width * 1e-3, `[${m.min}, ${m.max}] in [${c.low}, ${c.high}]`);
+    }
+    init.manualSeed(1234);
+    const again = s.output(c.shape);
+    c.apply(again);
+    const y = await again.read();
+    s.expect('same seed, same values', y.every((v, i) => v === x[i]), 'compared all samples');
+    init.manualSeed(99);
+    c.apply(again);
+    const z = await again.read();
+    s.expect('another seed, other values', z.some((v, i) => v !== x[i]), 'compared all samples');
+  });
+}
+
+add('init zeros_, ones_, constant_ and nn.Linear default bounds', async (s) => {
+  const t = s.output([37, 11]);
+  init.zeros_(t);
+  await s.check('zeros_', t, new Float64Array(t.size), 0, 0);
+  init.ones_(t);
+  await s.check('ones_', t, new Float64Array(t.size).fill(1), 0, 0);
+  init.constant_(t, -2.5);
+  await s.check('constant_', t, new Float64Array(t.size).fill(-2.5), 0, 0);
+  const linear = new nn.Linear(300, 400, { gpu: s.gpu });
+  const bound = 1 / Math.sqrt(300);
+  for (const [name, p] of linear.namedParameters()) {
+    const m = moments(await p.read());
+    s.expect(`Linear ${name} within ±1/√fan_in`, m.min >= -bound && m.max <= bound && m.max > bound * 0.95 && m.min < -bound * 0.95, `[${m.min.toFixed(5)}, ${m.max.toFixed(5)}] vs ±${bound.toFixed(5)}`);
+  }
+  s.expectError('fan of a vector', () => init.kaimingUniform_(linear.bias!), /fewer than 2 dimensions/);
+  s.expect('gain table', init.calculateGain('relu') === Math.SQRT2 && init.calculateGain('tanh') === 5 / 3 && init.calculateGain('selu') === 0.75 && Math.abs(init.calculateGain('leaky_relu') - Math.sqrt(2 / 1.0001)) < 1e-15, 'relu √2, tanh 5/3, selu 3/4, leaky_relu √(2/(1+0.01²))');
+});
+
+// ── finite differences through a composite graph ─────────────────────────────────────────────────
+
+interface CompositeSpec {
+  dropoutTraining: boolean;
+  activation: 'sigmoid' | 'relu';
+}
+
+/** Linear(5,4) → act → Dropout(0.3) → BatchNorm1d(4) → Linear(4,3) → CrossEntropy, in float64. */
+function compositeLoss(p: Record<string, Float64Array>, x: Float64Array, labels: Uint32Array, N: number, mask: Float64Array | null, act: 'sigmoid' | 'relu'): number {
+  const h1 = ref.matmul(x, p['0.weight']!, { M: N, N: 4, K: 5, transposeB: true, bias: p['0.bias']!, activation: act });
+  const h2 = mask ? h1.map((v, i) => v * mask[i]!) : h1;
+  const spec: bnRef.BatchNormSpec = { N, C: 4, S: 1, eps: 1e-5, momentum: 0.1, training: true, gamma: p['3.weight']!, beta: p['3.bias']!, runningMean: new Float64Array(4), runningVar: new Float64Array(4).fill(1) };
+  const h3 = bnRef.batchNorm(h2, spec).y;
+  const logits = ref.matmul(h3, p['4.weight']!, { M: N, N: 3, K: 4, transposeB: true, bias: p['4.bias']! });
+  return crossEntropyRef(logits, labels, N, 3).loss;
+}
+
+for (const spec of [{ dropoutTraining: false, activation: 'sigmoid' }, { dropoutTraining: true, activation: 'sigmoid' }, { dropoutTraining: false, activation: 'relu' }] as CompositeSpec[]) {
+  add(`gradients through Linear → ${spec.activation} → Dropout(${spec.dropoutTraining ? 'train' : 'eval'}) → BatchNorm1d → Linear → CrossEntropy vs finite differences`, async (s, random) => {
+    const gpu = s.gpu;
+    const N = 6;
+    const dropout = new nn.Dropout(0.3, { gpu });
+    const model = new nn.Sequential(new nn.Linear(5, 4, { gpu }), spec.activation === 'sigmoid' ? new nn.Sigmoid({ gpu }) : new nn.ReLU({ gpu }), dropout, new nn.BatchNorm1d(4, { gpu }), new nn.Linear(4, 3, { gpu }));
+    const bn = model.layers[3] as nn.BatchNorm1d;
+    bn.weight!.write(uniform(random, 4, 0.5, 1.5));
+    bn.bias!.write(uniform(random, 4));
+    model.train();
+    if (!spec.dropoutTraining) dropout.eval();
+    const lossFn = new nn.CrossEntropyLoss({ gpu });
+    const xData = uniform(random, N * 5, -2, 2);
+    const labelData = integers(random, N, 3);
+    const x = s.input(xData, [N, 5]);
+    x.requiresGrad = true;
+    const labels = s.input(labelData, [N], 'u32', 'labels');
+    const params = Object.fromEntries(await Promise.all(model.namedParameters().map(async ([n, p]) => [n, await f64(p)] as const)));
+    const mask = spec.dropoutTraining ? dropoutMask(N * 4, 0.3, dropout.seed, 0) : null;
+
+    const loss = lossFn.forward(model.forward(x), labels);
+    loss.backward();
+
+    const lossValue = compositeLoss(params, xData, labelData, N, mask, spec.activation);
+    await s.check('loss', loss, [lossValue], 1e-5, 1e-5);
+    const h = 1e-6;
+    const fd = (vec: Float64Array, f: () => number) =>
+      vec.map((v, i) => {
+        vec[i] = v + h;
+        const up = f();
+        vec[i] = v - h;
+        const down = f();
+        vec[i] = v;
+        return (up - down) / (2 * h);
+      });
+    for (const [name, p] of model.namedParameters()) {
+      const expected = fd(params[name]!, () => compositeLoss(params, xData, labelData, N, mask, spec.activation));
+      await s.check(`d loss / d ${name}`, p.grad, expected, 2e-5, 1e-3);
+    }
+    await s.check('d loss / d x', x.grad!, fd(xData, () => compositeLoss(params, xData, labelData, N, mask, spec.activation)), 2e-5, 1e-3);
+  });
+}
+
+add('gradients accumulate across backward() until zeroGrad()', async (s, random) => {
+  const gpu = s.gpu;
+  const model = new nn.Sequential(new nn.Linear(4, 3, { gpu }), new nn.Sigmoid({ gpu }), new nn.Linear(3, 2, { gpu }));
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+  const x = s.input(uniform(random, 20), [5, 4]);
+  const y = s.input(integers(random, 5, 2), [5], 'u32');
+  opt.zeroGrad();
+  lossFn.forward(model.forward(x), y).backward();
+  const once = await f64(model.parameters()[0]!.grad);
+  lossFn.forward(model.forward(x), y).backward();
+  await s.check('twice', model.parameters()[0]!.grad, once.map((v) => 2 * v), 1e-7, 1e-6);
+  opt.zeroGrad();
+  await s.check('after zeroGrad', model.parameters()[0]!.grad, new Float64Array(once.length), 0, 0);
+  const out = noGrad(() => lossFn.forward(model.forward(x), y));
+  s.expectError('backward after noGrad', () => out.backward(), /was not produced by a recorded operation/);
+  const first = lossFn.forward(model.forward(x), y);
+  model.forward(x); // overwrites the first graph's tensors
+  s.expectError('backward through a cut graph', () => first.backward(), /graph .* was cut/);
+});
+
+// ── a small MLP trained 20 steps on the GPU and in float64 on the CPU ───────────────────────────────
+
+add('MLP 20→16→8→4 (sigmoid, Adam) trained 20 steps matches float64 CPU training', async (s, random) => {
+  const gpu = s.gpu;
+  const sizes = [20, 16, 8, 4];
+  const model = new nn.Sequential(new nn.Linear(20, 16, { gpu }), new nn.Sigmoid({ gpu }), new nn.Linear(16, 8, { gpu }), new nn.Sigmoid({ gpu }), new nn.Linear(8, 4, { gpu }));
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+  const named = model.namedParameters();
+  const cpu = await Promise.all(named.map(async ([, p]) => optRef.adamInit(await p.read())));
+  const N = 8;
+  const xBatch = s.input(new Float64Array(N * 20).fill(1), [N, 20]);
+  const yBatch = s.input(new Uint32Array(N), [N], 'u32');
+  const losses: [number, number][] = [];
+  for (let step = 0; step < 20; step++) {
+    const x = uniform(random, N * 20, -2, 2);
+    const labels = integers(random, N, 4);
+    xBatch.write(x);
+    yBatch.write(labels);
+    opt.zeroGrad();
+    const loss = lossFn.forward(model.forward(xBatch), yBatch);
+    loss.backward();
+    opt.step();
+    const gpuLoss = (await loss.read())[0]!;
+
+    // float64: forward keeping activations, backward by the reference rules, Adam by the reference.
+    const acts = [Float64Array.from(x)];
+    for (let l = 0; l < 3; l++) {
+      const W = cpu[2 * l]!.param;
+      const b = cpu[2 * l + 1]!.param;
+      acts.push(Float64Array.from(ref.matmul(acts[l]!, W, { M: N, N: sizes[l + 1]!, K: sizes[l]!, transposeB: true, bias: b, activation: l < 2 ? 'sigmoid' : 'none' })));
+    }
+    const ce = crossEntropyRef(acts[3]!, labels, N, 4);
+    let dz = ce.grad;
+    const grads: Float64Array[] = [];
+    for (let l = 2; l >= 0; l--) {
+      const [inF, outF] = [sizes[l]!, sizes[l + 1]!];
+      grads[2 * l] = ref.matmul(dz, acts[l]!, { M: outF, N: inF, K: N, transposeA: true });
+      grads[2 * l + 1] = ref.sumRows(dz, N, outF);
+      if (l > 0) {
+        const dh = ref.matmul(dz, cpu[2 * l]!.param, { M: N, N: inF, K: outF });
+        dz = dh.map((g, i) => g * acts[l]![i]! * (1 - acts[l]![i]!));
+      }
+    }
+    cpu.forEach((st, i) => optRef.adamStep(st, grads[i]!, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false }));
+    losses.push([gpuLoss, ce.loss]);
+  }
+  s.comparisons.push((await import('./support/compare')).compare('loss per step', losses.map((l) => l[0]), losses.map((l) => l[1]), 1e-5, 1e-4));
+  for (const [i, [name, p]] of named.entries()) await s.check(`${name} after 20 steps`, p, cpu[i]!.param, 1e-5, 1e-4);
+});
+
+// ── steady state: no new buffers, one submission per step, no readback ───────────────────────────────
+
+add('a training step creates no GPU buffers and submits once, with no readback (100 steps)', async (s, random) => {
+  const gpu = s.gpu;
+  const model = new nn.Sequential(new nn.Linear(20, 32, { gpu }), new nn.ReLU({ gpu }), new nn.Dropout(0.2, { gpu }), new nn.BatchNorm1d(32, { gpu }), new nn.Linear(32, 4, { gpu }));
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const opt = new optim.Adam(model.parameters());
+  const x = s.input(uniform(random, 160), [8, 20]);
+  const y = s.input(integers(random, 8, 4), [8], 'u32');
+  const step = () => {
+    x.write(uniform(random, 160)); // the upload submits the previous step's commands first
+    opt.zeroGrad();
+    lossFn.forward(model.forward(x), y).backward();
+    opt.step();
+  };
+  for (let i = 0; i < 3; i++) step();
+  gpu.flush();
+  const before = { ...gpu.stats };
+  for (let i = 0; i < 100; i++) step();
+  gpu.flush();
+  const after = gpu.stats;
+  s.expect('buffers created in 100 steps', after.buffersCreated === before.buffersCreated, `${after.buffersCreated - before.buffersCreated}`);
+  s.expect('live buffers', after.liveBuffers === before.liveBuffers, `${before.liveBuffers} → ${after.liveBuffers}`);
+  s.expect('submissions', after.submits - before.submits === 100, `${after.submits - before.submits} for 100 steps`);
+  s.expect('readbacks', after.reads === before.reads, `${after.reads - before.reads}`);
+  const perStep = (after.dispatches - before.dispatches) / 100;
+  s.notes.push(`dispatches per step: ${perStep}`);
+  const { loss, batches } = await lossFn.readMetrics();
+  s.expect('metrics accumulated on the GPU', batches === 103 && Number.isFinite(loss), `${batches} batches, mean loss ${loss}`);
+});
+
+// ── state dicts ───────────────────────────────────────────────────────────────────────────────────
+
+add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', async (s, random) => {
+  const gpu = s.gpu;
+  const make = () => new nn.Sequential(new nn.Linear(3, 4, { gpu }), new nn.BatchNorm1d(4, { gpu }), new nn.Linear(4, 2, { gpu }));
+  const a = make();
+  a.forward(s.input(uniform(random, 15), [5, 3])); // moves running stats
+  const dict = await a.stateDict();
+  const names = [...dict.keys()].join(',');
+  s.expect('names', names === '0.weight,0.bias,1.weight,1.bias,2.weight,2.bias,1.running_mean,1.running_var,1.num_batches_tracked', names);
+  const b = make();
+  const bBefore = await b.stateDict();
+  b.loadStateDict(dict);
+  for (const [name, entry] of await b.stateDict()) s.expect(`loaded ${name}`, entry.values.every((v, i) => v === dict.get(name)!.values[i]), name);
+  const c = make();
+  const cBefore = await c.stateDict();
+  const missing = new Map(dict);
+  missing.delete('2.bias');
+  s.expectError('missing key', () => c.loadStateDict(missing), /nothing was loaded:\n\s+missing key '2.bias'/);
+  const extra = new Map(dict).set('3.weight', { shape: [1], dtype: 'F32', values: Float32Array.of(1) });
+  s.expectError('unexpected key', () => c.loadStateDict(extra), /unexpected key '3.weight'/);
+  const misshaped = new Map(dict).set('0.weight', { shape: [3, 4], dtype: 'F32', values: new Float32Array(12) });
+  s.expectError('mis-shaped entry', () => c.loadStateDict(misshaped), /'0.weight' has shape \[3, 4\], the model expects \[4, 3\]/);
+  const nan = new Map(dict).set('2.bias', { shape: [2], dtype: 'F32', values: Float32Array.of(NaN, 1) });
+  s.expectError('NaN entry', () => c.loadStateDict(nan), /'2.bias' holds NaN/);
+  for (const [name, entry] of await c.stateDict()) s.expect(`untouched ${name}`, entry.values.every((v, i) => v === cBefore.get(name)!.values[i]), name);
+  s.expect('b changed', [...bBefore.values()][0]!.values.some((v, i) => v !== dict.get('0.weight')!.values[i]), 'fresh model differs from the saved one');
+});
+
+// ── bad input ─────────────────────────────────────────────────────────────────────────────────────
+
+add('bad input names the module or argument', async (s, random) => {
+  const gpu = s.gpu;
+  const model = new nn.Sequential(new nn.Linear(5, 3, { gpu }), new nn.Linear(4, 2, { gpu }));
+  const [bn1, bn2] = [new nn.BatchNorm1d(7, { gpu }), new nn.BatchNorm2d(5, { gpu })];
+  const x = s.input(uniform(random, 10), [2, 5]);
+  s.expectError('layer shapes', () => model.forward(x), /Linear\(in_features=4, out_features=2, bias=True\): input expected shape \[N, 4\] \(in_features\), got \[2, 3\]/);
+  s.expectError('BatchNorm channels', () => bn1.forward(x), /BatchNorm1d\(7, .*\): input expected shape \[N, 7\] or \[N, 7, L\], got \[2, 5\]/);
+  s.expectError('BatchNorm2d rank', () => bn2.forward(x), /input expected shape \[N, 5, H, W\]/);
+  s.expectError('Dropout p', () => new nn.Dropout(1.2, { gpu }), /Dropout: argument 'p' expected a probability in \[0, 1\], got 1.2/);
+  s.expectError('Dropout p < 0', () => new nn.Dropout(-0.5, { gpu }), /argument 'p'/);
+  s.expectError('BatchNorm eps', () => new nn.BatchNorm1d(3, { gpu, eps: 0 }), /BatchNorm1d: argument 'eps' expected a number > 0, got 0/);
+  const params = model.parameters();
+  s.expectError('SGD lr = 0', () => new optim.SGD(params, { lr: 0 }), /SGD: argument 'lr' expected a number > 0, got 0/);
+  s.expectError('Adam lr < 0', () => new optim.Adam(params, { lr: -1 }), /Adam: argument 'lr'/);
+  s.expectError('Adam beta = 1', () => new optim.Adam(params, { betas: [0.9, 1] }), /Adam: argument 'betas\[1\]' expected a number in \[0, 1\), got 1/);
+  s.expectError('Adam beta < 0', () => new optim.Adam(params, { betas: [-0.1, 0.9] }), /betas\[0\]/);
+  s.expectError('RMSprop lr', () => new optim.RMSprop(params, { lr: 0 }), /RMSprop: argument 'lr'/);
+  s.expectError('Adagrad lr', () => new optim.Adagrad(params, { lr: -0.1 }), /Adagrad: argument 'lr'/);
+  s.expectError('nesterov without momentum', () => new optim.SGD(params, { nesterov: true }), /nesterov momentum requires/);
+  s.expectError('empty parameter list', () => new optim.SGD([]), /empty parameter list/);
+  s.expectError('CrossEntropy labels', () => new nn.CrossEntropyLoss({ gpu }).forward(s.input(uniform(random, 6), [2, 3]), s.input([0, 1, 2], [3], 'u32')), /CrossEntropyLoss: target expected 2 class indices/);
+});
+
+// ── the exponentially weighted average ────────────────────────────────────────────────────────────
+
+add('exponentially weighted average, with and without bias correction', async (s, random) => {
+  const series = uniform(random, 30, 0, 30);
+  for (const beta of [0.5, 0.9, 0.98]) {
+    for (const biasCorrection of [false, true]) {
+      const y = optim.exponentiallyWeightedAverage(s.gpu, series, beta, { biasCorrection });
+      await s.check(`β=${beta}${biasCorrection ? ' corrected' : ''}`, y, optRef.ewa(series, beta, biasCorrection), 1e-5, 1e-5);
+    }
+  }
+});
+
+export const graphCases: readonly KernelCase[] = cases;
