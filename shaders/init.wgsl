@@ -2,7 +2,7 @@
 //
 //   fill_uniform   x_i ~ U(low, high):   x_i = low + (high − low) · u_i
 //   fill_normal    x_i ~ N(mean, std_dev²):  Box–Muller, x_i = mean + std_dev · √(−2 ln u_i) · cos(2π v_i)
-//   fill_constant  x_i = value            (zeros_, ones_, constant_)
+//   fill_constant  x_i = value            (zeros_, ones_, constant_); with ACCUMULATE x_i += value
 // u_i ∈ [0, 1) and v_i come from Threefry-2x32-20 (see dropout.wgsl) with key (seed, stream) and
 // counter (i, 0): word 0 gives u_i, word 1 gives v_i, each the top 24 bits scaled by 2⁻²⁴. For
 // Box–Muller, u_i is shifted to (0, 1] so the logarithm is finite. Same seed, same values, on any
@@ -11,7 +11,10 @@
 // (Kaiming, Xavier, nn.Linear's default: see src/init.ts).
 //
 // Bindings: params {n, low, high, mean, std_dev, value, seed, stream}; x (read_write).
+// Overrides: ACCUMULATE (fill_constant only: the backward of a sum adds its upstream gradient).
 // Geometry: one invocation per element, workgroup 64; element i = gid.x + gid.y · (groups.x · 64).
+
+override ACCUMULATE: bool = false;
 
 struct Params {
   n: u32,
@@ -78,5 +81,5 @@ fn fill_normal(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 fn fill_constant(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = element(gid, groups);
   if (i >= params.n) { return; }
-  x[i] = params.value;
+  if (ACCUMULATE) { x[i] += params.value; } else { x[i] = params.value; }
 }

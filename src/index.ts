@@ -4,6 +4,7 @@ export { currentGpu, grid1d, requestGpu, Gpu, HOW_TO_GET_WEBGPU, type AdapterSum
 export * as init from './init';
 export { Kernel } from './kernel';
 export { kernels } from './kernels';
+export * as F from './functional';
 export * as nn from './nn';
 export * as ops from './ops';
 export * as optim from './optim';

@@ -299,10 +299,10 @@ export interface RandomKey {
   stream: number;
 }
 
-function initDispatch(entryName: string, x: Tensor, values: Partial<Record<'low' | 'high' | 'mean' | 'std_dev' | 'value', number>>, key: RandomKey): void {
+function initDispatch(entryName: string, x: Tensor, values: Partial<Record<'low' | 'high' | 'mean' | 'std_dev' | 'value', number>>, key: RandomKey, accumulate = false): void {
   expectDtype('init', 'x', x, 'f32');
   const params = { n: x.size, low: 0, high: 0, mean: 0, std_dev: 0, value: 0, seed: key.seed >>> 0, stream: key.stream >>> 0, ...values };
-  x.gpu.dispatch(kernels.init.entry(entryName), { params, x }, grid1d(x.size, 64));
+  x.gpu.dispatch(kernels.init.entry(entryName), { params, x }, grid1d(x.size, 64), entryName === 'fill_constant' ? { ACCUMULATE: accumulate } : {});
 }
 
 /** x ~ U(low, high), drawn on the GPU from (seed, stream). */
@@ -319,9 +319,10 @@ export function fillNormal(x: Tensor, mean: number, std: number, key: RandomKey)
   initDispatch('fill_normal', x, { mean, std_dev: std }, key);
 }
 
-export function fillConstant(x: Tensor, value: number): void {
+/** x = value everywhere; with accumulate, x += value. */
+export function fillConstant(x: Tensor, value: number, accumulate = false): void {
   expectRange('fillConstant', 'value', value, true, 'a finite number');
-  initDispatch('fill_constant', x, { value }, { seed: 0, stream: 0 });
+  initDispatch('fill_constant', x, { value }, { seed: 0, stream: 0 }, accumulate);
 }
 
 // ── optimizers (each one dispatch over a flat buffer) ───────────────────────────────────────────

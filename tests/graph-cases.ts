@@ -13,6 +13,7 @@ import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses'
 import * as optRef from '../src/reference/optim';
 import type { Tensor } from '../src/tensor';
 import type { KernelCase } from './kernel-cases';
+import golden from './fixtures/pytorch.json';
 import { CaseScope } from './harness/scope';
 import { integers, rng, uniform } from './support/random';
 
@@ -416,6 +417,64 @@ add('exponentially weighted average, with and without bias correction', async (s
       await s.check(`β=${beta}${biasCorrection ? ' corrected' : ''}`, y, optRef.ewa(series, beta, biasCorrection), 1e-5, 1e-5);
     }
   }
+});
+
+// ── golden values from PyTorch (scripts/make-fixtures.py → tests/fixtures/pytorch.json) ──────────────
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+for (const [i, f] of golden.optimizers.entries()) {
+  add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)}, 3 steps`, async (s) => {
+    const p = allocateParameter(s.gpu, f.shape, 'p');
+    p.write(f.param);
+    const options = Object.fromEntries(Object.entries(f.options).map(([k, v]) => [camel(k), v]));
+    const Optimizer = { SGD: optim.SGD, Adagrad: optim.Adagrad, RMSprop: optim.RMSprop, Adam: optim.Adam }[f.name as 'SGD']!;
+    const opt = new Optimizer([p], options);
+    for (const [step, g] of f.grads.entries()) {
+      opt.zeroGrad();
+      p.grad.write(g);
+      opt.step();
+      await s.check(`#${i} after step ${step + 1}`, p, f.after[step]!, 1e-6, 1e-5);
+    }
+  });
+}
+
+for (const f of golden.batchnorm) {
+  add(`PyTorch ${golden.torch_version}: ${f.module} [${f.shape.join(', ')}] train, train, eval`, async (s) => {
+    const C = f.shape[1]!;
+    const bn = f.module === 'BatchNorm2d' ? new nn.BatchNorm2d(C, { gpu: s.gpu }) : new nn.BatchNorm1d(C, { gpu: s.gpu });
+    bn.weight!.write(f.weight);
+    bn.bias!.write(f.bias);
+    const [x1, x2] = [s.input(f.x1, f.shape), s.input(f.x2, f.shape)];
+    bn.train();
+    await s.check('train output 1', bn.forward(x1), f.train1, 1e-5, 1e-4);
+    await s.check('train output 2', bn.forward(x2), f.train2, 1e-5, 1e-4);
+    bn.eval();
+    await s.check('eval output', bn.forward(x1), f.eval, 1e-5, 1e-4);
+    await s.check('running_mean', bn.runningMean, f.running_mean, 1e-6, 1e-5);
+    await s.check('running_var', bn.runningVar, f.running_var, 1e-6, 1e-5);
+    s.expect('num_batches_tracked', bn.numBatchesTracked.value === f.num_batches_tracked, `${bn.numBatchesTracked.value} vs ${f.num_batches_tracked}`);
+  });
+}
+
+add(`PyTorch ${golden.torch_version}: CrossEntropyLoss loss and gradient`, async (s) => {
+  const f = golden.cross_entropy;
+  const logits = s.input(f.logits, [f.N, f.C]);
+  logits.requiresGrad = true;
+  const loss = new nn.CrossEntropyLoss({ gpu: s.gpu }).forward(logits, s.input(f.labels, [f.N], 'u32'));
+  loss.backward();
+  await s.check('loss', loss, [f.loss], 1e-6, 1e-6);
+  await s.check('d loss / d logits', logits.grad!, f.grad, 1e-7, 1e-5);
+});
+
+add(`PyTorch ${golden.torch_version}: nn.Linear default init bound`, async (s) => {
+  const f = golden.linear_init;
+  const linear = new nn.Linear(f.in_features, f.out_features, { gpu: s.gpu });
+  const maxAbs = async (t: Tensor) => Math.max(...Array.from(await t.read(), Math.abs));
+  const [w, b] = [await maxAbs(linear.weight), await maxAbs(linear.bias!)];
+  s.expect('bound', Math.abs(f.bound - 1 / Math.sqrt(f.in_features)) < 1e-15, `PyTorch's bound ${f.bound}`);
+  s.expect('weight within bound, as PyTorch', w <= f.bound && f.weight_max_abs <= f.bound && w > 0.97 * f.bound, `ours ${w.toFixed(5)}, PyTorch ${f.weight_max_abs.toFixed(5)}, bound ${f.bound.toFixed(5)}`);
+  s.expect('bias within bound, as PyTorch', b <= f.bound && f.bias_max_abs <= f.bound && b > 0.8 * f.bound, `ours ${b.toFixed(5)}, PyTorch ${f.bias_max_abs.toFixed(5)}`);
 });
 
 export const graphCases: readonly KernelCase[] = cases;

@@ -1,5 +1,6 @@
 // The harness page: acquires the WebGPU device and runs kernel cases by name for the Node side.
 import { requestGpu, type AdapterSummary, type Gpu } from '../../src/gpu';
+import { exampleCases } from '../example-cases';
 import { graphCases } from '../graph-cases';
 import { kernelCases } from '../kernel-cases';
 import type { CaseResult } from './scope';
@@ -30,7 +31,7 @@ window.harness = {
   ...(error ? { error } : {}),
   async runCase(name, seed) {
     if (!gpu) throw new Error(error);
-    const c = [...kernelCases, ...graphCases].find((k) => k.name === name);
+    const c = [...kernelCases, ...graphCases, ...exampleCases].find((k) => k.name === name);
     if (!c) throw new Error(`no kernel case named '${name}'`);
     const result = await c.run(gpu, seed);
     await gpu.sync();

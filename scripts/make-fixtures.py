@@ -1,0 +1,80 @@
+"""Golden values from PyTorch itself, for tests/fixtures/pytorch.json.
+
+Run with Debian's PyTorch (apt-get install python3-torch):  /usr/bin/python3 scripts/make-fixtures.py
+The JSON is committed; the test suite never needs PyTorch.
+"""
+import json
+import math
+import pathlib
+
+import torch
+
+torch.manual_seed(20261127)
+out = {"torch_version": torch.__version__}
+
+
+def values(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+# One step (and three steps) of each optimizer on fixed tensors.
+optimizers = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.01, "initial_accumulator_value": 0.1}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01}),
+    ("Adam", {"lr": 0.001}),
+    ("Adam", {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1, "amsgrad": True}),
+]
+out["optimizers"] = []
+for name, kwargs in optimizers:
+    param0 = torch.randn(6, 5)
+    grads = [torch.randn(6, 5) for _ in range(3)]
+    p = torch.nn.Parameter(param0.clone())
+    opt = getattr(torch.optim, name)([p], **kwargs)
+    after = []
+    for g in grads:
+        opt.zero_grad()
+        p.grad = g.clone()
+        opt.step()
+        after.append(values(p))
+    out["optimizers"].append({"name": name, "options": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()},
+                              "param": values(param0), "shape": list(param0.shape), "grads": [values(g) for g in grads], "after": after})
+
+# BatchNorm train and eval outputs with running statistics.
+out["batchnorm"] = []
+for cls, shape in ((torch.nn.BatchNorm1d, (8, 5)), (torch.nn.BatchNorm1d, (4, 3, 6)), (torch.nn.BatchNorm2d, (3, 4, 5, 2))):
+    bn = cls(shape[1])
+    with torch.no_grad():
+        bn.weight.copy_(torch.rand(shape[1]) + 0.5)
+        bn.bias.copy_(torch.randn(shape[1]))
+    x1 = torch.randn(*shape) * 2 + 1
+    x2 = torch.randn(*shape)
+    bn.train()
+    y1 = bn(x1)
+    y2 = bn(x2)
+    bn.eval()
+    y3 = bn(x1)
+    out["batchnorm"].append({"module": cls.__name__, "shape": list(shape), "weight": values(bn.weight), "bias": values(bn.bias),
+                             "x1": values(x1), "x2": values(x2), "train1": values(y1), "train2": values(y2), "eval": values(y3),
+                             "running_mean": values(bn.running_mean), "running_var": values(bn.running_var),
+                             "num_batches_tracked": int(bn.num_batches_tracked)})
+
+# Cross-entropy loss and its gradient.
+logits = torch.randn(7, 4) * 3
+labels = torch.randint(0, 4, (7,))
+z = logits.clone().requires_grad_(True)
+loss = torch.nn.CrossEntropyLoss()(z, labels)
+loss.backward()
+out["cross_entropy"] = {"logits": values(logits), "labels": labels.tolist(), "N": 7, "C": 4, "loss": float(loss), "grad": values(z.grad)}
+
+# nn.Linear's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
+linear = torch.nn.Linear(20, 128)
+out["linear_init"] = {"in_features": 20, "out_features": 128, "bound": 1 / math.sqrt(20),
+                      "weight_max_abs": float(linear.weight.abs().max()), "bias_max_abs": float(linear.bias.abs().max())}
+
+path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
+path.write_text(json.dumps(out) + "\n")
+print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")
