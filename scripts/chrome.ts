@@ -47,7 +47,8 @@ export async function launchChrome(): Promise<Browser> {
 
 /** Vite's dev server for the project root, on a free port of 127.0.0.1 (a secure context). */
 export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
-  const server = await createServer({ server: { host: '127.0.0.1', port: 0, strictPort: false }, logLevel: 'warn', clearScreen: false });
+  // No file watching and no hot reload: an edit during a long run must not reload the page under it.
+  const server = await createServer({ server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null }, logLevel: 'warn', clearScreen: false });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('Vite did not report the URL it serves');

@@ -19,6 +19,16 @@
 //                      memory and no barrier, which suits software adapters (SwiftShader turns
 //                      every barrier into a coroutine switch). Workgroup 8×8,
 //                      grid (ceil(N/32), ceil(M/32)).
+//   v3 matmul_vec4     v2's 4×4 register block, fed by vec4 loads along each operand's contiguous
+//                      dimension, for the three layouts a Linear layer uses:
+//                        A · Bᵀ (forward x · Wᵀ):    rows of A and rows of B, 4 along k   (K % 4 = 0)
+//                        A · B  (dX = dY · W):       rows of A 4 along k, rows of B 4 along n
+//                                                    (K % 4 = 0, N % 4 = 0)
+//                        Aᵀ · B (dW = dYᵀ · x):      4 of op(A)'s rows at one k, 4 of B's columns
+//                                                    (M % 4 = 0, N % 4 = 0)
+//                      a4 and b4 view the same buffers as a and b. Workgroup 32×2 (a batch of 8
+//                      rows fills it, where v2's 8×8 leaves six of eight rows idle),
+//                      grid (ceil(N/128), ceil(M/8)).
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
@@ -37,6 +47,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
+// v3's vec4 views of a and b (a binding may be declared twice when no entry point uses both).
+@group(0) @binding(1) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4f>;
 
 fn load_a(m: u32, k: u32) -> f32 {
   if (TRANSPOSE_A) { return a[k * params.M + m]; }
@@ -106,6 +119,71 @@ fn matmul_blocked(@builtin(global_invocation_id) gid: vec3u) {
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + j;
       if (n >= params.N) { break; }
+      store(m, n, acc[r][j]);
+    }
+  }
+}
+
+// v3: element (row, k) of a row-major matrix with `width` columns, as the vec4 holding k .. k + 3.
+fn a_vec4(row: u32, k: u32, width: u32) -> vec4f {
+  return a4[(row * width + k) / 4u];
+}
+
+fn b_vec4(row: u32, k: u32, width: u32) -> vec4f {
+  return b4[(row * width + k) / 4u];
+}
+
+@compute @workgroup_size(32, 2)
+fn matmul_vec4(@builtin(global_invocation_id) gid: vec3u) {
+  let n0 = gid.x * 4u;
+  let m0 = gid.y * 4u;
+  let M = params.M;
+  let N = params.N;
+  let K = params.K;
+  if (m0 >= M || n0 >= N) { return; }
+  let rows = vec4u(min(m0, M - 1u), min(m0 + 1u, M - 1u), min(m0 + 2u, M - 1u), min(m0 + 3u, M - 1u));
+  var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+
+  if (TRANSPOSE_B) {
+    // A · Bᵀ: acc[r][j] = Σ_k A[m0 + r, k] · B[n0 + j, k], four k at a time as dot products.
+    let cols = vec4u(min(n0, N - 1u), min(n0 + 1u, N - 1u), min(n0 + 2u, N - 1u), min(n0 + 3u, N - 1u));
+    for (var k = 0u; k < K; k += 4u) {
+      let b0 = b_vec4(cols.x, k, K);
+      let b1 = b_vec4(cols.y, k, K);
+      let b2 = b_vec4(cols.z, k, K);
+      let b3 = b_vec4(cols.w, k, K);
+      for (var r = 0u; r < 4u; r++) {
+        let a_row = a_vec4(rows[r], k, K);
+        acc[r] += vec4f(dot(a_row, b0), dot(a_row, b1), dot(a_row, b2), dot(a_row, b3));
+      }
+    }
+  } else if (TRANSPOSE_A) {
+    // Aᵀ · B: at each k, op(A)'s rows m0 .. m0 + 3 are one vec4 of A's row k.
+    for (var k = 0u; k < K; k++) {
+      let a_col = a_vec4(k, m0, M);
+      let b_row = b_vec4(k, n0, N);
+      acc[0] += a_col.x * b_row;
+      acc[1] += a_col.y * b_row;
+      acc[2] += a_col.z * b_row;
+      acc[3] += a_col.w * b_row;
+    }
+  } else {
+    // A · B: four k at a time; each of A's rows gives a vec4 of k, B gives a row of n per k.
+    for (var k = 0u; k < K; k += 4u) {
+      let b_rows = array<vec4f, 4>(b_vec4(k, n0, N), b_vec4(k + 1u, n0, N), b_vec4(k + 2u, n0, N), b_vec4(k + 3u, n0, N));
+      for (var r = 0u; r < 4u; r++) {
+        let a_row = a_vec4(rows[r], k, K);
+        acc[r] += a_row.x * b_rows[0] + a_row.y * b_rows[1] + a_row.z * b_rows[2] + a_row.w * b_rows[3];
+      }
+    }
+  }
+
+  for (var r = 0u; r < 4u; r++) {
+    let m = m0 + r;
+    if (m >= M) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + j;
+      if (n >= N) { break; }
       store(m, n, acc[r][j]);
     }
   }

@@ -12,7 +12,8 @@
 //   cross_entropy_mean   a single invocation sums row_loss into loss[0] / N. It also adds the mean
 //                        loss and the count of rows whose arg-max equals the label to
 //                        metrics[0] and metrics[1], N to metrics[2] and 1 to metrics[3] (batches),
-//                        so a training loop can
+//                        and records in metrics[4] the first batch (counting from 1) whose loss was
+//                        NaN or infinite, so a training loop can
 //                        read its epoch's loss and accuracy once, at the end.
 //
 // Bindings: params {N, C, grad_scale}; logits, labels (read); row_loss, dlogits (read_write);
@@ -78,6 +79,9 @@ fn cross_entropy_mean() {
   }
   let mean = total / f32(params.N);
   loss[0] = mean;
+  // An all-ones exponent means NaN or ±∞; tested on the bits, which no float optimisation can fold.
+  let non_finite = (bitcast<u32>(mean) & 0x7f800000u) == 0x7f800000u;
+  if (non_finite && metrics[4] == 0.0) { metrics[4] = metrics[3] + 1.0; }
   metrics[0] += mean;
   metrics[1] += correct;
   metrics[2] += f32(params.N);

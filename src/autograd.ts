@@ -74,8 +74,12 @@ export class BackwardContext {
       // a leaf's grad accumulates from zero
       if (t.node === null) t.gpu.clear(t.grad);
     }
-    const isLeaf = t.node === null;
-    const accumulate = isLeaf || this.written.has(t);
+    let accumulate = t.node === null || this.written.has(t);
+    // A parameter's grad known to be zero (zeroGrad) can be overwritten: 0 + g = g, without the read.
+    if ('gradIsZero' in t && t.gradIsZero === true) {
+      accumulate = this.written.has(t);
+      t.gradIsZero = false;
+    }
     this.written.add(t);
     return { grad: t.grad, accumulate };
   }

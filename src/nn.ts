@@ -182,8 +182,12 @@ export class Linear extends Module {
           const { grad, accumulate } = ctx.target(x);
           ops.matmul(dz, weight, grad, { accumulate }); // dx = dz · W
         }
-        ops.matmul(dz, x, weight.grad, { transposeA: true, accumulate: true }); // dW += dzᵀ · x
-        if (bias) ops.sumRows(dz, bias.grad, true); // db += Σ_rows dz
+        const dW = ctx.target(weight);
+        ops.matmul(dz, x, dW.grad, { transposeA: true, accumulate: dW.accumulate }); // dW += dzᵀ · x
+        if (bias) {
+          const db = ctx.target(bias);
+          ops.sumRows(dz, db.grad, db.accumulate); // db += Σ_rows dz
+        }
       },
     });
     return y;
@@ -370,6 +374,8 @@ abstract class BatchNorm extends Module {
       output: y,
       backward: (ctx, dy) => {
         const dx = x.requiresGrad ? ctx.target(x) : { grad: this.buffer('dx', x.shape), accumulate: false };
+        // The kernel adds into dγ and dβ (always accumulating): mark them written for the tape.
+        if (this.weight && this.bias) [this.weight, this.bias].forEach((p) => ctx.target(p));
         ops.batchNormBackward(x, dy!, args, {
           dx: dx.grad,
           accumulate: dx.accumulate,
@@ -443,12 +449,12 @@ export class Sequential extends Module {
 // ── CrossEntropyLoss ─────────────────────────────────────────────────────────────────────────────
 
 export class CrossEntropyLoss extends Module {
-  /** Running sums since resetMetrics(): mean loss per batch, correct rows, rows, batches. */
+  /** Since resetMetrics(): sums of batch losses, correct rows, rows, batches; the first non-finite batch. */
   readonly metrics: Tensor;
 
   constructor(options: { gpu?: Gpu } = {}) {
     super(options.gpu ?? currentGpu());
-    this.metrics = this.gpu.empty([4], 'f32', 'CrossEntropyLoss.metrics');
+    this.metrics = this.gpu.empty([5], 'f32', 'CrossEntropyLoss.metrics');
     this.gpu.clear(this.metrics);
   }
 
@@ -461,9 +467,9 @@ export class CrossEntropyLoss extends Module {
   }
 
   /** Reads the sums once: the mean of the batch losses, and the accuracy over all rows. */
-  async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number }> {
-    const [lossSum = 0, correct = 0, rows = 0, batches = 0] = await this.metrics.read();
-    return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches };
+  async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number }> {
+    const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0] = await this.metrics.read();
+    return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch };
   }
 
   /** Mean cross-entropy of logits [N, C] against class indices [N] (u32); a [1] tensor. */

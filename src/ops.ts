@@ -6,8 +6,16 @@ import { kernels } from './kernels';
 import type { Tensor } from './tensor';
 
 export type Activation = 'none' | 'relu' | 'sigmoid';
-export type MatmulVariant = 'naive' | 'blocked';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked'];
+export type MatmulVariant = 'naive' | 'blocked' | 'vec4';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked', 'vec4'];
+
+/** Why v3 (vec4) cannot run this layout, or null when it can. */
+export function vec4Unsupported(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string | null {
+  if (transposeA && transposeB) return 'Aᵀ · Bᵀ has no vec4 layout';
+  if (transposeB) return K % 4 === 0 ? null : `K = ${K} is not a multiple of 4`;
+  if (transposeA) return M % 4 === 0 && N % 4 === 0 ? null : `M = ${M} and N = ${N} must be multiples of 4`;
+  return K % 4 === 0 && N % 4 === 0 ? null : `K = ${K} and N = ${N} must be multiples of 4`;
+}
 
 const ACTIVATION_CODE: Record<Activation, number> = { none: 0, relu: 1, sigmoid: 2 };
 
@@ -66,20 +74,23 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
     expectShape(op, 'bias', bias, [N]);
   }
   if (!(activation in ACTIVATION_CODE)) throw new Error(`${op}: argument 'activation' expected none, relu or sigmoid, got ${activation}`);
-  const variant = options.variant ?? preferredMatmulVariant();
-  if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(' or ')}, got ${variant}`);
-  const tile = variant === 'naive' ? 8 : 32;
+  // Measured on SwiftShader (lab/profile-page.ts): v3 wins only for Aᵀ · B (dW: 3.1 vs 4.3 ms at
+  // 512×256×8), where its vec4 rows are contiguous; for A · Bᵀ and A · B v2 wins (2.4 vs 3.4 ms).
+  const variant = options.variant ?? (transposeA && !transposeB && !vec4Unsupported(M, N, K, transposeA, transposeB) ? 'vec4' : 'blocked');
+  if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(', ')}, got ${variant}`);
+  const why = variant === 'vec4' && vec4Unsupported(M, N, K, transposeA, transposeB);
+  if (why) throw new Error(`${op}: variant 'vec4' cannot run ${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}: ${why}`);
+  const placeholder = a.gpu.placeholders[0];
+  const [entry, args, grid] =
+    variant === 'naive' ? ['matmul_naive', { a, b }, [Math.ceil(N / 8), Math.ceil(M / 8)]]
+    : variant === 'blocked' ? ['matmul_blocked', { a, b }, [Math.ceil(N / 32), Math.ceil(M / 32)]]
+    : ['matmul_vec4', { a4: a, b4: b }, [Math.ceil(N / 128), Math.ceil(M / 8)]];
   a.gpu.dispatch(
-    kernels.matmul.entry(variant === 'naive' ? 'matmul_naive' : 'matmul_blocked'),
-    { params: { M, N, K }, a, b, bias: bias ?? a.gpu.placeholders[0], c: out },
-    [Math.ceil(N / tile), Math.ceil(M / tile)],
+    kernels.matmul.entry(entry),
+    { params: { M, N, K }, ...args, bias: bias ?? placeholder, c: out },
+    grid,
     { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODE[activation], ACCUMULATE: accumulate },
   );
-}
-
-/** Variant v2 (register-blocked, barrier-free) measured fastest on SwiftShader; see `npm run bench`. */
-export function preferredMatmulVariant(): MatmulVariant {
-  return 'blocked';
 }
 
 function elementwise(entryName: string, args: Record<string, Tensor>, n: number, accumulate?: boolean): void {
@@ -116,7 +127,7 @@ export interface CrossEntropyOutputs {
   dlogits: Tensor;
   /** [1]: the mean loss. */
   loss: Tensor;
-  /** [4]: running sums of (mean loss, correct rows, rows, batches), added to, never cleared here. */
+  /** [5]: running sums of (mean loss, correct rows, rows, batches) and the first non-finite batch (1-based, 0 if none); never cleared here. */
   metrics: Tensor;
 }
 
@@ -131,7 +142,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   expectShape(op, 'rowLoss', out.rowLoss, [N]);
   expectShape(op, 'dlogits', out.dlogits, [N, C]);
   expectShape(op, 'loss', out.loss, [1]);
-  expectShape(op, 'metrics', out.metrics, [4]);
+  expectShape(op, 'metrics', out.metrics, [5]);
   const gradScale = options.gradScale ?? 1 / N;
   expectRange(op, 'gradScale', gradScale, true, 'a finite number');
   const params = { N, C, grad_scale: gradScale };
@@ -282,10 +293,14 @@ export function adamStep(state: AdamState, h: AdamHyper): void {
     bias_correction1: 1 - h.beta1 ** h.step,
     bias_correction2: 1 - h.beta2 ** h.step,
   };
+  // v2 (vec4, 16 elements per invocation) when the length allows; v1 otherwise.
+  const vec4 = param.size % 4 === 0 && (!state.maxExpAvgSq || state.maxExpAvgSq.size % 4 === 0);
+  const unused = param.gpu.placeholders[0];
+  const buffers = { param, grad, exp_avg: expAvg, exp_avg_sq: expAvgSq, max_exp_avg_sq: state.maxExpAvgSq ?? unused };
   param.gpu.dispatch(
-    kernels.adam.entry('adam_step'),
-    { params, param, grad, exp_avg: expAvg, exp_avg_sq: expAvgSq, max_exp_avg_sq: state.maxExpAvgSq ?? param.gpu.placeholders[0] },
-    grid1d(param.size, 64),
+    kernels.adam.entry(vec4 ? 'adam_step_vec4' : 'adam_step'),
+    vec4 ? { params: { ...params, n: param.size / 4 }, ...Object.fromEntries(Object.entries(buffers).map(([k, t]) => [`${k}4`, t])) } : { params, ...buffers },
+    vec4 ? grid1d(param.size / 16, 64) : grid1d(param.size, 64),
     { AMSGRAD: h.amsgrad },
   );
 }

@@ -15,6 +15,8 @@ function check(optimizer: string, name: string, value: unknown, ok: boolean, exp
 export interface OptimizerStateDict {
   optimizer: string;
   step: number;
+  /** The shapes of the parameters it was saved from, in order. */
+  shapes: number[][];
   /** Per state name, one array per span, in span order. */
   state: Record<string, number[][]>;
 }
@@ -55,6 +57,7 @@ export abstract class Optimizer {
   /** Zeroes every gradient: one clear per span. */
   zeroGrad(): void {
     for (const s of this.spans) this.gpu.clear(s.grads);
+    for (const p of this.params) p.gradIsZero = true;
   }
 
   /** Records one update of every parameter (one dispatch per span); nothing is read back. */
@@ -68,7 +71,7 @@ export abstract class Optimizer {
   async stateDict(): Promise<OptimizerStateDict> {
     const state: Record<string, number[][]> = {};
     for (const [name, tensors] of this.state) state[name] = await Promise.all(tensors.map(async (t) => Array.from(await t.read())));
-    return { optimizer: this.constructor.name, step: this.stepCount, state };
+    return { optimizer: this.constructor.name, step: this.stepCount, shapes: this.params.map((p) => [...p.shape]), state };
   }
 
   /** Restores a saved state after checking all of it; a mismatch loads nothing. */
@@ -76,6 +79,9 @@ export abstract class Optimizer {
     const where = `${this.constructor.name}.loadStateDict`;
     if (saved.optimizer !== this.constructor.name) throw new Error(`${where}: the state is from ${saved.optimizer}`);
     if (!Number.isInteger(saved.step) || saved.step < 0) throw new Error(`${where}: 'step' expected an integer ≥ 0, got ${saved.step}`);
+    const text = (shapes: readonly (readonly number[])[]) => shapes.map((s) => `[${s.join(', ')}]`).join(', ');
+    const ours = this.params.map((p) => p.shape);
+    if (!Array.isArray(saved.shapes) || text(saved.shapes) !== text(ours)) throw new Error(`${where}: the state is for parameters of shapes ${text(saved.shapes ?? [])}, this optimizer has ${text(ours)}`);
     for (const [name, arrays] of Object.entries(saved.state)) {
       if (arrays.length !== this.spans.length) throw new Error(`${where}: state '${name}' has ${arrays.length} spans, this optimizer has ${this.spans.length}`);
       arrays.forEach((a, i) => {

@@ -27,6 +27,8 @@ export class ArenaChunk {
 export class Parameter extends Tensor {
   override requiresGrad = true;
   declare grad: Tensor;
+  /** True while the gradient is all zeros (after zeroGrad): the first backward write may overwrite it. */
+  gradIsZero = true;
 
   constructor(
     gpu: Gpu,
@@ -99,7 +101,8 @@ export function spansOf(params: readonly Parameter[]): Span[] {
         continue;
       }
       if (start < 0) start = p.offset;
-      end = p.offset + p.size;
+      // to the end of the parameter's padding: spans stay multiples of 64 floats (vec4 kernels)
+      end = p.offset + Math.ceil(p.size / ALIGN_FLOATS) * ALIGN_FLOATS;
     }
     close();
   }

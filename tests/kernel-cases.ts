@@ -100,6 +100,28 @@ for (const variant of ['naive', 'blocked'] as const) {
   addMatmul(variant, { M: 256, N: 256, K: 256 });
 }
 addMatmul('blocked', { M: 1024, N: 1024, K: 1024 });
+// v3 (vec4) runs the layouts of a Linear layer when the contiguous dimensions are multiples of 4.
+for (const c of [
+  { M: 8, N: 128, K: 20, transposeB: true },
+  { M: 7, N: 13, K: 20, transposeB: true },
+  { M: 1, N: 1, K: 4, transposeB: true },
+  { M: 33, N: 65, K: 32, transposeB: true, bias: true, activation: 'sigmoid' as const },
+  { M: 8, N: 256, K: 128, transposeB: true, bias: true, activation: 'relu' as const },
+  { M: 8, N: 20, K: 128 },
+  { M: 9, N: 12, K: 16, accumulate: true },
+  { M: 131, N: 4, K: 4 },
+  { M: 128, N: 20, K: 8, transposeA: true, accumulate: true },
+  { M: 12, N: 8, K: 7, transposeA: true },
+  { M: 512, N: 256, K: 8, transposeA: true },
+  { M: 1024, N: 1024, K: 1024, transposeB: true },
+]) {
+  addMatmul('vec4', c);
+}
+add('matmul vec4 refuses layouts it cannot run', (s, random) => {
+  const a = s.input(uniform(random, 7 * 17), [7, 17]);
+  const b = s.input(uniform(random, 5 * 17), [5, 17]);
+  s.expectError('K not a multiple of 4', () => matmul(a, b, s.output([7, 5]), { transposeB: true, variant: 'vec4' }), /variant 'vec4' cannot run 7×5×17 Bᵀ: K = 17 is not a multiple of 4/);
+});
 
 // ── activations ──────────────────────────────────────────────────────────────────────────────────
 for (const act of ['sigmoid', 'relu'] as const) {
@@ -137,17 +159,31 @@ for (const [N, C, scale, ties] of [[1, 1, 3, false], [8, 4, 3, false], [37, 10, 
     // Tied logits (integers in {−1, 0, 1}) check that accuracy's arg-max takes the first maximum.
     const logits = uniform(random, N * C, -scale, scale).map((v) => (ties ? Math.round(v) : v));
     const labels = integers(random, N, C);
-    const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([4], 'metrics') };
-    out.metrics.write([0, 0, 0, 0]);
+    const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics') };
+    out.metrics.write([0, 0, 0, 0, 0]);
     softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out);
     const expected = crossEntropyRef(logits, labels, N, C);
     const tol = 1e-5 * Math.max(1, scale);
     await s.check('row loss', out.rowLoss, expected.rowLoss, tol, 1e-5);
     await s.check('loss', out.loss, [expected.loss], tol, 1e-5);
     await s.check('dlogits', out.dlogits, expected.grad, 1e-6 / N + 1e-7, 1e-4);
-    await s.check('metrics (loss, correct, rows, batches)', out.metrics, [expected.loss, expected.correct, N, 1], tol, 1e-5);
+    await s.check('metrics (loss, correct, rows, batches, first non-finite)', out.metrics, [expected.loss, expected.correct, N, 1, 0], tol, 1e-5);
   });
 }
+add('softmax-cross-entropy records the first non-finite batch', async (s, random) => {
+  const [N, C] = [4, 3];
+  const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([5]) };
+  out.metrics.write([0, 0, 0, 0, 0]);
+  const labels = s.input(integers(random, N, C), [N], 'u32');
+  const finite = s.input(uniform(random, N * C), [N, C]);
+  const poisoned = uniform(random, N * C);
+  poisoned[5] = NaN;
+  const bad = s.input(poisoned, [N, C]);
+  for (const logits of [finite, finite, bad, finite, bad]) softmaxCrossEntropy(logits, labels, out);
+  const m = await out.metrics.read();
+  s.expect('batches', m[3] === 5, `${m[3]}`);
+  s.expect('first non-finite batch is the 3rd', m[4] === 3, `${m[4]}`);
+});
 
 // ── dropout ──────────────────────────────────────────────────────────────────────────────────────
 for (const [n, p] of [[1, 0.5], [1000, 0], [1000, 1], [1000, 0.8], [4099, 0.1], [PAST_GRID_LIMIT, 0.5]] as const) {
@@ -261,10 +297,12 @@ for (const [n, options] of [
   [1000, { amsgrad: true }],
   [777, { lr: 0.1, beta1: 0.5, beta2: 0.9, eps: 1e-6, weightDecay: 0.1, amsgrad: true }],
   [PAST_GRID_LIMIT, {}],
+  [4096, { amsgrad: true }],
+  [PAST_GRID_LIMIT + 1, { weightDecay: 0.01 }],
 ] as const) {
   const o: AdamOptions = { ...adamDefaults, ...options };
   const flags = Object.entries(options).map(([k, v]) => `${k}=${v}`).join(' ');
-  add(`adam n=${n} 10 steps${flags ? ` ${flags}` : ''}`, async (s, random) => {
+  add(`adam ${n % 4 === 0 ? 'v2 vec4' : 'v1'} n=${n} 10 steps${flags ? ` ${flags}` : ''}`, async (s, random) => {
     const steps = n > 1e6 ? 3 : 10;
     const theta = uniform(random, n);
     const state = adamInit(theta);
@@ -309,8 +347,8 @@ add('bad input is rejected before dispatch', (s) => {
   s.expectError('batch-norm eps < 0', () => batchNorm(x, s.output([2, 4]), { ...bn, eps: -1 }), /argument 'eps'/);
   s.expectError('batch-norm channels', () => batchNorm(s.input(uniform(rng(6), 6), [2, 3]), s.output([2, 3]), bn), /batchNorm: argument 'gamma' expected shape \[3\], got \[4\]/);
   s.expectError('batch-norm batch 1 training', () => batchNorm(s.input(uniform(rng(7), 4), [1, 4]), s.output([1, 4]), bn), /expected more than 1 value per channel when training/);
-  s.expectError('cross-entropy label dtype', () => softmaxCrossEntropy(a, a.reshape([6]).reshape([6]), { rowLoss: col, dlogits: c, loss: col, metrics: col }), /softmaxCrossEntropy: argument 'labels' expected dtype u32, got f32/);
-  s.expectError('cross-entropy label count', () => softmaxCrossEntropy(a, s.input([0, 1, 2], [3], 'u32'), { rowLoss: col, dlogits: c, loss: col, metrics: col }), /argument 'labels' expected shape \[2\], got \[3\]/);
+  s.expectError('cross-entropy label dtype', () => softmaxCrossEntropy(a, a.reshape([6]).reshape([6]), { rowLoss: col, dlogits: c, loss: col, metrics: s.output([5]) }), /softmaxCrossEntropy: argument 'labels' expected dtype u32, got f32/);
+  s.expectError('cross-entropy label count', () => softmaxCrossEntropy(a, s.input([0, 1, 2], [3], 'u32'), { rowLoss: col, dlogits: c, loss: col, metrics: s.output([5]) }), /argument 'labels' expected shape \[2\], got \[3\]/);
   s.expectError('adam lr = 0', () => adamStep({ param: v, grad: v, expAvg: col, expAvgSq: col }, { ...adamDefaults, step: 1, lr: 0 }), /adamStep: argument 'lr' expected a number > 0, got 0/);
   s.expectError('adam beta1 = 1', () => adamStep({ param: v, grad: v, expAvg: col, expAvgSq: col }, { ...adamDefaults, step: 1, beta1: 1 }), /argument 'beta1' expected a number in \[0, 1\), got 1/);
   s.expectError('adam amsgrad without state', () => adamStep({ param: v, grad: v, expAvg: col, expAvgSq: col }, { ...adamDefaults, step: 1, amsgrad: true }), /maxExpAvgSq/);

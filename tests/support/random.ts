@@ -1,16 +1,9 @@
 // Seeded test data. Every case draws fresh values from its own seed; none are zero.
 
-/** mulberry32: a small, fast 32-bit PRNG, good enough for test inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/random';
+
+/** A seeded generator for test inputs. */
+export const rng = mulberry32;
 
 /** n values uniform in [lo, hi), never exactly zero. */
 export function uniform(random: () => number, n: number, lo = -1, hi = 1): Float64Array {

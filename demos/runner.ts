@@ -1,0 +1,114 @@
+// The page behind `npm start`: receives the prepared data and configuration from Node, trains and
+// evaluates on WebGPU, reports each epoch through window.wgslgradReport, and renders the plot.
+import { Chart, registerables } from 'chart.js';
+import { base64ToF32, base64ToU32, f32ToBase64 } from '../src/base64';
+import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type TrainConfig } from '../src/classifier';
+import type { Dataset } from '../src/data';
+import { requestGpu, type AdapterSummary, type Gpu } from '../src/gpu';
+import type { StateDict } from '../src/nn';
+
+Chart.register(...registerables);
+
+export interface WireData {
+  x: string;
+  y: string;
+  rows: number;
+}
+
+export interface WireState {
+  name: string;
+  shape: number[];
+  dtype: 'F32' | 'I64';
+  values: string;
+}
+
+export interface TrainRequest {
+  model: ModelConfig;
+  training: TrainConfig;
+  features: string[];
+  classes: string[];
+  train: WireData;
+  test: WireData;
+}
+
+export interface TrainResult {
+  reports: EpochReport[];
+  test: Evaluation;
+  state: WireState[];
+}
+
+export interface Runner {
+  adapter?: AdapterSummary;
+  error?: string;
+  train(request: TrainRequest): Promise<TrainResult>;
+  evaluate(request: { model: ModelConfig; state: WireState[]; features: string[]; classes: string[]; test: WireData }): Promise<Evaluation>;
+  plot(reports: EpochReport[], title: string): string;
+}
+
+declare global {
+  interface Window {
+    runner?: Runner;
+    wgslgradReport?: (report: EpochReport) => Promise<void>;
+  }
+}
+
+const dataset = (d: WireData, features: string[], classes: string[]): Dataset => ({ features, label: '', classes, x: base64ToF32(d.x), y: base64ToU32(d.y), rows: d.rows });
+
+let gpu: Gpu | undefined;
+let error: string | undefined;
+try {
+  gpu = await requestGpu({ debug: new URLSearchParams(location.search).has('debug') });
+} catch (e) {
+  error = e instanceof Error ? e.message : String(e);
+}
+
+window.runner = {
+  ...(gpu ? { adapter: gpu.adapter } : {}),
+  ...(error ? { error } : {}),
+
+  async train(request) {
+    if (!gpu) throw new Error(error);
+    const model = buildModel(gpu, request.model, request.training.seed);
+    const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, (r) => window.wgslgradReport?.(r));
+    const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+    const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
+    return { reports, test, state };
+  },
+
+  async evaluate(request) {
+    if (!gpu) throw new Error(error);
+    const model = buildModel(gpu, request.model, 0);
+    const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
+    model.loadStateDict(state);
+    return evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+  },
+
+  plot(reports, title) {
+    const canvas = document.getElementById('plot') as HTMLCanvasElement;
+    const epochs = reports.map((r) => r.epoch);
+    const chart = new Chart(canvas, {
+      type: 'line',
+      data: {
+        labels: epochs,
+        datasets: [
+          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', yAxisID: 'loss', pointRadius: 0 },
+          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', yAxisID: 'accuracy', pointRadius: 0 },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: false,
+        plugins: { title: { display: true, text: title } },
+        scales: {
+          x: { title: { display: true, text: 'epoch' } },
+          loss: { type: 'linear', position: 'left', title: { display: true, text: 'cross-entropy loss' } },
+          accuracy: { type: 'linear', position: 'right', min: 0, max: 1, title: { display: true, text: 'accuracy' }, grid: { drawOnChartArea: false } },
+        },
+      },
+      plugins: [{ id: 'white-background', beforeDraw: (c) => { c.ctx.save(); c.ctx.fillStyle = '#fff'; c.ctx.fillRect(0, 0, c.width, c.height); c.ctx.restore(); } }],
+    });
+    const png = chart.toBase64Image('image/png').replace(/^data:image\/png;base64,/, '');
+    chart.destroy();
+    return png;
+  },
+};

@@ -1,0 +1,173 @@
+// The course's case study: an MLP classifier (its PhonePriceModel, linear1 … linearN with an activation
+// between) trained with cross-entropy, and its two configurations. Runs in the browser, where WebGPU
+// lives; `npm start` drives it headless, the demo page drives it visibly.
+import { noGrad } from './autograd';
+import type { Dataset } from './data';
+import { DataLoader } from './data';
+import type { Gpu } from './gpu';
+import { manualSeed } from './init';
+import { BatchNorm1d, CrossEntropyLoss, Dropout, Linear, Module, ReLU, Sigmoid } from './nn';
+import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from './optim';
+import type { Parameter } from './parameters';
+import type { Tensor } from './tensor';
+import { OPTIMIZERS, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type TrainConfig } from './run-config';
+
+export * from './run-config';
+
+/** linear1 … linearN, with optional bn_i and dropout_i after each hidden layer. */
+export class MLP extends Module {
+  private readonly blocks: { linear: Linear; bn?: BatchNorm1d; dropout?: Dropout }[] = [];
+
+  constructor(
+    readonly config: ModelConfig,
+    gpu: Gpu,
+  ) {
+    super(gpu);
+    const sizes = [config.features, ...config.hidden, config.classes];
+    for (let i = 0; i + 1 < sizes.length; i++) {
+      const n = i + 1;
+      const linear = new Linear(sizes[i]!, sizes[i + 1]!, { gpu });
+      (this as Record<string, unknown>)[`linear${n}`] = linear;
+      const block: (typeof this.blocks)[number] = { linear };
+      if (i + 2 < sizes.length) {
+        if (config.batchNorm) (this as Record<string, unknown>)[`bn${n}`] = block.bn = new BatchNorm1d(sizes[i + 1]!, { gpu });
+        if (config.dropout > 0) (this as Record<string, unknown>)[`dropout${n}`] = block.dropout = new Dropout(config.dropout, { gpu });
+      }
+      this.blocks.push(block);
+    }
+  }
+
+  describe(): string {
+    const c = this.config;
+    return `MLP(${[c.features, ...c.hidden, c.classes].join('→')}, ${c.activation}${c.batchNorm ? ', batch-norm' : ''}${c.dropout ? `, dropout ${c.dropout}` : ''})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return this.blocks.reduce((shape, b) => b.linear.outputShape(shape), input);
+  }
+
+  forward(x: Tensor): Tensor {
+    this.outputShape(x.shape);
+    const last = this.blocks.length - 1;
+    this.blocks.forEach((b, i) => {
+      if (i === last) {
+        x = b.linear.forward(x);
+      } else if (b.bn) {
+        // the activation follows the normalisation, so it cannot fuse into the matmul
+        x = b.bn.forward(b.linear.forward(x));
+        x = this.activation(x, i);
+      } else {
+        x = b.linear.forward(x, this.config.activation);
+      }
+      if (b.dropout) x = b.dropout.forward(x);
+    });
+    return x;
+  }
+
+  // Kept in a Map, not as properties: activations hold no state and take no name in the state dict.
+  private readonly activations = new Map<number, Module>();
+
+  private activation(x: Tensor, layer: number): Tensor {
+    let module = this.activations.get(layer);
+    if (!module) {
+      module = this.config.activation === 'sigmoid' ? new Sigmoid({ gpu: this.gpu }) : new ReLU({ gpu: this.gpu });
+      this.activations.set(layer, module);
+    }
+    return module.forward(x);
+  }
+}
+
+export function makeOptimizer(name: OptimizerName, params: Iterable<Parameter>, lr: number): Optimizer {
+  switch (name) {
+    case 'sgd':
+      return new SGD(params, { lr });
+    case 'momentum':
+      return new SGD(params, { lr, momentum: 0.9 });
+    case 'adagrad':
+      return new Adagrad(params, { lr });
+    case 'rmsprop':
+      return new RMSprop(params, { lr });
+    case 'adam':
+      return new Adam(params, { lr });
+    default:
+      throw new Error(`unknown optimizer '${String(name)}' (expected ${OPTIMIZERS.join(', ')})`);
+  }
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+  ) {
+    super(`the training loss became NaN or infinite at epoch ${epoch}, step ${step}; training stopped and no model was written`);
+  }
+}
+
+/**
+ * Trains with one submission per step and no readback; reads the epoch's loss and accuracy once,
+ * when the epoch ends. Stops with NonFiniteLossError at the first NaN or infinite batch loss.
+ */
+export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}): Promise<EpochReport[]> {
+  if (data.rows < config.batchSize) throw new Error(`the training split has ${data.rows} rows, fewer than one batch of ${config.batchSize}`);
+  const loader = new DataLoader(data, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+  const lossFn = new CrossEntropyLoss({ gpu });
+  const optimizer = makeOptimizer(config.optimizer, model.parameters(), config.lr);
+  const inputs = new Map<number, { x: Tensor; y: Tensor }>();
+  const reports: EpochReport[] = [];
+  model.train();
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const started = performance.now();
+    const dispatchesBefore = gpu.stats.dispatches;
+    lossFn.resetMetrics();
+    let steps = 0;
+    for (const batch of loader.batches(epoch)) {
+      let io = inputs.get(batch.size);
+      if (!io) {
+        io = { x: gpu.empty([batch.size, data.features.length], 'f32', 'batch x'), y: gpu.empty([batch.size], 'u32', 'batch y') };
+        inputs.set(batch.size, io);
+      }
+      io.x.write(batch.x); // submits the previous step first
+      io.y.write(batch.y);
+      optimizer.zeroGrad();
+      lossFn.forward(model.forward(io.x), io.y).backward();
+      optimizer.step();
+      steps++;
+    }
+    const m = await lossFn.readMetrics();
+    if (m.firstNonFiniteBatch > 0) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch);
+    const seconds = (performance.now() - started) / 1000;
+    const report = { epoch, loss: m.loss, accuracy: m.accuracy, seconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
+    reports.push(report);
+    await onEpoch(report);
+  }
+  return reports;
+}
+
+/** Accuracy and confusion matrix in eval mode, without recording a graph. */
+export async function evaluate(gpu: Gpu, model: MLP, data: Dataset, batchSize = 256): Promise<Evaluation> {
+  model.eval();
+  const C = model.config.classes;
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  const predictions: number[] = [];
+  const loader = new DataLoader(data, { batchSize });
+  for (const batch of loader.batches()) {
+    const x = gpu.fromArray(batch.x, [batch.size, data.features.length], 'f32', 'eval x');
+    const logits = await noGrad(() => model.forward(x)).read();
+    x.destroy();
+    for (let r = 0; r < batch.size; r++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (logits[r * C + c]! > logits[r * C + best]!) best = c;
+      predictions.push(best);
+      confusion[batch.y[r]!]![best]!++;
+    }
+  }
+  model.train();
+  const correct = confusion.reduce((a, row, i) => a + row[i]!, 0);
+  return { accuracy: correct / data.rows, confusion, predictions };
+}
+
+/** Builds the model for a run, seeding init (and dropout) from the run's seed. */
+export function buildModel(gpu: Gpu, config: ModelConfig, seed: number): MLP {
+  manualSeed(seed);
+  return new MLP(config, gpu);
+}

@@ -1,0 +1,167 @@
+// The case study's data pipeline, as in the course (pandas + scikit-learn + torch.utils.data):
+// a CSV reader that checks every cell, a stratified seeded train/test split, a StandardScaler fitted
+// on the training rows only, and a DataLoader with a seeded shuffle each epoch. Plain TypeScript:
+// the same code runs in Node (npm start) and in the browser (the demo page).
+import Papa from 'papaparse';
+import { mulberry32, shuffle } from './random';
+
+export interface Dataset {
+  /** Feature column names, in file order. */
+  features: string[];
+  label: string;
+  /** Class names in index order: the sorted distinct labels (numerically when all are numbers). */
+  classes: string[];
+  /** rows × features, row-major. */
+  x: Float32Array;
+  /** Class index of each row. */
+  y: Uint32Array;
+  rows: number;
+}
+
+/** Parses a CSV with a header row; every feature must be a finite number. Errors name file, line, column. */
+export function parseCsv(text: string, source: string, options: { label?: string } = {}): Dataset {
+  if (text.trim() === '') throw new Error(`${source}: the file is empty`);
+  const parsed = Papa.parse<string[]>(text, { delimiter: ',', skipEmptyLines: false });
+  const fatal = parsed.errors.find((e) => e.type === 'Quotes');
+  if (fatal) throw new Error(`${source}:${(fatal.row ?? 0) + 1}: ${fatal.message}`);
+  const lines = parsed.data;
+  const header = (lines[0] ?? []).map((h) => h.trim());
+  const seen = new Set<string>();
+  header.forEach((name, c) => {
+    if (name === '') throw new Error(`${source}:1: column ${c + 1} has an empty name in the header`);
+    if (seen.has(name)) throw new Error(`${source}:1: column name '${name}' appears twice in the header`);
+    seen.add(name);
+  });
+  if (header.length < 2) throw new Error(`${source}:1: expected a header with at least one feature and a label column, found ${header.length} column(s)`);
+  const label = options.label ?? header[header.length - 1]!;
+  const labelColumn = header.indexOf(label);
+  if (labelColumn < 0) throw new Error(`${source}: unknown label column '${label}' (columns: ${header.join(', ')})`);
+  const features = header.filter((_, c) => c !== labelColumn);
+
+  const values: number[] = [];
+  const labels: string[] = [];
+  lines.slice(1).forEach((fields, r) => {
+    const line = r + 2;
+    if (fields.length === 1 && fields[0]!.trim() === '') return; // a blank line
+    if (fields.length !== header.length) throw new Error(`${source}:${line}: expected ${header.length} fields (as the header), found ${fields.length}`);
+    fields.forEach((raw, c) => {
+      const cell = raw.trim();
+      const where = `${source}:${line}: column ${c + 1} ('${header[c]}')`;
+      if (cell === '') throw new Error(`${where} is empty`);
+      if (c === labelColumn) {
+        labels.push(cell);
+        return;
+      }
+      const v = Number(cell);
+      if (Number.isNaN(v) && !/^[+-]?nan$/i.test(cell)) throw new Error(`${where}: '${cell}' is not a number`);
+      if (!Number.isFinite(v)) throw new Error(`${where}: '${cell}' is not a finite number`);
+      values.push(v);
+    });
+  });
+  if (labels.length === 0) throw new Error(`${source}: no data rows after the header`);
+
+  const distinct = [...new Set(labels)];
+  const numeric = distinct.every((l) => l.trim() !== '' && Number.isFinite(Number(l)));
+  const classes = numeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
+  if (classes.length < 2) throw new Error(`${source}: label column '${label}' has a single class ('${classes[0]}'); a classifier needs at least two`);
+  const index = new Map(classes.map((c, i) => [c, i]));
+  return { features, label, classes, x: Float32Array.from(values), y: Uint32Array.from(labels, (l) => index.get(l)!), rows: labels.length };
+}
+
+/** The rows at `indices`, as a new dataset. */
+export function subset(data: Dataset, indices: readonly number[]): Dataset {
+  const F = data.features.length;
+  const x = new Float32Array(indices.length * F);
+  indices.forEach((r, i) => x.set(data.x.subarray(r * F, (r + 1) * F), i * F));
+  return { ...data, x, y: Uint32Array.from(indices, (r) => data.y[r]!), rows: indices.length };
+}
+
+export interface Split {
+  train: Dataset;
+  test: Dataset;
+  trainRows: number[];
+  testRows: number[];
+}
+
+/**
+ * A stratified, seeded split (train_test_split(..., stratify=y)): each class keeps its proportion,
+ * round(trainSize · count) of its rows going to training.
+ */
+export function trainTestSplit(data: Dataset, options: { trainSize?: number; seed?: number } = {}): Split {
+  const { trainSize = 0.8, seed = 0 } = options;
+  if (!(trainSize > 0 && trainSize < 1)) throw new Error(`trainTestSplit: argument 'trainSize' expected a number in (0, 1), got ${trainSize}`);
+  const random = mulberry32(seed);
+  const trainRows: number[] = [];
+  const testRows: number[] = [];
+  data.classes.forEach((name, k) => {
+    const rows = shuffle([...data.y.keys()].filter((r) => data.y[r] === k), random);
+    const cut = Math.round(trainSize * rows.length);
+    if (cut === 0 || cut === rows.length) throw new Error(`trainTestSplit: class '${name}' has ${rows.length} row(s), too few to appear in both the training and the test split`);
+    trainRows.push(...rows.slice(0, cut));
+    testRows.push(...rows.slice(cut));
+  });
+  shuffle(trainRows, random);
+  shuffle(testRows, random);
+  return { train: subset(data, trainRows), test: subset(data, testRows), trainRows, testRows };
+}
+
+/** sklearn's StandardScaler: z = (x − mean) / scale, scale the population std (1 where it is 0). */
+export class StandardScaler {
+  constructor(
+    readonly mean: number[],
+    readonly scale: number[],
+  ) {}
+
+  static fit(data: Dataset): StandardScaler {
+    const F = data.features.length;
+    const mean = new Array<number>(F).fill(0);
+    const sq = new Array<number>(F).fill(0);
+    for (let r = 0; r < data.rows; r++) for (let f = 0; f < F; f++) mean[f] = mean[f]! + data.x[r * F + f]! / data.rows;
+    for (let r = 0; r < data.rows; r++) for (let f = 0; f < F; f++) sq[f] = sq[f]! + (data.x[r * F + f]! - mean[f]!) ** 2;
+    return new StandardScaler(mean, sq.map((s) => Math.sqrt(s / data.rows) || 1));
+  }
+
+  transform(data: Dataset): Dataset {
+    const F = data.features.length;
+    if (F !== this.mean.length) throw new Error(`StandardScaler: fitted on ${this.mean.length} features, the data has ${F}`);
+    return { ...data, x: data.x.map((v, i) => (v - this.mean[i % F]!) / this.scale[i % F]!) };
+  }
+}
+
+export interface Batch {
+  x: Float32Array;
+  y: Uint32Array;
+  size: number;
+}
+
+/** Batches of a dataset; with shuffle, a new seeded order each epoch. The last partial batch is kept. */
+export class DataLoader {
+  constructor(
+    readonly data: Dataset,
+    readonly options: { batchSize: number; shuffle?: boolean; seed?: number },
+  ) {
+    const b = options.batchSize;
+    if (!Number.isInteger(b) || b < 1) throw new Error(`DataLoader: argument 'batchSize' expected a positive integer, got ${b}`);
+  }
+
+  get length(): number {
+    return Math.ceil(this.data.rows / this.options.batchSize);
+  }
+
+  /** The row order of an epoch. */
+  order(epoch: number): number[] {
+    const rows = [...Array(this.data.rows).keys()];
+    return this.options.shuffle ? shuffle(rows, mulberry32(((this.options.seed ?? 0) * 1000003 + epoch) >>> 0)) : rows;
+  }
+
+  *batches(epoch = 0): Generator<Batch> {
+    const F = this.data.features.length;
+    const order = this.order(epoch);
+    for (let start = 0; start < order.length; start += this.options.batchSize) {
+      const rows = order.slice(start, start + this.options.batchSize);
+      const x = new Float32Array(rows.length * F);
+      rows.forEach((r, i) => x.set(this.data.x.subarray(r * F, (r + 1) * F), i * F));
+      yield { x, y: Uint32Array.from(rows, (r) => this.data.y[r]!), size: rows.length };
+    }
+  }
+}
