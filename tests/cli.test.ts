@@ -76,20 +76,20 @@ describe('bad input fails before training', () => {
 
 describe('a short training run', () => {
   const out = path.join(temp, 'short');
-  // ReLU, Adam 1e-3, one hidden layer of 64, batch 16: learns in a few epochs (the tuned sigmoid model needs ~10).
-  const args = ['--epochs', '4', '--activation', 'relu', '--hidden', '64', '--lr', '0.001', '--batch-size', '16', '--out', out];
+  // ReLU, Adam 3e-3, one hidden layer of 64, batch 16: learns in a few epochs (the tuned sigmoid model needs ~10).
+  const args = ['--epochs', '6', '--activation', 'relu', '--hidden', '64', '--lr', '0.003', '--batch-size', '16', '--out', out];
   let trained: Run;
 
-  test('trains to ≥ 0.85 test accuracy in 4 epochs and writes model, metrics and plot', async () => {
+  test('trains to ≥ 0.90 test accuracy in 6 epochs and writes model, metrics and plot', async () => {
     trained = await start(args);
     expect(trained.stderr).toBe('');
     expect(trained.code).toBe(0);
     const accuracy = Number(/^test accuracy: (0\.\d{4})$/m.exec(trained.stdout)?.[1]);
     expect(trained.stdout.trim().split('\n').at(-1)).toMatch(/^test accuracy: 0\.\d{4}$/);
-    expect(accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(accuracy).toBeGreaterThanOrEqual(0.9);
     expect(trained.stdout).toMatch(/confusion matrix/);
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    expect(metrics.epochs).toHaveLength(4);
+    expect(metrics.epochs).toHaveLength(6);
     expect(metrics.test.accuracy).toBeCloseTo(accuracy, 4);
     const png = fs.readFileSync(path.join(out, 'training.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
@@ -110,21 +110,20 @@ describe('a short training run', () => {
     fs.writeFileSync(truncated, good.subarray(0, good.length - 100));
     let run = await start(['--eval', truncated]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/truncated\.safetensors: not a valid safetensors file: tensor 'linear2\.bias' ends at byte \d+ of a \d+-byte data section \(truncated\?\)/);
+    expect(run.stderr).toMatch(/truncated\.safetensors: not a valid safetensors file: tensor 'linear\d\.(weight|bias)' ends at byte \d+ of a \d+-byte data section \(truncated\?\)/);
     const garbage = csv('garbage.safetensors', 'definitely not a model');
     run = await start(['--eval', garbage]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/garbage\.safetensors: not a valid safetensors file/);
-    run = await start(['--eval', path.join(out, 'model.safetensors'), '--data', csv('other.csv', `${header}1,2,0\n3,4,1\n`)]);
+    run = await start(['--eval', path.join(out, 'model.safetensors'), '--data', csv('other.csv', `${header}1,2,0\n3,4,1\n`), '--label', 'label']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/other\.csv: its features \(2\) differ from the model's \(20/);
   });
 
   test('a NaN loss stops training, names the epoch and step, and keeps the saved model', async () => {
     const before = fs.readFileSync(path.join(out, 'model.safetensors'));
-    // Raw features of 3e38 overflow float32 in the first matmul: the loss becomes NaN at once.
-    const rows = Array.from({ length: 64 }, (_, i) => `${i === 37 ? '3e38' : i},${i % 7},${i % 2}`).join('\n');
-    const run = await start(['--data', csv('huge.csv', `${header}${rows}\n`), '--no-standardize', '--epochs', '2', '--out', out]);
+    // SGD with lr 1e37 diverges: the weights overflow float32 within a few steps and the loss turns NaN.
+    const run = await start(['--optimizer', 'sgd', '--lr', '1e37', '--hidden', '16', '--epochs', '2', '--out', out]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error: the training loss became NaN or infinite at epoch 1, step \d+; training stopped and no model was written/);
     expect(fs.readFileSync(path.join(out, 'model.safetensors')).equals(before)).toBe(true);
