@@ -226,7 +226,7 @@ function addBatchNorm(c: BatchNormCase): void {
     const [N, C] = [c.shape[0]!, c.shape[1]!];
     const S = c.shape.slice(2).reduce((a, b) => a * b, 1);
     const size = N * C * S;
-    const x = c.equal ? new Float64Array(size).fill(0.7) : uniform(random, size, -3, 3);
+    const x = c.equal ? new Float64Array(size).fill(Math.fround(0.7)) : uniform(random, size, -3, 3);
     const dy = uniform(random, size);
     const spec: bnRef.BatchNormSpec = {
       N, C, S, eps: 1e-5, momentum: 0.1, training: c.training,

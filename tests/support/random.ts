@@ -5,11 +5,14 @@ import { mulberry32 } from '../../src/random';
 /** A seeded generator for test inputs. */
 export const rng = mulberry32;
 
-/** n values uniform in [lo, hi), never exactly zero. */
+/**
+ * n values uniform in [lo, hi), never exactly zero, each exactly representable in float32: the GPU
+ * and the float64 reference then start from identical numbers, and only the arithmetic differs.
+ */
 export function uniform(random: () => number, n: number, lo = -1, hi = 1): Float64Array {
   return Float64Array.from({ length: n }, () => {
     let v = 0;
-    while (v === 0) v = lo + (hi - lo) * random();
+    while (v === 0) v = Math.fround(lo + (hi - lo) * random());
     return v;
   });
 }
