@@ -33,8 +33,9 @@ export function findChrome(): string {
   );
 }
 
-export async function launchChrome(): Promise<Browser> {
+export async function launchChrome(extraArgs: string[] = []): Promise<Browser> {
   const args = [
+    ...extraArgs,
     '--enable-unsafe-webgpu',
     '--disable-background-networking',
     '--disable-component-update',

@@ -285,6 +285,32 @@ export class Gpu {
     this.check();
   }
 
+  private timestampQueries: { set: GPUQuerySet; resolved: Tensor } | null = null;
+
+  /**
+   * Records fn's dispatches into one compute pass timed with timestamp queries (the adapter must
+   * offer 'timestamp-query'); resolves to the pass's GPU time in milliseconds. Browsers may quantise
+   * timestamps (Chrome to 100 µs unless started with --enable-webgpu-developer-features).
+   */
+  async timeDispatches(fn: () => void): Promise<number> {
+    if (!this.hasTimestamps) throw new Error(`timeDispatches: adapter '${this.adapter.vendor} ${this.adapter.architecture}' has no 'timestamp-query' feature`);
+    this.flush();
+    this.timestampQueries ??= {
+      set: this.device.createQuerySet({ label: 'pass timestamps', type: 'timestamp', count: 2 }),
+      resolved: new Tensor(this, this.createBuffer(16, 'resolved timestamps', GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC), [4], 'u32', 0, 'resolved timestamps'),
+    };
+    const { set, resolved } = this.timestampQueries;
+    const pass = this.commandEncoder().beginComputePass({ label: 'timed pass', timestampWrites: { querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+    this.pass = pass;
+    fn();
+    if (this.pass !== pass) throw new Error('timeDispatches: fn may only record dispatches (a copy or clear ends the timed pass)');
+    this.endPass();
+    this.commandEncoder().resolveQuerySet(set, 0, 2, resolved.buffer, 0);
+    const [beginLow = 0, beginHigh = 0, endLow = 0, endHigh = 0] = await this.read(resolved);
+    const nanoseconds = (BigInt(endHigh) << 32n) + BigInt(endLow) - ((BigInt(beginHigh) << 32n) + BigInt(beginLow));
+    return Number(nanoseconds) / 1e6;
+  }
+
   /** Copies a view back to the CPU (submitting pending work first). */
   async read(view: BufferView): Promise<Float32Array | Uint32Array | Int32Array> {
     this.check();
