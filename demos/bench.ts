@@ -157,8 +157,11 @@ class Bench {
       const t = performance.now();
       for (let i = 0; i < reps; i++) tf.tidy(run).dispose();
       if (backend === 'webgpu') {
-        const b = tf.backend() as unknown as { submitQueue?: () => void; device: GPUDevice };
-        b.submitQueue?.();
+        // TensorFlow.js batches dispatches in an open pass: end it and submit, then wait for the GPU.
+        // (Submitting with the pass still open would send an invalid command buffer that runs nothing.)
+        const b = tf.backend() as unknown as { endComputePassEncoder(): void; submitQueue(): void; commandEncoder: GPUCommandEncoder | null; device: GPUDevice };
+        b.endComputePassEncoder();
+        if (b.commandEncoder) b.submitQueue();
         await b.device.queue.onSubmittedWorkDone();
       }
       return (performance.now() - t) / reps;
