@@ -13,6 +13,16 @@ export default defineConfig({
   // SharedArrayBuffer, which TensorFlow.js's threaded wasm backend needs in the bench.
   server: { host: '127.0.0.1', headers: isolation },
   preview: { host: '127.0.0.1', headers: isolation },
+  build: {
+    target: 'es2022',
+    // The bench page carries TensorFlow.js (its peer in the comparison): about 0.9 MB.
+    chunkSizeWarningLimit: 1200,
+    rollupOptions: {
+      // The static site: the landing page and one page per demo (the test harness and the
+      // npm start runner are for Puppeteer and stay out of it).
+      input: Object.fromEntries(['index', ...['init', 'ewa', 'optimizers', 'dropout', 'batchnorm', 'train', 'inspector', 'bench'].map((p) => `demos/${p}`)].map((p) => [p, fileURLToPath(new URL(`./${p}.html`, import.meta.url))])),
+    },
+  },
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/support/global-setup.ts'],

@@ -1,0 +1,217 @@
+// Every demo page in headless Chrome: it loads with no console errors, its main control changes what
+// is shown, and the numbers on screen equal the kernels' outputs (checked here against independent
+// CPU computations). A screenshot of each page goes to out/screenshots/. Then the static build is
+// served by `vite preview` and a page is checked there.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'puppeteer';
+import puppeteer from 'puppeteer';
+import { build, preview } from 'vite';
+import { afterEach, describe, expect, inject, test } from 'vitest';
+import { ewa } from '../src/reference/optim';
+import { openPage, type OpenPage } from './support/page';
+
+const SHOTS = path.resolve('out/screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+let current: OpenPage | null = null;
+
+async function open(file: string): Promise<Page> {
+  current = await openPage(`/${file}`);
+  await current.page.setViewport({ width: 1200, height: 900 });
+  await waitForVersion(current.page, 1);
+  return current.page;
+}
+
+async function waitForVersion(page: Page, version: number): Promise<void> {
+  await page.waitForFunction((v) => (window.demo?.version ?? 0) >= v || window.demo?.error !== undefined, { timeout: 120_000 }, version);
+  const error = await page.evaluate(() => window.demo!.error);
+  if (error) throw new Error(`the page reported: ${error}`);
+}
+
+const values = <T>(page: Page) => page.evaluate(() => window.demo!.values) as Promise<T>;
+const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '');
+const version = (page: Page) => page.evaluate(() => window.demo!.version);
+async function setInput(page: Page, selector: string, value: string, event = 'change'): Promise<void> {
+  await page.$eval(selector, (el, v, e) => {
+    (el as HTMLInputElement).value = v;
+    el.dispatchEvent(new Event(e));
+  }, value, event);
+}
+
+afterEach(async () => {
+  if (!current) return;
+  const name = expect.getState().currentTestName!.split(' > ').at(-1)!.split(':')[0]!;
+  await current.page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  expect(current.errors).toEqual([]);
+  await current.close();
+  current = null;
+});
+
+describe('pages', () => {
+  test('index: lists the pages and names the adapter', async () => {
+    const page = await open('index.html');
+    expect(await page.$$eval('main li a', (a) => a.length)).toBe(8);
+    expect(await text(page, '#adapter')).toMatch(/^WebGPU adapter: \S+/);
+  });
+
+  test('init: the measured statistics are those of the generated weights; the scheme changes them', async () => {
+    const page = await open('demos/init.html');
+    const check = async () => {
+      const v = await values<{ values: number[]; formula: { std: number } }>(page);
+      const n = v.values.length;
+      const mean = v.values.reduce((a, b) => a + b, 0) / n;
+      const std = Math.sqrt(v.values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+      expect(Number(await text(page, '#m-mean'))).toBeCloseTo(mean, 4);
+      expect(Number(await text(page, '#m-std'))).toBeCloseTo(std, 4);
+      expect(Number(await text(page, '#m-max'))).toBeCloseTo(v.values.reduce((a, b) => Math.max(a, b), -Infinity), 4);
+      expect(Math.abs(std - v.formula.std) / v.formula.std).toBeLessThan(0.02);
+      return n;
+    };
+    expect(await check()).toBe(256 * 512);
+    expect(await text(page, '#formula')).toMatch(/kaimingUniform_ \(relu\): U\(−b, b\), b = .* = 0\.1083/);
+    await page.select('#scheme', 'xavierNormal_');
+    await waitForVersion(page, 2);
+    await check();
+    expect(await text(page, '#formula')).toMatch(/xavierNormal_: N\(0, σ²\), σ = √\(2\/\(fan_in \+ fan_out\)\) = 0\.0510/);
+  });
+
+  test('ewa: the curves equal the float64 recurrence over the GPU series; β changes them', async () => {
+    const page = await open('demos/ewa.html');
+    const check = async () => {
+      const v = await values<{ temperatures: number[]; raw: number[]; corrected: number[]; beta: number }>(page);
+      const [raw, corrected] = [ewa(v.temperatures, v.beta, false), ewa(v.temperatures, v.beta, true)];
+      v.raw.forEach((x, i) => expect(x).toBeCloseTo(raw[i]!, 3));
+      v.corrected.forEach((x, i) => expect(x).toBeCloseTo(corrected[i]!, 3));
+      expect(await text(page, '#v1c')).toBe(v.temperatures[0]!.toFixed(3));
+      expect(await text(page, '#v1')).toBe(((1 - v.beta) * v.temperatures[0]!).toFixed(3));
+      return v.corrected[29];
+    };
+    const before = await check();
+    await setInput(page, '#beta', '0.5', 'input');
+    await waitForVersion(page, 2);
+    expect(await check()).not.toBe(before);
+  });
+
+  test('optimizers: the SGD path is x ← x − lr·∇f; the table shows the final positions; the surface changes them', async () => {
+    const page = await open('demos/optimizers.html');
+    const v = await values<{ paths: Record<string, { x: number; y: number }[]>; lr: number }>(page);
+    let [x, y] = [-1.8, 0.02];
+    for (const p of v.paths.SGD!.slice(1, 11)) {
+      [x, y] = [x - v.lr * 2 * x, y + v.lr * 2 * y];
+      expect(p.x).toBeCloseTo(x, 4);
+      expect(p.y).toBeCloseTo(y, 4);
+    }
+    const adam = v.paths.Adam!.at(-1)!;
+    expect(await page.$$eval('#final tr.row td', (tds) => tds.map((t) => t.textContent))).toContain(adam.x.toFixed(4));
+    expect(Object.keys(v.paths)).toEqual(['SGD', 'Momentum', 'AdaGrad', 'RMSProp', 'Adam']);
+    await page.select('#surface', 'ravine');
+    await waitForVersion(page, 2);
+    const ravine = await values<{ paths: Record<string, { x: number }[]> }>(page);
+    expect(ravine.paths.SGD![0]!.x).toBe(-4.5);
+  });
+
+  test('dropout: kept values are x/(1 − p), the gradient is the column sums; p changes them', async () => {
+    const page = await open('demos/dropout.html');
+    const check = async () => {
+      const v = await values<{ x: number[]; dropped: number[]; gradPlain: number[]; gradDropout: number[]; p: number }>(page);
+      v.dropped.forEach((d, i) => expect(d === 0 || Math.abs(d - v.x[i]! / (1 - v.p)) < 1e-4).toBe(true));
+      const columns = (m: number[]) => Array.from({ length: 8 }, (_, j) => [0, 1, 2, 3, 4].reduce((a, r) => a + m[r * 8 + j]!, 0));
+      columns(v.x).forEach((s, j) => expect(v.gradPlain[j]).toBeCloseTo(s, 4));
+      columns(v.dropped).forEach((s, j) => expect(v.gradDropout[j]).toBeCloseTo(s, 4));
+      const cells = await page.$$eval('#y td', (tds) => tds.map((t) => Number(t.textContent)));
+      cells.forEach((c, i) => expect(c).toBeCloseTo(v.dropped[i]!, 2));
+      return v.dropped.filter((d) => d === 0).length;
+    };
+    expect(await text(page, '#scale')).toBe('1/(1 − 0.8) = 5.00');
+    await check();
+    await setInput(page, '#p', '0.2', 'input');
+    await waitForVersion(page, 2);
+    expect(await text(page, '#scale')).toBe('1/(1 − 0.2) = 1.25');
+    await check();
+  });
+
+  test('batchnorm: train mode gives mean 0 and std 1 per channel; eval mode uses the running statistics', async () => {
+    const page = await open('demos/batchnorm.html');
+    const rows = async () => page.$$eval('#channels tr.row', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => Number(td.textContent))));
+    for (const [, , , outMean, outStd] of await rows()) {
+      expect(Math.abs(outMean!)).toBeLessThan(1e-3);
+      expect(outStd!).toBeCloseTo(1, 2);
+    }
+    const trained = await values<{ runningMean: number[]; runningVar: number[]; batches: number }>(page);
+    expect(trained.batches).toBe(21);
+    expect(trained.runningMean[3]).toBeGreaterThan(5); // channel 3 has mean 10: 1 − 0.9²¹ of the way there
+    await page.click('#eval');
+    await waitForVersion(page, 2);
+    const v = await values<{ input: number[]; output: number[]; evalMode: boolean; runningMean: number[]; runningVar: number[] }>(page);
+    expect(v.evalMode).toBe(true);
+    for (let i = 0; i < 8; i++) {
+      const c = i % 4;
+      expect(v.output[i]).toBeCloseTo((v.input[i]! - v.runningMean[c]!) / Math.sqrt(v.runningVar[c]! + 1e-5), 3);
+    }
+  });
+
+  test('train: trains the tuned model in the page; the confusion matrix and accuracy come from its predictions', async () => {
+    const page = await open('demos/train.html');
+    await setInput(page, '#epochs', '2');
+    await page.click('#train');
+    await waitForVersion(page, 2);
+    const v = await values<{ reports: { loss: number }[]; accuracy: number; confusion: number[][]; predictions: number[]; testLabels: number[]; modelBytes: number }>(page);
+    expect(v.reports).toHaveLength(2);
+    const correct = v.predictions.filter((p, i) => p === v.testLabels[i]).length;
+    expect(v.accuracy).toBeCloseTo(correct / 400, 10);
+    expect(await text(page, '#accuracy')).toBe(v.accuracy.toFixed(4));
+    const cells = await page.$$eval('#confusion tr', (trs) => trs.slice(1).map((tr) => Array.from(tr.querySelectorAll('td')).slice(1).map((td) => Number(td.textContent))));
+    expect(cells).toEqual(v.confusion);
+    expect(cells.flat().reduce((a, b) => a + b, 0)).toBe(400);
+    expect(await page.$eval('#download', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+    expect(v.modelBytes).toBeGreaterThan(900_000);
+  });
+
+  test('inspector: GPU beside the CPU reference with the dispatch grid; another kernel shows its source and runs', async () => {
+    const page = await open('demos/inspector.html');
+    let v = await values<{ maxError: number; grids: string[]; gpu: number[]; reference: number[] }>(page);
+    expect(v.maxError).toBeLessThan(1e-4);
+    v.gpu.forEach((g, i) => expect(Math.abs(g - v.reference[i]!)).toBeLessThanOrEqual(v.maxError));
+    expect(await text(page, '#grid')).toBe('[2, 2, 1]'); // 48 columns / 32, 64 rows / 32
+    expect(await text(page, '#max-error')).toBe(v.maxError.toExponential(2));
+    expect(await page.$$eval('#bindings tr', (r) => r.length)).toBe(6);
+    await page.select('#kernel', 'softmax_cross_entropy');
+    expect(await text(page, '#source')).toContain('fused softmax + cross-entropy');
+    await page.click('#run');
+    await waitForVersion(page, 2);
+    v = await values(page);
+    expect(v.maxError).toBeLessThan(1e-5);
+    expect(await text(page, '#grid')).toBe('[4, 1, 1]'); // 256 rows / 64
+  });
+
+  test('bench: the page loads, ready to run', async () => {
+    current = await openPage('/demos/bench.html');
+    await current.page.setViewport({ width: 1200, height: 900 });
+    await current.page.waitForFunction(() => window.bench !== undefined, { timeout: 60_000 });
+    expect(await text(current.page, '#run')).toBe('Run');
+  });
+});
+
+test('`vite build` produces a static site that works from `vite preview`', async () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-site-'));
+  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  for (const page of ['index', 'demos/init', 'demos/train', 'demos/inspector', 'demos/bench']) expect(fs.existsSync(path.join(outDir, `${page}.html`))).toBe(true);
+  const server = await preview({ logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+  const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint') });
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  try {
+    await page.goto(`${server.resolvedUrls!.local[0]}demos/dropout.html`);
+    await waitForVersion(page, 1);
+    expect(await text(page, '#scale')).toBe('1/(1 − 0.8) = 5.00');
+    expect(errors).toEqual([]);
+  } finally {
+    await page.close();
+    await browser.disconnect();
+    await server.close();
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+});
