@@ -30,7 +30,7 @@ export async function run() {
   results['record+submit only (CPU side, no wait)'] = (performance.now() - t0) / 200;
   await gpu.sync();
   // individual matmul shapes
-  for (const [M, N, K, tA, tB] of [[8, 128, 20, 0, 1], [8, 256, 128, 0, 1], [8, 512, 256, 0, 1], [8, 128, 512, 0, 1], [512, 256, 8, 1, 0], [8, 256, 512, 0, 0], [512, 256, 8, 1, 0]] as const) {
+  for (const [M, N, K, tA, tB] of [[8, 128, 20, 0, 1], [8, 256, 128, 0, 1], [8, 512, 256, 0, 1], [8, 128, 512, 0, 1], [512, 256, 8, 1, 0], [8, 256, 512, 0, 0], [256, 256, 256, 0, 0], [512, 512, 512, 0, 0]] as const) {
     const a = gpu.empty(tA ? [K, M] : [M, K]); const b = gpu.empty(tB ? [N, K] : [K, N]); const c = gpu.empty([M, N]);
     for (const variant of ['blocked', 'vec4'] as const) await time(`matmul ${variant} ${M}x${N}x${K}${tA ? ' At' : ''}${tB ? ' Bt' : ''}`, 200, () => { ops.matmul(a, b, c, { transposeA: !!tA, transposeB: !!tB, variant }); gpu.flush(); });
   }

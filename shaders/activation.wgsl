@@ -9,8 +9,12 @@
 // With ACCUMULATE the backward adds into dx (a tensor used twice sums its gradients).
 //
 // Bindings: params {n}; forward: x (read), y (read_write); backward: y, dy (read), dx (read_write).
-// Geometry: one invocation per element, workgroup 64. Work longer than 65,535 workgroups spills
-// into the grid's y dimension: element i = gid.x + gid.y · (num_workgroups.x · 64).
+// Variants:
+//   v1 (sigmoid_forward, …)       one invocation per element, workgroup 64. Work longer than
+//                                 65,535 workgroups spills into the grid's y dimension:
+//                                 element i = gid.x + gid.y · (num_workgroups.x · 64).
+//   v2 (sigmoid_forward_vec4, …)  the same on vec4s (x4, y4, …), 4 vec4s per invocation; n counts
+//                                 vec4s. Software adapters pay per invocation: fewer, fuller ones win.
 
 override ACCUMULATE: bool = false;
 
@@ -25,6 +29,13 @@ struct Params {
 @group(0) @binding(3) var<storage, read> y_saved: array<f32>;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+
+// v2's vec4 views of the same bindings.
+@group(0) @binding(1) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> y4: array<vec4f>;
+@group(0) @binding(3) var<storage, read> y_saved4: array<vec4f>;
+@group(0) @binding(4) var<storage, read> dy4: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> dx4: array<vec4f>;
 
 fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * 64u;
@@ -61,4 +72,43 @@ fn relu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
   write_dx(i, select(0.0, dy[i], y_saved[i] > 0.0));
+}
+
+// ── v2: 4 vec4s (16 elements) per invocation ──
+
+fn write_dx4(i: u32, value: vec4f) {
+  if (ACCUMULATE) { dx4[i] += value; } else { dx4[i] = value; }
+}
+
+@compute @workgroup_size(64)
+fn sigmoid_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = flat_index(gid, groups) * 4u;
+  for (var i = first; i < min(first + 4u, params.n); i++) {
+    y4[i] = 1.0 / (1.0 + exp(-x4[i]));
+  }
+}
+
+@compute @workgroup_size(64)
+fn sigmoid_backward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = flat_index(gid, groups) * 4u;
+  for (var i = first; i < min(first + 4u, params.n); i++) {
+    let s = y_saved4[i];
+    write_dx4(i, dy4[i] * s * (1.0 - s));
+  }
+}
+
+@compute @workgroup_size(64)
+fn relu_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = flat_index(gid, groups) * 4u;
+  for (var i = first; i < min(first + 4u, params.n); i++) {
+    y4[i] = max(x4[i], vec4f(0.0));
+  }
+}
+
+@compute @workgroup_size(64)
+fn relu_backward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = flat_index(gid, groups) * 4u;
+  for (var i = first; i < min(first + 4u, params.n); i++) {
+    write_dx4(i, select(vec4f(0.0), dy4[i], y_saved4[i] > vec4f(0.0)));
+  }
 }

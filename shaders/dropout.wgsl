@@ -32,22 +32,28 @@ fn rotl(v: u32, r: u32) -> u32 {
   return (v << r) | (v >> (32u - r));
 }
 
-// Threefry-2x32-20: four rounds with rotations R, then a key injection, five times over.
-fn threefry2x32(counter: vec2u, key: vec2u) -> vec2u {
-  const R = array<u32, 8>(13u, 15u, 26u, 6u, 17u, 29u, 16u, 24u);
-  let ks = array<u32, 3>(key.x, key.y, 0x1BD11BDAu ^ key.x ^ key.y);
-  var x0 = counter.x + ks[0];
-  var x1 = counter.y + ks[1];
-  for (var s = 1u; s <= 5u; s++) {
-    for (var r = 0u; r < 4u; r++) {
-      x0 += x1;
-      x1 = rotl(x1, R[((s - 1u) % 2u) * 4u + r]);
-      x1 ^= x0;
-    }
-    x0 += ks[s % 3u];
-    x1 += ks[(s + 1u) % 3u] + s;
-  }
+// Four Threefry rounds: x0 += x1; x1 = rotl(x1, r) ^ x0, with rotations a, b, c, d.
+fn four_rounds(x: vec2u, a: u32, b: u32, c: u32, d: u32) -> vec2u {
+  var x0 = x.x;
+  var x1 = x.y;
+  x0 += x1; x1 = rotl(x1, a) ^ x0;
+  x0 += x1; x1 = rotl(x1, b) ^ x0;
+  x0 += x1; x1 = rotl(x1, c) ^ x0;
+  x0 += x1; x1 = rotl(x1, d) ^ x0;
   return vec2u(x0, x1);
+}
+
+// Threefry-2x32-20: five groups of four rounds (rotations 13 15 26 6, then 17 29 16 24, alternating),
+// each followed by a key injection; written out so every rotation is a constant.
+fn threefry2x32(counter: vec2u, key: vec2u) -> vec2u {
+  let ks = array<u32, 3>(key.x, key.y, 0x1BD11BDAu ^ key.x ^ key.y);
+  var x = counter + vec2u(ks[0], ks[1]);
+  x = four_rounds(x, 13u, 15u, 26u, 6u) + vec2u(ks[1], ks[2] + 1u);
+  x = four_rounds(x, 17u, 29u, 16u, 24u) + vec2u(ks[2], ks[0] + 2u);
+  x = four_rounds(x, 13u, 15u, 26u, 6u) + vec2u(ks[0], ks[1] + 3u);
+  x = four_rounds(x, 17u, 29u, 16u, 24u) + vec2u(ks[1], ks[2] + 4u);
+  x = four_rounds(x, 13u, 15u, 26u, 6u) + vec2u(ks[2], ks[0] + 5u);
+  return x;
 }
 
 fn scaled_if_kept(i: u32, value: f32) -> f32 {

@@ -142,42 +142,59 @@ fn matmul_vec4(@builtin(global_invocation_id) gid: vec3u) {
   let K = params.K;
   if (m0 >= M || n0 >= N) { return; }
   let rows = vec4u(min(m0, M - 1u), min(m0 + 1u, M - 1u), min(m0 + 2u, M - 1u), min(m0 + 3u, M - 1u));
-  var acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  // Four named accumulators (rows m0 .. m0 + 3), every index a constant: an accumulator array indexed
+  // by a loop variable may be kept in memory instead of registers.
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
 
   if (TRANSPOSE_B) {
-    // A · Bᵀ: acc[r][j] = Σ_k A[m0 + r, k] · B[n0 + j, k], four k at a time as dot products.
+    // A · Bᵀ: acc_r[j] = Σ_k A[m0 + r, k] · B[n0 + j, k], four k at a time as dot products.
     let cols = vec4u(min(n0, N - 1u), min(n0 + 1u, N - 1u), min(n0 + 2u, N - 1u), min(n0 + 3u, N - 1u));
     for (var k = 0u; k < K; k += 4u) {
       let b0 = b_vec4(cols.x, k, K);
       let b1 = b_vec4(cols.y, k, K);
       let b2 = b_vec4(cols.z, k, K);
       let b3 = b_vec4(cols.w, k, K);
-      for (var r = 0u; r < 4u; r++) {
-        let a_row = a_vec4(rows[r], k, K);
-        acc[r] += vec4f(dot(a_row, b0), dot(a_row, b1), dot(a_row, b2), dot(a_row, b3));
-      }
+      let a0 = a_vec4(rows.x, k, K);
+      let a1 = a_vec4(rows.y, k, K);
+      let a2 = a_vec4(rows.z, k, K);
+      let a3 = a_vec4(rows.w, k, K);
+      acc0 += vec4f(dot(a0, b0), dot(a0, b1), dot(a0, b2), dot(a0, b3));
+      acc1 += vec4f(dot(a1, b0), dot(a1, b1), dot(a1, b2), dot(a1, b3));
+      acc2 += vec4f(dot(a2, b0), dot(a2, b1), dot(a2, b2), dot(a2, b3));
+      acc3 += vec4f(dot(a3, b0), dot(a3, b1), dot(a3, b2), dot(a3, b3));
     }
   } else if (TRANSPOSE_A) {
     // Aᵀ · B: at each k, op(A)'s rows m0 .. m0 + 3 are one vec4 of A's row k.
     for (var k = 0u; k < K; k++) {
       let a_col = a_vec4(k, m0, M);
       let b_row = b_vec4(k, n0, N);
-      acc[0] += a_col.x * b_row;
-      acc[1] += a_col.y * b_row;
-      acc[2] += a_col.z * b_row;
-      acc[3] += a_col.w * b_row;
+      acc0 += a_col.x * b_row;
+      acc1 += a_col.y * b_row;
+      acc2 += a_col.z * b_row;
+      acc3 += a_col.w * b_row;
     }
   } else {
-    // A · B: four k at a time; each of A's rows gives a vec4 of k, B gives a row of n per k.
+    // A · B: four k at a time; each of A's rows gives a vec4 along k, B a vec4 row of n per k.
     for (var k = 0u; k < K; k += 4u) {
-      let b_rows = array<vec4f, 4>(b_vec4(k, n0, N), b_vec4(k + 1u, n0, N), b_vec4(k + 2u, n0, N), b_vec4(k + 3u, n0, N));
-      for (var r = 0u; r < 4u; r++) {
-        let a_row = a_vec4(rows[r], k, K);
-        acc[r] += a_row.x * b_rows[0] + a_row.y * b_rows[1] + a_row.z * b_rows[2] + a_row.w * b_rows[3];
-      }
+      let b0 = b_vec4(k, n0, N);
+      let b1 = b_vec4(k + 1u, n0, N);
+      let b2 = b_vec4(k + 2u, n0, N);
+      let b3 = b_vec4(k + 3u, n0, N);
+      let a0 = a_vec4(rows.x, k, K);
+      let a1 = a_vec4(rows.y, k, K);
+      let a2 = a_vec4(rows.z, k, K);
+      let a3 = a_vec4(rows.w, k, K);
+      acc0 += a0.x * b0 + a0.y * b1 + a0.z * b2 + a0.w * b3;
+      acc1 += a1.x * b0 + a1.y * b1 + a1.z * b2 + a1.w * b3;
+      acc2 += a2.x * b0 + a2.y * b1 + a2.z * b2 + a2.w * b3;
+      acc3 += a3.x * b0 + a3.y * b1 + a3.z * b2 + a3.w * b3;
     }
   }
 
+  let acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
   for (var r = 0u; r < 4u; r++) {
     let m = m0 + r;
     if (m >= M) { break; }

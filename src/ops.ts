@@ -74,9 +74,9 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
     expectShape(op, 'bias', bias, [N]);
   }
   if (!(activation in ACTIVATION_CODE)) throw new Error(`${op}: argument 'activation' expected none, relu or sigmoid, got ${activation}`);
-  // Measured on SwiftShader (lab/profile-page.ts): v3 wins only for Aᵀ · B (dW: 3.1 vs 4.3 ms at
-  // 512×256×8), where its vec4 rows are contiguous; for A · Bᵀ and A · B v2 wins (2.4 vs 3.4 ms).
-  const variant = options.variant ?? (transposeA && !transposeB && !vec4Unsupported(M, N, K, transposeA, transposeB) ? 'vec4' : 'blocked');
+  // v3 where its layout allows, else v2. On SwiftShader (lab/profile-page.ts) v3 ran 8×512×256 Bᵀ in
+  // 1.20 ms (v2 1.57), 8×256×512 in 1.42 (1.67), 512×256×8 Aᵀ in 2.61 (2.80), 512³ in 148 (178).
+  const variant = options.variant ?? (vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4');
   if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(', ')}, got ${variant}`);
   const why = variant === 'vec4' && vec4Unsupported(M, N, K, transposeA, transposeB);
   if (why) throw new Error(`${op}: variant 'vec4' cannot run ${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}: ${why}`);
@@ -93,9 +93,16 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   );
 }
 
+/** v2 (vec4, 16 elements per invocation) when n is a multiple of 4; v1 otherwise. */
 function elementwise(entryName: string, args: Record<string, Tensor>, n: number, accumulate?: boolean): void {
   const gpu = Object.values(args)[0]!.gpu;
-  gpu.dispatch(kernels.activation.entry(entryName), { params: { n }, ...args }, grid1d(n, 64), accumulate === undefined ? {} : { ACCUMULATE: accumulate });
+  const constants: Record<string, boolean> = accumulate === undefined ? {} : { ACCUMULATE: accumulate };
+  if (n % 4 === 0) {
+    const args4 = Object.fromEntries(Object.entries(args).map(([k, t]) => [`${k}4`, t]));
+    gpu.dispatch(kernels.activation.entry(`${entryName}_vec4`), { params: { n: n / 4 }, ...args4 }, grid1d(n / 16, 64), constants);
+  } else {
+    gpu.dispatch(kernels.activation.entry(entryName), { params: { n }, ...args }, grid1d(n, 64), constants);
+  }
 }
 
 export function sigmoid(x: Tensor, y: Tensor): void {

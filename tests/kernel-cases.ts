@@ -129,16 +129,16 @@ for (const act of ['sigmoid', 'relu'] as const) {
   const backward = act === 'sigmoid' ? sigmoidBackward : reluBackward;
   const f = act === 'sigmoid' ? ref.sigmoid : ref.relu;
   const df = act === 'sigmoid' ? ref.sigmoidBackward : ref.reluBackward;
-  for (const n of [1, 63, 65, 1000, PAST_GRID_LIMIT]) {
-    add(`${act} forward n=${n}`, async (s, random) => {
+  for (const n of [1, 63, 65, 1000, 4, 4100, PAST_GRID_LIMIT, PAST_GRID_LIMIT + 1]) {
+    add(`${act} forward ${n % 4 === 0 ? 'v2 vec4' : 'v1'} n=${n}`, async (s, random) => {
       const x = uniform(random, n, -6, 6);
       const y = s.output([n]);
       forward(s.input(x), y);
       await s.check('y', y, Array.from(x, f), 1e-6, 1e-5);
     });
   }
-  for (const [n, accumulate] of [[1, false], [97, false], [4099, true], [PAST_GRID_LIMIT, false]] as const) {
-    add(`${act} backward n=${n}${accumulate ? ' accumulate' : ''}`, async (s, random) => {
+  for (const [n, accumulate] of [[1, false], [97, false], [4099, true], [PAST_GRID_LIMIT, false], [8, false], [1028, true], [PAST_GRID_LIMIT + 1, false]] as const) {
+    add(`${act} backward ${n % 4 === 0 ? 'v2 vec4' : 'v1'} n=${n}${accumulate ? ' accumulate' : ''}`, async (s, random) => {
       const x = uniform(random, n, -6, 6);
       const dy = uniform(random, n);
       const previous = uniform(random, n);
