@@ -56,6 +56,7 @@ export interface BenchReport {
   timestamps: { available: boolean; quantised: boolean | null };
   rows: BenchRow[];
   peers: { backend: string; ok: boolean; error?: string }[];
+  skipped: string[];
 }
 
 export interface BenchOptions {
@@ -152,7 +153,7 @@ class Bench {
    * the call). Each sample repeats the op until it spans ≥ 2 ms, so short ops are not lost in the
    * clock's resolution; the time reported is per op.
    */
-  async peer(backend: string, row: Omit<BenchRow, 'timing' | 'clock' | 'rate' | 'variant'>, run: () => tf.Tensor): Promise<void> {
+  async peer(backend: string, row: Omit<BenchRow, 'timing' | 'clock' | 'rate' | 'variant'>, run: () => tf.Tensor): Promise<number> {
     const repeated = async (reps: number) => {
       const t = performance.now();
       for (let i = 0; i < reps; i++) tf.tidy(run).dispose();
@@ -167,14 +168,22 @@ class Bench {
       return (performance.now() - t) / reps;
     };
     const firstMs = await repeated(1);
-    const reps = Math.min(1000, Math.max(1, Math.ceil(2 / Math.max(await repeated(1), 1e-3))));
     const times: number[] = [];
-    const samples = this.sampleCount(firstMs * reps);
-    for (let i = 0; i < samples; i++) times.push(await repeated(reps));
+    if (firstMs > 2000) {
+      times.push(await repeated(1)); // a slow op: one timed run after the first
+    } else {
+      const reps = Math.min(1000, Math.max(1, Math.ceil(2 / Math.max(await repeated(1), 1e-3))));
+      const samples = this.sampleCount(firstMs * reps);
+      for (let i = 0; i < samples; i++) times.push(await repeated(reps));
+    }
     const timing = summarise(times);
     this.rows.push({ ...row, variant: `tfjs-${backend}`, timing, clock: 'wall-clock', rate: rate(row, timing.median) });
     this.log(`${row.kernel} tfjs-${backend} ${row.size}: ${timing.median.toFixed(3)} ms`);
+    return timing.median;
   }
+
+  /** Peer sizes not measured, and why. */
+  readonly skipped: string[] = [];
 
   get timestamps() {
     return { available: this.gpu.hasTimestamps, quantised: this.timestampsSeen ? this.quantisedSeen : null };
@@ -355,14 +364,19 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           a.dispose();
           w.dispose();
         }
+        let slowSoftmax = false; // stop the sweep once a size takes > 3 s a run
         for (const n of quick ? [1000] : [1e3, 1e4, 1e5, 1e6, 1e7]) {
           const x = tf.tensor1d(randomArray(n, n, -4, 4));
           await b.peer(backend, { kernel: 'sigmoid', size: `${n}`, bytes: 8 * n }, () => tf.sigmoid(x));
           x.dispose();
           const N = Math.max(1, Math.floor(n / 10));
+          if (slowSoftmax) {
+            b.skipped.push(`softmax-CE tfjs-${backend} ${N}×10 (the previous size took over 3 s a run)`);
+            continue;
+          }
           const logits = tf.tensor2d(randomArray(N * 10, n + 1, -3, 3), [N, 10]);
           const onehot = tf.oneHot(tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 7) % 10), 'int32'), 10);
-          await b.peer(backend, { kernel: 'softmax-CE', size: `${N}×10`, bytes: 12 * N * 10 }, () => tf.grad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, z))(logits));
+          slowSoftmax = (await b.peer(backend, { kernel: 'softmax-CE', size: `${N}×10`, bytes: 12 * N * 10 }, () => tf.grad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, z))(logits))) > 3000;
           logits.dispose();
           onehot.dispose();
         }
@@ -373,7 +387,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       }
     }
   }
-  return { adapter: gpu.adapter, timestamps: b.timestamps, rows: b.rows, peers };
+  return { adapter: gpu.adapter, timestamps: b.timestamps, rows: b.rows, peers, skipped: b.skipped };
 }
 
 declare global {

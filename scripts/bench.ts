@@ -29,6 +29,7 @@ try {
 const { adapter, timestamps } = report;
 console.log(`adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback)' : ''}; our GPU times: ${timestamps.available ? `timestamp queries${timestamps.quantised ? ' (quantised to 100 µs)' : ''}` : 'wall clock around submit + onSubmittedWorkDone'}; TensorFlow.js: wall clock`);
 for (const p of report.peers.filter((p) => !p.ok)) console.log(`TensorFlow.js ${p.backend}: not measured (${p.error})`);
+for (const s of report.skipped) console.log(`not measured: ${s}`);
 
 const peerOf = (row: BenchRow, backend: string) => report.rows.find((r) => r.variant === `tfjs-${backend}` && r.kernel === row.kernel && r.size === row.size);
 const ours = report.rows.filter((r) => !r.variant.startsWith('tfjs-'));
