@@ -221,7 +221,7 @@ async function elementwiseBench(b: Bench, sizes: number[]) {
     const xData = randomArray(n, n, -4, 4);
     const x = gpu.fromArray(xData);
     const y = gpu.empty([n]);
-    await b.ours({ kernel: 'sigmoid', variant: 'v1', size: `${n}`, bytes: 8 * n }, () => ops.sigmoid(x, y), async () => {
+    await b.ours({ kernel: 'sigmoid', variant: n % 4 === 0 ? 'v2 vec4' : 'v1', size: `${n}`, bytes: 8 * n }, () => ops.sigmoid(x, y), async () => {
       const out = await y.read();
       const err = maxAbsError(out, Array.from(xData, sigmoidRef));
       return { maxError: err, ok: err < 1e-5 };

@@ -1,7 +1,7 @@
 // What every demo page shares: the navigation, the WebGPU check (a page without WebGPU says so and
 // how to enable it, instead of failing blank), and a `window.demo` handle the Puppeteer tests read.
 import { Chart, registerables } from 'chart.js';
-import { HOW_TO_GET_WEBGPU, requestGpu, type Gpu } from '../src/gpu';
+import { HOW_TO_GET_WEBGPU, tryRequestGpu, type Gpu } from '../src/gpu';
 import './style.css';
 
 Chart.register(...registerables);
@@ -51,19 +51,16 @@ function nav(): void {
 export async function setupPage(): Promise<Gpu | null> {
   nav();
   window.demo = { version: 0, values: {} };
-  try {
-    return await requestGpu({ debug: new URLSearchParams(location.search).has('debug') });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const box = document.createElement('div');
-    box.className = 'warning';
-    box.id = 'no-webgpu';
-    box.innerHTML = `<strong>This page needs WebGPU.</strong> <span></span>`;
-    box.querySelector('span')!.textContent = `${message.includes(HOW_TO_GET_WEBGPU) ? message : `${message} ${HOW_TO_GET_WEBGPU}`} In Chrome, check chrome://gpu; on Linux, chrome://flags/#enable-unsafe-webgpu may be needed.`;
-    document.querySelector('main')!.prepend(box);
-    window.demo.error = message;
-    return null;
-  }
+  const { gpu, error: message } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug') });
+  if (gpu) return gpu;
+  const box = document.createElement('div');
+  box.className = 'warning';
+  box.id = 'no-webgpu';
+  box.innerHTML = `<strong>This page needs WebGPU.</strong> <span></span>`;
+  box.querySelector('span')!.textContent = `${message.includes(HOW_TO_GET_WEBGPU) ? message : `${message} ${HOW_TO_GET_WEBGPU}`} In Chrome, check chrome://gpu; on Linux, chrome://flags/#enable-unsafe-webgpu may be needed.`;
+  document.querySelector('main')!.prepend(box);
+  window.demo.error = message;
+  return null;
 }
 
 /** Marks a result as shown: the tests wait on window.demo.version. */

@@ -4,7 +4,7 @@ import { Chart, registerables } from 'chart.js';
 import { base64ToF32, base64ToU32, f32ToBase64 } from '../src/base64';
 import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type TrainConfig } from '../src/classifier';
 import type { Dataset } from '../src/data';
-import { requestGpu, type AdapterSummary, type Gpu } from '../src/gpu';
+import { tryRequestGpu, type AdapterSummary } from '../src/gpu';
 import type { StateDict } from '../src/nn';
 
 Chart.register(...registerables);
@@ -54,13 +54,7 @@ declare global {
 
 const dataset = (d: WireData, features: string[], classes: string[]): Dataset => ({ features, label: '', classes, x: base64ToF32(d.x), y: base64ToU32(d.y), rows: d.rows });
 
-let gpu: Gpu | undefined;
-let error: string | undefined;
-try {
-  gpu = await requestGpu({ debug: new URLSearchParams(location.search).has('debug') });
-} catch (e) {
-  error = e instanceof Error ? e.message : String(e);
-}
+const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug') });
 
 window.runner = {
   ...(gpu ? { adapter: gpu.adapter } : {}),

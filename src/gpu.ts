@@ -61,6 +61,15 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   return gpu;
 }
 
+/** requestGpu, with a failure returned as its message, for pages that report it rather than throw. */
+export async function tryRequestGpu(options: GpuOptions = {}): Promise<{ gpu: Gpu; error?: undefined } | { gpu?: undefined; error: string }> {
+  try {
+    return { gpu: await requestGpu(options) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 /** Workgroup grid for n elements handled one per invocation: spills past 65,535 groups into y. */
 export function grid1d(n: number, workgroupSize: number, maxPerDimension = 65535): [number, number] {
   const groups = Math.ceil(n / workgroupSize);

@@ -4,25 +4,12 @@ import * as ch2 from '../examples/ch2-ewa';
 import * as ch3 from '../examples/ch3-dropout';
 import * as ch4 from '../examples/ch4-batchnorm';
 import { ewa } from '../src/reference/optim';
-import type { KernelCase } from './kernel-cases';
-import { CaseScope } from './harness/scope';
+import { caseTable, type CaseScope, type KernelCase } from './harness/scope';
 import { compare } from './support/compare';
 
-const cases: KernelCase[] = [];
-const add = (name: string, body: (s: CaseScope, print: (line: string) => void) => Promise<void>) => {
-  cases.push({
-    name,
-    run: async (gpu) => {
-      const scope = new CaseScope(gpu);
-      try {
-        await body(scope, (line) => scope.notes.push(line));
-      } catch (error) {
-        scope.expect('unexpected error', false, error instanceof Error ? (error.stack ?? error.message) : String(error));
-      }
-      return scope.finish();
-    },
-  });
-};
+const { cases, add: addCase } = caseTable();
+/** Example cases collect what the example prints into the report. */
+const add = (name: string, body: (s: CaseScope, print: (line: string) => void) => Promise<void>) => addCase(name, (s) => body(s, (line) => s.notes.push(line)));
 
 const within = (values: number[], low: number, high: number) => values.every((v) => v >= low && v <= high);
 

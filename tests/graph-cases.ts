@@ -12,26 +12,11 @@ import * as ref from '../src/reference/linalg';
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import type { Tensor } from '../src/tensor';
-import type { KernelCase } from './kernel-cases';
 import golden from './fixtures/pytorch.json';
-import { CaseScope } from './harness/scope';
+import { caseTable, type KernelCase } from './harness/scope';
 import { integers, rng, uniform } from './support/random';
 
-const cases: KernelCase[] = [];
-const add = (name: string, body: (s: CaseScope, random: () => number) => Promise<void>) => {
-  cases.push({
-    name,
-    run: async (gpu, seed) => {
-      const scope = new CaseScope(gpu);
-      try {
-        await body(scope, rng(seed));
-      } catch (error) {
-        scope.expect('unexpected error', false, error instanceof Error ? (error.stack ?? error.message) : String(error));
-      }
-      return scope.finish();
-    },
-  });
-};
+const { cases, add } = caseTable();
 
 const f64 = async (t: Tensor) => Float64Array.from(await t.read());
 

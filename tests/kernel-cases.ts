@@ -2,7 +2,6 @@
 // random inputs from its own seed, poisons its outputs with NaN, runs the WGSL kernel and compares
 // with the float64 CPU reference (src/reference/). Shapes include 1, primes, non-multiples of every
 // workgroup size, and 1-D work longer than 65,535 workgroups of 64.
-import type { Gpu } from '../src/gpu';
 import { kernels } from '../src/kernels';
 import { adamStep, batchNorm, batchNormBackward, dropout, matmul, relu, reluBackward, sigmoid, sigmoidBackward, softmaxCrossEntropy, sumRows, type Activation, type MatmulVariant } from '../src/ops';
 import * as bnRef from '../src/reference/batchnorm';
@@ -10,29 +9,10 @@ import { dropoutMask } from '../src/reference/dropout';
 import * as ref from '../src/reference/linalg';
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import { adamInit, adamStep as adamRef, type AdamOptions } from '../src/reference/optim';
-import { CaseScope, type CaseResult } from './harness/scope';
+import { caseTable, type KernelCase } from './harness/scope';
 import { integers, rng, uniform } from './support/random';
 
-export interface KernelCase {
-  name: string;
-  run: (gpu: Gpu, seed: number) => Promise<CaseResult>;
-}
-
-const cases: KernelCase[] = [];
-const add = (name: string, body: (s: CaseScope, random: () => number) => Promise<void> | void) => {
-  cases.push({
-    name,
-    run: async (gpu, seed) => {
-      const scope = new CaseScope(gpu);
-      try {
-        await body(scope, rng(seed));
-      } catch (error) {
-        scope.expect('unexpected error', false, error instanceof Error ? (error.stack ?? error.message) : String(error));
-      }
-      return scope.finish();
-    },
-  });
-};
+const { cases, add } = caseTable();
 
 /** More than 65,535 workgroups of 64: the grid must spill into y. */
 const PAST_GRID_LIMIT = 65535 * 64 + 4099;
@@ -370,4 +350,5 @@ add('dispatch arguments are checked against the reflected bindings', (s) => {
   s.expectError('grid too large', () => gpu.dispatch(entry, { params: { n: 5 }, x, y }, [70000]), /workgroup grid \[70000, 1, 1\] is outside/);
 });
 
+export type { KernelCase };
 export const kernelCases: readonly KernelCase[] = cases;

@@ -1,5 +1,5 @@
 // The harness page: acquires the WebGPU device and runs kernel cases by name for the Node side.
-import { requestGpu, type AdapterSummary, type Gpu } from '../../src/gpu';
+import { tryRequestGpu, type AdapterSummary } from '../../src/gpu';
 import { exampleCases } from '../example-cases';
 import { graphCases } from '../graph-cases';
 import { kernelCases } from '../kernel-cases';
@@ -18,13 +18,7 @@ declare global {
 }
 
 const log = document.getElementById('log')!;
-let gpu: Gpu | undefined;
-let error: string | undefined;
-try {
-  gpu = await requestGpu({ debug: new URLSearchParams(location.search).has('debug') });
-} catch (e) {
-  error = e instanceof Error ? e.message : String(e);
-}
+const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug') });
 
 window.harness = {
   ...(gpu ? { adapter: gpu.adapter } : {}),

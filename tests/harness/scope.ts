@@ -3,7 +3,36 @@
 import type { Gpu } from '../../src/gpu';
 import type { DType } from '../../src/kernel';
 import type { Tensor } from '../../src/tensor';
+import { mulberry32 } from '../../src/random';
 import { compare, type Comparison } from '../support/compare';
+
+export interface KernelCase {
+  name: string;
+  run: (gpu: Gpu, seed: number) => Promise<CaseResult>;
+}
+
+/**
+ * A table of cases: add(name, body) registers a case whose body gets a fresh CaseScope and a random
+ * generator seeded for it; an exception in the body is reported as a failed check.
+ */
+export function caseTable(): { cases: KernelCase[]; add: (name: string, body: (s: CaseScope, random: () => number) => Promise<void> | void) => void } {
+  const cases: KernelCase[] = [];
+  const add = (name: string, body: (s: CaseScope, random: () => number) => Promise<void> | void) => {
+    cases.push({
+      name,
+      run: async (gpu, seed) => {
+        const scope = new CaseScope(gpu);
+        try {
+          await body(scope, mulberry32(seed));
+        } catch (error) {
+          scope.expect('unexpected error', false, error instanceof Error ? (error.stack ?? error.message) : String(error));
+        }
+        return scope.finish();
+      },
+    });
+  };
+  return { cases, add };
+}
 
 export interface CaseResult {
   ok: boolean;
