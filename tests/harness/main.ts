@@ -9,6 +9,8 @@ export interface Harness {
   adapter?: AdapterSummary;
   error?: string;
   runCase(name: string, seed: number): Promise<CaseResult>;
+  /** Every case's name, in table order. */
+  names: string[];
 }
 
 declare global {
@@ -23,6 +25,7 @@ const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location
 window.harness = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
   ...(error ? { error } : {}),
+  names: [...kernelCases, ...graphCases, ...exampleCases].map((c) => c.name),
   async runCase(name, seed) {
     if (!gpu) throw new Error(error);
     const c = [...kernelCases, ...graphCases, ...exampleCases].find((k) => k.name === name);
