@@ -23,12 +23,14 @@
 //                      dimension, for the three layouts a Linear layer uses:
 //                        A · Bᵀ (forward x · Wᵀ):    rows of A and rows of B, 4 along k   (K % 4 = 0)
 //                        A · B  (dX = dY · W):       rows of A 4 along k, rows of B 4 along n
-//                                                    (K % 4 = 0, N % 4 = 0)
+//                                                    (K % 4 = 0)
 //                        Aᵀ · B (dW = dYᵀ · x):      4 of op(A)'s rows at one k, 4 of B's columns
-//                                                    (M % 4 = 0, N % 4 = 0)
-//                      a4 and b4 view the same buffers as a and b. Workgroup 32×2 (a batch of 8
-//                      rows fills it, where v2's 8×8 leaves six of eight rows idle),
-//                      grid (ceil(N/128), ceil(M/8)).
+//                                                    (M % 4 = 0)
+//                      and writes C (with bias and activation) a vec4 at a time (N % 4 = 0).
+//                      a4, b4, bias4, c4 view the same buffers as a, b, bias, c. Workgroup 16×2,
+//                      grid (ceil(N/64), ceil(M/8)): a batch of 8 rows fills a workgroup (v2's 8×8
+//                      leaves six of eight rows idle), and N = 128 still makes two workgroups, one
+//                      per core of a 2-core software adapter (32×2 made one).
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
@@ -47,9 +49,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
-// v3's vec4 views of a and b (a binding may be declared twice when no entry point uses both).
+// v3's vec4 views of a, b, bias and c (a binding may be declared twice when no entry point uses both).
 @group(0) @binding(1) var<storage, read> a4: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b4: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias4: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> c4: array<vec4f>;
 
 fn load_a(m: u32, k: u32) -> f32 {
   if (TRANSPOSE_A) { return a[k * params.M + m]; }
@@ -133,7 +137,7 @@ fn b_vec4(row: u32, k: u32, width: u32) -> vec4f {
   return b4[(row * width + k) / 4u];
 }
 
-@compute @workgroup_size(32, 2)
+@compute @workgroup_size(16, 2)
 fn matmul_vec4(@builtin(global_invocation_id) gid: vec3u) {
   let n0 = gid.x * 4u;
   let m0 = gid.y * 4u;
@@ -194,14 +198,26 @@ fn matmul_vec4(@builtin(global_invocation_id) gid: vec3u) {
     }
   }
 
-  let acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
-  for (var r = 0u; r < 4u; r++) {
-    let m = m0 + r;
-    if (m >= M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + j;
-      if (n >= N) { break; }
-      store(m, n, acc[r][j]);
-    }
+  store_row4(m0, n0, acc0);
+  if (m0 + 1u < M) { store_row4(m0 + 1u, n0, acc1); }
+  if (m0 + 2u < M) { store_row4(m0 + 2u, n0, acc2); }
+  if (m0 + 3u < M) { store_row4(m0 + 3u, n0, acc3); }
+}
+
+fn activate4(x: vec4f) -> vec4f {
+  switch ACTIVATION {
+    case 1u: { return max(x, vec4f(0.0)); }
+    case 2u: { return 1.0 / (1.0 + exp(-x)); }
+    default: { return x; }
   }
+}
+
+// C[m, n0 .. n0 + 3] from one row of v3's block, as one vec4 (v3 requires N % 4 = 0).
+fn store_row4(m: u32, n0: u32, sum: vec4f) {
+  var value = sum;
+  if (HAS_BIAS) { value += bias4[n0 / 4u]; }
+  value = activate4(value);
+  let i = (m * params.N + n0) / 4u;
+  if (ACCUMULATE) { value += c4[i]; }
+  c4[i] = value;
 }

@@ -12,9 +12,8 @@ export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked', 'v
 /** Why v3 (vec4) cannot run this layout, or null when it can. */
 export function vec4Unsupported(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string | null {
   if (transposeA && transposeB) return 'Aᵀ · Bᵀ has no vec4 layout';
-  if (transposeB) return K % 4 === 0 ? null : `K = ${K} is not a multiple of 4`;
-  if (transposeA) return M % 4 === 0 && N % 4 === 0 ? null : `M = ${M} and N = ${N} must be multiples of 4`;
-  return K % 4 === 0 && N % 4 === 0 ? null : `K = ${K} and N = ${N} must be multiples of 4`;
+  const [name, value] = transposeA ? ['M', M] : ['K', K];
+  return value % 4 === 0 && N % 4 === 0 ? null : `${name} = ${value} and N = ${N} must be multiples of 4`;
 }
 
 const ACTIVATION_CODE: Record<Activation, number> = { none: 0, relu: 1, sigmoid: 2 };
@@ -75,19 +74,20 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   }
   if (!(activation in ACTIVATION_CODE)) throw new Error(`${op}: argument 'activation' expected none, relu or sigmoid, got ${activation}`);
   // v3 where its layout allows, else v2. On SwiftShader (lab/profile-page.ts) v3 ran 8×512×256 Bᵀ in
-  // 1.20 ms (v2 1.57), 8×256×512 in 1.42 (1.67), 512×256×8 Aᵀ in 2.61 (2.80), 512³ in 148 (178).
+  // 1.21 ms (v2 1.55), 8×128×512 Bᵀ in 0.64 (0.85), 512×256×8 Aᵀ in 2.04 (2.75), 512³ in 142–151 (178).
   const variant = options.variant ?? (vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4');
   if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(', ')}, got ${variant}`);
   const why = variant === 'vec4' && vec4Unsupported(M, N, K, transposeA, transposeB);
   if (why) throw new Error(`${op}: variant 'vec4' cannot run ${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}: ${why}`);
   const placeholder = a.gpu.placeholders[0];
+  const scalar = { a, b, bias: bias ?? placeholder, c: out };
   const [entry, args, grid] =
-    variant === 'naive' ? ['matmul_naive', { a, b }, [Math.ceil(N / 8), Math.ceil(M / 8)]]
-    : variant === 'blocked' ? ['matmul_blocked', { a, b }, [Math.ceil(N / 32), Math.ceil(M / 32)]]
-    : ['matmul_vec4', { a4: a, b4: b }, [Math.ceil(N / 128), Math.ceil(M / 8)]];
+    variant === 'naive' ? ['matmul_naive', scalar, [Math.ceil(N / 8), Math.ceil(M / 8)]]
+    : variant === 'blocked' ? ['matmul_blocked', scalar, [Math.ceil(N / 32), Math.ceil(M / 32)]]
+    : ['matmul_vec4', { a4: a, b4: b, bias4: bias ?? placeholder, c4: out }, [Math.ceil(N / 64), Math.ceil(M / 8)]];
   a.gpu.dispatch(
     kernels.matmul.entry(entry),
-    { params: { M, N, K }, ...args, bias: bias ?? placeholder, c: out },
+    { params: { M, N, K }, ...args },
     grid,
     { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODE[activation], ACCUMULATE: accumulate },
   );

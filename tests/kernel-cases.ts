@@ -83,9 +83,9 @@ addMatmul('blocked', { M: 1024, N: 1024, K: 1024 });
 // v3 (vec4) runs the layouts of a Linear layer when the contiguous dimensions are multiples of 4.
 for (const c of [
   { M: 8, N: 128, K: 20, transposeB: true },
-  { M: 7, N: 13, K: 20, transposeB: true },
-  { M: 1, N: 1, K: 4, transposeB: true },
-  { M: 33, N: 65, K: 32, transposeB: true, bias: true, activation: 'sigmoid' as const },
+  { M: 7, N: 12, K: 20, transposeB: true },
+  { M: 1, N: 4, K: 4, transposeB: true },
+  { M: 33, N: 68, K: 32, transposeB: true, bias: true, activation: 'sigmoid' as const },
   { M: 8, N: 256, K: 128, transposeB: true, bias: true, activation: 'relu' as const },
   { M: 8, N: 20, K: 128 },
   { M: 9, N: 12, K: 16, accumulate: true },
@@ -100,7 +100,9 @@ for (const c of [
 add('matmul vec4 refuses layouts it cannot run', (s, random) => {
   const a = s.input(uniform(random, 7 * 17), [7, 17]);
   const b = s.input(uniform(random, 5 * 17), [5, 17]);
-  s.expectError('K not a multiple of 4', () => matmul(a, b, s.output([7, 5]), { transposeB: true, variant: 'vec4' }), /variant 'vec4' cannot run 7×5×17 Bᵀ: K = 17 is not a multiple of 4/);
+  s.expectError('K not a multiple of 4', () => matmul(a, b, s.output([7, 5]), { transposeB: true, variant: 'vec4' }), /variant 'vec4' cannot run 7×5×17 Bᵀ: K = 17 and N = 5 must be multiples of 4/);
+  const c = s.input(uniform(random, 8 * 6), [8, 6]);
+  s.expectError('N not a multiple of 4', () => matmul(c, s.input(uniform(random, 6 * 6), [6, 6]), s.output([8, 6]), { variant: 'vec4' }), /K = 6 and N = 6 must be multiples of 4/);
 });
 
 // ── activations ──────────────────────────────────────────────────────────────────────────────────
