@@ -10,7 +10,8 @@
 // Dropout is linear in x, so one entry point serves both directions with the same (seed, step):
 //   forward   dropout(input = x,  output = y)
 //   backward  dropout(input = dy, output = dx)    with ACCUMULATE, dx += … instead of dx = …
-// Eval mode and p = 0 never reach this kernel: they are the identity.
+// nn.Dropout skips this kernel in eval mode and for p = 0; run with p = 0 it is the identity anyway
+// (every u_i ≥ 0 is kept, scaled by 1).
 //
 // Bindings: params {n, p, seed, step}; input (read), output (read_write).
 // Geometry: one invocation per element, workgroup 64; element i = gid.x + gid.y · (groups.x · 64).
