@@ -86,10 +86,3 @@ export function showError(error: unknown): void {
 export function fmt(v: number, digits = 4): string {
   return Number.isFinite(v) ? v.toFixed(digits) : String(v);
 }
-
-export function html(tag: string, attrs: Record<string, string>, text = ''): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  el.textContent = text;
-  return el;
-}

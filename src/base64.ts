@@ -12,6 +12,5 @@ export function fromBase64(text: string): Uint8Array {
 }
 
 export const f32ToBase64 = (a: Float32Array) => toBase64(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-export const u32ToBase64 = (a: Uint32Array) => toBase64(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 export const base64ToF32 = (s: string) => new Float32Array(fromBase64(s).buffer);
 export const base64ToU32 = (s: string) => new Uint32Array(fromBase64(s).buffer);

@@ -46,10 +46,13 @@ export function sum(x: Tensor): Tensor {
   return out;
 }
 
-/** Inverted dropout as a function (F.dropout): identity unless training. */
-export function dropout(x: Tensor, p: number, options: { training: boolean; seed: number; step?: number }): Tensor {
+/**
+ * Inverted dropout as a function (F.dropout): identity (x itself) unless training with p > 0. The
+ * output is a new tensor, or `out` when given (nn.Dropout passes its reused buffer).
+ */
+export function dropout(x: Tensor, p: number, options: { training: boolean; seed: number; step?: number; out?: Tensor }): Tensor {
   if (!options.training || p === 0) return x;
-  const y = x.gpu.empty(x.shape, 'f32', 'dropout');
+  const y = options.out ?? x.gpu.empty(x.shape, 'f32', 'dropout');
   const mask = { p, seed: options.seed, step: options.step ?? 0 };
   ops.dropout(x, y, mask);
   if (!needsGrad([x])) return y;

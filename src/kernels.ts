@@ -27,5 +27,3 @@ export const kernels = {
   sgd: new Kernel('sgd', sgdSource),
   softmaxCrossEntropy: new Kernel('softmax_cross_entropy', softmaxCrossEntropySource),
 } as const;
-
-export type KernelName = keyof typeof kernels;

@@ -5,6 +5,7 @@
 // in steady state creates no GPU buffers. A module's output is therefore valid until that module's
 // next forward; copy it (gpu.copy) to keep it longer.
 import { cutGraph, isOnLiveGraph, needsGrad, record } from './autograd';
+import * as F from './functional';
 import { currentGpu, type Gpu } from './gpu';
 import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
 import * as ops from './ops';
@@ -256,20 +257,7 @@ export class Dropout extends Module {
   /** In eval mode (or with p = 0) dropout is the identity and returns x itself, as PyTorch does. */
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    const y = this.buffer('out', x.shape);
-    const mask = { p: this.p, seed: this.seed, step: this.step++ };
-    ops.dropout(x, y, mask);
-    if (!needsGrad([x])) return y;
-    record({
-      name: this.describe(),
-      inputs: [x],
-      output: y,
-      backward: (ctx, dy) => {
-        const { grad, accumulate } = ctx.target(x);
-        ops.dropout(dy!, grad, { ...mask, accumulate }); // the same mask, recomputed
-      },
-    });
-    return y;
+    return F.dropout(x, this.p, { training: true, seed: this.seed, step: this.step++, out: this.buffer('out', x.shape) });
   }
 }
 
