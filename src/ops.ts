@@ -6,8 +6,8 @@ import { kernels } from './kernels';
 import type { Tensor } from './tensor';
 
 export type Activation = 'none' | 'relu' | 'sigmoid';
-export type MatmulVariant = 'naive' | 'blocked' | 'vec4';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked', 'vec4'];
+export type MatmulVariant = 'naive' | 'blocked' | 'vec4' | 'tiled';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked', 'vec4', 'tiled'];
 
 /** Why v3 (vec4) cannot run this layout, or null when it can. */
 export function vec4Unsupported(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string | null {
@@ -84,6 +84,7 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   const [entry, args, grid] =
     variant === 'naive' ? ['matmul_naive', scalar, [Math.ceil(N / 8), Math.ceil(M / 8)]]
     : variant === 'blocked' ? ['matmul_blocked', scalar, [Math.ceil(N / 32), Math.ceil(M / 32)]]
+    : variant === 'tiled' ? ['matmul_tiled', scalar, [Math.ceil(N / 64), Math.ceil(M / 64)]]
     : ['matmul_vec4', { a4: a, b4: b, bias4: bias ?? placeholder, c4: out }, [Math.ceil(N / 64), Math.ceil(M / 8)]];
   a.gpu.dispatch(
     kernels.matmul.entry(entry),

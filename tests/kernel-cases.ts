@@ -97,6 +97,27 @@ for (const c of [
 ]) {
   addMatmul('vec4', c);
 }
+// v4 (workgroup-tiled): every layout and any shape. Its barriers are slow on SwiftShader, so the
+// shapes stay small but cross tile edges (64 in M and N, 16 in K) on both sides.
+for (const c of [
+  { M: 1, N: 1, K: 1 },
+  { M: 7, N: 13, K: 17 },
+  { M: 64, N: 64, K: 16 },
+  { M: 65, N: 63, K: 33 },
+  { M: 131, N: 67, K: 47 },
+  { M: 8, N: 128, K: 20, transposeB: true },
+  { M: 67, N: 129, K: 31, transposeB: true, bias: true, activation: 'sigmoid' as const },
+  { M: 37, N: 35, K: 9, transposeB: true },
+  { M: 33, N: 70, K: 65, bias: true, activation: 'relu' as const },
+  { M: 8, N: 20, K: 128, accumulate: true },
+  { M: 128, N: 20, K: 8, transposeA: true, accumulate: true },
+  { M: 71, N: 66, K: 19, transposeA: true },
+  { M: 37, N: 35, K: 9, transposeA: true, transposeB: true },
+  { M: 3, N: 257, K: 2, transposeA: true, transposeB: true, bias: true },
+  { M: 256, N: 256, K: 64, transposeB: true },
+]) {
+  addMatmul('tiled', c);
+}
 add('matmul vec4 refuses layouts it cannot run', (s, random) => {
   const a = s.input(uniform(random, 7 * 17), [7, 17]);
   const b = s.input(uniform(random, 5 * 17), [5, 17]);
