@@ -16,6 +16,14 @@ export function vec4Unsupported(M: number, N: number, K: number, transposeA: boo
   return value % 4 === 0 && N % 4 === 0 ? null : `${name} = ${value} and N = ${N} must be multiples of 4`;
 }
 
+/** Reductions: v1 one invocation loops serially (barrier-free); v2 a workgroup tree. */
+export type ReductionVariant = 'serial' | 'tree';
+export const REDUCTION_VARIANTS: readonly ReductionVariant[] = ['serial', 'tree'];
+
+function expectReductionVariant(op: string, variant: ReductionVariant): void {
+  if (!REDUCTION_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${REDUCTION_VARIANTS.join(' or ')}, got ${variant}`);
+}
+
 const ACTIVATION_CODE: Record<Activation, number> = { none: 0, relu: 1, sigmoid: 2 };
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
@@ -140,7 +148,7 @@ export interface CrossEntropyOutputs {
 }
 
 /** Fused softmax + cross-entropy (nn.CrossEntropyLoss, mean over the batch) and its gradient. */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: { gradScale?: number; accumulate?: boolean; gradientOnly?: boolean } = {}): void {
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: { gradScale?: number; accumulate?: boolean; gradientOnly?: boolean; variant?: ReductionVariant } = {}): void {
   const op = 'softmaxCrossEntropy';
   expectRank(op, 'logits', logits, [2]);
   expectDtype(op, 'logits', logits, 'f32');
@@ -153,12 +161,15 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   expectShape(op, 'metrics', out.metrics, [5]);
   const gradScale = options.gradScale ?? 1 / N;
   expectRange(op, 'gradScale', gradScale, true, 'a finite number');
+  const variant = options.variant ?? 'serial';
+  expectReductionVariant(op, variant);
   const params = { N, C, grad_scale: gradScale };
   const gpu = logits.gpu;
   const sce = kernels.softmaxCrossEntropy;
   gpu.dispatch(sce.entry('cross_entropy_rows'), { params, logits, labels, row_loss: out.rowLoss, dlogits: out.dlogits }, grid1d(N, 64), { ACCUMULATE: options.accumulate ?? false });
   if (options.gradientOnly) return;
-  gpu.dispatch(sce.entry('cross_entropy_mean'), { params, logits, labels, row_loss: out.rowLoss, loss: out.loss, metrics: out.metrics }, [1]);
+  const mean = variant === 'tree' ? 'cross_entropy_mean_tree' : 'cross_entropy_mean';
+  gpu.dispatch(sce.entry(mean), { params, logits, labels, row_loss: out.rowLoss, loss: out.loss, metrics: out.metrics }, [1]);
 }
 
 export interface DropoutOptions {
@@ -191,6 +202,8 @@ export interface BatchNormArgs {
   momentum: number;
   training: boolean;
   trackRunningStats: boolean;
+  /** The per-channel reductions (statistics, backward sums): serial (default) or tree. */
+  variant?: ReductionVariant;
 }
 
 function batchNormDims(op: string, x: Tensor, args: BatchNormArgs): { N: number; C: number; S: number } {
@@ -204,6 +217,7 @@ function batchNormDims(op: string, x: Tensor, args: BatchNormArgs): { N: number;
   }
   expectRange(op, 'eps', args.eps, args.eps > 0, 'a number > 0');
   expectRange(op, 'momentum', args.momentum, args.momentum >= 0 && args.momentum <= 1, 'a number in [0, 1]');
+  expectReductionVariant(op, args.variant ?? 'serial');
   if (args.training && N * S === 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input shape ${shapeText(x.shape)}`);
   return { N, C, S };
 }
@@ -217,7 +231,9 @@ export function batchNorm(x: Tensor, y: Tensor, args: BatchNormArgs): void {
   const constants = { TRAINING: args.training, TRACK_RUNNING_STATS: args.trackRunningStats };
   const bn = kernels.batchnorm;
   const { mean, invstd, gamma, beta } = args;
-  x.gpu.dispatch(bn.entry('batchnorm_stats'), { params, x, mean, invstd, running_mean: args.runningMean, running_var: args.runningVar }, grid1d(C, 64), constants);
+  const stats = { params, x, mean, invstd, running_mean: args.runningMean, running_var: args.runningVar };
+  if (args.variant === 'tree') x.gpu.dispatch(bn.entry('batchnorm_stats_tree'), stats, grid1d(C, 1), constants);
+  else x.gpu.dispatch(bn.entry('batchnorm_stats'), stats, grid1d(C, 64), constants);
   x.gpu.dispatch(bn.entry('batchnorm_normalize'), { params, x, mean, invstd, gamma, beta, y }, grid1d(x.size, 64));
 }
 
@@ -244,18 +260,27 @@ export function batchNormBackward(x: Tensor, dy: Tensor, args: BatchNormArgs, gr
   const bn = kernels.batchnorm;
   const { mean, invstd, gamma } = args;
   const { sums, dgamma, dbeta, dx } = grads;
-  x.gpu.dispatch(bn.entry('batchnorm_backward_reduce'), { params, x, mean, invstd, dy, sums, dgamma, dbeta }, grid1d(C, 64));
+  const reduceArgs = { params, x, mean, invstd, dy, sums, dgamma, dbeta };
+  if (args.variant === 'tree') x.gpu.dispatch(bn.entry('batchnorm_backward_reduce_tree'), reduceArgs, grid1d(C, 1));
+  else x.gpu.dispatch(bn.entry('batchnorm_backward_reduce'), reduceArgs, grid1d(C, 64));
   x.gpu.dispatch(bn.entry('batchnorm_backward_dx'), { params, x, mean, invstd, gamma, dy, sums, dx }, grid1d(x.size, 64), { TRAINING: args.training, ACCUMULATE: grads.accumulate ?? false });
 }
 
 /** out[n] = Σ_m x[m, n]: a bias's gradient from its output's gradient. */
-export function sumRows(x: Tensor, out: Tensor, accumulate = false): void {
+export function sumRows(x: Tensor, out: Tensor, accumulate = false, variant: ReductionVariant = 'serial'): void {
   const op = 'sumRows';
   expectRank(op, 'x', x, [2]);
   expectDtype(op, 'x', x, 'f32');
   const [M, N] = [x.shape[0]!, x.shape[1]!];
   expectShape(op, 'out', out, [N]);
-  x.gpu.dispatch(kernels.reduce.entry('sum_rows'), { params: { M, N }, x, out }, grid1d(N, 64), { ACCUMULATE: accumulate });
+  expectReductionVariant(op, variant);
+  const args = { params: { M, N }, x, out };
+  if (variant === 'tree') {
+    const columnsPerGroup = Math.min(2 ** Math.ceil(Math.log2(N)), 32); // as W in reduce.wgsl
+    x.gpu.dispatch(kernels.reduce.entry('sum_rows_tree'), args, grid1d(Math.ceil(N / columnsPerGroup), 1), { ACCUMULATE: accumulate });
+  } else {
+    x.gpu.dispatch(kernels.reduce.entry('sum_rows'), args, grid1d(N, 64), { ACCUMULATE: accumulate });
+  }
 }
 
 export interface AdamState {
