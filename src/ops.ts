@@ -1,9 +1,10 @@
 // The kernels' launchers: each checks its tensors' shapes, dtypes and hyper-parameters, then records
 // its dispatches. A bad argument is an Error naming the op, the argument, what was expected and what
 // came, and nothing is dispatched.
-import { grid1d } from './gpu';
+import { grid1d, type Gpu } from './gpu';
 import { kernels } from './kernels';
 import type { Tensor } from './tensor';
+import { sizeClass, type TuningJob } from './tuner';
 
 export type Activation = 'none' | 'relu' | 'sigmoid';
 export type MatmulVariant = 'naive' | 'blocked' | 'vec4' | 'tiled';
@@ -81,9 +82,11 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
     expectShape(op, 'bias', bias, [N]);
   }
   if (!(activation in ACTIVATION_CODE)) throw new Error(`${op}: argument 'activation' expected none, relu or sigmoid, got ${activation}`);
-  // v3 where its layout allows, else v2. On SwiftShader (lab/profile-page.ts) v3 ran 8×512×256 Bᵀ in
-  // 1.21 ms (v2 1.55), 8×128×512 Bᵀ in 0.64 (0.85), 512×256×8 Aᵀ in 2.04 (2.75), 512³ in 142–151 (178).
-  const variant = options.variant ?? (vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4');
+  // The default: v3 where its layout allows, else v2. On SwiftShader (lab/profile-page.ts) v3 ran
+  // 8×512×256 Bᵀ in 1.21 ms (v2 1.55), 8×128×512 Bᵀ in 0.64 (0.85), 512×256×8 Aᵀ in 2.04 (2.75), 512³ in
+  // 142–151 (178). The tuner replaces it where another variant is faster on the adapter in hand.
+  const fallback: MatmulVariant = vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4';
+  const variant = options.variant ?? a.gpu.tuner.choose(matmulTuningKey(M, N, K, transposeA, transposeB), fallback, () => matmulJob(a.gpu, M, N, K, transposeA, transposeB, fallback));
   if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(', ')}, got ${variant}`);
   const why = variant === 'vec4' && vec4Unsupported(M, N, K, transposeA, transposeB);
   if (why) throw new Error(`${op}: variant 'vec4' cannot run ${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}: ${why}`);
@@ -100,6 +103,31 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
     grid,
     { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODE[activation], ACCUMULATE: accumulate },
   );
+}
+
+/** The tuner's key for a product: layout, size class of M, N and K, and whether v3 can run it. */
+export function matmulTuningKey(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string {
+  const layout = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
+  return `matmul ${layout} M≤${sizeClass(M)} N≤${sizeClass(N)} K≤${sizeClass(K)}${vec4Unsupported(M, N, K, transposeA, transposeB) ? ' (no v3)' : ''}`;
+}
+
+/** Times every variant that can run this layout, on zero-filled scratch operands (no epilogue). */
+function matmulJob(gpu: Gpu, M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, fallback: MatmulVariant): TuningJob {
+  const candidates = MATMUL_VARIANTS.filter((v) => v !== 'vec4' || !vec4Unsupported(M, N, K, transposeA, transposeB));
+  return {
+    shape: `${M}×${N}×${K}`,
+    fallback,
+    candidates,
+    prepare() {
+      const a = gpu.empty(transposeA ? [K, M] : [M, K], 'f32', 'tuning a');
+      const b = gpu.empty(transposeB ? [N, K] : [K, N], 'f32', 'tuning b');
+      const c = gpu.empty([M, N], 'f32', 'tuning c');
+      return {
+        run: (variant) => matmul(a, b, c, { transposeA, transposeB, variant: variant as MatmulVariant }),
+        destroy: () => [a, b, c].forEach((t) => t.destroy()),
+      };
+    },
+  };
 }
 
 /** v2 (vec4, 16 elements per invocation) when n is a multiple of 4; v1 otherwise. */
@@ -161,7 +189,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   expectShape(op, 'metrics', out.metrics, [5]);
   const gradScale = options.gradScale ?? 1 / N;
   expectRange(op, 'gradScale', gradScale, true, 'a finite number');
-  const variant = options.variant ?? 'serial';
+  const variant = options.variant ?? (options.gradientOnly ? 'serial' : logits.gpu.tuner.choose(`crossEntropyMean N≤${sizeClass(N)} C≤${sizeClass(C)}`, 'serial', () => crossEntropyJob(logits.gpu, N, C)));
   expectReductionVariant(op, variant);
   const params = { N, C, grad_scale: gradScale };
   const gpu = logits.gpu;
@@ -170,6 +198,23 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   if (options.gradientOnly) return;
   const mean = variant === 'tree' ? 'cross_entropy_mean_tree' : 'cross_entropy_mean';
   gpu.dispatch(sce.entry(mean), { params, logits, labels, row_loss: out.rowLoss, loss: out.loss, metrics: out.metrics }, [1]);
+}
+
+function crossEntropyJob(gpu: Gpu, N: number, C: number): TuningJob {
+  return {
+    shape: `${N}×${C}`,
+    fallback: 'serial',
+    candidates: REDUCTION_VARIANTS,
+    prepare() {
+      const logits = gpu.empty([N, C], 'f32', 'tuning logits');
+      const labels = gpu.empty([N], 'u32', 'tuning labels');
+      const out = { rowLoss: gpu.empty([N]), dlogits: gpu.empty([N, C]), loss: gpu.empty([1]), metrics: gpu.empty([5]) };
+      return {
+        run: (variant) => softmaxCrossEntropy(logits, labels, out, { variant: variant as ReductionVariant }),
+        destroy: () => [logits, labels, ...Object.values(out)].forEach((t) => t.destroy()),
+      };
+    },
+  };
 }
 
 export interface DropoutOptions {
@@ -222,6 +267,30 @@ function batchNormDims(op: string, x: Tensor, args: BatchNormArgs): { N: number;
   return { N, C, S };
 }
 
+/** The reduction variant for batch-norm: explicit, else the tuner's pick for this channel count and size. */
+function batchNormVariant(x: Tensor, args: BatchNormArgs, N: number, C: number, S: number): ReductionVariant {
+  if (args.variant) return args.variant;
+  return x.gpu.tuner.choose(`batchNorm C≤${sizeClass(C)} M≤${sizeClass(N * S)}`, 'serial', () => ({
+    shape: shapeText(x.shape),
+    fallback: 'serial',
+    candidates: REDUCTION_VARIANTS,
+    prepare() {
+      const gpu = x.gpu;
+      const t = (shape: readonly number[]) => gpu.empty(shape, 'f32', 'tuning batch-norm');
+      const [xs, y, dy, dx] = [t(x.shape), t(x.shape), t(x.shape), t(x.shape)];
+      const [gamma, beta, runningMean, runningVar, mean, invstd, dgamma, dbeta, sums] = [t([C]), t([C]), t([C]), t([C]), t([C]), t([C]), t([C]), t([C]), t([2 * C])];
+      const a = { gamma, beta, runningMean, runningVar, mean, invstd, eps: 1e-5, momentum: 0.1, training: true, trackRunningStats: true };
+      return {
+        run: (variant) => {
+          batchNorm(xs, y, { ...a, variant: variant as ReductionVariant });
+          batchNormBackward(xs, dy, { ...a, variant: variant as ReductionVariant }, { dx, dgamma, dbeta, sums });
+        },
+        destroy: () => [xs, y, dy, dx, gamma, beta, runningMean, runningVar, mean, invstd, dgamma, dbeta, sums].forEach((u) => u.destroy()),
+      };
+    },
+  }));
+}
+
 /** y = γ · (x − mean) / √(var + eps) + β per channel; x is [N, C], [N, C, L] or [N, C, H, W]. */
 export function batchNorm(x: Tensor, y: Tensor, args: BatchNormArgs): void {
   const op = 'batchNorm';
@@ -232,7 +301,7 @@ export function batchNorm(x: Tensor, y: Tensor, args: BatchNormArgs): void {
   const bn = kernels.batchnorm;
   const { mean, invstd, gamma, beta } = args;
   const stats = { params, x, mean, invstd, running_mean: args.runningMean, running_var: args.runningVar };
-  if (args.variant === 'tree') x.gpu.dispatch(bn.entry('batchnorm_stats_tree'), stats, grid1d(C, 1), constants);
+  if (batchNormVariant(x, args, N, C, S) === 'tree') x.gpu.dispatch(bn.entry('batchnorm_stats_tree'), stats, grid1d(C, 1), constants);
   else x.gpu.dispatch(bn.entry('batchnorm_stats'), stats, grid1d(C, 64), constants);
   x.gpu.dispatch(bn.entry('batchnorm_normalize'), { params, x, mean, invstd, gamma, beta, y }, grid1d(x.size, 64));
 }
@@ -261,18 +330,28 @@ export function batchNormBackward(x: Tensor, dy: Tensor, args: BatchNormArgs, gr
   const { mean, invstd, gamma } = args;
   const { sums, dgamma, dbeta, dx } = grads;
   const reduceArgs = { params, x, mean, invstd, dy, sums, dgamma, dbeta };
-  if (args.variant === 'tree') x.gpu.dispatch(bn.entry('batchnorm_backward_reduce_tree'), reduceArgs, grid1d(C, 1));
+  if (batchNormVariant(x, args, N, C, S) === 'tree') x.gpu.dispatch(bn.entry('batchnorm_backward_reduce_tree'), reduceArgs, grid1d(C, 1));
   else x.gpu.dispatch(bn.entry('batchnorm_backward_reduce'), reduceArgs, grid1d(C, 64));
   x.gpu.dispatch(bn.entry('batchnorm_backward_dx'), { params, x, mean, invstd, gamma, dy, sums, dx }, grid1d(x.size, 64), { TRAINING: args.training, ACCUMULATE: grads.accumulate ?? false });
 }
 
 /** out[n] = Σ_m x[m, n]: a bias's gradient from its output's gradient. */
-export function sumRows(x: Tensor, out: Tensor, accumulate = false, variant: ReductionVariant = 'serial'): void {
+export function sumRows(x: Tensor, out: Tensor, accumulate = false, explicitVariant?: ReductionVariant): void {
   const op = 'sumRows';
   expectRank(op, 'x', x, [2]);
   expectDtype(op, 'x', x, 'f32');
   const [M, N] = [x.shape[0]!, x.shape[1]!];
   expectShape(op, 'out', out, [N]);
+  const gpu = x.gpu;
+  const variant = explicitVariant ?? gpu.tuner.choose(`sumRows M≤${sizeClass(M)} N≤${sizeClass(N)}`, 'serial', () => ({
+    shape: `${M}×${N}`,
+    fallback: 'serial',
+    candidates: REDUCTION_VARIANTS,
+    prepare() {
+      const [xs, sums] = [gpu.empty([M, N], 'f32', 'tuning x'), gpu.empty([N], 'f32', 'tuning sums')];
+      return { run: (v) => sumRows(xs, sums, false, v as ReductionVariant), destroy: () => [xs, sums].forEach((t) => t.destroy()) };
+    },
+  }));
   expectReductionVariant(op, variant);
   const args = { params: { M, N }, x, out };
   if (variant === 'tree') {

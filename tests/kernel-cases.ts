@@ -3,13 +3,15 @@
 // with the float64 CPU reference (src/reference/). Shapes include 1, primes, non-multiples of every
 // workgroup size, and 1-D work longer than 65,535 workgroups of 64.
 import { kernels } from '../src/kernels';
-import { adamStep, batchNorm, batchNormBackward, dropout, matmul, relu, reluBackward, sigmoid, sigmoidBackward, softmaxCrossEntropy, sumRows, type Activation, type MatmulVariant, type ReductionVariant } from '../src/ops';
+import * as ops from '../src/ops';
+import { adamStep, batchNorm, batchNormBackward, dropout, matmul, matmulTuningKey, relu, reluBackward, sigmoid, sigmoidBackward, softmaxCrossEntropy, sumRows, type Activation, type MatmulVariant, type ReductionVariant } from '../src/ops';
 import * as bnRef from '../src/reference/batchnorm';
 import { dropoutMask } from '../src/reference/dropout';
 import * as ref from '../src/reference/linalg';
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import { adamInit, adamStep as adamRef, type AdamOptions } from '../src/reference/optim';
-import { caseTable, type KernelCase } from './harness/scope';
+import { KERNEL_SOURCES_HASH, type TuningStore } from '../src/tuner';
+import { caseTable, type CaseScope, type KernelCase } from './harness/scope';
 import { integers, rng, uniform } from './support/random';
 
 const { cases, add } = caseTable();
@@ -352,6 +354,97 @@ add('tree reductions index a 2-D grid (as past 65,535 workgroups)', async (s, ra
   const out = s.output([cols]);
   s.gpu.dispatch(kernels.reduce.entry('sum_rows_tree'), { params: { M, N: cols }, x: s.input(y, [M, cols]), out }, [3, 2]);
   await s.check('column sums', out, ref.sumRows(y, M, cols), 1e-5, 1e-5);
+});
+
+// ── the tuner ────────────────────────────────────────────────────────────────────────────────────
+/** A store in memory, counting saves. */
+function memoryStore(text: string | null): TuningStore & { text: string | null; saves: number } {
+  const store = { text, saves: 0, load: async () => store.text, save: async (t: string) => { store.text = t; store.saves++; } };
+  return store;
+}
+
+/** Runs body with the harness's device switched to the tuned policy on `store`, then back to fixed. */
+async function withTuner(s: CaseScope, store: TuningStore | null, body: () => Promise<void>): Promise<void> {
+  const tuner = s.gpu.tuner;
+  tuner.policy = 'tuned';
+  tuner.notices.length = 0;
+  try {
+    await tuner.attach(store);
+    await body();
+  } finally {
+    tuner.policy = 'fixed';
+    await tuner.attach(null);
+  }
+}
+
+add('tuner: times every candidate on first use, keeps the pick, saves and reloads it', async (s, random) => {
+  const store = memoryStore(null);
+  const [M, N, K] = [8, 12, 16];
+  const a = s.input(uniform(random, M * K), [M, K]);
+  const b = s.input(uniform(random, N * K), [N, K]);
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    s.expect('missing cache: one notice', tuner.notices.length === 1 && /no tuning cache yet/.test(tuner.notices[0]!), tuner.notices.join(' | '));
+    const c = s.output([M, N], 'c');
+    ops.matmul(a, b, c, { transposeB: true });
+    const key = matmulTuningKey(M, N, K, false, true);
+    s.expect('first use queues the key', tuner.pendingKeys.join() === key, tuner.pendingKeys.join());
+    const before = tuner.stats.ms;
+    await s.check('c (default variant, before tuning)', c, ref.matmul(await a.read(), await b.read(), { M, N, K, transposeB: true }), 1e-5, 1e-5);
+    const record = tuner.records.get(key);
+    s.expect('the read tuned it', record !== undefined && tuner.pendingKeys.length === 0 && tuner.stats.ms > before, JSON.stringify(record));
+    const timed = Object.keys(record?.ms ?? {}).sort().join();
+    s.expect('every variant timed', timed === 'blocked,naive,tiled,vec4', timed);
+    s.expect('times are positive', Object.values(record?.ms ?? {}).every((t) => t > 0), JSON.stringify(record?.ms));
+    s.expect('saved once', store.saves === 1, `${store.saves}`);
+    ops.matmul(a, b, c, { transposeB: true });
+    s.expect('a known key is not queued again', tuner.pendingKeys.length === 0, tuner.pendingKeys.join());
+    await s.check('c (the pick)', c, ref.matmul(await a.read(), await b.read(), { M, N, K, transposeB: true }), 1e-5, 1e-5);
+  });
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    s.expect('reloaded: no notice', tuner.notices.length === 0, tuner.notices.join(' | '));
+    s.expect('reloaded: the pick is known', tuner.records.has(matmulTuningKey(M, N, K, false, true)), [...tuner.records.keys()].join());
+  });
+});
+
+add('tuner: a corrupt, stale or unreadable cache is rebuilt with one notice', async (s) => {
+  const adapter = `${s.gpu.adapter.vendor}|${s.gpu.adapter.architecture}|${s.gpu.adapter.description}`;
+  const stale = JSON.stringify({ format: 1, sources: 'other', adapters: { [adapter]: { k: { shape: '1', pick: 'naive', ms: {} } } } });
+  const unreadable: TuningStore = { load: async () => { throw new Error('disk on fire'); }, save: async () => {} };
+  for (const [label, store, pattern] of [
+    ['not JSON', memoryStore('{"format": 1, "sou'), /corrupt \(not JSON\)/],
+    ['wrong contents', memoryStore('{"format": 1, "sources": 3}'), /corrupt \(unexpected contents\)/],
+    ['other kernel sources', memoryStore(stale), /made for other kernel sources/],
+    ['unreadable', unreadable, /unreadable \(disk on fire\)/],
+  ] as const) {
+    await withTuner(s, store, async () => {
+      const { notices, records } = s.gpu.tuner;
+      s.expect(label, notices.length === 1 && pattern.test(notices[0]!) && records.size === 0, notices.join(' | '));
+    });
+  }
+});
+
+add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turns it off', async (s, random) => {
+  const adapter = `${s.gpu.adapter.vendor}|${s.gpu.adapter.architecture}|${s.gpu.adapter.description}`;
+  const [M, N, K] = [5, 7, 3];
+  const key = matmulTuningKey(M, N, K, false, false);
+  const store = memoryStore(JSON.stringify({ format: 1, sources: KERNEL_SOURCES_HASH, adapters: { [adapter]: { [key]: { shape: '5×7×3', pick: 'naive', ms: { naive: 1, blocked: 2 } } } } }));
+  const [a, b] = [s.input(uniform(random, M * K), [M, K]), s.input(uniform(random, K * N), [K, N])];
+  const c = s.output([M, N]);
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    s.expect('recorded pick', tuner.choose<string>(key, 'blocked', () => { throw new Error('not queued'); }) === 'naive', 'naive expected');
+    ops.matmul(a, b, c, { variant: 'tiled' });
+    ops.matmul(a, b, c, { variant: 'tiled', transposeA: false });
+    ops.sumRows(c, s.output([N]), false, 'tree');
+    s.expect('explicit variants queue nothing', tuner.pendingKeys.length === 0, tuner.pendingKeys.join());
+    tuner.policy = 'fixed';
+    s.expect('fixed: the default', tuner.choose(key, 'blocked', () => { throw new Error('not queued'); }) === 'blocked', 'blocked expected');
+    ops.sumRows(s.output([9, 2]), s.output([2]));
+    s.expect('fixed: nothing queued', tuner.pendingKeys.length === 0, tuner.pendingKeys.join());
+  });
+  await s.check('c', c, ref.matmul(await a.read(), await b.read(), { M, N, K }), 1e-5, 1e-5);
 });
 
 // ── Adam ─────────────────────────────────────────────────────────────────────────────────────────
