@@ -13,6 +13,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from '../src/classifier';
 import { requestGpu, type AdapterSummary, type Gpu } from '../src/gpu';
+import type { TuningRecord } from '../src/tuner';
 import { CrossEntropyLoss } from '../src/nn';
 import * as ops from '../src/ops';
 import { Adam } from '../src/optim';
@@ -57,6 +58,8 @@ export interface BenchReport {
   rows: BenchRow[];
   peers: { backend: string; ok: boolean; error?: string }[];
   skipped: string[];
+  /** The autotuner's picks on this adapter (made while the training step warms up) and its time, ms. */
+  tuning: { ms: number; picks: Record<string, TuningRecord> };
 }
 
 export interface BenchOptions {
@@ -335,9 +338,11 @@ async function tfjsTrainingStep(b: Bench, backend: string, steps: number) {
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
-  const gpu = await requestGpu();
-  const b = new Bench(gpu, options);
   const quick = options.quick ?? false;
+  // The quick run (npm test) keeps the defaults: tuning compiles every variant, which takes a while
+  // on a software adapter; the tuner has its own tests.
+  const gpu = await requestGpu({ variantPolicy: quick ? 'fixed' : 'tuned' });
+  const b = new Bench(gpu, options);
   const square = (quick ? [64] : [64, 128, 256, 512, 1024]).map((n): [number, number, number, boolean, boolean, string] => [n, n, n, false, false, '']);
   // The tuned model's step at batch 8: forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x, per layer.
   const layers = TUNED.slice(1).map((out, i) => [TUNED[i]!, out] as const);
@@ -387,7 +392,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       }
     }
   }
-  return { adapter: gpu.adapter, timestamps: b.timestamps, rows: b.rows, peers, skipped: b.skipped };
+  return { adapter: gpu.adapter, timestamps: b.timestamps, rows: b.rows, peers, skipped: b.skipped, tuning: { ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) } };
 }
 
 declare global {

@@ -66,7 +66,7 @@ function elementwiseRunner(forward: 'sigmoid' | 'relu', backward: boolean): Runn
   };
 }
 
-function crossEntropyRunner(part: 'rows' | 'mean'): Runner {
+function crossEntropyRunner(part: 'rows' | 'mean', variant: ops.ReductionVariant = 'serial'): Runner {
   return {
     dims: { N: 256, C: 10 },
     run(g, { N = 1, C = 1 }, random, keep) {
@@ -74,24 +74,35 @@ function crossEntropyRunner(part: 'rows' | 'mean'): Runner {
       const labels = Uint32Array.from({ length: N }, () => Math.floor(random() * C));
       const out = { rowLoss: empty(g, keep, [N]), dlogits: empty(g, keep, [N, C]), loss: empty(g, keep, [1]), metrics: empty(g, keep, [5]) };
       const [tl, ty] = [tensor(g, keep, logits, [N, C]), tensor(g, keep, labels, [N], 'u32')];
-      return { record: () => (ops.softmaxCrossEntropy(tl, ty, out), part === 'rows' ? out.dlogits : out.loss), reference: () => (part === 'rows' ? crossEntropyRef(logits, labels, N, C).grad : [crossEntropyRef(logits, labels, N, C).loss]) };
+      return { record: () => (ops.softmaxCrossEntropy(tl, ty, out, { variant }), part === 'rows' ? out.dlogits : out.loss), reference: () => (part === 'rows' ? crossEntropyRef(logits, labels, N, C).grad : [crossEntropyRef(logits, labels, N, C).loss]) };
     },
   };
 }
 
-function batchNormRunner(which: 'forward' | 'backward'): Runner {
+function batchNormRunner(which: 'forward' | 'backward', variant: ops.ReductionVariant = 'serial'): Runner {
   return {
     dims: { N: 32, C: 16, S: 4 },
     run(g, { N = 2, C = 1, S = 1 }, random, keep) {
       const [x, dy, gamma, beta] = [rand(random, N * C * S, -2, 2), rand(random, N * C * S), rand(random, C, 0.5, 1.5), rand(random, C)];
       const spec = { N, C, S, eps: 1e-5, momentum: 0.1, training: true, gamma, beta, runningMean: new Float32Array(C), runningVar: new Float32Array(C).fill(1) };
-      const args = { gamma: tensor(g, keep, gamma, [C]), beta: tensor(g, keep, beta, [C]), runningMean: tensor(g, keep, spec.runningMean, [C]), runningVar: tensor(g, keep, spec.runningVar, [C]), mean: empty(g, keep, [C]), invstd: empty(g, keep, [C]), eps: 1e-5, momentum: 0.1, training: true, trackRunningStats: false };
+      const args = { gamma: tensor(g, keep, gamma, [C]), beta: tensor(g, keep, beta, [C]), runningMean: tensor(g, keep, spec.runningMean, [C]), runningVar: tensor(g, keep, spec.runningVar, [C]), mean: empty(g, keep, [C]), invstd: empty(g, keep, [C]), eps: 1e-5, momentum: 0.1, training: true, trackRunningStats: false, variant };
       const tx = tensor(g, keep, x, [N, C, S]);
       const y = empty(g, keep, [N, C, S]);
       const grads = { dx: empty(g, keep, [N, C, S]), dgamma: empty(g, keep, [C]), dbeta: empty(g, keep, [C]), sums: empty(g, keep, [2 * C]) };
       if (which === 'forward') return { record: () => (ops.batchNorm(tx, y, args), y), reference: () => batchNormRef(x, spec).y };
       ops.batchNorm(tx, y, args);
       return { record: () => (ops.batchNormBackward(tx, tensor(g, keep, dy, [N, C, S]), args, grads), grads.dx), reference: () => batchNormBackwardRef(x, dy, spec).dx };
+    },
+  };
+}
+
+function sumRowsRunner(variant: ops.ReductionVariant): Runner {
+  return {
+    dims: { M: 256, N: 100 },
+    run(g, { M = 1, N = 1 }, random, keep) {
+      const x = rand(random, M * N);
+      const [tx, out] = [tensor(g, keep, x, [M, N]), empty(g, keep, [N])];
+      return { record: () => (ops.sumRows(tx, out, false, variant), out), reference: () => linalg.sumRows(x, M, N) };
     },
   };
 }
@@ -136,12 +147,14 @@ const RUNNERS: Record<string, Runner> = {
   'matmul.matmul_naive': matmulRunner('naive'),
   'matmul.matmul_blocked': matmulRunner('blocked'),
   'matmul.matmul_vec4': matmulRunner('vec4'),
+  'matmul.matmul_tiled': matmulRunner('tiled'),
   'activation.sigmoid_forward': elementwiseRunner('sigmoid', false),
   'activation.relu_forward': elementwiseRunner('relu', false),
   'activation.sigmoid_backward': elementwiseRunner('sigmoid', true),
   'activation.relu_backward': elementwiseRunner('relu', true),
   'softmax_cross_entropy.cross_entropy_rows': crossEntropyRunner('rows'),
   'softmax_cross_entropy.cross_entropy_mean': crossEntropyRunner('mean'),
+  'softmax_cross_entropy.cross_entropy_mean_tree': crossEntropyRunner('mean', 'tree'),
   'dropout.dropout': {
     dims: { n: 10000, p: 0.3 },
     run(g, { n = 1, p = 0.5 }, random, keep) {
@@ -151,17 +164,13 @@ const RUNNERS: Record<string, Runner> = {
     },
   },
   'batchnorm.batchnorm_stats': batchNormRunner('forward'),
+  'batchnorm.batchnorm_stats_tree': batchNormRunner('forward', 'tree'),
+  'batchnorm.batchnorm_backward_reduce_tree': batchNormRunner('backward', 'tree'),
   'batchnorm.batchnorm_normalize': batchNormRunner('forward'),
   'batchnorm.batchnorm_backward_reduce': batchNormRunner('backward'),
   'batchnorm.batchnorm_backward_dx': batchNormRunner('backward'),
-  'reduce.sum_rows': {
-    dims: { M: 256, N: 100 },
-    run(g, { M = 1, N = 1 }, random, keep) {
-      const x = rand(random, M * N);
-      const [tx, out] = [tensor(g, keep, x, [M, N]), empty(g, keep, [N])];
-      return { record: () => (ops.sumRows(tx, out), out), reference: () => linalg.sumRows(x, M, N) };
-    },
-  },
+  'reduce.sum_rows': sumRowsRunner('serial'),
+  'reduce.sum_rows_tree': sumRowsRunner('tree'),
   'init.fill_uniform': fillRunner('uniform'),
   'init.fill_normal': fillRunner('normal'),
   'init.fill_constant': fillRunner('constant'),
@@ -270,6 +279,19 @@ async function runEntry(g: Gpu): Promise<void> {
     for (const t of keep) t.destroy();
   }
 }
+
+// The autotuner on this adapter: every matmul variant timed on the chosen M, N, K (A · B), the one
+// it would pick (a default keeps its place unless another is 10% faster), and the picks it has kept.
+async function timeVariants(g: Gpu): Promise<void> {
+  const [M, N, K] = ['M', 'N', 'K'].map((k) => Number(($<HTMLInputElement>(`dim-${k}`) as HTMLInputElement | null)?.value ?? 64));
+  const record = await g.tuner.time(ops.matmulTuningJob(g, M!, N!, K!, false, false));
+  const rows = Object.entries(record.ms).map(([v, ms]) => `<tr><td>${v}</td><td>${ms.toFixed(3)} ms${g.hasTimestamps ? '' : ' (wall clock)'}</td><td>${v === record.pick ? 'picked' : ''}</td></tr>`);
+  $('tuner').innerHTML = `<tr><th>matmul ${record.shape} variant</th><th>time per run</th><th></th></tr>${rows.join('')}`;
+  const kept = [...g.tuner.records].map(([key, r]) => `${key} → ${r.pick}`);
+  $('tuner-kept').textContent = kept.length ? `picks kept on this adapter: ${kept.join('; ')}` : 'no picks kept on this adapter yet';
+  shown({ tuner: record });
+}
+$('time-variants').addEventListener('click', () => gpu && timeVariants(gpu).catch(showError));
 
 kernelSelect.addEventListener('change', showKernel);
 entrySelect.addEventListener('change', showEntry);

@@ -6,6 +6,7 @@ import { buildModel, evaluate, train, type EpochReport, type Evaluation, type Mo
 import type { Dataset } from '../src/data';
 import { tryRequestGpu, type AdapterSummary } from '../src/gpu';
 import type { StateDict } from '../src/nn';
+import type { TuningRecord, TuningStore, VariantPolicy } from '../src/tuner';
 
 Chart.register(...registerables);
 
@@ -35,6 +36,8 @@ export interface TrainResult {
   reports: EpochReport[];
   test: Evaluation;
   state: WireState[];
+  /** The autotuner: its notices, its time (ms) and this adapter's picks. */
+  tuning: { notices: string[]; ms: number; picks: Record<string, TuningRecord> };
 }
 
 export interface Runner {
@@ -49,12 +52,21 @@ declare global {
   interface Window {
     runner?: Runner;
     wgslgradReport?: (report: EpochReport) => Promise<void>;
+    /** The CLI's tuning cache file, exposed by scripts/start.ts. */
+    wgslgradTuningLoad?: () => Promise<string | null>;
+    wgslgradTuningSave?: (text: string) => Promise<void>;
   }
 }
 
 const dataset = (d: WireData, features: string[], classes: string[]): Dataset => ({ features, label: '', classes, x: base64ToF32(d.x), y: base64ToU32(d.y), rows: d.rows });
 
-const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug') });
+const search = new URLSearchParams(location.search);
+const cliStore: TuningStore | undefined = window.wgslgradTuningLoad && { load: () => window.wgslgradTuningLoad!(), save: (text) => window.wgslgradTuningSave!(text) };
+const { gpu, error } = await tryRequestGpu({
+  debug: search.has('debug'),
+  variantPolicy: (search.get('variant-policy') as VariantPolicy | null) ?? 'tuned',
+  ...(cliStore ? { tuningStore: cliStore } : {}),
+});
 
 window.runner = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
@@ -66,7 +78,8 @@ window.runner = {
     const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, (r) => window.wgslgradReport?.(r));
     const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
     const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
-    return { reports, test, state };
+    const tuning = { notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) };
+    return { reports, test, state, tuning };
   },
 
   async evaluate(request) {

@@ -2,6 +2,7 @@
 // test accuracy and a confusion matrix, and writes the model (safetensors), the metrics (JSON) and
 // a loss/accuracy plot (PNG). `npm start -- --eval model.safetensors` evaluates a saved model.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
@@ -42,6 +43,9 @@ Output:
   --out DIR           where model.safetensors, metrics.json and training.png go (./out)
   --eval PATH         evaluate a saved model on its test split instead of training
   --debug             print every WGSL source as it is compiled
+  --variant-policy P  tuned (default): each kernel runs the variant timed fastest on this adapter, timed
+                      once and kept in ~/.cache/wgslgrad/tuning.json (WGSLGRAD_CACHE_DIR overrides);
+                      fixed: the built-in defaults
   -h, --help          this text
 
 The last line printed is "test accuracy: 0.XXXX".`;
@@ -52,6 +56,12 @@ function positiveInt(name: string, text: string): number {
   const v = Number(text);
   if (!Number.isInteger(v) || v <= 0) throw new UsageError(`--${name} expects a positive integer, got '${text}'`);
   return v;
+}
+
+function variantPolicy(values: Record<string, string | boolean | undefined>): string {
+  const policy = (values['variant-policy'] as string | undefined) ?? 'tuned';
+  if (policy !== 'tuned' && policy !== 'fixed') throw new UsageError(`--variant-policy expects tuned or fixed, got '${policy}'`);
+  return policy;
 }
 
 function runConfig(values: Record<string, string | boolean | undefined>): RunConfig {
@@ -129,14 +139,19 @@ function printConfusion(confusion: number[][], classes: string[]): void {
   confusion.forEach((row, i) => console.log(classes[i]!.padStart(width) + row.map((n) => String(n).padStart(width)).join('')));
 }
 
-async function withRunner<T>(debug: boolean, body: (runner: import('puppeteer').Page) => Promise<T>): Promise<T> {
+/** The autotuner's picks, kept across runs in the user's cache folder. */
+const tuningCache = path.join(process.env.WGSLGRAD_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'wgslgrad'), 'tuning.json');
+
+async function withRunner<T>(debug: boolean, variantPolicy: string, body: (runner: import('puppeteer').Page) => Promise<T>): Promise<T> {
   const { server, url } = await startServer();
   const browser = await launchChrome();
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
     if (debug) page.on('console', (m) => console.log(m.text()));
-    await page.goto(`${url}/demos/runner.html${debug ? '?debug' : ''}`);
+    await page.exposeFunction('wgslgradTuningLoad', () => (fs.existsSync(tuningCache) ? fs.readFileSync(tuningCache, 'utf8') : null));
+    await page.exposeFunction('wgslgradTuningSave', (text: string) => writeAtomic(tuningCache, text));
+    await page.goto(`${url}/demos/runner.html?variant-policy=${variantPolicy}${debug ? '&debug' : ''}`);
     await page.waitForFunction(() => window.runner !== undefined, { timeout: 120_000 });
     const { adapter, error } = await page.evaluate(() => ({ adapter: window.runner!.adapter, error: window.runner!.error }));
     if (!adapter) throw new Error(`no WebGPU adapter in headless Chrome: ${error}`);
@@ -165,7 +180,7 @@ async function trainCommand(values: Record<string, string | boolean | undefined>
   const interactive = process.stdout.isTTY === true;
   const bar = new cliProgress.SingleBar({ format: 'epoch {value}/{total} |{bar}| loss {loss} · train acc {acc} · {secs}s · {sps} steps/s', hideCursor: true }, cliProgress.Presets.shades_classic);
 
-  const result = await withRunner(values.debug === true, async (page) => {
+  const result = await withRunner(values.debug === true, variantPolicy(values), async (page) => {
     await page.exposeFunction('wgslgradReport', (r: EpochReport) => {
       const fields = { loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), secs: r.seconds.toFixed(2), sps: r.stepsPerSecond.toFixed(0) };
       if (interactive) bar.update(r.epoch, fields);
@@ -182,6 +197,10 @@ async function trainCommand(values: Record<string, string | boolean | undefined>
     }
   });
 
+  for (const notice of result.tuning.notices) console.log(notice);
+  const tuned = Object.entries(result.tuning.picks);
+  if (result.tuning.ms > 0) console.log(`tuning: ${(result.tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${tuned.length} kernel shapes, cached in ${tuningCache}`);
+  if (tuned.length) console.log(`variants: ${tuned.map(([key, r]) => `${key} → ${r.pick}`).join('; ')}`);
   const trainSeconds = result.reports.reduce((a, r) => a + r.seconds, 0);
   const steps = result.reports.reduce((a, r) => a + r.steps, 0);
   console.log(`training: ${trainSeconds.toFixed(1)} s for ${steps} steps (${(steps / trainSeconds).toFixed(0)} steps/s, ${((trainSeconds / steps) * 1000).toFixed(2)} ms/step, ${result.reports.at(-1)?.dispatchesPerStep.toFixed(0)} dispatches/step)`);
@@ -213,7 +232,7 @@ async function evalCommand(values: Record<string, string | boolean | undefined>)
   let test = subset(data, saved.testRows);
   if (saved.scaler) test = new StandardScaler(saved.scaler.mean, saved.scaler.scale).transform(test);
   const state = [...saved.state].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).toString('base64') }));
-  const evaluation = await withRunner(values.debug === true, (page) =>
+  const evaluation = await withRunner(values.debug === true, variantPolicy(values), (page) =>
     page.evaluate((r) => window.runner!.evaluate(r), { model: saved.model, state, features: saved.features, classes: saved.classes, test: wire(test) }),
   );
   console.log(`model: ${file} (${[saved.model.features, ...saved.model.hidden, saved.model.classes].join('→')} ${saved.model.activation}); test accuracy when saved: ${saved.testAccuracy.toFixed(4)}`);
@@ -229,7 +248,7 @@ async function main(): Promise<void> {
         variant: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
         hidden: { type: 'string' }, activation: { type: 'string' }, dropout: { type: 'string' }, 'batch-norm': { type: 'boolean' }, standardize: { type: 'boolean' },
         'no-standardize': { type: 'boolean' }, seed: { type: 'string' }, data: { type: 'string' }, label: { type: 'string' }, out: { type: 'string' },
-        eval: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        eval: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'variant-policy': { type: 'string' },
       },
       allowPositionals: false,
     });

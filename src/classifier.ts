@@ -117,6 +117,7 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
   model.train();
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const started = performance.now();
+    const tuningBefore = gpu.tuner.stats.ms;
     const dispatchesBefore = gpu.stats.dispatches;
     lossFn.resetMetrics();
     let steps = 0;
@@ -135,8 +136,9 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
     }
     const m = await lossFn.readMetrics();
     if (m.firstNonFiniteBatch > 0) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch);
-    const seconds = (performance.now() - started) / 1000;
-    const report = { epoch, loss: m.loss, accuracy: m.accuracy, seconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
+    const tuningSeconds = (gpu.tuner.stats.ms - tuningBefore) / 1000;
+    const seconds = (performance.now() - started) / 1000 - tuningSeconds;
+    const report = { epoch, loss: m.loss, accuracy: m.accuracy, seconds, tuningSeconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
     reports.push(report);
     await onEpoch(report);
   }

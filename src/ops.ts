@@ -85,8 +85,8 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   // The default: v3 where its layout allows, else v2. On SwiftShader (lab/profile-page.ts) v3 ran
   // 8×512×256 Bᵀ in 1.21 ms (v2 1.55), 8×128×512 Bᵀ in 0.64 (0.85), 512×256×8 Aᵀ in 2.04 (2.75), 512³ in
   // 142–151 (178). The tuner replaces it where another variant is faster on the adapter in hand.
-  const fallback: MatmulVariant = vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4';
-  const variant = options.variant ?? a.gpu.tuner.choose(matmulTuningKey(M, N, K, transposeA, transposeB), fallback, () => matmulJob(a.gpu, M, N, K, transposeA, transposeB, fallback));
+  const fallback = matmulDefault(M, N, K, transposeA, transposeB);
+  const variant = options.variant ?? a.gpu.tuner.choose(matmulTuningKey(M, N, K, transposeA, transposeB), fallback, () => matmulTuningJob(a.gpu, M, N, K, transposeA, transposeB, fallback));
   if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(', ')}, got ${variant}`);
   const why = variant === 'vec4' && vec4Unsupported(M, N, K, transposeA, transposeB);
   if (why) throw new Error(`${op}: variant 'vec4' cannot run ${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}: ${why}`);
@@ -105,6 +105,11 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   );
 }
 
+/** Without the tuner: v3 where its layout allows, else v2. */
+export function matmulDefault(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): MatmulVariant {
+  return vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4';
+}
+
 /** The tuner's key for a product: layout, size class of M, N and K, and whether v3 can run it. */
 export function matmulTuningKey(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string {
   const layout = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
@@ -112,7 +117,7 @@ export function matmulTuningKey(M: number, N: number, K: number, transposeA: boo
 }
 
 /** Times every variant that can run this layout, on zero-filled scratch operands (no epilogue). */
-function matmulJob(gpu: Gpu, M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, fallback: MatmulVariant): TuningJob {
+export function matmulTuningJob(gpu: Gpu, M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, fallback: MatmulVariant = matmulDefault(M, N, K, transposeA, transposeB)): TuningJob {
   const candidates = MATMUL_VARIANTS.filter((v) => v !== 'vec4' || !vec4Unsupported(M, N, K, transposeA, transposeB));
   return {
     shape: `${M}×${N}×${K}`,

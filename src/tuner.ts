@@ -5,9 +5,9 @@
 // adapter gets its recorded pick; a new key gets today's default at once (launchers record dispatches
 // synchronously) and is queued. At the next point where the caller waits on the GPU anyway (read or
 // sync), the queued keys are tuned: the queue is drained, each candidate variant runs on scratch
-// tensors of the first shape seen (warm-up first, which compiles it), then three interleaved samples
-// are timed — with timestamp queries where the adapter has them, else wall clock — and the fastest
-// becomes the pick. A different variant must beat the default by 10% to replace it, so timing noise
+// tensors of the first shape seen (warm-up first, which compiles it) and is timed once; those within
+// 3× of the best are then timed in three interleaved samples — with timestamp queries where the
+// adapter has them, else wall clock — and the fastest becomes the pick. A different variant must beat the default by 10% to replace it, so timing noise
 // never trades a known-good default for a tie.
 //
 // Picks are remembered per adapter (vendor, architecture, description) in a TuningStore: IndexedDB in
@@ -163,20 +163,25 @@ export class Tuner {
   async time(job: TuningJob): Promise<TuningRecord> {
     const scratch = job.prepare();
     try {
-      const reps: Record<string, number> = {};
+      const base = job.candidates.includes(job.fallback) ? job.fallback : job.candidates[0]!;
+      const ms: Record<string, number> = {};
       for (const v of job.candidates) {
         scratch.run(v); // compiles
         await this.drain();
-        const once = await this.measure(() => scratch.run(v), 1);
-        reps[v] = Math.max(1, Math.min(32, Math.round(SAMPLE_MS / Math.max(once, 1e-3))));
+        ms[v] = await this.measure(() => scratch.run(v), 1);
       }
-      const ms: Record<string, number> = {};
+      // A variant 3× slower than the best single run cannot win; it keeps that one time.
+      const best = Math.min(...Object.values(ms));
+      const contenders = job.candidates.filter((v) => v === base || ms[v]! <= 3 * best);
+      const reps = Object.fromEntries(contenders.map((v) => [v, Math.max(1, Math.min(32, Math.round(SAMPLE_MS / Math.max(ms[v]!, 1e-3))))]));
       for (let sample = 0; sample < SAMPLES; sample++) {
-        for (const v of job.candidates) ms[v] = Math.min(ms[v] ?? Infinity, await this.measure(() => scratch.run(v), reps[v]!));
+        for (const v of contenders) {
+          const t = await this.measure(() => scratch.run(v), reps[v]!);
+          ms[v] = sample === 0 ? t : Math.min(ms[v]!, t);
+        }
       }
-      const base = job.candidates.includes(job.fallback) ? job.fallback : job.candidates[0]!;
       let pick = base;
-      for (const v of job.candidates) if (ms[v]! < ms[pick]! && ms[v]! < ms[base]! * MARGIN) pick = v;
+      for (const v of contenders) if (ms[v]! < ms[pick]! && ms[v]! < ms[base]! * MARGIN) pick = v;
       return { shape: job.shape, pick, ms };
     } finally {
       scratch.destroy();
