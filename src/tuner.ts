@@ -7,8 +7,8 @@
 // sync), the queued keys are tuned: the queue is drained, each candidate variant runs on scratch
 // tensors of the first shape seen (warm-up first, which compiles it) and is timed once; those within
 // 3× of the best are then timed in three interleaved samples — with timestamp queries where the
-// adapter has them, else wall clock — and the fastest becomes the pick. A different variant must beat the default by 10% to replace it, so timing noise
-// never trades a known-good default for a tie.
+// adapter has them, else wall clock — and the fastest becomes the pick, if it beat the default by
+// 10% in every sample: timing noise never trades a known-good default for a tie.
 //
 // Picks are remembered per adapter (vendor, architecture, description) in a TuningStore: IndexedDB in
 // pages, a JSON file in the CLI. A missing, stale (other kernel sources) or corrupt cache is rebuilt
@@ -159,7 +159,7 @@ export class Tuner {
     }
   }
 
-  /** Times one job's candidates; the pick is the fastest, if it beats the job's fallback by 10%. */
+  /** Times one job's candidates; the pick is the fastest that beat the job's fallback by 10% in every sample. */
   async time(job: TuningJob): Promise<TuningRecord> {
     const scratch = job.prepare();
     try {
@@ -174,14 +174,16 @@ export class Tuner {
       const best = Math.min(...Object.values(ms));
       const contenders = job.candidates.filter((v) => v === base || ms[v]! <= 3 * best);
       const reps = Object.fromEntries(contenders.map((v) => [v, Math.max(1, Math.min(32, Math.round(SAMPLE_MS / Math.max(ms[v]!, 1e-3))))]));
+      const samples: Record<string, number[]> = Object.fromEntries(contenders.map((v) => [v, []]));
       for (let sample = 0; sample < SAMPLES; sample++) {
-        for (const v of contenders) {
-          const t = await this.measure(() => scratch.run(v), reps[v]!);
-          ms[v] = sample === 0 ? t : Math.min(ms[v]!, t);
-        }
+        for (const v of contenders) samples[v]!.push(await this.measure(() => scratch.run(v), reps[v]!));
       }
+      for (const v of contenders) ms[v] = Math.min(...samples[v]!);
+      // A challenger must beat the default by 10% in every sample (paired, interleaved): a stall of
+      // a loaded machine in one sample cannot hand it the pick.
+      const beats = (v: string) => samples[v]!.every((t, i) => t < samples[base]![i]! * MARGIN);
       let pick = base;
-      for (const v of contenders) if (ms[v]! < ms[pick]! && ms[v]! < ms[base]! * MARGIN) pick = v;
+      for (const v of contenders) if (v !== base && beats(v) && ms[v]! < ms[pick]!) pick = v;
       return { shape: job.shape, pick, ms };
     } finally {
       scratch.destroy();

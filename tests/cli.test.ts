@@ -15,7 +15,8 @@ interface Run {
 
 function start(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+    // The tuner's cache goes to the test's temporary folder, not the user's.
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24, env: { ...process.env, WGSLGRAD_CACHE_DIR: temp } }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -60,6 +61,7 @@ describe('bad input fails before training', () => {
       [['--dropout', '1.5'], /--dropout expects a probability in \[0, 1\)/],
       [['--epochs', 'ten'], /--epochs expects a positive integer, got 'ten'/],
       [['--bogus'], /Unknown option '--bogus'/],
+      [['--variant-policy', 'fast'], /--variant-policy expects tuned or fixed, got 'fast'/],
     ] as const) {
       const run = await start([...args]);
       expect(run.code).toBe(1);
