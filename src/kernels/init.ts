@@ -79,8 +79,9 @@ cases.push(
         const [u, v] = draws(i, key);
         return 1 + 0.5 * Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
       });
-      // f32 log and cos; the tail (u → 1) magnifies log's error, hence atol 1e-5 on values of order 1.
-      return { run: () => fillNormal(t, 1, 0.5, key), check: () => s.check('x', t, expected, 1e-5, 1e-5) };
+      // f32 log and cos are approximations (SwiftShader's err by up to 4e-4 here); a wrong word, key or
+      // formula errs by the order of the std, 0.5.
+      return { run: () => fillNormal(t, 1, 0.5, key), check: () => s.check('x', t, expected, 1e-3, 1e-4) };
     },
   }),
 );
