@@ -6,9 +6,9 @@
 // Bindings: params {M, N}; x (read); out (read_write).
 //
 // Variants:
-//   v1 sum_rows (serial)  one invocation per column, workgroup 64, a serial loop over rows
+//   v1 sum_rows (serial)  one invocation per column, workgroup WORKGROUP_SIZE (64), a serial loop over rows
 //                         (barrier-free); columns past 65,535 workgroups spill into the grid's y:
-//                         n = gid.x + gid.y · (groups.x · 64). Fastest on a software adapter, and
+//                         n = gid.x + gid.y · (groups.x · WORKGROUP_SIZE). Fastest on a software adapter, and
 //                         on any adapter when M is small (a bias gradient over a batch of 8).
 //   v2 sum_rows_tree      a workgroup of 256 owns W = min(next power of 2 ≥ N, 32) columns and splits
 //                         the rows over R = 256 / W lanes: invocation t adds column t % W of rows
@@ -18,6 +18,7 @@
 //                         all 256 lanes split the rows. Wins on GPUs when M is large; adds in
 //                         pairs, so its rounding grows like log M, not M.
 
+override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -29,9 +30,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sum_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let n = gid.x + gid.y * groups.x * 64u;
+  let n = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (n >= params.N) { return; }
   var total = 0.0;
   for (var m = 0u; m < params.M; m++) { total += x[m * params.N + n]; }

@@ -15,10 +15,10 @@
 // with a one-line notice, never an error. Policy 'fixed' turns the tuner off (defaults everywhere);
 // an explicit `variant` argument always wins.
 import type { Gpu } from './gpu';
-import { kernels } from './kernels';
+import { shaderNames, shaderSource } from './shader-sources';
 
 /** A hash of every kernel source: picks made for other kernels are stale. */
-export const KERNEL_SOURCES_HASH = hashText(Object.values(kernels).map((k) => k.source).join('\n'));
+export const KERNEL_SOURCES_HASH = hashText(shaderNames.map(shaderSource).join('\n'));
 
 export type VariantPolicy = 'fixed' | 'tuned';
 export const VARIANT_POLICIES: readonly VariantPolicy[] = ['fixed', 'tuned'];
