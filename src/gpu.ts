@@ -39,12 +39,22 @@ export function currentGpu(): Gpu {
   return defaultGpu;
 }
 
+const inNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+// A variable, so Vite leaves this Node-only module out of the pages it serves and builds.
+const NODE_WEBGPU = './node/webgpu';
+
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
+  let howTo = HOW_TO_GET_WEBGPU;
+  if (inNode) {
+    const node: typeof import('./node/webgpu') = await import(/* @vite-ignore */ NODE_WEBGPU);
+    howTo = node.HOW_TO_GET_WEBGPU_IN_NODE;
+    await node.installWebGpu();
+  }
   if (typeof navigator === 'undefined' || !navigator.gpu) {
-    throw new Error(`WebGPU is not available here (navigator.gpu is missing). ${HOW_TO_GET_WEBGPU}`);
+    throw new Error(`WebGPU is not available here (navigator.gpu is missing). ${howTo}`);
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error(`No WebGPU adapter was found. ${HOW_TO_GET_WEBGPU}`);
+  if (!adapter) throw new Error(`No WebGPU adapter was found. ${howTo}`);
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];

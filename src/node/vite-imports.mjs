@@ -1,0 +1,25 @@
+// Node module hooks for what Vite does for the engine's imports, so its files load unchanged outside
+// Vite: `file?raw` is the file's text (the kernels' WGSL), `file?url` its path (the bench's wasm
+// files), and `wgsl_reflect` is its ES module build (vite.config.ts's alias: the package's Node entry
+// is CommonJS in an ESM package). Registered by register.ts; Vitest and the esbuild bundle need none.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SUFFIX = /\?(raw|url)$/;
+
+export async function resolve(specifier, context, nextResolve) {
+  if (specifier === 'wgsl_reflect') return nextResolve('wgsl_reflect/wgsl_reflect.module.js', context);
+  const match = SUFFIX.exec(specifier);
+  if (!match) return nextResolve(specifier, context);
+  const url = new URL(specifier.slice(0, match.index), context.parentURL);
+  url.search = `?${match[1]}`;
+  return { url: url.href, shortCircuit: true };
+}
+
+export async function load(url, context, nextLoad) {
+  const match = SUFFIX.exec(url);
+  if (!match || !url.startsWith('file:')) return nextLoad(url, context);
+  const file = fileURLToPath(url.slice(0, match.index));
+  const value = match[1] === 'raw' ? fs.readFileSync(file, 'utf8') : file;
+  return { format: 'module', source: `export default ${JSON.stringify(value)};`, shortCircuit: true };
+}
