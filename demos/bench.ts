@@ -397,10 +397,11 @@ declare global {
   }
 }
 
-window.bench = { run: (options = {}) => runBench({ ...options, log: (line) => window.wgslgradBenchLog?.(line) }) };
+// In Node (npm run bench -- --runtime node, the GPU bundle) runBench is imported and there is no page.
+if (typeof window !== 'undefined') window.bench = { run: (options = {}) => runBench({ ...options, log: (line) => window.wgslgradBenchLog?.(line) }) };
 
 // Opened in a browser: a button runs the bench and fills the table.
-const button = document.getElementById('run') as HTMLButtonElement | null;
+const button = typeof document === 'undefined' ? null : (document.getElementById('run') as HTMLButtonElement | null);
 button?.addEventListener('click', async () => {
   button.disabled = true;
   const status = document.getElementById('status')!;

@@ -1,47 +1,20 @@
-// The page behind `npm start`: receives the prepared data and configuration from Node, trains and
-// evaluates on WebGPU, reports each epoch through window.wgslgradReport, and renders the plot.
+// The page behind `npm start -- --runtime chrome`: receives the prepared data and configuration from
+// Node, trains and evaluates with src/runner.ts (as Node does on Dawn), reports each epoch through
+// window.wgslgradReport, and renders the plot.
 import { Chart, registerables } from 'chart.js';
-import { base64ToF32, base64ToU32, f32ToBase64 } from '../src/base64';
-import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type TrainConfig } from '../src/classifier';
-import type { Dataset } from '../src/data';
+import type { EpochReport, Evaluation } from '../src/classifier';
 import { tryRequestGpu, type AdapterSummary } from '../src/gpu';
-import type { StateDict } from '../src/nn';
+import { evaluateRequest, trainRequest, type EvaluateRequest, type TrainRequest, type TrainResult } from '../src/runner';
+
+export type { TrainRequest, TrainResult, WireData, WireState } from '../src/runner';
 
 Chart.register(...registerables);
-
-export interface WireData {
-  x: string;
-  y: string;
-  rows: number;
-}
-
-export interface WireState {
-  name: string;
-  shape: number[];
-  dtype: 'F32' | 'I64';
-  values: string;
-}
-
-export interface TrainRequest {
-  model: ModelConfig;
-  training: TrainConfig;
-  features: string[];
-  classes: string[];
-  train: WireData;
-  test: WireData;
-}
-
-export interface TrainResult {
-  reports: EpochReport[];
-  test: Evaluation;
-  state: WireState[];
-}
 
 export interface Runner {
   adapter?: AdapterSummary;
   error?: string;
   train(request: TrainRequest): Promise<TrainResult>;
-  evaluate(request: { model: ModelConfig; state: WireState[]; features: string[]; classes: string[]; test: WireData }): Promise<Evaluation>;
+  evaluate(request: EvaluateRequest): Promise<Evaluation>;
   plot(reports: EpochReport[], title: string): string;
 }
 
@@ -52,8 +25,6 @@ declare global {
   }
 }
 
-const dataset = (d: WireData, features: string[], classes: string[]): Dataset => ({ features, label: '', classes, x: base64ToF32(d.x), y: base64ToU32(d.y), rows: d.rows });
-
 const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug') });
 
 window.runner = {
@@ -62,19 +33,12 @@ window.runner = {
 
   async train(request) {
     if (!gpu) throw new Error(error);
-    const model = buildModel(gpu, request.model, request.training.seed);
-    const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, (r) => window.wgslgradReport?.(r));
-    const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
-    const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
-    return { reports, test, state };
+    return trainRequest(gpu, request, (r) => window.wgslgradReport?.(r));
   },
 
   async evaluate(request) {
     if (!gpu) throw new Error(error);
-    const model = buildModel(gpu, request.model, 0);
-    const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
-    model.loadStateDict(state);
-    return evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+    return evaluateRequest(gpu, request);
   },
 
   plot(reports, title) {

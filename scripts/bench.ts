@@ -1,6 +1,6 @@
 // `npm run bench`: runs demos/bench.html in headless Chrome, prints the table (ours beside
 // TensorFlow.js, with ratios) and writes out/bench.json. `--quick` for tiny sizes, `--no-peers` to
-// skip TensorFlow.js.
+// skip TensorFlow.js, `--runtime node` to run the same bench in this process on Dawn.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchReport, BenchRow } from '../demos/bench';
@@ -9,21 +9,32 @@ import { launchChrome, startServer } from './chrome';
 const quick = process.argv.includes('--quick');
 const noPeers = process.argv.includes('--no-peers');
 const outFile = path.resolve(process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? 'out/bench.json');
+const runtimeAt = process.argv.indexOf('--runtime');
+const runtime = runtimeAt > 0 ? process.argv[runtimeAt + 1] : 'chrome';
+if (runtime !== 'node' && runtime !== 'chrome') throw new Error(`--runtime expects node or chrome, got '${runtime}'`);
 
-const { server, url } = await startServer();
-// Developer features lift Chrome's 100 µs quantisation of timestamp queries.
-const browser = await launchChrome(['--enable-webgpu-developer-features']);
 let report: BenchReport;
-try {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
-  await page.exposeFunction('wgslgradBenchLog', (line: string) => process.stderr.write(`  ${line}\n`));
-  await page.goto(`${url}/demos/bench.html`);
-  await page.waitForFunction(() => window.bench !== undefined, { timeout: 120_000 });
-  report = await page.evaluate((options) => window.bench!.run(options), { quick, noPeers });
-} finally {
-  await browser.close();
-  await server.close();
+if (runtime === 'node') {
+  // Dawn's navigator.gpu first, so TensorFlow.js's WebGPU backend finds it when it loads.
+  await import('../src/node/register');
+  await (await import('../src/node/webgpu')).installWebGpu();
+  const { runBench } = await import('../demos/bench');
+  report = await runBench({ quick, noPeers, log: (line) => process.stderr.write(`  ${line}\n`) });
+} else {
+  const { server, url } = await startServer();
+  // Developer features lift Chrome's 100 µs quantisation of timestamp queries.
+  const browser = await launchChrome(['--enable-webgpu-developer-features']);
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
+    await page.exposeFunction('wgslgradBenchLog', (line: string) => process.stderr.write(`  ${line}\n`));
+    await page.goto(`${url}/demos/bench.html`);
+    await page.waitForFunction(() => window.bench !== undefined, { timeout: 120_000 });
+    report = await page.evaluate((options) => window.bench!.run(options), { quick, noPeers });
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }
 
 const { adapter, timestamps } = report;

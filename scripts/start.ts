@@ -1,4 +1,5 @@
-// `npm start`: trains the course's phone-price classifier on WebGPU in headless Chrome, prints the
+// `npm start`: trains the course's phone-price classifier on WebGPU (in Node on Dawn, or in headless
+// Chrome with --runtime chrome), prints the
 // test accuracy and a confusion matrix, and writes the model (safetensors), the metrics (JSON) and
 // a loss/accuracy plot (PNG). `npm start -- --eval model.safetensors` evaluates a saved model.
 import fs from 'node:fs';
@@ -9,7 +10,8 @@ import { OPTIMIZERS, VARIANTS, type EpochReport, type ModelConfig, type Optimize
 import { parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
 import { decodeModelFile, encodeModelFile } from '../src/model-file';
 import type { StateDict } from '../src/nn';
-import type { Runner, TrainResult, WireData } from '../demos/runner';
+import type { EvaluateRequest, TrainRequest, TrainResult, WireData } from '../src/runner';
+import type { Evaluation } from '../src/run-config';
 import { launchChrome, startServer } from './chrome';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -17,7 +19,7 @@ const DEFAULT_DATA = path.join(ROOT, 'data', 'mobile-price.csv');
 
 const HELP = `Usage: npm start -- [options]
 
-Trains an MLP classifier on a CSV with wgslgrad's WebGPU kernels, in headless Chrome.
+Trains an MLP classifier on a CSV with wgslgrad's WebGPU kernels, in Node (Dawn) or headless Chrome.
 Default: the course's tuned phone-price model on data/mobile-price.csv.
 
 Model and training:
@@ -41,6 +43,8 @@ Data:
 Output:
   --out DIR           where model.safetensors, metrics.json and training.png go (./out)
   --eval PATH         evaluate a saved model on its test split instead of training
+  --runtime NAME      node (default: WebGPU in this process through Dawn, the \`webgpu\` package)
+                      or chrome (headless Chrome through Puppeteer); the same kernels and training code
   --debug             print every WGSL source as it is compiled
   -h, --help          this text
 
@@ -129,6 +133,34 @@ function printConfusion(confusion: number[][], classes: string[]): void {
   confusion.forEach((row, i) => console.log(classes[i]!.padStart(width) + row.map((n) => String(n).padStart(width)).join('')));
 }
 
+/** Where training runs: the page in headless Chrome, or this process (scripts/node-session.ts). */
+interface Session {
+  train(request: TrainRequest, onEpoch: (report: EpochReport) => void): Promise<TrainResult>;
+  evaluate(request: EvaluateRequest): Promise<Evaluation>;
+  plot(reports: EpochReport[], title: string): Promise<{ file: string; bytes: Uint8Array }> | { file: string; bytes: Uint8Array };
+}
+
+async function withSession<T>(runtime: string, debug: boolean, body: (session: Session) => Promise<T>): Promise<T> {
+  if (runtime === 'chrome') {
+    return withRunner(debug, (page) =>
+      body({
+        async train(request, onEpoch) {
+          await page.exposeFunction('wgslgradReport', onEpoch);
+          return page.evaluate((r) => window.runner!.train(r), request);
+        },
+        evaluate: (request) => page.evaluate((r) => window.runner!.evaluate(r), request),
+        plot: async (reports, title) => ({ file: 'training.png', bytes: Buffer.from(await page.evaluate((r, t) => window.runner!.plot(r, t), reports, title), 'base64') }),
+      }),
+    );
+  }
+  const session = await (await import('./node-session')).openNodeSession(debug);
+  try {
+    return await body(session);
+  } finally {
+    session.close();
+  }
+}
+
 async function withRunner<T>(debug: boolean, body: (runner: import('puppeteer').Page) => Promise<T>): Promise<T> {
   const { server, url } = await startServer();
   const browser = await launchChrome();
@@ -148,6 +180,8 @@ async function withRunner<T>(debug: boolean, body: (runner: import('puppeteer').
   }
 }
 
+const runtime = (values: Record<string, string | boolean | undefined>) => (values.runtime as string | undefined) ?? 'node';
+
 async function trainCommand(values: Record<string, string | boolean | undefined>): Promise<void> {
   const config = runConfig(values);
   const dataPath = path.resolve((values.data as string | undefined) ?? DEFAULT_DATA);
@@ -165,18 +199,18 @@ async function trainCommand(values: Record<string, string | boolean | undefined>
   const interactive = process.stdout.isTTY === true;
   const bar = new cliProgress.SingleBar({ format: 'epoch {value}/{total} |{bar}| loss {loss} · train acc {acc} · {secs}s · {sps} steps/s', hideCursor: true }, cliProgress.Presets.shades_classic);
 
-  const result = await withRunner(values.debug === true, async (page) => {
-    await page.exposeFunction('wgslgradReport', (r: EpochReport) => {
+  const result = await withSession(runtime(values), values.debug === true, async (session) => {
+    const report = (r: EpochReport) => {
       const fields = { loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), secs: r.seconds.toFixed(2), sps: r.stepsPerSecond.toFixed(0) };
       if (interactive) bar.update(r.epoch, fields);
       else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${fields.secs}s  ${fields.sps} steps/s`);
-    });
+    };
     if (interactive) bar.start(config.epochs, 0, { loss: '-', acc: '-', secs: '-', sps: '-' });
     try {
       const request = { model, training, features: data.features, classes: data.classes, train: wire(trainSet), test: wire(testSet) };
-      const trained: TrainResult = await page.evaluate((r) => window.runner!.train(r), request);
-      const png = await page.evaluate((reports, title) => window.runner!.plot(reports, title), trained.reports, `${[model.features, ...hidden, model.classes].join('→')} ${config.optimizer} lr ${config.lr}`);
-      return { ...trained, png };
+      const trained: TrainResult = await session.train(request, report);
+      const plot = await session.plot(trained.reports, `${[model.features, ...hidden, model.classes].join('→')} ${config.optimizer} lr ${config.lr}`);
+      return { ...trained, plot };
     } finally {
       if (interactive) bar.stop();
     }
@@ -189,8 +223,8 @@ async function trainCommand(values: Record<string, string | boolean | undefined>
   const modelPath = path.join(outDir, 'model.safetensors');
   writeAtomic(modelPath, encodeModelFile({ model, features: data.features, label: data.label, classes: data.classes, scaler: scaler && { mean: scaler.mean, scale: scaler.scale }, testRows: split.testRows, training, testAccuracy: result.test.accuracy, state }));
   writeAtomic(path.join(outDir, 'metrics.json'), `${JSON.stringify({ data: dataPath, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: data.classes }, trainSeconds }, null, 2)}\n`);
-  writeAtomic(path.join(outDir, 'training.png'), Buffer.from(result.png, 'base64'));
-  console.log(`wrote ${path.relative(process.cwd(), modelPath)}, metrics.json and training.png in ${path.relative(process.cwd(), outDir) || '.'}`);
+  writeAtomic(path.join(outDir, result.plot.file), result.plot.bytes);
+  console.log(`wrote ${path.relative(process.cwd(), modelPath)}, metrics.json and ${result.plot.file} in ${path.relative(process.cwd(), outDir) || '.'}`);
   printConfusion(result.test.confusion, data.classes);
   console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
 }
@@ -213,8 +247,8 @@ async function evalCommand(values: Record<string, string | boolean | undefined>)
   let test = subset(data, saved.testRows);
   if (saved.scaler) test = new StandardScaler(saved.scaler.mean, saved.scaler.scale).transform(test);
   const state = [...saved.state].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).toString('base64') }));
-  const evaluation = await withRunner(values.debug === true, (page) =>
-    page.evaluate((r) => window.runner!.evaluate(r), { model: saved.model, state, features: saved.features, classes: saved.classes, test: wire(test) }),
+  const evaluation = await withSession(runtime(values), values.debug === true, (session) =>
+    session.evaluate({ model: saved.model, state, features: saved.features, classes: saved.classes, test: wire(test) }),
   );
   console.log(`model: ${file} (${[saved.model.features, ...saved.model.hidden, saved.model.classes].join('→')} ${saved.model.activation}); test accuracy when saved: ${saved.testAccuracy.toFixed(4)}`);
   printConfusion(evaluation.confusion, saved.classes);
@@ -229,7 +263,7 @@ async function main(): Promise<void> {
         variant: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
         hidden: { type: 'string' }, activation: { type: 'string' }, dropout: { type: 'string' }, 'batch-norm': { type: 'boolean' }, standardize: { type: 'boolean' },
         'no-standardize': { type: 'boolean' }, seed: { type: 'string' }, data: { type: 'string' }, label: { type: 'string' }, out: { type: 'string' },
-        eval: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        eval: { type: 'string' }, runtime: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
     });
@@ -241,6 +275,7 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
+  if (values.runtime !== undefined && values.runtime !== 'node' && values.runtime !== 'chrome') throw new UsageError(`--runtime expects node or chrome, got '${values.runtime}'`);
   if (values.eval !== undefined) await evalCommand(values);
   else await trainCommand(values);
 }

@@ -1,5 +1,6 @@
 // `npm start` as a user runs it: bad input fails before training with a message naming the file,
-// line and column; a short run writes the model, metrics and plot; --eval reproduces the accuracy;
+// line and column; a short run writes the model, metrics and plot, in Node (the default) and in Chrome with the
+// same losses; --eval reproduces the accuracy in either;
 // a corrupt model file loads nothing; a NaN loss stops training and leaves the saved model alone.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -60,6 +61,7 @@ describe('bad input fails before training', () => {
       [['--dropout', '1.5'], /--dropout expects a probability in \[0, 1\)/],
       [['--epochs', 'ten'], /--epochs expects a positive integer, got 'ten'/],
       [['--bogus'], /Unknown option '--bogus'/],
+      [['--runtime', 'firefox'], /--runtime expects node or chrome, got 'firefox'/],
     ] as const) {
       const run = await start([...args]);
       expect(run.code).toBe(1);
@@ -70,7 +72,7 @@ describe('bad input fails before training', () => {
   test('--help lists every flag', async () => {
     const run = await start(['--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--variant', '--epochs', '--batch-size', '--lr', '--optimizer', '--hidden', '--activation', '--dropout', '--batch-norm', '--seed', '--data', '--label', '--out', '--eval']) expect(run.stdout).toContain(flag);
+    for (const flag of ['--variant', '--epochs', '--batch-size', '--lr', '--optimizer', '--hidden', '--activation', '--dropout', '--batch-norm', '--seed', '--data', '--label', '--out', '--eval', '--runtime']) expect(run.stdout).toContain(flag);
   });
 });
 
@@ -91,9 +93,10 @@ describe('a short training run', () => {
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     expect(metrics.epochs).toHaveLength(6);
     expect(metrics.test.accuracy).toBeCloseTo(accuracy, 4);
-    const png = fs.readFileSync(path.join(out, 'training.png'));
-    expect(png.subarray(1, 4).toString()).toBe('PNG');
-    expect(png.length).toBeGreaterThan(10_000);
+    expect(trained.stdout).toMatch(/^WebGPU adapter: .* in Node on Dawn$/m); // the default runtime
+    const svg = fs.readFileSync(path.join(out, 'training.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
     expect(fs.readdirSync(out).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
@@ -102,6 +105,25 @@ describe('a short training run', () => {
     const run = await start(['--eval', path.join(out, 'model.safetensors')]);
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split('\n').at(-1)).toBe(`test accuracy: ${printed}`);
+  });
+
+  test('--runtime chrome trains the same run to the same losses, and evaluates the Node-trained model alike', async () => {
+    const chromeOut = path.join(temp, 'short-chrome');
+    const run = await start([...args, '--out', chromeOut, '--runtime', 'chrome']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^WebGPU adapter: .*$/m);
+    // The same WGSL on the same SwiftShader: epoch losses agree to float32 rounding of the reductions.
+    const losses = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')).epochs.map((e: { loss: number }) => e.loss) as number[];
+    const [node, chrome] = [losses(path.join(out, 'metrics.json')), losses(path.join(chromeOut, 'metrics.json'))];
+    chrome.forEach((loss, i) => expect(Math.abs(loss - node[i]!)).toBeLessThan(1e-4));
+    const png = fs.readFileSync(path.join(chromeOut, 'training.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.length).toBeGreaterThan(10_000);
+    const printed = /^test accuracy: (0\.\d{4})$/m.exec(trained.stdout)?.[1];
+    const evaluated = await start(['--eval', path.join(out, 'model.safetensors'), '--runtime', 'chrome']);
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.stdout.trim().split('\n').at(-1)).toBe(`test accuracy: ${printed}`);
   });
 
   test('a corrupt or truncated model file loads nothing', async () => {

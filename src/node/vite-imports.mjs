@@ -11,9 +11,8 @@ export async function resolve(specifier, context, nextResolve) {
   if (specifier === 'wgsl_reflect') return nextResolve('wgsl_reflect/wgsl_reflect.module.js', context);
   const match = SUFFIX.exec(specifier);
   if (!match) return nextResolve(specifier, context);
-  const url = new URL(specifier.slice(0, match.index), context.parentURL);
-  url.search = `?${match[1]}`;
-  return { url: url.href, shortCircuit: true };
+  const { url } = await nextResolve(specifier.slice(0, match.index), context);
+  return { url: `${url}?${match[1]}`, shortCircuit: true };
 }
 
 export async function load(url, context, nextLoad) {
