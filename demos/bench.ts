@@ -64,6 +64,8 @@ export interface BenchOptions {
   quick?: boolean;
   /** Skip TensorFlow.js. */
   noPeers?: boolean;
+  /** Also the sizes a real GPU needs: square matmuls to 4096, the training step at batch 512 (the GPU bundle). */
+  large?: boolean;
   log?: (line: string) => void;
 }
 
@@ -198,15 +200,20 @@ async function matmulBench(b: Bench, sizes: [number, number, number, boolean, bo
     const a = gpu.fromArray(aData, transposeA ? [K, M] : [M, K]);
     const bT = gpu.fromArray(bData, transposeB ? [N, K] : [K, N]);
     const c = gpu.empty([M, N]);
-    const expected = matmulRef(aData, bData, { M, N, K, transposeA, transposeB });
+    // Past 1024³ the float64 reference would take minutes in JavaScript: check 8 spread rows of C.
+    const rows = M * N * K > 2 ** 31 && !transposeA ? Array.from({ length: 8 }, (_, i) => Math.floor((i * (M - 1)) / 7)) : null;
+    const expected = rows
+      ? matmulRef(Float32Array.from(rows.flatMap((r) => [...aData.subarray(r * K, (r + 1) * K)])), bData, { M: rows.length, N, K, transposeA, transposeB })
+      : matmulRef(aData, bData, { M, N, K, transposeA, transposeB });
+    const checked = (out: ArrayLike<number>) => (rows ? rows.flatMap((r) => Array.from({ length: N }, (_, j) => out[r * N + j]!)) : out);
     for (const variant of ops.MATMUL_VARIANTS) {
       if (variant === 'vec4' && ops.vec4Unsupported(M, N, K, transposeA, transposeB)) continue;
-      if (variant === 'naive' && M * N * K > 300_000_000) continue; // v1 at 1024³ takes seconds a run
+      if (variant === 'naive' && M * N * K > 300_000_000 && !b.options.large) continue; // v1 at 1024³ takes seconds a run on a CPU
       await b.ours(
         { kernel: 'matmul', variant: `v${ops.MATMUL_VARIANTS.indexOf(variant) + 1} ${variant}`, size: `${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}${label}`, flop: 2 * M * N * K },
         () => ops.matmul(a, bT, c, { transposeA, transposeB, variant }),
         async () => {
-          const err = maxAbsError(await c.read(), expected);
+          const err = maxAbsError(checked(await c.read()), expected);
           return { maxError: err, ok: err <= 1e-6 * K + 1e-5 };
         },
       );
@@ -284,14 +291,14 @@ async function elementwiseBench(b: Bench, sizes: number[]) {
 
 const TUNED = [20, 128, 256, 512, 128, 4];
 
-async function trainingStepBench(b: Bench, steps: number) {
+async function trainingStepBench(b: Bench, steps: number, batchSize = 8) {
   const { gpu } = b;
   const model = buildModel(gpu, { features: 20, classes: 4, hidden: TUNED.slice(1, -1), activation: 'sigmoid', dropout: 0, batchNorm: false }, 0);
   const lossFn = new CrossEntropyLoss({ gpu });
   const optimizer = new Adam(model.parameters(), { lr: 1e-4 });
-  const x = gpu.fromArray(randomArray(160, 1), [8, 20]);
-  const y = gpu.fromArray(Uint32Array.from({ length: 8 }, (_, i) => i % 4), [8], 'u32');
-  const batch = randomArray(160, 2);
+  const x = gpu.fromArray(randomArray(batchSize * 20, 1), [batchSize, 20]);
+  const y = gpu.fromArray(Uint32Array.from({ length: batchSize }, (_, i) => i % 4), [batchSize], 'u32');
+  const batch = randomArray(batchSize * 20, 2);
   const step = () => {
     x.write(batch);
     optimizer.zeroGrad();
@@ -309,8 +316,8 @@ async function trainingStepBench(b: Bench, steps: number) {
     times.push(performance.now() - t);
   }
   const timing = summarise(times);
-  const flop = 3 * 2 * 8 * TUNED.slice(1).reduce((a, out, i) => a + out * TUNED[i]!, 0);
-  b.rows.push({ kernel: 'training step', variant: 'wgslgrad', size: `batch 8, ${TUNED.join('→')}, Adam`, flop, timing, clock: 'wall-clock', rate: rate({ flop }, timing.median), dispatchesPerStep: (gpu.stats.dispatches - dispatches) / steps, checked: true });
+  const flop = 3 * 2 * batchSize * TUNED.slice(1).reduce((a, out, i) => a + out * TUNED[i]!, 0);
+  b.rows.push({ kernel: 'training step', variant: 'wgslgrad', size: `batch ${batchSize}, ${TUNED.join('→')}, Adam`, flop, timing, clock: 'wall-clock', rate: rate({ flop }, timing.median), dispatchesPerStep: (gpu.stats.dispatches - dispatches) / steps, checked: true });
 }
 
 /** The same model and step in TensorFlow.js: dense sigmoid layers, softmax + cross-entropy, Adam 1e-4. */
@@ -338,7 +345,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const gpu = await requestGpu();
   const b = new Bench(gpu, options);
   const quick = options.quick ?? false;
-  const square = (quick ? [64] : [64, 128, 256, 512, 1024]).map((n): [number, number, number, boolean, boolean, string] => [n, n, n, false, false, '']);
+  const square = (quick ? [64] : options.large ? [64, 128, 256, 512, 1024, 2048, 4096] : [64, 128, 256, 512, 1024]).map((n): [number, number, number, boolean, boolean, string] => [n, n, n, false, false, '']);
   // The tuned model's step at batch 8: forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x, per layer.
   const layers = TUNED.slice(1).map((out, i) => [TUNED[i]!, out] as const);
   const skinny: [number, number, number, boolean, boolean, string][] = [
@@ -350,6 +357,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   await matmulBench(b, square);
   await elementwiseBench(b, quick ? [1000] : [1e3, 1e4, 1e5, 1e6, 1e7]);
   await trainingStepBench(b, quick ? 3 : 50);
+  if (options.large) await trainingStepBench(b, 50, 512);
 
   const peers: BenchReport['peers'] = [];
   if (!options.noPeers) {

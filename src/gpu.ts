@@ -39,15 +39,19 @@ export function currentGpu(): Gpu {
   return defaultGpu;
 }
 
+export const HOW_TO_GET_WEBGPU_IN_NODE =
+  'In Node, wgslgrad runs on Dawn (the `webgpu` npm package), on Linux over Vulkan: install your GPU\'s Vulkan driver and loader ' +
+  '(Debian/Ubuntu: apt-get install libvulkan1 mesa-vulkan-drivers, or NVIDIA\'s driver), or Chromium (apt-get install chromium), ' +
+  'whose SwiftShader driver then serves as a software adapter. macOS and Windows need nothing extra (Metal, Direct3D 12).';
+
 const inNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 // A variable, so Vite leaves this Node-only module out of the pages it serves and builds.
 const NODE_WEBGPU = './node/webgpu';
 
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
-  let howTo = HOW_TO_GET_WEBGPU;
-  if (inNode) {
+  const howTo = inNode ? HOW_TO_GET_WEBGPU_IN_NODE : HOW_TO_GET_WEBGPU;
+  if (inNode && (typeof navigator === 'undefined' || !navigator.gpu)) {
     const node: typeof import('./node/webgpu') = await import(/* @vite-ignore */ NODE_WEBGPU);
-    howTo = node.HOW_TO_GET_WEBGPU_IN_NODE;
     await node.installWebGpu();
   }
   if (typeof navigator === 'undefined' || !navigator.gpu) {

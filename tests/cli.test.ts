@@ -14,9 +14,9 @@ interface Run {
   stderr: string;
 }
 
-function start(args: string[]): Promise<Run> {
+function start(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24, env }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -67,6 +67,13 @@ describe('bad input fails before training', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(pattern);
     }
+  });
+
+  test('no Vulkan driver: the Node runtime says what to install', async () => {
+    const run = await start(['--epochs', '1', '--out', temp], { ...process.env, VK_ICD_FILENAMES: path.join(temp, 'no-such-driver.json') });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error: No WebGPU adapter was found\. In Node, wgslgrad runs on Dawn .* install your GPU's Vulkan driver and loader .* or Chromium/);
+    expect(run.stdout).not.toMatch(/epoch 1/);
   });
 
   test('--help lists every flag', async () => {

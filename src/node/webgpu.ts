@@ -10,11 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const HOW_TO_GET_WEBGPU_IN_NODE =
-  'In Node, wgslgrad runs on Dawn (the `webgpu` npm package) over Vulkan on Linux: install your GPU\'s Vulkan driver and loader ' +
-  '(Debian/Ubuntu: apt-get install libvulkan1 mesa-vulkan-drivers, or NVIDIA\'s driver), or Chromium (apt-get install chromium), ' +
-  'whose SwiftShader driver then serves as a software adapter. macOS and Windows need nothing extra (Metal, Direct3D 12).';
-
 /** Where the Vulkan loader looks for driver manifests when VK_ICD_FILENAMES is not set. */
 const SYSTEM_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
 
