@@ -80,6 +80,9 @@ const table = [
   '|---|---|---|---:|---:|---|---|',
   ...rows.map((r) => `| ${r.kernel} | ${r.variant} | ${r.size} | ${r.timing.median.toFixed(3)} | ${r.rate} | ${r.checked === false ? 'NO' : 'yes'} | ${torchFor(r)} |`),
   '',
+  // wgslgrad has no autotuner yet: this is the pick measurement makes, per shape, on this adapter.
+  'Fastest matmul variant per shape: ' + [...new Set(rows.filter((r) => r.kernel === 'matmul').map((r) => r.size))].map((size) => `${size} → ${rows.filter((r) => r.kernel === 'matmul' && r.size === size).sort((a, b) => a.timing.median - b.timing.median)[0]!.variant}`).join('; '),
+  '',
 ];
 write('summary.md', table.join('\n'));
 console.log(table.join('\n'));
