@@ -13,7 +13,7 @@ import path from 'node:path';
 /** Where the Vulkan loader looks for driver manifests when VK_ICD_FILENAMES is not set. */
 const SYSTEM_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
 
-/** Chromium and Chrome install SwiftShader's Vulkan driver and a loader in their own folder. */
+/** Chromium and Chrome install SwiftShader's Vulkan driver and a loader in their own folder (CHROME_PATH's too). */
 const CHROMIUM_DIRS = ['/usr/lib/chromium', '/usr/lib/chromium-browser', '/usr/lib64/chromium-browser', '/opt/google/chrome'];
 
 // glibc's RTLD_NODELETE, which Node's os.constants.dlopen does not list.
@@ -51,7 +51,8 @@ export interface VulkanSetup {
  */
 function prepareVulkan(): VulkanSetup | null {
   if (process.platform !== 'linux') return null;
-  const chromium = CHROMIUM_DIRS.find((dir) => fs.existsSync(path.join(dir, 'vk_swiftshader_icd.json')));
+  const dirs = process.env.CHROME_PATH && fs.existsSync(process.env.CHROME_PATH) ? [path.dirname(fs.realpathSync(process.env.CHROME_PATH)), ...CHROMIUM_DIRS] : CHROMIUM_DIRS;
+  const chromium = dirs.find((dir) => fs.existsSync(path.join(dir, 'vk_swiftshader_icd.json')));
   let loader: VulkanSetup['loader'] = 'system';
   if (!preload('libvulkan.so.1')) {
     if (!chromium || !preload(path.join(chromium, 'libvulkan.so.1'))) return null;
