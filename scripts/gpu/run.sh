@@ -2,7 +2,7 @@
 # wgslgrad's GPU bundle: runs every kernel case, then the bench, on this machine's GPU through Dawn
 # and Vulkan, and PyTorch's same work when python3 has torch with CUDA. Needs no Node, no npm and no
 # network: Node, Dawn's binding and the Vulkan loader travel in this folder.
-#   sh run.sh RESULTS_DIR [--quick]
+#   sh run.sh RESULTS_DIR [--quick]      (WGSLGRAD_TORCH_CPU=1: time PyTorch on the CPU where no CUDA is)
 # Writes RESULTS_DIR/summary.md (the table), cases.json, bench.json, torch.json and run.log.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +55,9 @@ command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,driver_vers
 status=0
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   python3 "$here/torch_bench.py" "$results/torch.json" 2>&1 | tee "$results/torch.log"
+elif [ -n "${WGSLGRAD_TORCH_CPU:-}" ] && command -v python3 >/dev/null 2>&1 && python3 -c 'import torch' 2>/dev/null; then
+  # Proves the PyTorch plumbing on a machine without CUDA (small sizes, the CPU).
+  python3 "$here/torch_bench.py" "$results/torch.json" --cpu 2>&1 | tee "$results/torch.log"
 else
   echo "run.sh: no python3 with torch and CUDA here; PyTorch not measured"
 fi
