@@ -131,7 +131,7 @@ describe('a short training run', () => {
     const evaluated = await start(['--eval', path.join(out, 'model.safetensors'), '--runtime', 'chrome']);
     expect(evaluated.code).toBe(0);
     expect(evaluated.stdout.trim().split('\n').at(-1)).toBe(`test accuracy: ${printed}`);
-  });
+  }, 300_000); // two Chrome start-ups
 
   test('a corrupt or truncated model file loads nothing', async () => {
     const good = fs.readFileSync(path.join(out, 'model.safetensors'));
