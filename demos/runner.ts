@@ -3,7 +3,7 @@
 // window.wgslgradReport, and renders the plot.
 import { Chart, registerables } from 'chart.js';
 import type { EpochReport, Evaluation } from '../src/classifier';
-import { tryRequestGpu, type AdapterSummary } from '../src/gpu';
+import { tryRequestGpu, type AdapterSummary } from '../src/device/gpu';
 import { evaluateRequest, trainRequest, type EvaluateRequest, type TrainRequest, type TrainResult } from '../src/runner';
 
 export type { TrainRequest, TrainResult, WireData, WireState } from '../src/runner';

@@ -5,7 +5,7 @@ import type { EpochReport } from '../src/run-config';
 
 export async function openNodeSession(debug: boolean) {
   await import('../src/node/register'); // ?raw WGSL imports, before the engine loads
-  const [{ requestGpu }, runner] = await Promise.all([import('../src/gpu'), import('../src/runner')]);
+  const [{ requestGpu }, runner] = await Promise.all([import('../src/device/gpu'), import('../src/runner')]);
   const gpu = await requestGpu({ debug });
   const { adapter } = gpu;
   console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}, in Node on Dawn`);

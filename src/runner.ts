@@ -4,7 +4,7 @@
 import { base64ToF32, base64ToU32, f32ToBase64 } from './base64';
 import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type TrainConfig } from './classifier';
 import type { Dataset } from './data';
-import type { Gpu } from './gpu';
+import type { Gpu } from './device/gpu';
 import type { StateDict } from './nn';
 
 export interface WireData {

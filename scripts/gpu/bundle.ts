@@ -12,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
+// @ts-expect-error: a plain ES module without types, shared with the Node module hooks
+import { expandGlobs } from '../../src/node/glob.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const out = path.resolve(process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? path.join(ROOT, 'out', 'gpu-bundle'));
@@ -22,7 +24,8 @@ fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(path.join(out, 'lib'), { recursive: true });
 fs.mkdirSync(path.join(out, 'debs'));
 
-// The program: what Vite does for the engine's imports (?raw text, ?url, wgsl_reflect's ES build).
+// The program: what Vite does for the engine's imports (import.meta.glob, ?raw text, ?url,
+// wgsl_reflect's ES build).
 await esbuild.build({
   entryPoints: [path.join(ROOT, 'scripts/gpu/run.ts')],
   outfile: path.join(out, 'wgslgrad-gpu.mjs'),
@@ -45,6 +48,10 @@ await esbuild.build({
           const resolved = await build.resolve(file, { kind: args.kind, resolveDir: args.resolveDir });
           if (resolved.errors.length) return { errors: resolved.errors };
           return { path: resolved.path, namespace: suffix };
+        });
+        build.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, (args) => {
+          const code = fs.readFileSync(args.path, 'utf8');
+          return code.includes('import.meta.glob') ? { contents: (expandGlobs as (code: string, file: string) => string)(code, args.path), loader: 'ts' } : undefined;
         });
         build.onLoad({ filter: /.*/, namespace: 'raw' }, (args) => ({ contents: fs.readFileSync(args.path, 'utf8'), loader: 'text' }));
         // The bench's TensorFlow.js wasm files: unused here (no peers), named only.

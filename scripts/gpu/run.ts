@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBench, type BenchRow } from '../../demos/bench';
-import { requestGpu } from '../../src/gpu';
+import { requestGpu } from '../../src/device/gpu';
 import { installWebGpu } from '../../src/node/webgpu';
 import { exampleCases } from '../../tests/example-cases';
 import { graphCases } from '../../tests/graph-cases';
 import { kernelCases } from '../../tests/kernel-cases';
-import { hashString } from '../../tests/support/random';
+import { hashString } from '../../src/spec/random';
+import { runCase } from '../../src/spec/scope';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, quick: { type: 'boolean' }, 'cases-only': { type: 'boolean' } } });
 if (!values.out) throw new Error('usage: run.ts --out DIR [--quick] [--cases-only]');
@@ -32,7 +33,7 @@ const cases = [];
 for (const c of [...kernelCases, ...graphCases, ...exampleCases]) {
   const seed = (hashString(c.name) ^ runSeed) >>> 0;
   const started = performance.now();
-  const result = await c.run(gpu, seed);
+  const result = await runCase(gpu, c, seed);
   await gpu.sync();
   const ok = result.ok && result.checked > 0;
   cases.push({ name: c.name, ok, seed, checked: result.checked, ms: performance.now() - started, ...(ok ? {} : { report: result.report }) });
@@ -45,7 +46,7 @@ write('cases.json', `${JSON.stringify({ adapter, runSeed, cases }, null, 2)}\n`)
 // 2. The bench at GPU sizes (our kernels only: PyTorch is the peer here).
 let rows: BenchRow[] = [];
 if (!values['cases-only']) {
-  const report = await runBench({ quick: values.quick ?? false, large: !values.quick, noPeers: true, log: (line) => console.log(`  ${line}`) });
+  const report = await runBench({ quick: values.quick ?? false, noPeers: true, log: (line) => console.log(`  ${line}`) });
   rows = report.rows;
   write('bench.json', `${JSON.stringify({ ...report, adapter }, null, 2)}\n`);
 }

@@ -1,10 +1,10 @@
 // Runs a table of cases, one Vitest test per case: by name on the harness page in headless Chrome, or
 // in this Node process on Dawn (the `webgpu` package). No WebGPU adapter is a failure, never a skip.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { HOW_TO_GET_WEBGPU, requestGpu, type Gpu } from '../../src/gpu';
-import type { KernelCase } from '../harness/scope';
+import { HOW_TO_GET_WEBGPU, requestGpu, type Gpu } from '../../src/device/gpu';
+import { runCase, type KernelCase } from '../../src/spec/scope';
 import { openPage, type OpenPage } from './page';
-import { hashString } from './random';
+import { hashString } from '../../src/spec/random';
 
 // Fresh inputs on every run; set WGSLGRAD_SEED to replay one.
 const runSeed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);
@@ -47,7 +47,7 @@ export function runCasesInNode(cases: readonly KernelCase[]): void {
 
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (name, c) => {
     const seed = (hashString(name) ^ runSeed) >>> 0;
-    const result = await c.run(gpu, seed);
+    const result = await runCase(gpu, c, seed);
     await gpu.sync();
     if (!result.ok) throw new Error(`${name} (seed ${seed}):\n${result.report}`);
     expect(result.checked).toBeGreaterThan(0);
