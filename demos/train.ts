@@ -39,7 +39,6 @@ async function run(signal: AbortSignal): Promise<void> {
   const modelConfig: ModelConfig = { features: 20, classes: 4, hidden: config.hidden, activation: config.activation, dropout: config.dropout, batchNorm: config.batchNorm };
   const model = buildModel(gpu, modelConfig, config.seed);
   chart.data.labels = [];
-  chart.options.scales!.x!.offset = config.epochs === 1; // a lone epoch in the middle, not on the axis
   chart.data.datasets.forEach((d) => (d.data = []));
   const reports: EpochReport[] = [];
   await train(gpu, model, trainSet, config, (r) => {
@@ -48,6 +47,7 @@ async function run(signal: AbortSignal): Promise<void> {
     chart.data.labels!.push(String(r.epoch));
     chart.data.datasets[0]!.data.push(r.loss);
     chart.data.datasets[1]!.data.push(r.accuracy);
+    chart.options.scales!.x!.offset = r.epoch === 1; // a lone epoch in the middle, not on the axis
     chart.update();
     $('status').textContent = `epoch ${r.epoch}/${config.epochs}: loss ${fmt(r.loss)}, train accuracy ${fmt(r.accuracy)}, ${r.stepsPerSecond.toFixed(0)} steps/s`;
   });
