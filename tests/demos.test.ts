@@ -218,7 +218,7 @@ describe('pages', () => {
     await page.click('#race');
     for (const id of ['#race', '#surface', '#lr', '#momentum', '#steps']) expect(await disabled(page, id)).toBe(true);
     expect(await hidden(page, '#cancel')).toBe(false);
-    await page.waitForFunction(() => /^step (8|1\d)\/1000$/.test(document.getElementById('status')!.textContent!), { timeout: 60_000 });
+    await page.waitForFunction(() => /^step \d+\/1000$/.test(document.getElementById('status')!.textContent!), { timeout: 60_000 }); // progress
     await page.click('#race'); // disabled: no second race queued behind this one
     await page.click('#cancel');
     await page.waitForFunction(() => !(document.getElementById('race') as HTMLButtonElement).disabled, { timeout: 60_000 });
