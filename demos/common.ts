@@ -2,7 +2,7 @@
 // how to enable it, instead of failing blank), a `window.demo` handle the Puppeteer tests read, and
 // how a page runs work: numeric fields checked before it starts, one run at a time, cancellable.
 import { Chart, registerables } from 'chart.js';
-import { HOW_TO_GET_WEBGPU, tryRequestGpu, type Gpu } from '../src/gpu';
+import { HOW_TO_GET_WEBGPU, tryRequestGpu, type Gpu } from '../src/device/gpu';
 import './style.css';
 
 Chart.register(...registerables);
