@@ -1,0 +1,78 @@
+// The bench's charts: wall-clock time per size, one line per contender, log scales on both axes.
+// Ours is drawn as its fastest checked variant at each size (the one the ratios use).
+import { Chart, registerables, type ChartDataset } from 'chart.js';
+import type { BenchReport, BenchRow, Contender } from './harness';
+
+Chart.register(...registerables);
+
+const COLOURS: Record<Contender, string> = {
+  wgslgrad: '#d62728',
+  'tfjs-webgpu': '#1f77b4',
+  'tfjs-wasm': '#aec7e8',
+  'jax-webgpu': '#2ca02c',
+  'jax-wasm': '#98df8a',
+};
+
+interface Group {
+  title: string;
+  x: string;
+  /** The size's x value, or null when the row is not in this chart. */
+  pick: (r: BenchRow) => number | null;
+}
+
+const GROUPS: Group[] = [
+  { title: 'matmul, n×n×n', x: 'n', pick: (r) => (r.kernel === 'matmul' ? Number(/^(\d+)×\1×\1$/.exec(r.size)?.[1] ?? NaN) || null : null) },
+  { title: 'sigmoid', x: 'elements', pick: (r) => (r.kernel === 'sigmoid' ? Number(r.size) : null) },
+  { title: 'softmax + cross-entropy (loss and gradient), N×10', x: 'rows N', pick: (r) => (r.kernel === 'softmax-CE' ? Number(r.size.split('×')[0]) : null) },
+  { title: `training step, ${'20→128→256→512→128→4'}, Adam`, x: 'batch', pick: (r) => (r.kernel === 'training step' ? Number(/^batch (\d+)/.exec(r.size)?.[1]) : null) },
+];
+
+/** The points of one chart: per contender, the fastest checked row at each x. */
+export function series(report: BenchReport, group: Group): Map<Contender, { x: number; y: number }[]> {
+  const best = new Map<Contender, Map<number, number>>();
+  for (const r of report.rows) {
+    const x = group.pick(r);
+    if (x === null || !r.checked) continue;
+    const points = best.get(r.contender) ?? new Map<number, number>();
+    best.set(r.contender, points);
+    points.set(x, Math.min(points.get(x) ?? Infinity, r.timing.median));
+  }
+  return new Map([...best].map(([c, points]) => [c, [...points].sort((a, b) => a[0] - b[0]).map(([x, y]) => ({ x, y }))]));
+}
+
+const charts: Chart[] = [];
+
+/** Replaces the charts in `container` with one per group that has data. */
+export function drawCharts(container: HTMLElement, report: BenchReport): void {
+  charts.splice(0).forEach((c) => c.destroy());
+  container.innerHTML = '';
+  for (const group of GROUPS) {
+    const data = series(report, group);
+    if (data.size === 0) continue;
+    const figure = document.createElement('figure');
+    figure.className = 'bench-chart';
+    const canvas = document.createElement('canvas');
+    figure.append(canvas);
+    container.append(figure);
+    const datasets: ChartDataset<'line', { x: number; y: number }[]>[] = [...data].map(([contender, points]) => ({
+      label: contender === 'wgslgrad' ? 'wgslgrad (fastest variant)' : contender,
+      data: points,
+      borderColor: COLOURS[contender],
+      backgroundColor: COLOURS[contender],
+    }));
+    charts.push(
+      new Chart(canvas, {
+        type: 'line',
+        data: { datasets },
+        options: {
+          animation: false,
+          plugins: { title: { display: true, text: `${group.title} — median wall clock per run` } },
+          scales: {
+            x: { type: 'logarithmic', title: { display: true, text: group.x } },
+            y: { type: 'logarithmic', title: { display: true, text: 'ms (log)' } },
+          },
+        },
+      }),
+    );
+  }
+}
