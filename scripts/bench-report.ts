@@ -69,7 +69,9 @@ export function machineLine(report: BenchReport): string {
   const m = report.meta.machine;
   const a = report.adapter;
   const adapter = `${a.vendor || 'unknown vendor'} ${a.architecture}${a.description ? ` (${a.description})` : ''}${a.isFallbackAdapter ? ', fallback adapter' : ''}`;
-  return `${m ? `${m.cpuModel}, ${m.cpus} cores, ${m.memoryGiB} GiB, ${m.platform}; ` : ''}WebGPU adapter ${adapter}; ${report.meta.browser}; commit ${report.meta.commit?.slice(0, 7) ?? 'unknown'}${report.meta.dirty ? ' (with local changes)' : ''}, ${report.meta.date.slice(0, 10)}`;
+  // "Chrome/131.0… (the page's user agent)": the version, and whether it ran headless
+  const browser = `${report.meta.browser.split(' (')[0]}${report.meta.browser.includes('Headless') ? ', headless' : ''}`;
+  return `${m ? `${m.cpuModel}, ${m.cpus} cores, ${m.memoryGiB} GiB, ${m.platform}; ` : ''}WebGPU adapter ${adapter}; ${browser}; commit ${report.meta.commit?.slice(0, 7) ?? 'unknown'}${report.meta.dirty ? ' (with local changes)' : ''}, ${report.meta.date.slice(0, 10)}`;
 }
 
 /** The README's performance table (Markdown): ours in ms, then ours / peer for each peer. */
@@ -119,8 +121,8 @@ export function comparisonText(old: BenchReport, now: BenchReport): string {
   const out = [`comparing with commit ${old.meta.commit?.slice(0, 7) ?? 'unknown'} of ${old.meta.date}`, ...notes.map((n) => `note: ${n}`)];
   out.push(
     columns([
-      ['kernel | variant | size', '', 'old ms', 'new ms', 'new/old', 'beyond spread'],
-      ...changes.map((c) => [c.key, '', c.old.timing.median.toFixed(3), c.now.timing.median.toFixed(3), c.ratio.toFixed(2), c.flag ? `${c.flag.toUpperCase()} (old p10–p90 ${c.old.timing.p10.toFixed(3)}–${c.old.timing.p90.toFixed(3)}, new ${c.now.timing.p10.toFixed(3)}–${c.now.timing.p90.toFixed(3)})` : '']),
+      ['kernel', 'variant, size', 'old ms', 'new ms', 'new/old', 'beyond spread'],
+      ...changes.map((c) => [c.now.kernel, `${c.now.variant}, ${c.now.size}`, c.old.timing.median.toFixed(3), c.now.timing.median.toFixed(3), c.ratio.toFixed(2), c.flag ? `${c.flag.toUpperCase()} (old p10–p90 ${c.old.timing.p10.toFixed(3)}–${c.old.timing.p90.toFixed(3)}, new ${c.now.timing.p10.toFixed(3)}–${c.now.timing.p90.toFixed(3)})` : '']),
     ]),
   );
   const flagged = changes.filter((c) => c.flag);
