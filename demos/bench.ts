@@ -214,12 +214,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
 
 declare global {
   interface Window {
-    bench?: { run(options?: BenchOptions): Promise<BenchReport> };
+    /** run: the bench; show: fill the table and draw the charts from a report. */
+    bench?: { run(options?: BenchOptions): Promise<BenchReport>; show(report: BenchReport): void };
     wgslgradBenchLog?: (line: string) => void;
   }
 }
 
-window.bench = { run: (options = {}) => runBench({ ...options, log: (line) => window.wgslgradBenchLog?.(line) }) };
 
 // Opened in a browser: a button runs the bench, another shows the last `npm run bench` (the dev
 // server serves out/bench.json); either fills the table and draws the charts.
@@ -237,6 +237,8 @@ function show(report: BenchReport): void {
   }
   drawCharts(document.getElementById('charts')!, report);
 }
+
+window.bench = { run: (options = {}) => runBench({ ...options, log: (line) => window.wgslgradBenchLog?.(line) }), show };
 
 const status = document.getElementById('status');
 const log = (line: string) => status && (status.textContent = line);

@@ -57,6 +57,12 @@ test("every contender's every result was checked against the float64 reference, 
 });
 
 describe('the page', () => {
+  test('shows a report: a table row per result, a chart per workload family (matmul, sigmoid, softmax-CE, training step)', async () => {
+    await bench.page.evaluate((r) => window.bench!.show(r), report);
+    expect(await bench.page.$$eval('#results tbody tr', (rows) => rows.length)).toBe(report.rows.length);
+    expect(await bench.page.$$eval('#charts canvas', (canvases) => canvases.length)).toBe(4);
+  });
+
   test('reports no errors', () => {
     expect(bench.errors).toEqual([]);
   });
