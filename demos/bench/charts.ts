@@ -54,6 +54,7 @@ export function drawCharts(container: HTMLElement, report: BenchReport): void {
     const canvas = document.createElement('canvas');
     figure.append(canvas);
     container.append(figure);
+    const xs = [...new Set([...data.values()].flatMap((points) => points.map((p) => p.x)))].sort((a, b) => a - b);
     const datasets: ChartDataset<'line', { x: number; y: number }[]>[] = [...data].map(([contender, points]) => ({
       label: contender === 'wgslgrad' ? 'wgslgrad (fastest variant)' : contender,
       data: points,
@@ -68,7 +69,8 @@ export function drawCharts(container: HTMLElement, report: BenchReport): void {
           animation: false,
           plugins: { title: { display: true, text: `${group.title} — median wall clock per run` } },
           scales: {
-            x: { type: 'logarithmic', title: { display: true, text: group.x } },
+            // ticks at the sizes measured, not at log-scale's 1-2-3-5 steps
+            x: { type: 'logarithmic', title: { display: true, text: group.x }, afterBuildTicks: (axis) => void (axis.ticks = xs.map((value) => ({ value }))), ticks: { maxRotation: 0 } },
             y: { type: 'logarithmic', title: { display: true, text: 'ms (log)' } },
           },
         },
