@@ -26,12 +26,17 @@ export function likeForLike(report: BenchReport): Line[] {
     const line = lines.get(`${r.kernel}|${r.size}`);
     if (r.contender !== 'wgslgrad' && line) line.peers[r.contender] = r;
   }
-  return [...lines.values()].filter((l) => Object.keys(l.peers).length > 0);
+  // grouped by workload (ours interleaves them by size), sizes in the order run
+  const order = ['matmul', 'sigmoid', 'softmax-CE', 'training step'];
+  const rank = (l: Line) => (order.includes(l.kernel) ? order.indexOf(l.kernel) : order.length);
+  return [...lines.values()].filter((l) => Object.keys(l.peers).length > 0).sort((a, b) => rank(a) - rank(b));
 }
 
 const ms = (t: number) => (t >= 100 ? t.toFixed(0) : t >= 10 ? t.toFixed(1) : t >= 1 ? t.toFixed(2) : t.toFixed(3));
 /** ours / peer: under 1, ours takes less time. A peer whose result failed its check has no ratio. */
-export const ratio = (ours: BenchRow, peer?: BenchRow) => (peer && peer.checked ? (ours.timing.median / peer.timing.median).toFixed(2) : peer ? 'wrong' : '');
+export const ratio = (ours: BenchRow, peer?: BenchRow) => (peer && peer.checked ? twoDigits(ours.timing.median / peer.timing.median) : peer ? 'wrong' : '');
+/** Two significant digits below 0.1 (0.0049, not 0.00), two decimals up to 100, whole above. */
+const twoDigits = (r: number) => (r < 0.1 ? r.toPrecision(2) : r < 100 ? r.toFixed(2) : r.toFixed(0));
 
 function columns(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -81,7 +86,8 @@ export function readmeTable(report: BenchReport, all = false): string {
   const body = likeForLike(report)
     .filter((l) => all || HEADLINE(l))
     .map((l) => [l.kernel, l.size, `${ms(l.ours.timing.median)}${l.ours.dispatchesPerStep ? `, ${l.ours.dispatchesPerStep} dispatches` : ''}`, ...peers.map((p) => ratio(l.ours, l.peers[p]) || '—')]);
-  return [`Measured on: ${machineLine(report)}.`, '', `| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const notes = report.skipped.length ? ['', `— not measured: ${report.skipped.join('; ')}.`] : [];
+  return [`Measured on: ${machineLine(report)}.`, '', `| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`), ...notes].join('\n');
 }
 
 export interface Change {
