@@ -1,22 +1,22 @@
-// The kernel bench. For each kernel, variant and size: check the output against the float64 CPU
-// reference, then time it after warm-up, and run the same workloads (same inputs, shapes, warm-up and
+// The kernel bench. For each kernel family's bench cases (its spec in src/kernels/<family>.ts), at
+// each size: check the output against the float64 CPU reference, then time it after warm-up, and run the same workloads (same inputs, shapes, warm-up and
 // number of runs, same clock) in TensorFlow.js and jax-js, each on its WebGPU and wasm backends, in
 // the same page. The protocol and types are in bench/harness.ts, the shared workloads and their
 // references in bench/workloads.ts, the peers in bench/peers-*.ts, the charts in bench/charts.ts.
 // `npm run bench` drives this page headless; opened in a browser, its button runs it.
 import { buildModel } from '../src/classifier';
-import { requestGpu, type Gpu } from '../src/gpu';
+import { requestGpu, type Gpu } from '../src/device/gpu';
 import { CrossEntropyLoss, type Linear } from '../src/nn';
-import * as ops from '../src/ops';
 import { Adam } from '../src/optim';
-import { adamInit, adamStep as adamRef } from '../src/reference/optim';
-import { batchNorm as batchNormRef } from '../src/reference/batchnorm';
-import { dropoutMask } from '../src/reference/dropout';
+import { mulberry32 } from '../src/random';
+import { families } from '../src/spec/families';
+import { CaseScope } from '../src/spec/scope';
+import { Tensor } from '../src/tensor';
 import { drawCharts } from './bench/charts';
-import { compare, FULL, PEERS, QUICK, randomArray, RowSink, summarise, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
+import { FULL, PEERS, QUICK, RowSink, summarise, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
 import { runJax } from './bench/peers-jax';
 import { runTfjs } from './bench/peers-tfjs';
-import { ADAM, elementwiseSizes, matmulCases, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED, type MatmulCase } from './bench/workloads';
+import { ADAM, dimsText, elementwiseSizes, matmulCases, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED } from './bench/workloads';
 
 export type { BenchReport, BenchRow } from './bench/harness';
 
@@ -63,73 +63,30 @@ class Ours {
   }
 }
 
-async function matmulBench(b: Ours, cases: MatmulCase[]) {
-  const { gpu } = b;
-  for (const m of cases) {
-    const { M, N, K, transposeA, transposeB } = m;
-    const a = gpu.fromArray(m.a, transposeA ? [K, M] : [M, K]);
-    const bT = gpu.fromArray(m.b, transposeB ? [N, K] : [K, N]);
-    const c = gpu.empty([M, N]);
-    for (const variant of ops.MATMUL_VARIANTS) {
-      if (variant === 'vec4' && ops.vec4Unsupported(M, N, K, transposeA, transposeB)) continue;
-      if (variant === 'naive' && M * N * K > 300_000_000) continue; // v1 at 1024³ takes seconds a run
-      await b.time(
-        { kernel: 'matmul', variant: `v${ops.MATMUL_VARIANTS.indexOf(variant) + 1} ${variant}`, size: m.size, flop: 2 * M * N * K },
-        () => ops.matmul(a, bT, c, { transposeA, transposeB, variant }),
-        async () => m.check(await c.read()),
-      );
+/**
+ * Every family's bench cases, from their specs (src/kernels/<family>.ts): each set up at its bench
+ * sizes through a CaseScope, checked against its float64 reference after the first run, then timed.
+ */
+async function specBench(b: Ours, quick: boolean) {
+  for (const family of families) {
+    for (const c of family.spec) {
+      if (!c.bench) continue;
+      for (const dims of quick ? c.bench.sizes.slice(0, 1) : c.bench.sizes) {
+        const scope = new CaseScope(b.gpu);
+        try {
+          const work = c.setup(scope, dims, mulberry32(1));
+          const row = { kernel: family.name, case: c.name, variant: c.variant ?? 'v1', size: dimsText(dims), flop: c.bench.flop?.(dims), bytes: c.bench.bytes?.(dims) };
+          await b.time(row, work.run, async () => {
+            await work.check();
+            const cs = scope.comparisons;
+            // a case that compared nothing is a defect, not a pass
+            return { maxError: Math.max(0, ...cs.map((x) => x.maxAbsError)), ok: cs.length > 0 && cs.every((x) => x.ok) };
+          });
+        } finally {
+          scope.finish();
+        }
+      }
     }
-    [a, bT, c].forEach((t) => t.destroy());
-  }
-}
-
-async function elementwiseBench(b: Ours, sizes: number[]) {
-  const { gpu } = b;
-  for (const n of sizes) {
-    const sc = sigmoidCase(n);
-    const x = gpu.fromArray(sc.x);
-    const y = gpu.empty([n]);
-    await b.time({ kernel: 'sigmoid', variant: n % 4 === 0 ? 'v2 vec4' : 'v1', size: sc.size, bytes: 8 * n }, () => ops.sigmoid(x, y), async () => sc.check(await y.read()));
-    await b.time({ kernel: 'dropout', variant: 'v1 p=0.5', size: `${n}`, bytes: 8 * n }, () => ops.dropout(x, y, { p: 0.5, seed: 7, step: 1 }), async () => {
-      const mask = dropoutMask(n, 0.5, 7, 1);
-      return compare(await y.read(), Array.from(mask, (m, i) => m * sc.x[i]!), 1e-5);
-    });
-    x.destroy();
-    y.destroy();
-
-    const ce = softmaxCase(n);
-    const logits = gpu.fromArray(ce.logits, [ce.N, ce.C]);
-    const labels = gpu.fromArray(ce.labels, [ce.N], 'u32');
-    const out = { rowLoss: gpu.empty([ce.N]), dlogits: gpu.empty([ce.N, ce.C]), loss: gpu.empty([1]), metrics: gpu.empty([5]) };
-    await b.time({ kernel: 'softmax-CE', variant: 'v1 fused', size: ce.size, bytes: 12 * ce.N * ce.C }, () => ops.softmaxCrossEntropy(logits, labels, out), async () => ce.check((await out.loss.read())[0]!, await out.dlogits.read()));
-    [logits, labels, out.rowLoss, out.dlogits, out.loss, out.metrics].forEach((t) => t.destroy());
-
-    const channels = 64;
-    const rows = Math.max(2, Math.floor(n / channels));
-    const bnData = randomArray(rows * channels, n + 2, -2, 2);
-    const bx = gpu.fromArray(bnData, [rows, channels]);
-    const by = gpu.empty([rows, channels]);
-    const ones = new Float32Array(channels).fill(1);
-    const zeros = new Float32Array(channels);
-    const args = { gamma: gpu.fromArray(ones), beta: gpu.fromArray(zeros), runningMean: gpu.fromArray(zeros), runningVar: gpu.fromArray(ones), mean: gpu.empty([channels]), invstd: gpu.empty([channels]), eps: 1e-5, momentum: 0.1, training: true, trackRunningStats: false };
-    await b.time({ kernel: 'batch-norm', variant: 'v1 train', size: `${rows}×${channels}`, bytes: 12 * rows * channels }, () => ops.batchNorm(bx, by, args), async () => {
-      const ref = batchNormRef(bnData, { N: rows, C: channels, S: 1, eps: 1e-5, momentum: 0.1, training: true, gamma: ones, beta: zeros, runningMean: zeros, runningVar: ones });
-      return compare(await by.read(), ref.y, 1e-3);
-    });
-    [bx, by, args.gamma, args.beta, args.runningMean, args.runningVar, args.mean, args.invstd].forEach((t) => t.destroy());
-
-    const theta = randomArray(n, n + 3);
-    const gradData = randomArray(n, n + 4);
-    const zerosN = new Float32Array(n);
-    const state = { param: gpu.fromArray(theta), grad: gpu.fromArray(gradData), expAvg: gpu.fromArray(zerosN), expAvgSq: gpu.fromArray(zerosN) };
-    const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, step: 1 };
-    // Checked after the first run (one Adam step from the initial state); later runs keep stepping.
-    await b.time({ kernel: 'adam', variant: n % 4 === 0 ? 'v2 vec4' : 'v1', size: `${n}`, bytes: 28 * n }, () => ops.adamStep(state, hyper), async () => {
-      const ref = adamInit(theta);
-      adamRef(ref, gradData, { ...hyper });
-      return compare(await state.param.read(), ref.param, 1e-6);
-    });
-    Object.values(state).forEach((t) => t.destroy());
   }
 }
 
@@ -145,8 +102,8 @@ async function trainingStepBench(b: Ours, batch: number) {
   });
   const lossFn = new CrossEntropyLoss({ gpu });
   const optimizer = new Adam(model.parameters(), { lr: ADAM.lr, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
-  const x = gpu.fromArray(t.x, [batch, TUNED[0]!]);
-  const y = gpu.fromArray(t.labels, [batch], 'u32');
+  const x = Tensor.fromArray(gpu, t.x, [batch, TUNED[0]!]);
+  const y = Tensor.fromArray(gpu, t.labels, [batch], 'u32');
   let firstLoss: number | null = null;
   let lossTensor: ReturnType<CrossEntropyLoss['forward']> | null = null;
   const dispatches = gpu.stats.dispatches;
@@ -176,18 +133,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const protocol = quick ? QUICK : FULL;
   const sink = new RowSink(protocol, options.log);
   const ours = new Ours(gpu, sink);
-  const mm = matmulCases(quick);
-  await matmulBench(ours, [...mm.forward, ...mm.backward]);
-  await matmulBench(ours, mm.square);
-  await elementwiseBench(ours, elementwiseSizes(quick));
+  await specBench(ours, quick);
   for (const batch of trainingBatches(quick)) await trainingStepBench(ours, batch);
 
-  // The peers run the rows they can express as one call of their own: the square and forward
-  // matmuls, sigmoid, softmax-CE and the training step.
+  // The peers run the rows they can express as one call of their own (the square and forward
+  // matmuls, sigmoid, softmax + cross-entropy, the training step), at the sizes our specs timed.
+  const timed = new Set(sink.rows.map((r) => `${r.kernel}|${r.size}`));
+  const ran = <T extends { size: string }>(kernel: string, cases: T[]) => cases.filter((c) => timed.has(`${kernel}|${c.size}`));
   const work = {
-    matmul: [...mm.square, ...mm.forward],
-    sigmoid: elementwiseSizes(quick).map(sigmoidCase),
-    softmax: elementwiseSizes(quick).map(softmaxCase),
+    matmul: ran('matmul', matmulCases()),
+    sigmoid: ran('activation', elementwiseSizes.map(sigmoidCase)),
+    softmax: ran('softmax_cross_entropy', elementwiseSizes.map(softmaxCase)),
     training: trainingBatches(quick).map(trainingCase),
   };
   const peers: BenchReport['peers'] = [];
@@ -205,6 +161,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     schema: 2,
     meta: { browser: navigator.userAgent, date: new Date().toISOString(), quick, protocol, crossOriginIsolated },
     adapter: gpu.adapter,
+    benchedFamilies: families.filter((f) => f.spec.some((c) => c.bench)).map((f) => f.name),
     timestamps: ours.timestamps,
     rows: sink.rows,
     peers,

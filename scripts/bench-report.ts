@@ -27,7 +27,7 @@ export function likeForLike(report: BenchReport): Line[] {
     if (r.contender !== 'wgslgrad' && line) line.peers[r.contender] = r;
   }
   // grouped by workload (ours interleaves them by size), sizes in the order run
-  const order = ['matmul', 'sigmoid', 'softmax-CE', 'training step'];
+  const order = ['matmul', 'activation', 'softmax_cross_entropy', 'training step'];
   const rank = (l: Line) => (order.includes(l.kernel) ? order.indexOf(l.kernel) : order.length);
   return [...lines.values()].filter((l) => Object.keys(l.peers).length > 0).sort((a, b) => rank(a) - rank(b));
 }
@@ -47,8 +47,8 @@ function columns(rows: string[][]): string {
 export function variantTable(report: BenchReport): string {
   const rows = report.rows.filter((r) => r.contender === 'wgslgrad');
   return columns([
-    ['kernel', 'variant', 'size', 'median ms', 'p10', 'p90', 'GPU ms', 'rate', 'compile ms', 'ok'],
-    ...rows.map((r) => [r.kernel, r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.compileMs.toFixed(1), r.checked ? 'yes' : 'NO']),
+    ['kernel', 'variant', 'size', 'median ms', 'p10', 'p90', 'GPU ms', 'rate', 'compile ms', 'ok', 'spec case'],
+    ...rows.map((r) => [r.kernel, r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.compileMs.toFixed(1), r.checked ? 'yes' : 'NO', r.case ?? '']),
   ]);
 }
 
@@ -65,9 +65,9 @@ export function peerTable(report: BenchReport): string {
 /** The rows the README leads with. */
 const HEADLINE = (l: Line) =>
   l.kernel === 'training step' ||
-  (l.kernel === 'matmul' && ['512×512×512', '1024×1024×1024', '8×512×256 Bᵀ (forward)'].includes(l.size)) ||
-  (l.kernel === 'softmax-CE' && l.size === '100000×10') ||
-  (l.kernel === 'sigmoid' && l.size === '10000000');
+  (l.kernel === 'matmul' && ['M=512 N=512 K=512', 'M=1024 N=1024 K=1024', 'M=8 N=512 K=256'].includes(l.size)) ||
+  (l.kernel === 'softmax_cross_entropy' && l.size === 'N=100000 C=10') ||
+  (l.kernel === 'activation' && l.size === 'n=10000000');
 
 /** The machine in one line, from the report's metadata. */
 export function machineLine(report: BenchReport): string {

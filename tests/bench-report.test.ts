@@ -9,7 +9,7 @@ const row = (contender: BenchRow['contender'], variant: string, median: number, 
   kernel: 'matmul',
   contender,
   variant,
-  size: '512×512×512',
+  size: 'M=512 N=512 K=512',
   checked,
   maxError: 0,
   compileMs: 0,
@@ -21,6 +21,7 @@ const report = (rows: BenchRow[]): BenchReport => ({
   schema: 2,
   meta: { browser: 'Chrome', date: '2026-11-27T00:00:00Z', quick: false, protocol: FULL, crossOriginIsolated: true, commit: 'abcdef0123', machine: { platform: 'linux', cpus: 2, cpuModel: 'CPU', memoryGiB: 8, node: 'v20' } },
   adapter: { vendor: 'v', architecture: 'a', description: '', isFallbackAdapter: false },
+  benchedFamilies: ['matmul'],
   timestamps: { available: false, quantised: null },
   rows,
   peers: [],
@@ -32,7 +33,7 @@ test('like for like: our fastest checked variant, ratios ours / peer, no ratio f
   const [line] = likeForLike(r);
   expect(line!.ours.variant).toBe('v2 blocked');
   const table = readmeTable(r);
-  expect(table).toContain('| matmul | 512×512×512 | 4.00 | 0.50 | wrong |');
+  expect(table).toContain('| matmul | M=512 N=512 K=512 | 4.00 | 0.50 | wrong |');
   expect(table).toContain('Measured on: CPU, 2 cores');
 });
 

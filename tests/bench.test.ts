@@ -41,9 +41,11 @@ test('the report has the schema npm run bench writes', () => {
 test('every contender ran every workload it can express, with the same number of runs', () => {
   expect(report.peers).toEqual(PEERS.map((contender) => ({ contender, ok: true })));
   for (const contender of ['wgslgrad', ...PEERS]) {
-    for (const kernel of ['matmul', 'sigmoid', 'softmax-CE', 'training step']) expect(report.rows.some((r) => r.contender === contender && r.kernel === kernel), `${contender} ${kernel}`).toBe(true);
+    for (const kernel of ['matmul', 'activation', 'softmax_cross_entropy', 'training step']) expect(report.rows.some((r) => r.contender === contender && r.kernel === kernel), `${contender} ${kernel}`).toBe(true);
   }
-  for (const kernel of ['dropout', 'batch-norm', 'adam']) expect(report.rows.some((r) => r.contender === 'wgslgrad' && r.kernel === kernel)).toBe(true);
+  // ours: every family whose spec has a bench plan (read from the page), and the training step
+  expect(report.benchedFamilies).toEqual(expect.arrayContaining(['activation', 'adam', 'batchnorm', 'dropout', 'init', 'matmul', 'softmax_cross_entropy']));
+  for (const kernel of [...report.benchedFamilies, 'training step']) expect(report.rows.some((r) => r.contender === 'wgslgrad' && r.kernel === kernel), kernel).toBe(true);
   for (const variant of ['v1 naive', 'v2 blocked', 'v3 vec4']) expect(report.rows.some((r) => r.kernel === 'matmul' && r.variant === variant)).toBe(true);
   const { samples, slowSamples } = report.meta.protocol;
   for (const r of report.rows) expect([samples, slowSamples]).toContain(r.timing.samples);
@@ -57,7 +59,7 @@ test("every contender's every result was checked against the float64 reference, 
 });
 
 describe('the page', () => {
-  test('shows a report: a table row per result, a chart per workload family (matmul, sigmoid, softmax-CE, training step)', async () => {
+  test('shows a report: a table row per result, a chart per workload family (matmul, sigmoid, softmax + cross-entropy, training step)', async () => {
     await bench.page.evaluate((r) => window.bench!.show(r), report);
     expect(await bench.page.$$eval('#results tbody tr', (rows) => rows.length)).toBe(report.rows.length);
     expect(await bench.page.$$eval('#charts canvas', (canvases) => canvases.length)).toBe(4);

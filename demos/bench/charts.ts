@@ -20,10 +20,16 @@ interface Group {
   pick: (r: BenchRow) => number | null;
 }
 
+/** The first number a size label's pattern captures ('M=64 N=64 K=64' → 64), or null. */
+const sizeOf = (pattern: RegExp, r: BenchRow) => {
+  const m = pattern.exec(r.size);
+  return m ? Number(m[1]) : null;
+};
+
 const GROUPS: Group[] = [
-  { title: 'matmul, n×n×n', x: 'n', pick: (r) => (r.kernel === 'matmul' ? Number(/^(\d+)×\1×\1$/.exec(r.size)?.[1] ?? NaN) || null : null) },
-  { title: 'sigmoid', x: 'elements', pick: (r) => (r.kernel === 'sigmoid' ? Number(r.size) : null) },
-  { title: 'softmax + cross-entropy (loss and gradient), N×10', x: 'rows N', pick: (r) => (r.kernel === 'softmax-CE' ? Number(r.size.split('×')[0]) : null) },
+  { title: 'matmul, n×n×n', x: 'n', pick: (r) => (r.kernel === 'matmul' ? sizeOf(/^M=(\d+) N=\1 K=\1$/, r) : null) },
+  { title: 'sigmoid', x: 'elements', pick: (r) => (r.kernel === 'activation' ? sizeOf(/^n=(\d+)$/, r) : null) },
+  { title: 'softmax + cross-entropy (loss and gradient), N×10', x: 'rows N', pick: (r) => (r.kernel === 'softmax_cross_entropy' ? sizeOf(/^N=(\d+) C=10$/, r) : null) },
   { title: `training step, ${'20→128→256→512→128→4'}, Adam`, x: 'batch', pick: (r) => (r.kernel === 'training step' ? Number(/^batch (\d+)/.exec(r.size)?.[1]) : null) },
 ];
 

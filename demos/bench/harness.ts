@@ -17,7 +17,10 @@ export type Contender = 'wgslgrad' | 'tfjs-webgpu' | 'tfjs-wasm' | 'jax-webgpu' 
 export const PEERS: Contender[] = ['tfjs-webgpu', 'tfjs-wasm', 'jax-webgpu', 'jax-wasm'];
 
 export interface BenchRow {
+  /** The kernel family (src/kernels/<family>.ts), or 'training step'. */
   kernel: string;
+  /** Ours: the spec case timed. */
+  case?: string;
   contender: Contender;
   /** Ours: the kernel variant ('v3 vec4'); a peer: its contender name. */
   variant: string;
@@ -54,6 +57,8 @@ export interface BenchReport {
   schema: 2;
   meta: BenchMeta;
   adapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean };
+  /** The families whose spec has a bench plan. */
+  benchedFamilies: string[];
   timestamps: { available: boolean; quantised: boolean | null };
   rows: BenchRow[];
   /** Each peer: whether it ran, and why not. */

@@ -44,7 +44,7 @@ export async function runJax(
     const x = np.array(s.x);
     let y: np.Array | null = null;
     await sink.time(
-      { ...row, kernel: 'sigmoid', size: s.size, bytes: 8 * s.n },
+      { ...row, kernel: 'activation', size: s.size, bytes: 8 * s.n },
       async () => {
         y?.dispose();
         y = await nn.sigmoid(x.ref).blockUntilReady();
@@ -59,14 +59,14 @@ export async function runJax(
   let tooSlow = false; // once a size takes over 3 s a run, larger ones are skipped
   for (const s of work.softmax) {
     if (tooSlow) {
-      sink.skipped.push(`softmax-CE ${contender} ${s.size} (the previous size took over 3 s a run)`);
+      sink.skipped.push(`softmax_cross_entropy ${contender} ${s.size} (the previous size took over 3 s a run)`);
       continue;
     }
     const logits = np.array(s.logits, { shape: [s.N, s.C] });
     const onehot = np.array(s.onehot, { shape: [s.N, s.C] });
     let out: [np.Array, np.Array] | null = null;
     const r = await sink.time(
-      { ...row, kernel: 'softmax-CE', size: s.size, bytes: 12 * s.N * s.C },
+      { ...row, kernel: 'softmax_cross_entropy', size: s.size, bytes: 12 * s.N * s.C },
       async () => {
         tree.dispose(out);
         out = await blockUntilReady(lossAndGrad(logits.ref, onehot.ref));

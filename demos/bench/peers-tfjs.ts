@@ -67,7 +67,7 @@ export async function runTfjs(
     const x = tf.tensor1d(s.x);
     let y: tf.Tensor | null = null;
     await sink.time(
-      { ...row, kernel: 'sigmoid', size: s.size, bytes: 8 * s.n },
+      { ...row, kernel: 'activation', size: s.size, bytes: 8 * s.n },
       async () => {
         y?.dispose();
         y = tf.sigmoid(x);
@@ -81,7 +81,7 @@ export async function runTfjs(
   let tooSlow = false; // once a size takes over 3 s a run, larger ones are skipped
   for (const s of work.softmax) {
     if (tooSlow) {
-      sink.skipped.push(`softmax-CE ${contender} ${s.size} (the previous size took over 3 s a run)`);
+      sink.skipped.push(`softmax_cross_entropy ${contender} ${s.size} (the previous size took over 3 s a run)`);
       continue;
     }
     const logits = tf.tensor2d(s.logits, [s.N, s.C]);
@@ -90,7 +90,7 @@ export async function runTfjs(
     const lossAndGrad = tf.valueAndGrad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, z));
     let out: { value: tf.Scalar; grad: tf.Tensor } | null = null;
     const r = await sink.time(
-      { ...row, kernel: 'softmax-CE', size: s.size, bytes: 12 * s.N * s.C },
+      { ...row, kernel: 'softmax_cross_entropy', size: s.size, bytes: 12 * s.N * s.C },
       async () => {
         if (out) tf.dispose([out.value, out.grad]);
         out = lossAndGrad(logits) as { value: tf.Scalar; grad: tf.Tensor };

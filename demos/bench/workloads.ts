@@ -14,6 +14,9 @@ const lazy = <T>(make: () => T) => {
   return () => (value ??= make());
 };
 
+/** A size as our specs name it ('M=8 N=128 K=20'): ours and the peers' rows are matched on it. */
+export const dimsText = (d: Record<string, number>) => Object.entries(d).map(([k, v]) => `${k}=${v}`).join(' ');
+
 export interface MatmulCase {
   M: number;
   N: number;
@@ -28,24 +31,24 @@ export interface MatmulCase {
   check: (c: ArrayLike<number>) => Verdict;
 }
 
-export function matmulCase(M: number, N: number, K: number, transposeA = false, transposeB = false, label = ''): MatmulCase {
+export function matmulCase(M: number, N: number, K: number, transposeA = false, transposeB = false): MatmulCase {
   const a = randomArray(M * K, M + N);
   const b = randomArray(K * N, N + K);
   const expected = lazy(() => matmulRef(a, b, { M, N, K, transposeA, transposeB }));
-  const size = `${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}${label}`;
-  return { M, N, K, transposeA, transposeB, size, a, b, expected, check: (c) => compare(c, expected(), 1e-6 * K + 1e-5) };
+  return { M, N, K, transposeA, transposeB, size: dimsText({ M, N, K }), a, b, expected, check: (c) => compare(c, expected(), 1e-6 * K + 1e-5) };
 }
 
-/** Square products, and the tuned model's step at batch 8: forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x per layer. */
-export function matmulCases(quick: boolean): { square: MatmulCase[]; forward: MatmulCase[]; backward: MatmulCase[] } {
+/**
+ * The products a peer runs as one call: squares, and the tuned model's forward x·Wᵀ at batch 8 (the
+ * same shapes as src/kernels/matmul.ts's bench cases 'bench square' and 'bench forward'; the
+ * transposed-A backward products are ours only).
+ */
+export function matmulCases(): MatmulCase[] {
   const layers = TUNED.slice(1).map((out, i) => [TUNED[i]!, out] as const);
-  const square = (quick ? [64] : [64, 128, 256, 512, 1024]).map((n) => matmulCase(n, n, n));
-  const forward = layers.map(([inF, out]) => matmulCase(8, out, inF, false, true, ' (forward)'));
-  const backward = [...layers.slice(1).map(([inF, out]) => matmulCase(8, inF, out, false, false, ' (dX)')), ...layers.map(([inF, out]) => matmulCase(out, inF, 8, true, false, ' (dW)'))];
-  return quick ? { square, forward: forward.slice(0, 2), backward: backward.slice(0, 1) } : { square, forward, backward };
+  return [...[64, 128, 256, 512, 1024].map((n) => matmulCase(n, n, n)), ...layers.map(([inF, out]) => matmulCase(8, out, inF, false, true))];
 }
 
-export const elementwiseSizes = (quick: boolean) => (quick ? [1000] : [1e3, 1e4, 1e5, 1e6, 1e7]);
+export const elementwiseSizes = [1e3, 1e4, 1e5, 1e6, 1e7];
 
 export interface SigmoidCase {
   n: number;
@@ -56,7 +59,7 @@ export interface SigmoidCase {
 
 export function sigmoidCase(n: number): SigmoidCase {
   const x = randomArray(n, n, -4, 4);
-  return { n, size: `${n}`, x, check: (y) => compare(y, Float64Array.from(x, sigmoidRef), 1e-5) };
+  return { n, size: dimsText({ n }), x, check: (y) => compare(y, Float64Array.from(x, sigmoidRef), 1e-5) };
 }
 
 /** Mean softmax cross-entropy over N rows of C = 10 logits, and its gradient with respect to the logits. */
@@ -79,7 +82,7 @@ export function softmaxCase(n: number): SoftmaxCase {
   const onehot = new Float32Array(N * C);
   labels.forEach((label, i) => (onehot[i * C + label] = 1));
   const ref = lazy(() => crossEntropyRef(logits, labels, N, C));
-  return { N, C, size: `${N}×${C}`, logits, labels, onehot, check: (loss, grad) => allOf(compare([loss], [ref().loss], 1e-5, 1e-5), compare(grad, ref().grad, 1e-6, 1e-4)) };
+  return { N, C, size: dimsText({ N, C }), logits, labels, onehot, check: (loss, grad) => allOf(compare([loss], [ref().loss], 1e-5, 1e-5), compare(grad, ref().grad, 1e-6, 1e-4)) };
 }
 
 /**
