@@ -38,9 +38,10 @@ export const ratio = (ours: BenchRow, peer?: BenchRow) => (peer && peer.checked 
 /** Two significant digits below 0.1 (0.0049, not 0.00), two decimals up to 100, whole above. */
 const twoDigits = (r: number) => (r < 0.1 ? r.toPrecision(2) : r < 100 ? r.toFixed(2) : r.toFixed(0));
 
-function columns(rows: string[][]): string {
+/** Text columns: the first two (and any in `left`) aligned left, the numbers right. */
+function columns(rows: string[][], left: number[] = []): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  return rows.map((cells) => cells.map((c, i) => (i < 2 || left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
 /** Our variants, each checked, with wall clock and (where measured) GPU time. */
@@ -49,7 +50,7 @@ export function variantTable(report: BenchReport): string {
   return columns([
     ['kernel', 'variant', 'size', 'median ms', 'p10', 'p90', 'GPU ms', 'rate', 'compile ms', 'ok', 'spec case'],
     ...rows.map((r) => [r.kernel, r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.compileMs.toFixed(1), r.checked ? 'yes' : 'NO', r.case ?? '']),
-  ]);
+  ], [10]);
 }
 
 /** Ours beside every peer: each median with its p10–p90, and ours / peer. */
