@@ -97,11 +97,16 @@ export function makeOptimizer(name: OptimizerName, params: Iterable<Parameter>, 
 export class NonFiniteLossError extends Error {
   constructor(
     readonly epoch: number,
+    /** The first batch (from 1) whose loss was NaN or infinite; 0 when every batch's loss was finite but their sum overflowed. */
     readonly step: number,
     /** The step after which training stopped (the guard looks every few steps). */
     readonly stoppedAfter: number,
   ) {
-    super(`the training loss became NaN or infinite at epoch ${epoch}, step ${step}; training stopped and no model was written`);
+    super(
+      step > 0
+        ? `the training loss became NaN or infinite at epoch ${epoch}, step ${step}; training stopped and no model was written`
+        : `the training loss overflowed float32 in epoch ${epoch} (each batch's loss was finite, their sum was not: training is diverging); training stopped after step ${stoppedAfter} and no model was written`,
+    );
   }
 }
 
@@ -136,7 +141,7 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
     let steps = 0;
     let inFlight: { step: number; metrics: ReturnType<CrossEntropyLoss['readMetrics']> } | null = null;
     const look = async (m: Awaited<ReturnType<CrossEntropyLoss['readMetrics']>>, step: number) => {
-      if (m.firstNonFiniteBatch > 0) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
+      if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
       await onProgress?.({ epoch, step, steps: loader.length, loss: m.loss, seconds: (performance.now() - started) / 1000 });
     };
     for (const batch of loader.batches(epoch)) {
@@ -160,7 +165,7 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
     }
     if (inFlight) await inFlight.metrics; // no readback is left pending
     const m = await lossFn.readMetrics();
-    if (m.firstNonFiniteBatch > 0) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
+    if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
     const seconds = (performance.now() - started) / 1000;
     const report = { epoch, loss: m.loss, accuracy: m.accuracy, seconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
     reports.push(report);
