@@ -1,7 +1,7 @@
 // The CLI's flags: the help text (defaults drawn from the variants themselves), parsing, and the
 // checks that turn every flag into a validated run configuration before any work starts.
 import { parseArgs } from 'node:util';
-import { DEFAULT_LR, MAX_WIDTH, OPTIMIZERS, VARIANTS, type OptimizerName, type RunConfig } from '../src/run-config';
+import { DEFAULT_LR, MAX_WIDTH, OPTIMIZERS, SGD_ADVICE, VARIANTS, type OptimizerName, type RunConfig } from '../src/run-config';
 
 /** Without a terminal (a log, CI), progress within an epoch is a line this often, on epochs longer than it. */
 export const LOG_PROGRESS_SECONDS = 10;
@@ -65,8 +65,11 @@ function positiveInt(name: string, text: string): number {
   return v;
 }
 
-/** The configuration from the flags, and a note on the lr when the optimizer changed without --lr. */
-export function runConfig(values: Values): { config: RunConfig; lrNote: string } {
+/**
+ * The configuration from the flags, a note on the lr when the optimizer changed without --lr, and
+ * advice where the combination is known not to learn.
+ */
+export function runConfig(values: Values): { config: RunConfig; lrNote: string; advice: string } {
   const variant = (values.variant as string | undefined) ?? 'tuned';
   if (variant !== 'tuned' && variant !== 'baseline') throw new UsageError(`--variant expects tuned or baseline, got '${variant}'`);
   const c: RunConfig = { ...VARIANTS[variant], hidden: [...VARIANTS[variant].hidden] };
@@ -107,7 +110,9 @@ export function runConfig(values: Values): { config: RunConfig; lrNote: string }
   if (values.standardize && values['no-standardize']) throw new UsageError('--standardize and --no-standardize contradict each other');
   if (values.standardize) c.standardize = true;
   if (values['no-standardize']) c.standardize = false;
-  return { config: c, lrNote };
+  const sgd = c.optimizer === 'sgd' || c.optimizer === 'momentum';
+  const advice = sgd && c.activation === 'sigmoid' && c.hidden.length >= 3 ? SGD_ADVICE : '';
+  return { config: c, lrNote, advice };
 }
 
 export function delimiter(values: Values): string {

@@ -78,21 +78,21 @@ async function withRunner<T>(debug: boolean, body: (runner: import('puppeteer').
 const describeModel = (m: ModelConfig) => `${[m.features, ...m.hidden, m.classes].join('→')} ${m.activation}${m.batchNorm ? ' + batch-norm' : ''}${m.dropout ? ` + dropout ${m.dropout}` : ''}`;
 
 async function trainCommand(values: Values): Promise<void> {
-  const { config, lrNote } = runConfig(values);
+  const { config, lrNote, advice } = runConfig(values);
   const interactive = process.stdout.isTTY === true;
   const progressEvery = progressSeconds(values, interactive);
   // The output folder first: a bad --out fails now, not after the training.
   const outDir = userPath((values.out as string | undefined) ?? 'out');
   const created = prepareOutDir(outDir, OUTPUTS);
   try {
-    await train(values, config, lrNote, outDir, interactive, progressEvery);
+    await train(values, config, lrNote, advice, outDir, interactive, progressEvery);
   } catch (error) {
     removeFolders(created);
     throw error;
   }
 }
 
-async function train(values: Values, config: RunConfig, lrNote: string, outDir: string, interactive: boolean, progressEvery: number): Promise<void> {
+async function train(values: Values, config: RunConfig, lrNote: string, advice: string, outDir: string, interactive: boolean, progressEvery: number): Promise<void> {
   const dataPath = values.data === undefined ? DEFAULT_DATA : userPath(values.data as string);
   const { data, sha256 } = readData(dataPath, values.label as string | undefined, values);
   let split;
@@ -114,6 +114,7 @@ async function train(values: Values, config: RunConfig, lrNote: string, outDir: 
   const summary = `${describeModel(model)}; ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}`;
   console.log(`data: ${dataPath} — ${data.rows} rows, ${data.features.length} features, label '${data.label}' with ${data.classes.length} classes; ${split.train.rows} train / ${split.test.rows} test (stratified, seed ${config.seed})`);
   console.log(`model: ${describeModel(model)}; ${config.optimizer} lr ${config.lr}${lrNote}, batch ${config.batchSize}, ${config.epochs} epochs; ${scaler ? 'standardised' : 'raw'} features`);
+  if (advice) console.error(`note: ${advice}`);
 
   const stepsPerEpoch = Math.ceil(trainSet.rows / config.batchSize);
   const totalSteps = stepsPerEpoch * config.epochs;
@@ -128,7 +129,7 @@ async function train(values: Values, config: RunConfig, lrNote: string, outDir: 
     await page.exposeFunction('wgslgradProgress', (p: StepProgress) => {
       const sps = p.step / p.seconds;
       const done = (p.epoch - 1) * stepsPerEpoch + p.step;
-      Object.assign(fields, { epoch: p.epoch, step: p.step, sps: sps.toFixed(0), eta: duration((totalSteps - done) / sps) });
+      Object.assign(fields, { epoch: p.epoch, step: p.step, loss: p.loss.toFixed(4), sps: sps.toFixed(0), eta: duration((totalSteps - done) / sps) });
       if (interactive) bar.update(done, fields);
       else console.log(`  epoch ${p.epoch}/${config.epochs}  step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  ${fields.sps} steps/s  ETA ${duration((p.steps - p.step) / sps)} for the epoch, ${fields.eta} for the run`);
     });
