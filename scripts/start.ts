@@ -47,7 +47,11 @@ function printConfusion(confusion: number[][], classes: string[]): void {
   confusion.forEach((row, i) => console.log(classes[i]!.padStart(width) + row.map((n) => String(n).padStart(width)).join('')));
 }
 
-const shown = (p: string) => path.relative(userFolder(), p) || '.';
+/** A path for a message: relative to the user's folder when inside it, absolute otherwise. */
+const shown = (p: string) => {
+  const relative = path.relative(userFolder(), p);
+  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
+};
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '-';
