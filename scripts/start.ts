@@ -78,6 +78,9 @@ async function withRunner<T>(debug: boolean, body: (runner: import('puppeteer').
   }
 }
 
+/** A number for a progress line; NaN and ±Infinity arrive from the page as null. */
+const fixed = (v: number | null, digits: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v ?? 'NaN'));
+
 /** The model in one line: 20→64→4 relu + batch-norm + dropout 0.2. */
 const describeModel = (m: ModelConfig) => `${[m.features, ...m.hidden, m.classes].join('→')} ${m.activation}${m.batchNorm ? ' + batch-norm' : ''}${m.dropout ? ` + dropout ${m.dropout}` : ''}`;
 
@@ -126,16 +129,16 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
   const fields = { epoch: 1, epochs: config.epochs, step: 0, steps: stepsPerEpoch, loss: '-', acc: '-', sps: '-', eta: '-' };
   const result = await withRunner(values.debug === true, async (page) => {
     await page.exposeFunction('wgslgradReport', (r: EpochReport) => {
-      Object.assign(fields, { epoch: Math.min(r.epoch + 1, config.epochs), step: 0, loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), sps: r.stepsPerSecond.toFixed(0), eta: duration((totalSteps - r.epoch * stepsPerEpoch) / r.stepsPerSecond) });
+      Object.assign(fields, { epoch: Math.min(r.epoch + 1, config.epochs), step: 0, loss: fixed(r.loss, 4), acc: fixed(r.accuracy, 4), sps: fixed(r.stepsPerSecond, 0), eta: duration((totalSteps - r.epoch * stepsPerEpoch) / r.stepsPerSecond) });
       if (interactive) bar.update(r.epoch * stepsPerEpoch, fields);
       else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${r.seconds.toFixed(2)}s  ${fields.sps} steps/s`);
     });
     await page.exposeFunction('wgslgradProgress', (p: StepProgress) => {
       const sps = p.step / p.seconds;
       const done = (p.epoch - 1) * stepsPerEpoch + p.step;
-      Object.assign(fields, { epoch: p.epoch, step: p.step, loss: p.loss.toFixed(4), sps: sps.toFixed(0), eta: duration((totalSteps - done) / sps) });
+      Object.assign(fields, { epoch: p.epoch, step: p.step, loss: fixed(p.loss, 4), sps: fixed(sps, 0), eta: duration((totalSteps - done) / sps) });
       if (interactive) bar.update(done, fields);
-      else console.log(`  epoch ${p.epoch}/${config.epochs}  step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  ${fields.sps} steps/s  ETA ${duration((p.steps - p.step) / sps)} for the epoch, ${fields.eta} for the run`);
+      else console.log(`  epoch ${p.epoch}/${config.epochs}  step ${p.step}/${p.steps}  loss ${fields.loss}  ${fields.sps} steps/s  ETA ${duration((p.steps - p.step) / sps)} for the epoch, ${fields.eta} for the run`);
     });
     if (interactive) bar.start(totalSteps, 0, fields);
     try {
