@@ -3,7 +3,8 @@
 import * as F from '../src/functional';
 import * as init from '../src/init';
 import { Dropout } from '../src/nn';
-import { setupPage, showError, shown } from './common';
+import { numberField, setupPage, shown, task } from './common';
+import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
 const p = document.getElementById('p') as HTMLInputElement;
@@ -30,17 +31,18 @@ async function update(): Promise<void> {
   if (!gpu) return;
   document.getElementById('p-value')!.textContent = p.value;
   const prob = Number(p.value);
+  const stepValue = numberField('step', { integer: true });
   init.manualSeed(0);
-  const draws = gpu.empty([5, 8], 'f32', 'draws');
+  const draws = Tensor.empty(gpu, [5, 8], 'f32', 'draws');
   init.uniform_(draws, 0, 10);
   const integers = Array.from(await draws.read(), Math.floor);
   draws.destroy();
-  const x = gpu.fromArray(integers, [5, 8], 'f32', 'x');
-  const w = gpu.empty([8, 1], 'f32', 'w');
+  const x = Tensor.fromArray(gpu, integers, [5, 8], 'f32', 'x');
+  const w = Tensor.empty(gpu, [8, 1], 'f32', 'w');
   init.normal_(w);
   w.requiresGrad = true;
   const dropout = new Dropout(prob, { gpu });
-  const xDropped = F.dropout(x, prob, { training: true, seed: dropout.seed, step: Number(step.value) });
+  const xDropped = F.dropout(x, prob, { training: true, seed: dropout.seed, step: stepValue });
   const dropped = Array.from(await xDropped.read());
   const outputs = [F.sum(F.matmul(x, w))];
   outputs[0]!.backward();
@@ -57,7 +59,7 @@ async function update(): Promise<void> {
   shown({ x: integers, dropped, gradPlain, gradDropout, p: prob });
 }
 
-const run = () => update().catch(showError);
+const run = task(update);
 p.addEventListener('input', run);
 step.addEventListener('change', run);
 await run();

@@ -2,7 +2,8 @@
 // density (normal) or bounds (uniform) over it, and the measured mean/std beside the formula's.
 import { Chart } from 'chart.js';
 import * as init from '../src/init';
-import { fmt, setupPage, showError, shown } from './common';
+import { fmt, numberField, setupPage, shown, task } from './common';
+import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
 type Scheme = { name: string; apply: (t: import('../src/tensor').Tensor) => void; dist: (fanIn: number, fanOut: number) => { kind: 'uniform' | 'normal' | 'constant'; mean: number; std: number; low?: number; high?: number; text: string } };
@@ -32,8 +33,8 @@ const chart = new Chart<'bar' | 'line', number[], string>(document.getElementByI
 async function update(): Promise<void> {
   if (!gpu) return;
   const scheme = SCHEMES.find((s) => s.name === select.value)!;
-  const [fanOut, fanIn, seed] = [Number(input('fan-out').value), Number(input('fan-in').value), Number(input('seed').value)];
-  const weight = gpu.empty([fanOut, fanIn], 'f32', 'weight');
+  const [fanOut, fanIn, seed] = [numberField('fan-out', { integer: true }), numberField('fan-in', { integer: true }), numberField('seed', { integer: true })];
+  const weight = Tensor.empty(gpu, [fanOut, fanIn], 'f32', 'weight');
   init.manualSeed(seed);
   scheme.apply(weight);
   const values = await weight.read();
@@ -75,6 +76,6 @@ async function update(): Promise<void> {
   shown({ values: Array.from(values), mean, std, min, max, formula: d });
 }
 
-const run = () => update().catch(showError);
+const run = task(update);
 for (const el of [select, input('fan-out'), input('fan-in'), input('seed')]) el.addEventListener('change', run);
 await run();

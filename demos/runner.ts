@@ -6,7 +6,7 @@ import { Chart, registerables } from 'chart.js';
 import { base64ToF32, base64ToU32, f32ToBase64 } from '../src/base64';
 import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type StepProgress, type TrainConfig } from '../src/classifier';
 import type { Dataset } from '../src/data';
-import { tryRequestGpu, type AdapterSummary } from '../src/gpu';
+import { tryRequestGpu, type AdapterSummary } from '../src/device/gpu';
 import type { StateDict } from '../src/nn';
 
 Chart.register(...registerables);
@@ -101,14 +101,16 @@ window.runner = {
   plot(reports, title) {
     const canvas = document.getElementById('plot') as HTMLCanvasElement;
     const epochs = reports.map((r) => r.epoch);
+    // Lines without markers; a single epoch has no line, so it is a marker in the middle of the axis.
+    const single = reports.length === 1;
+    const pointRadius = single ? 5 : 0;
     const chart = new Chart(canvas, {
       type: 'line',
       data: {
         labels: epochs,
         datasets: [
-          // A line needs two points: a one-epoch run draws its point as a dot.
-          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', backgroundColor: '#dc2626', yAxisID: 'loss', pointRadius: reports.length === 1 ? 4 : 0 },
-          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', backgroundColor: '#2563eb', yAxisID: 'accuracy', pointRadius: reports.length === 1 ? 4 : 0 },
+          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', backgroundColor: '#dc2626', yAxisID: 'loss', pointRadius },
+          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', backgroundColor: '#2563eb', yAxisID: 'accuracy', pointRadius },
         ],
       },
       options: {
@@ -116,7 +118,7 @@ window.runner = {
         responsive: false,
         plugins: { title: { display: true, text: title } },
         scales: {
-          x: { title: { display: true, text: 'epoch' } },
+          x: { title: { display: true, text: 'epoch' }, offset: single },
           loss: { type: 'linear', position: 'left', title: { display: true, text: 'cross-entropy loss' } },
           accuracy: { type: 'linear', position: 'right', min: 0, max: 1, title: { display: true, text: 'accuracy' }, grid: { drawOnChartArea: false } },
         },

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { modelConfigProblems, type EpochReport, type ModelConfig, type RunConfig, type StepProgress } from '../src/run-config';
+import { describeModel, modelConfigProblems, type EpochReport, type ModelConfig, type RunConfig, type StepProgress } from '../src/run-config';
 import { labelsLookContinuous, parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
 import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-file';
 import type { StateDict } from '../src/nn';
@@ -81,8 +81,6 @@ async function withRunner<T>(debug: boolean, body: (runner: import('puppeteer').
 /** A number for a progress line; NaN and ±Infinity arrive from the page as null. */
 const fixed = (v: number | null, digits: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v ?? 'NaN'));
 
-/** The model in one line: 20→64→4 relu + batch-norm + dropout 0.2. */
-const describeModel = (m: ModelConfig) => `${[m.features, ...m.hidden, m.classes].join('→')} ${m.activation}${m.batchNorm ? ' + batch-norm' : ''}${m.dropout ? ` + dropout ${m.dropout}` : ''}`;
 
 async function trainCommand(values: Values): Promise<void> {
   const { config, lrNote, advice } = runConfig(values);
