@@ -1,8 +1,10 @@
 // The page behind `npm start`: receives the prepared data and configuration from Node, trains and
-// evaluates on WebGPU, reports each epoch through window.wgslgradReport, and renders the plot.
+// evaluates on WebGPU, reports each epoch through window.wgslgradReport (and, on long epochs, the
+// steps so far through window.wgslgradProgress), and renders the plot. Failures come back as
+// { error } with the message alone: an Error thrown through page.evaluate carries a stack frame.
 import { Chart, registerables } from 'chart.js';
 import { base64ToF32, base64ToU32, f32ToBase64 } from '../src/base64';
-import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type TrainConfig } from '../src/classifier';
+import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type StepProgress, type TrainConfig } from '../src/classifier';
 import type { Dataset } from '../src/data';
 import { tryRequestGpu, type AdapterSummary } from '../src/device/gpu';
 import type { StateDict } from '../src/nn';
@@ -29,6 +31,8 @@ export interface TrainRequest {
   classes: string[];
   train: WireData;
   test: WireData;
+  /** Report progress within an epoch at most this often (seconds). */
+  progressSeconds: number;
 }
 
 export interface TrainResult {
@@ -40,8 +44,8 @@ export interface TrainResult {
 export interface Runner {
   adapter?: AdapterSummary;
   error?: string;
-  train(request: TrainRequest): Promise<TrainResult>;
-  evaluate(request: { model: ModelConfig; state: WireState[]; features: string[]; classes: string[]; test: WireData }): Promise<Evaluation>;
+  train(request: TrainRequest): Promise<TrainResult | { error: string }>;
+  evaluate(request: { model: ModelConfig; state: WireState[]; features: string[]; classes: string[]; test: WireData }): Promise<Evaluation | { error: string }>;
   plot(reports: EpochReport[], title: string): string;
 }
 
@@ -49,10 +53,13 @@ declare global {
   interface Window {
     runner?: Runner;
     wgslgradReport?: (report: EpochReport) => Promise<void>;
+    wgslgradProgress?: (progress: StepProgress) => Promise<void>;
   }
 }
 
 const dataset = (d: WireData, features: string[], classes: string[]): Dataset => ({ features, label: '', classes, x: base64ToF32(d.x), y: base64ToU32(d.y), rows: d.rows });
+
+const failure = (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) });
 
 const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug') });
 
@@ -61,20 +68,34 @@ window.runner = {
   ...(error ? { error } : {}),
 
   async train(request) {
-    if (!gpu) throw new Error(error);
-    const model = buildModel(gpu, request.model, request.training.seed);
-    const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, (r) => window.wgslgradReport?.(r));
-    const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
-    const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
-    return { reports, test, state };
+    try {
+      if (!gpu) throw new Error(error);
+      const model = buildModel(gpu, request.model, request.training.seed);
+      let reported = performance.now();
+      const onProgress = async (p: StepProgress) => {
+        if (performance.now() - reported < request.progressSeconds * 1000) return;
+        reported = performance.now();
+        await window.wgslgradProgress?.(p);
+      };
+      const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, (r) => window.wgslgradReport?.(r), { onProgress });
+      const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+      const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
+      return { reports, test, state };
+    } catch (e) {
+      return failure(e);
+    }
   },
 
   async evaluate(request) {
-    if (!gpu) throw new Error(error);
-    const model = buildModel(gpu, request.model, 0);
-    const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
-    model.loadStateDict(state);
-    return evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+    try {
+      if (!gpu) throw new Error(error);
+      const model = buildModel(gpu, request.model, 0);
+      const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
+      model.loadStateDict(state);
+      return await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+    } catch (e) {
+      return failure(e);
+    }
   },
 
   plot(reports, title) {

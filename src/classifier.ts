@@ -9,7 +9,7 @@ import { BatchNorm1d, CrossEntropyLoss, Dropout, Linear, Module, ReLU, Sigmoid }
 import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from './optim';
 import type { Parameter } from './parameters';
 import { noGrad, Tensor } from './tensor';
-import { OPTIMIZERS, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type TrainConfig } from './run-config';
+import { OPTIMIZERS, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type StepProgress, type TrainConfig } from './run-config';
 
 export * from './run-config';
 
@@ -96,17 +96,36 @@ export function makeOptimizer(name: OptimizerName, params: Iterable<Parameter>, 
 export class NonFiniteLossError extends Error {
   constructor(
     readonly epoch: number,
+    /** The first batch (from 1) whose loss was NaN or infinite; 0 when every batch's loss was finite but their sum overflowed. */
     readonly step: number,
+    /** The step after which training stopped (the guard looks every few steps). */
+    readonly stoppedAfter: number,
   ) {
-    super(`the training loss became NaN or infinite at epoch ${epoch}, step ${step}; training stopped and no model was written`);
+    super(
+      step > 0
+        ? `the training loss became NaN or infinite at epoch ${epoch}, step ${step}; training stopped and no model was written`
+        : `the training loss overflowed float32 in epoch ${epoch} (each batch's loss was finite, their sum was not: training is diverging); training stopped after step ${stoppedAfter} and no model was written`,
+    );
   }
 }
 
+export interface TrainOptions {
+  /** Called every `checkEvery` steps with the epoch's progress so far. */
+  onProgress?: (progress: StepProgress) => void | Promise<void>;
+  /** How often (in steps) the loop reads the epoch's metrics to look for a NaN loss. */
+  checkEvery?: number;
+}
+
 /**
- * Trains with one submission per step and no readback; reads the epoch's loss and accuracy once,
- * when the epoch ends. Stops with NonFiniteLossError at the first NaN or infinite batch loss.
+ * Trains with one submission per step. The loss's metrics (sums, and the first non-finite batch)
+ * accumulate on the GPU; every `checkEvery` steps the loop starts reading them back and looks at the
+ * read it started the time before, which the GPU has long finished, so no step waits for a readback
+ * and the CPU stays at most 2 · checkEvery steps ahead of the GPU. Stops with NonFiniteLossError
+ * within 2 · checkEvery steps of the first NaN or infinite batch loss.
  */
-export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}): Promise<EpochReport[]> {
+export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}, options: TrainOptions = {}): Promise<EpochReport[]> {
+  const { onProgress, checkEvery = 16 } = options;
+  if (!Number.isInteger(checkEvery) || checkEvery < 1) throw new Error(`train: option 'checkEvery' expected a positive integer, got ${checkEvery}`);
   if (data.rows < config.batchSize) throw new Error(`the training split has ${data.rows} rows, fewer than one batch of ${config.batchSize}`);
   const loader = new DataLoader(data, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
   const lossFn = new CrossEntropyLoss({ gpu });
@@ -119,6 +138,11 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
     const dispatchesBefore = gpu.stats.dispatches;
     lossFn.resetMetrics();
     let steps = 0;
+    let inFlight: { step: number; metrics: ReturnType<CrossEntropyLoss['readMetrics']> } | null = null;
+    const look = async (m: Awaited<ReturnType<CrossEntropyLoss['readMetrics']>>, step: number) => {
+      if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
+      await onProgress?.({ epoch, step, steps: loader.length, loss: m.loss, seconds: (performance.now() - started) / 1000 });
+    };
     for (const batch of loader.batches(epoch)) {
       let io = inputs.get(batch.size);
       if (!io) {
@@ -131,9 +155,16 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
       lossFn.forward(model.forward(io.x), io.y).backward();
       optimizer.step();
       steps++;
+      if (steps % checkEvery === 0 && steps < loader.length) {
+        const previous = inFlight;
+        inFlight = { step: steps, metrics: lossFn.readMetrics() };
+        inFlight.metrics.catch(() => {}); // handled where it is awaited; never an unhandled rejection
+        if (previous) await look(await previous.metrics, previous.step);
+      }
     }
+    if (inFlight) await inFlight.metrics; // no readback is left pending
     const m = await lossFn.readMetrics();
-    if (m.firstNonFiniteBatch > 0) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch);
+    if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
     const seconds = (performance.now() - started) / 1000;
     const report = { epoch, loss: m.loss, accuracy: m.accuracy, seconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
     reports.push(report);
