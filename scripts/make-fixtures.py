@@ -75,6 +75,34 @@ linear = torch.nn.Linear(20, 128)
 out["linear_init"] = {"in_features": 20, "out_features": 128, "bound": 1 / math.sqrt(20),
                       "weight_max_abs": float(linear.weight.abs().max()), "bias_max_abs": float(linear.bias.abs().max())}
 
+# ── numerics: β near 1 over 10 steps, float64 trajectory and PyTorch's own float32 beside it ───────
+# The test compares our float32 kernels with the float64 run at a tolerance the float32 run meets.
+numerics = [
+    ("Adam", {"lr": 0.1, "betas": (0.9, 0.999)}),
+    ("Adam", {"lr": 0.1, "betas": (0.9, 0.9999)}),
+    ("Adam", {"lr": 0.1, "betas": (0.999, 0.9999), "amsgrad": True}),
+    ("AdamW", {"lr": 0.1, "betas": (0.9, 0.9999), "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.999}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9999, "centered": True, "momentum": 0.5}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.999}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.001}),
+]
+out["numerics"] = []
+for name, kwargs in numerics:
+    param0 = (torch.rand(203, dtype=torch.float64) * 2 - 1).float().double()
+    grads = [torch.randn(203, dtype=torch.float64).float().double() for _ in range(10)]
+    finals = {}
+    for dtype in (torch.float64, torch.float32):
+        p = torch.nn.Parameter(param0.to(dtype).clone())
+        opt = getattr(torch.optim, name)([p], **kwargs)
+        for g in grads:
+            p.grad = g.to(dtype).clone()
+            opt.step()
+        finals[dtype] = values(p)
+    out["numerics"].append({"name": name, "options": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()},
+                            "param": values(param0), "grads": [values(g) for g in grads],
+                            "float64": finals[torch.float64], "float32": finals[torch.float32]})
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

@@ -275,14 +275,21 @@ export interface AdamHyper {
   amsgrad: boolean;
   /** The step being taken, counting from 1. */
   step: number;
+  /** Ascend the gradient instead (PyTorch's maximize). */
+  maximize?: boolean;
+  /** AdamW: θ ← θ·(1 − lr·weightDecay) before the step, instead of L2 in the gradient. */
+  decoupledWeightDecay?: boolean;
 }
 
-/** One Adam step (torch.optim.Adam) over flat parameter, gradient and state buffers. */
+/**
+ * One Adam or AdamW step (torch.optim.Adam / AdamW) over flat parameter, gradient and state buffers.
+ * Every constant is computed here in float64 and rounded to float32 once, as PyTorch does in Python.
+ */
 export function adamStep(state: AdamState, h: AdamHyper): void {
   const op = 'adamStep';
   const { param, grad, expAvg, expAvgSq } = state;
   expectSameSize(op, { param, grad, expAvg, expAvgSq });
-  expectRange(op, 'lr', h.lr, h.lr > 0, 'a number > 0');
+  expectRange(op, 'lr', h.lr, h.lr >= 0, 'a number ≥ 0');
   expectRange(op, 'beta1', h.beta1, h.beta1 >= 0 && h.beta1 < 1, 'a number in [0, 1)');
   expectRange(op, 'beta2', h.beta2, h.beta2 >= 0 && h.beta2 < 1, 'a number in [0, 1)');
   expectRange(op, 'eps', h.eps, h.eps >= 0, 'a number ≥ 0');
@@ -290,15 +297,19 @@ export function adamStep(state: AdamState, h: AdamHyper): void {
   expectRange(op, 'step', h.step, Number.isInteger(h.step) && h.step >= 1, 'an integer ≥ 1');
   if (h.amsgrad && !state.maxExpAvgSq) throw new Error(`${op}: argument 'maxExpAvgSq' is required with amsgrad`);
   if (state.maxExpAvgSq) expectSameSize(op, { param, maxExpAvgSq: state.maxExpAvgSq });
+  const decoupled = h.decoupledWeightDecay ?? false;
   const params = {
     n: param.size,
-    lr: h.lr,
     beta1: h.beta1,
+    one_minus_beta1: 1 - h.beta1,
     beta2: h.beta2,
+    one_minus_beta2: 1 - h.beta2,
     eps: h.eps,
-    weight_decay: h.weightDecay,
-    bias_correction1: 1 - h.beta1 ** h.step,
-    bias_correction2: 1 - h.beta2 ** h.step,
+    weight_decay: decoupled ? 0 : h.weightDecay,
+    grad_sign: h.maximize ? -1 : 1,
+    decay_factor: decoupled ? 1 - h.lr * h.weightDecay : 1,
+    step_size: h.lr / (1 - h.beta1 ** h.step),
+    bias_correction2_sqrt: Math.sqrt(1 - h.beta2 ** h.step),
   };
   // v2 (vec4, 16 elements per invocation) when the length allows; v1 otherwise.
   const vec4 = param.size % 4 === 0 && (!state.maxExpAvgSq || state.maxExpAvgSq.size % 4 === 0);
@@ -362,23 +373,22 @@ export interface SgdHyper {
   nesterov: boolean;
   /** True on the first step: the momentum buffer starts as the gradient. */
   firstStep: boolean;
+  maximize?: boolean;
 }
 
 export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | undefined, h: SgdHyper): void {
   const op = 'sgdStep';
   expectOptimizerBuffers(op, { param, grad, momentumBuffer });
   if (h.momentum !== 0 && !momentumBuffer) throw new Error(`${op}: argument 'momentumBuffer' is required with momentum`);
-  param.gpu.dispatch(
-    kernels.sgd.entry('sgd_step'),
-    { params: { n: param.size, lr: h.lr, momentum: h.momentum, dampening: h.dampening, weight_decay: h.weightDecay, first_step: h.firstStep ? 1 : 0 }, param, grad, momentum_buffer: momentumBuffer ?? param.gpu.placeholders[0] },
-    grid1d(param.size, 64),
-    { NESTEROV: h.nesterov },
-  );
+  const params = { n: param.size, lr: h.lr, momentum: h.momentum, one_minus_dampening: 1 - h.dampening, weight_decay: h.weightDecay, grad_sign: h.maximize ? -1 : 1, first_step: h.firstStep ? 1 : 0 };
+  param.gpu.dispatch(kernels.sgd.entry('sgd_step'), { params, param, grad, momentum_buffer: momentumBuffer ?? param.gpu.placeholders[0] }, grid1d(param.size, 64), { NESTEROV: h.nesterov });
 }
 
-export function adagradStep(param: Tensor, grad: Tensor, stateSum: Tensor, h: { clr: number; weightDecay: number; eps: number }): void {
+/** One Adagrad step; clr = lr / (1 + (t − 1)·lr_decay) is the caller's, computed in float64. */
+export function adagradStep(param: Tensor, grad: Tensor, stateSum: Tensor, h: { clr: number; weightDecay: number; eps: number; maximize?: boolean }): void {
   expectOptimizerBuffers('adagradStep', { param, grad, stateSum });
-  param.gpu.dispatch(kernels.adagrad.entry('adagrad_step'), { params: { n: param.size, clr: h.clr, weight_decay: h.weightDecay, eps: h.eps }, param, grad, state_sum: stateSum }, grid1d(param.size, 64));
+  const params = { n: param.size, clr: h.clr, weight_decay: h.weightDecay, eps: h.eps, grad_sign: h.maximize ? -1 : 1 };
+  param.gpu.dispatch(kernels.adagrad.entry('adagrad_step'), { params, param, grad, state_sum: stateSum }, grid1d(param.size, 64));
 }
 
 export interface RmspropState {
@@ -387,18 +397,34 @@ export interface RmspropState {
   momentumBuffer?: Tensor;
 }
 
-export function rmspropStep(param: Tensor, grad: Tensor, s: RmspropState, h: { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean }): void {
+export function rmspropStep(param: Tensor, grad: Tensor, s: RmspropState, h: { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean; maximize?: boolean }): void {
   const op = 'rmspropStep';
   expectOptimizerBuffers(op, { param, grad, squareAvg: s.squareAvg, gradAvg: s.gradAvg, momentumBuffer: s.momentumBuffer });
   if (h.centered && !s.gradAvg) throw new Error(`${op}: argument 'gradAvg' is required when centered`);
   if (h.momentum > 0 && !s.momentumBuffer) throw new Error(`${op}: argument 'momentumBuffer' is required with momentum`);
   const [unused0, unused1] = param.gpu.placeholders;
+  const params = { n: param.size, lr: h.lr, alpha: h.alpha, one_minus_alpha: 1 - h.alpha, eps: h.eps, weight_decay: h.weightDecay, grad_sign: h.maximize ? -1 : 1, momentum: h.momentum };
   param.gpu.dispatch(
     kernels.rmsprop.entry('rmsprop_step'),
-    { params: { n: param.size, lr: h.lr, alpha: h.alpha, eps: h.eps, weight_decay: h.weightDecay, momentum: h.momentum }, param, grad, square_avg: s.squareAvg, grad_avg: s.gradAvg ?? unused0, momentum_buffer: s.momentumBuffer ?? unused1 },
+    { params, param, grad, square_avg: s.squareAvg, grad_avg: s.gradAvg ?? unused0, momentum_buffer: s.momentumBuffer ?? unused1 },
     grid1d(param.size, 64),
     { CENTERED: h.centered },
   );
+}
+
+// Each (β, T)'s table of 1 / (1 − βᵗ), t = 1 … T, computed once in float64 and kept on the GPU.
+const ewaCorrections = new WeakMap<Tensor['gpu'], Map<string, Tensor>>();
+
+function ewaCorrection(gpu: Tensor['gpu'], beta: number, T: number): Tensor {
+  const tables = ewaCorrections.get(gpu) ?? new Map<string, Tensor>();
+  ewaCorrections.set(gpu, tables);
+  const key = `${beta}:${T}`;
+  let table = tables.get(key);
+  if (!table) {
+    table = gpu.fromArray(Float64Array.from({ length: T }, (_, t) => 1 / (1 - beta ** (t + 1))), [T], 'f32', `ewa 1/(1 − β^t), β = ${beta}`);
+    tables.set(key, table);
+  }
+  return table;
 }
 
 /** Exponentially weighted averages of each row of x (series × steps) into y. */
@@ -409,5 +435,6 @@ export function ewa(x: Tensor, y: Tensor, beta: number, biasCorrection: boolean)
   expectShape(op, 'y', y, x.shape);
   expectRange(op, 'beta', beta, beta >= 0 && beta < 1, 'a number in [0, 1)');
   const [S, T] = x.shape.length === 1 ? [1, x.shape[0]!] : [x.shape[0]!, x.shape[1]!];
-  x.gpu.dispatch(kernels.ewa.entry('ewa'), { params: { S, T, beta }, x, y }, grid1d(S, 64), { BIAS_CORRECTION: biasCorrection });
+  const inverse_correction = biasCorrection ? ewaCorrection(x.gpu, beta, T) : x.gpu.placeholders[0];
+  x.gpu.dispatch(kernels.ewa.entry('ewa'), { params: { S, T, beta, one_minus_beta: 1 - beta }, x, inverse_correction, y }, grid1d(S, 64), { BIAS_CORRECTION: biasCorrection });
 }

@@ -3,6 +3,7 @@ import { tryRequestGpu, type AdapterSummary } from '../../src/gpu';
 import { exampleCases } from '../example-cases';
 import { graphCases } from '../graph-cases';
 import { kernelCases } from '../kernel-cases';
+import { parityCases } from '../parity-cases';
 import type { CaseResult } from './scope';
 
 export interface Harness {
@@ -25,10 +26,10 @@ const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location
 window.harness = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
   ...(error ? { error } : {}),
-  names: [...kernelCases, ...graphCases, ...exampleCases].map((c) => c.name),
+  names: [...kernelCases, ...graphCases, ...exampleCases, ...parityCases].map((c) => c.name),
   async runCase(name, seed) {
     if (!gpu) throw new Error(error);
-    const c = [...kernelCases, ...graphCases, ...exampleCases].find((k) => k.name === name);
+    const c = [...kernelCases, ...graphCases, ...exampleCases, ...parityCases].find((k) => k.name === name);
     if (!c) throw new Error(`no kernel case named '${name}'`);
     const result = await c.run(gpu, seed);
     await gpu.sync();
