@@ -103,6 +103,39 @@ for name, kwargs in numerics:
                             "param": values(param0), "grads": [values(g) for g in grads],
                             "float64": finals[torch.float64], "float32": finals[torch.float32]})
 
+# ── learning-rate schedulers: each group's lr after every scheduler.step() ───────────────────────
+from torch.optim import lr_scheduler as sched
+
+schedulers = [
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": [2, 5, 5, 9], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}),
+    ("CosineAnnealingLR", {"T_max": 10}),
+    ("LambdaLR", {}),
+    ("ReduceLROnPlateau", {"factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": [0.01, 0.001]}),
+    ("ReduceLROnPlateau", {"mode": "max", "threshold": 0.1, "threshold_mode": "abs", "patience": 0}),
+    ("StepLR+ExponentialLR", {}),
+]
+plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.8, 0.85, 0.85, 0.85, 0.85, 0.7, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
+out["schedulers"] = []
+for name, kwargs in schedulers:
+    a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
+    if name == "LambdaLR":
+        made = [sched.LambdaLR(opt, lr_lambda=[lambda e: 0.95 ** e, lambda e: 1 / (1 + e)])]
+    elif name == "StepLR+ExponentialLR":
+        made = [sched.StepLR(opt, step_size=4, gamma=0.5), sched.ExponentialLR(opt, gamma=0.95)]
+    else:
+        made = [getattr(sched, name)(opt, **kwargs)]
+    lrs = [[g["lr"] for g in opt.param_groups]]
+    for epoch in range(20):
+        opt.step()
+        for s in made:
+            s.step(plateau_metrics[epoch]) if name == "ReduceLROnPlateau" else s.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+    out["schedulers"].append({"name": name, "options": kwargs, "lrs": lrs, "metrics": plateau_metrics if name == "ReduceLROnPlateau" else []})
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

@@ -15,15 +15,15 @@ const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay:
  * Options as given (camelCase or PyTorch's snake_case) → camelCase. An unknown option is an Error
  * naming it and listing the known ones, so a misspelt or unsupported option never passes silently.
  */
-export function normalizeOptions(where: string, given: object, known: readonly string[]): Record<string, unknown> {
+export function normalizeOptions(where: string, given: object, known: readonly string[], aliases: Record<string, string> = ALIASES): Record<string, unknown> {
   if (given === null || typeof given !== 'object') throw new Error(`${where}: options expected an object, got ${String(given)}`);
   const out: Record<string, unknown> = {};
   const spelled: Record<string, string> = {};
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
-    const name = ALIASES[key] ?? key;
+    const name = aliases[key] ?? key;
     if (!known.includes(name)) {
-      const snake = Object.entries(ALIASES).filter(([, c]) => known.includes(c)).map(([s]) => s);
+      const snake = Object.entries(aliases).filter(([, c]) => known.includes(c)).map(([s]) => s);
       throw new Error(`${where}: unknown option '${key}' (known: ${known.join(', ')}${snake.length ? `; or PyTorch's ${snake.join(', ')}` : ''})`);
     }
     if (name in out) throw new Error(`${where}: option '${name}' given twice, as '${spelled[name]}' and '${key}'`);

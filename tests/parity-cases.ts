@@ -2,6 +2,7 @@
 // names, param groups, AdamW, maximize, schedulers, CrossEntropyLoss's options, the new modules and
 // init schemes — each against a float64 reference and against PyTorch's own values
 // (tests/fixtures/pytorch.json, from scripts/make-fixtures.py).
+import * as sched from '../src/lr-scheduler';
 import * as optim from '../src/optim';
 import { allocateParameter, type Parameter } from '../src/parameters';
 import * as optRef from '../src/reference/optim';
@@ -192,6 +193,60 @@ add('optimizer state dict round-trips with param groups and restores their optio
   await s.check('resumed b', b!, expected[1]!, 0, 0);
   const regrouped = new optim.AdamW([{ params: [a!, b!] }]);
   s.expectError('other groups', () => regrouped.loadStateDict(saved), /AdamW\.loadStateDict: the state has param groups \[0\] \[1\], this optimizer has \[0,1\]/);
+});
+
+// ── learning-rate schedulers vs PyTorch, two param groups, 20 epochs ──────────────────────────────
+
+for (const f of golden.schedulers) {
+  add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)}, 20 epochs, two groups`, (s) => {
+    const [a, b] = [allocateParameter(s.gpu, [2], 'a'), allocateParameter(s.gpu, [3], 'b')];
+    const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.05 }], { lr: 0.1 });
+    const options = f.options as Record<string, never>;
+    const made: { step(metric?: number): void }[] =
+      f.name === 'LambdaLR' ? [new sched.LambdaLR(opt, { lr_lambda: [(e) => 0.95 ** e, (e) => 1 / (1 + e)] })]
+      : f.name === 'StepLR+ExponentialLR' ? [new sched.StepLR(opt, { step_size: 4, gamma: 0.5 }), new sched.ExponentialLR(opt, { gamma: 0.95 })]
+      : f.name === 'ReduceLROnPlateau' ? [new sched.ReduceLROnPlateau(opt, options)]
+      : [new (sched as unknown as Record<string, new (o: optim.Optimizer, options: object) => sched.LRScheduler>)[f.name]!(opt, options)];
+    const lrs = [opt.paramGroups.map((g) => g.lr)];
+    for (let epoch = 0; epoch < 20; epoch++) {
+      opt.step();
+      for (const m of made) m.step(f.metrics[epoch]);
+      lrs.push(opt.paramGroups.map((g) => g.lr));
+    }
+    s.comparisons.push(compare('lr per epoch and group', lrs.flat(), f.lrs.flat(), 0, 1e-12));
+  });
+}
+
+add('schedulers: getLastLr, state dict, step order warning, bad options', async (s) => {
+  const p = allocateParameter(s.gpu, [4], 'p');
+  const opt = new optim.SGD([p], { lr: 0.1 });
+  const cosine = new sched.CosineAnnealingLR(opt, { tMax: 10, etaMin: 0.01 });
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(m);
+  try {
+    cosine.step(); // before any optimizer.step(): PyTorch warns
+  } finally {
+    console.warn = warn;
+  }
+  s.expect('step-order warning', warnings.length === 1 && /before optimizer\.step\(\)/.test(warnings[0]!), warnings.join(' | ') || 'no warning');
+  for (let e = 0; e < 3; e++) {
+    opt.step();
+    cosine.step();
+  }
+  const saved = JSON.parse(JSON.stringify(cosine.stateDict())) as sched.SchedulerStateDict;
+  const next = [1, 2].map(() => (opt.step(), cosine.step(), opt.paramGroups[0]!.lr));
+  const opt2 = new optim.SGD([p], { lr: 0.1 });
+  const resumed = new sched.CosineAnnealingLR(opt2, { tMax: 10, etaMin: 0.01 });
+  resumed.loadStateDict(saved);
+  opt2.loadStateDict({ ...(await opt.stateDict()), paramGroups: [{ ...(await opt.stateDict()).paramGroups[0]!, lr: saved.lastLr[0] }] });
+  const again = [1, 2].map(() => (opt2.step(), resumed.step(), opt2.paramGroups[0]!.lr));
+  s.comparisons.push(compare('resumed schedule', again, next, 0, 1e-15));
+  s.expect('getLastLr', cosine.getLastLr()[0] === opt.paramGroups[0]!.lr, `${cosine.getLastLr()} vs ${opt.paramGroups[0]!.lr}`);
+  s.expectError('unknown option', () => new sched.StepLR(opt, { step_size: 3, gama: 0.5 } as unknown as { stepSize: number }), /StepLR: unknown option 'gama' \(known: stepSize, gamma; or PyTorch's step_size/);
+  s.expectError('missing step size', () => new sched.StepLR(opt, {}), /StepLR: argument 'stepSize' expected a positive integer, got undefined/);
+  s.expectError('plateau factor', () => new sched.ReduceLROnPlateau(opt, { factor: 1 }), /ReduceLROnPlateau: argument 'factor' expected a number in \[0, 1\)/);
+  s.expectError('lambda count', () => new sched.LambdaLR(opt, { lrLambda: [(e) => e, (e) => e] }), /LambdaLR: argument 'lrLambda' expected 1 functions/);
 });
 
 export const parityCases: readonly KernelCase[] = cases;
