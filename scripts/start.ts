@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { OPTIMIZERS, VARIANTS, type EpochReport, type ModelConfig, type OptimizerName, type RunConfig } from '../src/run-config';
+import { LR_SCHEDULE_HELP, OPTIMIZERS, parseLrSchedule, VARIANTS, type EpochReport, type ModelConfig, type OptimizerName, type RunConfig } from '../src/run-config';
 import { parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
 import { decodeModelFile, encodeModelFile } from '../src/model-file';
 import type { StateDict } from '../src/nn';
@@ -27,6 +27,8 @@ Model and training:
   --batch-size N      rows per step (8)
   --lr X              learning rate
   --optimizer NAME    ${OPTIMIZERS.join(', ')} (momentum is SGD with momentum 0.9)
+  --lr-schedule SPEC  stepped once an epoch: ${LR_SCHEDULE_HELP}
+                      (PyTorch's StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau on the training loss)
   --hidden LIST       hidden layer sizes, comma-separated (e.g. 128,256); input and output sizes follow the data
   --activation NAME   sigmoid or relu
   --dropout P         dropout probability after each hidden layer (0 = none)
@@ -71,6 +73,14 @@ function runConfig(values: Record<string, string | boolean | undefined>): RunCon
   if (values.optimizer !== undefined) {
     if (!OPTIMIZERS.includes(values.optimizer as OptimizerName)) throw new UsageError(`--optimizer expects one of ${OPTIMIZERS.join(', ')}, got '${values.optimizer}'`);
     c.optimizer = values.optimizer as OptimizerName;
+  }
+  if (values['lr-schedule'] !== undefined) {
+    try {
+      parseLrSchedule(values['lr-schedule'] as string);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    c.lrSchedule = values['lr-schedule'] as string;
   }
   if (values.hidden !== undefined) {
     const text = values.hidden as string;
@@ -226,7 +236,7 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       options: {
-        variant: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
+        variant: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' }, 'lr-schedule': { type: 'string' },
         hidden: { type: 'string' }, activation: { type: 'string' }, dropout: { type: 'string' }, 'batch-norm': { type: 'boolean' }, standardize: { type: 'boolean' },
         'no-standardize': { type: 'boolean' }, seed: { type: 'string' }, data: { type: 'string' }, label: { type: 'string' }, out: { type: 'string' },
         eval: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },

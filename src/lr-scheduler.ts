@@ -4,6 +4,7 @@
 // as they do in PyTorch. Call order, as in PyTorch: optimizer.step() in the loop, scheduler.step()
 // after it (once an epoch); the constructor sets the epoch-0 lr.
 import { normalizeOptions, type Optimizer } from './optim';
+import type { LrScheduleSpec } from './run-config';
 
 /** PyTorch's keyword names, accepted beside ours. */
 const ALIASES: Record<string, string> = {
@@ -301,15 +302,6 @@ export class ReduceLROnPlateau {
     this.lastLr = this.groups.map((g) => g.lr);
   }
 }
-
-/** What `--lr-schedule` accepts, parsed (see parseLrSchedule in run-config.ts). */
-export type LrScheduleSpec =
-  | { kind: 'none' }
-  | { kind: 'step'; stepSize: number; gamma: number }
-  | { kind: 'multistep'; milestones: number[]; gamma: number }
-  | { kind: 'exponential'; gamma: number }
-  | { kind: 'cosine'; tMax: number | null; etaMin: number }
-  | { kind: 'plateau'; factor: number; patience: number };
 
 /** The scheduler a parsed `--lr-schedule` names, stepped once an epoch; null for none. */
 export function makeScheduler(spec: LrScheduleSpec, optimizer: Optimizer, epochs: number): LRScheduler | ReduceLROnPlateau | null {

@@ -69,7 +69,7 @@ function isParameter(p: unknown): p is Parameter {
   return p !== null && typeof p === 'object' && 'chunk' in p && 'offset' in p;
 }
 
-export abstract class Optimizer<O extends object = object> {
+export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   /**
    * PyTorch's param_groups: each group's parameters and its options. The options are read at every
    * step, so writing one (opt.paramGroups[0].lr = 0.01, as a scheduler does) takes effect at the next.
