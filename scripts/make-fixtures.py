@@ -136,6 +136,36 @@ for name, kwargs in schedulers:
         lrs.append([g["lr"] for g in opt.param_groups])
     out["schedulers"].append({"name": name, "options": kwargs, "lrs": lrs, "metrics": plateau_metrics if name == "ReduceLROnPlateau" else []})
 
+# ── CrossEntropyLoss options: weight, ignore_index, reduction, label_smoothing ────────────────────
+ce_configs = [
+    {"reduction": "sum"},
+    {"reduction": "none"},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0]},
+    {"ignore_index": -100},
+    {"ignore_index": 2},
+    {"label_smoothing": 0.1},
+    {"label_smoothing": 0.3, "reduction": "sum"},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0], "ignore_index": 3, "label_smoothing": 0.2},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0], "ignore_index": -100, "label_smoothing": 0.15, "reduction": "none"},
+]
+out["cross_entropy_options"] = []
+for kwargs in ce_configs:
+    N, C = 11, 5
+    logits = torch.randn(N, C) * 2
+    labels = torch.randint(0, C, (N,))
+    labels[3] = kwargs.get("ignore_index", -100) if "ignore_index" in kwargs else labels[3]
+    labels[7] = kwargs.get("ignore_index", labels[7].item()) if "ignore_index" in kwargs else labels[7]
+    z = logits.clone().requires_grad_(True)
+    args = dict(kwargs)
+    if "weight" in args:
+        args["weight"] = torch.tensor(args["weight"])
+    loss = torch.nn.CrossEntropyLoss(**args)(z, labels)
+    grad = None
+    if kwargs.get("reduction") != "none":
+        loss.backward()
+        grad = values(z.grad)
+    out["cross_entropy_options"].append({"options": kwargs, "N": N, "C": C, "logits": values(logits), "labels": labels.tolist(), "loss": values(loss), "grad": grad})
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

@@ -10,7 +10,8 @@ import { currentGpu, type Gpu } from './gpu';
 import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
 import * as ops from './ops';
 import { allocateParameter, type Parameter } from './parameters';
-import type { Tensor } from './tensor';
+import { Tensor } from './tensor';
+import { normalizeOptions } from './optim';
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
@@ -436,50 +437,87 @@ export class Sequential extends Module {
 
 // ── CrossEntropyLoss ─────────────────────────────────────────────────────────────────────────────
 
-export class CrossEntropyLoss extends Module {
-  /** Since resetMetrics(): sums of batch losses, correct rows, rows, batches; the first non-finite batch. */
-  readonly metrics: Tensor;
+export interface CrossEntropyLossOptions {
+  /** [C] per-class weights, as a tensor or numbers. */
+  weight?: Tensor | ArrayLike<number>;
+  /** Rows with this label count nowhere (default −100, as PyTorch; u32 labels never hold a negative one). */
+  ignoreIndex?: number;
+  reduction?: ops.Reduction;
+  labelSmoothing?: number;
+  gpu?: Gpu;
+}
 
-  constructor(options: { gpu?: Gpu } = {}) {
+export class CrossEntropyLoss extends Module {
+  /** Since resetMetrics(): sums of batch losses, correct rows, counted rows, batches; the first non-finite batch. */
+  readonly metrics: Tensor;
+  readonly weight: Tensor | null;
+  readonly ignoreIndex: number;
+  readonly reduction: ops.Reduction;
+  readonly labelSmoothing: number;
+
+  constructor(options: CrossEntropyLossOptions & { ignore_index?: number; label_smoothing?: number } = {}) {
     super(options.gpu ?? currentGpu());
+    const o = normalizeOptions('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'gpu'], { ignore_index: 'ignoreIndex', label_smoothing: 'labelSmoothing' }) as CrossEntropyLossOptions;
+    const { ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = o;
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`CrossEntropyLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
+    if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) throw new Error(`CrossEntropyLoss: argument 'ignoreIndex' expected an int32, got ${String(ignoreIndex)}`);
+    if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`CrossEntropyLoss: argument 'labelSmoothing' expected a number in [0, 1], got ${String(labelSmoothing)}`);
+    if (o.weight !== undefined && !(o.weight instanceof Tensor) && !Array.from(o.weight).every((v) => Number.isFinite(v) && v >= 0)) throw new Error(`CrossEntropyLoss: argument 'weight' expected finite numbers ≥ 0, got [${Array.from(o.weight).join(', ')}]`);
+    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : this.gpu.fromArray(o.weight, [o.weight.length], 'f32', 'CrossEntropyLoss.weight');
+    this.ignoreIndex = ignoreIndex;
+    this.reduction = reduction;
+    this.labelSmoothing = labelSmoothing;
     this.metrics = this.gpu.empty([5], 'f32', 'CrossEntropyLoss.metrics');
     this.gpu.clear(this.metrics);
   }
 
   describe(): string {
-    return 'CrossEntropyLoss()';
+    const options = [
+      ...(this.weight ? ['weight=…'] : []),
+      ...(this.ignoreIndex !== -100 ? [`ignore_index=${this.ignoreIndex}`] : []),
+      ...(this.reduction !== 'mean' ? [`reduction='${this.reduction}'`] : []),
+      ...(this.labelSmoothing ? [`label_smoothing=${this.labelSmoothing}`] : []),
+    ];
+    return `CrossEntropyLoss(${options.join(', ')})`;
   }
 
   resetMetrics(): void {
     this.gpu.clear(this.metrics);
   }
 
-  /** Reads the sums once: the mean of the batch losses, and the accuracy over all rows. */
+  /** Reads the sums once: the mean of the batch losses, and the accuracy over the counted rows. */
   async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number }> {
     const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0] = await this.metrics.read();
     return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch };
   }
 
-  /** Mean cross-entropy of logits [N, C] against class indices [N] (u32); a [1] tensor. */
+  /**
+   * Cross-entropy of logits [N, C] against class indices [N] (u32 or i32): a [1] tensor for 'mean'
+   * and 'sum', the [N] row losses for 'none' (forward only).
+   */
   forward(logits: Tensor, labels: Tensor): Tensor {
-    if (logits.shape.length !== 2) throw new Error(`CrossEntropyLoss: input expected shape [N, C], got ${shapeText(logits.shape)}`);
+    if (logits.shape.length !== 2) throw new Error(`${this.describe()}: input expected shape [N, C], got ${shapeText(logits.shape)}`);
     const [N, C] = [logits.shape[0]!, logits.shape[1]!];
-    if (labels.dtype !== 'u32' || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
-    const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics };
-    ops.softmaxCrossEntropy(logits, labels, out);
-    if (!needsGrad([logits])) return out.loss;
+    if ((labels.dtype !== 'u32' && labels.dtype !== 'i32') || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32 or i32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
+    if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${this.describe()}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
+    const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics, rowWeight: this.buffer('row_weight', [N]), norm: this.buffer('norm', [1]) };
+    const options: ops.CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
+    ops.softmaxCrossEntropy(logits, labels, out, options);
+    const result = this.reduction === 'none' ? out.rowLoss : out.loss;
+    if (!needsGrad([logits])) return result;
     record({
       name: this.describe(),
       inputs: [logits],
-      output: out.loss,
+      output: result,
       backward: (ctx, dloss) => {
+        if (this.reduction === 'none') throw new Error(`${this.describe()}: backward through reduction 'none' is not supported; use reduction 'sum' or 'mean'`);
         if (dloss !== null) throw new Error('CrossEntropyLoss: backward must start at the loss itself (loss.backward())');
         // The forward already computed d loss / d logits; hand that buffer over when we can.
         if (ctx.donate(logits, out.dlogits)) return;
         const { grad, accumulate } = ctx.target(logits);
-        ops.softmaxCrossEntropy(logits, labels, { ...out, dlogits: grad }, { accumulate, gradientOnly: true });
+        ops.softmaxCrossEntropy(logits, labels, { ...out, dlogits: grad }, { ...options, accumulate, gradientOnly: true });
       },
     });
-    return out.loss;
+    return result;
   }
 }

@@ -3,13 +3,16 @@
 // init schemes — each against a float64 reference and against PyTorch's own values
 // (tests/fixtures/pytorch.json, from scripts/make-fixtures.py).
 import * as sched from '../src/lr-scheduler';
+import * as nn from '../src/nn';
+import * as ops from '../src/ops';
 import * as optim from '../src/optim';
 import { allocateParameter, type Parameter } from '../src/parameters';
+import { softmaxCrossEntropy as crossEntropyRef, type CrossEntropyOptions } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import golden from './fixtures/pytorch.json';
 import { caseTable, type KernelCase } from './harness/scope';
 import { compare } from './support/compare';
-import { uniform } from './support/random';
+import { integers, uniform } from './support/random';
 
 const { cases, add } = caseTable();
 
@@ -247,6 +250,79 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
   s.expectError('missing step size', () => new sched.StepLR(opt, {}), /StepLR: argument 'stepSize' expected a positive integer, got undefined/);
   s.expectError('plateau factor', () => new sched.ReduceLROnPlateau(opt, { factor: 1 }), /ReduceLROnPlateau: argument 'factor' expected a number in \[0, 1\)/);
   s.expectError('lambda count', () => new sched.LambdaLR(opt, { lrLambda: [(e) => e, (e) => e] }), /LambdaLR: argument 'lrLambda' expected 1 functions/);
+});
+
+// ── CrossEntropyLoss: weight, ignoreIndex, reduction, labelSmoothing; u32 and i32 labels ─────────
+
+for (const f of golden.cross_entropy_options) {
+  const hasNegative = f.labels.some((l) => l < 0);
+  for (const dtype of hasNegative ? (['i32'] as const) : (['u32', 'i32'] as const)) {
+    add(`PyTorch ${golden.torch_version}: CrossEntropyLoss ${JSON.stringify(f.options)}, ${dtype} labels`, async (s) => {
+      const logits = s.input(f.logits, [f.N, f.C]);
+      logits.requiresGrad = true;
+      const lossFn = new nn.CrossEntropyLoss({ gpu: s.gpu, ...(f.options as unknown as nn.CrossEntropyLossOptions) });
+      const loss = lossFn.forward(logits, s.input(f.labels, [f.N], dtype, 'labels'));
+      await s.check('loss', loss, f.loss, 1e-6, 1e-5);
+      if (f.grad) {
+        loss.backward();
+        await s.check('d loss / d logits', logits.grad!, f.grad, 1e-7, 1e-5);
+      } else {
+        s.expectError('no implicit backward from [N] losses', () => loss.backward(), /grad can be implicitly created only for a scalar output/);
+      }
+    });
+  }
+}
+
+const ceShapes: [number, number][] = [[1, 1], [1, 7], [13, 3], [67, 10], [257, 31], [1000, 4]];
+const ceOptions: CrossEntropyOptions[] = [
+  { reduction: 'sum' },
+  { weight: [], ignoreIndex: 1 },
+  { labelSmoothing: 0.25 },
+  { weight: [], ignoreIndex: -100, labelSmoothing: 0.1 },
+  { weight: [], reduction: 'sum', labelSmoothing: 0.4 },
+];
+for (const [N, C] of ceShapes) {
+  for (const o of ceOptions) {
+    add(`softmaxCrossEntropy ${N}×${C} ${JSON.stringify(o).replace('"weight":[]', '"weight":random')} vs float64`, async (s, random) => {
+      const logitsData = uniform(random, N * C, -6, 6);
+      const labelData = Int32Array.from(integers(random, N, C));
+      if (o.ignoreIndex !== undefined) for (let i = 0; i < N; i += 3) labelData[i] = o.ignoreIndex; // every third row ignored
+      const weightData = o.weight ? uniform(random, C, 0.1, 3) : undefined;
+      const options = { ...o, ...(weightData ? { weight: weightData } : {}) };
+      const expected = crossEntropyRef(logitsData, labelData, N, C, options);
+      const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([5]), rowWeight: s.output([N]), norm: s.output([1]) };
+      s.gpu.clear(out.metrics);
+      const labels = s.input(labelData, [N], o.ignoreIndex !== undefined && o.ignoreIndex < 0 ? 'i32' : 'u32', 'labels');
+      const before = s.gpu.stats.dispatches;
+      ops.softmaxCrossEntropy(s.input(logitsData, [N, C]), labels, out, { ...o, ...(weightData ? { weight: s.input(weightData, [C], 'f32', 'weight') } : {}) } as ops.CrossEntropyOptions);
+      const dispatches = s.gpu.stats.dispatches - before;
+      const weightedMean = o.reduction !== 'sum' && (weightData !== undefined || o.ignoreIndex !== undefined);
+      s.expect('dispatches', dispatches === (weightedMean ? 3 : 2), `${dispatches} (a normalizer pass only for a weighted or ignoring mean)`);
+      const allIgnored = expected.counted === 0;
+      await s.check('row losses', out.rowLoss, expected.rowLoss, 1e-5, 1e-5);
+      if (!allIgnored) {
+        await s.check('loss', out.loss, [expected.loss], 1e-5, 1e-5);
+        await s.check('d loss / d logits', out.dlogits, expected.grad, 1e-6, 1e-5);
+      }
+      const metrics = await out.metrics.read();
+      s.expect('metrics counted rows and correct rows', metrics[2] === expected.counted && metrics[1] === expected.correct && metrics[3] === 1, `counted ${metrics[2]} vs ${expected.counted}, correct ${metrics[1]} vs ${expected.correct}`);
+    });
+  }
+}
+
+add('CrossEntropyLoss: default options keep two dispatches, u32 labels ignore nothing, bad options named', async (s, random) => {
+  const lossFn = new nn.CrossEntropyLoss({ gpu: s.gpu });
+  const logits = s.input(uniform(random, 40), [8, 5]);
+  logits.requiresGrad = true;
+  const before = s.gpu.stats.dispatches;
+  const loss = lossFn.forward(logits, s.input(integers(random, 8, 5), [8], 'u32'));
+  s.expect('forward dispatches', s.gpu.stats.dispatches - before === 2, `${s.gpu.stats.dispatches - before}`);
+  loss.backward();
+  s.expectError('unknown option', () => new nn.CrossEntropyLoss({ gpu: s.gpu, reduce: false } as nn.CrossEntropyLossOptions), /CrossEntropyLoss: unknown option 'reduce' \(known: weight, ignoreIndex, reduction, labelSmoothing, gpu; or PyTorch's ignore_index, label_smoothing\)/);
+  s.expectError('bad reduction', () => new nn.CrossEntropyLoss({ gpu: s.gpu, reduction: 'avg' as 'mean' }), /argument 'reduction' expected 'mean', 'sum' or 'none', got avg/);
+  s.expectError('smoothing > 1', () => new nn.CrossEntropyLoss({ gpu: s.gpu, label_smoothing: 1.5 }), /argument 'labelSmoothing' expected a number in \[0, 1\], got 1.5/);
+  s.expectError('weight size', () => new nn.CrossEntropyLoss({ gpu: s.gpu, weight: [1, 2] }).forward(logits, s.input([0, 1, 2, 3, 4, 0, 1, 2], [8], 'u32')), /weight has shape \[2\], the input has 5 classes/);
+  s.expectError('float labels', () => lossFn.forward(logits, s.input(uniform(random, 8), [8])), /target expected 8 class indices \(dtype u32 or i32, shape \[8\]\), got dtype f32/);
 });
 
 export const parityCases: readonly KernelCase[] = cases;
