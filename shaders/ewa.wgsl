@@ -10,8 +10,9 @@
 //
 // Bindings: params {S, T, beta, one_minus_beta}; x, inverse_correction (read; T values, or any
 // 1-element buffer without BIAS_CORRECTION); y (read_write).
-// Geometry: one invocation per series, workgroup 64, series s = gid.x + gid.y · (groups.x · 64).
+// Geometry: one invocation per series, workgroup WORKGROUP_SIZE (64), series s = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override BIAS_CORRECTION: bool = false;
 
 struct Params {
@@ -26,9 +27,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> inverse_correction: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn ewa(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let s = gid.x + gid.y * groups.x * 64u;
+  let s = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (s >= params.S) { return; }
   var v = 0.0;
   for (var t = 0u; t < params.T; t++) {

@@ -19,7 +19,7 @@
 //
 // Entry points:
 //   cross_entropy_normalizer  a single invocation: norm[0] = Σ weight_i (NORMALIZE only; runs first).
-//   cross_entropy_rows        one invocation per row (workgroup 64; rows past 65,535 workgroups spill
+//   cross_entropy_rows        one invocation per row (workgroup WORKGROUP_SIZE (64); rows past 65,535 workgroups spill
 //                             into the grid's y): writes row_loss[i], row_weight[i] and the row's dz.
 //   cross_entropy_mean        a single invocation: loss[0] = Σ row_loss / N, or / Σ row_weight under
 //                             WEIGHTED_MEAN, or the plain sum under SUM. It also adds that loss and the
@@ -34,6 +34,7 @@
 // row_weight, dlogits, loss, metrics (read_write; norm and row_weight may be 1-element placeholders
 // unless NORMALIZE or WEIGHTED_MEAN needs them).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
 override HAS_WEIGHT: bool = false;
 override IGNORE: bool = false;
@@ -84,9 +85,9 @@ fn cross_entropy_normalizer() {
   norm[0] = total;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let row = gid.x + gid.y * groups.x * 64u;
+  let row = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (row >= params.N) { return; }
   let C = params.C;
   let base = row * C;

@@ -1,19 +1,22 @@
-// torch.nn, on our kernels. Each module's forward records its backward rule right beside it, so the
-// graph runner (autograd.ts) stays a short loop over the tape.
+// torch.nn, on our kernels. Each module's forward calls the functional op (functional.ts), which
+// records the backward rule from the gradient table; modules add their parameters and their reused
+// buffers.
 //
 // Modules own their output buffers and reuse them from step to step (keyed by shape): a training step
 // in steady state creates no GPU buffers. A module's output is therefore valid until that module's
-// next forward; copy it (gpu.copy) to keep it longer.
-import { cutGraph, isOnLiveGraph, needsGrad, record } from './autograd';
+// next forward; after it, using the older output is an Error that says so (copy it with clone() to
+// keep it longer).
+import { currentGpu, type Gpu } from './device/gpu';
 import * as F from './functional';
-import { currentGpu, type Gpu } from './gpu';
 import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
-import * as ops from './ops';
-import { allocateParameter, type Parameter } from './parameters';
-import { Tensor } from './tensor';
+import type { Activation as ActivationKind } from './kernels/activation';
+import type { BatchNormArgs } from './kernels/batchnorm';
+import { fillConstant } from './kernels/init';
+import { shapeText } from './launch';
+import { allocateParameter, Parameter } from './parameters';
+import { cutGraph, isOnLiveGraph, needsGrad, Tensor } from './tensor';
+import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
 import { normalizeOptions } from './optim';
-
-const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -43,7 +46,7 @@ export abstract class Module {
 
   /** Parameters with PyTorch's dotted names ('0.weight', 'linear1.bias'), registration order. */
   namedParameters(prefix = ''): [string, Parameter][] {
-    const own = Object.entries(this).filter((e): e is [string, Parameter] => e[1] !== null && typeof e[1] === 'object' && 'chunk' in e[1] && 'offset' in e[1]);
+    const own = Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
     return [...own.map(([n, p]): [string, Parameter] => [prefix + n, p]), ...this.namedChildren().flatMap(([n, m]) => m.namedParameters(`${prefix}${n}.`))];
   }
 
@@ -106,21 +109,24 @@ export abstract class Module {
   }
 
   /**
-   * This module's reusable buffer for `name` at `shape`. If the current graph still holds it (the
-   * last step's forward never reached backward), the graph is cut first, so the overwrite can never
-   * feed stale values into a backward pass.
+   * This module's reusable buffer for `name` at `shape`, as a fresh handle; the handle it gave out
+   * last time is marked overwritten, so using it is an Error instead of reading the new values. If
+   * the current graph still holds that handle (the last step's forward never reached backward), the
+   * graph is cut first, so the overwrite can never feed stale values into a backward pass.
    */
   protected buffer(name: string, shape: readonly number[]): Tensor {
     const key = `${name}${shapeText(shape)}`;
-    let t = this.outputs.get(key);
-    if (!t) {
-      t = this.gpu.empty(shape, 'f32', `${this.constructor.name}.${name}`);
-      this.outputs.set(key, t);
-    } else if (isOnLiveGraph(t)) {
-      cutGraph();
+    const previous = this.outputs.get(key);
+    let t: Tensor;
+    if (!previous) {
+      t = Tensor.empty(this.gpu, shape, 'f32', `${this.constructor.name}.${name}`);
+    } else {
+      if (isOnLiveGraph(previous)) cutGraph();
+      t = previous.rehandle();
+      t.grad = previous.grad; // an intermediate's gradient buffer is reused too (the first rule overwrites it)
+      previous.overwrittenBy = this.describe().split('\n')[0]!;
     }
-    t.node = null;
-    t.requiresGrad = false;
+    this.outputs.set(key, t);
     return t;
   }
 
@@ -164,35 +170,11 @@ export class Linear extends Module {
   }
 
   /** y = act(x · Wᵀ + b); `activation` fuses a following Sigmoid or ReLU into matmul's epilogue. */
-  forward(x: Tensor, activation: ops.Activation = 'none'): Tensor {
-    const y = this.buffer(`out_${activation}`, this.outputShape(x.shape));
+  forward(x: Tensor, activation: ActivationKind = 'none'): Tensor {
+    const shape = this.outputShape(x.shape);
     const { weight, bias } = this;
-    ops.matmul(x, weight, y, { transposeB: true, activation, ...(bias ? { bias } : {}) });
-    if (!needsGrad([x, weight, ...(bias ? [bias] : [])])) return y;
-    record({
-      name: this.describe(),
-      inputs: bias ? [x, weight, bias] : [x, weight],
-      output: y,
-      backward: (ctx, dy) => {
-        // dz = dy ⊙ act'(z), from the output y; without a fused activation dz is dy itself.
-        let dz = dy!;
-        if (activation !== 'none') {
-          dz = this.buffer('dz', y.shape);
-          (activation === 'sigmoid' ? ops.sigmoidBackward : ops.reluBackward)(y, dy!, dz);
-        }
-        if (x.requiresGrad) {
-          const { grad, accumulate } = ctx.target(x);
-          ops.matmul(dz, weight, grad, { accumulate }); // dx = dz · W
-        }
-        const dW = ctx.target(weight);
-        ops.matmul(dz, x, dW.grad, { transposeA: true, accumulate: dW.accumulate }); // dW += dzᵀ · x
-        if (bias) {
-          const db = ctx.target(bias);
-          ops.sumRows(dz, db.grad, db.accumulate); // db += Σ_rows dz
-        }
-      },
-    });
-    return y;
+    const scratch = activation !== 'none' && needsGrad([x, weight]) ? this.buffer('dz', shape) : undefined;
+    return F.linear(x, weight, bias, { activation, out: this.buffer(`out_${activation}`, shape), ...(scratch ? { scratch } : {}), name: this.describe() });
   }
 }
 
@@ -210,19 +192,7 @@ abstract class Activation extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.buffer('out', x.shape);
-    (this.kind === 'sigmoid' ? ops.sigmoid : ops.relu)(x, y);
-    if (!needsGrad([x])) return y;
-    record({
-      name: this.describe(),
-      inputs: [x],
-      output: y,
-      backward: (ctx, dy) => {
-        const { grad, accumulate } = ctx.target(x);
-        (this.kind === 'sigmoid' ? ops.sigmoidBackward : ops.reluBackward)(y, dy!, grad, accumulate);
-      },
-    });
-    return y;
+    return F.activation(this.kind, x, { out: this.buffer('out', x.shape), name: this.describe() });
   }
 }
 
@@ -302,15 +272,15 @@ abstract class BatchNorm extends Module {
     this.trackRunningStats = trackRunningStats;
     const C = [numFeatures];
     const constant = (label: string, value: number) => {
-      const t = this.gpu.empty(C, 'f32', `${name}.${label}`);
-      ops.fillConstant(t, value);
+      const t = Tensor.empty(this.gpu, C, 'f32', `${name}.${label}`);
+      fillConstant(t, value);
       return t;
     };
     this.weight = affine ? allocateParameter(this.gpu, C, `${name}.weight`) : null;
     this.bias = affine ? allocateParameter(this.gpu, C, `${name}.bias`) : null;
     if (this.weight && this.bias) {
-      ops.fillConstant(this.weight, 1);
-      ops.fillConstant(this.bias, 0);
+      fillConstant(this.weight, 1);
+      fillConstant(this.bias, 0);
     }
     this.fixed = affine ? null : { gamma: constant('gamma', 1), beta: constant('beta', 0), dgamma: constant('dgamma', 0), dbeta: constant('dbeta', 0) };
     this.runningMean = constant('running_mean', 0);
@@ -340,7 +310,7 @@ abstract class BatchNorm extends Module {
     // Without running statistics, PyTorch normalises with the batch's statistics in eval mode too.
     const useBatchStats = this.training || !this.trackRunningStats;
     const updateRunning = this.training && this.trackRunningStats;
-    const args: ops.BatchNormArgs = {
+    const args: BatchNormArgs = {
       gamma: this.weight ?? this.fixed!.gamma,
       beta: this.bias ?? this.fixed!.beta,
       runningMean: this.runningMean,
@@ -352,28 +322,13 @@ abstract class BatchNorm extends Module {
       training: useBatchStats,
       trackRunningStats: updateRunning,
     };
-    const y = this.buffer('out', x.shape);
-    ops.batchNorm(x, y, args);
+    const affine = this.weight && this.bias ? { weight: this.weight, bias: this.bias } : null;
+    // What the backward writes that no gradient receives: dx for an input without grad, dγ and dβ without affine.
+    const scratch = needsGrad([x, ...(affine ? [affine.weight] : [])])
+      ? { sums: this.buffer('sums', [2 * C]), ...(x.requiresGrad ? {} : { dx: this.buffer('dx', x.shape) }), ...(this.fixed ? { dgamma: this.fixed.dgamma, dbeta: this.fixed.dbeta } : {}) }
+      : null;
+    const y = F.batchNorm(x, args, { out: this.buffer('out', x.shape), affine, scratch, name: this.describe() });
     if (updateRunning) this.numBatchesTracked.value++;
-    const inputs = [x, ...(this.weight && this.bias ? [this.weight, this.bias] : [])];
-    if (!needsGrad(inputs)) return y;
-    record({
-      name: this.describe(),
-      inputs,
-      output: y,
-      backward: (ctx, dy) => {
-        const dx = x.requiresGrad ? ctx.target(x) : { grad: this.buffer('dx', x.shape), accumulate: false };
-        // The kernel adds into dγ and dβ (always accumulating): mark them written for the tape.
-        if (this.weight && this.bias) [this.weight, this.bias].forEach((p) => ctx.target(p));
-        ops.batchNormBackward(x, dy!, args, {
-          dx: dx.grad,
-          accumulate: dx.accumulate,
-          dgamma: this.weight?.grad ?? this.fixed!.dgamma,
-          dbeta: this.bias?.grad ?? this.fixed!.dbeta,
-          sums: this.buffer('sums', [2 * C]),
-        });
-      },
-    });
     return y;
   }
 }
@@ -442,7 +397,7 @@ export interface CrossEntropyLossOptions {
   weight?: Tensor | ArrayLike<number>;
   /** Rows with this label count nowhere (default −100, as PyTorch; u32 labels never hold a negative one). */
   ignoreIndex?: number;
-  reduction?: ops.Reduction;
+  reduction?: Reduction;
   labelSmoothing?: number;
   gpu?: Gpu;
 }
@@ -452,7 +407,7 @@ export class CrossEntropyLoss extends Module {
   readonly metrics: Tensor;
   readonly weight: Tensor | null;
   readonly ignoreIndex: number;
-  readonly reduction: ops.Reduction;
+  readonly reduction: Reduction;
   readonly labelSmoothing: number;
 
   constructor(options: CrossEntropyLossOptions & { ignore_index?: number; label_smoothing?: number } = {}) {
@@ -463,11 +418,11 @@ export class CrossEntropyLoss extends Module {
     if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) throw new Error(`CrossEntropyLoss: argument 'ignoreIndex' expected an int32, got ${String(ignoreIndex)}`);
     if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`CrossEntropyLoss: argument 'labelSmoothing' expected a number in [0, 1], got ${String(labelSmoothing)}`);
     if (o.weight !== undefined && !(o.weight instanceof Tensor) && !Array.from(o.weight).every((v) => Number.isFinite(v) && v >= 0)) throw new Error(`CrossEntropyLoss: argument 'weight' expected finite numbers ≥ 0, got [${Array.from(o.weight).join(', ')}]`);
-    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : this.gpu.fromArray(o.weight, [o.weight.length], 'f32', 'CrossEntropyLoss.weight');
+    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', 'CrossEntropyLoss.weight');
     this.ignoreIndex = ignoreIndex;
     this.reduction = reduction;
     this.labelSmoothing = labelSmoothing;
-    this.metrics = this.gpu.empty([5], 'f32', 'CrossEntropyLoss.metrics');
+    this.metrics = Tensor.empty(this.gpu, [5], 'f32', 'CrossEntropyLoss.metrics');
     this.gpu.clear(this.metrics);
   }
 
@@ -501,23 +456,7 @@ export class CrossEntropyLoss extends Module {
     if ((labels.dtype !== 'u32' && labels.dtype !== 'i32') || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32 or i32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
     if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${this.describe()}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
     const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics, rowWeight: this.buffer('row_weight', [N]), norm: this.buffer('norm', [1]) };
-    const options: ops.CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
-    ops.softmaxCrossEntropy(logits, labels, out, options);
-    const result = this.reduction === 'none' ? out.rowLoss : out.loss;
-    if (!needsGrad([logits])) return result;
-    record({
-      name: this.describe(),
-      inputs: [logits],
-      output: result,
-      backward: (ctx, dloss) => {
-        if (this.reduction === 'none') throw new Error(`${this.describe()}: backward through reduction 'none' is not supported; use reduction 'sum' or 'mean'`);
-        if (dloss !== null) throw new Error('CrossEntropyLoss: backward must start at the loss itself (loss.backward())');
-        // The forward already computed d loss / d logits; hand that buffer over when we can.
-        if (ctx.donate(logits, out.dlogits)) return;
-        const { grad, accumulate } = ctx.target(logits);
-        ops.softmaxCrossEntropy(logits, labels, { ...out, dlogits: grad }, { ...options, accumulate, gradientOnly: true });
-      },
-    });
-    return result;
+    const options: CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
+    return F.crossEntropy(logits, labels, out, { ...options, name: this.describe() });
   }
 }

@@ -3,8 +3,13 @@
 // algorithms, defaults, option names (camelCase, or PyTorch's snake_case pasted as is) and param
 // groups. One difference: a parameter whose gradient was never written steps with a zero gradient
 // (weight decay and momentum still act), where PyTorch skips parameters whose grad is None.
-import type { Gpu } from './gpu';
-import * as ops from './ops';
+import type { Gpu } from './device/gpu';
+import { adagradStep } from './kernels/adagrad';
+import { adamStep } from './kernels/adam';
+import { ewa } from './kernels/ewa';
+import { fillConstant } from './kernels/init';
+import { rmspropStep } from './kernels/rmsprop';
+import { sgdStep } from './kernels/sgd';
 import { spansOf, type Parameter, type Span } from './parameters';
 import { Tensor } from './tensor';
 
@@ -125,10 +130,10 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     let tensors = this.state.get(name);
     if (!tensors) {
       tensors = this.spans.map(({ span, group }) => {
-        const t = this.gpu.empty([span.size], 'f32', `${this.constructor.name}.${name}`);
+        const t = Tensor.empty(this.gpu, [span.size], 'f32', `${this.constructor.name}.${name}`);
         const value = initial(this.paramGroups[group]!);
         if (value === 0) this.gpu.clear(t);
-        else ops.fillConstant(t, value);
+        else fillConstant(t, value);
         return t;
       });
       this.state.set(name, tensors);
@@ -224,7 +229,7 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected update(span: Span, i: number, o: Required<SGDOptions>): void {
     const buffer = o.momentum !== 0 ? this.stateOf('momentum_buffer')[i] : undefined;
-    ops.sgdStep(span.values, span.grads, buffer, { ...o, firstStep: this.stepCount === 1 });
+    sgdStep(span.values, span.grads, buffer, { ...o, firstStep: this.stepCount === 1 });
   }
 }
 
@@ -254,7 +259,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
 
   protected update(span: Span, i: number, o: Required<AdagradOptions>): void {
     const clr = o.lr / (1 + (this.stepCount - 1) * o.lrDecay);
-    ops.adagradStep(span.values, span.grads, this.stateOf('sum')[i]!, { clr, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize });
+    adagradStep(span.values, span.grads, this.stateOf('sum')[i]!, { clr, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize });
   }
 }
 
@@ -284,7 +289,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   protected update(span: Span, i: number, o: Required<RMSpropOptions>): void {
-    ops.rmspropStep(
+    rmspropStep(
       span.values,
       span.grads,
       {
@@ -330,7 +335,7 @@ export class Adam extends Optimizer<AdamOptions> {
   }
 
   protected update(span: Span, i: number, o: Required<AdamOptions>): void {
-    ops.adamStep(
+    adamStep(
       { param: span.values, grad: span.grads, expAvg: this.stateOf('exp_avg')[i]!, expAvgSq: this.stateOf('exp_avg_sq')[i]!, ...(o.amsgrad ? { maxExpAvgSq: this.stateOf('max_exp_avg_sq')[i]! } : {}) },
       { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad, maximize: o.maximize, step: this.stepCount, decoupledWeightDecay: this.decoupledWeightDecay },
     );
@@ -352,8 +357,8 @@ export class AdamW extends Adam {
  */
 export function exponentiallyWeightedAverage(gpu: Gpu, values: Tensor | ArrayLike<number>, beta: number, options: { biasCorrection?: boolean } = {}): Tensor {
   normalizeOptions('exponentiallyWeightedAverage', options, ['biasCorrection']);
-  const x = values instanceof Tensor ? values : gpu.fromArray(values, [values.length], 'f32', 'ewa input');
-  const y = gpu.empty(x.shape, 'f32', 'ewa');
-  ops.ewa(x, y, beta, options.biasCorrection ?? false);
+  const x = values instanceof Tensor ? values : Tensor.fromArray(gpu, values, [values.length], 'f32', 'ewa input');
+  const y = Tensor.empty(gpu, x.shape, 'f32', 'ewa');
+  ewa(x, y, beta, options.biasCorrection ?? false);
   return y;
 }

@@ -4,15 +4,15 @@
 // (tests/fixtures/pytorch.json, from scripts/make-fixtures.py).
 import * as sched from '../src/lr-scheduler';
 import * as nn from '../src/nn';
-import * as ops from '../src/ops';
+import * as ce from '../src/kernels/softmax_cross_entropy';
 import * as optim from '../src/optim';
 import { allocateParameter, type Parameter } from '../src/parameters';
 import { softmaxCrossEntropy as crossEntropyRef, type CrossEntropyOptions } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import golden from './fixtures/pytorch.json';
-import { caseTable, type KernelCase } from './harness/scope';
-import { compare } from './support/compare';
-import { integers, uniform } from './support/random';
+import { caseTable, type KernelCase } from '../src/spec/scope';
+import { compare } from '../src/spec/compare';
+import { integers, uniform } from '../src/spec/random';
 
 const { cases, add } = caseTable();
 
@@ -294,7 +294,7 @@ for (const [N, C] of ceShapes) {
       s.gpu.clear(out.metrics);
       const labels = s.input(labelData, [N], o.ignoreIndex !== undefined && o.ignoreIndex < 0 ? 'i32' : 'u32', 'labels');
       const before = s.gpu.stats.dispatches;
-      ops.softmaxCrossEntropy(s.input(logitsData, [N, C]), labels, out, { ...o, ...(weightData ? { weight: s.input(weightData, [C], 'f32', 'weight') } : {}) } as ops.CrossEntropyOptions);
+      ce.softmaxCrossEntropy(s.input(logitsData, [N, C]), labels, out, { ...o, ...(weightData ? { weight: s.input(weightData, [C], 'f32', 'weight') } : {}) } as ce.CrossEntropyOptions);
       const dispatches = s.gpu.stats.dispatches - before;
       const weightedMean = o.reduction !== 'sum' && (weightData !== undefined || o.ignoreIndex !== undefined);
       s.expect('dispatches', dispatches === (weightedMean ? 3 : 2), `${dispatches} (a normalizer pass only for a weighted or ignoring mean)`);

@@ -1,0 +1,62 @@
+// shaders/ewa.wgsl: exponentially weighted averages of each row of x (series × steps), with or without
+// bias correction.
+import { grid1d, loadShader } from '../device/shader';
+import { expectDtype, expectRange, expectRank, expectShape } from '../launch';
+import * as optimRef from '../reference/optim';
+import { uniform } from '../spec/random';
+import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
+import { Tensor } from '../tensor';
+
+export const shader = loadShader('ewa');
+
+// Each (β, T)'s table of 1 / (1 − βᵗ), t = 1 … T, computed once in float64 and kept on the GPU.
+const ewaCorrections = new WeakMap<Tensor['gpu'], Map<string, Tensor>>();
+
+function ewaCorrection(gpu: Tensor['gpu'], beta: number, T: number): Tensor {
+  const tables = ewaCorrections.get(gpu) ?? new Map<string, Tensor>();
+  ewaCorrections.set(gpu, tables);
+  const key = `${beta}:${T}`;
+  let table = tables.get(key);
+  if (!table) {
+    table = Tensor.fromArray(gpu, Float64Array.from({ length: T }, (_, t) => 1 / (1 - beta ** (t + 1))), [T], 'f32', `ewa 1/(1 − β^t), β = ${beta}`);
+    tables.set(key, table);
+  }
+  return table;
+}
+
+/** Exponentially weighted averages of each row of x (series × steps) into y. */
+export function ewa(x: Tensor, y: Tensor, beta: number, biasCorrection: boolean): void {
+  const op = 'ewa';
+  expectRank(op, 'x', x, [1, 2]);
+  expectDtype(op, 'x', x, 'f32');
+  expectShape(op, 'y', y, x.shape);
+  expectRange(op, 'beta', beta, beta >= 0 && beta < 1, 'a number in [0, 1)');
+  const [S, T] = x.shape.length === 1 ? [1, x.shape[0]!] : [x.shape[0]!, x.shape[1]!];
+  const inverse_correction = biasCorrection ? ewaCorrection(x.gpu, beta, T) : x.gpu.placeholders[0];
+  const entry = shader.entry('ewa');
+  x.gpu.dispatch(entry, { params: { S, T, beta, one_minus_beta: 1 - beta }, x, inverse_correction, y }, grid1d(entry, S), { BIAS_CORRECTION: biasCorrection });
+}
+
+const cases: KernelCase[] = [];
+// 65,535 · 64 + 1 series: the grid spills into y.
+for (const [S, T, beta, biasCorrection] of [[1, 1, 0.9, false], [16, 30, 0.9, true], [3, 100, 0.98, false], [65535 * 64 + 1, 1, 0.5, true]] as const) {
+  cases.push(
+    kernelCase({
+      name: `ewa ${S}×${T} β=${beta}${biasCorrection ? ' corrected' : ''}`,
+      entries: ['ewa'],
+      dims: { S, T, beta },
+      showcase: S === 16,
+      setup(s, { S, T, beta }, random) {
+        const x = uniform(random, S * T, 10, 25);
+        const y = s.output([S, T]);
+        const xt = s.input(x, [S, T]);
+        return {
+          run: () => ewa(xt, y, beta, biasCorrection),
+          check: () => s.check('y', y, Array.from({ length: S }, (_, i) => Array.from(optimRef.ewa(x.subarray(i * T, (i + 1) * T), beta, biasCorrection))).flat(), 1e-5, 1e-5),
+        };
+      },
+    }),
+  );
+}
+
+export const spec: Spec = cases;
