@@ -166,6 +166,14 @@ for kwargs in ce_configs:
         grad = values(z.grad)
     out["cross_entropy_options"].append({"options": kwargs, "N": N, "C": C, "logits": values(logits), "labels": labels.tolist(), "loss": values(loss), "grad": grad})
 
+# ── BatchNorm with momentum=None (cumulative average), four training batches ────────────────────
+bn = torch.nn.BatchNorm1d(3, momentum=None)
+xs = [torch.randn(6, 3) * (i + 1) + i for i in range(4)]
+bn.train()
+ys = [values(bn(x)) for x in xs]
+out["batchnorm_cumulative"] = {"xs": [values(x) for x in xs], "shape": [6, 3], "running_mean": values(bn.running_mean),
+                               "running_var": values(bn.running_var), "num_batches_tracked": int(bn.num_batches_tracked)}
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

@@ -73,6 +73,14 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** Zeroes every parameter's gradient (PyTorch's module.zero_grad(), set_to_none aside). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      this.gpu.clear(p.grad);
+      p.gradIsZero = true;
+    }
+  }
+
   /** Parameters and buffers, read back from the GPU, by PyTorch name. */
   async stateDict(): Promise<StateDict> {
     const dict: StateDict = new Map();
@@ -232,11 +240,29 @@ export class Dropout extends Module {
   }
 }
 
+// ── Identity ─────────────────────────────────────────────────────────────────────────────────────
+
+/** nn.Identity: returns its input itself (no kernel, no graph node). */
+export class Identity extends Module {
+  constructor(options: { gpu?: Gpu } = {}) {
+    super(options.gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return 'Identity()';
+  }
+
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
 // ── BatchNorm ────────────────────────────────────────────────────────────────────────────────────
 
 export interface BatchNormOptions {
   eps?: number;
-  momentum?: number;
+  /** null: the cumulative average of every batch so far (PyTorch's momentum=None). */
+  momentum?: number | null;
   affine?: boolean;
   trackRunningStats?: boolean;
   gpu?: Gpu;
@@ -244,7 +270,7 @@ export interface BatchNormOptions {
 
 abstract class BatchNorm extends Module {
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   readonly weight: Parameter | null;
@@ -265,7 +291,7 @@ abstract class BatchNorm extends Module {
     const name = this.constructor.name;
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${name}: argument 'numFeatures' expected a positive integer, got ${numFeatures}`);
     if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${name}: argument 'eps' expected a number > 0, got ${eps}`);
-    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new Error(`${name}: argument 'momentum' expected a number in [0, 1], got ${momentum}`);
+    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new Error(`${name}: argument 'momentum' expected a number in [0, 1] or null, got ${momentum}`);
     this.eps = eps;
     this.momentum = momentum;
     this.affine = affine;
@@ -288,7 +314,7 @@ abstract class BatchNorm extends Module {
   }
 
   describe(): string {
-    return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
+    return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
   }
 
   protected override ownBuffers(): [string, Tensor | Counter][] {
@@ -310,6 +336,8 @@ abstract class BatchNorm extends Module {
     // Without running statistics, PyTorch normalises with the batch's statistics in eval mode too.
     const useBatchStats = this.training || !this.trackRunningStats;
     const updateRunning = this.training && this.trackRunningStats;
+    // momentum null averages every batch so far: this is batch n + 1, weighted 1/(n + 1) (float64).
+    const momentum = this.momentum ?? (updateRunning ? 1 / (this.numBatchesTracked.value + 1) : 0);
     const args: BatchNormArgs = {
       gamma: this.weight ?? this.fixed!.gamma,
       beta: this.bias ?? this.fixed!.beta,
@@ -318,7 +346,7 @@ abstract class BatchNorm extends Module {
       mean: this.buffer('mean', [C]),
       invstd: this.buffer('invstd', [C]),
       eps: this.eps,
-      momentum: this.momentum,
+      momentum,
       training: useBatchStats,
       trackRunningStats: updateRunning,
     };

@@ -325,4 +325,29 @@ add('CrossEntropyLoss: default options keep two dispatches, u32 labels ignore no
   s.expectError('float labels', () => lossFn.forward(logits, s.input(uniform(random, 8), [8])), /target expected 8 class indices \(dtype u32 or i32, shape \[8\]\), got dtype f32/);
 });
 
+// ── BatchNorm momentum null, Module.zeroGrad, Identity ────────────────────────────────────────────
+
+add(`PyTorch ${golden.torch_version}: BatchNorm1d momentum=None (cumulative average), 4 batches`, async (s) => {
+  const f = golden.batchnorm_cumulative;
+  const bn = new nn.BatchNorm1d(3, { gpu: s.gpu, momentum: null });
+  for (const x of f.xs) bn.forward(s.input(x, f.shape));
+  await s.check('running_mean', bn.runningMean, f.running_mean, 1e-6, 1e-5);
+  await s.check('running_var', bn.runningVar, f.running_var, 1e-6, 1e-5);
+  const dict = await bn.stateDict();
+  const tracked = dict.get('num_batches_tracked')!;
+  s.expect('num_batches_tracked', bn.numBatchesTracked.value === f.num_batches_tracked && tracked.dtype === 'I64' && tracked.values[0] === 4, `${bn.numBatchesTracked.value} (${tracked.dtype}) vs ${f.num_batches_tracked}`);
+  s.expect('describe', /momentum=None/.test(bn.describe()), bn.describe());
+});
+
+add('Module.zeroGrad() clears every parameter gradient; Identity returns its input', async (s, random) => {
+  const model = new nn.Sequential(new nn.Linear(3, 4, { gpu: s.gpu }), new nn.Identity({ gpu: s.gpu }), new nn.Linear(4, 2, { gpu: s.gpu }));
+  const x = s.input(uniform(random, 15), [5, 3]);
+  s.expect('Identity', (model.layers[1] as nn.Identity).forward(x) === x, 'returns the same tensor');
+  new nn.CrossEntropyLoss({ gpu: s.gpu }).forward(model.forward(x), s.input(integers(random, 5, 2), [5], 'u32')).backward();
+  const before = await model.parameters()[0]!.grad.read();
+  s.expect('gradient written', before.some((v) => v !== 0), 'non-zero before zeroGrad');
+  model.zeroGrad();
+  for (const [name, p] of model.namedParameters()) await s.check(`${name}.grad`, p.grad, new Float64Array(p.size), 0, 0);
+});
+
 export const parityCases: readonly KernelCase[] = cases;
