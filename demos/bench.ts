@@ -21,6 +21,7 @@ import { mulberry32 } from '../src/random';
 import { families } from '../src/spec/families';
 import { CaseScope, type Dims } from '../src/spec/scope';
 import { Tensor } from '../src/tensor';
+import { nav, task } from './common';
 
 setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
 
@@ -68,6 +69,8 @@ export interface BenchOptions {
   /** Skip TensorFlow.js. */
   noPeers?: boolean;
   log?: (line: string) => void;
+  /** Aborting it stops the run before its next measurement. */
+  signal?: AbortSignal;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -119,6 +122,7 @@ class Bench {
   /** Times one of our kernels: check first (`check` returns max |error| and whether it passed), then sample. */
   async ours(row: Omit<BenchRow, 'timing' | 'clock' | 'rate'>, record: () => void, check: () => Promise<{ maxError: number; ok: boolean }>): Promise<void> {
     const { gpu } = this;
+    this.options.signal?.throwIfAborted();
     const firstStart = performance.now();
     record();
     await gpu.sync();
@@ -157,6 +161,7 @@ class Bench {
    * clock's resolution; the time reported is per op.
    */
   async peer(backend: string, row: Omit<BenchRow, 'timing' | 'clock' | 'rate' | 'variant'>, run: () => tf.Tensor): Promise<number> {
+    this.options.signal?.throwIfAborted();
     const repeated = async (reps: number) => {
       const t = performance.now();
       for (let i = 0; i < reps; i++) tf.tidy(run).dispose();
@@ -281,6 +286,16 @@ async function tfjsTrainingStep(b: Bench, backend: string, steps: number) {
   y.dispose();
 }
 
+/**
+ * A backend whose workers fail to start (a minifier that breaks TensorFlow.js's threaded wasm worker,
+ * vite.config.ts says how) never settles setBackend: report it instead of hanging the bench.
+ */
+function settlesWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer = 0;
+  const timeout = new Promise<never>((_, reject) => (timer = window.setTimeout(() => reject(new Error(`${what} did not settle in ${ms / 1000} s`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
   const gpu = await requestGpu();
   const b = new Bench(gpu, options);
@@ -298,7 +313,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   if (!options.noPeers) {
     for (const backend of ['webgpu', 'wasm']) {
       try {
-        if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+        if (!(await settlesWithin(tf.setBackend(backend), 60_000, `tf.setBackend('${backend}')`))) throw new Error(`tf.setBackend('${backend}') failed`);
         await tf.ready();
         for (const [M, N, K, , transposeB, label] of [...square, ...(quick ? [] : skinny.slice(0, layers.length))]) {
           const a = tf.tensor2d(randomArray(M * K, 1), [M, K]);
@@ -326,6 +341,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         await tfjsTrainingStep(b, backend, quick ? 2 : backend === 'webgpu' ? 10 : 30);
         peers.push({ backend, ok: true });
       } catch (error) {
+        if (options.signal?.aborted) throw error;
         peers.push({ backend, ok: false, error: error instanceof Error ? error.message : String(error) });
       }
     }
@@ -342,29 +358,25 @@ declare global {
 
 window.bench = { run: (options = {}) => runBench({ ...options, log: (line) => window.wgslgradBenchLog?.(line) }) };
 
-// Opened in a browser: a button runs the bench and fills the table.
-const button = document.getElementById('run') as HTMLButtonElement | null;
-button?.addEventListener('click', async () => {
-  button.disabled = true;
-  const status = document.getElementById('status')!;
+// Opened in a browser: the site's navigation, and a button that runs the bench and fills the table.
+nav();
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = $('status');
+async function runFromPage(signal: AbortSignal): Promise<void> {
   const log = (line: string) => (status.textContent = line);
-  try {
-    const report = await runBench({ log, quick: (document.getElementById('quick') as HTMLInputElement).checked });
-    const body = document.querySelector('#results tbody')!;
-    body.innerHTML = '';
-    for (const r of report.rows) {
-      const tr = document.createElement('tr');
-      for (const cell of [r.kernel, r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.rate, r.clock, r.checked === undefined ? '' : r.checked ? '✓' : '✗']) {
-        const td = document.createElement('td');
-        td.textContent = cell;
-        tr.append(td);
-      }
-      body.append(tr);
+  const body = document.querySelector('#results tbody')!;
+  body.innerHTML = '';
+  const report = await runBench({ log, signal, quick: $<HTMLInputElement>('quick').checked });
+  for (const r of report.rows) {
+    const tr = document.createElement('tr');
+    for (const cell of [r.kernel, r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.rate, r.clock, r.checked === undefined ? '' : r.checked ? '✓' : '✗']) {
+      const td = document.createElement('td');
+      td.textContent = cell;
+      tr.append(td);
     }
-    log(`done on ${report.adapter.vendor} ${report.adapter.architecture}; timestamps ${report.timestamps.available ? (report.timestamps.quantised ? 'quantised' : 'available') : 'unavailable (wall clock)'}`);
-  } catch (error) {
-    log(`error: ${error instanceof Error ? error.message : String(error)}`);
-  } finally {
-    button.disabled = false;
+    body.append(tr);
   }
-});
+  const failed = report.peers.filter((p) => !p.ok).map((p) => `; TensorFlow.js ${p.backend} not measured: ${p.error}`);
+  log(`done on ${report.adapter.vendor} ${report.adapter.architecture}; timestamps ${report.timestamps.available ? (report.timestamps.quantised ? 'quantised' : 'available') : 'unavailable (wall clock)'}${failed.join('')}`);
+}
+$('run').addEventListener('click', task(runFromPage, { controls: [$<HTMLButtonElement>('run'), $<HTMLInputElement>('quick')], cancel: $<HTMLButtonElement>('cancel'), status }));

@@ -80,13 +80,16 @@ window.runner = {
   plot(reports, title) {
     const canvas = document.getElementById('plot') as HTMLCanvasElement;
     const epochs = reports.map((r) => r.epoch);
+    // Lines without markers; a single epoch has no line, so it is a marker in the middle of the axis.
+    const single = reports.length === 1;
+    const pointRadius = single ? 5 : 0;
     const chart = new Chart(canvas, {
       type: 'line',
       data: {
         labels: epochs,
         datasets: [
-          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', yAxisID: 'loss', pointRadius: 0 },
-          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', yAxisID: 'accuracy', pointRadius: 0 },
+          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', backgroundColor: '#dc2626', yAxisID: 'loss', pointRadius },
+          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', backgroundColor: '#2563eb', yAxisID: 'accuracy', pointRadius },
         ],
       },
       options: {
@@ -94,7 +97,7 @@ window.runner = {
         responsive: false,
         plugins: { title: { display: true, text: title } },
         scales: {
-          x: { title: { display: true, text: 'epoch' } },
+          x: { title: { display: true, text: 'epoch' }, offset: single },
           loss: { type: 'linear', position: 'left', title: { display: true, text: 'cross-entropy loss' } },
           accuracy: { type: 'linear', position: 'right', min: 0, max: 1, title: { display: true, text: 'accuracy' }, grid: { drawOnChartArea: false } },
         },

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { LR_SCHEDULE_HELP, OPTIMIZERS, parseLrSchedule, VARIANTS, type EpochReport, type ModelConfig, type OptimizerName, type RunConfig } from '../src/run-config';
+import { describeModel, LR_SCHEDULE_HELP, OPTIMIZERS, parseLrSchedule, VARIANTS, type EpochReport, type ModelConfig, type OptimizerName, type RunConfig } from '../src/run-config';
 import { parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
 import { decodeModelFile, encodeModelFile } from '../src/model-file';
 import type { StateDict } from '../src/nn';
@@ -185,7 +185,7 @@ async function trainCommand(values: Record<string, string | boolean | undefined>
     try {
       const request = { model, training, features: data.features, classes: data.classes, train: wire(trainSet), test: wire(testSet) };
       const trained: TrainResult = await page.evaluate((r) => window.runner!.train(r), request);
-      const png = await page.evaluate((reports, title) => window.runner!.plot(reports, title), trained.reports, `${[model.features, ...hidden, model.classes].join('→')} ${config.optimizer} lr ${config.lr}`);
+      const png = await page.evaluate((reports, title) => window.runner!.plot(reports, title), trained.reports, `${describeModel(model)}; ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}`);
       return { ...trained, png };
     } finally {
       if (interactive) bar.stop();

@@ -27,6 +27,11 @@ export interface TrainConfig {
   lrSchedule?: string;
 }
 
+/** The whole architecture in one line, e.g. `20→128→4, relu, batch-norm, dropout 0.2` (a plot's title). */
+export function describeModel(model: ModelConfig): string {
+  return `${[model.features, ...model.hidden, model.classes].join('→')}, ${model.activation}, ${model.batchNorm ? 'batch-norm' : 'no batch-norm'}, ${model.dropout > 0 ? `dropout ${model.dropout}` : 'no dropout'}`;
+}
+
 export type RunConfig = Omit<ModelConfig, 'features' | 'classes'> & TrainConfig;
 
 /** The course's two models. PyTorch reaches 0.49–0.54 (baseline) and 0.955–0.980 (tuned) test accuracy. */
@@ -38,7 +43,7 @@ export const VARIANTS: Record<'baseline' | 'tuned', RunConfig> = {
 export interface EpochReport {
   epoch: number;
   /** The learning rate this epoch trained with (the first param group's). */
-  lr: number;
+  lr?: number;
   loss: number;
   accuracy: number;
   seconds: number;
