@@ -1,7 +1,7 @@
 // The CLI's flags: the help text (defaults drawn from the variants themselves), parsing, and the
 // checks that turn every flag into a validated run configuration before any work starts.
 import { parseArgs } from 'node:util';
-import { DEFAULT_LR, MAX_WIDTH, OPTIMIZERS, SGD_ADVICE, VARIANTS, type OptimizerName, type RunConfig } from '../src/run-config';
+import { DEFAULT_LR, LR_SCHEDULE_HELP, MAX_WIDTH, OPTIMIZERS, parseLrSchedule, SGD_ADVICE, VARIANTS, type OptimizerName, type RunConfig } from '../src/run-config';
 
 /** Without a terminal (a log, CI), progress within an epoch is a line this often, on epochs longer than it. */
 export const LOG_PROGRESS_SECONDS = 10;
@@ -25,6 +25,8 @@ Model and training:
                       momentum is SGD with momentum 0.9
   --lr X              learning rate (default: ${tuned.lr} [${baseline.lr}]); an --optimizer other than the
                       variant's gets its own default: ${OPTIMIZERS.map((o) => `${o} ${DEFAULT_LR[o]}`).join(', ')}
+  --lr-schedule SPEC  stepped once an epoch: ${LR_SCHEDULE_HELP}
+                      (PyTorch's StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau on the training loss)
   --hidden LIST       hidden layer sizes, comma-separated, each ≤ ${MAX_WIDTH.toLocaleString('en')} (default: ${arch(tuned)} [${arch(baseline)}]);
                       input and output sizes follow the data
   --activation NAME   sigmoid or relu (default: ${tuned.activation})
@@ -53,10 +55,10 @@ The last line printed is "test accuracy: 0.XXXX".`;
 /** Bad input from the user: its message is the whole story (no stack trace, even with WGSLGRAD_DEBUG). */
 export class UsageError extends Error {}
 
-export const STRING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'hidden', 'activation', 'dropout', 'seed', 'data', 'label', 'delimiter', 'out', 'eval', 'progress'] as const;
+export const STRING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'data', 'label', 'delimiter', 'out', 'eval', 'progress'] as const;
 const BOOLEAN_FLAGS = ['batch-norm', 'standardize', 'no-standardize', 'debug'] as const;
 /** Flags that only training reads: with --eval they would be silently ignored. */
-export const TRAINING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'hidden', 'activation', 'dropout', 'seed', 'out', 'progress', 'batch-norm', 'standardize', 'no-standardize'];
+export const TRAINING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'out', 'progress', 'batch-norm', 'standardize', 'no-standardize'];
 export type Values = Record<string, string | boolean | undefined>;
 
 function positiveInt(name: string, text: string): number {
@@ -97,6 +99,14 @@ export function runConfig(values: Values): { config: RunConfig; lrNote: string; 
     c.hidden = text.trim() === '' ? [] : text.split(',').map((h) => positiveInt('hidden', h.trim()));
     const wide = c.hidden.find((h) => h > MAX_WIDTH);
     if (wide !== undefined) throw new UsageError(`--hidden: a layer of ${wide} is wider than ${MAX_WIDTH.toLocaleString('en')}`);
+  }
+  if (values['lr-schedule'] !== undefined) {
+    try {
+      parseLrSchedule(values['lr-schedule'] as string);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    c.lrSchedule = values['lr-schedule'] as string;
   }
   if (values.activation !== undefined) {
     if (values.activation !== 'sigmoid' && values.activation !== 'relu') throw new UsageError(`--activation expects sigmoid or relu, got '${values.activation}'`);

@@ -75,6 +75,105 @@ linear = torch.nn.Linear(20, 128)
 out["linear_init"] = {"in_features": 20, "out_features": 128, "bound": 1 / math.sqrt(20),
                       "weight_max_abs": float(linear.weight.abs().max()), "bias_max_abs": float(linear.bias.abs().max())}
 
+# ── numerics: β near 1 over 10 steps, float64 trajectory and PyTorch's own float32 beside it ───────
+# The test compares our float32 kernels with the float64 run at a tolerance the float32 run meets.
+numerics = [
+    ("Adam", {"lr": 0.1, "betas": (0.9, 0.999)}),
+    ("Adam", {"lr": 0.1, "betas": (0.9, 0.9999)}),
+    ("Adam", {"lr": 0.1, "betas": (0.999, 0.9999), "amsgrad": True}),
+    ("AdamW", {"lr": 0.1, "betas": (0.9, 0.9999), "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.999}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9999, "centered": True, "momentum": 0.5}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.999}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.001}),
+]
+out["numerics"] = []
+for name, kwargs in numerics:
+    param0 = (torch.rand(203, dtype=torch.float64) * 2 - 1).float().double()
+    grads = [torch.randn(203, dtype=torch.float64).float().double() for _ in range(10)]
+    finals = {}
+    for dtype in (torch.float64, torch.float32):
+        p = torch.nn.Parameter(param0.to(dtype).clone())
+        opt = getattr(torch.optim, name)([p], **kwargs)
+        for g in grads:
+            p.grad = g.to(dtype).clone()
+            opt.step()
+        finals[dtype] = values(p)
+    out["numerics"].append({"name": name, "options": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()},
+                            "param": values(param0), "grads": [values(g) for g in grads],
+                            "float64": finals[torch.float64], "float32": finals[torch.float32]})
+
+# ── learning-rate schedulers: each group's lr after every scheduler.step() ───────────────────────
+from torch.optim import lr_scheduler as sched
+
+schedulers = [
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": [2, 5, 5, 9], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}),
+    ("CosineAnnealingLR", {"T_max": 10}),
+    ("LambdaLR", {}),
+    ("ReduceLROnPlateau", {"factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": [0.01, 0.001]}),
+    ("ReduceLROnPlateau", {"mode": "max", "threshold": 0.1, "threshold_mode": "abs", "patience": 0}),
+    ("StepLR+ExponentialLR", {}),
+]
+plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.8, 0.85, 0.85, 0.85, 0.85, 0.7, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
+out["schedulers"] = []
+for name, kwargs in schedulers:
+    a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
+    if name == "LambdaLR":
+        made = [sched.LambdaLR(opt, lr_lambda=[lambda e: 0.95 ** e, lambda e: 1 / (1 + e)])]
+    elif name == "StepLR+ExponentialLR":
+        made = [sched.StepLR(opt, step_size=4, gamma=0.5), sched.ExponentialLR(opt, gamma=0.95)]
+    else:
+        made = [getattr(sched, name)(opt, **kwargs)]
+    lrs = [[g["lr"] for g in opt.param_groups]]
+    for epoch in range(20):
+        opt.step()
+        for s in made:
+            s.step(plateau_metrics[epoch]) if name == "ReduceLROnPlateau" else s.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+    out["schedulers"].append({"name": name, "options": kwargs, "lrs": lrs, "metrics": plateau_metrics if name == "ReduceLROnPlateau" else []})
+
+# ── CrossEntropyLoss options: weight, ignore_index, reduction, label_smoothing ────────────────────
+ce_configs = [
+    {"reduction": "sum"},
+    {"reduction": "none"},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0]},
+    {"ignore_index": -100},
+    {"ignore_index": 2},
+    {"label_smoothing": 0.1},
+    {"label_smoothing": 0.3, "reduction": "sum"},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0], "ignore_index": 3, "label_smoothing": 0.2},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0], "ignore_index": -100, "label_smoothing": 0.15, "reduction": "none"},
+]
+out["cross_entropy_options"] = []
+for kwargs in ce_configs:
+    N, C = 11, 5
+    logits = torch.randn(N, C) * 2
+    labels = torch.randint(0, C, (N,))
+    labels[3] = kwargs.get("ignore_index", -100) if "ignore_index" in kwargs else labels[3]
+    labels[7] = kwargs.get("ignore_index", labels[7].item()) if "ignore_index" in kwargs else labels[7]
+    z = logits.clone().requires_grad_(True)
+    args = dict(kwargs)
+    if "weight" in args:
+        args["weight"] = torch.tensor(args["weight"])
+    loss = torch.nn.CrossEntropyLoss(**args)(z, labels)
+    grad = None
+    if kwargs.get("reduction") != "none":
+        loss.backward()
+        grad = values(z.grad)
+    out["cross_entropy_options"].append({"options": kwargs, "N": N, "C": C, "logits": values(logits), "labels": labels.tolist(), "loss": values(loss), "grad": grad})
+
+# ── BatchNorm with momentum=None (cumulative average), four training batches ────────────────────
+bn = torch.nn.BatchNorm1d(3, momentum=None)
+xs = [torch.randn(6, 3) * (i + 1) + i for i in range(4)]
+bn.train()
+ys = [values(bn(x)) for x in xs]
+out["batchnorm_cumulative"] = {"xs": [values(x) for x in xs], "shape": [6, 3], "running_mean": values(bn.running_mean),
+                               "running_var": values(bn.running_var), "num_batches_tracked": int(bn.num_batches_tracked)}
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

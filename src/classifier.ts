@@ -6,10 +6,11 @@ import type { Dataset } from './data';
 import { DataLoader } from './data';
 import { manualSeed } from './init';
 import { BatchNorm1d, CrossEntropyLoss, Dropout, Linear, Module, ReLU, Sigmoid } from './nn';
+import { makeScheduler, ReduceLROnPlateau } from './lr-scheduler';
 import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from './optim';
 import type { Parameter } from './parameters';
 import { noGrad, Tensor } from './tensor';
-import { OPTIMIZERS, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type StepProgress, type TrainConfig } from './run-config';
+import { OPTIMIZERS, parseLrSchedule, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type StepProgress, type TrainConfig } from './run-config';
 
 export * from './run-config';
 
@@ -130,11 +131,13 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
   const loader = new DataLoader(data, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
   const lossFn = new CrossEntropyLoss({ gpu });
   const optimizer = makeOptimizer(config.optimizer, model.parameters(), config.lr);
+  const scheduler = makeScheduler(parseLrSchedule(config.lrSchedule ?? 'none'), optimizer, config.epochs);
   const inputs = new Map<number, { x: Tensor; y: Tensor }>();
   const reports: EpochReport[] = [];
   model.train();
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const started = performance.now();
+    const lr = optimizer.paramGroups[0]!.lr;
     const dispatchesBefore = gpu.stats.dispatches;
     lossFn.resetMetrics();
     let steps = 0;
@@ -166,8 +169,11 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
     const m = await lossFn.readMetrics();
     if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
     const seconds = (performance.now() - started) / 1000;
-    const report = { epoch, loss: m.loss, accuracy: m.accuracy, seconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
+    const report = { epoch, lr, loss: m.loss, accuracy: m.accuracy, seconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
     reports.push(report);
+    // After the epoch's optimizer steps, as PyTorch orders them; the plateau watches the training loss.
+    if (scheduler instanceof ReduceLROnPlateau) scheduler.step(m.loss);
+    else scheduler?.step();
     await onEpoch(report);
   }
   return reports;

@@ -8,7 +8,7 @@ import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch
 import { dropout as dropoutKernel } from './kernels/dropout';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
-import { softmaxCrossEntropy, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
+import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { shapeText } from './launch';
 import { needsGrad, record, Tensor } from './tensor';
 
@@ -90,8 +90,11 @@ export function batchNorm(x: Tensor, args: BatchNormArgs, options: { out: Tensor
 }
 
 /** Mean cross-entropy of logits [N, C] against class indices [N] (u32), into the given buffers; returns out.loss. */
-export function crossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: { name?: string } = {}): Tensor {
-  softmaxCrossEntropy(logits, labels, out);
-  if (needsGrad([logits])) record({ name: options.name ?? 'crossEntropy', inputs: [logits], output: out.loss, backward: gradients.crossEntropy(logits, labels, out) });
-  return out.loss;
+export function crossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: CrossEntropyOptions & { name?: string } = {}): Tensor {
+  const { name, ...ce } = options;
+  softmaxCrossEntropy(logits, labels, out, ce);
+  // 'none' returns the rows' losses; the others the reduced loss.
+  const result = ce.reduction === 'none' ? out.rowLoss : out.loss;
+  if (needsGrad([logits])) record({ name: name ?? 'crossEntropy', inputs: [logits], output: result, backward: gradients.crossEntropy(logits, labels, out, ce) });
+  return result;
 }

@@ -15,6 +15,8 @@ import { fillConstant } from './kernels/init';
 import { shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { cutGraph, isOnLiveGraph, needsGrad, Tensor } from './tensor';
+import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
+import { normalizeOptions } from './optim';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -69,6 +71,14 @@ export abstract class Module {
 
   eval(): this {
     return this.train(false);
+  }
+
+  /** Zeroes every parameter's gradient (PyTorch's module.zero_grad(), set_to_none aside). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      this.gpu.clear(p.grad);
+      p.gradIsZero = true;
+    }
   }
 
   /** Parameters and buffers, read back from the GPU, by PyTorch name. */
@@ -230,11 +240,29 @@ export class Dropout extends Module {
   }
 }
 
+// ── Identity ─────────────────────────────────────────────────────────────────────────────────────
+
+/** nn.Identity: returns its input itself (no kernel, no graph node). */
+export class Identity extends Module {
+  constructor(options: { gpu?: Gpu } = {}) {
+    super(options.gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return 'Identity()';
+  }
+
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
 // ── BatchNorm ────────────────────────────────────────────────────────────────────────────────────
 
 export interface BatchNormOptions {
   eps?: number;
-  momentum?: number;
+  /** null: the cumulative average of every batch so far (PyTorch's momentum=None). */
+  momentum?: number | null;
   affine?: boolean;
   trackRunningStats?: boolean;
   gpu?: Gpu;
@@ -242,7 +270,7 @@ export interface BatchNormOptions {
 
 abstract class BatchNorm extends Module {
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   readonly weight: Parameter | null;
@@ -263,7 +291,7 @@ abstract class BatchNorm extends Module {
     const name = this.constructor.name;
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${name}: argument 'numFeatures' expected a positive integer, got ${numFeatures}`);
     if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${name}: argument 'eps' expected a number > 0, got ${eps}`);
-    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new Error(`${name}: argument 'momentum' expected a number in [0, 1], got ${momentum}`);
+    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new Error(`${name}: argument 'momentum' expected a number in [0, 1] or null, got ${momentum}`);
     this.eps = eps;
     this.momentum = momentum;
     this.affine = affine;
@@ -286,7 +314,7 @@ abstract class BatchNorm extends Module {
   }
 
   describe(): string {
-    return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
+    return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
   }
 
   protected override ownBuffers(): [string, Tensor | Counter][] {
@@ -308,6 +336,8 @@ abstract class BatchNorm extends Module {
     // Without running statistics, PyTorch normalises with the batch's statistics in eval mode too.
     const useBatchStats = this.training || !this.trackRunningStats;
     const updateRunning = this.training && this.trackRunningStats;
+    // momentum null averages every batch so far: this is batch n + 1, weighted 1/(n + 1) (float64).
+    const momentum = this.momentum ?? (updateRunning ? 1 / (this.numBatchesTracked.value + 1) : 0);
     const args: BatchNormArgs = {
       gamma: this.weight ?? this.fixed!.gamma,
       beta: this.bias ?? this.fixed!.beta,
@@ -316,7 +346,7 @@ abstract class BatchNorm extends Module {
       mean: this.buffer('mean', [C]),
       invstd: this.buffer('invstd', [C]),
       eps: this.eps,
-      momentum: this.momentum,
+      momentum,
       training: useBatchStats,
       trackRunningStats: updateRunning,
     };
@@ -390,36 +420,71 @@ export class Sequential extends Module {
 
 // ── CrossEntropyLoss ─────────────────────────────────────────────────────────────────────────────
 
-export class CrossEntropyLoss extends Module {
-  /** Since resetMetrics(): sums of batch losses, correct rows, rows, batches; the first non-finite batch. */
-  readonly metrics: Tensor;
+export interface CrossEntropyLossOptions {
+  /** [C] per-class weights, as a tensor or numbers. */
+  weight?: Tensor | ArrayLike<number>;
+  /** Rows with this label count nowhere (default −100, as PyTorch; u32 labels never hold a negative one). */
+  ignoreIndex?: number;
+  reduction?: Reduction;
+  labelSmoothing?: number;
+  gpu?: Gpu;
+}
 
-  constructor(options: { gpu?: Gpu } = {}) {
+export class CrossEntropyLoss extends Module {
+  /** Since resetMetrics(): sums of batch losses, correct rows, counted rows, batches; the first non-finite batch. */
+  readonly metrics: Tensor;
+  readonly weight: Tensor | null;
+  readonly ignoreIndex: number;
+  readonly reduction: Reduction;
+  readonly labelSmoothing: number;
+
+  constructor(options: CrossEntropyLossOptions & { ignore_index?: number; label_smoothing?: number } = {}) {
     super(options.gpu ?? currentGpu());
+    const o = normalizeOptions('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'gpu'], { ignore_index: 'ignoreIndex', label_smoothing: 'labelSmoothing' }) as CrossEntropyLossOptions;
+    const { ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = o;
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`CrossEntropyLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
+    if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) throw new Error(`CrossEntropyLoss: argument 'ignoreIndex' expected an int32, got ${String(ignoreIndex)}`);
+    if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`CrossEntropyLoss: argument 'labelSmoothing' expected a number in [0, 1], got ${String(labelSmoothing)}`);
+    if (o.weight !== undefined && !(o.weight instanceof Tensor) && !Array.from(o.weight).every((v) => Number.isFinite(v) && v >= 0)) throw new Error(`CrossEntropyLoss: argument 'weight' expected finite numbers ≥ 0, got [${Array.from(o.weight).join(', ')}]`);
+    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', 'CrossEntropyLoss.weight');
+    this.ignoreIndex = ignoreIndex;
+    this.reduction = reduction;
+    this.labelSmoothing = labelSmoothing;
     this.metrics = Tensor.empty(this.gpu, [5], 'f32', 'CrossEntropyLoss.metrics');
     this.gpu.clear(this.metrics);
   }
 
   describe(): string {
-    return 'CrossEntropyLoss()';
+    const options = [
+      ...(this.weight ? ['weight=…'] : []),
+      ...(this.ignoreIndex !== -100 ? [`ignore_index=${this.ignoreIndex}`] : []),
+      ...(this.reduction !== 'mean' ? [`reduction='${this.reduction}'`] : []),
+      ...(this.labelSmoothing ? [`label_smoothing=${this.labelSmoothing}`] : []),
+    ];
+    return `CrossEntropyLoss(${options.join(', ')})`;
   }
 
   resetMetrics(): void {
     this.gpu.clear(this.metrics);
   }
 
-  /** Reads the sums once: the mean of the batch losses, and the accuracy over all rows. */
+  /** Reads the sums once: the mean of the batch losses, and the accuracy over the counted rows. */
   async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number }> {
     const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0] = await this.metrics.read();
     return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch };
   }
 
-  /** Mean cross-entropy of logits [N, C] against class indices [N] (u32); a [1] tensor. */
+  /**
+   * Cross-entropy of logits [N, C] against class indices [N] (u32 or i32): a [1] tensor for 'mean'
+   * and 'sum', the [N] row losses for 'none' (forward only).
+   */
   forward(logits: Tensor, labels: Tensor): Tensor {
-    if (logits.shape.length !== 2) throw new Error(`CrossEntropyLoss: input expected shape [N, C], got ${shapeText(logits.shape)}`);
+    if (logits.shape.length !== 2) throw new Error(`${this.describe()}: input expected shape [N, C], got ${shapeText(logits.shape)}`);
     const [N, C] = [logits.shape[0]!, logits.shape[1]!];
-    if (labels.dtype !== 'u32' || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
-    const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics };
-    return F.crossEntropy(logits, labels, out, { name: this.describe() });
+    if ((labels.dtype !== 'u32' && labels.dtype !== 'i32') || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32 or i32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
+    if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${this.describe()}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
+    const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics, rowWeight: this.buffer('row_weight', [N]), norm: this.buffer('norm', [1]) };
+    const options: CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
+    return F.crossEntropy(logits, labels, out, { ...options, name: this.describe() });
   }
 }

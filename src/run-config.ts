@@ -23,6 +23,8 @@ export interface TrainConfig {
   seed: number;
   /** Standardise features with a StandardScaler fitted on the training rows. */
   standardize: boolean;
+  /** A learning-rate schedule stepped once an epoch, as `--lr-schedule` spells it (parseLrSchedule). */
+  lrSchedule?: string;
 }
 
 /** The whole architecture in one line, e.g. `20→128→4, relu, batch-norm, dropout 0.2` (a plot's title). */
@@ -92,6 +94,8 @@ export function trainConfigProblems(t: TrainConfig): string[] {
 
 export interface EpochReport {
   epoch: number;
+  /** The learning rate this epoch trained with (the first param group's). */
+  lr?: number;
   loss: number;
   accuracy: number;
   seconds: number;
@@ -116,3 +120,63 @@ export interface Evaluation {
   predictions: number[];
 }
 
+
+/** A parsed `--lr-schedule` (src/lr-scheduler.ts makes the scheduler). */
+export type LrScheduleSpec =
+  | { kind: 'none' }
+  | { kind: 'step'; stepSize: number; gamma: number }
+  | { kind: 'multistep'; milestones: number[]; gamma: number }
+  | { kind: 'exponential'; gamma: number }
+  | { kind: 'cosine'; tMax: number | null; etaMin: number }
+  | { kind: 'plateau'; factor: number; patience: number };
+
+export const LR_SCHEDULE_HELP = 'none, step:SIZE[:GAMMA], multistep:E1,E2,…[:GAMMA], exponential:GAMMA, cosine[:T_MAX[:ETA_MIN]], plateau[:FACTOR[:PATIENCE]]';
+
+/**
+ * `--lr-schedule` text → a schedule: StepLR (gamma 0.1), MultiStepLR (gamma 0.1), ExponentialLR,
+ * CosineAnnealingLR (T_max = the epochs, eta_min 0) or ReduceLROnPlateau on the epoch's training
+ * loss (factor 0.1, patience 10), with PyTorch's defaults. A malformed text is an Error saying why.
+ */
+export function parseLrSchedule(text: string): LrScheduleSpec {
+  const [kind = '', ...args] = text.trim().split(':');
+  const bad = (why: string) => new Error(`--lr-schedule '${text}': ${why} (expected ${LR_SCHEDULE_HELP})`);
+  const num = (i: number, name: string, fallback: number | undefined, ok: (v: number) => boolean, expected: string): number => {
+    const a = args[i];
+    if (a === undefined || a === '') {
+      if (fallback === undefined) throw bad(`${name} is missing`);
+      return fallback;
+    }
+    const v = Number(a);
+    if (!Number.isFinite(v) || !ok(v)) throw bad(`${name} expected ${expected}, got '${a}'`);
+    return v;
+  };
+  const most = (n: number) => {
+    if (args.length > n) throw bad(`${kind} takes at most ${n} values`);
+  };
+  const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+  switch (kind) {
+    case 'none':
+      most(0);
+      return { kind };
+    case 'step':
+      most(2);
+      return { kind, stepSize: num(0, 'SIZE', undefined, positiveInt, 'a positive integer'), gamma: num(1, 'GAMMA', 0.1, (v) => v > 0, 'a number > 0') };
+    case 'multistep': {
+      most(2);
+      const milestones = (args[0] ?? '').split(',').map((m) => Number(m.trim()));
+      if (!args[0] || !milestones.every(positiveInt)) throw bad(`milestones expected positive integers separated by commas, got '${args[0] ?? ''}'`);
+      return { kind, milestones, gamma: num(1, 'GAMMA', 0.1, (v) => v > 0, 'a number > 0') };
+    }
+    case 'exponential':
+      most(1);
+      return { kind, gamma: num(0, 'GAMMA', undefined, (v) => v > 0, 'a number > 0') };
+    case 'cosine':
+      most(2);
+      return { kind, tMax: args[0] ? num(0, 'T_MAX', undefined, positiveInt, 'a positive integer') : null, etaMin: num(1, 'ETA_MIN', 0, (v) => v >= 0, 'a number ≥ 0') };
+    case 'plateau':
+      most(2);
+      return { kind, factor: num(0, 'FACTOR', 0.1, (v) => v > 0 && v < 1, 'a number in (0, 1)'), patience: num(1, 'PATIENCE', 10, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0') };
+    default:
+      throw bad(`unknown schedule '${kind}'`);
+  }
+}

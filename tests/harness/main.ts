@@ -4,6 +4,7 @@ import { runCase, type CaseResult } from '../../src/spec/scope';
 import { exampleCases } from '../example-cases';
 import { graphCases } from '../graph-cases';
 import { kernelCases } from '../kernel-cases';
+import { parityCases } from '../parity-cases';
 
 export interface Harness {
   adapter?: AdapterSummary;
@@ -25,10 +26,10 @@ const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location
 window.harness = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
   ...(error ? { error } : {}),
-  names: [...kernelCases, ...graphCases, ...exampleCases].map((c) => c.name),
+  names: [...kernelCases, ...graphCases, ...exampleCases, ...parityCases].map((c) => c.name),
   async runCase(name, seed) {
     if (!gpu) throw new Error(error);
-    const c = [...kernelCases, ...graphCases, ...exampleCases].find((k) => k.name === name);
+    const c = [...kernelCases, ...graphCases, ...exampleCases, ...parityCases].find((k) => k.name === name);
     if (!c) throw new Error(`no kernel case named '${name}'`);
     const result = await runCase(gpu, c, seed);
     await gpu.sync();
