@@ -1,5 +1,6 @@
 // The harness page: acquires the WebGPU device and runs kernel cases by name for the Node side.
 import { tryRequestGpu, type AdapterSummary } from '../../src/gpu';
+import { convCases } from '../conv-cases';
 import { exampleCases } from '../example-cases';
 import { graphCases } from '../graph-cases';
 import { kernelCases } from '../kernel-cases';
@@ -25,10 +26,10 @@ const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location
 window.harness = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
   ...(error ? { error } : {}),
-  names: [...kernelCases, ...graphCases, ...exampleCases].map((c) => c.name),
+  names: [...kernelCases, ...convCases, ...graphCases, ...exampleCases].map((c) => c.name),
   async runCase(name, seed) {
     if (!gpu) throw new Error(error);
-    const c = [...kernelCases, ...graphCases, ...exampleCases].find((k) => k.name === name);
+    const c = [...kernelCases, ...convCases, ...graphCases, ...exampleCases].find((k) => k.name === name);
     if (!c) throw new Error(`no kernel case named '${name}'`);
     const result = await c.run(gpu, seed);
     await gpu.sync();
