@@ -8,6 +8,8 @@ import { cutGraph, isOnLiveGraph, needsGrad, record } from './autograd';
 import * as F from './functional';
 import { currentGpu, type Gpu } from './gpu';
 import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
+import * as convOps from './conv-ops';
+import type { DType } from './kernel';
 import * as ops from './ops';
 import { allocateParameter, type Parameter } from './parameters';
 import type { Tensor } from './tensor';
@@ -109,11 +111,11 @@ export abstract class Module {
    * last step's forward never reached backward), the graph is cut first, so the overwrite can never
    * feed stale values into a backward pass.
    */
-  protected buffer(name: string, shape: readonly number[]): Tensor {
-    const key = `${name}${shapeText(shape)}`;
+  protected buffer(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const key = `${name}${shapeText(shape)}${dtype}`;
     let t = this.outputs.get(key);
     if (!t) {
-      t = this.gpu.empty(shape, 'f32', `${this.constructor.name}.${name}`);
+      t = this.gpu.empty(shape, dtype, `${this.constructor.name}.${name}`);
       this.outputs.set(key, t);
     } else if (isOnLiveGraph(t)) {
       cutGraph();
@@ -391,6 +393,282 @@ export class BatchNorm2d extends BatchNorm {
   }
 }
 
+// ── Conv2d, pooling, Flatten ─────────────────────────────────────────────────────────────────────
+
+const pairText = (v: convOps.Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
+const isOne = (v: convOps.Pair, n: number) => (typeof v === 'number' ? v === n : v[0] === n && v[1] === n);
+
+export interface Conv2dOptions {
+  stride?: convOps.Pair;
+  padding?: convOps.Pair;
+  dilation?: convOps.Pair;
+  groups?: number;
+  bias?: boolean;
+  gpu?: Gpu;
+}
+
+/** 2-D convolution over NCHW input (torch.nn.Conv2d, zero padding). */
+export class Conv2d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly kernelSize: [number, number];
+  readonly stride: convOps.Pair;
+  readonly padding: convOps.Pair;
+  readonly dilation: convOps.Pair;
+  readonly groups: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: convOps.Pair,
+    options: Conv2dOptions = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
+    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`Conv2d: argument '${name}' expected a positive integer, got ${v}`);
+    }
+    if (inChannels % groups !== 0) throw new Error(`Conv2d: in_channels (${inChannels}) must be divisible by groups (${groups})`);
+    if (outChannels % groups !== 0) throw new Error(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${groups})`);
+    this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
+    if (!this.kernelSize.every((k) => Number.isInteger(k) && k > 0)) throw new Error(`Conv2d: argument 'kernelSize' expected a positive integer or a pair of them, got ${JSON.stringify(kernelSize)}`);
+    this.stride = stride;
+    this.padding = padding;
+    this.dilation = dilation;
+    this.groups = groups;
+    const shape = [outChannels, inChannels / groups, ...this.kernelSize];
+    this.weight = allocateParameter(this.gpu, shape, 'Conv2d.weight');
+    this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outChannels], 'Conv2d.bias');
+    // Conv2d.reset_parameters: kaiming_uniform_(a=√5) gives U(−1/√fan_in, 1/√fan_in), fan_in = in/groups · KH · KW; the bias the same.
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
+    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  }
+
+  private options(): convOps.Conv2dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+  }
+
+  describe(): string {
+    const extra = [!isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = convOps.conv2dGeometry(input, this.weight.shape, this.options(), this.describe());
+    return [g.N, g.C_out, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    const { weight, bias } = this;
+    const options = this.options();
+    convOps.conv2d(x, weight, bias, y, options, where);
+    const inputs = bias ? [x, weight, bias] : [x, weight];
+    if (!needsGrad(inputs)) return y;
+    record({
+      name: where,
+      inputs,
+      output: y,
+      backward: (ctx, dy) => {
+        if (x.requiresGrad) {
+          const dx = ctx.target(x);
+          convOps.conv2dBackwardInput(dy!, weight, dx.grad, options, dx.accumulate, where);
+        }
+        const dw = ctx.target(weight);
+        convOps.conv2dBackwardWeight(x, dy!, dw.grad, options, dw.accumulate, where);
+        if (bias) {
+          const db = ctx.target(bias);
+          convOps.conv2dBackwardBias(dy!, db.grad, db.accumulate, where);
+        }
+      },
+    });
+    return y;
+  }
+}
+
+/** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
+export class MaxPool2d extends Module {
+  readonly stride: convOps.Pair;
+  /** The last forward's arg-max indices (u32, h·W + w within each plane), as return_indices gives. */
+  indices: Tensor | null = null;
+
+  constructor(
+    readonly kernelSize: convOps.Pair,
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; dilation?: convOps.Pair; ceilMode?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (options.ceilMode) throw new Error('MaxPool2d: ceil_mode=True is not supported (PyTorch\'s default False is)');
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    convOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
+  }
+
+  readonly padding: convOps.Pair;
+  readonly dilation: convOps.Pair;
+
+  options(): convOps.Pool2dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
+  }
+
+  describe(): string {
+    const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
+    return `MaxPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}, dilation=${t(this.dilation)}, ceil_mode=False)`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = convOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const shape = this.outputShape(x.shape);
+    const y = this.buffer('out', shape);
+    const indices = (this.indices = this.buffer('indices', shape, 'u32'));
+    const options = this.options();
+    convOps.maxPool2d(x, y, indices, options, where);
+    if (!needsGrad([x])) return y;
+    record({
+      name: where,
+      inputs: [x],
+      output: y,
+      backward: (ctx, dy) => {
+        const dx = ctx.target(x);
+        convOps.maxPool2dBackward(dy!, indices, dx.grad, options, dx.accumulate, where);
+      },
+    });
+    return y;
+  }
+}
+
+/** torch.nn.AvgPool2d (ceil_mode off, no divisor_override). */
+export class AvgPool2d extends Module {
+  readonly stride: convOps.Pair;
+  readonly padding: convOps.Pair;
+  readonly countIncludePad: boolean;
+
+  constructor(
+    readonly kernelSize: convOps.Pair,
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; ceilMode?: boolean; countIncludePad?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (options.ceilMode) throw new Error('AvgPool2d: ceil_mode=True is not supported (PyTorch\'s default False is)');
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.countIncludePad = options.countIncludePad ?? true;
+    convOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
+  }
+
+  options(): convOps.Pool2dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
+  }
+
+  describe(): string {
+    const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
+    return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}${this.countIncludePad ? '' : ', count_include_pad=False'})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = convOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    const options = this.options();
+    convOps.avgPool2d(x, y, options, where);
+    if (!needsGrad([x])) return y;
+    record({
+      name: where,
+      inputs: [x],
+      output: y,
+      backward: (ctx, dy) => {
+        const dx = ctx.target(x);
+        convOps.avgPool2dBackward(dy!, dx.grad, options, dx.accumulate, where);
+      },
+    });
+    return y;
+  }
+}
+
+/** torch.nn.AdaptiveAvgPool2d with output size 1 (global average pooling): [N, C, H, W] → [N, C, 1, 1]. */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(
+    readonly outputSize: convOps.Pair = 1,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (!isOne(outputSize, 1)) throw new Error(`AdaptiveAvgPool2d: only output_size 1 (1×1) is supported, got ${JSON.stringify(outputSize)}`);
+  }
+
+  describe(): string {
+    return `AdaptiveAvgPool2d(output_size=${typeof this.outputSize === 'number' ? this.outputSize : pairText(this.outputSize)})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    if (input.length !== 4) throw new Error(`${this.describe()}: input expected a 4-D NCHW shape [N, C, H, W], got ${shapeText(input)}`);
+    return [input[0]!, input[1]!, 1, 1];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    convOps.adaptiveAvgPool2d(x, y, where);
+    if (!needsGrad([x])) return y;
+    record({
+      name: where,
+      inputs: [x],
+      output: y,
+      backward: (ctx, dy) => {
+        const dx = ctx.target(x);
+        convOps.adaptiveAvgPool2dBackward(dy!, dx.grad, dx.accumulate, where);
+      },
+    });
+    return y;
+  }
+}
+
+/** torch.nn.Flatten: a view of the input with dimensions startDim … endDim merged (default: all but the batch). */
+export class Flatten extends Module {
+  private readonly views = new Map<string, Tensor>();
+
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return F.flattenedShape(input, this.startDim, this.endDim, this.describe());
+  }
+
+  /** The same view object each step for the same input buffer, so its gradient buffer is reused. */
+  forward(x: Tensor): Tensor {
+    const shape = this.outputShape(x.shape);
+    const key = `${x.buffer.label}@${x.byteOffset}${shapeText(shape)}`;
+    let view = this.views.get(key);
+    if (!view || view.buffer !== x.buffer) {
+      view = x.reshape(shape);
+      this.views.set(key, view);
+    } else if (isOnLiveGraph(view)) {
+      cutGraph();
+    }
+    view.node = null;
+    view.requiresGrad = false;
+    return F.flatten(x, this.startDim, this.endDim, { out: view });
+  }
+}
+
 // ── Sequential ───────────────────────────────────────────────────────────────────────────────────
 
 export class Sequential extends Module {
@@ -410,8 +688,16 @@ export class Sequential extends Module {
     return `Sequential(\n${this.layers.map((m, i) => `  (${i}): ${m.describe()}`).join('\n')}\n)`;
   }
 
+  /** The output shape; a layer that refuses its input is named with its index and the shape it got. */
   override outputShape(input: readonly number[]): readonly number[] {
-    return this.layers.reduce((shape, layer) => layer.outputShape(shape), input);
+    return this.layers.reduce((shape, layer, i) => {
+      try {
+        return layer.outputShape(shape);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`Sequential layer (${i}) of input ${shapeText(input)}: ${message}`);
+      }
+    }, input);
   }
 
   /**
