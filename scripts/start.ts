@@ -11,6 +11,7 @@ import { decodeModelFile, encodeModelFile } from '../src/model-file';
 import type { StateDict } from '../src/nn';
 import type { Runner, TrainResult, WireData } from '../demos/runner';
 import { launchChrome, startServer } from './chrome';
+import { MNIST_HELP, mnistCommand } from './mnist';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const DEFAULT_DATA = path.join(ROOT, 'data', 'mobile-price.csv');
@@ -33,6 +34,7 @@ Model and training:
   --batch-norm        BatchNorm1d after each hidden Linear
   --no-standardize    use the raw features (--standardize to force scaling)
   --seed N            seed for the split, the init and the shuffles (0)
+${MNIST_HELP}
 
 Data:
   --data PATH         a CSV with a header row and numeric features (default: the embedded dataset)
@@ -229,7 +231,7 @@ async function main(): Promise<void> {
         variant: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
         hidden: { type: 'string' }, activation: { type: 'string' }, dropout: { type: 'string' }, 'batch-norm': { type: 'boolean' }, standardize: { type: 'boolean' },
         'no-standardize': { type: 'boolean' }, seed: { type: 'string' }, data: { type: 'string' }, label: { type: 'string' }, out: { type: 'string' },
-        eval: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        eval: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, task: { type: 'string' },
       },
       allowPositionals: false,
     });
@@ -241,6 +243,9 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
+  // The task switch: --task mnist runs scripts/mnist.ts; the phone-price classifier is the default.
+  if (values.task === 'mnist') return mnistCommand(values);
+  if (values.task !== undefined && values.task !== 'phone-price') throw new UsageError(`--task expects mnist or phone-price, got '${values.task}'`);
   if (values.eval !== undefined) await evalCommand(values);
   else await trainCommand(values);
 }

@@ -33,6 +33,17 @@
 //   conv2d_backward_weight   per element of dw: a loop over N · OH · OW. Few invocations with long
 //                            loops; fine for small filters, the first thing to split for big ones.
 //   conv2d_backward_bias     per output channel: a loop over N · OH · OW.
+//
+// Variants of the two heavy entry points (the launcher takes v2 where its layout allows):
+//   v1 conv2d_forward, conv2d_backward_input: one element per invocation, as above.
+//   v2 conv2d_forward_vec4   (C_out/G % 4 = 0): four output channels of one pixel per invocation, in a
+//                            vec4 accumulator; the taps' bounds are checked once per (kh, kw) and the
+//                            channel loop inside runs straight, each x value feeding four products.
+//      conv2d_backward_input_vec4 (C_in/G % 4 = 0): four input channels of one pixel per invocation,
+//                            each dy value feeding four products.
+//   The launcher takes v2 where it fits and the channel loop it shortens is ≥ 4 long (with one input
+//   channel, v2 trades one x load for four weight loads). Not yet timed: the 2-core test machine was
+//   too loaded to tell the two apart (lab/cnn-page.ts interleaves them; run it on a quiet machine).
 
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
@@ -178,4 +189,95 @@ fn conv2d_backward_bias(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
     for (var s = 0u; s < plane; s++) { total += dy[start + s]; }
   }
   if (ACCUMULATE) { dbias[co] += total; } else { dbias[co] = total; }
+}
+
+@compute @workgroup_size(64)
+fn conv2d_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  let quads = p.C_out / 4u;
+  if (i >= p.N * quads * p.OH * p.OW) { return; }
+  let ow = i % p.OW;
+  let oh = (i / p.OW) % p.OH;
+  let co = ((i / (p.OW * p.OH)) % quads) * 4u;
+  let n = i / (p.OW * p.OH * quads);
+  let cin_g = p.C_in / p.groups;
+  let first_c = (co / (p.C_out / p.groups)) * cin_g;
+  let plane = p.H * p.W;
+  let taps = p.KH * p.KW;
+  let w_next = cin_g * taps; // from output channel co to co + 1
+  var acc = vec4f(0.0);
+  if (HAS_BIAS) { acc = vec4f(bias[co], bias[co + 1u], bias[co + 2u], bias[co + 3u]); }
+  for (var kh = 0u; kh < p.KH; kh++) {
+    let ih = input_coord(oh, kh, p.stride_h, p.pad_h, p.dil_h);
+    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    for (var kw = 0u; kw < p.KW; kw++) {
+      let iw = input_coord(ow, kw, p.stride_w, p.pad_w, p.dil_w);
+      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      var xi = (n * p.C_in + first_c) * plane + u32(ih) * p.W + u32(iw);
+      var wi = co * w_next + kh * p.KW + kw;
+      for (var ci = 0u; ci < cin_g; ci++) {
+        acc += x[xi] * vec4f(weight[wi], weight[wi + w_next], weight[wi + 2u * w_next], weight[wi + 3u * w_next]);
+        xi += plane;
+        wi += taps;
+      }
+    }
+  }
+  let out = ((n * p.C_out + co) * p.OH + oh) * p.OW + ow;
+  let next = p.OH * p.OW;
+  y[out] = acc.x;
+  y[out + next] = acc.y;
+  y[out + 2u * next] = acc.z;
+  y[out + 3u * next] = acc.w;
+}
+
+@compute @workgroup_size(64)
+fn conv2d_backward_input_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  let quads = p.C_in / 4u;
+  if (i >= p.N * quads * p.H * p.W) { return; }
+  let iw = i % p.W;
+  let ih = (i / p.W) % p.H;
+  let c = ((i / (p.W * p.H)) % quads) * 4u;
+  let n = i / (p.W * p.H * quads);
+  let cin_g = p.C_in / p.groups;
+  let cout_g = p.C_out / p.groups;
+  let g = c / cin_g;
+  let ci = c % cin_g;
+  let taps = p.KH * p.KW;
+  let out_plane = p.OH * p.OW;
+  var acc = vec4f(0.0);
+  for (var kh = 0u; kh < p.KH; kh++) {
+    let th = i32(ih + p.pad_h) - i32(kh * p.dil_h);
+    if (th < 0 || u32(th) % p.stride_h != 0u) { continue; }
+    let oh = u32(th) / p.stride_h;
+    if (oh >= p.OH) { continue; }
+    for (var kw = 0u; kw < p.KW; kw++) {
+      let tw = i32(iw + p.pad_w) - i32(kw * p.dil_w);
+      if (tw < 0 || u32(tw) % p.stride_w != 0u) { continue; }
+      let ow = u32(tw) / p.stride_w;
+      if (ow >= p.OW) { continue; }
+      var di = (n * p.C_out + g * cout_g) * out_plane + oh * p.OW + ow;
+      var wi = ((g * cout_g) * cin_g + ci) * taps + kh * p.KW + kw;
+      for (var k = 0u; k < cout_g; k++) {
+        acc += dy[di] * vec4f(weight[wi], weight[wi + taps], weight[wi + 2u * taps], weight[wi + 3u * taps]);
+        di += out_plane;
+        wi += cin_g * taps;
+      }
+    }
+  }
+  let at = ((n * p.C_in + c) * p.H + ih) * p.W + iw;
+  let next = p.H * p.W;
+  if (ACCUMULATE) {
+    dx[at] += acc.x;
+    dx[at + next] += acc.y;
+    dx[at + 2u * next] += acc.z;
+    dx[at + 3u * next] += acc.w;
+  } else {
+    dx[at] = acc.x;
+    dx[at + next] = acc.y;
+    dx[at + 2u * next] = acc.z;
+    dx[at + 3u * next] = acc.w;
+  }
 }

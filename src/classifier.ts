@@ -107,7 +107,7 @@ export class NonFiniteLossError extends Error {
  * Trains with one submission per step and no readback; reads the epoch's loss and accuracy once,
  * when the epoch ends. Stops with NonFiniteLossError at the first NaN or infinite batch loss.
  */
-export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}): Promise<EpochReport[]> {
+export async function train(gpu: Gpu, model: Module, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}, inputShape: readonly number[] = [data.features.length]): Promise<EpochReport[]> {
   if (data.rows < config.batchSize) throw new Error(`the training split has ${data.rows} rows, fewer than one batch of ${config.batchSize}`);
   const loader = new DataLoader(data, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
   const lossFn = new CrossEntropyLoss({ gpu });
@@ -123,7 +123,7 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
     for (const batch of loader.batches(epoch)) {
       let io = inputs.get(batch.size);
       if (!io) {
-        io = { x: gpu.empty([batch.size, data.features.length], 'f32', 'batch x'), y: gpu.empty([batch.size], 'u32', 'batch y') };
+        io = { x: gpu.empty([batch.size, ...inputShape], 'f32', 'batch x'), y: gpu.empty([batch.size], 'u32', 'batch y') };
         inputs.set(batch.size, io);
       }
       io.x.write(batch.x); // submits the previous step first
@@ -143,15 +143,15 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
   return reports;
 }
 
-/** Accuracy and confusion matrix in eval mode, without recording a graph. */
-export async function evaluate(gpu: Gpu, model: MLP, data: Dataset, batchSize = 256): Promise<Evaluation> {
+/** Accuracy and confusion matrix in eval mode, without recording a graph; inputShape is one row's shape. */
+export async function evaluate(gpu: Gpu, model: Module, data: Dataset, batchSize = 256, inputShape: readonly number[] = [data.features.length]): Promise<Evaluation> {
   model.eval();
-  const C = model.config.classes;
+  const C = data.classes.length;
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
   const predictions: number[] = [];
   const loader = new DataLoader(data, { batchSize });
   for (const batch of loader.batches()) {
-    const x = gpu.fromArray(batch.x, [batch.size, data.features.length], 'f32', 'eval x');
+    const x = gpu.fromArray(batch.x, [batch.size, ...inputShape], 'f32', 'eval x');
     const logits = await noGrad(() => model.forward(x)).read();
     x.destroy();
     for (let r = 0; r < batch.size; r++) {

@@ -46,6 +46,20 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+/** v1 one element per invocation; v2 four channels per invocation (conv2d.wgsl's header). */
+export type ConvVariant = 'scalar' | 'vec4';
+
+/**
+ * v2 by default where its layout allows and the loop it shortens is long (reduced channels ≥ 4:
+ * with one input channel, conv1's case, v2 trades one x load for four weight loads and gains
+ * nothing). The loaded test machine could not time the two apart (lab/cnn-page.ts); see the header.
+ */
+function convVariant(where: string, requested: ConvVariant | undefined, blocked: number, reduced: number, which: string): ConvVariant {
+  const fits = blocked % 4 === 0;
+  if (requested === 'vec4' && !fits) throw new Error(`${where}: variant 'vec4' needs ${which} per group to be a multiple of 4, got ${blocked}`);
+  return requested ?? (fits && reduced >= 4 ? 'vec4' : 'scalar');
+}
+
 export interface Conv2dGeometry {
   N: number;
   C_in: number;
@@ -83,22 +97,26 @@ export function conv2dGeometry(input: readonly number[], weight: readonly number
 }
 
 /** y = conv2d(x, weight, bias) as torch.nn.functional.conv2d; bias null for none. */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, y: Tensor, options: Conv2dOptions = {}, where = 'conv2d'): Conv2dGeometry {
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, y: Tensor, options: Conv2dOptions & { variant?: ConvVariant } = {}, where = 'conv2d'): Conv2dGeometry {
   const g = conv2dGeometry(x.shape, weight.shape, options, where);
   expectTensor(where, 'input', x, x.shape);
   expectTensor(where, 'weight', weight, weight.shape);
   if (bias) expectTensor(where, 'bias', bias, [g.C_out]);
   expectTensor(where, 'output', y, [g.N, g.C_out, g.OH, g.OW]);
-  x.gpu.dispatch(kernels.conv2d.entry('conv2d_forward'), { params: { ...g }, x, weight, bias: bias ?? x.gpu.placeholders[0], y }, grid1d(y.size, 64), { HAS_BIAS: bias !== null });
+  const vec4 = convVariant(where, options.variant, g.C_out / g.groups, g.C_in / g.groups, 'output channels') === 'vec4';
+  const entry = kernels.conv2d.entry(vec4 ? 'conv2d_forward_vec4' : 'conv2d_forward');
+  x.gpu.dispatch(entry, { params: { ...g }, x, weight, bias: bias ?? x.gpu.placeholders[0], y }, grid1d(vec4 ? y.size / 4 : y.size, 64), { HAS_BIAS: bias !== null });
   return g;
 }
 
 /** dx from dy and the weight (x's shape is dx's). */
-export function conv2dBackwardInput(dy: Tensor, weight: Tensor, dx: Tensor, options: Conv2dOptions = {}, accumulate = false, where = 'conv2d backward'): void {
+export function conv2dBackwardInput(dy: Tensor, weight: Tensor, dx: Tensor, options: Conv2dOptions & { variant?: ConvVariant } = {}, accumulate = false, where = 'conv2d backward'): void {
   const g = conv2dGeometry(dx.shape, weight.shape, options, where);
   expectTensor(where, 'dy', dy, [g.N, g.C_out, g.OH, g.OW]);
   expectTensor(where, 'dx', dx, dx.shape);
-  dy.gpu.dispatch(kernels.conv2d.entry('conv2d_backward_input'), { params: { ...g }, dy, weight, dx }, grid1d(dx.size, 64), { ACCUMULATE: accumulate });
+  const vec4 = convVariant(where, options.variant, g.C_in / g.groups, g.C_out / g.groups, 'input channels') === 'vec4';
+  const entry = kernels.conv2d.entry(vec4 ? 'conv2d_backward_input_vec4' : 'conv2d_backward_input');
+  dy.gpu.dispatch(entry, { params: { ...g }, dy, weight, dx }, grid1d(vec4 ? dx.size / 4 : dx.size, 64), { ACCUMULATE: accumulate });
 }
 
 /** dweight from x and dy. */

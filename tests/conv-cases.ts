@@ -32,15 +32,18 @@ interface ConvCase {
   accumulate?: boolean;
   /** Large cases check the forward and the input gradient only. */
   forwardAndInputOnly?: boolean;
+  /** v1 forced; otherwise the launcher's choice (v2 where channels per group are multiples of 4). */
+  scalar?: boolean;
 }
 
 function addConv(c: ConvCase): void {
-  const flags = [c.stride && `stride ${c.stride.join('×')}`, c.padding && `pad ${c.padding.join('×')}`, c.dilation && `dilation ${c.dilation.join('×')}`, c.groups && `groups ${c.groups}`, c.bias === false && 'no bias', c.accumulate && 'accumulate'].filter(Boolean);
+  const flags = [c.stride && `stride ${c.stride.join('×')}`, c.padding && `pad ${c.padding.join('×')}`, c.dilation && `dilation ${c.dilation.join('×')}`, c.groups && `groups ${c.groups}`, c.bias === false && 'no bias', c.accumulate && 'accumulate', c.scalar && 'v1 forced'].filter(Boolean);
   add(`conv2d [${c.x.join(', ')}] → ${c.F} channels, kernel ${c.K.join('×')}${flags.length ? ` ${flags.join(' ')}` : ''}`, async (s, random) => {
     const [N, C, H, W] = c.x;
     const G = c.groups ?? 1;
     const spec: ref.Conv2dSpec = { N, C, H, W, F: c.F, KH: c.K[0], KW: c.K[1], stride: pairOf(c.stride, 1), padding: pairOf(c.padding, 0), dilation: pairOf(c.dilation, 1), groups: G };
     const options: Conv2dOptions = { stride: spec.stride!, padding: spec.padding!, dilation: spec.dilation!, groups: G };
+    const variant = c.scalar ? { variant: 'scalar' as const } : {};
     const yShape = ref.conv2dOutputShape(spec);
     const wShape = [c.F, C / G, c.K[0], c.K[1]];
     const x = uniform(random, N * C * H * W);
@@ -50,7 +53,7 @@ function addConv(c: ConvCase): void {
     const xt = s.input(x, c.x, 'f32', 'x');
     const wt = s.input(w, wShape, 'f32', 'weight');
     const y = s.output(yShape, 'y');
-    conv2d(xt, wt, b ? s.input(b, [c.F], 'f32', 'bias') : null, y, options);
+    conv2d(xt, wt, b ? s.input(b, [c.F], 'f32', 'bias') : null, y, { ...options, ...variant });
     // f32 rounding grows with the reduction length; a wrong index or bound gives errors of order 1.
     const L = (C / G) * c.K[0] * c.K[1];
     await s.check('y', y, ref.conv2d(x, w, b, spec), 1e-6 * L + 1e-6, 1e-5);
@@ -62,7 +65,7 @@ function addConv(c: ConvCase): void {
     const dxPrev = previous(x.length);
     const dx = s.output(c.x, 'dx');
     if (c.accumulate) dx.write(dxPrev);
-    conv2dBackwardInput(dyt, wt, dx, options, c.accumulate);
+    conv2dBackwardInput(dyt, wt, dx, { ...options, ...variant }, c.accumulate);
     await s.check('dx', dx, withPrevious(grads.dx, dxPrev), 1e-6 * (c.F / G) * c.K[0] * c.K[1] + 1e-6, 1e-5);
     if (c.forwardAndInputOnly) return;
     const dwPrev = previous(w.length);
@@ -91,6 +94,9 @@ for (const c of [
   { x: [2, 3, 5, 5], F: 3, K: [1, 1], stride: [2, 2] },
   { x: [32, 1, 28, 28], F: 8, K: [3, 3], padding: [1, 1] },
   { x: [32, 8, 14, 14], F: 16, K: [3, 3], padding: [1, 1] },
+  { x: [32, 8, 14, 14], F: 16, K: [3, 3], padding: [1, 1], scalar: true },
+  { x: [2, 8, 9, 7], F: 12, K: [3, 2], stride: [2, 3], padding: [1, 1], dilation: [1, 2], groups: 2, accumulate: true },
+  { x: [1, 4, 5, 5], F: 4, K: [2, 2], stride: [2, 2], groups: 1, bias: false },
   { x: [1, 1, 2100, 2100], F: 1, K: [3, 3], forwardAndInputOnly: true },
 ] as ConvCase[]) {
   addConv(c);
