@@ -2,6 +2,7 @@
 
     /usr/bin/python3 scripts/mnist_cnn.py check out/mnist/model.safetensors   # load our model, re-evaluate
     /usr/bin/python3 scripts/mnist_cnn.py train [--seed 0] [--epochs 5]       # the same recipe in PyTorch, timed
+    /usr/bin/python3 scripts/mnist_cnn.py train --save FILE                     # … and save it for wgslgrad (--task mnist --eval, the page)
 
 Needs PyTorch (Debian: apt-get install python3-torch) and numpy. Reads data/mnist-10k.u8.gz (checked
 against its SHA-256) and safetensors files by the format's definition. `check` exits non-zero when the
@@ -87,7 +88,21 @@ def check(path):
         sys.exit("accuracies differ")
 
 
-def train(seed, epochs, threads):
+def write_safetensors(path, tensors, metadata):
+    """The safetensors format by its definition: 8-byte header length, JSON header, raw little-endian data."""
+    header, chunks, offset = {"__metadata__": metadata}, [], 0
+    for name, t in tensors.items():
+        array = t.detach().numpy().astype(np.int64 if t.dtype == torch.int64 else np.float32)
+        data = array.tobytes()
+        header[name] = {"dtype": "I64" if array.dtype == np.int64 else "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    pathlib.Path(path).write_bytes(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+
+
+def train(seed, epochs, threads, save=None):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     x, y = load_digits()
@@ -115,7 +130,15 @@ def train(seed, epochs, threads):
         print(f"epoch {epoch}: test accuracy {accuracy(model, xte, yte):.4f}, {time.perf_counter() - started:.1f} s")
     seconds = time.perf_counter() - started
     print(f"PyTorch {torch.__version__}, {threads} thread(s): {epochs} epochs in {seconds:.1f} s")
-    print(f"test accuracy: {accuracy(model, xte, yte):.4f}")
+    final = accuracy(model, xte, yte)
+    print(f"test accuracy: {final:.4f}")
+    if save:
+        training = {"epochs": epochs, "batchSize": 32, "lr": 1e-3, "seed": seed, "trainedBy": f"PyTorch {torch.__version__} (scripts/mnist_cnn.py)"}
+        metadata = {"format": "pt", "wgslgrad": "wgslgrad-mnist-cnn-1", "architecture": MnistCNN.__doc__, "data_sha256": SHA256,
+                    "classes": json.dumps(list("0123456789")), "test_rows": json.dumps(sorted(int(r) for r in test_rows)),
+                    "training": json.dumps(training), "test_accuracy": f"{final:.6f}"}
+        write_safetensors(save, model.state_dict(), metadata)
+        print(f"wrote {save}")
 
 
 if __name__ == "__main__":
@@ -125,5 +148,6 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--save", help="write the trained model as a wgslgrad MNIST model file")
     args = parser.parse_args()
-    check(args.model) if args.command == "check" else train(args.seed, args.epochs, args.threads)
+    check(args.model) if args.command == "check" else train(args.seed, args.epochs, args.threads, args.save)
