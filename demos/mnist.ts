@@ -185,7 +185,7 @@ function paint(canvas: HTMLCanvasElement, plane: ArrayLike<number>, size: number
 // Each row of feature maps: the layer, what it shows, and for batch-norm the running statistics.
 const LAYERS: [string, string][] = [
   ['conv1', 'conv1 — 8 maps, 28×28, before batch-norm'],
-  ['bn1', 'bn1 — after batch-norm (eval: running statistics)'],
+  ['bn1', 'bn1 — after batch-norm (eval mode: (x − μ) / √(σ² + ε) · γ + β with the running μ, σ²)'],
   ['pool1', 'relu1 + pool1 — 14×14'],
   ['conv2', 'conv2 — 16 maps, 14×14, before batch-norm'],
   ['bn2', 'bn2 — after batch-norm'],
@@ -223,9 +223,13 @@ async function predict(): Promise<void> {
       const canvas = Object.assign(document.createElement('canvas'), { width: S * Math.max(2, Math.round(56 / S)), height: S * Math.max(2, Math.round(56 / S)) });
       paint(canvas, maps[name]!.slice(c * S * S, (c + 1) * S * S), S);
       cell.append(canvas);
+      // Each map is drawn from its own min to max, so a batch-norm map (an affine map of its input per
+      // channel) looks like its input: the value range under it is what changed.
+      const plane = maps[name]!.slice(c * S * S, (c + 1) * S * S);
+      const range = `${Math.min(...plane).toFixed(1)}…${Math.max(...plane).toFixed(1)}`;
       const stats = name === 'bn1' || name === 'bn2' ? running[name] : null;
-      if (stats) cell.insertAdjacentHTML('beforeend', `μ ${stats.mean[c]!.toFixed(2)}<br>σ² ${stats.variance[c]!.toFixed(2)}`);
-      else cell.insertAdjacentHTML('beforeend', `ch ${c}`);
+      if (stats) cell.insertAdjacentHTML('beforeend', `${range}<br>μ ${stats.mean[c]!.toFixed(2)}<br>σ² ${stats.variance[c]!.toFixed(2)}`);
+      else cell.insertAdjacentHTML('beforeend', `ch ${c}<br>${range}`);
       row.querySelector('.maps')!.append(cell);
     }
     root.append(row);

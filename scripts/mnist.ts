@@ -91,7 +91,7 @@ async function train(values: Values): Promise<void> {
   const bar = new cliProgress.SingleBar({ format: 'epoch {value}/{total} |{bar}| loss {loss} · train acc {acc} · {secs}s · {sps} steps/s', hideCursor: true }, cliProgress.Presets.shades_classic);
   const result = await withPage(values.debug === true, async (page) => {
     await page.exposeFunction('wgslgradReport', (r: EpochReport) => {
-      const fields = { loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), secs: r.seconds.toFixed(2), sps: r.stepsPerSecond.toFixed(0) };
+      const fields = { loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), secs: r.seconds.toFixed(2), sps: r.stepsPerSecond.toFixed(1) };
       if (interactive) bar.update(r.epoch, fields);
       else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${fields.secs}s  ${fields.sps} steps/s`);
     });
