@@ -4,6 +4,7 @@ import { Chart } from 'chart.js';
 import * as init from '../src/init';
 import { BatchNorm1d } from '../src/nn';
 import { fmt, setupPage, showError, shown } from './common';
+import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
 const C = 4;
@@ -30,7 +31,7 @@ const running = new Chart(document.getElementById('running') as HTMLCanvasElemen
 
 /** A [N, 4] batch, channel c ~ N(MEANS[c], STDS[c]²), drawn on the GPU. */
 async function batch(N: number) {
-  const x = gpu!.empty([N, C], 'f32', 'batch');
+  const x = Tensor.empty(gpu!, [N, C], 'f32', 'batch');
   init.normal_(x);
   const z = await x.read();
   const values = Float32Array.from(z, (v, i) => MEANS[i % C]! + STDS[i % C]! * v);

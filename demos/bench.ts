@@ -12,17 +12,15 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildModel } from '../src/classifier';
-import { requestGpu, type AdapterSummary, type Gpu } from '../src/gpu';
+import { requestGpu, type AdapterSummary, type Gpu } from '../src/device/gpu';
 import { CrossEntropyLoss } from '../src/nn';
-import * as ops from '../src/ops';
 import { Adam } from '../src/optim';
-import { adamInit, adamStep as adamRef } from '../src/reference/optim';
-import { batchNorm as batchNormRef } from '../src/reference/batchnorm';
-import { dropoutMask } from '../src/reference/dropout';
-import { matmul as matmulRef, sigmoid as sigmoidRef } from '../src/reference/linalg';
-import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
+import { adamInit } from '../src/reference/optim';
+import { mlpTrainingStep } from '../src/reference/training';
 import { mulberry32 } from '../src/random';
-import type { Tensor } from '../src/tensor';
+import { families } from '../src/spec/families';
+import { CaseScope, type Dims } from '../src/spec/scope';
+import { Tensor } from '../src/tensor';
 
 setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
 
@@ -34,7 +32,10 @@ export interface Timing {
 }
 
 export interface BenchRow {
+  /** The kernel family (src/kernels/<family>.ts), or 'training step'. */
   kernel: string;
+  /** The spec case timed. */
+  case?: string;
   variant: string;
   size: string;
   /** Work per run: floating-point operations (GFLOP/s) or bytes moved (GB/s). */
@@ -53,6 +54,8 @@ export interface BenchRow {
 
 export interface BenchReport {
   adapter: AdapterSummary;
+  /** The families whose spec has a bench plan. */
+  benchedFamilies: string[];
   timestamps: { available: boolean; quantised: boolean | null };
   rows: BenchRow[];
   peers: { backend: string; ok: boolean; error?: string }[];
@@ -190,95 +193,28 @@ class Bench {
   }
 }
 
-async function matmulBench(b: Bench, sizes: [number, number, number, boolean, boolean, string][]) {
-  const { gpu } = b;
-  for (const [M, N, K, transposeA, transposeB, label] of sizes) {
-    const aData = randomArray(M * K, M + N);
-    const bData = randomArray(K * N, N + K);
-    const a = gpu.fromArray(aData, transposeA ? [K, M] : [M, K]);
-    const bT = gpu.fromArray(bData, transposeB ? [N, K] : [K, N]);
-    const c = gpu.empty([M, N]);
-    const expected = matmulRef(aData, bData, { M, N, K, transposeA, transposeB });
-    for (const variant of ops.MATMUL_VARIANTS) {
-      if (variant === 'vec4' && ops.vec4Unsupported(M, N, K, transposeA, transposeB)) continue;
-      if (variant === 'naive' && M * N * K > 300_000_000) continue; // v1 at 1024³ takes seconds a run
-      await b.ours(
-        { kernel: 'matmul', variant: `v${ops.MATMUL_VARIANTS.indexOf(variant) + 1} ${variant}`, size: `${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}${label}`, flop: 2 * M * N * K },
-        () => ops.matmul(a, bT, c, { transposeA, transposeB, variant }),
-        async () => {
-          const err = maxAbsError(await c.read(), expected);
-          return { maxError: err, ok: err <= 1e-6 * K + 1e-5 };
-        },
-      );
+const dimsText = (d: Dims) => Object.entries(d).map(([k, v]) => `${k}=${v}`).join(' ');
+
+/** Every family's bench cases, from their specs: each checked against its reference, then timed. */
+async function specBench(b: Bench, quick: boolean) {
+  for (const family of families) {
+    for (const c of family.spec) {
+      if (!c.bench) continue;
+      for (const dims of quick ? c.bench.sizes.slice(0, 1) : c.bench.sizes) {
+        const scope = new CaseScope(b.gpu);
+        try {
+          const work = c.setup(scope, dims, mulberry32(1));
+          const row = { kernel: family.name, case: c.name, variant: c.variant ?? 'v1', size: dimsText(dims), flop: c.bench.flop?.(dims), bytes: c.bench.bytes?.(dims) };
+          await b.ours(row, work.run, async () => {
+            await work.check();
+            const cs = scope.comparisons;
+            return { maxError: Math.max(0, ...cs.map((x) => x.maxAbsError)), ok: cs.length > 0 && cs.every((x) => x.ok) };
+          });
+        } finally {
+          scope.finish();
+        }
+      }
     }
-    [a, bT, c].forEach((t) => t.destroy());
-  }
-}
-
-async function elementwiseBench(b: Bench, sizes: number[]) {
-  const { gpu } = b;
-  for (const n of sizes) {
-    const xData = randomArray(n, n, -4, 4);
-    const x = gpu.fromArray(xData);
-    const y = gpu.empty([n]);
-    await b.ours({ kernel: 'sigmoid', variant: n % 4 === 0 ? 'v2 vec4' : 'v1', size: `${n}`, bytes: 8 * n }, () => ops.sigmoid(x, y), async () => {
-      const out = await y.read();
-      const err = maxAbsError(out, Array.from(xData, sigmoidRef));
-      return { maxError: err, ok: err < 1e-5 };
-    });
-    await b.ours({ kernel: 'dropout', variant: 'v1 p=0.5', size: `${n}`, bytes: 8 * n }, () => ops.dropout(x, y, { p: 0.5, seed: 7, step: 1 }), async () => {
-      const mask = dropoutMask(n, 0.5, 7, 1);
-      const err = maxAbsError(await y.read(), Array.from(mask, (m, i) => m * xData[i]!));
-      return { maxError: err, ok: err < 1e-5 };
-    });
-    x.destroy();
-    y.destroy();
-
-    const C = 10;
-    const N = Math.max(1, Math.floor(n / C));
-    const logitsData = randomArray(N * C, n + 1, -3, 3);
-    const labelData = Uint32Array.from({ length: N }, (_, i) => (i * 7) % C);
-    const logits = gpu.fromArray(logitsData, [N, C]);
-    const labels = gpu.fromArray(labelData, [N], 'u32');
-    const out = { rowLoss: gpu.empty([N]), dlogits: gpu.empty([N, C]), loss: gpu.empty([1]), metrics: gpu.empty([5]) };
-    await b.ours({ kernel: 'softmax-CE', variant: 'v1 fused', size: `${N}×${C}`, bytes: 12 * N * C }, () => ops.softmaxCrossEntropy(logits, labels, out), async () => {
-      const ref = crossEntropyRef(logitsData, labelData, N, C);
-      const err = Math.max(maxAbsError(await out.loss.read(), [ref.loss]), maxAbsError(await out.dlogits.read(), ref.grad));
-      return { maxError: err, ok: err < 1e-4 };
-    });
-    [logits, labels, out.rowLoss, out.dlogits, out.loss, out.metrics].forEach((t) => t.destroy());
-
-    const channels = 64;
-    const rows = Math.max(2, Math.floor(n / channels));
-    const bnData = randomArray(rows * channels, n + 2, -2, 2);
-    const bx = gpu.fromArray(bnData, [rows, channels]);
-    const by = gpu.empty([rows, channels]);
-    const ones = new Float32Array(channels).fill(1);
-    const zeros = new Float32Array(channels);
-    const args = { gamma: gpu.fromArray(ones), beta: gpu.fromArray(zeros), runningMean: gpu.fromArray(zeros), runningVar: gpu.fromArray(ones), mean: gpu.empty([channels]), invstd: gpu.empty([channels]), eps: 1e-5, momentum: 0.1, training: true, trackRunningStats: false };
-    await b.ours({ kernel: 'batch-norm', variant: 'v1 train', size: `${rows}×${channels}`, bytes: 12 * rows * channels }, () => ops.batchNorm(bx, by, args), async () => {
-      const ref = batchNormRef(bnData, { N: rows, C: channels, S: 1, eps: 1e-5, momentum: 0.1, training: true, gamma: ones, beta: zeros, runningMean: zeros, runningVar: ones });
-      const err = maxAbsError(await by.read(), ref.y);
-      return { maxError: err, ok: err < 1e-3 };
-    });
-    [bx, by, args.gamma, args.beta, args.runningMean, args.runningVar, args.mean, args.invstd].forEach((t) => t.destroy());
-
-    const theta = randomArray(n, n + 3);
-    const gradData = randomArray(n, n + 4);
-    const zerosN = new Float32Array(n);
-    const state = { param: gpu.fromArray(theta), grad: gpu.fromArray(gradData), expAvg: gpu.fromArray(zerosN), expAvgSq: gpu.fromArray(zerosN) };
-    const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, step: 1 };
-    const variant = n % 4 === 0 ? 'v2 vec4' : 'v1';
-    let first = true;
-    await b.ours({ kernel: 'adam', variant, size: `${n}`, bytes: 28 * n }, () => ops.adamStep(state, hyper), async () => {
-      if (!first) return { maxError: 0, ok: true };
-      first = false;
-      const ref = adamInit(theta);
-      adamRef(ref, gradData, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false });
-      const err = maxAbsError(await state.param.read(), ref.param);
-      return { maxError: err, ok: err < 1e-6 };
-    });
-    Object.values(state).forEach((t) => t.destroy());
   }
 }
 
@@ -289,15 +225,26 @@ async function trainingStepBench(b: Bench, steps: number) {
   const model = buildModel(gpu, { features: 20, classes: 4, hidden: TUNED.slice(1, -1), activation: 'sigmoid', dropout: 0, batchNorm: false }, 0);
   const lossFn = new CrossEntropyLoss({ gpu });
   const optimizer = new Adam(model.parameters(), { lr: 1e-4 });
-  const x = gpu.fromArray(randomArray(160, 1), [8, 20]);
-  const y = gpu.fromArray(Uint32Array.from({ length: 8 }, (_, i) => i % 4), [8], 'u32');
+  const x = Tensor.fromArray(gpu, randomArray(160, 1), [8, 20]);
+  const y = Tensor.fromArray(gpu, Uint32Array.from({ length: 8 }, (_, i) => i % 4), [8], 'u32');
   const batch = randomArray(160, 2);
+  const labels = Array.from({ length: 8 }, (_, i) => i % 4);
   const step = () => {
     x.write(batch);
     optimizer.zeroGrad();
-    lossFn.forward(model.forward(x), y).backward();
+    const loss = lossFn.forward(model.forward(x), y);
+    loss.backward();
     optimizer.step();
+    return loss;
   };
+  // Check one step (its loss and every updated parameter) against the float64 reference step first.
+  const params = model.parameters();
+  const reference = await Promise.all(params.map(async (p) => adamInit(await p.read())));
+  const gpuLoss = (await step().read())[0]!;
+  const cpuLoss = mlpTrainingStep(reference, TUNED, batch, labels, 'sigmoid', { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false });
+  const paramErrors = await Promise.all(params.map(async (p, i) => maxAbsError(await p.read(), reference[i]!.param)));
+  const lossError = Math.abs(gpuLoss - cpuLoss);
+  const checked = lossError <= 1e-5 * Math.abs(cpuLoss) + 1e-6 && paramErrors.every((e) => e <= 1e-6);
   for (let i = 0; i < 3; i++) step();
   await gpu.sync();
   const dispatches = gpu.stats.dispatches;
@@ -310,7 +257,7 @@ async function trainingStepBench(b: Bench, steps: number) {
   }
   const timing = summarise(times);
   const flop = 3 * 2 * 8 * TUNED.slice(1).reduce((a, out, i) => a + out * TUNED[i]!, 0);
-  b.rows.push({ kernel: 'training step', variant: 'wgslgrad', size: `batch 8, ${TUNED.join('→')}, Adam`, flop, timing, clock: 'wall-clock', rate: rate({ flop }, timing.median), dispatchesPerStep: (gpu.stats.dispatches - dispatches) / steps, checked: true });
+  b.rows.push({ kernel: 'training step', variant: 'wgslgrad', size: `batch 8, ${TUNED.join('→')}, Adam`, flop, timing, clock: 'wall-clock', rate: rate({ flop }, timing.median), dispatchesPerStep: (gpu.stats.dispatches - dispatches) / steps, checked, maxError: Math.max(lossError, ...paramErrors) });
 }
 
 /** The same model and step in TensorFlow.js: dense sigmoid layers, softmax + cross-entropy, Adam 1e-4. */
@@ -339,16 +286,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const b = new Bench(gpu, options);
   const quick = options.quick ?? false;
   const square = (quick ? [64] : [64, 128, 256, 512, 1024]).map((n): [number, number, number, boolean, boolean, string] => [n, n, n, false, false, '']);
+  await specBench(b, quick);
   // The tuned model's step at batch 8: forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x, per layer.
   const layers = TUNED.slice(1).map((out, i) => [TUNED[i]!, out] as const);
   const skinny: [number, number, number, boolean, boolean, string][] = [
     ...layers.map(([inF, out]): [number, number, number, boolean, boolean, string] => [8, out, inF, false, true, ' (forward)']),
-    ...layers.slice(1).map(([inF, out]): [number, number, number, boolean, boolean, string] => [8, inF, out, false, false, ' (dX)']),
-    ...layers.map(([inF, out]): [number, number, number, boolean, boolean, string] => [out, inF, 8, true, false, ' (dW)']),
   ];
-  await matmulBench(b, quick ? skinny.slice(0, 3) : skinny);
-  await matmulBench(b, square);
-  await elementwiseBench(b, quick ? [1000] : [1e3, 1e4, 1e5, 1e6, 1e7]);
   await trainingStepBench(b, quick ? 3 : 50);
 
   const peers: BenchReport['peers'] = [];
@@ -367,16 +310,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         let slowSoftmax = false; // stop the sweep once a size takes > 3 s a run
         for (const n of quick ? [1000] : [1e3, 1e4, 1e5, 1e6, 1e7]) {
           const x = tf.tensor1d(randomArray(n, n, -4, 4));
-          await b.peer(backend, { kernel: 'sigmoid', size: `${n}`, bytes: 8 * n }, () => tf.sigmoid(x));
+          await b.peer(backend, { kernel: 'activation', size: `${n}`, bytes: 8 * n }, () => tf.sigmoid(x));
           x.dispose();
           const N = Math.max(1, Math.floor(n / 10));
           if (slowSoftmax) {
-            b.skipped.push(`softmax-CE tfjs-${backend} ${N}×10 (the previous size took over 3 s a run)`);
+            b.skipped.push(`softmax_cross_entropy tfjs-${backend} ${N}×10 (the previous size took over 3 s a run)`);
             continue;
           }
           const logits = tf.tensor2d(randomArray(N * 10, n + 1, -3, 3), [N, 10]);
           const onehot = tf.oneHot(tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 7) % 10), 'int32'), 10);
-          slowSoftmax = (await b.peer(backend, { kernel: 'softmax-CE', size: `${N}×10`, bytes: 12 * N * 10 }, () => tf.grad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, z))(logits))) > 3000;
+          slowSoftmax = (await b.peer(backend, { kernel: 'softmax_cross_entropy', size: `${N}×10`, bytes: 12 * N * 10 }, () => tf.grad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, z))(logits))) > 3000;
           logits.dispose();
           onehot.dispose();
         }
@@ -387,7 +330,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       }
     }
   }
-  return { adapter: gpu.adapter, timestamps: b.timestamps, rows: b.rows, peers, skipped: b.skipped };
+  return { adapter: gpu.adapter, benchedFamilies: families.filter((f) => f.spec.some((c) => c.bench)).map((f) => f.name), timestamps: b.timestamps, rows: b.rows, peers, skipped: b.skipped };
 }
 
 declare global {

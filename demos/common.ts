@@ -1,7 +1,7 @@
 // What every demo page shares: the navigation, the WebGPU check (a page without WebGPU says so and
 // how to enable it, instead of failing blank), and a `window.demo` handle the Puppeteer tests read.
 import { Chart, registerables } from 'chart.js';
-import { HOW_TO_GET_WEBGPU, tryRequestGpu, type Gpu } from '../src/gpu';
+import { HOW_TO_GET_WEBGPU, tryRequestGpu, type Gpu } from '../src/device/gpu';
 import './style.css';
 
 Chart.register(...registerables);

@@ -4,6 +4,7 @@ import * as F from '../src/functional';
 import * as init from '../src/init';
 import { Dropout } from '../src/nn';
 import { setupPage, showError, shown } from './common';
+import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
 const p = document.getElementById('p') as HTMLInputElement;
@@ -31,12 +32,12 @@ async function update(): Promise<void> {
   document.getElementById('p-value')!.textContent = p.value;
   const prob = Number(p.value);
   init.manualSeed(0);
-  const draws = gpu.empty([5, 8], 'f32', 'draws');
+  const draws = Tensor.empty(gpu, [5, 8], 'f32', 'draws');
   init.uniform_(draws, 0, 10);
   const integers = Array.from(await draws.read(), Math.floor);
   draws.destroy();
-  const x = gpu.fromArray(integers, [5, 8], 'f32', 'x');
-  const w = gpu.empty([8, 1], 'f32', 'w');
+  const x = Tensor.fromArray(gpu, integers, [5, 8], 'f32', 'x');
+  const w = Tensor.empty(gpu, [8, 1], 'f32', 'w');
   init.normal_(w);
   w.requiresGrad = true;
   const dropout = new Dropout(prob, { gpu });

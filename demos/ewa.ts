@@ -4,6 +4,7 @@ import { Chart } from 'chart.js';
 import * as init from '../src/init';
 import { exponentiallyWeightedAverage } from '../src/optim';
 import { fmt, setupPage, showError, shown } from './common';
+import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
 const beta = document.getElementById('beta') as HTMLInputElement;
@@ -26,7 +27,7 @@ async function update(): Promise<void> {
   if (!gpu) return;
   document.getElementById('beta-value')!.textContent = beta.value;
   init.manualSeed(Number(seed.value));
-  const series = gpu.empty([30], 'f32', 'temperatures');
+  const series = Tensor.empty(gpu, [30], 'f32', 'temperatures');
   init.normal_(series, 18, 5); // the course's torch.randn(30) * 5 + 18
   const raw = exponentiallyWeightedAverage(gpu, series, Number(beta.value));
   const corrected = exponentiallyWeightedAverage(gpu, series, Number(beta.value), { biasCorrection: true });

@@ -3,6 +3,7 @@
 import { Chart } from 'chart.js';
 import * as init from '../src/init';
 import { fmt, setupPage, showError, shown } from './common';
+import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
 type Scheme = { name: string; apply: (t: import('../src/tensor').Tensor) => void; dist: (fanIn: number, fanOut: number) => { kind: 'uniform' | 'normal' | 'constant'; mean: number; std: number; low?: number; high?: number; text: string } };
@@ -33,7 +34,7 @@ async function update(): Promise<void> {
   if (!gpu) return;
   const scheme = SCHEMES.find((s) => s.name === select.value)!;
   const [fanOut, fanIn, seed] = [Number(input('fan-out').value), Number(input('fan-in').value), Number(input('seed').value)];
-  const weight = gpu.empty([fanOut, fanIn], 'f32', 'weight');
+  const weight = Tensor.empty(gpu, [fanOut, fanIn], 'f32', 'weight');
   init.manualSeed(seed);
   scheme.apply(weight);
   const values = await weight.read();

@@ -5,7 +5,7 @@ import { base64ToF32, f32ToBase64 } from '../src/base64';
 import { evaluate, train, type EpochReport, type Evaluation } from '../src/classifier';
 import { MnistCNN } from '../src/cnn';
 import { subset, trainTestSplit, type Dataset } from '../src/data';
-import type { Gpu } from '../src/gpu';
+import type { Gpu } from '../src/device/gpu';
 import { manualSeed } from '../src/init';
 import { decodeMnist, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';

@@ -2,7 +2,6 @@
 // model file; then draw a digit and see the prediction, the probabilities and every layer's feature
 // maps, before and after batch-norm, with each channel's running mean and variance.
 import { Chart } from 'chart.js';
-import { noGrad } from '../src/autograd';
 import { evaluate } from '../src/classifier';
 import { MnistCNN } from '../src/cnn';
 import { DataLoader, subset, trainTestSplit, type Dataset } from '../src/data';
@@ -10,7 +9,7 @@ import { manualSeed } from '../src/init';
 import { encodeMnistModel, readMnistModel } from '../src/mnist';
 import { CrossEntropyLoss } from '../src/nn';
 import { Adam } from '../src/optim';
-import type { Tensor } from '../src/tensor';
+import { noGrad, Tensor } from '../src/tensor';
 import { fmt, setupPage, showError, shown } from './common';
 import { IMAGE_SHAPE, loadMnist } from './mnist-runner';
 
@@ -49,8 +48,8 @@ async function trainInPage(): Promise<void> {
     const lossFn = new CrossEntropyLoss({ gpu });
     const optimizer = new Adam(m.parameters(), { lr: 1e-3 });
     const loader = new DataLoader(trainSet, { batchSize: 32, shuffle: true, seed });
-    const x = gpu.empty([32, ...IMAGE_SHAPE], 'f32', 'batch x');
-    const y = gpu.empty([32], 'u32', 'batch y');
+    const x = Tensor.empty(gpu, [32, ...IMAGE_SHAPE], 'f32', 'batch x');
+    const y = Tensor.empty(gpu, [32], 'u32', 'batch y');
     chart.data.labels = [];
     chart.data.datasets.forEach((d) => (d.data = []));
     const curve: { step: number; loss: number; accuracy: number }[] = [];
@@ -198,7 +197,7 @@ async function predict(): Promise<void> {
   const image = digitImage();
   paint($<HTMLCanvasElement>('seen'), image, 28);
   m.eval();
-  const x = gpu.fromArray(image, [1, ...IMAGE_SHAPE], 'f32', 'drawn digit');
+  const x = Tensor.fromArray(gpu, image, [1, ...IMAGE_SHAPE], 'f32', 'drawn digit');
   const logits = Array.from(await noGrad(() => m.forward(x)).read());
   const top = Math.max(...logits);
   const exp = logits.map((v) => Math.exp(v - top));

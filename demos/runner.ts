@@ -4,7 +4,7 @@ import { Chart, registerables } from 'chart.js';
 import { base64ToF32, base64ToU32, f32ToBase64 } from '../src/base64';
 import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type TrainConfig } from '../src/classifier';
 import type { Dataset } from '../src/data';
-import { tryRequestGpu, type AdapterSummary } from '../src/gpu';
+import { tryRequestGpu, type AdapterSummary } from '../src/device/gpu';
 import type { StateDict } from '../src/nn';
 import { mnistRunner } from './mnist-runner';
 

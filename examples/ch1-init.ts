@@ -1,6 +1,6 @@
 // Chapter 1 — parameter initialisation: every scheme applied to the weight of a Linear(5, 3).
 // Ported from the course's PyTorch:  linear = nn.Linear(5, 3); nn.init.kaiming_uniform_(linear.weight) …
-import type { Gpu } from '../src/gpu';
+import type { Gpu } from '../src/device/gpu';
 import * as init from '../src/init';
 import { Linear } from '../src/nn';
 import type { Tensor } from '../src/tensor';

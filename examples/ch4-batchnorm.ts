@@ -1,8 +1,9 @@
 // Chapter 4 — batch normalisation: BatchNorm2d(3) on an NCHW input [2, 3, 4, 4], train then eval.
-import type { Gpu } from '../src/gpu';
+import type { Gpu } from '../src/device/gpu';
 import * as init from '../src/init';
 import { BatchNorm2d } from '../src/nn';
 import type { Print } from './format';
+import { Tensor } from '../src/tensor';
 
 export const title = 'Chapter 4: BatchNorm2d on an NCHW input';
 
@@ -20,7 +21,7 @@ function channelStats(values: ArrayLike<number>, shape: readonly number[]): { me
 export async function run(gpu: Gpu, print: Print) {
   init.manualSeed(0);
   const shape = [2, 3, 4, 4];
-  const x = gpu.empty(shape, 'f32', 'x');
+  const x = Tensor.empty(gpu, shape, 'f32', 'x');
   init.normal_(x, 5, 3);
   const input = Array.from(await x.read());
   const bn = new BatchNorm2d(3, { gpu });

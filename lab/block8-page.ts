@@ -1,8 +1,9 @@
 // Lab: an 8×8 register block (v4 candidate) against v3's 4×4 on square A · B. Halves the loads per
 // multiply-add; the question is whether 16 vec4 accumulators spill on SwiftShader.
-import { requestGpu } from '../src/gpu';
-import { Kernel } from '../src/kernel';
-import * as ops from '../src/ops';
+import { requestGpu } from '../src/device/gpu';
+import { Shader } from '../src/device/shader';
+import * as ops from '../src/kernels/matmul';
+import { Tensor } from '../src/tensor';
 
 const source = `
 struct Params { M: u32, N: u32, K: u32 }
@@ -36,13 +37,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
 export async function run() {
   const gpu = await requestGpu();
-  const k = new Kernel('block8', source);
+  const k = new Shader('block8', source);
   const results: Record<string, number> = {};
   for (const n of [256, 512]) {
-    const a = gpu.fromArray(new Float32Array(n * n).map(() => Math.random()), [n, n]);
-    const b = gpu.fromArray(new Float32Array(n * n).map(() => Math.random()), [n, n]);
-    const c = gpu.empty([n, n]);
-    const c3 = gpu.empty([n, n]);
+    const a = Tensor.fromArray(gpu, new Float32Array(n * n).map(() => Math.random()), [n, n]);
+    const b = Tensor.fromArray(gpu, new Float32Array(n * n).map(() => Math.random()), [n, n]);
+    const c = Tensor.empty(gpu, [n, n]);
+    const c3 = Tensor.empty(gpu, [n, n]);
     const time = async (name: string, f: () => void) => {
       f();
       await gpu.sync();

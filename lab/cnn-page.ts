@@ -1,12 +1,13 @@
 // Lab: one MNIST CNN training step (batch 32) on SwiftShader, whole and per kernel.
 // `npx tsx lab/run.ts cnn-page`
 export async function run() {
-  const { requestGpu } = await import('../src/gpu');
+  const { requestGpu } = await import('../src/device/gpu');
+  const { Tensor } = await import('../src/tensor');
   const { MnistCNN } = await import('../src/cnn');
   const nn = await import('../src/nn');
   const optim = await import('../src/optim');
-  const ops = await import('../src/ops');
-  const c = await import('../src/conv-ops');
+  const ops = await import('../src/kernels/batchnorm');
+  const c = { ...(await import('../src/kernels/conv2d')), ...(await import('../src/kernels/pool')) };
   const gpu = await requestGpu();
   const results: Record<string, number> = {};
   const time = async (name: string, n: number, f: () => void) => {
@@ -20,10 +21,10 @@ export async function run() {
   const model = new MnistCNN(gpu);
   const lossFn = new nn.CrossEntropyLoss({ gpu });
   const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
-  const x = gpu.fromArray(new Float32Array(32 * 784).map(() => Math.random()), [32, 1, 28, 28]);
-  const y = gpu.fromArray(Array.from({ length: 32 }, (_, i) => i % 10), [32], 'u32');
+  const x = Tensor.fromArray(gpu, new Float32Array(32 * 784).map(() => Math.random()), [32, 1, 28, 28]);
+  const y = Tensor.fromArray(gpu, Array.from({ length: 32 }, (_, i) => i % 10), [32], 'u32');
   await time('full step', 5, () => { opt.zeroGrad(); lossFn.forward(model.forward(x), y).backward(); opt.step(); gpu.flush(); });
-  const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => gpu.empty(shape, dtype);
+  const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => Tensor.empty(gpu, shape, dtype);
   const [a1, w1, b1, y1] = [x, t([8, 1, 3, 3]), t([8]), t([32, 8, 28, 28])];
   const [a2, w2, b2, y2] = [t([32, 8, 14, 14]), t([16, 8, 3, 3]), t([16]), t([32, 16, 14, 14])];
   // v1 and v2 interleaved, three rounds: the machine's load drifts between runs.

@@ -1,8 +1,15 @@
 // Lab: the cost of a 250,000-element Adam step on SwiftShader by workgroup size, elements per
 // invocation and vec4 loads, and a plain copy for the memory floor. `npx tsx lab/run.ts elementwise-page`
 // (add --enable-dawn-features=disable_robustness to see the cost of bounds clamping).
-import { requestGpu, grid1d } from '../src/gpu';
-import { Kernel } from '../src/kernel';
+import { requestGpu } from '../src/device/gpu';
+import { MAX_WORKGROUPS_PER_DIMENSION } from '../src/device/shader';
+
+const grid1d = (n: number, size: number): [number, number] => {
+  const groups = Math.ceil(n / size);
+  return groups <= MAX_WORKGROUPS_PER_DIMENSION ? [groups, 1] : [MAX_WORKGROUPS_PER_DIMENSION, Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION)];
+};
+import { Shader } from '../src/device/shader';
+import { Tensor } from '../src/tensor';
 
 const variant = (wg: number, per: number, vec: boolean) => `
 struct Params { n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, bias_correction1: f32, bias_correction2: f32 }
@@ -31,10 +38,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
 export async function run() {
   const gpu = await requestGpu();
   const n = 250_000;
-  const bufs = ['param', 'grad', 'exp_avg', 'exp_avg_sq'].map((l) => gpu.fromArray(new Float32Array(n).map(() => Math.random()), [n], 'f32', l));
+  const bufs = ['param', 'grad', 'exp_avg', 'exp_avg_sq'].map((l) => Tensor.fromArray(gpu, new Float32Array(n).map(() => Math.random()), [n], 'f32', l));
   const results: Record<string, number> = {};
   for (const [wg, per, vec] of [[64, 4, true], [64, 8, true], [64, 16, true], [32, 8, true], [16, 16, true]] as const) {
-    const k = new Kernel(`adam-${wg}-${per}-${vec}`, variant(wg, per, vec));
+    const k = new Shader(`adam-${wg}-${per}-${vec}`, variant(wg, per, vec));
     const count = vec ? n / 4 : n;
     const args = { params: { n: count, lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, bias_correction1: 0.5, bias_correction2: 0.5 }, param: bufs[0]!, grad: bufs[1]!, exp_avg: bufs[2]!, exp_avg_sq: bufs[3]! };
     const grid = grid1d(Math.ceil(count / per), wg);
@@ -46,7 +53,7 @@ export async function run() {
     await gpu.sync();
     results[`wg ${wg}, ${per}/invocation, ${vec ? 'vec4' : 'f32'}`] = (performance.now() - t) / 50;
   }
-  const copy = new Kernel('copy', `
+  const copy = new Shader('copy', `
 @group(0) @binding(0) var<storage, read> src: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
 @compute @workgroup_size(64)

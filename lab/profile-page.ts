@@ -1,10 +1,11 @@
 // Lab: one tuned training step on SwiftShader, whole and in parts, and each matmul variant on the
 // skinny shapes of that step. `npx tsx lab/run.ts profile-page`
 export async function run() {
-  const { requestGpu } = await import('../src/gpu');
+  const { requestGpu } = await import('../src/device/gpu');
+  const { Tensor } = await import('../src/tensor');
   const nn = await import('../src/nn');
   const optim = await import('../src/optim');
-  const ops = await import('../src/ops');
+  const ops = { ...(await import('../src/kernels/matmul')), ...(await import('../src/kernels/activation')) };
   const gpu = await requestGpu();
   const results: Record<string, number> = {};
   const time = async (name: string, n: number, f: () => void) => {
@@ -19,8 +20,8 @@ export async function run() {
   const model = new nn.Sequential(...sizes.slice(1).flatMap((s, i) => i < 4 ? [new nn.Linear(sizes[i]!, s, { gpu }), new nn.Sigmoid({ gpu })] : [new nn.Linear(sizes[i]!, s, { gpu })]));
   const lossFn = new nn.CrossEntropyLoss({ gpu });
   const opt = new optim.Adam(model.parameters(), { lr: 1e-4 });
-  const x = gpu.fromArray(new Float32Array(160).map(() => Math.random()), [8, 20]);
-  const y = gpu.fromArray([0, 1, 2, 3, 0, 1, 2, 3], [8], 'u32');
+  const x = Tensor.fromArray(gpu, new Float32Array(160).map(() => Math.random()), [8, 20]);
+  const y = Tensor.fromArray(gpu, [0, 1, 2, 3, 0, 1, 2, 3], [8], 'u32');
   const xs = new Float32Array(160);
   await time('full step (write+fwd+bwd+adam)', 200, () => { x.write(xs); opt.zeroGrad(); lossFn.forward(model.forward(x), y).backward(); opt.step(); gpu.flush(); });
   await time('forward only', 200, () => { model.forward(x); gpu.flush(); });
@@ -31,10 +32,10 @@ export async function run() {
   await gpu.sync();
   // individual matmul shapes
   for (const [M, N, K, tA, tB] of [[8, 128, 20, 0, 1], [8, 256, 128, 0, 1], [8, 512, 256, 0, 1], [8, 128, 512, 0, 1], [512, 256, 8, 1, 0], [8, 256, 512, 0, 0], [256, 256, 256, 0, 0], [512, 512, 512, 0, 0]] as const) {
-    const a = gpu.empty(tA ? [K, M] : [M, K]); const b = gpu.empty(tB ? [N, K] : [K, N]); const c = gpu.empty([M, N]);
+    const a = Tensor.empty(gpu, tA ? [K, M] : [M, K]); const b = Tensor.empty(gpu, tB ? [N, K] : [K, N]); const c = Tensor.empty(gpu, [M, N]);
     for (const variant of ['blocked', 'vec4'] as const) await time(`matmul ${variant} ${M}x${N}x${K}${tA ? ' At' : ''}${tB ? ' Bt' : ''}`, 200, () => { ops.matmul(a, b, c, { transposeA: !!tA, transposeB: !!tB, variant }); gpu.flush(); });
   }
-  const e = gpu.empty([1024]); const f = gpu.empty([1024]);
+  const e = Tensor.empty(gpu, [1024]); const f = Tensor.empty(gpu, [1024]);
   await time('trivial dispatch (sigmoid 1024) + submit', 500, () => { ops.sigmoid(e, f); gpu.flush(); });
   await time('10 trivial dispatches, one submit', 200, () => { for (let i = 0; i < 10; i++) ops.sigmoid(e, f); gpu.flush(); });
   return results;

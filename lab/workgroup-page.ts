@@ -1,16 +1,17 @@
 // Lab: v2 (matmul_blocked) with its 8×8 workgroup vs a 32×2 one, on the case study's skinny shapes.
-import { requestGpu } from '../src/gpu';
-import { Kernel } from '../src/kernel';
+import { requestGpu } from '../src/device/gpu';
+import { Shader } from '../src/device/shader';
 import source from '../shaders/matmul.wgsl?raw';
+import { Tensor } from '../src/tensor';
 
 export async function run() {
   const gpu = await requestGpu();
   const results: Record<string, number> = {};
   const shapes = [[8, 128, 20, 1], [8, 256, 128, 1], [8, 512, 256, 1], [8, 128, 512, 1], [8, 256, 512, 0], [8, 128, 256, 0], [8, 512, 128, 0]] as const;
   for (const [label, wg, tile] of [['8×8', '8, 8', [32, 32]], ['32×2', '32, 2', [128, 8]], ['64×1', '64, 1', [256, 4]], ['16×2', '16, 2', [64, 8]]] as const) {
-    const k = new Kernel(`blocked-${label}`, source.replace('@compute @workgroup_size(8, 8)\nfn matmul_blocked', `@compute @workgroup_size(${wg})\nfn matmul_blocked`));
+    const k = new Shader(`blocked-${label}`, source.replace('@compute @workgroup_size(8, 8)\nfn matmul_blocked', `@compute @workgroup_size(${wg})\nfn matmul_blocked`));
     for (const [M, N, K, tB] of shapes) {
-      const a = gpu.empty([M, K]); const b = gpu.empty(tB ? [N, K] : [K, N]); const c = gpu.empty([M, N]);
+      const a = Tensor.empty(gpu, [M, K]); const b = Tensor.empty(gpu, tB ? [N, K] : [K, N]); const c = Tensor.empty(gpu, [M, N]);
       const go = () => { gpu.dispatch(k.entry('matmul_blocked'), { params: { M, N, K }, a, b, bias: gpu.placeholders[0], c }, [Math.ceil(N / tile[0]), Math.ceil(M / tile[1])], { TRANSPOSE_B: !!tB }); gpu.flush(); };
       for (let i = 0; i < 5; i++) go();
       await gpu.sync();

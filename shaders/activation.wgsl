@@ -10,12 +10,13 @@
 //
 // Bindings: params {n}; forward: x (read), y (read_write); backward: y, dy (read), dx (read_write).
 // Variants:
-//   v1 (sigmoid_forward, …)       one invocation per element, workgroup 64. Work longer than
-//                                 65,535 workgroups spills into the grid's y dimension:
-//                                 element i = gid.x + gid.y · (num_workgroups.x · 64).
+//   v1 (sigmoid_forward, …)       one invocation per element, workgroup WORKGROUP_SIZE (64). Work
+//                                 longer than 65,535 workgroups spills into the grid's y dimension:
+//                                 element i = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE).
 //   v2 (sigmoid_forward_vec4, …)  the same on vec4s (x4, y4, …), 4 vec4s per invocation; n counts
 //                                 vec4s. Software adapters pay per invocation: fewer, fuller ones win.
 
+override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -38,21 +39,21 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> dx4: array<vec4f>;
 
 fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * 64u;
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
 fn write_dx(i: u32, value: f32) {
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sigmoid_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
   y[i] = 1.0 / (1.0 + exp(-x[i]));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sigmoid_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
@@ -60,14 +61,14 @@ fn sigmoid_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   write_dx(i, dy[i] * s * (1.0 - s));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn relu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
   y[i] = max(x[i], 0.0);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn relu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
@@ -80,7 +81,7 @@ fn write_dx4(i: u32, value: vec4f) {
   if (ACCUMULATE) { dx4[i] += value; } else { dx4[i] = value; }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sigmoid_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = flat_index(gid, groups) * 4u;
   for (var i = first; i < min(first + 4u, params.n); i++) {
@@ -88,7 +89,7 @@ fn sigmoid_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sigmoid_backward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = flat_index(gid, groups) * 4u;
   for (var i = first; i < min(first + 4u, params.n); i++) {
@@ -97,7 +98,7 @@ fn sigmoid_backward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn relu_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = flat_index(gid, groups) * 4u;
   for (var i = first; i < min(first + 4u, params.n); i++) {
@@ -105,7 +106,7 @@ fn relu_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn relu_backward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = flat_index(gid, groups) * 4u;
   for (var i = first; i < min(first + 4u, params.n); i++) {

@@ -6,7 +6,9 @@
 //   θ      = θ − clr · g / (√s + eps)
 //
 // Bindings: params {n, clr, weight_decay, eps}; grad (read); param, state_sum (read_write).
-// Geometry: one invocation per element, workgroup 64, element i = gid.x + gid.y · (groups.x · 64).
+// Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64), element i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
+
+override WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   n: u32,
@@ -20,9 +22,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> state_sum: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn adagrad_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * 64u;
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= params.n) { return; }
   let theta = param[i];
   let g = grad[i] + params.weight_decay * theta;

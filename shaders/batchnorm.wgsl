@@ -17,9 +17,9 @@
 // Without affine parameters, bind γ = 1 and β = 0.
 //
 // Entry points and geometry (1-D work spills past 65,535 workgroups into the grid's y):
-//   batchnorm_stats            one invocation per channel, workgroup 64: mean, invstd (and the
+//   batchnorm_stats            one invocation per channel, workgroup WORKGROUP_SIZE (64): mean, invstd (and the
 //                              running statistics when TRAINING and TRACK_RUNNING_STATS).
-//   batchnorm_normalize        one invocation per element, workgroup 64: y.
+//   batchnorm_normalize        one invocation per element, workgroup WORKGROUP_SIZE (64): y.
 //   batchnorm_backward_reduce  one invocation per channel: sums[c] = dβ_c, sums[C + c] = dγ_c;
 //                              adds them into dgamma, dbeta (parameter gradients accumulate).
 //   batchnorm_backward_dx      one invocation per element: dx (ACCUMULATE adds into dx).
@@ -28,6 +28,7 @@
 // Bindings: params {N, C, S, eps, momentum}; x, gamma, beta, dy (read); mean, invstd, running_mean,
 // running_var, y, sums, dgamma, dbeta, dx (read_write).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override TRAINING: bool = true;
 override TRACK_RUNNING_STATS: bool = true;
 override ACCUMULATE: bool = false;
@@ -56,7 +57,7 @@ struct Params {
 @group(0) @binding(13) var<storage, read_write> dx: array<f32>;
 
 fn element_index(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * 64u;
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
 fn channel_of(i: u32) -> u32 {
@@ -70,7 +71,7 @@ fn channel_element(c: u32, j: u32) -> u32 {
   return (n * params.C + c) * params.S + s;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn batchnorm_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let c = element_index(gid, groups);
   if (c >= params.C) { return; }
@@ -99,7 +100,7 @@ fn batchnorm_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = element_index(gid, groups);
   if (i >= params.N * params.C * params.S) { return; }
@@ -107,7 +108,7 @@ fn batchnorm_normalize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   y[i] = (x[i] - mean[c]) * invstd[c] * gamma[c] + beta[c];
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn batchnorm_backward_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let c = element_index(gid, groups);
   if (c >= params.C) { return; }
@@ -126,7 +127,7 @@ fn batchnorm_backward_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin
   dgamma[c] += sum_dy_xhat;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn batchnorm_backward_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = element_index(gid, groups);
   if (i >= params.N * params.C * params.S) { return; }

@@ -25,8 +25,8 @@
 // y, dx, dweight, dbias (read_write). Each entry point binds only what it uses; bias needs HAS_BIAS
 // (bind any 1-element buffer otherwise).
 //
-// Entry points and geometry: one invocation per element written, workgroup 64, 1-D work spilling
-// past 65,535 workgroups into the grid's y: i = gid.x + gid.y · (groups.x · 64).
+// Entry points and geometry: one invocation per element written, workgroup WORKGROUP_SIZE (64), 1-D
+// work spilling past 65,535 workgroups into the grid's y: i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 //   conv2d_forward           per element of y: a loop over C_in/G · KH · KW.
 //   conv2d_backward_input    per element of dx: a loop over C_out/G · KH · KW (taps that land
 //                            between strides or outside the output are skipped).
@@ -47,6 +47,7 @@
 
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
+override WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   N: u32,
@@ -78,7 +79,7 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> dbias: array<f32>;
 
 fn element_index(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * 64u;
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
 // Input coordinate of output position o and kernel tap k along one axis; may be negative (padding).
@@ -86,7 +87,7 @@ fn input_coord(o: u32, k: u32, stride: u32, pad: u32, dil: u32) -> i32 {
   return i32(o * stride + k * dil) - i32(pad);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);
@@ -115,7 +116,7 @@ fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   y[i] = total;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);
@@ -149,7 +150,7 @@ fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num
   if (ACCUMULATE) { dx[i] += total; } else { dx[i] = total; }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn conv2d_backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let cin_g = p.C_in / p.groups;
@@ -177,7 +178,7 @@ fn conv2d_backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
   if (ACCUMULATE) { dweight[i] += total; } else { dweight[i] = total; }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn conv2d_backward_bias(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let co = element_index(gid, groups);
@@ -191,7 +192,7 @@ fn conv2d_backward_bias(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   if (ACCUMULATE) { dbias[co] += total; } else { dbias[co] = total; }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn conv2d_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);
@@ -231,7 +232,7 @@ fn conv2d_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   y[out + 3u * next] = acc.w;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn conv2d_backward_input_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);

@@ -14,8 +14,9 @@
 // (every u_i ≥ 0 is kept, scaled by 1).
 //
 // Bindings: params {n, p, seed, step}; input (read), output (read_write).
-// Geometry: one invocation per element, workgroup 64; element i = gid.x + gid.y · (groups.x · 64).
+// Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64); element i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -63,9 +64,9 @@ fn scaled_if_kept(i: u32, value: f32) -> f32 {
   return value / (1.0 - params.p);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn dropout(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * 64u;
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= params.n) { return; }
   let value = scaled_if_kept(i, input[i]);
   if (ACCUMULATE) { output[i] += value; } else { output[i] = value; }

@@ -6,8 +6,9 @@
 // The recurrence is sequential in t, so one invocation walks one series; series run in parallel.
 //
 // Bindings: params {S, T, beta}; x (read); y (read_write).
-// Geometry: one invocation per series, workgroup 64, series s = gid.x + gid.y · (groups.x · 64).
+// Geometry: one invocation per series, workgroup WORKGROUP_SIZE (64), series s = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override BIAS_CORRECTION: bool = false;
 
 struct Params {
@@ -20,9 +21,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn ewa(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let s = gid.x + gid.y * groups.x * 64u;
+  let s = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (s >= params.S) { return; }
   var v = 0.0;
   var beta_t = 1.0; // βᵗ, kept as a running product

@@ -12,8 +12,9 @@
 //
 // Bindings: params {n, low, high, mean, std_dev, value, seed, stream}; x (read_write).
 // Overrides: ACCUMULATE (fill_constant only: the backward of a sum adds its upstream gradient).
-// Geometry: one invocation per element, workgroup 64; element i = gid.x + gid.y · (groups.x · 64).
+// Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64); element i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -64,17 +65,17 @@ fn draws(i: u32) -> vec2f {
 }
 
 fn element(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * 64u;
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn fill_uniform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = element(gid, groups);
   if (i >= params.n) { return; }
   x[i] = params.low + (params.high - params.low) * draws(i).x;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn fill_normal(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = element(gid, groups);
   if (i >= params.n) { return; }
@@ -83,7 +84,7 @@ fn fill_normal(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   x[i] = params.mean + params.std_dev * sqrt(-2.0 * log(u)) * cos(6.283185307179586 * d.y);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn fill_constant(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = element(gid, groups);
   if (i >= params.n) { return; }

@@ -20,8 +20,8 @@
 // Bindings: params {N, C, H, W, OH, OW, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w};
 // x, dy, indices_in (read); y, indices (u32), dx (read_write). Each entry binds what it uses.
 //
-// Entry points and geometry: one invocation per element written, workgroup 64, 1-D work spilling
-// past 65,535 workgroups into the grid's y: i = gid.x + gid.y · (groups.x · 64).
+// Entry points and geometry: one invocation per element written, workgroup WORKGROUP_SIZE (64), 1-D
+// work spilling past 65,535 workgroups into the grid's y: i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 //   max_pool2d_forward, avg_pool2d_forward      per element of y: a loop over the window.
 //   max_pool2d_backward, avg_pool2d_backward    per element of dx: a loop over the (at most
 //                                               ⌈K/s⌉² for d = 1) windows holding it.
@@ -30,6 +30,7 @@
 
 override COUNT_INCLUDE_PAD: bool = true;
 override ACCUMULATE: bool = false;
+override WORKGROUP_SIZE: u32 = 64u;
 
 struct Params {
   N: u32,
@@ -57,7 +58,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 
 fn element_index(gid: vec3u, groups: vec3u) -> u32 {
-  return gid.x + gid.y * groups.x * 64u;
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
 fn write_dx(i: u32, value: f32) {
@@ -71,7 +72,7 @@ fn first_window(t: u32, K: u32, s: u32, d: u32) -> u32 {
   return (t - reach + s - 1u) / s;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);
@@ -102,7 +103,7 @@ fn max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   indices[i] = best_index;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn max_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);
@@ -134,7 +135,7 @@ fn window_count(oh: u32, ow: u32) -> f32 {
   return f32(rows * cols);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);
@@ -155,7 +156,7 @@ fn avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   y[i] = total / window_count(oh, ow);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);
@@ -174,7 +175,7 @@ fn avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   write_dx(i, total);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn adaptive_avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let nc = element_index(gid, groups);
@@ -185,7 +186,7 @@ fn adaptive_avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @built
   y[nc] = total / f32(size);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn adaptive_avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
   let i = element_index(gid, groups);

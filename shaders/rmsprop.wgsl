@@ -8,9 +8,10 @@
 //
 // Bindings: params {n, lr, alpha, eps, weight_decay, momentum}; grad (read); param, square_avg,
 // grad_avg, momentum_buffer (read_write; bind any 1-element buffer for the state a setting leaves
-// unused). Overrides: CENTERED. Geometry: one invocation per element, workgroup 64,
-// element i = gid.x + gid.y · (groups.x · 64).
+// unused). Overrides: CENTERED. Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64),
+// element i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override CENTERED: bool = false;
 
 struct Params {
@@ -29,9 +30,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> grad_avg: array<f32>;
 @group(0) @binding(5) var<storage, read_write> momentum_buffer: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn rmsprop_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * 64u;
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= params.n) { return; }
   let theta = param[i];
   let g = grad[i] + params.weight_decay * theta;

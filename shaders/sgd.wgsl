@@ -9,9 +9,10 @@
 //
 // Bindings: params {n, lr, momentum, dampening, weight_decay, first_step}; grad (read);
 // param, momentum_buffer (read_write; bind any 1-element buffer when momentum is 0).
-// Overrides: NESTEROV. Geometry: one invocation per element, workgroup 64,
-// element i = gid.x + gid.y · (groups.x · 64).
+// Overrides: NESTEROV. Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64),
+// element i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override NESTEROV: bool = false;
 
 struct Params {
@@ -28,9 +29,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> momentum_buffer: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sgd_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * 64u;
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= params.n) { return; }
   let theta = param[i];
   var g = grad[i] + params.weight_decay * theta;

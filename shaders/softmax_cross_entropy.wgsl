@@ -7,7 +7,7 @@
 // A label outside [0, C) makes its row's loss NaN, so a bad label cannot pass unnoticed.
 //
 // Entry points:
-//   cross_entropy_rows   one invocation per row (workgroup 64; rows past 65,535 workgroups spill
+//   cross_entropy_rows   one invocation per row (workgroup WORKGROUP_SIZE (64); rows past 65,535 workgroups spill
 //                        into the grid's y): writes row_loss[i] and the row's dz.
 //   cross_entropy_mean   a single invocation sums row_loss into loss[0] / N. It also adds the mean
 //                        loss and the count of rows whose arg-max equals the label to
@@ -19,6 +19,7 @@
 // Bindings: params {N, C, grad_scale}; logits, labels (read); row_loss, dlogits (read_write);
 // loss, metrics (read_write).
 
+override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
 
 struct Params {
@@ -35,9 +36,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let row = gid.x + gid.y * groups.x * 64u;
+  let row = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (row >= params.N) { return; }
   let C = params.C;
   let base = row * C;

@@ -1,15 +1,14 @@
 // The course's case study: an MLP classifier (its PhonePriceModel, linear1 … linearN with an activation
 // between) trained with cross-entropy, and its two configurations. Runs in the browser, where WebGPU
 // lives; `npm start` drives it headless, the demo page drives it visibly.
-import { noGrad } from './autograd';
+import type { Gpu } from './device/gpu';
 import type { Dataset } from './data';
 import { DataLoader } from './data';
-import type { Gpu } from './gpu';
 import { manualSeed } from './init';
 import { BatchNorm1d, CrossEntropyLoss, Dropout, Linear, Module, ReLU, Sigmoid } from './nn';
 import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from './optim';
 import type { Parameter } from './parameters';
-import type { Tensor } from './tensor';
+import { noGrad, Tensor } from './tensor';
 import { OPTIMIZERS, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type TrainConfig } from './run-config';
 
 export * from './run-config';
@@ -123,7 +122,7 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
     for (const batch of loader.batches(epoch)) {
       let io = inputs.get(batch.size);
       if (!io) {
-        io = { x: gpu.empty([batch.size, ...inputShape], 'f32', 'batch x'), y: gpu.empty([batch.size], 'u32', 'batch y') };
+        io = { x: Tensor.empty(gpu, [batch.size, ...inputShape], 'f32', 'batch x'), y: Tensor.empty(gpu, [batch.size], 'u32', 'batch y') };
         inputs.set(batch.size, io);
       }
       io.x.write(batch.x); // submits the previous step first
@@ -151,7 +150,7 @@ export async function evaluate(gpu: Gpu, model: Module, data: Dataset, batchSize
   const predictions: number[] = [];
   const loader = new DataLoader(data, { batchSize });
   for (const batch of loader.batches()) {
-    const x = gpu.fromArray(batch.x, [batch.size, ...inputShape], 'f32', 'eval x');
+    const x = Tensor.fromArray(gpu, batch.x, [batch.size, ...inputShape], 'f32', 'eval x');
     const logits = await noGrad(() => model.forward(x)).read();
     x.destroy();
     for (let r = 0; r < batch.size; r++) {

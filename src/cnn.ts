@@ -1,7 +1,7 @@
 // The MNIST convolutional network of `npm start -- --task mnist` and the MNIST page, with PyTorch's
 // names (conv1, bn1, conv2, bn2, fc), so its state dict loads into scripts/mnist_cnn.py's MnistCNN:
 //   Conv(1→8, 3, pad 1)-BN2d-ReLU-MaxPool(2) → Conv(8→16, 3, pad 1)-BN2d-ReLU-MaxPool(2) → Flatten → Linear(784→10)
-import type { Gpu } from './gpu';
+import type { Gpu } from './device/gpu';
 import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU } from './nn';
 import { MNIST_CNN_ARCHITECTURE } from './mnist';
 import type { Tensor } from './tensor';

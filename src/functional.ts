@@ -1,48 +1,66 @@
-// Functional operations with autograd, for programs that compute outside modules (the course's
-// "gradient of x @ w"). Unlike modules, each call allocates its output; free it with destroy().
-import { needsGrad, record } from './autograd';
-import * as ops from './ops';
-import type { Tensor } from './tensor';
+// Operations with autograd (torch.nn.functional): each runs its forward through a kernel family's
+// launcher and records the family's backward rule from the gradient table. Called without `out`, an
+// op allocates its output (free it with destroy()); modules pass their reused buffers instead, so a
+// training step allocates nothing.
+import { gradients } from './gradients';
+import { type Activation, relu as reluKernel, sigmoid as sigmoidKernel } from './kernels/activation';
+import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch } from './kernels/batchnorm';
+import { dropout as dropoutKernel } from './kernels/dropout';
+import { matmul as matmulKernel } from './kernels/matmul';
+import { sumRows } from './kernels/reduce';
+import { softmaxCrossEntropy, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
+import { shapeText } from './launch';
+import { needsGrad, record, Tensor } from './tensor';
 
 /** a @ b for 2-D tensors, with d a = dC · bᵀ and d b = aᵀ · dC. */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.shape.length !== 2 || b.shape.length !== 2) throw new Error(`matmul: expected 2-D tensors, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
-  const c = a.gpu.empty([a.shape[0]!, b.shape[1]!], 'f32', 'matmul');
-  ops.matmul(a, b, c);
-  if (!needsGrad([a, b])) return c;
-  record({
-    name: 'matmul',
-    inputs: [a, b],
-    output: c,
-    backward: (ctx, dc) => {
-      if (a.requiresGrad) {
-        const { grad, accumulate } = ctx.target(a);
-        ops.matmul(dc!, b, grad, { transposeB: true, accumulate });
-      }
-      if (b.requiresGrad) {
-        const { grad, accumulate } = ctx.target(b);
-        ops.matmul(a, dc!, grad, { transposeA: true, accumulate });
-      }
-    },
-  });
+export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
+  if (a.shape.length !== 2 || b.shape.length !== 2) throw new Error(`matmul: expected 2-D tensors, got ${shapeText(a.shape)} and ${shapeText(b.shape)}`);
+  const c = options.out ?? Tensor.empty(a.gpu, [a.shape[0]!, b.shape[1]!], 'f32', 'matmul');
+  matmulKernel(a, b, c);
+  if (needsGrad([a, b])) record({ name: 'matmul', inputs: [a, b], output: c, backward: gradients.matmul(a, b, c, { transposeB: false, activation: 'none' }) });
   return c;
 }
 
+export interface LinearOptions {
+  /** An activation fused into the product's epilogue. */
+  activation?: Activation;
+  out?: Tensor;
+  /** The backward's dz = dy ⊙ act'(y), when an activation is fused. */
+  scratch?: Tensor;
+  /** The name on the tape, for error messages. */
+  name?: string;
+}
+
+/** y = act(x · Wᵀ + b) (nn.Linear's map, optionally fused with the activation after it). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearOptions = {}): Tensor {
+  const { activation = 'none' } = options;
+  const y = options.out ?? Tensor.empty(x.gpu, [x.shape[0]!, weight.shape[0]!], 'f32', 'linear');
+  matmulKernel(x, weight, y, { transposeB: true, activation, ...(bias ? { bias } : {}) });
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  if (needsGrad(inputs)) {
+    const backward = gradients.matmul(x, weight, y, { transposeB: true, activation, ...(bias ? { bias } : {}), ...(options.scratch ? { scratch: options.scratch } : {}) });
+    record({ name: options.name ?? 'linear', inputs, output: y, backward });
+  }
+  return y;
+}
+
+/** sigmoid or relu of x. */
+export function activation(kind: 'sigmoid' | 'relu', x: Tensor, options: { out?: Tensor; name?: string } = {}): Tensor {
+  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', kind);
+  (kind === 'sigmoid' ? sigmoidKernel : reluKernel)(x, y);
+  if (needsGrad([x])) record({ name: options.name ?? kind, inputs: [x], output: y, backward: gradients.activation(kind, x, y) });
+  return y;
+}
+
+export const sigmoid = (x: Tensor, options: { out?: Tensor } = {}): Tensor => activation('sigmoid', x, options);
+export const relu = (x: Tensor, options: { out?: Tensor } = {}): Tensor => activation('relu', x, options);
+
 /** The sum of every element, a [1] tensor; its gradient is 1 everywhere (as the root of backward). */
 export function sum(x: Tensor): Tensor {
-  const out = x.gpu.empty([1], 'f32', 'sum');
-  ops.sumRows(x.reshape([x.size, 1]), out);
-  if (!needsGrad([x])) return out;
-  record({
-    name: 'sum',
-    inputs: [x],
-    output: out,
-    backward: (ctx, dout) => {
-      if (dout !== null) throw new Error('sum: backward must start at the sum itself (its gradient is 1)');
-      const { grad, accumulate } = ctx.target(x);
-      ops.fillConstant(grad, 1, accumulate);
-    },
-  });
+  const column = x.reshape([x.size, 1]);
+  const out = Tensor.empty(x.gpu, [1], 'f32', 'sum');
+  sumRows(column, out);
+  if (needsGrad([x])) record({ name: 'sum', inputs: [x], output: out, backward: gradients.sum(x) });
   return out;
 }
 
@@ -52,20 +70,30 @@ export function sum(x: Tensor): Tensor {
  */
 export function dropout(x: Tensor, p: number, options: { training: boolean; seed: number; step?: number; out?: Tensor }): Tensor {
   if (!options.training || p === 0) return x;
-  const y = options.out ?? x.gpu.empty(x.shape, 'f32', 'dropout');
+  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', 'dropout');
   const mask = { p, seed: options.seed, step: options.step ?? 0 };
-  ops.dropout(x, y, mask);
-  if (!needsGrad([x])) return y;
-  record({
-    name: `dropout(p=${p})`,
-    inputs: [x],
-    output: y,
-    backward: (ctx, dy) => {
-      const { grad, accumulate } = ctx.target(x);
-      ops.dropout(dy!, grad, { ...mask, accumulate });
-    },
-  });
+  dropoutKernel(x, y, mask);
+  if (needsGrad([x])) record({ name: `dropout(p=${p})`, inputs: [x], output: y, backward: gradients.dropout(x, mask) });
   return y;
+}
+
+/** Batch normalisation with the given statistics buffers (nn.BatchNorm1d/2d passes its own). */
+export function batchNorm(x: Tensor, args: BatchNormArgs, options: { out: Tensor; affine: { weight: Tensor; bias: Tensor } | null; scratch: BatchNormScratch | null; name?: string }): Tensor {
+  const y = options.out;
+  batchNormKernel(x, y, args);
+  const inputs = [x, ...(options.affine ? [options.affine.weight, options.affine.bias] : [])];
+  if (needsGrad(inputs)) {
+    if (!options.scratch) throw new Error(`${options.name ?? 'batchNorm'}: gradients need the backward's scratch buffers`);
+    record({ name: options.name ?? 'batchNorm', inputs, output: y, backward: gradients.batchNorm(x, args, options.affine, options.scratch) });
+  }
+  return y;
+}
+
+/** Mean cross-entropy of logits [N, C] against class indices [N] (u32), into the given buffers; returns out.loss. */
+export function crossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: { name?: string } = {}): Tensor {
+  softmaxCrossEntropy(logits, labels, out);
+  if (needsGrad([logits])) record({ name: options.name ?? 'crossEntropy', inputs: [logits], output: out.loss, backward: gradients.crossEntropy(logits, labels, out) });
+  return out.loss;
 }
 
 /**
@@ -85,7 +113,7 @@ export function reshape(x: Tensor, shape: readonly number[], options: { out?: Te
       const g = dy!.reshape(x.shape);
       if (ctx.donate(x, g)) return;
       const { grad, accumulate } = ctx.target(x);
-      if (accumulate) ops.dropout(g, grad, { p: 0, seed: 0, step: 0, accumulate: true });
+      if (accumulate) dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true });
       else x.gpu.copy(g, grad);
     },
   });

@@ -1,7 +1,7 @@
 // torch.nn.init, generated on the GPU by shaders/init.wgsl. Each call draws from the global seed
 // (manualSeed) and the next stream number, so the same seed and the same sequence of calls give the
 // same values. The gains and fans follow PyTorch's calculate_gain and _calculate_fan_in_and_fan_out.
-import { fillConstant, fillNormal, fillUniform, type RandomKey } from './ops';
+import { fillConstant, fillNormal, fillUniform, type RandomKey } from './kernels/init';
 import type { Tensor } from './tensor';
 
 let globalSeed = 0x5eed;
@@ -89,9 +89,14 @@ export interface KaimingOptions {
   nonlinearity?: Nonlinearity;
 }
 
+/** kaimingUniform_'s bound for a tensor of this shape: gain · √(3 / fan). */
+export function kaimingUniformBound(shape: readonly number[], { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' }: KaimingOptions = {}): number {
+  return Math.sqrt(3) * (calculateGain(nonlinearity, a) / Math.sqrt(fan(shape, mode)));
+}
+
 /** U(−bound, bound), bound = gain · √(3 / fan). */
-export function kaimingUniform_(t: Tensor, { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' }: KaimingOptions = {}): Tensor {
-  const bound = Math.sqrt(3) * (calculateGain(nonlinearity, a) / Math.sqrt(fan(t.shape, mode)));
+export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const bound = kaimingUniformBound(t.shape, options);
   return uniform_(t, -bound, bound);
 }
 

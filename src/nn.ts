@@ -1,20 +1,24 @@
-// torch.nn, on our kernels. Each module's forward records its backward rule right beside it, so the
-// graph runner (autograd.ts) stays a short loop over the tape.
+// torch.nn, on our kernels. Each module's forward calls the functional op (functional.ts), which
+// records the backward rule from the gradient table; modules add their parameters and their reused
+// buffers.
 //
 // Modules own their output buffers and reuse them from step to step (keyed by shape): a training step
 // in steady state creates no GPU buffers. A module's output is therefore valid until that module's
-// next forward; copy it (gpu.copy) to keep it longer.
-import { cutGraph, isOnLiveGraph, needsGrad, record } from './autograd';
+// next forward; after it, using the older output is an Error that says so (copy it with clone() to
+// keep it longer).
+import { currentGpu, type Gpu } from './device/gpu';
 import * as F from './functional';
-import { currentGpu, type Gpu } from './gpu';
 import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
-import * as convOps from './conv-ops';
-import type { DType } from './kernel';
-import * as ops from './ops';
-import { allocateParameter, type Parameter } from './parameters';
-import type { Tensor } from './tensor';
-
-const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+import type { Activation as ActivationKind } from './kernels/activation';
+import type { BatchNormArgs } from './kernels/batchnorm';
+import { fillConstant } from './kernels/init';
+import * as convOps from './kernels/conv2d';
+import * as poolOps from './kernels/pool';
+import { gradients } from './gradients';
+import type { DType } from './device/shader';
+import { shapeText } from './launch';
+import { allocateParameter, Parameter } from './parameters';
+import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -44,7 +48,7 @@ export abstract class Module {
 
   /** Parameters with PyTorch's dotted names ('0.weight', 'linear1.bias'), registration order. */
   namedParameters(prefix = ''): [string, Parameter][] {
-    const own = Object.entries(this).filter((e): e is [string, Parameter] => e[1] !== null && typeof e[1] === 'object' && 'chunk' in e[1] && 'offset' in e[1]);
+    const own = Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
     return [...own.map(([n, p]): [string, Parameter] => [prefix + n, p]), ...this.namedChildren().flatMap(([n, m]) => m.namedParameters(`${prefix}${n}.`))];
   }
 
@@ -107,21 +111,24 @@ export abstract class Module {
   }
 
   /**
-   * This module's reusable buffer for `name` at `shape`. If the current graph still holds it (the
-   * last step's forward never reached backward), the graph is cut first, so the overwrite can never
-   * feed stale values into a backward pass.
+   * This module's reusable buffer for `name` at `shape`, as a fresh handle; the handle it gave out
+   * last time is marked overwritten, so using it is an Error instead of reading the new values. If
+   * the current graph still holds that handle (the last step's forward never reached backward), the
+   * graph is cut first, so the overwrite can never feed stale values into a backward pass.
    */
   protected buffer(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const key = `${name}${shapeText(shape)}${dtype}`;
-    let t = this.outputs.get(key);
-    if (!t) {
-      t = this.gpu.empty(shape, dtype, `${this.constructor.name}.${name}`);
-      this.outputs.set(key, t);
-    } else if (isOnLiveGraph(t)) {
-      cutGraph();
+    const previous = this.outputs.get(key);
+    let t: Tensor;
+    if (!previous) {
+      t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${name}`);
+    } else {
+      if (isOnLiveGraph(previous)) cutGraph();
+      t = previous.rehandle();
+      t.grad = previous.grad; // an intermediate's gradient buffer is reused too (the first rule overwrites it)
+      previous.overwrittenBy = this.describe().split('\n')[0]!;
     }
-    t.node = null;
-    t.requiresGrad = false;
+    this.outputs.set(key, t);
     return t;
   }
 
@@ -165,35 +172,11 @@ export class Linear extends Module {
   }
 
   /** y = act(x · Wᵀ + b); `activation` fuses a following Sigmoid or ReLU into matmul's epilogue. */
-  forward(x: Tensor, activation: ops.Activation = 'none'): Tensor {
-    const y = this.buffer(`out_${activation}`, this.outputShape(x.shape));
+  forward(x: Tensor, activation: ActivationKind = 'none'): Tensor {
+    const shape = this.outputShape(x.shape);
     const { weight, bias } = this;
-    ops.matmul(x, weight, y, { transposeB: true, activation, ...(bias ? { bias } : {}) });
-    if (!needsGrad([x, weight, ...(bias ? [bias] : [])])) return y;
-    record({
-      name: this.describe(),
-      inputs: bias ? [x, weight, bias] : [x, weight],
-      output: y,
-      backward: (ctx, dy) => {
-        // dz = dy ⊙ act'(z), from the output y; without a fused activation dz is dy itself.
-        let dz = dy!;
-        if (activation !== 'none') {
-          dz = this.buffer('dz', y.shape);
-          (activation === 'sigmoid' ? ops.sigmoidBackward : ops.reluBackward)(y, dy!, dz);
-        }
-        if (x.requiresGrad) {
-          const { grad, accumulate } = ctx.target(x);
-          ops.matmul(dz, weight, grad, { accumulate }); // dx = dz · W
-        }
-        const dW = ctx.target(weight);
-        ops.matmul(dz, x, dW.grad, { transposeA: true, accumulate: dW.accumulate }); // dW += dzᵀ · x
-        if (bias) {
-          const db = ctx.target(bias);
-          ops.sumRows(dz, db.grad, db.accumulate); // db += Σ_rows dz
-        }
-      },
-    });
-    return y;
+    const scratch = activation !== 'none' && needsGrad([x, weight]) ? this.buffer('dz', shape) : undefined;
+    return F.linear(x, weight, bias, { activation, out: this.buffer(`out_${activation}`, shape), ...(scratch ? { scratch } : {}), name: this.describe() });
   }
 }
 
@@ -211,19 +194,7 @@ abstract class Activation extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.buffer('out', x.shape);
-    (this.kind === 'sigmoid' ? ops.sigmoid : ops.relu)(x, y);
-    if (!needsGrad([x])) return y;
-    record({
-      name: this.describe(),
-      inputs: [x],
-      output: y,
-      backward: (ctx, dy) => {
-        const { grad, accumulate } = ctx.target(x);
-        (this.kind === 'sigmoid' ? ops.sigmoidBackward : ops.reluBackward)(y, dy!, grad, accumulate);
-      },
-    });
-    return y;
+    return F.activation(this.kind, x, { out: this.buffer('out', x.shape), name: this.describe() });
   }
 }
 
@@ -303,15 +274,15 @@ abstract class BatchNorm extends Module {
     this.trackRunningStats = trackRunningStats;
     const C = [numFeatures];
     const constant = (label: string, value: number) => {
-      const t = this.gpu.empty(C, 'f32', `${name}.${label}`);
-      ops.fillConstant(t, value);
+      const t = Tensor.empty(this.gpu, C, 'f32', `${name}.${label}`);
+      fillConstant(t, value);
       return t;
     };
     this.weight = affine ? allocateParameter(this.gpu, C, `${name}.weight`) : null;
     this.bias = affine ? allocateParameter(this.gpu, C, `${name}.bias`) : null;
     if (this.weight && this.bias) {
-      ops.fillConstant(this.weight, 1);
-      ops.fillConstant(this.bias, 0);
+      fillConstant(this.weight, 1);
+      fillConstant(this.bias, 0);
     }
     this.fixed = affine ? null : { gamma: constant('gamma', 1), beta: constant('beta', 0), dgamma: constant('dgamma', 0), dbeta: constant('dbeta', 0) };
     this.runningMean = constant('running_mean', 0);
@@ -341,7 +312,7 @@ abstract class BatchNorm extends Module {
     // Without running statistics, PyTorch normalises with the batch's statistics in eval mode too.
     const useBatchStats = this.training || !this.trackRunningStats;
     const updateRunning = this.training && this.trackRunningStats;
-    const args: ops.BatchNormArgs = {
+    const args: BatchNormArgs = {
       gamma: this.weight ?? this.fixed!.gamma,
       beta: this.bias ?? this.fixed!.beta,
       runningMean: this.runningMean,
@@ -353,28 +324,13 @@ abstract class BatchNorm extends Module {
       training: useBatchStats,
       trackRunningStats: updateRunning,
     };
-    const y = this.buffer('out', x.shape);
-    ops.batchNorm(x, y, args);
+    const affine = this.weight && this.bias ? { weight: this.weight, bias: this.bias } : null;
+    // What the backward writes that no gradient receives: dx for an input without grad, dγ and dβ without affine.
+    const scratch = needsGrad([x, ...(affine ? [affine.weight] : [])])
+      ? { sums: this.buffer('sums', [2 * C]), ...(x.requiresGrad ? {} : { dx: this.buffer('dx', x.shape) }), ...(this.fixed ? { dgamma: this.fixed.dgamma, dbeta: this.fixed.dbeta } : {}) }
+      : null;
+    const y = F.batchNorm(x, args, { out: this.buffer('out', x.shape), affine, scratch, name: this.describe() });
     if (updateRunning) this.numBatchesTracked.value++;
-    const inputs = [x, ...(this.weight && this.bias ? [this.weight, this.bias] : [])];
-    if (!needsGrad(inputs)) return y;
-    record({
-      name: this.describe(),
-      inputs,
-      output: y,
-      backward: (ctx, dy) => {
-        const dx = x.requiresGrad ? ctx.target(x) : { grad: this.buffer('dx', x.shape), accumulate: false };
-        // The kernel adds into dγ and dβ (always accumulating): mark them written for the tape.
-        if (this.weight && this.bias) [this.weight, this.bias].forEach((p) => ctx.target(p));
-        ops.batchNormBackward(x, dy!, args, {
-          dx: dx.grad,
-          accumulate: dx.accumulate,
-          dgamma: this.weight?.grad ?? this.fixed!.dgamma,
-          dbeta: this.bias?.grad ?? this.fixed!.dbeta,
-          sums: this.buffer('sums', [2 * C]),
-        });
-      },
-    });
     return y;
   }
 }
@@ -466,24 +422,7 @@ export class Conv2d extends Module {
     const options = this.options();
     convOps.conv2d(x, weight, bias, y, options, where);
     const inputs = bias ? [x, weight, bias] : [x, weight];
-    if (!needsGrad(inputs)) return y;
-    record({
-      name: where,
-      inputs,
-      output: y,
-      backward: (ctx, dy) => {
-        if (x.requiresGrad) {
-          const dx = ctx.target(x);
-          convOps.conv2dBackwardInput(dy!, weight, dx.grad, options, dx.accumulate, where);
-        }
-        const dw = ctx.target(weight);
-        convOps.conv2dBackwardWeight(x, dy!, dw.grad, options, dw.accumulate, where);
-        if (bias) {
-          const db = ctx.target(bias);
-          convOps.conv2dBackwardBias(dy!, db.grad, db.accumulate, where);
-        }
-      },
-    });
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: gradients.conv2d(x, weight, bias, options, where) });
     return y;
   }
 }
@@ -503,13 +442,13 @@ export class MaxPool2d extends Module {
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
     this.dilation = options.dilation ?? 1;
-    convOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
+    poolOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
   }
 
   readonly padding: convOps.Pair;
   readonly dilation: convOps.Pair;
 
-  options(): convOps.Pool2dOptions {
+  options(): poolOps.Pool2dOptions {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
   }
 
@@ -519,7 +458,7 @@ export class MaxPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    const g = convOps.pool2dGeometry(input, this.options(), this.describe());
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
     return [g.N, g.C, g.OH, g.OW];
   }
 
@@ -529,17 +468,8 @@ export class MaxPool2d extends Module {
     const y = this.buffer('out', shape);
     const indices = (this.indices = this.buffer('indices', shape, 'u32'));
     const options = this.options();
-    convOps.maxPool2d(x, y, indices, options, where);
-    if (!needsGrad([x])) return y;
-    record({
-      name: where,
-      inputs: [x],
-      output: y,
-      backward: (ctx, dy) => {
-        const dx = ctx.target(x);
-        convOps.maxPool2dBackward(dy!, indices, dx.grad, options, dx.accumulate, where);
-      },
-    });
+    poolOps.maxPool2d(x, y, indices, options, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.maxPool2d(x, indices, options, where) });
     return y;
   }
 }
@@ -559,10 +489,10 @@ export class AvgPool2d extends Module {
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
     this.countIncludePad = options.countIncludePad ?? true;
-    convOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
+    poolOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
   }
 
-  options(): convOps.Pool2dOptions {
+  options(): poolOps.Pool2dOptions {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
   }
 
@@ -572,7 +502,7 @@ export class AvgPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    const g = convOps.pool2dGeometry(input, this.options(), this.describe());
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
     return [g.N, g.C, g.OH, g.OW];
   }
 
@@ -580,17 +510,8 @@ export class AvgPool2d extends Module {
     const where = this.describe();
     const y = this.buffer('out', this.outputShape(x.shape));
     const options = this.options();
-    convOps.avgPool2d(x, y, options, where);
-    if (!needsGrad([x])) return y;
-    record({
-      name: where,
-      inputs: [x],
-      output: y,
-      backward: (ctx, dy) => {
-        const dx = ctx.target(x);
-        convOps.avgPool2dBackward(dy!, dx.grad, options, dx.accumulate, where);
-      },
-    });
+    poolOps.avgPool2d(x, y, options, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.avgPool2d(x, options, where) });
     return y;
   }
 }
@@ -617,17 +538,8 @@ export class AdaptiveAvgPool2d extends Module {
   forward(x: Tensor): Tensor {
     const where = this.describe();
     const y = this.buffer('out', this.outputShape(x.shape));
-    convOps.adaptiveAvgPool2d(x, y, where);
-    if (!needsGrad([x])) return y;
-    record({
-      name: where,
-      inputs: [x],
-      output: y,
-      backward: (ctx, dy) => {
-        const dx = ctx.target(x);
-        convOps.adaptiveAvgPool2dBackward(dy!, dx.grad, dx.accumulate, where);
-      },
-    });
+    poolOps.adaptiveAvgPool2d(x, y, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool2d(x, where) });
     return y;
   }
 }
@@ -652,19 +564,17 @@ export class Flatten extends Module {
     return F.flattenedShape(input, this.startDim, this.endDim, this.describe());
   }
 
-  /** The same view object each step for the same input buffer, so its gradient buffer is reused. */
+  /** A view of x; the previous view of the same memory hands over its gradient buffer, so none is made per step. */
   forward(x: Tensor): Tensor {
     const shape = this.outputShape(x.shape);
-    const key = `${x.buffer.label}@${x.byteOffset}${shapeText(shape)}`;
-    let view = this.views.get(key);
-    if (!view || view.buffer !== x.buffer) {
-      view = x.reshape(shape);
-      this.views.set(key, view);
-    } else if (isOnLiveGraph(view)) {
-      cutGraph();
+    const key = `${x.byteOffset}${shapeText(shape)}`;
+    const previous = this.views.get(key);
+    const view = x.reshape(shape);
+    if (previous && previous.buffer === x.buffer) {
+      if (isOnLiveGraph(previous)) cutGraph();
+      view.grad = previous.grad;
     }
-    view.node = null;
-    view.requiresGrad = false;
+    this.views.set(key, view);
     return F.flatten(x, this.startDim, this.endDim, { out: view });
   }
 }
@@ -728,7 +638,7 @@ export class CrossEntropyLoss extends Module {
 
   constructor(options: { gpu?: Gpu } = {}) {
     super(options.gpu ?? currentGpu());
-    this.metrics = this.gpu.empty([5], 'f32', 'CrossEntropyLoss.metrics');
+    this.metrics = Tensor.empty(this.gpu, [5], 'f32', 'CrossEntropyLoss.metrics');
     this.gpu.clear(this.metrics);
   }
 
@@ -752,20 +662,6 @@ export class CrossEntropyLoss extends Module {
     const [N, C] = [logits.shape[0]!, logits.shape[1]!];
     if (labels.dtype !== 'u32' || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
     const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics };
-    ops.softmaxCrossEntropy(logits, labels, out);
-    if (!needsGrad([logits])) return out.loss;
-    record({
-      name: this.describe(),
-      inputs: [logits],
-      output: out.loss,
-      backward: (ctx, dloss) => {
-        if (dloss !== null) throw new Error('CrossEntropyLoss: backward must start at the loss itself (loss.backward())');
-        // The forward already computed d loss / d logits; hand that buffer over when we can.
-        if (ctx.donate(logits, out.dlogits)) return;
-        const { grad, accumulate } = ctx.target(logits);
-        ops.softmaxCrossEntropy(logits, labels, { ...out, dlogits: grad }, { accumulate, gradientOnly: true });
-      },
-    });
-    return out.loss;
+    return F.crossEntropy(logits, labels, out, { name: this.describe() });
   }
 }

@@ -2,9 +2,14 @@
 // span, one dispatch, for a model built in one go). PyTorch's documented algorithms and defaults.
 // One difference: a parameter whose gradient was never written steps with a zero gradient
 // (weight decay and momentum still act), where PyTorch skips parameters whose grad is None.
-import type { Gpu } from './gpu';
-import * as ops from './ops';
-import { spansOf, type Parameter, type Span } from './parameters';
+import type { Gpu } from './device/gpu';
+import { adagradStep } from './kernels/adagrad';
+import { adamStep } from './kernels/adam';
+import { ewa } from './kernels/ewa';
+import { fillConstant } from './kernels/init';
+import { rmspropStep } from './kernels/rmsprop';
+import { sgdStep } from './kernels/sgd';
+import { Parameter, spansOf, type Span } from './parameters';
 import { Tensor } from './tensor';
 
 function check(optimizer: string, name: string, value: unknown, ok: boolean, expected: string): void {
@@ -33,7 +38,7 @@ export abstract class Optimizer {
     this.params = [...params];
     if (this.params.length === 0) throw new Error(`${this.constructor.name}: got an empty parameter list`);
     for (const p of this.params) {
-      if (!(p && typeof p === 'object' && 'chunk' in p)) throw new Error(`${this.constructor.name}: expected Parameters (model.parameters()), got ${String(p)}`);
+      if (!(p instanceof Parameter)) throw new Error(`${this.constructor.name}: expected Parameters (model.parameters()), got ${String(p)}`);
     }
     this.gpu = this.params[0]!.gpu;
     this.spans = spansOf(this.params);
@@ -44,9 +49,9 @@ export abstract class Optimizer {
     let tensors = this.state.get(name);
     if (!tensors) {
       tensors = this.spans.map((s) => {
-        const t = this.gpu.empty([s.size], 'f32', `${this.constructor.name}.${name}`);
+        const t = Tensor.empty(this.gpu, [s.size], 'f32', `${this.constructor.name}.${name}`);
         if (initial === 0) this.gpu.clear(t);
-        else ops.fillConstant(t, initial);
+        else fillConstant(t, initial);
         return t;
       });
       this.state.set(name, tensors);
@@ -118,7 +123,7 @@ export class SGD extends Optimizer {
   protected update(span: Span, i: number): void {
     const o = this.options;
     const buffer = o.momentum !== 0 ? this.stateOf('momentum_buffer')[i] : undefined;
-    ops.sgdStep(span.values, span.grads, buffer, { ...o, firstStep: this.stepCount === 1 });
+    sgdStep(span.values, span.grads, buffer, { ...o, firstStep: this.stepCount === 1 });
   }
 }
 
@@ -148,7 +153,7 @@ export class Adagrad extends Optimizer {
   protected update(span: Span, i: number): void {
     const o = this.options;
     const clr = o.lr / (1 + (this.stepCount - 1) * o.lrDecay);
-    ops.adagradStep(span.values, span.grads, this.stateOf('sum')[i]!, { clr, weightDecay: o.weightDecay, eps: o.eps });
+    adagradStep(span.values, span.grads, this.stateOf('sum')[i]!, { clr, weightDecay: o.weightDecay, eps: o.eps });
   }
 }
 
@@ -177,7 +182,7 @@ export class RMSprop extends Optimizer {
 
   protected update(span: Span, i: number): void {
     const o = this.options;
-    ops.rmspropStep(
+    rmspropStep(
       span.values,
       span.grads,
       {
@@ -215,7 +220,7 @@ export class Adam extends Optimizer {
 
   protected update(span: Span, i: number): void {
     const o = this.options;
-    ops.adamStep(
+    adamStep(
       { param: span.values, grad: span.grads, expAvg: this.stateOf('exp_avg')[i]!, expAvgSq: this.stateOf('exp_avg_sq')[i]!, ...(o.amsgrad ? { maxExpAvgSq: this.stateOf('max_exp_avg_sq')[i]! } : {}) },
       { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad, step: this.stepCount },
     );
@@ -227,8 +232,8 @@ export class Adam extends Optimizer {
  * [series, T] tensor), computed by shaders/ewa.wgsl; with biasCorrection, v_t / (1 − βᵗ).
  */
 export function exponentiallyWeightedAverage(gpu: Gpu, values: Tensor | ArrayLike<number>, beta: number, options: { biasCorrection?: boolean } = {}): Tensor {
-  const x = values instanceof Tensor ? values : gpu.fromArray(values, [values.length], 'f32', 'ewa input');
-  const y = gpu.empty(x.shape, 'f32', 'ewa');
-  ops.ewa(x, y, beta, options.biasCorrection ?? false);
+  const x = values instanceof Tensor ? values : Tensor.fromArray(gpu, values, [values.length], 'f32', 'ewa input');
+  const y = Tensor.empty(gpu, x.shape, 'f32', 'ewa');
+  ewa(x, y, beta, options.biasCorrection ?? false);
   return y;
 }

@@ -1,7 +1,7 @@
 // Every parameter lives in one flat GPU buffer and its gradient at the same offset of a twin buffer,
 // so zeroGrad() is one clear and an optimizer step is one dispatch over the span its parameters
 // cover. Offsets are aligned to 256 bytes, WebGPU's minimum storage-binding offset alignment.
-import type { Gpu } from './gpu';
+import type { Gpu } from './device/gpu';
 import { Tensor } from './tensor';
 
 const ALIGN_FLOATS = 64;
@@ -27,8 +27,8 @@ export class ArenaChunk {
 export class Parameter extends Tensor {
   override requiresGrad = true;
   declare grad: Tensor;
-  /** True while the gradient is all zeros (after zeroGrad): the first backward write may overwrite it. */
-  gradIsZero = true;
+  /** The arena's gradients start cleared. */
+  override gradIsZero = true;
 
   constructor(
     gpu: Gpu,

@@ -1,8 +1,16 @@
-// A Tensor is a shaped view of GPU memory: a whole buffer, or a slice of a flat one (parameters and
-// their gradients each live in one flat buffer, so an optimizer step is one dispatch).
-import { backward, type GraphNode } from './autograd';
-import type { Gpu } from './gpu';
-import type { BufferView, DType } from './kernel';
+// A Tensor is a shaped view of GPU memory (a whole buffer, or a slice of a flat one: parameters and
+// their gradients each live in one flat buffer, so an optimizer step is one dispatch), plus what
+// autograd needs: requiresGrad, grad, and the recorded operation that produced it.
+//
+// The graph runner lives here too. Operations record a node (inputs, output, backward rule) on the
+// tape as they dispatch their forward; loss.backward() walks the tape in reverse and records every
+// backward dispatch into the same command encoder. Nothing is read back.
+//
+// Gradients follow PyTorch: a leaf's grad (a parameter, or a user tensor with requiresGrad) adds up
+// across backward() calls until zeroGrad(); an intermediate tensor's grad is written by the first
+// rule that reaches it in a pass and added to by the rest.
+import type { Gpu } from './device/gpu';
+import type { BufferView, DType } from './device/shader';
 
 export class Tensor implements BufferView {
   readonly shape: readonly number[];
@@ -11,20 +19,38 @@ export class Tensor implements BufferView {
   requiresGrad = false;
   /** Autograd: d(loss)/d(this), same shape; kept between steps and reused. */
   grad: Tensor | null = null;
+  /** Autograd: true while grad is known to hold zeros (fresh, or after zeroGrad): the first write may overwrite it. */
+  gradIsZero = false;
   /** Autograd: the recorded operation that produced this tensor (null for leaves). */
   node: GraphNode | null = null;
+  /** Set when the module that returned this tensor has since written its next output into the same buffer. */
+  overwrittenBy: string | null = null;
+  private readonly memory: GPUBuffer;
 
   constructor(
     readonly gpu: Gpu,
-    readonly buffer: GPUBuffer,
+    buffer: GPUBuffer,
     shape: readonly number[],
     readonly dtype: DType = 'f32',
     readonly byteOffset = 0,
     readonly label = 'tensor',
   ) {
+    this.memory = buffer;
     this.shape = [...shape];
     this.size = Tensor.sizeOf(shape, label);
     if (byteOffset + this.size * 4 > buffer.size) throw new Error(`tensor '${label}': ${this.size} elements at byte ${byteOffset} overrun buffer '${buffer.label}' (${buffer.size} bytes)`);
+  }
+
+  /** A new tensor; its contents are undefined until written (tests poison them with NaN). */
+  static empty(gpu: Gpu, shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    const size = Tensor.sizeOf(shape, label);
+    return new Tensor(gpu, gpu.createBuffer(size * 4, label), shape, dtype, 0, label);
+  }
+
+  static fromArray(gpu: Gpu, data: ArrayLike<number>, shape: readonly number[] = [data.length], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    const t = Tensor.empty(gpu, shape, dtype, label);
+    t.write(data);
+    return t;
   }
 
   /** Element count of a shape; every dimension must be a positive integer. */
@@ -36,6 +62,17 @@ export class Tensor implements BufferView {
     return shape.reduce((a, b) => a * b, 1);
   }
 
+  /**
+   * The GPU buffer behind this tensor. Every use of a tensor (a dispatch, a read, a write, a copy)
+   * goes through here, so a module output overwritten by that module's next forward fails here.
+   */
+  get buffer(): GPUBuffer {
+    if (this.overwrittenBy !== null) {
+      throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] was overwritten by a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone()), or use the newer output.`);
+    }
+    return this.memory;
+  }
+
   get byteLength(): number {
     return this.size * 4;
   }
@@ -45,6 +82,18 @@ export class Tensor implements BufferView {
     const size = Tensor.sizeOf(shape, this.label);
     if (size !== this.size) throw new Error(`tensor '${this.label}': cannot reshape [${this.shape.join(', ')}] to [${shape.join(', ')}]`);
     return new Tensor(this.gpu, this.buffer, shape, this.dtype, this.byteOffset, this.label);
+  }
+
+  /** Another handle on the same memory; the module that owns it marks the previous one overwritten. */
+  rehandle(): Tensor {
+    return new Tensor(this.gpu, this.buffer, this.shape, this.dtype, this.byteOffset, this.label);
+  }
+
+  /** A copy in a new buffer (recorded, like a dispatch), outside any graph. */
+  clone(label = `${this.label} (copy)`): Tensor {
+    const copy = Tensor.empty(this.gpu, this.shape, this.dtype, label);
+    this.gpu.copy(this, copy);
+    return copy;
   }
 
   write(data: ArrayLike<number>): void {
@@ -66,7 +115,122 @@ export class Tensor implements BufferView {
 
   /** Frees the buffer; only for tensors that own a whole buffer. */
   destroy(): void {
-    if (this.byteOffset !== 0 || this.buffer.size !== Math.ceil(this.byteLength / 4) * 4) throw new Error(`tensor '${this.label}' is a view into '${this.buffer.label}' and does not own it`);
-    this.gpu.destroyBuffer(this.buffer);
+    if (this.byteOffset !== 0 || this.memory.size !== Math.ceil(this.byteLength / 4) * 4) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
+    this.gpu.destroyBuffer(this.memory);
   }
+}
+
+// ── the tape ─────────────────────────────────────────────────────────────────────────────────────
+
+/** An operation's backward: propagates gradOutput into ctx.target(input) for each input that needs it. */
+export type BackwardRule = (ctx: BackwardContext, gradOutput: Tensor | null) => void;
+
+export interface GraphNode {
+  /** For error messages: the op or module that recorded it. */
+  name: string;
+  inputs: readonly Tensor[];
+  output: Tensor;
+  /** Which graph the node belongs to (see cutGraph). */
+  generation: number;
+  backward: BackwardRule;
+}
+
+let gradEnabled = true;
+let generation = 0;
+let tape: GraphNode[] = [];
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn with recording off (torch.no_grad()). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Whether an op with these inputs should record a node. */
+export function needsGrad(inputs: readonly Tensor[]): boolean {
+  return gradEnabled && inputs.some((t) => t.requiresGrad);
+}
+
+export function record(node: Omit<GraphNode, 'generation'>): void {
+  const full: GraphNode = { ...node, generation };
+  tape.push(full);
+  node.output.node = full;
+  node.output.requiresGrad = true;
+}
+
+/**
+ * Drops the current graph. Modules reuse their output buffers from step to step; when a module is
+ * about to overwrite a tensor that the current graph holds, the graph is cut (as a forward without
+ * backward would leave it for the garbage collector in PyTorch). A later backward() through a cut
+ * graph is an Error, never silently wrong gradients.
+ */
+export function cutGraph(): void {
+  tape = [];
+  generation++;
+}
+
+export function isOnLiveGraph(t: Tensor): boolean {
+  return t.node !== null && t.node.generation === generation;
+}
+
+export class BackwardContext {
+  private readonly written = new Set<Tensor>();
+
+  /** The grad a rule should write for input t, and whether to add to it rather than overwrite. */
+  target(t: Tensor): { grad: Tensor; accumulate: boolean } {
+    if (!t.grad) {
+      t.grad = Tensor.empty(t.gpu, t.shape, 'f32', `${t.label}.grad`);
+      t.gradIsZero = t.node === null; // a leaf's grad accumulates from zero
+      if (t.gradIsZero) t.gpu.clear(t.grad);
+    }
+    // A leaf's grad adds up across backward() calls, unless it is known to be zero: 0 + g = g, without the read.
+    const accumulate = this.written.has(t) || (t.node === null && !t.gradIsZero);
+    t.gradIsZero = false;
+    this.written.add(t);
+    return { grad: t.grad, accumulate };
+  }
+
+  /**
+   * Offers a ready-made gradient buffer for t (the fused cross-entropy computes d loss / d logits in
+   * its forward). Accepted, with no copy, when t is an intermediate tensor not yet written in this
+   * pass; otherwise the caller must write through target().
+   */
+  donate(t: Tensor, grad: Tensor): boolean {
+    if (t.node === null || this.written.has(t)) return false;
+    t.grad = grad;
+    this.written.add(t);
+    return true;
+  }
+
+  hasGradient(t: Tensor): boolean {
+    return this.written.has(t);
+  }
+}
+
+export function backward(root: Tensor): void {
+  if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled?)`);
+  if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]`);
+  if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' was cut when a module overwrote one of its tensors; run forward again before backward`);
+  const ctx = new BackwardContext();
+  const rootIndex = tape.lastIndexOf(root.node);
+  for (let i = rootIndex; i >= 0; i--) {
+    const node = tape[i]!;
+    const reached = node === root.node || ctx.hasGradient(node.output);
+    if (!reached) continue;
+    for (const input of node.inputs) {
+      if (input.requiresGrad && input.node !== null && input.node.generation !== generation) {
+        throw new Error(`backward: '${node.name}' reads '${input.label}', whose producer was dropped from the graph (a module's output was overwritten before backward: is one module used twice in one graph?)`);
+      }
+    }
+    node.backward(ctx, node === root.node ? null : node.output.grad);
+  }
+  cutGraph();
 }

@@ -3,7 +3,7 @@
 // central finite differences of Σ dy · forward(x).
 import { describe, expect, test } from 'vitest';
 import * as ref from '../src/reference/conv';
-import { rng, uniform } from './support/random';
+import { rng, uniform } from '../src/spec/random';
 
 function numericGradient(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
   const g = new Float64Array(x.length);

@@ -4,8 +4,8 @@ import * as ch2 from '../examples/ch2-ewa';
 import * as ch3 from '../examples/ch3-dropout';
 import * as ch4 from '../examples/ch4-batchnorm';
 import { ewa } from '../src/reference/optim';
-import { caseTable, type CaseScope, type KernelCase } from './harness/scope';
-import { compare } from './support/compare';
+import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
+import { compare } from '../src/spec/compare';
 
 const { cases, add: addCase } = caseTable();
 /** Example cases collect what the example prints into the report. */

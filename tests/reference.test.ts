@@ -6,7 +6,7 @@ import { dropout, dropoutMask } from '../src/reference/dropout';
 import { matmul, reluBackward, sigmoid, sigmoidBackward, relu } from '../src/reference/linalg';
 import { softmaxCrossEntropy } from '../src/reference/losses';
 import { threefry2x32 } from '../src/reference/random';
-import { rng, uniform, integers } from './support/random';
+import { rng, uniform, integers } from '../src/spec/random';
 
 /** Central differences of a scalar function f at x, for every coordinate. */
 function numericGradient(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {

@@ -1,10 +1,10 @@
 // The harness page: acquires the WebGPU device and runs kernel cases by name for the Node side.
-import { tryRequestGpu, type AdapterSummary } from '../../src/gpu';
+import { tryRequestGpu, type AdapterSummary } from '../../src/device/gpu';
+import { runCase, type CaseResult } from '../../src/spec/scope';
 import { convCases } from '../conv-cases';
 import { exampleCases } from '../example-cases';
 import { graphCases } from '../graph-cases';
 import { kernelCases } from '../kernel-cases';
-import type { CaseResult } from './scope';
 
 export interface Harness {
   adapter?: AdapterSummary;
@@ -31,7 +31,7 @@ window.harness = {
     if (!gpu) throw new Error(error);
     const c = [...kernelCases, ...convCases, ...graphCases, ...exampleCases].find((k) => k.name === name);
     if (!c) throw new Error(`no kernel case named '${name}'`);
-    const result = await c.run(gpu, seed);
+    const result = await runCase(gpu, c, seed);
     await gpu.sync();
     log.textContent += `${result.ok ? 'ok  ' : 'FAIL'} ${name}\n`;
     return result;

@@ -1,9 +1,9 @@
 // Runs a table of cases by name on the harness page in headless Chrome, one Vitest test per case.
 // No WebGPU adapter is a failure, never a skip.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { HOW_TO_GET_WEBGPU } from '../../src/gpu';
+import { HOW_TO_GET_WEBGPU } from '../../src/device/gpu';
 import { openPage, type OpenPage } from './page';
-import { hashString } from './random';
+import { hashString } from '../../src/spec/random';
 
 // Fresh inputs on every run; set WGSLGRAD_SEED to replay one.
 const runSeed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);

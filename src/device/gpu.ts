@@ -2,8 +2,8 @@
 // one command encoder and submitted together by flush(); nothing comes back to the CPU unless read()
 // asks for it. A missing adapter, a lost device or a validation error is an Error, never a silent
 // wrong number.
-import { checkArgs, checkOverrides, packUniform, type BufferView, type DispatchArgs, type DType, type EntryPoint, type Kernel, type OverrideValues, type UniformValues } from './kernel';
-import { Tensor } from './tensor';
+// The device layer deals in buffers and views of them (BufferView); tensors and autograd live above it.
+import { checkArgs, checkOverrides, packUniform, type BufferView, type DispatchArgs, type EntryPoint, type OverrideValues, type Shader, type UniformValues } from './shader';
 
 export interface AdapterSummary {
   vendor: string;
@@ -70,16 +70,6 @@ export async function tryRequestGpu(options: GpuOptions = {}): Promise<{ gpu: Gp
   }
 }
 
-/** Workgroup grid for n elements handled one per invocation: spills past 65,535 groups into y. */
-export function grid1d(n: number, workgroupSize: number, maxPerDimension = 65535): [number, number] {
-  const groups = Math.ceil(n / workgroupSize);
-  if (groups <= maxPerDimension) return [groups, 1];
-  const x = maxPerDimension;
-  const y = Math.ceil(groups / x);
-  if (y > maxPerDimension) throw new Error(`${n} elements need ${groups} workgroups, more than ${maxPerDimension}² in a 2-D grid`);
-  return [x, y];
-}
-
 // Uniform values are written into slots of one buffer (256-byte aligned), uploaded once per submit.
 // After a submit the slots are reused: queue order guarantees the earlier commands saw the old bytes.
 const UNIFORM_ARENA_BYTES = 256 * 1024;
@@ -91,7 +81,7 @@ export class Gpu {
   /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks. */
   readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0 };
 
-  private readonly modules = new Map<Kernel, GPUShaderModule>();
+  private readonly modules = new Map<Shader, GPUShaderModule>();
   private readonly layouts = new Map<EntryPoint, GPUBindGroupLayout>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly staging = new Map<number, GPUBuffer[]>();
@@ -100,7 +90,7 @@ export class Gpu {
    * Fill bindings that a kernel's overrides leave unused (a missing bias, AMSGrad's state off).
    * Two, because two writable bindings may not share one buffer.
    */
-  readonly placeholders: [Tensor, Tensor];
+  readonly placeholders: [BufferView, BufferView];
   private readonly uniformBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
   private uniformUsed = 0;
   private encoder: GPUCommandEncoder | null = null;
@@ -122,7 +112,7 @@ export class Gpu {
       this.failure ??= new Error(`WebGPU device lost (${info.reason}): ${info.message}`);
     });
     this.uniformArena = this.createBuffer(UNIFORM_ARENA_BYTES, 'uniform arena', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.placeholders = [this.empty([4], 'f32', 'unused binding 0'), this.empty([4], 'f32', 'unused binding 1')];
+    this.placeholders = [this.view(this.createBuffer(16, 'unused binding 0'), 'f32'), this.view(this.createBuffer(16, 'unused binding 1'), 'f32')];
   }
 
   /** Throws the first error the device reported, if any. */
@@ -147,16 +137,9 @@ export class Gpu {
     this.stats.liveBuffers--;
   }
 
-  /** A new tensor; its contents are undefined until written (tests poison them with NaN). */
-  empty(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
-    const size = Tensor.sizeOf(shape, label);
-    return new Tensor(this, this.createBuffer(size * 4, label), shape, dtype, 0, label);
-  }
-
-  fromArray(data: ArrayLike<number>, shape: readonly number[] = [data.length], dtype: DType = 'f32', label = 'tensor'): Tensor {
-    const t = this.empty(shape, dtype, label);
-    this.write(t, data);
-    return t;
+  /** A view of a whole buffer. */
+  view(buffer: GPUBuffer, dtype: BufferView['dtype']): BufferView {
+    return { buffer, byteOffset: 0, byteLength: buffer.size, dtype, label: buffer.label };
   }
 
   /** Uploads data into a view. Pending dispatches are submitted first, so they see the old data. */
@@ -168,11 +151,11 @@ export class Gpu {
     this.device.queue.writeBuffer(view.buffer, view.byteOffset, typed);
   }
 
-  private module(kernel: Kernel): GPUShaderModule {
-    let module = this.modules.get(kernel);
+  private module(shader: Shader): GPUShaderModule {
+    let module = this.modules.get(shader);
     if (!module) {
-      module = this.device.createShaderModule({ label: kernel.name, code: kernel.source });
-      this.modules.set(kernel, module);
+      module = this.device.createShaderModule({ label: shader.name, code: shader.source });
+      this.modules.set(shader, module);
     }
     return module;
   }
@@ -181,7 +164,7 @@ export class Gpu {
     let layout = this.layouts.get(entry);
     if (!layout) {
       layout = this.device.createBindGroupLayout({
-        label: `${entry.kernel.name}.${entry.name}`,
+        label: `${entry.shader.name}.${entry.name}`,
         entries: entry.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
       });
       this.layouts.set(entry, layout);
@@ -190,28 +173,28 @@ export class Gpu {
   }
 
   pipeline(entry: EntryPoint, constants: OverrideValues = {}): GPUComputePipeline {
-    const key = `${entry.kernel.name}.${entry.name}${JSON.stringify(constants)}`;
+    const key = `${entry.shader.name}.${entry.name}${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      checkOverrides(entry.kernel, constants);
-      if (this.debug) console.log(`[wgslgrad] compiling ${key}\n${entry.kernel.source}`);
+      checkOverrides(entry.shader, constants);
+      if (this.debug) console.log(`[wgslgrad] compiling ${key}\n${entry.shader.source}`);
       const numeric: Record<string, number> = {};
       for (const [k, v] of Object.entries(constants)) numeric[k] = Number(v);
       pipeline = this.device.createComputePipeline({
         label: key,
         layout: this.device.createPipelineLayout({ label: key, bindGroupLayouts: [this.layout(entry)] }),
-        compute: { module: this.module(entry.kernel), entryPoint: entry.name, constants: numeric },
+        compute: { module: this.module(entry.shader), entryPoint: entry.name, constants: numeric },
       });
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
   }
 
-  /** Compiles a kernel now and throws its WGSL compile errors with line numbers. */
-  async compile(kernel: Kernel): Promise<void> {
-    const info = await this.module(kernel).getCompilationInfo();
+  /** Compiles a shader now and throws its WGSL compile errors with line numbers. */
+  async compile(shader: Shader): Promise<void> {
+    const info = await this.module(shader).getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length) throw new Error(`kernel '${kernel.name}' failed to compile:\n${errors.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}`);
+    if (errors.length) throw new Error(`shader '${shader.name}' failed to compile:\n${errors.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.message}`).join('\n')}`);
   }
 
   private commandEncoder(): GPUCommandEncoder {
@@ -231,7 +214,7 @@ export class Gpu {
     const [x = 1, y = 1, z = 1] = grid;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if ([x, y, z].some((g) => !Number.isInteger(g) || g < 0 || g > max)) {
-      throw new Error(`${entry.kernel.name}.${entry.name}: workgroup grid [${x}, ${y}, ${z}] is outside 0..${max} per dimension`);
+      throw new Error(`${entry.shader.name}.${entry.name}: workgroup grid [${x}, ${y}, ${z}] is outside 0..${max} per dimension`);
     }
     if (x * y * z === 0) return;
     const pipeline = this.pipeline(entry, constants);
@@ -294,7 +277,7 @@ export class Gpu {
     this.check();
   }
 
-  private timestampQueries: { set: GPUQuerySet; resolved: Tensor } | null = null;
+  private timestampQueries: { set: GPUQuerySet; resolved: BufferView } | null = null;
 
   /**
    * Records fn's dispatches into one compute pass timed with timestamp queries (the adapter must
@@ -306,7 +289,7 @@ export class Gpu {
     this.flush();
     this.timestampQueries ??= {
       set: this.device.createQuerySet({ label: 'pass timestamps', type: 'timestamp', count: 2 }),
-      resolved: new Tensor(this, this.createBuffer(16, 'resolved timestamps', GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC), [4], 'u32', 0, 'resolved timestamps'),
+      resolved: this.view(this.createBuffer(16, 'resolved timestamps', GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC), 'u32'),
     };
     const { set, resolved } = this.timestampQueries;
     const pass = this.commandEncoder().beginComputePass({ label: 'timed pass', timestampWrites: { querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });

@@ -1,6 +1,6 @@
 // Seeded test data. Every case draws fresh values from its own seed; none are zero.
 
-import { mulberry32 } from '../../src/random';
+import { mulberry32 } from '../random';
 
 /** A seeded generator for test inputs. */
 export const rng = mulberry32;
@@ -27,3 +27,6 @@ export function hashString(s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
 }
+
+/** More than 65,535 workgroups of 64 one-element invocations: the grid must spill into y. */
+export const PAST_GRID_LIMIT = 65535 * 64 + 4099;

@@ -1,7 +1,8 @@
-// A Kernel is one .wgsl file, reflected once with wgsl_reflect. The WGSL is the only place a binding
-// is declared: the bind-group layout, the uniform struct's byte layout and every dispatch's argument
-// check are all derived from the reflection here.
+// A Shader is one .wgsl file, reflected once with wgsl_reflect. The WGSL is the only place a binding
+// or a workgroup size is declared: the bind-group layout, the uniform struct's byte layout, every
+// dispatch's argument check and every dispatch grid are derived from the reflection here.
 import { ResourceType, WgslReflect, type VariableInfo } from 'wgsl_reflect';
+import { shaderSource } from './shader-sources';
 
 export type DType = 'f32' | 'u32' | 'i32';
 
@@ -37,7 +38,7 @@ export interface Binding {
 }
 
 export interface EntryPoint {
-  kernel: Kernel;
+  shader: Shader;
   name: string;
   workgroupSize: [number, number, number];
   bindings: Binding[];
@@ -51,8 +52,8 @@ function scalarOf(typeName: string, where: string): DType {
   return dtype;
 }
 
-function describeBinding(kernelName: string, v: VariableInfo): Binding {
-  const where = `kernel '${kernelName}', binding '${v.name}'`;
+function describeBinding(shaderName: string, v: VariableInfo): Binding {
+  const where = `shader '${shaderName}', binding '${v.name}'`;
   if (v.group !== 0) throw new Error(`${where}: every binding must be in @group(0), found @group(${v.group})`);
   if (v.resourceType === ResourceType.Uniform) {
     if (!v.isStruct || !v.members) throw new Error(`${where}: a uniform must be a struct`);
@@ -79,7 +80,7 @@ function describeBinding(kernelName: string, v: VariableInfo): Binding {
   throw new Error(`${where}: only uniform and storage buffers are supported`);
 }
 
-export class Kernel {
+export class Shader {
   readonly entries = new Map<string, EntryPoint>();
   readonly overrides = new Map<string, string>();
 
@@ -92,14 +93,14 @@ export class Kernel {
     for (const fn of reflect.entry.compute) {
       const bindings = fn.resources.map((v) => describeBinding(name, v)).sort((x, y) => x.binding - y.binding);
       const size = fn.workgroupSize ?? [1, 1, 1];
-      this.entries.set(fn.name, { kernel: this, name: fn.name, workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], bindings });
+      this.entries.set(fn.name, { shader: this, name: fn.name, workgroupSize: [size[0], size[1] ?? 1, size[2] ?? 1], bindings });
     }
-    if (this.entries.size === 0) throw new Error(`kernel '${name}': no @compute entry point found`);
+    if (this.entries.size === 0) throw new Error(`shader '${name}': no @compute entry point found`);
   }
 
   entry(name: string): EntryPoint {
     const e = this.entries.get(name);
-    if (!e) throw new Error(`kernel '${this.name}' has no entry point '${name}' (it has: ${[...this.entries.keys()].join(', ')})`);
+    if (!e) throw new Error(`shader '${this.name}' has no entry point '${name}' (it has: ${[...this.entries.keys()].join(', ')})`);
     return e;
   }
 }
@@ -110,7 +111,7 @@ function isView(value: unknown): value is BufferView {
 
 /** Packs a uniform struct from named values, by the reflected layout; every member, nothing else. */
 export function packUniform(entry: EntryPoint, binding: Binding, values: UniformValues): ArrayBuffer {
-  const where = `${entry.kernel.name}.${entry.name}: uniform '${binding.name}'`;
+  const where = `${entry.shader.name}.${entry.name}: uniform '${binding.name}'`;
   const bytes = new ArrayBuffer(Math.ceil(binding.elementBytes / 16) * 16);
   const view = new DataView(bytes);
   const known = new Set(binding.members.map((m) => m.name));
@@ -138,7 +139,7 @@ export function packUniform(entry: EntryPoint, binding: Binding, values: Uniform
  * and no writable view overlapping another view of the same buffer.
  */
 export function checkArgs(entry: EntryPoint, args: DispatchArgs): void {
-  const where = `${entry.kernel.name}.${entry.name}`;
+  const where = `${entry.shader.name}.${entry.name}`;
   const names = new Set(entry.bindings.map((b) => b.name));
   for (const key of Object.keys(args)) {
     if (!names.has(key)) throw new Error(`${where}: unexpected argument '${key}' (bindings: ${[...names].join(', ')})`);
@@ -168,9 +169,46 @@ export function checkArgs(entry: EntryPoint, args: DispatchArgs): void {
   }
 }
 
-export function checkOverrides(kernel: Kernel, constants: OverrideValues): void {
+export function checkOverrides(shader: Shader, constants: OverrideValues): void {
   for (const [key, value] of Object.entries(constants)) {
-    if (!kernel.overrides.has(key)) throw new Error(`kernel '${kernel.name}' has no override '${key}' (overrides: ${[...kernel.overrides.keys()].join(', ') || 'none'})`);
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`kernel '${kernel.name}': override '${key}' must be finite, got ${value}`);
+    if (!shader.overrides.has(key)) throw new Error(`shader '${shader.name}' has no override '${key}' (overrides: ${[...shader.overrides.keys()].join(', ') || 'none'})`);
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`shader '${shader.name}': override '${key}' must be finite, got ${value}`);
   }
+}
+
+const loaded = new Map<string, Shader>();
+
+/** shaders/<name>.wgsl, reflected once. */
+export function loadShader(name: string): Shader {
+  let shader = loaded.get(name);
+  if (!shader) {
+    shader = new Shader(name, shaderSource(name));
+    loaded.set(name, shader);
+  }
+  return shader;
+}
+
+/** The most workgroups per grid dimension that every WebGPU adapter accepts. */
+export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/**
+ * The grid for `invocations` one-dimensional work items on a 1-D entry point, in workgroups of the
+ * size its shader declares. Past 65,535 workgroups the grid spills into y; the shader recovers the
+ * item as gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE).
+ */
+export function grid1d(entry: EntryPoint, invocations: number): [number, number] {
+  const [size, sizeY, sizeZ] = entry.workgroupSize;
+  if (sizeY !== 1 || sizeZ !== 1) throw new Error(`${entry.shader.name}.${entry.name}: grid1d needs a 1-D workgroup, the shader declares ${entry.workgroupSize.join(' × ')}`);
+  const max = MAX_WORKGROUPS_PER_DIMENSION;
+  const groups = Math.ceil(invocations / size);
+  if (groups <= max) return [groups, 1];
+  const y = Math.ceil(groups / max);
+  if (y > max) throw new Error(`${entry.shader.name}.${entry.name}: ${invocations} invocations need ${groups} workgroups, more than ${max}² in a 2-D grid`);
+  return [max, y];
+}
+
+/** The grid covering a columns × rows domain, each invocation handling a block of per[0] × per[1]. */
+export function grid2d(entry: EntryPoint, columns: number, rows: number, per: [number, number] = [1, 1]): [number, number] {
+  const [x, y] = entry.workgroupSize;
+  return [Math.ceil(columns / (x * per[0])), Math.ceil(rows / (y * per[1]))];
 }

@@ -1,0 +1,22 @@
+// The gradient table: every differentiable op's backward rule, each written in its kernel family's
+// file beside the forward launcher, and registered here in one place. functional.ts records these on
+// the tape; the modules in nn.ts call functional.ts.
+import { gradients as activation } from './kernels/activation';
+import { gradients as batchnorm } from './kernels/batchnorm';
+import { gradients as conv2d } from './kernels/conv2d';
+import { gradients as dropout } from './kernels/dropout';
+import { gradients as matmul } from './kernels/matmul';
+import { gradients as pool } from './kernels/pool';
+import { gradients as reduce } from './kernels/reduce';
+import { gradients as softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
+
+export const gradients = {
+  ...matmul, // matmul (with bias and a fused activation): F.matmul, F.linear, nn.Linear
+  ...activation, // activation: F.sigmoid, F.relu, nn.Sigmoid, nn.ReLU
+  ...dropout, // dropout: F.dropout, nn.Dropout
+  ...batchnorm, // batchNorm: F.batchNorm, nn.BatchNorm1d/2d
+  ...softmaxCrossEntropy, // crossEntropy: F.crossEntropy, nn.CrossEntropyLoss
+  ...reduce, // sum: F.sum
+  ...conv2d, // conv2d: nn.Conv2d
+  ...pool, // maxPool2d, avgPool2d, adaptiveAvgPool2d: nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d
+};

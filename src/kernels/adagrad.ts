@@ -1,0 +1,51 @@
+// shaders/adagrad.wgsl: one torch.optim.Adagrad step over a flat parameter buffer, in one dispatch.
+import { grid1d, loadShader } from '../device/shader';
+import { expectSameSize } from '../launch';
+import * as optimRef from '../reference/optim';
+import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
+import type { Tensor } from '../tensor';
+
+export const shader = loadShader('adagrad');
+
+/** clr is the step's learning rate, lr / (1 + (step − 1) · lr_decay), computed by the caller. */
+export function adagradStep(param: Tensor, grad: Tensor, stateSum: Tensor, h: { clr: number; weightDecay: number; eps: number }): void {
+  expectSameSize('adagradStep', { param, grad, stateSum });
+  const entry = shader.entry('adagrad_step');
+  param.gpu.dispatch(entry, { params: { n: param.size, clr: h.clr, weight_decay: h.weightDecay, eps: h.eps }, param, grad, state_sum: stateSum }, grid1d(entry, param.size));
+}
+
+const cases: KernelCase[] = [];
+for (const [n, o] of [
+  [1, { lr: 0.1, lrDecay: 0, weightDecay: 0, eps: 1e-10 }],
+  [4096, { lr: 0.1, lrDecay: 0.01, weightDecay: 0.01, eps: 1e-10 }],
+  [PAST_GRID_LIMIT, { lr: 0.01, lrDecay: 0, weightDecay: 0, eps: 1e-10 }],
+] as const) {
+  cases.push(
+    kernelCase({
+      name: `adagrad n=${n} ${n > 1e6 ? 1 : 3} step(s) ${JSON.stringify(o)}`,
+      entries: ['adagrad_step'],
+      dims: { n },
+      showcase: n === 4096,
+      setup(s, { n }, random) {
+        const theta = uniform(random, n);
+        const grads = Array.from({ length: n > 1e6 ? 1 : 3 }, () => uniform(random, n));
+        const [param, sum] = [s.input(theta), s.input(new Float32Array(n))];
+        const gradTensors = grads.map((g) => s.input(g));
+        return {
+          run: () => gradTensors.forEach((grad, step) => {
+            adagradStep(param, grad, sum, { clr: o.lr / (1 + step * o.lrDecay), weightDecay: o.weightDecay, eps: o.eps });
+          }),
+          check: async () => {
+            const p = Float64Array.from(theta);
+            const state = { sum: new Float64Array(n), step: 0 };
+            for (const g of grads) optimRef.adagradStep(p, g, state, o);
+            await s.check('param', param, p, 1e-6, 1e-5);
+          },
+        };
+      },
+    }),
+  );
+}
+
+export const spec: Spec = cases;

@@ -1,0 +1,146 @@
+// shaders/adam.wgsl: one torch.optim.Adam step (weight decay, AMSGrad) over flat parameter, gradient
+// and state buffers, in one dispatch. v2 (vec4, 16 elements per invocation) when the length is a
+// multiple of 4; v1 otherwise.
+import { grid1d, loadShader } from '../device/shader';
+import { expectRange, expectSameSize, vec4Names } from '../launch';
+import { adamInit, adamStep as adamRef, type AdamOptions } from '../reference/optim';
+import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
+import type { Tensor } from '../tensor';
+
+export const shader = loadShader('adam');
+
+export interface AdamState {
+  param: Tensor;
+  grad: Tensor;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+  /** Needed with amsgrad only. */
+  maxExpAvgSq?: Tensor;
+}
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  /** The step being taken, counting from 1. */
+  step: number;
+}
+
+/** One Adam step (torch.optim.Adam) over flat parameter, gradient and state buffers. */
+export function adamStep(state: AdamState, h: AdamHyper): void {
+  const op = 'adamStep';
+  const { param, grad, expAvg, expAvgSq, maxExpAvgSq } = state;
+  expectSameSize(op, { param, grad, expAvg, expAvgSq, maxExpAvgSq });
+  expectRange(op, 'lr', h.lr, h.lr > 0, 'a number > 0');
+  expectRange(op, 'beta1', h.beta1, h.beta1 >= 0 && h.beta1 < 1, 'a number in [0, 1)');
+  expectRange(op, 'beta2', h.beta2, h.beta2 >= 0 && h.beta2 < 1, 'a number in [0, 1)');
+  expectRange(op, 'eps', h.eps, h.eps >= 0, 'a number ≥ 0');
+  expectRange(op, 'weightDecay', h.weightDecay, h.weightDecay >= 0, 'a number ≥ 0');
+  expectRange(op, 'step', h.step, Number.isInteger(h.step) && h.step >= 1, 'an integer ≥ 1');
+  if (h.amsgrad && !maxExpAvgSq) throw new Error(`${op}: argument 'maxExpAvgSq' is required with amsgrad`);
+  const params = {
+    n: param.size,
+    lr: h.lr,
+    beta1: h.beta1,
+    beta2: h.beta2,
+    eps: h.eps,
+    weight_decay: h.weightDecay,
+    bias_correction1: 1 - h.beta1 ** h.step,
+    bias_correction2: 1 - h.beta2 ** h.step,
+  };
+  const buffers = { param, grad, exp_avg: expAvg, exp_avg_sq: expAvgSq, max_exp_avg_sq: maxExpAvgSq ?? param.gpu.placeholders[0] };
+  if (param.size % 4 === 0) {
+    const entry = shader.entry('adam_step_vec4');
+    param.gpu.dispatch(entry, { params: { ...params, n: param.size / 4 }, ...vec4Names(buffers) }, grid1d(entry, param.size / 16), { AMSGRAD: h.amsgrad });
+  } else {
+    const entry = shader.entry('adam_step');
+    param.gpu.dispatch(entry, { params, ...buffers }, grid1d(entry, param.size), { AMSGRAD: h.amsgrad });
+  }
+}
+
+const adamDefaults: AdamOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false };
+const cases: KernelCase[] = [];
+for (const [n, options] of [
+  [1, {}],
+  [1000, {}],
+  [4099, { weightDecay: 0.01 }],
+  [1000, { amsgrad: true }],
+  [777, { lr: 0.1, beta1: 0.5, beta2: 0.9, eps: 1e-6, weightDecay: 0.1, amsgrad: true }],
+  [4096, {}],
+  [PAST_GRID_LIMIT, {}],
+  [4096, { amsgrad: true }],
+  [PAST_GRID_LIMIT + 1, { weightDecay: 0.01 }],
+] as const) {
+  const o: AdamOptions = { ...adamDefaults, ...options };
+  const flags = Object.entries(options).map(([k, v]) => `${k}=${v}`).join(' ');
+  const variant = n % 4 === 0 ? 'v2 vec4' : 'v1';
+  const steps = n > 1e6 ? 3 : 10;
+  cases.push(
+    kernelCase({
+      name: `adam ${variant} n=${n} ${steps} steps${flags ? ` ${flags}` : ''}`,
+      entries: [n % 4 === 0 ? 'adam_step_vec4' : 'adam_step'],
+      variant,
+      dims: { n },
+      showcase: n === 4096 && !o.amsgrad,
+      setup(s, { n }, random) {
+        const theta = uniform(random, n);
+        const grads = Array.from({ length: steps }, () => uniform(random, n));
+        const zeros = new Float32Array(n);
+        const gradTensors = grads.map((g) => s.input(g));
+        const state = { param: s.input(theta, [n], 'f32', 'param'), grad: gradTensors[0]!, expAvg: s.input(zeros), expAvgSq: s.input(zeros), ...(o.amsgrad ? { maxExpAvgSq: s.input(zeros) } : {}) };
+        return {
+          run: () => gradTensors.forEach((grad, i) => adamStep({ ...state, grad }, { ...o, step: i + 1 })),
+          check: async () => {
+            const ref = adamInit(theta);
+            for (const g of grads) adamRef(ref, g, o);
+            await s.check('param', state.param, ref.param, 1e-6 * o.lr * 1e3, 1e-5);
+            await s.check('exp_avg', state.expAvg, ref.expAvg, 1e-6, 1e-5);
+            await s.check('exp_avg_sq', state.expAvgSq, ref.expAvgSq, 1e-7, 1e-5);
+          },
+        };
+      },
+    }),
+  );
+}
+// The bench: one step at each size, v1 at n = 10ᵏ + 1 beside v2 at 10ᵏ.
+for (const [variant, offset] of [['v2 vec4', 0], ['v1', 1]] as const) {
+  cases.push(
+    kernelCase({
+      name: `adam ${variant} bench one step`,
+      entries: [offset ? 'adam_step' : 'adam_step_vec4'],
+      variant,
+      dims: { n: 1000 + offset },
+      setup(s, { n }, random) {
+        const [theta, g] = [uniform(random, n), uniform(random, n)];
+        const zeros = new Float32Array(n);
+        const state = { param: s.input(theta), grad: s.input(g), expAvg: s.input(zeros), expAvgSq: s.input(zeros) };
+        return {
+          run: () => adamStep(state, { ...adamDefaults, step: 1 }),
+          check: async () => {
+            const ref = adamInit(theta);
+            adamRef(ref, g, adamDefaults);
+            await s.check('param', state.param, ref.param, 1e-6, 1e-5);
+          },
+        };
+      },
+      bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n: n + offset })), bytes: (d) => 28 * d.n! },
+    }),
+  );
+}
+cases.push(
+  testCase('adam bad input is rejected before dispatch', (s, random) => {
+    const v = s.input(uniform(random, 4), [4]);
+    const col = s.output([4]);
+    const state = { param: v, grad: v.reshape([4]), expAvg: col, expAvgSq: s.output([4]) };
+    s.expectError('lr = 0', () => adamStep(state, { ...adamDefaults, step: 1, lr: 0 }), /adamStep: argument 'lr' expected a number > 0, got 0/);
+    s.expectError('beta1 = 1', () => adamStep(state, { ...adamDefaults, step: 1, beta1: 1 }), /argument 'beta1' expected a number in \[0, 1\), got 1/);
+    s.expectError('amsgrad without state', () => adamStep(state, { ...adamDefaults, step: 1, amsgrad: true }), /maxExpAvgSq/);
+    s.expectError('state size', () => adamStep({ ...state, expAvg: s.output([5]) }, { ...adamDefaults, step: 1 }), /adamStep: argument 'expAvg' expected 4 elements/);
+  }),
+);
+
+export const spec: Spec = cases;

@@ -1,0 +1,198 @@
+// shaders/batchnorm.wgsl: batch normalisation over [N, C], [N, C, L] or [N, C, H, W]: statistics and
+// running statistics, normalise, and the backward (dx, and dγ, dβ added into their gradients).
+import { grid1d, loadShader } from '../device/shader';
+import { expectDtype, expectRange, expectRank, expectShape, shapeText } from '../launch';
+import * as bnRef from '../reference/batchnorm';
+import { uniform } from '../spec/random';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
+import type { BackwardRule, Tensor } from '../tensor';
+
+export const shader = loadShader('batchnorm');
+
+export interface BatchNormArgs {
+  gamma: Tensor;
+  beta: Tensor;
+  runningMean: Tensor;
+  runningVar: Tensor;
+  /** [C] each: written by the forward, read by the backward. */
+  mean: Tensor;
+  invstd: Tensor;
+  eps: number;
+  momentum: number;
+  training: boolean;
+  trackRunningStats: boolean;
+}
+
+function batchNormDims(op: string, x: Tensor, args: BatchNormArgs): { N: number; C: number; S: number } {
+  expectRank(op, 'x', x, [2, 3, 4]);
+  expectDtype(op, 'x', x, 'f32');
+  const [N, C] = [x.shape[0]!, x.shape[1]!];
+  const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  for (const name of ['gamma', 'beta', 'runningMean', 'runningVar', 'mean', 'invstd'] as const) {
+    expectDtype(op, name, args[name], 'f32');
+    expectShape(op, name, args[name], [C]);
+  }
+  expectRange(op, 'eps', args.eps, args.eps > 0, 'a number > 0');
+  expectRange(op, 'momentum', args.momentum, args.momentum >= 0 && args.momentum <= 1, 'a number in [0, 1]');
+  if (args.training && N * S === 1) throw new Error(`${op}: expected more than 1 value per channel when training, got input shape ${shapeText(x.shape)}`);
+  return { N, C, S };
+}
+
+/** y = γ · (x − mean) / √(var + eps) + β per channel; x is [N, C], [N, C, L] or [N, C, H, W]. */
+export function batchNorm(x: Tensor, y: Tensor, args: BatchNormArgs): void {
+  const op = 'batchNorm';
+  const { N, C, S } = batchNormDims(op, x, args);
+  expectShape(op, 'y', y, x.shape);
+  const params = { N, C, S, eps: args.eps, momentum: args.momentum };
+  const { mean, invstd, gamma, beta } = args;
+  const stats = shader.entry('batchnorm_stats');
+  const normalize = shader.entry('batchnorm_normalize');
+  x.gpu.dispatch(stats, { params, x, mean, invstd, running_mean: args.runningMean, running_var: args.runningVar }, grid1d(stats, C), { TRAINING: args.training, TRACK_RUNNING_STATS: args.trackRunningStats });
+  x.gpu.dispatch(normalize, { params, x, mean, invstd, gamma, beta, y }, grid1d(normalize, x.size));
+}
+
+export interface BatchNormGrads {
+  dx: Tensor;
+  /** [C] each; the parameter gradients are added to, as in PyTorch. */
+  dgamma: Tensor;
+  dbeta: Tensor;
+  /** [2·C] scratch: per-channel Σdy and Σdy·x̂. */
+  sums: Tensor;
+  accumulate?: boolean;
+}
+
+/** The backward of batchNorm with the same args: dx, and dγ, dβ added into their gradients. */
+export function batchNormBackward(x: Tensor, dy: Tensor, args: BatchNormArgs, grads: BatchNormGrads): void {
+  const op = 'batchNormBackward';
+  const { N, C, S } = batchNormDims(op, x, args);
+  expectShape(op, 'dy', dy, x.shape);
+  expectShape(op, 'dx', grads.dx, x.shape);
+  expectShape(op, 'dgamma', grads.dgamma, [C]);
+  expectShape(op, 'dbeta', grads.dbeta, [C]);
+  expectShape(op, 'sums', grads.sums, [2 * C]);
+  const params = { N, C, S, eps: args.eps, momentum: args.momentum };
+  const { mean, invstd, gamma } = args;
+  const { sums, dgamma, dbeta, dx } = grads;
+  const reduce = shader.entry('batchnorm_backward_reduce');
+  const dxEntry = shader.entry('batchnorm_backward_dx');
+  x.gpu.dispatch(reduce, { params, x, mean, invstd, dy, sums, dgamma, dbeta }, grid1d(reduce, C));
+  x.gpu.dispatch(dxEntry, { params, x, mean, invstd, gamma, dy, sums, dx }, grid1d(dxEntry, x.size), { TRAINING: args.training, ACCUMULATE: grads.accumulate ?? false });
+}
+
+/** The backward's [2·C] per-channel sums, and what it writes that no gradient receives. */
+export interface BatchNormScratch {
+  sums: Tensor;
+  /** Needed when x does not require grad. */
+  dx?: Tensor;
+  /** Needed without affine parameters. */
+  dgamma?: Tensor;
+  dbeta?: Tensor;
+}
+
+export const gradients = {
+  /** dx, and dγ, dβ for the affine parameters (weight = γ, bias = β) when there are any. */
+  batchNorm: (x: Tensor, args: BatchNormArgs, affine: { weight: Tensor; bias: Tensor } | null, scratch: BatchNormScratch): BackwardRule => (ctx, dy) => {
+    const missing = (name: string) => {
+      throw new Error(`batchNorm backward: scratch.${name} is required here`);
+    };
+    const dx = x.requiresGrad ? ctx.target(x) : { grad: scratch.dx ?? missing('dx'), accumulate: false };
+    // The kernel adds into dγ and dβ (always accumulating): mark them written for the tape.
+    const dgamma = affine ? ctx.target(affine.weight).grad : (scratch.dgamma ?? missing('dgamma'));
+    const dbeta = affine ? ctx.target(affine.bias).grad : (scratch.dbeta ?? missing('dbeta'));
+    batchNormBackward(x, dy!, args, { dx: dx.grad, accumulate: dx.accumulate, dgamma, dbeta, sums: scratch.sums });
+  },
+};
+
+// ── spec ────────────────────────────────────────────────────────────────────────────────────────
+
+interface BatchNormCase {
+  shape: number[];
+  training: boolean;
+  equal?: boolean;
+  track?: boolean;
+}
+
+function batchNormCase(c: BatchNormCase): KernelCase {
+  const [N, C, ...rest] = c.shape;
+  const S = rest.reduce((a, b) => a * b, 1);
+  return kernelCase({
+    name: `batch-norm ${c.shape.length === 4 ? '2d' : '1d'} [${c.shape.join(', ')}] ${c.training ? 'train' : 'eval'}${c.equal ? ' all-equal inputs' : ''}${c.track === false ? ' no running stats' : ''}`,
+    entries: ['batchnorm_stats', 'batchnorm_normalize', 'batchnorm_backward_reduce', 'batchnorm_backward_dx'],
+    variant: c.training ? 'v1 train' : 'v1 eval',
+    dims: { N: N!, C: C!, S },
+    showcase: N === 32,
+    setup(s, { N, C, S }, random) {
+      const shape = [N, C, S];
+      const size = N * C * S;
+      const x = c.equal ? new Float64Array(size).fill(Math.fround(0.7)) : uniform(random, size, -3, 3);
+      const dy = uniform(random, size);
+      const spec: bnRef.BatchNormSpec = {
+        N, C, S, eps: 1e-5, momentum: 0.1, training: c.training,
+        gamma: uniform(random, C, 0.5, 1.5), beta: uniform(random, C), runningMean: uniform(random, C), runningVar: uniform(random, C, 0.5, 2),
+      };
+      const [prevDgamma, prevDbeta] = [uniform(random, C), uniform(random, C)];
+      const args = {
+        gamma: s.input(spec.gamma), beta: s.input(spec.beta), runningMean: s.input(spec.runningMean), runningVar: s.input(spec.runningVar),
+        mean: s.output([C], 'mean'), invstd: s.output([C], 'invstd'), eps: spec.eps, momentum: spec.momentum, training: c.training, trackRunningStats: c.track ?? true,
+      };
+      const y = s.output(shape, 'y');
+      const grads = { dx: s.output(shape, 'dx'), dgamma: s.input(prevDgamma), dbeta: s.input(prevDbeta), sums: s.output([2 * C], 'sums') };
+      const [xt, dyt] = [s.input(x, shape), s.input(dy, shape)];
+      return {
+        run: () => {
+          batchNorm(xt, y, args);
+          batchNormBackward(xt, dyt, args, grads);
+        },
+        check: async () => {
+          const fwd = bnRef.batchNorm(x, spec);
+          const bwd = bnRef.batchNormBackward(x, dy, spec);
+          // With variance 0, invstd = 1/√eps ≈ 316 magnifies the f32 rounding of the mean.
+          const scale = c.equal ? 1e3 : 1;
+          await s.check('y', y, fwd.y, 2e-5 * scale, 1e-4);
+          await s.check('mean', args.mean, fwd.mean, 1e-5, 1e-5);
+          await s.check('invstd', args.invstd, fwd.invstd, 1e-5, 1e-4);
+          const tracked = c.training && c.track !== false;
+          await s.check('running mean', args.runningMean, tracked ? fwd.runningMean : spec.runningMean, 1e-6, 1e-5);
+          await s.check('running var', args.runningVar, tracked ? fwd.runningVar : spec.runningVar, 1e-6, 1e-5);
+          await s.check('dx', grads.dx, bwd.dx, 1e-4 * scale, 1e-4);
+          await s.check('dgamma (accumulated)', grads.dgamma, bwd.dgamma.map((v, i) => v + prevDgamma[i]!), 1e-4 * Math.sqrt(N * S) * scale, 1e-4);
+          await s.check('dbeta (accumulated)', grads.dbeta, bwd.dbeta.map((v, i) => v + prevDbeta[i]!), 1e-5 * Math.sqrt(N * S), 1e-4);
+        },
+      };
+    },
+    ...(N === 8 && C === 128 && c.training ? { bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ N: Math.max(2, Math.floor(n / 64)), C: 64, S: 1 })), bytes: (d: { N?: number; C?: number }) => 24 * d.N! * d.C! } } : {}),
+  });
+}
+
+const cases: KernelCase[] = [
+  { shape: [8, 128], training: true },
+  { shape: [8, 128], training: false },
+  { shape: [7, 5], training: true },
+  { shape: [1, 5], training: false },
+  { shape: [3, 4, 11], training: true },
+  { shape: [32, 16, 4], training: true },
+  { shape: [4, 3, 5, 7], training: true },
+  { shape: [4, 3, 5, 7], training: false },
+  { shape: [1, 3, 5, 7], training: true },
+  { shape: [2, 67, 3, 3], training: true },
+  { shape: [16, 6], training: true, equal: true },
+  { shape: [2, 3, 4, 4], training: true, equal: true },
+  { shape: [6, 9], training: true, track: false },
+  // 65,535 · 64 + 1 channels: every entry point's grid spills into y.
+  { shape: [2, 65535 * 64 + 1], training: true },
+].map(batchNormCase);
+
+cases.push(
+  testCase('batch-norm bad input is rejected before dispatch', (s, random) => {
+    const v = s.input(uniform(random, 4), [4]);
+    const col = s.output([4]);
+    const bn = { gamma: v, beta: v, runningMean: col, runningVar: col, mean: col, invstd: col, eps: 1e-5, momentum: 0.1, training: true, trackRunningStats: true };
+    const x = s.input(uniform(random, 8), [2, 4]);
+    s.expectError('eps = 0', () => batchNorm(x, s.output([2, 4]), { ...bn, eps: 0 }), /batchNorm: argument 'eps' expected a number > 0, got 0/);
+    s.expectError('eps < 0', () => batchNorm(x, s.output([2, 4]), { ...bn, eps: -1 }), /argument 'eps'/);
+    s.expectError('channels', () => batchNorm(s.input(uniform(random, 6), [2, 3]), s.output([2, 3]), bn), /batchNorm: argument 'gamma' expected shape \[3\], got \[4\]/);
+    s.expectError('batch 1 training', () => batchNorm(s.input(uniform(random, 4), [1, 4]), s.output([1, 4]), bn), /expected more than 1 value per channel when training/);
+  }),
+);
+
+export const spec: Spec = cases;

@@ -1,0 +1,121 @@
+// shaders/init.wgsl: uniform, normal (Box–Muller) and constant fills, drawn from a Threefry-2x32
+// counter-based generator keyed by (seed, stream). torch.nn.init (src/init.ts) is built on these.
+import { grid1d, loadShader } from '../device/shader';
+import { shaderSource } from '../device/shader-sources';
+import { expectDtype, expectRange } from '../launch';
+import { threefry2x32 } from '../reference/random';
+import { PAST_GRID_LIMIT } from '../spec/random';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
+import type { Tensor } from '../tensor';
+
+export const shader = loadShader('init');
+
+export interface RandomKey {
+  /** Threefry key word 0: the generator's seed. */
+  seed: number;
+  /** Threefry key word 1: which draw of that seed (one per initialised tensor). */
+  stream: number;
+}
+
+function fill(entryName: string, x: Tensor, values: Partial<Record<'low' | 'high' | 'mean' | 'std_dev' | 'value', number>>, key: RandomKey, accumulate = false): void {
+  expectDtype('init', 'x', x, 'f32');
+  const params = { n: x.size, low: 0, high: 0, mean: 0, std_dev: 0, value: 0, seed: key.seed >>> 0, stream: key.stream >>> 0, ...values };
+  const entry = shader.entry(entryName);
+  x.gpu.dispatch(entry, { params, x }, grid1d(entry, x.size), entryName === 'fill_constant' ? { ACCUMULATE: accumulate } : {});
+}
+
+/** x ~ U(low, high), drawn on the GPU from (seed, stream). */
+export function fillUniform(x: Tensor, low: number, high: number, key: RandomKey): void {
+  expectRange('fillUniform', 'low', low, true, 'a finite number');
+  expectRange('fillUniform', 'high', high, high >= low, `a finite number ≥ low (${low})`);
+  fill('fill_uniform', x, { low, high }, key);
+}
+
+/** x ~ N(mean, std²), drawn on the GPU from (seed, stream). */
+export function fillNormal(x: Tensor, mean: number, std: number, key: RandomKey): void {
+  expectRange('fillNormal', 'mean', mean, true, 'a finite number');
+  expectRange('fillNormal', 'std', std, std >= 0, 'a number ≥ 0');
+  fill('fill_normal', x, { mean, std_dev: std }, key);
+}
+
+/** x = value everywhere; with accumulate, x += value. */
+export function fillConstant(x: Tensor, value: number, accumulate = false): void {
+  expectRange('fillConstant', 'value', value, true, 'a finite number');
+  fill('fill_constant', x, { value }, { seed: 0, stream: 0 }, accumulate);
+}
+
+// ── spec ────────────────────────────────────────────────────────────────────────────────────────
+
+/** Element i's two 24-bit draws in [0, 1), from the reference generator. */
+const draws = (i: number, key: RandomKey) => threefry2x32([i, 0], [key.seed, key.stream]).map((w) => (w >>> 8) / 2 ** 24) as [number, number];
+
+const cases: KernelCase[] = [];
+for (const n of [1, 1000, 100000, PAST_GRID_LIMIT]) {
+  cases.push(
+    kernelCase({
+      // low 0, high 2²⁴: every value is the generator's top 24 bits as an exact integer.
+      name: `init fill_uniform n=${n}: Threefry bit-exact against the reference generator`,
+      entries: ['fill_uniform'],
+      dims: { n, seed: 7 },
+      setup(s, { n, seed }, random) {
+        const key = { seed, stream: Math.floor(random() * 2 ** 32) };
+        const t = s.output([n]);
+        return { run: () => fillUniform(t, 0, 2 ** 24, key), check: () => s.check('x', t, Float64Array.from({ length: n }, (_, i) => draws(i, key)[0] * 2 ** 24), 0, 0) };
+      },
+      ...(n === 100000 ? { showcase: true, bench: { sizes: [{ n: 1e5, seed: 7 }, { n: 1e7, seed: 7 }], bytes: (d: { n?: number }) => 4 * d.n! } } : {}),
+    }),
+  );
+}
+cases.push(
+  kernelCase({
+    name: 'init fill_normal n=4099 against Box–Muller from the reference generator',
+    entries: ['fill_normal'],
+    dims: { n: 4099, seed: 11 },
+    showcase: true,
+    setup(s, { n, seed }, random) {
+      const key = { seed, stream: Math.floor(random() * 2 ** 32) };
+      const t = s.output([n]);
+      const expected = Float64Array.from({ length: n }, (_, i) => {
+        const [u, v] = draws(i, key);
+        return 1 + 0.5 * Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+      });
+      // f32 log and cos are approximations (SwiftShader's err by up to 4e-4 here); a wrong word, key or
+      // formula errs by the order of the std, 0.5.
+      return { run: () => fillNormal(t, 1, 0.5, key), check: () => s.check('x', t, expected, 1e-3, 1e-4) };
+    },
+  }),
+);
+for (const [n, accumulate] of [[1, false], [4099, true], [PAST_GRID_LIMIT, false]] as const) {
+  cases.push(
+    kernelCase({
+      name: `init fill_constant n=${n}${accumulate ? ' accumulate' : ''}`,
+      entries: ['fill_constant'],
+      dims: { n },
+      showcase: n === 4099,
+      setup(s, { n }, random) {
+        const t = s.output([n]);
+        const previous = Float64Array.from({ length: n }, () => Math.fround(random()));
+        if (accumulate) t.write(previous);
+        // x + 0.25 rounds to f32: half an ulp of values below 1.25.
+        return { run: () => fillConstant(t, 0.25, accumulate), check: () => s.check('x', t, Float64Array.from(previous, (p) => 0.25 + (accumulate ? p : 0)), accumulate ? 6e-8 : 0, 0) };
+      },
+    }),
+  );
+}
+
+/** The Threefry block (rotl, four_rounds, threefry2x32) of a shader's source. */
+function threefryText(source: string): string {
+  const match = /\nfn rotl\([\s\S]*?\nfn threefry2x32\([\s\S]*?\n}\n/.exec(source);
+  return match ? match[0] : '';
+}
+
+cases.push(
+  testCase("init's Threefry is dropout's Threefry (the same WGSL text)", (s) => {
+    const [ours, theirs] = [threefryText(shaderSource('init')), threefryText(shaderSource('dropout'))];
+    s.expect('init.wgsl has the block', ours.length > 500, `${ours.length} characters`);
+    const firstDifference = [...ours].findIndex((ch, i) => ch !== theirs[i]);
+    s.expect('identical in dropout.wgsl', ours === theirs, ours === theirs ? `${ours.length} characters match` : `differs at character ${firstDifference}: '${ours.slice(firstDifference, firstDifference + 40)}' vs '${theirs.slice(firstDifference, firstDifference + 40)}'`);
+  }),
+);
+
+export const spec: Spec = cases;
