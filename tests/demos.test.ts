@@ -168,10 +168,10 @@ describe('pages', () => {
     expect(v.modelBytes).toBeGreaterThan(900_000);
   });
 
-  test('mnist: a model loaded from a file classifies a digit drawn with the mouse, and shows the maps of every layer', async () => {
+  test('mnist: a model trained by npm start -- --task mnist, loaded from a file, classifies a digit drawn with the mouse, and shows the maps of every layer', async () => {
     const page = await open('demos/mnist.html');
     const input = (await page.$('#model-file'))!;
-    await (input as import('puppeteer').ElementHandle<HTMLInputElement>).uploadFile(path.resolve('tests/fixtures/mnist-cnn-pytorch.safetensors'));
+    await (input as import('puppeteer').ElementHandle<HTMLInputElement>).uploadFile(path.resolve('tests/fixtures/mnist-cnn-wgslgrad.safetensors'));
     await page.waitForFunction(() => typeof window.demo?.values.loaded === 'string' && 'maps' in window.demo.values, { timeout: 120_000 });
     const box = (await (await page.$('#pad'))!.boundingBox())!;
     const drawn = await version(page);
