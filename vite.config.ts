@@ -29,7 +29,7 @@ export default defineConfig({
       output: { minify: { compress: false } },
       // The static site: the landing page and one page per demo (the test harness and the
       // npm start runner are for Puppeteer and stay out of it).
-      input: Object.fromEntries(['index', ...['init', 'ewa', 'optimizers', 'dropout', 'batchnorm', 'train', 'inspector', 'bench'].map((p) => `demos/${p}`)].map((p) => [p, fileURLToPath(new URL(`./${p}.html`, import.meta.url))])),
+      input: Object.fromEntries(['index', ...['init', 'ewa', 'optimizers', 'dropout', 'batchnorm', 'train', 'mnist', 'inspector', 'bench'].map((p) => `demos/${p}`)].map((p) => [p, fileURLToPath(new URL(`./${p}.html`, import.meta.url))])),
     },
   },
   test: {

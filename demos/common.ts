@@ -16,6 +16,7 @@ export const PAGES: [string, string][] = [
   ['demos/dropout.html', 'Dropout'],
   ['demos/batchnorm.html', 'Batch norm'],
   ['demos/train.html', 'Phone-price training'],
+  ['demos/mnist.html', 'MNIST CNN'],
   ['demos/inspector.html', 'Shader inspector'],
   ['demos/bench.html', 'Bench'],
 ];

@@ -8,6 +8,7 @@ import { buildModel, evaluate, train, type EpochReport, type Evaluation, type Mo
 import type { Dataset } from '../src/data';
 import { tryRequestGpu, type AdapterSummary } from '../src/device/gpu';
 import type { StateDict } from '../src/nn';
+import { mnistRunner } from './mnist-runner';
 
 Chart.register(...registerables);
 
@@ -47,6 +48,8 @@ export interface Runner {
   train(request: TrainRequest): Promise<TrainResult | { error: string }>;
   evaluate(request: { model: ModelConfig; state: WireState[]; features: string[]; classes: string[]; test: WireData }): Promise<Evaluation | { error: string }>;
   plot(reports: EpochReport[], title: string): string;
+  /** `npm start -- --task mnist` (demos/mnist-runner.ts). */
+  mnist?: ReturnType<typeof mnistRunner>;
 }
 
 declare global {
@@ -66,6 +69,7 @@ const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location
 window.runner = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
   ...(error ? { error } : {}),
+  ...(gpu ? { mnist: mnistRunner(gpu) } : {}),
 
   async train(request) {
     try {

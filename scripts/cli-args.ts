@@ -55,7 +55,7 @@ The last line printed is "test accuracy: 0.XXXX".`;
 /** Bad input from the user: its message is the whole story (no stack trace, even with WGSLGRAD_DEBUG). */
 export class UsageError extends Error {}
 
-export const STRING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'data', 'label', 'delimiter', 'out', 'eval', 'progress'] as const;
+export const STRING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'data', 'label', 'delimiter', 'out', 'eval', 'progress', 'task'] as const;
 const BOOLEAN_FLAGS = ['batch-norm', 'standardize', 'no-standardize', 'debug'] as const;
 /** Flags that only training reads: with --eval they would be silently ignored. */
 export const TRAINING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'out', 'progress', 'batch-norm', 'standardize', 'no-standardize'];

@@ -177,3 +177,73 @@ out["batchnorm_cumulative"] = {"xs": [values(x) for x in xs], "shape": [6, 3], "
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")
+
+# ── convolutional layers (tests/fixtures/pytorch-conv.json) ──────────────────────────────────────
+# Each module on an input of its own shape: the forward output and, for loss = Σ y · dy with a random
+# dy, the gradient of the input and of every parameter.
+torch.manual_seed(20261128)
+conv = {"torch_version": torch.__version__, "modules": []}
+
+
+def module_case(kind, kwargs, shape, module, x=None):
+    x = (torch.randn(*shape) if x is None else x).requires_grad_(True)
+    y = module(x)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    case = {"kind": kind, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape),
+            "dy": values(dy), "dx": values(x.grad)}
+    for name, p in module.named_parameters():
+        case[name] = values(p)
+        case["d" + name] = values(p.grad)
+    conv["modules"].append(case)
+
+
+for kwargs, shape in (
+    ({"in_channels": 3, "out_channels": 5, "kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 7, 6)),
+    ({"in_channels": 4, "out_channels": 6, "kernel_size": [3, 2], "stride": [1, 2], "padding": [2, 1], "dilation": [2, 1], "groups": 2, "bias": False}, (1, 4, 8, 7)),
+    ({"in_channels": 3, "out_channels": 3, "kernel_size": 3, "padding": 1, "groups": 3}, (2, 3, 5, 5)),
+    ({"in_channels": 1, "out_channels": 2, "kernel_size": 1}, (1, 1, 1, 1)),
+):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    module_case("Conv2d", kwargs, shape, torch.nn.Conv2d(**args))
+for kwargs, shape, ties in (
+    ({"kernel_size": 2}, (2, 3, 6, 7), False),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (1, 2, 7, 7), False),
+    ({"kernel_size": 2, "stride": 1}, (2, 2, 5, 5), True),
+    ({"kernel_size": [3, 2], "stride": [2, 1], "padding": 1, "dilation": [1, 2]}, (1, 3, 8, 9), False),
+):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    x = torch.randint(-1, 2, shape).float() if ties else None  # many tied maxima
+    module_case("MaxPool2d", kwargs, shape, torch.nn.MaxPool2d(**args), x)
+    _, indices = torch.nn.functional.max_pool2d(torch.tensor(conv["modules"][-1]["x"]).reshape(shape), **args, return_indices=True)
+    conv["modules"][-1]["indices"] = [int(v) for v in indices.reshape(-1).tolist()]
+for kwargs, shape in (
+    ({"kernel_size": 2}, (2, 3, 6, 7)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (1, 2, 7, 6)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}, (1, 2, 7, 6)),
+):
+    module_case("AvgPool2d", kwargs, shape, torch.nn.AvgPool2d(**kwargs))
+module_case("AdaptiveAvgPool2d", {"output_size": 1}, (2, 3, 4, 5), torch.nn.AdaptiveAvgPool2d(1))
+module_case("Flatten", {}, (2, 3, 2, 2), torch.nn.Flatten())
+
+# A small network of every layer, trained one step: loss, every gradient, the running statistics.
+net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                          torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.BatchNorm2d(6), torch.nn.ReLU(), torch.nn.AvgPool2d(2),
+                          torch.nn.Flatten(), torch.nn.Linear(6 * 2 * 2, 3))
+x = torch.rand(5, 1, 8, 8)
+labels = torch.randint(0, 3, (5,))
+initial = {k: values(v) for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+loss = torch.nn.CrossEntropyLoss()(net(x), labels)
+loss.backward()
+conv["network"] = {"x": values(x), "shape": list(x.shape), "labels": labels.tolist(), "initial": initial, "loss": float(loss),
+                   "grads": {k: values(p.grad) for k, p in net.named_parameters()},
+                   "after": {k: values(v) for k, v in net.state_dict().items() if "running" in k}}
+
+# nn.Conv2d's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in/groups * kh * kw.
+layer = torch.nn.Conv2d(8, 16, 3)
+conv["conv_init"] = {"in_channels": 8, "out_channels": 16, "kernel_size": 3, "bound": 1 / math.sqrt(8 * 9),
+                     "weight_max_abs": float(layer.weight.abs().max()), "bias_max_abs": float(layer.bias.abs().max())}
+
+conv_path = path.parent / "pytorch-conv.json"
+conv_path.write_text(json.dumps(conv) + "\n")
+print(f"wrote {conv_path} ({conv_path.stat().st_size} bytes)")

@@ -12,6 +12,7 @@ import type { StateDict } from '../src/nn';
 import type { TrainRequest, WireData } from '../demos/runner';
 import { launchChrome, startServer } from './chrome';
 import { delimiter, HELP, OUTPUTS, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, type Values } from './cli-args';
+import { MNIST_HELP, mnistCommand } from './mnist';
 import { prepareOutDir, removeFolders, userFolder, userPath, writeFileSet } from './output';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -217,9 +218,12 @@ async function evalCommand(values: Values): Promise<void> {
 async function main(): Promise<void> {
   const values = parseCommandLine(process.argv.slice(2));
   if (values.help) {
-    console.log(HELP);
+    console.log(`${HELP}\n\nOther tasks:\n${MNIST_HELP}`);
     return;
   }
+  // The task switch: --task mnist runs scripts/mnist.ts; the phone-price classifier is the default.
+  if (values.task === 'mnist') return mnistCommand(values);
+  if (values.task !== undefined && values.task !== 'phone-price') throw new UsageError(`--task expects mnist or phone-price, got '${values.task}'`);
   if (values.eval !== undefined) await evalCommand(values);
   else await trainCommand(values);
 }

@@ -115,6 +115,8 @@ export interface TrainOptions {
   onProgress?: (progress: StepProgress) => void | Promise<void>;
   /** How often (in steps) the loop reads the epoch's metrics to look for a NaN loss. */
   checkEvery?: number;
+  /** The shape of one example (default: [features]; an image: [C, H, W]). */
+  inputShape?: readonly number[];
 }
 
 /**
@@ -124,8 +126,8 @@ export interface TrainOptions {
  * and the CPU stays at most 2 · checkEvery steps ahead of the GPU. Stops with NonFiniteLossError
  * within 2 · checkEvery steps of the first NaN or infinite batch loss.
  */
-export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}, options: TrainOptions = {}): Promise<EpochReport[]> {
-  const { onProgress, checkEvery = 16 } = options;
+export async function train(gpu: Gpu, model: Module, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}, options: TrainOptions = {}): Promise<EpochReport[]> {
+  const { onProgress, checkEvery = 16, inputShape = [data.features.length] } = options;
   if (!Number.isInteger(checkEvery) || checkEvery < 1) throw new Error(`train: option 'checkEvery' expected a positive integer, got ${checkEvery}`);
   if (data.rows < config.batchSize) throw new Error(`the training split has ${data.rows} rows, fewer than one batch of ${config.batchSize}`);
   const loader = new DataLoader(data, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
@@ -149,7 +151,7 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
     for (const batch of loader.batches(epoch)) {
       let io = inputs.get(batch.size);
       if (!io) {
-        io = { x: Tensor.empty(gpu, [batch.size, data.features.length], 'f32', 'batch x'), y: Tensor.empty(gpu, [batch.size], 'u32', 'batch y') };
+        io = { x: Tensor.empty(gpu, [batch.size, ...inputShape], 'f32', 'batch x'), y: Tensor.empty(gpu, [batch.size], 'u32', 'batch y') };
         inputs.set(batch.size, io);
       }
       io.x.write(batch.x); // submits the previous step first
@@ -179,15 +181,15 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
   return reports;
 }
 
-/** Accuracy and confusion matrix in eval mode, without recording a graph. */
-export async function evaluate(gpu: Gpu, model: MLP, data: Dataset, batchSize = 256): Promise<Evaluation> {
+/** Accuracy and confusion matrix in eval mode, without recording a graph; inputShape is one row's shape. */
+export async function evaluate(gpu: Gpu, model: Module, data: Dataset, batchSize = 256, inputShape: readonly number[] = [data.features.length]): Promise<Evaluation> {
   model.eval();
-  const C = model.config.classes;
+  const C = data.classes.length;
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
   const predictions: number[] = [];
   const loader = new DataLoader(data, { batchSize });
   for (const batch of loader.batches()) {
-    const x = Tensor.fromArray(gpu, batch.x, [batch.size, data.features.length], 'f32', 'eval x');
+    const x = Tensor.fromArray(gpu, batch.x, [batch.size, ...inputShape], 'f32', 'eval x');
     const logits = await noGrad(() => model.forward(x)).read();
     x.destroy();
     for (let r = 0; r < batch.size; r++) {

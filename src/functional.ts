@@ -98,3 +98,43 @@ export function crossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOu
   if (needsGrad([logits])) record({ name: name ?? 'crossEntropy', inputs: [logits], output: result, backward: gradients.crossEntropy(logits, labels, out, ce) });
   return result;
 }
+
+/**
+ * x under another shape with the same element count (torch.reshape): a view of the same memory,
+ * recorded so the gradient flows back under x's shape. The backward hands dy over as x's gradient
+ * when it can (no copy); otherwise it copies, or adds with the dropout kernel at p = 0 (the identity).
+ */
+export function reshape(x: Tensor, shape: readonly number[], options: { out?: Tensor } = {}): Tensor {
+  const y = options.out ?? x.reshape(shape);
+  if (y.buffer !== x.buffer || y.byteOffset !== x.byteOffset || y.size !== x.size) throw new Error(`reshape: 'out' must be a view of the input's memory`);
+  if (!needsGrad([x])) return y;
+  record({
+    name: `reshape([${x.shape.join(', ')}] → [${shape.join(', ')}])`,
+    inputs: [x],
+    output: y,
+    backward: (ctx, dy) => {
+      const g = dy!.reshape(x.shape);
+      if (ctx.donate(x, g)) return;
+      const { grad, accumulate } = ctx.target(x);
+      if (accumulate) dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true });
+      else x.gpu.copy(g, grad);
+    },
+  });
+  return y;
+}
+
+/** The shape torch.flatten gives: dimensions startDim … endDim merged into one (negative counts from the end). */
+export function flattenedShape(shape: readonly number[], startDim = 0, endDim = -1, where = 'flatten'): number[] {
+  const rank = shape.length;
+  const [start, end] = [startDim < 0 ? startDim + rank : startDim, endDim < 0 ? endDim + rank : endDim];
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end < rank && start <= end)) {
+    throw new Error(`${where}: start_dim ${startDim} and end_dim ${endDim} do not fit an input of shape [${shape.join(', ')}]`);
+  }
+  const merged = shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
+  return [...shape.slice(0, start), merged, ...shape.slice(end + 1)];
+}
+
+/** torch.flatten(x, startDim, endDim), a view recorded by autograd. */
+export function flatten(x: Tensor, startDim = 0, endDim = -1, options: { out?: Tensor } = {}): Tensor {
+  return reshape(x, flattenedShape(x.shape, startDim, endDim), options);
+}

@@ -12,9 +12,13 @@ import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
 import type { Activation as ActivationKind } from './kernels/activation';
 import type { BatchNormArgs } from './kernels/batchnorm';
 import { fillConstant } from './kernels/init';
+import * as convOps from './kernels/conv2d';
+import * as poolOps from './kernels/pool';
+import { gradients } from './gradients';
+import type { DType } from './device/shader';
 import { shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
-import { cutGraph, isOnLiveGraph, needsGrad, Tensor } from './tensor';
+import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
 import { normalizeOptions } from './optim';
 
@@ -122,12 +126,12 @@ export abstract class Module {
    * the current graph still holds that handle (the last step's forward never reached backward), the
    * graph is cut first, so the overwrite can never feed stale values into a backward pass.
    */
-  protected buffer(name: string, shape: readonly number[]): Tensor {
-    const key = `${name}${shapeText(shape)}`;
+  protected buffer(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const key = `${name}${shapeText(shape)}${dtype}`;
     const previous = this.outputs.get(key);
     let t: Tensor;
     if (!previous) {
-      t = Tensor.empty(this.gpu, shape, 'f32', `${this.constructor.name}.${name}`);
+      t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${name}`);
     } else {
       if (isOnLiveGraph(previous)) cutGraph();
       t = previous.rehandle();
@@ -375,6 +379,236 @@ export class BatchNorm2d extends BatchNorm {
   }
 }
 
+// ── Conv2d, pooling, Flatten ─────────────────────────────────────────────────────────────────────
+
+const pairText = (v: convOps.Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
+const isOne = (v: convOps.Pair, n: number) => (typeof v === 'number' ? v === n : v[0] === n && v[1] === n);
+
+export interface Conv2dOptions {
+  stride?: convOps.Pair;
+  padding?: convOps.Pair;
+  dilation?: convOps.Pair;
+  groups?: number;
+  bias?: boolean;
+  gpu?: Gpu;
+}
+
+/** 2-D convolution over NCHW input (torch.nn.Conv2d, zero padding). */
+export class Conv2d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly kernelSize: [number, number];
+  readonly stride: convOps.Pair;
+  readonly padding: convOps.Pair;
+  readonly dilation: convOps.Pair;
+  readonly groups: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: convOps.Pair,
+    options: Conv2dOptions = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
+    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`Conv2d: argument '${name}' expected a positive integer, got ${v}`);
+    }
+    if (inChannels % groups !== 0) throw new Error(`Conv2d: in_channels (${inChannels}) must be divisible by groups (${groups})`);
+    if (outChannels % groups !== 0) throw new Error(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${groups})`);
+    this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
+    if (!this.kernelSize.every((k) => Number.isInteger(k) && k > 0)) throw new Error(`Conv2d: argument 'kernelSize' expected a positive integer or a pair of them, got ${JSON.stringify(kernelSize)}`);
+    this.stride = stride;
+    this.padding = padding;
+    this.dilation = dilation;
+    this.groups = groups;
+    const shape = [outChannels, inChannels / groups, ...this.kernelSize];
+    this.weight = allocateParameter(this.gpu, shape, 'Conv2d.weight');
+    this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outChannels], 'Conv2d.bias');
+    // Conv2d.reset_parameters: kaiming_uniform_(a=√5) gives U(−1/√fan_in, 1/√fan_in), fan_in = in/groups · KH · KW; the bias the same.
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
+    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  }
+
+  private options(): convOps.Conv2dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+  }
+
+  describe(): string {
+    const extra = [!isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = convOps.conv2dGeometry(input, this.weight.shape, this.options(), this.describe());
+    return [g.N, g.C_out, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    const { weight, bias } = this;
+    const options = this.options();
+    convOps.conv2d(x, weight, bias, y, options, where);
+    const inputs = bias ? [x, weight, bias] : [x, weight];
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: gradients.conv2d(x, weight, bias, options, where) });
+    return y;
+  }
+}
+
+/** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
+export class MaxPool2d extends Module {
+  readonly stride: convOps.Pair;
+  /** The last forward's arg-max indices (u32, h·W + w within each plane), as return_indices gives. */
+  indices: Tensor | null = null;
+
+  constructor(
+    readonly kernelSize: convOps.Pair,
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; dilation?: convOps.Pair; ceilMode?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (options.ceilMode) throw new Error('MaxPool2d: ceil_mode=True is not supported (PyTorch\'s default False is)');
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    poolOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
+  }
+
+  readonly padding: convOps.Pair;
+  readonly dilation: convOps.Pair;
+
+  options(): poolOps.Pool2dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
+  }
+
+  describe(): string {
+    const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
+    return `MaxPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}, dilation=${t(this.dilation)}, ceil_mode=False)`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const shape = this.outputShape(x.shape);
+    const y = this.buffer('out', shape);
+    const indices = (this.indices = this.buffer('indices', shape, 'u32'));
+    const options = this.options();
+    poolOps.maxPool2d(x, y, indices, options, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.maxPool2d(x, indices, options, where) });
+    return y;
+  }
+}
+
+/** torch.nn.AvgPool2d (ceil_mode off, no divisor_override). */
+export class AvgPool2d extends Module {
+  readonly stride: convOps.Pair;
+  readonly padding: convOps.Pair;
+  readonly countIncludePad: boolean;
+
+  constructor(
+    readonly kernelSize: convOps.Pair,
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; ceilMode?: boolean; countIncludePad?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (options.ceilMode) throw new Error('AvgPool2d: ceil_mode=True is not supported (PyTorch\'s default False is)');
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.countIncludePad = options.countIncludePad ?? true;
+    poolOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
+  }
+
+  options(): poolOps.Pool2dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
+  }
+
+  describe(): string {
+    const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
+    return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}${this.countIncludePad ? '' : ', count_include_pad=False'})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    const options = this.options();
+    poolOps.avgPool2d(x, y, options, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.avgPool2d(x, options, where) });
+    return y;
+  }
+}
+
+/** torch.nn.AdaptiveAvgPool2d with output size 1 (global average pooling): [N, C, H, W] → [N, C, 1, 1]. */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(
+    readonly outputSize: convOps.Pair = 1,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (!isOne(outputSize, 1)) throw new Error(`AdaptiveAvgPool2d: only output_size 1 (1×1) is supported, got ${JSON.stringify(outputSize)}`);
+  }
+
+  describe(): string {
+    return `AdaptiveAvgPool2d(output_size=${typeof this.outputSize === 'number' ? this.outputSize : pairText(this.outputSize)})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    if (input.length !== 4) throw new Error(`${this.describe()}: input expected a 4-D NCHW shape [N, C, H, W], got ${shapeText(input)}`);
+    return [input[0]!, input[1]!, 1, 1];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    poolOps.adaptiveAvgPool2d(x, y, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool2d(x, where) });
+    return y;
+  }
+}
+
+/** torch.nn.Flatten: a view of the input with dimensions startDim … endDim merged (default: all but the batch). */
+export class Flatten extends Module {
+  private readonly views = new Map<string, Tensor>();
+
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return F.flattenedShape(input, this.startDim, this.endDim, this.describe());
+  }
+
+  /** A view of x; the previous view of the same memory hands over its gradient buffer, so none is made per step. */
+  forward(x: Tensor): Tensor {
+    const shape = this.outputShape(x.shape);
+    const key = `${x.byteOffset}${shapeText(shape)}`;
+    const previous = this.views.get(key);
+    const view = x.reshape(shape);
+    if (previous && previous.buffer === x.buffer) {
+      if (isOnLiveGraph(previous)) cutGraph();
+      view.grad = previous.grad;
+    }
+    this.views.set(key, view);
+    return F.flatten(x, this.startDim, this.endDim, { out: view });
+  }
+}
+
 // ── Sequential ───────────────────────────────────────────────────────────────────────────────────
 
 export class Sequential extends Module {
@@ -394,8 +628,16 @@ export class Sequential extends Module {
     return `Sequential(\n${this.layers.map((m, i) => `  (${i}): ${m.describe()}`).join('\n')}\n)`;
   }
 
+  /** The output shape; a layer that refuses its input is named with its index and the shape it got. */
   override outputShape(input: readonly number[]): readonly number[] {
-    return this.layers.reduce((shape, layer) => layer.outputShape(shape), input);
+    return this.layers.reduce((shape, layer, i) => {
+      try {
+        return layer.outputShape(shape);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`Sequential layer (${i}) of input ${shapeText(input)}: ${message}`);
+      }
+    }, input);
   }
 
   /**

@@ -56,7 +56,7 @@ afterEach(async () => {
 describe('pages', () => {
   test('index: lists the pages and names the adapter', async () => {
     const page = await open('index.html');
-    expect(await page.$$eval('main li a', (a) => a.length)).toBe(8);
+    expect(await page.$$eval('main li a', (a) => a.length)).toBe(9);
     expect(await text(page, '#adapter')).toMatch(/^WebGPU adapter: \S+/);
   });
 
@@ -175,6 +175,46 @@ describe('pages', () => {
     expect(await page.$eval('#download', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
     expect(v.modelBytes).toBeGreaterThan(900_000);
   });
+
+  test('mnist: a model trained by npm start -- --task mnist, loaded from a file, classifies a digit drawn with the mouse, and shows the maps of every layer', async () => {
+    const page = await open('demos/mnist.html');
+    const input = (await page.$('#model-file'))!;
+    await (input as import('puppeteer').ElementHandle<HTMLInputElement>).uploadFile(path.resolve('tests/fixtures/mnist-cnn-wgslgrad.safetensors'));
+    await page.waitForFunction(() => typeof window.demo?.values.loaded === 'string' && 'maps' in window.demo.values, { timeout: 120_000 });
+    const box = (await (await page.$('#pad'))!.boundingBox())!;
+    const drawn = await version(page);
+    // a "7": the bar, then the stroke down to the left
+    await page.mouse.move(box.x + 70, box.y + 60);
+    await page.mouse.down();
+    for (const [x, y] of [[130, 58], [210, 55], [190, 110], [160, 170], [135, 235]]) await page.mouse.move(box.x + x!, box.y + y!, { steps: 8 });
+    await page.mouse.up();
+    await waitForVersion(page, drawn + 1);
+    const v = await values<{ prediction: number; probabilities: number[]; image: number[]; maps: Record<string, number[]>; running: Record<string, { mean: number[]; variance: number[] }> }>(page);
+    expect(v.prediction).toBe(7);
+    expect(await text(page, '#prediction')).toBe('7');
+    expect(v.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(v.probabilities.indexOf(Math.max(...v.probabilities))).toBe(7);
+    expect(v.image.filter((p) => p > 0.5).length).toBeGreaterThan(20);
+    expect(Object.fromEntries(Object.entries(v.maps).map(([k, m]) => [k, m.length]))).toEqual({ conv1: 8 * 784, bn1: 8 * 784, pool1: 8 * 196, conv2: 16 * 196, bn2: 16 * 196, pool2: 16 * 49 });
+    expect(v.running.bn1!.mean).toHaveLength(8);
+    expect(v.running.bn2!.variance).toHaveLength(16);
+    expect(await page.$$eval('#maps canvas', (c) => c.length)).toBe(8 + 8 + 8 + 16 + 16 + 16);
+    expect(await page.$$eval('#probabilities tr', (r) => r.length)).toBe(10);
+  });
+
+  test('mnist-train: trains in the page with live curves, then evaluates on the 2,000 test digits', async () => {
+    const page = await open('demos/mnist.html');
+    await setInput(page, '#digits', '320');
+    await page.click('#train');
+    await page.waitForFunction(() => window.demo?.values.testAccuracy !== undefined || window.demo?.error !== undefined, { timeout: 600_000 });
+    const v = await values<{ curve: { step: number; loss: number }[]; testAccuracy: number; trainedSteps: number }>(page);
+    expect(v.trainedSteps).toBe(10);
+    expect(v.curve.map((c) => c.step)).toEqual([10]);
+    expect(Number.isFinite(v.curve[0]!.loss)).toBe(true);
+    expect(v.testAccuracy).toBeGreaterThan(0.1);
+    expect(await text(page, '#accuracy')).toBe(v.testAccuracy.toFixed(4));
+    expect(await page.$eval('#download', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+  }, 900_000);
 
   test('inspector: GPU beside the CPU reference with the dispatch grid; another kernel shows its source and runs', async () => {
     const page = await open('demos/inspector.html');
