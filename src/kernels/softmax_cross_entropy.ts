@@ -148,6 +148,43 @@ for (const [N, C, scale, ties] of [[1, 1, 3, false], [8, 4, 3, false], [37, 10, 
     }),
   );
 }
+// A weighted mean (class weights, an ignored class, label smoothing, int32 labels): the normalizer
+// pass sums the rows' weights first, and rows and mean divide by that sum.
+for (const [N, C] of [[1, 2], [37, 10], [PAST_GRID_LIMIT, 3]] as const) {
+  cases.push(
+    kernelCase({
+      name: `softmax-cross-entropy ${N}×${C} weighted, ignore_index 1, smoothing 0.1, int32 labels`,
+      entries: ['cross_entropy_normalizer', 'cross_entropy_rows', 'cross_entropy_mean'],
+      variant: 'v1 fused, weighted mean',
+      dims: { N, C },
+      showcase: N === 37,
+      setup(s, { N, C }, random) {
+        const logits = uniform(random, N * C, -3, 3);
+        // Labels in [0, C); every row of class 1 is ignored (one row of N = 1 is kept: label 0).
+        const labels = Int32Array.from(integers(random, N, C), (v, i) => (N === 1 ? 0 : i === 0 ? 0 : v));
+        const weight = uniform(random, C, 0.25, 2);
+        const options = { weight: Array.from(weight), ignoreIndex: 1, labelSmoothing: 0.1 };
+        const out = {
+          rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics'),
+          rowWeight: s.output([N], 'row weight'), norm: s.output([1], 'norm'),
+        };
+        out.metrics.write([0, 0, 0, 0, 0]);
+        const [lt, yt, wt] = [s.input(logits, [N, C]), s.input(labels, [N], 'i32', 'labels'), s.input(weight, [C], 'f32', 'weight')];
+        return {
+          run: () => softmaxCrossEntropy(lt, yt, out, { weight: wt, ignoreIndex: 1, labelSmoothing: 0.1 }),
+          check: async () => {
+            const expected = crossEntropyRef(logits, labels, N, C, options);
+            // The normalizer sums the row weights serially in f32: the mean's error grows with N.
+            const sumRtol = 1e-5 + 1e-9 * N;
+            await s.check('dlogits', out.dlogits, expected.grad, 1e-6 / N + 1e-7, 1e-4 + sumRtol);
+            await s.check('row loss', out.rowLoss, expected.rowLoss, 1e-5, 1e-5);
+            await s.check('loss', out.loss, [expected.loss], 1e-5, sumRtol);
+          },
+        };
+      },
+    }),
+  );
+}
 cases.push(
   testCase('softmax-cross-entropy records the first non-finite batch', async (s, random) => {
     const [N, C] = [4, 3];
