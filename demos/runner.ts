@@ -1,10 +1,12 @@
 // The page behind `npm start -- --runtime chrome`: receives the prepared data and configuration from
 // Node, trains and evaluates with src/runner.ts (as Node does on Dawn), reports each epoch through
-// window.wgslgradReport, and renders the plot.
+// window.wgslgradReport (and, on long epochs, the steps so far through window.wgslgradProgress), and
+// renders the plot. Failures come back as { error } with the message alone (src/runner.ts settle).
 import { Chart, registerables } from 'chart.js';
-import type { EpochReport, Evaluation } from '../src/classifier';
+import type { EpochReport, Evaluation, StepProgress } from '../src/classifier';
 import { tryRequestGpu, type AdapterSummary } from '../src/device/gpu';
-import { evaluateRequest, trainRequest, type EvaluateRequest, type TrainRequest, type TrainResult } from '../src/runner';
+import { evaluateRequest, settle, trainRequest, type EvaluateRequest, type Failure, type TrainRequest, type TrainResult } from '../src/runner';
+import { mnistRunner } from './mnist-runner';
 
 export type { TrainRequest, TrainResult, WireData, WireState } from '../src/runner';
 
@@ -13,15 +15,18 @@ Chart.register(...registerables);
 export interface Runner {
   adapter?: AdapterSummary;
   error?: string;
-  train(request: TrainRequest): Promise<TrainResult>;
-  evaluate(request: EvaluateRequest): Promise<Evaluation>;
+  train(request: TrainRequest): Promise<TrainResult | Failure>;
+  evaluate(request: EvaluateRequest): Promise<Evaluation | Failure>;
   plot(reports: EpochReport[], title: string): string;
+  /** `npm start -- --task mnist` (demos/mnist-runner.ts). */
+  mnist?: ReturnType<typeof mnistRunner>;
 }
 
 declare global {
   interface Window {
     runner?: Runner;
     wgslgradReport?: (report: EpochReport) => Promise<void>;
+    wgslgradProgress?: (progress: StepProgress) => Promise<void>;
   }
 }
 
@@ -30,27 +35,35 @@ const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location
 window.runner = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
   ...(error ? { error } : {}),
+  ...(gpu ? { mnist: mnistRunner(gpu) } : {}),
 
   async train(request) {
-    if (!gpu) throw new Error(error);
-    return trainRequest(gpu, request, (r) => window.wgslgradReport?.(r));
+    return settle(async () => {
+      if (!gpu) throw new Error(error);
+      return trainRequest(gpu, request, { onEpoch: (r) => window.wgslgradReport?.(r), onProgress: (p) => window.wgslgradProgress?.(p) });
+    });
   },
 
   async evaluate(request) {
-    if (!gpu) throw new Error(error);
-    return evaluateRequest(gpu, request);
+    return settle(async () => {
+      if (!gpu) throw new Error(error);
+      return evaluateRequest(gpu, request);
+    });
   },
 
   plot(reports, title) {
     const canvas = document.getElementById('plot') as HTMLCanvasElement;
     const epochs = reports.map((r) => r.epoch);
+    // Lines without markers; a single epoch has no line, so it is a marker in the middle of the axis.
+    const single = reports.length === 1;
+    const pointRadius = single ? 5 : 0;
     const chart = new Chart(canvas, {
       type: 'line',
       data: {
         labels: epochs,
         datasets: [
-          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', yAxisID: 'loss', pointRadius: 0 },
-          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', yAxisID: 'accuracy', pointRadius: 0 },
+          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', backgroundColor: '#dc2626', yAxisID: 'loss', pointRadius },
+          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', backgroundColor: '#2563eb', yAxisID: 'accuracy', pointRadius },
         ],
       },
       options: {
@@ -58,7 +71,7 @@ window.runner = {
         responsive: false,
         plugins: { title: { display: true, text: title } },
         scales: {
-          x: { title: { display: true, text: 'epoch' } },
+          x: { title: { display: true, text: 'epoch' }, offset: single },
           loss: { type: 'linear', position: 'left', title: { display: true, text: 'cross-entropy loss' } },
           accuracy: { type: 'linear', position: 'right', min: 0, max: 1, title: { display: true, text: 'accuracy' }, grid: { drawOnChartArea: false } },
         },

@@ -2,6 +2,7 @@
 // package), with the same src/runner.ts the Chrome page runs. No browser, so the plot is an SVG
 // drawn here rather than Chart.js's PNG.
 import type { EpochReport } from '../src/run-config';
+import type { Session } from './start';
 
 export async function openNodeSession(debug: boolean) {
   await import('../src/node/register'); // ?raw WGSL imports, before the engine loads
@@ -9,12 +10,13 @@ export async function openNodeSession(debug: boolean) {
   const gpu = await requestGpu({ debug });
   const { adapter } = gpu;
   console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}, in Node on Dawn`);
-  return {
-    train: (request: Parameters<typeof runner.trainRequest>[1], onEpoch: (r: EpochReport) => void) => runner.trainRequest(gpu, request, onEpoch),
-    evaluate: (request: Parameters<typeof runner.evaluateRequest>[1]) => runner.evaluateRequest(gpu, request),
-    plot: (reports: EpochReport[], title: string) => ({ file: 'training.svg', bytes: Buffer.from(svgPlot(reports, title)) }),
+  const session: Session & { close(): void } = {
+    train: (request, listeners) => runner.settle(() => runner.trainRequest(gpu, request, listeners)),
+    evaluate: (request) => runner.settle(() => runner.evaluateRequest(gpu, request)),
+    plot: async (reports, title) => Buffer.from(svgPlot(reports, title)),
     close: () => gpu.destroy(),
   };
+  return session;
 }
 
 /** Training loss (left axis) and accuracy (right axis, 0–1) against the epoch, as an SVG. */

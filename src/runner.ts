@@ -2,7 +2,7 @@
 // the classifier on a GPU. The same code runs in the page Puppeteer drives (demos/runner.ts) and
 // in Node on Dawn (scripts/start.ts --runtime node); only the transport differs.
 import { base64ToF32, base64ToU32, f32ToBase64 } from './base64';
-import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type TrainConfig } from './classifier';
+import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type StepProgress, type TrainConfig } from './classifier';
 import type { Dataset } from './data';
 import type { Gpu } from './device/gpu';
 import type { StateDict } from './nn';
@@ -27,6 +27,8 @@ export interface TrainRequest {
   classes: string[];
   train: WireData;
   test: WireData;
+  /** Report progress within an epoch at most this often (seconds). */
+  progressSeconds: number;
 }
 
 export interface TrainResult {
@@ -45,9 +47,35 @@ export interface EvaluateRequest {
 
 const dataset = (d: WireData, features: string[], classes: string[]): Dataset => ({ features, label: '', classes, x: base64ToF32(d.x), y: base64ToU32(d.y), rows: d.rows });
 
-export async function trainRequest(gpu: Gpu, request: TrainRequest, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}): Promise<TrainResult> {
+/** What the training reports as it goes: each epoch, and the steps so far within one. */
+export interface TrainListeners {
+  onEpoch?: (report: EpochReport) => void | Promise<void>;
+  onProgress?: (progress: StepProgress) => void | Promise<void>;
+}
+
+/**
+ * A failure as plain data, the message alone: an Error thrown through page.evaluate carries a stack
+ * frame, and both runtimes answer the same way.
+ */
+export type Failure = { error: string };
+
+export async function settle<T>(work: () => Promise<T>): Promise<T | Failure> {
+  try {
+    return await work();
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export async function trainRequest(gpu: Gpu, request: TrainRequest, listeners: TrainListeners = {}): Promise<TrainResult> {
   const model = buildModel(gpu, request.model, request.training.seed);
-  const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, onEpoch);
+  let reported = performance.now();
+  const onProgress = async (p: StepProgress) => {
+    if (performance.now() - reported < request.progressSeconds * 1000) return;
+    reported = performance.now();
+    await listeners.onProgress?.(p);
+  };
+  const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, listeners.onEpoch, { onProgress });
   const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
   const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
   return { reports, test, state };

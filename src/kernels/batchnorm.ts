@@ -110,6 +110,8 @@ interface BatchNormCase {
   training: boolean;
   equal?: boolean;
   track?: boolean;
+  /** Tolerance multiplier: with 2 values per channel, x − mean cancels (ulp(x) / |x − mean| reaches 1e-4). */
+  scale?: number;
 }
 
 function batchNormCase(c: BatchNormCase): KernelCase {
@@ -147,7 +149,7 @@ function batchNormCase(c: BatchNormCase): KernelCase {
           const fwd = bnRef.batchNorm(x, spec);
           const bwd = bnRef.batchNormBackward(x, dy, spec);
           // With variance 0, invstd = 1/√eps ≈ 316 magnifies the f32 rounding of the mean.
-          const scale = c.equal ? 1e3 : 1;
+          const scale = c.equal ? 1e3 : (c.scale ?? 1);
           await s.check('y', y, fwd.y, 2e-5 * scale, 1e-4);
           await s.check('mean', args.mean, fwd.mean, 1e-5, 1e-5);
           await s.check('invstd', args.invstd, fwd.invstd, 1e-5, 1e-4);
@@ -179,7 +181,7 @@ const cases: KernelCase[] = [
   { shape: [2, 3, 4, 4], training: true, equal: true },
   { shape: [6, 9], training: true, track: false },
   // 65,535 · 64 + 1 channels: every entry point's grid spills into y.
-  { shape: [2, 65535 * 64 + 1], training: true },
+  { shape: [2, 65535 * 64 + 1], training: true, scale: 10 },
 ].map(batchNormCase);
 
 cases.push(

@@ -30,7 +30,7 @@ export function runCasesInChrome(names: readonly string[]): void {
     const result = await harness.page.evaluate((n, s) => window.harness!.runCase(n, s), name, seed);
     if (!result.ok) throw new Error(`${name} (seed ${seed}):\n${result.report}`);
     expect(result.checked).toBeGreaterThan(0);
-  });
+  }, 300_000); // the cases past 65,535 workgroups (millions of elements, float64 references) on a loaded CPU
 }
 
 /** The same cases in Node, on Dawn: what `npm start -- --runtime node` and the GPU bundle run on. */
