@@ -1,12 +1,11 @@
-// `npm start -- --task mnist`: trains MnistCNN (src/cnn.ts) on the committed MNIST digits in headless
-// Chrome, with the same progress bar and outputs as the phone-price run: model.safetensors (loads into
-// scripts/mnist_cnn.py's MnistCNN), metrics.json and training.png, in out/mnist by default. Ends
+// `npm start -- --task mnist`: trains MnistCNN (src/cnn.ts) on the committed MNIST digits in Node on
+// Dawn or (--runtime chrome) in headless Chrome, through src/runner.ts either way, with the same progress bar and outputs as the phone-price run: model.safetensors (loads into
+// scripts/mnist_cnn.py's MnistCNN), metrics.json and the plot (training.svg; training.png from Chrome), in out/mnist by default. Ends
 // with "test accuracy: 0.XXXX". `--task mnist --eval FILE` evaluates a saved model on its test rows.
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import type { MnistTrainResult } from '../demos/mnist-runner';
-import type { WireState } from '../demos/runner';
+import type { MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
@@ -14,9 +13,9 @@ import { launchChrome, startServer } from './chrome';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
-                      --eval FILE and --debug`;
+                      --eval FILE, --runtime and --debug`;
 
-const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'debug']);
+const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'runtime', 'debug']);
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -74,6 +73,37 @@ async function withPage<T>(debug: boolean, body: (page: import('puppeteer').Page
   }
 }
 
+interface MnistSession {
+  train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult>;
+  evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation>;
+  plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
+  plotFile: string;
+}
+
+/** The page in headless Chrome, or this process on Dawn (scripts/node-session.ts). */
+async function withSession<T>(values: Values, body: (session: MnistSession) => Promise<T>): Promise<T> {
+  const debug = values.debug === true;
+  if (values.runtime === 'chrome') {
+    return withPage(debug, (page) =>
+      body({
+        async train(config, onEpoch) {
+          await page.exposeFunction('wgslgradReport', onEpoch);
+          return page.evaluate((c) => window.runner!.mnist!.train(c, (r) => window.wgslgradReport?.(r)), config);
+        },
+        evaluate: (request) => page.evaluate((r) => window.runner!.mnist!.evaluate(r), request),
+        plot: async (reports, title) => Buffer.from(await page.evaluate((r, t) => window.runner!.plot(r, t), reports, title), 'base64'),
+        plotFile: 'training.png',
+      }),
+    );
+  }
+  const session = await (await import('./node-session')).openNodeSession(debug);
+  try {
+    return await body({ ...session.mnist, plot: session.plot, plotFile: 'training.svg' });
+  } finally {
+    session.close();
+  }
+}
+
 const toState = (wire: WireState[]): StateDict => new Map(wire.map((s) => { const b = Buffer.from(s.values, 'base64'); return [s.name, { shape: s.shape, dtype: s.dtype, values: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) }]; }));
 
 function printConfusion(confusion: number[][]): void {
@@ -89,17 +119,16 @@ async function train(values: Values): Promise<void> {
   console.log(`model: ${MNIST_CNN_ARCHITECTURE}; adam lr ${config.lr}, batch ${config.batchSize}, ${config.epochs} epochs`);
   const interactive = process.stdout.isTTY === true;
   const bar = new cliProgress.SingleBar({ format: 'epoch {value}/{total} |{bar}| loss {loss} · train acc {acc} · {secs}s · {sps} steps/s', hideCursor: true }, cliProgress.Presets.shades_classic);
-  const result = await withPage(values.debug === true, async (page) => {
-    await page.exposeFunction('wgslgradReport', (r: EpochReport) => {
+  const result = await withSession(values, async (session) => {
+    const onEpoch = (r: EpochReport) => {
       const fields = { loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), secs: r.seconds.toFixed(2), sps: r.stepsPerSecond.toFixed(1) };
       if (interactive) bar.update(r.epoch, fields);
       else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${fields.secs}s  ${fields.sps} steps/s`);
-    });
+    };
     if (interactive) bar.start(config.epochs, 0, { loss: '-', acc: '-', secs: '-', sps: '-' });
     try {
-      const trained: MnistTrainResult = await page.evaluate((c) => window.runner!.mnist!.train(c, (r) => window.wgslgradReport?.(r)), config);
-      const png = await page.evaluate((reports, title) => window.runner!.plot(reports, title), trained.reports, `MNIST CNN, adam lr ${config.lr}, batch ${config.batchSize}`);
-      return { ...trained, png };
+      const trained = await session.train(config, onEpoch);
+      return { ...trained, plot: await session.plot(trained.reports, `MNIST CNN, adam lr ${config.lr}, batch ${config.batchSize}`), plotFile: session.plotFile };
     } finally {
       if (interactive) bar.stop();
     }
@@ -110,8 +139,8 @@ async function train(values: Values): Promise<void> {
   const modelPath = path.join(outDir, 'model.safetensors');
   writeAtomic(modelPath, encodeMnistModel(toState(result.state), { testRows: result.testRows, training: config, testAccuracy: result.test.accuracy }));
   writeAtomic(path.join(outDir, 'metrics.json'), `${JSON.stringify({ task: 'mnist', architecture: MNIST_CNN_ARCHITECTURE, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: [...'0123456789'] }, trainSeconds }, null, 2)}\n`);
-  writeAtomic(path.join(outDir, 'training.png'), Buffer.from(result.png, 'base64'));
-  console.log(`wrote ${path.relative(process.cwd(), modelPath)}, metrics.json and training.png in ${path.relative(process.cwd(), outDir) || '.'}`);
+  writeAtomic(path.join(outDir, result.plotFile), result.plot);
+  console.log(`wrote ${path.relative(process.cwd(), modelPath)}, metrics.json and ${result.plotFile} in ${path.relative(process.cwd(), outDir) || '.'}`);
   printConfusion(result.test.confusion);
   console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
 }
@@ -127,7 +156,7 @@ async function evalModel(values: Values): Promise<void> {
   }
   const saved = readMnistModel(bytes, file);
   const state = [...saved.state].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).toString('base64') }));
-  const evaluation: Evaluation = await withPage(values.debug === true, (page) => page.evaluate((r) => window.runner!.mnist!.evaluate(r), { state, testRows: saved.testRows }));
+  const evaluation: Evaluation = await withSession(values, (session) => session.evaluate({ state, testRows: saved.testRows }));
   console.log(`model: ${file} (${MNIST_CNN_ARCHITECTURE}); test accuracy when saved: ${saved.testAccuracy.toFixed(4)}`);
   printConfusion(evaluation.confusion);
   console.log(`test accuracy: ${evaluation.accuracy.toFixed(4)}`);

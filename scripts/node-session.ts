@@ -1,19 +1,24 @@
 // `npm start -- --runtime node`: the case study in this Node process, on Dawn (the `webgpu`
 // package), with the same src/runner.ts the Chrome page runs. No browser, so the plot is an SVG
 // drawn here rather than Chart.js's PNG.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { EpochReport } from '../src/run-config';
 import type { Session } from './start';
 
+const MNIST_FILE = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'data', 'mnist-10k.u8.gz');
+
 export async function openNodeSession(debug: boolean) {
   await import('../src/node/register'); // ?raw WGSL imports, before the engine loads
-  const [{ requestGpu }, runner] = await Promise.all([import('../src/device/gpu'), import('../src/runner')]);
+  const [{ requestGpu }, runner, { decodeMnist }] = await Promise.all([import('../src/device/gpu'), import('../src/runner'), import('../src/mnist')]);
   const gpu = await requestGpu({ debug });
   const { adapter } = gpu;
   console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}, in Node on Dawn`);
-  const session: Session & { close(): void } = {
+  const session: Session & { close(): void; mnist: ReturnType<typeof runner.mnistRequests> } = {
     train: (request, listeners) => runner.settle(() => runner.trainRequest(gpu, request, listeners)),
     evaluate: (request) => runner.settle(() => runner.evaluateRequest(gpu, request)),
     plot: async (reports, title) => Buffer.from(svgPlot(reports, title)),
+    mnist: runner.mnistRequests(gpu, () => decodeMnist(fs.readFileSync(MNIST_FILE), MNIST_FILE)),
     close: () => gpu.destroy(),
   };
   return session;

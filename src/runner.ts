@@ -1,11 +1,15 @@
-// The case study behind `npm start`, on wire data (base64 arrays, plain JSON): train and evaluate
+// The case study behind `npm start` (and its --task mnist), on wire data (base64 arrays, plain JSON): train and evaluate
 // the classifier on a GPU. The same code runs in the page Puppeteer drives (demos/runner.ts) and
 // in Node on Dawn (scripts/start.ts --runtime node); only the transport differs.
 import { base64ToF32, base64ToU32, f32ToBase64 } from './base64';
 import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type StepProgress, type TrainConfig } from './classifier';
 import type { Dataset } from './data';
 import type { Gpu } from './device/gpu';
-import type { StateDict } from './nn';
+import { MnistCNN } from './cnn';
+import { subset, trainTestSplit } from './data';
+import { manualSeed } from './init';
+import type { MnistTraining } from './mnist';
+import type { Module, StateDict } from './nn';
 
 export interface WireData {
   x: string;
@@ -86,4 +90,39 @@ export async function evaluateRequest(gpu: Gpu, request: EvaluateRequest): Promi
   const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
   model.loadStateDict(state);
   return evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+}
+
+export const IMAGE_SHAPE = [1, 28, 28] as const;
+
+export interface MnistTrainResult {
+  reports: EpochReport[];
+  test: Evaluation;
+  state: WireState[];
+  testRows: number[];
+  trainRows: number;
+}
+
+const wireState = async (model: Module): Promise<WireState[]> => [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
+
+/** `--task mnist`: MnistCNN on the 10,000 digits `load` gives (fetched by the page, read from disk in Node). */
+export function mnistRequests(gpu: Gpu, load: () => Promise<Dataset>) {
+  return {
+    async train(config: MnistTraining, onEpoch: (r: EpochReport) => unknown): Promise<MnistTrainResult> {
+      const data = await load();
+      const split = trainTestSplit(data, { trainSize: 0.8, seed: config.seed });
+      manualSeed(config.seed);
+      const model = new MnistCNN(gpu);
+      const reports = await train(gpu, model, split.train, { ...config, optimizer: 'adam', standardize: false }, (r) => onEpoch(r) as void, { inputShape: IMAGE_SHAPE });
+      const test = await evaluate(gpu, model, split.test, 250, IMAGE_SHAPE);
+      return { reports, test, state: await wireState(model), testRows: split.testRows, trainRows: split.train.rows };
+    },
+
+    async evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation> {
+      const data = await load();
+      const model = new MnistCNN(gpu);
+      const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
+      model.loadStateDict(state);
+      return evaluate(gpu, model, subset(data, request.testRows), 250, IMAGE_SHAPE);
+    },
+  };
 }
