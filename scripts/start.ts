@@ -1,7 +1,6 @@
 // `npm start`: trains the course's phone-price classifier on WebGPU (in Node on Dawn, or in headless
-// Chrome with --runtime chrome), prints the
-// test accuracy and a confusion matrix, and writes the model (safetensors), the metrics (JSON) and
-// a loss/accuracy plot (PNG). `npm start -- --eval model.safetensors` evaluates a saved model.
+// Chrome with --runtime chrome), prints the test accuracy and a confusion matrix, and writes the model
+// (safetensors), the metrics (JSON) and a loss/accuracy plot (SVG from Node, PNG from Chrome). `npm start -- --eval model.safetensors` evaluates a saved model.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
