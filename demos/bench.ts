@@ -163,7 +163,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   }
   return {
     schema: 2,
-    meta: { browser: navigator.userAgent, date: new Date().toISOString(), quick, protocol, crossOriginIsolated },
+    // In Node (--runtime node) there is no page: no user agent, no cross-origin isolation.
+    meta: { browser: globalThis.navigator?.userAgent ?? 'Node', date: new Date().toISOString(), quick, protocol, crossOriginIsolated: globalThis.crossOriginIsolated ?? false },
     adapter: gpu.adapter,
     benchedFamilies: families.filter((f) => f.spec.some((c) => c.bench)).map((f) => f.name),
     timestamps: ours.timestamps,
