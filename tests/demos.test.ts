@@ -226,6 +226,7 @@ describe('pages', () => {
     expect(await page.$$eval('#bindings tr', (r) => r.length)).toBe(6);
     await page.select('#kernel', 'softmax_cross_entropy');
     expect(await text(page, '#source')).toContain('fused softmax + cross-entropy');
+    await page.select('#entry', 'cross_entropy_rows');
     await page.click('#run');
     await waitForVersion(page, 2);
     v = await values(page);
@@ -469,7 +470,7 @@ describe('the built site', () => {
     await page.click('#run');
     expect(await disabled(page, '#run')).toBe(true);
     await page.waitForFunction(() => /^done /.test(document.getElementById('status')!.textContent!) || document.getElementById('error'), { timeout: 240_000 });
-    expect(await text(page, '#status')).toMatch(/^done on .*; timestamps [^;]+$/); // no peer reported as not measured
+    expect(await text(page, '#status')).toMatch(/^done on .*; GPU timestamps [^;]+$/); // no peer reported as not measured
     const variants = await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => tr.children[1]!.textContent));
     expect(variants).toContain('tfjs-wasm');
     expect(variants).toContain('tfjs-webgpu');

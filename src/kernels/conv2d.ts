@@ -3,7 +3,7 @@
 import { grid1d, loadShader } from '../device/shader';
 import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
-import { caseTable, type Spec } from '../spec/scope';
+import { caseTable, kernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
 
 
@@ -269,5 +269,49 @@ add('conv2d bad input is rejected before dispatch', (s) => {
 });
 
 
+
+// Cases the shader inspector (and the bench) can run at sizes you type: one per variant, every
+// entry point of the family, checked against the float64 reference. F·(C/G) multiples of 4 with a
+// reduction of ≥ 4 channels select the vec4 entry points; other channel counts the scalar ones.
+for (const [C, F] of [[3, 5], [8, 8]] as const) {
+  const vec4 = (blocked: number, reduced: number) => blocked % 4 === 0 && reduced >= 4;
+  cases.push(
+    kernelCase({
+      name: `conv2d showcase C=${C} F=${F}: forward, input, weight and bias gradients`,
+      entries: [vec4(F, C) ? 'conv2d_forward_vec4' : 'conv2d_forward', vec4(C, F) ? 'conv2d_backward_input_vec4' : 'conv2d_backward_input', 'conv2d_backward_weight', 'conv2d_backward_bias'],
+      variant: vec4(F, C) ? 'v2 vec4' : 'v1',
+      dims: { N: 4, C, H: 14, W: 14, F, K: 3, stride: 1, padding: 1 },
+      showcase: true,
+      setup(s, d, random) {
+        const spec: ref.Conv2dSpec = { N: d.N!, C: d.C!, H: d.H!, W: d.W!, F: d.F!, KH: d.K!, KW: d.K!, stride: [d.stride!, d.stride!], padding: [d.padding!, d.padding!], dilation: [1, 1], groups: 1 };
+        const options: Conv2dOptions = { stride: spec.stride!, padding: spec.padding!, dilation: [1, 1], groups: 1 };
+        const [N, Cin, H, W, Fo, K] = [spec.N, spec.C, spec.H, spec.W, spec.F, d.K!];
+        const yShape = ref.conv2dOutputShape(spec);
+        const x = uniform(random, N * Cin * H * W);
+        const w = uniform(random, Fo * Cin * K * K);
+        const b = uniform(random, Fo);
+        const dy = uniform(random, yShape.reduce((a, v) => a * v, 1));
+        const [xt, wt, bt, dyt] = [s.input(x, [N, Cin, H, W]), s.input(w, [Fo, Cin, K, K]), s.input(b, [Fo]), s.input(dy, yShape)];
+        const [y, dx, dw, db] = [s.output(yShape, 'y'), s.output([N, Cin, H, W], 'dx'), s.output([Fo, Cin, K, K], 'dweight'), s.output([Fo], 'dbias')];
+        return {
+          run: () => {
+            conv2d(xt, wt, bt, y, options);
+            conv2dBackwardInput(dyt, wt, dx, options);
+            conv2dBackwardWeight(xt, dyt, dw, options);
+            conv2dBackwardBias(dyt, db);
+          },
+          check: async () => {
+            const grads = ref.conv2dBackward(x, w, dy, spec);
+            const M = N * yShape[2] * yShape[3];
+            await s.check('y', y, ref.conv2d(x, w, b, spec), 1e-6 * Cin * K * K + 1e-6, 1e-5);
+            await s.check('dx', dx, grads.dx, 1e-6 * Fo * K * K + 1e-6, 1e-5);
+            await s.check('dweight', dw, grads.dw, 1e-6 * M + 1e-6, 1e-5);
+            await s.check('dbias', db, grads.db, 1e-6 * M + 1e-6, 1e-5);
+          },
+        };
+      },
+    }),
+  );
+}
 
 export const spec: Spec = cases;

@@ -3,7 +3,7 @@
 import { grid1d, loadShader } from '../device/shader';
 import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
-import { caseTable, type Spec } from '../spec/scope';
+import { caseTable, kernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
 import { type Pair, expectPair, expectTensor, expectInput4d, outputExtent, pair } from './conv2d';
 
@@ -236,5 +236,57 @@ add('pooling bad input is rejected before dispatch', (s) => {
 
 
 
+
+// Cases the shader inspector (and the bench) can run at sizes you type: every entry point, forward
+// and backward, against the float64 reference.
+for (const kind of ['max', 'avg', 'adaptive avg'] as const) {
+  const prefix = kind === 'max' ? 'max_pool2d' : kind === 'avg' ? 'avg_pool2d' : 'adaptive_avg_pool2d';
+  cases.push(
+    kernelCase({
+      name: `${prefix} showcase: forward and backward`,
+      entries: [`${prefix}_forward`, `${prefix}_backward`],
+      dims: { N: 4, C: 8, H: 14, W: 14, kernel: 2 },
+      showcase: true,
+      setup(s, d, random) {
+        const [N, C, H, W, k] = [d.N!, d.C!, d.H!, d.W!, d.kernel!];
+        const spec: ref.Pool2dSpec = { N, C, H, W, KH: k, KW: k, countIncludePad: true };
+        const yShape: number[] = kind === 'adaptive avg' ? [N, C, 1, 1] : ref.pool2dOutputShape(spec);
+        const x = uniform(random, N * C * H * W);
+        const dy = uniform(random, yShape.reduce((a, v) => a * v, 1));
+        const [xt, dyt] = [s.input(x, [N, C, H, W]), s.input(dy, yShape)];
+        const [y, dx] = [s.output(yShape, 'y'), s.output([N, C, H, W], 'dx')];
+        const indices = kind === 'max' ? s.own(Tensor.empty(s.gpu, yShape, 'u32', 'indices')) : null;
+        const options = { kernelSize: k };
+        return {
+          run: () => {
+            if (kind === 'max') {
+              maxPool2d(xt, y, indices!, options);
+              maxPool2dBackward(dyt, indices!, dx, options);
+            } else if (kind === 'avg') {
+              avgPool2d(xt, y, options);
+              avgPool2dBackward(dyt, dx, options);
+            } else {
+              adaptiveAvgPool2d(xt, y);
+              adaptiveAvgPool2dBackward(dyt, dx);
+            }
+          },
+          check: async () => {
+            if (kind === 'max') {
+              const expected = ref.maxPool2d(x, spec);
+              await s.check('y', y, expected.y, 0, 0);
+              await s.check('dx', dx, ref.maxPool2dBackward(dy, expected.indices, spec), 1e-6, 1e-6);
+            } else if (kind === 'avg') {
+              await s.check('y', y, ref.avgPool2d(x, spec), 1e-6, 1e-5);
+              await s.check('dx', dx, ref.avgPool2dBackward(dy, spec), 1e-6, 1e-5);
+            } else {
+              await s.check('y', y, ref.adaptiveAvgPool2d(x, N * C, H * W), 1e-6, 1e-5);
+              await s.check('dx', dx, ref.adaptiveAvgPool2dBackward(dy, N * C, H * W), 1e-6, 1e-5);
+            }
+          },
+        };
+      },
+    }),
+  );
+}
 
 export const spec: Spec = cases;
