@@ -9,7 +9,7 @@ import type { MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
-import { launchChrome, startServer } from './chrome';
+import { withRunnerPage } from './chrome';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
@@ -54,24 +54,6 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
   }
 }
 
-async function withPage<T>(debug: boolean, body: (page: import('puppeteer').Page) => Promise<T>): Promise<T> {
-  const { server, url } = await startServer();
-  const browser = await launchChrome();
-  try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
-    if (debug) page.on('console', (m) => console.log(m.text()));
-    await page.goto(`${url}/demos/runner.html${debug ? '?debug' : ''}`);
-    await page.waitForFunction(() => window.runner !== undefined, { timeout: 120_000 });
-    const { adapter, error } = await page.evaluate(() => ({ adapter: window.runner!.adapter, error: window.runner!.error }));
-    if (!adapter) throw new Error(`no WebGPU adapter in headless Chrome: ${error}`);
-    console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}`);
-    return await body(page);
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-}
 
 interface MnistSession {
   train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult>;
@@ -84,7 +66,7 @@ interface MnistSession {
 async function withSession<T>(values: Values, body: (session: MnistSession) => Promise<T>): Promise<T> {
   const debug = values.debug === true;
   if (values.runtime === 'chrome') {
-    return withPage(debug, (page) =>
+    return withRunnerPage(debug, (page) =>
       body({
         async train(config, onEpoch) {
           await page.exposeFunction('wgslgradReport', onEpoch);

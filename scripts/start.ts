@@ -11,7 +11,7 @@ import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-f
 import type { StateDict } from '../src/nn';
 import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResult, WireData } from '../src/runner';
 import type { Evaluation } from '../src/run-config';
-import { launchChrome, startServer } from './chrome';
+import { withRunnerPage } from './chrome';
 import { delimiter, HELP, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
 import { prepareOutDir, removeFolders, userFolder, userPath, writeFileSet } from './output';
@@ -74,7 +74,7 @@ const runtimeOf = (values: Values) => ((values.runtime as string | undefined) ??
 async function withSession<T>(values: Values, body: (session: Session) => Promise<T>): Promise<T> {
   const debug = values.debug === true;
   if (runtimeOf(values) === 'chrome') {
-    return withRunner(debug, (page) =>
+    return withRunnerPage(debug, (page) =>
       body({
         async train(request, { onEpoch, onProgress }) {
           await page.exposeFunction('wgslgradReport', onEpoch);
@@ -94,24 +94,6 @@ async function withSession<T>(values: Values, body: (session: Session) => Promis
   }
 }
 
-async function withRunner<T>(debug: boolean, body: (runner: import('puppeteer').Page) => Promise<T>): Promise<T> {
-  const { server, url } = await startServer();
-  const browser = await launchChrome();
-  try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
-    if (debug) page.on('console', (m) => console.log(m.text()));
-    await page.goto(`${url}/demos/runner.html${debug ? '?debug' : ''}`);
-    await page.waitForFunction(() => window.runner !== undefined, { timeout: 120_000 });
-    const { adapter, error } = await page.evaluate(() => ({ adapter: window.runner!.adapter, error: window.runner!.error }));
-    if (!adapter) throw new Error(`no WebGPU adapter in headless Chrome: ${error}`);
-    console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}`);
-    return await body(page);
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-}
 
 /** A number for a progress line; NaN and ±Infinity arrive from the page as null. */
 const fixed = (v: number | null, digits: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v ?? 'NaN'));
