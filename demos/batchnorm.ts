@@ -3,7 +3,7 @@
 import { Chart } from 'chart.js';
 import * as init from '../src/init';
 import { BatchNorm1d } from '../src/nn';
-import { fmt, setupPage, showError, shown } from './common';
+import { fmt, numberField, setupPage, shown, task } from './common';
 import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
@@ -61,8 +61,7 @@ const channelStats = (v: ArrayLike<number>) =>
     return { mean: m, std: Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length) };
   });
 
-async function train(batches: number): Promise<void> {
-  const N = Number((document.getElementById('batch') as HTMLInputElement).value);
+async function train(N: number, batches: number): Promise<void> {
   bn!.train();
   for (let i = 0; i < batches; i++) {
     const { x } = await batch(N);
@@ -73,10 +72,9 @@ async function train(batches: number): Promise<void> {
   }
 }
 
-async function show(): Promise<void> {
+async function show(N: number): Promise<void> {
   if (!gpu || !bn) return;
   const evalMode = (document.getElementById('eval') as HTMLInputElement).checked;
-  const N = Number((document.getElementById('batch') as HTMLInputElement).value);
   const { x, values } = await batch(N);
   if (evalMode) bn.eval();
   else bn.train();
@@ -108,9 +106,24 @@ async function show(): Promise<void> {
   shown({ input: Array.from(values), output: y, evalMode, runningMean: last.mean, runningVar: last.variance, batches: batchesSeen });
 }
 
-const run = () => show().catch(showError);
+// One task trains the batches asked for (20 on load, 10 a click), then shows a batch: a change of
+// mode or batch size while it runs shows again when it ends.
+let toTrain = 20;
+const stepButton = document.getElementById('step') as HTMLButtonElement;
+const run = task(
+  async () => {
+    if (!gpu) return;
+    const N = numberField('batch', { integer: true });
+    if (toTrain > 0) await train(N, toTrain);
+    toTrain = 0;
+    await show(N);
+  },
+  { controls: [stepButton] },
+);
 document.getElementById('eval')!.addEventListener('change', run);
 document.getElementById('batch')!.addEventListener('change', run);
-document.getElementById('step')!.addEventListener('click', () => train(10).then(show).catch(showError));
-if (gpu) await train(20).catch(showError);
+stepButton.addEventListener('click', () => {
+  toTrain = 10;
+  void run();
+});
 await run();

@@ -1,205 +1,76 @@
-// The kernel bench. For each kernel, variant and size: check the output against the float64 CPU
-// reference, then time it after warm-up (GPU time from timestamp queries when the adapter has them,
-// else wall clock around submit + onSubmittedWorkDone), and time TensorFlow.js (WebGPU and wasm
-// backends) on the same shapes in the same page. `npm run bench` drives this page headless; opened in
-// a browser, its button runs it and fills the table.
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import * as tfl from '@tensorflow/tfjs-layers';
+// The kernel bench. For each kernel family's bench cases (its spec in src/kernels/<family>.ts), at
+// each size: check the output against the float64 CPU reference, then time it after warm-up, and run the same workloads (same inputs, shapes, warm-up and
+// number of runs, same clock) in TensorFlow.js and jax-js, each on its WebGPU and wasm backends, in
+// the same page. The protocol and types are in bench/harness.ts, the shared workloads and their
+// references in bench/workloads.ts, the peers in bench/peers-*.ts, the charts in bench/charts.ts.
+// `npm run bench` drives this page headless; opened in a browser, its button runs it.
 import { buildModel } from '../src/classifier';
-import { requestGpu, type AdapterSummary, type Gpu } from '../src/device/gpu';
-import type { TuningRecord } from '../src/device/tuner';
-import { CrossEntropyLoss } from '../src/nn';
+import { requestGpu, type Gpu } from '../src/device/gpu';
+import { CrossEntropyLoss, type Linear } from '../src/nn';
 import { Adam } from '../src/optim';
-import { adamInit } from '../src/reference/optim';
-import { mlpTrainingStep } from '../src/reference/training';
 import { mulberry32 } from '../src/random';
 import { families } from '../src/spec/families';
-import { CaseScope, type Dims } from '../src/spec/scope';
+import { CaseScope } from '../src/spec/scope';
 import { Tensor } from '../src/tensor';
+import { drawCharts } from './bench/charts';
+import { nav, task } from './common';
+import { FULL, PEERS, QUICK, RowSink, summarise, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
+import { runJax } from './bench/peers-jax';
+import { runTfjs } from './bench/peers-tfjs';
+import { ADAM, dimsText, elementwiseSizes, matmulCases, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED } from './bench/workloads';
 
-setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
-
-export interface Timing {
-  median: number;
-  p10: number;
-  p90: number;
-  samples: number;
-}
-
-export interface BenchRow {
-  /** The kernel family (src/kernels/<family>.ts), or 'training step'. */
-  kernel: string;
-  /** The spec case timed. */
-  case?: string;
-  variant: string;
-  size: string;
-  /** Work per run: floating-point operations (GFLOP/s) or bytes moved (GB/s). */
-  flop?: number;
-  bytes?: number;
-  /** Ours: whether the output matched the float64 reference before timing; its max |error|. */
-  checked?: boolean;
-  maxError?: number;
-  /** First run (pipeline compile included) minus the median run, ms. */
-  compileMs?: number;
-  timing: Timing;
-  clock: 'gpu-timestamp' | 'wall-clock';
-  rate: string;
-  dispatchesPerStep?: number;
-}
-
-export interface BenchReport {
-  adapter: AdapterSummary;
-  /** The families whose spec has a bench plan. */
-  benchedFamilies: string[];
-  timestamps: { available: boolean; quantised: boolean | null };
-  rows: BenchRow[];
-  peers: { backend: string; ok: boolean; error?: string }[];
-  skipped: string[];
-  /** The autotuner's picks on this adapter (made while the training step warms up) and its time, ms. */
-  tuning: { ms: number; picks: Record<string, TuningRecord> };
-}
+export type { BenchReport, BenchRow } from './bench/harness';
 
 export interface BenchOptions {
   /** Tiny sizes, few samples: proves the bench works (used by npm test). */
   quick?: boolean;
-  /** Skip TensorFlow.js. */
+  /** Skip the peers (TensorFlow.js and jax-js). */
   noPeers?: boolean;
+  /** Only these peers (default: all). */
+  peers?: Contender[];
   log?: (line: string) => void;
+  /** Aborting it stops the run before its next measurement. */
+  signal?: AbortSignal;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-
-function summarise(times: number[]): Timing {
-  const sorted = [...times].sort((a, b) => a - b);
-  return { median: percentile(sorted, 0.5), p10: percentile(sorted, 0.1), p90: percentile(sorted, 0.9), samples: sorted.length };
-}
-
-function rate(row: Pick<BenchRow, 'flop' | 'bytes'>, ms: number): string {
-  if (row.flop) return `${(row.flop / ms / 1e6).toFixed(2)} GFLOP/s`;
-  if (row.bytes) return `${(row.bytes / ms / 1e6).toFixed(2)} GB/s`;
-  return '';
-}
-
-function maxAbsError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const e = Math.abs(actual[i]! - expected[i]!);
-    worst = Math.max(worst, Number.isNaN(e) ? Infinity : e);
-  }
-  return worst;
-}
-
-function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-}
-
-class Bench {
-  readonly rows: BenchRow[] = [];
+/** Our rows: the shared protocol's wall clock, and the GPU's timestamps of the same dispatches beside it. */
+class Ours {
   private quantisedSeen = false;
   private timestampsSeen = false;
 
   constructor(
     readonly gpu: Gpu,
-    readonly options: BenchOptions,
+    readonly sink: RowSink,
   ) {}
 
-  private log(line: string): void {
-    this.options.log?.(line);
-  }
-
-  /** Samples to take: about a second of runs, at least 3, at most 30 (5 when quick). */
-  private sampleCount(firstMs: number): number {
-    return Math.max(3, Math.min(this.options.quick ? 5 : 30, Math.ceil(1000 / Math.max(firstMs, 0.01))));
-  }
-
-  /** Times one of our kernels: check first (`check` returns max |error| and whether it passed), then sample. */
-  async ours(row: Omit<BenchRow, 'timing' | 'clock' | 'rate'>, record: () => void, check: () => Promise<{ maxError: number; ok: boolean }>): Promise<void> {
+  async time(row: Omit<BenchRow, 'rate' | 'timing' | 'checked' | 'maxError' | 'compileMs' | 'contender'>, record: () => void, check: () => Promise<Verdict>): Promise<void> {
     const { gpu } = this;
-    const firstStart = performance.now();
-    record();
-    await gpu.sync();
-    const firstMs = performance.now() - firstStart;
-    const { maxError, ok } = await check();
-    const useTimestamps = gpu.hasTimestamps;
-    const times: number[] = [];
-    for (let i = 0; i < 2; i++) {
-      record();
-      await gpu.sync();
-    }
-    const samples = this.sampleCount(firstMs);
-    for (let i = 0; i < samples; i++) {
-      if (useTimestamps) {
-        times.push(await gpu.timeDispatches(record));
-      } else {
-        const t = performance.now();
+    const r = await this.sink.time(
+      { ...row, contender: 'wgslgrad' },
+      async () => {
         record();
         await gpu.sync();
-        times.push(performance.now() - t);
-      }
-    }
-    if (useTimestamps) {
-      this.timestampsSeen = true;
-      if (times.every((t) => Math.abs(t / 0.1 - Math.round(t / 0.1)) < 1e-6)) this.quantisedSeen = true;
-    }
-    const timing = summarise(times);
-    const full: BenchRow = { ...row, checked: ok, maxError, compileMs: Math.max(0, firstMs - timing.median), timing, clock: useTimestamps ? 'gpu-timestamp' : 'wall-clock', rate: rate(row, timing.median) };
-    this.rows.push(full);
-    this.log(`${ok ? '' : 'MISMATCH '}${row.kernel} ${row.variant} ${row.size}: ${timing.median.toFixed(3)} ms ${full.rate}`);
-  }
-
-  /**
-   * Times a TensorFlow.js op: wall clock until its work is done (WebGPU: its submitted work; wasm:
-   * the call). Each sample repeats the op until it spans ≥ 2 ms, so short ops are not lost in the
-   * clock's resolution; the time reported is per op.
-   */
-  async peer(backend: string, row: Omit<BenchRow, 'timing' | 'clock' | 'rate' | 'variant'>, run: () => tf.Tensor): Promise<number> {
-    const repeated = async (reps: number) => {
-      const t = performance.now();
-      for (let i = 0; i < reps; i++) tf.tidy(run).dispose();
-      if (backend === 'webgpu') {
-        // TensorFlow.js batches dispatches in an open pass: end it and submit, then wait for the GPU.
-        // (Submitting with the pass still open would send an invalid command buffer that runs nothing.)
-        const b = tf.backend() as unknown as { endComputePassEncoder(): void; submitQueue(): void; commandEncoder: GPUCommandEncoder | null; device: GPUDevice };
-        b.endComputePassEncoder();
-        if (b.commandEncoder) b.submitQueue();
-        await b.device.queue.onSubmittedWorkDone();
-      }
-      return (performance.now() - t) / reps;
-    };
-    const firstMs = await repeated(1);
+      },
+      check,
+    );
+    if (!gpu.hasTimestamps) return;
     const times: number[] = [];
-    if (firstMs > 2000) {
-      times.push(await repeated(1)); // a slow op: one timed run after the first
-    } else {
-      const reps = Math.min(1000, Math.max(1, Math.ceil(2 / Math.max(await repeated(1), 1e-3))));
-      const samples = this.sampleCount(firstMs * reps);
-      for (let i = 0; i < samples; i++) times.push(await repeated(reps));
-    }
-    const timing = summarise(times);
-    this.rows.push({ ...row, variant: `tfjs-${backend}`, timing, clock: 'wall-clock', rate: rate(row, timing.median) });
-    this.log(`${row.kernel} tfjs-${backend} ${row.size}: ${timing.median.toFixed(3)} ms`);
-    return timing.median;
+    for (let i = 0; i < r.timing.samples; i++) times.push(await gpu.timeDispatches(record));
+    r.gpuTiming = summarise(times);
+    this.timestampsSeen = true;
+    if (times.every((t) => Math.abs(t / 0.1 - Math.round(t / 0.1)) < 1e-6)) this.quantisedSeen = true;
   }
-
-  /** Peer sizes not measured, and why. */
-  readonly skipped: string[] = [];
 
   get timestamps() {
     return { available: this.gpu.hasTimestamps, quantised: this.timestampsSeen ? this.quantisedSeen : null };
   }
 }
 
-const dimsText = (d: Dims) => Object.entries(d).map(([k, v]) => `${k}=${v}`).join(' ');
-
-/** Every family's bench cases, from their specs: each checked against its reference, then timed. */
-async function specBench(b: Bench, quick: boolean) {
+/**
+ * Every family's bench cases, from their specs (src/kernels/<family>.ts): each set up at its bench
+ * sizes through a CaseScope, checked against its float64 reference after the first run, then timed.
+ */
+async function specBench(b: Ours, quick: boolean) {
   for (const family of families) {
     for (const c of family.spec) {
       if (!c.bench) continue;
@@ -208,9 +79,10 @@ async function specBench(b: Bench, quick: boolean) {
         try {
           const work = c.setup(scope, dims, mulberry32(1));
           const row = { kernel: family.name, case: c.name, variant: c.variant ?? 'v1', size: dimsText(dims), flop: c.bench.flop?.(dims), bytes: c.bench.bytes?.(dims) };
-          await b.ours(row, work.run, async () => {
+          await b.time(row, work.run, async () => {
             await work.check();
             const cs = scope.comparisons;
+            // a case that compared nothing is a defect, not a pass
             return { maxError: Math.max(0, ...cs.map((x) => x.maxAbsError)), ok: cs.length > 0 && cs.every((x) => x.ok) };
           });
         } finally {
@@ -221,67 +93,41 @@ async function specBench(b: Bench, quick: boolean) {
   }
 }
 
-const TUNED = [20, 128, 256, 512, 128, 4];
-
-async function trainingStepBench(b: Bench, steps: number) {
+/** The tuned model's training step, from the workload's shared weights: nn, CrossEntropyLoss, Adam. */
+async function trainingStepBench(b: Ours, batch: number) {
   const { gpu } = b;
-  const model = buildModel(gpu, { features: 20, classes: 4, hidden: TUNED.slice(1, -1), activation: 'sigmoid', dropout: 0, batchNorm: false }, 0);
+  const t = trainingCase(batch);
+  const model = buildModel(gpu, { features: TUNED[0]!, classes: TUNED.at(-1)!, hidden: TUNED.slice(1, -1), activation: 'sigmoid', dropout: 0, batchNorm: false }, 0);
+  const linears = t.weights.map((_, l) => (model as unknown as Record<string, Linear>)[`linear${l + 1}`]!);
+  linears.forEach((linear, l) => {
+    linear.weight.write(t.weights[l]!);
+    linear.bias!.write(t.biases[l]!);
+  });
   const lossFn = new CrossEntropyLoss({ gpu });
-  const optimizer = new Adam(model.parameters(), { lr: 1e-4 });
-  const x = Tensor.fromArray(gpu, randomArray(160, 1), [8, 20]);
-  const y = Tensor.fromArray(gpu, Uint32Array.from({ length: 8 }, (_, i) => i % 4), [8], 'u32');
-  const batch = randomArray(160, 2);
-  const labels = Array.from({ length: 8 }, (_, i) => i % 4);
-  const step = () => {
-    x.write(batch);
-    optimizer.zeroGrad();
-    const loss = lossFn.forward(model.forward(x), y);
-    loss.backward();
-    optimizer.step();
-    return loss;
-  };
-  // Check one step (its loss and every updated parameter) against the float64 reference step first.
-  const params = model.parameters();
-  const reference = await Promise.all(params.map(async (p) => adamInit(await p.read())));
-  const gpuLoss = (await step().read())[0]!;
-  const cpuLoss = mlpTrainingStep(reference, TUNED, batch, labels, 'sigmoid', { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false });
-  const paramErrors = await Promise.all(params.map(async (p, i) => maxAbsError(await p.read(), reference[i]!.param)));
-  const lossError = Math.abs(gpuLoss - cpuLoss);
-  const checked = lossError <= 1e-5 * Math.abs(cpuLoss) + 1e-6 && paramErrors.every((e) => e <= 1e-6);
-  for (let i = 0; i < 3; i++) step();
-  await gpu.sync();
+  const optimizer = new Adam(model.parameters(), { lr: ADAM.lr, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
+  const x = Tensor.fromArray(gpu, t.x, [batch, TUNED[0]!]);
+  const y = Tensor.fromArray(gpu, t.labels, [batch], 'u32');
+  let firstLoss: number | null = null;
+  let lossTensor: ReturnType<CrossEntropyLoss['forward']> | null = null;
   const dispatches = gpu.stats.dispatches;
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t = performance.now();
-    step();
-    await gpu.sync();
-    times.push(performance.now() - t);
-  }
-  const timing = summarise(times);
-  const flop = 3 * 2 * 8 * TUNED.slice(1).reduce((a, out, i) => a + out * TUNED[i]!, 0);
-  b.rows.push({ kernel: 'training step', variant: 'wgslgrad', size: `batch 8, ${TUNED.join('→')}, Adam`, flop, timing, clock: 'wall-clock', rate: rate({ flop }, timing.median), dispatchesPerStep: (gpu.stats.dispatches - dispatches) / steps, checked, maxError: Math.max(lossError, ...paramErrors) });
-}
-
-/** The same model and step in TensorFlow.js: dense sigmoid layers, softmax + cross-entropy, Adam 1e-4. */
-async function tfjsTrainingStep(b: Bench, backend: string, steps: number) {
-  const model = tfl.sequential();
-  TUNED.slice(1).forEach((units, i) => model.add(tfl.layers.dense({ units, inputShape: i === 0 ? [20] : undefined, activation: i + 2 < TUNED.length ? 'sigmoid' : 'softmax' } as never)));
-  model.compile({ optimizer: tf.train.adam(1e-4), loss: 'categoricalCrossentropy' });
-  const x = tf.tensor2d(randomArray(160, 1), [8, 20]);
-  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4);
-  for (let i = 0; i < 2; i++) await model.trainOnBatch(x, y);
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t = performance.now();
-    await model.trainOnBatch(x, y);
-    times.push(performance.now() - t);
-  }
-  const timing = summarise(times);
-  b.rows.push({ kernel: 'training step', variant: `tfjs-${backend}`, size: `batch 8, ${TUNED.join('→')}, Adam`, timing, clock: 'wall-clock', rate: '' });
-  model.dispose();
-  x.dispose();
-  y.dispose();
+  let steps = 0;
+  const r = await b.sink.time(
+    { contender: 'wgslgrad', kernel: 'training step', variant: 'wgslgrad', size: t.size, flop: t.flop },
+    async () => {
+      optimizer.zeroGrad();
+      lossTensor = lossFn.forward(model.forward(x), y);
+      lossTensor.backward();
+      optimizer.step();
+      steps++;
+      await gpu.sync();
+      // The first run keeps its loss for the check; timed runs read nothing.
+      if (firstLoss === null) firstLoss = (await lossTensor.read())[0]!;
+    },
+    async () => t.check(firstLoss!, await Promise.all(linears.map((l) => l.weight.read())), await Promise.all(linears.map((l) => l.bias!.read()))),
+  );
+  r.dispatchesPerStep = (gpu.stats.dispatches - dispatches) / steps;
+  x.destroy();
+  y.destroy();
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
@@ -289,87 +135,108 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   // The quick run (npm test) keeps the defaults: tuning compiles every variant, which takes a while
   // on a software adapter; the tuner has its own tests.
   const gpu = await requestGpu({ variantPolicy: quick ? 'fixed' : 'tuned' });
-  const b = new Bench(gpu, options);
-  const square = (quick ? [64] : [64, 128, 256, 512, 1024]).map((n): [number, number, number, boolean, boolean, string] => [n, n, n, false, false, '']);
-  await specBench(b, quick);
-  // The tuned model's step at batch 8: forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x, per layer.
-  const layers = TUNED.slice(1).map((out, i) => [TUNED[i]!, out] as const);
-  const skinny: [number, number, number, boolean, boolean, string][] = [
-    ...layers.map(([inF, out]): [number, number, number, boolean, boolean, string] => [8, out, inF, false, true, ' (forward)']),
-  ];
-  await trainingStepBench(b, quick ? 3 : 50);
+  const protocol = quick ? QUICK : FULL;
+  const sink = new RowSink(protocol, options.log, options.signal);
+  const ours = new Ours(gpu, sink);
+  await specBench(ours, quick);
+  for (const batch of trainingBatches(quick)) await trainingStepBench(ours, batch);
 
+  // The peers run the rows they can express as one call of their own (the square and forward
+  // matmuls, sigmoid, softmax + cross-entropy, the training step), at the sizes our specs timed.
+  const timed = new Set(sink.rows.map((r) => `${r.kernel}|${r.size}`));
+  const ran = <T extends { size: string }>(kernel: string, cases: T[]) => cases.filter((c) => timed.has(`${kernel}|${c.size}`));
+  const work = {
+    matmul: ran('matmul', matmulCases()),
+    sigmoid: ran('activation', elementwiseSizes.map(sigmoidCase)),
+    softmax: ran('softmax_cross_entropy', elementwiseSizes.map(softmaxCase)),
+    training: trainingBatches(quick).map(trainingCase),
+  };
   const peers: BenchReport['peers'] = [];
-  if (!options.noPeers) {
-    for (const backend of ['webgpu', 'wasm']) {
-      try {
-        if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
-        await tf.ready();
-        for (const [M, N, K, , transposeB, label] of [...square, ...(quick ? [] : skinny.slice(0, layers.length))]) {
-          const a = tf.tensor2d(randomArray(M * K, 1), [M, K]);
-          const w = tf.tensor2d(randomArray(K * N, 2), transposeB ? [N, K] : [K, N]);
-          await b.peer(backend, { kernel: 'matmul', size: `${M}×${N}×${K}${transposeB ? ' Bᵀ' : ''}${label}`, flop: 2 * M * N * K }, () => tf.matMul(a, w, false, transposeB));
-          a.dispose();
-          w.dispose();
-        }
-        let slowSoftmax = false; // stop the sweep once a size takes > 3 s a run
-        for (const n of quick ? [1000] : [1e3, 1e4, 1e5, 1e6, 1e7]) {
-          const x = tf.tensor1d(randomArray(n, n, -4, 4));
-          await b.peer(backend, { kernel: 'activation', size: `${n}`, bytes: 8 * n }, () => tf.sigmoid(x));
-          x.dispose();
-          const N = Math.max(1, Math.floor(n / 10));
-          if (slowSoftmax) {
-            b.skipped.push(`softmax_cross_entropy tfjs-${backend} ${N}×10 (the previous size took over 3 s a run)`);
-            continue;
-          }
-          const logits = tf.tensor2d(randomArray(N * 10, n + 1, -3, 3), [N, 10]);
-          const onehot = tf.oneHot(tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 7) % 10), 'int32'), 10);
-          slowSoftmax = (await b.peer(backend, { kernel: 'softmax_cross_entropy', size: `${N}×10`, bytes: 12 * N * 10 }, () => tf.grad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, z))(logits))) > 3000;
-          logits.dispose();
-          onehot.dispose();
-        }
-        await tfjsTrainingStep(b, backend, quick ? 2 : backend === 'webgpu' ? 10 : 30);
-        peers.push({ backend, ok: true });
-      } catch (error) {
-        peers.push({ backend, ok: false, error: error instanceof Error ? error.message : String(error) });
-      }
+  for (const contender of options.noPeers ? [] : (options.peers ?? PEERS)) {
+    try {
+      if (contender === 'tfjs-webgpu' || contender === 'tfjs-wasm') await runTfjs(sink, contender === 'tfjs-webgpu' ? 'webgpu' : 'wasm', work);
+      else if (contender === 'jax-webgpu' || contender === 'jax-wasm') await runJax(sink, contender === 'jax-webgpu' ? 'webgpu' : 'wasm', work);
+      peers.push({ contender, ok: true });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      peers.push({ contender, ok: false, error: error instanceof Error ? error.message : String(error) });
+      options.log?.(`${contender}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  return { adapter: gpu.adapter, benchedFamilies: families.filter((f) => f.spec.some((c) => c.bench)).map((f) => f.name), timestamps: b.timestamps, rows: b.rows, peers, skipped: b.skipped, tuning: { ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) } };
+  return {
+    schema: 2,
+    // In Node (--runtime node) there is no page: no user agent, no cross-origin isolation.
+    meta: { browser: globalThis.navigator?.userAgent ?? 'Node', date: new Date().toISOString(), quick, protocol, crossOriginIsolated: globalThis.crossOriginIsolated ?? false },
+    adapter: gpu.adapter,
+    benchedFamilies: families.filter((f) => f.spec.some((c) => c.bench)).map((f) => f.name),
+    timestamps: ours.timestamps,
+    rows: sink.rows,
+    peers,
+    skipped: sink.skipped,
+    tuning: { ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) },
+  };
 }
 
 declare global {
   interface Window {
-    bench?: { run(options?: BenchOptions): Promise<BenchReport> };
+    /** run: the bench; show: fill the table and draw the charts from a report. */
+    bench?: { run(options?: BenchOptions): Promise<BenchReport>; show(report: BenchReport): void };
     wgslgradBenchLog?: (line: string) => void;
   }
 }
 
-window.bench = { run: (options = {}) => runBench({ ...options, log: (line) => window.wgslgradBenchLog?.(line) }) };
 
-// Opened in a browser: a button runs the bench and fills the table.
-const button = document.getElementById('run') as HTMLButtonElement | null;
-button?.addEventListener('click', async () => {
-  button.disabled = true;
-  const status = document.getElementById('status')!;
-  const log = (line: string) => (status.textContent = line);
-  try {
-    const report = await runBench({ log, quick: (document.getElementById('quick') as HTMLInputElement).checked });
-    const body = document.querySelector('#results tbody')!;
-    body.innerHTML = '';
-    for (const r of report.rows) {
-      const tr = document.createElement('tr');
-      for (const cell of [r.kernel, r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.rate, r.clock, r.checked === undefined ? '' : r.checked ? '✓' : '✗']) {
-        const td = document.createElement('td');
-        td.textContent = cell;
-        tr.append(td);
-      }
-      body.append(tr);
+// Opened in a browser: the site's navigation; a button runs the bench, another shows the last `npm run bench` (the dev
+// server serves out/bench.json); either fills the table and draws the charts.
+function show(report: BenchReport): void {
+  const body = document.querySelector('#results tbody')!;
+  body.innerHTML = '';
+  for (const r of report.rows) {
+    const tr = document.createElement('tr');
+    for (const cell of [r.kernel, r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.checked ? '✓' : '✗']) {
+      const td = document.createElement('td');
+      td.textContent = cell;
+      tr.append(td);
     }
-    log(`done on ${report.adapter.vendor} ${report.adapter.architecture}; timestamps ${report.timestamps.available ? (report.timestamps.quantised ? 'quantised' : 'available') : 'unavailable (wall clock)'}`);
-  } catch (error) {
-    log(`error: ${error instanceof Error ? error.message : String(error)}`);
-  } finally {
-    button.disabled = false;
+    body.append(tr);
   }
-});
+  drawCharts(document.getElementById('charts')!, report);
+}
+
+// In Node (npm run bench -- --runtime node, the GPU bundle) runBench is imported and there is no page.
+if (typeof window !== 'undefined') window.bench = { run: (options = {}) => runBench({ ...options, log: (line) => window.wgslgradBenchLog?.(line) }), show };
+if (typeof document !== 'undefined') mountPage();
+
+function mountPage(): void {
+  nav();
+
+  const status = document.getElementById('status');
+  const log = (line: string) => status && (status.textContent = line);
+  const describe = (report: BenchReport) => {
+    const failed = report.peers.filter((p) => !p.ok).map((p) => `${p.contender}: ${p.error}`);
+    return `${report.adapter.vendor} ${report.adapter.architecture}${report.meta.commit ? `, commit ${report.meta.commit.slice(0, 7)}` : ''}; GPU timestamps ${report.timestamps.available ? (report.timestamps.quantised ? 'quantised' : 'available') : 'unavailable'}${failed.length ? `; not measured: ${failed.join('; ')}` : ''}`;
+  };
+
+  async function runFromPage(signal: AbortSignal): Promise<void> {
+    document.querySelector('#results tbody')!.innerHTML = '';
+    document.getElementById('charts')!.innerHTML = '';
+    const report = await runBench({ log, signal, quick: (document.getElementById('quick') as HTMLInputElement).checked });
+    show(report);
+    log(`done on ${describe(report)}`);
+  }
+  const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+  $('run').addEventListener('click', task(runFromPage, { controls: [$<HTMLButtonElement>('run'), $<HTMLInputElement>('quick'), $<HTMLButtonElement>('load')], cancel: $<HTMLButtonElement>('cancel'), status: $('status') }));
+
+  document.getElementById('load')?.addEventListener('click', async () => {
+    try {
+      const response = await fetch('/out/bench.json');
+      if (!response.ok) throw new Error(`no out/bench.json here (HTTP ${response.status}); run \`npm run bench\` and open this page from \`npm run dev\``);
+      const report = (await response.json()) as BenchReport;
+      if (report.schema !== 2) throw new Error(`out/bench.json has schema ${String(report.schema)}, this page reads 2`);
+      show(report);
+      log(`out/bench.json of ${report.meta.date}: ${describe(report)}`);
+    } catch (error) {
+      log(`error: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+}

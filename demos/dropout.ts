@@ -3,7 +3,7 @@
 import * as F from '../src/functional';
 import * as init from '../src/init';
 import { Dropout } from '../src/nn';
-import { setupPage, showError, shown } from './common';
+import { numberField, setupPage, shown, task } from './common';
 import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
@@ -31,6 +31,7 @@ async function update(): Promise<void> {
   if (!gpu) return;
   document.getElementById('p-value')!.textContent = p.value;
   const prob = Number(p.value);
+  const stepValue = numberField('step', { integer: true });
   init.manualSeed(0);
   const draws = Tensor.empty(gpu, [5, 8], 'f32', 'draws');
   init.uniform_(draws, 0, 10);
@@ -41,7 +42,7 @@ async function update(): Promise<void> {
   init.normal_(w);
   w.requiresGrad = true;
   const dropout = new Dropout(prob, { gpu });
-  const xDropped = F.dropout(x, prob, { training: true, seed: dropout.seed, step: Number(step.value) });
+  const xDropped = F.dropout(x, prob, { training: true, seed: dropout.seed, step: stepValue });
   const dropped = Array.from(await xDropped.read());
   const outputs = [F.sum(F.matmul(x, w))];
   outputs[0]!.backward();
@@ -58,7 +59,7 @@ async function update(): Promise<void> {
   shown({ x: integers, dropped, gradPlain, gradDropout, p: prob });
 }
 
-const run = () => update().catch(showError);
+const run = task(update);
 p.addEventListener('input', run);
 step.addEventListener('change', run);
 await run();

@@ -3,7 +3,7 @@
 import { Chart } from 'chart.js';
 import * as init from '../src/init';
 import { exponentiallyWeightedAverage } from '../src/optim';
-import { fmt, setupPage, showError, shown } from './common';
+import { fmt, numberField, setupPage, shown, task } from './common';
 import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
@@ -26,7 +26,7 @@ const chart = new Chart(document.getElementById('curves') as HTMLCanvasElement, 
 async function update(): Promise<void> {
   if (!gpu) return;
   document.getElementById('beta-value')!.textContent = beta.value;
-  init.manualSeed(Number(seed.value));
+  init.manualSeed(numberField('seed', { integer: true }));
   const series = Tensor.empty(gpu, [30], 'f32', 'temperatures');
   init.normal_(series, 18, 5); // the course's torch.randn(30) * 5 + 18
   const raw = exponentiallyWeightedAverage(gpu, series, Number(beta.value));
@@ -44,7 +44,7 @@ async function update(): Promise<void> {
   shown({ temperatures: t, raw: r, corrected: c, beta: Number(beta.value) });
 }
 
-const run = () => update().catch(showError);
+const run = task(update);
 beta.addEventListener('input', run);
 seed.addEventListener('change', run);
 await run();

@@ -2,7 +2,7 @@
 // density (normal) or bounds (uniform) over it, and the measured mean/std beside the formula's.
 import { Chart } from 'chart.js';
 import * as init from '../src/init';
-import { fmt, setupPage, showError, shown } from './common';
+import { fmt, numberField, setupPage, shown, task } from './common';
 import { Tensor } from '../src/tensor';
 
 const gpu = await setupPage();
@@ -33,7 +33,7 @@ const chart = new Chart<'bar' | 'line', number[], string>(document.getElementByI
 async function update(): Promise<void> {
   if (!gpu) return;
   const scheme = SCHEMES.find((s) => s.name === select.value)!;
-  const [fanOut, fanIn, seed] = [Number(input('fan-out').value), Number(input('fan-in').value), Number(input('seed').value)];
+  const [fanOut, fanIn, seed] = [numberField('fan-out', { integer: true }), numberField('fan-in', { integer: true }), numberField('seed', { integer: true })];
   const weight = Tensor.empty(gpu, [fanOut, fanIn], 'f32', 'weight');
   init.manualSeed(seed);
   scheme.apply(weight);
@@ -76,6 +76,6 @@ async function update(): Promise<void> {
   shown({ values: Array.from(values), mean, std, min, max, formula: d });
 }
 
-const run = () => update().catch(showError);
+const run = task(update);
 for (const el of [select, input('fan-out'), input('fan-in'), input('seed')]) el.addEventListener('change', run);
 await run();

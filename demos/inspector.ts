@@ -11,7 +11,7 @@ import { matmulTuningJob } from '../src/kernels/matmul';
 import { mulberry32 } from '../src/random';
 import { families, type Family } from '../src/spec/families';
 import { CaseScope, type Dims, type KernelCase } from '../src/spec/scope';
-import { fmt, setupPage, showError, shown } from './common';
+import { FieldError, fmt, setupPage, shown, task } from './common';
 
 const gpu = await setupPage();
 const highlighter = await createHighlighterCore({ themes: [githubLight], langs: [wgslGrammar], engine: createJavaScriptRegexEngine() });
@@ -71,22 +71,58 @@ function showCase(): void {
     dims.append(label);
   }
   $<HTMLButtonElement>('run').disabled = !c;
+  $('run-note').textContent = c ? '' : `No case in src/kernels/${familyOf().name}.ts's spec dispatches ${entryOf().name}, so there is nothing to run it with.`;
+}
+
+// Inputs are drawn and checked on the CPU: a size past these would freeze the page for minutes.
+const MAX_SIZE = 2 ** 24; // elements along any one size (64 MiB of float32)
+const MAX_WORK = 2 ** 31; // product of the sizes (a matmul's M·N·K is the reference's work)
+
+/** The sizes typed in, checked before anything is allocated; a bad one is shown beside its field. */
+function readDims(c: KernelCase): Dims {
+  const d: Dims = {};
+  for (const [name, initial] of Object.entries(c.dims)) {
+    const field = $<HTMLInputElement>(`dim-${name}`);
+    const value = Number(field.value);
+    const integer = Number.isInteger(initial);
+    if (field.value.trim() === '' || !Number.isFinite(value)) throw new FieldError(field, `${name}: enter ${integer ? 'a whole number' : 'a number'}.`);
+    if (integer && (!Number.isInteger(value) || value < 0)) throw new FieldError(field, `${name} must be a whole number ≥ 0; got ${field.value}.`);
+    if (integer && name !== 'seed' && value > MAX_SIZE) throw new FieldError(field, `${name} = ${value} is past the inspector's ${MAX_SIZE.toLocaleString('en')} per size (inputs are drawn and checked on the CPU); pick a smaller size.`);
+    d[name] = value;
+  }
+  const work = Object.entries(d).filter(([name, v]) => name !== 'seed' && Number.isInteger(c.dims[name])).reduce((p, [, v]) => p * Math.max(1, v), 1);
+  if (work > MAX_WORK) {
+    const first = Object.keys(c.dims)[0]!;
+    throw new FieldError($<HTMLInputElement>(`dim-${first}`), `these sizes multiply to ${work.toExponential(2)}, past the inspector's ${MAX_WORK.toExponential(2)} (the CPU reference would take minutes); pick smaller sizes.`);
+  }
+  return d;
+}
+
+const RESULT_IDS = ['grid', 'gpu-time', 'cpu-time', 'max-error', 'count'];
+function clearResult(): void {
+  for (const id of RESULT_IDS) $(id).textContent = '–';
+  $('sample').textContent = '';
+  $('ran').textContent = '';
 }
 
 async function runEntry(g: Gpu): Promise<void> {
   const entry = entryOf();
   const c = caseOf();
+  clearResult();
   if (!c) return;
-  const d: Dims = Object.fromEntries(Object.keys(c.dims).map((k) => [k, Number($<HTMLInputElement>(`dim-${k}`).value)]));
+  const d = readDims(c);
   const scope = new CaseScope(g);
   scope.values = [];
   try {
     const work = c.setup(scope, d, mulberry32(1));
     await g.sync();
-    // Watch the dispatches to show the grid this entry point ran with.
+    // Watch the dispatches: the grid the chosen entry point ran with, and every entry point that ran
+    // (a launcher picks its variant from the shape, so other sizes may run another entry point).
     const grids: string[] = [];
+    const ran = new Set<string>();
     const original = g.dispatch.bind(g);
     g.dispatch = (e, args, grid, constants) => {
+      ran.add(`${e.shader.name}.${e.name}`);
       if (e === entry) grids.push(`[${[...grid, 1, 1].slice(0, 3).join(', ')}]`);
       original(e, args, grid, constants);
     };
@@ -108,14 +144,18 @@ async function runEntry(g: Gpu): Promise<void> {
     const cpuMs = performance.now() - t;
     const maxError = Math.max(0, ...scope.comparisons.map((x) => x.maxAbsError));
     const first = scope.values[0] ?? { label: '', actual: [], expected: [] };
+    const entryName = `${entry.shader.name}.${entry.name}`;
     $('grid').textContent = grids.join(' then ') || 'not dispatched';
+    $('ran').textContent = grids.length
+      ? `Ran ${[...ran].join(', ')}.`
+      : `At these sizes the case ran ${[...ran].join(', ') || 'nothing'}, not ${entryName}: the launcher picks its variant from the shape (the times and errors below are those of what ran). The case's own sizes run ${entryName}.`;
     $('gpu-time').textContent = `${gpuMs.toFixed(3)} ms${g.hasTimestamps ? '' : ' (wall clock)'}`;
     $('cpu-time').textContent = `${cpuMs.toFixed(3)} ms`;
     $('max-error').textContent = maxError.toExponential(2);
     $('count').textContent = String(scope.comparisons.reduce((n, x) => n + x.count, 0));
     const ok = scope.comparisons.every((x) => x.ok);
     $('sample').textContent = `${ok ? 'every check passed' : 'MISMATCH'} — ${first.label}, first values — GPU: ${first.actual.slice(0, 4).map((v) => fmt(v)).join(', ')}; CPU: ${first.expected.slice(0, 4).map((v) => fmt(v)).join(', ')}`;
-    shown({ entry: `${entry.shader.name}.${entry.name}`, case: c.name, ok, gpu: first.actual, reference: first.expected, maxError, grids, dims: d });
+    shown({ entry: entryName, ran: [...ran], case: c.name, ok, gpu: first.actual, reference: first.expected, maxError, grids, dims: d });
   } finally {
     scope.finish();
   }
@@ -132,14 +172,29 @@ async function timeVariants(g: Gpu): Promise<void> {
   $('tuner-kept').textContent = kept.length ? `picks kept on this adapter: ${kept.join('; ')}` : 'no picks kept on this adapter yet';
   shown({ tuner: record });
 }
-$('time-variants').addEventListener('click', () => gpu && timeVariants(gpu).catch(showError));
+$('time-variants').addEventListener(
+  'click',
+  task(async () => void (gpu && (await timeVariants(gpu))), { controls: [$<HTMLButtonElement>('time-variants')] }),
+);
 
 kernelSelect.addEventListener('change', showKernel);
 entrySelect.addEventListener('change', showEntry);
 caseSelect.addEventListener('change', showCase);
-$('run').addEventListener('click', () => gpu && runEntry(gpu).catch(showError));
+// One run at a time; a failed run leaves no stale result, and a good run clears the last error.
+const run = task(
+  async () => {
+    try {
+      if (gpu) await runEntry(gpu);
+    } catch (error) {
+      clearResult();
+      throw error;
+    }
+  },
+  { controls: [$<HTMLButtonElement>('run'), kernelSelect, entrySelect, caseSelect] },
+);
+$('run').addEventListener('click', run);
 kernelSelect.value = 'matmul';
 showKernel();
 entrySelect.value = 'matmul_blocked';
 showEntry();
-if (gpu) await runEntry(gpu).catch(showError);
+await run();

@@ -4,7 +4,7 @@ import { Chart } from 'chart.js';
 import { contours } from 'd3-contour';
 import { allocateParameter, type Parameter } from '../src/parameters';
 import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from '../src/optim';
-import { fmt, setupPage, showError, shown } from './common';
+import { fmt, numberField, setupPage, shown, task } from './common';
 
 const gpu = await setupPage();
 
@@ -22,7 +22,6 @@ const SURFACES: Record<string, Surface> = {
 };
 
 const COLORS = ['#6b7280', '#f59e0b', '#16a34a', '#9333ea', '#dc2626'];
-const value = (id: string) => Number((document.getElementById(id) as HTMLInputElement).value);
 const chart = new Chart(document.getElementById('plot') as HTMLCanvasElement, {
   type: 'scatter',
   data: { datasets: [] },
@@ -48,67 +47,70 @@ function contourDatasets(s: Surface) {
   );
 }
 
-let racing = false;
+// The lr field is SGD's and Momentum's rate. The adaptive methods divide each step by a running
+// scale of the gradient, so their step is about lr whatever the slope: they get their own multiple so
+// that all five move visibly in the same number of steps.
+const LR_SCALE: [string, number, (p: Parameter[], lr: number, momentum: number) => Optimizer][] = [
+  ['SGD', 1, (p, lr) => new SGD(p, { lr })],
+  ['Momentum', 1, (p, lr, momentum) => new SGD(p, { lr, momentum })],
+  ['AdaGrad', 10, (p, lr) => new Adagrad(p, { lr })],
+  ['RMSProp', 1 / 5, (p, lr) => new RMSprop(p, { lr })],
+  ['Adam', 2, (p, lr) => new Adam(p, { lr })],
+];
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = $('status');
 
-async function race(): Promise<void> {
-  if (!gpu || racing) return;
-  racing = true;
-  try {
-    const s = SURFACES[(document.getElementById('surface') as HTMLSelectElement).value]!;
-    const [lr, momentum, steps] = [value('lr'), value('momentum'), value('steps')];
-    const runners: { name: string; param: Parameter; opt: Optimizer; path: { x: number; y: number }[] }[] = [];
-    const make: [string, (p: Parameter[]) => Optimizer][] = [
-      ['SGD', (p) => new SGD(p, { lr })],
-      ['Momentum', (p) => new SGD(p, { lr, momentum })],
-      ['AdaGrad', (p) => new Adagrad(p, { lr: lr * 10 })],
-      ['RMSProp', (p) => new RMSprop(p, { lr: lr / 5 })],
-      ['Adam', (p) => new Adam(p, { lr: lr * 2 })],
-    ];
-    for (const [name, build] of make) {
-      const param = allocateParameter(gpu, [2], name);
-      param.write(s.start);
-      runners.push({ name, param, opt: build([param]), path: [{ x: s.start[0], y: s.start[1] }] });
-    }
-    const background = contourDatasets(s);
-    const [x0, x1, y0, y1] = s.range;
-    chart.options.scales = { x: { type: 'linear', min: x0, max: x1 }, y: { type: 'linear', min: y0, max: y1 } };
-    for (let step = 0; step < steps; step++) {
-      for (const r of runners) {
-        const { x, y } = r.path.at(-1)!;
-        r.opt.zeroGrad();
-        r.param.grad.write(s.grad(x, y));
-        r.opt.step();
-      }
-      for (const r of runners) {
-        const [x, y] = await r.param.read();
-        r.path.push({ x: x!, y: y! });
-      }
-      if (step % 4 === 3 || step === steps - 1) {
-        chart.data.datasets = [...background, ...runners.map((r, i) => ({ label: r.name, data: r.path.filter((p) => Math.abs(p.x) < 1e3 && Math.abs(p.y) < 1e3), showLine: true, pointRadius: 1.5, borderWidth: 2, borderColor: COLORS[i], backgroundColor: COLORS[i] }))];
-        chart.update();
-        await new Promise(requestAnimationFrame);
-      }
-    }
-    const table = document.getElementById('final')!;
-    table.querySelectorAll('tr.row').forEach((r) => r.remove());
+async function race(signal: AbortSignal): Promise<void> {
+  if (!gpu) return;
+  const s = SURFACES[$<HTMLSelectElement>('surface').value]!;
+  const [lr, momentum, steps] = [numberField('lr'), numberField('momentum'), numberField('steps', { integer: true })];
+  const runners: { name: string; lr: number; param: Parameter; opt: Optimizer; path: { x: number; y: number }[] }[] = [];
+  for (const [name, scale, build] of LR_SCALE) {
+    const param = allocateParameter(gpu, [2], name);
+    param.write(s.start);
+    runners.push({ name, lr: lr * scale, param, opt: build([param], lr * scale, momentum), path: [{ x: s.start[0], y: s.start[1] }] });
+  }
+  const label = (r: (typeof runners)[number]) => `${r.name} (lr ${Number(r.lr.toPrecision(4))})`;
+  const table = $('final');
+  table.querySelectorAll('tr.row').forEach((r) => r.remove()); // a cancelled race leaves no stale row
+  const background = contourDatasets(s);
+  const [x0, x1, y0, y1] = s.range;
+  chart.options.scales = { x: { type: 'linear', min: x0, max: x1 }, y: { type: 'linear', min: y0, max: y1 } };
+  for (let step = 0; step < steps; step++) {
+    signal.throwIfAborted();
     for (const r of runners) {
       const { x, y } = r.path.at(-1)!;
-      const tr = document.createElement('tr');
-      tr.className = 'row';
-      for (const v of [r.name, fmt(x, 4), fmt(y, 4), fmt(s.f(x, y), 4)]) {
-        const td = document.createElement('td');
-        td.textContent = v;
-        tr.append(td);
-      }
-      table.append(tr);
+      r.opt.zeroGrad();
+      r.param.grad.write(s.grad(x, y));
+      r.opt.step();
     }
-    shown({ surface: s.start, paths: Object.fromEntries(runners.map((r) => [r.name, r.path])), lr, momentum, steps });
-  } finally {
-    racing = false;
+    for (const r of runners) {
+      const [x, y] = await r.param.read();
+      r.path.push({ x: x!, y: y! });
+    }
+    if (step % 4 === 3 || step === steps - 1) {
+      status.textContent = `step ${step + 1}/${steps}`;
+      chart.data.datasets = [...background, ...runners.map((r, i) => ({ label: label(r), data: r.path.filter((p) => Math.abs(p.x) < 1e3 && Math.abs(p.y) < 1e3), showLine: true, pointRadius: 1.5, borderWidth: 2, borderColor: COLORS[i], backgroundColor: COLORS[i] }))];
+      chart.update();
+      await new Promise(requestAnimationFrame);
+    }
   }
+  for (const r of runners) {
+    const { x, y } = r.path.at(-1)!;
+    const tr = document.createElement('tr');
+    tr.className = 'row';
+    for (const v of [r.name, String(Number(r.lr.toPrecision(4))), fmt(x, 4), fmt(y, 4), fmt(s.f(x, y), 4)]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    table.append(tr);
+  }
+  shown({ surface: s.start, paths: Object.fromEntries(runners.map((r) => [r.name, r.path])), lrs: Object.fromEntries(runners.map((r) => [r.name, r.lr])), lr, momentum, steps });
 }
 
-const run = () => race().catch(showError);
-document.getElementById('race')!.addEventListener('click', run);
-document.getElementById('surface')!.addEventListener('change', run);
+const controls = ['surface', 'lr', 'momentum', 'steps', 'race'].map((id) => $<HTMLInputElement>(id));
+const run = task(race, { controls, cancel: $<HTMLButtonElement>('cancel'), status });
+$('race').addEventListener('click', run);
+$('surface').addEventListener('change', run);
 await run();

@@ -1,64 +1,38 @@
-// The page behind `npm start`: receives the prepared data and configuration from Node, trains and
-// evaluates on WebGPU, reports each epoch through window.wgslgradReport, and renders the plot.
+// The page behind `npm start -- --runtime chrome`: receives the prepared data and configuration from
+// Node, trains and evaluates with src/runner.ts (as Node does on Dawn), reports each epoch through
+// window.wgslgradReport (and, on long epochs, the steps so far through window.wgslgradProgress), and
+// renders the plot. Failures come back as { error } with the message alone (src/runner.ts settle).
 import { Chart, registerables } from 'chart.js';
-import { base64ToF32, base64ToU32, f32ToBase64 } from '../src/base64';
-import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type TrainConfig } from '../src/classifier';
-import type { Dataset } from '../src/data';
+import type { EpochReport, Evaluation, StepProgress } from '../src/classifier';
 import { tryRequestGpu, type AdapterSummary } from '../src/device/gpu';
-import type { StateDict } from '../src/nn';
-import type { TuningRecord, TuningStore, VariantPolicy } from '../src/device/tuner';
+import type { TuningStore, VariantPolicy } from '../src/device/tuner';
+import { evaluateRequest, settle, trainRequest, type EvaluateRequest, type Failure, type TrainRequest, type TrainResult } from '../src/runner';
+import { mnistRunner } from './mnist-runner';
+
+export type { TrainRequest, TrainResult, WireData, WireState } from '../src/runner';
 
 Chart.register(...registerables);
-
-export interface WireData {
-  x: string;
-  y: string;
-  rows: number;
-}
-
-export interface WireState {
-  name: string;
-  shape: number[];
-  dtype: 'F32' | 'I64';
-  values: string;
-}
-
-export interface TrainRequest {
-  model: ModelConfig;
-  training: TrainConfig;
-  features: string[];
-  classes: string[];
-  train: WireData;
-  test: WireData;
-}
-
-export interface TrainResult {
-  reports: EpochReport[];
-  test: Evaluation;
-  state: WireState[];
-  /** The autotuner: its notices, its time (ms) and this adapter's picks. */
-  tuning: { notices: string[]; ms: number; picks: Record<string, TuningRecord> };
-}
 
 export interface Runner {
   adapter?: AdapterSummary;
   error?: string;
-  train(request: TrainRequest): Promise<TrainResult>;
-  evaluate(request: { model: ModelConfig; state: WireState[]; features: string[]; classes: string[]; test: WireData }): Promise<Evaluation>;
+  train(request: TrainRequest): Promise<TrainResult | Failure>;
+  evaluate(request: EvaluateRequest): Promise<Evaluation | Failure>;
   plot(reports: EpochReport[], title: string): string;
+  /** `npm start -- --task mnist` (demos/mnist-runner.ts). */
+  mnist?: ReturnType<typeof mnistRunner>;
 }
 
 declare global {
   interface Window {
     runner?: Runner;
     wgslgradReport?: (report: EpochReport) => Promise<void>;
-    /** The CLI's tuning cache file, exposed by scripts/start.ts. */
+    wgslgradProgress?: (progress: StepProgress) => Promise<void>;
+    /** The CLI's tuning cache file, exposed by scripts/chrome.ts. */
     wgslgradTuningLoad?: () => Promise<string | null>;
     wgslgradTuningSave?: (text: string) => Promise<void>;
   }
 }
-
-const dataset = (d: WireData, features: string[], classes: string[]): Dataset => ({ features, label: '', classes, x: base64ToF32(d.x), y: base64ToU32(d.y), rows: d.rows });
 
 const search = new URLSearchParams(location.search);
 const cliStore: TuningStore | undefined = window.wgslgradTuningLoad && { load: () => window.wgslgradTuningLoad!(), save: (text) => window.wgslgradTuningSave!(text) };
@@ -71,35 +45,35 @@ const { gpu, error } = await tryRequestGpu({
 window.runner = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
   ...(error ? { error } : {}),
+  ...(gpu ? { mnist: mnistRunner(gpu) } : {}),
 
   async train(request) {
-    if (!gpu) throw new Error(error);
-    const model = buildModel(gpu, request.model, request.training.seed);
-    const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, (r) => window.wgslgradReport?.(r));
-    const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
-    const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
-    const tuning = { notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) };
-    return { reports, test, state, tuning };
+    return settle(async () => {
+      if (!gpu) throw new Error(error);
+      return trainRequest(gpu, request, { onEpoch: (r) => window.wgslgradReport?.(r), onProgress: (p) => window.wgslgradProgress?.(p) });
+    });
   },
 
   async evaluate(request) {
-    if (!gpu) throw new Error(error);
-    const model = buildModel(gpu, request.model, 0);
-    const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
-    model.loadStateDict(state);
-    return evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+    return settle(async () => {
+      if (!gpu) throw new Error(error);
+      return evaluateRequest(gpu, request);
+    });
   },
 
   plot(reports, title) {
     const canvas = document.getElementById('plot') as HTMLCanvasElement;
     const epochs = reports.map((r) => r.epoch);
+    // Lines without markers; a single epoch has no line, so it is a marker in the middle of the axis.
+    const single = reports.length === 1;
+    const pointRadius = single ? 5 : 0;
     const chart = new Chart(canvas, {
       type: 'line',
       data: {
         labels: epochs,
         datasets: [
-          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', yAxisID: 'loss', pointRadius: 0 },
-          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', yAxisID: 'accuracy', pointRadius: 0 },
+          { label: 'training loss', data: reports.map((r) => r.loss), borderColor: '#dc2626', backgroundColor: '#dc2626', yAxisID: 'loss', pointRadius },
+          { label: 'training accuracy', data: reports.map((r) => r.accuracy), borderColor: '#2563eb', backgroundColor: '#2563eb', yAxisID: 'accuracy', pointRadius },
         ],
       },
       options: {
@@ -107,7 +81,7 @@ window.runner = {
         responsive: false,
         plugins: { title: { display: true, text: title } },
         scales: {
-          x: { title: { display: true, text: 'epoch' } },
+          x: { title: { display: true, text: 'epoch' }, offset: single },
           loss: { type: 'linear', position: 'left', title: { display: true, text: 'cross-entropy loss' } },
           accuracy: { type: 'linear', position: 'right', min: 0, max: 1, title: { display: true, text: 'accuracy' }, grid: { drawOnChartArea: false } },
         },

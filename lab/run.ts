@@ -1,9 +1,18 @@
 // Runs a lab page module in headless Chrome and prints what it measured:
-//   npx tsx lab/run.ts profile-page      (or elementwise-page, workgroup-page)
+//   npx tsx lab/run.ts profile-page      (or elementwise-page, workgroup-page; --node: in Node on Dawn)
 // Lab pages export run(): Promise<Record<string, number>> (milliseconds).
 import { launchChrome, startServer } from '../scripts/chrome';
 
 const name = process.argv[2] ?? 'profile-page';
+const print = (results: Record<string, number>) => {
+  for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(50)} ${v.toFixed(3)} ms`);
+};
+if (process.argv.includes('--node')) {
+  // The same page module in this process, on Dawn: `npx tsx lab/run.ts profile-page --node`.
+  await import('../src/node/register');
+  print(await (await import(`./${name}.ts`)).run());
+  process.exit(0);
+}
 const { server, url } = await startServer();
 const browser = await launchChrome(process.argv.slice(3));
 try {
@@ -11,8 +20,7 @@ try {
   page.on('console', (m) => console.log(m.text()));
   await page.goto(`${url}/tests/harness/index.html`);
   await page.waitForFunction(() => window.harness !== undefined);
-  const results: Record<string, number> = await page.evaluate((n) => import(`/lab/${n}.ts`).then((m) => m.run()), name);
-  for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(50)} ${v.toFixed(3)} ms`);
+  print(await page.evaluate((n) => import(`/lab/${n}.ts`).then((m) => m.run()), name));
 } finally {
   await browser.close();
   await server.close();

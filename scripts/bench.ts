@@ -1,66 +1,129 @@
-// `npm run bench`: runs demos/bench.html in headless Chrome, prints the table (ours beside
-// TensorFlow.js, with ratios) and writes out/bench.json. `--quick` for tiny sizes, `--no-peers` to
-// skip TensorFlow.js.
+// `npm run bench`: runs demos/bench.html in headless Chrome, prints our variants and the
+// like-for-like table (ours beside TensorFlow.js and jax-js, ratios ours / peer), and writes
+// out/bench.json with the commit, adapter, browser and machine.
+//   --quick               tiny sizes, few runs
+//   --no-peers            ours only;  --peers=jax-wasm,tfjs-webgpu  only those peers
+//   --runtime node        run the same bench in this process on Dawn (default: chrome)
+//   --out=FILE            write there instead of out/bench.json
+//   --compare OLD.json    then print each row's ratio to OLD and flag changes beyond the spread
+//   --table [FILE]        run nothing: print the README's table from FILE (default out/bench.json);
+//                         --table=all for every like-for-like row
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { BenchReport, BenchRow } from '../demos/bench';
+import type { BenchReport } from '../demos/bench';
+import { PEERS, type Contender } from '../demos/bench/harness';
+import { assertReport, comparisonText, machineLine, peerTable, readmeTable, variantTable } from './bench-report';
 import { launchChrome, startServer } from './chrome';
 
-const quick = process.argv.includes('--quick');
-const noPeers = process.argv.includes('--no-peers');
-const outFile = path.resolve(process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? 'out/bench.json');
+const args = process.argv.slice(2);
+const valueOf = (flag: string): string | undefined => {
+  const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i < 0) return undefined;
+  const a = args[i]!;
+  if (a.includes('=')) return a.slice(flag.length + 1);
+  const next = args[i + 1];
+  return next && !next.startsWith('--') ? next : '';
+};
 
-const { server, url } = await startServer();
-// Developer features lift Chrome's 100 µs quantisation of timestamp queries.
-const browser = await launchChrome(['--enable-webgpu-developer-features']);
+function readReport(file: string): BenchReport {
+  if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  assertReport(value, file);
+  return value;
+}
+
+const table = valueOf('--table');
+if (table !== undefined) {
+  const file = table && table !== 'all' ? table : (args.find((a) => !a.startsWith('--')) ?? 'out/bench.json');
+  console.log(readmeTable(readReport(file), table === 'all' || args.includes('all')));
+  process.exit(0);
+}
+
+const runtime = valueOf('--runtime') ?? 'chrome';
+if (runtime !== 'node' && runtime !== 'chrome') throw new Error(`--runtime expects node or chrome, got '${runtime}'`);
+const quick = args.includes('--quick');
+const noPeers = args.includes('--no-peers');
+const peersArg = valueOf('--peers');
+const peers = peersArg ? peersArg.split(',').map((p) => p.trim() as Contender) : undefined;
+const unknown = peers?.filter((p) => !PEERS.includes(p));
+if (unknown?.length) throw new Error(`--peers: unknown ${unknown.join(', ')} (known: ${PEERS.join(', ')})`);
+const outFile = path.resolve(valueOf('--out') || 'out/bench.json');
+const compareFile = valueOf('--compare');
+if (compareFile === '') throw new Error('--compare needs a file: npm run bench -- --compare OLD.json');
+const old = compareFile ? readReport(compareFile) : null; // read first: a bad file fails before a long run
+
+const git = (...a: string[]) => {
+  try {
+    return execFileSync('git', a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+};
+const versionOf = (pkg: string) => (JSON.parse(fs.readFileSync(path.join('node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+
 let report: BenchReport;
-try {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
-  await page.exposeFunction('wgslgradBenchLog', (line: string) => process.stderr.write(`  ${line}\n`));
-  await page.goto(`${url}/demos/bench.html`);
-  await page.waitForFunction(() => window.bench !== undefined, { timeout: 120_000 });
-  report = await page.evaluate((options) => window.bench!.run(options), { quick, noPeers });
-} finally {
-  await browser.close();
-  await server.close();
+if (runtime === 'node') {
+  // Dawn's navigator.gpu first, so TensorFlow.js's WebGPU backend finds it when it loads.
+  await import('../src/node/register');
+  await (await import('../src/node/webgpu')).installWebGpu();
+  const { runBench } = await import('../demos/bench');
+  report = await runBench({ quick, noPeers, peers, log: (line) => process.stderr.write(`  ${line}\n`) });
+  report.meta.browser = `Node ${process.version}, Dawn (the webgpu package ${versionOf('webgpu')})`;
+} else {
+  const { server, url } = await startServer();
+  // Developer features lift Chrome's 100 µs quantisation of timestamp queries.
+  const browser = await launchChrome(['--enable-webgpu-developer-features']);
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
+    await page.exposeFunction('wgslgradBenchLog', (line: string) => process.stderr.write(`  ${line}\n`));
+    await page.goto(`${url}/demos/bench.html`);
+    await page.waitForFunction(() => window.bench !== undefined, { timeout: 120_000 });
+    report = await page.evaluate((options) => window.bench!.run(options), { quick, noPeers, peers });
+    report.meta.browser = `${await browser.version()} (${report.meta.browser})`;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }
 
-const { adapter, timestamps } = report;
-console.log(`adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback)' : ''}; our GPU times: ${timestamps.available ? `timestamp queries${timestamps.quantised ? ' (quantised to 100 µs)' : ''}` : 'wall clock around submit + onSubmittedWorkDone'}; TensorFlow.js: wall clock`);
-for (const p of report.peers.filter((p) => !p.ok)) console.log(`TensorFlow.js ${p.backend}: not measured (${p.error})`);
+const commit = git('rev-parse', 'HEAD');
+report.meta.commit = commit;
+report.meta.dirty = commit ? git('status', '--porcelain', '--untracked-files=no') !== '' : undefined;
+report.meta.machine = { platform: `${os.platform()} ${os.release()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+for (const p of report.peers) p.version = p.contender.startsWith('tfjs') ? versionOf('@tensorflow/tfjs-core') : versionOf('@jax-js/jax');
+
+const { timestamps } = report;
+console.log(`machine: ${machineLine(report)}`);
+console.log(`clock: wall clock from the call to the work being done, for every contender; ${report.meta.protocol.warmup} warm-up runs, ${report.meta.protocol.samples} timed (${report.meta.protocol.slowSamples} past ${report.meta.protocol.slowMs} ms a run). GPU ms: our timestamp queries${timestamps.available ? (timestamps.quantised ? ' (quantised to 100 µs)' : '') : ' (not offered by this adapter)'}`);
+for (const p of report.peers) console.log(`${p.contender}${p.version ? ` ${p.version}` : ''}: ${p.ok ? 'measured' : `not measured (${p.error})`}`);
 for (const s of report.skipped) console.log(`not measured: ${s}`);
-
-const peerOf = (row: BenchRow, backend: string) => report.rows.find((r) => r.variant === `tfjs-${backend}` && r.kernel === row.kernel && r.size === row.size);
-const ours = report.rows.filter((r) => !r.variant.startsWith('tfjs-'));
-const best = new Map<string, BenchRow>();
-for (const r of ours) {
-  const key = `${r.kernel} ${r.size}`;
-  if (!best.has(key) || r.timing.median < best.get(key)!.timing.median) best.set(key, r);
-}
-const header = ['kernel', 'variant', 'size', 'median ms', 'p10', 'p90', 'rate', 'compile ms', 'ok', 'tfjs-webgpu ms', '×', 'tfjs-wasm ms', '×'];
-const lines = ours.map((r) => {
-  const [gpu, wasm] = [peerOf(r, 'webgpu'), peerOf(r, 'wasm')];
-  const ratio = (p?: BenchRow) => (p ? (p.timing.median / r.timing.median).toFixed(1) : '');
-  const isBest = best.get(`${r.kernel} ${r.size}`) === r;
-  return [r.kernel, `${r.variant}${isBest ? ' *' : ''}`, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.rate, r.compileMs === undefined ? '' : r.compileMs.toFixed(1), r.checked === false ? 'NO' : 'yes', gpu ? gpu.timing.median.toFixed(3) : '', isBest ? ratio(gpu) : '', wasm ? wasm.timing.median.toFixed(3) : '', isBest ? ratio(wasm) : ''];
-});
-const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-const format = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-console.log(format(header));
-for (const l of lines) console.log(format(l));
-const step = ours.find((r) => r.kernel === 'training step');
-if (step) console.log(`training step: ${step.dispatchesPerStep} dispatches per step; * marks the fastest variant, the one ratios (TensorFlow.js time / ours) use`);
+console.log(`\nours, every variant checked against the float64 reference:\n${variantTable(report)}`);
+if (report.peers.length) console.log(`\nlike for like (ours: fastest checked variant; ours/peer under 1 means ours takes less time):\n${peerTable(report)}`);
 
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(`${outFile}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 fs.renameSync(`${outFile}.tmp`, outFile);
-for (const [key, r] of Object.entries(report.tuning.picks)) {
+for (const [key, r] of Object.entries(report.tuning?.picks ?? {})) {
   console.log(`tuner: ${key} (timed at ${r.shape}) → ${r.pick}  [${Object.entries(r.ms).map(([v, ms]) => `${v} ${ms.toFixed(3)} ms`).join(', ')}]`);
 }
-if (report.tuning.ms > 0) console.log(`tuner: ${(report.tuning.ms / 1000).toFixed(1)} s spent timing variants (outside every timed run)`);
-console.log(`wrote ${path.relative(process.cwd(), outFile)}`);
-if (ours.some((r) => r.checked === false)) {
-  console.error('error: a variant disagreed with the reference (marked NO)');
+if (report.tuning && report.tuning.ms > 0) console.log(`tuner: ${(report.tuning.ms / 1000).toFixed(1)} s spent timing variants (outside every timed run)`);
+console.log(`\nwrote ${path.relative(process.cwd(), outFile)}`);
+if (old) console.log(`\n${comparisonText(old, report)}`);
+
+const wrong = report.rows.filter((r) => !r.checked);
+const describe = (rows: typeof wrong) => rows.map((r) => `${r.kernel} ${r.variant} ${r.size} (max error ${r.maxError})`).join('; ');
+const peersWrong = wrong.filter((r) => r.contender !== 'wgslgrad');
+if (peersWrong.length) console.warn(`warning: a peer's result disagreed with the float64 reference (no ratio given): ${describe(peersWrong)}`);
+const oursWrong = wrong.filter((r) => r.contender === 'wgslgrad');
+if (oursWrong.length) {
+  console.error(`error: ours disagreed with the float64 reference: ${describe(oursWrong)}`);
   process.exit(1);
 }

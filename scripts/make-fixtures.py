@@ -75,6 +75,175 @@ linear = torch.nn.Linear(20, 128)
 out["linear_init"] = {"in_features": 20, "out_features": 128, "bound": 1 / math.sqrt(20),
                       "weight_max_abs": float(linear.weight.abs().max()), "bias_max_abs": float(linear.bias.abs().max())}
 
+# ── numerics: β near 1 over 10 steps, float64 trajectory and PyTorch's own float32 beside it ───────
+# The test compares our float32 kernels with the float64 run at a tolerance the float32 run meets.
+numerics = [
+    ("Adam", {"lr": 0.1, "betas": (0.9, 0.999)}),
+    ("Adam", {"lr": 0.1, "betas": (0.9, 0.9999)}),
+    ("Adam", {"lr": 0.1, "betas": (0.999, 0.9999), "amsgrad": True}),
+    ("AdamW", {"lr": 0.1, "betas": (0.9, 0.9999), "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.999}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9999, "centered": True, "momentum": 0.5}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.999}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.001}),
+]
+out["numerics"] = []
+for name, kwargs in numerics:
+    param0 = (torch.rand(203, dtype=torch.float64) * 2 - 1).float().double()
+    grads = [torch.randn(203, dtype=torch.float64).float().double() for _ in range(10)]
+    finals = {}
+    for dtype in (torch.float64, torch.float32):
+        p = torch.nn.Parameter(param0.to(dtype).clone())
+        opt = getattr(torch.optim, name)([p], **kwargs)
+        for g in grads:
+            p.grad = g.to(dtype).clone()
+            opt.step()
+        finals[dtype] = values(p)
+    out["numerics"].append({"name": name, "options": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()},
+                            "param": values(param0), "grads": [values(g) for g in grads],
+                            "float64": finals[torch.float64], "float32": finals[torch.float32]})
+
+# ── learning-rate schedulers: each group's lr after every scheduler.step() ───────────────────────
+from torch.optim import lr_scheduler as sched
+
+schedulers = [
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": [2, 5, 5, 9], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}),
+    ("CosineAnnealingLR", {"T_max": 10}),
+    ("LambdaLR", {}),
+    ("ReduceLROnPlateau", {"factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": [0.01, 0.001]}),
+    ("ReduceLROnPlateau", {"mode": "max", "threshold": 0.1, "threshold_mode": "abs", "patience": 0}),
+    ("StepLR+ExponentialLR", {}),
+]
+plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.8, 0.85, 0.85, 0.85, 0.85, 0.7, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
+out["schedulers"] = []
+for name, kwargs in schedulers:
+    a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
+    if name == "LambdaLR":
+        made = [sched.LambdaLR(opt, lr_lambda=[lambda e: 0.95 ** e, lambda e: 1 / (1 + e)])]
+    elif name == "StepLR+ExponentialLR":
+        made = [sched.StepLR(opt, step_size=4, gamma=0.5), sched.ExponentialLR(opt, gamma=0.95)]
+    else:
+        made = [getattr(sched, name)(opt, **kwargs)]
+    lrs = [[g["lr"] for g in opt.param_groups]]
+    for epoch in range(20):
+        opt.step()
+        for s in made:
+            s.step(plateau_metrics[epoch]) if name == "ReduceLROnPlateau" else s.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+    out["schedulers"].append({"name": name, "options": kwargs, "lrs": lrs, "metrics": plateau_metrics if name == "ReduceLROnPlateau" else []})
+
+# ── CrossEntropyLoss options: weight, ignore_index, reduction, label_smoothing ────────────────────
+ce_configs = [
+    {"reduction": "sum"},
+    {"reduction": "none"},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0]},
+    {"ignore_index": -100},
+    {"ignore_index": 2},
+    {"label_smoothing": 0.1},
+    {"label_smoothing": 0.3, "reduction": "sum"},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0], "ignore_index": 3, "label_smoothing": 0.2},
+    {"weight": [0.5, 2.0, 1.0, 0.25, 3.0], "ignore_index": -100, "label_smoothing": 0.15, "reduction": "none"},
+]
+out["cross_entropy_options"] = []
+for kwargs in ce_configs:
+    N, C = 11, 5
+    logits = torch.randn(N, C) * 2
+    labels = torch.randint(0, C, (N,))
+    labels[3] = kwargs.get("ignore_index", -100) if "ignore_index" in kwargs else labels[3]
+    labels[7] = kwargs.get("ignore_index", labels[7].item()) if "ignore_index" in kwargs else labels[7]
+    z = logits.clone().requires_grad_(True)
+    args = dict(kwargs)
+    if "weight" in args:
+        args["weight"] = torch.tensor(args["weight"])
+    loss = torch.nn.CrossEntropyLoss(**args)(z, labels)
+    grad = None
+    if kwargs.get("reduction") != "none":
+        loss.backward()
+        grad = values(z.grad)
+    out["cross_entropy_options"].append({"options": kwargs, "N": N, "C": C, "logits": values(logits), "labels": labels.tolist(), "loss": values(loss), "grad": grad})
+
+# ── BatchNorm with momentum=None (cumulative average), four training batches ────────────────────
+bn = torch.nn.BatchNorm1d(3, momentum=None)
+xs = [torch.randn(6, 3) * (i + 1) + i for i in range(4)]
+bn.train()
+ys = [values(bn(x)) for x in xs]
+out["batchnorm_cumulative"] = {"xs": [values(x) for x in xs], "shape": [6, 3], "running_mean": values(bn.running_mean),
+                               "running_var": values(bn.running_var), "num_batches_tracked": int(bn.num_batches_tracked)}
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")
+
+# ── convolutional layers (tests/fixtures/pytorch-conv.json) ──────────────────────────────────────
+# Each module on an input of its own shape: the forward output and, for loss = Σ y · dy with a random
+# dy, the gradient of the input and of every parameter.
+torch.manual_seed(20261128)
+conv = {"torch_version": torch.__version__, "modules": []}
+
+
+def module_case(kind, kwargs, shape, module, x=None):
+    x = (torch.randn(*shape) if x is None else x).requires_grad_(True)
+    y = module(x)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    case = {"kind": kind, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape),
+            "dy": values(dy), "dx": values(x.grad)}
+    for name, p in module.named_parameters():
+        case[name] = values(p)
+        case["d" + name] = values(p.grad)
+    conv["modules"].append(case)
+
+
+for kwargs, shape in (
+    ({"in_channels": 3, "out_channels": 5, "kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 7, 6)),
+    ({"in_channels": 4, "out_channels": 6, "kernel_size": [3, 2], "stride": [1, 2], "padding": [2, 1], "dilation": [2, 1], "groups": 2, "bias": False}, (1, 4, 8, 7)),
+    ({"in_channels": 3, "out_channels": 3, "kernel_size": 3, "padding": 1, "groups": 3}, (2, 3, 5, 5)),
+    ({"in_channels": 1, "out_channels": 2, "kernel_size": 1}, (1, 1, 1, 1)),
+):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    module_case("Conv2d", kwargs, shape, torch.nn.Conv2d(**args))
+for kwargs, shape, ties in (
+    ({"kernel_size": 2}, (2, 3, 6, 7), False),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (1, 2, 7, 7), False),
+    ({"kernel_size": 2, "stride": 1}, (2, 2, 5, 5), True),
+    ({"kernel_size": [3, 2], "stride": [2, 1], "padding": 1, "dilation": [1, 2]}, (1, 3, 8, 9), False),
+):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    x = torch.randint(-1, 2, shape).float() if ties else None  # many tied maxima
+    module_case("MaxPool2d", kwargs, shape, torch.nn.MaxPool2d(**args), x)
+    _, indices = torch.nn.functional.max_pool2d(torch.tensor(conv["modules"][-1]["x"]).reshape(shape), **args, return_indices=True)
+    conv["modules"][-1]["indices"] = [int(v) for v in indices.reshape(-1).tolist()]
+for kwargs, shape in (
+    ({"kernel_size": 2}, (2, 3, 6, 7)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (1, 2, 7, 6)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}, (1, 2, 7, 6)),
+):
+    module_case("AvgPool2d", kwargs, shape, torch.nn.AvgPool2d(**kwargs))
+module_case("AdaptiveAvgPool2d", {"output_size": 1}, (2, 3, 4, 5), torch.nn.AdaptiveAvgPool2d(1))
+module_case("Flatten", {}, (2, 3, 2, 2), torch.nn.Flatten())
+
+# A small network of every layer, trained one step: loss, every gradient, the running statistics.
+net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                          torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.BatchNorm2d(6), torch.nn.ReLU(), torch.nn.AvgPool2d(2),
+                          torch.nn.Flatten(), torch.nn.Linear(6 * 2 * 2, 3))
+x = torch.rand(5, 1, 8, 8)
+labels = torch.randint(0, 3, (5,))
+initial = {k: values(v) for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+loss = torch.nn.CrossEntropyLoss()(net(x), labels)
+loss.backward()
+conv["network"] = {"x": values(x), "shape": list(x.shape), "labels": labels.tolist(), "initial": initial, "loss": float(loss),
+                   "grads": {k: values(p.grad) for k, p in net.named_parameters()},
+                   "after": {k: values(v) for k, v in net.state_dict().items() if "running" in k}}
+
+# nn.Conv2d's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in/groups * kh * kw.
+layer = torch.nn.Conv2d(8, 16, 3)
+conv["conv_init"] = {"in_channels": 8, "out_channels": 16, "kernel_size": 3, "bound": 1 / math.sqrt(8 * 9),
+                     "weight_max_abs": float(layer.weight.abs().max()), "bias_max_abs": float(layer.bias.abs().max())}
+
+conv_path = path.parent / "pytorch-conv.json"
+conv_path.write_text(json.dumps(conv) + "\n")
+print(f"wrote {conv_path} ({conv_path.stat().st_size} bytes)")

@@ -1,104 +1,23 @@
-// `npm start`: trains the course's phone-price classifier on WebGPU in headless Chrome, prints the
-// test accuracy and a confusion matrix, and writes the model (safetensors), the metrics (JSON) and
-// a loss/accuracy plot (PNG). `npm start -- --eval model.safetensors` evaluates a saved model.
+// `npm start`: trains the course's phone-price classifier on WebGPU (in Node on Dawn, or in headless
+// Chrome with --runtime chrome), prints the test accuracy and a confusion matrix, and writes the model
+// (safetensors), the metrics (JSON) and a loss/accuracy plot (SVG from Node, PNG from Chrome). `npm start -- --eval model.safetensors` evaluates a saved model.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { OPTIMIZERS, VARIANTS, type EpochReport, type ModelConfig, type OptimizerName, type RunConfig } from '../src/run-config';
-import { parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
-import { decodeModelFile, encodeModelFile } from '../src/model-file';
+import { describeModel, modelConfigProblems, type EpochReport, type ModelConfig, type RunConfig, type StepProgress } from '../src/run-config';
+import { labelsLookContinuous, parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
+import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-file';
 import type { StateDict } from '../src/nn';
-import type { Runner, TrainResult, WireData } from '../demos/runner';
-import { launchChrome, startServer } from './chrome';
+import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResult, WireData } from '../src/runner';
+import type { Evaluation } from '../src/run-config';
+import { withRunnerPage } from './chrome';
+import { delimiter, HELP, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
+import { MNIST_HELP, mnistCommand } from './mnist';
+import { prepareOutDir, removeFolders, tuningCachePath, userFolder, userPath, writeFileSet } from './output';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const DEFAULT_DATA = path.join(ROOT, 'data', 'mobile-price.csv');
-
-const HELP = `Usage: npm start -- [options]
-
-Trains an MLP classifier on a CSV with wgslgrad's WebGPU kernels, in headless Chrome.
-Default: the course's tuned phone-price model on data/mobile-price.csv.
-
-Model and training:
-  --variant NAME      tuned (default: standardised inputs, 20→128→256→512→128→4, sigmoid, Adam 1e-4)
-                      or baseline (raw inputs, 20→128→256→4, sigmoid, SGD 1e-3); flags below override it
-  --epochs N          training epochs (50)
-  --batch-size N      rows per step (8)
-  --lr X              learning rate
-  --optimizer NAME    ${OPTIMIZERS.join(', ')} (momentum is SGD with momentum 0.9)
-  --hidden LIST       hidden layer sizes, comma-separated (e.g. 128,256); input and output sizes follow the data
-  --activation NAME   sigmoid or relu
-  --dropout P         dropout probability after each hidden layer (0 = none)
-  --batch-norm        BatchNorm1d after each hidden Linear
-  --no-standardize    use the raw features (--standardize to force scaling)
-  --seed N            seed for the split, the init and the shuffles (0)
-
-Data:
-  --data PATH         a CSV with a header row and numeric features (default: the embedded dataset)
-  --label NAME        the label column (default: the last column); integer or string labels
-
-Output:
-  --out DIR           where model.safetensors, metrics.json and training.png go (./out)
-  --eval PATH         evaluate a saved model on its test split instead of training
-  --debug             print every WGSL source as it is compiled
-  --variant-policy P  tuned (default): each kernel runs the variant timed fastest on this adapter, timed
-                      once and kept in ~/.cache/wgslgrad/tuning.json (WGSLGRAD_CACHE_DIR overrides);
-                      fixed: the built-in defaults
-  -h, --help          this text
-
-The last line printed is "test accuracy: 0.XXXX".`;
-
-class UsageError extends Error {}
-
-function positiveInt(name: string, text: string): number {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v <= 0) throw new UsageError(`--${name} expects a positive integer, got '${text}'`);
-  return v;
-}
-
-function variantPolicy(values: Record<string, string | boolean | undefined>): string {
-  const policy = (values['variant-policy'] as string | undefined) ?? 'tuned';
-  if (policy !== 'tuned' && policy !== 'fixed') throw new UsageError(`--variant-policy expects tuned or fixed, got '${policy}'`);
-  return policy;
-}
-
-function runConfig(values: Record<string, string | boolean | undefined>): RunConfig {
-  const variant = (values.variant as string | undefined) ?? 'tuned';
-  if (variant !== 'tuned' && variant !== 'baseline') throw new UsageError(`--variant expects tuned or baseline, got '${variant}'`);
-  const c: RunConfig = { ...VARIANTS[variant], hidden: [...VARIANTS[variant].hidden] };
-  if (values.epochs !== undefined) c.epochs = positiveInt('epochs', values.epochs as string);
-  if (values['batch-size'] !== undefined) c.batchSize = positiveInt('batch-size', values['batch-size'] as string);
-  if (values.seed !== undefined) {
-    c.seed = Number(values.seed);
-    if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed >= 2 ** 32) throw new UsageError(`--seed expects an integer in [0, 2³²), got '${values.seed}'`);
-  }
-  if (values.lr !== undefined) {
-    c.lr = Number(values.lr);
-    if (!(c.lr > 0) || !Number.isFinite(c.lr)) throw new UsageError(`--lr expects a number > 0, got '${values.lr}'`);
-  }
-  if (values.optimizer !== undefined) {
-    if (!OPTIMIZERS.includes(values.optimizer as OptimizerName)) throw new UsageError(`--optimizer expects one of ${OPTIMIZERS.join(', ')}, got '${values.optimizer}'`);
-    c.optimizer = values.optimizer as OptimizerName;
-  }
-  if (values.hidden !== undefined) {
-    const text = values.hidden as string;
-    c.hidden = text.trim() === '' ? [] : text.split(',').map((h) => positiveInt('hidden', h.trim()));
-  }
-  if (values.activation !== undefined) {
-    if (values.activation !== 'sigmoid' && values.activation !== 'relu') throw new UsageError(`--activation expects sigmoid or relu, got '${values.activation}'`);
-    c.activation = values.activation;
-  }
-  if (values.dropout !== undefined) {
-    c.dropout = Number(values.dropout);
-    if (!(c.dropout >= 0 && c.dropout < 1)) throw new UsageError(`--dropout expects a probability in [0, 1), got '${values.dropout}'`);
-  }
-  if (values['batch-norm']) c.batchNorm = true;
-  if (values.standardize) c.standardize = true;
-  if (values['no-standardize']) c.standardize = false;
-  return c;
-}
 
 /** base64 → Float32Array. (Buffer.from(...).buffer may be Node's shared pool: copy just our bytes.) */
 function float32FromBase64(text: string): Float32Array {
@@ -108,90 +27,141 @@ function float32FromBase64(text: string): Float32Array {
 
 const wire = (d: Dataset): WireData => ({ x: Buffer.from(d.x.buffer, d.x.byteOffset, d.x.byteLength).toString('base64'), y: Buffer.from(d.y.buffer, d.y.byteOffset, d.y.byteLength).toString('base64'), rows: d.rows });
 
-/** Writes through a temporary file and a rename, so a reader never sees a half-written file. */
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${process.pid}`;
+/** Reads and checks a CSV; warnings go to stderr. Returns the data and the file's SHA-256. */
+function readData(file: string, label: string | undefined, values: Values): { data: Dataset; sha256: string } {
+  let bytes: Buffer;
   try {
-    fs.writeFileSync(temp, data);
-    fs.renameSync(temp, file);
+    if (fs.statSync(file).isDirectory()) throw new UsageError(`${file}: is a folder; --data expects a CSV file`);
+    bytes = fs.readFileSync(file);
   } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-}
-
-function readData(file: string, label: string | undefined): Dataset {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
+    if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(error)})`);
   }
-  return parseCsv(text, file, label === undefined ? {} : { label });
+  const data = parseCsv(bytes.toString('utf8'), file, { ...(label === undefined ? {} : { label }), delimiter: delimiter(values), warn: (m) => console.error(`warning: ${m}`) });
+  return { data, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
 }
 
 function printConfusion(confusion: number[][], classes: string[]): void {
   const width = Math.max(6, ...classes.map((c) => c.length + 1));
-  console.log(`confusion matrix (rows: true ${classes.length > 0 ? 'class' : ''}, columns: predicted)`);
+  console.log('confusion matrix (rows: true class, columns: predicted)');
   console.log(' '.repeat(width) + classes.map((c) => c.padStart(width)).join(''));
   confusion.forEach((row, i) => console.log(classes[i]!.padStart(width) + row.map((n) => String(n).padStart(width)).join('')));
 }
 
-/** The autotuner's picks, kept across runs in the user's cache folder. */
-const tuningCache = path.join(process.env.WGSLGRAD_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'wgslgrad'), 'tuning.json');
+/** A path for a message: relative to the user's folder when inside it, absolute otherwise. */
+const shown = (p: string) => {
+  const relative = path.relative(userFolder(), p);
+  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
+};
 
-async function withRunner<T>(debug: boolean, variantPolicy: string, body: (runner: import('puppeteer').Page) => Promise<T>): Promise<T> {
-  const { server, url } = await startServer();
-  const browser = await launchChrome();
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '-';
+  const s = Math.round(seconds);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Where training runs: the page in headless Chrome, or this process on Dawn (scripts/node-session.ts). */
+export interface Session {
+  train(request: TrainRequest, listeners: Required<TrainListeners>): Promise<TrainResult | Failure>;
+  evaluate(request: EvaluateRequest): Promise<Evaluation | Failure>;
+  /** Chrome draws a PNG with Chart.js; Node, without a browser, an SVG. */
+  plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
+}
+
+const runtimeOf = (values: Values) => ((values.runtime as string | undefined) ?? 'node') as 'node' | 'chrome';
+
+async function withSession<T>(values: Values, body: (session: Session) => Promise<T>): Promise<T> {
+  const debug = values.debug === true;
+  if (runtimeOf(values) === 'chrome') {
+    return withRunnerPage(debug, (page) =>
+      body({
+        async train(request, { onEpoch, onProgress }) {
+          await page.exposeFunction('wgslgradReport', onEpoch);
+          await page.exposeFunction('wgslgradProgress', onProgress);
+          return page.evaluate((r) => window.runner!.train(r), request);
+        },
+        evaluate: (request) => page.evaluate((r) => window.runner!.evaluate(r), request),
+        plot: async (reports, title) => Buffer.from(await page.evaluate((r, t) => window.runner!.plot(r, t), reports, title), 'base64'),
+      }),
+      variantPolicy(values),
+    );
+  }
+  const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values));
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
-    if (debug) page.on('console', (m) => console.log(m.text()));
-    await page.exposeFunction('wgslgradTuningLoad', () => (fs.existsSync(tuningCache) ? fs.readFileSync(tuningCache, 'utf8') : null));
-    await page.exposeFunction('wgslgradTuningSave', (text: string) => writeAtomic(tuningCache, text));
-    await page.goto(`${url}/demos/runner.html?variant-policy=${variantPolicy}${debug ? '&debug' : ''}`);
-    await page.waitForFunction(() => window.runner !== undefined, { timeout: 120_000 });
-    const { adapter, error } = await page.evaluate(() => ({ adapter: window.runner!.adapter, error: window.runner!.error }));
-    if (!adapter) throw new Error(`no WebGPU adapter in headless Chrome: ${error}`);
-    console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}`);
-    return await body(page);
+    return await body(session);
   } finally {
-    await browser.close();
-    await server.close();
+    session.close();
   }
 }
 
-async function trainCommand(values: Record<string, string | boolean | undefined>): Promise<void> {
-  const config = runConfig(values);
-  const dataPath = path.resolve((values.data as string | undefined) ?? DEFAULT_DATA);
-  const data = readData(dataPath, values.label as string | undefined);
-  const split = trainTestSplit(data, { trainSize: 0.8, seed: config.seed });
-  if (split.train.rows < config.batchSize) throw new UsageError(`${dataPath}: the training split has ${split.train.rows} rows, fewer than one batch of ${config.batchSize}`);
-  const scaler = config.standardize ? StandardScaler.fit(split.train) : null;
-  const [trainSet, testSet] = scaler ? [scaler.transform(split.train), scaler.transform(split.test)] : [split.train, split.test];
-  const model: ModelConfig = { features: data.features.length, classes: data.classes.length, hidden: config.hidden, activation: config.activation, dropout: config.dropout, batchNorm: config.batchNorm };
-  const { hidden, activation, dropout, batchNorm, ...training } = config;
-  console.log(`data: ${dataPath} — ${data.rows} rows, ${data.features.length} features, label '${data.label}' with ${data.classes.length} classes; ${split.train.rows} train / ${split.test.rows} test (stratified, seed ${config.seed})`);
-  console.log(`model: ${[model.features, ...hidden, model.classes].join('→')} ${activation}${batchNorm ? ' + batch-norm' : ''}${dropout ? ` + dropout ${dropout}` : ''}; ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}, ${config.epochs} epochs; ${scaler ? 'standardised' : 'raw'} features`);
 
-  const outDir = path.resolve((values.out as string | undefined) ?? 'out');
+/** A number for a progress line; NaN and ±Infinity arrive from the page as null. */
+const fixed = (v: number | null, digits: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v ?? 'NaN'));
+
+
+async function trainCommand(values: Values): Promise<void> {
+  const { config, lrNote, advice } = runConfig(values);
   const interactive = process.stdout.isTTY === true;
-  const bar = new cliProgress.SingleBar({ format: 'epoch {value}/{total} |{bar}| loss {loss} · train acc {acc} · {secs}s · {sps} steps/s', hideCursor: true }, cliProgress.Presets.shades_classic);
+  const progressEvery = progressSeconds(values, interactive);
+  // The output folder first: a bad --out fails now, not after the training.
+  const outDir = userPath((values.out as string | undefined) ?? 'out');
+  const created = prepareOutDir(outDir, outputs(runtimeOf(values)));
+  try {
+    await train(values, config, lrNote, advice, outDir, interactive, progressEvery);
+  } catch (error) {
+    removeFolders(created);
+    throw error;
+  }
+}
 
-  const result = await withRunner(values.debug === true, variantPolicy(values), async (page) => {
-    await page.exposeFunction('wgslgradReport', (r: EpochReport) => {
-      const fields = { loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), secs: r.seconds.toFixed(2), sps: r.stepsPerSecond.toFixed(0) };
-      if (interactive) bar.update(r.epoch, fields);
-      else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${fields.secs}s  ${fields.sps} steps/s`);
-    });
-    if (interactive) bar.start(config.epochs, 0, { loss: '-', acc: '-', secs: '-', sps: '-' });
+async function train(values: Values, config: RunConfig, lrNote: string, advice: string, outDir: string, interactive: boolean, progressEvery: number): Promise<void> {
+  const dataPath = values.data === undefined ? DEFAULT_DATA : userPath(values.data as string);
+  const { data, sha256 } = readData(dataPath, values.label as string | undefined, values);
+  let split;
+  try {
+    split = trainTestSplit(data, { trainSize: 0.8, seed: config.seed });
+  } catch (error) {
+    const continuous = values.label === undefined && labelsLookContinuous(data);
+    const hint = continuous ? `; the label column '${data.label}' (the last column, the default) looks continuous (${data.classes.length} distinct numbers in ${data.rows} rows): if the label is another column, name it with --label` : '';
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}${hint}`);
+  }
+  if (split.train.rows < config.batchSize) throw new UsageError(`${dataPath}: the training split has ${split.train.rows} rows, fewer than one batch of ${config.batchSize}`);
+  const model: ModelConfig = { features: data.features.length, classes: data.classes.length, hidden: config.hidden, activation: config.activation, dropout: config.dropout, batchNorm: config.batchNorm };
+  const problems = modelConfigProblems(model);
+  if (problems.length) throw new UsageError(`the model cannot be built: ${problems.join('; ')}`);
+  const scaler = config.standardize ? StandardScaler.fit(split.train) : null;
+  if (scaler && ![...scaler.mean, ...scaler.scale].every(Number.isFinite)) throw new UsageError(`${dataPath}: the feature scaler came out non-finite; rescale the columns`);
+  const [trainSet, testSet] = scaler ? [scaler.transform(split.train), scaler.transform(split.test)] : [split.train, split.test];
+  const { hidden, activation, dropout, batchNorm, ...training } = config;
+  const summary = `${describeModel(model)}; ${config.optimizer} lr ${config.lr}, batch ${config.batchSize}`;
+  console.log(`data: ${dataPath} — ${data.rows} rows, ${data.features.length} features, label '${data.label}' with ${data.classes.length} classes; ${split.train.rows} train / ${split.test.rows} test (stratified, seed ${config.seed})`);
+  console.log(`model: ${describeModel(model)}; ${config.optimizer} lr ${config.lr}${lrNote}, batch ${config.batchSize}, ${config.epochs} epochs; ${scaler ? 'standardised' : 'raw'} features`);
+  if (advice) console.error(`note: ${advice}`);
+
+  const stepsPerEpoch = Math.ceil(trainSet.rows / config.batchSize);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const bar = new cliProgress.SingleBar({ format: 'epoch {epoch}/{epochs} |{bar}| step {step}/{steps} · loss {loss} · train acc {acc} · {sps} steps/s · ETA {eta}', hideCursor: true }, cliProgress.Presets.shades_classic);
+  const fields = { epoch: 1, epochs: config.epochs, step: 0, steps: stepsPerEpoch, loss: '-', acc: '-', sps: '-', eta: '-' };
+  const result = await withSession(values, async (session) => {
+    const onEpoch = (r: EpochReport) => {
+      Object.assign(fields, { epoch: Math.min(r.epoch + 1, config.epochs), step: 0, loss: fixed(r.loss, 4), acc: fixed(r.accuracy, 4), sps: fixed(r.stepsPerSecond, 0), eta: duration((totalSteps - r.epoch * stepsPerEpoch) / r.stepsPerSecond) });
+      if (interactive) bar.update(r.epoch * stepsPerEpoch, fields);
+      else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${r.seconds.toFixed(2)}s  ${fields.sps} steps/s`);
+    };
+    const onProgress = (p: StepProgress) => {
+      const sps = p.step / p.seconds;
+      const done = (p.epoch - 1) * stepsPerEpoch + p.step;
+      Object.assign(fields, { epoch: p.epoch, step: p.step, loss: fixed(p.loss, 4), sps: fixed(sps, 0), eta: duration((totalSteps - done) / sps) });
+      if (interactive) bar.update(done, fields);
+      else console.log(`  epoch ${p.epoch}/${config.epochs}  step ${p.step}/${p.steps}  loss ${fields.loss}  ${fields.sps} steps/s  ETA ${duration((p.steps - p.step) / sps)} for the epoch, ${fields.eta} for the run`);
+    };
+    if (interactive) bar.start(totalSteps, 0, fields);
     try {
-      const request = { model, training, features: data.features, classes: data.classes, train: wire(trainSet), test: wire(testSet) };
-      const trained: TrainResult = await page.evaluate((r) => window.runner!.train(r), request);
-      const png = await page.evaluate((reports, title) => window.runner!.plot(reports, title), trained.reports, `${[model.features, ...hidden, model.classes].join('→')} ${config.optimizer} lr ${config.lr}`);
-      return { ...trained, png };
+      const request: TrainRequest = { model, training, features: data.features, classes: data.classes, train: wire(trainSet), test: wire(testSet), progressSeconds: progressEvery };
+      const trained = await session.train(request, { onEpoch, onProgress });
+      if ('error' in trained) throw new Error(trained.error);
+      return { ...trained, plot: await session.plot(trained.reports, summary) };
     } finally {
       if (interactive) bar.stop();
     }
@@ -199,23 +169,43 @@ async function trainCommand(values: Record<string, string | boolean | undefined>
 
   for (const notice of result.tuning.notices) console.log(notice);
   const tuned = Object.entries(result.tuning.picks);
-  if (result.tuning.ms > 0) console.log(`tuning: ${(result.tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${tuned.length} kernel shapes, cached in ${tuningCache}`);
+  if (result.tuning.ms > 0) console.log(`tuning: ${(result.tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${tuned.length} kernel shapes, cached in ${tuningCachePath()}`);
   if (tuned.length) console.log(`variants: ${tuned.map(([key, r]) => `${key} → ${r.pick}`).join('; ')}`);
   const trainSeconds = result.reports.reduce((a, r) => a + r.seconds, 0);
   const steps = result.reports.reduce((a, r) => a + r.steps, 0);
   console.log(`training: ${trainSeconds.toFixed(1)} s for ${steps} steps (${(steps / trainSeconds).toFixed(0)} steps/s, ${((trainSeconds / steps) * 1000).toFixed(2)} ms/step, ${result.reports.at(-1)?.dispatchesPerStep.toFixed(0)} dispatches/step)`);
   const state: StateDict = new Map(result.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: float32FromBase64(s.values) }]));
-  const modelPath = path.join(outDir, 'model.safetensors');
-  writeAtomic(modelPath, encodeModelFile({ model, features: data.features, label: data.label, classes: data.classes, scaler: scaler && { mean: scaler.mean, scale: scaler.scale }, testRows: split.testRows, training, testAccuracy: result.test.accuracy, state }));
-  writeAtomic(path.join(outDir, 'metrics.json'), `${JSON.stringify({ data: dataPath, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: data.classes }, trainSeconds }, null, 2)}\n`);
-  writeAtomic(path.join(outDir, 'training.png'), Buffer.from(result.png, 'base64'));
-  console.log(`wrote ${path.relative(process.cwd(), modelPath)}, metrics.json and training.png in ${path.relative(process.cwd(), outDir) || '.'}`);
+  // The loss can stay finite while the weights do not (a saturated sigmoid passes NaN on as 0 or 1).
+  const nonFinite = nonFiniteState(state);
+  if (nonFinite.length) throw new UsageError(`training diverged: NaN or infinite values in ${nonFinite.join(', ')}; no model was written and ${shown(outDir)} is unchanged. Try a smaller --lr${scaler ? '' : ' or --standardize'}`);
+  const modelFile = encodeModelFile({ model, features: data.features, label: data.label, classes: data.classes, scaler: scaler && { mean: scaler.mean, scale: scaler.scale }, testRows: split.testRows, training, testAccuracy: result.test.accuracy, state, data: { name: path.basename(dataPath), sha256, rows: data.rows } });
+  const metrics = `${JSON.stringify({ data: dataPath, sha256, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: data.classes }, trainSeconds }, null, 2)}\n`;
+  const files = outputs(runtimeOf(values));
+  const [modelName, metricsName, plotName] = files;
+  writeFileSet([
+    { file: path.join(outDir, modelName), data: modelFile },
+    { file: path.join(outDir, metricsName), data: metrics },
+    { file: path.join(outDir, plotName), data: result.plot },
+  ]);
+  console.log(`wrote ${files.join(', ')} in ${shown(outDir)}`);
   printConfusion(result.test.confusion, data.classes);
   console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
 }
 
-async function evalCommand(values: Record<string, string | boolean | undefined>): Promise<void> {
-  const file = path.resolve(values.eval as string);
+/** How two lists of feature names differ, in words; null when they are equal. */
+function featureDifference(model: string[], data: string[]): string | null {
+  const missing = model.filter((f) => !data.includes(f));
+  const extra = data.filter((f) => !model.includes(f));
+  const list = (names: string[]) => names.slice(0, 8).map((n) => `'${n}'`).join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
+  if (missing.length || extra.length) return [missing.length ? `missing ${list(missing)}` : '', extra.length ? `not in the model: ${list(extra)}` : ''].filter(Boolean).join('; ');
+  const at = model.findIndex((f, i) => f !== data[i]);
+  return at < 0 ? null : `the same features in another order (column ${at + 1} is '${data[at]}', the model's feature ${at + 1} is '${model[at]}')`;
+}
+
+async function evalCommand(values: Values): Promise<void> {
+  const ignored = TRAINING_FLAGS.filter((f) => values[f] !== undefined);
+  if (ignored.length) throw new UsageError(`${ignored.map((f) => `--${f}`).join(', ')} cannot be used with --eval: the model file fixes the architecture, the training and the test split`);
+  const file = userPath(values.eval as string);
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
@@ -223,43 +213,39 @@ async function evalCommand(values: Record<string, string | boolean | undefined>)
     throw new UsageError(`${file}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
   const saved = decodeModelFile(bytes, file);
-  const dataPath = path.resolve((values.data as string | undefined) ?? DEFAULT_DATA);
-  const data = readData(dataPath, (values.label as string | undefined) ?? saved.label);
-  if (data.features.join(',') !== saved.features.join(',')) throw new UsageError(`${dataPath}: its features (${data.features.length}) differ from the model's (${saved.features.length}: ${saved.features.join(', ')})`);
+  const dataPath = values.data === undefined ? DEFAULT_DATA : userPath(values.data as string);
+  const { data, sha256 } = readData(dataPath, (values.label as string | undefined) ?? saved.label, values);
+  // Said first: a different file explains the errors that may follow.
+  if (saved.data && saved.data.sha256 !== sha256) {
+    console.error(`warning: ${shown(file)} was trained on ${saved.data.name} (${saved.data.rows} rows, sha256 ${saved.data.sha256.slice(0, 12)}…), not on ${dataPath} (${data.rows} rows, sha256 ${sha256.slice(0, 12)}…); its test rows are taken from this file by index, so they may include rows the model trained on`);
+  }
+  const difference = featureDifference(saved.features, data.features);
+  if (difference) throw new UsageError(`${dataPath}: its features differ from those of the model ${shown(file)}: ${difference}`);
   if (data.classes.join(',') !== saved.classes.join(',')) throw new UsageError(`${dataPath}: its classes (${data.classes.join(', ')}) differ from the model's (${saved.classes.join(', ')})`);
   const outside = saved.testRows.find((r) => r >= data.rows);
   if (outside !== undefined) throw new UsageError(`${dataPath}: has ${data.rows} rows, but the model's test split includes row ${outside}`);
   let test = subset(data, saved.testRows);
   if (saved.scaler) test = new StandardScaler(saved.scaler.mean, saved.scaler.scale).transform(test);
   const state = [...saved.state].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).toString('base64') }));
-  const evaluation = await withRunner(values.debug === true, variantPolicy(values), (page) =>
-    page.evaluate((r) => window.runner!.evaluate(r), { model: saved.model, state, features: saved.features, classes: saved.classes, test: wire(test) }),
+  const evaluation = await withSession(values, (session) =>
+    session.evaluate({ model: saved.model, state, features: saved.features, classes: saved.classes, test: wire(test) }),
   );
-  console.log(`model: ${file} (${[saved.model.features, ...saved.model.hidden, saved.model.classes].join('→')} ${saved.model.activation}); test accuracy when saved: ${saved.testAccuracy.toFixed(4)}`);
+  if ('error' in evaluation) throw new Error(`${file}: ${evaluation.error}`);
+  console.log(`model: ${file} (${describeModel(saved.model)}); test accuracy when saved: ${saved.testAccuracy.toFixed(4)}`);
   printConfusion(evaluation.confusion, saved.classes);
   console.log(`test accuracy: ${evaluation.accuracy.toFixed(4)}`);
 }
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        variant: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
-        hidden: { type: 'string' }, activation: { type: 'string' }, dropout: { type: 'string' }, 'batch-norm': { type: 'boolean' }, standardize: { type: 'boolean' },
-        'no-standardize': { type: 'boolean' }, seed: { type: 'string' }, data: { type: 'string' }, label: { type: 'string' }, out: { type: 'string' },
-        eval: { type: 'string' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'variant-policy': { type: 'string' },
-      },
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
-  }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parseCommandLine(process.argv.slice(2));
   if (values.help) {
-    console.log(HELP);
+    console.log(`${HELP}\n\nOther tasks:\n${MNIST_HELP}`);
     return;
   }
+  // The task switch: --task mnist runs scripts/mnist.ts; the phone-price classifier is the default.
+  if (values.runtime !== undefined && values.runtime !== 'node' && values.runtime !== 'chrome') throw new UsageError(`--runtime expects node or chrome, got '${values.runtime}'`);
+  if (values.task === 'mnist') return mnistCommand(values);
+  if (values.task !== undefined && values.task !== 'phone-price') throw new UsageError(`--task expects mnist or phone-price, got '${values.task}'`);
   if (values.eval !== undefined) await evalCommand(values);
   else await trainCommand(values);
 }

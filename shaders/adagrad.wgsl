@@ -1,11 +1,11 @@
 // adagrad.wgsl — one fused Adagrad step (torch.optim.Adagrad) over a flat parameter buffer
 //
-//   g      = grad + weight_decay · θ
-//   clr    = lr / (1 + (t − 1) · lr_decay)        (computed on the CPU for step t)
+//   g      = grad_sign · grad + weight_decay · θ  (grad_sign −1 to maximize)
+//   clr    = lr / (1 + (t − 1) · lr_decay)        (computed on the CPU in float64 for step t)
 //   s      = s + g²                                (s starts at initial_accumulator_value)
-//   θ      = θ − clr · g / (√s + eps)
+//   θ      = θ − clr · (g / (√s + eps))
 //
-// Bindings: params {n, clr, weight_decay, eps}; grad (read); param, state_sum (read_write).
+// Bindings: params {n, clr, weight_decay, eps, grad_sign}; grad (read); param, state_sum (read_write).
 // Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64), element i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
 
 override WORKGROUP_SIZE: u32 = 64u;
@@ -15,6 +15,7 @@ struct Params {
   clr: f32,
   weight_decay: f32,
   eps: f32,
+  grad_sign: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -27,8 +28,8 @@ fn adagrad_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= params.n) { return; }
   let theta = param[i];
-  let g = grad[i] + params.weight_decay * theta;
+  let g = params.grad_sign * grad[i] + params.weight_decay * theta;
   let s = state_sum[i] + g * g;
   state_sum[i] = s;
-  param[i] = theta - params.clr * g / (sqrt(s) + params.eps);
+  param[i] = theta - params.clr * (g / (sqrt(s) + params.eps));
 }

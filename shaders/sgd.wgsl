@@ -1,13 +1,14 @@
 // sgd.wgsl — one fused SGD step (torch.optim.SGD) over a flat parameter buffer
 //
-//   g = grad + weight_decay · θ
+//   g = grad_sign · grad + weight_decay · θ          (grad_sign −1 to maximize)
 //   with momentum μ ≠ 0:
 //     b = g                               on the first step
 //     b = μ · b + (1 − dampening) · g     afterwards
 //     g = g + μ · b  (nesterov)   or   g = b
 //   θ = θ − lr · g
+// 1 − dampening is computed on the CPU in float64 and rounded once, as PyTorch's Python float.
 //
-// Bindings: params {n, lr, momentum, dampening, weight_decay, first_step}; grad (read);
+// Bindings: params {n, lr, momentum, one_minus_dampening, weight_decay, grad_sign, first_step}; grad (read);
 // param, momentum_buffer (read_write; bind any 1-element buffer when momentum is 0).
 // Overrides: NESTEROV. Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64),
 // element i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
@@ -19,8 +20,9 @@ struct Params {
   n: u32,
   lr: f32,
   momentum: f32,
-  dampening: f32,
+  one_minus_dampening: f32,
   weight_decay: f32,
+  grad_sign: f32,
   first_step: u32,
 }
 
@@ -34,11 +36,11 @@ fn sgd_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= params.n) { return; }
   let theta = param[i];
-  var g = grad[i] + params.weight_decay * theta;
+  var g = params.grad_sign * grad[i] + params.weight_decay * theta;
   if (params.momentum != 0.0) {
     var b = g;
     if (params.first_step == 0u) {
-      b = params.momentum * momentum_buffer[i] + (1.0 - params.dampening) * g;
+      b = params.momentum * momentum_buffer[i] + params.one_minus_dampening * g;
     }
     momentum_buffer[i] = b;
     if (NESTEROV) { g = g + params.momentum * b; } else { g = b; }

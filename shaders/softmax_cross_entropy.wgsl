@@ -1,46 +1,95 @@
 // softmax_cross_entropy.wgsl — fused softmax + cross-entropy, loss and gradient in one pass
 //
-// For logits z (N rows × C classes) and integer labels t:
-//   loss_i    = log Σ_j e^(z_ij − max_i) − (z_i,t_i − max_i)      (max-subtracted: ±1e4 stays finite)
-//   dz_ij     = (softmax(z_i)_j − [j = t_i]) · grad_scale          (grad_scale = 1/N for the mean)
-//   loss      = Σ_i loss_i / N                                     (nn.CrossEntropyLoss's mean)
-// A label outside [0, C) makes its row's loss NaN, so a bad label cannot pass unnoticed.
+// nn.CrossEntropyLoss with PyTorch's options, for logits z (N rows × C classes), integer labels t,
+// class weights w (all 1 without HAS_WEIGHT) and label smoothing ε. Per row, with
+// lse_i = max_i + log Σ_j e^(z_ij − max_i)   (max-subtracted: ±1e4 stays finite):
+//   nll_i     = w_t · (lse_i − z_i,t)
+//   smooth_i  = Σ_j w_j · (lse_i − z_ij)                               (only read when ε > 0)
+//   loss_i    = (1 − ε) · nll_i + ε/C · smooth_i                         → row_loss
+//   weight_i  = w_t                                                      → row_weight
+//   dz_ij     = ((1 − ε) · w_t · (p_ij − [j = t]) + ε/C · (p_ij · Σ_k w_k − w_j)) · scale
+// with p_i = softmax(z_i). A row whose label equals ignore_index (IGNORE) has loss, weight and
+// gradient 0. A label outside [0, C) makes its row's loss NaN, so a bad label cannot pass unnoticed.
+// Reductions (PyTorch's): 'mean' = Σ loss_i / Σ weight_i (so with weights or ignored rows the mean
+// divides by the summed weights of the counted rows), 'sum' = Σ loss_i, 'none' = loss_i itself.
+// scale = grad_scale (1/N for an unweighted mean, 1 for a sum), divided by norm[0] = Σ weight_i under
+// NORMALIZE (a weighted or ignoring mean, whose denominator only the GPU knows).
+// Labels are read as 32-bit integers: an int32 tensor binds as its bits, so ignore_index −100
+// (PyTorch's default) matches; (1 − ε) and ε/C are computed on the CPU in float64, rounded once.
 //
 // Entry points:
-//   cross_entropy_rows   one invocation per row (workgroup WORKGROUP_SIZE (64); rows past 65,535 workgroups spill
-//                        into the grid's y): writes row_loss[i] and the row's dz.
-//   cross_entropy_mean   a single invocation sums row_loss into loss[0] / N. It also adds the mean
-//                        loss and the count of rows whose arg-max equals the label to
-//                        metrics[0] and metrics[1], N to metrics[2] and 1 to metrics[3] (batches),
-//                        and records in metrics[4] the first batch (counting from 1) whose loss was
-//                        NaN or infinite, so a training loop can
-//                        read its epoch's loss and accuracy once, at the end.
-//   cross_entropy_mean_tree   the same sums by one workgroup of 256: invocation t takes rows t,
-//                        t + 256, …, then the partial sums of loss and of correct rows are added
-//                        pairwise in workgroup memory, and invocation 0 writes loss and metrics.
-//                        Wins on GPUs once N is in the hundreds; on SwiftShader, where each barrier
-//                        is a coroutine switch, the serial cross_entropy_mean wins at training batch
-//                        sizes.
+//   cross_entropy_normalizer  a single invocation: norm[0] = Σ weight_i (NORMALIZE only; runs first).
+//   cross_entropy_rows        one invocation per row (workgroup WORKGROUP_SIZE (64); rows past 65,535 workgroups spill
+//                             into the grid's y): writes row_loss[i], row_weight[i] and the row's dz.
+//   cross_entropy_mean        a single invocation: loss[0] = Σ row_loss / N, or / Σ row_weight under
+//                             WEIGHTED_MEAN, or the plain sum under SUM. It also adds that loss and the
+//                             count of counted rows whose arg-max equals the label to metrics[0] and
+//                             metrics[1], the counted rows to metrics[2] and 1 to metrics[3] (batches),
+//                             and records in metrics[4] the first batch (counting from 1) whose loss
+//                             was NaN or infinite, so a training loop can read its epoch's loss and
+//                             accuracy once, at the end.
+//   cross_entropy_mean_tree   the same loss, metrics and options by one workgroup of 256: invocation
+//                             t takes rows t, t + 256, …, then the partial sums (loss, weight, correct,
+//                             counted) are added pairwise in workgroup memory, and invocation 0
+//                             writes loss and metrics. Wins on GPUs once N is in the hundreds; on
+//                             SwiftShader, where each barrier is a coroutine switch, the serial
+//                             cross_entropy_mean wins at training batch sizes.
 //
-// Bindings: params {N, C, grad_scale}; logits, labels (read); row_loss, dlogits (read_write);
-// loss, metrics (read_write).
+// Bindings: params {N, C, grad_scale, ignore_index, one_minus_smoothing, smoothing_over_c};
+// logits, labels, class_weight (read; any 1-element buffer without HAS_WEIGHT); norm, row_loss,
+// row_weight, dlogits, loss, metrics (read_write; norm and row_weight may be 1-element placeholders
+// unless NORMALIZE or WEIGHTED_MEAN needs them).
 
 override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
+override HAS_WEIGHT: bool = false;
+override IGNORE: bool = false;
+override NORMALIZE: bool = false;
+override WEIGHTED_MEAN: bool = false;
+override SUM: bool = false;
 
 struct Params {
   N: u32,
   C: u32,
   grad_scale: f32,
+  ignore_index: i32,
+  one_minus_smoothing: f32,
+  smoothing_over_c: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> labels: array<u32>;
-@group(0) @binding(3) var<storage, read_write> row_loss: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
-@group(0) @binding(5) var<storage, read_write> loss: array<f32>;
-@group(0) @binding(6) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(3) var<storage, read> class_weight: array<f32>;
+@group(0) @binding(4) var<storage, read_write> norm: array<f32>;
+@group(0) @binding(5) var<storage, read_write> row_loss: array<f32>;
+@group(0) @binding(6) var<storage, read_write> row_weight: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dlogits: array<f32>;
+@group(0) @binding(8) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(9) var<storage, read_write> metrics: array<f32>;
+
+fn weight_of(j: u32) -> f32 {
+  if (HAS_WEIGHT) { return class_weight[j]; }
+  return 1.0;
+}
+
+fn is_ignored(label: i32) -> bool {
+  return IGNORE && label == params.ignore_index;
+}
+
+// The weight a row counts with in a mean: w_t, 0 when ignored, 1 for an out-of-range label.
+fn row_weight_of(label: i32) -> f32 {
+  if (is_ignored(label)) { return 0.0; }
+  if (label < 0 || u32(label) >= params.C) { return 1.0; }
+  return weight_of(u32(label));
+}
+
+@compute @workgroup_size(1)
+fn cross_entropy_normalizer() {
+  var total = 0.0;
+  for (var row = 0u; row < params.N; row++) { total += row_weight_of(bitcast<i32>(labels[row])); }
+  norm[0] = total;
+}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -48,80 +97,111 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   if (row >= params.N) { return; }
   let C = params.C;
   let base = row * C;
-  let label = labels[row];
+  let label = bitcast<i32>(labels[row]);
+  let ignored = is_ignored(label);
+  let valid = label >= 0 && u32(label) < C;
+  let t = select(C, u32(label), valid); // C matches no class
 
   var row_max = logits[base];
   for (var j = 1u; j < C; j++) { row_max = max(row_max, logits[base + j]); }
   var sum_exp = 0.0;
-  for (var j = 0u; j < C; j++) { sum_exp += exp(logits[base + j] - row_max); }
+  var weight_sum = 0.0;
+  for (var j = 0u; j < C; j++) {
+    sum_exp += exp(logits[base + j] - row_max);
+    weight_sum += weight_of(j);
+  }
+  let log_sum_exp = log(sum_exp); // lse − max
 
-  if (label >= C) {
+  let w_t = row_weight_of(label);
+  if (WEIGHTED_MEAN) { row_weight[row] = w_t; }
+  if (ignored) {
+    row_loss[row] = 0.0;
+  } else if (!valid) {
     let quiet_nan_bits = 0x7fc00000u; // a runtime value: a constant NaN is a WGSL compile error
     row_loss[row] = bitcast<f32>(quiet_nan_bits);
   } else {
-    row_loss[row] = log(sum_exp) - (logits[base + label] - row_max);
+    let nll = w_t * (log_sum_exp - (logits[base + t] - row_max));
+    var smoothed = 0.0;
+    if (params.smoothing_over_c != 0.0) {
+      for (var j = 0u; j < C; j++) { smoothed += weight_of(j) * (log_sum_exp - (logits[base + j] - row_max)); }
+    }
+    row_loss[row] = params.one_minus_smoothing * nll + params.smoothing_over_c * smoothed;
   }
 
+  var scale = params.grad_scale;
+  if (NORMALIZE) { scale = scale / norm[0]; }
+  if (ignored) { scale = 0.0; }
   for (var j = 0u; j < C; j++) {
     let p = exp(logits[base + j] - row_max) / sum_exp;
-    let g = (p - select(0.0, 1.0, j == label)) * params.grad_scale;
+    let hard = params.one_minus_smoothing * w_t * (p - select(0.0, 1.0, j == t));
+    let soft = params.smoothing_over_c * (p * weight_sum - weight_of(j));
+    let g = (hard + soft) * scale;
     if (ACCUMULATE) { dlogits[base + j] += g; } else { dlogits[base + j] = g; }
   }
 }
 
-// 1 when the row's arg-max (the first index on ties, as torch.argmax) is its label, else 0.
-fn is_correct(row: u32) -> f32 {
+// The sums a batch's loss and metrics come from: Σ row_loss, Σ row_weight (WEIGHTED_MEAN), the
+// counted (not ignored) rows whose arg-max equals the label, and the counted rows.
+struct RowSums {
+  loss: f32,
+  weight: f32,
+  correct: f32,
+  counted: f32,
+}
+
+fn add_row(sums: ptr<function, RowSums>, row: u32) {
+  (*sums).loss += row_loss[row];
+  if (WEIGHTED_MEAN) { (*sums).weight += row_weight[row]; }
+  let label = bitcast<i32>(labels[row]);
+  if (is_ignored(label)) { return; }
+  (*sums).counted += 1.0;
+  // arg-max, first index on ties (as torch.argmax)
   let base = row * params.C;
   var best = 0u;
   for (var j = 1u; j < params.C; j++) {
     if (logits[base + j] > logits[base + best]) { best = j; }
   }
-  return select(0.0, 1.0, best == labels[row]);
+  (*sums).correct += select(0.0, 1.0, label >= 0 && best == u32(label));
 }
 
 @compute @workgroup_size(1)
 fn cross_entropy_mean() {
-  var total = 0.0;
-  var correct = 0.0;
-  for (var row = 0u; row < params.N; row++) {
-    total += row_loss[row];
-    correct += is_correct(row);
-  }
-  write_mean(total, correct);
+  var sums = RowSums(0.0, 0.0, 0.0, 0.0);
+  for (var row = 0u; row < params.N; row++) { add_row(&sums, row); }
+  write_mean(sums);
 }
 
-var<workgroup> partial_loss: array<f32, 256>;
-var<workgroup> partial_correct: array<f32, 256>;
+var<workgroup> partial: array<RowSums, 256>;
 
 @compute @workgroup_size(256)
 fn cross_entropy_mean_tree(@builtin(local_invocation_index) t: u32) {
-  var total = 0.0;
-  var correct = 0.0;
-  for (var row = t; row < params.N; row += 256u) {
-    total += row_loss[row];
-    correct += is_correct(row);
-  }
-  partial_loss[t] = total;
-  partial_correct[t] = correct;
+  var sums = RowSums(0.0, 0.0, 0.0, 0.0);
+  for (var row = t; row < params.N; row += 256u) { add_row(&sums, row); }
+  partial[t] = sums;
   for (var stride = 128u; stride > 0u; stride /= 2u) {
     workgroupBarrier();
     if (t < stride) {
-      partial_loss[t] += partial_loss[t + stride];
-      partial_correct[t] += partial_correct[t + stride];
+      let other = partial[t + stride];
+      partial[t].loss += other.loss;
+      partial[t].weight += other.weight;
+      partial[t].correct += other.correct;
+      partial[t].counted += other.counted;
     }
   }
-  if (t == 0u) { write_mean(partial_loss[0], partial_correct[0]); }
+  if (t == 0u) { write_mean(partial[0]); }
 }
 
-// loss[0] and the epoch's running metrics, from the batch's summed loss and correct rows.
-fn write_mean(total: f32, correct: f32) {
-  let mean = total / f32(params.N);
-  loss[0] = mean;
+// loss[0] and the epoch's running metrics, from the batch's sums.
+fn write_mean(sums: RowSums) {
+  var value = sums.loss / f32(params.N);
+  if (WEIGHTED_MEAN) { value = sums.loss / sums.weight; }
+  if (SUM) { value = sums.loss; }
+  loss[0] = value;
   // An all-ones exponent means NaN or ±∞; tested on the bits, which no float optimisation can fold.
-  let non_finite = (bitcast<u32>(mean) & 0x7f800000u) == 0x7f800000u;
+  let non_finite = (bitcast<u32>(value) & 0x7f800000u) == 0x7f800000u;
   if (non_finite && metrics[4] == 0.0) { metrics[4] = metrics[3] + 1.0; }
-  metrics[0] += mean;
-  metrics[1] += correct;
-  metrics[2] += f32(params.N);
+  metrics[0] += value;
+  metrics[1] += sums.correct;
+  metrics[2] += sums.counted;
   metrics[3] += 1.0;
 }

@@ -6,10 +6,11 @@ import type { Dataset } from './data';
 import { DataLoader } from './data';
 import { manualSeed } from './init';
 import { BatchNorm1d, CrossEntropyLoss, Dropout, Linear, Module, ReLU, Sigmoid } from './nn';
+import { makeScheduler, ReduceLROnPlateau } from './lr-scheduler';
 import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from './optim';
 import type { Parameter } from './parameters';
 import { noGrad, Tensor } from './tensor';
-import { OPTIMIZERS, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type TrainConfig } from './run-config';
+import { OPTIMIZERS, parseLrSchedule, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type StepProgress, type TrainConfig } from './run-config';
 
 export * from './run-config';
 
@@ -96,34 +97,62 @@ export function makeOptimizer(name: OptimizerName, params: Iterable<Parameter>, 
 export class NonFiniteLossError extends Error {
   constructor(
     readonly epoch: number,
+    /** The first batch (from 1) whose loss was NaN or infinite; 0 when every batch's loss was finite but their sum overflowed. */
     readonly step: number,
+    /** The step after which training stopped (the guard looks every few steps). */
+    readonly stoppedAfter: number,
   ) {
-    super(`the training loss became NaN or infinite at epoch ${epoch}, step ${step}; training stopped and no model was written`);
+    super(
+      step > 0
+        ? `the training loss became NaN or infinite at epoch ${epoch}, step ${step}; training stopped and no model was written`
+        : `the training loss overflowed float32 in epoch ${epoch} (each batch's loss was finite, their sum was not: training is diverging); training stopped after step ${stoppedAfter} and no model was written`,
+    );
   }
 }
 
+export interface TrainOptions {
+  /** Called every `checkEvery` steps with the epoch's progress so far. */
+  onProgress?: (progress: StepProgress) => void | Promise<void>;
+  /** How often (in steps) the loop reads the epoch's metrics to look for a NaN loss. */
+  checkEvery?: number;
+  /** The shape of one example (default: [features]; an image: [C, H, W]). */
+  inputShape?: readonly number[];
+}
+
 /**
- * Trains with one submission per step and no readback; reads the epoch's loss and accuracy once,
- * when the epoch ends. Stops with NonFiniteLossError at the first NaN or infinite batch loss.
+ * Trains with one submission per step. The loss's metrics (sums, and the first non-finite batch)
+ * accumulate on the GPU; every `checkEvery` steps the loop starts reading them back and looks at the
+ * read it started the time before, which the GPU has long finished, so no step waits for a readback
+ * and the CPU stays at most 2 · checkEvery steps ahead of the GPU. Stops with NonFiniteLossError
+ * within 2 · checkEvery steps of the first NaN or infinite batch loss.
  */
-export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}): Promise<EpochReport[]> {
+export async function train(gpu: Gpu, model: Module, data: Dataset, config: TrainConfig, onEpoch: (report: EpochReport) => void | Promise<void> = () => {}, options: TrainOptions = {}): Promise<EpochReport[]> {
+  const { onProgress, checkEvery = 16, inputShape = [data.features.length] } = options;
+  if (!Number.isInteger(checkEvery) || checkEvery < 1) throw new Error(`train: option 'checkEvery' expected a positive integer, got ${checkEvery}`);
   if (data.rows < config.batchSize) throw new Error(`the training split has ${data.rows} rows, fewer than one batch of ${config.batchSize}`);
   const loader = new DataLoader(data, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
   const lossFn = new CrossEntropyLoss({ gpu });
   const optimizer = makeOptimizer(config.optimizer, model.parameters(), config.lr);
+  const scheduler = makeScheduler(parseLrSchedule(config.lrSchedule ?? 'none'), optimizer, config.epochs);
   const inputs = new Map<number, { x: Tensor; y: Tensor }>();
   const reports: EpochReport[] = [];
   model.train();
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const started = performance.now();
+    const lr = optimizer.paramGroups[0]!.lr;
     const tuningBefore = gpu.tuner.stats.ms;
     const dispatchesBefore = gpu.stats.dispatches;
     lossFn.resetMetrics();
     let steps = 0;
+    let inFlight: { step: number; metrics: ReturnType<CrossEntropyLoss['readMetrics']> } | null = null;
+    const look = async (m: Awaited<ReturnType<CrossEntropyLoss['readMetrics']>>, step: number) => {
+      if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
+      await onProgress?.({ epoch, step, steps: loader.length, loss: m.loss, seconds: (performance.now() - started) / 1000 });
+    };
     for (const batch of loader.batches(epoch)) {
       let io = inputs.get(batch.size);
       if (!io) {
-        io = { x: Tensor.empty(gpu, [batch.size, data.features.length], 'f32', 'batch x'), y: Tensor.empty(gpu, [batch.size], 'u32', 'batch y') };
+        io = { x: Tensor.empty(gpu, [batch.size, ...inputShape], 'f32', 'batch x'), y: Tensor.empty(gpu, [batch.size], 'u32', 'batch y') };
         inputs.set(batch.size, io);
       }
       io.x.write(batch.x); // submits the previous step first
@@ -132,27 +161,37 @@ export async function train(gpu: Gpu, model: MLP, data: Dataset, config: TrainCo
       lossFn.forward(model.forward(io.x), io.y).backward();
       optimizer.step();
       steps++;
+      if (steps % checkEvery === 0 && steps < loader.length) {
+        const previous = inFlight;
+        inFlight = { step: steps, metrics: lossFn.readMetrics() };
+        inFlight.metrics.catch(() => {}); // handled where it is awaited; never an unhandled rejection
+        if (previous) await look(await previous.metrics, previous.step);
+      }
     }
+    if (inFlight) await inFlight.metrics; // no readback is left pending
     const m = await lossFn.readMetrics();
-    if (m.firstNonFiniteBatch > 0) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch);
+    if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
     const tuningSeconds = (gpu.tuner.stats.ms - tuningBefore) / 1000;
     const seconds = (performance.now() - started) / 1000 - tuningSeconds;
-    const report = { epoch, loss: m.loss, accuracy: m.accuracy, seconds, tuningSeconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
+    const report = { epoch, lr, loss: m.loss, accuracy: m.accuracy, seconds, tuningSeconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
     reports.push(report);
+    // After the epoch's optimizer steps, as PyTorch orders them; the plateau watches the training loss.
+    if (scheduler instanceof ReduceLROnPlateau) scheduler.step(m.loss);
+    else scheduler?.step();
     await onEpoch(report);
   }
   return reports;
 }
 
-/** Accuracy and confusion matrix in eval mode, without recording a graph. */
-export async function evaluate(gpu: Gpu, model: MLP, data: Dataset, batchSize = 256): Promise<Evaluation> {
+/** Accuracy and confusion matrix in eval mode, without recording a graph; inputShape is one row's shape. */
+export async function evaluate(gpu: Gpu, model: Module, data: Dataset, batchSize = 256, inputShape: readonly number[] = [data.features.length]): Promise<Evaluation> {
   model.eval();
-  const C = model.config.classes;
+  const C = data.classes.length;
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
   const predictions: number[] = [];
   const loader = new DataLoader(data, { batchSize });
   for (const batch of loader.batches()) {
-    const x = Tensor.fromArray(gpu, batch.x, [batch.size, data.features.length], 'f32', 'eval x');
+    const x = Tensor.fromArray(gpu, batch.x, [batch.size, ...inputShape], 'f32', 'eval x');
     const logits = await noGrad(() => model.forward(x)).read();
     x.destroy();
     for (let r = 0; r < batch.size; r++) {

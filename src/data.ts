@@ -16,34 +16,63 @@ export interface Dataset {
   /** Class index of each row. */
   y: Uint32Array;
   rows: number;
+  /** Where the rows came from (a file name), for error messages. */
+  source?: string;
 }
 
-/** Parses a CSV with a header row; every feature must be a finite number. Errors name file, line, column. */
-export function parseCsv(text: string, source: string, options: { label?: string } = {}): Dataset {
+export interface CsvOptions {
+  /** The label column's name; the last column when absent. */
+  label?: string;
+  /** The field separator: ',' unless given. */
+  delimiter?: string;
+  /** Called with each warning (a file that parses but looks wrong); warnings are ignored when absent. */
+  warn?: (message: string) => void;
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+const isNumber = (text: string) => text.trim() !== '' && Number.isFinite(Number(text));
+
+/** The delimiter a one-column line seems to use instead, in the words of a message. */
+function otherDelimiter(line: string, delimiter: string): string | null {
+  for (const [d, name] of [[';', "';'"], ['\t', 'tab'], ['|', "'|'"]] as const) if (d !== delimiter && line.includes(d)) return name;
+  return null;
+}
+
+/**
+ * Parses a CSV with a header row; every feature must be a number that float32 can hold. Errors name
+ * file, line and column. Numeric labels are one class per value ('1' and '1.0' are the class '1').
+ */
+export function parseCsv(text: string, source: string, options: CsvOptions = {}): Dataset {
+  const { delimiter = ',' } = options;
   if (text.trim() === '') throw new Error(`${source}: the file is empty`);
-  const parsed = Papa.parse<string[]>(text, { delimiter: ',', skipEmptyLines: false });
+  const parsed = Papa.parse<string[]>(text, { delimiter, skipEmptyLines: false });
   const fatal = parsed.errors.find((e) => e.type === 'Quotes');
   if (fatal) throw new Error(`${source}:${(fatal.row ?? 0) + 1}: ${fatal.message}`);
   const lines = parsed.data;
   const header = (lines[0] ?? []).map((h) => h.trim());
+  const delimiterHint = (fields: string[]) => {
+    const other = fields.length === 1 ? otherDelimiter(fields[0]!, delimiter) : null;
+    return other ? `; the line looks ${other}-separated: pass --delimiter ${other}` : '';
+  };
+  if (header.length < 2) throw new Error(`${source}:1: expected a header with at least one feature and a label column, found ${header.length} column(s)${delimiterHint(header)}`);
   const seen = new Set<string>();
   header.forEach((name, c) => {
     if (name === '') throw new Error(`${source}:1: column ${c + 1} has an empty name in the header`);
     if (seen.has(name)) throw new Error(`${source}:1: column name '${name}' appears twice in the header`);
     seen.add(name);
   });
-  if (header.length < 2) throw new Error(`${source}:1: expected a header with at least one feature and a label column, found ${header.length} column(s)`);
   const label = options.label ?? header[header.length - 1]!;
   const labelColumn = header.indexOf(label);
   if (labelColumn < 0) throw new Error(`${source}: unknown label column '${label}' (columns: ${header.join(', ')})`);
   const features = header.filter((_, c) => c !== labelColumn);
+  if (features.every(isNumber)) options.warn?.(`${source}:1: the header row looks like data (${features.length > 1 ? 'every feature name is a number' : 'the feature name is a number'}: ${features.slice(0, 4).join(', ')}${features.length > 4 ? ', …' : ''}); a headerless file loses its first row to column names: add a header line`);
 
   const values: number[] = [];
   const labels: string[] = [];
   lines.slice(1).forEach((fields, r) => {
     const line = r + 2;
     if (fields.length === 1 && fields[0]!.trim() === '') return; // a blank line
-    if (fields.length !== header.length) throw new Error(`${source}:${line}: expected ${header.length} fields (as the header), found ${fields.length}`);
+    if (fields.length !== header.length) throw new Error(`${source}:${line}: expected ${header.length} fields (as the header), found ${fields.length}${delimiterHint(fields)}`);
     fields.forEach((raw, c) => {
       const cell = raw.trim();
       const where = `${source}:${line}: column ${c + 1} ('${header[c]}')`;
@@ -55,17 +84,31 @@ export function parseCsv(text: string, source: string, options: { label?: string
       const v = Number(cell);
       if (Number.isNaN(v) && !/^[+-]?nan$/i.test(cell)) throw new Error(`${where}: '${cell}' is not a number`);
       if (!Number.isFinite(v)) throw new Error(`${where}: '${cell}' is not a finite number`);
+      // A float64 beyond float32's range would become ±Infinity on the GPU and NaN in the model.
+      if (Math.abs(v) > FLOAT32_MAX && !Number.isFinite(Math.fround(v))) throw new Error(`${where}: '${cell}' is outside float32's range (±3.4e38); rescale the column`);
       values.push(v);
     });
   });
   if (labels.length === 0) throw new Error(`${source}: no data rows after the header`);
 
-  const distinct = [...new Set(labels)];
-  const numeric = distinct.every((l) => l.trim() !== '' && Number.isFinite(Number(l)));
+  // Numeric labels are named by their value, so '1', '1.0' and '1e0' are one class, '1'.
+  const numeric = labels.every(isNumber);
+  const names = numeric ? labels.map((l) => String(Number(l))) : labels;
+  const distinct = [...new Set(names)];
   const classes = numeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
   if (classes.length < 2) throw new Error(`${source}: label column '${label}' has a single class ('${classes[0]}'); a classifier needs at least two`);
   const index = new Map(classes.map((c, i) => [c, i]));
-  return { features, label, classes, x: Float32Array.from(values), y: Uint32Array.from(labels, (l) => index.get(l)!), rows: labels.length };
+  return { features, label, classes, x: Float32Array.from(values), y: Uint32Array.from(names, (l) => index.get(l)!), rows: labels.length, source };
+}
+
+/**
+ * Whether the label column looks like a measurement rather than classes: numeric, with many
+ * distinct values (more than 20 and more than a fifth of the rows) or fractional values.
+ */
+export function labelsLookContinuous(data: Dataset): boolean {
+  if (!data.classes.every(isNumber)) return false;
+  const fractional = data.classes.some((c) => !Number.isInteger(Number(c)));
+  return fractional || (data.classes.length > 20 && data.classes.length > data.rows / 5);
 }
 
 /** The rows at `indices`, as a new dataset. */
@@ -96,7 +139,11 @@ export function trainTestSplit(data: Dataset, options: { trainSize?: number; see
   data.classes.forEach((name, k) => {
     const rows = shuffle([...data.y.keys()].filter((r) => data.y[r] === k), random);
     const cut = Math.round(trainSize * rows.length);
-    if (cut === 0 || cut === rows.length) throw new Error(`trainTestSplit: class '${name}' has ${rows.length} row(s), too few to appear in both the training and the test split`);
+    if (cut === 0 || cut === rows.length) {
+      let least = 2;
+      while (Math.round(trainSize * least) === 0 || Math.round(trainSize * least) === least) least++;
+      throw new Error(`${data.source ?? 'trainTestSplit'}: class '${name}' of label column '${data.label}' has ${rows.length} row(s), too few to appear in both the training and the test split (each class needs at least ${least})`);
+    }
     trainRows.push(...rows.slice(0, cut));
     testRows.push(...rows.slice(cut));
   });

@@ -8,7 +8,7 @@ import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch
 import { dropout as dropoutKernel } from './kernels/dropout';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
-import { softmaxCrossEntropy, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
+import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { shapeText } from './launch';
 import { needsGrad, record, Tensor } from './tensor';
 
@@ -90,8 +90,51 @@ export function batchNorm(x: Tensor, args: BatchNormArgs, options: { out: Tensor
 }
 
 /** Mean cross-entropy of logits [N, C] against class indices [N] (u32), into the given buffers; returns out.loss. */
-export function crossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: { name?: string } = {}): Tensor {
-  softmaxCrossEntropy(logits, labels, out);
-  if (needsGrad([logits])) record({ name: options.name ?? 'crossEntropy', inputs: [logits], output: out.loss, backward: gradients.crossEntropy(logits, labels, out) });
-  return out.loss;
+export function crossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: CrossEntropyOptions & { name?: string } = {}): Tensor {
+  const { name, ...ce } = options;
+  softmaxCrossEntropy(logits, labels, out, ce);
+  // 'none' returns the rows' losses; the others the reduced loss.
+  const result = ce.reduction === 'none' ? out.rowLoss : out.loss;
+  if (needsGrad([logits])) record({ name: name ?? 'crossEntropy', inputs: [logits], output: result, backward: gradients.crossEntropy(logits, labels, out, ce) });
+  return result;
+}
+
+/**
+ * x under another shape with the same element count (torch.reshape): a view of the same memory,
+ * recorded so the gradient flows back under x's shape. The backward hands dy over as x's gradient
+ * when it can (no copy); otherwise it copies, or adds with the dropout kernel at p = 0 (the identity).
+ */
+export function reshape(x: Tensor, shape: readonly number[], options: { out?: Tensor } = {}): Tensor {
+  const y = options.out ?? x.reshape(shape);
+  if (y.buffer !== x.buffer || y.byteOffset !== x.byteOffset || y.size !== x.size) throw new Error(`reshape: 'out' must be a view of the input's memory`);
+  if (!needsGrad([x])) return y;
+  record({
+    name: `reshape([${x.shape.join(', ')}] → [${shape.join(', ')}])`,
+    inputs: [x],
+    output: y,
+    backward: (ctx, dy) => {
+      const g = dy!.reshape(x.shape);
+      if (ctx.donate(x, g)) return;
+      const { grad, accumulate } = ctx.target(x);
+      if (accumulate) dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true });
+      else x.gpu.copy(g, grad);
+    },
+  });
+  return y;
+}
+
+/** The shape torch.flatten gives: dimensions startDim … endDim merged into one (negative counts from the end). */
+export function flattenedShape(shape: readonly number[], startDim = 0, endDim = -1, where = 'flatten'): number[] {
+  const rank = shape.length;
+  const [start, end] = [startDim < 0 ? startDim + rank : startDim, endDim < 0 ? endDim + rank : endDim];
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end < rank && start <= end)) {
+    throw new Error(`${where}: start_dim ${startDim} and end_dim ${endDim} do not fit an input of shape [${shape.join(', ')}]`);
+  }
+  const merged = shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
+  return [...shape.slice(0, start), merged, ...shape.slice(end + 1)];
+}
+
+/** torch.flatten(x, startDim, endDim), a view recorded by autograd. */
+export function flatten(x: Tensor, startDim = 0, endDim = -1, options: { out?: Tensor } = {}): Tensor {
+  return reshape(x, flattenedShape(x.shape, startDim, endDim), options);
 }

@@ -3,8 +3,10 @@
 // the tape; the modules in nn.ts call functional.ts.
 import { gradients as activation } from './kernels/activation';
 import { gradients as batchnorm } from './kernels/batchnorm';
+import { gradients as conv2d } from './kernels/conv2d';
 import { gradients as dropout } from './kernels/dropout';
 import { gradients as matmul } from './kernels/matmul';
+import { gradients as pool } from './kernels/pool';
 import { gradients as reduce } from './kernels/reduce';
 import { gradients as softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
 
@@ -15,4 +17,6 @@ export const gradients = {
   ...batchnorm, // batchNorm: F.batchNorm, nn.BatchNorm1d/2d
   ...softmaxCrossEntropy, // crossEntropy: F.crossEntropy, nn.CrossEntropyLoss
   ...reduce, // sum: F.sum
+  ...conv2d, // conv2d: nn.Conv2d
+  ...pool, // maxPool2d, avgPool2d, adaptiveAvgPool2d: nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d
 };

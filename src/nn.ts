@@ -12,9 +12,15 @@ import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
 import type { Activation as ActivationKind } from './kernels/activation';
 import type { BatchNormArgs } from './kernels/batchnorm';
 import { fillConstant } from './kernels/init';
+import * as convOps from './kernels/conv2d';
+import * as poolOps from './kernels/pool';
+import { gradients } from './gradients';
+import type { DType } from './device/shader';
 import { shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
-import { cutGraph, isOnLiveGraph, needsGrad, Tensor } from './tensor';
+import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
+import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
+import { normalizeOptions } from './optim';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -71,6 +77,14 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** Zeroes every parameter's gradient (PyTorch's module.zero_grad(), set_to_none aside). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      this.gpu.clear(p.grad);
+      p.gradIsZero = true;
+    }
+  }
+
   /** Parameters and buffers, read back from the GPU, by PyTorch name. */
   async stateDict(): Promise<StateDict> {
     const dict: StateDict = new Map();
@@ -112,12 +126,12 @@ export abstract class Module {
    * the current graph still holds that handle (the last step's forward never reached backward), the
    * graph is cut first, so the overwrite can never feed stale values into a backward pass.
    */
-  protected buffer(name: string, shape: readonly number[]): Tensor {
-    const key = `${name}${shapeText(shape)}`;
+  protected buffer(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const key = `${name}${shapeText(shape)}${dtype}`;
     const previous = this.outputs.get(key);
     let t: Tensor;
     if (!previous) {
-      t = Tensor.empty(this.gpu, shape, 'f32', `${this.constructor.name}.${name}`);
+      t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${name}`);
     } else {
       if (isOnLiveGraph(previous)) cutGraph();
       t = previous.rehandle();
@@ -230,11 +244,29 @@ export class Dropout extends Module {
   }
 }
 
+// ── Identity ─────────────────────────────────────────────────────────────────────────────────────
+
+/** nn.Identity: returns its input itself (no kernel, no graph node). */
+export class Identity extends Module {
+  constructor(options: { gpu?: Gpu } = {}) {
+    super(options.gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return 'Identity()';
+  }
+
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
 // ── BatchNorm ────────────────────────────────────────────────────────────────────────────────────
 
 export interface BatchNormOptions {
   eps?: number;
-  momentum?: number;
+  /** null: the cumulative average of every batch so far (PyTorch's momentum=None). */
+  momentum?: number | null;
   affine?: boolean;
   trackRunningStats?: boolean;
   gpu?: Gpu;
@@ -242,7 +274,7 @@ export interface BatchNormOptions {
 
 abstract class BatchNorm extends Module {
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   readonly weight: Parameter | null;
@@ -263,7 +295,7 @@ abstract class BatchNorm extends Module {
     const name = this.constructor.name;
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${name}: argument 'numFeatures' expected a positive integer, got ${numFeatures}`);
     if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${name}: argument 'eps' expected a number > 0, got ${eps}`);
-    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new Error(`${name}: argument 'momentum' expected a number in [0, 1], got ${momentum}`);
+    if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new Error(`${name}: argument 'momentum' expected a number in [0, 1] or null, got ${momentum}`);
     this.eps = eps;
     this.momentum = momentum;
     this.affine = affine;
@@ -286,7 +318,7 @@ abstract class BatchNorm extends Module {
   }
 
   describe(): string {
-    return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
+    return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
   }
 
   protected override ownBuffers(): [string, Tensor | Counter][] {
@@ -308,6 +340,8 @@ abstract class BatchNorm extends Module {
     // Without running statistics, PyTorch normalises with the batch's statistics in eval mode too.
     const useBatchStats = this.training || !this.trackRunningStats;
     const updateRunning = this.training && this.trackRunningStats;
+    // momentum null averages every batch so far: this is batch n + 1, weighted 1/(n + 1) (float64).
+    const momentum = this.momentum ?? (updateRunning ? 1 / (this.numBatchesTracked.value + 1) : 0);
     const args: BatchNormArgs = {
       gamma: this.weight ?? this.fixed!.gamma,
       beta: this.bias ?? this.fixed!.beta,
@@ -316,7 +350,7 @@ abstract class BatchNorm extends Module {
       mean: this.buffer('mean', [C]),
       invstd: this.buffer('invstd', [C]),
       eps: this.eps,
-      momentum: this.momentum,
+      momentum,
       training: useBatchStats,
       trackRunningStats: updateRunning,
     };
@@ -345,6 +379,236 @@ export class BatchNorm2d extends BatchNorm {
   }
 }
 
+// ── Conv2d, pooling, Flatten ─────────────────────────────────────────────────────────────────────
+
+const pairText = (v: convOps.Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
+const isOne = (v: convOps.Pair, n: number) => (typeof v === 'number' ? v === n : v[0] === n && v[1] === n);
+
+export interface Conv2dOptions {
+  stride?: convOps.Pair;
+  padding?: convOps.Pair;
+  dilation?: convOps.Pair;
+  groups?: number;
+  bias?: boolean;
+  gpu?: Gpu;
+}
+
+/** 2-D convolution over NCHW input (torch.nn.Conv2d, zero padding). */
+export class Conv2d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly kernelSize: [number, number];
+  readonly stride: convOps.Pair;
+  readonly padding: convOps.Pair;
+  readonly dilation: convOps.Pair;
+  readonly groups: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: convOps.Pair,
+    options: Conv2dOptions = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
+    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`Conv2d: argument '${name}' expected a positive integer, got ${v}`);
+    }
+    if (inChannels % groups !== 0) throw new Error(`Conv2d: in_channels (${inChannels}) must be divisible by groups (${groups})`);
+    if (outChannels % groups !== 0) throw new Error(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${groups})`);
+    this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
+    if (!this.kernelSize.every((k) => Number.isInteger(k) && k > 0)) throw new Error(`Conv2d: argument 'kernelSize' expected a positive integer or a pair of them, got ${JSON.stringify(kernelSize)}`);
+    this.stride = stride;
+    this.padding = padding;
+    this.dilation = dilation;
+    this.groups = groups;
+    const shape = [outChannels, inChannels / groups, ...this.kernelSize];
+    this.weight = allocateParameter(this.gpu, shape, 'Conv2d.weight');
+    this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outChannels], 'Conv2d.bias');
+    // Conv2d.reset_parameters: kaiming_uniform_(a=√5) gives U(−1/√fan_in, 1/√fan_in), fan_in = in/groups · KH · KW; the bias the same.
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
+    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  }
+
+  private options(): convOps.Conv2dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+  }
+
+  describe(): string {
+    const extra = [!isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = convOps.conv2dGeometry(input, this.weight.shape, this.options(), this.describe());
+    return [g.N, g.C_out, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    const { weight, bias } = this;
+    const options = this.options();
+    convOps.conv2d(x, weight, bias, y, options, where);
+    const inputs = bias ? [x, weight, bias] : [x, weight];
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: gradients.conv2d(x, weight, bias, options, where) });
+    return y;
+  }
+}
+
+/** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
+export class MaxPool2d extends Module {
+  readonly stride: convOps.Pair;
+  /** The last forward's arg-max indices (u32, h·W + w within each plane), as return_indices gives. */
+  indices: Tensor | null = null;
+
+  constructor(
+    readonly kernelSize: convOps.Pair,
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; dilation?: convOps.Pair; ceilMode?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (options.ceilMode) throw new Error('MaxPool2d: ceil_mode=True is not supported (PyTorch\'s default False is)');
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    poolOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
+  }
+
+  readonly padding: convOps.Pair;
+  readonly dilation: convOps.Pair;
+
+  options(): poolOps.Pool2dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
+  }
+
+  describe(): string {
+    const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
+    return `MaxPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}, dilation=${t(this.dilation)}, ceil_mode=False)`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const shape = this.outputShape(x.shape);
+    const y = this.buffer('out', shape);
+    const indices = (this.indices = this.buffer('indices', shape, 'u32'));
+    const options = this.options();
+    poolOps.maxPool2d(x, y, indices, options, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.maxPool2d(x, indices, options, where) });
+    return y;
+  }
+}
+
+/** torch.nn.AvgPool2d (ceil_mode off, no divisor_override). */
+export class AvgPool2d extends Module {
+  readonly stride: convOps.Pair;
+  readonly padding: convOps.Pair;
+  readonly countIncludePad: boolean;
+
+  constructor(
+    readonly kernelSize: convOps.Pair,
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; ceilMode?: boolean; countIncludePad?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (options.ceilMode) throw new Error('AvgPool2d: ceil_mode=True is not supported (PyTorch\'s default False is)');
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.countIncludePad = options.countIncludePad ?? true;
+    poolOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
+  }
+
+  options(): poolOps.Pool2dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
+  }
+
+  describe(): string {
+    const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
+    return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}${this.countIncludePad ? '' : ', count_include_pad=False'})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    const options = this.options();
+    poolOps.avgPool2d(x, y, options, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.avgPool2d(x, options, where) });
+    return y;
+  }
+}
+
+/** torch.nn.AdaptiveAvgPool2d with output size 1 (global average pooling): [N, C, H, W] → [N, C, 1, 1]. */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(
+    readonly outputSize: convOps.Pair = 1,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (!isOne(outputSize, 1)) throw new Error(`AdaptiveAvgPool2d: only output_size 1 (1×1) is supported, got ${JSON.stringify(outputSize)}`);
+  }
+
+  describe(): string {
+    return `AdaptiveAvgPool2d(output_size=${typeof this.outputSize === 'number' ? this.outputSize : pairText(this.outputSize)})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    if (input.length !== 4) throw new Error(`${this.describe()}: input expected a 4-D NCHW shape [N, C, H, W], got ${shapeText(input)}`);
+    return [input[0]!, input[1]!, 1, 1];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const y = this.buffer('out', this.outputShape(x.shape));
+    poolOps.adaptiveAvgPool2d(x, y, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool2d(x, where) });
+    return y;
+  }
+}
+
+/** torch.nn.Flatten: a view of the input with dimensions startDim … endDim merged (default: all but the batch). */
+export class Flatten extends Module {
+  private readonly views = new Map<string, Tensor>();
+
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return F.flattenedShape(input, this.startDim, this.endDim, this.describe());
+  }
+
+  /** A view of x; the previous view of the same memory hands over its gradient buffer, so none is made per step. */
+  forward(x: Tensor): Tensor {
+    const shape = this.outputShape(x.shape);
+    const key = `${x.byteOffset}${shapeText(shape)}`;
+    const previous = this.views.get(key);
+    const view = x.reshape(shape);
+    if (previous && previous.buffer === x.buffer) {
+      if (isOnLiveGraph(previous)) cutGraph();
+      view.grad = previous.grad;
+    }
+    this.views.set(key, view);
+    return F.flatten(x, this.startDim, this.endDim, { out: view });
+  }
+}
+
 // ── Sequential ───────────────────────────────────────────────────────────────────────────────────
 
 export class Sequential extends Module {
@@ -364,8 +628,16 @@ export class Sequential extends Module {
     return `Sequential(\n${this.layers.map((m, i) => `  (${i}): ${m.describe()}`).join('\n')}\n)`;
   }
 
+  /** The output shape; a layer that refuses its input is named with its index and the shape it got. */
   override outputShape(input: readonly number[]): readonly number[] {
-    return this.layers.reduce((shape, layer) => layer.outputShape(shape), input);
+    return this.layers.reduce((shape, layer, i) => {
+      try {
+        return layer.outputShape(shape);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`Sequential layer (${i}) of input ${shapeText(input)}: ${message}`);
+      }
+    }, input);
   }
 
   /**
@@ -390,36 +662,71 @@ export class Sequential extends Module {
 
 // ── CrossEntropyLoss ─────────────────────────────────────────────────────────────────────────────
 
-export class CrossEntropyLoss extends Module {
-  /** Since resetMetrics(): sums of batch losses, correct rows, rows, batches; the first non-finite batch. */
-  readonly metrics: Tensor;
+export interface CrossEntropyLossOptions {
+  /** [C] per-class weights, as a tensor or numbers. */
+  weight?: Tensor | ArrayLike<number>;
+  /** Rows with this label count nowhere (default −100, as PyTorch; u32 labels never hold a negative one). */
+  ignoreIndex?: number;
+  reduction?: Reduction;
+  labelSmoothing?: number;
+  gpu?: Gpu;
+}
 
-  constructor(options: { gpu?: Gpu } = {}) {
+export class CrossEntropyLoss extends Module {
+  /** Since resetMetrics(): sums of batch losses, correct rows, counted rows, batches; the first non-finite batch. */
+  readonly metrics: Tensor;
+  readonly weight: Tensor | null;
+  readonly ignoreIndex: number;
+  readonly reduction: Reduction;
+  readonly labelSmoothing: number;
+
+  constructor(options: CrossEntropyLossOptions & { ignore_index?: number; label_smoothing?: number } = {}) {
     super(options.gpu ?? currentGpu());
+    const o = normalizeOptions('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'gpu'], { ignore_index: 'ignoreIndex', label_smoothing: 'labelSmoothing' }) as CrossEntropyLossOptions;
+    const { ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = o;
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`CrossEntropyLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
+    if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) throw new Error(`CrossEntropyLoss: argument 'ignoreIndex' expected an int32, got ${String(ignoreIndex)}`);
+    if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`CrossEntropyLoss: argument 'labelSmoothing' expected a number in [0, 1], got ${String(labelSmoothing)}`);
+    if (o.weight !== undefined && !(o.weight instanceof Tensor) && !Array.from(o.weight).every((v) => Number.isFinite(v) && v >= 0)) throw new Error(`CrossEntropyLoss: argument 'weight' expected finite numbers ≥ 0, got [${Array.from(o.weight).join(', ')}]`);
+    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', 'CrossEntropyLoss.weight');
+    this.ignoreIndex = ignoreIndex;
+    this.reduction = reduction;
+    this.labelSmoothing = labelSmoothing;
     this.metrics = Tensor.empty(this.gpu, [5], 'f32', 'CrossEntropyLoss.metrics');
     this.gpu.clear(this.metrics);
   }
 
   describe(): string {
-    return 'CrossEntropyLoss()';
+    const options = [
+      ...(this.weight ? ['weight=…'] : []),
+      ...(this.ignoreIndex !== -100 ? [`ignore_index=${this.ignoreIndex}`] : []),
+      ...(this.reduction !== 'mean' ? [`reduction='${this.reduction}'`] : []),
+      ...(this.labelSmoothing ? [`label_smoothing=${this.labelSmoothing}`] : []),
+    ];
+    return `CrossEntropyLoss(${options.join(', ')})`;
   }
 
   resetMetrics(): void {
     this.gpu.clear(this.metrics);
   }
 
-  /** Reads the sums once: the mean of the batch losses, and the accuracy over all rows. */
+  /** Reads the sums once: the mean of the batch losses, and the accuracy over the counted rows. */
   async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number }> {
     const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0] = await this.metrics.read();
     return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch };
   }
 
-  /** Mean cross-entropy of logits [N, C] against class indices [N] (u32); a [1] tensor. */
+  /**
+   * Cross-entropy of logits [N, C] against class indices [N] (u32 or i32): a [1] tensor for 'mean'
+   * and 'sum', the [N] row losses for 'none' (forward only).
+   */
   forward(logits: Tensor, labels: Tensor): Tensor {
-    if (logits.shape.length !== 2) throw new Error(`CrossEntropyLoss: input expected shape [N, C], got ${shapeText(logits.shape)}`);
+    if (logits.shape.length !== 2) throw new Error(`${this.describe()}: input expected shape [N, C], got ${shapeText(logits.shape)}`);
     const [N, C] = [logits.shape[0]!, logits.shape[1]!];
-    if (labels.dtype !== 'u32' || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
-    const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics };
-    return F.crossEntropy(logits, labels, out, { name: this.describe() });
+    if ((labels.dtype !== 'u32' && labels.dtype !== 'i32') || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32 or i32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
+    if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${this.describe()}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
+    const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics, rowWeight: this.buffer('row_weight', [N]), norm: this.buffer('norm', [1]) };
+    const options: CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
+    return F.crossEntropy(logits, labels, out, { ...options, name: this.describe() });
   }
 }

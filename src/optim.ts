@@ -1,6 +1,7 @@
-// torch.optim, each optimizer one fused WGSL kernel per contiguous span of its parameters (one
-// span, one dispatch, for a model built in one go). PyTorch's documented algorithms and defaults.
-// One difference: a parameter whose gradient was never written steps with a zero gradient
+// torch.optim, each optimizer one fused WGSL kernel per contiguous span of a parameter group's
+// parameters (one group, one span, one dispatch for a model built in one go). PyTorch's documented
+// algorithms, defaults, option names (camelCase, or PyTorch's snake_case pasted as is) and param
+// groups. One difference: a parameter whose gradient was never written steps with a zero gradient
 // (weight decay and momentum still act), where PyTorch skips parameters whose grad is None.
 import type { Gpu } from './device/gpu';
 import { adagradStep } from './kernels/adagrad';
@@ -9,49 +10,130 @@ import { ewa } from './kernels/ewa';
 import { fillConstant } from './kernels/init';
 import { rmspropStep } from './kernels/rmsprop';
 import { sgdStep } from './kernels/sgd';
-import { Parameter, spansOf, type Span } from './parameters';
+import { spansOf, type Parameter, type Span } from './parameters';
 import { Tensor } from './tensor';
 
-function check(optimizer: string, name: string, value: unknown, ok: boolean, expected: string): void {
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw new Error(`${optimizer}: argument '${name}' expected ${expected}, got ${String(value)}`);
-  if (typeof value === 'number' && (!Number.isFinite(value) || !ok)) throw new Error(`${optimizer}: argument '${name}' expected ${expected}, got ${value}`);
+/** PyTorch's snake_case spellings, accepted beside our camelCase names. */
+const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay: 'lrDecay', initial_accumulator_value: 'initialAccumulatorValue' };
+
+/**
+ * Options as given (camelCase or PyTorch's snake_case) → camelCase. An unknown option is an Error
+ * naming it and listing the known ones, so a misspelt or unsupported option never passes silently.
+ */
+export function normalizeOptions(where: string, given: object, known: readonly string[], aliases: Record<string, string> = ALIASES): Record<string, unknown> {
+  if (given === null || typeof given !== 'object') throw new Error(`${where}: options expected an object, got ${String(given)}`);
+  const out: Record<string, unknown> = {};
+  const spelled: Record<string, string> = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    const name = aliases[key] ?? key;
+    if (!known.includes(name)) {
+      const snake = Object.entries(aliases).filter(([, c]) => known.includes(c)).map(([s]) => s);
+      throw new Error(`${where}: unknown option '${key}' (known: ${known.join(', ')}${snake.length ? `; or PyTorch's ${snake.join(', ')}` : ''})`);
+    }
+    if (name in out) throw new Error(`${where}: option '${name}' given twice, as '${spelled[name]}' and '${key}'`);
+    out[name] = value;
+    spelled[name] = key;
+  }
+  return out;
 }
+
+function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${where}: argument '${name}' expected ${expected}, got ${String(value)}`);
+}
+
+function checkFlag(where: string, name: string, value: unknown): void {
+  if (typeof value !== 'boolean') throw new Error(`${where}: argument '${name}' expected true or false, got ${String(value)}`);
+}
+
+/** PyTorch's spellings, accepted as given (each optimizer still refuses the ones it lacks). */
+export interface SnakeCaseOptions {
+  weight_decay?: number;
+  lr_decay?: number;
+  initial_accumulator_value?: number;
+}
+
+/** A parameter group as given: its parameters, and options that override the optimizer's. */
+export type ParamGroupInput<O> = { params: Iterable<Parameter> } & O & SnakeCaseOptions;
+
+/** A parameter group as held: every option filled in, and writable (opt.paramGroups[i].lr = …). */
+export type ParamGroup<O> = { params: readonly Parameter[] } & Required<O>;
 
 export interface OptimizerStateDict {
   optimizer: string;
   step: number;
-  /** The shapes of the parameters it was saved from, in order. */
+  /** The shapes of the parameters it was saved from, in order (groups concatenated). */
   shapes: number[][];
+  /** Each group's options, and its parameters as indices into `shapes` (PyTorch's param_groups). */
+  paramGroups: Record<string, unknown>[];
   /** Per state name, one array per span, in span order. */
   state: Record<string, number[][]>;
 }
 
-export abstract class Optimizer {
-  readonly params: readonly Parameter[];
-  protected readonly spans: Span[];
+function isParameter(p: unknown): p is Parameter {
+  return p !== null && typeof p === 'object' && 'chunk' in p && 'offset' in p;
+}
+
+export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
+  /**
+   * PyTorch's param_groups: each group's parameters and its options. The options are read at every
+   * step, so writing one (opt.paramGroups[0].lr = 0.01, as a scheduler does) takes effect at the next.
+   */
+  readonly paramGroups: ParamGroup<O>[];
+  /** The options every group starts from (PyTorch's defaults). */
+  readonly defaults: Required<O>;
+  /** Every group's spans, in group order: one dispatch each per step. */
+  protected readonly spans: { span: Span; group: number }[];
   protected readonly gpu: Gpu;
   /** Steps taken so far. */
   stepCount = 0;
   private readonly state = new Map<string, Tensor[]>();
 
-  constructor(params: Iterable<Parameter>) {
-    this.params = [...params];
-    if (this.params.length === 0) throw new Error(`${this.constructor.name}: got an empty parameter list`);
-    for (const p of this.params) {
-      if (!(p instanceof Parameter)) throw new Error(`${this.constructor.name}: expected Parameters (model.parameters()), got ${String(p)}`);
-    }
-    this.gpu = this.params[0]!.gpu;
-    this.spans = spansOf(this.params);
+  constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput<Partial<O>>>, options: Partial<O> & SnakeCaseOptions, defaults: Required<O>) {
+    const name = this.constructor.name;
+    const known = Object.keys(defaults);
+    this.defaults = { ...defaults, ...(normalizeOptions(name, options, known) as Partial<O>) };
+    this.validate(this.defaults, name);
+    const given = [...(params ?? [])] as unknown[];
+    if (given.length === 0) throw new Error(`${name}: got an empty parameter list`);
+    const groups: ParamGroupInput<Partial<O>>[] = given.every(isParameter) ? [{ params: given } as unknown as ParamGroupInput<Partial<O>>] : (given as ParamGroupInput<Partial<O>>[]);
+    const seen = new Set<Parameter>();
+    this.paramGroups = groups.map((g, i) => {
+      const where = `${name}: param group ${i}`;
+      if (g === null || typeof g !== 'object' || isParameter(g) || !('params' in g)) throw new Error(`${name}: expected Parameters (model.parameters()) or param groups ({ params, ...options }), got ${String(g)} at ${i}`);
+      const { params: ps, ...rest } = g;
+      const list = [...ps];
+      if (list.length === 0) throw new Error(`${where} has no parameters`);
+      for (const p of list) {
+        if (!isParameter(p)) throw new Error(`${where}: expected Parameters (model.parameters()), got ${String(p)}`);
+        if (seen.has(p)) throw new Error(`${where}: parameter '${p.label}' [${p.shape.join(', ')}] appears in more than one group (or twice)`);
+        seen.add(p);
+      }
+      const group = { ...this.defaults, ...(normalizeOptions(where, rest, known) as Partial<O>), params: list } as ParamGroup<O>;
+      this.validate(group, where);
+      return group;
+    });
+    this.gpu = this.paramGroups[0]!.params[0]!.gpu;
+    this.spans = this.paramGroups.flatMap((g, group) => spansOf(g.params).map((span) => ({ span, group })));
   }
 
-  /** Per-span state buffers named `name`, created on first use and filled with `initial`. */
-  protected stateOf(name: string, initial = 0): Tensor[] {
+  /** Every parameter, groups concatenated. */
+  get params(): readonly Parameter[] {
+    return this.paramGroups.flatMap((g) => g.params);
+  }
+
+  /** Throws an Error naming `where` and the option when a group's options are out of range. */
+  protected abstract validate(options: Required<O>, where: string): void;
+
+  /** Per-span state buffers named `name`, created on first use and filled with `initial(group)`. */
+  protected stateOf(name: string, initial: (group: Required<O>) => number = () => 0): Tensor[] {
     let tensors = this.state.get(name);
     if (!tensors) {
-      tensors = this.spans.map((s) => {
-        const t = Tensor.empty(this.gpu, [s.size], 'f32', `${this.constructor.name}.${name}`);
-        if (initial === 0) this.gpu.clear(t);
-        else fillConstant(t, initial);
+      tensors = this.spans.map(({ span, group }) => {
+        const t = Tensor.empty(this.gpu, [span.size], 'f32', `${this.constructor.name}.${name}`);
+        const value = initial(this.paramGroups[group]!);
+        if (value === 0) this.gpu.clear(t);
+        else fillConstant(t, value);
         return t;
       });
       this.state.set(name, tensors);
@@ -61,25 +143,34 @@ export abstract class Optimizer {
 
   /** Zeroes every gradient: one clear per span. */
   zeroGrad(): void {
-    for (const s of this.spans) this.gpu.clear(s.grads);
+    for (const { span } of this.spans) this.gpu.clear(span.grads);
     for (const p of this.params) p.gradIsZero = true;
   }
 
   /** Records one update of every parameter (one dispatch per span); nothing is read back. */
   step(): void {
+    this.paramGroups.forEach((g, i) => this.validate(g, `${this.constructor.name}: param group ${i}`));
     this.stepCount++;
-    this.spans.forEach((span, i) => this.update(span, i));
+    this.spans.forEach(({ span, group }, i) => this.update(span, i, this.paramGroups[group]!));
   }
 
-  protected abstract update(span: Span, index: number): void;
+  protected abstract update(span: Span, index: number, group: Required<O>): void;
+
+  private groupOptions(): Record<string, unknown>[] {
+    const indices = new Map(this.params.map((p, i) => [p, i]));
+    return this.paramGroups.map(({ params, ...options }) => ({ ...structuredClone(options), params: params.map((p) => indices.get(p)!) }));
+  }
 
   async stateDict(): Promise<OptimizerStateDict> {
     const state: Record<string, number[][]> = {};
     for (const [name, tensors] of this.state) state[name] = await Promise.all(tensors.map(async (t) => Array.from(await t.read())));
-    return { optimizer: this.constructor.name, step: this.stepCount, shapes: this.params.map((p) => [...p.shape]), state };
+    return { optimizer: this.constructor.name, step: this.stepCount, shapes: this.params.map((p) => [...p.shape]), paramGroups: this.groupOptions(), state };
   }
 
-  /** Restores a saved state after checking all of it; a mismatch loads nothing. */
+  /**
+   * Restores a saved state after checking all of it; a mismatch loads nothing. As PyTorch's
+   * load_state_dict, each group's options (lr, …) come back with it.
+   */
   loadStateDict(saved: OptimizerStateDict): void {
     const where = `${this.constructor.name}.loadStateDict`;
     if (saved.optimizer !== this.constructor.name) throw new Error(`${where}: the state is from ${saved.optimizer}`);
@@ -87,16 +178,30 @@ export abstract class Optimizer {
     const text = (shapes: readonly (readonly number[])[]) => shapes.map((s) => `[${s.join(', ')}]`).join(', ');
     const ours = this.params.map((p) => p.shape);
     if (!Array.isArray(saved.shapes) || text(saved.shapes) !== text(ours)) throw new Error(`${where}: the state is for parameters of shapes ${text(saved.shapes ?? [])}, this optimizer has ${text(ours)}`);
+    const mine = this.groupOptions();
+    const groups = saved.paramGroups ?? [];
+    const members = (gs: Record<string, unknown>[]) => gs.map((g) => JSON.stringify(g['params'])).join(' ');
+    if (groups.length !== mine.length || members(groups) !== members(mine)) throw new Error(`${where}: the state has param groups ${members(groups) || 'none'}, this optimizer has ${members(mine)} (parameter indices)`);
+    const restored = groups.map((g, i) => {
+      const { params: _, ...options } = g;
+      const group = { ...this.paramGroups[i]!, ...(normalizeOptions(`${where}: param group ${i}`, options, Object.keys(this.defaults)) as Partial<O>) } as ParamGroup<O>;
+      this.validate(group, `${where}: param group ${i}`);
+      return group;
+    });
     for (const [name, arrays] of Object.entries(saved.state)) {
       if (arrays.length !== this.spans.length) throw new Error(`${where}: state '${name}' has ${arrays.length} spans, this optimizer has ${this.spans.length}`);
       arrays.forEach((a, i) => {
-        if (a.length !== this.spans[i]!.size) throw new Error(`${where}: state '${name}' span ${i} holds ${a.length} values, expected ${this.spans[i]!.size}`);
+        if (a.length !== this.spans[i]!.span.size) throw new Error(`${where}: state '${name}' span ${i} holds ${a.length} values, expected ${this.spans[i]!.span.size}`);
       });
     }
+    restored.forEach((g, i) => Object.assign(this.paramGroups[i]!, g));
     for (const [name, arrays] of Object.entries(saved.state)) this.stateOf(name).forEach((t, i) => t.write(arrays[i]!));
     this.stepCount = saved.step;
   }
 }
+
+type Params<O> = Iterable<Parameter> | Iterable<ParamGroupInput<O>>;
+type Given<O> = O & SnakeCaseOptions;
 
 export interface SGDOptions {
   lr?: number;
@@ -104,24 +209,25 @@ export interface SGDOptions {
   dampening?: number;
   weightDecay?: number;
   nesterov?: boolean;
+  maximize?: boolean;
 }
 
-export class SGD extends Optimizer {
-  readonly options: Required<SGDOptions>;
-
-  constructor(params: Iterable<Parameter>, options: SGDOptions = {}) {
-    super(params);
-    const o = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options };
-    check('SGD', 'lr', o.lr, o.lr > 0, 'a number > 0');
-    check('SGD', 'momentum', o.momentum, o.momentum >= 0, 'a number ≥ 0');
-    check('SGD', 'dampening', o.dampening, true, 'a finite number');
-    check('SGD', 'weightDecay', o.weightDecay, o.weightDecay >= 0, 'a number ≥ 0');
-    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error('SGD: nesterov momentum requires a momentum > 0 and zero dampening');
-    this.options = o;
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: Params<SGDOptions>, options: Given<SGDOptions> = {}) {
+    super(params, options, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false });
   }
 
-  protected update(span: Span, i: number): void {
-    const o = this.options;
+  protected validate(o: Required<SGDOptions>, where: string): void {
+    check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'momentum', o.momentum, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'dampening', o.dampening, () => true, 'a finite number');
+    check(where, 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number ≥ 0');
+    checkFlag(where, 'nesterov', o.nesterov);
+    checkFlag(where, 'maximize', o.maximize);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error(`${where}: nesterov momentum requires a momentum > 0 and zero dampening`);
+  }
+
+  protected update(span: Span, i: number, o: Required<SGDOptions>): void {
     const buffer = o.momentum !== 0 ? this.stateOf('momentum_buffer')[i] : undefined;
     sgdStep(span.values, span.grads, buffer, { ...o, firstStep: this.stepCount === 1 });
   }
@@ -133,27 +239,27 @@ export interface AdagradOptions {
   weightDecay?: number;
   initialAccumulatorValue?: number;
   eps?: number;
+  maximize?: boolean;
 }
 
-export class Adagrad extends Optimizer {
-  readonly options: Required<AdagradOptions>;
-
-  constructor(params: Iterable<Parameter>, options: AdagradOptions = {}) {
-    super(params);
-    const o = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, ...options };
-    check('Adagrad', 'lr', o.lr, o.lr > 0, 'a number > 0');
-    check('Adagrad', 'lrDecay', o.lrDecay, o.lrDecay >= 0, 'a number ≥ 0');
-    check('Adagrad', 'weightDecay', o.weightDecay, o.weightDecay >= 0, 'a number ≥ 0');
-    check('Adagrad', 'initialAccumulatorValue', o.initialAccumulatorValue, o.initialAccumulatorValue >= 0, 'a number ≥ 0');
-    check('Adagrad', 'eps', o.eps, o.eps >= 0, 'a number ≥ 0');
-    this.options = o;
-    this.stateOf('sum', o.initialAccumulatorValue);
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: Params<AdagradOptions>, options: Given<AdagradOptions> = {}) {
+    super(params, options, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false });
+    this.stateOf('sum', (g) => g.initialAccumulatorValue);
   }
 
-  protected update(span: Span, i: number): void {
-    const o = this.options;
+  protected validate(o: Required<AdagradOptions>, where: string): void {
+    check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'lrDecay', o.lrDecay, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'initialAccumulatorValue', o.initialAccumulatorValue, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'eps', o.eps, (v) => v >= 0, 'a number ≥ 0');
+    checkFlag(where, 'maximize', o.maximize);
+  }
+
+  protected update(span: Span, i: number, o: Required<AdagradOptions>): void {
     const clr = o.lr / (1 + (this.stepCount - 1) * o.lrDecay);
-    adagradStep(span.values, span.grads, this.stateOf('sum')[i]!, { clr, weightDecay: o.weightDecay, eps: o.eps });
+    adagradStep(span.values, span.grads, this.stateOf('sum')[i]!, { clr, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize });
   }
 }
 
@@ -164,24 +270,25 @@ export interface RMSpropOptions {
   weightDecay?: number;
   momentum?: number;
   centered?: boolean;
+  maximize?: boolean;
 }
 
-export class RMSprop extends Optimizer {
-  readonly options: Required<RMSpropOptions>;
-
-  constructor(params: Iterable<Parameter>, options: RMSpropOptions = {}) {
-    super(params);
-    const o = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, ...options };
-    check('RMSprop', 'lr', o.lr, o.lr > 0, 'a number > 0');
-    check('RMSprop', 'alpha', o.alpha, o.alpha >= 0, 'a number ≥ 0');
-    check('RMSprop', 'eps', o.eps, o.eps >= 0, 'a number ≥ 0');
-    check('RMSprop', 'weightDecay', o.weightDecay, o.weightDecay >= 0, 'a number ≥ 0');
-    check('RMSprop', 'momentum', o.momentum, o.momentum >= 0, 'a number ≥ 0');
-    this.options = o;
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: Params<RMSpropOptions>, options: Given<RMSpropOptions> = {}) {
+    super(params, options, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false });
   }
 
-  protected update(span: Span, i: number): void {
-    const o = this.options;
+  protected validate(o: Required<RMSpropOptions>, where: string): void {
+    check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'alpha', o.alpha, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'eps', o.eps, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'momentum', o.momentum, (v) => v >= 0, 'a number ≥ 0');
+    checkFlag(where, 'centered', o.centered);
+    checkFlag(where, 'maximize', o.maximize);
+  }
+
+  protected update(span: Span, i: number, o: Required<RMSpropOptions>): void {
     rmspropStep(
       span.values,
       span.grads,
@@ -201,29 +308,46 @@ export interface AdamOptions {
   eps?: number;
   weightDecay?: number;
   amsgrad?: boolean;
+  maximize?: boolean;
 }
 
-export class Adam extends Optimizer {
-  readonly options: Required<AdamOptions>;
+function validateAdam(o: Required<AdamOptions>, where: string): void {
+  check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
+  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new Error(`${where}: argument 'betas' expected two numbers, got ${String(o.betas)}`);
+  check(where, 'betas[0]', o.betas[0], (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  check(where, 'betas[1]', o.betas[1], (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  check(where, 'eps', o.eps, (v) => v >= 0, 'a number ≥ 0');
+  check(where, 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number ≥ 0');
+  checkFlag(where, 'amsgrad', o.amsgrad);
+  checkFlag(where, 'maximize', o.maximize);
+}
 
-  constructor(params: Iterable<Parameter>, options: AdamOptions = {}) {
-    super(params);
-    const o = { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0, amsgrad: false, ...options };
-    check('Adam', 'lr', o.lr, o.lr > 0, 'a number > 0');
-    if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new Error(`Adam: argument 'betas' expected two numbers, got ${String(o.betas)}`);
-    check('Adam', 'betas[0]', o.betas[0], o.betas[0] >= 0 && o.betas[0] < 1, 'a number in [0, 1)');
-    check('Adam', 'betas[1]', o.betas[1], o.betas[1] >= 0 && o.betas[1] < 1, 'a number in [0, 1)');
-    check('Adam', 'eps', o.eps, o.eps >= 0, 'a number ≥ 0');
-    check('Adam', 'weightDecay', o.weightDecay, o.weightDecay >= 0, 'a number ≥ 0');
-    this.options = o;
+export class Adam extends Optimizer<AdamOptions> {
+  /** AdamW decays the weights directly (θ ← θ·(1 − lr·λ)) instead of adding λ·θ to the gradient. */
+  protected readonly decoupledWeightDecay: boolean = false;
+
+  constructor(params: Params<AdamOptions>, options: Given<AdamOptions> = {}, defaults: Partial<Required<AdamOptions>> = {}) {
+    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...defaults });
   }
 
-  protected update(span: Span, i: number): void {
-    const o = this.options;
+  protected validate(o: Required<AdamOptions>, where: string): void {
+    validateAdam(o, where);
+  }
+
+  protected update(span: Span, i: number, o: Required<AdamOptions>): void {
     adamStep(
       { param: span.values, grad: span.grads, expAvg: this.stateOf('exp_avg')[i]!, expAvgSq: this.stateOf('exp_avg_sq')[i]!, ...(o.amsgrad ? { maxExpAvgSq: this.stateOf('max_exp_avg_sq')[i]! } : {}) },
-      { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad, step: this.stepCount },
+      { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad, maximize: o.maximize, step: this.stepCount, decoupledWeightDecay: this.decoupledWeightDecay },
     );
+  }
+}
+
+/** torch.optim.AdamW: Adam with decoupled weight decay, default weightDecay 0.01. */
+export class AdamW extends Adam {
+  protected override readonly decoupledWeightDecay = true;
+
+  constructor(params: Params<AdamOptions>, options: Given<AdamOptions> = {}) {
+    super(params, options, { weightDecay: 1e-2 });
   }
 }
 
@@ -232,6 +356,7 @@ export class Adam extends Optimizer {
  * [series, T] tensor), computed by shaders/ewa.wgsl; with biasCorrection, v_t / (1 − βᵗ).
  */
 export function exponentiallyWeightedAverage(gpu: Gpu, values: Tensor | ArrayLike<number>, beta: number, options: { biasCorrection?: boolean } = {}): Tensor {
+  normalizeOptions('exponentiallyWeightedAverage', options, ['biasCorrection']);
   const x = values instanceof Tensor ? values : Tensor.fromArray(gpu, values, [values.length], 'f32', 'ewa input');
   const y = Tensor.empty(gpu, x.shape, 'f32', 'ewa');
   ewa(x, y, beta, options.biasCorrection ?? false);

@@ -1,8 +1,9 @@
-// The bench at tiny sizes, in the test run's headless Chrome: it runs end to end, every variant it
-// times agrees with the float64 reference, and TensorFlow.js is measured beside it. Times are not
-// asserted: benchmarks are not timed tests.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+// The bench at tiny sizes, in the test run's headless Chrome: it runs end to end, the report has the
+// schema `npm run bench` writes, and every contender's every result was checked against the float64
+// reference before it was timed. Times are not asserted: benchmarks are not timed tests.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BenchReport } from '../demos/bench';
+import { PEERS } from '../demos/bench/harness';
 import { openPage, type OpenPage } from './support/page';
 
 let bench: OpenPage;
@@ -12,40 +13,59 @@ beforeAll(async () => {
   bench = await openPage('/demos/bench.html');
   await bench.page.waitForFunction(() => window.bench !== undefined, { timeout: 60_000 });
   report = await bench.page.evaluate(() => window.bench!.run({ quick: true }));
-});
+}, 600_000);
 
 afterAll(async () => {
   await bench?.close();
 });
 
-test('every variant timed agrees with the reference', () => {
-  const ours = report.rows.filter((r) => !r.variant.startsWith('tfjs-'));
-  expect(ours.length).toBeGreaterThanOrEqual(15);
-  for (const variant of ['v1 naive', 'v2 blocked', 'v3 vec4']) expect(ours.some((r) => r.kernel === 'matmul' && r.variant === variant)).toBe(true);
-  // Every family whose spec has a bench plan (read from the page), and the training step, checked against float64.
-  for (const kernel of [...report.benchedFamilies, 'training step']) expect(ours.some((r) => r.kernel === kernel)).toBe(true);
+const timingShape = { median: expect.any(Number), p10: expect.any(Number), p90: expect.any(Number), samples: expect.any(Number) };
+
+test('the report has the schema npm run bench writes', () => {
+  expect(report).toMatchObject({
+    schema: 2,
+    meta: { browser: expect.any(String), date: expect.any(String), quick: true, protocol: { warmup: expect.any(Number), samples: expect.any(Number) }, crossOriginIsolated: true },
+    adapter: { vendor: expect.any(String), architecture: expect.any(String) },
+    timestamps: { available: expect.any(Boolean) },
+    skipped: expect.any(Array),
+  });
+  expect(report.rows.length).toBeGreaterThan(20);
+  for (const r of report.rows) {
+    expect(r).toMatchObject({ kernel: expect.any(String), contender: expect.any(String), variant: expect.any(String), size: expect.any(String), checked: expect.any(Boolean), maxError: expect.any(Number), compileMs: expect.any(Number), timing: timingShape, rate: expect.any(String) });
+    expect(r.timing.p10).toBeLessThanOrEqual(r.timing.median);
+    expect(r.timing.median).toBeLessThanOrEqual(r.timing.p90);
+    if (r.gpuTiming) expect(r.gpuTiming).toMatchObject(timingShape);
+  }
+});
+
+test('every contender ran every workload it can express, with the same number of runs', () => {
+  expect(report.peers).toEqual(PEERS.map((contender) => ({ contender, ok: true })));
+  for (const contender of ['wgslgrad', ...PEERS]) {
+    for (const kernel of ['matmul', 'activation', 'softmax_cross_entropy', 'training step']) expect(report.rows.some((r) => r.contender === contender && r.kernel === kernel), `${contender} ${kernel}`).toBe(true);
+  }
+  // ours: every family whose spec has a bench plan (read from the page), and the training step
   expect(report.benchedFamilies).toEqual(expect.arrayContaining(['activation', 'adam', 'batchnorm', 'dropout', 'init', 'matmul', 'softmax_cross_entropy']));
-  const failed = ours.filter((r) => r.checked !== true).map((r) => `${r.kernel} ${r.variant} ${r.size} (max error ${r.maxError})`);
+  for (const kernel of [...report.benchedFamilies, 'training step']) expect(report.rows.some((r) => r.contender === 'wgslgrad' && r.kernel === kernel), kernel).toBe(true);
+  for (const variant of ['v1 naive', 'v2 blocked', 'v3 vec4']) expect(report.rows.some((r) => r.kernel === 'matmul' && r.variant === variant)).toBe(true);
+  const { samples, slowSamples } = report.meta.protocol;
+  for (const r of report.rows) expect([samples, slowSamples]).toContain(r.timing.samples);
+  expect(report.rows.find((r) => r.kernel === 'training step' && r.contender === 'wgslgrad')!.dispatchesPerStep).toBeGreaterThan(10);
+});
+
+test("every contender's every result was checked against the float64 reference, and agreed", () => {
+  const failed = report.rows.filter((r) => r.checked !== true).map((r) => `${r.contender} ${r.kernel} ${r.variant} ${r.size} (max error ${r.maxError})`);
   expect(failed).toEqual([]);
-  for (const r of ours) {
-    expect(r.timing.median).toBeGreaterThan(0);
-    expect(r.timing.p10).toBeLessThanOrEqual(r.timing.p90);
-  }
-  expect(ours.find((r) => r.kernel === 'training step')!.dispatchesPerStep).toBeGreaterThan(10);
+  for (const r of report.rows) expect(Number.isFinite(r.maxError)).toBe(true);
 });
 
-test('TensorFlow.js is measured on the same shapes (WebGPU and wasm)', () => {
-  expect(report.peers).toEqual([
-    { backend: 'webgpu', ok: true },
-    { backend: 'wasm', ok: true },
-  ]);
-  for (const backend of ['webgpu', 'wasm']) {
-    for (const kernel of ['matmul', 'activation', 'softmax_cross_entropy', 'training step']) expect(report.rows.some((r) => r.variant === `tfjs-${backend}` && r.kernel === kernel)).toBe(true);
-  }
-});
+describe('the page', () => {
+  test('shows a report: a table row per result, a chart per workload family (matmul, sigmoid, softmax + cross-entropy, training step)', async () => {
+    await bench.page.evaluate((r) => window.bench!.show(r), report);
+    expect(await bench.page.$$eval('#results tbody tr', (rows) => rows.length)).toBe(report.rows.length);
+    expect(await bench.page.$$eval('#charts canvas', (canvases) => canvases.length)).toBe(4);
+  });
 
-test('the page reports its adapter and timing method, with no errors', () => {
-  expect(report.adapter.vendor).not.toBe('');
-  expect(typeof report.timestamps.available).toBe('boolean');
-  expect(bench.errors).toEqual([]);
+  test('reports no errors', () => {
+    expect(bench.errors).toEqual([]);
+  });
 });

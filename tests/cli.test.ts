@@ -1,11 +1,19 @@
 // `npm start` as a user runs it: bad input fails before training with a message naming the file,
-// line and column; a short run writes the model, metrics and plot; --eval reproduces the accuracy;
+// line and column; a short run writes the model, metrics and plot, in Node (the default) and in Chrome with the
+// same losses; --eval reproduces the accuracy in either;
 // a corrupt model file loads nothing; a NaN loss stops training and leaves the saved model alone.
+// The flag parser and the output folder's checks are also tested in-process (fast).
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { delimiter, HELP, parseCommandLine, progressSeconds, runConfig } from '../scripts/cli-args';
+import { prepareOutDir, writeFileSet, type FileOps } from '../scripts/output';
+import { decodeModelFile, encodeModelFile } from '../src/model-file';
+import { decodeSafetensors, encodeSafetensors } from '../src/safetensors';
+import { DEFAULT_LR, VARIANTS } from '../src/run-config';
 
 interface Run {
   code: number;
@@ -13,11 +21,13 @@ interface Run {
   stderr: string;
 }
 
-function start(args: string[]): Promise<Run> {
+/** Runs the CLI; `env` adds to the environment (INIT_CWD is cleared unless given, as in a plain shell). */
+function start(args: string[], env: Record<string, string> = {}, timeout = 0): Promise<Run & { seconds: number }> {
+  const began = performance.now();
   return new Promise((resolve) => {
     // The tuner's cache goes to the test's temporary folder, not the user's.
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24, env: { ...process.env, WGSLGRAD_CACHE_DIR: temp } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24, env: { ...process.env, INIT_CWD: '', WGSLGRAD_CACHE_DIR: temp, ...env }, timeout }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr, seconds: (performance.now() - began) / 1000 });
     });
   });
 }
@@ -30,7 +40,7 @@ const csv = (name: string, text: string) => {
 };
 const header = 'a,b,label\n';
 
-describe('bad input fails before training', () => {
+describe('bad input fails before training', { timeout: 300_000 }, () => {
   test.each([
     ['a missing file', () => path.join(temp, 'nope.csv'), /nope\.csv: no such file/],
     ['an empty file', () => csv('empty.csv', ''), /empty\.csv: the file is empty/],
@@ -41,6 +51,9 @@ describe('bad input fails before training', () => {
     ['Infinity', () => csv('inf.csv', `${header}1,2,0\nInfinity,4,1\n`), /inf\.csv:3: column 1 \('a'\): 'Infinity' is not a finite number/],
     ['a single class', () => csv('one.csv', `${header}1,2,0\n3,4,0\n`), /one\.csv: label column 'label' has a single class/],
     ['fewer rows than one batch', () => csv('few.csv', `${header}${Array.from({ length: 10 }, (_, i) => `${i},${i},${i % 2}`).join('\n')}\n`), /the training split has 8 rows, fewer than one batch of 16/],
+    ['a cell past float32', () => csv('big.csv', `${header}${Array.from({ length: 200 }, (_, i) => `${i === 50 ? '1e39' : i},${i},${i % 2}`).join('\n')}\n`), /big\.csv:52: column 1 \('a'\): '1e39' is outside float32's range \(±3\.4e38\)/],
+    ['a class of one row, the last column continuous', () => csv('price.csv', `kind,a,price\n${Array.from({ length: 30 }, (_, i) => `${i % 2},${i},${(i * 1.37).toFixed(2)}`).join('\n')}\n`), /price\.csv: class '0' of label column 'price' has 1 row\(s\), too few to appear in both the training and the test split \(each class needs at least 3\); the label column 'price' \(the last column, the default\) looks continuous \(30 distinct numbers in 30 rows\): if the label is another column, name it with --label/],
+    ['a header of numbers (a warning), then too few rows', () => csv('headerless.csv', `1,2,0\n${Array.from({ length: 10 }, (_, i) => `${i},${i},${i % 2}`).join('\n')}\n`), /^warning: .*headerless\.csv:1: the header row looks like data \(every feature name is a number: 1, 2\)[\s\S]*fewer than one batch/],
   ])('%s', async (_, file, pattern) => {
     const run = await start(['--data', file(), '--batch-size', '16', '--out', temp]);
     expect(run.code).toBe(1);
@@ -58,10 +71,10 @@ describe('bad input fails before training', () => {
     for (const [args, pattern] of [
       [['--optimizer', 'lbfgs'], /--optimizer expects one of sgd, momentum, adagrad, rmsprop, adam, got 'lbfgs'/],
       [['--lr', '0'], /--lr expects a number > 0, got '0'/],
-      [['--dropout', '1.5'], /--dropout expects a probability in \[0, 1\)/],
-      [['--epochs', 'ten'], /--epochs expects a positive integer, got 'ten'/],
       [['--bogus'], /Unknown option '--bogus'/],
       [['--variant-policy', 'fast'], /--variant-policy expects tuned or fixed, got 'fast'/],
+      [['--runtime', 'firefox'], /--runtime expects node or chrome, got 'firefox'/],
+      [['--lr', '-0.1'], /^error: --lr expects a number > 0, got '-0\.1'$/m],
     ] as const) {
       const run = await start([...args]);
       expect(run.code).toBe(1);
@@ -69,17 +82,148 @@ describe('bad input fails before training', () => {
     }
   });
 
+  test('no Vulkan driver: the Node runtime says what to install', async () => {
+    const run = await start(['--epochs', '1', '--out', temp], { VK_ICD_FILENAMES: path.join(temp, 'no-such-driver.json') });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error: No WebGPU adapter was found\. In Node, wgslgrad runs on Dawn .* install your GPU's Vulkan driver and loader .* or Chromium/);
+    expect(run.stdout).not.toMatch(/epoch 1/);
+  });
+
   test('--help lists every flag', async () => {
     const run = await start(['--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--variant', '--epochs', '--batch-size', '--lr', '--optimizer', '--hidden', '--activation', '--dropout', '--batch-norm', '--seed', '--data', '--label', '--out', '--eval']) expect(run.stdout).toContain(flag);
+    for (const flag of ['--variant', '--epochs', '--batch-size', '--lr', '--optimizer', '--hidden', '--activation', '--dropout', '--batch-norm', '--seed', '--data', '--label', '--delimiter', '--out', '--eval', '--progress', '--runtime']) expect(run.stdout).toContain(flag);
   });
 });
 
-describe('a short training run', () => {
+describe('paths and the output folder, end to end', { timeout: 300_000 }, () => {
+  test('--out is checked before anything else: /proc/foo fails at once, not after training (or never)', async () => {
+    const run = await start(['--out', '/proc/wgslgrad-out'], {}, 60_000);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: --out \/proc\/wgslgrad-out: cannot create \/proc\/wgslgrad-out \(\w+\)$/m);
+    expect(run.stdout).not.toMatch(/^data:/m);
+  });
+
+  test('relative --data and --out resolve against the folder npm was run from (INIT_CWD)', async () => {
+    csv('rel-file', 'not a folder');
+    let run = await start(['--data', 'rel.csv', '--out', 'rel-file'], { INIT_CWD: temp });
+    expect(run.stderr).toMatch(`error: --out ${path.join(temp, 'rel-file')}: is a file, not a folder`);
+    csv('rel.csv', `${header}1,2,0\n3,1\n`);
+    run = await start(['--data', 'rel.csv', '--out', 'rel-out/deeper'], { INIT_CWD: temp });
+    expect(run.stderr).toMatch(`error: ${path.join(temp, 'rel.csv')}:3: expected 3 fields`);
+    expect(fs.existsSync(path.join(temp, 'rel-out'))).toBe(false); // the folders it made for a failed run are gone
+  });
+});
+
+describe('flags, in-process', () => {
+  const config = (...args: string[]) => runConfig(parseCommandLine(args));
+
+  test.each([
+    [['--lr', '-0.1'], /^--lr expects a number > 0, got '-0\.1'$/],
+    [['--lr', '-.5'], /^--lr expects a number > 0, got '-\.5'$/],
+    [['--lr', '-Infinity'], /^--lr expects a number > 0, got '-Infinity'$/],
+    [['--lr', ''], /^--lr expects a number > 0, got ''$/],
+    [['--epochs', '-3'], /^--epochs expects a positive integer, got '-3'$/],
+    [['--batch-size', '-8'], /^--batch-size expects a positive integer, got '-8'$/],
+    [['--seed', '-1'], /^--seed expects an integer in \[0, 2³²\), got '-1'$/],
+    [['--seed', ''], /^--seed expects an integer/],
+    [['--dropout', '1.5'], /^--dropout expects a probability in \[0, 1\), got '1\.5'$/],
+    [['--epochs', 'ten'], /^--epochs expects a positive integer, got 'ten'$/],
+    [['--delimiter', 'ab'], /^--delimiter expects one character/],
+    [['--dropout', '-0.5'], /^--dropout expects a probability in \[0, 1\), got '-0\.5'$/],
+    [['--dropout', ''], /^--dropout expects a probability/],
+    [['--hidden', '-5'], /^--hidden expects a positive integer, got '-5'$/],
+    [['--hidden', '64,1e9'], /^--hidden: a layer of 1000000000 is wider than 65,536$/],
+    [['--progress', '-1'], /^--progress expects a number of seconds ≥ 0, got '-1'$/],
+    [['--standardize', '--no-standardize'], /contradict/],
+  ])('%j is refused with our message', (args, pattern) => {
+    expect(() => {
+      const values = parseCommandLine(args);
+      runConfig(values);
+      progressSeconds(values, false);
+      delimiter(values);
+    }).toThrow(pattern);
+  });
+
+  test('a negative number is joined to its flag only: a flag after a flag is still an error', () => {
+    expect(parseCommandLine(['--lr', '-0.1', '--epochs', '2'])).toMatchObject({ lr: '-0.1', epochs: '2' });
+    expect(() => parseCommandLine(['--lr', '--epochs', '2'])).toThrow(/argument is ambiguous/);
+  });
+
+  test('another optimizer without --lr gets its own default and says so; with --lr or the same optimizer, none', () => {
+    const sgd = config('--optimizer', 'sgd');
+    expect(sgd.config.lr).toBe(DEFAULT_LR.sgd);
+    expect(sgd.lrNote).toBe(` (sgd's default; the tuned variant's lr ${VARIANTS.tuned.lr} is for adam; --lr to choose)`);
+    expect(config('--optimizer', 'sgd', '--lr', '0.5')).toEqual(expect.objectContaining({ lrNote: '', config: expect.objectContaining({ lr: 0.5 }) }));
+    expect(config('--optimizer', 'adam').config.lr).toBe(VARIANTS.tuned.lr);
+    expect(config('--variant', 'baseline', '--optimizer', 'adam').config.lr).toBe(DEFAULT_LR.adam);
+    expect(config('--optimizer', 'rmsprop').config.lr).toBe(1e-3); // PyTorch's 0.01 diverges on the tuned model
+    // SGD through 4 sigmoid layers learns nothing at any lr: said, with what to try
+    expect(sgd.advice).toMatch(/^SGD barely moves a network of 3 or more sigmoid layers .*consider --activation relu/);
+    expect(config('--optimizer', 'sgd', '--activation', 'relu').advice).toBe('');
+    expect(config('--variant', 'baseline').advice).toBe('');
+  });
+
+  test('--help shows each default, drawn from the variants', () => {
+    const t = VARIANTS.tuned;
+    for (const line of [`--epochs N          training epochs (default: ${t.epochs})`, `(default: ${t.batchSize})`, `(default: ${t.lr} [${VARIANTS.baseline.lr}])`, `(default: ${t.hidden.join(',')} [${VARIANTS.baseline.hidden.join(',')}])`, `(default: ${t.activation})`, `(default: ${t.seed})`, '(default: ./out)', '(default: the last column)', `sgd ${DEFAULT_LR.sgd}`]) expect(HELP).toContain(line);
+  });
+});
+
+describe('the output folder, in-process', () => {
+  const names = ['model.safetensors', 'metrics.json', 'training.png'];
+
+  test('is checked and created before any work; a file, a path under a file, /proc/foo and /proc are refused at once', () => {
+    const file = csv('a-file', 'x');
+    const made = path.join(temp, 'new', 'deeper');
+    expect(prepareOutDir(made, names)).toEqual([path.join(temp, 'new'), made]);
+    expect(fs.statSync(made).isDirectory()).toBe(true);
+    expect(() => prepareOutDir(file, names)).toThrow(/^--out .*a-file: is a file, not a folder$/);
+    expect(() => prepareOutDir(path.join(file, 'sub'), names)).toThrow(/^--out .*a-file\/sub: .*a-file is a file, not a folder$/);
+    const began = performance.now();
+    expect(() => prepareOutDir('/proc/wgslgrad-out/deeper', names)).toThrow(/^--out \/proc\/wgslgrad-out\/deeper: cannot create \/proc\/wgslgrad-out \(\w+\)$/);
+    expect(() => prepareOutDir('/proc', names)).toThrow(/^--out \/proc: cannot write there \(\w+\)$/);
+    expect(performance.now() - began).toBeLessThan(1000);
+    fs.mkdirSync(path.join(made, 'metrics.json'));
+    expect(() => prepareOutDir(made, names)).toThrow(/metrics\.json there is a folder/);
+  });
+
+  const folder = (name: string, files: Record<string, string>) => {
+    const dir = path.join(temp, name);
+    fs.mkdirSync(dir);
+    for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
+    return dir;
+  };
+  const contents = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+  const outputs = (dir: string) => names.map((n) => ({ file: path.join(dir, n), data: `new ${n}` }));
+  /** Real file operations, except that the chosen operation on the third file throws. */
+  const failingOn = (which: 'write' | 'rename'): FileOps => ({
+    write: (f, d) => (which === 'write' && f.includes('training.png') ? (() => { throw Object.assign(new Error('disk full'), { code: 'ENOSPC' }); })() : fs.writeFileSync(f, d)),
+    rename: (a, b) => (which === 'rename' && b.endsWith('training.png') ? (() => { throw Object.assign(new Error('disk full'), { code: 'ENOSPC' }); })() : fs.renameSync(a, b)),
+  });
+  const old = { 'model.safetensors': 'old model', 'metrics.json': 'old metrics', 'training.png': 'old plot', 'notes.txt': 'mine' };
+
+  test('the three outputs are written as a set', () => {
+    const dir = folder('set-ok', old);
+    writeFileSet(outputs(dir));
+    expect(contents(dir)).toEqual({ 'metrics.json': 'new metrics.json', 'model.safetensors': 'new model.safetensors', 'notes.txt': 'mine', 'training.png': 'new training.png' });
+  });
+
+  test.each(['rename', 'write'] as const)('a failed %s of the third output leaves the first two as they were', (which) => {
+    const dir = folder(`set-${which}`, old);
+    expect(() => writeFileSet(outputs(dir), failingOn(which))).toThrow(/^cannot write .*training\.png \(ENOSPC\); the previous files are unchanged$/);
+    expect(contents(dir)).toEqual(old); // and no temporary or backup file is left
+    const empty = folder(`set-${which}-empty`, {});
+    expect(() => writeFileSet(outputs(empty), failingOn(which))).toThrow(/ENOSPC/);
+    expect(contents(empty)).toEqual({});
+  });
+});
+
+// Each test here starts Chrome or several CLI processes: minutes on a loaded 2-core machine.
+describe('a short training run', { timeout: 300_000 }, () => {
   const out = path.join(temp, 'short');
   // ReLU, Adam 3e-3, one hidden layer of 64, batch 16: learns in a few epochs (the tuned sigmoid model needs ~10).
-  const args = ['--epochs', '6', '--activation', 'relu', '--hidden', '64', '--lr', '0.003', '--batch-size', '16', '--out', out];
+  const args = ['--epochs', '6', '--activation', 'relu', '--hidden', '64', '--lr', '0.003', '--batch-size', '16', '--out', out, '--progress', '0'];
   let trained: Run;
 
   test('trains to ≥ 0.90 test accuracy in 6 epochs and writes model, metrics and plot', async () => {
@@ -93,10 +237,17 @@ describe('a short training run', () => {
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     expect(metrics.epochs).toHaveLength(6);
     expect(metrics.test.accuracy).toBeCloseTo(accuracy, 4);
-    const png = fs.readFileSync(path.join(out, 'training.png'));
-    expect(png.subarray(1, 4).toString()).toBe('PNG');
-    expect(png.length).toBeGreaterThan(10_000);
-    expect(fs.readdirSync(out).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(trained.stdout).toMatch(/^WebGPU adapter: .* in Node on Dawn$/m); // the default runtime
+    const svg = fs.readFileSync(path.join(out, 'training.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
+    expect(fs.readdirSync(out).sort()).toEqual(['metrics.json', 'model.safetensors', 'training.svg']);
+    // progress within each epoch: 100 steps, a look every 16
+    expect(trained.stdout).toMatch(/^ {2}epoch 1\/6 {2}step 16\/100 {2}loss \d\.\d{4} {2}\d+ steps\/s {2}ETA \S+ for the epoch, \S+ for the run$/m);
+    expect(trained.stdout).toMatch(/^ {2}epoch 6\/6 {2}step 80\/100 /m);
+    // the model records the CSV it was trained on
+    const saved = decodeModelFile(fs.readFileSync(path.join(out, 'model.safetensors')), 'model');
+    expect(saved.data).toEqual({ name: 'mobile-price.csv', sha256: crypto.createHash('sha256').update(fs.readFileSync('data/mobile-price.csv')).digest('hex'), rows: 2000 });
   });
 
   test('--eval reproduces the printed accuracy', async () => {
@@ -105,6 +256,25 @@ describe('a short training run', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split('\n').at(-1)).toBe(`test accuracy: ${printed}`);
   });
+
+  test('--runtime chrome trains the same run to the same losses, and evaluates the Node-trained model alike', async () => {
+    const chromeOut = path.join(temp, 'short-chrome');
+    const run = await start([...args, '--out', chromeOut, '--runtime', 'chrome']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^WebGPU adapter: .*$/m);
+    // The same WGSL on the same SwiftShader: epoch losses agree to float32 rounding of the reductions.
+    const losses = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')).epochs.map((e: { loss: number }) => e.loss) as number[];
+    const [node, chrome] = [losses(path.join(out, 'metrics.json')), losses(path.join(chromeOut, 'metrics.json'))];
+    chrome.forEach((loss, i) => expect(Math.abs(loss - node[i]!)).toBeLessThan(1e-4));
+    const png = fs.readFileSync(path.join(chromeOut, 'training.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.length).toBeGreaterThan(10_000);
+    const printed = /^test accuracy: (0\.\d{4})$/m.exec(trained.stdout)?.[1];
+    const evaluated = await start(['--eval', path.join(out, 'model.safetensors'), '--runtime', 'chrome']);
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.stdout.trim().split('\n').at(-1)).toBe(`test accuracy: ${printed}`);
+  }, 300_000); // two Chrome start-ups
 
   test('a corrupt or truncated model file loads nothing', async () => {
     const good = fs.readFileSync(path.join(out, 'model.safetensors'));
@@ -119,15 +289,66 @@ describe('a short training run', () => {
     expect(run.stderr).toMatch(/garbage\.safetensors: not a valid safetensors file/);
     run = await start(['--eval', path.join(out, 'model.safetensors'), '--data', csv('other.csv', `${header}1,2,0\n3,4,1\n`), '--label', 'label']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/other\.csv: its features \(2\) differ from the model's \(20/);
+    expect(run.stderr).toMatch(/other\.csv: its features differ from those of the model .*: missing 'battery_power', 'blue', .*, … \(20 in all\); not in the model: 'a', 'b'$/m);
   });
 
-  test('a NaN loss stops training, names the epoch and step, and keeps the saved model', async () => {
-    const before = fs.readFileSync(path.join(out, 'model.safetensors'));
-    // SGD with lr 1e37 diverges: the weights overflow float32 within a few steps and the loss turns NaN.
-    const run = await start(['--optimizer', 'sgd', '--lr', '1e37', '--hidden', '16', '--epochs', '2', '--out', out]);
+  test('--eval against another CSV says so, and names the features that differ', async () => {
+    const model = path.join(out, 'model.safetensors');
+    const lines = fs.readFileSync('data/mobile-price.csv', 'utf8').trim().split('\n');
+    // The same columns, half the rows: the model's test rows run past its end.
+    let run = await start(['--eval', model, '--data', csv('half.csv', `${lines.slice(0, 1001).join('\n')}\n`)]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: the training loss became NaN or infinite at epoch 1, step \d+; training stopped and no model was written/);
-    expect(fs.readFileSync(path.join(out, 'model.safetensors')).equals(before)).toBe(true);
+    expect(run.stderr).toMatch(/^warning: .*model\.safetensors was trained on mobile-price\.csv \(2000 rows, sha256 [0-9a-f]{12}…\), not on .*half\.csv \(1000 rows, sha256 [0-9a-f]{12}…\)/m);
+    expect(run.stderr).toMatch(/^error: .*half\.csv: has 1000 rows, but the model's test split includes row \d+$/m);
+    run = await start(['--eval', model, '--data', csv('renamed.csv', `${lines[0]!.replace('ram', 'RAM').replace('wifi', 'WiFi')}\n${lines.slice(1).join('\n')}\n`)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: .*renamed\.csv: its features differ from those of the model .*: missing 'ram', 'wifi'; not in the model: 'RAM', 'WiFi'$/m);
+  });
+
+  test('--eval trusts nothing in the metadata: each problem names the file, before Chrome starts', async () => {
+    const { tensors, metadata } = decodeSafetensors(fs.readFileSync(path.join(out, 'model.safetensors')), 'model');
+    const edited = (name: string, key: string, value: string) => {
+      const file = path.join(temp, name);
+      fs.writeFileSync(file, encodeSafetensors({ tensors, metadata: { ...metadata, [key]: value } }));
+      return file;
+    };
+    const architecture = JSON.parse(metadata.architecture!);
+    for (const [file, pattern] of [
+      [edited('no-rows.safetensors', 'test_rows', '[]'), /no-rows\.safetensors: not a usable model:\n {2}test_rows: empty/],
+      [edited('wide.safetensors', 'architecture', JSON.stringify({ ...architecture, hidden: [1e9] })), /wide\.safetensors: not a usable model:\n {2}architecture: hidden layer 1 has size 1000000000/],
+      [edited('zero-scale.safetensors', 'scaler', JSON.stringify({ ...JSON.parse(metadata.scaler!), scale: new Array(20).fill(0) })), /zero-scale\.safetensors: not a usable model:\n {2}scaler: the scale of feature 'battery_power' is 0/],
+    ] as const) {
+      const run = await start(['--eval', file]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(pattern);
+      expect(run.stdout).not.toMatch(/WebGPU adapter/);
+    }
+  });
+
+  const snapshot = () => Object.fromEntries(fs.readdirSync(out).sort().map((f) => [f, crypto.createHash('sha256').update(fs.readFileSync(path.join(out, f))).digest('hex')]));
+
+  test('weights that turn NaN while the loss stays finite are caught before anything is written', async () => {
+    const before = snapshot();
+    // Raw features (in the thousands) and SGD lr 1e35: linear1's update overflows to ±Infinity, its
+    // output to NaN, which the sigmoid turns into 0 or 1; the loss stays finite (about 1e35).
+    const run = await start(['--no-standardize', '--optimizer', 'sgd', '--lr', '1e35', '--hidden', '16', '--epochs', '1', '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^error: training diverged: NaN or infinite values in 'linear1\.weight' \(\d+ of 320 values\).*; no model was written and .* is unchanged\. Try a smaller --lr or --standardize$/);
+    expect(snapshot()).toEqual(before);
+  });
+
+  test('a NaN loss stops training within a few steps, names the epoch and step, and keeps the saved model', async () => {
+    const before = snapshot();
+    // SGD with lr 1e37 diverges: the weights overflow float32 within a few steps and the loss turns NaN.
+    const run = await start(['--optimizer', 'sgd', '--lr', '1e37', '--hidden', '16', '--epochs', '2', '--out', out, '--progress', '0']);
+    expect(run.code).toBe(1);
+    // the message alone: no stack frame after it
+    expect(run.stderr.trim()).toMatch(/^error: the training loss became NaN or infinite at epoch 1, step (\d+); training stopped and no model was written$/);
+    const step = Number(/step (\d+);/.exec(run.stderr)![1]);
+    // The guard looks every 16 steps at the read it started 16 steps before: no progress past the NaN + 32 steps.
+    const reported = [...run.stdout.matchAll(/^ {2}epoch 1\/2 {2}step (\d+)\/200 /gm)].map((m) => Number(m[1]));
+    expect(Math.max(0, ...reported)).toBeLessThan(step + 32);
+    expect(run.stdout).not.toMatch(/^epoch 1\/2 /m);
+    expect(snapshot()).toEqual(before);
   });
 });

@@ -2,8 +2,8 @@
 // scaler, the loader, safetensors round trips and corrupt files.
 import fs from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { DataLoader, parseCsv, StandardScaler, trainTestSplit } from '../src/data';
-import { decodeModelFile, encodeModelFile, type ModelFile } from '../src/model-file';
+import { DataLoader, labelsLookContinuous, parseCsv, StandardScaler, trainTestSplit } from '../src/data';
+import { decodeModelFile, encodeModelFile, expectedState, type ModelFile } from '../src/model-file';
 import { decodeSafetensors, encodeSafetensors } from '../src/safetensors';
 
 const phones = parseCsv(fs.readFileSync('data/mobile-price.csv', 'utf8'), 'data/mobile-price.csv');
@@ -42,8 +42,48 @@ describe('parseCsv', () => {
     ['unknown label column', 'a,b,label\n1,2,0\n3,4,1\n', /^f\.csv: unknown label column 'price' \(columns: a, b, label\)$/, 'price'],
     ['duplicate column', 'a,a,label\n1,2,0\n', /column name 'a' appears twice/],
     ['empty label cell', 'a,b,label\n1,2,\n3,4,1\n', /^f\.csv:2: column 3 \('label'\) is empty$/],
+    ['a cell past float32', 'a,b,label\n1,2,0\n3,1e39,1\n', /^f\.csv:3: column 2 \('b'\): '1e39' is outside float32's range \(±3\.4e38\); rescale the column$/],
+    ['a negative cell past float32', 'a,b,label\n-3.5e38,2,0\n3,4,1\n', /^f\.csv:2: column 1 \('a'\): '-3\.5e38' is outside float32's range/],
+    ['a ;-separated file', 'a;b;label\n1;2;0\n', /^f\.csv:1: expected a header with at least one feature and a label column, found 1 column\(s\); the line looks ';'-separated: pass --delimiter ';'$/],
+    ['a tab-separated file', 'a\tb\tlabel\n1\t2\t0\n', /found 1 column\(s\); the line looks tab-separated: pass --delimiter tab$/],
+    ['a ;-separated row', 'a,b,label\n1,2,0\n3;4;1\n', /^f\.csv:3: expected 3 fields \(as the header\), found 1; the line looks ';'-separated: pass --delimiter ';'$/],
   ])('%s is an error naming file, line and column', (_, text, pattern, label?) => {
     expect(() => parseCsv(text, 'f.csv', label === undefined ? {} : { label })).toThrow(pattern);
+  });
+});
+
+describe('parseCsv: what parses but looks wrong', () => {
+  test('float32 range: 3.4e38 is a number, 1e39 is not', () => {
+    expect(parseCsv('a,label\n3.4e38,0\n-3.4e38,1\n', 'f.csv').x[1]).toBe(Math.fround(-3.4e38));
+  });
+
+  test("labels '1', '1.0' and '1e0' are one class, '1'", () => {
+    const d = parseCsv('a,label\n1,1\n2,1.0\n3,0\n4,1e0\n5,0.0\n', 'f.csv');
+    expect(d.classes).toEqual(['0', '1']);
+    expect(Array.from(d.y)).toEqual([1, 1, 0, 1, 0]);
+  });
+
+  test('a header row of numbers is a warning naming the file; a real header is not', () => {
+    const warnings: string[] = [];
+    const d = parseCsv('1.5,2,0\n3,4,1\n5,6,0\n', 'h.csv', { warn: (m) => warnings.push(m) });
+    expect(d.rows).toBe(2);
+    expect(warnings).toEqual([expect.stringMatching(/^h\.csv:1: the header row looks like data \(every feature name is a number: 1\.5, 2\); a headerless file loses its first row to column names: add a header line$/)]);
+    warnings.length = 0;
+    parseCsv('a,b,label\n1,2,0\n3,4,1\n', 'ok.csv', { warn: (m) => warnings.push(m) });
+    parseCsv('x1,2020,label\n1,2,0\n3,4,1\n', 'ok.csv', { warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
+  });
+
+  test('--delimiter: ; and tab', () => {
+    expect(Array.from(parseCsv('a;b;label\n1;2;0\n3;4;1\n', 'f.csv', { delimiter: ';' }).x)).toEqual([1, 2, 3, 4]);
+    expect(parseCsv('a\tb\tlabel\n1\t2\tx\n3\t4\ty\n', 'f.csv', { delimiter: '\t' }).classes).toEqual(['x', 'y']);
+  });
+
+  test('a label column looks continuous when fractional, or with many distinct values', () => {
+    expect(labelsLookContinuous(phones)).toBe(false);
+    expect(labelsLookContinuous(parseCsv('a,y\n1,0.5\n2,1.5\n', 'f.csv'))).toBe(true);
+    expect(labelsLookContinuous(parseCsv(`a,y\n${Array.from({ length: 50 }, (_, i) => `${i},${i * 3}`).join('\n')}\n`, 'f.csv'))).toBe(true);
+    expect(labelsLookContinuous(parseCsv('a,y\n1,cat\n2,dog\n', 'f.csv'))).toBe(false);
   });
 });
 
@@ -66,7 +106,7 @@ describe('trainTestSplit', () => {
 
   test('a class too small for both splits is an error', () => {
     const d = parseCsv('a,label\n1,0\n2,0\n3,0\n4,1\n', 'tiny.csv');
-    expect(() => trainTestSplit(d)).toThrow(/class '1' has 1 row\(s\), too few/);
+    expect(() => trainTestSplit(d)).toThrow(/^tiny\.csv: class '1' of label column 'label' has 1 row\(s\), too few to appear in both the training and the test split \(each class needs at least 3\)$/);
   });
 });
 
@@ -109,14 +149,21 @@ describe('DataLoader', () => {
 
 describe('safetensors', () => {
   const file = (): ModelFile => ({
-    model: { features: 2, classes: 2, hidden: [3], activation: 'sigmoid', dropout: 0, batchNorm: false },
+    model: { features: 2, classes: 2, hidden: [3], activation: 'sigmoid', dropout: 0, batchNorm: true },
     features: ['a', 'b'], label: 'y', classes: ['no', 'yes'], scaler: { mean: [1, 2], scale: [3, 4] }, testRows: [4, 1],
     training: { epochs: 1, batchSize: 8, lr: 0.1, optimizer: 'adam', seed: 0, standardize: true }, testAccuracy: 0.5,
     state: new Map([
       ['linear1.weight', { shape: [3, 2], dtype: 'F32' as const, values: Float32Array.of(1, 2, 3, 4, 5, 6) }],
       ['linear1.bias', { shape: [3], dtype: 'F32' as const, values: Float32Array.of(-1, 0.5, 7) }],
+      ['bn1.weight', { shape: [3], dtype: 'F32' as const, values: Float32Array.of(1, 1, 1) }],
+      ['bn1.bias', { shape: [3], dtype: 'F32' as const, values: Float32Array.of(0, 0, 0) }],
+      ['bn1.running_mean', { shape: [3], dtype: 'F32' as const, values: Float32Array.of(0.1, 0.2, 0.3) }],
+      ['bn1.running_var', { shape: [3], dtype: 'F32' as const, values: Float32Array.of(1, 2, 3) }],
       ['bn1.num_batches_tracked', { shape: [], dtype: 'I64' as const, values: Float32Array.of(42) }],
+      ['linear2.weight', { shape: [2, 3], dtype: 'F32' as const, values: Float32Array.of(1, -1, 2, -2, 3, -3) }],
+      ['linear2.bias', { shape: [2], dtype: 'F32' as const, values: Float32Array.of(0.25, -0.25) }],
     ]),
+    data: { name: 'train.csv', sha256: 'ab'.repeat(32), rows: 10 },
   });
 
   test('round trip: tensors, dtypes, metadata; data 8-byte aligned', () => {
@@ -147,10 +194,75 @@ describe('safetensors', () => {
     expect(decodeSafetensors(plain, 'other.safetensors').tensors.get('w')!.shape).toEqual([1]);
   });
 
-  test('mismatched metadata is rejected', () => {
-    const f = file();
-    f.features = ['a'];
-    expect(() => decodeModelFile(encodeModelFile(f), 'm.safetensors')).toThrow(/metadata 'features' has an unexpected form/);
+  test('the expected state is the fixture\'s, which is what MLP names (the CLI end-to-end test loads one)', () => {
+    expect([...expectedState(file().model).keys()].sort()).toEqual([...file().state.keys()].sort());
+  });
+
+  // The file as encodeModelFile writes it, with one metadata field replaced: what a hand edit or a bug makes.
+  const edited = (key: string, value: string) => {
+    const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
+    return encodeSafetensors({ tensors, metadata: { ...metadata, [key]: value } });
+  };
+  const architecture = (change: object) => JSON.stringify({ ...file().model, ...change });
+
+  test.each([
+    ['test_rows: []', 'test_rows', '[]', /test_rows: empty; --eval needs the held-out rows/],
+    ['a repeated test row', 'test_rows', '[4,1,4]', /test_rows: row 4 appears twice/],
+    ['a negative test row', 'test_rows', '[4,-1]', /test_rows: -1 is not a row index/],
+    ['a fractional test row', 'test_rows', '[4,1.5]', /test_rows: 1\.5 is not a row index/],
+    ['a test row past the CSV', 'test_rows', '[4,10]', /test_rows: row 10 is past the 10 rows of train\.csv/],
+    ['test_rows not a list', 'test_rows', '{"a":1}', /metadata 'test_rows' has an unexpected form/],
+    ['a zero scale', 'scaler', '{"mean":[1,2],"scale":[3,0]}', /scaler: the scale of feature 'b' is 0, expected a finite number > 0/],
+    ['an infinite mean', 'scaler', '{"mean":[1e999,2],"scale":[3,4]}', /scaler: the mean of feature 'a' is Infinity/],
+    ['a short scaler', 'scaler', '{"mean":[1],"scale":[3]}', /scaler: 1 means and 1 scales for 2 features/],
+    ['no scaler though standardised', 'scaler', 'null', /scaler: null, but training\.standardize is true/],
+    ['a negative dropout', 'architecture', architecture({ dropout: -0.1 }), /architecture: dropout must be a probability in \[0, 1\), got -0\.1/],
+    ['a hidden size of 1e9', 'architecture', architecture({ hidden: [1e9] }), /architecture: hidden layer 1 has size 1000000000, expected an integer in \[1, 65,536\]/],
+    ['a fractional hidden size', 'architecture', architecture({ hidden: [2.5] }), /hidden layer 1 has size 2\.5/],
+    ['one class', 'architecture', architecture({ classes: 1 }), /architecture: classes must be an integer ≥ 2, got 1/],
+    ['an unknown activation', 'architecture', architecture({ activation: 'tanh' }), /activation must be sigmoid or relu, got "tanh"/],
+    ['another layer size than the weights', 'architecture', architecture({ hidden: [4] }), /tensor 'linear1\.weight' is F32 \[3, 2\], the architecture needs F32 \[4, 2\]/],
+    ['no batch-norm though bn tensors', 'architecture', architecture({ batchNorm: false }), /tensor 'bn1\.weight' is not part of the architecture/],
+    ['a repeated feature', 'features', '["a","a"]', /features: 'a' appears twice/],
+    ['a feature short', 'features', '["a"]', /features: 1 names for 2 features of the architecture/],
+    ['a repeated class', 'classes', '["no","no"]', /classes: 'no' appears twice/],
+    ['a label that is a feature', 'label', 'a', /label: 'a' is also a feature/],
+    ['a negative lr', 'training', JSON.stringify({ ...file().training, lr: -1 }), /training: lr must be a number > 0, got -1/],
+    ['an unknown optimizer', 'training', JSON.stringify({ ...file().training, optimizer: 'lbfgs' }), /training: optimizer must be one of/],
+    ['an accuracy of 2', 'test_accuracy', '2', /test_accuracy: 2, expected a number in \[0, 1\]/],
+    ['an accuracy of nothing', 'test_accuracy', '', /test_accuracy: NaN/],
+    ['a bad checksum', 'data', '{"name":"x.csv","sha256":"zz","rows":10}', /data: expected \{name, sha256 \(64 hex digits\), rows ≥ 1\}/],
+  ])('%s is refused, naming the file and the field', (_, key, value, pattern) => {
+    expect(() => decodeModelFile(edited(key, value), 'm.safetensors')).toThrow(/^m\.safetensors: /);
+    expect(() => decodeModelFile(edited(key, value), 'm.safetensors')).toThrow(pattern);
+  });
+
+  test('tensors: NaN, a missing one, an extra one, a negative variance', () => {
+    const withState = (change: (state: ModelFile['state']) => void) => {
+      const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
+      const state: ModelFile['state'] = new Map([...tensors].map(([n, t]) => [n, { shape: t.shape, dtype: t.dtype, values: Float32Array.from(t.values) }]));
+      change(state);
+      return encodeSafetensors({ tensors: new Map([...state].map(([n, e]) => [n, { dtype: e.dtype, shape: e.shape, values: e.dtype === 'I64' ? Array.from(e.values) : e.values }])), metadata });
+    };
+    expect(() => decodeModelFile(withState((s) => (s.get('linear2.weight')!.values[3] = NaN)), 'm.safetensors')).toThrow(/NaN or infinite values in 'linear2\.weight' \(1 of 6 values\)/);
+    expect(() => decodeModelFile(withState((s) => s.delete('linear2.bias')), 'm.safetensors')).toThrow(/tensor 'linear2\.bias' is missing/);
+    expect(() => decodeModelFile(withState((s) => s.set('linear3.bias', { shape: [1], dtype: 'F32', values: Float32Array.of(0) })), 'm.safetensors')).toThrow(/tensor 'linear3\.bias' is not part of the architecture/);
+    expect(() => decodeModelFile(withState((s) => (s.get('bn1.running_var')!.values[0] = -1)), 'm.safetensors')).toThrow(/tensor 'bn1\.running_var' holds negative variances/);
+  });
+
+  test('the writer refuses a model with NaN weights or a non-finite scaler: a broken model is never written', () => {
+    const nan = file();
+    nan.state.get('linear1.weight')!.values.fill(NaN);
+    expect(() => encodeModelFile(nan)).toThrow(/^refusing to write a broken model file:\n {2}NaN or infinite values in 'linear1\.weight' \(6 of 6 values\)$/);
+    const scaler = file();
+    scaler.scaler = { mean: [Infinity, 0], scale: [1, 1] };
+    expect(() => encodeModelFile(scaler)).toThrow(/scaler: the mean of feature 'a' is Infinity/);
+  });
+
+  test('a file from before the data record (no data field) still loads', () => {
+    const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
+    delete metadata.data;
+    expect(decodeModelFile(encodeSafetensors({ tensors, metadata }), 'm.safetensors').data).toBeUndefined();
   });
 });
 

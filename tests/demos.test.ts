@@ -1,15 +1,17 @@
 // Every demo page in headless Chrome: it loads with no console errors, its main control changes what
 // is shown, and the numbers on screen equal the kernels' outputs (checked here against independent
-// CPU computations). A screenshot of each page goes to out/screenshots/. Then the static build is
-// served by `vite preview` and a page is checked there.
+// CPU computations); a run disables the controls that start it, can be cancelled, and a bad field is
+// named beside it instead of starting work. A screenshot of each page goes to out/screenshots/. Then
+// the static build is served by `vite preview` and pages are checked there, the bench included.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'puppeteer';
 import puppeteer from 'puppeteer';
 import { build, preview } from 'vite';
-import { afterEach, describe, expect, inject, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { ewa } from '../src/reference/optim';
+import { describeModel, type EpochReport } from '../src/run-config';
 import { openPage, type OpenPage } from './support/page';
 
 const SHOTS = path.resolve('out/screenshots');
@@ -32,6 +34,9 @@ async function waitForVersion(page: Page, version: number): Promise<void> {
 const values = <T>(page: Page) => page.evaluate(() => window.demo!.values) as Promise<T>;
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '');
 const version = (page: Page) => page.evaluate(() => window.demo!.version);
+const disabled = (page: Page, selector: string) => page.$eval(selector, (el) => (el as HTMLButtonElement).disabled);
+const hidden = (page: Page, selector: string) => page.$eval(selector, (el) => (el as HTMLElement).hidden);
+const fieldErrors = (page: Page) => page.$$eval('.field-error', (els) => els.map((e) => e.textContent));
 async function setInput(page: Page, selector: string, value: string, event = 'change'): Promise<void> {
   await page.$eval(selector, (el, v, e) => {
     (el as HTMLInputElement).value = v;
@@ -51,7 +56,7 @@ afterEach(async () => {
 describe('pages', () => {
   test('index: lists the pages and names the adapter', async () => {
     const page = await open('index.html');
-    expect(await page.$$eval('main li a', (a) => a.length)).toBe(8);
+    expect(await page.$$eval('main li a', (a) => a.length)).toBe(9);
     expect(await text(page, '#adapter')).toMatch(/^WebGPU adapter: \S+/);
   });
 
@@ -105,6 +110,9 @@ describe('pages', () => {
     const adam = v.paths.Adam!.at(-1)!;
     expect(await page.$$eval('#final tr.row td', (tds) => tds.map((t) => t.textContent))).toContain(adam.x.toFixed(4));
     expect(Object.keys(v.paths)).toEqual(['SGD', 'Momentum', 'AdaGrad', 'RMSProp', 'Adam']);
+    // The page says how it scales lr per optimizer, and the table shows the lr each one ran with.
+    expect(await text(page, 'main')).toContain('AdaGrad runs at 10 × lr, RMSProp at lr / 5 and Adam at 2 × lr');
+    expect(await page.$$eval('#final tr.row', (trs) => trs.map((tr) => [tr.children[0]!.textContent, tr.children[1]!.textContent]))).toEqual([['SGD', '0.05'], ['Momentum', '0.05'], ['AdaGrad', '0.5'], ['RMSProp', '0.01'], ['Adam', '0.1']]);
     await page.select('#surface', 'ravine');
     await waitForVersion(page, 2);
     const ravine = await values<{ paths: Record<string, { x: number }[]> }>(page);
@@ -168,6 +176,46 @@ describe('pages', () => {
     expect(v.modelBytes).toBeGreaterThan(900_000);
   });
 
+  test('mnist: a model trained by npm start -- --task mnist, loaded from a file, classifies a digit drawn with the mouse, and shows the maps of every layer', async () => {
+    const page = await open('demos/mnist.html');
+    const input = (await page.$('#model-file'))!;
+    await (input as import('puppeteer').ElementHandle<HTMLInputElement>).uploadFile(path.resolve('tests/fixtures/mnist-cnn-wgslgrad.safetensors'));
+    await page.waitForFunction(() => typeof window.demo?.values.loaded === 'string' && 'maps' in window.demo.values, { timeout: 120_000 });
+    const box = (await (await page.$('#pad'))!.boundingBox())!;
+    const drawn = await version(page);
+    // a "7": the bar, then the stroke down to the left
+    await page.mouse.move(box.x + 70, box.y + 60);
+    await page.mouse.down();
+    for (const [x, y] of [[130, 58], [210, 55], [190, 110], [160, 170], [135, 235]]) await page.mouse.move(box.x + x!, box.y + y!, { steps: 8 });
+    await page.mouse.up();
+    await waitForVersion(page, drawn + 1);
+    const v = await values<{ prediction: number; probabilities: number[]; image: number[]; maps: Record<string, number[]>; running: Record<string, { mean: number[]; variance: number[] }> }>(page);
+    expect(v.prediction).toBe(7);
+    expect(await text(page, '#prediction')).toBe('7');
+    expect(v.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(v.probabilities.indexOf(Math.max(...v.probabilities))).toBe(7);
+    expect(v.image.filter((p) => p > 0.5).length).toBeGreaterThan(20);
+    expect(Object.fromEntries(Object.entries(v.maps).map(([k, m]) => [k, m.length]))).toEqual({ conv1: 8 * 784, bn1: 8 * 784, pool1: 8 * 196, conv2: 16 * 196, bn2: 16 * 196, pool2: 16 * 49 });
+    expect(v.running.bn1!.mean).toHaveLength(8);
+    expect(v.running.bn2!.variance).toHaveLength(16);
+    expect(await page.$$eval('#maps canvas', (c) => c.length)).toBe(8 + 8 + 8 + 16 + 16 + 16);
+    expect(await page.$$eval('#probabilities tr', (r) => r.length)).toBe(10);
+  });
+
+  test('mnist-train: trains in the page with live curves, then evaluates on the 2,000 test digits', async () => {
+    const page = await open('demos/mnist.html');
+    await setInput(page, '#digits', '320');
+    await page.click('#train');
+    await page.waitForFunction(() => window.demo?.values.testAccuracy !== undefined || window.demo?.error !== undefined, { timeout: 600_000 });
+    const v = await values<{ curve: { step: number; loss: number }[]; testAccuracy: number; trainedSteps: number }>(page);
+    expect(v.trainedSteps).toBe(10);
+    expect(v.curve.map((c) => c.step)).toEqual([10]);
+    expect(Number.isFinite(v.curve[0]!.loss)).toBe(true);
+    expect(v.testAccuracy).toBeGreaterThan(0.1);
+    expect(await text(page, '#accuracy')).toBe(v.testAccuracy.toFixed(4));
+    expect(await page.$eval('#download', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+  }, 900_000);
+
   test('inspector: GPU beside the CPU reference with the dispatch grid; another kernel shows its source and runs', async () => {
     const page = await open('demos/inspector.html');
     let v = await values<{ maxError: number; grids: string[]; gpu: number[]; reference: number[] }>(page);
@@ -178,6 +226,7 @@ describe('pages', () => {
     expect(await page.$$eval('#bindings tr', (r) => r.length)).toBe(6);
     await page.select('#kernel', 'softmax_cross_entropy');
     expect(await text(page, '#source')).toContain('fused softmax + cross-entropy');
+    await page.select('#entry', 'cross_entropy_rows');
     await page.click('#run');
     await waitForVersion(page, 2);
     v = await values(page);
@@ -185,33 +234,246 @@ describe('pages', () => {
     expect(await text(page, '#grid')).toBe('[4, 1, 1]'); // 256 rows / 64
   });
 
-  test('bench: the page loads, ready to run', async () => {
+  test('inspector: every entry point of every family runs at its default size, and the entry shown is the entry run', async () => {
+    const page = await open('demos/inspector.html');
+    await waitForVersion(page, 1);
+    const kernels = await page.$$eval('#kernel option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    const problems: string[] = [];
+    let runs = 0;
+    for (const kernel of kernels) {
+      await page.select('#kernel', kernel);
+      const entries = await page.$$eval('#entry option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+      for (const entry of entries) {
+        await page.select('#entry', entry);
+        const before = await version(page);
+        if (await disabled(page, '#run')) {
+          problems.push(`${kernel}.${entry}: Run disabled (${await text(page, '#run-note')})`);
+          continue;
+        }
+        await page.click('#run');
+        await page.waitForFunction((v) => window.demo!.version > v || window.demo!.error !== undefined, { timeout: 120_000 }, before);
+        const error = await page.evaluate(() => window.demo!.error);
+        const v = await values<{ entry: string; ran: string[]; ok: boolean }>(page);
+        runs++;
+        if (error) problems.push(`${kernel}.${entry}: ${error}`);
+        else if (v.entry !== `${kernel}.${entry}` || !v.ran.includes(v.entry)) problems.push(`${kernel}.${entry}: shown ${v.entry}, ran ${v.ran.join(', ')}`);
+        else if (!v.ok) problems.push(`${kernel}.${entry}: mismatch against the reference`);
+        else if ((await text(page, '#grid')) === 'not dispatched') problems.push(`${kernel}.${entry}: grid says not dispatched`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(runs).toBeGreaterThan(40);
+  }, 600_000);
+
+  test('inspector: a size that cannot fit is refused before anything runs; a failed run clears the last result, a good run the last error', async () => {
+    const page = await open('demos/inspector.html');
+    await waitForVersion(page, 1);
+    await page.select('#kernel', 'activation');
+    await page.select('#entry', 'sigmoid_forward');
+    const before = await version(page);
+    await setInput(page, '#dim-n', '1000000000');
+    await page.click('#run');
+    await page.waitForFunction(() => document.querySelector('.field-error') !== null, { timeout: 10_000 });
+    expect((await fieldErrors(page)).join(' ')).toMatch(/n = 1000000000 is past the inspector's 16,777,216 per size/);
+    expect(await text(page, '#grid')).toBe('–');
+    expect(await version(page)).toBe(before);
+    await setInput(page, '#dim-n', '1001'); // odd: the launcher runs v1, the entry picked
+    await page.click('#run');
+    await waitForVersion(page, before + 1);
+    expect(await fieldErrors(page)).toEqual([]);
+    expect((await values<{ ran: string[] }>(page)).ran).toEqual(['activation.sigmoid_forward']);
+    await page.select('#entry', 'sigmoid_forward_vec4');
+    await setInput(page, '#dim-n', '1001'); // not a multiple of 4: v1 runs, and the page says so
+    await page.click('#run');
+    await waitForVersion(page, before + 2);
+    expect(await text(page, '#grid')).toBe('not dispatched');
+    expect(await text(page, '#ran')).toMatch(/ran activation\.sigmoid_forward, not activation\.sigmoid_forward_vec4/);
+  }, 120_000);
+
+  test('bench: the page loads, ready to run, with the site navigation', async () => {
     current = await openPage('/demos/bench.html');
     await current.page.setViewport({ width: 1200, height: 900 });
     await current.page.waitForFunction(() => window.bench !== undefined, { timeout: 60_000 });
     expect(await text(current.page, '#run')).toBe('Run');
+    expect(await text(current.page, 'header a.current')).toBe('Bench');
+    expect(await current.page.$eval('body', (b) => getComputedStyle(b).margin)).toBe('0px'); // style.css, as every page
+    expect(await hidden(current.page, '#cancel')).toBe(true);
+    // A run disables Run and the size choice; cancel stops it before its next measurement.
+    await current.page.click('#quick');
+    await current.page.click('#run');
+    expect(await disabled(current.page, '#run')).toBe(true);
+    expect(await disabled(current.page, '#quick')).toBe(true);
+    await current.page.click('#cancel');
+    await current.page.waitForFunction(() => !(document.getElementById('run') as HTMLButtonElement).disabled, { timeout: 60_000 });
+    expect(await text(current.page, '#status')).toMatch(/^cancelled/);
+    expect(await current.page.$$('#results tbody tr')).toHaveLength(0);
+  });
+
+  test('optimizers-running: the race disables its controls, shows progress, and cancel stops it', async () => {
+    const page = await open('demos/optimizers.html');
+    await setInput(page, '#steps', '1000');
+    await page.click('#race');
+    for (const id of ['#race', '#surface', '#lr', '#momentum', '#steps']) expect(await disabled(page, id)).toBe(true);
+    expect(await hidden(page, '#cancel')).toBe(false);
+    await page.waitForFunction(() => /^step \d+\/1000$/.test(document.getElementById('status')!.textContent!), { timeout: 60_000 }); // progress
+    await page.click('#race'); // disabled: no second race queued behind this one
+    await page.click('#cancel');
+    await page.waitForFunction(() => !(document.getElementById('race') as HTMLButtonElement).disabled, { timeout: 60_000 });
+    expect(await text(page, '#status')).toMatch(/^cancelled \(step \d+\/1000\)$/);
+    expect(await page.$eval('#surface', (el) => (el as HTMLSelectElement).value)).toBe('saddle');
+    expect(await hidden(page, '#cancel')).toBe(true);
+    expect(await page.$$('#final tr.row')).toHaveLength(0); // no stale final positions beside a partial race
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await version(page)).toBe(1); // the cancelled race, and nothing after it, reported
+  });
+
+  test('optimizers-invalid: bad fields are named beside the field and nothing runs', async () => {
+    const page = await open('demos/optimizers.html');
+    for (const [value, message] of [
+      ['0', 'steps must be a whole number from 1 to 1000; got 0.'],
+      ['2.5', 'steps must be a whole number from 1 to 1000; got 2.5.'],
+      ['', 'steps: empty; enter a whole number from 1 to 1000.'],
+    ]) {
+      await setInput(page, '#steps', value!);
+      await page.click('#race');
+      await page.waitForSelector('.field-error');
+      expect(await fieldErrors(page)).toEqual([message]);
+      expect(await page.$eval('#steps', (el) => el.getAttribute('aria-invalid'))).toBe('true');
+      expect(await disabled(page, '#race')).toBe(false);
+    }
+    await setInput(page, '#steps', '40');
+    await setInput(page, '#lr', '-1');
+    await page.click('#race');
+    await page.waitForSelector('.field-error');
+    expect(await fieldErrors(page)).toEqual(['lr must be a number from 0.001 to 10; got -1.']);
+    expect(await version(page)).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'optimizers-invalid-field.png') });
+    await setInput(page, '#lr', '0.05');
+    await page.click('#race');
+    await waitForVersion(page, 2);
+    expect(await fieldErrors(page)).toEqual([]);
+  });
+
+  test('train-running: training disables its controls, counts epochs, and cancel stops it', async () => {
+    const page = await open('demos/train.html');
+    await setInput(page, '#epochs', '0');
+    await page.click('#train');
+    await page.waitForSelector('.field-error');
+    expect(await fieldErrors(page)).toEqual(['epochs must be a whole number from 1 to 200; got 0.']);
+    await setInput(page, '#epochs', '200');
+    await page.click('#train');
+    expect(await fieldErrors(page)).toEqual([]);
+    for (const id of ['#train', '#variant', '#epochs', '#seed', '#download']) expect(await disabled(page, id)).toBe(true);
+    await page.waitForFunction(() => /^epoch 1\/200: loss/.test(document.getElementById('status')!.textContent!), { timeout: 60_000 });
+    await page.click('#cancel');
+    await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled, { timeout: 60_000 });
+    expect(await text(page, '#status')).toMatch(/^cancelled \(epoch \d+\/200: loss /);
+    expect(await disabled(page, '#download')).toBe(true);
+    expect(await version(page)).toBe(1);
+  });
+
+  test('init-invalid: a field out of its range is named and the weights are not redrawn', async () => {
+    const page = await open('demos/init.html');
+    await setInput(page, '#fan-in', '5000');
+    await page.waitForSelector('.field-error');
+    expect(await fieldErrors(page)).toEqual(['in_features must be a whole number from 1 to 4096; got 5000.']);
+    await setInput(page, '#seed', '-1');
+    await page.waitForFunction(() => document.querySelector('.field-error')?.textContent?.startsWith('in_features'), { timeout: 10_000 }); // the first bad field is named
+    await setInput(page, '#fan-in', '7');
+    await page.waitForFunction(() => document.querySelector('.field-error')?.textContent?.startsWith('seed'), { timeout: 10_000 });
+    expect(await fieldErrors(page)).toEqual(['seed must be a whole number from 0 to 4294967295; got -1.']);
+    expect(await version(page)).toBe(1);
+  });
+
+  test('runner-plot: a one-epoch training.png draws its point; the title names the whole architecture', async () => {
+    current = await openPage('/demos/runner.html');
+    await current.page.waitForFunction(() => window.runner !== undefined, { timeout: 60_000 });
+    const report: EpochReport = { epoch: 1, loss: 1.2, accuracy: 0.4, seconds: 1, steps: 200, stepsPerSecond: 200, dispatchesPerStep: 30 };
+    // Red (loss) and blue (accuracy) pixels inside the plot, below the title and legend.
+    const coloured = await current.page.evaluate(async (r) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${window.runner!.plot([r], 'one epoch')}`;
+      await img.decode();
+      const ctx = Object.assign(document.createElement('canvas'), { width: img.width, height: img.height }).getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const { data } = ctx.getImageData(100, 100, img.width - 200, img.height - 160);
+      let [red, blue] = [0, 0];
+      for (let i = 0; i < data.length; i += 4) {
+        const [R, G, B] = [data[i]!, data[i + 1]!, data[i + 2]!];
+        if (R > 180 && G < 90 && B < 90) red++;
+        if (B > 180 && R < 90 && G < 150) blue++;
+      }
+      return { red, blue };
+    }, report);
+    expect(coloured.red).toBeGreaterThan(20);
+    expect(coloured.blue).toBeGreaterThan(20);
+    expect(describeModel({ features: 20, classes: 4, hidden: [128, 64], activation: 'relu', batchNorm: true, dropout: 0.2 })).toBe('20→128→64→4, relu, batch-norm, dropout 0.2');
+    expect(describeModel({ features: 20, classes: 4, hidden: [], activation: 'sigmoid', batchNorm: false, dropout: 0 })).toBe('20→4, sigmoid, no batch-norm, no dropout');
   });
 });
 
-test('`vite build` produces a static site that works from `vite preview`', async () => {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-site-'));
-  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  for (const page of ['index', 'demos/init', 'demos/train', 'demos/inspector', 'demos/bench']) expect(fs.existsSync(path.join(outDir, `${page}.html`))).toBe(true);
-  const server = await preview({ logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
-  const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint') });
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  try {
-    await page.goto(`${server.resolvedUrls!.local[0]}demos/dropout.html`);
+describe('the built site', () => {
+  let outDir: string;
+  let server: Awaited<ReturnType<typeof preview>>;
+  let site: { page: Page; errors: string[] } | null = null;
+
+  beforeAll(async () => {
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-site-'));
+    await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    server = await preview({ logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+  });
+
+  async function openBuilt(file: string): Promise<Page> {
+    const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 0 });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    // Emscripten reports a failing worker with console.warn ("worker sent an error!"): count it too.
+    page.on('console', (m) => m.type() === 'warn' && /worker/i.test(m.text()) && errors.push(m.text()));
+    await page.setViewport({ width: 1200, height: 900 });
+    await page.goto(`${server.resolvedUrls!.local[0]}${file}`);
+    site = { page, errors };
+    return page;
+  }
+
+  afterEach(async () => {
+    if (!site) return;
+    const name = expect.getState().currentTestName!.split(' > ').at(-1)!.split(':')[0]!;
+    await site.page.screenshot({ path: path.join(SHOTS, `built-${name}.png`), fullPage: true });
+    const { errors } = site;
+    await site.page.close();
+    await site.page.browser().disconnect();
+    site = null;
+    expect(errors).toEqual([]);
+  });
+
+  test('pages: `vite build` writes every page and one works from `vite preview`', async () => {
+    for (const page of ['index', 'demos/init', 'demos/train', 'demos/inspector', 'demos/bench']) expect(fs.existsSync(path.join(outDir, `${page}.html`))).toBe(true);
+    const page = await openBuilt('demos/dropout.html');
     await waitForVersion(page, 1);
     expect(await text(page, '#scale')).toBe('1/(1 − 0.8) = 5.00');
-    expect(errors).toEqual([]);
-  } finally {
-    await page.close();
-    await browser.disconnect();
-    await server.close();
-    fs.rmSync(outDir, { recursive: true, force: true });
-  }
+  });
+
+  // The production build once broke TensorFlow.js's threaded wasm worker (vite.config.ts says how):
+  // the bench hung at its first wasm measurement. Tiny sizes, from the page's own button.
+  test('bench: runs to the end at tiny sizes, TensorFlow.js wasm included', async () => {
+    const page = await openBuilt('demos/bench.html');
+    await page.waitForFunction(() => window.bench !== undefined, { timeout: 60_000 });
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // else tfjs would pick its unthreaded build
+    await page.click('#quick');
+    await page.click('#run');
+    expect(await disabled(page, '#run')).toBe(true);
+    await page.waitForFunction(() => /^done /.test(document.getElementById('status')!.textContent!) || document.getElementById('error'), { timeout: 240_000 });
+    expect(await text(page, '#status')).toMatch(/^done on .*; GPU timestamps [^;]+$/); // no peer reported as not measured
+    const variants = await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => tr.children[1]!.textContent));
+    expect(variants).toContain('tfjs-wasm');
+    expect(variants).toContain('tfjs-webgpu');
+    expect(await disabled(page, '#run')).toBe(false);
+  }, 300_000);
 });

@@ -392,11 +392,11 @@ add('bad input names the module or argument', async (s, random) => {
   s.expectError('Dropout p < 0', () => new nn.Dropout(-0.5, { gpu }), /argument 'p'/);
   s.expectError('BatchNorm eps', () => new nn.BatchNorm1d(3, { gpu, eps: 0 }), /BatchNorm1d: argument 'eps' expected a number > 0, got 0/);
   const params = model.parameters();
-  s.expectError('SGD lr = 0', () => new optim.SGD(params, { lr: 0 }), /SGD: argument 'lr' expected a number > 0, got 0/);
+  s.expectError('SGD lr < 0', () => new optim.SGD(params, { lr: -0.5 }), /SGD: argument 'lr' expected a number ≥ 0, got -0.5/);
   s.expectError('Adam lr < 0', () => new optim.Adam(params, { lr: -1 }), /Adam: argument 'lr'/);
   s.expectError('Adam beta = 1', () => new optim.Adam(params, { betas: [0.9, 1] }), /Adam: argument 'betas\[1\]' expected a number in \[0, 1\), got 1/);
   s.expectError('Adam beta < 0', () => new optim.Adam(params, { betas: [-0.1, 0.9] }), /betas\[0\]/);
-  s.expectError('RMSprop lr', () => new optim.RMSprop(params, { lr: 0 }), /RMSprop: argument 'lr'/);
+  s.expectError('RMSprop lr', () => new optim.RMSprop(params, { lr: -1 }), /RMSprop: argument 'lr'/);
   s.expectError('Adagrad lr', () => new optim.Adagrad(params, { lr: -0.1 }), /Adagrad: argument 'lr'/);
   s.expectError('nesterov without momentum', () => new optim.SGD(params, { nesterov: true }), /nesterov momentum requires/);
   s.expectError('empty parameter list', () => new optim.SGD([]), /empty parameter list/);

@@ -7,21 +7,9 @@ import { matmul, reluBackward, sigmoid, sigmoidBackward, relu } from '../src/ref
 import { softmaxCrossEntropy } from '../src/reference/losses';
 import { threefry2x32 } from '../src/reference/random';
 import { rng, uniform, integers } from '../src/spec/random';
+import { numericGradient } from './support/numeric';
 
 /** Central differences of a scalar function f at x, for every coordinate. */
-function numericGradient(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const saved = x[i]!;
-    x[i] = saved + h;
-    const up = f(x);
-    x[i] = saved - h;
-    const down = f(x);
-    x[i] = saved;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 /** The R×C row-major matrix x, transposed to C×R. */
 const transpose = (x: Float64Array, R: number, C: number) => x.map((_, i) => x[(i % R) * C + Math.floor(i / R)]!);

@@ -44,12 +44,26 @@ export function currentGpu(): Gpu {
   return defaultGpu;
 }
 
+export const HOW_TO_GET_WEBGPU_IN_NODE =
+  'In Node, wgslgrad runs on Dawn (the `webgpu` npm package), on Linux over Vulkan: install your GPU\'s Vulkan driver and loader ' +
+  '(Debian/Ubuntu: apt-get install libvulkan1 mesa-vulkan-drivers, or NVIDIA\'s driver), or Chromium (apt-get install chromium), ' +
+  'whose SwiftShader driver then serves as a software adapter. macOS and Windows need nothing extra (Metal, Direct3D 12).';
+
+const inNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+// A variable, so Vite leaves this Node-only module out of the pages it serves and builds.
+const NODE_WEBGPU = '../node/webgpu';
+
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
+  const howTo = inNode ? HOW_TO_GET_WEBGPU_IN_NODE : HOW_TO_GET_WEBGPU;
+  if (inNode && (typeof navigator === 'undefined' || !navigator.gpu)) {
+    const node: typeof import('../node/webgpu') = await import(/* @vite-ignore */ NODE_WEBGPU);
+    await node.installWebGpu();
+  }
   if (typeof navigator === 'undefined' || !navigator.gpu) {
-    throw new Error(`WebGPU is not available here (navigator.gpu is missing). ${HOW_TO_GET_WEBGPU}`);
+    throw new Error(`WebGPU is not available here (navigator.gpu is missing). ${howTo}`);
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error(`No WebGPU adapter was found. ${HOW_TO_GET_WEBGPU}`);
+  if (!adapter) throw new Error(`No WebGPU adapter was found. ${howTo}`);
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];

@@ -8,11 +8,12 @@ import type { Tensor } from '../tensor';
 
 export const shader = loadShader('adagrad');
 
-/** clr is the step's learning rate, lr / (1 + (step − 1) · lr_decay), computed by the caller. */
-export function adagradStep(param: Tensor, grad: Tensor, stateSum: Tensor, h: { clr: number; weightDecay: number; eps: number }): void {
+/** One Adagrad step; clr = lr / (1 + (t − 1)·lr_decay) is the caller's, computed in float64. */
+export function adagradStep(param: Tensor, grad: Tensor, stateSum: Tensor, h: { clr: number; weightDecay: number; eps: number; maximize?: boolean }): void {
   expectSameSize('adagradStep', { param, grad, stateSum });
+  const params = { n: param.size, clr: h.clr, weight_decay: h.weightDecay, eps: h.eps, grad_sign: h.maximize ? -1 : 1 };
   const entry = shader.entry('adagrad_step');
-  param.gpu.dispatch(entry, { params: { n: param.size, clr: h.clr, weight_decay: h.weightDecay, eps: h.eps }, param, grad, state_sum: stateSum }, grid1d(entry, param.size));
+  param.gpu.dispatch(entry, { params, param, grad, state_sum: stateSum }, grid1d(entry, param.size));
 }
 
 const cases: KernelCase[] = [];

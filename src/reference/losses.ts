@@ -1,27 +1,63 @@
-// Float64 CPU reference for softmax + cross-entropy (nn.CrossEntropyLoss with reduction 'mean').
+// Float64 CPU reference for softmax + cross-entropy: nn.CrossEntropyLoss with class-index targets,
+// written from PyTorch's documented definition, with its weight, ignore_index, reduction and
+// label_smoothing:
+//   l_i = (1 − ε) · w_{t_i} · (−log p_i,t_i) + ε/C · Σ_j w_j · (−log p_ij),   0 when t_i = ignore_index
+//   mean = Σ l_i / Σ_{i not ignored} w_{t_i},   sum = Σ l_i,   none = l_i.
 
-export interface CrossEntropyResult {
-  loss: number;
-  rowLoss: Float64Array;
-  /** d loss / d logits for the mean loss: (softmax − onehot) / N. */
-  grad: Float64Array;
-  /** Rows whose first arg-max equals the label. */
-  correct: number;
+export interface CrossEntropyOptions {
+  weight?: ArrayLike<number>;
+  ignoreIndex?: number;
+  reduction?: 'mean' | 'sum' | 'none';
+  labelSmoothing?: number;
 }
 
-export function softmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike<number>, N: number, C: number): CrossEntropyResult {
+export interface CrossEntropyResult {
+  /** The reduced loss (for 'none', the mean, as the metrics record it). */
+  loss: number;
+  rowLoss: Float64Array;
+  /** d loss / d logits of the reduced loss ('none': of the sum of the rows). */
+  grad: Float64Array;
+  /** Rows, not ignored, whose first arg-max equals the label. */
+  correct: number;
+  /** Rows not ignored. */
+  counted: number;
+}
+
+export function softmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike<number>, N: number, C: number, options: CrossEntropyOptions = {}): CrossEntropyResult {
+  const { weight, ignoreIndex = -100, reduction = 'mean', labelSmoothing: eps = 0 } = options;
+  const w = (j: number) => (weight ? weight[j]! : 1);
   const rowLoss = new Float64Array(N);
-  const grad = new Float64Array(N * C);
+  const rowGrad = new Float64Array(N * C); // d l_i / d z_ij
+  let denominator = 0;
   let correct = 0;
+  let counted = 0;
   for (let i = 0; i < N; i++) {
+    const label = labels[i]!;
+    if (label === ignoreIndex) continue;
+    counted++;
     const row = Array.from({ length: C }, (_, j) => logits[i * C + j]!);
     const max = Math.max(...row);
     const logSumExp = max + Math.log(row.reduce((s, z) => s + Math.exp(z - max), 0));
-    const label = labels[i]!;
-    rowLoss[i] = logSumExp - row[label]!;
-    for (let j = 0; j < C; j++) grad[i * C + j] = (Math.exp(row[j]! - logSumExp) - (j === label ? 1 : 0)) / N;
+    const logP = row.map((z) => z - logSumExp);
+    const valid = Number.isInteger(label) && label >= 0 && label < C;
+    denominator += valid ? w(label) : 1;
+    if (!valid) {
+      rowLoss[i] = NaN;
+    } else {
+      const smooth = logP.reduce((s, lp, j) => s - w(j) * lp, 0);
+      rowLoss[i] = (1 - eps) * w(label) * -logP[label]! + (eps / C) * smooth;
+    }
+    const weightSum = Array.from({ length: C }, (_, j) => w(j)).reduce((a, b) => a + b, 0);
+    for (let j = 0; j < C; j++) {
+      const p = Math.exp(logP[j]!);
+      const hard = valid ? w(label) * (p - (j === label ? 1 : 0)) : p;
+      rowGrad[i * C + j] = (1 - eps) * hard + (eps / C) * (p * weightSum - w(j));
+    }
     if (row.indexOf(max) === label) correct++;
   }
-  const loss = rowLoss.reduce((s, v) => s + v, 0) / N;
-  return { loss, rowLoss, grad, correct };
+  const total = rowLoss.reduce((s, v) => s + v, 0);
+  const scale = reduction === 'mean' ? 1 / denominator : 1;
+  const grad = rowGrad.map((g) => g * scale);
+  const loss = reduction === 'sum' ? total : total / denominator;
+  return { loss, rowLoss, grad, correct, counted };
 }

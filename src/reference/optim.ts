@@ -7,6 +7,9 @@ export interface AdamOptions {
   eps: number;
   weightDecay: number;
   amsgrad: boolean;
+  maximize?: boolean;
+  /** AdamW: θ ← θ·(1 − lr·λ) first, and no λ·θ in the gradient. */
+  decoupled?: boolean;
 }
 
 export interface AdamState {
@@ -22,13 +25,15 @@ export function adamInit(param: ArrayLike<number>): AdamState {
   return { param: Float64Array.from(param), expAvg: new Float64Array(n), expAvgSq: new Float64Array(n), maxExpAvgSq: new Float64Array(n), step: 0 };
 }
 
-/** One step of torch.optim.Adam, in place. */
+/** One step of torch.optim.Adam (or AdamW, with decoupled), in place. */
 export function adamStep(s: AdamState, grad: ArrayLike<number>, o: AdamOptions): void {
   s.step++;
   const bc1 = 1 - o.beta1 ** s.step;
   const bc2 = 1 - o.beta2 ** s.step;
+  const sign = o.maximize ? -1 : 1;
   for (let i = 0; i < s.param.length; i++) {
-    const g = grad[i]! + o.weightDecay * s.param[i]!;
+    if (o.decoupled) s.param[i] = s.param[i]! * (1 - o.lr * o.weightDecay);
+    const g = sign * grad[i]! + (o.decoupled ? 0 : o.weightDecay * s.param[i]!);
     s.expAvg[i] = o.beta1 * s.expAvg[i]! + (1 - o.beta1) * g;
     s.expAvgSq[i] = o.beta2 * s.expAvgSq[i]! + (1 - o.beta2) * g * g;
     let v = s.expAvgSq[i]!;
@@ -48,11 +53,12 @@ export interface SgdOptions {
   dampening: number;
   weightDecay: number;
   nesterov: boolean;
+  maximize?: boolean;
 }
 
 /** One step of torch.optim.SGD, in place; buf is null before the first step with momentum. */
 export function sgdStep(param: Float64Array, grad: ArrayLike<number>, state: { buf: Float64Array | null }, o: SgdOptions): void {
-  const g = Float64Array.from(grad, (v, i) => v + o.weightDecay * param[i]!);
+  const g = Float64Array.from(grad, (v, i) => (o.maximize ? -v : v) + o.weightDecay * param[i]!);
   let direction = g;
   if (o.momentum !== 0) {
     state.buf = state.buf === null ? Float64Array.from(g) : state.buf.map((b, i) => o.momentum * b + (1 - o.dampening) * g[i]!);
@@ -67,6 +73,7 @@ export interface AdagradOptions {
   lrDecay: number;
   weightDecay: number;
   eps: number;
+  maximize?: boolean;
 }
 
 /** One step of torch.optim.Adagrad, in place; stateSum starts at initial_accumulator_value. */
@@ -74,7 +81,7 @@ export function adagradStep(param: Float64Array, grad: ArrayLike<number>, state:
   state.step++;
   const clr = o.lr / (1 + (state.step - 1) * o.lrDecay);
   for (let i = 0; i < param.length; i++) {
-    const g = grad[i]! + o.weightDecay * param[i]!;
+    const g = (o.maximize ? -grad[i]! : grad[i]!) + o.weightDecay * param[i]!;
     state.sum[i] = state.sum[i]! + g * g;
     param[i] = param[i]! - (clr * g) / (Math.sqrt(state.sum[i]!) + o.eps);
   }
@@ -87,12 +94,13 @@ export interface RmspropOptions {
   weightDecay: number;
   momentum: number;
   centered: boolean;
+  maximize?: boolean;
 }
 
 /** One step of torch.optim.RMSprop, in place. */
 export function rmspropStep(param: Float64Array, grad: ArrayLike<number>, s: { squareAvg: Float64Array; gradAvg: Float64Array; buf: Float64Array }, o: RmspropOptions): void {
   for (let i = 0; i < param.length; i++) {
-    const g = grad[i]! + o.weightDecay * param[i]!;
+    const g = (o.maximize ? -grad[i]! : grad[i]!) + o.weightDecay * param[i]!;
     s.squareAvg[i] = o.alpha * s.squareAvg[i]! + (1 - o.alpha) * g * g;
     let avg = s.squareAvg[i]!;
     if (o.centered) {

@@ -1,9 +1,11 @@
 // The harness page: acquires the WebGPU device and runs kernel cases by name for the Node side.
 import { tryRequestGpu, type AdapterSummary } from '../../src/device/gpu';
 import { runCase, type CaseResult } from '../../src/spec/scope';
+import { convCases } from '../conv-cases';
 import { exampleCases } from '../example-cases';
 import { graphCases } from '../graph-cases';
 import { kernelCases } from '../kernel-cases';
+import { parityCases } from '../parity-cases';
 
 export interface Harness {
   adapter?: AdapterSummary;
@@ -27,10 +29,10 @@ const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location
 window.harness = {
   ...(gpu ? { adapter: gpu.adapter } : {}),
   ...(error ? { error } : {}),
-  names: [...kernelCases, ...graphCases, ...exampleCases].map((c) => c.name),
+  names: [...kernelCases, ...convCases, ...graphCases, ...exampleCases, ...parityCases].map((c) => c.name),
   async runCase(name, seed) {
     if (!gpu) throw new Error(error);
-    const c = [...kernelCases, ...graphCases, ...exampleCases].find((k) => k.name === name);
+    const c = [...kernelCases, ...convCases, ...graphCases, ...exampleCases, ...parityCases].find((k) => k.name === name);
     if (!c) throw new Error(`no kernel case named '${name}'`);
     const result = await runCase(gpu, c, seed);
     await gpu.sync();

@@ -1,7 +1,8 @@
-// Runs a table of cases by name on the harness page in headless Chrome, one Vitest test per case.
-// No WebGPU adapter is a failure, never a skip.
+// Runs a table of cases, one Vitest test per case: by name on the harness page in headless Chrome, or
+// in this Node process on Dawn (the `webgpu` package). No WebGPU adapter is a failure, never a skip.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { HOW_TO_GET_WEBGPU } from '../../src/device/gpu';
+import { HOW_TO_GET_WEBGPU, requestGpu, type Gpu } from '../../src/device/gpu';
+import { runCase, type KernelCase } from '../../src/spec/scope';
 import { openPage, type OpenPage } from './page';
 import { hashString } from '../../src/spec/random';
 
@@ -27,6 +28,28 @@ export function runCasesInChrome(names: readonly string[]): void {
   test.each(names)('%s', async (name) => {
     const seed = (hashString(name) ^ runSeed) >>> 0;
     const result = await harness.page.evaluate((n, s) => window.harness!.runCase(n, s), name, seed);
+    if (!result.ok) throw new Error(`${name} (seed ${seed}):\n${result.report}`);
+    expect(result.checked).toBeGreaterThan(0);
+  }, 300_000); // the cases past 65,535 workgroups (millions of elements, float64 references) on a loaded CPU
+}
+
+/** The same cases in Node, on Dawn: what `npm start -- --runtime node` and the GPU bundle run on. */
+export function runCasesInNode(cases: readonly KernelCase[]): void {
+  let gpu: Gpu;
+
+  beforeAll(async () => {
+    // Fixed variants, as in the Chrome harness: each case names the variant it checks.
+    gpu = await requestGpu({ variantPolicy: 'fixed' });
+    const { adapter } = gpu;
+    console.log(`WebGPU adapter (Node, Dawn): vendor ${adapter.vendor}, architecture ${adapter.architecture}, fallback ${adapter.isFallbackAdapter}; WGSLGRAD_SEED=${runSeed}`);
+  });
+
+  afterAll(() => gpu?.destroy());
+
+  test.each(cases.map((c) => [c.name, c] as const))('%s', async (name, c) => {
+    const seed = (hashString(name) ^ runSeed) >>> 0;
+    const result = await runCase(gpu, c, seed);
+    await gpu.sync();
     if (!result.ok) throw new Error(`${name} (seed ${seed}):\n${result.report}`);
     expect(result.checked).toBeGreaterThan(0);
   });

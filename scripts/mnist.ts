@@ -1,0 +1,153 @@
+// `npm start -- --task mnist`: trains MnistCNN (src/cnn.ts) on the committed MNIST digits in Node on
+// Dawn or (--runtime chrome) in headless Chrome, through src/runner.ts either way, with the same progress bar and outputs as the phone-price run: model.safetensors (loads into
+// scripts/mnist_cnn.py's MnistCNN), metrics.json and the plot (training.svg; training.png from Chrome), in out/mnist by default. Ends
+// with "test accuracy: 0.XXXX". `--task mnist --eval FILE` evaluates a saved model on its test rows.
+import fs from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import type { MnistTrainResult, WireState } from '../src/runner';
+import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
+import type { StateDict } from '../src/nn';
+import type { EpochReport, Evaluation } from '../src/run-config';
+import { withRunnerPage } from './chrome';
+import { variantPolicy } from './cli-args';
+
+export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
+                      takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
+                      --eval FILE, --runtime, --variant-policy and --debug`;
+
+const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'runtime', 'debug']);
+
+type Values = Record<string, string | boolean | undefined>;
+
+function fail(message: string): never {
+  throw Object.assign(new Error(message), { usage: true });
+}
+
+function trainingOf(values: Values): MnistTraining {
+  const extra = Object.keys(values).filter((k) => values[k] !== undefined && !ALLOWED.has(k));
+  if (extra.length) fail(`--${extra[0]} does not apply to --task mnist (it takes ${[...ALLOWED].filter((k) => k !== 'task').map((k) => `--${k}`).join(', ')})`);
+  const c = { ...MNIST_DEFAULTS };
+  const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const v = Number(values[name]);
+    if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} expects an integer in [${min}, ${max}], got '${values[name]}'`);
+    return v;
+  };
+  if (values.epochs !== undefined) c.epochs = int('epochs', 1);
+  if (values['batch-size'] !== undefined) c.batchSize = int('batch-size', 1, 8000);
+  if (values.seed !== undefined) c.seed = int('seed', 0, 2 ** 32 - 1);
+  if (values.lr !== undefined) {
+    c.lr = Number(values.lr);
+    if (!(c.lr > 0) || !Number.isFinite(c.lr)) fail(`--lr expects a number > 0, got '${values.lr}'`);
+  }
+  return c;
+}
+
+function writeAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(temp, data);
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+
+interface MnistSession {
+  train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult>;
+  evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation>;
+  plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
+  plotFile: string;
+}
+
+/** The page in headless Chrome, or this process on Dawn (scripts/node-session.ts). */
+async function withSession<T>(values: Values, body: (session: MnistSession) => Promise<T>): Promise<T> {
+  const debug = values.debug === true;
+  if (values.runtime === 'chrome') {
+    return withRunnerPage(debug, (page) =>
+      body({
+        async train(config, onEpoch) {
+          await page.exposeFunction('wgslgradReport', onEpoch);
+          return page.evaluate((c) => window.runner!.mnist!.train(c, (r) => window.wgslgradReport?.(r)), config);
+        },
+        evaluate: (request) => page.evaluate((r) => window.runner!.mnist!.evaluate(r), request),
+        plot: async (reports, title) => Buffer.from(await page.evaluate((r, t) => window.runner!.plot(r, t), reports, title), 'base64'),
+        plotFile: 'training.png',
+      }),
+      variantPolicy(values),
+    );
+  }
+  const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values));
+  try {
+    return await body({ ...session.mnist, plot: session.plot, plotFile: 'training.svg' });
+  } finally {
+    session.close();
+  }
+}
+
+const toState = (wire: WireState[]): StateDict => new Map(wire.map((s) => { const b = Buffer.from(s.values, 'base64'); return [s.name, { shape: s.shape, dtype: s.dtype, values: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) }]; }));
+
+function printConfusion(confusion: number[][]): void {
+  console.log('confusion matrix (rows: true digit, columns: predicted)');
+  console.log('     ' + confusion.map((_, i) => String(i).padStart(5)).join(''));
+  confusion.forEach((row, i) => console.log(String(i).padStart(5) + row.map((n) => String(n).padStart(5)).join('')));
+}
+
+async function train(values: Values): Promise<void> {
+  const config = trainingOf(values);
+  const outDir = path.resolve((values.out as string | undefined) ?? path.join('out', 'mnist'));
+  console.log(`data: data/mnist-10k.u8.gz — 10,000 MNIST digits (the mnist npm package), 28×28; 8,000 train / 2,000 test (stratified, seed ${config.seed})`);
+  console.log(`model: ${MNIST_CNN_ARCHITECTURE}; adam lr ${config.lr}, batch ${config.batchSize}, ${config.epochs} epochs`);
+  const interactive = process.stdout.isTTY === true;
+  const bar = new cliProgress.SingleBar({ format: 'epoch {value}/{total} |{bar}| loss {loss} · train acc {acc} · {secs}s · {sps} steps/s', hideCursor: true }, cliProgress.Presets.shades_classic);
+  const result = await withSession(values, async (session) => {
+    const onEpoch = (r: EpochReport) => {
+      const fields = { loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), secs: r.seconds.toFixed(2), sps: r.stepsPerSecond.toFixed(1) };
+      if (interactive) bar.update(r.epoch, fields);
+      else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${fields.secs}s  ${fields.sps} steps/s`);
+    };
+    if (interactive) bar.start(config.epochs, 0, { loss: '-', acc: '-', secs: '-', sps: '-' });
+    try {
+      const trained = await session.train(config, onEpoch);
+      return { ...trained, plot: await session.plot(trained.reports, `MNIST CNN, adam lr ${config.lr}, batch ${config.batchSize}`), plotFile: session.plotFile };
+    } finally {
+      if (interactive) bar.stop();
+    }
+  });
+  const trainSeconds = result.reports.reduce((a, r) => a + r.seconds, 0);
+  const steps = result.reports.reduce((a, r) => a + r.steps, 0);
+  console.log(`training: ${trainSeconds.toFixed(1)} s for ${steps} steps (${(steps / trainSeconds).toFixed(1)} steps/s, ${((trainSeconds / steps) * 1000).toFixed(1)} ms/step, ${result.reports.at(-1)?.dispatchesPerStep.toFixed(0)} dispatches/step)`);
+  const modelPath = path.join(outDir, 'model.safetensors');
+  writeAtomic(modelPath, encodeMnistModel(toState(result.state), { testRows: result.testRows, training: config, testAccuracy: result.test.accuracy }));
+  writeAtomic(path.join(outDir, 'metrics.json'), `${JSON.stringify({ task: 'mnist', architecture: MNIST_CNN_ARCHITECTURE, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: [...'0123456789'] }, trainSeconds }, null, 2)}\n`);
+  writeAtomic(path.join(outDir, result.plotFile), result.plot);
+  console.log(`wrote ${path.relative(process.cwd(), modelPath)}, metrics.json and ${result.plotFile} in ${path.relative(process.cwd(), outDir) || '.'}`);
+  printConfusion(result.test.confusion);
+  console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
+}
+
+async function evalModel(values: Values): Promise<void> {
+  trainingOf(values);
+  const file = path.resolve(values.eval as string);
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    fail(`${file}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const saved = readMnistModel(bytes, file);
+  const state = [...saved.state].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).toString('base64') }));
+  const evaluation: Evaluation = await withSession(values, (session) => session.evaluate({ state, testRows: saved.testRows }));
+  console.log(`model: ${file} (${MNIST_CNN_ARCHITECTURE}); test accuracy when saved: ${saved.testAccuracy.toFixed(4)}`);
+  printConfusion(evaluation.confusion);
+  console.log(`test accuracy: ${evaluation.accuracy.toFixed(4)}`);
+}
+
+/** The entry point start.ts calls for --task mnist. */
+export async function mnistCommand(values: Values): Promise<void> {
+  if (values.eval !== undefined) await evalModel(values);
+  else await train(values);
+}

@@ -1,0 +1,141 @@
+// The CLI's files: paths as the user typed them, the output folder checked before any work, and the
+// outputs written as one set.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The folder the user ran the command from: npm runs scripts in the package root and passes it as INIT_CWD. */
+export function userFolder(): string {
+  return process.env.INIT_CWD || process.cwd();
+}
+
+/** A path as typed on the command line, resolved against the user's folder. */
+export function userPath(typed: string): string {
+  return path.resolve(userFolder(), typed);
+}
+
+const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
+
+/** stat, or undefined where nothing is (including below a file: 'file/sub' is ENOTDIR). */
+function statOrNothing(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Makes sure `dir` is a folder we can write `names` into, creating it if needed, before any work
+ * starts. Returns the folders it created, outermost first, so a failed run can remove them again.
+ */
+export function prepareOutDir(dir: string, names: readonly string[]): string[] {
+  const where = `--out ${dir}`;
+  const missing: string[] = [];
+  let at = dir;
+  let stat: fs.Stats | undefined;
+  try {
+    while (!(stat = statOrNothing(at))) {
+      missing.unshift(at);
+      at = path.dirname(at);
+    }
+  } catch (error) {
+    throw new Error(`${where}: cannot look at ${at} (${errorCode(error)})`);
+  }
+  if (!stat.isDirectory()) throw new Error(at === dir ? `${where}: is a file, not a folder` : `${where}: ${at} is a file, not a folder`);
+  // One level at a time: Node 20's recursive mkdir spins at 100% CPU on paths like /proc/foo.
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (error) {
+      removeFolders(missing);
+      throw new Error(`${where}: cannot create ${d} (${errorCode(error)})`);
+    }
+  }
+  for (const name of names) {
+    if (statOrNothing(path.join(dir, name))?.isDirectory()) throw new Error(`${where}: ${name} there is a folder; the run would write a file of that name`);
+  }
+  // A real write: access(W_OK) says yes to root on a read-only mount or in /proc.
+  const probe = path.join(dir, `.wgslgrad-probe-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (error) {
+    removeFolders(missing);
+    throw new Error(`${where}: cannot write there (${errorCode(error)})`);
+  }
+  return missing;
+}
+
+/** Removes folders that prepareOutDir created, innermost first, where they are still empty. */
+export function removeFolders(created: readonly string[]): void {
+  for (const d of [...created].reverse()) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      // not empty, or already gone: leave it
+    }
+  }
+}
+
+export interface FileOps {
+  write: (file: string, data: string | Uint8Array) => void;
+  rename: (from: string, to: string) => void;
+}
+
+const realOps: FileOps = { write: (f, d) => fs.writeFileSync(f, d), rename: (a, b) => fs.renameSync(a, b) };
+
+/**
+ * Writes the files as one set: every file to a temporary name first, then each into place (rename,
+ * so a reader never sees half a file) with a copy of the file it replaces kept aside. A failure at
+ * any point removes the new files and puts every old one back: the folder holds the old set or the
+ * new set, never a mix. `ops` is for tests, to make a chosen write fail.
+ */
+export function writeFileSet(files: readonly { file: string; data: string | Uint8Array }[], ops: FileOps = realOps): void {
+  const staged = files.map((f) => ({ ...f, temp: `${f.file}.tmp-${process.pid}`, backup: `${f.file}.old-${process.pid}`, kept: false, placed: false }));
+  let failing = '';
+  try {
+    for (const s of staged) {
+      failing = s.file;
+      ops.write(s.temp, s.data);
+    }
+    for (const s of staged) {
+      failing = s.file;
+      if (statOrNothing(s.file)) {
+        fs.copyFileSync(s.file, s.backup);
+        s.kept = true;
+      }
+      ops.rename(s.temp, s.file);
+      s.placed = true;
+    }
+  } catch (error) {
+    const lost: string[] = [];
+    for (const s of staged) {
+      try {
+        if (s.kept) fs.renameSync(s.backup, s.file);
+        else if (s.placed) fs.rmSync(s.file, { force: true });
+      } catch {
+        lost.push(`${s.file} (its previous version is ${s.backup})`);
+      }
+      fs.rmSync(s.temp, { force: true });
+    }
+    const why = `cannot write ${failing} (${errorCode(error)})`;
+    throw new Error(lost.length ? `${why}; could not restore ${lost.join(', ')}` : `${why}; the previous files are unchanged`);
+  }
+  for (const s of staged) fs.rmSync(s.backup, { force: true });
+}
+
+/** The autotuner's picks, kept across runs in the user's cache folder (WGSLGRAD_CACHE_DIR overrides). */
+export const tuningCachePath = (): string => path.join(process.env.WGSLGRAD_CACHE_DIR || path.join(os.homedir(), '.cache', 'wgslgrad'), 'tuning.json');
+
+/** The tuning cache as a TuningStore (src/device/tuner.ts): written whole, through a temporary file. */
+export const tuningFileStore = {
+  load: async (): Promise<string | null> => (fs.existsSync(tuningCachePath()) ? fs.readFileSync(tuningCachePath(), 'utf8') : null),
+  save: async (text: string): Promise<void> => {
+    const file = tuningCachePath();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.${process.pid}.tmp`, text);
+    fs.renameSync(`${file}.${process.pid}.tmp`, file);
+  },
+};

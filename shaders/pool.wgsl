@@ -1,0 +1,195 @@
+// pool.wgsl — 2-D pooling over NCHW, forward and backward, as torch.nn.functional's
+// max_pool2d, avg_pool2d and adaptive_avg_pool2d (output 1×1)
+//
+// x is N×C×H×W, y is N×C×OH×OW. Each (n, c) plane pools on its own. Per spatial axis, with kernel
+// K, stride s, padding p and dilation d (ceil_mode off, as PyTorch's default):
+//   OH = ⌊(H + 2·p − d·(K − 1) − 1) / s⌋ + 1,   window rows ih = oh·s − p + kh·d, kh < K
+// max_pool2d:   y[n, c, oh, ow] = max over the window's rows and columns inside the input (padding is
+//               −∞, never chosen); indices[n, c, oh, ow] = ih·W + iw of that maximum, as PyTorch's
+//               return_indices. Ties keep the first maximum in window order (kh, then kw), as
+//               PyTorch's CPU kernel does (it replaces only on a strictly greater value).
+//               Backward: dx[n, c, ih, iw] = Σ over the windows holding (ih, iw) whose index is
+//               ih·W + iw of dy[n, c, oh, ow]  (a gather: no atomics, no zero-fill pass).
+// avg_pool2d:   y = Σ window / count, where count = KH·KW with COUNT_INCLUDE_PAD (PyTorch's default:
+//               padded zeros count; without ceil_mode a window never leaves the padded input), or
+//               the number of the window's positions inside the input otherwise.
+//               Backward: dx[n, c, ih, iw] = Σ over the windows holding (ih, iw) of dy / count.
+// adaptive_avg_pool2d to 1×1: y[n, c] = Σ_{h, w} x[n, c, h, w] / (H·W);  dx = dy[n, c] / (H·W).
+// ACCUMULATE adds into dx instead of overwriting (gradients add up, as in PyTorch).
+//
+// Bindings: params {N, C, H, W, OH, OW, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w};
+// x, dy, indices_in (read); y, indices (u32), dx (read_write). Each entry binds what it uses.
+//
+// Entry points and geometry: one invocation per element written, workgroup WORKGROUP_SIZE (64), 1-D
+// work spilling past 65,535 workgroups into the grid's y: i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
+//   max_pool2d_forward, avg_pool2d_forward      per element of y: a loop over the window.
+//   max_pool2d_backward, avg_pool2d_backward    per element of dx: a loop over the (at most
+//                                               ⌈K/s⌉² for d = 1) windows holding it.
+//   adaptive_avg_pool2d_forward                 per (n, c): a loop over H·W.
+//   adaptive_avg_pool2d_backward                per element of dx.
+
+override COUNT_INCLUDE_PAD: bool = true;
+override ACCUMULATE: bool = false;
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct Params {
+  N: u32,
+  C: u32,
+  H: u32,
+  W: u32,
+  OH: u32,
+  OW: u32,
+  KH: u32,
+  KW: u32,
+  stride_h: u32,
+  stride_w: u32,
+  pad_h: u32,
+  pad_w: u32,
+  dil_h: u32,
+  dil_w: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> indices: array<u32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read> indices_in: array<u32>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+
+fn element_index(gid: vec3u, groups: vec3u) -> u32 {
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+}
+
+fn write_dx(i: u32, value: f32) {
+  if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
+}
+
+// The first output position o whose window can reach input coordinate t (t = i + p), along one axis.
+fn first_window(t: u32, K: u32, s: u32, d: u32) -> u32 {
+  let reach = (K - 1u) * d;
+  if (t <= reach) { return 0u; }
+  return (t - reach + s - 1u) / s;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  if (i >= p.N * p.C * p.OH * p.OW) { return; }
+  let ow = i % p.OW;
+  let oh = (i / p.OW) % p.OH;
+  let plane = (i / (p.OW * p.OH)) * p.H * p.W;
+  var best = 0.0;
+  var best_index = 0u;
+  var found = false;
+  for (var kh = 0u; kh < p.KH; kh++) {
+    let ih = i32(oh * p.stride_h + kh * p.dil_h) - i32(p.pad_h);
+    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    for (var kw = 0u; kw < p.KW; kw++) {
+      let iw = i32(ow * p.stride_w + kw * p.dil_w) - i32(p.pad_w);
+      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      let at = u32(ih) * p.W + u32(iw);
+      let v = x[plane + at];
+      if (!found || v > best) {
+        best = v;
+        best_index = at;
+        found = true;
+      }
+    }
+  }
+  // Padding ≤ K/2 (checked by the launcher) leaves at least one input position in every window.
+  y[i] = best;
+  indices[i] = best_index;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn max_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  if (i >= p.N * p.C * p.H * p.W) { return; }
+  let iw = i % p.W;
+  let ih = (i / p.W) % p.H;
+  let nc = i / (p.W * p.H);
+  let here = ih * p.W + iw;
+  let th = ih + p.pad_h;
+  let tw = iw + p.pad_w;
+  var total = 0.0;
+  for (var oh = first_window(th, p.KH, p.stride_h, p.dil_h); oh < p.OH && oh * p.stride_h <= th; oh++) {
+    for (var ow = first_window(tw, p.KW, p.stride_w, p.dil_w); ow < p.OW && ow * p.stride_w <= tw; ow++) {
+      let o = (nc * p.OH + oh) * p.OW + ow;
+      if (indices_in[o] == here) { total += dy[o]; }
+    }
+  }
+  write_dx(i, total);
+}
+
+// The divisor of window (oh, ow) for avg_pool2d.
+fn window_count(oh: u32, ow: u32) -> f32 {
+  let p = params;
+  if (COUNT_INCLUDE_PAD) { return f32(p.KH * p.KW); }
+  let h0 = i32(oh * p.stride_h) - i32(p.pad_h);
+  let w0 = i32(ow * p.stride_w) - i32(p.pad_w);
+  let rows = min(h0 + i32(p.KH), i32(p.H)) - max(h0, 0);
+  let cols = min(w0 + i32(p.KW), i32(p.W)) - max(w0, 0);
+  return f32(rows * cols);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  if (i >= p.N * p.C * p.OH * p.OW) { return; }
+  let ow = i % p.OW;
+  let oh = (i / p.OW) % p.OH;
+  let plane = (i / (p.OW * p.OH)) * p.H * p.W;
+  var total = 0.0;
+  for (var kh = 0u; kh < p.KH; kh++) {
+    let ih = i32(oh * p.stride_h + kh) - i32(p.pad_h);
+    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    for (var kw = 0u; kw < p.KW; kw++) {
+      let iw = i32(ow * p.stride_w + kw) - i32(p.pad_w);
+      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      total += x[plane + u32(ih) * p.W + u32(iw)];
+    }
+  }
+  y[i] = total / window_count(oh, ow);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  if (i >= p.N * p.C * p.H * p.W) { return; }
+  let iw = i % p.W;
+  let ih = (i / p.W) % p.H;
+  let nc = i / (p.W * p.H);
+  let th = ih + p.pad_h;
+  let tw = iw + p.pad_w;
+  var total = 0.0;
+  for (var oh = first_window(th, p.KH, p.stride_h, 1u); oh < p.OH && oh * p.stride_h <= th; oh++) {
+    for (var ow = first_window(tw, p.KW, p.stride_w, 1u); ow < p.OW && ow * p.stride_w <= tw; ow++) {
+      total += dy[(nc * p.OH + oh) * p.OW + ow] / window_count(oh, ow);
+    }
+  }
+  write_dx(i, total);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn adaptive_avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let nc = element_index(gid, groups);
+  if (nc >= p.N * p.C) { return; }
+  let size = p.H * p.W;
+  var total = 0.0;
+  for (var s = 0u; s < size; s++) { total += x[nc * size + s]; }
+  y[nc] = total / f32(size);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn adaptive_avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  if (i >= p.N * p.C * p.H * p.W) { return; }
+  write_dx(i, dy[i / (p.H * p.W)] / f32(p.H * p.W));
+}

@@ -1,0 +1,66 @@
+// tanh_leaky_relu.wgsl — elementwise tanh and leaky ReLU, forward and backward
+//
+//   tanh_forward         y = tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x))
+//   tanh_backward        dx = dy · (1 − y²)                  (from the saved output y)
+//   leaky_relu_forward   y = x if x > 0, else slope · x      (slope ≥ 0; PyTorch's default 0.01)
+//   leaky_relu_backward  dx = dy if y > 0, else slope · dy   (from y: with slope ≥ 0, y > 0 ⇔ x > 0)
+// tanh is computed as 1 − 2 / (e^(2x) + 1), which saturates to ±1 for large |x| instead of
+// overflowing (e^(2x) = inf gives 1, e^(2x) = 0 gives −1). With ACCUMULATE the backward adds into dx.
+//
+// Bindings: params {n, slope}; forward: x (read), y (read_write); backward: y_saved, dy (read),
+// dx (read_write).
+// Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64); elements past 65,535
+// workgroups spill into the grid's y: i = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE).
+
+override WORKGROUP_SIZE: u32 = 64u;
+override ACCUMULATE: bool = false;
+
+struct Params {
+  n: u32,
+  slope: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read> y_saved: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+
+fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
+  return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+}
+
+fn write_dx(i: u32, value: f32) {
+  if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn tanh_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  y[i] = 1.0 - 2.0 / (exp(2.0 * x[i]) + 1.0);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn tanh_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  let t = y_saved[i];
+  write_dx(i, dy[i] * (1.0 - t * t));
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn leaky_relu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  let v = x[i];
+  y[i] = select(params.slope * v, v, v > 0.0);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn leaky_relu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_index(gid, groups);
+  if (i >= params.n) { return; }
+  write_dx(i, select(params.slope * dy[i], dy[i], y_saved[i] > 0.0));
+}

@@ -1,0 +1,292 @@
+// shaders/pool.wgsl: max, average and adaptive average pooling over NCHW, forward and backward. Launchers (argument checks as torch.nn.functional's, naming the op
+// or the module through `where`), gradient rules, and the family's test spec.
+import { grid1d, loadShader } from '../device/shader';
+import * as ref from '../reference/conv';
+import { rng, uniform } from '../spec/random';
+import { caseTable, kernelCase, type Spec } from '../spec/scope';
+import { Tensor, type BackwardRule } from '../tensor';
+import { type Pair, expectPair, expectTensor, expectInput4d, outputExtent, pair } from './conv2d';
+
+export const shader = loadShader('pool');
+
+/** Records one dispatch of entry `name` over n invocations (1-D, spilling into y past 65,535 workgroups). */
+function launch(gpu: Tensor['gpu'], name: string, args: Parameters<Tensor['gpu']['dispatch']>[1], n: number, constants: Record<string, boolean> = {}): void {
+  const entry = shader.entry(name);
+  gpu.dispatch(entry, args, grid1d(entry, n), constants);
+}
+
+
+// ── pooling ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface Pool2dOptions {
+  kernelSize: Pair;
+  /** Defaults to kernelSize, as PyTorch. */
+  stride?: Pair;
+  padding?: Pair;
+  /** max_pool2d only. */
+  dilation?: Pair;
+  /** avg_pool2d only; PyTorch's default true. */
+  countIncludePad?: boolean;
+}
+
+export interface Pool2dGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+  KH: number;
+  KW: number;
+  stride_h: number;
+  stride_w: number;
+  pad_h: number;
+  pad_w: number;
+  dil_h: number;
+  dil_w: number;
+}
+
+export function pool2dGeometry(input: readonly number[], options: Pool2dOptions, where = 'pool2d'): Pool2dGeometry {
+  const k = expectPair(where, 'kernelSize', options.kernelSize, 1);
+  const stride = expectPair(where, 'stride', options.stride ?? k, 1);
+  const pad = expectPair(where, 'padding', options.padding ?? 0, 0);
+  const dil = expectPair(where, 'dilation', options.dilation ?? 1, 1);
+  // PyTorch's rule; it also guarantees every window holds at least one input position.
+  if (pad[0] > k[0] / 2 || pad[1] > k[1] / 2) throw new Error(`${where}: padding ${pad.join('×')} must be at most half the kernel ${k.join('×')}`);
+  expectInput4d(where, input, 'C');
+  const [OH, OW] = outputExtent(where, input, k, stride, pad, dil);
+  const [N, C, H, W] = input as [number, number, number, number];
+  return { N, C, H, W, OH, OW, KH: k[0], KW: k[1], stride_h: stride[0], stride_w: stride[1], pad_h: pad[0], pad_w: pad[1], dil_h: dil[0], dil_w: dil[1] };
+}
+
+/** y = max_pool2d(x); indices (u32) keep each maximum's h·W + w within its plane, for the backward. */
+export function maxPool2d(x: Tensor, y: Tensor, indices: Tensor, options: Pool2dOptions, where = 'max_pool2d'): Pool2dGeometry {
+  const g = pool2dGeometry(x.shape, options, where);
+  expectTensor(where, 'input', x, x.shape);
+  expectTensor(where, 'output', y, [g.N, g.C, g.OH, g.OW]);
+  if (indices.dtype !== 'u32') throw new Error(`${where}: argument 'indices' expected dtype u32, got ${indices.dtype}`);
+  expectTensor(where, 'indices', indices, y.shape);
+  launch(x.gpu, 'max_pool2d_forward', { params: { ...g }, x, y, indices }, y.size);
+  return g;
+}
+
+export function maxPool2dBackward(dy: Tensor, indices: Tensor, dx: Tensor, options: Pool2dOptions, accumulate = false, where = 'max_pool2d backward'): void {
+  const g = pool2dGeometry(dx.shape, options, where);
+  expectTensor(where, 'dy', dy, [g.N, g.C, g.OH, g.OW]);
+  if (indices.dtype !== 'u32') throw new Error(`${where}: argument 'indices' expected dtype u32, got ${indices.dtype}`);
+  expectTensor(where, 'indices', indices, dy.shape);
+  expectTensor(where, 'dx', dx, dx.shape);
+  launch(dy.gpu, 'max_pool2d_backward', { params: { ...g }, dy, indices_in: indices, dx }, dx.size, { ACCUMULATE: accumulate });
+}
+
+function avgGeometry(input: readonly number[], options: Pool2dOptions, where: string): Pool2dGeometry {
+  if (options.dilation !== undefined && pair(options.dilation).some((d) => d !== 1)) throw new Error(`${where}: avg_pool2d has no dilation (PyTorch's neither), got ${JSON.stringify(options.dilation)}`);
+  return pool2dGeometry(input, options, where);
+}
+
+export function avgPool2d(x: Tensor, y: Tensor, options: Pool2dOptions, where = 'avg_pool2d'): Pool2dGeometry {
+  const g = avgGeometry(x.shape, options, where);
+  expectTensor(where, 'input', x, x.shape);
+  expectTensor(where, 'output', y, [g.N, g.C, g.OH, g.OW]);
+  launch(x.gpu, 'avg_pool2d_forward', { params: { ...g }, x, y }, y.size, { COUNT_INCLUDE_PAD: options.countIncludePad ?? true });
+  return g;
+}
+
+export function avgPool2dBackward(dy: Tensor, dx: Tensor, options: Pool2dOptions, accumulate = false, where = 'avg_pool2d backward'): void {
+  const g = avgGeometry(dx.shape, options, where);
+  expectTensor(where, 'dy', dy, [g.N, g.C, g.OH, g.OW]);
+  expectTensor(where, 'dx', dx, dx.shape);
+  launch(dy.gpu, 'avg_pool2d_backward', { params: { ...g }, dy, dx }, dx.size, { COUNT_INCLUDE_PAD: options.countIncludePad ?? true, ACCUMULATE: accumulate });
+}
+
+const planeParams = (shape: readonly number[]) => {
+  const [N, C, H, W] = shape as [number, number, number, number];
+  return { N, C, H, W, OH: 1, OW: 1, KH: H, KW: W, stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0, dil_h: 1, dil_w: 1 };
+};
+
+/** adaptive_avg_pool2d(x, 1): y [N, C, 1, 1] is each plane's mean. */
+export function adaptiveAvgPool2d(x: Tensor, y: Tensor, where = 'adaptive_avg_pool2d'): void {
+  expectInput4d(where, x.shape, 'C');
+  expectTensor(where, 'input', x, x.shape);
+  expectTensor(where, 'output', y, [x.shape[0]!, x.shape[1]!, 1, 1]);
+  launch(x.gpu, 'adaptive_avg_pool2d_forward', { params: planeParams(x.shape), x, y }, y.size);
+}
+
+export function adaptiveAvgPool2dBackward(dy: Tensor, dx: Tensor, accumulate = false, where = 'adaptive_avg_pool2d backward'): void {
+  expectInput4d(where, dx.shape, 'C');
+  expectTensor(where, 'dy', dy, [dx.shape[0]!, dx.shape[1]!, 1, 1]);
+  expectTensor(where, 'dx', dx, dx.shape);
+  launch(dy.gpu, 'adaptive_avg_pool2d_backward', { params: planeParams(dx.shape), dy, dx }, dx.size, { ACCUMULATE: accumulate });
+}
+
+export const gradients = {
+  /** Each window's gradient goes to its kept arg-max. */
+  maxPool2d: (x: Tensor, indices: Tensor, options: Pool2dOptions, where: string): BackwardRule => (ctx, dy) => {
+    const dx = ctx.target(x);
+    maxPool2dBackward(dy!, indices, dx.grad, options, dx.accumulate, where);
+  },
+  avgPool2d: (x: Tensor, options: Pool2dOptions, where: string): BackwardRule => (ctx, dy) => {
+    const dx = ctx.target(x);
+    avgPool2dBackward(dy!, dx.grad, options, dx.accumulate, where);
+  },
+  adaptiveAvgPool2d: (x: Tensor, where: string): BackwardRule => (ctx, dy) => {
+    const dx = ctx.target(x);
+    adaptiveAvgPool2dBackward(dy!, dx.grad, dx.accumulate, where);
+  },
+};
+
+// ── spec: fresh random inputs, NaN-poisoned outputs, the float64 reference ──────────────────────────
+const { cases, add } = caseTable();
+const PAST_GRID_LIMIT = 65535 * 64;
+const pairOf = (v: number | [number, number] | undefined, fallback: number): [number, number] => (v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v);
+// ── pooling ─────────────────────────────────────────────────────────────────────────────────────
+interface PoolCase {
+  kind: 'max' | 'avg';
+  x: [number, number, number, number];
+  options: Pool2dOptions;
+  /** Inputs rounded to {−1, 0, 1}: many tied maxima. */
+  ties?: boolean;
+  accumulate?: boolean;
+}
+
+function poolSpec(c: PoolCase): ref.Pool2dSpec {
+  const [N, C, H, W] = c.x;
+  const [KH, KW] = pairOf(c.options.kernelSize as number | [number, number], 1);
+  const o = c.options as { stride?: [number, number]; padding?: [number, number]; dilation?: [number, number] };
+  return { N, C, H, W, KH, KW, stride: o.stride === undefined ? [KH, KW] : pairOf(o.stride, 1), padding: pairOf(o.padding, 0), dilation: pairOf(o.dilation, 1), countIncludePad: c.options.countIncludePad ?? true };
+}
+
+function addPool(c: PoolCase): void {
+  const o = c.options;
+  const flags = [o.stride !== undefined && `stride ${JSON.stringify(o.stride)}`, o.padding !== undefined && `pad ${JSON.stringify(o.padding)}`, o.dilation !== undefined && `dilation ${JSON.stringify(o.dilation)}`, o.countIncludePad === false && 'count_include_pad=False', c.ties && 'tied values', c.accumulate && 'accumulate'].filter(Boolean);
+  add(`${c.kind}_pool2d [${c.x.join(', ')}] kernel ${JSON.stringify(o.kernelSize)}${flags.length ? ` ${flags.join(' ')}` : ''}`, async (s, random) => {
+    const spec = poolSpec(c);
+    const yShape = ref.pool2dOutputShape(spec);
+    const x = uniform(random, c.x.reduce((a, v) => a * v, 1)).map((v) => (c.ties ? Math.round(v) : v));
+    const dy = uniform(random, yShape.reduce((a, v) => a * v, 1));
+    const previous = c.accumulate ? uniform(random, x.length) : new Float64Array(x.length);
+    const xt = s.input(x, c.x, 'f32', 'x');
+    const y = s.output(yShape, 'y');
+    const dx = s.output(c.x, 'dx');
+    if (c.accumulate) dx.write(previous);
+    let expectedDx: Float64Array;
+    if (c.kind === 'max') {
+      const indices = s.own(Tensor.empty(s.gpu, yShape, 'u32', 'indices'));
+      indices.write(new Uint32Array(indices.size).fill(0xffffffff));
+      maxPool2d(xt, y, indices, o);
+      const expected = ref.maxPool2d(x, spec);
+      await s.check('y', y, expected.y, 0, 0);
+      await s.check('indices', indices, expected.indices, 0, 0);
+      maxPool2dBackward(s.input(dy, yShape, 'f32', 'dy'), indices, dx, o, c.accumulate);
+      expectedDx = ref.maxPool2dBackward(dy, expected.indices, spec);
+    } else {
+      avgPool2d(xt, y, o);
+      await s.check('y', y, ref.avgPool2d(x, spec), 1e-6, 1e-5);
+      avgPool2dBackward(s.input(dy, yShape, 'f32', 'dy'), dx, o, c.accumulate);
+      expectedDx = ref.avgPool2dBackward(dy, spec);
+    }
+    await s.check('dx', dx, expectedDx.map((v, i) => v + previous[i]!), 1e-6, 1e-5);
+  });
+}
+
+for (const c of [
+  { kind: 'max', x: [1, 1, 1, 1], options: { kernelSize: 1 } },
+  { kind: 'max', x: [2, 3, 5, 7], options: { kernelSize: 2 } },
+  { kind: 'max', x: [1, 5, 7, 6], options: { kernelSize: 3, stride: 2, padding: 1 } },
+  { kind: 'max', x: [2, 3, 9, 8], options: { kernelSize: [3, 2], stride: [2, 3], padding: 1, dilation: [2, 3] }, accumulate: true },
+  { kind: 'max', x: [3, 7, 8, 8], options: { kernelSize: 2 }, ties: true },
+  { kind: 'max', x: [2, 3, 9, 9], options: { kernelSize: 3, stride: 1, padding: 1 }, ties: true },
+  { kind: 'max', x: [32, 8, 28, 28], options: { kernelSize: 2 } },
+  { kind: 'max', x: [1, 1, 2100, 2100], options: { kernelSize: 2, stride: 1 } },
+  { kind: 'avg', x: [1, 1, 1, 1], options: { kernelSize: 1 } },
+  { kind: 'avg', x: [2, 3, 5, 7], options: { kernelSize: 3, stride: 2, padding: 1 } },
+  { kind: 'avg', x: [2, 3, 5, 7], options: { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }, accumulate: true },
+  { kind: 'avg', x: [1, 5, 11, 4], options: { kernelSize: [4, 2], stride: [3, 1], padding: [2, 1] } },
+  { kind: 'avg', x: [1, 5, 11, 4], options: { kernelSize: [4, 2], stride: [3, 1], padding: [2, 1], countIncludePad: false } },
+] as PoolCase[]) {
+  addPool(c);
+}
+
+for (const [shape, accumulate] of [[[1, 1, 1, 1], false], [[2, 3, 5, 7], false], [[3, 67, 4, 4], true], [[1, 70, 250, 250], false]] as [[number, number, number, number], boolean][]) {
+  add(`adaptive_avg_pool2d to 1×1 [${shape.join(', ')}]${accumulate ? ' accumulate' : ''}`, async (s, random) => {
+    const [N, C, H, W] = shape;
+    const x = uniform(random, N * C * H * W);
+    const dy = uniform(random, N * C);
+    const previous = accumulate ? uniform(random, x.length) : new Float64Array(x.length);
+    const y = s.output([N, C, 1, 1], 'y');
+    adaptiveAvgPool2d(s.input(x, shape), y);
+    await s.check('y', y, ref.adaptiveAvgPool2d(x, N * C, H * W), 1e-6, 1e-5);
+    const dx = s.output(shape, 'dx');
+    if (accumulate) dx.write(previous);
+    adaptiveAvgPool2dBackward(s.input(dy, [N, C, 1, 1]), dx, accumulate);
+    await s.check('dx', dx, ref.adaptiveAvgPool2dBackward(dy, N * C, H * W).map((v, i) => v + previous[i]!), 1e-7, 1e-5);
+  });
+}
+
+add('pooling bad input is rejected before dispatch', (s) => {
+  const random = rng(2);
+  const x = s.input(uniform(random, 2 * 3 * 2 * 2), [2, 3, 2, 2]);
+  const idx = s.own(Tensor.empty(s.gpu, [2, 3, 1, 1], 'u32', 'indices'));
+  s.expectError('kernel larger than the input', () => maxPool2d(x, s.output([2, 3, 1, 1]), idx, { kernelSize: 3 }), /max_pool2d: kernel 3×3 is larger than the padded input 2×2 \(input \[2, 3, 2, 2\], padding 0×0\)/);
+  s.expectError('padding over half the kernel', () => avgPool2d(x, s.output([2, 3, 2, 2]), { kernelSize: 2, padding: 2 }), /avg_pool2d: padding 2×2 must be at most half the kernel 2×2/);
+  s.expectError('a 2-D input', () => avgPool2d(s.input(uniform(random, 6), [2, 3]), s.output([2, 3, 1, 1]), { kernelSize: 1 }), /avg_pool2d: input expected a 4-D NCHW shape \[N, C, H, W\], got \[2, 3\]/);
+  s.expectError('indices dtype', () => maxPool2d(x, s.output([2, 3, 1, 1]), s.output([2, 3, 1, 1]), { kernelSize: 2 }), /max_pool2d: argument 'indices' expected dtype u32, got f32/);
+  s.expectError('adaptive output shape', () => adaptiveAvgPool2d(x, s.output([2, 3])), /adaptive_avg_pool2d: argument 'output' expected shape \[2, 3, 1, 1\], got \[2, 3\]/);
+});
+
+
+
+
+// Cases the shader inspector (and the bench) can run at sizes you type: every entry point, forward
+// and backward, against the float64 reference.
+for (const kind of ['max', 'avg', 'adaptive avg'] as const) {
+  const prefix = kind === 'max' ? 'max_pool2d' : kind === 'avg' ? 'avg_pool2d' : 'adaptive_avg_pool2d';
+  cases.push(
+    kernelCase({
+      name: `${prefix} showcase: forward and backward`,
+      entries: [`${prefix}_forward`, `${prefix}_backward`],
+      dims: { N: 4, C: 8, H: 14, W: 14, kernel: 2 },
+      showcase: true,
+      setup(s, d, random) {
+        const [N, C, H, W, k] = [d.N!, d.C!, d.H!, d.W!, d.kernel!];
+        const spec: ref.Pool2dSpec = { N, C, H, W, KH: k, KW: k, countIncludePad: true };
+        const yShape: number[] = kind === 'adaptive avg' ? [N, C, 1, 1] : ref.pool2dOutputShape(spec);
+        const x = uniform(random, N * C * H * W);
+        const dy = uniform(random, yShape.reduce((a, v) => a * v, 1));
+        const [xt, dyt] = [s.input(x, [N, C, H, W]), s.input(dy, yShape)];
+        const [y, dx] = [s.output(yShape, 'y'), s.output([N, C, H, W], 'dx')];
+        const indices = kind === 'max' ? s.own(Tensor.empty(s.gpu, yShape, 'u32', 'indices')) : null;
+        const options = { kernelSize: k };
+        return {
+          run: () => {
+            if (kind === 'max') {
+              maxPool2d(xt, y, indices!, options);
+              maxPool2dBackward(dyt, indices!, dx, options);
+            } else if (kind === 'avg') {
+              avgPool2d(xt, y, options);
+              avgPool2dBackward(dyt, dx, options);
+            } else {
+              adaptiveAvgPool2d(xt, y);
+              adaptiveAvgPool2dBackward(dyt, dx);
+            }
+          },
+          check: async () => {
+            if (kind === 'max') {
+              const expected = ref.maxPool2d(x, spec);
+              await s.check('y', y, expected.y, 0, 0);
+              await s.check('dx', dx, ref.maxPool2dBackward(dy, expected.indices, spec), 1e-6, 1e-6);
+            } else if (kind === 'avg') {
+              await s.check('y', y, ref.avgPool2d(x, spec), 1e-6, 1e-5);
+              await s.check('dx', dx, ref.avgPool2dBackward(dy, spec), 1e-6, 1e-5);
+            } else {
+              await s.check('y', y, ref.adaptiveAvgPool2d(x, N * C, H * W), 1e-6, 1e-5);
+              await s.check('dx', dx, ref.adaptiveAvgPool2dBackward(dy, N * C, H * W), 1e-6, 1e-5);
+            }
+          },
+        };
+      },
+    }),
+  );
+}
+
+export const spec: Spec = cases;

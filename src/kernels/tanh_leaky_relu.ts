@@ -1,0 +1,104 @@
+// shaders/tanh_leaky_relu.wgsl: tanh and leaky ReLU, forward and backward (both backward rules read
+// the forward's output y).
+import { grid1d, loadShader } from '../device/shader';
+import { expectRange, expectSameSize } from '../launch';
+import * as ref from '../reference/activations';
+import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
+import type { BackwardRule, Tensor } from '../tensor';
+
+export const shader = loadShader('tanh_leaky_relu');
+
+function elementwise(op: string, entryName: string, args: Record<string, Tensor>, slope: number, accumulate?: boolean): void {
+  expectSameSize(op, args);
+  expectRange(op, 'slope', slope, slope >= 0, 'a number ≥ 0');
+  const first = Object.values(args)[0]!;
+  const entry = shader.entry(entryName);
+  first.gpu.dispatch(entry, { params: { n: first.size, slope }, ...args }, grid1d(entry, first.size), accumulate === undefined ? {} : { ACCUMULATE: accumulate });
+}
+
+export function tanh(x: Tensor, y: Tensor): void {
+  elementwise('tanh', 'tanh_forward', { x, y }, 0);
+}
+
+/** dx = dy · (1 − y²), from the forward's output y. */
+export function tanhBackward(y: Tensor, dy: Tensor, dx: Tensor, accumulate = false): void {
+  elementwise('tanhBackward', 'tanh_backward', { y_saved: y, dy, dx }, 0, accumulate);
+}
+
+export function leakyRelu(x: Tensor, y: Tensor, slope = 0.01): void {
+  elementwise('leakyRelu', 'leaky_relu_forward', { x, y }, slope);
+}
+
+/** dx = dy where y > 0, slope · dy elsewhere, from the forward's output y. */
+export function leakyReluBackward(y: Tensor, dy: Tensor, dx: Tensor, slope = 0.01, accumulate = false): void {
+  elementwise('leakyReluBackward', 'leaky_relu_backward', { y_saved: y, dy, dx }, slope, accumulate);
+}
+
+export const gradients = {
+  tanh: (x: Tensor, y: Tensor): BackwardRule => (ctx, dy) => {
+    const { grad, accumulate } = ctx.target(x);
+    tanhBackward(y, dy!, grad, accumulate);
+  },
+  leakyRelu: (x: Tensor, y: Tensor, slope: number): BackwardRule => (ctx, dy) => {
+    const { grad, accumulate } = ctx.target(x);
+    leakyReluBackward(y, dy!, grad, slope, accumulate);
+  },
+};
+
+// ── spec ────────────────────────────────────────────────────────────────────────────────────────
+
+const cases: KernelCase[] = [];
+for (const [op, slope] of [['tanh', 0], ['leaky_relu', 0.01], ['leaky_relu', 0.2]] as const) {
+  const label = op === 'tanh' ? 'tanh' : `leaky_relu slope=${slope}`;
+  const forward = (x: Tensor, y: Tensor) => (op === 'tanh' ? tanh(x, y) : leakyRelu(x, y, slope));
+  const f = (v: number) => (op === 'tanh' ? ref.tanh(v) : ref.leakyRelu(v, slope));
+  for (const n of [1, 63, 65, 10000, ...(slope === 0.2 ? [] : [PAST_GRID_LIMIT])]) {
+    cases.push(
+      kernelCase({
+        name: `${label} forward n=${n}`,
+        entries: [`${op}_forward`],
+        dims: { n },
+        showcase: n === 10000,
+        setup(s, { n }, random) {
+          // ±20 reaches tanh's saturation, where e^(2x) overflows f32.
+          const x = uniform(random, n, -20, 20);
+          const [xt, y] = [s.input(x), s.output([n])];
+          return { run: () => forward(xt, y), check: () => s.check('y', y, Array.from(x, f), 1e-6, 1e-5) };
+        },
+        ...(n === 10000 && op === 'tanh' ? { bench: { sizes: [1e4, 1e6].map((n) => ({ n })), bytes: (d: { n?: number }) => 8 * d.n! } } : {}),
+      }),
+    );
+  }
+  for (const [n, accumulate] of [[1, false], [97, true], [10000, false], ...(slope === 0.2 ? [] : [[PAST_GRID_LIMIT, false] as const])] as const) {
+    cases.push(
+      kernelCase({
+        name: `${label} backward n=${n}${accumulate ? ' accumulate' : ''}`,
+        entries: [`${op}_backward`],
+        dims: { n },
+        showcase: n === 10000,
+        setup(s, { n }, random) {
+          const [x, dy, previous] = [uniform(random, n, -4, 4), uniform(random, n), uniform(random, n)];
+          const [y, dx] = [s.output([n], 'y'), s.output([n], 'dx')];
+          if (accumulate) dx.write(previous);
+          forward(s.input(x), y);
+          const dyt = s.input(dy);
+          const expected = (op === 'tanh' ? ref.tanhBackward(x, dy) : ref.leakyReluBackward(x, dy, slope)).map((v, i) => v + (accumulate ? previous[i]! : 0));
+          return {
+            run: () => (op === 'tanh' ? tanhBackward(y, dyt, dx, accumulate) : leakyReluBackward(y, dyt, dx, slope, accumulate)),
+            check: () => s.check('dx', dx, expected, 1e-6, 1e-5),
+          };
+        },
+      }),
+    );
+  }
+}
+cases.push(
+  testCase('tanh and leaky_relu bad input is rejected before dispatch', (s, random) => {
+    const v = s.input(uniform(random, 4));
+    s.expectError('size mismatch', () => tanh(v, s.output([5])), /tanh: argument 'y' expected 4 elements/);
+    s.expectError('negative slope', () => leakyRelu(v, s.output([4]), -0.1), /leakyRelu: argument 'slope' expected a number ≥ 0, got -0.1/);
+  }),
+);
+
+export const spec: Spec = cases;

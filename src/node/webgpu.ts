@@ -1,0 +1,82 @@
+// WebGPU in Node: Dawn, the implementation inside Chrome, through the `webgpu` package's bindings
+// (dawn.node). installWebGpu() puts its `navigator.gpu` and the GPU* constants on globalThis, so the
+// engine runs unchanged; requestGpu() calls it by itself when it finds no navigator.gpu in Node.
+//
+// On Linux Dawn drives the GPU through Vulkan: it dlopens the loader (libvulkan.so.1), which reads
+// the drivers' JSON manifests (ICDs). A machine without a GPU driver still has one Vulkan driver if
+// Chromium is installed: SwiftShader (a CPU implementation) with a loader beside it. We use it
+// only when the system offers no driver, and set nothing the user has already set.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where the Vulkan loader looks for driver manifests when VK_ICD_FILENAMES is not set. */
+const SYSTEM_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
+
+/** Chromium and Chrome install SwiftShader's Vulkan driver and a loader in their own folder (CHROME_PATH's too). */
+const CHROMIUM_DIRS = ['/usr/lib/chromium', '/usr/lib/chromium-browser', '/usr/lib64/chromium-browser', '/opt/google/chrome'];
+
+// glibc's RTLD_NODELETE, which Node's os.constants.dlopen does not list.
+const RTLD_NODELETE = 0x1000;
+
+/**
+ * Loads a shared library into this process and keeps it there. process.dlopen expects a Node addon
+ * and closes anything else again ("did not self-register"), but RTLD_NODELETE keeps the library
+ * mapped, so Dawn's later dlopen("libvulkan.so.1") finds it by its soname. Returns whether it loaded.
+ */
+function preload(file: string): boolean {
+  const { RTLD_NOW, RTLD_GLOBAL } = os.constants.dlopen;
+  try {
+    process.dlopen({ exports: {} }, file, (RTLD_NOW ?? 2) | (RTLD_GLOBAL ?? 0x100) | RTLD_NODELETE);
+    return true;
+  } catch (error) {
+    return /did not self-register/.test(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function hasSystemIcd(): boolean {
+  return SYSTEM_ICD_DIRS.some((dir) => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.json')));
+}
+
+/** What installWebGpu chose for Vulkan, for messages and the bench report. */
+export interface VulkanSetup {
+  loader: 'system' | string;
+  drivers: 'system' | string;
+}
+
+/**
+ * Makes sure Dawn will find a Vulkan loader and a driver (Linux only): the system's when present,
+ * else Chromium's SwiftShader. VK_ICD_FILENAMES is read when Dawn creates its Vulkan instance, so
+ * setting it here, before the first requestAdapter, is enough; the loader library is preloaded.
+ */
+function prepareVulkan(): VulkanSetup | null {
+  if (process.platform !== 'linux') return null;
+  const dirs = process.env.CHROME_PATH && fs.existsSync(process.env.CHROME_PATH) ? [path.dirname(fs.realpathSync(process.env.CHROME_PATH)), ...CHROMIUM_DIRS] : CHROMIUM_DIRS;
+  const chromium = dirs.find((dir) => fs.existsSync(path.join(dir, 'vk_swiftshader_icd.json')));
+  let loader: VulkanSetup['loader'] = 'system';
+  if (!preload('libvulkan.so.1')) {
+    if (!chromium || !preload(path.join(chromium, 'libvulkan.so.1'))) return null;
+    loader = path.join(chromium, 'libvulkan.so.1');
+  }
+  let drivers: VulkanSetup['drivers'] = 'system';
+  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) drivers = (process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES)!;
+  else if (!hasSystemIcd() && chromium) process.env.VK_ICD_FILENAMES = drivers = path.join(chromium, 'vk_swiftshader_icd.json');
+  return { loader, drivers };
+}
+
+let installed: Promise<VulkanSetup | null> | null = null;
+
+/** Installs Dawn's navigator.gpu and GPU* globals (once); resolves to the Vulkan setup chosen. */
+export function installWebGpu(): Promise<VulkanSetup | null> {
+  installed ??= (async () => {
+    const vulkan = prepareVulkan();
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    const gpu = create([]);
+    // Node 21+ has a navigator object; Node 20 has none.
+    if (typeof navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    else Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true });
+    return vulkan;
+  })();
+  return installed;
+}

@@ -1,0 +1,54 @@
+// scripts/bench-report.ts on made-up reports (no browser): the like-for-like table picks our fastest
+// checked variant and gives ratios ours / peer, and --compare flags only changes beyond the spread.
+import { expect, test } from 'vitest';
+import type { BenchReport, BenchRow } from '../demos/bench/harness';
+import { FULL } from '../demos/bench/harness';
+import { assertReport, compareRuns, likeForLike, readmeTable } from '../scripts/bench-report';
+
+const row = (contender: BenchRow['contender'], variant: string, median: number, p10 = median * 0.9, p90 = median * 1.1, checked = true): BenchRow => ({
+  kernel: 'matmul',
+  contender,
+  variant,
+  size: 'M=512 N=512 K=512',
+  checked,
+  maxError: 0,
+  compileMs: 0,
+  timing: { median, p10, p90, samples: 20 },
+  rate: '',
+});
+
+const report = (rows: BenchRow[]): BenchReport => ({
+  schema: 2,
+  meta: { browser: 'Chrome', date: '2026-11-27T00:00:00Z', quick: false, protocol: FULL, crossOriginIsolated: true, commit: 'abcdef0123', machine: { platform: 'linux', cpus: 2, cpuModel: 'CPU', memoryGiB: 8, node: 'v20' } },
+  adapter: { vendor: 'v', architecture: 'a', description: '', isFallbackAdapter: false },
+  benchedFamilies: ['matmul'],
+  timestamps: { available: false, quantised: null },
+  rows,
+  peers: [],
+  skipped: [],
+});
+
+test('like for like: our fastest checked variant, ratios ours / peer, no ratio for a wrong peer', () => {
+  const r = report([row('wgslgrad', 'v1 naive', 10), row('wgslgrad', 'v2 blocked', 4), row('wgslgrad', 'v3 vec4', 2, 1.9, 2.1, false), row('tfjs-wasm', 'tfjs-wasm', 8), row('jax-wasm', 'jax-wasm', 1, 1, 1, false)]);
+  const [line] = likeForLike(r);
+  expect(line!.ours.variant).toBe('v2 blocked');
+  const table = readmeTable(r);
+  expect(table).toContain('| matmul | M=512 N=512 K=512 | 4.00 | 0.50 | wrong |');
+  expect(table).toContain('Measured on: CPU, 2 cores');
+});
+
+test('--compare flags a change only where the p10–p90 ranges part', () => {
+  const old = report([row('wgslgrad', 'v1', 10, 9, 11), row('tfjs-wasm', 'tfjs-wasm', 10, 9, 11), row('jax-wasm', 'jax-wasm', 10, 9, 11)]);
+  const now = report([row('wgslgrad', 'v1', 10.5, 10, 12), row('tfjs-wasm', 'tfjs-wasm', 13, 12, 14), row('jax-wasm', 'jax-wasm', 5, 4.5, 6)]);
+  const { changes } = compareRuns(old, now);
+  expect(changes.map((c) => [c.now.contender, c.flag, Number(c.ratio.toFixed(2))])).toEqual([
+    ['wgslgrad', '', 1.05],
+    ['tfjs-wasm', 'slower', 1.3],
+    ['jax-wasm', 'faster', 0.5],
+  ]);
+});
+
+test('a file that is not a current report is refused, naming the file', () => {
+  expect(() => assertReport({ rows: [] }, 'old.json')).toThrow(/old\.json: bench report schema undefined, expected 2/);
+  expect(() => assertReport(null, 'x.json')).toThrow(/x\.json: not a JSON object/);
+});

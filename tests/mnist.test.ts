@@ -1,0 +1,106 @@
+// MNIST without a GPU: the committed extract decodes to the package's 10,000 digits and matches its
+// checksum; the seeded split is 8,000 / 2,000 and stratified; model files of the MnistCNN load and
+// files of another architecture are refused naming the tensor and both shapes; `--task mnist` refuses
+// flags that do not apply and wrong model files before Chrome starts.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { trainTestSplit } from '../src/data';
+import { decodeMnist, encodeMnistModel, MNIST_CNN_STATE, readMnistModel } from '../src/mnist';
+import { decodeSafetensors, encodeSafetensors } from '../src/safetensors';
+
+const extract = new Uint8Array(fs.readFileSync('data/mnist-10k.u8.gz'));
+const fixture = new Uint8Array(fs.readFileSync('tests/fixtures/mnist-cnn-pytorch.safetensors'));
+
+describe('the MNIST extract', () => {
+  test('10,000 digits of 784 pixels in [0, 1], the package per-digit counts, checksum verified', async () => {
+    const data = await decodeMnist(extract);
+    expect(data.rows).toBe(10_000);
+    expect(data.x.length).toBe(10_000 * 784);
+    expect(data.x.every((v) => v >= 0 && v <= 1)).toBe(true);
+    const counts = data.classes.map((_, k) => data.y.filter((y) => y === k).length);
+    expect(counts).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
+    // the package's own decimals: round(k / 255, 3)
+    expect(new Set(data.x).size).toBe(256);
+    expect(data.x.includes(Math.fround(0.992))).toBe(true);
+  });
+
+  test('a changed byte fails the checksum; a truncated file fails the length', async () => {
+    const raw = new Uint8Array(await new Response(new Blob([extract]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+    raw[1234] = raw[1234]! ^ 1;
+    await expect(decodeMnist(raw, 'tampered')).rejects.toThrow(/tampered: SHA-256 [0-9a-f]{64} differs from the recorded/);
+    await expect(decodeMnist(raw.subarray(0, 5000), 'short')).rejects.toThrow(/short: 5000 bytes after decompression, expected 7850000/);
+  });
+
+  test('the seeded split is 8,000 / 2,000, stratified, and reproducible', async () => {
+    const data = await decodeMnist(extract);
+    const a = trainTestSplit(data, { trainSize: 0.8, seed: 0 });
+    expect([a.train.rows, a.test.rows]).toEqual([8000, 2000]);
+    expect(new Set([...a.trainRows, ...a.testRows]).size).toBe(10_000);
+    expect(trainTestSplit(data, { trainSize: 0.8, seed: 0 }).testRows).toEqual(a.testRows);
+    expect(trainTestSplit(data, { trainSize: 0.8, seed: 1 }).testRows).not.toEqual(a.testRows);
+  });
+});
+
+describe('MNIST model files', () => {
+  test('a model trained by scripts/mnist_cnn.py (PyTorch) loads: every tensor of MnistCNN, the test rows', () => {
+    const model = readMnistModel(fixture, 'fixture');
+    expect([...model.state.keys()].sort()).toEqual(MNIST_CNN_STATE.map(([n]) => n).sort());
+    expect(model.testRows.length).toBe(2000);
+    expect(model.testAccuracy).toBeGreaterThan(0.95);
+  });
+
+  test('round trip through encodeMnistModel', () => {
+    const model = readMnistModel(fixture, 'fixture');
+    const again = readMnistModel(encodeMnistModel(model.state, { testRows: model.testRows, training: { epochs: 5, batchSize: 32, lr: 1e-3, seed: 0 }, testAccuracy: model.testAccuracy }), 'again');
+    expect(Array.from(again.state.get('fc.weight')!.values)).toEqual(Array.from(model.state.get('fc.weight')!.values));
+  });
+
+  test('another architecture is refused, naming the tensor and both shapes', () => {
+    const { tensors, metadata } = decodeSafetensors(fixture, 'fixture');
+    const conv2 = tensors.get('conv2.weight')!;
+    tensors.set('conv2.weight', { ...conv2, shape: [16, 4, 3, 3], values: Array.from(conv2.values).slice(0, 16 * 4 * 9) });
+    tensors.delete('fc.bias');
+    tensors.set('fc2.weight', { dtype: 'F32', shape: [1], values: [0] });
+    const bytes = encodeSafetensors({ tensors, metadata });
+    expect(() => readMnistModel(bytes, 'other.safetensors')).toThrow(/other\.safetensors: not this architecture \(Conv\(1→8.*\):\n  'conv2\.weight' has shape \[16, 4, 3, 3\], MnistCNN expects \[16, 8, 3, 3\]\n  missing 'fc\.bias' \(MnistCNN expects shape \[10\]\)\n  unexpected tensor 'fc2\.weight'/);
+  });
+
+  test('a phone-price model file is refused, saying what it is', () => {
+    const { tensors, metadata } = decodeSafetensors(fixture, 'fixture');
+    const bytes = encodeSafetensors({ tensors, metadata: { ...metadata, wgslgrad: 'wgslgrad-classifier-1' } });
+    expect(() => readMnistModel(bytes, 'phone.safetensors')).toThrow(/phone\.safetensors: not a wgslgrad MNIST CNN \(metadata 'wgslgrad' is "wgslgrad-classifier-1", expected 'wgslgrad-mnist-cnn-1'\) \(a phone-price classifier: evaluate it without --task mnist\)/);
+  });
+});
+
+function start(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], (error, _stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }));
+  });
+}
+
+describe('npm start -- --task mnist refuses bad input before Chrome starts', () => {
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-mnist-'));
+  test.each([
+    ['a flag of the phone-price task', ['--task', 'mnist', '--hidden', '64'], /error: --hidden does not apply to --task mnist/],
+    ['an unknown task', ['--task', 'cifar'], /error: --task expects mnist or phone-price, got 'cifar'/],
+    ['a bad batch size', ['--task', 'mnist', '--batch-size', '0'], /error: --batch-size expects an integer in \[1, 8000\], got '0'/],
+    ['a missing model file', ['--task', 'mnist', '--eval', path.join(temp, 'none.safetensors')], /none\.safetensors: cannot read the model \(ENOENT\)/],
+  ])('%s', async (_, args, pattern) => {
+    const run = await start(args as string[]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(pattern);
+  });
+
+  test('a model file of another architecture names the tensor and the shapes', async () => {
+    const { tensors, metadata } = decodeSafetensors(fixture, 'fixture');
+    tensors.set('fc.weight', { dtype: 'F32', shape: [10, 100], values: new Array(1000).fill(0) });
+    const file = path.join(temp, 'other.safetensors');
+    fs.writeFileSync(file, encodeSafetensors({ tensors, metadata }));
+    const run = await start(['--task', 'mnist', '--eval', file]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/other\.safetensors: not this architecture .*\n  'fc\.weight' has shape \[10, 100\], MnistCNN expects \[10, 784\]/);
+  });
+});
