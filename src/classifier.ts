@@ -140,7 +140,7 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const started = performance.now();
     const lr = optimizer.paramGroups[0]!.lr;
-    const tuningBefore = gpu.tuner.stats.ms;
+    const tuningBefore = { ...gpu.tuner.stats };
     const dispatchesBefore = gpu.stats.dispatches;
     lossFn.resetMetrics();
     let steps = 0;
@@ -171,9 +171,9 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
     if (inFlight) await inFlight.metrics; // no readback is left pending
     const m = await lossFn.readMetrics();
     if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
-    const tuningSeconds = (gpu.tuner.stats.ms - tuningBefore) / 1000;
+    const tuningSeconds = (gpu.tuner.stats.ms - tuningBefore.ms) / 1000;
     const seconds = (performance.now() - started) / 1000 - tuningSeconds;
-    const report = { epoch, lr, loss: m.loss, accuracy: m.accuracy, seconds, tuningSeconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
+    const report = { epoch, lr, loss: m.loss, accuracy: m.accuracy, seconds, tuningSeconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore - (gpu.tuner.stats.dispatches - tuningBefore.dispatches)) / steps };
     reports.push(report);
     // After the epoch's optimizer steps, as PyTorch orders them; the plateau watches the training loss.
     if (scheduler instanceof ReduceLROnPlateau) scheduler.step(m.loss);

@@ -4,7 +4,7 @@
 import { loadShader } from '../src/device/shader';
 import { families, orphanShaders } from '../src/spec/families';
 import { rng, uniform } from '../src/spec/random';
-import { KERNEL_SOURCES_HASH, type TuningStore } from '../src/device/tuner';
+import { BUDGET_MS, HOT_USES, KERNEL_SOURCES_HASH, type TuningStore } from '../src/device/tuner';
 import { matmul, matmulTuningKey } from '../src/kernels/matmul';
 import { sumRows } from '../src/kernels/reduce';
 import * as bnRef from '../src/reference/batchnorm';
@@ -88,11 +88,15 @@ async function withTuner(s: CaseScope, store: TuningStore | null, body: () => Pr
   const tuner = s.gpu.tuner;
   tuner.policy = 'tuned';
   tuner.notices.length = 0;
+  tuner.hotUses = 1; // tuned on first use
+  tuner.budgetMs = Infinity; // SwiftShader compiles v4 in seconds
   try {
     await tuner.attach(store);
     await body();
   } finally {
     tuner.policy = 'fixed';
+    tuner.hotUses = HOT_USES;
+    tuner.budgetMs = BUDGET_MS;
     await tuner.attach(null);
   }
 }
@@ -125,6 +129,31 @@ add('tuner: times every candidate on first use, keeps the pick, saves and reload
     const tuner = s.gpu.tuner;
     s.expect('reloaded: no notice', tuner.notices.length === 0, tuner.notices.join(' | '));
     s.expect('reloaded: the pick is known', tuner.records.has(matmulTuningKey(M, N, K, false, true)), [...tuner.records.keys()].join());
+  });
+});
+
+add('tuner: a key is timed once hot; past the budget it keeps its default, unrecorded, with one notice', async (s, random) => {
+  const store = memoryStore(null);
+  const [M, N] = [6, 5];
+  const x = s.input(uniform(random, M * N), [M, N]);
+  const out = s.output([N], 'sums');
+  const key = `sumRows M≤8 N≤8`;
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    tuner.hotUses = 3;
+    sumRows(x, out);
+    sumRows(x, out);
+    s.expect('two uses: not queued', tuner.pendingKeys.length === 0, tuner.pendingKeys.join());
+    sumRows(x, out);
+    s.expect('the third use queues it', tuner.pendingKeys.join() === key, tuner.pendingKeys.join());
+    tuner.budgetMs = 0;
+    tuner.notices.length = 0;
+    const deferredBefore = tuner.stats.deferred;
+    await s.check('sums (the default)', out, ref.sumRows(await x.read(), M, N), 1e-5, 1e-5);
+    s.expect('out of budget: not recorded, not saved', !tuner.records.has(key) && store.saves === 0 && tuner.pendingKeys.length === 0, `${[...tuner.records.keys()]} saves ${store.saves}`);
+    s.expect('one notice', tuner.notices.length === 1 && /tuning budget/.test(tuner.notices[0]!) && tuner.stats.deferred === deferredBefore + 1, tuner.notices.join(' | '));
+    for (let i = 0; i < 3; i++) sumRows(x, out);
+    s.expect('deferred for the rest of the run', tuner.pendingKeys.length === 0 && tuner.notices.length === 1, tuner.pendingKeys.join());
   });
 });
 
