@@ -167,7 +167,8 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
     }
   });
 
-  for (const notice of result.tuning.notices) console.log(notice);
+  // Node prints the tuner's notices as they come; the page's console is not ours.
+  if (runtimeOf(values) === 'chrome') for (const notice of result.tuning.notices) console.log(notice);
   const tuned = Object.entries(result.tuning.picks);
   if (result.tuning.ms > 0) console.log(`tuning: ${(result.tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${tuned.length} kernel shapes, cached in ${tuningCachePath()}`);
   if (tuned.length) console.log(`variants: ${tuned.map(([key, r]) => `${key} → ${r.pick}`).join('; ')}`);
