@@ -6,6 +6,8 @@ import { dropout, dropoutMask } from '../src/reference/dropout';
 import { matmul, reluBackward, sigmoid, sigmoidBackward, relu } from '../src/reference/linalg';
 import { softmaxCrossEntropy } from '../src/reference/losses';
 import { threefry2x32 } from '../src/reference/random';
+import { regressionLoss } from '../src/reference/regression_loss';
+import { softmax as softmaxRef, softmaxBackward } from '../src/reference/softmax';
 import { rng, uniform, integers } from '../src/spec/random';
 import { numericGradient } from './support/numeric';
 
@@ -138,5 +140,36 @@ describe('backward rules vs finite differences (float64)', () => {
     expect(out.runningMean[0]).toBeCloseTo(0.25, 12);
     expect(out.runningVar[0]).toBeCloseTo(0.9 + 0.1 * (5 / 3), 12);
     expect(out.invstd[0]).toBeCloseTo(1 / Math.sqrt(1.25 + 1e-5), 12);
+  });
+});
+
+describe('softmax and regression-loss references vs finite differences (float64)', () => {
+  test.each([
+    [[4, 7], 1],
+    [[3, 5, 2], 1],
+    [[2, 3, 4], 0],
+    [[6, 1], -1],
+  ] as const)('softmax and log-softmax of shape %j along dim %d', (shape, dim) => {
+    const r = rng(40 + shape.length * 3 + dim);
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const [x, dy] = [uniform(r, n, -3, 3), uniform(r, n)];
+    for (const log of [false, true]) {
+      expectClose(softmaxBackward(x, dy, shape, dim, log), numericGradient((v) => dot(softmaxRef(v, shape, dim, log), dy), x), 1e-6);
+    }
+    // Rows sum to 1, whatever the dimension; a shift of the logits changes nothing.
+    const p = softmaxRef(x, shape, dim);
+    expect(p.reduce((s, v) => s + v, 0)).toBeCloseTo(n / shape.at(dim)!, 12);
+    expectClose(softmaxRef(x.map((v) => v + 1e4), shape, dim), p, 1e-9);
+  });
+
+  test.each(['mse', 'l1'] as const)('%s loss, every reduction', (kind) => {
+    const r = rng(kind === 'mse' ? 50 : 51);
+    const [x, t, dy] = [uniform(r, 11, -2, 2), uniform(r, 11, -2, 2), uniform(r, 11)];
+    for (const reduction of ['mean', 'sum'] as const) {
+      expectClose(regressionLoss(kind, x, t, reduction).grad, numericGradient((v) => regressionLoss(kind, v, t, reduction).loss, x), 1e-6);
+    }
+    expectClose(regressionLoss(kind, x, t, 'none', dy).grad, numericGradient((v) => dot(regressionLoss(kind, v, t, 'none').elements, dy), x), 1e-6);
+    // At x = t: MSE's slope is 0, and L1's is 0 by PyTorch's choice (sign(0) = 0).
+    expect(Array.from(regressionLoss(kind, [1.5, -2], [1.5, -2], 'sum').grad)).toEqual([0, 0]);
   });
 });
