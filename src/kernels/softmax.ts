@@ -76,47 +76,62 @@ const shapes: [number[], number, number][] = [
   [[67], 0, 4],
   [[PAST_GRID_LIMIT, 2], -1, 4],
 ];
+type SoftmaxDims = { outer: number; C: number; inner: number };
+
+/** The case's own shape and dim at its own dims; other dims (the inspector's) as [outer, C, inner] along 1. */
+function layout(shape: number[], dim: number, d: SoftmaxDims): { shape: number[]; dim: number; size: number } {
+  const own = ref.around(shape, dim);
+  const same = own.outer === d.outer && own.C === d.C && own.inner === d.inner;
+  return same ? { shape, dim, size: d.outer * d.C * d.inner } : { shape: [d.outer, d.C, d.inner], dim: 1, size: d.outer * d.C * d.inner };
+}
+
 for (const log of [false, true]) {
   const op = log ? 'log_softmax' : 'softmax';
-  for (const [shape, dim, scale] of shapes) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const huge = shape[0] === PAST_GRID_LIMIT;
-    const name = `${op} [${shape.join(', ')}] dim=${dim}${scale >= 1e4 ? ' logits ±1e4' : ''}`;
-    cases.push(
-      kernelCase({
-        name: `${name} forward`,
-        entries: [`${op}_forward`],
-        dims: { rows: size / shape.at(dim)!, C: shape.at(dim)! },
-        showcase: shape[0] === 37,
-        setup(s, _d, random) {
-          const x = uniform(random, size, -scale, scale);
-          const [xt, y] = [s.input(x, shape), s.output(shape)];
-          // Log-probabilities reach −2·scale: their error is relative to the logits' size.
-          return { run: () => (log ? logSoftmax : softmax)(xt, y, dim), check: () => s.check('y', y, ref.softmax(x, shape, dim, log), log ? 1e-6 * scale : 1e-7, 1e-5) };
-        },
-        ...(shape[0] === 37 && !log ? { bench: { sizes: [1e3, 1e5, 1e6].map((n) => ({ rows: n / 10, C: 10 })), bytes: (d: { rows?: number; C?: number }) => 8 * d.rows! * d.C! } } : {}),
-      }),
-    );
-    // One past-grid backward (log-softmax) is enough: the indexing is the forward's.
+  const forward = log ? logSoftmax : softmax;
+  for (const [caseShape, caseDim, scale] of shapes) {
+    const huge = caseShape[0] === PAST_GRID_LIMIT;
+    const showcase = caseShape[0] === 37;
+    const dims: SoftmaxDims = ref.around(caseShape, caseDim);
+    const name = `${op} [${caseShape.join(', ')}] dim=${caseDim}${scale >= 1e4 ? ' logits ±1e4' : ''}`;
+    // Past the grid limit: softmax's forward and log-softmax's backward (all four index rows alike).
+    if (!(huge && log)) {
+      cases.push(
+        kernelCase({
+          name: `${name} forward`,
+          entries: [`${op}_forward`],
+          dims,
+          showcase,
+          setup(s, d, random) {
+            const { shape, dim, size } = layout(caseShape, caseDim, d);
+            const x = uniform(random, size, -scale, scale);
+            const [xt, y] = [s.input(x, shape), s.output(shape)];
+            // Log-probabilities reach −2·scale: their error is relative to the logits' size.
+            return { run: () => forward(xt, y, dim), check: () => s.check('y', y, ref.softmax(x, shape, dim, log), log ? 1e-6 * scale : 1e-7, 1e-5) };
+          },
+          ...(showcase && !log ? { bench: { sizes: [1e3, 1e5, 1e6].map((n) => ({ outer: n / 10, C: 10, inner: 1 })), bytes: (d: Partial<SoftmaxDims>) => 8 * d.outer! * d.C! * d.inner! } } : {}),
+        }),
+      );
+    }
     if (huge && !log) continue;
-    for (const accumulate of shape[0] === 37 ? [false, true] : [false]) {
+    for (const accumulate of showcase ? [false, true] : [false]) {
       cases.push(
         kernelCase({
           name: `${name} backward${accumulate ? ' accumulate' : ''}`,
           entries: [`${op}_backward`],
-          dims: { rows: size / shape.at(dim)!, C: shape.at(dim)! },
-          showcase: shape[0] === 37 && !accumulate,
-          setup(s, _d, random) {
+          dims,
+          showcase: showcase && !accumulate,
+          setup(s, d, random) {
+            const { shape, dim, size } = layout(caseShape, caseDim, d);
             const [x, dy, previous] = [uniform(random, size, -scale, scale), uniform(random, size), uniform(random, size)];
             const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
             if (accumulate) dx.write(previous);
-            (log ? logSoftmax : softmax)(s.input(x, shape), y, dim);
+            forward(s.input(x, shape), y, dim);
             const dyt = s.input(dy, shape);
             const expected = ref.softmaxBackward(x, dy, shape, dim, log).map((v, i) => v + (accumulate ? previous[i]! : 0));
             return {
               run: () => (log ? logSoftmaxBackward : softmaxBackward)(y, dyt, dx, dim, accumulate),
               // Σ over a row of C terms: the absolute error grows with the row's length.
-              check: () => s.check('dx', dx, expected, 1e-6 * Math.sqrt(shape.at(dim)!), 1e-4),
+              check: () => s.check('dx', dx, expected, 1e-6 * Math.sqrt(d.C), 1e-4),
             };
           },
         }),
