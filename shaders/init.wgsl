@@ -6,12 +6,14 @@
 //   fill_trunc_normal  x_i ~ N(mean, std_dev²) cut to [low, high], by PyTorch's inverse-CDF method:
 //                  x_i = clamp(mean + std_dev · √2 · erfinv(erf_low + (erf_high − erf_low) · u_i), low, high),
 //                  erf_low/high = erf((low/high − mean) / (std_dev · √2)), computed on the CPU in float64
+//                  and kept within ±(1 − 2⁻²⁴), where float32's erfinv is still finite (5.4 std)
 // u_i ∈ [0, 1) and v_i come from Threefry-2x32-20 (see dropout.wgsl) with key (seed, stream) and
 // counter (i, 0): word 0 gives u_i, word 1 gives v_i, each the top 24 bits scaled by 2⁻²⁴. For
 // Box–Muller, u_i is shifted to (0, 1] so the logarithm is finite. Same seed, same values, on any
 // adapter.
-// Every PyTorch init scheme reduces to one of these with bounds or a std_dev computed on the CPU
-// (Kaiming, Xavier, nn.Linear's default: see src/init.ts).
+// Every random PyTorch init scheme reduces to one of these with bounds or a std_dev computed on the
+// CPU (Kaiming, Xavier, trunc_normal_, nn.Linear's default: see src/init.ts); orthogonal_'s QR, eye_
+// and dirac_ are computed on the CPU and written.
 //
 // erfinv is Giles's single-precision approximation ("Approximating the erfinv function", GPU Computing
 // Gems Jade, 2011): two polynomials in w = −ln(1 − y²), one for the centre (w < 5), one for the tails.

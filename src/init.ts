@@ -3,7 +3,7 @@
 // same values. The gains and fans follow PyTorch's calculate_gain and _calculate_fan_in_and_fan_out.
 // eye_ and dirac_ are deterministic and written from the CPU; orthogonal_ runs its QR on the CPU.
 import { fillConstant, fillNormal, fillTruncNormal, fillUniform, type RandomKey } from './kernels/init';
-import { shapeText } from './launch';
+import { expectDtype, shapeText } from './launch';
 import { threefry2x32 } from './reference/random';
 import type { Tensor } from './tensor';
 
@@ -133,6 +133,7 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tenso
 
 /** The identity matrix in a 2-D tensor (as many inputs preserved as possible), as torch.nn.init.eye_. */
 export function eye_(t: Tensor): Tensor {
+  expectDtype('eye_', 'tensor', t, 'f32');
   if (t.shape.length !== 2) throw new Error(`eye_: only tensors with 2 dimensions are supported, got shape ${shapeText(t.shape)}`);
   const [rows, cols] = t.shape as [number, number];
   const values = new Float32Array(rows * cols);
@@ -147,6 +148,7 @@ export function eye_(t: Tensor): Tensor {
  * and input channel d, for d < min(out/groups, in): each group passes its first channels through.
  */
 export function dirac_(t: Tensor, groups = 1): Tensor {
+  expectDtype('dirac_', 'tensor', t, 'f32');
   const shape = t.shape;
   if (shape.length < 3 || shape.length > 5) throw new Error(`dirac_: only tensors with 3, 4 or 5 dimensions are supported, got shape ${shapeText(shape)}`);
   if (!Number.isInteger(groups) || groups < 1) throw new Error(`dirac_: argument 'groups' expected a positive integer, got ${groups}`);
@@ -175,6 +177,7 @@ export function dirac_(t: Tensor, groups = 1): Tensor {
  * GPU for this key (the same Threefry words through Box–Muller), in float64.
  */
 export function orthogonal_(t: Tensor, gain = 1): Tensor {
+  expectDtype('orthogonal_', 'tensor', t, 'f32');
   if (t.shape.length < 2) throw new Error(`orthogonal_: only tensors with 2 or more dimensions are supported, got shape ${shapeText(t.shape)}`);
   if (!Number.isFinite(gain)) throw new Error(`orthogonal_: argument 'gain' expected a finite number, got ${gain}`);
   const rows = t.shape[0]!;

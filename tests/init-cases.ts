@@ -121,6 +121,7 @@ add('eye_, dirac_, orthogonal_ and truncNormal_ refuse what PyTorch refuses, and
   s.expectError('dirac_ on 6-D', () => init.dirac_(s.output([1, 1, 1, 1, 1, 1])), /dirac_: only tensors with 3, 4 or 5 dimensions/);
   s.expectError('dirac_ groups', () => init.dirac_(s.output([5, 2, 3]), 2), /dirac_: dim 0 must be divisible by groups: 5 output channels in 2 groups \(shape \[5, 2, 3\]\)/);
   s.expectError('dirac_ groups 0', () => init.dirac_(s.output([4, 2, 3]), 0), /dirac_: argument 'groups' expected a positive integer, got 0/);
+  s.expectError('eye_ on u32', () => init.eye_(s.input([0, 0, 0, 0], [2, 2], 'u32')), /eye_: argument 'tensor' expected dtype f32, got u32/);
   s.expectError('orthogonal_ on 1-D', () => init.orthogonal_(s.output([7])), /orthogonal_: only tensors with 2 or more dimensions are supported, got shape \[7\]/);
   s.expectError('truncNormal_ b ≤ a', () => init.truncNormal_(s.output([7]), 0, 1, 2, 2), /fillTruncNormal: argument 'b' expected a finite number > a \(2\), got 2/);
   s.expectError('truncNormal_ std 0', () => init.truncNormal_(s.output([7]), 0, 0), /fillTruncNormal: argument 'std' expected a number > 0, got 0/);
