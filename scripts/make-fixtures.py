@@ -310,3 +310,23 @@ losses["network"] = {"x": values(x), "target": values(target), "initial": {k: va
 losses_path = path.parent / "pytorch-losses.json"
 losses_path.write_text(json.dumps(losses) + "\n")
 print(f"wrote {losses_path} ({losses_path.stat().st_size} bytes)")
+
+# ── init schemes (tests/fixtures/pytorch-init.json): eye_ and dirac_ exactly; orthogonal_ with the ──
+# normal draws it factored (the same seed's normal_ on a rows × cols tensor), so the test can run
+# PyTorch's draws through our QR and sign convention.
+init = {"torch_version": torch.__version__, "eye": [], "dirac": [], "orthogonal": []}
+for shape in ((3, 5), (5, 3), (1, 1), (4, 4)):
+    init["eye"].append({"shape": list(shape), "values": values(torch.nn.init.eye_(torch.empty(*shape)))})
+for shape, groups in (((3, 2, 3), 1), ((4, 3, 3, 3), 1), ((6, 2, 3, 4), 2), ((6, 4, 3, 3), 3), ((2, 3, 1, 2, 3), 1), ((4, 2, 2, 5, 3), 2)):
+    init["dirac"].append({"shape": list(shape), "groups": groups, "values": values(torch.nn.init.dirac_(torch.empty(*shape), groups))})
+for seed, (shape, gain) in enumerate((((5, 3), 1.0), ((3, 5), 1.0), ((4, 2, 3, 3), 2.0), ((6, 1), 0.5), ((1, 7), 1.0), ((8, 8), math.sqrt(2)))):
+    rows, cols = shape[0], math.prod(shape[1:])
+    torch.manual_seed(seed)
+    normal = torch.empty(rows, cols).normal_(0, 1)
+    torch.manual_seed(seed)
+    q = torch.nn.init.orthogonal_(torch.empty(*shape), gain)
+    init["orthogonal"].append({"shape": list(shape), "gain": gain, "normal": values(normal), "values": values(q)})
+
+init_path = path.parent / "pytorch-init.json"
+init_path.write_text(json.dumps(init) + "\n")
+print(f"wrote {init_path} ({init_path.stat().st_size} bytes)")

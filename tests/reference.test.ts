@@ -8,6 +8,7 @@ import { softmaxCrossEntropy } from '../src/reference/losses';
 import { threefry2x32 } from '../src/reference/random';
 import { regressionLoss } from '../src/reference/regression_loss';
 import { softmax as softmaxRef, softmaxBackward } from '../src/reference/softmax';
+import { erf, erfinv } from '../src/reference/special';
 import { rng, uniform, integers } from '../src/spec/random';
 import { numericGradient } from './support/numeric';
 
@@ -36,6 +37,18 @@ describe('threefry2x32-20 known answers (Random123 kat_vectors)', () => {
   });
   test('13 rounds too', () => {
     expect(threefry2x32([0, 0], [0, 0], 13)).toEqual([0x9d1c5ec6, 0x8bd50731]);
+  });
+});
+
+describe('erf and erfinv (truncNormal_\'s reference)', () => {
+  test('erf against known values (Python\'s math.erf), both sides of the series/continued-fraction switch at 3', () => {
+    const known: [number, number][] = [[0, 0], [1e-9, 1.1283791670955127e-9], [0.5, 0.5204998778130465], [1, 0.8427007929497149], [-1.3, -0.9340079449406524], [2, 0.9953222650189527], [2.9999, 0.9999778955735178], [3, 0.9999779095030014], [3.5, 0.9999992569016276], [4.5, 0.9999999998033839], [7, 1]];
+    for (const [x, value] of known) expect(Math.abs(erf(x) - value)).toBeLessThan(1e-14);
+  });
+  test('erfinv inverts erf; ±1 and outside', () => {
+    for (const y of [-0.999999, -0.9, -0.3, 0, 1e-12, 0.5, 0.95449973610364158, 0.999]) expect(Math.abs(erf(erfinv(y)) - y)).toBeLessThan(1e-15);
+    expect(erfinv(0.5)).toBeCloseTo(0.4769362762044699, 14);
+    expect([erfinv(1), erfinv(-1), erfinv(1.5)]).toEqual([Infinity, -Infinity, NaN]);
   });
 });
 
