@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import type { MnistTrainResult, WireState } from '../src/runner';
+import type { Failure, MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
@@ -56,8 +56,8 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
 
 
 interface MnistSession {
-  train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult>;
-  evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation>;
+  train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult | Failure>;
+  evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation | Failure>;
   plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
   plotFile: string;
 }
@@ -110,6 +110,7 @@ async function train(values: Values): Promise<void> {
     if (interactive) bar.start(config.epochs, 0, { loss: '-', acc: '-', secs: '-', sps: '-' });
     try {
       const trained = await session.train(config, onEpoch);
+      if ('error' in trained) throw new Error(trained.error);
       return { ...trained, plot: await session.plot(trained.reports, `MNIST CNN, adam lr ${config.lr}, batch ${config.batchSize}`), plotFile: session.plotFile };
     } finally {
       if (interactive) bar.stop();
@@ -138,7 +139,8 @@ async function evalModel(values: Values): Promise<void> {
   }
   const saved = readMnistModel(bytes, file);
   const state = [...saved.state].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).toString('base64') }));
-  const evaluation: Evaluation = await withSession(values, (session) => session.evaluate({ state, testRows: saved.testRows }));
+  const evaluation = await withSession(values, (session) => session.evaluate({ state, testRows: saved.testRows }));
+  if ('error' in evaluation) throw new Error(`${file}: ${evaluation.error}`);
   console.log(`model: ${file} (${MNIST_CNN_ARCHITECTURE}); test accuracy when saved: ${saved.testAccuracy.toFixed(4)}`);
   printConfusion(evaluation.confusion);
   console.log(`test accuracy: ${evaluation.accuracy.toFixed(4)}`);
