@@ -9,7 +9,6 @@ import type { Failure, MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
-import { withRunnerPage } from './chrome';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
@@ -66,6 +65,8 @@ interface MnistSession {
 async function withSession<T>(values: Values, body: (session: MnistSession) => Promise<T>): Promise<T> {
   const debug = values.debug === true;
   if (values.runtime === 'chrome') {
+    // Puppeteer and Vite load only here: a second and more on every run (and every error) otherwise.
+    const { withRunnerPage } = await import('./chrome');
     return withRunnerPage(debug, (page) =>
       body({
         async train(config, onEpoch) {
