@@ -10,6 +10,7 @@ import { allocateParameter, type Parameter } from '../src/parameters';
 import { softmaxCrossEntropy as crossEntropyRef, type CrossEntropyOptions } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import golden from './fixtures/pytorch.json';
+import { lossCases } from './losses-cases';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import { compare } from '../src/spec/compare';
 import { integers, uniform } from '../src/spec/random';
@@ -332,4 +333,4 @@ add('Module.zeroGrad() clears every parameter gradient; Identity returns its inp
   for (const [name, p] of model.namedParameters()) await s.check(`${name}.grad`, p.grad, new Float64Array(p.size), 0, 0);
 });
 
-export const parityCases: readonly KernelCase[] = cases;
+export const parityCases: readonly KernelCase[] = [...cases, ...lossCases];
