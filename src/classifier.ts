@@ -162,6 +162,9 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
       optimizer.step();
       steps++;
       if (steps % checkEvery === 0 && steps < loader.length) {
+        // Tune here, awaited: a read left in flight would tune while the next steps are recorded,
+        // and their work would count (and be timed) as tuning.
+        if (gpu.tuner.hasPending) await gpu.tuner.tunePending();
         const previous = inFlight;
         inFlight = { step: steps, metrics: lossFn.readMetrics() };
         inFlight.metrics.catch(() => {}); // handled where it is awaited; never an unhandled rejection
