@@ -4,7 +4,7 @@
 import { loadShader } from '../src/device/shader';
 import { families, orphanShaders } from '../src/spec/families';
 import { rng, uniform } from '../src/spec/random';
-import { BUDGET_MS, HOT_USES, KERNEL_SOURCES_HASH, type TuningStore } from '../src/device/tuner';
+import { BUDGET_MS, BUDGET_SHARE, HOT_USES, KERNEL_SOURCES_HASH, type TuningStore } from '../src/device/tuner';
 import { matmul, matmulTuningKey } from '../src/kernels/matmul';
 import { sumRows } from '../src/kernels/reduce';
 import * as bnRef from '../src/reference/batchnorm';
@@ -97,6 +97,7 @@ async function withTuner(s: CaseScope, store: TuningStore | null, body: () => Pr
     tuner.policy = 'fixed';
     tuner.hotUses = HOT_USES;
     tuner.budgetMs = BUDGET_MS;
+    tuner.budgetShare = BUDGET_SHARE;
     await tuner.attach(null);
   }
 }
@@ -147,13 +148,17 @@ add('tuner: a key is timed once hot; past the budget it keeps its default, unrec
     sumRows(x, out);
     s.expect('the third use queues it', tuner.pendingKeys.join() === key, tuner.pendingKeys.join());
     tuner.budgetMs = 0;
+    tuner.budgetShare = 0;
     tuner.notices.length = 0;
     const deferredBefore = tuner.stats.deferred;
     await s.check('sums (the default)', out, ref.sumRows(await x.read(), M, N), 1e-5, 1e-5);
     s.expect('out of budget: not recorded, not saved', !tuner.records.has(key) && store.saves === 0 && tuner.pendingKeys.length === 0, `${[...tuner.records.keys()]} saves ${store.saves}`);
     s.expect('one notice', tuner.notices.length === 1 && /tuning budget/.test(tuner.notices[0]!) && tuner.stats.deferred === deferredBefore + 1, tuner.notices.join(' | '));
     for (let i = 0; i < 3; i++) sumRows(x, out);
-    s.expect('deferred for the rest of the run', tuner.pendingKeys.length === 0 && tuner.notices.length === 1, tuner.pendingKeys.join());
+    s.expect('deferred while the allowance is spent', tuner.pendingKeys.length === 0 && tuner.notices.length === 1, tuner.pendingKeys.join());
+    tuner.budgetShare = 1; // the allowance grows with the run: all the time since attach()
+    for (let i = 0; i < 3; i++) sumRows(x, out);
+    s.expect('queued again once the allowance has grown, no second notice', tuner.pendingKeys.join() === key && tuner.notices.length === 1, `${tuner.pendingKeys.join()} | ${tuner.notices.join(' | ')}`);
   });
 });
 

@@ -13,8 +13,9 @@
 // to beat the default by 10%: timing noise never trades a known-good default for a tie. The fastest
 // survivor is the pick.
 //
-// Tuning is bounded per process (3 s, plus the compile in flight): past the budget, queued and new
-// keys keep the default for this run and are not recorded, so a later run tunes them. A variant whose
+// Tuning is bounded per process: 3 s, plus 3% of the time since attach() (a long run may tune more,
+// at the same small share of its time), plus the compile in flight. Past it, queued and new keys keep
+// the default, unrecorded, until the allowance has grown past the time spent; a later run tunes them. A variant whose
 // warm-up alone outlasts the budget (v4 on SwiftShader) stops being a candidate on that adapter. Picks are remembered per adapter
 // (vendor, architecture, description) in a TuningStore: IndexedDB in pages, a JSON file in the CLI.
 // A missing, stale (other kernel sources) or corrupt cache is rebuilt with a one-line notice, never
@@ -76,6 +77,8 @@ const SAMPLE_MS = 8;
 export const HOT_USES = 16;
 /** Tuning time per process, ms; past it, untuned keys keep their default for the run. */
 export const BUDGET_MS = 3000;
+/** Share of the time since attach() added to the budget. */
+export const BUDGET_SHARE = 0.03;
 
 /** Thrown inside time() when the budget runs out: the key keeps its default, unrecorded. */
 class OutOfTime extends Error {}
@@ -97,13 +100,17 @@ export class Tuner {
   hotUses = HOT_USES;
   /** Tuning time per process, ms. */
   budgetMs = BUDGET_MS;
+  /** Share of the time since attach() added to budgetMs (tests set 0). */
+  budgetShare = BUDGET_SHARE;
+  private attachedAt = performance.now();
+  private budgetNoticed = false;
   /** Time spent tuning (ms) and its dispatches, kept apart from the work it tuned; keys tuned; keys left untuned by the budget. */
   readonly stats = { ms: 0, tuned: 0, deferred: 0, dispatches: 0 };
   readonly notices: string[] = [];
   private readonly pending = new Map<string, TuningJob>();
   /** Dispatches so far of each key not yet tuned. */
   private readonly uses = new Map<string, number>();
-  /** Keys the budget left untuned: the default for the rest of this process. */
+  /** Keys the budget left untuned: the default until the allowance has grown past the time spent. */
   private readonly deferred = new Set<string>();
   /** Tuning time (ms) against the budget since attach(). */
   private spent = 0;
@@ -137,6 +144,8 @@ export class Tuner {
     this.uses.clear();
     this.deferred.clear();
     this.spent = 0;
+    this.attachedAt = performance.now();
+    this.budgetNoticed = false;
     for (const v of Object.keys(this.slow)) delete this.slow[v];
     this.file = { format: FORMAT, sources: this.sources, adapters: {} };
     if (!store) return;
@@ -168,11 +177,16 @@ export class Tuner {
     if (this.policy === 'fixed' || this.running) return fallback;
     const known = this.records.get(key);
     if (known) return known.pick as V;
-    if (this.pending.has(key) || this.deferred.has(key)) return fallback;
+    if (this.pending.has(key)) return fallback;
+    if (this.deferred.has(key)) {
+      if (this.spent >= this.allowance()) return fallback;
+      this.deferred.delete(key); // the allowance has grown: its next hot use queues it again
+      this.uses.delete(key);
+    }
     const uses = (this.uses.get(key) ?? 0) + 1;
     this.uses.set(key, uses);
     if (uses < this.hotUses) return fallback;
-    if (this.spent >= this.budgetMs) this.defer(key);
+    if (this.spent >= this.allowance()) this.defer(key);
     else this.pending.set(key, { ...job(), key });
     return fallback;
   }
@@ -192,7 +206,7 @@ export class Tuner {
     this.running = true;
     const started = performance.now();
     const dispatchesBefore = this.gpu.stats.dispatches;
-    const deadline = started + this.budgetMs - this.spent;
+    const deadline = started + this.allowance() - this.spent;
     let tuned = 0;
     const slowBefore = Object.keys(this.slow).length;
     try {
@@ -286,12 +300,18 @@ export class Tuner {
     return (performance.now() - t0) / reps;
   }
 
-  /** Leaves `key` on its default for the rest of this process, with one notice for the run. */
+  /** Tuning time allowed so far (ms): the budget plus a share of the time since attach(). */
+  private allowance(): number {
+    return this.budgetMs + this.budgetShare * (performance.now() - this.attachedAt);
+  }
+
+  /** Leaves `key` on its default until the allowance grows, with one notice for the run. */
   private defer(key: string): void {
     if (this.deferred.has(key)) return;
     this.deferred.add(key);
     this.stats.deferred++;
-    if (this.deferred.size === 1) this.notice(`tuning budget (${(this.budgetMs / 1000).toFixed(0)} s) spent; kernel shapes not yet tuned keep their default this run and are tuned on a later one`);
+    if (!this.budgetNoticed) this.notice(`tuning budget (${(this.budgetMs / 1000).toFixed(0)} s + ${Math.round(this.budgetShare * 100)}% of the run) spent; kernel shapes not yet tuned keep their default until the run has gone on long enough, or a later run tunes them`);
+    this.budgetNoticed = true;
   }
 
   private async drain(): Promise<void> {
