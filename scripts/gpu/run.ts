@@ -48,7 +48,7 @@ async function largeMatmuls(sizes: number[], quick: boolean, log: (line: string)
       if ((variant === 'naive' && n > 1024) || (variant === 'vec4' && vec4Unsupported(n, n, n, false, false))) continue;
       C.write(new Float32Array(n * n).fill(NaN));
       const row = await sink.time(
-        { contender: 'wgslgrad', kernel: 'matmul', case: `matmul ${variant} large`, variant, size: `${n}×${n}×${n}`, flop: 2 * n ** 3 },
+        { contender: 'wgslgrad', kernel: 'matmul', case: `matmul ${variant} large`, variant: `v${MATMUL_VARIANTS.indexOf(variant) + 1} ${variant}`, size: `${n}×${n}×${n}`, flop: 2 * n ** 3 },
         async () => {
           matmul(A, B, C, { variant });
           await gpu.sync();
@@ -99,11 +99,11 @@ write('cases.json', `${JSON.stringify({ adapter, runSeed, cases }, null, 2)}\n`)
 
 // 2. The bench at GPU sizes (our kernels only: PyTorch is the peer here).
 let rows: BenchRow[] = [];
-// The large plan: square matmuls to 4096 and the step at batch 512 (quick: 128 and batch 8, 64).
+// The large plan: square matmuls to 4096 and the step at batch 512 (quick: 256, and batch 8 and 64).
 if (!values['cases-only']) {
   const log = (line: string) => console.log(`  ${line}`);
   const quick = values.quick ?? false;
-  const large = values['large-only'] ? values['large-only'].split(',').map(Number) : quick ? [128] : [1024, 2048, 4096];
+  const large = values['large-only'] ? values['large-only'].split(',').map(Number) : quick ? [256] : [1024, 2048, 4096];
   const report = values['large-only'] ? null : await runBench({ quick, noPeers: true, trainingBatches: quick ? [8, 64] : [8, 256, 512], log });
   rows = [...(report?.rows ?? []), ...(await largeMatmuls(large, quick, log))];
   write('bench.json', `${JSON.stringify({ ...report, rows, adapter }, null, 2)}\n`);
