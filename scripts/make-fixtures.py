@@ -247,3 +247,86 @@ conv["conv_init"] = {"in_channels": 8, "out_channels": 16, "kernel_size": 3, "bo
 conv_path = path.parent / "pytorch-conv.json"
 conv_path.write_text(json.dumps(conv) + "\n")
 print(f"wrote {conv_path} ({conv_path.stat().st_size} bytes)")
+
+# ── activations, softmax and regression losses (tests/fixtures/pytorch-losses.json) ──────────────
+# Each case in float32 (what we compare with) and float64 (the truth): the test requires our result
+# within a tolerance of the float64 one that PyTorch's own float32 result meets. Non-scalar outputs
+# are reduced as Σ y · dy with a random dy; a reduced loss starts backward itself. Inputs are drawn
+# in float32, so both precisions start from the same numbers.
+torch.manual_seed(20261129)
+losses = {"torch_version": torch.__version__, "modules": []}
+
+
+def float32_values(*shape, scale=1.0):
+    return (torch.randn(*shape) * scale).double()
+
+
+def losses_case(kind, kwargs, make, inputs, grad_of):
+    """make(): the module; inputs: float64 tensors; grad_of: which inputs get gradients."""
+    case = {"kind": kind, "kwargs": kwargs, "shape": list(inputs[0].shape), "inputs": [values(t) for t in inputs]}
+    dy = None
+    for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
+        ts = [t.to(dtype).clone().requires_grad_(i in grad_of) for i, t in enumerate(inputs)]
+        y = make()(*ts)
+        if y.numel() == 1 and y.dim() == 0:
+            y.backward()
+        else:
+            if dy is None:
+                dy = torch.randn(*y.shape).double()
+            (y * dy.to(dtype)).sum().backward()
+        case["y" + suffix] = values(y)
+        case["grads" + suffix] = [values(ts[i].grad) for i in grad_of]
+    case["y_shape"] = list(y.shape)
+    case["dy"] = values(dy) if dy is not None else None
+    losses["modules"].append(case)
+
+
+x = float32_values(3, 7, scale=4.0)
+x[0, :3] = torch.tensor([20.0, -20.0, 0.0])  # tanh saturated both ways, and 0
+losses_case("Tanh", {}, torch.nn.Tanh, [x], [0])
+for slope, shape in ((None, (4, 5)), (0.2, (2, 3, 4))):
+    x = float32_values(*shape)
+    x.view(-1)[::7] = 0.0  # exact zeros: PyTorch's gradient there is the slope
+    kwargs = {} if slope is None else {"negative_slope": slope}
+    losses_case("LeakyReLU", kwargs, lambda: torch.nn.LeakyReLU(**kwargs), [x], [0])
+for kind in ("Softmax", "LogSoftmax"):
+    for dim, shape, scale in ((1, (5, 7), 3.0), (-1, (3, 4, 6), 3.0), (0, (4, 3), 3.0), (1, (2, 3, 4, 4), 3.0), (-1, (4, 1), 3.0), (1, (3, 5), 1e4)):
+        losses_case(kind, {"dim": dim}, lambda: getattr(torch.nn, kind)(dim=dim), [float32_values(*shape, scale=scale)], [0])
+for kind in ("MSELoss", "L1Loss"):
+    for reduction, shape in (("mean", (6, 4)), ("sum", (3, 5, 2)), ("none", (7, 3)), ("mean", (1,))):
+        x, t = float32_values(*shape), float32_values(*shape)
+        t.view(-1)[1::4] = x.view(-1)[1::4]  # ties: L1's gradient is 0 there (none in the [1] case)
+        losses_case(kind, {"reduction": reduction}, lambda: getattr(torch.nn, kind)(reduction=reduction), [x, t], [0, 1])
+
+# The modules in one network, one backward: Linear-Tanh-Linear-LeakyReLU-Linear-Softmax, MSE to a target.
+net = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.LeakyReLU(0.1),
+                          torch.nn.Linear(4, 3), torch.nn.Softmax(dim=1))
+x, target = torch.randn(9, 6), torch.rand(9, 3)
+loss = torch.nn.MSELoss()(net(x), target)
+loss.backward()
+losses["network"] = {"x": values(x), "target": values(target), "initial": {k: values(v) for k, v in net.state_dict().items()},
+                     "loss": float(loss), "grads": {k: values(p.grad) for k, p in net.named_parameters()}}
+
+losses_path = path.parent / "pytorch-losses.json"
+losses_path.write_text(json.dumps(losses) + "\n")
+print(f"wrote {losses_path} ({losses_path.stat().st_size} bytes)")
+
+# ── init schemes (tests/fixtures/pytorch-init.json): eye_ and dirac_ exactly; orthogonal_ with the ──
+# normal draws it factored (the same seed's normal_ on a rows × cols tensor), so the test can run
+# PyTorch's draws through our QR and sign convention.
+init = {"torch_version": torch.__version__, "eye": [], "dirac": [], "orthogonal": []}
+for shape in ((3, 5), (5, 3), (1, 1), (4, 4)):
+    init["eye"].append({"shape": list(shape), "values": values(torch.nn.init.eye_(torch.empty(*shape)))})
+for shape, groups in (((3, 2, 3), 1), ((4, 3, 3, 3), 1), ((6, 2, 3, 4), 2), ((6, 4, 3, 3), 3), ((2, 3, 1, 2, 3), 1), ((4, 2, 2, 5, 3), 2)):
+    init["dirac"].append({"shape": list(shape), "groups": groups, "values": values(torch.nn.init.dirac_(torch.empty(*shape), groups))})
+for seed, (shape, gain) in enumerate((((5, 3), 1.0), ((3, 5), 1.0), ((4, 2, 3, 3), 2.0), ((6, 1), 0.5), ((1, 7), 1.0), ((8, 8), math.sqrt(2)))):
+    rows, cols = shape[0], math.prod(shape[1:])
+    torch.manual_seed(seed)
+    normal = torch.empty(rows, cols).normal_(0, 1)
+    torch.manual_seed(seed)
+    q = torch.nn.init.orthogonal_(torch.empty(*shape), gain)
+    init["orthogonal"].append({"shape": list(shape), "gain": gain, "normal": values(normal), "values": values(q)})
+
+init_path = path.parent / "pytorch-init.json"
+init_path.write_text(json.dumps(init) + "\n")
+print(f"wrote {init_path} ({init_path.stat().st_size} bytes)")

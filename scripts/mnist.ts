@@ -5,11 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import type { MnistTrainResult, WireState } from '../src/runner';
+import type { Failure, MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
-import { withRunnerPage } from './chrome';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
@@ -56,8 +55,8 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
 
 
 interface MnistSession {
-  train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult>;
-  evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation>;
+  train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult | Failure>;
+  evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation | Failure>;
   plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
   plotFile: string;
 }
@@ -66,6 +65,8 @@ interface MnistSession {
 async function withSession<T>(values: Values, body: (session: MnistSession) => Promise<T>): Promise<T> {
   const debug = values.debug === true;
   if (values.runtime === 'chrome') {
+    // Puppeteer and Vite load only here: a second and more on every run (and every error) otherwise.
+    const { withRunnerPage } = await import('./chrome');
     return withRunnerPage(debug, (page) =>
       body({
         async train(config, onEpoch) {
@@ -110,6 +111,7 @@ async function train(values: Values): Promise<void> {
     if (interactive) bar.start(config.epochs, 0, { loss: '-', acc: '-', secs: '-', sps: '-' });
     try {
       const trained = await session.train(config, onEpoch);
+      if ('error' in trained) throw new Error(trained.error);
       return { ...trained, plot: await session.plot(trained.reports, `MNIST CNN, adam lr ${config.lr}, batch ${config.batchSize}`), plotFile: session.plotFile };
     } finally {
       if (interactive) bar.stop();
@@ -138,7 +140,8 @@ async function evalModel(values: Values): Promise<void> {
   }
   const saved = readMnistModel(bytes, file);
   const state = [...saved.state].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).toString('base64') }));
-  const evaluation: Evaluation = await withSession(values, (session) => session.evaluate({ state, testRows: saved.testRows }));
+  const evaluation = await withSession(values, (session) => session.evaluate({ state, testRows: saved.testRows }));
+  if ('error' in evaluation) throw new Error(`${file}: ${evaluation.error}`);
   console.log(`model: ${file} (${MNIST_CNN_ARCHITECTURE}); test accuracy when saved: ${saved.testAccuracy.toFixed(4)}`);
   printConfusion(evaluation.confusion);
   console.log(`test accuracy: ${evaluation.accuracy.toFixed(4)}`);

@@ -11,7 +11,6 @@ import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-f
 import type { StateDict } from '../src/nn';
 import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResult, WireData } from '../src/runner';
 import type { Evaluation } from '../src/run-config';
-import { withRunnerPage } from './chrome';
 import { delimiter, HELP, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
 import { prepareOutDir, removeFolders, userFolder, userPath, writeFileSet } from './output';
@@ -74,6 +73,8 @@ const runtimeOf = (values: Values) => ((values.runtime as string | undefined) ??
 async function withSession<T>(values: Values, body: (session: Session) => Promise<T>): Promise<T> {
   const debug = values.debug === true;
   if (runtimeOf(values) === 'chrome') {
+    // Puppeteer and Vite load only here: a second and more on every run (and every error) otherwise.
+    const { withRunnerPage } = await import('./chrome');
     return withRunnerPage(debug, (page) =>
       body({
         async train(request, { onEpoch, onProgress }) {

@@ -82,6 +82,14 @@ fn element_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
+// Element i of a row-major 4-D tensor [N, C, H, W], as its (n, c, h, w). The same text in conv2d.wgsl
+// and pool.wgsl (a test checks), so each file reads alone.
+struct Nchw { n: u32, c: u32, h: u32, w: u32 }
+
+fn nchw(i: u32, C: u32, H: u32, W: u32) -> Nchw {
+  return Nchw(i / (W * H * C), (i / (W * H)) % C, (i / W) % H, i % W);
+}
+
 // Input coordinate of output position o and kernel tap k along one axis; may be negative (padding).
 fn input_coord(o: u32, k: u32, stride: u32, pad: u32, dil: u32) -> i32 {
   return i32(o * stride + k * dil) - i32(pad);
@@ -92,22 +100,19 @@ fn conv2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let p = params;
   let i = element_index(gid, groups);
   if (i >= p.N * p.C_out * p.OH * p.OW) { return; }
-  let ow = i % p.OW;
-  let oh = (i / p.OW) % p.OH;
-  let co = (i / (p.OW * p.OH)) % p.C_out;
-  let n = i / (p.OW * p.OH * p.C_out);
+  let o = nchw(i, p.C_out, p.OH, p.OW); // y[n, co, oh, ow]
   let cin_g = p.C_in / p.groups;
-  let first_c = (co / (p.C_out / p.groups)) * cin_g;
+  let first_c = (o.c / (p.C_out / p.groups)) * cin_g;
   var total = 0.0;
-  if (HAS_BIAS) { total = bias[co]; }
+  if (HAS_BIAS) { total = bias[o.c]; }
   for (var ci = 0u; ci < cin_g; ci++) {
-    let x_plane = (n * p.C_in + first_c + ci) * p.H * p.W;
-    let w_plane = (co * cin_g + ci) * p.KH * p.KW;
+    let x_plane = (o.n * p.C_in + first_c + ci) * p.H * p.W;
+    let w_plane = (o.c * cin_g + ci) * p.KH * p.KW;
     for (var kh = 0u; kh < p.KH; kh++) {
-      let ih = input_coord(oh, kh, p.stride_h, p.pad_h, p.dil_h);
+      let ih = input_coord(o.h, kh, p.stride_h, p.pad_h, p.dil_h);
       if (ih < 0 || ih >= i32(p.H)) { continue; }
       for (var kw = 0u; kw < p.KW; kw++) {
-        let iw = input_coord(ow, kw, p.stride_w, p.pad_w, p.dil_w);
+        let iw = input_coord(o.w, kw, p.stride_w, p.pad_w, p.dil_w);
         if (iw < 0 || iw >= i32(p.W)) { continue; }
         total += weight[w_plane + kh * p.KW + kw] * x[x_plane + u32(ih) * p.W + u32(iw)];
       }
@@ -121,29 +126,26 @@ fn conv2d_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num
   let p = params;
   let i = element_index(gid, groups);
   if (i >= p.N * p.C_in * p.H * p.W) { return; }
-  let iw = i % p.W;
-  let ih = (i / p.W) % p.H;
-  let c = (i / (p.W * p.H)) % p.C_in;
-  let n = i / (p.W * p.H * p.C_in);
+  let at = nchw(i, p.C_in, p.H, p.W); // dx[n, c, ih, iw]
   let cin_g = p.C_in / p.groups;
   let cout_g = p.C_out / p.groups;
-  let g = c / cin_g;
-  let ci = c % cin_g;
+  let g = at.c / cin_g;
+  let ci = at.c % cin_g;
   var total = 0.0;
   for (var kh = 0u; kh < p.KH; kh++) {
     // ih = oh·s − p + kh·d  ⇒  oh = (ih + p − kh·d) / s, when that divides exactly and lands in 0..OH−1.
-    let th = i32(ih + p.pad_h) - i32(kh * p.dil_h);
+    let th = i32(at.h + p.pad_h) - i32(kh * p.dil_h);
     if (th < 0 || u32(th) % p.stride_h != 0u) { continue; }
     let oh = u32(th) / p.stride_h;
     if (oh >= p.OH) { continue; }
     for (var kw = 0u; kw < p.KW; kw++) {
-      let tw = i32(iw + p.pad_w) - i32(kw * p.dil_w);
+      let tw = i32(at.w + p.pad_w) - i32(kw * p.dil_w);
       if (tw < 0 || u32(tw) % p.stride_w != 0u) { continue; }
       let ow = u32(tw) / p.stride_w;
       if (ow >= p.OW) { continue; }
       for (var k = 0u; k < cout_g; k++) {
         let co = g * cout_g + k;
-        total += dy[((n * p.C_out + co) * p.OH + oh) * p.OW + ow] * weight[((co * cin_g + ci) * p.KH + kh) * p.KW + kw];
+        total += dy[((at.n * p.C_out + co) * p.OH + oh) * p.OW + ow] * weight[((co * cin_g + ci) * p.KH + kh) * p.KW + kw];
       }
     }
   }
@@ -156,11 +158,11 @@ fn conv2d_backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
   let cin_g = p.C_in / p.groups;
   let i = element_index(gid, groups);
   if (i >= p.C_out * cin_g * p.KH * p.KW) { return; }
-  let kw = i % p.KW;
-  let kh = (i / p.KW) % p.KH;
-  let ci = (i / (p.KW * p.KH)) % cin_g;
-  let co = i / (p.KW * p.KH * cin_g);
-  let c = (co / (p.C_out / p.groups)) * cin_g + ci;
+  let at = nchw(i, cin_g, p.KH, p.KW); // dw[co, ci, kh, kw]
+  let co = at.n;
+  let kh = at.h;
+  let kw = at.w;
+  let c = (co / (p.C_out / p.groups)) * cin_g + at.c;
   var total = 0.0;
   for (var n = 0u; n < p.N; n++) {
     let x_plane = (n * p.C_in + c) * p.H * p.W;
@@ -198,10 +200,8 @@ fn conv2d_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   let i = element_index(gid, groups);
   let quads = p.C_out / 4u;
   if (i >= p.N * quads * p.OH * p.OW) { return; }
-  let ow = i % p.OW;
-  let oh = (i / p.OW) % p.OH;
-  let co = ((i / (p.OW * p.OH)) % quads) * 4u;
-  let n = i / (p.OW * p.OH * quads);
+  let o = nchw(i, quads, p.OH, p.OW); // y[n, co … co + 3, oh, ow] with co = 4·o.c
+  let co = o.c * 4u;
   let cin_g = p.C_in / p.groups;
   let first_c = (co / (p.C_out / p.groups)) * cin_g;
   let plane = p.H * p.W;
@@ -210,12 +210,12 @@ fn conv2d_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   var acc = vec4f(0.0);
   if (HAS_BIAS) { acc = vec4f(bias[co], bias[co + 1u], bias[co + 2u], bias[co + 3u]); }
   for (var kh = 0u; kh < p.KH; kh++) {
-    let ih = input_coord(oh, kh, p.stride_h, p.pad_h, p.dil_h);
+    let ih = input_coord(o.h, kh, p.stride_h, p.pad_h, p.dil_h);
     if (ih < 0 || ih >= i32(p.H)) { continue; }
     for (var kw = 0u; kw < p.KW; kw++) {
-      let iw = input_coord(ow, kw, p.stride_w, p.pad_w, p.dil_w);
+      let iw = input_coord(o.w, kw, p.stride_w, p.pad_w, p.dil_w);
       if (iw < 0 || iw >= i32(p.W)) { continue; }
-      var xi = (n * p.C_in + first_c) * plane + u32(ih) * p.W + u32(iw);
+      var xi = (o.n * p.C_in + first_c) * plane + u32(ih) * p.W + u32(iw);
       var wi = co * w_next + kh * p.KW + kw;
       for (var ci = 0u; ci < cin_g; ci++) {
         acc += x[xi] * vec4f(weight[wi], weight[wi + w_next], weight[wi + 2u * w_next], weight[wi + 3u * w_next]);
@@ -224,7 +224,7 @@ fn conv2d_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
       }
     }
   }
-  let out = ((n * p.C_out + co) * p.OH + oh) * p.OW + ow;
+  let out = ((o.n * p.C_out + co) * p.OH + o.h) * p.OW + o.w;
   let next = p.OH * p.OW;
   y[out] = acc.x;
   y[out + next] = acc.y;
@@ -238,10 +238,8 @@ fn conv2d_backward_input_vec4(@builtin(global_invocation_id) gid: vec3u, @builti
   let i = element_index(gid, groups);
   let quads = p.C_in / 4u;
   if (i >= p.N * quads * p.H * p.W) { return; }
-  let iw = i % p.W;
-  let ih = (i / p.W) % p.H;
-  let c = ((i / (p.W * p.H)) % quads) * 4u;
-  let n = i / (p.W * p.H * quads);
+  let at = nchw(i, quads, p.H, p.W); // dx[n, c … c + 3, ih, iw] with c = 4·at.c
+  let c = at.c * 4u;
   let cin_g = p.C_in / p.groups;
   let cout_g = p.C_out / p.groups;
   let g = c / cin_g;
@@ -250,16 +248,16 @@ fn conv2d_backward_input_vec4(@builtin(global_invocation_id) gid: vec3u, @builti
   let out_plane = p.OH * p.OW;
   var acc = vec4f(0.0);
   for (var kh = 0u; kh < p.KH; kh++) {
-    let th = i32(ih + p.pad_h) - i32(kh * p.dil_h);
+    let th = i32(at.h + p.pad_h) - i32(kh * p.dil_h);
     if (th < 0 || u32(th) % p.stride_h != 0u) { continue; }
     let oh = u32(th) / p.stride_h;
     if (oh >= p.OH) { continue; }
     for (var kw = 0u; kw < p.KW; kw++) {
-      let tw = i32(iw + p.pad_w) - i32(kw * p.dil_w);
+      let tw = i32(at.w + p.pad_w) - i32(kw * p.dil_w);
       if (tw < 0 || u32(tw) % p.stride_w != 0u) { continue; }
       let ow = u32(tw) / p.stride_w;
       if (ow >= p.OW) { continue; }
-      var di = (n * p.C_out + g * cout_g) * out_plane + oh * p.OW + ow;
+      var di = (at.n * p.C_out + g * cout_g) * out_plane + oh * p.OW + ow;
       var wi = ((g * cout_g) * cin_g + ci) * taps + kh * p.KW + kw;
       for (var k = 0u; k < cout_g; k++) {
         acc += dy[di] * vec4f(weight[wi], weight[wi + taps], weight[wi + 2u * taps], weight[wi + 3u * taps]);
@@ -268,17 +266,17 @@ fn conv2d_backward_input_vec4(@builtin(global_invocation_id) gid: vec3u, @builti
       }
     }
   }
-  let at = ((n * p.C_in + c) * p.H + ih) * p.W + iw;
+  let out = ((at.n * p.C_in + c) * p.H + at.h) * p.W + at.w;
   let next = p.H * p.W;
   if (ACCUMULATE) {
-    dx[at] += acc.x;
-    dx[at + next] += acc.y;
-    dx[at + 2u * next] += acc.z;
-    dx[at + 3u * next] += acc.w;
+    dx[out] += acc.x;
+    dx[out + next] += acc.y;
+    dx[out + 2u * next] += acc.z;
+    dx[out + 3u * next] += acc.w;
   } else {
-    dx[at] = acc.x;
-    dx[at + next] = acc.y;
-    dx[at + 2u * next] = acc.z;
-    dx[at + 3u * next] = acc.w;
+    dx[out] = acc.x;
+    dx[out + next] = acc.y;
+    dx[out + 2u * next] = acc.z;
+    dx[out + 3u * next] = acc.w;
   }
 }

@@ -61,6 +61,14 @@ fn element_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
+// Element i of a row-major 4-D tensor [N, C, H, W], as its (n, c, h, w). The same text in conv2d.wgsl
+// and pool.wgsl (a test checks), so each file reads alone.
+struct Nchw { n: u32, c: u32, h: u32, w: u32 }
+
+fn nchw(i: u32, C: u32, H: u32, W: u32) -> Nchw {
+  return Nchw(i / (W * H * C), (i / (W * H)) % C, (i / W) % H, i % W);
+}
+
 fn write_dx(i: u32, value: f32) {
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }
@@ -77,17 +85,16 @@ fn max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let p = params;
   let i = element_index(gid, groups);
   if (i >= p.N * p.C * p.OH * p.OW) { return; }
-  let ow = i % p.OW;
-  let oh = (i / p.OW) % p.OH;
-  let plane = (i / (p.OW * p.OH)) * p.H * p.W;
+  let o = nchw(i, p.C, p.OH, p.OW); // y[n, c, oh, ow]
+  let plane = (o.n * p.C + o.c) * p.H * p.W;
   var best = 0.0;
   var best_index = 0u;
   var found = false;
   for (var kh = 0u; kh < p.KH; kh++) {
-    let ih = i32(oh * p.stride_h + kh * p.dil_h) - i32(p.pad_h);
+    let ih = i32(o.h * p.stride_h + kh * p.dil_h) - i32(p.pad_h);
     if (ih < 0 || ih >= i32(p.H)) { continue; }
     for (var kw = 0u; kw < p.KW; kw++) {
-      let iw = i32(ow * p.stride_w + kw * p.dil_w) - i32(p.pad_w);
+      let iw = i32(o.w * p.stride_w + kw * p.dil_w) - i32(p.pad_w);
       if (iw < 0 || iw >= i32(p.W)) { continue; }
       let at = u32(ih) * p.W + u32(iw);
       let v = x[plane + at];
@@ -108,12 +115,11 @@ fn max_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   let p = params;
   let i = element_index(gid, groups);
   if (i >= p.N * p.C * p.H * p.W) { return; }
-  let iw = i % p.W;
-  let ih = (i / p.W) % p.H;
-  let nc = i / (p.W * p.H);
-  let here = ih * p.W + iw;
-  let th = ih + p.pad_h;
-  let tw = iw + p.pad_w;
+  let at = nchw(i, p.C, p.H, p.W); // dx[n, c, ih, iw]
+  let nc = at.n * p.C + at.c;
+  let here = at.h * p.W + at.w;
+  let th = at.h + p.pad_h;
+  let tw = at.w + p.pad_w;
   var total = 0.0;
   for (var oh = first_window(th, p.KH, p.stride_h, p.dil_h); oh < p.OH && oh * p.stride_h <= th; oh++) {
     for (var ow = first_window(tw, p.KW, p.stride_w, p.dil_w); ow < p.OW && ow * p.stride_w <= tw; ow++) {
@@ -140,20 +146,19 @@ fn avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let p = params;
   let i = element_index(gid, groups);
   if (i >= p.N * p.C * p.OH * p.OW) { return; }
-  let ow = i % p.OW;
-  let oh = (i / p.OW) % p.OH;
-  let plane = (i / (p.OW * p.OH)) * p.H * p.W;
+  let o = nchw(i, p.C, p.OH, p.OW); // y[n, c, oh, ow]
+  let plane = (o.n * p.C + o.c) * p.H * p.W;
   var total = 0.0;
   for (var kh = 0u; kh < p.KH; kh++) {
-    let ih = i32(oh * p.stride_h + kh) - i32(p.pad_h);
+    let ih = i32(o.h * p.stride_h + kh) - i32(p.pad_h);
     if (ih < 0 || ih >= i32(p.H)) { continue; }
     for (var kw = 0u; kw < p.KW; kw++) {
-      let iw = i32(ow * p.stride_w + kw) - i32(p.pad_w);
+      let iw = i32(o.w * p.stride_w + kw) - i32(p.pad_w);
       if (iw < 0 || iw >= i32(p.W)) { continue; }
       total += x[plane + u32(ih) * p.W + u32(iw)];
     }
   }
-  y[i] = total / window_count(oh, ow);
+  y[i] = total / window_count(o.h, o.w);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -161,11 +166,10 @@ fn avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   let p = params;
   let i = element_index(gid, groups);
   if (i >= p.N * p.C * p.H * p.W) { return; }
-  let iw = i % p.W;
-  let ih = (i / p.W) % p.H;
-  let nc = i / (p.W * p.H);
-  let th = ih + p.pad_h;
-  let tw = iw + p.pad_w;
+  let at = nchw(i, p.C, p.H, p.W); // dx[n, c, ih, iw]
+  let nc = at.n * p.C + at.c;
+  let th = at.h + p.pad_h;
+  let tw = at.w + p.pad_w;
   var total = 0.0;
   for (var oh = first_window(th, p.KH, p.stride_h, 1u); oh < p.OH && oh * p.stride_h <= th; oh++) {
     for (var ow = first_window(tw, p.KW, p.stride_w, 1u); ow < p.OW && ow * p.stride_w <= tw; ow++) {

@@ -9,6 +9,9 @@ import { dropout as dropoutKernel } from './kernels/dropout';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
+import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
+import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
+import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
 import { shapeText } from './launch';
 import { needsGrad, record, Tensor } from './tensor';
 
@@ -54,6 +57,66 @@ export function activation(kind: 'sigmoid' | 'relu', x: Tensor, options: { out?:
 
 export const sigmoid = (x: Tensor, options: { out?: Tensor } = {}): Tensor => activation('sigmoid', x, options);
 export const relu = (x: Tensor, options: { out?: Tensor } = {}): Tensor => activation('relu', x, options);
+
+/** tanh of x (F.tanh). */
+export function tanh(x: Tensor, options: { out?: Tensor; name?: string } = {}): Tensor {
+  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', 'tanh');
+  tanhKernel(x, y);
+  if (needsGrad([x])) record({ name: options.name ?? 'tanh', inputs: [x], output: y, backward: gradients.tanh(x, y) });
+  return y;
+}
+
+/** x where x > 0, negativeSlope · x elsewhere (F.leaky_relu; negativeSlope ≥ 0). */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01, options: { out?: Tensor; name?: string } = {}): Tensor {
+  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', 'leakyRelu');
+  leakyReluKernel(x, y, negativeSlope);
+  if (needsGrad([x])) record({ name: options.name ?? `leakyRelu(${negativeSlope})`, inputs: [x], output: y, backward: gradients.leakyRelu(x, y, negativeSlope) });
+  return y;
+}
+
+/** softmax(x) along dim (F.softmax), any dimension; numerically stable (the row's max subtracted). */
+export function softmax(x: Tensor, dim: number, options: { out?: Tensor; name?: string } = {}): Tensor {
+  return softmaxOrLog(false, x, dim, options);
+}
+
+/** log softmax(x) along dim (F.log_softmax), any dimension. */
+export function logSoftmax(x: Tensor, dim: number, options: { out?: Tensor; name?: string } = {}): Tensor {
+  return softmaxOrLog(true, x, dim, options);
+}
+
+function softmaxOrLog(log: boolean, x: Tensor, dim: number, options: { out?: Tensor; name?: string }): Tensor {
+  const name = options.name ?? (log ? 'logSoftmax' : 'softmax');
+  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', name);
+  (log ? logSoftmaxKernel : softmaxKernel)(x, y, dim);
+  if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.softmax(x, y, dim, log) });
+  return y;
+}
+
+export interface RegressionLossOptions {
+  reduction?: Reduction;
+  /** The loss: [1], or the input's shape for 'none'. */
+  out?: Tensor;
+  /** 'mean' and 'sum': the first pass's partial sums, [partialCount(n)]. */
+  partials?: Tensor;
+  name?: string;
+}
+
+function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions): Tensor {
+  const { reduction = 'mean' } = options;
+  const name = options.name ?? (kind === 'mse' ? 'mseLoss' : 'l1Loss');
+  const out = options.out ?? Tensor.empty(input.gpu, lossShape(input.shape, reduction), 'f32', name);
+  const partials = reduction === 'none' ? undefined : (options.partials ?? Tensor.empty(input.gpu, [partialCount(input.size)], 'f32', `${name}.partials`));
+  regressionLossKernel(kind, input, target, out, { reduction, ...(partials ? { partials } : {}) });
+  if (partials && !options.partials) partials.destroy(); // scratch of this call only (destroying submits first)
+  if (needsGrad([input, target])) record({ name, inputs: [input, target], output: out, backward: gradients.regressionLoss(kind, input, target, reduction) });
+  return out;
+}
+
+/** Mean squared error (F.mse_loss): (input − target)², reduced by 'mean' (default), 'sum' or 'none'. */
+export const mseLoss = (input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor => regressionLoss('mse', input, target, options);
+
+/** L1 loss (F.l1_loss): |input − target|, reduced by 'mean' (default), 'sum' or 'none'. */
+export const l1Loss = (input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor => regressionLoss('l1', input, target, options);
 
 /** The sum of every element, a [1] tensor; its gradient is 1 everywhere (as the root of backward). */
 export function sum(x: Tensor): Tensor {

@@ -8,7 +8,10 @@ import { gradients as dropout } from './kernels/dropout';
 import { gradients as matmul } from './kernels/matmul';
 import { gradients as pool } from './kernels/pool';
 import { gradients as reduce } from './kernels/reduce';
+import { gradients as regressionLoss } from './kernels/regression_loss';
+import { gradients as softmax } from './kernels/softmax';
 import { gradients as softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
+import { gradients as tanhLeakyRelu } from './kernels/tanh_leaky_relu';
 
 export const gradients = {
   ...matmul, // matmul (with bias and a fused activation): F.matmul, F.linear, nn.Linear
@@ -19,4 +22,7 @@ export const gradients = {
   ...reduce, // sum: F.sum
   ...conv2d, // conv2d: nn.Conv2d
   ...pool, // maxPool2d, avgPool2d, adaptiveAvgPool2d: nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d
+  ...tanhLeakyRelu, // tanh, leakyRelu: F.tanh, F.leakyRelu, nn.Tanh, nn.LeakyReLU
+  ...softmax, // softmax (and log-softmax): F.softmax, F.logSoftmax, nn.Softmax, nn.LogSoftmax
+  ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
 };

@@ -5,5 +5,6 @@ export * as F from './functional';
 export * as init from './init';
 export * as nn from './nn';
 export * as optim from './optim';
+export * as lrScheduler from './lr-scheduler';
 export { Parameter } from './parameters';
 export { backward, isGradEnabled, noGrad, Tensor } from './tensor';

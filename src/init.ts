@@ -1,7 +1,10 @@
 // torch.nn.init, generated on the GPU by shaders/init.wgsl. Each call draws from the global seed
 // (manualSeed) and the next stream number, so the same seed and the same sequence of calls give the
 // same values. The gains and fans follow PyTorch's calculate_gain and _calculate_fan_in_and_fan_out.
-import { fillConstant, fillNormal, fillUniform, type RandomKey } from './kernels/init';
+// eye_ and dirac_ are deterministic and written from the CPU; orthogonal_ runs its QR on the CPU.
+import { fillConstant, fillNormal, fillTruncNormal, fillUniform, type RandomKey } from './kernels/init';
+import { expectDtype, shapeText } from './launch';
+import { threefry2x32 } from './reference/random';
 import type { Tensor } from './tensor';
 
 let globalSeed = 0x5eed;
@@ -116,4 +119,122 @@ export function xavierUniform_(t: Tensor, gain = 1): Tensor {
 export function xavierNormal_(t: Tensor, gain = 1): Tensor {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t.shape);
   return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
+}
+
+/**
+ * N(mean, std²) with values outside [a, b] redrawn, as torch.nn.init.trunc_normal_: PyTorch's
+ * inverse-CDF method (a uniform draw between the bounds' CDFs, through erfinv), on the GPU.
+ */
+export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
+  if (mean < a - 2 * std || mean > b + 2 * std) console.warn('truncNormal_: mean is more than 2 std from [a, b]; the distribution of values may be incorrect (as PyTorch warns)');
+  fillTruncNormal(t, mean, std, a, b, nextRandomKey());
+  return t;
+}
+
+/** The identity matrix in a 2-D tensor (as many inputs preserved as possible), as torch.nn.init.eye_. */
+export function eye_(t: Tensor): Tensor {
+  expectDtype('eye_', 'tensor', t, 'f32');
+  if (t.shape.length !== 2) throw new Error(`eye_: only tensors with 2 dimensions are supported, got shape ${shapeText(t.shape)}`);
+  const [rows, cols] = t.shape as [number, number];
+  const values = new Float32Array(rows * cols);
+  for (let i = 0; i < Math.min(rows, cols); i++) values[i * cols + i] = 1;
+  t.write(values);
+  return t;
+}
+
+/**
+ * The Dirac delta in a convolution weight [out, in, k…] of 3, 4 or 5 dimensions, as torch.nn.init.dirac_:
+ * a 1 at the kernel's centre (index ⌊k/2⌋ in each spatial dimension) for output channel g·out/groups + d
+ * and input channel d, for d < min(out/groups, in): each group passes its first channels through.
+ */
+export function dirac_(t: Tensor, groups = 1): Tensor {
+  expectDtype('dirac_', 'tensor', t, 'f32');
+  const shape = t.shape;
+  if (shape.length < 3 || shape.length > 5) throw new Error(`dirac_: only tensors with 3, 4 or 5 dimensions are supported, got shape ${shapeText(shape)}`);
+  if (!Number.isInteger(groups) || groups < 1) throw new Error(`dirac_: argument 'groups' expected a positive integer, got ${groups}`);
+  if (shape[0]! % groups !== 0) throw new Error(`dirac_: dim 0 must be divisible by groups: ${shape[0]} output channels in ${groups} groups (shape ${shapeText(shape)})`);
+  const outPerGroup = shape[0]! / groups;
+  const spatial = shape.slice(2);
+  // The centre's offset within one [k…] kernel, row-major.
+  const centre = spatial.reduce((offset, k) => offset * k + Math.floor(k / 2), 0);
+  const kernelSize = spatial.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(t.size);
+  for (let g = 0; g < groups; g++) {
+    for (let d = 0; d < Math.min(outPerGroup, shape[1]!); d++) values[((g * outPerGroup + d) * shape[1]! + d) * kernelSize + centre] = 1;
+  }
+  t.write(values);
+  return t;
+}
+
+/**
+ * A (semi-)orthogonal matrix, as torch.nn.init.orthogonal_ (Saxe et al. 2013): the tensor is seen as
+ * rows × (everything else); a matrix of N(0, 1) draws is factored as QR (transposed first when wide),
+ * and Q's columns are multiplied by the signs of R's diagonal, which makes Q uniform over the
+ * orthogonal matrices (Mezzadri 2007). Then scaled by gain: QᵀQ = gain²·I (QQᵀ when wide).
+ *
+ * Runs on the CPU, in float64: PyTorch's orthogonal_ is synchronous and a QR needs the draws in hand,
+ * so reading GPU draws back would make ours async. The draws are the ones fill_normal makes on the
+ * GPU for this key (the same Threefry words through Box–Muller), in float64.
+ */
+export function orthogonal_(t: Tensor, gain = 1): Tensor {
+  expectDtype('orthogonal_', 'tensor', t, 'f32');
+  if (t.shape.length < 2) throw new Error(`orthogonal_: only tensors with 2 or more dimensions are supported, got shape ${shapeText(t.shape)}`);
+  if (!Number.isFinite(gain)) throw new Error(`orthogonal_: argument 'gain' expected a finite number, got ${gain}`);
+  const rows = t.shape[0]!;
+  const cols = t.size / rows;
+  const key = nextRandomKey();
+  const normal = Float64Array.from({ length: t.size }, (_, i) => {
+    const [w0, w1] = threefry2x32([i, 0], [key.seed, key.stream]);
+    const [u, v] = [(w0 >>> 8) / 2 ** 24, (w1 >>> 8) / 2 ** 24];
+    return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+  });
+  t.write(orthogonalFromNormal(normal, rows, cols).map((q) => gain * q));
+  return t;
+}
+
+/**
+ * orthogonal_'s matrix from its rows × cols normal draws (row-major), as PyTorch computes it:
+ * the tall one of A and Aᵀ factored by Householder QR, Q·sign(diag R), transposed back when wide.
+ */
+export function orthogonalFromNormal(normal: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const wide = rows < cols;
+  const [m, n] = wide ? [cols, rows] : [rows, cols]; // the tall matrix, m ≥ n
+  // a: the tall matrix, column-major (a[j] is column j), overwritten by R above the diagonal.
+  const a = Array.from({ length: n }, (_, j) => Float64Array.from({ length: m }, (_, i) => (wide ? normal[j * cols + i]! : normal[i * cols + j]!)));
+  const reflectors: Float64Array[] = [];
+  const signs = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    // The reflector H = I − 2vvᵀ/(vᵀv) that maps column k's rows k… onto −sign(a_kk)·‖·‖·e_k (LAPACK's sign).
+    const x = a[k]!.subarray(k);
+    const norm = Math.sqrt(x.reduce((sum, xi) => sum + xi * xi, 0));
+    const rkk = x[0]! >= 0 ? -norm : norm;
+    const v = Float64Array.from(x);
+    v[0]! -= rkk;
+    const vv = v.reduce((s, vi) => s + vi * vi, 0);
+    for (let j = k; j < n; j++) {
+      const col = a[j]!.subarray(k);
+      const scale = vv === 0 ? 0 : (2 * col.reduce((s, c, i) => s + c * v[i]!, 0)) / vv;
+      for (let i = 0; i < col.length; i++) col[i]! -= scale * v[i]!;
+    }
+    reflectors.push(v);
+    signs[k] = Math.sign(rkk); // torch.sign(diag(R)): 0 for a zero column, as PyTorch
+  }
+  // Q's first n columns: H₀H₁…H_{n−1} applied to e_0 … e_{n−1}, then column j times sign(R_jj).
+  const q = Array.from({ length: n }, (_, j) => {
+    const e = new Float64Array(m);
+    e[j] = 1;
+    for (let k = n - 1; k >= 0; k--) {
+      const v = reflectors[k]!;
+      const vv = v.reduce((s, vi) => s + vi * vi, 0);
+      const tail = e.subarray(k);
+      const scale = vv === 0 ? 0 : (2 * tail.reduce((s, c, i) => s + c * v[i]!, 0)) / vv;
+      for (let i = 0; i < tail.length; i++) tail[i]! -= scale * v[i]!;
+    }
+    return e.map((value) => value * signs[j]!);
+  });
+  // Back to rows × cols, row-major: Q (m × n) when tall, Qᵀ when wide.
+  return Float64Array.from({ length: rows * cols }, (_, idx) => {
+    const [r, c] = [Math.floor(idx / cols), idx % cols];
+    return wide ? q[r]![c]! : q[c]![r]!;
+  });
 }

@@ -14,6 +14,12 @@ export function expectShape(op: string, name: string, t: Tensor, shape: readonly
   }
 }
 
+/** `dtype` (f32 unless said) and exactly `shape`. */
+export function expectTensor(op: string, name: string, t: Tensor, shape: readonly number[], dtype: Tensor['dtype'] = 'f32'): void {
+  expectDtype(op, name, t, dtype);
+  expectShape(op, name, t, shape);
+}
+
 export function expectRank(op: string, name: string, t: Tensor, ranks: readonly number[]): void {
   if (!ranks.includes(t.shape.length)) throw new Error(`${op}: argument '${name}' expected ${ranks.join(' or ')} dimensions, got shape ${shapeText(t.shape)}`);
 }
@@ -35,4 +41,34 @@ export function expectSameSize(op: string, tensors: Record<string, Tensor | unde
 /** Binding names for a vec4 entry point: x → x4. */
 export function vec4Names<T>(args: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(args).map(([k, t]) => [`${k}4`, t]));
+}
+
+// ── 2-D windows over NCHW (conv2d.ts, pool.ts) ──────────────────────────────────────────────────
+
+/** A kernel size, stride, padding or dilation: one number for both axes, or [h, w] (PyTorch's int or tuple). */
+export type Pair = number | readonly [number, number];
+
+export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+export function expectPair(op: string, name: string, v: Pair, min: number): [number, number] {
+  const p = pair(v);
+  if (!p.every((d) => Number.isInteger(d) && d >= min)) throw new Error(`${op}: argument '${name}' expected ${min === 0 ? 'a non-negative' : 'a positive'} integer or a pair of them, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** A 4-D NCHW shape of positive integers; `channels` names the C the message shows. */
+export function expectInput4d(op: string, input: readonly number[], channels: string): void {
+  if (input.length !== 4 || !input.every((d) => Number.isInteger(d) && d > 0)) throw new Error(`${op}: input expected a 4-D NCHW shape [N, ${channels}, H, W], got ${shapeText(input)}`);
+}
+
+/** The output's [OH, OW] for an NCHW input, or an Error when the (dilated) kernel does not fit the padded input. */
+export function outputExtent(op: string, input: readonly number[], k: [number, number], stride: [number, number], pad: [number, number], dil: [number, number]): [number, number] {
+  const [H, W] = [input[2]!, input[3]!];
+  const effective = [dil[0] * (k[0] - 1) + 1, dil[1] * (k[1] - 1) + 1];
+  const padded = [H + 2 * pad[0], W + 2 * pad[1]];
+  if (effective[0]! > padded[0]! || effective[1]! > padded[1]!) {
+    const dilated = dil[0] > 1 || dil[1] > 1 ? ` (dilated to ${effective.join('×')})` : '';
+    throw new Error(`${op}: kernel ${k.join('×')}${dilated} is larger than the padded input ${padded.join('×')} (input ${shapeText(input)}, padding ${pad.join('×')})`);
+  }
+  return [Math.floor((padded[0]! - effective[0]!) / stride[0]) + 1, Math.floor((padded[1]! - effective[1]!) / stride[1]) + 1];
 }

@@ -12,6 +12,8 @@ import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
 import type { Activation as ActivationKind } from './kernels/activation';
 import type { BatchNormArgs } from './kernels/batchnorm';
 import { fillConstant } from './kernels/init';
+import { lossShape, partialCount, type RegressionLoss } from './kernels/regression_loss';
+import { resolveDim } from './kernels/softmax';
 import * as convOps from './kernels/conv2d';
 import * as poolOps from './kernels/pool';
 import { gradients } from './gradients';
@@ -214,6 +216,78 @@ export class Sigmoid extends Activation {
 
 export class ReLU extends Activation {
   readonly kind = 'relu';
+}
+
+/** torch.nn.Tanh. */
+export class Tanh extends Module {
+  constructor(options: { gpu?: Gpu } = {}) {
+    super(options.gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return 'Tanh()';
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.tanh(x, { out: this.buffer('out', x.shape), name: this.describe() });
+  }
+}
+
+/** torch.nn.LeakyReLU(negative_slope=0.01); the slope must be ≥ 0 (the backward reads the output's sign). */
+export class LeakyReLU extends Module {
+  constructor(
+    readonly negativeSlope = 0.01,
+    options: { inplace?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    if (typeof negativeSlope !== 'number' || !(negativeSlope >= 0) || !Number.isFinite(negativeSlope)) throw new Error(`LeakyReLU: argument 'negativeSlope' expected a finite number ≥ 0, got ${String(negativeSlope)}`);
+    if (options.inplace) throw new Error('LeakyReLU: inplace=True is not supported (PyTorch\'s default False is)');
+  }
+
+  describe(): string {
+    return `LeakyReLU(negative_slope=${this.negativeSlope})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.leakyRelu(x, this.negativeSlope, { out: this.buffer('out', x.shape), name: this.describe() });
+  }
+}
+
+abstract class SoftmaxModule extends Module {
+  protected abstract readonly log: boolean;
+
+  constructor(
+    readonly dim: number,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options.gpu ?? currentGpu());
+    // PyTorch's dim=None picks a dimension from the input's rank, with a deprecation warning; we ask for it.
+    if (!Number.isInteger(dim)) throw new Error(`${this.constructor.name}: argument 'dim' expected an integer (the dimension to normalise over, e.g. -1 or 1 for [N, C] scores), got ${String(dim)}`);
+  }
+
+  describe(): string {
+    return `${this.constructor.name}(dim=${this.dim})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    resolveDim(this.describe(), input, this.dim);
+    return input;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.outputShape(x.shape);
+    return (this.log ? F.logSoftmax : F.softmax)(x, this.dim, { out: this.buffer('out', x.shape), name: this.describe() });
+  }
+}
+
+/** torch.nn.Softmax(dim), along any one dimension. */
+export class Softmax extends SoftmaxModule {
+  protected readonly log = false;
+}
+
+/** torch.nn.LogSoftmax(dim), along any one dimension. */
+export class LogSoftmax extends SoftmaxModule {
+  protected readonly log = true;
 }
 
 // ── Dropout ──────────────────────────────────────────────────────────────────────────────────────
@@ -729,4 +803,50 @@ export class CrossEntropyLoss extends Module {
     const options: CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
     return F.crossEntropy(logits, labels, out, { ...options, name: this.describe() });
   }
+}
+
+// ── MSELoss, L1Loss ──────────────────────────────────────────────────────────────────────────────
+
+export interface RegressionLossOptions {
+  reduction?: Reduction;
+  gpu?: Gpu;
+}
+
+abstract class RegressionLossModule extends Module {
+  protected abstract readonly kind: RegressionLoss;
+  readonly reduction: Reduction;
+
+  constructor(options: RegressionLossOptions = {}) {
+    super(options.gpu ?? currentGpu());
+    // PyTorch's deprecated size_average and reduce are refused as unknown: reduction says it all.
+    const o = normalizeOptions(this.constructor.name, options, ['reduction', 'gpu'], {}) as RegressionLossOptions;
+    const { reduction = 'mean' } = o;
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${this.constructor.name}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
+    this.reduction = reduction;
+  }
+
+  describe(): string {
+    return `${this.constructor.name}(${this.reduction !== 'mean' ? `reduction='${this.reduction}'` : ''})`;
+  }
+
+  /** The loss of input against a target of the same shape: [1], or the elements' losses for 'none'. */
+  forward(input: Tensor, target: Tensor): Tensor {
+    const where = this.describe();
+    if (!(target instanceof Tensor)) throw new Error(`${where}: target expected a Tensor, got ${String(target)}`);
+    if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) throw new Error(`${where}: input has shape ${shapeText(input.shape)} and target ${shapeText(target.shape)}; they must be the same (no broadcasting)`);
+    const { reduction } = this;
+    const out = this.buffer('loss', lossShape(input.shape, reduction));
+    const partials = reduction === 'none' ? {} : { partials: this.buffer('partials', [partialCount(input.size)]) };
+    return (this.kind === 'mse' ? F.mseLoss : F.l1Loss)(input, target, { reduction, out, ...partials, name: where });
+  }
+}
+
+/** torch.nn.MSELoss(reduction='mean'): (input − target)². */
+export class MSELoss extends RegressionLossModule {
+  protected readonly kind = 'mse';
+}
+
+/** torch.nn.L1Loss(reduction='mean'): |input − target|; the gradient at input = target is 0, as PyTorch's. */
+export class L1Loss extends RegressionLossModule {
+  protected readonly kind = 'l1';
 }

@@ -104,9 +104,12 @@ export interface MnistTrainResult {
 
 const wireState = async (model: Module): Promise<WireState[]> => [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
 
-/** `--task mnist`: MnistCNN on the 10,000 digits `load` gives (fetched by the page, read from disk in Node). */
+/**
+ * `--task mnist`: MnistCNN on the 10,000 digits `load` gives (fetched by the page, read from disk in
+ * Node). Failures come back as { error }, as the phone-price requests' do (settle).
+ */
 export function mnistRequests(gpu: Gpu, load: () => Promise<Dataset>) {
-  return {
+  const requests = {
     async train(config: MnistTraining, onEpoch: (r: EpochReport) => unknown): Promise<MnistTrainResult> {
       const data = await load();
       const split = trainTestSplit(data, { trainSize: 0.8, seed: config.seed });
@@ -124,5 +127,9 @@ export function mnistRequests(gpu: Gpu, load: () => Promise<Dataset>) {
       model.loadStateDict(state);
       return evaluate(gpu, model, subset(data, request.testRows), 250, IMAGE_SHAPE);
     },
+  };
+  return {
+    train: (config: MnistTraining, onEpoch: (r: EpochReport) => unknown) => settle(() => requests.train(config, onEpoch)),
+    evaluate: (request: { state: WireState[]; testRows: number[] }) => settle(() => requests.evaluate(request)),
   };
 }

@@ -5,7 +5,7 @@ import * as F from '../src/functional';
 import * as init from '../src/init';
 import * as nn from '../src/nn';
 import * as optim from '../src/optim';
-import { allocateParameter, type Parameter } from '../src/parameters';
+import { allocateParameter } from '../src/parameters';
 import * as bnRef from '../src/reference/batchnorm';
 import { dropoutMask } from '../src/reference/dropout';
 import * as ref from '../src/reference/linalg';
@@ -16,6 +16,7 @@ import { noGrad, type Tensor } from '../src/tensor';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
+import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
 
 const { cases, add } = caseTable();
 
@@ -23,7 +24,6 @@ const f64 = async (t: Tensor) => Float64Array.from(await t.read());
 
 // ── optimizers vs float64 references, many steps ──────────────────────────────────────────────────
 
-type Stepper = { name: string; make: (params: Parameter[]) => optim.Optimizer; reference: (param: Float64Array) => (grad: Float64Array) => void };
 
 const steppers: Stepper[] = [];
 for (const o of [
@@ -48,26 +48,7 @@ for (const o of [{}, { weightDecay: 0.01 }, { amsgrad: true }, { lr: 0.01, betas
   steppers.push({ name: `Adam ${JSON.stringify(o)}`, make: (p) => new optim.Adam(p, o), reference: (param) => { const st = optRef.adamInit(param); st.param = param; return (g) => optRef.adamStep(st, g, full); } });
 }
 
-for (const st of steppers) {
-  add(`optimizer ${st.name}: 30 steps vs float64`, async (s, random) => {
-    // Three parameters of awkward sizes in one span, padding between them included.
-    const params = [[7, 13], [13], [3, 5, 2]].map((shape) => allocateParameter(s.gpu, shape, 'p'));
-    const values = params.map((p) => uniform(random, p.size));
-    params.forEach((p, i) => p.write(values[i]!));
-    const opt = st.make(params);
-    const refSteps = values.map((v) => st.reference(v));
-    for (let step = 0; step < 30; step++) {
-      opt.zeroGrad();
-      params.forEach((p, i) => {
-        const g = uniform(random, p.size);
-        p.grad.write(g);
-        refSteps[i]!(g);
-      });
-      opt.step();
-    }
-    for (const [i, p] of params.entries()) await s.check(`param ${i}`, p, values[i]!, 2e-6, 2e-5);
-  });
-}
+for (const st of steppers) add(...stepsVsFloat64(st));
 
 add('optimizer state saves and restores', async (s, random) => {
   const p = allocateParameter(s.gpu, [50], 'p');

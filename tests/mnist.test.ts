@@ -1,7 +1,8 @@
 // MNIST without a GPU: the committed extract decodes to the package's 10,000 digits and matches its
 // checksum; the seeded split is 8,000 / 2,000 and stratified; model files of the MnistCNN load and
 // files of another architecture are refused naming the tensor and both shapes; `--task mnist` refuses
-// flags that do not apply and wrong model files before Chrome starts.
+// flags that do not apply and wrong model files before Chrome starts; every failure, in either
+// runtime, is the message alone.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -75,6 +76,12 @@ describe('MNIST model files', () => {
   });
 });
 
+/** A failure is the message alone: one `error:` line (an architecture's mismatches indented under it), no stack frame. */
+function expectOneLine(stderr: string): void {
+  expect(stderr).not.toMatch(/^ {4}at /m);
+  expect(stderr.trim()).toMatch(/^error: [^\n]*(\n  \S[^\n]*)*$/);
+}
+
 function start(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], (error, _stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }));
@@ -90,8 +97,9 @@ describe('npm start -- --task mnist refuses bad input before Chrome starts', () 
     ['a missing model file', ['--task', 'mnist', '--eval', path.join(temp, 'none.safetensors')], /none\.safetensors: cannot read the model \(ENOENT\)/],
   ])('%s', async (_, args, pattern) => {
     const run = await start(args as string[]);
-    expect(run.code).not.toBe(0);
+    expect(run.code).toBe(1);
     expect(run.stderr).toMatch(pattern);
+    expectOneLine(run.stderr);
   });
 
   test('a model file of another architecture names the tensor and the shapes', async () => {
@@ -102,5 +110,34 @@ describe('npm start -- --task mnist refuses bad input before Chrome starts', () 
     const run = await start(['--task', 'mnist', '--eval', file]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/other\.safetensors: not this architecture .*\n  'fc\.weight' has shape \[10, 100\], MnistCNN expects \[10, 784\]/);
+    expectOneLine(run.stderr);
+  });
+
+  // Refused before either runtime starts (so one runtime each is enough).
+  test('a phone-price model file (--runtime chrome) and a corrupt file (--runtime node)', async () => {
+    const { tensors, metadata } = decodeSafetensors(fixture, 'fixture');
+    const phone = path.join(temp, 'phone.safetensors');
+    fs.writeFileSync(phone, encodeSafetensors({ tensors, metadata: { ...metadata, wgslgrad: 'wgslgrad-classifier-1' } }));
+    const corrupt = path.join(temp, 'corrupt.safetensors');
+    fs.writeFileSync(corrupt, fixture.subarray(0, 1000));
+    for (const [runtime, file, pattern] of [['chrome', phone, /phone\.safetensors: not a wgslgrad MNIST CNN .*evaluate it without --task mnist\)$/], ['node', corrupt, /corrupt\.safetensors: not a valid safetensors file/]] as const) {
+      const run = await start(['--task', 'mnist', '--runtime', runtime, '--eval', file]);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim()).toMatch(pattern);
+      expectOneLine(run.stderr);
+    }
+  });
+});
+
+describe('--task mnist fails in either runtime with the message alone', () => {
+  // Adam at lr 1e37 diverges within a few steps; the failure crosses page.evaluate in Chrome, where
+  // a thrown Error would bring a stack frame with it (src/runner.ts settle answers { error }).
+  test.each(['node', 'chrome'])('a diverging run (--runtime %s)', { timeout: 180_000 }, async (runtime) => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-mnist-nan-'));
+    const run = await start(['--task', 'mnist', '--runtime', runtime, '--lr', '1e37', '--epochs', '1', '--batch-size', '2', '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^error: the training loss (became NaN or infinite|overflowed float32) .*no model was written$/);
+    expectOneLine(run.stderr);
+    expect(fs.readdirSync(out)).toEqual([]);
   });
 });

@@ -10,9 +10,11 @@ import { allocateParameter, type Parameter } from '../src/parameters';
 import { softmaxCrossEntropy as crossEntropyRef, type CrossEntropyOptions } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import golden from './fixtures/pytorch.json';
+import { lossCases } from './losses-cases';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import { compare } from '../src/spec/compare';
 import { integers, uniform } from '../src/spec/random';
+import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
 
 const { cases, add } = caseTable();
 
@@ -74,7 +76,6 @@ add('EWA with β = 0.999 and 0.9999, bias-corrected, 200 steps vs float64 at flo
 
 // ── maximize and AdamW against the float64 references, 30 steps ───────────────────────────────────
 
-type Stepper = { name: string; make: (params: Parameter[]) => optim.Optimizer; reference: (param: Float64Array) => (grad: Float64Array) => void };
 const steppers: Stepper[] = [
   { name: 'SGD momentum, maximize', make: (p) => new optim.SGD(p, { lr: 0.01, momentum: 0.9, weightDecay: 0.01, maximize: true }), reference: (param) => { const st = { buf: null }; return (g) => optRef.sgdStep(param, g, st, { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false, maximize: true }); } },
   { name: 'Adagrad, maximize', make: (p) => new optim.Adagrad(p, { lr: 0.1, weight_decay: 0.01, maximize: true }), reference: (param) => { const st = { sum: new Float64Array(param.length), step: 0 }; return (g) => optRef.adagradStep(param, g, st, { lr: 0.1, lrDecay: 0, weightDecay: 0.01, eps: 1e-10, maximize: true }); } },
@@ -84,25 +85,7 @@ const steppers: Stepper[] = [
   { name: 'AdamW amsgrad, weight_decay 0.5', make: (p) => new optim.AdamW(p, { lr: 0.01, weight_decay: 0.5, amsgrad: true }), reference: (param) => { const st = optRef.adamInit(param); st.param = param; return (g) => optRef.adamStep(st, g, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.5, amsgrad: true, decoupled: true }); } },
 ];
 
-for (const st of steppers) {
-  add(`optimizer ${st.name}: 30 steps vs float64`, async (s, random) => {
-    const params = [[7, 13], [13], [3, 5, 2]].map((shape) => allocateParameter(s.gpu, shape, 'p'));
-    const values = params.map((p) => uniform(random, p.size));
-    params.forEach((p, i) => p.write(values[i]!));
-    const opt = st.make(params);
-    const refSteps = values.map((v) => st.reference(v));
-    for (let step = 0; step < 30; step++) {
-      opt.zeroGrad();
-      params.forEach((p, i) => {
-        const g = uniform(random, p.size);
-        p.grad.write(g);
-        refSteps[i]!(g);
-      });
-      opt.step();
-    }
-    for (const [i, p] of params.entries()) await s.check(`param ${i}`, p, values[i]!, 2e-6, 2e-5);
-  });
-}
+for (const st of steppers) add(...stepsVsFloat64(st));
 
 // ── options: PyTorch's names, unknown ones refused ────────────────────────────────────────────────
 
@@ -350,4 +333,4 @@ add('Module.zeroGrad() clears every parameter gradient; Identity returns its inp
   for (const [name, p] of model.namedParameters()) await s.check(`${name}.grad`, p.grad, new Float64Array(p.size), 0, 0);
 });
 
-export const parityCases: readonly KernelCase[] = cases;
+export const parityCases: readonly KernelCase[] = [...cases, ...lossCases];

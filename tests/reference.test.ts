@@ -6,6 +6,9 @@ import { dropout, dropoutMask } from '../src/reference/dropout';
 import { matmul, reluBackward, sigmoid, sigmoidBackward, relu } from '../src/reference/linalg';
 import { softmaxCrossEntropy } from '../src/reference/losses';
 import { threefry2x32 } from '../src/reference/random';
+import { regressionLoss } from '../src/reference/regression_loss';
+import { softmax as softmaxRef, softmaxBackward } from '../src/reference/softmax';
+import { erf, erfinv } from '../src/reference/special';
 import { rng, uniform, integers } from '../src/spec/random';
 import { numericGradient } from './support/numeric';
 
@@ -34,6 +37,18 @@ describe('threefry2x32-20 known answers (Random123 kat_vectors)', () => {
   });
   test('13 rounds too', () => {
     expect(threefry2x32([0, 0], [0, 0], 13)).toEqual([0x9d1c5ec6, 0x8bd50731]);
+  });
+});
+
+describe('erf and erfinv (truncNormal_\'s reference)', () => {
+  test('erf against known values (Python\'s math.erf), both sides of the series/continued-fraction switch at 3', () => {
+    const known: [number, number][] = [[0, 0], [1e-9, 1.1283791670955127e-9], [0.5, 0.5204998778130465], [1, 0.8427007929497149], [-1.3, -0.9340079449406524], [2, 0.9953222650189527], [2.9999, 0.9999778955735178], [3, 0.9999779095030014], [3.5, 0.9999992569016276], [4.5, 0.9999999998033839], [7, 1]];
+    for (const [x, value] of known) expect(Math.abs(erf(x) - value)).toBeLessThan(1e-14);
+  });
+  test('erfinv inverts erf; ±1 and outside', () => {
+    for (const y of [-0.999999, -0.9, -0.3, 0, 1e-12, 0.5, 0.95449973610364158, 0.999]) expect(Math.abs(erf(erfinv(y)) - y)).toBeLessThan(1e-15);
+    expect(erfinv(0.5)).toBeCloseTo(0.4769362762044699, 14);
+    expect([erfinv(1), erfinv(-1), erfinv(1.5)]).toEqual([Infinity, -Infinity, NaN]);
   });
 });
 
@@ -138,5 +153,36 @@ describe('backward rules vs finite differences (float64)', () => {
     expect(out.runningMean[0]).toBeCloseTo(0.25, 12);
     expect(out.runningVar[0]).toBeCloseTo(0.9 + 0.1 * (5 / 3), 12);
     expect(out.invstd[0]).toBeCloseTo(1 / Math.sqrt(1.25 + 1e-5), 12);
+  });
+});
+
+describe('softmax and regression-loss references vs finite differences (float64)', () => {
+  test.each([
+    [[4, 7], 1],
+    [[3, 5, 2], 1],
+    [[2, 3, 4], 0],
+    [[6, 1], -1],
+  ] as const)('softmax and log-softmax of shape %j along dim %d', (shape, dim) => {
+    const r = rng(40 + shape.length * 3 + dim);
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const [x, dy] = [uniform(r, n, -3, 3), uniform(r, n)];
+    for (const log of [false, true]) {
+      expectClose(softmaxBackward(x, dy, shape, dim, log), numericGradient((v) => dot(softmaxRef(v, shape, dim, log), dy), x), 1e-6);
+    }
+    // Rows sum to 1, whatever the dimension; a shift of the logits changes nothing.
+    const p = softmaxRef(x, shape, dim);
+    expect(p.reduce((s, v) => s + v, 0)).toBeCloseTo(n / shape.at(dim)!, 12);
+    expectClose(softmaxRef(x.map((v) => v + 1e4), shape, dim), p, 1e-9);
+  });
+
+  test.each(['mse', 'l1'] as const)('%s loss, every reduction', (kind) => {
+    const r = rng(kind === 'mse' ? 50 : 51);
+    const [x, t, dy] = [uniform(r, 11, -2, 2), uniform(r, 11, -2, 2), uniform(r, 11)];
+    for (const reduction of ['mean', 'sum'] as const) {
+      expectClose(regressionLoss(kind, x, t, reduction).grad, numericGradient((v) => regressionLoss(kind, v, t, reduction).loss, x), 1e-6);
+    }
+    expectClose(regressionLoss(kind, x, t, 'none', dy).grad, numericGradient((v) => dot(regressionLoss(kind, v, t, 'none').elements, dy), x), 1e-6);
+    // At x = t: MSE's slope is 0, and L1's is 0 by PyTorch's choice (sign(0) = 0).
+    expect(Array.from(regressionLoss(kind, [1.5, -2], [1.5, -2], 'sum').grad)).toEqual([0, 0]);
   });
 });

@@ -1,6 +1,7 @@
 // shaders/conv2d.wgsl: 2-D convolution over NCHW (torch.nn.functional.conv2d), forward and backward. Launchers (argument checks as torch.nn.functional's, naming the op
 // or the module through `where`), gradient rules, and the family's test spec.
 import { grid1d, loadShader } from '../device/shader';
+import { expectInput4d, expectPair, expectTensor, outputExtent, shapeText, type Pair } from '../launch';
 import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
 import { caseTable, kernelCase, type Spec } from '../spec/scope';
@@ -15,37 +16,7 @@ function launch(gpu: Tensor['gpu'], name: string, args: Parameters<Tensor['gpu']
   gpu.dispatch(entry, args, grid1d(entry, n), constants);
 }
 
-export type Pair = number | readonly [number, number];
-
-const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
-export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
-
-export function expectPair(where: string, name: string, v: Pair, min: number): [number, number] {
-  const p = pair(v);
-  if (!p.every((d) => Number.isInteger(d) && d >= min)) throw new Error(`${where}: argument '${name}' expected ${min === 0 ? 'a non-negative' : 'a positive'} integer or a pair of them, got ${JSON.stringify(v)}`);
-  return p;
-}
-
-export function expectTensor(where: string, name: string, t: Tensor, shape: readonly number[]): void {
-  if (t.dtype !== 'f32' && name !== 'indices') throw new Error(`${where}: argument '${name}' expected dtype f32, got ${t.dtype}`);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new Error(`${where}: argument '${name}' expected shape ${shapeText(shape)}, got ${shapeText(t.shape)}`);
-}
-
-/** The output extent along one axis, or an Error when the (dilated) kernel does not fit the padded input. */
-export function outputExtent(where: string, input: readonly number[], k: [number, number], stride: [number, number], pad: [number, number], dil: [number, number]): [number, number] {
-  const [H, W] = [input[2]!, input[3]!];
-  const effective = [dil[0] * (k[0] - 1) + 1, dil[1] * (k[1] - 1) + 1];
-  const padded = [H + 2 * pad[0], W + 2 * pad[1]];
-  if (effective[0]! > padded[0]! || effective[1]! > padded[1]!) {
-    const dilated = dil[0] > 1 || dil[1] > 1 ? ` (dilated to ${effective.join('×')})` : '';
-    throw new Error(`${where}: kernel ${k.join('×')}${dilated} is larger than the padded input ${padded.join('×')} (input ${shapeText(input)}, padding ${pad.join('×')})`);
-  }
-  return [Math.floor((padded[0]! - effective[0]!) / stride[0]) + 1, Math.floor((padded[1]! - effective[1]!) / stride[1]) + 1];
-}
-
-export function expectInput4d(where: string, input: readonly number[], what: string): void {
-  if (input.length !== 4 || !input.every((d) => Number.isInteger(d) && d > 0)) throw new Error(`${where}: input expected a 4-D NCHW shape [N, ${what}, H, W], got ${shapeText(input)}`);
-}
+export type { Pair } from '../launch';
 
 
 // ── conv2d ──────────────────────────────────────────────────────────────────────────────────────

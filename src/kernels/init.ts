@@ -1,9 +1,10 @@
-// shaders/init.wgsl: uniform, normal (Box–Muller) and constant fills, drawn from a Threefry-2x32
+// shaders/init.wgsl: uniform, normal (Box–Muller), truncated normal and constant fills, drawn from a Threefry-2x32
 // counter-based generator keyed by (seed, stream). torch.nn.init (src/init.ts) is built on these.
 import { grid1d, loadShader } from '../device/shader';
 import { shaderSource } from '../device/shader-sources';
 import { expectDtype, expectRange } from '../launch';
 import { threefry2x32 } from '../reference/random';
+import { erf, erfinv } from '../reference/special';
 import { PAST_GRID_LIMIT } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
 import type { Tensor } from '../tensor';
@@ -17,9 +18,9 @@ export interface RandomKey {
   stream: number;
 }
 
-function fill(entryName: string, x: Tensor, values: Partial<Record<'low' | 'high' | 'mean' | 'std_dev' | 'value', number>>, key: RandomKey, accumulate = false): void {
+function fill(entryName: string, x: Tensor, values: Partial<Record<'low' | 'high' | 'mean' | 'std_dev' | 'value' | 'erf_low' | 'erf_high', number>>, key: RandomKey, accumulate = false): void {
   expectDtype('init', 'x', x, 'f32');
-  const params = { n: x.size, low: 0, high: 0, mean: 0, std_dev: 0, value: 0, seed: key.seed >>> 0, stream: key.stream >>> 0, ...values };
+  const params = { n: x.size, low: 0, high: 0, mean: 0, std_dev: 0, value: 0, seed: key.seed >>> 0, stream: key.stream >>> 0, erf_low: 0, erf_high: 0, ...values };
   const entry = shader.entry(entryName);
   x.gpu.dispatch(entry, { params, x }, grid1d(entry, x.size), entryName === 'fill_constant' ? { ACCUMULATE: accumulate } : {});
 }
@@ -36,6 +37,19 @@ export function fillNormal(x: Tensor, mean: number, std: number, key: RandomKey)
   expectRange('fillNormal', 'mean', mean, true, 'a finite number');
   expectRange('fillNormal', 'std', std, std >= 0, 'a number ≥ 0');
   fill('fill_normal', x, { mean, std_dev: std }, key);
+}
+
+// erf(±3.9) rounds to ±1 in float32, where erfinv is infinite: the draws stop 5.4 std from the mean.
+const ERF_LIMIT = 1 - 2 ** -24;
+const erfBound = (z: number) => Math.min(ERF_LIMIT, Math.max(-ERF_LIMIT, erf(z / Math.SQRT2)));
+
+/** x ~ N(mean, std²) cut to [low, high] (PyTorch's inverse-CDF method), drawn on the GPU from (seed, stream). */
+export function fillTruncNormal(x: Tensor, mean: number, std: number, low: number, high: number, key: RandomKey): void {
+  expectRange('fillTruncNormal', 'mean', mean, true, 'a finite number');
+  expectRange('fillTruncNormal', 'std', std, std > 0, 'a number > 0');
+  expectRange('fillTruncNormal', 'a', low, true, 'a finite number');
+  expectRange('fillTruncNormal', 'b', high, high > low, `a finite number > a (${low})`);
+  fill('fill_trunc_normal', x, { mean, std_dev: std, low, high, erf_low: erfBound((low - mean) / std), erf_high: erfBound((high - mean) / std) }, key);
 }
 
 /** x = value everywhere; with accumulate, x += value. */
@@ -85,6 +99,25 @@ cases.push(
     },
   }),
 );
+for (const [n, mean, std, low, high] of [[1, 0, 1, -2, 2], [4099, 0.5, 2, -1, 6], [100003, 0, 0.02, -0.04, 0.04]] as const) {
+  cases.push(
+    kernelCase({
+      name: `init fill_trunc_normal n=${n} N(${mean}, ${std}²) on [${low}, ${high}] against the inverse CDF from the reference generator`,
+      entries: ['fill_trunc_normal'],
+      dims: { n, seed: 13 },
+      showcase: n === 4099,
+      setup(s, { n, seed }, random) {
+        const key = { seed, stream: Math.floor(random() * 2 ** 32) };
+        const t = s.output([n]);
+        const [yLow, yHigh] = [erf((low - mean) / std / Math.SQRT2), erf((high - mean) / std / Math.SQRT2)];
+        const expected = Float64Array.from({ length: n }, (_, i) => Math.min(high, Math.max(low, mean + std * Math.SQRT2 * erfinv(yLow + (yHigh - yLow) * draws(i, key)[0]))));
+        // float32 y = erf_low + (erf_high − erf_low)·u and erfinv's float32 polynomials (SwiftShader's
+        // log included) leave ~1e-6·std; a wrong coefficient, factor or bound errs by ~std.
+        return { run: () => fillTruncNormal(t, mean, std, low, high, key), check: () => s.check('x', t, expected, 2e-5 * std, 1e-4) };
+      },
+    }),
+  );
+}
 for (const [n, accumulate] of [[1, false], [4099, true], [PAST_GRID_LIMIT, false]] as const) {
   cases.push(
     kernelCase({

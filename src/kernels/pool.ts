@@ -1,11 +1,12 @@
 // shaders/pool.wgsl: max, average and adaptive average pooling over NCHW, forward and backward. Launchers (argument checks as torch.nn.functional's, naming the op
 // or the module through `where`), gradient rules, and the family's test spec.
 import { grid1d, loadShader } from '../device/shader';
+import { shaderSource } from '../device/shader-sources';
 import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
 import { caseTable, kernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
-import { type Pair, expectPair, expectTensor, expectInput4d, outputExtent, pair } from './conv2d';
+import { expectInput4d, expectPair, expectTensor, outputExtent, pair, type Pair } from '../launch';
 
 export const shader = loadShader('pool');
 
@@ -64,8 +65,7 @@ export function maxPool2d(x: Tensor, y: Tensor, indices: Tensor, options: Pool2d
   const g = pool2dGeometry(x.shape, options, where);
   expectTensor(where, 'input', x, x.shape);
   expectTensor(where, 'output', y, [g.N, g.C, g.OH, g.OW]);
-  if (indices.dtype !== 'u32') throw new Error(`${where}: argument 'indices' expected dtype u32, got ${indices.dtype}`);
-  expectTensor(where, 'indices', indices, y.shape);
+  expectTensor(where, 'indices', indices, y.shape, 'u32');
   launch(x.gpu, 'max_pool2d_forward', { params: { ...g }, x, y, indices }, y.size);
   return g;
 }
@@ -73,8 +73,7 @@ export function maxPool2d(x: Tensor, y: Tensor, indices: Tensor, options: Pool2d
 export function maxPool2dBackward(dy: Tensor, indices: Tensor, dx: Tensor, options: Pool2dOptions, accumulate = false, where = 'max_pool2d backward'): void {
   const g = pool2dGeometry(dx.shape, options, where);
   expectTensor(where, 'dy', dy, [g.N, g.C, g.OH, g.OW]);
-  if (indices.dtype !== 'u32') throw new Error(`${where}: argument 'indices' expected dtype u32, got ${indices.dtype}`);
-  expectTensor(where, 'indices', indices, dy.shape);
+  expectTensor(where, 'indices', indices, dy.shape, 'u32');
   expectTensor(where, 'dx', dx, dx.shape);
   launch(dy.gpu, 'max_pool2d_backward', { params: { ...g }, dy, indices_in: indices, dx }, dx.size, { ACCUMULATE: accumulate });
 }
@@ -288,5 +287,18 @@ for (const kind of ['max', 'avg', 'adaptive avg'] as const) {
     }),
   );
 }
+
+/** The NCHW decoding block (struct Nchw, fn nchw) of a shader's source. */
+function nchwText(source: string): string {
+  const match = /\n\/\/ Element i of a row-major 4-D tensor[\s\S]*?\nfn nchw\([\s\S]*?\n}\n/.exec(source);
+  return match ? match[0] : '';
+}
+
+add("pool's NCHW decoding is conv2d's (the same WGSL text)", (s) => {
+  const [ours, theirs] = [nchwText(shaderSource('pool')), nchwText(shaderSource('conv2d'))];
+  s.expect('pool.wgsl has the block', ours.length > 200, `${ours.length} characters`);
+  const firstDifference = [...ours].findIndex((ch, i) => ch !== theirs[i]);
+  s.expect('identical in conv2d.wgsl', ours === theirs, ours === theirs ? `${ours.length} characters match` : `differs at character ${firstDifference}: '${ours.slice(firstDifference, firstDifference + 40)}' vs '${theirs.slice(firstDifference, firstDifference + 40)}'`);
+});
 
 export const spec: Spec = cases;

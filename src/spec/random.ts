@@ -10,15 +10,20 @@ export const rng = mulberry32;
  * and the float64 reference then start from identical numbers, and only the arithmetic differs.
  */
 export function uniform(random: () => number, n: number, lo = -1, hi = 1): Float64Array {
-  return Float64Array.from({ length: n }, () => {
+  // A plain loop: Float64Array.from({ length: n }, f) takes twice as long, seconds per case past the grid limit.
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
     let v = 0;
     while (v === 0) v = Math.fround(lo + (hi - lo) * random());
-    return v;
-  });
+    out[i] = v;
+  }
+  return out;
 }
 
 export function integers(random: () => number, n: number, below: number): Uint32Array {
-  return Uint32Array.from({ length: n }, () => Math.floor(random() * below));
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(random() * below);
+  return out;
 }
 
 /** A stable 32-bit hash of a string, to derive a case's seed from its name. */

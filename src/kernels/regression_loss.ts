@@ -1,0 +1,181 @@
+// shaders/regression_loss.wgsl: mean squared error and L1 loss (nn.MSELoss, nn.L1Loss) with
+// PyTorch's reductions, forward (a two-pass tree sum for 'mean' and 'sum') and backward.
+import { grid1d, loadShader } from '../device/shader';
+import { expectDtype, expectShape, shapeText } from '../launch';
+import * as ref from '../reference/regression_loss';
+import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
+import type { BackwardRule, Tensor } from '../tensor';
+
+export const shader = loadShader('regression_loss');
+
+export type RegressionLoss = ref.RegressionLoss;
+export type Reduction = ref.Reduction;
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+const OP = { mse: 'mseLoss', l1: 'l1Loss' } as const;
+
+/** How many partial sums loss_partials writes for n elements (one per workgroup). */
+export function partialCount(n: number): number {
+  return Math.ceil(n / shader.entry('loss_partials').workgroupSize[0]);
+}
+
+/** The shape a loss of `reduction` has for an input of `shape`: [1], or the input's for 'none'. */
+export function lossShape(shape: readonly number[], reduction: Reduction): readonly number[] {
+  return reduction === 'none' ? shape : [1];
+}
+
+function checkPair(op: string, x: Tensor, t: Tensor, reduction: Reduction): void {
+  if (!REDUCTIONS.includes(reduction)) throw new Error(`${op}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
+  expectDtype(op, 'input', x, 'f32');
+  expectDtype(op, 'target', t, 'f32');
+  // PyTorch broadcasts a mismatched target with a warning; we refuse it.
+  if (x.shape.length !== t.shape.length || x.shape.some((d, i) => d !== t.shape[i])) throw new Error(`${op}: input has shape ${shapeText(x.shape)} and target ${shapeText(t.shape)}; they must be the same (no broadcasting)`);
+}
+
+const constants = (kind: RegressionLoss) => ({ L1: kind === 'l1' });
+
+/**
+ * The loss of input x against target t: into `out` ([1] for 'mean' and 'sum', x's shape for
+ * 'none'); 'mean' and 'sum' need `partials` ([partialCount(n)]) for the first pass.
+ */
+export function regressionLoss(kind: RegressionLoss, x: Tensor, t: Tensor, out: Tensor, options: { reduction?: Reduction; partials?: Tensor } = {}): void {
+  const op = OP[kind];
+  const { reduction = 'mean' } = options;
+  checkPair(op, x, t, reduction);
+  expectShape(op, 'out', out, lossShape(x.shape, reduction));
+  const n = x.size;
+  const gpu = x.gpu;
+  if (reduction === 'none') {
+    const entry = shader.entry('loss_elements');
+    gpu.dispatch(entry, { params: { n, scale: 1, partial_count: 0 }, x, t, out_elements: out }, grid1d(entry, n), constants(kind));
+    return;
+  }
+  const partial_count = partialCount(n);
+  if (!options.partials) throw new Error(`${op}: argument 'partials' ([${partial_count}]) is required for reduction '${reduction}'`);
+  expectShape(op, 'partials', options.partials, [partial_count]);
+  const params = { n, scale: reduction === 'mean' ? 1 / n : 1, partial_count };
+  const first = shader.entry('loss_partials');
+  gpu.dispatch(first, { params, x, t, partials: options.partials }, grid1d(first, n), constants(kind));
+  gpu.dispatch(shader.entry('loss_total'), { params, partials: options.partials, loss: out }, [1], constants(kind));
+}
+
+export interface RegressionBackwardOptions {
+  reduction?: Reduction;
+  /** The loss's upstream gradient: null where backward starts at the loss; [1], or x's shape for 'none'. */
+  dy?: Tensor | null;
+  /** Writes d loss / d target = −d loss / d input. */
+  negate?: boolean;
+  accumulate?: boolean;
+}
+
+/** dx = g · scale · l'(x − t): 2(x − t) for MSE, sign(x − t) for L1 (0 at x = t). */
+export function regressionLossBackward(kind: RegressionLoss, x: Tensor, t: Tensor, dx: Tensor, options: RegressionBackwardOptions = {}): void {
+  const op = `${OP[kind]}Backward`;
+  const { reduction = 'mean', dy = null, negate = false, accumulate = false } = options;
+  checkPair(op, x, t, reduction);
+  expectShape(op, 'dx', dx, x.shape);
+  if (dy) expectShape(op, 'dy', dy, lossShape(x.shape, reduction));
+  const n = x.size;
+  const entry = shader.entry('loss_backward');
+  const params = { n, scale: reduction === 'mean' ? 1 / n : 1, partial_count: 0 };
+  const upstream = dy === null ? 0 : reduction === 'none' ? 2 : 1;
+  x.gpu.dispatch(entry, { params, x, t, dy: dy ?? x.gpu.placeholders[0], dx }, grid1d(entry, n), { ...constants(kind), NEGATE: negate, ACCUMULATE: accumulate, UPSTREAM: upstream });
+}
+
+export const gradients = {
+  /** Into the input's gradient, and the target's (negated) when the target requires grad too. */
+  regressionLoss: (kind: RegressionLoss, x: Tensor, t: Tensor, reduction: Reduction): BackwardRule => (ctx, dy) => {
+    for (const [input, negate] of [[x, false], [t, true]] as const) {
+      if (!input.requiresGrad) continue;
+      const { grad, accumulate } = ctx.target(input);
+      regressionLossBackward(kind, x, t, grad, { reduction, dy, negate, accumulate });
+    }
+  },
+};
+
+// ── spec ────────────────────────────────────────────────────────────────────────────────────────
+
+/** x and t drawn at random, with every fifth target equal to its input (x = t: L1's slope is 0 there). */
+function draw(random: () => number, n: number): { x: Float64Array; t: Float64Array } {
+  const x = uniform(random, n, -3, 3);
+  const t = uniform(random, n, -3, 3).map((v, i) => (i % 5 === 2 ? x[i]! : v));
+  return { x, t };
+}
+
+const cases: KernelCase[] = [];
+for (const kind of ['mse', 'l1'] as const) {
+  for (const reduction of REDUCTIONS) {
+    // n = 1, a workgroup ± 1, primes, a 2-D shape, and (once: L1 indexes the same way) past 65,535 workgroups.
+    const shapes = [[1], [63], [65], [7, 9], [4099], [10000], ...(reduction === 'mean' && kind === 'mse' ? [[PAST_GRID_LIMIT]] : [])];
+    for (const shape of shapes) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const label = `${kind} loss reduction=${reduction} [${shape.join(', ')}]`;
+      cases.push(
+        kernelCase({
+          name: `${label} forward`,
+          entries: reduction === 'none' ? ['loss_elements'] : ['loss_partials', 'loss_total'],
+          dims: { n },
+          showcase: n === 10000,
+          setup(s, { n }, random) {
+            const flat = [n];
+            const { x, t } = draw(random, n);
+            const expected = ref.regressionLoss(kind, x, t, reduction);
+            const [xt, tt] = [s.input(x, flat), s.input(t, flat, 'f32', 'target')];
+            const out = s.output(lossShape(flat, reduction), 'loss');
+            const partials = reduction === 'none' ? undefined : s.output([partialCount(n)], 'partials');
+            return {
+              run: () => regressionLoss(kind, xt, tt, out, { reduction, ...(partials ? { partials } : {}) }),
+              // Reduced: two passes of tree sums, whose float32 error stays near 1e-6 relative.
+              check: () => (reduction === 'none' ? s.check('elements', out, expected.elements, 1e-6, 1e-6) : s.check('loss', out, [expected.loss], 1e-6, 1e-5)),
+            };
+          },
+          ...(n === 10000 && reduction === 'mean' ? { bench: { sizes: [1e4, 1e6].map((n) => ({ n })), bytes: (d: { n?: number }) => 8 * d.n! } } : {}),
+        }),
+      );
+      // The upstream gradient: none (backward starts at this loss), dy[0] (a reduced loss used further
+      // on) or dy[i] ('none'); the target's gradient (negated) with accumulate on one shape.
+      const upstreams = reduction === 'none' ? ['per element'] : n === 65 ? ['none', 'scalar'] : ['none'];
+      for (const upstream of upstreams) {
+        const negate = n === 63;
+        cases.push(
+          kernelCase({
+            name: `${label} backward${upstream === 'none' ? '' : `, upstream ${upstream}`}${negate ? ', target gradient, accumulate' : ''}`,
+            entries: ['loss_backward'],
+            dims: { n },
+            showcase: n === 10000 && upstream !== 'scalar',
+            setup(s, { n }, random) {
+              const flat = [n];
+              const { x, t } = draw(random, n);
+              const g = uniform(random, upstream === 'per element' ? n : 1);
+              const previous = uniform(random, n);
+              const dyData = upstream === 'per element' ? g : undefined;
+              const scaleBy = upstream === 'scalar' ? g[0]! : 1;
+              const expected = ref.regressionLoss(kind, x, t, reduction, dyData).grad.map((v, i) => (negate ? -v + previous[i]! : v * scaleBy));
+              const [xt, tt] = [s.input(x, flat), s.input(t, flat, 'f32', 'target')];
+              const dy = upstream === 'none' ? null : s.input(g, lossShape(flat, reduction), 'f32', 'dy');
+              const dx = s.output(flat, 'dx');
+              if (negate) dx.write(previous);
+              return {
+                run: () => regressionLossBackward(kind, xt, tt, dx, { reduction, dy, negate, accumulate: negate }),
+                check: () => s.check('dx', dx, expected, 1e-7, 1e-6),
+              };
+            },
+          }),
+        );
+      }
+    }
+  }
+}
+cases.push(
+  testCase('mse and l1 loss bad input is rejected before dispatch', (s, random) => {
+    const x = s.input(uniform(random, 12), [3, 4]);
+    const t = s.input(uniform(random, 12), [4, 3], 'f32', 'target');
+    s.expectError('shape mismatch', () => regressionLoss('mse', x, t, s.output([1]), { partials: s.output([1]) }), /mseLoss: input has shape \[3, 4\] and target \[4, 3\]; they must be the same/);
+    s.expectError('bad reduction', () => regressionLoss('l1', x, x, s.output([1]), { reduction: 'avg' as Reduction }), /l1Loss: argument 'reduction' expected 'mean', 'sum' or 'none', got avg/);
+    s.expectError('no partials', () => regressionLoss('l1', x, x, s.output([1]), { reduction: 'sum' }), /l1Loss: argument 'partials' \(\[1\]\) is required for reduction 'sum'/);
+    s.expectError('none out shape', () => regressionLoss('mse', x, x, s.output([1]), { reduction: 'none' }), /mseLoss: argument 'out' expected shape \[3, 4\], got \[1\]/);
+    s.expectError('dy shape', () => regressionLossBackward('mse', x, x, s.output([3, 4]), { reduction: 'none', dy: s.output([1]) }), /mseLossBackward: argument 'dy' expected shape \[3, 4\], got \[1\]/);
+  }),
+);
+
+export const spec: Spec = cases;

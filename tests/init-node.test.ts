@@ -1,0 +1,5 @@
+// truncNormal_, orthogonal_, eye_ and dirac_ (tests/init-cases.ts), in Node on Dawn.
+import { initCases } from './init-cases';
+import { runCasesInNode } from './support/harness';
+
+runCasesInNode(initCases);
