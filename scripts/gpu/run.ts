@@ -131,7 +131,7 @@ const torchFor = (r: BenchRow): string => {
 const table = [
   `# wgslgrad on ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description}), ${new Date().toISOString()}`,
   '',
-  `Cases: ${cases.length - failed.length} of ${cases.length} pass against the float64 references (WGSLGRAD_SEED=${runSeed}).${failed.length ? ` Failed: ${failed.map((c) => c.name).join('; ')}` : ''}`,
+  values['large-only'] ? 'Cases: not run (--large-only).' : `Cases: ${cases.length - failed.length} of ${cases.length} pass against the float64 references (WGSLGRAD_SEED=${runSeed}).${failed.length ? ` Failed: ${failed.map((c) => c.name).join('; ')}` : ''}`,
   '',
   `PyTorch: ${torch ? `${torch.device ?? '?'}` : 'not measured (no python3 with torch + CUDA)'}. Our times: ${gpu.hasTimestamps ? 'GPU timestamp queries' : 'wall clock'}; the training step: wall clock per step (record + submit + wait).`,
   '',
