@@ -133,8 +133,10 @@ async function trainingStepBench(b: Ours, batch: number) {
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
-  const gpu = await requestGpu();
   const quick = options.quick ?? false;
+  // The quick run (npm test) keeps the defaults: tuning compiles every variant, which takes a while
+  // on a software adapter; the tuner has its own tests.
+  const gpu = await requestGpu({ variantPolicy: quick ? 'fixed' : 'tuned' });
   const protocol = quick ? QUICK : FULL;
   const sink = new RowSink(protocol, options.log, options.signal);
   const ours = new Ours(gpu, sink);
@@ -173,6 +175,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     rows: sink.rows,
     peers,
     skipped: sink.skipped,
+    tuning: { ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) },
   };
 }
 

@@ -54,7 +54,9 @@ export function nav(): void {
 export async function setupPage(): Promise<Gpu | null> {
   nav();
   window.demo = { version: 0, values: {} };
-  const { gpu, error: message } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug') });
+  const search = new URLSearchParams(location.search);
+  // ?variant-policy=fixed turns the autotuner off (the tests do: tuning compiles every variant).
+  const { gpu, error: message } = await tryRequestGpu({ debug: search.has('debug'), variantPolicy: search.get('variant-policy') === 'fixed' ? 'fixed' : 'tuned' });
   if (gpu) return gpu;
   const box = document.createElement('div');
   box.className = 'warning';

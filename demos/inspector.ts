@@ -7,6 +7,7 @@ import { createHighlighterCore } from 'shiki/core';
 import { createJavaScriptRegexEngine } from 'shiki/engine/javascript';
 import type { Gpu } from '../src/device/gpu';
 import type { EntryPoint } from '../src/device/shader';
+import { matmulTuningJob } from '../src/kernels/matmul';
 import { mulberry32 } from '../src/random';
 import { families, type Family } from '../src/spec/families';
 import { CaseScope, type Dims, type KernelCase } from '../src/spec/scope';
@@ -159,6 +160,22 @@ async function runEntry(g: Gpu): Promise<void> {
     scope.finish();
   }
 }
+
+// The autotuner on this adapter: every matmul variant timed on the chosen M, N, K (A · B), the one
+// it would pick (a default keeps its place unless another is 10% faster), and the picks it has kept.
+async function timeVariants(g: Gpu): Promise<void> {
+  const [M, N, K] = ['M', 'N', 'K'].map((k) => Number(($<HTMLInputElement>(`dim-${k}`) as HTMLInputElement | null)?.value ?? 64));
+  const record = await g.tuner.time(matmulTuningJob(g, M!, N!, K!, false, false));
+  const rows = Object.entries(record.ms).map(([v, ms]) => `<tr><td>${v}</td><td>${ms.toFixed(3)} ms${g.hasTimestamps ? '' : ' (wall clock)'}</td><td>${v === record.pick ? 'picked' : ''}</td></tr>`);
+  $('tuner').innerHTML = `<tr><th>matmul ${record.shape} variant</th><th>time per run</th><th></th></tr>${rows.join('')}`;
+  const kept = [...g.tuner.records].map(([key, r]) => `${key} → ${r.pick}`);
+  $('tuner-kept').textContent = kept.length ? `picks kept on this adapter: ${kept.join('; ')}` : 'no picks kept on this adapter yet';
+  shown({ tuner: record });
+}
+$('time-variants').addEventListener(
+  'click',
+  task(async () => void (gpu && (await timeVariants(gpu))), { controls: [$<HTMLButtonElement>('time-variants')] }),
+);
 
 kernelSelect.addEventListener('change', showKernel);
 entrySelect.addEventListener('change', showEntry);

@@ -5,6 +5,7 @@
 import { Chart, registerables } from 'chart.js';
 import type { EpochReport, Evaluation, StepProgress } from '../src/classifier';
 import { tryRequestGpu, type AdapterSummary } from '../src/device/gpu';
+import type { TuningStore, VariantPolicy } from '../src/device/tuner';
 import { evaluateRequest, settle, trainRequest, type EvaluateRequest, type Failure, type TrainRequest, type TrainResult } from '../src/runner';
 import { mnistRunner } from './mnist-runner';
 
@@ -27,10 +28,19 @@ declare global {
     runner?: Runner;
     wgslgradReport?: (report: EpochReport) => Promise<void>;
     wgslgradProgress?: (progress: StepProgress) => Promise<void>;
+    /** The CLI's tuning cache file, exposed by scripts/chrome.ts. */
+    wgslgradTuningLoad?: () => Promise<string | null>;
+    wgslgradTuningSave?: (text: string) => Promise<void>;
   }
 }
 
-const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug') });
+const search = new URLSearchParams(location.search);
+const cliStore: TuningStore | undefined = window.wgslgradTuningLoad && { load: () => window.wgslgradTuningLoad!(), save: (text) => window.wgslgradTuningSave!(text) };
+const { gpu, error } = await tryRequestGpu({
+  debug: search.has('debug'),
+  variantPolicy: (search.get('variant-policy') as VariantPolicy | null) ?? 'tuned',
+  ...(cliStore ? { tuningStore: cliStore } : {}),
+});
 
 window.runner = {
   ...(gpu ? { adapter: gpu.adapter } : {}),

@@ -115,6 +115,10 @@ if (report.peers.length) console.log(`\nlike for like (ours: fastest checked var
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(`${outFile}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 fs.renameSync(`${outFile}.tmp`, outFile);
+for (const [key, r] of Object.entries(report.tuning?.picks ?? {})) {
+  console.log(`tuner: ${key} (timed at ${r.shape}) → ${r.pick}  [${Object.entries(r.ms).map(([v, ms]) => `${v} ${ms.toFixed(3)} ms`).join(', ')}]`);
+}
+if (report.tuning && report.tuning.ms > 0) console.log(`tuner: ${(report.tuning.ms / 1000).toFixed(1)} s spent timing variants (outside every timed run)`);
 console.log(`\nwrote ${path.relative(process.cwd(), outFile)}`);
 if (old) console.log(`\n${comparisonText(old, report)}`);
 

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { createServer, type ViteDevServer } from 'vite';
+import { tuningFileStore } from './output';
 
 const USUAL_PATHS = [
   '/usr/bin/chromium',
@@ -57,14 +58,17 @@ export async function startServer(): Promise<{ server: ViteDevServer; url: strin
 }
 
 /** The page `npm start -- --runtime chrome` drives (demos/runner.html), served and opened, with its adapter checked and named. */
-export async function withRunnerPage<T>(debug: boolean, body: (page: Page) => Promise<T>): Promise<T> {
+export async function withRunnerPage<T>(debug: boolean, body: (page: Page) => Promise<T>, variantPolicy: 'tuned' | 'fixed' = 'tuned'): Promise<T> {
   const { server, url } = await startServer();
   const browser = await launchChrome();
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
     if (debug) page.on('console', (m) => console.log(m.text()));
-    await page.goto(`${url}/demos/runner.html${debug ? '?debug' : ''}`);
+    // The tuner's picks live in the user's cache file, not in the page's IndexedDB (a fresh profile each run).
+    await page.exposeFunction('wgslgradTuningLoad', tuningFileStore.load);
+    await page.exposeFunction('wgslgradTuningSave', tuningFileStore.save);
+    await page.goto(`${url}/demos/runner.html?variant-policy=${variantPolicy}${debug ? '&debug' : ''}`);
     await page.waitForFunction(() => window.runner !== undefined, { timeout: 120_000 });
     const { adapter, error } = await page.evaluate(() => ({ adapter: window.runner!.adapter, error: window.runner!.error }));
     if (!adapter) throw new Error(`no WebGPU adapter in headless Chrome: ${error}`);

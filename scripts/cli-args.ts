@@ -53,6 +53,9 @@ Output:
   --runtime NAME      node (default: WebGPU in this process through Dawn, the \`webgpu\` package)
                       or chrome (headless Chrome through Puppeteer); the same kernels and training code
   --debug             print every WGSL source as it is compiled
+  --variant-policy P  tuned (default): each kernel runs the variant timed fastest on this adapter, timed
+                      once (a few seconds at most) and kept in ~/.cache/wgslgrad/tuning.json
+                      (WGSLGRAD_CACHE_DIR overrides); fixed: the built-in defaults
   -h, --help          this text
 
 The last line printed is "test accuracy: 0.XXXX".`;
@@ -60,7 +63,7 @@ The last line printed is "test accuracy: 0.XXXX".`;
 /** Bad input from the user: its message is the whole story (no stack trace, even with WGSLGRAD_DEBUG). */
 export class UsageError extends Error {}
 
-export const STRING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'data', 'label', 'delimiter', 'out', 'eval', 'progress', 'task', 'runtime'] as const;
+export const STRING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'data', 'label', 'delimiter', 'out', 'eval', 'progress', 'task', 'runtime', 'variant-policy'] as const;
 const BOOLEAN_FLAGS = ['batch-norm', 'standardize', 'no-standardize', 'debug'] as const;
 /** Flags that only training reads: with --eval they would be silently ignored. */
 export const TRAINING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'out', 'progress', 'batch-norm', 'standardize', 'no-standardize'];
@@ -128,6 +131,12 @@ export function runConfig(values: Values): { config: RunConfig; lrNote: string; 
   const sgd = c.optimizer === 'sgd' || c.optimizer === 'momentum';
   const advice = sgd && c.activation === 'sigmoid' && c.hidden.length >= 3 ? SGD_ADVICE : '';
   return { config: c, lrNote, advice };
+}
+
+export function variantPolicy(values: Values): 'tuned' | 'fixed' {
+  const policy = (values['variant-policy'] as string | undefined) ?? 'tuned';
+  if (policy !== 'tuned' && policy !== 'fixed') throw new UsageError(`--variant-policy expects tuned or fixed, got '${policy}'`);
+  return policy;
 }
 
 export function delimiter(values: Values): string {

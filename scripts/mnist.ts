@@ -9,10 +9,11 @@ import type { Failure, MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
+import { variantPolicy } from './cli-args';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
-                      --eval FILE, --runtime and --debug`;
+                      --eval FILE, --runtime, --variant-policy and --debug`;
 
 const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'runtime', 'debug']);
 
@@ -77,9 +78,10 @@ async function withSession<T>(values: Values, body: (session: MnistSession) => P
         plot: async (reports, title) => Buffer.from(await page.evaluate((r, t) => window.runner!.plot(r, t), reports, title), 'base64'),
         plotFile: 'training.png',
       }),
+      variantPolicy(values),
     );
   }
-  const session = await (await import('./node-session')).openNodeSession(debug);
+  const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values));
   try {
     return await body({ ...session.mnist, plot: session.plot, plotFile: 'training.svg' });
   } finally {

@@ -4,14 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EpochReport } from '../src/run-config';
+import { tuningFileStore } from './output';
 import type { Session } from './start';
 
 const MNIST_FILE = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'data', 'mnist-10k.u8.gz');
 
-export async function openNodeSession(debug: boolean) {
+export async function openNodeSession(debug: boolean, variantPolicy: 'tuned' | 'fixed' = 'tuned') {
   await import('../src/node/register'); // ?raw WGSL imports, before the engine loads
   const [{ requestGpu }, runner, { decodeMnist }] = await Promise.all([import('../src/device/gpu'), import('../src/runner'), import('../src/mnist')]);
-  const gpu = await requestGpu({ debug });
+  const gpu = await requestGpu({ debug, variantPolicy, tuningStore: tuningFileStore });
   const { adapter } = gpu;
   console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}, in Node on Dawn`);
   const session: Session & { close(): void; mnist: ReturnType<typeof runner.mnistRequests> } = {

@@ -1,6 +1,7 @@
 // The CLI's files: paths as the user typed them, the output folder checked before any work, and the
 // outputs written as one set.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** The folder the user ran the command from: npm runs scripts in the package root and passes it as INIT_CWD. */
@@ -124,3 +125,17 @@ export function writeFileSet(files: readonly { file: string; data: string | Uint
   }
   for (const s of staged) fs.rmSync(s.backup, { force: true });
 }
+
+/** The autotuner's picks, kept across runs in the user's cache folder (WGSLGRAD_CACHE_DIR overrides). */
+export const tuningCachePath = (): string => path.join(process.env.WGSLGRAD_CACHE_DIR || path.join(os.homedir(), '.cache', 'wgslgrad'), 'tuning.json');
+
+/** The tuning cache as a TuningStore (src/device/tuner.ts): written whole, through a temporary file. */
+export const tuningFileStore = {
+  load: async (): Promise<string | null> => (fs.existsSync(tuningCachePath()) ? fs.readFileSync(tuningCachePath(), 'utf8') : null),
+  save: async (text: string): Promise<void> => {
+    const file = tuningCachePath();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.${process.pid}.tmp`, text);
+    fs.renameSync(`${file}.${process.pid}.tmp`, file);
+  },
+};

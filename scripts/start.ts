@@ -11,9 +11,9 @@ import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-f
 import type { StateDict } from '../src/nn';
 import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResult, WireData } from '../src/runner';
 import type { Evaluation } from '../src/run-config';
-import { delimiter, HELP, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, type Values } from './cli-args';
+import { delimiter, HELP, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
-import { prepareOutDir, removeFolders, userFolder, userPath, writeFileSet } from './output';
+import { prepareOutDir, removeFolders, tuningCachePath, userFolder, userPath, writeFileSet } from './output';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const DEFAULT_DATA = path.join(ROOT, 'data', 'mobile-price.csv');
@@ -85,9 +85,10 @@ async function withSession<T>(values: Values, body: (session: Session) => Promis
         evaluate: (request) => page.evaluate((r) => window.runner!.evaluate(r), request),
         plot: async (reports, title) => Buffer.from(await page.evaluate((r, t) => window.runner!.plot(r, t), reports, title), 'base64'),
       }),
+      variantPolicy(values),
     );
   }
-  const session = await (await import('./node-session')).openNodeSession(debug);
+  const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values));
   try {
     return await body(session);
   } finally {
@@ -167,6 +168,11 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
     }
   });
 
+  // Node prints the tuner's notices as they come; the page's console is not ours.
+  if (runtimeOf(values) === 'chrome') for (const notice of result.tuning.notices) console.log(notice);
+  const tuned = Object.entries(result.tuning.picks);
+  if (result.tuning.ms > 0) console.log(`tuning: ${(result.tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${tuned.length} kernel shapes, cached in ${tuningCachePath()}`);
+  if (tuned.length) console.log(`variants: ${tuned.map(([key, r]) => `${key} → ${r.pick}`).join('; ')}`);
   const trainSeconds = result.reports.reduce((a, r) => a + r.seconds, 0);
   const steps = result.reports.reduce((a, r) => a + r.steps, 0);
   console.log(`training: ${trainSeconds.toFixed(1)} s for ${steps} steps (${(steps / trainSeconds).toFixed(0)} steps/s, ${((trainSeconds / steps) * 1000).toFixed(2)} ms/step, ${result.reports.at(-1)?.dispatchesPerStep.toFixed(0)} dispatches/step)`);

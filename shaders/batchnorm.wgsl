@@ -25,6 +25,19 @@
 //   batchnorm_backward_dx      one invocation per element: dx (ACCUMULATE adds into dx).
 // Per-channel loops keep every kernel barrier-free; channels are few next to elements.
 //
+// Variants of the two per-channel reductions:
+//   v1 batchnorm_stats, batchnorm_backward_reduce (serial): one invocation loops over its channel's M
+//      values. Barrier-free: the fastest on a software adapter, and on any adapter when M is small
+//      (BatchNorm1d on a batch of 8).
+//   v2 batchnorm_stats_tree, batchnorm_backward_reduce_tree: one workgroup of 256 per channel
+//      (channels past 65,535 spill into the grid's y). Invocation t sums values t, t + 256, …, then
+//      the 256 partial sums are added pairwise in workgroup memory (8 levels). Wins on GPUs when M is
+//      large (BatchNorm2d: M = N·H·W); on SwiftShader each barrier is a coroutine switch and v1 wins.
+// Numerics (both variants): the mean is summed as shift + Σ(x − shift) with shift = the channel's
+// first value, so a channel with mean 100 and std 1 sums values of size 1, not 100; the variance is
+// a second pass over (x − mean)², which never cancels. v2's pairwise tree adds its own accuracy
+// (error growing like log M instead of M).
+//
 // Bindings: params {N, C, S, eps, momentum}; x, gamma, beta, dy (read); mean, invstd, running_mean,
 // running_var, y, sums, dgamma, dbeta, dx (read_write).
 
@@ -81,15 +94,23 @@ fn batchnorm_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     return;
   }
   let M = params.N * params.S;
-  // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − E[x]².
+  // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − E[x]²; the first
+  // sums x − shift so a large mean does not swamp the sum's rounding.
+  let shift = x[channel_element(c, 0u)];
   var total = 0.0;
-  for (var j = 0u; j < M; j++) { total += x[channel_element(c, j)]; }
-  let m = total / f32(M);
+  for (var j = 0u; j < M; j++) { total += x[channel_element(c, j)] - shift; }
+  let m = shift + total / f32(M);
   var squares = 0.0;
   for (var j = 0u; j < M; j++) {
     let d = x[channel_element(c, j)] - m;
     squares += d * d;
   }
+  write_stats(c, m, squares);
+}
+
+// mean, invstd and (training with TRACK_RUNNING_STATS) the running statistics, from Σ(x − mean)².
+fn write_stats(c: u32, m: f32, squares: f32) {
+  let M = params.N * params.S;
   let biased_var = squares / f32(M);
   mean[c] = m;
   invstd[c] = inverseSqrt(biased_var + params.eps);
@@ -97,6 +118,72 @@ fn batchnorm_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     let unbiased_var = squares / f32(M - 1u);
     running_mean[c] = (1.0 - params.momentum) * running_mean[c] + params.momentum * m;
     running_var[c] = (1.0 - params.momentum) * running_var[c] + params.momentum * unbiased_var;
+  }
+}
+
+// ── v2: one workgroup per channel, tree sums ─────────────────────────────────────────────────────
+const TREE = 256u;
+var<workgroup> partial: array<f32, 256>;
+
+// Σ value over the workgroup's 256 invocations, returned to every one of them; pairwise in memory.
+fn workgroup_sum(t: u32, value: f32) -> f32 {
+  partial[t] = value;
+  for (var stride = TREE / 2u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (t < stride) { partial[t] += partial[t + stride]; }
+  }
+  workgroupBarrier();
+  let total = partial[0];
+  workgroupBarrier(); // partial is reused by the next call
+  return total;
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_stats_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                        @builtin(local_invocation_index) t: u32) {
+  let c = wid.x + wid.y * groups.x; // the same for the whole workgroup, so returning is uniform
+  if (c >= params.C) { return; }
+  if (!TRAINING) {
+    if (t == 0u) {
+      mean[c] = running_mean[c];
+      invstd[c] = inverseSqrt(running_var[c] + params.eps);
+    }
+    return;
+  }
+  let M = params.N * params.S;
+  let shift = x[channel_element(c, 0u)];
+  var part = 0.0;
+  for (var j = t; j < M; j += TREE) { part += x[channel_element(c, j)] - shift; }
+  let m = shift + workgroup_sum(t, part) / f32(M);
+  var squares = 0.0;
+  for (var j = t; j < M; j += TREE) {
+    let d = x[channel_element(c, j)] - m;
+    squares += d * d;
+  }
+  let total_squares = workgroup_sum(t, squares);
+  if (t == 0u) { write_stats(c, m, total_squares); }
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_backward_reduce_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                                  @builtin(local_invocation_index) t: u32) {
+  let c = wid.x + wid.y * groups.x;
+  if (c >= params.C) { return; }
+  let M = params.N * params.S;
+  var part_dy = 0.0;
+  var part_dy_xhat = 0.0;
+  for (var j = t; j < M; j += TREE) {
+    let i = channel_element(c, j);
+    part_dy += dy[i];
+    part_dy_xhat += dy[i] * (x[i] - mean[c]) * invstd[c];
+  }
+  let sum_dy = workgroup_sum(t, part_dy);
+  let sum_dy_xhat = workgroup_sum(t, part_dy_xhat);
+  if (t == 0u) {
+    sums[c] = sum_dy;
+    sums[params.C + c] = sum_dy_xhat;
+    dbeta[c] += sum_dy;
+    dgamma[c] += sum_dy_xhat;
   }
 }
 

@@ -4,8 +4,19 @@
 // Gradients accumulate as in PyTorch: with ACCUMULATE, out[n] += …; otherwise out[n] = ….
 //
 // Bindings: params {M, N}; x (read); out (read_write).
-// Geometry: one invocation per column, workgroup WORKGROUP_SIZE (64), a serial loop over rows (barrier-free);
-// columns past 65,535 workgroups spill into the grid's y: n = gid.x + gid.y · (groups.x · WORKGROUP_SIZE).
+//
+// Variants:
+//   v1 sum_rows (serial)  one invocation per column, workgroup WORKGROUP_SIZE (64), a serial loop over rows
+//                         (barrier-free); columns past 65,535 workgroups spill into the grid's y:
+//                         n = gid.x + gid.y · (groups.x · WORKGROUP_SIZE). Fastest on a software adapter, and
+//                         on any adapter when M is small (a bias gradient over a batch of 8).
+//   v2 sum_rows_tree      a workgroup of 256 owns W = min(next power of 2 ≥ N, 32) columns and splits
+//                         the rows over R = 256 / W lanes: invocation t adds column t % W of rows
+//                         t / W, t / W + R, …, so a warp reads W consecutive floats per row; then the R
+//                         partial sums of each column are added pairwise in workgroup memory.
+//                         ceil(N / W) workgroups (spilling into y past 65,535). For F.sum (N = 1)
+//                         all 256 lanes split the rows. Wins on GPUs when M is large; adds in
+//                         pairs, so its rounding grows like log M, not M.
 
 override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
@@ -26,4 +37,31 @@ fn sum_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   var total = 0.0;
   for (var m = 0u; m < params.M; m++) { total += x[m * params.N + n]; }
   if (ACCUMULATE) { out[n] += total; } else { out[n] = total; }
+}
+
+// ── v2: tree over rows ───────────────────────────────────────────────────────────────────────────
+var<workgroup> partial: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn sum_rows_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                 @builtin(local_invocation_index) t: u32) {
+  let M = params.M;
+  let N = params.N;
+  // W: columns per workgroup, a power of 2 (N = 1 → 1, N = 3 → 4, N ≥ 17 → 32); uniform, since it
+  // comes from params, so the barriers below stay in uniform control flow.
+  let W = select(32u, 1u << (32u - countLeadingZeros(max(N, 1u) - 1u)), N <= 32u);
+  let R = 256u / W;
+  let n = (wid.x + wid.y * groups.x) * W + t % W;
+  var total = 0.0;
+  if (n < N) {
+    for (var m = t / W; m < M; m += R) { total += x[m * N + n]; }
+  }
+  partial[t] = total;
+  for (var stride = R / 2u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (t / W < stride) { partial[t] += partial[t + stride * W]; }
+  }
+  if (t < W && n < N) {
+    if (ACCUMULATE) { out[n] += partial[t]; } else { out[n] = partial[t]; }
+  }
 }

@@ -140,6 +140,7 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const started = performance.now();
     const lr = optimizer.paramGroups[0]!.lr;
+    const tuningBefore = { ...gpu.tuner.stats };
     const dispatchesBefore = gpu.stats.dispatches;
     lossFn.resetMetrics();
     let steps = 0;
@@ -161,6 +162,9 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
       optimizer.step();
       steps++;
       if (steps % checkEvery === 0 && steps < loader.length) {
+        // Tune here, awaited: a read left in flight would tune while the next steps are recorded,
+        // and their work would count (and be timed) as tuning.
+        if (gpu.tuner.hasPending) await gpu.tuner.tunePending();
         const previous = inFlight;
         inFlight = { step: steps, metrics: lossFn.readMetrics() };
         inFlight.metrics.catch(() => {}); // handled where it is awaited; never an unhandled rejection
@@ -170,8 +174,9 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
     if (inFlight) await inFlight.metrics; // no readback is left pending
     const m = await lossFn.readMetrics();
     if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
-    const seconds = (performance.now() - started) / 1000;
-    const report = { epoch, lr, loss: m.loss, accuracy: m.accuracy, seconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore) / steps };
+    const tuningSeconds = (gpu.tuner.stats.ms - tuningBefore.ms) / 1000;
+    const seconds = (performance.now() - started) / 1000 - tuningSeconds;
+    const report = { epoch, lr, loss: m.loss, accuracy: m.accuracy, seconds, tuningSeconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore - (gpu.tuner.stats.dispatches - tuningBefore.dispatches)) / steps };
     reports.push(report);
     // After the epoch's optimizer steps, as PyTorch orders them; the plateau watches the training loss.
     if (scheduler instanceof ReduceLROnPlateau) scheduler.step(m.loss);

@@ -98,7 +98,10 @@ export interface EpochReport {
   lr?: number;
   loss: number;
   accuracy: number;
+  /** Wall time of the epoch's steps, without tuningSeconds. */
   seconds: number;
+  /** Time the autotuner spent timing variants during the epoch (the first, usually). */
+  tuningSeconds?: number;
   steps: number;
   stepsPerSecond: number;
   dispatchesPerStep: number;

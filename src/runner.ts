@@ -5,6 +5,7 @@ import { base64ToF32, base64ToU32, f32ToBase64 } from './base64';
 import { buildModel, evaluate, train, type EpochReport, type Evaluation, type ModelConfig, type StepProgress, type TrainConfig } from './classifier';
 import type { Dataset } from './data';
 import type { Gpu } from './device/gpu';
+import type { TuningRecord } from './device/tuner';
 import { MnistCNN } from './cnn';
 import { subset, trainTestSplit } from './data';
 import { manualSeed } from './init';
@@ -39,6 +40,8 @@ export interface TrainResult {
   reports: EpochReport[];
   test: Evaluation;
   state: WireState[];
+  /** The autotuner: its notices, its time (ms) and this adapter's picks. */
+  tuning: { notices: string[]; ms: number; picks: Record<string, TuningRecord> };
 }
 
 export interface EvaluateRequest {
@@ -82,7 +85,8 @@ export async function trainRequest(gpu: Gpu, request: TrainRequest, listeners: T
   const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, listeners.onEpoch, { onProgress });
   const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
   const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
-  return { reports, test, state };
+  const tuning = { notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) };
+  return { reports, test, state, tuning };
 }
 
 export async function evaluateRequest(gpu: Gpu, request: EvaluateRequest): Promise<Evaluation> {

@@ -25,7 +25,8 @@ interface Run {
 function start(args: string[], env: Record<string, string> = {}, timeout = 0): Promise<Run & { seconds: number }> {
   const began = performance.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24, env: { ...process.env, INIT_CWD: '', ...env }, timeout }, (error, stdout, stderr) => {
+    // The tuner's cache goes to the test's temporary folder, not the user's.
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24, env: { ...process.env, INIT_CWD: '', WGSLGRAD_CACHE_DIR: temp, ...env }, timeout }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr, seconds: (performance.now() - began) / 1000 });
     });
   });
@@ -71,6 +72,7 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
       [['--optimizer', 'lbfgs'], /--optimizer expects one of sgd, momentum, adagrad, rmsprop, adam, got 'lbfgs'/],
       [['--lr', '0'], /--lr expects a number > 0, got '0'/],
       [['--bogus'], /Unknown option '--bogus'/],
+      [['--variant-policy', 'fast'], /--variant-policy expects tuned or fixed, got 'fast'/],
       [['--runtime', 'firefox'], /--runtime expects node or chrome, got 'firefox'/],
       [['--lr', '-0.1'], /^error: --lr expects a number > 0, got '-0\.1'$/m],
     ] as const) {

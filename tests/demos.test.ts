@@ -19,7 +19,7 @@ fs.mkdirSync(SHOTS, { recursive: true });
 let current: OpenPage | null = null;
 
 async function open(file: string): Promise<Page> {
-  current = await openPage(`/${file}`);
+  current = await openPage(`/${file}?variant-policy=fixed`); // the tuner has its own tests
   await current.page.setViewport({ width: 1200, height: 900 });
   await waitForVersion(current.page, 1);
   return current.page;

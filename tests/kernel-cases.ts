@@ -4,7 +4,12 @@
 import { loadShader } from '../src/device/shader';
 import { families, orphanShaders } from '../src/spec/families';
 import { rng, uniform } from '../src/spec/random';
-import { caseTable, type KernelCase } from '../src/spec/scope';
+import { BUDGET_MS, HOT_USES, KERNEL_SOURCES_HASH, type TuningStore } from '../src/device/tuner';
+import { matmul, matmulTuningKey } from '../src/kernels/matmul';
+import { sumRows } from '../src/kernels/reduce';
+import * as bnRef from '../src/reference/batchnorm';
+import * as ref from '../src/reference/linalg';
+import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
 
 const { cases, add } = caseTable();
 
@@ -46,6 +51,149 @@ add('dispatch arguments are checked against the reflected bindings', (s) => {
   s.expectError('unknown override', () => gpu.dispatch(entry, { params: { n: 5 }, x, y }, [1], { FAST: true }), /has no override 'FAST'/);
   s.expectError('grid too large', () => gpu.dispatch(entry, { params: { n: 5 }, x, y }, [70000]), /workgroup grid \[70000, 1, 1\] is outside/);
   s.expectError('zero-sized dimension', () => s.output([0, 3], 'x'), /tensor 'x': every dimension must be a positive integer, got shape \[0, 3\]/);
+});
+
+// The tree reductions take their channel or column block from a 2-D grid, as the launchers lay out
+// more than 65,535 workgroups. Real grids that large take minutes on SwiftShader (each barrier is a
+// coroutine switch), so this case dispatches the entry points on a small grid folded into 2-D.
+add('tree reductions index a 2-D grid (as past 65,535 workgroups)', async (s, random) => {
+  const [N, C] = [3, 100];
+  const x = uniform(random, N * C, -3, 3);
+  const spec: bnRef.BatchNormSpec = { N, C, S: 1, eps: 1e-5, momentum: 0.1, training: true, gamma: [], beta: [], runningMean: new Float64Array(C), runningVar: new Float64Array(C).fill(1) };
+  const [mean, invstd] = [s.output([C], 'mean'), s.output([C], 'invstd')];
+  const [runningMean, runningVar] = [s.input(spec.runningMean), s.input(spec.runningVar)];
+  const xt = s.input(x, [N, C]);
+  // 7 × 15 = 105 workgroups for 100 channels: channel = wid.x + 7 · wid.y.
+  s.gpu.dispatch(loadShader('batchnorm').entry('batchnorm_stats_tree'), { params: { N, C, S: 1, eps: spec.eps, momentum: spec.momentum }, x: xt, mean, invstd, running_mean: runningMean, running_var: runningVar }, [7, 15]);
+  const fwd = bnRef.batchNorm(x, { ...spec, gamma: new Float64Array(C).fill(1), beta: new Float64Array(C) });
+  await s.check('mean', mean, fwd.mean, 1e-5, 1e-5);
+  await s.check('invstd', invstd, fwd.invstd, 1e-5, 1e-4);
+  // 3 × 2 workgroups of 32 columns for 161 columns.
+  const [M, cols] = [9, 161];
+  const y = uniform(random, M * cols);
+  const out = s.output([cols]);
+  s.gpu.dispatch(loadShader('reduce').entry('sum_rows_tree'), { params: { M, N: cols }, x: s.input(y, [M, cols]), out }, [3, 2]);
+  await s.check('column sums', out, ref.sumRows(y, M, cols), 1e-5, 1e-5);
+});
+
+// ── the tuner ────────────────────────────────────────────────────────────────────────────────────
+/** A store in memory, counting saves. */
+function memoryStore(text: string | null): TuningStore & { text: string | null; saves: number } {
+  const store = { text, saves: 0, load: async () => store.text, save: async (t: string) => { store.text = t; store.saves++; } };
+  return store;
+}
+
+/** Runs body with the harness's device switched to the tuned policy on `store`, then back to fixed. */
+async function withTuner(s: CaseScope, store: TuningStore | null, body: () => Promise<void>): Promise<void> {
+  const tuner = s.gpu.tuner;
+  tuner.policy = 'tuned';
+  tuner.notices.length = 0;
+  tuner.hotUses = 1; // tuned on first use
+  tuner.budgetMs = Infinity; // SwiftShader compiles v4 in seconds
+  try {
+    await tuner.attach(store);
+    await body();
+  } finally {
+    tuner.policy = 'fixed';
+    tuner.hotUses = HOT_USES;
+    tuner.budgetMs = BUDGET_MS;
+    await tuner.attach(null);
+  }
+}
+
+add('tuner: times every candidate on first use, keeps the pick, saves and reloads it', async (s, random) => {
+  const store = memoryStore(null);
+  const [M, N, K] = [8, 12, 16];
+  const a = s.input(uniform(random, M * K), [M, K]);
+  const b = s.input(uniform(random, N * K), [N, K]);
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    s.expect('missing cache: one notice', tuner.notices.length === 1 && /no tuning cache yet/.test(tuner.notices[0]!), tuner.notices.join(' | '));
+    const c = s.output([M, N], 'c');
+    matmul(a, b, c, { transposeB: true });
+    const key = matmulTuningKey(M, N, K, false, true);
+    s.expect('first use queues the key', tuner.pendingKeys.join() === key, tuner.pendingKeys.join());
+    const before = tuner.stats.ms;
+    await s.check('c (default variant, before tuning)', c, ref.matmul(await a.read(), await b.read(), { M, N, K, transposeB: true }), 1e-5, 1e-5);
+    const record = tuner.records.get(key);
+    s.expect('the read tuned it', record !== undefined && tuner.pendingKeys.length === 0 && tuner.stats.ms > before, JSON.stringify(record));
+    const timed = Object.keys(record?.ms ?? {}).sort().join();
+    s.expect('every variant timed', timed === 'blocked,naive,tiled,vec4', timed);
+    s.expect('times are positive', Object.values(record?.ms ?? {}).every((t) => t > 0), JSON.stringify(record?.ms));
+    s.expect('saved once', store.saves === 1, `${store.saves}`);
+    matmul(a, b, c, { transposeB: true });
+    s.expect('a known key is not queued again', tuner.pendingKeys.length === 0, tuner.pendingKeys.join());
+    await s.check('c (the pick)', c, ref.matmul(await a.read(), await b.read(), { M, N, K, transposeB: true }), 1e-5, 1e-5);
+  });
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    s.expect('reloaded: no notice', tuner.notices.length === 0, tuner.notices.join(' | '));
+    s.expect('reloaded: the pick is known', tuner.records.has(matmulTuningKey(M, N, K, false, true)), [...tuner.records.keys()].join());
+  });
+});
+
+add('tuner: a key is timed once hot; past the budget it keeps its default, unrecorded, with one notice', async (s, random) => {
+  const store = memoryStore(null);
+  const [M, N] = [6, 5];
+  const x = s.input(uniform(random, M * N), [M, N]);
+  const out = s.output([N], 'sums');
+  const key = `sumRows M≤8 N≤8`;
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    tuner.hotUses = 3;
+    sumRows(x, out);
+    sumRows(x, out);
+    s.expect('two uses: not queued', tuner.pendingKeys.length === 0, tuner.pendingKeys.join());
+    sumRows(x, out);
+    s.expect('the third use queues it', tuner.pendingKeys.join() === key, tuner.pendingKeys.join());
+    tuner.budgetMs = 0;
+    tuner.notices.length = 0;
+    const deferredBefore = tuner.stats.deferred;
+    await s.check('sums (the default)', out, ref.sumRows(await x.read(), M, N), 1e-5, 1e-5);
+    s.expect('out of budget: not recorded, not saved', !tuner.records.has(key) && store.saves === 0 && tuner.pendingKeys.length === 0, `${[...tuner.records.keys()]} saves ${store.saves}`);
+    s.expect('one notice', tuner.notices.length === 1 && /tuning budget/.test(tuner.notices[0]!) && tuner.stats.deferred === deferredBefore + 1, tuner.notices.join(' | '));
+    for (let i = 0; i < 3; i++) sumRows(x, out);
+    s.expect('deferred for the rest of the run', tuner.pendingKeys.length === 0 && tuner.notices.length === 1, tuner.pendingKeys.join());
+  });
+});
+
+add('tuner: a corrupt, stale or unreadable cache is rebuilt with one notice', async (s) => {
+  const adapter = `${s.gpu.adapter.vendor}|${s.gpu.adapter.architecture}|${s.gpu.adapter.description}`;
+  const stale = JSON.stringify({ format: 1, sources: 'other', adapters: { [adapter]: { k: { shape: '1', pick: 'naive', ms: {} } } } });
+  const unreadable: TuningStore = { load: async () => { throw new Error('disk on fire'); }, save: async () => {} };
+  for (const [label, store, pattern] of [
+    ['not JSON', memoryStore('{"format": 1, "sou'), /corrupt \(not JSON\)/],
+    ['wrong contents', memoryStore('{"format": 1, "sources": 3}'), /corrupt \(unexpected contents\)/],
+    ['other kernel sources', memoryStore(stale), /made for other kernel sources/],
+    ['unreadable', unreadable, /unreadable \(disk on fire\)/],
+  ] as const) {
+    await withTuner(s, store, async () => {
+      const { notices, records } = s.gpu.tuner;
+      s.expect(label, notices.length === 1 && pattern.test(notices[0]!) && records.size === 0, notices.join(' | '));
+    });
+  }
+});
+
+add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turns it off', async (s, random) => {
+  const adapter = `${s.gpu.adapter.vendor}|${s.gpu.adapter.architecture}|${s.gpu.adapter.description}`;
+  const [M, N, K] = [5, 7, 3];
+  const key = matmulTuningKey(M, N, K, false, false);
+  const store = memoryStore(JSON.stringify({ format: 1, sources: KERNEL_SOURCES_HASH, adapters: { [adapter]: { [key]: { shape: '5×7×3', pick: 'naive', ms: { naive: 1, blocked: 2 } } } } }));
+  const [a, b] = [s.input(uniform(random, M * K), [M, K]), s.input(uniform(random, K * N), [K, N])];
+  const c = s.output([M, N]);
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    s.expect('recorded pick', tuner.choose<string>(key, 'blocked', () => { throw new Error('not queued'); }) === 'naive', 'naive expected');
+    matmul(a, b, c, { variant: 'tiled' });
+    matmul(a, b, c, { variant: 'tiled', transposeA: false });
+    sumRows(c, s.output([N]), false, 'tree');
+    s.expect('explicit variants queue nothing', tuner.pendingKeys.length === 0, tuner.pendingKeys.join());
+    tuner.policy = 'fixed';
+    s.expect('fixed: the default', tuner.choose(key, 'blocked', () => { throw new Error('not queued'); }) === 'blocked', 'blocked expected');
+    sumRows(s.output([9, 2]), s.output([2]));
+    s.expect('fixed: nothing queued', tuner.pendingKeys.length === 0, tuner.pendingKeys.join());
+  });
+  await s.check('c', c, ref.matmul(await a.read(), await b.read(), { M, N, K }), 1e-5, 1e-5);
 });
 
 export type { KernelCase };

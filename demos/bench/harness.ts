@@ -3,6 +3,7 @@
 // work to the moment the library says it is done (WebGPU: onSubmittedWorkDone, or a read of the
 // result where the library offers no other public wait; wasm: the call returning, or the result
 // being ready). Our GPU timestamp-query figure is an extra column, never the headline.
+import type { TuningRecord } from '../../src/device/tuner';
 import { mulberry32 } from '../../src/random';
 
 export interface Timing {
@@ -65,6 +66,8 @@ export interface BenchReport {
   peers: { contender: Contender; ok: boolean; error?: string; version?: string }[];
   /** Sizes not measured, and why. */
   skipped: string[];
+  /** The autotuner's picks on this adapter (made before the timed runs) and its time, ms; absent in older reports. */
+  tuning?: { ms: number; picks: Record<string, TuningRecord> };
 }
 
 /** Warm-up runs and timed runs, the same for every contender on every row. */

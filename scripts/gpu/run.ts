@@ -25,7 +25,7 @@ fs.mkdirSync(out, { recursive: true });
 const write = (name: string, text: string) => fs.writeFileSync(path.join(out, name), text);
 
 const vulkan = await installWebGpu();
-const gpu = await requestGpu();
+const gpu = await requestGpu({ variantPolicy: 'fixed' }); // cases name their variants; the bench tunes its own
 const info = gpu.device.adapterInfo ?? ({} as Partial<GPUAdapterInfo>);
 const adapter = { ...gpu.adapter, vulkan, features: [...gpu.device.features].sort(), maxBufferSize: gpu.limits.maxBufferSize, subgroupMinSize: info.subgroupMinSize, subgroupMaxSize: info.subgroupMaxSize };
 console.log(`adapter: ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description})${gpu.adapter.isFallbackAdapter ? ', fallback/software' : ''}; Vulkan loader ${vulkan?.loader ?? '-'}, drivers ${vulkan?.drivers ?? '-'}`);

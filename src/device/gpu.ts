@@ -4,6 +4,7 @@
 // wrong number.
 // The device layer deals in buffers and views of them (BufferView); tensors and autograd live above it.
 import { checkArgs, checkOverrides, packUniform, type BufferView, type DispatchArgs, type EntryPoint, type OverrideValues, type Shader, type UniformValues } from './shader';
+import { indexedDbStore, KERNEL_SOURCES_HASH, Tuner, type TuningStore, type VariantPolicy } from './tuner';
 
 export interface AdapterSummary {
   vendor: string;
@@ -15,6 +16,10 @@ export interface AdapterSummary {
 export interface GpuOptions {
   /** Print every WGSL source as it is compiled, with its override constants. */
   debug?: boolean;
+  /** 'tuned' (default): launchers run the variant timed fastest on this adapter; 'fixed': the defaults. */
+  variantPolicy?: VariantPolicy;
+  /** Where the tuner keeps its picks (default: IndexedDB where there is one); null keeps none. */
+  tuningStore?: TuningStore | null;
 }
 
 export const HOW_TO_GET_WEBGPU =
@@ -71,6 +76,8 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
     isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
   };
   const gpu = new Gpu(device, summary, options);
+  gpu.tuner.policy = options.variantPolicy ?? 'tuned';
+  if (gpu.tuner.policy === 'tuned') await gpu.tuner.attach(options.tuningStore === undefined ? indexedDbStore() : options.tuningStore);
   defaultGpu ??= gpu;
   return gpu;
 }
@@ -94,6 +101,8 @@ export class Gpu {
   debug: boolean;
   /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks. */
   readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0 };
+  /** Picks each launcher's variant on this adapter (src/tuner.ts); tunes at the next read or sync. */
+  readonly tuner: Tuner;
 
   private readonly modules = new Map<Shader, GPUShaderModule>();
   private readonly layouts = new Map<EntryPoint, GPUBindGroupLayout>();
@@ -119,6 +128,7 @@ export class Gpu {
     this.limits = device.limits;
     this.hasTimestamps = device.features.has('timestamp-query');
     this.debug = options.debug ?? false;
+    this.tuner = new Tuner(this, KERNEL_SOURCES_HASH);
     device.addEventListener('uncapturederror', (event) => {
       this.failure ??= new Error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
     });
@@ -286,6 +296,7 @@ export class Gpu {
 
   /** Submits pending work and waits for the GPU to finish it. */
   async sync(): Promise<void> {
+    if (this.tuner.hasPending) await this.tuner.tunePending();
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.check();
@@ -319,6 +330,7 @@ export class Gpu {
 
   /** Copies a view back to the CPU (submitting pending work first). */
   async read(view: BufferView): Promise<Float32Array | Uint32Array | Int32Array> {
+    if (this.tuner.hasPending) await this.tuner.tunePending();
     this.check();
     this.stats.reads++;
     const size = view.byteLength;

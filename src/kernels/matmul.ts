@@ -1,7 +1,9 @@
 // shaders/matmul.wgsl: C = act(op(A) · op(B) + bias), op ∈ {X, Xᵀ}, optionally accumulated; its
-// three numbered variants; and matmul's backward, the one rule behind F.matmul and nn.Linear (with
+// four numbered variants (the tuner picks among them per adapter); and matmul's backward, the one rule behind F.matmul and nn.Linear (with
 // an activation fused into the epilogue or not).
+import type { Gpu } from '../device/gpu';
 import { grid2d, loadShader, type BufferView } from '../device/shader';
+import { sizeClass, type TuningJob } from '../device/tuner';
 import { expectDtype, expectRank, expectShape, shapeText } from '../launch';
 import * as ref from '../reference/linalg';
 import { uniform } from '../spec/random';
@@ -12,11 +14,11 @@ import { sumRows } from './reduce';
 
 export const shader = loadShader('matmul');
 
-export type MatmulVariant = 'naive' | 'blocked' | 'vec4';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked', 'vec4'];
-const ENTRY: Record<MatmulVariant, string> = { naive: 'matmul_naive', blocked: 'matmul_blocked', vec4: 'matmul_vec4' };
+export type MatmulVariant = 'naive' | 'blocked' | 'vec4' | 'tiled';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked', 'vec4', 'tiled'];
+const ENTRY: Record<MatmulVariant, string> = { naive: 'matmul_naive', blocked: 'matmul_blocked', vec4: 'matmul_vec4', tiled: 'matmul_tiled' };
 /** Outputs per invocation along n and m (the register block), for the grid. */
-const BLOCK: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], vec4: [4, 4] };
+const BLOCK: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], vec4: [4, 4], tiled: [4, 4] };
 
 /** Why v3 (vec4) cannot run this layout, or null when it can. */
 export function vec4Unsupported(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string | null {
@@ -53,9 +55,11 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
     expectShape(op, 'bias', bias, [N]);
   }
   if (!(activation in ACTIVATION_CODE)) throw new Error(`${op}: argument 'activation' expected none, relu or sigmoid, got ${activation}`);
-  // v3 where its layout allows, else v2. On SwiftShader (lab/profile-page.ts) v3 ran 8×512×256 Bᵀ in
-  // 1.21 ms (v2 1.55), 8×128×512 Bᵀ in 0.64 (0.85), 512×256×8 Aᵀ in 2.04 (2.75), 512³ in 142–151 (178).
-  const variant = options.variant ?? (vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4');
+  // The default: v3 where its layout allows, else v2. On SwiftShader (lab/profile-page.ts) v3 ran
+  // 8×512×256 Bᵀ in 1.21 ms (v2 1.55), 8×128×512 Bᵀ in 0.64 (0.85), 512×256×8 Aᵀ in 2.04 (2.75), 512³ in
+  // 142–151 (178). The tuner replaces it where another variant is faster on the adapter in hand.
+  const fallback = matmulDefault(M, N, K, transposeA, transposeB);
+  const variant = options.variant ?? a.gpu.tuner.choose(matmulTuningKey(M, N, K, transposeA, transposeB), fallback, () => matmulTuningJob(a.gpu, M, N, K, transposeA, transposeB, fallback));
   if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(', ')}, got ${variant}`);
   const why = variant === 'vec4' && vec4Unsupported(M, N, K, transposeA, transposeB);
   if (why) throw new Error(`${op}: variant 'vec4' cannot run ${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}: ${why}`);
@@ -69,6 +73,36 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
     ACTIVATION: ACTIVATION_CODE[activation],
     ACCUMULATE: accumulate,
   });
+}
+
+/** Without the tuner: v3 where its layout allows, else v2. */
+export function matmulDefault(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): MatmulVariant {
+  return vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4';
+}
+
+/** The tuner's key for a product: layout, size class of M, N and K, and whether v3 can run it. */
+export function matmulTuningKey(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string {
+  const layout = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
+  return `matmul ${layout} M≤${sizeClass(M)} N≤${sizeClass(N)} K≤${sizeClass(K)}${vec4Unsupported(M, N, K, transposeA, transposeB) ? ' (no v3)' : ''}`;
+}
+
+/** Times every variant that can run this layout, on zero-filled scratch operands (no epilogue). */
+export function matmulTuningJob(gpu: Gpu, M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, fallback: MatmulVariant = matmulDefault(M, N, K, transposeA, transposeB)): TuningJob {
+  const candidates = MATMUL_VARIANTS.filter((v) => v !== 'vec4' || !vec4Unsupported(M, N, K, transposeA, transposeB));
+  return {
+    shape: `${M}×${N}×${K}`,
+    fallback,
+    candidates,
+    prepare() {
+      const a = Tensor.empty(gpu, transposeA ? [K, M] : [M, K], 'f32', 'tuning a');
+      const b = Tensor.empty(gpu, transposeB ? [N, K] : [K, N], 'f32', 'tuning b');
+      const c = Tensor.empty(gpu, [M, N], 'f32', 'tuning c');
+      return {
+        run: (variant) => matmul(a, b, c, { transposeA, transposeB, variant: variant as MatmulVariant }),
+        destroy: () => [a, b, c].forEach((t) => t.destroy()),
+      };
+    },
+  };
 }
 
 // ── gradient rules ──────────────────────────────────────────────────────────────────────────────
@@ -121,7 +155,7 @@ interface Layout {
 }
 type MatmulDims = { M: number; N: number; K: number };
 
-const VARIANT_LABEL: Record<MatmulVariant, string> = { naive: 'v1 naive', blocked: 'v2 blocked', vec4: 'v3 vec4' };
+const VARIANT_LABEL: Record<MatmulVariant, string> = { naive: 'v1 naive', blocked: 'v2 blocked', vec4: 'v3 vec4', tiled: 'v4 tiled' };
 const cases: KernelCase[] = [];
 
 function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, extra: Partial<KernelCase<MatmulDims>> = {}): KernelCase {
@@ -194,6 +228,28 @@ for (const [d, c] of [
   cases.push(matmulCase('vec4', d, c, d.M === 64 ? { showcase: true } : {}));
 }
 
+// v4 (workgroup-tiled): every layout and any shape. Its barriers are slow on SwiftShader, so the
+// shapes stay small but cross tile edges (64 in M and N, 16 in K) on both sides.
+for (const [d, c] of [
+  [{ M: 1, N: 1, K: 1 }, {}],
+  [{ M: 7, N: 13, K: 17 }, {}],
+  [{ M: 64, N: 64, K: 16 }, {}],
+  [{ M: 65, N: 63, K: 33 }, {}],
+  [{ M: 131, N: 67, K: 47 }, {}],
+  [{ M: 8, N: 128, K: 20 }, { transposeB: true }],
+  [{ M: 67, N: 129, K: 31 }, { transposeB: true, bias: true, activation: 'sigmoid' }],
+  [{ M: 37, N: 35, K: 9 }, { transposeB: true }],
+  [{ M: 33, N: 70, K: 65 }, { bias: true, activation: 'relu' }],
+  [{ M: 8, N: 20, K: 128 }, { accumulate: true }],
+  [{ M: 128, N: 20, K: 8 }, { transposeA: true, accumulate: true }],
+  [{ M: 71, N: 66, K: 19 }, { transposeA: true }],
+  [{ M: 37, N: 35, K: 9 }, { transposeA: true, transposeB: true }],
+  [{ M: 3, N: 257, K: 2 }, { transposeA: true, transposeB: true, bias: true }],
+  [{ M: 256, N: 256, K: 64 }, { transposeB: true }],
+] as [MatmulDims, Layout][]) {
+  cases.push(matmulCase('tiled', d, c));
+}
+
 // The bench: the tuned model's products at batch 8 (forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x), then squares.
 const TUNED = [20, 128, 256, 512, 128, 4];
 const layers = TUNED.slice(1).map((out, i) => [TUNED[i]!, out] as const);
@@ -206,8 +262,8 @@ const benchLayouts: [string, Layout, MatmulDims[]][] = [
 ];
 for (const [what, layout, sizes] of benchLayouts) {
   for (const variant of MATMUL_VARIANTS) {
-    // v1 at 1024³ takes seconds a run; v3 only where its layout allows.
-    const runnable = sizes.filter((d) => (variant !== 'naive' || d.M * d.N * d.K <= 300_000_000) && !(variant === 'vec4' && vec4Unsupported(d.M, d.N, d.K, layout.transposeA ?? false, layout.transposeB ?? false)));
+    // v1 at 1024³ takes seconds a run (v4 too on a software adapter); v3 only where its layout allows.
+    const runnable = sizes.filter((d) => ((variant !== 'naive' && variant !== 'tiled') || d.M * d.N * d.K <= 300_000_000) && !(variant === 'vec4' && vec4Unsupported(d.M, d.N, d.K, layout.transposeA ?? false, layout.transposeB ?? false)));
     if (runnable.length === 0) continue;
     cases.push(matmulCase(variant, runnable[0]!, layout, { name: `matmul ${variant} bench ${what}`, bench: { sizes: runnable, flop } }));
   }

@@ -1,23 +1,50 @@
 // shaders/reduce.wgsl: column sums, out[n] = Σ_m x[m, n] (a bias's gradient); and F.sum's backward.
 import { grid1d, loadShader } from '../device/shader';
+import { sizeClass } from '../device/tuner';
 import { expectDtype, expectRank, expectShape } from '../launch';
 import * as ref from '../reference/linalg';
 import { uniform } from '../spec/random';
 import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
-import type { BackwardRule, Tensor } from '../tensor';
+import { Tensor, type BackwardRule } from '../tensor';
 import { fillConstant } from './init';
 
 export const shader = loadShader('reduce');
 
-/** out[n] = Σ_m x[m, n]; with accumulate, out[n] += …. */
-export function sumRows(x: Tensor, out: Tensor, accumulate = false): void {
+/** Reductions: v1 one invocation loops serially (barrier-free); v2 a workgroup tree. */
+export type ReductionVariant = 'serial' | 'tree';
+export const REDUCTION_VARIANTS: readonly ReductionVariant[] = ['serial', 'tree'];
+
+export function expectReductionVariant(op: string, variant: ReductionVariant): void {
+  if (!REDUCTION_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${REDUCTION_VARIANTS.join(' or ')}, got ${variant}`);
+}
+
+/** out[n] = Σ_m x[m, n]; with accumulate, out[n] += …. Without a variant, the tuner's pick (default serial). */
+export function sumRows(x: Tensor, out: Tensor, accumulate = false, explicitVariant?: ReductionVariant): void {
   const op = 'sumRows';
   expectRank(op, 'x', x, [2]);
   expectDtype(op, 'x', x, 'f32');
   const [M, N] = [x.shape[0]!, x.shape[1]!];
   expectShape(op, 'out', out, [N]);
-  const entry = shader.entry('sum_rows');
-  x.gpu.dispatch(entry, { params: { M, N }, x, out }, grid1d(entry, N), { ACCUMULATE: accumulate });
+  const gpu = x.gpu;
+  const variant = explicitVariant ?? gpu.tuner.choose(`sumRows M≤${sizeClass(M)} N≤${sizeClass(N)}`, 'serial', () => ({
+    shape: `${M}×${N}`,
+    fallback: 'serial',
+    candidates: REDUCTION_VARIANTS,
+    prepare() {
+      const [xs, sums] = [Tensor.empty(gpu, [M, N], 'f32', 'tuning x'), Tensor.empty(gpu, [N], 'f32', 'tuning sums')];
+      return { run: (v) => sumRows(xs, sums, false, v as ReductionVariant), destroy: () => [xs, sums].forEach((t) => t.destroy()) };
+    },
+  }));
+  expectReductionVariant(op, variant);
+  const args = { params: { M, N }, x, out };
+  if (variant === 'tree') {
+    const columnsPerGroup = Math.min(2 ** Math.ceil(Math.log2(N)), 32); // as W in reduce.wgsl
+    const entry = shader.entry('sum_rows_tree');
+    gpu.dispatch(entry, args, grid1d(entry, Math.ceil(N / columnsPerGroup) * 256), { ACCUMULATE: accumulate });
+  } else {
+    const entry = shader.entry('sum_rows');
+    gpu.dispatch(entry, args, grid1d(entry, N), { ACCUMULATE: accumulate });
+  }
 }
 
 export const gradients = {
@@ -31,10 +58,15 @@ export const gradients = {
 
 const cases: KernelCase[] = [];
 // 65,535 · 64 + 1 columns: the grid spills into y.
-for (const [M, N, accumulate] of [[1, 1, false], [8, 128, true], [1000, 3, false], [3, 4099, false], [256, 100, false], [2, 65535 * 64 + 1, false]] as const) {
+// v2 (tree): N = 1 is F.sum's shape; its 2-D grid is checked in 'tree reductions index a 2-D grid'.
+for (const [M, N, accumulate, variant] of [
+  [1, 1, false, 'serial'], [8, 128, true, 'serial'], [1000, 3, false, 'serial'], [3, 4099, false, 'serial'], [256, 100, false, 'serial'], [2, 65535 * 64 + 1, false, 'serial'], [100_003, 1, false, 'serial'],
+  [1, 1, false, 'tree'], [8, 128, true, 'tree'], [1000, 3, false, 'tree'], [3, 4099, false, 'tree'], [100_003, 1, false, 'tree'], [257, 17, true, 'tree'], [5, 33, false, 'tree'],
+] as const) {
   cases.push(kernelCase({
-    name: `sum rows ${M}×${N}${accumulate ? ' accumulate' : ''}`,
-    entries: ['sum_rows'],
+    name: `sum rows ${M}×${N}${accumulate ? ' accumulate' : ''}${variant === 'tree' ? ' v2 tree' : ''}`,
+    entries: [variant === 'tree' ? 'sum_rows_tree' : 'sum_rows'],
+    variant: variant === 'tree' ? 'v2 tree' : 'v1 serial',
     dims: { M, N },
     showcase: M === 256,
     setup(s, { M, N }, random) {
@@ -44,7 +76,7 @@ for (const [M, N, accumulate] of [[1, 1, false], [8, 128, true], [1000, 3, false
       if (accumulate) out.write(previous);
       const xt = s.input(x, [M, N]);
       return {
-        run: () => sumRows(xt, out, accumulate),
+        run: () => sumRows(xt, out, accumulate, variant),
         check: () => s.check('out', out, ref.sumRows(x, M, N).map((v, i) => v + (accumulate ? previous[i]! : 0)), 1e-6 * M, 1e-5),
       };
     },

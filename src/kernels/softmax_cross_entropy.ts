@@ -1,11 +1,14 @@
 // shaders/softmax_cross_entropy.wgsl: fused softmax + cross-entropy (nn.CrossEntropyLoss, mean over
 // the batch): each row's loss and d loss / d logits in one pass, then the mean and the epoch metrics.
+import type { Gpu } from '../device/gpu';
 import { grid1d, loadShader } from '../device/shader';
+import { sizeClass, type TuningJob } from '../device/tuner';
 import { expectDtype, expectRange, expectRank, expectShape } from '../launch';
 import { softmaxCrossEntropy as crossEntropyRef } from '../reference/losses';
 import { integers, PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
+import { expectReductionVariant, REDUCTION_VARIANTS, type ReductionVariant } from './reduce';
 
 export const shader = loadShader('softmax_cross_entropy');
 
@@ -37,6 +40,8 @@ export interface CrossEntropyOptions {
   gradScale?: number;
   accumulate?: boolean;
   gradientOnly?: boolean;
+  /** The mean's reduction: 'serial' (one invocation) or 'tree' (a workgroup of 256); default: the tuner's pick. */
+  variant?: ReductionVariant;
 }
 
 const ceUnused = new WeakMap<Tensor['gpu'], Tensor>();
@@ -77,6 +82,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   expectRange(op, 'gradScale', gradScale, true, 'a finite number');
   const params = { N, C, grad_scale: gradScale, ignore_index: ignoreIndex, one_minus_smoothing: 1 - labelSmoothing, smoothing_over_c: labelSmoothing / C };
   const gpu = logits.gpu;
+  // Both means handle every option, so the tuner may pick either; the shape decides.
+  const variant = options.variant ?? (options.gradientOnly ? 'serial' : gpu.tuner.choose(`crossEntropyMean N≤${sizeClass(N)} C≤${sizeClass(C)}`, 'serial', () => crossEntropyJob(gpu, N, C)));
+  expectReductionVariant(op, variant);
   const [unused0, unused1] = gpu.placeholders;
   // A third unused binding (gpu.placeholders has two): written bindings must not overlap.
   let unused2 = ceUnused.get(gpu);
@@ -85,7 +93,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   const labelBits = labels.dtype === 'i32' ? new Tensor(gpu, labels.buffer, labels.shape, 'u32', labels.byteOffset, labels.label) : labels;
   const buffers = { logits, labels: labelBits, class_weight: weight ?? unused0, norm: out.norm ?? unused1, row_loss: out.rowLoss, row_weight: out.rowWeight ?? unused2, dlogits: out.dlogits, loss: out.loss, metrics: out.metrics };
   const constants = { HAS_WEIGHT: weight !== undefined, IGNORE: ignore, NORMALIZE: normalize, WEIGHTED_MEAN: weightedMean, SUM: reduction === 'sum' };
-    // Each entry point binds only what it reads (reflected): hand it those of our buffers.
+  // Each entry point binds only what it reads (reflected): hand it those of our buffers.
   const run = (name: string, grid: readonly number[], extra: Record<string, boolean> = {}) => {
     const entry = shader.entry(name);
     const args = Object.fromEntries(entry.bindings.map((b) => [b.name, b.name === 'params' ? params : buffers[b.name as keyof typeof buffers]!]));
@@ -94,7 +102,24 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   if (normalize) run('cross_entropy_normalizer', [1]);
   run('cross_entropy_rows', grid1d(shader.entry('cross_entropy_rows'), N), { ACCUMULATE: options.accumulate ?? false });
   if (options.gradientOnly) return;
-  run('cross_entropy_mean', [1]);
+  run(variant === 'tree' ? 'cross_entropy_mean_tree' : 'cross_entropy_mean', [1]);
+}
+
+function crossEntropyJob(gpu: Gpu, N: number, C: number): TuningJob {
+  return {
+    shape: `${N}×${C}`,
+    fallback: 'serial',
+    candidates: REDUCTION_VARIANTS,
+    prepare() {
+      const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => Tensor.empty(gpu, shape, dtype, 'tuning cross-entropy');
+      const [logits, labels] = [t([N, C]), t([N], 'u32')];
+      const out = { rowLoss: t([N]), dlogits: t([N, C]), loss: t([1]), metrics: t([5]) };
+      return {
+        run: (variant) => softmaxCrossEntropy(logits, labels, out, { variant: variant as ReductionVariant }),
+        destroy: () => [logits, labels, ...Object.values(out)].forEach((u) => u.destroy()),
+      };
+    },
+  };
 }
 
 export const gradients = {
@@ -110,14 +135,15 @@ export const gradients = {
 };
 
 const cases: KernelCase[] = [];
-for (const [N, C, scale, ties] of [[1, 1, 3, false], [8, 4, 3, false], [37, 10, 5, false], [256, 10, 4, false], [1000, 7, 3, false], [5, 3, 1e4, false], [3, 1, 1e4, false], [70001, 2, 2, false], [300, 4, 1, true], [PAST_GRID_LIMIT, 2, 2, false]] as const) {
-  cases.push(
+// The mean's v2 (tree) runs the cases marked 'tree' too.
+for (const [N, C, scale, ties, tree] of [[1, 1, 3, false, true], [8, 4, 3, false, false], [37, 10, 5, false, true], [256, 10, 4, false, false], [1000, 7, 3, false, true], [5, 3, 1e4, false, false], [3, 1, 1e4, false, false], [70001, 2, 2, false, true], [300, 4, 1, true, true], [257, 3, 3, false, true], [PAST_GRID_LIMIT, 2, 2, false, false]] as const) {
+  for (const variant of tree ? (['serial', 'tree'] as const) : (['serial'] as const)) cases.push(
     kernelCase({
-      name: `softmax-cross-entropy ${N}×${C}${scale >= 1e4 ? ' logits ±1e4' : ''}${ties ? ' tied logits' : ''}`,
-      entries: ['cross_entropy_rows', 'cross_entropy_mean'],
-      variant: 'v1 fused',
+      name: `softmax-cross-entropy ${N}×${C}${scale >= 1e4 ? ' logits ±1e4' : ''}${ties ? ' tied logits' : ''}${variant === 'tree' ? ' mean v2 tree' : ''}`,
+      entries: ['cross_entropy_rows', variant === 'tree' ? 'cross_entropy_mean_tree' : 'cross_entropy_mean'],
+      variant: variant === 'tree' ? 'v1 fused, mean v2 tree' : 'v1 fused',
       dims: { N, C },
-      showcase: N === 256,
+      showcase: N === 256 && variant === 'serial',
       setup(s, { N, C }, random) {
         // Tied logits (integers in {−1, 0, 1}) check that accuracy's arg-max takes the first maximum.
         const logits = uniform(random, N * C, -scale, scale).map((v) => (ties ? Math.round(v) : v));
@@ -129,7 +155,7 @@ for (const [N, C, scale, ties] of [[1, 1, 3, false], [8, 4, 3, false], [37, 10, 
         return {
           run: () => {
             runs++;
-            softmaxCrossEntropy(lt, yt, out);
+            softmaxCrossEntropy(lt, yt, out, { variant });
           },
           check: async () => {
             const expected = crossEntropyRef(logits, labels, N, C);
@@ -144,20 +170,21 @@ for (const [N, C, scale, ties] of [[1, 1, 3, false], [8, 4, 3, false], [37, 10, 
           },
         };
       },
-      ...(N === 1000 ? { bench: { sizes: [1e3, 1e4, 1e5, 1e6].map((n) => ({ N: n / 10, C: 10 })), bytes: (d: { N?: number; C?: number }) => 12 * d.N! * d.C! } } : {}),
+      ...(N === 1000 && variant === 'serial' ? { bench: { sizes: [1e3, 1e4, 1e5, 1e6].map((n) => ({ N: n / 10, C: 10 })), bytes: (d: { N?: number; C?: number }) => 12 * d.N! * d.C! } } : {}),
     }),
   );
 }
 // A weighted mean (class weights, an ignored class, label smoothing, int32 labels): the normalizer
 // pass sums the rows' weights first, and rows and mean divide by that sum.
+// The mean's v2 (tree) takes every option too: it runs these cases as well.
 for (const [N, C] of [[1, 2], [37, 10], [70001, 3]] as const) {
-  cases.push(
+  for (const variant of ['serial', 'tree'] as const) cases.push(
     kernelCase({
-      name: `softmax-cross-entropy ${N}×${C} weighted, ignore_index 1, smoothing 0.1, int32 labels`,
-      entries: ['cross_entropy_normalizer', 'cross_entropy_rows', 'cross_entropy_mean'],
-      variant: 'v1 fused, weighted mean',
+      name: `softmax-cross-entropy ${N}×${C} weighted, ignore_index 1, smoothing 0.1, int32 labels${variant === 'tree' ? ' mean v2 tree' : ''}`,
+      entries: ['cross_entropy_normalizer', 'cross_entropy_rows', variant === 'tree' ? 'cross_entropy_mean_tree' : 'cross_entropy_mean'],
+      variant: variant === 'tree' ? 'v1 fused, weighted mean v2 tree' : 'v1 fused, weighted mean',
       dims: { N, C },
-      showcase: N === 37,
+      showcase: N === 37 && variant === 'serial',
       setup(s, { N, C }, random) {
         const logits = uniform(random, N * C, -3, 3);
         // Labels in [0, C); every row of class 1 is ignored (one row of N = 1 is kept: label 0).
@@ -171,7 +198,7 @@ for (const [N, C] of [[1, 2], [37, 10], [70001, 3]] as const) {
         out.metrics.write([0, 0, 0, 0, 0]);
         const [lt, yt, wt] = [s.input(logits, [N, C]), s.input(labels, [N], 'i32', 'labels'), s.input(weight, [C], 'f32', 'weight')];
         return {
-          run: () => softmaxCrossEntropy(lt, yt, out, { weight: wt, ignoreIndex: 1, labelSmoothing: 0.1 }),
+          run: () => softmaxCrossEntropy(lt, yt, out, { weight: wt, ignoreIndex: 1, labelSmoothing: 0.1, variant }),
           check: async () => {
             const expected = crossEntropyRef(logits, labels, N, C, options);
             // The normalizer and the mean sum serially in f32 (weighted losses of mixed magnitude): the

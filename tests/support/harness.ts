@@ -38,7 +38,8 @@ export function runCasesInNode(cases: readonly KernelCase[]): void {
   let gpu: Gpu;
 
   beforeAll(async () => {
-    gpu = await requestGpu();
+    // Fixed variants, as in the Chrome harness: each case names the variant it checks.
+    gpu = await requestGpu({ variantPolicy: 'fixed' });
     const { adapter } = gpu;
     console.log(`WebGPU adapter (Node, Dawn): vendor ${adapter.vendor}, architecture ${adapter.architecture}, fallback ${adapter.isFallbackAdapter}; WGSLGRAD_SEED=${runSeed}`);
   });
