@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** Only these peers (default: all). */
   peers?: Contender[];
   log?: (line: string) => void;
+  /** The training step's batch sizes (default: 8 and 256; quick: 8). The GPU bundle adds 512. */
+  trainingBatches?: number[];
   /** Aborting it stops the run before its next measurement. */
   signal?: AbortSignal;
 }
@@ -139,7 +141,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const sink = new RowSink(protocol, options.log, options.signal);
   const ours = new Ours(gpu, sink);
   await specBench(ours, quick);
-  for (const batch of trainingBatches(quick)) await trainingStepBench(ours, batch);
+  for (const batch of options.trainingBatches ?? trainingBatches(quick)) await trainingStepBench(ours, batch);
 
   // The peers run the rows they can express as one call of their own (the square and forward
   // matmuls, sigmoid, softmax + cross-entropy, the training step), at the sizes our specs timed.

@@ -63,6 +63,8 @@ export function peerTable(report: BenchReport): string {
   ]);
 }
 
+const rowKey = (r: BenchRow) => `${r.kernel} | ${r.variant} | ${r.size}`;
+
 /** The rows the README leads with. */
 const HEADLINE = (l: Line) =>
   l.kernel === 'training step' ||
@@ -80,15 +82,25 @@ export function machineLine(report: BenchReport): string {
   return `${m ? `${m.cpuModel}, ${m.cpus} cores, ${m.memoryGiB} GiB, ${m.platform}; ` : ''}WebGPU adapter ${adapter}; ${browser}; commit ${report.meta.commit?.slice(0, 7) ?? 'unknown'}${report.meta.dirty ? ' (with local changes)' : ''}, ${report.meta.date.slice(0, 10)}`;
 }
 
-/** The README's performance table (Markdown): ours in ms, then ours / peer for each peer. */
-export function readmeTable(report: BenchReport, all = false): string {
+/**
+ * The README's performance table (Markdown): ours in ms, then ours / peer for each peer. With `node`
+ * (a `npm run bench -- --runtime node` report, out/bench-node.json) two more columns: the same row of
+ * ours in Node on Dawn, and Node / Chrome.
+ */
+export function readmeTable(report: BenchReport, all = false, node?: BenchReport): string {
   const peers = PEERS.filter((p) => report.rows.some((r) => r.contender === p));
-  const head = ['what', 'size', 'wgslgrad ms (median)', ...peers.map((p) => `ours / ${p}`)];
+  const inNode = new Map((node?.rows ?? []).filter((r) => r.contender === 'wgslgrad').map((r) => [rowKey(r), r]));
+  const head = ['what', 'size', 'wgslgrad ms (median)', ...(node ? ['in Node ms', 'Node / Chrome'] : []), ...peers.map((p) => `ours / ${p}`)];
   const body = likeForLike(report)
     .filter((l) => all || HEADLINE(l))
-    .map((l) => [l.kernel, l.size, `${ms(l.ours.timing.median)}${l.ours.dispatchesPerStep ? `, ${l.ours.dispatchesPerStep} dispatches` : ''}`, ...peers.map((p) => ratio(l.ours, l.peers[p]) || '—')]);
+    .map((l) => {
+      const n = inNode.get(rowKey(l.ours));
+      const nodeCells = node ? (n ? [`${ms(n.timing.median)}${n.checked ? '' : ' WRONG'}`, n.checked && l.ours.checked ? `${(n.timing.median / l.ours.timing.median).toFixed(2)}×` : ''] : ['—', '—']) : [];
+      return [l.kernel, l.size, `${ms(l.ours.timing.median)}${l.ours.dispatchesPerStep ? `, ${l.ours.dispatchesPerStep} dispatches` : ''}`, ...nodeCells, ...peers.map((p) => ratio(l.ours, l.peers[p]) || '—')];
+    });
   const notes = report.skipped.length ? ['', `— not measured: ${report.skipped.join('; ')}.`] : [];
-  return [`Measured on: ${machineLine(report)}.`, '', `| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`), ...notes].join('\n');
+  const measured = [`Measured on: ${machineLine(report)}.`, ...(node ? [`Node rows: ${machineLine(node)}.`] : [])];
+  return [...measured, '', `| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`), ...notes].join('\n');
 }
 
 export interface Change {
@@ -101,7 +113,6 @@ export interface Change {
   flag: 'slower' | 'faster' | '';
 }
 
-const rowKey = (r: BenchRow) => `${r.kernel} | ${r.variant} | ${r.size}`;
 
 /** Each row present in both runs: the ratio of medians, flagged where the spreads do not overlap. */
 export function compareRuns(old: BenchReport, now: BenchReport): { changes: Change[]; onlyOld: string[]; onlyNew: string[]; notes: string[] } {

@@ -3,11 +3,13 @@
 // out/bench.json with the commit, adapter, browser and machine.
 //   --quick               tiny sizes, few runs
 //   --no-peers            ours only;  --peers=jax-wasm,tfjs-webgpu  only those peers
-//   --runtime node        run the same bench in this process on Dawn (default: chrome)
-//   --out=FILE            write there instead of out/bench.json
+//   --runtime node        run the same bench in this process on Dawn (default: chrome); writes
+//                         out/bench-node.json, which --table shows beside out/bench.json
+//   --out=FILE            write there instead of out/bench.json (out/bench-node.json)
 //   --compare OLD.json    then print each row's ratio to OLD and flag changes beyond the spread
 //   --table [FILE]        run nothing: print the README's table from FILE (default out/bench.json);
-//                         --table=all for every like-for-like row
+//                         --table=all for every like-for-like row; --node FILE for the Node rows
+//                         (default out/bench-node.json when it exists, --node=none for none)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,7 +44,9 @@ function readReport(file: string): BenchReport {
 const table = valueOf('--table');
 if (table !== undefined) {
   const file = table && table !== 'all' ? table : (args.find((a) => !a.startsWith('--')) ?? 'out/bench.json');
-  console.log(readmeTable(readReport(file), table === 'all' || args.includes('all')));
+  const nodeFile = valueOf('--node') || 'out/bench-node.json';
+  const node = nodeFile !== 'none' && (valueOf('--node') || fs.existsSync(nodeFile)) ? readReport(nodeFile) : undefined;
+  console.log(readmeTable(readReport(file), table === 'all' || args.includes('all'), node));
   process.exit(0);
 }
 
@@ -54,7 +58,7 @@ const peersArg = valueOf('--peers');
 const peers = peersArg ? peersArg.split(',').map((p) => p.trim() as Contender) : undefined;
 const unknown = peers?.filter((p) => !PEERS.includes(p));
 if (unknown?.length) throw new Error(`--peers: unknown ${unknown.join(', ')} (known: ${PEERS.join(', ')})`);
-const outFile = path.resolve(valueOf('--out') || 'out/bench.json');
+const outFile = path.resolve(valueOf('--out') || (runtime === 'node' ? 'out/bench-node.json' : 'out/bench.json'));
 const compareFile = valueOf('--compare');
 if (compareFile === '') throw new Error('--compare needs a file: npm run bench -- --compare OLD.json');
 const old = compareFile ? readReport(compareFile) : null; // read first: a bad file fails before a long run

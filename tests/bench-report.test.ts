@@ -37,6 +37,19 @@ test('like for like: our fastest checked variant, ratios ours / peer, no ratio f
   expect(table).toContain('Measured on: CPU, 2 cores');
 });
 
+test('the Node report adds its own row of ours and Node / Chrome; a row Node lacks reads —', () => {
+  const chrome = report([row('wgslgrad', 'v1 naive', 10), row('wgslgrad', 'v2 blocked', 4), row('tfjs-wasm', 'tfjs-wasm', 8), { ...row('wgslgrad', 'v1', 2), size: 'M=8 N=512 K=256' }, { ...row('tfjs-wasm', 'tfjs-wasm', 1), size: 'M=8 N=512 K=256' }]);
+  const node = report([row('wgslgrad', 'v2 blocked', 6), row('wgslgrad', 'v1 naive', 3, 2.7, 3.3, false)]);
+  node.meta.browser = 'Node v20, Dawn';
+  const table = readmeTable(chrome, false, node);
+  expect(table).toContain('| what | size | wgslgrad ms (median) | in Node ms | Node / Chrome | ours / tfjs-wasm |');
+  // the same variant as Chrome's pick (v2 blocked), not Node's own fastest, which is wrong anyway
+  expect(table).toContain('| matmul | M=512 N=512 K=512 | 4.00 | 6.00 | 1.50× | 0.50 |');
+  expect(table).toContain('| matmul | M=8 N=512 K=256 | 2.00 | — | — | 2.00 |');
+  expect(table).toContain('Node rows: CPU, 2 cores');
+  expect(readmeTable(chrome)).not.toContain('in Node');
+});
+
 test('--compare flags a change only where the p10–p90 ranges part', () => {
   const old = report([row('wgslgrad', 'v1', 10, 9, 11), row('tfjs-wasm', 'tfjs-wasm', 10, 9, 11), row('jax-wasm', 'jax-wasm', 10, 9, 11)]);
   const now = report([row('wgslgrad', 'v1', 10.5, 10, 12), row('tfjs-wasm', 'tfjs-wasm', 13, 12, 14), row('jax-wasm', 'jax-wasm', 5, 4.5, 6)]);

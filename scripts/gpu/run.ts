@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBench, type BenchRow } from '../../demos/bench';
+import { FULL, QUICK, RowSink, summarise } from '../../demos/bench/harness';
+import { matmul, MATMUL_VARIANTS, vec4Unsupported } from '../../src/kernels/matmul';
+import { Tensor } from '../../src/tensor';
 import { requestGpu } from '../../src/device/gpu';
 import { installWebGpu } from '../../src/node/webgpu';
 import { exampleCases } from '../../tests/example-cases';
@@ -15,8 +18,8 @@ import { kernelCases } from '../../tests/kernel-cases';
 import { hashString } from '../../src/spec/random';
 import { runCase } from '../../src/spec/scope';
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, quick: { type: 'boolean' }, 'cases-only': { type: 'boolean' } } });
-if (!values.out) throw new Error('usage: run.ts --out DIR [--quick] [--cases-only]');
+const { values } = parseArgs({ options: { out: { type: 'string' }, quick: { type: 'boolean' }, 'cases-only': { type: 'boolean' }, 'large-only': { type: 'string' } } });
+if (!values.out) throw new Error('usage: run.ts --out DIR [--quick] [--cases-only] [--large-only SIZES]  (SIZES: 1024,2048)');
 const out = path.resolve(values.out);
 fs.mkdirSync(out, { recursive: true });
 const write = (name: string, text: string) => fs.writeFileSync(path.join(out, name), text);
@@ -27,10 +30,61 @@ const info = gpu.device.adapterInfo ?? ({} as Partial<GPUAdapterInfo>);
 const adapter = { ...gpu.adapter, vulkan, features: [...gpu.device.features].sort(), maxBufferSize: gpu.limits.maxBufferSize, subgroupMinSize: info.subgroupMinSize, subgroupMaxSize: info.subgroupMaxSize };
 console.log(`adapter: ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description})${gpu.adapter.isFallbackAdapter ? ', fallback/software' : ''}; Vulkan loader ${vulkan?.loader ?? '-'}, drivers ${vulkan?.drivers ?? '-'}`);
 
+/**
+ * The GPU's sizes, which the spec cases do not time: square float32 matmuls at 1024, 2048 and 4096
+ * for every variant (naive only at 1024), each checked first on 16 sampled rows of C against float64
+ * dot products (a whole float64 reference at 4096³ would take minutes of CPU), then timed by the
+ * bench's protocol (wall clock to onSubmittedWorkDone, GPU timestamps beside it where available).
+ */
+async function largeMatmuls(sizes: number[], quick: boolean, log: (line: string) => void): Promise<BenchRow[]> {
+  const sink = new RowSink(quick ? QUICK : FULL, log);
+  const rows: BenchRow[] = [];
+  for (const n of sizes) {
+    const random = (seed: number) => Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 12.9898 + seed * 78.233) % 1);
+    const [a, b] = [random(1), random(2)];
+    const [A, B, C] = [Tensor.fromArray(gpu, a, [n, n]), Tensor.fromArray(gpu, b, [n, n]), Tensor.empty(gpu, [n, n])];
+    const sampled = Array.from({ length: Math.min(16, n) }, (_, i) => Math.floor((i * (n - 1)) / 15));
+    for (const variant of MATMUL_VARIANTS) {
+      if ((variant === 'naive' && n > 1024) || (variant === 'vec4' && vec4Unsupported(n, n, n, false, false))) continue;
+      C.write(new Float32Array(n * n).fill(NaN));
+      const row = await sink.time(
+        { contender: 'wgslgrad', kernel: 'matmul', case: `matmul ${variant} large`, variant: `v${MATMUL_VARIANTS.indexOf(variant) + 1} ${variant}`, size: `${n}×${n}×${n}`, flop: 2 * n ** 3 },
+        async () => {
+          matmul(A, B, C, { variant });
+          await gpu.sync();
+        },
+        async () => {
+          const c = (await C.read()) as Float32Array;
+          let maxError = 0;
+          let ok = true;
+          for (const i of sampled) {
+            for (let j = 0; j < n; j++) {
+              let ref = 0;
+              for (let k = 0; k < n; k++) ref += a[i * n + k]! * b[k * n + j]!;
+              const error = Math.abs(c[i * n + j]! - ref);
+              maxError = Math.max(maxError, Number.isNaN(error) ? Infinity : error);
+              if (!(error <= 1e-3 * Math.sqrt(n) + 1e-4 * Math.abs(ref))) ok = false;
+            }
+          }
+          return { ok, maxError };
+        },
+      );
+      if (gpu.hasTimestamps) {
+        const times: number[] = [];
+        for (let i = 0; i < row.timing.samples; i++) times.push(await gpu.timeDispatches(() => matmul(A, B, C, { variant })));
+        row.gpuTiming = summarise(times);
+      }
+      rows.push(row);
+    }
+    [A, B, C].forEach((t) => t.destroy());
+  }
+  return rows;
+}
+
 // 1. Every case, fresh inputs (the seed is printed and saved, so a failure can be replayed).
 const runSeed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);
 const cases = [];
-for (const c of [...kernelCases, ...graphCases, ...exampleCases]) {
+for (const c of values['large-only'] ? [] : [...kernelCases, ...graphCases, ...exampleCases]) {
   const seed = (hashString(c.name) ^ runSeed) >>> 0;
   const started = performance.now();
   const result = await runCase(gpu, c, seed);
@@ -45,10 +99,14 @@ write('cases.json', `${JSON.stringify({ adapter, runSeed, cases }, null, 2)}\n`)
 
 // 2. The bench at GPU sizes (our kernels only: PyTorch is the peer here).
 let rows: BenchRow[] = [];
+// The large plan: square matmuls to 4096 and the step at batch 512 (quick: 256, and batch 8 and 64).
 if (!values['cases-only']) {
-  const report = await runBench({ quick: values.quick ?? false, noPeers: true, log: (line) => console.log(`  ${line}`) });
-  rows = report.rows;
-  write('bench.json', `${JSON.stringify({ ...report, adapter }, null, 2)}\n`);
+  const log = (line: string) => console.log(`  ${line}`);
+  const quick = values.quick ?? false;
+  const large = values['large-only'] ? values['large-only'].split(',').map(Number) : quick ? [256] : [1024, 2048, 4096];
+  const report = values['large-only'] ? null : await runBench({ quick, noPeers: true, trainingBatches: quick ? [8, 64] : [8, 256, 512], log });
+  rows = [...(report?.rows ?? []), ...(await largeMatmuls(large, quick, log))];
+  write('bench.json', `${JSON.stringify({ ...report, rows, adapter }, null, 2)}\n`);
 }
 
 // 3. The summary: cases, then the bench beside PyTorch where torch.json has the same work.
@@ -73,7 +131,7 @@ const torchFor = (r: BenchRow): string => {
 const table = [
   `# wgslgrad on ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description}), ${new Date().toISOString()}`,
   '',
-  `Cases: ${cases.length - failed.length} of ${cases.length} pass against the float64 references (WGSLGRAD_SEED=${runSeed}).${failed.length ? ` Failed: ${failed.map((c) => c.name).join('; ')}` : ''}`,
+  values['large-only'] ? 'Cases: not run (--large-only).' : `Cases: ${cases.length - failed.length} of ${cases.length} pass against the float64 references (WGSLGRAD_SEED=${runSeed}).${failed.length ? ` Failed: ${failed.map((c) => c.name).join('; ')}` : ''}`,
   '',
   `PyTorch: ${torch ? `${torch.device ?? '?'}` : 'not measured (no python3 with torch + CUDA)'}. Our times: ${gpu.hasTimestamps ? 'GPU timestamp queries' : 'wall clock'}; the training step: wall clock per step (record + submit + wait).`,
   '',

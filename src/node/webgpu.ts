@@ -64,6 +64,39 @@ function prepareVulkan(): VulkanSetup | null {
   return { loader, drivers };
 }
 
+/**
+ * Dawn's Node binding waits for the GPU by polling: while a promise of its own is pending it calls
+ * ProcessEvents from setImmediate, again and again, so the main thread spins at 100% for the whole
+ * wait. On a CPU adapter (SwiftShader) that spin takes a core from the shaders: a training step took
+ * about 1.5–2× as long. The binding looks setImmediate up on globalThis each time it schedules, so
+ * while one of the engine's waits (onSubmittedWorkDone, mapAsync) is pending we hand it a 1 ms timer
+ * instead: at most 1 ms more per wait, and a quiet thread. Outside those waits setImmediate is Node's.
+ */
+function pollPolitely(globals: Record<string, unknown>): void {
+  const immediate = globalThis.setImmediate;
+  const polite = ((fn: (...args: unknown[]) => void, ...args: unknown[]) => setTimeout(fn, 1, ...args)) as unknown as typeof setImmediate;
+  let pending = 0;
+  const wrap = (proto: Record<string, unknown> | undefined, name: string) => {
+    const original = proto?.[name];
+    if (typeof original !== 'function') return;
+    proto![name] = function (this: unknown, ...args: unknown[]) {
+      if (pending++ === 0) globalThis.setImmediate = polite;
+      const done = () => { if (--pending === 0) globalThis.setImmediate = immediate; };
+      try {
+        const promise = (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+        promise.then(done, done);
+        return promise;
+      } catch (error) {
+        done();
+        throw error;
+      }
+    };
+  };
+  const proto = (name: string) => (globals[name] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
+  wrap(proto('GPUQueue'), 'onSubmittedWorkDone');
+  wrap(proto('GPUBuffer'), 'mapAsync');
+}
+
 let installed: Promise<VulkanSetup | null> | null = null;
 
 /** Installs Dawn's navigator.gpu and GPU* globals (once); resolves to the Vulkan setup chosen. */
@@ -72,6 +105,7 @@ export function installWebGpu(): Promise<VulkanSetup | null> {
     const vulkan = prepareVulkan();
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
+    pollPolitely(globals as Record<string, unknown>);
     const gpu = create([]);
     // Node 21+ has a navigator object; Node 20 has none.
     if (typeof navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
