@@ -14,6 +14,7 @@ import { requestGpu } from '../../src/device/gpu';
 import { installWebGpu } from '../../src/node/webgpu';
 import { exampleCases } from '../../tests/example-cases';
 import { graphCases } from '../../tests/graph-cases';
+import { initCases } from '../../tests/init-cases';
 import { kernelCases } from '../../tests/kernel-cases';
 import { hashString } from '../../src/spec/random';
 import { runCase } from '../../src/spec/scope';
@@ -84,7 +85,7 @@ async function largeMatmuls(sizes: number[], quick: boolean, log: (line: string)
 // 1. Every case, fresh inputs (the seed is printed and saved, so a failure can be replayed).
 const runSeed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);
 const cases = [];
-for (const c of values['large-only'] ? [] : [...kernelCases, ...graphCases, ...exampleCases]) {
+for (const c of values['large-only'] ? [] : [...kernelCases, ...initCases, ...graphCases, ...exampleCases]) {
   const seed = (hashString(c.name) ^ runSeed) >>> 0;
   const started = performance.now();
   const result = await runCase(gpu, c, seed);
@@ -99,6 +100,7 @@ write('cases.json', `${JSON.stringify({ adapter, runSeed, cases }, null, 2)}\n`)
 
 // 2. The bench at GPU sizes (our kernels only: PyTorch is the peer here).
 let rows: BenchRow[] = [];
+let picks: Record<string, { pick: string }> = {};
 // The large plan: square matmuls to 4096 and the step at batch 512 (quick: 256, and batch 8 and 64).
 if (!values['cases-only']) {
   const log = (line: string) => console.log(`  ${line}`);
@@ -106,6 +108,7 @@ if (!values['cases-only']) {
   const large = values['large-only'] ? values['large-only'].split(',').map(Number) : quick ? [256] : [1024, 2048, 4096];
   const report = values['large-only'] ? null : await runBench({ quick, noPeers: true, trainingBatches: quick ? [8, 64] : [8, 256, 512], log });
   rows = [...(report?.rows ?? []), ...(await largeMatmuls(large, quick, log))];
+  picks = report?.tuning?.picks ?? {};
   write('bench.json', `${JSON.stringify({ ...report, rows, adapter }, null, 2)}\n`);
 }
 
@@ -139,8 +142,10 @@ const table = [
   '|---|---|---|---:|---:|---|---|',
   ...rows.map((r) => `| ${r.kernel} | ${r.variant} | ${r.size} | ${r.timing.median.toFixed(3)} | ${r.rate} | ${r.checked === false ? 'NO' : 'yes'} | ${torchFor(r)} |`),
   '',
-  // wgslgrad has no autotuner yet: this is the pick measurement makes, per shape, on this adapter.
+  // The large rows name their variant, so the tuner never sees them: this is the fastest measured.
   'Fastest matmul variant per shape: ' + [...new Set(rows.filter((r) => r.kernel === 'matmul').map((r) => r.size))].map((size) => `${size} → ${rows.filter((r) => r.kernel === 'matmul' && r.size === size).sort((a, b) => a.timing.median - b.timing.median)[0]!.variant}`).join('; '),
+  '',
+  `The autotuner's picks on this adapter (the bench's shapes): ${Object.entries(picks).map(([key, r]) => `${key} → ${r.pick}`).join('; ') || 'none (nothing was tuned)'}`,
   '',
 ];
 write('summary.md', table.join('\n'));
