@@ -111,7 +111,8 @@ async function trainingStepBench(b: Ours, batch: number) {
   const y = Tensor.fromArray(gpu, t.labels, [batch], 'u32');
   let firstLoss: number | null = null;
   let lossTensor: ReturnType<CrossEntropyLoss['forward']> | null = null;
-  const dispatches = gpu.stats.dispatches;
+  // The tuner may time variants at a sync in the warm-up: its dispatches are not the step's.
+  const dispatches = gpu.stats.dispatches - gpu.tuner.stats.dispatches;
   let steps = 0;
   const r = await b.sink.time(
     { contender: 'wgslgrad', kernel: 'training step', variant: 'wgslgrad', size: t.size, flop: t.flop },
@@ -127,7 +128,7 @@ async function trainingStepBench(b: Ours, batch: number) {
     },
     async () => t.check(firstLoss!, await Promise.all(linears.map((l) => l.weight.read())), await Promise.all(linears.map((l) => l.bias!.read()))),
   );
-  r.dispatchesPerStep = (gpu.stats.dispatches - dispatches) / steps;
+  r.dispatchesPerStep = (gpu.stats.dispatches - gpu.tuner.stats.dispatches - dispatches) / steps;
   x.destroy();
   y.destroy();
 }

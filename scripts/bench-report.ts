@@ -96,7 +96,7 @@ export function readmeTable(report: BenchReport, all = false, node?: BenchReport
     .map((l) => {
       const n = inNode.get(rowKey(l.ours));
       const nodeCells = node ? (n ? [`${ms(n.timing.median)}${n.checked ? '' : ' WRONG'}`, n.checked && l.ours.checked ? `${(n.timing.median / l.ours.timing.median).toFixed(2)}×` : ''] : ['—', '—']) : [];
-      return [l.kernel, l.size, `${ms(l.ours.timing.median)}${l.ours.dispatchesPerStep ? `, ${l.ours.dispatchesPerStep} dispatches` : ''}`, ...nodeCells, ...peers.map((p) => ratio(l.ours, l.peers[p]) || '—')];
+      return [l.kernel, l.size, `${ms(l.ours.timing.median)}${l.ours.dispatchesPerStep ? `, ${+l.ours.dispatchesPerStep.toFixed(1)} dispatches` : ''}`, ...nodeCells, ...peers.map((p) => ratio(l.ours, l.peers[p]) || '—')];
     });
   const notes = report.skipped.length ? ['', `— not measured: ${report.skipped.join('; ')}.`] : [];
   const measured = [`Measured on: ${machineLine(report)}.`, ...(node ? [`Node rows: ${machineLine(node)}.`] : [])];
