@@ -1,5 +1,6 @@
 // What every family's launchers share: argument checks that throw before anything is dispatched,
 // naming the op, the argument, what was expected and what came.
+import { grid1d, type Shader } from './device/shader';
 import type { Tensor } from './tensor';
 
 export const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
@@ -49,6 +50,8 @@ export function vec4Names<T>(args: Record<string, T>): Record<string, T> {
 export type Pair = number | readonly [number, number];
 
 export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+/** `v` as a pair, or [fallback, fallback] when it is not given. */
+export const pairOr = (v: Pair | undefined, fallback: number): [number, number] => (v === undefined ? [fallback, fallback] : pair(v));
 
 export function expectPair(op: string, name: string, v: Pair, min: number): [number, number] {
   const p = pair(v);
@@ -71,4 +74,10 @@ export function outputExtent(op: string, input: readonly number[], k: [number, n
     throw new Error(`${op}: kernel ${k.join('×')}${dilated} is larger than the padded input ${padded.join('×')} (input ${shapeText(input)}, padding ${pad.join('×')})`);
   }
   return [Math.floor((padded[0]! - effective[0]!) / stride[0]) + 1, Math.floor((padded[1]! - effective[1]!) / stride[1]) + 1];
+}
+
+/** Records one dispatch of `shader`'s entry `name` over n invocations (1-D, spilling into y past 65,535 workgroups). */
+export function dispatch1d(gpu: Tensor['gpu'], shader: Shader, name: string, args: Parameters<Tensor['gpu']['dispatch']>[1], n: number, constants: Record<string, boolean> = {}): void {
+  const entry = shader.entry(name);
+  gpu.dispatch(entry, args, grid1d(entry, n), constants);
 }

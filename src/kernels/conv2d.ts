@@ -1,7 +1,7 @@
 // shaders/conv2d.wgsl: 2-D convolution over NCHW (torch.nn.functional.conv2d), forward and backward. Launchers (argument checks as torch.nn.functional's, naming the op
 // or the module through `where`), gradient rules, and the family's test spec.
 import { grid1d, loadShader } from '../device/shader';
-import { expectInput4d, expectPair, expectTensor, outputExtent, shapeText, type Pair } from '../launch';
+import { dispatch1d, expectInput4d, expectPair, expectTensor, outputExtent, pairOr, shapeText, type Pair } from '../launch';
 import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
 import { caseTable, kernelCase, type Spec } from '../spec/scope';
@@ -10,11 +10,7 @@ import { Tensor, type BackwardRule } from '../tensor';
 
 export const shader = loadShader('conv2d');
 
-/** Records one dispatch of entry `name` over n invocations (1-D, spilling into y past 65,535 workgroups). */
-function launch(gpu: Tensor['gpu'], name: string, args: Parameters<Tensor['gpu']['dispatch']>[1], n: number, constants: Record<string, boolean> = {}): void {
-  const entry = shader.entry(name);
-  gpu.dispatch(entry, args, grid1d(entry, n), constants);
-}
+const launch = (gpu: Tensor['gpu'], name: string, args: Parameters<Tensor['gpu']['dispatch']>[1], n: number, constants: Record<string, boolean> = {}): void => dispatch1d(gpu, shader, name, args, n, constants);
 
 export type { Pair } from '../launch';
 
@@ -140,7 +136,6 @@ const { cases, add } = caseTable();
 /** More than 65,535 workgroups of 64 elements. */
 const PAST_GRID_LIMIT = 65535 * 64;
 
-const pairOf = (v: number | [number, number] | undefined, fallback: number): [number, number] => (v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v);
 
 // ── conv2d ──────────────────────────────────────────────────────────────────────────────────────
 interface ConvCase {
@@ -164,7 +159,7 @@ function addConv(c: ConvCase): void {
   add(`conv2d [${c.x.join(', ')}] → ${c.F} channels, kernel ${c.K.join('×')}${flags.length ? ` ${flags.join(' ')}` : ''}`, async (s, random) => {
     const [N, C, H, W] = c.x;
     const G = c.groups ?? 1;
-    const spec: ref.Conv2dSpec = { N, C, H, W, F: c.F, KH: c.K[0], KW: c.K[1], stride: pairOf(c.stride, 1), padding: pairOf(c.padding, 0), dilation: pairOf(c.dilation, 1), groups: G };
+    const spec: ref.Conv2dSpec = { N, C, H, W, F: c.F, KH: c.K[0], KW: c.K[1], stride: pairOr(c.stride, 1), padding: pairOr(c.padding, 0), dilation: pairOr(c.dilation, 1), groups: G };
     const options: Conv2dOptions = { stride: spec.stride!, padding: spec.padding!, dilation: spec.dilation!, groups: G };
     const variant = c.scalar ? { variant: 'scalar' as const } : {};
     const yShape = ref.conv2dOutputShape(spec);

@@ -1,20 +1,16 @@
 // shaders/pool.wgsl: max, average and adaptive average pooling over NCHW, forward and backward. Launchers (argument checks as torch.nn.functional's, naming the op
 // or the module through `where`), gradient rules, and the family's test spec.
-import { grid1d, loadShader } from '../device/shader';
+import { loadShader } from '../device/shader';
 import { shaderSource } from '../device/shader-sources';
 import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
 import { caseTable, kernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
-import { expectInput4d, expectPair, expectTensor, outputExtent, pair, type Pair } from '../launch';
+import { dispatch1d, expectInput4d, expectPair, expectTensor, outputExtent, pair, pairOr, type Pair } from '../launch';
 
 export const shader = loadShader('pool');
 
-/** Records one dispatch of entry `name` over n invocations (1-D, spilling into y past 65,535 workgroups). */
-function launch(gpu: Tensor['gpu'], name: string, args: Parameters<Tensor['gpu']['dispatch']>[1], n: number, constants: Record<string, boolean> = {}): void {
-  const entry = shader.entry(name);
-  gpu.dispatch(entry, args, grid1d(entry, n), constants);
-}
+const launch = (gpu: Tensor['gpu'], name: string, args: Parameters<Tensor['gpu']['dispatch']>[1], n: number, constants: Record<string, boolean> = {}): void => dispatch1d(gpu, shader, name, args, n, constants);
 
 
 // ── pooling ─────────────────────────────────────────────────────────────────────────────────────
@@ -137,7 +133,6 @@ export const gradients = {
 // ── spec: fresh random inputs, NaN-poisoned outputs, the float64 reference ──────────────────────────
 const { cases, add } = caseTable();
 const PAST_GRID_LIMIT = 65535 * 64;
-const pairOf = (v: number | [number, number] | undefined, fallback: number): [number, number] => (v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v);
 // ── pooling ─────────────────────────────────────────────────────────────────────────────────────
 interface PoolCase {
   kind: 'max' | 'avg';
@@ -150,9 +145,9 @@ interface PoolCase {
 
 function poolSpec(c: PoolCase): ref.Pool2dSpec {
   const [N, C, H, W] = c.x;
-  const [KH, KW] = pairOf(c.options.kernelSize as number | [number, number], 1);
+  const [KH, KW] = pairOr(c.options.kernelSize, 1);
   const o = c.options as { stride?: [number, number]; padding?: [number, number]; dilation?: [number, number] };
-  return { N, C, H, W, KH, KW, stride: o.stride === undefined ? [KH, KW] : pairOf(o.stride, 1), padding: pairOf(o.padding, 0), dilation: pairOf(o.dilation, 1), countIncludePad: c.options.countIncludePad ?? true };
+  return { N, C, H, W, KH, KW, stride: o.stride === undefined ? [KH, KW] : pairOr(o.stride, 1), padding: pairOr(o.padding, 0), dilation: pairOr(o.dilation, 1), countIncludePad: c.options.countIncludePad ?? true };
 }
 
 function addPool(c: PoolCase): void {
