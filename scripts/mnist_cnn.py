@@ -23,6 +23,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from safetensors_file import read_safetensors
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHA256 = "bc6b63550c8a82f6ecccd9458252069fb030ee802997b8242e71d5146b0cbf0e"
 
@@ -53,20 +55,6 @@ def load_digits():
     x = torch.from_numpy(values[k].astype(np.float32).reshape(10000, 1, 28, 28))
     y = torch.from_numpy(np.frombuffer(raw[10000 * 784:], dtype=np.uint8).astype(np.int64))
     return x, y
-
-
-def read_safetensors(path):
-    data = pathlib.Path(path).read_bytes()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    metadata = header.pop("__metadata__", {})
-    dtypes = {"F32": np.float32, "I64": np.int64}
-    tensors = {}
-    for name, entry in header.items():
-        begin, end = entry["data_offsets"]
-        array = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=dtypes[entry["dtype"]]).reshape(entry["shape"])
-        tensors[name] = torch.from_numpy(array.copy())
-    return tensors, metadata
 
 
 def accuracy(model, x, y):
