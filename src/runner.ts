@@ -36,12 +36,20 @@ export interface TrainRequest {
   progressSeconds: number;
 }
 
+/** The autotuner: its notices, its time (ms) and this adapter's picks. */
+export interface TuningReport {
+  notices: string[];
+  ms: number;
+  picks: Record<string, TuningRecord>;
+}
+
+const tuningReport = (gpu: Gpu): TuningReport => ({ notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) });
+
 export interface TrainResult {
   reports: EpochReport[];
   test: Evaluation;
   state: WireState[];
-  /** The autotuner: its notices, its time (ms) and this adapter's picks. */
-  tuning: { notices: string[]; ms: number; picks: Record<string, TuningRecord> };
+  tuning: TuningReport;
 }
 
 export interface EvaluateRequest {
@@ -85,8 +93,7 @@ export async function trainRequest(gpu: Gpu, request: TrainRequest, listeners: T
   const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, listeners.onEpoch, { onProgress });
   const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
   const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
-  const tuning = { notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) };
-  return { reports, test, state, tuning };
+  return { reports, test, state, tuning: tuningReport(gpu) };
 }
 
 export async function evaluateRequest(gpu: Gpu, request: EvaluateRequest): Promise<Evaluation> {
@@ -104,6 +111,7 @@ export interface MnistTrainResult {
   state: WireState[];
   testRows: number[];
   trainRows: number;
+  tuning: TuningReport;
 }
 
 const wireState = async (model: Module): Promise<WireState[]> => [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
@@ -121,7 +129,7 @@ export function mnistRequests(gpu: Gpu, load: () => Promise<Dataset>) {
       const model = new MnistCNN(gpu);
       const reports = await train(gpu, model, split.train, { ...config, optimizer: 'adam', standardize: false }, (r) => onEpoch(r) as void, { inputShape: IMAGE_SHAPE });
       const test = await evaluate(gpu, model, split.test, 250, IMAGE_SHAPE);
-      return { reports, test, state: await wireState(model), testRows: split.testRows, trainRows: split.train.rows };
+      return { reports, test, state: await wireState(model), testRows: split.testRows, trainRows: split.train.rows, tuning: tuningReport(gpu) };
     },
 
     async evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation> {

@@ -95,6 +95,9 @@ describe('npm start -- --task mnist refuses bad input before Chrome starts', () 
     ['an unknown task', ['--task', 'cifar'], /error: --task expects mnist or phone-price, got 'cifar'/],
     ['a bad batch size', ['--task', 'mnist', '--batch-size', '0'], /error: --batch-size expects an integer in \[1, 8000\], got '0'/],
     ['a missing model file', ['--task', 'mnist', '--eval', path.join(temp, 'none.safetensors')], /none\.safetensors: cannot read the model \(ENOENT\)/],
+    ['a training flag with --eval', ['--task', 'mnist', '--eval', path.join(temp, 'none.safetensors'), '--epochs', '2'], /error: --epochs cannot be used with --eval/],
+    // --variant-policy is taken (the help lists it), and --out is checked before any training
+    ['an --out it cannot create', ['--task', 'mnist', '--variant-policy', 'fixed', '--out', '/proc/wgslgrad-mnist'], /^error: --out \/proc\/wgslgrad-mnist: cannot create \/proc\/wgslgrad-mnist \(\w+\)$/m],
   ])('%s', async (_, args, pattern) => {
     const run = await start(args as string[]);
     expect(run.code).toBe(1);
