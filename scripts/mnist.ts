@@ -11,7 +11,7 @@ import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
 import { decimal } from '../src/run-config';
 import { nonFiniteState } from '../src/model-file';
-import { outputs, UsageError, variantPolicy } from './cli-args';
+import { otherPlot, outputs, UsageError, variantPolicy } from './cli-args';
 import { prepareOutDir, printTuning, removeFolders, userFolder, userPath, writeFileSet } from './output';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
@@ -140,7 +140,7 @@ async function trainInto(values: Values, config: MnistTraining, outDir: string):
     { file: path.join(outDir, modelName), data: encodeMnistModel(state, { testRows: result.testRows, training: config, testAccuracy: result.test.accuracy }) },
     { file: path.join(outDir, metricsName), data: `${JSON.stringify({ task: 'mnist', architecture: MNIST_CNN_ARCHITECTURE, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: [...'0123456789'] }, trainSeconds }, null, 2)}\n` },
     { file: path.join(outDir, plotName), data: result.plot },
-  ]);
+  ], undefined, [path.join(outDir, otherPlot(runtimeOf(values)))]);
   console.log(`wrote ${files.join(', ')} in ${shown(outDir)}`);
   printConfusion(result.test.confusion);
   console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);

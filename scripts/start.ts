@@ -11,7 +11,7 @@ import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-f
 import type { StateDict } from '../src/nn';
 import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResult, WireData } from '../src/runner';
 import type { Evaluation } from '../src/run-config';
-import { delimiter, HELP, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
+import { delimiter, HELP, otherPlot, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
 import { prepareOutDir, printTuning, removeFolders, userFolder, userPath, writeFileSet } from './output';
 
@@ -184,7 +184,7 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
     { file: path.join(outDir, modelName), data: modelFile },
     { file: path.join(outDir, metricsName), data: metrics },
     { file: path.join(outDir, plotName), data: result.plot },
-  ]);
+  ], undefined, [path.join(outDir, otherPlot(runtimeOf(values)))]);
   console.log(`wrote ${files.join(', ')} in ${shown(outDir)}`);
   printConfusion(result.test.confusion, data.classes);
   console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);

@@ -220,6 +220,16 @@ describe('the output folder, in-process', () => {
     expect(() => writeFileSet(outputs(empty), failingOn(which))).toThrow(/ENOSPC/);
     expect(contents(empty)).toEqual({});
   });
+
+  test("the other runtime's plot goes with the old set, and comes back if the new set fails", () => {
+    const withSvg = { ...old, 'training.svg': 'old svg' };
+    const dir = folder('set-stale', withSvg);
+    writeFileSet(outputs(dir), undefined, [path.join(dir, 'training.svg')]);
+    expect(contents(dir)).toEqual({ 'metrics.json': 'new metrics.json', 'model.safetensors': 'new model.safetensors', 'notes.txt': 'mine', 'training.png': 'new training.png' });
+    const failed = folder('set-stale-failed', withSvg);
+    expect(() => writeFileSet(outputs(failed), failingOn('rename'), [path.join(failed, 'training.svg')])).toThrow(/the previous files are unchanged$/);
+    expect(contents(failed)).toEqual(withSvg);
+  });
 });
 
 // Each test here starts Chrome or several CLI processes: minutes on a loaded 2-core machine.
