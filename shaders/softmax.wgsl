@@ -14,21 +14,24 @@
 // Bindings: params {rows, C, inner}; forward: x (read), y (read_write); backward: y_saved, dy
 // (read), dx (read_write).
 //
-// Variants (the launcher's `variant`, as the other reductions name theirs; the tuner picks per adapter):
+// Variants (the launcher's `variant`, named as the other reductions name theirs; without one, the
+// tuner times both per adapter, op, row count and row length):
 //   v1 serial  softmax_forward, log_softmax_forward, softmax_backward, log_softmax_backward: one
 //              invocation per row, a serial loop over its C values (three passes forward, two
 //              backward), workgroup WORKGROUP_SIZE (64); rows past 65,535 workgroups spill into the
-//              grid's y: row = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE). Barrier-free:
-//              the default, and the winner for many short rows (a batch of class scores), on any
-//              adapter, and on SwiftShader (a CPU) for nearly every shape. For a dimension other
-//              than the last, neighbouring invocations read neighbouring floats.
+//              grid's y: row = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE). Barrier-free,
+//              the default: made for many short rows (a batch of class scores). For a dimension
+//              other than the last, neighbouring invocations read neighbouring floats.
 //   v2 tree    the same four with a _tree suffix: one workgroup of 256 per row (row = wid.x +
 //              wid.y · num_workgroups.x, spilling into y past 65,535 rows). Invocation t takes the
-//              row's values t, t + 256, … (so for the last dimension a warp reads consecutive
-//              floats), and each of the row's reductions (max and Σ e^(x − m) forward; Σ dy·y or
-//              Σ dy backward) is a tree over workgroup memory: 8 halving steps, a barrier each.
-//              For few long rows on a GPU: a row of C values takes ~C/256 steps, not C. On
-//              SwiftShader each barrier is a coroutine switch over 256 invocations, so v1 wins there.
+//              row's values t, t + 256, … (for the last dimension a warp reads consecutive floats),
+//              and each of the row's reductions (max and Σ e^(x − m) forward; Σ dy·y or Σ dy
+//              backward) is a tree over workgroup memory: 8 halving steps, a barrier each. Made for
+//              few long rows on a GPU, where v1 leaves all but a few invocations idle and walks C
+//              values on each. On SwiftShader (a CPU) each barrier is a coroutine switch over 256
+//              invocations: v1 wins there except for a handful of very long rows (loaded machine:
+//              1 row of 2^20, v2 44 ms against v1 229; 16 × 65,536, v1 37 ms against 106;
+//              1024 × 1024, v1 28 ms against 1.1 s).
 
 override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
