@@ -147,13 +147,15 @@ interface BatchNormCase {
   scale?: number;
   /** Long channels checked at 1e-6: a plain f32 serial sum misses by ~1e-5 there, a compensated one by ~1e-7. */
   long?: boolean;
+  /** dx added to a pre-filled gradient (ACCUMULATE), as when x feeds two ops. */
+  accumulate?: boolean;
 }
 
 function batchNormCase(c: BatchNormCase): KernelCase {
   const [N, C, ...rest] = c.shape;
   const S = rest.reduce((a, b) => a * b, 1);
   return kernelCase({
-    name: `batch-norm ${c.shape.length === 4 ? '2d' : '1d'} [${c.shape.join(', ')}] ${c.training ? 'train' : 'eval'}${c.equal ? ' all-equal inputs' : ''}${c.track === false ? ' no running stats' : ''}${c.offset ? ' mean-100 channels' : ''}${c.long ? ' long channels' : ''}${c.variant === 'tree' ? ' v2 tree' : ''}`,
+    name: `batch-norm ${c.shape.length === 4 ? '2d' : '1d'} [${c.shape.join(', ')}] ${c.training ? 'train' : 'eval'}${c.equal ? ' all-equal inputs' : ''}${c.track === false ? ' no running stats' : ''}${c.offset ? ' mean-100 channels' : ''}${c.long ? ' long channels' : ''}${c.accumulate ? ' accumulate' : ''}${c.variant === 'tree' ? ' v2 tree' : ''}`,
     entries: c.variant === 'tree' ? ['batchnorm_stats_tree', 'batchnorm_normalize', 'batchnorm_backward_reduce_tree', 'batchnorm_backward_dx'] : ['batchnorm_stats', 'batchnorm_normalize', 'batchnorm_backward_reduce', 'batchnorm_backward_dx'],
     variant: `${c.variant === 'tree' ? 'v2 tree' : 'v1'} ${c.training ? 'train' : 'eval'}`,
     dims: { N: N!, C: C!, S },
@@ -171,14 +173,14 @@ function batchNormCase(c: BatchNormCase): KernelCase {
         N, C, S, eps: 1e-5, momentum: 0.1, training: c.training,
         gamma: uniform(random, C, 0.5, 1.5), beta: uniform(random, C), runningMean: uniform(random, C), runningVar: uniform(random, C, 0.5, 2),
       };
-      const [prevDgamma, prevDbeta] = [uniform(random, C), uniform(random, C)];
+      const [prevDgamma, prevDbeta, prevDx] = [uniform(random, C), uniform(random, C), uniform(random, size)];
       const args = {
         gamma: s.input(spec.gamma), beta: s.input(spec.beta), runningMean: s.input(spec.runningMean), runningVar: s.input(spec.runningVar),
         mean: s.output([C], 'mean'), invstd: s.output([C], 'invstd'), eps: spec.eps, momentum: spec.momentum, training: c.training, trackRunningStats: c.track ?? true,
         variant: c.variant ?? 'serial',
       };
       const y = s.output(shape, 'y');
-      const grads = { dx: s.output(shape, 'dx'), dgamma: s.input(prevDgamma), dbeta: s.input(prevDbeta), sums: s.output([2 * C], 'sums') };
+      const grads = { dx: c.accumulate ? s.input(prevDx, shape) : s.output(shape, 'dx'), dgamma: s.input(prevDgamma), dbeta: s.input(prevDbeta), sums: s.output([2 * C], 'sums'), accumulate: c.accumulate ?? false };
       const [xt, dyt] = [s.input(x, shape), s.input(dy, shape)];
       return {
         run: () => {
@@ -202,7 +204,8 @@ function batchNormCase(c: BatchNormCase): KernelCase {
           // Two rows a channel: x̂ = ±1 and dx is a difference of nearly equal terms, whose float32
           // error is about 10× that of longer columns (seen: 3.5e-3 at |dx| = 13.6, scale 10).
           const cancellation = N === 2 ? 10 : 1;
-          await s.check('dx', grads.dx, bwd.dx, 1e-4 * scale * cancellation, 1e-4);
+          if (c.accumulate) await s.check('dx (accumulated)', grads.dx, bwd.dx.map((v, i) => v + prevDx[i]!), 1e-4 * scale * cancellation, 1e-4);
+          else await s.check('dx', grads.dx, bwd.dx, 1e-4 * scale * cancellation, 1e-4);
           await s.check('dgamma (accumulated)', grads.dgamma, bwd.dgamma.map((v, i) => v + prevDgamma[i]!), 1e-4 * Math.sqrt(N * S) * scale, 1e-4);
           await s.check('dbeta (accumulated)', grads.dbeta, bwd.dbeta.map((v, i) => v + prevDbeta[i]!), 1e-5 * Math.sqrt(N * S), 1e-4);
         },
@@ -221,6 +224,8 @@ const cases: KernelCase[] = [
   { shape: [32, 16, 4], training: true },
   { shape: [4, 3, 5, 7], training: true },
   { shape: [4, 3, 5, 7], training: false },
+  { shape: [4, 3, 5, 7], training: false, accumulate: true },
+  { shape: [3, 4, 11], training: true, accumulate: true },
   { shape: [1, 3, 5, 7], training: true },
   { shape: [2, 67, 3, 3], training: true },
   { shape: [16, 6], training: true, equal: true },

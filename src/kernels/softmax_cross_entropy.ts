@@ -213,6 +213,23 @@ for (const [N, C] of [[1, 2], [37, 10], [70001, 3]] as const) {
     }),
   );
 }
+// reduction 'sum' (loss Σ rows, gradient unscaled), with dlogits added to a pre-filled gradient
+// (ACCUMULATE, as when the logits feed two losses); both reductions of the loss.
+for (const variant of ['serial', 'tree'] as const) {
+  cases.push(
+    testCase(`softmax-cross-entropy 37×10 sum, dlogits accumulated${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
+      const [N, C] = [37, 10];
+      const [logits, labels, previous] = [uniform(random, N * C, -3, 3), integers(random, N, C), uniform(random, N * C)];
+      const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.input(previous, [N, C], 'f32', 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics') };
+      out.metrics.write([0, 0, 0, 0, 0]);
+      softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out, { reduction: 'sum', accumulate: true, variant });
+      const expected = crossEntropyRef(logits, labels, N, C, { reduction: 'sum' });
+      await s.check('dlogits (accumulated)', out.dlogits, expected.grad.map((v, i) => v + previous[i]!), 1e-6, 1e-5);
+      await s.check('row loss', out.rowLoss, expected.rowLoss, 1e-5, 1e-5);
+      await s.check('loss (sum)', out.loss, [expected.loss], 1e-5, 1e-5);
+    }),
+  );
+}
 cases.push(
   testCase('softmax-cross-entropy records the first non-finite batch', async (s, random) => {
     const [N, C] = [4, 3];
