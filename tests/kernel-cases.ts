@@ -68,6 +68,13 @@ add('tree reductions index a 2-D grid (as past 65,535 workgroups)', async (s, ra
   const fwd = bnRef.batchNorm(x, { ...spec, gamma: new Float64Array(C).fill(1), beta: new Float64Array(C) });
   await s.check('mean', mean, fwd.mean, 1e-5, 1e-5);
   await s.check('invstd', invstd, fwd.invstd, 1e-5, 1e-4);
+  // The backward's per-channel sums on the same folded grid, from the statistics just checked.
+  const dy = uniform(random, N * C);
+  const [sums, dgamma, dbeta] = [s.output([2 * C], 'sums'), s.input(new Float64Array(C)), s.input(new Float64Array(C))];
+  s.gpu.dispatch(loadShader('batchnorm').entry('batchnorm_backward_reduce_tree'), { params: { N, C, S: 1, eps: spec.eps, momentum: spec.momentum }, x: xt, mean, invstd, dy: s.input(dy, [N, C]), sums, dgamma, dbeta }, [7, 15]);
+  const bwd = bnRef.batchNormBackward(x, dy, { ...spec, gamma: new Float64Array(C).fill(1), beta: new Float64Array(C) });
+  await s.check('dgamma (Σ dy·x̂)', dgamma, bwd.dgamma, 1e-5, 1e-4);
+  await s.check('dbeta (Σ dy)', dbeta, bwd.dbeta, 1e-5, 1e-4);
   // 3 × 2 workgroups of 32 columns for 161 columns.
   const [M, cols] = [9, 161];
   const y = uniform(random, M * cols);

@@ -4,7 +4,7 @@ import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize, vec4Names } from '../launch';
 import * as ref from '../reference/linalg';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
-import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
 import type { BackwardRule, Tensor } from '../tensor';
 
 export const shader = loadShader('activation');
@@ -108,5 +108,30 @@ for (const act of ['sigmoid', 'relu'] as const) {
     }));
   }
 }
+// Past 65,535 workgroups every entry point takes its element from a 2-D grid (grid1d). The real
+// spill cases above reach v1 only (4.2 million elements make 4,100 vec4 workgroups; a vec4 spill
+// needs 67 million), and Node skips them: this folds a small grid into 2-D instead. 5 · 64 + 7
+// invocations on a 3 × 2 grid (i = gid.x + 3 · 64 · gid.y): the last workgroup is partly idle.
+cases.push(
+  testCase('activation entry points find their element on a 2-D grid (as past 65,535 workgroups)', async (s, random) => {
+    for (const vec4 of [false, true]) {
+      const invocations = 5 * shader.entry('relu_forward').workgroupSize[0] + 7;
+      const n = vec4 ? 16 * invocations : invocations;
+      const [x, dy, previous] = [uniform(random, n, -6, 6), uniform(random, n), uniform(random, n)];
+      const params = { n: vec4 ? n / 4 : n };
+      const names = vec4 ? vec4Names : <T>(a: Record<string, T>) => a;
+      const [xt, dyt] = [s.input(x), s.input(dy)];
+      for (const act of ['sigmoid', 'relu'] as const) {
+        const suffix = vec4 ? '_vec4' : '';
+        const [y, dx] = [s.output([n], 'y'), s.input(previous, [n], 'f32', 'dx')];
+        s.gpu.dispatch(shader.entry(`${act}_forward${suffix}`), { params, ...names({ x: xt, y }) }, [3, 2]);
+        s.gpu.dispatch(shader.entry(`${act}_backward${suffix}`), { params, ...names({ y_saved: y, dy: dyt, dx }) }, [3, 2], { ACCUMULATE: true });
+        const [f, df] = act === 'sigmoid' ? [ref.sigmoid, ref.sigmoidBackward] : [ref.relu, ref.reluBackward];
+        await s.check(`${act}${suffix} y`, y, Array.from(x, f), 1e-6, 1e-5);
+        await s.check(`${act}${suffix} dx (accumulated)`, dx, df(x, dy).map((v, i) => v + previous[i]!), 1e-6, 1e-5);
+      }
+    }
+  }),
+);
 
 export const spec: Spec = cases;

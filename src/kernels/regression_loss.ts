@@ -166,7 +166,25 @@ for (const kind of ['mse', 'l1'] as const) {
     }
   }
 }
+// Past 65,535 workgroups the per-element entry points take their element (and loss_partials its
+// workgroup) from a 2-D grid (grid1d); the real spill case above covers 'mean' only, and Node skips
+// it. This folds a small grid into 2-D: 5 · 64 + 7 elements on 3 × 2 workgroups (i = gid.x + 3 · 64 · gid.y).
 cases.push(
+  testCase('mse loss entry points find their element on a 2-D grid (as past 65,535 workgroups)', async (s, random) => {
+    const n = 5 * shader.entry('loss_elements').workgroupSize[0] + 7;
+    const { x, t } = draw(random, n);
+    const [xt, tt] = [s.input(x), s.input(t, [n], 'f32', 'target')];
+    const expected = ref.regressionLoss('mse', x, t, 'sum');
+    const [elements, partials, loss, dx] = [s.output([n], 'elements'), s.output([6], 'partials'), s.output([1], 'loss'), s.output([n], 'dx')];
+    const params = { n, scale: 1, partial_count: 6 };
+    s.gpu.dispatch(shader.entry('loss_elements'), { params, x: xt, t: tt, out_elements: elements }, [3, 2]);
+    s.gpu.dispatch(shader.entry('loss_partials'), { params, x: xt, t: tt, partials }, [3, 2]);
+    s.gpu.dispatch(shader.entry('loss_total'), { params, partials, loss }, [1]);
+    s.gpu.dispatch(shader.entry('loss_backward'), { params, x: xt, t: tt, dy: s.gpu.placeholders[0]!, dx }, [3, 2]);
+    await s.check('elements', elements, expected.elements, 1e-6, 1e-6);
+    await s.check('loss (sum)', loss, [expected.loss], 1e-6, 1e-5);
+    await s.check('dx', dx, expected.grad, 1e-7, 1e-6);
+  }),
   testCase('mse and l1 loss bad input is rejected before dispatch', (s, random) => {
     const x = s.input(uniform(random, 12), [3, 4]);
     const t = s.input(uniform(random, 12), [4, 3], 'f32', 'target');

@@ -251,6 +251,23 @@ cases.push(
       await s.check(`${op} dx`, dx, ref.softmaxBackward(x, dy, shape, dim, log), 1e-5, 1e-4);
     }
   }),
+  // v1 likewise (its real spill case runs the softmax forward only, and Node skips it): 100 rows,
+  // one invocation each, on 1 × 2 workgroups of 64 (row = gid.x + 64 · gid.y).
+  testCase('softmax v1 finds its row on a 2-D grid (as past 65,535 workgroups)', async (s, random) => {
+    const [shape, dim] = [[20, 3, 5], 1];
+    const params = { rows: 100, C: 3, inner: 5 };
+    const [x, dy] = [uniform(random, 300, -4, 4), uniform(random, 300)];
+    const xt = s.input(x, shape);
+    const dyt = s.input(dy, shape);
+    for (const log of [false, true]) {
+      const op = log ? 'log_softmax' : 'softmax';
+      const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
+      s.gpu.dispatch(shader.entry(`${op}_forward`), { params, x: xt, y }, [1, 2]);
+      s.gpu.dispatch(shader.entry(`${op}_backward`), { params, y_saved: y, dy: dyt, dx }, [1, 2]);
+      await s.check(`${op} y`, y, ref.softmax(x, shape, dim, log), 1e-5, 1e-5);
+      await s.check(`${op} dx`, dx, ref.softmaxBackward(x, dy, shape, dim, log), 1e-5, 1e-4);
+    }
+  }),
   testCase('softmax bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 6), [2, 3]);
     s.expectError('dim out of range', () => softmax(v, s.output([2, 3]), 2), /softmax: argument 'dim' expected an integer in \[-2, 1\] for an input of shape \[2, 3\], got 2/);
