@@ -215,6 +215,8 @@ for (const c of [
   { x: [32, 8, 14, 14], F: 16, K: [3, 3], padding: [1, 1], scalar: true },
   { x: [2, 8, 9, 7], F: 12, K: [3, 2], stride: [2, 3], padding: [1, 1], dilation: [1, 2], groups: 2, accumulate: true },
   { x: [1, 4, 5, 5], F: 4, K: [2, 2], stride: [2, 2], groups: 1, bias: false },
+  // Groups on the vec4 path both ways (4 channels per group in and out): each group reads its own channels.
+  { x: [2, 8, 6, 5], F: 8, K: [3, 3], padding: [1, 1], groups: 2 },
   { x: [1, 1, 2100, 2100], F: 1, K: [3, 3], forwardAndInputOnly: true },
 ] as ConvCase[]) {
   addConv(c);
