@@ -94,6 +94,16 @@ for (const [op, slope] of [['tanh', 0], ['leaky_relu', 0.01], ['leaky_relu', 0.2
   }
 }
 cases.push(
+  // Far past ±20: e^x itself overflows f32 from 88.7 on (a quotient of exponentials gives ∞/∞ = NaN).
+  testCase('tanh saturates to ±1 with gradient 0 at |x| ≥ 100', async (s, random) => {
+    const x = [100, -100, 250, -250, 1e4, -1e4, 3e38, -3e38];
+    const dy = uniform(random, x.length);
+    const [y, dx] = [s.output([x.length], 'y'), s.output([x.length], 'dx')];
+    tanh(s.input(x), y);
+    tanhBackward(y, s.input(dy), dx);
+    await s.check('y', y, x.map(Math.tanh), 0, 0);
+    await s.check('dx', dx, ref.tanhBackward(x, dy), 0, 0);
+  }),
   testCase('tanh and leaky_relu bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4));
     s.expectError('size mismatch', () => tanh(v, s.output([5])), /tanh: argument 'y' expected 4 elements/);
