@@ -113,7 +113,7 @@ interface ShapeCase {
   negInf?: boolean;
 }
 // v1 (serial): C = 1, primes, a long row, dims other than the last, ±1e4 logits (the max
-// subtraction keeps e^x finite), a row of −∞, and rows past 65,535 workgroups.
+// subtraction keeps e^x finite; on a non-last dim too, where the max must step by the stride), a row of −∞, and rows past 65,535 workgroups.
 const serialShapes: ShapeCase[] = [
   { shape: [1, 1], dim: -1, scale: 3 },
   { shape: [5, 1], dim: 1, scale: 3 },
@@ -122,6 +122,7 @@ const serialShapes: ShapeCase[] = [
   { shape: [3, 4099], dim: -1, scale: 5 },
   { shape: [6, 3], dim: -1, scale: 1e4 },
   { shape: [4, 5, 3], dim: 1, scale: 4 },
+  { shape: [4, 5, 3], dim: 1, scale: 1e4 },
   { shape: [2, 3, 4, 5], dim: 0, scale: 4 },
   { shape: [67], dim: 0, scale: 4 },
   { shape: [4, 7], dim: -1, scale: 3, negInf: true },
@@ -139,6 +140,7 @@ const treeShapes: ShapeCase[] = [
   { shape: [2, 4099, 3], dim: 1, scale: 5, accumulate: true },
   { shape: [1000], dim: 0, scale: 5 },
   { shape: [4, 5, 3], dim: 1, scale: 4 },
+  { shape: [4, 5, 3], dim: 1, scale: 1e4 },
   { shape: [5, 300], dim: -1, scale: 1e4, accumulate: true },
   { shape: [3, 300], dim: -1, scale: 3, negInf: true, accumulate: true },
 ];
