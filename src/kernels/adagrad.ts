@@ -21,6 +21,8 @@ for (const [n, o] of [
   [1, { lr: 0.1, lrDecay: 0, weightDecay: 0, eps: 1e-10 }],
   [4096, { lr: 0.1, lrDecay: 0.01, weightDecay: 0.01, eps: 1e-10 }],
   [PAST_GRID_LIMIT, { lr: 0.01, lrDecay: 0, weightDecay: 0, eps: 1e-10 }],
+  // maximize negates the gradient only, not the weight decay added to it (as PyTorch).
+  [131, { lr: 0.1, lrDecay: 0.01, weightDecay: 0.1, eps: 1e-10, maximize: true }],
 ] as const) {
   cases.push(
     kernelCase({
@@ -35,7 +37,7 @@ for (const [n, o] of [
         const gradTensors = grads.map((g) => s.input(g));
         return {
           run: () => gradTensors.forEach((grad, step) => {
-            adagradStep(param, grad, sum, { clr: o.lr / (1 + step * o.lrDecay), weightDecay: o.weightDecay, eps: o.eps });
+            adagradStep(param, grad, sum, { clr: o.lr / (1 + step * o.lrDecay), weightDecay: o.weightDecay, eps: o.eps, maximize: 'maximize' in o && o.maximize });
           }),
           check: async () => {
             const p = Float64Array.from(theta);

@@ -35,6 +35,8 @@ for (const [n, o] of [
   [4096, { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false }],
   [777, { lr: 0.05, momentum: 0.8, dampening: 0, weightDecay: 0.01, nesterov: true }],
   [PAST_GRID_LIMIT, { lr: 0.01, momentum: 0.9, dampening: 0.3, weightDecay: 0.01, nesterov: false }],
+  // Dampening acts from the second step on (the first copies the gradient): 3 steps, and maximize.
+  [131, { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 0.01, nesterov: false, maximize: true }],
 ] as const) {
   cases.push(
     kernelCase({
