@@ -242,6 +242,7 @@ async function main(): Promise<void> {
   }
   // The task switch: --task mnist runs scripts/mnist.ts; the phone-price classifier is the default.
   if (values.runtime !== undefined && values.runtime !== 'node' && values.runtime !== 'chrome') throw new UsageError(`--runtime expects node or chrome, got '${values.runtime}'`);
+  variantPolicy(values); // checked now, not after the data is read
   if (values.task === 'mnist') return mnistCommand(values);
   if (values.task !== undefined && values.task !== 'phone-price') throw new UsageError(`--task expects mnist or phone-price, got '${values.task}'`);
   if (values.eval !== undefined) await evalCommand(values);

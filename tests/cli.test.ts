@@ -79,6 +79,7 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
       const run = await start([...args]);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(pattern);
+      expect(run.stdout).not.toMatch(/^data:/m); // refused before the data is read
     }
   });
 
