@@ -211,6 +211,8 @@ async function evalCommand(values: Values): Promise<void> {
     throw new UsageError(`${file}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
   const saved = decodeModelFile(bytes, file);
+  // Said before reading: the default data would fail on the model's label or features instead.
+  if (values.data === undefined && saved.data && saved.data.name !== path.basename(DEFAULT_DATA)) throw new UsageError(`${shown(file)} was trained on ${saved.data.name} (${saved.data.rows} rows), not on the default data: pass that file with --data`);
   const dataPath = values.data === undefined ? DEFAULT_DATA : userPath(values.data as string);
   const { data, sha256 } = readData(dataPath, (values.label as string | undefined) ?? saved.label, values);
   // Said first: a different file explains the errors that may follow.

@@ -319,6 +319,15 @@ describe('a short training run', { timeout: 300_000 }, () => {
     expect(run.stderr).toMatch(/^error: .*renamed\.csv: its features differ from those of the model .*: missing 'ram', 'wifi'; not in the model: 'RAM', 'WiFi'$/m);
   });
 
+  test('--eval of a model trained on another CSV, without --data, asks for that file', async () => {
+    const { tensors, metadata } = decodeSafetensors(fs.readFileSync(path.join(out, 'model.safetensors')), 'model');
+    const file = path.join(temp, 'trained-on-mine.safetensors');
+    fs.writeFileSync(file, encodeSafetensors({ tensors, metadata: { ...metadata, data: JSON.stringify({ ...JSON.parse(metadata.data!), name: 'mine.csv' }) } }));
+    const run = await start(['--eval', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^error: .*trained-on-mine\.safetensors was trained on mine\.csv \(2000 rows\), not on the default data: pass that file with --data$/);
+  });
+
   test('--eval trusts nothing in the metadata: each problem names the file, before Chrome starts', async () => {
     const { tensors, metadata } = decodeSafetensors(fs.readFileSync(path.join(out, 'model.safetensors')), 'model');
     const edited = (name: string, key: string, value: string) => {
