@@ -37,8 +37,20 @@ function readData(file: string, label: string | undefined, values: Values): { da
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(error)})`);
   }
-  const data = parseCsv(bytes.toString('utf8'), file, { ...(label === undefined ? {} : { label }), delimiter: delimiter(values), warn: (m) => console.error(`warning: ${m}`) });
+  const data = parseCsv(csvText(bytes, file), file, { ...(label === undefined ? {} : { label }), delimiter: delimiter(values), warn: (m) => console.error(`warning: ${m}`) });
   return { data, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** The file as UTF-8; a file that is not (a spreadsheet's Latin-1 export) is read as Latin-1, with a warning naming the line. */
+function csvText(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const text = bytes.toString('utf8');
+    const line = text.slice(0, text.indexOf('\uFFFD')).split('\n').length;
+    console.error(`warning: ${file}:${line}: not UTF-8; the file is read as Latin-1 (save it as UTF-8 to be sure of its names)`);
+    return bytes.toString('latin1');
+  }
 }
 
 function printConfusion(confusion: number[][], classes: string[]): void {
