@@ -115,6 +115,8 @@ schedulers = [
     ("LambdaLR", {}),
     ("ReduceLROnPlateau", {"factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": [0.01, 0.001]}),
     ("ReduceLROnPlateau", {"mode": "max", "threshold": 0.1, "threshold_mode": "abs", "patience": 0}),
+    ("ReduceLROnPlateau", {"mode": "max", "threshold": 0.1, "threshold_mode": "rel", "patience": 1}),
+    ("ReduceLROnPlateau", {"threshold": 0.07, "threshold_mode": "abs", "patience": 1, "factor": 0.3}),
     ("StepLR+ExponentialLR", {}),
 ]
 plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.8, 0.85, 0.85, 0.85, 0.85, 0.7, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
