@@ -176,6 +176,25 @@ ys = [values(bn(x)) for x in xs]
 out["batchnorm_cumulative"] = {"xs": [values(x) for x in xs], "shape": [6, 3], "running_mean": values(bn.running_mean),
                                "running_var": values(bn.running_var), "num_batches_tracked": int(bn.num_batches_tracked)}
 
+# ── BatchNorm without running statistics: it normalises with the batch's statistics in eval mode too ──
+out["batchnorm_no_running_stats"] = []
+for cls, shape, affine in ((torch.nn.BatchNorm1d, (6, 4), True), (torch.nn.BatchNorm2d, (3, 2, 4, 3), False)):
+    bn = cls(shape[1], affine=affine, track_running_stats=False)
+    if affine:
+        with torch.no_grad():
+            bn.weight.copy_(torch.rand(shape[1]) + 0.5)
+            bn.bias.copy_(torch.randn(shape[1]))
+    x1 = torch.randn(*shape) * 2 + 1
+    x2 = torch.randn(*shape) * 3 - 2
+    bn.train()
+    y1 = bn(x1)
+    bn.eval()
+    y2 = bn(x2)
+    out["batchnorm_no_running_stats"].append({"module": cls.__name__, "shape": list(shape), "affine": affine,
+                                              "weight": values(bn.weight) if affine else None, "bias": values(bn.bias) if affine else None,
+                                              "x1": values(x1), "x2": values(x2), "train": values(y1), "eval": values(y2),
+                                              "state_dict": list(bn.state_dict().keys())})
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

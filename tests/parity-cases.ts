@@ -322,6 +322,24 @@ add(`PyTorch ${golden.torch_version}: BatchNorm1d momentum=None (cumulative aver
   s.expect('describe', /momentum=None/.test(bn.describe()), bn.describe());
 });
 
+for (const f of golden.batchnorm_no_running_stats) {
+  add(`PyTorch ${golden.torch_version}: ${f.module} [${f.shape.join(', ')}] track_running_stats=False${f.affine ? '' : ', affine=False'}: batch statistics in eval mode too`, async (s) => {
+    const C = f.shape[1]!;
+    const options = { gpu: s.gpu, trackRunningStats: false, affine: f.affine };
+    const bn = f.module === 'BatchNorm2d' ? new nn.BatchNorm2d(C, options) : new nn.BatchNorm1d(C, options);
+    if (f.weight && f.bias) {
+      bn.weight!.write(f.weight);
+      bn.bias!.write(f.bias);
+    }
+    bn.train();
+    await s.check('train output', bn.forward(s.input(f.x1, f.shape)), f.train, 1e-5, 1e-4);
+    bn.eval();
+    await s.check('eval output, from the batch\'s own statistics', bn.forward(s.input(f.x2, f.shape)), f.eval, 1e-5, 1e-4);
+    const keys = [...(await bn.stateDict()).keys()];
+    s.expect('state dict keys', keys.join(',') === f.state_dict.join(','), `[${keys.join(', ')}] vs PyTorch's [${f.state_dict.join(', ')}]`);
+  });
+}
+
 add('Module.zeroGrad() clears every parameter gradient; Identity returns its input', async (s, random) => {
   const model = new nn.Sequential(new nn.Linear(3, 4, { gpu: s.gpu }), new nn.Identity({ gpu: s.gpu }), new nn.Linear(4, 2, { gpu: s.gpu }));
   const x = s.input(uniform(random, 15), [5, 3]);
