@@ -195,6 +195,31 @@ for cls, shape, affine in ((torch.nn.BatchNorm1d, (6, 4), True), (torch.nn.Batch
                                               "x1": values(x1), "x2": values(x2), "train": values(y1), "eval": values(y2),
                                               "state_dict": list(bn.state_dict().keys())})
 
+# ── optimizers whose lr changes between steps (as a scheduler changes it): six steps, the lr cut ──
+# tenfold before the fourth. Only an lr kept out of the optimizer's state follows the cut at once.
+lr_change = [
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True, "alpha": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.2}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.05}),
+    ("Adam", {"lr": 0.01, "amsgrad": True}),
+]
+out["lr_change"] = []
+for name, kwargs in lr_change:
+    param0 = torch.randn(37)
+    grads = [torch.randn(37) for _ in range(6)]
+    lrs = [kwargs["lr"]] * 3 + [kwargs["lr"] / 10] * 3
+    p = torch.nn.Parameter(param0.clone())
+    opt = getattr(torch.optim, name)([p], **kwargs)
+    after = []
+    for lr, g in zip(lrs, grads):
+        opt.param_groups[0]["lr"] = lr
+        p.grad = g.clone()
+        opt.step()
+        after.append(values(p))
+    out["lr_change"].append({"name": name, "options": kwargs, "lrs": lrs, "param": values(param0), "grads": [values(g) for g in grads], "after": after})
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

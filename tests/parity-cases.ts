@@ -87,6 +87,24 @@ const steppers: Stepper[] = [
 
 for (const st of steppers) add(...stepsVsFloat64(st));
 
+// ── the lr changed between steps, as a scheduler changes it (cut tenfold before step 4) ──────────────
+// An optimizer that folds lr into its momentum buffer agrees with PyTorch until the lr changes.
+
+for (const [i, f] of golden.lr_change.entries()) {
+  add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)}, lr ${f.lrs[0]} then ${f.lrs[3]}, 6 steps`, async (s) => {
+    const p = allocateParameter(s.gpu, [f.param.length], 'p');
+    p.write(f.param);
+    const opt = new OPTIMIZERS[f.name]!([p], f.options);
+    for (const [step, g] of f.grads.entries()) {
+      opt.paramGroups[0]!.lr = f.lrs[step]!;
+      opt.zeroGrad();
+      p.grad.write(g);
+      opt.step();
+      await s.check(`#${i} after step ${step + 1} (lr ${f.lrs[step]})`, p, f.after[step]!, 1e-6, 1e-5);
+    }
+  });
+}
+
 // ── options: PyTorch's names, unknown ones refused ────────────────────────────────────────────────
 
 add('optimizer options: snake_case aliases act, unknown options are errors that list the known ones', async (s, random) => {
