@@ -130,6 +130,29 @@ describe('StandardScaler', () => {
   });
 });
 
+describe('StandardScaler: a constant column', () => {
+  test('gets scale 1, as sklearn, and transforms to finite values (0 for the column)', () => {
+    const d = parseCsv('a,k,label\n1,5,0\n2,5,1\n4,5,0\n', 'const.csv');
+    const scaler = StandardScaler.fit(d);
+    expect(scaler.mean[1]).toBe(5);
+    expect(scaler.scale).toEqual([expect.closeTo(Math.sqrt(14 / 9), 12), 1]);
+    const z = scaler.transform(d).x;
+    expect(Array.from(z).every(Number.isFinite)).toBe(true);
+    expect([z[1], z[3], z[5]]).toEqual([0, 0, 0]);
+  });
+
+  test('whose mean rounds (5 in 1,000 rows, 0.1 in 7): scale 1, as sklearn (a variance within rounding error is 0)', () => {
+    for (const [value, rows] of [[5, 1000], [0.1, 7], [1.7, 10]] as const) {
+      const d = parseCsv(`a,k,label\n${Array.from({ length: rows }, (_, i) => `${i},${value},${i % 2}`).join('\n')}\n`, 'const.csv');
+      const scaler = StandardScaler.fit(d);
+      expect(scaler.scale[1], `${value} × ${rows}`).toBe(1);
+      expect(scaler.scale[0], `${value} × ${rows}`).toBeCloseTo(Math.sqrt((rows * rows - 1) / 12), 9);
+      const z = scaler.transform(d).x;
+      for (let r = 0; r < rows; r++) expect(Math.abs(z[2 * r + 1]!)).toBeLessThan(1e-6);
+    }
+  });
+});
+
 describe('DataLoader', () => {
   const small = parseCsv(`a,label\n${Array.from({ length: 21 }, (_, i) => `${i},${i % 2}`).join('\n')}\n`, 'small.csv');
 
