@@ -226,6 +226,11 @@ describe('safetensors', () => {
     const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
     return encodeSafetensors({ tensors, metadata: { ...metadata, [key]: value } });
   };
+  test('test rows that leave none for training are refused', () => {
+    const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
+    const all = encodeSafetensors({ tensors, metadata: { ...metadata, test_rows: '[1,0]', data: JSON.stringify({ ...file().data, rows: 2 }) } });
+    expect(() => decodeModelFile(all, 'm.safetensors')).toThrow(/^m\.safetensors: not a usable model:\n {2}test_rows: 2 test rows of 2, which leaves none for training$/);
+  });
   const architecture = (change: object) => JSON.stringify({ ...file().model, ...change });
 
   test.each([
@@ -255,12 +260,15 @@ describe('safetensors', () => {
     ['an accuracy of 2', 'test_accuracy', '2', /test_accuracy: 2, expected a number in \[0, 1\]/],
     ['an accuracy of nothing', 'test_accuracy', '', /test_accuracy: NaN/],
     ['a bad checksum', 'data', '{"name":"x.csv","sha256":"zz","rows":10}', /data: expected \{name, sha256 \(64 hex digits\), rows ≥ 1\}/],
+    ['an empty feature name', 'features', '["a"," "]', /^m\.safetensors: not a usable model:\n {2}features: an empty name$/],
+    ['an empty class name', 'classes', '["","yes"]', /^m\.safetensors: not a usable model:\n {2}classes: an empty name$/],
+    ['an empty label', 'label', ' ', /^m\.safetensors: not a usable model:\n {2}label: empty$/],
   ])('%s is refused, naming the file and the field', (_, key, value, pattern) => {
     expect(() => decodeModelFile(edited(key, value), 'm.safetensors')).toThrow(/^m\.safetensors: /);
     expect(() => decodeModelFile(edited(key, value), 'm.safetensors')).toThrow(pattern);
   });
 
-  test('tensors: NaN, a missing one, an extra one, a negative variance', () => {
+  test('tensors: NaN, a missing one, an extra one, a negative variance, a negative count', () => {
     const withState = (change: (state: ModelFile['state']) => void) => {
       const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
       const state: ModelFile['state'] = new Map([...tensors].map(([n, t]) => [n, { shape: t.shape, dtype: t.dtype, values: Float32Array.from(t.values) }]));
@@ -271,6 +279,7 @@ describe('safetensors', () => {
     expect(() => decodeModelFile(withState((s) => s.delete('linear2.bias')), 'm.safetensors')).toThrow(/tensor 'linear2\.bias' is missing/);
     expect(() => decodeModelFile(withState((s) => s.set('linear3.bias', { shape: [1], dtype: 'F32', values: Float32Array.of(0) })), 'm.safetensors')).toThrow(/tensor 'linear3\.bias' is not part of the architecture/);
     expect(() => decodeModelFile(withState((s) => (s.get('bn1.running_var')!.values[0] = -1)), 'm.safetensors')).toThrow(/tensor 'bn1\.running_var' holds negative variances/);
+    expect(() => decodeModelFile(withState((s) => (s.get('bn1.num_batches_tracked')!.values[0] = -3)), 'm.safetensors')).toThrow(/^m\.safetensors: not a usable model:\n {2}tensor 'bn1\.num_batches_tracked' is -3, expected a count$/);
   });
 
   test('the writer refuses a model with NaN weights or a non-finite scaler: a broken model is never written', () => {
