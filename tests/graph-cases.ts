@@ -16,6 +16,7 @@ import { noGrad, type Tensor } from '../src/tensor';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
+import { compare } from '../src/spec/compare';
 import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
 
 const { cases, add } = caseTable();
@@ -236,6 +237,67 @@ add('gradients accumulate across backward() until zeroGrad()', async (s, random)
   const first = lossFn.forward(model.forward(x), y);
   model.forward(x); // overwrites the first graph's tensors
   s.expectError('backward through a cut graph', () => first.backward(), /graph .* was cut/);
+});
+
+// Each use of a tensor adds its share to the tensor's gradient: the matmul rule's three writes
+// (d a, d b, d bias) must accumulate on every use after the first.
+add('a tensor used twice: x, W, bias and B get the sum of both uses (F.linear, F.matmul, two nn.Linear) vs float64', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, K, M] = [5, 7, 3];
+  const param = (shape: number[], label: string) => {
+    const p = allocateParameter(gpu, shape, label);
+    const values = uniform(random, p.size, -0.6, 0.6);
+    p.write(values);
+    return [p, values] as const;
+  };
+  const [W, w] = param([K, K], 'W');
+  const [bias, b] = param([K], 'bias');
+  const [B, bMat] = param([K, M], 'B');
+  const xData = uniform(random, N * K);
+  const x = s.input(xData, [N, K], 'f32', 'x');
+  x.requiresGrad = true;
+  // u = σ(x Wᵀ + b), v = u Wᵀ + b, loss = mean((v B − x B)²): x, W, bias and B each used twice.
+  const u = s.own(F.linear(x, W, bias, { activation: 'sigmoid' }));
+  const v = s.own(F.linear(u, W, bias));
+  const loss = F.mseLoss(s.own(F.matmul(v, B)), s.own(F.matmul(x, B)));
+  loss.backward();
+
+  // The same by hand in float64.
+  const mm = (a: Float64Array, c: Float64Array, spec: ref.MatmulSpec) => ref.matmul(a, c, spec);
+  const add2 = (a: Float64Array, c: Float64Array) => a.map((value, i) => value + c[i]!);
+  const uRef = mm(xData, w, { M: N, N: K, K, transposeB: true, bias: b, activation: 'sigmoid' });
+  const vRef = mm(uRef, w, { M: N, N: K, K, transposeB: true, bias: b });
+  const [p, q] = [mm(vRef, bMat, { M: N, N: M, K }), mm(xData, bMat, { M: N, N: M, K })];
+  const dp = p.map((value, i) => (2 * (value - q[i]!)) / (N * M));
+  const dq = dp.map((g) => -g);
+  const dB = add2(mm(vRef, dp, { M: K, N: M, K: N, transposeA: true }), mm(xData, dq, { M: K, N: M, K: N, transposeA: true }));
+  const dv = mm(dp, bMat, { M: N, N: K, K: M, transposeB: true });
+  const dzu = mm(dv, w, { M: N, N: K, K }).map((g, i) => g * uRef[i]! * (1 - uRef[i]!));
+  const dW = add2(mm(dv, uRef, { M: K, N: K, K: N, transposeA: true }), mm(dzu, xData, { M: K, N: K, K: N, transposeA: true }));
+  const dbias = add2(ref.sumRows(dv, N, K), ref.sumRows(dzu, N, K));
+  const dx = add2(mm(dq, bMat, { M: N, N: K, K: M, transposeB: true }), mm(dzu, w, { M: N, N: K, K }));
+  await s.check('loss', loss, [p.reduce((a, value, i) => a + (value - q[i]!) ** 2, 0) / (N * M)], 1e-6, 1e-5);
+  await s.check('x.grad (F.linear and F.matmul)', x.grad!, dx, 1e-6, 1e-4);
+  await s.check('W.grad (two F.linear)', W.grad, dW, 1e-6, 1e-4);
+  await s.check('bias.grad (two F.linear)', bias.grad, dbias, 1e-6, 1e-4);
+  await s.check('B.grad (two F.matmul)', B.grad, dB, 1e-6, 1e-4);
+
+  // One input into two nn.Linear: loss = mean((lin1(x) − lin2(x))²).
+  const [lin1, lin2] = [new nn.Linear(K, M, { gpu }), new nn.Linear(K, M, { gpu })];
+  const x2Data = uniform(random, N * K);
+  const x2 = s.input(x2Data, [N, K], 'f32', 'x2');
+  x2.requiresGrad = true;
+  F.mseLoss(lin1.forward(x2), lin2.forward(x2)).backward();
+  const [w1, b1, w2, b2] = [await f64(lin1.weight), await f64(lin1.bias!), await f64(lin2.weight), await f64(lin2.bias!)];
+  const h1 = mm(x2Data, w1, { M: N, N: M, K, transposeB: true, bias: b1 });
+  const h2 = mm(x2Data, w2, { M: N, N: M, K, transposeB: true, bias: b2 });
+  const dh1 = h1.map((value, i) => (2 * (value - h2[i]!)) / (N * M));
+  const dh2 = dh1.map((g) => -g);
+  await s.check('x2.grad (two nn.Linear)', x2.grad!, add2(mm(dh1, w1, { M: N, N: K, K: M }), mm(dh2, w2, { M: N, N: K, K: M })), 1e-6, 1e-4);
+  await s.check('lin1.weight.grad', lin1.weight.grad, mm(dh1, x2Data, { M, N: K, K: N, transposeA: true }), 1e-6, 1e-4);
+  await s.check('lin2.weight.grad', lin2.weight.grad, mm(dh2, x2Data, { M, N: K, K: N, transposeA: true }), 1e-6, 1e-4);
+  await s.check('lin1.bias.grad', lin1.bias!.grad, ref.sumRows(dh1, N, M), 1e-6, 1e-4);
+  await s.check('lin2.bias.grad', lin2.bias!.grad, ref.sumRows(dh2, N, M), 1e-6, 1e-4);
 });
 
 add('a module output overwritten by a later forward throws, naming the module; clone() keeps one', async (s, random) => {
