@@ -300,6 +300,20 @@ add('a tensor used twice: x, W, bias and B get the sum of both uses (F.linear, F
   await s.check('lin2.bias.grad', lin2.bias!.grad, ref.sumRows(dh2, N, M), 1e-6, 1e-4);
 });
 
+add('nn.Dropout draws a new mask each forward: two forwards, each the reference mask of its step', async (s, random) => {
+  const dropout = new nn.Dropout(0.4, { gpu: s.gpu });
+  const [rows, cols] = [8, 37];
+  const xData = uniform(random, rows * cols, 0.5, 2);
+  const x = s.input(xData, [rows, cols]);
+  const first = await f64(dropout.forward(x)); // read before the second forward reuses the buffer
+  const second = dropout.forward(x);
+  const masks = [0, 1].map((step) => dropoutMask(rows * cols, 0.4, dropout.seed, step));
+  s.comparisons.push(compare('forward 1: the mask of step 0', first, masks[0]!.map((m, i) => m * xData[i]!), 1e-6, 1e-6));
+  await s.check('forward 2: the mask of step 1', second, masks[1]!.map((m, i) => m * xData[i]!), 1e-6, 1e-6);
+  const differ = masks[0]!.filter((m, i) => m !== masks[1]![i]).length;
+  s.expect('the two masks differ', differ > rows * cols * 0.3, `${differ} of ${rows * cols} elements differ`);
+});
+
 add('a module output overwritten by a later forward throws, naming the module; clone() keeps one', async (s, random) => {
   const gpu = s.gpu;
   const linear = new nn.Linear(3, 2, { gpu });
