@@ -17,6 +17,8 @@ import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import { compare } from '../src/spec/compare';
+import { evaluate, MLP } from '../src/classifier';
+import type { Dataset } from '../src/data';
 import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
 
 const { cases, add } = caseTable();
@@ -373,6 +375,38 @@ add('MLP 20→16→8→4 (sigmoid, Adam) trained 20 steps matches float64 CPU tr
   }
   s.comparisons.push((await import('../src/spec/compare')).compare('loss per step', losses.map((l) => l[0]), losses.map((l) => l[1]), 1e-5, 1e-4));
   for (const [i, [name, p]] of named.entries()) await s.check(`${name} after 20 steps`, p, cpu[i]!.param, 1e-5, 1e-4);
+});
+
+// ── evaluate(): eval mode, then train mode again ───────────────────────────────────────────────────
+
+add('evaluate() predicts in eval mode (no dropout, running statistics) and leaves the model training', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, features, hidden, classes] = [40, 6, 16, 3];
+  const model = new MLP({ features, classes, hidden: [hidden], activation: 'relu', dropout: 0.5, batchNorm: true }, gpu);
+  // Training forwards move the running statistics away from 0 and 1.
+  for (let i = 0; i < 3; i++) noGrad(() => model.forward(s.input(uniform(random, N * features, -2, 3), [N, features])));
+  const data: Dataset = { features: ['a', 'b', 'c', 'd', 'e', 'f'], label: 'y', classes: ['0', '1', '2'], x: Float32Array.from(uniform(random, N * features, -2, 2)), y: integers(random, N, classes), rows: N };
+  const st = new Map([...(await model.stateDict())].map(([name, e]) => [name, Float64Array.from(e.values)]));
+  const get = (name: string) => st.get(name)!;
+  // The eval-mode forward in float64: Linear → BatchNorm (running statistics) → ReLU → (no dropout) → Linear.
+  const h = ref.matmul(data.x, get('linear1.weight'), { M: N, N: hidden, K: features, transposeB: true, bias: get('linear1.bias') });
+  const bn = bnRef.batchNorm(h, { N, C: hidden, S: 1, eps: 1e-5, momentum: 0.1, training: false, gamma: get('bn1.weight'), beta: get('bn1.bias'), runningMean: get('bn1.running_mean'), runningVar: get('bn1.running_var') }).y;
+  const logits = ref.matmul(bn.map(ref.relu), get('linear2.weight'), { M: N, N: classes, K: hidden, transposeB: true, bias: get('linear2.bias') });
+  const result = await evaluate(gpu, model, data, 16);
+  let clear = 0;
+  let agree = 0;
+  for (let r = 0; r < N; r++) {
+    const row = Array.from(logits.subarray(r * classes, (r + 1) * classes));
+    const sorted = [...row].sort((a, b) => b - a);
+    if (sorted[0]! - sorted[1]! < 1e-4) continue; // a near tie may go either way in float32
+    clear++;
+    if (result.predictions[r] === row.indexOf(sorted[0]!)) agree++;
+  }
+  s.expect('predictions of the eval-mode forward', clear > N / 2 && agree === clear, `${agree} of ${clear} rows with a clear winner agree`);
+  s.expect('accuracy from the predictions', result.accuracy === result.predictions.filter((p, r) => p === data.y[r]).length / N, `${result.accuracy}`);
+  s.expect('the model is training again', model.training && (model as unknown as { bn1: nn.BatchNorm1d }).bn1.training, `training ${model.training}`);
+  const after = await model.stateDict();
+  s.expect('running statistics untouched', ['bn1.running_mean', 'bn1.running_var'].every((n) => after.get(n)!.values.every((v, i) => v === get(n)[i])), 'compared');
 });
 
 // ── steady state: no new buffers, one submission per step, no readback ───────────────────────────────
