@@ -1,13 +1,15 @@
 // The CLI's flags: the help text (defaults drawn from the variants themselves), parsing, and the
 // checks that turn every flag into a validated run configuration before any work starts.
 import { parseArgs } from 'node:util';
-import { DEFAULT_LR, LR_SCHEDULE_HELP, MAX_WIDTH, OPTIMIZERS, parseLrSchedule, SGD_ADVICE, VARIANTS, type OptimizerName, type RunConfig } from '../src/run-config';
+import { decimal, DEFAULT_LR, LR_SCHEDULE_HELP, MAX_WIDTH, OPTIMIZERS, parseLrSchedule, SGD_ADVICE, VARIANTS, type OptimizerName, type RunConfig } from '../src/run-config';
 
 /** Without a terminal (a log, CI), progress within an epoch is a line this often, on epochs longer than it. */
 export const LOG_PROGRESS_SECONDS = 10;
 export const OUTPUTS = ['model.safetensors', 'metrics.json', 'training.png'] as const;
 /** The files a run writes: Node, without a browser to draw with Chart.js, plots an SVG. */
 export const outputs = (runtime: 'node' | 'chrome') => [OUTPUTS[0], OUTPUTS[1], runtime === 'chrome' ? OUTPUTS[2] : 'training.svg'] as const;
+/** The plot the other runtime writes: a run removes it with the old set, so no plot of another model stays. */
+export const otherPlot = (runtime: 'node' | 'chrome') => (runtime === 'chrome' ? 'training.svg' : OUTPUTS[2]);
 
 const { tuned, baseline } = VARIANTS;
 const arch = (c: RunConfig) => `${c.hidden.join(',')}`;
@@ -70,7 +72,7 @@ export const TRAINING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimiz
 export type Values = Record<string, string | boolean | undefined>;
 
 function positiveInt(name: string, text: string): number {
-  const v = Number(text);
+  const v = decimal(text);
   if (text.trim() === '' || !Number.isInteger(v) || v <= 0) throw new UsageError(`--${name} expects a positive integer, got '${text}'`);
   return v;
 }
@@ -86,7 +88,7 @@ export function runConfig(values: Values): { config: RunConfig; lrNote: string; 
   if (values.epochs !== undefined) c.epochs = positiveInt('epochs', values.epochs as string);
   if (values['batch-size'] !== undefined) c.batchSize = positiveInt('batch-size', values['batch-size'] as string);
   if (values.seed !== undefined) {
-    c.seed = Number(values.seed);
+    c.seed = decimal(values.seed as string);
     if ((values.seed as string).trim() === '' || !Number.isInteger(c.seed) || c.seed < 0 || c.seed >= 2 ** 32) throw new UsageError(`--seed expects an integer in [0, 2³²), got '${values.seed}'`);
   }
   let lrNote = '';
@@ -99,7 +101,7 @@ export function runConfig(values: Values): { config: RunConfig; lrNote: string; 
     }
   }
   if (values.lr !== undefined) {
-    c.lr = Number(values.lr);
+    c.lr = decimal(values.lr as string);
     if ((values.lr as string).trim() === '' || !(c.lr > 0) || !Number.isFinite(c.lr)) throw new UsageError(`--lr expects a number > 0, got '${values.lr}'`);
   }
   if (values.hidden !== undefined) {
@@ -121,7 +123,7 @@ export function runConfig(values: Values): { config: RunConfig; lrNote: string; 
     c.activation = values.activation;
   }
   if (values.dropout !== undefined) {
-    c.dropout = Number(values.dropout);
+    c.dropout = decimal(values.dropout as string);
     if ((values.dropout as string).trim() === '' || !(c.dropout >= 0 && c.dropout < 1)) throw new UsageError(`--dropout expects a probability in [0, 1), got '${values.dropout}'`);
   }
   if (values['batch-norm']) c.batchNorm = true;
@@ -150,7 +152,7 @@ export function delimiter(values: Values): string {
 export function progressSeconds(values: Values, interactive: boolean): number {
   const text = values.progress as string | undefined;
   if (text === undefined) return interactive ? 0.5 : LOG_PROGRESS_SECONDS;
-  const v = Number(text);
+  const v = decimal(text);
   if (text.trim() === '' || !(v >= 0) || !Number.isFinite(v)) throw new UsageError(`--progress expects a number of seconds ≥ 0, got '${text}'`);
   return v;
 }

@@ -9,8 +9,9 @@ import type { Failure, MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
+import { decimal } from '../src/run-config';
 import { nonFiniteState } from '../src/model-file';
-import { outputs, UsageError, variantPolicy } from './cli-args';
+import { otherPlot, outputs, UsageError, variantPolicy } from './cli-args';
 import { prepareOutDir, printTuning, removeFolders, userFolder, userPath, writeFileSet } from './output';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
@@ -30,7 +31,7 @@ function trainingOf(values: Values): MnistTraining {
   if (extra.length) fail(`--${extra[0]} does not apply to --task mnist (it takes ${[...ALLOWED].filter((k) => k !== 'task').map((k) => `--${k}`).join(', ')})`);
   const c = { ...MNIST_DEFAULTS };
   const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const v = Number(values[name]);
+    const v = decimal(String(values[name]));
     if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} expects an integer in [${min}, ${max}], got '${values[name]}'`);
     return v;
   };
@@ -38,7 +39,7 @@ function trainingOf(values: Values): MnistTraining {
   if (values['batch-size'] !== undefined) c.batchSize = int('batch-size', 1, 8000);
   if (values.seed !== undefined) c.seed = int('seed', 0, 2 ** 32 - 1);
   if (values.lr !== undefined) {
-    c.lr = Number(values.lr);
+    c.lr = decimal(String(values.lr));
     if (!(c.lr > 0) || !Number.isFinite(c.lr)) fail(`--lr expects a number > 0, got '${values.lr}'`);
   }
   return c;
@@ -139,7 +140,7 @@ async function trainInto(values: Values, config: MnistTraining, outDir: string):
     { file: path.join(outDir, modelName), data: encodeMnistModel(state, { testRows: result.testRows, training: config, testAccuracy: result.test.accuracy }) },
     { file: path.join(outDir, metricsName), data: `${JSON.stringify({ task: 'mnist', architecture: MNIST_CNN_ARCHITECTURE, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: [...'0123456789'] }, trainSeconds }, null, 2)}\n` },
     { file: path.join(outDir, plotName), data: result.plot },
-  ]);
+  ], undefined, [path.join(outDir, otherPlot(runtimeOf(values)))]);
   console.log(`wrote ${files.join(', ')} in ${shown(outDir)}`);
   printConfusion(result.test.confusion);
   console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);

@@ -93,13 +93,21 @@ const realOps: FileOps = { write: (f, d) => fs.writeFileSync(f, d), rename: (a, 
  * any point removes the new files and puts every old one back: the folder holds the old set or the
  * new set, never a mix. `ops` is for tests, to make a chosen write fail.
  */
-export function writeFileSet(files: readonly { file: string; data: string | Uint8Array }[], ops: FileOps = realOps): void {
+export function writeFileSet(files: readonly { file: string; data: string | Uint8Array }[], ops: FileOps = realOps, stale: readonly string[] = []): void {
   const staged = files.map((f) => ({ ...f, temp: `${f.file}.tmp-${process.pid}`, backup: `${f.file}.old-${process.pid}`, kept: false, placed: false }));
+  // Files of the old set that the new one does not replace (the other runtime's plot): moved aside
+  // with the rest, so the folder never holds a plot of another model.
+  const removed = stale.filter((file) => statOrNothing(file)).map((file) => ({ file, backup: `${file}.old-${process.pid}`, moved: false }));
   let failing = '';
   try {
     for (const s of staged) {
       failing = s.file;
       ops.write(s.temp, s.data);
+    }
+    for (const r of removed) {
+      failing = r.file;
+      ops.rename(r.file, r.backup);
+      r.moved = true;
     }
     for (const s of staged) {
       failing = s.file;
@@ -112,6 +120,13 @@ export function writeFileSet(files: readonly { file: string; data: string | Uint
     }
   } catch (error) {
     const lost: string[] = [];
+    for (const r of removed) {
+      try {
+        if (r.moved) fs.renameSync(r.backup, r.file);
+      } catch {
+        lost.push(`${r.file} (it is ${r.backup})`);
+      }
+    }
     for (const s of staged) {
       try {
         if (s.kept) fs.renameSync(s.backup, s.file);
@@ -125,6 +140,7 @@ export function writeFileSet(files: readonly { file: string; data: string | Uint
     throw new Error(lost.length ? `${why}; could not restore ${lost.join(', ')}` : `${why}; the previous files are unchanged`);
   }
   for (const s of staged) fs.rmSync(s.backup, { force: true });
+  for (const r of removed) fs.rmSync(r.backup, { force: true });
 }
 
 /** The autotuner's picks, kept across runs in the user's cache folder (WGSLGRAD_CACHE_DIR overrides). */

@@ -11,7 +11,7 @@ import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-f
 import type { StateDict } from '../src/nn';
 import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResult, WireData } from '../src/runner';
 import type { Evaluation } from '../src/run-config';
-import { delimiter, HELP, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
+import { delimiter, HELP, otherPlot, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
 import { prepareOutDir, printTuning, removeFolders, userFolder, userPath, writeFileSet } from './output';
 
@@ -184,7 +184,7 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
     { file: path.join(outDir, modelName), data: modelFile },
     { file: path.join(outDir, metricsName), data: metrics },
     { file: path.join(outDir, plotName), data: result.plot },
-  ]);
+  ], undefined, [path.join(outDir, otherPlot(runtimeOf(values)))]);
   console.log(`wrote ${files.join(', ')} in ${shown(outDir)}`);
   printConfusion(result.test.confusion, data.classes);
   console.log(`test accuracy: ${result.test.accuracy.toFixed(4)}`);
@@ -211,6 +211,8 @@ async function evalCommand(values: Values): Promise<void> {
     throw new UsageError(`${file}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
   const saved = decodeModelFile(bytes, file);
+  // Said before reading: the default data would fail on the model's label or features instead.
+  if (values.data === undefined && saved.data && saved.data.name !== path.basename(DEFAULT_DATA)) throw new UsageError(`${shown(file)} was trained on ${saved.data.name} (${saved.data.rows} rows), not on the default data: pass that file with --data`);
   const dataPath = values.data === undefined ? DEFAULT_DATA : userPath(values.data as string);
   const { data, sha256 } = readData(dataPath, (values.label as string | undefined) ?? saved.label, values);
   // Said first: a different file explains the errors that may follow.
@@ -242,6 +244,7 @@ async function main(): Promise<void> {
   }
   // The task switch: --task mnist runs scripts/mnist.ts; the phone-price classifier is the default.
   if (values.runtime !== undefined && values.runtime !== 'node' && values.runtime !== 'chrome') throw new UsageError(`--runtime expects node or chrome, got '${values.runtime}'`);
+  variantPolicy(values); // checked now, not after the data is read
   if (values.task === 'mnist') return mnistCommand(values);
   if (values.task !== undefined && values.task !== 'phone-price') throw new UsageError(`--task expects mnist or phone-price, got '${values.task}'`);
   if (values.eval !== undefined) await evalCommand(values);

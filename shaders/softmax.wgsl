@@ -9,14 +9,29 @@
 //   softmax_backward      dx_j = y_j · (dy_j − Σ_k dy_k · y_k)        (from the saved output y)
 //   log_softmax_backward  dx_j = dy_j − e^(y_j) · Σ_k dy_k             (from the saved output y)
 // The backward rules read only the forward's output, as PyTorch's do. With ACCUMULATE the backward
-// adds into dx. A row of all −∞ gives NaN (m = −∞, x − m = NaN), as in PyTorch.
+// adds into dx. A row of all −∞ gives NaN (m = −∞, x − m = NaN), forward and backward, as in PyTorch.
 //
 // Bindings: params {rows, C, inner}; forward: x (read), y (read_write); backward: y_saved, dy
 // (read), dx (read_write).
-// Geometry (v1): one invocation per row, a serial loop over its C values (three passes forward, two
-// backward), workgroup WORKGROUP_SIZE (64); rows past 65,535 workgroups spill into the grid's y:
-// row = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE). Good for many short rows (a batch of
-// class scores); a very long row (C in the millions) runs on one invocation.
+//
+// Variants (the launcher's `variant`, named as the other reductions name theirs; without one, the
+// tuner times both per adapter, op, row count and row length):
+//   v1 serial  softmax_forward, log_softmax_forward, softmax_backward, log_softmax_backward: one
+//              invocation per row, a serial loop over its C values (three passes forward, two
+//              backward), workgroup WORKGROUP_SIZE (64); rows past 65,535 workgroups spill into the
+//              grid's y: row = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE). Barrier-free,
+//              the default: made for many short rows (a batch of class scores). For a dimension
+//              other than the last, neighbouring invocations read neighbouring floats.
+//   v2 tree    the same four with a _tree suffix: one workgroup of 256 per row (row = wid.x +
+//              wid.y · num_workgroups.x, spilling into y past 65,535 rows). Invocation t takes the
+//              row's values t, t + 256, … (for the last dimension a warp reads consecutive floats),
+//              and each of the row's reductions (max and Σ e^(x − m) forward; Σ dy·y or Σ dy
+//              backward) is a tree over workgroup memory: 8 halving steps, a barrier each. Made for
+//              few long rows on a GPU, where v1 leaves all but a few invocations idle and walks C
+//              values on each. On SwiftShader (a CPU) each barrier is a coroutine switch over 256
+//              invocations: v1 wins there except for a handful of very long rows (loaded machine:
+//              1 row of 2^20, v2 44 ms against v1 229; 16 × 65,536, v1 37 ms against 106;
+//              1024 × 1024, v1 28 ms against 1.1 s).
 
 override WORKGROUP_SIZE: u32 = 64u;
 override ACCUMULATE: bool = false;
@@ -42,6 +57,13 @@ fn row_index(gid: vec3u, groups: vec3u) -> u32 {
 fn row_start(row: u32) -> u32 {
   let inner = params.inner;
   return (row / inner) * params.C * inner + row % inner;
+}
+
+// e^y, except that a NaN y (the output of a row of all −∞) stays NaN, as in PyTorch. SwiftShader's
+// exp(NaN) is +∞, and WGSL lets NaN compare as anything, so NaN is recognised by its bits.
+fn exp_keep_nan(v: f32) -> f32 {
+  let is_nan = (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+  return select(exp(v), v, is_nan);
 }
 
 fn write_dx(i: u32, value: f32) {
@@ -108,6 +130,104 @@ fn log_softmax_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   for (var j = 0u; j < params.C; j++) { total += dy[base + j * params.inner]; }
   for (var j = 0u; j < params.C; j++) {
     let i = base + j * params.inner;
-    write_dx(i, dy[i] - exp(y_saved[i]) * total);
+    write_dx(i, dy[i] - exp_keep_nan(y_saved[i]) * total);
+  }
+}
+
+// ── v2 tree: a workgroup per row ─────────────────────────────────────────────────────────────────
+var<workgroup> partial: array<f32, 256>;
+
+// The workgroup's row: rows past 65,535 spill into the grid's y.
+fn tree_row(wid: vec3u, groups: vec3u) -> u32 {
+  return wid.x + wid.y * groups.x;
+}
+
+// Invocation t's part of the row (max or sum, by `is_max`) combined over the workgroup, returned to
+// every invocation. Called from uniform control flow only (the row is the workgroup's), as barriers
+// must be.
+fn tree_combine(t: u32, value: f32, is_max: bool) -> f32 {
+  partial[t] = value;
+  for (var stride = 128u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (t < stride) {
+      let other = partial[t + stride];
+      partial[t] = select(partial[t] + other, max(partial[t], other), is_max);
+    }
+  }
+  workgroupBarrier();
+  let result = partial[0];
+  workgroupBarrier(); // every invocation has read partial[0] before the next combine writes it
+  return result;
+}
+
+// m and s of one row, by the whole workgroup. An invocation past the row's end (t ≥ C) adds 0 to
+// the sum and offers the row's first value to the max, which leaves the max unchanged (even −∞).
+fn tree_max_and_sum(t: u32, base: u32) -> vec2f {
+  let stride = params.inner;
+  var m = x[base];
+  for (var j = t; j < params.C; j += 256u) { m = max(m, x[base + j * stride]); }
+  m = tree_combine(t, m, true);
+  var s = 0.0;
+  for (var j = t; j < params.C; j += 256u) { s += exp(x[base + j * stride] - m); }
+  return vec2f(m, tree_combine(t, s, false));
+}
+
+@compute @workgroup_size(256)
+fn softmax_forward_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                        @builtin(local_invocation_index) t: u32) {
+  let row = tree_row(wid, groups);
+  if (row >= params.rows) { return; } // the whole workgroup leaves: barriers stay uniform
+  let base = row_start(row);
+  let ms = tree_max_and_sum(t, base);
+  for (var j = t; j < params.C; j += 256u) {
+    let i = base + j * params.inner;
+    y[i] = exp(x[i] - ms.x) / ms.y;
+  }
+}
+
+@compute @workgroup_size(256)
+fn log_softmax_forward_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                            @builtin(local_invocation_index) t: u32) {
+  let row = tree_row(wid, groups);
+  if (row >= params.rows) { return; }
+  let base = row_start(row);
+  let ms = tree_max_and_sum(t, base);
+  let log_s = log(ms.y);
+  for (var j = t; j < params.C; j += 256u) {
+    let i = base + j * params.inner;
+    y[i] = (x[i] - ms.x) - log_s;
+  }
+}
+
+@compute @workgroup_size(256)
+fn softmax_backward_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                         @builtin(local_invocation_index) t: u32) {
+  let row = tree_row(wid, groups);
+  if (row >= params.rows) { return; }
+  let base = row_start(row);
+  var dot = 0.0; // this invocation's part of Σ_k dy_k · y_k
+  for (var j = t; j < params.C; j += 256u) {
+    let i = base + j * params.inner;
+    dot += dy[i] * y_saved[i];
+  }
+  dot = tree_combine(t, dot, false);
+  for (var j = t; j < params.C; j += 256u) {
+    let i = base + j * params.inner;
+    write_dx(i, y_saved[i] * (dy[i] - dot));
+  }
+}
+
+@compute @workgroup_size(256)
+fn log_softmax_backward_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                             @builtin(local_invocation_index) t: u32) {
+  let row = tree_row(wid, groups);
+  if (row >= params.rows) { return; }
+  let base = row_start(row);
+  var total = 0.0; // this invocation's part of Σ_k dy_k
+  for (var j = t; j < params.C; j += 256u) { total += dy[base + j * params.inner]; }
+  total = tree_combine(t, total, false);
+  for (var j = t; j < params.C; j += 256u) {
+    let i = base + j * params.inner;
+    write_dx(i, dy[i] - exp_keep_nan(y_saved[i]) * total);
   }
 }

@@ -4,6 +4,7 @@
 // the same code runs in Node (npm start) and in the browser (the demo page).
 import Papa from 'papaparse';
 import { mulberry32, shuffle } from './random';
+import { decimal } from './run-config';
 
 export interface Dataset {
   /** Feature column names, in file order. */
@@ -30,7 +31,9 @@ export interface CsvOptions {
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
-const isNumber = (text: string) => text.trim() !== '' && Number.isFinite(Number(text));
+const isNumber = (text: string) => Number.isFinite(decimal(text));
+/** What pandas reads as a missing or non-finite number: never a class. */
+const NOT_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
 /** The delimiter a one-column line seems to use instead, in the words of a message. */
 function otherDelimiter(line: string, delimiter: string): string | null {
@@ -78,12 +81,13 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
       const where = `${source}:${line}: column ${c + 1} ('${header[c]}')`;
       if (cell === '') throw new Error(`${where} is empty`);
       if (c === labelColumn) {
+        if (NOT_FINITE.test(cell)) throw new Error(`${where}: the label '${cell}' is a missing or non-finite value, not a class; drop the row or give it a class`);
         labels.push(cell);
         return;
       }
-      const v = Number(cell);
-      if (Number.isNaN(v) && !/^[+-]?nan$/i.test(cell)) throw new Error(`${where}: '${cell}' is not a number`);
-      if (!Number.isFinite(v)) throw new Error(`${where}: '${cell}' is not a finite number`);
+      const v = decimal(cell);
+      if (NOT_FINITE.test(cell)) throw new Error(`${where}: '${cell}' is not a finite number`);
+      if (Number.isNaN(v)) throw new Error(`${where}: '${cell}' is not a number`);
       // A float64 beyond float32's range would become ±Infinity on the GPU and NaN in the model.
       if (Math.abs(v) > FLOAT32_MAX && !Number.isFinite(Math.fround(v))) throw new Error(`${where}: '${cell}' is outside float32's range (±3.4e38); rescale the column`);
       values.push(v);
@@ -93,7 +97,7 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
 
   // Numeric labels are named by their value, so '1', '1.0' and '1e0' are one class, '1'.
   const numeric = labels.every(isNumber);
-  const names = numeric ? labels.map((l) => String(Number(l))) : labels;
+  const names = numeric ? labels.map((l) => String(decimal(l))) : labels;
   const distinct = [...new Set(names)];
   const classes = numeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
   if (classes.length < 2) throw new Error(`${source}: label column '${label}' has a single class ('${classes[0]}'); a classifier needs at least two`);

@@ -2,6 +2,7 @@
 // the committed extract data/mnist-10k.u8.gz: decompressed, checked against its SHA-256, and
 // returned as a Dataset (pixels in [0, 1], the package's own values). Runs in Node and in the page.
 import type { Dataset } from './data';
+import { nonFiniteState } from './model-file';
 import type { StateDict } from './nn';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
 
@@ -62,36 +63,66 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-/** A trained MnistCNN as safetensors: PyTorch's names and shapes, the test rows and the recipe in the metadata. */
+/** Everything wrong with a MnistCNN's state and records, as phrases naming the field; empty when sound. */
+export function mnistModelProblems(state: StateDict, testRows: unknown, testAccuracy: number): string[] {
+  const problems: string[] = [];
+  for (const [name, shape] of MNIST_CNN_STATE) {
+    const t = state.get(name);
+    const dtype = name.endsWith('num_batches_tracked') ? 'I64' : 'F32';
+    if (!t) problems.push(`missing '${name}' (MnistCNN expects ${dtype} [${shape.join(', ')}])`);
+    else if (t.shape.join() !== shape.join()) problems.push(`'${name}' has shape [${t.shape.join(', ')}], MnistCNN expects [${shape.join(', ')}]`);
+    else if (t.dtype !== dtype) problems.push(`'${name}' is ${t.dtype}, MnistCNN expects ${dtype}`);
+    else if (name.endsWith('running_var') && t.values.some((v) => v < 0)) problems.push(`'${name}' holds negative variances`);
+    else if (dtype === 'I64' && !(Number.isInteger(t.values[0]) && t.values[0]! >= 0)) problems.push(`'${name}' is ${t.values[0]}, expected a count`);
+  }
+  for (const name of state.keys()) if (!MNIST_CNN_STATE.some(([n]) => n === name)) problems.push(`unexpected tensor '${name}'`);
+  const nonFinite = nonFiniteState(state);
+  if (nonFinite.length) problems.push(`NaN or infinite values in ${nonFinite.join(', ')}`);
+  if (!Array.isArray(testRows) || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < MNIST_IMAGES)) problems.push(`test_rows: expected row numbers below ${MNIST_IMAGES.toLocaleString('en')}`);
+  else {
+    if (testRows.length === 0) problems.push('test_rows: empty; --eval needs the held-out rows');
+    const seen = new Set<number>();
+    const repeated = testRows.find((r) => seen.size === seen.add(r).size);
+    if (repeated !== undefined) problems.push(`test_rows: row ${repeated} appears twice`);
+    if (testRows.length >= MNIST_IMAGES) problems.push(`test_rows: ${testRows.length} test rows of ${MNIST_IMAGES}, which leaves none for training`);
+  }
+  if (!(testAccuracy >= 0 && testAccuracy <= 1)) problems.push(`test_accuracy: ${testAccuracy}, expected a number in [0, 1]`);
+  return problems;
+}
+
+/** A trained MnistCNN as safetensors: PyTorch's names and shapes, the test rows and the recipe in the metadata. Refuses a broken model. */
 export function encodeMnistModel(state: StateDict, info: { testRows: number[]; training: MnistTraining; testAccuracy: number }): Uint8Array {
+  const problems = mnistModelProblems(state, info.testRows, info.testAccuracy);
+  if (problems.length) throw new Error(`refusing to write a broken model file:\n  ${problems.join('\n  ')}`);
   const tensors = new Map<string, SafeTensor>([...state].map(([name, e]) => [name, { dtype: e.dtype, shape: e.shape, values: e.dtype === 'I64' ? Array.from(e.values) : e.values }]));
   const metadata = { format: 'pt', wgslgrad: FORMAT, architecture: MNIST_CNN_ARCHITECTURE, data_sha256: MNIST_SHA256, classes: JSON.stringify([...'0123456789']), test_rows: JSON.stringify(info.testRows), training: JSON.stringify(info.training), test_accuracy: info.testAccuracy.toFixed(6) };
   return encodeSafetensors({ tensors, metadata });
 }
 
-/** Reads a model file and checks it is an MnistCNN, naming the first tensor of another shape. */
+/** Reads a model file and checks it is a sound MnistCNN: shapes (naming the first tensor of another), values, test rows, accuracy. */
 export function readMnistModel(bytes: Uint8Array, source: string): { state: StateDict; testRows: number[]; testAccuracy: number } {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   if (metadata.wgslgrad !== FORMAT) {
     const hint = metadata.wgslgrad === 'wgslgrad-classifier-1' ? ' (a phone-price classifier: evaluate it without --task mnist)' : '';
     fail(`${source}: not a wgslgrad MNIST CNN (metadata 'wgslgrad' is ${JSON.stringify(metadata.wgslgrad)}, expected '${FORMAT}')${hint}`);
   }
-  const problems: string[] = [];
+  const shapeProblems: string[] = [];
   for (const [name, shape] of MNIST_CNN_STATE) {
     const t = tensors.get(name);
-    if (!t) problems.push(`missing '${name}' (MnistCNN expects shape [${shape.join(', ')}])`);
-    else if (t.shape.join() !== shape.join()) problems.push(`'${name}' has shape [${t.shape.join(', ')}], MnistCNN expects [${shape.join(', ')}]`);
+    if (!t) shapeProblems.push(`missing '${name}' (MnistCNN expects shape [${shape.join(', ')}])`);
+    else if (t.shape.join() !== shape.join()) shapeProblems.push(`'${name}' has shape [${t.shape.join(', ')}], MnistCNN expects [${shape.join(', ')}]`);
   }
-  for (const name of tensors.keys()) if (!MNIST_CNN_STATE.some(([n]) => n === name)) problems.push(`unexpected tensor '${name}'`);
-  if (problems.length) fail(`${source}: not this architecture (${MNIST_CNN_ARCHITECTURE}):\n  ${problems.join('\n  ')}`);
+  for (const name of tensors.keys()) if (!MNIST_CNN_STATE.some(([n]) => n === name)) shapeProblems.push(`unexpected tensor '${name}'`);
+  if (shapeProblems.length) fail(`${source}: not this architecture (${MNIST_CNN_ARCHITECTURE}):\n  ${shapeProblems.join('\n  ')}`);
   let testRows: unknown;
   try {
     testRows = JSON.parse(metadata.test_rows ?? '');
   } catch {
     fail(`${source}: metadata 'test_rows' is missing or not JSON`);
   }
-  if (!Array.isArray(testRows) || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < 10_000)) fail(`${source}: metadata 'test_rows' must list row numbers below 10,000`);
+  const testAccuracy = metadata.test_accuracy === undefined || metadata.test_accuracy.trim() === '' ? NaN : Number(metadata.test_accuracy);
   const state: StateDict = new Map([...tensors].map(([name, t]) => [name, { shape: t.shape, dtype: t.dtype, values: Float32Array.from(t.values) }]));
-  return { state, testRows: testRows as number[], testAccuracy: Number(metadata.test_accuracy) };
+  const problems = mnistModelProblems(state, testRows, testAccuracy);
+  if (problems.length) fail(`${source}: not a sound MNIST CNN model file:\n  ${problems.join('\n  ')}`);
+  return { state, testRows: testRows as number[], testAccuracy };
 }
-

@@ -1,6 +1,15 @@
 // The case study's configurations and result shapes: plain data, shared by the Node CLI (which must
 // not load GPU code) and the page that trains.
 
+/**
+ * A decimal number as typed ('12', '-0.5', '.5', '1e-3'), else NaN. Number() alone also takes hex,
+ * octal and binary ('0x10' is 16), '' (0) and 'Infinity'; a CSV cell or a flag means none of them.
+ */
+export function decimal(text: string): number {
+  const t = text.trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
+}
+
 export type OptimizerName = 'sgd' | 'momentum' | 'adagrad' | 'rmsprop' | 'adam';
 export const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'momentum', 'adagrad', 'rmsprop', 'adam'];
 
@@ -149,7 +158,7 @@ export function parseLrSchedule(text: string): LrScheduleSpec {
       if (fallback === undefined) throw bad(`${name} is missing`);
       return fallback;
     }
-    const v = Number(a);
+    const v = decimal(a);
     if (!Number.isFinite(v) || !ok(v)) throw bad(`${name} expected ${expected}, got '${a}'`);
     return v;
   };
@@ -166,7 +175,7 @@ export function parseLrSchedule(text: string): LrScheduleSpec {
       return { kind, stepSize: num(0, 'SIZE', undefined, positiveInt, 'a positive integer'), gamma: num(1, 'GAMMA', 0.1, (v) => v > 0, 'a number > 0') };
     case 'multistep': {
       most(2);
-      const milestones = (args[0] ?? '').split(',').map((m) => Number(m.trim()));
+      const milestones = (args[0] ?? '').split(',').map((m) => decimal(m));
       if (!args[0] || !milestones.every(positiveInt)) throw bad(`milestones expected positive integers separated by commas, got '${args[0] ?? ''}'`);
       return { kind, milestones, gamma: num(1, 'GAMMA', 0.1, (v) => v > 0, 'a number > 0') };
     }

@@ -79,6 +79,7 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
       const run = await start([...args]);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(pattern);
+      expect(run.stdout).not.toMatch(/^data:/m); // refused before the data is read
     }
   });
 
@@ -129,6 +130,9 @@ describe('flags, in-process', () => {
     [['--seed', ''], /^--seed expects an integer/],
     [['--dropout', '1.5'], /^--dropout expects a probability in \[0, 1\), got '1\.5'$/],
     [['--epochs', 'ten'], /^--epochs expects a positive integer, got 'ten'$/],
+    [['--epochs', '0x2'], /^--epochs expects a positive integer, got '0x2'$/],
+    [['--lr', '0x1'], /^--lr expects a number > 0, got '0x1'$/],
+    [['--lr-schedule', 'step:0x2'], /SIZE expected a positive integer, got '0x2'/],
     [['--delimiter', 'ab'], /^--delimiter expects one character/],
     [['--dropout', '-0.5'], /^--dropout expects a probability in \[0, 1\), got '-0\.5'$/],
     [['--dropout', ''], /^--dropout expects a probability/],
@@ -217,6 +221,16 @@ describe('the output folder, in-process', () => {
     expect(() => writeFileSet(outputs(empty), failingOn(which))).toThrow(/ENOSPC/);
     expect(contents(empty)).toEqual({});
   });
+
+  test("the other runtime's plot goes with the old set, and comes back if the new set fails", () => {
+    const withSvg = { ...old, 'training.svg': 'old svg' };
+    const dir = folder('set-stale', withSvg);
+    writeFileSet(outputs(dir), undefined, [path.join(dir, 'training.svg')]);
+    expect(contents(dir)).toEqual({ 'metrics.json': 'new metrics.json', 'model.safetensors': 'new model.safetensors', 'notes.txt': 'mine', 'training.png': 'new training.png' });
+    const failed = folder('set-stale-failed', withSvg);
+    expect(() => writeFileSet(outputs(failed), failingOn('rename'), [path.join(failed, 'training.svg')])).toThrow(/the previous files are unchanged$/);
+    expect(contents(failed)).toEqual(withSvg);
+  });
 });
 
 // Each test here starts Chrome or several CLI processes: minutes on a loaded 2-core machine.
@@ -303,6 +317,15 @@ describe('a short training run', { timeout: 300_000 }, () => {
     run = await start(['--eval', model, '--data', csv('renamed.csv', `${lines[0]!.replace('ram', 'RAM').replace('wifi', 'WiFi')}\n${lines.slice(1).join('\n')}\n`)]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: .*renamed\.csv: its features differ from those of the model .*: missing 'ram', 'wifi'; not in the model: 'RAM', 'WiFi'$/m);
+  });
+
+  test('--eval of a model trained on another CSV, without --data, asks for that file', async () => {
+    const { tensors, metadata } = decodeSafetensors(fs.readFileSync(path.join(out, 'model.safetensors')), 'model');
+    const file = path.join(temp, 'trained-on-mine.safetensors');
+    fs.writeFileSync(file, encodeSafetensors({ tensors, metadata: { ...metadata, data: JSON.stringify({ ...JSON.parse(metadata.data!), name: 'mine.csv' }) } }));
+    const run = await start(['--eval', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^error: .*trained-on-mine\.safetensors was trained on mine\.csv \(2000 rows\), not on the default data: pass that file with --data$/);
   });
 
   test('--eval trusts nothing in the metadata: each problem names the file, before Chrome starts', async () => {

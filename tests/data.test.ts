@@ -301,3 +301,16 @@ describe('safetensors', () => {
 test('the writer refuses values that disagree with the shape', () => {
   expect(() => encodeSafetensors({ tensors: new Map([['b', { dtype: 'F32', shape: [128], values: new Float32Array(2048) }]]), metadata: {} })).toThrow(/tensor 'b' of shape \[128\] has 2048 values, expected 128/);
 });
+
+describe('numbers are decimal, a label is never NaN (found by a new-user review)', () => {
+  test('a hex, octal or binary cell is not a number (Number() read 0x10 as 16)', () => {
+    for (const cell of ['0x10', '0o7', '0b1']) expect(() => parseCsv(`a,b,label\n${cell},1,0\n2,3,1\n`, 'hex.csv')).toThrow(new RegExp(`^hex\\.csv:2: column 1 \\('a'\\): '${cell}' is not a number$`));
+    const d = parseCsv('a,b,label\n-.5,+1e3,0\n2.,3E-2,1\n', 'ok.csv');
+    expect(Array.from(d.x)).toEqual([-0.5, 1000, 2, Math.fround(0.03)]);
+  });
+
+  test('a NaN or infinite label is refused, with its line (it became a class and split 1 from 1.0)', () => {
+    for (const cell of ['NaN', 'nan', '-inf', 'Infinity']) expect(() => parseCsv(`a,label\n1,0\n2,1\n3,${cell}\n4,1.0\n`, 'labels.csv')).toThrow(new RegExp(`^labels\\.csv:4: column 2 \\('label'\\): the label '${cell}' is a missing or non-finite value, not a class; drop the row or give it a class$`));
+    expect(parseCsv('a,label\n1,0\n2,1\n4,1.0\n', 'labels.csv').classes).toEqual(['0', '1']);
+  });
+});

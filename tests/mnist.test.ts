@@ -69,6 +69,34 @@ describe('MNIST model files', () => {
     expect(() => readMnistModel(bytes, 'other.safetensors')).toThrow(/other\.safetensors: not this architecture \(Conv\(1→8.*\):\n  'conv2\.weight' has shape \[16, 4, 3, 3\], MnistCNN expects \[16, 8, 3, 3\]\n  missing 'fc\.bias' \(MnistCNN expects shape \[10\]\)\n  unexpected tensor 'fc2\.weight'/);
   });
 
+  test('a hand-edited file is refused, naming each problem; the writer refuses a broken model', () => {
+    const edited = (edit: (tensors: ReturnType<typeof decodeSafetensors>['tensors'], metadata: Record<string, string>) => void) => {
+      const { tensors, metadata } = decodeSafetensors(fixture, 'fixture');
+      edit(tensors, metadata);
+      return encodeSafetensors({ tensors, metadata });
+    };
+    const withValue = (name: string, index: number, value: number) => (tensors: ReturnType<typeof decodeSafetensors>['tensors']) => {
+      const t = tensors.get(name)!;
+      const values = Array.from(t.values);
+      values[index] = value;
+      tensors.set(name, { ...t, values });
+    };
+    for (const [label, bytes, pattern] of [
+      ['a negative running variance', edited(withValue('bn1.running_var', 3, -1)), /'bn1\.running_var' holds negative variances/],
+      ['a NaN weight', edited(withValue('fc.weight', 7, NaN)), /NaN or infinite values in 'fc\.weight' \(1 of 7840 values\)/],
+      ['a negative batch count', edited(withValue('bn2.num_batches_tracked', 0, -2)), /'bn2\.num_batches_tracked' is -2, expected a count/],
+      ['no test rows', edited((_, m) => { m.test_rows = '[]'; }), /test_rows: empty/],
+      ['a repeated test row', edited((_, m) => { m.test_rows = '[1,1,1]'; }), /test_rows: row 1 appears twice/],
+      ['a test row past the data', edited((_, m) => { m.test_rows = '[5, 10000]'; }), /test_rows: expected row numbers below 10,000/],
+      ['no recorded accuracy', edited((_, m) => { delete m.test_accuracy; }), /test_accuracy: NaN, expected a number in \[0, 1\]/],
+    ] as const) {
+      expect(() => readMnistModel(bytes, 'edited.safetensors'), label).toThrow(new RegExp(`^edited\\.safetensors: not a sound MNIST CNN model file:\\n  [^]*${pattern.source}`));
+    }
+    const model = readMnistModel(fixture, 'fixture');
+    model.state.get('conv1.bias')!.values[0] = Infinity;
+    expect(() => encodeMnistModel(model.state, { testRows: model.testRows, training: { epochs: 5, batchSize: 32, lr: 1e-3, seed: 0 }, testAccuracy: model.testAccuracy })).toThrow(/^refusing to write a broken model file:\n  NaN or infinite values in 'conv1\.bias' \(1 of 8 values\)$/);
+  });
+
   test('a phone-price model file is refused, saying what it is', () => {
     const { tensors, metadata } = decodeSafetensors(fixture, 'fixture');
     const bytes = encodeSafetensors({ tensors, metadata: { ...metadata, wgslgrad: 'wgslgrad-classifier-1' } });

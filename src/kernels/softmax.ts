@@ -1,11 +1,15 @@
 // shaders/softmax.wgsl: softmax and log-softmax along any one dimension (torch.softmax,
 // torch.log_softmax), forward and backward; both backward rules read the forward's output y.
+import type { Gpu } from '../device/gpu';
 import { grid1d, loadShader } from '../device/shader';
+import { sizeClass, type TuningJob } from '../device/tuner';
 import { expectSameSize, shapeText } from '../launch';
 import * as ref from '../reference/softmax';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
-import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
-import type { BackwardRule, Tensor } from '../tensor';
+import { compare } from '../spec/compare';
+import { kernelCase, testCase, type CaseScope, type KernelCase, type Spec } from '../spec/scope';
+import { Tensor, type BackwardRule } from '../tensor';
+import { expectReductionVariant, REDUCTION_VARIANTS, type ReductionVariant } from './reduce';
 
 export const shader = loadShader('softmax');
 
@@ -23,32 +27,68 @@ function rowsAround(op: string, shape: readonly number[], dim: number): { rows: 
   return { rows: outer * inner, C, inner };
 }
 
-function perRow(op: string, entryName: string, args: Record<string, Tensor>, dim: number, accumulate?: boolean): void {
+/**
+ * One dispatch of the family: v1 (serial) runs `entryName`, one invocation per row; v2 (tree) runs
+ * `entryName`_tree, one workgroup of 256 per row. Without a variant, the tuner's pick for this op,
+ * row count and row length (default serial).
+ */
+function perRow(op: string, entryName: string, args: Record<string, Tensor>, dim: number, accumulate: boolean | undefined, explicitVariant: ReductionVariant | undefined): void {
   expectSameSize(op, args);
   const first = Object.values(args)[0]!;
   const params = rowsAround(op, first.shape, dim);
-  const entry = shader.entry(entryName);
-  first.gpu.dispatch(entry, { params, ...args }, grid1d(entry, params.rows), accumulate === undefined ? {} : { ACCUMULATE: accumulate });
+  const { rows, C, inner } = params;
+  const gpu = first.gpu;
+  // Rows of a non-last dimension (inner > 1) are strided: v1 reads them coalesced across rows, v2 not.
+  const key = `${op} rows≤${sizeClass(rows)} C≤${sizeClass(C)}${inner > 1 ? ' strided' : ''}`;
+  const variant = explicitVariant ?? gpu.tuner.choose(key, 'serial', () => tuningJob(gpu, op, rows, C, inner, accumulate));
+  expectReductionVariant(op, variant);
+  const tree = variant === 'tree';
+  const entry = shader.entry(tree ? `${entryName}_tree` : entryName);
+  const grid = grid1d(entry, tree ? rows * TREE_WORKGROUP : rows);
+  gpu.dispatch(entry, { params, ...args }, grid, accumulate === undefined ? {} : { ACCUMULATE: accumulate });
+}
+
+/** v2's workgroup, as @workgroup_size(256) in softmax.wgsl: one per row. */
+const TREE_WORKGROUP = 256;
+
+/** Times both variants of op on scratch tensors of the row layout first seen ([outer, C, inner] along 1). */
+function tuningJob(gpu: Gpu, op: string, rows: number, C: number, inner: number, accumulate: boolean | undefined): TuningJob {
+  const shape = [rows / inner, C, inner];
+  return {
+    shape: shapeText(shape),
+    fallback: 'serial',
+    candidates: REDUCTION_VARIANTS,
+    prepare() {
+      const [a, b, c] = [0, 1, 2].map(() => Tensor.empty(gpu, shape, 'f32', `tuning ${op}`)) as [Tensor, Tensor, Tensor];
+      const launch: Record<string, (v: ReductionVariant) => void> = {
+        softmax: (v) => softmax(a, b, 1, v),
+        logSoftmax: (v) => logSoftmax(a, b, 1, v),
+        softmaxBackward: (v) => softmaxBackward(a, b, c, 1, accumulate, v),
+        logSoftmaxBackward: (v) => logSoftmaxBackward(a, b, c, 1, accumulate, v),
+      };
+      return { run: (v) => launch[op]!(v as ReductionVariant), destroy: () => [a, b, c].forEach((t) => t.destroy()) };
+    },
+  };
 }
 
 /** y = softmax(x) along dim. */
-export function softmax(x: Tensor, y: Tensor, dim: number): void {
-  perRow('softmax', 'softmax_forward', { x, y }, dim);
+export function softmax(x: Tensor, y: Tensor, dim: number, variant?: ReductionVariant): void {
+  perRow('softmax', 'softmax_forward', { x, y }, dim, undefined, variant);
 }
 
 /** y = log softmax(x) along dim. */
-export function logSoftmax(x: Tensor, y: Tensor, dim: number): void {
-  perRow('logSoftmax', 'log_softmax_forward', { x, y }, dim);
+export function logSoftmax(x: Tensor, y: Tensor, dim: number, variant?: ReductionVariant): void {
+  perRow('logSoftmax', 'log_softmax_forward', { x, y }, dim, undefined, variant);
 }
 
 /** dx = y ⊙ (dy − Σ dy ⊙ y) per row, from the forward's output y. */
-export function softmaxBackward(y: Tensor, dy: Tensor, dx: Tensor, dim: number, accumulate = false): void {
-  perRow('softmaxBackward', 'softmax_backward', { y_saved: y, dy, dx }, dim, accumulate);
+export function softmaxBackward(y: Tensor, dy: Tensor, dx: Tensor, dim: number, accumulate = false, variant?: ReductionVariant): void {
+  perRow('softmaxBackward', 'softmax_backward', { y_saved: y, dy, dx }, dim, accumulate, variant);
 }
 
 /** dx = dy − e^y · Σ dy per row, from the forward's output y (the log-probabilities). */
-export function logSoftmaxBackward(y: Tensor, dy: Tensor, dx: Tensor, dim: number, accumulate = false): void {
-  perRow('logSoftmaxBackward', 'log_softmax_backward', { y_saved: y, dy, dx }, dim, accumulate);
+export function logSoftmaxBackward(y: Tensor, dy: Tensor, dx: Tensor, dim: number, accumulate = false, variant?: ReductionVariant): void {
+  perRow('logSoftmaxBackward', 'log_softmax_backward', { y_saved: y, dy, dx }, dim, accumulate, variant);
 }
 
 export const gradients = {
@@ -62,20 +102,47 @@ export const gradients = {
 // ── spec ────────────────────────────────────────────────────────────────────────────────────────
 
 const cases: KernelCase[] = [];
-// [shape, dim, logit range]: C = 1, primes, a long row, dims other than the last, ±1e4 logits (the
-// max subtraction keeps e^x finite), and rows past 65,535 workgroups.
-const shapes: [number[], number, number][] = [
-  [[1, 1], -1, 3],
-  [[5, 1], 1, 3],
-  [[1, 7], -1, 3],
-  [[37, 10], 1, 5],
-  [[3, 4099], -1, 5],
-  [[6, 3], -1, 1e4],
-  [[4, 5, 3], 1, 4],
-  [[2, 3, 4, 5], 0, 4],
-  [[67], 0, 4],
-  [[PAST_GRID_LIMIT, 2], -1, 4],
+interface ShapeCase {
+  shape: number[];
+  dim: number;
+  /** Logits uniform in ±scale. */
+  scale: number;
+  /** Also the backward with ACCUMULATE. */
+  accumulate?: boolean;
+  /** One row all −∞: NaN out, as in PyTorch. */
+  negInf?: boolean;
+}
+// v1 (serial): C = 1, primes, a long row, dims other than the last, ±1e4 logits (the max
+// subtraction keeps e^x finite), a row of −∞, and rows past 65,535 workgroups.
+const serialShapes: ShapeCase[] = [
+  { shape: [1, 1], dim: -1, scale: 3 },
+  { shape: [5, 1], dim: 1, scale: 3 },
+  { shape: [1, 7], dim: -1, scale: 3 },
+  { shape: [37, 10], dim: 1, scale: 5, accumulate: true },
+  { shape: [3, 4099], dim: -1, scale: 5 },
+  { shape: [6, 3], dim: -1, scale: 1e4 },
+  { shape: [4, 5, 3], dim: 1, scale: 4 },
+  { shape: [2, 3, 4, 5], dim: 0, scale: 4 },
+  { shape: [67], dim: 0, scale: 4 },
+  { shape: [4, 7], dim: -1, scale: 3, negInf: true },
+  { shape: [PAST_GRID_LIMIT, 2], dim: -1, scale: 4 },
 ];
+// v2 (tree, a workgroup of 256 per row): C around the workgroup size (1, 255, 256, 257), a long
+// row of a non-last dim (4099 at stride 3), one row (a 1-D tensor), ±1e4 logits, a row of −∞;
+// more than 65,535 rows in 'softmax v2 tree finds its row on a 2-D grid'. Kept small: each barrier
+// is slow on SwiftShader.
+const treeShapes: ShapeCase[] = [
+  { shape: [1, 1], dim: -1, scale: 3 },
+  { shape: [3, 255], dim: -1, scale: 5 },
+  { shape: [2, 256], dim: -1, scale: 5, accumulate: true },
+  { shape: [2, 257], dim: 1, scale: 5 },
+  { shape: [2, 4099, 3], dim: 1, scale: 5, accumulate: true },
+  { shape: [1000], dim: 0, scale: 5 },
+  { shape: [4, 5, 3], dim: 1, scale: 4 },
+  { shape: [5, 300], dim: -1, scale: 1e4, accumulate: true },
+  { shape: [3, 300], dim: -1, scale: 3, negInf: true, accumulate: true },
+];
+const huge = (shape: number[]) => shape[0]! > 65535;
 type SoftmaxDims = { outer: number; C: number; inner: number };
 
 /** The case's own shape and dim at its own dims; other dims (the inspector's) as [outer, C, inner] along 1. */
@@ -85,61 +152,105 @@ function layout(shape: number[], dim: number, d: SoftmaxDims): { shape: number[]
   return same ? { shape, dim, size: d.outer * d.C * d.inner } : { shape: [d.outer, d.C, d.inner], dim: 1, size: d.outer * d.C * d.inner };
 }
 
-for (const log of [false, true]) {
-  const op = log ? 'log_softmax' : 'softmax';
-  const forward = log ? logSoftmax : softmax;
-  for (const [caseShape, caseDim, scale] of shapes) {
-    const huge = caseShape[0] === PAST_GRID_LIMIT;
-    const showcase = caseShape[0] === 37;
-    const dims: SoftmaxDims = ref.around(caseShape, caseDim);
-    const name = `${op} [${caseShape.join(', ')}] dim=${caseDim}${scale >= 1e4 ? ' logits ±1e4' : ''}`;
-    // Past the grid limit, softmax's forward only: all four entry points find their row with row_index().
-    if (!(huge && log)) {
-      cases.push(
-        kernelCase({
-          name: `${name} forward`,
-          entries: [`${op}_forward`],
-          dims,
-          showcase,
-          setup(s, d, random) {
-            const { shape, dim, size } = layout(caseShape, caseDim, d);
-            const x = uniform(random, size, -scale, scale);
-            const [xt, y] = [s.input(x, shape), s.output(shape)];
-            // Log-probabilities reach −2·scale: their error is relative to the logits' size.
-            return { run: () => forward(xt, y, dim), check: () => s.check('y', y, ref.softmax(x, shape, dim, log), log ? 1e-6 * scale : 1e-7, 1e-5) };
-          },
-          ...(showcase && !log ? { bench: { sizes: [1e3, 1e5, 1e6].map((n) => ({ outer: n / 10, C: 10, inner: 1 })), bytes: (d: Partial<SoftmaxDims>) => 8 * d.outer! * d.C! * d.inner! } } : {}),
-        }),
-      );
-    }
-    if (huge) continue;
-    for (const accumulate of showcase ? [false, true] : [false]) {
-      cases.push(
-        kernelCase({
-          name: `${name} backward${accumulate ? ' accumulate' : ''}`,
-          entries: [`${op}_backward`],
-          dims,
-          showcase: showcase && !accumulate,
-          setup(s, d, random) {
-            const { shape, dim, size } = layout(caseShape, caseDim, d);
-            const [x, dy, previous] = [uniform(random, size, -scale, scale), uniform(random, size), uniform(random, size)];
-            const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
-            if (accumulate) dx.write(previous);
-            forward(s.input(x, shape), y, dim);
-            const dyt = s.input(dy, shape);
-            const expected = ref.softmaxBackward(x, dy, shape, dim, log).map((v, i) => v + (accumulate ? previous[i]! : 0));
-            return {
-              run: () => (log ? logSoftmaxBackward : softmaxBackward)(y, dyt, dx, dim, accumulate),
-              // Σ over a row of C terms: the absolute error grows with the row's length.
-              check: () => s.check('dx', dx, expected, 1e-6 * Math.sqrt(d.C), 1e-4),
-            };
-          },
-        }),
-      );
+/** Logits uniform in ±scale; with negInf, the middle row (o, i) = (⌊outer/2⌋, 0) all −∞. */
+function logits(random: () => number, d: SoftmaxDims, scale: number, negInf: boolean | undefined): Float64Array {
+  const x = uniform(random, d.outer * d.C * d.inner, -scale, scale);
+  if (negInf) for (let j = 0; j < d.C; j++) x[(Math.floor(d.outer / 2) * d.C + j) * d.inner] = -Infinity;
+  return x;
+}
+
+/** s.check, except that where the reference is NaN (a row of −∞) the GPU's value must be NaN too. */
+async function checkWithNaN(s: CaseScope, label: string, t: Tensor, expected: Float64Array, atol: number, rtol: number): Promise<void> {
+  const actual = await t.read();
+  const finite = expected.map((_, i) => i).filter((i) => !Number.isNaN(expected[i]));
+  const nan = expected.length - finite.length;
+  if (nan > 0) {
+    const notNaN = Array.from(expected.keys()).filter((i) => Number.isNaN(expected[i]) && !Number.isNaN(actual[i]!));
+    s.expect(`${label}: NaN where the reference is NaN`, notNaN.length === 0, `${notNaN.length} of ${nan} not NaN${notNaN.slice(0, 4).map((i) => `, [${i}] got ${actual[i]}`).join('')}`);
+  }
+  s.comparisons.push(compare(label, Array.from(finite, (i) => actual[i]!), Array.from(finite, (i) => expected[i]!), atol, rtol));
+}
+
+for (const variant of REDUCTION_VARIANTS) {
+  const tree = variant === 'tree';
+  const suffix = tree ? ' v2 tree' : '';
+  for (const log of [false, true]) {
+    const op = log ? 'log_softmax' : 'softmax';
+    const forward = log ? logSoftmax : softmax;
+    const backward = log ? logSoftmaxBackward : softmaxBackward;
+    for (const { shape: caseShape, dim: caseDim, scale, accumulate: alsoAccumulate, negInf } of tree ? treeShapes : serialShapes) {
+      const showcase = tree ? caseShape.length === 1 : caseShape[0] === 37;
+      const dims: SoftmaxDims = ref.around(caseShape, caseDim);
+      const name = `${op} [${caseShape.join(', ')}] dim=${caseDim}${scale >= 1e4 ? ' logits ±1e4' : ''}${negInf ? ' a row of −∞' : ''}`;
+      // Past the grid limit (v1), softmax's forward only: all four entry points find their row with row_index().
+      if (!(huge(caseShape) && log)) {
+        cases.push(
+          kernelCase({
+            name: `${name} forward${suffix}`,
+            entries: [`${op}_forward${tree ? '_tree' : ''}`],
+            variant: tree ? 'v2 tree' : 'v1 serial',
+            dims,
+            showcase,
+            setup(s, d, random) {
+              const { shape, dim } = layout(caseShape, caseDim, d);
+              const x = logits(random, d, scale, negInf);
+              const [xt, y] = [s.input(x, shape), s.output(shape)];
+              // Log-probabilities reach −2·scale: their error is relative to the logits' size.
+              return { run: () => forward(xt, y, dim, variant), check: () => checkWithNaN(s, 'y', y, ref.softmax(x, shape, dim, log), log ? 1e-6 * scale : 1e-7, 1e-5) };
+            },
+            ...(showcase && !log && !tree ? { bench: { sizes: [1e3, 1e5, 1e6].map((n) => ({ outer: n / 10, C: 10, inner: 1 })), bytes: (d: Partial<SoftmaxDims>) => 8 * d.outer! * d.C! * d.inner! } } : {}),
+          }),
+        );
+      }
+      if (huge(caseShape)) continue;
+      for (const accumulate of alsoAccumulate ? [false, true] : [false]) {
+        cases.push(
+          kernelCase({
+            name: `${name} backward${accumulate ? ' accumulate' : ''}${suffix}`,
+            entries: [`${op}_backward${tree ? '_tree' : ''}`],
+            variant: tree ? 'v2 tree' : 'v1 serial',
+            dims,
+            showcase: showcase && !accumulate,
+            setup(s, d, random) {
+              const { shape, dim, size } = layout(caseShape, caseDim, d);
+              const [x, dy, previous] = [logits(random, d, scale, negInf), uniform(random, size), uniform(random, size)];
+              const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
+              if (accumulate) dx.write(previous);
+              forward(s.input(x, shape), y, dim, variant);
+              const dyt = s.input(dy, shape);
+              const expected = ref.softmaxBackward(x, dy, shape, dim, log).map((v, i) => v + (accumulate ? previous[i]! : 0));
+              return {
+                run: () => backward(y, dyt, dx, dim, accumulate, variant),
+                // Σ over a row of C terms: the absolute error grows with the row's length.
+                check: () => checkWithNaN(s, 'dx', dx, expected, 1e-6 * Math.sqrt(d.C), 1e-4),
+              };
+            },
+          }),
+        );
+      }
     }
   }
 }
+// v2 past 65,535 rows lays its workgroups out as a 2-D grid (grid1d). A real one takes minutes on
+// SwiftShader (over 120 s for 65,537 rows of 2), so this dispatches the four v2 entry points on a
+// small grid folded into 2-D: 7 × 15 = 105 workgroups for 100 rows (row = wid.x + 7 · wid.y; the
+// last 5 have no row), of a non-last dim.
 cases.push(
+  testCase('softmax v2 tree finds its row on a 2-D grid (as past 65,535 rows)', async (s, random) => {
+    const [shape, dim] = [[20, 3, 5], 1];
+    const params = { rows: 100, C: 3, inner: 5 };
+    const [x, dy] = [uniform(random, 300, -4, 4), uniform(random, 300)];
+    const xt = s.input(x, shape);
+    const dyt = s.input(dy, shape);
+    for (const log of [false, true]) {
+      const op = log ? 'log_softmax' : 'softmax';
+      const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
+      s.gpu.dispatch(shader.entry(`${op}_forward_tree`), { params, x: xt, y }, [7, 15]);
+      s.gpu.dispatch(shader.entry(`${op}_backward_tree`), { params, y_saved: y, dy: dyt, dx }, [7, 15]);
+      await s.check(`${op} y`, y, ref.softmax(x, shape, dim, log), 1e-5, 1e-5);
+      await s.check(`${op} dx`, dx, ref.softmaxBackward(x, dy, shape, dim, log), 1e-5, 1e-4);
+    }
+  }),
   testCase('softmax bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 6), [2, 3]);
     s.expectError('dim out of range', () => softmax(v, s.output([2, 3]), 2), /softmax: argument 'dim' expected an integer in \[-2, 1\] for an input of shape \[2, 3\], got 2/);
