@@ -115,6 +115,8 @@ schedulers = [
     ("LambdaLR", {}),
     ("ReduceLROnPlateau", {"factor": 0.5, "patience": 2, "cooldown": 1, "min_lr": [0.01, 0.001]}),
     ("ReduceLROnPlateau", {"mode": "max", "threshold": 0.1, "threshold_mode": "abs", "patience": 0}),
+    ("ReduceLROnPlateau", {"mode": "max", "threshold": 0.1, "threshold_mode": "rel", "patience": 1}),
+    ("ReduceLROnPlateau", {"threshold": 0.07, "threshold_mode": "abs", "patience": 1, "factor": 0.3}),
     ("StepLR+ExponentialLR", {}),
 ]
 plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.8, 0.85, 0.85, 0.85, 0.85, 0.7, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
@@ -173,6 +175,50 @@ bn.train()
 ys = [values(bn(x)) for x in xs]
 out["batchnorm_cumulative"] = {"xs": [values(x) for x in xs], "shape": [6, 3], "running_mean": values(bn.running_mean),
                                "running_var": values(bn.running_var), "num_batches_tracked": int(bn.num_batches_tracked)}
+
+# ── BatchNorm without running statistics: it normalises with the batch's statistics in eval mode too ──
+out["batchnorm_no_running_stats"] = []
+for cls, shape, affine in ((torch.nn.BatchNorm1d, (6, 4), True), (torch.nn.BatchNorm2d, (3, 2, 4, 3), False)):
+    bn = cls(shape[1], affine=affine, track_running_stats=False)
+    if affine:
+        with torch.no_grad():
+            bn.weight.copy_(torch.rand(shape[1]) + 0.5)
+            bn.bias.copy_(torch.randn(shape[1]))
+    x1 = torch.randn(*shape) * 2 + 1
+    x2 = torch.randn(*shape) * 3 - 2
+    bn.train()
+    y1 = bn(x1)
+    bn.eval()
+    y2 = bn(x2)
+    out["batchnorm_no_running_stats"].append({"module": cls.__name__, "shape": list(shape), "affine": affine,
+                                              "weight": values(bn.weight) if affine else None, "bias": values(bn.bias) if affine else None,
+                                              "x1": values(x1), "x2": values(x2), "train": values(y1), "eval": values(y2),
+                                              "state_dict": list(bn.state_dict().keys())})
+
+# ── optimizers whose lr changes between steps (as a scheduler changes it): six steps, the lr cut ──
+# tenfold before the fourth. Only an lr kept out of the optimizer's state follows the cut at once.
+lr_change = [
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True, "alpha": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.2}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.05}),
+    ("Adam", {"lr": 0.01, "amsgrad": True}),
+]
+out["lr_change"] = []
+for name, kwargs in lr_change:
+    param0 = torch.randn(37)
+    grads = [torch.randn(37) for _ in range(6)]
+    lrs = [kwargs["lr"]] * 3 + [kwargs["lr"] / 10] * 3
+    p = torch.nn.Parameter(param0.clone())
+    opt = getattr(torch.optim, name)([p], **kwargs)
+    after = []
+    for lr, g in zip(lrs, grads):
+        opt.param_groups[0]["lr"] = lr
+        p.grad = g.clone()
+        opt.step()
+        after.append(values(p))
+    out["lr_change"].append({"name": name, "options": kwargs, "lrs": lrs, "param": values(param0), "grads": [values(g) for g in grads], "after": after})
 
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")

@@ -37,8 +37,20 @@ function readData(file: string, label: string | undefined, values: Values): { da
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(error)})`);
   }
-  const data = parseCsv(bytes.toString('utf8'), file, { ...(label === undefined ? {} : { label }), delimiter: delimiter(values), warn: (m) => console.error(`warning: ${m}`) });
+  const data = parseCsv(csvText(bytes, file), file, { ...(label === undefined ? {} : { label }), delimiter: delimiter(values), warn: (m) => console.error(`warning: ${m}`) });
   return { data, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** The file as UTF-8; a file that is not (a spreadsheet's Latin-1 export) is read as Latin-1, with a warning naming the line. */
+function csvText(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const text = bytes.toString('utf8');
+    const line = text.slice(0, text.indexOf('\uFFFD')).split('\n').length;
+    console.error(`warning: ${file}:${line}: not UTF-8; the file is read as Latin-1 (save it as UTF-8 to be sure of its names)`);
+    return bytes.toString('latin1');
+  }
 }
 
 function printConfusion(confusion: number[][], classes: string[]): void {
@@ -211,6 +223,8 @@ async function evalCommand(values: Values): Promise<void> {
     throw new UsageError(`${file}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
   const saved = decodeModelFile(bytes, file);
+  // Said before reading: the default data would fail on the model's label or features instead.
+  if (values.data === undefined && saved.data && saved.data.name !== path.basename(DEFAULT_DATA)) throw new UsageError(`${shown(file)} was trained on ${saved.data.name} (${saved.data.rows} rows), not on the default data: pass that file with --data`);
   const dataPath = values.data === undefined ? DEFAULT_DATA : userPath(values.data as string);
   const { data, sha256 } = readData(dataPath, (values.label as string | undefined) ?? saved.label, values);
   // Said first: a different file explains the errors that may follow.
@@ -242,6 +256,7 @@ async function main(): Promise<void> {
   }
   // The task switch: --task mnist runs scripts/mnist.ts; the phone-price classifier is the default.
   if (values.runtime !== undefined && values.runtime !== 'node' && values.runtime !== 'chrome') throw new UsageError(`--runtime expects node or chrome, got '${values.runtime}'`);
+  variantPolicy(values); // checked now, not after the data is read
   if (values.task === 'mnist') return mnistCommand(values);
   if (values.task !== undefined && values.task !== 'phone-price') throw new UsageError(`--task expects mnist or phone-price, got '${values.task}'`);
   if (values.eval !== undefined) await evalCommand(values);

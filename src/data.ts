@@ -169,7 +169,16 @@ export class StandardScaler {
     const sq = new Array<number>(F).fill(0);
     for (let r = 0; r < data.rows; r++) for (let f = 0; f < F; f++) mean[f] = mean[f]! + data.x[r * F + f]! / data.rows;
     for (let r = 0; r < data.rows; r++) for (let f = 0; f < F; f++) sq[f] = sq[f]! + (data.x[r * F + f]! - mean[f]!) ** 2;
-    return new StandardScaler(mean, sq.map((s) => Math.sqrt(s / data.rows) || 1));
+    // sklearn's test for a constant column: a variance within the rounding error of this two-pass
+    // computation (Chan, Golub & LeVeque) is 0, and the column's scale is 1. A constant 5 in 1,000
+    // rows has a mean off by 1e-14, which alone would give it scale 1e-13 and values ±1.
+    const n = data.rows;
+    const scale = sq.map((s, f) => {
+      const variance = s / n;
+      const roundingError = n * Number.EPSILON * variance + (n * mean[f]! * Number.EPSILON) ** 2;
+      return variance <= roundingError ? 1 : Math.sqrt(variance);
+    });
+    return new StandardScaler(mean, scale);
   }
 
   transform(data: Dataset): Dataset {

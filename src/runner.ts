@@ -43,7 +43,8 @@ export interface TuningReport {
   picks: Record<string, TuningRecord>;
 }
 
-const tuningReport = (gpu: Gpu): TuningReport => ({ notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries(gpu.tuner.records) });
+/** The picks of the keys this run used: the cache also holds other models' shapes. */
+const tuningReport = (gpu: Gpu): TuningReport => ({ notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries([...gpu.tuner.records].filter(([key]) => gpu.tuner.used.has(key))) });
 
 export interface TrainResult {
   reports: EpochReport[];

@@ -53,6 +53,7 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
     ['fewer rows than one batch', () => csv('few.csv', `${header}${Array.from({ length: 10 }, (_, i) => `${i},${i},${i % 2}`).join('\n')}\n`), /the training split has 8 rows, fewer than one batch of 16/],
     ['a cell past float32', () => csv('big.csv', `${header}${Array.from({ length: 200 }, (_, i) => `${i === 50 ? '1e39' : i},${i},${i % 2}`).join('\n')}\n`), /big\.csv:52: column 1 \('a'\): '1e39' is outside float32's range \(±3\.4e38\)/],
     ['a class of one row, the last column continuous', () => csv('price.csv', `kind,a,price\n${Array.from({ length: 30 }, (_, i) => `${i % 2},${i},${(i * 1.37).toFixed(2)}`).join('\n')}\n`), /price\.csv: class '0' of label column 'price' has 1 row\(s\), too few to appear in both the training and the test split \(each class needs at least 3\); the label column 'price' \(the last column, the default\) looks continuous \(30 distinct numbers in 30 rows\): if the label is another column, name it with --label/],
+    ['a Latin-1 file (a warning, read as Latin-1), then too few rows', () => { const file = path.join(temp, 'latin.csv'); fs.writeFileSync(file, Buffer.from(`caf\xe9,b,label\n${Array.from({ length: 10 }, (_, i) => `${i},${i},${i % 2}`).join('\n')}\n`, 'latin1')); return file; }, /^warning: .*latin\.csv:1: not UTF-8; the file is read as Latin-1[\s\S]*fewer than one batch/],
     ['a header of numbers (a warning), then too few rows', () => csv('headerless.csv', `1,2,0\n${Array.from({ length: 10 }, (_, i) => `${i},${i},${i % 2}`).join('\n')}\n`), /^warning: .*headerless\.csv:1: the header row looks like data \(every feature name is a number: 1, 2\)[\s\S]*fewer than one batch/],
   ])('%s', async (_, file, pattern) => {
     const run = await start(['--data', file(), '--batch-size', '16', '--out', temp]);
@@ -79,6 +80,7 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
       const run = await start([...args]);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(pattern);
+      expect(run.stdout).not.toMatch(/^data:/m); // refused before the data is read
     }
   });
 
@@ -316,6 +318,15 @@ describe('a short training run', { timeout: 300_000 }, () => {
     run = await start(['--eval', model, '--data', csv('renamed.csv', `${lines[0]!.replace('ram', 'RAM').replace('wifi', 'WiFi')}\n${lines.slice(1).join('\n')}\n`)]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: .*renamed\.csv: its features differ from those of the model .*: missing 'ram', 'wifi'; not in the model: 'RAM', 'WiFi'$/m);
+  });
+
+  test('--eval of a model trained on another CSV, without --data, asks for that file', async () => {
+    const { tensors, metadata } = decodeSafetensors(fs.readFileSync(path.join(out, 'model.safetensors')), 'model');
+    const file = path.join(temp, 'trained-on-mine.safetensors');
+    fs.writeFileSync(file, encodeSafetensors({ tensors, metadata: { ...metadata, data: JSON.stringify({ ...JSON.parse(metadata.data!), name: 'mine.csv' }) } }));
+    const run = await start(['--eval', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^error: .*trained-on-mine\.safetensors was trained on mine\.csv \(2000 rows\), not on the default data: pass that file with --data$/);
   });
 
   test('--eval trusts nothing in the metadata: each problem names the file, before Chrome starts', async () => {

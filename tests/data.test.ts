@@ -130,6 +130,29 @@ describe('StandardScaler', () => {
   });
 });
 
+describe('StandardScaler: a constant column', () => {
+  test('gets scale 1, as sklearn, and transforms to finite values (0 for the column)', () => {
+    const d = parseCsv('a,k,label\n1,5,0\n2,5,1\n4,5,0\n', 'const.csv');
+    const scaler = StandardScaler.fit(d);
+    expect(scaler.mean[1]).toBe(5);
+    expect(scaler.scale).toEqual([expect.closeTo(Math.sqrt(14 / 9), 12), 1]);
+    const z = scaler.transform(d).x;
+    expect(Array.from(z).every(Number.isFinite)).toBe(true);
+    expect([z[1], z[3], z[5]]).toEqual([0, 0, 0]);
+  });
+
+  test('whose mean rounds (5 in 1,000 rows, 0.1 in 7): scale 1, as sklearn (a variance within rounding error is 0)', () => {
+    for (const [value, rows] of [[5, 1000], [0.1, 7], [1.7, 10]] as const) {
+      const d = parseCsv(`a,k,label\n${Array.from({ length: rows }, (_, i) => `${i},${value},${i % 2}`).join('\n')}\n`, 'const.csv');
+      const scaler = StandardScaler.fit(d);
+      expect(scaler.scale[1], `${value} × ${rows}`).toBe(1);
+      expect(scaler.scale[0], `${value} × ${rows}`).toBeCloseTo(Math.sqrt((rows * rows - 1) / 12), 9);
+      const z = scaler.transform(d).x;
+      for (let r = 0; r < rows; r++) expect(Math.abs(z[2 * r + 1]!)).toBeLessThan(1e-6);
+    }
+  });
+});
+
 describe('DataLoader', () => {
   const small = parseCsv(`a,label\n${Array.from({ length: 21 }, (_, i) => `${i},${i % 2}`).join('\n')}\n`, 'small.csv');
 
@@ -203,6 +226,11 @@ describe('safetensors', () => {
     const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
     return encodeSafetensors({ tensors, metadata: { ...metadata, [key]: value } });
   };
+  test('test rows that leave none for training are refused', () => {
+    const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
+    const all = encodeSafetensors({ tensors, metadata: { ...metadata, test_rows: '[1,0]', data: JSON.stringify({ ...file().data, rows: 2 }) } });
+    expect(() => decodeModelFile(all, 'm.safetensors')).toThrow(/^m\.safetensors: not a usable model:\n {2}test_rows: 2 test rows of 2, which leaves none for training$/);
+  });
   const architecture = (change: object) => JSON.stringify({ ...file().model, ...change });
 
   test.each([
@@ -232,12 +260,15 @@ describe('safetensors', () => {
     ['an accuracy of 2', 'test_accuracy', '2', /test_accuracy: 2, expected a number in \[0, 1\]/],
     ['an accuracy of nothing', 'test_accuracy', '', /test_accuracy: NaN/],
     ['a bad checksum', 'data', '{"name":"x.csv","sha256":"zz","rows":10}', /data: expected \{name, sha256 \(64 hex digits\), rows ≥ 1\}/],
+    ['an empty feature name', 'features', '["a"," "]', /^m\.safetensors: not a usable model:\n {2}features: an empty name$/],
+    ['an empty class name', 'classes', '["","yes"]', /^m\.safetensors: not a usable model:\n {2}classes: an empty name$/],
+    ['an empty label', 'label', ' ', /^m\.safetensors: not a usable model:\n {2}label: empty$/],
   ])('%s is refused, naming the file and the field', (_, key, value, pattern) => {
     expect(() => decodeModelFile(edited(key, value), 'm.safetensors')).toThrow(/^m\.safetensors: /);
     expect(() => decodeModelFile(edited(key, value), 'm.safetensors')).toThrow(pattern);
   });
 
-  test('tensors: NaN, a missing one, an extra one, a negative variance', () => {
+  test('tensors: NaN, a missing one, an extra one, a negative variance, a negative count', () => {
     const withState = (change: (state: ModelFile['state']) => void) => {
       const { tensors, metadata } = decodeSafetensors(encodeModelFile(file()), 'm.safetensors');
       const state: ModelFile['state'] = new Map([...tensors].map(([n, t]) => [n, { shape: t.shape, dtype: t.dtype, values: Float32Array.from(t.values) }]));
@@ -248,6 +279,7 @@ describe('safetensors', () => {
     expect(() => decodeModelFile(withState((s) => s.delete('linear2.bias')), 'm.safetensors')).toThrow(/tensor 'linear2\.bias' is missing/);
     expect(() => decodeModelFile(withState((s) => s.set('linear3.bias', { shape: [1], dtype: 'F32', values: Float32Array.of(0) })), 'm.safetensors')).toThrow(/tensor 'linear3\.bias' is not part of the architecture/);
     expect(() => decodeModelFile(withState((s) => (s.get('bn1.running_var')!.values[0] = -1)), 'm.safetensors')).toThrow(/tensor 'bn1\.running_var' holds negative variances/);
+    expect(() => decodeModelFile(withState((s) => (s.get('bn1.num_batches_tracked')!.values[0] = -3)), 'm.safetensors')).toThrow(/^m\.safetensors: not a usable model:\n {2}tensor 'bn1\.num_batches_tracked' is -3, expected a count$/);
   });
 
   test('the writer refuses a model with NaN weights or a non-finite scaler: a broken model is never written', () => {

@@ -16,6 +16,9 @@ import { noGrad, type Tensor } from '../src/tensor';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
+import { compare } from '../src/spec/compare';
+import { evaluate, MLP } from '../src/classifier';
+import type { Dataset } from '../src/data';
 import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
 
 const { cases, add } = caseTable();
@@ -238,6 +241,81 @@ add('gradients accumulate across backward() until zeroGrad()', async (s, random)
   s.expectError('backward through a cut graph', () => first.backward(), /graph .* was cut/);
 });
 
+// Each use of a tensor adds its share to the tensor's gradient: the matmul rule's three writes
+// (d a, d b, d bias) must accumulate on every use after the first.
+add('a tensor used twice: x, W, bias and B get the sum of both uses (F.linear, F.matmul, two nn.Linear) vs float64', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, K, M] = [5, 7, 3];
+  const param = (shape: number[], label: string) => {
+    const p = allocateParameter(gpu, shape, label);
+    const values = uniform(random, p.size, -0.6, 0.6);
+    p.write(values);
+    return [p, values] as const;
+  };
+  const [W, w] = param([K, K], 'W');
+  const [bias, b] = param([K], 'bias');
+  const [B, bMat] = param([K, M], 'B');
+  const xData = uniform(random, N * K);
+  const x = s.input(xData, [N, K], 'f32', 'x');
+  x.requiresGrad = true;
+  // u = σ(x Wᵀ + b), v = u Wᵀ + b, loss = mean((v B − x B)²): x, W, bias and B each used twice.
+  const u = s.own(F.linear(x, W, bias, { activation: 'sigmoid' }));
+  const v = s.own(F.linear(u, W, bias));
+  const loss = F.mseLoss(s.own(F.matmul(v, B)), s.own(F.matmul(x, B)));
+  loss.backward();
+
+  // The same by hand in float64.
+  const mm = (a: Float64Array, c: Float64Array, spec: ref.MatmulSpec) => ref.matmul(a, c, spec);
+  const add2 = (a: Float64Array, c: Float64Array) => a.map((value, i) => value + c[i]!);
+  const uRef = mm(xData, w, { M: N, N: K, K, transposeB: true, bias: b, activation: 'sigmoid' });
+  const vRef = mm(uRef, w, { M: N, N: K, K, transposeB: true, bias: b });
+  const [p, q] = [mm(vRef, bMat, { M: N, N: M, K }), mm(xData, bMat, { M: N, N: M, K })];
+  const dp = p.map((value, i) => (2 * (value - q[i]!)) / (N * M));
+  const dq = dp.map((g) => -g);
+  const dB = add2(mm(vRef, dp, { M: K, N: M, K: N, transposeA: true }), mm(xData, dq, { M: K, N: M, K: N, transposeA: true }));
+  const dv = mm(dp, bMat, { M: N, N: K, K: M, transposeB: true });
+  const dzu = mm(dv, w, { M: N, N: K, K }).map((g, i) => g * uRef[i]! * (1 - uRef[i]!));
+  const dW = add2(mm(dv, uRef, { M: K, N: K, K: N, transposeA: true }), mm(dzu, xData, { M: K, N: K, K: N, transposeA: true }));
+  const dbias = add2(ref.sumRows(dv, N, K), ref.sumRows(dzu, N, K));
+  const dx = add2(mm(dq, bMat, { M: N, N: K, K: M, transposeB: true }), mm(dzu, w, { M: N, N: K, K }));
+  await s.check('loss', loss, [p.reduce((a, value, i) => a + (value - q[i]!) ** 2, 0) / (N * M)], 1e-6, 1e-5);
+  await s.check('x.grad (F.linear and F.matmul)', x.grad!, dx, 1e-6, 1e-4);
+  await s.check('W.grad (two F.linear)', W.grad, dW, 1e-6, 1e-4);
+  await s.check('bias.grad (two F.linear)', bias.grad, dbias, 1e-6, 1e-4);
+  await s.check('B.grad (two F.matmul)', B.grad, dB, 1e-6, 1e-4);
+
+  // One input into two nn.Linear: loss = mean((lin1(x) − lin2(x))²).
+  const [lin1, lin2] = [new nn.Linear(K, M, { gpu }), new nn.Linear(K, M, { gpu })];
+  const x2Data = uniform(random, N * K);
+  const x2 = s.input(x2Data, [N, K], 'f32', 'x2');
+  x2.requiresGrad = true;
+  F.mseLoss(lin1.forward(x2), lin2.forward(x2)).backward();
+  const [w1, b1, w2, b2] = [await f64(lin1.weight), await f64(lin1.bias!), await f64(lin2.weight), await f64(lin2.bias!)];
+  const h1 = mm(x2Data, w1, { M: N, N: M, K, transposeB: true, bias: b1 });
+  const h2 = mm(x2Data, w2, { M: N, N: M, K, transposeB: true, bias: b2 });
+  const dh1 = h1.map((value, i) => (2 * (value - h2[i]!)) / (N * M));
+  const dh2 = dh1.map((g) => -g);
+  await s.check('x2.grad (two nn.Linear)', x2.grad!, add2(mm(dh1, w1, { M: N, N: K, K: M }), mm(dh2, w2, { M: N, N: K, K: M })), 1e-6, 1e-4);
+  await s.check('lin1.weight.grad', lin1.weight.grad, mm(dh1, x2Data, { M, N: K, K: N, transposeA: true }), 1e-6, 1e-4);
+  await s.check('lin2.weight.grad', lin2.weight.grad, mm(dh2, x2Data, { M, N: K, K: N, transposeA: true }), 1e-6, 1e-4);
+  await s.check('lin1.bias.grad', lin1.bias!.grad, ref.sumRows(dh1, N, M), 1e-6, 1e-4);
+  await s.check('lin2.bias.grad', lin2.bias!.grad, ref.sumRows(dh2, N, M), 1e-6, 1e-4);
+});
+
+add('nn.Dropout draws a new mask each forward: two forwards, each the reference mask of its step', async (s, random) => {
+  const dropout = new nn.Dropout(0.4, { gpu: s.gpu });
+  const [rows, cols] = [8, 37];
+  const xData = uniform(random, rows * cols, 0.5, 2);
+  const x = s.input(xData, [rows, cols]);
+  const first = await f64(dropout.forward(x)); // read before the second forward reuses the buffer
+  const second = dropout.forward(x);
+  const masks = [0, 1].map((step) => dropoutMask(rows * cols, 0.4, dropout.seed, step));
+  s.comparisons.push(compare('forward 1: the mask of step 0', first, masks[0]!.map((m, i) => m * xData[i]!), 1e-6, 1e-6));
+  await s.check('forward 2: the mask of step 1', second, masks[1]!.map((m, i) => m * xData[i]!), 1e-6, 1e-6);
+  const differ = masks[0]!.filter((m, i) => m !== masks[1]![i]).length;
+  s.expect('the two masks differ', differ > rows * cols * 0.3, `${differ} of ${rows * cols} elements differ`);
+});
+
 add('a module output overwritten by a later forward throws, naming the module; clone() keeps one', async (s, random) => {
   const gpu = s.gpu;
   const linear = new nn.Linear(3, 2, { gpu });
@@ -297,6 +375,38 @@ add('MLP 20→16→8→4 (sigmoid, Adam) trained 20 steps matches float64 CPU tr
   }
   s.comparisons.push((await import('../src/spec/compare')).compare('loss per step', losses.map((l) => l[0]), losses.map((l) => l[1]), 1e-5, 1e-4));
   for (const [i, [name, p]] of named.entries()) await s.check(`${name} after 20 steps`, p, cpu[i]!.param, 1e-5, 1e-4);
+});
+
+// ── evaluate(): eval mode, then train mode again ───────────────────────────────────────────────────
+
+add('evaluate() predicts in eval mode (no dropout, running statistics) and leaves the model training', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, features, hidden, classes] = [40, 6, 16, 3];
+  const model = new MLP({ features, classes, hidden: [hidden], activation: 'relu', dropout: 0.5, batchNorm: true }, gpu);
+  // Training forwards move the running statistics away from 0 and 1.
+  for (let i = 0; i < 3; i++) noGrad(() => model.forward(s.input(uniform(random, N * features, -2, 3), [N, features])));
+  const data: Dataset = { features: ['a', 'b', 'c', 'd', 'e', 'f'], label: 'y', classes: ['0', '1', '2'], x: Float32Array.from(uniform(random, N * features, -2, 2)), y: integers(random, N, classes), rows: N };
+  const st = new Map([...(await model.stateDict())].map(([name, e]) => [name, Float64Array.from(e.values)]));
+  const get = (name: string) => st.get(name)!;
+  // The eval-mode forward in float64: Linear → BatchNorm (running statistics) → ReLU → (no dropout) → Linear.
+  const h = ref.matmul(data.x, get('linear1.weight'), { M: N, N: hidden, K: features, transposeB: true, bias: get('linear1.bias') });
+  const bn = bnRef.batchNorm(h, { N, C: hidden, S: 1, eps: 1e-5, momentum: 0.1, training: false, gamma: get('bn1.weight'), beta: get('bn1.bias'), runningMean: get('bn1.running_mean'), runningVar: get('bn1.running_var') }).y;
+  const logits = ref.matmul(bn.map(ref.relu), get('linear2.weight'), { M: N, N: classes, K: hidden, transposeB: true, bias: get('linear2.bias') });
+  const result = await evaluate(gpu, model, data, 16);
+  let clear = 0;
+  let agree = 0;
+  for (let r = 0; r < N; r++) {
+    const row = Array.from(logits.subarray(r * classes, (r + 1) * classes));
+    const sorted = [...row].sort((a, b) => b - a);
+    if (sorted[0]! - sorted[1]! < 1e-4) continue; // a near tie may go either way in float32
+    clear++;
+    if (result.predictions[r] === row.indexOf(sorted[0]!)) agree++;
+  }
+  s.expect('predictions of the eval-mode forward', clear > N / 2 && agree === clear, `${agree} of ${clear} rows with a clear winner agree`);
+  s.expect('accuracy from the predictions', result.accuracy === result.predictions.filter((p, r) => p === data.y[r]).length / N, `${result.accuracy}`);
+  s.expect('the model is training again', model.training && (model as unknown as { bn1: nn.BatchNorm1d }).bn1.training, `training ${model.training}`);
+  const after = await model.stateDict();
+  s.expect('running statistics untouched', ['bn1.running_mean', 'bn1.running_var'].every((n) => after.get(n)!.values.every((v, i) => v === get(n)[i])), 'compared');
 });
 
 // ── steady state: no new buffers, one submission per step, no readback ───────────────────────────────

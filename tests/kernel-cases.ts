@@ -232,7 +232,9 @@ add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turn
   const c = s.output([M, N]);
   await withTuner(s, store, async () => {
     const tuner = s.gpu.tuner;
+    s.expect('a cached pick is not reported as used before it is asked for', !tuner.used.has(key), [...tuner.used].join());
     s.expect('recorded pick', tuner.choose<string>(key, 'blocked', () => { throw new Error('not queued'); }) === 'naive', 'naive expected');
+    s.expect('asked for: used', tuner.used.has(key), [...tuner.used].join());
     matmul(a, b, c, { variant: 'tiled' });
     matmul(a, b, c, { variant: 'tiled', transposeA: false });
     sumRows(c, s.output([N]), false, 'tree');

@@ -87,6 +87,24 @@ const steppers: Stepper[] = [
 
 for (const st of steppers) add(...stepsVsFloat64(st));
 
+// ── the lr changed between steps, as a scheduler changes it (cut tenfold before step 4) ──────────────
+// An optimizer that folds lr into its momentum buffer agrees with PyTorch until the lr changes.
+
+for (const [i, f] of golden.lr_change.entries()) {
+  add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)}, lr ${f.lrs[0]} then ${f.lrs[3]}, 6 steps`, async (s) => {
+    const p = allocateParameter(s.gpu, [f.param.length], 'p');
+    p.write(f.param);
+    const opt = new OPTIMIZERS[f.name]!([p], f.options);
+    for (const [step, g] of f.grads.entries()) {
+      opt.paramGroups[0]!.lr = f.lrs[step]!;
+      opt.zeroGrad();
+      p.grad.write(g);
+      opt.step();
+      await s.check(`#${i} after step ${step + 1} (lr ${f.lrs[step]})`, p, f.after[step]!, 1e-6, 1e-5);
+    }
+  });
+}
+
 // ── options: PyTorch's names, unknown ones refused ────────────────────────────────────────────────
 
 add('optimizer options: snake_case aliases act, unknown options are errors that list the known ones', async (s, random) => {
@@ -321,6 +339,24 @@ add(`PyTorch ${golden.torch_version}: BatchNorm1d momentum=None (cumulative aver
   s.expect('num_batches_tracked', bn.numBatchesTracked.value === f.num_batches_tracked && tracked.dtype === 'I64' && tracked.values[0] === 4, `${bn.numBatchesTracked.value} (${tracked.dtype}) vs ${f.num_batches_tracked}`);
   s.expect('describe', /momentum=None/.test(bn.describe()), bn.describe());
 });
+
+for (const f of golden.batchnorm_no_running_stats) {
+  add(`PyTorch ${golden.torch_version}: ${f.module} [${f.shape.join(', ')}] track_running_stats=False${f.affine ? '' : ', affine=False'}: batch statistics in eval mode too`, async (s) => {
+    const C = f.shape[1]!;
+    const options = { gpu: s.gpu, trackRunningStats: false, affine: f.affine };
+    const bn = f.module === 'BatchNorm2d' ? new nn.BatchNorm2d(C, options) : new nn.BatchNorm1d(C, options);
+    if (f.weight && f.bias) {
+      bn.weight!.write(f.weight);
+      bn.bias!.write(f.bias);
+    }
+    bn.train();
+    await s.check('train output', bn.forward(s.input(f.x1, f.shape)), f.train, 1e-5, 1e-4);
+    bn.eval();
+    await s.check('eval output, from the batch\'s own statistics', bn.forward(s.input(f.x2, f.shape)), f.eval, 1e-5, 1e-4);
+    const keys = [...(await bn.stateDict()).keys()];
+    s.expect('state dict keys', keys.join(',') === f.state_dict.join(','), `[${keys.join(', ')}] vs PyTorch's [${f.state_dict.join(', ')}]`);
+  });
+}
 
 add('Module.zeroGrad() clears every parameter gradient; Identity returns its input', async (s, random) => {
   const model = new nn.Sequential(new nn.Linear(3, 4, { gpu: s.gpu }), new nn.Identity({ gpu: s.gpu }), new nn.Linear(4, 2, { gpu: s.gpu }));

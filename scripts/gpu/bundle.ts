@@ -36,6 +36,8 @@ await esbuild.build({
   logLevel: 'warning',
   // The bench's TensorFlow.js side-effect imports are dropped: no peers run here.
   logOverride: { 'ignored-bare-import': 'silent' },
+  // The pages' stylesheets (imported by the bench's page module): nothing to style here.
+  loader: { '.css': 'empty' },
   // Bundled CommonJS (TensorFlow.js's wasm glue) calls require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   alias: { wgsl_reflect: path.join(ROOT, 'node_modules/wgsl_reflect/wgsl_reflect.module.js') },

@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ $# -ge 1 ] || { echo "usage: sh run.sh RESULTS_DIR [--quick]" >&2; exit 2; }
 mkdir -p "$1"
 results=$(cd "$1" && pwd)
+rm -f "$results/summary.md"  # written last: its presence says the run got to the end
 shift
 [ "$(uname -m)" = x86_64 ] && [ "$(uname -s)" = Linux ] || { echo "run.sh: this bundle is for x86-64 Linux, not $(uname -s) $(uname -m)" >&2; exit 1; }
 
@@ -64,5 +65,9 @@ fi
 # POSIX sh has no pipefail: the program's exit status goes through a file.
 { rc=0; "$work/node" "$work/wgslgrad-gpu.mjs" --out "$results" "$@" || rc=$?; echo $rc > "$work/status"; } 2>&1 | tee "$results/run.log"
 [ "$(cat "$work/status")" = 0 ] || status=1
-echo "run.sh: results in $results (summary.md); status $status"
+if [ -f "$results/summary.md" ]; then
+  echo "run.sh: results in $results (summary.md); status $status"
+else
+  echo "run.sh: the program stopped before writing $results/summary.md (see run.log there); status $status"
+fi
 exit $status

@@ -96,6 +96,8 @@ export class Tuner {
   policy: VariantPolicy = 'tuned';
   /** This adapter's picks, by key. */
   readonly records = new Map<string, TuningRecord>();
+  /** The keys this process asked about (records also hold the cache's picks for other models). */
+  readonly used = new Set<string>();
   /** Dispatches of a key before it is tuned (tests set 1). */
   hotUses = HOT_USES;
   /** Tuning time per process, ms. */
@@ -140,6 +142,7 @@ export class Tuner {
   async attach(store: TuningStore | null): Promise<void> {
     this.store = store;
     this.records.clear();
+    this.used.clear();
     this.pending.clear();
     this.uses.clear();
     this.deferred.clear();
@@ -175,6 +178,7 @@ export class Tuner {
    */
   choose<V extends string>(key: string, fallback: V, job: () => TuningJob): V {
     if (this.policy === 'fixed' || this.running) return fallback;
+    this.used.add(key);
     const known = this.records.get(key);
     if (known) return known.pick as V;
     if (this.pending.has(key)) return fallback;

@@ -44,6 +44,16 @@ export interface VulkanSetup {
   drivers: 'system' | string;
 }
 
+/** Where a loaded library came from (LD_LIBRARY_PATH may have picked a bundled one), from /proc/self/maps. */
+function mappedPath(name: string): string | null {
+  try {
+    const line = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').find((l) => l.includes(`/${name}`));
+    return line ? line.slice(line.indexOf('/')) : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Makes sure Dawn will find a Vulkan loader and a driver (Linux only): the system's when present,
  * else Chromium's SwiftShader. VK_ICD_FILENAMES is read when Dawn creates its Vulkan instance, so
@@ -54,7 +64,8 @@ function prepareVulkan(): VulkanSetup | null {
   const dirs = process.env.CHROME_PATH && fs.existsSync(process.env.CHROME_PATH) ? [path.dirname(fs.realpathSync(process.env.CHROME_PATH)), ...CHROMIUM_DIRS] : CHROMIUM_DIRS;
   const chromium = dirs.find((dir) => fs.existsSync(path.join(dir, 'vk_swiftshader_icd.json')));
   let loader: VulkanSetup['loader'] = 'system';
-  if (!preload('libvulkan.so.1')) {
+  if (preload('libvulkan.so.1')) loader = mappedPath('libvulkan.so.1') ?? loader;
+  else {
     if (!chromium || !preload(path.join(chromium, 'libvulkan.so.1'))) return null;
     loader = path.join(chromium, 'libvulkan.so.1');
   }
