@@ -146,7 +146,30 @@ for (const [variant, offset] of [['v2 vec4', 0], ['v1', 1]] as const) {
     }),
   );
 }
+// Past 65,535 workgroups both entry points take their element from a 2-D grid (grid1d); the real
+// spill cases above reach v1 only (a vec4 spill needs 67 million elements), and Node skips them.
+// This folds a small grid into 2-D: 5 · 64 + 7 invocations on 3 × 2 workgroups, one step.
 cases.push(
+  testCase('adam entry points find their element on a 2-D grid (as past 65,535 workgroups)', async (s, random) => {
+    const o = { ...adamDefaults, weightDecay: 0.01 };
+    const invocations = 5 * shader.entry('adam_step').workgroupSize[0] + 7;
+    for (const vec4 of [false, true]) {
+      const n = vec4 ? 16 * invocations : invocations;
+      const [theta, g] = [uniform(random, n), uniform(random, n)];
+      const zeros = new Float32Array(n);
+      const buffers = { param: s.input(theta), grad: s.input(g), exp_avg: s.input(zeros), exp_avg_sq: s.input(zeros), max_exp_avg_sq: s.gpu.placeholders[0] };
+      const params = {
+        n: vec4 ? n / 4 : n, beta1: o.beta1, one_minus_beta1: 1 - o.beta1, beta2: o.beta2, one_minus_beta2: 1 - o.beta2, eps: o.eps,
+        weight_decay: o.weightDecay, grad_sign: 1, decay_factor: 1, step_size: o.lr / (1 - o.beta1), bias_correction2_sqrt: Math.sqrt(1 - o.beta2),
+      };
+      const args = vec4 ? Object.fromEntries(Object.entries(buffers).map(([k, t]) => [`${k}4`, t])) : buffers;
+      s.gpu.dispatch(shader.entry(vec4 ? 'adam_step_vec4' : 'adam_step'), { params, ...args }, [3, 2], { AMSGRAD: false });
+      const ref = adamInit(theta);
+      adamRef(ref, g, o);
+      await s.check(`param${vec4 ? ' (vec4)' : ''}`, buffers.param, ref.param, 1e-6, 1e-5);
+      await s.check(`exp_avg${vec4 ? ' (vec4)' : ''}`, buffers.exp_avg, ref.expAvg, 1e-6, 1e-5);
+    }
+  }),
   testCase('adam bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4), [4]);
     const col = s.output([4]);
