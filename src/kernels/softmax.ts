@@ -30,7 +30,7 @@ function rowsAround(op: string, shape: readonly number[], dim: number): { rows: 
 /**
  * One dispatch of the family: v1 (serial) runs `entryName`, one invocation per row; v2 (tree) runs
  * `entryName`_tree, one workgroup of 256 per row. Without a variant, the tuner's pick for this op,
- * row count and row length (default serial).
+ * row count and row length (default serial; rows shorter than 256 always serial).
  */
 function perRow(op: string, entryName: string, args: Record<string, Tensor>, dim: number, accumulate: boolean | undefined, explicitVariant: ReductionVariant | undefined): void {
   expectSameSize(op, args);
@@ -40,7 +40,9 @@ function perRow(op: string, entryName: string, args: Record<string, Tensor>, dim
   const gpu = first.gpu;
   // Rows of a non-last dimension (inner > 1) are strided: v1 reads them coalesced across rows, v2 not.
   const key = `${op} rows≤${sizeClass(rows)} C≤${sizeClass(C)}${inner > 1 ? ' strided' : ''}`;
-  const variant = explicitVariant ?? gpu.tuner.choose(key, 'serial', () => tuningJob(gpu, op, rows, C, inner, accumulate));
+  // A row shorter than v2's workgroup leaves most of its 256 lanes idle: v1 then, untimed (timing
+  // v2 on 65,536 rows of 10 took ~70 s on SwiftShader, where each barrier is a coroutine switch).
+  const variant = explicitVariant ?? (C < TREE_WORKGROUP ? 'serial' : gpu.tuner.choose(key, 'serial', () => tuningJob(gpu, op, rows, C, inner, accumulate)));
   expectReductionVariant(op, variant);
   const tree = variant === 'tree';
   const entry = shader.entry(tree ? `${entryName}_tree` : entryName);
