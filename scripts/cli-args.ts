@@ -8,6 +8,8 @@ export const LOG_PROGRESS_SECONDS = 10;
 export const OUTPUTS = ['model.safetensors', 'metrics.json', 'training.png'] as const;
 /** The files a run writes: Node, without a browser to draw with Chart.js, plots an SVG. */
 export const outputs = (runtime: 'node' | 'chrome') => [OUTPUTS[0], OUTPUTS[1], runtime === 'chrome' ? OUTPUTS[2] : 'training.svg'] as const;
+/** Where WebGPU runs (--runtime, checked by start.ts's main before any task): Node on Dawn unless 'chrome'. */
+export const runtimeOf = (values: Values): 'node' | 'chrome' => (values.runtime === 'chrome' ? 'chrome' : 'node');
 /** The plot the other runtime writes: a run removes it with the old set, so no plot of another model stays. */
 export const otherPlot = (runtime: 'node' | 'chrome') => (runtime === 'chrome' ? 'training.svg' : OUTPUTS[2]);
 

@@ -11,8 +11,8 @@ import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
 import { decimal } from '../src/run-config';
 import { nonFiniteState } from '../src/model-file';
-import { otherPlot, outputs, UsageError, variantPolicy } from './cli-args';
-import { prepareOutDir, printTuning, removeFolders, userFolder, userPath, writeFileSet } from './output';
+import { otherPlot, outputs, runtimeOf, UsageError, variantPolicy } from './cli-args';
+import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
@@ -51,13 +51,6 @@ interface MnistSession {
   plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
 }
 
-const runtimeOf = (values: Values) => (values.runtime === 'chrome' ? 'chrome' : 'node');
-
-/** A path for a message: relative to the user's folder when inside it, absolute otherwise. */
-const shown = (p: string) => {
-  const relative = path.relative(userFolder(), p);
-  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
-};
 
 /** The page in headless Chrome, or this process on Dawn (scripts/node-session.ts). */
 async function withSession<T>(values: Values, body: (session: MnistSession) => Promise<T>): Promise<T> {

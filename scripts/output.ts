@@ -10,6 +10,12 @@ export function userFolder(): string {
   return process.env.INIT_CWD || process.cwd();
 }
 
+/** A path for a message: relative to the user's folder when inside it, absolute otherwise. */
+export const shown = (p: string) => {
+  const relative = path.relative(userFolder(), p);
+  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
+};
+
 /** A path as typed on the command line, resolved against the user's folder. */
 export function userPath(typed: string): string {
   return path.resolve(userFolder(), typed);

@@ -11,9 +11,9 @@ import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-f
 import type { StateDict } from '../src/nn';
 import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResult, WireData } from '../src/runner';
 import type { Evaluation } from '../src/run-config';
-import { delimiter, HELP, otherPlot, outputs, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
+import { delimiter, HELP, otherPlot, outputs, runtimeOf, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
-import { prepareOutDir, printTuning, removeFolders, userFolder, userPath, writeFileSet } from './output';
+import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const DEFAULT_DATA = path.join(ROOT, 'data', 'mobile-price.csv');
@@ -60,12 +60,6 @@ function printConfusion(confusion: number[][], classes: string[]): void {
   confusion.forEach((row, i) => console.log(classes[i]!.padStart(width) + row.map((n) => String(n).padStart(width)).join('')));
 }
 
-/** A path for a message: relative to the user's folder when inside it, absolute otherwise. */
-const shown = (p: string) => {
-  const relative = path.relative(userFolder(), p);
-  return relative === '' ? '.' : relative.startsWith('..') ? p : relative;
-};
-
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '-';
   const s = Math.round(seconds);
@@ -79,8 +73,6 @@ export interface Session {
   /** Chrome draws a PNG with Chart.js; Node, without a browser, an SVG. */
   plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
 }
-
-const runtimeOf = (values: Values) => ((values.runtime as string | undefined) ?? 'node') as 'node' | 'chrome';
 
 async function withSession<T>(values: Values, body: (session: Session) => Promise<T>): Promise<T> {
   const debug = values.debug === true;

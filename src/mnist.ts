@@ -63,19 +63,29 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
+/** Tensors missing, of another shape, or not MnistCNN's: how a file of another architecture differs. */
+function architectureProblems(tensors: ReadonlyMap<string, { shape: readonly number[] }>): string[] {
+  const problems: string[] = [];
+  for (const [name, shape] of MNIST_CNN_STATE) {
+    const t = tensors.get(name);
+    if (!t) problems.push(`missing '${name}' (MnistCNN expects shape [${shape.join(', ')}])`);
+    else if (t.shape.join() !== shape.join()) problems.push(`'${name}' has shape [${t.shape.join(', ')}], MnistCNN expects [${shape.join(', ')}]`);
+  }
+  for (const name of tensors.keys()) if (!MNIST_CNN_STATE.some(([n]) => n === name)) problems.push(`unexpected tensor '${name}'`);
+  return problems;
+}
+
 /** Everything wrong with a MnistCNN's state and records, as phrases naming the field; empty when sound. */
 export function mnistModelProblems(state: StateDict, testRows: unknown, testAccuracy: number): string[] {
-  const problems: string[] = [];
+  const problems = architectureProblems(state);
   for (const [name, shape] of MNIST_CNN_STATE) {
     const t = state.get(name);
     const dtype = name.endsWith('num_batches_tracked') ? 'I64' : 'F32';
-    if (!t) problems.push(`missing '${name}' (MnistCNN expects ${dtype} [${shape.join(', ')}])`);
-    else if (t.shape.join() !== shape.join()) problems.push(`'${name}' has shape [${t.shape.join(', ')}], MnistCNN expects [${shape.join(', ')}]`);
-    else if (t.dtype !== dtype) problems.push(`'${name}' is ${t.dtype}, MnistCNN expects ${dtype}`);
+    if (!t || t.shape.join() !== shape.join()) continue; // said above
+    if (t.dtype !== dtype) problems.push(`'${name}' is ${t.dtype}, MnistCNN expects ${dtype}`);
     else if (name.endsWith('running_var') && t.values.some((v) => v < 0)) problems.push(`'${name}' holds negative variances`);
     else if (dtype === 'I64' && !(Number.isInteger(t.values[0]) && t.values[0]! >= 0)) problems.push(`'${name}' is ${t.values[0]}, expected a count`);
   }
-  for (const name of state.keys()) if (!MNIST_CNN_STATE.some(([n]) => n === name)) problems.push(`unexpected tensor '${name}'`);
   const nonFinite = nonFiniteState(state);
   if (nonFinite.length) problems.push(`NaN or infinite values in ${nonFinite.join(', ')}`);
   if (!Array.isArray(testRows) || !testRows.every((r) => Number.isInteger(r) && r >= 0 && r < MNIST_IMAGES)) problems.push(`test_rows: expected row numbers below ${MNIST_IMAGES.toLocaleString('en')}`);
@@ -106,13 +116,7 @@ export function readMnistModel(bytes: Uint8Array, source: string): { state: Stat
     const hint = metadata.wgslgrad === 'wgslgrad-classifier-1' ? ' (a phone-price classifier: evaluate it without --task mnist)' : '';
     fail(`${source}: not a wgslgrad MNIST CNN (metadata 'wgslgrad' is ${JSON.stringify(metadata.wgslgrad)}, expected '${FORMAT}')${hint}`);
   }
-  const shapeProblems: string[] = [];
-  for (const [name, shape] of MNIST_CNN_STATE) {
-    const t = tensors.get(name);
-    if (!t) shapeProblems.push(`missing '${name}' (MnistCNN expects shape [${shape.join(', ')}])`);
-    else if (t.shape.join() !== shape.join()) shapeProblems.push(`'${name}' has shape [${t.shape.join(', ')}], MnistCNN expects [${shape.join(', ')}]`);
-  }
-  for (const name of tensors.keys()) if (!MNIST_CNN_STATE.some(([n]) => n === name)) shapeProblems.push(`unexpected tensor '${name}'`);
+  const shapeProblems = architectureProblems(tensors);
   if (shapeProblems.length) fail(`${source}: not this architecture (${MNIST_CNN_ARCHITECTURE}):\n  ${shapeProblems.join('\n  ')}`);
   let testRows: unknown;
   try {

@@ -208,22 +208,18 @@ export class Tuner {
   async tunePending(): Promise<void> {
     if (!this.hasPending) return;
     this.running = true;
-    // The caller's queued work first, and off the tuner's clock: a training loop that reads back
-    // every 16 steps may have seconds of its own steps in flight (MNIST on SwiftShader: ~10 s),
-    // which would count as tuning, eat the budget before any key is timed, and leave the epoch's
-    // reported training time short by as much.
-    try {
-      await this.drain();
-    } catch (error) {
-      this.running = false;
-      throw error;
-    }
-    const started = performance.now();
+    let started = performance.now();
     const dispatchesBefore = this.gpu.stats.dispatches;
-    const deadline = started + this.allowance() - this.spent;
     let tuned = 0;
     const slowBefore = Object.keys(this.slow).length;
     try {
+      // The caller's queued work first, and off the tuner's clock: a training loop that reads back
+      // every 16 steps may have seconds of its own steps in flight (MNIST on SwiftShader: ~10 s),
+      // which would count as tuning, eat the budget before any key is timed, and leave the epoch's
+      // reported training time short by as much.
+      await this.drain();
+      started = performance.now();
+      const deadline = started + this.allowance() - this.spent;
       for (const [key, job] of [...this.pending]) {
         this.pending.delete(key);
         if (performance.now() > deadline) {

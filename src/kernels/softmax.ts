@@ -235,43 +235,33 @@ for (const variant of REDUCTION_VARIANTS) {
     }
   }
 }
-// v2 past 65,535 rows lays its workgroups out as a 2-D grid (grid1d). A real one takes minutes on
-// SwiftShader (over 120 s for 65,537 rows of 2), so this dispatches the four v2 entry points on a
-// small grid folded into 2-D: 7 × 15 = 105 workgroups for 100 rows (row = wid.x + 7 · wid.y; the
-// last 5 have no row), of a non-last dim.
+/**
+ * Both variants find their row on a grid folded into 2-D, as past 65,535 workgroups (grid1d): 100
+ * rows of a non-last dim, each op's forward and backward entry points dispatched directly on `grid`.
+ */
+const foldedGridCase = (name: string, suffix: string, grid: [number, number]) =>
+  testCase(name, async (s, random) => {
+    const [shape, dim] = [[20, 3, 5], 1];
+    const params = { rows: 100, C: 3, inner: 5 };
+    const [x, dy] = [uniform(random, 300, -4, 4), uniform(random, 300)];
+    const xt = s.input(x, shape);
+    const dyt = s.input(dy, shape);
+    for (const log of [false, true]) {
+      const op = log ? 'log_softmax' : 'softmax';
+      const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
+      s.gpu.dispatch(shader.entry(`${op}_forward${suffix}`), { params, x: xt, y }, grid);
+      s.gpu.dispatch(shader.entry(`${op}_backward${suffix}`), { params, y_saved: y, dy: dyt, dx }, grid);
+      await s.check(`${op} y`, y, ref.softmax(x, shape, dim, log), 1e-5, 1e-5);
+      await s.check(`${op} dx`, dx, ref.softmaxBackward(x, dy, shape, dim, log), 1e-5, 1e-4);
+    }
+  });
 cases.push(
-  testCase('softmax v2 tree finds its row on a 2-D grid (as past 65,535 rows)', async (s, random) => {
-    const [shape, dim] = [[20, 3, 5], 1];
-    const params = { rows: 100, C: 3, inner: 5 };
-    const [x, dy] = [uniform(random, 300, -4, 4), uniform(random, 300)];
-    const xt = s.input(x, shape);
-    const dyt = s.input(dy, shape);
-    for (const log of [false, true]) {
-      const op = log ? 'log_softmax' : 'softmax';
-      const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
-      s.gpu.dispatch(shader.entry(`${op}_forward_tree`), { params, x: xt, y }, [7, 15]);
-      s.gpu.dispatch(shader.entry(`${op}_backward_tree`), { params, y_saved: y, dy: dyt, dx }, [7, 15]);
-      await s.check(`${op} y`, y, ref.softmax(x, shape, dim, log), 1e-5, 1e-5);
-      await s.check(`${op} dx`, dx, ref.softmaxBackward(x, dy, shape, dim, log), 1e-5, 1e-4);
-    }
-  }),
-  // v1 likewise (its real spill case runs the softmax forward only, and Node skips it): 100 rows,
-  // one invocation each, on 1 × 2 workgroups of 64 (row = gid.x + 64 · gid.y).
-  testCase('softmax v1 finds its row on a 2-D grid (as past 65,535 workgroups)', async (s, random) => {
-    const [shape, dim] = [[20, 3, 5], 1];
-    const params = { rows: 100, C: 3, inner: 5 };
-    const [x, dy] = [uniform(random, 300, -4, 4), uniform(random, 300)];
-    const xt = s.input(x, shape);
-    const dyt = s.input(dy, shape);
-    for (const log of [false, true]) {
-      const op = log ? 'log_softmax' : 'softmax';
-      const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
-      s.gpu.dispatch(shader.entry(`${op}_forward`), { params, x: xt, y }, [1, 2]);
-      s.gpu.dispatch(shader.entry(`${op}_backward`), { params, y_saved: y, dy: dyt, dx }, [1, 2]);
-      await s.check(`${op} y`, y, ref.softmax(x, shape, dim, log), 1e-5, 1e-5);
-      await s.check(`${op} dx`, dx, ref.softmaxBackward(x, dy, shape, dim, log), 1e-5, 1e-4);
-    }
-  }),
+  // v2: a real spill takes minutes on SwiftShader (over 120 s for 65,537 rows of 2); 7 × 15 = 105
+  // workgroups for 100 rows (row = wid.x + 7 · wid.y; the last 5 have no row).
+  foldedGridCase('softmax v2 tree finds its row on a 2-D grid (as past 65,535 rows)', '_tree', [7, 15]),
+  // v1 (its real spill case runs the softmax forward only, and Node skips it): one invocation per
+  // row on 1 × 2 workgroups of 64 (row = gid.x + 64 · gid.y).
+  foldedGridCase('softmax v1 finds its row on a 2-D grid (as past 65,535 workgroups)', '', [1, 2]),
   testCase('softmax bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 6), [2, 3]);
     s.expectError('dim out of range', () => softmax(v, s.output([2, 3]), 2), /softmax: argument 'dim' expected an integer in \[-2, 1\] for an input of shape \[2, 3\], got 2/);
