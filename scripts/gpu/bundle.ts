@@ -3,7 +3,7 @@
 //   node.gz             this Node's own binary (official builds need only glibc and libstdc++)
 //   dawn.node.gz        Dawn's linux-x64 binding from the `webgpu` package
 //   wgslgrad-gpu.mjs    scripts/gpu/run.ts with the engine, the WGSL, the cases and the bench, bundled
-//   lib/libvulkan.so.1  the Vulkan loader, from Debian's libvulkan1 (the .deb travels too, in debs/)
+//   lib/                the Vulkan loader and libglvnd's two libraries, from Debian (the .debs in debs/)
 //   run.sh              unpacks, finds the GPU's Vulkan driver, runs it all (see its header)
 //   torch_bench.py      PyTorch's same work on CUDA, for the comparison
 import { execFileSync } from 'node:child_process';
@@ -67,19 +67,32 @@ const gzip = (from: string, to: string) => fs.writeFileSync(path.join(out, to), 
 gzip(process.execPath, 'node.gz');
 gzip(path.join(ROOT, 'node_modules/webgpu/dist/linux-x64/dawn.node'), 'dawn.node.gz');
 
-// The Vulkan loader, from Debian's package (apt-get download needs no root and installs nothing).
+// The Vulkan loader and the libglvnd libraries that NVIDIA's Vulkan driver (libGLX_nvidia.so.0) links
+// against, from Debian's packages (apt-get download needs no root and installs nothing): a bare
+// container with the driver mounted often has none of them. run.sh uses each only where the system
+// lacks it.
+const LIBRARIES: [pkg: string, lib: string][] = [
+  ['libvulkan1', 'libvulkan.so.1'],
+  ['libglvnd0', 'libGLdispatch.so.0'],
+  ['libglx0', 'libGLX.so.0'],
+];
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-bundle-'));
 try {
-  execFileSync('apt-get', ['-qq', '-oAPT::Architecture=amd64', 'download', 'libvulkan1'], { cwd: temp, stdio: ['ignore', 'ignore', 'pipe'] });
-  const deb = fs.readdirSync(temp).find((f) => f.endsWith('.deb'));
-  if (!deb) throw new Error('apt-get download libvulkan1 wrote no .deb');
-  fs.copyFileSync(path.join(temp, deb), path.join(out, 'debs', deb));
-  execFileSync('dpkg-deb', ['-x', path.join(temp, deb), path.join(temp, 'root')]);
-  const libDir = path.join(temp, 'root/usr/lib/x86_64-linux-gnu');
-  fs.copyFileSync(fs.realpathSync(path.join(libDir, 'libvulkan.so.1')), path.join(out, 'lib/libvulkan.so.1'));
-  fs.writeFileSync(path.join(out, 'lib/libvulkan.version'), `${deb}\n`);
+  const versions: string[] = [];
+  for (const [pkg, lib] of LIBRARIES) {
+    const dir = path.join(temp, pkg);
+    fs.mkdirSync(dir);
+    execFileSync('apt-get', ['-qq', '-oAPT::Architecture=amd64', 'download', pkg], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const deb = fs.readdirSync(dir).find((f) => f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${pkg} wrote no .deb`);
+    fs.copyFileSync(path.join(dir, deb), path.join(out, 'debs', deb));
+    execFileSync('dpkg-deb', ['-x', path.join(dir, deb), path.join(dir, 'root')]);
+    fs.copyFileSync(fs.realpathSync(path.join(dir, 'root/usr/lib/x86_64-linux-gnu', lib)), path.join(out, 'lib', lib));
+    versions.push(deb);
+  }
+  fs.writeFileSync(path.join(out, 'lib/versions.txt'), `${versions.join('\n')}\n`);
 } catch (error) {
-  throw new Error(`gpu-bundle: could not fetch the Vulkan loader with apt-get download libvulkan1 (Debian/Ubuntu with a package index needed): ${error instanceof Error ? error.message : String(error)}`);
+  throw new Error(`gpu-bundle: could not fetch the Vulkan loader and libglvnd with apt-get download ${LIBRARIES.map(([pkg]) => pkg).join(' ')} (Debian/Ubuntu with a package index needed): ${error instanceof Error ? error.message : String(error)}`);
 } finally {
   fs.rmSync(temp, { recursive: true, force: true });
 }

@@ -22,12 +22,16 @@ gzip -dc "$here/dawn.node.gz" > "$work/dist/linux-x64/dawn.node"
 chmod +x "$work/node"
 cp "$here/wgslgrad-gpu.mjs" "$work/"
 
-# 2. The Vulkan loader: the system's if it has one, else the one from the bundled Debian package.
-if ! { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } | grep -q 'libvulkan\.so\.1 '; then
-  cp "$here/lib/libvulkan.so.1" "$work/lib/"
-  LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$work/lib"
-  echo "run.sh: Vulkan loader from the bundle ($(cat "$here/lib/libvulkan.version"))"
-fi
+# 2. The Vulkan loader and libglvnd (NVIDIA's Vulkan driver links against libGLdispatch.so.0): the
+#    system's where it has them, else the bundle's copies from Debian's packages.
+cache=$({ /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } || true)
+for lib in libvulkan.so.1 libGLdispatch.so.0 libGLX.so.0; do
+  if ! printf '%s\n' "$cache" | grep -q "$lib "; then
+    cp "$here/lib/$lib" "$work/lib/"
+    echo "run.sh: $lib from the bundle"
+  fi
+done
+[ -n "$(ls "$work/lib")" ] && LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$work/lib"
 # NVIDIA containers keep the driver's libraries here, outside the linker's cache.
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
   [ -d "$d" ] && LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d"

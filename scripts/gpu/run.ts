@@ -98,7 +98,8 @@ const failed = cases.filter((c) => !c.ok);
 console.log(`cases: ${cases.length - failed.length} of ${cases.length} pass (WGSLGRAD_SEED=${runSeed})`);
 write('cases.json', `${JSON.stringify({ adapter, runSeed, cases }, null, 2)}\n`);
 
-// 2. The bench at GPU sizes (our kernels only: PyTorch is the peer here).
+// 2. The bench at GPU sizes (our kernels only: PyTorch is the peer here). The large matmuls first and
+// bench.json rewritten after each part, so a run stopped by a time limit still leaves its figures.
 let rows: BenchRow[] = [];
 let picks: Record<string, { pick: string }> = {};
 // The large plan: square matmuls to 4096 and the step at batch 512 (quick: 256, and batch 8 and 64).
@@ -106,8 +107,10 @@ if (!values['cases-only']) {
   const log = (line: string) => console.log(`  ${line}`);
   const quick = values.quick ?? false;
   const large = values['large-only'] ? values['large-only'].split(',').map(Number) : quick ? [256] : [1024, 2048, 4096];
+  rows = await largeMatmuls(large, quick, log);
+  write('bench.json', `${JSON.stringify({ rows, adapter }, null, 2)}\n`);
   const report = values['large-only'] ? null : await runBench({ quick, noPeers: true, trainingBatches: quick ? [8, 64] : [8, 256, 512], log });
-  rows = [...(report?.rows ?? []), ...(await largeMatmuls(large, quick, log))];
+  rows = [...(report?.rows ?? []), ...rows];
   picks = report?.tuning?.picks ?? {};
   write('bench.json', `${JSON.stringify({ ...report, rows, adapter }, null, 2)}\n`);
 }

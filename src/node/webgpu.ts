@@ -82,17 +82,28 @@ function prepareVulkan(): VulkanSetup | null {
  * about 1.5–2× as long. The binding looks setImmediate up on globalThis each time it schedules, so
  * while one of the engine's waits (onSubmittedWorkDone, mapAsync) is pending we hand it a 1 ms timer
  * instead: at most 1 ms more per wait, and a quiet thread. Outside those waits setImmediate is Node's.
+ * On a hardware GPU the CPU has nothing else to do and a wait can be a tenth of a millisecond, so
+ * there the spin is kept: requestGpu calls waitPolitely(false) once it knows the adapter.
  */
+let polite = true;
+
+/** Whether waits poll every 1 ms (CPU adapters) or spin (hardware GPUs); see pollPolitely. */
+export function waitPolitely(yes: boolean): void {
+  polite = yes;
+}
+
 function pollPolitely(globals: Record<string, unknown>): void {
-  const immediate = globalThis.setImmediate;
-  const polite = ((fn: (...args: unknown[]) => void, ...args: unknown[]) => setTimeout(fn, 1, ...args)) as unknown as typeof setImmediate;
+  let immediate: typeof setImmediate | null = null; // the setImmediate we replaced, while we have
+  const timer = ((fn: (...args: unknown[]) => void, ...args: unknown[]) => setTimeout(fn, 1, ...args)) as unknown as typeof setImmediate;
   let pending = 0;
   const wrap = (proto: Record<string, unknown> | undefined, name: string) => {
     const original = proto?.[name];
     if (typeof original !== 'function') return;
     proto![name] = function (this: unknown, ...args: unknown[]) {
-      if (pending++ === 0) globalThis.setImmediate = polite;
-      const done = () => { if (--pending === 0) globalThis.setImmediate = immediate; };
+      if (pending++ === 0 && polite) [immediate, globalThis.setImmediate] = [globalThis.setImmediate, timer];
+      const done = () => {
+        if (--pending === 0 && immediate) [globalThis.setImmediate, immediate] = [immediate, null];
+      };
       try {
         const promise = (original as (...a: unknown[]) => Promise<unknown>).apply(this, args);
         promise.then(done, done);
