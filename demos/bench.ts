@@ -137,12 +137,20 @@ async function trainingStepBench(b: Ours, batch: number) {
   let firstLoss: number | null = null;
   const dispatches = gpu.stats.dispatches - gpu.tuner.stats.dispatches;
   let steps = 0;
+  const split = { record: [] as number[], submit: [] as number[], wait: [] as number[] };
   const r = await b.sink.time(
     { contender: 'wgslgrad', kernel: 'training step', variant: 'wgslgrad', size: t.size, flop: t.flop },
     async () => {
+      const started = performance.now();
       step();
-      steps++;
+      const recorded = performance.now();
+      gpu.flush();
+      const submitted = performance.now();
       await gpu.sync();
+      split.record.push(recorded - started);
+      split.submit.push(submitted - recorded);
+      split.wait.push(performance.now() - submitted);
+      steps++;
       // The first run keeps its loss for the check; timed runs read nothing.
       if (firstLoss === null) firstLoss = (await lossTensor!.read())[0]!;
     },
@@ -150,6 +158,7 @@ async function trainingStepBench(b: Ours, batch: number) {
   );
   // Nothing is left to tune by now; any tuner dispatch would still not be the step's.
   r.dispatchesPerStep = (gpu.stats.dispatches - gpu.tuner.stats.dispatches - dispatches) / steps;
+  r.stepSplit = { record: summarise(split.record).median, submit: summarise(split.submit).median, wait: summarise(split.wait).median };
   x.destroy();
   y.destroy();
 }

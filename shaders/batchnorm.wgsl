@@ -35,9 +35,12 @@
 //      large (BatchNorm2d: M = N·H·W); on SwiftShader each barrier is a coroutine switch and v1 wins.
 // Numerics (both variants): the mean is summed as shift + Σ(x − shift) with shift = the channel's
 // first value, so a channel with mean 100 and std 1 sums values of size 1, not 100; the variance is
-// a second pass over (x − mean)², which never cancels. v1's loops are compensated (Kahan) sums: a
-// plain serial f32 sum errs by ~√M ulps of the total (mean error 3e-5 at M = 156,250; 2e-7 with
-// Kahan); v2's pairwise tree is accurate by its shape (error growing like log M instead of M).
+// a second pass over (x − mean)², which never cancels. v1's serial sums would err by ~√M ulps of a
+// total that drifts like M·(mean − shift) (mean error 2.5e-5 at M = 65,521), so its second pass sums
+// x − m0 around that first estimate m0: the deviations are centred, their running sum stays small,
+// and m0 + Σ(x − m0)/M is within ~2e-7. (A compensated, Kahan, sum is no fix on a GPU: it needs
+// exact IEEE rounding, which WGSL does not promise, and NVIDIA's compiler folds its correction to 0.)
+// v2's pairwise tree is accurate by its shape (error growing like log M instead of M).
 //
 // Bindings: params {N, C, S, eps, momentum}; x, gamma, beta, dy (read); mean, invstd, running_mean,
 // running_var, y, sums, dgamma, dbeta, dx (read_write).
@@ -95,26 +98,22 @@ fn batchnorm_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     return;
   }
   let M = params.N * params.S;
-  // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − E[x]²; the first
-  // sums x − shift so a large mean does not swamp the sum's rounding. Both sums are compensated
-  // (Kahan): a plain serial f32 sum errs by ~√M ulps of the total (3e-5 in the mean at M = 156,250).
+  // Pass 1: a first estimate m0 of the mean, from values shifted by the channel's first.
   let shift = x[channel_element(c, 0u)];
-  var total = vec2f(0.0);
-  for (var j = 0u; j < M; j++) { total = kahan_add(total, x[channel_element(c, j)] - shift); }
-  let m = shift + total.x / f32(M);
-  var squares = vec2f(0.0);
+  var total = 0.0;
+  for (var j = 0u; j < M; j++) { total += x[channel_element(c, j)] - shift; }
+  let m0 = shift + total / f32(M);
+  // Pass 2: deviations from m0, and their squares. Σ(x − m)² = Σ(x − m0)² − M·(m − m0)², and
+  // (m − m0)² is ~1e-10: no cancellation.
+  var deviations = 0.0;
+  var squares = 0.0;
   for (var j = 0u; j < M; j++) {
-    let d = x[channel_element(c, j)] - m;
-    squares = kahan_add(squares, d * d);
+    let d = x[channel_element(c, j)] - m0;
+    deviations += d;
+    squares += d * d;
   }
-  write_stats(c, m, squares.x);
-}
-
-// A compensated sum (sum, lost low-order part) plus v: the part rounded off each add is carried.
-fn kahan_add(acc: vec2f, v: f32) -> vec2f {
-  let y = v - acc.y;
-  let t = acc.x + y;
-  return vec2f(t, (t - acc.x) - y);
+  let correction = deviations / f32(M);
+  write_stats(c, m0 + correction, max(squares - deviations * correction, 0.0));
 }
 
 // mean, invstd and (training with TRACK_RUNNING_STATS) the running statistics, from Σ(x − mean)².
@@ -209,16 +208,14 @@ fn batchnorm_backward_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin
   let c = element_index(gid, groups);
   if (c >= params.C) { return; }
   let M = params.N * params.S;
-  var sum_dy_acc = vec2f(0.0);
-  var sum_dy_xhat_acc = vec2f(0.0);
+  var sum_dy = 0.0;
+  var sum_dy_xhat = 0.0;
   for (var j = 0u; j < M; j++) {
     let i = channel_element(c, j);
     let xhat = (x[i] - mean[c]) * invstd[c];
-    sum_dy_acc = kahan_add(sum_dy_acc, dy[i]);
-    sum_dy_xhat_acc = kahan_add(sum_dy_xhat_acc, dy[i] * xhat);
+    sum_dy += dy[i];
+    sum_dy_xhat += dy[i] * xhat;
   }
-  let sum_dy = sum_dy_acc.x;
-  let sum_dy_xhat = sum_dy_xhat_acc.x;
   sums[c] = sum_dy;
   sums[params.C + c] = sum_dy_xhat;
   dbeta[c] += sum_dy;

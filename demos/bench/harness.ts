@@ -40,6 +40,8 @@ export interface BenchRow {
   gpuTiming?: Timing;
   rate: string;
   dispatchesPerStep?: number;
+  /** The training step's wall time split (medians, ms): recording the dispatches, submitting them, waiting for the GPU. */
+  stepSplit?: { record: number; submit: number; wait: number };
 }
 
 export interface BenchMeta {

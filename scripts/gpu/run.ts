@@ -11,7 +11,8 @@ import { FULL, QUICK, RowSink, summarise } from '../../demos/bench/harness';
 import { matmul, MATMUL_VARIANTS, vec4Unsupported } from '../../src/kernels/matmul';
 import { Tensor } from '../../src/tensor';
 import { requestGpu } from '../../src/device/gpu';
-import { installWebGpu } from '../../src/node/webgpu';
+import { installWebGpu, waitPolitely } from '../../src/node/webgpu';
+import { isCpuAdapter } from '../../src/device/gpu';
 import { exampleCases } from '../../tests/example-cases';
 import { graphCases } from '../../tests/graph-cases';
 import { initCases } from '../../tests/init-cases';
@@ -29,6 +30,29 @@ const vulkan = await installWebGpu();
 const gpu = await requestGpu({ variantPolicy: 'fixed' }); // cases name their variants; the bench tunes its own
 const info = gpu.device.adapterInfo ?? ({} as Partial<GPUAdapterInfo>);
 const adapter = { ...gpu.adapter, vulkan, features: [...gpu.device.features].sort(), maxBufferSize: gpu.limits.maxBufferSize, subgroupMinSize: info.subgroupMinSize, subgroupMaxSize: info.subgroupMaxSize };
+/**
+ * The floor under every wall-clock figure: a one-dispatch submit's round trip to onSubmittedWorkDone,
+ * median of 200, with the wait spinning (what hardware GPUs get) and polling every 1 ms (CPU adapters).
+ */
+async function roundTripMs(politely: boolean): Promise<number> {
+  const [t, out] = [Tensor.fromArray(gpu, new Float32Array(64).fill(1), [8, 8]), Tensor.empty(gpu, [8, 8])];
+  const times: number[] = [];
+  waitPolitely(politely);
+  try {
+    for (let i = 0; i < 200; i++) {
+      const started = performance.now();
+      matmul(t, t, out, { variant: 'naive' });
+      await gpu.sync();
+      times.push(performance.now() - started);
+    }
+  } finally {
+    waitPolitely(isCpuAdapter(gpu.adapter));
+    [t, out].forEach((x) => x.destroy());
+  }
+  return summarise(times).median;
+}
+const roundTrip = { spinMs: await roundTripMs(false), politeMs: await roundTripMs(true) };
+Object.assign(adapter, { roundTrip });
 console.log(`adapter: ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description})${gpu.adapter.isFallbackAdapter ? ', fallback/software' : ''}; Vulkan loader ${vulkan?.loader ?? '-'}, drivers ${vulkan?.drivers ?? '-'}`);
 
 /**
@@ -139,11 +163,15 @@ const table = [
   '',
   values['large-only'] ? 'Cases: not run (--large-only).' : `Cases: ${cases.length - failed.length} of ${cases.length} pass against the float64 references (WGSLGRAD_SEED=${runSeed}).${failed.length ? ` Failed: ${failed.map((c) => c.name).join('; ')}` : ''}`,
   '',
-  `PyTorch: ${torch ? `${torch.device ?? '?'}` : 'not measured (no python3 with torch + CUDA)'}. Our times: ${gpu.hasTimestamps ? 'GPU timestamp queries' : 'wall clock'}; the training step: wall clock per step (record + submit + wait).`,
+  `One dispatch's round trip (record, submit, onSubmittedWorkDone), median of 200: ${roundTrip.spinMs.toFixed(3)} ms with the wait spinning, ${roundTrip.politeMs.toFixed(3)} ms polling every 1 ms.`,
+  '',
+  `PyTorch: ${torch ? `${torch.device ?? '?'}` : 'not measured (no python3 with torch + CUDA)'}. Our median ms: wall clock per run (record + submit + wait for the GPU)${gpu.hasTimestamps ? '; (GPU …): timestamp queries around the same dispatches' : ''}. PyTorch: CUDA events for the matmuls, wall clock with synchronisation for the step.`,
   '',
   '| kernel | variant | size | median ms | rate | ok | PyTorch (fp32: TF32 off / on) |',
   '|---|---|---|---:|---:|---|---|',
-  ...rows.map((r) => `| ${r.kernel} | ${r.variant} | ${r.size} | ${r.timing.median.toFixed(3)} | ${r.rate} | ${r.checked === false ? 'NO' : 'yes'} | ${torchFor(r)} |`),
+  ...rows.map((r) => `| ${r.kernel} | ${r.variant} | ${r.size} | ${r.timing.median.toFixed(3)}${r.gpuTiming ? ` (GPU ${r.gpuTiming.median.toFixed(3)})` : ''} | ${r.rate} | ${r.checked === false ? 'NO' : 'yes'} | ${torchFor(r)} |`),
+  '',
+  ...rows.filter((r) => r.stepSplit).map((r) => `Training step ${r.size}: ${r.dispatchesPerStep?.toFixed(0)} dispatches; record ${r.stepSplit!.record.toFixed(3)} ms, submit ${r.stepSplit!.submit.toFixed(3)} ms, wait ${r.stepSplit!.wait.toFixed(3)} ms (medians).`),
   '',
   // The large rows name their variant, so the tuner never sees them: this is the fastest measured.
   'Fastest matmul variant per shape: ' + [...new Set(rows.filter((r) => r.kernel === 'matmul').map((r) => r.size))].map((size) => `${size} → ${rows.filter((r) => r.kernel === 'matmul' && r.size === size).sort((a, b) => a.timing.median - b.timing.median)[0]!.variant}`).join('; '),

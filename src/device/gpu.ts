@@ -55,9 +55,8 @@ const NODE_WEBGPU = '../node/webgpu';
 
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   const howTo = inNode ? HOW_TO_GET_WEBGPU_IN_NODE : HOW_TO_GET_WEBGPU;
-  let node: typeof import('../node/webgpu') | null = null;
   if (inNode && (typeof navigator === 'undefined' || !navigator.gpu)) {
-    node = await import(/* @vite-ignore */ NODE_WEBGPU);
+    const node: typeof import('../node/webgpu') = await import(/* @vite-ignore */ NODE_WEBGPU);
     await node.installWebGpu();
   }
   if (typeof navigator === 'undefined' || !navigator.gpu) {
@@ -76,7 +75,6 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
     description: info.description,
     isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
   };
-  node?.waitPolitely(isCpuAdapter(summary));
   const gpu = new Gpu(device, summary, options);
   gpu.tuner.policy = options.variantPolicy ?? 'tuned';
   if (gpu.tuner.policy === 'tuned') await gpu.tuner.attach(options.tuningStore === undefined ? indexedDbStore() : options.tuningStore);
@@ -85,7 +83,7 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
 }
 
 /** A software adapter (SwiftShader, llvmpipe/lavapipe): its shaders run on the CPU cores we share. */
-export function isCpuAdapter(adapter: AdapterSummary): boolean {
+export function isCpuAdapter(adapter: Pick<AdapterSummary, 'vendor' | 'architecture' | 'description' | 'isFallbackAdapter'>): boolean {
   return adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`);
 }
 

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isCpuAdapter } from '../device/gpu';
 
 /** Where the Vulkan loader looks for driver manifests when VK_ICD_FILENAMES is not set. */
 const SYSTEM_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
@@ -83,7 +84,7 @@ function prepareVulkan(): VulkanSetup | null {
  * while one of the engine's waits (onSubmittedWorkDone, mapAsync) is pending we hand it a 1 ms timer
  * instead: at most 1 ms more per wait, and a quiet thread. Outside those waits setImmediate is Node's.
  * On a hardware GPU the CPU has nothing else to do and a wait can be a tenth of a millisecond, so
- * there the spin is kept: requestGpu calls waitPolitely(false) once it knows the adapter.
+ * there the spin is kept: each adapter requested sets the policy (waitPolitely) for the waits after.
  */
 let polite = true;
 
@@ -128,7 +129,15 @@ export function installWebGpu(): Promise<VulkanSetup | null> {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
     pollPolitely(globals as Record<string, unknown>);
-    const gpu = create([]);
+    // Timestamps unquantised: Dawn rounds them (as browsers do, against timing attacks) to steps
+    // that hide a small kernel's time altogether, and the autotuner and the bench read them here.
+    const gpu = create(['disable-dawn-features=timestamp_quantization']);
+    const requestAdapter = gpu.requestAdapter.bind(gpu);
+    gpu.requestAdapter = async (options?: GPURequestAdapterOptions) => {
+      const adapter = await requestAdapter(options);
+      if (adapter) waitPolitely(isCpuAdapter({ ...adapter.info, isFallbackAdapter: (adapter.info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false }));
+      return adapter;
+    };
     // Node 21+ has a navigator object; Node 20 has none.
     if (typeof navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     else Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true });
