@@ -40,12 +40,16 @@
 // x − m0 around that first estimate m0: the deviations are centred, their running sum stays small,
 // and m0 + Σ(x − m0)/M is within ~2e-7. (A compensated, Kahan, sum is no fix on a GPU: it needs
 // exact IEEE rounding, which WGSL does not promise, and NVIDIA's compiler folds its correction to 0.)
-// v2's pairwise tree is accurate by its shape (error growing like log M instead of M).
+// v1's other sums add BLOCK values at a time into a chunk sum and those into the total: a
+// plain serial sum errs by ~√M ulps of its running size (Σdy off by 3e-3 at M = 156,250), a
+// blocked one by ~√BLOCK + √(M/BLOCK) (5e-4). v2's pairwise tree is accurate by its shape (error
+// growing like log M instead of M).
 //
 // Bindings: params {N, C, S, eps, momentum}; x, gamma, beta, dy (read); mean, invstd, running_mean,
 // running_var, y, sums, dgamma, dbeta, dx (read_write).
 
 override WORKGROUP_SIZE: u32 = 64u;
+const BLOCK = 256u;
 override TRAINING: bool = true;
 override TRACK_RUNNING_STATS: bool = true;
 override ACCUMULATE: bool = false;
@@ -105,15 +109,17 @@ fn batchnorm_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let m0 = shift + total / f32(M);
   // Pass 2: deviations from m0, and their squares. Σ(x − m)² = Σ(x − m0)² − M·(m − m0)², and
   // (m − m0)² is ~1e-10: no cancellation.
-  var deviations = 0.0;
-  var squares = 0.0;
-  for (var j = 0u; j < M; j++) {
-    let d = x[channel_element(c, j)] - m0;
-    deviations += d;
-    squares += d * d;
+  var total2 = vec2f(0.0); // Σ(x − m0), Σ(x − m0)²
+  for (var start = 0u; start < M; start += BLOCK) {
+    var chunk = vec2f(0.0);
+    for (var j = start; j < min(start + BLOCK, M); j++) {
+      let d = x[channel_element(c, j)] - m0;
+      chunk += vec2f(d, d * d);
+    }
+    total2 += chunk;
   }
-  let correction = deviations / f32(M);
-  write_stats(c, m0 + correction, max(squares - deviations * correction, 0.0));
+  let correction = total2.x / f32(M);
+  write_stats(c, m0 + correction, max(total2.y - total2.x * correction, 0.0));
 }
 
 // mean, invstd and (training with TRACK_RUNNING_STATS) the running statistics, from Σ(x − mean)².
@@ -208,14 +214,17 @@ fn batchnorm_backward_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin
   let c = element_index(gid, groups);
   if (c >= params.C) { return; }
   let M = params.N * params.S;
-  var sum_dy = 0.0;
-  var sum_dy_xhat = 0.0;
-  for (var j = 0u; j < M; j++) {
-    let i = channel_element(c, j);
-    let xhat = (x[i] - mean[c]) * invstd[c];
-    sum_dy += dy[i];
-    sum_dy_xhat += dy[i] * xhat;
+  var total = vec2f(0.0); // Σdy, Σdy·x̂
+  for (var start = 0u; start < M; start += BLOCK) {
+    var chunk = vec2f(0.0);
+    for (var j = start; j < min(start + BLOCK, M); j++) {
+      let i = channel_element(c, j);
+      chunk += dy[i] * vec2f(1.0, (x[i] - mean[c]) * invstd[c]);
+    }
+    total += chunk;
   }
+  let sum_dy = total.x;
+  let sum_dy_xhat = total.y;
   sums[c] = sum_dy;
   sums[params.C + c] = sum_dy_xhat;
   dbeta[c] += sum_dy;

@@ -145,7 +145,7 @@ interface BatchNormCase {
   variant?: ReductionVariant;
   /** Tolerance multiplier: with 2 values per channel, x − mean cancels (ulp(x) / |x − mean| reaches 1e-4). */
   scale?: number;
-  /** Long channels checked at 1e-6: a plain f32 serial sum misses by ~1e-5 there, a compensated one by ~1e-7. */
+  /** Long channels: the mean checked at 1e-6 (a plain f32 serial sum misses by ~1e-5 there, v1's centred second pass by ~2e-7), dγ and dβ at 1e-3. */
   long?: boolean;
   /** dx added to a pre-filled gradient (ACCUMULATE), as when x feeds two ops. */
   accumulate?: boolean;
@@ -206,8 +206,10 @@ function batchNormCase(c: BatchNormCase): KernelCase {
           const cancellation = N === 2 ? 10 : 1;
           if (c.accumulate) await s.check('dx (accumulated)', grads.dx, bwd.dx.map((v, i) => v + prevDx[i]!), 1e-4 * scale * cancellation, 1e-4);
           else await s.check('dx', grads.dx, bwd.dx, 1e-4 * scale * cancellation, 1e-4);
-          await s.check('dgamma (accumulated)', grads.dgamma, bwd.dgamma.map((v, i) => v + prevDgamma[i]!), 1e-4 * Math.sqrt(N * S) * scale, 1e-4);
-          await s.check('dbeta (accumulated)', grads.dbeta, bwd.dbeta.map((v, i) => v + prevDbeta[i]!), 1e-5 * Math.sqrt(N * S), 1e-4);
+          // Long channels: a plain serial Σdy misses by up to 4e-3 there (|Σ| ≈ 150), a blocked one by 3e-4.
+          const [dgammaTol, dbetaTol] = c.long ? [[1e-3, 1e-6], [1e-3, 1e-6]] : [[1e-4 * Math.sqrt(N * S) * scale, 1e-4], [1e-5 * Math.sqrt(N * S), 1e-4]];
+          await s.check('dgamma (accumulated)', grads.dgamma, bwd.dgamma.map((v, i) => v + prevDgamma[i]!), dgammaTol[0]!, dgammaTol[1]!);
+          await s.check('dbeta (accumulated)', grads.dbeta, bwd.dbeta.map((v, i) => v + prevDbeta[i]!), dbetaTol[0]!, dbetaTol[1]!);
         },
       };
     },
