@@ -3,7 +3,7 @@
 //   node.gz             this Node's own binary (official builds need only glibc and libstdc++)
 //   dawn.node.gz        Dawn's linux-x64 binding from the `webgpu` package
 //   wgslgrad-gpu.mjs    scripts/gpu/run.ts with the engine, the WGSL, the cases and the bench, bundled
-//   lib/                the Vulkan loader and libglvnd's two libraries, from Debian (the .debs in debs/)
+//   lib/                the Vulkan loader and libglvnd's libraries, from Debian (the .debs in debs/)
 //   run.sh              unpacks, finds the GPU's Vulkan driver, runs it all (see its header)
 //   torch_bench.py      PyTorch's same work on CUDA, for the comparison
 import { execFileSync } from 'node:child_process';
@@ -67,14 +67,20 @@ const gzip = (from: string, to: string) => fs.writeFileSync(path.join(out, to), 
 gzip(process.execPath, 'node.gz');
 gzip(path.join(ROOT, 'node_modules/webgpu/dist/linux-x64/dawn.node'), 'dawn.node.gz');
 
-// The Vulkan loader and the libglvnd libraries that NVIDIA's Vulkan driver (libGLX_nvidia.so.0) links
-// against, from Debian's packages (apt-get download needs no root and installs nothing): a bare
-// container with the driver mounted often has none of them. run.sh uses each only where the system
-// lacks it.
+// The Vulkan loader and libglvnd's libraries, from Debian's packages (apt-get download needs no root
+// and installs nothing). NVIDIA's Vulkan driver (libGLX_nvidia.so.0) is part of its GL stack: on an
+// H100/H200 container with the driver mounted and none of these, it refused vkCreateInstance ("Could
+// not get 'vkCreateInstance' via 'vk_icdGetInstanceProcAddr'"), also with the loader, libGLdispatch
+// and libGLX in place; with all seven and the driver's EGL vendor file named, Dawn found the GPU.
+// run.sh uses each library only where the system lacks it.
 const LIBRARIES: [pkg: string, lib: string][] = [
   ['libvulkan1', 'libvulkan.so.1'],
   ['libglvnd0', 'libGLdispatch.so.0'],
   ['libglx0', 'libGLX.so.0'],
+  ['libegl1', 'libEGL.so.1'],
+  ['libgl1', 'libGL.so.1'],
+  ['libopengl0', 'libOpenGL.so.0'],
+  ['libgles2', 'libGLESv2.so.2'],
 ];
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-bundle-'));
 try {

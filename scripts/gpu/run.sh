@@ -22,16 +22,22 @@ gzip -dc "$here/dawn.node.gz" > "$work/dist/linux-x64/dawn.node"
 chmod +x "$work/node"
 cp "$here/wgslgrad-gpu.mjs" "$work/"
 
-# 2. The Vulkan loader and libglvnd (NVIDIA's Vulkan driver links against libGLdispatch.so.0): the
-#    system's where it has them, else the bundle's copies from Debian's packages.
+# 2. The Vulkan loader and libglvnd (NVIDIA's Vulkan driver is part of its GL stack and refuses to
+#    create an instance without them): the system's where it has them, else the bundle's copies.
 cache=$({ /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } || true)
-for lib in libvulkan.so.1 libGLdispatch.so.0 libGLX.so.0; do
+for lib in libvulkan.so.1 libGLdispatch.so.0 libGLX.so.0 libEGL.so.1 libGL.so.1 libOpenGL.so.0 libGLESv2.so.2; do
   if ! printf '%s\n' "$cache" | grep -q "$lib "; then
     cp "$here/lib/$lib" "$work/lib/"
     echo "run.sh: $lib from the bundle"
   fi
 done
 [ -n "$(ls "$work/lib")" ] && LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$work/lib"
+# libglvnd finds NVIDIA's EGL through a vendor file, which NVIDIA containers keep outside its search path.
+nvidia_egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f "$nvidia_egl" ] && ! ls /usr/share/glvnd/egl_vendor.d/*.json /etc/glvnd/egl_vendor.d/*.json >/dev/null 2>&1; then
+  export __EGL_VENDOR_LIBRARY_FILENAMES="$nvidia_egl"
+  echo "run.sh: __EGL_VENDOR_LIBRARY_FILENAMES=$nvidia_egl"
+fi
 # NVIDIA containers keep the driver's libraries here, outside the linker's cache.
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
   [ -d "$d" ] && LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d"
@@ -43,7 +49,8 @@ if [ -z "${VK_ICD_FILENAMES:-}" ] && [ -z "${VK_DRIVER_FILES:-}" ]; then
   icds=""
   for d in /usr/local/nvidia/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d /usr/share/vulkan/icd.d; do
     for f in "$d"/*.json; do
-      [ -f "$f" ] && icds="${icds:+$icds:}$f"
+      # NVIDIA containers link /usr/share/vulkan/icd.d/nvidia_icd.json to the first: list it once.
+      [ -f "$f" ] && ! printf '%s' ":$icds:" | grep -q ":$(readlink -f "$f"):" && icds="${icds:+$icds:}$(readlink -f "$f")"
     done
   done
   if [ -z "$icds" ] && [ -f /usr/lib/chromium/vk_swiftshader_icd.json ]; then

@@ -99,19 +99,28 @@ export async function tryRequestGpu(options: GpuOptions = {}): Promise<{ gpu: Gp
 // Uniform values are written into slots of one buffer (256-byte aligned), uploaded once per submit.
 // After a submit the slots are reused: queue order guarantees the earlier commands saw the old bytes.
 const UNIFORM_ARENA_BYTES = 256 * 1024;
+/** Bind groups kept (see Gpu.bindGroups); a training step uses a few dozen. */
+const MAX_BIND_GROUPS = 4096;
 
 export class Gpu {
   readonly limits: GPUSupportedLimits;
   readonly hasTimestamps: boolean;
   debug: boolean;
-  /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks. */
-  readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0 };
+  /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks, bind groups made. */
+  readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0, bindGroupsCreated: 0 };
   /** Picks each launcher's variant on this adapter (src/tuner.ts); tunes at the next read or sync. */
   readonly tuner: Tuner;
 
   private readonly modules = new Map<Shader, GPUShaderModule>();
   private readonly layouts = new Map<EntryPoint, GPUBindGroupLayout>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /**
+   * Bind groups by kernel and buffers bound. A training step binds the same buffers every step, and
+   * creating a bind group is the costliest call of a dispatch (~22 µs in Dawn's Node binding, of
+   * ~50); the uniforms' place in the arena changes per dispatch, so it is a dynamic offset.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private readonly staging = new Map<number, GPUBuffer[]>();
   private readonly uniformArena: GPUBuffer;
   /**
@@ -166,6 +175,14 @@ export class Gpu {
     this.stats.liveBuffers--;
   }
 
+  /** A number per buffer object for bind-group keys (a new buffer never reuses one). */
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
+  }
+  private nextBufferId = 1;
+
   /** A view of a whole buffer. */
   view(buffer: GPUBuffer, dtype: BufferView['dtype']): BufferView {
     return { buffer, byteOffset: 0, byteLength: buffer.size, dtype, label: buffer.label };
@@ -194,7 +211,7 @@ export class Gpu {
     if (!layout) {
       layout = this.device.createBindGroupLayout({
         label: `${entry.shader.name}.${entry.name}`,
-        entries: entry.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind } })),
+        entries: entry.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.kind, hasDynamicOffset: b.kind === 'uniform' } })),
       });
       this.layouts.set(entry, layout);
     }
@@ -252,23 +269,36 @@ export class Gpu {
     const uniformSlots = entry.bindings.filter((b) => b.kind === 'uniform').reduce((n, b) => n + Math.ceil(b.elementBytes / align) * align, 0);
     if (this.uniformUsed + uniformSlots > UNIFORM_ARENA_BYTES) this.flush();
 
-    const entries: GPUBindGroupEntry[] = entry.bindings.map((b) => {
+    // Dynamic offsets go in binding order; entry.bindings is in binding order (shader.ts).
+    const entries: GPUBindGroupEntry[] = [];
+    const offsets: number[] = [];
+    let key = `${entry.shader.name}.${entry.name}`;
+    for (const b of entry.bindings) {
       const arg = args[b.name]!;
       if (b.kind === 'uniform') {
         const bytes = packUniform(entry, b, arg as UniformValues);
-        const offset = this.uniformUsed;
-        this.uniformBytes.set(new Uint8Array(bytes), offset);
+        offsets.push(this.uniformUsed);
+        this.uniformBytes.set(new Uint8Array(bytes), this.uniformUsed);
         this.uniformUsed += Math.ceil(bytes.byteLength / align) * align;
-        return { binding: b.binding, resource: { buffer: this.uniformArena, offset, size: bytes.byteLength } };
+        entries.push({ binding: b.binding, resource: { buffer: this.uniformArena, offset: 0, size: bytes.byteLength } });
+        key += `|u${bytes.byteLength}`;
+      } else {
+        const view = arg as BufferView;
+        entries.push({ binding: b.binding, resource: { buffer: view.buffer, offset: view.byteOffset, size: view.byteLength } });
+        key += `|${this.bufferId(view.buffer)}:${view.byteOffset}:${view.byteLength}`;
       }
-      const view = arg as BufferView;
-      return { binding: b.binding, resource: { buffer: view.buffer, offset: view.byteOffset, size: view.byteLength } };
-    });
-    const bindGroup = this.device.createBindGroup({ label: pipeline.label, layout: this.layout(entry), entries });
+    }
+    let bindGroup = this.bindGroups.get(key);
+    if (!bindGroup) {
+      if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear(); // also drops those of freed buffers
+      bindGroup = this.device.createBindGroup({ label: pipeline.label, layout: this.layout(entry), entries });
+      this.bindGroups.set(key, bindGroup);
+      this.stats.bindGroupsCreated++;
+    }
 
     this.pass ??= this.commandEncoder().beginComputePass({ label: 'wgslgrad pass' });
     this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, bindGroup);
+    this.pass.setBindGroup(0, bindGroup, offsets);
     this.pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
   }
