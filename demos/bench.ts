@@ -15,7 +15,7 @@ import { CaseScope } from '../src/spec/scope';
 import { Tensor } from '../src/tensor';
 import { drawCharts } from './bench/charts';
 import { nav, task } from './common';
-import { FULL, PEERS, QUICK, RowSink, summarise, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
+import { FULL, looksQuantised, PEERS, QUICK, RowSink, summarise, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
 import { runJax } from './bench/peers-jax';
 import { runTfjs } from './bench/peers-tfjs';
 import { ADAM, dimsText, elementwiseSizes, matmulCases, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED } from './bench/workloads';
@@ -61,7 +61,7 @@ class Ours {
     for (let i = 0; i < r.timing.samples; i++) times.push(await gpu.timeDispatches(record));
     r.gpuTiming = summarise(times);
     this.timestampsSeen = true;
-    if (times.every((t) => Math.abs(t / 0.1 - Math.round(t / 0.1)) < 1e-6)) this.quantisedSeen = true;
+    if (looksQuantised(times)) this.quantisedSeen = true;
   }
 
   get timestamps() {
@@ -158,7 +158,9 @@ async function trainingStepBench(b: Ours, batch: number) {
   );
   // Nothing is left to tune by now; any tuner dispatch would still not be the step's.
   r.dispatchesPerStep = (gpu.stats.dispatches - gpu.tuner.stats.dispatches - dispatches) / steps;
-  r.stepSplit = { record: summarise(split.record).median, submit: summarise(split.submit).median, wait: summarise(split.wait).median };
+  // The timed samples only: the first run and the warm-ups went through the same function first.
+  const timed = (values: number[]) => summarise(values.slice(-r.timing.samples)).median;
+  r.stepSplit = { record: timed(split.record), submit: timed(split.submit), wait: timed(split.wait) };
   x.destroy();
   y.destroy();
 }

@@ -2,7 +2,7 @@
 // checked variant and gives ratios ours / peer, and --compare flags only changes beyond the spread.
 import { expect, test } from 'vitest';
 import type { BenchReport, BenchRow } from '../demos/bench/harness';
-import { FULL } from '../demos/bench/harness';
+import { FULL, looksQuantised } from '../demos/bench/harness';
 import { assertReport, compareRuns, likeForLike, readmeTable } from '../scripts/bench-report';
 
 const row = (contender: BenchRow['contender'], variant: string, median: number, p10 = median * 0.9, p90 = median * 1.1, checked = true): BenchRow => ({
@@ -64,4 +64,13 @@ test('--compare flags a change only where the p10–p90 ranges part', () => {
 test('a file that is not a current report is refused, naming the file', () => {
   expect(() => assertReport({ rows: [] }, 'old.json')).toThrow(/old\.json: bench report schema undefined, expected 2/);
   expect(() => assertReport(null, 'x.json')).toThrow(/x\.json: not a JSON object/);
+});
+
+test("looksQuantised: Chrome's 100 µs steps and Dawn's 65.536 µs ones, not exact times", () => {
+  expect(looksQuantised([0.1, 0.3, 1.2])).toBe(true);
+  // The H100 run's timestamps, quantised by Dawn (results/gpu/2026-11-28-h100/bench.json).
+  expect(looksQuantised([0.786432, 5.963776, 0.065536, 0])).toBe(true);
+  // The H200 run's, unquantised.
+  expect(looksQuantised([0.1208, 5.99104, 0.823552])).toBe(false);
+  expect(looksQuantised([])).toBe(false);
 });

@@ -86,6 +86,12 @@ export const QUICK: Protocol = { warmup: 1, samples: 3, slowMs: 1000, slowSample
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
+/** Whether GPU times (ms) all sit on a timer's rounding steps: Chrome's 100 µs, or Dawn's default 2¹⁶ ns. */
+export function looksQuantised(times: number[]): boolean {
+  const onSteps = (step: number) => times.every((t) => Math.abs(t / step - Math.round(t / step)) < 1e-6);
+  return times.length > 0 && (onSteps(0.1) || onSteps(0.065536));
+}
+
 export function summarise(times: number[]): Timing {
   const sorted = [...times].sort((a, b) => a - b);
   return { median: percentile(sorted, 0.5), p10: percentile(sorted, 0.1), p90: percentile(sorted, 0.9), samples: sorted.length };

@@ -2,11 +2,12 @@
 # wgslgrad's GPU bundle: runs every kernel case, then the bench, on this machine's GPU through Dawn
 # and Vulkan, and PyTorch's same work when python3 has torch with CUDA. Needs no Node, no npm and no
 # network: Node, Dawn's binding and the Vulkan loader travel in this folder.
-#   sh run.sh RESULTS_DIR [--quick]      (WGSLGRAD_TORCH_CPU=1: time PyTorch on the CPU where no CUDA is)
+#   sh run.sh RESULTS_DIR [--quick | --cases-only | --large-only 1024,2048]
+#   (WGSLGRAD_TORCH_CPU=1: time PyTorch on the CPU where no CUDA is)
 # Writes RESULTS_DIR/summary.md (the table), cases.json, bench.json, torch.json and run.log.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 1 ] || { echo "usage: sh run.sh RESULTS_DIR [--quick]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: sh run.sh RESULTS_DIR [--quick | --cases-only | --large-only 1024,2048]" >&2; exit 2; }
 mkdir -p "$1"
 results=$(cd "$1" && pwd)
 rm -f "$results/summary.md"  # written last: its presence says the run got to the end
@@ -34,7 +35,9 @@ done
 [ -n "$(ls "$work/lib")" ] && LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$work/lib"
 # libglvnd finds NVIDIA's EGL through a vendor file, which NVIDIA containers keep outside its search path.
 nvidia_egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
-if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f "$nvidia_egl" ] && ! ls /usr/share/glvnd/egl_vendor.d/*.json /etc/glvnd/egl_vendor.d/*.json >/dev/null 2>&1; then
+vendors=0
+for f in /usr/share/glvnd/egl_vendor.d/*.json /etc/glvnd/egl_vendor.d/*.json; do [ -f "$f" ] && vendors=1; done
+if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f "$nvidia_egl" ] && [ $vendors = 0 ]; then
   export __EGL_VENDOR_LIBRARY_FILENAMES="$nvidia_egl"
   echo "run.sh: __EGL_VENDOR_LIBRARY_FILENAMES=$nvidia_egl"
 fi

@@ -35,9 +35,21 @@ function preload(file: string): boolean {
   }
 }
 
+const jsonIn = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f)) : []);
+
 function hasSystemIcd(): boolean {
-  return SYSTEM_ICD_DIRS.some((dir) => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.json')));
+  return SYSTEM_ICD_DIRS.some((dir) => jsonIn(dir).length > 0);
 }
+
+/**
+ * NVIDIA containers mount the driver's Vulkan manifest and EGL vendor file under /usr/local/nvidia,
+ * where neither the Vulkan loader nor libglvnd looks; NVIDIA's Vulkan driver needs libglvnd's EGL
+ * to start (seen on H100/H200 machines: without them, no adapter). Named here, as the GPU bundle's
+ * run.sh names them, when the system offers none of its own.
+ */
+const NVIDIA_ICD_DIR = '/usr/local/nvidia/share/vulkan/icd.d';
+const NVIDIA_EGL_VENDOR = '/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json';
+const EGL_VENDOR_DIRS = ['/usr/share/glvnd/egl_vendor.d', '/etc/glvnd/egl_vendor.d'];
 
 /** What installWebGpu chose for Vulkan, for messages and the bench report. */
 export interface VulkanSetup {
@@ -72,7 +84,11 @@ function prepareVulkan(): VulkanSetup | null {
   }
   let drivers: VulkanSetup['drivers'] = 'system';
   if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) drivers = (process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES)!;
+  else if (!hasSystemIcd() && jsonIn(NVIDIA_ICD_DIR).length) process.env.VK_ICD_FILENAMES = drivers = jsonIn(NVIDIA_ICD_DIR).join(':');
   else if (!hasSystemIcd() && chromium) process.env.VK_ICD_FILENAMES = drivers = path.join(chromium, 'vk_swiftshader_icd.json');
+  if (!process.env.__EGL_VENDOR_LIBRARY_FILENAMES && fs.existsSync(NVIDIA_EGL_VENDOR) && !EGL_VENDOR_DIRS.some((dir) => jsonIn(dir).length)) {
+    process.env.__EGL_VENDOR_LIBRARY_FILENAMES = NVIDIA_EGL_VENDOR;
+  }
   return { loader, drivers };
 }
 
