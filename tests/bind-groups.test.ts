@@ -8,6 +8,7 @@ import { sgdStep } from '../src/kernels/sgd';
 import { CrossEntropyLoss } from '../src/nn';
 import { Adam } from '../src/optim';
 import { Tensor } from '../src/tensor';
+import { TUNED } from '../demos/bench/workloads';
 
 const hyper = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, firstStep: true };
 
@@ -36,7 +37,7 @@ test('one cached bind group, three dispatches in one submit, each with its own u
 
 test('a training step creates no bind groups after its first', async () => {
   const gpu = await requestGpu({ variantPolicy: 'fixed' });
-  const model = buildModel(gpu, { features: 20, classes: 4, hidden: [128, 256, 512, 128], activation: 'sigmoid', dropout: 0, batchNorm: false }, 0);
+  const model = buildModel(gpu, { features: TUNED[0]!, classes: TUNED.at(-1)!, hidden: TUNED.slice(1, -1), activation: 'sigmoid', dropout: 0, batchNorm: false }, 0);
   const loss = new CrossEntropyLoss({ gpu });
   const x = Tensor.fromArray(gpu, Float32Array.from({ length: 8 * 20 }, (_, i) => Math.sin(i)), [8, 20]);
   const y = Tensor.fromArray(gpu, Uint32Array.from({ length: 8 }, (_, i) => i % 4), [8], 'u32');

@@ -53,7 +53,9 @@ if [ -z "${VK_ICD_FILENAMES:-}" ] && [ -z "${VK_DRIVER_FILES:-}" ]; then
   for d in /usr/local/nvidia/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d /usr/share/vulkan/icd.d; do
     for f in "$d"/*.json; do
       # NVIDIA containers link /usr/share/vulkan/icd.d/nvidia_icd.json to the first: list it once.
-      [ -f "$f" ] && ! printf '%s' ":$icds:" | grep -q ":$(readlink -f "$f"):" && icds="${icds:+$icds:}$(readlink -f "$f")"
+      [ -f "$f" ] || continue
+      real=$(readlink -f "$f")
+      printf '%s' ":$icds:" | grep -q ":$real:" || icds="${icds:+$icds:}$real"
     done
   done
   if [ -z "$icds" ] && [ -f /usr/lib/chromium/vk_swiftshader_icd.json ]; then

@@ -121,6 +121,7 @@ export class Gpu {
    */
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
   private readonly staging = new Map<number, GPUBuffer[]>();
   private readonly uniformArena: GPUBuffer;
   /**
@@ -181,7 +182,6 @@ export class Gpu {
     if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
     return id;
   }
-  private nextBufferId = 1;
 
   /** A view of a whole buffer. */
   view(buffer: GPUBuffer, dtype: BufferView['dtype']): BufferView {

@@ -84,8 +84,11 @@ function prepareVulkan(): VulkanSetup | null {
   }
   let drivers: VulkanSetup['drivers'] = 'system';
   if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) drivers = (process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES)!;
-  else if (!hasSystemIcd() && jsonIn(NVIDIA_ICD_DIR).length) process.env.VK_ICD_FILENAMES = drivers = jsonIn(NVIDIA_ICD_DIR).join(':');
-  else if (!hasSystemIcd() && chromium) process.env.VK_ICD_FILENAMES = drivers = path.join(chromium, 'vk_swiftshader_icd.json');
+  else if (!hasSystemIcd()) {
+    const nvidia = jsonIn(NVIDIA_ICD_DIR);
+    if (nvidia.length) process.env.VK_ICD_FILENAMES = drivers = nvidia.join(':');
+    else if (chromium) process.env.VK_ICD_FILENAMES = drivers = path.join(chromium, 'vk_swiftshader_icd.json');
+  }
   if (!process.env.__EGL_VENDOR_LIBRARY_FILENAMES && fs.existsSync(NVIDIA_EGL_VENDOR) && !EGL_VENDOR_DIRS.some((dir) => jsonIn(dir).length)) {
     process.env.__EGL_VENDOR_LIBRARY_FILENAMES = NVIDIA_EGL_VENDOR;
   }
