@@ -313,7 +313,7 @@ for (const [d, c, extra] of [
   [{ M: 33, N: 70, K: 65 }, { bias: true, activation: 'relu', splitK: 1 }],
   [{ M: 131, N: 67, K: 257 }, {}],
   [{ M: 67, N: 129, K: 131 }, { transposeB: true, bias: true, activation: 'sigmoid' }],
-  [{ M: 8, N: 20, K: 300 }, { accumulate: true }],
+  [{ M: 8, N: 20, K: 300 }, { bias: true, activation: 'relu', accumulate: true }],
   [{ M: 71, N: 66, K: 190 }, { transposeA: true, accumulate: true }],
   [{ M: 37, N: 35, K: 100 }, { transposeA: true, transposeB: true, bias: true, splitK: 5 }],
   [{ M: 128, N: 512, K: 512 }, { transposeA: true }],
@@ -325,7 +325,9 @@ for (const [d, c, extra] of [
   cases.push(matmulCase('splitk', d, c, extra));
 }
 
-// The bench: the tuned model's products at batch 8 (forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x), then squares.
+// The bench: the tuned model's products at batch 8 (forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x), then squares,
+// then the same products at batch 512 for the variants meant for GPUs (v3, v4, v5): there the outputs
+// are small and K (the batch, for dW) long, what v5 is for.
 const TUNED = [20, 128, 256, 512, 128, 4];
 const layers = TUNED.slice(1).map((out, i) => [TUNED[i]!, out] as const);
 const flop = (d: { M?: number; N?: number; K?: number }) => 2 * d.M! * d.N! * d.K!;
@@ -334,11 +336,20 @@ const benchLayouts: [string, Layout, MatmulDims[]][] = [
   ['dX', {}, layers.slice(1).map(([inF, out]) => ({ M: 8, N: inF, K: out }))],
   ['dW', { transposeA: true }, layers.map(([inF, out]) => ({ M: out, N: inF, K: 8 }))],
   ['square', {}, [64, 128, 256, 512, 1024].map((n) => ({ M: n, N: n, K: n }))],
+  ['forward b512', { transposeB: true }, layers.map(([inF, out]) => ({ M: 512, N: out, K: inF }))],
+  ['dX b512', {}, layers.slice(1).map(([inF, out]) => ({ M: 512, N: inF, K: out }))],
+  ['dW b512', { transposeA: true }, layers.map(([inF, out]) => ({ M: out, N: inF, K: 512 }))],
 ];
 for (const [what, layout, sizes] of benchLayouts) {
-  for (const variant of MATMUL_VARIANTS) {
-    // v1 at 1024³ takes seconds a run (v4 too on a software adapter); v3 only where its layout allows.
-    const runnable = sizes.filter((d) => ((variant !== 'naive' && variant !== 'tiled') || d.M * d.N * d.K <= 300_000_000) && !(variant === 'vec4' && vec4Unsupported(d.M, d.N, d.K, layout.transposeA ?? false, layout.transposeB ?? false)));
+  for (const variant of what.endsWith('b512') ? (['vec4', 'tiled', 'splitk'] as const) : MATMUL_VARIANTS) {
+    // v1 at 1024³ takes seconds a run (v4 and v5 too on a software adapter); v3 only where its layout
+    // allows; v5 only where it cuts K (with one slice it is v4).
+    const runnable = sizes.filter(
+      (d) =>
+        (variant === 'blocked' || variant === 'vec4' || d.M * d.N * d.K <= 300_000_000) &&
+        !(variant === 'vec4' && vec4Unsupported(d.M, d.N, d.K, layout.transposeA ?? false, layout.transposeB ?? false)) &&
+        !(variant === 'splitk' && splitKSlices(d.M, d.N, d.K).slices === 1),
+    );
     if (runnable.length === 0) continue;
     cases.push(matmulCase(variant, runnable[0]!, layout, { name: `matmul ${variant} bench ${what}`, bench: { sizes: runnable, flop } }));
   }
