@@ -50,6 +50,11 @@ export const HOW_TO_GET_WEBGPU_IN_NODE =
   'whose SwiftShader driver then serves as a software adapter. macOS and Windows need nothing extra (Metal, Direct3D 12).';
 
 const inNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+/** Set by the Node runtime when it installs Dawn: names why no adapter was found, where it can tell. */
+let explainNoAdapter: (() => string | null) | undefined;
+export function setNoAdapterExplainer(explain: () => string | null): void {
+  explainNoAdapter = explain;
+}
 // A variable, so Vite leaves this Node-only module out of the pages it serves and builds.
 const NODE_WEBGPU = '../node/webgpu';
 
@@ -63,7 +68,10 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
     throw new Error(`WebGPU is not available here (navigator.gpu is missing). ${howTo}`);
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error(`No WebGPU adapter was found. ${howTo}`);
+  if (!adapter) {
+    const cause = explainNoAdapter?.() ?? null;
+    throw new Error(`No WebGPU adapter was found. ${cause ? `${cause} ` : ''}${howTo}`);
+  }
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];

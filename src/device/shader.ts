@@ -191,6 +191,9 @@ export function loadShader(name: string): Shader {
 /** The most workgroups per grid dimension that every WebGPU adapter accepts. */
 export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
+/** Workgroups along x before grid1d spills into y: the adapter limit, or fewer while a test folds grids. */
+let foldAt = MAX_WORKGROUPS_PER_DIMENSION;
+
 /**
  * The grid for `invocations` one-dimensional work items on a 1-D entry point, in workgroups of the
  * size its shader declares. Past 65,535 workgroups the grid spills into y; the shader recovers the
@@ -201,10 +204,24 @@ export function grid1d(entry: EntryPoint, invocations: number): [number, number]
   if (sizeY !== 1 || sizeZ !== 1) throw new Error(`${entry.shader.name}.${entry.name}: grid1d needs a 1-D workgroup, the shader declares ${entry.workgroupSize.join(' × ')}`);
   const max = MAX_WORKGROUPS_PER_DIMENSION;
   const groups = Math.ceil(invocations / size);
-  if (groups <= max) return [groups, 1];
-  const y = Math.ceil(groups / max);
+  if (groups <= foldAt) return [groups, 1];
+  const y = Math.ceil(groups / foldAt);
   if (y > max) throw new Error(`${entry.shader.name}.${entry.name}: ${invocations} invocations need ${groups} workgroups, more than ${max}² in a 2-D grid`);
-  return [max, y];
+  if (foldAt < max) foldedInTests.add(`${entry.shader.name}.${entry.name}`);
+  return [foldAt, y];
+}
+
+/**
+ * For tests: spill every 1-D grid into y past `workgroups` along x, so a case of a few hundred
+ * elements takes the path that real work takes past 65,535 workgroups (multi-million elements).
+ * foldGridsAt(MAX_WORKGROUPS_PER_DIMENSION) restores it.
+ */
+/** The entry points ('shader.entry') whose grid grid1d folded while a test lowered the limit. */
+export const foldedInTests = new Set<string>();
+
+export function foldGridsAt(workgroups: number): void {
+  if (!Number.isInteger(workgroups) || workgroups < 1 || workgroups > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`foldGridsAt: expected a whole number of workgroups in 1..${MAX_WORKGROUPS_PER_DIMENSION}, got ${workgroups}`);
+  foldAt = workgroups;
 }
 
 /** The grid covering a columns × rows domain, each invocation handling a block of per[0] × per[1]. */

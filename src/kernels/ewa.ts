@@ -39,7 +39,7 @@ export function ewa(x: Tensor, y: Tensor, beta: number, biasCorrection: boolean)
 
 const cases: KernelCase[] = [];
 // 65,535 · 64 + 1 series: the grid spills into y.
-for (const [S, T, beta, biasCorrection] of [[1, 1, 0.9, false], [16, 30, 0.9, true], [3, 100, 0.98, false], [65535 * 64 + 1, 1, 0.5, true]] as const) {
+for (const [S, T, beta, biasCorrection] of [[1, 1, 0.9, false], [16, 30, 0.9, true], [3, 100, 0.98, false], [70, 4, 0.9, true], [65535 * 64 + 1, 1, 0.5, true]] as const) {
   cases.push(
     kernelCase({
       name: `ewa ${S}×${T} β=${beta}${biasCorrection ? ' corrected' : ''}`,

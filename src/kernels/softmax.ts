@@ -115,7 +115,7 @@ interface ShapeCase {
   negInf?: boolean;
 }
 // v1 (serial): C = 1, primes, a long row, dims other than the last, ±1e4 logits (the max
-// subtraction keeps e^x finite; on a non-last dim too, where the max must step by the stride), a row of −∞, and rows past 65,535 workgroups.
+// subtraction keeps e^x finite; on a non-last dim too, where the max must step by the stride), a row of −∞, more rows than one workgroup (70), and rows past 65,535 workgroups.
 const serialShapes: ShapeCase[] = [
   { shape: [1, 1], dim: -1, scale: 3 },
   { shape: [5, 1], dim: 1, scale: 3 },
@@ -128,6 +128,7 @@ const serialShapes: ShapeCase[] = [
   { shape: [2, 3, 4, 5], dim: 0, scale: 4 },
   { shape: [67], dim: 0, scale: 4 },
   { shape: [4, 7], dim: -1, scale: 3, negInf: true },
+  { shape: [70, 3], dim: -1, scale: 3 },
   { shape: [PAST_GRID_LIMIT, 2], dim: -1, scale: 4 },
 ];
 // v2 (tree, a workgroup of 256 per row): C around the workgroup size (1, 255, 256, 257), a long

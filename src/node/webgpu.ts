@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isCpuAdapter } from '../device/gpu';
+import { isCpuAdapter, setNoAdapterExplainer } from '../device/gpu';
 
 /** Where the Vulkan loader looks for driver manifests when VK_ICD_FILENAMES is not set. */
 const SYSTEM_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
@@ -50,6 +50,8 @@ function hasSystemIcd(): boolean {
 const NVIDIA_ICD_DIR = '/usr/local/nvidia/share/vulkan/icd.d';
 const NVIDIA_EGL_VENDOR = '/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json';
 const EGL_VENDOR_DIRS = ['/usr/share/glvnd/egl_vendor.d', '/etc/glvnd/egl_vendor.d'];
+/** Where those containers keep the driver's libraries, outside the linker's cache (the bundle's run.sh adds them). */
+const NVIDIA_LIBRARY_DIRS = ['/usr/local/nvidia/lib64', '/usr/local/nvidia/lib'];
 
 /** What installWebGpu chose for Vulkan, for messages and the bench report. */
 export interface VulkanSetup {
@@ -93,6 +95,86 @@ function prepareVulkan(): VulkanSetup | null {
     process.env.__EGL_VENDOR_LIBRARY_FILENAMES = NVIDIA_EGL_VENDOR;
   }
   return { loader, drivers };
+}
+
+/** The libraries NVIDIA's Vulkan driver loads at instance creation (libglvnd's EGL) and the Debian packages that ship them. */
+const GLVND = [
+  ['libEGL.so.1', 'libegl1'],
+  ['libGLdispatch.so.0', 'libglvnd0'],
+] as const;
+
+/** The driver library a Vulkan manifest names, or null where the manifest cannot be read. */
+function icdLibrary(manifest: string): string | null {
+  try {
+    const library = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { ICD?: { library_path?: unknown } }).ICD?.library_path;
+    return typeof library === 'string' ? library : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why Dawn found no adapter, where we can tell: the Vulkan loader only prints warnings, and the
+ * error a user sees would otherwise be the same for every cause. Checks the manifests in use: each
+ * must be readable and its library loadable; NVIDIA's driver loads fine but returns no instance
+ * without libglvnd's EGL (what an H100 container without libglvnd did) or, in a container, without
+ * an EGL vendor file naming its libEGL_nvidia; and with all that, it needs the GPU's device file.
+ * The probes (each returns an error, or null) are parameters so tests can stand in for dlopen and open.
+ */
+export function whyNoAdapter({ canLoad = loadError, canOpen = openError } = {}): string | null {
+  const named = process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES;
+  const manifests = named ? named.split(':').filter(Boolean) : SYSTEM_ICD_DIRS.flatMap(jsonIn);
+  if (!manifests.length) return 'No Vulkan driver manifest (ICD) was found in ' + SYSTEM_ICD_DIRS.join(', ') + '.';
+  const problems: string[] = [];
+  for (const manifest of manifests) {
+    const library = fs.existsSync(manifest) ? icdLibrary(manifest) : null;
+    if (!library) {
+      problems.push(`the Vulkan driver manifest ${manifest} ${fs.existsSync(manifest) ? 'names no ICD.library_path' : 'does not exist'}`);
+      continue;
+    }
+    const file = library.includes('/') ? path.resolve(path.dirname(manifest), library) : library;
+    const error = canLoad(file);
+    if (error) {
+      const dir = library.includes('/') ? undefined : NVIDIA_LIBRARY_DIRS.find((d) => fs.existsSync(path.join(d, library)));
+      const where = dir ? `; it is in ${dir}, which is not on the library path: start Node with LD_LIBRARY_PATH=${dir}` : '';
+      problems.push(`the Vulkan driver ${library} (from ${manifest}) cannot be loaded: ${error}${where}`);
+      continue;
+    }
+    if (!/nvidia/i.test(library)) continue;
+    const missing = GLVND.filter(([lib]) => canLoad(lib) !== null);
+    if (missing.length) {
+      problems.push(`NVIDIA's Vulkan driver (${manifest}) needs libglvnd, and ${missing.map(([lib]) => lib).join(' and ')} cannot be loaded: ` +
+        `install ${missing.map(([, pkg]) => pkg).join(' ')} (Debian/Ubuntu), or use the GPU bundle (npm run gpu-bundle), which carries them`);
+    } else if (!process.env.__EGL_VENDOR_LIBRARY_FILENAMES && !EGL_VENDOR_DIRS.some((dir) => jsonIn(dir).some((f) => /nvidia/i.test(fs.readFileSync(f, 'utf8'))))) {
+      problems.push(`NVIDIA's Vulkan driver (${manifest}) needs an EGL vendor file naming libEGL_nvidia.so.0, and none is in ${EGL_VENDOR_DIRS.join(' or ')}: ` +
+        'set __EGL_VENDOR_LIBRARY_FILENAMES to the driver\'s 10_nvidia.json');
+    } else {
+      const device = canOpen('/dev/nvidiactl');
+      if (device) problems.push(`NVIDIA's Vulkan driver (${manifest}) loads, but /dev/nvidiactl cannot be opened (${device}): no NVIDIA GPU is reachable from here (kernel module not loaded, or a container started without the GPU)`);
+    }
+  }
+  return problems.length ? problems.map((p) => p[0]!.toUpperCase() + p.slice(1) + '.').join(' ') : null;
+}
+
+/** Why a device file cannot be opened for reading and writing (its error code), or null when it can. */
+function openError(file: string): string | null {
+  try {
+    fs.closeSync(fs.openSync(file, 'r+'));
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? String(error);
+  }
+}
+
+/** dlopen's error for a library, or null when it loads (the library is closed again). */
+function loadError(file: string): string | null {
+  try {
+    process.dlopen({ exports: {} }, file, os.constants.dlopen.RTLD_LAZY ?? 1);
+    return null;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return /did not self-register/.test(message) ? null : message;
+  }
 }
 
 /**
@@ -145,6 +227,7 @@ let installed: Promise<VulkanSetup | null> | null = null;
 export function installWebGpu(): Promise<VulkanSetup | null> {
   installed ??= (async () => {
     const vulkan = prepareVulkan();
+    setNoAdapterExplainer(() => whyNoAdapter());
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
     pollPolitely(globals as Record<string, unknown>);
