@@ -25,7 +25,8 @@ const BLOCK: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked:
 // SMs, an H200 the same), so K is cut until the 64×64 tiles times S reach about 256 workgroups, but
 // no slice is shorter than 64 k (4 steps of v4's 16): shorter slices spend more on staging tiles
 // and on the S·M·N partial sums written and read back than they gain. Since S > 1 only while the
-// tiles number under 256, the partials stay under ~(256 + tiles)·4096 floats (8 MiB).
+// tiles number under 256, the partials stay under (256 + tiles)·4096 floats (8 MiB); at most 64
+// slices, since the second pass reads S values per element of C.
 const SPLITK_WORKGROUPS = 256;
 const SPLITK_MIN_SLICE = 64;
 const SPLITK_MAX_SLICES = 64;
@@ -373,6 +374,8 @@ cases.push(
         const a717 = s.input(uniform(random, 7 * 17), [7, 17]);
         s.expectError('vec4: K not a multiple of 4', () => matmul(a717, s.input(uniform(random, 5 * 17), [5, 17]), s.output([7, 5]), { transposeB: true, variant: 'vec4' }), /variant 'vec4' cannot run 7×5×17 Bᵀ: K = 17 and N = 5 must be multiples of 4/);
         const a86 = s.input(uniform(random, 8 * 6), [8, 6]);
+        s.expectError('splitK without v5', () => matmul(a, b32, c, { variant: 'tiled', splitK: 2 }), /matmul: argument 'splitK' expected a positive integer with variant 'splitk', got 2 with variant 'tiled'/);
+        s.expectError('splitK 0', () => matmul(a, b32, c, { variant: 'splitk', splitK: 0 }), /argument 'splitK' expected a positive integer/);
         s.expectError('vec4: N not a multiple of 4', () => matmul(a86, s.input(uniform(random, 6 * 6), [6, 6]), s.output([8, 6]), { variant: 'vec4' }), /K = 6 and N = 6 must be multiples of 4/);
   }),
 );
