@@ -6,8 +6,8 @@
 //   --runtime node        run the same bench in this process on Dawn (default: chrome); writes
 //                         out/bench-node.json, which --table shows beside out/bench.json
 //   --out=FILE            write there instead of out/bench.json (out/bench-node.json)
-//   --no-bounds-checks    ours without WebGPU's bounds checks (Dawn's disable_robustness; in Chrome
-//                         through its --enable-dawn-features switch), to see what they cost
+//   --no-bounds-checks    WebGPU without its bounds checks, for every WebGPU contender (Dawn's
+//                         disable_robustness; in Chrome its --enable-dawn-features switch)
 //   --compare OLD.json    then print each row's ratio to OLD and flag changes beyond the spread
 //   --table [FILE]        run nothing: print the README's table from FILE (default out/bench.json);
 //                         --table=all for every like-for-like row; --node FILE for the Node rows
