@@ -6,6 +6,8 @@
 //   --runtime node        run the same bench in this process on Dawn (default: chrome); writes
 //                         out/bench-node.json, which --table shows beside out/bench.json
 //   --out=FILE            write there instead of out/bench.json (out/bench-node.json)
+//   --no-bounds-checks    WebGPU without its bounds checks, for every WebGPU contender (Dawn's
+//                         disable_robustness; in Chrome its --enable-dawn-features switch)
 //   --compare OLD.json    then print each row's ratio to OLD and flag changes beyond the spread
 //   --table [FILE]        run nothing: print the README's table from FILE (default out/bench.json);
 //                         --table=all for every like-for-like row; --node FILE for the Node rows
@@ -53,6 +55,8 @@ if (table !== undefined) {
 const runtime = valueOf('--runtime') ?? 'chrome';
 if (runtime !== 'node' && runtime !== 'chrome') throw new Error(`--runtime expects node or chrome, got '${runtime}'`);
 const quick = args.includes('--quick');
+const boundsChecks = !args.includes('--no-bounds-checks');
+const unchecked = boundsChecks ? '' : ', bounds checks off';
 const noPeers = args.includes('--no-peers');
 const peersArg = valueOf('--peers');
 const peers = peersArg ? peersArg.split(',').map((p) => p.trim() as Contender) : undefined;
@@ -76,14 +80,14 @@ let report: BenchReport;
 if (runtime === 'node') {
   // Dawn's navigator.gpu first, so TensorFlow.js's WebGPU backend finds it when it loads.
   await import('../src/node/register');
-  await (await import('../src/node/webgpu')).installWebGpu();
+  await (await import('../src/node/webgpu')).installWebGpu({ boundsChecks });
   const { runBench } = await import('../demos/bench');
   report = await runBench({ quick, noPeers, peers, log: (line) => process.stderr.write(`  ${line}\n`) });
-  report.meta.browser = `Node ${process.version}, Dawn (the webgpu package ${versionOf('webgpu')})`;
+  report.meta.browser = `Node ${process.version}, Dawn (the webgpu package ${versionOf('webgpu')})${unchecked}`;
 } else {
   const { server, url } = await startServer();
   // Developer features lift Chrome's 100 µs quantisation of timestamp queries.
-  const browser = await launchChrome(['--enable-webgpu-developer-features']);
+  const browser = await launchChrome(['--enable-webgpu-developer-features', ...(boundsChecks ? [] : ['--enable-dawn-features=disable_robustness,allow_unsafe_apis'])]);
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e instanceof Error ? e.message : String(e)}`));
@@ -91,7 +95,7 @@ if (runtime === 'node') {
     await page.goto(`${url}/demos/bench.html`);
     await page.waitForFunction(() => window.bench !== undefined, { timeout: 120_000 });
     report = await page.evaluate((options) => window.bench!.run(options), { quick, noPeers, peers });
-    report.meta.browser = `${await browser.version()} (${report.meta.browser})`;
+    report.meta.browser = `${await browser.version()} (${report.meta.browser})${unchecked}`;
   } finally {
     await browser.close();
     await server.close();

@@ -60,6 +60,9 @@ Output:
   --variant-policy P  tuned (default): each kernel runs the variant timed fastest on this adapter, timed
                       once (a few seconds at most) and kept in ~/.cache/wgslgrad/tuning.json
                       (WGSLGRAD_CACHE_DIR overrides); fixed: the built-in defaults
+  --no-bounds-checks  Node only: WebGPU without its bounds checks on buffer accesses (Dawn's
+                      disable_robustness). Faster on a CPU adapter (SwiftShader); a kernel bug could
+                      then read or write outside its buffers. The kernels are proved with checks on
   -h, --help          this text
 
 The last line printed is "test accuracy: 0.XXXX".`;
@@ -68,7 +71,7 @@ The last line printed is "test accuracy: 0.XXXX".`;
 export class UsageError extends Error {}
 
 export const STRING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'data', 'label', 'delimiter', 'out', 'eval', 'progress', 'task', 'runtime', 'variant-policy'] as const;
-const BOOLEAN_FLAGS = ['batch-norm', 'standardize', 'no-standardize', 'debug'] as const;
+const BOOLEAN_FLAGS = ['batch-norm', 'standardize', 'no-standardize', 'debug', 'no-bounds-checks'] as const;
 /** Flags that only training reads: with --eval they would be silently ignored. */
 export const TRAINING_FLAGS = ['variant', 'epochs', 'batch-size', 'lr', 'optimizer', 'lr-schedule', 'hidden', 'activation', 'dropout', 'seed', 'out', 'progress', 'batch-norm', 'standardize', 'no-standardize'];
 export type Values = Record<string, string | boolean | undefined>;
@@ -141,6 +144,13 @@ export function variantPolicy(values: Values): 'tuned' | 'fixed' {
   const policy = (values['variant-policy'] as string | undefined) ?? 'tuned';
   if (policy !== 'tuned' && policy !== 'fixed') throw new UsageError(`--variant-policy expects tuned or fixed, got '${policy}'`);
   return policy;
+}
+
+/** --no-bounds-checks: false turns WebGPU's bounds checks off (Node only). */
+export function boundsChecks(values: Values): boolean {
+  if (values['no-bounds-checks'] !== true) return true;
+  if (runtimeOf(values) === 'chrome') throw new UsageError('--no-bounds-checks is for --runtime node: a page cannot turn WebGPU\'s bounds checks off');
+  return false;
 }
 
 export function delimiter(values: Values): string {

@@ -11,14 +11,14 @@ import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
 import { decimal } from '../src/run-config';
 import { nonFiniteState } from '../src/model-file';
-import { otherPlot, outputs, runtimeOf, UsageError, variantPolicy } from './cli-args';
+import { otherPlot, outputs, runtimeOf, UsageError, variantPolicy, boundsChecks } from './cli-args';
 import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
-                      --eval FILE, --runtime, --variant-policy and --debug`;
+                      --eval FILE, --runtime, --variant-policy, --no-bounds-checks and --debug`;
 
-const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'runtime', 'variant-policy', 'debug']);
+const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'runtime', 'variant-policy', 'debug', 'no-bounds-checks']);
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -70,7 +70,7 @@ async function withSession<T>(values: Values, body: (session: MnistSession) => P
       variantPolicy(values),
     );
   }
-  const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values));
+  const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values), boundsChecks(values));
   try {
     return await body({ ...session.mnist, plot: session.plot });
   } finally {

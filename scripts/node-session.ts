@@ -9,12 +9,12 @@ import type { Session } from './start';
 
 const MNIST_FILE = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'data', 'mnist-10k.u8.gz');
 
-export async function openNodeSession(debug: boolean, variantPolicy: 'tuned' | 'fixed' = 'tuned') {
+export async function openNodeSession(debug: boolean, variantPolicy: 'tuned' | 'fixed' = 'tuned', boundsChecks = true) {
   await import('../src/node/register'); // ?raw WGSL imports, before the engine loads
   const [{ requestGpu }, runner, { decodeMnist }] = await Promise.all([import('../src/device/gpu'), import('../src/runner'), import('../src/mnist')]);
-  const gpu = await requestGpu({ debug, variantPolicy, tuningStore: tuningFileStore });
+  const gpu = await requestGpu({ debug, variantPolicy, tuningStore: tuningFileStore, boundsChecks });
   const { adapter } = gpu;
-  console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}, in Node on Dawn`);
+  console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}, in Node on Dawn${boundsChecks ? '' : ', bounds checks off'}`);
   const session: Session & { close(): void; mnist: ReturnType<typeof runner.mnistRequests> } = {
     train: (request, listeners) => runner.settle(() => runner.trainRequest(gpu, request, listeners)),
     evaluate: (request) => runner.settle(() => runner.evaluateRequest(gpu, request)),

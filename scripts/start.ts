@@ -11,7 +11,7 @@ import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-f
 import type { StateDict } from '../src/nn';
 import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResult, WireData } from '../src/runner';
 import type { Evaluation } from '../src/run-config';
-import { delimiter, HELP, otherPlot, outputs, runtimeOf, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, type Values } from './cli-args';
+import { delimiter, HELP, otherPlot, outputs, runtimeOf, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, boundsChecks, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
 import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
 
@@ -92,7 +92,7 @@ async function withSession<T>(values: Values, body: (session: Session) => Promis
       variantPolicy(values),
     );
   }
-  const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values));
+  const session = await (await import('./node-session')).openNodeSession(debug, variantPolicy(values), boundsChecks(values));
   try {
     return await body(session);
   } finally {
@@ -181,7 +181,7 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
   const nonFinite = nonFiniteState(state);
   if (nonFinite.length) throw new UsageError(`training diverged: NaN or infinite values in ${nonFinite.join(', ')}; no model was written and ${shown(outDir)} is unchanged. Try a smaller --lr${scaler ? '' : ' or --standardize'}`);
   const modelFile = encodeModelFile({ model, features: data.features, label: data.label, classes: data.classes, scaler: scaler && { mean: scaler.mean, scale: scaler.scale }, testRows: split.testRows, training, testAccuracy: result.test.accuracy, state, data: { name: path.basename(dataPath), sha256, rows: data.rows } });
-  const metrics = `${JSON.stringify({ data: dataPath, sha256, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: data.classes }, trainSeconds }, null, 2)}\n`;
+  const metrics = `${JSON.stringify({ data: dataPath, sha256, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: data.classes }, trainSeconds, boundsChecks: boundsChecks(values) }, null, 2)}\n`;
   const files = outputs(runtimeOf(values));
   const [modelName, metricsName, plotName] = files;
   writeFileSet([
@@ -249,6 +249,7 @@ async function main(): Promise<void> {
   // The task switch: --task mnist runs scripts/mnist.ts; the phone-price classifier is the default.
   if (values.runtime !== undefined && values.runtime !== 'node' && values.runtime !== 'chrome') throw new UsageError(`--runtime expects node or chrome, got '${values.runtime}'`);
   variantPolicy(values); // checked now, not after the data is read
+  boundsChecks(values);
   if (values.task === 'mnist') return mnistCommand(values);
   if (values.task !== undefined && values.task !== 'phone-price') throw new UsageError(`--task expects mnist or phone-price, got '${values.task}'`);
   if (values.eval !== undefined) await evalCommand(values);

@@ -75,6 +75,7 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
       [['--bogus'], /Unknown option '--bogus'/],
       [['--variant-policy', 'fast'], /--variant-policy expects tuned or fixed, got 'fast'/],
       [['--runtime', 'firefox'], /--runtime expects node or chrome, got 'firefox'/],
+      [['--no-bounds-checks', '--runtime', 'chrome'], /--no-bounds-checks is for --runtime node: a page cannot turn WebGPU's bounds checks off/],
       [['--lr', '-0.1'], /^error: --lr expects a number > 0, got '-0\.1'$/m],
     ] as const) {
       const run = await start([...args]);
@@ -87,7 +88,8 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
   test('no Vulkan driver: the Node runtime says what to install', async () => {
     const run = await start(['--epochs', '1', '--out', temp], { VK_ICD_FILENAMES: path.join(temp, 'no-such-driver.json') });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: No WebGPU adapter was found\. In Node, wgslgrad runs on Dawn .* install your GPU's Vulkan driver and loader .* or Chromium/);
+    // The cause first (the Vulkan loader only prints warnings), then what to install.
+    expect(run.stderr).toMatch(/error: No WebGPU adapter was found\. The Vulkan driver manifest \S*no-such-driver\.json does not exist\. In Node, wgslgrad runs on Dawn .* install your GPU's Vulkan driver and loader .* or Chromium/);
     expect(run.stdout).not.toMatch(/epoch 1/);
   });
 
@@ -270,6 +272,18 @@ describe('a short training run', { timeout: 300_000 }, () => {
     const run = await start(['--eval', path.join(out, 'model.safetensors')]);
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split('\n').at(-1)).toBe(`test accuracy: ${printed}`);
+  });
+
+  test('--no-bounds-checks trains the same run to the same losses, and says so', async () => {
+    const uncheckedOut = path.join(temp, 'short-unchecked');
+    const run = await start([...args, '--out', uncheckedOut, '--no-bounds-checks']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^WebGPU adapter: .* in Node on Dawn, bounds checks off$/m);
+    const metrics = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
+    expect([metrics(out).boundsChecks, metrics(uncheckedOut).boundsChecks]).toEqual([true, false]);
+    // The same kernels on the same adapter; the checks only clamp accesses the kernels never make.
+    expect(metrics(uncheckedOut).epochs.map((e: { loss: number }) => e.loss)).toEqual(metrics(out).epochs.map((e: { loss: number }) => e.loss));
   });
 
   test('--runtime chrome trains the same run to the same losses, and evaluates the Node-trained model alike', async () => {

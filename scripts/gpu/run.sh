@@ -2,12 +2,12 @@
 # wgslgrad's GPU bundle: runs every kernel case, then the bench, on this machine's GPU through Dawn
 # and Vulkan, and PyTorch's same work when python3 has torch with CUDA. Needs no Node, no npm and no
 # network: Node, Dawn's binding and the Vulkan loader travel in this folder.
-#   sh run.sh RESULTS_DIR [--quick | --cases-only | --large-only 1024,2048]
+#   sh run.sh RESULTS_DIR [--quick | --cases-only | --large-only 1024,2048] [--no-bounds-checks]
 #   (WGSLGRAD_TORCH_CPU=1: time PyTorch on the CPU where no CUDA is)
 # Writes RESULTS_DIR/summary.md (the table), cases.json, bench.json, torch.json and run.log.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 1 ] || { echo "usage: sh run.sh RESULTS_DIR [--quick | --cases-only | --large-only 1024,2048]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: sh run.sh RESULTS_DIR [--quick | --cases-only | --large-only 1024,2048] [--no-bounds-checks]" >&2; exit 2; }
 mkdir -p "$1"
 results=$(cd "$1" && pwd)
 rm -f "$results/summary.md"  # written last: its presence says the run got to the end

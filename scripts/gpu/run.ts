@@ -20,16 +20,18 @@ import { kernelCases } from '../../tests/kernel-cases';
 import { hashString } from '../../src/spec/random';
 import { runCase } from '../../src/spec/scope';
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, quick: { type: 'boolean' }, 'cases-only': { type: 'boolean' }, 'large-only': { type: 'string' } } });
-if (!values.out) throw new Error('usage: run.ts --out DIR [--quick] [--cases-only] [--large-only SIZES]  (SIZES: 1024,2048)');
+const { values } = parseArgs({ options: { out: { type: 'string' }, quick: { type: 'boolean' }, 'cases-only': { type: 'boolean' }, 'large-only': { type: 'string' }, 'no-bounds-checks': { type: 'boolean' } } });
+if (!values.out) throw new Error('usage: run.ts --out DIR [--quick] [--cases-only] [--large-only SIZES] [--no-bounds-checks]  (SIZES: 1024,2048)');
+// Everything without WebGPU's bounds checks (Dawn's disable_robustness), to measure what they cost on this adapter.
+const boundsChecks = !values['no-bounds-checks'];
 const out = path.resolve(values.out);
 fs.mkdirSync(out, { recursive: true });
 const write = (name: string, text: string) => fs.writeFileSync(path.join(out, name), text);
 
-const vulkan = await installWebGpu();
-const gpu = await requestGpu({ variantPolicy: 'fixed' }); // cases name their variants; the bench tunes its own
+const vulkan = await installWebGpu({ boundsChecks });
+const gpu = await requestGpu({ variantPolicy: 'fixed', boundsChecks }); // cases name their variants; the bench tunes its own
 const info = gpu.device.adapterInfo ?? ({} as Partial<GPUAdapterInfo>);
-const adapter = { ...gpu.adapter, vulkan, features: [...gpu.device.features].sort(), maxBufferSize: gpu.limits.maxBufferSize, subgroupMinSize: info.subgroupMinSize, subgroupMaxSize: info.subgroupMaxSize };
+const adapter = { ...gpu.adapter, boundsChecks, vulkan, features: [...gpu.device.features].sort(), maxBufferSize: gpu.limits.maxBufferSize, subgroupMinSize: info.subgroupMinSize, subgroupMaxSize: info.subgroupMaxSize };
 /**
  * The floor under every wall-clock figure: a one-dispatch submit's round trip to onSubmittedWorkDone,
  * median of 200, with the wait spinning (what hardware GPUs get) and polling every 1 ms (CPU adapters).
@@ -53,7 +55,7 @@ async function roundTripMs(politely: boolean): Promise<number> {
 }
 const roundTrip = { spinMs: await roundTripMs(false), politeMs: await roundTripMs(true) };
 Object.assign(adapter, { roundTrip });
-console.log(`adapter: ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description})${gpu.adapter.isFallbackAdapter ? ', fallback/software' : ''}; Vulkan loader ${vulkan?.loader ?? '-'}, drivers ${vulkan?.drivers ?? '-'}`);
+console.log(`adapter: ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description})${gpu.adapter.isFallbackAdapter ? ', fallback/software' : ''}${boundsChecks ? '' : ', bounds checks off'}; Vulkan loader ${vulkan?.loader ?? '-'}, drivers ${vulkan?.drivers ?? '-'}`);
 
 /**
  * The GPU's sizes, which the spec cases do not time: square float32 matmuls at 1024, 2048 and 4096
@@ -159,7 +161,7 @@ const torchFor = (r: BenchRow): string => {
   return '';
 };
 const table = [
-  `# wgslgrad on ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description}), ${new Date().toISOString()}`,
+  `# wgslgrad on ${gpu.adapter.vendor} ${gpu.adapter.architecture} (${gpu.adapter.description})${boundsChecks ? '' : ', bounds checks off'}, ${new Date().toISOString()}`,
   '',
   values['large-only'] ? 'Cases: not run (--large-only).' : `Cases: ${cases.length - failed.length} of ${cases.length} pass against the float64 references (WGSLGRAD_SEED=${runSeed}).${failed.length ? ` Failed: ${failed.map((c) => c.name).join('; ')}` : ''}`,
   '',

@@ -20,6 +20,14 @@ export interface GpuOptions {
   variantPolicy?: VariantPolicy;
   /** Where the tuner keeps its picks (default: IndexedDB where there is one); null keeps none. */
   tuningStore?: TuningStore | null;
+  /**
+   * Node only, chosen once per process (default true). false turns off WebGPU's bounds checks on
+   * buffer accesses (Dawn's disable_robustness toggle: neither the shader compiler's clamping nor
+   * Vulkan's robustBufferAccess). The kernels check their own indices and are proved against
+   * references with checks on; without them SwiftShader runs them faster, and a kernel bug could
+   * read or write outside its buffers, in this process's memory on a CPU adapter.
+   */
+  boundsChecks?: boolean;
 }
 
 export const HOW_TO_GET_WEBGPU =
@@ -50,26 +58,37 @@ export const HOW_TO_GET_WEBGPU_IN_NODE =
   'whose SwiftShader driver then serves as a software adapter. macOS and Windows need nothing extra (Metal, Direct3D 12).';
 
 const inNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
-/** Set by the Node runtime when it installs Dawn: names why no adapter was found, where it can tell. */
-let explainNoAdapter: (() => string | null) | undefined;
-export function setNoAdapterExplainer(explain: () => string | null): void {
-  explainNoAdapter = explain;
+/** What the Node runtime set up when it installed Dawn (see src/node/webgpu.ts). */
+export interface NodeDawn {
+  boundsChecks: boolean;
+  /** Why no adapter was found, where it can tell. */
+  explainNoAdapter(): string | null;
+}
+let nodeDawn: NodeDawn | undefined;
+export function registerNodeDawn(setup: NodeDawn): void {
+  nodeDawn = setup;
 }
 // A variable, so Vite leaves this Node-only module out of the pages it serves and builds.
 const NODE_WEBGPU = '../node/webgpu';
 
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   const howTo = inNode ? HOW_TO_GET_WEBGPU_IN_NODE : HOW_TO_GET_WEBGPU;
+  if (options.boundsChecks === false && !inNode) {
+    throw new Error("requestGpu: boundsChecks: false is for Node (Dawn's disable_robustness toggle); a page cannot turn WebGPU's bounds checks off");
+  }
   if (inNode && (typeof navigator === 'undefined' || !navigator.gpu)) {
     const node: typeof import('../node/webgpu') = await import(/* @vite-ignore */ NODE_WEBGPU);
-    await node.installWebGpu();
+    await node.installWebGpu({ boundsChecks: options.boundsChecks ?? true });
+  }
+  if (options.boundsChecks !== undefined && nodeDawn && nodeDawn.boundsChecks !== options.boundsChecks) {
+    throw new Error(`requestGpu: Dawn is already set up in this process with bounds checks ${nodeDawn.boundsChecks ? 'on' : 'off'}; boundsChecks is chosen once, before the first requestGpu`);
   }
   if (typeof navigator === 'undefined' || !navigator.gpu) {
     throw new Error(`WebGPU is not available here (navigator.gpu is missing). ${howTo}`);
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
-    const cause = explainNoAdapter?.() ?? null;
+    const cause = nodeDawn?.explainNoAdapter() ?? null;
     throw new Error(`No WebGPU adapter was found. ${cause ? `${cause} ` : ''}${howTo}`);
   }
   const requiredLimits: Record<string, number> = {};
@@ -83,7 +102,7 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
     description: info.description,
     isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
   };
-  const gpu = new Gpu(device, summary, options);
+  const gpu = new Gpu(device, summary, { ...options, boundsChecks: nodeDawn?.boundsChecks ?? true });
   gpu.tuner.policy = options.variantPolicy ?? 'tuned';
   if (gpu.tuner.policy === 'tuned') await gpu.tuner.attach(options.tuningStore === undefined ? indexedDbStore() : options.tuningStore);
   defaultGpu ??= gpu;
@@ -113,6 +132,8 @@ const MAX_BIND_GROUPS = 4096;
 export class Gpu {
   readonly limits: GPUSupportedLimits;
   readonly hasTimestamps: boolean;
+  /** false where Dawn was set up without bounds checks (GpuOptions.boundsChecks). */
+  readonly boundsChecks: boolean;
   debug: boolean;
   /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks, bind groups made. */
   readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0, bindGroupsCreated: 0 };
@@ -154,6 +175,7 @@ export class Gpu {
     this.limits = device.limits;
     this.hasTimestamps = device.features.has('timestamp-query');
     this.debug = options.debug ?? false;
+    this.boundsChecks = options.boundsChecks ?? true;
     this.tuner = new Tuner(this, KERNEL_SOURCES_HASH);
     device.addEventListener('uncapturederror', (event) => {
       this.failure ??= new Error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);

@@ -135,7 +135,8 @@ export class Tuner {
 
   get adapterKey(): string {
     const a = this.gpu.adapter;
-    return `${a.vendor}|${a.architecture}|${a.description}`;
+    // Without bounds checks the variants' relative speeds differ (SwiftShader's loads are cheaper): picks apart.
+    return `${a.vendor}|${a.architecture}|${a.description}${this.gpu.boundsChecks === false ? '|no bounds checks' : ''}`;
   }
 
   /** Uses `store` for this adapter's picks from now on, loading what it holds. */

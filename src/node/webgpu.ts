@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isCpuAdapter, setNoAdapterExplainer } from '../device/gpu';
+import { isCpuAdapter, registerNodeDawn } from '../device/gpu';
 
 /** Where the Vulkan loader looks for driver manifests when VK_ICD_FILENAMES is not set. */
 const SYSTEM_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
@@ -221,19 +221,28 @@ function pollPolitely(globals: Record<string, unknown>): void {
   wrap(proto('GPUBuffer'), 'mapAsync');
 }
 
-let installed: Promise<VulkanSetup | null> | null = null;
+let installed: { promise: Promise<VulkanSetup | null>; boundsChecks: boolean } | null = null;
 
-/** Installs Dawn's navigator.gpu and GPU* globals (once); resolves to the Vulkan setup chosen. */
-export function installWebGpu(): Promise<VulkanSetup | null> {
-  installed ??= (async () => {
+/**
+ * Installs Dawn's navigator.gpu and GPU* globals (once); resolves to the Vulkan setup chosen.
+ * boundsChecks (default true) is Dawn's robustness, an instance-wide toggle: chosen at the first
+ * call, and a later call asking for the other setting is an error.
+ */
+export function installWebGpu({ boundsChecks = true }: { boundsChecks?: boolean } = {}): Promise<VulkanSetup | null> {
+  if (installed) {
+    if (installed.boundsChecks !== boundsChecks) throw new Error(`installWebGpu: Dawn is already set up in this process with bounds checks ${installed.boundsChecks ? 'on' : 'off'}`);
+    return installed.promise;
+  }
+  const promise = (async () => {
     const vulkan = prepareVulkan();
-    setNoAdapterExplainer(() => whyNoAdapter());
+    registerNodeDawn({ boundsChecks, explainNoAdapter: () => whyNoAdapter() });
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
     pollPolitely(globals as Record<string, unknown>);
     // Timestamps unquantised: Dawn rounds them (as browsers do, against timing attacks) to steps
     // that hide a small kernel's time altogether, and the autotuner and the bench read them here.
-    const gpu = create(['disable-dawn-features=timestamp_quantization']);
+    // Without bounds checks: disable_robustness, which Dawn counts among its unsafe APIs.
+    const gpu = create(['disable-dawn-features=timestamp_quantization', ...(boundsChecks ? [] : ['enable-dawn-features=disable_robustness,allow_unsafe_apis'])]);
     const requestAdapter = gpu.requestAdapter.bind(gpu);
     gpu.requestAdapter = async (options?: GPURequestAdapterOptions) => {
       const adapter = await requestAdapter(options);
@@ -245,5 +254,6 @@ export function installWebGpu(): Promise<VulkanSetup | null> {
     else Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true });
     return vulkan;
   })();
-  return installed;
+  installed = { promise, boundsChecks };
+  return promise;
 }

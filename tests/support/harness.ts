@@ -34,14 +34,14 @@ export function runCasesInChrome(names: readonly string[]): void {
 }
 
 /** The same cases in Node, on Dawn: what `npm start -- --runtime node` and the GPU bundle run on. */
-export function runCasesInNode(cases: readonly KernelCase[]): void {
+export function runCasesInNode(cases: readonly KernelCase[], { boundsChecks = true } = {}): void {
   let gpu: Gpu;
 
   beforeAll(async () => {
     // Fixed variants, as in the Chrome harness: each case names the variant it checks.
-    gpu = await requestGpu({ variantPolicy: 'fixed' });
+    gpu = await requestGpu({ variantPolicy: 'fixed', boundsChecks });
     const { adapter } = gpu;
-    console.log(`WebGPU adapter (Node, Dawn): vendor ${adapter.vendor}, architecture ${adapter.architecture}, fallback ${adapter.isFallbackAdapter}; WGSLGRAD_SEED=${runSeed}`);
+    console.log(`WebGPU adapter (Node, Dawn${boundsChecks ? '' : ', bounds checks off'}): vendor ${adapter.vendor}, architecture ${adapter.architecture}, fallback ${adapter.isFallbackAdapter}; WGSLGRAD_SEED=${runSeed}`);
   });
 
   afterAll(() => gpu?.destroy());
