@@ -59,6 +59,7 @@ override TRANSPOSE_B: bool = false;
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = 0u;
 override ACCUMULATE: bool = false;
+override WORKGROUP_SIZE: u32 = 64u; // v5's second pass, the one 1-D entry point
 
 struct Params {
   M: u32,
@@ -366,8 +367,6 @@ fn store_partial(base: u32, m: u32, n0: u32, sum: vec4f) {
     if (n0 + j < params.N) { partial[base + m * params.N + n0 + j] = sum[j]; }
   }
 }
-
-override WORKGROUP_SIZE: u32 = 64u;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
