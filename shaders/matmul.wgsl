@@ -9,7 +9,8 @@
 // then C = C + result when ACCUMULATE (gradients add up, as in PyTorch), else C = result.
 //
 // Bindings: params {M, N, K}; a, b (read); bias (read; bind any 1-element f32 buffer when
-// HAS_BIAS is false); c (read_write, M×N).
+// HAS_BIAS is false); c (read_write, M×N). v5 adds split {slices, slice_k} and partial
+// (read_write, slices×M×N).
 //
 // Variants:
 //   v1 matmul_naive    one invocation per element of C. Workgroup 8×8,
@@ -43,12 +44,22 @@
 //                      as 0 and are never stored, so any shape and every layout runs. Grid
 //                      (ceil(N/64), ceil(M/64)). It wins on GPUs once C has a few tiles; on a software
 //                      adapter its two barriers per 16 k cost far more than the reuse saves (v3 wins).
+//   v5 split-K         for a small C with a long K, where v4 has too few tiles to fill a GPU: a
+//                      Linear layer's dW = dYᵀ·x at batch 512 is 128×512 with K = 512, 16 tiles of
+//                      64×64 for 132 SMs. K is cut into S slices of slice_k (a multiple of 16).
+//                      matmul_splitk_partial is v4 over one slice per workgroup z, grid
+//                      (ceil(N/64), ceil(M/64), S); it writes its raw sum, no epilogue, to
+//                      partial[z·M·N + m·N + n]. matmul_splitk_reduce, one invocation per element of
+//                      C (1-D, WORKGROUP_SIZE, grid folded past 65,535 workgroups), adds the S sums
+//                      in slice order and applies the epilogue. The launcher picks S from the shape
+//                      (about 256 workgroups, slices of at least 64 k) and runs v4 when S = 1.
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
 override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = 0u;
 override ACCUMULATE: bool = false;
+override WORKGROUP_SIZE: u32 = 64u; // v5's second pass, the one 1-D entry point
 
 struct Params {
   M: u32,
@@ -243,21 +254,29 @@ const TILE_K = 16u; // K slice staged per step
 var<workgroup> tile_a: array<vec4f, 256>;
 var<workgroup> tile_b: array<vec4f, 256>;
 
-@compute @workgroup_size(16, 16)
-fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
-                @builtin(local_invocation_index) t: u32) {
+// One invocation's 4×4 block of C, as four named rows (not an array): every index a constant,
+// so the rows stay in registers, as v3's accumulators.
+struct Block {
+  r0: vec4f,
+  r1: vec4f,
+  r2: vec4f,
+  r3: vec4f,
+}
+
+// Σ over k in [k_begin, k_end) of op(A)·op(B) for the workgroup's 64×64 tile of C at (m_tile,
+// n_tile): this invocation's block (rows m_tile + 4·lid.y .., columns n_tile + 4·lid.x ..). v4
+// walks all of K, v5 one slice. Every invocation of the workgroup calls it with the same arguments
+// (it holds the barriers); k_begin is a multiple of TILE_K.
+fn tile_product(m_tile: u32, n_tile: u32, k_begin: u32, k_end: u32, lid: vec3u, t: u32) -> Block {
   let M = params.M;
   let N = params.N;
-  let K = params.K;
-  let m_tile = wid.y * TILE;
-  let n_tile = wid.x * TILE;
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
 
   // No invocation returns early: every one must reach every barrier.
-  for (var k_tile = 0u; k_tile < K; k_tile += TILE_K) {
+  for (var k_tile = k_begin; k_tile < k_end; k_tile += TILE_K) {
     // Stage 1024 values of each operand, 4 per invocation: element e = t + 256·i of the slice.
     // The index order follows each layout's contiguous dimension, so neighbours read neighbours.
     for (var i = 0u; i < 4u; i++) {
@@ -266,13 +285,13 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
       var k: u32;
       if (TRANSPOSE_A) { m = e % TILE; k = e / TILE; } else { k = e % TILE_K; m = e / TILE_K; }
       var value = 0.0;
-      if (m_tile + m < M && k_tile + k < K) { value = load_a(m_tile + m, k_tile + k); }
+      if (m_tile + m < M && k_tile + k < k_end) { value = load_a(m_tile + m, k_tile + k); }
       tile_a[k * 16u + m / 4u][m % 4u] = value;
 
       var n: u32;
       if (TRANSPOSE_B) { k = e % TILE_K; n = e / TILE_K; } else { n = e % TILE; k = e / TILE; }
       value = 0.0;
-      if (n_tile + n < N && k_tile + k < K) { value = load_b(k_tile + k, n_tile + n); }
+      if (n_tile + n < N && k_tile + k < k_end) { value = load_b(k_tile + k, n_tile + n); }
       tile_b[k * 16u + n / 4u][n % 4u] = value;
     }
     workgroupBarrier();
@@ -288,13 +307,21 @@ fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
     // The next slice overwrites the tiles: everyone must have finished reading them.
     workgroupBarrier();
   }
+  return Block(acc0, acc1, acc2, acc3);
+}
 
+@compute @workgroup_size(16, 16)
+fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                @builtin(local_invocation_index) t: u32) {
+  let m_tile = wid.y * TILE;
+  let n_tile = wid.x * TILE;
+  let acc = tile_product(m_tile, n_tile, 0u, params.K, lid, t);
   let m0 = m_tile + lid.y * 4u;
   let n0 = n_tile + lid.x * 4u;
-  store_row_checked(m0, n0, acc0);
-  store_row_checked(m0 + 1u, n0, acc1);
-  store_row_checked(m0 + 2u, n0, acc2);
-  store_row_checked(m0 + 3u, n0, acc3);
+  store_row_checked(m0, n0, acc.r0);
+  store_row_checked(m0 + 1u, n0, acc.r1);
+  store_row_checked(m0 + 2u, n0, acc.r2);
+  store_row_checked(m0 + 3u, n0, acc.r3);
 }
 
 // C[m, n0 .. n0 + 3] through the scalar epilogue, skipping elements past M or N.
@@ -303,4 +330,53 @@ fn store_row_checked(m: u32, n0: u32, sum: vec4f) {
   for (var j = 0u; j < 4u; j++) {
     if (n0 + j < params.N) { store(m, n0 + j, sum[j]); }
   }
+}
+
+// ── v5: split-K ──────────────────────────────────────────────────────────────────────────────────
+// Pass 1 writes slice z's raw sum (no epilogue) to partial[z·M·N + m·N + n]; pass 2 adds the
+// slices and applies the epilogue once.
+struct Split {
+  slices: u32,  // S
+  slice_k: u32, // K per slice, a multiple of TILE_K; the last slice may be shorter
+}
+
+@group(0) @binding(5) var<uniform> split: Split;
+@group(0) @binding(6) var<storage, read_write> partial: array<f32>;
+
+@compute @workgroup_size(16, 16)
+fn matmul_splitk_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                         @builtin(local_invocation_index) t: u32) {
+  let m_tile = wid.y * TILE;
+  let n_tile = wid.x * TILE;
+  let k_begin = wid.z * split.slice_k;
+  let k_end = min(k_begin + split.slice_k, params.K);
+  let acc = tile_product(m_tile, n_tile, k_begin, k_end, lid, t);
+  let base = wid.z * params.M * params.N;
+  let m0 = m_tile + lid.y * 4u;
+  let n0 = n_tile + lid.x * 4u;
+  store_partial(base, m0, n0, acc.r0);
+  store_partial(base, m0 + 1u, n0, acc.r1);
+  store_partial(base, m0 + 2u, n0, acc.r2);
+  store_partial(base, m0 + 3u, n0, acc.r3);
+}
+
+// partial[base + m·N + n0 .. n0 + 3], skipping elements past M or N.
+fn store_partial(base: u32, m: u32, n0: u32, sum: vec4f) {
+  if (m >= params.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    if (n0 + j < params.N) { partial[base + m * params.N + n0 + j] = sum[j]; }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  let count = params.M * params.N;
+  if (i >= count) { return; }
+  // Slices in order 0 .. S − 1: the same sum on every run.
+  var sum = 0.0;
+  for (var z = 0u; z < split.slices; z++) {
+    sum += partial[z * count + i];
+  }
+  store(i / params.N, i % params.N, sum);
 }

@@ -158,6 +158,9 @@ export class Gpu {
    * Two, because two writable bindings may not share one buffer.
    */
   readonly placeholders: [BufferView, BufferView];
+  /** Grow-only scratch buffers by name (see scratch()), and outgrown ones to free after the next submit. */
+  private readonly scratches = new Map<string, BufferView>();
+  private retired: GPUBuffer[] = [];
   private readonly uniformBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
   private uniformUsed = 0;
   private encoder: GPUCommandEncoder | null = null;
@@ -204,6 +207,26 @@ export class Gpu {
     if (this.encoder) this.flush();
     buffer.destroy();
     this.stats.liveBuffers--;
+  }
+
+  /**
+   * A buffer of at least byteLength bytes for a kernel's intermediate results (v5 matmul's partial
+   * sums), one per name, kept for the Gpu's life and grown (to a power of 2) when asked for more.
+   * Being the same buffer each time, it keeps a training step's bind groups cached. Dispatches that
+   * share it must each finish with it before the next begins: true of dispatches recorded in order
+   * (WebGPU makes one dispatch's storage writes visible to the next, in a pass or across passes).
+   */
+  scratch(name: string, byteLength: number): BufferView {
+    let view = this.scratches.get(name);
+    if (!view || view.byteLength < byteLength) {
+      // The outgrown buffer may be bound by recorded commands: it is freed after they are submitted.
+      if (view) this.retired.push(view.buffer);
+      const cap = Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize);
+      const bytes = byteLength > cap ? byteLength : Math.min(Math.max(2 ** Math.ceil(Math.log2(byteLength)), 4096), cap);
+      view = this.view(this.createBuffer(bytes, name), 'f32');
+      this.scratches.set(name, view);
+    }
+    return view;
   }
 
   /** A number per buffer object for bind-group keys (a new buffer never reuses one). */
@@ -355,6 +378,11 @@ export class Gpu {
     if (this.uniformUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformBytes, 0, this.uniformUsed);
     this.device.queue.submit([this.encoder.finish()]);
     this.stats.submits++;
+    for (const buffer of this.retired) {
+      buffer.destroy();
+      this.stats.liveBuffers--;
+    }
+    this.retired = [];
     this.encoder = null;
     this.uniformUsed = 0;
   }

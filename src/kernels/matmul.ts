@@ -1,8 +1,8 @@
 // shaders/matmul.wgsl: C = act(op(A) · op(B) + bias), op ∈ {X, Xᵀ}, optionally accumulated; its
-// four numbered variants (the tuner picks among them per adapter); and matmul's backward, the one rule behind F.matmul and nn.Linear (with
+// five numbered variants (the tuner picks among them per adapter); and matmul's backward, the one rule behind F.matmul and nn.Linear (with
 // an activation fused into the epilogue or not).
 import type { Gpu } from '../device/gpu';
-import { grid2d, loadShader, type BufferView } from '../device/shader';
+import { grid1d, grid2d, loadShader, type BufferView } from '../device/shader';
 import { sizeClass, type TuningJob } from '../device/tuner';
 import { expectDtype, expectRank, expectShape, shapeText } from '../launch';
 import * as ref from '../reference/linalg';
@@ -14,11 +14,36 @@ import { sumRows } from './reduce';
 
 export const shader = loadShader('matmul');
 
-export type MatmulVariant = 'naive' | 'blocked' | 'vec4' | 'tiled';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked', 'vec4', 'tiled'];
-const ENTRY: Record<MatmulVariant, string> = { naive: 'matmul_naive', blocked: 'matmul_blocked', vec4: 'matmul_vec4', tiled: 'matmul_tiled' };
+export type MatmulVariant = 'naive' | 'blocked' | 'vec4' | 'tiled' | 'splitk';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'blocked', 'vec4', 'tiled', 'splitk'];
+/** Each variant's entry point (v5's first pass; its second is matmul_splitk_reduce). */
+const ENTRY: Record<MatmulVariant, string> = { naive: 'matmul_naive', blocked: 'matmul_blocked', vec4: 'matmul_vec4', tiled: 'matmul_tiled', splitk: 'matmul_splitk_partial' };
 /** Outputs per invocation along n and m (the register block), for the grid. */
-const BLOCK: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], vec4: [4, 4], tiled: [4, 4] };
+const BLOCK: Record<MatmulVariant, [number, number]> = { naive: [1, 1], blocked: [4, 4], vec4: [4, 4], tiled: [4, 4], splitk: [4, 4] };
+
+// v5's slice rule. A GPU needs a few workgroups per SM to hide memory latency (an H100 has 132
+// SMs, an H200 the same), so K is cut until the 64×64 tiles times S reach about 256 workgroups, but
+// no slice is shorter than 64 k (4 steps of v4's 16): shorter slices spend more on staging tiles
+// and on the S·M·N partial sums written and read back than they gain. Since S > 1 only while the
+// tiles number under 256, the partials stay under (256 + tiles)·4096 floats (8 MiB); at most 64
+// slices, since the second pass reads S values per element of C.
+const SPLITK_WORKGROUPS = 256;
+const SPLITK_MIN_SLICE = 64;
+const SPLITK_MAX_SLICES = 64;
+/** The Gpu's scratch buffer (Gpu.scratch) that every v5 product's partial sums share. */
+export const SPLITK_SCRATCH = 'matmul split-K partials';
+
+/**
+ * v5's slices for an M×N×K product: S and each slice's length (a multiple of v4's 16-k step; the
+ * last slice may be shorter). `requested` overrides the rule (tests); S is then lowered to
+ * ceil(K / sliceK) so that no slice is empty.
+ */
+export function splitKSlices(M: number, N: number, K: number, requested?: number): { slices: number; sliceK: number } {
+  const tiles = Math.ceil(M / 64) * Math.ceil(N / 64);
+  const wanted = requested ?? Math.min(Math.ceil(SPLITK_WORKGROUPS / tiles), Math.floor(K / SPLITK_MIN_SLICE), SPLITK_MAX_SLICES);
+  const sliceK = Math.ceil(Math.ceil(K / Math.max(1, wanted)) / 16) * 16;
+  return { slices: Math.max(1, Math.ceil(K / sliceK)), sliceK };
+}
 
 /** Why v3 (vec4) cannot run this layout, or null when it can. */
 export function vec4Unsupported(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string | null {
@@ -36,6 +61,8 @@ export interface MatmulOptions {
   activation?: Activation;
   accumulate?: boolean;
   variant?: MatmulVariant;
+  /** v5 only: the number of K slices, instead of the rule in splitKSlices (for tests). */
+  splitK?: number;
 }
 
 /** out = act(op(a) · op(b) + bias); with accumulate, out += … instead. */
@@ -63,16 +90,28 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(', ')}, got ${variant}`);
   const why = variant === 'vec4' && vec4Unsupported(M, N, K, transposeA, transposeB);
   if (why) throw new Error(`${op}: variant 'vec4' cannot run ${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}: ${why}`);
+  if (options.splitK !== undefined && (variant !== 'splitk' || !Number.isInteger(options.splitK) || options.splitK < 1)) {
+    throw new Error(`${op}: argument 'splitK' expected a positive integer with variant 'splitk', got ${options.splitK} with variant '${variant}'`);
+  }
   const placeholder = a.gpu.placeholders[0];
-  const entry = shader.entry(ENTRY[variant]);
+  const epilogue = { HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODE[activation], ACCUMULATE: accumulate };
+  const split = variant === 'splitk' ? splitKSlices(M, N, K, options.splitK) : null;
+  if (split && split.slices > 1) {
+    // v5: pass 1 writes each slice's raw sums, pass 2 adds them and applies the epilogue. Both are
+    // recorded in order, so pass 2 reads all of pass 1's writes, and the next product's pass 1 (all
+    // products share one scratch) writes only after this pass 2 has read.
+    const partial = a.gpu.scratch(SPLITK_SCRATCH, split.slices * M * N * 4);
+    const uniforms = { params: { M, N, K }, split: { slices: split.slices, slice_k: split.sliceK } };
+    const first = shader.entry('matmul_splitk_partial');
+    a.gpu.dispatch(first, { ...uniforms, a, b, partial }, [...grid2d(first, N, M, BLOCK.splitk), split.slices], { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB });
+    const second = shader.entry('matmul_splitk_reduce');
+    a.gpu.dispatch(second, { ...uniforms, partial, bias: bias ?? placeholder, c: out }, grid1d(second, M * N), epilogue);
+    return;
+  }
+  // v5 with one slice is v4: no partials to add.
+  const entry = shader.entry(ENTRY[split ? 'tiled' : variant]);
   const buffers: Record<string, BufferView> = variant === 'vec4' ? { a4: a, b4: b, bias4: bias ?? placeholder, c4: out } : { a, b, bias: bias ?? placeholder, c: out };
-  a.gpu.dispatch(entry, { params: { M, N, K }, ...buffers }, grid2d(entry, N, M, BLOCK[variant]), {
-    TRANSPOSE_A: transposeA,
-    TRANSPOSE_B: transposeB,
-    HAS_BIAS: bias !== undefined,
-    ACTIVATION: ACTIVATION_CODE[activation],
-    ACCUMULATE: accumulate,
-  });
+  a.gpu.dispatch(entry, { params: { M, N, K }, ...buffers }, grid2d(entry, N, M, BLOCK[variant]), { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, ...epilogue });
 }
 
 /** Without the tuner: v3 where its layout allows, else v2. */
@@ -86,9 +125,12 @@ export function matmulTuningKey(M: number, N: number, K: number, transposeA: boo
   return `matmul ${layout} M≤${sizeClass(M)} N≤${sizeClass(N)} K≤${sizeClass(K)}${vec4Unsupported(M, N, K, transposeA, transposeB) ? ' (no v3)' : ''}`;
 }
 
-/** Times every variant that can run this layout, on zero-filled scratch operands (no epilogue). */
+/**
+ * Times every variant that can run this layout, on zero-filled scratch operands (no epilogue); v5
+ * only where it cuts K (with one slice it runs v4).
+ */
 export function matmulTuningJob(gpu: Gpu, M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, fallback: MatmulVariant = matmulDefault(M, N, K, transposeA, transposeB)): TuningJob {
-  const candidates = MATMUL_VARIANTS.filter((v) => v !== 'vec4' || !vec4Unsupported(M, N, K, transposeA, transposeB));
+  const candidates = MATMUL_VARIANTS.filter((v) => (v !== 'vec4' || !vec4Unsupported(M, N, K, transposeA, transposeB)) && (v !== 'splitk' || splitKSlices(M, N, K).slices > 1));
   return {
     shape: `${M}×${N}×${K}`,
     fallback,
@@ -152,17 +194,20 @@ interface Layout {
   bias?: boolean;
   activation?: Activation;
   accumulate?: boolean;
+  /** v5: the slices asked for (default: the rule's). */
+  splitK?: number;
 }
 type MatmulDims = { M: number; N: number; K: number };
 
-const VARIANT_LABEL: Record<MatmulVariant, string> = { naive: 'v1 naive', blocked: 'v2 blocked', vec4: 'v3 vec4', tiled: 'v4 tiled' };
+const VARIANT_LABEL: Record<MatmulVariant, string> = { naive: 'v1 naive', blocked: 'v2 blocked', vec4: 'v3 vec4', tiled: 'v4 tiled', splitk: 'v5 split-K' };
 const cases: KernelCase[] = [];
 
 function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, extra: Partial<KernelCase<MatmulDims>> = {}): KernelCase {
-  const flags = [c.transposeA && 'Aᵀ', c.transposeB && 'Bᵀ', c.bias && '+bias', c.activation && c.activation !== 'none' && c.activation, c.accumulate && 'accumulate'].filter(Boolean);
+  const slices = variant === 'splitk' ? splitKSlices(dims.M, dims.N, dims.K, c.splitK).slices : 0;
+  const flags = [c.transposeA && 'Aᵀ', c.transposeB && 'Bᵀ', c.bias && '+bias', c.activation && c.activation !== 'none' && c.activation, c.accumulate && 'accumulate', slices && `S=${slices}${c.splitK ? ` (asked ${c.splitK})` : ''}`].filter(Boolean);
   const k: KernelCase<MatmulDims> = {
     name: `matmul ${variant} ${dims.M}×${dims.N}×${dims.K}${flags.length ? ` ${flags.join(' ')}` : ''}`,
-    entries: [ENTRY[variant]],
+    entries: slices > 1 ? ['matmul_splitk_partial', 'matmul_splitk_reduce'] : [ENTRY[slices === 1 ? 'tiled' : variant]],
     variant: VARIANT_LABEL[variant],
     dims,
     setup(s, { M, N, K }, random) {
@@ -175,8 +220,16 @@ function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, ex
       if (accumulate) out.write(previous);
       const [at, bt] = [s.input(a, transposeA ? [K, M] : [M, K]), s.input(b, transposeB ? [N, K] : [K, N])];
       const biasT = bias ? s.input(bias) : undefined;
+      if (variant === 'splitk') {
+        // Poison v5's partial sums too, so that a slice that writes nothing cannot pass on an earlier
+        // case's sums; only what the scratch already holds: growing it here would hide a launcher
+        // that asks for too little.
+        const scratch = s.gpu.scratch(SPLITK_SCRATCH, 4);
+        const used = Math.min(splitKSlices(M, N, K, c.splitK).slices * M * N, scratch.byteLength / 4);
+        s.gpu.write({ ...scratch, byteLength: used * 4 }, new Float32Array(used).fill(NaN));
+      }
       return {
-        run: () => matmul(at, bt, out, { transposeA, transposeB, variant, activation, accumulate, ...(biasT ? { bias: biasT } : {}) }),
+        run: () => matmul(at, bt, out, { transposeA, transposeB, variant, activation, accumulate, ...(biasT ? { bias: biasT } : {}), ...(c.splitK ? { splitK: c.splitK } : {}) }),
         check: async () => {
           const expected = ref.matmul(a, b, { M, N, K, transposeA, transposeB, activation, ...(bias ? { bias } : {}) });
           if (accumulate) expected.forEach((v, i) => (expected[i] = v + previous[i]!));
@@ -250,7 +303,32 @@ for (const [d, c] of [
   cases.push(matmulCase('tiled', d, c));
 }
 
-// The bench: the tuned model's products at batch 8 (forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x), then squares.
+// v5 (split-K): every layout; slices forced (S=1, slices past K) and by the rule; K not a multiple of
+// 16 nor of the slice; the tuned step's batch-512 products; a reduce pass past 65,535 workgroups.
+for (const [d, c, extra] of [
+  [{ M: 7, N: 13, K: 200 }, {}, { showcase: true }],
+  [{ M: 1, N: 1, K: 1 }, {}],
+  [{ M: 1, N: 1, K: 300 }, { splitK: 7 }],
+  [{ M: 65, N: 63, K: 33 }, { splitK: 3 }],
+  [{ M: 5, N: 9, K: 20 }, { splitK: 8 }],
+  [{ M: 33, N: 70, K: 65 }, { bias: true, activation: 'relu', splitK: 1 }],
+  [{ M: 131, N: 67, K: 257 }, {}],
+  [{ M: 67, N: 129, K: 131 }, { transposeB: true, bias: true, activation: 'sigmoid' }],
+  [{ M: 8, N: 20, K: 300 }, { bias: true, activation: 'relu', accumulate: true }],
+  [{ M: 71, N: 66, K: 190 }, { transposeA: true, accumulate: true }],
+  [{ M: 37, N: 35, K: 100 }, { transposeA: true, transposeB: true, bias: true, splitK: 5 }],
+  [{ M: 128, N: 512, K: 512 }, { transposeA: true }],
+  [{ M: 512, N: 256, K: 512 }, { transposeA: true }],
+  [{ M: 512, N: 128, K: 512 }, { transposeB: true, bias: true, activation: 'sigmoid' }],
+  // Accumulating, so that a reduce pass that covers some elements twice (an unfolded index) fails too.
+  [{ M: 2048, N: 2049, K: 17 }, { bias: true, accumulate: true, splitK: 2 }, { name: 'matmul splitk 2048×2049×17 +bias accumulate S=2: reduce over 4196352 outputs, past 65,535 workgroups' }],
+] as [MatmulDims, Layout, Partial<KernelCase<MatmulDims>>?][]) {
+  cases.push(matmulCase('splitk', d, c, extra));
+}
+
+// The bench: the tuned model's products at batch 8 (forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x), then squares,
+// then the same products at batch 512 for the variants meant for GPUs (v3, v4, v5): there the outputs
+// are small and K (the batch, for dW) long, what v5 is for.
 const TUNED = [20, 128, 256, 512, 128, 4];
 const layers = TUNED.slice(1).map((out, i) => [TUNED[i]!, out] as const);
 const flop = (d: { M?: number; N?: number; K?: number }) => 2 * d.M! * d.N! * d.K!;
@@ -259,11 +337,20 @@ const benchLayouts: [string, Layout, MatmulDims[]][] = [
   ['dX', {}, layers.slice(1).map(([inF, out]) => ({ M: 8, N: inF, K: out }))],
   ['dW', { transposeA: true }, layers.map(([inF, out]) => ({ M: out, N: inF, K: 8 }))],
   ['square', {}, [64, 128, 256, 512, 1024].map((n) => ({ M: n, N: n, K: n }))],
+  ['forward b512', { transposeB: true }, layers.map(([inF, out]) => ({ M: 512, N: out, K: inF }))],
+  ['dX b512', {}, layers.slice(1).map(([inF, out]) => ({ M: 512, N: inF, K: out }))],
+  ['dW b512', { transposeA: true }, layers.map(([inF, out]) => ({ M: out, N: inF, K: 512 }))],
 ];
 for (const [what, layout, sizes] of benchLayouts) {
-  for (const variant of MATMUL_VARIANTS) {
-    // v1 at 1024³ takes seconds a run (v4 too on a software adapter); v3 only where its layout allows.
-    const runnable = sizes.filter((d) => ((variant !== 'naive' && variant !== 'tiled') || d.M * d.N * d.K <= 300_000_000) && !(variant === 'vec4' && vec4Unsupported(d.M, d.N, d.K, layout.transposeA ?? false, layout.transposeB ?? false)));
+  for (const variant of what.endsWith('b512') ? (['vec4', 'tiled', 'splitk'] as const) : MATMUL_VARIANTS) {
+    // v1 at 1024³ takes seconds a run (v4 and v5 too on a software adapter); v3 only where its layout
+    // allows; v5 only where it cuts K (with one slice it is v4).
+    const runnable = sizes.filter(
+      (d) =>
+        (variant === 'blocked' || variant === 'vec4' || d.M * d.N * d.K <= 300_000_000) &&
+        !(variant === 'vec4' && vec4Unsupported(d.M, d.N, d.K, layout.transposeA ?? false, layout.transposeB ?? false)) &&
+        !(variant === 'splitk' && splitKSlices(d.M, d.N, d.K).slices === 1),
+    );
     if (runnable.length === 0) continue;
     cases.push(matmulCase(variant, runnable[0]!, layout, { name: `matmul ${variant} bench ${what}`, bench: { sizes: runnable, flop } }));
   }
@@ -287,6 +374,8 @@ cases.push(
         const a717 = s.input(uniform(random, 7 * 17), [7, 17]);
         s.expectError('vec4: K not a multiple of 4', () => matmul(a717, s.input(uniform(random, 5 * 17), [5, 17]), s.output([7, 5]), { transposeB: true, variant: 'vec4' }), /variant 'vec4' cannot run 7×5×17 Bᵀ: K = 17 and N = 5 must be multiples of 4/);
         const a86 = s.input(uniform(random, 8 * 6), [8, 6]);
+        s.expectError('splitK without v5', () => matmul(a, b32, c, { variant: 'tiled', splitK: 2 }), /matmul: argument 'splitK' expected a positive integer with variant 'splitk', got 2 with variant 'tiled'/);
+        s.expectError('splitK 0', () => matmul(a, b32, c, { variant: 'splitk', splitK: 0 }), /argument 'splitK' expected a positive integer/);
         s.expectError('vec4: N not a multiple of 4', () => matmul(a86, s.input(uniform(random, 6 * 6), [6, 6]), s.output([8, 6]), { variant: 'vec4' }), /K = 6 and N = 6 must be multiples of 4/);
   }),
 );
