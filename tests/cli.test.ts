@@ -283,7 +283,10 @@ describe('a short training run', { timeout: 300_000 }, () => {
     const metrics = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
     expect([metrics(out).boundsChecks, metrics(uncheckedOut).boundsChecks]).toEqual([true, false]);
     // The same kernels on the same adapter; the checks only clamp accesses the kernels never make.
-    expect(metrics(uncheckedOut).epochs.map((e: { loss: number }) => e.loss)).toEqual(metrics(out).epochs.map((e: { loss: number }) => e.loss));
+    // Not to the bit: the tuner keeps apart picks for each setting, and another reduction order
+    // rounds differently (seen: 8e-8 in the first epoch's loss).
+    const [checked, unchecked] = [metrics(out), metrics(uncheckedOut)].map((m) => m.epochs.map((e: { loss: number }) => e.loss) as number[]);
+    unchecked!.forEach((loss, i) => expect(Math.abs(loss - checked![i]!)).toBeLessThan(1e-5));
   });
 
   test('--runtime chrome trains the same run to the same losses, and evaluates the Node-trained model alike', async () => {
