@@ -36,6 +36,20 @@ function manifest(library: string, name = 'icd.json'): string {
 const loads = (missing: string[] = []) => (library: string) => (missing.some((m) => library.endsWith(m)) ? `${library}: cannot open shared object file: No such file or directory` : null);
 const opens = () => null;
 
+test('no Vulkan loader: said first, whatever the manifests', () => {
+  manifest('libGLX_nvidia.so.0');
+  expect(whyNoAdapter({ canLoad: loads(['libvulkan.so.1']), canOpen: opens })).toMatch(/^The Vulkan loader \(libvulkan\.so\.1\) cannot be loaded, .*install libvulkan1/);
+});
+
+test('a manifest that is a folder, or not JSON', () => {
+  process.env.VK_ICD_FILENAMES = dir;
+  expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/ is a folder, not a file/);
+  const file = path.join(dir, 'zero.json');
+  fs.writeFileSync(file, '');
+  process.env.VK_ICD_FILENAMES = file;
+  expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/zero\.json is not JSON \(/);
+});
+
 test('a manifest that is missing or names no library', () => {
   process.env.VK_ICD_FILENAMES = path.join(dir, 'gone.json');
   expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/gone\.json does not exist/);
@@ -55,8 +69,8 @@ test("a driver library that does not load is named with dlopen's reason, relativ
 
 test("NVIDIA's driver without libglvnd names the missing libraries and the packages", () => {
   manifest('libGLX_nvidia.so.0');
-  expect(whyNoAdapter({ canLoad: loads(['libEGL.so.1', 'libGLdispatch.so.0']), canOpen: opens })).toMatch(/needs libglvnd, and libEGL\.so\.1 and libGLdispatch\.so\.0 cannot be loaded: install libegl1 libglvnd0/);
-  expect(whyNoAdapter({ canLoad: loads(['libEGL.so.1']), canOpen: opens })).toMatch(/and libEGL\.so\.1 cannot be loaded: install libegl1 \(/);
+  expect(whyNoAdapter({ canLoad: loads(['libEGL.so.1', 'libGLdispatch.so.0']), canOpen: opens })).toMatch(/needs libglvnd, and libEGL\.so\.1 and libGLdispatch\.so\.0 cannot be loaded: install libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 \(/);
+  expect(whyNoAdapter({ canLoad: loads(['libEGL.so.1']), canOpen: opens })).toMatch(/and libEGL\.so\.1 cannot be loaded: install /);
 });
 
 test("NVIDIA's driver with libglvnd but no EGL vendor file for it", () => {

@@ -97,20 +97,23 @@ function prepareVulkan(): VulkanSetup | null {
   return { loader, drivers };
 }
 
-/** The libraries NVIDIA's Vulkan driver loads at instance creation (libglvnd's EGL) and the Debian packages that ship them. */
-const GLVND = [
-  ['libEGL.so.1', 'libegl1'],
-  ['libGLdispatch.so.0', 'libglvnd0'],
-] as const;
+/** The libraries NVIDIA's Vulkan driver loads at instance creation (libglvnd's EGL). */
+const GLVND = ['libEGL.so.1', 'libGLdispatch.so.0'];
+/** The Debian packages that made an H100 container without libglvnd find its GPU (README, "On a GPU"). */
+const NVIDIA_PACKAGES = 'libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2';
 
-/** The driver library a Vulkan manifest names, or null where the manifest cannot be read. */
-function icdLibrary(manifest: string): string | null {
+/** The driver library a Vulkan manifest names, or what is wrong with the manifest. */
+function icdLibrary(manifest: string): { library: string } | { problem: string } {
+  if (!fs.existsSync(manifest)) return { problem: 'does not exist' };
+  if (fs.statSync(manifest).isDirectory()) return { problem: 'is a folder, not a file' };
+  let json: { ICD?: { library_path?: unknown } };
   try {
-    const library = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { ICD?: { library_path?: unknown } }).ICD?.library_path;
-    return typeof library === 'string' ? library : null;
-  } catch {
-    return null;
+    json = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+  } catch (error) {
+    return { problem: `is not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
+  const library = json?.ICD?.library_path;
+  return typeof library === 'string' ? { library } : { problem: 'names no ICD.library_path' };
 }
 
 /**
@@ -122,16 +125,21 @@ function icdLibrary(manifest: string): string | null {
  * The probes (each returns an error, or null) are parameters so tests can stand in for dlopen and open.
  */
 export function whyNoAdapter({ canLoad = loadError, canOpen = openError } = {}): string | null {
+  if (canLoad('libvulkan.so.1') !== null) {
+    const nvidia = jsonIn(NVIDIA_ICD_DIR).length > 0;
+    return `The Vulkan loader (libvulkan.so.1) cannot be loaded, and there is no Chromium whose copy could stand in: install libvulkan1${nvidia ? ` (NVIDIA's driver also needs libglvnd: ${NVIDIA_PACKAGES})` : ''}, or use the GPU bundle (npm run gpu-bundle), which carries them.`;
+  }
   const named = process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES;
-  const manifests = named ? named.split(':').filter(Boolean) : SYSTEM_ICD_DIRS.flatMap(jsonIn);
-  if (!manifests.length) return 'No Vulkan driver manifest (ICD) was found in ' + SYSTEM_ICD_DIRS.join(', ') + '.';
+  const manifests = named ? named.split(':').filter(Boolean) : [...SYSTEM_ICD_DIRS, NVIDIA_ICD_DIR].flatMap(jsonIn);
+  if (!manifests.length) return `No Vulkan driver manifest (ICD) was found in ${[...SYSTEM_ICD_DIRS, NVIDIA_ICD_DIR].join(', ')}.`;
   const problems: string[] = [];
   for (const manifest of manifests) {
-    const library = fs.existsSync(manifest) ? icdLibrary(manifest) : null;
-    if (!library) {
-      problems.push(`the Vulkan driver manifest ${manifest} ${fs.existsSync(manifest) ? 'names no ICD.library_path' : 'does not exist'}`);
+    const read = icdLibrary(manifest);
+    if ('problem' in read) {
+      problems.push(`the Vulkan driver manifest ${manifest} ${read.problem}`);
       continue;
     }
+    const { library } = read;
     const file = library.includes('/') ? path.resolve(path.dirname(manifest), library) : library;
     const error = canLoad(file);
     if (error) {
@@ -141,10 +149,10 @@ export function whyNoAdapter({ canLoad = loadError, canOpen = openError } = {}):
       continue;
     }
     if (!/nvidia/i.test(library)) continue;
-    const missing = GLVND.filter(([lib]) => canLoad(lib) !== null);
+    const missing = GLVND.filter((lib) => canLoad(lib) !== null);
     if (missing.length) {
-      problems.push(`NVIDIA's Vulkan driver (${manifest}) needs libglvnd, and ${missing.map(([lib]) => lib).join(' and ')} cannot be loaded: ` +
-        `install ${missing.map(([, pkg]) => pkg).join(' ')} (Debian/Ubuntu), or use the GPU bundle (npm run gpu-bundle), which carries them`);
+      problems.push(`NVIDIA's Vulkan driver (${manifest}) needs libglvnd, and ${missing.join(' and ')} cannot be loaded: ` +
+        `install ${NVIDIA_PACKAGES} (Debian/Ubuntu; what an H100 container needed), or use the GPU bundle (npm run gpu-bundle), which carries them`);
     } else if (!process.env.__EGL_VENDOR_LIBRARY_FILENAMES && !EGL_VENDOR_DIRS.some((dir) => jsonIn(dir).some((f) => /nvidia/i.test(fs.readFileSync(f, 'utf8'))))) {
       problems.push(`NVIDIA's Vulkan driver (${manifest}) needs an EGL vendor file naming libEGL_nvidia.so.0, and none is in ${EGL_VENDOR_DIRS.join(' or ')}: ` +
         'set __EGL_VENDOR_LIBRARY_FILENAMES to the driver\'s 10_nvidia.json');
