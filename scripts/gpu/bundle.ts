@@ -1,4 +1,4 @@
-// `npm run gpu-bundle [-- --out=DIR]`: one folder (out/gpu-bundle, git-ignored) that runs wgslgrad's
+// `npm run gpu-bundle [-- --out DIR]`: one folder (out/gpu-bundle, git-ignored) that runs wgslgrad's
 // kernel cases and bench on a bare x86-64 Linux machine with a GPU: no Node, no npm, no network.
 //   node.gz             this Node's own binary (official builds need only glibc and libstdc++)
 //   dawn.node.gz        Dawn's linux-x64 binding from the `webgpu` package
@@ -16,10 +16,30 @@ import * as esbuild from 'esbuild';
 import { expandGlobs } from '../../src/node/glob.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const out = path.resolve(process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? path.join(ROOT, 'out', 'gpu-bundle'));
+const fail = (message: string): never => {
+  console.error(`gpu-bundle: ${message}`);
+  process.exit(1);
+};
+const args = process.argv.slice(2);
+let outArg: string | undefined;
+for (let i = 0; i < args.length; i++) {
+  const a = args[i]!;
+  if (a.startsWith('--out=')) outArg = a.slice(6);
+  else if (a === '--out') outArg = args[++i] ?? fail('--out needs a folder: npm run gpu-bundle -- --out DIR');
+  else fail(`unknown argument '${a}' (usage: npm run gpu-bundle [-- --out DIR])`);
+}
+if (outArg === '') fail('--out needs a folder: npm run gpu-bundle -- --out DIR');
+const out = path.resolve(outArg ?? path.join(ROOT, 'out', 'gpu-bundle'));
 const LIMIT = 60 * 2 ** 20;
-if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`gpu-bundle: builds for x86-64 Linux from x86-64 Linux (this Node is ${process.platform}-${process.arch})`);
+if (process.platform !== 'linux' || process.arch !== 'x64') fail(`builds for x86-64 Linux from x86-64 Linux (this Node is ${process.platform}-${process.arch})`);
 
+// The folder is replaced whole, so only an earlier bundle (or nothing) may be there.
+if (fs.existsSync(out)) {
+  if (!fs.statSync(out).isDirectory()) fail(`--out ${out} is a file`);
+  const entries = fs.readdirSync(out);
+  const earlierBundle = entries.includes('run.sh') && entries.includes('wgslgrad-gpu.mjs');
+  if (entries.length && !earlierBundle) fail(`--out ${out} holds other files (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); the bundle replaces its folder whole: name an empty or new folder, or an earlier bundle`);
+}
 fs.rmSync(out, { recursive: true, force: true });
 fs.mkdirSync(path.join(out, 'lib'), { recursive: true });
 fs.mkdirSync(path.join(out, 'debs'));
