@@ -1,7 +1,7 @@
 // `npm run bench`: runs demos/bench.html in headless Chrome, prints our variants and the
 // like-for-like table (ours beside TensorFlow.js and jax-js, ratios ours / peer), and writes
 // out/bench.json with the commit, adapter, browser and machine.
-//   --quick               tiny sizes, few runs
+//   --quick               tiny sizes, few runs (the tuner off: defaults only)
 //   --no-peers            ours only;  --peers=jax-wasm,tfjs-webgpu  only those peers
 //   --runtime node        run the same bench in this process on Dawn (default: chrome); writes
 //                         out/bench-node.json, which --table shows beside out/bench.json
@@ -9,6 +9,7 @@
 //   --no-bounds-checks    WebGPU without its bounds checks, for every WebGPU contender (Dawn's
 //                         disable_robustness; in Chrome its --enable-dawn-features switch)
 //   --compare OLD.json    then print each row's ratio to OLD and flag changes beyond the spread
+//   -h, --help            this text
 //   --table [FILE]        run nothing: print the README's table from FILE (default out/bench.json);
 //                         --table=all for every like-for-like row; --node FILE for the Node rows
 //                         (default out/bench-node.json when it exists, --node=none for none)
@@ -22,6 +23,30 @@ import { assertReport, comparisonText, machineLine, peerTable, readmeTable, vari
 import { launchChrome, startServer } from './chrome';
 
 const args = process.argv.slice(2);
+/** A mistake on the command line: one line, no stack trace, before anything runs. */
+const fail = (message: string): never => {
+  console.error(`error: ${message}`);
+  process.exit(1);
+};
+const USAGE = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n').split('\nimport')[0]!;
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`Usage: npm run bench -- [options]\n${USAGE}`);
+  process.exit(0);
+}
+{
+  const withValue = ['--runtime', '--out', '--compare', '--peers', '--node'];
+  const known = [...withValue, '--quick', '--no-peers', '--no-bounds-checks', '--table'];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const flag = a.split('=')[0]!;
+    if (!a.startsWith('-')) {
+      if (!args.includes('--table') && !args.some((x) => x.startsWith('--table='))) fail(`unexpected argument '${a}' (npm run bench -- --help lists the options)`);
+      continue; // --table's file
+    }
+    if (!known.includes(flag)) fail(`unknown option '${a}' (npm run bench -- --help lists the options)`);
+    if (withValue.includes(flag) && !a.includes('=') && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) i++;
+  }
+}
 const valueOf = (flag: string): string | undefined => {
   const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
   if (i < 0) return undefined;
@@ -53,7 +78,7 @@ if (table !== undefined) {
 }
 
 const runtime = valueOf('--runtime') ?? 'chrome';
-if (runtime !== 'node' && runtime !== 'chrome') throw new Error(`--runtime expects node or chrome, got '${runtime}'`);
+if (runtime !== 'node' && runtime !== 'chrome') fail(`--runtime expects node or chrome, got '${runtime}'`);
 const quick = args.includes('--quick');
 const boundsChecks = !args.includes('--no-bounds-checks');
 const unchecked = boundsChecks ? '' : ', bounds checks off';
@@ -61,10 +86,10 @@ const noPeers = args.includes('--no-peers');
 const peersArg = valueOf('--peers');
 const peers = peersArg ? peersArg.split(',').map((p) => p.trim() as Contender) : undefined;
 const unknown = peers?.filter((p) => !PEERS.includes(p));
-if (unknown?.length) throw new Error(`--peers: unknown ${unknown.join(', ')} (known: ${PEERS.join(', ')})`);
+if (unknown?.length) fail(`--peers: unknown ${unknown.join(', ')} (known: ${PEERS.join(', ')})`);
 const outFile = path.resolve(valueOf('--out') || (runtime === 'node' ? 'out/bench-node.json' : 'out/bench.json'));
 const compareFile = valueOf('--compare');
-if (compareFile === '') throw new Error('--compare needs a file: npm run bench -- --compare OLD.json');
+if (compareFile === '') fail('--compare needs a file: npm run bench -- --compare OLD.json');
 const old = compareFile ? readReport(compareFile) : null; // read first: a bad file fails before a long run
 
 const git = (...a: string[]) => {

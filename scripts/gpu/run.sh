@@ -7,7 +7,24 @@
 # Writes RESULTS_DIR/summary.md (the table), cases.json, bench.json, torch.json and run.log.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 1 ] || { echo "usage: sh run.sh RESULTS_DIR [--quick | --cases-only | --large-only 1024,2048] [--no-bounds-checks]" >&2; exit 2; }
+usage="usage: sh run.sh RESULTS_DIR [--quick | --cases-only | --large-only 1024,2048] [--no-bounds-checks]"
+[ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
+case "$1" in -*) echo "run.sh: the results folder comes first, got '$1'; $usage" >&2; exit 2;; esac
+# The options, checked before anything is unpacked or timed (PyTorch runs first, for minutes).
+expect_sizes=0
+for a in "$@"; do
+  [ "$a" = "$1" ] && [ $expect_sizes = 0 ] && continue
+  if [ $expect_sizes = 1 ]; then
+    printf '%s' "$a" | grep -Eq '^[1-9][0-9]*(,[1-9][0-9]*)*$' || { echo "run.sh: --large-only expects sizes like 1024,2048, got '$a'" >&2; exit 2; }
+    expect_sizes=0; continue
+  fi
+  case "$a" in
+    --quick|--cases-only|--no-bounds-checks) ;;
+    --large-only) expect_sizes=1 ;;
+    *) echo "run.sh: unknown option '$a'; $usage" >&2; exit 2 ;;
+  esac
+done
+[ $expect_sizes = 0 ] || { echo "run.sh: --large-only expects sizes like 1024,2048" >&2; exit 2; }
 mkdir -p "$1"
 results=$(cd "$1" && pwd)
 rm -f "$results/summary.md"  # written last: its presence says the run got to the end

@@ -20,11 +20,22 @@ import { kernelCases } from '../../tests/kernel-cases';
 import { hashString } from '../../src/spec/random';
 import { runCase } from '../../src/spec/scope';
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, quick: { type: 'boolean' }, 'cases-only': { type: 'boolean' }, 'large-only': { type: 'string' }, 'no-bounds-checks': { type: 'boolean' } } });
-if (!values.out) throw new Error('usage: run.ts --out DIR [--quick] [--cases-only] [--large-only SIZES] [--no-bounds-checks]  (SIZES: 1024,2048)');
+const USAGE = 'usage: run.ts --out DIR [--quick] [--cases-only] [--large-only SIZES] [--no-bounds-checks]  (SIZES: 1024,2048)';
+const usageError = (message: string): never => {
+  console.error(`run.ts: ${message}; ${USAGE}`);
+  process.exit(2);
+};
+let values: { out?: string; quick?: boolean; 'cases-only'?: boolean; 'large-only'?: string; 'no-bounds-checks'?: boolean } = {};
+try {
+  ({ values } = parseArgs({ options: { out: { type: 'string' }, quick: { type: 'boolean' }, 'cases-only': { type: 'boolean' }, 'large-only': { type: 'string' }, 'no-bounds-checks': { type: 'boolean' } } }));
+} catch (error) {
+  usageError(error instanceof Error ? error.message : String(error));
+}
+const outArg = values.out ?? usageError('--out DIR is missing');
+if (values['large-only'] !== undefined && !/^[1-9]\d*(,[1-9]\d*)*$/.test(values['large-only'])) usageError(`--large-only expects sizes like 1024,2048, got '${values['large-only']}'`);
 // Everything without WebGPU's bounds checks (Dawn's disable_robustness), to measure what they cost on this adapter.
 const boundsChecks = !values['no-bounds-checks'];
-const out = path.resolve(values.out);
+const out = path.resolve(outArg);
 fs.mkdirSync(out, { recursive: true });
 const write = (name: string, text: string) => fs.writeFileSync(path.join(out, name), text);
 
@@ -167,7 +178,7 @@ const table = [
   '',
   `One dispatch's round trip (record, submit, onSubmittedWorkDone), median of 200: ${roundTrip.spinMs.toFixed(3)} ms with the wait spinning, ${roundTrip.politeMs.toFixed(3)} ms polling every 1 ms.`,
   '',
-  `PyTorch: ${torch ? `${torch.device ?? '?'}` : 'not measured (no python3 with torch + CUDA)'}. Our median ms: wall clock per run (record + submit + wait for the GPU)${gpu.hasTimestamps ? '; (GPU …): timestamp queries around the same dispatches' : ''}. PyTorch: CUDA events for the matmuls, wall clock with synchronisation for the step.`,
+  `PyTorch: ${torch ? `${torch.device ?? '?'}` : 'not measured (no python3 with torch + CUDA)'}. Our median ms: wall clock per run (record + submit + wait for the GPU)${gpu.hasTimestamps ? '; (GPU …): timestamp queries around the same dispatches' : ''}. PyTorch: ${torch?.device && !/cuda/i.test(torch.device) ? 'wall clock' : 'CUDA events'} for the matmuls, wall clock with synchronisation for the step.`,
   '',
   '| kernel | variant | size | median ms | rate | ok | PyTorch (fp32: TF32 off / on) |',
   '|---|---|---|---:|---:|---|---|',
@@ -178,7 +189,7 @@ const table = [
   // The large rows name their variant, so the tuner never sees them: this is the fastest measured.
   'Fastest matmul variant per shape: ' + [...new Set(rows.filter((r) => r.kernel === 'matmul').map((r) => r.size))].map((size) => `${size} → ${rows.filter((r) => r.kernel === 'matmul' && r.size === size).sort((a, b) => a.timing.median - b.timing.median)[0]!.variant}`).join('; '),
   '',
-  `The autotuner's picks on this adapter (the bench's shapes): ${Object.entries(picks).map(([key, r]) => `${key} → ${r.pick}`).join('; ') || 'none (nothing was tuned)'}`,
+  `The autotuner's picks on this adapter (the bench's shapes): ${Object.entries(picks).map(([key, r]) => `${key} → ${r.pick}`).join('; ') || (values.quick ? 'none (--quick runs the defaults, untuned)' : 'none (nothing was tuned)')}`,
   '',
 ];
 write('summary.md', table.join('\n'));
