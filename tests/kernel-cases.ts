@@ -207,7 +207,7 @@ add("tuner: the caller's queued work is waited for off the tuner's clock", async
 });
 
 add('tuner: a corrupt, stale or unreadable cache is rebuilt with one notice', async (s) => {
-  const adapter = `${s.gpu.adapter.vendor}|${s.gpu.adapter.architecture}|${s.gpu.adapter.description}`;
+  const adapter = s.gpu.tuner.adapterKey;
   const stale = JSON.stringify({ format: 1, sources: 'other', adapters: { [adapter]: { k: { shape: '1', pick: 'naive', ms: {} } } } });
   const unreadable: TuningStore = { load: async () => { throw new Error('disk on fire'); }, save: async () => {} };
   for (const [label, store, pattern] of [
@@ -224,7 +224,7 @@ add('tuner: a corrupt, stale or unreadable cache is rebuilt with one notice', as
 });
 
 add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turns it off', async (s, random) => {
-  const adapter = `${s.gpu.adapter.vendor}|${s.gpu.adapter.architecture}|${s.gpu.adapter.description}`;
+  const adapter = s.gpu.tuner.adapterKey; // with '|no bounds checks' where they are off
   const [M, N, K] = [5, 7, 3];
   const key = matmulTuningKey(M, N, K, false, false);
   const store = memoryStore(JSON.stringify({ format: 1, sources: KERNEL_SOURCES_HASH, adapters: { [adapter]: { [key]: { shape: '5×7×3', pick: 'naive', ms: { naive: 1, blocked: 2 } } } } }));
