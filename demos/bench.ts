@@ -76,7 +76,7 @@ class Ours {
 async function specBench(b: Ours, quick: boolean) {
   for (const family of families) {
     for (const c of family.spec) {
-      if (!c.bench) continue;
+      if (!c.bench || (quick && c.bench.fullOnly)) continue;
       for (const dims of quick ? c.bench.sizes.slice(0, 1) : c.bench.sizes) {
         const scope = new CaseScope(b.gpu);
         try {

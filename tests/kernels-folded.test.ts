@@ -22,7 +22,7 @@ const LARGER: Record<string, Dims> = {
   'conv2d.conv2d_backward_bias': { N: 1, H: 3, W: 3, F: 70 }, // one invocation per output channel
   'pool.adaptive_avg_pool2d_forward': { N: 9 }, // one per plane: 9 × 8
 };
-const huge = (name: string) => /\d{7,}|2100, 2100|1024×1024×1024/.test(name);
+const huge = (name: string) => /\d{7,}|2100, 2100|1024×1024×1024| bench .*b512/.test(name);
 const seed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);
 
 const entries: { name: string; cases: KernelCase[] }[] = [];

@@ -8,7 +8,7 @@ import type { KernelCase } from '../src/spec/scope';
 import { runCasesInNode } from './support/harness';
 
 const CASES_PER_ENTRY = 3;
-const huge = (name: string) => /\d{7,}|2100, 2100|1024×1024×1024/.test(name);
+const huge = (name: string) => /\d{7,}|2100, 2100|1024×1024×1024| bench .*b512/.test(name);
 const picked = new Set<KernelCase>();
 for (const { shader, spec } of families) {
   for (const entry of shader.entries.keys()) {

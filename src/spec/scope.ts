@@ -29,6 +29,8 @@ export interface BenchPlan {
   /** Work per run, for GFLOP/s or GB/s. */
   flop?(d: Dims): number;
   bytes?(d: Dims): number;
+  /** Timed only in full runs, not --quick (sizes meant for GPUs, slow on a software adapter). */
+  fullOnly?: boolean;
 }
 
 export interface KernelCase<D extends Dims = Dims> {
