@@ -28,9 +28,10 @@ const fail = (message: string): never => {
   console.error(`error: ${message}`);
   process.exit(1);
 };
-const USAGE = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n').split('\nimport')[0]!;
 if (args.includes('--help') || args.includes('-h')) {
-  console.log(`Usage: npm run bench -- [options]\n${USAGE}`);
+  // The usage is this file's opening comment.
+  const usage = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\nimport')[0]!.split('\n').map((l) => l.slice(3)).join('\n');
+  console.log(`Usage: npm run bench -- [options]\n${usage}`);
   process.exit(0);
 }
 {

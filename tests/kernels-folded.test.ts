@@ -12,6 +12,7 @@ import { foldedInTests, foldGridsAt } from '../src/device/shader';
 import { families } from '../src/spec/families';
 import { hashString } from '../src/spec/random';
 import { runCase, type Dims, type KernelCase } from '../src/spec/scope';
+import { heavyCase } from './support/harness';
 
 foldGridsAt(1);
 
@@ -22,7 +23,6 @@ const LARGER: Record<string, Dims> = {
   'conv2d.conv2d_backward_bias': { N: 1, H: 3, W: 3, F: 70 }, // one invocation per output channel
   'pool.adaptive_avg_pool2d_forward': { N: 9 }, // one per plane: 9 × 8
 };
-const huge = (name: string) => /\d{7,}|2100, 2100|1024×1024×1024| bench .*b512/.test(name);
 const seed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);
 
 const entries: { name: string; cases: KernelCase[] }[] = [];
@@ -31,7 +31,7 @@ for (const { shader, spec } of families) {
     const [x, y, z] = entry.workgroupSize;
     const name = `${shader.name}.${entry.name}`;
     if (y !== 1 || z !== 1 || x === 1 || SINGLE_WORKGROUP.has(name)) continue;
-    entries.push({ name, cases: spec.filter((c) => c.entries.includes(entry.name) && !huge(c.name)) });
+    entries.push({ name, cases: spec.filter((c) => c.entries.includes(entry.name) && !heavyCase(c.name)) });
   }
 }
 

@@ -5,14 +5,13 @@
 // clamp made harmless) shows here as a mismatch or a crash rather than in a user's run.
 import { families } from '../src/spec/families';
 import type { KernelCase } from '../src/spec/scope';
-import { runCasesInNode } from './support/harness';
+import { heavyCase, runCasesInNode } from './support/harness';
 
 const CASES_PER_ENTRY = 3;
-const huge = (name: string) => /\d{7,}|2100, 2100|1024×1024×1024| bench .*b512/.test(name);
 const picked = new Set<KernelCase>();
 for (const { shader, spec } of families) {
   for (const entry of shader.entries.keys()) {
-    for (const c of spec.filter((c) => c.entries.includes(entry) && !huge(c.name)).slice(0, CASES_PER_ENTRY)) picked.add(c);
+    for (const c of spec.filter((c) => c.entries.includes(entry) && !heavyCase(c.name)).slice(0, CASES_PER_ENTRY)) picked.add(c);
   }
 }
 runCasesInNode([...picked], { boundsChecks: false });

@@ -211,14 +211,14 @@ export function grid1d(entry: EntryPoint, invocations: number): [number, number]
   return [foldAt, y];
 }
 
+/** The entry points ('shader.entry') whose grid grid1d folded while a test lowered the limit. */
+export const foldedInTests = new Set<string>();
+
 /**
  * For tests: spill every 1-D grid into y past `workgroups` along x, so a case of a few hundred
  * elements takes the path that real work takes past 65,535 workgroups (multi-million elements).
  * foldGridsAt(MAX_WORKGROUPS_PER_DIMENSION) restores it.
  */
-/** The entry points ('shader.entry') whose grid grid1d folded while a test lowered the limit. */
-export const foldedInTests = new Set<string>();
-
 export function foldGridsAt(workgroups: number): void {
   if (!Number.isInteger(workgroups) || workgroups < 1 || workgroups > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`foldGridsAt: expected a whole number of workgroups in 1..${MAX_WORKGROUPS_PER_DIMENSION}, got ${workgroups}`);
   foldAt = workgroups;

@@ -33,6 +33,13 @@ export function runCasesInChrome(names: readonly string[]): void {
   }, 300_000); // the cases past 65,535 workgroups (millions of elements, float64 references) on a loaded CPU
 }
 
+/**
+ * The cases that take most of Node's time on SwiftShader and test WGSL that Chrome's run already
+ * covers at full size: past the 65,535-workgroup grid limit (millions of elements), the 1024³
+ * matmuls, the 2100×2100 images, the batch-512 bench products.
+ */
+export const heavyCase = (name: string) => /\d{7,}|2100, 2100|1024×1024×1024| bench .*b512/.test(name);
+
 /** The same cases in Node, on Dawn: what `npm start -- --runtime node` and the GPU bundle run on. */
 export function runCasesInNode(cases: readonly KernelCase[], { boundsChecks = true } = {}): void {
   let gpu: Gpu;
