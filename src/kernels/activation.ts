@@ -70,7 +70,7 @@ for (const act of ['sigmoid', 'relu'] as const) {
   const forward = act === 'sigmoid' ? sigmoid : relu;
   const f = act === 'sigmoid' ? ref.sigmoid : ref.relu;
   const df = act === 'sigmoid' ? ref.sigmoidBackward : ref.reluBackward;
-  for (const n of [1, 63, 65, 1000, 4, 4100, 10000, PAST_GRID_LIMIT, PAST_GRID_LIMIT + 1]) {
+  for (const n of [1, 63, 65, 1000, 4, 4100, 10000, PAST_GRID_LIMIT]) {
     cases.push(kernelCase({
       name: `${act} forward ${variantOf(n)} n=${n}`,
       entries: [entryOf(`${act}_forward`, n)],
@@ -81,12 +81,12 @@ for (const act of ['sigmoid', 'relu'] as const) {
         const x = uniform(random, n, -6, 6);
         const y = s.output([n]);
         const xt = s.input(x);
-        return { run: () => forward(xt, y), check: () => s.check('y', y, Array.from(x, f), 1e-6, 1e-5) };
+        return { run: () => forward(xt, y), check: () => s.check('y', y, x.map(f), 1e-6, 1e-5) };
       },
       ...(act === 'sigmoid' && n === 1000 ? { bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 8 * d.n! } } : {}),
     }));
   }
-  for (const [n, accumulate] of [[1, false], [97, false], [4099, true], [PAST_GRID_LIMIT, false], [8, false], [1028, true], [10000, false], [PAST_GRID_LIMIT + 1, false]] as const) {
+  for (const [n, accumulate] of [[1, false], [97, false], [4099, true], [PAST_GRID_LIMIT, false], [8, false], [1028, true], [10000, false]] as const) {
     cases.push(kernelCase({
       name: `${act} backward ${variantOf(n)} n=${n}${accumulate ? ' accumulate' : ''}`,
       entries: [entryOf(`${act}_backward`, n)],
@@ -127,7 +127,7 @@ cases.push(
         s.gpu.dispatch(shader.entry(`${act}_forward${suffix}`), { params, ...names({ x: xt, y }) }, [3, 2]);
         s.gpu.dispatch(shader.entry(`${act}_backward${suffix}`), { params, ...names({ y_saved: y, dy: dyt, dx }) }, [3, 2], { ACCUMULATE: true });
         const [f, df] = act === 'sigmoid' ? [ref.sigmoid, ref.sigmoidBackward] : [ref.relu, ref.reluBackward];
-        await s.check(`${act}${suffix} y`, y, Array.from(x, f), 1e-6, 1e-5);
+        await s.check(`${act}${suffix} y`, y, x.map(f), 1e-6, 1e-5);
         await s.check(`${act}${suffix} dx (accumulated)`, dx, df(x, dy).map((v, i) => v + previous[i]!), 1e-6, 1e-5);
       }
     }

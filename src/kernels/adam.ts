@@ -88,7 +88,7 @@ for (const [n, options] of [
   [4096, {}],
   [PAST_GRID_LIMIT, {}],
   [4096, { amsgrad: true }],
-  [PAST_GRID_LIMIT + 1, { weightDecay: 0.01 }],
+  [4100, { weightDecay: 0.01 }],
 ] as const) {
   const o: AdamOptions = { ...adamDefaults, ...options };
   const flags = Object.entries(options).map(([k, v]) => `${k}=${v}`).join(' ');

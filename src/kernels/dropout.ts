@@ -54,7 +54,7 @@ for (const [n, p] of [[1, 0.5], [1000, 0], [1000, 1], [1000, 0.8], [4099, 0.1], 
           run: () => dropout(xt, y, { p, seed, step }),
           check: async () => {
             const mask = dropoutMask(n, p, seed, step);
-            await s.check('y', y, Array.from(mask, (m, i) => m * x[i]!), 0, 1e-6);
+            await s.check('y', y, mask.map((m, i) => m * x[i]!), 0, 1e-6);
             if (n >= 1000 && p > 0 && p < 1) {
               // The GPU's own output: inputs are never zero, so a zero is a dropped element.
               const kept = (await y.read()).filter((v) => v !== 0).length;
@@ -80,7 +80,7 @@ cases.push(
       const dyt = s.input(dy);
       return {
         run: () => dropout(dyt, dx, { p: 0.3, seed: 1234, step: 7, accumulate: true }),
-        check: () => s.check('dx', dx, Array.from(dropoutMask(n, 0.3, 1234, 7), (m, i) => m * dy[i]! + previous[i]!), 1e-7, 1e-6),
+        check: () => s.check('dx', dx, dropoutMask(n, 0.3, 1234, 7).map((m, i) => m * dy[i]! + previous[i]!), 1e-7, 1e-6),
       };
     },
   }),

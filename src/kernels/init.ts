@@ -3,6 +3,7 @@
 import { grid1d, loadShader } from '../device/shader';
 import { shaderSource } from '../device/shader-sources';
 import { expectDtype, expectRange } from '../launch';
+import { tabulate } from '../reference/arrays';
 import { threefry2x32 } from '../reference/random';
 import { erf, erfinv } from '../reference/special';
 import { PAST_GRID_LIMIT } from '../spec/random';
@@ -74,7 +75,7 @@ for (const n of [1, 1000, 100000, PAST_GRID_LIMIT]) {
       setup(s, { n, seed }, random) {
         const key = { seed, stream: Math.floor(random() * 2 ** 32) };
         const t = s.output([n]);
-        return { run: () => fillUniform(t, 0, 2 ** 24, key), check: () => s.check('x', t, Float64Array.from({ length: n }, (_, i) => draws(i, key)[0] * 2 ** 24), 0, 0) };
+        return { run: () => fillUniform(t, 0, 2 ** 24, key), check: () => s.check('x', t, tabulate(n, (i) => draws(i, key)[0] * 2 ** 24), 0, 0) };
       },
       ...(n === 100000 ? { showcase: true, bench: { sizes: [{ n: 1e5, seed: 7 }, { n: 1e7, seed: 7 }], bytes: (d: { n?: number }) => 4 * d.n! } } : {}),
     }),
@@ -89,7 +90,7 @@ cases.push(
     setup(s, { n, seed }, random) {
       const key = { seed, stream: Math.floor(random() * 2 ** 32) };
       const t = s.output([n]);
-      const expected = Float64Array.from({ length: n }, (_, i) => {
+      const expected = tabulate(n, (i) => {
         const [u, v] = draws(i, key);
         return 1 + 0.5 * Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
       });
@@ -110,7 +111,7 @@ for (const [n, mean, std, low, high] of [[1, 0, 1, -2, 2], [4099, 0.5, 2, -1, 6]
         const key = { seed, stream: Math.floor(random() * 2 ** 32) };
         const t = s.output([n]);
         const [yLow, yHigh] = [erf((low - mean) / std / Math.SQRT2), erf((high - mean) / std / Math.SQRT2)];
-        const expected = Float64Array.from({ length: n }, (_, i) => Math.min(high, Math.max(low, mean + std * Math.SQRT2 * erfinv(yLow + (yHigh - yLow) * draws(i, key)[0]))));
+        const expected = tabulate(n, (i) => Math.min(high, Math.max(low, mean + std * Math.SQRT2 * erfinv(yLow + (yHigh - yLow) * draws(i, key)[0]))));
         // float32 y = erf_low + (erf_high − erf_low)·u and erfinv's float32 polynomials (SwiftShader's
         // log included) leave ~1e-6·std; a wrong coefficient, factor or bound errs by ~std.
         return { run: () => fillTruncNormal(t, mean, std, low, high, key), check: () => s.check('x', t, expected, 2e-5 * std, 1e-4) };
@@ -127,10 +128,10 @@ for (const [n, accumulate] of [[1, false], [4099, true], [PAST_GRID_LIMIT, false
       showcase: n === 4099,
       setup(s, { n }, random) {
         const t = s.output([n]);
-        const previous = Float64Array.from({ length: n }, () => Math.fround(random()));
+        const previous = tabulate(n, () => Math.fround(random()));
         if (accumulate) t.write(previous);
         // x + 0.25 rounds to f32: half an ulp of values below 1.25.
-        return { run: () => fillConstant(t, 0.25, accumulate), check: () => s.check('x', t, Float64Array.from(previous, (p) => 0.25 + (accumulate ? p : 0)), accumulate ? 6e-8 : 0, 0) };
+        return { run: () => fillConstant(t, 0.25, accumulate), check: () => s.check('x', t, previous.map((p) => 0.25 + (accumulate ? p : 0)), accumulate ? 6e-8 : 0, 0) };
       },
     }),
   );

@@ -64,7 +64,7 @@ for (const [op, slope] of [['tanh', 0], ['leaky_relu', 0.01], ['leaky_relu', 0.2
           // ±20 reaches tanh's saturation, where e^(2x) overflows f32.
           const x = uniform(random, n, -20, 20);
           const [xt, y] = [s.input(x), s.output([n])];
-          return { run: () => forward(xt, y), check: () => s.check('y', y, Array.from(x, f), 1e-6, 1e-5) };
+          return { run: () => forward(xt, y), check: () => s.check('y', y, x.map(f), 1e-6, 1e-5) };
         },
         ...(n === 10000 && op === 'tanh' ? { bench: { sizes: [1e4, 1e6].map((n) => ({ n })), bytes: (d: { n?: number }) => 8 * d.n! } } : {}),
       }),

@@ -2,6 +2,7 @@
 // (torch.nn.functional.conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d). The backward passes
 // scatter: each output position sends its gradient back along the taps that produced it, the
 // transpose of the forward sum (the kernels gather instead, one invocation per element written).
+import { tabulate } from './arrays';
 
 export interface Conv2dSpec {
   N: number;
@@ -194,5 +195,5 @@ export function adaptiveAvgPool2d(x: ArrayLike<number>, planes: number, size: nu
 }
 
 export function adaptiveAvgPool2dBackward(dy: ArrayLike<number>, planes: number, size: number): Float64Array {
-  return Float64Array.from({ length: planes * size }, (_, i) => dy[Math.floor(i / size)]! / size);
+  return tabulate(planes * size, (i) => dy[Math.floor(i / size)]! / size);
 }

@@ -28,6 +28,8 @@ export function softmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike
   const w = (j: number) => (weight ? weight[j]! : 1);
   const rowLoss = new Float64Array(N);
   const rowGrad = new Float64Array(N * C); // d l_i / d z_ij
+  let weightSum = 0;
+  for (let j = 0; j < C; j++) weightSum += w(j);
   let denominator = 0;
   let correct = 0;
   let counted = 0;
@@ -35,7 +37,8 @@ export function softmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike
     const label = labels[i]!;
     if (label === ignoreIndex) continue;
     counted++;
-    const row = Array.from({ length: C }, (_, j) => logits[i * C + j]!);
+    const row: number[] = [];
+    for (let j = 0; j < C; j++) row.push(logits[i * C + j]!);
     const max = Math.max(...row);
     const logSumExp = max + Math.log(row.reduce((s, z) => s + Math.exp(z - max), 0));
     const logP = row.map((z) => z - logSumExp);
@@ -47,7 +50,6 @@ export function softmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike
       const smooth = logP.reduce((s, lp, j) => s - w(j) * lp, 0);
       rowLoss[i] = (1 - eps) * w(label) * -logP[label]! + (eps / C) * smooth;
     }
-    const weightSum = Array.from({ length: C }, (_, j) => w(j)).reduce((a, b) => a + b, 0);
     for (let j = 0; j < C; j++) {
       const p = Math.exp(logP[j]!);
       const hard = valid ? w(label) * (p - (j === label ? 1 : 0)) : p;

@@ -1,4 +1,5 @@
 // Float64 CPU references of PyTorch's documented optimizer algorithms (torch.optim docs).
+import { tabulate } from './arrays';
 
 export interface AdamOptions {
   lr: number;
@@ -58,7 +59,7 @@ export interface SgdOptions {
 
 /** One step of torch.optim.SGD, in place; buf is null before the first step with momentum. */
 export function sgdStep(param: Float64Array, grad: ArrayLike<number>, state: { buf: Float64Array | null }, o: SgdOptions): void {
-  const g = Float64Array.from(grad, (v, i) => (o.maximize ? -v : v) + o.weightDecay * param[i]!);
+  const g = tabulate(grad.length, (i) => (o.maximize ? -grad[i]! : grad[i]!) + o.weightDecay * param[i]!);
   let direction = g;
   if (o.momentum !== 0) {
     state.buf = state.buf === null ? Float64Array.from(g) : state.buf.map((b, i) => o.momentum * b + (1 - o.dampening) * g[i]!);
@@ -120,8 +121,8 @@ export function rmspropStep(param: Float64Array, grad: ArrayLike<number>, s: { s
 /** v_t = β v_{t−1} + (1 − β) θ_t from v_0 = 0, optionally divided by 1 − βᵗ. */
 export function ewa(series: ArrayLike<number>, beta: number, biasCorrection: boolean): Float64Array {
   let v = 0;
-  return Float64Array.from(series, (theta, i) => {
-    v = beta * v + (1 - beta) * theta;
+  return tabulate(series.length, (i) => {
+    v = beta * v + (1 - beta) * series[i]!;
     return biasCorrection ? v / (1 - beta ** (i + 1)) : v;
   });
 }

@@ -1,6 +1,7 @@
 // Float64 CPU references for nn.MSELoss and nn.L1Loss, written from PyTorch's documented
 // definitions (not from the WGSL): l_i = (x_i − t_i)² or |x_i − t_i|; 'none' = l_i, 'sum' = Σ l_i,
 // 'mean' = Σ l_i / n.
+import { tabulate } from './arrays';
 
 export type RegressionLoss = 'mse' | 'l1';
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -15,11 +16,11 @@ export interface RegressionResult {
 
 export function regressionLoss(kind: RegressionLoss, x: ArrayLike<number>, t: ArrayLike<number>, reduction: Reduction = 'mean', dy?: ArrayLike<number>): RegressionResult {
   const n = x.length;
-  const elements = Float64Array.from({ length: n }, (_, i) => (kind === 'mse' ? (x[i]! - t[i]!) ** 2 : Math.abs(x[i]! - t[i]!)));
+  const elements = tabulate(n, (i) => (kind === 'mse' ? (x[i]! - t[i]!) ** 2 : Math.abs(x[i]! - t[i]!)));
   const total = elements.reduce((s, v) => s + v, 0);
   const scale = reduction === 'mean' ? 1 / n : 1;
   // d/dx (x − t)² = 2(x − t); d/dx |x − t| = sign(x − t), 0 at x = t (PyTorch's choice).
-  const grad = Float64Array.from({ length: n }, (_, i) => {
+  const grad = tabulate(n, (i) => {
     const d = x[i]! - t[i]!;
     const slope = kind === 'mse' ? 2 * d : Math.sign(d);
     return slope * scale * (reduction === 'none' && dy ? dy[i]! : 1);

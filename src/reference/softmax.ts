@@ -13,7 +13,11 @@ export function around(shape: readonly number[], dim: number): { outer: number; 
 function eachRow(shape: readonly number[], dim: number, fn: (indices: number[]) => void): void {
   const { outer, C, inner } = around(shape, dim);
   for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) fn(Array.from({ length: C }, (_, j) => (o * C + j) * inner + i));
+    for (let i = 0; i < inner; i++) {
+      const indices: number[] = [];
+      for (let j = 0; j < C; j++) indices.push((o * C + j) * inner + i);
+      fn(indices);
+    }
   }
 }
 
