@@ -89,7 +89,7 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
     const run = await start(['--epochs', '1', '--out', temp], { VK_ICD_FILENAMES: path.join(temp, 'no-such-driver.json') });
     expect(run.code).toBe(1);
     // The cause first (the Vulkan loader only prints warnings), then what to install.
-    expect(run.stderr).toMatch(/error: No WebGPU adapter was found\. The Vulkan driver manifest \S*no-such-driver\.json does not exist\. In Node, wgslgrad runs on Dawn .* install your GPU's Vulkan driver and loader .* or Chromium/);
+    expect(run.stderr).toMatch(/error: No WebGPU adapter was found\. The Vulkan driver manifest \S*no-such-driver\.json \(from VK_ICD_FILENAMES\) does not exist\. In Node, wgslgrad runs on Dawn .* install your GPU's Vulkan driver and loader .* or Chromium/);
     expect(run.stdout).not.toMatch(/epoch 1/);
   });
 

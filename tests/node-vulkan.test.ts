@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { HOW_TO_GET_WEBGPU_IN_NODE } from '../src/device/gpu';
 import { whyNoAdapter } from '../src/node/webgpu';
 
 const VARS = ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', '__EGL_VENDOR_LIBRARY_FILENAMES'] as const;
@@ -47,16 +48,16 @@ test('a manifest that is a folder, or not JSON', () => {
   const file = path.join(dir, 'zero.json');
   fs.writeFileSync(file, '');
   process.env.VK_ICD_FILENAMES = file;
-  expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/zero\.json is not JSON \(/);
+  expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/zero\.json \(from VK_ICD_FILENAMES\) is not JSON \(/);
 });
 
 test('a manifest that is missing or names no library', () => {
   process.env.VK_ICD_FILENAMES = path.join(dir, 'gone.json');
-  expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/gone\.json does not exist/);
+  expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/gone\.json \(from VK_ICD_FILENAMES\) does not exist\. In Node, wgslgrad runs on Dawn/);
   const file = path.join(dir, 'empty.json');
   fs.writeFileSync(file, '{"ICD": {}}');
   process.env.VK_ICD_FILENAMES = file;
-  expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/empty\.json names no ICD\.library_path/);
+  expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toMatch(/empty\.json \(from VK_ICD_FILENAMES\) names no ICD\.library_path/);
 });
 
 test("a driver library that does not load is named with dlopen's reason, relative paths from the manifest's folder", () => {
@@ -71,6 +72,8 @@ test("NVIDIA's driver without libglvnd names the missing libraries and the packa
   manifest('libGLX_nvidia.so.0');
   expect(whyNoAdapter({ canLoad: loads(['libEGL.so.1', 'libGLdispatch.so.0']), canOpen: opens })).toMatch(/needs libglvnd, and libEGL\.so\.1 and libGLdispatch\.so\.0 cannot be loaded: install libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 \(/);
   expect(whyNoAdapter({ canLoad: loads(['libEGL.so.1']), canOpen: opens })).toMatch(/and libEGL\.so\.1 cannot be loaded: install /);
+  // Its own fix, not the general advice (Chromium's software driver is no answer on a GPU machine).
+  expect(whyNoAdapter({ canLoad: loads(['libEGL.so.1']), canOpen: opens })).not.toContain(HOW_TO_GET_WEBGPU_IN_NODE);
 });
 
 test("NVIDIA's driver with libglvnd but no EGL vendor file for it", () => {
@@ -88,6 +91,7 @@ test("NVIDIA's driver complete but no GPU device reachable", () => {
   const why = whyNoAdapter({ canLoad: loads(), canOpen: (f) => ((opened = f), 'ENXIO') });
   expect(opened).toBe('/dev/nvidiactl');
   expect(why).toMatch(/loads, but \/dev\/nvidiactl cannot be opened \(ENXIO\): no NVIDIA GPU is reachable/);
+  expect(why).not.toContain(HOW_TO_GET_WEBGPU_IN_NODE);
 });
 
 test('every manifest in use is checked, and only problems are reported', () => {
@@ -95,6 +99,7 @@ test('every manifest in use is checked, and only problems are reported', () => {
   manifest('libvulkan_broken.so', 'b.json');
   const why = whyNoAdapter({ canLoad: loads(['libvulkan_broken.so']), canOpen: opens });
   expect(why).toMatch(/libvulkan_broken\.so \(from .*b\.json\) cannot be loaded/);
+  expect(why).toContain(HOW_TO_GET_WEBGPU_IN_NODE); // a broken driver: the general advice follows
   expect(why).not.toMatch(/libvulkan_ok/);
   expect(whyNoAdapter({ canLoad: loads(), canOpen: opens })).toBeNull();
 });

@@ -88,8 +88,9 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
+    // A known cause carries its own fix (and the general advice where that applies).
     const cause = nodeDawn?.explainNoAdapter() ?? null;
-    throw new Error(`No WebGPU adapter was found. ${cause ? `${cause} ` : ''}${howTo}`);
+    throw new Error(`No WebGPU adapter was found. ${cause ?? howTo}`);
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) requiredLimits[name] = adapter.limits[name];

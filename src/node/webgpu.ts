@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isCpuAdapter, registerNodeDawn } from '../device/gpu';
+import { HOW_TO_GET_WEBGPU_IN_NODE, isCpuAdapter, registerNodeDawn } from '../device/gpu';
 
 /** Where the Vulkan loader looks for driver manifests when VK_ICD_FILENAMES is not set. */
 const SYSTEM_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'];
@@ -129,14 +129,17 @@ export function whyNoAdapter({ canLoad = loadError, canOpen = openError } = {}):
     const nvidia = jsonIn(NVIDIA_ICD_DIR).length > 0;
     return `The Vulkan loader (libvulkan.so.1) cannot be loaded, and there is no Chromium whose copy could stand in: install libvulkan1${nvidia ? ` (NVIDIA's driver also needs libglvnd: ${NVIDIA_PACKAGES})` : ''}, or use the GPU bundle (npm run gpu-bundle), which carries them.`;
   }
-  const named = process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES;
-  const manifests = named ? named.split(':').filter(Boolean) : [...SYSTEM_ICD_DIRS, NVIDIA_ICD_DIR].flatMap(jsonIn);
-  if (!manifests.length) return `No Vulkan driver manifest (ICD) was found in ${[...SYSTEM_ICD_DIRS, NVIDIA_ICD_DIR].join(', ')}.`;
+  const envName = process.env.VK_DRIVER_FILES ? 'VK_DRIVER_FILES' : process.env.VK_ICD_FILENAMES ? 'VK_ICD_FILENAMES' : null;
+  const manifests = envName ? process.env[envName]!.split(':').filter(Boolean) : [...SYSTEM_ICD_DIRS, NVIDIA_ICD_DIR].flatMap(jsonIn);
+  if (!manifests.length) return `No Vulkan driver manifest (ICD) was found in ${[...SYSTEM_ICD_DIRS, NVIDIA_ICD_DIR].join(', ')}. ${HOW_TO_GET_WEBGPU_IN_NODE}`;
   const problems: string[] = [];
+  // A broken manifest or driver library: the general advice follows. NVIDIA's causes name their own fix.
+  let general = false;
   for (const manifest of manifests) {
     const read = icdLibrary(manifest);
     if ('problem' in read) {
-      problems.push(`the Vulkan driver manifest ${manifest} ${read.problem}`);
+      problems.push(`the Vulkan driver manifest ${manifest}${envName ? ` (from ${envName})` : ''} ${read.problem}`);
+      general = true;
       continue;
     }
     const { library } = read;
@@ -146,6 +149,7 @@ export function whyNoAdapter({ canLoad = loadError, canOpen = openError } = {}):
       const dir = library.includes('/') ? undefined : NVIDIA_LIBRARY_DIRS.find((d) => fs.existsSync(path.join(d, library)));
       const where = dir ? `; it is in ${dir}, which is not on the library path: start Node with LD_LIBRARY_PATH=${dir}` : '';
       problems.push(`the Vulkan driver ${library} (from ${manifest}) cannot be loaded: ${error}${where}`);
+      general ||= !dir;
       continue;
     }
     if (!/nvidia/i.test(library)) continue;
@@ -161,7 +165,8 @@ export function whyNoAdapter({ canLoad = loadError, canOpen = openError } = {}):
       if (device) problems.push(`NVIDIA's Vulkan driver (${manifest}) loads, but /dev/nvidiactl cannot be opened (${device}): no NVIDIA GPU is reachable from here (kernel module not loaded, or a container started without the GPU)`);
     }
   }
-  return problems.length ? problems.map((p) => p[0]!.toUpperCase() + p.slice(1) + '.').join(' ') : null;
+  if (!problems.length) return null;
+  return problems.map((p) => p[0]!.toUpperCase() + p.slice(1) + '.').join(' ') + (general ? ` ${HOW_TO_GET_WEBGPU_IN_NODE}` : '');
 }
 
 /** Why a device file cannot be opened for reading and writing (its error code), or null when it can. */
