@@ -4,18 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import * as ref from '../src/reference/conv';
 import { rng, uniform } from '../src/spec/random';
-import { numericGradient } from './support/numeric';
-
-
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i]!, 0);
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const diff = Math.abs(actual[i]! - expected[i]!);
-    if (!(diff <= tol * (1 + Math.abs(expected[i]!)))) throw new Error(`element ${i}: ${actual[i]} vs ${expected[i]} (|diff| ${diff})`);
-  }
-}
+import { dot, expectClose, numericGradient } from './support/numeric';
 
 describe('conv2d reference', () => {
   test('a 3×3 image and a 2×2 kernel of ones, by hand', () => {

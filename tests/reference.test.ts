@@ -10,22 +10,10 @@ import { regressionLoss } from '../src/reference/regression_loss';
 import { softmax as softmaxRef, softmaxBackward } from '../src/reference/softmax';
 import { erf, erfinv } from '../src/reference/special';
 import { rng, uniform, integers } from '../src/spec/random';
-import { numericGradient } from './support/numeric';
-
-/** Central differences of a scalar function f at x, for every coordinate. */
+import { dot, expectClose, numericGradient } from './support/numeric';
 
 /** The R×C row-major matrix x, transposed to C×R. */
 const transpose = (x: Float64Array, R: number, C: number) => x.map((_, i) => x[(i % R) * C + Math.floor(i / R)]!);
-
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i]!, 0);
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const diff = Math.abs(actual[i]! - expected[i]!);
-    if (!(diff <= tol * (1 + Math.abs(expected[i]!)))) throw new Error(`element ${i}: ${actual[i]} vs ${expected[i]} (|diff| ${diff})`);
-  }
-}
 
 describe('threefry2x32-20 known answers (Random123 kat_vectors)', () => {
   test.each([
