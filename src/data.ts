@@ -61,7 +61,13 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
   const seen = new Set<string>();
   header.forEach((name, c) => {
     if (name === '') throw new Error(`${source}:1: column ${c + 1} has an empty name in the header`);
-    if (seen.has(name)) throw new Error(`${source}:1: column name '${name}' appears twice in the header`);
+    if (seen.has(name)) {
+      // A headerless file: its first row of data repeats values (0s and 1s) as "names".
+      if (header.slice(0, -1).every(isNumber) && isNumber(name)) {
+        throw new Error(`${source}:1: the first row looks like data, not a header (its names are numbers, and '${name}' appears twice): add a header line naming the columns, the label last`);
+      }
+      throw new Error(`${source}:1: column name '${name}' appears twice in the header`);
+    }
     seen.add(name);
   });
   const label = options.label ?? header[header.length - 1]!;

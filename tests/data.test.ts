@@ -41,6 +41,8 @@ describe('parseCsv', () => {
     ['a single class', 'a,b,label\n1,2,0\n3,4,0\n', /single class \('0'\)/],
     ['unknown label column', 'a,b,label\n1,2,0\n3,4,1\n', /^f\.csv: unknown label column 'price' \(columns: a, b, label\)$/, 'price'],
     ['duplicate column', 'a,a,label\n1,2,0\n', /column name 'a' appears twice/],
+    // A headerless file whose first row repeats a value: that is why the names clash, and it says so.
+    ['a headerless file', '1,0,3.5,0,2\n0,1,2.5,1,1\n1,1,0.5,0,3\n', /^f\.csv:1: the first row looks like data, not a header \(its names are numbers, and '0' appears twice\): add a header line/],
     ['empty label cell', 'a,b,label\n1,2,\n3,4,1\n', /^f\.csv:2: column 3 \('label'\) is empty$/],
     ['a cell past float32', 'a,b,label\n1,2,0\n3,1e39,1\n', /^f\.csv:3: column 2 \('b'\): '1e39' is outside float32's range \(±3\.4e38\); rescale the column$/],
     ['a negative cell past float32', 'a,b,label\n-3.5e38,2,0\n3,4,1\n', /^f\.csv:2: column 1 \('a'\): '-3\.5e38' is outside float32's range/],
