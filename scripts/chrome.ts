@@ -1,6 +1,7 @@
 // Finds and starts a headless Chrome with WebGPU on, and serves the project with Vite, for the test
 // harness, `npm start` and `npm run bench`. With no GPU, Chrome's SwiftShader adapter serves.
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { createServer, type ViteDevServer } from 'vite';
 import { tuningFileStore } from './output';
@@ -50,7 +51,9 @@ export async function launchChrome(extraArgs: string[] = []): Promise<Browser> {
 /** Vite's dev server for the project root, on a free port of 127.0.0.1 (a secure context). */
 export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
   // No file watching and no hot reload: an edit during a long run must not reload the page under it.
-  const server = await createServer({ server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null }, logLevel: 'warn', clearScreen: false });
+  // The project's root, not the shell's folder: the CLI may be started from anywhere.
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const server = await createServer({ root, server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null }, logLevel: 'warn', clearScreen: false });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('Vite did not report the URL it serves');
@@ -68,7 +71,8 @@ export async function withRunnerPage<T>(debug: boolean, body: (page: Page) => Pr
     // The tuner's picks live in the user's cache file, not in the page's IndexedDB (a fresh profile each run).
     await page.exposeFunction('wgslgradTuningLoad', tuningFileStore.load);
     await page.exposeFunction('wgslgradTuningSave', tuningFileStore.save);
-    await page.goto(`${url}/demos/runner.html?variant-policy=${variantPolicy}${debug ? '&debug' : ''}`);
+    const response = await page.goto(`${url}/demos/runner.html?variant-policy=${variantPolicy}${debug ? '&debug' : ''}`);
+    if (!response?.ok()) throw new Error(`the runner page (demos/runner.html) did not load from Vite's server: HTTP ${response?.status() ?? 'no response'}`);
     await page.waitForFunction(() => window.runner !== undefined, { timeout: 120_000 });
     const { adapter, error } = await page.evaluate(() => ({ adapter: window.runner!.adapter, error: window.runner!.error }));
     if (!adapter) throw new Error(`no WebGPU adapter in headless Chrome: ${error}`);

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { delimiter, HELP, parseCommandLine, progressSeconds, runConfig } from '../scripts/cli-args';
 import { prepareOutDir, writeFileSet, type FileOps } from '../scripts/output';
@@ -21,12 +22,16 @@ interface Run {
   stderr: string;
 }
 
+// By absolute paths, so a run may start in another folder.
+const TSX = pathToFileURL(path.resolve('node_modules/tsx/dist/loader.mjs')).href;
+const START = path.resolve('scripts/start.ts');
+
 /** Runs the CLI; `env` adds to the environment (INIT_CWD is cleared unless given, as in a plain shell). */
-function start(args: string[], env: Record<string, string> = {}, timeout = 0): Promise<Run & { seconds: number }> {
+function start(args: string[], env: Record<string, string> = {}, timeout = 0, cwd = process.cwd()): Promise<Run & { seconds: number }> {
   const began = performance.now();
   return new Promise((resolve) => {
     // The tuner's cache goes to the test's temporary folder, not the user's.
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { maxBuffer: 1 << 24, env: { ...process.env, INIT_CWD: '', WGSLGRAD_CACHE_DIR: temp, ...env }, timeout }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', TSX, START, ...args], { cwd, maxBuffer: 1 << 24, env: { ...process.env, INIT_CWD: '', WGSLGRAD_CACHE_DIR: temp, ...env }, timeout }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr, seconds: (performance.now() - began) / 1000 });
     });
   });
@@ -292,7 +297,8 @@ describe('a short training run', { timeout: 300_000 }, () => {
 
   test('--runtime chrome trains the same run to the same losses, and evaluates the Node-trained model alike', async () => {
     const chromeOut = path.join(temp, 'short-chrome');
-    const run = await start([...args, '--out', chromeOut, '--runtime', 'chrome']);
+    // Started in another folder: the page is still served from the project (it once served the shell's folder and timed out).
+    const run = await start([...args, '--out', chromeOut, '--runtime', 'chrome'], {}, 0, temp);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^WebGPU adapter: .*$/m);
