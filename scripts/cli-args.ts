@@ -1,7 +1,7 @@
 // The CLI's flags: the help text (defaults drawn from the variants themselves), parsing, and the
 // checks that turn every flag into a validated run configuration before any work starts.
 import { parseArgs } from 'node:util';
-import { decimal, DEFAULT_LR, LR_SCHEDULE_HELP, MAX_WIDTH, OPTIMIZERS, parseLrSchedule, SGD_ADVICE, VARIANTS, type OptimizerName, type RunConfig } from '../src/run-config';
+import { decimal, DEFAULT_LR, isLearningRate, LR_EXPECTED, LR_SCHEDULE_HELP, MAX_WIDTH, OPTIMIZERS, parseLrSchedule, SGD_ADVICE, VARIANTS, type OptimizerName, type RunConfig } from '../src/run-config';
 
 /** Without a terminal (a log, CI), progress within an epoch is a line this often, on epochs longer than it. */
 export const LOG_PROGRESS_SECONDS = 10;
@@ -107,7 +107,7 @@ export function runConfig(values: Values): { config: RunConfig; lrNote: string; 
   }
   if (values.lr !== undefined) {
     c.lr = decimal(values.lr as string);
-    if ((values.lr as string).trim() === '' || !(c.lr > 0) || !Number.isFinite(c.lr)) throw new UsageError(`--lr expects a number > 0, got '${values.lr}'`);
+    if ((values.lr as string).trim() === '' || !isLearningRate(c.lr)) throw new UsageError(`--lr expects ${LR_EXPECTED}, got '${values.lr}'`);
   }
   if (values.hidden !== undefined) {
     const text = values.hidden as string;

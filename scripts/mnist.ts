@@ -9,7 +9,7 @@ import type { Failure, MnistTrainResult, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
-import { decimal } from '../src/run-config';
+import { decimal, isLearningRate, LR_EXPECTED } from '../src/run-config';
 import { nonFiniteState } from '../src/model-file';
 import { otherPlot, outputs, runtimeOf, UsageError, variantPolicy, boundsChecks } from './cli-args';
 import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
@@ -40,7 +40,7 @@ function trainingOf(values: Values): MnistTraining {
   if (values.seed !== undefined) c.seed = int('seed', 0, 2 ** 32 - 1);
   if (values.lr !== undefined) {
     c.lr = decimal(String(values.lr));
-    if (!(c.lr > 0) || !Number.isFinite(c.lr)) fail(`--lr expects a number > 0, got '${values.lr}'`);
+    if (!isLearningRate(c.lr)) fail(`--lr expects ${LR_EXPECTED}, got '${values.lr}'`);
   }
   return c;
 }

@@ -146,20 +146,21 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
 
   const stepsPerEpoch = Math.ceil(trainSet.rows / config.batchSize);
   const totalSteps = stepsPerEpoch * config.epochs;
-  const bar = new cliProgress.SingleBar({ format: 'epoch {epoch}/{epochs} |{bar}| step {step}/{steps} · loss {loss} · train acc {acc} · {sps} steps/s · ETA {eta}', hideCursor: true }, cliProgress.Presets.shades_classic);
-  const fields = { epoch: 1, epochs: config.epochs, step: 0, steps: stepsPerEpoch, loss: '-', acc: '-', sps: '-', eta: '-' };
+  // cli-progress writes its own {eta} (bare seconds) over a field of that name: ours is {remaining}.
+  const bar = new cliProgress.SingleBar({ format: 'epoch {epoch}/{epochs} |{bar}| step {step}/{steps} · loss {loss} · train acc {acc} · {sps} steps/s · ETA {remaining}', hideCursor: true }, cliProgress.Presets.shades_classic);
+  const fields = { epoch: 1, epochs: config.epochs, step: 0, steps: stepsPerEpoch, loss: '-', acc: '-', sps: '-', remaining: '-' };
   const result = await withSession(values, async (session) => {
     const onEpoch = (r: EpochReport) => {
-      Object.assign(fields, { epoch: Math.min(r.epoch + 1, config.epochs), step: 0, loss: fixed(r.loss, 4), acc: fixed(r.accuracy, 4), sps: fixed(r.stepsPerSecond, 0), eta: duration((totalSteps - r.epoch * stepsPerEpoch) / r.stepsPerSecond) });
+      Object.assign(fields, { epoch: Math.min(r.epoch + 1, config.epochs), step: 0, loss: fixed(r.loss, 4), acc: fixed(r.accuracy, 4), sps: fixed(r.stepsPerSecond, 0), remaining: duration((totalSteps - r.epoch * stepsPerEpoch) / r.stepsPerSecond) });
       if (interactive) bar.update(r.epoch * stepsPerEpoch, fields);
       else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${r.seconds.toFixed(2)}s  ${fields.sps} steps/s`);
     };
     const onProgress = (p: StepProgress) => {
       const sps = p.step / p.seconds;
       const done = (p.epoch - 1) * stepsPerEpoch + p.step;
-      Object.assign(fields, { epoch: p.epoch, step: p.step, loss: fixed(p.loss, 4), sps: fixed(sps, 0), eta: duration((totalSteps - done) / sps) });
+      Object.assign(fields, { epoch: p.epoch, step: p.step, loss: fixed(p.loss, 4), sps: fixed(sps, 0), remaining: duration((totalSteps - done) / sps) });
       if (interactive) bar.update(done, fields);
-      else console.log(`  epoch ${p.epoch}/${config.epochs}  step ${p.step}/${p.steps}  loss ${fields.loss}  ${fields.sps} steps/s  ETA ${duration((p.steps - p.step) / sps)} for the epoch, ${fields.eta} for the run`);
+      else console.log(`  epoch ${p.epoch}/${config.epochs}  step ${p.step}/${p.steps}  loss ${fields.loss}  ${fields.sps} steps/s  ETA ${duration((p.steps - p.step) / sps)} for the epoch, ${fields.remaining} for the run`);
     };
     if (interactive) bar.start(totalSteps, 0, fields);
     try {

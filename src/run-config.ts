@@ -89,12 +89,16 @@ export function modelConfigProblems(m: ModelConfig): string[] {
   return problems;
 }
 
+/** A learning rate the kernels can use: > 0 and within float32's range (they take it as an f32). */
+export const isLearningRate = (lr: unknown): lr is number => typeof lr === 'number' && lr > 0 && Number.isFinite(Math.fround(lr));
+export const LR_EXPECTED = "a number > 0 within float32's range (≤ 3.4e38)";
+
 /** What is wrong with a training configuration, as phrases naming the field; empty when it can run. */
 export function trainConfigProblems(t: TrainConfig): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(t.epochs) || t.epochs < 1) problems.push(`epochs must be a positive integer, got ${JSON.stringify(t.epochs)}`);
   if (!Number.isInteger(t.batchSize) || t.batchSize < 1) problems.push(`batchSize must be a positive integer, got ${JSON.stringify(t.batchSize)}`);
-  if (typeof t.lr !== 'number' || !(t.lr > 0) || !Number.isFinite(t.lr)) problems.push(`lr must be a number > 0, got ${JSON.stringify(t.lr)}`);
+  if (!isLearningRate(t.lr)) problems.push(`lr must be ${LR_EXPECTED}, got ${JSON.stringify(t.lr)}`);
   if (!OPTIMIZERS.includes(t.optimizer)) problems.push(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${JSON.stringify(t.optimizer)}`);
   if (!Number.isInteger(t.seed) || t.seed < 0 || t.seed >= 2 ** 32) problems.push(`seed must be an integer in [0, 2³²), got ${JSON.stringify(t.seed)}`);
   if (typeof t.standardize !== 'boolean') problems.push(`standardize must be true or false, got ${JSON.stringify(t.standardize)}`);
