@@ -265,7 +265,9 @@ function mountPage(): void {
   document.getElementById('load')?.addEventListener('click', async () => {
     try {
       const response = await fetch('/out/bench.json');
-      if (!response.ok) throw new Error(`no out/bench.json here (HTTP ${response.status}); run \`npm run bench\` and open this page from \`npm run dev\``);
+      // The built site's server answers a missing file with index.html (HTTP 200): the type tells.
+      const json = /json/.test(response.headers.get('content-type') ?? '');
+      if (!response.ok || !json) throw new Error(`no out/bench.json here (${response.ok ? 'the server sent a page instead' : `HTTP ${response.status}`}); run \`npm run bench\` and open this page from \`npm run dev\``);
       const report = (await response.json()) as BenchReport;
       if (report.schema !== 2) throw new Error(`out/bench.json has schema ${String(report.schema)}, this page reads 2`);
       show(report);

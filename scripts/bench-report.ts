@@ -79,7 +79,7 @@ export function machineLine(report: BenchReport): string {
   const adapter = `${a.vendor || 'unknown vendor'} ${a.architecture}${a.description ? ` (${a.description})` : ''}${a.isFallbackAdapter ? ', fallback adapter' : ''}`;
   // "Chrome/131.0… (the page's user agent)": the version, and whether it ran headless
   const browser = `${report.meta.browser.split(' (')[0]}${report.meta.browser.includes('Headless') ? ', headless' : ''}`;
-  return `${m ? `${m.cpuModel}, ${m.cpus} cores, ${m.memoryGiB} GiB, ${m.platform}; ` : ''}WebGPU adapter ${adapter}; ${browser}; commit ${report.meta.commit?.slice(0, 7) ?? 'unknown'}${report.meta.dirty ? ' (with local changes)' : ''}, ${report.meta.date.slice(0, 10)}`;
+  return `${m ? `${m.cpuModel}, ${m.cpus} cores, ${m.memoryGiB} GiB, ${m.platform}; ` : ''}WebGPU adapter ${adapter}; ${browser}; commit ${report.meta.commit?.slice(0, 7) ?? 'unknown'}${report.meta.dirty ? ' (with local changes)' : ''}, ${report.meta.date.slice(0, 10)}${report.meta.quick ? '; a --quick run (tiny sizes, few samples)' : ''}`;
 }
 
 /**

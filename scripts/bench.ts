@@ -1,7 +1,8 @@
 // `npm run bench`: runs demos/bench.html in headless Chrome, prints our variants and the
 // like-for-like table (ours beside TensorFlow.js and jax-js, ratios ours / peer), and writes
 // out/bench.json with the commit, adapter, browser and machine.
-//   --quick               tiny sizes, few runs (the tuner off: defaults only)
+//   --quick               tiny sizes, few runs (the tuner off: defaults only); writes
+//                         out/bench-quick.json (out/bench-node-quick.json), not the full run's file
 //   --no-peers            ours only;  --peers=jax-wasm,tfjs-webgpu  only those peers
 //   --runtime node        run the same bench in this process on Dawn (default: chrome); writes
 //                         out/bench-node.json, which --table shows beside out/bench.json
@@ -57,21 +58,28 @@ const valueOf = (flag: string): string | undefined => {
   return next && !next.startsWith('--') ? next : '';
 };
 
+/** A report written by npm run bench, or one line saying what is wrong with the file. */
 function readReport(file: string): BenchReport {
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
+  const writer = { 'out/bench.json': 'npm run bench', 'out/bench-node.json': 'npm run bench -- --runtime node' }[file];
+  if (!fs.existsSync(file)) fail(`${file}: no such file${writer ? ` (${writer} writes it)` : ''}`);
   let value: unknown;
   try {
     value = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+    fail(`${file}: not JSON (${error instanceof Error ? error.message : String(error)})`);
   }
-  assertReport(value, file);
-  return value;
+  try {
+    assertReport(value, file);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  return value as BenchReport;
 }
 
 const table = valueOf('--table');
 if (table !== undefined) {
-  const file = table && table !== 'all' ? table : (args.find((a) => !a.startsWith('--')) ?? 'out/bench.json');
+  // `--table all` (with a space) is the option's value, not a file's name.
+  const file = table && table !== 'all' ? table : (args.find((a) => !a.startsWith('--') && a !== 'all') ?? 'out/bench.json');
   const nodeFile = valueOf('--node') || 'out/bench-node.json';
   const node = nodeFile !== 'none' && (valueOf('--node') || fs.existsSync(nodeFile)) ? readReport(nodeFile) : undefined;
   console.log(readmeTable(readReport(file), table === 'all' || args.includes('all'), node));
@@ -88,7 +96,8 @@ const peersArg = valueOf('--peers');
 const peers = peersArg ? peersArg.split(',').map((p) => p.trim() as Contender) : undefined;
 const unknown = peers?.filter((p) => !PEERS.includes(p));
 if (unknown?.length) fail(`--peers: unknown ${unknown.join(', ')} (known: ${PEERS.join(', ')})`);
-const outFile = path.resolve(valueOf('--out') || (runtime === 'node' ? 'out/bench-node.json' : 'out/bench.json'));
+// A quick run keeps to its own file: it must not replace the full run's figures.
+const outFile = path.resolve(valueOf('--out') || `out/bench${runtime === 'node' ? '-node' : ''}${quick ? '-quick' : ''}.json`);
 const compareFile = valueOf('--compare');
 if (compareFile === '') fail('--compare needs a file: npm run bench -- --compare OLD.json');
 const old = compareFile ? readReport(compareFile) : null; // read first: a bad file fails before a long run

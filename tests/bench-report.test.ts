@@ -1,5 +1,6 @@
 // scripts/bench-report.ts on made-up reports (no browser): the like-for-like table picks our fastest
 // checked variant and gives ratios ours / peer, and --compare flags only changes beyond the spread.
+import { execFileSync } from 'node:child_process';
 import { expect, test } from 'vitest';
 import type { BenchReport, BenchRow } from '../demos/bench/harness';
 import { FULL, looksQuantised } from '../demos/bench/harness';
@@ -73,4 +74,18 @@ test("looksQuantised: Chrome's 100 µs steps and Dawn's 65.536 µs ones, not exa
   // The H200 run's, unquantised.
   expect(looksQuantised([0.1208, 5.99104, 0.823552])).toBe(false);
   expect(looksQuantised([])).toBe(false);
+});
+
+test('npm run bench: a report file that is missing or not a report is one line, before anything runs', () => {
+  const bench = (...args: string[]) => {
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', ...args], { encoding: 'utf8', stdio: 'pipe' });
+      return 'exit 0';
+    } catch (error) {
+      return (error as { stderr: string }).stderr;
+    }
+  };
+  expect(bench('--compare', 'nope.json')).toBe('error: nope.json: no such file\n');
+  expect(bench('--table', 'package.json')).toMatch(/^error: package\.json: bench report schema undefined, expected 2[^\n]*\n$/);
+  expect(bench('--table', 'all', 'nope.json')).toBe('error: nope.json: no such file\n'); // 'all' is the option's value, not the file
 });

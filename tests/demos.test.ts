@@ -460,6 +460,15 @@ describe('the built site', () => {
     expect(await text(page, '#scale')).toBe('1/(1 − 0.8) = 5.00');
   });
 
+  test('bench-load: with no out/bench.json beside the built site, "Show out/bench.json" says so', async () => {
+    const page = await openBuilt('demos/bench.html');
+    await page.waitForFunction(() => window.bench !== undefined, { timeout: 60_000 });
+    await page.click('#load');
+    // The preview server answers a missing file with index.html, HTTP 200 (it was parsed as JSON).
+    await page.waitForFunction(() => /^error: /.test(document.getElementById('status')!.textContent!), { timeout: 30_000 });
+    expect(await text(page, '#status')).toMatch(/^error: no out\/bench\.json here \(the server sent a page instead\); run `npm run bench`/);
+  });
+
   // The production build once broke TensorFlow.js's threaded wasm worker (vite.config.ts says how):
   // the bench hung at its first wasm measurement. Tiny sizes, from the page's own button.
   test('bench: runs to the end at tiny sizes, TensorFlow.js wasm included', async () => {
