@@ -10,7 +10,7 @@ import { encodeMnistModel, readMnistModel } from '../src/mnist';
 import { CrossEntropyLoss } from '../src/nn';
 import { Adam } from '../src/optim';
 import { noGrad, Tensor } from '../src/tensor';
-import { fmt, setupPage, showError, shown } from './common';
+import { FieldError, fmt, numberField, setupPage, showError, shown, task } from './common';
 import { IMAGE_SHAPE, loadMnist } from './mnist-runner';
 
 const gpu = await setupPage();
@@ -32,24 +32,25 @@ let modelFile: Uint8Array | null = null;
 let values: Record<string, unknown> = {};
 const publish = (extra: Record<string, unknown>) => shown((values = { ...values, ...extra }));
 
-async function trainInPage(): Promise<void> {
+async function trainInPage(signal: AbortSignal): Promise<void> {
   if (!gpu) return;
-  const button = $<HTMLButtonElement>('train');
-  button.disabled = true;
+  // Checked against the fields' own limits before anything runs.
+  const [epochs, count, seed] = [numberField('epochs', { integer: true }), numberField('digits', { integer: true }), numberField('seed', { integer: true })];
+  // Whole batches of 32: the batch buffers are made once.
+  if (count % 32 !== 0) throw new FieldError($<HTMLInputElement>('digits'), `training digits must be a multiple of 32 (whole batches); got ${count}.`);
+  const data = await loadMnist();
+  const split = trainTestSplit(data, { trainSize: 0.8, seed });
+  const trainSet: Dataset = subset(split.train, [...Array(count).keys()]);
+  manualSeed(seed);
+  // Not `model` until it has finished: the one shown and offered for download stays the last
+  // finished run's (or loaded file's), also when this run is cancelled.
+  const m = new MnistCNN(gpu);
+  const lossFn = new CrossEntropyLoss({ gpu });
+  const optimizer = new Adam(m.parameters(), { lr: 1e-3 });
+  const loader = new DataLoader(trainSet, { batchSize: 32, shuffle: true, seed });
+  const x = Tensor.empty(gpu, [32, ...IMAGE_SHAPE], 'f32', 'batch x');
+  const y = Tensor.empty(gpu, [32], 'u32', 'batch y');
   try {
-    const [epochs, seed] = [Number($<HTMLInputElement>('epochs').value), Number($<HTMLInputElement>('seed').value)];
-    const data = await loadMnist();
-    const split = trainTestSplit(data, { trainSize: 0.8, seed });
-    // Whole batches of 32: the batch buffers are made once.
-    const count = Math.max(32, Math.min(split.train.rows, Math.floor(Number($<HTMLInputElement>('digits').value) / 32) * 32));
-    const trainSet: Dataset = subset(split.train, [...Array(count).keys()]);
-    manualSeed(seed);
-    const m = (model = new MnistCNN(gpu));
-    const lossFn = new CrossEntropyLoss({ gpu });
-    const optimizer = new Adam(m.parameters(), { lr: 1e-3 });
-    const loader = new DataLoader(trainSet, { batchSize: 32, shuffle: true, seed });
-    const x = Tensor.empty(gpu, [32, ...IMAGE_SHAPE], 'f32', 'batch x');
-    const y = Tensor.empty(gpu, [32], 'u32', 'batch y');
     chart.data.labels = [];
     chart.data.datasets.forEach((d) => (d.data = []));
     const curve: { step: number; loss: number; accuracy: number }[] = [];
@@ -58,6 +59,7 @@ async function trainInPage(): Promise<void> {
     lossFn.resetMetrics();
     for (let epoch = 1; epoch <= epochs; epoch++) {
       for (const batch of loader.batches(epoch)) {
+        signal.throwIfAborted();
         x.write(batch.x);
         y.write(batch.y);
         optimizer.zeroGrad();
@@ -75,18 +77,18 @@ async function trainInPage(): Promise<void> {
         }
       }
     }
-    x.destroy();
-    y.destroy();
     $('status').textContent += ' — evaluating on the 2,000 test digits…';
     const test = await evaluate(gpu, m, split.test, 250, IMAGE_SHAPE);
     $('accuracy').textContent = test.accuracy.toFixed(4);
     $('status').textContent = `trained ${step} steps on ${count} digits`;
+    model = m;
     modelFile = encodeMnistModel(await m.stateDict(), { testRows: split.testRows, training: { epochs, batchSize: 32, lr: 1e-3, seed }, testAccuracy: test.accuracy });
     $<HTMLButtonElement>('download').disabled = false;
     publish({ curve, testAccuracy: test.accuracy, trainedSteps: step });
     await predict();
   } finally {
-    button.disabled = false;
+    x.destroy();
+    y.destroy();
   }
 }
 
@@ -240,7 +242,7 @@ async function readStats(mean: Tensor, variance: Tensor): Promise<{ mean: number
   return { mean: Array.from(await mean.read()), variance: Array.from(await variance.read()) };
 }
 
-$('train').addEventListener('click', () => trainInPage().catch(showError));
+$('train').addEventListener('click', task(trainInPage, { controls: ['train', 'epochs', 'digits', 'seed', 'model-file'].map((id) => $<HTMLButtonElement>(id)), cancel: $<HTMLButtonElement>('cancel'), status: $('status') }));
 $<HTMLInputElement>('model-file').addEventListener('change', (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
   if (file) loadModel(file).catch(showError);

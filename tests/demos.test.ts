@@ -216,6 +216,33 @@ describe('pages', () => {
     expect(await page.$eval('#download', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
   }, 900_000);
 
+  test('mnist-fields: bad fields are named beside the field and nothing trains; training disables its controls and cancel stops it', async () => {
+    const page = await open('demos/mnist.html');
+    for (const [id, value, message] of [
+      ['#epochs', '0', 'epochs must be a whole number from 1 to 20; got 0.'],
+      ['#digits', '5', 'training digits must be a whole number from 32 to 8000; got 5.'],
+      ['#digits', '100', 'training digits must be a multiple of 32 (whole batches); got 100.'],
+      ['#seed', '', 'seed: empty; enter a whole number from 0 to 4294967295.'],
+    ]) {
+      for (const [field, good] of [['#epochs', '1'], ['#digits', '8000'], ['#seed', '0']]) await setInput(page, field!, good!);
+      await setInput(page, id!, value!);
+      await page.click('#train');
+      await page.waitForSelector('.field-error');
+      expect(await fieldErrors(page)).toEqual([message]);
+      expect(await text(page, '#status')).toBe(''); // nothing trained
+    }
+    await setInput(page, '#seed', '0');
+    await page.click('#train');
+    for (const id of ['#train', '#epochs', '#digits', '#seed', '#model-file']) expect(await disabled(page, id)).toBe(true);
+    await page.waitForFunction(() => /^epoch 1\/1, step \d+\/250/.test(document.getElementById('status')!.textContent!), { timeout: 120_000 });
+    await page.click('#cancel');
+    await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled, { timeout: 60_000 });
+    expect(await text(page, '#status')).toMatch(/^cancelled \(epoch 1\/1, step \d+\/250: loss /);
+    expect(await hidden(page, '#cancel')).toBe(true);
+    expect(await disabled(page, '#download')).toBe(true); // no model of a cancelled run is offered
+    expect(await text(page, '#accuracy')).toBe('–');
+  });
+
   test('inspector: GPU beside the CPU reference with the dispatch grid; another kernel shows its source and runs', async () => {
     const page = await open('demos/inspector.html');
     let v = await values<{ maxError: number; grids: string[]; gpu: number[]; reference: number[] }>(page);
