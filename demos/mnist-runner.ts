@@ -3,7 +3,7 @@
 import mnistUrl from '../data/mnist-10k.u8.gz?url';
 import type { Dataset } from '../src/data';
 import type { Gpu } from '../src/device/gpu';
-import { decodeMnist } from '../src/mnist';
+import { decodeMnist, type MnistTraining } from '../src/mnist';
 import { mnistRequests } from '../src/runner';
 
 let cached: Promise<Dataset> | null = null;
@@ -19,5 +19,14 @@ export function loadMnist(): Promise<Dataset> {
 
 export { IMAGE_SHAPE, type MnistTrainResult } from '../src/runner';
 
-/** The page's MNIST runner: src/runner.ts's, on the digits fetched from the dev server. */
-export const mnistRunner = (gpu: Gpu) => mnistRequests(gpu, loadMnist);
+/**
+ * The page's MNIST runner: src/runner.ts's, on the digits fetched from the dev server, reporting
+ * through the functions the CLI exposed (window.wgslgradReport and wgslgradProgress).
+ */
+export function mnistRunner(gpu: Gpu) {
+  const requests = mnistRequests(gpu, loadMnist);
+  return {
+    train: (config: MnistTraining, progressSeconds: number) => requests.train(config, { onEpoch: (r) => window.wgslgradReport?.(r), onProgress: (p) => window.wgslgradProgress?.(p) }, progressSeconds),
+    evaluate: requests.evaluate,
+  };
+}

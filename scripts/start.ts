@@ -4,8 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
-import { describeModel, modelConfigProblems, type EpochReport, type ModelConfig, type RunConfig, type StepProgress } from '../src/run-config';
+import { describeModel, modelConfigProblems, type EpochReport, type ModelConfig, type RunConfig } from '../src/run-config';
 import { labelsLookContinuous, parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
 import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-file';
 import type { StateDict } from '../src/nn';
@@ -14,6 +13,7 @@ import type { Evaluation } from '../src/run-config';
 import { delimiter, HELP, otherPlot, outputs, runtimeOf, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, boundsChecks, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
 import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
+import { trainingProgress } from './progress';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const DEFAULT_DATA = path.join(ROOT, 'data', 'mobile-price.csv');
@@ -60,12 +60,6 @@ function printConfusion(confusion: number[][], classes: string[]): void {
   confusion.forEach((row, i) => console.log(classes[i]!.padStart(width) + row.map((n) => String(n).padStart(width)).join('')));
 }
 
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '-';
-  const s = Math.round(seconds);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
 /** Where training runs: the page in headless Chrome, or this process on Dawn (scripts/node-session.ts). */
 export interface Session {
   train(request: TrainRequest, listeners: Required<TrainListeners>): Promise<TrainResult | Failure>;
@@ -101,8 +95,6 @@ async function withSession<T>(values: Values, body: (session: Session) => Promis
 }
 
 
-/** A number for a progress line; NaN and ±Infinity arrive from the page as null. */
-const fixed = (v: number | null, digits: number) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v ?? 'NaN'));
 
 
 async function trainCommand(values: Values): Promise<void> {
@@ -145,31 +137,15 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
   if (advice) console.error(`note: ${advice}`);
 
   const stepsPerEpoch = Math.ceil(trainSet.rows / config.batchSize);
-  const totalSteps = stepsPerEpoch * config.epochs;
-  // cli-progress writes its own {eta} (bare seconds) over a field of that name: ours is {remaining}.
-  const bar = new cliProgress.SingleBar({ format: 'epoch {epoch}/{epochs} |{bar}| step {step}/{steps} · loss {loss} · train acc {acc} · {sps} steps/s · ETA {remaining}', hideCursor: true }, cliProgress.Presets.shades_classic);
-  const fields = { epoch: 1, epochs: config.epochs, step: 0, steps: stepsPerEpoch, loss: '-', acc: '-', sps: '-', remaining: '-' };
   const result = await withSession(values, async (session) => {
-    const onEpoch = (r: EpochReport) => {
-      Object.assign(fields, { epoch: Math.min(r.epoch + 1, config.epochs), step: 0, loss: fixed(r.loss, 4), acc: fixed(r.accuracy, 4), sps: fixed(r.stepsPerSecond, 0), remaining: duration((totalSteps - r.epoch * stepsPerEpoch) / r.stepsPerSecond) });
-      if (interactive) bar.update(r.epoch * stepsPerEpoch, fields);
-      else console.log(`epoch ${r.epoch}/${config.epochs}  loss ${fields.loss}  train acc ${fields.acc}  ${r.seconds.toFixed(2)}s  ${fields.sps} steps/s`);
-    };
-    const onProgress = (p: StepProgress) => {
-      const sps = p.step / p.seconds;
-      const done = (p.epoch - 1) * stepsPerEpoch + p.step;
-      Object.assign(fields, { epoch: p.epoch, step: p.step, loss: fixed(p.loss, 4), sps: fixed(sps, 0), remaining: duration((totalSteps - done) / sps) });
-      if (interactive) bar.update(done, fields);
-      else console.log(`  epoch ${p.epoch}/${config.epochs}  step ${p.step}/${p.steps}  loss ${fields.loss}  ${fields.sps} steps/s  ETA ${duration((p.steps - p.step) / sps)} for the epoch, ${fields.remaining} for the run`);
-    };
-    if (interactive) bar.start(totalSteps, 0, fields);
+    const progress = trainingProgress(config.epochs, stepsPerEpoch, interactive);
     try {
       const request: TrainRequest = { model, training, features: data.features, classes: data.classes, train: wire(trainSet), test: wire(testSet), progressSeconds: progressEvery };
-      const trained = await session.train(request, { onEpoch, onProgress });
+      const trained = await session.train(request, { onEpoch: progress.onEpoch, onProgress: progress.onProgress });
       if ('error' in trained) throw new Error(trained.error);
       return { ...trained, plot: await session.plot(trained.reports, summary) };
     } finally {
-      if (interactive) bar.stop();
+      progress.stop();
     }
   });
 

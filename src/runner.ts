@@ -83,14 +83,19 @@ export async function settle<T>(work: () => Promise<T>): Promise<T | Failure> {
   }
 }
 
-export async function trainRequest(gpu: Gpu, request: TrainRequest, listeners: TrainListeners = {}): Promise<TrainResult> {
-  const model = buildModel(gpu, request.model, request.training.seed);
+/** listeners.onProgress at most once every `seconds` (each report crosses from the page in Chrome). */
+function throttled(listeners: TrainListeners, seconds: number): (p: StepProgress) => Promise<void> {
   let reported = performance.now();
-  const onProgress = async (p: StepProgress) => {
-    if (performance.now() - reported < request.progressSeconds * 1000) return;
+  return async (p) => {
+    if (performance.now() - reported < seconds * 1000) return;
     reported = performance.now();
     await listeners.onProgress?.(p);
   };
+}
+
+export async function trainRequest(gpu: Gpu, request: TrainRequest, listeners: TrainListeners = {}): Promise<TrainResult> {
+  const model = buildModel(gpu, request.model, request.training.seed);
+  const onProgress = throttled(listeners, request.progressSeconds);
   const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, listeners.onEpoch, { onProgress });
   const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
   const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
@@ -123,12 +128,12 @@ const wireState = async (model: Module): Promise<WireState[]> => [...(await mode
  */
 export function mnistRequests(gpu: Gpu, load: () => Promise<Dataset>) {
   const requests = {
-    async train(config: MnistTraining, onEpoch: (r: EpochReport) => unknown): Promise<MnistTrainResult> {
+    async train(config: MnistTraining, listeners: TrainListeners, progressSeconds: number): Promise<MnistTrainResult> {
       const data = await load();
       const split = trainTestSplit(data, { trainSize: 0.8, seed: config.seed });
       manualSeed(config.seed);
       const model = new MnistCNN(gpu);
-      const reports = await train(gpu, model, split.train, { ...config, optimizer: 'adam', standardize: false }, (r) => onEpoch(r) as void, { inputShape: IMAGE_SHAPE });
+      const reports = await train(gpu, model, split.train, { ...config, optimizer: 'adam', standardize: false }, listeners.onEpoch, { inputShape: IMAGE_SHAPE, onProgress: throttled(listeners, progressSeconds) });
       const test = await evaluate(gpu, model, split.test, 250, IMAGE_SHAPE);
       return { reports, test, state: await wireState(model), testRows: split.testRows, trainRows: split.train.rows, tuning: tuningReport(gpu) };
     },
@@ -142,7 +147,7 @@ export function mnistRequests(gpu: Gpu, load: () => Promise<Dataset>) {
     },
   };
   return {
-    train: (config: MnistTraining, onEpoch: (r: EpochReport) => unknown) => settle(() => requests.train(config, onEpoch)),
+    train: (config: MnistTraining, listeners: TrainListeners, progressSeconds: number) => settle(() => requests.train(config, listeners, progressSeconds)),
     evaluate: (request: { state: WireState[]; testRows: number[] }) => settle(() => requests.evaluate(request)),
   };
 }

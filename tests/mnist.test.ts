@@ -3,7 +3,7 @@
 // files of another architecture are refused naming the tensor and both shapes; `--task mnist` refuses
 // flags that do not apply and wrong model files before Chrome starts; every failure, in either
 // runtime, is the message alone.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,6 +122,8 @@ describe('npm start -- --task mnist refuses bad input before Chrome starts', () 
     ['a flag of the phone-price task', ['--task', 'mnist', '--hidden', '64'], /error: --hidden does not apply to --task mnist/],
     ['an unknown task', ['--task', 'cifar'], /error: --task expects mnist or phone-price, got 'cifar'/],
     ['a bad batch size', ['--task', 'mnist', '--batch-size', '0'], /error: --batch-size expects an integer in \[1, 8000\], got '0'/],
+    ['no epochs', ['--task', 'mnist', '--epochs', '0'], /error: --epochs expects a positive integer, got '0'/],
+    ['a bad --progress', ['--task', 'mnist', '--progress', '-1'], /error: --progress expects a number of seconds ≥ 0, got '-1'/],
     ['a missing model file', ['--task', 'mnist', '--eval', path.join(temp, 'none.safetensors')], /none\.safetensors: cannot read the model \(ENOENT\)/],
     ['a training flag with --eval', ['--task', 'mnist', '--eval', path.join(temp, 'none.safetensors'), '--epochs', '2'], /error: --epochs cannot be used with --eval/],
     // --variant-policy is taken (the help lists it), and --out is checked before any training
@@ -170,5 +172,25 @@ describe('--task mnist fails in either runtime with the message alone', () => {
     expect(run.stderr.trim()).toMatch(/^error: the training loss (became NaN or infinite|overflowed float32) .*no model was written$/);
     expectOneLine(run.stderr);
     expect(fs.readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('--task mnist shows its progress within an epoch', () => {
+  // The same progress as the phone-price run: without a terminal, a line each --progress seconds. The
+  // run is stopped at its first line (an epoch at batch 8 is 1,000 steps).
+  test.each(['node', 'chrome'])('a step line with the loss, steps/s and the time left (--runtime %s)', { timeout: 120_000 }, async (runtime) => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-mnist-progress-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--task', 'mnist', '--epochs', '1', '--batch-size', '8', '--progress', '0', '--variant-policy', 'fixed', '--runtime', runtime, '--out', out]);
+    let stdout = '';
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+        const found = stdout.split('\n').find((l) => /^ +epoch 1\/1 +step /.test(l));
+        if (found) resolve(found);
+      });
+      child.on('exit', () => reject(new Error(`exited with no progress line:\n${stdout}`)));
+    });
+    child.kill();
+    expect(line).toMatch(/^  epoch 1\/1  step 16\/1000  loss \d\.\d{4}  \d+ steps\/s  ETA \S+ for the epoch, \S+ for the run$/);
   });
 });
