@@ -113,7 +113,7 @@ export function encodeMnistModel(state: StateDict, info: { testRows: number[]; t
 export function readMnistModel(bytes: Uint8Array, source: string): { state: StateDict; testRows: number[]; testAccuracy: number } {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   if (metadata.wgslgrad !== FORMAT) {
-    const hint = metadata.wgslgrad === 'wgslgrad-classifier-1' ? ' (a phone-price classifier: evaluate it without --task mnist)' : '';
+    const hint = metadata.wgslgrad === 'wgslgrad-classifier-1' ? ' (a phone-price classifier: npm start -- --eval FILE, without --task mnist, or the Phone-price training page, evaluates it)' : '';
     fail(`${source}: not a wgslgrad MNIST CNN (metadata 'wgslgrad' is ${JSON.stringify(metadata.wgslgrad)}, expected '${FORMAT}')${hint}`);
   }
   const shapeProblems = architectureProblems(tensors);

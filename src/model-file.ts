@@ -134,7 +134,10 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelFile {
   const fail = (why: string): never => {
     throw new Error(`${source}: ${why}`);
   };
-  if (metadata.wgslgrad !== FORMAT) fail(`not a wgslgrad classifier (metadata 'wgslgrad' is ${JSON.stringify(metadata.wgslgrad)}, expected '${FORMAT}')`);
+  if (metadata.wgslgrad !== FORMAT) {
+    const hint = metadata.wgslgrad === 'wgslgrad-mnist-cnn-1' ? ' (an MNIST CNN: add --task mnist, or load it on the MNIST page)' : '';
+    fail(`not a wgslgrad classifier (metadata 'wgslgrad' is ${JSON.stringify(metadata.wgslgrad)}, expected '${FORMAT}')${hint}`);
+  }
   const json = <T>(key: string, ok: (v: unknown) => boolean, optional = false): T => {
     const text = metadata[key];
     if (text === undefined) return optional ? (undefined as T) : fail(`metadata '${key}' is missing`);

@@ -216,6 +216,8 @@ describe('safetensors', () => {
   test('a safetensors file from elsewhere is rejected by the model reader', () => {
     const plain = encodeSafetensors({ tensors: new Map([['w', { dtype: 'F32', shape: [1], values: Float32Array.of(1) }]]), metadata: {} });
     expect(() => decodeModelFile(plain, 'other.safetensors')).toThrow(/not a wgslgrad classifier/);
+    const mnist = encodeSafetensors({ tensors: new Map(), metadata: { wgslgrad: 'wgslgrad-mnist-cnn-1' } });
+    expect(() => decodeModelFile(mnist, 'digits.safetensors')).toThrow(/^digits\.safetensors: not a wgslgrad classifier \(.*\) \(an MNIST CNN: add --task mnist, or load it on the MNIST page\)$/);
     expect(decodeSafetensors(plain, 'other.safetensors').tensors.get('w')!.shape).toEqual([1]);
   });
 

@@ -100,7 +100,7 @@ describe('MNIST model files', () => {
   test('a phone-price model file is refused, saying what it is', () => {
     const { tensors, metadata } = decodeSafetensors(fixture, 'fixture');
     const bytes = encodeSafetensors({ tensors, metadata: { ...metadata, wgslgrad: 'wgslgrad-classifier-1' } });
-    expect(() => readMnistModel(bytes, 'phone.safetensors')).toThrow(/phone\.safetensors: not a wgslgrad MNIST CNN \(metadata 'wgslgrad' is "wgslgrad-classifier-1", expected 'wgslgrad-mnist-cnn-1'\) \(a phone-price classifier: evaluate it without --task mnist\)/);
+    expect(() => readMnistModel(bytes, 'phone.safetensors')).toThrow(/phone\.safetensors: not a wgslgrad MNIST CNN \(metadata 'wgslgrad' is "wgslgrad-classifier-1", expected 'wgslgrad-mnist-cnn-1'\) \(a phone-price classifier: npm start -- --eval FILE, without --task mnist, or the Phone-price training page, evaluates it\)/);
   });
 });
 
@@ -153,7 +153,7 @@ describe('npm start -- --task mnist refuses bad input before Chrome starts', () 
     fs.writeFileSync(phone, encodeSafetensors({ tensors, metadata: { ...metadata, wgslgrad: 'wgslgrad-classifier-1' } }));
     const corrupt = path.join(temp, 'corrupt.safetensors');
     fs.writeFileSync(corrupt, fixture.subarray(0, 1000));
-    for (const [runtime, file, pattern] of [['chrome', phone, /phone\.safetensors: not a wgslgrad MNIST CNN .*evaluate it without --task mnist\)$/], ['node', corrupt, /corrupt\.safetensors: not a valid safetensors file/]] as const) {
+    for (const [runtime, file, pattern] of [['chrome', phone, /phone\.safetensors: not a wgslgrad MNIST CNN .*the Phone-price training page, evaluates it\)$/], ['node', corrupt, /corrupt\.safetensors: not a valid safetensors file/]] as const) {
       const run = await start(['--task', 'mnist', '--runtime', runtime, '--eval', file]);
       expect(run.code).toBe(1);
       expect(run.stderr.trim()).toMatch(pattern);
