@@ -74,7 +74,13 @@ def fail(message):
 def main():
     model_path = sys.argv[1] if len(sys.argv) > 1 else "out/model.safetensors"
     default_data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mobile-price.csv")
-    state, meta = read_safetensors(model_path)
+    try:
+        state, meta = read_safetensors(model_path)
+    except Exception as error:  # OSError, ValueError, or the safetensors package's own error
+        fail(str(error))
+    if meta.get("wgslgrad") != "wgslgrad-classifier-1":
+        hint = ": an MNIST CNN, checked by scripts/mnist_cnn.py check" if meta.get("wgslgrad") == "wgslgrad-mnist-cnn-1" else ""
+        fail(f"{model_path} is not a wgslgrad phone-price classifier (metadata 'wgslgrad' is {meta.get('wgslgrad')!r}){hint}")
     trained_on = json.loads(meta["data"]) if "data" in meta else None
     if len(sys.argv) > 2:
         data_path = sys.argv[2]

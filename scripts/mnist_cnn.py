@@ -64,9 +64,18 @@ def accuracy(model, x, y):
 
 
 def check(path):
-    tensors, metadata = read_safetensors(path)
+    try:
+        tensors, metadata = read_safetensors(path)
+    except (OSError, ValueError) as error:
+        sys.exit(f"mnist_cnn: {error}")
+    if metadata.get("wgslgrad") != "wgslgrad-mnist-cnn-1":
+        hint = ": a phone-price classifier, checked by scripts/check-pytorch.py" if metadata.get("wgslgrad") == "wgslgrad-classifier-1" else ""
+        sys.exit(f"mnist_cnn: {path} is not a wgslgrad MNIST CNN (metadata 'wgslgrad' is {metadata.get('wgslgrad')!r}){hint}")
     model = MnistCNN()
-    model.load_state_dict(tensors)  # strict: every name and shape must match
+    try:
+        model.load_state_dict(tensors)  # strict: every name and shape must match
+    except RuntimeError as error:
+        sys.exit(f"mnist_cnn: {path} does not load into MnistCNN: {str(error).splitlines()[0]}")
     x, y = load_digits()
     rows = torch.tensor(json.loads(metadata["test_rows"]))
     ours = float(metadata["test_accuracy"])
