@@ -189,8 +189,9 @@ export function argv(args: string[]): string[] {
 
 /** The flags as parseArgs reads them; a malformed command line is a UsageError. */
 export function parseCommandLine(args: string[]): Values {
+  let parsed;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args: argv(args),
       options: {
         ...Object.fromEntries(STRING_FLAGS.map((f) => [f, { type: 'string' as const }])),
@@ -198,8 +199,19 @@ export function parseCommandLine(args: string[]): Values {
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
-    }).values as Values;
+      tokens: true,
+    });
   } catch (error) {
     throw new UsageError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
   }
+  // parseArgs keeps the last of a repeated flag; which one the user meant is not ours to guess.
+  const given = new Map<string, string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    const text = token.value === undefined ? token.rawName : `${token.rawName} ${token.value}`;
+    const earlier = given.get(token.name);
+    if (earlier !== undefined) throw new UsageError(`--${token.name} is given twice ('${earlier}' and '${text}'); give it once`);
+    given.set(token.name, text);
+  }
+  return parsed.values as Values;
 }

@@ -82,6 +82,8 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
       [['--runtime', 'firefox'], /--runtime expects node or chrome, got 'firefox'/],
       [['--no-bounds-checks', '--runtime', 'chrome'], /--no-bounds-checks is for --runtime node: a page cannot turn WebGPU's bounds checks off/],
       [['--lr', '-0.1'], /^error: --lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got '-0\.1'$/m],
+      [['--epochs=2', '--epochs', '3'], /^error: --epochs is given twice \('--epochs 2' and '--epochs 3'\); give it once$/m],
+      [['--task', 'mnist', '--no-bounds-checks', '--no-bounds-checks'], /^error: --no-bounds-checks is given twice/m],
     ] as const) {
       const run = await start([...args]);
       expect(run.code).toBe(1);
@@ -246,7 +248,8 @@ describe('the output folder, in-process', () => {
 describe('a short training run', { timeout: 300_000 }, () => {
   const out = path.join(temp, 'short');
   // ReLU, Adam 3e-3, one hidden layer of 64, batch 16: learns in a few epochs (the tuned sigmoid model needs ~10).
-  const args = ['--epochs', '6', '--activation', 'relu', '--hidden', '64', '--lr', '0.003', '--batch-size', '16', '--out', out, '--progress', '0'];
+  const recipe = ['--activation', 'relu', '--hidden', '64', '--lr', '0.003', '--batch-size', '16', '--progress', '0'];
+  const args = [...recipe, '--epochs', '6', '--out', out];
   let trained: Run;
 
   test('trains to ≥ 0.90 test accuracy in 6 epochs and writes model, metrics and plot', async () => {
@@ -282,7 +285,7 @@ describe('a short training run', { timeout: 300_000 }, () => {
 
   test('--no-bounds-checks trains the same run to the same losses, and says so', async () => {
     const uncheckedOut = path.join(temp, 'short-unchecked');
-    const run = await start([...args, '--epochs', '2', '--out', uncheckedOut, '--no-bounds-checks']); // the 6-epoch run's first two
+    const run = await start([...recipe, '--epochs', '2', '--out', uncheckedOut, '--no-bounds-checks']); // the 6-epoch run's first two
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^WebGPU adapter: .* in Node on Dawn, bounds checks off$/m);
@@ -299,7 +302,7 @@ describe('a short training run', { timeout: 300_000 }, () => {
   test('--runtime chrome trains the same run to the same losses, and evaluates the Node-trained model alike', async () => {
     const chromeOut = path.join(temp, 'short-chrome');
     // Started in another folder: the page is still served from the project (it once served the shell's folder and timed out).
-    const run = await start([...args, '--out', chromeOut, '--runtime', 'chrome'], {}, 0, temp);
+    const run = await start([...recipe, '--epochs', '6', '--out', chromeOut, '--runtime', 'chrome'], {}, 0, temp);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^WebGPU adapter: .*$/m);
