@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import type { EpochReport, StepProgress } from '../src/run-config';
 
 /** 59s, 1m28s, 2h05m; '-' when not yet known. */
-export function duration(seconds: number): string {
+function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '-';
   const s = Math.round(seconds);
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;

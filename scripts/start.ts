@@ -94,9 +94,6 @@ async function withSession<T>(values: Values, body: (session: Session) => Promis
   }
 }
 
-
-
-
 async function trainCommand(values: Values): Promise<void> {
   const { config, lrNote, advice } = runConfig(values);
   const interactive = process.stdout.isTTY === true;
