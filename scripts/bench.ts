@@ -22,6 +22,7 @@ import type { BenchReport } from '../demos/bench';
 import { PEERS, type Contender } from '../demos/bench/harness';
 import { assertReport, comparisonText, machineLine, peerTable, readmeTable, variantTable } from './bench-report';
 import { launchChrome, startServer } from './chrome';
+import { prepareOutDir } from './output';
 
 const args = process.argv.slice(2);
 /** A mistake on the command line: one line, no stack trace, before anything runs. */
@@ -98,6 +99,12 @@ const unknown = peers?.filter((p) => !PEERS.includes(p));
 if (unknown?.length) fail(`--peers: unknown ${unknown.join(', ')} (known: ${PEERS.join(', ')})`);
 // A quick run keeps to its own file: it must not replace the full run's figures.
 const outFile = path.resolve(valueOf('--out') || `out/bench${runtime === 'node' ? '-node' : ''}${quick ? '-quick' : ''}.json`);
+if (fs.existsSync(outFile) && fs.statSync(outFile).isDirectory()) fail(`--out ${outFile}: is a folder; --out names the report's file (${path.join(outFile, 'bench.json')}, say)`);
+try {
+  prepareOutDir(path.dirname(outFile), [path.basename(outFile)], `--out ${outFile}`); // now, not after minutes of timing
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
 const compareFile = valueOf('--compare');
 if (compareFile === '') fail('--compare needs a file: npm run bench -- --compare OLD.json');
 const old = compareFile ? readReport(compareFile) : null; // read first: a bad file fails before a long run
@@ -151,7 +158,6 @@ for (const s of report.skipped) console.log(`not measured: ${s}`);
 console.log(`\nours, every variant checked against the float64 reference:\n${variantTable(report)}`);
 if (report.peers.length) console.log(`\nlike for like (ours: fastest checked variant; ours/peer under 1 means ours takes less time):\n${peerTable(report)}`);
 
-fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(`${outFile}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 fs.renameSync(`${outFile}.tmp`, outFile);
 for (const [key, r] of Object.entries(report.tuning?.picks ?? {})) {

@@ -13,6 +13,8 @@ export async function openNodeSession(debug: boolean, variantPolicy: 'tuned' | '
   await import('../src/node/register'); // ?raw WGSL imports, before the engine loads
   const [{ requestGpu }, runner, { decodeMnist }] = await Promise.all([import('../src/device/gpu'), import('../src/runner'), import('../src/mnist')]);
   const gpu = await requestGpu({ debug, variantPolicy, tuningStore: tuningFileStore, boundsChecks });
+  // A notice (the tuner's, mid-training) takes the progress bar's line, which is redrawn below it.
+  if (process.stdout.isTTY) gpu.tuner.print = (line) => console.info(`\r\x1b[2K${line}`);
   const { adapter } = gpu;
   console.log(`WebGPU adapter: ${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? ' (fallback/software)' : ''}, in Node on Dawn${boundsChecks ? '' : ', bounds checks off'}`);
   const session: Session & { close(): void; mnist: ReturnType<typeof runner.mnistRequests> } = {

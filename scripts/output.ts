@@ -36,9 +36,9 @@ function statOrNothing(p: string): fs.Stats | undefined {
 /**
  * Makes sure `dir` is a folder we can write `names` into, creating it if needed, before any work
  * starts. Returns the folders it created, outermost first, so a failed run can remove them again.
+ * Messages begin with `where` (the flag as the user gave it).
  */
-export function prepareOutDir(dir: string, names: readonly string[]): string[] {
-  const where = `--out ${dir}`;
+export function prepareOutDir(dir: string, names: readonly string[], where = `--out ${dir}`): string[] {
   const missing: string[] = [];
   let at = dir;
   let stat: fs.Stats | undefined;
@@ -50,7 +50,7 @@ export function prepareOutDir(dir: string, names: readonly string[]): string[] {
   } catch (error) {
     throw new Error(`${where}: cannot look at ${at} (${errorCode(error)})`);
   }
-  if (!stat.isDirectory()) throw new Error(at === dir ? `${where}: is a file, not a folder` : `${where}: ${at} is a file, not a folder`);
+  if (!stat.isDirectory()) throw new Error(at === dir && where === `--out ${dir}` ? `${where}: is a file, not a folder` : `${where}: ${at} is a file, not a folder`);
   // One level at a time: Node 20's recursive mkdir spins at 100% CPU on paths like /proc/foo.
   for (const d of missing) {
     try {
@@ -157,7 +157,10 @@ export const tuningFileStore = {
   load: async (): Promise<string | null> => (fs.existsSync(tuningCachePath()) ? fs.readFileSync(tuningCachePath(), 'utf8') : null),
   save: async (text: string): Promise<void> => {
     const file = tuningCachePath();
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // One level at a time, as prepareOutDir: a recursive mkdir of WGSLGRAD_CACHE_DIR=/proc/x would spin forever.
+    const missing: string[] = [];
+    for (let at = path.dirname(file); !statOrNothing(at); at = path.dirname(at)) missing.unshift(at);
+    for (const d of missing) fs.mkdirSync(d);
     fs.writeFileSync(`${file}.${process.pid}.tmp`, text);
     fs.renameSync(`${file}.${process.pid}.tmp`, file);
   },
@@ -170,6 +173,6 @@ export const tuningFileStore = {
 export function printTuning(tuning: TuningReport, runtime: 'node' | 'chrome'): void {
   if (runtime === 'chrome') for (const notice of tuning.notices) console.log(notice);
   const picks = Object.entries(tuning.picks);
-  if (tuning.ms > 0) console.log(`tuning: ${(tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${picks.length} kernel shapes, cached in ${tuningCachePath()}`);
+  if (tuning.ms > 0) console.log(`tuning: ${(tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${picks.length} kernel shapes, ${tuning.saveError === null ? `cached in ${tuningCachePath()}` : `not cached (${tuning.saveError})`}`);
   if (picks.length) console.log(`variants: ${picks.map(([key, r]) => `${key} → ${r.pick}`).join('; ')}`);
 }

@@ -36,15 +36,16 @@ export interface TrainRequest {
   progressSeconds: number;
 }
 
-/** The autotuner: its notices, its time (ms) and this adapter's picks. */
+/** The autotuner: its notices, its time (ms), this adapter's picks and why they were not saved (null: saved, or nothing to save). */
 export interface TuningReport {
   notices: string[];
   ms: number;
   picks: Record<string, TuningRecord>;
+  saveError: string | null;
 }
 
 /** The picks of the keys this run used: the cache also holds other models' shapes. */
-const tuningReport = (gpu: Gpu): TuningReport => ({ notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries([...gpu.tuner.records].filter(([key]) => gpu.tuner.used.has(key))) });
+const tuningReport = (gpu: Gpu): TuningReport => ({ notices: gpu.tuner.notices, ms: gpu.tuner.stats.ms, picks: Object.fromEntries([...gpu.tuner.records].filter(([key]) => gpu.tuner.used.has(key))), saveError: gpu.tuner.saveError });
 
 export interface TrainResult {
   reports: EpochReport[];

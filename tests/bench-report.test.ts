@@ -1,6 +1,9 @@
 // scripts/bench-report.ts on made-up reports (no browser): the like-for-like table picks our fastest
 // checked variant and gives ratios ours / peer, and --compare flags only changes beyond the spread.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect, test } from 'vitest';
 import type { BenchReport, BenchRow } from '../demos/bench/harness';
 import { FULL, looksQuantised } from '../demos/bench/harness';
@@ -88,4 +91,10 @@ test('npm run bench: a report file that is missing or not a report is one line, 
   expect(bench('--compare', 'nope.json')).toBe('error: nope.json: no such file\n');
   expect(bench('--table', 'package.json')).toMatch(/^error: package\.json: bench report schema undefined, expected 2[^\n]*\n$/);
   expect(bench('--table', 'all', 'nope.json')).toBe('error: nope.json: no such file\n'); // 'all' is the option's value, not the file
+  // An --out it could not write is said before the run, not after minutes of timing.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-bench-out-'));
+  fs.writeFileSync(path.join(dir, 'file'), '');
+  expect(bench('--out', path.join(dir, 'file', 'bench.json'))).toBe(`error: --out ${path.join(dir, 'file', 'bench.json')}: ${path.join(dir, 'file')} is a file, not a folder\n`);
+  expect(bench('--out', dir)).toBe(`error: --out ${dir}: is a folder; --out names the report's file (${path.join(dir, 'bench.json')}, say)\n`);
+  expect(bench('--out', '/proc/wgslgrad/bench.json')).toMatch(/^error: --out \/proc\/wgslgrad\/bench\.json: cannot create \/proc\/wgslgrad \(\w+\)\n$/);
 });

@@ -226,6 +226,30 @@ add('tuner: a corrupt, stale or unreadable cache is rebuilt with one notice', as
   }
 });
 
+add('tuner: a cache that cannot be written is said once, and saveError says why until a save succeeds', async (s, random) => {
+  let fail = true;
+  let saves = 0;
+  const store: TuningStore = { load: async () => null, save: async () => { saves++; if (fail) throw new Error('read-only disk'); } };
+  const x = s.input(uniform(random, 6 * 5), [6, 5]);
+  const y = s.input(uniform(random, 9 * 7), [9, 7]);
+  const [sumsX, sumsY] = [s.output([5], 'sums x'), s.output([7], 'sums y')];
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    sumRows(x, sumsX);
+    await s.gpu.sync();
+    sumRows(y, sumsY); // another key: a second save
+    await s.gpu.sync();
+    const unsaved = tuner.notices.filter((n) => /tuning cache not saved \(read-only disk\)/.test(n));
+    s.expect('two saves tried, one notice', saves === 2 && unsaved.length === 1, `${saves} saves | ${tuner.notices.join(' | ')}`);
+    s.expect('saveError names the cause', tuner.saveError === 'read-only disk', String(tuner.saveError));
+    fail = false;
+    sumRows(s.input(uniform(random, 3 * 2), [3, 2]), s.output([2], 'sums z'));
+    await s.gpu.sync();
+    s.expect('a save that succeeds clears it', saves === 3 && tuner.saveError === null, `${saves} ${tuner.saveError}`);
+  });
+  await s.check('sums x', sumsX, ref.sumRows(await x.read(), 6, 5), 1e-5, 1e-5);
+});
+
 add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turns it off', async (s, random) => {
   const adapter = s.gpu.tuner.adapterKey; // with '|no bounds checks' where they are off
   const [M, N, K] = [5, 7, 3];

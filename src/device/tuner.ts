@@ -109,6 +109,8 @@ export class Tuner {
   /** Time spent tuning (ms) and its dispatches, kept apart from the work it tuned; keys tuned; keys left untuned by the budget. */
   readonly stats = { ms: 0, tuned: 0, deferred: 0, dispatches: 0 };
   readonly notices: string[] = [];
+  /** Why the last save of the picks failed; null once one succeeds (or none was tried). */
+  saveError: string | null = null;
   /** Prints each notice as it is kept (the tuner's own test cases, whose notices are expected, silence it). */
   print: (line: string) => void = (line) => console.info(line);
   private readonly pending = new Map<string, TuningJob>();
@@ -152,6 +154,7 @@ export class Tuner {
     this.spent = 0;
     this.attachedAt = performance.now();
     this.budgetNoticed = false;
+    this.saveError = null;
     for (const v of Object.keys(this.slow)) delete this.slow[v];
     this.file = { format: FORMAT, sources: this.sources, adapters: {} };
     if (!store) return;
@@ -338,13 +341,16 @@ export class Tuner {
     if (!this.store) return;
     try {
       await this.store.save(JSON.stringify(this.file, null, 1));
+      this.saveError = null;
     } catch (error) {
-      this.notice(`tuning cache not saved (${error instanceof Error ? error.message : String(error)})`);
+      this.saveError = error instanceof Error ? error.message : String(error);
+      this.notice(`tuning cache not saved (${this.saveError})`);
     }
   }
 
   private notice(text: string): void {
     const line = `wgslgrad: ${text} (adapter ${this.gpu.adapter.vendor} ${this.gpu.adapter.architecture})`;
+    if (this.notices.includes(line)) return; // an unwritable cache fails each save the same way: said once
     this.notices.push(line);
     this.print(line);
   }
