@@ -220,6 +220,37 @@ for name, kwargs in lr_change:
         after.append(values(p))
     out["lr_change"].append({"name": name, "options": kwargs, "lrs": lrs, "param": values(param0), "grads": [values(g) for g in grads], "after": after})
 
+# ── frozen parameters: three in one optimizer, a different one frozen (requires_grad False, grad None,
+# so step() skips it) at some steps. Each parameter keeps its own step count (Adam's bias correction,
+# Adagrad's lr decay, SGD's first momentum step).
+frozen_schedule = [["b"], [], ["a"], [], ["c"], ["a", "b"]]
+frozen = [
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.01, "amsgrad": True}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.05}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.01}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.01}),
+]
+shapes = {"a": [5, 3], "b": [7], "c": [4, 4]}
+out["frozen"] = []
+for name, kwargs in frozen:
+    param0 = {k: torch.randn(*shape) for k, shape in shapes.items()}
+    grads = [{k: torch.randn(*shape) for k, shape in shapes.items()} for _ in frozen_schedule]
+    ps = {k: torch.nn.Parameter(v.clone()) for k, v in param0.items()}
+    opt = getattr(torch.optim, name)(list(ps.values()), **kwargs)
+    after = []
+    for off, g in zip(frozen_schedule, grads):
+        opt.zero_grad(set_to_none=True)
+        for k, p in ps.items():
+            p.requires_grad_(k not in off)
+            if k not in off:
+                p.grad = g[k].clone()
+        opt.step()
+        after.append({k: values(p) for k, p in ps.items()})
+    out["frozen"].append({"name": name, "options": kwargs, "shapes": shapes, "schedule": frozen_schedule,
+                          "param": {k: values(v) for k, v in param0.items()},
+                          "grads": [{k: values(v) for k, v in g.items()} for g in grads], "after": after})
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

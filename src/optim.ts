@@ -1,8 +1,10 @@
 // torch.optim, each optimizer one fused WGSL kernel per contiguous span of a parameter group's
 // parameters (one group, one span, one dispatch for a model built in one go). PyTorch's documented
 // algorithms, defaults, option names (camelCase, or PyTorch's snake_case pasted as is) and param
-// groups. One difference: a parameter whose gradient was never written steps with a zero gradient
-// (weight decay and momentum still act), where PyTorch skips parameters whose grad is None.
+// groups. A frozen parameter (requiresGrad = false) is skipped and keeps its own step count, as
+// PyTorch skips one whose grad is None. One difference: a parameter that requires a gradient but was
+// never given one steps with a zero gradient (weight decay and momentum still act), where PyTorch
+// would find its grad None and skip it.
 import type { Gpu } from './device/gpu';
 import { adagradStep } from './kernels/adagrad';
 import { adamStep } from './kernels/adam';
@@ -10,7 +12,7 @@ import { ewa } from './kernels/ewa';
 import { fillConstant } from './kernels/init';
 import { rmspropStep } from './kernels/rmsprop';
 import { sgdStep } from './kernels/sgd';
-import { spansOf, type Parameter, type Span } from './parameters';
+import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
 import { Tensor } from './tensor';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
@@ -59,9 +61,24 @@ export type ParamGroupInput<O> = { params: Iterable<Parameter> } & O & SnakeCase
 /** A parameter group as held: every option filled in, and writable (opt.paramGroups[i].lr = …). */
 export type ParamGroup<O> = { params: readonly Parameter[] } & Required<O>;
 
+/**
+ * What one dispatch of a step updates: adjacent parameters of a span that take part and have taken
+ * as many steps, with the matching part of each state buffer.
+ */
+export interface StepRun {
+  values: Tensor;
+  grads: Tensor;
+  /** This update's number for these parameters, from 1 (PyTorch's per-parameter state['step']). */
+  step: number;
+  /** The part of per-span state buffer `name` that lines up with `values`. */
+  state(name: string): Tensor;
+}
+
 export interface OptimizerStateDict {
   optimizer: string;
   step: number;
+  /** Each parameter's own updates, in order (a frozen parameter's stay behind); absent in older saves: all `step`. */
+  steps?: number[];
   /** The shapes of the parameters it was saved from, in order (groups concatenated). */
   shapes: number[][];
   /** Each group's options, and its parameters as indices into `shapes` (PyTorch's param_groups). */
@@ -87,6 +104,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   protected readonly gpu: Gpu;
   /** Steps taken so far. */
   stepCount = 0;
+  /** Each parameter's updates so far: a frozen parameter's count stands still. */
+  private readonly paramSteps = new Map<Parameter, number>();
   private readonly state = new Map<string, Tensor[]>();
 
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput<Partial<O>>>, options: Partial<O> & SnakeCaseOptions, defaults: Required<O>) {
@@ -147,14 +166,50 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     for (const p of this.params) p.gradIsZero = true;
   }
 
-  /** Records one update of every parameter (one dispatch per span); nothing is read back. */
+  /** Records one update of every parameter but the frozen ones (one dispatch per span); nothing is read back. */
   step(): void {
     this.paramGroups.forEach((g, i) => this.validate(g, `${this.constructor.name}: param group ${i}`));
     this.stepCount++;
-    this.spans.forEach(({ span, group }, i) => this.update(span, i, this.paramGroups[group]!));
+    this.spans.forEach(({ span, group }, i) => {
+      for (const run of this.runs(span, i)) this.update(run, this.paramGroups[group]!);
+    });
   }
 
-  protected abstract update(span: Span, index: number, group: Required<O>): void;
+  protected abstract update(run: StepRun, group: Required<O>): void;
+
+  /**
+   * One step's dispatches over span `i`: runs of adjacent parameters that are not frozen and have
+   * taken as many steps. With nothing frozen, one run: the whole span.
+   */
+  private runs(span: Span, i: number): StepRun[] {
+    const runs: StepRun[] = [];
+    let first: Parameter | null = null;
+    let last: Parameter | null = null;
+    let step = 0;
+    const close = () => {
+      if (first) runs.push(this.run(span, i, first.offset - span.offset, paddedEnd(last!) - span.offset, step));
+      first = null;
+    };
+    for (const p of span.params) {
+      if (!p.requiresGrad) {
+        close();
+        continue;
+      }
+      const next = (this.paramSteps.get(p) ?? 0) + 1;
+      this.paramSteps.set(p, next);
+      if (first && next !== step) close();
+      if (!first) [first, step] = [p, next];
+      last = p;
+    }
+    close();
+    return runs;
+  }
+
+  /** Floats [from, to) of span `i`: the span's own tensors when that is all of it. */
+  private run(span: Span, i: number, from: number, to: number, step: number): StepRun {
+    const part = (t: Tensor) => (from === 0 && to === span.size ? t : new Tensor(this.gpu, t.buffer, [to - from], 'f32', t.byteOffset + from * 4, `${t.label}[${from}:${to}]`));
+    return { values: part(span.values), grads: part(span.grads), step, state: (name) => part(this.stateOf(name)[i]!) };
+  }
 
   private groupOptions(): Record<string, unknown>[] {
     const indices = new Map(this.params.map((p, i) => [p, i]));
@@ -164,7 +219,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   async stateDict(): Promise<OptimizerStateDict> {
     const state: Record<string, number[][]> = {};
     for (const [name, tensors] of this.state) state[name] = await Promise.all(tensors.map(async (t) => Array.from(await t.read())));
-    return { optimizer: this.constructor.name, step: this.stepCount, shapes: this.params.map((p) => [...p.shape]), paramGroups: this.groupOptions(), state };
+    return { optimizer: this.constructor.name, step: this.stepCount, steps: this.params.map((p) => this.paramSteps.get(p) ?? 0), shapes: this.params.map((p) => [...p.shape]), paramGroups: this.groupOptions(), state };
   }
 
   /**
@@ -175,6 +230,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     const where = `${this.constructor.name}.loadStateDict`;
     if (saved.optimizer !== this.constructor.name) throw new Error(`${where}: the state is from ${saved.optimizer}`);
     if (!Number.isInteger(saved.step) || saved.step < 0) throw new Error(`${where}: 'step' expected an integer ≥ 0, got ${saved.step}`);
+    const steps = saved.steps ?? this.params.map(() => saved.step);
+    if (!Array.isArray(steps) || steps.length !== this.params.length || !steps.every((n) => Number.isInteger(n) && n >= 0 && n <= saved.step)) throw new Error(`${where}: 'steps' expected ${this.params.length} integers in [0, ${saved.step}] (one per parameter), got ${JSON.stringify(saved.steps)}`);
     const text = (shapes: readonly (readonly number[])[]) => shapes.map((s) => `[${s.join(', ')}]`).join(', ');
     const ours = this.params.map((p) => p.shape);
     if (!Array.isArray(saved.shapes) || text(saved.shapes) !== text(ours)) throw new Error(`${where}: the state is for parameters of shapes ${text(saved.shapes ?? [])}, this optimizer has ${text(ours)}`);
@@ -197,6 +254,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     restored.forEach((g, i) => Object.assign(this.paramGroups[i]!, g));
     for (const [name, arrays] of Object.entries(saved.state)) this.stateOf(name).forEach((t, i) => t.write(arrays[i]!));
     this.stepCount = saved.step;
+    this.params.forEach((p, i) => this.paramSteps.set(p, steps[i]!));
   }
 }
 
@@ -227,9 +285,9 @@ export class SGD extends Optimizer<SGDOptions> {
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error(`${where}: nesterov momentum requires a momentum > 0 and zero dampening`);
   }
 
-  protected update(span: Span, i: number, o: Required<SGDOptions>): void {
-    const buffer = o.momentum !== 0 ? this.stateOf('momentum_buffer')[i] : undefined;
-    sgdStep(span.values, span.grads, buffer, { ...o, firstStep: this.stepCount === 1 });
+  protected update(run: StepRun, o: Required<SGDOptions>): void {
+    const buffer = o.momentum !== 0 ? run.state('momentum_buffer') : undefined;
+    sgdStep(run.values, run.grads, buffer, { ...o, firstStep: run.step === 1 });
   }
 }
 
@@ -257,9 +315,9 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     checkFlag(where, 'maximize', o.maximize);
   }
 
-  protected update(span: Span, i: number, o: Required<AdagradOptions>): void {
-    const clr = o.lr / (1 + (this.stepCount - 1) * o.lrDecay);
-    adagradStep(span.values, span.grads, this.stateOf('sum')[i]!, { clr, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize });
+  protected update(run: StepRun, o: Required<AdagradOptions>): void {
+    const clr = o.lr / (1 + (run.step - 1) * o.lrDecay);
+    adagradStep(run.values, run.grads, run.state('sum'), { clr, weightDecay: o.weightDecay, eps: o.eps, maximize: o.maximize });
   }
 }
 
@@ -288,14 +346,14 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkFlag(where, 'maximize', o.maximize);
   }
 
-  protected update(span: Span, i: number, o: Required<RMSpropOptions>): void {
+  protected update(run: StepRun, o: Required<RMSpropOptions>): void {
     rmspropStep(
-      span.values,
-      span.grads,
+      run.values,
+      run.grads,
       {
-        squareAvg: this.stateOf('square_avg')[i]!,
-        ...(o.centered ? { gradAvg: this.stateOf('grad_avg')[i]! } : {}),
-        ...(o.momentum > 0 ? { momentumBuffer: this.stateOf('momentum_buffer')[i]! } : {}),
+        squareAvg: run.state('square_avg'),
+        ...(o.centered ? { gradAvg: run.state('grad_avg') } : {}),
+        ...(o.momentum > 0 ? { momentumBuffer: run.state('momentum_buffer') } : {}),
       },
       o,
     );
@@ -334,10 +392,10 @@ export class Adam extends Optimizer<AdamOptions> {
     validateAdam(o, where);
   }
 
-  protected update(span: Span, i: number, o: Required<AdamOptions>): void {
+  protected update(run: StepRun, o: Required<AdamOptions>): void {
     adamStep(
-      { param: span.values, grad: span.grads, expAvg: this.stateOf('exp_avg')[i]!, expAvgSq: this.stateOf('exp_avg_sq')[i]!, ...(o.amsgrad ? { maxExpAvgSq: this.stateOf('max_exp_avg_sq')[i]! } : {}) },
-      { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad, maximize: o.maximize, step: this.stepCount, decoupledWeightDecay: this.decoupledWeightDecay },
+      { param: run.values, grad: run.grads, expAvg: run.state('exp_avg'), expAvgSq: run.state('exp_avg_sq'), ...(o.amsgrad ? { maxExpAvgSq: run.state('max_exp_avg_sq') } : {}) },
+      { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, amsgrad: o.amsgrad, maximize: o.maximize, step: run.step, decoupledWeightDecay: this.decoupledWeightDecay },
     );
   }
 }

@@ -63,6 +63,9 @@ export function allocateParameter(gpu: Gpu, shape: readonly number[], label: str
   return p;
 }
 
+/** Where a parameter's padding ends, in floats from the start of its chunk: spans stay multiples of 64 floats (vec4 kernels). */
+export const paddedEnd = (p: Parameter): number => p.offset + Math.ceil(p.size / ALIGN_FLOATS) * ALIGN_FLOATS;
+
 /** A contiguous range of one chunk, covering some parameters and the padding between them. */
 export interface Span {
   chunk: ArenaChunk;
@@ -70,6 +73,8 @@ export interface Span {
   size: number;
   values: Tensor;
   grads: Tensor;
+  /** The parameters it covers, by offset. */
+  params: Parameter[];
 }
 
 /**
@@ -85,6 +90,7 @@ export function spansOf(params: readonly Parameter[]): Span[] {
     const ordered = [...chunk.members].sort((a, b) => a.offset - b.offset);
     let start = -1;
     let end = 0;
+    let covered: Parameter[] = [];
     const close = () => {
       if (start < 0) return;
       const gpu = ours[0]!.gpu;
@@ -92,8 +98,10 @@ export function spansOf(params: readonly Parameter[]): Span[] {
         chunk, offset: start, size: end - start,
         values: new Tensor(gpu, chunk.values, [end - start], 'f32', start * 4, `${chunk.values.label}[${start}:${end}]`),
         grads: new Tensor(gpu, chunk.grads, [end - start], 'f32', start * 4, `${chunk.grads.label}[${start}:${end}]`),
+        params: covered,
       });
       start = -1;
+      covered = [];
     };
     for (const p of ordered) {
       if (!mine.has(p)) {
@@ -101,8 +109,8 @@ export function spansOf(params: readonly Parameter[]): Span[] {
         continue;
       }
       if (start < 0) start = p.offset;
-      // to the end of the parameter's padding: spans stay multiples of 64 floats (vec4 kernels)
-      end = p.offset + Math.ceil(p.size / ALIGN_FLOATS) * ALIGN_FLOATS;
+      end = paddedEnd(p);
+      covered.push(p);
     }
     close();
   }

@@ -105,6 +105,34 @@ for (const [i, f] of golden.lr_change.entries()) {
   });
 }
 
+// ── frozen parameters: skipped, each keeping its own step count ──────────────────────────────────
+// requiresGrad = false at some steps (PyTorch: requires_grad False, grad None). The frozen ones' grads
+// hold NaN, so touching them would show. Saved and restored halfway, as the per-parameter counts travel.
+for (const [i, f] of golden.frozen.entries()) {
+  add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)}, a different parameter frozen at each step, 6 steps`, async (s) => {
+    const names = ['a', 'b', 'c'] as const;
+    const ps = names.map((k) => allocateParameter(s.gpu, f.shapes[k], k));
+    ps.forEach((p, j) => p.write(f.param[names[j]!]));
+    let opt = new OPTIMIZERS[f.name]!(ps, f.options);
+    for (const [step, off] of f.schedule.entries()) {
+      if (step === 3) {
+        const saved = JSON.parse(JSON.stringify(await opt.stateDict())) as optim.OptimizerStateDict;
+        s.expect('per-parameter steps saved', JSON.stringify(saved.steps) === JSON.stringify(names.map((k) => f.schedule.slice(0, 3).filter((o) => !o.includes(k)).length)), JSON.stringify(saved.steps));
+        opt = new OPTIMIZERS[f.name]!(ps, f.options);
+        opt.loadStateDict(saved);
+      }
+      opt.zeroGrad();
+      ps.forEach((p, j) => {
+        p.requiresGrad = !off.includes(names[j]!);
+        p.grad.write(p.requiresGrad ? f.grads[step]![names[j]!] : new Float32Array(p.size).fill(NaN));
+      });
+      opt.step();
+      for (const [j, p] of ps.entries()) await s.check(`#${i} ${names[j]} after step ${step + 1} (frozen: ${off.join(', ') || 'none'})`, p, f.after[step]![names[j]!], 1e-6, 1e-5);
+    }
+    for (const p of ps) p.requiresGrad = true;
+  });
+}
+
 // ── options: PyTorch's names, unknown ones refused ────────────────────────────────────────────────
 
 add('optimizer options: snake_case aliases act, unknown options are errors that list the known ones', async (s, random) => {
