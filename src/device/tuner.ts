@@ -125,6 +125,8 @@ export class Tuner {
    * (SwiftShader compiles v4 in about 4 s): not candidates any more, since every run would pay it.
    */
   readonly slow: Record<string, number> = {};
+  /** Keys whose cached pick was found among their candidates (checked once per key: choose() is hot). */
+  private readonly checked = new Set<string>();
   private store: TuningStore | null = null;
   private file: TuningFile;
   private running = false;
@@ -148,6 +150,7 @@ export class Tuner {
     this.store = store;
     this.records.clear();
     this.used.clear();
+    this.checked.clear();
     this.pending.clear();
     this.uses.clear();
     this.deferred.clear();
@@ -185,7 +188,17 @@ export class Tuner {
   choose<V extends string>(key: string, fallback: V, job: () => TuningJob): V {
     if (this.policy === 'fixed' || this.running) return fallback;
     this.used.add(key);
-    const known = this.records.get(key);
+    let known = this.records.get(key);
+    if (known && !this.checked.has(key)) {
+      // A hand-edited or stale pick would fail in the launcher, naming an argument the caller never gave.
+      if (!job().candidates.includes(known.pick)) {
+        this.notice(`tuning cache: '${known.pick}' is not a variant of ${key}; timing it again`);
+        this.records.delete(key);
+        known = undefined;
+      } else {
+        this.checked.add(key);
+      }
+    }
     if (known) return known.pick as V;
     if (this.pending.has(key)) return fallback;
     if (this.deferred.has(key)) {
