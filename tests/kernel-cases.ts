@@ -271,6 +271,23 @@ add("tuner: a cached pick that is not one of the key's variants is dropped with 
   await s.check('sums', sums, ref.sumRows(await x.read(), 6, 5), 1e-5, 1e-5);
 });
 
+add('tuner: picks another process saved meanwhile are kept when this one saves (ours win on a shared key)', async (s, random) => {
+  const store = memoryStore(null);
+  const x = s.input(uniform(random, 6 * 5), [6, 5]);
+  const sums = s.output([5], 'sums');
+  await withTuner(s, store, async () => {
+    const adapter = s.gpu.tuner.adapterKey;
+    // Another run, started at the same time, saved two picks after this one loaded an empty cache.
+    store.text = JSON.stringify({ format: 1, sources: KERNEL_SOURCES_HASH, adapters: { [adapter]: { 'matmul other': { shape: '1', pick: 'naive', ms: {} }, 'sumRows M≤8 N≤8': { shape: '1', pick: 'tree', ms: {} } }, 'other adapter': { k: { shape: '1', pick: 'naive', ms: {} } } } });
+    sumRows(x, sums);
+    await s.gpu.sync();
+    const file = JSON.parse(store.text!) as { adapters: Record<string, Record<string, { pick: string; shape: string }>> };
+    s.expect('its picks kept', file.adapters[adapter]?.['matmul other']?.pick === 'naive' && file.adapters['other adapter']?.['k']?.pick === 'naive', store.text!);
+    s.expect('ours on the shared key', file.adapters[adapter]?.['sumRows M≤8 N≤8']?.shape === '6×5', JSON.stringify(file.adapters[adapter]?.['sumRows M≤8 N≤8']));
+  });
+  await s.check('sums', sums, ref.sumRows(await x.read(), 6, 5), 1e-5, 1e-5);
+});
+
 add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turns it off', async (s, random) => {
   const adapter = s.gpu.tuner.adapterKey; // with '|no bounds checks' where they are off
   const [M, N, K] = [5, 7, 3];

@@ -349,6 +349,7 @@ export class Tuner {
   }
 
   private async save(): Promise<void> {
+    await this.mergeSaved();
     this.file.adapters[this.adapterKey] = Object.fromEntries(this.records);
     if (Object.keys(this.slow).length) (this.file.slow ??= {})[this.adapterKey] = { ...this.slow };
     if (!this.store) return;
@@ -359,6 +360,28 @@ export class Tuner {
       this.saveError = error instanceof Error ? error.message : String(error);
       this.notice(`tuning cache not saved (${this.saveError})`);
     }
+  }
+
+  /**
+   * Picks another process saved since this one loaded the cache (two runs at once): kept, so the
+   * last writer does not drop them; this process's own picks win on a key both timed. A cache that
+   * is unreadable or made for other sources now is left to be overwritten, as at load.
+   */
+  private async mergeSaved(): Promise<void> {
+    let saved: unknown;
+    try {
+      const text = this.store ? await this.store.load() : null;
+      saved = text === null ? null : JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isTuningFile(saved) || saved.format !== FORMAT || saved.sources !== this.sources) return;
+    for (const [adapter, records] of Object.entries(saved.adapters)) {
+      if (adapter !== this.adapterKey) this.file.adapters[adapter] = { ...records, ...this.file.adapters[adapter] };
+    }
+    for (const [key, record] of Object.entries(saved.adapters[this.adapterKey] ?? {})) if (!this.records.has(key)) this.records.set(key, record);
+    for (const [adapter, slow] of Object.entries(saved.slow ?? {})) (this.file.slow ??= {})[adapter] = { ...slow, ...this.file.slow?.[adapter] };
+    Object.assign(this.slow, { ...saved.slow?.[this.adapterKey], ...this.slow });
   }
 
   private notice(text: string): void {
