@@ -63,7 +63,8 @@ export function peerTable(report: BenchReport): string {
   ]);
 }
 
-const rowKey = (r: BenchRow) => `${r.kernel} | ${r.variant} | ${r.size}`;
+// With our case's name where there is one: mse and l1 loss share kernel, variant and size.
+const rowKey = (r: BenchRow) => `${r.kernel}${r.case ? ` (${r.case})` : ''} | ${r.variant} | ${r.size}`;
 
 /** The rows the README leads with. */
 const HEADLINE = (l: Line) =>

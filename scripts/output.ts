@@ -161,8 +161,14 @@ export const tuningFileStore = {
     const missing: string[] = [];
     for (let at = path.dirname(file); !statOrNothing(at); at = path.dirname(at)) missing.unshift(at);
     for (const d of missing) fs.mkdirSync(d);
-    fs.writeFileSync(`${file}.${process.pid}.tmp`, text);
-    fs.renameSync(`${file}.${process.pid}.tmp`, file);
+    const temp = `${file}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(temp, text);
+      fs.renameSync(temp, file);
+    } catch (error) {
+      fs.rmSync(temp, { force: true }); // a failed save leaves nothing behind
+      throw error;
+    }
   },
 };
 

@@ -151,7 +151,7 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
   const steps = result.reports.reduce((a, r) => a + r.steps, 0);
   console.log(`training: ${trainSeconds.toFixed(1)} s for ${steps} steps (${(steps / trainSeconds).toFixed(0)} steps/s, ${((trainSeconds / steps) * 1000).toFixed(2)} ms/step, ${result.reports.at(-1)?.dispatchesPerStep.toFixed(0)} dispatches/step)`);
   const state: StateDict = new Map(result.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: float32FromBase64(s.values) }]));
-  // The loss can stay finite while the weights do not (a saturated sigmoid passes NaN on as 0 or 1).
+  // Defence in depth: the kernels keep NaN NaN, so a NaN weight reaches the loss and its guard first.
   const nonFinite = nonFiniteState(state);
   if (nonFinite.length) throw new UsageError(`training diverged: NaN or infinite values in ${nonFinite.join(', ')}; no model was written and ${shown(outDir)} is unchanged. Try a smaller --lr${scaler ? '' : ' or --standardize'}`);
   const modelFile = encodeModelFile({ model, features: data.features, label: data.label, classes: data.classes, scaler: scaler && { mean: scaler.mean, scale: scaler.scale }, testRows: split.testRows, training, testAccuracy: result.test.accuracy, state, data: { name: path.basename(dataPath), sha256, rows: data.rows } });

@@ -4,6 +4,7 @@
 //   sigmoid_backward  dx = dy · y · (1 − y)       (from the saved output y)
 //   relu_forward      y = max(x, 0)
 //   relu_backward     dx = dy · [y > 0]           (from the saved output y, as PyTorch does)
+// A NaN input gives a NaN output, and relu_backward passes dy where y is NaN, as PyTorch does.
 // Both backward rules read the forward's output rather than its input, so they also serve an
 // activation fused into matmul's epilogue, where the pre-activation value is never stored.
 // With ACCUMULATE the backward adds into dx (a tensor used twice sums its gradients).
@@ -38,6 +39,16 @@ struct Params {
 @group(0) @binding(4) var<storage, read> dy4: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> dx4: array<vec4f>;
 
+// NaN is recognised by its bits: WGSL lets an implementation assume no NaN, so max(NaN, 0) and
+// exp(NaN) may drop it (SwiftShader: 0 and +∞), and a comparison cannot be trusted to see it.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn is_nan4(v: vec4f) -> vec4<bool> {
+  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
+}
+
 fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
@@ -50,7 +61,8 @@ fn write_dx(i: u32, value: f32) {
 fn sigmoid_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  y[i] = 1.0 / (1.0 + exp(-x[i]));
+  let v = x[i];
+  y[i] = select(1.0 / (1.0 + exp(-v)), v, is_nan(v));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -65,14 +77,16 @@ fn sigmoid_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 fn relu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  y[i] = max(x[i], 0.0);
+  let v = x[i];
+  y[i] = select(max(v, 0.0), v, is_nan(v));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn relu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  write_dx(i, select(0.0, dy[i], y_saved[i] > 0.0));
+  let s = y_saved[i];
+  write_dx(i, select(0.0, dy[i], s > 0.0 || is_nan(s)));
 }
 
 // ── v2: 4 vec4s (16 elements) per invocation ──
@@ -85,7 +99,8 @@ fn write_dx4(i: u32, value: vec4f) {
 fn sigmoid_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = flat_index(gid, groups) * 4u;
   for (var i = first; i < min(first + 4u, params.n); i++) {
-    y4[i] = 1.0 / (1.0 + exp(-x4[i]));
+    let v = x4[i];
+    y4[i] = select(1.0 / (1.0 + exp(-v)), v, is_nan4(v));
   }
 }
 
@@ -102,7 +117,8 @@ fn sigmoid_backward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num
 fn relu_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = flat_index(gid, groups) * 4u;
   for (var i = first; i < min(first + 4u, params.n); i++) {
-    y4[i] = max(x4[i], vec4f(0.0));
+    let v = x4[i];
+    y4[i] = select(max(v, vec4f(0.0)), v, is_nan4(v));
   }
 }
 
@@ -110,6 +126,7 @@ fn relu_forward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
 fn relu_backward_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = flat_index(gid, groups) * 4u;
   for (var i = first; i < min(first + 4u, params.n); i++) {
-    write_dx4(i, select(vec4f(0.0), dy4[i], y_saved4[i] > vec4f(0.0)));
+    let s = y_saved4[i];
+    write_dx4(i, select(vec4f(0.0), dy4[i], (s > vec4f(0.0)) | is_nan4(s)));
   }
 }

@@ -88,10 +88,16 @@ fn load_b(k: u32, n: u32) -> f32 {
   return b[k * params.N + n];
 }
 
+// The fused activation keeps a NaN sum NaN, as the standalone kernels do. NaN is recognised by its bits: WGSL lets an implementation assume no NaN, so max(NaN, 0) and
+// exp(NaN) may drop it (SwiftShader: 0 and +∞), and a comparison cannot be trusted to see it.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 fn activate(x: f32) -> f32 {
   switch ACTIVATION {
-    case 1u: { return max(x, 0.0); }
-    case 2u: { return 1.0 / (1.0 + exp(-x)); }
+    case 1u: { return select(max(x, 0.0), x, is_nan(x)); }
+    case 2u: { return select(1.0 / (1.0 + exp(-x)), x, is_nan(x)); }
     default: { return x; }
   }
 }
@@ -227,10 +233,14 @@ fn matmul_vec4(@builtin(global_invocation_id) gid: vec3u) {
   if (m0 + 3u < M) { store_row4(m0 + 3u, n0, acc3); }
 }
 
+fn is_nan4(v: vec4f) -> vec4<bool> {
+  return (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
+}
+
 fn activate4(x: vec4f) -> vec4f {
   switch ACTIVATION {
-    case 1u: { return max(x, vec4f(0.0)); }
-    case 2u: { return 1.0 / (1.0 + exp(-x)); }
+    case 1u: { return select(max(x, vec4f(0.0)), x, is_nan4(x)); }
+    case 2u: { return select(1.0 / (1.0 + exp(-x)), x, is_nan4(x)); }
     default: { return x; }
   }
 }

@@ -80,6 +80,12 @@ fn first_window(t: u32, K: u32, s: u32, d: u32) -> u32 {
   return (t - reach + s - 1u) / s;
 }
 
+// NaN is recognised by its bits: WGSL lets an implementation assume no NaN, so `v > best` cannot be
+// trusted to see it.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
@@ -98,7 +104,7 @@ fn max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
       if (iw < 0 || iw >= i32(p.W)) { continue; }
       let at = u32(ih) * p.W + u32(iw);
       let v = x[plane + at];
-      if (!found || v > best) {
+      if (!found || v > best || is_nan(v)) { // a NaN wins, as in PyTorch (the last NaN, as its loop keeps)
         best = v;
         best_index = at;
         found = true;

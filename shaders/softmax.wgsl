@@ -9,7 +9,8 @@
 //   softmax_backward      dx_j = y_j · (dy_j − Σ_k dy_k · y_k)        (from the saved output y)
 //   log_softmax_backward  dx_j = dy_j − e^(y_j) · Σ_k dy_k             (from the saved output y)
 // The backward rules read only the forward's output, as PyTorch's do. With ACCUMULATE the backward
-// adds into dx. A row of all −∞ gives NaN (m = −∞, x − m = NaN), forward and backward, as in PyTorch.
+// adds into dx. A row of all −∞ gives NaN (m = −∞, x − m = NaN), forward and backward, as in PyTorch;
+// so does a row with a NaN in it (the max keeps NaN: max_keep_nan).
 //
 // Bindings: params {rows, C, inner}; forward: x (read), y (read_write); backward: y_saved, dy
 // (read), dx (read_write).
@@ -66,6 +67,15 @@ fn exp_keep_nan(v: f32) -> f32 {
   return select(exp(v), v, is_nan);
 }
 
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// max(a, b), except that a NaN in either gives NaN (WGSL's max may return the other).
+fn max_keep_nan(a: f32, b: f32) -> f32 {
+  return select(select(max(a, b), b, is_nan(b)), a, is_nan(a));
+}
+
 fn write_dx(i: u32, value: f32) {
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }
@@ -74,7 +84,7 @@ fn write_dx(i: u32, value: f32) {
 fn row_max_and_sum(base: u32) -> vec2f {
   let stride = params.inner;
   var m = x[base];
-  for (var j = 1u; j < params.C; j++) { m = max(m, x[base + j * stride]); }
+  for (var j = 1u; j < params.C; j++) { m = max_keep_nan(m, x[base + j * stride]); }
   var s = 0.0;
   for (var j = 0u; j < params.C; j++) { s += exp(x[base + j * stride] - m); }
   return vec2f(m, s);
@@ -151,7 +161,7 @@ fn tree_combine(t: u32, value: f32, is_max: bool) -> f32 {
     workgroupBarrier();
     if (t < stride) {
       let other = partial[t + stride];
-      partial[t] = select(partial[t] + other, max(partial[t], other), is_max);
+      partial[t] = select(partial[t] + other, max_keep_nan(partial[t], other), is_max);
     }
   }
   workgroupBarrier();
@@ -165,7 +175,7 @@ fn tree_combine(t: u32, value: f32, is_max: bool) -> f32 {
 fn tree_max_and_sum(t: u32, base: u32) -> vec2f {
   let stride = params.inner;
   var m = x[base];
-  for (var j = t; j < params.C; j += 256u) { m = max(m, x[base + j * stride]); }
+  for (var j = t; j < params.C; j += 256u) { m = max_keep_nan(m, x[base + j * stride]); }
   m = tree_combine(t, m, true);
   var s = 0.0;
   for (var j = t; j < params.C; j += 256u) { s += exp(x[base + j * stride] - m); }

@@ -9,7 +9,9 @@
 //   weight_i  = w_t                                                      → row_weight
 //   dz_ij     = ((1 − ε) · w_t · (p_ij − [j = t]) + ε/C · (p_ij · Σ_k w_k − w_j)) · scale
 // with p_i = softmax(z_i). A row whose label equals ignore_index (IGNORE) has loss, weight and
-// gradient 0. A label outside [0, C) makes its row's loss NaN, so a bad label cannot pass unnoticed.
+// gradient 0. A label outside [0, C) makes its row's loss and gradient NaN, so a bad label cannot pass
+// unnoticed (PyTorch raises; a GPU cannot, but the NaN loss stops training and reaches the weights).
+// A NaN logit makes its row's loss and gradient NaN, as in PyTorch.
 // Reductions (PyTorch's): 'mean' = Σ loss_i / Σ weight_i (so with weights or ignored rows the mean
 // divides by the summed weights of the counted rows), 'sum' = Σ loss_i, 'none' = loss_i itself.
 // scale = grad_scale (1/N for an unweighted mean, 1 for a sum), divided by norm[0] = Σ weight_i under
@@ -68,6 +70,12 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(9) var<storage, read_write> metrics: array<f32>;
 
+// NaN is recognised by its bits: WGSL lets an implementation assume no NaN, so max(NaN, x) may
+// return x.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 fn weight_of(j: u32) -> f32 {
   if (HAS_WEIGHT) { return class_weight[j]; }
   return 1.0;
@@ -103,7 +111,10 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let t = select(C, u32(label), valid); // C matches no class
 
   var row_max = logits[base];
-  for (var j = 1u; j < C; j++) { row_max = max(row_max, logits[base + j]); }
+  for (var j = 1u; j < C; j++) {
+    let v = logits[base + j];
+    row_max = select(select(max(row_max, v), v, is_nan(v)), row_max, is_nan(row_max));
+  }
   var sum_exp = 0.0;
   var weight_sum = 0.0;
   for (var j = 0u; j < C; j++) {
@@ -114,11 +125,12 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 
   let w_t = row_weight_of(label);
   if (WEIGHTED_MEAN) { row_weight[row] = w_t; }
+  let quiet_nan_bits = 0x7fc00000u; // a runtime value: a constant NaN is a WGSL compile error
+  let nan = bitcast<f32>(quiet_nan_bits);
   if (ignored) {
     row_loss[row] = 0.0;
   } else if (!valid) {
-    let quiet_nan_bits = 0x7fc00000u; // a runtime value: a constant NaN is a WGSL compile error
-    row_loss[row] = bitcast<f32>(quiet_nan_bits);
+    row_loss[row] = nan;
   } else {
     let nll = w_t * (log_sum_exp - (logits[base + t] - row_max));
     var smoothed = 0.0;
@@ -131,6 +143,7 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   var scale = params.grad_scale;
   if (NORMALIZE) { scale = scale / norm[0]; }
   if (ignored) { scale = 0.0; }
+  if (!ignored && !valid) { scale = nan; }
   for (var j = 0u; j < C; j++) {
     let p = exp(logits[base + j] - row_max) / sum_exp;
     let hard = params.one_minus_smoothing * w_t * (p - select(0.0, 1.0, j == t));

@@ -6,6 +6,7 @@
 //   leaky_relu_backward  dx = dy if y > 0, else slope · dy   (from y: with slope ≥ 0, y > 0 ⇔ x > 0)
 // tanh is computed as 1 − 2 / (e^(2x) + 1), which saturates to ±1 for large |x| instead of
 // overflowing (e^(2x) = inf gives 1, e^(2x) = 0 gives −1). With ACCUMULATE the backward adds into dx.
+// A NaN input gives a NaN output; leaky_relu_backward takes slope · dy where y is NaN, as PyTorch does.
 //
 // Bindings: params {n, slope}; forward: x (read), y (read_write); backward: y_saved, dy (read),
 // dx (read_write).
@@ -27,6 +28,12 @@ struct Params {
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
+// NaN is recognised by its bits: WGSL lets an implementation assume no NaN, so exp(NaN) may drop it
+// (SwiftShader: +∞, making tanh 1) and a comparison cannot be trusted to see it.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
@@ -39,7 +46,8 @@ fn write_dx(i: u32, value: f32) {
 fn tanh_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  y[i] = 1.0 - 2.0 / (exp(2.0 * x[i]) + 1.0);
+  let v = x[i];
+  y[i] = select(1.0 - 2.0 / (exp(2.0 * v) + 1.0), v, is_nan(v));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -55,12 +63,13 @@ fn leaky_relu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
   let v = x[i];
-  y[i] = select(params.slope * v, v, v > 0.0);
+  y[i] = select(params.slope * v, v, v > 0.0 || is_nan(v));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn leaky_relu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
   if (i >= params.n) { return; }
-  write_dx(i, select(params.slope * dy[i], dy[i], y_saved[i] > 0.0));
+  let s = y_saved[i];
+  write_dx(i, select(params.slope * dy[i], dy[i], s > 0.0 && !is_nan(s)));
 }

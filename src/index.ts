@@ -8,3 +8,4 @@ export * as optim from './optim';
 export * as lrScheduler from './lr-scheduler';
 export { Parameter } from './parameters';
 export { backward, isGradEnabled, noGrad, Tensor } from './tensor';
+export { DataLoader, parseCsv, StandardScaler, subset, trainTestSplit, type Batch, type Dataset } from './data';

@@ -211,11 +211,11 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     const where = `${this.constructor.name}.loadStateDict`;
     if (saved.optimizer !== this.constructor.name) throw new Error(`${where}: the state is from ${saved.optimizer}`);
     if (!Number.isInteger(saved.step) || saved.step < 0) throw new Error(`${where}: 'step' expected an integer ≥ 0, got ${saved.step}`);
-    const steps = saved.steps ?? this.params.map(() => saved.step);
-    if (!Array.isArray(steps) || steps.length !== this.params.length || !steps.every((n) => Number.isInteger(n) && n >= 0 && n <= saved.step)) throw new Error(`${where}: 'steps' expected ${this.params.length} integers in [0, ${saved.step}] (one per parameter), got ${JSON.stringify(saved.steps)}`);
     const text = (shapes: readonly (readonly number[])[]) => shapes.map((s) => `[${s.join(', ')}]`).join(', ');
     const ours = this.params.map((p) => p.shape);
     if (!Array.isArray(saved.shapes) || text(saved.shapes) !== text(ours)) throw new Error(`${where}: the state is for parameters of shapes ${text(saved.shapes ?? [])}, this optimizer has ${text(ours)}`);
+    const steps = saved.steps ?? this.params.map(() => saved.step);
+    if (!Array.isArray(steps) || steps.length !== this.params.length || !steps.every((n) => Number.isInteger(n) && n >= 0 && n <= saved.step)) throw new Error(`${where}: 'steps' expected ${this.params.length} integers in [0, ${saved.step}] (one per parameter), got ${JSON.stringify(saved.steps)}`);
     const mine = this.groupOptions();
     const groups = saved.paramGroups ?? [];
     const members = (gs: Record<string, unknown>[]) => gs.map((g) => JSON.stringify(g['params'])).join(' ');

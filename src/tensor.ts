@@ -137,6 +137,8 @@ export interface GraphNode {
 
 let gradEnabled = true;
 let generation = 0;
+/** The generation the last backward() went through (and cut): a second backward of it is named as such. */
+let backwardGeneration = -1;
 let tape: GraphNode[] = [];
 
 export function isGradEnabled(): boolean {
@@ -218,6 +220,7 @@ export class BackwardContext {
 export function backward(root: Tensor): void {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled?)`);
   if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]`);
+  if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' was cut when a module overwrote one of its tensors; run forward again before backward`);
   const ctx = new BackwardContext();
   const rootIndex = tape.lastIndexOf(root.node);
@@ -232,5 +235,6 @@ export function backward(root: Tensor): void {
     }
     node.backward(ctx, node === root.node ? null : node.output.grad);
   }
+  backwardGeneration = generation;
   cutGraph();
 }

@@ -63,6 +63,10 @@ test('--compare flags a change only where the p10–p90 ranges part', () => {
     ['tfjs-wasm', 'slower', 1.3],
     ['jax-wasm', 'faster', 0.5],
   ]);
+  // Two of our cases with one kernel, variant and size (mse and l1 loss) are compared apart.
+  const loss = (c: string, median: number) => ({ ...row('wgslgrad', 'v1', median, median * 0.9, median * 1.1), kernel: 'regression_loss', case: c, size: 'n=10000' });
+  const apart = compareRuns(report([loss('mse loss', 100), loss('l1 loss', 9)]), report([loss('mse loss', 9), loss('l1 loss', 9)]));
+  expect(apart.changes.map((c) => [c.now.case, c.flag])).toEqual([['mse loss', 'faster'], ['l1 loss', '']]);
 });
 
 test('a file that is not a current report is refused, naming the file', () => {

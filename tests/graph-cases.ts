@@ -240,6 +240,9 @@ add('gradients accumulate across backward() until zeroGrad()', async (s, random)
   const first = lossFn.forward(model.forward(x), y);
   model.forward(x); // overwrites the first graph's tensors
   s.expectError('backward through a cut graph', () => first.backward(), /graph .* was cut/);
+  const loss = lossFn.forward(model.forward(x), y);
+  loss.backward();
+  s.expectError('a second backward of one graph, named as such', () => loss.backward(), /graph of .* was already used by a backward\(\) and freed/);
 });
 
 // Each use of a tensor adds its share to the tensor's gradient: the matmul rule's three writes

@@ -250,6 +250,44 @@ add('tuner: a cache that cannot be written is said once, and saveError says why 
   await s.check('sums x', sumsX, ref.sumRows(await x.read(), 6, 5), 1e-5, 1e-5);
 });
 
+add("tuner: a cached pick that is not one of the key's variants is dropped with a notice, and timed again", async (s, random) => {
+  const adapter = s.gpu.tuner.adapterKey;
+  const [M, N, K] = [8, 10, 16]; // N = 10: vec4 cannot run it, so the key says '(no v3)'
+  const key = matmulTuningKey(M, N, K, false, false);
+  const store = memoryStore(JSON.stringify({ format: 1, sources: KERNEL_SOURCES_HASH, adapters: { [adapter]: { [key]: { shape: '8×10×16', pick: 'vec4', ms: {} }, 'sumRows M≤8 N≤8': { shape: '6×5', pick: 'Serial', ms: {} } } } }));
+  const [a, b] = [s.input(uniform(random, M * K), [M, K]), s.input(uniform(random, K * N), [K, N])];
+  const x = s.input(uniform(random, 6 * 5), [6, 5]);
+  const [c, sums] = [s.output([M, N], 'c'), s.output([5], 'sums')];
+  await withTuner(s, store, async () => {
+    const tuner = s.gpu.tuner;
+    matmul(a, b, c);
+    sumRows(x, sums);
+    const dropped = tuner.notices.filter((n) => /tuning cache: '(vec4|Serial)' is not a variant of/.test(n));
+    s.expect('one notice per bad pick', dropped.length === 2, tuner.notices.join(' | '));
+    await s.gpu.sync();
+    s.expect('timed again', tuner.records.get(key)?.pick !== 'vec4' && tuner.records.get('sumRows M≤8 N≤8')?.pick !== 'Serial', JSON.stringify([tuner.records.get(key), tuner.records.get('sumRows M≤8 N≤8')]));
+  });
+  await s.check('c', c, ref.matmul(await a.read(), await b.read(), { M, N, K }), 1e-5, 1e-5);
+  await s.check('sums', sums, ref.sumRows(await x.read(), 6, 5), 1e-5, 1e-5);
+});
+
+add('tuner: picks another process saved meanwhile are kept when this one saves (ours win on a shared key)', async (s, random) => {
+  const store = memoryStore(null);
+  const x = s.input(uniform(random, 6 * 5), [6, 5]);
+  const sums = s.output([5], 'sums');
+  await withTuner(s, store, async () => {
+    const adapter = s.gpu.tuner.adapterKey;
+    // Another run, started at the same time, saved two picks after this one loaded an empty cache.
+    store.text = JSON.stringify({ format: 1, sources: KERNEL_SOURCES_HASH, adapters: { [adapter]: { 'matmul other': { shape: '1', pick: 'naive', ms: {} }, 'sumRows M≤8 N≤8': { shape: '1', pick: 'tree', ms: {} } }, 'other adapter': { k: { shape: '1', pick: 'naive', ms: {} } } } });
+    sumRows(x, sums);
+    await s.gpu.sync();
+    const file = JSON.parse(store.text!) as { adapters: Record<string, Record<string, { pick: string; shape: string }>> };
+    s.expect('its picks kept', file.adapters[adapter]?.['matmul other']?.pick === 'naive' && file.adapters['other adapter']?.['k']?.pick === 'naive', store.text!);
+    s.expect('ours on the shared key', file.adapters[adapter]?.['sumRows M≤8 N≤8']?.shape === '6×5', JSON.stringify(file.adapters[adapter]?.['sumRows M≤8 N≤8']));
+  });
+  await s.check('sums', sums, ref.sumRows(await x.read(), 6, 5), 1e-5, 1e-5);
+});
+
 add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turns it off', async (s, random) => {
   const adapter = s.gpu.tuner.adapterKey; // with '|no bounds checks' where they are off
   const [M, N, K] = [5, 7, 3];
@@ -260,7 +298,9 @@ add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turn
   await withTuner(s, store, async () => {
     const tuner = s.gpu.tuner;
     s.expect('a cached pick is not reported as used before it is asked for', !tuner.used.has(key), [...tuner.used].join());
-    s.expect('recorded pick', tuner.choose<string>(key, 'blocked', () => { throw new Error('not queued'); }) === 'naive', 'naive expected');
+    // job() is asked for the candidates (the pick is checked against them), never prepared: nothing is timed.
+    const notTimed = () => ({ shape: '5×7×3', fallback: 'blocked', candidates: ['naive', 'blocked'], prepare: () => { throw new Error('not timed'); } });
+    s.expect('recorded pick', tuner.choose<string>(key, 'blocked', notTimed) === 'naive' && tuner.pendingKeys.length === 0, 'naive expected');
     s.expect('asked for: used', tuner.used.has(key), [...tuner.used].join());
     matmul(a, b, c, { variant: 'tiled' });
     matmul(a, b, c, { variant: 'tiled', transposeA: false });

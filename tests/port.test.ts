@@ -12,3 +12,11 @@ test('examples/port/train.ts prints what train.py printed (train.out), to 4 sign
   expect(pytorch).toHaveLength(5);
   expect(lines).toEqual(pytorch);
 }, 180_000);
+
+test("examples/api.ts (README's API section, whole) trains the case study to ≥ 0.8 test accuracy in 3 epochs", async () => {
+  const { main } = await import('../examples/api');
+  const lines: string[] = [];
+  const accuracy = await main((line) => lines.push(line), 3);
+  expect(lines.at(-1)).toMatch(/^test accuracy: 0\.\d{4}$/);
+  expect(accuracy).toBeGreaterThanOrEqual(0.8);
+}, 180_000);

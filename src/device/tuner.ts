@@ -125,6 +125,8 @@ export class Tuner {
    * (SwiftShader compiles v4 in about 4 s): not candidates any more, since every run would pay it.
    */
   readonly slow: Record<string, number> = {};
+  /** Keys whose cached pick was found among their candidates (checked once per key: choose() is hot). */
+  private readonly checked = new Set<string>();
   private store: TuningStore | null = null;
   private file: TuningFile;
   private running = false;
@@ -148,6 +150,7 @@ export class Tuner {
     this.store = store;
     this.records.clear();
     this.used.clear();
+    this.checked.clear();
     this.pending.clear();
     this.uses.clear();
     this.deferred.clear();
@@ -185,7 +188,17 @@ export class Tuner {
   choose<V extends string>(key: string, fallback: V, job: () => TuningJob): V {
     if (this.policy === 'fixed' || this.running) return fallback;
     this.used.add(key);
-    const known = this.records.get(key);
+    let known = this.records.get(key);
+    if (known && !this.checked.has(key)) {
+      // A hand-edited or stale pick would fail in the launcher, naming an argument the caller never gave.
+      if (!job().candidates.includes(known.pick)) {
+        this.notice(`tuning cache: '${known.pick}' is not a variant of ${key}; timing it again`);
+        this.records.delete(key);
+        known = undefined;
+      } else {
+        this.checked.add(key);
+      }
+    }
     if (known) return known.pick as V;
     if (this.pending.has(key)) return fallback;
     if (this.deferred.has(key)) {
@@ -336,6 +349,7 @@ export class Tuner {
   }
 
   private async save(): Promise<void> {
+    await this.mergeSaved();
     this.file.adapters[this.adapterKey] = Object.fromEntries(this.records);
     if (Object.keys(this.slow).length) (this.file.slow ??= {})[this.adapterKey] = { ...this.slow };
     if (!this.store) return;
@@ -346,6 +360,28 @@ export class Tuner {
       this.saveError = error instanceof Error ? error.message : String(error);
       this.notice(`tuning cache not saved (${this.saveError})`);
     }
+  }
+
+  /**
+   * Picks another process saved since this one loaded the cache (two runs at once): kept, so the
+   * last writer does not drop them; this process's own picks win on a key both timed. A cache that
+   * is unreadable or made for other sources now is left to be overwritten, as at load.
+   */
+  private async mergeSaved(): Promise<void> {
+    let saved: unknown;
+    try {
+      const text = this.store ? await this.store.load() : null;
+      saved = text === null ? null : JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isTuningFile(saved) || saved.format !== FORMAT || saved.sources !== this.sources) return;
+    for (const [adapter, records] of Object.entries(saved.adapters)) {
+      if (adapter !== this.adapterKey) this.file.adapters[adapter] = { ...records, ...this.file.adapters[adapter] };
+    }
+    for (const [key, record] of Object.entries(saved.adapters[this.adapterKey] ?? {})) if (!this.records.has(key)) this.records.set(key, record);
+    for (const [adapter, slow] of Object.entries(saved.slow ?? {})) (this.file.slow ??= {})[adapter] = { ...slow, ...this.file.slow?.[adapter] };
+    Object.assign(this.slow, { ...saved.slow?.[this.adapterKey], ...this.slow });
   }
 
   private notice(text: string): void {

@@ -134,4 +134,25 @@ cases.push(
   }),
 );
 
+// NaN in, NaN out, as in PyTorch; relu_backward passes dy on where y is NaN. WGSL lets a compiler
+// assume no NaN (SwiftShader: max(NaN, 0) = 0, exp(NaN) = +∞), so the shaders test the bits.
+cases.push(
+  testCase('activation: a NaN input stays NaN, forward and backward, v1 and v2 vec4', async (s, random) => {
+    for (const n of [67, 1028]) {
+      const x = uniform(random, n, -6, 6);
+      for (const i of [0, 5, 6, n - 1]) x[i] = NaN;
+      const dy = uniform(random, n);
+      const [xt, dyt] = [s.input(x), s.input(dy)];
+      for (const act of ['sigmoid', 'relu'] as const) {
+        const [y, dx] = [s.output([n], 'y'), s.output([n], 'dx')];
+        (act === 'sigmoid' ? sigmoid : relu)(xt, y);
+        activationBackward(act, y, dyt, dx);
+        const [f, df] = act === 'sigmoid' ? [ref.sigmoid, ref.sigmoidBackward] : [ref.relu, ref.reluBackward];
+        await s.check(`${act} ${variantOf(n)} y`, y, x.map(f), 1e-6, 1e-5);
+        await s.check(`${act} ${variantOf(n)} dx`, dx, df(x, dy), 1e-6, 1e-5);
+      }
+    }
+  }),
+);
+
 export const spec: Spec = cases;

@@ -381,4 +381,23 @@ cases.push(
   }),
 );
 
+// A NaN in A makes its row of C NaN, and the fused activation keeps it NaN (max(NaN, 0) may be 0 in
+// WGSL): every variant, relu and sigmoid. Row 2 of A holds a NaN; no other row may be touched.
+cases.push(
+  testCase('matmul: a NaN in A stays NaN through the fused relu and sigmoid, every variant', async (s, random) => {
+    const [M, N, K] = [9, 16, 12];
+    const a = uniform(random, M * K);
+    a[2 * K + 5] = NaN;
+    const [b, bias] = [uniform(random, K * N), uniform(random, N)];
+    const [at, bt, biasT] = [s.input(a, [M, K]), s.input(b, [K, N]), s.input(bias, [N])];
+    for (const variant of MATMUL_VARIANTS) {
+      for (const activation of ['relu', 'sigmoid'] as const) {
+        const c = s.output([M, N], `${variant} ${activation}`);
+        matmul(at, bt, c, { variant, activation, bias: biasT });
+        await s.check(`${variant} ${activation}`, c, ref.matmul(a, b, { M, N, K, activation, bias }), 1e-5, 1e-5);
+      }
+    }
+  }),
+);
+
 export const spec: Spec = cases;

@@ -140,6 +140,8 @@ interface PoolCase {
   options: Pool2dOptions;
   /** Inputs rounded to {−1, 0, 1}: many tied maxima. */
   ties?: boolean;
+  /** A few NaN inputs, two in one window: a NaN wins, the last one (PyTorch's isnan test). */
+  nan?: boolean;
   accumulate?: boolean;
 }
 
@@ -152,11 +154,12 @@ function poolSpec(c: PoolCase): ref.Pool2dSpec {
 
 function addPool(c: PoolCase): void {
   const o = c.options;
-  const flags = [o.stride !== undefined && `stride ${JSON.stringify(o.stride)}`, o.padding !== undefined && `pad ${JSON.stringify(o.padding)}`, o.dilation !== undefined && `dilation ${JSON.stringify(o.dilation)}`, o.countIncludePad === false && 'count_include_pad=False', c.ties && 'tied values', c.accumulate && 'accumulate'].filter(Boolean);
+  const flags = [o.stride !== undefined && `stride ${JSON.stringify(o.stride)}`, o.padding !== undefined && `pad ${JSON.stringify(o.padding)}`, o.dilation !== undefined && `dilation ${JSON.stringify(o.dilation)}`, o.countIncludePad === false && 'count_include_pad=False', c.ties && 'tied values', c.nan && 'NaN inputs', c.accumulate && 'accumulate'].filter(Boolean);
   add(`${c.kind}_pool2d [${c.x.join(', ')}] kernel ${JSON.stringify(o.kernelSize)}${flags.length ? ` ${flags.join(' ')}` : ''}`, async (s, random) => {
     const spec = poolSpec(c);
     const yShape = ref.pool2dOutputShape(spec);
     const x = uniform(random, c.x.reduce((a, v) => a * v, 1)).map((v) => (c.ties ? Math.round(v) : v));
+    if (c.nan) for (const i of [0, 1, 8, 23, x.length - 1]) x[i] = NaN;
     const dy = uniform(random, yShape.reduce((a, v) => a * v, 1));
     const previous = c.accumulate ? uniform(random, x.length) : new Float64Array(x.length);
     const xt = s.input(x, c.x, 'f32', 'x');
@@ -189,6 +192,7 @@ for (const c of [
   { kind: 'max', x: [1, 5, 7, 6], options: { kernelSize: 3, stride: 2, padding: 1 } },
   { kind: 'max', x: [2, 3, 9, 8], options: { kernelSize: [3, 2], stride: [2, 3], padding: 1, dilation: [2, 3] }, accumulate: true },
   { kind: 'max', x: [3, 7, 8, 8], options: { kernelSize: 2 }, ties: true },
+  { kind: 'max', x: [2, 3, 5, 7], options: { kernelSize: 3, stride: 2, padding: 1 }, nan: true },
   { kind: 'max', x: [2, 3, 9, 9], options: { kernelSize: 3, stride: 1, padding: 1 }, ties: true },
   { kind: 'max', x: [32, 8, 28, 28], options: { kernelSize: 2 } },
   { kind: 'max', x: [1, 1, 2100, 2100], options: { kernelSize: 2, stride: 1 } },

@@ -113,6 +113,8 @@ interface ShapeCase {
   accumulate?: boolean;
   /** One row all −∞: NaN out, as in PyTorch. */
   negInf?: boolean;
+  /** One NaN logit in the last row: that row all NaN, as in PyTorch. */
+  nan?: boolean;
 }
 // v1 (serial): C = 1, primes, a long row, dims other than the last, ±1e4 logits (the max
 // subtraction keeps e^x finite; on a non-last dim too, where the max must step by the stride), a row of −∞, more rows than one workgroup (70), and rows past 65,535 workgroups.
@@ -128,6 +130,7 @@ const serialShapes: ShapeCase[] = [
   { shape: [2, 3, 4, 5], dim: 0, scale: 4 },
   { shape: [67], dim: 0, scale: 4 },
   { shape: [4, 7], dim: -1, scale: 3, negInf: true },
+  { shape: [5, 6, 3], dim: 1, scale: 3, nan: true, accumulate: true },
   { shape: [70, 3], dim: -1, scale: 3 },
   { shape: [PAST_GRID_LIMIT, 2], dim: -1, scale: 4 },
 ];
@@ -146,6 +149,7 @@ const treeShapes: ShapeCase[] = [
   { shape: [4, 5, 3], dim: 1, scale: 1e4 },
   { shape: [5, 300], dim: -1, scale: 1e4, accumulate: true },
   { shape: [3, 300], dim: -1, scale: 3, negInf: true, accumulate: true },
+  { shape: [3, 300], dim: -1, scale: 3, nan: true },
 ];
 const huge = (shape: number[]) => shape[0]! > 65535;
 type SoftmaxDims = { outer: number; C: number; inner: number };
@@ -157,30 +161,15 @@ function layout(shape: number[], dim: number, d: SoftmaxDims): { shape: number[]
   return same ? { shape, dim, size: d.outer * d.C * d.inner } : { shape: [d.outer, d.C, d.inner], dim: 1, size: d.outer * d.C * d.inner };
 }
 
-/** Logits uniform in ±scale; with negInf, the middle row (o, i) = (⌊outer/2⌋, 0) all −∞. */
-function logits(random: () => number, d: SoftmaxDims, scale: number, negInf: boolean | undefined): Float64Array {
+/**
+ * Logits uniform in ±scale; with negInf, the middle row (o, i) = (⌊outer/2⌋, 0) all −∞; with nan,
+ * the last row's (o, i) = (outer − 1, inner − 1) middle value NaN.
+ */
+function logits(random: () => number, d: SoftmaxDims, scale: number, negInf: boolean | undefined, nan?: boolean): Float64Array {
   const x = uniform(random, d.outer * d.C * d.inner, -scale, scale);
   if (negInf) for (let j = 0; j < d.C; j++) x[(Math.floor(d.outer / 2) * d.C + j) * d.inner] = -Infinity;
+  if (nan) x[((d.outer - 1) * d.C + Math.floor(d.C / 2)) * d.inner + d.inner - 1] = NaN;
   return x;
-}
-
-/** s.check, except that where the reference is NaN (a row of −∞) the GPU's value must be NaN too. */
-async function checkWithNaN(s: CaseScope, label: string, t: Tensor, expected: Float64Array, atol: number, rtol: number): Promise<void> {
-  const actual = await t.read();
-  // Plain loops: millions of elements in the case past the grid limit.
-  const [finiteActual, finiteExpected, notNaN]: [number[], number[], number[]] = [[], [], []];
-  let nan = 0;
-  for (let i = 0; i < expected.length; i++) {
-    if (!Number.isNaN(expected[i])) {
-      finiteActual.push(actual[i]!);
-      finiteExpected.push(expected[i]!);
-    } else {
-      nan++;
-      if (!Number.isNaN(actual[i]!)) notNaN.push(i);
-    }
-  }
-  if (nan > 0) s.expect(`${label}: NaN where the reference is NaN`, notNaN.length === 0, `${notNaN.length} of ${nan} not NaN${notNaN.slice(0, 4).map((i) => `, [${i}] got ${actual[i]}`).join('')}`);
-  s.comparisons.push(compare(label, finiteActual, finiteExpected, atol, rtol));
 }
 
 for (const variant of REDUCTION_VARIANTS) {
@@ -190,10 +179,10 @@ for (const variant of REDUCTION_VARIANTS) {
     const op = log ? 'log_softmax' : 'softmax';
     const forward = log ? logSoftmax : softmax;
     const backward = log ? logSoftmaxBackward : softmaxBackward;
-    for (const { shape: caseShape, dim: caseDim, scale, accumulate: alsoAccumulate, negInf } of tree ? treeShapes : serialShapes) {
+    for (const { shape: caseShape, dim: caseDim, scale, accumulate: alsoAccumulate, negInf, nan } of tree ? treeShapes : serialShapes) {
       const showcase = tree ? caseShape.length === 1 : caseShape[0] === 37;
       const dims: SoftmaxDims = ref.around(caseShape, caseDim);
-      const name = `${op} [${caseShape.join(', ')}] dim=${caseDim}${scale >= 1e4 ? ' logits ±1e4' : ''}${negInf ? ' a row of −∞' : ''}`;
+      const name = `${op} [${caseShape.join(', ')}] dim=${caseDim}${scale >= 1e4 ? ' logits ±1e4' : ''}${negInf ? ' a row of −∞' : ''}${nan ? ' a NaN logit' : ''}`;
       // Past the grid limit (v1), softmax's forward only: all four entry points find their row with row_index().
       if (!(huge(caseShape) && log)) {
         cases.push(
@@ -205,10 +194,10 @@ for (const variant of REDUCTION_VARIANTS) {
             showcase,
             setup(s, d, random) {
               const { shape, dim } = layout(caseShape, caseDim, d);
-              const x = logits(random, d, scale, negInf);
+              const x = logits(random, d, scale, negInf, nan);
               const [xt, y] = [s.input(x, shape), s.output(shape)];
               // Log-probabilities reach −2·scale: their error is relative to the logits' size.
-              return { run: () => forward(xt, y, dim, variant), check: () => checkWithNaN(s, 'y', y, ref.softmax(x, shape, dim, log), log ? 1e-6 * scale : 1e-7, 1e-5) };
+              return { run: () => forward(xt, y, dim, variant), check: () => s.check('y', y, ref.softmax(x, shape, dim, log), log ? 1e-6 * scale : 1e-7, 1e-5) };
             },
             ...(showcase && !log && !tree ? { bench: { sizes: [1e3, 1e5, 1e6].map((n) => ({ outer: n / 10, C: 10, inner: 1 })), bytes: (d: Partial<SoftmaxDims>) => 8 * d.outer! * d.C! * d.inner! } } : {}),
           }),
@@ -225,7 +214,7 @@ for (const variant of REDUCTION_VARIANTS) {
             showcase: showcase && !accumulate,
             setup(s, d, random) {
               const { shape, dim, size } = layout(caseShape, caseDim, d);
-              const [x, dy, previous] = [logits(random, d, scale, negInf), uniform(random, size), uniform(random, size)];
+              const [x, dy, previous] = [logits(random, d, scale, negInf, nan), uniform(random, size), uniform(random, size)];
               const [y, dx] = [s.output(shape, 'y'), s.output(shape, 'dx')];
               if (accumulate) dx.write(previous);
               forward(s.input(x, shape), y, dim, variant);
@@ -234,7 +223,7 @@ for (const variant of REDUCTION_VARIANTS) {
               return {
                 run: () => backward(y, dyt, dx, dim, accumulate, variant),
                 // Σ over a row of C terms: the absolute error grows with the row's length.
-                check: () => checkWithNaN(s, 'dx', dx, expected, 1e-6 * Math.sqrt(d.C), 1e-4),
+                check: () => s.check('dx', dx, expected, 1e-6 * Math.sqrt(d.C), 1e-4),
               };
             },
           }),

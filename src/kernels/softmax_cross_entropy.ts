@@ -230,6 +230,28 @@ for (const variant of ['serial', 'tree'] as const) {
     }),
   );
 }
+// A NaN logit makes its row's loss and gradient NaN (as in PyTorch); a label outside [0, C) too
+// (PyTorch raises; a kernel cannot, so the NaN carries the news to the loss guard and the weights).
+// The other rows are untouched.
+for (const variant of ['serial', 'tree'] as const) {
+  cases.push(
+    testCase(`softmax-cross-entropy: a NaN logit or a label outside [0, C) makes its row NaN${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
+      const [N, C] = [6, 4];
+      const logits = uniform(random, N * C, -3, 3);
+      logits[3 * C + 2] = NaN;
+      const labels = integers(random, N, C);
+      labels[1] = 7;
+      const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics') };
+      out.metrics.write([0, 0, 0, 0, 0]);
+      softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out, { variant });
+      const expected = crossEntropyRef(logits, labels, N, C);
+      s.expect('the reference has NaN in rows 1 and 3 only', [...expected.rowLoss].map(Number.isNaN).join() === 'false,true,false,true,false,false', [...expected.rowLoss].join());
+      await s.check('row loss', out.rowLoss, expected.rowLoss, 1e-5, 1e-5);
+      await s.check('dlogits', out.dlogits, expected.grad, 1e-6, 1e-5);
+      await s.check('loss', out.loss, [expected.loss], 1e-5, 1e-5);
+    }),
+  );
+}
 cases.push(
   testCase('softmax-cross-entropy records the first non-finite batch', async (s, random) => {
     const [N, C] = [4, 3];

@@ -111,4 +111,26 @@ cases.push(
   }),
 );
 
+// NaN in, NaN out, as in PyTorch; leaky_relu_backward takes slope · dy where y is NaN (as PyTorch's
+// x > 0 test does). SwiftShader's exp(NaN) is +∞, which made tanh(NaN) = 1 before the bit test.
+cases.push(
+  testCase('tanh and leaky_relu: a NaN input stays NaN, forward and backward', async (s, random) => {
+    const n = 67;
+    const x = uniform(random, n, -4, 4);
+    for (const i of [0, 5, n - 1]) x[i] = NaN;
+    const dy = uniform(random, n);
+    const [xt, dyt] = [s.input(x), s.input(dy)];
+    const [y, dx] = [s.output([n], 'y'), s.output([n], 'dx')];
+    tanh(xt, y);
+    tanhBackward(y, dyt, dx);
+    await s.check('tanh y', y, x.map(Math.tanh), 1e-6, 1e-5);
+    await s.check('tanh dx', dx, ref.tanhBackward(x, dy), 1e-6, 1e-5);
+    const [ly, ldx] = [s.output([n], 'leaky y'), s.output([n], 'leaky dx')];
+    leakyRelu(xt, ly, 0.1);
+    leakyReluBackward(ly, dyt, ldx, 0.1);
+    await s.check('leaky_relu y', ly, x.map((v) => ref.leakyRelu(v, 0.1)), 1e-6, 1e-5);
+    await s.check('leaky_relu dx', ldx, ref.leakyReluBackward(x, dy, 0.1), 1e-6, 1e-5);
+  }),
+);
+
 export const spec: Spec = cases;

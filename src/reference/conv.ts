@@ -152,7 +152,8 @@ export function maxPool2d(x: ArrayLike<number>, spec: Pool2dSpec): { y: Float64A
   const indices = new Uint32Array(y.length);
   forEachWindow(spec, (start, yi, positions) => {
     let best = positions[0]!;
-    for (const at of positions) if (x[start + at]! > x[start + best]!) best = at;
+    // A NaN wins (the last one), as PyTorch's `val > maxval || isnan(val)`.
+    for (const at of positions) if (x[start + at]! > x[start + best]! || Number.isNaN(x[start + at]!)) best = at;
     y[yi] = x[start + best]!;
     indices[yi] = best;
   });

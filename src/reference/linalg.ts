@@ -5,7 +5,7 @@ import { tabulate } from './arrays';
 export type Activation = 'none' | 'relu' | 'sigmoid';
 
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-export const relu = (x: number): number => (x > 0 ? x : 0);
+export const relu = (x: number): number => (x > 0 || Number.isNaN(x) ? x : 0); // NaN stays NaN, as in PyTorch
 
 export function activate(x: number, activation: Activation): number {
   return activation === 'relu' ? relu(x) : activation === 'sigmoid' ? sigmoid(x) : x;
@@ -51,7 +51,7 @@ export function sigmoidBackward(x: ArrayLike<number>, dy: ArrayLike<number>): Fl
   return tabulate(dy.length, (i) => dy[i]! * sigmoid(x[i]!) * (1 - sigmoid(x[i]!)));
 }
 
-/** d/dx relu(x) = 1 for x > 0, else 0 (PyTorch's choice at 0). */
+/** d/dx relu(x) = 1 for x > 0, else 0 (PyTorch's choice at 0); at NaN PyTorch passes dy on. */
 export function reluBackward(x: ArrayLike<number>, dy: ArrayLike<number>): Float64Array {
-  return tabulate(dy.length, (i) => (x[i]! > 0 ? dy[i]! : 0));
+  return tabulate(dy.length, (i) => (x[i]! > 0 || Number.isNaN(x[i]!) ? dy[i]! : 0));
 }

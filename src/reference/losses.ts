@@ -52,8 +52,9 @@ export function softmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike
     }
     for (let j = 0; j < C; j++) {
       const p = Math.exp(logP[j]!);
-      const hard = valid ? w(label) * (p - (j === label ? 1 : 0)) : p;
-      rowGrad[i * C + j] = (1 - eps) * hard + (eps / C) * (p * weightSum - w(j));
+      const hard = w(label) * (p - (j === label ? 1 : 0));
+      // PyTorch raises on a label outside [0, C); a GPU cannot, so its row's gradient is NaN too.
+      rowGrad[i * C + j] = valid ? (1 - eps) * hard + (eps / C) * (p * weightSum - w(j)) : NaN;
     }
     if (row.indexOf(max) === label) correct++;
   }

@@ -1,4 +1,5 @@
-// |actual − expected| ≤ atol + rtol·|expected|, element by element; NaN never passes, so an element
+// |actual − expected| ≤ atol + rtol·|expected|, element by element. NaN passes only where the
+// reference is NaN too (a NaN input carried through, as PyTorch carries it); anywhere else an element
 // the kernel failed to write (poisoned with NaN beforehand) is reported.
 
 export interface Comparison {
@@ -20,7 +21,7 @@ export function compare(label: string, actual: ArrayLike<number>, expected: Arra
     const a = actual[i]!;
     const e = expected[i]!;
     const err = Math.abs(a - e);
-    const bad = !(err <= atol + rtol * Math.abs(e)) && !(a === e);
+    const bad = !(err <= atol + rtol * Math.abs(e)) && !(a === e) && !(Number.isNaN(a) && Number.isNaN(e));
     if (Number.isFinite(err)) maxAbsError = Math.max(maxAbsError, err);
     if (bad) {
       mismatches++;

@@ -92,8 +92,18 @@ export function caseTable(): { cases: KernelCase[]; add: (name: string, body: (s
   return { cases, add: (name, body) => cases.push(testCase(name, body)) };
 }
 
+/** Floats on each side of a case's tensor: 256 bytes, WebGPU's storage-binding offset alignment. */
+const GUARD_FLOATS = 64;
+/**
+ * What the guard bands hold: finite, so a stray write computed from another band's values changes
+ * them (a NaN band would hand NaN on to a NaN write: 777 floats of SGD writing float 777 did).
+ */
+const GUARD_VALUE = Math.fround(-12345.678);
+
 export class CaseScope {
   private readonly tensors: Tensor[] = [];
+  /** Each tensor, with the whole buffer it sits in: guard bands of GUARD_VALUE before and after it. */
+  private readonly guarded = new Map<Tensor, Tensor>();
   readonly comparisons: Comparison[] = [];
   readonly notes: string[] = [];
   /** When set (the inspector), each check's values are kept here. */
@@ -101,17 +111,31 @@ export class CaseScope {
 
   constructor(readonly gpu: Gpu) {}
 
+  /** An input, between guard bands as an output's: kernels that update in place (optimizers) write inputs. */
   input(data: ArrayLike<number>, shape: readonly number[] = [data.length], dtype: DType = 'f32', label = 'input'): Tensor {
-    const t = Tensor.fromArray(this.gpu, data, shape, dtype, label);
-    this.tensors.push(t);
+    const t = this.guardedTensor(shape, dtype, label);
+    t.write(data);
     return t;
   }
 
-  /** An output tensor filled with NaN, so any element the kernel fails to write is caught. */
+  /**
+   * An output tensor filled with NaN, so any element the kernel fails to write is caught, between
+   * two guard bands that check() reads back too: a write past either end is caught (where WebGPU's
+   * bounds checks are off: with them on, such a write is dropped or clamped into the output).
+   */
   output(shape: readonly number[], label = 'output'): Tensor {
-    const t = Tensor.empty(this.gpu, shape, 'f32', label);
-    this.tensors.push(t);
+    const t = this.guardedTensor(shape, 'f32', label);
     t.write(new Float32Array(t.size).fill(NaN));
+    return t;
+  }
+
+  private guardedTensor(shape: readonly number[], dtype: DType, label: string): Tensor {
+    const size = Tensor.sizeOf(shape, label);
+    const whole = Tensor.empty(this.gpu, [size + 2 * GUARD_FLOATS], 'f32', `${label} with guard bands`);
+    this.tensors.push(whole);
+    whole.write(new Float32Array(whole.size).fill(GUARD_VALUE));
+    const t = new Tensor(this.gpu, whole.buffer, shape, dtype, GUARD_FLOATS * 4, label);
+    this.guarded.set(t, whole);
     return t;
   }
 
@@ -122,7 +146,18 @@ export class CaseScope {
   }
 
   async check(label: string, t: Tensor, expected: ArrayLike<number>, atol: number, rtol: number): Promise<void> {
-    const actual = await t.read();
+    const whole = this.guarded.get(t);
+    let actual: Float32Array | Uint32Array | Int32Array;
+    if (whole) {
+      const all = (await whole.read()) as Float32Array; // one read: the output and its guard bands
+      const inside = all.subarray(GUARD_FLOATS, GUARD_FLOATS + t.size);
+      actual = t.dtype === 'f32' ? inside : t.dtype === 'u32' ? new Uint32Array(inside.buffer, inside.byteOffset, t.size) : new Int32Array(inside.buffer, inside.byteOffset, t.size);
+      const before = all.subarray(0, GUARD_FLOATS).filter((v) => v !== GUARD_VALUE).length;
+      const after = all.subarray(GUARD_FLOATS + t.size).filter((v) => v !== GUARD_VALUE).length;
+      if (before || after) this.expect(`${label}: nothing written outside it`, false, `${before} of the ${GUARD_FLOATS} floats before it and ${after} of the ${GUARD_FLOATS} after it were written`);
+    } else {
+      actual = await t.read();
+    }
     this.comparisons.push(compare(label, actual, expected, atol, rtol));
     this.values?.push({ label, actual: Array.from(actual), expected: Array.from(expected) });
   }
