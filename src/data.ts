@@ -5,6 +5,7 @@
 import Papa from 'papaparse';
 import { mulberry32, shuffle } from './random';
 import { decimal } from './run-config';
+import { expectFlag, normalizeOptions, show } from './options';
 
 export interface Dataset {
   /** Feature column names, in file order. */
@@ -202,12 +203,18 @@ export interface Batch {
 
 /** Batches of a dataset; with shuffle, a new seeded order each epoch. The last partial batch is kept. */
 export class DataLoader {
+  readonly options: { batchSize: number; shuffle?: boolean; seed?: number };
+
   constructor(
     readonly data: Dataset,
-    readonly options: { batchSize: number; shuffle?: boolean; seed?: number },
+    options: { batchSize: number; shuffle?: boolean; seed?: number } | { batch_size: number; shuffle?: boolean; seed?: number },
   ) {
-    const b = options.batchSize;
+    // PyTorch's other options (drop_last, num_workers, sampler, …) are unknown here, so refused.
+    this.options = normalizeOptions('DataLoader', options, ['batchSize', 'shuffle', 'seed'], { batch_size: 'batchSize' }) as DataLoader['options'];
+    const { batchSize: b, seed } = this.options;
     if (!Number.isInteger(b) || b < 1) throw new Error(`DataLoader: argument 'batchSize' expected a positive integer, got ${b}`);
+    expectFlag('DataLoader', 'shuffle', this.options.shuffle);
+    if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`DataLoader: option 'seed' expected an integer, got ${show(seed)}`);
   }
 
   get length(): number {

@@ -12,7 +12,9 @@ import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs
 import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
+import { nextRandomKey } from './init';
 import { shapeText } from './launch';
+import { expectFlag, normalizeOptions, show } from './options';
 import { needsGrad, record, Tensor } from './tensor';
 
 /** a @ b for 2-D tensors, with d a = dC · bᵀ and d b = aᵀ · dC. */
@@ -127,14 +129,33 @@ export function sum(x: Tensor): Tensor {
   return out;
 }
 
+/** A Threefry key word for dropout masks from the global generator's next key (init.manualSeed). */
+export function nextDropoutSeed(): number {
+  const key = nextRandomKey();
+  return Math.imul(key.seed ^ Math.imul(key.stream + 1, 0x9e3779b9), 0x85ebca6b) >>> 0;
+}
+
+export interface DropoutOptions {
+  /** PyTorch's default: true (F.dropout drops unless told training=false, unlike nn.Dropout in eval mode). */
+  training?: boolean;
+  /** The mask's key; default: the global generator's next one, so each call draws a new mask. */
+  seed?: number;
+  step?: number;
+  out?: Tensor;
+  inplace?: false;
+}
+
 /**
- * Inverted dropout as a function (F.dropout): identity (x itself) unless training with p > 0. The
- * output is a new tensor, or `out` when given (nn.Dropout passes its reused buffer).
+ * Inverted dropout as a function (F.dropout(x, p=0.5, training=True)): identity (x itself) unless
+ * training with p > 0. The output is a new tensor, or `out` when given (nn.Dropout passes its reused buffer).
  */
-export function dropout(x: Tensor, p: number, options: { training: boolean; seed: number; step?: number; out?: Tensor }): Tensor {
-  if (!options.training || p === 0) return x;
-  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', 'dropout');
-  const mask = { p, seed: options.seed, step: options.step ?? 0 };
+export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+  const o = normalizeOptions('F.dropout', options, ['training', 'seed', 'step', 'out'], {}, { inplace: false }) as DropoutOptions;
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`F.dropout: argument 'p' expected a probability in [0, 1], got ${show(p)}`);
+  expectFlag('F.dropout', 'training', o.training);
+  if (o.training === false || p === 0) return x;
+  const y = o.out ?? Tensor.empty(x.gpu, x.shape, 'f32', 'dropout');
+  const mask = { p, seed: o.seed ?? nextDropoutSeed(), step: o.step ?? 0 };
   dropoutKernel(x, y, mask);
   if (needsGrad([x])) record({ name: `dropout(p=${p})`, inputs: [x], output: y, backward: gradients.dropout(x, mask) });
   return y;

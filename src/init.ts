@@ -4,6 +4,7 @@
 // eye_ and dirac_ are deterministic and written from the CPU; orthogonal_ runs its QR on the CPU.
 import { fillConstant, fillNormal, fillTruncNormal, fillUniform, type RandomKey } from './kernels/init';
 import { expectDtype, shapeText } from './launch';
+import { normalizeOptions, show } from './options';
 import { threefry2x32 } from './reference/random';
 import type { Tensor } from './tensor';
 
@@ -92,8 +93,19 @@ export interface KaimingOptions {
   nonlinearity?: Nonlinearity;
 }
 
+/** PyTorch's a, mode and nonlinearity, checked: an unknown option or a bad value is an Error naming it. */
+function kaimingOptions(where: string, options: KaimingOptions): Required<KaimingOptions> {
+  // PyTorch's kaiming_* take the slope as `a` (calculate_gain's param); negative_slope is refused as unknown.
+  const { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' } = normalizeOptions(where, options, ['a', 'mode', 'nonlinearity']) as KaimingOptions;
+  if (typeof a !== 'number' || !Number.isFinite(a)) throw new Error(`${where}: option 'a' (the negative slope of leaky_relu) expected a finite number, got ${show(a)}`);
+  if (mode !== 'fan_in' && mode !== 'fan_out') throw new Error(`${where}: option 'mode' expected 'fan_in' or 'fan_out', got ${show(mode)}`);
+  calculateGain(nonlinearity, a);
+  return { a, mode, nonlinearity };
+}
+
 /** kaimingUniform_'s bound for a tensor of this shape: gain · √(3 / fan). */
-export function kaimingUniformBound(shape: readonly number[], { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' }: KaimingOptions = {}): number {
+export function kaimingUniformBound(shape: readonly number[], options: KaimingOptions = {}): number {
+  const { a, mode, nonlinearity } = kaimingOptions('kaimingUniform_', options);
   return Math.sqrt(3) * (calculateGain(nonlinearity, a) / Math.sqrt(fan(shape, mode)));
 }
 
@@ -104,7 +116,8 @@ export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor
 }
 
 /** N(0, std²), std = gain / √fan. */
-export function kaimingNormal_(t: Tensor, { a = 0, mode = 'fan_in', nonlinearity = 'leaky_relu' }: KaimingOptions = {}): Tensor {
+export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const { a, mode, nonlinearity } = kaimingOptions('kaimingNormal_', options);
   return normal_(t, 0, calculateGain(nonlinearity, a) / Math.sqrt(fan(t.shape, mode)));
 }
 

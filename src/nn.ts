@@ -8,7 +8,7 @@
 // keep it longer).
 import { currentGpu, type Gpu } from './device/gpu';
 import * as F from './functional';
-import { kaimingUniform_, nextRandomKey, uniform_ } from './init';
+import { kaimingUniform_, uniform_ } from './init';
 import type { Activation as ActivationKind } from './kernels/activation';
 import type { BatchNormArgs } from './kernels/batchnorm';
 import { fillConstant } from './kernels/init';
@@ -22,7 +22,7 @@ import { shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
-import { normalizeOptions } from './optim';
+import { expectFlag, normalizeOptions, show } from './options';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -37,6 +37,14 @@ class Counter {
   value = 0;
 }
 
+/** A plain array or object with a Module among its values (not looked into further). */
+function holdsModules(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some((v) => v instanceof Module);
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.values(value).some((v) => v instanceof Module);
+}
+
 export abstract class Module {
   training = true;
   private readonly outputs = new Map<string, Tensor>();
@@ -46,8 +54,18 @@ export abstract class Module {
   /** What PyTorch prints for the module, e.g. Linear(in_features=20, out_features=128). */
   abstract describe(): string;
 
+  /**
+   * The Module fields, in declaration order. Modules held in a plain array or object would be left
+   * out of parameters() and the state dict (the optimizer would never train them), so one found
+   * there is an Error: hold them in an nn.ModuleList, or override namedChildren() to list the children.
+   */
   namedChildren(): [string, Module][] {
-    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+    const children: [string, Module][] = [];
+    for (const [name, value] of Object.entries(this)) {
+      if (value instanceof Module) children.push([name, value]);
+      else if (holdsModules(value)) throw new Error(`${this.constructor.name}: field '${name}' holds modules in a plain ${Array.isArray(value) ? 'array' : 'object'}, where parameters() and stateDict() cannot see them; hold them in an nn.ModuleList (names '${name}.0.weight', …), or override namedChildren()`);
+    }
+    return children;
   }
 
   /** Parameters with PyTorch's dotted names ('0.weight', 'linear1.bias'), registration order. */
@@ -98,7 +116,7 @@ export abstract class Module {
     return dict;
   }
 
-  /** Loads every entry after checking them all: a missing, extra or mis-shaped entry loads nothing. */
+  /** Loads every entry after checking them all: a missing, extra, mis-shaped or mis-typed entry loads nothing. */
   loadStateDict(dict: StateDict): void {
     const targets = new Map<string, Tensor | Counter>([...this.namedParameters(), ...this.namedBuffers()]);
     const problems: string[] = [];
@@ -109,9 +127,12 @@ export abstract class Module {
         continue;
       }
       const shape = target instanceof Counter ? [] : target.shape;
-      if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) problems.push(`'${name}' has shape ${shapeText(entry.shape)}, the model expects ${shapeText(shape)}`);
+      const dtype = target instanceof Counter ? 'I64' : 'F32';
+      if (entry.dtype !== dtype) problems.push(`'${name}' has dtype ${show(entry.dtype)}, the model expects ${dtype}`);
+      else if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) problems.push(`'${name}' has shape ${shapeText(entry.shape)}, the model expects ${shapeText(shape)}`);
       else if (entry.values.length !== Math.max(1, shape.reduce((a, b) => a * b, 1))) problems.push(`'${name}' holds ${entry.values.length} values for shape ${shapeText(shape)}`);
       else if (!entry.values.every(Number.isFinite)) problems.push(`'${name}' holds NaN or infinite values`);
+      else if (dtype === 'I64' && !entry.values.every(Number.isInteger)) problems.push(`'${name}' is I64 but holds ${entry.values.find((v) => !Number.isInteger(v))}`);
     }
     for (const name of dict.keys()) if (!targets.has(name)) problems.push(`unexpected key '${name}'`);
     if (problems.length) throw new Error(`loadStateDict into ${this.describe()}: nothing was loaded:\n  ${problems.join('\n  ')}`);
@@ -163,7 +184,9 @@ export class Linear extends Module {
     readonly outFeatures: number,
     options: { bias?: boolean; gpu?: Gpu } = {},
   ) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    options = normalizeOptions('Linear', options, ['bias', 'gpu']) as typeof options;
+    expectFlag('Linear', 'bias', options.bias);
     for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Linear: argument '${name}' expected a positive integer, got ${v}`);
     }
@@ -197,8 +220,10 @@ export class Linear extends Module {
 abstract class Activation extends Module {
   abstract readonly kind: 'sigmoid' | 'relu';
 
-  constructor(options: { gpu?: Gpu } = {}) {
-    super(options.gpu ?? currentGpu());
+  /** `onlyDefault`: nn.ReLU's inplace (False only); nn.Sigmoid has none. */
+  constructor(where: string, options: { inplace?: false; gpu?: Gpu }, onlyDefault: Record<string, unknown>) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions(where, options, ['gpu'], {}, onlyDefault);
   }
 
   describe(): string {
@@ -212,16 +237,25 @@ abstract class Activation extends Module {
 
 export class Sigmoid extends Activation {
   readonly kind = 'sigmoid';
+
+  constructor(options: { gpu?: Gpu } = {}) {
+    super('Sigmoid', options, {});
+  }
 }
 
 export class ReLU extends Activation {
   readonly kind = 'relu';
+
+  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+    super('ReLU', options, { inplace: false });
+  }
 }
 
 /** torch.nn.Tanh. */
 export class Tanh extends Module {
   constructor(options: { gpu?: Gpu } = {}) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('Tanh', options, ['gpu']);
   }
 
   describe(): string {
@@ -237,11 +271,11 @@ export class Tanh extends Module {
 export class LeakyReLU extends Module {
   constructor(
     readonly negativeSlope = 0.01,
-    options: { inplace?: boolean; gpu?: Gpu } = {},
+    options: { inplace?: false; gpu?: Gpu } = {},
   ) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('LeakyReLU', options, ['gpu'], {}, { inplace: false });
     if (typeof negativeSlope !== 'number' || !(negativeSlope >= 0) || !Number.isFinite(negativeSlope)) throw new Error(`LeakyReLU: argument 'negativeSlope' expected a finite number ≥ 0, got ${String(negativeSlope)}`);
-    if (options.inplace) throw new Error('LeakyReLU: inplace=True is not supported (PyTorch\'s default False is)');
   }
 
   describe(): string {
@@ -260,7 +294,8 @@ abstract class SoftmaxModule extends Module {
     readonly dim: number,
     options: { gpu?: Gpu } = {},
   ) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions(this.constructor.name, options, ['gpu']);
     // PyTorch's dim=None picks a dimension from the input's rank, with a deprecation warning; we ask for it.
     if (!Number.isInteger(dim)) throw new Error(`${this.constructor.name}: argument 'dim' expected an integer (the dimension to normalise over, e.g. -1 or 1 for [N, C] scores), got ${String(dim)}`);
   }
@@ -299,12 +334,12 @@ export class Dropout extends Module {
 
   constructor(
     readonly p = 0.5,
-    options: { gpu?: Gpu } = {},
+    options: { inplace?: false; gpu?: Gpu } = {},
   ) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('Dropout', options, ['gpu'], {}, { inplace: false });
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: argument 'p' expected a probability in [0, 1], got ${p}`);
-    const key = nextRandomKey();
-    this.seed = Math.imul(key.seed ^ Math.imul(key.stream + 1, 0x9e3779b9), 0x85ebca6b) >>> 0;
+    this.seed = F.nextDropoutSeed();
   }
 
   describe(): string {
@@ -323,7 +358,8 @@ export class Dropout extends Module {
 /** nn.Identity: returns its input itself (no kernel, no graph node). */
 export class Identity extends Module {
   constructor(options: { gpu?: Gpu } = {}) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('Identity', options, ['gpu']);
   }
 
   describe(): string {
@@ -343,6 +379,8 @@ export interface BatchNormOptions {
   momentum?: number | null;
   affine?: boolean;
   trackRunningStats?: boolean;
+  /** PyTorch's spelling, accepted as pasted. */
+  track_running_stats?: boolean;
   gpu?: Gpu;
 }
 
@@ -364,9 +402,12 @@ abstract class BatchNorm extends Module {
     options: BatchNormOptions,
     private readonly ranks: readonly number[],
   ) {
-    super(options.gpu ?? currentGpu());
-    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = options;
+    super(options?.gpu ?? currentGpu());
     const name = this.constructor.name;
+    const o = normalizeOptions(name, options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'gpu'], { track_running_stats: 'trackRunningStats' }) as BatchNormOptions;
+    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = o;
+    expectFlag(name, 'affine', affine);
+    expectFlag(name, 'trackRunningStats', trackRunningStats);
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`${name}: argument 'numFeatures' expected a positive integer, got ${numFeatures}`);
     if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${name}: argument 'eps' expected a number > 0, got ${eps}`);
     if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) throw new Error(`${name}: argument 'momentum' expected a number in [0, 1] or null, got ${momentum}`);
@@ -464,6 +505,9 @@ export interface Conv2dOptions {
   dilation?: convOps.Pair;
   groups?: number;
   bias?: boolean;
+  /** Only 'zeros' (PyTorch's default) is supported. */
+  paddingMode?: 'zeros';
+  padding_mode?: 'zeros';
   gpu?: Gpu;
 }
 
@@ -483,7 +527,9 @@ export class Conv2d extends Module {
     kernelSize: convOps.Pair,
     options: Conv2dOptions = {},
   ) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    options = normalizeOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'gpu'], { padding_mode: 'paddingMode' }, { paddingMode: 'zeros' }) as typeof options;
+    expectFlag('Conv2d', 'bias', options.bias);
     const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
     for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Conv2d: argument '${name}' expected a positive integer, got ${v}`);
@@ -539,10 +585,11 @@ export class MaxPool2d extends Module {
 
   constructor(
     readonly kernelSize: convOps.Pair,
-    options: { stride?: convOps.Pair; padding?: convOps.Pair; dilation?: convOps.Pair; ceilMode?: boolean; gpu?: Gpu } = {},
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; dilation?: convOps.Pair; ceilMode?: false; ceil_mode?: false; returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
   ) {
-    super(options.gpu ?? currentGpu());
-    if (options.ceilMode) throw new Error('MaxPool2d: ceil_mode=True is not supported (PyTorch\'s default False is)');
+    super(options?.gpu ?? currentGpu());
+    // return_indices: the indices are kept anyway, in .indices; forward returns the output alone.
+    options = normalizeOptions('MaxPool2d', options, ['stride', 'padding', 'dilation', 'gpu'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false, returnIndices: false }) as typeof options;
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
     this.dilation = options.dilation ?? 1;
@@ -586,10 +633,11 @@ export class AvgPool2d extends Module {
 
   constructor(
     readonly kernelSize: convOps.Pair,
-    options: { stride?: convOps.Pair; padding?: convOps.Pair; ceilMode?: boolean; countIncludePad?: boolean; gpu?: Gpu } = {},
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null; gpu?: Gpu } = {},
   ) {
-    super(options.gpu ?? currentGpu());
-    if (options.ceilMode) throw new Error('AvgPool2d: ceil_mode=True is not supported (PyTorch\'s default False is)');
+    super(options?.gpu ?? currentGpu());
+    options = normalizeOptions('AvgPool2d', options, ['stride', 'padding', 'countIncludePad', 'gpu'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as typeof options;
+    expectFlag('AvgPool2d', 'countIncludePad', options.countIncludePad);
     this.stride = options.stride ?? kernelSize;
     this.padding = options.padding ?? 0;
     this.countIncludePad = options.countIncludePad ?? true;
@@ -626,7 +674,8 @@ export class AdaptiveAvgPool2d extends Module {
     readonly outputSize: convOps.Pair = 1,
     options: { gpu?: Gpu } = {},
   ) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('AdaptiveAvgPool2d', options, ['gpu']);
     if (!isOne(outputSize, 1)) throw new Error(`AdaptiveAvgPool2d: only output_size 1 (1×1) is supported, got ${JSON.stringify(outputSize)}`);
   }
 
@@ -657,7 +706,8 @@ export class Flatten extends Module {
     readonly endDim = -1,
     options: { gpu?: Gpu } = {},
   ) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('Flatten', options, ['gpu']);
   }
 
   describe(): string {
@@ -683,13 +733,24 @@ export class Flatten extends Module {
   }
 }
 
-// ── Sequential ───────────────────────────────────────────────────────────────────────────────────
+// ── Sequential, ModuleList ───────────────────────────────────────────────────────────────────────
+
+/** What was given where a Module was expected, for the error. */
+function describeValue(v: unknown): string {
+  if (typeof v === 'function') return `${v.name ? `the class or function ${v.name}` : 'a function'} (a module is made with new, e.g. new nn.ReLU())`;
+  if (typeof v === 'string') return `the string '${v}'`;
+  if (v === null || typeof v !== 'object') return String(v);
+  return `an object (${Object.getPrototypeOf(v)?.constructor?.name ?? 'no prototype'})`;
+}
 
 export class Sequential extends Module {
   readonly layers: readonly Module[];
 
   constructor(...layers: Module[]) {
     if (layers.length === 0) throw new Error('Sequential: expected at least one module');
+    layers.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new Error(`Sequential: argument ${i} (layer (${i})) expected a Module such as new nn.ReLU(), got ${describeValue(m)}`);
+    });
     super(layers[0]!.gpu);
     this.layers = layers;
   }
@@ -734,6 +795,60 @@ export class Sequential extends Module {
   }
 }
 
+/**
+ * torch.nn.ModuleList: modules held in order and registered as children '0', '1', … (a model's
+ * field `blocks = new nn.ModuleList([...])` gives 'blocks.0.weight'). Iterable, with length, at(i)
+ * (negative counts from the end) and append; like PyTorch's, it has no forward of its own.
+ */
+export class ModuleList<M extends Module = Module> extends Module implements Iterable<M> {
+  private readonly items: M[] = [];
+
+  constructor(modules: Iterable<M> = [], options: { gpu?: Gpu } = {}) {
+    const list = [...modules];
+    super(options?.gpu ?? list[0]?.gpu ?? currentGpu());
+    normalizeOptions('ModuleList', options, ['gpu']);
+    for (const m of list) this.append(m);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** The module at index i (negative: from the end), or an Error naming the index. */
+  at(i: number): M {
+    const m = Number.isInteger(i) ? this.items.at(i) : undefined;
+    if (!m) throw new Error(`ModuleList.at: index ${i} is out of range for ${this.items.length} modules`);
+    return m;
+  }
+
+  append(module: M): this {
+    if (!(module instanceof Module)) throw new Error(`ModuleList: module (${this.items.length}) expected a Module such as new nn.Linear(4, 4), got ${describeValue(module)}`);
+    this.items.push(module);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+
+  override namedChildren(): [string, Module][] {
+    return this.items.map((m, i) => [String(i), m]);
+  }
+
+  describe(): string {
+    if (this.items.length === 0) return 'ModuleList()';
+    return `ModuleList(\n${this.items.map((m, i) => `  (${i}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
+  }
+
+  override outputShape(): readonly number[] {
+    return this.forward();
+  }
+
+  forward(): never {
+    throw new Error('ModuleList has no forward (as in PyTorch): call its modules, e.g. for (const block of this.blocks) x = block.forward(x)');
+  }
+}
+
 // ── CrossEntropyLoss ─────────────────────────────────────────────────────────────────────────────
 
 export interface CrossEntropyLossOptions {
@@ -755,7 +870,7 @@ export class CrossEntropyLoss extends Module {
   readonly labelSmoothing: number;
 
   constructor(options: CrossEntropyLossOptions & { ignore_index?: number; label_smoothing?: number } = {}) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
     const o = normalizeOptions('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'gpu'], { ignore_index: 'ignoreIndex', label_smoothing: 'labelSmoothing' }) as CrossEntropyLossOptions;
     const { ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = o;
     if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`CrossEntropyLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
@@ -817,7 +932,7 @@ abstract class RegressionLossModule extends Module {
   readonly reduction: Reduction;
 
   constructor(options: RegressionLossOptions = {}) {
-    super(options.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
     // PyTorch's deprecated size_average and reduce are refused as unknown: reduction says it all.
     const o = normalizeOptions(this.constructor.name, options, ['reduction', 'gpu'], {}) as RegressionLossOptions;
     const { reduction = 'mean' } = o;

@@ -13,32 +13,13 @@ import { fillConstant } from './kernels/init';
 import { rmspropStep } from './kernels/rmsprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
+import { normalizeOptions } from './options';
 import { Tensor } from './tensor';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
 const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay: 'lrDecay', initial_accumulator_value: 'initialAccumulatorValue' };
 
-/**
- * Options as given (camelCase or PyTorch's snake_case) → camelCase. An unknown option is an Error
- * naming it and listing the known ones, so a misspelt or unsupported option never passes silently.
- */
-export function normalizeOptions(where: string, given: object, known: readonly string[], aliases: Record<string, string> = ALIASES): Record<string, unknown> {
-  if (given === null || typeof given !== 'object') throw new Error(`${where}: options expected an object, got ${String(given)}`);
-  const out: Record<string, unknown> = {};
-  const spelled: Record<string, string> = {};
-  for (const [key, value] of Object.entries(given)) {
-    if (value === undefined) continue;
-    const name = aliases[key] ?? key;
-    if (!known.includes(name)) {
-      const snake = Object.entries(aliases).filter(([, c]) => known.includes(c)).map(([s]) => s);
-      throw new Error(`${where}: unknown option '${key}' (known: ${known.join(', ')}${snake.length ? `; or PyTorch's ${snake.join(', ')}` : ''})`);
-    }
-    if (name in out) throw new Error(`${where}: option '${name}' given twice, as '${spelled[name]}' and '${key}'`);
-    out[name] = value;
-    spelled[name] = key;
-  }
-  return out;
-}
+export { normalizeOptions };
 
 function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${where}: argument '${name}' expected ${expected}, got ${String(value)}`);
@@ -111,7 +92,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput<Partial<O>>>, options: Partial<O> & SnakeCaseOptions, defaults: Required<O>) {
     const name = this.constructor.name;
     const known = Object.keys(defaults);
-    this.defaults = { ...defaults, ...(normalizeOptions(name, options, known) as Partial<O>) };
+    this.defaults = { ...defaults, ...(normalizeOptions(name, options, known, ALIASES) as Partial<O>) };
     this.validate(this.defaults, name);
     const given = [...(params ?? [])] as unknown[];
     if (given.length === 0) throw new Error(`${name}: got an empty parameter list`);
@@ -128,7 +109,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
         if (seen.has(p)) throw new Error(`${where}: parameter '${p.label}' [${p.shape.join(', ')}] appears in more than one group (or twice)`);
         seen.add(p);
       }
-      const group = { ...this.defaults, ...(normalizeOptions(where, rest, known) as Partial<O>), params: list } as ParamGroup<O>;
+      const group = { ...this.defaults, ...(normalizeOptions(where, rest, known, ALIASES) as Partial<O>), params: list } as ParamGroup<O>;
       this.validate(group, where);
       return group;
     });
@@ -241,7 +222,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     if (groups.length !== mine.length || members(groups) !== members(mine)) throw new Error(`${where}: the state has param groups ${members(groups) || 'none'}, this optimizer has ${members(mine)} (parameter indices)`);
     const restored = groups.map((g, i) => {
       const { params: _, ...options } = g;
-      const group = { ...this.paramGroups[i]!, ...(normalizeOptions(`${where}: param group ${i}`, options, Object.keys(this.defaults)) as Partial<O>) } as ParamGroup<O>;
+      const group = { ...this.paramGroups[i]!, ...(normalizeOptions(`${where}: param group ${i}`, options, Object.keys(this.defaults), ALIASES) as Partial<O>) } as ParamGroup<O>;
       this.validate(group, `${where}: param group ${i}`);
       return group;
     });

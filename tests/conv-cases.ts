@@ -124,7 +124,7 @@ add('CNN bad input names the layer and the shapes', (s) => {
   s.expectError('a kernel larger than the image', () => wide.forward(input([1, 1, 3, 3])), /Conv2d\(1, 1, kernel_size=\(5, 5\), stride=\(1, 1\)\): kernel 5×5 is larger than the padded input 3×3 \(input \[1, 1, 3, 3\], padding 0×0\)/);
   s.expectError('groups that do not divide', () => new nn.Conv2d(6, 4, 3, { groups: 4, gpu }), /Conv2d: in_channels \(6\) must be divisible by groups \(4\)/);
   s.expectError('adaptive pool to 2×2', () => new nn.AdaptiveAvgPool2d(2, { gpu }), /AdaptiveAvgPool2d: only output_size 1/);
-  s.expectError('ceil_mode', () => new nn.MaxPool2d(2, { ceilMode: true, gpu }), /ceil_mode=True is not supported/);
+  s.expectError('ceil_mode', () => new nn.MaxPool2d(2, { ceilMode: true as false, gpu }), /MaxPool2d: ceilMode=true is not supported \(only PyTorch's default, ceilMode=false\)/);
 });
 
 export type { KernelCase };

@@ -170,6 +170,15 @@ describe('DataLoader', () => {
     expect(order(2, 1)).not.toEqual(order(1, 1));
     expect([...order(1, 1)].sort((a, b) => a - b)).toEqual(Array.from({ length: 21 }, (_, i) => i));
   });
+
+  test("takes PyTorch's batch_size; an unknown or mistyped option is an Error naming it", () => {
+    expect([...new DataLoader(small, { batch_size: 10 }).batches()].map((b) => b.size)).toEqual([10, 10, 1]);
+    const make = (options: object) => () => new DataLoader(small, options as { batchSize: number });
+    expect(make({ batchSize: 1, shufle: true })).toThrow("DataLoader: unknown option 'shufle' (known: batchSize, shuffle, seed; or PyTorch's batch_size)");
+    expect(make({ batchSize: 1, drop_last: true })).toThrow("DataLoader: unknown option 'drop_last'");
+    expect(make({ batchSize: 1, shuffle: 'yes' })).toThrow("DataLoader: option 'shuffle' expected true or false, got 'yes'");
+    expect(make({ batchSize: 1, seed: 0.5 })).toThrow("DataLoader: option 'seed' expected an integer, got 0.5");
+  });
 });
 
 describe('safetensors', () => {

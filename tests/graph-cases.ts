@@ -13,6 +13,7 @@ import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses'
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
 import { noGrad, type Tensor } from '../src/tensor';
+import { requestGpu } from '../src/device/gpu';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
@@ -319,6 +320,20 @@ add('nn.Dropout draws a new mask each forward: two forwards, each the reference 
   s.expect('the two masks differ', differ > rows * cols * 0.3, `${differ} of ${rows * cols} elements differ`);
 });
 
+add('F.dropout(x, p) needs no options: training by default, a new mask each call', async (s, random) => {
+  const xData = uniform(random, 3 * 41, 0.5, 2);
+  const x = s.input(xData, [3, 41]);
+  const outs = await Promise.all([F.dropout(x, 0.25), F.dropout(x)].map((y) => s.own(y).read()));
+  for (const [i, [y, p]] of [[outs[0]!, 0.25], [outs[1]!, 0.5]].entries()) {
+    const kept = Array.from(y as Float32Array).filter((v) => v !== 0).length;
+    s.expect(`call ${i}: each element 0 or x/(1 − p)`, (y as Float32Array).every((v, j) => v === 0 || Math.abs(v - xData[j]! / (1 - (p as number))) < 1e-6), `p ${p}`);
+    s.expect(`call ${i}: some dropped, most kept`, kept < xData.length && kept > xData.length * (1 - (p as number)) * 0.5, `${kept} of ${xData.length} kept`);
+  }
+  s.expect('training false is the identity', F.dropout(x, 0.5, { training: false }) === x, 'x itself');
+  s.expectError('inplace', () => F.dropout(x, 0.5, { inplace: true as false }), /F.dropout: inplace=true is not supported/);
+  s.expectError('p > 1', () => F.dropout(x, 1.5), /F.dropout: argument 'p' expected a probability in \[0, 1\], got 1.5/);
+});
+
 add('a module output overwritten by a later forward throws, naming the module; clone() keeps one', async (s, random) => {
   const gpu = s.gpu;
   const linear = new nn.Linear(3, 2, { gpu });
@@ -472,8 +487,112 @@ add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', a
   s.expectError('mis-shaped entry', () => c.loadStateDict(misshaped), /'0.weight' has shape \[3, 4\], the model expects \[4, 3\]/);
   const nan = new Map(dict).set('2.bias', { shape: [2], dtype: 'F32', values: Float32Array.of(NaN, 1) });
   s.expectError('NaN entry', () => c.loadStateDict(nan), /'2.bias' holds NaN/);
+  const floatCounter = new Map(dict).set('1.num_batches_tracked', { shape: [], dtype: 'F32', values: Float32Array.of(2.5) });
+  s.expectError('F32 counter', () => c.loadStateDict(floatCounter), /nothing was loaded:\n\s+'1.num_batches_tracked' has dtype 'F32', the model expects I64/);
+  const longBias = new Map(dict).set('2.bias', { shape: [2], dtype: 'I64', values: Float32Array.of(1, 2) });
+  s.expectError('I64 bias', () => c.loadStateDict(longBias), /'2.bias' has dtype 'I64', the model expects F32/);
+  const halfCount = new Map(dict).set('1.num_batches_tracked', { shape: [], dtype: 'I64', values: Float32Array.of(2.5) });
+  s.expectError('I64 counter of 2.5', () => c.loadStateDict(halfCount), /'1.num_batches_tracked' is I64 but holds 2.5/);
   for (const [name, entry] of await c.stateDict()) s.expect(`untouched ${name}`, entry.values.every((v, i) => v === cBefore.get(name)!.values[i]), name);
   s.expect('b changed', [...bBefore.values()][0]!.values.some((v, i) => v !== dict.get('0.weight')!.values[i]), 'fresh model differs from the saved one');
+});
+
+// ── ModuleList; modules in a plain array or object ───────────────────────────────────────────────
+
+add('nn.ModuleList registers its modules (blocks.0.weight), trains and saves them; a plain array of modules is an Error', async (s, random) => {
+  const gpu = s.gpu;
+  class Net extends nn.Module {
+    blocks = new nn.ModuleList([new nn.Linear(4, 4, { gpu }), new nn.Linear(4, 4, { gpu })]);
+    head = new nn.Linear(4, 2, { gpu });
+    describe(): string {
+      return 'Net';
+    }
+    forward(x: Tensor): Tensor {
+      for (const block of this.blocks) x = block.forward(x, 'relu');
+      return this.head.forward(x);
+    }
+  }
+  const net = new Net(gpu);
+  const names = net.namedParameters().map(([n]) => n).join(',');
+  s.expect('names', names === 'blocks.0.weight,blocks.0.bias,blocks.1.weight,blocks.1.bias,head.weight,head.bias', names);
+  const list = net.blocks;
+  s.expect('length, at(i), at(−1), iteration', list.length === 2 && list.at(-1) === list.at(1) && [...list][0] === list.at(0), `length ${list.length}`);
+  s.expectError('at out of range', () => list.at(2), /ModuleList.at: index 2 is out of range for 2 modules/);
+  s.expectError('no forward', () => list.forward(), /ModuleList has no forward/);
+  const before = await list.at(0).weight.read();
+  const opt = new optim.SGD(net.parameters(), { lr: 0.5 });
+  F.sum(net.forward(s.input(uniform(random, 12, 0.5, 1), [3, 4]))).backward();
+  opt.step();
+  const after = await list.at(0).weight.read();
+  s.expect('the optimizer steps blocks.0.weight', after.some((v, i) => v !== before[i]), 'changed');
+  const copy = new Net(gpu);
+  copy.loadStateDict(await net.stateDict());
+  const copied = await copy.blocks.at(0).weight.read();
+  s.expect('the state dict carries blocks.0.weight', copied.every((v, i) => v === after[i]), 'compared');
+  class InArray extends nn.Module {
+    blocks = [new nn.Linear(4, 4, { gpu }), new nn.Linear(4, 4, { gpu })];
+    describe = () => 'InArray';
+    forward = (x: Tensor) => x;
+  }
+  class InObject extends nn.Module {
+    head = new nn.Linear(4, 2, { gpu });
+    byName = { a: new nn.Linear(4, 4, { gpu }) };
+    describe = () => 'InObject';
+    forward = (x: Tensor) => x;
+  }
+  const [inArray, inObject] = [new InArray(gpu), new InObject(gpu)];
+  s.expectError('plain array', () => inArray.parameters(), /InArray: field 'blocks' holds modules in a plain array, where parameters\(\) and stateDict\(\) cannot see them; hold them in an nn.ModuleList \(names 'blocks.0.weight', …\)/);
+  s.expectError('plain object', () => inObject.namedParameters(), /InObject: field 'byName' holds modules in a plain object/);
+  s.expectError('ModuleList of a non-module', () => new nn.ModuleList([new nn.ReLU({ gpu }), 'relu' as unknown as nn.Module]), /ModuleList: module \(1\) expected a Module such as new nn.Linear\(4, 4\), got the string 'relu'/);
+  const lin = new nn.Linear(2, 2, { gpu });
+  s.expectError('Sequential of a string', () => new nn.Sequential(lin, 'relu' as unknown as nn.Module), /Sequential: argument 1 \(layer \(1\)\) expected a Module such as new nn.ReLU\(\), got the string 'relu'/);
+  s.expectError('Sequential of a class', () => new nn.Sequential(lin, nn.ReLU as unknown as nn.Module), /got the class or function ReLU \(a module is made with new/);
+});
+
+// ── option objects ───────────────────────────────────────────────────────────────────────────────
+
+add('option objects: PyTorch spellings act; unknown, unsupported and mistyped options are errors naming them', async (s) => {
+  const gpu = s.gpu;
+  type Any = Record<string, unknown>;
+  const untracked = new nn.BatchNorm1d(3, { gpu, track_running_stats: false });
+  s.expect('track_running_stats: false acts', !untracked.trackRunningStats && untracked.namedBuffers().length === 0, untracked.describe());
+  const avg = new nn.AvgPool2d(2, { gpu, count_include_pad: false });
+  s.expect('count_include_pad: false acts', !avg.countIncludePad, avg.describe());
+  s.expect('padding_mode zeros accepted', new nn.Conv2d(1, 1, 3, { gpu, padding_mode: 'zeros' }).weight.shape.length === 4, 'made');
+  const bad: [string, () => unknown, RegExp][] = [
+    ['BatchNorm1d momentun', () => new nn.BatchNorm1d(3, { gpu, momentun: 0.2 } as Any), /BatchNorm1d: unknown option 'momentun' \(known: eps, momentum, affine, trackRunningStats, gpu; or PyTorch's track_running_stats\)/],
+    ['BatchNorm2d affine 1', () => new nn.BatchNorm2d(3, { gpu, affine: 1 } as Any), /BatchNorm2d: option 'affine' expected true or false, got 1/],
+    ['BatchNorm1d twice', () => new nn.BatchNorm1d(3, { gpu, trackRunningStats: true, track_running_stats: false }), /option 'trackRunningStats' given twice, as 'trackRunningStats' and 'track_running_stats'/],
+    ['Linear bais', () => new nn.Linear(2, 3, { gpu, bais: false } as Any), /Linear: unknown option 'bais' \(known: bias, gpu\)/],
+    ['Linear bias 0', () => new nn.Linear(2, 2, { gpu, bias: 0 } as Any), /Linear: option 'bias' expected true or false, got 0/],
+    ['Conv2d paddng', () => new nn.Conv2d(1, 1, 3, { gpu, paddng: 1 } as Any), /Conv2d: unknown option 'paddng' \(known: stride, padding, dilation, groups, bias, gpu, paddingMode; or PyTorch's padding_mode\)/],
+    ['Conv2d padding_mode', () => new nn.Conv2d(1, 1, 3, { gpu, padding_mode: 'reflect' } as Any), /Conv2d: padding_mode='reflect' is not supported \(only PyTorch's default, padding_mode='zeros'\)/],
+    ['Conv2d bias string', () => new nn.Conv2d(1, 1, 3, { gpu, bias: 'false' } as Any), /Conv2d: option 'bias' expected true or false, got 'false'/],
+    ['MaxPool2d ceil_mode', () => new nn.MaxPool2d(2, { gpu, ceil_mode: true } as Any), /MaxPool2d: ceil_mode=true is not supported \(only PyTorch's default, ceil_mode=false\)/],
+    ['MaxPool2d return_indices', () => new nn.MaxPool2d(2, { gpu, return_indices: true } as Any), /MaxPool2d: return_indices=true is not supported/],
+    ['AvgPool2d ceil_mode', () => new nn.AvgPool2d(2, { gpu, ceil_mode: true } as Any), /AvgPool2d: ceil_mode=true is not supported/],
+    ['AvgPool2d divisor_override', () => new nn.AvgPool2d(2, { gpu, divisor_override: 3 } as Any), /AvgPool2d: divisor_override=3 is not supported/],
+    ['AvgPool2d count_include_pad 0', () => new nn.AvgPool2d(2, { gpu, count_include_pad: 0 } as Any), /AvgPool2d: option 'countIncludePad' expected true or false, got 0/],
+    ['Dropout inplace', () => new nn.Dropout(0.5, { gpu, inplace: true } as Any), /Dropout: inplace=true is not supported \(only PyTorch's default, inplace=false\)/],
+    ['ReLU inplace', () => new nn.ReLU({ gpu, inplace: true } as Any), /ReLU: inplace=true is not supported/],
+    ['LeakyReLU inplace', () => new nn.LeakyReLU(0.1, { gpu, inplace: true } as Any), /LeakyReLU: inplace=true is not supported/],
+    ['Sigmoid inplace', () => new nn.Sigmoid({ gpu, inplace: false } as Any), /Sigmoid: unknown option 'inplace' \(known: gpu\)/],
+    ['Flatten start_dim', () => new nn.Flatten(1, -1, { gpu, start_dim: 0 } as Any), /Flatten: unknown option 'start_dim' \(known: gpu\)/],
+    ['Softmax options', () => new nn.Softmax(1, { gpu, dtype: 'f16' } as Any), /Softmax: unknown option 'dtype'/],
+    ['kaimingUniform_ nonlinearty', () => init.kaimingUniform_(untracked.runningMean.reshape([1, 3]), { nonlinearty: 'relu' } as Any), /kaimingUniform_: unknown option 'nonlinearty' \(known: a, mode, nonlinearity\)/],
+    ['kaimingUniform_ negative_slope', () => init.kaimingUniform_(untracked.runningMean.reshape([1, 3]), { negative_slope: 5 } as Any), /kaimingUniform_: unknown option 'negative_slope'/],
+    ['kaimingNormal_ a', () => init.kaimingNormal_(untracked.runningMean.reshape([1, 3]), { a: '0.1' } as Any), /kaimingNormal_: option 'a' \(the negative slope of leaky_relu\) expected a finite number, got '0.1'/],
+    ['kaimingNormal_ mode', () => init.kaimingNormal_(untracked.runningMean.reshape([1, 3]), { mode: 'fan_avg' } as Any), /kaimingNormal_: option 'mode' expected 'fan_in' or 'fan_out', got 'fan_avg'/],
+  ];
+  for (const [label, fn, pattern] of bad) s.expectError(label, fn, pattern);
+  for (const [label, options, pattern] of [
+    ['requestGpu variantPolicy', { variantPolicy: 'fxed' }, /requestGpu: option 'variantPolicy' expected 'fixed' or 'tuned', got 'fxed'/],
+    ['requestGpu unknown', { variantPolcy: 'fixed' }, /requestGpu: unknown option 'variantPolcy' \(known: debug, variantPolicy, tuningStore, boundsChecks\)/],
+    ['requestGpu debug', { debug: 'yes' }, /requestGpu: option 'debug' expected true or false, got 'yes'/],
+  ] as const) {
+    const message = await requestGpu(options as Any).then((g) => (g.destroy(), 'no error'), (e: Error) => e.message);
+    s.expect(label, pattern.test(message), message);
+  }
 });
 
 // ── bad input ─────────────────────────────────────────────────────────────────────────────────────

@@ -4,7 +4,8 @@
 // wrong number.
 // The device layer deals in buffers and views of them (BufferView); tensors and autograd live above it.
 import { checkArgs, checkOverrides, packUniform, type BufferView, type DispatchArgs, type EntryPoint, type OverrideValues, type Shader, type UniformValues } from './shader';
-import { indexedDbStore, KERNEL_SOURCES_HASH, Tuner, type TuningStore, type VariantPolicy } from './tuner';
+import { indexedDbStore, KERNEL_SOURCES_HASH, Tuner, type TuningStore, VARIANT_POLICIES, type VariantPolicy } from './tuner';
+import { expectFlag, expectOneOf, normalizeOptions } from '../options';
 
 export interface AdapterSummary {
   vendor: string;
@@ -72,6 +73,10 @@ export function registerNodeDawn(setup: NodeDawn): void {
 const NODE_WEBGPU = '../node/webgpu';
 
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
+  options = normalizeOptions('requestGpu', options, ['debug', 'variantPolicy', 'tuningStore', 'boundsChecks']) as GpuOptions;
+  expectFlag('requestGpu', 'debug', options.debug);
+  expectFlag('requestGpu', 'boundsChecks', options.boundsChecks);
+  expectOneOf('requestGpu', 'variantPolicy', options.variantPolicy, VARIANT_POLICIES);
   const howTo = inNode ? HOW_TO_GET_WEBGPU_IN_NODE : HOW_TO_GET_WEBGPU;
   if (options.boundsChecks === false && !inNode) {
     throw new Error("requestGpu: boundsChecks: false is for Node (Dawn's disable_robustness toggle); a page cannot turn WebGPU's bounds checks off");

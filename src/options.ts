@@ -1,0 +1,45 @@
+// Option objects as a PyTorch port passes them: camelCase names, or PyTorch's snake_case pasted as
+// is. An unknown option is an Error naming it and listing the known ones, and an option PyTorch has
+// that we support only at its default is an Error when given another value: a misspelt or
+// unsupported option never passes silently. Used by nn, init, optim, the schedulers, data and requestGpu.
+
+/** A value as an error message shows it: strings quoted, as given. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
+  return String(value);
+}
+
+/**
+ * Options as given → camelCase (undefined values dropped). `aliases` maps PyTorch's spellings to
+ * ours; `onlyDefault` lists options accepted only at PyTorch's default (any other value is refused).
+ */
+export function normalizeOptions(where: string, given: object, known: readonly string[], aliases: Record<string, string> = {}, onlyDefault: Record<string, unknown> = {}): Record<string, unknown> {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new Error(`${where}: options expected an object, got ${Array.isArray(given) ? 'an array' : String(given)}`);
+  const all = [...known, ...Object.keys(onlyDefault)];
+  const out: Record<string, unknown> = {};
+  const spelled: Record<string, string> = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    const name = aliases[key] ?? key;
+    if (!all.includes(name)) {
+      const snake = Object.entries(aliases).filter(([, c]) => all.includes(c)).map(([s]) => s);
+      throw new Error(`${where}: unknown option '${key}' (known: ${all.join(', ')}${snake.length ? `; or PyTorch's ${snake.join(', ')}` : ''})`);
+    }
+    if (name in out) throw new Error(`${where}: option '${name}' given twice, as '${spelled[name]}' and '${key}'`);
+    if (name in onlyDefault && value !== onlyDefault[name]) throw new Error(`${where}: ${key}=${show(value)} is not supported (only PyTorch's default, ${key}=${show(onlyDefault[name])})`);
+    out[name] = value;
+    spelled[name] = key;
+  }
+  return out;
+}
+
+/** An Error naming the option unless it is undefined or a boolean (PyTorch's bias=0 would pass as falsy). */
+export function expectFlag(where: string, name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new Error(`${where}: option '${name}' expected true or false, got ${show(value)}`);
+}
+
+/** An Error naming the option unless it is undefined or one of `allowed`. */
+export function expectOneOf(where: string, name: string, value: unknown, allowed: readonly unknown[]): void {
+  if (value !== undefined && !allowed.includes(value)) throw new Error(`${where}: option '${name}' expected ${allowed.map(show).join(' or ')}, got ${show(value)}`);
+}
