@@ -12,6 +12,10 @@
 import type { Gpu } from './device/gpu';
 import type { BufferView, DType } from './device/shader';
 
+function checkDtype(dtype: unknown, label: string): void {
+  if (dtype !== 'f32' && dtype !== 'u32' && dtype !== 'i32') throw new Error(`tensor '${label}': dtype expected f32, u32 or i32, got ${String(dtype)}`);
+}
+
 export class Tensor implements BufferView {
   readonly shape: readonly number[];
   readonly size: number;
@@ -35,6 +39,7 @@ export class Tensor implements BufferView {
     readonly byteOffset = 0,
     readonly label = 'tensor',
   ) {
+    checkDtype(dtype, label);
     this.memory = buffer;
     this.shape = [...shape];
     this.size = Tensor.sizeOf(shape, label);
@@ -43,13 +48,19 @@ export class Tensor implements BufferView {
 
   /** A new tensor; its contents are undefined until written (tests poison them with NaN). */
   static empty(gpu: Gpu, shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    checkDtype(dtype, label);
     const size = Tensor.sizeOf(shape, label);
     return new Tensor(gpu, gpu.createBuffer(size * 4, label), shape, dtype, 0, label);
   }
 
   static fromArray(gpu: Gpu, data: ArrayLike<number>, shape: readonly number[] = [data.length], dtype: DType = 'f32', label = 'tensor'): Tensor {
     const t = Tensor.empty(gpu, shape, dtype, label);
-    t.write(data);
+    try {
+      t.write(data);
+    } catch (error) {
+      t.destroy(); // refused values leave no buffer behind
+      throw error;
+    }
     return t;
   }
 

@@ -12,7 +12,7 @@ import * as ref from '../src/reference/linalg';
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
-import { noGrad, type Tensor } from '../src/tensor';
+import { noGrad, Tensor } from '../src/tensor';
 import { requestGpu } from '../src/device/gpu';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
@@ -220,6 +220,30 @@ for (const spec of [{ dropoutTraining: false, activation: 'sigmoid' }, { dropout
     await s.check('d loss / d x', x.grad!, fd(xData, () => compositeLoss(params, xData, labelData, N, mask, spec.activation)), 2e-5, 1e-3);
   });
 }
+
+add('a tensor of another Gpu, a destroyed one, or an integer out of its dtype is refused before anything is recorded; the device keeps working', async (s, random) => {
+  const gpu = s.gpu;
+  const other = await requestGpu(); // a second device; the first stays every module's default
+  const lin = new nn.Linear(3, 2, { gpu });
+  const foreign = Tensor.fromArray(other, [1, 2, 3], [1, 3], 'f32', 'x on the other Gpu');
+  s.expectError('a tensor of another Gpu', () => lin.forward(foreign), /^matmul\.\w+: its tensors are on different Gpus \('(Linear\.weight|x on the other Gpu)' is not on the one running it\): requestGpu\(\) made more than one/);
+  const gone = Tensor.fromArray(gpu, [1, 2, 3], [1, 3], 'f32', 'gone');
+  gone.destroy();
+  s.expectError('a destroyed tensor', () => lin.forward(gone), /'gone' was destroyed \(tensor\.destroy\(\)\)/);
+  s.expectError('writing a destroyed tensor', () => gone.write([4, 5, 6]), /write: 'gone' was destroyed/);
+  s.expectError('u32 −1', () => Tensor.fromArray(gpu, [-1, 2], [2], 'u32', 'labels'), /write 'labels': element 0 is -1, not a u32 \(an integer in \[0, 4294967295\]\)/);
+  s.expectError('u32 2.5', () => Tensor.fromArray(gpu, [1, 2.5], [2], 'u32', 'labels'), /element 1 is 2\.5, not a u32/);
+  s.expectError('i32 2³¹', () => Tensor.fromArray(gpu, [2 ** 31], [1], 'i32', 'labels'), /element 0 is 2147483648, not a i32/);
+  s.expectError('u32 NaN', () => Tensor.fromArray(gpu, [NaN], [1], 'u32', 'labels'), /element 0 is NaN, not a u32/);
+  s.expectError('dtype f64', () => Tensor.fromArray(gpu, [1], [1], 'f64' as 'f32', 'x'), /tensor 'x': dtype expected f32, u32 or i32, got f64/);
+  // Nothing reached the device, so it still works.
+  const x = uniform(random, 3);
+  const y = lin.forward(s.input(x, [1, 3]));
+  const expected = ref.matmul(x, await lin.weight.read(), { M: 1, N: 2, K: 3, transposeB: true, bias: await lin.bias!.read() });
+  await s.check('y after the refused calls', y, expected, 1e-6, 1e-5);
+  foreign.destroy();
+  other.destroy();
+});
 
 add('gradients accumulate across backward() until zeroGrad()', async (s, random) => {
   const gpu = s.gpu;

@@ -156,6 +156,9 @@ export class Gpu {
    */
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  /** Buffers this Gpu made, and those since destroyed: a dispatch, read or write checks each it touches. */
+  private readonly ours = new WeakSet<GPUBuffer>();
+  private readonly destroyed = new WeakSet<GPUBuffer>();
   private nextBufferId = 1;
   private readonly staging = new Map<number, GPUBuffer[]>();
   private readonly uniformArena: GPUBuffer;
@@ -203,6 +206,7 @@ export class Gpu {
     if (!Number.isInteger(byteLength) || byteLength <= 0) throw new Error(`buffer '${label}': size must be a positive integer of bytes, got ${byteLength}`);
     if (byteLength > this.limits.maxBufferSize) throw new Error(`buffer '${label}': ${byteLength} bytes exceeds this adapter's maxBufferSize (${this.limits.maxBufferSize})`);
     const buffer = this.device.createBuffer({ label, size: Math.ceil(byteLength / 4) * 4, usage });
+    this.ours.add(buffer);
     this.stats.liveBuffers++;
     this.stats.buffersCreated++;
     return buffer;
@@ -210,9 +214,21 @@ export class Gpu {
 
   /** Frees a buffer; recorded commands that use it are submitted first, so they still run. */
   destroyBuffer(buffer: GPUBuffer): void {
+    if (this.destroyed.has(buffer)) return;
     if (this.encoder) this.flush();
     buffer.destroy();
+    this.destroyed.add(buffer);
     this.stats.liveBuffers--;
+  }
+
+  /**
+   * Throws, before anything is recorded, for a buffer of another Gpu (requestGpu() called twice) or
+   * one destroyed: WebGPU would report either later, from an unrelated call, and the error would
+   * stay with the device.
+   */
+  private usable(view: BufferView, where: string): void {
+    if (this.destroyed.has(view.buffer)) throw new Error(`${where}: '${view.label}' was destroyed (tensor.destroy()); make a new tensor`);
+    if (!this.ours.has(view.buffer)) throw new Error(`${where}: its tensors are on different Gpus ('${view.label}' is not on the one running it): requestGpu() made more than one; pass the same { gpu } to modules and tensors (or call requestGpu() once: the first is every module's default)`);
   }
 
   /**
@@ -249,8 +265,17 @@ export class Gpu {
 
   /** Uploads data into a view. Pending dispatches are submitted first, so they see the old data. */
   write(view: BufferView, data: ArrayLike<number>): void {
+    this.usable(view, 'write');
     const count = view.byteLength / 4;
     if (data.length !== count) throw new Error(`write '${view.label}': expected ${count} values, got ${data.length}`);
+    if (view.dtype !== 'f32') {
+      // Int32Array.from would wrap or truncate (−1 as u32 is 4294967295, 2.5 is 2) without a word.
+      const [low, high] = view.dtype === 'u32' ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
+      for (let i = 0; i < count; i++) {
+        const v = data[i]!;
+        if (!Number.isInteger(v) || v < low || v > high) throw new Error(`write '${view.label}': element ${i} is ${v}, not a ${view.dtype} (an integer in [${low}, ${high}])`);
+      }
+    }
     const typed = view.dtype === 'f32' ? Float32Array.from(data) : view.dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
     if (this.encoder) this.flush();
     this.device.queue.writeBuffer(view.buffer, view.byteOffset, typed);
@@ -316,6 +341,7 @@ export class Gpu {
   dispatch(entry: EntryPoint, args: DispatchArgs, grid: readonly number[], constants: OverrideValues = {}): void {
     this.check();
     checkArgs(entry, args);
+    for (const b of entry.bindings) if (b.kind !== 'uniform') this.usable(args[b.name] as BufferView, `${entry.shader.name}.${entry.name}`);
     const [x = 1, y = 1, z = 1] = grid;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if ([x, y, z].some((g) => !Number.isInteger(g) || g < 0 || g > max)) {
@@ -364,6 +390,7 @@ export class Gpu {
 
   /** Records a fill with zeros (the whole view). */
   clear(view: BufferView): void {
+    this.usable(view, 'clear');
     this.check();
     this.endPass();
     this.commandEncoder().clearBuffer(view.buffer, view.byteOffset, view.byteLength);
@@ -371,6 +398,8 @@ export class Gpu {
 
   copy(source: BufferView, target: BufferView): void {
     if (source.byteLength !== target.byteLength) throw new Error(`copy '${source.label}' → '${target.label}': sizes differ (${source.byteLength} vs ${target.byteLength} bytes)`);
+    this.usable(source, 'copy');
+    this.usable(target, 'copy');
     this.check();
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);
@@ -429,6 +458,7 @@ export class Gpu {
 
   /** Copies a view back to the CPU (submitting pending work first). */
   async read(view: BufferView): Promise<Float32Array | Uint32Array | Int32Array> {
+    this.usable(view, 'read');
     if (this.tuner.hasPending) await this.tuner.tunePending();
     this.check();
     this.stats.reads++;
