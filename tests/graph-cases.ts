@@ -532,7 +532,7 @@ add('nn.ModuleList registers its modules (blocks.0.weight), trains and saves the
       return 'Net';
     }
     forward(x: Tensor): Tensor {
-      for (const block of this.blocks) x = block.forward(x, 'relu');
+      for (const block of this.blocks) x = block.forward(x); // no ReLU: it could zero every gradient of blocks.0
       return this.head.forward(x);
     }
   }
