@@ -34,24 +34,35 @@ function statOrNothing(p: string): fs.Stats | undefined {
 }
 
 /**
+ * The folders from `dir` up that do not exist yet, outermost first, and the stat of the nearest that
+ * does. Made one level at a time by the callers: Node 20's recursive mkdir spins at 100% CPU on paths
+ * like /proc/foo. A stat that fails otherwise than "nothing there" throws, its error naming the path.
+ */
+function missingFolders(dir: string): { missing: string[]; nearest: string; stat: fs.Stats } {
+  const missing: string[] = [];
+  let at = dir;
+  let stat: fs.Stats | undefined;
+  while (!(stat = statOrNothing(at))) {
+    missing.unshift(at);
+    at = path.dirname(at);
+  }
+  return { missing, nearest: at, stat };
+}
+
+/**
  * Makes sure `dir` is a folder we can write `names` into, creating it if needed, before any work
  * starts. Returns the folders it created, outermost first, so a failed run can remove them again.
  * Messages begin with `where` (the flag as the user gave it).
  */
 export function prepareOutDir(dir: string, names: readonly string[], where = `--out ${dir}`): string[] {
-  const missing: string[] = [];
-  let at = dir;
-  let stat: fs.Stats | undefined;
+  let found: ReturnType<typeof missingFolders>;
   try {
-    while (!(stat = statOrNothing(at))) {
-      missing.unshift(at);
-      at = path.dirname(at);
-    }
+    found = missingFolders(dir);
   } catch (error) {
-    throw new Error(`${where}: cannot look at ${at} (${errorCode(error)})`);
+    throw new Error(`${where}: cannot look at ${(error as NodeJS.ErrnoException).path ?? dir} (${errorCode(error)})`);
   }
+  const { missing, nearest: at, stat } = found;
   if (!stat.isDirectory()) throw new Error(at === dir && where === `--out ${dir}` ? `${where}: is a file, not a folder` : `${where}: ${at} is a file, not a folder`);
-  // One level at a time: Node 20's recursive mkdir spins at 100% CPU on paths like /proc/foo.
   for (const d of missing) {
     try {
       fs.mkdirSync(d);
@@ -157,10 +168,7 @@ export const tuningFileStore = {
   load: async (): Promise<string | null> => (fs.existsSync(tuningCachePath()) ? fs.readFileSync(tuningCachePath(), 'utf8') : null),
   save: async (text: string): Promise<void> => {
     const file = tuningCachePath();
-    // One level at a time, as prepareOutDir: a recursive mkdir of WGSLGRAD_CACHE_DIR=/proc/x would spin forever.
-    const missing: string[] = [];
-    for (let at = path.dirname(file); !statOrNothing(at); at = path.dirname(at)) missing.unshift(at);
-    for (const d of missing) fs.mkdirSync(d);
+    for (const d of missingFolders(path.dirname(file)).missing) fs.mkdirSync(d); // WGSLGRAD_CACHE_DIR=/proc/x spun forever
     const temp = `${file}.${process.pid}.tmp`;
     try {
       fs.writeFileSync(temp, text);

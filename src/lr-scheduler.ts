@@ -3,7 +3,8 @@
 // form where PyTorch uses it, so a scheduler reads the group's current lr and two schedulers chain
 // as they do in PyTorch. Call order, as in PyTorch: optimizer.step() in the loop, scheduler.step()
 // after it (once an epoch); the constructor sets the epoch-0 lr.
-import { normalizeOptions, type Optimizer } from './optim';
+import { normalizeOptions } from './options';
+import type { Optimizer } from './optim';
 import type { LrScheduleSpec } from './run-config';
 
 /** PyTorch's keyword names, accepted beside ours. */

@@ -19,7 +19,6 @@ import { Tensor } from './tensor';
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
 const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay: 'lrDecay', initial_accumulator_value: 'initialAccumulatorValue' };
 
-export { normalizeOptions };
 
 function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${where}: argument '${name}' expected ${expected}, got ${String(value)}`);

@@ -133,7 +133,9 @@ export class CaseScope {
     const size = Tensor.sizeOf(shape, label);
     const whole = Tensor.empty(this.gpu, [size + 2 * GUARD_FLOATS], 'f32', `${label} with guard bands`);
     this.tensors.push(whole);
-    whole.write(new Float32Array(whole.size).fill(GUARD_VALUE));
+    // The bands alone: the caller writes the tensor itself (a multi-million-element input once, not twice).
+    const band = new Float32Array(GUARD_FLOATS).fill(GUARD_VALUE);
+    for (const offset of [0, (GUARD_FLOATS + size) * 4]) new Tensor(this.gpu, whole.buffer, [GUARD_FLOATS], 'f32', offset, `${label} guard band`).write(band);
     const t = new Tensor(this.gpu, whole.buffer, shape, dtype, GUARD_FLOATS * 4, label);
     this.guarded.set(t, whole);
     return t;
