@@ -7,6 +7,7 @@
 import { buildModel } from '../src/classifier';
 import { requestGpu, type Gpu } from '../src/device/gpu';
 import { HOT_USES } from '../src/device/tuner';
+import { matmul, matmulDefault, matmulTuningKey, VARIANT_LABEL, type MatmulVariant } from '../src/kernels/matmul';
 import { CrossEntropyLoss, type Linear } from '../src/nn';
 import { Adam } from '../src/optim';
 import { mulberry32 } from '../src/random';
@@ -18,7 +19,7 @@ import { nav, task } from './common';
 import { FULL, looksQuantised, PEERS, QUICK, RowSink, summarise, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
 import { runJax } from './bench/peers-jax';
 import { runTfjs } from './bench/peers-tfjs';
-import { ADAM, dimsText, elementwiseSizes, matmulCases, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED } from './bench/workloads';
+import { ADAM, dimsText, elementwiseSizes, matmulCases, type MatmulCase, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED } from './bench/workloads';
 
 export type { BenchReport, BenchRow } from './bench/harness';
 
@@ -96,6 +97,48 @@ async function specBench(b: Ours, quick: boolean) {
   }
 }
 
+/**
+ * Runs `run` until every key it dispatches is hot, then tunes them, untimed and without the tuner's
+ * budget (the picks a long run converges to), so that no timed sample pays for tuning. Samples that
+ * tuned were the batch-8 step's p90 of 196 ms against a median of 12.9.
+ */
+async function tuneFirst(gpu: Gpu, run: () => void) {
+  const budget = gpu.tuner.budgetMs;
+  gpu.tuner.budgetMs = Infinity;
+  try {
+    for (let i = 0; i < HOT_USES; i++) run();
+    await gpu.sync();
+  } finally {
+    gpu.tuner.budgetMs = budget;
+  }
+}
+
+/**
+ * Our matmul as a user runs it, with no variant named: the autotuner's pick for the shape (tuned
+ * first), variant 'auto'. The peers are paired with this row (scripts/bench-report.ts), not with the
+ * fastest of our variant rows, which nobody could choose before they had all run.
+ */
+async function autoMatmulBench(b: Ours, cases: MatmulCase[]) {
+  const { gpu } = b;
+  for (const m of cases) {
+    const { M, N, K, transposeA, transposeB } = m;
+    const a = Tensor.fromArray(gpu, m.a, transposeA ? [K, M] : [M, K]);
+    const bt = Tensor.fromArray(gpu, m.b, transposeB ? [N, K] : [K, N]);
+    const out = Tensor.fromArray(gpu, new Float32Array(M * N).fill(NaN), [M, N]);
+    try {
+      const run = () => matmul(a, bt, out, { transposeA, transposeB });
+      await tuneFirst(gpu, run);
+      out.write(new Float32Array(M * N).fill(NaN)); // the checked run starts from poison, not from the tuning runs' result
+      // What choose() answers now: the recorded pick, or the default where the policy is 'fixed'.
+      const pick = gpu.tuner.records.get(matmulTuningKey(M, N, K, transposeA, transposeB))?.pick ?? matmulDefault(M, N, K, transposeA, transposeB);
+      const row = { kernel: 'matmul', variant: 'auto', pick: VARIANT_LABEL[pick as MatmulVariant] ?? pick, size: m.size, flop: 2 * M * N * K };
+      await b.time(row, run, async () => m.check(await out.read()));
+    } finally {
+      for (const t of [a, bt, out]) t.destroy();
+    }
+  }
+}
+
 /** The tuned model's training step, from the workload's shared weights: nn, CrossEntropyLoss, Adam. */
 async function trainingStepBench(b: Ours, batch: number) {
   const { gpu } = b;
@@ -121,18 +164,8 @@ async function trainingStepBench(b: Ours, batch: number) {
     lossTensor.backward();
     optimizer.step();
   };
-  // Tuned first, untimed: enough steps to make every key of the step hot, timed without the budget
-  // (the picks a long run converges to), so that no timed sample pays for tuning. Samples that
-  // tuned were the batch-8 row's p90 of 196 ms against a median of 12.9.
   reset();
-  const budget = gpu.tuner.budgetMs;
-  gpu.tuner.budgetMs = Infinity;
-  try {
-    for (let i = 0; i < HOT_USES; i++) step();
-    await gpu.sync();
-  } finally {
-    gpu.tuner.budgetMs = budget;
-  }
+  await tuneFirst(gpu, step);
   reset();
   let firstLoss: number | null = null;
   const dispatches = gpu.stats.dispatches - gpu.tuner.stats.dispatches;
@@ -174,12 +207,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const sink = new RowSink(protocol, options.log, options.signal);
   const ours = new Ours(gpu, sink);
   await specBench(ours, quick);
-  for (const batch of options.trainingBatches ?? trainingBatches(quick)) await trainingStepBench(ours, batch);
-
   // The peers run the rows they can express as one call of their own (the square and forward
   // matmuls, sigmoid, softmax + cross-entropy, the training step), at the sizes our specs timed.
   const timed = new Set(sink.rows.map((r) => `${r.kernel}|${r.size}`));
   const ran = <T extends { size: string }>(kernel: string, cases: T[]) => cases.filter((c) => timed.has(`${kernel}|${c.size}`));
+  await autoMatmulBench(ours, ran('matmul', matmulCases()));
+  for (const batch of options.trainingBatches ?? trainingBatches(quick)) await trainingStepBench(ours, batch);
+
   const work = {
     matmul: ran('matmul', matmulCases()),
     sigmoid: ran('activation', elementwiseSizes.map(sigmoidCase)),

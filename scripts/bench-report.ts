@@ -4,7 +4,12 @@
 import type { BenchReport, BenchRow, Contender } from '../demos/bench/harness';
 import { PEERS } from '../demos/bench/harness';
 
-/** One workload at one size: our fastest checked variant and each peer's row. */
+/**
+ * One workload at one size: our row and each peer's. Ours is the row of what the engine runs when the
+ * caller names no variant (variant 'auto': the autotuner's pick, made before the timed runs); a
+ * family with one variant has only that row; a report from before 'auto' rows falls back to our
+ * fastest checked variant, a choice made after the fact.
+ */
 export interface Line {
   kernel: string;
   size: string;
@@ -15,9 +20,10 @@ export interface Line {
 /** Every workload at which at least one peer ran, in the report's order. */
 export function likeForLike(report: BenchReport): Line[] {
   const lines = new Map<string, Line>();
+  const auto = new Set(report.rows.filter((r) => r.contender === 'wgslgrad' && r.variant === 'auto').map((r) => `${r.kernel}|${r.size}`));
   for (const r of report.rows) {
-    if (r.contender !== 'wgslgrad' || !r.checked) continue;
     const key = `${r.kernel}|${r.size}`;
+    if (r.contender !== 'wgslgrad' || (auto.has(key) ? r.variant !== 'auto' : !r.checked)) continue;
     const line = lines.get(key);
     if (!line) lines.set(key, { kernel: r.kernel, size: r.size, ours: r, peers: {} });
     else if (r.timing.median < line.ours.timing.median) line.ours = r;
@@ -34,7 +40,9 @@ export function likeForLike(report: BenchReport): Line[] {
 
 const ms = (t: number) => (t >= 100 ? t.toFixed(0) : t >= 10 ? t.toFixed(1) : t >= 1 ? t.toFixed(2) : t.toFixed(3));
 /** ours / peer: under 1, ours takes less time. A peer whose result failed its check has no ratio. */
-export const ratio = (ours: BenchRow, peer?: BenchRow) => (peer && peer.checked ? twoDigits(ours.timing.median / peer.timing.median) : peer ? 'wrong' : '');
+export const ratio = (ours: BenchRow, peer?: BenchRow) => (!ours.checked ? 'ours wrong' : peer && peer.checked ? twoDigits(ours.timing.median / peer.timing.median) : peer ? 'wrong' : '');
+/** Which of our variants a line ran: 'auto: v3 vec4' for the tuner's pick, the variant where a family has several. */
+const variantNote = (r: BenchRow) => (r.variant === 'auto' ? `auto: ${r.pick ?? '?'}` : r.variant === 'wgslgrad' ? '' : r.variant);
 /** Two significant digits below 0.1 (0.0049, not 0.00), two decimals up to 100, whole above. */
 const twoDigits = (r: number) => (r < 0.1 ? r.toPrecision(2) : r < 100 ? r.toFixed(2) : r.toFixed(0));
 
@@ -59,7 +67,7 @@ export function peerTable(report: BenchReport): string {
   const spread = (r?: BenchRow) => (r ? `${ms(r.timing.median)} [${ms(r.timing.p10)}–${ms(r.timing.p90)}]${r.checked ? '' : ' WRONG'}` : '');
   return columns([
     ['kernel', 'size', 'wgslgrad ms [p10–p90]', ...peers.flatMap((p) => [`${p} ms`, `ours/${p}`])],
-    ...likeForLike(report).map((l) => [l.kernel, `${l.size}${l.ours.variant === 'wgslgrad' ? '' : ` (${l.ours.variant})`}`, spread(l.ours), ...peers.flatMap((p) => [spread(l.peers[p]), ratio(l.ours, l.peers[p])])]),
+    ...likeForLike(report).map((l) => [l.kernel, `${l.size}${variantNote(l.ours) ? ` (${variantNote(l.ours)})` : ''}`, spread(l.ours), ...peers.flatMap((p) => [spread(l.peers[p]), ratio(l.ours, l.peers[p])])]),
   ]);
 }
 
@@ -97,7 +105,8 @@ export function readmeTable(report: BenchReport, all = false, node?: BenchReport
     .map((l) => {
       const n = inNode.get(rowKey(l.ours));
       const nodeCells = node ? (n ? [`${ms(n.timing.median)}${n.checked ? '' : ' WRONG'}`, n.checked && l.ours.checked ? `${(n.timing.median / l.ours.timing.median).toFixed(2)}×` : ''] : ['—', '—']) : [];
-      return [l.kernel, l.size, `${ms(l.ours.timing.median)}${l.ours.dispatchesPerStep ? `, ${+l.ours.dispatchesPerStep.toFixed(1)} dispatches` : ''}`, ...nodeCells, ...peers.map((p) => ratio(l.ours, l.peers[p]) || '—')];
+      const note = l.ours.dispatchesPerStep ? `, ${+l.ours.dispatchesPerStep.toFixed(1)} dispatches` : l.ours.variant === 'auto' ? `, ${variantNote(l.ours)}` : '';
+      return [l.kernel, l.size, `${ms(l.ours.timing.median)}${l.ours.checked ? '' : ' WRONG'}${note}`, ...nodeCells, ...peers.map((p) => ratio(l.ours, l.peers[p]) || '—')];
     });
   const notes = report.skipped.length ? ['', `— not measured: ${report.skipped.join('; ')}.`] : [];
   const measured = [`Measured on: ${machineLine(report)}.`, ...(node ? [`Node rows: ${machineLine(node)}.`] : [])];

@@ -1,5 +1,6 @@
-// scripts/bench-report.ts on made-up reports (no browser): the like-for-like table picks our fastest
-// checked variant and gives ratios ours / peer, and --compare flags only changes beyond the spread.
+// scripts/bench-report.ts on made-up reports (no browser): the like-for-like table pairs the peers
+// with the engine's own pick (or, in older reports, our fastest checked variant) and gives ratios
+// ours / peer, and --compare flags only changes beyond the spread.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,6 +40,16 @@ test('like for like: our fastest checked variant, ratios ours / peer, no ratio f
   const table = readmeTable(r);
   expect(table).toContain('| matmul | M=512 N=512 K=512 | 4.00 | 0.50 | wrong |');
   expect(table).toContain('Measured on: CPU, 2 cores');
+});
+
+test("like for like: where the engine's own pick ran (variant 'auto'), ours is that row, even when a named variant was faster", () => {
+  const auto = { ...row('wgslgrad', 'auto', 5), pick: 'v2 blocked' };
+  const r = report([row('wgslgrad', 'v1 naive', 10), row('wgslgrad', 'v3 vec4', 2), auto, row('tfjs-wasm', 'tfjs-wasm', 10)]);
+  expect(likeForLike(r)[0]!.ours).toBe(auto);
+  expect(readmeTable(r)).toContain('| matmul | M=512 N=512 K=512 | 5.00, auto: v2 blocked | 0.50 |');
+  // a wrong result of ours gets no ratio, rather than a fallback to another variant
+  const wrong = report([row('wgslgrad', 'v3 vec4', 2), { ...auto, checked: false }, row('tfjs-wasm', 'tfjs-wasm', 10)]);
+  expect(readmeTable(wrong)).toContain('| matmul | M=512 N=512 K=512 | 5.00 WRONG, auto: v2 blocked | ours wrong |');
 });
 
 test('the Node report adds its own row of ours and Node / Chrome; a row Node lacks reads —', () => {

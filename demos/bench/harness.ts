@@ -23,8 +23,10 @@ export interface BenchRow {
   /** Ours: the spec case timed. */
   case?: string;
   contender: Contender;
-  /** Ours: the kernel variant ('v3 vec4'); a peer: its contender name. */
+  /** Ours: the kernel variant ('v3 vec4'), or 'auto' (none named: the autotuner picks); a peer: its contender name. */
   variant: string;
+  /** Ours, variant 'auto': the variant the engine ran, as the autotuner picked it before the timed runs. */
+  pick?: string;
   size: string;
   /** Work per run: floating-point operations (GFLOP/s) or bytes moved (GB/s). */
   flop?: number;

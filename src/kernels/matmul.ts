@@ -199,7 +199,8 @@ interface Layout {
 }
 type MatmulDims = { M: number; N: number; K: number };
 
-const VARIANT_LABEL: Record<MatmulVariant, string> = { naive: 'v1 naive', blocked: 'v2 blocked', vec4: 'v3 vec4', tiled: 'v4 tiled', splitk: 'v5 split-K' };
+/** Each variant as the bench and the shader header number it. */
+export const VARIANT_LABEL: Record<MatmulVariant, string> = { naive: 'v1 naive', blocked: 'v2 blocked', vec4: 'v3 vec4', tiled: 'v4 tiled', splitk: 'v5 split-K' };
 const cases: KernelCase[] = [];
 
 function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, extra: Partial<KernelCase<MatmulDims>> = {}): KernelCase {
