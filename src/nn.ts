@@ -57,13 +57,13 @@ export abstract class Module {
   /**
    * The Module fields, in declaration order. Modules held in a plain array or object would be left
    * out of parameters() and the state dict (the optimizer would never train them), so one found
-   * there is an Error: hold them in an nn.ModuleList, or override namedChildren() to list the children.
+   * there is an Error: hold them in an nn.ModuleList or nn.ModuleDict, or override namedChildren().
    */
   namedChildren(): [string, Module][] {
     const children: [string, Module][] = [];
     for (const [name, value] of Object.entries(this)) {
       if (value instanceof Module) children.push([name, value]);
-      else if (holdsModules(value)) throw new Error(`${this.constructor.name}: field '${name}' holds modules in a plain ${Array.isArray(value) ? 'array' : 'object'}, where parameters() and stateDict() cannot see them; hold them in an nn.ModuleList (names '${name}.0.weight', …), or override namedChildren()`);
+      else if (holdsModules(value)) throw new Error(`${this.constructor.name}: field '${name}' holds modules in a plain ${Array.isArray(value) ? 'array' : 'object'}, where parameters() and stateDict() cannot see them; hold them in an nn.${Array.isArray(value) ? `ModuleList (names '${name}.0.weight', …)` : `ModuleDict (names '${name}.${Object.keys(value as object)[0]}.weight', …)`}, or override namedChildren()`);
     }
     return children;
   }
@@ -733,7 +733,7 @@ export class Flatten extends Module {
   }
 }
 
-// ── Sequential, ModuleList ───────────────────────────────────────────────────────────────────────
+// ── Sequential, ModuleList, ModuleDict ───────────────────────────────────────────────────────────
 
 /** What was given where a Module was expected, for the error. */
 function describeValue(v: unknown): string {
@@ -846,6 +846,78 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
 
   forward(): never {
     throw new Error('ModuleList has no forward (as in PyTorch): call its modules, e.g. for (const block of this.blocks) x = block.forward(x)');
+  }
+}
+
+/**
+ * torch.nn.ModuleDict: modules held by name, in insertion order, and registered as children under
+ * those names (a field `heads = new nn.ModuleDict({ price: … })` gives 'heads.price.weight'). Like a
+ * Map: get, set, has, keys(), values(), entries(), size, and iteration yields [name, module].
+ */
+export class ModuleDict<M extends Module = Module> extends Module implements Iterable<[string, M]> {
+  private readonly items = new Map<string, M>();
+
+  constructor(modules: Record<string, M> | Iterable<readonly [string, M]> = {}, options: { gpu?: Gpu } = {}) {
+    const entries = Symbol.iterator in modules ? [...(modules as Iterable<readonly [string, M]>)] : Object.entries(modules);
+    super(options?.gpu ?? entries[0]?.[1]?.gpu ?? currentGpu());
+    normalizeOptions('ModuleDict', options, ['gpu']);
+    for (const [name, m] of entries) this.set(name, m);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /** The module named `name`, or an Error listing the names there are. */
+  get(name: string): M {
+    const m = this.items.get(name);
+    if (!m) throw new Error(`ModuleDict.get: no module named '${name}'; it holds ${this.items.size ? [...this.items.keys()].map((k) => `'${k}'`).join(', ') : 'none'}`);
+    return m;
+  }
+
+  has(name: string): boolean {
+    return this.items.has(name);
+  }
+
+  /** Adds or replaces a module. Names are parameter-name segments, so no '.' and not empty (as PyTorch). */
+  set(name: string, module: M): this {
+    if (typeof name !== 'string' || name === '' || name.includes('.')) throw new Error(`ModuleDict: name ${JSON.stringify(name)} is not a module name (a non-empty string without '.'; it becomes a segment of 'heads.NAME.weight')`);
+    if (!(module instanceof Module)) throw new Error(`ModuleDict: module '${name}' expected a Module such as new nn.Linear(4, 4), got ${describeValue(module)}`);
+    this.items.set(name, module);
+    return this;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.items.keys();
+  }
+
+  values(): IterableIterator<M> {
+    return this.items.values();
+  }
+
+  entries(): IterableIterator<[string, M]> {
+    return this.items.entries();
+  }
+
+  [Symbol.iterator](): Iterator<[string, M]> {
+    return this.items.entries();
+  }
+
+  override namedChildren(): [string, Module][] {
+    return [...this.items];
+  }
+
+  describe(): string {
+    if (this.items.size === 0) return 'ModuleDict()';
+    return `ModuleDict(\n${[...this.items].map(([name, m]) => `  (${name}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
+  }
+
+  override outputShape(): readonly number[] {
+    return this.forward();
+  }
+
+  forward(): never {
+    throw new Error("ModuleDict has no forward (as in PyTorch): call its modules, e.g. this.heads.get('price').forward(x)");
   }
 }
 

@@ -566,11 +566,45 @@ add('nn.ModuleList registers its modules (blocks.0.weight), trains and saves the
   }
   const [inArray, inObject] = [new InArray(gpu), new InObject(gpu)];
   s.expectError('plain array', () => inArray.parameters(), /InArray: field 'blocks' holds modules in a plain array, where parameters\(\) and stateDict\(\) cannot see them; hold them in an nn.ModuleList \(names 'blocks.0.weight', …\)/);
-  s.expectError('plain object', () => inObject.namedParameters(), /InObject: field 'byName' holds modules in a plain object/);
+  s.expectError('plain object', () => inObject.namedParameters(), /InObject: field 'byName' holds modules in a plain object, .*hold them in an nn.ModuleDict \(names 'byName.a.weight', …\)/);
   s.expectError('ModuleList of a non-module', () => new nn.ModuleList([new nn.ReLU({ gpu }), 'relu' as unknown as nn.Module]), /ModuleList: module \(1\) expected a Module such as new nn.Linear\(4, 4\), got the string 'relu'/);
   const lin = new nn.Linear(2, 2, { gpu });
   s.expectError('Sequential of a string', () => new nn.Sequential(lin, 'relu' as unknown as nn.Module), /Sequential: argument 1 \(layer \(1\)\) expected a Module such as new nn.ReLU\(\), got the string 'relu'/);
   s.expectError('Sequential of a class', () => new nn.Sequential(lin, nn.ReLU as unknown as nn.Module), /got the class or function ReLU \(a module is made with new/);
+});
+
+add('nn.ModuleDict registers its modules by name (heads.price.weight), trains and saves them; bad names and lookups are errors naming them', async (s, random) => {
+  const gpu = s.gpu;
+  class TwoHeads extends nn.Module {
+    trunk = new nn.Linear(4, 4, { gpu });
+    heads = new nn.ModuleDict({ price: new nn.Linear(4, 2, { gpu }), band: new nn.Linear(4, 3, { gpu }) });
+    describe = () => 'TwoHeads';
+    forward(x: Tensor, head = 'band'): Tensor {
+      return F.sum(this.heads.get(head).forward(this.trunk.forward(x)));
+    }
+  }
+  const net = new TwoHeads(gpu);
+  const names = net.namedParameters().map(([n]) => n).join(',');
+  s.expect('names, in insertion order', names === 'trunk.weight,trunk.bias,heads.price.weight,heads.price.bias,heads.band.weight,heads.band.bias', names);
+  const heads = net.heads;
+  s.expect('size, has, keys, iteration', heads.size === 2 && heads.has('band') && !heads.has('x') && [...heads.keys()].join() === 'price,band' && [...heads][1]![1] === heads.get('band'), `size ${heads.size}`);
+  s.expectError('unknown name', () => heads.get('colour'), /ModuleDict.get: no module named 'colour'; it holds 'price', 'band'/);
+  const spare = new nn.Linear(4, 1, { gpu });
+  s.expectError('dotted name', () => heads.set('a.b', spare), /ModuleDict: name "a.b" is not a module name/);
+  s.expectError('empty name', () => new nn.ModuleDict({ '': spare }), /ModuleDict: name "" is not a module name/);
+  s.expectError('a non-module', () => new nn.ModuleDict({ act: 'relu' as unknown as nn.Module }), /ModuleDict: module 'act' expected a Module such as new nn.Linear\(4, 4\), got the string 'relu'/);
+  s.expectError('no forward', () => heads.forward(), /ModuleDict has no forward/);
+  s.expect('describe', heads.describe().startsWith('ModuleDict(\n  (price): Linear(in_features=4, out_features=2'), heads.describe());
+  const before = await heads.get('band').weight.read();
+  const opt = new optim.SGD(net.parameters(), { lr: 0.5 });
+  net.forward(s.input(uniform(random, 12, 0.5, 1), [3, 4])).backward();
+  opt.step();
+  const after = await heads.get('band').weight.read();
+  s.expect('the optimizer steps heads.band.weight', after.some((v, i) => v !== before[i]), 'changed');
+  const copy = new TwoHeads(gpu);
+  copy.loadStateDict(await net.stateDict());
+  const copied = await copy.heads.get('band').weight.read();
+  s.expect('the state dict carries heads.band.weight', copied.every((v, i) => v === after[i]), 'compared');
 });
 
 // ── option objects ───────────────────────────────────────────────────────────────────────────────
