@@ -211,11 +211,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   // matmuls, sigmoid, softmax + cross-entropy, the training step), at the sizes our specs timed.
   const timed = new Set(sink.rows.map((r) => `${r.kernel}|${r.size}`));
   const ran = <T extends { size: string }>(kernel: string, cases: T[]) => cases.filter((c) => timed.has(`${kernel}|${c.size}`));
-  await autoMatmulBench(ours, ran('matmul', matmulCases()));
+  const matmulWork = ran('matmul', matmulCases()); // one set of inputs and float64 products for us and the peers
+  await autoMatmulBench(ours, matmulWork);
   for (const batch of options.trainingBatches ?? trainingBatches(quick)) await trainingStepBench(ours, batch);
 
   const work = {
-    matmul: ran('matmul', matmulCases()),
+    matmul: matmulWork,
     sigmoid: ran('activation', elementwiseSizes.map(sigmoidCase)),
     softmax: ran('softmax_cross_entropy', elementwiseSizes.map(softmaxCase)),
     training: trainingBatches(quick).map(trainingCase),
