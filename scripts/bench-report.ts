@@ -166,4 +166,14 @@ export function assertReport(value: unknown, file: string): asserts value is Ben
   if (!r || typeof r !== 'object') throw new Error(`${file}: not a JSON object`);
   if (r.schema !== 2) throw new Error(`${file}: bench report schema ${String(r.schema)}, expected 2 (written by an older npm run bench?)`);
   if (!Array.isArray(r.rows) || !r.meta || !r.adapter) throw new Error(`${file}: missing rows, meta or adapter`);
+  // What the tables read, checked here so that a hand-edited file is one line, not a stack trace.
+  const isText = (v: unknown) => typeof v === 'string';
+  if (!isText(r.meta.date) || !isText(r.meta.browser) || typeof r.meta.protocol !== 'object' || r.meta.protocol === null) throw new Error(`${file}: meta expected date, browser and protocol`);
+  if (!isText(r.adapter.vendor) || !isText(r.adapter.architecture)) throw new Error(`${file}: adapter expected vendor and architecture`);
+  if (!Array.isArray(r.skipped) || !Array.isArray(r.peers)) throw new Error(`${file}: expected the lists 'skipped' and 'peers'`);
+  r.rows.forEach((row: Partial<BenchRow>, i) => {
+    const timing = row?.timing;
+    const ok = row && isText(row.kernel) && isText(row.contender) && isText(row.variant) && isText(row.size) && typeof row.checked === 'boolean' && timing && ['median', 'p10', 'p90'].every((k) => typeof timing[k as keyof typeof timing] === 'number');
+    if (!ok) throw new Error(`${file}: row ${i} expected kernel, contender, variant, size, checked and timing {median, p10, p90}, got ${JSON.stringify(row).slice(0, 120)}`);
+  });
 }

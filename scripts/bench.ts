@@ -22,6 +22,7 @@ import type { BenchReport } from '../demos/bench';
 import { PEERS, type Contender } from '../demos/bench/harness';
 import { assertReport, comparisonText, machineLine, peerTable, readmeTable, variantTable } from './bench-report';
 import { launchChrome, startServer } from './chrome';
+import { parseBenchArgs, type BenchArgs } from './bench-args';
 import { prepareOutDir } from './output';
 
 const args = process.argv.slice(2);
@@ -36,28 +37,13 @@ if (args.includes('--help') || args.includes('-h')) {
   console.log(`Usage: npm run bench -- [options]\n${usage}`);
   process.exit(0);
 }
-{
-  const withValue = ['--runtime', '--out', '--compare', '--peers', '--node'];
-  const known = [...withValue, '--quick', '--no-peers', '--no-bounds-checks', '--table'];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const flag = a.split('=')[0]!;
-    if (!a.startsWith('-')) {
-      if (!args.includes('--table') && !args.some((x) => x.startsWith('--table='))) fail(`unexpected argument '${a}' (npm run bench -- --help lists the options)`);
-      continue; // --table's file
-    }
-    if (!known.includes(flag)) fail(`unknown option '${a}' (npm run bench -- --help lists the options)`);
-    if (withValue.includes(flag) && !a.includes('=') && args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) i++;
+const { values, positionals } = ((): BenchArgs => {
+  try {
+    return parseBenchArgs(args);
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
   }
-}
-const valueOf = (flag: string): string | undefined => {
-  const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-  if (i < 0) return undefined;
-  const a = args[i]!;
-  if (a.includes('=')) return a.slice(flag.length + 1);
-  const next = args[i + 1];
-  return next && !next.startsWith('--') ? next : '';
-};
+})();
 
 /** A report written by npm run bench, or one line saying what is wrong with the file. */
 function readReport(file: string): BenchReport {
@@ -77,37 +63,33 @@ function readReport(file: string): BenchReport {
   return value as BenchReport;
 }
 
-const table = valueOf('--table');
-if (table !== undefined) {
-  // `--table all` (with a space) is the option's value, not a file's name.
-  const file = table && table !== 'all' ? table : (args.find((a) => !a.startsWith('--') && a !== 'all') ?? 'out/bench.json');
-  const nodeFile = valueOf('--node') || 'out/bench-node.json';
-  const node = nodeFile !== 'none' && (valueOf('--node') || fs.existsSync(nodeFile)) ? readReport(nodeFile) : undefined;
-  console.log(readmeTable(readReport(file), table === 'all' || args.includes('all'), node));
+if (values.table) {
+  // `--table all` (with a space) asks for every row, as `--table=all` does.
+  const file = positionals.find((a) => a !== 'all') ?? 'out/bench.json';
+  const nodeFile = values.node ?? 'out/bench-node.json';
+  const node = nodeFile !== 'none' && (values.node !== undefined || fs.existsSync(nodeFile)) ? readReport(nodeFile) : undefined;
+  console.log(readmeTable(readReport(file), positionals.includes('all'), node));
   process.exit(0);
 }
 
-const runtime = valueOf('--runtime') ?? 'chrome';
+const runtime = values.runtime ?? 'chrome';
 if (runtime !== 'node' && runtime !== 'chrome') fail(`--runtime expects node or chrome, got '${runtime}'`);
-const quick = args.includes('--quick');
-const boundsChecks = !args.includes('--no-bounds-checks');
+const quick = values.quick ?? false;
+const boundsChecks = !values['no-bounds-checks'];
 const unchecked = boundsChecks ? '' : ', bounds checks off';
-const noPeers = args.includes('--no-peers');
-const peersArg = valueOf('--peers');
-const peers = peersArg ? peersArg.split(',').map((p) => p.trim() as Contender) : undefined;
+const noPeers = values['no-peers'] ?? false;
+const peers = values.peers?.split(',').map((p) => p.trim() as Contender);
 const unknown = peers?.filter((p) => !PEERS.includes(p));
-if (unknown?.length) fail(`--peers: unknown ${unknown.join(', ')} (known: ${PEERS.join(', ')})`);
+if (unknown?.length) fail(`--peers: unknown ${unknown.map((p) => `'${p}'`).join(', ')} (known: ${PEERS.join(', ')})`);
 // A quick run keeps to its own file: it must not replace the full run's figures.
-const outFile = path.resolve(valueOf('--out') || `out/bench${runtime === 'node' ? '-node' : ''}${quick ? '-quick' : ''}.json`);
+const outFile = path.resolve(values.out ?? `out/bench${runtime === 'node' ? '-node' : ''}${quick ? '-quick' : ''}.json`);
 if (fs.existsSync(outFile) && fs.statSync(outFile).isDirectory()) fail(`--out ${outFile}: is a folder; --out names the report's file (${path.join(outFile, 'bench.json')}, say)`);
 try {
   prepareOutDir(path.dirname(outFile), [path.basename(outFile)], `--out ${outFile}`); // now, not after minutes of timing
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
 }
-const compareFile = valueOf('--compare');
-if (compareFile === '') fail('--compare needs a file: npm run bench -- --compare OLD.json');
-const old = compareFile ? readReport(compareFile) : null; // read first: a bad file fails before a long run
+const old = values.compare !== undefined ? readReport(values.compare) : null; // read first: a bad file fails before a long run
 
 const git = (...a: string[]) => {
   try {

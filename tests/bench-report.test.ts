@@ -8,6 +8,7 @@ import path from 'node:path';
 import { expect, test } from 'vitest';
 import type { BenchReport, BenchRow } from '../demos/bench/harness';
 import { FULL, looksQuantised } from '../demos/bench/harness';
+import { parseBenchArgs } from '../scripts/bench-args';
 import { assertReport, compareRuns, likeForLike, readmeTable } from '../scripts/bench-report';
 
 const row = (contender: BenchRow['contender'], variant: string, median: number, p10 = median * 0.9, p90 = median * 1.1, checked = true): BenchRow => ({
@@ -83,6 +84,12 @@ test('--compare flags a change only where the p10–p90 ranges part', () => {
 test('a file that is not a current report is refused, naming the file', () => {
   expect(() => assertReport({ rows: [] }, 'old.json')).toThrow(/old\.json: bench report schema undefined, expected 2/);
   expect(() => assertReport(null, 'x.json')).toThrow(/x\.json: not a JSON object/);
+  // schema 2 in name only: what the tables read is checked too
+  expect(() => assertReport({ schema: 2, rows: [], meta: {}, adapter: {} }, 'bad.json')).toThrow(/^bad\.json: meta expected date, browser and protocol$/);
+  const good = report([row('wgslgrad', 'v1', 1)]);
+  expect(() => assertReport(good, 'good.json')).not.toThrow();
+  const noTiming = { ...good, rows: [{ ...good.rows[0], timing: undefined }] };
+  expect(() => assertReport(noTiming, 'rows.json')).toThrow(/^rows\.json: row 0 expected kernel, contender, variant, size, checked and timing/);
 });
 
 test("looksQuantised: Chrome's 100 µs steps and Dawn's 65.536 µs ones, not exact times", () => {
@@ -92,6 +99,31 @@ test("looksQuantised: Chrome's 100 µs steps and Dawn's 65.536 µs ones, not exa
   // The H200 run's, unquantised.
   expect(looksQuantised([0.1208, 5.99104, 0.823552])).toBe(false);
   expect(looksQuantised([])).toBe(false);
+});
+
+test("npm run bench's command line: a flag given a value it takes none of, a missing value, a repeat or options that would be ignored are one line", () => {
+  const error = (...args: string[]) => {
+    try {
+      parseBenchArgs(args);
+      return 'accepted';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  expect(error('--quick=yes')).toMatch(/^Option '--quick' does not take an argument/);
+  expect(error('--no-bounds-checks=1')).toMatch(/^Option '--no-bounds-checks' does not take an argument/);
+  expect(error('--peers=')).toMatch(/^--peers needs a value/);
+  expect(error('--out')).toMatch(/^Option '--out <value>' argument missing/);
+  expect(error('--quick', '--quick')).toBe('--quick is given twice; give it once');
+  expect(error('--no-peers', '--peers=jax-wasm')).toBe('--no-peers and --peers disagree: give one of them');
+  expect(error('--node', 'x.json')).toMatch(/^--node names the Node report for --table/);
+  expect(error('--table', '--compare', 'x.json')).toBe('--table runs nothing, so --compare would do nothing; leave it out');
+  expect(error('--table', 'a.json', 'b.json')).toBe("--table reads one report, got 'a.json' and 'b.json'");
+  expect(error('stray')).toMatch(/^unexpected argument 'stray'/);
+  // what is accepted, and how it reads
+  expect(parseBenchArgs(['--table=all', 'old.json']).positionals).toEqual(['all', 'old.json']);
+  expect(parseBenchArgs(['--table', '--node', 'n.json']).values).toEqual({ table: true, node: 'n.json' });
+  expect(parseBenchArgs(['--quick', '--runtime', 'node', '--peers=jax-wasm']).values).toEqual({ quick: true, runtime: 'node', peers: 'jax-wasm' });
 });
 
 test('npm run bench: a report file that is missing or not a report is one line, before anything runs', () => {
