@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import type { BenchReport, BenchRow } from '../demos/bench/harness';
-import { FULL, looksQuantised } from '../demos/bench/harness';
+import { FULL, looksQuantised, measure } from '../demos/bench/harness';
 import { parseBenchArgs } from '../scripts/bench-args';
 import { assertReport, compareRuns, likeForLike, readmeTable } from '../scripts/bench-report';
 
@@ -90,6 +90,24 @@ test('a file that is not a current report is refused, naming the file', () => {
   expect(() => assertReport(good, 'good.json')).not.toThrow();
   const noTiming = { ...good, rows: [{ ...good.rows[0], timing: undefined }] };
   expect(() => assertReport(noTiming, 'rows.json')).toThrow(/^rows\.json: row 0 expected kernel, contender, variant, size, checked and timing/);
+});
+
+test('measure: a compile over a second does not make a row slow; a warm run over a second does', async () => {
+  let now = 0;
+  const spy = vi.spyOn(performance, 'now').mockImplementation(() => now);
+  try {
+    const rowOf = async (first: number, warm: number) => {
+      let runs = 0;
+      const result = await measure(FULL, async () => void (now += runs++ === 0 ? first : warm), async () => ({ maxError: 0, ok: true }));
+      return { runs, samples: result.timing.samples, compileMs: result.compileMs };
+    };
+    // compile 1.5 s, then 5 ms runs: the full protocol (1 + 3 warm-up + 20 timed)
+    expect(await rowOf(1500, 5)).toEqual({ runs: 24, samples: 20, compileMs: 1495 });
+    // every run 1.5 s: one warm run decides it, then 3 timed
+    expect(await rowOf(1500, 1500)).toEqual({ runs: 5, samples: 3, compileMs: 0 });
+  } finally {
+    spy.mockRestore();
+  }
 });
 
 test("looksQuantised: Chrome's 100 µs steps and Dawn's 65.536 µs ones, not exact times", () => {
