@@ -18,7 +18,7 @@ export async function runJax(
   work: { matmul: MatmulCase[]; sigmoid: SigmoidCase[]; softmax: SoftmaxCase[]; training: TrainingCase[] },
 ): Promise<void> {
   const contender: Contender = `jax-${device}`;
-  const available = await init(device);
+  const available = (await init(device)) ?? []; // its init() gives undefined where it finds no device at all
   if (!available.includes(device as Device)) throw new Error(`jax-js: device '${device}' is not available here (init gave ${JSON.stringify(available)})`);
   defaultDevice(device);
   const row = { contender, variant: contender };

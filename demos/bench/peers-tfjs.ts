@@ -143,7 +143,7 @@ async function trainingStep(sink: RowSink, contender: Contender, t: TrainingCase
  * vite.config.ts says how) never settles setBackend: report it instead of hanging the bench.
  */
 function settlesWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer = 0;
-  const timeout = new Promise<never>((_, reject) => (timer = window.setTimeout(() => reject(new Error(`${what} did not settle in ${ms / 1000} s`)), ms)));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle in ${ms / 1000} s`)), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

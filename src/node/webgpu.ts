@@ -262,8 +262,9 @@ export function installWebGpu({ boundsChecks = true }: { boundsChecks?: boolean 
       if (adapter) waitPolitely(isCpuAdapter({ ...adapter.info, isFallbackAdapter: (adapter.info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false }));
       return adapter;
     };
-    // Node 21+ has a navigator object; Node 20 has none.
-    if (typeof navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    // Node 21+ has a navigator object; Node 20 has none. Ours carries a userAgent as Node 21's does,
+    // since browser libraries read navigator.userAgent once they see a navigator (jax-js does).
+    if (typeof navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, configurable: true, writable: true });
     else Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true });
     return vulkan;
   })();
