@@ -154,7 +154,8 @@ const describe = (rows: typeof wrong) => rows.map((r) => `${r.kernel} ${r.varian
 const peersWrong = wrong.filter((r) => r.contender !== 'wgslgrad');
 if (peersWrong.length) console.warn(`warning: a peer's result disagreed with the float64 reference (no ratio given): ${describe(peersWrong)}`);
 const oursWrong = wrong.filter((r) => r.contender === 'wgslgrad');
-if (oursWrong.length) {
-  console.error(`error: ours disagreed with the float64 reference: ${describe(oursWrong)}`);
-  process.exit(1);
-}
+if (oursWrong.length) console.error(`error: ours disagreed with the float64 reference: ${describe(oursWrong)}`);
+// A peer that could not run leaves its columns empty: the run wrote what it measured but did not do what was asked.
+const peersFailed = report.peers.filter((p) => !p.ok);
+if (peersFailed.length) console.error(`error: not measured: ${peersFailed.map((p) => `${p.contender} (${p.error})`).join('; ')}; --peers=… or --no-peers leaves a peer out`);
+if (oursWrong.length || peersFailed.length) process.exit(1);
