@@ -6,7 +6,8 @@ export async function run() {
   const nn = await import('../src/nn');
   const optim = await import('../src/optim');
   const ops = { ...(await import('../src/kernels/matmul')), ...(await import('../src/kernels/activation')) };
-  const gpu = await requestGpu();
+  // fixed: with the tuner on, its timing of a key turned hot would land inside the timed loops
+  const gpu = await requestGpu({ variantPolicy: 'fixed' });
   const results: Record<string, number> = {};
   // Up to n runs, fewer for slow work (about 1 s per row): SwiftShader takes ~0.1 s per 512³ matmul.
   const time = async (name: string, n: number, f: () => void) => {
