@@ -56,7 +56,7 @@ function columns(rows: string[][], left: number[] = []): string {
 export function variantTable(report: BenchReport): string {
   const rows = report.rows.filter((r) => r.contender === 'wgslgrad');
   return columns([
-    ['kernel', 'variant', 'size', 'median ms', 'p10', 'p90', 'GPU ms', 'rate', 'compile ms', 'ok', 'spec case'],
+    ['kernel', 'variant', 'size', 'median ms', 'p10', 'p90', 'GPU ms', 'rate', 'compile ms', 'ok', 'spec case (as npm test names it, at its own size)'],
     ...rows.map((r) => [r.kernel, r.variant === 'auto' ? variantNote(r) : r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.compileMs.toFixed(1), r.checked ? 'yes' : 'NO', r.case ?? '']),
   ], [10]);
 }

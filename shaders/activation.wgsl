@@ -9,7 +9,8 @@
 // activation fused into matmul's epilogue, where the pre-activation value is never stored.
 // With ACCUMULATE the backward adds into dx (a tensor used twice sums its gradients).
 //
-// Bindings: params {n}; forward: x (read), y (read_write); backward: y, dy (read), dx (read_write).
+// Bindings: params {n}; forward: x (read), y (read_write); backward: y_saved (the forward's y), dy
+// (read), dx (read_write).
 // Variants:
 //   v1 (sigmoid_forward, …)       one invocation per element, workgroup WORKGROUP_SIZE (64). Work
 //                                 longer than 65,535 workgroups spills into the grid's y dimension:

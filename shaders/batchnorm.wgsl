@@ -42,8 +42,9 @@
 // exact IEEE rounding, which WGSL does not promise, and NVIDIA's compiler folds its correction to 0.)
 // v1's other sums add BLOCK values at a time into a chunk sum and those into the total: a
 // plain serial sum errs by ~√M ulps of its running size (Σdy off by 3e-3 at M = 156,250), a
-// blocked one by ~√BLOCK + √(M/BLOCK) (5e-4). v2's pairwise tree is accurate by its shape (error
-// growing like log M instead of M).
+// blocked one by ~√BLOCK + √(M/BLOCK) (5e-4). v2 is blocked by its shape: each of its 256
+// invocations sums every 256th value serially (M/256 terms), then a pairwise tree adds the 256
+// partial sums (8 levels), so its error is that of a serial sum 256× shorter, plus log₂ 256.
 //
 // Bindings: params {N, C, S, eps, momentum}; x, gamma, beta, dy (read); mean, invstd, running_mean,
 // running_var, y, sums, dgamma, dbeta, dx (read_write).

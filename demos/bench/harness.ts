@@ -171,7 +171,7 @@ export class RowSink {
   add(row: Omit<BenchRow, 'rate'>): BenchRow {
     const full: BenchRow = { ...row, rate: rate(row, row.timing.median) };
     this.rows.push(full);
-    this.log?.(`${row.checked ? '' : 'MISMATCH '}${row.kernel} ${row.variant} ${row.size}: ${row.timing.median.toFixed(3)} ms ${full.rate}`);
+    this.log?.(`${row.checked ? '' : 'MISMATCH '}${row.kernel} ${row.variant} ${row.size}${row.case ? ` (${row.case})` : ''}: ${row.timing.median.toFixed(3)} ms ${full.rate}`);
     return full;
   }
 
