@@ -263,7 +263,9 @@ function show(report: BenchReport): void {
   body.innerHTML = '';
   for (const r of report.rows) {
     const tr = document.createElement('tr');
-    for (const cell of [r.kernel, r.variant === 'auto' ? `auto: ${r.pick}` : r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.checked ? '✓' : '✗']) {
+    tr.title = r.case ?? '';
+    // regression_loss holds two losses at one variant and size: the cell names which ('mse', 'l1')
+    for (const cell of [r.kernel === 'regression_loss' && r.case ? `${r.kernel} (${r.case.split(' ')[0]})` : r.kernel, r.variant === 'auto' ? `auto: ${r.pick}` : r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.checked ? '✓' : '✗']) {
       const td = document.createElement('td');
       td.textContent = cell;
       tr.append(td);
