@@ -109,6 +109,7 @@ export function readmeTable(report: BenchReport, all = false, node?: BenchReport
       return [l.kernel, l.size, `${ms(l.ours.timing.median)}${l.ours.checked ? '' : ' WRONG'}${note}`, ...nodeCells, ...peers.map((p) => ratio(l.ours, l.peers[p]) || '—')];
     });
   const notes = report.skipped.length ? ['', `— not measured: ${report.skipped.join('; ')}.`] : [];
+  if (body.length === 0) notes.push('', peers.length === 0 ? '— no rows: this report has no peers (a --no-peers run, or every peer failed).' : `— no rows: none of this report's sizes is a headline size${report.meta.quick ? ' (a --quick run)' : ''}; --table=all prints every like-for-like row.`);
   const measured = [`Measured on: ${machineLine(report)}.`, ...(node ? [`Node rows: ${machineLine(node)}.`] : [])];
   return [...measured, '', `| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`), ...notes].join('\n');
 }

@@ -64,6 +64,8 @@ test('the Node report adds its own row of ours and Node / Chrome; a row Node lac
   expect(table).toContain('| matmul | M=8 N=512 K=256 | 2.00 | — | — | 2.00 |');
   expect(table).toContain('Node rows: CPU, 2 cores');
   expect(readmeTable(chrome)).not.toContain('in Node');
+  // a table with no rows says why
+  expect(readmeTable(report([row('wgslgrad', 'v1', 1)]))).toContain('— no rows: this report has no peers');
 });
 
 test('--compare flags a change only where the p10–p90 ranges part', () => {
