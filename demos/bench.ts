@@ -8,6 +8,7 @@ import { buildModel } from '../src/classifier';
 import { requestGpu, type Gpu } from '../src/device/gpu';
 import { HOT_USES } from '../src/device/tuner';
 import { matmul, matmulDefault, matmulTuningKey, VARIANT_LABEL, type MatmulVariant } from '../src/kernels/matmul';
+import { crossEntropyTuningKey, softmaxCrossEntropy } from '../src/kernels/softmax_cross_entropy';
 import { CrossEntropyLoss, type Linear } from '../src/nn';
 import { Adam } from '../src/optim';
 import { mulberry32 } from '../src/random';
@@ -19,7 +20,7 @@ import { nav, task } from './common';
 import { FULL, looksQuantised, PEERS, QUICK, RowSink, summarise, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
 import { runJax } from './bench/peers-jax';
 import { runTfjs } from './bench/peers-tfjs';
-import { ADAM, dimsText, elementwiseSizes, matmulCases, type MatmulCase, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED } from './bench/workloads';
+import { ADAM, dimsText, elementwiseSizes, matmulCases, type MatmulCase, type SoftmaxCase, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED } from './bench/workloads';
 
 export type { BenchReport, BenchRow } from './bench/harness';
 
@@ -114,27 +115,59 @@ async function tuneFirst(gpu: Gpu, run: () => void) {
 }
 
 /**
- * Our matmul as a user runs it, with no variant named: the autotuner's pick for the shape (tuned
- * first), variant 'auto'. The peers are paired with this row (scripts/bench-report.ts), not with the
- * fastest of our variant rows, which nobody could choose before they had all run.
+ * One row of a kernel as a user runs it, with no variant named: tuned first, then timed as variant
+ * 'auto', naming the pick (the tuner's record for `key`, or `fallback` where the policy is 'fixed').
+ * The peers are paired with these rows (scripts/bench-report.ts), not with the fastest of our
+ * variant rows, which nobody could choose before they had all run.
  */
+async function autoRow(b: Ours, row: { kernel: string; size: string; flop?: number; bytes?: number }, run: () => void, poison: () => void, tuning: { key: string; fallback: string; label: (pick: string) => string }, check: () => Promise<Verdict>) {
+  const { gpu } = b;
+  await tuneFirst(gpu, run);
+  poison(); // the checked run starts from poison, not from the tuning runs' result
+  const pick = gpu.tuner.records.get(tuning.key)?.pick ?? tuning.fallback;
+  await b.time({ ...row, variant: 'auto', pick: tuning.label(pick) }, run, check);
+}
+
 async function autoMatmulBench(b: Ours, cases: MatmulCase[]) {
   const { gpu } = b;
   for (const m of cases) {
     const { M, N, K, transposeA, transposeB } = m;
     const a = Tensor.fromArray(gpu, m.a, transposeA ? [K, M] : [M, K]);
     const bt = Tensor.fromArray(gpu, m.b, transposeB ? [N, K] : [K, N]);
-    const out = Tensor.fromArray(gpu, new Float32Array(M * N).fill(NaN), [M, N]);
+    const out = Tensor.empty(gpu, [M, N]);
     try {
-      const run = () => matmul(a, bt, out, { transposeA, transposeB });
-      await tuneFirst(gpu, run);
-      out.write(new Float32Array(M * N).fill(NaN)); // the checked run starts from poison, not from the tuning runs' result
-      // What choose() answers now: the recorded pick, or the default where the policy is 'fixed'.
-      const pick = gpu.tuner.records.get(matmulTuningKey(M, N, K, transposeA, transposeB))?.pick ?? matmulDefault(M, N, K, transposeA, transposeB);
-      const row = { kernel: 'matmul', variant: 'auto', pick: VARIANT_LABEL[pick as MatmulVariant] ?? pick, size: m.size, flop: 2 * M * N * K };
-      await b.time(row, run, async () => m.check(await out.read()));
+      await autoRow(
+        b,
+        { kernel: 'matmul', size: m.size, flop: 2 * M * N * K },
+        () => matmul(a, bt, out, { transposeA, transposeB }),
+        () => out.write(new Float32Array(M * N).fill(NaN)),
+        { key: matmulTuningKey(M, N, K, transposeA, transposeB), fallback: matmulDefault(M, N, K, transposeA, transposeB), label: (pick) => VARIANT_LABEL[pick as MatmulVariant] ?? pick },
+        async () => m.check(await out.read()),
+      );
     } finally {
       for (const t of [a, bt, out]) t.destroy();
+    }
+  }
+}
+
+async function autoCrossEntropyBench(b: Ours, cases: SoftmaxCase[]) {
+  const { gpu } = b;
+  for (const c of cases) {
+    const { N, C } = c;
+    const logits = Tensor.fromArray(gpu, c.logits, [N, C]);
+    const labels = Tensor.fromArray(gpu, c.labels, [N], 'u32');
+    const out = { rowLoss: Tensor.empty(gpu, [N]), dlogits: Tensor.empty(gpu, [N, C]), loss: Tensor.empty(gpu, [1]), metrics: Tensor.empty(gpu, [5]) };
+    try {
+      await autoRow(
+        b,
+        { kernel: 'softmax_cross_entropy', size: c.size, bytes: 12 * N * C },
+        () => softmaxCrossEntropy(logits, labels, out),
+        () => [out.dlogits, out.loss].forEach((t) => t.write(new Float32Array(t.size).fill(NaN))),
+        { key: crossEntropyTuningKey(N, C), fallback: 'serial', label: (pick) => (pick === 'tree' ? 'v1 fused, mean v2 tree' : 'v1 fused') },
+        async () => c.check((await out.loss.read())[0]!, await out.dlogits.read()),
+      );
+    } finally {
+      for (const t of [logits, labels, ...Object.values(out)]) t.destroy();
     }
   }
 }
@@ -211,14 +244,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   // matmuls, sigmoid, softmax + cross-entropy, the training step), at the sizes our specs timed.
   const timed = new Set(sink.rows.map((r) => `${r.kernel}|${r.size}`));
   const ran = <T extends { size: string }>(kernel: string, cases: T[]) => cases.filter((c) => timed.has(`${kernel}|${c.size}`));
-  const matmulWork = ran('matmul', matmulCases()); // one set of inputs and float64 products for us and the peers
+  // one set of inputs and float64 references for our 'auto' rows and the peers
+  const matmulWork = ran('matmul', matmulCases());
+  const softmaxWork = ran('softmax_cross_entropy', elementwiseSizes.map(softmaxCase));
   await autoMatmulBench(ours, matmulWork);
+  await autoCrossEntropyBench(ours, softmaxWork);
   for (const batch of options.trainingBatches ?? trainingBatches(quick)) await trainingStepBench(ours, batch);
 
   const work = {
     matmul: matmulWork,
     sigmoid: ran('activation', elementwiseSizes.map(sigmoidCase)),
-    softmax: ran('softmax_cross_entropy', elementwiseSizes.map(softmaxCase)),
+    softmax: softmaxWork,
     training: trainingBatches(quick).map(trainingCase),
   };
   const peers: BenchReport['peers'] = [];

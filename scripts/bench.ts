@@ -138,7 +138,7 @@ console.log(`clock: wall clock from the call to the work being done, for every c
 for (const p of report.peers) console.log(`${p.contender}${p.version ? ` ${p.version}` : ''}: ${p.ok ? 'measured' : `not measured (${p.error})`}`);
 for (const s of report.skipped) console.log(`not measured: ${s}`);
 console.log(`\nours, every variant checked against the float64 reference:\n${variantTable(report)}`);
-if (report.peers.length) console.log(`\nlike for like (ours: what the engine runs with no variant named, the autotuner's pick for matmul; ours/peer under 1 means ours takes less time):\n${peerTable(report)}`);
+if (report.peers.length) console.log(`\nlike for like (ours: what the engine runs with no variant named, the autotuner's pick for matmul and cross-entropy; ours/peer under 1 means ours takes less time):\n${peerTable(report)}`);
 
 fs.writeFileSync(`${outFile}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 fs.renameSync(`${outFile}.tmp`, outFile);

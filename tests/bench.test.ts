@@ -48,12 +48,12 @@ test('every contender ran every workload it can express, with the same number of
   expect(report.benchedFamilies).toEqual(expect.arrayContaining(['activation', 'adam', 'batchnorm', 'dropout', 'init', 'matmul', 'softmax_cross_entropy']));
   for (const kernel of [...report.benchedFamilies, 'training step']) expect(report.rows.some((r) => r.contender === 'wgslgrad' && r.kernel === kernel), kernel).toBe(true);
   for (const variant of ['v1 naive', 'v2 blocked', 'v3 vec4']) expect(report.rows.some((r) => r.kernel === 'matmul' && r.variant === variant)).toBe(true);
-  // and matmul as the engine runs it, no variant named: the row the peers are paired with
-  const auto = report.rows.filter((r) => r.kernel === 'matmul' && r.variant === 'auto');
-  expect(auto.map((r) => r.size)).toEqual(expect.arrayContaining(['M=64 N=64 K=64', 'M=8 N=128 K=20']));
-  for (const r of auto) expect(['v1 naive', 'v2 blocked', 'v3 vec4', 'v4 tiled', 'v5 split-K']).toContain(r.pick);
-  const matmulLines = likeForLike(report).filter((l) => l.kernel === 'matmul');
-  expect(matmulLines.map((l) => [l.size, l.ours.variant])).toEqual(auto.map((r) => [r.size, 'auto']));
+  // and matmul and cross-entropy as the engine runs them, no variant named: the rows the peers are paired with
+  const auto = report.rows.filter((r) => r.variant === 'auto');
+  expect(auto.map((r) => `${r.kernel} ${r.size}`)).toEqual(expect.arrayContaining(['matmul M=64 N=64 K=64', 'matmul M=8 N=128 K=20', 'softmax_cross_entropy N=100 C=10']));
+  for (const r of auto) expect(['v1 naive', 'v2 blocked', 'v3 vec4', 'v4 tiled', 'v5 split-K', 'v1 fused', 'v1 fused, mean v2 tree']).toContain(r.pick);
+  const lines = likeForLike(report).filter((l) => l.kernel === 'matmul' || l.kernel === 'softmax_cross_entropy');
+  expect(lines.map((l) => [l.kernel, l.size, l.ours.variant])).toEqual(auto.map((r) => [r.kernel, r.size, 'auto']));
   const { samples, slowSamples } = report.meta.protocol;
   for (const r of report.rows) expect([samples, slowSamples]).toContain(r.timing.samples);
   expect(report.rows.find((r) => r.kernel === 'training step' && r.contender === 'wgslgrad')!.dispatchesPerStep).toBeGreaterThan(10);

@@ -83,7 +83,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   const params = { N, C, grad_scale: gradScale, ignore_index: ignoreIndex, one_minus_smoothing: 1 - labelSmoothing, smoothing_over_c: labelSmoothing / C };
   const gpu = logits.gpu;
   // Both means handle every option, so the tuner may pick either; the shape decides.
-  const variant = options.variant ?? (options.gradientOnly ? 'serial' : gpu.tuner.choose(`crossEntropyMean N≤${sizeClass(N)} C≤${sizeClass(C)}`, 'serial', () => crossEntropyJob(gpu, N, C)));
+  const variant = options.variant ?? (options.gradientOnly ? 'serial' : gpu.tuner.choose(crossEntropyTuningKey(N, C), 'serial', () => crossEntropyJob(gpu, N, C)));
   expectReductionVariant(op, variant);
   const [unused0, unused1] = gpu.placeholders;
   // A third unused binding (gpu.placeholders has two): written bindings must not overlap.
@@ -104,6 +104,9 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   if (options.gradientOnly) return;
   run(variant === 'tree' ? 'cross_entropy_mean_tree' : 'cross_entropy_mean', [1]);
 }
+
+/** The tuner's key for the mean's variant: size classes of N and C. */
+export const crossEntropyTuningKey = (N: number, C: number) => `crossEntropyMean N≤${sizeClass(N)} C≤${sizeClass(C)}`;
 
 function crossEntropyJob(gpu: Gpu, N: number, C: number): TuningJob {
   return {
