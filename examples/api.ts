@@ -3,6 +3,7 @@
 // engine's WGSL imports):
 //   npx tsx --import ./src/node/register.ts examples/api.ts
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { DataLoader, init, nn, noGrad, optim, parseCsv, requestGpu, StandardScaler, Tensor, trainTestSplit } from '../src';
 
 export async function main(print: (line: string) => void = console.log, epochs = 5): Promise<number> {
@@ -45,4 +46,4 @@ export async function main(print: (line: string) => void = console.log, epochs =
   return accuracy;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

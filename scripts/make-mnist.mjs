@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 
 const dir = process.argv[2];
@@ -25,6 +26,6 @@ for (let digit = 0; digit < 10; digit++) {
   for (let i = 0; i < data.length / 784; i++) labels.push(digit);
 }
 const raw = Uint8Array.from([...pixels, ...labels]);
-const out = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'data', 'mnist-10k.u8.gz');
+const out = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'data', 'mnist-10k.u8.gz');
 fs.writeFileSync(out, zlib.gzipSync(raw, { level: 9 }));
 console.log(`${labels.length} images; wrote ${out} (${fs.statSync(out).size} bytes); sha256 of the decompressed bytes: ${crypto.createHash('sha256').update(raw).digest('hex')}`);

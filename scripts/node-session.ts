@@ -3,11 +3,12 @@
 // drawn here rather than Chart.js's PNG.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EpochReport } from '../src/run-config';
 import { tuningFileStore } from './output';
 import type { Session } from './start';
 
-const MNIST_FILE = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'data', 'mnist-10k.u8.gz');
+const MNIST_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'data', 'mnist-10k.u8.gz');
 
 export async function openNodeSession(debug: boolean, variantPolicy: 'tuned' | 'fixed' = 'tuned', boundsChecks = true) {
   await import('../src/node/register'); // ?raw WGSL imports, before the engine loads

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describeModel, modelConfigProblems, type EpochReport, type ModelConfig, type RunConfig } from '../src/run-config';
 import { labelsLookContinuous, parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
 import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-file';
@@ -15,7 +16,7 @@ import { MNIST_HELP, mnistCommand } from './mnist';
 import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
 import { trainingProgress } from './progress';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_DATA = path.join(ROOT, 'data', 'mobile-price.csv');
 
 /** base64 → Float32Array. (Buffer.from(...).buffer may be Node's shared pool: copy just our bytes.) */

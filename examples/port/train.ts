@@ -7,6 +7,7 @@
 // Our generator is not PyTorch's, so the port starts from train.py's initial weights and batch
 // orders (initial.safetensors, orders.safetensors), as a PyTorch user would load_state_dict.
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseCsv, StandardScaler, subset } from '../../src/data';
 import { init, nn, noGrad, optim, requestGpu, Tensor } from '../../src';
 import { CosineAnnealingLR } from '../../src/lr-scheduler';
@@ -66,4 +67,4 @@ export async function main(print: (line: string) => void = console.log): Promise
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

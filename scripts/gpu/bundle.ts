@@ -10,12 +10,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
 // @ts-expect-error: a plain ES module without types, shared with the Node module hooks
 import { expandGlobs } from '../../src/node/glob.mjs';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fail = (message: string): never => {
   console.error(`gpu-bundle: ${message}`);
   process.exit(1);
