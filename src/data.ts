@@ -33,8 +33,26 @@ export interface CsvOptions {
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 const isNumber = (text: string) => Number.isFinite(decimal(text));
-/** What pandas reads as a missing or non-finite number: never a class. */
+/** Non-finite numbers, in any case: never a feature's value nor a class. */
 const NOT_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+/** The markers pandas' read_csv reads as missing (its default na_values, case as written): never a class. */
+const MISSING = new Set(['#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
+const isMissing = (cell: string) => MISSING.has(cell) || NOT_FINITE.test(cell);
+
+/**
+ * A numeric label's class name: its value, so '1', '1.0' and '1e0' are one class, '1'. Integers
+ * are read exactly (9007199254740993 and 9007199254740992 are two classes, as in pandas' int64).
+ */
+function numericClass(cell: string): string {
+  const integer = /^[+-]?\d+$/.test(cell);
+  return integer ? BigInt(cell).toString() : String(decimal(cell));
+}
+const isInteger = (name: string) => /^-?\d+$/.test(name);
+/** Numeric class names in increasing order (exact for integers past 2^53). */
+function compareNumeric(a: string, b: string): number {
+  if (isInteger(a) && isInteger(b)) return BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
+  return Number(a) - Number(b);
+}
 
 /** The delimiter a one-column line seems to use instead, in the words of a message. */
 function otherDelimiter(line: string, delimiter: string): string | null {
@@ -79,8 +97,15 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
 
   const values: number[] = [];
   const labels: string[] = [];
+  // Each row's line in the file: a quoted field may hold line breaks, which move the rows after it.
+  let nextLine = 1;
+  const startLines = lines.map((fields) => {
+    const start = nextLine;
+    nextLine += 1 + fields.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+    return start;
+  });
   lines.slice(1).forEach((fields, r) => {
-    const line = r + 2;
+    const line = startLines[r + 1]!;
     if (fields.length === 1 && fields[0]!.trim() === '') return; // a blank line
     if (fields.length !== header.length) throw new Error(`${source}:${line}: expected ${header.length} fields (as the header), found ${fields.length}${delimiterHint(fields)}`);
     fields.forEach((raw, c) => {
@@ -88,12 +113,13 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
       const where = `${source}:${line}: column ${c + 1} ('${header[c]}')`;
       if (cell === '') throw new Error(`${where} is empty`);
       if (c === labelColumn) {
-        if (NOT_FINITE.test(cell)) throw new Error(`${where}: the label '${cell}' is a missing or non-finite value, not a class; drop the row or give it a class`);
+        if (isMissing(cell)) throw new Error(`${where}: the label '${cell}' is a missing or non-finite value (pandas reads it as NaN), not a class; drop the row or give it a class`);
         labels.push(cell);
         return;
       }
       const v = decimal(cell);
       if (NOT_FINITE.test(cell)) throw new Error(`${where}: '${cell}' is not a finite number`);
+      if (MISSING.has(cell)) throw new Error(`${where}: '${cell}' marks a missing value (pandas reads it as NaN); fill it or drop the row`);
       if (Number.isNaN(v)) throw new Error(`${where}: '${cell}' is not a number`);
       // A float64 beyond float32's range would become ±Infinity on the GPU and NaN in the model.
       if (Math.abs(v) > FLOAT32_MAX && !Number.isFinite(Math.fround(v))) throw new Error(`${where}: '${cell}' is outside float32's range (±3.4e38); rescale the column`);
@@ -102,11 +128,10 @@ export function parseCsv(text: string, source: string, options: CsvOptions = {})
   });
   if (labels.length === 0) throw new Error(`${source}: no data rows after the header`);
 
-  // Numeric labels are named by their value, so '1', '1.0' and '1e0' are one class, '1'.
   const numeric = labels.every(isNumber);
-  const names = numeric ? labels.map((l) => String(decimal(l))) : labels;
+  const names = numeric ? labels.map(numericClass) : labels;
   const distinct = [...new Set(names)];
-  const classes = numeric ? distinct.sort((a, b) => Number(a) - Number(b)) : distinct.sort();
+  const classes = numeric ? distinct.sort(compareNumeric) : distinct.sort();
   if (classes.length < 2) throw new Error(`${source}: label column '${label}' has a single class ('${classes[0]}'); a classifier needs at least two`);
   const index = new Map(classes.map((c, i) => [c, i]));
   return { features, label, classes, x: Float32Array.from(values), y: Uint32Array.from(names, (l) => index.get(l)!), rows: labels.length, source };

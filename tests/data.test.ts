@@ -323,7 +323,29 @@ describe('numbers are decimal, a label is never NaN (found by a new-user review)
   });
 
   test('a NaN or infinite label is refused, with its line (it became a class and split 1 from 1.0)', () => {
-    for (const cell of ['NaN', 'nan', '-inf', 'Infinity']) expect(() => parseCsv(`a,label\n1,0\n2,1\n3,${cell}\n4,1.0\n`, 'labels.csv')).toThrow(new RegExp(`^labels\\.csv:4: column 2 \\('label'\\): the label '${cell}' is a missing or non-finite value, not a class; drop the row or give it a class$`));
+    for (const cell of ['NaN', 'nan', '-inf', 'Infinity']) expect(() => parseCsv(`a,label\n1,0\n2,1\n3,${cell}\n4,1.0\n`, 'labels.csv')).toThrow(new RegExp(`^labels\\.csv:4: column 2 \\('label'\\): the label '${cell}' is a missing or non-finite value \\(pandas reads it as NaN\\), not a class; drop the row or give it a class$`));
     expect(parseCsv('a,label\n1,0\n2,1\n4,1.0\n', 'labels.csv').classes).toEqual(['0', '1']);
+  });
+});
+
+describe('pandas parity a second new-user review found', () => {
+  test("pandas' missing markers (NA, N/A, NULL, None, …) are no class and no feature value", () => {
+    for (const cell of ['NA', 'N/A', 'NULL', 'None', 'n/a', '<NA>', '#N/A']) {
+      expect(() => parseCsv(`a,label\n1,0\n2,1\n3,${cell}\n`, 'na.csv')).toThrow(`na.csv:4: column 2 ('label'): the label '${cell}' is a missing or non-finite value (pandas reads it as NaN), not a class`);
+      expect(() => parseCsv(`a,label\n${cell},0\n2,1\n`, 'na.csv')).toThrow(`na.csv:2: column 1 ('a'): '${cell}' marks a missing value (pandas reads it as NaN); fill it or drop the row`);
+    }
+    // a string label that merely contains the letters is a class
+    expect(parseCsv('a,label\n1,NAB\n2,nano\n', 'ok.csv').classes).toEqual(['NAB', 'nano']);
+  });
+
+  test('integer labels past 2^53 stay apart, in numeric order (pandas reads them as int64)', () => {
+    const d = parseCsv('a,label\n1,9007199254740993\n2,9007199254740992\n3,5\n4,+5\n5,-9007199254740993\n', 'big.csv');
+    expect(d.classes).toEqual(['-9007199254740993', '5', '9007199254740992', '9007199254740993']);
+    expect(Array.from(d.y)).toEqual([3, 2, 1, 1, 0]);
+  });
+
+  test('a quoted field that spans lines moves the line numbers of the rows after it', () => {
+    expect(() => parseCsv('a,b,label\n1,2,"0\n"\n3,zz,1\n', 'multi.csv')).toThrow(/^multi\.csv:4: column 2 \('b'\): 'zz' is not a number$/);
+    expect(() => parseCsv('a,b,label\r\n1,2,"x\r\ny"\r\n\r\n3,zz,1\r\n', 'crlf.csv')).toThrow(/^crlf\.csv:5: column 2/);
   });
 });
