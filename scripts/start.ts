@@ -42,8 +42,20 @@ function readData(file: string, label: string | undefined, values: Values): { da
   return { data, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
 }
 
-/** The file as UTF-8; a file that is not (a spreadsheet's Latin-1 export) is read as Latin-1, with a warning naming the line. */
+/**
+ * The file as UTF-8; a file that is not (a spreadsheet's Latin-1 export) is read as Latin-1, with a
+ * warning naming the line. A UTF-16 file (Excel's "Unicode text") is read as such: its byte-order
+ * mark says so.
+ */
 function csvText(bytes: Buffer, file: string): string {
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : null;
+  if (utf16) {
+    try {
+      return new TextDecoder(utf16, { fatal: true }).decode(bytes);
+    } catch {
+      throw new UsageError(`${file}: starts with a UTF-16 byte-order mark but is not valid ${utf16.toUpperCase()}; save it as UTF-8`);
+    }
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
