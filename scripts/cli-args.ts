@@ -213,5 +213,10 @@ export function parseCommandLine(args: string[]): Values {
     if (earlier !== undefined) throw new UsageError(`--${token.name} is given twice ('${earlier}' and '${text}'); give it once`);
     given.set(token.name, text);
   }
+  // An empty path would resolve to the current folder: --out '' wrote the model into it.
+  for (const [flag, what] of [['out', 'a folder'], ['data', 'a file'], ['eval', 'a file']] as const) {
+    const value = (parsed.values as Record<string, unknown>)[flag];
+    if (typeof value === 'string' && value.trim() === '') throw new UsageError(`--${flag} expects ${what}, got '${value}'`);
+  }
   return parsed.values as Values;
 }

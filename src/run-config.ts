@@ -89,9 +89,12 @@ export function modelConfigProblems(m: ModelConfig): string[] {
   return problems;
 }
 
-/** A learning rate the kernels can use: > 0 and within float32's range (they take it as an f32). */
-export const isLearningRate = (lr: unknown): lr is number => typeof lr === 'number' && lr > 0 && Number.isFinite(Math.fround(lr));
-export const LR_EXPECTED = "a number > 0 within float32's range (≤ 3.4e38)";
+/**
+ * A learning rate the kernels can use: within float32's range (they take it as an f32) and > 0 once
+ * rounded to it (1e-50 becomes 0, and a model that never changes).
+ */
+export const isLearningRate = (lr: unknown): lr is number => typeof lr === 'number' && Math.fround(lr) > 0 && Number.isFinite(Math.fround(lr));
+export const LR_EXPECTED = "a number > 0 within float32's range (1.4e-45 to 3.4e38)";
 
 /** What is wrong with a training configuration, as phrases naming the field; empty when it can run. */
 export function trainConfigProblems(t: TrainConfig): string[] {

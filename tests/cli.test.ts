@@ -77,12 +77,12 @@ describe('bad input fails before training', { timeout: 300_000 }, () => {
   test('bad flags', async () => {
     for (const [args, pattern] of [
       [['--optimizer', 'lbfgs'], /--optimizer expects one of sgd, momentum, adagrad, rmsprop, adam, got 'lbfgs'/],
-      [['--lr', '0'], /--lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got '0'/],
+      [['--lr', '0'], /--lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got '0'/],
       [['--bogus'], /Unknown option '--bogus'/],
       [['--variant-policy', 'fast'], /--variant-policy expects tuned or fixed, got 'fast'/],
       [['--runtime', 'firefox'], /--runtime expects node or chrome, got 'firefox'/],
       [['--no-bounds-checks', '--runtime', 'chrome'], /--no-bounds-checks is for --runtime node: a page cannot turn WebGPU's bounds checks off/],
-      [['--lr', '-0.1'], /^error: --lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got '-0\.1'$/m],
+      [['--lr', '-0.1'], /^error: --lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got '-0\.1'$/m],
       [['--epochs=2', '--epochs', '3'], /^error: --epochs is given twice \('--epochs 2' and '--epochs 3'\); give it once$/m],
       [['--task', 'mnist', '--no-bounds-checks', '--no-bounds-checks'], /^error: --no-bounds-checks is given twice/m],
     ] as const) {
@@ -131,11 +131,15 @@ describe('flags, in-process', () => {
   const config = (...args: string[]) => runConfig(parseCommandLine(args));
 
   test.each([
-    [['--lr', '-0.1'], /^--lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got '-0\.1'$/],
-    [['--lr', '-.5'], /^--lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got '-\.5'$/],
-    [['--lr', '-Infinity'], /^--lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got '-Infinity'$/],
-    [['--lr', ''], /^--lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got ''$/],
-    [['--lr', '1e40'], /^--lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got '1e40'$/],
+    [['--lr', '-0.1'], /^--lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got '-0\.1'$/],
+    [['--lr', '-.5'], /^--lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got '-\.5'$/],
+    [['--lr', '-Infinity'], /^--lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got '-Infinity'$/],
+    [['--lr', ''], /^--lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got ''$/],
+    [['--lr', '1e40'], /^--lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got '1e40'$/],
+    [['--lr', '1e-50'], /^--lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got '1e-50'$/], // float32 rounds it to 0
+    [['--out', ''], /^--out expects a folder, got ''$/],
+    [['--data', ' '], /^--data expects a file, got ' '$/],
+    [['--eval', ''], /^--eval expects a file, got ''$/],
     [['--epochs', '-3'], /^--epochs expects a positive integer, got '-3'$/],
     [['--batch-size', '-8'], /^--batch-size expects a positive integer, got '-8'$/],
     [['--seed', '-1'], /^--seed expects an integer in \[0, 2³²\), got '-1'$/],
@@ -143,7 +147,7 @@ describe('flags, in-process', () => {
     [['--dropout', '1.5'], /^--dropout expects a probability in \[0, 1\), got '1\.5'$/],
     [['--epochs', 'ten'], /^--epochs expects a positive integer, got 'ten'$/],
     [['--epochs', '0x2'], /^--epochs expects a positive integer, got '0x2'$/],
-    [['--lr', '0x1'], /^--lr expects a number > 0 within float32's range \(≤ 3\.4e38\), got '0x1'$/],
+    [['--lr', '0x1'], /^--lr expects a number > 0 within float32's range \(1\.4e-45 to 3\.4e38\), got '0x1'$/],
     [['--lr-schedule', 'step:0x2'], /SIZE expected a positive integer, got '0x2'/],
     [['--delimiter', 'ab'], /^--delimiter expects one character/],
     [['--dropout', '-0.5'], /^--dropout expects a probability in \[0, 1\), got '-0\.5'$/],
