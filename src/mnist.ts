@@ -17,7 +17,11 @@ export async function decodeMnist(bytes: Uint8Array, source = 'data/mnist-10k.u8
   let raw = bytes;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
-    raw = new Uint8Array(await new Response(stream).arrayBuffer());
+    try {
+      raw = new Uint8Array(await new Response(stream).arrayBuffer());
+    } catch (error) {
+      throw new Error(`${source}: a damaged gzip file (${error instanceof Error ? error.message : String(error)}); restore it with git checkout -- data/mnist-10k.u8.gz`);
+    }
   }
   const expected = MNIST_IMAGES * (MNIST_PIXELS + 1);
   if (raw.length !== expected) throw new Error(`${source}: ${raw.length} bytes after decompression, expected ${expected} (10,000 images of 784 pixels and 10,000 labels)`);

@@ -33,6 +33,11 @@ describe('the MNIST extract', () => {
     raw[1234] = raw[1234]! ^ 1;
     await expect(decodeMnist(raw, 'tampered')).rejects.toThrow(/tampered: SHA-256 [0-9a-f]{64} differs from the recorded/);
     await expect(decodeMnist(raw.subarray(0, 5000), 'short')).rejects.toThrow(/short: 5000 bytes after decompression, expected 7850000/);
+    // the gzip file itself cut short, or with a changed byte: named, not a bare zlib message
+    await expect(decodeMnist(extract.subarray(0, 100_000), 'cut.gz')).rejects.toThrow(/^cut\.gz: a damaged gzip file \(.+\); restore it with git checkout -- data\/mnist-10k\.u8\.gz$/);
+    const flipped = extract.slice();
+    flipped[5000] = flipped[5000]! ^ 0xff;
+    await expect(decodeMnist(flipped, 'flipped.gz')).rejects.toThrow(/^flipped\.gz: (a damaged gzip file|SHA-256)/);
   });
 
   test('the seeded split is 8,000 / 2,000, stratified, and reproducible', async () => {
