@@ -84,12 +84,17 @@ export async function settle<T>(work: () => Promise<T>): Promise<T | Failure> {
   }
 }
 
-/** listeners.onProgress at most once every `seconds` (each report crosses from the page in Chrome). */
-function throttled(listeners: TrainListeners, seconds: number): (p: StepProgress) => Promise<void> {
-  let reported = performance.now();
+/**
+ * listeners.onProgress once every `seconds` of an epoch, counted from its start (each report crosses
+ * from the page in Chrome): an epoch shorter than `seconds` reports nothing, its end aside.
+ */
+export function throttled(listeners: TrainListeners, seconds: number): (p: StepProgress) => Promise<void> {
+  let epoch = 0;
+  let next = seconds;
   return async (p) => {
-    if (performance.now() - reported < seconds * 1000) return;
-    reported = performance.now();
+    if (p.epoch !== epoch) [epoch, next] = [p.epoch, seconds];
+    if (p.seconds < next) return;
+    next = p.seconds + seconds;
     await listeners.onProgress?.(p);
   };
 }

@@ -15,6 +15,7 @@ import { prepareOutDir, writeFileSet, type FileOps } from '../scripts/output';
 import { decodeModelFile, encodeModelFile } from '../src/model-file';
 import { decodeSafetensors, encodeSafetensors } from '../src/safetensors';
 import { DEFAULT_LR, VARIANTS } from '../src/run-config';
+import { throttled } from '../src/runner';
 
 interface Run {
   code: number;
@@ -125,6 +126,19 @@ describe('paths and the output folder, end to end', { timeout: 300_000 }, () => 
     expect(run.stderr).toMatch(`error: ${path.join(temp, 'rel.csv')}:3: expected 3 fields`);
     expect(fs.existsSync(path.join(temp, 'rel-out'))).toBe(false); // the folders it made for a failed run are gone
   });
+});
+
+test('progress lines: every 10 s of an epoch, counted from its start, so epochs under 10 s print none', async () => {
+  const lines: string[] = [];
+  const report = throttled({ onProgress: (p) => void lines.push(`${p.epoch}@${p.seconds}`) }, 10);
+  const at = (epoch: number, seconds: number) => report({ epoch, step: 0, steps: 1, loss: 0, seconds });
+  for (const epoch of [1, 2, 3]) for (const s of [2, 5, 8.7]) await at(epoch, s); // three 8.7 s epochs
+  await at(4, 9.9);
+  await at(4, 10.1);
+  await at(4, 15);
+  await at(4, 20.2);
+  await at(5, 3);
+  expect(lines).toEqual(['4@10.1', '4@20.2']);
 });
 
 describe('flags, in-process', () => {
