@@ -146,11 +146,14 @@ export function writeFileSet(files: readonly { file: string; data: string | Uint
     }
     for (const s of staged) {
       try {
-        if (s.kept) fs.renameSync(s.backup, s.file);
+        // Only a file the new set replaced needs its backup back; one it never reached is untouched
+        // (an immutable training.svg refused the rename, and then refused the restore too).
+        if (s.placed && s.kept) fs.renameSync(s.backup, s.file);
         else if (s.placed) fs.rmSync(s.file, { force: true });
       } catch {
         lost.push(`${s.file} (its previous version is ${s.backup})`);
       }
+      if (s.kept && !s.placed) fs.rmSync(s.backup, { force: true });
       fs.rmSync(s.temp, { force: true });
     }
     const why = `cannot write ${failing} (${errorCode(error)})`;
