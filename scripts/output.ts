@@ -86,6 +86,17 @@ export function prepareOutDir(dir: string, names: readonly string[], where = `--
   return missing;
 }
 
+/**
+ * Removes the folders prepareOutDir created, where still empty, however the run ends: an error, a
+ * process.exit, Ctrl-C or SIGTERM (each signal then exits 128 + its number, as a shell reports it;
+ * Puppeteer's own exit handler closes Chrome). A run that wrote its files leaves them be.
+ */
+export function removeFoldersOnExit(created: readonly string[]): void {
+  if (created.length === 0) return;
+  process.on('exit', () => removeFolders(created));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
+}
+
 /** Removes folders that prepareOutDir created, innermost first, where they are still empty. */
 export function removeFolders(created: readonly string[]): void {
   for (const d of [...created].reverse()) {

@@ -13,7 +13,7 @@ import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResul
 import type { Evaluation } from '../src/run-config';
 import { delimiter, HELP, otherPlot, outputs, runtimeOf, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, boundsChecks, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
-import { prepareOutDir, printTuning, removeFolders, shown, userPath, writeFileSet } from './output';
+import { prepareOutDir, printTuning, removeFolders, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
 import { trainingProgress } from './progress';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -114,6 +114,7 @@ async function trainCommand(values: Values): Promise<void> {
   // The output folder first: a bad --out fails now, not after the training.
   const outDir = userPath((values.out as string | undefined) ?? 'out');
   const created = prepareOutDir(outDir, outputs(runtimeOf(values)));
+  removeFoldersOnExit(created);
   try {
     await train(values, config, lrNote, advice, outDir, interactive, progressEvery);
   } catch (error) {
