@@ -120,7 +120,14 @@ async function tuneFirst(gpu: Gpu, run: () => void) {
  * The peers are paired with these rows (scripts/bench-report.ts), not with the fastest of our
  * variant rows, which nobody could choose before they had all run.
  */
-async function autoRow(b: Ours, row: { kernel: string; size: string; flop?: number; bytes?: number }, run: () => void, poison: () => void, tuning: { key: string; fallback: string; label: (pick: string) => string }, check: () => Promise<Verdict>) {
+async function autoRow(
+  b: Ours,
+  row: { kernel: string; size: string; flop?: number; bytes?: number },
+  run: () => void,
+  poison: () => void,
+  tuning: { key: string; fallback: string; label: (pick: string) => string },
+  check: () => Promise<Verdict>,
+) {
   const { gpu } = b;
   await tuneFirst(gpu, run);
   poison(); // the checked run starts from poison, not from the tuning runs' result
