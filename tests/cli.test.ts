@@ -128,6 +128,13 @@ describe('paths and the output folder, end to end', { timeout: 300_000 }, () => 
   });
 });
 
+test("no file turns import.meta.url into a path by hand: a clone under 'my proj' broke npm start ('my%20proj')", () => {
+  const files = ['scripts', 'src', 'examples', 'lab'].flatMap((d) => fs.readdirSync(d, { recursive: true, encoding: 'utf8' }).map((f) => path.join(d, f))).filter((f) => /\.(ts|mjs)$/.test(f));
+  expect(files.length).toBeGreaterThan(50);
+  const byHand = files.filter((f) => /import\.meta\.url\)?\.pathname|`file:\/\/\$\{/.test(fs.readFileSync(f, 'utf8')));
+  expect(byHand).toEqual([]); // use fileURLToPath(import.meta.url) and pathToFileURL(path).href
+});
+
 test('progress lines: every 10 s of an epoch, counted from its start, so epochs under 10 s print none', async () => {
   const lines: string[] = [];
   const report = throttled({ onProgress: (p) => void lines.push(`${p.epoch}@${p.seconds}`) }, 10);
