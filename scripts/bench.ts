@@ -1,6 +1,7 @@
 // `npm run bench`: runs demos/bench.html in headless Chrome, prints our variants and the
-// like-for-like table (ours beside TensorFlow.js and jax-js, ratios ours / peer), and writes
-// out/bench.json with the commit, adapter, browser and machine.
+// like-for-like table (ours, as the engine runs it with no variant named, the rows 'auto', beside
+// TensorFlow.js and jax-js; ratios ours / peer), and writes out/bench.json with the commit,
+// adapter, browser and machine.
 //   --quick               tiny sizes, few runs (the tuner off: defaults only); writes
 //                         out/bench-quick.json (out/bench-node-quick.json), not the full run's file
 //   --no-peers            ours only;  --peers=jax-wasm,tfjs-webgpu  only those peers
