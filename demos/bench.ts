@@ -17,7 +17,7 @@ import { CaseScope } from '../src/spec/scope';
 import { Tensor } from '../src/tensor';
 import { drawCharts } from './bench/charts';
 import { nav, task } from './common';
-import { FULL, looksQuantised, PEERS, QUICK, RowSink, summarise, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
+import { FULL, looksQuantised, PEERS, QUICK, RowSink, summarise, variantText, type BenchReport, type BenchRow, type Contender, type Verdict } from './bench/harness';
 import { runJax } from './bench/peers-jax';
 import { runTfjs } from './bench/peers-tfjs';
 import { ADAM, dimsText, elementwiseSizes, matmulCases, type MatmulCase, type SoftmaxCase, sigmoidCase, softmaxCase, trainingBatches, trainingCase, TUNED } from './bench/workloads';
@@ -308,7 +308,7 @@ function show(report: BenchReport): void {
     const tr = document.createElement('tr');
     tr.title = r.case ?? '';
     // regression_loss holds two losses at one variant and size: the cell names which ('mse', 'l1')
-    for (const cell of [r.kernel === 'regression_loss' && r.case ? `${r.kernel} (${r.case.split(' ')[0]})` : r.kernel, r.variant === 'auto' ? `auto: ${r.pick}` : r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.checked ? '✓' : '✗']) {
+    for (const cell of [r.kernel === 'regression_loss' && r.case ? `${r.kernel} (${r.case.split(' ')[0]})` : r.kernel, variantText(r), r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.checked ? '✓' : '✗']) {
       const td = document.createElement('td');
       td.textContent = cell;
       tr.append(td);

@@ -2,7 +2,7 @@
 // README's headline table, and the comparison of two runs. Pure functions of reports, so the tests
 // run them without a browser.
 import type { BenchReport, BenchRow, Contender } from '../demos/bench/harness';
-import { PEERS } from '../demos/bench/harness';
+import { oursBesidePeers, PEERS, variantText } from '../demos/bench/harness';
 
 /**
  * One workload at one size: our row and each peer's. Ours is the row of what the engine runs when the
@@ -20,10 +20,9 @@ export interface Line {
 /** Every workload at which at least one peer ran, in the report's order. */
 export function likeForLike(report: BenchReport): Line[] {
   const lines = new Map<string, Line>();
-  const auto = new Set(report.rows.filter((r) => r.contender === 'wgslgrad' && r.variant === 'auto').map((r) => `${r.kernel}|${r.size}`));
-  for (const r of report.rows) {
+  for (const r of oursBesidePeers(report.rows)) {
+    if (r.variant !== 'auto' && !r.checked) continue; // a wrong 'auto' row stays ours: "ours wrong"
     const key = `${r.kernel}|${r.size}`;
-    if (r.contender !== 'wgslgrad' || (auto.has(key) ? r.variant !== 'auto' : !r.checked)) continue;
     const line = lines.get(key);
     if (!line) lines.set(key, { kernel: r.kernel, size: r.size, ours: r, peers: {} });
     else if (r.timing.median < line.ours.timing.median) line.ours = r;
@@ -42,7 +41,7 @@ const ms = (t: number) => (t >= 100 ? t.toFixed(0) : t >= 10 ? t.toFixed(1) : t 
 /** ours / peer: under 1, ours takes less time. A peer whose result failed its check has no ratio. */
 export const ratio = (ours: BenchRow, peer?: BenchRow) => (!ours.checked ? 'ours wrong' : peer && peer.checked ? twoDigits(ours.timing.median / peer.timing.median) : peer ? 'wrong' : '');
 /** Which of our variants a line ran: 'auto: v3 vec4' for the tuner's pick, the variant where a family has several. */
-const variantNote = (r: BenchRow) => (r.variant === 'auto' ? `auto: ${r.pick ?? '?'}` : r.variant === 'wgslgrad' ? '' : r.variant);
+const variantNote = (r: BenchRow) => (r.variant === 'wgslgrad' ? '' : variantText(r));
 /** Two significant digits below 0.1 (0.0049, not 0.00), two decimals up to 100, whole above. */
 const twoDigits = (r: number) => (r < 0.1 ? r.toPrecision(2) : r < 100 ? r.toFixed(2) : r.toFixed(0));
 
@@ -57,7 +56,7 @@ export function variantTable(report: BenchReport): string {
   const rows = report.rows.filter((r) => r.contender === 'wgslgrad');
   return columns([
     ['kernel', 'variant', 'size', 'median ms', 'p10', 'p90', 'GPU ms', 'rate', 'compile ms', 'ok', 'spec case (as npm test names it, at its own size)'],
-    ...rows.map((r) => [r.kernel, r.variant === 'auto' ? variantNote(r) : r.variant, r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.compileMs.toFixed(1), r.checked ? 'yes' : 'NO', r.case ?? '']),
+    ...rows.map((r) => [r.kernel, variantText(r), r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.compileMs.toFixed(1), r.checked ? 'yes' : 'NO', r.case ?? '']),
   ], [10]);
 }
 

@@ -2,7 +2,7 @@
 // Ours is drawn as the row the ratios use: what the engine runs with no variant named (the
 // autotuner's pick, variant 'auto'), or the fastest checked variant in a report without that row.
 import { Chart, registerables, type ChartDataset } from 'chart.js';
-import type { BenchReport, BenchRow, Contender } from './harness';
+import { oursBesidePeers, type BenchReport, type BenchRow, type Contender } from './harness';
 
 Chart.register(...registerables);
 
@@ -37,10 +37,10 @@ const GROUPS: Group[] = [
 /** The points of one chart: per contender, the fastest checked row at each x (ours: the 'auto' row where there is one). */
 export function series(report: BenchReport, group: Group): Map<Contender, { x: number; y: number }[]> {
   const best = new Map<Contender, Map<number, number>>();
-  const auto = new Set(report.rows.filter((r) => r.variant === 'auto').map((r) => `${r.kernel}|${r.size}`));
+  const ours = new Set(oursBesidePeers(report.rows));
   for (const r of report.rows) {
     const x = group.pick(r);
-    if (x === null || !r.checked || (r.contender === 'wgslgrad' && auto.has(`${r.kernel}|${r.size}`) && r.variant !== 'auto')) continue;
+    if (x === null || !r.checked || (r.contender === 'wgslgrad' && !ours.has(r))) continue;
     const points = best.get(r.contender) ?? new Map<number, number>();
     best.set(r.contender, points);
     points.set(x, Math.min(points.get(x) ?? Infinity, r.timing.median));

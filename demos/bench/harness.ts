@@ -74,6 +74,20 @@ export interface BenchReport {
   tuning?: { ms: number; picks: Record<string, TuningRecord> };
 }
 
+/** A row's variant as the tables print it: 'auto: v3 vec4' for the engine's own pick. */
+export const variantText = (r: BenchRow): string => (r.variant === 'auto' ? `auto: ${r.pick ?? '?'}` : r.variant);
+
+/**
+ * Our rows that stand beside the peers' (the tables' ratios and the page's charts): where a workload
+ * and size has an 'auto' row, the engine's own pick, that row alone; elsewhere every variant's, of
+ * which the reader takes the fastest checked (reports from before the 'auto' rows).
+ */
+export function oursBesidePeers(rows: readonly BenchRow[]): BenchRow[] {
+  const ours = rows.filter((r) => r.contender === 'wgslgrad');
+  const auto = new Set(ours.filter((r) => r.variant === 'auto').map((r) => `${r.kernel}|${r.size}`));
+  return ours.filter((r) => r.variant === 'auto' || !auto.has(`${r.kernel}|${r.size}`));
+}
+
 /** Warm-up runs and timed runs, the same for every contender on every row. */
 export interface Protocol {
   warmup: number;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBench, type BenchRow } from '../../demos/bench';
-import { FULL, QUICK, RowSink, summarise } from '../../demos/bench/harness';
+import { FULL, QUICK, RowSink, summarise, variantText } from '../../demos/bench/harness';
 import { matmul, MATMUL_VARIANTS, vec4Unsupported } from '../../src/kernels/matmul';
 import { Tensor } from '../../src/tensor';
 import { requestGpu } from '../../src/device/gpu';
@@ -182,7 +182,7 @@ const table = [
   '',
   '| kernel | variant | size | median ms | rate | ok | PyTorch (fp32: TF32 off / on) |',
   '|---|---|---|---:|---:|---|---|',
-  ...rows.map((r) => `| ${r.kernel} | ${r.variant === 'auto' ? `auto: ${r.pick}` : r.variant} | ${r.size} | ${r.timing.median.toFixed(3)}${r.gpuTiming ? ` (GPU ${r.gpuTiming.median.toFixed(3)})` : ''} | ${r.rate} | ${r.checked === false ? 'NO' : 'yes'} | ${torchFor(r)} |`),
+  ...rows.map((r) => `| ${r.kernel} | ${variantText(r)} | ${r.size} | ${r.timing.median.toFixed(3)}${r.gpuTiming ? ` (GPU ${r.gpuTiming.median.toFixed(3)})` : ''} | ${r.rate} | ${r.checked === false ? 'NO' : 'yes'} | ${torchFor(r)} |`),
   '',
   ...rows.filter((r) => r.stepSplit).map((r) => `Training step ${r.size}: ${r.dispatchesPerStep?.toFixed(0)} dispatches; record ${r.stepSplit!.record.toFixed(3)} ms, submit ${r.stepSplit!.submit.toFixed(3)} ms, wait ${r.stepSplit!.wait.toFixed(3)} ms (medians).`),
   '',
