@@ -88,8 +88,9 @@ fn load_b(k: u32, n: u32) -> f32 {
   return b[k * params.N + n];
 }
 
-// The fused activation keeps a NaN sum NaN, as the standalone kernels do. NaN is recognised by its bits: WGSL lets an implementation assume no NaN, so max(NaN, 0) and
-// exp(NaN) may drop it (SwiftShader: 0 and +∞), and a comparison cannot be trusted to see it.
+// The fused activation keeps a NaN sum NaN, as the standalone kernels do. NaN is recognised by its
+// bits: WGSL lets an implementation assume no NaN, so max(NaN, 0) and exp(NaN) may drop it
+// (SwiftShader: 0 and +∞), and a comparison cannot be trusted to see it.
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }

@@ -60,15 +60,15 @@ fn row_start(row: u32) -> u32 {
   return (row / inner) * params.C * inner + row % inner;
 }
 
-// e^y, except that a NaN y (the output of a row of all −∞) stays NaN, as in PyTorch. SwiftShader's
-// exp(NaN) is +∞, and WGSL lets NaN compare as anything, so NaN is recognised by its bits.
-fn exp_keep_nan(v: f32) -> f32 {
-  let is_nan = (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-  return select(exp(v), v, is_nan);
-}
-
+// NaN is recognised by its bits: WGSL lets NaN compare as anything, and lets max and exp drop it.
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// e^y, except that a NaN y (the output of a row of all −∞) stays NaN, as in PyTorch (SwiftShader's
+// exp(NaN) is +∞).
+fn exp_keep_nan(v: f32) -> f32 {
+  return select(exp(v), v, is_nan(v));
 }
 
 // max(a, b), except that a NaN in either gives NaN (WGSL's max may return the other).

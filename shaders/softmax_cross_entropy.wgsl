@@ -76,6 +76,11 @@ fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// max(a, b), except that a NaN in either gives NaN.
+fn max_keep_nan(a: f32, b: f32) -> f32 {
+  return select(select(max(a, b), b, is_nan(b)), a, is_nan(a));
+}
+
 fn weight_of(j: u32) -> f32 {
   if (HAS_WEIGHT) { return class_weight[j]; }
   return 1.0;
@@ -111,10 +116,7 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let t = select(C, u32(label), valid); // C matches no class
 
   var row_max = logits[base];
-  for (var j = 1u; j < C; j++) {
-    let v = logits[base + j];
-    row_max = select(select(max(row_max, v), v, is_nan(v)), row_max, is_nan(row_max));
-  }
+  for (var j = 1u; j < C; j++) { row_max = max_keep_nan(row_max, logits[base + j]); }
   var sum_exp = 0.0;
   var weight_sum = 0.0;
   for (var j = 0u; j < C; j++) {
