@@ -11,7 +11,7 @@ import type { EpochReport, Evaluation } from '../src/run-config';
 import { decimal, isLearningRate, LR_EXPECTED } from '../src/run-config';
 import { nonFiniteState } from '../src/model-file';
 import { otherPlot, outputs, progressSeconds, runtimeOf, UsageError, variantPolicy, boundsChecks } from './cli-args';
-import { prepareOutDir, printTuning, removeFolders, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
+import { prepareOutDir, printTuning, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
 import { trainingProgress } from './progress';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
@@ -96,13 +96,8 @@ async function train(values: Values): Promise<void> {
   // The output folder first: a bad --out fails now, not after minutes of training.
   const outDir = userPath((values.out as string | undefined) ?? path.join('out', 'mnist'));
   const created = prepareOutDir(outDir, outputs(runtimeOf(values)));
-  removeFoldersOnExit(created);
-  try {
-    await trainInto(values, config, outDir);
-  } catch (error) {
-    removeFolders(created);
-    throw error;
-  }
+  removeFoldersOnExit(created); // a failed run leaves no empty folder behind
+  await trainInto(values, config, outDir);
 }
 
 async function trainInto(values: Values, config: MnistTraining, outDir: string): Promise<void> {

@@ -13,7 +13,7 @@ import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResul
 import type { Evaluation } from '../src/run-config';
 import { delimiter, HELP, otherPlot, outputs, runtimeOf, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, boundsChecks, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
-import { prepareOutDir, printTuning, removeFolders, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
+import { prepareOutDir, printTuning, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
 import { trainingProgress } from './progress';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -114,13 +114,8 @@ async function trainCommand(values: Values): Promise<void> {
   // The output folder first: a bad --out fails now, not after the training.
   const outDir = userPath((values.out as string | undefined) ?? 'out');
   const created = prepareOutDir(outDir, outputs(runtimeOf(values)));
-  removeFoldersOnExit(created);
-  try {
-    await train(values, config, lrNote, advice, outDir, interactive, progressEvery);
-  } catch (error) {
-    removeFolders(created);
-    throw error;
-  }
+  removeFoldersOnExit(created); // a failed run leaves no empty folder behind
+  await train(values, config, lrNote, advice, outDir, interactive, progressEvery);
 }
 
 async function train(values: Values, config: RunConfig, lrNote: string, advice: string, outDir: string, interactive: boolean, progressEvery: number): Promise<void> {
