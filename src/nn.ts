@@ -743,6 +743,12 @@ function describeValue(v: unknown): string {
   return `an object (${Object.getPrototypeOf(v)?.constructor?.name ?? 'no prototype'})`;
 }
 
+/** What PyTorch prints for a ModuleList or ModuleDict: each child as '(name): …', nested ones indented. */
+function containerText(kind: string, children: [string, Module][]): string {
+  if (children.length === 0) return `${kind}()`;
+  return `${kind}(\n${children.map(([name, m]) => `  (${name}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
+}
+
 export class Sequential extends Module {
   readonly layers: readonly Module[];
 
@@ -836,8 +842,7 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
   }
 
   describe(): string {
-    if (this.items.length === 0) return 'ModuleList()';
-    return `ModuleList(\n${this.items.map((m, i) => `  (${i}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
+    return containerText('ModuleList', this.namedChildren());
   }
 
   override outputShape(): readonly number[] {
@@ -908,8 +913,7 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
   }
 
   describe(): string {
-    if (this.items.size === 0) return 'ModuleDict()';
-    return `ModuleDict(\n${[...this.items].map(([name, m]) => `  (${name}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
+    return containerText('ModuleDict', this.namedChildren());
   }
 
   override outputShape(): readonly number[] {
