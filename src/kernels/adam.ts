@@ -89,6 +89,9 @@ for (const [n, options] of [
   [PAST_GRID_LIMIT, {}],
   [4096, { amsgrad: true }],
   [4100, { weightDecay: 0.01 }],
+  // eps near √v̂ (gradients of about ±0.5): where eps sits in the denominator shows in the step.
+  [4096, { lr: 0.1, eps: 0.01 }],
+  [1001, { lr: 0.1, eps: 0.01 }],
 ] as const) {
   const o: AdamOptions = { ...adamDefaults, ...options };
   const flags = Object.entries(options).map(([k, v]) => `${k}=${v}`).join(' ');

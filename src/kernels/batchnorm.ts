@@ -145,6 +145,8 @@ interface BatchNormCase {
   variant?: ReductionVariant;
   /** Tolerance multiplier: with 2 values per channel, x − mean cancels (ulp(x) / |x − mean| reaches 1e-4). */
   scale?: number;
+  /** Running variances in [1e-5, 1e-3], near eps (1e-5): eval mode's 1/√(var + eps) must keep eps. */
+  smallVar?: boolean;
   /** Long channels: the mean checked at 1e-6 (a plain f32 serial sum misses by ~1e-5 there, v1's centred second pass by ~2e-7), dγ and dβ at 1e-3. */
   long?: boolean;
   /** dx added to a pre-filled gradient (ACCUMULATE), as when x feeds two ops. */
@@ -155,7 +157,7 @@ function batchNormCase(c: BatchNormCase): KernelCase {
   const [N, C, ...rest] = c.shape;
   const S = rest.reduce((a, b) => a * b, 1);
   return kernelCase({
-    name: `batch-norm ${c.shape.length === 4 ? '2d' : '1d'} [${c.shape.join(', ')}] ${c.training ? 'train' : 'eval'}${c.equal ? ' all-equal inputs' : ''}${c.track === false ? ' no running stats' : ''}${c.offset ? ' mean-100 channels' : ''}${c.long ? ' long channels' : ''}${c.accumulate ? ' accumulate' : ''}${c.variant === 'tree' ? ' v2 tree' : ''}`,
+    name: `batch-norm ${c.shape.length === 4 ? '2d' : '1d'} [${c.shape.join(', ')}] ${c.training ? 'train' : 'eval'}${c.equal ? ' all-equal inputs' : ''}${c.track === false ? ' no running stats' : ''}${c.offset ? ' mean-100 channels' : ''}${c.smallVar ? ' small running var' : ''}${c.long ? ' long channels' : ''}${c.accumulate ? ' accumulate' : ''}${c.variant === 'tree' ? ' v2 tree' : ''}`,
     entries: c.variant === 'tree' ? ['batchnorm_stats_tree', 'batchnorm_normalize', 'batchnorm_backward_reduce_tree', 'batchnorm_backward_dx'] : ['batchnorm_stats', 'batchnorm_normalize', 'batchnorm_backward_reduce', 'batchnorm_backward_dx'],
     variant: `${c.variant === 'tree' ? 'v2 tree' : 'v1'} ${c.training ? 'train' : 'eval'}`,
     dims: { N: N!, C: C!, S },
@@ -171,7 +173,7 @@ function batchNormCase(c: BatchNormCase): KernelCase {
       const dy = uniform(random, size);
       const spec: bnRef.BatchNormSpec = {
         N, C, S, eps: 1e-5, momentum: 0.1, training: c.training,
-        gamma: uniform(random, C, 0.5, 1.5), beta: uniform(random, C), runningMean: uniform(random, C), runningVar: uniform(random, C, 0.5, 2),
+        gamma: uniform(random, C, 0.5, 1.5), beta: uniform(random, C), runningMean: uniform(random, C), runningVar: c.smallVar ? uniform(random, C, 1e-5, 1e-3) : uniform(random, C, 0.5, 2),
       };
       const [prevDgamma, prevDbeta, prevDx] = [uniform(random, C), uniform(random, C), uniform(random, size)];
       const args = {
@@ -220,6 +222,7 @@ function batchNormCase(c: BatchNormCase): KernelCase {
 const cases: KernelCase[] = [
   { shape: [8, 128], training: true },
   { shape: [8, 128], training: false },
+  { shape: [8, 128], training: false, smallVar: true },
   { shape: [7, 5], training: true },
   { shape: [1, 5], training: false },
   { shape: [3, 4, 11], training: true },
@@ -243,6 +246,7 @@ const cases: KernelCase[] = [
   ...([
     { shape: [8, 128], training: true },
     { shape: [8, 128], training: false },
+    { shape: [8, 128], training: false, smallVar: true },
     { shape: [7, 5], training: true },
     { shape: [1, 3, 5, 7], training: true },
     { shape: [2, 67, 3, 3], training: true },

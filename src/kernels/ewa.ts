@@ -4,7 +4,7 @@ import { grid1d, loadShader } from '../device/shader';
 import { expectDtype, expectRange, expectRank, expectShape } from '../launch';
 import * as optimRef from '../reference/optim';
 import { uniform } from '../spec/random';
-import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor } from '../tensor';
 
 export const shader = loadShader('ewa');
@@ -58,5 +58,21 @@ for (const [S, T, beta, biasCorrection] of [[1, 1, 0.9, false], [16, 30, 0.9, tr
     }),
   );
 }
+
+// The correction tables are kept per (β, T): a table made for a short series must not serve a longer
+// one with the same β (the cases above run the long series first, which would hide that).
+cases.push(
+  testCase('ewa: one β over 4 steps, then over 30, each with its own bias correction', async (s, random) => {
+    const beta = 0.77;
+    for (const T of [4, 30]) {
+      const x = uniform(random, 2 * T, 10, 25);
+      const y = s.output([2, T], `y, T = ${T}`);
+      ewa(s.input(x, [2, T]), y, beta, true);
+      const expected = new Float64Array(2 * T);
+      for (let i = 0; i < 2; i++) expected.set(optimRef.ewa(x.subarray(i * T, (i + 1) * T), beta, true), i * T);
+      await s.check(`y, T = ${T}`, y, expected, 1e-5, 1e-5);
+    }
+  }),
+);
 
 export const spec: Spec = cases;

@@ -235,23 +235,33 @@ for (const variant of ['serial', 'tree'] as const) {
 }
 // A NaN logit makes its row's loss and gradient NaN (as in PyTorch); a label outside [0, C) too
 // (PyTorch raises; a kernel cannot, so the NaN carries the news to the loss guard and the weights).
-// The other rows are untouched.
-for (const variant of ['serial', 'tree'] as const) {
+// The other rows are untouched. With class weights the mean's denominator counts such a row as 1
+// (its class has no weight), which sets the other rows' gradients.
+for (const [variant, weighted] of [['serial', false], ['tree', false], ['serial', true], ['tree', true]] as const) {
   cases.push(
-    testCase(`softmax-cross-entropy: a NaN logit or a label outside [0, C) makes its row NaN${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
+    testCase(`softmax-cross-entropy: a NaN logit or a label outside [0, C) makes its row NaN${weighted ? ', class weights' : ''}${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
       const [N, C] = [6, 4];
       const logits = uniform(random, N * C, -3, 3);
       logits[3 * C + 2] = NaN;
       const labels = integers(random, N, C);
       labels[1] = 7;
-      const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics') };
+      const out = {
+        rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics'),
+        ...(weighted ? { rowWeight: s.output([N], 'row weight'), norm: s.output([1], 'norm') } : {}),
+      };
       out.metrics.write([0, 0, 0, 0, 0]);
-      softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out, { variant });
-      const expected = crossEntropyRef(logits, labels, N, C);
+      const weight = weighted ? uniform(random, C, 0.5, 2) : undefined;
+      softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out, { variant, ...(weight ? { weight: s.input(weight) } : {}) });
+      const expected = crossEntropyRef(logits, labels, N, C, { weight });
       s.expect('the reference has NaN in rows 1 and 3 only', [...expected.rowLoss].map(Number.isNaN).join() === 'false,true,false,true,false,false', [...expected.rowLoss].join());
       await s.check('row loss', out.rowLoss, expected.rowLoss, 1e-5, 1e-5);
       await s.check('dlogits', out.dlogits, expected.grad, 1e-6, 1e-5);
       await s.check('loss', out.loss, [expected.loss], 1e-5, 1e-5);
+      if (weight) {
+        const rowWeight = [...labels].map((label) => (label < C ? weight[label]! : 1));
+        await s.check('row weight', out.rowWeight!, rowWeight, 1e-7, 1e-6);
+        await s.check('norm (Σ row weights)', out.norm!, [rowWeight.reduce((a, b) => a + b, 0)], 1e-6, 1e-6);
+      }
     }),
   );
 }

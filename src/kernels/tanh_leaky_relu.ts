@@ -79,6 +79,8 @@ for (const [op, slope] of [['tanh', 0], ['leaky_relu', 0.01], ['leaky_relu', 0.2
         showcase: n === 10000,
         setup(s, { n }, random) {
           const [x, dy, previous] = [uniform(random, n, -4, 4), uniform(random, n), uniform(random, n)];
+          // Exact zeros: leaky_relu's gradient there is slope · dy (PyTorch tests x > 0).
+          for (let i = 0; i < n; i += 7) x[i] = 0;
           const [y, dx] = [s.output([n], 'y'), s.output([n], 'dx')];
           if (accumulate) dx.write(previous);
           forward(s.input(x), y);
