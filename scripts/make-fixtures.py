@@ -118,6 +118,9 @@ schedulers = [
     ("ReduceLROnPlateau", {"mode": "max", "threshold": 0.1, "threshold_mode": "rel", "patience": 1}),
     ("ReduceLROnPlateau", {"threshold": 0.07, "threshold_mode": "abs", "patience": 1, "factor": 0.3}),
     ("StepLR+ExponentialLR", {}),
+    # A scheduler made later (a warm-up, then another): it starts from each group's initial_lr.
+    ("ExponentialLR, then CosineAnnealingLR from epoch 3", {}),
+    ("ExponentialLR, then LambdaLR from epoch 3", {}),
 ]
 plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.8, 0.85, 0.85, 0.85, 0.85, 0.7, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
 out["schedulers"] = []
@@ -128,10 +131,16 @@ for name, kwargs in schedulers:
         made = [sched.LambdaLR(opt, lr_lambda=[lambda e: 0.95 ** e, lambda e: 1 / (1 + e)])]
     elif name == "StepLR+ExponentialLR":
         made = [sched.StepLR(opt, step_size=4, gamma=0.5), sched.ExponentialLR(opt, gamma=0.95)]
+    elif name.startswith("ExponentialLR, then"):
+        made = [sched.ExponentialLR(opt, gamma=0.5)]
     else:
         made = [getattr(sched, name)(opt, **kwargs)]
     lrs = [[g["lr"] for g in opt.param_groups]]
     for epoch in range(20):
+        if epoch == 3 and name == "ExponentialLR, then CosineAnnealingLR from epoch 3":
+            made.append(sched.CosineAnnealingLR(opt, T_max=4))
+        if epoch == 3 and name == "ExponentialLR, then LambdaLR from epoch 3":
+            made.append(sched.LambdaLR(opt, lr_lambda=lambda e: 0.9 ** e))
         opt.step()
         for s in made:
             s.step(plateau_metrics[epoch]) if name == "ReduceLROnPlateau" else s.step()
@@ -320,6 +329,14 @@ conv["network"] = {"x": values(x), "shape": list(x.shape), "labels": labels.toli
 layer = torch.nn.Conv2d(8, 16, 3)
 conv["conv_init"] = {"in_channels": 8, "out_channels": 16, "kernel_size": 3, "bound": 1 / math.sqrt(8 * 9),
                      "weight_max_abs": float(layer.weight.abs().max()), "bias_max_abs": float(layer.bias.abs().max())}
+
+# padding='same' and 'valid' (drawn last, so the cases above keep their numbers).
+for kwargs, shape in (
+    ({"in_channels": 2, "out_channels": 3, "kernel_size": [3, 5], "padding": "same", "dilation": [2, 1]}, (2, 2, 6, 7)),
+    ({"in_channels": 2, "out_channels": 3, "kernel_size": 3, "padding": "valid"}, (1, 2, 5, 6)),
+):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    module_case("Conv2d", kwargs, shape, torch.nn.Conv2d(**args))
 
 conv_path = path.parent / "pytorch-conv.json"
 conv_path.write_text(json.dumps(conv) + "\n")

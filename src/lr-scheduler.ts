@@ -16,7 +16,8 @@ function check(where: string, name: string, value: unknown, ok: (v: number) => b
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${where}: argument '${name}' expected ${expected}, got ${String(value)}`);
 }
 
-type Group = { lr: number };
+/** A param group as a scheduler sees it: initialLr is PyTorch's initial_lr, set by the first scheduler made. */
+type Group = { lr: number; initialLr?: number };
 
 export interface SchedulerStateDict {
   scheduler: string;
@@ -29,14 +30,19 @@ export interface SchedulerStateDict {
 export abstract class LRScheduler {
   /** The epoch count: 0 after construction, +1 per step(). */
   lastEpoch = -1;
-  /** Each group's lr when the scheduler was made (PyTorch's base_lrs, from initial_lr). */
+  /**
+   * PyTorch's base_lrs: each group's initial lr, which the first scheduler made on the optimizer
+   * records (initial_lr); a scheduler made later (after a warm-up) starts from it too, not from the
+   * lr the first one left.
+   */
   readonly baseLrs: number[];
   private lastLr: number[] = [];
   private optimizerStepsAtLastStep = 0;
   private warned = false;
 
   constructor(readonly optimizer: Optimizer) {
-    this.baseLrs = this.groups.map((g) => g.lr);
+    for (const g of this.groups) g.initialLr ??= g.lr;
+    this.baseLrs = this.groups.map((g) => g.initialLr!);
     this.optimizerStepsAtLastStep = optimizer.stepCount;
   }
 

@@ -18,7 +18,7 @@ import * as convOps from './kernels/conv2d';
 import * as poolOps from './kernels/pool';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
-import { shapeText } from './launch';
+import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
@@ -116,16 +116,22 @@ export abstract class Module {
     return dict;
   }
 
-  /** Loads every entry after checking them all: a missing, extra, mis-shaped or mis-typed entry loads nothing. */
-  loadStateDict(dict: StateDict): void {
+  /**
+   * Loads every entry after checking them all: a missing, extra, mis-shaped or mis-typed entry loads
+   * nothing. With strict: false (PyTorch's strict=False) missing and extra keys are allowed and
+   * returned, the rest loads; a mis-shaped entry still loads nothing, as in PyTorch.
+   */
+  loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    const { strict = true } = normalizeOptions('loadStateDict', options, ['strict']) as { strict?: boolean };
+    expectFlag('loadStateDict', 'strict', strict);
     const targets = new Map<string, Tensor | Counter>([...this.namedParameters(), ...this.namedBuffers()]);
     const problems: string[] = [];
+    const missingKeys = [...targets.keys()].filter((name) => !dict.has(name));
+    const unexpectedKeys = [...dict.keys()].filter((name) => !targets.has(name));
+    if (strict) problems.push(...missingKeys.map((name) => `missing key '${name}'`));
     for (const [name, target] of targets) {
       const entry = dict.get(name);
-      if (!entry) {
-        problems.push(`missing key '${name}'`);
-        continue;
-      }
+      if (!entry) continue;
       const shape = target instanceof Counter ? [] : target.shape;
       const dtype = target instanceof Counter ? 'I64' : 'F32';
       if (entry.dtype !== dtype) problems.push(`'${name}' has dtype ${show(entry.dtype)}, the model expects ${dtype}`);
@@ -134,13 +140,15 @@ export abstract class Module {
       else if (!entry.values.every(Number.isFinite)) problems.push(`'${name}' holds NaN or infinite values`);
       else if (dtype === 'I64' && !entry.values.every(Number.isInteger)) problems.push(`'${name}' is I64 but holds ${entry.values.find((v) => !Number.isInteger(v))}`);
     }
-    for (const name of dict.keys()) if (!targets.has(name)) problems.push(`unexpected key '${name}'`);
+    if (strict) problems.push(...unexpectedKeys.map((name) => `unexpected key '${name}'`));
     if (problems.length) throw new Error(`loadStateDict into ${this.describe()}: nothing was loaded:\n  ${problems.join('\n  ')}`);
     for (const [name, target] of targets) {
-      const entry = dict.get(name)!;
+      const entry = dict.get(name);
+      if (!entry) continue;
       if (target instanceof Counter) target.value = entry.values[0]!;
       else target.write(entry.values);
     }
+    return { missingKeys, unexpectedKeys };
   }
 
   /**
@@ -501,7 +509,8 @@ const isOne = (v: convOps.Pair, n: number) => (typeof v === 'number' ? v === n :
 
 export interface Conv2dOptions {
   stride?: convOps.Pair;
-  padding?: convOps.Pair;
+  /** A size or pair, or PyTorch's 'valid' (0) or 'same' (stride 1; the output keeps the input's size). */
+  padding?: convOps.Pair | 'same' | 'valid';
   dilation?: convOps.Pair;
   groups?: number;
   bias?: boolean;
@@ -509,6 +518,18 @@ export interface Conv2dOptions {
   paddingMode?: 'zeros';
   padding_mode?: 'zeros';
   gpu?: Gpu;
+}
+
+/**
+ * padding='same': dilation · (k − 1) in all along each axis, half on each side. PyTorch puts an odd
+ * total's extra row or column after the input; this convolution pads both sides alike, so that case
+ * is an Error, as a stride above 1 is in PyTorch.
+ */
+function samePadding(kernel: readonly [number, number], stride: readonly [number, number], dilation: readonly [number, number]): [number, number] {
+  if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`Conv2d: padding='same' is not supported for strided convolutions (stride ${pairText(stride as [number, number])}), as in PyTorch`);
+  const total = kernel.map((k, i) => dilation[i]! * (k - 1));
+  if (total.some((t) => t % 2 !== 0)) throw new Error(`Conv2d: padding='same' with kernel ${kernel.join('×')} (dilation ${dilation.join('×')}) needs ${total[0]} rows and ${total[1]} columns of padding; PyTorch puts an odd one after the input, this Conv2d pads both sides alike: use an odd kernel size, or give the padding`);
+  return [total[0]! / 2, total[1]! / 2];
 }
 
 /** 2-D convolution over NCHW input (torch.nn.Conv2d, zero padding). */
@@ -520,6 +541,8 @@ export class Conv2d extends Module {
   readonly padding: convOps.Pair;
   readonly dilation: convOps.Pair;
   readonly groups: number;
+  /** padding='same' or 'valid' as given (describe() shows it as PyTorch does); null for a number. */
+  private readonly paddingName: 'same' | 'valid' | null;
 
   constructor(
     readonly inChannels: number,
@@ -538,9 +561,11 @@ export class Conv2d extends Module {
     if (outChannels % groups !== 0) throw new Error(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${groups})`);
     this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
     if (!this.kernelSize.every((k) => Number.isInteger(k) && k > 0)) throw new Error(`Conv2d: argument 'kernelSize' expected a positive integer or a pair of them, got ${JSON.stringify(kernelSize)}`);
-    this.stride = stride;
-    this.padding = padding;
-    this.dilation = dilation;
+    // Checked here, as PyTorch checks them, not first at forward().
+    this.stride = expectPair('Conv2d', 'stride', stride, 1);
+    this.dilation = expectPair('Conv2d', 'dilation', dilation, 1);
+    this.paddingName = padding === 'same' || padding === 'valid' ? padding : null;
+    this.padding = padding === 'same' ? samePadding(this.kernelSize, this.stride, this.dilation) : padding === 'valid' ? [0, 0] : expectPair('Conv2d', 'padding', padding, 0);
     this.groups = groups;
     const shape = [outChannels, inChannels / groups, ...this.kernelSize];
     this.weight = allocateParameter(this.gpu, shape, 'Conv2d.weight');
@@ -556,7 +581,7 @@ export class Conv2d extends Module {
   }
 
   describe(): string {
-    const extra = [!isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    const extra = [this.paddingName ? `padding=${this.paddingName}` : !isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
     return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
 

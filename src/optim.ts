@@ -17,7 +17,7 @@ import { normalizeOptions } from './options';
 import { Tensor } from './tensor';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
-const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay: 'lrDecay', initial_accumulator_value: 'initialAccumulatorValue' };
+const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay: 'lrDecay', initial_accumulator_value: 'initialAccumulatorValue', initial_lr: 'initialLr' };
 
 
 function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
@@ -221,7 +221,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     if (groups.length !== mine.length || members(groups) !== members(mine)) throw new Error(`${where}: the state has param groups ${members(groups) || 'none'}, this optimizer has ${members(mine)} (parameter indices)`);
     const restored = groups.map((g, i) => {
       const { params: _, ...options } = g;
-      const group = { ...this.paramGroups[i]!, ...(normalizeOptions(`${where}: param group ${i}`, options, Object.keys(this.defaults), ALIASES) as Partial<O>) } as ParamGroup<O>;
+      // initialLr: what a learning-rate scheduler recorded (src/lr-scheduler.ts), saved with the group as in PyTorch.
+      const group = { ...this.paramGroups[i]!, ...(normalizeOptions(`${where}: param group ${i}`, options, [...Object.keys(this.defaults), 'initialLr'], ALIASES) as Partial<O>) } as ParamGroup<O>;
       this.validate(group, `${where}: param group ${i}`);
       return group;
     });

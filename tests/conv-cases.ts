@@ -123,6 +123,17 @@ add('CNN bad input names the layer and the shapes', (s) => {
   const wide = new nn.Conv2d(1, 1, 5, { gpu });
   s.expectError('a kernel larger than the image', () => wide.forward(input([1, 1, 3, 3])), /Conv2d\(1, 1, kernel_size=\(5, 5\), stride=\(1, 1\)\): kernel 5×5 is larger than the padded input 3×3 \(input \[1, 1, 3, 3\], padding 0×0\)/);
   s.expectError('groups that do not divide', () => new nn.Conv2d(6, 4, 3, { groups: 4, gpu }), /Conv2d: in_channels \(6\) must be divisible by groups \(4\)/);
+  // Checked when the module is made, not first at forward().
+  s.expectError('stride 0', () => new nn.Conv2d(1, 1, 3, { stride: 0, gpu }), /^Conv2d: argument 'stride' expected a positive integer or a pair of them, got 0$/);
+  s.expectError('stride 1.5', () => new nn.Conv2d(1, 1, 3, { stride: 1.5, gpu }), /^Conv2d: argument 'stride' expected a positive integer or a pair of them, got 1\.5$/);
+  s.expectError('padding −1', () => new nn.Conv2d(1, 1, 3, { padding: -1, gpu }), /^Conv2d: argument 'padding' expected a non-negative integer or a pair of them, got -1$/);
+  s.expectError('a padding triple', () => new nn.Conv2d(1, 1, 3, { padding: [1, 1, 1] as unknown as [number, number], gpu }), /^Conv2d: argument 'padding' expected a non-negative integer or a pair of them, got \[1,1,1\]$/);
+  s.expectError('dilation 0', () => new nn.Conv2d(1, 1, 3, { dilation: [1, 0], gpu }), /^Conv2d: argument 'dilation' expected a positive integer or a pair of them, got \[1,0\]$/);
+  s.expectError('an unknown padding name', () => new nn.Conv2d(1, 1, 3, { padding: 'full' as 'same', gpu }), /^Conv2d: argument 'padding' expected a non-negative integer or a pair of them, got "full"$/);
+  s.expectError("padding='same' strided", () => new nn.Conv2d(1, 1, 3, { padding: 'same', stride: 2, gpu }), /^Conv2d: padding='same' is not supported for strided convolutions \(stride \(2, 2\)\), as in PyTorch$/);
+  s.expectError("padding='same' with an even kernel", () => new nn.Conv2d(1, 1, [3, 4], { padding: 'same', gpu }), /^Conv2d: padding='same' with kernel 3×4 \(dilation 1×1\) needs 2 rows and 3 columns of padding; PyTorch puts an odd one after the input, this Conv2d pads both sides alike/);
+  const same = new nn.Conv2d(2, 3, 5, { padding: 'same', dilation: 2, gpu });
+  s.expect("padding='same' keeps the size and reads as PyTorch's", same.outputShape([1, 2, 9, 10]).join() === '1,3,9,10' && same.describe() === 'Conv2d(2, 3, kernel_size=(5, 5), stride=(1, 1), padding=same, dilation=(2, 2))', `${same.outputShape([1, 2, 9, 10]).join()} ${same.describe()}`);
   s.expectError('adaptive pool to 2×2', () => new nn.AdaptiveAvgPool2d(2, { gpu }), /AdaptiveAvgPool2d: only output_size 1/);
   s.expectError('ceil_mode', () => new nn.MaxPool2d(2, { ceilMode: true as false, gpu }), /MaxPool2d: ceilMode=true is not supported \(only PyTorch's default, ceilMode=false\)/);
 });

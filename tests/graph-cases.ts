@@ -517,7 +517,18 @@ add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', a
   s.expectError('I64 bias', () => c.loadStateDict(longBias), /'2.bias' has dtype 'I64', the model expects F32/);
   const halfCount = new Map(dict).set('1.num_batches_tracked', { shape: [], dtype: 'I64', values: Float32Array.of(2.5) });
   s.expectError('I64 counter of 2.5', () => c.loadStateDict(halfCount), /'1.num_batches_tracked' is I64 but holds 2.5/);
+  s.expectError('strict: false still refuses a mis-shaped entry', () => c.loadStateDict(new Map(misshaped).set('3.weight', extra.get('3.weight')!), { strict: false }), /nothing was loaded:\n\s+'0.weight' has shape \[3, 4\], the model expects \[4, 3\]$/);
+  s.expectError('an unknown option', () => c.loadStateDict(dict, { strict: true, assign: true } as { strict: boolean }), /loadStateDict: unknown option 'assign'/);
+  s.expectError('strict not a flag', () => c.loadStateDict(dict, { strict: 0 as unknown as boolean }), /loadStateDict: option 'strict' expected true or false, got 0/);
   for (const [name, entry] of await c.stateDict()) s.expect(`untouched ${name}`, entry.values.every((v, i) => v === cBefore.get(name)!.values[i]), name);
+  // strict: false (PyTorch's strict=False): the keys both have load; the others are returned.
+  const partial = new Map(missing).set('3.weight', extra.get('3.weight')!);
+  const { missingKeys, unexpectedKeys } = c.loadStateDict(partial, { strict: false });
+  s.expect('strict: false returns the missing and unexpected keys', missingKeys.join() === '2.bias' && unexpectedKeys.join() === '3.weight', `missing ${missingKeys.join()}; unexpected ${unexpectedKeys.join()}`);
+  for (const [name, entry] of await c.stateDict()) {
+    const from = name === '2.bias' ? cBefore : dict;
+    s.expect(`strict: false ${name === '2.bias' ? 'left' : 'loaded'} ${name}`, entry.values.every((v, i) => v === from.get(name)!.values[i]), name);
+  }
   s.expect('b changed', [...bBefore.values()][0]!.values.some((v, i) => v !== dict.get('0.weight')!.values[i]), 'fresh model differs from the saved one');
 });
 

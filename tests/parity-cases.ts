@@ -238,9 +238,13 @@ for (const f of golden.schedulers) {
       f.name === 'LambdaLR' ? [new sched.LambdaLR(opt, { lr_lambda: [(e) => 0.95 ** e, (e) => 1 / (1 + e)] })]
       : f.name === 'StepLR+ExponentialLR' ? [new sched.StepLR(opt, { step_size: 4, gamma: 0.5 }), new sched.ExponentialLR(opt, { gamma: 0.95 })]
       : f.name === 'ReduceLROnPlateau' ? [new sched.ReduceLROnPlateau(opt, options)]
+      : f.name.startsWith('ExponentialLR, then') ? [new sched.ExponentialLR(opt, { gamma: 0.5 })]
       : [new (sched as unknown as Record<string, new (o: optim.Optimizer, options: object) => sched.LRScheduler>)[f.name]!(opt, options)];
     const lrs = [opt.paramGroups.map((g) => g.lr)];
     for (let epoch = 0; epoch < 20; epoch++) {
+      // A scheduler made later starts from each group's initial lr, as in PyTorch.
+      if (epoch === 3 && f.name === 'ExponentialLR, then CosineAnnealingLR from epoch 3') made.push(new sched.CosineAnnealingLR(opt, { T_max: 4 }));
+      if (epoch === 3 && f.name === 'ExponentialLR, then LambdaLR from epoch 3') made.push(new sched.LambdaLR(opt, { lr_lambda: (e) => 0.9 ** e }));
       opt.step();
       for (const m of made) m.step(f.metrics[epoch]);
       lrs.push(opt.paramGroups.map((g) => g.lr));
