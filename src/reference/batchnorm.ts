@@ -25,10 +25,10 @@ export interface BatchNormForward {
 
 const at = (spec: BatchNormSpec, n: number, c: number, s: number) => (n * spec.C + c) * spec.S + s;
 
-export function batchNorm(x: ArrayLike<number>, spec: BatchNormSpec): BatchNormForward {
+/** Each channel's mean and 1/√(var + eps) (the batch's in training, the running ones in eval), and the updated running statistics. */
+function statistics(x: ArrayLike<number>, spec: BatchNormSpec): Omit<BatchNormForward, 'y'> {
   const { N, C, S, eps, momentum, training } = spec;
   const M = N * S;
-  const y = new Float64Array(N * C * S);
   const mean = new Float64Array(C);
   const invstd = new Float64Array(C);
   const runningMean = Float64Array.from(spec.runningMean);
@@ -51,14 +51,24 @@ export function batchNorm(x: ArrayLike<number>, spec: BatchNormSpec): BatchNormF
     }
     mean[c] = mu;
     invstd[c] = 1 / Math.sqrt(variance + eps);
+  }
+  return { mean, invstd, runningMean, runningVar };
+}
+
+export function batchNorm(x: ArrayLike<number>, spec: BatchNormSpec): BatchNormForward {
+  const { N, C, S } = spec;
+  const stats = statistics(x, spec);
+  const { mean, invstd } = stats;
+  const y = new Float64Array(N * C * S);
+  for (let c = 0; c < C; c++) {
     for (let n = 0; n < N; n++) {
       for (let s = 0; s < S; s++) {
         const i = at(spec, n, c, s);
-        y[i] = spec.gamma[c]! * (x[i]! - mu) * invstd[c]! + spec.beta[c]!;
+        y[i] = spec.gamma[c]! * (x[i]! - mean[c]!) * invstd[c]! + spec.beta[c]!;
       }
     }
   }
-  return { y, mean, invstd, runningMean, runningVar };
+  return { y, ...stats };
 }
 
 export interface BatchNormBackward {
@@ -74,19 +84,18 @@ export interface BatchNormBackward {
 export function batchNormBackward(x: ArrayLike<number>, dy: ArrayLike<number>, spec: BatchNormSpec): BatchNormBackward {
   const { N, C, S, training } = spec;
   const M = N * S;
-  const { mean, invstd } = batchNorm(x, spec);
+  const { mean, invstd } = statistics(x, spec);
   const dx = new Float64Array(N * C * S);
   const dgamma = new Float64Array(C);
   const dbeta = new Float64Array(C);
   for (let c = 0; c < C; c++) {
-    const xhat = (i: number) => (x[i]! - mean[c]!) * invstd[c]!;
     let sumDy = 0;
     let sumDyXhat = 0;
     for (let n = 0; n < N; n++) {
       for (let s = 0; s < S; s++) {
         const i = at(spec, n, c, s);
         sumDy += dy[i]!;
-        sumDyXhat += dy[i]! * xhat(i);
+        sumDyXhat += dy[i]! * (x[i]! - mean[c]!) * invstd[c]!;
       }
     }
     dbeta[c] = sumDy;
@@ -94,7 +103,8 @@ export function batchNormBackward(x: ArrayLike<number>, dy: ArrayLike<number>, s
     for (let n = 0; n < N; n++) {
       for (let s = 0; s < S; s++) {
         const i = at(spec, n, c, s);
-        const g = training ? dy[i]! - dbeta[c]! / M - (xhat(i) * dgamma[c]!) / M : dy[i]!;
+        const xhat = (x[i]! - mean[c]!) * invstd[c]!;
+        const g = training ? dy[i]! - dbeta[c]! / M - (xhat * dgamma[c]!) / M : dy[i]!;
         dx[i] = spec.gamma[c]! * invstd[c]! * g;
       }
     }
