@@ -293,7 +293,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
 declare global {
   interface Window {
     /** run: the bench; show: fill the table and draw the charts from a report. */
-    bench?: { run(options?: BenchOptions): Promise<BenchReport>; show(report: BenchReport): void };
+    /** last: the report the page shows (from its Run button or out/bench.json), for a script or the console. */
+    bench?: { run(options?: BenchOptions): Promise<BenchReport>; show(report: BenchReport): void; last?: BenchReport };
     wgslgradBenchLog?: (line: string) => void;
   }
 }
@@ -316,6 +317,7 @@ function show(report: BenchReport): void {
     body.append(tr);
   }
   drawCharts(document.getElementById('charts')!, report);
+  window.bench!.last = report;
 }
 
 // In Node (npm run bench -- --runtime node, the GPU bundle) runBench is imported and there is no page.

@@ -1,24 +1,58 @@
-// The bench at tiny sizes, in the test run's headless Chrome: it runs end to end, the report has the
-// schema `npm run bench` writes, and every contender's every result was checked against the float64
-// reference before it was timed. Times are not asserted: benchmarks are not timed tests.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+// The bench at tiny sizes, from the page's own Run button in the built site (`vite build`, served by
+// `vite preview`, as a user would host it): it runs end to end, TensorFlow.js's threaded wasm worker
+// included (the production build once broke it: vite.config.ts says how), the report has the schema
+// `npm run bench` writes, and every contender's every result was checked against the float64
+// reference before it was timed. Times are not asserted: benchmarks are not timed tests. (One run
+// for all of this: the quick bench takes about half a minute on SwiftShader.)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Page } from 'puppeteer';
+import { build, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { BenchReport } from '../demos/bench';
 import { PEERS } from '../demos/bench/harness';
 import { likeForLike } from '../scripts/bench-report';
-import { openPage, type OpenPage } from './support/page';
 
-let bench: OpenPage;
+let outDir: string;
+let server: Awaited<ReturnType<typeof preview>>;
+let page: Page;
+const errors: string[] = [];
 let report: BenchReport;
 
 beforeAll(async () => {
-  bench = await openPage('/demos/bench.html');
-  await bench.page.waitForFunction(() => window.bench !== undefined, { timeout: 60_000 });
-  report = await bench.page.evaluate(() => window.bench!.run({ quick: true }));
-}, 600_000);
+  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-bench-site-'));
+  await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  server = await preview({ logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+  const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 0 });
+  page = await browser.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  // Emscripten reports a failing worker with console.warn ("worker sent an error!"): count it too.
+  page.on('console', (m) => m.type() === 'warn' && /worker/i.test(m.text()) && errors.push(m.text()));
+  await page.setViewport({ width: 1200, height: 900 });
+  await page.goto(`${server.resolvedUrls!.local[0]}demos/bench.html`);
+  await page.waitForFunction(() => window.bench !== undefined, { timeout: 60_000 });
+}, 120_000);
 
 afterAll(async () => {
-  await bench?.close();
+  await page?.close();
+  await page?.browser().disconnect();
+  await server?.close();
+  if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
 });
+
+test('the page runs the bench at tiny sizes to the end, TensorFlow.js wasm included', async () => {
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // else tfjs would pick its unthreaded build
+  await page.click('#quick');
+  await page.click('#run');
+  expect(await page.$eval('#run', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+  await page.waitForFunction(() => /^done /.test(document.getElementById('status')!.textContent!) || document.getElementById('error'), { timeout: 300_000 });
+  expect(await page.$eval('#status', (e) => e.textContent)).toMatch(/^done on .*; GPU timestamps [^;]+$/); // no peer reported as not measured
+  expect(await page.$eval('#run', (b) => (b as HTMLButtonElement).disabled)).toBe(false);
+  report = (await page.evaluate(() => window.bench!.last))!;
+  expect(report.meta.quick).toBe(true);
+}, 360_000);
 
 const timingShape = { median: expect.any(Number), p10: expect.any(Number), p90: expect.any(Number), samples: expect.any(Number) };
 
@@ -66,13 +100,17 @@ test("every contender's every result was checked against the float64 reference, 
 });
 
 describe('the page', () => {
-  test('shows a report: a table row per result, a chart per workload family (matmul, sigmoid, softmax + cross-entropy, training step)', async () => {
-    await bench.page.evaluate((r) => window.bench!.show(r), report);
-    expect(await bench.page.$$eval('#results tbody tr', (rows) => rows.length)).toBe(report.rows.length);
-    expect(await bench.page.$$eval('#charts canvas', (canvases) => canvases.length)).toBe(4);
+  test('shows the report: a table row per result, a chart per workload family (matmul, sigmoid, softmax + cross-entropy, training step)', async () => {
+    const contenders = await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => tr.children[1]!.textContent));
+    expect(contenders).toHaveLength(report.rows.length);
+    expect(contenders).toContain('tfjs-wasm');
+    expect(contenders).toContain('tfjs-webgpu');
+    expect(await page.$$eval('#charts canvas', (canvases) => canvases.length)).toBe(4);
+    fs.mkdirSync('out/screenshots', { recursive: true });
+    await page.screenshot({ path: 'out/screenshots/built-bench.png', fullPage: true });
   });
 
   test('reports no errors', () => {
-    expect(bench.errors).toEqual([]);
+    expect(errors).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
 // is shown, and the numbers on screen equal the kernels' outputs (checked here against independent
 // CPU computations); a run disables the controls that start it, can be cancelled, and a bad field is
 // named beside it instead of starting work. A screenshot of each page goes to out/screenshots/. Then
-// the static build is served by `vite preview` and pages are checked there, the bench included.
+// the static build is served by `vite preview` and pages are checked there (the bench's run there is
+// tests/bench.test.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -495,21 +496,4 @@ describe('the built site', () => {
     await page.waitForFunction(() => /^error: /.test(document.getElementById('status')!.textContent!), { timeout: 30_000 });
     expect(await text(page, '#status')).toMatch(/^error: no out\/bench\.json here \(the server sent a page instead\); run `npm run bench`/);
   });
-
-  // The production build once broke TensorFlow.js's threaded wasm worker (vite.config.ts says how):
-  // the bench hung at its first wasm measurement. Tiny sizes, from the page's own button.
-  test('bench: runs to the end at tiny sizes, TensorFlow.js wasm included', async () => {
-    const page = await openBuilt('demos/bench.html');
-    await page.waitForFunction(() => window.bench !== undefined, { timeout: 60_000 });
-    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // else tfjs would pick its unthreaded build
-    await page.click('#quick');
-    await page.click('#run');
-    expect(await disabled(page, '#run')).toBe(true);
-    await page.waitForFunction(() => /^done /.test(document.getElementById('status')!.textContent!) || document.getElementById('error'), { timeout: 240_000 });
-    expect(await text(page, '#status')).toMatch(/^done on .*; GPU timestamps [^;]+$/); // no peer reported as not measured
-    const variants = await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => tr.children[1]!.textContent));
-    expect(variants).toContain('tfjs-wasm');
-    expect(variants).toContain('tfjs-webgpu');
-    expect(await disabled(page, '#run')).toBe(false);
-  }, 300_000);
 });

@@ -172,7 +172,7 @@ describe('--task mnist fails in either runtime with the message alone', () => {
   // a thrown Error would bring a stack frame with it (src/runner.ts settle answers { error }).
   test.each(['node', 'chrome'])('a diverging run (--runtime %s)', { timeout: 180_000 }, async (runtime) => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-mnist-nan-'));
-    const run = await start(['--task', 'mnist', '--runtime', runtime, '--lr', '1e37', '--epochs', '1', '--batch-size', '2', '--out', out]);
+    const run = await start(['--task', 'mnist', '--runtime', runtime, '--lr', '1e37', '--epochs', '1', '--batch-size', '2', '--variant-policy', 'fixed', '--out', out]);
     expect(run.code).toBe(1);
     expect(run.stderr.trim()).toMatch(/^error: the training loss (became NaN or infinite|overflowed float32) .*no model was written$/);
     expectOneLine(run.stderr);
