@@ -3,7 +3,7 @@
 // form where PyTorch uses it, so a scheduler reads the group's current lr and two schedulers chain
 // as they do in PyTorch. Call order, as in PyTorch: optimizer.step() in the loop, scheduler.step()
 // after it (once an epoch); the constructor sets the epoch-0 lr.
-import { normalizeOptions } from './options';
+import { expectNoArguments, normalizeOptions } from './options';
 import type { Optimizer } from './optim';
 import type { LrScheduleSpec } from './run-config';
 
@@ -64,7 +64,8 @@ export abstract class LRScheduler {
   protected abstract getLr(): number[];
 
   /** Advances one epoch and writes every group's lr. Call it after optimizer.step(), as PyTorch. */
-  step(): void {
+  step(...unsupported: never[]): void {
+    expectNoArguments(`${this.constructor.name}.step`, unsupported, 'step(epoch) is deprecated in PyTorch and not supported here; call step() once an epoch, and loadStateDict() to resume');
     if (this.optimizer.stepCount === this.optimizerStepsAtLastStep && !this.warned && this.lastEpoch === 0) {
       // PyTorch's warning, word for word in substance: the first lr would be skipped.
       console.warn(`${this.constructor.name}: step() was called before optimizer.step(); call optimizer.step() first, or the first value of the schedule is skipped (as PyTorch warns)`);
@@ -285,7 +286,8 @@ export class ReduceLROnPlateau {
   }
 
   /** One epoch's metric (a validation loss, say): counts bad epochs and reduces the lr when due. */
-  step(metric: number): void {
+  step(metric: number, ...unsupported: never[]): void {
+    expectNoArguments('ReduceLROnPlateau.step', unsupported, 'step(metric, epoch) is deprecated in PyTorch and not supported here; call step(metric) once an epoch');
     if (typeof metric !== 'number' || Number.isNaN(metric)) throw new Error(`ReduceLROnPlateau.step: expected the epoch's metric (a number), got ${String(metric)}`);
     this.lastEpoch++;
     if (this.isBetter(metric)) {

@@ -22,7 +22,7 @@ import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
-import { expectFlag, normalizeOptions, show } from './options';
+import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -98,7 +98,8 @@ export abstract class Module {
   }
 
   /** Zeroes every parameter's gradient (PyTorch's module.zero_grad(), set_to_none aside). */
-  zeroGrad(): void {
+  zeroGrad(...unsupported: never[]): void {
+    expectNoArguments(`${this.constructor.name}.zeroGrad`, unsupported, 'gradients are always zeroed in place (PyTorch\'s set_to_none=False)');
     for (const p of this.parameters()) {
       this.gpu.clear(p.grad);
       p.gradIsZero = true;

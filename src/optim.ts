@@ -13,7 +13,7 @@ import { fillConstant } from './kernels/init';
 import { rmspropStep } from './kernels/rmsprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
-import { normalizeOptions } from './options';
+import { expectNoArguments, normalizeOptions } from './options';
 import { Tensor } from './tensor';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
@@ -141,13 +141,15 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   }
 
   /** Zeroes every gradient: one clear per span. */
-  zeroGrad(): void {
+  zeroGrad(...unsupported: never[]): void {
+    expectNoArguments(`${this.constructor.name}.zeroGrad`, unsupported, 'gradients are always zeroed in place (PyTorch\'s set_to_none=False)');
     for (const { span } of this.spans) this.gpu.clear(span.grads);
     for (const p of this.params) p.gradIsZero = true;
   }
 
   /** Records one update of every parameter but the frozen ones (one dispatch per span); nothing is read back. */
-  step(): void {
+  step(...unsupported: never[]): void {
+    expectNoArguments(`${this.constructor.name}.step`, unsupported, 'step(closure) is not supported; compute the loss and call backward() before step()');
     this.paramGroups.forEach((g, i) => this.validate(g, `${this.constructor.name}: param group ${i}`));
     this.stepCount++;
     this.spans.forEach(({ span, group }, i) => {

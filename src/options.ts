@@ -43,3 +43,12 @@ export function expectFlag(where: string, name: string, value: unknown): void {
 export function expectOneOf(where: string, name: string, value: unknown, allowed: readonly unknown[]): void {
   if (value !== undefined && !allowed.includes(value)) throw new Error(`${where}: option '${name}' expected ${allowed.map(show).join(' or ')}, got ${show(value)}`);
 }
+
+/**
+ * A PyTorch argument we lack, given anyway (JavaScript would drop it silently): an Error saying what
+ * to do instead. `args` is the call's rest parameter; undefined counts as not given (PyTorch's None).
+ */
+export function expectNoArguments(where: string, given: readonly unknown[], instead: string): void {
+  const args = given.filter((a) => a !== undefined);
+  if (args.length > 0) throw new Error(`${where}: got ${args.length === 1 ? 'an argument' : `${args.length} arguments`} (${args.map((a) => (typeof a === 'function' ? 'a function' : show(a))).join(', ')}), which it does not take: ${instead}`);
+}

@@ -283,6 +283,13 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
   s.expectError('missing step size', () => new sched.StepLR(opt, {}), /StepLR: argument 'stepSize' expected a positive integer, got undefined/);
   s.expectError('plateau factor', () => new sched.ReduceLROnPlateau(opt, { factor: 1 }), /ReduceLROnPlateau: argument 'factor' expected a number in \[0, 1\)/);
   s.expectError('lambda count', () => new sched.LambdaLR(opt, { lrLambda: [(e) => e, (e) => e] }), /LambdaLR: argument 'lrLambda' expected 1 functions/);
+  // PyTorch arguments we lack: JavaScript would drop them silently.
+  const lastEpoch = cosine.lastEpoch;
+  s.expectError('step(epoch)', () => cosine.step(...([7] as never[])), /^CosineAnnealingLR\.step: got an argument \(7\), which it does not take: step\(epoch\) is deprecated in PyTorch and not supported here/);
+  s.expect('step(epoch) left the epoch alone', cosine.lastEpoch === lastEpoch, `${cosine.lastEpoch}`);
+  s.expectError('plateau step(metric, epoch)', () => new sched.ReduceLROnPlateau(opt, {}).step(0.5, ...([3] as never[])), /^ReduceLROnPlateau\.step: got an argument \(3\), which it does not take/);
+  s.expectError('step(closure)', () => opt.step(...([() => 0] as never[])), /^SGD\.step: got an argument \(a function\), which it does not take: step\(closure\) is not supported/);
+  s.expectError('zeroGrad(setToNone)', () => opt.zeroGrad(...([true] as never[])), /^SGD\.zeroGrad: got an argument \(true\), which it does not take: gradients are always zeroed in place/);
 });
 
 // ── CrossEntropyLoss: weight, ignoreIndex, reduction, labelSmoothing; u32 and i32 labels ─────────
