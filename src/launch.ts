@@ -54,8 +54,9 @@ export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, 
 export const pairOr = (v: Pair | undefined, fallback: number): [number, number] => (v === undefined ? [fallback, fallback] : pair(v));
 
 export function expectPair(op: string, name: string, v: Pair, min: number): [number, number] {
-  const p: [number, number] = typeof v === 'number' || (Array.isArray(v) && v.length === 2) ? pair(v) : [NaN, NaN];
-  if (!p.every((d) => Number.isInteger(d) && d >= min)) throw new Error(`${op}: argument '${name}' expected ${min === 0 ? 'a non-negative' : 'a positive'} integer or a pair of them, got ${JSON.stringify(v)}`);
+  const p = pair(v);
+  const isPair = typeof v === 'number' || (Array.isArray(v) && v.length === 2);
+  if (!isPair || !p.every((d) => Number.isInteger(d) && d >= min)) throw new Error(`${op}: argument '${name}' expected ${min === 0 ? 'a non-negative' : 'a positive'} integer or a pair of them, got ${JSON.stringify(v)}`);
   return p;
 }
 

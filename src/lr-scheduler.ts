@@ -16,7 +16,7 @@ function check(where: string, name: string, value: unknown, ok: (v: number) => b
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${where}: argument '${name}' expected ${expected}, got ${String(value)}`);
 }
 
-/** A param group as a scheduler sees it: initialLr is PyTorch's initial_lr, set by the first scheduler made. */
+/** A param group as a scheduler sees it (initialLr: see ParamGroup in src/optim.ts). */
 type Group = { lr: number; initialLr?: number };
 
 export interface SchedulerStateDict {
@@ -32,8 +32,9 @@ export abstract class LRScheduler {
   lastEpoch = -1;
   /**
    * PyTorch's base_lrs: each group's initial lr, which the first scheduler made on the optimizer
-   * records (initial_lr); a scheduler made later (after a warm-up) starts from it too, not from the
-   * lr the first one left.
+   * records (initial_lr). A scheduler made later (after a warm-up) takes its base lrs from it too,
+   * not from the lr the first one left; the chainable ones (StepLR, MultiStepLR, ExponentialLR,
+   * CosineAnnealingLR's steps) still go on from the group's current lr, as in PyTorch.
    */
   readonly baseLrs: number[];
   private lastLr: number[] = [];

@@ -98,8 +98,8 @@ export abstract class Module {
   }
 
   /** Zeroes every parameter's gradient (PyTorch's module.zero_grad(), set_to_none aside). */
-  zeroGrad(...unsupported: never[]): void {
-    expectNoArguments(`${this.constructor.name}.zeroGrad`, unsupported, 'gradients are always zeroed in place (PyTorch\'s set_to_none=False)');
+  zeroGrad(setToNone?: false, ...unsupported: never[]): void {
+    expectNoArguments(`${this.constructor.name}.zeroGrad`, [setToNone || undefined, ...unsupported], 'gradients are always zeroed in place (PyTorch\'s set_to_none=False)');
     for (const p of this.parameters()) {
       this.gpu.clear(p.grad);
       p.gradIsZero = true;
@@ -562,7 +562,8 @@ export class Conv2d extends Module {
     if (outChannels % groups !== 0) throw new Error(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${groups})`);
     this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
     if (!this.kernelSize.every((k) => Number.isInteger(k) && k > 0)) throw new Error(`Conv2d: argument 'kernelSize' expected a positive integer or a pair of them, got ${JSON.stringify(kernelSize)}`);
-    // Checked here, as PyTorch checks them, not first at forward().
+    // Checked when the module is made (PyTorch finds a bad stride, padding or dilation only at forward).
+    if (typeof padding === 'string' && padding !== 'same' && padding !== 'valid') throw new Error(`Conv2d: argument 'padding' expected a size, a pair of them, 'same' or 'valid', got ${show(padding)}`);
     this.stride = expectPair('Conv2d', 'stride', stride, 1);
     this.dilation = expectPair('Conv2d', 'dilation', dilation, 1);
     this.paddingName = padding === 'same' || padding === 'valid' ? padding : null;

@@ -38,8 +38,12 @@ export interface SnakeCaseOptions {
 /** A parameter group as given: its parameters, and options that override the optimizer's. */
 export type ParamGroupInput<O> = { params: Iterable<Parameter> } & O & SnakeCaseOptions;
 
-/** A parameter group as held: every option filled in, and writable (opt.paramGroups[i].lr = …). */
-export type ParamGroup<O> = { params: readonly Parameter[] } & Required<O>;
+/**
+ * A parameter group as held: every option filled in, and writable (opt.paramGroups[i].lr = …).
+ * initialLr is PyTorch's initial_lr: the lr the first learning-rate scheduler made on the optimizer
+ * found (src/lr-scheduler.ts), saved and loaded with the group.
+ */
+export type ParamGroup<O> = { params: readonly Parameter[]; initialLr?: number } & Required<O>;
 
 /**
  * What one dispatch of a step updates: adjacent parameters of a span that take part and have taken
@@ -141,8 +145,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   }
 
   /** Zeroes every gradient: one clear per span. */
-  zeroGrad(...unsupported: never[]): void {
-    expectNoArguments(`${this.constructor.name}.zeroGrad`, unsupported, 'gradients are always zeroed in place (PyTorch\'s set_to_none=False)');
+  zeroGrad(setToNone?: false, ...unsupported: never[]): void {
+    expectNoArguments(`${this.constructor.name}.zeroGrad`, [setToNone || undefined, ...unsupported], 'gradients are always zeroed in place (PyTorch\'s set_to_none=False)');
     for (const { span } of this.spans) this.gpu.clear(span.grads);
     for (const p of this.params) p.gradIsZero = true;
   }
@@ -223,9 +227,12 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     if (groups.length !== mine.length || members(groups) !== members(mine)) throw new Error(`${where}: the state has param groups ${members(groups) || 'none'}, this optimizer has ${members(mine)} (parameter indices)`);
     const restored = groups.map((g, i) => {
       const { params: _, ...options } = g;
-      // initialLr: what a learning-rate scheduler recorded (src/lr-scheduler.ts), saved with the group as in PyTorch.
-      const group = { ...this.paramGroups[i]!, ...(normalizeOptions(`${where}: param group ${i}`, options, [...Object.keys(this.defaults), 'initialLr'], ALIASES) as Partial<O>) } as ParamGroup<O>;
+      const { initialLr, ...saved } = normalizeOptions(`${where}: param group ${i}`, options, [...Object.keys(this.defaults), 'initialLr'], ALIASES) as Partial<O> & { initialLr?: number };
+      // The saved group replaces the live one, as in PyTorch: an initialLr the save lacks goes too.
+      const { initialLr: _live, ...live } = this.paramGroups[i]!;
+      const group = { ...live, ...saved, ...(initialLr === undefined ? {} : { initialLr }) } as ParamGroup<O>;
       this.validate(group, `${where}: param group ${i}`);
+      if (initialLr !== undefined) check(`${where}: param group ${i}`, 'initialLr', initialLr, (v) => v >= 0, 'a number ≥ 0');
       return group;
     });
     for (const [name, arrays] of Object.entries(saved.state)) {
@@ -234,7 +241,10 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
         if (a.length !== this.spans[i]!.span.size) throw new Error(`${where}: state '${name}' span ${i} holds ${a.length} values, expected ${this.spans[i]!.span.size}`);
       });
     }
-    restored.forEach((g, i) => Object.assign(this.paramGroups[i]!, g));
+    restored.forEach((g, i) => {
+      delete this.paramGroups[i]!.initialLr;
+      Object.assign(this.paramGroups[i]!, g);
+    });
     for (const [name, arrays] of Object.entries(saved.state)) this.stateOf(name).forEach((t, i) => t.write(arrays[i]!));
     this.stepCount = saved.step;
     this.params.forEach((p, i) => this.paramSteps.set(p, steps[i]!));

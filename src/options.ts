@@ -46,9 +46,9 @@ export function expectOneOf(where: string, name: string, value: unknown, allowed
 
 /**
  * A PyTorch argument we lack, given anyway (JavaScript would drop it silently): an Error saying what
- * to do instead. `args` is the call's rest parameter; undefined counts as not given (PyTorch's None).
+ * to do instead. `args` is the call's rest parameter; undefined and null count as not given (PyTorch's None).
  */
 export function expectNoArguments(where: string, given: readonly unknown[], instead: string): void {
-  const args = given.filter((a) => a !== undefined);
+  const args = given.filter((a) => a !== undefined && a !== null);
   if (args.length > 0) throw new Error(`${where}: got ${args.length === 1 ? 'an argument' : `${args.length} arguments`} (${args.map((a) => (typeof a === 'function' ? 'a function' : show(a))).join(', ')}), which it does not take: ${instead}`);
 }

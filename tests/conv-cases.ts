@@ -129,7 +129,7 @@ add('CNN bad input names the layer and the shapes', (s) => {
   s.expectError('padding −1', () => new nn.Conv2d(1, 1, 3, { padding: -1, gpu }), /^Conv2d: argument 'padding' expected a non-negative integer or a pair of them, got -1$/);
   s.expectError('a padding triple', () => new nn.Conv2d(1, 1, 3, { padding: [1, 1, 1] as unknown as [number, number], gpu }), /^Conv2d: argument 'padding' expected a non-negative integer or a pair of them, got \[1,1,1\]$/);
   s.expectError('dilation 0', () => new nn.Conv2d(1, 1, 3, { dilation: [1, 0], gpu }), /^Conv2d: argument 'dilation' expected a positive integer or a pair of them, got \[1,0\]$/);
-  s.expectError('an unknown padding name', () => new nn.Conv2d(1, 1, 3, { padding: 'full' as 'same', gpu }), /^Conv2d: argument 'padding' expected a non-negative integer or a pair of them, got "full"$/);
+  s.expectError('an unknown padding name', () => new nn.Conv2d(1, 1, 3, { padding: 'full' as 'same', gpu }), /^Conv2d: argument 'padding' expected a size, a pair of them, 'same' or 'valid', got 'full'$/);
   s.expectError("padding='same' strided", () => new nn.Conv2d(1, 1, 3, { padding: 'same', stride: 2, gpu }), /^Conv2d: padding='same' is not supported for strided convolutions \(stride \(2, 2\)\), as in PyTorch$/);
   s.expectError("padding='same' with an even kernel", () => new nn.Conv2d(1, 1, [3, 4], { padding: 'same', gpu }), /^Conv2d: padding='same' with kernel 3×4 \(dilation 1×1\) needs 2 rows and 3 columns of padding; PyTorch puts an odd one after the input, this Conv2d pads both sides alike/);
   const same = new nn.Conv2d(2, 3, 5, { padding: 'same', dilation: 2, gpu });

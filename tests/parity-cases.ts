@@ -290,6 +290,19 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
   s.expectError('plateau step(metric, epoch)', () => new sched.ReduceLROnPlateau(opt, {}).step(0.5, ...([3] as never[])), /^ReduceLROnPlateau\.step: got an argument \(3\), which it does not take/);
   s.expectError('step(closure)', () => opt.step(...([() => 0] as never[])), /^SGD\.step: got an argument \(a function\), which it does not take: step\(closure\) is not supported/);
   s.expectError('zeroGrad(setToNone)', () => opt.zeroGrad(...([true] as never[])), /^SGD\.zeroGrad: got an argument \(true\), which it does not take: gradients are always zeroed in place/);
+  opt.zeroGrad(false); // PyTorch's set_to_none=False: what zeroGrad does
+  opt.step(...([null] as never[])); // PyTorch's step(None)
+  // initialLr travels with the optimizer's groups; a save without one replaces the live group whole (PyTorch).
+  const plain = new optim.SGD([p], { lr: 0.1 });
+  const withoutInitial = await plain.stateDict();
+  const scheduled = new optim.SGD([p], { lr: 0.5 });
+  new sched.ExponentialLR(scheduled, { gamma: 0.5 });
+  s.expect('a scheduler records initialLr, and the optimizer saves it', (await scheduled.stateDict()).paramGroups[0]!['initialLr'] === 0.5, JSON.stringify((await scheduled.stateDict()).paramGroups[0]));
+  scheduled.loadStateDict(withoutInitial);
+  s.expect('a save without initialLr clears it', scheduled.paramGroups[0]!.initialLr === undefined && new sched.LambdaLR(scheduled, { lrLambda: () => 1 }).baseLrs[0] === 0.1, JSON.stringify({ ...scheduled.paramGroups[0], params: undefined }));
+  const badInitial = { ...withoutInitial, paramGroups: [{ ...withoutInitial.paramGroups[0]!, initial_lr: -3 }] };
+  s.expectError('a negative initialLr', () => plain.loadStateDict(badInitial), /^SGD\.loadStateDict: param group 0: argument 'initialLr' expected a number ≥ 0, got -3$/);
+  s.expect('a refused load leaves the group alone', plain.paramGroups[0]!.initialLr === undefined && plain.paramGroups[0]!.lr === 0.1, JSON.stringify({ ...plain.paramGroups[0], params: undefined }));
 });
 
 // ── CrossEntropyLoss: weight, ignoreIndex, reduction, labelSmoothing; u32 and i32 labels ─────────
