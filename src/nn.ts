@@ -87,6 +87,16 @@ export abstract class Module {
     return [...this.ownBuffers().map(([n, b]): [string, Tensor | Counter] => [prefix + n, b]), ...this.namedChildren().flatMap(([n, m]) => m.namedBuffers(`${prefix}${n}.`))];
   }
 
+  /** What a state dict holds, in PyTorch's order: each module's parameters, then its buffers, then its children's. */
+  private namedState(prefix = ''): [string, Tensor | Counter][] {
+    const own = Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
+    return [
+      ...own.map(([n, p]): [string, Tensor | Counter] => [prefix + n, p]),
+      ...this.ownBuffers().map(([n, b]): [string, Tensor | Counter] => [prefix + n, b]),
+      ...this.namedChildren().flatMap(([n, m]) => m.namedState(`${prefix}${n}.`)),
+    ];
+  }
+
   train(mode = true): this {
     this.training = mode;
     for (const [, child] of this.namedChildren()) child.train(mode);
@@ -109,7 +119,7 @@ export abstract class Module {
   /** Parameters and buffers, read back from the GPU, by PyTorch name. */
   async stateDict(): Promise<StateDict> {
     const dict: StateDict = new Map();
-    const entries: [string, Tensor | Counter][] = [...this.namedParameters(), ...this.namedBuffers()];
+    const entries = this.namedState();
     for (const [name, t] of entries) {
       if (t instanceof Counter) dict.set(name, { shape: [], dtype: 'I64', values: Float32Array.of(t.value) });
       else dict.set(name, { shape: [...t.shape], dtype: 'F32', values: Float32Array.from(await t.read()) });
@@ -125,7 +135,7 @@ export abstract class Module {
   loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
     const { strict = true } = normalizeOptions('loadStateDict', options, ['strict']) as { strict?: boolean };
     expectFlag('loadStateDict', 'strict', strict);
-    const targets = new Map<string, Tensor | Counter>([...this.namedParameters(), ...this.namedBuffers()]);
+    const targets = new Map(this.namedState());
     const problems: string[] = [];
     const missingKeys = [...targets.keys()].filter((name) => !dict.has(name));
     const unexpectedKeys = [...dict.keys()].filter((name) => !targets.has(name));

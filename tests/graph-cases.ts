@@ -495,7 +495,8 @@ add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', a
   a.forward(s.input(uniform(random, 15), [5, 3])); // moves running stats
   const dict = await a.stateDict();
   const names = [...dict.keys()].join(',');
-  s.expect('names', names === '0.weight,0.bias,1.weight,1.bias,2.weight,2.bias,1.running_mean,1.running_var,1.num_batches_tracked', names);
+  // PyTorch's order: module by module, each one's parameters, then its buffers.
+  s.expect('names', names === '0.weight,0.bias,1.weight,1.bias,1.running_mean,1.running_var,1.num_batches_tracked,2.weight,2.bias', names);
   const b = make();
   const bBefore = await b.stateDict();
   b.loadStateDict(dict);
