@@ -34,10 +34,6 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
-    // Two test files at a time, even on 2 cores (Vitest's default there is 1): a file spends much of
-    // its time waiting on Chrome or on an `npm start` it spawned. Quiet, 2 cores, 2026-11-28: the
-    // suite's Vitest wall time 397 s with 2 against 524 s with 1.
-    maxWorkers: 2,
     globalSetup: ['tests/support/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
