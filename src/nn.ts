@@ -22,7 +22,7 @@ import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
-import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
+import { expectFlag, expectZeroGradInPlace, normalizeOptions, show } from './options';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -70,8 +70,14 @@ export abstract class Module {
 
   /** Parameters with PyTorch's dotted names ('0.weight', 'linear1.bias'), registration order. */
   namedParameters(prefix = ''): [string, Parameter][] {
-    const own = Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
-    return [...own.map(([n, p]): [string, Parameter] => [prefix + n, p]), ...this.namedChildren().flatMap(([n, m]) => m.namedParameters(`${prefix}${n}.`))];
+    return [...this.ownParameters(prefix), ...this.namedChildren().flatMap(([n, m]) => m.namedParameters(`${prefix}${n}.`))];
+  }
+
+  /** This module's own parameters (its fields), not its children's, named with `prefix`. */
+  private ownParameters(prefix: string): [string, Parameter][] {
+    return Object.entries(this)
+      .filter((e): e is [string, Parameter] => e[1] instanceof Parameter)
+      .map(([n, p]) => [prefix + n, p]);
   }
 
   parameters(): Parameter[] {
@@ -89,9 +95,8 @@ export abstract class Module {
 
   /** What a state dict holds, in PyTorch's order: each module's parameters, then its buffers, then its children's. */
   private namedState(prefix = ''): [string, Tensor | Counter][] {
-    const own = Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
     return [
-      ...own.map(([n, p]): [string, Tensor | Counter] => [prefix + n, p]),
+      ...this.ownParameters(prefix),
       ...this.ownBuffers().map(([n, b]): [string, Tensor | Counter] => [prefix + n, b]),
       ...this.namedChildren().flatMap(([n, m]) => m.namedState(`${prefix}${n}.`)),
     ];
@@ -109,7 +114,7 @@ export abstract class Module {
 
   /** Zeroes every parameter's gradient (PyTorch's module.zero_grad(), set_to_none aside). */
   zeroGrad(setToNone?: false, ...unsupported: never[]): void {
-    expectNoArguments(`${this.constructor.name}.zeroGrad`, [setToNone || undefined, ...unsupported], 'gradients are always zeroed in place (PyTorch\'s set_to_none=False)');
+    expectZeroGradInPlace(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
     for (const p of this.parameters()) {
       this.gpu.clear(p.grad);
       p.gradIsZero = true;

@@ -13,7 +13,7 @@ import { fillConstant } from './kernels/init';
 import { rmspropStep } from './kernels/rmsprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
-import { expectNoArguments, normalizeOptions } from './options';
+import { expectNoArguments, expectZeroGradInPlace, normalizeOptions } from './options';
 import { Tensor } from './tensor';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
@@ -146,7 +146,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
 
   /** Zeroes every gradient: one clear per span. */
   zeroGrad(setToNone?: false, ...unsupported: never[]): void {
-    expectNoArguments(`${this.constructor.name}.zeroGrad`, [setToNone || undefined, ...unsupported], 'gradients are always zeroed in place (PyTorch\'s set_to_none=False)');
+    expectZeroGradInPlace(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
     for (const { span } of this.spans) this.gpu.clear(span.grads);
     for (const p of this.params) p.gradIsZero = true;
   }
