@@ -1,4 +1,3 @@
-/// <reference types="vitest/config" />
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
@@ -31,11 +30,5 @@ export default defineConfig({
       // npm start runner are for Puppeteer and stay out of it).
       input: Object.fromEntries(['index', ...['init', 'ewa', 'optimizers', 'dropout', 'batchnorm', 'train', 'mnist', 'inspector', 'bench'].map((p) => `demos/${p}`)].map((p) => [p, fileURLToPath(new URL(`./${p}.html`, import.meta.url))])),
     },
-  },
-  test: {
-    include: ['tests/**/*.test.ts'],
-    globalSetup: ['tests/support/global-setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 180_000,
   },
 });

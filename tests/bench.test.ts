@@ -7,12 +7,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import puppeteer, { type Page } from 'puppeteer';
+import type { Page } from 'puppeteer';
 import { build, preview } from 'vite';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BenchReport } from '../demos/bench';
 import { PEERS } from '../demos/bench/harness';
 import { likeForLike } from '../scripts/bench-report';
+import { testBrowser } from './support/browser';
 
 let outDir: string;
 let server: Awaited<ReturnType<typeof preview>>;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-bench-site-'));
   await build({ logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   server = await preview({ logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
-  const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 0 });
+  const browser = await testBrowser();
   page = await browser.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -37,7 +38,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await page?.close();
-  await page?.browser().disconnect();
   await server?.close();
   if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
 });

@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'puppeteer';
-import puppeteer from 'puppeteer';
 import { build, preview } from 'vite';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { ewa } from '../src/reference/optim';
 import { describeModel, type EpochReport } from '../src/run-config';
+import { testBrowser } from './support/browser';
 import { openPage, type OpenPage } from './support/page';
 
 const SHOTS = path.resolve('out/screenshots');
@@ -457,7 +457,7 @@ describe('the built site', () => {
   });
 
   async function openBuilt(file: string): Promise<Page> {
-    const browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 0 });
+    const browser = await testBrowser();
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -476,7 +476,6 @@ describe('the built site', () => {
     await site.page.screenshot({ path: path.join(SHOTS, `built-${name}.png`), fullPage: true });
     const { errors } = site;
     await site.page.close();
-    await site.page.browser().disconnect();
     site = null;
     expect(errors).toEqual([]);
   });

@@ -1,6 +1,8 @@
-// Opens a page of the project in the test run's shared headless Chrome (see global-setup.ts).
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+// Opens a page of the project, served by the test run's Vite server (global-setup.ts), in the test
+// file's own headless Chrome (browser.ts).
+import type { Page } from 'puppeteer';
 import { inject } from 'vitest';
+import { testBrowser } from './browser';
 
 export interface OpenPage {
   page: Page;
@@ -9,8 +11,7 @@ export interface OpenPage {
 }
 
 export async function openPage(path: string): Promise<OpenPage> {
-  const browser: Browser = await puppeteer.connect({ browserWSEndpoint: inject('wsEndpoint'), protocolTimeout: 0 });
-  const page = await browser.newPage();
+  const page = await (await testBrowser()).newPage();
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url ?? 'no url'})`);
@@ -22,7 +23,6 @@ export async function openPage(path: string): Promise<OpenPage> {
     errors,
     async close() {
       await page.close();
-      await browser.disconnect();
     },
   };
 }
