@@ -1,7 +1,7 @@
 // The test run: vite.config.ts (the engine's aliases and the pages' headers) plus what only Vitest reads.
 import { defineConfig, mergeConfig } from 'vitest/config';
-import SlowestFirst from './tests/support/sequencer';
-import viteConfig from './vite.config';
+import SlowestFirst from './tests/support/sequencer.ts';
+import viteConfig from './vite.config.ts';
 
 export default mergeConfig(viteConfig, defineConfig({
   test: {

@@ -8,7 +8,7 @@ import { buildModel } from '../src/classifier';
 import { requestGpu, type Gpu } from '../src/device/gpu';
 import { HOT_USES } from '../src/device/tuner';
 import { matmul, matmulDefault, matmulTuningKey, VARIANT_LABEL, type MatmulVariant } from '../src/kernels/matmul';
-import { crossEntropyTuningKey, softmaxCrossEntropy } from '../src/kernels/softmax_cross_entropy';
+import { crossEntropyTuningKey, METRICS_LENGTH, softmaxCrossEntropy } from '../src/kernels/softmax_cross_entropy';
 import { CrossEntropyLoss, type Linear } from '../src/nn';
 import { Adam } from '../src/optim';
 import { mulberry32 } from '../src/random';
@@ -163,7 +163,7 @@ async function autoCrossEntropyBench(b: Ours, cases: SoftmaxCase[]) {
     const { N, C } = c;
     const logits = Tensor.fromArray(gpu, c.logits, [N, C]);
     const labels = Tensor.fromArray(gpu, c.labels, [N], 'u32');
-    const out = { rowLoss: Tensor.empty(gpu, [N]), dlogits: Tensor.empty(gpu, [N, C]), loss: Tensor.empty(gpu, [1]), metrics: Tensor.empty(gpu, [5]) };
+    const out = { rowLoss: Tensor.empty(gpu, [N]), dlogits: Tensor.empty(gpu, [N, C]), loss: Tensor.empty(gpu, [1]), metrics: Tensor.empty(gpu, [METRICS_LENGTH]) };
     try {
       await autoRow(
         b,

@@ -10,7 +10,8 @@
 //   dz_ij     = ((1 − ε) · w_t · (p_ij − [j = t]) + ε/C · (p_ij · Σ_k w_k − w_j)) · scale
 // with p_i = softmax(z_i). A row whose label equals ignore_index (IGNORE) has loss, weight and
 // gradient 0. A label outside [0, C) makes its row's loss and gradient NaN, so a bad label cannot pass
-// unnoticed (PyTorch raises; a GPU cannot, but the NaN loss stops training and reaches the weights).
+// unnoticed (PyTorch raises; a GPU cannot, but the NaN loss stops training and reaches the weights),
+// and the mean records the first such row and its label, so the error can name them.
 // A NaN logit makes its row's loss and gradient NaN, as in PyTorch.
 // Reductions (PyTorch's): 'mean' = Σ loss_i / Σ weight_i (so with weights or ignored rows the mean
 // divides by the summed weights of the counted rows), 'sum' = Σ loss_i, 'none' = loss_i itself.
@@ -29,10 +30,14 @@
 //                             metrics[1], the counted rows to metrics[2] and 1 to metrics[3] (batches),
 //                             and records in metrics[4] the first batch (counting from 1) whose loss
 //                             was NaN or infinite, so a training loop can read its epoch's loss and
-//                             accuracy once, at the end.
+//                             accuracy once, at the end. The first batch with a label outside [0, C)
+//                             (not ignored) goes to metrics[5], its first such row to metrics[6] (exact
+//                             below 2^24 rows) and that label's 32 bits, as two exact 16-bit halves,
+//                             to metrics[7] (high) and metrics[8] (low).
 //   cross_entropy_mean_tree   the same loss, metrics and options by one workgroup of 256: invocation
 //                             t takes rows t, t + 256, …, then the partial sums (loss, weight, correct,
-//                             counted) are added pairwise in workgroup memory, and invocation 0
+//                             counted) are added pairwise in workgroup memory, the first bad row kept
+//                             as the lesser of each pair, and invocation 0
 //                             writes loss and metrics. Wins on GPUs once N is in the hundreds; on
 //                             SwiftShader, where each barrier is a coroutine switch, the serial
 //                             cross_entropy_mean wins at training batch sizes.
@@ -156,12 +161,14 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 }
 
 // The sums a batch's loss and metrics come from: Σ row_loss, Σ row_weight (WEIGHTED_MEAN), the
-// counted (not ignored) rows whose arg-max equals the label, and the counted rows.
+// counted (not ignored) rows whose arg-max equals the label, the counted rows, and the first row
+// whose label is outside [0, C) (N when none is).
 struct RowSums {
   loss: f32,
   weight: f32,
   correct: f32,
   counted: f32,
+  first_bad: u32,
 }
 
 fn add_row(sums: ptr<function, RowSums>, row: u32) {
@@ -170,18 +177,21 @@ fn add_row(sums: ptr<function, RowSums>, row: u32) {
   let label = bitcast<i32>(labels[row]);
   if (is_ignored(label)) { return; }
   (*sums).counted += 1.0;
+  let valid = label >= 0 && u32(label) < params.C;
+  // Rows come in ascending order to each invocation: the first bad one seen is its least.
+  if (!valid && (*sums).first_bad == params.N) { (*sums).first_bad = row; }
   // arg-max, first index on ties (as torch.argmax)
   let base = row * params.C;
   var best = 0u;
   for (var j = 1u; j < params.C; j++) {
     if (logits[base + j] > logits[base + best]) { best = j; }
   }
-  (*sums).correct += select(0.0, 1.0, label >= 0 && best == u32(label));
+  (*sums).correct += select(0.0, 1.0, valid && best == u32(label));
 }
 
 @compute @workgroup_size(1)
 fn cross_entropy_mean() {
-  var sums = RowSums(0.0, 0.0, 0.0, 0.0);
+  var sums = RowSums(0.0, 0.0, 0.0, 0.0, params.N);
   for (var row = 0u; row < params.N; row++) { add_row(&sums, row); }
   write_mean(sums);
 }
@@ -190,7 +200,7 @@ var<workgroup> partial: array<RowSums, 256>;
 
 @compute @workgroup_size(256)
 fn cross_entropy_mean_tree(@builtin(local_invocation_index) t: u32) {
-  var sums = RowSums(0.0, 0.0, 0.0, 0.0);
+  var sums = RowSums(0.0, 0.0, 0.0, 0.0, params.N);
   for (var row = t; row < params.N; row += 256u) { add_row(&sums, row); }
   partial[t] = sums;
   for (var stride = 128u; stride > 0u; stride /= 2u) {
@@ -201,6 +211,7 @@ fn cross_entropy_mean_tree(@builtin(local_invocation_index) t: u32) {
       partial[t].weight += other.weight;
       partial[t].correct += other.correct;
       partial[t].counted += other.counted;
+      partial[t].first_bad = min(partial[t].first_bad, other.first_bad);
     }
   }
   if (t == 0u) { write_mean(partial[0]); }
@@ -215,6 +226,13 @@ fn write_mean(sums: RowSums) {
   // An all-ones exponent means NaN or ±∞; tested on the bits, which no float optimisation can fold.
   let non_finite = (bitcast<u32>(value) & 0x7f800000u) == 0x7f800000u;
   if (non_finite && metrics[4] == 0.0) { metrics[4] = metrics[3] + 1.0; }
+  if (sums.first_bad < params.N && metrics[5] == 0.0) {
+    let bits = labels[sums.first_bad];
+    metrics[5] = metrics[3] + 1.0;
+    metrics[6] = f32(sums.first_bad);
+    metrics[7] = f32(bits >> 16u);
+    metrics[8] = f32(bits & 0xffffu);
+  }
   metrics[0] += value;
   metrics[1] += sums.correct;
   metrics[2] += sums.counted;

@@ -21,7 +21,7 @@ import type { DType } from './device/shader';
 import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
-import type { CrossEntropyOptions, Reduction } from './kernels/softmax_cross_entropy';
+import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradInPlace, normalizeOptions, show } from './options';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
@@ -980,8 +980,10 @@ export interface CrossEntropyLossOptions {
 }
 
 export class CrossEntropyLoss extends Module {
-  /** Since resetMetrics(): sums of batch losses, correct rows, counted rows, batches; the first non-finite batch. */
+  /** Since resetMetrics(): sums of batch losses, correct rows, counted rows, batches; the first non-finite batch; the first bad label (METRICS_LENGTH). */
   readonly metrics: Tensor;
+  /** The last batch's label dtype: how a recorded bad label's 32 bits read (−1 or 4294967295). */
+  private labelDtype: 'u32' | 'i32' = 'u32';
   readonly weight: Tensor | null;
   readonly ignoreIndex: number;
   readonly reduction: Reduction;
@@ -999,7 +1001,7 @@ export class CrossEntropyLoss extends Module {
     this.ignoreIndex = ignoreIndex;
     this.reduction = reduction;
     this.labelSmoothing = labelSmoothing;
-    this.metrics = Tensor.empty(this.gpu, [5], 'f32', 'CrossEntropyLoss.metrics');
+    this.metrics = Tensor.empty(this.gpu, [METRICS_LENGTH], 'f32', 'CrossEntropyLoss.metrics');
     this.gpu.clear(this.metrics);
   }
 
@@ -1017,10 +1019,15 @@ export class CrossEntropyLoss extends Module {
     this.gpu.clear(this.metrics);
   }
 
-  /** Reads the sums once: the mean of the batch losses, and the accuracy over the counted rows. */
-  async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number }> {
-    const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0] = await this.metrics.read();
-    return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch };
+  /**
+   * Reads the sums once: the mean of the batch losses, the accuracy over the counted rows, the first
+   * batch (from 1) whose loss was NaN or infinite, and the first label outside [0, C) (PyTorch raises
+   * there; a kernel cannot): its batch (from 1), its row in that batch (from 0) and its value.
+   */
+  async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number; badLabel: { batch: number; row: number; label: number } | null }> {
+    const m = await this.metrics.read();
+    const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0] = m;
+    return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch, badLabel: badLabelIn(m, this.labelDtype) };
   }
 
   /**
@@ -1032,6 +1039,7 @@ export class CrossEntropyLoss extends Module {
     const [N, C] = [logits.shape[0]!, logits.shape[1]!];
     if ((labels.dtype !== 'u32' && labels.dtype !== 'i32') || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32 or i32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
     if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${this.describe()}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
+    this.labelDtype = labels.dtype;
     const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics, rowWeight: this.buffer('row_weight', [N]), norm: this.buffer('norm', [1]) };
     const options: CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
     return F.crossEntropy(logits, labels, out, { ...options, name: this.describe() });

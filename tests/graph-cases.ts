@@ -18,7 +18,7 @@ import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import { compare } from '../src/spec/compare';
-import { evaluate, MLP } from '../src/classifier';
+import { evaluate, MLP, train } from '../src/classifier';
 import type { Dataset } from '../src/data';
 import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
 
@@ -421,6 +421,21 @@ add('MLP 20→16→8→4 (sigmoid, Adam) trained 20 steps matches float64 CPU tr
   // float64 run for one seed (2098498125, whole file) while the losses agreed to 5e-7. A wrong Adam
   // (bias correction, eps, the step) moves every weight by ~lr = 1e-2 a step, far past 1e-4.
   for (const [i, [name, p]] of named.entries()) await s.check(`${name} after 20 steps`, p, cpu[i]!.param, 1e-4, 1e-4);
+});
+
+// ── train(): a class index past the classes is named before any step ────────────────────────────────
+
+add('train() names a row whose class index is past the classes, before any step', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, features, classes] = [12, 2, 3];
+  const model = new MLP({ features, classes, hidden: [4], activation: 'relu', dropout: 0, batchNorm: false }, gpu);
+  const y = integers(random, N, classes);
+  y[9] = 3;
+  const data: Dataset = { features: ['a', 'b'], label: 'y', classes: ['0', '1', '2'], x: Float32Array.from(uniform(random, N * features)), y, rows: N, source: 'hand.csv' };
+  const before = gpu.stats.dispatches;
+  const message = await train(gpu, model, data, { epochs: 1, batchSize: 4, lr: 0.1, optimizer: 'sgd', seed: 1, standardize: false }).then(() => 'trained', (e: Error) => e.message);
+  s.expect('the error names the file, the row and the index', message === 'hand.csv: row 9 has class index 3, outside the 3 classes [0, 3)', message);
+  s.expect('no step ran', gpu.stats.dispatches === before, `${gpu.stats.dispatches - before} dispatches`);
 });
 
 // ── evaluate(): eval mode, then train mode again ───────────────────────────────────────────────────

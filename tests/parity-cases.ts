@@ -343,7 +343,7 @@ for (const [N, C] of ceShapes) {
       const weightData = o.weight ? uniform(random, C, 0.1, 3) : undefined;
       const options = { ...o, ...(weightData ? { weight: weightData } : {}) };
       const expected = crossEntropyRef(logitsData, labelData, N, C, options);
-      const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([5]), rowWeight: s.output([N]), norm: s.output([1]) };
+      const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([ce.METRICS_LENGTH]), rowWeight: s.output([N]), norm: s.output([1]) };
       s.gpu.clear(out.metrics);
       const labels = s.input(labelData, [N], o.ignoreIndex !== undefined && o.ignoreIndex < 0 ? 'i32' : 'u32', 'labels');
       const before = s.gpu.stats.dispatches;
@@ -376,6 +376,23 @@ add('CrossEntropyLoss: default options keep two dispatches, u32 labels ignore no
   s.expectError('smoothing > 1', () => new nn.CrossEntropyLoss({ gpu: s.gpu, label_smoothing: 1.5 }), /argument 'labelSmoothing' expected a number in \[0, 1\], got 1.5/);
   s.expectError('weight size', () => new nn.CrossEntropyLoss({ gpu: s.gpu, weight: [1, 2] }).forward(logits, s.input([0, 1, 2, 3, 4, 0, 1, 2], [8], 'u32')), /weight has shape \[2\], the input has 5 classes/);
   s.expectError('float labels', () => lossFn.forward(logits, s.input(uniform(random, 8), [8])), /target expected 8 class indices \(dtype u32 or i32, shape \[8\]\), got dtype f32/);
+});
+
+// PyTorch raises IndexError ("Target 5 is out of bounds"); the kernel cannot, so the loss is NaN and
+// readMetrics names the first bad label: batch, row and value, read as the labels' dtype.
+add('CrossEntropyLoss: readMetrics names the first label outside [0, C): batch, row, value', async (s, random) => {
+  const lossFn = new nn.CrossEntropyLoss({ gpu: s.gpu });
+  const logits = s.input(uniform(random, 40), [8, 5]);
+  lossFn.forward(logits, s.input(integers(random, 8, 5), [8], 'i32'));
+  s.expect('no bad label yet', (await lossFn.readMetrics()).badLabel === null, 'recorded one');
+  lossFn.forward(logits, s.input([0, 1, 2, 3, 4, 0, -1, 5], [8], 'i32'));
+  const m = await lossFn.readMetrics();
+  s.expect('batch 2, row 6, label −1', JSON.stringify(m.badLabel) === JSON.stringify({ batch: 2, row: 6, label: -1 }), JSON.stringify(m.badLabel));
+  s.expect('its loss is NaN, first non-finite batch 2', m.firstNonFiniteBatch === 2, `${m.firstNonFiniteBatch}`);
+  lossFn.resetMetrics();
+  lossFn.forward(logits, s.input([0, 1, 2, 3, 4, 0, 1, 2 ** 32 - 1], [8], 'u32'));
+  const u = await lossFn.readMetrics();
+  s.expect('after resetMetrics, u32: batch 1, row 7, 4294967295', JSON.stringify(u.badLabel) === JSON.stringify({ batch: 1, row: 7, label: 2 ** 32 - 1 }), JSON.stringify(u.badLabel));
 });
 
 // ── BatchNorm momentum null, Module.zeroGrad, Identity ────────────────────────────────────────────

@@ -12,6 +12,21 @@ import { expectReductionVariant, REDUCTION_VARIANTS, type ReductionVariant } fro
 
 export const shader = loadShader('softmax_cross_entropy');
 
+/**
+ * The metrics tensor's length: running sums of the batch losses, correct rows, counted rows and
+ * batches; the first non-finite batch (from 1; 0 if none); the first batch with a label outside
+ * [0, C) (from 1; 0 if none), its first such row, and that label's 32 bits as two 16-bit halves.
+ */
+export const METRICS_LENGTH = 9;
+
+/** The first label outside [0, C) that the metrics recorded, or null: its batch (from 1), row (from 0) and value. */
+export function badLabelIn(metrics: ArrayLike<number>, dtype: 'u32' | 'i32'): { batch: number; row: number; label: number } | null {
+  const [batch = 0, row = 0, high = 0, low = 0] = Array.from(metrics).slice(5, 9);
+  if (batch === 0) return null;
+  const bits = high * 65536 + low;
+  return { batch, row, label: dtype === 'i32' ? bits | 0 : bits };
+}
+
 export interface CrossEntropyOutputs {
   /** [N]: each row's loss (weighted and smoothed; 0 for an ignored row). */
   rowLoss: Tensor;
@@ -19,7 +34,7 @@ export interface CrossEntropyOutputs {
   dlogits: Tensor;
   /** [1]: the reduced loss ('none' writes the mean here, for the metrics). */
   loss: Tensor;
-  /** [5]: running sums of (loss, correct rows, counted rows, batches) and the first non-finite batch (1-based, 0 if none); never cleared here. */
+  /** [METRICS_LENGTH]: running sums and the first bad batch and label (METRICS_LENGTH says which slot is which); never cleared here. */
   metrics: Tensor;
   /** [N]: each row's weight in the mean; needed with class weights or ignored rows. */
   rowWeight?: Tensor;
@@ -60,7 +75,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   expectShape(op, 'rowLoss', out.rowLoss, [N]);
   expectShape(op, 'dlogits', out.dlogits, [N, C]);
   expectShape(op, 'loss', out.loss, [1]);
-  expectShape(op, 'metrics', out.metrics, [5]);
+  expectShape(op, 'metrics', out.metrics, [METRICS_LENGTH]);
   const { weight, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${op}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
   expectRange(op, 'ignoreIndex', ignoreIndex, Number.isInteger(ignoreIndex) && ignoreIndex >= -(2 ** 31) && ignoreIndex < 2 ** 31, 'an int32');
@@ -116,7 +131,7 @@ function crossEntropyJob(gpu: Gpu, N: number, C: number): TuningJob {
     prepare() {
       const t = (shape: number[], dtype: 'f32' | 'u32' = 'f32') => Tensor.empty(gpu, shape, dtype, 'tuning cross-entropy');
       const [logits, labels] = [t([N, C]), t([N], 'u32')];
-      const out = { rowLoss: t([N]), dlogits: t([N, C]), loss: t([1]), metrics: t([5]) };
+      const out = { rowLoss: t([N]), dlogits: t([N, C]), loss: t([1]), metrics: t([METRICS_LENGTH]) };
       return {
         run: (variant) => softmaxCrossEntropy(logits, labels, out, { variant: variant as ReductionVariant }),
         destroy: () => [logits, labels, ...Object.values(out)].forEach((u) => u.destroy()),
@@ -151,8 +166,8 @@ for (const [N, C, scale, ties, tree] of [[1, 1, 3, false, true], [8, 4, 3, false
         // Tied logits (integers in {−1, 0, 1}) check that accuracy's arg-max takes the first maximum.
         const logits = uniform(random, N * C, -scale, scale).map((v) => (ties ? Math.round(v) : v));
         const labels = integers(random, N, C);
-        const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics') };
-        out.metrics.write([0, 0, 0, 0, 0]);
+        const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([METRICS_LENGTH], 'metrics') };
+        out.metrics.write(new Array(METRICS_LENGTH).fill(0));
         const [lt, yt] = [s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels')];
         let runs = 0;
         return {
@@ -169,7 +184,7 @@ for (const [N, C, scale, ties, tree] of [[1, 1, 3, false, true], [8, 4, 3, false
             // (1.7e-3 at 4.2 million rows).
             const meanRtol = 1e-5 + 1e-9 * N;
             await s.check('loss', out.loss, [expected.loss], tol, meanRtol);
-            await s.check('metrics (loss, correct, rows, batches, first non-finite)', out.metrics, [expected.loss * runs, expected.correct * runs, N * runs, runs, 0], tol * runs, meanRtol);
+            await s.check('metrics (loss, correct, rows, batches, first non-finite, first bad label: batch, row, label)', out.metrics, [expected.loss * runs, expected.correct * runs, N * runs, runs, 0, 0, 0, 0, 0], tol * runs, meanRtol);
           },
         };
       },
@@ -195,10 +210,10 @@ for (const [N, C] of [[1, 2], [37, 10], [70001, 3]] as const) {
         const weight = uniform(random, C, 0.25, 2);
         const options = { weight: Array.from(weight), ignoreIndex: 1, labelSmoothing: 0.1 };
         const out = {
-          rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics'),
+          rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([METRICS_LENGTH], 'metrics'),
           rowWeight: s.output([N], 'row weight'), norm: s.output([1], 'norm'),
         };
-        out.metrics.write([0, 0, 0, 0, 0]);
+        out.metrics.write(new Array(METRICS_LENGTH).fill(0));
         const [lt, yt, wt] = [s.input(logits, [N, C]), s.input(labels, [N], 'i32', 'labels'), s.input(weight, [C], 'f32', 'weight')];
         return {
           run: () => softmaxCrossEntropy(lt, yt, out, { weight: wt, ignoreIndex: 1, labelSmoothing: 0.1, variant }),
@@ -223,8 +238,8 @@ for (const variant of ['serial', 'tree'] as const) {
     testCase(`softmax-cross-entropy 37×10 sum, dlogits accumulated${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
       const [N, C] = [37, 10];
       const [logits, labels, previous] = [uniform(random, N * C, -3, 3), integers(random, N, C), uniform(random, N * C)];
-      const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.input(previous, [N, C], 'f32', 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics') };
-      out.metrics.write([0, 0, 0, 0, 0]);
+      const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.input(previous, [N, C], 'f32', 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([METRICS_LENGTH], 'metrics') };
+      out.metrics.write(new Array(METRICS_LENGTH).fill(0));
       softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out, { reduction: 'sum', accumulate: true, variant });
       const expected = crossEntropyRef(logits, labels, N, C, { reduction: 'sum' });
       await s.check('dlogits (accumulated)', out.dlogits, expected.grad.map((v, i) => v + previous[i]!), 1e-6, 1e-5);
@@ -236,7 +251,9 @@ for (const variant of ['serial', 'tree'] as const) {
 // A NaN logit makes its row's loss and gradient NaN (as in PyTorch); a label outside [0, C) too
 // (PyTorch raises; a kernel cannot, so the NaN carries the news to the loss guard and the weights).
 // The other rows are untouched. With class weights the mean's denominator counts such a row as 1
-// (its class has no weight), which sets the other rows' gradients.
+// (its class has no weight), which sets the other rows' gradients. The metrics name the first bad
+// row and its label: here a u32 label past 2^31, whose two 16-bit halves must both come back, and
+// a second bad row after it that must not replace it (each row is its own invocation in the tree).
 for (const [variant, weighted] of [['serial', false], ['tree', false], ['serial', true], ['tree', true]] as const) {
   cases.push(
     testCase(`softmax-cross-entropy: a NaN logit or a label outside [0, C) makes its row NaN${weighted ? ', class weights' : ''}${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
@@ -244,16 +261,17 @@ for (const [variant, weighted] of [['serial', false], ['tree', false], ['serial'
       const logits = uniform(random, N * C, -3, 3);
       logits[3 * C + 2] = NaN;
       const labels = integers(random, N, C);
-      labels[1] = 7;
+      labels[1] = 0x89abcdef;
+      labels[4] = 7;
       const out = {
-        rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([5], 'metrics'),
+        rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([METRICS_LENGTH], 'metrics'),
         ...(weighted ? { rowWeight: s.output([N], 'row weight'), norm: s.output([1], 'norm') } : {}),
       };
-      out.metrics.write([0, 0, 0, 0, 0]);
+      out.metrics.write(new Array(METRICS_LENGTH).fill(0));
       const weight = weighted ? uniform(random, C, 0.5, 2) : undefined;
       softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out, { variant, ...(weight ? { weight: s.input(weight) } : {}) });
       const expected = crossEntropyRef(logits, labels, N, C, { weight });
-      s.expect('the reference has NaN in rows 1 and 3 only', [...expected.rowLoss].map(Number.isNaN).join() === 'false,true,false,true,false,false', [...expected.rowLoss].join());
+      s.expect('the reference has NaN in rows 1, 3 and 4 only', [...expected.rowLoss].map(Number.isNaN).join() === 'false,true,false,true,true,false', [...expected.rowLoss].join());
       await s.check('row loss', out.rowLoss, expected.rowLoss, 1e-5, 1e-5);
       await s.check('dlogits', out.dlogits, expected.grad, 1e-6, 1e-5);
       await s.check('loss', out.loss, [expected.loss], 1e-5, 1e-5);
@@ -262,14 +280,16 @@ for (const [variant, weighted] of [['serial', false], ['tree', false], ['serial'
         await s.check('row weight', out.rowWeight!, rowWeight, 1e-7, 1e-6);
         await s.check('norm (Σ row weights)', out.norm!, [rowWeight.reduce((a, b) => a + b, 0)], 1e-6, 1e-6);
       }
+      const m = await out.metrics.read();
+      s.expect('the first bad label: batch 1, row 1, 0x89abcdef', JSON.stringify(badLabelIn(m, 'u32')) === JSON.stringify({ batch: 1, row: 1, label: 0x89abcdef }), [...m].join());
     }),
   );
 }
 cases.push(
   testCase('softmax-cross-entropy records the first non-finite batch', async (s, random) => {
     const [N, C] = [4, 3];
-    const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([5]) };
-    out.metrics.write([0, 0, 0, 0, 0]);
+    const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([METRICS_LENGTH]) };
+    out.metrics.write(new Array(METRICS_LENGTH).fill(0));
     const labels = s.input(integers(random, N, C), [N], 'u32');
     const finite = s.input(uniform(random, N * C), [N, C]);
     const poisoned = uniform(random, N * C);
@@ -279,10 +299,35 @@ cases.push(
     const m = await out.metrics.read();
     s.expect('batches', m[3] === 5, `${m[3]}`);
     s.expect('first non-finite batch is the 3rd', m[4] === 3, `${m[4]}`);
+    s.expect('no bad label recorded', badLabelIn(m, 'u32') === null, [...m].join());
   }),
+  // int32 labels: PyTorch's ignore_index −100 is not a bad label; −1 is, and the first batch that has
+  // one keeps the record (the serial mean and the tree).
+  ...(['serial', 'tree'] as const).map((variant) =>
+    testCase(`softmax-cross-entropy records the first label outside [0, C), int32${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
+      const [N, C] = [300, 3];
+      const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([METRICS_LENGTH]), rowWeight: s.output([N]), norm: s.output([1]) };
+      out.metrics.write(new Array(METRICS_LENGTH).fill(0));
+      const logits = s.input(uniform(random, N * C), [N, C]);
+      const batch = (edit: (labels: Int32Array) => void) => {
+        const labels = Int32Array.from(integers(random, N, C));
+        edit(labels);
+        return s.input(labels, [N], 'i32');
+      };
+      const batches = [
+        batch((l) => l.fill(-100, 0, 40)),
+        batch((l) => { l[260] = 3; l[255] = -1; l[7] = -100; }), // in the tree, row 260 is invocation 4's and 255 is 255's
+        batch((l) => { l[0] = 5; }),
+      ];
+      for (const labels of batches) softmaxCrossEntropy(logits, labels, out, { variant });
+      const m = await out.metrics.read();
+      s.expect('the first bad label: batch 2, row 255, −1', JSON.stringify(badLabelIn(m, 'i32')) === JSON.stringify({ batch: 2, row: 255, label: -1 }), [...m].join());
+      s.expect('first non-finite batch is the 2nd', m[4] === 2, `${m[4]}`);
+    }),
+  ),
   testCase('softmax-cross-entropy bad input is rejected before dispatch', (s, random) => {
     const a = s.input(uniform(random, 6), [2, 3]);
-    const out = { rowLoss: s.output([2]), dlogits: s.output([2, 3]), loss: s.output([1]), metrics: s.output([5]) };
+    const out = { rowLoss: s.output([2]), dlogits: s.output([2, 3]), loss: s.output([1]), metrics: s.output([METRICS_LENGTH]) };
     s.expectError('label dtype', () => softmaxCrossEntropy(a, s.input([0, 1], [2]), out), /softmaxCrossEntropy: argument 'labels' expected dtype u32 or i32, got f32/);
     s.expectError('label count', () => softmaxCrossEntropy(a, s.input([0, 1, 2], [3], 'u32'), out), /argument 'labels' expected shape \[2\], got \[3\]/);
     s.expectError('dlogits shape', () => softmaxCrossEntropy(a, s.input([0, 1], [2], 'u32'), { ...out, dlogits: s.output([3, 2]) }), /argument 'dlogits' expected shape \[2, 3\], got \[3, 2\]/);
