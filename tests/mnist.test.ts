@@ -185,7 +185,8 @@ describe('--task mnist shows its progress within an epoch', () => {
   // run is stopped at its first line (an epoch at batch 8 is 1,000 steps).
   test.each(['node', 'chrome'])('a step line with the loss, steps/s and the time left (--runtime %s)', { timeout: 120_000 }, async (runtime) => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-mnist-progress-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--task', 'mnist', '--epochs', '1', '--batch-size', '8', '--progress', '0', '--variant-policy', 'fixed', '--runtime', runtime, '--out', out]);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-mnist-tmpdir-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--task', 'mnist', '--epochs', '1', '--batch-size', '8', '--progress', '0', '--variant-policy', 'fixed', '--runtime', runtime, '--out', out], { env: { ...process.env, TMPDIR: tmp } });
     let stdout = '';
     const line = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk) => {
@@ -195,7 +196,11 @@ describe('--task mnist shows its progress within an epoch', () => {
       });
       child.on('exit', () => reject(new Error(`exited with no progress line:\n${stdout}`)));
     });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill();
+    await exited;
     expect(line).toMatch(/^  epoch 1\/1  step 16\/1000  loss \d\.\d{4}  \d+ steps\/s  ETA \S+ for the epoch, \S+ for the run$/);
+    // Killed, the run leaves no Chrome profile behind (scripts/chrome.ts); tsx keeps its cache there.
+    expect(fs.readdirSync(tmp).filter((f) => !f.startsWith('tsx-'))).toEqual([]);
   });
 });
