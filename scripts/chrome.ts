@@ -59,7 +59,8 @@ export async function launchChrome(extraArgs: string[] = []): Promise<Browser> {
     } catch {
       // no socket: Chrome removed it, or never made one
     }
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    // Retried: Chrome's crash handler may outlive the browser by a moment, still writing there.
+    fs.rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   };
   let browser: Browser;
   try {

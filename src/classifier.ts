@@ -132,7 +132,7 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
   if (data.rows < config.batchSize) throw new Error(`the training split has ${data.rows} rows, fewer than one batch of ${config.batchSize}`);
   // A class index past the classes would only show as a NaN loss (the kernel cannot raise): named here.
   const badRow = data.y.findIndex((c) => c >= data.classes.length);
-  if (badRow >= 0) throw new Error(`${data.source ?? 'the training data'}: row ${badRow} has class index ${data.y[badRow]}, outside the ${data.classes.length} classes [0, ${data.classes.length})`);
+  if (badRow >= 0) throw new Error(`${data.source ?? 'the training data'}: training row ${badRow} (from 0) has class index ${data.y[badRow]}, outside the ${data.classes.length} classes [0, ${data.classes.length})`);
   const loader = new DataLoader(data, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
   const lossFn = new CrossEntropyLoss({ gpu });
   const optimizer = makeOptimizer(config.optimizer, model.parameters(), config.lr);

@@ -982,8 +982,9 @@ export interface CrossEntropyLossOptions {
 export class CrossEntropyLoss extends Module {
   /** Since resetMetrics(): sums of batch losses, correct rows, counted rows, batches; the first non-finite batch; the first bad label (METRICS_LENGTH). */
   readonly metrics: Tensor;
-  /** The last batch's label dtype: how a recorded bad label's 32 bits read (−1 or 4294967295). */
-  private labelDtype: 'u32' | 'i32' = 'u32';
+  /** Batches since resetMetrics(), and the batch from which each label dtype ran: how a recorded bad label's 32 bits read (−1 or 4294967295). */
+  private batches = 0;
+  private dtypeFrom: { batch: number; dtype: 'u32' | 'i32' }[] = [];
   readonly weight: Tensor | null;
   readonly ignoreIndex: number;
   readonly reduction: Reduction;
@@ -1017,6 +1018,8 @@ export class CrossEntropyLoss extends Module {
 
   resetMetrics(): void {
     this.gpu.clear(this.metrics);
+    this.batches = 0;
+    this.dtypeFrom = [];
   }
 
   /**
@@ -1027,7 +1030,9 @@ export class CrossEntropyLoss extends Module {
   async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number; badLabel: { batch: number; row: number; label: number } | null }> {
     const m = await this.metrics.read();
     const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0] = m;
-    return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch, badLabel: badLabelIn(m, this.labelDtype) };
+    const bad = badLabelIn(m, 'u32');
+    const dtype = bad ? (this.dtypeFrom.findLast((d) => d.batch <= bad.batch)?.dtype ?? 'u32') : 'u32';
+    return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch, badLabel: badLabelIn(m, dtype) };
   }
 
   /**
@@ -1039,7 +1044,8 @@ export class CrossEntropyLoss extends Module {
     const [N, C] = [logits.shape[0]!, logits.shape[1]!];
     if ((labels.dtype !== 'u32' && labels.dtype !== 'i32') || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32 or i32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
     if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${this.describe()}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
-    this.labelDtype = labels.dtype;
+    this.batches++;
+    if (this.dtypeFrom.at(-1)?.dtype !== labels.dtype) this.dtypeFrom.push({ batch: this.batches, dtype: labels.dtype });
     const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics, rowWeight: this.buffer('row_weight', [N]), norm: this.buffer('norm', [1]) };
     const options: CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
     return F.crossEntropy(logits, labels, out, { ...options, name: this.describe() });

@@ -434,7 +434,7 @@ add('train() names a row whose class index is past the classes, before any step'
   const data: Dataset = { features: ['a', 'b'], label: 'y', classes: ['0', '1', '2'], x: Float32Array.from(uniform(random, N * features)), y, rows: N, source: 'hand.csv' };
   const before = gpu.stats.dispatches;
   const message = await train(gpu, model, data, { epochs: 1, batchSize: 4, lr: 0.1, optimizer: 'sgd', seed: 1, standardize: false }).then(() => 'trained', (e: Error) => e.message);
-  s.expect('the error names the file, the row and the index', message === 'hand.csv: row 9 has class index 3, outside the 3 classes [0, 3)', message);
+  s.expect('the error names the file, the row and the index', message === 'hand.csv: training row 9 (from 0) has class index 3, outside the 3 classes [0, 3)', message);
   s.expect('no step ran', gpu.stats.dispatches === before, `${gpu.stats.dispatches - before} dispatches`);
 });
 

@@ -389,6 +389,9 @@ add('CrossEntropyLoss: readMetrics names the first label outside [0, C): batch, 
   const m = await lossFn.readMetrics();
   s.expect('batch 2, row 6, label −1', JSON.stringify(m.badLabel) === JSON.stringify({ batch: 2, row: 6, label: -1 }), JSON.stringify(m.badLabel));
   s.expect('its loss is NaN, first non-finite batch 2', m.firstNonFiniteBatch === 2, `${m.firstNonFiniteBatch}`);
+  // A later batch of another dtype does not change how the recorded label reads.
+  lossFn.forward(logits, s.input(integers(random, 8, 5), [8], 'u32'));
+  s.expect('still −1 after a u32 batch', (await lossFn.readMetrics()).badLabel?.label === -1, JSON.stringify((await lossFn.readMetrics()).badLabel));
   lossFn.resetMetrics();
   lossFn.forward(logits, s.input([0, 1, 2, 3, 4, 0, 1, 2 ** 32 - 1], [8], 'u32'));
   const u = await lossFn.readMetrics();

@@ -24,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('baseUrl', url);
   return async () => {
     await server.close();
-    fs.rmSync(runDir, { recursive: true, force: true });
+    // Retried: a Chrome helper that outlives its browser by a moment may still be writing there.
+    fs.rmSync(runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   };
 }
