@@ -53,6 +53,13 @@ test("like for like: where the engine's own pick ran (variant 'auto'), ours is t
   expect(readmeTable(wrong)).toContain('| matmul | M=512 N=512 K=512 | 5.00 WRONG, auto: v2 blocked | ours wrong |');
 });
 
+test("like for like: a family's cases that are not the peers' workload (ReLU, backward passes) never stand beside them", () => {
+  const activation = (r: BenchRow, c?: string): BenchRow => ({ ...r, kernel: 'activation', size: 'n=1000', ...(c ? { case: c } : {}) });
+  const sigmoid = activation(row('wgslgrad', 'v2 vec4', 4), 'sigmoid forward v2 vec4 n=1000');
+  const r = report([sigmoid, activation(row('wgslgrad', 'v2 vec4', 1), 'relu forward v2 vec4 n=1000'), activation(row('wgslgrad', 'v2 vec4', 2), 'sigmoid backward v2 vec4 n=10000'), activation(row('tfjs-wasm', 'tfjs-wasm', 8))]);
+  expect(likeForLike(r)[0]!.ours).toBe(sigmoid);
+});
+
 test('the Node report adds its own row of ours and Node / Chrome; a row Node lacks reads —', () => {
   const chrome = report([row('wgslgrad', 'v1 naive', 10), row('wgslgrad', 'v2 blocked', 4), row('tfjs-wasm', 'tfjs-wasm', 8), { ...row('wgslgrad', 'v1', 2), size: 'M=8 N=512 K=256' }, { ...row('tfjs-wasm', 'tfjs-wasm', 1), size: 'M=8 N=512 K=256' }]);
   const node = report([row('wgslgrad', 'v2 blocked', 6), row('wgslgrad', 'v1 naive', 3, 2.7, 3.3, false)]);

@@ -78,12 +78,20 @@ export interface BenchReport {
 export const variantText = (r: BenchRow): string => (r.variant === 'auto' ? `auto: ${r.pick ?? '?'}` : r.variant);
 
 /**
- * Our rows that stand beside the peers' (the tables' ratios and the page's charts): where a workload
- * and size has an 'auto' row, the engine's own pick, that row alone; elsewhere every variant's, of
- * which the reader takes the fastest checked (reports from before the 'auto' rows).
+ * Where a family times more than the peers' workload, the cases that are that workload: the peers'
+ * activation rows are sigmoid's forward, and ReLU's and the backward passes, at the same sizes, are
+ * ours only.
+ */
+const PEER_WORKLOAD_CASES: Record<string, RegExp> = { activation: /^sigmoid forward / };
+
+/**
+ * Our rows that stand beside the peers' (the tables' ratios and the page's charts): only the cases
+ * that are the peers' workload; where a workload and size has an 'auto' row, the engine's own pick,
+ * that row alone; elsewhere every variant's, of which the reader takes the fastest checked (reports
+ * from before the 'auto' rows).
  */
 export function oursBesidePeers(rows: readonly BenchRow[]): BenchRow[] {
-  const ours = rows.filter((r) => r.contender === 'wgslgrad');
+  const ours = rows.filter((r) => r.contender === 'wgslgrad' && (r.case === undefined || (PEER_WORKLOAD_CASES[r.kernel]?.test(r.case) ?? true)));
   const auto = new Set(ours.filter((r) => r.variant === 'auto').map((r) => `${r.kernel}|${r.size}`));
   return ours.filter((r) => r.variant === 'auto' || !auto.has(`${r.kernel}|${r.size}`));
 }

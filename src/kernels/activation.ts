@@ -83,7 +83,7 @@ for (const act of ['sigmoid', 'relu'] as const) {
         const xt = s.input(x);
         return { run: () => forward(xt, y), check: () => s.check('y', y, x.map(f), 1e-6, 1e-5) };
       },
-      ...(act === 'sigmoid' && n === 1000 ? { bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 8 * d.n! } } : {}),
+      ...(n === 1000 ? { bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 8 * d.n! } } : {}),
     }));
   }
   for (const [n, accumulate] of [[1, false], [97, false], [4099, true], [PAST_GRID_LIMIT, false], [8, false], [1028, true], [10000, false]] as const) {
@@ -105,6 +105,8 @@ for (const act of ['sigmoid', 'relu'] as const) {
         const expected = df(x, dy).map((v, i) => v + (accumulate ? previous[i]! : 0));
         return { run: () => activationBackward(act, y, dyt, dx, accumulate), check: () => s.check('dx', dx, expected, 1e-6, 1e-5) };
       },
+      // Reads y and dy, writes dx.
+      ...(n === 10000 ? { bench: { sizes: [1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 12 * d.n! } } : {}),
     }));
   }
 }

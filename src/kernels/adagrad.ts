@@ -50,5 +50,27 @@ for (const [n, o] of [
     }),
   );
 }
+// The bench: one step at each size, the running sum read and written (20 bytes an element).
+cases.push(
+  kernelCase({
+    name: 'adagrad bench one step {"lr":0.01}',
+    entries: ['adagrad_step'],
+    dims: { n: 1000 },
+    setup(s, { n }, random) {
+      const o = { lr: 0.01, lrDecay: 0, weightDecay: 0, eps: 1e-10 };
+      const [theta, g, sum0] = [uniform(random, n), uniform(random, n), uniform(random, n, 0, 1)];
+      const [param, grad, sum] = [s.input(theta), s.input(g), s.input(sum0, [n], 'f32', 'state sum')];
+      return {
+        run: () => adagradStep(param, grad, sum, { clr: o.lr, weightDecay: 0, eps: o.eps, maximize: false }),
+        check: async () => {
+          const p = Float64Array.from(theta);
+          optimRef.adagradStep(p, g, { sum: Float64Array.from(sum0), step: 0 }, o);
+          await s.check('param', param, p, 1e-6, 1e-5);
+        },
+      };
+    },
+    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 20 * d.n! },
+  }),
+);
 
 export const spec: Spec = cases;

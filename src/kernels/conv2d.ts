@@ -278,6 +278,10 @@ for (const [C, F] of [[3, 5], [8, 8]] as const) {
           },
         };
       },
+      // A run is a training step's convolution: forward, input and weight gradients (each 2·N·F·Ho·Wo·C·K²
+      // multiply-adds counted as flop; the bias gradient's sums are not counted). Channels stay
+      // multiples of 4 (the vec4 entry points); the float64 check of the largest size takes ~1 s.
+      ...(C === 8 ? { bench: { sizes: [{ N: 4, C: 8, H: 14, W: 14, F: 8, K: 3, stride: 1, padding: 1 }, { N: 32, C: 8, H: 28, W: 28, F: 8, K: 3, stride: 1, padding: 1 }, { N: 64, C: 16, H: 28, W: 28, F: 16, K: 3, stride: 1, padding: 1 }], flop: (d: { N?: number; C?: number; H?: number; W?: number; F?: number; K?: number }) => 3 * 2 * d.N! * d.F! * d.H! * d.W! * d.C! * d.K! * d.K! } } : {}),
     }),
   );
 }

@@ -55,6 +55,8 @@ for (const [S, T, beta, biasCorrection] of [[1, 1, 0.9, false], [16, 30, 0.9, tr
         for (let i = 0; i < S; i++) expected.set(optimRef.ewa(x.subarray(i * T, (i + 1) * T), beta, biasCorrection), i * T);
         return { run: () => ewa(xt, y, beta, biasCorrection), check: () => s.check('y', y, expected, 1e-5, 1e-5) };
       },
+      // Series of 100 steps, as many as the size allows: reads x, writes y.
+      ...(T === 100 ? { bench: { sizes: [1e4, 1e6, 1e7].map((n) => ({ S: n / 100, T: 100, beta })), bytes: (d: { S?: number; T?: number }) => 8 * d.S! * d.T! } } : {}),
     }),
   );
 }

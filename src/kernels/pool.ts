@@ -283,6 +283,15 @@ for (const kind of ['max', 'avg', 'adaptive avg'] as const) {
           },
         };
       },
+      // A run is forward and backward: x read and dx written (8 bytes an input element), y and dy
+      // (and max pooling's indices) counted too.
+      bench: {
+        sizes: [{ N: 4, C: 8, H: 14, W: 14, kernel: 2 }, { N: 32, C: 32, H: 28, W: 28, kernel: 2 }, { N: 64, C: 64, H: 56, W: 56, kernel: 2 }],
+        bytes: (d: { N?: number; C?: number; H?: number; W?: number; kernel?: number }) => {
+          const [inputs, outputs] = [d.N! * d.C! * d.H! * d.W!, kind === 'adaptive avg' ? d.N! * d.C! : d.N! * d.C! * Math.floor(d.H! / d.kernel!) * Math.floor(d.W! / d.kernel!)];
+          return 8 * inputs + (kind === 'max' ? 16 : 8) * outputs;
+        },
+      },
     }),
   );
 }

@@ -80,6 +80,8 @@ for (const [M, N, accumulate, variant] of [
         check: () => s.check('out', out, ref.sumRows(x, M, N).map((v, i) => v + (accumulate ? previous[i]! : 0)), 1e-6 * M, 1e-5),
       };
     },
+    // Serial beside tree: sums over M rows of N columns, from a bias gradient's shape to long columns.
+    ...(M === 1000 && N === 3 ? { bench: { sizes: [{ M: 100, N: 100 }, { M: 8, N: 128 }, { M: 512, N: 512 }, { M: 10_000, N: 100 }, { M: 100_000, N: 10 }], bytes: (d: { M?: number; N?: number }) => 4 * d.M! * d.N! + 4 * d.N! } } : {}),
   }));
 }
 

@@ -66,5 +66,30 @@ for (const [n, o] of [
     }),
   );
 }
+// The bench: one plain step at each size (no momentum, not centered), the square average read and
+// written (20 bytes an element).
+cases.push(
+  kernelCase({
+    name: 'rmsprop bench one step {"lr":0.01,"alpha":0.99}',
+    entries: ['rmsprop_step'],
+    dims: { n: 1000 },
+    setup(s, { n }, random) {
+      const o = { lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false };
+      const [theta, g, avg0] = [uniform(random, n), uniform(random, n), uniform(random, n, 0, 1)];
+      const param = s.input(theta);
+      const grad = s.input(g);
+      const state = { squareAvg: s.input(avg0, [n], 'f32', 'square average') };
+      return {
+        run: () => rmspropStep(param, grad, state, o),
+        check: async () => {
+          const p = Float64Array.from(theta);
+          optimRef.rmspropStep(p, g, { squareAvg: Float64Array.from(avg0), gradAvg: new Float64Array(n), buf: new Float64Array(n) }, o);
+          await s.check('param', param, p, 2e-6, 2e-5);
+        },
+      };
+    },
+    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 20 * d.n! },
+  }),
+);
 
 export const spec: Spec = cases;

@@ -64,5 +64,27 @@ for (const [n, o] of [
     }),
   );
 }
+// The bench: one step with momentum at each size, the buffer read and written (20 bytes an element).
+cases.push(
+  kernelCase({
+    name: 'sgd bench one step {"lr":0.01,"momentum":0.9}',
+    entries: ['sgd_step'],
+    dims: { n: 1000 },
+    setup(s, { n }, random) {
+      const o = { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false };
+      const [theta, g, b] = [uniform(random, n), uniform(random, n), uniform(random, n)];
+      const [param, grad, buffer] = [s.input(theta), s.input(g), s.input(b, [n], 'f32', 'momentum buffer')];
+      return {
+        run: () => sgdStep(param, grad, buffer, { ...o, firstStep: false }),
+        check: async () => {
+          const p = Float64Array.from(theta);
+          optimRef.sgdStep(p, g, { buf: Float64Array.from(b) }, o);
+          await s.check('param', param, p, 1e-6, 1e-5);
+        },
+      };
+    },
+    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 20 * d.n! },
+  }),
+);
 
 export const spec: Spec = cases;
