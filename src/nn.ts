@@ -1029,9 +1029,8 @@ export class CrossEntropyLoss extends Module {
    */
   async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number; badLabel: { batch: number; row: number; label: number } | null }> {
     const m = await this.metrics.read();
-    const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0] = m;
-    const bad = badLabelIn(m, 'u32');
-    const dtype = bad ? (this.dtypeFrom.findLast((d) => d.batch <= bad.batch)?.dtype ?? 'u32') : 'u32';
+    const [lossSum = 0, correct = 0, rows = 0, batches = 0, firstNonFiniteBatch = 0, badLabelBatch = 0] = m;
+    const dtype = this.dtypeFrom.findLast((d) => d.batch <= badLabelBatch)?.dtype ?? 'u32';
     return { loss: batches ? lossSum / batches : NaN, accuracy: rows ? correct / rows : NaN, rows, batches, firstNonFiniteBatch, badLabel: badLabelIn(m, dtype) };
   }
 

@@ -6,7 +6,7 @@ import { sizeClass, type TuningJob } from '../device/tuner';
 import { expectDtype, expectRange, expectRank, expectShape } from '../launch';
 import { softmaxCrossEntropy as crossEntropyRef } from '../reference/losses';
 import { integers, PAST_GRID_LIMIT, uniform } from '../spec/random';
-import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
+import { kernelCase, testCase, type CaseScope, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
 import { expectReductionVariant, REDUCTION_VARIANTS, type ReductionVariant } from './reduce';
 
@@ -153,6 +153,12 @@ export const gradients = {
 };
 
 const cases: KernelCase[] = [];
+// The metrics accumulate, so a case's start at zero (gpu.clear), where other outputs start poisoned.
+const zeroedMetrics = (s: CaseScope) => {
+  const metrics = s.output([METRICS_LENGTH], 'metrics');
+  s.gpu.clear(metrics);
+  return metrics;
+};
 // The mean's v2 (tree) runs the cases marked 'tree' too.
 for (const [N, C, scale, ties, tree] of [[1, 1, 3, false, true], [8, 4, 3, false, false], [37, 10, 5, false, true], [256, 10, 4, false, false], [1000, 7, 3, false, true], [5, 3, 1e4, false, false], [3, 1, 1e4, false, false], [70001, 2, 2, false, true], [300, 4, 1, true, true], [257, 3, 3, false, true], [PAST_GRID_LIMIT, 2, 2, false, false]] as const) {
   for (const variant of tree ? (['serial', 'tree'] as const) : (['serial'] as const)) cases.push(
@@ -166,8 +172,7 @@ for (const [N, C, scale, ties, tree] of [[1, 1, 3, false, true], [8, 4, 3, false
         // Tied logits (integers in {−1, 0, 1}) check that accuracy's arg-max takes the first maximum.
         const logits = uniform(random, N * C, -scale, scale).map((v) => (ties ? Math.round(v) : v));
         const labels = integers(random, N, C);
-        const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([METRICS_LENGTH], 'metrics') };
-        out.metrics.write(new Array(METRICS_LENGTH).fill(0));
+        const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: zeroedMetrics(s) };
         const [lt, yt] = [s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels')];
         let runs = 0;
         return {
@@ -210,10 +215,9 @@ for (const [N, C] of [[1, 2], [37, 10], [70001, 3]] as const) {
         const weight = uniform(random, C, 0.25, 2);
         const options = { weight: Array.from(weight), ignoreIndex: 1, labelSmoothing: 0.1 };
         const out = {
-          rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([METRICS_LENGTH], 'metrics'),
+          rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: zeroedMetrics(s),
           rowWeight: s.output([N], 'row weight'), norm: s.output([1], 'norm'),
         };
-        out.metrics.write(new Array(METRICS_LENGTH).fill(0));
         const [lt, yt, wt] = [s.input(logits, [N, C]), s.input(labels, [N], 'i32', 'labels'), s.input(weight, [C], 'f32', 'weight')];
         return {
           run: () => softmaxCrossEntropy(lt, yt, out, { weight: wt, ignoreIndex: 1, labelSmoothing: 0.1, variant }),
@@ -238,8 +242,7 @@ for (const variant of ['serial', 'tree'] as const) {
     testCase(`softmax-cross-entropy 37×10 sum, dlogits accumulated${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
       const [N, C] = [37, 10];
       const [logits, labels, previous] = [uniform(random, N * C, -3, 3), integers(random, N, C), uniform(random, N * C)];
-      const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.input(previous, [N, C], 'f32', 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([METRICS_LENGTH], 'metrics') };
-      out.metrics.write(new Array(METRICS_LENGTH).fill(0));
+      const out = { rowLoss: s.output([N], 'row loss'), dlogits: s.input(previous, [N, C], 'f32', 'dlogits'), loss: s.output([1], 'loss'), metrics: zeroedMetrics(s) };
       softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out, { reduction: 'sum', accumulate: true, variant });
       const expected = crossEntropyRef(logits, labels, N, C, { reduction: 'sum' });
       await s.check('dlogits (accumulated)', out.dlogits, expected.grad.map((v, i) => v + previous[i]!), 1e-6, 1e-5);
@@ -264,10 +267,9 @@ for (const [variant, weighted] of [['serial', false], ['tree', false], ['serial'
       labels[1] = 0x89abcdef;
       labels[4] = 7;
       const out = {
-        rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: s.output([METRICS_LENGTH], 'metrics'),
+        rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'dlogits'), loss: s.output([1], 'loss'), metrics: zeroedMetrics(s),
         ...(weighted ? { rowWeight: s.output([N], 'row weight'), norm: s.output([1], 'norm') } : {}),
       };
-      out.metrics.write(new Array(METRICS_LENGTH).fill(0));
       const weight = weighted ? uniform(random, C, 0.5, 2) : undefined;
       softmaxCrossEntropy(s.input(logits, [N, C]), s.input(labels, [N], 'u32', 'labels'), out, { variant, ...(weight ? { weight: s.input(weight) } : {}) });
       const expected = crossEntropyRef(logits, labels, N, C, { weight });
@@ -288,8 +290,7 @@ for (const [variant, weighted] of [['serial', false], ['tree', false], ['serial'
 cases.push(
   testCase('softmax-cross-entropy records the first non-finite batch', async (s, random) => {
     const [N, C] = [4, 3];
-    const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([METRICS_LENGTH]) };
-    out.metrics.write(new Array(METRICS_LENGTH).fill(0));
+    const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: zeroedMetrics(s) };
     const labels = s.input(integers(random, N, C), [N], 'u32');
     const finite = s.input(uniform(random, N * C), [N, C]);
     const poisoned = uniform(random, N * C);
@@ -306,8 +307,7 @@ cases.push(
   ...(['serial', 'tree'] as const).map((variant) =>
     testCase(`softmax-cross-entropy records the first label outside [0, C), int32${variant === 'tree' ? ' mean v2 tree' : ''}`, async (s, random) => {
       const [N, C] = [300, 3];
-      const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: s.output([METRICS_LENGTH]), rowWeight: s.output([N]), norm: s.output([1]) };
-      out.metrics.write(new Array(METRICS_LENGTH).fill(0));
+      const out = { rowLoss: s.output([N]), dlogits: s.output([N, C]), loss: s.output([1]), metrics: zeroedMetrics(s), rowWeight: s.output([N]), norm: s.output([1]) };
       const logits = s.input(uniform(random, N * C), [N, C]);
       const batch = (edit: (labels: Int32Array) => void) => {
         const labels = Int32Array.from(integers(random, N, C));
