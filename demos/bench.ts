@@ -300,16 +300,27 @@ declare global {
 }
 
 
+/** A spec case's op: its name's words before the variant, size or shape ('relu backward', 'max_pool2d', 'mse loss'). */
+function caseOp(name: string): string {
+  const words = name.split(' ');
+  const end = words.findIndex((w, i) => i > 0 && /^(v\d|n=|\[|\d|showcase|reduction=|bench$)/.test(w));
+  return words.slice(0, end < 0 ? undefined : end).join(' ');
+}
+
 // Opened in a browser: the site's navigation; a button runs the bench, another shows the last `npm run bench` (the dev
 // server serves out/bench.json); either fills the table and draws the charts.
 function show(report: BenchReport): void {
   const body = document.querySelector('#results tbody')!;
   body.innerHTML = '';
+  // Our rows that share a family, variant and size (sigmoid and ReLU, forward and backward; the three
+  // poolings; the two regression losses) name their case's op in the first cell.
+  const key = (r: BenchRow) => `${r.kernel}|${r.variant}|${r.size}`;
+  const shared = new Map<string, number>();
+  for (const r of report.rows) if (r.contender === 'wgslgrad') shared.set(key(r), (shared.get(key(r)) ?? 0) + 1);
   for (const r of report.rows) {
     const tr = document.createElement('tr');
     tr.title = r.case ?? '';
-    // regression_loss holds two losses at one variant and size: the cell names which ('mse', 'l1')
-    for (const cell of [r.kernel === 'regression_loss' && r.case ? `${r.kernel} (${r.case.split(' ')[0]})` : r.kernel, variantText(r), r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.checked ? '✓' : '✗']) {
+    for (const cell of [r.case && shared.get(key(r))! > 1 ? `${r.kernel} (${caseOp(r.case)})` : r.kernel, variantText(r), r.size, r.timing.median.toFixed(3), r.timing.p10.toFixed(3), r.timing.p90.toFixed(3), r.gpuTiming ? r.gpuTiming.median.toFixed(3) : '', r.rate, r.checked ? '✓' : '✗']) {
       const td = document.createElement('td');
       td.textContent = cell;
       tr.append(td);

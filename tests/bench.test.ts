@@ -106,6 +106,10 @@ describe('the page', () => {
     expect(contenders).toHaveLength(report.rows.length);
     expect(contenders).toContain('tfjs-wasm');
     expect(contenders).toContain('tfjs-webgpu');
+    // No two of our rows read the same: rows sharing a family, variant and size name their op.
+    const ours = await page.$$eval('#results tbody tr', (trs) => trs.filter((tr) => tr.children[1]!.textContent !== 'wgslgrad' && !/^(tfjs|jax)-/.test(tr.children[1]!.textContent!)).map((tr) => [0, 1, 2].map((i) => tr.children[i]!.textContent).join(' | ')));
+    expect(ours.filter((row, i) => ours.indexOf(row) !== i)).toEqual([]);
+    expect(ours).toEqual(expect.arrayContaining(['activation (sigmoid forward) | v2 vec4 | n=1000', 'activation (relu forward) | v2 vec4 | n=1000', 'pool (max_pool2d) | v1 | N=4 C=8 H=14 W=14 kernel=2', 'regression_loss (mse loss) | v1 | n=10000']));
     expect(await page.$$eval('#charts canvas', (canvases) => canvases.length)).toBe(4);
     fs.mkdirSync('out/screenshots', { recursive: true });
     await page.screenshot({ path: 'out/screenshots/built-bench.png', fullPage: true });
