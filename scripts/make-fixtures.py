@@ -260,6 +260,31 @@ for name, kwargs in frozen:
                           "param": {k: values(v) for k, v in param0.items()},
                           "grads": [{k: values(v) for k, v in g.items()} for g in grads], "after": after})
 
+# ── unused parameters: each step's forward uses some of a, b, c (x → a → b, c the last one's bias), so
+# backward() gives the others no gradient. After zero_grad(set_to_none=True) such a parameter's grad is
+# None and step() skips it; after zero_grad(set_to_none=False) one that had a grad steps with zeros
+# (weight decay and momentum act), and one that never had a grad is still None.
+unused_schedule = [(["a"], True), (["a", "b"], True), (["a"], False), (["a", "c"], True), (["b", "c"], False), (["a", "b", "c"], True)]
+out["unused"] = []
+for name, kwargs in frozen:
+    param0 = {"a": torch.randn(4, 4), "b": torch.randn(4, 4), "c": torch.randn(4)}
+    x, target = torch.randn(3, 4), torch.randn(3, 4)
+    ps = {k: torch.nn.Parameter(v.clone()) for k, v in param0.items()}
+    opt = getattr(torch.optim, name)(list(ps.values()), **kwargs)
+    after = []
+    for used, set_to_none in unused_schedule:
+        opt.zero_grad(set_to_none=set_to_none)
+        h = x
+        if "a" in used:
+            h = torch.nn.functional.linear(h, ps["a"], ps["c"] if "c" in used and "b" not in used else None)
+        if "b" in used:
+            h = torch.nn.functional.linear(h, ps["b"], ps["c"] if "c" in used else None)
+        torch.nn.functional.mse_loss(h, target).backward()
+        opt.step()
+        after.append({k: values(p) for k, p in ps.items()})
+    out["unused"].append({"name": name, "options": kwargs, "schedule": [{"used": u, "set_to_none": n} for u, n in unused_schedule],
+                          "param": {k: values(v) for k, v in param0.items()}, "x": values(x), "target": values(target), "after": after})
+
 path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch.json"
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")

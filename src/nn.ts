@@ -22,7 +22,7 @@ import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
-import { expectFlag, expectZeroGradInPlace, normalizeOptions, show } from './options';
+import { expectFlag, expectZeroGradArguments, normalizeOptions, show } from './options';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -112,12 +112,13 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Zeroes every parameter's gradient (PyTorch's module.zero_grad(), set_to_none aside). */
-  zeroGrad(setToNone?: false, ...unsupported: never[]): void {
-    expectZeroGradInPlace(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
+  /** Zeroes every parameter's gradient; setToNone as in Optimizer.zeroGrad (PyTorch's module.zero_grad()). */
+  zeroGrad(setToNone = true, ...unsupported: never[]): void {
+    expectZeroGradArguments(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
     for (const p of this.parameters()) {
       this.gpu.clear(p.grad);
       p.gradIsZero = true;
+      if (setToNone) p.hasGrad = false;
     }
   }
 

@@ -1,10 +1,10 @@
 // torch.optim, each optimizer one fused WGSL kernel per contiguous span of a parameter group's
 // parameters (one group, one span, one dispatch for a model built in one go). PyTorch's documented
 // algorithms, defaults, option names (camelCase, or PyTorch's snake_case pasted as is) and param
-// groups. A frozen parameter (requiresGrad = false) is skipped and keeps its own step count, as
-// PyTorch skips one whose grad is None. One difference: a parameter that requires a gradient but was
-// never given one steps with a zero gradient (weight decay and momentum still act), where PyTorch
-// would find its grad None and skip it.
+// groups. As in PyTorch, a step skips a parameter whose grad is None: one frozen (requiresGrad =
+// false), or one no backward() has reached since zeroGrad() (whose default, setToNone = true, is
+// PyTorch's); each keeps its own step count. After zeroGrad(false), an unused parameter steps with a
+// zero gradient (weight decay and momentum still act), as in PyTorch.
 import type { Gpu } from './device/gpu';
 import { adagradStep } from './kernels/adagrad';
 import { adamStep } from './kernels/adam';
@@ -13,7 +13,7 @@ import { fillConstant } from './kernels/init';
 import { rmspropStep } from './kernels/rmsprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
-import { expectNoArguments, expectZeroGradInPlace, normalizeOptions } from './options';
+import { expectNoArguments, expectZeroGradArguments, normalizeOptions } from './options';
 import { Tensor } from './tensor';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
@@ -144,14 +144,20 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     return tensors;
   }
 
-  /** Zeroes every gradient: one clear per span. */
-  zeroGrad(setToNone?: false, ...unsupported: never[]): void {
-    expectZeroGradInPlace(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
+  /**
+   * Zeroes every gradient: one clear per span. With setToNone (PyTorch's default) the parameters also
+   * have no gradient until the next backward() reaches them, so a step skips those it does not.
+   */
+  zeroGrad(setToNone = true, ...unsupported: never[]): void {
+    expectZeroGradArguments(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
     for (const { span } of this.spans) this.gpu.clear(span.grads);
-    for (const p of this.params) p.gradIsZero = true;
+    for (const p of this.params) {
+      p.gradIsZero = true;
+      if (setToNone) p.hasGrad = false;
+    }
   }
 
-  /** Records one update of every parameter but the frozen ones (one dispatch per span); nothing is read back. */
+  /** Records one update of every parameter with a gradient (one dispatch per span); nothing is read back. */
   step(...unsupported: never[]): void {
     expectNoArguments(`${this.constructor.name}.step`, unsupported, 'step(closure) is not supported; compute the loss and call backward() before step()');
     this.paramGroups.forEach((g, i) => this.validate(g, `${this.constructor.name}: param group ${i}`));
@@ -164,8 +170,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   protected abstract update(run: StepRun, group: Required<O>): void;
 
   /**
-   * One step's dispatches over span `i`: runs of adjacent parameters that are not frozen and have
-   * taken as many steps. With nothing frozen, one run: the whole span.
+   * One step's dispatches over span `i`: runs of adjacent parameters that have a gradient and have
+   * taken as many steps. When every parameter has one, one run: the whole span.
    */
   private runs(span: Span, i: number): StepRun[] {
     const runs: StepRun[] = [];
@@ -177,7 +183,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
       first = null;
     };
     for (const p of span.params) {
-      if (!p.requiresGrad) {
+      if (!p.requiresGrad || !p.hasGrad) {
         close();
         continue;
       }

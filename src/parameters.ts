@@ -24,10 +24,26 @@ export class ArenaChunk {
   }
 }
 
+/** A parameter's gradient: writing it by hand gives the parameter a gradient, as assigning p.grad does in PyTorch. */
+class Gradient extends Tensor {
+  constructor(
+    private readonly owner: Parameter,
+    buffer: GPUBuffer,
+  ) {
+    super(owner.gpu, buffer, owner.shape, 'f32', owner.byteOffset, `${owner.label}.grad`);
+  }
+
+  override write(data: ArrayLike<number>): void {
+    super.write(data);
+    this.owner.hasGrad = true;
+    this.owner.gradIsZero = false; // a backward() after this adds to it
+  }
+}
+
 export class Parameter extends Tensor {
   override requiresGrad = true;
   declare grad: Tensor;
-  /** The arena's gradients start cleared. */
+  /** The arena's gradients start cleared; hasGrad starts false (PyTorch's grad starts None). */
   override gradIsZero = true;
 
   constructor(
@@ -39,7 +55,7 @@ export class Parameter extends Tensor {
     label: string,
   ) {
     super(gpu, chunk.values, shape, 'f32', offset * 4, label);
-    this.grad = new Tensor(gpu, chunk.grads, shape, 'f32', offset * 4, `${label}.grad`);
+    this.grad = new Gradient(this, chunk.grads);
   }
 }
 

@@ -25,6 +25,11 @@ export class Tensor implements BufferView {
   grad: Tensor | null = null;
   /** Autograd: true while grad is known to hold zeros (fresh, or after zeroGrad): the first write may overwrite it. */
   gradIsZero = false;
+  /**
+   * Autograd: PyTorch's `grad is not None`. False until backward (or, for a parameter, grad.write)
+   * gives it a gradient, and again after zeroGrad(true); an optimizer step skips a parameter without one.
+   */
+  hasGrad = false;
   /** Autograd: the recorded operation that produced this tensor (null for leaves). */
   node: GraphNode | null = null;
   /** Set when the module that returned this tensor has since written its next output into the same buffer. */
@@ -207,6 +212,7 @@ export class BackwardContext {
     // A leaf's grad adds up across backward() calls, unless it is known to be zero: 0 + g = g, without the read.
     const accumulate = this.written.has(t) || (t.node === null && !t.gradIsZero);
     t.gradIsZero = false;
+    t.hasGrad = true;
     this.written.add(t);
     return { grad: t.grad, accumulate };
   }

@@ -3,6 +3,7 @@
 // init schemes — each against a float64 reference and against PyTorch's own values
 // (tests/fixtures/pytorch.json, from scripts/make-fixtures.py).
 import * as sched from '../src/lr-scheduler';
+import * as F from '../src/functional';
 import * as nn from '../src/nn';
 import * as ce from '../src/kernels/softmax_cross_entropy';
 import * as optim from '../src/optim';
@@ -130,6 +131,32 @@ for (const [i, f] of golden.frozen.entries()) {
       for (const [j, p] of ps.entries()) await s.check(`#${i} ${names[j]} after step ${step + 1} (frozen: ${off.join(', ') || 'none'})`, p, f.after[step]![names[j]!], 1e-6, 1e-5);
     }
     for (const p of ps) p.requiresGrad = true;
+  });
+}
+
+// ── unused parameters: a step skips one whose grad is None ───────────────────────────────────────
+// Each step's forward uses some of a, b, c (x → a → b, c the last one's bias); backward() alone
+// decides which have a gradient. After zeroGrad(true), PyTorch's default, the rest are skipped; after
+// zeroGrad(false) one that had a gradient steps with zeros. Every optimizer here has weight decay or
+// momentum, so a zero-gradient step where PyTorch skips (or a skip where it steps) moves the values.
+for (const [i, f] of golden.unused.entries()) {
+  add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)}, some parameters unused at each step, zeroGrad(true/false), 6 steps`, async (s) => {
+    const names = ['a', 'b', 'c'] as const;
+    const [a, b, c] = names.map((k) => allocateParameter(s.gpu, k === 'c' ? [4] : [4, 4], k)) as [Parameter, Parameter, Parameter];
+    [a, b, c].forEach((p, j) => p.write(f.param[names[j]!]));
+    const x = s.input(f.x, [3, 4]);
+    const target = s.input(f.target, [3, 4]);
+    const opt = new OPTIMIZERS[f.name]!([a, b, c], f.options);
+    for (const [step, { used, set_to_none }] of f.schedule.entries()) {
+      opt.zeroGrad(set_to_none);
+      if (set_to_none) s.expect(`step ${step + 1}: zeroGrad(true) leaves no gradient`, !a.hasGrad && !b.hasGrad && !c.hasGrad, `${a.hasGrad} ${b.hasGrad} ${c.hasGrad}`);
+      let h = x;
+      if (used.includes('a')) h = F.linear(h, a, used.includes('c') && !used.includes('b') ? c : null);
+      if (used.includes('b')) h = F.linear(h, b, used.includes('c') ? c : null);
+      F.mseLoss(h, target).backward();
+      opt.step();
+      for (const [j, p] of [a, b, c].entries()) await s.check(`#${i} ${names[j]} after step ${step + 1} (used: ${used.join(', ')}; zeroGrad(${set_to_none}))`, p, f.after[step]![names[j]!], 1e-6, 1e-5);
+    }
   });
 }
 
@@ -289,8 +316,9 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
   s.expect('step(epoch) left the epoch alone', cosine.lastEpoch === lastEpoch, `${cosine.lastEpoch}`);
   s.expectError('plateau step(metric, epoch)', () => new sched.ReduceLROnPlateau(opt, {}).step(0.5, ...([3] as never[])), /^ReduceLROnPlateau\.step: got an argument \(3\), which it does not take/);
   s.expectError('step(closure)', () => opt.step(...([() => 0] as never[])), /^SGD\.step: got an argument \(a function\), which it does not take: step\(closure\) is not supported/);
-  s.expectError('zeroGrad(setToNone)', () => opt.zeroGrad(...([true] as never[])), /^SGD\.zeroGrad: got an argument \(true\), which it does not take: gradients are always zeroed in place/);
-  opt.zeroGrad(false); // PyTorch's set_to_none=False: what zeroGrad does
+  s.expectError('zeroGrad(setToNone) not a flag', () => opt.zeroGrad(1 as unknown as boolean), /^SGD\.zeroGrad: argument 'setToNone' expected true or false, got 1$/);
+  s.expectError('zeroGrad with a second argument', () => opt.zeroGrad(true, ...(['x'] as never[])), /^SGD\.zeroGrad: got an argument \('x'\), which it does not take: its one argument is setToNone/);
+  opt.zeroGrad(false); // PyTorch's set_to_none=False
   opt.step(...([null] as never[])); // PyTorch's step(None)
   // initialLr travels with the optimizer's groups; a save without one replaces the live group whole (PyTorch).
   const plain = new optim.SGD([p], { lr: 0.1 });
@@ -430,15 +458,28 @@ for (const f of golden.batchnorm_no_running_stats) {
   });
 }
 
-add('Module.zeroGrad() clears every parameter gradient; Identity returns its input', async (s, random) => {
+add('Module.zeroGrad(false) zeroes every parameter gradient, zeroGrad() also sets it to None; Identity returns its input', async (s, random) => {
   const model = new nn.Sequential(new nn.Linear(3, 4, { gpu: s.gpu }), new nn.Identity({ gpu: s.gpu }), new nn.Linear(4, 2, { gpu: s.gpu }));
   const x = s.input(uniform(random, 15), [5, 3]);
   s.expect('Identity', (model.layers[1] as nn.Identity).forward(x) === x, 'returns the same tensor');
-  new nn.CrossEntropyLoss({ gpu: s.gpu }).forward(model.forward(x), s.input(integers(random, 5, 2), [5], 'u32')).backward();
+  const labels = s.input(integers(random, 5, 2), [5], 'u32');
+  const loss = new nn.CrossEntropyLoss({ gpu: s.gpu });
+  loss.forward(model.forward(x), labels).backward();
   const before = await model.parameters()[0]!.grad.read();
   s.expect('gradient written', before.some((v) => v !== 0), 'non-zero before zeroGrad');
-  model.zeroGrad();
+  model.zeroGrad(false);
   for (const [name, p] of model.namedParameters()) await s.check(`${name}.grad`, p.grad, new Float64Array(p.size), 0, 0);
+  s.expect('zeroGrad(false) keeps the gradients (zeros)', model.parameters().every((p) => p.hasGrad), model.parameters().map((p) => p.hasGrad).join(' '));
+  model.zeroGrad();
+  s.expect('zeroGrad() sets them to None', model.parameters().every((p) => !p.hasGrad), model.parameters().map((p) => p.hasGrad).join(' '));
+  for (const [name, p] of model.namedParameters()) await s.check(`${name}.grad after zeroGrad()`, p.grad, new Float64Array(p.size), 0, 0);
+  // A gradient written by hand (PyTorch: p.grad = g) is one: backward() adds to it.
+  const first = model.parameters()[0]!;
+  const byHand = uniform(random, first.size);
+  first.grad.write(byHand);
+  s.expect('a gradient written by hand', first.hasGrad, `${first.hasGrad}`);
+  loss.forward(model.forward(x), labels).backward();
+  await s.check('backward() adds to a gradient written by hand', first.grad, byHand.map((g, i) => g + before[i]!), 1e-6, 1e-5);
 });
 
 export const parityCases: readonly KernelCase[] = [...cases, ...lossCases];

@@ -1,7 +1,8 @@
 // The GPU bundle's program (bundled by scripts/gpu/bundle.ts into plain JavaScript, run by run.sh):
-// every kernel, graph and example case against its float64 reference, then the bench at GPU sizes,
-// on the adapter Dawn finds. Writes cases.json, bench.json and summary.md into --out, beside
-// PyTorch's numbers (torch.json from torch_bench.py) when run.sh measured them first.
+// every kernel, init, graph, PyTorch-parity and example case against its float64 reference (or
+// PyTorch's values), then the bench at GPU sizes, on the adapter Dawn finds. Writes cases.json,
+// bench.json and summary.md into --out, beside PyTorch's numbers (torch.json from torch_bench.py)
+// when run.sh measured them first.
 // Also runs from the project: `npx tsx --import ./src/node/register.ts scripts/gpu/run.ts --out DIR`.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { exampleCases } from '../../tests/example-cases';
 import { graphCases } from '../../tests/graph-cases';
 import { initCases } from '../../tests/init-cases';
 import { kernelCases } from '../../tests/kernel-cases';
+import { parityCases } from '../../tests/parity-cases';
 import { hashString } from '../../src/spec/random';
 import { runCase } from '../../src/spec/scope';
 
@@ -122,7 +124,7 @@ async function largeMatmuls(sizes: number[], quick: boolean, log: (line: string)
 // 1. Every case, fresh inputs (the seed is printed and saved, so a failure can be replayed).
 const runSeed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);
 const cases = [];
-for (const c of values['large-only'] ? [] : [...kernelCases, ...initCases, ...graphCases, ...exampleCases]) {
+for (const c of values['large-only'] ? [] : [...kernelCases, ...initCases, ...graphCases, ...parityCases, ...exampleCases]) {
   const seed = (hashString(c.name) ^ runSeed) >>> 0;
   const started = performance.now();
   const result = await runCase(gpu, c, seed);
