@@ -13,8 +13,8 @@ import { fillConstant } from './kernels/init';
 import { rmspropStep } from './kernels/rmsprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
-import { expectNoArguments, expectZeroGradArguments, normalizeOptions } from './options';
-import { Tensor } from './tensor';
+import { expectNoArguments, expectZeroGradArguments, normalizeOptions, show } from './options';
+import { enableGrad, Tensor } from './tensor';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
 const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay: 'lrDecay', initial_accumulator_value: 'initialAccumulatorValue', initial_lr: 'initialLr' };
@@ -157,9 +157,34 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     }
   }
 
-  /** Records one update of every parameter with a gradient (one dispatch per span); nothing is read back. */
-  step(...unsupported: never[]): void {
-    expectNoArguments(`${this.constructor.name}.step`, unsupported, 'step(closure) is not supported; compute the loss and call backward() before step()');
+  /**
+   * Records one update of every parameter with a gradient (one dispatch per span); nothing is read back.
+   * PyTorch's step(closure): the closure zeroes the gradients, runs forward and backward and returns
+   * the loss; step calls it first (with grad enabled, up to an async closure's first await) and
+   * returns what it returns. An async closure is awaited before the update: step returns its Promise.
+   */
+  step(): void;
+  step<T>(closure: () => T): T;
+  step<T>(closure?: (() => T) | null, ...unsupported: never[]): T | undefined {
+    const where = `${this.constructor.name}.step`;
+    if (closure !== undefined && closure !== null && typeof closure !== 'function') throw new Error(`${where}: argument 'closure' expected a function (or nothing), got ${show(closure)}`);
+    expectNoArguments(where, unsupported, 'its one argument is a closure');
+    if (!closure) {
+      this.updateAll();
+      return undefined;
+    }
+    const loss = enableGrad(closure);
+    if (loss instanceof Promise) {
+      return loss.then((value: unknown) => {
+        this.updateAll();
+        return value;
+      }) as T;
+    }
+    this.updateAll();
+    return loss;
+  }
+
+  private updateAll(): void {
     this.paramGroups.forEach((g, i) => this.validate(g, `${this.constructor.name}: param group ${i}`));
     this.stepCount++;
     this.spans.forEach(({ span, group }, i) => {

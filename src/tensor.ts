@@ -163,8 +163,17 @@ export function isGradEnabled(): boolean {
 
 /** Runs fn with recording off (torch.no_grad()). */
 export function noGrad<T>(fn: () => T): T {
+  return withGradEnabled(false, fn);
+}
+
+/** Runs fn with recording on (torch.enable_grad()), as an optimizer runs its step's closure. */
+export function enableGrad<T>(fn: () => T): T {
+  return withGradEnabled(true, fn);
+}
+
+function withGradEnabled<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {

@@ -8,6 +8,7 @@ import * as nn from '../src/nn';
 import * as ce from '../src/kernels/softmax_cross_entropy';
 import * as optim from '../src/optim';
 import { allocateParameter, type Parameter } from '../src/parameters';
+import { noGrad, Tensor } from '../src/tensor';
 import { softmaxCrossEntropy as crossEntropyRef, type CrossEntropyOptions } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import golden from './fixtures/pytorch.json';
@@ -159,6 +160,41 @@ for (const [i, f] of golden.unused.entries()) {
     }
   });
 }
+
+// ── step(closure) ─────────────────────────────────────────────────────────────────────────────────
+add('optimizer step(closure), as PyTorch: the closure runs with grad enabled, then the update; its loss is returned, and an async one is awaited', async (s, random) => {
+  const x = s.input(uniform(random, 20), [5, 4]);
+  const target = s.input(uniform(random, 15), [5, 3]);
+  const weights = uniform(random, 12);
+  const model = () => {
+    const m = new nn.Linear(4, 3, { gpu: s.gpu, bias: false });
+    m.weight.write(weights);
+    return m;
+  };
+  const [plain, closed] = [model(), model()];
+  const [optPlain, optClosed] = [plain, closed].map((m) => new optim.Adam(m.parameters(), { lr: 0.1, weightDecay: 0.1 }));
+  for (let step = 0; step < 2; step++) {
+    optPlain!.zeroGrad();
+    F.mseLoss(plain.forward(x), target).backward();
+    optPlain!.step();
+  }
+  const closure = () => {
+    optClosed!.zeroGrad();
+    const loss = F.mseLoss(closed.forward(x), target);
+    loss.backward();
+    return loss;
+  };
+  // Called where grad is off, as step's closure still records (PyTorch's enable_grad).
+  const loss = noGrad(() => optClosed!.step(closure));
+  s.expect('returns the closure\'s loss', loss instanceof Tensor && loss.size === 1, String(loss));
+  const asyncLoss = optClosed!.step(async () => {
+    await s.gpu.sync(); // the update must wait for this
+    return closure();
+  });
+  s.expect('an async closure: step returns its Promise', asyncLoss instanceof Promise, String(asyncLoss));
+  await asyncLoss;
+  await s.check('two steps by closure = two plain steps', closed.weight, Float64Array.from(await plain.weight.read()), 0, 0);
+});
 
 // ── options: PyTorch's names, unknown ones refused ────────────────────────────────────────────────
 
@@ -315,11 +351,12 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
   s.expectError('step(epoch)', () => cosine.step(...([7] as never[])), /^CosineAnnealingLR\.step: got an argument \(7\), which it does not take: step\(epoch\) is deprecated in PyTorch and not supported here/);
   s.expect('step(epoch) left the epoch alone', cosine.lastEpoch === lastEpoch, `${cosine.lastEpoch}`);
   s.expectError('plateau step(metric, epoch)', () => new sched.ReduceLROnPlateau(opt, {}).step(0.5, ...([3] as never[])), /^ReduceLROnPlateau\.step: got an argument \(3\), which it does not take/);
-  s.expectError('step(closure)', () => opt.step(...([() => 0] as never[])), /^SGD\.step: got an argument \(a function\), which it does not take: step\(closure\) is not supported/);
+  s.expectError('step(not a closure)', () => opt.step('x' as unknown as () => number), /^SGD\.step: argument 'closure' expected a function \(or nothing\), got 'x'$/);
+  s.expectError('step(closure, more)', () => (opt.step as (...args: unknown[]) => void)(() => 0, 3), /^SGD\.step: got an argument \(3\), which it does not take: its one argument is a closure/);
   s.expectError('zeroGrad(setToNone) not a flag', () => opt.zeroGrad(1 as unknown as boolean), /^SGD\.zeroGrad: argument 'setToNone' expected true or false, got 1$/);
   s.expectError('zeroGrad with a second argument', () => opt.zeroGrad(true, ...(['x'] as never[])), /^SGD\.zeroGrad: got an argument \('x'\), which it does not take: its one argument is setToNone/);
   opt.zeroGrad(false); // PyTorch's set_to_none=False
-  opt.step(...([null] as never[])); // PyTorch's step(None)
+  opt.step(null as unknown as () => number); // PyTorch's step(None)
   // initialLr travels with the optimizer's groups; a save without one replaces the live group whole (PyTorch).
   const plain = new optim.SGD([p], { lr: 0.1 });
   const withoutInitial = await plain.stateDict();
