@@ -1,7 +1,8 @@
 // torch.nn.init, generated on the GPU by shaders/init.wgsl. Each call draws from the global seed
 // (manualSeed) and the next stream number, so the same seed and the same sequence of calls give the
 // same values. The gains and fans follow PyTorch's calculate_gain and _calculate_fan_in_and_fan_out.
-// eye_ and dirac_ are deterministic and written from the CPU; orthogonal_ runs its QR on the CPU.
+// eye_ and dirac_ are deterministic and written from the CPU; orthogonal_ runs its QR on the CPU,
+// and sparse_ picks its zeros there.
 import { fillConstant, fillNormal, fillTruncNormal, fillUniform, type RandomKey } from './kernels/init';
 import { expectDtype, shapeText } from './launch';
 import { normalizeOptions, show } from './options';
@@ -195,13 +196,44 @@ export function orthogonal_(t: Tensor, gain = 1): Tensor {
   if (!Number.isFinite(gain)) throw new Error(`orthogonal_: argument 'gain' expected a finite number, got ${gain}`);
   const rows = t.shape[0]!;
   const cols = t.size / rows;
-  const key = nextRandomKey();
-  const normal = Float64Array.from({ length: t.size }, (_, i) => {
+  t.write(orthogonalFromNormal(normalDraws(nextRandomKey(), t.size), rows, cols).map((q) => gain * q));
+  return t;
+}
+
+/** The n standard normal draws fill_normal makes on the GPU for `key` (Threefry words through Box–Muller), in float64. */
+function normalDraws(key: RandomKey, n: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => {
     const [w0, w1] = threefry2x32([i, 0], [key.seed, key.stream]);
     const [u, v] = [(w0 >>> 8) / 2 ** 24, (w1 >>> 8) / 2 ** 24];
     return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
   });
-  t.write(orthogonalFromNormal(normal, rows, cols).map((q) => gain * q));
+}
+
+/**
+ * torch.nn.init.sparse_ (Martens 2010): N(0, std²) draws, then in every column ceil(sparsity·rows)
+ * of them set to zero, at rows picked at random (the first of a Fisher–Yates shuffle, as PyTorch takes
+ * the first of a randperm). 2-D only, as in PyTorch. On the CPU, as orthogonal_: the draws are
+ * fill_normal's for one key, the rows come from the next.
+ */
+export function sparse_(t: Tensor, sparsity: number, std = 0.01): Tensor {
+  expectDtype('sparse_', 'tensor', t, 'f32');
+  if (t.shape.length !== 2) throw new Error(`sparse_: only tensors with 2 dimensions are supported, got shape ${shapeText(t.shape)}`);
+  if (typeof sparsity !== 'number' || !(sparsity >= 0 && sparsity <= 1)) throw new Error(`sparse_: argument 'sparsity' expected a number in [0, 1], got ${show(sparsity)}`);
+  if (typeof std !== 'number' || !(std >= 0 && std < Infinity)) throw new Error(`sparse_: argument 'std' expected a finite number ≥ 0, got ${show(std)}`);
+  const [rows, cols] = t.shape as [number, number];
+  const zeros = Math.ceil(sparsity * rows);
+  const values = normalDraws(nextRandomKey(), t.size).map((v) => std * v);
+  const pick = nextRandomKey();
+  for (let col = 0; col < cols; col++) {
+    const order = Array.from({ length: rows }, (_, row) => row);
+    for (let i = 0; i < zeros; i++) {
+      const [word] = threefry2x32([i, col], [pick.seed, pick.stream]);
+      const j = i + Math.floor((word / 2 ** 32) * (rows - i));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+      values[order[i]! * cols + col] = 0;
+    }
+  }
+  t.write(values);
   return t;
 }
 

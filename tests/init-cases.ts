@@ -1,4 +1,4 @@
-// torch.nn.init's truncNormal_, orthogonal_, eye_ and dirac_ (issue 12): eye_ and dirac_ exactly
+// torch.nn.init's truncNormal_, orthogonal_, sparse_, eye_ and dirac_ (issue 12): eye_ and dirac_ exactly
 // against PyTorch; orthogonal_ through PyTorch's own draws against PyTorch's matrix, and ours by its
 // properties; truncNormal_ by its distribution (our generator is not PyTorch's). Fixtures:
 // tests/fixtures/pytorch-init.json, from scripts/make-fixtures.py.
@@ -67,6 +67,39 @@ for (const [shape, gain] of [[[67, 13], 1], [[13, 67], 1], [[16, 3, 3, 3], Math.
     s.expect('the next call draws another matrix', again.some((v, i) => v !== q[i]), 'two calls gave the same values');
   });
 }
+
+// sparse_: in every column exactly ceil(sparsity·rows) zeros, the rest std × fill_normal's draws of
+// the same key; the zero rows differ between columns and between calls.
+for (const [shape, sparsity, std] of [[[100, 7], 0.1, 0.01], [[7, 100], 0.5, 1], [[1, 1], 0.3, 2], [[33, 5], 1, 0.01], [[33, 5], 0, 0.5], [[64, 64], 0.9, 0.02]] as const) {
+  add(`sparse_ ${JSON.stringify(shape)} sparsity ${sparsity} std ${std}: ceil(sparsity·rows) zeros per column, the others std × fill_normal's draws, fresh each call`, async (s) => {
+    const [rows, cols] = shape;
+    init.manualSeed(4321);
+    const values = await init.sparse_(s.output(shape), sparsity, std).read();
+    init.manualSeed(4321);
+    const draws = await init.normal_(s.output(shape), 0, std).read();
+    const zeros = Math.ceil(sparsity * rows);
+    const zeroRows: string[] = [];
+    for (let col = 0; col < cols; col++) {
+      const picked = Array.from({ length: rows }, (_, row) => row).filter((row) => values[row * cols + col] === 0);
+      s.expect(`column ${col}: ${zeros} zeros`, picked.length === zeros, `${picked.length} zeros`);
+      zeroRows.push(picked.join(','));
+    }
+    const kept = Array.from(values.keys()).filter((i) => values[i] !== 0);
+    // The GPU's float32 log and cos against float64 here: ~2e-4 apart on SwiftShader; another key's draws differ by ~1.
+    s.comparisons.push(compare('the others: fill_normal draws of the same key', kept.map((i) => values[i]!), kept.map((i) => draws[i]!), 5e-4 * std, 1e-3));
+    if (zeros > 0 && zeros < rows && cols > 5) s.expect('each column picks its own rows', new Set(zeroRows).size > 1, zeroRows.slice(0, 3).join(' | '));
+    const again = await init.sparse_(s.output(shape), sparsity, std).read();
+    if (rows * cols > 1 && zeros < rows) s.expect('the next call draws again', again.some((v, i) => v !== values[i]), 'two calls gave the same values');
+  });
+}
+
+add('sparse_ refuses what PyTorch refuses, and a sparsity or std it would misread', (s) => {
+  s.expectError('1-D', () => init.sparse_(s.output([5]), 0.5), /^sparse_: only tensors with 2 dimensions are supported, got shape \[5\]$/);
+  s.expectError('3-D', () => init.sparse_(s.output([2, 3, 4]), 0.5), /^sparse_: only tensors with 2 dimensions are supported, got shape \[2, 3, 4\]$/);
+  s.expectError('sparsity above 1', () => init.sparse_(s.output([4, 4]), 1.5), /^sparse_: argument 'sparsity' expected a number in \[0, 1\], got 1\.5$/);
+  s.expectError('negative sparsity', () => init.sparse_(s.output([4, 4]), -0.1), /argument 'sparsity' expected a number in \[0, 1\], got -0\.1/);
+  s.expectError('std NaN', () => init.sparse_(s.output([4, 4]), 0.5, NaN), /^sparse_: argument 'std' expected a finite number ≥ 0, got NaN$/);
+});
 
 /** Mean and standard deviation of N(μ, σ²) truncated to [a, b], from the normal's pdf φ and cdf Φ. */
 function truncatedMoments(mu: number, sigma: number, a: number, b: number): { mean: number; std: number } {
