@@ -3,7 +3,7 @@
 // algorithms, defaults, option names (camelCase, or PyTorch's snake_case pasted as is) and param
 // groups. As in PyTorch, a step skips a parameter whose grad is None: one frozen (requiresGrad =
 // false), or one no backward() has reached since zeroGrad() (whose default, setToNone = true, is
-// PyTorch's); each keeps its own step count. After zeroGrad(false), an unused parameter steps with a
+// PyTorch 2's); each keeps its own step count. After zeroGrad(false), an unused parameter steps with a
 // zero gradient (weight decay and momentum still act), as in PyTorch.
 import type { Gpu } from './device/gpu';
 import { adagradStep } from './kernels/adagrad';
