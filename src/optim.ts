@@ -145,7 +145,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   }
 
   /**
-   * Zeroes every gradient: one clear per span. With setToNone (PyTorch's default) the parameters also
+   * Zeroes every gradient: one clear per span. With setToNone (PyTorch 2's default) the parameters also
    * have no gradient until the next backward() reaches them, so a step skips those it does not.
    */
   zeroGrad(setToNone = true, ...unsupported: never[]): void {

@@ -53,7 +53,7 @@ export function expectNoArguments(where: string, given: readonly unknown[], inst
   if (args.length > 0) throw new Error(`${where}: got ${args.length === 1 ? 'an argument' : `${args.length} arguments`} (${args.map((a) => (typeof a === 'function' ? 'a function' : show(a))).join(', ')}), which it does not take: ${instead}`);
 }
 
-/** zeroGrad's PyTorch argument set_to_none: true (PyTorch's default) or false; anything more is an Error. */
+/** zeroGrad's PyTorch argument set_to_none: true (PyTorch 2's default) or false; anything more is an Error. */
 export function expectZeroGradArguments(where: string, setToNone: unknown, more: readonly unknown[]): void {
   if (typeof setToNone !== 'boolean') throw new Error(`${where}: argument 'setToNone' expected true or false, got ${show(setToNone)}`);
   expectNoArguments(where, more, 'its one argument is setToNone');

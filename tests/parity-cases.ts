@@ -137,7 +137,7 @@ for (const [i, f] of golden.frozen.entries()) {
 
 // ── unused parameters: a step skips one whose grad is None ───────────────────────────────────────
 // Each step's forward uses some of a, b, c (x → a → b, c the last one's bias); backward() alone
-// decides which have a gradient. After zeroGrad(true), PyTorch's default, the rest are skipped; after
+// decides which have a gradient. After zeroGrad(true), PyTorch 2's default, the rest are skipped; after
 // zeroGrad(false) one that had a gradient steps with zeros. Every optimizer here has weight decay or
 // momentum, so a zero-gradient step where PyTorch skips (or a skip where it steps) moves the values.
 for (const [i, f] of golden.unused.entries()) {
