@@ -11,7 +11,7 @@ import type { EpochReport, Evaluation } from '../src/run-config';
 import { decimal, isLearningRate, LR_EXPECTED } from '../src/run-config';
 import { nonFiniteState } from '../src/model-file';
 import { otherPlot, outputs, progressSeconds, runtimeOf, UsageError, variantPolicy, boundsChecks } from './cli-args';
-import { prepareOutDir, printTuning, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
+import { divergedLossWarning, prepareOutDir, printTuning, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
 import { trainingProgress } from './progress';
 
 export const MNIST_HELP = `  --task mnist        train the MNIST CNN instead (${MNIST_CNN_ARCHITECTURE});
@@ -123,6 +123,8 @@ async function trainInto(values: Values, config: MnistTraining, outDir: string):
   // The loss can stay finite while a weight does not; a model file of NaNs would replace a good one.
   const nonFinite = nonFiniteState(state);
   if (nonFinite.length) fail(`training diverged: NaN or infinite values in ${nonFinite.join(', ')}; no model was written and ${shown(outDir)} is unchanged. Try a smaller --lr`);
+  const diverged = divergedLossWarning(result.reports.at(-1)!.loss, 10, 'Try a smaller --lr');
+  if (diverged) console.error(diverged);
   const files = outputs(runtimeOf(values));
   const [modelName, metricsName, plotName] = files;
   writeFileSet([

@@ -204,3 +204,14 @@ export function printTuning(tuning: TuningReport, runtime: 'node' | 'chrome'): v
   if (tuning.ms > 0) console.log(`tuning: ${(tuning.ms / 1000).toFixed(1)} s timing variants (not counted in training), ${picks.length} kernel shapes, ${tuning.saveError === null ? `cached in ${tuningCachePath()}` : `not cached (${tuning.saveError})`}`);
   if (picks.length) console.log(`variants: ${picks.map(([key, r]) => `${key} → ${r.pick}`).join('; ')}`);
 }
+
+/**
+ * A loss can stay finite and still have diverged (Adam at lr 1e30 ends near 1e31 on the phone CSV):
+ * a warning when the last epoch's training loss is over 100× that of guessing every class equally.
+ * Said, not refused: such a model is bad, not broken.
+ */
+export function divergedLossWarning(lastLoss: number, classes: number, hint: string): string | null {
+  const guessing = Math.log(classes);
+  if (!(lastLoss > 100 * guessing)) return null;
+  return `warning: the last epoch's training loss is ${lastLoss.toPrecision(3)}, over 100× the ${guessing.toFixed(2)} of guessing every class equally (ln ${classes}): training has likely diverged. ${hint}`;
+}

@@ -13,7 +13,7 @@ import type { EvaluateRequest, Failure, TrainListeners, TrainRequest, TrainResul
 import type { Evaluation } from '../src/run-config';
 import { delimiter, HELP, otherPlot, outputs, runtimeOf, parseCommandLine, progressSeconds, runConfig, TRAINING_FLAGS, UsageError, variantPolicy, boundsChecks, type Values } from './cli-args';
 import { MNIST_HELP, mnistCommand } from './mnist';
-import { prepareOutDir, printTuning, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
+import { divergedLossWarning, prepareOutDir, printTuning, removeFoldersOnExit, shown, userPath, writeFileSet } from './output';
 import { trainingProgress } from './progress';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -163,6 +163,8 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
   // Defence in depth: the kernels keep NaN NaN, so a NaN weight reaches the loss and its guard first.
   const nonFinite = nonFiniteState(state);
   if (nonFinite.length) throw new UsageError(`training diverged: NaN or infinite values in ${nonFinite.join(', ')}; no model was written and ${shown(outDir)} is unchanged. Try a smaller --lr${scaler ? '' : ' or --standardize'}`);
+  const diverged = divergedLossWarning(result.reports.at(-1)!.loss, data.classes.length, `Try a smaller --lr${scaler ? '' : ' or --standardize'}`);
+  if (diverged) console.error(diverged);
   const modelFile = encodeModelFile({ model, features: data.features, label: data.label, classes: data.classes, scaler: scaler && { mean: scaler.mean, scale: scaler.scale }, testRows: split.testRows, training, testAccuracy: result.test.accuracy, state, data: { name: path.basename(dataPath), sha256, rows: data.rows } });
   const metrics = `${JSON.stringify({ data: dataPath, sha256, config, epochs: result.reports, test: { accuracy: result.test.accuracy, confusion: result.test.confusion, classes: data.classes }, trainSeconds, boundsChecks: boundsChecks(values) }, null, 2)}\n`;
   const files = outputs(runtimeOf(values));

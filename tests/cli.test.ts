@@ -420,6 +420,15 @@ describe('a short training run', { timeout: 300_000 }, () => {
     expect(snapshot()).toEqual(before);
   });
 
+  test('a loss that diverges but stays finite is warned of, with the loss and what to try; the model is still written', async () => {
+    // Adam at lr 1e30: each step moves every weight by ~1e30, so the logits reach ~1e31, finite in float32.
+    const dir = path.join(temp, 'diverged');
+    const run = await start(['--lr', '1e30', '--hidden', '16', '--epochs', '1', '--out', dir, '--progress', '0']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^warning: the last epoch's training loss is \d\.\d\de\+\d+, over 100× the 1\.39 of guessing every class equally \(ln 4\): training has likely diverged\. Try a smaller --lr$/m);
+    expect(fs.existsSync(path.join(dir, 'model.safetensors'))).toBe(true);
+  });
+
   test('a NaN loss stops training within a few steps, names the epoch and step, and keeps the saved model', async () => {
     const before = snapshot();
     // SGD with lr 1e37 diverges: the weights overflow float32 within a few steps and the loss turns NaN.
