@@ -24,6 +24,8 @@ type Values = Record<string, string | boolean | undefined>;
 
 /** The stratified 80% of the 10,000 digits that trains. */
 const MNIST_TRAIN_ROWS = 8000;
+/** Classes: the digits 0–9. */
+const DIGITS = 10;
 
 function fail(message: string): never {
   throw new UsageError(message);
@@ -123,7 +125,7 @@ async function trainInto(values: Values, config: MnistTraining, outDir: string):
   // The loss can stay finite while a weight does not; a model file of NaNs would replace a good one.
   const nonFinite = nonFiniteState(state);
   if (nonFinite.length) fail(`training diverged: NaN or infinite values in ${nonFinite.join(', ')}; no model was written and ${shown(outDir)} is unchanged. Try a smaller --lr`);
-  const diverged = divergedLossWarning(result.reports.at(-1)!.loss, 10, 'Try a smaller --lr');
+  const diverged = divergedLossWarning(result.reports.at(-1)!.loss, DIGITS, 'Try a smaller --lr');
   if (diverged) console.error(diverged);
   const files = outputs(runtimeOf(values));
   const [modelName, metricsName, plotName] = files;

@@ -495,9 +495,17 @@ abstract class BatchNorm extends Module {
       trackRunningStats: updateRunning,
     };
     const affine = this.weight && this.bias ? { weight: this.weight, bias: this.bias } : null;
-    // What the backward writes that no gradient receives: dx for an input without grad, dγ and dβ without affine.
-    const scratch = needsGrad([x, ...(affine ? [affine.weight] : [])])
-      ? { sums: this.buffer('sums', [2 * C]), ...(x.requiresGrad ? {} : { dx: this.buffer('dx', x.shape) }), ...(this.fixed ? { dgamma: this.fixed.dgamma, dbeta: this.fixed.dbeta } : {}) }
+    // What the backward writes that no gradient receives: dx for an input without grad, dγ and dβ
+    // without affine or for a frozen weight or bias.
+    const frozen = (p: Parameter | null) => p !== null && !p.requiresGrad;
+    const scratch = needsGrad([x, ...(affine ? [affine.weight, affine.bias] : [])])
+      ? {
+          sums: this.buffer('sums', [2 * C]),
+          ...(x.requiresGrad ? {} : { dx: this.buffer('dx', x.shape) }),
+          ...(this.fixed ? { dgamma: this.fixed.dgamma, dbeta: this.fixed.dbeta } : {}),
+          ...(frozen(this.weight) ? { dgamma: this.buffer('dgamma', [C]) } : {}),
+          ...(frozen(this.bias) ? { dbeta: this.buffer('dbeta', [C]) } : {}),
+        }
       : null;
     const y = F.batchNorm(x, args, { out: this.buffer('out', x.shape), affine, scratch, name: this.describe() });
     if (updateRunning) this.numBatchesTracked.value++;

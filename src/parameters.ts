@@ -24,7 +24,11 @@ export class ArenaChunk {
   }
 }
 
-/** A parameter's gradient: writing it by hand gives the parameter a gradient, as assigning p.grad does in PyTorch. */
+/**
+ * A parameter's gradient: writing it by hand gives the parameter a gradient, as assigning p.grad does in
+ * PyTorch. Only write() (and backward) does: filling the buffer another way (a kernel, gpu.clear) leaves
+ * hasGrad as it was, so set p.hasGrad = true after it if the next step() should use it.
+ */
 class Gradient extends Tensor {
   constructor(
     private readonly owner: Parameter,

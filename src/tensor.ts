@@ -28,6 +28,7 @@ export class Tensor implements BufferView {
   /**
    * Autograd: PyTorch's `grad is not None`. False until backward (or, for a parameter, grad.write)
    * gives it a gradient, and again after zeroGrad(true); an optimizer step skips a parameter without one.
+   * It matters on leaves (parameters, inputs); the tape sets it on intermediates too, where nothing reads it.
    */
   hasGrad = false;
   /** Autograd: the recorded operation that produced this tensor (null for leaves). */

@@ -221,6 +221,36 @@ for (const spec of [{ dropoutTraining: false, activation: 'sigmoid' }, { dropout
   });
 }
 
+// A frozen batch-norm weight or bias gets no gradient (PyTorch: grad None) while the other, and x, get
+// theirs; with x not requiring grad either, the backward still runs for the one trainable parameter.
+for (const [frozen, xGrad] of [['weight', true], ['bias', true], ['weight', false], ['bias', false]] as const) {
+  add(`BatchNorm1d with its ${frozen} frozen, x ${xGrad ? 'requiring' : 'not requiring'} grad: no gradient for the ${frozen}, the rest vs float64`, async (s, random) => {
+    const gpu = s.gpu;
+    const [N, C] = [7, 3];
+    const bn = new nn.BatchNorm1d(C, { gpu });
+    const gamma = uniform(random, C, 0.5, 1.5);
+    const beta = uniform(random, C);
+    bn.weight!.write(gamma);
+    bn.bias!.write(beta);
+    const frozenParameter = bn[frozen]!;
+    frozenParameter.requiresGrad = false;
+    const xData = uniform(random, N * C, -2, 2);
+    const targetData = uniform(random, N * C);
+    const x = s.input(xData, [N, C]);
+    x.requiresGrad = xGrad;
+    F.mseLoss(bn.forward(x), s.input(targetData, [N, C])).backward();
+    const spec: bnRef.BatchNormSpec = { N, C, S: 1, eps: 1e-5, momentum: 0.1, training: true, gamma, beta, runningMean: new Float64Array(C), runningVar: new Float64Array(C).fill(1) };
+    const { y } = bnRef.batchNorm(xData, spec);
+    const expected = bnRef.batchNormBackward(xData, y.map((v, i) => (2 * (v - targetData[i]!)) / (N * C)), spec);
+    s.expect(`the frozen ${frozen} has no gradient`, !frozenParameter.hasGrad, 'hasGrad true');
+    await s.check(`the frozen ${frozen}'s grad untouched`, frozenParameter.grad, new Float64Array(C), 0, 0);
+    if (frozen === 'weight') await s.check('d loss / d bias', bn.bias!.grad, expected.dbeta, 1e-6, 1e-4);
+    else await s.check('d loss / d weight', bn.weight!.grad, expected.dgamma, 1e-6, 1e-4);
+    s.expect('the trainable one has a gradient', (frozen === 'weight' ? bn.bias! : bn.weight!).hasGrad, 'hasGrad false');
+    if (xGrad) await s.check('d loss / d x', x.grad!, expected.dx, 1e-6, 1e-4);
+  });
+}
+
 add('a tensor of another Gpu, a destroyed one, or an integer out of its dtype is refused before anything is recorded; the device keeps working', async (s, random) => {
   const gpu = s.gpu;
   const other = await requestGpu(); // a second device; the first stays every module's default

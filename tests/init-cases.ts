@@ -93,7 +93,7 @@ for (const [shape, sparsity, std] of [[[100, 7], 0.1, 0.01], [[7, 100], 0.5, 1],
   });
 }
 
-add('sparse_ refuses what PyTorch refuses, and a sparsity or std it would misread', (s) => {
+add('sparse_ refuses what PyTorch refuses (not 2-D), and, stricter than PyTorch, a sparsity outside [0, 1] or a std it would misread', (s) => {
   s.expectError('1-D', () => init.sparse_(s.output([5]), 0.5), /^sparse_: only tensors with 2 dimensions are supported, got shape \[5\]$/);
   s.expectError('3-D', () => init.sparse_(s.output([2, 3, 4]), 0.5), /^sparse_: only tensors with 2 dimensions are supported, got shape \[2, 3, 4\]$/);
   s.expectError('sparsity above 1', () => init.sparse_(s.output([4, 4]), 1.5), /^sparse_: argument 'sparsity' expected a number in \[0, 1\], got 1\.5$/);

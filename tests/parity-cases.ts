@@ -329,6 +329,8 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
     console.warn = warn;
   }
   s.expect('step-order warning', warnings.length === 1 && /before optimizer\.step\(\)/.test(warnings[0]!), warnings.join(' | ') || 'no warning');
+  // p never gets a gradient, so each opt.step() is a no-op (PyTorch skips it too): this case checks the
+  // learning rates only.
   for (let e = 0; e < 3; e++) {
     opt.step();
     cosine.step();

@@ -126,9 +126,10 @@ export const gradients = {
       throw new Error(`batchNorm backward: scratch.${name} is required here`);
     };
     const dx = x.requiresGrad ? ctx.target(x) : { grad: scratch.dx ?? missing('dx'), accumulate: false };
-    // The kernel adds into dγ and dβ (always accumulating): mark them written for the tape.
-    const dgamma = affine ? ctx.target(affine.weight).grad : (scratch.dgamma ?? missing('dgamma'));
-    const dbeta = affine ? ctx.target(affine.bias).grad : (scratch.dbeta ?? missing('dbeta'));
+    // The kernel adds into dγ and dβ (always accumulating): mark them written for the tape. A frozen
+    // weight or bias gets no gradient (PyTorch leaves its grad None); the kernel writes scratch instead.
+    const dgamma = affine?.weight.requiresGrad ? ctx.target(affine.weight).grad : (scratch.dgamma ?? missing('dgamma'));
+    const dbeta = affine?.bias.requiresGrad ? ctx.target(affine.bias).grad : (scratch.dbeta ?? missing('dbeta'));
     batchNormBackward(x, dy!, args, { dx: dx.grad, accumulate: dx.accumulate, dgamma, dbeta, sums: scratch.sums });
   },
 };
