@@ -3,6 +3,7 @@
 // op allocates its output (free it with destroy()); modules pass their reused buffers instead, so a
 // training step allocates nothing.
 import { gradients } from './gradients';
+import { broadcastOver, combine, sameShape, type Broadcast } from './kernels/arithmetic';
 import { type Activation, relu as reluKernel, sigmoid as sigmoidKernel } from './kernels/activation';
 import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch } from './kernels/batchnorm';
 import { dropout as dropoutKernel } from './kernels/dropout';
@@ -120,12 +121,114 @@ export const mseLoss = (input: Tensor, target: Tensor, options: RegressionLossOp
 /** L1 loss (F.l1_loss): |input − target|, reduced by 'mean' (default), 'sum' or 'none'. */
 export const l1Loss = (input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor => regressionLoss('l1', input, target, options);
 
-/** The sum of every element, a [1] tensor; its gradient is 1 everywhere (as the root of backward). */
-export function sum(x: Tensor): Tensor {
+/** The sum of every element (torch.sum), a [1] tensor; dim and keepdim are not supported. */
+export function sum(x: Tensor, ...unsupported: never[]): Tensor {
+  expectWholeReduction('sum', x, unsupported);
   const column = x.reshape([x.size, 1]);
   const out = Tensor.empty(x.gpu, [1], 'f32', 'sum');
   sumRows(column, out);
   if (needsGrad([x])) record({ name: 'sum', inputs: [x], output: out, backward: gradients.sum(x) });
+  return out;
+}
+
+/** The mean of every element (torch.mean), a [1] tensor: F.sum, then F.mul by 1 / size. */
+export function mean(x: Tensor, ...unsupported: never[]): Tensor {
+  expectWholeReduction('mean', x, unsupported);
+  return mul(sum(x), 1 / x.size);
+}
+
+function expectWholeReduction(op: string, x: Tensor, unsupported: readonly unknown[]): void {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor, got ${show(x)}`);
+  if (unsupported.length) throw new Error(`${op}: dim and keepdim are not supported (got ${unsupported.map(show).join(', ')}); F.${op}(x) reduces every element`);
+}
+
+// ── elementwise arithmetic ─────────────────────────────────────────────────────────────────────────
+
+/** A tensor, or a number (PyTorch's Python scalar). */
+export type Operand = Tensor | number;
+
+/** Each operand a finite number or an f32 tensor, and not both numbers. */
+function expectOperands(op: string, a: unknown, b: unknown): void {
+  for (const [name, v] of [['input', a], ['other', b]] as const) {
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new Error(`${op}: argument '${name}' expected a finite number or a Tensor, got ${v}`);
+    } else if (!(v instanceof Tensor)) {
+      throw new Error(`${op}: argument '${name}' expected a Tensor or a number, got ${show(v)}`);
+    } else if (v.dtype !== 'f32') {
+      throw new Error(`${op}: argument '${name}' expected dtype f32, got ${v.dtype}`);
+    }
+  }
+  if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: expected at least one Tensor, got two numbers (${a}, ${b})`);
+}
+
+/**
+ * Which operand is spread over the other's shape. The kernel spreads one: both spread ([N, 1] with
+ * [1, C]) or a spread operand whose dimensions other than 1 are not one run ([2, 1, 4] over [2, 3, 4])
+ * is an Error naming the shapes.
+ */
+function pairOf(op: string, a: Tensor, b: Tensor): { big: Tensor; small: Tensor; aIsBig: boolean; broadcast: Broadcast } {
+  const overA = broadcastOver(a.shape, b.shape);
+  if (overA) return { big: a, small: b, aIsBig: true, broadcast: overA };
+  const overB = broadcastOver(b.shape, a.shape);
+  if (overB) return { big: b, small: a, aIsBig: false, broadcast: overB };
+  const rank = Math.max(a.shape.length, b.shape.length);
+  const dim = (t: Tensor, i: number) => t.shape[t.shape.length - rank + i] ?? 1;
+  const broadcastable = Array.from({ length: rank }, (_, i) => dim(a, i) === dim(b, i) || dim(a, i) === 1 || dim(b, i) === 1).every(Boolean);
+  const shapes = `${shapeText(a.shape)} and ${shapeText(b.shape)}`;
+  throw new Error(broadcastable
+    ? `${op}: shapes ${shapes} broadcast, but not one onto the other with its dimensions other than 1 in one run: supported are one operand's shape, a scalar, or a run such as [C], [N, 1] or [C, 1, 1]`
+    : `${op}: shapes ${shapes} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
+}
+
+/** ca·a + cb·b, either operand a number; records the backward. */
+function weightedSum(op: string, a: Operand, b: Operand, ca: number, cb: number): Tensor {
+  if (typeof a === 'number' || typeof b === 'number') {
+    const [x, scale, offset] = typeof b === 'number' ? [a as Tensor, ca, cb * b] : [b, cb, ca * (a as number)];
+    const out = Tensor.empty(x.gpu, x.shape, 'f32', op);
+    combine(out, { op: 'add', a: x, b: null, broadcast: sameShape(x.shape), alpha: scale, offset });
+    if (needsGrad([x])) record({ name: op, inputs: [x], output: out, backward: gradients.add(x, null, sameShape(x.shape), scale, 0) });
+    return out;
+  }
+  const { big, small, aIsBig, broadcast } = pairOf(op, a, b);
+  const [alpha, beta] = aIsBig ? [ca, cb] : [cb, ca];
+  const out = Tensor.empty(big.gpu, big.shape, 'f32', op);
+  combine(out, { op: 'add', a: big, b: small, broadcast, alpha, beta });
+  if (needsGrad([big, small])) record({ name: op, inputs: [big, small], output: out, backward: gradients.add(big, small, broadcast, alpha, beta) });
+  return out;
+}
+
+function alphaOption(op: string, options: { alpha?: number }): number {
+  const { alpha = 1 } = normalizeOptions(op, options, ['alpha']) as { alpha?: number };
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`${op}: option 'alpha' expected a finite number, got ${show(alpha)}`);
+  return alpha;
+}
+
+/** input + alpha · other (torch.add): tensors whose shapes broadcast one onto the other, or a tensor and a number. */
+export function add(input: Operand, other: Operand, options: { alpha?: number } = {}): Tensor {
+  expectOperands('add', input, other);
+  return weightedSum('add', input, other, 1, alphaOption('add', options));
+}
+
+/** input − alpha · other (torch.sub), broadcast as F.add. */
+export function sub(input: Operand, other: Operand, options: { alpha?: number } = {}): Tensor {
+  expectOperands('sub', input, other);
+  return weightedSum('sub', input, other, 1, -alphaOption('sub', options));
+}
+
+/** input · other elementwise (torch.mul), broadcast as F.add; a number scales. */
+export function mul(input: Operand, other: Operand): Tensor {
+  expectOperands('mul', input, other);
+  if (typeof input === 'number' || typeof other === 'number') {
+    const [x, scale] = typeof other === 'number' ? [input as Tensor, other] : [other, input as number];
+    const out = Tensor.empty(x.gpu, x.shape, 'f32', 'mul');
+    combine(out, { op: 'mul', a: x, b: null, broadcast: sameShape(x.shape), alpha: scale });
+    if (needsGrad([x])) record({ name: 'mul', inputs: [x], output: out, backward: gradients.mul(x, null, sameShape(x.shape), scale) });
+    return out;
+  }
+  const { big, small, broadcast } = pairOf('mul', input, other);
+  const out = Tensor.empty(big.gpu, big.shape, 'f32', 'mul');
+  combine(out, { op: 'mul', a: big, b: small, broadcast });
+  if (needsGrad([big, small])) record({ name: 'mul', inputs: [big, small], output: out, backward: gradients.mul(big, small, broadcast, 1) });
   return out;
 }
 

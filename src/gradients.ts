@@ -2,6 +2,7 @@
 // file beside the forward launcher, and registered here in one place. functional.ts records these on
 // the tape; the modules in nn.ts call functional.ts.
 import { gradients as activation } from './kernels/activation';
+import { gradients as arithmetic } from './kernels/arithmetic';
 import { gradients as batchnorm } from './kernels/batchnorm';
 import { gradients as conv2d } from './kernels/conv2d';
 import { gradients as dropout } from './kernels/dropout';
@@ -25,4 +26,5 @@ export const gradients = {
   ...tanhLeakyRelu, // tanh, leakyRelu: F.tanh, F.leakyRelu, nn.Tanh, nn.LeakyReLU
   ...softmax, // softmax (and log-softmax): F.softmax, F.logSoftmax, nn.Softmax, nn.LogSoftmax
   ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
+  ...arithmetic, // add, mul: F.add, F.sub, F.mul, F.mean
 };

@@ -7,6 +7,7 @@ import * as nn from '../src/nn';
 import * as optim from '../src/optim';
 import { allocateParameter } from '../src/parameters';
 import * as bnRef from '../src/reference/batchnorm';
+import * as broadcastRef from '../src/reference/arithmetic';
 import { dropoutMask } from '../src/reference/dropout';
 import * as ref from '../src/reference/linalg';
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
@@ -14,6 +15,7 @@ import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
 import { noGrad, Tensor } from '../src/tensor';
 import { requestGpu } from '../src/device/gpu';
+import { shapeText } from '../src/launch';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
@@ -662,6 +664,143 @@ add('nn.ModuleDict registers its modules by name (heads.price.weight), trains an
   copy.loadStateDict(await net.stateDict());
   const copied = await copy.heads.get('band').weight.read();
   s.expect('the state dict carries heads.band.weight', copied.every((v, i) => v === after[i]), 'compared');
+});
+
+// ── elementwise arithmetic: F.add, F.sub, F.mul, F.mean, and losses built from them ────────────────
+
+const spread = broadcastRef.broadcastTo;
+const sumBack = broadcastRef.sumTo;
+// [big, small]: small broadcasts over big. Each op runs both ways round (small first too).
+const broadcastLayouts: [number[], number[]][] = [[[5, 3], [5, 3]], [[4, 6], [1]], [[7, 5], [5]], [[6, 4], [6, 1]], [[2, 3, 4, 2], [3, 1, 1]]];
+for (const [big, small] of broadcastLayouts) {
+  for (const op of ['add', 'sub', 'mul'] as const) {
+    for (const smallFirst of big.join() === small.join() ? [false] : [false, true]) {
+      add(`F.${op}(${smallFirst ? `${shapeText(small)}, ${shapeText(big)}` : `${shapeText(big)}, ${shapeText(small)}`})${op === 'mul' ? '' : ' alpha 0.5'}: value and both gradients vs float64, under F.sum(F.mul(·, w))`, async (s, random) => {
+        const [n, m] = [big.reduce((p, d) => p * d, 1), small.reduce((p, d) => p * d, 1)];
+        const [A, B, W] = [uniform(random, n, -2, 2), uniform(random, m, -2, 2), uniform(random, n, -1, 1)];
+        const [a, b] = [s.input(A, big), s.input(B, small)];
+        a.requiresGrad = true;
+        b.requiresGrad = true;
+        const [first, second] = smallFirst ? [b, a] : [a, b];
+        const y = op === 'mul' ? F.mul(first, second) : F[op](first, second, { alpha: 0.5 });
+        s.expect('the result has the larger shape', y.shape.join() === big.join(), shapeText(y.shape));
+        F.sum(F.mul(y, s.input(W, big))).backward();
+        const Bs = spread(B, small, big);
+        // first ∘ second with the small one spread; the gradients from the math of each op.
+        const [f, g] = smallFirst ? [Bs, A] : [A, Bs];
+        const coef = op === 'sub' ? -0.5 : 0.5;
+        const value = f.map((fi, i) => (op === 'mul' ? fi * g[i]! : fi + coef * g[i]!));
+        const dFirst = W.map((w, i) => (op === 'mul' ? w * g[i]! : w));
+        const dSecond = W.map((w, i) => (op === 'mul' ? w * f[i]! : w * coef));
+        const [dA, dBfull] = smallFirst ? [dSecond, dFirst] : [dFirst, dSecond];
+        await s.check('value', y, value, 1e-6, 1e-6);
+        await s.check('d loss / d a (the larger)', a.grad!, dA, 1e-6, 1e-6);
+        await s.check('d loss / d b (spread, summed back)', b.grad!, sumBack(dBfull, big, small), 1e-5, 1e-5);
+      });
+    }
+  }
+}
+
+add('F.add, F.sub and F.mul with a number, F.mean, and one tensor used twice: values and gradients vs float64', async (s, random) => {
+  const n = 23;
+  const X = uniform(random, n, -2, 2);
+  const x = s.input(X, [n]);
+  x.requiresGrad = true;
+  const check = async (label: string, y: Tensor, value: (v: number) => number, slope: (v: number) => number) => {
+    await s.check(`${label}: value`, y, X.map(value), 1e-6, 1e-6);
+    x.grad = null;
+    F.sum(y).backward();
+    await s.check(`${label}: d / d x`, x.grad!, X.map(slope), 1e-6, 1e-6);
+  };
+  await check('x + 3', F.add(x, 3), (v) => v + 3, () => 1);
+  await check('3 + 2x', F.add(3, x, { alpha: 2 }), (v) => 3 + 2 * v, () => 2);
+  await check('2 − x', F.sub(2, x), (v) => 2 - v, () => -1);
+  await check('x − 0.25·5', F.sub(x, 5, { alpha: 0.25 }), (v) => v - 1.25, () => 1);
+  await check('−1.5 x', F.mul(x, -1.5), (v) => -1.5 * v, () => -1.5);
+  await check('x · x', F.mul(x, x), (v) => v * v, (v) => 2 * v);
+  await check('x + x', F.add(x, x), (v) => 2 * v, () => 2);
+  const meanOfSquares = F.mean(F.mul(x, x));
+  await s.check('mean(x²): value', meanOfSquares, [X.reduce((t, v) => t + v * v, 0) / n], 1e-6, 1e-6);
+  x.grad = null;
+  meanOfSquares.backward();
+  await s.check('mean(x²): d / d x = 2x / n', x.grad!, X.map((v) => (2 * v) / n), 1e-6, 1e-6);
+  // F.sum below the root: its upstream gradient spread over x.
+  x.grad = null;
+  F.mul(F.sum(x), 3).backward();
+  await s.check('3 · sum(x): d / d x = 3', x.grad!, X.map(() => 3), 1e-6, 1e-6);
+  // A leaf's gradient adds up across backward() calls: each rule's writes must accumulate, x as the
+  // larger operand and as the spread one.
+  const Rows = uniform(random, 2 * n, -2, 2);
+  const rows = s.input(Rows, [2, n]);
+  x.grad = null;
+  F.sum(F.mul(rows, x)).backward(); // the first write: the rest must add to it
+  F.sum(F.add(x, 3)).backward();
+  F.sum(F.mul(x, -2)).backward();
+  F.sum(F.add(rows, x)).backward();
+  F.sum(F.mul(x, rows)).backward();
+  F.mul(F.sum(x), 3).backward();
+  await s.check('six backward() calls add up', x.grad!, X.map((_, i) => 2 * (Rows[i]! + Rows[n + i]!) + 1 - 2 + 2 + 3), 1e-6, 1e-6);
+});
+
+add('a composed loss: cross-entropy (mean) + λ·Σw² (an L2 penalty written out), through nn.Linear, vs float64', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, K, C] = [9, 5, 4];
+  const lambda = 0.03;
+  const linear = new nn.Linear(K, C, { gpu });
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const X = uniform(random, N * K, -2, 2);
+  const labels = integers(random, N, C);
+  const Wt = await f64(linear.weight);
+  const bias = await f64(linear.bias!);
+  const logits = ref.matmul(X, Wt, { M: N, N: C, K, transposeB: true, bias });
+  const loss = F.add(lossFn.forward(linear.forward(s.input(X, [N, K])), s.input(labels, [N], 'u32', 'labels')), F.sum(F.mul(linear.weight, linear.weight)), { alpha: lambda });
+  loss.backward();
+  const ce = crossEntropyRef(logits, labels, N, C);
+  await s.check('loss', loss, [ce.loss + lambda * Wt.reduce((t, w) => t + w * w, 0)], 1e-5, 1e-5);
+  // d W = dlogitsᵀ · x + 2λW; d bias = Σ rows of dlogits.
+  const dW = ref.matmul(ce.grad, X, { M: C, N: K, K: N, transposeA: true }).map((v, i) => v + 2 * lambda * Wt[i]!);
+  await s.check('d loss / d weight', linear.weight.grad, dW, 1e-5, 1e-4);
+  await s.check('d loss / d bias', linear.bias!.grad, ref.sumRows(ce.grad, N, C), 1e-5, 1e-4);
+});
+
+for (const smoothing of [0, 0.1]) {
+  add(`CrossEntropyLoss(reduction='none'${smoothing ? `, label_smoothing=${smoothing}` : ''}) with per-row weights: mean(r ⊙ loss) backward vs float64, and F.sum of it equals reduction 'sum'`, async (s, random) => {
+    const gpu = s.gpu;
+    const [N, C] = [13, 5];
+    const Z = uniform(random, N * C, -3, 3);
+    const labels = integers(random, N, C);
+    const R = uniform(random, N, 0, 2);
+    const z = s.input(Z, [N, C]);
+    z.requiresGrad = true;
+    const perRow = new nn.CrossEntropyLoss({ gpu, reduction: 'none', label_smoothing: smoothing });
+    const rows = perRow.forward(z, s.input(labels, [N], 'u32', 'labels'));
+    const loss = F.mean(F.mul(rows, s.input(R, [N])));
+    loss.backward();
+    const ce = crossEntropyRef(Z, labels, N, C, { reduction: 'none', labelSmoothing: smoothing });
+    await s.check('per-row losses', rows, ce.rowLoss, 1e-5, 1e-5);
+    await s.check('mean(r ⊙ loss)', loss, [ce.rowLoss.reduce((t, l, i) => t + R[i]! * l, 0) / N], 1e-5, 1e-5);
+    await s.check('d / d logits = r_i / N · d l_i / d z_ij', z.grad!, ce.grad.map((g, k) => (g * R[Math.floor(k / C)]!) / N), 1e-6, 1e-5);
+    // Plus ½Σz², recorded after the loss: its backward runs first, so the loss's gradient must add to it.
+    z.grad = null;
+    F.add(F.sum(perRow.forward(z, s.input(labels, [N], 'u32', 'labels'))), F.sum(F.mul(z, z)), { alpha: 0.5 }).backward();
+    const summed = crossEntropyRef(Z, labels, N, C, { reduction: 'sum', labelSmoothing: smoothing });
+    await s.check("F.sum of 'none' + ½Σz²: reduction 'sum''s gradient + z", z.grad!, summed.grad.map((g, k) => g + Z[k]!), 1e-6, 1e-5);
+  });
+}
+
+add('F.add, F.sub, F.mul, F.sum and F.mean: shapes that do not broadcast, numbers, dtypes and arguments PyTorch has and we lack are errors naming them', (s) => {
+  const t = (shape: number[]) => s.output(shape);
+  s.expectError('mismatched', () => F.add(t([4, 3]), t([4, 2])), /^add: shapes \[4, 3\] and \[4, 2\] do not broadcast \(PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right\)$/);
+  s.expectError('both spread', () => F.mul(t([4, 1]), t([1, 3])), /^mul: shapes \[4, 1\] and \[1, 3\] broadcast, but not one onto the other with its dimensions other than 1 in one run/);
+  s.expectError('two runs', () => F.sub(t([2, 3, 4]), t([2, 1, 4])), /^sub: shapes \[2, 3, 4\] and \[2, 1, 4\] broadcast, but not one onto the other/);
+  s.expectError('two numbers', () => F.add(2 as unknown as Tensor, 3), /^add: expected at least one Tensor, got two numbers \(2, 3\)$/);
+  s.expectError('an array', () => F.mul(t([3]), [1, 2, 3] as unknown as Tensor), /^mul: argument 'other' expected a Tensor or a number, got \[1, 2, 3\]$/);
+  s.expectError('infinite number', () => F.mul(t([3]), Infinity), /^mul: argument 'other' expected a finite number or a Tensor, got Infinity$/);
+  s.expectError('u32 tensor', () => F.add(t([3]), s.input([1, 2, 3], [3], 'u32')), /^add: argument 'other' expected dtype f32, got u32$/);
+  s.expectError('alpha misspelt', () => F.add(t([3]), t([3]), { alhpa: 2 } as unknown as { alpha: number }), /^add: unknown option 'alhpa' \(known: alpha\)/);
+  s.expectError('alpha string', () => F.sub(t([3]), t([3]), { alpha: '2' } as unknown as { alpha: number }), /^sub: option 'alpha' expected a finite number, got '2'$/);
+  s.expectError('sum over a dim', () => F.sum(t([3, 2]), ...([0] as never[])), /^sum: dim and keepdim are not supported \(got 0\); F\.sum\(x\) reduces every element$/);
+  s.expectError('mean over a dim', () => F.mean(t([3, 2]), ...([1, true] as never[])), /^mean: dim and keepdim are not supported \(got 1, true\)/);
 });
 
 // ── option objects ───────────────────────────────────────────────────────────────────────────────

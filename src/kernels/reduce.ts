@@ -6,6 +6,7 @@ import * as ref from '../reference/linalg';
 import { uniform } from '../spec/random';
 import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
+import { combine } from './arithmetic';
 import { fillConstant } from './init';
 
 export const shader = loadShader('reduce');
@@ -48,11 +49,11 @@ export function sumRows(x: Tensor, out: Tensor, accumulate = false, explicitVari
 }
 
 export const gradients = {
-  /** s = Σ x: ds/dx = 1 everywhere (the sum is the root of backward). */
+  /** s = Σ x: ds/dx = 1 everywhere at the root of backward; ds spread over x otherwise. */
   sum: (x: Tensor): BackwardRule => (ctx, ds) => {
-    if (ds !== null) throw new Error('sum: backward must start at the sum itself (its gradient is 1)');
     const { grad, accumulate } = ctx.target(x);
-    fillConstant(grad, 1, accumulate);
+    if (ds === null) fillConstant(grad, 1, accumulate);
+    else combine(grad, { op: 'add', a: null, b: ds, broadcast: { inner: x.size, bSize: 1 }, accumulate });
   },
 };
 

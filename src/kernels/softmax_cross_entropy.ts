@@ -8,6 +8,7 @@ import { softmaxCrossEntropy as crossEntropyRef } from '../reference/losses';
 import { integers, PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type CaseScope, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
+import { combine } from './arithmetic';
 import { expectReductionVariant, REDUCTION_VARIANTS, type ReductionVariant } from './reduce';
 
 export const shader = loadShader('softmax_cross_entropy');
@@ -141,10 +142,19 @@ function crossEntropyJob(gpu: Gpu, N: number, C: number): TuningJob {
 }
 
 export const gradients = {
-  /** loss = mean CE(logits, labels): d loss / d logits = (softmax − onehot) / N, already computed by the forward. */
+  /**
+   * loss = CE(logits, labels): d loss / d logits ((softmax − onehot) / N for a plain mean) is already
+   * computed by the forward. As a term of a larger loss, it is scaled by the upstream gradient: one
+   * number for 'mean' and 'sum', one per row for 'none'.
+   */
   crossEntropy: (logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: CrossEntropyOptions = {}): BackwardRule => (ctx, dloss) => {
-    if (options.reduction === 'none') throw new Error("CrossEntropyLoss: backward through reduction 'none' is not supported; use reduction 'sum' or 'mean'");
-    if (dloss !== null) throw new Error('CrossEntropyLoss: backward must start at the loss itself (loss.backward())');
+    if (dloss !== null) {
+      const [N, C] = [logits.shape[0]!, logits.size / logits.shape[0]!];
+      const { grad, accumulate } = ctx.target(logits);
+      const broadcast = options.reduction === 'none' ? { inner: C, bSize: N } : { inner: N * C, bSize: 1 };
+      combine(grad, { op: 'mul', a: out.dlogits, b: dloss, broadcast, accumulate });
+      return;
+    }
     // Hand the forward's gradient buffer over when we can; otherwise write it again through target().
     if (ctx.donate(logits, out.dlogits)) return;
     const { grad, accumulate } = ctx.target(logits);

@@ -1,0 +1,255 @@
+// shaders/arithmetic.wgsl: elementwise add and multiply with one operand broadcast (F.add, F.sub,
+// F.mul, F.mean), the sum of a gradient back to a broadcast operand's shape, and their gradients.
+import type { Gpu } from '../device/gpu';
+import { grid1d, loadShader } from '../device/shader';
+import { expectDtype, shapeText } from '../launch';
+import { broadcastTo, sumTo } from '../reference/arithmetic';
+import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
+import { Tensor, type BackwardRule } from '../tensor';
+
+export const shader = loadShader('arithmetic');
+
+const product = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
+
+/** How b spreads over a's elements: element i meets b[(i / inner) % bSize]. */
+export interface Broadcast {
+  inner: number;
+  bSize: number;
+}
+
+/** b spread over a tensor of `shape` (b's own shape: inner 1). */
+export const sameShape = (shape: readonly number[]): Broadcast => ({ inner: 1, bSize: product(shape) });
+
+/**
+ * How `small` broadcasts over `shape` (PyTorch's rule: dimensions aligned from the right, each 1 or
+ * equal), or null when it does not, or when its dimensions other than 1 are not one contiguous run
+ * of `shape`'s (the kernel's one index formula covers every other case).
+ */
+export function broadcastOver(shape: readonly number[], small: readonly number[]): Broadcast | null {
+  if (small.length > shape.length) return null;
+  const aligned = [...new Array<number>(shape.length - small.length).fill(1), ...small];
+  if (aligned.some((d, i) => d !== 1 && d !== shape[i])) return null;
+  const kept = aligned.flatMap((d, i) => (d !== 1 ? [i] : []));
+  if (kept.length === 0) return { inner: product(shape), bSize: 1 };
+  const [first, last] = [kept[0]!, kept.at(-1)!];
+  for (let i = first; i <= last; i++) if (aligned[i] !== shape[i]) return null;
+  return { inner: product(shape.slice(last + 1)), bSize: product(shape.slice(first, last + 1)) };
+}
+
+export interface CombineArgs {
+  /** 'add': alpha·a + beta·b + offset; 'mul': alpha·a·b + offset. */
+  op: 'add' | 'mul';
+  /** n elements, out's count; null: not read (add only). */
+  a: Tensor | null;
+  /** broadcast.bSize elements, spread over out; null: not read. */
+  b: Tensor | null;
+  broadcast: Broadcast;
+  alpha?: number;
+  beta?: number;
+  offset?: number;
+  accumulate?: boolean;
+}
+
+function expectBroadcast(op: string, n: number, { inner, bSize }: Broadcast): void {
+  if (!(Number.isInteger(inner) && Number.isInteger(bSize) && inner >= 1 && bSize >= 1 && n % (inner * bSize) === 0)) {
+    throw new Error(`${op}: broadcast {inner: ${inner}, bSize: ${bSize}} does not tile ${n} elements`);
+  }
+}
+
+/** out = alpha·a + beta·b + offset ('add') or alpha·a·b + offset ('mul'), b spread by `broadcast`; with accumulate, out += …. */
+export function combine(out: Tensor, args: CombineArgs): void {
+  const op = `combine (${args.op})`;
+  const { a, b, broadcast, alpha = 1, beta = 1, offset = 0, accumulate = false } = args;
+  const n = out.size;
+  expectDtype(op, 'out', out, 'f32');
+  expectBroadcast(op, n, broadcast);
+  if (a) {
+    expectDtype(op, 'a', a, 'f32');
+    if (a.size !== n) throw new Error(`${op}: argument 'a' expected ${n} elements (as out), got shape ${shapeText(a.shape)}`);
+  }
+  if (b) {
+    expectDtype(op, 'b', b, 'f32');
+    if (b.size !== broadcast.bSize) throw new Error(`${op}: argument 'b' expected ${broadcast.bSize} elements, got shape ${shapeText(b.shape)}`);
+  }
+  const read = a ?? b;
+  if (!read || (args.op === 'mul' && !a)) throw new Error(`${op}: needs ${args.op === 'mul' ? "'a'" : "'a' or 'b'"}`);
+  for (const [name, v] of [['alpha', alpha], ['beta', beta], ['offset', offset]] as const) {
+    if (!Number.isFinite(v)) throw new Error(`${op}: argument '${name}' expected a finite number, got ${v}`);
+  }
+  const entry = shader.entry('combine');
+  const params = { n, inner: broadcast.inner, b_size: broadcast.bSize, alpha, beta, offset };
+  out.gpu.dispatch(entry, { params, a: a ?? read, b: b ?? read, out }, grid1d(entry, n), { OP: args.op === 'mul' ? 1 : 0, HAS_A: a !== null, HAS_B: b !== null, ACCUMULATE: accumulate });
+}
+
+/** out[k] = alpha · Σ terms[i] · factors[i] over the i that meet b's element k (factors null: 1); out has broadcast.bSize elements. */
+export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | null, broadcast: Broadcast, alpha = 1, accumulate = false): void {
+  const op = 'sumToBroadcast';
+  const n = terms.size;
+  expectDtype(op, 'terms', terms, 'f32');
+  expectDtype(op, 'out', out, 'f32');
+  expectBroadcast(op, n, broadcast);
+  if (out.size !== broadcast.bSize) throw new Error(`${op}: argument 'out' expected ${broadcast.bSize} elements, got shape ${shapeText(out.shape)}`);
+  if (factors) {
+    expectDtype(op, 'factors', factors, 'f32');
+    if (factors.size !== n) throw new Error(`${op}: argument 'factors' expected ${n} elements (as terms), got shape ${shapeText(factors.shape)}`);
+  }
+  if (!Number.isFinite(alpha)) throw new Error(`${op}: argument 'alpha' expected a finite number, got ${alpha}`);
+  const entry = shader.entry('sum_to_broadcast');
+  const params = { n, inner: broadcast.inner, b_size: broadcast.bSize, alpha, beta: 0, offset: 0 };
+  out.gpu.dispatch(entry, { params, terms, factors: factors ?? terms, out }, grid1d(entry, broadcast.bSize), { HAS_B: factors !== null, ACCUMULATE: accumulate });
+}
+
+// A one-element 1 per device: the upstream gradient when backward starts at a sum, product or mean.
+const units = new WeakMap<Gpu, Tensor>();
+function unit(gpu: Gpu): Tensor {
+  let one = units.get(gpu);
+  if (!one) units.set(gpu, (one = Tensor.fromArray(gpu, [1], [1], 'f32', 'one')));
+  return one;
+}
+
+export const gradients = {
+  /** out = alpha·big + beta·small (+ a number): d big = alpha·dy; d small = beta·Σ dy over the dimensions small broadcasts. */
+  add: (big: Tensor, small: Tensor | null, broadcast: Broadcast, alpha: number, beta: number): BackwardRule => (ctx, dy) => {
+    const upstream = dy ?? unit(big.gpu); // the root: one element
+    if (big.requiresGrad) {
+      const { grad, accumulate } = ctx.target(big);
+      combine(grad, { op: 'add', a: upstream, b: null, broadcast: sameShape(big.shape), alpha, accumulate });
+    }
+    if (small?.requiresGrad) {
+      const { grad, accumulate } = ctx.target(small);
+      sumToBroadcast(grad, upstream, null, broadcast, beta, accumulate);
+    }
+  },
+  /** out = alpha·big·small: d big = alpha·dy·small (spread); d small = alpha·Σ dy·big. Without small, d big = alpha·dy. */
+  mul: (big: Tensor, small: Tensor | null, broadcast: Broadcast, alpha: number): BackwardRule => (ctx, dy) => {
+    const upstream = dy ?? unit(big.gpu);
+    if (big.requiresGrad) {
+      const { grad, accumulate } = ctx.target(big);
+      combine(grad, { op: 'mul', a: upstream, b: small, broadcast, alpha, accumulate });
+    }
+    if (small?.requiresGrad) {
+      const { grad, accumulate } = ctx.target(small);
+      sumToBroadcast(grad, upstream, big, broadcast, alpha, accumulate);
+    }
+  },
+};
+
+// ── spec ────────────────────────────────────────────────────────────────────────────────────────
+
+const cases: KernelCase[] = [];
+// b's shape against a's: the same, a scalar, a row over rows, a column, a channel over NCHW, a middle run.
+const layouts: [string, number[], number[]][] = [
+  ['same shape', [37, 5], [37, 5]],
+  ['scalar', [6, 7], [1]],
+  ['row [C] over [N, C]', [9, 13], [13]],
+  ['column [N, 1] over [N, C]', [11, 4], [11, 1]],
+  ['channel [C, 1, 1] over [N, C, H, W]', [3, 5, 4, 3], [5, 1, 1]],
+  ['middle run [1, C, D, 1] over [N, C, D, W]', [2, 3, 4, 5], [1, 3, 4, 1]],
+  ['1 element', [1], [1]],
+];
+for (const [label, shape, small] of layouts) {
+  for (const op of ['add', 'mul'] as const) {
+    for (const accumulate of op === 'add' ? [false, true] : [false]) {
+      cases.push(kernelCase({
+        name: `arithmetic ${op} ${label} ${shapeText(shape)} · ${shapeText(small)}${accumulate ? ' accumulate' : ''}`,
+        entries: ['combine'],
+        dims: { n: product(shape) },
+        showcase: op === 'add' && label === 'row [C] over [N, C]' && !accumulate,
+        setup(s, _d, random) {
+          const n = product(shape);
+          const [a, b, previous] = [uniform(random, n, -2, 2), uniform(random, product(small), -2, 2), uniform(random, n)];
+          const [alpha, beta, offset] = [uniform(random, 1)[0]! * 3, uniform(random, 1)[0]! * 3, uniform(random, 1)[0]!];
+          const out = s.output(shape);
+          if (accumulate) out.write(previous);
+          const [at, bt] = [s.input(a, shape), s.input(b, small)];
+          const broadcast = broadcastOver(shape, small)!;
+          const spread = broadcastTo(b, small, shape);
+          return {
+            run: () => combine(out, { op, a: at, b: bt, broadcast, alpha, beta, offset, accumulate }),
+            check: () => s.check('out', out, spread.map((bj, i) => (op === 'add' ? alpha * a[i]! + beta * bj : alpha * a[i]! * bj) + offset + (accumulate ? previous[i]! : 0)), 1e-6, 1e-6),
+          };
+        },
+      }));
+    }
+  }
+  for (const withFactors of [false, true]) {
+    cases.push(kernelCase({
+      name: `arithmetic sum to ${label} ${shapeText(shape)} → ${shapeText(small)}${withFactors ? ' of products' : ''}`,
+      entries: ['sum_to_broadcast'],
+      dims: { n: product(shape) },
+      showcase: withFactors && label === 'column [N, 1] over [N, C]',
+      setup(s, _d, random) {
+        const n = product(shape);
+        const [terms, factors] = [uniform(random, n, -2, 2), uniform(random, n, -2, 2)];
+        const out = s.output(small);
+        const [tt, ft] = [s.input(terms, shape), s.input(factors, shape)];
+        const expected = sumTo(withFactors ? terms.map((t, i) => t * factors[i]!) : terms, shape, small).map((v) => -0.5 * v);
+        return {
+          run: () => sumToBroadcast(out, tt, withFactors ? ft : null, broadcastOver(shape, small)!, -0.5),
+          check: () => s.check('out', out, expected, 1e-6 * Math.sqrt(n), 1e-5),
+        };
+      },
+    }));
+  }
+}
+
+// Past the grid limit: a [PAST_GRID_LIMIT] operand with a [2] row and a scalar b; the sum back to a
+// [PAST_GRID_LIMIT, 1] column walks a grid past 65,535 workgroups too.
+cases.push(kernelCase({
+  name: `arithmetic add past the grid limit [${PAST_GRID_LIMIT / 2 | 0}·2] · [2], then a without b, b without a`,
+  entries: ['combine'],
+  dims: { n: 2 * Math.floor(PAST_GRID_LIMIT / 2) },
+  setup(s, { n }, random) {
+    const shape = [n / 2, 2];
+    const [a, b] = [uniform(random, n), uniform(random, 2)];
+    const [at, bt] = [s.input(a, shape), s.input(b, [2])];
+    const [sum, scaled, spread] = [s.output(shape, 'a + b'), s.output(shape, '2a + 1'), s.output(shape, '3b')];
+    return {
+      run: () => {
+        combine(sum, { op: 'add', a: at, b: bt, broadcast: broadcastOver(shape, [2])! });
+        combine(scaled, { op: 'add', a: at, b: null, broadcast: sameShape(shape), alpha: 2, offset: 1 });
+        combine(spread, { op: 'add', a: null, b: bt, broadcast: broadcastOver(shape, [2])!, beta: 3 });
+      },
+      check: async () => {
+        await s.check('a + b', sum, a.map((v, i) => v + b[i % 2]!), 1e-6, 1e-6);
+        await s.check('2a + 1', scaled, a.map((v) => 2 * v + 1), 1e-6, 1e-6);
+        await s.check('3b', spread, a.map((_, i) => 3 * b[i % 2]!), 1e-6, 1e-6);
+      },
+    };
+  },
+}));
+cases.push(kernelCase({
+  name: `arithmetic sum to a column past the grid limit [${PAST_GRID_LIMIT}, 2] → [${PAST_GRID_LIMIT}, 1]`,
+  entries: ['sum_to_broadcast'],
+  dims: { rows: PAST_GRID_LIMIT },
+  setup(s, { rows }, random) {
+    const terms = uniform(random, rows * 2);
+    const out = s.output([rows, 1]);
+    const tt = s.input(terms, [rows, 2]);
+    return {
+      run: () => sumToBroadcast(out, tt, null, broadcastOver([rows, 2], [rows, 1])!, 1, false),
+      check: () => s.check('out', out, sumTo(terms, [rows, 2], [rows, 1]), 1e-6, 1e-6),
+    };
+  },
+}));
+
+cases.push(testCase('arithmetic broadcasts: what the index formula covers, and what it refuses', (s) => {
+  const expect = (shape: number[], small: number[], want: Broadcast | null) => {
+    const got = broadcastOver(shape, small);
+    s.expect(`${shapeText(small)} over ${shapeText(shape)}`, JSON.stringify(got) === JSON.stringify(want), JSON.stringify(got));
+  };
+  expect([4, 3], [3], { inner: 1, bSize: 3 });
+  expect([4, 3], [4, 1], { inner: 3, bSize: 4 });
+  expect([4, 3], [1, 1], { inner: 12, bSize: 1 });
+  expect([2, 5, 3, 3], [5, 1, 1], { inner: 9, bSize: 5 });
+  expect([4, 3], [2], null); // not 1 and not 3
+  expect([4, 3], [2, 4, 3], null); // more dimensions than the result
+  expect([2, 3, 4], [2, 1, 4], null); // two runs: the formula has one
+  s.expectError('a too short', () => combine(s.output([4, 3]), { op: 'add', a: s.output([5]), b: null, broadcast: sameShape([4, 3]) }), /combine \(add\): argument 'a' expected 12 elements \(as out\), got shape \[5\]/);
+  s.expectError('b of another size', () => combine(s.output([4, 3]), { op: 'mul', a: s.output([4, 3]), b: s.output([4]), broadcast: { inner: 1, bSize: 3 } }), /argument 'b' expected 3 elements, got shape \[4\]/);
+  s.expectError('a tiling that does not fit', () => combine(s.output([4, 3]), { op: 'add', a: s.output([4, 3]), b: s.output([5]), broadcast: { inner: 1, bSize: 5 } }), /broadcast \{inner: 1, bSize: 5\} does not tile 12 elements/);
+  s.expectError('alpha NaN', () => combine(s.output([2]), { op: 'add', a: s.output([2]), b: null, broadcast: sameShape([2]), alpha: NaN }), /argument 'alpha' expected a finite number, got NaN/);
+}));
+
+export const spec: Spec = cases;
