@@ -194,6 +194,31 @@ for (const [label, shape, small] of layouts) {
   }
 }
 
+// A weighted per-row loss's shapes: x [N, C] times a row of weights [C], and its gradient summed back
+// to [C]; the bench times both from the first size (a batch of 8) up.
+for (const entry of ['combine', 'sum_to_broadcast'] as const) {
+  cases.push(kernelCase({
+    name: `arithmetic ${entry === 'combine' ? 'mul by a row' : 'sum to a row'} [N, C] · [C], N = 513, C = 67`,
+    entries: [entry],
+    dims: { N: 513, C: 67 },
+    setup(s, { N, C }, random) {
+      const [x, row] = [uniform(random, N * C), uniform(random, C)];
+      const [xt, rowt] = [s.input(x, [N, C]), s.input(row, [C])];
+      const broadcast = broadcastOver([N, C], [C])!;
+      if (entry === 'combine') {
+        const out = s.output([N, C]);
+        return { run: () => combine(out, { op: 'mul', a: xt, b: rowt, broadcast }), check: () => s.check('out', out, x.map((v, i) => v * row[i % C]!), 1e-6, 1e-6) };
+      }
+      const out = s.output([C]);
+      return { run: () => sumToBroadcast(out, xt, null, broadcast), check: () => s.check('out', out, sumTo(x, [N, C], [C]), 1e-6 * Math.sqrt(N), 1e-5) };
+    },
+    bench: {
+      sizes: [{ N: 8, C: 512 }, { N: 512, C: 512 }, { N: 4096, C: 1024 }],
+      bytes: (d) => 4 * (entry === 'combine' ? 2 * d.N! * d.C! + d.C! : d.N! * d.C! + d.C!),
+    },
+  }));
+}
+
 // Past the grid limit: a [PAST_GRID_LIMIT] operand with a [2] row and a scalar b; the sum back to a
 // [PAST_GRID_LIMIT, 1] column walks a grid past 65,535 workgroups too.
 cases.push(kernelCase({
