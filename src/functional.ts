@@ -175,9 +175,12 @@ function pairOf(op: string, a: Tensor, b: Tensor): { big: Tensor; small: Tensor;
   const dim = (t: Tensor, i: number) => t.shape[t.shape.length - rank + i] ?? 1;
   const broadcastable = Array.from({ length: rank }, (_, i) => dim(a, i) === dim(b, i) || dim(a, i) === 1 || dim(b, i) === 1).every(Boolean);
   const shapes = `${shapeText(a.shape)} and ${shapeText(b.shape)}`;
-  throw new Error(broadcastable
-    ? `${op}: shapes ${shapes} broadcast, but not one onto the other with its dimensions other than 1 in one run: supported are one operand's shape, a scalar, or a run such as [C], [N, 1] or [C, 1, 1]`
-    : `${op}: shapes ${shapes} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
+  if (!broadcastable) throw new Error(`${op}: shapes ${shapes} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
+  const result = Array.from({ length: rank }, (_, i) => Math.max(dim(a, i), dim(b, i)));
+  const same = (t: Tensor) => t.shape.length === rank && t.shape.every((d, i) => d === result[i]);
+  throw new Error(!same(a) && !same(b)
+    ? `${op}: shapes ${shapes} broadcast to ${shapeText(result)}, which is neither operand's shape; only one operand is spread here: spread one to ${shapeText(result)} first (F.add of a zero tensor of that shape)`
+    : `${op}: shapes ${shapes} broadcast, but the smaller one's dimensions other than 1 are not in one run; supported are the same shape, a scalar, or a run such as [C], [N, 1] or [C, 1, 1]`);
 }
 
 /** ca·a + cb·b, either operand a number; records the backward. */

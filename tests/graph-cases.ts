@@ -763,27 +763,30 @@ add('a composed loss: cross-entropy (mean) + λ·Σw² (an L2 penalty written ou
   await s.check('d loss / d bias', linear.bias!.grad, ref.sumRows(ce.grad, N, C), 1e-5, 1e-4);
 });
 
-for (const smoothing of [0, 0.1]) {
-  add(`CrossEntropyLoss(reduction='none'${smoothing ? `, label_smoothing=${smoothing}` : ''}) with per-row weights: mean(r ⊙ loss) backward vs float64, and F.sum of it equals reduction 'sum'`, async (s, random) => {
+for (const [smoothing, weighted] of [[0, false], [0.1, false], [0.1, true]] as const) {
+  add(`CrossEntropyLoss(reduction='none'${smoothing ? `, label_smoothing=${smoothing}` : ''}${weighted ? ', class weights, i32 labels with ignore_index' : ''}) with per-row weights: mean(r ⊙ loss) backward vs float64, and F.sum of it equals reduction 'sum'`, async (s, random) => {
     const gpu = s.gpu;
     const [N, C] = [13, 5];
     const Z = uniform(random, N * C, -3, 3);
-    const labels = integers(random, N, C);
+    // Weighted: rows 2 and 7 ignored (PyTorch's −100, as i32), classes weighted 0.5–2.
+    const labels = Array.from(integers(random, N, C), (l, i) => (weighted && (i === 2 || i === 7) ? -100 : l));
+    const W = weighted ? uniform(random, C, 0.5, 2) : undefined;
     const R = uniform(random, N, 0, 2);
     const z = s.input(Z, [N, C]);
     z.requiresGrad = true;
-    const perRow = new nn.CrossEntropyLoss({ gpu, reduction: 'none', label_smoothing: smoothing });
-    const rows = perRow.forward(z, s.input(labels, [N], 'u32', 'labels'));
+    const perRow = new nn.CrossEntropyLoss({ gpu, reduction: 'none', label_smoothing: smoothing, ...(W ? { weight: s.input(W, [C]) } : {}) });
+    const labelTensor = () => s.input(labels, [N], weighted ? 'i32' : 'u32', 'labels');
+    const rows = perRow.forward(z, labelTensor());
     const loss = F.mean(F.mul(rows, s.input(R, [N])));
     loss.backward();
-    const ce = crossEntropyRef(Z, labels, N, C, { reduction: 'none', labelSmoothing: smoothing });
+    const ce = crossEntropyRef(Z, labels, N, C, { reduction: 'none', labelSmoothing: smoothing, ...(W ? { weight: W } : {}) });
     await s.check('per-row losses', rows, ce.rowLoss, 1e-5, 1e-5);
     await s.check('mean(r ⊙ loss)', loss, [ce.rowLoss.reduce((t, l, i) => t + R[i]! * l, 0) / N], 1e-5, 1e-5);
     await s.check('d / d logits = r_i / N · d l_i / d z_ij', z.grad!, ce.grad.map((g, k) => (g * R[Math.floor(k / C)]!) / N), 1e-6, 1e-5);
     // Plus ½Σz², recorded after the loss: its backward runs first, so the loss's gradient must add to it.
     z.grad = null;
-    F.add(F.sum(perRow.forward(z, s.input(labels, [N], 'u32', 'labels'))), F.sum(F.mul(z, z)), { alpha: 0.5 }).backward();
-    const summed = crossEntropyRef(Z, labels, N, C, { reduction: 'sum', labelSmoothing: smoothing });
+    F.add(F.sum(perRow.forward(z, labelTensor())), F.sum(F.mul(z, z)), { alpha: 0.5 }).backward();
+    const summed = crossEntropyRef(Z, labels, N, C, { reduction: 'sum', labelSmoothing: smoothing, ...(W ? { weight: W } : {}) });
     await s.check("F.sum of 'none' + ½Σz²: reduction 'sum''s gradient + z", z.grad!, summed.grad.map((g, k) => g + Z[k]!), 1e-6, 1e-5);
   });
 }
@@ -791,8 +794,9 @@ for (const smoothing of [0, 0.1]) {
 add('F.add, F.sub, F.mul, F.sum and F.mean: shapes that do not broadcast, numbers, dtypes and arguments PyTorch has and we lack are errors naming them', (s) => {
   const t = (shape: number[]) => s.output(shape);
   s.expectError('mismatched', () => F.add(t([4, 3]), t([4, 2])), /^add: shapes \[4, 3\] and \[4, 2\] do not broadcast \(PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right\)$/);
-  s.expectError('both spread', () => F.mul(t([4, 1]), t([1, 3])), /^mul: shapes \[4, 1\] and \[1, 3\] broadcast, but not one onto the other with its dimensions other than 1 in one run/);
-  s.expectError('two runs', () => F.sub(t([2, 3, 4]), t([2, 1, 4])), /^sub: shapes \[2, 3, 4\] and \[2, 1, 4\] broadcast, but not one onto the other/);
+  s.expectError('both spread', () => F.mul(t([4, 1]), t([1, 3])), /^mul: shapes \[4, 1\] and \[1, 3\] broadcast to \[4, 3\], which is neither operand's shape; only one operand is spread here/);
+  s.expectError('a larger rank', () => F.add(t([4, 3]), t([1, 1, 3])), /^add: shapes \[4, 3\] and \[1, 1, 3\] broadcast to \[1, 4, 3\], which is neither operand's shape/);
+  s.expectError('two runs', () => F.sub(t([2, 3, 4]), t([2, 1, 4])), /^sub: shapes \[2, 3, 4\] and \[2, 1, 4\] broadcast, but the smaller one's dimensions other than 1 are not in one run/);
   s.expectError('two numbers', () => F.add(2 as unknown as Tensor, 3), /^add: expected at least one Tensor, got two numbers \(2, 3\)$/);
   s.expectError('an array', () => F.mul(t([3]), [1, 2, 3] as unknown as Tensor), /^mul: argument 'other' expected a Tensor or a number, got \[1, 2, 3\]$/);
   s.expectError('infinite number', () => F.mul(t([3]), Infinity), /^mul: argument 'other' expected a finite number or a Tensor, got Infinity$/);
