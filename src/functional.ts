@@ -219,8 +219,9 @@ export function sub(input: Operand, other: Operand, options: { alpha?: number } 
 }
 
 /** input · other elementwise (torch.mul), broadcast as F.add; a number scales. */
-export function mul(input: Operand, other: Operand): Tensor {
+export function mul(input: Operand, other: Operand, ...unsupported: never[]): Tensor {
   expectOperands('mul', input, other);
+  if (unsupported.length) throw new Error(`mul: takes two operands, got ${2 + unsupported.length} arguments (${unsupported.map((u) => (u !== null && typeof u === 'object' ? JSON.stringify(u) : show(u))).join(', ')} too); torch.mul has no alpha`);
   if (typeof input === 'number' || typeof other === 'number') {
     const [x, scale] = typeof other === 'number' ? [input as Tensor, other] : [other, input as number];
     const out = Tensor.empty(x.gpu, x.shape, 'f32', 'mul');

@@ -31,6 +31,8 @@ export class Tensor implements BufferView {
    * It matters on leaves (parameters, inputs); the tape sets it on intermediates too, where nothing reads it.
    */
   hasGrad = false;
+  /** Autograd: grad was allocated by backward for this tensor alone, so destroy() frees it too. */
+  ownsGrad = false;
   /** Autograd: the recorded operation that produced this tensor (null for leaves). */
   node: GraphNode | null = null;
   /** Set when the module that returned this tensor has since written its next output into the same buffer. */
@@ -131,9 +133,15 @@ export class Tensor implements BufferView {
   }
 
   /** Frees the buffer; only for tensors that own a whole buffer. */
+  /** Frees the buffer, and the gradient backward allocated for it (not one a module or a loss shares). */
   destroy(): void {
     if (this.byteOffset !== 0 || this.memory.size !== Math.ceil(this.byteLength / 4) * 4) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
     this.gpu.destroyBuffer(this.memory);
+    if (this.ownsGrad && this.grad) {
+      this.grad.destroy();
+      this.grad = null;
+      this.ownsGrad = false;
+    }
   }
 }
 
@@ -216,6 +224,7 @@ export class BackwardContext {
   target(t: Tensor): { grad: Tensor; accumulate: boolean } {
     if (!t.grad) {
       t.grad = Tensor.empty(t.gpu, t.shape, 'f32', `${t.label}.grad`);
+      t.ownsGrad = true;
       t.gradIsZero = t.node === null; // a leaf's grad accumulates from zero
       if (t.gradIsZero) t.gpu.clear(t.grad);
     }
@@ -234,7 +243,9 @@ export class BackwardContext {
    */
   donate(t: Tensor, grad: Tensor): boolean {
     if (t.node === null || this.written.has(t)) return false;
+    if (t.ownsGrad) t.grad!.destroy(); // a grad from an earlier backward, replaced
     t.grad = grad;
+    t.ownsGrad = false;
     this.written.add(t);
     return true;
   }

@@ -791,6 +791,31 @@ for (const [smoothing, weighted] of [[0, false], [0.1, false], [0.1, true]] as c
   });
 }
 
+add('a composed loss in a training loop frees what each step made: destroy() takes the gradient backward gave the tensor with it', async (s, random) => {
+  const gpu = s.gpu;
+  const linear = new nn.Linear(4, 3, { gpu });
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const opt = new optim.SGD(linear.parameters(), { lr: 0.1 });
+  const x = s.input(uniform(random, 24), [6, 4]);
+  const y = s.input(integers(random, 6, 3), [6], 'u32', 'labels');
+  const live: number[] = [];
+  for (let step = 0; step < 6; step++) {
+    opt.zeroGrad();
+    const wSquared = F.mul(linear.weight, linear.weight);
+    const penalty = F.sum(wSquared);
+    const loss = F.add(lossFn.forward(linear.forward(x), y), penalty, { alpha: 1e-3 });
+    loss.backward();
+    opt.step();
+    s.expect(`step ${step}: backward gave the intermediates their own gradients`, wSquared.ownsGrad && penalty.ownsGrad, `${wSquared.ownsGrad} ${penalty.ownsGrad}`);
+    for (const t of [wSquared, penalty, loss]) t.destroy();
+    s.expect(`step ${step}: destroy() took the gradient`, wSquared.grad === null && penalty.grad === null, 'a grad left');
+    await gpu.sync();
+    live.push(gpu.stats.liveBuffers);
+  }
+  // The first step makes the modules' buffers; from the second on, a step leaves nothing behind.
+  s.expect('live buffers steady from step 2', live.slice(1).every((n) => n === live[1]), live.join(', '));
+});
+
 add('F.add, F.sub, F.mul, F.sum and F.mean: shapes that do not broadcast, numbers, dtypes and arguments PyTorch has and we lack are errors naming them', (s) => {
   const t = (shape: number[]) => s.output(shape);
   s.expectError('mismatched', () => F.add(t([4, 3]), t([4, 2])), /^add: shapes \[4, 3\] and \[4, 2\] do not broadcast \(PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right\)$/);
@@ -803,6 +828,7 @@ add('F.add, F.sub, F.mul, F.sum and F.mean: shapes that do not broadcast, number
   s.expectError('u32 tensor', () => F.add(t([3]), s.input([1, 2, 3], [3], 'u32')), /^add: argument 'other' expected dtype f32, got u32$/);
   s.expectError('alpha misspelt', () => F.add(t([3]), t([3]), { alhpa: 2 } as unknown as { alpha: number }), /^add: unknown option 'alhpa' \(known: alpha\)/);
   s.expectError('alpha string', () => F.sub(t([3]), t([3]), { alpha: '2' } as unknown as { alpha: number }), /^sub: option 'alpha' expected a finite number, got '2'$/);
+  s.expectError('mul with an option', () => F.mul(t([3]), 2, ...([{ alpha: 2 }] as never[])), /^mul: takes two operands, got 3 arguments \({"alpha":2} too\); torch\.mul has no alpha$/);
   s.expectError('sum over a dim', () => F.sum(t([3, 2]), ...([0] as never[])), /^sum: dim and keepdim are not supported \(got 0\); F\.sum\(x\) reduces every element$/);
   s.expectError('mean over a dim', () => F.mean(t([3, 2]), ...([1, true] as never[])), /^mean: dim and keepdim are not supported \(got 1, true\)/);
 });
