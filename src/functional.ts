@@ -183,15 +183,18 @@ function pairOf(op: string, a: Tensor, b: Tensor): { big: Tensor; small: Tensor;
     : `${op}: shapes ${shapes} broadcast, but the smaller one's dimensions other than 1 are not in one run; supported are the same shape, a scalar, or a run such as [C], [N, 1] or [C, 1, 1]`);
 }
 
+/** scale·x + offset: a tensor with a number (F.add, F.sub, F.mul); records the backward, scale·dy. */
+function affine(op: string, x: Tensor, scale: number, offset: number): Tensor {
+  const out = Tensor.empty(x.gpu, x.shape, 'f32', op);
+  combine(out, { op: 'add', a: x, b: null, broadcast: sameShape(x.shape), alpha: scale, offset });
+  if (needsGrad([x])) record({ name: op, inputs: [x], output: out, backward: gradients.add(x, null, sameShape(x.shape), scale, 0) });
+  return out;
+}
+
 /** ca·a + cb·b, either operand a number; records the backward. */
 function weightedSum(op: string, a: Operand, b: Operand, ca: number, cb: number): Tensor {
-  if (typeof a === 'number' || typeof b === 'number') {
-    const [x, scale, offset] = typeof b === 'number' ? [a as Tensor, ca, cb * b] : [b, cb, ca * (a as number)];
-    const out = Tensor.empty(x.gpu, x.shape, 'f32', op);
-    combine(out, { op: 'add', a: x, b: null, broadcast: sameShape(x.shape), alpha: scale, offset });
-    if (needsGrad([x])) record({ name: op, inputs: [x], output: out, backward: gradients.add(x, null, sameShape(x.shape), scale, 0) });
-    return out;
-  }
+  if (typeof b === 'number') return affine(op, a as Tensor, ca, cb * b);
+  if (typeof a === 'number') return affine(op, b, cb, ca * a);
   const { big, small, aIsBig, broadcast } = pairOf(op, a, b);
   const [alpha, beta] = aIsBig ? [ca, cb] : [cb, ca];
   const out = Tensor.empty(big.gpu, big.shape, 'f32', op);
@@ -222,13 +225,8 @@ export function sub(input: Operand, other: Operand, options: { alpha?: number } 
 export function mul(input: Operand, other: Operand, ...unsupported: never[]): Tensor {
   expectOperands('mul', input, other);
   if (unsupported.length) throw new Error(`mul: takes two operands, got ${2 + unsupported.length} arguments (${unsupported.map((u) => (u !== null && typeof u === 'object' ? JSON.stringify(u) : show(u))).join(', ')} too); torch.mul has no alpha`);
-  if (typeof input === 'number' || typeof other === 'number') {
-    const [x, scale] = typeof other === 'number' ? [input as Tensor, other] : [other, input as number];
-    const out = Tensor.empty(x.gpu, x.shape, 'f32', 'mul');
-    combine(out, { op: 'mul', a: x, b: null, broadcast: sameShape(x.shape), alpha: scale });
-    if (needsGrad([x])) record({ name: 'mul', inputs: [x], output: out, backward: gradients.mul(x, null, sameShape(x.shape), scale) });
-    return out;
-  }
+  if (typeof other === 'number') return affine('mul', input as Tensor, other, 0);
+  if (typeof input === 'number') return affine('mul', other, input, 0);
   const { big, small, broadcast } = pairOf('mul', input, other);
   const out = Tensor.empty(big.gpu, big.shape, 'f32', 'mul');
   combine(out, { op: 'mul', a: big, b: small, broadcast });

@@ -717,6 +717,7 @@ add('F.add, F.sub and F.mul with a number, F.mean, and one tensor used twice: va
   await check('2 − x', F.sub(2, x), (v) => 2 - v, () => -1);
   await check('x − 0.25·5', F.sub(x, 5, { alpha: 0.25 }), (v) => v - 1.25, () => 1);
   await check('−1.5 x', F.mul(x, -1.5), (v) => -1.5 * v, () => -1.5);
+  await check('2.5 x, the number first', F.mul(2.5, x), (v) => 2.5 * v, () => 2.5);
   await check('x · x', F.mul(x, x), (v) => v * v, (v) => 2 * v);
   await check('x + x', F.add(x, x), (v) => 2 * v, () => 2);
   const meanOfSquares = F.mean(F.mul(x, x));

@@ -121,14 +121,14 @@ export const gradients = {
       sumToBroadcast(grad, upstream, null, broadcast, beta, accumulate);
     }
   },
-  /** out = alpha·big·small: d big = alpha·dy·small (spread); d small = alpha·Σ dy·big. Without small, d big = alpha·dy. */
-  mul: (big: Tensor, small: Tensor | null, broadcast: Broadcast, alpha: number): BackwardRule => (ctx, dy) => {
+  /** out = alpha·big·small: d big = alpha·dy·small (spread); d small = alpha·Σ dy·big. (A number factor is add's alpha.) */
+  mul: (big: Tensor, small: Tensor, broadcast: Broadcast, alpha: number): BackwardRule => (ctx, dy) => {
     const upstream = dy ?? unit(big.gpu);
     if (big.requiresGrad) {
       const { grad, accumulate } = ctx.target(big);
       combine(grad, { op: 'mul', a: upstream, b: small, broadcast, alpha, accumulate });
     }
-    if (small?.requiresGrad) {
+    if (small.requiresGrad) {
       const { grad, accumulate } = ctx.target(small);
       sumToBroadcast(grad, upstream, big, broadcast, alpha, accumulate);
     }

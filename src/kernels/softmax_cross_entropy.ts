@@ -149,7 +149,7 @@ export const gradients = {
    */
   crossEntropy: (logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: CrossEntropyOptions = {}): BackwardRule => (ctx, dloss) => {
     if (dloss !== null) {
-      const [N, C] = [logits.shape[0]!, logits.size / logits.shape[0]!];
+      const [N, C] = [logits.shape[0]!, logits.shape[1]!]; // [N, C], as the forward checked
       const { grad, accumulate } = ctx.target(logits);
       const broadcast = options.reduction === 'none' ? { inner: C, bSize: N } : { inner: N * C, bSize: 1 };
       combine(grad, { op: 'mul', a: out.dlogits, b: dloss, broadcast, accumulate });
