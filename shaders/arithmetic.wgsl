@@ -1,6 +1,6 @@
-// arithmetic.wgsl — elementwise add and multiply with one operand broadcast, and sums back to its shape
+// arithmetic.wgsl — elementwise add, multiply and divide with one operand broadcast, and sums back to its shape
 //
-// F.add, F.sub, F.mul and F.mean, and the gradient of a loss used as a term of a larger one.
+// F.add, F.sub, F.mul, F.div and F.mean, and the gradient of a loss used as a term of a larger one.
 // a has n elements; b is broadcast over a's shape, element i of a meeting
 //   b[j],  j = (i / inner) % b_size
 // which covers b of a's own shape (inner 1, b_size n), a scalar (inner n, b_size 1), and any b whose
@@ -11,7 +11,10 @@
 //
 //   combine, OP 0 (add):       out[i] = alpha · a[i] + beta · b[j] + offset
 //   combine, OP 1 (multiply):  out[i] = alpha · a[i] · b[j] + offset
-// Without HAS_A, a is not read (taken as 0 under OP 0: out = beta · b[j] + offset, b spread over n);
+//   combine, OP 2 (divide):    out[i] = alpha · a[i] / b[j] + offset
+//   combine, OP 3 (divide by a): out[i] = alpha · b[j] / a[i] + offset   (the spread operand on top)
+// Without HAS_A, a is not read (taken as 0 under OP 0: out = beta · b[j] + offset, b spread over n;
+// as 1 under OP 2: out = alpha / b[j] + offset, a number over a tensor);
 // without HAS_B, b is not read (out = alpha · a[i] + offset). Not reading an operand, rather than
 // multiplying it by 0, keeps an infinite or NaN there from leaking in.
 //
@@ -61,10 +64,16 @@ fn combine(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
   if (OP == 0u) {
     if (HAS_A) { value += params.alpha * a[i]; }
     if (HAS_B) { value += params.beta * b[(i / params.inner) % params.b_size]; }
-  } else {
+  } else if (OP == 1u) {
     var product = params.alpha * a[i];
     if (HAS_B) { product *= b[(i / params.inner) % params.b_size]; }
     value += product;
+  } else if (OP == 2u) {
+    var numerator = params.alpha;
+    if (HAS_A) { numerator *= a[i]; }
+    value += numerator / b[(i / params.inner) % params.b_size];
+  } else {
+    value += params.alpha * b[(i / params.inner) % params.b_size] / a[i];
   }
   if (ACCUMULATE) { out[i] += value; } else { out[i] = value; }
 }

@@ -3,10 +3,11 @@
 // op allocates its output (free it with destroy()); modules pass their reused buffers instead, so a
 // training step allocates nothing.
 import { gradients } from './gradients';
-import { broadcastOver, combine, sameShape, type Broadcast } from './kernels/arithmetic';
+import { broadcastOver, combine, sameShape, scratchTensor, type Broadcast } from './kernels/arithmetic';
 import { type Activation, relu as reluKernel, sigmoid as sigmoidKernel } from './kernels/activation';
 import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch } from './kernels/batchnorm';
 import { dropout as dropoutKernel } from './kernels/dropout';
+import { elementwise as elementwiseKernel, type ElementwiseOp } from './kernels/elementwise';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
@@ -131,10 +132,15 @@ export function sum(x: Tensor, ...unsupported: never[]): Tensor {
   return out;
 }
 
-/** The mean of every element (torch.mean), a [1] tensor: F.sum, then F.mul by 1 / size. */
+/** The mean of every element (torch.mean), a [1] tensor: the sum (into the Gpu's scratch), times 1 / size. */
 export function mean(x: Tensor, ...unsupported: never[]): Tensor {
   expectWholeReduction('mean', x, unsupported);
-  return mul(sum(x), 1 / x.size);
+  const total = scratchTensor(x.gpu, 'mean: sum', [1]);
+  sumRows(x.reshape([x.size, 1]), total);
+  const out = Tensor.empty(x.gpu, [1], 'f32', 'mean');
+  combine(out, { op: 'add', a: total, b: null, broadcast: sameShape([1]), alpha: 1 / x.size });
+  if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, backward: gradients.sum(x, 1 / x.size) });
+  return out;
 }
 
 function expectWholeReduction(op: string, x: Tensor, unsupported: readonly unknown[]): void {
@@ -146,6 +152,12 @@ function expectWholeReduction(op: string, x: Tensor, unsupported: readonly unkno
 
 /** A tensor, or a number (PyTorch's Python scalar). */
 export type Operand = Tensor | number;
+
+/** Arguments an op does not take, for its error: objects as JSON, a tensor by its shape. */
+function extraArguments(args: readonly unknown[]): string {
+  const text = (v: unknown) => (v instanceof Tensor ? `Tensor ${shapeText(v.shape)}` : v);
+  return args.map((u) => (u instanceof Tensor ? String(text(u)) : u !== null && typeof u === 'object' ? JSON.stringify(u, (_, v) => text(v)) : show(u))).join(', ');
+}
 
 /** Each operand a finite number or an f32 tensor, and not both numbers. */
 function expectOperands(op: string, a: unknown, b: unknown): void {
@@ -224,7 +236,7 @@ export function sub(input: Operand, other: Operand, options: { alpha?: number } 
 /** input · other elementwise (torch.mul), broadcast as F.add; a number scales. */
 export function mul(input: Operand, other: Operand, ...unsupported: never[]): Tensor {
   expectOperands('mul', input, other);
-  if (unsupported.length) throw new Error(`mul: takes two operands, got ${2 + unsupported.length} arguments (${unsupported.map((u) => (u !== null && typeof u === 'object' ? JSON.stringify(u) : show(u))).join(', ')} too); torch.mul has no alpha`);
+  if (unsupported.length) throw new Error(`mul: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); torch.mul has no alpha`);
   if (typeof other === 'number') return affine('mul', input as Tensor, other, 0);
   if (typeof input === 'number') return affine('mul', other, input, 0);
   const { big, small, broadcast } = pairOf('mul', input, other);
@@ -232,6 +244,65 @@ export function mul(input: Operand, other: Operand, ...unsupported: never[]): Te
   combine(out, { op: 'mul', a: big, b: small, broadcast });
   if (needsGrad([big, small])) record({ name: 'mul', inputs: [big, small], output: out, backward: gradients.mul(big, small, broadcast, 1) });
   return out;
+}
+
+/**
+ * input / other elementwise (torch.div, true division), broadcast as F.add. A number divisor
+ * scales (x / c is x · (1/c), within one rounding of PyTorch's); a number over a tensor is c / x.
+ */
+export function div(input: Operand, other: Operand, ...unsupported: never[]): Tensor {
+  expectOperands('div', input, other);
+  if (unsupported.length) throw new Error(`div: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); rounding_mode is not supported`);
+  if (typeof other === 'number') {
+    if (other === 0) throw new Error(`div: division by the number 0 (PyTorch gives ±inf or NaN for every element); divide by a tensor to get those`);
+    return affine('div', input as Tensor, 1 / other, 0);
+  }
+  if (typeof input === 'number') return quotient(null, other, 'v', sameShape(other.shape), input);
+  const { aIsBig, broadcast } = pairOf('div', input, other);
+  return quotient(input, other, aIsBig ? 'v' : 'u', broadcast, 1);
+}
+
+/** alpha · u / v, `spread` the operand spread over the other's shape (u null: alpha / v); records the backward. */
+function quotient(u: Tensor | null, v: Tensor, spread: 'u' | 'v', broadcast: Broadcast, alpha: number): Tensor {
+  const out = Tensor.empty(v.gpu, spread === 'v' ? (u ?? v).shape : v.shape, 'f32', 'div');
+  // The spread operand is the shader's b: a / b, or b / a when the numerator is the one spread.
+  if (spread === 'v') combine(out, { op: 'div', a: u, b: v, broadcast, alpha });
+  else combine(out, { op: 'rdiv', a: v, b: u, broadcast, alpha });
+  const inputs = u ? [u, v] : [v];
+  if (needsGrad(inputs)) record({ name: 'div', inputs, output: out, backward: gradients.div(u, v, out, broadcast, spread) });
+  return out;
+}
+
+/** f(x) elementwise into a new tensor, with its backward (exp, log, sqrt, pow). */
+function elementwiseOp(op: ElementwiseOp, name: string, x: Tensor, exponent: number, unsupported: readonly unknown[]): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`${name}: argument 'input' expected a Tensor, got ${show(x)}`);
+  if (x.dtype !== 'f32') throw new Error(`${name}: argument 'input' expected dtype f32, got ${x.dtype}`);
+  if (unsupported.length) throw new Error(`${name}: got ${unsupported.length} more argument${unsupported.length > 1 ? 's' : ''} than it takes (${extraArguments(unsupported)}); out= is not supported`);
+  const y = Tensor.empty(x.gpu, x.shape, 'f32', name);
+  elementwiseKernel(op, x, y, exponent);
+  if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.elementwise(op, x, y, exponent) });
+  return y;
+}
+
+/** e^x elementwise (torch.exp). */
+export const exp = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('exp', 'exp', x, 1, unsupported);
+
+/** ln x elementwise (torch.log): −inf at 0, NaN below, as PyTorch. */
+export const log = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('log', 'log', x, 1, unsupported);
+
+/** √x elementwise (torch.sqrt): NaN below 0, as PyTorch. */
+export const sqrt = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('sqrt', 'sqrt', x, 1, unsupported);
+
+/**
+ * x^exponent elementwise for a number exponent (torch.pow(x, p), x ** p): a negative x with an
+ * integer exponent keeps its sign by parity; with any other exponent it gives NaN, as PyTorch.
+ */
+export function pow(x: Tensor, exponent: number, ...unsupported: never[]): Tensor {
+  const name = 'pow';
+  if ((exponent as unknown) instanceof Tensor) throw new Error(`${name}: a tensor exponent is not supported, only a number (torch.pow(x, 2)); for x > 0, x^e is F.exp(F.mul(F.log(x), e))`);
+  if (typeof (x as unknown) === 'number') throw new Error(`${name}: a number base is not supported (torch.pow(2, x)); 2^x is F.exp(F.mul(x, Math.LN2))`);
+  if (typeof exponent !== 'number' || !Number.isFinite(exponent) || Math.abs(exponent) > 3.4e38) throw new Error(`${name}: argument 'exponent' expected a finite float32 number, got ${show(exponent)}`);
+  return elementwiseOp('pow', name, x, exponent, unsupported);
 }
 
 /** A Threefry key word for dropout masks from the global generator's next key (init.manualSeed). */

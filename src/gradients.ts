@@ -6,6 +6,7 @@ import { gradients as arithmetic } from './kernels/arithmetic';
 import { gradients as batchnorm } from './kernels/batchnorm';
 import { gradients as conv2d } from './kernels/conv2d';
 import { gradients as dropout } from './kernels/dropout';
+import { gradients as elementwise } from './kernels/elementwise';
 import { gradients as matmul } from './kernels/matmul';
 import { gradients as pool } from './kernels/pool';
 import { gradients as reduce } from './kernels/reduce';
@@ -20,11 +21,12 @@ export const gradients = {
   ...dropout, // dropout: F.dropout, nn.Dropout
   ...batchnorm, // batchNorm: F.batchNorm, nn.BatchNorm1d/2d
   ...softmaxCrossEntropy, // crossEntropy: F.crossEntropy, nn.CrossEntropyLoss
-  ...reduce, // sum: F.sum
   ...conv2d, // conv2d: nn.Conv2d
   ...pool, // maxPool2d, avgPool2d, adaptiveAvgPool2d: nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d
   ...tanhLeakyRelu, // tanh, leakyRelu: F.tanh, F.leakyRelu, nn.Tanh, nn.LeakyReLU
   ...softmax, // softmax (and log-softmax): F.softmax, F.logSoftmax, nn.Softmax, nn.LogSoftmax
   ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
-  ...arithmetic, // add, mul: F.add, F.sub, F.mul, F.mean
+  ...arithmetic, // add, mul, div: F.add, F.sub, F.mul, F.div
+  ...reduce, // sum: F.sum, F.mean
+  ...elementwise, // elementwise: F.exp, F.log, F.sqrt, F.pow
 };

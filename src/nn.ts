@@ -4,8 +4,9 @@
 //
 // Modules own their output buffers and reuse them from step to step (keyed by shape): a training step
 // in steady state creates no GPU buffers. A module's output is therefore valid until that module's
-// next forward; after it, using the older output is an Error that says so (copy it with clone() to
-// keep it longer).
+// next forward reuses its buffer; after it, using the older output is an Error that says so (copy it
+// with clone() to keep it longer). A forward does not reuse buffers the current graph still holds:
+// a module called twice before backward (a siamese loss) gets a second set (Module.buffers).
 import { currentGpu, type Gpu } from './device/gpu';
 import * as F from './functional';
 import { kaimingUniform_, uniform_ } from './init';
@@ -45,9 +46,17 @@ function holdsModules(value: unknown): boolean {
   return (proto === Object.prototype || proto === null) && Object.values(value).some((v) => v instanceof Module);
 }
 
+/**
+ * How many calls of one module the current graph can hold, each with its own buffers: enough for a
+ * siamese or triplet loss or a layer applied a few times over; bounded, because a loop of forwards
+ * that never calls backward (evaluation without noGrad) would otherwise keep a set for each.
+ */
+export const MAX_CALLS_PER_GRAPH = 8;
+
 export abstract class Module {
   training = true;
-  private readonly outputs = new Map<string, Tensor>();
+  /** Buffers kept from call to call: one set for each call the current graph holds (see buffers()). */
+  private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[] }[] = [];
 
   constructor(readonly gpu: Gpu) {}
 
@@ -68,9 +77,14 @@ export abstract class Module {
     return children;
   }
 
-  /** Parameters with PyTorch's dotted names ('0.weight', 'linear1.bias'), registration order. */
+  /**
+   * Parameters with PyTorch's dotted names ('0.weight', 'linear1.bias'), registration order; one
+   * module held twice (weights tied: Sequential(lin, act, lin)) gives its parameters once, under the
+   * first name, as PyTorch does. The state dict keeps both names.
+   */
   namedParameters(prefix = ''): [string, Parameter][] {
-    return [...this.ownParameters(prefix), ...this.namedChildren().flatMap(([n, m]) => m.namedParameters(`${prefix}${n}.`))];
+    const all = [...this.ownParameters(prefix), ...this.namedChildren().flatMap(([n, m]) => m.namedParameters(`${prefix}${n}.`))];
+    return all.filter(([, p], i) => all.findIndex(([, q]) => q === p) === i);
   }
 
   /** This module's own parameters (its fields), not its children's, named with `prefix`. */
@@ -169,25 +183,47 @@ export abstract class Module {
   }
 
   /**
-   * This module's reusable buffer for `name` at `shape`, as a fresh handle; the handle it gave out
-   * last time is marked overwritten, so using it is an Error instead of reading the new values. If
-   * the current graph still holds that handle (the last step's forward never reached backward), the
-   * graph is cut first, so the overwrite can never feed stale values into a backward pass.
+   * The reusable buffers of one forward: forward calls this once, then asks the returned function
+   * for each buffer by name and shape. Each is a fresh handle on memory this module keeps; the handle
+   * the same memory gave out before is marked overwritten, so using it is an Error instead of
+   * reading the new values.
+   *
+   * A call while the current graph still holds an earlier call's outputs (a siamese model, a layer
+   * applied twice, ce(model(a)) + ce(model(b))) gets its own set, so backward finds each call's
+   * values. Past MAX_CALLS_PER_GRAPH sets held at once (a loop of forwards that never reaches
+   * backward), the graph is cut, saying why, and the first set is reused: memory stays bounded,
+   * and a backward through the cut graph is an Error, never stale values.
    */
-  protected buffer(name: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    const key = `${name}${shapeText(shape)}${dtype}`;
-    const previous = this.outputs.get(key);
-    let t: Tensor;
-    if (!previous) {
-      t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${name}`);
-    } else {
-      if (isOnLiveGraph(previous)) cutGraph();
-      t = previous.rehandle();
-      t.grad = previous.grad; // an intermediate's gradient buffer is reused too (the first rule overwrites it)
-      previous.overwrittenBy = this.describe().split('\n')[0]!;
+  protected buffers(): (name: string, shape: readonly number[], dtype?: DType) => Tensor {
+    let slot = this.slots.find((s) => !s.given.some(isOnLiveGraph));
+    if (!slot && this.slots.length < MAX_CALLS_PER_GRAPH) this.slots.push((slot = { tensors: new Map(), given: [] }));
+    if (!slot) {
+      cutGraph(`was cut when ${this.describe().split('\n')[0]} was called more than ${MAX_CALLS_PER_GRAPH} times in it without a backward()`);
+      slot = this.slots[0]!;
     }
-    this.outputs.set(key, t);
-    return t;
+    const { tensors, given } = slot;
+    given.length = 0;
+    return (name, shape, dtype = 'f32') => {
+      const key = `${name}${shapeText(shape)}${dtype}`;
+      const previous = tensors.get(key);
+      let t: Tensor;
+      if (!previous) {
+        t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${name}`);
+      } else {
+        t = previous.rehandle();
+        // An intermediate's gradient buffer is reused too (the first rule overwrites it).
+        [t.grad, t.ownsGrad, previous.ownsGrad] = [previous.grad, previous.ownsGrad, false];
+        previous.overwrittenBy = this.describe().split('\n')[0]!;
+      }
+      tensors.set(key, t);
+      given.push(t);
+      return t;
+    };
+  }
+
+  /** The buffer of a forward that needs only one, its output (see buffers()). */
+  protected output(shape: readonly number[]): Tensor {
+    return this.buffers()('out', shape);
   }
 
   /** The output shape for an input shape, or an Error naming this module; dispatches nothing. */
@@ -235,8 +271,9 @@ export class Linear extends Module {
   forward(x: Tensor, activation: ActivationKind = 'none'): Tensor {
     const shape = this.outputShape(x.shape);
     const { weight, bias } = this;
-    const scratch = activation !== 'none' && needsGrad([x, weight]) ? this.buffer('dz', shape) : undefined;
-    return F.linear(x, weight, bias, { activation, out: this.buffer(`out_${activation}`, shape), ...(scratch ? { scratch } : {}), name: this.describe() });
+    const buffer = this.buffers();
+    const scratch = activation !== 'none' && needsGrad([x, weight]) ? buffer('dz', shape) : undefined;
+    return F.linear(x, weight, bias, { activation, out: buffer(`out_${activation}`, shape), ...(scratch ? { scratch } : {}), name: this.describe() });
   }
 }
 
@@ -256,7 +293,7 @@ abstract class Activation extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.activation(this.kind, x, { out: this.buffer('out', x.shape), name: this.describe() });
+    return F.activation(this.kind, x, { out: this.output(x.shape), name: this.describe() });
   }
 }
 
@@ -288,7 +325,7 @@ export class Tanh extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.tanh(x, { out: this.buffer('out', x.shape), name: this.describe() });
+    return F.tanh(x, { out: this.output(x.shape), name: this.describe() });
   }
 }
 
@@ -308,7 +345,7 @@ export class LeakyReLU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.leakyRelu(x, this.negativeSlope, { out: this.buffer('out', x.shape), name: this.describe() });
+    return F.leakyRelu(x, this.negativeSlope, { out: this.output(x.shape), name: this.describe() });
   }
 }
 
@@ -336,7 +373,7 @@ abstract class SoftmaxModule extends Module {
 
   forward(x: Tensor): Tensor {
     this.outputShape(x.shape);
-    return (this.log ? F.logSoftmax : F.softmax)(x, this.dim, { out: this.buffer('out', x.shape), name: this.describe() });
+    return (this.log ? F.logSoftmax : F.softmax)(x, this.dim, { out: this.output(x.shape), name: this.describe() });
   }
 }
 
@@ -374,7 +411,7 @@ export class Dropout extends Module {
   /** In eval mode (or with p = 0) dropout is the identity and returns x itself, as PyTorch does. */
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    return F.dropout(x, this.p, { training: true, seed: this.seed, step: this.step++, out: this.buffer('out', x.shape) });
+    return F.dropout(x, this.p, { training: true, seed: this.seed, step: this.step++, out: this.output(x.shape) });
   }
 }
 
@@ -482,13 +519,14 @@ abstract class BatchNorm extends Module {
     const updateRunning = this.training && this.trackRunningStats;
     // momentum null averages every batch so far: this is batch n + 1, weighted 1/(n + 1) (float64).
     const momentum = this.momentum ?? (updateRunning ? 1 / (this.numBatchesTracked.value + 1) : 0);
+    const buffer = this.buffers();
     const args: BatchNormArgs = {
       gamma: this.weight ?? this.fixed!.gamma,
       beta: this.bias ?? this.fixed!.beta,
       runningMean: this.runningMean,
       runningVar: this.runningVar,
-      mean: this.buffer('mean', [C]),
-      invstd: this.buffer('invstd', [C]),
+      mean: buffer('mean', [C]),
+      invstd: buffer('invstd', [C]),
       eps: this.eps,
       momentum,
       training: useBatchStats,
@@ -500,14 +538,14 @@ abstract class BatchNorm extends Module {
     const frozen = (p: Parameter | null) => p !== null && !p.requiresGrad;
     const scratch = needsGrad([x, ...(affine ? [affine.weight, affine.bias] : [])])
       ? {
-          sums: this.buffer('sums', [2 * C]),
-          ...(x.requiresGrad ? {} : { dx: this.buffer('dx', x.shape) }),
+          sums: buffer('sums', [2 * C]),
+          ...(x.requiresGrad ? {} : { dx: buffer('dx', x.shape) }),
           ...(this.fixed ? { dgamma: this.fixed.dgamma, dbeta: this.fixed.dbeta } : {}),
-          ...(frozen(this.weight) ? { dgamma: this.buffer('dgamma', [C]) } : {}),
-          ...(frozen(this.bias) ? { dbeta: this.buffer('dbeta', [C]) } : {}),
+          ...(frozen(this.weight) ? { dgamma: buffer('dgamma', [C]) } : {}),
+          ...(frozen(this.bias) ? { dbeta: buffer('dbeta', [C]) } : {}),
         }
       : null;
-    const y = F.batchNorm(x, args, { out: this.buffer('out', x.shape), affine, scratch, name: this.describe() });
+    const y = F.batchNorm(x, args, { out: buffer('out', x.shape), affine, scratch, name: this.describe() });
     if (updateRunning) this.numBatchesTracked.value++;
     return y;
   }
@@ -618,7 +656,7 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     const where = this.describe();
-    const y = this.buffer('out', this.outputShape(x.shape));
+    const y = this.output(this.outputShape(x.shape));
     const { weight, bias } = this;
     const options = this.options();
     convOps.conv2d(x, weight, bias, y, options, where);
@@ -667,8 +705,9 @@ export class MaxPool2d extends Module {
   forward(x: Tensor): Tensor {
     const where = this.describe();
     const shape = this.outputShape(x.shape);
-    const y = this.buffer('out', shape);
-    const indices = (this.indices = this.buffer('indices', shape, 'u32'));
+    const buffer = this.buffers();
+    const y = buffer('out', shape);
+    const indices = (this.indices = buffer('indices', shape, 'u32'));
     const options = this.options();
     poolOps.maxPool2d(x, y, indices, options, where);
     if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.maxPool2d(x, indices, options, where) });
@@ -711,7 +750,7 @@ export class AvgPool2d extends Module {
 
   forward(x: Tensor): Tensor {
     const where = this.describe();
-    const y = this.buffer('out', this.outputShape(x.shape));
+    const y = this.output(this.outputShape(x.shape));
     const options = this.options();
     poolOps.avgPool2d(x, y, options, where);
     if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.avgPool2d(x, options, where) });
@@ -741,7 +780,7 @@ export class AdaptiveAvgPool2d extends Module {
 
   forward(x: Tensor): Tensor {
     const where = this.describe();
-    const y = this.buffer('out', this.outputShape(x.shape));
+    const y = this.output(this.outputShape(x.shape));
     poolOps.adaptiveAvgPool2d(x, y, where);
     if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool2d(x, where) });
     return y;
@@ -750,7 +789,8 @@ export class AdaptiveAvgPool2d extends Module {
 
 /** torch.nn.Flatten: a view of the input with dimensions startDim … endDim merged (default: all but the batch). */
 export class Flatten extends Module {
-  private readonly views = new Map<string, Tensor>();
+  /** The views given out, by the memory they view, then by offset and shape: one per call a graph holds. */
+  private readonly views = new WeakMap<GPUBuffer, Map<string, Tensor[]>>();
 
   constructor(
     readonly startDim = 1,
@@ -769,17 +809,22 @@ export class Flatten extends Module {
     return F.flattenedShape(input, this.startDim, this.endDim, this.describe());
   }
 
-  /** A view of x; the previous view of the same memory hands over its gradient buffer, so none is made per step. */
+  /**
+   * A view of x. The view this module gave for the same memory before hands over its gradient
+   * buffer, so none is made per step; one the current graph still holds (the same x flattened
+   * twice) is kept, and this call gets another.
+   */
   forward(x: Tensor): Tensor {
     const shape = this.outputShape(x.shape);
+    let byKey = this.views.get(x.buffer);
+    if (!byKey) this.views.set(x.buffer, (byKey = new Map()));
     const key = `${x.byteOffset}${shapeText(shape)}`;
-    const previous = this.views.get(key);
+    const earlier = byKey.get(key) ?? [];
+    byKey.set(key, earlier);
+    const free = earlier.findIndex((v) => !isOnLiveGraph(v));
     const view = x.reshape(shape);
-    if (previous && previous.buffer === x.buffer) {
-      if (isOnLiveGraph(previous)) cutGraph();
-      view.grad = previous.grad;
-    }
-    this.views.set(key, view);
+    if (free >= 0) [view.grad, view.ownsGrad, earlier[free]!.ownsGrad] = [earlier[free]!.grad, earlier[free]!.ownsGrad, false];
+    earlier[free >= 0 ? free : earlier.length] = view;
     return F.flatten(x, this.startDim, this.endDim, { out: view });
   }
 }
@@ -1054,7 +1099,8 @@ export class CrossEntropyLoss extends Module {
     if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${this.describe()}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
     this.batches++;
     if (this.dtypeFrom.at(-1)?.dtype !== labels.dtype) this.dtypeFrom.push({ batch: this.batches, dtype: labels.dtype });
-    const out = { rowLoss: this.buffer('row_loss', [N]), dlogits: this.buffer('dlogits', [N, C]), loss: this.buffer('loss', [1]), metrics: this.metrics, rowWeight: this.buffer('row_weight', [N]), norm: this.buffer('norm', [1]) };
+    const buffer = this.buffers();
+    const out = { rowLoss: buffer('row_loss', [N]), dlogits: buffer('dlogits', [N, C]), loss: buffer('loss', [1]), metrics: this.metrics, rowWeight: buffer('row_weight', [N]), norm: buffer('norm', [1]) };
     const options: CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
     return F.crossEntropy(logits, labels, out, { ...options, name: this.describe() });
   }
@@ -1090,8 +1136,9 @@ abstract class RegressionLossModule extends Module {
     if (!(target instanceof Tensor)) throw new Error(`${where}: target expected a Tensor, got ${String(target)}`);
     if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) throw new Error(`${where}: input has shape ${shapeText(input.shape)} and target ${shapeText(target.shape)}; they must be the same (no broadcasting)`);
     const { reduction } = this;
-    const out = this.buffer('loss', lossShape(input.shape, reduction));
-    const partials = reduction === 'none' ? {} : { partials: this.buffer('partials', [partialCount(input.size)]) };
+    const buffer = this.buffers();
+    const out = buffer('loss', lossShape(input.shape, reduction));
+    const partials = reduction === 'none' ? {} : { partials: buffer('partials', [partialCount(input.size)]) };
     return (this.kind === 'mse' ? F.mseLoss : F.l1Loss)(input, target, { reduction, out, ...partials, name: where });
   }
 }

@@ -202,15 +202,25 @@ export function record(node: Omit<GraphNode, 'generation'>): void {
   node.output.requiresGrad = true;
 }
 
+/** Why recent graphs were cut, as clauses ("was freed by a backward()"), for the errors of backward. */
+const cutReasons: { generation: number; reason: string }[] = [];
+
 /**
- * Drops the current graph. Modules reuse their output buffers from step to step; when a module is
- * about to overwrite a tensor that the current graph holds, the graph is cut (as a forward without
- * backward would leave it for the garbage collector in PyTorch). A later backward() through a cut
- * graph is an Error, never silently wrong gradients.
+ * Drops the current graph: backward() does, once done; so does a module whose calls the graph
+ * holds more sets of buffers for than it keeps (nn.ts, MAX_CALLS_PER_GRAPH), as a forward without
+ * backward would leave it for the garbage collector in PyTorch. A later backward() through a cut
+ * graph is an Error naming the reason, never silently wrong gradients.
  */
-export function cutGraph(): void {
+export function cutGraph(reason: string): void {
+  cutReasons.push({ generation, reason });
+  if (cutReasons.length > 16) cutReasons.shift();
   tape = [];
   generation++;
+}
+
+/** Why the graph of generation g was cut, as a clause for an error. */
+function cutReason(g: number): string {
+  return cutReasons.find((c) => c.generation === g)?.reason ?? 'was cut';
 }
 
 export function isOnLiveGraph(t: Tensor): boolean {
@@ -222,6 +232,9 @@ export class BackwardContext {
 
   /** The grad a rule should write for input t, and whether to add to it rather than overwrite. */
   target(t: Tensor): { grad: Tensor; accumulate: boolean } {
+    // A grad handed over from a loss's buffer (donate) in an earlier step is stale once that loss
+    // has run again: this pass needs its own (a plain step, then one with a term added to the loss).
+    if (t.grad?.overwrittenBy != null) t.grad = null;
     if (!t.grad) {
       t.grad = Tensor.empty(t.gpu, t.shape, 'f32', `${t.label}.grad`);
       t.ownsGrad = true;
@@ -259,7 +272,7 @@ export function backward(root: Tensor): void {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled?)`);
   if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]`);
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
-  if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' was cut when a module overwrote one of its tensors; run forward again before backward`);
+  if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
   const ctx = new BackwardContext();
   const rootIndex = tape.lastIndexOf(root.node);
   for (let i = rootIndex; i >= 0; i--) {
@@ -268,11 +281,11 @@ export function backward(root: Tensor): void {
     if (!reached) continue;
     for (const input of node.inputs) {
       if (input.requiresGrad && input.node !== null && input.node.generation !== generation) {
-        throw new Error(`backward: '${node.name}' reads '${input.label}', whose producer was dropped from the graph (a module's output was overwritten before backward: is one module used twice in one graph?)`);
+        throw new Error(`backward: '${node.name}' reads '${input.label}', made in an earlier graph that ${cutReason(input.node.generation)}; compute it again in this graph, or detach a copy (clone())`);
       }
     }
     node.backward(ctx, node === root.node ? null : node.output.grad);
   }
   backwardGeneration = generation;
-  cutGraph();
+  cutGraph('was freed by a backward()');
 }

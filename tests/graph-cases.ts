@@ -14,7 +14,7 @@ import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses'
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
 import { noGrad, Tensor } from '../src/tensor';
-import { requestGpu } from '../src/device/gpu';
+import { requestGpu, type Gpu } from '../src/device/gpu';
 import { shapeText } from '../src/launch';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
@@ -293,9 +293,16 @@ add('gradients accumulate across backward() until zeroGrad()', async (s, random)
   await s.check('after zeroGrad', model.parameters()[0]!.grad, new Float64Array(once.length), 0, 0);
   const out = noGrad(() => lossFn.forward(model.forward(x), y));
   s.expectError('backward after noGrad', () => out.backward(), /was not produced by a recorded operation/);
+  // A forward without backward leaves its graph live: backward through it later still works.
+  opt.zeroGrad();
   const first = lossFn.forward(model.forward(x), y);
-  model.forward(x); // overwrites the first graph's tensors
-  s.expectError('backward through a cut graph', () => first.backward(), /graph .* was cut/);
+  model.forward(x);
+  first.backward();
+  await s.check('backward after another forward', model.parameters()[0]!.grad, once, 1e-7, 1e-6);
+  // Past MAX_CALLS_PER_GRAPH calls of one module, its graph is cut, naming the module.
+  const early = lossFn.forward(model.forward(x), y);
+  for (let i = 0; i < nn.MAX_CALLS_PER_GRAPH; i++) model.forward(x);
+  s.expectError('backward through a cut graph', () => early.backward(), /backward: the graph of 'CrossEntropyLoss\.loss' was cut when Linear\(in_features=4, out_features=3, bias=True\) was called more than 8 times in it without a backward\(\); run forward again/);
   const loss = lossFn.forward(model.forward(x), y);
   loss.backward();
   s.expectError('a second backward of one graph, named as such', () => loss.backward(), /graph of .* was already used by a backward\(\) and freed/);
@@ -396,10 +403,11 @@ add('a module output overwritten by a later forward throws, naming the module; c
   const sigmoid = new nn.Sigmoid({ gpu });
   const [aData, bData] = [uniform(random, 12), uniform(random, 12)];
   const [a, b] = [s.input(aData, [4, 3]), s.input(bData, [4, 3])];
-  const y1 = linear.forward(a);
+  // Outside a graph (noGrad), each forward reuses the module's buffer.
+  const y1 = noGrad(() => linear.forward(a));
   const kept = y1.clone();
   const expected1 = await f64(y1);
-  const y2 = linear.forward(b);
+  const y2 = noGrad(() => linear.forward(b));
   const overwritten = /tensor 'Linear\.out_none' \[4, 2\] was overwritten by a later forward of Linear\(in_features=3, out_features=2, bias=True\).*clone\(\)/;
   let readError = '';
   await y1.read().catch((error: Error) => (readError = error.message));
@@ -412,12 +420,162 @@ add('a module output overwritten by a later forward throws, naming the module; c
   s.expect('the older output held the first values', expected1.every((v, i) => Math.abs(v - ref.matmul(aData, W, { M: 4, N: 2, K: 3, transposeB: true, bias })[i]!) < 1e-5), 'compared');
   await s.check('the clone taken before keeps the first values', kept, expected1, 0, 0);
   kept.destroy();
-  // A graph over the older output cannot be back-propagated either.
+  // In a graph, a later forward takes another buffer while the graph holds the first; once a
+  // backward() has freed that graph, the next forward overwrites it.
   const x = s.input(uniform(random, 12), [4, 3]);
   x.requiresGrad = true;
   const h = sigmoid.forward(linear.forward(x));
+  const hValues = await f64(h);
+  const other = sigmoid.forward(linear.forward(b));
+  await s.check('the first output, kept while its graph is live', h, hValues, 0, 0);
+  s.own(F.sum(other)).backward();
   sigmoid.forward(linear.forward(b));
-  s.expectError('F.sum over an overwritten output', () => F.sum(h), /tensor 'Sigmoid\.out' \[4, 2\] was overwritten by a later forward of Sigmoid\(\)/);
+  s.expectError('F.sum over an output overwritten after backward', () => F.sum(h), /tensor 'Sigmoid\.out' \[4, 2\] was overwritten by a later forward of Sigmoid\(\)/);
+});
+
+// ── one module called more than once in one graph ───────────────────────────────────────────────────
+
+/** Every parameter's gradient, read as float64. */
+const grads = (model: nn.Module) => Promise.all(model.parameters().map((p) => f64(p.grad)));
+
+// A siamese loss: the same model on two batches, one backward. Each call keeps its own buffers, so the
+// gradients must equal those of two separate backward() passes (each checked against float64 elsewhere).
+for (const [title, make, inputShape] of [
+  ['MLP: Linear → BatchNorm1d → ReLU → Linear (fused sigmoid) → Linear', (gpu: Gpu) => new nn.Sequential(new nn.Linear(5, 7, { gpu }), new nn.BatchNorm1d(7, { gpu }), new nn.ReLU({ gpu }), new SigmoidLinear(7, 6, gpu), new nn.Linear(6, 3, { gpu })), [6, 5]],
+  ['CNN: Conv2d → BatchNorm2d → ReLU → MaxPool2d → Flatten → Linear', (gpu: Gpu) => new nn.Sequential(new nn.Conv2d(2, 3, 3, { gpu, padding: 1 }), new nn.BatchNorm2d(3, { gpu }), new nn.ReLU({ gpu }), new nn.MaxPool2d(2, { gpu }), new nn.Flatten(1, -1, { gpu }), new nn.Linear(12, 3, { gpu })), [4, 2, 4, 4]],
+] as const) {
+  add(`one model on two batches in one graph (ce(model(a)) + ce(model(b))) gives the gradients of two backward passes: ${title}`, async (s, random) => {
+    const gpu = s.gpu;
+    const model = make(gpu);
+    const lossFn = new nn.CrossEntropyLoss({ gpu });
+    const N = inputShape[0];
+    const size = inputShape.reduce((p, d) => p * d, 1);
+    const [a, b] = [s.input(uniform(random, size), inputShape), s.input(uniform(random, size), inputShape)];
+    const [ya, yb] = [s.input(integers(random, N, 3), [N], 'u32'), s.input(integers(random, N, 3), [N], 'u32')];
+    model.zeroGrad();
+    let sum = 0;
+    for (const [input, labels] of [[a, ya], [b, yb]] as const) {
+      const loss = lossFn.forward(model.forward(input), labels);
+      sum += (await f64(loss))[0]!;
+      loss.backward(); // grads add up across the two passes
+    }
+    const separate = await grads(model);
+    model.zeroGrad();
+    const total = s.own(F.add(lossFn.forward(model.forward(a), ya), lossFn.forward(model.forward(b), yb)));
+    total.backward();
+    await s.check('the summed loss', total, [sum], 1e-6, 1e-5);
+    const together = await grads(model);
+    model.parameters().forEach((p, i) => s.comparisons.push(compare(`${p.label}.grad`, together[i]!, separate[i]!, 1e-6, 1e-4)));
+  });
+}
+
+/** A Linear whose forward fuses a sigmoid (its own 'dz' scratch buffer per call). */
+class SigmoidLinear extends nn.Linear {
+  constructor(inFeatures: number, outFeatures: number, gpu: Gpu) {
+    super(inFeatures, outFeatures, { gpu });
+  }
+  override forward(x: Tensor): Tensor {
+    return super.forward(x, 'sigmoid');
+  }
+}
+
+add('one Linear applied three times (weights tied, also through Sequential(lin, act, lin, act, lin)) vs float64', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, K] = [5, 6];
+  const lin = new nn.Linear(K, K, { gpu });
+  const act = new nn.Sigmoid({ gpu });
+  const xData = uniform(random, N * K);
+  const tData = uniform(random, N * K);
+  const x = s.input(xData, [N, K], 'f32', 'x');
+  x.requiresGrad = true;
+  const t = s.input(tData, [N, K]);
+  // h1 = lin(x), h2 = lin(σ(h1)), h3 = lin(σ(h2)), loss = mean((h3 − t)²).
+  const loss = F.mseLoss(lin.forward(act.forward(lin.forward(act.forward(lin.forward(x))))), t);
+  loss.backward();
+
+  const [w, b] = [await f64(lin.weight), await f64(lin.bias!)];
+  const mm = (a: Float64Array, c: Float64Array, spec: ref.MatmulSpec) => ref.matmul(a, c, spec);
+  const layer = (input: Float64Array) => mm(input, w, { M: N, N: K, K, transposeB: true, bias: b });
+  const sig = (v: Float64Array) => v.map((z) => 1 / (1 + Math.exp(-z)));
+  const h1 = layer(xData), s1 = sig(h1), h2 = layer(s1), s2 = sig(h2), h3 = layer(s2);
+  const dh3 = h3.map((v, i) => (2 * (v - tData[i]!)) / (N * K));
+  const dh2 = mm(dh3, w, { M: N, N: K, K }).map((g, i) => g * s2[i]! * (1 - s2[i]!));
+  const dh1 = mm(dh2, w, { M: N, N: K, K }).map((g, i) => g * s1[i]! * (1 - s1[i]!));
+  const dW = new Float64Array(K * K);
+  const db = new Float64Array(K);
+  for (const [dh, input] of [[dh3, s2], [dh2, s1], [dh1, xData]] as const) {
+    mm(dh, input, { M: K, N: K, K: N, transposeA: true }).forEach((v, i) => (dW[i]! += v));
+    ref.sumRows(dh, N, K).forEach((v, i) => (db[i]! += v));
+  }
+  await s.check('loss', loss, [h3.reduce((sum, v, i) => sum + (v - tData[i]!) ** 2, 0) / (N * K)], 1e-6, 1e-5);
+  await s.check('weight.grad (three uses)', lin.weight.grad, dW, 1e-6, 1e-4);
+  await s.check('bias.grad (three uses)', lin.bias!.grad, db, 1e-6, 1e-4);
+  await s.check('x.grad', x.grad!, mm(dh1, w, { M: N, N: K, K }), 1e-6, 1e-4);
+
+  // The same model as a Sequential holding lin three times: its parameters once (PyTorch's
+  // parameters() too), both names in the state dict, and the same gradients after an optimizer's zeroGrad.
+  const tied = new nn.Sequential(lin, act, lin, act, lin);
+  s.expect('parameters() gives the tied weight once', tied.parameters().length === 2 && tied.namedParameters().map(([n]) => n).join() === '0.weight,0.bias', tied.namedParameters().map(([n]) => n).join());
+  const keys = [...(await tied.stateDict()).keys()].join();
+  s.expect('the state dict keeps every name', keys === '0.weight,0.bias,2.weight,2.bias,4.weight,4.bias', keys);
+  const opt = new optim.SGD(tied.parameters(), { lr: 0.1 });
+  opt.zeroGrad();
+  F.mseLoss(tied.forward(x), t).backward();
+  await s.check('weight.grad through Sequential', lin.weight.grad, dW, 1e-6, 1e-4);
+});
+
+add('nn.Flatten of one tensor twice in one graph: each view its own gradient, x.grad their sum', async (s, random) => {
+  const gpu = s.gpu;
+  const flatten = new nn.Flatten(1, -1, { gpu });
+  const x = s.input(uniform(random, 24), [2, 3, 2, 2], 'f32', 'x');
+  x.requiresGrad = true;
+  const [d1, d2] = [uniform(random, 24), uniform(random, 24)];
+  for (let step = 0; step < 2; step++) { // the second step reuses the first's views
+    const views = [flatten.forward(x), flatten.forward(x)]; // both before their uses, so both gradients are written before either is read
+    const terms = [F.mul(views[0]!, s.input(d1, [2, 12])), F.mul(views[1]!, s.input(d2, [2, 12]))];
+    const sums = terms.map((t) => F.sum(t));
+    const loss = F.add(sums[0]!, sums[1]!);
+    loss.backward();
+    for (const t of [...terms, ...sums, loss]) t.destroy();
+  }
+  await s.check('x.grad = 2 (d1 + d2) after two steps', x.grad!, d1.map((v, i) => 2 * (v + d2[i]!)), 1e-6, 1e-6);
+});
+
+add('forwards that never reach backward hold at most MAX_CALLS_PER_GRAPH buffer sets; backward frees the graph for reuse', async (s, random) => {
+  const gpu = s.gpu;
+  const model = new nn.Sequential(new nn.Linear(4, 8, { gpu }), new nn.ReLU({ gpu }), new nn.Linear(8, 2, { gpu }));
+  const x = s.input(uniform(random, 12), [3, 4]);
+  const live: number[] = [];
+  for (let i = 0; i < 3 * nn.MAX_CALLS_PER_GRAPH; i++) {
+    model.forward(x); // parameters require grad, so each call is recorded: an evaluation loop without noGrad
+    live.push(gpu.stats.liveBuffers);
+  }
+  const cap = nn.MAX_CALLS_PER_GRAPH;
+  s.expect('a set per call, up to the cap', live[cap - 1]! - live[0]! === (cap - 1) * 3, live.join(' '));
+  s.expect('then no more', live.slice(cap - 1).every((n) => n === live[cap - 1]), live.join(' '));
+  // Training after it: steady at one set a call, the sets already made reused.
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const y = s.input(integers(random, 3, 2), [3], 'u32');
+  const counts: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    model.zeroGrad(false);
+    lossFn.forward(model.forward(x), y).backward();
+    counts.push(gpu.stats.liveBuffers);
+  }
+  s.expect('training steps create no buffers', counts.every((n) => n === counts[0]), counts.join(' '));
+  // Steps alternating a plain loss and one with a term added: the logits' gradient changes hands
+  // (the loss's buffer, then one of its own, freed when the loss's buffer is handed over again).
+  const w = model.parameters()[0]!;
+  const plain: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const ce = lossFn.forward(model.forward(x), y);
+    const squared = F.mul(w, w), penalty = F.sum(squared), loss = F.add(ce, penalty, { alpha: 1e-3 });
+    loss.backward();
+    for (const t of [squared, penalty, loss]) t.destroy();
+    lossFn.forward(model.forward(x), y).backward();
+    plain.push(gpu.stats.liveBuffers);
+  }
+  s.expect('alternating plain and composed losses leaves nothing behind', plain.every((n) => n === plain[0]), plain.join(' '));
 });
 
 // ── a small MLP trained 20 steps on the GPU and in float64 on the CPU ───────────────────────────────
@@ -701,6 +859,92 @@ for (const [big, small] of broadcastLayouts) {
   }
 }
 
+// Division: the divisor kept away from 0 (|v| in [0.5, 2], either sign).
+for (const [big, small] of broadcastLayouts) {
+  for (const smallFirst of big.join() === small.join() ? [false] : [false, true]) {
+    add(`F.div(${smallFirst ? `${shapeText(small)}, ${shapeText(big)}` : `${shapeText(big)}, ${shapeText(small)}`}): value and both gradients vs float64, under F.sum(F.mul(·, w))`, async (s, random) => {
+      const [n, m] = [big.reduce((p, d) => p * d, 1), small.reduce((p, d) => p * d, 1)];
+      const awayFromZero = (count: number) => uniform(random, count, 0.5, 2).map((v, i) => (i % 3 === 1 ? -v : v));
+      const [A, B, W] = [awayFromZero(n), awayFromZero(m), uniform(random, n, -1, 1)];
+      const [a, b] = [s.input(A, big), s.input(B, small)];
+      a.requiresGrad = true;
+      b.requiresGrad = true;
+      const y = smallFirst ? F.div(b, a) : F.div(a, b);
+      s.expect('the result has the larger shape', y.shape.join() === big.join(), shapeText(y.shape));
+      F.sum(F.mul(y, s.input(W, big))).backward();
+      // u / v with the small one spread: d u = w / v, d v = −w·u / v².
+      const Bs = spread(B, small, big);
+      const [u, v] = smallFirst ? [Bs, A] : [A, Bs];
+      const du = W.map((w, i) => w / v[i]!);
+      const dv = W.map((w, i) => (-w * u[i]!) / (v[i]! * v[i]!));
+      const [dA, dBfull] = smallFirst ? [dv, du] : [du, dv];
+      await s.check('value', y, u.map((ui, i) => ui / v[i]!), 1e-6, 1e-6);
+      await s.check('d loss / d a (the larger)', a.grad!, dA, 1e-6, 1e-5);
+      await s.check('d loss / d b (spread, summed back)', b.grad!, sumBack(dBfull, big, small), 1e-5, 1e-5);
+    });
+  }
+}
+
+add('F.div with a number, F.exp, F.log, F.sqrt and F.pow: values and gradients vs float64', async (s, random) => {
+  const n = 29;
+  const X = uniform(random, n, 0.2, 3); // positive: in every function's domain
+  const x = s.input(X, [n]);
+  x.requiresGrad = true;
+  const check = async (label: string, y: Tensor, value: (v: number) => number, slope: (v: number) => number) => {
+    await s.check(`${label}: value`, y, X.map((v) => value(Math.fround(v))), 1e-6, 1e-5);
+    x.grad = null;
+    F.sum(y).backward();
+    await s.check(`${label}: d / d x`, x.grad!, X.map((v) => slope(Math.fround(v))), 1e-6, 1e-5);
+    y.destroy();
+  };
+  await check('x / 4', F.div(x, 4), (v) => v / 4, () => 0.25);
+  await check('3 / x', F.div(3, x), (v) => 3 / v, (v) => -3 / (v * v));
+  await check('x / x', F.div(x, x), () => 1, () => 0);
+  await check('e^x', F.exp(x), Math.exp, Math.exp);
+  await check('ln x', F.log(x), Math.log, (v) => 1 / v);
+  await check('√x', F.sqrt(x), Math.sqrt, (v) => 0.5 / Math.sqrt(v));
+  await check('x³', F.pow(x, 3), (v) => v ** 3, (v) => 3 * v * v);
+  await check('x^−1.5', F.pow(x, -1.5), (v) => v ** -1.5, (v) => -1.5 * v ** -2.5);
+  await check('x^0', F.pow(x, 0), () => 1, () => 0);
+  // Negative x: integer exponents keep the sign by parity; sqrt and log give NaN, as PyTorch.
+  const negative = s.input([-2, -0.5, -3], [3]);
+  await s.check('(−x)³', s.own(F.pow(negative, 3)), [-8, -0.125, -27], 0, 1e-6);
+  await s.check('(−x)^−2', s.own(F.pow(negative, -2)), [0.25, 4, 1 / 9], 0, 1e-6);
+  await s.check('(−x)^0.5 and √(−x) and ln(−x): NaN', s.own(F.add(s.own(F.pow(negative, 0.5)), s.own(F.add(s.own(F.sqrt(negative)), s.own(F.log(negative)))))), [NaN, NaN, NaN], 0, 0);
+  await s.check('ln 0 = −∞, e^100 = +∞', s.own(F.log(s.input([0], [1]))), [-Infinity], 0, 0);
+  await s.check('e^100 = +∞', s.own(F.exp(s.input([100], [1]))), [Infinity], 0, 0);
+});
+
+// Binary cross-entropy written out from the new ops: p = 1 / (1 + e^−z), loss = −mean(y ln p + (1 − y) ln(1 − p)).
+// Its gradient is (p − y) / n; each step's terms are destroyed, and the steps leave no buffers behind.
+add('binary cross-entropy written with F.exp, F.div, F.log, F.mul, F.sub and F.mean: loss and d / d z = (p − y) / n vs float64, no buffers left per step', async (s, random) => {
+  const gpu = s.gpu;
+  const n = 37;
+  const Z = uniform(random, n, -4, 4);
+  const Y = Float64Array.from(integers(random, n, 2));
+  const [z, y] = [s.input(Z, [n]), s.input(Y, [n])];
+  z.requiresGrad = true;
+  const live: number[] = [];
+  for (let step = 0; step < 3; step++) {
+    z.grad = null;
+    const terms: Tensor[] = [];
+    const keep = (t: Tensor) => (terms.push(t), t);
+    const p = keep(F.div(1, keep(F.add(keep(F.exp(keep(F.mul(z, -1)))), 1))));
+    const yLogP = keep(F.mul(y, keep(F.log(p))));
+    const rest = keep(F.mul(keep(F.sub(1, y)), keep(F.log(keep(F.sub(1, p))))));
+    const loss = keep(F.mul(keep(F.mean(keep(F.add(yLogP, rest)))), -1));
+    loss.backward();
+    const P = Z.map((v) => 1 / (1 + Math.exp(-Math.fround(v))));
+    await s.check(`step ${step}: loss`, loss, [-P.reduce((t, pi, i) => t + Y[i]! * Math.log(pi) + (1 - Y[i]!) * Math.log(1 - pi), 0) / n], 1e-6, 1e-5);
+    await s.check(`step ${step}: d loss / d z`, z.grad!, P.map((pi, i) => (pi - Y[i]!) / n), 1e-6, 1e-4);
+    for (const t of terms) t.destroy();
+    z.grad!.destroy();
+    z.grad = null;
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('live buffers steady', live.every((v) => v === live[0]), live.join(', '));
+});
+
 add('F.add, F.sub and F.mul with a number, F.mean, and one tensor used twice: values and gradients vs float64', async (s, random) => {
   const n = 23;
   const X = uniform(random, n, -2, 2);
@@ -743,7 +987,7 @@ add('F.add, F.sub and F.mul with a number, F.mean, and one tensor used twice: va
   await s.check('six backward() calls add up', x.grad!, X.map((_, i) => 2 * (Rows[i]! + Rows[n + i]!) + 1 - 2 + 2 + 3), 1e-6, 1e-6);
 });
 
-add('a composed loss: cross-entropy (mean) + λ·Σw² (an L2 penalty written out), through nn.Linear, vs float64', async (s, random) => {
+add('a composed loss: cross-entropy (mean) + λ·Σw² (an L2 penalty written out), through nn.Linear, after a plain cross-entropy step, vs float64', async (s, random) => {
   const gpu = s.gpu;
   const [N, K, C] = [9, 5, 4];
   const lambda = 0.03;
@@ -754,7 +998,11 @@ add('a composed loss: cross-entropy (mean) + λ·Σw² (an L2 penalty written ou
   const Wt = await f64(linear.weight);
   const bias = await f64(linear.bias!);
   const logits = ref.matmul(X, Wt, { M: N, N: C, K, transposeB: true, bias });
-  const loss = F.add(lossFn.forward(linear.forward(s.input(X, [N, K])), s.input(labels, [N], 'u32', 'labels')), F.sum(F.mul(linear.weight, linear.weight)), { alpha: lambda });
+  const [x, y] = [s.input(X, [N, K]), s.input(labels, [N], 'u32', 'labels')];
+  // A plain step first: the logits' gradient is then the loss's own buffer, stale once the loss runs again.
+  lossFn.forward(linear.forward(x), y).backward();
+  linear.zeroGrad();
+  const loss = s.own(F.add(lossFn.forward(linear.forward(x), y), s.own(F.sum(s.own(F.mul(linear.weight, linear.weight)))), { alpha: lambda }));
   loss.backward();
   const ce = crossEntropyRef(logits, labels, N, C);
   await s.check('loss', loss, [ce.loss + lambda * Wt.reduce((t, w) => t + w * w, 0)], 1e-5, 1e-5);
@@ -817,7 +1065,7 @@ add('a composed loss in a training loop frees what each step made: destroy() tak
   s.expect('live buffers steady from step 2', live.slice(1).every((n) => n === live[1]), live.join(', '));
 });
 
-add('F.add, F.sub, F.mul, F.sum and F.mean: shapes that do not broadcast, numbers, dtypes and arguments PyTorch has and we lack are errors naming them', (s) => {
+add('F.add, F.sub, F.mul, F.div, F.pow, F.exp, F.log, F.sqrt, F.sum and F.mean: shapes that do not broadcast, numbers, dtypes and arguments PyTorch has and we lack are errors naming them', (s) => {
   const t = (shape: number[]) => s.output(shape);
   s.expectError('mismatched', () => F.add(t([4, 3]), t([4, 2])), /^add: shapes \[4, 3\] and \[4, 2\] do not broadcast \(PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right\)$/);
   s.expectError('both spread', () => F.mul(t([4, 1]), t([1, 3])), /^mul: shapes \[4, 1\] and \[1, 3\] broadcast to \[4, 3\], which is neither operand's shape; only one operand is spread here/);
@@ -832,6 +1080,15 @@ add('F.add, F.sub, F.mul, F.sum and F.mean: shapes that do not broadcast, number
   s.expectError('mul with an option', () => F.mul(t([3]), 2, ...([{ alpha: 2 }] as never[])), /^mul: takes two operands, got 3 arguments \({"alpha":2} too\); torch\.mul has no alpha$/);
   s.expectError('sum over a dim', () => F.sum(t([3, 2]), ...([0] as never[])), /^sum: dim and keepdim are not supported \(got 0\); F\.sum\(x\) reduces every element$/);
   s.expectError('mean over a dim', () => F.mean(t([3, 2]), ...([1, true] as never[])), /^mean: dim and keepdim are not supported \(got 1, true\)/);
+  s.expectError('div by the number 0', () => F.div(t([3]), 0), /^div: division by the number 0/);
+  s.expectError('div with rounding_mode', () => F.div(t([3]), t([3]), ...(['floor'] as never[])), /^div: takes two operands, got 3 arguments \('floor' too\); rounding_mode is not supported$/);
+  s.expectError('div both spread', () => F.div(t([4, 1]), t([1, 3])), /^div: shapes \[4, 1\] and \[1, 3\] broadcast to \[4, 3\], which is neither operand's shape/);
+  s.expectError('pow of a tensor exponent', () => F.pow(t([3]), t([3]) as unknown as number), /^pow: a tensor exponent is not supported, only a number/);
+  s.expectError('pow of a number base', () => F.pow(2 as unknown as Tensor, 3), /^pow: a number base is not supported \(torch\.pow\(2, x\)\); 2\^x is F\.exp/);
+  s.expectError('pow exponent NaN', () => F.pow(t([3]), NaN), /^pow: argument 'exponent' expected a finite float32 number, got NaN$/);
+  s.expectError('exp with out=', () => F.exp(t([3]), ...([{ out: t([3]) }] as never[])), /^exp: got 1 more argument than it takes \({"out":"Tensor \[3\]"}\); out= is not supported$/);
+  s.expectError('log of a u32 tensor', () => F.log(s.input([1, 2], [2], 'u32')), /^log: argument 'input' expected dtype f32, got u32$/);
+  s.expectError('sqrt of a number', () => F.sqrt(4 as unknown as Tensor), /^sqrt: argument 'input' expected a Tensor, got 4$/);
 });
 
 // ── option objects ───────────────────────────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
-// shaders/arithmetic.wgsl: elementwise add and multiply with one operand broadcast (F.add, F.sub,
-// F.mul, F.mean), the sum of a gradient back to a broadcast operand's shape, and their gradients.
+// shaders/arithmetic.wgsl: elementwise add, multiply and divide with one operand broadcast (F.add,
+// F.sub, F.mul, F.div, F.mean), the sum of a gradient back to a broadcast operand's shape, and their
+// gradients.
 import type { Gpu } from '../device/gpu';
 import { grid1d, loadShader } from '../device/shader';
 import { expectDtype, shapeText } from '../launch';
@@ -37,10 +38,13 @@ export function broadcastOver(shape: readonly number[], small: readonly number[]
   return { inner: product(shape.slice(last + 1)), bSize: product(shape.slice(first, last + 1)) };
 }
 
+/** The shader's OP for each operation. */
+const OPS = { add: 0, mul: 1, div: 2, rdiv: 3 } as const;
+
 export interface CombineArgs {
-  /** 'add': alpha·a + beta·b + offset; 'mul': alpha·a·b + offset. */
-  op: 'add' | 'mul';
-  /** n elements, out's count; null: not read (add only). */
+  /** 'add': alpha·a + beta·b + offset; 'mul': alpha·a·b + offset; 'div': alpha·a/b + offset; 'rdiv': alpha·b/a + offset. */
+  op: keyof typeof OPS;
+  /** n elements, out's count; null: not read (add, and div, where it is taken as 1). */
   a: Tensor | null;
   /** broadcast.bSize elements, spread over out; null: not read. */
   b: Tensor | null;
@@ -57,7 +61,7 @@ function expectBroadcast(op: string, n: number, { inner, bSize }: Broadcast): vo
   }
 }
 
-/** out = alpha·a + beta·b + offset ('add') or alpha·a·b + offset ('mul'), b spread by `broadcast`; with accumulate, out += …. */
+/** out = alpha·a + beta·b, alpha·a·b, alpha·a/b or alpha·b/a, + offset, b spread by `broadcast`; with accumulate, out += …. */
 export function combine(out: Tensor, args: CombineArgs): void {
   const op = `combine (${args.op})`;
   const { a, b, broadcast, alpha = 1, beta = 1, offset = 0, accumulate = false } = args;
@@ -73,13 +77,14 @@ export function combine(out: Tensor, args: CombineArgs): void {
     if (b.size !== broadcast.bSize) throw new Error(`${op}: argument 'b' expected ${broadcast.bSize} elements, got shape ${shapeText(b.shape)}`);
   }
   const read = a ?? b;
-  if (!read || (args.op === 'mul' && !a)) throw new Error(`${op}: needs ${args.op === 'mul' ? "'a'" : "'a' or 'b'"}`);
+  const needs = { add: a ?? b, mul: a, div: b, rdiv: a && b }[args.op];
+  if (!read || !needs) throw new Error(`${op}: needs ${{ add: "'a' or 'b'", mul: "'a'", div: "'b'", rdiv: "'a' and 'b'" }[args.op]}`);
   for (const [name, v] of [['alpha', alpha], ['beta', beta], ['offset', offset]] as const) {
     if (!Number.isFinite(v)) throw new Error(`${op}: argument '${name}' expected a finite number, got ${v}`);
   }
   const entry = shader.entry('combine');
   const params = { n, inner: broadcast.inner, b_size: broadcast.bSize, alpha, beta, offset };
-  out.gpu.dispatch(entry, { params, a: a ?? read, b: b ?? read, out }, grid1d(entry, n), { OP: args.op === 'mul' ? 1 : 0, HAS_A: a !== null, HAS_B: b !== null, ACCUMULATE: accumulate });
+  out.gpu.dispatch(entry, { params, a: a ?? read, b: b ?? read, out }, grid1d(entry, n), { OP: OPS[args.op], HAS_A: a !== null, HAS_B: b !== null, ACCUMULATE: accumulate });
 }
 
 /** out[k] = alpha · Σ terms[i] · factors[i] over the i that meet b's element k (factors null: 1); out has broadcast.bSize elements. */
@@ -98,6 +103,16 @@ export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | nul
   const entry = shader.entry('sum_to_broadcast');
   const params = { n, inner: broadcast.inner, b_size: broadcast.bSize, alpha, beta: 0, offset: 0 };
   out.gpu.dispatch(entry, { params, terms, factors: factors ?? terms, out }, grid1d(entry, broadcast.bSize), { HAS_B: factors !== null, ACCUMULATE: accumulate });
+}
+
+/**
+ * An intermediate of `shape` in the Gpu's arithmetic scratch (Gpu.scratch): F.mean's sum, F.div's
+ * backward terms. Written and read by consecutive dispatches, so one buffer serves them all, and a
+ * step that uses them allocates nothing.
+ */
+export function scratchTensor(gpu: Gpu, label: string, shape: readonly number[]): Tensor {
+  const view = gpu.scratch('arithmetic intermediates', product(shape) * 4);
+  return new Tensor(gpu, view.buffer, shape, 'f32', 0, label);
 }
 
 // A one-element 1 per device: the upstream gradient when backward starts at a sum, product or mean.
@@ -131,6 +146,43 @@ export const gradients = {
     if (small.requiresGrad) {
       const { grad, accumulate } = ctx.target(small);
       sumToBroadcast(grad, upstream, big, broadcast, alpha, accumulate);
+    }
+  },
+  /**
+   * out = u/v, `spread` the operand spread over the other's shape by `broadcast`, or c/v for a number
+   * c (u null, v of out's shape). With y = out: d u = dy/v and d v = −dy·y/v (c is in y), each summed
+   * back to a spread operand's shape. Three of the four paths go through an n-element intermediate
+   * (y/v, dy/v or dy·y) in the Gpu's scratch.
+   */
+  div: (u: Tensor | null, v: Tensor, y: Tensor, broadcast: Broadcast, spread: 'u' | 'v'): BackwardRule => (ctx, dy) => {
+    const upstream = dy ?? unit(v.gpu);
+    const whole = sameShape(y.shape);
+    const scratch = (label: string) => scratchTensor(v.gpu, label, y.shape);
+    if (spread === 'v') {
+      if (u?.requiresGrad) {
+        const { grad, accumulate } = ctx.target(u);
+        combine(grad, { op: 'div', a: upstream, b: v, broadcast, accumulate });
+      }
+      if (v.requiresGrad) {
+        const { grad, accumulate } = ctx.target(v);
+        const ratio = scratch('y / v');
+        combine(ratio, { op: 'div', a: y, b: v, broadcast });
+        sumToBroadcast(grad, upstream, ratio, broadcast, -1, accumulate);
+      }
+      return;
+    }
+    // u spread over v's shape.
+    if (u!.requiresGrad) {
+      const { grad, accumulate } = ctx.target(u!);
+      const quotient = scratch('dy / v');
+      combine(quotient, { op: 'div', a: upstream, b: v, broadcast: whole });
+      sumToBroadcast(grad, quotient, null, broadcast, 1, accumulate);
+    }
+    if (v.requiresGrad) {
+      const { grad, accumulate } = ctx.target(v);
+      const product = scratch('dy · y');
+      combine(product, { op: 'mul', a: upstream, b: y, broadcast: whole });
+      combine(grad, { op: 'div', a: product, b: v, broadcast: whole, alpha: -1, accumulate });
     }
   },
 };

@@ -49,11 +49,11 @@ export function sumRows(x: Tensor, out: Tensor, accumulate = false, explicitVari
 }
 
 export const gradients = {
-  /** s = Σ x: ds/dx = 1 everywhere at the root of backward; ds spread over x otherwise. */
-  sum: (x: Tensor): BackwardRule => (ctx, ds) => {
+  /** s = scale · Σ x (F.sum; F.mean with scale 1/n): ds/dx = scale everywhere at the root of backward; scale · ds spread over x otherwise. */
+  sum: (x: Tensor, scale = 1): BackwardRule => (ctx, ds) => {
     const { grad, accumulate } = ctx.target(x);
-    if (ds === null) fillConstant(grad, 1, accumulate);
-    else combine(grad, { op: 'add', a: null, b: ds, broadcast: { inner: x.size, bSize: 1 }, accumulate });
+    if (ds === null) fillConstant(grad, scale, accumulate);
+    else combine(grad, { op: 'add', a: null, b: ds, broadcast: { inner: x.size, bSize: 1 }, beta: scale, accumulate });
   },
 };
 
