@@ -17,12 +17,12 @@ import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh
 import { nextRandomKey } from './init';
 import { shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
-import { needsGrad, record, Tensor } from './tensor';
+import { needsGrad, opOutput as output, record, Tensor } from './tensor';
 
 /** a @ b for 2-D tensors, with d a = dC · bᵀ and d b = aᵀ · dC. */
 export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
   if (a.shape.length !== 2 || b.shape.length !== 2) throw new Error(`matmul: expected 2-D tensors, got ${shapeText(a.shape)} and ${shapeText(b.shape)}`);
-  const c = options.out ?? Tensor.empty(a.gpu, [a.shape[0]!, b.shape[1]!], 'f32', 'matmul');
+  const c = options.out ?? output(a.gpu, [a.shape[0]!, b.shape[1]!], 'matmul');
   matmulKernel(a, b, c);
   if (needsGrad([a, b])) record({ name: 'matmul', inputs: [a, b], output: c, backward: gradients.matmul(a, b, c, { transposeB: false, activation: 'none' }) });
   return c;
@@ -41,7 +41,7 @@ export interface LinearOptions {
 /** y = act(x · Wᵀ + b) (nn.Linear's map, optionally fused with the activation after it). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearOptions = {}): Tensor {
   const { activation = 'none' } = options;
-  const y = options.out ?? Tensor.empty(x.gpu, [x.shape[0]!, weight.shape[0]!], 'f32', 'linear');
+  const y = options.out ?? output(x.gpu, [x.shape[0]!, weight.shape[0]!], 'linear');
   matmulKernel(x, weight, y, { transposeB: true, activation, ...(bias ? { bias } : {}) });
   const inputs = bias ? [x, weight, bias] : [x, weight];
   if (needsGrad(inputs)) {
@@ -53,7 +53,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
 
 /** sigmoid or relu of x. */
 export function activation(kind: 'sigmoid' | 'relu', x: Tensor, options: { out?: Tensor; name?: string } = {}): Tensor {
-  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', kind);
+  const y = options.out ?? output(x.gpu, x.shape, kind);
   (kind === 'sigmoid' ? sigmoidKernel : reluKernel)(x, y);
   if (needsGrad([x])) record({ name: options.name ?? kind, inputs: [x], output: y, backward: gradients.activation(kind, x, y) });
   return y;
@@ -64,7 +64,7 @@ export const relu = (x: Tensor, options: { out?: Tensor } = {}): Tensor => activ
 
 /** tanh of x (F.tanh). */
 export function tanh(x: Tensor, options: { out?: Tensor; name?: string } = {}): Tensor {
-  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', 'tanh');
+  const y = options.out ?? output(x.gpu, x.shape, 'tanh');
   tanhKernel(x, y);
   if (needsGrad([x])) record({ name: options.name ?? 'tanh', inputs: [x], output: y, backward: gradients.tanh(x, y) });
   return y;
@@ -72,7 +72,7 @@ export function tanh(x: Tensor, options: { out?: Tensor; name?: string } = {}): 
 
 /** x where x > 0, negativeSlope · x elsewhere (F.leaky_relu; negativeSlope ≥ 0). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01, options: { out?: Tensor; name?: string } = {}): Tensor {
-  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', 'leakyRelu');
+  const y = options.out ?? output(x.gpu, x.shape, 'leakyRelu');
   leakyReluKernel(x, y, negativeSlope);
   if (needsGrad([x])) record({ name: options.name ?? `leakyRelu(${negativeSlope})`, inputs: [x], output: y, backward: gradients.leakyRelu(x, y, negativeSlope) });
   return y;
@@ -90,7 +90,7 @@ export function logSoftmax(x: Tensor, dim: number, options: { out?: Tensor; name
 
 function softmaxOrLog(log: boolean, x: Tensor, dim: number, options: { out?: Tensor; name?: string }): Tensor {
   const name = options.name ?? (log ? 'logSoftmax' : 'softmax');
-  const y = options.out ?? Tensor.empty(x.gpu, x.shape, 'f32', name);
+  const y = options.out ?? output(x.gpu, x.shape, name);
   (log ? logSoftmaxKernel : softmaxKernel)(x, y, dim);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.softmax(x, y, dim, log) });
   return y;
@@ -108,10 +108,9 @@ export interface RegressionLossOptions {
 function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions): Tensor {
   const { reduction = 'mean' } = options;
   const name = options.name ?? (kind === 'mse' ? 'mseLoss' : 'l1Loss');
-  const out = options.out ?? Tensor.empty(input.gpu, lossShape(input.shape, reduction), 'f32', name);
-  const partials = reduction === 'none' ? undefined : (options.partials ?? Tensor.empty(input.gpu, [partialCount(input.size)], 'f32', `${name}.partials`));
+  const out = options.out ?? output(input.gpu, lossShape(input.shape, reduction), name);
+  const partials = reduction === 'none' ? undefined : (options.partials ?? scratchTensor(input.gpu, `${name}.partials`, [partialCount(input.size)]));
   regressionLossKernel(kind, input, target, out, { reduction, ...(partials ? { partials } : {}) });
-  if (partials && !options.partials) partials.destroy(); // scratch of this call only (destroying submits first)
   if (needsGrad([input, target])) record({ name, inputs: [input, target], output: out, backward: gradients.regressionLoss(kind, input, target, reduction) });
   return out;
 }
@@ -126,7 +125,7 @@ export const l1Loss = (input: Tensor, target: Tensor, options: RegressionLossOpt
 export function sum(x: Tensor, ...unsupported: never[]): Tensor {
   expectWholeReduction('sum', x, unsupported);
   const column = x.reshape([x.size, 1]);
-  const out = Tensor.empty(x.gpu, [1], 'f32', 'sum');
+  const out = output(x.gpu, [1], 'sum');
   sumRows(column, out);
   if (needsGrad([x])) record({ name: 'sum', inputs: [x], output: out, backward: gradients.sum(x) });
   return out;
@@ -137,7 +136,7 @@ export function mean(x: Tensor, ...unsupported: never[]): Tensor {
   expectWholeReduction('mean', x, unsupported);
   const total = scratchTensor(x.gpu, 'mean: sum', [1]);
   sumRows(x.reshape([x.size, 1]), total);
-  const out = Tensor.empty(x.gpu, [1], 'f32', 'mean');
+  const out = output(x.gpu, [1], 'mean');
   combine(out, { op: 'add', a: total, b: null, broadcast: sameShape([1]), alpha: 1 / x.size });
   if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, backward: gradients.sum(x, 1 / x.size) });
   return out;
@@ -197,7 +196,7 @@ function pairOf(op: string, a: Tensor, b: Tensor): { big: Tensor; small: Tensor;
 
 /** scale·x + offset: a tensor with a number (F.add, F.sub, F.mul); records the backward, scale·dy. */
 function affine(op: string, x: Tensor, scale: number, offset: number): Tensor {
-  const out = Tensor.empty(x.gpu, x.shape, 'f32', op);
+  const out = output(x.gpu, x.shape, op);
   combine(out, { op: 'add', a: x, b: null, broadcast: sameShape(x.shape), alpha: scale, offset });
   if (needsGrad([x])) record({ name: op, inputs: [x], output: out, backward: gradients.add(x, null, sameShape(x.shape), scale, 0) });
   return out;
@@ -209,7 +208,7 @@ function weightedSum(op: string, a: Operand, b: Operand, ca: number, cb: number)
   if (typeof a === 'number') return affine(op, b, cb, ca * a);
   const { big, small, aIsBig, broadcast } = pairOf(op, a, b);
   const [alpha, beta] = aIsBig ? [ca, cb] : [cb, ca];
-  const out = Tensor.empty(big.gpu, big.shape, 'f32', op);
+  const out = output(big.gpu, big.shape, op);
   combine(out, { op: 'add', a: big, b: small, broadcast, alpha, beta });
   if (needsGrad([big, small])) record({ name: op, inputs: [big, small], output: out, backward: gradients.add(big, small, broadcast, alpha, beta) });
   return out;
@@ -240,7 +239,7 @@ export function mul(input: Operand, other: Operand, ...unsupported: never[]): Te
   if (typeof other === 'number') return affine('mul', input as Tensor, other, 0);
   if (typeof input === 'number') return affine('mul', other, input, 0);
   const { big, small, broadcast } = pairOf('mul', input, other);
-  const out = Tensor.empty(big.gpu, big.shape, 'f32', 'mul');
+  const out = output(big.gpu, big.shape, 'mul');
   combine(out, { op: 'mul', a: big, b: small, broadcast });
   if (needsGrad([big, small])) record({ name: 'mul', inputs: [big, small], output: out, backward: gradients.mul(big, small, broadcast, 1) });
   return out;
@@ -264,7 +263,7 @@ export function div(input: Operand, other: Operand, ...unsupported: never[]): Te
 
 /** alpha · u / v, `spread` the operand spread over the other's shape (u null: alpha / v); records the backward. */
 function quotient(u: Tensor | null, v: Tensor, spread: 'u' | 'v', broadcast: Broadcast, alpha: number): Tensor {
-  const out = Tensor.empty(v.gpu, spread === 'v' ? (u ?? v).shape : v.shape, 'f32', 'div');
+  const out = output(v.gpu, spread === 'v' ? (u ?? v).shape : v.shape, 'div');
   // The spread operand is the shader's b: a / b, or b / a when the numerator is the one spread.
   if (spread === 'v') combine(out, { op: 'div', a: u, b: v, broadcast, alpha });
   else combine(out, { op: 'rdiv', a: v, b: u, broadcast, alpha });
@@ -278,7 +277,7 @@ function elementwiseOp(op: ElementwiseOp, name: string, x: Tensor, exponent: num
   if (!(x instanceof Tensor)) throw new Error(`${name}: argument 'input' expected a Tensor, got ${show(x)}`);
   if (x.dtype !== 'f32') throw new Error(`${name}: argument 'input' expected dtype f32, got ${x.dtype}`);
   if (unsupported.length) throw new Error(`${name}: got ${unsupported.length} more argument${unsupported.length > 1 ? 's' : ''} than it takes (${extraArguments(unsupported)}); out= is not supported`);
-  const y = Tensor.empty(x.gpu, x.shape, 'f32', name);
+  const y = output(x.gpu, x.shape, name);
   elementwiseKernel(op, x, y, exponent);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.elementwise(op, x, y, exponent) });
   return y;
@@ -330,7 +329,7 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`F.dropout: argument 'p' expected a probability in [0, 1], got ${show(p)}`);
   expectFlag('F.dropout', 'training', o.training);
   if (o.training === false || p === 0) return x;
-  const y = o.out ?? Tensor.empty(x.gpu, x.shape, 'f32', 'dropout');
+  const y = o.out ?? output(x.gpu, x.shape, 'dropout');
   const mask = { p, seed: o.seed ?? nextDropoutSeed(), step: o.step ?? 0 };
   dropoutKernel(x, y, mask);
   if (needsGrad([x])) record({ name: `dropout(p=${p})`, inputs: [x], output: y, backward: gradients.dropout(x, mask) });

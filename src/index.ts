@@ -7,5 +7,5 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as lrScheduler from './lr-scheduler';
 export { Parameter } from './parameters';
-export { backward, enableGrad, isGradEnabled, noGrad, Tensor } from './tensor';
+export { backward, enableGrad, isGradEnabled, noGrad, Tensor, tidy } from './tensor';
 export { DataLoader, parseCsv, StandardScaler, subset, trainTestSplit, type Batch, type Dataset } from './data';

@@ -145,6 +145,59 @@ export class Tensor implements BufferView {
   }
 }
 
+// ── tidy: freeing what ops made ──────────────────────────────────────────────────────────────────
+
+/** For each open tidy(), innermost last: the tensors F ops allocated while it ran. */
+const tidyScopes: Tensor[][] = [];
+
+/** An F op's new output tensor: the innermost open tidy() frees it unless that tidy() returns it. */
+export function opOutput(gpu: Gpu, shape: readonly number[], label: string): Tensor {
+  const t = Tensor.empty(gpu, shape, 'f32', label);
+  tidyScopes.at(-1)?.push(t);
+  return t;
+}
+
+/** The tensors in a tidy()'s result: itself, or the values of an array or plain object. */
+function tensorsIn(value: unknown): Tensor[] {
+  if (value instanceof Tensor) return [value];
+  if (Array.isArray(value)) return value.filter((v) => v instanceof Tensor);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value).filter((v) => v instanceof Tensor);
+  return [];
+}
+
+/**
+ * Runs fn, then frees every tensor an F op allocated while it ran, with the gradient backward gave
+ * it, except what fn returns (a Tensor, or an array or plain object of them), which the enclosing
+ * tidy() then holds: TensorFlow.js's tf.tidy, for a step whose loss is built from F ops
+ * (F.add(ce, F.sum(F.mul(w, w)))), which would otherwise leave its intermediates on the GPU. Module
+ * outputs, parameters and tensors you make are not freed. Call backward() inside fn: the graph
+ * needs the intermediates. fn must be synchronous; if it throws, what it made is freed too.
+ */
+export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new Error(`tidy: expected a function, got ${String(fn)}`);
+  const made: Tensor[] = [];
+  tidyScopes.push(made);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    for (const t of made) t.destroy();
+    throw error;
+  } finally {
+    tidyScopes.pop();
+  }
+  if (result instanceof Promise) {
+    for (const t of made) t.destroy();
+    throw new Error('tidy: fn returned a Promise; it must be synchronous (an await inside would let other code allocate in its scope). Await the reads after tidy(), on the tensors it returns');
+  }
+  const kept = new Set(tensorsIn(result));
+  for (const t of made) {
+    if (kept.has(t)) tidyScopes.at(-1)?.push(t);
+    else t.destroy();
+  }
+  return result;
+}
+
 // ── the tape ─────────────────────────────────────────────────────────────────────────────────────
 
 /** An operation's backward: propagates gradOutput into ctx.target(input) for each input that needs it. */

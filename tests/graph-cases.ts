@@ -13,7 +13,7 @@ import * as ref from '../src/reference/linalg';
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
-import { noGrad, Tensor } from '../src/tensor';
+import { noGrad, Tensor, tidy } from '../src/tensor';
 import { requestGpu, type Gpu } from '../src/device/gpu';
 import { shapeText } from '../src/launch';
 import golden from './fixtures/pytorch.json';
@@ -261,7 +261,7 @@ add('a tensor of another Gpu, a destroyed one, or an integer out of its dtype is
   s.expectError('a tensor of another Gpu', () => lin.forward(foreign), /^matmul\.\w+: its tensors are on different Gpus \('(Linear\.weight|x on the other Gpu)' is not on the one running it\): requestGpu\(\) made more than one/);
   const gone = Tensor.fromArray(gpu, [1, 2, 3], [1, 3], 'f32', 'gone');
   gone.destroy();
-  s.expectError('a destroyed tensor', () => lin.forward(gone), /'gone' was destroyed \(tensor\.destroy\(\)\)/);
+  s.expectError('a destroyed tensor', () => lin.forward(gone), /'gone' was destroyed \(tensor\.destroy\(\), or the end of the tidy\(\) it was made in\)/);
   s.expectError('writing a destroyed tensor', () => gone.write([4, 5, 6]), /write: 'gone' was destroyed/);
   s.expectError('u32 −1', () => Tensor.fromArray(gpu, [-1, 2], [2], 'u32', 'labels'), /write 'labels': element 0 is -1, not a u32 \(an integer in \[0, 4294967295\]\)/);
   s.expectError('u32 2.5', () => Tensor.fromArray(gpu, [1, 2.5], [2], 'u32', 'labels'), /element 1 is 2\.5, not a u32/);
@@ -1063,6 +1063,90 @@ add('a composed loss in a training loop frees what each step made: destroy() tak
   }
   // The first step makes the modules' buffers; from the second on, a step leaves nothing behind.
   s.expect('live buffers steady from step 2', live.slice(1).every((n) => n === live[1]), live.join(', '));
+});
+
+add('tidy(): a training step with a composed loss leaves no buffers and keeps what it returns; nested, throwing and async scopes', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, K, C] = [6, 4, 3];
+  const linear = new nn.Linear(K, C, { gpu });
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const opt = new optim.SGD(linear.parameters(), { lr: 0.1 });
+  const X = uniform(random, N * K);
+  const labels = integers(random, N, C);
+  const [x, y] = [s.input(X, [N, K]), s.input(labels, [N], 'u32', 'labels')];
+  const [W0, b0] = [await f64(linear.weight), await f64(linear.bias!)];
+  const live: number[] = [];
+  let first = NaN;
+  for (let step = 0; step < 5; step++) {
+    const loss = tidy(() => {
+      opt.zeroGrad();
+      const w = linear.weight;
+      const loss = F.add(lossFn.forward(linear.forward(x), y), F.mean(F.pow(w, 2)), { alpha: 0.1 });
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    if (step === 0) first = (await loss.read())[0]!;
+    loss.destroy();
+    await gpu.sync();
+    live.push(gpu.stats.liveBuffers);
+  }
+  const ce = crossEntropyRef(ref.matmul(X, W0, { M: N, N: C, K, transposeB: true, bias: b0 }), labels, N, C).loss;
+  s.comparisons.push(compare('step 1 loss = CE + 0.1·mean(w²)', [first], [ce + (0.1 * W0.reduce((t, w) => t + w * w, 0)) / W0.length], 1e-6, 1e-5));
+  s.expect('live buffers steady from step 2', live.slice(1).every((n) => n === live[1]), live.join(', '));
+
+  const destroyedError = async (t: Tensor) => {
+    try {
+      await t.read();
+      return 'readable';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const before = gpu.stats.liveBuffers;
+  let dropped: Tensor | null = null;
+  let moduleOutput: Tensor | null = null;
+  const kept = tidy(() => {
+    dropped = F.mul(x, 3);
+    moduleOutput = linear.forward(x);
+    return { twice: F.mul(x, 2), plusOne: F.add(x, 1), label: 'not a tensor' };
+  });
+  // (Counted before any read: a read keeps a staging buffer for the next one.)
+  s.expect('two kept, the rest freed', gpu.stats.liveBuffers === before + 2, `${before} → ${gpu.stats.liveBuffers}`);
+  await s.check('a returned tensor is kept (object)', kept.twice, X.map((v) => 2 * Math.fround(v)), 1e-6, 1e-6);
+  await s.check('and its sibling', kept.plusOne, X.map((v) => Math.fround(v) + 1), 1e-6, 1e-6);
+  s.expect('one not returned is freed, saying so', /was destroyed \(tensor\.destroy\(\), or the end of the tidy\(\) it was made in\)/.test(await destroyedError(dropped!)), await destroyedError(dropped!));
+  s.expect('a module output is not freed', (await destroyedError(moduleOutput!)) === 'readable', await destroyedError(moduleOutput!));
+  kept.twice.destroy();
+  kept.plusOne.destroy();
+
+  let inner: Tensor | null = null;
+  const beforeNested = gpu.stats.liveBuffers;
+  tidy(() => {
+    inner = tidy(() => F.mul(x, 3)); // kept by the inner scope, then held by the outer one
+    s.expect('kept past the inner tidy', inner.shape.length === 2, 'kept');
+    return null;
+  });
+  s.expect('nested: nothing left', gpu.stats.liveBuffers === beforeNested, `${beforeNested} → ${gpu.stats.liveBuffers}`);
+  s.expect('freed at the end of the outer tidy', /was destroyed/.test(await destroyedError(inner!)), await destroyedError(inner!));
+  const beforeThrowing = gpu.stats.liveBuffers;
+  // Each dispatches before it throws, so not s.expectError (which asserts nothing was dispatched).
+  const thrown = (fn: () => unknown) => {
+    try {
+      fn();
+      return 'did not throw';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const boom = thrown(() => tidy(() => {
+    F.mul(x, 2);
+    throw new Error('boom');
+  }));
+  s.expect('a throwing fn: the error passes through', boom === 'boom', boom);
+  const asyncFn = thrown(() => tidy((async () => F.mul(x, 2)) as unknown as () => Tensor));
+  s.expect('an async fn is an Error', /^tidy: fn returned a Promise; it must be synchronous/.test(asyncFn), asyncFn);
+  s.expect('throwing and async: nothing left', gpu.stats.liveBuffers === beforeThrowing, `${beforeThrowing} → ${gpu.stats.liveBuffers}`);
 });
 
 add('F.add, F.sub, F.mul, F.div, F.pow, F.exp, F.log, F.sqrt, F.sum and F.mean: shapes that do not broadcast, numbers, dtypes and arguments PyTorch has and we lack are errors naming them', (s) => {
