@@ -30,8 +30,13 @@
 //   v1 combine           one invocation per element of out, workgroup WORKGROUP_SIZE (64); element
 //                        i = gid.x + gid.y · (groups.x · WORKGROUP_SIZE) (past 65,535 workgroups the grid spills into y).
 //   v1 sum_to_broadcast  one invocation per element of out, looping serially over the n / b_size
-//                        elements it sums (barrier-free, as reduce.wgsl's v1; a scalar operand's
-//                        gradient is then one serial loop over n: F.mean sums with reduce.wgsl instead).
+//                        elements it sums (barrier-free, as reduce.wgsl's v1). Best when b has many
+//                        elements, each summing few; a scalar's gradient is one serial loop over n.
+//   v2 sum_to_broadcast_tree  a workgroup of 256 per element k of out (k = wid.x + wid.y · groups.x,
+//                        spilling into y past 65,535): lane t adds the elements j = t, t + 256, … of
+//                        the n / b_size that meet k (element (j / inner) · b_size · inner + k · inner
+//                        + j % inner), then the 256 partial sums are added pairwise in workgroup
+//                        memory. For a scalar or a few channels over many elements.
 
 override WORKGROUP_SIZE: u32 = 64u;
 override OP: u32 = 0u;
@@ -94,4 +99,33 @@ fn sum_to_broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   }
   let value = params.alpha * total;
   if (ACCUMULATE) { out[k] += value; } else { out[k] = value; }
+}
+
+// ── v2: a workgroup tree per element of out ─────────────────────────────────────────────────────────
+var<workgroup> partial: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn sum_to_broadcast_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                         @builtin(local_invocation_index) t: u32) {
+  let k = wid.x + wid.y * groups.x; // uniform across the workgroup, so the barriers below are too
+  let inner = params.inner;
+  let count = params.n / params.b_size; // elements that meet k
+  var total = 0.0;
+  if (k < params.b_size) {
+    for (var j = t; j < count; j += 256u) {
+      let i = (j / inner) * params.b_size * inner + k * inner + j % inner;
+      var term = terms[i];
+      if (HAS_B) { term *= factors[i]; }
+      total += term;
+    }
+  }
+  partial[t] = total;
+  for (var stride = 128u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (t < stride) { partial[t] += partial[t + stride]; }
+  }
+  if (t == 0u && k < params.b_size) {
+    let value = params.alpha * partial[0];
+    if (ACCUMULATE) { out[k] += value; } else { out[k] = value; }
+  }
 }

@@ -3,6 +3,7 @@
 // gradients.
 import type { Gpu } from '../device/gpu';
 import { grid1d, loadShader } from '../device/shader';
+import { sizeClass } from '../device/tuner';
 import { expectDtype, shapeText } from '../launch';
 import { broadcastTo, sumTo } from '../reference/arithmetic';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
@@ -87,8 +88,17 @@ export function combine(out: Tensor, args: CombineArgs): void {
   out.gpu.dispatch(entry, { params, a: a ?? read, b: b ?? read, out }, grid1d(entry, n), { OP: OPS[args.op], HAS_A: a !== null, HAS_B: b !== null, ACCUMULATE: accumulate });
 }
 
-/** out[k] = alpha · Σ terms[i] · factors[i] over the i that meet b's element k (factors null: 1); out has broadcast.bSize elements. */
-export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | null, broadcast: Broadcast, alpha = 1, accumulate = false): void {
+/** The spread operand's gradient sum: v1 one invocation loops serially per element of b; v2 a workgroup tree per element. */
+export type SumVariant = 'serial' | 'tree';
+const SUM_VARIANTS: readonly SumVariant[] = ['serial', 'tree'];
+const SUM_ENTRY: Record<SumVariant, string> = { serial: 'sum_to_broadcast', tree: 'sum_to_broadcast_tree' };
+
+/**
+ * out[k] = alpha · Σ terms[i] · factors[i] over the i that meet b's element k (factors null: 1); out
+ * has broadcast.bSize elements. Without a variant, the tuner's pick for this many sums of this length
+ * (default serial).
+ */
+export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | null, broadcast: Broadcast, alpha = 1, accumulate = false, explicitVariant?: SumVariant): void {
   const op = 'sumToBroadcast';
   const n = terms.size;
   expectDtype(op, 'terms', terms, 'f32');
@@ -100,9 +110,21 @@ export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | nul
     if (factors.size !== n) throw new Error(`${op}: argument 'factors' expected ${n} elements (as terms), got shape ${shapeText(factors.shape)}`);
   }
   if (!Number.isFinite(alpha)) throw new Error(`${op}: argument 'alpha' expected a finite number, got ${alpha}`);
-  const entry = shader.entry('sum_to_broadcast');
-  const params = { n, inner: broadcast.inner, b_size: broadcast.bSize, alpha, beta: 0, offset: 0 };
-  out.gpu.dispatch(entry, { params, terms, factors: factors ?? terms, out }, grid1d(entry, broadcast.bSize), { HAS_B: factors !== null, ACCUMULATE: accumulate });
+  const gpu = out.gpu;
+  const { inner, bSize } = broadcast;
+  const variant = explicitVariant ?? gpu.tuner.choose<SumVariant>(`sumToBroadcast n/b≤${sizeClass(n / bSize)} b≤${sizeClass(bSize)}`, 'serial', () => ({
+    shape: `${n / bSize}·${bSize}`,
+    fallback: 'serial',
+    candidates: SUM_VARIANTS,
+    prepare() {
+      const [t, sums] = [Tensor.empty(gpu, [n], 'f32', 'tuning terms'), Tensor.empty(gpu, [bSize], 'f32', 'tuning sums')];
+      return { run: (v) => sumToBroadcast(sums, t, null, broadcast, 1, false, v as SumVariant), destroy: () => [t, sums].forEach((u) => u.destroy()) };
+    },
+  }));
+  if (!SUM_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${SUM_VARIANTS.join(' or ')}, got ${variant}`);
+  const entry = shader.entry(SUM_ENTRY[variant]);
+  const params = { n, inner, b_size: bSize, alpha, beta: 0, offset: 0 };
+  gpu.dispatch(entry, { params, terms, factors: factors ?? terms, out }, grid1d(entry, variant === 'tree' ? bSize * 256 : bSize), { HAS_B: factors !== null, ACCUMULATE: accumulate });
 }
 
 /**
@@ -225,33 +247,38 @@ for (const [label, shape, small] of layouts) {
       }));
     }
   }
-  for (const withFactors of [false, true]) {
-    cases.push(kernelCase({
-      name: `arithmetic sum to ${label} ${shapeText(shape)} → ${shapeText(small)}${withFactors ? ' of products' : ''}`,
-      entries: ['sum_to_broadcast'],
-      dims: { n: product(shape) },
-      showcase: withFactors && label === 'column [N, 1] over [N, C]',
-      setup(s, _d, random) {
-        const n = product(shape);
-        const [terms, factors] = [uniform(random, n, -2, 2), uniform(random, n, -2, 2)];
-        const out = s.output(small);
-        const [tt, ft] = [s.input(terms, shape), s.input(factors, shape)];
-        const expected = sumTo(withFactors ? terms.map((t, i) => t * factors[i]!) : terms, shape, small).map((v) => -0.5 * v);
-        return {
-          run: () => sumToBroadcast(out, tt, withFactors ? ft : null, broadcastOver(shape, small)!, -0.5),
-          check: () => s.check('out', out, expected, 1e-6 * Math.sqrt(n), 1e-5),
-        };
-      },
-    }));
+  for (const variant of SUM_VARIANTS) {
+    for (const [withFactors, accumulate] of [[false, false], [true, false], ...(variant === 'tree' ? [[true, true] as const] : [])] as const) {
+      cases.push(kernelCase({
+        name: `arithmetic sum to ${label} ${shapeText(shape)} → ${shapeText(small)}${withFactors ? ' of products' : ''}${accumulate ? ' accumulate' : ''}${variant === 'tree' ? ' v2 tree' : ''}`,
+        entries: [SUM_ENTRY[variant]],
+        variant: variant === 'tree' ? 'v2 tree' : 'v1 serial',
+        dims: { n: product(shape) },
+        showcase: withFactors && label === 'column [N, 1] over [N, C]' && !accumulate,
+        setup(s, _d, random) {
+          const n = product(shape);
+          const [terms, factors, previous] = [uniform(random, n, -2, 2), uniform(random, n, -2, 2), uniform(random, product(small))];
+          const out = s.output(small);
+          if (accumulate) out.write(previous);
+          const [tt, ft] = [s.input(terms, shape), s.input(factors, shape)];
+          const expected = sumTo(withFactors ? terms.map((t, i) => t * factors[i]!) : terms, shape, small).map((v, k) => -0.5 * v + (accumulate ? previous[k]! : 0));
+          return {
+            run: () => sumToBroadcast(out, tt, withFactors ? ft : null, broadcastOver(shape, small)!, -0.5, accumulate, variant),
+            check: () => s.check('out', out, expected, 1e-6 * Math.sqrt(n), 1e-5),
+          };
+        },
+      }));
+    }
   }
 }
 
 // A weighted per-row loss's shapes: x [N, C] times a row of weights [C], and its gradient summed back
 // to [C]; the bench times both from the first size (a batch of 8) up.
-for (const entry of ['combine', 'sum_to_broadcast'] as const) {
+for (const entry of ['combine', 'sum_to_broadcast', 'sum_to_broadcast_tree'] as const) {
   cases.push(kernelCase({
-    name: `arithmetic ${entry === 'combine' ? 'mul by a row' : 'sum to a row'} [N, C] · [C], N = 513, C = 67`,
+    name: `arithmetic ${entry === 'combine' ? 'mul by a row' : 'sum to a row'} [N, C] · [C], N = 513, C = 67${entry === 'sum_to_broadcast_tree' ? ' v2 tree' : ''}`,
     entries: [entry],
+    ...(entry === 'combine' ? {} : { variant: entry === 'sum_to_broadcast' ? 'v1 serial' : 'v2 tree' }),
     dims: { N: 513, C: 67 },
     setup(s, { N, C }, random) {
       const [x, row] = [uniform(random, N * C), uniform(random, C)];
@@ -262,7 +289,7 @@ for (const entry of ['combine', 'sum_to_broadcast'] as const) {
         return { run: () => combine(out, { op: 'mul', a: xt, b: rowt, broadcast }), check: () => s.check('out', out, x.map((v, i) => v * row[i % C]!), 1e-6, 1e-6) };
       }
       const out = s.output([C]);
-      return { run: () => sumToBroadcast(out, xt, null, broadcast), check: () => s.check('out', out, sumTo(x, [N, C], [C]), 1e-6 * Math.sqrt(N), 1e-5) };
+      return { run: () => sumToBroadcast(out, xt, null, broadcast, 1, false, entry === 'sum_to_broadcast' ? 'serial' : 'tree'), check: () => s.check('out', out, sumTo(x, [N, C], [C]), 1e-6 * Math.sqrt(N), 1e-5) };
     },
     bench: {
       sizes: [{ N: 8, C: 512 }, { N: 512, C: 512 }, { N: 4096, C: 1024 }],
@@ -293,6 +320,42 @@ cases.push(kernelCase({
         await s.check('2a + 1', scaled, a.map((v) => 2 * v + 1), 1e-6, 1e-6);
         await s.check('3b', spread, a.map((_, i) => 3 * b[i % 2]!), 1e-6, 1e-6);
       },
+    };
+  },
+}));
+// The tree's gradient of a scalar operand: every element into one sum, over 256 lanes (against the
+// serial loop's one); the bench times both from 10⁴ to 10⁶ elements.
+for (const variant of SUM_VARIANTS) {
+  cases.push(kernelCase({
+    name: `arithmetic sum to a scalar [100003] → [1]${variant === 'tree' ? ' v2 tree' : ''}`,
+    entries: [SUM_ENTRY[variant]],
+    variant: variant === 'tree' ? 'v2 tree' : 'v1 serial',
+    dims: { n: 100_003 },
+    setup(s, { n }, random) {
+      const terms = uniform(random, n);
+      const [tt, out] = [s.input(terms), s.output([1])];
+      return {
+        run: () => sumToBroadcast(out, tt, null, broadcastOver([n], [1])!, 1, false, variant),
+        // A serial float32 sum of n terms in [−1, 1]: its partial sums wander to ~√n, each rounding
+        // ~√n·2⁻²⁴, n of them adding like a random walk: ~n·2⁻²⁴ in all (1.3e-3 seen at n = 10⁵).
+        check: () => s.check('out', out, [terms.reduce((t, v) => t + v, 0)], 5e-8 * n, 1e-5),
+      };
+    },
+    bench: { sizes: [{ n: 10_000 }, { n: 1_000_000 }], bytes: (d) => 4 * d.n! },
+  }));
+}
+// v2 runs a workgroup per element of b: past 65,535 of them the grid spills into y.
+cases.push(kernelCase({
+  name: 'arithmetic sum to a row past the grid limit [2, 65537] → [65537] v2 tree',
+  entries: ['sum_to_broadcast_tree'],
+  variant: 'v2 tree',
+  dims: { C: 65_537 },
+  setup(s, { C }, random) {
+    const terms = uniform(random, 2 * C);
+    const [tt, out] = [s.input(terms, [2, C]), s.output([C])];
+    return {
+      run: () => sumToBroadcast(out, tt, null, broadcastOver([2, C], [C])!, 1, false, 'tree'),
+      check: () => s.check('out', out, sumTo(terms, [2, C], [C]), 1e-6, 1e-6),
     };
   },
 }));
