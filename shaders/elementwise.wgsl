@@ -9,9 +9,8 @@
 // Where PyTorch gives ±∞ or NaN, so do these, spelled out rather than left to the hardware: WGSL lets
 // an implementation assume no ∞ or NaN, and its log and pow are undefined for x ≤ 0.
 //   ln 0 = −∞, ln x = NaN for x < 0;  √x = NaN for x < 0;  e^x = +∞ past float32's range;
-//   x^p: x^0 = 1 (0^0 and NaN^0 too), 0^p = 0 for p > 0 and +∞ for p < 0 (−∞ for an odd
-//   negative integer p at −0 is not kept: −0 and +0 read the same here); for x < 0 an integer p gives
-//   ±|x|^p by its parity, any other p NaN.
+//   x^p: x^0 = 1 (0^0 and NaN^0 too) with gradient 0; an integer p multiplies out, so signs follow
+//   (−2)³ = −8, (−0)⁻¹ = −∞; any other p: 0^p = 0 for p > 0 and +∞ for p < 0, a negative x NaN.
 // A NaN input gives a NaN output (except x^0 = 1), recognised by its bits.
 //
 // Bindings: params {n, exponent}; forward: x (read), y (read_write); backward: x, y_saved, dy (read),
@@ -59,11 +58,17 @@ fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
 }
 
-// e^v: +∞ past ln(float32 max) ≈ 88.72, where WGSL's exp is undefined.
+// e^v as 2^k · e^r, k = round(v / ln 2) and r = v − k · ln 2 (|r| ≤ 0.35; ln 2 in two parts, Cody and
+// Waite's, so k · C1 is exact): WGSL's exp is allowed 3 + 2|v| ULP, ~170 ULP at v = 80, and on |r| under
+// 4. +∞ past ln(float32 max) ≈ 88.72 and 0 below the smallest subnormal's log, where WGSL's exp and
+// ldexp are undefined.
 fn exp_of(v: f32) -> f32 {
   if (is_nan(v)) { return v; }
   if (v > 88.72283) { return infinity(); }
-  return exp(v);
+  if (v < -103.97208) { return 0.0; }
+  let k = round(v * 1.442695);
+  let r = (v - k * 0.693359375) + k * 2.1219444e-4;
+  return ldexp(exp(r), i32(k));
 }
 
 fn log_of(v: f32) -> f32 {
@@ -77,16 +82,42 @@ fn sqrt_of(v: f32) -> f32 {
   return sqrt(v);
 }
 
-// v^p, with pow(|v|, p) for the magnitude and the cases above spelled out.
+// ±∞ with the sign of v (−0 gives −∞).
+fn infinity_signed_as(v: f32) -> f32 {
+  return from_bits((bitcast<u32>(v) & 0x80000000u) | INFINITY_BITS);
+}
+
+// v^p for an integer p, |p| < 2^24, by repeated squaring: x² exact, each multiply one rounding (PyTorch
+// multiplies x² and x³ out too, where exp2(p · log2 x) would be ~1e-6 off); 1 / v^|p| for p < 0. Signs
+// follow from the multiplies: (−2)³ = −8, (−0)³ = −0; v^p = 0 with p < 0 gives ±∞ by its sign.
+fn integer_pow(v: f32, p: f32) -> f32 {
+  var e = u32(abs(p));
+  var base = v;
+  var result = 1.0;
+  loop {
+    if ((e & 1u) == 1u) { result *= base; }
+    e = e >> 1u;
+    if (e == 0u) { break; }
+    base *= base;
+  }
+  if (p > 0.0) { return result; }
+  if (result == 0.0) { return infinity_signed_as(result); }
+  return 1.0 / result;
+}
+
+// v^p as PyTorch (C's pow): integer p by integer_pow; otherwise √v for p = ½, exp2(p · log2 v) for
+// v > 0, and the edges spelled out: 0^p = 0 for p > 0 and +∞ for p < 0, (+∞)^p and (−∞)^p = +∞ for
+// p > 0 and 0 for p < 0, a finite v < 0 NaN. From |p| ≥ 2^24 every float32 is an even integer: |v|^p.
 fn pow_of(v: f32, p: f32) -> f32 {
   if (p == 0.0) { return 1.0; }
   if (is_nan(v) || is_nan(p)) { return nan(); }
-  if (v == 0.0) { return select(infinity(), 0.0, p > 0.0); }
-  let magnitude = pow(abs(v), p);
-  if (v > 0.0) { return magnitude; }
-  if (p != trunc(p)) { return nan(); }
-  let odd = abs(p) < 16777216.0 && (i32(abs(p)) & 1) == 1; // float32 integers from 2^24 on are even
-  return select(magnitude, -magnitude, odd);
+  if (abs(p) < 16777216.0 && p == trunc(p)) { return integer_pow(v, p); }
+  let magnitude = abs(v);
+  if (magnitude == 0.0) { return select(infinity(), 0.0, p > 0.0); }
+  if (bitcast<u32>(magnitude) == INFINITY_BITS) { return select(0.0, infinity(), p > 0.0); }
+  if (v < 0.0 && abs(p) < 16777216.0) { return nan(); }
+  if (p == 0.5) { return sqrt(magnitude); }
+  return pow(magnitude, p);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -114,7 +145,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     case 0u: { value = g * y_saved[i]; }
     case 1u: { value = g / x[i]; }
     case 2u: { value = g / (2.0 * y_saved[i]); }
-    default: { value = g * params.exponent * pow_of(x[i], params.exponent - 1.0); }
+    // PyTorch's rule: x^0's gradient is 0 everywhere (at x = 0 too, where p · x^(p − 1) is 0 · ∞).
+    default: { value = select(g * params.exponent * pow_of(x[i], params.exponent - 1.0), 0.0, params.exponent == 0.0); }
   }
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }

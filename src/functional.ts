@@ -17,7 +17,7 @@ import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh
 import { nextRandomKey } from './init';
 import { shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
-import { needsGrad, opOutput as output, record, Tensor } from './tensor';
+import { needsGrad, opOutput as output, record, Tensor, upstream } from './tensor';
 
 /** a @ b for 2-D tensors, with d a = dC · bᵀ and d b = aᵀ · dC. */
 export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
@@ -372,7 +372,7 @@ export function reshape(x: Tensor, shape: readonly number[], options: { out?: Te
     inputs: [x],
     output: y,
     backward: (ctx, dy) => {
-      const g = dy!.reshape(x.shape);
+      const g = upstream(dy, x.gpu, shape).reshape(x.shape);
       if (ctx.donate(x, g)) return;
       const { grad, accumulate } = ctx.target(x);
       if (accumulate) dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true });

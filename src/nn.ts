@@ -47,16 +47,21 @@ function holdsModules(value: unknown): boolean {
 }
 
 /**
- * How many calls of one module the current graph can hold, each with its own buffers: enough for a
- * siamese or triplet loss or a layer applied a few times over; bounded, because a loop of forwards
- * that never calls backward (evaluation without noGrad) would otherwise keep a set for each.
+ * How many calls of one module the current graph can hold, each with its own buffers: at least
+ * MIN_CALLS_PER_GRAPH, and more while the module's buffers total under CALL_BUFFERS_MAX_BYTES (a
+ * siamese or triplet loss, a layer unrolled over 100 steps, nine micro-batches summed). Bounded,
+ * because a loop of forwards that never calls backward (evaluation without noGrad) would otherwise
+ * keep a set for each.
  */
-export const MAX_CALLS_PER_GRAPH = 8;
+export const MIN_CALLS_PER_GRAPH = 8;
+export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
 
 export abstract class Module {
   training = true;
   /** Buffers kept from call to call: one set for each call the current graph holds (see buffers()). */
   private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[] }[] = [];
+  /** The bytes of every set in slots. */
+  private slotBytes = 0;
 
   constructor(readonly gpu: Gpu) {}
 
@@ -190,30 +195,36 @@ export abstract class Module {
    *
    * A call while the current graph still holds an earlier call's outputs (a siamese model, a layer
    * applied twice, ce(model(a)) + ce(model(b))) gets its own set, so backward finds each call's
-   * values. Past MAX_CALLS_PER_GRAPH sets held at once (a loop of forwards that never reaches
-   * backward), the graph is cut, saying why, and the first set is reused: memory stays bounded,
-   * and a backward through the cut graph is an Error, never stale values.
+   * values. Past the sets a module may hold (MIN_CALLS_PER_GRAPH, CALL_BUFFERS_MAX_BYTES; a loop of
+   * forwards that never reaches backward), the graph is cut, saying why, and the first set is
+   * reused: memory stays bounded, and a backward through the cut graph is an Error, never stale values.
    */
   protected buffers(): (name: string, shape: readonly number[], dtype?: DType) => Tensor {
+    const name = this.describe().split('\n')[0]!;
     let slot = this.slots.find((s) => !s.given.some(isOnLiveGraph));
-    if (!slot && this.slots.length < MAX_CALLS_PER_GRAPH) this.slots.push((slot = { tensors: new Map(), given: [] }));
+    const count = this.slots.length;
+    let overwrittenBy = name;
+    if (!slot && (count < MIN_CALLS_PER_GRAPH || this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES)) this.slots.push((slot = { tensors: new Map(), given: [] }));
     if (!slot) {
-      cutGraph(`was cut when ${this.describe().split('\n')[0]} was called more than ${MAX_CALLS_PER_GRAPH} times in it without a backward()`);
+      const limit = `called ${count + 1} times in it without a backward(), past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`;
+      cutGraph(`was cut when ${name} was ${limit}: call backward() sooner, or run forwards that need no gradient in noGrad()`);
+      overwrittenBy = `${name}, ${limit}, which cut the graph`;
       slot = this.slots[0]!;
     }
     const { tensors, given } = slot;
     given.length = 0;
-    return (name, shape, dtype = 'f32') => {
-      const key = `${name}${shapeText(shape)}${dtype}`;
+    return (buffer, shape, dtype = 'f32') => {
+      const key = `${buffer}${shapeText(shape)}${dtype}`;
       const previous = tensors.get(key);
       let t: Tensor;
       if (!previous) {
-        t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${name}`);
+        t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${buffer}`);
+        this.slotBytes += t.byteLength;
       } else {
         t = previous.rehandle();
         // An intermediate's gradient buffer is reused too (the first rule overwrites it).
         [t.grad, t.ownsGrad, previous.ownsGrad] = [previous.grad, previous.ownsGrad, false];
-        previous.overwrittenBy = this.describe().split('\n')[0]!;
+        previous.overwrittenBy = overwrittenBy;
       }
       tensors.set(key, t);
       given.push(t);

@@ -321,6 +321,21 @@ export class BackwardContext {
   }
 }
 
+// A one-element 1 per device: d loss / d loss, for the op at the root of backward.
+const ones = new WeakMap<Gpu, Tensor>();
+
+/**
+ * What a rule's dy stands for: dy itself, or at the root of backward (dy null; the output has one
+ * element, as backward() checked) d loss / d loss = 1, under the output's shape. Rules that can use
+ * the root (cross-entropy hands its forward's gradient over) test dy for null instead.
+ */
+export function upstream(dy: Tensor | null, gpu: Gpu, shape: readonly number[]): Tensor {
+  if (dy) return dy;
+  let one = ones.get(gpu);
+  if (!one) ones.set(gpu, (one = Tensor.fromArray(gpu, [1], [1], 'f32', 'd loss / d loss')));
+  return shape.length === 1 ? one : one.reshape(shape);
+}
+
 export function backward(root: Tensor): void {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled?)`);
   if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]`);

@@ -299,10 +299,6 @@ add('gradients accumulate across backward() until zeroGrad()', async (s, random)
   model.forward(x);
   first.backward();
   await s.check('backward after another forward', model.parameters()[0]!.grad, once, 1e-7, 1e-6);
-  // Past MAX_CALLS_PER_GRAPH calls of one module, its graph is cut, naming the module.
-  const early = lossFn.forward(model.forward(x), y);
-  for (let i = 0; i < nn.MAX_CALLS_PER_GRAPH; i++) model.forward(x);
-  s.expectError('backward through a cut graph', () => early.backward(), /backward: the graph of 'CrossEntropyLoss\.loss' was cut when Linear\(in_features=4, out_features=3, bias=True\) was called more than 8 times in it without a backward\(\); run forward again/);
   const loss = lossFn.forward(model.forward(x), y);
   loss.backward();
   s.expectError('a second backward of one graph, named as such', () => loss.backward(), /graph of .* was already used by a backward\(\) and freed/);
@@ -541,18 +537,54 @@ add('nn.Flatten of one tensor twice in one graph: each view its own gradient, x.
   await s.check('x.grad = 2 (d1 + d2) after two steps', x.grad!, d1.map((v, i) => 2 * (v + d2[i]!)), 1e-6, 1e-6);
 });
 
-add('forwards that never reach backward hold at most MAX_CALLS_PER_GRAPH buffer sets; backward frees the graph for reuse', async (s, random) => {
+add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs float64; a large one past 8 sets and 64 MiB cuts the graph, naming it; training after reuses the sets', async (s, random) => {
   const gpu = s.gpu;
-  const model = new nn.Sequential(new nn.Linear(4, 8, { gpu }), new nn.ReLU({ gpu }), new nn.Linear(8, 2, { gpu }));
-  const x = s.input(uniform(random, 12), [3, 4]);
+  // h ← tanh(W h + b), 24 times, through one Linear and one Tanh (48 calls of small modules).
+  const [N, K, T] = [3, 4, 24];
+  const cell = new nn.Linear(K, K, { gpu });
+  const tanh = new nn.Tanh({ gpu });
+  const H0 = uniform(random, N * K);
+  const h0 = s.input(H0, [N, K]);
+  let h = h0;
+  const before = gpu.stats.liveBuffers;
+  for (let t = 0; t < T; t++) h = tanh.forward(cell.forward(h));
+  s.expect('a set per call', gpu.stats.liveBuffers - before === 2 * T, `${gpu.stats.liveBuffers - before} buffers for ${T} steps`);
+  s.own(F.sum(h)).backward();
+  const [Wc, bc] = [await f64(cell.weight), await f64(cell.bias!)];
+  const hs = [Float64Array.from(H0, Math.fround)];
+  for (let t = 0; t < T; t++) hs.push(ref.matmul(hs[t]!, Wc, { M: N, N: K, K, transposeB: true, bias: bc }).map(Math.tanh));
+  const dW = new Float64Array(K * K);
+  const db = new Float64Array(K);
+  let dh: Float64Array = new Float64Array(N * K).fill(1);
+  for (let t = T; t > 0; t--) {
+    const dz = dh.map((g, i) => g * (1 - hs[t]![i]! ** 2));
+    ref.matmul(dz, hs[t - 1]!, { M: K, N: K, K: N, transposeA: true }).forEach((v, i) => (dW[i]! += v));
+    ref.sumRows(dz, N, K).forEach((v, i) => (db[i]! += v));
+    dh = ref.matmul(dz, Wc, { M: N, N: K, K });
+  }
+  await s.check('weight.grad through 24 steps', cell.weight.grad, dW, 1e-6, 1e-4);
+  await s.check('bias.grad through 24 steps', cell.bias!.grad, db, 1e-6, 1e-4);
+
+  // An 8 MiB output: eight sets are 64 MiB, so the ninth call without backward cuts the graph.
+  const relu = new nn.ReLU({ gpu });
+  const big = s.input(uniform(random, 2 ** 21), [2 ** 21]);
+  big.requiresGrad = true;
+  const outputs: Tensor[] = [];
   const live: number[] = [];
-  for (let i = 0; i < 3 * nn.MAX_CALLS_PER_GRAPH; i++) {
-    model.forward(x); // parameters require grad, so each call is recorded: an evaluation loop without noGrad
+  let firstLoss: Tensor | null = null;
+  for (let i = 0; i < 12; i++) {
+    outputs.push(relu.forward(big)); // each recorded: an evaluation loop without noGrad
+    if (i === 0) firstLoss = s.own(F.sum(outputs[0]!));
     live.push(gpu.stats.liveBuffers);
   }
-  const cap = nn.MAX_CALLS_PER_GRAPH;
-  s.expect('a set per call, up to the cap', live[cap - 1]! - live[0]! === (cap - 1) * 3, live.join(' '));
-  s.expect('then no more', live.slice(cap - 1).every((n) => n === live[cap - 1]), live.join(' '));
+  s.expect('a set per call for eight calls, then no more', live[7]! - live[1]! === 6 && live.slice(7).every((n) => n === live[7]), live.join(' '));
+  const limit = 'ReLU\\(\\) was called 9 times in it without a backward\\(\\), past the 8 sets of buffers it may hold \\(64\\.0 MiB; nn\\.MIN_CALLS_PER_GRAPH, nn\\.CALL_BUFFERS_MAX_BYTES\\)';
+  s.expectError('backward through the cut graph names the module and the limit', () => firstLoss!.backward(), new RegExp(`^backward: the graph of 'sum' was cut when ${limit}: call backward\\(\\) sooner, or run forwards that need no gradient in noGrad\\(\\); run forward again`));
+  s.expectError('using an output the ninth call overwrote says why', () => F.sum(outputs[0]!), new RegExp(`^tensor 'ReLU\\.out' \\[2097152\\] was overwritten by a later forward of ${limit.replace(' was called', ', called')}, which cut the graph`));
+
+  // Training after it: steady at one set a call, the sets already made reused.
+  const model = new nn.Sequential(new nn.Linear(4, 8, { gpu }), new nn.ReLU({ gpu }), new nn.Linear(8, 2, { gpu }));
+  const x = s.input(uniform(random, 12), [3, 4]);
   // Training after it: steady at one set a call, the sets already made reused.
   const lossFn = new nn.CrossEntropyLoss({ gpu });
   const y = s.input(integers(random, 3, 2), [3], 'u32');
@@ -1063,6 +1095,83 @@ add('a composed loss in a training loop frees what each step made: destroy() tak
   }
   // The first step makes the modules' buffers; from the second on, a step leaves nothing behind.
   s.expect('live buffers steady from step 2', live.slice(1).every((n) => n === live[1]), live.join(', '));
+});
+
+// PyTorch starts backward at any one-element output: every op's rule must take the root's implicit 1.
+add('backward() from any op whose output has one element (sigmoid, relu, tanh, leaky_relu, exp, log, sqrt, pow, dropout, matmul, linear, reshape, conv2d, pools, eval-mode batch norm) vs float64', async (s, random) => {
+  const gpu = s.gpu;
+  const n = 5;
+  const X = uniform(random, n, 0.1, 0.5); // the sum in (0.5, 2.5): in every function's domain
+  const x = s.input(X, [n], 'f32', 'x');
+  x.requiresGrad = true;
+  const S = X.reduce((t, v) => t + Math.fround(v), 0);
+  const sig = 1 / (1 + Math.exp(-S));
+  const scalarCases: [string, (t: Tensor) => Tensor, number][] = [
+    ['sigmoid', F.sigmoid, sig * (1 - sig)],
+    ['relu', F.relu, 1],
+    ['tanh', (t) => F.tanh(t), 1 - Math.tanh(S) ** 2],
+    ['leaky_relu of −s', (t) => F.leakyRelu(F.mul(t, -1), 0.1), -0.1],
+    ['exp', (t) => F.exp(t), Math.exp(S)],
+    ['log', (t) => F.log(t), 1 / S],
+    ['sqrt', (t) => F.sqrt(t), 0.5 / Math.sqrt(S)],
+    ['pow 3', (t) => F.pow(t, 3), 3 * S * S],
+    ['reshape to [1, 1]', (t) => F.reshape(t, [1, 1]), 1],
+  ];
+  for (const [label, op, slope] of scalarCases) {
+    x.grad = null;
+    op(F.sum(x)).backward();
+    await s.check(`${label}(Σx): d / d x`, x.grad!, X.map(() => slope), 1e-6, 1e-5);
+  }
+  // Dropout keeps Σx scaled by 1/(1 − p) or drops it: the gradient is the same factor.
+  x.grad = null;
+  const dropped = F.dropout(F.sum(x), 0.5);
+  const factor = (await f64(dropped))[0]! / S;
+  dropped.backward();
+  await s.check('dropout(Σx): d / d x = its factor (0 or 2)', x.grad!, X.map(() => factor), 1e-6, 1e-5);
+  s.expect('the factor is 0 or 2', Math.abs(factor) < 1e-6 || Math.abs(factor - 2) < 1e-5, String(factor));
+
+  const k = 4;
+  const [A, B] = [uniform(random, k), uniform(random, k)];
+  const [a, b] = [s.input(A, [1, k], 'f32', 'a'), s.input(B, [k, 1], 'f32', 'b')];
+  a.requiresGrad = b.requiresGrad = true;
+  F.matmul(a, b).backward();
+  await s.check('matmul [1, k]·[k, 1]: d a = bᵀ', a.grad!, B, 1e-6, 1e-6);
+  await s.check('and d b = aᵀ', b.grad!, A, 1e-6, 1e-6);
+  const lin = new nn.Linear(k, 1, { gpu });
+  a.grad = null;
+  lin.forward(a, 'sigmoid').backward();
+  const [w, bias] = [await f64(lin.weight), await f64(lin.bias!)];
+  const z = A.reduce((t, v, i) => t + v * w[i]!, bias[0]!);
+  const dz = (1 / (1 + Math.exp(-z))) * (1 - 1 / (1 + Math.exp(-z)));
+  await s.check('Linear(k, 1) with a fused sigmoid: d x', a.grad!, w.map((v) => v * dz), 1e-6, 1e-5);
+  await s.check('and d weight', lin.weight.grad, A.map((v) => v * dz), 1e-6, 1e-5);
+
+  const image = uniform(random, 9);
+  const img = s.input(image, [1, 1, 3, 3], 'f32', 'image');
+  img.requiresGrad = true;
+  const conv = new nn.Conv2d(1, 1, 3, { gpu });
+  conv.forward(img).backward();
+  await s.check('Conv2d(1, 1, 3) to [1, 1, 1, 1]: d x = w', img.grad!, await f64(conv.weight), 1e-6, 1e-6);
+  await s.check('and d w = x', conv.weight.grad, image, 1e-6, 1e-6);
+  await s.check('and d bias = 1', conv.bias!.grad, [1], 0, 0);
+  const small = uniform(random, 4);
+  const patch = s.input(small, [1, 1, 2, 2], 'f32', 'patch');
+  patch.requiresGrad = true;
+  const argmax = small.indexOf(Math.max(...small));
+  for (const [label, pool, expected] of [
+    ['MaxPool2d(2)', new nn.MaxPool2d(2, { gpu }), small.map((_, i) => (i === argmax ? 1 : 0))],
+    ['AvgPool2d(2)', new nn.AvgPool2d(2, { gpu }), small.map(() => 0.25)],
+    ['AdaptiveAvgPool2d(1)', new nn.AdaptiveAvgPool2d(1, { gpu }), small.map(() => 0.25)],
+  ] as const) {
+    patch.grad = null;
+    pool.forward(patch).backward();
+    await s.check(`${label} to [1, 1, 1, 1]: d x`, patch.grad!, expected, 1e-7, 1e-6);
+  }
+  const bn = new nn.BatchNorm1d(1, { gpu }).eval(); // running mean 0, var 1: y = x / √(1 + ε)
+  const one = s.input([0.7], [1, 1], 'f32', 'one');
+  one.requiresGrad = true;
+  bn.forward(one).backward();
+  await s.check('eval-mode BatchNorm1d(1) of [1, 1]: d x = 1 / √(1 + ε)', one.grad!, [1 / Math.sqrt(1 + 1e-5)], 1e-7, 1e-6);
 });
 
 add('tidy(): a training step with a composed loss leaves no buffers and keeps what it returns; nested, throwing and async scopes', async (s, random) => {

@@ -5,7 +5,7 @@ import { expectSameSize, vec4Names } from '../launch';
 import * as ref from '../reference/linalg';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
-import type { BackwardRule, Tensor } from '../tensor';
+import { upstream, type BackwardRule, type Tensor } from '../tensor';
 
 export const shader = loadShader('activation');
 
@@ -56,7 +56,7 @@ export const gradients = {
   /** y = act(x): dx = dy ⊙ act'(x), written from y. */
   activation: (activation: 'relu' | 'sigmoid', x: Tensor, y: Tensor): BackwardRule => (ctx, dy) => {
     const { grad, accumulate } = ctx.target(x);
-    activationBackward(activation, y, dy!, grad, accumulate);
+    activationBackward(activation, y, upstream(dy, y.gpu, y.shape), grad, accumulate);
   },
 };
 

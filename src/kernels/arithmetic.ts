@@ -8,7 +8,7 @@ import { expectDtype, shapeText } from '../launch';
 import { broadcastTo, sumTo } from '../reference/arithmetic';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
-import { Tensor, type BackwardRule } from '../tensor';
+import { Tensor, upstream, type BackwardRule } from '../tensor';
 
 export const shader = loadShader('arithmetic');
 
@@ -137,37 +137,29 @@ export function scratchTensor(gpu: Gpu, label: string, shape: readonly number[])
   return new Tensor(gpu, view.buffer, shape, 'f32', 0, label);
 }
 
-// A one-element 1 per device: the upstream gradient when backward starts at a sum, product or mean.
-const units = new WeakMap<Gpu, Tensor>();
-function unit(gpu: Gpu): Tensor {
-  let one = units.get(gpu);
-  if (!one) units.set(gpu, (one = Tensor.fromArray(gpu, [1], [1], 'f32', 'one')));
-  return one;
-}
-
 export const gradients = {
   /** out = alpha·big + beta·small (+ a number): d big = alpha·dy; d small = beta·Σ dy over the dimensions small broadcasts. */
   add: (big: Tensor, small: Tensor | null, broadcast: Broadcast, alpha: number, beta: number): BackwardRule => (ctx, dy) => {
-    const upstream = dy ?? unit(big.gpu); // the root: one element
+    const g = upstream(dy, big.gpu, [1]); // at the root: one element
     if (big.requiresGrad) {
       const { grad, accumulate } = ctx.target(big);
-      combine(grad, { op: 'add', a: upstream, b: null, broadcast: sameShape(big.shape), alpha, accumulate });
+      combine(grad, { op: 'add', a: g, b: null, broadcast: sameShape(big.shape), alpha, accumulate });
     }
     if (small?.requiresGrad) {
       const { grad, accumulate } = ctx.target(small);
-      sumToBroadcast(grad, upstream, null, broadcast, beta, accumulate);
+      sumToBroadcast(grad, g, null, broadcast, beta, accumulate);
     }
   },
   /** out = alpha·big·small: d big = alpha·dy·small (spread); d small = alpha·Σ dy·big. (A number factor is add's alpha.) */
   mul: (big: Tensor, small: Tensor, broadcast: Broadcast, alpha: number): BackwardRule => (ctx, dy) => {
-    const upstream = dy ?? unit(big.gpu);
+    const g = upstream(dy, big.gpu, [1]);
     if (big.requiresGrad) {
       const { grad, accumulate } = ctx.target(big);
-      combine(grad, { op: 'mul', a: upstream, b: small, broadcast, alpha, accumulate });
+      combine(grad, { op: 'mul', a: g, b: small, broadcast, alpha, accumulate });
     }
     if (small.requiresGrad) {
       const { grad, accumulate } = ctx.target(small);
-      sumToBroadcast(grad, upstream, big, broadcast, alpha, accumulate);
+      sumToBroadcast(grad, g, big, broadcast, alpha, accumulate);
     }
   },
   /**
@@ -177,19 +169,19 @@ export const gradients = {
    * (y/v, dy/v or dy·y) in the Gpu's scratch.
    */
   div: (u: Tensor | null, v: Tensor, y: Tensor, broadcast: Broadcast, spread: 'u' | 'v'): BackwardRule => (ctx, dy) => {
-    const upstream = dy ?? unit(v.gpu);
+    const g = upstream(dy, v.gpu, [1]);
     const whole = sameShape(y.shape);
     const scratch = (label: string) => scratchTensor(v.gpu, label, y.shape);
     if (spread === 'v') {
       if (u?.requiresGrad) {
         const { grad, accumulate } = ctx.target(u);
-        combine(grad, { op: 'div', a: upstream, b: v, broadcast, accumulate });
+        combine(grad, { op: 'div', a: g, b: v, broadcast, accumulate });
       }
       if (v.requiresGrad) {
         const { grad, accumulate } = ctx.target(v);
         const ratio = scratch('y / v');
         combine(ratio, { op: 'div', a: y, b: v, broadcast });
-        sumToBroadcast(grad, upstream, ratio, broadcast, -1, accumulate);
+        sumToBroadcast(grad, g, ratio, broadcast, -1, accumulate);
       }
       return;
     }
@@ -197,13 +189,13 @@ export const gradients = {
     if (u!.requiresGrad) {
       const { grad, accumulate } = ctx.target(u!);
       const quotient = scratch('dy / v');
-      combine(quotient, { op: 'div', a: upstream, b: v, broadcast: whole });
+      combine(quotient, { op: 'div', a: g, b: v, broadcast: whole });
       sumToBroadcast(grad, quotient, null, broadcast, 1, accumulate);
     }
     if (v.requiresGrad) {
       const { grad, accumulate } = ctx.target(v);
       const product = scratch('dy · y');
-      combine(product, { op: 'mul', a: upstream, b: y, broadcast: whole });
+      combine(product, { op: 'mul', a: g, b: y, broadcast: whole });
       combine(grad, { op: 'div', a: product, b: v, broadcast: whole, alpha: -1, accumulate });
     }
   },

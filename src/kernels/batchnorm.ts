@@ -6,7 +6,7 @@ import { expectDtype, expectRange, expectRank, expectShape, shapeText } from '..
 import * as bnRef from '../reference/batchnorm';
 import { uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
-import { Tensor, type BackwardRule } from '../tensor';
+import { Tensor, upstream, type BackwardRule } from '../tensor';
 import { expectReductionVariant, REDUCTION_VARIANTS, type ReductionVariant } from './reduce';
 
 export const shader = loadShader('batchnorm');
@@ -130,7 +130,7 @@ export const gradients = {
     // weight or bias gets no gradient (PyTorch leaves its grad None); the kernel writes scratch instead.
     const dgamma = affine?.weight.requiresGrad ? ctx.target(affine.weight).grad : (scratch.dgamma ?? missing('dgamma'));
     const dbeta = affine?.bias.requiresGrad ? ctx.target(affine.bias).grad : (scratch.dbeta ?? missing('dbeta'));
-    batchNormBackward(x, dy!, args, { dx: dx.grad, accumulate: dx.accumulate, dgamma, dbeta, sums: scratch.sums });
+    batchNormBackward(x, upstream(dy, x.gpu, x.shape), args, { dx: dx.grad, accumulate: dx.accumulate, dgamma, dbeta, sums: scratch.sums });
   },
 };
 

@@ -5,7 +5,7 @@ import { dispatch1d, expectInput4d, expectPair, expectTensor, outputExtent, pair
 import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
 import { caseTable, kernelCase, type Spec } from '../spec/scope';
-import { Tensor, type BackwardRule } from '../tensor';
+import { Tensor, upstream, type BackwardRule } from '../tensor';
 
 
 export const shader = loadShader('conv2d');
@@ -117,16 +117,17 @@ export function conv2dBackwardBias(dy: Tensor, dbias: Tensor, accumulate = false
 
 export const gradients = {
   /** y = conv2d(x, w) + b: dx by conv2d_backward_input, dw by conv2d_backward_weight, db by the bias sum. */
-  conv2d: (x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions, where: string): BackwardRule => (ctx, dy) => {
+  conv2d: (x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions, where: string): BackwardRule => (ctx, gradOutput) => {
+    const dy = upstream(gradOutput, x.gpu, [1, 1, 1, 1]); // at the root, the output is [1, 1, 1, 1]
     if (x.requiresGrad) {
       const dx = ctx.target(x);
-      conv2dBackwardInput(dy!, weight, dx.grad, options, dx.accumulate, where);
+      conv2dBackwardInput(dy, weight, dx.grad, options, dx.accumulate, where);
     }
     const dw = ctx.target(weight);
-    conv2dBackwardWeight(x, dy!, dw.grad, options, dw.accumulate, where);
+    conv2dBackwardWeight(x, dy, dw.grad, options, dw.accumulate, where);
     if (bias) {
       const db = ctx.target(bias);
-      conv2dBackwardBias(dy!, db.grad, db.accumulate, where);
+      conv2dBackwardBias(dy, db.grad, db.accumulate, where);
     }
   },
 };

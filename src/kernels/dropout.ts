@@ -5,7 +5,7 @@ import { expectRange, expectSameSize } from '../launch';
 import { dropoutMask } from '../reference/dropout';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
-import type { BackwardRule, Tensor } from '../tensor';
+import { upstream, type BackwardRule, type Tensor } from '../tensor';
 
 export const shader = loadShader('dropout');
 
@@ -31,7 +31,7 @@ export const gradients = {
   /** y = mask ⊙ x is linear: dx = mask ⊙ dy, the same mask recomputed. */
   dropout: (x: Tensor, mask: DropoutMask): BackwardRule => (ctx, dy) => {
     const { grad, accumulate } = ctx.target(x);
-    dropout(dy!, grad, { ...mask, accumulate });
+    dropout(upstream(dy, x.gpu, x.shape), grad, { ...mask, accumulate });
   },
 };
 

@@ -4,7 +4,7 @@ import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize } from '../launch';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
-import type { BackwardRule, Tensor } from '../tensor';
+import { upstream, type BackwardRule, type Tensor } from '../tensor';
 
 export const shader = loadShader('elementwise');
 
@@ -36,7 +36,7 @@ export function elementwiseBackward(op: ElementwiseOp, x: Tensor, y: Tensor, dy:
 export const gradients = {
   elementwise: (op: ElementwiseOp, x: Tensor, y: Tensor, exponent: number): BackwardRule => (ctx, dy) => {
     const { grad, accumulate } = ctx.target(x);
-    elementwiseBackward(op, x, y, dy!, grad, exponent, accumulate);
+    elementwiseBackward(op, x, y, upstream(dy, y.gpu, y.shape), grad, exponent, accumulate);
   },
 };
 
@@ -52,17 +52,19 @@ export const reference: Record<ElementwiseOp, { f: (x: number, p: number) => num
 
 // Each function over its domain: exp across float32's range of e^x, log and sqrt from near 0 to
 // large, pow over negative and positive x with integer exponents and positive x with fractional ones.
-// Tolerances from WGSL's accuracy rules: exp to 3 + 2|x| ULP (~170 ULP at |x| = 80, 2e-5), pow as
-// exp2(p·log2 x); log to 2^-21 absolute near 1; sqrt to 2.5 ULP.
+// Tolerances from WGSL's accuracy rules: exp (range-reduced to |r| ≤ 0.35) to ~4 ULP, integer powers
+// a rounding per multiply, other powers as exp2(p·log2 x) (~1e-6 · |p·log2 x|); log to 2^-21
+// absolute near 1; sqrt to 2.5 ULP.
 const domains: { op: ElementwiseOp; p: number; lo: number; hi: number; atol: number; rtol: number }[] = [
-  { op: 'exp', p: 1, lo: -80, hi: 80, atol: 0, rtol: 2e-5 },
+  { op: 'exp', p: 1, lo: -80, hi: 80, atol: 0, rtol: 1e-6 },
   { op: 'log', p: 1, lo: 1e-6, hi: 1e6, atol: 1e-6, rtol: 2e-6 },
   { op: 'sqrt', p: 1, lo: 1e-6, hi: 1e6, atol: 0, rtol: 2e-6 },
-  { op: 'pow', p: 2, lo: -30, hi: 30, atol: 0, rtol: 2e-5 },
-  { op: 'pow', p: 3, lo: -30, hi: 30, atol: 0, rtol: 2e-5 },
-  { op: 'pow', p: -1, lo: 0.1, hi: 10, atol: 0, rtol: 2e-5 },
-  { op: 'pow', p: -2, lo: -10, hi: -0.1, atol: 0, rtol: 2e-5 },
-  { op: 'pow', p: 0.5, lo: 1e-3, hi: 1e3, atol: 0, rtol: 2e-5 },
+  { op: 'pow', p: 2, lo: -30, hi: 30, atol: 0, rtol: 1e-7 },
+  { op: 'pow', p: 3, lo: -30, hi: 30, atol: 0, rtol: 3e-7 },
+  { op: 'pow', p: 7, lo: -5, hi: 5, atol: 0, rtol: 6e-7 },
+  { op: 'pow', p: -1, lo: 0.1, hi: 10, atol: 0, rtol: 3e-7 },
+  { op: 'pow', p: -2, lo: -10, hi: -0.1, atol: 0, rtol: 5e-7 },
+  { op: 'pow', p: 0.5, lo: 1e-3, hi: 1e3, atol: 0, rtol: 3e-7 },
   { op: 'pow', p: 1.7, lo: 1e-3, hi: 100, atol: 0, rtol: 2e-5 },
 ];
 const name = ({ op, p }: { op: ElementwiseOp; p: number }) => (op === 'pow' ? `pow p=${p}` : op);
@@ -117,10 +119,12 @@ cases.push(
       ['exp', 1, [100, 88.8, -100, -1e30, 1e30, NaN, 0]],
       ['log', 1, [0, -1, -1e-30, NaN, 1, 3e38]],
       ['sqrt', 1, [0, -1, -1e-30, NaN, 4, 3e38]],
-      ['pow', -1, [0, -2, 2, NaN]],
-      ['pow', 3, [-2, 0, NaN, -1e-3]],
-      ['pow', 1 / 3, [-8, 8, 0]],
-      ['pow', 0, [0, NaN, -5, 1e30]],
+      ['pow', -1, [0, -0, -2, 2, NaN, Infinity, -Infinity]],
+      ['pow', 3, [-2, 0, -0, NaN, -1e-3, 1e13, -Infinity]],
+      ['pow', 2, [-3, 1e20, -Infinity]],
+      ['pow', 1 / 3, [-8, 8, 0, Infinity, -Infinity]],
+      ['pow', -2.5, [0, 4, Infinity, -Infinity, -4]],
+      ['pow', 0, [0, NaN, -5, 1e30, Infinity]],
       ['pow', 2e30, [-1, 1, 0.5]],
     ];
     for (const [op, p, x] of special) {
@@ -128,8 +132,21 @@ cases.push(
       elementwise(op, s.input(x), y, p);
       // float32 in and out: e^88.8 is 3.6e38 in float64 but +∞ in float32; e^−100 may be flushed to 0.
       const expected = x.map((v) => Math.fround(reference[op].f(Math.fround(v), Math.fround(p))));
-      await s.check(`${name({ op, p })} of [${x.join(', ')}]`, y, expected, 1e-37, 2e-5);
+      await s.check(`${name({ op, p })} of [${x.join(', ')}]`, y, expected, 1e-37, 2e-6);
+      // −0 and +0 compare equal: their signs checked apart, where PyTorch's result is a signed zero or ∞.
+      const signs = Array.from(await y.read(), (v) => (Object.is(v, -0) || v === -Infinity ? -1 : 1));
+      const want = expected.map((v) => (Object.is(v, -0) || v === -Infinity ? -1 : 1));
+      const zerosAndInfinities = expected.flatMap((v, i) => (v === 0 || !Number.isFinite(v) ? [i] : []));
+      s.expect(`${name({ op, p })}: signs of zeros and infinities`, zerosAndInfinities.every((i) => signs[i] === want[i]), `got ${zerosAndInfinities.map((i) => signs[i]).join(' ')}, want ${zerosAndInfinities.map((i) => want[i]).join(' ')}`);
     }
+  }),
+  // PyTorch: x^0's gradient is 0 everywhere, where p · x^(p − 1) would be 0 · ∞ at x = 0 (and NaN at NaN).
+  testCase('elementwise pow p=0 backward: 0 everywhere, at 0 and NaN too', async (s, random) => {
+    const x = [0, -0, NaN, 3, -2];
+    const [xt, y, dx] = [s.input(x), s.output([x.length], 'y'), s.output([x.length], 'dx')];
+    elementwise('pow', xt, y, 0);
+    elementwiseBackward('pow', xt, y, s.input(uniform(random, x.length)), dx, 0);
+    await s.check('dx', dx, x.map(() => 0), 0, 0);
   }),
   testCase('elementwise bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4));

@@ -8,7 +8,7 @@ import { expectDtype, expectRank, expectShape, shapeText } from '../launch';
 import * as ref from '../reference/linalg';
 import { uniform } from '../spec/random';
 import { testCase, type KernelCase, type Spec } from '../spec/scope';
-import { Tensor, type BackwardRule } from '../tensor';
+import { Tensor, upstream, type BackwardRule } from '../tensor';
 import { activationBackward, type Activation } from './activation';
 import { sumRows } from './reduce';
 
@@ -164,10 +164,11 @@ export const gradients = {
    * dbias = Σ_rows dz.
    */
   matmul: (a: Tensor, b: Tensor, y: Tensor, o: MatmulGradientOptions): BackwardRule => (ctx, dy) => {
-    let dz = dy!;
+    const g = upstream(dy, y.gpu, y.shape);
+    let dz = g;
     if (o.activation !== 'none') {
       dz = o.scratch ?? Tensor.empty(y.gpu, y.shape, 'f32', 'dz');
-      activationBackward(o.activation, y, dy!, dz);
+      activationBackward(o.activation, y, g, dz);
     }
     if (a.requiresGrad) {
       const { grad, accumulate } = ctx.target(a);
@@ -182,7 +183,7 @@ export const gradients = {
       const { grad, accumulate } = ctx.target(o.bias);
       sumRows(dz, grad, accumulate);
     }
-    if (dz !== dy && !o.scratch) dz.destroy();
+    if (dz !== g && !o.scratch) dz.destroy();
   },
 };
 

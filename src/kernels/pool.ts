@@ -5,7 +5,7 @@ import { shaderSource } from '../device/shader-sources';
 import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
 import { caseTable, kernelCase, type Spec } from '../spec/scope';
-import { Tensor, type BackwardRule } from '../tensor';
+import { Tensor, upstream, type BackwardRule } from '../tensor';
 import { dispatch1d, expectInput4d, expectPair, expectTensor, outputExtent, pair, pairOr, type Pair } from '../launch';
 
 export const shader = loadShader('pool');
@@ -118,15 +118,15 @@ export const gradients = {
   /** Each window's gradient goes to its kept arg-max. */
   maxPool2d: (x: Tensor, indices: Tensor, options: Pool2dOptions, where: string): BackwardRule => (ctx, dy) => {
     const dx = ctx.target(x);
-    maxPool2dBackward(dy!, indices, dx.grad, options, dx.accumulate, where);
+    maxPool2dBackward(upstream(dy, x.gpu, [1, 1, 1, 1]), indices, dx.grad, options, dx.accumulate, where);
   },
   avgPool2d: (x: Tensor, options: Pool2dOptions, where: string): BackwardRule => (ctx, dy) => {
     const dx = ctx.target(x);
-    avgPool2dBackward(dy!, dx.grad, options, dx.accumulate, where);
+    avgPool2dBackward(upstream(dy, x.gpu, [1, 1, 1, 1]), dx.grad, options, dx.accumulate, where);
   },
   adaptiveAvgPool2d: (x: Tensor, where: string): BackwardRule => (ctx, dy) => {
     const dx = ctx.target(x);
-    adaptiveAvgPool2dBackward(dy!, dx.grad, dx.accumulate, where);
+    adaptiveAvgPool2dBackward(upstream(dy, x.gpu, [1, 1, 1, 1]), dx.grad, dx.accumulate, where);
   },
 };
 

@@ -5,7 +5,7 @@ import { expectRange, expectSameSize } from '../launch';
 import * as ref from '../reference/activations';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
-import type { BackwardRule, Tensor } from '../tensor';
+import { upstream, type BackwardRule, type Tensor } from '../tensor';
 
 export const shader = loadShader('tanh_leaky_relu');
 
@@ -38,11 +38,11 @@ export function leakyReluBackward(y: Tensor, dy: Tensor, dx: Tensor, slope = 0.0
 export const gradients = {
   tanh: (x: Tensor, y: Tensor): BackwardRule => (ctx, dy) => {
     const { grad, accumulate } = ctx.target(x);
-    tanhBackward(y, dy!, grad, accumulate);
+    tanhBackward(y, upstream(dy, y.gpu, y.shape), grad, accumulate);
   },
   leakyRelu: (x: Tensor, y: Tensor, slope: number): BackwardRule => (ctx, dy) => {
     const { grad, accumulate } = ctx.target(x);
-    leakyReluBackward(y, dy!, grad, slope, accumulate);
+    leakyReluBackward(y, upstream(dy, y.gpu, y.shape), grad, slope, accumulate);
   },
 };
 
