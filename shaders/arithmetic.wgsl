@@ -13,6 +13,9 @@
 //   combine, OP 1 (multiply):  out[i] = alpha · a[i] · b[j] + offset
 //   combine, OP 2 (divide):    out[i] = alpha · a[i] / b[j] + offset
 //   combine, OP 3 (divide by a): out[i] = alpha · b[j] / a[i] + offset   (the spread operand on top)
+// Division is the hardware's: WGSL defines it for divisors of magnitude 2^-126 to 2^126, so x / 0 and a
+// subnormal divisor give what the GPU gives (±∞ or NaN on IEEE hardware, as PyTorch; SwiftShader's
+// 1 / 3e-39 is +∞ where PyTorch's is 3.3e38).
 // Without HAS_A, a is not read (taken as 0 under OP 0: out = beta · b[j] + offset, b spread over n;
 // as 1 under OP 2: out = alpha / b[j] + offset, a number over a tensor);
 // without HAS_B, b is not read (out = alpha · a[i] + offset). Not reading an operand, rather than

@@ -8,7 +8,7 @@
 //
 // Where PyTorch gives ±∞ or NaN, so do these, spelled out rather than left to the hardware: WGSL lets
 // an implementation assume no ∞ or NaN, and its log and pow are undefined for x ≤ 0.
-//   ln 0 = −∞, ln x = NaN for x < 0;  √x = NaN for x < 0;  e^x = +∞ past float32's range;
+//   ln 0 = −∞, ln x = NaN for x < 0, ln ∞ = ∞;  √x = NaN for x < 0, √∞ = ∞;  e^x = +∞ past float32's range;
 //   x^p: x^0 = 1 (0^0 and NaN^0 too) with gradient 0; an integer p multiplies out, so signs follow
 //   (−2)³ = −8, (−0)⁻¹ = −∞; any other p: 0^p = 0 for p > 0 and +∞ for p < 0, a negative x NaN.
 // A NaN input gives a NaN output (except x^0 = 1), recognised by its bits.
@@ -74,11 +74,13 @@ fn exp_of(v: f32) -> f32 {
 fn log_of(v: f32) -> f32 {
   if (is_nan(v) || v < 0.0) { return nan(); }
   if (v == 0.0) { return -infinity(); }
+  if (bitcast<u32>(v) == INFINITY_BITS) { return v; }
   return log(v);
 }
 
 fn sqrt_of(v: f32) -> f32 {
   if (is_nan(v) || v < 0.0) { return nan(); }
+  if (bitcast<u32>(v) == INFINITY_BITS) { return v; }
   return sqrt(v);
 }
 

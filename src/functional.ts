@@ -17,7 +17,7 @@ import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh
 import { nextRandomKey } from './init';
 import { shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
-import { needsGrad, opOutput as output, record, Tensor, upstream } from './tensor';
+import { needsGrad, opOutput as output, opView, record, Tensor, upstream } from './tensor';
 
 /** a @ b for 2-D tensors, with d a = dC · bᵀ and d b = aᵀ · dC. */
 export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
@@ -254,6 +254,7 @@ export function div(input: Operand, other: Operand, ...unsupported: never[]): Te
   if (unsupported.length) throw new Error(`div: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); rounding_mode is not supported`);
   if (typeof other === 'number') {
     if (other === 0) throw new Error(`div: division by the number 0 (PyTorch gives ±inf or NaN for every element); divide by a tensor to get those`);
+    if (!(Math.abs(1 / other) <= 3.4e38)) throw new Error(`div: the divisor ${other} is too small for float32: x / ${other} multiplies by ${1 / other}, past ±3.4e38`);
     return affine('div', input as Tensor, 1 / other, 0);
   }
   if (typeof input === 'number') return quotient(null, other, 'v', sameShape(other.shape), input);
@@ -364,7 +365,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOu
  * when it can (no copy); otherwise it copies, or adds with the dropout kernel at p = 0 (the identity).
  */
 export function reshape(x: Tensor, shape: readonly number[], options: { out?: Tensor } = {}): Tensor {
-  const y = options.out ?? x.reshape(shape);
+  const y = options.out ?? opView(x.reshape(shape));
   if (y.buffer !== x.buffer || y.byteOffset !== x.byteOffset || y.size !== x.size) throw new Error(`reshape: 'out' must be a view of the input's memory`);
   if (!needsGrad([x])) return y;
   record({
@@ -373,7 +374,7 @@ export function reshape(x: Tensor, shape: readonly number[], options: { out?: Te
     output: y,
     backward: (ctx, dy) => {
       const g = upstream(dy, x.gpu, shape).reshape(x.shape);
-      if (ctx.donate(x, g)) return;
+      if (dy !== null && ctx.donate(x, g)) return; // never the root's shared 1: a later rule would write into it
       const { grad, accumulate } = ctx.target(x);
       if (accumulate) dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true });
       else x.gpu.copy(g, grad);

@@ -5,8 +5,9 @@
 // Modules own their output buffers and reuse them from step to step (keyed by shape): a training step
 // in steady state creates no GPU buffers. A module's output is therefore valid until that module's
 // next forward reuses its buffer; after it, using the older output is an Error that says so (copy it
-// with clone() to keep it longer). A forward does not reuse buffers the current graph still holds:
-// a module called twice before backward (a siamese loss) gets a second set (Module.buffers).
+// with clone() to keep it longer). A forward does not reuse the buffers of an earlier call whose
+// outputs the current graph holds: a module called twice before backward (a siamese loss) gets a
+// second set (Module.buffers).
 import { currentGpu, type Gpu } from './device/gpu';
 import * as F from './functional';
 import { kaimingUniform_, uniform_ } from './init';
@@ -47,13 +48,15 @@ function holdsModules(value: unknown): boolean {
 }
 
 /**
- * How many calls of one module the current graph can hold, each with its own buffers: at least
- * MIN_CALLS_PER_GRAPH, and more while the module's buffers total under CALL_BUFFERS_MAX_BYTES (a
- * siamese or triplet loss, a layer unrolled over 100 steps, nine micro-batches summed). Bounded,
- * because a loop of forwards that never calls backward (evaluation without noGrad) would otherwise
- * keep a set for each.
+ * How many calls of one module the current graph can hold, each with its own buffers: always
+ * MIN_CALLS_PER_GRAPH (a siamese or triplet loss), and up to MAX_CALLS_PER_GRAPH while the module's
+ * buffers total under CALL_BUFFERS_MAX_BYTES (a small layer unrolled over 64 steps, micro-batches
+ * summed). Bounded, because a loop of forwards that never calls backward (evaluation without
+ * noGrad) would otherwise keep a set, and a graph node, for each; the sets a module made stay for
+ * the next steps.
  */
-export const MIN_CALLS_PER_GRAPH = 8;
+export const MIN_CALLS_PER_GRAPH = 4;
+export const MAX_CALLS_PER_GRAPH = 64;
 export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
 
 export abstract class Module {
@@ -195,7 +198,8 @@ export abstract class Module {
    *
    * A call while the current graph still holds an earlier call's outputs (a siamese model, a layer
    * applied twice, ce(model(a)) + ce(model(b))) gets its own set, so backward finds each call's
-   * values. Past the sets a module may hold (MIN_CALLS_PER_GRAPH, CALL_BUFFERS_MAX_BYTES; a loop of
+   * values. Past the sets a module may hold (MIN_CALLS_PER_GRAPH, MAX_CALLS_PER_GRAPH,
+   * CALL_BUFFERS_MAX_BYTES; a loop of
    * forwards that never reaches backward), the graph is cut, saying why, and the first set is
    * reused: memory stays bounded, and a backward through the cut graph is an Error, never stale values.
    */
@@ -204,9 +208,10 @@ export abstract class Module {
     let slot = this.slots.find((s) => !s.given.some(isOnLiveGraph));
     const count = this.slots.length;
     let overwrittenBy = name;
-    if (!slot && (count < MIN_CALLS_PER_GRAPH || this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES)) this.slots.push((slot = { tensors: new Map(), given: [] }));
+    const roomFor = count < MIN_CALLS_PER_GRAPH || (count < MAX_CALLS_PER_GRAPH && this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES);
+    if (!slot && roomFor) this.slots.push((slot = { tensors: new Map(), given: [] }));
     if (!slot) {
-      const limit = `called ${count + 1} times in it without a backward(), past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`;
+      const limit = `called ${count + 1} times in it without a backward(), past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`;
       cutGraph(`was cut when ${name} was ${limit}: call backward() sooner, or run forwards that need no gradient in noGrad()`);
       overwrittenBy = `${name}, ${limit}, which cut the graph`;
       slot = this.slots[0]!;

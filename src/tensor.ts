@@ -103,6 +103,11 @@ export class Tensor implements BufferView {
     return new Tensor(this.gpu, this.buffer, shape, this.dtype, this.byteOffset, this.label);
   }
 
+  /** Whether this tensor and other are views of one buffer. */
+  sharesMemoryWith(other: Tensor): boolean {
+    return this.memory === other.memory;
+  }
+
   /** Another handle on the same memory; the module that owns it marks the previous one overwritten. */
   rehandle(): Tensor {
     return new Tensor(this.gpu, this.buffer, this.shape, this.dtype, this.byteOffset, this.label);
@@ -147,14 +152,30 @@ export class Tensor implements BufferView {
 
 // ── tidy: freeing what ops made ──────────────────────────────────────────────────────────────────
 
-/** For each open tidy(), innermost last: the tensors F ops allocated while it ran. */
-const tidyScopes: Tensor[][] = [];
+/**
+ * For each open tidy(), innermost last: what F ops made while it ran, outputs (their memory and
+ * gradient freed) and views of other memory (F.reshape: only the gradient backward gave them).
+ */
+const tidyScopes: { tensor: Tensor; view: boolean }[][] = [];
 
 /** An F op's new output tensor: the innermost open tidy() frees it unless that tidy() returns it. */
 export function opOutput(gpu: Gpu, shape: readonly number[], label: string): Tensor {
   const t = Tensor.empty(gpu, shape, 'f32', label);
-  tidyScopes.at(-1)?.push(t);
+  tidyScopes.at(-1)?.push({ tensor: t, view: false });
   return t;
+}
+
+/** An F op's view of memory it did not make: the innermost open tidy() frees the gradient backward gives it. */
+export function opView(t: Tensor): Tensor {
+  tidyScopes.at(-1)?.push({ tensor: t, view: true });
+  return t;
+}
+
+/** Frees what an op made: an output's memory and gradient, a view's gradient. */
+function release({ tensor, view }: { tensor: Tensor; view: boolean }): void {
+  if (!view) return tensor.destroy();
+  if (tensor.ownsGrad && tensor.grad) tensor.grad.destroy();
+  if (tensor.ownsGrad) [tensor.grad, tensor.ownsGrad] = [null, false];
 }
 
 /** The tensors in a tidy()'s result: itself, or the values of an array or plain object. */
@@ -175,25 +196,26 @@ function tensorsIn(value: unknown): Tensor[] {
  */
 export function tidy<T>(fn: () => T): T {
   if (typeof fn !== 'function') throw new Error(`tidy: expected a function, got ${String(fn)}`);
-  const made: Tensor[] = [];
+  const made: { tensor: Tensor; view: boolean }[] = [];
   tidyScopes.push(made);
   let result: T;
   try {
     result = fn();
   } catch (error) {
-    for (const t of made) t.destroy();
+    made.forEach(release);
     throw error;
   } finally {
     tidyScopes.pop();
   }
   if (result instanceof Promise) {
-    for (const t of made) t.destroy();
+    made.forEach(release);
     throw new Error('tidy: fn returned a Promise; it must be synchronous (an await inside would let other code allocate in its scope). Await the reads after tidy(), on the tensors it returns');
   }
-  const kept = new Set(tensorsIn(result));
-  for (const t of made) {
-    if (kept.has(t)) tidyScopes.at(-1)?.push(t);
-    else t.destroy();
+  // Kept: what fn returns, and the memory under a returned view (F.reshape(F.exp(x), …)).
+  const returned = tensorsIn(result);
+  for (const entry of made) {
+    if (returned.some((r) => r === entry.tensor || (!entry.view && r.sharesMemoryWith(entry.tensor)))) tidyScopes.at(-1)?.push(entry);
+    else release(entry);
   }
   return result;
 }
@@ -260,7 +282,7 @@ const cutReasons: { generation: number; reason: string }[] = [];
 
 /**
  * Drops the current graph: backward() does, once done; so does a module whose calls the graph
- * holds more sets of buffers for than it keeps (nn.ts, MAX_CALLS_PER_GRAPH), as a forward without
+ * holds more sets of buffers for than it keeps (nn.ts, Module.buffers), as a forward without
  * backward would leave it for the garbage collector in PyTorch. A later backward() through a cut
  * graph is an Error naming the reason, never silently wrong gradients.
  */

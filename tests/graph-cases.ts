@@ -537,7 +537,7 @@ add('nn.Flatten of one tensor twice in one graph: each view its own gradient, x.
   await s.check('x.grad = 2 (d1 + d2) after two steps', x.grad!, d1.map((v, i) => 2 * (v + d2[i]!)), 1e-6, 1e-6);
 });
 
-add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs float64; a large one past 8 sets and 64 MiB cuts the graph, naming it; training after reuses the sets', async (s, random) => {
+add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs float64, a tiny one at most 64 sets; a large one past 8 sets and 64 MiB cuts the graph, naming it; training after reuses the sets', async (s, random) => {
   const gpu = s.gpu;
   // h ← tanh(W h + b), 24 times, through one Linear and one Tanh (48 calls of small modules).
   const [N, K, T] = [3, 4, 24];
@@ -565,6 +565,16 @@ add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs flo
   await s.check('weight.grad through 24 steps', cell.weight.grad, dW, 1e-6, 1e-4);
   await s.check('bias.grad through 24 steps', cell.bias!.grad, db, 1e-6, 1e-4);
 
+  // A tiny layer: at most 64 sets (nn.MAX_CALLS_PER_GRAPH), so an evaluation loop without noGrad keeps 64.
+  const tiny = new nn.Linear(2, 2, { gpu });
+  const row = s.input([1, 2], [1, 2]);
+  const counts64: number[] = [];
+  for (let i = 0; i < 70; i++) {
+    tiny.forward(row);
+    counts64.push(gpu.stats.liveBuffers);
+  }
+  s.expect('a tiny layer holds 64 sets, no more', counts64[63]! - counts64[0]! === 63 && counts64.slice(63).every((n) => n === counts64[63]), `${counts64[0]} → ${counts64[63]} → ${counts64[69]}`);
+
   // An 8 MiB output: eight sets are 64 MiB, so the ninth call without backward cuts the graph.
   const relu = new nn.ReLU({ gpu });
   const big = s.input(uniform(random, 2 ** 21), [2 ** 21]);
@@ -578,7 +588,7 @@ add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs flo
     live.push(gpu.stats.liveBuffers);
   }
   s.expect('a set per call for eight calls, then no more', live[7]! - live[1]! === 6 && live.slice(7).every((n) => n === live[7]), live.join(' '));
-  const limit = 'ReLU\\(\\) was called 9 times in it without a backward\\(\\), past the 8 sets of buffers it may hold \\(64\\.0 MiB; nn\\.MIN_CALLS_PER_GRAPH, nn\\.CALL_BUFFERS_MAX_BYTES\\)';
+  const limit = 'ReLU\\(\\) was called 9 times in it without a backward\\(\\), past the 8 sets of buffers it may hold \\(64\\.0 MiB; nn\\.MIN_CALLS_PER_GRAPH, nn\\.MAX_CALLS_PER_GRAPH, nn\\.CALL_BUFFERS_MAX_BYTES\\)';
   s.expectError('backward through the cut graph names the module and the limit', () => firstLoss!.backward(), new RegExp(`^backward: the graph of 'sum' was cut when ${limit}: call backward\\(\\) sooner, or run forwards that need no gradient in noGrad\\(\\); run forward again`));
   s.expectError('using an output the ninth call overwrote says why', () => F.sum(outputs[0]!), new RegExp(`^tensor 'ReLU\\.out' \\[2097152\\] was overwritten by a later forward of ${limit.replace(' was called', ', called')}, which cut the graph`));
 
@@ -1122,6 +1132,15 @@ add('backward() from any op whose output has one element (sigmoid, relu, tanh, l
     op(F.sum(x)).backward();
     await s.check(`${label}(Σx): d / d x`, x.grad!, X.map(() => slope), 1e-6, 1e-5);
   }
+  // The root's 1 is one buffer per device: a reshape at the root must not hand it over as a module
+  // output's gradient, which the next rule to reach that output would write into.
+  const single = new nn.Linear(2, 1, { gpu });
+  const pair = s.input([0.5, -1], [1, 2]);
+  for (const [label, loss, slope] of [['reshape', (o: Tensor) => F.reshape(o, [1]), 1], ['3 · sum', (o: Tensor) => s.own(F.sum(s.own(F.mul(o, 3)))), 3], ['reshape again', (o: Tensor) => F.reshape(o, [1]), 1]] as const) {
+    single.zeroGrad();
+    loss(single.forward(pair)).backward();
+    await s.check(`${label} of Linear(2, 1) at the root: d bias`, single.bias!.grad, [slope], 1e-6, 1e-6);
+  }
   // Dropout keeps Σx scaled by 1/(1 − p) or drops it: the gradient is the same factor.
   x.grad = null;
   const dropped = F.dropout(F.sum(x), 0.5);
@@ -1229,6 +1248,19 @@ add('tidy(): a training step with a composed loss leaves no buffers and keeps wh
   kept.twice.destroy();
   kept.plusOne.destroy();
 
+  // A returned view keeps the memory under it; a view's gradient is freed with the rest.
+  const view = tidy(() => F.reshape(F.exp(x), [K, N]));
+  await s.check('a returned view of an op output reads', view, X.map((v) => Math.exp(Math.fround(v))), 1e-6, 1e-5);
+  view.destroy();
+  const p = s.input(uniform(random, N * K), [N, K], 'f32', 'p');
+  p.requiresGrad = true;
+  const withViews: number[] = [];
+  for (let step = 0; step < 4; step++) {
+    tidy(() => F.sum(F.mul(F.reshape(F.exp(p), [K, N]), 2)).backward());
+    withViews.push(gpu.stats.liveBuffers);
+  }
+  s.expect('steps through F.reshape leave nothing behind', withViews.every((n) => n === withViews[0]), withViews.join(', '));
+
   let inner: Tensor | null = null;
   const beforeNested = gpu.stats.liveBuffers;
   tidy(() => {
@@ -1274,6 +1306,7 @@ add('F.add, F.sub, F.mul, F.div, F.pow, F.exp, F.log, F.sqrt, F.sum and F.mean: 
   s.expectError('sum over a dim', () => F.sum(t([3, 2]), ...([0] as never[])), /^sum: dim and keepdim are not supported \(got 0\); F\.sum\(x\) reduces every element$/);
   s.expectError('mean over a dim', () => F.mean(t([3, 2]), ...([1, true] as never[])), /^mean: dim and keepdim are not supported \(got 1, true\)/);
   s.expectError('div by the number 0', () => F.div(t([3]), 0), /^div: division by the number 0/);
+  s.expectError('div by a number too small for float32', () => F.div(t([3]), 1e-310), /^div: the divisor 1e-310 is too small for float32: x \/ 1e-310 multiplies by Infinity, past ±3\.4e38$/);
   s.expectError('div with rounding_mode', () => F.div(t([3]), t([3]), ...(['floor'] as never[])), /^div: takes two operands, got 3 arguments \('floor' too\); rounding_mode is not supported$/);
   s.expectError('div both spread', () => F.div(t([4, 1]), t([1, 3])), /^div: shapes \[4, 1\] and \[1, 3\] broadcast to \[4, 3\], which is neither operand's shape/);
   s.expectError('pow of a tensor exponent', () => F.pow(t([3]), t([3]) as unknown as number), /^pow: a tensor exponent is not supported, only a number/);
