@@ -6,8 +6,8 @@
 // in steady state creates no GPU buffers. A module's output is therefore valid until that module's
 // next forward reuses its buffer; after it, using the older output is an Error that says so (copy it
 // with clone() to keep it longer). A forward does not reuse the buffers of an earlier call whose
-// outputs the current graph holds: a module called twice before backward (a siamese loss) gets a
-// second set (Module.buffers).
+// outputs the current graph holds (made or read by its ops): a module called twice before backward
+// (a siamese loss) gets a second set (Module.buffers).
 import { currentGpu, type Gpu } from './device/gpu';
 import * as F from './functional';
 import { kaimingUniform_, uniform_ } from './init';

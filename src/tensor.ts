@@ -35,6 +35,8 @@ export class Tensor implements BufferView {
   ownsGrad = false;
   /** Autograd: the recorded operation that produced this tensor (null for leaves). */
   node: GraphNode | null = null;
+  /** Autograd: the graph (generation) of the last recorded op that read this tensor: its backward may read it. */
+  readInGraph = -1;
   /** Set when the module that returned this tensor has since written its next output into the same buffer. */
   overwrittenBy: string | null = null;
   private readonly memory: GPUBuffer;
@@ -272,6 +274,7 @@ export function needsGrad(inputs: readonly Tensor[]): boolean {
 
 export function record(node: Omit<GraphNode, 'generation'>): void {
   const full: GraphNode = { ...node, generation };
+  for (const input of node.inputs) input.readInGraph = generation;
   tape.push(full);
   node.output.node = full;
   node.output.requiresGrad = true;
@@ -298,8 +301,9 @@ function cutReason(g: number): string {
   return cutReasons.find((c) => c.generation === g)?.reason ?? 'was cut';
 }
 
+/** Whether the current graph holds t: an op of it made t, or read it (its backward may read it again). */
 export function isOnLiveGraph(t: Tensor): boolean {
-  return t.node !== null && t.node.generation === generation;
+  return (t.node !== null && t.node.generation === generation) || t.readInGraph === generation;
 }
 
 export class BackwardContext {

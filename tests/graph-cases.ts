@@ -465,6 +465,27 @@ for (const [title, make, inputShape] of [
   });
 }
 
+// A frozen layer records nothing, but an op that reads its output does: that output must outlive
+// the layer's next call (before, the second call overwrote it and backward threw).
+add('a frozen Linear called twice, each output read by a trainable F.mul: d w = Linear(a) + Linear(b) vs float64', async (s, random) => {
+  const gpu = s.gpu;
+  const frozen = new nn.Linear(3, 2, { gpu });
+  frozen.weight.requiresGrad = false;
+  frozen.bias!.requiresGrad = false;
+  const w = allocateParameter(gpu, [4, 2], 'w');
+  w.write(uniform(random, 8));
+  const [A, B] = [uniform(random, 12), uniform(random, 12)];
+  const [a, b] = [s.input(A, [4, 3]), s.input(B, [4, 3])];
+  const terms = [F.mul(frozen.forward(a), w)];
+  terms.push(F.mul(frozen.forward(b), w));
+  const sums = terms.map((t) => s.own(F.sum(s.own(t))));
+  s.own(F.add(sums[0]!, sums[1]!)).backward();
+  const [Wf, bf] = [await f64(frozen.weight), await f64(frozen.bias!)];
+  const layer = (x: Float64Array) => ref.matmul(x, Wf, { M: 4, N: 2, K: 3, transposeB: true, bias: bf });
+  const [ya, yb] = [layer(A), layer(B)];
+  await s.check('d w = Linear(a) + Linear(b)', w.grad, ya.map((v, i) => v + yb[i]!), 1e-6, 1e-5);
+});
+
 /** A Linear whose forward fuses a sigmoid (its own 'dz' scratch buffer per call). */
 class SigmoidLinear extends nn.Linear {
   constructor(inFeatures: number, outFeatures: number, gpu: Gpu) {
