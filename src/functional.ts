@@ -3,7 +3,7 @@
 // op allocates its output (free it with destroy()); modules pass their reused buffers instead, so a
 // training step allocates nothing.
 import { gradients } from './gradients';
-import { broadcastOver, combine, sameShape, scratchTensor, type Broadcast } from './kernels/arithmetic';
+import { broadcastOver, combine, sameShape, scratchTensor, sumToBroadcast, type Broadcast } from './kernels/arithmetic';
 import { type Activation, relu as reluKernel, sigmoid as sigmoidKernel } from './kernels/activation';
 import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch } from './kernels/batchnorm';
 import { dropout as dropoutKernel } from './kernels/dropout';
@@ -121,9 +121,13 @@ export const mseLoss = (input: Tensor, target: Tensor, options: RegressionLossOp
 /** L1 loss (F.l1_loss): |input − target|, reduced by 'mean' (default), 'sum' or 'none'. */
 export const l1Loss = (input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor => regressionLoss('l1', input, target, options);
 
-/** The sum of every element (torch.sum), a [1] tensor; dim and keepdim are not supported. */
-export function sum(x: Tensor, ...unsupported: never[]): Tensor {
-  expectWholeReduction('sum', x, unsupported);
+/**
+ * The sum of x's elements (torch.sum): all of them, a [1] tensor; or over `dim` (one dimension or a
+ * list, negative from the end), dropped from the shape unless keepdim. See reduceOver for which.
+ */
+export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
+  expectReduction('sum', x, dim, keepdim, unsupported);
+  if (dim !== undefined) return reduceOver('sum', x, dim, keepdim);
   const column = x.reshape([x.size, 1]);
   const out = output(x.gpu, [1], 'sum');
   sumRows(column, out);
@@ -131,9 +135,10 @@ export function sum(x: Tensor, ...unsupported: never[]): Tensor {
   return out;
 }
 
-/** The mean of every element (torch.mean), a [1] tensor: the sum (into the Gpu's scratch), times 1 / size. */
-export function mean(x: Tensor, ...unsupported: never[]): Tensor {
-  expectWholeReduction('mean', x, unsupported);
+/** The mean of x's elements (torch.mean): all of them, a [1] tensor (their sum, in the Gpu's scratch, times 1 / size), or over `dim` as F.sum. */
+export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
+  expectReduction('mean', x, dim, keepdim, unsupported);
+  if (dim !== undefined) return reduceOver('mean', x, dim, keepdim);
   const total = scratchTensor(x.gpu, 'mean: sum', [1]);
   sumRows(x.reshape([x.size, 1]), total);
   const out = output(x.gpu, [1], 'mean');
@@ -142,9 +147,37 @@ export function mean(x: Tensor, ...unsupported: never[]): Tensor {
   return out;
 }
 
-function expectWholeReduction(op: string, x: Tensor, unsupported: readonly unknown[]): void {
+function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[]): void {
   if (!(x instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor, got ${show(x)}`);
-  if (unsupported.length) throw new Error(`${op}: dim and keepdim are not supported (got ${unsupported.map(show).join(', ')}); F.${op}(x) reduces every element`);
+  if (x.dtype !== 'f32') throw new Error(`${op}: argument 'input' expected dtype f32, got ${x.dtype}`);
+  if (unsupported.length) throw new Error(`${op}: takes input, dim and keepdim, got ${extraArguments(unsupported)} too (dtype is not supported)`);
+  if (typeof keepdim !== 'boolean') throw new Error(`${op}: argument 'keepdim' expected true or false, got ${show(keepdim)}`);
+  if (dim === undefined && keepdim) throw new Error(`${op}: keepdim needs dim (F.${op}(x, [0, 1], true)); without dim every element is reduced to [1]`);
+}
+
+/**
+ * x summed over `dim` (times 1 / the count for the mean), as a spread operand's gradient is
+ * (arithmetic.wgsl's sum_to_broadcast): the dimensions kept, other than 1, must be one run, as for a
+ * broadcast: [N, C] over 0 or 1, [N, C, H, W] over (0, 2, 3), (2, 3) or (1, 2, 3). Reducing a middle
+ * dimension alone ([N, C, W] over 1) keeps two runs: an Error that says to reshape.
+ */
+function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number[], keepdim: boolean): Tensor {
+  const rank = x.shape.length;
+  const list = typeof dim === 'number' ? [dim] : Array.isArray(dim) ? [...dim] : null;
+  if (!list || list.length === 0 || !list.every((d) => Number.isInteger(d) && d >= -rank && d < rank)) {
+    throw new Error(`${op}: argument 'dim' expected a dimension of ${shapeText(x.shape)} (${-rank} to ${rank - 1}) or a non-empty list of them, got ${JSON.stringify(dim) ?? String(dim)}`);
+  }
+  const dims = list.map((d) => (d < 0 ? d + rank : d));
+  if (new Set(dims).size !== dims.length) throw new Error(`${op}: dim ${JSON.stringify(list)} names a dimension twice`);
+  const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+  const broadcast = broadcastOver(x.shape, kept);
+  if (!broadcast) throw new Error(`${op}: ${shapeText(x.shape)} over dim ${JSON.stringify(list)} keeps ${shapeText(kept)}, whose dimensions other than 1 are not one run; a reduction here must keep one run ([N, C] over 0 or 1, [N, C, H, W] over (0, 2, 3) or (2, 3)): reshape first`);
+  const dropped = x.shape.filter((_, i) => !dims.includes(i));
+  const out = output(x.gpu, keepdim ? kept : dropped.length ? dropped : [1], op);
+  const scale = op === 'mean' ? broadcast.bSize / x.size : 1;
+  sumToBroadcast(out, x, null, broadcast, scale);
+  if (needsGrad([x])) record({ name: `${op}(dim=${JSON.stringify(list)})`, inputs: [x], output: out, backward: gradients.sumOver(x, broadcast, scale) });
+  return out;
 }
 
 // ── elementwise arithmetic ─────────────────────────────────────────────────────────────────────────

@@ -948,6 +948,33 @@ for (const [big, small] of broadcastLayouts) {
   }
 }
 
+// Reductions over dimensions: each kept shape one run, as the kernel's index formula needs.
+for (const [shape, dim, keepdim] of [
+  [[5, 3], 0, false], [[5, 3], 1, true], [[5, 3], -1, false], [[5, 3], [0, 1], false],
+  [[2, 3, 4, 5], [0, 2, 3], true], [[2, 3, 4, 5], [2, 3], false], [[2, 3, 4, 5], [1, 2, 3], false], [[2, 3, 4, 5], 0, false], [[4, 7, 3], -1, true],
+] as [number[], number | number[], boolean][]) {
+  for (const op of ['sum', 'mean'] as const) {
+    add(`F.${op}(${shapeText(shape)}, dim=${JSON.stringify(dim)}${keepdim ? ', keepdim' : ''}): value and gradient vs float64, under F.sum(F.mul(·, w))`, async (s, random) => {
+      const n = shape.reduce((p, d) => p * d, 1);
+      const X = uniform(random, n, -2, 2);
+      const x = s.input(X, shape);
+      x.requiresGrad = true;
+      const dims = (typeof dim === 'number' ? [dim] : dim).map((d) => (d < 0 ? d + shape.length : d));
+      const kept = shape.map((d, i) => (dims.includes(i) ? 1 : d));
+      const want = keepdim ? kept : shape.filter((_, i) => !dims.includes(i));
+      const y = s.own(F[op](x, dim, keepdim));
+      s.expect('shape', y.shape.join() === (want.length ? want : [1]).join(), shapeText(y.shape));
+      const m = kept.reduce((p, d) => p * d, 1);
+      const count = n / m;
+      const scale = op === 'mean' ? 1 / count : 1;
+      const W = uniform(random, m, -1, 1);
+      s.own(F.sum(s.own(F.mul(y, s.input(W, y.shape))))).backward();
+      await s.check('value', y, sumBack(X, shape, kept).map((v) => v * scale), 1e-6 * Math.sqrt(count), 1e-5);
+      await s.check('d / d x: w spread back', x.grad!, spread(W, kept, shape).map((v) => v * scale), 1e-7, 1e-6);
+    });
+  }
+}
+
 add('F.div with a number, F.exp, F.log, F.sqrt and F.pow: values and gradients vs float64', async (s, random) => {
   const n = 29;
   const X = uniform(random, n, 0.2, 3); // positive: in every function's domain
@@ -1324,8 +1351,14 @@ add('F.add, F.sub, F.mul, F.div, F.pow, F.exp, F.log, F.sqrt, F.sum and F.mean: 
   s.expectError('alpha misspelt', () => F.add(t([3]), t([3]), { alhpa: 2 } as unknown as { alpha: number }), /^add: unknown option 'alhpa' \(known: alpha\)/);
   s.expectError('alpha string', () => F.sub(t([3]), t([3]), { alpha: '2' } as unknown as { alpha: number }), /^sub: option 'alpha' expected a finite number, got '2'$/);
   s.expectError('mul with an option', () => F.mul(t([3]), 2, ...([{ alpha: 2 }] as never[])), /^mul: takes two operands, got 3 arguments \({"alpha":2} too\); torch\.mul has no alpha$/);
-  s.expectError('sum over a dim', () => F.sum(t([3, 2]), ...([0] as never[])), /^sum: dim and keepdim are not supported \(got 0\); F\.sum\(x\) reduces every element$/);
-  s.expectError('mean over a dim', () => F.mean(t([3, 2]), ...([1, true] as never[])), /^mean: dim and keepdim are not supported \(got 1, true\)/);
+  s.expectError('sum over a middle dimension', () => F.sum(t([2, 3, 4]), 1), /^sum: \[2, 3, 4\] over dim \[1\] keeps \[2, 1, 4\], whose dimensions other than 1 are not one run; .*reshape first$/);
+  s.expectError('mean over a dim out of range', () => F.mean(t([3, 2]), 2), /^mean: argument 'dim' expected a dimension of \[3, 2\] \(-2 to 1\) or a non-empty list of them, got 2$/);
+  s.expectError('sum over an empty list', () => F.sum(t([3, 2]), []), /^sum: argument 'dim' expected .* got \[\]$/);
+  s.expectError('sum over a dimension twice', () => F.sum(t([3, 2]), [1, -1]), /^sum: dim \[1,-1\] names a dimension twice$/);
+  s.expectError('keepdim without dim', () => F.sum(t([3, 2]), undefined, true), /^sum: keepdim needs dim/);
+  s.expectError('keepdim not a boolean', () => F.mean(t([3, 2]), 0, 1 as unknown as boolean), /^mean: argument 'keepdim' expected true or false, got 1$/);
+  s.expectError('a dtype argument', () => F.sum(t([3, 2]), 0, false, ...(['float64'] as never[])), /^sum: takes input, dim and keepdim, got 'float64' too/);
+  s.expectError('sum of a u32 tensor', () => F.sum(s.input([1, 2], [2], 'u32')), /^sum: argument 'input' expected dtype f32, got u32$/);
   s.expectError('div by the number 0', () => F.div(t([3]), 0), /^div: division by the number 0/);
   s.expectError('div by a number too small for float32', () => F.div(t([3]), 1e-310), /^div: the divisor 1e-310 is too small for float32: x \/ 1e-310 multiplies by Infinity, past ±3\.4e38$/);
   s.expectError('div with rounding_mode', () => F.div(t([3]), t([3]), ...(['floor'] as never[])), /^div: takes two operands, got 3 arguments \('floor' too\); rounding_mode is not supported$/);

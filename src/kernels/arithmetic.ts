@@ -162,6 +162,11 @@ export const gradients = {
       sumToBroadcast(grad, g, big, broadcast, alpha, accumulate);
     }
   },
+  /** out = scale · Σ x over the dimensions `broadcast` spreads (F.sum, F.mean over dim): d x = scale · dy spread over x. */
+  sumOver: (x: Tensor, broadcast: Broadcast, scale: number): BackwardRule => (ctx, dy) => {
+    const { grad, accumulate } = ctx.target(x);
+    combine(grad, { op: 'add', a: null, b: upstream(dy, x.gpu, [broadcast.bSize]), broadcast, beta: scale, accumulate });
+  },
   /**
    * out = u/v, `spread` the operand spread over the other's shape by `broadcast`, or c/v for a number
    * c (u null, v of out's shape). With y = out: d u = dy/v and d v = −dy·y/v (c is in y), each summed
