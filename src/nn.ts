@@ -199,9 +199,9 @@ export abstract class Module {
    * A call while the current graph still holds an earlier call's outputs (a siamese model, a layer
    * applied twice, ce(model(a)) + ce(model(b))) gets its own set, so backward finds each call's
    * values. Past the sets a module may hold (MIN_CALLS_PER_GRAPH, MAX_CALLS_PER_GRAPH,
-   * CALL_BUFFERS_MAX_BYTES; a loop of
-   * forwards that never reaches backward), the graph is cut, saying why, and the first set is
-   * reused: memory stays bounded, and a backward through the cut graph is an Error, never stale values.
+   * CALL_BUFFERS_MAX_BYTES; a loop of forwards that never reaches backward), the graph is cut, saying
+   * why, and the first set is reused: memory stays bounded, and a backward through the cut graph is
+   * an Error, never stale values.
    */
   protected buffers(): (name: string, shape: readonly number[], dtype?: DType) => Tensor {
     const name = this.describe().split('\n')[0]!;

@@ -9,6 +9,9 @@
 // Gradients follow PyTorch: a leaf's grad (a parameter, or a user tensor with requiresGrad) adds up
 // across backward() calls until zeroGrad(); an intermediate tensor's grad is written by the first
 // rule that reaches it in a pass and added to by the rest.
+//
+// tidy() frees what F ops allocated inside it: their outputs are allocated here (opOutput), so the
+// scope sees every one.
 import type { Gpu } from './device/gpu';
 import type { BufferView, DType } from './device/shader';
 
