@@ -82,6 +82,57 @@ describe('pages', () => {
     expect(await text(page, '#formula')).toMatch(/xavierNormal_: N\(0, σ²\), σ = √\(2\/\(fan_in \+ fan_out\)\) = 0\.0510/);
   });
 
+  test('init-schemes: truncNormal_, orthogonal_, sparse_ and eye_ measure what their formulas say', async () => {
+    const page = await open('demos/init.html');
+    const stats = (xs: number[]) => {
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)), min: xs.reduce((a, b) => Math.min(a, b), Infinity), max: xs.reduce((a, b) => Math.max(a, b), -Infinity) };
+    };
+    let shown = 1;
+    const select = async (scheme: string) => {
+      await page.select('#scheme', scheme);
+      await waitForVersion(page, ++shown);
+      expect((await text(page, '#formula')).startsWith(`${scheme}: `)).toBe(true);
+      const v = await values<{ values: number[]; formula: { mean: number; std: number } }>(page);
+      const s = stats(v.values);
+      expect(Number(await text(page, '#m-mean'))).toBeCloseTo(s.mean, 4);
+      expect(Number(await text(page, '#m-std'))).toBeCloseTo(s.std, 4);
+      return { ...s, n: v.values.length, values: v.values, formula: v.formula };
+    };
+    // Normal-like: the mean within 4 standard errors of the formula's, the std within 3%.
+    const normalLike = (s: Awaited<ReturnType<typeof select>>) => {
+      expect(Math.abs(s.mean - s.formula.mean)).toBeLessThan((4 * s.formula.std) / Math.sqrt(s.n) + 1e-6);
+      expect(Math.abs(s.std - s.formula.std) / s.formula.std).toBeLessThan(0.03);
+    };
+    const t = await select('truncNormal_(0, 1, −2, 2)');
+    expect(t.formula.mean).toBeCloseTo(0, 12);
+    expect(t.formula.std).toBeCloseTo(0.8796, 4);
+    normalLike(t);
+    expect(t.min).toBeGreaterThanOrEqual(-2);
+    expect(t.max).toBeLessThanOrEqual(2);
+    expect([await text(page, '#f-min'), await text(page, '#f-max')]).toEqual(['-2.0000', '2.0000']);
+
+    const o = await select('orthogonal_');
+    expect(o.formula.std).toBeCloseTo(1 / Math.sqrt(512), 12);
+    expect(o.values.reduce((a, b) => a + b * b, 0) / o.n).toBeCloseTo(1 / 512, 6); // 256 orthonormal rows of 512
+    normalLike(o);
+    expect(await text(page, '#formula')).toContain('≈ N(0, 1/512)');
+
+    const sp = await select('sparse_(sparsity 0.1, std 0.01)');
+    const f = Math.ceil(0.1 * 256) / 256;
+    expect(sp.formula.std).toBeCloseTo(0.01 * Math.sqrt(1 - f), 12);
+    normalLike(sp);
+    for (let col = 0; col < 512; col++) expect(Array.from({ length: 256 }, (_, row) => sp.values[row * 512 + col]).filter((x) => x === 0).length).toBe(26);
+    expect(await text(page, '#formula')).toContain('spike at 0');
+
+    const e = await select('eye_');
+    expect(e.formula.mean).toBe(256 / (256 * 512));
+    expect(Math.abs(e.mean - e.formula.mean)).toBeLessThan(1e-12);
+    expect(Math.abs(e.std - e.formula.std)).toBeLessThan(1e-12);
+    expect([e.min, e.max]).toEqual([0, 1]);
+    e.values.forEach((x, k) => expect(x).toBe(Math.floor(k / 512) === k % 512 ? 1 : 0));
+  });
+
   test('ewa: the curves equal the float64 recurrence over the GPU series; β changes them', async () => {
     const page = await open('demos/ewa.html');
     const check = async () => {
