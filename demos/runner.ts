@@ -31,11 +31,20 @@ declare global {
     /** The CLI's tuning cache file, exposed by scripts/chrome.ts. */
     wgslgradTuningLoad?: () => Promise<string | null>;
     wgslgradTuningSave?: (text: string) => Promise<void>;
+    wgslgradTuningLock?: () => Promise<void>;
+    wgslgradTuningUnlock?: () => Promise<void>;
   }
 }
 
 const search = new URLSearchParams(location.search);
-const cliStore: TuningStore | undefined = window.wgslgradTuningLoad && { load: () => window.wgslgradTuningLoad!(), save: (text) => window.wgslgradTuningSave!(text) };
+const cliStore: TuningStore | undefined = window.wgslgradTuningLoad && {
+  load: () => window.wgslgradTuningLoad!(),
+  save: (text) => window.wgslgradTuningSave!(text),
+  lock: async () => {
+    await window.wgslgradTuningLock!();
+    return () => window.wgslgradTuningUnlock!();
+  },
+};
 const { gpu, error } = await tryRequestGpu({
   debug: search.has('debug'),
   variantPolicy: (search.get('variant-policy') as VariantPolicy | null) ?? 'tuned',

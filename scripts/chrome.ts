@@ -101,6 +101,12 @@ export async function withRunnerPage<T>(debug: boolean, body: (page: Page) => Pr
     // The tuner's picks live in the user's cache file, not in the page's IndexedDB (a fresh profile each run).
     await page.exposeFunction('wgslgradTuningLoad', tuningFileStore.load);
     await page.exposeFunction('wgslgradTuningSave', tuningFileStore.save);
+    let release: (() => Promise<void>) | null = null; // the page holds at most one lock: its tuner saves one at a time
+    await page.exposeFunction('wgslgradTuningLock', async () => void (release = await tuningFileStore.lock()));
+    await page.exposeFunction('wgslgradTuningUnlock', async () => {
+      await release?.();
+      release = null;
+    });
     const response = await page.goto(`${url}/demos/runner.html?variant-policy=${variantPolicy}${debug ? '&debug' : ''}`);
     if (!response?.ok()) throw new Error(`the runner page (demos/runner.html) did not load from Vite's server: HTTP ${response?.status() ?? 'no response'}`);
     await page.waitForFunction(() => window.runner !== undefined, { timeout: 120_000 });

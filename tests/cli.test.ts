@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { delimiter, HELP, parseCommandLine, progressSeconds, runConfig } from '../scripts/cli-args';
-import { prepareOutDir, writeFileSet, type FileOps } from '../scripts/output';
+import { prepareOutDir, tuningFileStore, writeFileSet, type FileOps } from '../scripts/output';
 import { decodeModelFile, encodeModelFile } from '../src/model-file';
 import { decodeSafetensors, encodeSafetensors } from '../src/safetensors';
 import { DEFAULT_LR, VARIANTS } from '../src/run-config';
@@ -271,6 +271,41 @@ describe('the output folder, in-process', () => {
 });
 
 // Each test here starts Chrome or several CLI processes: minutes on a loaded 2-core machine.
+test("the tuning cache's lock file: one holder at a time, the next waits for its release, one left by a killed run is taken after 10 s, a held one fails a save after 3 s", { timeout: 20_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-lock-'));
+  const before = process.env.WGSLGRAD_CACHE_DIR;
+  process.env.WGSLGRAD_CACHE_DIR = dir;
+  const lockFile = path.join(dir, 'tuning.json.lock');
+  try {
+    const release = await tuningFileStore.lock();
+    expect(fs.readFileSync(lockFile, 'utf8')).toBe(String(process.pid));
+    let second = false;
+    const waiting = tuningFileStore.lock().then((r) => ((second = true), r));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(second).toBe(false); // still waiting
+    await release();
+    const releaseSecond = await waiting;
+    expect(second).toBe(true);
+    await releaseSecond();
+    expect(fs.existsSync(lockFile)).toBe(false);
+    // A lock 11 s old, left by a run killed while saving: taken at once.
+    fs.writeFileSync(lockFile, '1');
+    const old = (Date.now() - 11_000) / 1000;
+    fs.utimesSync(lockFile, old, old);
+    const releaseStale = await tuningFileStore.lock();
+    expect(fs.readFileSync(lockFile, 'utf8')).toBe(String(process.pid));
+    // A fresh lock held by another run: given up after 3 s, naming the file.
+    const started = Date.now();
+    await expect(tuningFileStore.lock()).rejects.toThrow(`another run holds ${lockFile}; not saved this time`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    await releaseStale();
+  } finally {
+    if (before === undefined) delete process.env.WGSLGRAD_CACHE_DIR;
+    else process.env.WGSLGRAD_CACHE_DIR = before;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('a short training run', { timeout: 300_000 }, () => {
   const out = path.join(temp, 'short');
   // ReLU, Adam 3e-3, one hidden layer of 64, batch 16: learns in a few epochs (the tuned sigmoid model needs ~10).

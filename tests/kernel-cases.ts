@@ -288,6 +288,58 @@ add('tuner: picks another process saved meanwhile are kept when this one saves (
   await s.check('sums', sums, ref.sumRows(await x.read(), 6, 5), 1e-5, 1e-5);
 });
 
+add("tuner: a save holds the store's lock from its read to its write, so another run saving at once keeps its picks", async (s, random) => {
+  const x = s.input(uniform(random, 6 * 5), [6, 5]);
+  const sums = s.output([5], 'sums');
+  const store = memoryStore(null);
+  let held = false;
+  const waiting: (() => void)[] = [];
+  const lock = async () => {
+    while (held) await new Promise<void>((resolve) => waiting.push(resolve));
+    held = true;
+    return async () => {
+      held = false;
+      waiting.splice(0).forEach((resume) => resume());
+    };
+  };
+  // The other run: a save of its own (read, add its pick, write) under the same lock.
+  const rivalSave = async () => {
+    const release = await lock();
+    const file = store.text ? JSON.parse(store.text) : { format: 1, sources: KERNEL_SOURCES_HASH, adapters: {} };
+    file.adapters['rival adapter'] = { k: { shape: '1', pick: 'naive', ms: {} } };
+    store.text = JSON.stringify(file);
+    await release();
+  };
+  let armed = false;
+  let rival: Promise<void> = Promise.resolve();
+  const locked: TuningStore = {
+    save: store.save,
+    lock,
+    // This run's read before its save starts the rival's save. Without the lock held, the rival's
+    // whole write lands between this read and this run's write (the race); with it, the rival waits.
+    load: async () => {
+      const text = store.text;
+      if (armed) {
+        armed = false;
+        rival = rivalSave();
+        if (!held) await rival;
+      }
+      return text;
+    },
+  };
+  await withTuner(s, locked, async () => {
+    armed = true;
+    sumRows(x, sums);
+    await s.gpu.sync();
+    await rival;
+    const file = JSON.parse(store.text!) as { adapters: Record<string, Record<string, { pick: string }>> };
+    s.expect("the other run's pick kept", file.adapters['rival adapter']?.['k']?.pick === 'naive', store.text!);
+    s.expect('and ours', file.adapters[s.gpu.tuner.adapterKey]?.['sumRows M≤8 N≤8'] !== undefined, store.text!);
+    s.expect('the lock released', !held, 'held');
+  });
+  await s.check('sums', sums, ref.sumRows(await x.read(), 6, 5), 1e-5, 1e-5);
+});
+
 add('tuner: an explicit variant wins, a recorded pick is used, policy fixed turns it off', async (s, random) => {
   const adapter = s.gpu.tuner.adapterKey; // with '|no bounds checks' where they are off
   const [M, N, K] = [5, 7, 3];

@@ -34,6 +34,12 @@ export interface TuningStore {
   /** The cache's text, or null when there is none. */
   load(): Promise<string | null>;
   save(text: string): Promise<void>;
+  /**
+   * Holds other runs' saves off until the returned release is called: a save reads the cache, merges
+   * and writes it under the lock, so two runs saving at once keep each other's picks. Optional: a
+   * store only this run writes needs none.
+   */
+  lock?(): Promise<() => Promise<void>>;
 }
 
 export interface TuningRecord {
@@ -349,16 +355,22 @@ export class Tuner {
   }
 
   private async save(): Promise<void> {
-    await this.mergeSaved();
-    this.file.adapters[this.adapterKey] = Object.fromEntries(this.records);
-    if (Object.keys(this.slow).length) (this.file.slow ??= {})[this.adapterKey] = { ...this.slow };
-    if (!this.store) return;
+    let release: (() => Promise<void>) | null = null;
     try {
+      // Read, merge and write under the store's lock: another run's save between our read and our
+      // write would otherwise be overwritten.
+      release = (await this.store?.lock?.()) ?? null;
+      await this.mergeSaved();
+      this.file.adapters[this.adapterKey] = Object.fromEntries(this.records);
+      if (Object.keys(this.slow).length) (this.file.slow ??= {})[this.adapterKey] = { ...this.slow };
+      if (!this.store) return;
       await this.store.save(JSON.stringify(this.file, null, 1));
       this.saveError = null;
     } catch (error) {
       this.saveError = error instanceof Error ? error.message : String(error);
       this.notice(`tuning cache not saved (${this.saveError})`);
+    } finally {
+      await release?.();
     }
   }
 
