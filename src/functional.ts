@@ -171,7 +171,7 @@ function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number
   if (new Set(dims).size !== dims.length) throw new Error(`${op}: dim ${JSON.stringify(list)} names a dimension twice`);
   const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
   const broadcast = broadcastOver(x.shape, kept);
-  if (!broadcast) throw new Error(`${op}: ${shapeText(x.shape)} over dim ${JSON.stringify(list)} keeps ${shapeText(kept)}, whose dimensions other than 1 are not one run; a reduction here must keep one run ([N, C] over 0 or 1, [N, C, H, W] over (0, 2, 3) or (2, 3)): reshape first`);
+  if (!broadcast) throw new Error(`${op}: ${shapeText(x.shape)} over dim ${JSON.stringify(list)} keeps ${shapeText(kept)}, whose dimensions other than 1 are not one run: not supported (the kernel reaches one run of kept dimensions: [N, C] over 0 or 1, [N, C, H, W] over (0, 2, 3), (2, 3) or (1, 2, 3); a middle dimension alone would need a permute, which wgslgrad lacks)`);
   const dropped = x.shape.filter((_, i) => !dims.includes(i));
   const out = output(x.gpu, keepdim ? kept : dropped.length ? dropped : [1], op);
   const scale = op === 'mean' ? broadcast.bSize / x.size : 1;

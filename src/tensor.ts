@@ -108,6 +108,11 @@ export class Tensor implements BufferView {
     return new Tensor(this.gpu, this.buffer, shape, this.dtype, this.byteOffset, this.label);
   }
 
+  /** The GPU buffer behind this tensor, even when overwritten (for checks, not for use). */
+  get memoryBuffer(): GPUBuffer {
+    return this.memory;
+  }
+
   /** Whether this tensor and other are views of one buffer. */
   sharesMemoryWith(other: Tensor): boolean {
     return this.memory === other.memory;
@@ -183,12 +188,14 @@ function release({ tensor, view }: { tensor: Tensor; view: boolean }): void {
   if (tensor.ownsGrad) [tensor.grad, tensor.ownsGrad] = [null, false];
 }
 
-/** The tensors in a tidy()'s result: itself, or the values of an array or plain object. */
-function tensorsIn(value: unknown): Tensor[] {
+/** The tensors in a tidy()'s result: itself, or those in its arrays, plain objects and Maps, at any depth. */
+function tensorsIn(value: unknown, seen = new Set<unknown>()): Tensor[] {
   if (value instanceof Tensor) return [value];
-  if (Array.isArray(value)) return value.filter((v) => v instanceof Tensor);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value).filter((v) => v instanceof Tensor);
-  return [];
+  if (value === null || typeof value !== 'object' || seen.has(value)) return [];
+  seen.add(value);
+  const plain = Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null;
+  const values = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : plain ? Object.values(value) : [];
+  return values.flatMap((v) => tensorsIn(v, seen));
 }
 
 /**
@@ -200,7 +207,7 @@ function tensorsIn(value: unknown): Tensor[] {
  * needs the intermediates. fn must be synchronous; if it throws, what it made is freed too.
  */
 export function tidy<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw new Error(`tidy: expected a function, got ${String(fn)}`);
+  if (typeof fn !== 'function') throw new Error(`tidy: expected a function (tidy(() => …)), got ${(fn as unknown) instanceof Tensor ? `a Tensor [${(fn as unknown as Tensor).shape.join(', ')}]` : String(fn)}`);
   const made: { tensor: Tensor; view: boolean }[] = [];
   tidyScopes.push(made);
   let result: T;
@@ -365,13 +372,32 @@ export function upstream(dy: Tensor | null, gpu: Gpu, shape: readonly number[]):
   return shape.length === 1 ? one : one.reshape(shape);
 }
 
+/**
+ * Before anything is dispatched: every tensor the backward from `root` writes a gradient for or
+ * reads must still exist. One freed by destroy() or by the end of a tidy() would otherwise fail
+ * halfway, or get a gradient buffer nothing frees (a backward called after the tidy() that made its
+ * loss).
+ */
+function expectNothingFreed(root: GraphNode, rootIndex: number): void {
+  const reached = new Set<Tensor>([root.output]);
+  for (let i = rootIndex; i >= 0; i--) {
+    const node = tape[i]!;
+    if (!reached.has(node.output)) continue;
+    for (const t of [node.output, ...node.inputs]) {
+      if (t.gpu.isDestroyed(t.memoryBuffer)) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);
+    }
+    for (const input of node.inputs) if (input.requiresGrad) reached.add(input);
+  }
+}
+
 export function backward(root: Tensor): void {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled?)`);
   if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]`);
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
-  const ctx = new BackwardContext();
   const rootIndex = tape.lastIndexOf(root.node);
+  expectNothingFreed(root.node, rootIndex);
+  const ctx = new BackwardContext();
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
     const reached = node === root.node || ctx.hasGradient(node.output);

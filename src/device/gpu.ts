@@ -212,6 +212,11 @@ export class Gpu {
     return buffer;
   }
 
+  /** Whether destroyBuffer freed this buffer. */
+  isDestroyed(buffer: GPUBuffer): boolean {
+    return this.destroyed.has(buffer);
+  }
+
   /** Frees a buffer; recorded commands that use it are submitted first, so they still run. */
   destroyBuffer(buffer: GPUBuffer): void {
     if (this.destroyed.has(buffer)) return;
