@@ -237,7 +237,7 @@ export abstract class Module {
     };
   }
 
-  /** The buffer of a forward that needs only one, its output (see buffers()). */
+  /** The buffer of a forward that needs only one, its output (see buffers(); once per forward, as it). */
   protected output(shape: readonly number[]): Tensor {
     return this.buffers()('out', shape);
   }
