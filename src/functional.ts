@@ -7,7 +7,7 @@ import { broadcastOver, combine, sameShape, scratchTensor, sumToBroadcast, type 
 import { type Activation, relu as reluKernel, sigmoid as sigmoidKernel } from './kernels/activation';
 import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch } from './kernels/batchnorm';
 import { dropout as dropoutKernel } from './kernels/dropout';
-import { elementwise as elementwiseKernel, type ElementwiseOp } from './kernels/elementwise';
+import { elementwise as elementwiseKernel, expectExponent, type ElementwiseOp } from './kernels/elementwise';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
@@ -131,7 +131,7 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false
   const column = x.reshape([x.size, 1]);
   const out = output(x.gpu, [1], 'sum');
   sumRows(column, out);
-  if (needsGrad([x])) record({ name: 'sum', inputs: [x], output: out, backward: gradients.sum(x) });
+  if (needsGrad([x])) record({ name: 'sum', inputs: [x], output: out, backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1) });
   return out;
 }
 
@@ -143,13 +143,18 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
   sumRows(x.reshape([x.size, 1]), total);
   const out = output(x.gpu, [1], 'mean');
   combine(out, { op: 'add', a: total, b: null, broadcast: sameShape([1]), alpha: 1 / x.size });
-  if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, backward: gradients.sum(x, 1 / x.size) });
+  if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1 / x.size) });
   return out;
 }
 
-function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[]): void {
+/** An op's input: an f32 tensor. */
+function expectInput(op: string, x: unknown): void {
   if (!(x instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor, got ${show(x)}`);
   if (x.dtype !== 'f32') throw new Error(`${op}: argument 'input' expected dtype f32, got ${x.dtype}`);
+}
+
+function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[]): void {
+  expectInput(op, x);
   if (unsupported.length) throw new Error(`${op}: takes input, dim and keepdim, got ${extraArguments(unsupported)} too (dtype is not supported)`);
   if (typeof keepdim !== 'boolean') throw new Error(`${op}: argument 'keepdim' expected true or false, got ${show(keepdim)}`);
   if (dim === undefined && keepdim) throw new Error(`${op}: keepdim needs dim (F.${op}(x, [0, 1], true)); without dim every element is reduced to [1]`);
@@ -159,7 +164,7 @@ function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, 
  * x summed over `dim` (times 1 / the count for the mean), as a spread operand's gradient is
  * (arithmetic.wgsl's sum_to_broadcast): the dimensions kept, other than 1, must be one run, as for a
  * broadcast: [N, C] over 0 or 1, [N, C, H, W] over (0, 2, 3), (2, 3) or (1, 2, 3). Reducing a middle
- * dimension alone ([N, C, W] over 1) keeps two runs: an Error that says to reshape.
+ * dimension alone ([N, C, W] over 1) keeps two runs: an Error (it would need a permute).
  */
 function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number[], keepdim: boolean): Tensor {
   const rank = x.shape.length;
@@ -308,8 +313,7 @@ function quotient(u: Tensor | null, v: Tensor, spread: 'u' | 'v', broadcast: Bro
 
 /** f(x) elementwise into a new tensor, with its backward (exp, log, sqrt, pow). */
 function elementwiseOp(op: ElementwiseOp, name: string, x: Tensor, exponent: number, unsupported: readonly unknown[]): Tensor {
-  if (!(x instanceof Tensor)) throw new Error(`${name}: argument 'input' expected a Tensor, got ${show(x)}`);
-  if (x.dtype !== 'f32') throw new Error(`${name}: argument 'input' expected dtype f32, got ${x.dtype}`);
+  expectInput(name, x);
   if (unsupported.length) throw new Error(`${name}: got ${unsupported.length} more argument${unsupported.length > 1 ? 's' : ''} than it takes (${extraArguments(unsupported)}); out= is not supported`);
   const y = output(x.gpu, x.shape, name);
   elementwiseKernel(op, x, y, exponent);
@@ -334,7 +338,7 @@ export function pow(x: Tensor, exponent: number, ...unsupported: never[]): Tenso
   const name = 'pow';
   if ((exponent as unknown) instanceof Tensor) throw new Error(`${name}: a tensor exponent is not supported, only a number (torch.pow(x, 2)); for x > 0, x^e is F.exp(F.mul(F.log(x), e))`);
   if (typeof (x as unknown) === 'number') throw new Error(`${name}: a number base is not supported (torch.pow(2, x)); 2^x is F.exp(F.mul(x, Math.LN2))`);
-  if (typeof exponent !== 'number' || !Number.isFinite(exponent) || Math.abs(exponent) > 3.4e38) throw new Error(`${name}: argument 'exponent' expected a finite float32 number, got ${show(exponent)}`);
+  expectExponent(name, exponent);
   return elementwiseOp('pow', name, x, exponent, unsupported);
 }
 

@@ -9,7 +9,6 @@ import { gradients as dropout } from './kernels/dropout';
 import { gradients as elementwise } from './kernels/elementwise';
 import { gradients as matmul } from './kernels/matmul';
 import { gradients as pool } from './kernels/pool';
-import { gradients as reduce } from './kernels/reduce';
 import { gradients as regressionLoss } from './kernels/regression_loss';
 import { gradients as softmax } from './kernels/softmax';
 import { gradients as softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
@@ -26,7 +25,6 @@ export const gradients = {
   ...tanhLeakyRelu, // tanh, leakyRelu: F.tanh, F.leakyRelu, nn.Tanh, nn.LeakyReLU
   ...softmax, // softmax (and log-softmax): F.softmax, F.logSoftmax, nn.Softmax, nn.LogSoftmax
   ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
-  ...arithmetic, // add, mul, div: F.add, F.sub, F.mul, F.div
-  ...reduce, // sum: F.sum, F.mean
+  ...arithmetic, // add, mul, div, sumOver: F.add, F.sub, F.mul, F.div, F.sum, F.mean
   ...elementwise, // elementwise: F.exp, F.log, F.sqrt, F.pow
 };

@@ -108,14 +108,9 @@ export class Tensor implements BufferView {
     return new Tensor(this.gpu, this.buffer, shape, this.dtype, this.byteOffset, this.label);
   }
 
-  /** The GPU buffer behind this tensor, even when overwritten (for checks, not for use). */
+  /** The GPU buffer behind this tensor, even when overwritten or destroyed (for checks, not for use). */
   get memoryBuffer(): GPUBuffer {
     return this.memory;
-  }
-
-  /** Whether this tensor and other are views of one buffer. */
-  sharesMemoryWith(other: Tensor): boolean {
-    return this.memory === other.memory;
   }
 
   /** Another handle on the same memory; the module that owns it marks the previous one overwritten. */
@@ -226,7 +221,7 @@ export function tidy<T>(fn: () => T): T {
   // Kept: what fn returns, and the memory under a returned view (F.reshape(F.exp(x), …)).
   const returned = tensorsIn(result);
   for (const entry of made) {
-    if (returned.some((r) => r === entry.tensor || (!entry.view && r.sharesMemoryWith(entry.tensor)))) tidyScopes.at(-1)?.push(entry);
+    if (returned.some((r) => r === entry.tensor || (!entry.view && r.memoryBuffer === entry.tensor.memoryBuffer))) tidyScopes.at(-1)?.push(entry);
     else release(entry);
   }
   return result;
@@ -373,12 +368,12 @@ export function upstream(dy: Tensor | null, gpu: Gpu, shape: readonly number[]):
 }
 
 /**
- * Before anything is dispatched: every tensor the backward from `root` writes a gradient for or
- * reads must still exist. One freed by destroy() or by the end of a tidy() would otherwise fail
- * halfway, or get a gradient buffer nothing frees (a backward called after the tidy() that made its
- * loss).
+ * Before anything is dispatched, over the nodes the backward from `root` reaches: every tensor it
+ * writes a gradient for or reads must still exist (one freed by destroy() or by the end of a tidy()
+ * would otherwise fail halfway, or get a gradient buffer nothing frees: a backward called after the
+ * tidy() that made its loss), and every input to differentiate must come from this graph.
  */
-function expectNothingFreed(root: GraphNode, rootIndex: number): void {
+function expectGraphIntact(root: GraphNode, rootIndex: number): void {
   const reached = new Set<Tensor>([root.output]);
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
@@ -386,7 +381,13 @@ function expectNothingFreed(root: GraphNode, rootIndex: number): void {
     for (const t of [node.output, ...node.inputs]) {
       if (t.gpu.isDestroyed(t.memoryBuffer)) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);
     }
-    for (const input of node.inputs) if (input.requiresGrad) reached.add(input);
+    for (const input of node.inputs) {
+      if (!input.requiresGrad) continue;
+      if (input.node !== null && input.node.generation !== generation) {
+        throw new Error(`backward: '${node.name}' reads '${input.label}', made in an earlier graph that ${cutReason(input.node.generation)}; compute it again in this graph, or detach a copy (clone())`);
+      }
+      reached.add(input);
+    }
   }
 }
 
@@ -396,17 +397,12 @@ export function backward(root: Tensor): void {
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
   const rootIndex = tape.lastIndexOf(root.node);
-  expectNothingFreed(root.node, rootIndex);
+  expectGraphIntact(root.node, rootIndex);
   const ctx = new BackwardContext();
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
     const reached = node === root.node || ctx.hasGradient(node.output);
     if (!reached) continue;
-    for (const input of node.inputs) {
-      if (input.requiresGrad && input.node !== null && input.node.generation !== generation) {
-        throw new Error(`backward: '${node.name}' reads '${input.label}', made in an earlier graph that ${cutReason(input.node.generation)}; compute it again in this graph, or detach a copy (clone())`);
-      }
-    }
     node.backward(ctx, node === root.node ? null : node.output.grad);
   }
   backwardGeneration = generation;

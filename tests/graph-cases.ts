@@ -302,6 +302,13 @@ add('gradients accumulate across backward() until zeroGrad()', async (s, random)
   const loss = lossFn.forward(model.forward(x), y);
   loss.backward();
   s.expectError('a second backward of one graph, named as such', () => loss.backward(), /graph of .* was already used by a backward\(\) and freed/);
+  // A tensor made in a graph a backward() freed, used in a new one: an Error before anything is dispatched.
+  const leaf = s.input(uniform(random, 3), [3]);
+  leaf.requiresGrad = true;
+  const twice = s.own(F.mul(leaf, 2));
+  s.own(F.sum(twice)).backward();
+  const again = s.own(F.sum(s.own(F.mul(twice, 3))));
+  s.expectError('an input from a freed graph', () => again.backward(), /^backward: 'mul' reads 'mul', made in an earlier graph that was freed by a backward\(\); compute it again in this graph, or detach a copy \(clone\(\)\)$/);
 });
 
 // Each use of a tensor adds its share to the tensor's gradient: the matmul rule's three writes

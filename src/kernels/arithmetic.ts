@@ -129,7 +129,7 @@ export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | nul
 
 /**
  * An intermediate of `shape` in the Gpu's arithmetic scratch (Gpu.scratch): F.mean's sum, F.div's
- * backward terms. Written and read by consecutive dispatches, so one buffer serves them all, and a
+ * backward terms, F.mseLoss/F.l1Loss's partial sums. Written and read by consecutive dispatches, so one buffer serves them all, and a
  * step that uses them allocates nothing.
  */
 export function scratchTensor(gpu: Gpu, label: string, shape: readonly number[]): Tensor {
@@ -162,7 +162,10 @@ export const gradients = {
       sumToBroadcast(grad, g, big, broadcast, alpha, accumulate);
     }
   },
-  /** out = scale · Σ x over the dimensions `broadcast` spreads (F.sum, F.mean over dim): d x = scale · dy spread over x. */
+  /**
+   * out = scale · Σ x over the dimensions `broadcast` spreads (F.sum and F.mean, over every element
+   * or over dim): d x = scale · dy spread over x (at the root, scale everywhere).
+   */
   sumOver: (x: Tensor, broadcast: Broadcast, scale: number): BackwardRule => (ctx, dy) => {
     const { grad, accumulate } = ctx.target(x);
     combine(grad, { op: 'add', a: null, b: upstream(dy, x.gpu, [broadcast.bSize]), broadcast, beta: scale, accumulate });

@@ -2,6 +2,7 @@
 // F.pow), forward and backward.
 import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize } from '../launch';
+import { show } from '../options';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
 import { upstream, type BackwardRule, type Tensor } from '../tensor';
@@ -12,8 +13,9 @@ export const shader = loadShader('elementwise');
 const OPS = { exp: 0, log: 1, sqrt: 2, pow: 3 } as const;
 export type ElementwiseOp = keyof typeof OPS;
 
-function expectExponent(op: string, exponent: number): void {
-  if (typeof exponent !== 'number' || !Number.isFinite(exponent) || Math.abs(exponent) > 3.4e38) throw new Error(`${op}: argument 'exponent' expected a finite float32 number, got ${exponent}`);
+/** pow's exponent: a finite float32 number (F.pow checks it too, before allocating its output). */
+export function expectExponent(op: string, exponent: number): void {
+  if (typeof exponent !== 'number' || !Number.isFinite(exponent) || Math.abs(exponent) > 3.4e38) throw new Error(`${op}: argument 'exponent' expected a finite float32 number, got ${show(exponent)}`);
 }
 
 /** y = f(x) elementwise; `exponent` is pow's p (ignored by the others). */

@@ -1,13 +1,12 @@
-// shaders/reduce.wgsl: column sums, out[n] = Σ_m x[m, n] (a bias's gradient); and F.sum's backward.
+// shaders/reduce.wgsl: column sums, out[n] = Σ_m x[m, n] (a bias's gradient, F.sum's forward; its
+// backward is arithmetic.ts's sumOver).
 import { grid1d, loadShader } from '../device/shader';
 import { sizeClass } from '../device/tuner';
 import { expectDtype, expectRank, expectShape } from '../launch';
 import * as ref from '../reference/linalg';
 import { uniform } from '../spec/random';
 import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
-import { Tensor, type BackwardRule } from '../tensor';
-import { combine } from './arithmetic';
-import { fillConstant } from './init';
+import { Tensor } from '../tensor';
 
 export const shader = loadShader('reduce');
 
@@ -47,15 +46,6 @@ export function sumRows(x: Tensor, out: Tensor, accumulate = false, explicitVari
     gpu.dispatch(entry, args, grid1d(entry, N), { ACCUMULATE: accumulate });
   }
 }
-
-export const gradients = {
-  /** s = scale · Σ x (F.sum; F.mean with scale 1/n): ds/dx = scale everywhere at the root of backward; scale · ds spread over x otherwise. */
-  sum: (x: Tensor, scale = 1): BackwardRule => (ctx, ds) => {
-    const { grad, accumulate } = ctx.target(x);
-    if (ds === null) fillConstant(grad, scale, accumulate);
-    else combine(grad, { op: 'add', a: null, b: ds, broadcast: { inner: x.size, bSize: 1 }, beta: scale, accumulate });
-  },
-};
 
 const cases: KernelCase[] = [];
 // 65,535 · 64 + 1 columns: the grid spills into y.
