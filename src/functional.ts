@@ -10,6 +10,7 @@ import { dropout as dropoutKernel } from './kernels/dropout';
 import { elementwise as elementwiseKernel, expectExponent, type ElementwiseOp } from './kernels/elementwise';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
+import { expandedLayout, extreme as extremeKernel, gatherSum, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
@@ -167,22 +168,191 @@ function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, 
  * dimension alone ([N, C, W] over 1) keeps two runs: an Error (it would need a permute).
  */
 function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number[], keepdim: boolean): Tensor {
+  const dims = dimsOf(op, x, dim);
+  const { kept, shape } = reducedShape(x, dims, keepdim);
+  const out = output(x.gpu, shape, op);
+  const count = x.size / kept.reduce((p, d) => p * d, 1);
+  const scale = op === 'mean' ? 1 / count : 1;
+  const name = `${op}(dim=${JSON.stringify(dim)})`;
+  const broadcast = broadcastOver(x.shape, kept);
+  if (broadcast) {
+    sumToBroadcast(out, x, null, broadcast, scale);
+    if (needsGrad([x])) record({ name, inputs: [x], output: out, backward: gradients.sumOver(x, broadcast, scale) });
+  } else {
+    // The kept dimensions in two runs or more ([N, C, W] over 1): read through x's strides.
+    gatherSum(x, out, reducedLayout(x.shape, dims), scale);
+    if (needsGrad([x])) record({ name, inputs: [x], output: out, backward: gradients.sumOverDims(x, kept, scale) });
+  }
+  return out;
+}
+
+/** `dim` as a list of x's dimensions, negative ones counted from the end: one dimension or a non-empty list, none twice. */
+function dimsOf(op: string, x: Tensor, dim: unknown): number[] {
   const rank = x.shape.length;
-  const list = typeof dim === 'number' ? [dim] : Array.isArray(dim) ? [...dim] : null;
-  if (!list || list.length === 0 || !list.every((d) => Number.isInteger(d) && d >= -rank && d < rank)) {
+  const list = typeof dim === 'number' ? [dim] : Array.isArray(dim) ? [...(dim as unknown[])] : null;
+  if (!list || list.length === 0 || !list.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= -rank && d < rank)) {
     throw new Error(`${op}: argument 'dim' expected a dimension of ${shapeText(x.shape)} (${-rank} to ${rank - 1}) or a non-empty list of them, got ${JSON.stringify(dim) ?? String(dim)}`);
   }
-  const dims = list.map((d) => (d < 0 ? d + rank : d));
+  const dims = (list as number[]).map((d) => (d < 0 ? d + rank : d));
   if (new Set(dims).size !== dims.length) throw new Error(`${op}: dim ${JSON.stringify(list)} names a dimension twice`);
+  return dims;
+}
+
+/** x's shape with `dims` reduced: as 1s (kept), and as the output's (dropped unless keepdim; [1] when none is left). */
+function reducedShape(x: Tensor, dims: readonly number[], keepdim: boolean): { kept: number[]; shape: number[] } {
   const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
-  const broadcast = broadcastOver(x.shape, kept);
-  if (!broadcast) throw new Error(`${op}: ${shapeText(x.shape)} over dim ${JSON.stringify(list)} keeps ${shapeText(kept)}, whose dimensions other than 1 are not one run: not supported (the kernel reaches one run of kept dimensions: [N, C] over 0 or 1, [N, C, H, W] over (0, 2, 3), (2, 3) or (1, 2, 3); a middle dimension alone would need a permute, which wgslgrad lacks)`);
   const dropped = x.shape.filter((_, i) => !dims.includes(i));
-  const out = output(x.gpu, keepdim ? kept : dropped.length ? dropped : [1], op);
-  const scale = op === 'mean' ? broadcast.bSize / x.size : 1;
-  sumToBroadcast(out, x, null, broadcast, scale);
-  if (needsGrad([x])) record({ name: `${op}(dim=${JSON.stringify(list)})`, inputs: [x], output: out, backward: gradients.sumOver(x, broadcast, scale) });
-  return out;
+  return { kept, shape: keepdim ? kept : dropped.length ? dropped : [1] };
+}
+
+// ── max and min ───────────────────────────────────────────────────────────────────────────────────
+
+/** One dimension for max, min, argmax and argmin (PyTorch's take an integer; amax and amin take lists). */
+function singleDim(op: string, x: Tensor, dim: unknown): number {
+  if (Array.isArray(dim)) throw new Error(`${op}: argument 'dim' expected one dimension (an integer), got ${JSON.stringify(dim)}; over several, F.a${op.replace(/^arg/, '')}(x, ${JSON.stringify(dim)}) gives the values`);
+  return dimsOf(op, x, dim)[0]!;
+}
+
+function expectExtremeArguments(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[]): void {
+  expectInput(op, x);
+  if (dim instanceof Tensor) throw new Error(`${op}: the elementwise ${op}imum of two tensors (torch.${op}(a, b)) is not supported; argument 'dim' expected a dimension, got Tensor ${shapeText(dim.shape)}`);
+  if (unsupported.length) throw new Error(`${op}: takes input, dim and keepdim, got ${extraArguments(unsupported)} too (out= is not supported)`);
+  if (typeof keepdim !== 'boolean') throw new Error(`${op}: argument 'keepdim' expected true or false, got ${show(keepdim)}`);
+  if (dim === undefined && keepdim) throw new Error(`${op}: keepdim needs dim; without dim every element is reduced to [1]`);
+}
+
+/**
+ * The max (min) of x over `dims` and, when `withIndices`, where each was found (a new i32 tensor:
+ * the first such position, row-major over the reduced dimensions). Its gradient goes to that
+ * position; without indices (amax, max over everything) it is shared among the ties, as PyTorch's.
+ */
+function extremeOver(op: Extreme, name: string, x: Tensor, dims: readonly number[], keepdim: boolean, withIndices: boolean): { values: Tensor; indices: Tensor | null } {
+  const { shape } = reducedShape(x, dims, keepdim);
+  const values = output(x.gpu, shape, name);
+  const indices = withIndices ? output(x.gpu, shape, `${name} indices`, 'i32') : null;
+  const layout = reducedLayout(x.shape, dims);
+  extremeKernel(op, x, layout, values, indices ?? scratchIndices(x.gpu, shape));
+  if (needsGrad([x])) record({ name, inputs: [x], output: values, saved: indices ? [indices] : [], backward: gradients.extreme(x, layout, values, indices) });
+  return { values, indices };
+}
+
+/** The largest of x's elements, a [1] tensor (torch.max(x)); its gradient is shared among the ties, as PyTorch's. */
+export function max(x: Tensor): Tensor;
+/** The largest of x along `dim` and its first index there (torch.max(x, dim, keepdim)): values with a gradient (to that index), indices as i32. */
+export function max(x: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+export function max(x: Tensor, dim?: number, keepdim = false, ...unsupported: never[]): Tensor | { values: Tensor; indices: Tensor } {
+  return extremeCall('max', x, dim, keepdim, unsupported);
+}
+
+/** The smallest of x's elements, a [1] tensor (torch.min(x)), its gradient shared among the ties. */
+export function min(x: Tensor): Tensor;
+/** The smallest of x along `dim` and its first index there (torch.min(x, dim, keepdim)), as F.max. */
+export function min(x: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+export function min(x: Tensor, dim?: number, keepdim = false, ...unsupported: never[]): Tensor | { values: Tensor; indices: Tensor } {
+  return extremeCall('min', x, dim, keepdim, unsupported);
+}
+
+function extremeCall(op: Extreme, x: Tensor, dim: number | undefined, keepdim: boolean, unsupported: readonly unknown[]): Tensor | { values: Tensor; indices: Tensor } {
+  expectExtremeArguments(op, x, dim, keepdim, unsupported);
+  if (dim === undefined) return extremeOver(op, op, x, x.shape.map((_, i) => i), false, false).values;
+  const { values, indices } = extremeOver(op, `${op}(dim=${dim})`, x, [singleDim(op, x, dim)], keepdim, true);
+  return { values, indices: indices! };
+}
+
+/** The max of x over `dim` (one dimension or a list; every one when left out), torch.amax: its gradient shared among the ties. */
+export function amax(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
+  return amaxCall('amax', 'max', x, dim, keepdim, unsupported);
+}
+
+/** The min of x over `dim`, torch.amin, as F.amax. */
+export function amin(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
+  return amaxCall('amin', 'min', x, dim, keepdim, unsupported);
+}
+
+function amaxCall(name: string, op: Extreme, x: Tensor, dim: number | readonly number[] | undefined, keepdim: boolean, unsupported: readonly unknown[]): Tensor {
+  expectExtremeArguments(name, x, dim, keepdim, unsupported);
+  const dims = dim === undefined ? x.shape.map((_, i) => i) : dimsOf(name, x, dim);
+  return extremeOver(op, dim === undefined ? name : `${name}(dim=${JSON.stringify(dim)})`, x, dims, keepdim, false).values;
+}
+
+/** Where x is largest (torch.argmax), an i32 tensor: along `dim`, or over the flattened x ([1]); the first such index. */
+export function argmax(x: Tensor, dim?: number, keepdim = false, ...unsupported: never[]): Tensor {
+  return argCall('argmax', 'max', x, dim, keepdim, unsupported);
+}
+
+/** Where x is smallest (torch.argmin), as F.argmax. */
+export function argmin(x: Tensor, dim?: number, keepdim = false, ...unsupported: never[]): Tensor {
+  return argCall('argmin', 'min', x, dim, keepdim, unsupported);
+}
+
+function argCall(name: string, op: Extreme, x: Tensor, dim: number | undefined, keepdim: boolean, unsupported: readonly unknown[]): Tensor {
+  expectExtremeArguments(name, x, dim, keepdim, unsupported);
+  const dims = dim === undefined ? x.shape.map((_, i) => i) : [singleDim(name, x, dim)];
+  const { shape } = reducedShape(x, dims, keepdim);
+  const indices = output(x.gpu, shape, name, 'i32');
+  const values = scratchTensor(x.gpu, `${name}: values`, shape);
+  extremeKernel(op, x, reducedLayout(x.shape, dims), values, indices);
+  return indices;
+}
+
+// ── layout: permute, transpose, expand ──────────────────────────────────────────────────────────────
+
+/** A dimension of `shape` (negative from the end), or an Error naming the argument. */
+function dimension(op: string, name: string, d: unknown, shape: readonly number[]): number {
+  const rank = shape.length;
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < -rank || d >= rank) throw new Error(`${op}: argument '${name}' expected a dimension of ${shapeText(shape)} (${-rank} to ${rank - 1}), got ${show(d)}`);
+  return d < 0 ? d + rank : d;
+}
+
+/** x with its dimensions in the order `dims` (torch.permute(x, dims)): a new tensor (PyTorch's is a view; this is its .contiguous()). */
+export function permute(x: Tensor, dims: readonly number[], ...unsupported: never[]): Tensor {
+  expectInput('permute', x);
+  const rank = x.shape.length;
+  if (!Array.isArray(dims)) throw new Error(`permute: argument 'dims' expected a list of ${rank} dimensions (F.permute(x, [${[...x.shape.keys()].reverse().join(', ')}])), got ${show(dims)}${unsupported.length ? ` and ${extraArguments(unsupported)}` : ''}`);
+  if (unsupported.length) throw new Error(`permute: takes input and dims, got ${extraArguments(unsupported)} too`);
+  if (dims.length !== rank) throw new Error(`permute: dims ${JSON.stringify(dims)} has ${dims.length} entries, and ${shapeText(x.shape)} ${rank} dimensions (PyTorch: the length of dims must match input.dim())`);
+  const order = dims.map((d, i) => dimension('permute', `dims[${i}]`, d, x.shape));
+  if (new Set(order).size !== rank) throw new Error(`permute: dims ${JSON.stringify(dims)} names a dimension twice`);
+  return permuted('permute', x, order);
+}
+
+/** x with dimensions dim0 and dim1 swapped (torch.transpose): a new tensor, as F.permute. */
+export function transpose(x: Tensor, dim0: number, dim1: number, ...unsupported: never[]): Tensor {
+  expectInput('transpose', x);
+  if (unsupported.length) throw new Error(`transpose: takes input, dim0 and dim1, got ${extraArguments(unsupported)} too`);
+  const [a, b] = [dimension('transpose', 'dim0', dim0, x.shape), dimension('transpose', 'dim1', dim1, x.shape)];
+  return permuted('transpose', x, x.shape.map((_, i) => (i === a ? b : i === b ? a : i)));
+}
+
+function permuted(name: string, x: Tensor, order: readonly number[]): Tensor {
+  const y = output(x.gpu, order.map((d) => x.shape[d]!), name);
+  gatherSum(x, y, permutedLayout(x.shape, order));
+  if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.permute(x, y, order) });
+  return y;
+}
+
+/**
+ * x spread to `shape` (torch.expand): a dimension of size 1 repeated, new dimensions in front, −1
+ * keeping a dimension's size. A new tensor (PyTorch's is a view); its gradient sums back.
+ */
+export function expand(x: Tensor, shape: readonly number[], ...unsupported: never[]): Tensor {
+  expectInput('expand', x);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d))) throw new Error(`expand: argument 'size' expected a list of sizes (F.expand(x, [4, ${x.shape.join(', ')}])), got ${show(shape)}${unsupported.length ? ` and ${extraArguments(unsupported)}` : ''}`);
+  if (unsupported.length) throw new Error(`expand: takes input and size, got ${extraArguments(unsupported)} too`);
+  const lead = shape.length - x.shape.length;
+  if (lead < 0) throw new Error(`expand: ${shapeText(shape)} has ${shape.length} sizes, fewer than the ${x.shape.length} dimensions of ${shapeText(x.shape)}`);
+  const target = shape.map((d, i) => {
+    const own = i >= lead ? x.shape[i - lead]! : null;
+    if (d === -1 && own === null) throw new Error(`expand: −1 at dim ${i} of ${shapeText(shape)}: a new leading dimension needs its size`);
+    if (d === -1) return own!;
+    if (d < 1) throw new Error(`expand: size ${d} at dim ${i} of ${shapeText(shape)}: sizes must be positive (−1 keeps a dimension)`);
+    if (own !== null && own !== 1 && own !== d) throw new Error(`expand: the expanded size ${d} must match the existing size ${own} at non-singleton dimension ${i} (target sizes ${shapeText(shape)}, tensor sizes ${shapeText(x.shape)})`);
+    return d;
+  });
+  const y = output(x.gpu, target, 'expand');
+  gatherSum(x, y, expandedLayout(x.shape, target));
+  if (needsGrad([x])) record({ name: 'expand', inputs: [x], output: y, backward: gradients.expand(x, y) });
+  return y;
 }
 
 // ── elementwise arithmetic ─────────────────────────────────────────────────────────────────────────
@@ -211,25 +381,33 @@ function expectOperands(op: string, a: unknown, b: unknown): void {
 }
 
 /**
- * Which operand is spread over the other's shape. The kernel spreads one: both spread ([N, 1] with
- * [1, C]) or a spread operand whose dimensions other than 1 are not one run ([2, 1, 4] over [2, 3, 4])
- * is an Error naming the shapes.
+ * Which operand is spread over the other's shape (the kernel spreads one, b, whose dimensions other
+ * than 1 are one run of a's). Where PyTorch's broadcasting spreads both ([N, 1] with [1, C]) or the
+ * spread one is in two runs ([2, 1, 4] over [2, 3, 4]), one or both are first copied to the result's
+ * shape by F.expand: those copies are returned to be freed with the op's output (its companions).
  */
-function pairOf(op: string, a: Tensor, b: Tensor): { big: Tensor; small: Tensor; aIsBig: boolean; broadcast: Broadcast } {
+function pairOf(op: string, a: Tensor, b: Tensor): { a: Tensor; b: Tensor; big: Tensor; small: Tensor; aIsBig: boolean; broadcast: Broadcast; copies: Tensor[] } {
   const overA = broadcastOver(a.shape, b.shape);
-  if (overA) return { big: a, small: b, aIsBig: true, broadcast: overA };
+  if (overA) return { a, b, big: a, small: b, aIsBig: true, broadcast: overA, copies: [] };
   const overB = broadcastOver(b.shape, a.shape);
-  if (overB) return { big: b, small: a, aIsBig: false, broadcast: overB };
+  if (overB) return { a, b, big: b, small: a, aIsBig: false, broadcast: overB, copies: [] };
   const rank = Math.max(a.shape.length, b.shape.length);
   const dim = (t: Tensor, i: number) => t.shape[t.shape.length - rank + i] ?? 1;
   const broadcastable = Array.from({ length: rank }, (_, i) => dim(a, i) === dim(b, i) || dim(a, i) === 1 || dim(b, i) === 1).every(Boolean);
-  const shapes = `${shapeText(a.shape)} and ${shapeText(b.shape)}`;
-  if (!broadcastable) throw new Error(`${op}: shapes ${shapes} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
+  if (!broadcastable) throw new Error(`${op}: shapes ${shapeText(a.shape)} and ${shapeText(b.shape)} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
   const result = Array.from({ length: rank }, (_, i) => Math.max(dim(a, i), dim(b, i)));
-  const same = (t: Tensor) => t.shape.length === rank && t.shape.every((d, i) => d === result[i]);
-  throw new Error(!same(a) && !same(b)
-    ? `${op}: shapes ${shapes} broadcast to ${shapeText(result)}, which is neither operand's shape; only one operand is spread here: spread one to ${shapeText(result)} first (F.add of a zero tensor of that shape)`
-    : `${op}: shapes ${shapes} broadcast, but the smaller one's dimensions other than 1 are not in one run; supported are the same shape, a scalar, or a run such as [C], [N, 1] or [C, 1, 1]`);
+  const copies: Tensor[] = [];
+  const spread = (t: Tensor): Tensor => {
+    const copy = expand(t, result);
+    copies.push(copy);
+    return copy;
+  };
+  // a copied unless it has the result's shape; b unless it has it or spreads over it as one run.
+  const full = (t: Tensor) => t.shape.length === rank && t.shape.every((d, i) => d === result[i]);
+  const first = full(a) ? a : spread(a);
+  const second = full(b) || broadcastOver(result, b.shape) !== null ? b : spread(b);
+  const pair = pairOf(op, first, second);
+  return { ...pair, copies };
 }
 
 /** scale·x + offset: a tensor with a number (F.add, F.sub, F.mul); records the backward, scale·dy. */
@@ -244,9 +422,10 @@ function affine(op: string, x: Tensor, scale: number, offset: number): Tensor {
 function weightedSum(op: string, a: Operand, b: Operand, ca: number, cb: number): Tensor {
   if (typeof b === 'number') return affine(op, a as Tensor, ca, cb * b);
   if (typeof a === 'number') return affine(op, b, cb, ca * a);
-  const { big, small, aIsBig, broadcast } = pairOf(op, a, b);
+  const { big, small, aIsBig, broadcast, copies } = pairOf(op, a, b);
   const [alpha, beta] = aIsBig ? [ca, cb] : [cb, ca];
   const out = output(big.gpu, big.shape, op);
+  out.companions.push(...copies);
   combine(out, { op: 'add', a: big, b: small, broadcast, alpha, beta });
   if (needsGrad([big, small])) record({ name: op, inputs: [big, small], output: out, backward: gradients.add(big, small, broadcast, alpha, beta) });
   return out;
@@ -276,8 +455,9 @@ export function mul(input: Operand, other: Operand, ...unsupported: never[]): Te
   if (unsupported.length) throw new Error(`mul: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); torch.mul has no alpha`);
   if (typeof other === 'number') return affine('mul', input as Tensor, other, 0);
   if (typeof input === 'number') return affine('mul', other, input, 0);
-  const { big, small, broadcast } = pairOf('mul', input, other);
+  const { big, small, broadcast, copies } = pairOf('mul', input, other);
   const out = output(big.gpu, big.shape, 'mul');
+  out.companions.push(...copies);
   combine(out, { op: 'mul', a: big, b: small, broadcast });
   if (needsGrad([big, small])) record({ name: 'mul', inputs: [big, small], output: out, backward: gradients.mul(big, small, broadcast, 1) });
   return out;
@@ -296,8 +476,10 @@ export function div(input: Operand, other: Operand, ...unsupported: never[]): Te
     return affine('div', input as Tensor, 1 / other, 0);
   }
   if (typeof input === 'number') return quotient(null, other, 'v', sameShape(other.shape), input);
-  const { aIsBig, broadcast } = pairOf('div', input, other);
-  return quotient(input, other, aIsBig ? 'v' : 'u', broadcast, 1);
+  const { a, b, aIsBig, broadcast, copies } = pairOf('div', input, other);
+  const out = quotient(a, b, aIsBig ? 'v' : 'u', broadcast, 1);
+  out.companions.push(...copies);
+  return out;
 }
 
 /** alpha · u / v, `spread` the operand spread over the other's shape (u null: alpha / v); records the backward. */

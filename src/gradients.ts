@@ -12,6 +12,7 @@ import { gradients as pool } from './kernels/pool';
 import { gradients as regressionLoss } from './kernels/regression_loss';
 import { gradients as softmax } from './kernels/softmax';
 import { gradients as softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
+import { gradients as strided } from './kernels/strided';
 import { gradients as tanhLeakyRelu } from './kernels/tanh_leaky_relu';
 
 export const gradients = {
@@ -27,4 +28,5 @@ export const gradients = {
   ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
   ...arithmetic, // add, mul, div, sumOver: F.add, F.sub, F.mul, F.div, F.sum, F.mean
   ...elementwise, // elementwise: F.exp, F.log, F.sqrt, F.pow
+  ...strided, // permute, expand, sumOverDims, extreme: F.permute, F.transpose, F.expand, F.sum/F.mean over any dims, F.max, F.min, F.amax, F.amin
 };

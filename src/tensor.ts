@@ -40,6 +40,8 @@ export class Tensor implements BufferView {
   node: GraphNode | null = null;
   /** Autograd: the graph (generation) of the last recorded op that read this tensor: its backward may read it. */
   readInGraph = -1;
+  /** Intermediates an op made for this tensor alone (an operand F.add spread to its shape): freed with it, kept with it by tidy(). */
+  readonly companions: Tensor[] = [];
   /** Set when the module that returned this tensor has since written its next output into the same buffer. */
   overwrittenBy: string | null = null;
   private readonly memory: GPUBuffer;
@@ -142,11 +144,14 @@ export class Tensor implements BufferView {
     backward(this);
   }
 
-  /** Frees the buffer; only for tensors that own a whole buffer. */
-  /** Frees the buffer, and the gradient backward allocated for it (not one a module or a loss shares). */
+  /**
+   * Frees the buffer (only a tensor that owns a whole one), the gradient backward allocated for it
+   * (not one a module or a loss shares), and its companions.
+   */
   destroy(): void {
     if (this.byteOffset !== 0 || this.memory.size !== Math.ceil(this.byteLength / 4) * 4) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
     this.gpu.destroyBuffer(this.memory);
+    for (const t of this.companions.splice(0)) t.destroy();
     if (this.ownsGrad && this.grad) {
       this.grad.destroy();
       this.grad = null;
@@ -164,8 +169,8 @@ export class Tensor implements BufferView {
 const tidyScopes: { tensor: Tensor; view: boolean }[][] = [];
 
 /** An F op's new output tensor: the innermost open tidy() frees it unless that tidy() returns it. */
-export function opOutput(gpu: Gpu, shape: readonly number[], label: string): Tensor {
-  const t = Tensor.empty(gpu, shape, 'f32', label);
+export function opOutput(gpu: Gpu, shape: readonly number[], label: string, dtype: DType = 'f32'): Tensor {
+  const t = Tensor.empty(gpu, shape, dtype, label);
   tidyScopes.at(-1)?.push({ tensor: t, view: false });
   return t;
 }
@@ -219,7 +224,7 @@ export function tidy<T>(fn: () => T): T {
     throw new Error('tidy: fn returned a Promise; it must be synchronous (an await inside would let other code allocate in its scope). Await the reads after tidy(), on the tensors it returns');
   }
   // Kept: what fn returns, and the memory under a returned view (F.reshape(F.exp(x), …)).
-  const returned = tensorsIn(result);
+  const returned = tensorsIn(result).flatMap((t) => [t, ...t.companions]);
   for (const entry of made) {
     if (returned.some((r) => r === entry.tensor || (!entry.view && r.memoryBuffer === entry.tensor.memoryBuffer))) tidyScopes.at(-1)?.push(entry);
     else release(entry);
@@ -237,6 +242,8 @@ export interface GraphNode {
   name: string;
   inputs: readonly Tensor[];
   output: Tensor;
+  /** Tensors its backward reads besides inputs and output (F.max's indices), checked as they are before backward. */
+  saved?: readonly Tensor[];
   /** Which graph the node belongs to (see cutGraph). */
   generation: number;
   backward: BackwardRule;
@@ -378,7 +385,7 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
     if (!reached.has(node.output)) continue;
-    for (const t of [node.output, ...node.inputs]) {
+    for (const t of [node.output, ...node.inputs, ...(node.saved ?? [])]) {
       if (t.gpu.isDestroyed(t.memoryBuffer)) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);
     }
     for (const input of node.inputs) {

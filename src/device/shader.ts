@@ -15,7 +15,8 @@ export interface BufferView {
   readonly label: string;
 }
 
-export type UniformValues = Record<string, number>;
+/** A uniform's members by name: a number for a scalar, an array of numbers for a vector or an array of vec4s. */
+export type UniformValues = Record<string, number | readonly number[]>;
 export type DispatchArgs = Record<string, BufferView | UniformValues>;
 export type OverrideValues = Record<string, number | boolean>;
 
@@ -23,6 +24,10 @@ interface UniformMember {
   name: string;
   offset: number;
   type: DType;
+  /** Scalars in it, packed 4 bytes apart: 1 for a scalar, N for a vecN, 4·K for an array<vec4, K>. */
+  components: number;
+  /** Whether it is a vector or an array (its value is an array of numbers). */
+  vector: boolean;
 }
 
 export interface Binding {
@@ -58,8 +63,18 @@ function describeBinding(shaderName: string, v: VariableInfo): Binding {
   if (v.resourceType === ResourceType.Uniform) {
     if (!v.isStruct || !v.members) throw new Error(`${where}: a uniform must be a struct`);
     const members = v.members.map((m) => {
-      if (m.isArray || m.isStruct) throw new Error(`${where}: uniform member '${m.name}' must be a scalar`);
-      return { name: m.name, offset: m.offset, type: scalarOf(m.type.name, `${where}.${m.name}`) };
+      const at = `${where}.${m.name}`;
+      if (m.isStruct) throw new Error(`${at}: uniform members must be scalars, vectors or arrays of vec4 (found a struct)`);
+      if (m.isArray) {
+        // array<vec4u, K>: 16-byte elements, so its scalars lie 4 bytes apart; an array of scalars or
+        // of shorter vectors would be padded to 16 bytes per element (WGSL's uniform layout).
+        const array = m.type as unknown as { format?: { name: string } | null; count?: number };
+        const element = array.format?.name ?? '';
+        if (!/^vec4[fui]$/.test(element) || !array.count) throw new Error(`${at}: a uniform array must be array<vec4…, K> with a constant K (found array<${element}>)`);
+        return { name: m.name, offset: m.offset, type: scalarOf(element, at), components: 4 * array.count, vector: true };
+      }
+      const length = /^vec([234])[fui]$/.exec(m.type.name);
+      return { name: m.name, offset: m.offset, type: scalarOf(m.type.name, at), components: length ? Number(length[1]) : 1, vector: length !== null };
     });
     return { name: v.name, binding: v.binding, kind: 'uniform', dtype: 'u32', elementBytes: v.size, members };
   }
@@ -119,16 +134,22 @@ export function packUniform(entry: EntryPoint, binding: Binding, values: Uniform
     if (!known.has(key)) throw new Error(`${where} has no member '${key}' (members: ${[...known].join(', ')})`);
   }
   for (const m of binding.members) {
-    const v = values[m.name];
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${where}: member '${m.name}' (${m.type}) expected a number, got ${String(v)}`);
-    if (m.type === 'f32') {
-      view.setFloat32(m.offset, v, true);
-    } else {
-      const [lo, hi] = m.type === 'u32' ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
-      if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`${where}: member '${m.name}' (${m.type}) expected an integer in [${lo}, ${hi}], got ${v}`);
-      if (m.type === 'u32') view.setUint32(m.offset, v, true);
-      else view.setInt32(m.offset, v, true);
+    const value = values[m.name];
+    if (m.vector) {
+      if (!Array.isArray(value) || value.length !== m.components) throw new Error(`${where}: member '${m.name}' (${m.components} × ${m.type}) expected an array of ${m.components} numbers, got ${Array.isArray(value) ? `${value.length}` : String(value)}`);
+    } else if (typeof value !== 'number') {
+      throw new Error(`${where}: member '${m.name}' (${m.type}) expected a number, got ${String(value)}`);
     }
+    const scalars: readonly number[] = typeof value === 'number' ? [value] : (value as readonly number[]);
+    scalars.forEach((v, k) => {
+      const [offset, what] = [m.offset + 4 * k, m.vector ? `${m.name}[${k}]` : m.name];
+      if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${where}: member '${what}' (${m.type}) expected a number, got ${String(v)}`);
+      if (m.type === 'f32') return view.setFloat32(offset, v, true);
+      const [lo, hi] = m.type === 'u32' ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
+      if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`${where}: member '${what}' (${m.type}) expected an integer in [${lo}, ${hi}], got ${v}`);
+      if (m.type === 'u32') view.setUint32(offset, v, true);
+      else view.setInt32(offset, v, true);
+    });
   }
   return bytes;
 }

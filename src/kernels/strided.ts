@@ -1,0 +1,379 @@
+// shaders/strided.wgsl: x read through strides. Permuted and spread copies (F.permute, F.transpose,
+// F.expand), sums over any dimensions (F.sum and F.mean where the kept ones are not one run), max and
+// min over dimensions with their indices (F.max, F.min, F.amax, F.amin, F.argmax, F.argmin), and the
+// gradients of each.
+import type { Gpu } from '../device/gpu';
+import { grid1d, loadShader } from '../device/shader';
+import { expectDtype, shapeText } from '../launch';
+import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
+import { Tensor, upstream, type BackwardRule } from '../tensor';
+
+export const shader = loadShader('strided');
+
+/** The shader's limit: axes of x, kept and reduced together, after merging (Params.sizes holds 8). */
+export const MAX_AXES = 8;
+
+/** One axis of a read of x: how many entries, and the step between them in x's elements. */
+export interface Axis {
+  size: number;
+  stride: number;
+}
+
+/** A read of x: `kept` axes index the output row-major; for each output element the `reduced` axes are summed (or searched), row-major. */
+export interface Layout {
+  kept: Axis[];
+  reduced: Axis[];
+}
+
+const product = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
+
+/** Row-major strides of a contiguous tensor of `shape`. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  for (let d = shape.length - 1, s = 1; d >= 0; d--) [strides[d], s] = [s, s * shape[d]!];
+  return strides;
+}
+
+/** x of `shape` with its dimensions in the order `dims` (torch.permute): a copy, nothing reduced. */
+export function permutedLayout(shape: readonly number[], dims: readonly number[]): Layout {
+  const strides = contiguousStrides(shape);
+  return { kept: dims.map((d) => ({ size: shape[d]!, stride: strides[d]! })), reduced: [] };
+}
+
+/** x of `shape` spread over `target` (torch.expand, PyTorch's broadcasting): stride 0 where x has 1 or lacks the dimension. */
+export function expandedLayout(shape: readonly number[], target: readonly number[]): Layout {
+  const strides = contiguousStrides(shape);
+  const lead = target.length - shape.length;
+  return { kept: target.map((size, i) => ({ size, stride: i < lead || shape[i - lead] === 1 ? 0 : strides[i - lead]! })), reduced: [] };
+}
+
+/** x of `shape` reduced over `dims`: the other dimensions kept in order, `dims` searched in x's order. */
+export function reducedLayout(shape: readonly number[], dims: readonly number[]): Layout {
+  const strides = contiguousStrides(shape);
+  const axis = (d: number): Axis => ({ size: shape[d]!, stride: strides[d]! });
+  return {
+    kept: shape.flatMap((_, d) => (dims.includes(d) ? [] : [axis(d)])),
+    reduced: [...dims].sort((a, b) => a - b).map(axis),
+  };
+}
+
+/**
+ * The same read with fewer axes: axes of size 1 dropped, and neighbours merged where the outer
+ * one's stride is the inner one's stride times its size (a contiguous run, or a spread run of
+ * stride 0), so a row-major walk of the block visits the same offsets in the same order.
+ */
+export function simplified(axes: readonly Axis[]): Axis[] {
+  const out: Axis[] = [];
+  for (const axis of axes) {
+    if (axis.size === 1) continue;
+    const last = out.at(-1);
+    if (last && last.stride === axis.stride * axis.size) out[out.length - 1] = { size: last.size * axis.size, stride: axis.stride };
+    else out.push({ ...axis });
+  }
+  return out;
+}
+
+/** The shader's params for a layout over x (checked: within x, at most MAX_AXES axes, out's size). */
+function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha: number) {
+  const kept = simplified(layout.kept);
+  const reduced = simplified(layout.reduced);
+  const axes = [...kept, ...reduced];
+  if (axes.length > MAX_AXES) throw new Error(`${op}: ${shapeText(layout.kept.map((a) => a.size))} over ${shapeText(layout.reduced.map((a) => a.size))} needs ${axes.length} axes after merging neighbours, past the kernel's ${MAX_AXES}`);
+  const reach = axes.reduce((last, a) => last + (a.size - 1) * a.stride, 0);
+  if (reach >= x.size) throw new Error(`${op}: the layout reaches element ${reach} of 'x', which has ${x.size}`);
+  const expected = product(layout.kept.map((a) => a.size));
+  if (outputs !== expected) throw new Error(`${op}: the output has ${outputs} elements, the layout's kept axes ${shapeText(layout.kept.map((a) => a.size))} ${expected}`);
+  const pad = (values: number[]) => [...values, ...new Array<number>(MAX_AXES - values.length).fill(1)];
+  return {
+    outputs,
+    kept_rank: kept.length,
+    rank: axes.length,
+    reduced: product(reduced.map((a) => a.size)),
+    alpha,
+    sizes: pad(axes.map((a) => a.size)),
+    strides: pad(axes.map((a) => a.stride)),
+  };
+}
+
+/** out = alpha · Σ over layout.reduced of x read through layout (a permuted or spread copy when nothing is reduced); with accumulate, out += …. */
+export function gatherSum(x: Tensor, out: Tensor, layout: Layout, alpha = 1, accumulate = false): void {
+  expectDtype('gatherSum', 'x', x, 'f32');
+  expectDtype('gatherSum', 'out', out, 'f32');
+  const entry = shader.entry('gather_sum');
+  x.gpu.dispatch(entry, { params: paramsFor('gatherSum', x, layout, out.size, alpha), x, out }, grid1d(entry, out.size), { ACCUMULATE: accumulate });
+}
+
+export type Extreme = 'max' | 'min';
+
+/** values = the max (or min) of x over layout.reduced for each kept element, indices = the first position (row-major over the reduced axes) that holds it. */
+export function extreme(op: Extreme, x: Tensor, layout: Layout, values: Tensor, indices: Tensor): void {
+  expectDtype(op, 'x', x, 'f32');
+  expectDtype(op, 'values', values, 'f32');
+  expectDtype(op, 'indices', indices, 'i32');
+  if (indices.size !== values.size) throw new Error(`${op}: argument 'indices' expected ${values.size} elements (as 'values'), got shape ${shapeText(indices.shape)}`);
+  const entry = shader.entry('extreme');
+  x.gpu.dispatch(entry, { params: paramsFor(op, x, layout, values.size, 1), x, values, indices }, grid1d(entry, values.size), { IS_MAX: op === 'max' });
+}
+
+/**
+ * dx = dy at each kept element's chosen position, 0 elsewhere: the position in `indices`
+ * (torch.max(x, dim)), or with `even` every position where x equals the value, each dy / their count
+ * (torch.amax, and torch.max over every element). With accumulate, dx += ….
+ */
+export function extremeBackward(x: Tensor, layout: Layout, values: Tensor, indices: Tensor, dy: Tensor, dx: Tensor, even: boolean, accumulate = false): void {
+  const where = 'extremeBackward';
+  for (const [name, t] of [['x', x], ['values_saved', values], ['dy', dy], ['dx', dx]] as const) expectDtype(where, name, t, 'f32');
+  expectDtype(where, 'indices_saved', indices, 'i32');
+  if (dx.size !== x.size) throw new Error(`${where}: argument 'dx' expected ${x.size} elements (as 'x'), got shape ${shapeText(dx.shape)}`);
+  if (dy.size !== values.size || indices.size !== values.size) throw new Error(`${where}: 'dy' and 'indices_saved' expected ${values.size} elements (as 'values_saved'), got ${shapeText(dy.shape)} and ${shapeText(indices.shape)}`);
+  const entry = shader.entry('extreme_backward');
+  const params = paramsFor(where, x, layout, values.size, 1);
+  x.gpu.dispatch(entry, { params, x, values_saved: values, indices_saved: indices, dy, dx }, grid1d(entry, values.size), { EVEN: even, ACCUMULATE: accumulate });
+}
+
+/** Indices nobody keeps (F.amax's, F.max's over every element), in the Gpu's scratch: written by extreme, not read after. */
+export function scratchIndices(gpu: Gpu, shape: readonly number[]): Tensor {
+  const view = gpu.scratch('strided indices', product(shape) * 4);
+  return new Tensor(gpu, view.buffer, shape, 'i32', 0, 'indices (not kept)');
+}
+
+/** The inverse of a permutation: dims[inverse[d]] = d. */
+export function inversePermutation(dims: readonly number[]): number[] {
+  const inverse = new Array<number>(dims.length);
+  dims.forEach((d, i) => (inverse[d] = i));
+  return inverse;
+}
+
+export const gradients = {
+  /** y = x.permute(dims): d x = dy.permute(inverse). */
+  permute: (x: Tensor, y: Tensor, dims: readonly number[]): BackwardRule => (ctx, dy) => {
+    const { grad, accumulate } = ctx.target(x);
+    gatherSum(upstream(dy, x.gpu, y.shape), grad, permutedLayout(y.shape, inversePermutation(dims)), 1, accumulate);
+  },
+  /** y = x.expand(shape): d x = dy summed over the dimensions x was spread along. */
+  expand: (x: Tensor, y: Tensor): BackwardRule => (ctx, dy) => {
+    const { grad, accumulate } = ctx.target(x);
+    const lead = y.shape.length - x.shape.length;
+    const spread = y.shape.flatMap((d, i) => (i < lead || (x.shape[i - lead] === 1 && d !== 1) ? [i] : []));
+    gatherSum(upstream(dy, x.gpu, y.shape), grad, reducedLayout(y.shape, spread), 1, accumulate);
+  },
+  /** y = scale · Σ x over dims (kept dimensions of size 1 in `kept`): d x = scale · dy spread back over x. */
+  sumOverDims: (x: Tensor, kept: readonly number[], scale: number): BackwardRule => (ctx, dy) => {
+    const { grad, accumulate } = ctx.target(x);
+    gatherSum(upstream(dy, x.gpu, kept), grad, expandedLayout(kept, x.shape), scale, accumulate);
+  },
+  /**
+   * values = max (min) of x over a layout's reduced axes: d x to the position in `indices`
+   * (torch.max(x, dim)), or with indices null shared among the ties (torch.amax, max over all).
+   */
+  extreme: (x: Tensor, layout: Layout, values: Tensor, indices: Tensor | null): BackwardRule => (ctx, dy) => {
+    const { grad, accumulate } = ctx.target(x);
+    const bound = indices ?? scratchIndices(x.gpu, values.shape); // bound, not read, when ties share
+    extremeBackward(x, layout, values, bound, upstream(dy, x.gpu, values.shape), grad, indices === null, accumulate);
+  },
+};
+
+// ── spec ────────────────────────────────────────────────────────────────────────────────────────
+
+/** Row-major coordinates of flat index i in `shape`. */
+function coordinates(i: number, shape: readonly number[]): number[] {
+  const c = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) [c[d], i] = [i % shape[d]!, Math.floor(i / shape[d]!)];
+  return c;
+}
+
+/** Flat index of coordinates c in `shape`. */
+function flatIndex(c: readonly number[], shape: readonly number[]): number {
+  return c.reduce((i, v, d) => i * shape[d]! + v, 0);
+}
+
+/** float64 x.permute(dims), by coordinates: y[c] = x[c mapped back through dims]. */
+export function permuteReference(x: ArrayLike<number>, shape: readonly number[], dims: readonly number[]): Float64Array {
+  const yShape = dims.map((d) => shape[d]!);
+  return Float64Array.from({ length: x.length }, (_, i) => {
+    const c = coordinates(i, yShape);
+    const source = new Array<number>(shape.length);
+    dims.forEach((d, k) => (source[d] = c[k]!));
+    return x[flatIndex(source, shape)]!;
+  });
+}
+
+/** float64 reductions of x over `dims`: sum, and max/min with the first index (row-major over the reduced dims) and the even share. */
+export function reduceReference(x: ArrayLike<number>, shape: readonly number[], dims: readonly number[]) {
+  const keptShape = shape.map((d, i) => (dims.includes(i) ? 1 : d));
+  const reducedShape = [...dims].sort((a, b) => a - b).map((d) => shape[d]!);
+  const outputs = product(keptShape);
+  const groups: number[][] = Array.from({ length: outputs }, () => []);
+  // Each group's members in row-major order over the reduced dims: x's own order restricted to them.
+  for (let i = 0; i < x.length; i++) {
+    const c = coordinates(i, shape);
+    groups[flatIndex(c.map((v, d) => (dims.includes(d) ? 0 : v)), keptShape)]!.push(i);
+  }
+  const sum = Float64Array.from(groups, (g) => g.reduce((t, i) => t + x[i]!, 0));
+  const find = (better: (a: number, b: number) => boolean) => groups.map((g) => {
+    let at = 0;
+    for (let k = 1; k < g.length && !Number.isNaN(x[g[at]!]!); k++) if (Number.isNaN(x[g[k]!]!) || better(x[g[k]!]!, x[g[at]!]!)) at = k;
+    return { value: x[g[at]!]!, index: at };
+  });
+  return { groups, keptShape, reducedShape, sum, max: find((a, b) => a > b), min: find((a, b) => a < b) };
+}
+
+// Shapes with a permutation, including rank 6 and axes of size 1 that merge away.
+const permutations: { shape: number[]; dims: number[] }[] = [
+  { shape: [7], dims: [0] },
+  { shape: [5, 3], dims: [1, 0] },
+  { shape: [2, 3, 4], dims: [2, 0, 1] },
+  { shape: [3, 1, 5, 2], dims: [0, 2, 3, 1] },
+  { shape: [2, 3, 2, 3, 2, 3], dims: [5, 3, 1, 4, 2, 0] },
+  { shape: [67, 33], dims: [1, 0] },
+];
+// Reductions over one dimension or several, middle ones alone included.
+const reductions: { shape: number[]; dims: number[] }[] = [
+  { shape: [5, 3], dims: [0] },
+  { shape: [4, 6, 5], dims: [1] },
+  { shape: [2, 3, 4, 5], dims: [0, 2] },
+  { shape: [3, 1, 4, 2], dims: [1, 3] },
+  { shape: [6, 70, 3], dims: [0, 2] },
+  { shape: [130, 9], dims: [1] },
+];
+
+const cases: KernelCase[] = [];
+for (const { shape, dims } of permutations) {
+  cases.push(kernelCase({
+    name: `strided permute ${shapeText(shape)} to ${shapeText(dims)}`,
+    entries: ['gather_sum'],
+    dims: { n: product(shape) },
+    showcase: shape.length === 3,
+    setup(s, _, random) {
+      const x = uniform(random, product(shape));
+      const [xt, y] = [s.input(x, shape), s.output(dims.map((d) => shape[d]!))];
+      return { run: () => gatherSum(xt, y, permutedLayout(shape, dims)), check: () => s.check('y', y, permuteReference(x, shape, dims), 0, 0) };
+    },
+  }));
+}
+for (const { shape, target, accumulate } of [
+  { shape: [3, 1], target: [3, 4], accumulate: false },
+  { shape: [4], target: [2, 3, 4], accumulate: true },
+  { shape: [1, 5, 1], target: [2, 3, 5, 7], accumulate: false },
+]) {
+  cases.push(kernelCase({
+    name: `strided expand ${shapeText(shape)} to ${shapeText(target)}${accumulate ? ' accumulate, alpha 0.5' : ''}`,
+    entries: ['gather_sum'],
+    dims: { n: product(target) },
+    setup(s, _, random) {
+      const [x, previous] = [uniform(random, product(shape)), uniform(random, product(target))];
+      const [xt, y] = [s.input(x, shape), s.output(target)];
+      if (accumulate) y.write(previous);
+      // Written from the broadcasting rule: each coordinate of target read at 0 where x has 1 or lacks the dimension.
+      const lead = target.length - shape.length;
+      const expected = Float64Array.from({ length: product(target) }, (_, i) => {
+        const c = coordinates(i, target).slice(lead).map((v, d) => (shape[d] === 1 ? 0 : v));
+        return (accumulate ? 0.5 : 1) * x[flatIndex(c, shape)]! + (accumulate ? Math.fround(previous[i]!) : 0);
+      });
+      return { run: () => gatherSum(xt, y, expandedLayout(shape, target), accumulate ? 0.5 : 1, accumulate), check: () => s.check('y', y, expected, 1e-7, 1e-6) };
+    },
+  }));
+}
+for (const { shape, dims } of reductions) {
+  cases.push(kernelCase({
+    name: `strided sum ${shapeText(shape)} over ${shapeText(dims)}`,
+    entries: ['gather_sum'],
+    dims: { n: product(shape) },
+    setup(s, _, random) {
+      const x = uniform(random, product(shape));
+      const reference = reduceReference(x, shape, dims);
+      const [xt, y] = [s.input(x, shape), s.output(reference.keptShape)];
+      const count = product(reference.reducedShape);
+      return { run: () => gatherSum(xt, y, reducedLayout(shape, dims)), check: () => s.check('y', y, reference.sum, 1e-6 * Math.sqrt(count), 1e-6) };
+    },
+  }));
+  for (const op of ['max', 'min'] as const) {
+    cases.push(kernelCase({
+      name: `strided ${op} ${shapeText(shape)} over ${shapeText(dims)}, ties`,
+      entries: ['extreme'],
+      dims: { n: product(shape) },
+      setup(s, _, random) {
+        // Values on a coarse grid, so ties are common and the first index must be the one kept.
+        const x = uniform(random, product(shape)).map((v) => Math.round(v * 4) / 4);
+        const reference = reduceReference(x, shape, dims);
+        const [xt, values] = [s.input(x, shape), s.output(reference.keptShape)];
+        const indices = s.input(new Int32Array(values.size).fill(-7), reference.keptShape, 'i32', 'indices');
+        return {
+          run: () => extreme(op, xt, reducedLayout(shape, dims), values, indices),
+          check: async () => {
+            await s.check('values', values, reference[op].map((m) => m.value), 0, 0);
+            await s.check('indices', indices, reference[op].map((m) => m.index), 0, 0);
+          },
+        };
+      },
+    }));
+  }
+  for (const [even, accumulate] of [[false, false], [true, true], [true, false]] as const) {
+    cases.push(kernelCase({
+      name: `strided max backward ${shapeText(shape)} over ${shapeText(dims)}${even ? ', ties share' : ', to the index'}${accumulate ? ' accumulate' : ''}`,
+      entries: ['extreme_backward'],
+      dims: { n: product(shape) },
+      setup(s, _, random) {
+        const x = uniform(random, product(shape)).map((v) => Math.round(v * 4) / 4);
+        const reference = reduceReference(x, shape, dims);
+        const [dy, previous] = [uniform(random, reference.groups.length), uniform(random, x.length)];
+        const layout = reducedLayout(shape, dims);
+        const [xt, values, dx] = [s.input(x, shape), s.output(reference.keptShape, 'values'), s.output(shape, 'dx')];
+        const indices = s.input(new Int32Array(values.size).fill(-7), reference.keptShape, 'i32', 'indices');
+        if (accumulate) dx.write(previous);
+        extreme('max', xt, layout, values, indices);
+        const dyt = s.input(dy, reference.keptShape);
+        const expected = Float64Array.from(x, (_, i) => (accumulate ? Math.fround(previous[i]!) : 0));
+        reference.groups.forEach((g, j) => {
+          const { value, index } = reference.max[j]!;
+          const chosen = even ? g.filter((i) => x[i] === value) : [g[index]!];
+          for (const i of chosen) expected[i]! += Math.fround(dy[j]!) / chosen.length;
+        });
+        return { run: () => extremeBackward(xt, layout, values, indices, dyt, dx, even, accumulate), check: () => s.check('dx', dx, expected, 1e-7, 1e-6) };
+      },
+    }));
+  }
+}
+
+cases.push(
+  // Past 65,535 workgroups of outputs: the grid spills into y.
+  kernelCase({
+    name: `strided permute [${PAST_GRID_LIMIT / 1}] as a column, past the grid limit`,
+    entries: ['gather_sum'],
+    dims: { n: PAST_GRID_LIMIT },
+    setup(s, { n }, random) {
+      const x = uniform(random, n);
+      const [xt, y] = [s.input(x, [n, 1]), s.output([1, n])];
+      return { run: () => gatherSum(xt, y, permutedLayout([n, 1], [1, 0])), check: () => s.check('y', y, x, 0, 0) };
+    },
+  }),
+  // A NaN wins over every number, in max and min, and is found first; its gradient goes to it.
+  testCase('strided max and min: a NaN wins, the first one (torch.max: NaN propagates), and takes the gradient', async (s) => {
+    const x = [1, NaN, 5, NaN, /* row 2 */ 2, 3, 3, -1, /* row 3 */ -Infinity, -Infinity, -Infinity, -Infinity];
+    const layout = reducedLayout([3, 4], [1]);
+    const xt = s.input(x, [3, 4]);
+    for (const op of ['max', 'min'] as const) {
+      const values = s.output([3], `${op} values`);
+      const indices = s.input([-7, -7, -7], [3], 'i32', `${op} indices`);
+      extreme(op, xt, layout, values, indices);
+      await s.check(`${op} values`, values, op === 'max' ? [NaN, 3, -Infinity] : [NaN, -1, -Infinity], 0, 0);
+      await s.check(`${op} indices`, indices, op === 'max' ? [1, 1, 0] : [1, 3, 0], 0, 0);
+      const dx = s.output([3, 4], `${op} dx`);
+      extremeBackward(xt, layout, values, indices, s.input([1, 2, 3]), dx, false);
+      await s.check(`${op} dx`, dx, op === 'max' ? [0, 1, 0, 0, 0, 2, 0, 0, 3, 0, 0, 0] : [0, 1, 0, 0, 0, 0, 0, 2, 3, 0, 0, 0], 0, 0);
+      const shared = s.output([3, 4], `${op} dx, ties share`);
+      extremeBackward(xt, layout, values, indices, s.input([1, 2, 3]), shared, true);
+      await s.check(`${op} dx, ties share (NaN matches NaN)`, shared, op === 'max' ? [0, 0.5, 0, 0.5, 0, 1, 1, 0, 0.75, 0.75, 0.75, 0.75] : [0, 0.5, 0, 0.5, 0, 0, 0, 2, 0.75, 0.75, 0.75, 0.75], 0, 0);
+    }
+  }),
+  testCase('strided bad layouts are rejected before dispatch', (s, random) => {
+    const x = s.input(uniform(random, 12), [3, 4]);
+    s.expectError('a layout past x', () => gatherSum(x, s.output([4, 4]), permutedLayout([4, 4], [1, 0])), /gatherSum: the layout reaches element 15 of 'x', which has 12/);
+    s.expectError('output size', () => gatherSum(x, s.output([5]), reducedLayout([3, 4], [0])), /gatherSum: the output has 5 elements, the layout's kept axes \[4\] 4/);
+    s.expectError('9 axes', () => gatherSum(s.input(uniform(random, 512), [2, 2, 2, 2, 2, 2, 2, 2, 2]), s.output([512]), permutedLayout([2, 2, 2, 2, 2, 2, 2, 2, 2], [8, 7, 6, 5, 4, 3, 2, 1, 0])), /needs 9 axes after merging neighbours, past the kernel's 8/);
+    s.expectError('f32 indices', () => extreme('max', x, reducedLayout([3, 4], [1]), s.output([3]), s.output([3])), /max: argument 'indices' expected dtype i32, got f32/);
+  }),
+);
+
+export const spec: Spec = cases;
