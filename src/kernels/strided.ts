@@ -227,6 +227,9 @@ const permutations: { shape: number[]; dims: number[] }[] = [
   { shape: [3, 1, 5, 2], dims: [0, 2, 3, 1] },
   { shape: [2, 3, 2, 3, 2, 3], dims: [5, 3, 1, 4, 2, 0] },
   { shape: [67, 33], dims: [1, 0] },
+  // Past the kernel's 8 axes, within it once runs are merged (9 to 3), and once axes of size 1 are dropped (11 to 6).
+  { shape: [2, 2, 2, 2, 2, 2, 2, 2, 2], dims: [1, 0, 2, 3, 4, 5, 6, 7, 8] },
+  { shape: [2, 1, 3, 1, 2, 1, 3, 1, 2, 1, 2], dims: [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0] },
 ];
 // Reductions over one dimension or several, middle ones alone included.
 const reductions: { shape: number[]; dims: number[] }[] = [
@@ -277,7 +280,7 @@ for (const { shape, target, accumulate } of [
 }
 for (const { shape, dims } of reductions) {
   cases.push(kernelCase({
-    name: `strided sum ${shapeText(shape)} over ${shapeText(dims)}`,
+    name: `strided ${dims.length > 1 ? 'mean' : 'sum'} ${shapeText(shape)} over ${shapeText(dims)}`,
     entries: ['gather_sum'],
     dims: { n: product(shape) },
     setup(s, _, random) {
@@ -285,7 +288,8 @@ for (const { shape, dims } of reductions) {
       const reference = reduceReference(x, shape, dims);
       const [xt, y] = [s.input(x, shape), s.output(reference.keptShape)];
       const count = product(reference.reducedShape);
-      return { run: () => gatherSum(xt, y, reducedLayout(shape, dims)), check: () => s.check('y', y, reference.sum, 1e-6 * Math.sqrt(count), 1e-6) };
+      const alpha = dims.length > 1 ? 1 / count : 1; // F.mean's scale
+      return { run: () => gatherSum(xt, y, reducedLayout(shape, dims), alpha), check: () => s.check('y', y, reference.sum.map((v) => alpha * v), 1e-6 * Math.sqrt(count), 1e-6) };
     },
   }));
   for (const op of ['max', 'min'] as const) {
@@ -372,6 +376,9 @@ cases.push(
     s.expectError('a layout past x', () => gatherSum(x, s.output([4, 4]), permutedLayout([4, 4], [1, 0])), /gatherSum: the layout reaches element 15 of 'x', which has 12/);
     s.expectError('output size', () => gatherSum(x, s.output([5]), reducedLayout([3, 4], [0])), /gatherSum: the output has 5 elements, the layout's kept axes \[4\] 4/);
     s.expectError('9 axes', () => gatherSum(s.input(uniform(random, 512), [2, 2, 2, 2, 2, 2, 2, 2, 2]), s.output([512]), permutedLayout([2, 2, 2, 2, 2, 2, 2, 2, 2], [8, 7, 6, 5, 4, 3, 2, 1, 0])), /needs 9 axes after merging neighbours, past the kernel's 8/);
+    const params = { outputs: 1, kept_rank: 0, rank: 0, reduced: 1, alpha: 1, strides: new Array<number>(8).fill(1) };
+    s.expectError('a uniform array of the wrong length', () => x.gpu.dispatch(shader.entry('gather_sum'), { params: { ...params, sizes: [1, 2, 3] }, x, out: s.output([1]) }, [1]), /member 'sizes' \(8 × u32\) expected an array of 8 numbers, got 3/);
+    s.expectError('a uniform array with a fraction', () => x.gpu.dispatch(shader.entry('gather_sum'), { params: { ...params, sizes: [1, 1, 1, 1, 1, 1, 1, 1.5] }, x, out: s.output([1]) }, [1]), /member 'sizes\[7\]' \(u32\) expected an integer in \[0, 4294967295\], got 1\.5/);
     s.expectError('f32 indices', () => extreme('max', x, reducedLayout([3, 4], [1]), s.output([3]), s.output([3])), /max: argument 'indices' expected dtype i32, got f32/);
   }),
 );
