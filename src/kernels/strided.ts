@@ -341,6 +341,18 @@ for (const { shape, dims } of reductions) {
 }
 
 cases.push(
+  // A matrix transposed: the bench's row (one read and one write per element, a stride of C on one side).
+  kernelCase({
+    name: 'strided transpose R×C',
+    entries: ['gather_sum'],
+    dims: { R: 37, C: 130 },
+    setup(s, { R, C }, random) {
+      const x = uniform(random, R * C);
+      const [xt, y] = [s.input(x, [R, C]), s.output([C, R])];
+      return { run: () => gatherSum(xt, y, permutedLayout([R, C], [1, 0])), check: () => s.check('y', y, permuteReference(x, [R, C], [1, 0]), 0, 0) };
+    },
+    bench: { sizes: [{ R: 256, C: 256 }, { R: 1024, C: 1024 }, { R: 2048, C: 2048 }], bytes: (d) => 8 * d.R! * d.C! },
+  }),
   // Past 65,535 workgroups of outputs: the grid spills into y.
   kernelCase({
     name: `strided permute [${PAST_GRID_LIMIT / 1}] as a column, past the grid limit`,
