@@ -391,7 +391,7 @@ def losses_case(kind, kwargs, make, inputs, grad_of):
             y.backward()
         else:
             if dy is None:
-                dy = torch.randn(*y.shape).double()
+                dy = torch.randn(y.shape).double()
             (y * dy.to(dtype)).sum().backward()
         case["y" + suffix] = values(y)
         case["grads" + suffix] = [values(ts[i].grad) for i in grad_of]
@@ -449,3 +449,65 @@ for seed, (shape, gain) in enumerate((((5, 3), 1.0), ((3, 5), 1.0), ((4, 2, 3, 3
 init_path = path.parent / "pytorch-init.json"
 init_path.write_text(json.dumps(init) + "\n")
 print(f"wrote {init_path} ({init_path.stat().st_size} bytes)")
+
+# ── layout, max/min and broadcasting (tests/fixtures/pytorch-ops.json) ─────────────────────────────
+# torch.permute/transpose/expand, sums over a middle dimension, max/min over a dim with their indices
+# (ties and a NaN: which index PyTorch keeps, where its gradient goes), max() and amax/amin (ties
+# share the gradient), argmax/argmin, and broadcasting that spreads both operands. Non-scalar outputs
+# are reduced as Σ y · dy with a random dy, in float32 and float64.
+torch.manual_seed(20261130)
+ops = {"torch_version": torch.__version__, "cases": []}
+
+
+def op_case(op, args, inputs, fn, grad_of=(0,)):
+    case = {"op": op, "args": args, "shapes": [list(t.shape) for t in inputs], "inputs": [values(t) for t in inputs]}
+    dy = None
+    for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
+        ts = [t.to(dtype).clone().requires_grad_(i in grad_of) for i, t in enumerate(inputs)]
+        result = fn(*ts)
+        named = isinstance(result, tuple)  # torch.max(x, dim): (values, indices)
+        y = result.values if named else result
+        if named:
+            case["indices"] = [int(v) for v in result.indices.reshape(-1).tolist()]
+        if grad_of:
+            if dy is None:
+                dy = torch.randn(y.shape).double()
+            (y * dy.to(dtype)).sum().backward()
+        case["y" + suffix] = values(y)
+        case["grads" + suffix] = [values(ts[i].grad) for i in grad_of]
+    case["y_shape"] = list(y.shape)
+    case["dy"] = values(dy) if dy is not None else None
+    ops["cases"].append(case)
+
+
+def tied(*shape):
+    return torch.randint(-3, 4, shape).double() / 2  # 7 values: ties in every row
+
+
+for shape, dims in (((2, 3, 4), (2, 0, 1)), ((3, 1, 4, 2), (0, 2, 3, 1))):
+    op_case("permute", {"dims": list(dims)}, [float32_values(*shape)], lambda x: x.permute(*dims))
+for shape, d0, d1 in (((4, 5), 0, 1), ((2, 3, 4), -1, 0)):
+    op_case("transpose", {"dim0": d0, "dim1": d1}, [float32_values(*shape)], lambda x: x.transpose(d0, d1))
+for shape, size in (((3, 1), (3, 4)), ((4,), (2, 3, 4)), ((2, 1, 3), (-1, 4, -1))):
+    op_case("expand", {"size": list(size)}, [float32_values(*shape)], lambda x: x.expand(*size))
+op_case("sum", {"dim": 1, "keepdim": False}, [float32_values(4, 6, 5)], lambda x: x.sum(1))
+op_case("mean", {"dim": [0, 2], "keepdim": True}, [float32_values(2, 3, 4, 5)], lambda x: x.mean((0, 2), keepdim=True))
+for op, shape, dim, keepdim in (("max", (5, 6), 1, False), ("max", (3, 4, 5), -2, True), ("min", (4, 7), 0, False)):
+    op_case(op, {"dim": dim, "keepdim": keepdim}, [tied(*shape)], lambda x: getattr(torch, op)(x, dim, keepdim))
+x = tied(3, 4)
+x[1, 2] = float("nan")
+op_case("max", {"dim": 1, "keepdim": False}, [x], lambda x: torch.max(x, 1))
+for op in ("max", "min"):
+    op_case(op, {}, [tied(4, 5)], lambda x: getattr(torch, op)(x))
+op_case("amax", {"dim": [0, 2], "keepdim": False}, [tied(3, 4, 5)], lambda x: torch.amax(x, (0, 2)))
+op_case("amin", {"dim": 1, "keepdim": True}, [tied(4, 6)], lambda x: torch.amin(x, 1, keepdim=True))
+op_case("argmax", {"dim": 1, "keepdim": False}, [tied(5, 6)], lambda x: torch.argmax(x, 1), grad_of=())
+op_case("argmax", {}, [tied(4, 5)], lambda x: torch.argmax(x), grad_of=())
+op_case("argmin", {"dim": 0, "keepdim": True}, [tied(4, 7)], lambda x: torch.argmin(x, 0, keepdim=True), grad_of=())
+for op, a, b in (("add", (4, 1), (1, 3)), ("mul", (2, 3, 4), (2, 1, 4)), ("sub", (4, 3), (1, 1, 3)), ("div", (3, 1, 1), (1, 2, 1))):
+    divisor = float32_values(*b).abs() + 0.5
+    op_case(op, {}, [float32_values(*a), divisor], lambda u, v: getattr(torch, op)(u, v), grad_of=(0, 1))
+
+ops_path = path.parent / "pytorch-ops.json"
+ops_path.write_text(json.dumps(ops, default=None).replace("NaN", "null") + "\n")  # JSON has no NaN: null stands for it
+print(f"wrote {ops_path} ({ops_path.stat().st_size} bytes)")

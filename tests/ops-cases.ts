@@ -1,0 +1,69 @@
+// F.permute, F.transpose, F.expand, sums over a middle dimension, F.max/F.min (with indices, ties and
+// a NaN), F.amax/F.amin, F.argmax/F.argmin and broadcasting that spreads both operands, against
+// PyTorch itself (tests/fixtures/pytorch-ops.json, from scripts/make-fixtures.py): values, indices
+// and gradients, within a tolerance of PyTorch's float64 result that its own float32 result meets.
+// Part of tests/parity-cases.ts's table.
+import * as F from '../src/functional';
+import { compare } from '../src/spec/compare';
+import { caseTable, type KernelCase } from '../src/spec/scope';
+import type { Tensor } from '../src/tensor';
+import golden from './fixtures/pytorch-ops.json';
+
+const { cases, add } = caseTable();
+
+const ATOL = 1e-6;
+const RTOL = 1e-5;
+
+type Fixture = (typeof golden.cases)[number];
+interface Args {
+  dims?: number[];
+  dim0?: number;
+  dim1?: number;
+  size?: number[];
+  dim?: number | number[];
+  keepdim?: boolean;
+}
+
+/** JSON has no NaN: the fixture writes null for it. */
+const numbers = (values: readonly (number | null)[]) => values.map((v) => (v === null ? NaN : v));
+
+/** The fixture's op on our inputs: its values (and indices, for max and min over a dim). */
+function run(f: Fixture, [x, y]: Tensor[]): { values: Tensor; indices?: Tensor } {
+  const a = f.args as Args;
+  const dim = a.dim as number;
+  switch (f.op) {
+    case 'permute': return { values: F.permute(x!, a.dims!) };
+    case 'transpose': return { values: F.transpose(x!, a.dim0!, a.dim1!) };
+    case 'expand': return { values: F.expand(x!, a.size!) };
+    case 'sum': return { values: F.sum(x!, a.dim, a.keepdim) };
+    case 'mean': return { values: F.mean(x!, a.dim, a.keepdim) };
+    case 'max': case 'min': return a.dim === undefined ? { values: F[f.op](x!) } : F[f.op](x!, dim, a.keepdim);
+    case 'amax': case 'amin': return { values: F[f.op](x!, a.dim, a.keepdim) };
+    case 'argmax': case 'argmin': return { values: a.dim === undefined ? F[f.op](x!) : F[f.op](x!, dim, a.keepdim) };
+    case 'add': case 'sub': case 'mul': case 'div': return { values: F[f.op](x!, y!) };
+    default: throw new Error(`no op for fixture ${f.op}`);
+  }
+}
+
+for (const f of golden.cases) {
+  add(`PyTorch ${golden.torch_version}: ${f.op} ${JSON.stringify(f.args)} of ${f.shapes.map((s) => `[${s.join(', ')}]`).join(' and ')}: values${f.indices ? ', indices' : ''}${f.grads.length ? ' and gradients' : ''}`, async (s) => {
+    const inputs = f.inputs.map((v, i) => s.input(numbers(v), f.shapes[i]!, 'f32', `input ${i}`));
+    for (const t of inputs) t.requiresGrad = f.grads.length > 0;
+    const { values, indices } = run(f, inputs);
+    s.own(values);
+    if (indices) s.own(indices);
+    const shape = f.y_shape.length ? f.y_shape : [1];
+    s.expect('output shape', values.shape.join() === shape.join(), `[${values.shape.join(', ')}] vs PyTorch [${shape.join(', ')}]`);
+    s.comparisons.push(compare("PyTorch's own float32 values vs float64", numbers(f.y), numbers(f.y64), ATOL, RTOL));
+    await s.check('values vs PyTorch float64', values, numbers(f.y64), ATOL, RTOL);
+    if (indices) await s.check("indices vs PyTorch's", indices, f.indices!, 0, 0);
+    if (!f.dy) return;
+    s.own(F.sum(s.own(F.mul(values, s.input(f.dy, values.shape, 'f32', 'dy'))))).backward();
+    for (const [i, g] of f.grads64.entries()) {
+      s.comparisons.push(compare(`PyTorch's own float32 d input ${i} vs float64`, f.grads[i]!, g, ATOL, RTOL));
+      await s.check(`d input ${i} vs PyTorch float64`, inputs[i]!.grad!, g, ATOL, RTOL);
+    }
+  });
+}
+
+export const opsCases: readonly KernelCase[] = cases;
