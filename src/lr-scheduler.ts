@@ -16,6 +16,19 @@ function check(where: string, name: string, value: unknown, ok: (v: number) => b
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${where}: argument '${name}' expected ${expected}, got ${String(value)}`);
 }
 
+/** Python's '{:.4e}' (1.0000e-01): PyTorch's verbose lines print lrs so. */
+export function pythonExponential(v: number): string {
+  const [mantissa, exponent] = v.toExponential(4).split('e');
+  const e = Number(exponent);
+  return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+}
+
+function verboseOption(where: string, verbose: unknown): boolean {
+  if (verbose === undefined) return false;
+  if (typeof verbose !== 'boolean') throw new Error(`${where}: argument 'verbose' expected true or false, got ${String(verbose)}`);
+  return verbose;
+}
+
 /** A param group as a scheduler sees it (initialLr: see ParamGroup in src/optim.ts). */
 type Group = { lr: number; initialLr?: number };
 
@@ -41,7 +54,14 @@ export abstract class LRScheduler {
   private optimizerStepsAtLastStep = 0;
   private warned = false;
 
-  constructor(readonly optimizer: Optimizer) {
+  /** PyTorch's verbose: each step's lrs printed, 'Adjusting learning rate of group 0 to 1.0000e-01.' */
+  readonly verbose: boolean;
+
+  constructor(
+    readonly optimizer: Optimizer,
+    verbose: unknown = false,
+  ) {
+    this.verbose = verboseOption(this.constructor.name, verbose);
     for (const g of this.groups) g.initialLr ??= g.lr;
     this.baseLrs = this.groups.map((g) => g.initialLr!);
     this.optimizerStepsAtLastStep = optimizer.stepCount;
@@ -81,6 +101,7 @@ export abstract class LRScheduler {
     const lrs = this.getLr();
     this.groups.forEach((g, i) => (g.lr = lrs[i]!));
     this.lastLr = this.groups.map((g) => g.lr);
+    if (this.verbose) this.lastLr.forEach((lr, i) => console.log(`Adjusting learning rate of group ${i} to ${pythonExponential(lr)}.`));
   }
 
   stateDict(): SchedulerStateDict {
@@ -102,11 +123,11 @@ export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
 
-  constructor(optimizer: Optimizer, options: { stepSize?: number; step_size?: number; gamma?: number }) {
-    const o = normalizeOptions('StepLR', options, ['stepSize', 'gamma'], ALIASES) as { stepSize?: number; gamma?: number };
+  constructor(optimizer: Optimizer, options: { stepSize?: number; step_size?: number; gamma?: number; verbose?: boolean }) {
+    const o = normalizeOptions('StepLR', options, ['stepSize', 'gamma', 'verbose'], ALIASES) as { verbose?: unknown; stepSize?: number; gamma?: number };
     check('StepLR', 'stepSize', o.stepSize, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
     check('StepLR', 'gamma', o.gamma ?? 0.1, () => true, 'a finite number');
-    super(optimizer);
+    super(optimizer, o.verbose);
     this.stepSize = o.stepSize!;
     this.gamma = o.gamma ?? 0.1;
     this.initialStep();
@@ -123,13 +144,13 @@ export class MultiStepLR extends LRScheduler {
   readonly milestones: Map<number, number>;
   readonly gamma: number;
 
-  constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number }) {
-    const o = normalizeOptions('MultiStepLR', options, ['milestones', 'gamma'], ALIASES) as { milestones?: number[]; gamma?: number };
+  constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; verbose?: boolean }) {
+    const o = normalizeOptions('MultiStepLR', options, ['milestones', 'gamma', 'verbose'], ALIASES) as { verbose?: unknown; milestones?: number[]; gamma?: number };
     if (!Array.isArray(o.milestones) || !o.milestones.every((m) => Number.isInteger(m) && m >= 0)) throw new Error(`MultiStepLR: argument 'milestones' expected a list of integers ≥ 0, got ${String(o.milestones)}`);
     check('MultiStepLR', 'gamma', o.gamma ?? 0.1, () => true, 'a finite number');
     const counts = new Map<number, number>();
     for (const m of o.milestones) counts.set(m, (counts.get(m) ?? 0) + 1);
-    super(optimizer);
+    super(optimizer, o.verbose);
     this.milestones = counts;
     this.gamma = o.gamma ?? 0.1;
     this.initialStep();
@@ -146,10 +167,10 @@ export class MultiStepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
 
-  constructor(optimizer: Optimizer, options: { gamma: number }) {
-    const o = normalizeOptions('ExponentialLR', options, ['gamma'], ALIASES) as { gamma?: number };
+  constructor(optimizer: Optimizer, options: { gamma: number; verbose?: boolean }) {
+    const o = normalizeOptions('ExponentialLR', options, ['gamma', 'verbose'], ALIASES) as { verbose?: unknown; gamma?: number };
     check('ExponentialLR', 'gamma', o.gamma, () => true, 'a finite number');
-    super(optimizer);
+    super(optimizer, o.verbose);
     this.gamma = o.gamma!;
     this.initialStep();
   }
@@ -168,11 +189,11 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
 
-  constructor(optimizer: Optimizer, options: { tMax?: number; T_max?: number; etaMin?: number; eta_min?: number }) {
-    const o = normalizeOptions('CosineAnnealingLR', options, ['tMax', 'etaMin'], ALIASES) as { tMax?: number; etaMin?: number };
+  constructor(optimizer: Optimizer, options: { tMax?: number; T_max?: number; etaMin?: number; eta_min?: number; verbose?: boolean }) {
+    const o = normalizeOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'verbose'], ALIASES) as { verbose?: unknown; tMax?: number; etaMin?: number };
     check('CosineAnnealingLR', 'tMax', o.tMax, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
     check('CosineAnnealingLR', 'etaMin', o.etaMin ?? 0, (v) => v >= 0, 'a number ≥ 0');
-    super(optimizer);
+    super(optimizer, o.verbose);
     this.tMax = o.tMax!;
     this.etaMin = o.etaMin ?? 0;
     this.initialStep();
@@ -190,13 +211,13 @@ export class CosineAnnealingLR extends LRScheduler {
 export class LambdaLR extends LRScheduler {
   private readonly lambdas: ((epoch: number) => number)[];
 
-  constructor(optimizer: Optimizer, options: { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lr_lambda?: ((epoch: number) => number) | ((epoch: number) => number)[] }) {
-    const o = normalizeOptions('LambdaLR', options, ['lrLambda'], ALIASES) as { lrLambda?: unknown };
+  constructor(optimizer: Optimizer, options: { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lr_lambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; verbose?: boolean }) {
+    const o = normalizeOptions('LambdaLR', options, ['lrLambda', 'verbose'], ALIASES) as { verbose?: unknown; lrLambda?: unknown };
     const groups = optimizer.paramGroups.length;
     const lambdas = Array.isArray(o.lrLambda) ? o.lrLambda : new Array<unknown>(groups).fill(o.lrLambda);
     if (lambdas.length !== groups) throw new Error(`LambdaLR: argument 'lrLambda' expected ${groups} functions (one per param group), got ${lambdas.length}`);
     if (!lambdas.every((f) => typeof f === 'function')) throw new Error(`LambdaLR: argument 'lrLambda' expected a function or a list of functions, got ${String(o.lrLambda)}`);
-    super(optimizer);
+    super(optimizer, o.verbose);
     this.lambdas = lambdas as ((epoch: number) => number)[];
     this.initialStep();
   }
@@ -220,6 +241,8 @@ export interface ReduceLROnPlateauOptions {
   /** One floor for every group, or one per group. */
   minLr?: number | number[];
   eps?: number;
+  /** Print a line when the lr is reduced, as PyTorch's: 'Epoch 00005: reducing learning rate of group 0 to 1.0000e-03.' */
+  verbose?: boolean;
 }
 
 /**
@@ -235,6 +258,7 @@ export class ReduceLROnPlateau {
   readonly cooldown: number;
   readonly minLrs: number[];
   readonly eps: number;
+  readonly verbose: boolean;
   best: number;
   numBadEpochs = 0;
   cooldownCounter = 0;
@@ -246,7 +270,7 @@ export class ReduceLROnPlateau {
     options: ReduceLROnPlateauOptions & { threshold_mode?: 'rel' | 'abs'; min_lr?: number | number[] } = {},
   ) {
     const where = 'ReduceLROnPlateau';
-    const o = { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8, ...normalizeOptions(where, options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'], ALIASES) } as Required<ReduceLROnPlateauOptions>;
+    const o = { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8, ...normalizeOptions(where, options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps', 'verbose'], ALIASES) } as Required<ReduceLROnPlateauOptions>;
     if (o.mode !== 'min' && o.mode !== 'max') throw new Error(`${where}: argument 'mode' expected 'min' or 'max', got ${String(o.mode)}`);
     if (o.thresholdMode !== 'rel' && o.thresholdMode !== 'abs') throw new Error(`${where}: argument 'thresholdMode' expected 'rel' or 'abs', got ${String(o.thresholdMode)}`);
     check(where, 'factor', o.factor, (v) => v >= 0 && v < 1, 'a number in [0, 1) (factor should be < 1.0)');
@@ -266,6 +290,7 @@ export class ReduceLROnPlateau {
     this.thresholdMode = o.thresholdMode;
     this.cooldown = o.cooldown;
     this.eps = o.eps;
+    this.verbose = verboseOption(where, o.verbose);
     this.best = o.mode === 'min' ? Infinity : -Infinity;
     this.lastLr = this.groups.map((g) => g.lr);
   }
@@ -304,7 +329,9 @@ export class ReduceLROnPlateau {
     if (this.numBadEpochs > this.patience) {
       this.groups.forEach((g, i) => {
         const newLr = Math.max(g.lr * this.factor, this.minLrs[i]!);
-        if (g.lr - newLr > this.eps) g.lr = newLr;
+        if (g.lr - newLr <= this.eps) return;
+        g.lr = newLr;
+        if (this.verbose) console.log(`Epoch ${String(this.lastEpoch).padStart(5, '0')}: reducing learning rate of group ${i} to ${pythonExponential(newLr)}.`);
       });
       this.cooldownCounter = this.cooldown;
       this.numBadEpochs = 0;

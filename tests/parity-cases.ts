@@ -317,6 +317,39 @@ for (const f of golden.schedulers) {
   });
 }
 
+// PyTorch 1.13's own lines (python3-torch, run by hand): StepLR(step_size=2, gamma=0.5, verbose=True)
+// over 3 epochs, ReduceLROnPlateau(patience=1, verbose=True) over 5 flat metrics, ExponentialLR at 1e-12.
+add('schedulers: verbose prints PyTorch\'s lines, word for word', async (s) => {
+  const p = allocateParameter(s.gpu, [2], 'p');
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => printed.push(line);
+  try {
+    const opt = new optim.SGD([p], { lr: 0.1 });
+    const step = new sched.StepLR(opt, { step_size: 2, gamma: 0.5, verbose: true });
+    for (let e = 0; e < 3; e++) (opt.step(), step.step());
+    const plateau = new sched.ReduceLROnPlateau(new optim.SGD([p], { lr: 0.1 }), { patience: 1, verbose: true });
+    for (let e = 0; e < 5; e++) plateau.step(1);
+    new sched.ExponentialLR(new optim.SGD([p], { lr: 1e-12 }), { gamma: 0.5, verbose: true });
+    new sched.CosineAnnealingLR(new optim.SGD([p], { lr: 0.1 }), { T_max: 3 }); // quiet by default
+  } finally {
+    console.log = log;
+  }
+  const pytorch = [
+    'Adjusting learning rate of group 0 to 1.0000e-01.',
+    'Adjusting learning rate of group 0 to 1.0000e-01.',
+    'Adjusting learning rate of group 0 to 5.0000e-02.',
+    'Adjusting learning rate of group 0 to 5.0000e-02.',
+    'Epoch 00003: reducing learning rate of group 0 to 1.0000e-02.',
+    'Epoch 00005: reducing learning rate of group 0 to 1.0000e-03.',
+    'Adjusting learning rate of group 0 to 1.0000e-12.',
+  ];
+  s.expect('the printed lines', printed.join('\n') === pytorch.join('\n'), `got:\n${printed.join('\n')}`);
+  const opt = new optim.SGD([p], { lr: 0.1 });
+  s.expectError('verbose not a flag', () => new sched.ExponentialLR(opt, { gamma: 0.5, verbose: 1 as unknown as boolean }), /^ExponentialLR: argument 'verbose' expected true or false, got 1$/);
+  s.expectError('plateau verbose not a flag', () => new sched.ReduceLROnPlateau(opt, { verbose: 'yes' as unknown as boolean }), /^ReduceLROnPlateau: argument 'verbose' expected true or false, got yes$/);
+});
+
 add('schedulers: getLastLr, state dict, step order warning, bad options', async (s) => {
   const p = allocateParameter(s.gpu, [4], 'p');
   const opt = new optim.SGD([p], { lr: 0.1 });
@@ -345,7 +378,7 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
   const again = [1, 2].map(() => (opt2.step(), resumed.step(), opt2.paramGroups[0]!.lr));
   s.comparisons.push(compare('resumed schedule', again, next, 0, 1e-15));
   s.expect('getLastLr', cosine.getLastLr()[0] === opt.paramGroups[0]!.lr, `${cosine.getLastLr()} vs ${opt.paramGroups[0]!.lr}`);
-  s.expectError('unknown option', () => new sched.StepLR(opt, { step_size: 3, gama: 0.5 } as unknown as { stepSize: number }), /StepLR: unknown option 'gama' \(known: stepSize, gamma; or PyTorch's step_size/);
+  s.expectError('unknown option', () => new sched.StepLR(opt, { step_size: 3, gama: 0.5 } as unknown as { stepSize: number }), /StepLR: unknown option 'gama' \(known: stepSize, gamma, verbose; or PyTorch's step_size/);
   s.expectError('missing step size', () => new sched.StepLR(opt, {}), /StepLR: argument 'stepSize' expected a positive integer, got undefined/);
   s.expectError('plateau factor', () => new sched.ReduceLROnPlateau(opt, { factor: 1 }), /ReduceLROnPlateau: argument 'factor' expected a number in \[0, 1\)/);
   s.expectError('lambda count', () => new sched.LambdaLR(opt, { lrLambda: [(e) => e, (e) => e] }), /LambdaLR: argument 'lrLambda' expected 1 functions/);
