@@ -453,7 +453,8 @@ print(f"wrote {init_path} ({init_path.stat().st_size} bytes)")
 # ── layout, max/min and broadcasting (tests/fixtures/pytorch-ops.json) ─────────────────────────────
 # torch.permute/transpose/expand, sums over a middle dimension, max/min over a dim with their indices
 # (ties and a NaN: which index PyTorch keeps, where its gradient goes), max() and amax/amin (ties
-# share the gradient), argmax/argmin, and broadcasting that spreads both operands. Non-scalar outputs
+# share the gradient), argmax/argmin, broadcasting that spreads both operands, abs and clamp at
+# their edges, and maximum/minimum with ties and a NaN. Non-scalar outputs
 # are reduced as Σ y · dy with a random dy, in float32 and float64.
 torch.manual_seed(20261130)
 ops = {"torch_version": torch.__version__, "cases": []}
@@ -507,6 +508,16 @@ op_case("argmin", {"dim": 0, "keepdim": True}, [tied(4, 7)], lambda x: torch.arg
 for op, a, b in (("add", (4, 1), (1, 3)), ("mul", (2, 3, 4), (2, 1, 4)), ("sub", (4, 3), (1, 1, 3)), ("div", (3, 1, 1), (1, 2, 1))):
     divisor = float32_values(*b).abs() + 0.5
     op_case(op, {}, [float32_values(*a), divisor], lambda u, v: getattr(torch, op)(u, v), grad_of=(0, 1))
+
+x = tied(4, 6)
+x[0, 0], x[1, 1] = float("nan"), -0.0
+op_case("abs", {}, [x], torch.abs)
+for lo, hi in ((-1.0, 0.5), (0.5, None), (None, -0.5), (1.0, -1.0)):
+    op_case("clamp", {"min": lo, "max": hi}, [x], lambda x: torch.clamp(x, lo, hi))
+for op, a, b in (("maximum", (4, 5), (4, 5)), ("minimum", (3, 1), (1, 4)), ("maximum", (2, 3, 4), (3, 1))):
+    u, v = tied(*a), tied(*b)
+    u.view(-1)[1] = float("nan")
+    op_case(op, {}, [u, v], lambda u, v: getattr(torch, op)(u, v), grad_of=(0, 1))
 
 ops_path = path.parent / "pytorch-ops.json"
 ops_path.write_text(json.dumps(ops, default=None).replace("NaN", "null") + "\n")  # JSON has no NaN: null stands for it

@@ -1,30 +1,42 @@
-// elementwise.wgsl — exp, log, sqrt and pow with a constant exponent, forward and backward
+// elementwise.wgsl — exp, log, sqrt, pow with a constant exponent, abs, clamp, and the elementwise
+// max and min of two tensors, forward and backward
 //
-//   forward   y = f(x)                 OP 0: e^x   OP 1: ln x   OP 2: √x   OP 3: x^p
-//   backward  dx = dy · f'(x)          OP 0: dy · y      OP 1: dy / x
-//                                      OP 2: dy / (2y)   OP 3: dy · p · x^(p − 1)
-// (torch.exp, torch.log, torch.sqrt, torch.pow(x, p) and x ** p). The backward reads x and the
-// forward's y, whichever its rule needs. With ACCUMULATE it adds into dx (gradients add up).
+//   forward   y = f(x)                 OP 0: e^x   OP 1: ln x   OP 2: √x   OP 3: x^p   OP 4: |x|
+//                                      OP 5: clamp(x, low, high)   OP 6: max(x, other)   OP 7: min(x, other)
+//   backward  dx = dy · ∂f/∂x          OP 0: dy · y      OP 1: dy / x      OP 2: dy / (2y)
+//                                      OP 3: dy · p · x^(p − 1)            OP 4: dy · sign(x)
+//                                      OP 5: dy where low ≤ x ≤ high, else 0
+//                                      OP 6, 7: dy where x wins, dy / 2 at a tie, 0 where other wins
+// (torch.exp, torch.log, torch.sqrt, torch.pow(x, p) and x ** p, torch.abs, torch.clamp(x, min, max),
+// torch.maximum, torch.minimum). The backward reads x and the forward's y, whichever its rule needs;
+// max and min read other, and give other's gradient when called with the two swapped. With
+// ACCUMULATE it adds into dx (gradients add up). HAS_LOW and HAS_HIGH say which bounds clamp has.
 //
 // Where PyTorch gives ±∞ or NaN, so do these, spelled out rather than left to the hardware: WGSL lets
 // an implementation assume no ∞ or NaN, and its log and pow are undefined for x ≤ 0.
 //   ln 0 = −∞, ln x = NaN for x < 0, ln ∞ = ∞;  √x = NaN for x < 0, √∞ = ∞;  e^x = +∞ past float32's range;
 //   x^p: x^0 = 1 (0^0 and NaN^0 too) with gradient 0; an integer p multiplies out, so signs follow
 //   (−2)³ = −8, (−0)⁻¹ = −∞; any other p: 0^p = 0 for p > 0 and +∞ for p < 0, a negative x NaN.
-// A NaN input gives a NaN output (except x^0 = 1), recognised by its bits.
+// A NaN input gives a NaN output (except x^0 = 1), recognised by its bits; max and min with a NaN on
+// either side are NaN, and send the whole gradient to both sides (PyTorch's rule); |x| and clamp
+// give a NaN x the gradient 0, as PyTorch's.
 //
-// Bindings: params {n, exponent}; forward: x (read), y (read_write); backward: x, y_saved, dy (read),
-// dx (read_write).
+// Bindings: params {n, exponent, low, high}; forward: x, other (read), y (read_write); backward: x,
+// other, y_saved, dy (read), dx (read_write). An op without `other` binds x there.
 // Geometry: one invocation per element, workgroup WORKGROUP_SIZE (64); elements past 65,535
 // workgroups spill into the grid's y: i = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE).
 
 override WORKGROUP_SIZE: u32 = 64u;
 override OP: u32 = 0u;
 override ACCUMULATE: bool = false;
+override HAS_LOW: bool = false;
+override HAS_HIGH: bool = false;
 
 struct Params {
   n: u32,
   exponent: f32,
+  low: f32,
+  high: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -33,6 +45,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> y_saved: array<f32>;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read> other: array<f32>;
 
 const INFINITY_BITS = 0x7f800000u;
 const NAN_BITS = 0x7fc00000u;
@@ -122,6 +135,33 @@ fn pow_of(v: f32, p: f32) -> f32 {
   return pow(magnitude, p);
 }
 
+fn clamp_of(v: f32) -> f32 {
+  if (is_nan(v)) { return v; }
+  var c = v;
+  if (HAS_LOW) { c = max(c, params.low); }
+  if (HAS_HIGH) { c = min(c, params.high); }
+  return c;
+}
+
+fn in_clamp_range(v: f32) -> bool {
+  return !is_nan(v) && (!HAS_LOW || v >= params.low) && (!HAS_HIGH || v <= params.high);
+}
+
+// max(u, v) for OP 6, min(u, v) for OP 7; NaN if either is.
+fn extreme_of(u: f32, v: f32) -> f32 {
+  if (is_nan(u)) { return u; }
+  if (is_nan(v)) { return v; }
+  return select(min(u, v), max(u, v), OP == 6u);
+}
+
+// u's share of the gradient of max(u, v) (min for OP 7): 1 where u wins, ½ at a tie, 0 where v wins,
+// and 1 where either is NaN.
+fn extreme_share(u: f32, v: f32) -> f32 {
+  if (is_nan(u) || is_nan(v)) { return 1.0; }
+  if (u == v) { return 0.5; }
+  return select(0.0, 1.0, select((u < v), (u > v), OP == 6u));
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
@@ -132,7 +172,10 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
     case 0u: { value = exp_of(v); }
     case 1u: { value = log_of(v); }
     case 2u: { value = sqrt_of(v); }
-    default: { value = pow_of(v, params.exponent); }
+    case 3u: { value = pow_of(v, params.exponent); }
+    case 4u: { value = abs(v); }
+    case 5u: { value = clamp_of(v); }
+    default: { value = extreme_of(v, other[i]); }
   }
   y[i] = value;
 }
@@ -148,7 +191,11 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     case 1u: { value = g / x[i]; }
     case 2u: { value = g / (2.0 * y_saved[i]); }
     // PyTorch's rule: x^0's gradient is 0 everywhere (at x = 0 too, where p · x^(p − 1) is 0 · ∞).
-    default: { value = select(g * params.exponent * pow_of(x[i], params.exponent - 1.0), 0.0, params.exponent == 0.0); }
+    case 3u: { value = select(g * params.exponent * pow_of(x[i], params.exponent - 1.0), 0.0, params.exponent == 0.0); }
+    // sign(±0) = 0; sign(NaN) is undefined in WGSL, and 0 in PyTorch's rule.
+    case 4u: { value = select(0.0, g * sign(x[i]), !is_nan(x[i])); }
+    case 5u: { value = select(0.0, g, in_clamp_range(x[i])); }
+    default: { value = g * extreme_share(x[i], other[i]); }
   }
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }

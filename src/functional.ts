@@ -7,7 +7,7 @@ import { broadcastOver, combine, sameShape, scratchTensor, sumToBroadcast, type 
 import { type Activation, relu as reluKernel, sigmoid as sigmoidKernel } from './kernels/activation';
 import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch } from './kernels/batchnorm';
 import { dropout as dropoutKernel } from './kernels/dropout';
-import { elementwise as elementwiseKernel, expectExponent, type ElementwiseOp } from './kernels/elementwise';
+import { elementwise as elementwiseKernel, expectBound, expectExponent, type ElementwiseExtra, type ElementwiseOp } from './kernels/elementwise';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
 import { expandedLayout, extreme as extremeKernel, gatherSum, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
@@ -380,6 +380,15 @@ function expectOperands(op: string, a: unknown, b: unknown): void {
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: expected at least one Tensor, got two numbers (${a}, ${b})`);
 }
 
+/** The shape PyTorch's broadcasting gives two shapes (aligned from the right, each 1 or equal), or an Error naming them. */
+function broadcastShape(op: string, a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const dim = (shape: readonly number[], i: number) => shape[shape.length - rank + i] ?? 1;
+  const broadcastable = Array.from({ length: rank }, (_, i) => dim(a, i) === dim(b, i) || dim(a, i) === 1 || dim(b, i) === 1).every(Boolean);
+  if (!broadcastable) throw new Error(`${op}: shapes ${shapeText(a)} and ${shapeText(b)} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
+  return Array.from({ length: rank }, (_, i) => Math.max(dim(a, i), dim(b, i)));
+}
+
 /**
  * Which operand is spread over the other's shape (the kernel spreads one, b, whose dimensions other
  * than 1 are one run of a's). Where PyTorch's broadcasting spreads both ([N, 1] with [1, C]) or the
@@ -391,11 +400,8 @@ function pairOf(op: string, a: Tensor, b: Tensor): { a: Tensor; b: Tensor; big: 
   if (overA) return { a, b, big: a, small: b, aIsBig: true, broadcast: overA, copies: [] };
   const overB = broadcastOver(b.shape, a.shape);
   if (overB) return { a, b, big: b, small: a, aIsBig: false, broadcast: overB, copies: [] };
-  const rank = Math.max(a.shape.length, b.shape.length);
-  const dim = (t: Tensor, i: number) => t.shape[t.shape.length - rank + i] ?? 1;
-  const broadcastable = Array.from({ length: rank }, (_, i) => dim(a, i) === dim(b, i) || dim(a, i) === 1 || dim(b, i) === 1).every(Boolean);
-  if (!broadcastable) throw new Error(`${op}: shapes ${shapeText(a.shape)} and ${shapeText(b.shape)} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
-  const result = Array.from({ length: rank }, (_, i) => Math.max(dim(a, i), dim(b, i)));
+  const result = broadcastShape(op, a.shape, b.shape);
+  const rank = result.length;
   const copies: Tensor[] = [];
   const spread = (t: Tensor): Tensor => {
     const copy = expand(t, result);
@@ -493,24 +499,25 @@ function quotient(u: Tensor | null, v: Tensor, spread: 'u' | 'v', broadcast: Bro
   return out;
 }
 
-/** f(x) elementwise into a new tensor, with its backward (exp, log, sqrt, pow). */
-function elementwiseOp(op: ElementwiseOp, name: string, x: Tensor, exponent: number, unsupported: readonly unknown[]): Tensor {
+/** f(x) elementwise into a new tensor, with its backward (exp, log, sqrt, pow, abs, clamp, maximum, minimum). */
+function elementwiseOp(op: ElementwiseOp, name: string, x: Tensor, extra: ElementwiseExtra, unsupported: readonly unknown[]): Tensor {
   expectInput(name, x);
   if (unsupported.length) throw new Error(`${name}: got ${unsupported.length} more argument${unsupported.length > 1 ? 's' : ''} than it takes (${extraArguments(unsupported)}); out= is not supported`);
   const y = output(x.gpu, x.shape, name);
-  elementwiseKernel(op, x, y, exponent);
-  if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.elementwise(op, x, y, exponent) });
+  elementwiseKernel(op, x, y, extra);
+  const inputs = extra.other ? [x, extra.other] : [x];
+  if (needsGrad(inputs)) record({ name, inputs, output: y, backward: gradients.elementwise(op, x, y, extra) });
   return y;
 }
 
 /** e^x elementwise (torch.exp). */
-export const exp = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('exp', 'exp', x, 1, unsupported);
+export const exp = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('exp', 'exp', x, {}, unsupported);
 
 /** ln x elementwise (torch.log): −inf at 0, NaN below, as PyTorch. */
-export const log = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('log', 'log', x, 1, unsupported);
+export const log = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('log', 'log', x, {}, unsupported);
 
 /** √x elementwise (torch.sqrt): NaN below 0, as PyTorch. */
-export const sqrt = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('sqrt', 'sqrt', x, 1, unsupported);
+export const sqrt = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('sqrt', 'sqrt', x, {}, unsupported);
 
 /**
  * x^exponent elementwise for a number exponent (torch.pow(x, p), x ** p): a negative x with an
@@ -521,7 +528,49 @@ export function pow(x: Tensor, exponent: number, ...unsupported: never[]): Tenso
   if ((exponent as unknown) instanceof Tensor) throw new Error(`${name}: a tensor exponent is not supported, only a number (torch.pow(x, 2)); for x > 0, x^e is F.exp(F.mul(F.log(x), e))`);
   if (typeof (x as unknown) === 'number') throw new Error(`${name}: a number base is not supported (torch.pow(2, x)); 2^x is F.exp(F.mul(x, Math.LN2))`);
   expectExponent(name, exponent);
-  return elementwiseOp('pow', name, x, exponent, unsupported);
+  return elementwiseOp('pow', name, x, { exponent }, unsupported);
+}
+
+/** |x| elementwise (torch.abs); its gradient sign(x), 0 at ±0 (and at NaN), as PyTorch's. */
+export const abs = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('abs', 'abs', x, {}, unsupported);
+
+/**
+ * x limited to [min, max] elementwise (torch.clamp): either bound may be null (not both); with
+ * min > max every element is max, as PyTorch. The gradient passes where min ≤ x ≤ max, bounds included.
+ */
+export function clamp(x: Tensor, min: number | null = null, max: number | null = null, ...unsupported: never[]): Tensor {
+  expectInput('clamp', x);
+  for (const [name, bound] of [['min', min], ['max', max]] as const) {
+    if ((bound as unknown) instanceof Tensor) throw new Error(`clamp: a tensor '${name}' is not supported, only a number (or null); for a tensor bound, F.maximum(x, lo) and F.minimum(x, hi)`);
+    expectBound('clamp', name, bound);
+  }
+  if (min === null && max === null) throw new Error(`clamp: at least one of 'min' and 'max' must be a number (PyTorch: "At least one of 'min' or 'max' must not be None")`);
+  return elementwiseOp('clamp', 'clamp', x, { low: min, high: max }, unsupported);
+}
+
+/** The larger of a and b elementwise (torch.maximum), broadcast as F.add; a NaN on either side gives NaN. A tie halves the gradient between them, as PyTorch's. */
+export function maximum(a: Tensor, b: Tensor, ...unsupported: never[]): Tensor {
+  return extremeOfTwo('maximum', a, b, unsupported);
+}
+
+/** The smaller of a and b elementwise (torch.minimum), as F.maximum. */
+export function minimum(a: Tensor, b: Tensor, ...unsupported: never[]): Tensor {
+  return extremeOfTwo('minimum', a, b, unsupported);
+}
+
+function extremeOfTwo(op: 'maximum' | 'minimum', a: Tensor, b: Tensor, unsupported: readonly unknown[]): Tensor {
+  for (const [name, t] of [['input', a], ['other', b]] as const) {
+    if (typeof t === 'number') throw new Error(`${op}: argument '${name}' expected a Tensor, got the number ${t} (PyTorch's takes tensors; for a number bound, F.clamp(x, ${op === 'maximum' ? `${t}, null` : `null, ${t}`}))`);
+    expectInput(op, t);
+  }
+  // Both to the result's shape: a spread operand is copied first (F.expand), the copy freed with the output.
+  const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+  const result = same ? [...a.shape] : broadcastShape(op, a.shape, b.shape);
+  const full = (t: Tensor) => (t.shape.length === result.length && t.shape.every((d, i) => d === result[i]) ? t : expand(t, result));
+  const [u, v] = [full(a), full(b)];
+  const y = elementwiseOp(op, op, u, { other: v }, unsupported);
+  y.companions.push(...[u, v].filter((t) => t !== a && t !== b));
+  return y;
 }
 
 /** A Threefry key word for dropout masks from the global generator's next key (init.manualSeed). */

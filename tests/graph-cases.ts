@@ -1221,7 +1221,7 @@ add('F.max(x, dim) in a loss: the indices saved by the graph, a freed indices te
   s.expect('backward names the freed indices', /backward: 'max\(dim=1\)' needs 'max\(dim=1\) indices', which was freed/.test(message), message);
 });
 
-add('F.permute, F.transpose, F.expand, F.max, F.amax and F.argmax: bad arguments are errors naming them', (s) => {
+add('F.permute, F.transpose, F.expand, F.max, F.amax, F.argmax, F.clamp, F.maximum and F.abs: bad arguments are errors naming them', (s) => {
   const t = (shape: number[]) => s.output(shape);
   s.expectError('permute with numbers', () => (F.permute as unknown as (...args: unknown[]) => Tensor)(t([2, 3]), 1, 0), /^permute: argument 'dims' expected a list of 2 dimensions \(F\.permute\(x, \[1, 0\]\)\), got 1 and 0$/);
   s.expectError('permute too few dims', () => F.permute(t([2, 3, 4]), [1, 0]), /^permute: dims \[1,0\] has 2 entries, and \[2, 3, 4\] 3 dimensions/);
@@ -1240,6 +1240,32 @@ add('F.permute, F.transpose, F.expand, F.max, F.amax and F.argmax: bad arguments
   s.expectError('argmax keepdim a number', () => F.argmax(t([3, 2]), 0, 1 as unknown as boolean), /^argmax: argument 'keepdim' expected true or false, got 1$/);
   s.expectError('max with out=', () => (F.max as unknown as (...args: unknown[]) => unknown)(t([3, 2]), 0, false, { out: 1 }), /^max: takes input, dim and keepdim, got {"out":1} too/);
   s.expectError('argmax of an i32 tensor', () => F.argmax(s.input([1, 2], [2], 'i32')), /^argmax: argument 'input' expected dtype f32, got i32$/);
+  s.expectError('clamp without bounds', () => F.clamp(t([3])), /^clamp: at least one of 'min' and 'max' must be a number/);
+  s.expectError('clamp with a tensor bound', () => F.clamp(t([3]), t([3]) as unknown as number), /^clamp: a tensor 'min' is not supported, only a number \(or null\); for a tensor bound, F\.maximum\(x, lo\)/);
+  s.expectError('clamp with an infinite bound', () => F.clamp(t([3]), null, Infinity), /^clamp: argument 'max' expected a finite float32 number or null, got Infinity$/);
+  s.expectError('maximum with a number', () => F.maximum(t([3]), 0 as unknown as Tensor), /^maximum: argument 'other' expected a Tensor, got the number 0 \(PyTorch's takes tensors; for a number bound, F\.clamp\(x, 0, null\)\)$/);
+  s.expectError('minimum of shapes that do not broadcast', () => F.minimum(t([3, 2]), t([3])), /^minimum: shapes \[3, 2\] and \[3\] do not broadcast/);
+  s.expectError('abs with out=', () => F.abs(t([3]), ...([{ out: 1 }] as never[])), /^abs: got 1 more argument than it takes/);
+});
+
+add('F.maximum([N, 1], [1, C]) in a loss: both gradients summed back, a second step leaves no buffers (the copies freed with the output)', async (s, random) => {
+  const [A, B] = [uniform(random, 4, -1, 1), uniform(random, 3, -1, 1)];
+  const [a, b] = [s.input(A, [4, 1]), s.input(B, [1, 3])];
+  a.requiresGrad = true;
+  b.requiresGrad = true;
+  const step = () => {
+    const y = F.maximum(a, b);
+    const loss = F.sum(y);
+    loss.backward();
+    return [loss, y];
+  };
+  for (const t of step()) t.destroy();
+  // d a[i] = the count of j where a[i] > b[j]; d b[j] likewise (no ties in random draws).
+  await s.check('d a', a.grad!, A.map((u) => B.filter((v) => u > v).length), 0, 0);
+  await s.check('d b', b.grad!, B.map((v) => A.filter((u) => v > u).length), 0, 0);
+  const before = s.gpu.stats.liveBuffers;
+  for (const t of step()) t.destroy();
+  s.expect('a second step leaves no buffers', s.gpu.stats.liveBuffers === before, `${s.gpu.stats.liveBuffers - before} more than before`);
 });
 
 // Binary cross-entropy written out from the new ops: p = 1 / (1 + e^−z), loss = −mean(y ln p + (1 − y) ln(1 − p)).

@@ -1,5 +1,6 @@
 // F.permute, F.transpose, F.expand, sums over a middle dimension, F.max/F.min (with indices, ties and
-// a NaN), F.amax/F.amin, F.argmax/F.argmin and broadcasting that spreads both operands, against
+// a NaN), F.amax/F.amin, F.argmax/F.argmin, broadcasting that spreads both operands, F.abs, F.clamp,
+// and F.maximum/F.minimum (ties and a NaN), against
 // PyTorch itself (tests/fixtures/pytorch-ops.json, from scripts/make-fixtures.py): values, indices
 // and gradients, within a tolerance of PyTorch's float64 result that its own float32 result meets.
 // Part of tests/parity-cases.ts's table.
@@ -22,6 +23,8 @@ interface Args {
   size?: number[];
   dim?: number | number[];
   keepdim?: boolean;
+  min?: number | null;
+  max?: number | null;
 }
 
 /** JSON has no NaN: the fixture writes null for it. */
@@ -40,7 +43,9 @@ function run(f: Fixture, [x, y]: Tensor[]): { values: Tensor; indices?: Tensor }
     case 'max': case 'min': return a.dim === undefined ? { values: F[f.op](x!) } : F[f.op](x!, dim, a.keepdim);
     case 'amax': case 'amin': return { values: F[f.op](x!, a.dim, a.keepdim) };
     case 'argmax': case 'argmin': return { values: a.dim === undefined ? F[f.op](x!) : F[f.op](x!, dim, a.keepdim) };
-    case 'add': case 'sub': case 'mul': case 'div': return { values: F[f.op](x!, y!) };
+    case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': return { values: F[f.op](x!, y!) };
+    case 'abs': return { values: F.abs(x!) };
+    case 'clamp': return { values: F.clamp(x!, a.min ?? null, a.max ?? null) };
     default: throw new Error(`no op for fixture ${f.op}`);
   }
 }

@@ -1,5 +1,6 @@
-// shaders/elementwise.wgsl: exp, log, sqrt and pow with a number exponent (F.exp, F.log, F.sqrt,
-// F.pow), forward and backward.
+// shaders/elementwise.wgsl: exp, log, sqrt, pow with a number exponent, abs, clamp, and the
+// elementwise max and min of two tensors (F.exp, F.log, F.sqrt, F.pow, F.abs, F.clamp, F.maximum,
+// F.minimum), forward and backward.
 import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize } from '../launch';
 import { show } from '../options';
@@ -10,42 +11,77 @@ import { upstream, type BackwardRule, type Tensor } from '../tensor';
 export const shader = loadShader('elementwise');
 
 /** The shader's OP for each function. */
-const OPS = { exp: 0, log: 1, sqrt: 2, pow: 3 } as const;
+const OPS = { exp: 0, log: 1, sqrt: 2, pow: 3, abs: 4, clamp: 5, maximum: 6, minimum: 7 } as const;
 export type ElementwiseOp = keyof typeof OPS;
+
+/** What some functions take besides x: pow's exponent, clamp's bounds (null: none), max and min's other tensor. */
+export interface ElementwiseExtra {
+  exponent?: number;
+  low?: number | null;
+  high?: number | null;
+  other?: Tensor;
+}
 
 /** pow's exponent: a finite float32 number (F.pow checks it too, before allocating its output). */
 export function expectExponent(op: string, exponent: number): void {
   if (typeof exponent !== 'number' || !Number.isFinite(exponent) || Math.abs(exponent) > 3.4e38) throw new Error(`${op}: argument 'exponent' expected a finite float32 number, got ${show(exponent)}`);
 }
 
-/** y = f(x) elementwise; `exponent` is pow's p (ignored by the others). */
-export function elementwise(op: ElementwiseOp, x: Tensor, y: Tensor, exponent = 1): void {
-  expectSameSize(op, { x, y });
-  expectExponent(op, exponent);
-  const entry = shader.entry('forward');
-  x.gpu.dispatch(entry, { params: { n: x.size, exponent }, x, y }, grid1d(entry, x.size), { OP: OPS[op] });
+/** clamp's bounds: finite float32 numbers, or null for none (F.clamp checks them too). */
+export function expectBound(op: string, name: string, bound: unknown): void {
+  if (bound === null) return;
+  if (typeof bound !== 'number' || !Number.isFinite(bound) || Math.abs(bound) > 3.4e38) throw new Error(`${op}: argument '${name}' expected a finite float32 number or null, got ${show(bound)}`);
 }
 
-/** dx = dy · f'(x), from x and the forward's output y; with accumulate, dx += …. */
-export function elementwiseBackward(op: ElementwiseOp, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, exponent = 1, accumulate = false): void {
+/** The params, overrides and `other` binding of a dispatch, checked. */
+function argumentsOf(where: string, op: ElementwiseOp, x: Tensor, extra: ElementwiseExtra) {
+  const { exponent = 1, low = null, high = null, other } = extra;
+  expectExponent(where, exponent);
+  expectBound(where, 'min', low);
+  expectBound(where, 'max', high);
+  const binary = op === 'maximum' || op === 'minimum';
+  if (binary !== (other !== undefined)) throw new Error(`${where}: ${binary ? 'needs' : 'takes no'} 'other' tensor`);
+  if (other) expectSameSize(where, { x, other });
+  const params = { n: x.size, exponent, low: low ?? 0, high: high ?? 0 };
+  return { params, other: other ?? x, constants: { OP: OPS[op], HAS_LOW: low !== null, HAS_HIGH: high !== null } };
+}
+
+/** y = f(x) elementwise; `extra` holds pow's exponent, clamp's bounds, max and min's other tensor. */
+export function elementwise(op: ElementwiseOp, x: Tensor, y: Tensor, extra: ElementwiseExtra = {}): void {
+  expectSameSize(op, { x, y });
+  const { params, other, constants } = argumentsOf(op, op, x, extra);
+  const entry = shader.entry('forward');
+  x.gpu.dispatch(entry, { params, x, other, y }, grid1d(entry, x.size), constants);
+}
+
+/** dx = dy · ∂f/∂x, from x and the forward's output y; with accumulate, dx += …. For other's gradient in max and min, swap x and other. */
+export function elementwiseBackward(op: ElementwiseOp, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, extra: ElementwiseExtra = {}, accumulate = false): void {
   const where = `${op}Backward`;
   expectSameSize(where, { x, y_saved: y, dy, dx });
-  expectExponent(where, exponent);
+  const { params, other, constants } = argumentsOf(where, op, x, extra);
   const entry = shader.entry('backward');
-  x.gpu.dispatch(entry, { params: { n: x.size, exponent }, x, y_saved: y, dy, dx }, grid1d(entry, x.size), { OP: OPS[op], ACCUMULATE: accumulate });
+  x.gpu.dispatch(entry, { params, x, other, y_saved: y, dy, dx }, grid1d(entry, x.size), { ...constants, ACCUMULATE: accumulate });
 }
 
 export const gradients = {
-  elementwise: (op: ElementwiseOp, x: Tensor, y: Tensor, exponent: number): BackwardRule => (ctx, dy) => {
-    const { grad, accumulate } = ctx.target(x);
-    elementwiseBackward(op, x, y, upstream(dy, y.gpu, y.shape), grad, exponent, accumulate);
+  elementwise: (op: ElementwiseOp, x: Tensor, y: Tensor, extra: ElementwiseExtra): BackwardRule => (ctx, dy) => {
+    const g = upstream(dy, y.gpu, y.shape);
+    if (x.requiresGrad) {
+      const { grad, accumulate } = ctx.target(x);
+      elementwiseBackward(op, x, y, g, grad, extra, accumulate);
+    }
+    // max and min: other's share, the same rule with the two swapped.
+    if (extra.other?.requiresGrad) {
+      const { grad, accumulate } = ctx.target(extra.other);
+      elementwiseBackward(op, extra.other, y, g, grad, { ...extra, other: x }, accumulate);
+    }
   },
 };
 
 // ── spec ────────────────────────────────────────────────────────────────────────────────────────
 
 /** f and f′ in float64, from the math (Math.pow follows IEEE's pow, as PyTorch does). */
-export const reference: Record<ElementwiseOp, { f: (x: number, p: number) => number; df: (x: number, p: number) => number }> = {
+export const reference: Record<'exp' | 'log' | 'sqrt' | 'pow', { f: (x: number, p: number) => number; df: (x: number, p: number) => number }> = {
   exp: { f: (x) => Math.exp(x), df: (x) => Math.exp(x) },
   log: { f: (x) => Math.log(x), df: (x) => 1 / x },
   sqrt: { f: (x) => Math.sqrt(x), df: (x) => 0.5 / Math.sqrt(x) },
@@ -57,7 +93,7 @@ export const reference: Record<ElementwiseOp, { f: (x: number, p: number) => num
 // Tolerances from WGSL's accuracy rules: exp (range-reduced to |r| ≤ 0.35) to ~4 ULP, integer powers
 // a rounding per multiply, other powers as exp2(p·log2 x) (~1e-6 · |p·log2 x|); log to 2^-21
 // absolute near 1; sqrt to 2.5 ULP.
-const domains: { op: ElementwiseOp; p: number; lo: number; hi: number; atol: number; rtol: number }[] = [
+const domains: { op: keyof typeof reference; p: number; lo: number; hi: number; atol: number; rtol: number }[] = [
   { op: 'exp', p: 1, lo: -80, hi: 80, atol: 0, rtol: 1e-6 },
   { op: 'log', p: 1, lo: 1e-6, hi: 1e6, atol: 1e-6, rtol: 2e-6 },
   { op: 'sqrt', p: 1, lo: 1e-6, hi: 1e6, atol: 0, rtol: 2e-6 },
@@ -69,7 +105,7 @@ const domains: { op: ElementwiseOp; p: number; lo: number; hi: number; atol: num
   { op: 'pow', p: 0.5, lo: 1e-3, hi: 1e3, atol: 0, rtol: 3e-7 },
   { op: 'pow', p: 1.7, lo: 1e-3, hi: 100, atol: 0, rtol: 2e-5 },
 ];
-const name = ({ op, p }: { op: ElementwiseOp; p: number }) => (op === 'pow' ? `pow p=${p}` : op);
+const name = ({ op, p }: { op: keyof typeof reference; p: number }) => (op === 'pow' ? `pow p=${p}` : op);
 /** Draws from [lo, hi]: log-uniform for a range of positive numbers wide enough to need it. */
 function draw(random: () => number, n: number, lo: number, hi: number): Float64Array {
   if (lo > 0 && hi / lo > 100) return uniform(random, n, Math.log(lo), Math.log(hi)).map(Math.exp);
@@ -91,7 +127,7 @@ for (const domain of domains) {
         const x = draw(random, n, lo, hi);
         const y = s.output([n]);
         const xt = s.input(x);
-        return { run: () => elementwise(op, xt, y, p), check: () => s.check('y', y, x.map((v) => f(Math.fround(v), p)), atol, rtol) };
+        return { run: () => elementwise(op, xt, y, { exponent: p }), check: () => s.check('y', y, x.map((v) => f(Math.fround(v), p)), atol, rtol) };
       },
       ...(n === 10000 && op === 'exp' ? { bench: { sizes: [1e4, 1e6].map((n) => ({ n })), bytes: (d: { n?: number }) => 8 * d.n! } } : {}),
     }));
@@ -105,10 +141,10 @@ for (const domain of domains) {
         const [x, dy, previous] = [draw(random, n, lo, hi), uniform(random, n), uniform(random, n)];
         const [xt, y, dx] = [s.input(x), s.output([n], 'y'), s.output([n], 'dx')];
         if (accumulate) dx.write(previous);
-        elementwise(op, xt, y, p);
+        elementwise(op, xt, y, { exponent: p });
         const dyt = s.input(dy);
         const expected = x.map((v, i) => Math.fround(dy[i]!) * df(Math.fround(v), p) + (accumulate ? Math.fround(previous[i]!) : 0));
-        return { run: () => elementwiseBackward(op, xt, y, dyt, dx, p, accumulate), check: () => s.check('dx', dx, expected, 1e-6, rtol) };
+        return { run: () => elementwiseBackward(op, xt, y, dyt, dx, { exponent: p }, accumulate), check: () => s.check('dx', dx, expected, 1e-6, rtol) };
       },
     }));
   }
@@ -117,7 +153,7 @@ for (const domain of domains) {
 cases.push(
   // PyTorch's values outside each function's domain and at its edges, which WGSL leaves undefined.
   testCase('elementwise: ±∞ and NaN where PyTorch gives them (ln 0, ln −1, √−1, e^100, 0^−1, (−8)^(1/3), NaN in, x^0)', async (s) => {
-    const special: [ElementwiseOp, number, number[]][] = [
+    const special: [keyof typeof reference, number, number[]][] = [
       ['exp', 1, [100, 88.8, -100, -1e30, 1e30, NaN, 0]],
       ['log', 1, [0, -1, -1e-30, NaN, 1, 3e38, Infinity]],
       ['sqrt', 1, [0, -1, -1e-30, NaN, 4, 3e38, Infinity]],
@@ -131,7 +167,7 @@ cases.push(
     ];
     for (const [op, p, x] of special) {
       const y = s.output([x.length], `${name({ op, p })} y`);
-      elementwise(op, s.input(x), y, p);
+      elementwise(op, s.input(x), y, { exponent: p });
       // float32 in and out: e^88.8 is 3.6e38 in float64 but +∞ in float32; e^−100 may be flushed to 0.
       const expected = x.map((v) => Math.fround(reference[op].f(Math.fround(v), Math.fround(p))));
       await s.check(`${name({ op, p })} of [${x.join(', ')}]`, y, expected, 1e-37, 2e-6);
@@ -146,14 +182,87 @@ cases.push(
   testCase('elementwise pow p=0 backward: 0 everywhere, at 0 and NaN too', async (s, random) => {
     const x = [0, -0, NaN, 3, -2];
     const [xt, y, dx] = [s.input(x), s.output([x.length], 'y'), s.output([x.length], 'dx')];
-    elementwise('pow', xt, y, 0);
-    elementwiseBackward('pow', xt, y, s.input(uniform(random, x.length)), dx, 0);
+    elementwise('pow', xt, y, { exponent: 0 });
+    elementwiseBackward('pow', xt, y, s.input(uniform(random, x.length)), dx, { exponent: 0 });
     await s.check('dx', dx, x.map(() => 0), 0, 0);
+  }),
+  // |x| and clamp over signed values with exact zeros and the bounds themselves: PyTorch's gradients
+  // there (sign 0 at ±0; clamp's 1 at either bound, inclusive), and a NaN's (0 for both).
+  kernelCase({
+    name: 'elementwise abs and clamp forward and backward, zeros, bounds and NaN, n=133',
+    entries: ['forward', 'backward'],
+    dims: { n: 133 },
+    setup(s, { n }, random) {
+      const x = uniform(random, n, -3, 3).map((v, i) => (i % 11 === 0 ? 0 : i % 11 === 1 ? -0 : i % 11 === 2 ? -1 : i % 11 === 3 ? 2 : i === 50 ? NaN : v));
+      const dy = uniform(random, n);
+      const xt = s.input(x);
+      const dyt = s.input(dy);
+      const bounds: [number | null, number | null][] = [[-1, 2], [0.5, null], [null, -0.25], [1, -1]];
+      const outputs = [s.output([n], '|x|'), s.output([n], 'd|x|'), ...bounds.flatMap(([lo, hi]) => [s.output([n], `clamp ${lo} ${hi}`), s.output([n], `d clamp ${lo} ${hi}`)])];
+      // PyTorch: clamp(x, lo, hi) = min(max(x, lo), hi) (hi when lo > hi), gradient 1 where lo ≤ x ≤ hi.
+      const clampRef = (v: number, lo: number | null, hi: number | null) => (Number.isNaN(v) ? v : Math.min(Math.max(v, lo ?? -Infinity), hi ?? Infinity));
+      const inside = (v: number, lo: number | null, hi: number | null) => !Number.isNaN(v) && (lo === null || v >= lo) && (hi === null || v <= hi);
+      return {
+        run() {
+          elementwise('abs', xt, outputs[0]!);
+          elementwiseBackward('abs', xt, outputs[0]!, dyt, outputs[1]!);
+          bounds.forEach(([low, high], k) => {
+            elementwise('clamp', xt, outputs[2 + 2 * k]!, { low, high });
+            elementwiseBackward('clamp', xt, outputs[2 + 2 * k]!, dyt, outputs[3 + 2 * k]!, { low, high });
+          });
+        },
+        async check() {
+          const f = (v: number) => Math.fround(v);
+          await s.check('|x|', outputs[0]!, x.map((v) => Math.abs(f(v))), 0, 0);
+          await s.check('d|x| = dy · sign(x), 0 at ±0 and NaN', outputs[1]!, x.map((v, i) => (Number.isNaN(v) ? 0 : f(dy[i]!) * Math.sign(f(v)))), 0, 0);
+          for (const [k, [lo, hi]] of bounds.entries()) {
+            await s.check(`clamp(x, ${lo}, ${hi})`, outputs[2 + 2 * k]!, x.map((v) => clampRef(f(v), lo === null ? null : f(lo), hi === null ? null : f(hi))), 0, 0);
+            await s.check(`d clamp(x, ${lo}, ${hi})`, outputs[3 + 2 * k]!, x.map((v, i) => (inside(f(v), lo === null ? null : f(lo), hi === null ? null : f(hi)) ? f(dy[i]!) : 0)), 0, 0);
+          }
+        },
+      };
+    },
+  }),
+  // max and min of two tensors with ties and NaNs: PyTorch's values, and its gradient rule (a tie
+  // halves it, a NaN on either side sends it whole to both).
+  kernelCase({
+    name: 'elementwise maximum and minimum forward and backward, ties and NaN, n=150',
+    entries: ['forward', 'backward'],
+    dims: { n: 150 },
+    setup(s, { n }, random) {
+      const a = uniform(random, n, -2, 2).map((v) => Math.round(v * 2) / 2);
+      const b = uniform(random, n, -2, 2).map((v) => Math.round(v * 2) / 2);
+      [a[7], b[9], a[11], b[11]] = [NaN, NaN, NaN, NaN];
+      const dy = uniform(random, n);
+      const [at, bt, dyt] = [s.input(a), s.input(b), s.input(dy)];
+      const outs = (['maximum', 'minimum'] as const).map((op) => ({ op, y: s.output([n], `${op} y`), da: s.output([n], `${op} da`), db: s.output([n], `${op} db`) }));
+      return {
+        run() {
+          for (const { op, y, da, db } of outs) {
+            elementwise(op, at, y, { other: bt });
+            elementwiseBackward(op, at, y, dyt, da, { other: bt });
+            elementwiseBackward(op, bt, y, dyt, db, { other: at });
+          }
+        },
+        async check() {
+          for (const { op, y, da, db } of outs) {
+            const wins = (u: number, v: number) => (op === 'maximum' ? u > v : u < v);
+            const share = (u: number, v: number) => (Number.isNaN(u) || Number.isNaN(v) ? 1 : u === v ? 0.5 : wins(u, v) ? 1 : 0);
+            await s.check(`${op}(a, b)`, y, a.map((u, i) => (Number.isNaN(u) || Number.isNaN(b[i]!) ? NaN : op === 'maximum' ? Math.max(u, b[i]!) : Math.min(u, b[i]!))), 0, 0);
+            await s.check(`${op}: d a`, da, a.map((u, i) => Math.fround(dy[i]!) * share(u, b[i]!)), 0, 0);
+            await s.check(`${op}: d b`, db, b.map((v, i) => Math.fround(dy[i]!) * share(v, a[i]!)), 0, 0);
+          }
+        },
+      };
+    },
   }),
   testCase('elementwise bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4));
     s.expectError('size mismatch', () => elementwise('exp', v, s.output([5])), /exp: argument 'y' expected 4 elements/);
-    s.expectError('an infinite exponent', () => elementwise('pow', v, s.output([4]), Infinity), /pow: argument 'exponent' expected a finite float32 number, got Infinity/);
+    s.expectError('an infinite exponent', () => elementwise('pow', v, s.output([4]), { exponent: Infinity }), /pow: argument 'exponent' expected a finite float32 number, got Infinity/);
+    s.expectError('clamp with an infinite bound', () => elementwise('clamp', v, s.output([4]), { low: -Infinity }), /clamp: argument 'min' expected a finite float32 number or null, got -Infinity/);
+    s.expectError('maximum without other', () => elementwise('maximum', v, s.output([4])), /maximum: needs 'other' tensor/);
+    s.expectError('maximum of different sizes', () => elementwise('maximum', v, s.output([4]), { other: s.input([1, 2, 3]) }), /maximum: argument 'other' expected 4 elements/);
     s.expectError('backward size mismatch', () => elementwiseBackward('log', v, v, v, s.output([3])), /logBackward: argument 'dx' expected 4 elements/);
   }),
 );
