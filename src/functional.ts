@@ -10,7 +10,7 @@ import { dropout as dropoutKernel } from './kernels/dropout';
 import { elementwise as elementwiseKernel, expectBound, expectExponent, type ElementwiseExtra, type ElementwiseOp } from './kernels/elementwise';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
-import { expandedLayout, extreme as extremeKernel, gatherSum, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
+import { expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
@@ -170,6 +170,7 @@ function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, 
 function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number[], keepdim: boolean): Tensor {
   const dims = dimsOf(op, x, dim);
   const { kept, shape } = reducedShape(x, dims, keepdim);
+  expectLayout(op, reducedLayout(x.shape, dims));
   const out = output(x.gpu, shape, op);
   const count = x.size / kept.reduce((p, d) => p * d, 1);
   const scale = op === 'mean' ? 1 / count : 1;
@@ -187,12 +188,13 @@ function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number
 }
 
 /** `dim` as a list of x's dimensions, negative ones counted from the end: one dimension or a non-empty list, none twice. */
-function dimsOf(op: string, x: Tensor, dim: unknown): number[] {
+function dimsOf(op: string, x: Tensor, dim: unknown, lists = true): number[] {
   const rank = x.shape.length;
-  const list = typeof dim === 'number' ? [dim] : Array.isArray(dim) ? [...(dim as unknown[])] : null;
-  if (!list || list.length === 0 || !list.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= -rank && d < rank)) {
-    throw new Error(`${op}: argument 'dim' expected a dimension of ${shapeText(x.shape)} (${-rank} to ${rank - 1}) or a non-empty list of them, got ${JSON.stringify(dim) ?? String(dim)}`);
+  const list = typeof dim === 'number' ? [dim] : lists && Array.isArray(dim) ? [...(dim as unknown[])] : null;
+  if (!list || !list.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= -rank && d < rank)) {
+    throw new Error(`${op}: argument 'dim' expected a dimension of ${shapeText(x.shape)} (${-rank} to ${rank - 1})${lists ? ' or a list of them' : ''}, got ${JSON.stringify(dim) ?? String(dim)}`);
   }
+  if (list.length === 0) return x.shape.map((_, i) => i); // PyTorch: an empty list reduces every dimension
   const dims = (list as number[]).map((d) => (d < 0 ? d + rank : d));
   if (new Set(dims).size !== dims.length) throw new Error(`${op}: dim ${JSON.stringify(list)} names a dimension twice`);
   return dims;
@@ -210,15 +212,15 @@ function reducedShape(x: Tensor, dims: readonly number[], keepdim: boolean): { k
 /** One dimension for max, min, argmax and argmin (PyTorch's take an integer; amax and amin take lists). */
 function singleDim(op: string, x: Tensor, dim: unknown): number {
   if (Array.isArray(dim)) throw new Error(`${op}: argument 'dim' expected one dimension (an integer), got ${JSON.stringify(dim)}; over several, F.a${op.replace(/^arg/, '')}(x, ${JSON.stringify(dim)}) gives the values`);
-  return dimsOf(op, x, dim)[0]!;
+  return dimsOf(op, x, dim, false)[0]!;
 }
 
 function expectExtremeArguments(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[]): void {
   expectInput(op, x);
-  if (dim instanceof Tensor) throw new Error(`${op}: the elementwise ${op}imum of two tensors (torch.${op}(a, b)) is not supported; argument 'dim' expected a dimension, got Tensor ${shapeText(dim.shape)}`);
+  if (dim instanceof Tensor) throw new Error(`${op}: argument 'dim' expected a dimension, got Tensor ${shapeText(dim.shape)}`);
   if (unsupported.length) throw new Error(`${op}: takes input, dim and keepdim, got ${extraArguments(unsupported)} too (out= is not supported)`);
   if (typeof keepdim !== 'boolean') throw new Error(`${op}: argument 'keepdim' expected true or false, got ${show(keepdim)}`);
-  if (dim === undefined && keepdim) throw new Error(`${op}: keepdim needs dim; without dim every element is reduced to [1]`);
+  if (dim === undefined && keepdim && (op === 'max' || op === 'min')) throw new Error(`${op}: keepdim needs dim (torch.${op}(x) has none); F.a${op}(x, [], true) keeps every dimension as 1`);
 }
 
 /**
@@ -228,9 +230,10 @@ function expectExtremeArguments(op: string, x: Tensor, dim: unknown, keepdim: un
  */
 function extremeOver(op: Extreme, name: string, x: Tensor, dims: readonly number[], keepdim: boolean, withIndices: boolean): { values: Tensor; indices: Tensor | null } {
   const { shape } = reducedShape(x, dims, keepdim);
+  const layout = reducedLayout(x.shape, dims);
+  expectLayout(name, layout);
   const values = output(x.gpu, shape, name);
   const indices = withIndices ? output(x.gpu, shape, `${name} indices`, 'i32') : null;
-  const layout = reducedLayout(x.shape, dims);
   extremeKernel(op, x, layout, values, indices ?? scratchIndices(x.gpu, shape));
   if (needsGrad([x])) record({ name, inputs: [x], output: values, saved: indices ? [indices] : [], backward: gradients.extreme(x, layout, values, indices) });
   return { values, indices };
@@ -240,7 +243,10 @@ function extremeOver(op: Extreme, name: string, x: Tensor, dims: readonly number
 export function max(x: Tensor): Tensor;
 /** The largest of x along `dim` and its first index there (torch.max(x, dim, keepdim)): values with a gradient (to that index), indices as i32. */
 export function max(x: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-export function max(x: Tensor, dim?: number, keepdim = false, ...unsupported: never[]): Tensor | { values: Tensor; indices: Tensor } {
+/** The larger of x and other elementwise (torch.max(a, b)): F.maximum. */
+export function max(x: Tensor, other: Tensor): Tensor;
+export function max(x: Tensor, dim?: number | Tensor, keepdim = false, ...unsupported: never[]): Tensor | { values: Tensor; indices: Tensor } {
+  if (dim instanceof Tensor) return maximum(x, dim, ...(keepdim === false ? unsupported : ([keepdim, ...unsupported] as never[])));
   return extremeCall('max', x, dim, keepdim, unsupported);
 }
 
@@ -248,7 +254,10 @@ export function max(x: Tensor, dim?: number, keepdim = false, ...unsupported: ne
 export function min(x: Tensor): Tensor;
 /** The smallest of x along `dim` and its first index there (torch.min(x, dim, keepdim)), as F.max. */
 export function min(x: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
-export function min(x: Tensor, dim?: number, keepdim = false, ...unsupported: never[]): Tensor | { values: Tensor; indices: Tensor } {
+/** The smaller of x and other elementwise (torch.min(a, b)): F.minimum. */
+export function min(x: Tensor, other: Tensor): Tensor;
+export function min(x: Tensor, dim?: number | Tensor, keepdim = false, ...unsupported: never[]): Tensor | { values: Tensor; indices: Tensor } {
+  if (dim instanceof Tensor) return minimum(x, dim, ...(keepdim === false ? unsupported : ([keepdim, ...unsupported] as never[])));
   return extremeCall('min', x, dim, keepdim, unsupported);
 }
 
@@ -259,7 +268,7 @@ function extremeCall(op: Extreme, x: Tensor, dim: number | undefined, keepdim: b
   return { values, indices: indices! };
 }
 
-/** The max of x over `dim` (one dimension or a list; every one when left out), torch.amax: its gradient shared among the ties. */
+/** The max of x over `dim` (one dimension or a list; every one when left out or [], kept as 1s with keepdim), torch.amax: its gradient shared among the ties. */
 export function amax(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
   return amaxCall('amax', 'max', x, dim, keepdim, unsupported);
 }
@@ -289,9 +298,11 @@ function argCall(name: string, op: Extreme, x: Tensor, dim: number | undefined, 
   expectExtremeArguments(name, x, dim, keepdim, unsupported);
   const dims = dim === undefined ? x.shape.map((_, i) => i) : [singleDim(name, x, dim)];
   const { shape } = reducedShape(x, dims, keepdim);
+  const layout = reducedLayout(x.shape, dims);
+  expectLayout(name, layout);
   const indices = output(x.gpu, shape, name, 'i32');
   const values = scratchTensor(x.gpu, `${name}: values`, shape);
-  extremeKernel(op, x, reducedLayout(x.shape, dims), values, indices);
+  extremeKernel(op, x, layout, values, indices);
   return indices;
 }
 
@@ -325,8 +336,10 @@ export function transpose(x: Tensor, dim0: number, dim1: number, ...unsupported:
 }
 
 function permuted(name: string, x: Tensor, order: readonly number[]): Tensor {
+  const layout = permutedLayout(x.shape, order);
+  expectLayout(name, layout);
   const y = output(x.gpu, order.map((d) => x.shape[d]!), name);
-  gatherSum(x, y, permutedLayout(x.shape, order));
+  gatherSum(x, y, layout);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.permute(x, y, order) });
   return y;
 }
@@ -349,8 +362,10 @@ export function expand(x: Tensor, shape: readonly number[], ...unsupported: neve
     if (own !== null && own !== 1 && own !== d) throw new Error(`expand: the expanded size ${d} must match the existing size ${own} at non-singleton dimension ${i} (target sizes ${shapeText(shape)}, tensor sizes ${shapeText(x.shape)})`);
     return d;
   });
+  const layout = expandedLayout(x.shape, target);
+  expectLayout('expand', layout);
   const y = output(x.gpu, target, 'expand');
-  gatherSum(x, y, expandedLayout(x.shape, target));
+  gatherSum(x, y, layout);
   if (needsGrad([x])) record({ name: 'expand', inputs: [x], output: y, backward: gradients.expand(x, y) });
   return y;
 }

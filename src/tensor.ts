@@ -224,9 +224,12 @@ export function tidy<T>(fn: () => T): T {
     throw new Error('tidy: fn returned a Promise; it must be synchronous (an await inside would let other code allocate in its scope). Await the reads after tidy(), on the tensors it returns');
   }
   // Kept: what fn returns, and the memory under a returned view (F.reshape(F.exp(x), …)).
-  const returned = tensorsIn(result).flatMap((t) => [t, ...t.companions]);
+  // The companions of what is kept (an F.add's spread copies) stay with it, a returned view's memory's too.
+  const returned = tensorsIn(result);
+  const keeps = (entry: { tensor: Tensor; view: boolean }) => returned.some((r) => r === entry.tensor || (!entry.view && r.memoryBuffer === entry.tensor.memoryBuffer));
+  const companions = new Set([...returned, ...made.filter(keeps).map((e) => e.tensor)].flatMap((t) => t.companions));
   for (const entry of made) {
-    if (returned.some((r) => r === entry.tensor || (!entry.view && r.memoryBuffer === entry.tensor.memoryBuffer))) tidyScopes.at(-1)?.push(entry);
+    if (keeps(entry) || companions.has(entry.tensor)) tidyScopes.at(-1)?.push(entry);
     else release(entry);
   }
   return result;

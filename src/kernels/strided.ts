@@ -74,12 +74,18 @@ export function simplified(axes: readonly Axis[]): Axis[] {
   return out;
 }
 
+/** The layout's axes once simplified, kept then reduced; an Error naming `op` past the kernel's MAX_AXES (F ops check before allocating). */
+export function expectLayout(op: string, layout: Layout): { kept: Axis[]; reduced: Axis[] } {
+  const [kept, reduced] = [simplified(layout.kept), simplified(layout.reduced)];
+  const count = kept.length + reduced.length;
+  if (count > MAX_AXES) throw new Error(`${op}: ${shapeText(layout.kept.map((a) => a.size))}${layout.reduced.length ? ` over ${shapeText(layout.reduced.map((a) => a.size))}` : ''} needs ${count} axes after merging neighbours, past the kernel's ${MAX_AXES}`);
+  return { kept, reduced };
+}
+
 /** The shader's params for a layout over x (checked: within x, at most MAX_AXES axes, out's size). */
 function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha: number) {
-  const kept = simplified(layout.kept);
-  const reduced = simplified(layout.reduced);
+  const { kept, reduced } = expectLayout(op, layout);
   const axes = [...kept, ...reduced];
-  if (axes.length > MAX_AXES) throw new Error(`${op}: ${shapeText(layout.kept.map((a) => a.size))} over ${shapeText(layout.reduced.map((a) => a.size))} needs ${axes.length} axes after merging neighbours, past the kernel's ${MAX_AXES}`);
   const reach = axes.reduce((last, a) => last + (a.size - 1) * a.stride, 0);
   if (reach >= x.size) throw new Error(`${op}: the layout reaches element ${reach} of 'x', which has ${x.size}`);
   const expected = product(layout.kept.map((a) => a.size));
