@@ -82,60 +82,118 @@ export function expectLayout(op: string, layout: Layout): { kept: Axis[]; reduce
   return { kept, reduced };
 }
 
-/** The shader's params for a layout over x (checked: within x, at most MAX_AXES axes, out's size). */
-function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha: number) {
+/**
+ * How many invocations share each output's reduction: 1 while outputs are many or reductions short;
+ * for a long one with few outputs (F.max over a whole tensor) about √reduced chunks, each of
+ * about √reduced elements, so that neither pass is one invocation's long loop.
+ */
+export function chunksFor(outputs: number, reduced: number): number {
+  if (reduced < 4096 || outputs >= 4096) return 1;
+  return Math.ceil(reduced / Math.ceil(Math.sqrt(reduced)));
+}
+
+/** Chunks of ceil(reduced / asked) elements, as many as it takes: none left empty (10 in 6 asked is 5 of 2). */
+function fitChunks(op: string, reduced: number, asked: number): number {
+  if (!Number.isInteger(asked) || asked < 1 || asked > reduced) throw new Error(`${op}: chunks expected an integer from 1 to ${reduced} (the reduction's length), got ${asked}`);
+  return Math.ceil(reduced / Math.ceil(reduced / asked));
+}
+
+/** The shader's params for a layout over x (checked: within x, at most MAX_AXES axes, the outputs' count). */
+function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha: number, chunks = 1) {
   const { kept, reduced } = expectLayout(op, layout);
   const axes = [...kept, ...reduced];
   const reach = axes.reduce((last, a) => last + (a.size - 1) * a.stride, 0);
   if (reach >= x.size) throw new Error(`${op}: the layout reaches element ${reach} of 'x', which has ${x.size}`);
   const expected = product(layout.kept.map((a) => a.size));
   if (outputs !== expected) throw new Error(`${op}: the output has ${outputs} elements, the layout's kept axes ${shapeText(layout.kept.map((a) => a.size))} ${expected}`);
+  const count = product(reduced.map((a) => a.size));
+  if (fitChunks(op, count, chunks) !== chunks) throw new Error(`${op}: ${chunks} chunks over ${count} would leave one empty`);
   const pad = (values: number[]) => [...values, ...new Array<number>(MAX_AXES - values.length).fill(1)];
   return {
     outputs,
     kept_rank: kept.length,
     rank: axes.length,
-    reduced: product(reduced.map((a) => a.size)),
+    reduced: count,
     alpha,
+    chunks,
+    chunk: Math.ceil(count / chunks),
     sizes: pad(axes.map((a) => a.size)),
     strides: pad(axes.map((a) => a.stride)),
   };
 }
 
-/** out = alpha · Σ over layout.reduced of x read through layout (a permuted or spread copy when nothing is reduced); with accumulate, out += …. */
-export function gatherSum(x: Tensor, out: Tensor, layout: Layout, alpha = 1, accumulate = false): void {
+/** A tensor of `shape` in the Gpu's scratch under `name` (a pass's partial results, read by the next dispatch). */
+function scratch(gpu: Gpu, name: string, shape: readonly number[], dtype: 'f32' | 'i32' = 'f32'): Tensor {
+  return new Tensor(gpu, gpu.scratch(name, product(shape) * 4).buffer, shape, dtype, 0, name);
+}
+
+/** The partial results of `outputs` reductions of `chunks` each, summed (or searched) per output: kept [outputs], reduced [chunks]. */
+const partialsLayout = (outputs: number, chunks: number): Layout => ({ kept: [{ size: outputs, stride: chunks }], reduced: [{ size: chunks, stride: 1 }] });
+
+/**
+ * out = alpha · Σ over layout.reduced of x read through layout (a permuted or spread copy when
+ * nothing is reduced); with accumulate, out += …. Split into `chunks` per output (chunksFor's pick),
+ * summed by a second pass, when the reductions are long and few.
+ */
+export function gatherSum(x: Tensor, out: Tensor, layout: Layout, alpha = 1, accumulate = false, chunks = chunksFor(out.size, product(layout.reduced.map((a) => a.size)))): void {
   expectDtype('gatherSum', 'x', x, 'f32');
   expectDtype('gatherSum', 'out', out, 'f32');
+  chunks = fitChunks('gatherSum', product(layout.reduced.map((a) => a.size)), chunks);
   const entry = shader.entry('gather_sum');
-  x.gpu.dispatch(entry, { params: paramsFor('gatherSum', x, layout, out.size, alpha), x, out }, grid1d(entry, out.size), { ACCUMULATE: accumulate });
+  const params = paramsFor('gatherSum', x, layout, out.size, chunks > 1 ? 1 : alpha, chunks);
+  if (chunks === 1) return x.gpu.dispatch(entry, { params, x, out }, grid1d(entry, out.size), { ACCUMULATE: accumulate });
+  const partial = scratch(x.gpu, 'strided partial sums', [out.size * chunks]);
+  x.gpu.dispatch(entry, { params, x, out: partial }, grid1d(entry, out.size * chunks), { ACCUMULATE: false });
+  gatherSum(partial, out, partialsLayout(out.size, chunks), alpha, accumulate, 1);
 }
 
 export type Extreme = 'max' | 'min';
 
-/** values = the max (or min) of x over layout.reduced for each kept element, indices = the first position (row-major over the reduced axes) that holds it. */
-export function extreme(op: Extreme, x: Tensor, layout: Layout, values: Tensor, indices: Tensor): void {
+/**
+ * values = the max (or min) of x over layout.reduced for each kept element, indices = the first
+ * position (row-major over the reduced axes) that holds it. Split into `chunks` per output as gatherSum.
+ */
+export function extreme(op: Extreme, x: Tensor, layout: Layout, values: Tensor, indices: Tensor, chunks = chunksFor(values.size, product(layout.reduced.map((a) => a.size)))): void {
   expectDtype(op, 'x', x, 'f32');
   expectDtype(op, 'values', values, 'f32');
   expectDtype(op, 'indices', indices, 'i32');
   if (indices.size !== values.size) throw new Error(`${op}: argument 'indices' expected ${values.size} elements (as 'values'), got shape ${shapeText(indices.shape)}`);
+  chunks = fitChunks(op, product(layout.reduced.map((a) => a.size)), chunks);
   const entry = shader.entry('extreme');
-  x.gpu.dispatch(entry, { params: paramsFor(op, x, layout, values.size, 1), x, values, indices }, grid1d(entry, values.size), { IS_MAX: op === 'max' });
+  const params = paramsFor(op, x, layout, values.size, 1, chunks);
+  const constants = { IS_MAX: op === 'max' };
+  if (chunks === 1) return x.gpu.dispatch(entry, { params, x, values, indices }, grid1d(entry, values.size), constants);
+  const shares = values.size * chunks;
+  const [partialValues, partialIndices] = [scratch(x.gpu, 'strided partial values', [shares]), scratch(x.gpu, 'strided partial indices', [shares], 'i32')];
+  x.gpu.dispatch(entry, { params, x, values: partialValues, indices: partialIndices }, grid1d(entry, shares), constants);
+  const combine = shader.entry('extreme_combine');
+  x.gpu.dispatch(combine, { params, values_saved: partialValues, indices_saved: partialIndices, values, indices }, grid1d(combine, values.size), constants);
 }
 
 /**
  * dx = dy at each kept element's chosen position, 0 elsewhere: the position in `indices`
  * (torch.max(x, dim)), or with `even` every position where x equals the value, each dy / their count
- * (torch.amax, and torch.max over every element). With accumulate, dx += ….
+ * (torch.amax, and torch.max over every element; the counts in the Gpu's scratch). One invocation
+ * per element of x read. With accumulate, dx += ….
  */
-export function extremeBackward(x: Tensor, layout: Layout, values: Tensor, indices: Tensor, dy: Tensor, dx: Tensor, even: boolean, accumulate = false): void {
+export function extremeBackward(x: Tensor, layout: Layout, values: Tensor, indices: Tensor, dy: Tensor, dx: Tensor, even: boolean, accumulate = false, chunks = chunksFor(values.size, product(layout.reduced.map((a) => a.size)))): void {
   const where = 'extremeBackward';
   for (const [name, t] of [['x', x], ['values_saved', values], ['dy', dy], ['dx', dx]] as const) expectDtype(where, name, t, 'f32');
   expectDtype(where, 'indices_saved', indices, 'i32');
   if (dx.size !== x.size) throw new Error(`${where}: argument 'dx' expected ${x.size} elements (as 'x'), got shape ${shapeText(dx.shape)}`);
   if (dy.size !== values.size || indices.size !== values.size) throw new Error(`${where}: 'dy' and 'indices_saved' expected ${values.size} elements (as 'values_saved'), got ${shapeText(dy.shape)} and ${shapeText(indices.shape)}`);
+  chunks = fitChunks(where, product(layout.reduced.map((a) => a.size)), chunks);
+  const params = paramsFor(where, x, layout, values.size, 1, chunks);
+  let counts = values; // bound, not read, unless even
+  if (even) {
+    counts = scratch(x.gpu, 'strided tie counts', [values.size]);
+    const count = shader.entry('count_ties');
+    const partial = chunks === 1 ? counts : scratch(x.gpu, 'strided partial sums', [values.size * chunks]);
+    x.gpu.dispatch(count, { params, x, values_saved: values, out: partial }, grid1d(count, values.size * chunks));
+    if (chunks > 1) gatherSum(partial, counts, partialsLayout(values.size, chunks), 1, false, 1);
+  }
   const entry = shader.entry('extreme_backward');
-  const params = paramsFor(where, x, layout, values.size, 1);
-  x.gpu.dispatch(entry, { params, x, values_saved: values, indices_saved: indices, dy, dx }, grid1d(entry, values.size), { EVEN: even, ACCUMULATE: accumulate });
+  x.gpu.dispatch(entry, { params, x, values_saved: values, indices_saved: indices, counts, dy, dx }, grid1d(entry, values.size * params.reduced), { EVEN: even, ACCUMULATE: accumulate });
 }
 
 /** Indices nobody keeps (F.amax's, F.max's over every element), in the Gpu's scratch: written by extreme, not read after. */
@@ -359,6 +417,66 @@ cases.push(
     },
     bench: { sizes: [{ R: 256, C: 256 }, { R: 1024, C: 1024 }, { R: 2048, C: 2048 }], bytes: (d) => 8 * d.R! * d.C! },
   }),
+  // Long reductions split into chunks, each with a partial result, finished by a second pass: chunk
+  // counts that divide the reduction and that leave a short last chunk, ties across chunk edges (the
+  // first position overall must win), a NaN in a later chunk, and chunksFor's own pick at [3, 5000].
+  ...[
+    { shape: [2, 10], dims: [1], chunks: 3 },
+    { shape: [4, 3, 5], dims: [0, 2], chunks: 4 },
+    { shape: [12], dims: [0], chunks: 12 },
+    { shape: [10], dims: [0], chunks: 6 }, // fitted to 5 chunks of 2, none empty
+    { shape: [3, 5000], dims: [1], chunks: 0 },
+    { shape: [70, 9], dims: [1], chunks: 3 }, // past one workgroup of outputs
+  ].map(({ shape, dims, chunks: asked }) => kernelCase({
+    name: `strided chunked sum, max and min, tie-shared backward ${shapeText(shape)} over ${shapeText(dims)}, ${asked ? `${asked} chunks` : "chunksFor's pick"}`,
+    entries: ['gather_sum', 'extreme', 'extreme_combine', 'count_ties', 'extreme_backward'],
+    dims: { n: product(shape) },
+    setup(s, _, random) {
+      const n = product(shape);
+      // A coarse grid: ties everywhere, across chunk edges too.
+      const x = uniform(random, n).map((v) => Math.round(v * 2) / 2);
+      const reference = reduceReference(x, shape, dims);
+      const layout = reducedLayout(shape, dims);
+      const count = product(reference.reducedShape);
+      const chunks = asked || chunksFor(reference.groups.length, count);
+      s.expect('more than one chunk', chunks > 1, `${chunks} over ${count}`);
+      // Two NaNs in the first output's reduction, in different chunks: the first must win.
+      const withNan = x.slice();
+      withNan[reference.groups[0]!.at(-2)!] = NaN;
+      withNan[reference.groups[0]![1]!] = NaN;
+      const nanReference = reduceReference(withNan, shape, dims);
+      const [xt, nanX] = [s.input(x, shape), s.input(withNan, shape, 'f32', 'x with a NaN')];
+      const sum = s.output(reference.keptShape, 'sum');
+      const found = (['max', 'min'] as const).map((op) => ({ op, values: s.output(reference.keptShape, `${op} values`), indices: s.input(new Int32Array(sum.size).fill(-7), reference.keptShape, 'i32', `${op} indices`) }));
+      const nan = { values: s.output(reference.keptShape, 'max values, a NaN'), indices: s.input(new Int32Array(sum.size).fill(-7), reference.keptShape, 'i32', 'max indices, a NaN') };
+      const dy = uniform(random, sum.size);
+      const dyt = s.input(dy, reference.keptShape, 'f32', 'dy');
+      const dx = s.output(shape, 'dx');
+      return {
+        run() {
+          gatherSum(xt, sum, layout, 0.5, false, chunks);
+          for (const { op, values, indices } of found) extreme(op, xt, layout, values, indices, chunks);
+          extreme('max', nanX, layout, nan.values, nan.indices, chunks);
+          extremeBackward(xt, layout, found[0]!.values, found[0]!.indices, dyt, dx, true, false, chunks);
+        },
+        async check() {
+          await s.check('0.5 · sum', sum, reference.sum.map((v) => 0.5 * v), 1e-6 * Math.sqrt(count), 1e-6);
+          for (const { op, values, indices } of found) {
+            await s.check(`${op} values`, values, reference[op].map((m) => m.value), 0, 0);
+            await s.check(`${op} indices (the first of ties, across chunks)`, indices, reference[op].map((m) => m.index), 0, 0);
+          }
+          await s.check('max with a NaN: values', nan.values, nanReference.max.map((m) => m.value), 0, 0);
+          await s.check('max with a NaN: indices', nan.indices, nanReference.max.map((m) => m.index), 0, 0);
+          const expected = new Float64Array(n);
+          reference.groups.forEach((g, j) => {
+            const ties = g.filter((i) => x[i] === reference.max[j]!.value);
+            for (const i of ties) expected[i] = Math.fround(dy[j]!) / ties.length;
+          });
+          await s.check('d x shared among ties (counted in chunks)', dx, expected, 1e-7, 1e-6);
+        },
+      };
+    },
+  })),
   // Past 65,535 workgroups of outputs: the grid spills into y.
   kernelCase({
     name: `strided permute [${PAST_GRID_LIMIT / 1}] as a column, past the grid limit`,
@@ -394,7 +512,7 @@ cases.push(
     s.expectError('a layout past x', () => gatherSum(x, s.output([4, 4]), permutedLayout([4, 4], [1, 0])), /gatherSum: the layout reaches element 15 of 'x', which has 12/);
     s.expectError('output size', () => gatherSum(x, s.output([5]), reducedLayout([3, 4], [0])), /gatherSum: the output has 5 elements, the layout's kept axes \[4\] 4/);
     s.expectError('9 axes', () => gatherSum(s.input(uniform(random, 512), [2, 2, 2, 2, 2, 2, 2, 2, 2]), s.output([512]), permutedLayout([2, 2, 2, 2, 2, 2, 2, 2, 2], [8, 7, 6, 5, 4, 3, 2, 1, 0])), /needs 9 axes after merging neighbours, past the kernel's 8/);
-    const params = { outputs: 1, kept_rank: 0, rank: 0, reduced: 1, alpha: 1, strides: new Array<number>(8).fill(1) };
+    const params = { outputs: 1, kept_rank: 0, rank: 0, reduced: 1, alpha: 1, chunks: 1, chunk: 1, strides: new Array<number>(8).fill(1) };
     s.expectError('a uniform array of the wrong length', () => x.gpu.dispatch(shader.entry('gather_sum'), { params: { ...params, sizes: [1, 2, 3] }, x, out: s.output([1]) }, [1]), /member 'sizes' \(8 × u32\) expected an array of 8 numbers, got 3/);
     s.expectError('a uniform array with a fraction', () => x.gpu.dispatch(shader.entry('gather_sum'), { params: { ...params, sizes: [1, 1, 1, 1, 1, 1, 1, 1.5] }, x, out: s.output([1]) }, [1]), /member 'sizes\[7\]' \(u32\) expected an integer in \[0, 4294967295\], got 1\.5/);
     s.expectError('f32 indices', () => extreme('max', x, reducedLayout([3, 4], [1]), s.output([3]), s.output([3])), /max: argument 'indices' expected dtype i32, got f32/);
