@@ -519,6 +519,10 @@ for op, a, b in (("maximum", (4, 5), (4, 5)), ("minimum", (3, 1), (1, 4)), ("max
     u.view(-1)[1] = float("nan")
     op_case(op, {}, [u, v], lambda u, v: getattr(torch, op)(u, v), grad_of=(0, 1))
 
+op_case("cat", {"dim": 1}, [float32_values(2, 3), float32_values(2, 1), float32_values(2, 4)], lambda *ts: torch.cat(ts, 1), grad_of=(0, 1, 2))
+op_case("cat", {"dim": 0}, [float32_values(1, 3), float32_values(2, 3)], lambda *ts: torch.cat(ts, 0), grad_of=(0, 1))
+op_case("stack", {"dim": -1}, [float32_values(2, 3), float32_values(2, 3)], lambda *ts: torch.stack(ts, -1), grad_of=(0, 1))
+
 ops_path = path.parent / "pytorch-ops.json"
 ops_path.write_text(json.dumps(ops, default=None).replace("NaN", "null") + "\n")  # JSON has no NaN: null stands for it
 print(f"wrote {ops_path} ({ops_path.stat().st_size} bytes)")

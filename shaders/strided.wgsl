@@ -1,7 +1,8 @@
 // strided.wgsl — x read through strides: copies that permute or spread it, sums and extremes over any
 // of its dimensions, and the extremes' backward
 //
-//   gather_sum        out[j] = alpha · Σ_r x[at(j) + at(r)]      torch.permute, expand, sum over dims
+//   gather_sum        out[out_offset + j] = alpha · Σ_r x[x_offset + at(j) + at(r)]
+//                                                                 torch.permute, expand, cat, sum over dims
 //   extreme           values[j] = max_r x[at(j) + at(r)] (or min), indices[j] = the first r that holds it
 //                     (a NaN wins, as PyTorch's)                  torch.max(x, dim), argmax, amax
 //   extreme_combine   the same over a pass of extreme's partial results (values_saved, indices_saved)
@@ -13,7 +14,8 @@
 // index the output, row-major (j); axes kept_rank .. rank − 1 are the ones reduced, row-major (r, of
 // `reduced` values). at(i) is the offset in x of the i-th element of such a block: its coordinates
 // times the strides. A permute is a reordering of the axes, a spread (expand) a stride of 0, a plain
-// copy no reduced axes (reduced = 1).
+// copy no reduced axes (reduced = 1). gather_sum's offsets place a copy within larger tensors (a
+// slice of F.cat's output, and of its gradient).
 //
 // A long reduction with few outputs (F.max over a whole tensor) is split: gather_sum, extreme and
 // count_ties give each output `chunks` invocations, invocation t = j · chunks + p covering r from
@@ -42,6 +44,8 @@ struct Params {
   alpha: f32,
   chunks: u32,
   chunk: u32,
+  x_offset: u32,
+  out_offset: u32,
   sizes: array<vec4u, 2>,
   strides: array<vec4u, 2>,
 }
@@ -108,12 +112,13 @@ fn gather_sum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let t = flat_index(gid, groups);
   if (t >= shares()) { return; }
   let share = share_of(t);
-  let base = offset_of(share.j, 0u, params.kept_rank);
+  let base = params.x_offset + offset_of(share.j, 0u, params.kept_rank);
   var total = 0.0;
   for (var r = share.first; r < share.last; r++) {
     total += x[base + reduced_offset(r)];
   }
-  if (ACCUMULATE) { out[t] += params.alpha * total; } else { out[t] = params.alpha * total; }
+  let i = params.out_offset + t;
+  if (ACCUMULATE) { out[i] += params.alpha * total; } else { out[i] = params.alpha * total; }
 }
 
 // Whether v should replace best: strictly better only, so ties keep the first; a NaN wins.

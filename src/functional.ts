@@ -10,7 +10,7 @@ import { dropout as dropoutKernel } from './kernels/dropout';
 import { elementwise as elementwiseKernel, expectBound, expectExponent, type ElementwiseExtra, type ElementwiseOp } from './kernels/elementwise';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { sumRows } from './kernels/reduce';
-import { expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
+import { expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, inversePermutation, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
@@ -342,6 +342,76 @@ function permuted(name: string, x: Tensor, order: readonly number[]): Tensor {
   gatherSum(x, y, layout);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.permute(x, y, order) });
   return y;
+}
+
+/** The tensors of a list argument (cat, stack): a non-empty array of f32 tensors on one device. */
+function expectTensorList(op: string, tensors: unknown): Tensor[] {
+  if (tensors instanceof Tensor) throw new Error(`${op}: argument 'tensors' expected a list of Tensors (F.${op}([a, b])), got a Tensor ${shapeText(tensors.shape)}`);
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error(`${op}: argument 'tensors' expected a non-empty list of Tensors, got ${Array.isArray(tensors) ? '[]' : show(tensors)}`);
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`${op}: tensors[${i}] expected a Tensor, got ${show(t)}`);
+    if (t.dtype !== 'f32') throw new Error(`${op}: tensors[${i}] expected dtype f32, got ${t.dtype}`);
+    if (t.gpu !== tensors[0].gpu) throw new Error(`${op}: tensors[${i}] is on another device than tensors[0] (another requestGpu())`);
+  });
+  return tensors as Tensor[];
+}
+
+/**
+ * The tensors joined along `dim` (torch.cat): the same shape but for that dimension. Each is copied
+ * into its slice of the output (through a permuted scratch copy when the slices are not contiguous);
+ * its gradient is its slice of the output's.
+ */
+export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]): Tensor {
+  const xs = expectTensorList('cat', tensors);
+  if (unsupported.length) throw new Error(`cat: takes tensors and dim, got ${extraArguments(unsupported)} too (out= is not supported)`);
+  const first = xs[0]!;
+  const d = dimension('cat', 'dim', dim, first.shape);
+  xs.forEach((x, i) => {
+    if (x.shape.length !== first.shape.length) throw new Error(`cat: tensors must have the same number of dimensions: tensors[0] is ${shapeText(first.shape)}, tensors[${i}] ${shapeText(x.shape)}`);
+    const other = x.shape.findIndex((size, k) => k !== d && size !== first.shape[k]);
+    if (other >= 0) throw new Error(`cat: sizes of tensors must match except in dimension ${d}: expected size ${first.shape[other]} but got size ${x.shape[other]} for tensor number ${i} in the list (tensors[0] ${shapeText(first.shape)}, tensors[${i}] ${shapeText(x.shape)})`);
+  });
+  const shape = first.shape.map((size, k) => (k === d ? xs.reduce((n, x) => n + x.shape[d]!, 0) : size));
+  const y = output(first.gpu, shape, 'cat');
+  const outer = shape.slice(0, d).reduce((p, v) => p * v, 1);
+  // Dimension d first: each input is one contiguous block of this order, in turn.
+  const order = [d, ...shape.keys()].filter((k, i) => i === 0 || k !== d);
+  const joined = outer === 1 ? y : new Tensor(first.gpu, first.gpu.scratch('cat: dimension first', y.size * 4).buffer, order.map((k) => shape[k]!), 'f32', 0, 'cat: dimension first');
+  let start = 0;
+  for (const x of xs) {
+    gatherSumAt(x, 0, joined, start, x.size, permutedLayout(x.shape, order));
+    start += x.size;
+  }
+  if (joined !== y) gatherSum(joined, y, permutedLayout(joined.shape, inversePermutation(order)));
+  if (needsGrad(xs)) record({ name: `cat(dim=${d})`, inputs: xs, output: y, backward: gradients.cat(xs, y, d) });
+  return y;
+}
+
+/** The tensors, all of one shape, stacked along a new dimension `dim` (torch.stack): F.cat of each viewed with a 1 there. */
+export function stack(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]): Tensor {
+  const xs = expectTensorList('stack', tensors);
+  if (unsupported.length) throw new Error(`stack: takes tensors and dim, got ${extraArguments(unsupported)} too (out= is not supported)`);
+  const first = xs[0]!;
+  xs.forEach((x, i) => {
+    if (x.shape.join() !== first.shape.join()) throw new Error(`stack: expects each tensor to be equal size, but got ${shapeText(first.shape)} at entry 0 and ${shapeText(x.shape)} at entry ${i}`);
+  });
+  const d = dimension('stack', 'dim', dim, [...first.shape, 1]);
+  return cat(xs.map((x) => reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)])), d);
+}
+
+/** x with a dimension of size 1 inserted at `dim` (torch.unsqueeze): a view, as F.reshape. */
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  expectInput('unsqueeze', x);
+  const d = dimension('unsqueeze', 'dim', dim, [...x.shape, 1]);
+  return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
+}
+
+/** x without its dimensions of size 1 (torch.squeeze), or without `dim` if that is 1: a view, as F.reshape ([1] when none is left). */
+export function squeeze(x: Tensor, dim?: number): Tensor {
+  expectInput('squeeze', x);
+  const d = dim === undefined ? null : dimension('squeeze', 'dim', dim, x.shape);
+  const shape = x.shape.filter((size, k) => size !== 1 || (d !== null && k !== d));
+  return reshape(x, shape.length ? shape : [1]);
 }
 
 /**

@@ -28,5 +28,5 @@ export const gradients = {
   ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
   ...arithmetic, // add, mul, div, sumOver: F.add, F.sub, F.mul, F.div, F.sum, F.mean
   ...elementwise, // elementwise: F.exp, F.log, F.sqrt, F.pow
-  ...strided, // permute, expand, sumOverDims, extreme: F.permute, F.transpose, F.expand, F.sum/F.mean over any dims, F.max, F.min, F.amax, F.amin
+  ...strided, // permute, cat, expand, sumOverDims, extreme: F.permute, F.transpose, F.cat, F.stack, F.expand, F.sum/F.mean over any dims, F.max, F.min, F.amax, F.amin
 };

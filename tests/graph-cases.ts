@@ -1238,6 +1238,67 @@ add('F.max(x, dim) in a loss: the indices saved by the graph, a freed indices te
   s.expect('backward names the freed indices', /backward: 'max\(dim=1\)' needs 'max\(dim=1\) indices', which was freed/.test(message), message);
 });
 
+/** float64 torch.cat: each output coordinate's value from the input whose slice along dim holds it. */
+function catRef(xs: { values: ArrayLike<number>; shape: number[] }[], dim: number): { values: Float64Array; shape: number[] } {
+  const shape = xs[0]!.shape.map((v, k) => (k === dim ? xs.reduce((n, x) => n + x.shape[dim]!, 0) : v));
+  const size = shape.reduce((p, v) => p * v, 1);
+  const values = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    let rest = i;
+    const c = shape.map(() => 0);
+    for (let k = shape.length - 1; k >= 0; k--) [c[k], rest] = [rest % shape[k]!, Math.floor(rest / shape[k]!)];
+    let which = 0;
+    while (c[dim]! >= xs[which]!.shape[dim]!) c[dim]! -= xs[which++]!.shape[dim]!;
+    const x = xs[which]!;
+    values[i] = x.values[c.reduce((at, v, k) => at * x.shape[k]! + v, 0)]!;
+  }
+  return { values, shape };
+}
+
+for (const [shapes, dim] of [[[[2, 3], [4, 3]], 0], [[[2, 3], [2, 1], [2, 4]], 1], [[[2, 3, 4], [2, 2, 4]], -2], [[[1, 3, 2], [1, 3, 5]], 2], [[[5]], 0]] as [number[][], number][]) {
+  add(`F.cat(${shapes.map((sh) => shapeText(sh)).join(', ')}, dim=${dim}): value and each gradient (its slice) vs float64`, async (s, random) => {
+    const inputs = shapes.map((shape) => ({ shape, values: uniform(random, shape.reduce((p, v) => p * v, 1), -2, 2) }));
+    const xs = inputs.map(({ shape, values }) => s.input(values, shape));
+    for (const x of xs) x.requiresGrad = true;
+    const d = dim < 0 ? dim + shapes[0]!.length : dim;
+    const expected = catRef(inputs, d);
+    const y = s.own(F.cat(xs, dim));
+    s.expect('shape', y.shape.join() === expected.shape.join(), `${shapeText(y.shape)} vs ${shapeText(expected.shape)}`);
+    await s.check('value', y, expected.values, 0, 0);
+    // d x_k = w's slice k: w is the cat of fresh draws shaped as the inputs.
+    const ws = shapes.map((shape) => ({ shape, values: uniform(random, shape.reduce((p, v) => p * v, 1), -1, 1) }));
+    s.own(F.sum(s.own(F.mul(y, s.input(catRef(ws, d).values, expected.shape))))).backward();
+    for (const [k, x] of xs.entries()) await s.check(`d tensors[${k}]: its slice of w`, x.grad!, ws[k]!.values, 0, 0);
+  });
+}
+
+add('F.cat([x, x]) and F.stack([a, b], dim) at every dim, F.unsqueeze and F.squeeze: values and gradients vs float64', async (s, random) => {
+  const X = uniform(random, 6, -1, 1);
+  const x = s.input(X, [2, 3]);
+  x.requiresGrad = true;
+  const twice = s.own(F.cat([x, x], 1));
+  s.own(F.sum(s.own(F.mul(twice, twice)))).backward();
+  await s.check('F.cat([x, x], 1): d x = 2 · 2x (both slices)', x.grad!, X.map((v) => 4 * v), 1e-6, 1e-6);
+  const [A, B] = [uniform(random, 6), uniform(random, 6)];
+  const [a, b] = [s.input(A, [2, 3]), s.input(B, [2, 3])];
+  for (const [dim, shape] of [[0, [2, 2, 3]], [1, [2, 2, 3]], [2, [2, 3, 2]], [-1, [2, 3, 2]]] as [number, number[]][]) {
+    const y = s.own(F.stack([a, b], dim));
+    s.expect(`stack dim ${dim}: shape`, y.shape.join() === shape.join(), shapeText(y.shape));
+    const d = dim < 0 ? dim + 3 : dim;
+    await s.check(`stack dim ${dim}`, y, catRef([{ values: A, shape: [2, 3].toSpliced(d, 0, 1) }, { values: B, shape: [2, 3].toSpliced(d, 0, 1) }], d).values, 0, 0);
+  }
+  a.requiresGrad = true;
+  const stacked = s.own(F.stack([a, b], 1));
+  s.own(F.sum(s.own(F.mul(stacked, s.input([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 2, 3]))))).backward();
+  await s.check('F.stack([a, b], 1): d a is w[:, 0]', a.grad!, [1, 2, 3, 7, 8, 9], 0, 0);
+  const u = F.unsqueeze(x, -1); // a view of x: freed with it
+  s.expect('F.unsqueeze(x, -1) is [2, 3, 1]', u.shape.join() === '2,3,1', shapeText(u.shape));
+  s.expect('F.squeeze of [1, 2, 1, 3] is [2, 3]', F.squeeze(s.input(X, [1, 2, 1, 3])).shape.join() === '2,3', '');
+  s.expect('F.squeeze(·, 0) of [1, 2, 1, 3] is [2, 1, 3]', F.squeeze(s.input(X, [1, 2, 1, 3]), 0).shape.join() === '2,1,3', '');
+  s.expect('F.squeeze(·, 1) of [1, 2, 1, 3] keeps it', F.squeeze(s.input(X, [1, 2, 1, 3]), 1).shape.join() === '1,2,1,3', '');
+  s.expect('F.squeeze of [1, 1] is [1]', F.squeeze(s.input([5], [1, 1])).shape.join() === '1', '');
+});
+
 add('F.permute, F.transpose, F.expand, F.max, F.amax, F.argmax, F.clamp, F.maximum and F.abs: bad arguments are errors naming them', (s) => {
   const t = (shape: number[]) => s.output(shape);
   s.expectError('permute with numbers', () => (F.permute as unknown as (...args: unknown[]) => Tensor)(t([2, 3]), 1, 0), /^permute: argument 'dims' expected a list of 2 dimensions \(F\.permute\(x, \[1, 0\]\)\), got 1 and 0$/);
@@ -1261,6 +1322,15 @@ add('F.permute, F.transpose, F.expand, F.max, F.amax, F.argmax, F.clamp, F.maxim
   const before = s.gpu.stats.liveBuffers;
   s.expectError('permute past 8 axes, named as permute', () => F.permute(nine, [8, 7, 6, 5, 4, 3, 2, 1, 0]), /^permute: \[2, 2, 2, 2, 2, 2, 2, 2, 2\] needs 9 axes after merging neighbours, past the kernel's 8$/);
   s.expect('nothing allocated for it', s.gpu.stats.liveBuffers === before, `${s.gpu.stats.liveBuffers - before} more buffers`);
+  s.expectError('cat of a tensor', () => F.cat(t([2]) as unknown as Tensor[]), /^cat: argument 'tensors' expected a list of Tensors \(F\.cat\(\[a, b\]\)\), got a Tensor \[2\]$/);
+  s.expectError('cat of nothing', () => F.cat([]), /^cat: argument 'tensors' expected a non-empty list of Tensors, got \[\]$/);
+  s.expectError('cat of mismatched sizes', () => F.cat([t([2, 3]), t([2, 4])], 0), /^cat: sizes of tensors must match except in dimension 0: expected size 3 but got size 4 for tensor number 1 in the list/);
+  s.expectError('cat of different ranks', () => F.cat([t([2, 3]), t([6])]), /^cat: tensors must have the same number of dimensions: tensors\[0\] is \[2, 3\], tensors\[1\] \[6\]$/);
+  s.expectError('cat with a number', () => F.cat([t([2]), 3 as unknown as Tensor]), /^cat: tensors\[1\] expected a Tensor, got 3$/);
+  s.expectError('cat dim out of range', () => F.cat([t([2, 3])], 2), /^cat: argument 'dim' expected a dimension of \[2, 3\] \(-2 to 1\), got 2$/);
+  s.expectError('stack of different shapes', () => F.stack([t([2, 3]), t([3, 2])]), /^stack: expects each tensor to be equal size, but got \[2, 3\] at entry 0 and \[3, 2\] at entry 1$/);
+  s.expectError('stack dim out of range', () => F.stack([t([2, 3])], 3), /^stack: argument 'dim' expected a dimension of \[2, 3, 1\] \(-3 to 2\), got 3$/);
+  s.expectError('unsqueeze dim out of range', () => F.unsqueeze(t([2, 3]), -4), /^unsqueeze: argument 'dim' expected a dimension of \[2, 3, 1\] \(-3 to 2\), got -4$/);
   s.expectError('clamp without bounds', () => F.clamp(t([3])), /^clamp: at least one of 'min' and 'max' must be a number/);
   s.expectError('clamp with a tensor bound', () => F.clamp(t([3]), t([3]) as unknown as number), /^clamp: a tensor 'min' is not supported, only a number \(or null\); for a tensor bound, F\.maximum\(x, lo\)/);
   s.expectError('clamp with an infinite bound', () => F.clamp(t([3]), null, Infinity), /^clamp: argument 'max' expected a finite float32 number or null, got Infinity$/);

@@ -1,6 +1,6 @@
 // F.permute, F.transpose, F.expand, sums over a middle dimension, F.max/F.min (with indices, ties and
 // a NaN), F.amax/F.amin, F.argmax/F.argmin, broadcasting that spreads both operands, F.abs, F.clamp,
-// and F.maximum/F.minimum (ties and a NaN), against
+// F.maximum/F.minimum (ties and a NaN), F.cat and F.stack, against
 // PyTorch itself (tests/fixtures/pytorch-ops.json, from scripts/make-fixtures.py): values, indices
 // and gradients, within a tolerance of PyTorch's float64 result that its own float32 result meets.
 // Part of tests/parity-cases.ts's table.
@@ -31,7 +31,8 @@ interface Args {
 const numbers = (values: readonly (number | null)[]) => values.map((v) => (v === null ? NaN : v));
 
 /** The fixture's op on our inputs: its values (and indices, for max and min over a dim). */
-function run(f: Fixture, [x, y]: Tensor[]): { values: Tensor; indices?: Tensor } {
+function run(f: Fixture, inputs: Tensor[]): { values: Tensor; indices?: Tensor } {
+  const [x, y] = inputs;
   const a = f.args as Args;
   const dim = a.dim as number;
   switch (f.op) {
@@ -45,6 +46,8 @@ function run(f: Fixture, [x, y]: Tensor[]): { values: Tensor; indices?: Tensor }
     case 'argmax': case 'argmin': return { values: a.dim === undefined ? F[f.op](x!) : F[f.op](x!, dim, a.keepdim) };
     case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': return { values: F[f.op](x!, y!) };
     case 'abs': return { values: F.abs(x!) };
+    case 'cat': return { values: F.cat(inputs, dim) };
+    case 'stack': return { values: F.stack(inputs, dim) };
     case 'clamp': return { values: F.clamp(x!, a.min ?? null, a.max ?? null) };
     default: throw new Error(`no op for fixture ${f.op}`);
   }

@@ -99,10 +99,10 @@ function fitChunks(op: string, reduced: number, asked: number): number {
 }
 
 /** The shader's params for a layout over x (checked: within x, at most MAX_AXES axes, the outputs' count). */
-function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha: number, chunks = 1) {
+function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha: number, chunks = 1, xOffset = 0, outOffset = 0) {
   const { kept, reduced } = expectLayout(op, layout);
   const axes = [...kept, ...reduced];
-  const reach = axes.reduce((last, a) => last + (a.size - 1) * a.stride, 0);
+  const reach = xOffset + axes.reduce((last, a) => last + (a.size - 1) * a.stride, 0);
   if (reach >= x.size) throw new Error(`${op}: the layout reaches element ${reach} of 'x', which has ${x.size}`);
   const expected = product(layout.kept.map((a) => a.size));
   if (outputs !== expected) throw new Error(`${op}: the output has ${outputs} elements, the layout's kept axes ${shapeText(layout.kept.map((a) => a.size))} ${expected}`);
@@ -117,6 +117,8 @@ function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha
     alpha,
     chunks,
     chunk: Math.ceil(count / chunks),
+    x_offset: xOffset,
+    out_offset: outOffset,
     sizes: pad(axes.map((a) => a.size)),
     strides: pad(axes.map((a) => a.stride)),
   };
@@ -136,15 +138,25 @@ const partialsLayout = (outputs: number, chunks: number): Layout => ({ kept: [{ 
  * summed by a second pass, when the reductions are long and few.
  */
 export function gatherSum(x: Tensor, out: Tensor, layout: Layout, alpha = 1, accumulate = false, chunks = chunksFor(out.size, product(layout.reduced.map((a) => a.size)))): void {
+  gatherSumAt(x, 0, out, 0, out.size, layout, alpha, accumulate, chunks);
+}
+
+/**
+ * gatherSum from x's element xOffset on, into `outputs` elements of out from outOffset on: a copy
+ * placed within larger tensors (a slice of F.cat's output or of its gradient).
+ */
+export function gatherSumAt(x: Tensor, xOffset: number, out: Tensor, outOffset: number, outputs: number, layout: Layout, alpha = 1, accumulate = false, chunks = chunksFor(outputs, product(layout.reduced.map((a) => a.size)))): void {
   expectDtype('gatherSum', 'x', x, 'f32');
   expectDtype('gatherSum', 'out', out, 'f32');
+  if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + outputs > out.size) throw new Error(`gatherSum: ${outputs} outputs from element ${outOffset} overrun 'out', which has ${out.size}`);
+  if (!Number.isInteger(xOffset) || xOffset < 0) throw new Error(`gatherSum: x's offset expected an integer ≥ 0, got ${xOffset}`);
   chunks = fitChunks('gatherSum', product(layout.reduced.map((a) => a.size)), chunks);
   const entry = shader.entry('gather_sum');
-  const params = paramsFor('gatherSum', x, layout, out.size, chunks > 1 ? 1 : alpha, chunks);
-  if (chunks === 1) return x.gpu.dispatch(entry, { params, x, out }, grid1d(entry, out.size), { ACCUMULATE: accumulate });
-  const partial = scratch(x.gpu, 'strided partial sums', [out.size * chunks]);
-  x.gpu.dispatch(entry, { params, x, out: partial }, grid1d(entry, out.size * chunks), { ACCUMULATE: false });
-  gatherSum(partial, out, partialsLayout(out.size, chunks), alpha, accumulate, 1);
+  const params = paramsFor('gatherSum', x, layout, outputs, chunks > 1 ? 1 : alpha, chunks, xOffset, chunks > 1 ? 0 : outOffset);
+  if (chunks === 1) return x.gpu.dispatch(entry, { params, x, out }, grid1d(entry, outputs), { ACCUMULATE: accumulate });
+  const partial = scratch(x.gpu, 'strided partial sums', [outputs * chunks]);
+  x.gpu.dispatch(entry, { params, x, out: partial }, grid1d(entry, outputs * chunks), { ACCUMULATE: false });
+  gatherSumAt(partial, 0, out, outOffset, outputs, partialsLayout(outputs, chunks), alpha, accumulate, 1);
 }
 
 export type Extreme = 'max' | 'min';
@@ -214,6 +226,19 @@ export const gradients = {
   permute: (x: Tensor, y: Tensor, dims: readonly number[]): BackwardRule => (ctx, dy) => {
     const { grad, accumulate } = ctx.target(x);
     gatherSum(upstream(dy, x.gpu, y.shape), grad, permutedLayout(y.shape, inversePermutation(dims)), 1, accumulate);
+  },
+  /** y = cat(xs, dim): d xs[k] = dy's slice k along dim, read in place. */
+  cat: (xs: readonly Tensor[], y: Tensor, dim: number): BackwardRule => (ctx, dy) => {
+    const g = upstream(dy, y.gpu, y.shape);
+    const strides = contiguousStrides(y.shape);
+    let start = 0;
+    for (const x of xs) {
+      if (x.requiresGrad) {
+        const { grad, accumulate } = ctx.target(x);
+        gatherSumAt(g, start * strides[dim]!, grad, 0, x.size, { kept: x.shape.map((size, k) => ({ size, stride: strides[k]! })), reduced: [] }, 1, accumulate);
+      }
+      start += x.shape[dim]!;
+    }
   },
   /** y = x.expand(shape): d x = dy summed over the dimensions x was spread along. */
   expand: (x: Tensor, y: Tensor): BackwardRule => (ctx, dy) => {
@@ -477,6 +502,20 @@ cases.push(
       };
     },
   })),
+  // A copy placed within larger tensors: a transposed [3, 4] block read from x's element 5 on, written
+  // from out's element 7 on (F.cat's slices); out's other elements keep their NaN poison.
+  kernelCase({
+    name: 'strided gather with offsets: a block of x into a slice of out',
+    entries: ['gather_sum'],
+    dims: { n: 30 },
+    setup(s, { n }, random) {
+      const x = uniform(random, n);
+      const [xt, out] = [s.input(x), s.output([25])];
+      const expected = new Float64Array(25).fill(NaN);
+      for (let r = 0; r < 4; r++) for (let c = 0; c < 3; c++) expected[7 + r * 3 + c] = x[5 + c * 4 + r]!;
+      return { run: () => gatherSumAt(xt, 5, out, 7, 12, permutedLayout([3, 4], [1, 0])), check: () => s.check('out', out, expected, 0, 0) };
+    },
+  }),
   // Past 65,535 workgroups of outputs: the grid spills into y.
   kernelCase({
     name: `strided permute [${PAST_GRID_LIMIT / 1}] as a column, past the grid limit`,
@@ -512,9 +551,11 @@ cases.push(
     s.expectError('a layout past x', () => gatherSum(x, s.output([4, 4]), permutedLayout([4, 4], [1, 0])), /gatherSum: the layout reaches element 15 of 'x', which has 12/);
     s.expectError('output size', () => gatherSum(x, s.output([5]), reducedLayout([3, 4], [0])), /gatherSum: the output has 5 elements, the layout's kept axes \[4\] 4/);
     s.expectError('9 axes', () => gatherSum(s.input(uniform(random, 512), [2, 2, 2, 2, 2, 2, 2, 2, 2]), s.output([512]), permutedLayout([2, 2, 2, 2, 2, 2, 2, 2, 2], [8, 7, 6, 5, 4, 3, 2, 1, 0])), /needs 9 axes after merging neighbours, past the kernel's 8/);
-    const params = { outputs: 1, kept_rank: 0, rank: 0, reduced: 1, alpha: 1, chunks: 1, chunk: 1, strides: new Array<number>(8).fill(1) };
+    const params = { outputs: 1, kept_rank: 0, rank: 0, reduced: 1, alpha: 1, chunks: 1, chunk: 1, x_offset: 0, out_offset: 0, strides: new Array<number>(8).fill(1) };
     s.expectError('a uniform array of the wrong length', () => x.gpu.dispatch(shader.entry('gather_sum'), { params: { ...params, sizes: [1, 2, 3] }, x, out: s.output([1]) }, [1]), /member 'sizes' \(8 × u32\) expected an array of 8 numbers, got 3/);
     s.expectError('a uniform array with a fraction', () => x.gpu.dispatch(shader.entry('gather_sum'), { params: { ...params, sizes: [1, 1, 1, 1, 1, 1, 1, 1.5] }, x, out: s.output([1]) }, [1]), /member 'sizes\[7\]' \(u32\) expected an integer in \[0, 4294967295\], got 1\.5/);
+    s.expectError('outputs past out', () => gatherSumAt(x, 0, s.output([12]), 3, 12, permutedLayout([3, 4], [1, 0])), /gatherSum: 12 outputs from element 3 overrun 'out', which has 12/);
+    s.expectError('an offset past x', () => gatherSumAt(x, 1, s.output([12]), 0, 12, permutedLayout([3, 4], [1, 0])), /gatherSum: the layout reaches element 12 of 'x', which has 12/);
     s.expectError('f32 indices', () => extreme('max', x, reducedLayout([3, 4], [1]), s.output([3]), s.output([3])), /max: argument 'indices' expected dtype i32, got f32/);
   }),
 );
