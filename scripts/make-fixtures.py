@@ -523,6 +523,16 @@ op_case("cat", {"dim": 1}, [float32_values(2, 3), float32_values(2, 1), float32_
 op_case("cat", {"dim": 0}, [float32_values(1, 3), float32_values(2, 3)], lambda *ts: torch.cat(ts, 0), grad_of=(0, 1))
 op_case("stack", {"dim": -1}, [float32_values(2, 3), float32_values(2, 3)], lambda *ts: torch.stack(ts, -1), grad_of=(0, 1))
 
+# Picking by index (int64 in PyTorch, i32 here), indices repeated so gradients add up.
+index = torch.tensor([[0, 2, 2, 1], [1, 1, 0, 0], [2, 0, 1, 2]])
+op_case("gather", {"dim": 1, "index": index.reshape(-1).tolist(), "index_shape": list(index.shape)}, [float32_values(3, 3)], lambda x: torch.gather(x, 1, index))
+index = torch.tensor([1, 1, 0])
+op_case("gather", {"dim": 0, "index": [[1], [1], [0]], "index_shape": [3, 1]}, [float32_values(2, 1)], lambda x: torch.gather(x, 0, index.reshape(3, 1)))
+index = torch.tensor([3, 0, 3, 1, 3])
+op_case("index_select", {"dim": 1, "index": index.tolist(), "index_shape": [5]}, [float32_values(2, 4, 3)], lambda x: torch.index_select(x, 1, index))
+index = torch.tensor([[4, 0, 4], [2, 2, 1]])
+op_case("embedding", {"index": index.reshape(-1).tolist(), "index_shape": [2, 3]}, [float32_values(5, 3)], lambda w: torch.nn.functional.embedding(index, w))
+
 ops_path = path.parent / "pytorch-ops.json"
 ops_path.write_text(json.dumps(ops, default=None).replace("NaN", "null") + "\n")  # JSON has no NaN: null stands for it
 print(f"wrote {ops_path} ({ops_path.stat().st_size} bytes)")

@@ -9,6 +9,7 @@ import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch
 import { dropout as dropoutKernel } from './kernels/dropout';
 import { elementwise as elementwiseKernel, expectBound, expectExponent, type ElementwiseExtra, type ElementwiseOp } from './kernels/elementwise';
 import { matmul as matmulKernel } from './kernels/matmul';
+import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { sumRows } from './kernels/reduce';
 import { expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, inversePermutation, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
@@ -412,6 +413,67 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   const d = dim === undefined ? null : dimension('squeeze', 'dim', dim, x.shape);
   const shape = x.shape.filter((size, k) => size !== 1 || (d !== null && k !== d));
   return reshape(x, shape.length ? shape : [1]);
+}
+
+// ── picking by index: gather, index_select, embedding ──────────────────────────────────────────────
+
+/** An index argument: an i32 tensor (PyTorch's int64). */
+function expectIndex(op: string, index: unknown): Tensor {
+  if (!(index instanceof Tensor)) throw new Error(`${op}: argument 'index' expected an i32 Tensor, got ${show(index)}`);
+  if (index.dtype !== 'i32') throw new Error(`${op}: argument 'index' expected dtype i32 (PyTorch's int64), got ${index.dtype}`);
+  return index;
+}
+
+function picked(name: string, x: Tensor, index: Tensor, shape: readonly number[], picks: Picks, options: { out?: Tensor }): Tensor {
+  const y = options.out ?? output(x.gpu, shape, name);
+  gatherKernel(x, index, y, picks);
+  if (needsGrad([x])) record({ name, inputs: [x], output: y, saved: [index], backward: gradients.gather(x, index, y, picks) });
+  return y;
+}
+
+/** x[o, p, q] viewed around dimension d: the sizes before it, at it and after it. */
+function around(shape: readonly number[], d: number): { outer: number; n: number; inner: number } {
+  const product = (dims: readonly number[]) => dims.reduce((p, v) => p * v, 1);
+  return { outer: product(shape.slice(0, d)), n: shape[d]!, inner: product(shape.slice(d + 1)) };
+}
+
+/**
+ * x's elements picked along `dim` by index (torch.gather): out[i][j] = x[i][index[i][j]] for dim 1.
+ * index (i32) has x's rank and x's sizes but along dim, and gives the output its shape. An index
+ * outside [0, size) gives NaN there (PyTorch raises; a kernel cannot). The gradient adds each pick's
+ * back to the element it picked.
+ */
+export function gather(x: Tensor, dim: number, index: Tensor, ...unsupported: never[]): Tensor {
+  expectInput('gather', x);
+  const d = dimension('gather', 'dim', dim, x.shape);
+  expectIndex('gather', index);
+  if (unsupported.length) throw new Error(`gather: takes input, dim and index, got ${extraArguments(unsupported)} too (sparse_grad and out= are not supported)`);
+  if (index.shape.length !== x.shape.length) throw new Error(`gather: index ${shapeText(index.shape)} must have as many dimensions as input ${shapeText(x.shape)}`);
+  const other = index.shape.findIndex((size, k) => k !== d && size !== x.shape[k]);
+  if (other >= 0) throw new Error(`gather: index ${shapeText(index.shape)} must match input ${shapeText(x.shape)} in every dimension but ${d}; dimension ${other} differs (PyTorch allows a smaller one; slice the input first)`);
+  const { outer, n, inner } = around(x.shape, d);
+  return picked('gather', x, index, index.shape, { outer, n, k: index.shape[d]!, inner, select: false }, {});
+}
+
+/** The entries of x along `dim` at the positions in index, a 1-D i32 tensor (torch.index_select); NaN for one out of range. */
+export function indexSelect(x: Tensor, dim: number, index: Tensor, ...unsupported: never[]): Tensor {
+  expectInput('indexSelect', x);
+  const d = dimension('indexSelect', 'dim', dim, x.shape);
+  expectIndex('indexSelect', index);
+  if (unsupported.length) throw new Error(`indexSelect: takes input, dim and index, got ${extraArguments(unsupported)} too (out= is not supported)`);
+  if (index.shape.length !== 1) throw new Error(`indexSelect: index expected one dimension, got ${shapeText(index.shape)}`);
+  const { outer, n, inner } = around(x.shape, d);
+  const shape = x.shape.map((size, k) => (k === d ? index.size : size));
+  return picked('indexSelect', x, index, shape, { outer, n, k: index.size, inner, select: true }, {});
+}
+
+/** weight's rows at the indices in input, any shape of i32 (F.embedding): [...input.shape, D]; NaN rows for indices out of range. */
+export function embedding(input: Tensor, weight: Tensor, options: { out?: Tensor; name?: string } = {}): Tensor {
+  const index = expectIndex('embedding', input);
+  expectInput('embedding', weight);
+  if (weight.shape.length !== 2) throw new Error(`embedding: weight expected 2 dimensions [num_embeddings, embedding_dim], got ${shapeText(weight.shape)}`);
+  const [n, inner] = weight.shape as [number, number];
+  return picked(options.name ?? 'embedding', weight, index, [...index.shape, inner], { outer: 1, n, k: index.size, inner, select: true }, options);
 }
 
 /**

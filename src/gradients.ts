@@ -7,6 +7,7 @@ import { gradients as batchnorm } from './kernels/batchnorm';
 import { gradients as conv2d } from './kernels/conv2d';
 import { gradients as dropout } from './kernels/dropout';
 import { gradients as elementwise } from './kernels/elementwise';
+import { gradients as gather } from './kernels/gather';
 import { gradients as matmul } from './kernels/matmul';
 import { gradients as pool } from './kernels/pool';
 import { gradients as regressionLoss } from './kernels/regression_loss';
@@ -28,5 +29,6 @@ export const gradients = {
   ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
   ...arithmetic, // add, mul, div, sumOver: F.add, F.sub, F.mul, F.div, F.sum, F.mean
   ...elementwise, // elementwise: F.exp, F.log, F.sqrt, F.pow
+  ...gather, // gather: F.gather, F.indexSelect, F.embedding, nn.Embedding
   ...strided, // permute, cat, expand, sumOverDims, extreme: F.permute, F.transpose, F.cat, F.stack, F.expand, F.sum/F.mean over any dims, F.max, F.min, F.amax, F.amin
 };

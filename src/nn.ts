@@ -10,7 +10,7 @@
 // (a siamese loss) gets a second set (Module.buffers).
 import { currentGpu, type Gpu } from './device/gpu';
 import * as F from './functional';
-import { kaimingUniform_, uniform_ } from './init';
+import { kaimingUniform_, normal_, uniform_ } from './init';
 import type { Activation as ActivationKind } from './kernels/activation';
 import type { BatchNormArgs } from './kernels/batchnorm';
 import { fillConstant } from './kernels/init';
@@ -290,6 +290,42 @@ export class Linear extends Module {
     const buffer = this.buffers();
     const scratch = activation !== 'none' && needsGrad([x, weight]) ? buffer('dz', shape) : undefined;
     return F.linear(x, weight, bias, { activation, out: buffer(`out_${activation}`, shape), ...(scratch ? { scratch } : {}), name: this.describe() });
+  }
+}
+
+/**
+ * A table of numEmbeddings vectors of embeddingDim (nn.Embedding): forward(indices) gives the rows
+ * at the i32 indices, [...indices.shape, embeddingDim]; weight drawn from N(0, 1) as PyTorch's. Its
+ * gradient adds each lookup's back to its row (a row looked up twice gets both).
+ */
+export class Embedding extends Module {
+  readonly weight: Parameter;
+
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('Embedding', options, ['gpu'], {}, { padding_idx: null, paddingIdx: null, max_norm: null, maxNorm: null, scale_grad_by_freq: false, sparse: false });
+    for (const [name, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`Embedding: argument '${name}' expected a positive integer, got ${v}`);
+    }
+    this.weight = allocateParameter(this.gpu, [numEmbeddings, embeddingDim], 'Embedding.weight');
+    normal_(this.weight, 0, 1);
+  }
+
+  describe(): string {
+    return `Embedding(${this.numEmbeddings}, ${this.embeddingDim})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return [...input, this.embeddingDim];
+  }
+
+  forward(indices: Tensor): Tensor {
+    if (!(indices instanceof Tensor) || indices.dtype !== 'i32') throw new Error(`${this.describe()}: input expected an i32 Tensor of indices, got ${indices instanceof Tensor ? `dtype ${indices.dtype}` : show(indices)}`);
+    return F.embedding(indices, this.weight, { out: this.output(this.outputShape(indices.shape)), name: this.describe() });
   }
 }
 

@@ -1299,6 +1299,40 @@ add('F.cat([x, x]) and F.stack([a, b], dim) at every dim, F.unsqueeze and F.sque
   s.expect('F.squeeze of [1, 1] is [1]', F.squeeze(s.input([5], [1, 1])).shape.join() === '1', '');
 });
 
+add('nn.Embedding: 3 SGD steps of a bag-of-embeddings regression vs float64 (rows looked up twice get both gradients), F.gather and F.indexSelect errors named', async (s, random) => {
+  const gpu = s.gpu;
+  const emb = new nn.Embedding(6, 4, { gpu });
+  s.expect('describe', emb.describe() === 'Embedding(6, 4)', emb.describe());
+  const W = Float64Array.from(await emb.weight.read());
+  const ids = [0, 5, 5, 2, 3, 0]; // [2, 3]: rows 0 and 5 twice
+  const index = s.input(ids, [2, 3], 'i32', 'ids');
+  const target = uniform(random, 2 * 3 * 4, -1, 1);
+  const opt = new optim.SGD(emb.parameters(), { lr: 0.1 });
+  const mse = new nn.MSELoss({ gpu });
+  for (let step = 0; step < 3; step++) {
+    opt.zeroGrad();
+    const y = emb.forward(index);
+    s.expect('shape', y.shape.join() === '2,3,4', shapeText(y.shape));
+    mse.forward(y, s.input(target, [2, 3, 4])).backward();
+    opt.step();
+    // float64: y = W[ids], d W[r] = Σ over lookups of r of 2 (y − t) / 24.
+    const grad = new Float64Array(24);
+    ids.forEach((r, i) => { for (let c = 0; c < 4; c++) grad[r * 4 + c]! += (2 * (W[r * 4 + c]! - target[i * 4 + c]!)) / 24; });
+    grad.forEach((g, i) => (W[i]! -= 0.1 * g));
+  }
+  await s.check('weight after 3 steps', emb.weight, W, 1e-6, 1e-5);
+  const X = uniform(random, 6);
+  const x = s.input(X, [2, 3]);
+  s.expectError('gather with an f32 index', () => F.gather(x, 1, s.input([0, 1, 2, 0, 1, 2], [2, 3])), /^gather: argument 'index' expected dtype i32 \(PyTorch's int64\), got f32$/);
+  s.expectError('gather with an index of another rank', () => F.gather(x, 1, s.input([0, 1], [2], 'i32')), /^gather: index \[2\] must have as many dimensions as input \[2, 3\]$/);
+  s.expectError('gather with a smaller index', () => F.gather(x, 1, s.input([0, 1], [1, 2], 'i32')), /^gather: index \[1, 2\] must match input \[2, 3\] in every dimension but 1; dimension 0 differs/);
+  s.expectError('indexSelect with a 2-D index', () => F.indexSelect(x, 0, s.input([0, 1], [1, 2], 'i32')), /^indexSelect: index expected one dimension, got \[1, 2\]$/);
+  s.expectError('embedding of f32 ids', () => emb.forward(x), /^Embedding\(6, 4\): input expected an i32 Tensor of indices, got dtype f32$/);
+  s.expectError('Embedding with padding_idx', () => new nn.Embedding(6, 4, { gpu, padding_idx: 0 } as unknown as { gpu: typeof gpu }), /^Embedding: padding_idx=0 is not supported/);
+  // An index out of range gives NaN there (PyTorch raises; a kernel cannot).
+  await s.check('F.indexSelect(x, 1, [2, 3]): column 2, then NaN for 3', s.own(F.indexSelect(x, 1, s.input([2, 3], [2], 'i32'))), [X[2]!, NaN, X[5]!, NaN], 0, 0);
+});
+
 add('F.permute, F.transpose, F.expand, F.max, F.amax, F.argmax, F.clamp, F.maximum and F.abs: bad arguments are errors naming them', (s) => {
   const t = (shape: number[]) => s.output(shape);
   s.expectError('permute with numbers', () => (F.permute as unknown as (...args: unknown[]) => Tensor)(t([2, 3]), 1, 0), /^permute: argument 'dims' expected a list of 2 dimensions \(F\.permute\(x, \[1, 0\]\)\), got 1 and 0$/);

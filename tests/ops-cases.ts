@@ -1,13 +1,13 @@
 // F.permute, F.transpose, F.expand, sums over a middle dimension, F.max/F.min (with indices, ties and
 // a NaN), F.amax/F.amin, F.argmax/F.argmin, broadcasting that spreads both operands, F.abs, F.clamp,
-// F.maximum/F.minimum (ties and a NaN), F.cat and F.stack, against
+// F.maximum/F.minimum (ties and a NaN), F.cat and F.stack, F.gather, F.indexSelect and F.embedding, against
 // PyTorch itself (tests/fixtures/pytorch-ops.json, from scripts/make-fixtures.py): values, indices
 // and gradients, within a tolerance of PyTorch's float64 result that its own float32 result meets.
 // Part of tests/parity-cases.ts's table.
 import * as F from '../src/functional';
 import { compare } from '../src/spec/compare';
-import { caseTable, type KernelCase } from '../src/spec/scope';
-import type { Tensor } from '../src/tensor';
+import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
+import { Tensor } from '../src/tensor';
 import golden from './fixtures/pytorch-ops.json';
 
 const { cases, add } = caseTable();
@@ -25,15 +25,18 @@ interface Args {
   keepdim?: boolean;
   min?: number | null;
   max?: number | null;
+  index?: number[] | number[][];
+  index_shape?: number[];
 }
 
 /** JSON has no NaN: the fixture writes null for it. */
 const numbers = (values: readonly (number | null)[]) => values.map((v) => (v === null ? NaN : v));
 
 /** The fixture's op on our inputs: its values (and indices, for max and min over a dim). */
-function run(f: Fixture, inputs: Tensor[]): { values: Tensor; indices?: Tensor } {
+function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indices?: Tensor } {
   const [x, y] = inputs;
   const a = f.args as Args;
+  const index = () => s.own(Tensor.fromArray(x!.gpu, a.index!.flat() as number[], a.index_shape!, 'i32', 'index'));
   const dim = a.dim as number;
   switch (f.op) {
     case 'permute': return { values: F.permute(x!, a.dims!) };
@@ -47,6 +50,9 @@ function run(f: Fixture, inputs: Tensor[]): { values: Tensor; indices?: Tensor }
     case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': return { values: F[f.op](x!, y!) };
     case 'abs': return { values: F.abs(x!) };
     case 'cat': return { values: F.cat(inputs, dim) };
+    case 'gather': return { values: F.gather(x!, dim, index()) };
+    case 'index_select': return { values: F.indexSelect(x!, dim, index()) };
+    case 'embedding': return { values: F.embedding(index(), x!) };
     case 'stack': return { values: F.stack(inputs, dim) };
     case 'clamp': return { values: F.clamp(x!, a.min ?? null, a.max ?? null) };
     default: throw new Error(`no op for fixture ${f.op}`);
@@ -57,7 +63,7 @@ for (const f of golden.cases) {
   add(`PyTorch ${golden.torch_version}: ${f.op} ${JSON.stringify(f.args)} of ${f.shapes.map((s) => `[${s.join(', ')}]`).join(' and ')}: values${f.indices ? ', indices' : ''}${f.grads.length ? ' and gradients' : ''}`, async (s) => {
     const inputs = f.inputs.map((v, i) => s.input(numbers(v), f.shapes[i]!, 'f32', `input ${i}`));
     for (const t of inputs) t.requiresGrad = f.grads.length > 0;
-    const { values, indices } = run(f, inputs);
+    const { values, indices } = run(f, inputs, s);
     s.own(values);
     if (indices) s.own(indices);
     const shape = f.y_shape.length ? f.y_shape : [1];
