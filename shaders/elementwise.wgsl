@@ -137,9 +137,11 @@ fn pow_of(v: f32, p: f32) -> f32 {
 
 fn clamp_of(v: f32) -> f32 {
   if (is_nan(v)) { return v; }
+  // select, not max/min: a bound equal to x keeps x itself, so clamp(−0, 0) = −0 as PyTorch's
+  // (WGSL's max and min may return either zero).
   var c = v;
-  if (HAS_LOW) { c = max(c, params.low); }
-  if (HAS_HIGH) { c = min(c, params.high); }
+  if (HAS_LOW) { c = select(c, params.low, c < params.low); }
+  if (HAS_HIGH) { c = select(c, params.high, c > params.high); }
   return c;
 }
 
@@ -151,7 +153,8 @@ fn in_clamp_range(v: f32) -> bool {
 fn extreme_of(u: f32, v: f32) -> f32 {
   if (is_nan(u)) { return u; }
   if (is_nan(v)) { return v; }
-  return select(min(u, v), max(u, v), OP == 6u);
+  // A tie gives u, as PyTorch's (max(0, −0) = 0), where WGSL's max and min may return either zero.
+  return select(select(v, u, u <= v), select(v, u, u >= v), OP == 6u);
 }
 
 // u's share of the gradient of max(u, v) (min for OP 7): 1 where u wins, ½ at a tie, 0 where v wins,

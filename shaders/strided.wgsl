@@ -174,9 +174,11 @@ fn count_ties(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   for (var r = share.first; r < share.last; r++) {
     if (same(x[base + reduced_offset(r)], values_saved[share.j])) { count++; }
   }
-  out[t] = f32(count);
+  out[t] = f32(count); // exact up to 2^24 ties per output
 }
 
+// Each element of x is one (j, r) of a reduction's layout (no stride 0 there), so no two
+// invocations write one element of dx.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn extreme_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let t = flat_index(gid, groups);

@@ -224,9 +224,14 @@ export function tidy<T>(fn: () => T): T {
     throw new Error('tidy: fn returned a Promise; it must be synchronous (an await inside would let other code allocate in its scope). Await the reads after tidy(), on the tensors it returns');
   }
   // Kept: what fn returns, and the memory under a returned view (F.reshape(F.exp(x), …)).
-  // The companions of what is kept (an F.add's spread copies) stay with it, a returned view's memory's too.
+  // The companions of what is kept (an F.add's spread copies) stay with it. Those of an output kept
+  // only as the memory under a returned view move to that view, which destroy() then frees with them.
   const returned = tensorsIn(result);
   const keeps = (entry: { tensor: Tensor; view: boolean }) => returned.some((r) => r === entry.tensor || (!entry.view && r.memoryBuffer === entry.tensor.memoryBuffer));
+  for (const { tensor, view } of made) {
+    const viewer = view || returned.includes(tensor) ? undefined : returned.find((r) => r.memoryBuffer === tensor.memoryBuffer);
+    if (viewer) viewer.companions.push(...tensor.companions.splice(0));
+  }
   const companions = new Set([...returned, ...made.filter(keeps).map((e) => e.tensor)].flatMap((t) => t.companions));
   for (const entry of made) {
     if (keeps(entry) || companions.has(entry.tensor)) tidyScopes.at(-1)?.push(entry);

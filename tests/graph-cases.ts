@@ -990,6 +990,11 @@ add('tidy() keeps the spread copy of a returned F.add([N, 1], [1, C]) and frees 
   loss.backward();
   await s.check('d a through a view returned by tidy', a.grad!, A.map(() => 3), 0, 0);
   loss.destroy();
+  // ... and destroying that view frees the copy with it (it moved to the view).
+  const beforeView = s.gpu.stats.liveBuffers;
+  tidy(() => F.reshape(F.maximum(a, b), [12])).destroy();
+  s.expect('a returned view frees the copies under it', s.gpu.stats.liveBuffers === beforeView, `${s.gpu.stats.liveBuffers - beforeView} more than before`);
+  flat.destroy();
 });
 
 // Division: the divisor kept away from 0 (|v| in [0.5, 2], either sign).

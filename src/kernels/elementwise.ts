@@ -256,6 +256,25 @@ cases.push(
       };
     },
   }),
+  // Signed zeros: PyTorch's clamp keeps x where it equals a bound, maximum and minimum keep the first
+  // operand at a tie; WGSL's max and min may return either zero.
+  testCase('elementwise signed zeros: clamp(−0, 0) = −0, maximum(0, −0) = 0, maximum(−0, 0) = −0 (PyTorch\'s)', async (s) => {
+    const sign = async (t: Tensor) => Array.from(await t.read(), (v) => (Object.is(v, -0) ? '-0' : String(v))).join(' ');
+    const x = s.input([-0, 0, -0]);
+    for (const [low, high] of [[0, null], [null, 0], [0, 0]] as const) {
+      const y = s.output([3], `clamp ${low} ${high}`);
+      elementwise('clamp', x, y, { low, high });
+      const got = await sign(y);
+      s.expect(`clamp([−0, 0, −0], ${low}, ${high})`, got === '-0 0 -0', got);
+    }
+    const [u, v] = [s.input([0, -0, 0]), s.input([-0, 0, 0])];
+    for (const [op, want] of [['maximum', '0 -0 0'], ['minimum', '0 -0 0']] as const) {
+      const y = s.output([3], op);
+      elementwise(op, u, y, { other: v });
+      const got = await sign(y);
+      s.expect(`${op}([0, −0, 0], [−0, 0, 0])`, got === want, got);
+    }
+  }),
   testCase('elementwise bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4));
     s.expectError('size mismatch', () => elementwise('exp', v, s.output([5])), /exp: argument 'y' expected 4 elements/);
