@@ -533,6 +533,13 @@ op_case("index_select", {"dim": 1, "index": index.tolist(), "index_shape": [5]},
 index = torch.tensor([[4, 0, 4], [2, 2, 1]])
 op_case("embedding", {"index": index.reshape(-1).tolist(), "index_shape": [2, 3]}, [float32_values(5, 3)], lambda w: torch.nn.functional.embedding(index, w))
 
+# pow with a tensor exponent: the edges of both gradients, then broadcast over positive bases.
+x, e = torch.tensor([2.0, 0.0, 0.0, -2.0, -2.0, 3.0, 0.0, 1.5]).double(), torch.tensor([3.0, 0.0, 2.0, 2.0, 0.5, -1.0, -1.0, 1.7]).double()
+op_case("pow", {}, [x, e], lambda x, e: torch.pow(x, e), grad_of=(0, 1))
+op_case("pow", {}, [float32_values(3, 1).abs() + 0.2, float32_values(1, 4)], lambda x, e: torch.pow(x, e), grad_of=(0, 1))
+
 ops_path = path.parent / "pytorch-ops.json"
-ops_path.write_text(json.dumps(ops, default=None).replace("NaN", "null") + "\n")  # JSON has no NaN: null stands for it
+# JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
+text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')
+ops_path.write_text(text + "\n")
 print(f"wrote {ops_path} ({ops_path.stat().st_size} bytes)")

@@ -1,22 +1,27 @@
-// elementwise.wgsl — exp, log, sqrt, pow with a constant exponent, abs, clamp, and the elementwise
-// max and min of two tensors, forward and backward
+// elementwise.wgsl — exp, log, sqrt, pow with a constant or a tensor exponent, abs, clamp, and the
+// elementwise max and min of two tensors, forward and backward
 //
 //   forward   y = f(x)                 OP 0: e^x   OP 1: ln x   OP 2: √x   OP 3: x^p   OP 4: |x|
 //                                      OP 5: clamp(x, low, high)   OP 6: max(x, other)   OP 7: min(x, other)
+//                                      OP 8: x^other
 //   backward  dx = dy · ∂f/∂x          OP 0: dy · y      OP 1: dy / x      OP 2: dy / (2y)
 //                                      OP 3: dy · p · x^(p − 1)            OP 4: dy · sign(x)
 //                                      OP 5: dy where low ≤ x ≤ high, else 0
 //                                      OP 6, 7: dy where x wins, dy / 2 at a tie, 0 where other wins
+//                                      OP 8: dy · other · x^(other − 1)
+//             d other = dy · ∂f/∂other OP 9: dy · y · ln x (x^other's exponent gradient)
 // (torch.exp, torch.log, torch.sqrt, torch.pow(x, p) and x ** p, torch.abs, torch.clamp(x, min, max),
-// torch.maximum, torch.minimum). The backward reads x and the forward's y, whichever its rule needs;
-// max and min read other, and give other's gradient when called with the two swapped. With
-// ACCUMULATE it adds into dx (gradients add up). HAS_LOW and HAS_HIGH say which bounds clamp has.
+// torch.maximum, torch.minimum, torch.pow(x, e)). The backward reads x and the forward's y, whichever
+// its rule needs; max and min read other, and give other's gradient when called with the two swapped.
+// With ACCUMULATE it adds into dx (gradients add up). HAS_LOW and HAS_HIGH say which bounds clamp has.
 //
 // Where PyTorch gives ±∞ or NaN, so do these, spelled out rather than left to the hardware: WGSL lets
 // an implementation assume no ∞ or NaN, and its log and pow are undefined for x ≤ 0.
 //   ln 0 = −∞, ln x = NaN for x < 0, ln ∞ = ∞;  √x = NaN for x < 0, √∞ = ∞;  e^x = +∞ past float32's range;
 //   x^p: x^0 = 1 (0^0 and NaN^0 too) with gradient 0; an integer p multiplies out, so signs follow
 //   (−2)³ = −8, (−0)⁻¹ = −∞; any other p: 0^p = 0 for p > 0 and +∞ for p < 0, a negative x NaN.
+//   PyTorch's gradient rules at the edges: x^0's is 0 for x (at x = 0 too), and x^e's for e is 0
+//   where x = 0 and e ≥ 0 (elsewhere y · ln x: NaN for x < 0, −∞ for 0^(−1)).
 // A NaN input gives a NaN output (except x^0 = 1), recognised by its bits; max and min with a NaN on
 // either side are NaN, and send the whole gradient to both sides (PyTorch's rule); |x| and clamp
 // give a NaN x the gradient 0, as PyTorch's.
@@ -178,7 +183,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
     case 3u: { value = pow_of(v, params.exponent); }
     case 4u: { value = abs(v); }
     case 5u: { value = clamp_of(v); }
-    default: { value = extreme_of(v, other[i]); }
+    case 6u, 7u: { value = extreme_of(v, other[i]); }
+    default: { value = pow_of(v, other[i]); }
   }
   y[i] = value;
 }
@@ -198,7 +204,9 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     // sign(±0) = 0; sign(NaN) is undefined in WGSL, and 0 in PyTorch's rule.
     case 4u: { value = select(0.0, g * sign(x[i]), !is_nan(x[i])); }
     case 5u: { value = select(0.0, g, in_clamp_range(x[i])); }
-    default: { value = g * extreme_share(x[i], other[i]); }
+    case 6u, 7u: { value = g * extreme_share(x[i], other[i]); }
+    case 8u: { value = select(g * other[i] * pow_of(x[i], other[i] - 1.0), 0.0, other[i] == 0.0); }
+    default: { value = select(g * y_saved[i] * log_of(x[i]), 0.0, x[i] == 0.0 && other[i] >= 0.0); }
   }
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }

@@ -667,12 +667,13 @@ export const log = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp
 export const sqrt = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('sqrt', 'sqrt', x, {}, unsupported);
 
 /**
- * x^exponent elementwise for a number exponent (torch.pow(x, p), x ** p): a negative x with an
- * integer exponent keeps its sign by parity; with any other exponent it gives NaN, as PyTorch.
+ * x^exponent elementwise (torch.pow(x, p), x ** p), for a number exponent or a tensor of them
+ * (broadcast as F.add, with a gradient for each): a negative x with an integer exponent keeps its
+ * sign by parity; with any other exponent it gives NaN, as PyTorch.
  */
-export function pow(x: Tensor, exponent: number, ...unsupported: never[]): Tensor {
+export function pow(x: Tensor, exponent: number | Tensor, ...unsupported: never[]): Tensor {
   const name = 'pow';
-  if ((exponent as unknown) instanceof Tensor) throw new Error(`${name}: a tensor exponent is not supported, only a number (torch.pow(x, 2)); for x > 0, x^e is F.exp(F.mul(F.log(x), e))`);
+  if (exponent instanceof Tensor) return twoTensors('powTensor', 'pow', x, exponent, unsupported);
   if (typeof (x as unknown) === 'number') throw new Error(`${name}: a number base is not supported (torch.pow(2, x)); 2^x is F.exp(F.mul(x, Math.LN2))`);
   expectExponent(name, exponent);
   return elementwiseOp('pow', name, x, { exponent }, unsupported);
@@ -708,14 +709,20 @@ export function minimum(a: Tensor, b: Tensor, ...unsupported: never[]): Tensor {
 function extremeOfTwo(op: 'maximum' | 'minimum', a: Tensor, b: Tensor, unsupported: readonly unknown[]): Tensor {
   for (const [name, t] of [['input', a], ['other', b]] as const) {
     if (typeof t === 'number') throw new Error(`${op}: argument '${name}' expected a Tensor, got the number ${t} (PyTorch's takes tensors; for a number bound, F.clamp(x, ${op === 'maximum' ? `${t}, null` : `null, ${t}`}))`);
-    expectInput(op, t);
   }
+  return twoTensors(op, op, a, b, unsupported);
+}
+
+/** An elementwise op of two tensors, broadcast as F.add (F.maximum, F.minimum, F.pow with a tensor exponent). */
+function twoTensors(op: 'maximum' | 'minimum' | 'powTensor', name: string, a: Tensor, b: Tensor, unsupported: readonly unknown[]): Tensor {
+  expectInput(name, a);
+  expectInput(name, b);
   // Both to the result's shape: a spread operand is copied first (F.expand), the copy freed with the output.
   const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
-  const result = same ? [...a.shape] : broadcastShape(op, a.shape, b.shape);
+  const result = same ? [...a.shape] : broadcastShape(name, a.shape, b.shape);
   const full = (t: Tensor) => (t.shape.length === result.length && t.shape.every((d, i) => d === result[i]) ? t : expand(t, result));
   const [u, v] = [full(a), full(b)];
-  const y = elementwiseOp(op, op, u, { other: v }, unsupported);
+  const y = elementwiseOp(op, name, u, { other: v }, unsupported);
   y.companions.push(...[u, v].filter((t) => t !== a && t !== b));
   return y;
 }

@@ -1,6 +1,6 @@
-// shaders/elementwise.wgsl: exp, log, sqrt, pow with a number exponent, abs, clamp, and the
-// elementwise max and min of two tensors (F.exp, F.log, F.sqrt, F.pow, F.abs, F.clamp, F.maximum,
-// F.minimum), forward and backward.
+// shaders/elementwise.wgsl: exp, log, sqrt, pow with a number or a tensor exponent, abs, clamp,
+// and the elementwise max and min of two tensors (F.exp, F.log, F.sqrt, F.pow, F.abs, F.clamp,
+// F.maximum, F.minimum), forward and backward.
 import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize } from '../launch';
 import { show } from '../options';
@@ -11,7 +11,7 @@ import { upstream, type BackwardRule, type Tensor } from '../tensor';
 export const shader = loadShader('elementwise');
 
 /** The shader's OP for each function. */
-const OPS = { exp: 0, log: 1, sqrt: 2, pow: 3, abs: 4, clamp: 5, maximum: 6, minimum: 7 } as const;
+const OPS = { exp: 0, log: 1, sqrt: 2, pow: 3, abs: 4, clamp: 5, maximum: 6, minimum: 7, powTensor: 8, powExponent: 9 } as const;
 export type ElementwiseOp = keyof typeof OPS;
 
 /** What some functions take besides x: pow's exponent, clamp's bounds (null: none), max and min's other tensor. */
@@ -39,7 +39,7 @@ function argumentsOf(where: string, op: ElementwiseOp, x: Tensor, extra: Element
   expectExponent(where, exponent);
   expectBound(where, 'min', low);
   expectBound(where, 'max', high);
-  const binary = op === 'maximum' || op === 'minimum';
+  const binary = op === 'maximum' || op === 'minimum' || op === 'powTensor' || op === 'powExponent';
   if (binary !== (other !== undefined)) throw new Error(`${where}: ${binary ? 'needs' : 'takes no'} 'other' tensor`);
   if (other) expectSameSize(where, { x, other });
   const params = { n: x.size, exponent, low: low ?? 0, high: high ?? 0 };
@@ -48,13 +48,17 @@ function argumentsOf(where: string, op: ElementwiseOp, x: Tensor, extra: Element
 
 /** y = f(x) elementwise; `extra` holds pow's exponent, clamp's bounds, max and min's other tensor. */
 export function elementwise(op: ElementwiseOp, x: Tensor, y: Tensor, extra: ElementwiseExtra = {}): void {
+  if (op === 'powExponent') throw new Error(`powExponent: a backward only (the gradient of x^other for other)`);
   expectSameSize(op, { x, y });
   const { params, other, constants } = argumentsOf(op, op, x, extra);
   const entry = shader.entry('forward');
   x.gpu.dispatch(entry, { params, x, other, y }, grid1d(entry, x.size), constants);
 }
 
-/** dx = dy · ∂f/∂x, from x and the forward's output y; with accumulate, dx += …. For other's gradient in max and min, swap x and other. */
+/**
+ * dx = dy · ∂f/∂x, from x and the forward's output y; with accumulate, dx += …. For other's gradient
+ * in max and min, swap x and other; in x^other, 'powExponent' with x and other as in the forward.
+ */
 export function elementwiseBackward(op: ElementwiseOp, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, extra: ElementwiseExtra = {}, accumulate = false): void {
   const where = `${op}Backward`;
   expectSameSize(where, { x, y_saved: y, dy, dx });
@@ -70,10 +74,11 @@ export const gradients = {
       const { grad, accumulate } = ctx.target(x);
       elementwiseBackward(op, x, y, g, grad, extra, accumulate);
     }
-    // max and min: other's share, the same rule with the two swapped.
+    // max and min: other's share, the same rule with the two swapped; x^other: the exponent's rule.
     if (extra.other?.requiresGrad) {
       const { grad, accumulate } = ctx.target(extra.other);
-      elementwiseBackward(op, extra.other, y, g, grad, { ...extra, other: x }, accumulate);
+      if (op === 'powTensor') elementwiseBackward('powExponent', x, y, g, grad, extra, accumulate);
+      else elementwiseBackward(op, extra.other, y, g, grad, { ...extra, other: x }, accumulate);
     }
   },
 };
@@ -255,6 +260,27 @@ cases.push(
         },
       };
     },
+  }),
+  // x^e with a tensor exponent: PyTorch's values and both gradients at the edges (0^0, 0^2, 0^−1,
+  // a negative base with integer and fractional exponents), then over random positive bases.
+  testCase('elementwise pow with a tensor exponent: values and both gradients, edges and 97 random', async (s, random) => {
+    const edges = { x: [2, 0, 0, -2, -2, 3, 0], e: [3, 0, 2, 2, 0.5, -1, -1] };
+    const n = 97;
+    const x = [...edges.x, ...Array.from(uniform(random, n, 0.1, 3))];
+    const e = [...edges.e, ...Array.from(uniform(random, n, -2, 2))];
+    const dy = x.map(() => 1);
+    const [xt, et, dyt] = [s.input(x), s.input(e), s.input(dy)];
+    const [y, dx, de] = [s.output([x.length], 'y'), s.output([x.length], 'dx'), s.output([x.length], 'de')];
+    elementwise('powTensor', xt, y, { other: et });
+    elementwiseBackward('powTensor', xt, y, dyt, dx, { other: et });
+    elementwiseBackward('powExponent', xt, y, dyt, de, { other: et });
+    const f = (v: number) => Math.fround(v);
+    const Y = x.map((v, i) => Math.pow(f(v), f(e[i]!)));
+    // PyTorch 1.13 on the edges: y [8, 1, 0, 4, NaN, 1/3, ∞], dx [12, 0, 0, −4, NaN, −1/9, −∞], de [8 ln 2, 0, 0, NaN, NaN, ln 3 / 3, −∞].
+    await s.check('y = x^e', y, Y, 1e-30, 2e-6);
+    await s.check('d x = e · x^(e − 1), 0 where e = 0', dx, x.map((v, i) => (f(e[i]!) === 0 ? 0 : f(e[i]!) * Math.pow(f(v), f(e[i]!) - 1))), 1e-30, 2e-5);
+    await s.check('d e = y · ln x, 0 where x = 0 and e ≥ 0', de, x.map((v, i) => (f(v) === 0 && f(e[i]!) >= 0 ? 0 : Y[i]! * Math.log(f(v)))), 1e-30, 2e-5);
+    s.expectError('powExponent forward', () => elementwise('powExponent', xt, y, { other: et }), /powExponent: a backward only/);
   }),
   // Signed zeros: PyTorch's clamp keeps x where it equals a bound, maximum and minimum keep the first
   // operand at a tie; WGSL's max and min may return either zero.
