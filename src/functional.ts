@@ -307,7 +307,7 @@ function argCall(name: string, op: Extreme, x: Tensor, dim: number | undefined, 
   return indices;
 }
 
-// ── layout: permute, transpose, expand ──────────────────────────────────────────────────────────────
+// ── layout: permute, transpose, cat, stack, unsqueeze, squeeze, expand ──────────────────────────────
 
 /** A dimension of `shape` (negative from the end), or an Error naming the argument. */
 function dimension(op: string, name: string, d: unknown, shape: readonly number[]): number {
@@ -415,6 +415,32 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   return reshape(x, shape.length ? shape : [1]);
 }
 
+/**
+ * x spread to `shape` (torch.expand): a dimension of size 1 repeated, new dimensions in front, −1
+ * keeping a dimension's size. A new tensor (PyTorch's is a view); its gradient sums back.
+ */
+export function expand(x: Tensor, shape: readonly number[], ...unsupported: never[]): Tensor {
+  expectInput('expand', x);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d))) throw new Error(`expand: argument 'size' expected a list of sizes (F.expand(x, [4, ${x.shape.join(', ')}])), got ${show(shape)}${unsupported.length ? ` and ${extraArguments(unsupported)}` : ''}`);
+  if (unsupported.length) throw new Error(`expand: takes input and size, got ${extraArguments(unsupported)} too`);
+  const lead = shape.length - x.shape.length;
+  if (lead < 0) throw new Error(`expand: ${shapeText(shape)} has ${shape.length} sizes, fewer than the ${x.shape.length} dimensions of ${shapeText(x.shape)}`);
+  const target = shape.map((d, i) => {
+    const own = i >= lead ? x.shape[i - lead]! : null;
+    if (d === -1 && own === null) throw new Error(`expand: −1 at dim ${i} of ${shapeText(shape)}: a new leading dimension needs its size`);
+    if (d === -1) return own!;
+    if (d < 1) throw new Error(`expand: size ${d} at dim ${i} of ${shapeText(shape)}: sizes must be positive (−1 keeps a dimension)`);
+    if (own !== null && own !== 1 && own !== d) throw new Error(`expand: the expanded size ${d} must match the existing size ${own} at non-singleton dimension ${i} (target sizes ${shapeText(shape)}, tensor sizes ${shapeText(x.shape)})`);
+    return d;
+  });
+  const layout = expandedLayout(x.shape, target);
+  expectLayout('expand', layout);
+  const y = output(x.gpu, target, 'expand');
+  gatherSum(x, y, layout);
+  if (needsGrad([x])) record({ name: 'expand', inputs: [x], output: y, backward: gradients.expand(x, y) });
+  return y;
+}
+
 // ── picking by index: gather, index_select, embedding ──────────────────────────────────────────────
 
 /** An index argument: an i32 tensor (PyTorch's int64). */
@@ -474,32 +500,6 @@ export function embedding(input: Tensor, weight: Tensor, options: { out?: Tensor
   if (weight.shape.length !== 2) throw new Error(`embedding: weight expected 2 dimensions [num_embeddings, embedding_dim], got ${shapeText(weight.shape)}`);
   const [n, inner] = weight.shape as [number, number];
   return picked(options.name ?? 'embedding', weight, index, [...index.shape, inner], { outer: 1, n, k: index.size, inner, select: true }, options);
-}
-
-/**
- * x spread to `shape` (torch.expand): a dimension of size 1 repeated, new dimensions in front, −1
- * keeping a dimension's size. A new tensor (PyTorch's is a view); its gradient sums back.
- */
-export function expand(x: Tensor, shape: readonly number[], ...unsupported: never[]): Tensor {
-  expectInput('expand', x);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d))) throw new Error(`expand: argument 'size' expected a list of sizes (F.expand(x, [4, ${x.shape.join(', ')}])), got ${show(shape)}${unsupported.length ? ` and ${extraArguments(unsupported)}` : ''}`);
-  if (unsupported.length) throw new Error(`expand: takes input and size, got ${extraArguments(unsupported)} too`);
-  const lead = shape.length - x.shape.length;
-  if (lead < 0) throw new Error(`expand: ${shapeText(shape)} has ${shape.length} sizes, fewer than the ${x.shape.length} dimensions of ${shapeText(x.shape)}`);
-  const target = shape.map((d, i) => {
-    const own = i >= lead ? x.shape[i - lead]! : null;
-    if (d === -1 && own === null) throw new Error(`expand: −1 at dim ${i} of ${shapeText(shape)}: a new leading dimension needs its size`);
-    if (d === -1) return own!;
-    if (d < 1) throw new Error(`expand: size ${d} at dim ${i} of ${shapeText(shape)}: sizes must be positive (−1 keeps a dimension)`);
-    if (own !== null && own !== 1 && own !== d) throw new Error(`expand: the expanded size ${d} must match the existing size ${own} at non-singleton dimension ${i} (target sizes ${shapeText(shape)}, tensor sizes ${shapeText(x.shape)})`);
-    return d;
-  });
-  const layout = expandedLayout(x.shape, target);
-  expectLayout('expand', layout);
-  const y = output(x.gpu, target, 'expand');
-  gatherSum(x, y, layout);
-  if (needsGrad([x])) record({ name: 'expand', inputs: [x], output: y, backward: gradients.expand(x, y) });
-  return y;
 }
 
 // ── elementwise arithmetic ─────────────────────────────────────────────────────────────────────────
