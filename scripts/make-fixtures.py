@@ -461,7 +461,7 @@ ops = {"torch_version": torch.__version__, "cases": []}
 
 
 def op_case(op, args, inputs, fn, grad_of=(0,)):
-    case = {"op": op, "args": args, "shapes": [list(t.shape) for t in inputs], "inputs": [values(t) for t in inputs]}
+    case = {"op": op, "args": args, "shapes": [list(t.shape) for t in inputs], "inputs": [values(t) for t in inputs], "grad_of": list(grad_of)}
     dy = None
     for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
         ts = [t.to(dtype).clone().requires_grad_(i in grad_of) for i, t in enumerate(inputs)]
@@ -537,6 +537,19 @@ op_case("embedding", {"index": index.reshape(-1).tolist(), "index_shape": [2, 3]
 x, e = torch.tensor([2.0, 0.0, 0.0, -2.0, -2.0, 3.0, 0.0, 1.5]).double(), torch.tensor([3.0, 0.0, 2.0, 2.0, 0.5, -1.0, -1.0, 1.7]).double()
 op_case("pow", {}, [x, e], lambda x, e: torch.pow(x, e), grad_of=(0, 1))
 op_case("pow", {}, [float32_values(3, 1).abs() + 0.2, float32_values(1, 4)], lambda x, e: torch.pow(x, e), grad_of=(0, 1))
+
+# Comparisons (PyTorch's bool masks, as floats) with ties and a NaN, broadcast; where picking, with an
+# ∞ on the side not picked, a number on the other side, and a broadcast condition.
+u, v = tied(3, 4), tied(1, 4)
+u[0, 0], u[1, 1] = float("nan"), float("inf")
+for op in ("gt", "ge", "lt", "le", "eq", "ne"):
+    op_case(op, {}, [u, v], lambda u, v: getattr(torch, op)(u, v).double(), grad_of=())
+    op_case(op, {"other": 0.5}, [u], lambda u: getattr(torch, op)(u, 0.5).double(), grad_of=())
+c = (tied(3, 1) > 0).double()
+a, b = float32_values(3, 4), float32_values(1, 4)
+a[0, 1] = float("inf")  # where c is 0, not picked: no NaN reaches the gradient
+op_case("where", {}, [c, a, b], lambda c, a, b: torch.where(c != 0, a, b), grad_of=(1, 2))
+op_case("where", {"other": -3.0}, [c, a], lambda c, a: torch.where(c != 0, a, torch.tensor(-3.0, dtype=a.dtype)), grad_of=(1,))
 
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.

@@ -11,6 +11,7 @@ import { elementwise as elementwiseKernel, expectBound, expectExponent, type Ele
 import { matmul as matmulKernel } from './kernels/matmul';
 import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { sumRows } from './kernels/reduce';
+import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
 import { expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, inversePermutation, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
@@ -163,10 +164,10 @@ function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, 
 }
 
 /**
- * x summed over `dim` (times 1 / the count for the mean), as a spread operand's gradient is
- * (arithmetic.wgsl's sum_to_broadcast): the dimensions kept, other than 1, must be one run, as for a
- * broadcast: [N, C] over 0 or 1, [N, C, H, W] over (0, 2, 3), (2, 3) or (1, 2, 3). Reducing a middle
- * dimension alone ([N, C, W] over 1) keeps two runs: an Error (it would need a permute).
+ * x summed over `dim` (times 1 / the count for the mean). Where the kept dimensions, other than 1,
+ * are one run ([N, C] over 0 or 1, [N, C, H, W] over (0, 2, 3), (2, 3) or (1, 2, 3)), as a spread
+ * operand's gradient is (arithmetic.wgsl's sum_to_broadcast, tuned per adapter); otherwise (a middle
+ * dimension alone, [N, C, W] over 1) through strided.wgsl's gather_sum.
  */
 function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number[], keepdim: boolean): Tensor {
   const dims = dimsOf(op, x, dim);
@@ -188,7 +189,7 @@ function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number
   return out;
 }
 
-/** `dim` as a list of x's dimensions, negative ones counted from the end: one dimension or a non-empty list, none twice. */
+/** `dim` as a list of x's dimensions, negative ones counted from the end: one dimension or a list (`lists`), none twice; [] is every one. */
 function dimsOf(op: string, x: Tensor, dim: unknown, lists = true): number[] {
   const rank = x.shape.length;
   const list = typeof dim === 'number' ? [dim] : lists && Array.isArray(dim) ? [...(dim as unknown[])] : null;
@@ -724,6 +725,73 @@ function twoTensors(op: 'maximum' | 'minimum' | 'powTensor', name: string, a: Te
   const [u, v] = [full(a), full(b)];
   const y = elementwiseOp(op, name, u, { other: v }, unsupported);
   y.companions.push(...[u, v].filter((t) => t !== a && t !== b));
+  return y;
+}
+
+// ── comparisons and where ───────────────────────────────────────────────────────────────────────────
+
+/** Tensors (and numbers, left as they are) spread to the shape they broadcast to: copies (F.expand) where needed, to be the output's companions. */
+function broadcastAll(op: string, operands: readonly (Tensor | number)[]): { operands: (Tensor | number)[]; shape: number[]; copies: Tensor[] } {
+  const tensors = operands.filter((t): t is Tensor => t instanceof Tensor);
+  const shape = tensors.slice(1).reduce<number[]>((s, t) => broadcastShape(op, s, t.shape), [...tensors[0]!.shape]);
+  const copies: Tensor[] = [];
+  const spread = (t: Tensor | number) => {
+    if (typeof t === 'number' || (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]))) return t;
+    const copy = expand(t, shape);
+    copies.push(copy);
+    return copy;
+  };
+  return { operands: operands.map(spread), shape, copies };
+}
+
+function expectOperand(op: string, name: string, v: unknown, numbers: boolean): void {
+  if (typeof v === 'number' && numbers) return expectNumber(op, name, v);
+  if (!(v instanceof Tensor)) throw new Error(`${op}: argument '${name}' expected a Tensor${numbers ? ' or a number' : ''}, got ${show(v)}`);
+  if (v.dtype !== 'f32') throw new Error(`${op}: argument '${name}' expected dtype f32, got ${v.dtype}`);
+}
+
+function comparison(op: Comparison, input: Tensor, other: Tensor | number, unsupported: readonly unknown[]): Tensor {
+  expectOperand(op, 'input', input, false);
+  expectOperand(op, 'other', other, true);
+  if (unsupported.length) throw new Error(`${op}: takes input and other, got ${extraArguments(unsupported)} too (out= is not supported)`);
+  const { operands: [a, b], shape, copies } = broadcastAll(op, [input, other]);
+  const mask = output(input.gpu, shape, op);
+  compareKernel(op, a as Tensor, b!, mask);
+  for (const copy of copies) copy.destroy(); // read once: nothing keeps them
+  return mask;
+}
+
+/** 1 where input > other, else 0 (torch.gt; PyTorch's is a bool tensor, this its .float()), broadcast as F.add; other a tensor or a number; NaN gives 0. No gradient. */
+export const gt = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('gt', input, other, unsupported);
+/** 1 where input ≥ other, else 0 (torch.ge), as F.gt. */
+export const ge = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('ge', input, other, unsupported);
+/** 1 where input < other, else 0 (torch.lt), as F.gt. */
+export const lt = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('lt', input, other, unsupported);
+/** 1 where input ≤ other, else 0 (torch.le), as F.gt. */
+export const le = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('le', input, other, unsupported);
+/** 1 where input = other, else 0 (torch.eq), as F.gt. */
+export const eq = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('eq', input, other, unsupported);
+/** 1 where input ≠ other, else 0 (torch.ne), as F.gt; NaN gives 1. */
+export const ne = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('ne', input, other, unsupported);
+
+/**
+ * input where condition is nonzero, else other (torch.where): condition a mask (F.gt's, or any f32
+ * tensor), other a tensor or a number, the three broadcast together. It picks, so an ∞ or NaN on the
+ * side not picked reaches neither the output nor a gradient; each side's gradient is dy where it was
+ * picked.
+ */
+export function where(condition: Tensor, input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor {
+  expectOperand('where', 'condition', condition, false);
+  if (typeof input === 'number') throw new Error(`where: argument 'input' expected a Tensor, got the number ${input}; F.where(F.sub(1, condition), other, ${input}) puts a number on that side`);
+  expectOperand('where', 'input', input, false);
+  expectOperand('where', 'other', other, true);
+  if (unsupported.length) throw new Error(`where: takes condition, input and other, got ${extraArguments(unsupported)} too`);
+  const { operands: [c, a, b], shape, copies } = broadcastAll('where', [condition, input, other]);
+  const y = output(input.gpu, shape, 'where');
+  whereKernel(c as Tensor, a as Tensor, b!, y);
+  y.companions.push(...copies);
+  const sides = typeof b === 'number' ? [a as Tensor] : [a as Tensor, b!];
+  if (needsGrad(sides)) record({ name: 'where', inputs: sides, output: y, saved: [c as Tensor], backward: gradients.where(c as Tensor, a as Tensor, typeof b === 'number' ? null : b!, y) });
   return y;
 }
 

@@ -12,6 +12,7 @@ import { gradients as matmul } from './kernels/matmul';
 import { gradients as pool } from './kernels/pool';
 import { gradients as regressionLoss } from './kernels/regression_loss';
 import { gradients as softmax } from './kernels/softmax';
+import { gradients as select } from './kernels/select';
 import { gradients as softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
 import { gradients as strided } from './kernels/strided';
 import { gradients as tanhLeakyRelu } from './kernels/tanh_leaky_relu';
@@ -29,6 +30,7 @@ export const gradients = {
   ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
   ...arithmetic, // add, mul, div, sumOver: F.add, F.sub, F.mul, F.div, F.sum, F.mean
   ...elementwise, // elementwise: F.exp, F.log, F.sqrt, F.pow
+  ...select, // where: F.where
   ...gather, // gather: F.gather, F.indexSelect, F.embedding, nn.Embedding
   ...strided, // permute, cat, expand, sumOverDims, extreme: F.permute, F.transpose, F.cat, F.stack, F.expand, F.sum/F.mean over any dims, F.max, F.min, F.amax, F.amin
 };

@@ -1338,6 +1338,33 @@ add('nn.Embedding: 3 SGD steps of a bag-of-embeddings regression vs float64 (row
   await s.check('F.indexSelect(x, 1, [2, 3]): column 2, then NaN for 3', s.own(F.indexSelect(x, 1, s.input([2, 3], [2], 'i32'))), [X[2]!, NaN, X[5]!, NaN], 0, 0);
 });
 
+add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {
+  const X = uniform(random, 12, -2, 2);
+  const x = s.input(X, [3, 4]);
+  x.requiresGrad = true;
+  const y = tidy(() => {
+    const mask = F.gt(x, 0);
+    const y = F.where(mask, x, F.mul(x, 0.1));
+    F.sum(y).backward();
+    return y;
+  });
+  s.own(y);
+  await s.check('value', y, X.map((v) => (v > 0 ? v : 0.1 * v)), 1e-7, 1e-6);
+  await s.check('d x: 1 where picked, 0.1 on the other side', x.grad!, X.map((v) => (v > 0 ? 1 : 0.1)), 1e-7, 1e-6);
+  const [row, column] = [s.input(uniform(random, 4), [1, 4]), s.input(uniform(random, 3), [3, 1])];
+  const before = s.gpu.stats.liveBuffers;
+  F.lt(row, column).destroy();
+  s.expect('F.lt([1, 4], [3, 1]) leaves only its mask, freed', s.gpu.stats.liveBuffers === before, `${s.gpu.stats.liveBuffers - before} more than before`);
+  const mask = s.own(F.gt(row, 0));
+  const spread = s.gpu.stats.liveBuffers;
+  F.where(mask, row, column).destroy(); // [1, 4], [1, 4] and [3, 1]: three copies to [3, 4], freed with it
+  s.expect('F.where with every operand spread frees its copies with the output', s.gpu.stats.liveBuffers === spread, `${s.gpu.stats.liveBuffers - spread} more than before`);
+  s.expectError('where with a number input', () => F.where(x, 2 as unknown as Tensor, x), /^where: argument 'input' expected a Tensor, got the number 2; F\.where\(F\.sub\(1, condition\), other, 2\)/);
+  s.expectError('where of shapes that do not broadcast', () => F.where(x, x, s.input([1, 2], [2])), /^where: shapes \[3, 4\] and \[2\] do not broadcast/);
+  s.expectError('gt of an i32 tensor', () => F.gt(s.input([1, 2], [2], 'i32'), 0), /^gt: argument 'input' expected dtype f32, got i32$/);
+  s.expectError('eq with ∞', () => F.eq(x, Infinity), /^eq: argument 'other' expected a Tensor or a finite float32 number, got Infinity$/);
+});
+
 add('F.permute, F.transpose, F.expand, F.max, F.amax, F.argmax, F.clamp, F.maximum and F.abs: bad arguments are errors naming them', (s) => {
   const t = (shape: number[]) => s.output(shape);
   s.expectError('permute with numbers', () => (F.permute as unknown as (...args: unknown[]) => Tensor)(t([2, 3]), 1, 0), /^permute: argument 'dims' expected a list of 2 dimensions \(F\.permute\(x, \[1, 0\]\)\), got 1 and 0$/);

@@ -1,6 +1,7 @@
 // F.permute, F.transpose, F.expand, sums over a middle dimension, F.max/F.min (with indices, ties and
 // a NaN), F.amax/F.amin, F.argmax/F.argmin, broadcasting that spreads both operands, F.abs, F.clamp,
-// F.maximum/F.minimum (ties and a NaN), F.cat and F.stack, F.gather, F.indexSelect and F.embedding, against
+// F.maximum/F.minimum (ties and a NaN), F.cat and F.stack, F.gather, F.indexSelect and F.embedding,
+// comparisons and F.where, against
 // PyTorch itself (tests/fixtures/pytorch-ops.json, from scripts/make-fixtures.py): values, indices
 // and gradients, within a tolerance of PyTorch's float64 result that its own float32 result meets.
 // Part of tests/parity-cases.ts's table.
@@ -26,6 +27,7 @@ interface Args {
   min?: number | null;
   max?: number | null;
   index?: number[] | number[][];
+  other?: number;
   index_shape?: number[];
 }
 
@@ -49,6 +51,8 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'argmax': case 'argmin': return { values: a.dim === undefined ? F[f.op](x!) : F[f.op](x!, dim, a.keepdim) };
     case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': return { values: F[f.op](x!, y!) };
     case 'abs': return { values: F.abs(x!) };
+    case 'gt': case 'ge': case 'lt': case 'le': case 'eq': case 'ne': return { values: F[f.op](x!, a.other ?? y!) };
+    case 'where': return { values: F.where(x!, y!, a.other ?? inputs[2]!) };
     case 'pow': return { values: F.pow(x!, y!) };
     case 'cat': return { values: F.cat(inputs, dim) };
     case 'gather': return { values: F.gather(x!, dim, index()) };
@@ -74,8 +78,9 @@ for (const f of golden.cases) {
     if (indices) await s.check("indices vs PyTorch's", indices, f.indices!, 0, 0);
     if (!f.dy) return;
     s.own(F.sum(s.own(F.mul(values, s.input(f.dy, values.shape, 'f32', 'dy'))))).backward();
-    for (const [i, g] of f.grads64.entries()) {
-      s.comparisons.push(compare(`PyTorch's own float32 d input ${i} vs float64`, numbers(f.grads[i]!), numbers(g), ATOL, RTOL));
+    for (const [k, g] of f.grads64.entries()) {
+      const i = f.grad_of[k]!; // which input this gradient is for
+      s.comparisons.push(compare(`PyTorch's own float32 d input ${i} vs float64`, numbers(f.grads[k]!), numbers(g), ATOL, RTOL));
       await s.check(`d input ${i} vs PyTorch float64`, inputs[i]!.grad!, numbers(g), ATOL, RTOL);
     }
   });
