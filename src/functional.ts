@@ -537,6 +537,20 @@ function broadcastShape(op: string, a: readonly number[], b: readonly number[]):
   return Array.from({ length: rank }, (_, i) => Math.max(dim(a, i), dim(b, i)));
 }
 
+/** Tensors (and numbers, left as they are) spread to the shape they broadcast to: copies (F.expand) where needed, to be the output's companions. */
+function broadcastAll(op: string, operands: readonly (Tensor | number)[]): { operands: (Tensor | number)[]; shape: number[]; copies: Tensor[] } {
+  const tensors = operands.filter((t): t is Tensor => t instanceof Tensor);
+  const shape = tensors.slice(1).reduce<number[]>((s, t) => broadcastShape(op, s, t.shape), [...tensors[0]!.shape]);
+  const copies: Tensor[] = [];
+  const spread = (t: Tensor | number) => {
+    if (typeof t === 'number' || (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]))) return t;
+    const copy = expand(t, shape);
+    copies.push(copy);
+    return copy;
+  };
+  return { operands: operands.map(spread), shape, copies };
+}
+
 /**
  * Which operand is spread over the other's shape (the kernel spreads one, b, whose dimensions other
  * than 1 are one run of a's). Where PyTorch's broadcasting spreads both ([N, 1] with [1, C]) or the
@@ -719,30 +733,13 @@ function twoTensors(op: 'maximum' | 'minimum' | 'powTensor', name: string, a: Te
   expectInput(name, a);
   expectInput(name, b);
   // Both to the result's shape: a spread operand is copied first (F.expand), the copy freed with the output.
-  const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
-  const result = same ? [...a.shape] : broadcastShape(name, a.shape, b.shape);
-  const full = (t: Tensor) => (t.shape.length === result.length && t.shape.every((d, i) => d === result[i]) ? t : expand(t, result));
-  const [u, v] = [full(a), full(b)];
-  const y = elementwiseOp(op, name, u, { other: v }, unsupported);
-  y.companions.push(...[u, v].filter((t) => t !== a && t !== b));
+  const { operands: [u, v], copies } = broadcastAll(name, [a, b]);
+  const y = elementwiseOp(op, name, u as Tensor, { other: v as Tensor }, unsupported);
+  y.companions.push(...copies);
   return y;
 }
 
 // ── comparisons and where ───────────────────────────────────────────────────────────────────────────
-
-/** Tensors (and numbers, left as they are) spread to the shape they broadcast to: copies (F.expand) where needed, to be the output's companions. */
-function broadcastAll(op: string, operands: readonly (Tensor | number)[]): { operands: (Tensor | number)[]; shape: number[]; copies: Tensor[] } {
-  const tensors = operands.filter((t): t is Tensor => t instanceof Tensor);
-  const shape = tensors.slice(1).reduce<number[]>((s, t) => broadcastShape(op, s, t.shape), [...tensors[0]!.shape]);
-  const copies: Tensor[] = [];
-  const spread = (t: Tensor | number) => {
-    if (typeof t === 'number' || (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]))) return t;
-    const copy = expand(t, shape);
-    copies.push(copy);
-    return copy;
-  };
-  return { operands: operands.map(spread), shape, copies };
-}
 
 function expectOperand(op: string, name: string, v: unknown, numbers: boolean): void {
   if (typeof v === 'number' && numbers) return expectNumber(op, name, v);
