@@ -773,9 +773,10 @@ export const ne = (input: Tensor, other: Tensor | number, ...unsupported: never[
 
 /**
  * input where condition is nonzero, else other (torch.where): condition a mask (F.gt's, or any f32
- * tensor), other a tensor or a number, the three broadcast together. It picks, so an ∞ or NaN on the
- * side not picked reaches neither the output nor a gradient; each side's gradient is dy where it was
- * picked.
+ * tensor), other a tensor or a number (±∞ too), the three broadcast together. It picks, so an ∞ or
+ * NaN on the side not picked reaches neither the output nor where's gradient; each side's gradient is
+ * dy where it was picked. (A NaN made by an op before it, sqrt of a negative, still reaches that op's
+ * input through its own gradient, as in PyTorch.)
  */
 export function where(condition: Tensor, input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor {
   expectOperand('where', 'condition', condition, false);

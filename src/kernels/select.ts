@@ -13,9 +13,9 @@ export const shader = loadShader('select');
 const OPS = { gt: 0, ge: 1, lt: 2, le: 3, eq: 4, ne: 5 } as const;
 export type Comparison = keyof typeof OPS;
 
-/** A number operand: finite float32 (±∞ is not one WGSL promises to handle). */
+/** A number operand: any number but NaN (±∞ too: where(mask, x, −∞) masks attention scores); it is rounded to float32. */
 export function expectNumber(op: string, name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > 3.4e38) throw new Error(`${op}: argument '${name}' expected a Tensor or a finite float32 number, got ${show(v)}`);
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${op}: argument '${name}' expected a Tensor or a number (±∞ included), got ${show(v)}`);
 }
 
 /** mask = 1 where a OP b, else 0; b a tensor of a's size, or a number. */
@@ -74,15 +74,17 @@ for (const op of Object.keys(OPS) as Comparison[]) {
       const a = uniform(random, n, -2, 2).map(grid);
       const b = uniform(random, n, -2, 2).map(grid);
       [a[3], b[5], a[7], b[7], a[9], b[11]] = [NaN, NaN, NaN, NaN, Infinity, -Infinity];
-      const [at, bt, mask, versus] = [s.input(a), s.input(b), s.output([n], 'a OP b'), s.output([n], 'a OP 0.5')];
+      const [at, bt, mask, versus, infinite] = [s.input(a), s.input(b), s.output([n], 'a OP b'), s.output([n], 'a OP 0.5'), s.output([n], 'a OP −∞')];
       return {
         run() {
           compare(op, at, bt, mask);
           compare(op, at, 0.5, versus);
+          compare(op, at, -Infinity, infinite);
         },
         async check() {
           await s.check(`${op}(a, b)`, mask, a.map((u, i) => (compareRef[op](u, b[i]!) ? 1 : 0)), 0, 0);
           await s.check(`${op}(a, 0.5)`, versus, a.map((u) => (compareRef[op](u, 0.5) ? 1 : 0)), 0, 0);
+          await s.check(`${op}(a, −∞)`, infinite, a.map((u) => (compareRef[op](u, -Infinity) ? 1 : 0)), 0, 0);
         },
       };
     },
@@ -106,19 +108,19 @@ cases.push(
       });
       const [dy, previous] = [uniform(random, n), uniform(random, n)];
       const [ct, at, bt, dyt] = [s.input(c), s.input(a), s.input(b), s.input(dy)];
-      const [y, yNumber, da, db] = [s.output([n], 'y'), s.output([n], 'y, b = −3'), s.output([n], 'da'), s.output([n], 'db')];
+      const [y, yNumber, da, db] = [s.output([n], 'y'), s.output([n], 'y, b = −∞'), s.output([n], 'da'), s.output([n], 'db')];
       db.write(previous);
       const pickA = (i: number) => c[i] !== 0;
       return {
         run() {
           where(ct, at, bt, y);
-          where(ct, at, -3, yNumber);
+          where(ct, at, -Infinity, yNumber);
           whereBackward(ct, dyt, da, true);
           whereBackward(ct, dyt, db, false, true);
         },
         async check() {
           await s.check('y', y, a.map((u, i) => (pickA(i) ? u : b[i]!)), 0, 0);
-          await s.check('y with b = −3', yNumber, a.map((u, i) => (pickA(i) ? u : -3)), 0, 0);
+          await s.check('y with b = −∞ (a mask of scores)', yNumber, a.map((u, i) => (pickA(i) ? u : -Infinity)), 0, 0);
           await s.check('d a', da, dy.map((g, i) => (pickA(i) ? Math.fround(g) : 0)), 0, 0);
           await s.check('d b, accumulated', db, dy.map((g, i) => (pickA(i) ? 0 : Math.fround(g)) + Math.fround(previous[i]!)), 1e-7, 1e-6);
         },
@@ -140,7 +142,7 @@ cases.push(
   testCase('select bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4));
     s.expectError('size mismatch', () => compare('gt', v, s.input(uniform(random, 5)), s.output([4])), /gt: argument 'b' expected 4 elements/);
-    s.expectError('an infinite number', () => compare('lt', v, Infinity, s.output([4])), /lt: argument 'other' expected a Tensor or a finite float32 number, got Infinity/);
+    s.expectError('a NaN number', () => compare('lt', v, NaN, s.output([4])), /lt: argument 'other' expected a Tensor or a number \(±∞ included\), got NaN/);
     s.expectError('where of another size', () => where(v, v, v, s.output([3])), /where: argument 'y' expected 4 elements/);
   }),
 );
