@@ -172,7 +172,8 @@ function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, 
 function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number[], keepdim: boolean): Tensor {
   const dims = dimsOf(op, x, dim);
   const { kept, shape } = reducedShape(x, dims, keepdim);
-  expectLayout(op, reducedLayout(x.shape, dims));
+  const layout = reducedLayout(x.shape, dims);
+  expectLayout(op, layout);
   const out = output(x.gpu, shape, op);
   const count = x.size / kept.reduce((p, d) => p * d, 1);
   const scale = op === 'mean' ? 1 / count : 1;
@@ -183,18 +184,18 @@ function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number
     if (needsGrad([x])) record({ name, inputs: [x], output: out, backward: gradients.sumOver(x, broadcast, scale) });
   } else {
     // The kept dimensions in two runs or more ([N, C, W] over 1): read through x's strides.
-    gatherSum(x, out, reducedLayout(x.shape, dims), scale);
+    gatherSum(x, out, layout, scale);
     if (needsGrad([x])) record({ name, inputs: [x], output: out, backward: gradients.sumOverDims(x, kept, scale) });
   }
   return out;
 }
 
-/** `dim` as a list of x's dimensions, negative ones counted from the end: one dimension or a list (`lists`), none twice; [] is every one. */
-function dimsOf(op: string, x: Tensor, dim: unknown, lists = true): number[] {
+/** `dim` as a list of x's dimensions, negative ones counted from the end: one dimension or a list, none twice; [] is every one. */
+function dimsOf(op: string, x: Tensor, dim: unknown): number[] {
   const rank = x.shape.length;
-  const list = typeof dim === 'number' ? [dim] : lists && Array.isArray(dim) ? [...(dim as unknown[])] : null;
+  const list = typeof dim === 'number' ? [dim] : Array.isArray(dim) ? [...(dim as unknown[])] : null;
   if (!list || !list.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= -rank && d < rank)) {
-    throw new Error(`${op}: argument 'dim' expected a dimension of ${shapeText(x.shape)} (${-rank} to ${rank - 1})${lists ? ' or a list of them' : ''}, got ${JSON.stringify(dim) ?? String(dim)}`);
+    throw new Error(`${op}: argument 'dim' expected a dimension of ${shapeText(x.shape)} (${-rank} to ${rank - 1}) or a list of them, got ${JSON.stringify(dim) ?? String(dim)}`);
   }
   if (list.length === 0) return x.shape.map((_, i) => i); // PyTorch: an empty list reduces every dimension
   const dims = (list as number[]).map((d) => (d < 0 ? d + rank : d));
@@ -214,7 +215,7 @@ function reducedShape(x: Tensor, dims: readonly number[], keepdim: boolean): { k
 /** One dimension for max, min, argmax and argmin (PyTorch's take an integer; amax and amin take lists). */
 function singleDim(op: string, x: Tensor, dim: unknown): number {
   if (Array.isArray(dim)) throw new Error(`${op}: argument 'dim' expected one dimension (an integer), got ${JSON.stringify(dim)}; over several, F.a${op.replace(/^arg/, '')}(x, ${JSON.stringify(dim)}) gives the values`);
-  return dimsOf(op, x, dim, false)[0]!;
+  return dimension(op, 'dim', dim, x.shape);
 }
 
 function expectExtremeArguments(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[]): void {
@@ -378,7 +379,7 @@ export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]
   const outer = shape.slice(0, d).reduce((p, v) => p * v, 1);
   // Dimension d first: each input is one contiguous block of this order, in turn.
   const order = [d, ...shape.keys()].filter((k, i) => i === 0 || k !== d);
-  const joined = outer === 1 ? y : new Tensor(first.gpu, first.gpu.scratch('cat: dimension first', y.size * 4).buffer, order.map((k) => shape[k]!), 'f32', 0, 'cat: dimension first');
+  const joined = outer === 1 ? y : Tensor.scratch(first.gpu, 'cat: dimension first', order.map((k) => shape[k]!));
   let start = 0;
   for (const x of xs) {
     gatherSumAt(x, 0, joined, start, x.size, permutedLayout(x.shape, order));

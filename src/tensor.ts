@@ -68,6 +68,14 @@ export class Tensor implements BufferView {
     return new Tensor(gpu, gpu.createBuffer(size * 4, label), shape, dtype, 0, label);
   }
 
+  /**
+   * A view under `shape` of the Gpu's scratch buffer `name` (grown as needed, Gpu.scratch): an
+   * intermediate written and read by consecutive dispatches, never kept past them.
+   */
+  static scratch(gpu: Gpu, name: string, shape: readonly number[], dtype: DType = 'f32', label = name): Tensor {
+    return new Tensor(gpu, gpu.scratch(name, Tensor.sizeOf(shape, label) * 4).buffer, shape, dtype, 0, label);
+  }
+
   static fromArray(gpu: Gpu, data: ArrayLike<number>, shape: readonly number[] = [data.length], dtype: DType = 'f32', label = 'tensor'): Tensor {
     const t = Tensor.empty(gpu, shape, dtype, label);
     try {

@@ -133,8 +133,7 @@ export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | nul
  * step that uses them allocates nothing.
  */
 export function scratchTensor(gpu: Gpu, label: string, shape: readonly number[]): Tensor {
-  const view = gpu.scratch('arithmetic intermediates', product(shape) * 4);
-  return new Tensor(gpu, view.buffer, shape, 'f32', 0, label);
+  return Tensor.scratch(gpu, 'arithmetic intermediates', shape, 'f32', label);
 }
 
 export const gradients = {

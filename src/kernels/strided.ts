@@ -124,11 +124,6 @@ function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha
   };
 }
 
-/** A tensor of `shape` in the Gpu's scratch under `name` (a pass's partial results, read by the next dispatch). */
-function scratch(gpu: Gpu, name: string, shape: readonly number[], dtype: 'f32' | 'i32' = 'f32'): Tensor {
-  return new Tensor(gpu, gpu.scratch(name, product(shape) * 4).buffer, shape, dtype, 0, name);
-}
-
 /** The partial results of `outputs` reductions of `chunks` each, summed (or searched) per output: kept [outputs], reduced [chunks]. */
 const partialsLayout = (outputs: number, chunks: number): Layout => ({ kept: [{ size: outputs, stride: chunks }], reduced: [{ size: chunks, stride: 1 }] });
 
@@ -154,7 +149,7 @@ export function gatherSumAt(x: Tensor, xOffset: number, out: Tensor, outOffset: 
   const entry = shader.entry('gather_sum');
   const params = paramsFor('gatherSum', x, layout, outputs, chunks > 1 ? 1 : alpha, chunks, xOffset, chunks > 1 ? 0 : outOffset);
   if (chunks === 1) return x.gpu.dispatch(entry, { params, x, out }, grid1d(entry, outputs), { ACCUMULATE: accumulate });
-  const partial = scratch(x.gpu, 'strided partial sums', [outputs * chunks]);
+  const partial = Tensor.scratch(x.gpu, 'strided partial sums', [outputs * chunks]);
   x.gpu.dispatch(entry, { params, x, out: partial }, grid1d(entry, outputs * chunks), { ACCUMULATE: false });
   gatherSumAt(partial, 0, out, outOffset, outputs, partialsLayout(outputs, chunks), alpha, accumulate, 1);
 }
@@ -176,7 +171,7 @@ export function extreme(op: Extreme, x: Tensor, layout: Layout, values: Tensor, 
   const constants = { IS_MAX: op === 'max' };
   if (chunks === 1) return x.gpu.dispatch(entry, { params, x, values, indices }, grid1d(entry, values.size), constants);
   const shares = values.size * chunks;
-  const [partialValues, partialIndices] = [scratch(x.gpu, 'strided partial values', [shares]), scratch(x.gpu, 'strided partial indices', [shares], 'i32')];
+  const [partialValues, partialIndices] = [Tensor.scratch(x.gpu, 'strided partial values', [shares]), Tensor.scratch(x.gpu, 'strided partial indices', [shares], 'i32')];
   x.gpu.dispatch(entry, { params, x, values: partialValues, indices: partialIndices }, grid1d(entry, shares), constants);
   const combine = shader.entry('extreme_combine');
   x.gpu.dispatch(combine, { params, values_saved: partialValues, indices_saved: partialIndices, values, indices }, grid1d(combine, values.size), constants);
@@ -198,9 +193,9 @@ export function extremeBackward(x: Tensor, layout: Layout, values: Tensor, indic
   const params = paramsFor(where, x, layout, values.size, 1, chunks);
   let counts = values; // bound, not read, unless even
   if (even) {
-    counts = scratch(x.gpu, 'strided tie counts', [values.size]);
+    counts = Tensor.scratch(x.gpu, 'strided tie counts', [values.size]);
     const count = shader.entry('count_ties');
-    const partial = chunks === 1 ? counts : scratch(x.gpu, 'strided partial sums', [values.size * chunks]);
+    const partial = chunks === 1 ? counts : Tensor.scratch(x.gpu, 'strided partial sums', [values.size * chunks]);
     x.gpu.dispatch(count, { params, x, values_saved: values, out: partial }, grid1d(count, values.size * chunks));
     if (chunks > 1) gatherSum(partial, counts, partialsLayout(values.size, chunks), 1, false, 1);
   }
@@ -210,8 +205,7 @@ export function extremeBackward(x: Tensor, layout: Layout, values: Tensor, indic
 
 /** Indices nobody keeps (F.amax's, F.max's over every element), in the Gpu's scratch: written by extreme, not read after. */
 export function scratchIndices(gpu: Gpu, shape: readonly number[]): Tensor {
-  const view = gpu.scratch('strided indices', product(shape) * 4);
-  return new Tensor(gpu, view.buffer, shape, 'i32', 0, 'indices (not kept)');
+  return Tensor.scratch(gpu, 'strided indices', shape, 'i32', 'indices (not kept)');
 }
 
 /** The inverse of a permutation: dims[inverse[d]] = d. */
