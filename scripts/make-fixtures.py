@@ -532,6 +532,9 @@ index = torch.tensor([3, 0, 3, 1, 3])
 op_case("index_select", {"dim": 1, "index": index.tolist(), "index_shape": [5]}, [float32_values(2, 4, 3)], lambda x: torch.index_select(x, 1, index))
 index = torch.tensor([[4, 0, 4], [2, 2, 1]])
 op_case("embedding", {"index": index.reshape(-1).tolist(), "index_shape": [2, 3]}, [float32_values(5, 3)], lambda w: torch.nn.functional.embedding(index, w))
+# 20 lookups (the bucketed backward's default past 16) with padding_idx=-2: row 4 gets no gradient.
+index = torch.tensor([[4, 0, 4, 5, 1], [2, 2, 1, 4, 4], [0, 3, 4, 5, 5], [1, 1, 2, 0, 4]])
+op_case("embedding", {"index": index.reshape(-1).tolist(), "index_shape": [4, 5], "padding_idx": -2}, [float32_values(6, 3)], lambda w: torch.nn.functional.embedding(index, w, padding_idx=-2))
 
 # pow with a tensor exponent: the edges of both gradients, then broadcast over positive bases.
 x, e = torch.tensor([2.0, 0.0, 0.0, -2.0, -2.0, 3.0, 0.0, 1.5]).double(), torch.tensor([3.0, 0.0, 2.0, 2.0, 0.5, -1.0, -1.0, 1.7]).double()

@@ -495,13 +495,37 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor, ...unsupporte
   return picked('indexSelect', x, index, shape, { outer, n, k: index.size, inner, select: true }, {});
 }
 
-/** weight's rows at the indices in input, any shape of i32 (F.embedding): [...input.shape, D]; NaN rows for indices out of range. */
-export function embedding(input: Tensor, weight: Tensor, options: { out?: Tensor; name?: string } = {}): Tensor {
+/** F.embedding's and nn.Embedding's options past the ids and the weight. */
+export interface EmbeddingOptions {
+  /** Lookups of this row give it no gradient (a padding token); negative counts from the end. PyTorch's padding_idx. */
+  paddingIdx?: number | null;
+  padding_idx?: number | null;
+  out?: Tensor;
+  name?: string;
+}
+
+/** PyTorch's padding_idx options: our spelling, and its defaults for those we do not take. */
+export const EMBEDDING_OPTIONS = { aliases: { padding_idx: 'paddingIdx' }, onlyDefault: { max_norm: null, maxNorm: null, norm_type: 2, normType: 2, scale_grad_by_freq: false, scaleGradByFreq: false, sparse: false } };
+
+/** padding_idx as a row in [0, n), negative counting from the end (as PyTorch), or undefined for none. */
+export function paddingRow(where: string, value: unknown, n: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -n || value >= n) throw new Error(`${where}: padding_idx expected an integer in [${-n}, ${n}) (within num_embeddings), got ${show(value)}`);
+  return value < 0 ? value + n : value;
+}
+
+/**
+ * weight's rows at the indices in input, any shape of i32 (F.embedding): [...input.shape, D]; NaN rows
+ * for indices out of range. With padding_idx, lookups of that row give it no gradient.
+ */
+export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   const index = expectIndex('embedding', input);
   expectInput('embedding', weight);
+  const o = normalizeOptions('embedding', options, ['paddingIdx', 'out', 'name'], EMBEDDING_OPTIONS.aliases, EMBEDDING_OPTIONS.onlyDefault) as EmbeddingOptions;
   if (weight.shape.length !== 2) throw new Error(`embedding: weight expected 2 dimensions [num_embeddings, embedding_dim], got ${shapeText(weight.shape)}`);
   const [n, inner] = weight.shape as [number, number];
-  return picked(options.name ?? 'embedding', weight, index, [...index.shape, inner], { outer: 1, n, k: index.size, inner, select: true }, options);
+  const skip = paddingRow('embedding', o.paddingIdx, n);
+  return picked(o.name ?? 'embedding', weight, index, [...index.shape, inner], { outer: 1, n, k: index.size, inner, select: true, skip }, o);
 }
 
 // ── elementwise arithmetic ─────────────────────────────────────────────────────────────────────────

@@ -300,23 +300,28 @@ export class Linear extends Module {
  */
 export class Embedding extends Module {
   readonly weight: Parameter;
+  /** The row whose lookups give no gradient (PyTorch's padding_idx, made non-negative), zero at init. */
+  readonly paddingIdx: number | undefined;
 
   constructor(
     readonly numEmbeddings: number,
     readonly embeddingDim: number,
-    options: { gpu?: Gpu } = {},
+    options: { gpu?: Gpu; paddingIdx?: number | null; padding_idx?: number | null } = {},
   ) {
     super(options?.gpu ?? currentGpu());
-    normalizeOptions('Embedding', options, ['gpu'], {}, { padding_idx: null, paddingIdx: null, max_norm: null, maxNorm: null, scale_grad_by_freq: false, sparse: false });
+    const o = normalizeOptions('Embedding', options, ['gpu', 'paddingIdx'], F.EMBEDDING_OPTIONS.aliases, { ...F.EMBEDDING_OPTIONS.onlyDefault, _weight: undefined, _freeze: false }) as { paddingIdx?: number | null };
     for (const [name, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Embedding: argument '${name}' expected a positive integer, got ${v}`);
     }
+    this.paddingIdx = F.paddingRow('Embedding', o.paddingIdx, numEmbeddings);
     this.weight = allocateParameter(this.gpu, [numEmbeddings, embeddingDim], 'Embedding.weight');
     normal_(this.weight, 0, 1);
+    // PyTorch zeroes the padding row after drawing the rest.
+    if (this.paddingIdx !== undefined) this.gpu.clear(new Tensor(this.gpu, this.weight.buffer, [embeddingDim], 'f32', this.weight.byteOffset + this.paddingIdx * embeddingDim * 4, 'Embedding padding row'));
   }
 
   describe(): string {
-    return `Embedding(${this.numEmbeddings}, ${this.embeddingDim})`;
+    return `Embedding(${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === undefined ? '' : `, padding_idx=${this.paddingIdx}`})`;
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
@@ -325,7 +330,7 @@ export class Embedding extends Module {
 
   forward(indices: Tensor): Tensor {
     if (!(indices instanceof Tensor) || indices.dtype !== 'i32') throw new Error(`${this.describe()}: input expected an i32 Tensor of indices, got ${indices instanceof Tensor ? `dtype ${indices.dtype}` : show(indices)}`);
-    return F.embedding(indices, this.weight, { out: this.output(this.outputShape(indices.shape)), name: this.describe() });
+    return F.embedding(indices, this.weight, { paddingIdx: this.paddingIdx, out: this.output(this.outputShape(indices.shape)), name: this.describe() });
   }
 }
 

@@ -1333,9 +1333,42 @@ add('nn.Embedding: 3 SGD steps of a bag-of-embeddings regression vs float64 (row
   s.expectError('gather with a smaller index', () => F.gather(x, 1, s.input([0, 1], [1, 2], 'i32')), /^gather: index \[1, 2\] must match input \[2, 3\] in every dimension but 1; dimension 0 differs/);
   s.expectError('indexSelect with a 2-D index', () => F.indexSelect(x, 0, s.input([0, 1], [1, 2], 'i32')), /^indexSelect: index expected one dimension, got \[1, 2\]$/);
   s.expectError('embedding of f32 ids', () => emb.forward(x), /^Embedding\(6, 4\): input expected an i32 Tensor of indices, got dtype f32$/);
-  s.expectError('Embedding with padding_idx', () => new nn.Embedding(6, 4, { gpu, padding_idx: 0 } as unknown as { gpu: typeof gpu }), /^Embedding: padding_idx=0 is not supported/);
+  s.expectError('Embedding with max_norm', () => new nn.Embedding(6, 4, { gpu, max_norm: 1 } as unknown as { gpu: typeof gpu }), /^Embedding: max_norm=1 is not supported/);
+  s.expectError('Embedding with padding_idx out of range', () => new nn.Embedding(6, 4, { gpu, padding_idx: 6 }), /^Embedding: padding_idx expected an integer in \[-6, 6\) \(within num_embeddings\), got 6$/);
+  s.expectError('F.embedding with an unknown option', () => F.embedding(index, emb.weight, { paddingIndex: 1 } as never), /^embedding: unknown option 'paddingIndex' \(known: paddingIdx, out, name/);
   // An index out of range gives NaN there (PyTorch raises; a kernel cannot).
   await s.check('F.indexSelect(x, 1, [2, 3]): column 2, then NaN for 3', s.own(F.indexSelect(x, 1, s.input([2, 3], [2], 'i32'))), [X[2]!, NaN, X[5]!, NaN], 0, 0);
+});
+
+add('nn.Embedding with padding_idx: its row starts at zero and gets no gradient; 40 lookups (the bucketed backward) over 3 Adam steps vs float64', async (s, random) => {
+  const gpu = s.gpu;
+  const [V, D] = [9, 3];
+  const emb = new nn.Embedding(V, D, { gpu, padding_idx: -2 }); // row 7
+  s.expect('describe', emb.describe() === 'Embedding(9, 3, padding_idx=7)', emb.describe());
+  const W = Float64Array.from(await emb.weight.read());
+  s.expect('the padding row is zero, the others drawn', W.slice(21, 24).every((v) => v === 0) && W.slice(0, 21).every((v) => v !== 0), Array.from(W.slice(18, 27)).join(', '));
+  W[22] = 0.5; // a padding row need not stay zero (PyTorch's neither): it is only never updated
+  emb.weight.write(W);
+  const ids = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 7 : Math.floor(random() * V)));
+  const index = s.input(ids, [8, 5], 'i32', 'ids');
+  const target = uniform(random, 40 * D, -1, 1);
+  const opt = new optim.Adam(emb.parameters(), { lr: 0.05 });
+  const m = new Float64Array(V * D), v = new Float64Array(V * D);
+  for (let step = 1; step <= 3; step++) {
+    opt.zeroGrad();
+    F.mseLoss(emb.forward(index), s.input(target, [8, 5, D])).backward();
+    opt.step();
+    // float64: d W[r] = Σ over lookups of r but the padding row of 2 (W[r] − t) / 120, then Adam.
+    const grad = new Float64Array(V * D);
+    ids.forEach((r, i) => { if (r !== 7) for (let c = 0; c < D; c++) grad[r * D + c]! += (2 * (W[r * D + c]! - target[i * D + c]!)) / (40 * D); });
+    grad.forEach((g, i) => {
+      m[i] = 0.9 * m[i]! + 0.1 * g;
+      v[i] = 0.999 * v[i]! + 0.001 * g * g;
+      W[i]! -= (0.05 * (m[i]! / (1 - 0.9 ** step))) / (Math.sqrt(v[i]! / (1 - 0.999 ** step)) + 1e-8);
+    });
+  }
+  await s.check('weight after 3 Adam steps', emb.weight, W, 1e-5, 1e-4);
+  await s.check('the padding row as it was written', s.own(F.embedding(s.input([7], [1], 'i32'), emb.weight)), [0, 0.5, 0], 0, 0);
 });
 
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {

@@ -29,6 +29,7 @@ interface Args {
   index?: number[] | number[][];
   other?: number;
   index_shape?: number[];
+  padding_idx?: number;
 }
 
 /** JSON has no NaN or infinities: the fixture writes null for NaN, "Infinity" and "-Infinity" for those. */
@@ -57,7 +58,7 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'cat': return { values: F.cat(inputs, dim) };
     case 'gather': return { values: F.gather(x!, dim, index()) };
     case 'index_select': return { values: F.indexSelect(x!, dim, index()) };
-    case 'embedding': return { values: F.embedding(index(), x!) };
+    case 'embedding': return { values: F.embedding(index(), x!, { padding_idx: a.padding_idx }) };
     case 'stack': return { values: F.stack(inputs, dim) };
     case 'clamp': return { values: F.clamp(x!, a.min ?? null, a.max ?? null) };
     default: throw new Error(`no op for fixture ${f.op}`);

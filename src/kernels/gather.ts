@@ -1,10 +1,11 @@
 // shaders/gather.wgsl: values picked by index along one dimension (F.gather, F.indexSelect,
 // F.embedding, nn.Embedding), and their gradient, summed back to the picked elements.
 import { grid1d, loadShader } from '../device/shader';
+import { sizeClass } from '../device/tuner';
 import { expectDtype, shapeText } from '../launch';
 import { integers, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
-import { upstream, type BackwardRule, type Tensor } from '../tensor';
+import { Tensor, upstream, type BackwardRule } from '../tensor';
 
 export const shader = loadShader('gather');
 
@@ -15,11 +16,14 @@ export interface Picks {
   k: number;
   inner: number;
   select: boolean;
+  /** Picks of this index give no gradient (an embedding's padding_idx); none when absent. */
+  skip?: number;
 }
 
 function expectPicks(op: string, picks: Picks, x: { size: number; name: string }, y: { size: number; name: string }, index: Tensor): void {
   const { outer, n, k, inner, select } = picks;
   if (![outer, n, k, inner].every((v) => Number.isInteger(v) && v >= 1)) throw new Error(`${op}: outer, n, k and inner expected positive integers, got ${JSON.stringify(picks)}`);
+  if (picks.skip !== undefined && !(Number.isInteger(picks.skip) && picks.skip >= 0 && picks.skip < n)) throw new Error(`${op}: skip expected an index in [0, ${n}), got ${picks.skip}`);
   if (x.size !== outer * n * inner) throw new Error(`${op}: argument '${x.name}' expected ${outer * n * inner} elements (${outer} × ${n} × ${inner}), got ${x.size}`);
   if (y.size !== outer * k * inner) throw new Error(`${op}: argument '${y.name}' expected ${outer * k * inner} elements (${outer} × ${k} × ${inner}), got ${y.size}`);
   const want = select ? k : outer * k * inner;
@@ -34,17 +38,72 @@ export function gather(x: Tensor, index: Tensor, y: Tensor, picks: Picks): void 
   expectPicks('gather', picks, { size: x.size, name: 'x' }, { size: y.size, name: 'y' }, index);
   const { outer, n, k, inner, select } = picks;
   const entry = shader.entry('forward');
-  x.gpu.dispatch(entry, { params: { outer, n, k, inner }, x, index, y }, grid1d(entry, y.size), { SELECT: select });
+  x.gpu.dispatch(entry, { params: { outer, n, k, inner, skip: -1 }, x, index, y }, grid1d(entry, y.size), { SELECT: select });
 }
 
-/** dx = each pick's dy summed back to the element it picked (0 for elements never picked); with accumulate, dx += …. */
-export function gatherBackward(index: Tensor, dy: Tensor, dx: Tensor, picks: Picks, accumulate = false): void {
-  expectDtype('gatherBackward', 'dy', dy, 'f32');
-  expectDtype('gatherBackward', 'dx', dx, 'f32');
-  expectPicks('gatherBackward', picks, { size: dx.size, name: 'dx' }, { size: dy.size, name: 'dy' }, index);
+/** The backward: v1 loops over every pick of its line, v2 sorts the picks into buckets first (gather.wgsl). */
+export type GatherBackwardVariant = 'naive' | 'bucketed';
+export const GATHER_BACKWARD_VARIANTS: readonly GatherBackwardVariant[] = ['naive', 'bucketed'];
+/** Scan block of scan_blocks (SCAN_BLOCK in gather.wgsl). */
+const SCAN_BLOCK = 256;
+
+/** Buckets (one per target) and picks of a backward: rows with select, else elements of x. */
+function bucketsOf({ outer, n, k, inner, select }: Picks) {
+  return { buckets: select ? n : outer * n * inner, picks: select ? k : outer * k * inner };
+}
+
+/**
+ * dx = each pick's dy summed back to the element it picked (0 for elements never picked); with
+ * accumulate, dx += …. Without a variant, the tuner's pick; its default is v1 where each element of x
+ * has at most 16 picks to look through, else v2.
+ */
+export function gatherBackward(index: Tensor, dy: Tensor, dx: Tensor, picks: Picks, accumulate = false, explicitVariant?: GatherBackwardVariant): void {
+  const op = 'gatherBackward';
+  expectDtype(op, 'dy', dy, 'f32');
+  expectDtype(op, 'dx', dx, 'f32');
+  expectPicks(op, picks, { size: dx.size, name: 'dx' }, { size: dy.size, name: 'dy' }, index);
   const { outer, n, k, inner, select } = picks;
-  const entry = shader.entry('backward');
-  dx.gpu.dispatch(entry, { params: { outer, n, k, inner }, index, dy, dx }, grid1d(entry, dx.size), { SELECT: select, ACCUMULATE: accumulate });
+  const gpu = dx.gpu;
+  const fallback: GatherBackwardVariant = k <= 16 ? 'naive' : 'bucketed';
+  const key = `gatherBackward ${select ? 'select' : 'full'} outer≤${sizeClass(outer)} n≤${sizeClass(n)} k≤${sizeClass(k)} inner≤${sizeClass(inner)}`;
+  const variant = explicitVariant ?? gpu.tuner.choose(key, fallback, () => ({
+    shape: `${outer}×${n}×${inner} ← ${outer}×${k}×${inner}${select ? ' select' : ''}`,
+    fallback,
+    candidates: GATHER_BACKWARD_VARIANTS,
+    prepare() {
+      // Picks spread over the rows as real ones are (an all-zero index would fill one bucket).
+      const count = select ? k : outer * k * inner;
+      const spread = Int32Array.from({ length: count }, (_, i) => (i * 7919) % n);
+      const [is, dys, dxs] = [Tensor.fromArray(gpu, spread, [count], 'i32', 'tuning index'), Tensor.empty(gpu, [outer * k * inner], 'f32', 'tuning dy'), Tensor.empty(gpu, [outer * n * inner], 'f32', 'tuning dx')];
+      return { run: (v) => gatherBackward(is, dys, dxs, picks, false, v as GatherBackwardVariant), destroy: () => [is, dys, dxs].forEach((t) => t.destroy()) };
+    },
+  }));
+  if (!GATHER_BACKWARD_VARIANTS.includes(variant as GatherBackwardVariant)) throw new Error(`${op}: argument 'variant' expected ${GATHER_BACKWARD_VARIANTS.join(' or ')}, got ${variant}`);
+  const params = { outer, n, k, inner, skip: picks.skip ?? -1 };
+  const constants = { SELECT: select, ACCUMULATE: accumulate };
+  if (variant === 'naive') {
+    const entry = shader.entry('backward');
+    gpu.dispatch(entry, { params, index, dy, dx }, grid1d(entry, dx.size), constants);
+    return;
+  }
+  // v2: a counting sort of the picks by bucket, then one sum per element of x over its own bucket.
+  const { buckets, picks: pickCount } = bucketsOf(picks);
+  const blocks = Math.ceil((buckets + 1) / SCAN_BLOCK);
+  const counts = Tensor.scratch(gpu, 'gather counts', [buckets], 'i32');
+  const starts = Tensor.scratch(gpu, 'gather starts', [buckets + 1], 'i32');
+  const blockOffsets = Tensor.scratch(gpu, 'gather block offsets', [blocks], 'i32');
+  const entries = Tensor.scratch(gpu, 'gather entries', [pickCount], 'i32');
+  gpu.clear(counts);
+  const run = (name: string, invocations: number, args: Record<string, Tensor>) => {
+    const entry = shader.entry(name);
+    gpu.dispatch(entry, { params, ...args }, grid1d(entry, invocations), constants);
+  };
+  run('count_picks', pickCount, { index, counts });
+  run('scan_blocks', blocks, { counts, starts, block_offsets: blockOffsets });
+  run('scan_totals', 1, { block_offsets: blockOffsets });
+  run('scatter_picks', pickCount, { index, counts, starts, block_offsets: blockOffsets, entries });
+  run('sort_buckets', buckets, { starts, block_offsets: blockOffsets, entries });
+  run('backward_bucketed', dx.size, { dy, dx, starts, block_offsets: blockOffsets, entries });
 }
 
 export const gradients = {
@@ -58,7 +117,7 @@ export const gradients = {
 // ── spec ────────────────────────────────────────────────────────────────────────────────────────
 
 /** float64 y and dx from the definition, with an index per element of y (select: per position p). */
-export function gatherReference(x: ArrayLike<number>, index: ArrayLike<number>, dy: ArrayLike<number>, { outer, n, k, inner, select }: Picks) {
+export function gatherReference(x: ArrayLike<number>, index: ArrayLike<number>, dy: ArrayLike<number>, { outer, n, k, inner, select, skip }: Picks) {
   const y = new Float64Array(outer * k * inner);
   const dx = new Float64Array(outer * n * inner);
   for (let o = 0; o < outer; o++) {
@@ -71,53 +130,97 @@ export function gatherReference(x: ArrayLike<number>, index: ArrayLike<number>, 
           continue;
         }
         y[i] = x[(o * n + c) * inner + q]!;
-        dx[(o * n + c) * inner + q]! += dy[i]!;
+        if (c !== skip) dx[(o * n + c) * inner + q]! += dy[i]!;
       }
     }
   }
   return { y, dx };
 }
 
+const V2_ENTRIES = ['count_picks', 'scan_blocks', 'scan_totals', 'scatter_picks', 'sort_buckets', 'backward_bucketed'];
+const label = (variant: GatherBackwardVariant) => (variant === 'naive' ? 'v1 naive' : 'v2 bucketed');
+
 const cases: KernelCase[] = [];
 // Awkward geometries: a picked dimension first, in the middle and last; more picks than entries (so
 // elements are picked twice and their gradients add up) and fewer (some never picked); one index out
-// of range in each case.
+// of range in each case; two skip the picks of one index (padding_idx: no gradient there). Each
+// backward in both versions.
 for (const picks of [
   { outer: 1, n: 7, k: 5, inner: 3, select: false },
-  { outer: 4, n: 3, k: 9, inner: 2, select: false },
+  { outer: 4, n: 3, k: 9, inner: 2, select: false, skip: 1 },
   { outer: 6, n: 10, k: 1, inner: 1, select: false },
-  { outer: 1, n: 50, k: 70, inner: 8, select: true }, // an embedding: 70 lookups of rows of 8
+  { outer: 1, n: 50, k: 70, inner: 8, select: true, skip: 3 }, // an embedding: 70 lookups of rows of 8
   { outer: 3, n: 5, k: 4, inner: 7, select: true },
 ] as Picks[]) {
-  const { outer, n, k, inner, select } = picks;
-  for (const accumulate of [false, true]) {
-    cases.push(kernelCase({
-      name: `gather ${select ? 'index_select' : 'gather'} [${outer}, ${n}, ${inner}] → [${outer}, ${k}, ${inner}]${accumulate ? ' backward accumulate' : ''}`,
-      entries: ['forward', 'backward'],
-      dims: { n: outer * n * inner },
-      showcase: !select && !accumulate && outer === 1,
-      setup(s, _, random) {
-        const count = select ? k : outer * k * inner;
-        const index = Array.from(integers(random, count, n));
-        index[Math.floor(count / 2)] = accumulate ? -1 : n; // out of range: NaN, and no gradient
-        const [x, dy, previous] = [uniform(random, outer * n * inner), uniform(random, outer * k * inner), uniform(random, outer * n * inner)];
-        const reference = gatherReference(x, index, dy, picks);
-        const [xt, it, dyt] = [s.input(x), s.input(index, [count], 'i32', 'index'), s.input(dy)];
-        const [y, dx] = [s.output([outer * k * inner], 'y'), s.output([outer * n * inner], 'dx')];
-        if (accumulate) dx.write(previous);
-        return {
-          run() {
-            gather(xt, it, y, picks);
-            gatherBackward(it, dyt, dx, picks, accumulate);
-          },
-          async check() {
-            await s.check('y', y, reference.y, 0, 0);
-            await s.check('dx', dx, reference.dx.map((v, i) => v + (accumulate ? Math.fround(previous[i]!) : 0)), 1e-6, 1e-6);
-          },
-        };
-      },
-    }));
+  const { outer, n, k, inner, select, skip } = picks;
+  for (const variant of GATHER_BACKWARD_VARIANTS) {
+    for (const accumulate of [false, true]) {
+      cases.push(kernelCase({
+        name: `gather ${select ? 'index_select' : 'gather'} [${outer}, ${n}, ${inner}] → [${outer}, ${k}, ${inner}]${skip === undefined ? '' : ` skip ${skip}`}${accumulate ? ' backward accumulate' : ''}${variant === 'bucketed' ? ' v2 bucketed' : ''}`,
+        entries: ['forward', ...(variant === 'naive' ? ['backward'] : V2_ENTRIES)],
+        variant: label(variant),
+        dims: { n: outer * n * inner },
+        showcase: !select && !accumulate && outer === 1,
+        setup(s, _, random) {
+          const count = select ? k : outer * k * inner;
+          const index = Array.from(integers(random, count, n));
+          index[Math.floor(count / 2)] = accumulate ? -1 : n; // out of range: NaN, and no gradient
+          if (skip !== undefined) index[0] = skip;
+          const [x, dy, previous] = [uniform(random, outer * n * inner), uniform(random, outer * k * inner), uniform(random, outer * n * inner)];
+          const reference = gatherReference(x, index, dy, picks);
+          const [xt, it, dyt] = [s.input(x), s.input(index, [count], 'i32', 'index'), s.input(dy)];
+          const [y, dx] = [s.output([outer * k * inner], 'y'), s.output([outer * n * inner], 'dx')];
+          if (accumulate) dx.write(previous);
+          return {
+            run() {
+              gather(xt, it, y, picks);
+              gatherBackward(it, dyt, dx, picks, accumulate, variant);
+            },
+            async check() {
+              await s.check('y', y, reference.y, 0, 0);
+              await s.check('dx', dx, reference.dx.map((v, i) => v + (accumulate ? Math.fround(previous[i]!) : 0)), 1e-6, 1e-6);
+            },
+          };
+        },
+      }));
+    }
   }
+}
+
+// v2's own hard parts, each against v1 bit for bit (both add a target's picks in order of p) and
+// against float64: one row picked by half the picks (a padding token: a bucket of thousands to
+// heapsort), and more than 64 · 256 buckets (scan_blocks over several workgroups, scan_totals over
+// their blocks).
+for (const { what, picks, hot } of [
+  { what: 'a hot row', picks: { outer: 1, n: 300, k: 3001, inner: 3, select: true }, hot: true },
+  { what: 'many buckets', picks: { outer: 2, n: 9000, k: 700, inner: 1, select: false }, hot: false },
+] as { what: string; picks: Picks; hot: boolean }[]) {
+  const { outer, n, k, inner, select } = picks;
+  cases.push(kernelCase({
+    name: `gather backward v2 bucketed, ${what}: [${outer}, ${n}, ${inner}] ← [${outer}, ${k}, ${inner}] equals v1`,
+    entries: ['backward', ...V2_ENTRIES],
+    variant: label('bucketed'),
+    dims: { n: outer * n * inner },
+    setup(s, _, random) {
+      const count = select ? k : outer * k * inner;
+      const index = Array.from(integers(random, count, n), (c, i) => (hot && i % 2 === 1 ? 7 : c));
+      const dy = uniform(random, outer * k * inner);
+      const reference = gatherReference(new Float64Array(outer * n * inner), index, dy, picks).dx;
+      const [it, dyt] = [s.input(index, [count], 'i32', 'index'), s.input(dy)];
+      const [v1, v2] = [s.output([outer * n * inner], 'dx v1'), s.output([outer * n * inner], 'dx v2')];
+      return {
+        run() {
+          gatherBackward(it, dyt, v1, picks, false, 'naive');
+          gatherBackward(it, dyt, v2, picks, false, 'bucketed');
+        },
+        async check() {
+          // The hot row is a float32 sum of ~1,500 terms in (−1, 1): its rounding reaches ~1e-4.
+          await s.check('dx v1', v1, reference, 3e-4, 1e-6);
+          await s.check('dx v2', v2, await v1.read(), 0, 0);
+        },
+      };
+    },
+  }));
 }
 
 cases.push(
@@ -134,6 +237,21 @@ cases.push(
     },
     bench: { sizes: [{ V: 1000, K: 512, D: 64 }, { V: 30000, K: 8192, D: 128 }], bytes: (d) => 8 * d.K! * d.D! },
   }),
+  // An embedding's backward, each version: v1 reads V·K·D indices, v2 sorts K picks into V buckets
+  // first (V = 30,000: seconds of SwiftShader per run of v1, so v2 alone there).
+  ...GATHER_BACKWARD_VARIANTS.map((variant) => kernelCase({
+    name: `gather embedding backward K rows of D into V ${label(variant)}`,
+    entries: variant === 'naive' ? ['backward'] : V2_ENTRIES,
+    variant: label(variant),
+    dims: { V: 50, K: 70, D: 8 },
+    setup(s, { V, K, D }, random) {
+      const picks: Picks = { outer: 1, n: V, k: K, inner: D, select: true };
+      const [index, dy] = [Array.from(integers(random, K, V)), uniform(random, K * D)];
+      const [it, dyt, dx] = [s.input(index, [K], 'i32', 'index'), s.input(dy), s.output([V * D])];
+      return { run: () => gatherBackward(it, dyt, dx, picks, false, variant), check: () => s.check('dx', dx, gatherReference(new Float64Array(V * D), index, dy, picks).dx, 1e-6, 1e-6) };
+    },
+    bench: { sizes: variant === 'naive' ? [{ V: 1000, K: 512, D: 64 }] : [{ V: 1000, K: 512, D: 64 }, { V: 30000, K: 8192, D: 128 }], bytes: (d) => 4 * (d.K! * d.D! + d.V! * d.D!) },
+  })),
   testCase('gather bad arguments are rejected before dispatch', (s, random) => {
     const x = s.input(uniform(random, 12));
     const picks: Picks = { outer: 3, n: 4, k: 2, inner: 1, select: false };
@@ -141,6 +259,8 @@ cases.push(
     s.expectError('an f32 index', () => gather(x, s.input([0, 1, 2, 3, 0, 1]), s.output([6]), picks), /gather: argument 'index' expected dtype i32, got f32/);
     s.expectError('an index of the wrong size', () => gather(x, s.input([0, 1], [2], 'i32'), s.output([6]), picks), /gather: argument 'index' expected 6 elements, got shape \[2\]/);
     s.expectError('backward dx of the wrong size', () => gatherBackward(s.input([0, 1], [2], 'i32'), s.input(uniform(random, 6)), s.output([5]), { ...picks, select: true }), /gatherBackward: argument 'dx' expected 12 elements/);
+    s.expectError('a skip out of range', () => gatherBackward(s.input([0, 1], [2], 'i32'), s.input(uniform(random, 6)), s.output([12]), { ...picks, select: true, skip: 4 }), /gatherBackward: skip expected an index in \[0, 4\), got 4/);
+    s.expectError('an unknown backward variant', () => gatherBackward(s.input([0, 1], [2], 'i32'), s.input(uniform(random, 6)), s.output([12]), { ...picks, select: true }, false, 'sorted' as GatherBackwardVariant), /gatherBackward: argument 'variant' expected naive or bucketed, got sorted/);
   }),
 );
 
