@@ -452,6 +452,19 @@ function expectIndex(op: string, index: unknown): Tensor {
   return index;
 }
 
+/**
+ * An Error naming the first extreme outside [0, n) when index's values are known (uploaded from
+ * JavaScript, and written by no GPU work since): PyTorch raises there, where the kernel can only give
+ * NaN. An index made on the GPU is not read back to check (that would wait on the GPU).
+ */
+function expectInRange(op: string, argument: string, index: Tensor, n: number, bound: string): void {
+  const range = index.gpu.uploadedRange(index);
+  const [value, at] = !range ? [0, -1] : range.max >= n ? [range.max, range.maxAt] : range.min < 0 ? [range.min, range.minAt] : [0, -1];
+  if (at < 0) return;
+  const position = index.shape.map((_, k) => Math.floor(at / index.shape.slice(k + 1).reduce((p, v) => p * v, 1)) % index.shape[k]!);
+  throw new Error(`${op}: ${argument} holds ${value} at [${position.join(', ')}], out of range for ${bound} (valid: 0 to ${n - 1})`);
+}
+
 function picked(name: string, x: Tensor, index: Tensor, shape: readonly number[], picks: Picks, options: { out?: Tensor }): Tensor {
   const y = options.out ?? output(x.gpu, shape, name);
   gatherKernel(x, index, y, picks);
@@ -468,8 +481,9 @@ function around(shape: readonly number[], d: number): { outer: number; n: number
 /**
  * x's elements picked along `dim` by index (torch.gather): out[i][j] = x[i][index[i][j]] for dim 1.
  * index (i32) has x's rank and x's sizes but along dim, and gives the output its shape. An index
- * outside [0, size) gives NaN there (PyTorch raises; a kernel cannot). The gradient adds each pick's
- * back to the element it picked.
+ * outside [0, size) is an Error naming it when the index was uploaded from JavaScript, as PyTorch's;
+ * one made on the GPU gives NaN there (a kernel cannot raise). The gradient adds each pick's back to
+ * the element it picked.
  */
 export function gather(x: Tensor, dim: number, index: Tensor, ...unsupported: never[]): Tensor {
   expectInput('gather', x);
@@ -480,10 +494,11 @@ export function gather(x: Tensor, dim: number, index: Tensor, ...unsupported: ne
   const other = index.shape.findIndex((size, k) => k !== d && size !== x.shape[k]);
   if (other >= 0) throw new Error(`gather: index ${shapeText(index.shape)} must match input ${shapeText(x.shape)} in every dimension but ${d}; dimension ${other} differs (PyTorch allows a smaller one; slice the input first)`);
   const { outer, n, inner } = around(x.shape, d);
+  expectInRange('gather', 'index', index, n, `dimension ${d} of input ${shapeText(x.shape)}`);
   return picked('gather', x, index, index.shape, { outer, n, k: index.shape[d]!, inner, select: false }, {});
 }
 
-/** The entries of x along `dim` at the positions in index, a 1-D i32 tensor (torch.index_select); NaN for one out of range. */
+/** The entries of x along `dim` at the positions in index, a 1-D i32 tensor (torch.index_select); one out of range as in gather. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor, ...unsupported: never[]): Tensor {
   expectInput('indexSelect', x);
   const d = dimension('indexSelect', 'dim', dim, x.shape);
@@ -492,6 +507,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor, ...unsupporte
   if (index.shape.length !== 1) throw new Error(`indexSelect: index expected one dimension, got ${shapeText(index.shape)}`);
   const { outer, n, inner } = around(x.shape, d);
   const shape = x.shape.map((size, k) => (k === d ? index.size : size));
+  expectInRange('indexSelect', 'index', index, n, `dimension ${d} of input ${shapeText(x.shape)}`);
   return picked('indexSelect', x, index, shape, { outer, n, k: index.size, inner, select: true }, {});
 }
 
@@ -515,8 +531,8 @@ export function paddingRow(where: string, value: unknown, n: number): number | u
 }
 
 /**
- * weight's rows at the indices in input, any shape of i32 (F.embedding): [...input.shape, D]; NaN rows
- * for indices out of range. With padding_idx, lookups of that row give it no gradient.
+ * weight's rows at the indices in input, any shape of i32 (F.embedding): [...input.shape, D]; an index
+ * out of range as in gather. With padding_idx, lookups of that row give it no gradient.
  */
 export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
   const index = expectIndex('embedding', input);
@@ -525,6 +541,7 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
   if (weight.shape.length !== 2) throw new Error(`embedding: weight expected 2 dimensions [num_embeddings, embedding_dim], got ${shapeText(weight.shape)}`);
   const [n, inner] = weight.shape as [number, number];
   const skip = paddingRow('embedding', o.paddingIdx, n);
+  expectInRange(o.name ?? 'embedding', 'input', index, n, `weight's ${n} rows (num_embeddings)`);
   return picked(o.name ?? 'embedding', weight, index, [...index.shape, inner], { outer: 1, n, k: index.size, inner, select: true, skip }, o);
 }
 

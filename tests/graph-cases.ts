@@ -1336,8 +1336,18 @@ add('nn.Embedding: 3 SGD steps of a bag-of-embeddings regression vs float64 (row
   s.expectError('Embedding with max_norm', () => new nn.Embedding(6, 4, { gpu, max_norm: 1 } as unknown as { gpu: typeof gpu }), /^Embedding: max_norm=1 is not supported/);
   s.expectError('Embedding with padding_idx out of range', () => new nn.Embedding(6, 4, { gpu, padding_idx: 6 }), /^Embedding: padding_idx expected an integer in \[-6, 6\) \(within num_embeddings\), got 6$/);
   s.expectError('F.embedding with an unknown option', () => F.embedding(index, emb.weight, { paddingIndex: 1 } as never), /^embedding: unknown option 'paddingIndex' \(known: paddingIdx, out, name/);
-  // An index out of range gives NaN there (PyTorch raises; a kernel cannot).
-  await s.check('F.indexSelect(x, 1, [2, 3]): column 2, then NaN for 3', s.own(F.indexSelect(x, 1, s.input([2, 3], [2], 'i32'))), [X[2]!, NaN, X[5]!, NaN], 0, 0);
+  // An index out of range: an Error naming it where its values came from JavaScript (as PyTorch's),
+  // NaN there where the GPU made it (argmax of a wider row), and no Error once GPU work overwrote
+  // uploaded values (they are unknown then).
+  s.expectError('indexSelect with an index of 3 for size 3', () => F.indexSelect(x, 1, s.input([2, 3], [2], 'i32')), /^indexSelect: index holds 3 at \[1\], out of range for dimension 1 of input \[2, 3\] \(valid: 0 to 2\)$/);
+  s.expectError('gather with −1', () => F.gather(x, 1, s.input([0, 1, 2, 0, -1, 2], [2, 3], 'i32')), /^gather: index holds -1 at \[1, 1\], out of range for dimension 1 of input \[2, 3\]/);
+  s.expectError('an embedding of id 6 from 6 rows', () => emb.forward(s.input([0, 5, 6, 1], [2, 2], 'i32')), /^Embedding\(6, 4\): input holds 6 at \[1, 0\], out of range for weight's 6 rows \(num_embeddings\) \(valid: 0 to 5\)$/);
+  const wide = s.input([0, 1, 9, 2, 3, 4, 5, 6], [2, 4]);
+  const made = s.own(F.argmax(wide, 1)); // [2, 3] on the GPU: 3 is out of range for x's 3 columns
+  await s.check('F.indexSelect(x, 1, argmax): column 2, then NaN for 3', s.own(F.indexSelect(x, 1, made)), [X[2]!, NaN, X[5]!, NaN], 0, 0);
+  const overwritten = s.input([7, 7], [2], 'i32');
+  s.gpu.copy(s.input([0, 2], [2], 'i32'), overwritten);
+  await s.check('uploaded [7, 7], then copied [0, 2] over on the GPU: no Error', s.own(F.indexSelect(x, 1, overwritten)), [X[0]!, X[2]!, X[3]!, X[5]!], 0, 0);
 });
 
 add('nn.Embedding with padding_idx: its row starts at zero and gets no gradient; 40 lookups (the bucketed backward) over 3 Adam steps vs float64', async (s, random) => {

@@ -132,6 +132,25 @@ export async function tryRequestGpu(options: GpuOptions = {}): Promise<{ gpu: Gp
 // Uniform values are written into slots of one buffer (256-byte aligned), uploaded once per submit.
 // After a submit the slots are reused: queue order guarantees the earlier commands saw the old bytes.
 const UNIFORM_ARENA_BYTES = 256 * 1024;
+
+/** The least and greatest of some integers, and the flat position where each first occurs. */
+export interface UploadedRange {
+  min: number;
+  minAt: number;
+  max: number;
+  maxAt: number;
+}
+
+function extremes(values: ArrayLike<number>): UploadedRange {
+  const range = { min: Infinity, minAt: -1, max: -Infinity, maxAt: -1 };
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < range.min) [range.min, range.minAt] = [v, i];
+    if (v > range.max) [range.max, range.maxAt] = [v, i];
+  }
+  return range;
+}
+
 /** Bind groups kept (see Gpu.bindGroups); a training step uses a few dozen. */
 const MAX_BIND_GROUPS = 4096;
 
@@ -159,6 +178,8 @@ export class Gpu {
   /** Buffers this Gpu made, and those since destroyed: a dispatch, read or write checks each it touches. */
   private readonly ours = new WeakSet<GPUBuffer>();
   private readonly destroyed = new WeakSet<GPUBuffer>();
+  /** Each buffer's last i32 upload and its extremes, until the GPU writes that buffer (see uploadedRange). */
+  private readonly uploads = new WeakMap<GPUBuffer, { byteOffset: number; byteLength: number; range: UploadedRange }>();
   private nextBufferId = 1;
   private readonly staging = new Map<number, GPUBuffer[]>();
   private readonly uniformArena: GPUBuffer;
@@ -284,6 +305,18 @@ export class Gpu {
     const typed = view.dtype === 'f32' ? Float32Array.from(data) : view.dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
     if (this.encoder) this.flush();
     this.device.queue.writeBuffer(view.buffer, view.byteOffset, typed);
+    if (view.dtype === 'i32') this.uploads.set(view.buffer, { byteOffset: view.byteOffset, byteLength: view.byteLength, range: extremes(typed) });
+    else this.uploads.delete(view.buffer);
+  }
+
+  /**
+   * The extremes of the i32 values last uploaded into exactly this view, while no dispatch, copy or
+   * clear has written its buffer since; null when unknown. An op taking indices checks them against
+   * its bounds here at no cost, where a kernel could only write NaN (PyTorch raises).
+   */
+  uploadedRange(view: BufferView): UploadedRange | null {
+    const upload = this.uploads.get(view.buffer);
+    return upload && upload.byteOffset === view.byteOffset && upload.byteLength === view.byteLength ? upload.range : null;
   }
 
   private module(shader: Shader): GPUShaderModule {
@@ -346,7 +379,11 @@ export class Gpu {
   dispatch(entry: EntryPoint, args: DispatchArgs, grid: readonly number[], constants: OverrideValues = {}): void {
     this.check();
     checkArgs(entry, args);
-    for (const b of entry.bindings) if (b.kind !== 'uniform') this.usable(args[b.name] as BufferView, `${entry.shader.name}.${entry.name}`);
+    for (const b of entry.bindings) {
+      if (b.kind === 'uniform') continue;
+      this.usable(args[b.name] as BufferView, `${entry.shader.name}.${entry.name}`);
+      if (b.kind === 'storage') this.uploads.delete((args[b.name] as BufferView).buffer);
+    }
     const [x = 1, y = 1, z = 1] = grid;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if ([x, y, z].some((g) => !Number.isInteger(g) || g < 0 || g > max)) {
@@ -396,6 +433,7 @@ export class Gpu {
   /** Records a fill with zeros (the whole view). */
   clear(view: BufferView): void {
     this.usable(view, 'clear');
+    this.uploads.delete(view.buffer);
     this.check();
     this.endPass();
     this.commandEncoder().clearBuffer(view.buffer, view.byteOffset, view.byteLength);
@@ -405,6 +443,7 @@ export class Gpu {
     if (source.byteLength !== target.byteLength) throw new Error(`copy '${source.label}' → '${target.label}': sizes differ (${source.byteLength} vs ${target.byteLength} bytes)`);
     this.usable(source, 'copy');
     this.usable(target, 'copy');
+    this.uploads.delete(target.buffer);
     this.check();
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);

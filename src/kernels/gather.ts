@@ -252,6 +252,27 @@ cases.push(
     },
     bench: { sizes: variant === 'naive' ? [{ V: 1000, K: 512, D: 64 }] : [{ V: 1000, K: 512, D: 64 }, { V: 30000, K: 8192, D: 128 }], bytes: (d) => 4 * (d.K! * d.D! + d.V! * d.D!) },
   })),
+  // F.gather, F.indexSelect and F.embedding raise for an index out of range when they know its values.
+  testCase('gather indices uploaded from JavaScript are known until GPU work writes their buffer', (s) => {
+    const gpu = s.gpu;
+    const known = (t: Tensor) => JSON.stringify(gpu.uploadedRange(t));
+    const t = s.input([3, -2, 9, 9], [4], 'i32', 'ids');
+    const expectKnown = (what: string, range: object) => s.expect(what, known(t) === JSON.stringify(range), known(t));
+    expectKnown('after an upload: the extremes and where each first is', { min: -2, minAt: 1, max: 9, maxAt: 2 });
+    s.expect('another view of the buffer: unknown', gpu.uploadedRange(new Tensor(gpu, t.buffer, [2], 'i32', t.byteOffset)) === null, '');
+    const entry = shader.entry('count_picks');
+    gpu.dispatch(entry, { params: { outer: 1, n: 4, k: 4, inner: 1, skip: -1 }, index: s.input([0, 1, 2, 3], [4], 'i32'), counts: t }, grid1d(entry, 4), { SELECT: true });
+    s.expect('after a dispatch wrote it: unknown', gpu.uploadedRange(t) === null, known(t));
+    t.write([5, 6, 7, 8]);
+    expectKnown('uploaded again', { min: 5, minAt: 0, max: 8, maxAt: 3 });
+    gpu.dispatch(entry, { params: { outer: 1, n: 4, k: 4, inner: 1, skip: -1 }, index: t, counts: s.input([0, 0, 0, 0], [4], 'i32') }, grid1d(entry, 4), { SELECT: true });
+    expectKnown('after a dispatch only read it: still known', { min: 5, minAt: 0, max: 8, maxAt: 3 });
+    gpu.clear(t);
+    s.expect('after a clear: unknown', gpu.uploadedRange(t) === null, known(t));
+    t.write([1, 1, 1, 1]);
+    gpu.copy(s.input([0, 1, 2, 3], [4], 'i32'), t);
+    s.expect('after a copy into it: unknown', gpu.uploadedRange(t) === null, known(t));
+  }),
   testCase('gather bad arguments are rejected before dispatch', (s, random) => {
     const x = s.input(uniform(random, 12));
     const picks: Picks = { outer: 3, n: 4, k: 2, inner: 1, select: false };
