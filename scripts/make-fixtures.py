@@ -554,6 +554,25 @@ a[0, 1] = float("inf")  # where c is 0, not picked: no NaN reaches the gradient
 op_case("where", {}, [c, a, b], lambda c, a, b: torch.where(c != 0, a, b), grad_of=(1, 2))
 op_case("where", {"other": -3.0}, [c, a], lambda c, a: torch.where(c != 0, a, torch.tensor(-3.0, dtype=a.dtype)), grad_of=(1,))
 
+# Slicing: narrow, Python slices (a step, negative and clamped bounds), split by size and by sections,
+# chunk (6 in 4 chunks: 3 pieces of 2), unbind; the pieces joined flat, so one output carries every
+# piece's values and gradients.
+def joined(pieces):
+    return torch.cat([p.reshape(-1) for p in pieces])
+
+
+op_case("narrow", {"dim": 1, "start": -3, "length": 2}, [float32_values(3, 5, 2)], lambda x: x.narrow(1, -3, 2))
+op_case("slice", {"dim": -1, "start": -5, "end": None, "step": 2}, [float32_values(2, 7)], lambda x: x[:, -5::2])
+op_case("slice", {"dim": 0, "start": 1, "end": 100, "step": 3}, [float32_values(8, 3)], lambda x: x[1:100:3])
+op_case("split", {"dim": 1, "split_size_or_sections": 2}, [float32_values(2, 5, 3)], lambda x: joined(torch.split(x, 2, 1)))
+op_case("split", {"dim": 0, "split_size_or_sections": [1, 3, 2]}, [float32_values(6, 2)], lambda x: joined(torch.split(x, [1, 3, 2], 0)))
+op_case("chunk", {"dim": -1, "chunks": 4}, [float32_values(3, 6)], lambda x: joined(torch.chunk(x, 4, -1)))
+op_case("unbind", {"dim": 1}, [float32_values(2, 3, 2)], lambda x: joined(torch.unbind(x, 1)))
+
+# gather with an index smaller than the input off its dimension: PyTorch reads the block from 0.
+index = torch.tensor([[[4, 0], [1, 1], [3, 4], [0, 2], [2, 2], [4, 1]], [[0, 0], [3, 1], [1, 4], [2, 2], [0, 3], [4, 4]]])
+op_case("gather", {"dim": 1, "index": index.reshape(-1).tolist(), "index_shape": list(index.shape)}, [float32_values(4, 5, 3)], lambda x: torch.gather(x, 1, index))
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

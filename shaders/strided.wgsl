@@ -9,6 +9,9 @@
 //   count_ties        out[j] = how many r have x[at(j) + at(r)] equal to values_saved[j]
 //   extreme_backward  dx[at(j) + at(r)] = dy[j] where r = indices[j]        torch.max(x, dim)'s gradient
 //                     or, with EVEN, dy[j] / counts[j] where x equals values[j]  amax's, and max over all
+//   scatter           out[out_offset + at(j)] = alpha · x[x_offset + j]        torch.cat's slices, and a
+//                     slice's gradient (narrow, split, chunk): gather_sum's copy the other way round,
+//                     the layout placing x's elements within out (no two at one place: no races)
 //
 // x is described by up to 8 axes, each a size and a stride (in x's elements): axes 0 .. kept_rank − 1
 // index the output, row-major (j); axes kept_rank .. rank − 1 are the ones reduced, row-major (r, of
@@ -26,9 +29,10 @@
 // Bindings: params; gather_sum and count_ties: x (read), out (read_write), count_ties values_saved
 // (read); extreme: x, values, indices (read_write); extreme_combine: values_saved, indices_saved
 // (read), values, indices; extreme_backward: x, values_saved, indices_saved, counts, dy (read), dx
-// (read_write). With ACCUMULATE the writes to out and dx add up (gradients do).
+// (read_write); scatter: x (read), out (read_write). With ACCUMULATE the writes to out and dx add up (gradients do).
 // Geometry: workgroup WORKGROUP_SIZE (64); one invocation per output element and chunk (a serial loop
-// over its share of r), in extreme_backward one per element of x read; past 65,535 workgroups the
+// over its share of r), in extreme_backward one per element of x read, in scatter one per element
+// of x written; past 65,535 workgroups the
 // grid spills into y: t = gid.x + gid.y · (num_workgroups.x · WORKGROUP_SIZE).
 
 override WORKGROUP_SIZE: u32 = 64u;
@@ -193,4 +197,13 @@ fn extreme_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
     g = dy[j];
   }
   if (ACCUMULATE) { dx[at] += g; } else { dx[at] = g; }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn scatter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let j = flat_index(gid, groups);
+  if (j >= params.outputs) { return; }
+  let i = params.out_offset + offset_of(j, 0u, params.kept_rank);
+  let v = params.alpha * x[params.x_offset + j];
+  if (ACCUMULATE) { out[i] += v; } else { out[i] = v; }
 }

@@ -2,6 +2,7 @@
 // launcher and records the family's backward rule from the gradient table. Called without `out`, an
 // op allocates its output (free it with destroy()); modules pass their reused buffers instead, so a
 // training step allocates nothing.
+import type { DType } from './device/shader';
 import { gradients } from './gradients';
 import { broadcastOver, combine, sameShape, scratchTensor, sumToBroadcast, type Broadcast } from './kernels/arithmetic';
 import { type Activation, relu as reluKernel, sigmoid as sigmoidKernel } from './kernels/activation';
@@ -12,7 +13,7 @@ import { matmul as matmulKernel } from './kernels/matmul';
 import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { sumRows } from './kernels/reduce';
 import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
-import { expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, inversePermutation, permutedLayout, reducedLayout, scratchIndices, type Extreme } from './kernels/strided';
+import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
@@ -151,9 +152,10 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
 }
 
 /** An op's input: an f32 tensor. */
-function expectInput(op: string, x: unknown): void {
+/** A tensor argument of `dtypes` (f32 unless the op only moves memory, as views do), or an Error naming it. */
+function expectInput(op: string, x: unknown, dtypes: readonly DType[] = ['f32']): void {
   if (!(x instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor, got ${show(x)}`);
-  if (x.dtype !== 'f32') throw new Error(`${op}: argument 'input' expected dtype f32, got ${x.dtype}`);
+  if (!dtypes.includes(x.dtype)) throw new Error(`${op}: argument 'input' expected dtype ${dtypes.join(' or ')}, got ${x.dtype}`);
 }
 
 function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[]): void {
@@ -360,9 +362,9 @@ function expectTensorList(op: string, tensors: unknown): Tensor[] {
 }
 
 /**
- * The tensors joined along `dim` (torch.cat): the same shape but for that dimension. Each is copied
- * into its slice of the output (through a permuted scratch copy when the slices are not contiguous);
- * its gradient is its slice of the output's.
+ * The tensors joined along `dim` (torch.cat): the same shape but for that dimension. Each is written
+ * into its slice of the output through the output's strides (strided.wgsl's scatter); its gradient
+ * is its slice of the output's.
  */
 export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]): Tensor {
   const xs = expectTensorList('cat', tensors);
@@ -376,16 +378,12 @@ export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]
   });
   const shape = first.shape.map((size, k) => (k === d ? xs.reduce((n, x) => n + x.shape[d]!, 0) : size));
   const y = output(first.gpu, shape, 'cat');
-  const outer = shape.slice(0, d).reduce((p, v) => p * v, 1);
-  // Dimension d first: each input is one contiguous block of this order, in turn.
-  const order = [d, ...shape.keys()].filter((k, i) => i === 0 || k !== d);
-  const joined = outer === 1 ? y : Tensor.scratch(first.gpu, 'cat: dimension first', order.map((k) => shape[k]!));
+  const strides = contiguousStrides(shape);
   let start = 0;
   for (const x of xs) {
-    gatherSumAt(x, 0, joined, start, x.size, permutedLayout(x.shape, order));
-    start += x.size;
+    scatter(x, 0, y, start * strides[d]!, { kept: x.shape.map((size, k) => ({ size, stride: strides[k]! })), reduced: [] });
+    start += x.shape[d]!;
   }
-  if (joined !== y) gatherSum(joined, y, permutedLayout(joined.shape, inversePermutation(order)));
   if (needsGrad(xs)) record({ name: `cat(dim=${d})`, inputs: xs, output: y, backward: gradients.cat(xs, y, d) });
   return y;
 }
@@ -404,14 +402,14 @@ export function stack(tensors: readonly Tensor[], dim = 0, ...unsupported: never
 
 /** x with a dimension of size 1 inserted at `dim` (torch.unsqueeze): a view, as F.reshape. */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
-  expectInput('unsqueeze', x);
+  expectInput('unsqueeze', x, ['f32', 'i32', 'u32']);
   const d = dimension('unsqueeze', 'dim', dim, [...x.shape, 1]);
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
 /** x without its dimensions of size 1 (torch.squeeze), or without `dim` if that is 1: a view, as F.reshape ([1] when none is left). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
-  expectInput('squeeze', x);
+  expectInput('squeeze', x, ['f32', 'i32', 'u32']);
   const d = dim === undefined ? null : dimension('squeeze', 'dim', dim, x.shape);
   const shape = x.shape.filter((size, k) => size !== 1 || (d !== null && k !== d));
   return reshape(x, shape.length ? shape : [1]);
@@ -441,6 +439,128 @@ export function expand(x: Tensor, shape: readonly number[], ...unsupported: neve
   gatherSum(x, y, layout);
   if (needsGrad([x])) record({ name: 'expand', inputs: [x], output: y, backward: gradients.expand(x, y) });
   return y;
+}
+
+// ── slicing: narrow, slice, split, chunk, unbind ─────────────────────────────────────────────────────
+
+/** An integer argument, or an Error naming it. */
+function expectInteger(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`${op}: argument '${name}' expected an integer, got ${show(v)}`);
+  return v;
+}
+
+/**
+ * The block of x from `starts`, `sizes` entries every `steps` in each dimension, copied into a new
+ * tensor (PyTorch's slices are views: this is their .contiguous()); the gradient goes back to those
+ * places, 0 elsewhere (strided.wgsl's gather_sum, then its scatter).
+ */
+function block(name: string, x: Tensor, starts: readonly number[], sizes: readonly number[], steps: readonly number[]): Tensor {
+  const strides = contiguousStrides(x.shape);
+  const layout: Layout = { kept: sizes.map((size, k) => ({ size, stride: strides[k]! * steps[k]! })), reduced: [] };
+  const offset = starts.reduce((sum, start, k) => sum + start * strides[k]!, 0);
+  const y = output(x.gpu, sizes, name);
+  gatherSumAt(x, offset, y, 0, y.size, layout);
+  if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.slice(x, y, layout, offset) });
+  return y;
+}
+
+/** x's entries start, start + step, … (length of them) along dimension d, as block(). */
+function sliced(name: string, x: Tensor, d: number, start: number, length: number, step: number): Tensor {
+  const along = (value: number, other: number) => x.shape.map((size, k) => (k === d ? value : other === -1 ? size : other));
+  return block(name, x, along(start, 0), along(length, -1), along(step, 1));
+}
+
+/** An empty result is an Error here: wgslgrad has no tensors with a dimension of 0. */
+function expectNonEmpty(op: string, length: number, what: string): void {
+  if (length < 1) throw new Error(`${op}: ${what} would give an empty tensor (a dimension of 0), which wgslgrad does not have`);
+}
+
+/**
+ * x's entries start … start + length − 1 along `dim` (torch.narrow); a negative start counts from the
+ * end. A new tensor, as sliced() says.
+ */
+export function narrow(x: Tensor, dim: number, start: number, length: number, ...unsupported: never[]): Tensor {
+  expectInput('narrow', x);
+  if (unsupported.length) throw new Error(`narrow: takes input, dim, start and length, got ${extraArguments(unsupported)} too`);
+  const d = dimension('narrow', 'dim', dim, x.shape);
+  const size = x.shape[d]!;
+  expectInteger('narrow', 'start', start);
+  expectInteger('narrow', 'length', length);
+  if (start < -size || start > size) throw new Error(`narrow: start out of range (expected to be in range of [${-size}, ${size}], but got ${start})`);
+  const first = start < 0 ? start + size : start;
+  if (length < 0) throw new Error(`narrow: length must be non-negative, got ${length}`);
+  if (first + length > size) throw new Error(`narrow: start (${first}) + length (${length}) exceeds dimension size (${size}) of ${shapeText(x.shape)} at dim ${d}`);
+  expectNonEmpty('narrow', length, `length 0`);
+  return sliced(`narrow(dim=${d}, start=${first}, length=${length})`, x, d, first, length, 1);
+}
+
+/**
+ * x[..., start:end:step] along `dim`, Python's slice (PyTorch's indexing with a slice): start and end
+ * default to the whole dimension, count from the end when negative and are clamped to it; step ≥ 1.
+ * A new tensor, as sliced() says.
+ */
+export function slice(x: Tensor, dim: number, start: number | null = null, end: number | null = null, step = 1, ...unsupported: never[]): Tensor {
+  expectInput('slice', x);
+  if (unsupported.length) throw new Error(`slice: takes input, dim, start, end and step, got ${extraArguments(unsupported)} too`);
+  const d = dimension('slice', 'dim', dim, x.shape);
+  const size = x.shape[d]!;
+  const bound = (name: string, v: number | null, fallback: number) => {
+    if (v === null || v === undefined) return fallback;
+    expectInteger('slice', name, v);
+    return Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+  };
+  const [first, last] = [bound('start', start, 0), bound('end', end, size)];
+  expectInteger('slice', 'step', step);
+  if (step < 1) throw new Error(`slice: step must be greater than zero, got ${step}`);
+  const length = Math.max(0, Math.ceil((last - first) / step));
+  expectNonEmpty('slice', length, `${start ?? ''}:${end ?? ''}${step === 1 ? '' : `:${step}`} of size ${size} (dim ${d} of ${shapeText(x.shape)})`);
+  return sliced(`slice(dim=${d}, ${first}:${last}:${step})`, x, d, first, length, step);
+}
+
+/**
+ * x cut along `dim` (torch.split): into pieces of `splitSize` (the last smaller when it does not
+ * divide), or of the sizes listed, which must add up to the dimension. New tensors, as sliced() says.
+ */
+export function split(x: Tensor, splitSizeOrSections: number | readonly number[], dim = 0, ...unsupported: never[]): Tensor[] {
+  expectInput('split', x);
+  if (unsupported.length) throw new Error(`split: takes tensor, split_size_or_sections and dim, got ${extraArguments(unsupported)} too`);
+  const d = dimension('split', 'dim', dim, x.shape);
+  const size = x.shape[d]!;
+  let sizes: number[];
+  if (Array.isArray(splitSizeOrSections)) {
+    sizes = splitSizeOrSections.map((v, i) => expectInteger('split', `split_size_or_sections[${i}]`, v));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (sizes.some((v) => v < 0) || total !== size) throw new Error(`split: split_with_sizes expects split_sizes to sum exactly to ${size} (input tensor's size at dimension ${d}), but got split_sizes=${show(sizes)}`);
+    expectNonEmpty('split', Math.min(...sizes), `a section of 0`);
+  } else {
+    const each = expectInteger('split', 'split_size_or_sections', splitSizeOrSections);
+    if (each < 1) throw new Error(`split: split_size expected a positive integer, got ${each}`);
+    sizes = Array.from({ length: Math.ceil(size / each) }, (_, i) => Math.min(each, size - i * each));
+  }
+  let start = 0;
+  return sizes.map((length) => {
+    const piece = sliced(`split(dim=${d}, ${start}:${start + length})`, x, d, start, length, 1);
+    start += length;
+    return piece;
+  });
+}
+
+/** x cut into `chunks` pieces along `dim` (torch.chunk): each ceil(size / chunks), the last smaller, and fewer pieces when that leaves none for the rest. */
+export function chunk(x: Tensor, chunks: number, dim = 0, ...unsupported: never[]): Tensor[] {
+  expectInput('chunk', x);
+  if (unsupported.length) throw new Error(`chunk: takes input, chunks and dim, got ${extraArguments(unsupported)} too`);
+  const d = dimension('chunk', 'dim', dim, x.shape);
+  if (expectInteger('chunk', 'chunks', chunks) < 1) throw new Error(`chunk: chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
+  return split(x, Math.ceil(x.shape[d]! / chunks), d);
+}
+
+/** x's slices along `dim`, that dimension removed (torch.unbind); a 1-D x gives tensors of shape [1] (wgslgrad has no 0-d tensors). */
+export function unbind(x: Tensor, dim = 0, ...unsupported: never[]): Tensor[] {
+  expectInput('unbind', x);
+  if (unsupported.length) throw new Error(`unbind: takes input and dim, got ${extraArguments(unsupported)} too`);
+  const d = dimension('unbind', 'dim', dim, x.shape);
+  const shape = x.shape.length === 1 ? [1] : x.shape.filter((_, k) => k !== d);
+  return Array.from({ length: x.shape[d]! }, (_, i) => reshape(sliced(`unbind(dim=${d})[${i}]`, x, d, i, 1, 1), shape));
 }
 
 // ── picking by index: gather, index_select, embedding ──────────────────────────────────────────────
@@ -491,11 +611,18 @@ export function gather(x: Tensor, dim: number, index: Tensor, ...unsupported: ne
   expectIndex('gather', index);
   if (unsupported.length) throw new Error(`gather: takes input, dim and index, got ${extraArguments(unsupported)} too (sparse_grad and out= are not supported)`);
   if (index.shape.length !== x.shape.length) throw new Error(`gather: index ${shapeText(index.shape)} must have as many dimensions as input ${shapeText(x.shape)}`);
-  const other = index.shape.findIndex((size, k) => k !== d && size !== x.shape[k]);
-  if (other >= 0) throw new Error(`gather: index ${shapeText(index.shape)} must match input ${shapeText(x.shape)} in every dimension but ${d}; dimension ${other} differs (PyTorch allows a smaller one; slice the input first)`);
-  const { outer, n, inner } = around(x.shape, d);
+  const larger = index.shape.findIndex((size, k) => k !== d && size > x.shape[k]!);
+  if (larger >= 0) throw new Error(`gather: Size does not match at dimension ${larger} expected index ${shapeText(index.shape)} to be smaller than self ${shapeText(x.shape)} apart from dimension ${d}`);
+  const n = x.shape[d]!;
   expectInRange('gather', 'index', index, n, `dimension ${d} of input ${shapeText(x.shape)}`);
-  return picked('gather', x, index, index.shape, { outer, n, k: index.shape[d]!, inner, select: false }, {});
+  // An index smaller than x off dimension d reads the block of x from 0 that it covers (as PyTorch):
+  // that block is copied first, and freed with the output.
+  const smaller = index.shape.some((size, k) => k !== d && size < x.shape[k]!);
+  const source = smaller ? block('gather: the block its index covers', x, x.shape.map(() => 0), index.shape.map((size, k) => (k === d ? n : size)), x.shape.map(() => 1)) : x;
+  const { outer, inner } = around(source.shape, d);
+  const y = picked('gather', source, index, index.shape, { outer, n, k: index.shape[d]!, inner, select: false }, {});
+  if (smaller) y.companions.push(source);
+  return y;
 }
 
 /** The entries of x along `dim` at the positions in index, a 1-D i32 tensor (torch.index_select); one out of range as in gather. */
@@ -535,8 +662,10 @@ export function paddingRow(where: string, value: unknown, n: number): number | u
  * out of range as in gather. With padding_idx, lookups of that row give it no gradient.
  */
 export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
-  const index = expectIndex('embedding', input);
-  expectInput('embedding', weight);
+  if (!(input instanceof Tensor) || input.dtype !== 'i32') throw new Error(`embedding: argument 'input' expected an i32 Tensor of indices (PyTorch's int64), got ${input instanceof Tensor ? `dtype ${input.dtype}${weight instanceof Tensor && weight.dtype === 'i32' ? ' (input and weight swapped? F.embedding(ids, weight))' : ''}` : show(input)}`);
+  const index = input;
+  if (!(weight instanceof Tensor) || weight.dtype !== 'f32') throw new Error(`embedding: argument 'weight' expected an f32 Tensor [num_embeddings, embedding_dim], got ${weight instanceof Tensor ? `dtype ${weight.dtype}` : show(weight)}`);
+  if (typeof options === 'number') throw new Error(`embedding: padding_idx goes in the options: F.embedding(input, weight, { padding_idx: ${options} })`);
   const o = normalizeOptions('embedding', options, ['paddingIdx', 'out', 'name'], EMBEDDING_OPTIONS.aliases, EMBEDDING_OPTIONS.onlyDefault) as EmbeddingOptions;
   if (weight.shape.length !== 2) throw new Error(`embedding: weight expected 2 dimensions [num_embeddings, embedding_dim], got ${shapeText(weight.shape)}`);
   const [n, inner] = weight.shape as [number, number];

@@ -32,5 +32,5 @@ export const gradients = {
   ...elementwise, // elementwise: F.exp, F.log, F.sqrt, F.pow
   ...select, // where: F.where
   ...gather, // gather: F.gather, F.indexSelect, F.embedding, nn.Embedding
-  ...strided, // permute, cat, expand, sumOverDims, extreme: F.permute, F.transpose, F.cat, F.stack, F.expand, F.sum/F.mean over any dims, F.max, F.min, F.amax, F.amin
+  ...strided, // permute, cat, slice, expand, sumOverDims, extreme: F.permute, F.transpose, F.cat, F.stack, F.narrow, F.slice, F.split, F.chunk, F.unbind, F.expand, F.sum/F.mean over any dims, F.max, F.min, F.amax, F.amin
 };

@@ -309,7 +309,8 @@ export class Embedding extends Module {
     options: { gpu?: Gpu; paddingIdx?: number | null; padding_idx?: number | null } = {},
   ) {
     super(options?.gpu ?? currentGpu());
-    const o = normalizeOptions('Embedding', options, ['gpu', 'paddingIdx'], F.EMBEDDING_OPTIONS.aliases, { ...F.EMBEDDING_OPTIONS.onlyDefault, _weight: undefined, _freeze: false }) as { paddingIdx?: number | null };
+    if (typeof options === 'number') throw new Error(`Embedding: padding_idx goes in the options: new nn.Embedding(${numEmbeddings}, ${embeddingDim}, { padding_idx: ${options} })`);
+    const o = normalizeOptions('Embedding', options, ['gpu', 'paddingIdx'], F.EMBEDDING_OPTIONS.aliases, { ...F.EMBEDDING_OPTIONS.onlyDefault, _freeze: false }) as { paddingIdx?: number | null };
     for (const [name, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Embedding: argument '${name}' expected a positive integer, got ${v}`);
     }

@@ -1330,9 +1330,17 @@ add('nn.Embedding: 3 SGD steps of a bag-of-embeddings regression vs float64 (row
   const x = s.input(X, [2, 3]);
   s.expectError('gather with an f32 index', () => F.gather(x, 1, s.input([0, 1, 2, 0, 1, 2], [2, 3])), /^gather: argument 'index' expected dtype i32 \(PyTorch's int64\), got f32$/);
   s.expectError('gather with an index of another rank', () => F.gather(x, 1, s.input([0, 1], [2], 'i32')), /^gather: index \[2\] must have as many dimensions as input \[2, 3\]$/);
-  s.expectError('gather with a smaller index', () => F.gather(x, 1, s.input([0, 1], [1, 2], 'i32')), /^gather: index \[1, 2\] must match input \[2, 3\] in every dimension but 1; dimension 0 differs/);
+  s.expectError('gather with a larger index', () => F.gather(x, 1, s.input([0, 1, 0, 1, 0, 1], [3, 2], 'i32')), /^gather: Size does not match at dimension 0 expected index \[3, 2\] to be smaller than self \[2, 3\] apart from dimension 1$/);
+  const fromBlock = F.gather(x, 1, s.input([2, 0], [1, 2], 'i32')); // a smaller index reads row 0 only, as PyTorch
+  await s.check('gather with a smaller index: row 0, columns 2 and 0', fromBlock, [X[2]!, X[0]!], 0, 0);
+  s.expect('its block copy is freed with it', fromBlock.companions.length === 1, `${fromBlock.companions.length} companions`);
+  fromBlock.destroy();
   s.expectError('indexSelect with a 2-D index', () => F.indexSelect(x, 0, s.input([0, 1], [1, 2], 'i32')), /^indexSelect: index expected one dimension, got \[1, 2\]$/);
   s.expectError('embedding of f32 ids', () => emb.forward(x), /^Embedding\(6, 4\): input expected an i32 Tensor of indices, got dtype f32$/);
+  s.expectError('F.embedding with input and weight swapped', () => F.embedding(emb.weight, index), /^embedding: argument 'input' expected an i32 Tensor of indices \(PyTorch's int64\), got dtype f32 \(input and weight swapped\? F.embedding\(ids, weight\)\)$/);
+  s.expectError('F.embedding with padding_idx in place of the options', () => F.embedding(index, emb.weight, 0 as never), /^embedding: padding_idx goes in the options: F.embedding\(input, weight, \{ padding_idx: 0 \}\)$/);
+  s.expectError('nn.Embedding with padding_idx in place of the options', () => new nn.Embedding(6, 4, 0 as never), /^Embedding: padding_idx goes in the options: new nn.Embedding\(6, 4, \{ padding_idx: 0 \}\)$/);
+  s.expect('F.unsqueeze of i32 ids: a view [1, 2, 3]', shapeText(F.unsqueeze(index, 0).shape) === '[1, 2, 3]', shapeText(F.unsqueeze(index, 0).shape));
   s.expectError('Embedding with max_norm', () => new nn.Embedding(6, 4, { gpu, max_norm: 1 } as unknown as { gpu: typeof gpu }), /^Embedding: max_norm=1 is not supported/);
   s.expectError('Embedding with padding_idx out of range', () => new nn.Embedding(6, 4, { gpu, padding_idx: 6 }), /^Embedding: padding_idx expected an integer in \[-6, 6\) \(within num_embeddings\), got 6$/);
   s.expectError('F.embedding with an unknown option', () => F.embedding(index, emb.weight, { paddingIndex: 1 } as never), /^embedding: unknown option 'paddingIndex' \(known: paddingIdx, out, name/);
@@ -1379,6 +1387,39 @@ add('nn.Embedding with padding_idx: its row starts at zero and gets no gradient;
   }
   await s.check('weight after 3 Adam steps', emb.weight, W, 1e-5, 1e-4);
   await s.check('the padding row as it was written', s.own(F.embedding(s.input([7], [1], 'i32'), emb.weight)), [0, 0.5, 0], 0, 0);
+});
+
+add('F.narrow, F.slice, F.split, F.chunk, F.unbind: shapes as PyTorch, a stale gradient cleared outside the slice, errors named', async (s, random) => {
+  const gpu = s.gpu;
+  const X = uniform(random, 6 * 7);
+  const x = s.input(X, [6, 7]);
+  const shapes = (ts: Tensor[]) => ts.map((t) => shapeText(s.own(t).shape)).join(' ');
+  s.expect('chunk of 7 in 3: [6, 3] [6, 3] [6, 1]', shapes(F.chunk(x, 3, 1)) === '[6, 3] [6, 3] [6, 1]', shapes(F.chunk(x, 3, 1)));
+  s.expect('chunk of 6 in 4: three pieces of 2 (as PyTorch)', shapes(F.chunk(x, 4)) === '[2, 7] [2, 7] [2, 7]', shapes(F.chunk(x, 4)));
+  s.expect('split by sections', shapes(F.split(x, [1, 5], 0)) === '[1, 7] [5, 7]', shapes(F.split(x, [1, 5], 0)));
+  s.expect('unbind(·, 1): seven [6]', shapes(F.unbind(x, 1)) === new Array(7).fill('[6]').join(' '), shapes(F.unbind(x, 1)));
+  s.expect('unbind of 1-D: [1] each (no 0-d tensors)', shapes(F.unbind(s.input([1, 2, 3]))) === '[1] [1] [1]', shapes(F.unbind(s.input([1, 2, 3]))));
+  await s.check('slice(x, 1, -2): the last two columns', s.own(F.slice(x, 1, -2)), Array.from({ length: 12 }, (_, i) => X[Math.floor(i / 2) * 7 + 5 + (i % 2)]!), 0, 0);
+  await s.check('slice(x, 0, 4, 100, 3): row 4 alone (end clamped)', s.own(F.slice(x, 0, 4, 100, 3)), X.slice(28, 35), 0, 0);
+  // A module's output is the same tensor each call, and keeps its grad: one backward writes all of
+  // it, a later one through a narrow writes only the slice and must clear the rest.
+  const lin = new nn.Linear(7, 4, { gpu });
+  F.sum(lin.forward(x)).backward();
+  lin.zeroGrad();
+  F.sum(F.narrow(lin.forward(x), 1, 1, 2)).backward();
+  const columnSums = Array.from({ length: 7 }, (_, c) => X.filter((_, i) => i % 7 === c).reduce((a, b) => a + b, 0));
+  await s.check('d weight: rows 1 and 2 only', lin.weight.grad!, [0, 1, 2, 3].flatMap((r) => columnSums.map((v) => (r === 1 || r === 2 ? v : 0))), 1e-5, 1e-5);
+  s.expectError('narrow start past the end', () => F.narrow(x, 1, 8, 1), /^narrow: start out of range \(expected to be in range of \[-7, 7\], but got 8\)$/);
+  s.expectError('narrow past the end', () => F.narrow(x, 0, 4, 3), /^narrow: start \(4\) \+ length \(3\) exceeds dimension size \(6\) of \[6, 7\] at dim 0$/);
+  s.expectError('narrow of length 0', () => F.narrow(x, 0, 2, 0), /^narrow: length 0 would give an empty tensor \(a dimension of 0\), which wgslgrad does not have$/);
+  s.expectError('narrow with a fraction', () => F.narrow(x, 0, 1.5, 2), /^narrow: argument 'start' expected an integer, got 1.5$/);
+  s.expectError('slice with step 0', () => F.slice(x, 0, 0, 3, 0), /^slice: step must be greater than zero, got 0$/);
+  s.expectError('an empty slice', () => F.slice(x, 1, 5, 2), /^slice: 5:2 of size 7 \(dim 1 of \[6, 7\]\) would give an empty tensor/);
+  s.expectError('slice of a dim past the rank', () => F.slice(x, 2, 0, 1), /^slice: argument 'dim' expected a dimension of \[6, 7\] \(-2 to 1\), got 2$/);
+  s.expectError('sections that do not add up', () => F.split(x, [2, 3], 0), /^split: split_with_sizes expects split_sizes to sum exactly to 6 \(input tensor's size at dimension 0\), but got split_sizes=\[2, 3\]$/);
+  s.expectError('a split size of 0', () => F.split(x, 0), /^split: split_size expected a positive integer, got 0$/);
+  s.expectError('chunks of 0', () => F.chunk(x, 0), /^chunk: chunk expects `chunks` to be greater than 0, got: 0$/);
+  s.expectError('narrow with an extra argument', () => (F.narrow as (...a: unknown[]) => Tensor)(x, 0, 0, 1, 2), /^narrow: takes input, dim, start and length, got 2 too$/);
 });
 
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {

@@ -30,10 +30,19 @@ interface Args {
   other?: number;
   index_shape?: number[];
   padding_idx?: number;
+  start?: number | null;
+  end?: number | null;
+  step?: number;
+  length?: number;
+  split_size_or_sections?: number | number[];
+  chunks?: number;
 }
 
 /** JSON has no NaN or infinities: the fixture writes null for NaN, "Infinity" and "-Infinity" for those. */
 const numbers = (values: readonly (number | string | null)[]) => values.map((v) => (v === null ? NaN : Number(v)));
+
+/** Pieces (split, chunk, unbind) joined flat, as the fixture joins PyTorch's. */
+const joined = (pieces: Tensor[]) => F.cat(pieces.map((p) => F.reshape(p, [p.size])), 0);
 
 /** The fixture's op on our inputs: its values (and indices, for max and min over a dim). */
 function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indices?: Tensor } {
@@ -60,6 +69,11 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'index_select': return { values: F.indexSelect(x!, dim, index()) };
     case 'embedding': return { values: F.embedding(index(), x!, { padding_idx: a.padding_idx }) };
     case 'stack': return { values: F.stack(inputs, dim) };
+    case 'narrow': return { values: F.narrow(x!, dim, a.start!, a.length!) };
+    case 'slice': return { values: F.slice(x!, dim, a.start, a.end, a.step) };
+    case 'split': return { values: joined(F.split(x!, a.split_size_or_sections!, dim)) };
+    case 'chunk': return { values: joined(F.chunk(x!, a.chunks!, dim)) };
+    case 'unbind': return { values: joined(F.unbind(x!, dim)) };
     case 'clamp': return { values: F.clamp(x!, a.min ?? null, a.max ?? null) };
     default: throw new Error(`no op for fixture ${f.op}`);
   }

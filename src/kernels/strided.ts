@@ -98,12 +98,15 @@ function fitChunks(op: string, reduced: number, asked: number): number {
   return Math.ceil(reduced / Math.ceil(reduced / asked));
 }
 
-/** The shader's params for a layout over x (checked: within x, at most MAX_AXES axes, the outputs' count). */
-function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha: number, chunks = 1, xOffset = 0, outOffset = 0) {
+/**
+ * The shader's params for a layout over x (checked: within x, at most MAX_AXES axes, the outputs'
+ * count). For scatter the layout walks out instead: `walked` names it, from outOffset on.
+ */
+function paramsFor(op: string, x: Tensor, layout: Layout, outputs: number, alpha: number, chunks = 1, xOffset = 0, outOffset = 0, walked: 'x' | 'out' = 'x') {
   const { kept, reduced } = expectLayout(op, layout);
   const axes = [...kept, ...reduced];
-  const reach = xOffset + axes.reduce((last, a) => last + (a.size - 1) * a.stride, 0);
-  if (reach >= x.size) throw new Error(`${op}: the layout reaches element ${reach} of 'x', which has ${x.size}`);
+  const reach = (walked === 'x' ? xOffset : outOffset) + axes.reduce((last, a) => last + (a.size - 1) * a.stride, 0);
+  if (reach >= x.size) throw new Error(`${op}: the layout reaches element ${reach} of '${walked}', which has ${x.size}`);
   const expected = product(layout.kept.map((a) => a.size));
   if (outputs !== expected) throw new Error(`${op}: the output has ${outputs} elements, the layout's kept axes ${shapeText(layout.kept.map((a) => a.size))} ${expected}`);
   const count = product(reduced.map((a) => a.size));
@@ -152,6 +155,26 @@ export function gatherSumAt(x: Tensor, xOffset: number, out: Tensor, outOffset: 
   const partial = Tensor.scratch(x.gpu, 'strided partial sums', [outputs * chunks]);
   x.gpu.dispatch(entry, { params, x, out: partial }, grid1d(entry, outputs * chunks), { ACCUMULATE: false });
   gatherSumAt(partial, 0, out, outOffset, outputs, partialsLayout(outputs, chunks), alpha, accumulate, 1);
+}
+
+/**
+ * out[outOffset + at(j)] = alpha · x[xOffset + j] for the `count` elements of the layout's kept axes,
+ * which place each within out (strides of out; nothing reduced, and no stride 0 over a size past 1:
+ * two elements at one place would race); with accumulate, out[…] += …. gatherSum's copy the other
+ * way round: torch.cat writes each input into its slice, and a slice's gradient goes back to its place.
+ */
+export function scatter(x: Tensor, xOffset: number, out: Tensor, outOffset: number, layout: Layout, alpha = 1, accumulate = false): void {
+  const op = 'scatter';
+  expectDtype(op, 'x', x, 'f32');
+  expectDtype(op, 'out', out, 'f32');
+  if (layout.reduced.length) throw new Error(`${op}: the layout reduces ${shapeText(layout.reduced.map((a) => a.size))}; a scatter only places`);
+  if (layout.kept.some((a) => a.stride === 0 && a.size > 1)) throw new Error(`${op}: a stride of 0 over ${shapeText(layout.kept.map((a) => a.size))} would write one place twice`);
+  const count = product(layout.kept.map((a) => a.size));
+  if (!Number.isInteger(xOffset) || xOffset < 0 || xOffset + count > x.size) throw new Error(`${op}: ${count} elements from element ${xOffset} overrun 'x', which has ${x.size}`);
+  if (!Number.isInteger(outOffset) || outOffset < 0) throw new Error(`${op}: out's offset expected an integer ≥ 0, got ${outOffset}`);
+  const params = paramsFor(op, out, layout, count, alpha, 1, xOffset, outOffset, 'out');
+  const entry = shader.entry('scatter');
+  x.gpu.dispatch(entry, { params, x, out }, grid1d(entry, count), { ACCUMULATE: accumulate });
 }
 
 export type Extreme = 'max' | 'min';
@@ -233,6 +256,12 @@ export const gradients = {
       }
       start += x.shape[dim]!;
     }
+  },
+  /** y = x read through layout from offset, nothing reduced (a slice): d x = dy placed back there, 0 elsewhere. */
+  slice: (x: Tensor, y: Tensor, layout: Layout, offset: number): BackwardRule => (ctx, dy) => {
+    const { grad, accumulate } = ctx.target(x);
+    if (!accumulate) x.gpu.clear(grad);
+    scatter(upstream(dy, x.gpu, y.shape), 0, grad, offset, layout, 1, accumulate);
   },
   /** y = x.expand(shape): d x = dy summed over the dimensions x was spread along. */
   expand: (x: Tensor, y: Tensor): BackwardRule => (ctx, dy) => {
@@ -540,6 +569,26 @@ cases.push(
       await s.check(`${op} dx, ties share (NaN matches NaN)`, shared, op === 'max' ? [0, 0.5, 0, 0.5, 0, 1, 1, 0, 0.75, 0.75, 0.75, 0.75] : [0, 0.5, 0, 0.5, 0, 0, 0, 2, 0.75, 0.75, 0.75, 0.75], 0, 0);
     }
   }),
+  // scatter: x's elements placed within a larger out through out's strides (a slice's gradient, cat's
+  // slices): a [R, C] block at rows r0 + i·rowStep, columns c0 + j·colStep of out [H, W], x read
+  // from element 3 on; out's other elements keep their NaN poison, or their values with accumulate.
+  ...[
+    { R: 3, C: 4, H: 5, W: 6, r0: 1, c0: 2, rowStep: 1, colStep: 1, accumulate: false },
+    { R: 9, C: 13, H: 30, W: 40, r0: 2, c0: 1, rowStep: 3, colStep: 2, accumulate: true }, // > 64 elements: two workgroups
+  ].map(({ R, C, H, W, r0, c0, rowStep, colStep, accumulate }) => kernelCase({
+    name: `strided scatter [${R}, ${C}] into [${H}, ${W}] at (${r0}, ${c0}) every (${rowStep}, ${colStep})${accumulate ? ' accumulate' : ''}`,
+    entries: ['scatter'],
+    dims: { R, C },
+    setup(s, { R, C }, random) {
+      const [x, previous] = [uniform(random, R * C + 3), uniform(random, H * W)];
+      const [xt, out] = [s.input(x), s.output([H, W])];
+      if (accumulate) out.write(previous);
+      const expected = accumulate ? Array.from(previous, (v) => Math.fround(v)) : new Array<number>(H * W).fill(NaN);
+      for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) expected[(r0 + i * rowStep) * W + c0 + j * colStep] = (accumulate ? expected[(r0 + i * rowStep) * W + c0 + j * colStep]! : 0) + 0.5 * x[3 + i * C + j]!;
+      const layout: Layout = { kept: [{ size: R, stride: rowStep * W }, { size: C, stride: colStep }], reduced: [] };
+      return { run: () => scatter(xt, 3, out, r0 * W + c0, layout, 0.5, accumulate), check: () => s.check('out', out, expected, 1e-7, 1e-6) };
+    },
+  })),
   testCase('strided bad layouts are rejected before dispatch', (s, random) => {
     const x = s.input(uniform(random, 12), [3, 4]);
     s.expectError('a layout past x', () => gatherSum(x, s.output([4, 4]), permutedLayout([4, 4], [1, 0])), /gatherSum: the layout reaches element 15 of 'x', which has 12/);
@@ -551,6 +600,10 @@ cases.push(
     s.expectError('outputs past out', () => gatherSumAt(x, 0, s.output([12]), 3, 12, permutedLayout([3, 4], [1, 0])), /gatherSum: 12 outputs from element 3 overrun 'out', which has 12/);
     s.expectError('an offset past x', () => gatherSumAt(x, 1, s.output([12]), 0, 12, permutedLayout([3, 4], [1, 0])), /gatherSum: the layout reaches element 12 of 'x', which has 12/);
     s.expectError('f32 indices', () => extreme('max', x, reducedLayout([3, 4], [1]), s.output([3]), s.output([3])), /max: argument 'indices' expected dtype i32, got f32/);
+    const block: Layout = { kept: [{ size: 2, stride: 4 }, { size: 2, stride: 1 }], reduced: [] };
+    s.expectError('a scatter past out', () => scatter(x, 0, s.output([6]), 1, block), /scatter: the layout reaches element 6 of 'out', which has 6/);
+    s.expectError('a scatter past x', () => scatter(s.input([1, 2, 3]), 0, s.output([12]), 0, block), /scatter: 4 elements from element 0 overrun 'x', which has 3/);
+    s.expectError('a scatter writing one place twice', () => scatter(x, 0, s.output([12]), 0, { kept: [{ size: 2, stride: 0 }], reduced: [] }), /scatter: a stride of 0 over \[2\] would write one place twice/);
   }),
 );
 
