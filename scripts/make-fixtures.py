@@ -573,6 +573,23 @@ op_case("unbind", {"dim": 1}, [float32_values(2, 3, 2)], lambda x: joined(torch.
 index = torch.tensor([[[4, 0], [1, 1], [3, 4], [0, 2], [2, 2], [4, 1]], [[0, 0], [3, 1], [1, 4], [2, 2], [0, 3], [4, 4]]])
 op_case("gather", {"dim": 1, "index": index.reshape(-1).tolist(), "index_shape": list(index.shape)}, [float32_values(4, 5, 3)], lambda x: torch.gather(x, 1, index))
 
+# sign and the roundings (their gradient 0; halves to even, signed zeros, a NaN), and pow with a
+# number base: 2^e, 0^e (∞ and a −∞ gradient below 0) and (−2)^e (NaN off the integers, NaN gradient).
+x = torch.tensor([[0.5, 1.5, 2.5, -0.5, -2.5, -0.4], [0.0, -0.0, 3.7, -3.7, float("nan"), 7.0]]).double()
+for op in ("sign", "floor", "ceil", "round", "trunc"):
+    op_case(op, {}, [x], getattr(torch, op))
+for base in (2.0, 0.0, -2.0):
+    op_case("pow_base", {"base": base}, [torch.tensor([[0.0, 1.0, -1.0], [2.5, 3.0, -0.5]]).double()], lambda e: torch.pow(base, e))
+
+# Logical ops on masks and on any numbers (nonzero is true, NaN too, −0 false), broadcast; PyTorch's
+# bool results as floats.
+u, v = tied(3, 4), tied(1, 4)
+u[0, 0], u[1, 1], v[0, 2] = float("nan"), -0.0, 0.0
+for op in ("logical_and", "logical_or", "logical_xor"):
+    op_case(op, {}, [u, v], lambda u, v: getattr(torch, op)(u, v).double(), grad_of=())
+op_case("logical_or", {"other": 0.0}, [u], lambda u: torch.logical_or(u, torch.tensor(0.0, dtype=u.dtype)).double(), grad_of=())
+op_case("logical_not", {}, [u], lambda u: torch.logical_not(u).double(), grad_of=())
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

@@ -1,17 +1,20 @@
-// elementwise.wgsl — exp, log, sqrt, pow with a constant or a tensor exponent, abs, clamp, and the
-// elementwise max and min of two tensors, forward and backward
+// elementwise.wgsl — exp, log, sqrt, pow with a constant or a tensor exponent or base, abs, clamp,
+// the elementwise max and min of two tensors, sign and rounding, forward and backward
 //
 //   forward   y = f(x)                 OP 0: e^x   OP 1: ln x   OP 2: √x   OP 3: x^p   OP 4: |x|
 //                                      OP 5: clamp(x, low, high)   OP 6: max(x, other)   OP 7: min(x, other)
-//                                      OP 8: x^other
+//                                      OP 8: x^other   OP 10: sign x   OP 11: ⌊x⌋   OP 12: ⌈x⌉
+//                                      OP 13: x rounded, half to even   OP 14: x truncated   OP 15: b^x
 //   backward  dx = dy · ∂f/∂x          OP 0: dy · y      OP 1: dy / x      OP 2: dy / (2y)
 //                                      OP 3: dy · p · x^(p − 1)            OP 4: dy · sign(x)
 //                                      OP 5: dy where low ≤ x ≤ high, else 0
 //                                      OP 6, 7: dy where x wins, dy / 2 at a tie, 0 where other wins
-//                                      OP 8: dy · other · x^(other − 1)
+//                                      OP 8: dy · other · x^(other − 1)    OP 10–14: 0 (steps)
+//                                      OP 15: dy · y · ln b
 //             d other = dy · ∂f/∂other OP 9: dy · y · ln x (x^other's exponent gradient)
 // (torch.exp, torch.log, torch.sqrt, torch.pow(x, p) and x ** p, torch.abs, torch.clamp(x, min, max),
-// torch.maximum, torch.minimum, torch.pow(x, e)). The backward reads x and the forward's y, whichever
+// torch.maximum, torch.minimum, torch.pow(x, e), torch.sign, floor, ceil, round, trunc, and
+// torch.pow(b, x) with the number b in params.exponent). The backward reads x and the forward's y, whichever
 // its rule needs; max and min read other, and give other's gradient when called with the two swapped.
 // With ACCUMULATE it adds into dx (gradients add up). HAS_LOW and HAS_HIGH say which bounds clamp has.
 //
@@ -22,7 +25,9 @@
 //   (−2)³ = −8, (−0)⁻¹ = −∞; any other p: 0^p = 0 for p > 0 and +∞ for p < 0, a negative x NaN.
 //   PyTorch's gradient rules at the edges: x^0's is 0 for x (at x = 0 too), and x^e's for e is 0
 //   where x = 0 and e ≥ 0 (elsewhere y · ln x: NaN for x < 0, −∞ for 0^(−1)).
-// A NaN input gives a NaN output (except x^0 = 1), recognised by its bits; max and min with a NaN on
+//   sign(NaN) = 0 and sign(±0) = +0, as PyTorch's; rounding keeps NaN, ±∞ and the sign of a zero
+//   (⌈−0.5⌉ = −0); b^x's gradient is 0 where b = 0 and x ≥ 0 (elsewhere y · ln b: NaN for b < 0).
+// A NaN input gives a NaN output (except x^0 = 1 and sign), recognised by its bits; max and min with a NaN on
 // either side are NaN, and send the whole gradient to both sides (PyTorch's rule); |x| and clamp
 // give a NaN x the gradient 0, as PyTorch's.
 //
@@ -170,6 +175,23 @@ fn extreme_share(u: f32, v: f32) -> f32 {
   return select(0.0, 1.0, select((u < v), (u > v), OP == 6u));
 }
 
+// sign as PyTorch's: NaN and both zeros give +0 (WGSL's sign of NaN is undefined).
+fn sign_of(v: f32) -> f32 {
+  return select(select(0.0, -1.0, v < 0.0), 1.0, v > 0.0);
+}
+
+// ⌊v⌋, ⌈v⌉, v rounded half to even, or v truncated (OP 11–14). From 2^23 on every float32 is an
+// integer, ±∞ and NaN are themselves: those are returned as they are, not left to the hardware.
+fn rounded(v: f32) -> f32 {
+  if (is_nan(v) || abs(v) >= 8388608.0) { return v; }
+  switch OP {
+    case 11u: { return floor(v); }
+    case 12u: { return ceil(v); }
+    case 13u: { return round(v); }
+    default: { return trunc(v); }
+  }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
@@ -184,6 +206,9 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
     case 4u: { value = abs(v); }
     case 5u: { value = clamp_of(v); }
     case 6u, 7u: { value = extreme_of(v, other[i]); }
+    case 10u: { value = sign_of(v); }
+    case 11u, 12u, 13u, 14u: { value = rounded(v); }
+    case 15u: { value = pow_of(params.exponent, v); }
     default: { value = pow_of(v, other[i]); }
   }
   y[i] = value;
@@ -206,6 +231,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     case 5u: { value = select(0.0, g, in_clamp_range(x[i])); }
     case 6u, 7u: { value = g * extreme_share(x[i], other[i]); }
     case 8u: { value = select(g * other[i] * pow_of(x[i], other[i] - 1.0), 0.0, other[i] == 0.0); }
+    case 10u, 11u, 12u, 13u, 14u: { value = 0.0; }
+    case 15u: { value = select(g * y_saved[i] * log_of(params.exponent), 0.0, params.exponent == 0.0 && x[i] >= 0.0); }
     default: { value = select(g * y_saved[i] * log_of(x[i]), 0.0, x[i] == 0.0 && other[i] >= 0.0); }
   }
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }

@@ -1,8 +1,11 @@
-// select.wgsl — comparisons as masks, and where(condition, a, b), forward and backward
+// select.wgsl — comparisons and logic as masks, and where(condition, a, b), forward and backward
 //
 //   compare           mask = 1 where a OP b, else 0      OP 0: >  1: ≥  2: <  3: ≤  4: =  5: ≠
 //                                                        (torch.gt, ge, lt, le, eq, ne; PyTorch's are
 //                                                        bool tensors, these their .float())
+//                                                        OP 6: a and b  7: a or b  8: a xor b  9: not a
+//                                                        (torch.logical_and, _or, _xor, _not: any
+//                                                        value but 0 is true, NaN too)
 //   where_forward     y = a where condition ≠ 0, else b  (torch.where)
 //   where_backward    dx = dy where the condition picked this side (SIDE_A: condition ≠ 0), else 0
 //
@@ -50,7 +53,19 @@ fn b_at(i: u32) -> f32 {
   return b[i];
 }
 
+// Truth as PyTorch's logical ops see a number: anything but ±0, NaN included.
+fn truth(v: f32) -> bool {
+  return v != 0.0 || is_nan(v);
+}
+
 fn holds(u: f32, v: f32) -> bool {
+  switch OP {
+    case 6u: { return truth(u) && truth(v); }
+    case 7u: { return truth(u) || truth(v); }
+    case 8u: { return truth(u) != truth(v); }
+    case 9u: { return !truth(u); }
+    default: {}
+  }
   if (is_nan(u) || is_nan(v)) { return OP == 5u; }
   switch OP {
     case 0u: { return u > v; }

@@ -855,15 +855,36 @@ export const sqrt = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseO
 /**
  * x^exponent elementwise (torch.pow(x, p), x ** p), for a number exponent or a tensor of them
  * (broadcast as F.add, with a gradient for each): a negative x with an integer exponent keeps its
- * sign by parity; with any other exponent it gives NaN, as PyTorch.
+ * sign by parity; with any other exponent it gives NaN, as PyTorch. With a number x, b^exponent for
+ * each element (torch.pow(2, e)), its gradient b^e · ln b.
  */
-export function pow(x: Tensor, exponent: number | Tensor, ...unsupported: never[]): Tensor {
+export function pow(x: Tensor | number, exponent: number | Tensor, ...unsupported: never[]): Tensor {
   const name = 'pow';
+  if (typeof x === 'number') {
+    // torch.pow(b, x): the number b as the base of every element.
+    if (!(exponent instanceof Tensor)) throw new Error(`${name}: with a number base, argument 'exponent' expected a Tensor, got ${show(exponent)}`);
+    expectExponent(name, x);
+    return elementwiseOp('powBase', name, exponent, { exponent: x }, unsupported);
+  }
   if (exponent instanceof Tensor) return twoTensors('powTensor', 'pow', x, exponent, unsupported);
-  if (typeof (x as unknown) === 'number') throw new Error(`${name}: a number base is not supported (torch.pow(2, x)); 2^x is F.exp(F.mul(x, Math.LN2))`);
   expectExponent(name, exponent);
   return elementwiseOp('pow', name, x, { exponent }, unsupported);
 }
+
+/** −1, 0 or 1 by x's sign elementwise (torch.sign): 0 at ±0 and NaN, as PyTorch 1.13's; its gradient 0. */
+export const sign = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('sign', 'sign', x, {}, unsupported);
+
+/** ⌊x⌋ elementwise (torch.floor); its gradient 0, as PyTorch's. */
+export const floor = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('floor', 'floor', x, {}, unsupported);
+
+/** ⌈x⌉ elementwise (torch.ceil); its gradient 0. */
+export const ceil = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('ceil', 'ceil', x, {}, unsupported);
+
+/** x rounded to the nearest integer, halves to even (torch.round: 2.5 → 2); its gradient 0. `decimals` is not supported. */
+export const round = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('round', 'round', x, {}, unsupported);
+
+/** x with its fraction dropped, toward 0 (torch.trunc); its gradient 0. */
+export const trunc = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('trunc', 'trunc', x, {}, unsupported);
 
 /** |x| elementwise (torch.abs); its gradient sign(x), 0 at ±0 (and at NaN), as PyTorch's. */
 export const abs = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('abs', 'abs', x, {}, unsupported);
@@ -941,6 +962,17 @@ export const le = (input: Tensor, other: Tensor | number, ...unsupported: never[
 export const eq = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('eq', input, other, unsupported);
 /** 1 where input ≠ other, else 0 (torch.ne), as F.gt; NaN gives 1. */
 export const ne = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('ne', input, other, unsupported);
+
+/** 1 where both are true (nonzero, NaN too), else 0 (torch.logical_and; PyTorch's is a bool tensor, this its .float()), broadcast as F.add; other a tensor or a number. No gradient. */
+export const logicalAnd = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('logicalAnd', input, other, unsupported);
+/** 1 where either is true (nonzero), else 0 (torch.logical_or), as F.logicalAnd. */
+export const logicalOr = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('logicalOr', input, other, unsupported);
+/** 1 where exactly one is true (nonzero), else 0 (torch.logical_xor), as F.logicalAnd. */
+export const logicalXor = (input: Tensor, other: Tensor | number, ...unsupported: never[]): Tensor => comparison('logicalXor', input, other, unsupported);
+/** 1 where input is 0 (±0), else 0 (torch.logical_not; NaN is true, so gives 0). No gradient. */
+export function logicalNot(input: Tensor, ...unsupported: never[]): Tensor {
+  return comparison('logicalNot', input, 0, unsupported);
+}
 
 /**
  * input where condition is nonzero, else other (torch.where): condition a mask (F.gt's, or any f32

@@ -36,6 +36,7 @@ interface Args {
   length?: number;
   split_size_or_sections?: number | number[];
   chunks?: number;
+  base?: number;
 }
 
 /** JSON has no NaN or infinities: the fixture writes null for NaN, "Infinity" and "-Infinity" for those. */
@@ -61,6 +62,12 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'argmax': case 'argmin': return { values: a.dim === undefined ? F[f.op](x!) : F[f.op](x!, dim, a.keepdim) };
     case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': return { values: F[f.op](x!, y!) };
     case 'abs': return { values: F.abs(x!) };
+    case 'sign': case 'floor': case 'ceil': case 'round': case 'trunc': return { values: F[f.op](x!) };
+    case 'pow_base': return { values: F.pow(a.base!, x!) };
+    case 'logical_and': return { values: F.logicalAnd(x!, a.other ?? y!) };
+    case 'logical_or': return { values: F.logicalOr(x!, a.other ?? y!) };
+    case 'logical_xor': return { values: F.logicalXor(x!, a.other ?? y!) };
+    case 'logical_not': return { values: F.logicalNot(x!) };
     case 'gt': case 'ge': case 'lt': case 'le': case 'eq': case 'ne': return { values: F[f.op](x!, a.other ?? y!) };
     case 'where': return { values: F.where(x!, y!, a.other ?? inputs[2]!) };
     case 'pow': return { values: F.pow(x!, y!) };

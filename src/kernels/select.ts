@@ -1,5 +1,6 @@
-// shaders/select.wgsl: comparisons as f32 masks (F.gt, F.ge, F.lt, F.le, F.eq, F.ne) and
-// where(condition, a, b) (F.where), with where's gradient to each side.
+// shaders/select.wgsl: comparisons and logical ops as f32 masks (F.gt, F.ge, F.lt, F.le, F.eq, F.ne,
+// F.logicalAnd, F.logicalOr, F.logicalXor, F.logicalNot) and where(condition, a, b) (F.where), with
+// where's gradient to each side.
 import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize } from '../launch';
 import { show } from '../options';
@@ -9,8 +10,8 @@ import { upstream, type BackwardRule, type Tensor } from '../tensor';
 
 export const shader = loadShader('select');
 
-/** The shader's OP for each comparison. */
-const OPS = { gt: 0, ge: 1, lt: 2, le: 3, eq: 4, ne: 5 } as const;
+/** The shader's OP for each comparison and logical op (logicalNot reads a only). */
+const OPS = { gt: 0, ge: 1, lt: 2, le: 3, eq: 4, ne: 5, logicalAnd: 6, logicalOr: 7, logicalXor: 8, logicalNot: 9 } as const;
 export type Comparison = keyof typeof OPS;
 
 /** A number operand: any number but NaN (±∞ too: where(mask, x, −∞) masks attention scores); it is rounded to float32. */
@@ -57,13 +58,16 @@ export const gradients = {
 
 // ── spec ────────────────────────────────────────────────────────────────────────────────────────
 
+/** Truth as PyTorch's logical ops see a number: anything but ±0 (NaN !== 0 too). */
+const truth = (v: number) => v !== 0;
 const compareRef: Record<Comparison, (u: number, v: number) => boolean> = {
   gt: (u, v) => u > v, ge: (u, v) => u >= v, lt: (u, v) => u < v, le: (u, v) => u <= v, eq: (u, v) => u === v, ne: (u, v) => u !== v,
+  logicalAnd: (u, v) => truth(u) && truth(v), logicalOr: (u, v) => truth(u) || truth(v), logicalXor: (u, v) => truth(u) !== truth(v), logicalNot: (u) => !truth(u),
 };
 
 const cases: KernelCase[] = [];
-// Values on a coarse grid (ties are common), NaNs and infinities on either side; against a tensor
-// and against a number.
+// Values on a coarse grid (ties and signed zeros are common), NaNs and infinities on either side;
+// against a tensor and against a number.
 for (const op of Object.keys(OPS) as Comparison[]) {
   cases.push(kernelCase({
     name: `select compare ${op}, ties, NaN and ±∞, n=133`,
