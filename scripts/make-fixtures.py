@@ -590,6 +590,10 @@ for op in ("logical_and", "logical_or", "logical_xor"):
 op_case("logical_or", {"other": 0.0}, [u], lambda u: torch.logical_or(u, torch.tensor(0.0, dtype=u.dtype)).double(), grad_of=())
 op_case("logical_not", {}, [u], lambda u: torch.logical_not(u).double(), grad_of=())
 
+# Cumulative sums: along a middle dimension past one block of 256 (three passes), and a short last one.
+op_case("cumsum", {"dim": 1}, [float32_values(2, 300, 2)], lambda x: torch.cumsum(x, 1))
+op_case("cumsum", {"dim": -1}, [float32_values(3, 5)], lambda x: torch.cumsum(x, -1))
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

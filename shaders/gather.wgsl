@@ -16,7 +16,9 @@
 //                    that picked it: no atomics, one dispatch, but n times the work of the sum itself
 //                    (an embedding of V rows: V·K·D reads, where K·D would do).
 //   v2 bucketed      the picks are first sorted into one bucket per target (a counting sort), then each
-//                    element of x sums only its own bucket: K·D reads, in six passes:
+//                    element of x sums only its own bucket: K·D reads, in seven passes:
+//     clear_counts   one invocation per bucket: counts[b] = 0 (a dispatch, not a buffer clear, so the
+//                    whole backward is dispatches: the bench times it in one pass)
 //     count_picks    one invocation per pick: counts[target] += 1 (atomic, so picks of one target meet)
 //     scan_blocks    one per block of 256 buckets: starts[b] = Σ counts before b within its block, and
 //                    the block's total into block_offsets
@@ -28,8 +30,8 @@
 //                    whatever order the atomics gave: v2 is deterministic and equals v1 bit for bit
 //     backward_bucketed  one per element of x: Σ dy over its bucket's picks
 //   A target is an element of x for a full index (outer·n·inner buckets) and a row c with SELECT (n
-//   buckets, each element of row c reading its own column of dy). counts must be zero before
-//   count_picks (the caller clears it) and is zero again after scatter_picks.
+//   buckets, each element of row c reading its own column of dy). counts is zero again after
+//   scatter_picks.
 //
 // Bindings: params {outer, n, k, inner, skip}; forward: x, index (read), y (read_write); backward: index,
 // dy (read), dx (read_write); v2's scratch: counts (atomic), starts, block_offsets, entries (i32).
@@ -134,6 +136,12 @@ fn bucket_of(i: u32) -> i32 {
 // Where bucket b's pick ids begin in entries; b = bucket_count() gives the end of the last one.
 fn bucket_start(b: u32) -> u32 {
   return u32(starts[b] + block_offsets[b / SCAN_BLOCK]);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn clear_counts(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let b = flat_index(gid, groups);
+  if (b < bucket_count()) { atomicStore(&counts[b], 0); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

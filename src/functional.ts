@@ -13,6 +13,7 @@ import { matmul as matmulKernel } from './kernels/matmul';
 import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { sumRows } from './kernels/reduce';
 import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
+import { cumsum as cumsumKernel } from './kernels/scan';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
@@ -561,6 +562,20 @@ export function unbind(x: Tensor, dim = 0, ...unsupported: never[]): Tensor[] {
   const d = dimension('unbind', 'dim', dim, x.shape);
   const shape = x.shape.length === 1 ? [1] : x.shape.filter((_, k) => k !== d);
   return Array.from({ length: x.shape[d]! }, (_, i) => reshape(sliced(`unbind(dim=${d})[${i}]`, x, d, i, 1, 1), shape));
+}
+
+// ── cumulative sums ──────────────────────────────────────────────────────────────────────────────────
+
+/** The running sums of x along `dim` (torch.cumsum(x, dim)); the gradient is dy's running sums from the end (scan.wgsl). `dtype` is not supported. */
+export function cumsum(x: Tensor, dim: number, ...unsupported: never[]): Tensor {
+  expectInput('cumsum', x);
+  if (unsupported.length) throw new Error(`cumsum: takes input and dim, got ${extraArguments(unsupported)} too (dtype= and out= are not supported)`);
+  const d = dimension('cumsum', 'dim', dim, x.shape);
+  const lines = around(x.shape, d);
+  const y = output(x.gpu, x.shape, 'cumsum');
+  cumsumKernel(x, y, lines);
+  if (needsGrad([x])) record({ name: `cumsum(dim=${d})`, inputs: [x], output: y, backward: gradients.cumsum(x, y, lines) });
+  return y;
 }
 
 // ── picking by index: gather, index_select, embedding ──────────────────────────────────────────────

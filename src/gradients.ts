@@ -14,6 +14,7 @@ import { gradients as regressionLoss } from './kernels/regression_loss';
 import { gradients as softmax } from './kernels/softmax';
 import { gradients as select } from './kernels/select';
 import { gradients as softmaxCrossEntropy } from './kernels/softmax_cross_entropy';
+import { gradients as scan } from './kernels/scan';
 import { gradients as strided } from './kernels/strided';
 import { gradients as tanhLeakyRelu } from './kernels/tanh_leaky_relu';
 
@@ -32,5 +33,6 @@ export const gradients = {
   ...elementwise, // elementwise: F.exp, F.log, F.sqrt, F.pow
   ...select, // where: F.where
   ...gather, // gather: F.gather, F.indexSelect, F.embedding, nn.Embedding
+  ...scan, // cumsum: F.cumsum
   ...strided, // permute, cat, slice, expand, sumOverDims, extreme: F.permute, F.transpose, F.cat, F.stack, F.narrow, F.slice, F.split, F.chunk, F.unbind, F.expand, F.sum/F.mean over any dims, F.max, F.min, F.amax, F.amin
 };

@@ -93,11 +93,11 @@ export function gatherBackward(index: Tensor, dy: Tensor, dx: Tensor, picks: Pic
   const starts = Tensor.scratch(gpu, 'gather starts', [buckets + 1], 'i32');
   const blockOffsets = Tensor.scratch(gpu, 'gather block offsets', [blocks], 'i32');
   const entries = Tensor.scratch(gpu, 'gather entries', [pickCount], 'i32');
-  gpu.clear(counts);
   const run = (name: string, invocations: number, args: Record<string, Tensor>) => {
     const entry = shader.entry(name);
     gpu.dispatch(entry, { params, ...args }, grid1d(entry, invocations), constants);
   };
+  run('clear_counts', buckets, { counts });
   run('count_picks', pickCount, { index, counts });
   run('scan_blocks', blocks, { counts, starts, block_offsets: blockOffsets });
   run('scan_totals', 1, { block_offsets: blockOffsets });
@@ -137,7 +137,7 @@ export function gatherReference(x: ArrayLike<number>, index: ArrayLike<number>, 
   return { y, dx };
 }
 
-const V2_ENTRIES = ['count_picks', 'scan_blocks', 'scan_totals', 'scatter_picks', 'sort_buckets', 'backward_bucketed'];
+const V2_ENTRIES = ['clear_counts', 'count_picks', 'scan_blocks', 'scan_totals', 'scatter_picks', 'sort_buckets', 'backward_bucketed'];
 const label = (variant: GatherBackwardVariant) => (variant === 'naive' ? 'v1 naive' : 'v2 bucketed');
 
 const cases: KernelCase[] = [];
