@@ -147,6 +147,42 @@ for name, kwargs in schedulers:
         lrs.append([g["lr"] for g in opt.param_groups])
     out["schedulers"].append({"name": name, "options": kwargs, "lrs": lrs, "metrics": plateau_metrics if name == "ReduceLROnPlateau" else []})
 
+# Resumed schedules (last_epoch): 5 epochs, the optimizer's state dict loaded into a new optimizer,
+# then a new scheduler with last_epoch=5 and 6 more epochs. PyTorch's constructor steps once more, so
+# its first lr is epoch 6's, computed from the loaded lr (StepLR at 6 cuts right away).
+resumed = [
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": [2, 6, 8], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}),
+    ("LambdaLR", {}),
+]
+out["schedulers_resumed"] = []
+for name, kwargs in resumed:
+    def made(opt, **more):
+        if name == "LambdaLR":
+            return sched.LambdaLR(opt, lr_lambda=lambda e: 0.95 ** e, **more)
+        return getattr(sched, name)(opt, **kwargs, **more)
+
+    def optimizer():
+        a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))
+        return torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
+
+    opt = optimizer()
+    first = made(opt)
+    for epoch in range(5):
+        opt.step()
+        first.step()
+    again = optimizer()
+    again.load_state_dict(opt.state_dict())
+    second = made(again, last_epoch=5)
+    lrs = [[g["lr"] for g in again.param_groups]]
+    for epoch in range(6):
+        again.step()
+        second.step()
+        lrs.append([g["lr"] for g in again.param_groups])
+    out["schedulers_resumed"].append({"name": name, "options": kwargs, "lrs": lrs})
+
 # ── CrossEntropyLoss options: weight, ignore_index, reduction, label_smoothing ────────────────────
 ce_configs = [
     {"reduction": "sum"},

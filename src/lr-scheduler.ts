@@ -9,7 +9,7 @@ import type { LrScheduleSpec } from './run-config';
 
 /** PyTorch's keyword names, accepted beside ours. */
 const ALIASES: Record<string, string> = {
-  step_size: 'stepSize', T_max: 'tMax', eta_min: 'etaMin', lr_lambda: 'lrLambda', threshold_mode: 'thresholdMode', min_lr: 'minLr',
+  step_size: 'stepSize', T_max: 'tMax', eta_min: 'etaMin', lr_lambda: 'lrLambda', threshold_mode: 'thresholdMode', min_lr: 'minLr', last_epoch: 'lastEpoch',
 };
 
 function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
@@ -31,6 +31,9 @@ function verboseOption(where: string, verbose: unknown): boolean {
 
 /** A param group as a scheduler sees it (initialLr: see ParamGroup in src/optim.ts). */
 type Group = { lr: number; initialLr?: number };
+
+/** PyTorch's last_epoch: the epoch a resumed schedule had reached (see LRScheduler's constructor). */
+export type ResumeOption = { lastEpoch?: number; last_epoch?: number };
 
 export interface SchedulerStateDict {
   scheduler: string;
@@ -57,13 +60,28 @@ export abstract class LRScheduler {
   /** PyTorch's verbose: each step's lrs printed, 'Adjusting learning rate of group 0 to 1.0000e-01.' */
   readonly verbose: boolean;
 
+  /**
+   * `lastEpoch` resumes a schedule (PyTorch's last_epoch): the epoch the schedule had reached, −1 (the
+   * default) to start one. Resuming needs each group's initialLr, which the optimizer's state dict
+   * saved with the schedule brings back; the constructor's step then computes epoch lastEpoch + 1
+   * from the group's current lr, as PyTorch's does (so load the optimizer's state first).
+   */
   constructor(
     readonly optimizer: Optimizer,
     verbose: unknown = false,
+    lastEpoch: unknown = -1,
   ) {
-    this.verbose = verboseOption(this.constructor.name, verbose);
-    for (const g of this.groups) g.initialLr ??= g.lr;
+    const where = this.constructor.name;
+    this.verbose = verboseOption(where, verbose);
+    check(where, 'lastEpoch', lastEpoch, (v) => Number.isInteger(v) && v >= -1, 'an integer ≥ −1 (−1 starts a schedule)');
+    if (lastEpoch === -1) {
+      for (const g of this.groups) g.initialLr ??= g.lr;
+    } else {
+      const missing = this.groups.findIndex((g) => g.initialLr === undefined);
+      if (missing >= 0) throw new Error(`${where}: lastEpoch=${String(lastEpoch)} resumes a schedule, but param group ${missing} has no initialLr (PyTorch's initial_lr: "param 'initial_lr' is not specified in param_groups[${missing}] when resuming an optimizer"); load the optimizer's state dict saved with the schedule first`);
+    }
     this.baseLrs = this.groups.map((g) => g.initialLr!);
+    this.lastEpoch = lastEpoch as number;
     this.optimizerStepsAtLastStep = optimizer.stepCount;
   }
 
@@ -123,11 +141,11 @@ export class StepLR extends LRScheduler {
   readonly stepSize: number;
   readonly gamma: number;
 
-  constructor(optimizer: Optimizer, options: { stepSize?: number; step_size?: number; gamma?: number; verbose?: boolean }) {
-    const o = normalizeOptions('StepLR', options, ['stepSize', 'gamma', 'verbose'], ALIASES) as { verbose?: unknown; stepSize?: number; gamma?: number };
+  constructor(optimizer: Optimizer, options: { stepSize?: number; step_size?: number; gamma?: number; verbose?: boolean } & ResumeOption) {
+    const o = normalizeOptions('StepLR', options, ['stepSize', 'gamma', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; stepSize?: number; gamma?: number };
     check('StepLR', 'stepSize', o.stepSize, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
     check('StepLR', 'gamma', o.gamma ?? 0.1, () => true, 'a finite number');
-    super(optimizer, o.verbose);
+    super(optimizer, o.verbose, o.lastEpoch);
     this.stepSize = o.stepSize!;
     this.gamma = o.gamma ?? 0.1;
     this.initialStep();
@@ -144,13 +162,13 @@ export class MultiStepLR extends LRScheduler {
   readonly milestones: Map<number, number>;
   readonly gamma: number;
 
-  constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; verbose?: boolean }) {
-    const o = normalizeOptions('MultiStepLR', options, ['milestones', 'gamma', 'verbose'], ALIASES) as { verbose?: unknown; milestones?: number[]; gamma?: number };
+  constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; verbose?: boolean } & ResumeOption) {
+    const o = normalizeOptions('MultiStepLR', options, ['milestones', 'gamma', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; milestones?: number[]; gamma?: number };
     if (!Array.isArray(o.milestones) || !o.milestones.every((m) => Number.isInteger(m) && m >= 0)) throw new Error(`MultiStepLR: argument 'milestones' expected a list of integers ≥ 0, got ${String(o.milestones)}`);
     check('MultiStepLR', 'gamma', o.gamma ?? 0.1, () => true, 'a finite number');
     const counts = new Map<number, number>();
     for (const m of o.milestones) counts.set(m, (counts.get(m) ?? 0) + 1);
-    super(optimizer, o.verbose);
+    super(optimizer, o.verbose, o.lastEpoch);
     this.milestones = counts;
     this.gamma = o.gamma ?? 0.1;
     this.initialStep();
@@ -167,10 +185,10 @@ export class MultiStepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
 
-  constructor(optimizer: Optimizer, options: { gamma: number; verbose?: boolean }) {
-    const o = normalizeOptions('ExponentialLR', options, ['gamma', 'verbose'], ALIASES) as { verbose?: unknown; gamma?: number };
+  constructor(optimizer: Optimizer, options: { gamma: number; verbose?: boolean } & ResumeOption) {
+    const o = normalizeOptions('ExponentialLR', options, ['gamma', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; gamma?: number };
     check('ExponentialLR', 'gamma', o.gamma, () => true, 'a finite number');
-    super(optimizer, o.verbose);
+    super(optimizer, o.verbose, o.lastEpoch);
     this.gamma = o.gamma!;
     this.initialStep();
   }
@@ -189,11 +207,11 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
 
-  constructor(optimizer: Optimizer, options: { tMax?: number; T_max?: number; etaMin?: number; eta_min?: number; verbose?: boolean }) {
-    const o = normalizeOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'verbose'], ALIASES) as { verbose?: unknown; tMax?: number; etaMin?: number };
+  constructor(optimizer: Optimizer, options: { tMax?: number; T_max?: number; etaMin?: number; eta_min?: number; verbose?: boolean } & ResumeOption) {
+    const o = normalizeOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; tMax?: number; etaMin?: number };
     check('CosineAnnealingLR', 'tMax', o.tMax, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
     check('CosineAnnealingLR', 'etaMin', o.etaMin ?? 0, (v) => v >= 0, 'a number ≥ 0');
-    super(optimizer, o.verbose);
+    super(optimizer, o.verbose, o.lastEpoch);
     this.tMax = o.tMax!;
     this.etaMin = o.etaMin ?? 0;
     this.initialStep();
@@ -211,13 +229,13 @@ export class CosineAnnealingLR extends LRScheduler {
 export class LambdaLR extends LRScheduler {
   private readonly lambdas: ((epoch: number) => number)[];
 
-  constructor(optimizer: Optimizer, options: { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lr_lambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; verbose?: boolean }) {
-    const o = normalizeOptions('LambdaLR', options, ['lrLambda', 'verbose'], ALIASES) as { verbose?: unknown; lrLambda?: unknown };
+  constructor(optimizer: Optimizer, options: { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lr_lambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; verbose?: boolean } & ResumeOption) {
+    const o = normalizeOptions('LambdaLR', options, ['lrLambda', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; lrLambda?: unknown };
     const groups = optimizer.paramGroups.length;
     const lambdas = Array.isArray(o.lrLambda) ? o.lrLambda : new Array<unknown>(groups).fill(o.lrLambda);
     if (lambdas.length !== groups) throw new Error(`LambdaLR: argument 'lrLambda' expected ${groups} functions (one per param group), got ${lambdas.length}`);
     if (!lambdas.every((f) => typeof f === 'function')) throw new Error(`LambdaLR: argument 'lrLambda' expected a function or a list of functions, got ${String(o.lrLambda)}`);
-    super(optimizer, o.verbose);
+    super(optimizer, o.verbose, o.lastEpoch);
     this.lambdas = lambdas as ((epoch: number) => number)[];
     this.initialStep();
   }

@@ -317,6 +317,41 @@ for (const f of golden.schedulers) {
   });
 }
 
+// A schedule resumed with lastEpoch after 5 epochs, its optimizer's state dict loaded into a new one.
+for (const f of golden.schedulers_resumed) {
+  add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)} resumed with last_epoch=5, 6 more epochs, two groups`, async (s) => {
+    const optimizer = () => new optim.SGD([{ params: [allocateParameter(s.gpu, [2], 'a')] }, { params: [allocateParameter(s.gpu, [3], 'b')], lr: 0.05 }], { lr: 0.1 });
+    const made = (opt: optim.Optimizer, more: object = {}): sched.LRScheduler =>
+      f.name === 'LambdaLR' ? new sched.LambdaLR(opt, { lr_lambda: (e: number) => 0.95 ** e, ...more })
+      : new (sched as unknown as Record<string, new (o: optim.Optimizer, options: object) => sched.LRScheduler>)[f.name]!(opt, { ...f.options, ...more });
+    const opt = optimizer();
+    const first = made(opt);
+    for (let epoch = 0; epoch < 5; epoch++) {
+      opt.step();
+      first.step();
+    }
+    const again = optimizer();
+    again.loadStateDict(await opt.stateDict());
+    const second = made(again, { last_epoch: 5 });
+    const lrs = [again.paramGroups.map((g) => g.lr)];
+    for (let epoch = 0; epoch < 6; epoch++) {
+      again.step();
+      second.step();
+      lrs.push(again.paramGroups.map((g) => g.lr));
+    }
+    s.comparisons.push(compare('lr per epoch and group', lrs.flat(), f.lrs.flat(), 0, 1e-12));
+    s.expect('lastEpoch after 6 more', second.lastEpoch === 12, `${second.lastEpoch}`);
+  });
+}
+
+add('schedulers: lastEpoch refused without the initial lrs a resume needs, and when not an integer ≥ −1', (s) => {
+  const opt = new optim.SGD([allocateParameter(s.gpu, [2], 'a')], { lr: 0.1 });
+  s.expectError('a resume on a fresh optimizer', () => new sched.StepLR(opt, { step_size: 2, last_epoch: 4 }), /^StepLR: lastEpoch=4 resumes a schedule, but param group 0 has no initialLr \(PyTorch's initial_lr: "param 'initial_lr' is not specified in param_groups\[0\] when resuming an optimizer"\); load the optimizer's state dict saved with the schedule first$/);
+  s.expectError('lastEpoch −2', () => new sched.ExponentialLR(opt, { gamma: 0.9, lastEpoch: -2 }), /^ExponentialLR: argument 'lastEpoch' expected an integer ≥ −1 \(−1 starts a schedule\), got -2$/);
+  s.expectError('lastEpoch 1.5', () => new sched.ExponentialLR(opt, { gamma: 0.9, lastEpoch: 1.5 }), /^ExponentialLR: argument 'lastEpoch' expected an integer ≥ −1/);
+  s.expect('lastEpoch −1 starts one: lr unchanged', new sched.ExponentialLR(opt, { gamma: 0.9, last_epoch: -1 }).getLastLr()[0] === 0.1, '');
+});
+
 // PyTorch 1.13's own lines (python3-torch, run by hand): StepLR(step_size=2, gamma=0.5, verbose=True)
 // over 3 epochs, ReduceLROnPlateau(patience=1, verbose=True) over 5 flat metrics, ExponentialLR at 1e-12.
 add('schedulers: verbose prints PyTorch\'s lines, word for word', async (s) => {
@@ -378,7 +413,7 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
   const again = [1, 2].map(() => (opt2.step(), resumed.step(), opt2.paramGroups[0]!.lr));
   s.comparisons.push(compare('resumed schedule', again, next, 0, 1e-15));
   s.expect('getLastLr', cosine.getLastLr()[0] === opt.paramGroups[0]!.lr, `${cosine.getLastLr()} vs ${opt.paramGroups[0]!.lr}`);
-  s.expectError('unknown option', () => new sched.StepLR(opt, { step_size: 3, gama: 0.5 } as unknown as { stepSize: number }), /StepLR: unknown option 'gama' \(known: stepSize, gamma, verbose; or PyTorch's step_size/);
+  s.expectError('unknown option', () => new sched.StepLR(opt, { step_size: 3, gama: 0.5 } as unknown as { stepSize: number }), /StepLR: unknown option 'gama' \(known: stepSize, gamma, verbose, lastEpoch; or PyTorch's step_size, last_epoch/);
   s.expectError('missing step size', () => new sched.StepLR(opt, {}), /StepLR: argument 'stepSize' expected a positive integer, got undefined/);
   s.expectError('plateau factor', () => new sched.ReduceLROnPlateau(opt, { factor: 1 }), /ReduceLROnPlateau: argument 'factor' expected a number in \[0, 1\)/);
   s.expectError('lambda count', () => new sched.LambdaLR(opt, { lrLambda: [(e) => e, (e) => e] }), /LambdaLR: argument 'lrLambda' expected 1 functions/);
