@@ -630,6 +630,14 @@ op_case("logical_not", {}, [u], lambda u: torch.logical_not(u).double(), grad_of
 op_case("cumsum", {"dim": 1}, [float32_values(2, 300, 2)], lambda x: torch.cumsum(x, 1))
 op_case("cumsum", {"dim": -1}, [float32_values(3, 5)], lambda x: torch.cumsum(x, -1))
 
+# clamp with tensor bounds, broadcast, each bound's gradient where it was taken; min > max in some
+# columns (max wins there, and takes the gradient).
+lo, hi = float32_values(1, 4), float32_values(3, 1)
+lo[0, 1], hi[1, 0] = 2.0, -2.0
+op_case("clamp_tensors", {}, [float32_values(3, 4) * 2, lo, hi], lambda x, lo, hi: torch.clamp(x, lo, hi), grad_of=(0, 1, 2))
+op_case("clamp_tensors", {"max": None}, [float32_values(2, 5), float32_values(2, 1)], lambda x, lo: torch.clamp(x, min=lo), grad_of=(0, 1))
+op_case("clamp_tensors", {"min": None}, [float32_values(4, 3), float32_values(3)], lambda x, hi: torch.clamp(x, max=hi), grad_of=(0, 1))
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

@@ -905,17 +905,38 @@ export const trunc = (x: Tensor, ...unsupported: never[]): Tensor => elementwise
 export const abs = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('abs', 'abs', x, {}, unsupported);
 
 /**
- * x limited to [min, max] elementwise (torch.clamp): either bound may be null (not both); with
- * min > max every element is max, as PyTorch. The gradient passes where min ≤ x ≤ max, bounds included.
+ * x limited to [min, max] elementwise (torch.clamp): either bound may be null (not both), a number or
+ * a tensor (broadcast with x as F.add); with min > max every element is max, as PyTorch. The gradient
+ * passes to x where min ≤ x ≤ max, bounds included, and to a tensor bound where it was taken.
  */
-export function clamp(x: Tensor, min: number | null = null, max: number | null = null, ...unsupported: never[]): Tensor {
+export function clamp(x: Tensor, min: number | Tensor | null = null, max: number | Tensor | null = null, ...unsupported: never[]): Tensor {
   expectInput('clamp', x);
   for (const [name, bound] of [['min', min], ['max', max]] as const) {
-    if ((bound as unknown) instanceof Tensor) throw new Error(`clamp: a tensor '${name}' is not supported, only a number (or null); for a tensor bound, F.maximum(x, lo) and F.minimum(x, hi)`);
-    expectBound('clamp', name, bound);
+    if (bound instanceof Tensor) expectOperand('clamp', name, bound, false);
+    else expectBound('clamp', name, bound);
   }
-  if (min === null && max === null) throw new Error(`clamp: at least one of 'min' and 'max' must be a number (PyTorch: "At least one of 'min' or 'max' must not be None")`);
-  return elementwiseOp('clamp', 'clamp', x, { low: min, high: max }, unsupported);
+  if (min === null && max === null) throw new Error(`clamp: at least one of 'min' and 'max' must be a number or a tensor (PyTorch: "At least one of 'min' or 'max' must not be None")`);
+  if (!(min instanceof Tensor) && !(max instanceof Tensor)) return elementwiseOp('clamp', 'clamp', x, { low: min, high: max }, unsupported);
+  if (unsupported.length) throw new Error(`clamp: got ${unsupported.length} more argument${unsupported.length > 1 ? 's' : ''} than it takes (${extraArguments(unsupported)}); out= is not supported`);
+  // A tensor bound: where(x < min, min, x), then where(· > max, max, ·), so each side's gradient goes
+  // where it was taken (as PyTorch's; at min = max below both, PyTorch's gives neither a gradient and
+  // this gives min one). A number bound on the other side is elementwise clamp's. The masks and the
+  // first step are the output's companions.
+  [min, max].reduce<readonly number[]>((shape, b) => (b instanceof Tensor ? broadcastShape('clamp', shape, b.shape) : shape), x.shape);
+  const made: Tensor[] = [];
+  const step = (y: Tensor, bound: number | Tensor | null, side: 'min' | 'max'): Tensor => {
+    if (bound === null) return y;
+    if (typeof bound === 'number') return elementwiseOp('clamp', 'clamp', y, side === 'min' ? { low: bound, high: null } : { low: null, high: bound }, []);
+    const past = side === 'min' ? lt(y, bound) : gt(y, bound);
+    made.push(past);
+    return where(past, bound, y);
+  };
+  const lower = step(x, min, 'min');
+  if (lower !== x) made.push(lower);
+  const y = step(lower, max, 'max');
+  if (y === lower) made.pop();
+  y.companions.push(...made);
+  return y;
 }
 
 /** The larger of a and b elementwise (torch.maximum), broadcast as F.add; a NaN on either side gives NaN. A tie halves the gradient between them, as PyTorch's. */

@@ -1482,8 +1482,12 @@ add('F.permute, F.transpose, F.expand, F.max, F.amax, F.argmax, F.clamp, F.maxim
   s.expectError('stack of different shapes', () => F.stack([t([2, 3]), t([3, 2])]), /^stack: expects each tensor to be equal size, but got \[2, 3\] at entry 0 and \[3, 2\] at entry 1$/);
   s.expectError('stack dim out of range', () => F.stack([t([2, 3])], 3), /^stack: argument 'dim' expected a dimension of \[2, 3, 1\] \(-3 to 2\), got 3$/);
   s.expectError('unsqueeze dim out of range', () => F.unsqueeze(t([2, 3]), -4), /^unsqueeze: argument 'dim' expected a dimension of \[2, 3, 1\] \(-3 to 2\), got -4$/);
-  s.expectError('clamp without bounds', () => F.clamp(t([3])), /^clamp: at least one of 'min' and 'max' must be a number/);
-  s.expectError('clamp with a tensor bound', () => F.clamp(t([3]), t([3]) as unknown as number), /^clamp: a tensor 'min' is not supported, only a number \(or null\); for a tensor bound, F\.maximum\(x, lo\)/);
+  s.expectError('clamp without bounds', () => F.clamp(t([3])), /^clamp: at least one of 'min' and 'max' must be a number or a tensor/);
+  const clamped = F.clamp(t([2, 3]), t([1, 3]), 0.5); // a tensor min, a number max
+  s.expect('clamp with a tensor and a number: [2, 3], its masks and steps freed with it', shapeText(clamped.shape) === '[2, 3]' && clamped.companions.length === 2, `${shapeText(clamped.shape)}, ${clamped.companions.length} companions`);
+  clamped.destroy();
+  s.expectError('clamp with an i32 tensor bound', () => F.clamp(t([3]), s.input([1, 2, 3], [3], 'i32')), /^clamp: argument 'min' expected dtype f32, got i32$/);
+  s.expectError('clamp with bounds that do not broadcast', () => F.clamp(t([3]), t([2])), /^clamp: shapes \[3\] and \[2\] do not broadcast/);
   s.expectError('clamp with an infinite bound', () => F.clamp(t([3]), null, Infinity), /^clamp: argument 'max' expected a finite float32 number or null, got Infinity$/);
   s.expectError('maximum with a number', () => F.maximum(t([3]), 0 as unknown as Tensor), /^maximum: argument 'other' expected a Tensor, got the number 0 \(PyTorch's takes tensors; for a number bound, F\.clamp\(x, 0, null\)\)$/);
   s.expectError('minimum of shapes that do not broadcast', () => F.minimum(t([3, 2]), t([3])), /^minimum: shapes \[3, 2\] and \[3\] do not broadcast/);

@@ -71,6 +71,7 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'sign': case 'floor': case 'ceil': case 'round': case 'trunc': return { values: F[f.op](x!) };
     case 'pow_base': return { values: F.pow(a.base!, x!) };
     case 'cumsum': return { values: F.cumsum(x!, dim) };
+    case 'clamp_tensors': return { values: 'max' in a ? F.clamp(x!, y!, null) : 'min' in a ? F.clamp(x!, null, y!) : F.clamp(x!, y!, inputs[2]!) };
     case 'logical_and': return { values: F.logicalAnd(x!, a.other ?? y!) };
     case 'logical_or': return { values: F.logicalOr(x!, a.other ?? y!) };
     case 'logical_xor': return { values: F.logicalXor(x!, a.other ?? y!) };
