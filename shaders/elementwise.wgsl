@@ -131,13 +131,18 @@ fn integer_pow(v: f32, p: f32) -> f32 {
 }
 
 // v^p as PyTorch (C's pow): integer p by integer_pow; otherwise √v for p = ½, exp2(p · log2 v) for
-// v > 0, and the edges spelled out: 0^p = 0 for p > 0 and +∞ for p < 0, (+∞)^p and (−∞)^p = +∞ for
-// p > 0 and 0 for p < 0, a finite v < 0 NaN. From |p| ≥ 2^24 every float32 is an even integer: |v|^p.
+// v > 0, and the edges spelled out: v^0 = 1^p = 1 (NaN too), (±1)^(±∞) = 1, v^(±∞) = 0 or +∞ by
+// which side of 1 |v| lies, 0^p = 0 for p > 0 and +∞ for p < 0, (+∞)^p and (−∞)^p = +∞ for p > 0
+// and 0 for p < 0, a finite v < 0 NaN. From |p| ≥ 2^24 every float32 is an even integer: |v|^p.
 fn pow_of(v: f32, p: f32) -> f32 {
-  if (p == 0.0) { return 1.0; }
+  if (p == 0.0 || v == 1.0) { return 1.0; }
   if (is_nan(v) || is_nan(p)) { return nan(); }
-  if (abs(p) < 16777216.0 && p == trunc(p)) { return integer_pow(v, p); }
   let magnitude = abs(v);
+  if (bitcast<u32>(abs(p)) == INFINITY_BITS) {
+    if (magnitude == 1.0) { return 1.0; }
+    return select(infinity(), 0.0, (magnitude < 1.0) == (p > 0.0));
+  }
+  if (abs(p) < 16777216.0 && p == trunc(p)) { return integer_pow(v, p); }
   if (magnitude == 0.0) { return select(infinity(), 0.0, p > 0.0); }
   if (bitcast<u32>(magnitude) == INFINITY_BITS) { return select(0.0, infinity(), p > 0.0); }
   if (v < 0.0 && abs(p) < 16777216.0) { return nan(); }

@@ -878,7 +878,7 @@ export function pow(x: Tensor | number, exponent: number | Tensor, ...unsupporte
   if (typeof x === 'number') {
     // torch.pow(b, x): the number b as the base of every element.
     if (!(exponent instanceof Tensor)) throw new Error(`${name}: with a number base, argument 'exponent' expected a Tensor, got ${show(exponent)}`);
-    expectExponent(name, x);
+    expectExponent(name, x, 'self');
     return elementwiseOp('powBase', name, exponent, { exponent: x }, unsupported);
   }
   if (exponent instanceof Tensor) return twoTensors('powTensor', 'pow', x, exponent, unsupported);
@@ -896,7 +896,10 @@ export const floor = (x: Tensor, ...unsupported: never[]): Tensor => elementwise
 export const ceil = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('ceil', 'ceil', x, {}, unsupported);
 
 /** x rounded to the nearest integer, halves to even (torch.round: 2.5 → 2); its gradient 0. `decimals` is not supported. */
-export const round = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('round', 'round', x, {}, unsupported);
+export function round(x: Tensor, ...unsupported: never[]): Tensor {
+  if (unsupported.length) throw new Error(`round: takes input only, got ${extraArguments(unsupported)} too (PyTorch's decimals= is not supported: F.div(F.round(F.mul(x, 100)), 100) rounds to 2 places)`);
+  return elementwiseOp('round', 'round', x, {}, unsupported);
+}
 
 /** x with its fraction dropped, toward 0 (torch.trunc); its gradient 0. */
 export const trunc = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('trunc', 'trunc', x, {}, unsupported);
@@ -978,7 +981,7 @@ function expectOperand(op: string, name: string, v: unknown, numbers: boolean): 
 function comparison(op: Comparison, input: Tensor, other: Tensor | number, unsupported: readonly unknown[]): Tensor {
   expectOperand(op, 'input', input, false);
   expectOperand(op, 'other', other, true);
-  if (unsupported.length) throw new Error(`${op}: takes input and other, got ${extraArguments(unsupported)} too (out= is not supported)`);
+  if (unsupported.length) throw new Error(`${op}: takes ${op === 'logicalNot' ? 'input' : 'input and other'}, got ${extraArguments(unsupported)} too (out= is not supported)`);
   const { operands: [a, b], shape, copies } = broadcastAll(op, [input, other]);
   const mask = output(input.gpu, shape, op);
   compareKernel(op, a as Tensor, b!, mask);

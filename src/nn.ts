@@ -321,6 +321,22 @@ export class Embedding extends Module {
     if (this.paddingIdx !== undefined) this.gpu.clear(new Tensor(this.gpu, this.weight.buffer, [embeddingDim], 'f32', this.weight.byteOffset + this.paddingIdx * embeddingDim * 4, 'Embedding padding row'));
   }
 
+  /**
+   * An Embedding holding a copy of `embeddings` [num, dim] (nn.Embedding.from_pretrained): frozen
+   * (requiresGrad false, so optimizers skip it) unless freeze is false; padding_idx as the constructor's,
+   * but the padding row keeps its pretrained values, as PyTorch's.
+   */
+  static fromPretrained(embeddings: Tensor, options: { freeze?: boolean; paddingIdx?: number | null; padding_idx?: number | null } = {}): Embedding {
+    if (!(embeddings instanceof Tensor) || embeddings.dtype !== 'f32' || embeddings.shape.length !== 2) throw new Error(`Embedding.fromPretrained: argument 'embeddings' expected a 2-D f32 Tensor [num_embeddings, embedding_dim], got ${embeddings instanceof Tensor ? `${embeddings.dtype} ${shapeText(embeddings.shape)}` : show(embeddings)}`);
+    const o = normalizeOptions('Embedding.fromPretrained', options, ['freeze', 'paddingIdx'], F.EMBEDDING_OPTIONS.aliases, F.EMBEDDING_OPTIONS.onlyDefault) as { freeze?: boolean; paddingIdx?: number | null };
+    expectFlag('Embedding.fromPretrained', 'freeze', o.freeze);
+    const [num, dim] = embeddings.shape as [number, number];
+    const embedding = new Embedding(num, dim, { gpu: embeddings.gpu, paddingIdx: o.paddingIdx });
+    embedding.gpu.copy(embeddings, embedding.weight);
+    embedding.weight.requiresGrad = !(o.freeze ?? true);
+    return embedding;
+  }
+
   describe(): string {
     return `Embedding(${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === undefined ? '' : `, padding_idx=${this.paddingIdx}`})`;
   }

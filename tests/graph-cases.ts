@@ -1422,6 +1422,29 @@ add('F.narrow, F.slice, F.split, F.chunk, F.unbind: shapes as PyTorch, a stale g
   s.expectError('narrow with an extra argument', () => (F.narrow as (...a: unknown[]) => Tensor)(x, 0, 0, 1, 2), /^narrow: takes input, dim, start and length, got 2 too$/);
 });
 
+add('nn.Embedding.fromPretrained: a copy of the table, frozen by default (no gradient), trainable with freeze false; the padding row keeps its values', async (s, random) => {
+  const gpu = s.gpu;
+  const W = uniform(random, 12, -1, 1);
+  const table = s.input(W, [4, 3]);
+  const frozen = nn.Embedding.fromPretrained(table, { padding_idx: 1 });
+  s.expect('describe and frozen', frozen.describe() === 'Embedding(4, 3, padding_idx=1)' && !frozen.weight.requiresGrad, `${frozen.describe()} requiresGrad ${frozen.weight.requiresGrad}`);
+  await s.check('the pretrained rows, the padding row too', frozen.weight, W, 0, 0);
+  const ids = s.input([1, 2, 2, 0], [4], 'i32');
+  const trainable = nn.Embedding.fromPretrained(table, { freeze: false, paddingIdx: 1 });
+  // Frozen, nothing in a lookup needs a gradient (PyTorch: "element 0 of tensors does not require grad").
+  const lookedUp = s.own(F.sum(frozen.forward(ids)));
+  s.expectError('backward through a frozen table alone', () => lookedUp.backward(), /^backward: 'sum' was not produced by a recorded operation/);
+  const opt = new optim.SGD(trainable.parameters(), { lr: 0.5 });
+  opt.zeroGrad();
+  F.sum(trainable.forward(ids)).backward();
+  opt.step();
+  // d W[r] = the number of lookups of r (row 1 is padding: none): rows 0 and 2 move by 0.5 and 1.
+  await s.check('trainable: rows 0 and 2 moved, padding row 1 and row 3 not', trainable.weight, Array.from(W, (v, i) => v - 0.5 * [1, 0, 2, 0][Math.floor(i / 3)]!), 1e-6, 1e-6);
+  s.expectError('a 1-D table', () => nn.Embedding.fromPretrained(s.input([1, 2, 3])), /^Embedding.fromPretrained: argument 'embeddings' expected a 2-D f32 Tensor \[num_embeddings, embedding_dim\], got f32 \[3\]$/);
+  s.expectError('freeze not a flag', () => nn.Embedding.fromPretrained(table, { freeze: 0 as unknown as boolean }), /^Embedding.fromPretrained: option 'freeze' expected true or false, got 0$/);
+  await gpu.sync();
+});
+
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {
   const X = uniform(random, 12, -2, 2);
   const x = s.input(X, [3, 4]);
@@ -1882,7 +1905,10 @@ add('F.add, F.sub, F.mul, F.div, F.pow, F.exp, F.log, F.sqrt, F.sum and F.mean: 
   s.expectError('div by a number too small for float32', () => F.div(t([3]), 1e-310), /^div: the divisor 1e-310 is too small for float32: x \/ 1e-310 multiplies by Infinity, past ±3\.4e38$/);
   s.expectError('div with rounding_mode', () => F.div(t([3]), t([3]), ...(['floor'] as never[])), /^div: takes two operands, got 3 arguments \('floor' too\); rounding_mode is not supported$/);
   s.expectError('pow of two numbers', () => F.pow(2, 3), /^pow: with a number base, argument 'exponent' expected a Tensor, got 3$/);
-  s.expectError('pow exponent NaN', () => F.pow(t([3]), NaN), /^pow: argument 'exponent' expected a finite float32 number, got NaN$/);
+  s.expectError('pow exponent NaN', () => F.pow(t([3]), NaN), /^pow: argument 'exponent' expected a float32 number \(±∞ included, not NaN\), got NaN$/);
+  s.expectError('pow base NaN', () => F.pow(NaN, t([3])), /^pow: argument 'self' expected a float32 number \(±∞ included, not NaN\), got NaN$/);
+  s.expectError('logicalNot with another argument', () => F.logicalNot(t([3]), ...([1] as never[])), /^logicalNot: takes input, got 1 too/);
+  s.expectError('round with decimals', () => F.round(t([3]), ...([2] as never[])), /^round: takes input only, got 2 too \(PyTorch's decimals= is not supported/);
   s.expectError('exp with out=', () => F.exp(t([3]), ...([{ out: t([3]) }] as never[])), /^exp: got 1 more argument than it takes \({"out":"Tensor \[3\]"}\); out= is not supported$/);
   s.expectError('log of a u32 tensor', () => F.log(s.input([1, 2], [2], 'u32')), /^log: argument 'input' expected dtype f32, got u32$/);
   s.expectError('sqrt of a number', () => F.sqrt(4 as unknown as Tensor), /^sqrt: argument 'input' expected a Tensor, got 4$/);

@@ -23,9 +23,9 @@ export interface ElementwiseExtra {
   other?: Tensor;
 }
 
-/** pow's exponent: a finite float32 number (F.pow checks it too, before allocating its output). */
-export function expectExponent(op: string, exponent: number): void {
-  if (typeof exponent !== 'number' || !Number.isFinite(exponent) || Math.abs(exponent) > 3.4e38) throw new Error(`${op}: argument 'exponent' expected a finite float32 number, got ${show(exponent)}`);
+/** pow's exponent (or a number base, named 'self' as PyTorch's): a float32 number, ±∞ included, not NaN (F.pow checks it too, before allocating its output). */
+export function expectExponent(op: string, exponent: number, name = 'exponent'): void {
+  if (typeof exponent !== 'number' || Number.isNaN(exponent) || (Number.isFinite(exponent) && Math.abs(exponent) > 3.4e38)) throw new Error(`${op}: argument '${name}' expected a float32 number (±∞ included, not NaN), got ${show(exponent)}`);
 }
 
 /** clamp's bounds: finite float32 numbers, or null for none (F.clamp checks them too). */
@@ -307,7 +307,7 @@ cases.push(
   testCase('elementwise bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4));
     s.expectError('size mismatch', () => elementwise('exp', v, s.output([5])), /exp: argument 'y' expected 4 elements/);
-    s.expectError('an infinite exponent', () => elementwise('pow', v, s.output([4]), { exponent: Infinity }), /pow: argument 'exponent' expected a finite float32 number, got Infinity/);
+    s.expectError('a NaN exponent', () => elementwise('pow', v, s.output([4]), { exponent: NaN }), /pow: argument 'exponent' expected a float32 number \(±∞ included, not NaN\), got NaN/);
     s.expectError('clamp with an infinite bound', () => elementwise('clamp', v, s.output([4]), { low: -Infinity }), /clamp: argument 'min' expected a finite float32 number or null, got -Infinity/);
     s.expectError('maximum without other', () => elementwise('maximum', v, s.output([4])), /maximum: needs 'other' tensor/);
     s.expectError('maximum of different sizes', () => elementwise('maximum', v, s.output([4]), { other: s.input([1, 2, 3]) }), /maximum: argument 'other' expected 4 elements/);
@@ -360,6 +360,27 @@ cases.push(kernelCase({
       },
     };
   },
+}));
+
+// C's pow (PyTorch's) where JavaScript's Math.pow differs, and at ±∞ exponents: 1^p = 1 for any p,
+// NaN too; (−1)^(±∞) = 1; v^(±∞) is 0 or ∞ by which side of 1 |v| lies; (−∞)^p keeps its sign for odd p.
+cases.push(testCase('elementwise pow at ±∞ exponents, a base of ±1 and ±∞, as C and PyTorch', async (s) => {
+  const inf = Infinity;
+  const table: [string, ElementwiseOp, number, number[], number[]][] = [
+    ['x^∞', 'pow', inf, [0.5, 1, -1, 2, -2, 0, inf, -inf, NaN], [0, 1, 1, inf, inf, 0, inf, inf, NaN]],
+    ['x^−∞', 'pow', -inf, [0.5, 1, -1, 2, -0.5, 0, inf, NaN], [inf, 1, 1, 0, inf, inf, 0, NaN]],
+    ['1^x', 'powBase', 1, [NaN, inf, -inf, 0, 200, -3.5], [1, 1, 1, 1, 1, 1]],
+    ['(−1)^x', 'powBase', -1, [NaN, inf, -inf, 0, 3, 0.5], [NaN, 1, 1, 1, -1, NaN]],
+    ['∞^x', 'powBase', inf, [1, -1, 0, 0.5, NaN], [inf, 0, 1, inf, NaN]],
+    ['(−∞)^x', 'powBase', -inf, [1, 2, -1, 0.5, 3], [-inf, inf, -0, inf, -inf]],
+  ];
+  for (const [what, op, p, x, want] of table) {
+    const y = s.output([x.length], what);
+    elementwise(op, s.input(x), y, { exponent: p });
+    await s.check(`${what} of [${x.join(', ')}]`, y, want, 0, 0);
+    const got = await y.read();
+    s.expect(`${what}: signs of zeros`, want.every((v, i) => v !== 0 || Object.is(v, -0) === Object.is(got[i], -0)), Array.from(got).join(', '));
+  }
 }));
 
 // b^x for a number base b (torch.pow(b, x)): over positive bases with |x · log2 b| ≤ 20 (WGSL's pow
