@@ -638,6 +638,35 @@ op_case("clamp_tensors", {}, [float32_values(3, 4) * 2, lo, hi], lambda x, lo, h
 op_case("clamp_tensors", {"max": None}, [float32_values(2, 5), float32_values(2, 1)], lambda x, lo: torch.clamp(x, min=lo), grad_of=(0, 1))
 op_case("clamp_tensors", {"min": None}, [float32_values(4, 3), float32_values(3)], lambda x, hi: torch.clamp(x, max=hi), grad_of=(0, 1))
 
+# Composed ops: var and std (dims, corrections, keepdim), logsumexp (a large entry, a row of −∞),
+# layer_norm with weight and bias, BCE with logits (weight, pos_weight, each reduction), SiLU,
+# softplus across its threshold, ELU through 0.
+x = float32_values(3, 4, 5)
+op_case("var", {"dim": [0, 2], "correction": 1, "keepdim": False}, [x], lambda x: torch.var(x, (0, 2), unbiased=True))
+op_case("var", {"dim": 1, "correction": 0, "keepdim": True}, [x], lambda x: torch.var(x, 1, unbiased=False, keepdim=True))
+op_case("std", {"correction": 1}, [x], lambda x: torch.std(x))
+op_case("std", {"dim": -1, "correction": 0, "keepdim": False}, [x], lambda x: torch.std(x, -1, unbiased=False))
+x = float32_values(3, 6) * 3
+x[1, 2] = 100.0
+op_case("logsumexp", {"dim": 1, "keepdim": False}, [x], lambda x: torch.logsumexp(x, 1))
+op_case("logsumexp", {"dim": [0, 1], "keepdim": True}, [float32_values(2, 3, 4)], lambda x: torch.logsumexp(x, (0, 1), keepdim=True))
+x = float32_values(2, 3)
+x[0, :] = float("-inf")
+op_case("logsumexp", {"dim": 1, "keepdim": False}, [x], lambda x: torch.logsumexp(x, 1), grad_of=())
+op_case("layer_norm", {"normalized_shape": [3, 4]}, [float32_values(2, 3, 4) * 2 + 1, float32_values(3, 4) + 1, float32_values(3, 4)], lambda x, w, b: torch.nn.functional.layer_norm(x, (3, 4), w, b), grad_of=(0, 1, 2))
+op_case("layer_norm", {"normalized_shape": [5]}, [float32_values(4, 5)], lambda x: torch.nn.functional.layer_norm(x, (5,)))
+logits, targets = float32_values(4, 3) * 4, (torch.rand(4, 3) > 0.5).double()
+logits[0, 0], logits[1, 1] = 40.0, -40.0
+for reduction in ("mean", "sum", "none"):
+    op_case("bce_with_logits", {"reduction": reduction}, [logits, targets], lambda x, t: torch.nn.functional.binary_cross_entropy_with_logits(x, t, reduction=reduction))
+op_case("bce_with_logits", {"reduction": "mean", "weighted": True}, [logits, targets, float32_values(4, 1).abs(), float32_values(3).abs() + 0.5],
+        lambda x, t, w, p: torch.nn.functional.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=p), grad_of=(0,))
+x = float32_values(3, 5) * 4
+x[0, 0] = 0.0
+op_case("silu", {}, [x], torch.nn.functional.silu)
+op_case("softplus", {"beta": 2.0, "threshold": 5.0}, [x], lambda x: torch.nn.functional.softplus(x, 2.0, 5.0))
+op_case("elu", {"alpha": 0.5}, [x], lambda x: torch.nn.functional.elu(x, 0.5))
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

@@ -22,7 +22,7 @@ import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh
 import { nextRandomKey } from './init';
 import { shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
-import { needsGrad, opOutput as output, opView, record, Tensor, upstream } from './tensor';
+import { composite, needsGrad, noGrad, opOutput as output, opView, record, Tensor, upstream } from './tensor';
 
 /** a @ b for 2-D tensors, with d a = dC · bᵀ and d b = aᵀ · dC. */
 export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
@@ -1033,6 +1033,161 @@ export function where(condition: Tensor, input: Tensor, other: Tensor | number, 
   const sides = typeof b === 'number' ? [a as Tensor] : [a as Tensor, b!];
   if (needsGrad(sides)) record({ name: 'where', inputs: sides, output: y, saved: [c as Tensor], backward: gradients.where(c as Tensor, a as Tensor, typeof b === 'number' ? null : b!, y) });
   return y;
+}
+
+// ── composed from the ops above: var, std, logsumexp, layer norm, BCE with logits, SiLU, softplus, ELU ──
+// Each is a few F ops inside composite(): their intermediates are the output's companions, kept for
+// its backward and freed with it, and the gradient is the ops' own (no new kernel, no new rule).
+
+/** A reduction's dims as a sorted list of non-negative dims (undefined: every one), checked. */
+function reductionDims(op: string, x: Tensor, dim: number | readonly number[] | undefined): number[] {
+  if (dim === undefined) return [...x.shape.keys()];
+  const dims = (Array.isArray(dim) ? dim : [dim]).map((d, i) => dimension(op, Array.isArray(dim) ? `dim[${i}]` : 'dim', d, x.shape));
+  if (new Set(dims).size !== dims.length) throw new Error(`${op}: dim ${show(dim as number[])} names a dimension twice`);
+  return dims.length ? dims.sort((a, b) => a - b) : [...x.shape.keys()];
+}
+
+export interface VarianceOptions {
+  /** Bessel's correction: divide by n − correction (PyTorch's default 1). */
+  correction?: number;
+  /** PyTorch's older spelling: true is correction 1, false 0. */
+  unbiased?: boolean;
+  keepdim?: boolean;
+}
+
+function variance(op: 'var' | 'std', x: Tensor, dim: number | readonly number[] | undefined, options: VarianceOptions): Tensor {
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['correction', 'unbiased', 'keepdim']) as VarianceOptions;
+  expectFlag(op, 'unbiased', o.unbiased);
+  expectFlag(op, 'keepdim', o.keepdim);
+  if (o.unbiased !== undefined && o.correction !== undefined) throw new Error(`${op}: give 'correction' or 'unbiased', not both`);
+  const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
+  if (!Number.isInteger(correction) || correction < 0) throw new Error(`${op}: argument 'correction' expected an integer ≥ 0, got ${show(correction)}`);
+  const dims = reductionDims(op, x, dim);
+  const n = dims.reduce((p, d) => p * x.shape[d]!, 1);
+  if (n - correction <= 0) throw new Error(`${op}: ${n} element${n > 1 ? 's' : ''} over dims [${dims.join(', ')}] of ${shapeText(x.shape)} with correction ${correction} leave no degrees of freedom (PyTorch gives nan or inf there); pass { correction: 0 } for the population ${op === 'var' ? 'variance' : 'deviation'}`);
+  return composite(() => {
+    const d = sub(x, mean(x, dims, true));
+    const v = mul(sum(mul(d, d), dims, o.keepdim ?? false), 1 / (n - correction));
+    return op === 'std' ? sqrt(v) : v;
+  });
+}
+
+/** The variance over `dim` (torch.var): Σ(x − mean)² / (n − correction), correction 1 by default; every dimension when dim is left out. */
+export const variance_ = (x: Tensor, dim?: number | readonly number[], options: VarianceOptions = {}): Tensor => variance('var', x, dim, options);
+export { variance_ as var };
+
+/** The standard deviation over `dim` (torch.std): √var, as F.var. */
+export const std = (x: Tensor, dim?: number | readonly number[], options: VarianceOptions = {}): Tensor => variance('std', x, dim, options);
+
+/**
+ * log Σ exp(x) over `dim` (torch.logsumexp), shifted by the max (taken without a gradient, and 0
+ * where it is ±∞, as PyTorch's) so exp cannot overflow; its gradient is softmax(x)·dy.
+ */
+export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
+  expectInput('logsumexp', x);
+  if (dim === undefined) throw new Error(`logsumexp: argument 'dim' is required (PyTorch's too): F.logsumexp(x, ${x.shape.length - 1})`);
+  if (unsupported.length) throw new Error(`logsumexp: takes input, dim and keepdim, got ${extraArguments(unsupported)} too`);
+  expectFlag('logsumexp', 'keepdim', keepdim);
+  const dims = reductionDims('logsumexp', x, dim);
+  return composite(() => {
+    const shift = noGrad(() => {
+      const top = amax(x, dims, true);
+      return where(lt(abs(top), Infinity), top, 0);
+    });
+    const total = log(sum(exp(sub(x, shift)), dims, keepdim));
+    return add(total, keepdim ? shift : reshape(shift, total.shape));
+  });
+}
+
+/**
+ * Layer normalisation over the last dimensions, `normalizedShape` (F.layer_norm): (x − mean) /
+ * √(var + eps), the biased variance, then · weight + bias (each of normalizedShape, optional).
+ */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5, ...unsupported: never[]): Tensor {
+  expectInput('layerNorm', x);
+  if (unsupported.length) throw new Error(`layerNorm: takes input, normalized_shape, weight, bias and eps, got ${extraArguments(unsupported)} too`);
+  if (!Array.isArray(normalizedShape) || !normalizedShape.length || !normalizedShape.every((d) => Number.isInteger(d) && d > 0)) throw new Error(`layerNorm: argument 'normalized_shape' expected a non-empty list of sizes, got ${show(normalizedShape)}`);
+  const k = normalizedShape.length;
+  const trailing = x.shape.slice(-k);
+  if (x.shape.length < k || trailing.join() !== normalizedShape.join()) throw new Error(`layerNorm: Given normalized_shape=${shapeText(normalizedShape)}, expected input with shape [*, ${normalizedShape.join(', ')}], but got input of size ${shapeText(x.shape)}`);
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t === null) continue;
+    expectOperand('layerNorm', name, t, false);
+    if (t.shape.join() !== normalizedShape.join()) throw new Error(`layerNorm: argument '${name}' expected shape ${shapeText(normalizedShape)}, got ${shapeText(t.shape)}`);
+  }
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new Error(`layerNorm: argument 'eps' expected a number > 0, got ${show(eps)}`);
+  const dims = normalizedShape.map((_, i) => x.shape.length - k + i);
+  return composite(() => {
+    const d = sub(x, mean(x, dims, true));
+    let y = mul(d, pow(add(mean(mul(d, d), dims, true), eps), -0.5));
+    if (weight) y = mul(y, weight);
+    if (bias) y = add(y, bias);
+    return y;
+  });
+}
+
+export interface BCEWithLogitsOptions {
+  reduction?: Reduction;
+  /** A rescaling weight per element, broadcast with the loss. */
+  weight?: Tensor | null;
+  /** A weight on the positive term, broadcast over the last dimension (one per class); PyTorch's pos_weight. */
+  posWeight?: Tensor | null;
+  pos_weight?: Tensor | null;
+}
+
+/**
+ * Binary cross-entropy of sigmoid(input) against target (F.binary_cross_entropy_with_logits), in
+ * the stable form (1 − t)·x + (1 + (p − 1)·t)·softplus(−x), softplus(−x) = max(−x, 0) + ln(1 + e^−|x|),
+ * so no exp overflows; reduction 'mean' (default), 'sum' or 'none'.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}): Tensor {
+  const op = 'binaryCrossEntropyWithLogits';
+  expectOperand(op, 'input', input, false);
+  expectOperand(op, 'target', target, false);
+  const o = normalizeOptions(op, options, ['reduction', 'weight', 'posWeight'], { pos_weight: 'posWeight' }) as BCEWithLogitsOptions;
+  const reduction = o.reduction ?? 'mean';
+  if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${op}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${show(reduction)}`);
+  if (input.shape.join() !== target.shape.join()) throw new Error(`${op}: Target size (${shapeText(target.shape)}) must be the same as input size (${shapeText(input.shape)})`);
+  for (const name of ['weight', 'posWeight'] as const) if (o[name] != null) expectOperand(op, name, o[name], false);
+  return composite(() => {
+    const softplusOfMinus = add(clamp(mul(input, -1), 0, null), log(add(exp(mul(abs(input), -1)), 1)));
+    const positive = o.posWeight ? add(mul(sub(o.posWeight, 1), target), 1) : null;
+    let loss = add(mul(sub(1, target), input), positive ? mul(positive, softplusOfMinus) : softplusOfMinus);
+    if (o.weight) loss = mul(loss, o.weight);
+    return reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : mean(loss);
+  });
+}
+
+/** x · sigmoid(x) (F.silu, the swish). */
+export function silu(x: Tensor, ...unsupported: never[]): Tensor {
+  expectInput('silu', x);
+  if (unsupported.length) throw new Error(`silu: takes input only, got ${extraArguments(unsupported)} too (inplace is not supported)`);
+  return composite(() => mul(x, sigmoid(x)));
+}
+
+/** softplus's beta (finite, not 0) and threshold (finite), or an Error naming `where`. */
+export function softplusArguments(where: string, beta: unknown, threshold: unknown): void {
+  for (const [name, v] of [['beta', beta], ['threshold', threshold]] as const) if (typeof v !== 'number' || !Number.isFinite(v) || (name === 'beta' && v === 0)) throw new Error(`${where}: argument '${name}' expected a finite number${name === 'beta' ? ' other than 0' : ''}, got ${show(v)}`);
+}
+
+/** ln(1 + e^(βx)) / β (F.softplus), x itself where βx > threshold, as PyTorch's (so e^(βx) cannot overflow into the result). */
+export function softplus(x: Tensor, beta = 1, threshold = 20, ...unsupported: never[]): Tensor {
+  expectInput('softplus', x);
+  if (unsupported.length) throw new Error(`softplus: takes input, beta and threshold, got ${extraArguments(unsupported)} too`);
+  softplusArguments('softplus', beta, threshold);
+  return composite(() => {
+    const scaled = mul(x, beta);
+    return where(gt(scaled, threshold), x, div(log(add(exp(scaled), 1)), beta));
+  });
+}
+
+/** x where x > 0, else α·(e^x − 1) (F.elu); the gradient α·e^x at and below 0, as PyTorch's. */
+export function elu(x: Tensor, alpha = 1, ...unsupported: never[]): Tensor {
+  expectInput('elu', x);
+  if (unsupported.length) throw new Error(`elu: takes input and alpha, got ${extraArguments(unsupported)} too (inplace is not supported)`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`elu: argument 'alpha' expected a finite number, got ${show(alpha)}`);
+  return composite(() => where(gt(x, 0), x, mul(sub(exp(x), 1), alpha)));
 }
 
 /** A Threefry key word for dropout masks from the global generator's next key (init.manualSeed). */

@@ -248,6 +248,20 @@ export abstract class Module {
   }
 
   abstract forward(input: Tensor, ...rest: unknown[]): Tensor;
+
+  /** Outputs of composed F ops (F.layerNorm's) this module returned, each with its intermediates. */
+  private composed: Tensor[] = [];
+
+  /**
+   * Keeps y, a composed op's fresh output, until a later forward finds it off the current graph,
+   * then frees it with its intermediates: as a module's reused output buffer, the next forward after
+   * a backward takes it back (keep a y.clone() to hold one longer).
+   */
+  protected keepComposed(y: Tensor): Tensor {
+    this.composed = this.composed.filter((t) => isOnLiveGraph(t) || (t.destroy(), false));
+    this.composed.push(y);
+    return y;
+  }
 }
 
 // ── Linear ───────────────────────────────────────────────────────────────────────────────────────
@@ -504,6 +518,101 @@ export class Identity extends Module {
 
   forward(x: Tensor): Tensor {
     return x;
+  }
+}
+
+/** nn.SiLU: x · sigmoid(x) (F.silu). */
+export class SiLU extends Module {
+  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('SiLU', options, ['gpu'], {}, { inplace: false });
+  }
+
+  describe(): string {
+    return 'SiLU()';
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.keepComposed(F.silu(x));
+  }
+}
+
+/** nn.Softplus(beta=1, threshold=20): ln(1 + e^(βx)) / β, x past the threshold (F.softplus). */
+export class Softplus extends Module {
+  constructor(
+    readonly beta = 1,
+    readonly threshold = 20,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('Softplus', options, ['gpu']);
+    F.softplusArguments('Softplus', beta, threshold);
+  }
+
+  describe(): string {
+    return `Softplus(beta=${this.beta}, threshold=${this.threshold})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.keepComposed(F.softplus(x, this.beta, this.threshold));
+  }
+}
+
+/** nn.ELU(alpha=1): x above 0, α·(e^x − 1) at and below (F.elu). */
+export class ELU extends Module {
+  constructor(
+    readonly alpha = 1,
+    options: { inplace?: false; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('ELU', options, ['gpu'], {}, { inplace: false });
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`ELU: argument 'alpha' expected a finite number, got ${show(alpha)}`);
+  }
+
+  describe(): string {
+    return `ELU(alpha=${this.alpha})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.keepComposed(F.elu(x, this.alpha));
+  }
+}
+
+/**
+ * nn.LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True): each sample normalised over its
+ * last dimensions, then · weight (ones) + bias (zeros) when affine (F.layerNorm).
+ */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+  readonly weight: Parameter | null;
+  readonly bias: Parameter | null;
+
+  constructor(normalizedShape: number | readonly number[], options: { eps?: number; elementwiseAffine?: boolean; elementwise_affine?: boolean; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('LayerNorm', options, ['eps', 'elementwiseAffine', 'gpu'], { elementwise_affine: 'elementwiseAffine' }) as { eps?: number; elementwiseAffine?: boolean };
+    const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+    if (!Array.isArray(shape) || !shape.length || !shape.every((d) => Number.isInteger(d) && d > 0)) throw new Error(`LayerNorm: argument 'normalized_shape' expected a size or a non-empty list of sizes, got ${show(normalizedShape)}`);
+    expectFlag('LayerNorm', 'elementwiseAffine', o.elementwiseAffine);
+    if (o.eps !== undefined && (typeof o.eps !== 'number' || !(o.eps > 0) || !Number.isFinite(o.eps))) throw new Error(`LayerNorm: argument 'eps' expected a number > 0, got ${show(o.eps)}`);
+    this.normalizedShape = [...shape];
+    this.eps = o.eps ?? 1e-5;
+    this.elementwiseAffine = o.elementwiseAffine ?? true;
+    this.weight = this.elementwiseAffine ? allocateParameter(this.gpu, shape, 'LayerNorm.weight') : null;
+    this.bias = this.elementwiseAffine ? allocateParameter(this.gpu, shape, 'LayerNorm.bias') : null;
+    if (this.weight && this.bias) {
+      fillConstant(this.weight, 1);
+      fillConstant(this.bias, 0);
+    }
+  }
+
+  describe(): string {
+    return `LayerNorm((${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${this.eps}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.keepComposed(F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps));
   }
 }
 
@@ -1214,6 +1323,31 @@ abstract class RegressionLossModule extends Module {
     const out = buffer('loss', lossShape(input.shape, reduction));
     const partials = reduction === 'none' ? {} : { partials: buffer('partials', [partialCount(input.size)]) };
     return (this.kind === 'mse' ? F.mseLoss : F.l1Loss)(input, target, { reduction, out, ...partials, name: where });
+  }
+}
+
+/** torch.nn.BCEWithLogitsLoss(weight=None, reduction='mean', pos_weight=None): F.binaryCrossEntropyWithLogits. */
+export class BCEWithLogitsLoss extends Module {
+  readonly reduction: Reduction;
+  readonly weight: Tensor | null;
+  readonly posWeight: Tensor | null;
+
+  constructor(options: { weight?: Tensor | null; reduction?: Reduction; posWeight?: Tensor | null; pos_weight?: Tensor | null; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('BCEWithLogitsLoss', options, ['weight', 'reduction', 'posWeight', 'gpu'], { pos_weight: 'posWeight' }) as { weight?: Tensor | null; reduction?: Reduction; posWeight?: Tensor | null };
+    const { reduction = 'mean' } = o;
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`BCEWithLogitsLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got ${show(reduction)}`);
+    this.reduction = reduction;
+    this.weight = o.weight ?? null;
+    this.posWeight = o.posWeight ?? null;
+  }
+
+  describe(): string {
+    return `BCEWithLogitsLoss(${this.reduction !== 'mean' ? `reduction='${this.reduction}'` : ''})`;
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.binaryCrossEntropyWithLogits(input, target, { reduction: this.reduction, weight: this.weight, posWeight: this.posWeight }));
   }
 }
 

@@ -107,6 +107,11 @@ export class Tensor implements BufferView {
     return this.memory;
   }
 
+  /** Whether this tensor is its buffer's whole owner, not a view into another's. */
+  get ownsMemory(): boolean {
+    return this.byteOffset === 0 && this.memory.size === Math.ceil(this.byteLength / 4) * 4;
+  }
+
   get byteLength(): number {
     return this.size * 4;
   }
@@ -157,9 +162,10 @@ export class Tensor implements BufferView {
    * (not one a module or a loss shares), and its companions.
    */
   destroy(): void {
-    if (this.byteOffset !== 0 || this.memory.size !== Math.ceil(this.byteLength / 4) * 4) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
+    if (!this.ownsMemory) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
     this.gpu.destroyBuffer(this.memory);
-    for (const t of this.companions.splice(0)) t.destroy();
+    // A view among the companions (a composite's reshape) owns only its gradient.
+    for (const t of this.companions.splice(0)) (t.ownsMemory ? t.destroy() : release({ tensor: t, view: true }));
     if (this.ownsGrad && this.grad) {
       this.grad.destroy();
       this.grad = null;
@@ -246,6 +252,33 @@ export function tidy<T>(fn: () => T): T {
     else release(entry);
   }
   return result;
+}
+
+/**
+ * Runs fn, F ops that build one output from others (F.logsumexp, F.layerNorm), and makes every
+ * tensor they allocated but the output its companions: kept for its backward, freed with it. The
+ * enclosing tidy() sees the output alone. fn must return a tensor it made (not a view, not an input).
+ */
+export function composite(fn: () => Tensor): Tensor {
+  const made: { tensor: Tensor; view: boolean }[] = [];
+  tidyScopes.push(made);
+  let y: Tensor;
+  try {
+    y = fn();
+  } catch (error) {
+    made.forEach(release);
+    throw error;
+  } finally {
+    tidyScopes.pop();
+  }
+  const own = made.find((e) => e.tensor === y && !e.view);
+  if (!own) {
+    made.forEach(release);
+    throw new Error('composite: fn must return a tensor one of its ops made, not a view or an input');
+  }
+  y.companions.push(...made.filter((e) => e !== own).map((e) => e.tensor));
+  tidyScopes.at(-1)?.push(own);
+  return y;
 }
 
 // ── the tape ─────────────────────────────────────────────────────────────────────────────────────

@@ -1445,6 +1445,64 @@ add('nn.Embedding.fromPretrained: a copy of the table, frozen by default (no gra
   await gpu.sync();
 });
 
+add('composed ops: nn.LayerNorm, nn.BCEWithLogitsLoss, nn.SiLU, nn.Softplus, nn.ELU vs float64; their intermediates freed with the output, by tidy and by the next step; errors named', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, D] = [3, 4];
+  const X = uniform(random, N * D, -2, 2);
+  const x = s.input(X, [N, D]);
+  x.requiresGrad = true;
+  const ln = new nn.LayerNorm(D, { gpu });
+  s.expect('LayerNorm describe', ln.describe() === 'LayerNorm((4,), eps=0.00001, elementwise_affine=True)', ln.describe());
+  const y = ln.forward(x);
+  F.sum(F.mul(y, s.input(Array.from({ length: N * D }, (_, i) => i % D), [N, D]))).backward();
+  // float64: x̂ = (x − mean) / √(var + eps), the biased variance per row; weight 1, bias 0; d weight[c] = Σ_n x̂[n, c]·c.
+  const xhat = new Float64Array(N * D);
+  for (let n = 0; n < N; n++) {
+    const row = Array.from(X.slice(n * D, n * D + D), Math.fround);
+    const m = row.reduce((a, b) => a + b, 0) / D;
+    const v = row.reduce((a, b) => a + (b - m) ** 2, 0) / D;
+    row.forEach((value, c) => (xhat[n * D + c] = (value - m) / Math.sqrt(v + 1e-5)));
+  }
+  await s.check('LayerNorm forward', y, xhat, 1e-5, 1e-5);
+  await s.check('d weight = Σ_n x̂·c', ln.weight!.grad!, Array.from({ length: D }, (_, c) => c * [0, 1, 2].reduce((a, n) => a + xhat[n * D + c]!, 0)), 1e-5, 1e-5);
+  await s.check('d bias = Σ_n c', ln.bias!.grad!, Array.from({ length: D }, (_, c) => c * N), 1e-6, 1e-6);
+  // The next step's forward frees this one's output and intermediates (off the graph after backward).
+  const before = gpu.stats.liveBuffers;
+  for (let step = 0; step < 3; step++) {
+    ln.zeroGrad();
+    const loss = F.sum(ln.forward(x));
+    loss.backward();
+    loss.destroy();
+  }
+  s.expect('LayerNorm: three more steps hold no more buffers than one', gpu.stats.liveBuffers <= before, `${gpu.stats.liveBuffers - before} more`);
+  F.logsumexp(x, 1).destroy(); // its first call makes the Gpu's grow-only scratch buffers, which stay
+  const inTidy = gpu.stats.liveBuffers;
+  tidy(() => {
+    F.logsumexp(F.mul(x, 2), 1);
+  });
+  s.expect('tidy frees a composed op with its intermediates', gpu.stats.liveBuffers === inTidy, `${gpu.stats.liveBuffers - inTidy} left`);
+  // BCE with logits, mean, against float64 from the definition: −[t ln σ(x) + (1 − t) ln(1 − σ(x))].
+  const T = Array.from({ length: N * D }, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const bce = new nn.BCEWithLogitsLoss({ gpu });
+  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+  const expected = X.reduce((a, v, i) => a - (T[i]! * Math.log(sigmoid(Math.fround(v))) + (1 - T[i]!) * Math.log(1 - sigmoid(Math.fround(v)))), 0) / (N * D);
+  await s.check('BCEWithLogitsLoss', bce.forward(x, s.input(T, [N, D])), [expected], 1e-6, 1e-5);
+  for (const [module, f, text] of [
+    [new nn.SiLU({ gpu }), (v: number) => v * sigmoid(v), 'SiLU()'],
+    [new nn.Softplus(2, 1, { gpu }), (v: number) => (2 * v > 1 ? v : Math.log1p(Math.exp(2 * v)) / 2), 'Softplus(beta=2, threshold=1)'],
+    [new nn.ELU(0.5, { gpu }), (v: number) => (v > 0 ? v : 0.5 * Math.expm1(v)), 'ELU(alpha=0.5)'],
+  ] as const) {
+    s.expect(`${text} describe`, module.describe() === text, module.describe());
+    await s.check(text, module.forward(x), Array.from(X, (v) => f(Math.fround(v))), 1e-6, 1e-5);
+  }
+  s.expectError('var over one element', () => F.var(s.input([1, 2], [2, 1]), 1), /^var: 1 element over dims \[1\] of \[2, 1\] with correction 1 leave no degrees of freedom \(PyTorch gives nan or inf there\); pass \{ correction: 0 \} for the population variance$/);
+  s.expectError('var with both spellings', () => F.var(x, 1, { unbiased: true, correction: 1 }), /^var: give 'correction' or 'unbiased', not both$/);
+  s.expectError('logsumexp without dim', () => F.logsumexp(x, undefined as unknown as number), /^logsumexp: argument 'dim' is required \(PyTorch's too\): F.logsumexp\(x, 1\)$/);
+  s.expectError('layerNorm of another shape', () => F.layerNorm(x, [3]), /^layerNorm: Given normalized_shape=\[3\], expected input with shape \[\*, 3\], but got input of size \[3, 4\]$/);
+  s.expectError('BCE with a target of another shape', () => F.binaryCrossEntropyWithLogits(x, s.input([1, 0, 1])), /^binaryCrossEntropyWithLogits: Target size \(\[3\]\) must be the same as input size \(\[3, 4\]\)$/);
+  s.expectError('LayerNorm of no shape', () => new nn.LayerNorm([], { gpu }), /^LayerNorm: argument 'normalized_shape' expected a size or a non-empty list of sizes, got \[\]$/);
+});
+
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {
   const X = uniform(random, 12, -2, 2);
   const x = s.input(X, [3, 4]);
