@@ -656,7 +656,7 @@ op_case("logsumexp", {"dim": 1, "keepdim": False}, [x], lambda x: torch.logsumex
 op_case("layer_norm", {"normalized_shape": [3, 4]}, [float32_values(2, 3, 4) * 2 + 1, float32_values(3, 4) + 1, float32_values(3, 4)], lambda x, w, b: torch.nn.functional.layer_norm(x, (3, 4), w, b), grad_of=(0, 1, 2))
 op_case("layer_norm", {"normalized_shape": [5]}, [float32_values(4, 5)], lambda x: torch.nn.functional.layer_norm(x, (5,)))
 logits, targets = float32_values(4, 3) * 4, (torch.rand(4, 3) > 0.5).double()
-logits[0, 0], logits[1, 1] = 40.0, -40.0
+logits[0, 0], logits[1, 1], logits[2, 2], logits[3, 0] = 40.0, -40.0, 0.0, 0.0  # a logit of exactly 0: a zero-initialised head
 for reduction in ("mean", "sum", "none"):
     op_case("bce_with_logits", {"reduction": reduction}, [logits, targets], lambda x, t: torch.nn.functional.binary_cross_entropy_with_logits(x, t, reduction=reduction))
 op_case("bce_with_logits", {"reduction": "mean", "weighted": True}, [logits, targets, float32_values(4, 1).abs(), float32_values(3).abs() + 0.5],
@@ -666,6 +666,13 @@ x[0, 0] = 0.0
 op_case("silu", {}, [x], torch.nn.functional.silu)
 op_case("softplus", {"beta": 2.0, "threshold": 5.0}, [x], lambda x: torch.nn.functional.softplus(x, 2.0, 5.0))
 op_case("elu", {"alpha": 0.5}, [x], lambda x: torch.nn.functional.elu(x, 0.5))
+# Large inputs on the side where() leaves out (e^100 is ∞ there), a negative beta, and std of a
+# constant row (PyTorch's gradient is 0 there, where √'s is ∞).
+x = torch.tensor([[100.0, -100.0, 0.0, 2.0, -3.0]]).double()
+op_case("elu", {"alpha": 1.0}, [x], lambda x: torch.nn.functional.elu(x, 1.0))
+op_case("softplus", {"beta": 1.0, "threshold": 20.0}, [x], lambda x: torch.nn.functional.softplus(x))
+op_case("softplus", {"beta": -1.0, "threshold": 20.0}, [x], lambda x: torch.nn.functional.softplus(x, -1.0))
+op_case("std", {"dim": 1, "correction": 1, "keepdim": False}, [torch.tensor([[2.0, 2.0, 2.0, 2.0], [1.0, 2.0, 3.0, 5.0]]).double()], lambda x: torch.std(x, 1))
 
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.

@@ -1069,7 +1069,11 @@ function variance(op: 'var' | 'std', x: Tensor, dim: number | readonly number[] 
   return composite(() => {
     const d = sub(x, mean(x, dims, true));
     const v = mul(sum(mul(d, d), dims, o.keepdim ?? false), 1 / (n - correction));
-    return op === 'std' ? sqrt(v) : v;
+    if (op === 'var') return v;
+    // √v's gradient is ∞ at v = 0 (a constant slice): PyTorch's std gives 0 there, so √ reads 1
+    // instead of 0 where v = 0 and the 0 is put back after, keeping ∞ · 0 out of the gradient.
+    const positive = gt(v, 0);
+    return where(positive, sqrt(where(positive, v, 1)), 0);
   });
 }
 
@@ -1138,7 +1142,7 @@ export interface BCEWithLogitsOptions {
 
 /**
  * Binary cross-entropy of sigmoid(input) against target (F.binary_cross_entropy_with_logits), in
- * the stable form (1 − t)·x + (1 + (p − 1)·t)·softplus(−x), softplus(−x) = max(−x, 0) + ln(1 + e^−|x|),
+ * the stable form (1 − t)·x + (1 + (p − 1)·t)·softplus(−x), softplus(−x) = −ln σ(x) (−x below −30),
  * so no exp overflows; reduction 'mean' (default), 'sum' or 'none'.
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}): Tensor {
@@ -1151,7 +1155,10 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   if (input.shape.join() !== target.shape.join()) throw new Error(`${op}: Target size (${shapeText(target.shape)}) must be the same as input size (${shapeText(input.shape)})`);
   for (const name of ['weight', 'posWeight'] as const) if (o[name] != null) expectOperand(op, name, o[name], false);
   return composite(() => {
-    const softplusOfMinus = add(clamp(mul(input, -1), 0, null), log(add(exp(mul(abs(input), -1)), 1)));
+    // softplus(−x) = −ln σ(x), its gradient σ(x) − 1 everywhere (0 included, where a max/|x| form
+    // has kinks); past x < −30 it is −x to float32's precision, and σ's argument is clamped there so
+    // the side where() leaves out has a finite gradient (0, not 0 · ∞).
+    const softplusOfMinus = where(lt(input, -30), mul(input, -1), mul(log(sigmoid(clamp(input, -30, null))), -1));
     const positive = o.posWeight ? add(mul(sub(o.posWeight, 1), target), 1) : null;
     let loss = add(mul(sub(1, target), input), positive ? mul(positive, softplusOfMinus) : softplusOfMinus);
     if (o.weight) loss = mul(loss, o.weight);
@@ -1178,7 +1185,9 @@ export function softplus(x: Tensor, beta = 1, threshold = 20, ...unsupported: ne
   softplusArguments('softplus', beta, threshold);
   return composite(() => {
     const scaled = mul(x, beta);
-    return where(gt(scaled, threshold), x, div(log(add(exp(scaled), 1)), beta));
+    // exp's argument clamped at the threshold: where the other side is picked, e^(βx) may not be ∞
+    // (its gradient 0 · ∞ would be NaN).
+    return where(gt(scaled, threshold), x, div(log(add(exp(clamp(scaled, null, threshold)), 1)), beta));
   });
 }
 
@@ -1187,7 +1196,8 @@ export function elu(x: Tensor, alpha = 1, ...unsupported: never[]): Tensor {
   expectInput('elu', x);
   if (unsupported.length) throw new Error(`elu: takes input and alpha, got ${extraArguments(unsupported)} too (inplace is not supported)`);
   if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`elu: argument 'alpha' expected a finite number, got ${show(alpha)}`);
-  return composite(() => where(gt(x, 0), x, mul(sub(exp(x), 1), alpha)));
+  // exp's argument clamped at 0: e^x for a large x on the side not picked would be ∞, its gradient NaN.
+  return composite(() => where(gt(x, 0), x, mul(sub(exp(clamp(x, null, 0)), 1), alpha)));
 }
 
 /** A Threefry key word for dropout masks from the global generator's next key (init.manualSeed). */

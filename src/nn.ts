@@ -255,10 +255,18 @@ export abstract class Module {
   /**
    * Keeps y, a composed op's fresh output, until a later forward finds it off the current graph,
    * then frees it with its intermediates: as a module's reused output buffer, the next forward after
-   * a backward takes it back (keep a y.clone() to hold one longer).
+   * a backward takes it back (keep a y.clone() to hold one longer). Past MAX_CALLS_PER_GRAPH outputs
+   * on one graph (forwards that never reach backward(), an evaluation loop without noGrad), the
+   * oldest is freed anyway, as buffers() cuts the graph: a backward through it then names it freed.
    */
   protected keepComposed(y: Tensor): Tensor {
-    this.composed = this.composed.filter((t) => isOnLiveGraph(t) || (t.destroy(), false));
+    const name = this.describe();
+    const free = (t: Tensor, why: string) => {
+      t.overwrittenBy = why; // a later read says which module took it back, not which inner op made it
+      t.destroy();
+    };
+    this.composed = this.composed.filter((t) => isOnLiveGraph(t) || (free(t, name), false));
+    if (this.composed.length >= MAX_CALLS_PER_GRAPH) free(this.composed.shift()!, `${name}, ${MAX_CALLS_PER_GRAPH} calls without a backward, which freed the oldest output`);
     this.composed.push(y);
     return y;
   }

@@ -1495,6 +1495,15 @@ add('composed ops: nn.LayerNorm, nn.BCEWithLogitsLoss, nn.SiLU, nn.Softplus, nn.
     s.expect(`${text} describe`, module.describe() === text, module.describe());
     await s.check(text, module.forward(x), Array.from(X, (v) => f(Math.fround(v))), 1e-6, 1e-5);
   }
+  // Forwards that never reach backward (an evaluation loop without noGrad) hold at most
+  // nn.MAX_CALLS_PER_GRAPH outputs; a read of one taken back names the module, not an inner op.
+  const silu = new nn.SiLU({ gpu });
+  const first = silu.forward(x);
+  const held = gpu.stats.liveBuffers;
+  for (let call = 0; call < nn.MAX_CALLS_PER_GRAPH + 10; call++) silu.forward(x);
+  s.expect(`SiLU: ${nn.MAX_CALLS_PER_GRAPH + 10} forwards without a backward hold at most ${nn.MAX_CALLS_PER_GRAPH} outputs`, gpu.stats.liveBuffers - held <= 2 * nn.MAX_CALLS_PER_GRAPH, `${gpu.stats.liveBuffers - held} more buffers`);
+  const refused = await first.read().then(() => 'read', (error: Error) => error.message);
+  s.expect('reading the first output, taken back: the module named', /was overwritten by a later forward of SiLU\(\), 64 calls without a backward, which freed the oldest output/.test(refused), refused);
   s.expectError('var over one element', () => F.var(s.input([1, 2], [2, 1]), 1), /^var: 1 element over dims \[1\] of \[2, 1\] with correction 1 leave no degrees of freedom \(PyTorch gives nan or inf there\); pass \{ correction: 0 \} for the population variance$/);
   s.expectError('var with both spellings', () => F.var(x, 1, { unbiased: true, correction: 1 }), /^var: give 'correction' or 'unbiased', not both$/);
   s.expectError('logsumexp without dim', () => F.logsumexp(x, undefined as unknown as number), /^logsumexp: argument 'dim' is required \(PyTorch's too\): F.logsumexp\(x, 1\)$/);
