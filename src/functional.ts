@@ -588,14 +588,16 @@ function expectIndex(op: string, index: unknown): Tensor {
 }
 
 /**
- * An Error naming the first extreme outside [0, n) when index's values are known (uploaded from
+ * An Error naming the first index outside [0, n) when index's values are known (uploaded from
  * JavaScript, and written by no GPU work since): PyTorch raises there, where the kernel can only give
  * NaN. An index made on the GPU is not read back to check (that would wait on the GPU).
  */
 function expectInRange(op: string, argument: string, index: Tensor, n: number, bound: string): void {
   const range = index.gpu.uploadedRange(index);
-  const [value, at] = !range ? [0, -1] : range.max >= n ? [range.max, range.maxAt] : range.min < 0 ? [range.min, range.minAt] : [0, -1];
-  if (at < 0) return;
+  if (!range || (range.max < n && range.min >= 0)) return;
+  // The first bad one in order, as PyTorch names it, where the values were kept; else an extreme.
+  const first = range.values?.findIndex((v) => v < 0 || v >= n) ?? -1;
+  const [value, at] = first >= 0 ? [range.values![first]!, first] : range.max >= n ? [range.max, range.maxAt] : [range.min, range.minAt];
   const position = index.shape.map((_, k) => Math.floor(at / index.shape.slice(k + 1).reduce((p, v) => p * v, 1)) % index.shape[k]!);
   throw new Error(`${op}: ${argument} holds ${value} at [${position.join(', ')}], out of range for ${bound} (valid: 0 to ${n - 1})`);
 }

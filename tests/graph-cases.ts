@@ -1349,6 +1349,7 @@ add('nn.Embedding: 3 SGD steps of a bag-of-embeddings regression vs float64 (row
   // uploaded values (they are unknown then).
   s.expectError('indexSelect with an index of 3 for size 3', () => F.indexSelect(x, 1, s.input([2, 3], [2], 'i32')), /^indexSelect: index holds 3 at \[1\], out of range for dimension 1 of input \[2, 3\] \(valid: 0 to 2\)$/);
   s.expectError('gather with −1', () => F.gather(x, 1, s.input([0, 1, 2, 0, -1, 2], [2, 3], 'i32')), /^gather: index holds -1 at \[1, 1\], out of range for dimension 1 of input \[2, 3\]/);
+  s.expectError('the first bad id named, as PyTorch, not the greatest', () => F.indexSelect(x, 1, s.input([7, 9, -1], [3], 'i32')), /^indexSelect: index holds 7 at \[0\], out of range/);
   s.expectError('an embedding of id 6 from 6 rows', () => emb.forward(s.input([0, 5, 6, 1], [2, 2], 'i32')), /^Embedding\(6, 4\): input holds 6 at \[1, 0\], out of range for weight's 6 rows \(num_embeddings\) \(valid: 0 to 5\)$/);
   const wide = s.input([0, 1, 9, 2, 3, 4, 5, 6], [2, 4]);
   const made = s.own(F.argmax(wide, 1)); // [2, 3] on the GPU: 3 is out of range for x's 3 columns

@@ -133,13 +133,20 @@ export async function tryRequestGpu(options: GpuOptions = {}): Promise<{ gpu: Gp
 // After a submit the slots are reused: queue order guarantees the earlier commands saw the old bytes.
 const UNIFORM_ARENA_BYTES = 256 * 1024;
 
-/** The least and greatest of some integers, and the flat position where each first occurs. */
+/**
+ * The least and greatest of some integers, and the flat position where each first occurs; with the
+ * values themselves when there are at most UPLOAD_VALUES_KEPT, so an error can name the first bad one.
+ */
 export interface UploadedRange {
   min: number;
   minAt: number;
   max: number;
   maxAt: number;
+  values?: Int32Array;
 }
+
+/** An i32 upload of at most this many values (4 MiB) is kept with its range. */
+export const UPLOAD_VALUES_KEPT = 1 << 20;
 
 function extremes(values: ArrayLike<number>): UploadedRange {
   const range = { min: Infinity, minAt: -1, max: -Infinity, maxAt: -1 };
@@ -305,7 +312,7 @@ export class Gpu {
     const typed = view.dtype === 'f32' ? Float32Array.from(data) : view.dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
     if (this.encoder) this.flush();
     this.device.queue.writeBuffer(view.buffer, view.byteOffset, typed);
-    if (view.dtype === 'i32') this.uploads.set(view.buffer, { byteOffset: view.byteOffset, byteLength: view.byteLength, range: extremes(typed) });
+    if (view.dtype === 'i32') this.uploads.set(view.buffer, { byteOffset: view.byteOffset, byteLength: view.byteLength, range: { ...extremes(typed), ...(typed.length <= UPLOAD_VALUES_KEPT ? { values: typed as Int32Array } : {}) } });
     else this.uploads.delete(view.buffer);
   }
 
