@@ -467,8 +467,10 @@ function block(name: string, x: Tensor, starts: readonly number[], sizes: readon
 
 /** x's entries start, start + step, … (length of them) along dimension d, as block(). */
 function sliced(name: string, x: Tensor, d: number, start: number, length: number, step: number): Tensor {
-  const along = (value: number, other: number) => x.shape.map((size, k) => (k === d ? value : other === -1 ? size : other));
-  return block(name, x, along(start, 0), along(length, -1), along(step, 1));
+  const starts = x.shape.map((_, k) => (k === d ? start : 0));
+  const sizes = x.shape.map((size, k) => (k === d ? length : size));
+  const steps = x.shape.map((_, k) => (k === d ? step : 1));
+  return block(name, x, starts, sizes, steps);
 }
 
 /** An empty result is an Error here: wgslgrad has no tensors with a dimension of 0. */
@@ -1041,13 +1043,8 @@ export function where(condition: Tensor, input: Tensor, other: Tensor | number, 
 // Each is a few F ops inside composite(): their intermediates are the output's companions, kept for
 // its backward and freed with it, and the gradient is the ops' own (no new kernel, no new rule).
 
-/** A reduction's dims as a sorted list of non-negative dims (undefined: every one), checked. */
-function reductionDims(op: string, x: Tensor, dim: number | readonly number[] | undefined): number[] {
-  if (dim === undefined) return [...x.shape.keys()];
-  const dims = (Array.isArray(dim) ? dim : [dim]).map((d, i) => dimension(op, Array.isArray(dim) ? `dim[${i}]` : 'dim', d, x.shape));
-  if (new Set(dims).size !== dims.length) throw new Error(`${op}: dim ${show(dim as number[])} names a dimension twice`);
-  return dims.length ? dims.sort((a, b) => a - b) : [...x.shape.keys()];
-}
+/** A reduction's dims as dimsOf() reads them, every one when left out. */
+const reductionDims = (op: string, x: Tensor, dim: number | readonly number[] | undefined): number[] => (dim === undefined ? [...x.shape.keys()] : dimsOf(op, x, dim));
 
 export interface VarianceOptions {
   /** Bessel's correction: divide by n − correction (PyTorch's default 1). */

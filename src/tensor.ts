@@ -212,6 +212,20 @@ function tensorsIn(value: unknown, seen = new Set<unknown>()): Tensor[] {
   return values.flatMap((v) => tensorsIn(v, seen));
 }
 
+/** Runs fn in a scope of its own and returns what its F ops allocated; if fn throws, that is freed first. */
+function inScope<T>(fn: () => T): { result: T; made: { tensor: Tensor; view: boolean }[] } {
+  const made: { tensor: Tensor; view: boolean }[] = [];
+  tidyScopes.push(made);
+  try {
+    return { result: fn(), made };
+  } catch (error) {
+    made.forEach(release);
+    throw error;
+  } finally {
+    tidyScopes.pop();
+  }
+}
+
 /**
  * Runs fn, then frees every tensor an F op allocated while it ran, with the gradient backward gave
  * it, except what fn returns (a Tensor, or an array or plain object of them), which the enclosing
@@ -222,17 +236,7 @@ function tensorsIn(value: unknown, seen = new Set<unknown>()): Tensor[] {
  */
 export function tidy<T>(fn: () => T): T {
   if (typeof fn !== 'function') throw new Error(`tidy: expected a function (tidy(() => …)), got ${(fn as unknown) instanceof Tensor ? `a Tensor [${(fn as unknown as Tensor).shape.join(', ')}]` : String(fn)}`);
-  const made: { tensor: Tensor; view: boolean }[] = [];
-  tidyScopes.push(made);
-  let result: T;
-  try {
-    result = fn();
-  } catch (error) {
-    made.forEach(release);
-    throw error;
-  } finally {
-    tidyScopes.pop();
-  }
+  const { result, made } = inScope(fn);
   if (result instanceof Promise) {
     made.forEach(release);
     throw new Error('tidy: fn returned a Promise; it must be synchronous (an await inside would let other code allocate in its scope). Await the reads after tidy(), on the tensors it returns');
@@ -260,17 +264,7 @@ export function tidy<T>(fn: () => T): T {
  * enclosing tidy() sees the output alone. fn must return a tensor it made (not a view, not an input).
  */
 export function composite(fn: () => Tensor): Tensor {
-  const made: { tensor: Tensor; view: boolean }[] = [];
-  tidyScopes.push(made);
-  let y: Tensor;
-  try {
-    y = fn();
-  } catch (error) {
-    made.forEach(release);
-    throw error;
-  } finally {
-    tidyScopes.pop();
-  }
+  const { result: y, made } = inScope(fn);
   const own = made.find((e) => e.tensor === y && !e.view);
   if (!own) {
     made.forEach(release);
