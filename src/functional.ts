@@ -9,6 +9,7 @@ import { type Activation, relu as reluKernel, sigmoid as sigmoidKernel } from '.
 import { batchNorm as batchNormKernel, type BatchNormArgs, type BatchNormScratch } from './kernels/batchnorm';
 import { dropout as dropoutKernel } from './kernels/dropout';
 import { elementwise as elementwiseKernel, expectBound, expectExponent, type ElementwiseExtra, type ElementwiseOp } from './kernels/elementwise';
+import { layerNorm as layerNormKernel, type LayerNormArgs } from './kernels/layer_norm';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { sumRows } from './kernels/reduce';
@@ -1105,7 +1106,9 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
 
 /**
  * Layer normalisation over the last dimensions, `normalizedShape` (F.layer_norm): (x − mean) /
- * √(var + eps), the biased variance, then · weight + bias (each of normalizedShape, optional).
+ * √(var + eps), the biased variance, then · weight + bias (each of normalizedShape, optional). One
+ * kernel each way (shaders/layer_norm.wgsl); each row's mean and 1/√(var + eps) are kept with the
+ * output for its backward, as PyTorch's.
  */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5, ...unsupported: never[]): Tensor {
   expectInput('layerNorm', x);
@@ -1120,14 +1123,15 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
     if (t.shape.join() !== normalizedShape.join()) throw new Error(`layerNorm: argument '${name}' expected shape ${shapeText(normalizedShape)}, got ${shapeText(t.shape)}`);
   }
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new Error(`layerNorm: argument 'eps' expected a number > 0, got ${show(eps)}`);
-  const dims = normalizedShape.map((_, i) => x.shape.length - k + i);
-  return composite(() => {
-    const d = sub(x, mean(x, dims, true));
-    let y = mul(d, pow(add(mean(mul(d, d), dims, true), eps), -0.5));
-    if (weight) y = mul(y, weight);
-    if (bias) y = add(y, bias);
-    return y;
-  });
+  const N = normalizedShape.reduce((a, b) => a * b, 1);
+  const rows = x.size / N;
+  const y = output(x.gpu, x.shape, 'layerNorm');
+  const args: LayerNormArgs = { N, eps, weight, bias, mean: output(x.gpu, [rows], 'layerNorm mean'), rstd: output(x.gpu, [rows], 'layerNorm rstd') };
+  layerNormKernel(x, y, args);
+  y.companions.push(args.mean, args.rstd);
+  const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
+  if (needsGrad(inputs)) record({ name: 'layerNorm', inputs, output: y, saved: [args.mean, args.rstd], backward: gradients.layerNorm(x, args) });
+  return y;
 }
 
 export interface BCEWithLogitsOptions {

@@ -8,6 +8,7 @@ import { gradients as conv2d } from './kernels/conv2d';
 import { gradients as dropout } from './kernels/dropout';
 import { gradients as elementwise } from './kernels/elementwise';
 import { gradients as gather } from './kernels/gather';
+import { gradients as layerNorm } from './kernels/layer_norm';
 import { gradients as matmul } from './kernels/matmul';
 import { gradients as pool } from './kernels/pool';
 import { gradients as regressionLoss } from './kernels/regression_loss';
@@ -23,6 +24,7 @@ export const gradients = {
   ...activation, // activation: F.sigmoid, F.relu, nn.Sigmoid, nn.ReLU
   ...dropout, // dropout: F.dropout, nn.Dropout
   ...batchnorm, // batchNorm: F.batchNorm, nn.BatchNorm1d/2d
+  ...layerNorm, // layerNorm: F.layerNorm, nn.LayerNorm
   ...softmaxCrossEntropy, // crossEntropy: F.crossEntropy, nn.CrossEntropyLoss
   ...conv2d, // conv2d: nn.Conv2d
   ...pool, // maxPool2d, avgPool2d, adaptiveAvgPool2d: nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d

@@ -249,7 +249,7 @@ export abstract class Module {
 
   abstract forward(input: Tensor, ...rest: unknown[]): Tensor;
 
-  /** Outputs of composed F ops (F.layerNorm's) this module returned, each with its intermediates. */
+  /** Outputs of F ops that allocate theirs (F.layerNorm's, the composed ops') this module returned, each with its companions. */
   private composed: Tensor[] = [];
 
   /**

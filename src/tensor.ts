@@ -259,7 +259,7 @@ export function tidy<T>(fn: () => T): T {
 }
 
 /**
- * Runs fn, F ops that build one output from others (F.logsumexp, F.layerNorm), and makes every
+ * Runs fn, F ops that build one output from others (F.logsumexp, F.var), and makes every
  * tensor they allocated but the output its companions: kept for its backward, freed with it. The
  * enclosing tidy() sees the output alone. fn must return a tensor it made (not a view, not an input).
  */

@@ -7,6 +7,7 @@ import * as nn from '../src/nn';
 import * as optim from '../src/optim';
 import { allocateParameter } from '../src/parameters';
 import * as bnRef from '../src/reference/batchnorm';
+import * as lnRef from '../src/reference/layer_norm';
 import * as broadcastRef from '../src/reference/arithmetic';
 import { dropoutMask } from '../src/reference/dropout';
 import * as ref from '../src/reference/linalg';
@@ -1511,6 +1512,36 @@ add('composed ops: nn.LayerNorm, nn.BCEWithLogitsLoss, nn.SiLU, nn.Softplus, nn.
   s.expectError('layerNorm of another shape', () => F.layerNorm(x, [3]), /^layerNorm: Given normalized_shape=\[3\], expected input with shape \[\*, 3\], but got input of size \[3, 4\]$/);
   s.expectError('BCE with a target of another shape', () => F.binaryCrossEntropyWithLogits(x, s.input([1, 0, 1])), /^binaryCrossEntropyWithLogits: Target size \(\[3\]\) must be the same as input size \(\[3, 4\]\)$/);
   s.expectError('LayerNorm of no shape', () => new nn.LayerNorm([], { gpu }), /^LayerNorm: argument 'normalized_shape' expected a size or a non-empty list of sizes, got \[\]$/);
+});
+
+add('F.layerNorm, the fused kernel: one dispatch forward; a layer used twice in one graph adds up dx, d weight and d bias (75 rows: d weight in chunks) vs float64; a frozen weight gets none; its statistics freed with the output', async (s, random) => {
+  const gpu = s.gpu;
+  const [B, T, D] = [3, 25, 8]; // over [D]: 75 rows
+  const [X, W, Bias, R1, R2] = [uniform(random, B * T * D, -2, 3), uniform(random, D, 0.5, 1.5), uniform(random, D), uniform(random, B * T * D), uniform(random, B * T * D)];
+  const x = s.input(X, [B, T, D]);
+  const [weight, bias] = [s.input(W, [D]), s.input(Bias, [D])];
+  for (const t of [x, weight, bias]) t.requiresGrad = true;
+  const before = gpu.stats.dispatches;
+  const y1 = F.layerNorm(x, [D], weight, bias);
+  s.expect('one dispatch forward', gpu.stats.dispatches === before + 1, `${gpu.stats.dispatches - before} dispatches`);
+  const y2 = F.layerNorm(x, [D], weight, bias);
+  F.add(F.sum(F.mul(y1, s.input(R1, [B, T, D]))), F.sum(F.mul(y2, s.input(R2, [B, T, D])))).backward();
+  const [x32, w32] = [Float32Array.from(X), Float32Array.from(W)];
+  await s.check('forward', y1, lnRef.layerNorm(x32, D, w32, Float32Array.from(Bias), 1e-5).y, 1e-5, 1e-5);
+  const [g1, g2] = [R1, R2].map((r) => lnRef.layerNormBackward(x32, Float32Array.from(r), D, w32, 1e-5));
+  await s.check('dx, both calls', x.grad!, g1!.dx.map((v, i) => v + g2!.dx[i]!), 1e-5, 1e-4);
+  await s.check('d weight, both calls', weight.grad!, g1!.dweight.map((v, i) => v + g2!.dweight[i]!), 1e-4, 1e-5);
+  await s.check('d bias, both calls', bias.grad!, g1!.dbias.map((v, i) => v + g2!.dbias[i]!), 1e-4, 1e-5);
+  // Frozen weight, x without grad: the bias alone gets a gradient, over [T, D] this time (one row a sample).
+  const [w2, b2] = [s.input(uniform(random, T * D, 0.5, 1.5), [T, D]), s.input(uniform(random, T * D), [T, D])];
+  b2.requiresGrad = true;
+  const x2 = s.input(X, [B, T, D]);
+  F.sum(F.mul(F.layerNorm(x2, [T, D], w2, b2), s.input(R1, [B, T, D]))).backward();
+  s.expect('frozen weight and x get no gradient', !w2.hasGrad && !x2.hasGrad, `weight ${w2.hasGrad}, x ${x2.hasGrad}`);
+  await s.check('d bias over [T, D]', b2.grad!, Array.from({ length: T * D }, (_, j) => [0, 1, 2].reduce((a, b) => a + Math.fround(R1[b * T * D + j]!), 0)), 1e-5, 1e-5);
+  const live = gpu.stats.liveBuffers;
+  F.layerNorm(x2, [D]).destroy();
+  s.expect('destroy() frees the output with its mean and rstd', gpu.stats.liveBuffers === live, `${gpu.stats.liveBuffers - live} left`);
 });
 
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {
