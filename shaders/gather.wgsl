@@ -11,7 +11,7 @@
 // cannot), and the backward skips it. The backward also skips picks of index `skip` (an embedding's
 // padding_idx, whose row gets no gradient; −1 skips none).
 //
-// The backward, two versions (the autotuner picks per adapter and shape):
+// The backward, three versions (the autotuner picks per adapter and shape):
 //   v1 backward      one invocation per element of x loops over all k picks of its line, keeping those
 //                    that picked it: no atomics, one dispatch, but n times the work of the sum itself
 //                    (an embedding of V rows: V·K·D reads, where K·D would do).
@@ -26,15 +26,29 @@
 //                    so bucket b starts at starts[b] + block_offsets[b / 256]
 //     scatter_picks  one per pick: its id into the next free slot of its bucket (counts counted back down
 //                    with atomicSub; the slots fill in any order)
-//     sort_buckets   one per bucket: heapsort of its pick ids, so the sum below adds them in order of p
-//                    whatever order the atomics gave: v2 is deterministic and equals v1 bit for bit
+//     sort_buckets   one per bucket: heapsort of its pick ids. Sorted, each bucket adds its picks in
+//                    order of p whatever order the atomics gave: v2 and v3 are deterministic and equal v1
+//                    bit for bit.
 //     backward_bucketed  one per element of x: Σ dy over its bucket's picks
+//   v3 merged        v2 (MERGE true) but for the sort: scatter_picks also notes each slot's bucket in
+//                    slot_buckets, then
+//     sort_runs      one per slot: the slot that begins a run of RUN (64) slots of its bucket heapsorts
+//                    it, and the runs of a larger bucket are merged in pairs, once per run width
+//                    w = 64, 128, … below the number of picks (log₂(K / 64) more passes):
+//     merge_runs     one per slot of a bucket larger than w (the others are done): it moves its pick id
+//                    to its rank in its run plus the number of smaller ids in the partner run (a binary
+//                    search), from one buffer into the other (entries → merged, then the other way). A
+//                    bucket of size m is merged in the first merges_for(m) passes and ends in `merged`
+//                    when that count is odd. No invocation walks a whole bucket: a row picked by half
+//                    of 10⁶ lookups is 14 passes of ~20 steps each, not v2's heapsort of 500,000 in one
+//                    invocation (seconds of one GPU thread, where a watchdog may end the work).
 //   A target is an element of x for a full index (outer·n·inner buckets) and a row c with SELECT (n
 //   buckets, each element of row c reading its own column of dy). counts is zero again after
 //   scatter_picks.
 //
-// Bindings: params {outer, n, k, inner, skip}; forward: x, index (read), y (read_write); backward: index,
-// dy (read), dx (read_write); v2's scratch: counts (atomic), starts, block_offsets, entries (i32).
+// Bindings: params {outer, n, k, inner, skip, width}; forward: x, index (read), y (read_write); backward:
+// index, dy (read), dx (read_write); v2's scratch: counts (atomic), starts, block_offsets, entries,
+// slot_buckets, merged (i32).
 // With ACCUMULATE the backward adds into dx (gradients add up).
 // Geometry: one invocation per element of y (forward), of x (backward), per pick, per bucket or per
 // block of buckets as above; workgroup WORKGROUP_SIZE (64); past 65,535 workgroups the grid spills
@@ -43,6 +57,7 @@
 override WORKGROUP_SIZE: u32 = 64u;
 override SELECT: bool = false;
 override ACCUMULATE: bool = false;
+override MERGE: bool = false; // v3: scatter_picks notes each slot's bucket, backward_bucketed finds where the merges left it
 
 struct Params {
   outer: u32,
@@ -50,6 +65,7 @@ struct Params {
   k: u32,
   inner: u32,
   skip: i32,
+  width: u32, // merge_runs: the width of the sorted runs it merges in pairs
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -62,8 +78,11 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> starts: array<i32>;
 @group(0) @binding(8) var<storage, read_write> block_offsets: array<i32>;
 @group(0) @binding(9) var<storage, read_write> entries: array<i32>;
+@group(0) @binding(10) var<storage, read_write> slot_buckets: array<i32>;
+@group(0) @binding(11) var<storage, read_write> merged: array<i32>;
 
 const SCAN_BLOCK = 256u;
+const RUN = 64u; // v3's runs, heapsorted before they are merged
 
 fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
@@ -185,11 +204,12 @@ fn scatter_picks(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let bucket = bucket_of(i);
   if (bucket < 0) { return; }
   let unplaced = atomicSub(&counts[bucket], 1); // this bucket's picks not yet placed, this one included
-  entries[bucket_start(u32(bucket)) + u32(unplaced - 1)] = i32(i);
+  let slot = bucket_start(u32(bucket)) + u32(unplaced - 1);
+  entries[slot] = i32(i);
+  if (MERGE) { slot_buckets[slot] = bucket; }
 }
 
-// Heapsort of entries[start, start + size): O(size · log size) in one invocation, so one index
-// picked by most of the batch (a padding token) costs no more than its own sum.
+// Heapsort of entries[start, start + size) in one invocation.
 fn sift_down(start: u32, root_in: u32, size: u32) {
   var root = root_in;
   loop {
@@ -204,12 +224,7 @@ fn sift_down(start: u32, root_in: u32, size: u32) {
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn sort_buckets(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let b = flat_index(gid, groups);
-  if (b >= bucket_count()) { return; }
-  let start = bucket_start(b);
-  let size = bucket_start(b + 1u) - start;
+fn heapsort(start: u32, size: u32) {
   if (size < 2u) { return; }
   for (var root = size / 2u; root > 0u; root--) { sift_down(start, root - 1u, size); }
   for (var end = size - 1u; end > 0u; end--) {
@@ -220,6 +235,55 @@ fn sort_buckets(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   }
 }
 
+// v2: one invocation per bucket sorts all of it.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn sort_buckets(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let b = flat_index(gid, groups);
+  if (b >= bucket_count()) { return; }
+  let start = bucket_start(b);
+  heapsort(start, bucket_start(b + 1u) - start);
+}
+
+// v3: the slot that begins a run of RUN within its bucket sorts that run.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn sort_runs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let slot = flat_index(gid, groups);
+  if (slot >= bucket_start(bucket_count())) { return; } // past the picks placed (skipped ones are not)
+  let b = u32(slot_buckets[slot]);
+  if ((slot - bucket_start(b)) % RUN != 0u) { return; }
+  heapsort(slot, min(RUN, bucket_start(b + 1u) - slot));
+}
+
+// The merge passes a bucket of `size` picks takes part in: one per run width RUN · 2^j below size.
+fn merges_for(size: u32) -> u32 {
+  var passes = 0u;
+  for (var w = RUN; w < size; w *= 2u) { passes++; }
+  return passes;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn merge_runs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let slot = flat_index(gid, groups);
+  if (slot >= bucket_start(bucket_count())) { return; }
+  let b = u32(slot_buckets[slot]);
+  let start = bucket_start(b);
+  let end = bucket_start(b + 1u);
+  let w = params.width;
+  if (end - start <= w) { return; } // one run already: sorted, and left in the buffer it is in
+  let offset = slot - start;
+  let run = offset / w;
+  let pick = entries[slot];
+  // Picks of the partner run (the other half of this pair) below this one: pick ids are distinct.
+  let partner = min(start + (run ^ 1u) * w, end);
+  var low = partner;
+  var high = min(partner + w, end);
+  while (low < high) {
+    let middle = (low + high) / 2u;
+    if (entries[middle] < pick) { low = middle + 1u; } else { high = middle; }
+  }
+  merged[start + (run & ~1u) * w + (offset - run * w) + (low - partner)] = pick;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward_bucketed(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let e = flat_index(gid, groups);
@@ -228,9 +292,12 @@ fn backward_bucketed(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   if (SELECT) { b = (e / params.inner) % params.n; }
   let q = e % params.inner;
   let o = e / (params.inner * params.n);
+  let start = bucket_start(b);
+  let end = bucket_start(b + 1u);
+  let in_merged = MERGE && merges_for(end - start) % 2u == 1u; // an odd number of merges left it there
   var total = 0.0;
-  for (var j = bucket_start(b); j < bucket_start(b + 1u); j++) {
-    let pick = u32(entries[j]);
+  for (var j = start; j < end; j++) {
+    let pick = u32(select(entries[j], merged[j], in_merged));
     if (SELECT) { total += dy[(o * params.k + pick) * params.inner + q]; } else { total += dy[pick]; }
   }
   if (ACCUMULATE) { dx[e] += total; } else { dx[e] = total; }

@@ -38,14 +38,19 @@ export function gather(x: Tensor, index: Tensor, y: Tensor, picks: Picks): void 
   expectPicks('gather', picks, { size: x.size, name: 'x' }, { size: y.size, name: 'y' }, index);
   const { outer, n, k, inner, select } = picks;
   const entry = shader.entry('forward');
-  x.gpu.dispatch(entry, { params: { outer, n, k, inner, skip: -1 }, x, index, y }, grid1d(entry, y.size), { SELECT: select });
+  x.gpu.dispatch(entry, { params: { outer, n, k, inner, skip: -1, width: 0 }, x, index, y }, grid1d(entry, y.size), { SELECT: select });
 }
 
-/** The backward: v1 loops over every pick of its line, v2 sorts the picks into buckets first (gather.wgsl). */
-export type GatherBackwardVariant = 'naive' | 'bucketed';
-export const GATHER_BACKWARD_VARIANTS: readonly GatherBackwardVariant[] = ['naive', 'bucketed'];
+/**
+ * The backward: v1 loops over every pick of its line; v2 sorts the picks into buckets first, each
+ * bucket heapsorted by one invocation; v3 sorts runs of 64 and merges them in parallel (gather.wgsl).
+ */
+export type GatherBackwardVariant = 'naive' | 'bucketed' | 'merged';
+export const GATHER_BACKWARD_VARIANTS: readonly GatherBackwardVariant[] = ['naive', 'bucketed', 'merged'];
 /** Scan block of scan_blocks (SCAN_BLOCK in gather.wgsl). */
 const SCAN_BLOCK = 256;
+/** v3's runs, heapsorted by sort_runs before merge_runs merges them (RUN in gather.wgsl). */
+const SORT_RUN = 64;
 
 /** Buckets (one per target) and picks of a backward: rows with select, else elements of x. */
 function bucketsOf({ outer, n, k, inner, select }: Picks) {
@@ -71,15 +76,18 @@ export function gatherBackward(index: Tensor, dy: Tensor, dx: Tensor, picks: Pic
     fallback,
     candidates: GATHER_BACKWARD_VARIANTS,
     prepare() {
-      // Picks spread over the rows as real ones are (an all-zero index would fill one bucket).
+      // Picks spread over the rows as real ones are, but for a quarter of them on one row (a padding
+      // token, a frequent word): what makes v2's one-invocation sort of a bucket slow on a GPU, and v3's
+      // merges pay off. Timed on spread picks alone, a GPU would pick v2, and a batch with a hot row
+      // would then sort it in one thread.
       const count = select ? k : outer * k * inner;
-      const spread = Int32Array.from({ length: count }, (_, i) => (i * 7919) % n);
+      const spread = Int32Array.from({ length: count }, (_, i) => (i % 4 === 0 ? 0 : (i * 7919) % n));
       const [is, dys, dxs] = [Tensor.fromArray(gpu, spread, [count], 'i32', 'tuning index'), Tensor.empty(gpu, [outer * k * inner], 'f32', 'tuning dy'), Tensor.empty(gpu, [outer * n * inner], 'f32', 'tuning dx')];
       return { run: (v) => gatherBackward(is, dys, dxs, picks, false, v as GatherBackwardVariant), destroy: () => [is, dys, dxs].forEach((t) => t.destroy()) };
     },
   }));
   if (!GATHER_BACKWARD_VARIANTS.includes(variant as GatherBackwardVariant)) throw new Error(`${op}: argument 'variant' expected ${GATHER_BACKWARD_VARIANTS.join(' or ')}, got ${variant}`);
-  const params = { outer, n, k, inner, skip: picks.skip ?? -1 };
+  const params = { outer, n, k, inner, skip: picks.skip ?? -1, width: 0 };
   const constants = { SELECT: select, ACCUMULATE: accumulate };
   if (variant === 'naive') {
     const entry = shader.entry('backward');
@@ -93,17 +101,28 @@ export function gatherBackward(index: Tensor, dy: Tensor, dx: Tensor, picks: Pic
   const starts = Tensor.scratch(gpu, 'gather starts', [buckets + 1], 'i32');
   const blockOffsets = Tensor.scratch(gpu, 'gather block offsets', [blocks], 'i32');
   const entries = Tensor.scratch(gpu, 'gather entries', [pickCount], 'i32');
-  const run = (name: string, invocations: number, args: Record<string, Tensor>) => {
+  const merged = Tensor.scratch(gpu, 'gather merged entries', [pickCount], 'i32');
+  const slotBuckets = Tensor.scratch(gpu, 'gather slot buckets', [pickCount], 'i32');
+  const run = (name: string, invocations: number, args: Record<string, Tensor>, width = 0) => {
     const entry = shader.entry(name);
-    gpu.dispatch(entry, { params, ...args }, grid1d(entry, invocations), constants);
+    gpu.dispatch(entry, { params: { ...params, width }, ...args }, grid1d(entry, invocations), { ...constants, MERGE: variant === 'merged' });
   };
+  const bounds = { starts, block_offsets: blockOffsets };
   run('clear_counts', buckets, { counts });
   run('count_picks', pickCount, { index, counts });
-  run('scan_blocks', blocks, { counts, starts, block_offsets: blockOffsets });
+  run('scan_blocks', blocks, { counts, ...bounds });
   run('scan_totals', 1, { block_offsets: blockOffsets });
-  run('scatter_picks', pickCount, { index, counts, starts, block_offsets: blockOffsets, entries });
-  run('sort_buckets', buckets, { starts, block_offsets: blockOffsets, entries });
-  run('backward_bucketed', dx.size, { dy, dx, starts, block_offsets: blockOffsets, entries });
+  run('scatter_picks', pickCount, { index, counts, ...bounds, entries, slot_buckets: slotBuckets });
+  if (variant === 'bucketed') run('sort_buckets', buckets, { ...bounds, entries });
+  else run('sort_runs', pickCount, { ...bounds, entries, slot_buckets: slotBuckets });
+  // v3: runs merged in pairs until one run could hold every pick (a bucket holds at most all of them),
+  // from one buffer into the other and back; each bucket stops once it is one run.
+  let [from, to] = [entries, merged];
+  for (let width = SORT_RUN; variant === 'merged' && width < pickCount; width *= 2) {
+    run('merge_runs', pickCount, { ...bounds, entries: from, slot_buckets: slotBuckets, merged: to }, width);
+    [from, to] = [to, from];
+  }
+  run('backward_bucketed', dx.size, { dy, dx, ...bounds, entries, merged });
 }
 
 export const gradients = {
@@ -138,13 +157,15 @@ export function gatherReference(x: ArrayLike<number>, index: ArrayLike<number>, 
 }
 
 const V2_ENTRIES = ['clear_counts', 'count_picks', 'scan_blocks', 'scan_totals', 'scatter_picks', 'sort_buckets', 'backward_bucketed'];
-const label = (variant: GatherBackwardVariant) => (variant === 'naive' ? 'v1 naive' : 'v2 bucketed');
+const V3_ENTRIES = [...V2_ENTRIES.slice(0, 5), 'sort_runs', 'merge_runs', 'backward_bucketed'];
+const label = (variant: GatherBackwardVariant) => ({ naive: 'v1 naive', bucketed: 'v2 bucketed', merged: 'v3 merged' })[variant];
+const entriesOf = (variant: GatherBackwardVariant) => ({ naive: ['backward'], bucketed: V2_ENTRIES, merged: V3_ENTRIES })[variant];
 
 const cases: KernelCase[] = [];
 // Awkward geometries: a picked dimension first, in the middle and last; more picks than entries (so
 // elements are picked twice and their gradients add up) and fewer (some never picked); one index out
 // of range in each case; two skip the picks of one index (padding_idx: no gradient there). Each
-// backward in both versions.
+// backward in each version.
 for (const picks of [
   { outer: 1, n: 7, k: 5, inner: 3, select: false },
   { outer: 4, n: 3, k: 9, inner: 2, select: false, skip: 1 },
@@ -156,8 +177,8 @@ for (const picks of [
   for (const variant of GATHER_BACKWARD_VARIANTS) {
     for (const accumulate of [false, true]) {
       cases.push(kernelCase({
-        name: `gather ${select ? 'index_select' : 'gather'} [${outer}, ${n}, ${inner}] → [${outer}, ${k}, ${inner}]${skip === undefined ? '' : ` skip ${skip}`}${accumulate ? ' backward accumulate' : ''}${variant === 'bucketed' ? ' v2 bucketed' : ''}`,
-        entries: ['forward', ...(variant === 'naive' ? ['backward'] : V2_ENTRIES)],
+        name: `gather ${select ? 'index_select' : 'gather'} [${outer}, ${n}, ${inner}] → [${outer}, ${k}, ${inner}]${skip === undefined ? '' : ` skip ${skip}`}${accumulate ? ' backward accumulate' : ''}${variant === 'naive' ? '' : ` ${label(variant)}`}`,
+        entries: ['forward', ...entriesOf(variant)],
         variant: label(variant),
         dims: { n: outer * n * inner },
         showcase: !select && !accumulate && outer === 1,
@@ -187,40 +208,45 @@ for (const picks of [
   }
 }
 
-// v2's own hard parts, each against v1 bit for bit (both add a target's picks in order of p) and
-// against float64: one row picked by half the picks (a padding token: a bucket of thousands to
-// heapsort), and more than 64 · 256 buckets (scan_blocks over several workgroups, scan_totals over
-// their blocks).
+// v2's and v3's own hard parts, each against v1 bit for bit (all three add a target's picks in order
+// of p) and against float64: one row picked by half the picks (a padding token: a bucket of 1,500,
+// in v3 runs of 64 merged 5 times), every pick on one row (4,097: v3's last merge joins a run of
+// 4,096 and a run of 1), buckets of ~67 (a run and a few more), and more than 64 · 256 buckets
+// (scan_blocks over several workgroups, scan_totals over their blocks).
 for (const { what, picks, hot } of [
-  { what: 'a hot row', picks: { outer: 1, n: 300, k: 3001, inner: 3, select: true }, hot: true },
-  { what: 'many buckets', picks: { outer: 2, n: 9000, k: 700, inner: 1, select: false }, hot: false },
-] as { what: string; picks: Picks; hot: boolean }[]) {
+  { what: 'a hot row', picks: { outer: 1, n: 300, k: 3001, inner: 3, select: true }, hot: 'half' },
+  { what: 'every pick on one row', picks: { outer: 1, n: 5, k: 4097, inner: 2, select: true }, hot: 'all' },
+  { what: 'buckets just past a run', picks: { outer: 1, n: 3, k: 200, inner: 1, select: false }, hot: 'none' },
+  { what: 'many buckets', picks: { outer: 2, n: 9000, k: 700, inner: 1, select: false }, hot: 'none' },
+] as { what: string; picks: Picks; hot: 'half' | 'all' | 'none' }[]) {
   const { outer, n, k, inner, select } = picks;
-  cases.push(kernelCase({
-    name: `gather backward v2 bucketed, ${what}: [${outer}, ${n}, ${inner}] ← [${outer}, ${k}, ${inner}] equals v1`,
-    entries: ['backward', ...V2_ENTRIES],
-    variant: label('bucketed'),
-    dims: { n: outer * n * inner },
-    setup(s, _, random) {
-      const count = select ? k : outer * k * inner;
-      const index = Array.from(integers(random, count, n), (c, i) => (hot && i % 2 === 1 ? 7 : c));
-      const dy = uniform(random, outer * k * inner);
-      const reference = gatherReference(new Float64Array(outer * n * inner), index, dy, picks).dx;
-      const [it, dyt] = [s.input(index, [count], 'i32', 'index'), s.input(dy)];
-      const [v1, v2] = [s.output([outer * n * inner], 'dx v1'), s.output([outer * n * inner], 'dx v2')];
-      return {
-        run() {
-          gatherBackward(it, dyt, v1, picks, false, 'naive');
-          gatherBackward(it, dyt, v2, picks, false, 'bucketed');
-        },
-        async check() {
-          // The hot row is a float32 sum of ~1,500 terms in (−1, 1): its rounding reaches ~1e-4.
-          await s.check('dx v1', v1, reference, 3e-4, 1e-6);
-          await s.check('dx v2', v2, await v1.read(), 0, 0);
-        },
-      };
-    },
-  }));
+  for (const variant of ['bucketed', 'merged'] as const) {
+    cases.push(kernelCase({
+      name: `gather backward ${label(variant)}, ${what}: [${outer}, ${n}, ${inner}] ← [${outer}, ${k}, ${inner}] equals v1`,
+      entries: ['backward', ...entriesOf(variant)],
+      variant: label(variant),
+      dims: { n: outer * n * inner },
+      setup(s, _, random) {
+        const count = select ? k : outer * k * inner;
+        const index = Array.from(integers(random, count, n), (c, i) => (hot === 'all' || (hot === 'half' && i % 2 === 1) ? 2 : c));
+        const dy = uniform(random, outer * k * inner);
+        const reference = gatherReference(new Float64Array(outer * n * inner), index, dy, picks).dx;
+        const [it, dyt] = [s.input(index, [count], 'i32', 'index'), s.input(dy)];
+        const [v1, sorted] = [s.output([outer * n * inner], 'dx v1'), s.output([outer * n * inner], `dx ${label(variant)}`)];
+        return {
+          run() {
+            gatherBackward(it, dyt, v1, picks, false, 'naive');
+            gatherBackward(it, dyt, sorted, picks, false, variant);
+          },
+          async check() {
+            // The hot row is a float32 sum of up to 4,097 terms in (−1, 1): its rounding reaches ~1e-4.
+            await s.check('dx v1', v1, reference, 3e-4, 1e-6);
+            await s.check(`dx ${label(variant)}`, sorted, await v1.read(), 0, 0);
+          },
+        };
+      },
+    }));
+  }
 }
 
 cases.push(
@@ -237,21 +263,27 @@ cases.push(
     },
     bench: { sizes: [{ V: 1000, K: 512, D: 64 }, { V: 30000, K: 8192, D: 128 }], bytes: (d) => 8 * d.K! * d.D! },
   }),
-  // An embedding's backward, each version: v1 reads V·K·D indices, v2 sorts K picks into V buckets
-  // first (V = 30,000: seconds of SwiftShader per run of v1, so v2 alone there).
-  ...GATHER_BACKWARD_VARIANTS.map((variant) => kernelCase({
-    name: `gather embedding backward K rows of D into V ${label(variant)}`,
-    entries: variant === 'naive' ? ['backward'] : V2_ENTRIES,
+  // An embedding's backward, each version: v1 reads V·K·D indices, v2 and v3 sort K picks into V
+  // buckets first (V = 30,000: seconds of SwiftShader per run of v1, so v2 and v3 alone there). Then
+  // with half the lookups on one row (a padding token), where v2 heapsorts that bucket in one
+  // invocation and v3 merges it in parallel.
+  ...GATHER_BACKWARD_VARIANTS.flatMap((variant) => [false, true].map((hot) => kernelCase({
+    name: `gather embedding backward K rows of D into V${hot ? ', half of them one row,' : ''} ${label(variant)}`,
+    entries: entriesOf(variant),
     variant: label(variant),
     dims: { V: 50, K: 70, D: 8 },
     setup(s, { V, K, D }, random) {
       const picks: Picks = { outer: 1, n: V, k: K, inner: D, select: true };
-      const [index, dy] = [Array.from(integers(random, K, V)), uniform(random, K * D)];
+      const [index, dy] = [Array.from(integers(random, K, V), (c, i) => (hot && i % 2 === 0 ? 1 : c)), uniform(random, K * D)];
       const [it, dyt, dx] = [s.input(index, [K], 'i32', 'index'), s.input(dy), s.output([V * D])];
-      return { run: () => gatherBackward(it, dyt, dx, picks, false, variant), check: () => s.check('dx', dx, gatherReference(new Float64Array(V * D), index, dy, picks).dx, 1e-6, 1e-6) };
+// The hot row sums K/2 terms in (−1, 1) in float32: its rounding grows like √K ulps of sums up to ~√K.
+      return { run: () => gatherBackward(it, dyt, dx, picks, false, variant), check: () => s.check('dx', dx, gatherReference(new Float64Array(V * D), index, dy, picks).dx, hot ? 3e-6 * Math.sqrt(K) : 1e-6, 1e-6) };
     },
-    bench: { sizes: variant === 'naive' ? [{ V: 1000, K: 512, D: 64 }] : [{ V: 1000, K: 512, D: 64 }, { V: 30000, K: 8192, D: 128 }], bytes: (d) => 4 * (d.K! * d.D! + d.V! * d.D!) },
-  })),
+    bench: {
+      sizes: hot ? (variant === 'naive' ? [{ V: 1000, K: 8192, D: 16 }] : [{ V: 1000, K: 8192, D: 16 }, { V: 30000, K: 65536, D: 64 }]) : variant === 'naive' ? [{ V: 1000, K: 512, D: 64 }] : [{ V: 1000, K: 512, D: 64 }, { V: 30000, K: 8192, D: 128 }],
+      bytes: (d) => 4 * (d.K! * d.D! + d.V! * d.D!),
+    },
+  }))),
   // F.gather, F.indexSelect and F.embedding raise for an index out of range when they know its values.
   testCase('gather indices uploaded from JavaScript are known until GPU work writes their buffer', (s) => {
     const gpu = s.gpu;
@@ -265,11 +297,11 @@ cases.push(
     s.expect('a small upload keeps its values', Array.from(gpu.uploadedRange(t)?.values ?? []).join() === '3,-2,9,9', String(gpu.uploadedRange(t)?.values));
     s.expect('another view of the buffer: unknown', gpu.uploadedRange(new Tensor(gpu, t.buffer, [2], 'i32', t.byteOffset)) === null, '');
     const entry = shader.entry('count_picks');
-    gpu.dispatch(entry, { params: { outer: 1, n: 4, k: 4, inner: 1, skip: -1 }, index: s.input([0, 1, 2, 3], [4], 'i32'), counts: t }, grid1d(entry, 4), { SELECT: true });
+    gpu.dispatch(entry, { params: { outer: 1, n: 4, k: 4, inner: 1, skip: -1, width: 0 }, index: s.input([0, 1, 2, 3], [4], 'i32'), counts: t }, grid1d(entry, 4), { SELECT: true });
     s.expect('after a dispatch wrote it: unknown', gpu.uploadedRange(t) === null, known(t));
     t.write([5, 6, 7, 8]);
     expectKnown('uploaded again', { min: 5, minAt: 0, max: 8, maxAt: 3 });
-    gpu.dispatch(entry, { params: { outer: 1, n: 4, k: 4, inner: 1, skip: -1 }, index: t, counts: s.input([0, 0, 0, 0], [4], 'i32') }, grid1d(entry, 4), { SELECT: true });
+    gpu.dispatch(entry, { params: { outer: 1, n: 4, k: 4, inner: 1, skip: -1, width: 0 }, index: t, counts: s.input([0, 0, 0, 0], [4], 'i32') }, grid1d(entry, 4), { SELECT: true });
     expectKnown('after a dispatch only read it: still known', { min: 5, minAt: 0, max: 8, maxAt: 3 });
     gpu.clear(t);
     s.expect('after a clear: unknown', gpu.uploadedRange(t) === null, known(t));
@@ -285,7 +317,7 @@ cases.push(
     s.expectError('an index of the wrong size', () => gather(x, s.input([0, 1], [2], 'i32'), s.output([6]), picks), /gather: argument 'index' expected 6 elements, got shape \[2\]/);
     s.expectError('backward dx of the wrong size', () => gatherBackward(s.input([0, 1], [2], 'i32'), s.input(uniform(random, 6)), s.output([5]), { ...picks, select: true }), /gatherBackward: argument 'dx' expected 12 elements/);
     s.expectError('a skip out of range', () => gatherBackward(s.input([0, 1], [2], 'i32'), s.input(uniform(random, 6)), s.output([12]), { ...picks, select: true, skip: 4 }), /gatherBackward: skip expected an index in \[0, 4\), got 4/);
-    s.expectError('an unknown backward variant', () => gatherBackward(s.input([0, 1], [2], 'i32'), s.input(uniform(random, 6)), s.output([12]), { ...picks, select: true }, false, 'sorted' as GatherBackwardVariant), /gatherBackward: argument 'variant' expected naive or bucketed, got sorted/);
+    s.expectError('an unknown backward variant', () => gatherBackward(s.input([0, 1], [2], 'i32'), s.input(uniform(random, 6)), s.output([12]), { ...picks, select: true }, false, 'sorted' as GatherBackwardVariant), /gatherBackward: argument 'variant' expected naive or bucketed or merged, got sorted/);
   }),
 );
 
