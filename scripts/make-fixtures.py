@@ -674,6 +674,12 @@ op_case("softplus", {"beta": 1.0, "threshold": 20.0}, [x], lambda x: torch.nn.fu
 op_case("softplus", {"beta": -1.0, "threshold": 20.0}, [x], lambda x: torch.nn.functional.softplus(x, -1.0))
 op_case("std", {"dim": 1, "correction": 1, "keepdim": False}, [torch.tensor([[2.0, 2.0, 2.0, 2.0], [1.0, 2.0, 3.0, 5.0]]).double()], lambda x: torch.std(x, 1))
 
+# GELU, exact and tanh forms, from the far tails (−9, where float32's 1 + erf cancels to 0) through 0.
+x = torch.tensor([[-9.0, -5.0, -2.5, -1e-3, 0.0, 1e-3, 0.7, 3.0, 9.0]]).double()
+for approximate in ("none", "tanh"):
+    op_case("gelu", {"approximate": approximate}, [x], lambda x: torch.nn.functional.gelu(x, approximate=approximate))
+    op_case("gelu", {"approximate": approximate}, [float32_values(4, 6) * 3], lambda x: torch.nn.functional.gelu(x, approximate=approximate))
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

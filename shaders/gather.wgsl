@@ -32,14 +32,13 @@
 //     backward_bucketed  one per element of x: Σ dy over its bucket's picks
 //   v3 merged        v2 (MERGE true) but for the sort: scatter_picks also notes each slot's bucket in
 //                    slot_buckets, then
-//     sort_runs      one per slot: the slot that begins a run of RUN (64) slots of its bucket heapsorts
-//                    it, and the runs of a larger bucket are merged in pairs, once per run width
-//                    w = 64, 128, … below the number of picks (log₂(K / 64) more passes):
-//     merge_runs     one per slot of a bucket larger than w (the others are done): it moves its pick id
-//                    to its rank in its run plus the number of smaller ids in the partner run (a binary
-//                    search), from one buffer into the other (entries → merged, then the other way). A
-//                    bucket of size m is merged in the first merges_for(m) passes and ends in `merged`
-//                    when that count is odd. No invocation walks a whole bucket: a row picked by half
+//     sort_runs      one per slot: the slot that begins a run of RUN (64) slots of its bucket heapsorts it
+//     merge_runs     once per run width w = 64, 128, … below the number of picks (log₂(K / 64) passes),
+//                    one invocation per slot of a bucket larger than w (the others are done) merging the
+//                    bucket's runs in pairs: each moves its pick id to its rank in its run plus the
+//                    number of smaller ids in the partner run (a binary search), from one buffer into
+//                    the other (entries → merged, then the other way). A bucket of size m is merged in
+//                    the first merges_for(m) passes and ends in `merged` when that count is odd. No invocation walks a whole bucket: a row picked by half
 //                    of 10⁶ lookups is 14 passes of ~20 steps each, not v2's heapsort of 500,000 in one
 //                    invocation (seconds of one GPU thread, where a watchdog may end the work).
 //   A target is an element of x for a full index (outer·n·inner buckets) and a row c with SELECT (n
@@ -47,8 +46,8 @@
 //   scatter_picks.
 //
 // Bindings: params {outer, n, k, inner, skip, width}; forward: x, index (read), y (read_write); backward:
-// index, dy (read), dx (read_write); v2's scratch: counts (atomic), starts, block_offsets, entries,
-// slot_buckets, merged (i32).
+// index, dy (read), dx (read_write); v2's scratch: counts (atomic), starts, block_offsets, entries
+// (i32); v3's also slot_buckets and merged (i32; v2 binds a placeholder there, never read).
 // With ACCUMULATE the backward adds into dx (gradients add up).
 // Geometry: one invocation per element of y (forward), of x (backward), per pick, per bucket or per
 // block of buckets as above; workgroup WORKGROUP_SIZE (64); past 65,535 workgroups the grid spills
@@ -209,7 +208,8 @@ fn scatter_picks(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   if (MERGE) { slot_buckets[slot] = bucket; }
 }
 
-// Heapsort of entries[start, start + size) in one invocation.
+// Heapsort of entries[start, start + size) in one invocation: O(size · log size), so in v2 a row
+// picked by most of the batch (a padding token) costs about as much as its own sum, in one thread.
 fn sift_down(start: u32, root_in: u32, size: u32) {
   var root = root_in;
   loop {
@@ -297,7 +297,8 @@ fn backward_bucketed(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   let in_merged = MERGE && merges_for(end - start) % 2u == 1u; // an odd number of merges left it there
   var total = 0.0;
   for (var j = start; j < end; j++) {
-    let pick = u32(select(entries[j], merged[j], in_merged));
+    var pick: u32;
+    if (in_merged) { pick = u32(merged[j]); } else { pick = u32(entries[j]); } // v2 binds no merged buffer
     if (SELECT) { total += dy[(o * params.k + pick) * params.inner + q]; } else { total += dy[pick]; }
   }
   if (ACCUMULATE) { dx[e] += total; } else { dx[e] = total; }

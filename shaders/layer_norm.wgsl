@@ -14,7 +14,9 @@
 // e_j = x_j − m0: mean = m0 + Σ e / N and var = Σ e² / N − (Σ e / N)². The deviations are centred,
 // so a row with mean 1000 and std 1 sums values of size 1 (the plain Σx² − (Σx)² form would cancel
 // away every digit), and one pass gives both. The serial sums add BLOCK values at a time into a
-// chunk sum and those into the total (error ~√BLOCK + √(N/BLOCK) ulps, not ~√N).
+// chunk sum and those into the total (error ~√BLOCK + √(N/BLOCK) ulps, not ~√N). The backward forms
+// x̂ from the saved float32 mean, as PyTorch's does: at a mean of 1e4 and a std of 1e-2 its rounding
+// (up to 4.9e-4) moves x̂ by ~0.08 there (PyTorch's own float32 gradient is further off still).
 //
 // Bindings: params {rows, N, chunk_rows, eps}; forward: x, weight, bias (read), y, mean, rstd
 // (read_write); backward: x, weight, mean_saved, rstd_saved, dy (read), dx, partials (read_write).
@@ -26,7 +28,7 @@
 //   v1 serial  layer_norm_forward, layer_norm_backward: one invocation per row, serial loops over its
 //              N values (two passes for the statistics and one to write), workgroup WORKGROUP_SIZE
 //              (64); rows past 65,535 workgroups spill into the grid's y. Barrier-free, the default:
-//              made for many short rows, and the only choice on SwiftShader.
+//              made for many short rows (and rows under 256 always run it, untimed).
 //   v2 tree    the same two with a _tree suffix: one workgroup of 256 per row (row = wid.x + wid.y ·
 //              num_workgroups.x). Invocation t takes the row's values t, t + 256, … (a warp reads
 //              consecutive floats) and each of the row's sums is a tree over workgroup memory: 8
@@ -77,7 +79,9 @@ fn bias_at(j: u32) -> f32 {
   return 0.0;
 }
 
-fn write_dx(i: u32, value: f32) {
+// dx of element j of a row from its mean m, rstd r and scaled = (Σ g, Σ g · x̂) / N.
+fn write_dx(i: u32, j: u32, m: f32, r: f32, scaled: vec2f) {
+  let value = r * (dy[i] * weight_at(j) - scaled.x - (x[i] - m) * r * scaled.y);
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }
 
@@ -148,10 +152,7 @@ fn layer_norm_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
     sums += part;
   }
   let scaled = sums / f32(params.N);
-  for (var j = 0u; j < params.N; j++) {
-    let i = base + j;
-    write_dx(i, r * (dy[i] * weight_at(j) - scaled.x - (x[i] - m) * r * scaled.y));
-  }
+  for (var j = 0u; j < params.N; j++) { write_dx(base + j, j, m, r, scaled); }
 }
 
 // ── dw: partial column sums over chunks of rows ─────────────────────────────────────────────────────
@@ -235,8 +236,5 @@ fn layer_norm_backward_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_work
     sums += vec2f(g, g * (x[base + j] - m) * r);
   }
   let scaled = tree_sum(t, sums) / f32(params.N);
-  for (var j = t; j < params.N; j += 256u) {
-    let i = base + j;
-    write_dx(i, r * (dy[i] * weight_at(j) - scaled.x - (x[i] - m) * r * scaled.y));
-  }
+  for (var j = t; j < params.N; j += 256u) { write_dx(base + j, j, m, r, scaled); }
 }

@@ -12,6 +12,7 @@ import { elementwise as elementwiseKernel, expectBound, expectExponent, type Ele
 import { layerNorm as layerNormKernel, type LayerNormArgs } from './kernels/layer_norm';
 import { matmul as matmulKernel } from './kernels/matmul';
 import { gather as gatherKernel, type Picks } from './kernels/gather';
+import { expectApproximate, gelu as geluKernel, type GeluApproximate } from './kernels/gelu';
 import { sumRows } from './kernels/reduce';
 import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
 import { cumsum as cumsumKernel } from './kernels/scan';
@@ -25,9 +26,19 @@ import { shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
 import { composite, needsGrad, noGrad, opOutput as output, opView, record, Tensor, upstream } from './tensor';
 
-/** a @ b for 2-D tensors, with d a = dC · bᵀ and d b = aᵀ · dC. */
+/**
+ * a @ b with d a = dC · bᵀ and d b = aᵀ · dC: a [M, K] or [*, K] (its rows, as torch.matmul with a
+ * 2-D b: one product of the flattened rows, views in and out) and b [K, N].
+ */
 export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
-  if (a.shape.length !== 2 || b.shape.length !== 2) throw new Error(`matmul: expected 2-D tensors, got ${shapeText(a.shape)} and ${shapeText(b.shape)}`);
+  if (a.shape.length < 2 || b.shape.length !== 2) throw new Error(`matmul: expected a of 2 or more dimensions and a 2-D b ([*, K] @ [K, N]), got ${shapeText(a.shape)} and ${shapeText(b.shape)}${b.shape.length > 2 ? ' (batched products, b of 3 or more dimensions, are not supported yet)' : ''}`);
+  if (a.shape.length > 2) {
+    const K = a.shape.at(-1)!;
+    if (b.shape[0] !== K) throw new Error(`matmul: a ${shapeText(a.shape)} and b ${shapeText(b.shape)} cannot be multiplied (${K} columns against ${b.shape[0]} rows)`);
+    const rows = a.size / K;
+    const flat = matmul(reshape(a, [rows, K]), b, options.out ? { out: options.out.reshape([rows, b.shape[1]!]) } : {});
+    return reshape(flat, [...a.shape.slice(0, -1), b.shape[1]!]);
+  }
   const c = options.out ?? output(a.gpu, [a.shape[0]!, b.shape[1]!], 'matmul');
   matmulKernel(a, b, c);
   if (needsGrad([a, b])) record({ name: 'matmul', inputs: [a, b], output: c, backward: gradients.matmul(a, b, c, { transposeB: false, activation: 'none' }) });
@@ -44,8 +55,12 @@ export interface LinearOptions {
   name?: string;
 }
 
-/** y = act(x · Wᵀ + b) (nn.Linear's map, optionally fused with the activation after it). */
+/**
+ * y = act(x · Wᵀ + b) (nn.Linear's map, optionally fused with the activation after it); x [N, in],
+ * or [*, in] of any other rank (as PyTorch's: one product of its flattened rows, views in and out).
+ */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearOptions = {}): Tensor {
+  if (x.shape.length !== 2) return linearOverRows(x, weight, bias, options);
   const { activation = 'none' } = options;
   const y = options.out ?? output(x.gpu, [x.shape[0]!, weight.shape[0]!], 'linear');
   matmulKernel(x, weight, y, { transposeB: true, activation, ...(bias ? { bias } : {}) });
@@ -55,6 +70,20 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
     record({ name: options.name ?? 'linear', inputs, output: y, backward });
   }
   return y;
+}
+
+/** F.linear of x [*, in] (1-D, 3-D or more) as the 2-D product of its rows; out and scratch have y's shape. */
+function linearOverRows(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearOptions): Tensor {
+  const [outFeatures, inFeatures] = [weight.shape[0]!, weight.shape[1]!];
+  if (x.shape.at(-1) !== inFeatures) throw new Error(`${options.name ?? 'linear'}: input expected shape [*, ${inFeatures}] (in_features), got ${shapeText(x.shape)}`);
+  const rows = x.size / inFeatures;
+  const { out, scratch, ...rest } = options;
+  const y = linear(reshape(x, [rows, inFeatures]), weight, bias, {
+    ...rest,
+    ...(out ? { out: out.reshape([rows, outFeatures]) } : {}),
+    ...(scratch ? { scratch: scratch.reshape([rows, outFeatures]) } : {}),
+  });
+  return reshape(y, [...x.shape.slice(0, -1), outFeatures]);
 }
 
 /** sigmoid or relu of x. */
@@ -73,6 +102,16 @@ export function tanh(x: Tensor, options: { out?: Tensor; name?: string } = {}): 
   const y = options.out ?? output(x.gpu, x.shape, 'tanh');
   tanhKernel(x, y);
   if (needsGrad([x])) record({ name: options.name ?? 'tanh', inputs: [x], output: y, backward: gradients.tanh(x, y) });
+  return y;
+}
+
+/** GELU (F.gelu): x · Φ(x) with approximate 'none' (the default), PyTorch's tanh form with 'tanh'. */
+export function gelu(x: Tensor, approximate: GeluApproximate = 'none', options: { out?: Tensor; name?: string } = {}): Tensor {
+  expectInput('gelu', x);
+  expectApproximate('gelu', approximate);
+  const y = options.out ?? output(x.gpu, x.shape, 'gelu');
+  geluKernel(x, y, approximate);
+  if (needsGrad([x])) record({ name: options.name ?? `gelu(approximate='${approximate}')`, inputs: [x], output: y, backward: gradients.gelu(x, y, approximate) });
   return y;
 }
 

@@ -8,6 +8,7 @@ import { gradients as conv2d } from './kernels/conv2d';
 import { gradients as dropout } from './kernels/dropout';
 import { gradients as elementwise } from './kernels/elementwise';
 import { gradients as gather } from './kernels/gather';
+import { gradients as gelu } from './kernels/gelu';
 import { gradients as layerNorm } from './kernels/layer_norm';
 import { gradients as matmul } from './kernels/matmul';
 import { gradients as pool } from './kernels/pool';
@@ -29,6 +30,7 @@ export const gradients = {
   ...conv2d, // conv2d: nn.Conv2d
   ...pool, // maxPool2d, avgPool2d, adaptiveAvgPool2d: nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d
   ...tanhLeakyRelu, // tanh, leakyRelu: F.tanh, F.leakyRelu, nn.Tanh, nn.LeakyReLU
+  ...gelu, // gelu: F.gelu, nn.GELU
   ...softmax, // softmax (and log-softmax): F.softmax, F.logSoftmax, nn.Softmax, nn.LogSoftmax
   ...regressionLoss, // regressionLoss: F.mseLoss, F.l1Loss, nn.MSELoss, nn.L1Loss
   ...arithmetic, // add, mul, div, sumOver: F.add, F.sub, F.mul, F.div, F.sum, F.mean

@@ -14,6 +14,7 @@ import { kaimingUniform_, normal_, uniform_ } from './init';
 import type { Activation as ActivationKind } from './kernels/activation';
 import type { BatchNormArgs } from './kernels/batchnorm';
 import { fillConstant } from './kernels/init';
+import { expectApproximate, type GeluApproximate } from './kernels/gelu';
 import { lossShape, partialCount, type RegressionLoss } from './kernels/regression_loss';
 import { resolveDim } from './kernels/softmax';
 import * as convOps from './kernels/conv2d';
@@ -300,9 +301,10 @@ export class Linear extends Module {
     return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'})`;
   }
 
+  /** [*, in_features] → [*, out_features], any rank, as PyTorch's. */
   override outputShape(input: readonly number[]): readonly number[] {
-    if (input.length !== 2 || input[1] !== this.inFeatures) throw new Error(`${this.describe()}: input expected shape [N, ${this.inFeatures}] (in_features), got ${shapeText(input)}`);
-    return [input[0]!, this.outFeatures];
+    if (input.at(-1) !== this.inFeatures) throw new Error(`${this.describe()}: input expected shape [*, ${this.inFeatures}] (in_features), got ${shapeText(input)}`);
+    return [...input.slice(0, -1), this.outFeatures];
   }
 
   /** y = act(x · Wᵀ + b); `activation` fuses a following Sigmoid or ReLU into matmul's epilogue. */
@@ -422,6 +424,26 @@ export class Tanh extends Module {
 
   forward(x: Tensor): Tensor {
     return F.tanh(x, { out: this.output(x.shape), name: this.describe() });
+  }
+}
+
+/** torch.nn.GELU(approximate='none'): x · Φ(x), or PyTorch's tanh form with approximate 'tanh'. */
+export class GELU extends Module {
+  readonly approximate: GeluApproximate;
+
+  constructor(options: { approximate?: GeluApproximate; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('GELU', options, ['approximate', 'gpu']) as { approximate?: GeluApproximate };
+    expectApproximate('GELU', o.approximate ?? 'none');
+    this.approximate = o.approximate ?? 'none';
+  }
+
+  describe(): string {
+    return `GELU(approximate='${this.approximate}')`;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.gelu(x, this.approximate, { out: this.output(x.shape), name: this.describe() });
   }
 }
 

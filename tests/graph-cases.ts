@@ -8,6 +8,7 @@ import * as optim from '../src/optim';
 import { allocateParameter } from '../src/parameters';
 import * as bnRef from '../src/reference/batchnorm';
 import * as lnRef from '../src/reference/layer_norm';
+import * as actRef from '../src/reference/activations';
 import * as broadcastRef from '../src/reference/arithmetic';
 import { dropoutMask } from '../src/reference/dropout';
 import * as ref from '../src/reference/linalg';
@@ -1542,6 +1543,68 @@ add('F.layerNorm, the fused kernel: one dispatch forward; a layer used twice in 
   const live = gpu.stats.liveBuffers;
   F.layerNorm(x2, [D]).destroy();
   s.expect('destroy() frees the output with its mean and rstd', gpu.stats.liveBuffers === live, `${gpu.stats.liveBuffers - live} left`);
+});
+
+add('nn.Linear and F.matmul on [B, T, in] (as in a transformer): one product of the flattened rows, values and gradients vs float64; a fused ReLU; 1-D input; errors named', async (s, random) => {
+  const gpu = s.gpu;
+  const [B, T, inF, outF] = [2, 5, 6, 3];
+  const rows = B * T;
+  const X = uniform(random, rows * inF, -2, 2);
+  const R = uniform(random, rows * outF);
+  const lin = new nn.Linear(inF, outF, { gpu });
+  const [W, Bias] = [await lin.weight.read(), await lin.bias!.read()];
+  for (const activation of ['none', 'relu'] as const) {
+    lin.zeroGrad();
+    const x = s.input(X, [B, T, inF]);
+    x.requiresGrad = true;
+    const y = lin.forward(x, activation);
+    s.expect(`${activation}: output shape [B, T, out]`, shapeText(y.shape) === `[${B}, ${T}, ${outF}]`, shapeText(y.shape));
+    F.sum(F.mul(y, s.input(R, [B, T, outF]))).backward();
+    // float64: z = x·Wᵀ + b over the rows; dz = r (· 1[z > 0] with ReLU); dx = dz·W, dW = dzᵀ·x, db = Σ dz.
+    const z = ref.matmul(X, W, { M: rows, N: outF, K: inF, transposeB: true, bias: Bias });
+    const dz = R.map((r, i) => (activation === 'relu' && !(z[i]! > 0) ? 0 : r));
+    await s.check(`${activation}: y`, y, z.map((v) => ref.activate(v, activation)), 1e-5, 1e-5);
+    await s.check(`${activation}: dx`, x.grad!, ref.matmul(dz, W, { M: rows, N: inF, K: outF }), 1e-5, 1e-5);
+    await s.check(`${activation}: d weight`, lin.weight.grad!, ref.matmul(dz, X, { M: outF, N: inF, K: rows, transposeA: true }), 1e-5, 1e-5);
+    await s.check(`${activation}: d bias`, lin.bias!.grad!, ref.sumRows(dz, rows, outF), 1e-5, 1e-5);
+  }
+  // F.matmul with a 2-D b: [B, T, K] @ [K, N].
+  const a = s.input(X, [B, T, inF]);
+  const b = s.input(W, [inF, outF]);
+  a.requiresGrad = true;
+  b.requiresGrad = true;
+  const c = F.matmul(a, b);
+  F.sum(F.mul(c, s.input(R, [B, T, outF]))).backward();
+  s.expect('matmul [B, T, K] @ [K, N] shape', shapeText(c.shape) === `[${B}, ${T}, ${outF}]`, shapeText(c.shape));
+  await s.check('matmul [B, T, K] @ [K, N]', c, ref.matmul(X, W, { M: rows, N: outF, K: inF }), 1e-5, 1e-5);
+  await s.check('matmul d a', a.grad!, ref.matmul(R, W, { M: rows, N: inF, K: outF, transposeB: true }), 1e-5, 1e-5);
+  await s.check('matmul d b', b.grad!, ref.matmul(X, R, { M: inF, N: outF, K: rows, transposeA: true }), 1e-5, 1e-5);
+  // A 1-D input, as PyTorch's: [in] → [out].
+  const single = lin.forward(s.input(X.slice(0, inF), [inF]));
+  s.expect('1-D input gives [out]', shapeText(single.shape) === `[${outF}]`, shapeText(single.shape));
+  await s.check('1-D input', single, ref.matmul(X.slice(0, inF), W, { M: 1, N: outF, K: inF, transposeB: true, bias: Bias }), 1e-5, 1e-5);
+  s.expectError('Linear, last dimension not in_features', () => lin.forward(s.input(X.slice(0, 10), [2, 5])), /^Linear\(in_features=6, out_features=3, bias=True\): input expected shape \[\*, 6\] \(in_features\), got \[2, 5\]$/);
+  s.expectError('matmul, mismatched inner sizes', () => F.matmul(a, s.input(W, [outF, inF])), /^matmul: a \[2, 5, 6\] and b \[3, 6\] cannot be multiplied \(6 columns against 3 rows\)$/);
+  s.expectError('matmul, a batched b', () => F.matmul(a, s.input(X, [B, T, inF])), /batched products, b of 3 or more dimensions, are not supported yet/);
+});
+
+add('nn.GELU and F.gelu, both forms: values and gradients vs float64 through a Linear; describe; errors named', async (s, random) => {
+  const gpu = s.gpu;
+  const X = uniform(random, 24, -6, 6);
+  for (const approximate of ['none', 'tanh'] as const) {
+    const act = approximate === 'none' ? new nn.GELU({ gpu }) : new nn.GELU({ approximate, gpu });
+    s.expect(`describe ${approximate}`, act.describe() === `GELU(approximate='${approximate}')`, act.describe());
+    const x = s.input(X, [4, 6]);
+    x.requiresGrad = true;
+    const y = act.forward(x);
+    F.sum(F.mul(y, y)).backward(); // d/dx Σ y² = 2y · gelu′(x)
+    const expectedY = Array.from(X, (v) => actRef.gelu(Math.fround(v), approximate));
+    await s.check(`${approximate}: y`, y, expectedY, 1e-6, 1e-5);
+    await s.check(`${approximate}: dx`, x.grad!, actRef.geluBackward(Float32Array.from(X), expectedY.map((v) => 2 * v), approximate), 1e-5, 1e-5);
+  }
+  s.expectError('an unknown approximation', () => new nn.GELU({ approximate: 'erf' as 'none', gpu }), /^GELU: argument 'approximate' expected 'none' or 'tanh', got "erf"$/);
+  s.expectError('an unknown option', () => new nn.GELU({ approximation: 'tanh', gpu } as never), /^GELU: unknown option 'approximation'/);
+  s.expectError('F.gelu, an unknown approximation', () => F.gelu(s.input([1]), 'fast' as 'none'), /^gelu: argument 'approximate' expected 'none' or 'tanh', got "fast"$/);
 });
 
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {

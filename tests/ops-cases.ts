@@ -51,6 +51,7 @@ interface Args {
   beta?: number;
   threshold?: number;
   alpha?: number;
+  approximate?: 'none' | 'tanh';
 }
 
 /** JSON has no NaN or infinities: the fixture writes null for NaN, "Infinity" and "-Infinity" for those. */
@@ -86,6 +87,7 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'silu': return { values: F.silu(x!) };
     case 'softplus': return { values: F.softplus(x!, a.beta, a.threshold) };
     case 'elu': return { values: F.elu(x!, a.alpha) };
+    case 'gelu': return { values: F.gelu(x!, a.approximate) };
     case 'clamp_tensors': return { values: 'max' in a ? F.clamp(x!, y!, null) : 'min' in a ? F.clamp(x!, null, y!) : F.clamp(x!, y!, inputs[2]!) };
     case 'logical_and': return { values: F.logicalAnd(x!, a.other ?? y!) };
     case 'logical_or': return { values: F.logicalOr(x!, a.other ?? y!) };

@@ -8,7 +8,7 @@ import { softmaxCrossEntropy } from '../src/reference/losses';
 import { threefry2x32 } from '../src/reference/random';
 import { regressionLoss } from '../src/reference/regression_loss';
 import { softmax as softmaxRef, softmaxBackward } from '../src/reference/softmax';
-import { erf, erfinv } from '../src/reference/special';
+import { erf, erfc, erfinv } from '../src/reference/special';
 import { rng, uniform, integers } from '../src/spec/random';
 import { dot, expectClose, numericGradient } from './support/numeric';
 
@@ -32,6 +32,11 @@ describe('erf and erfinv (truncNormal_\'s reference)', () => {
   test('erf against known values (Python\'s math.erf), both sides of the series/continued-fraction switch at 3', () => {
     const known: [number, number][] = [[0, 0], [1e-9, 1.1283791670955127e-9], [0.5, 0.5204998778130465], [1, 0.8427007929497149], [-1.3, -0.9340079449406524], [2, 0.9953222650189527], [2.9999, 0.9999778955735178], [3, 0.9999779095030014], [3.5, 0.9999992569016276], [4.5, 0.9999999998033839], [7, 1]];
     for (const [x, value] of known) expect(Math.abs(erf(x) - value)).toBeLessThan(1e-14);
+  });
+  test('erfc against known values (Python\'s math.erfc), relative: its tail far below float64\'s 1 − erf', () => {
+    const known = [[-1, 1.842700792949715], [0.5, 0.4795001221869535], [2.9, 4.109787809945886e-5], [3, 2.2090496998585438e-5], [5, 1.5374597944280351e-12], [10, 2.088487583762545e-45], [26, 5.663192408856143e-296]];
+    // Below 3 it is 1 − erf, whose series keeps ~2e-14: 5e-10 of erfc(2.9); past 3 the tail's own fraction, to ~1e-15.
+    for (const [x, value] of known) expect(Math.abs(erfc(x!) / value! - 1)).toBeLessThan(x! < 3 ? 1e-9 : 1e-14);
   });
   test('erfinv inverts erf; ±1 and outside', () => {
     for (const y of [-0.999999, -0.9, -0.3, 0, 1e-12, 0.5, 0.95449973610364158, 0.999]) expect(Math.abs(erf(erfinv(y)) - y)).toBeLessThan(1e-15);

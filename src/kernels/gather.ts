@@ -1,6 +1,6 @@
 // shaders/gather.wgsl: values picked by index along one dimension (F.gather, F.indexSelect,
 // F.embedding, nn.Embedding), and their gradient, summed back to the picked elements.
-import { grid1d, loadShader } from '../device/shader';
+import { grid1d, loadShader, type BufferView } from '../device/shader';
 import { sizeClass } from '../device/tuner';
 import { expectDtype, shapeText } from '../launch';
 import { integers, uniform } from '../spec/random';
@@ -101,11 +101,14 @@ export function gatherBackward(index: Tensor, dy: Tensor, dx: Tensor, picks: Pic
   const starts = Tensor.scratch(gpu, 'gather starts', [buckets + 1], 'i32');
   const blockOffsets = Tensor.scratch(gpu, 'gather block offsets', [blocks], 'i32');
   const entries = Tensor.scratch(gpu, 'gather entries', [pickCount], 'i32');
-  const merged = Tensor.scratch(gpu, 'gather merged entries', [pickCount], 'i32');
-  const slotBuckets = Tensor.scratch(gpu, 'gather slot buckets', [pickCount], 'i32');
-  const run = (name: string, invocations: number, args: Record<string, Tensor>, width = 0) => {
+  // v3's second buffer of pick ids and each slot's bucket; v2 binds a placeholder it never reads.
+  const merge = variant === 'merged';
+  const unused: BufferView = { ...gpu.placeholders[0], dtype: 'i32' };
+  const merged = merge ? Tensor.scratch(gpu, 'gather merged entries', [pickCount], 'i32') : unused;
+  const slotBuckets = merge ? Tensor.scratch(gpu, 'gather slot buckets', [pickCount], 'i32') : unused;
+  const run = (name: string, invocations: number, args: Record<string, BufferView>, width = 0) => {
     const entry = shader.entry(name);
-    gpu.dispatch(entry, { params: { ...params, width }, ...args }, grid1d(entry, invocations), { ...constants, MERGE: variant === 'merged' });
+    gpu.dispatch(entry, { params: { ...params, width }, ...args }, grid1d(entry, invocations), { ...constants, MERGE: merge });
   };
   const bounds = { starts, block_offsets: blockOffsets };
   run('clear_counts', buckets, { counts });
@@ -113,12 +116,14 @@ export function gatherBackward(index: Tensor, dy: Tensor, dx: Tensor, picks: Pic
   run('scan_blocks', blocks, { counts, ...bounds });
   run('scan_totals', 1, { block_offsets: blockOffsets });
   run('scatter_picks', pickCount, { index, counts, ...bounds, entries, slot_buckets: slotBuckets });
-  if (variant === 'bucketed') run('sort_buckets', buckets, { ...bounds, entries });
+  if (!merge) run('sort_buckets', buckets, { ...bounds, entries });
   else run('sort_runs', pickCount, { ...bounds, entries, slot_buckets: slotBuckets });
-  // v3: runs merged in pairs until one run could hold every pick (a bucket holds at most all of them),
-  // from one buffer into the other and back; each bucket stops once it is one run.
-  let [from, to] = [entries, merged];
-  for (let width = SORT_RUN; variant === 'merged' && width < pickCount; width *= 2) {
+  // v3: runs merged in pairs until one run could hold every pick, from one buffer into the other and
+  // back. The count of passes is set by K, not by the largest bucket, which only the GPU knows: with
+  // picks spread evenly all but the first few find every bucket one run and return at once (cheap on
+  // a GPU; on SwiftShader they are what makes v3 slower than v2, and the tuner does not pick it there).
+  let [from, to]: [BufferView, BufferView] = [entries, merged];
+  for (let width = SORT_RUN; merge && width < pickCount; width *= 2) {
     run('merge_runs', pickCount, { ...bounds, entries: from, slot_buckets: slotBuckets, merged: to }, width);
     [from, to] = [to, from];
   }

@@ -1,4 +1,4 @@
-// erf and erfinv in float64, written from their definitions: erf's Maclaurin series near 0, the
+// erf, erfc and erfinv in float64, written from their definitions: erf's Maclaurin series near 0, the
 // Laplace continued fraction of erfc in the tails, and erfinv by bisection then Newton's method on
 // erf. The reference for shaders/init.wgsl's fill_trunc_normal; src/init.ts also uses erf for the
 // truncated normal's bounds, as PyTorch does with Python's math.erf. Checked against known values in
@@ -18,11 +18,19 @@ export function erf(x: number): number {
     }
     return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
   }
-  // erfc(a) = e^(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + …)))), evaluated from the bottom up.
+  return Math.sign(x) * (1 - erfcTail(a));
+}
+
+/** erfc(a) for a ≥ 3: e^(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + …)))), evaluated from the bottom up. */
+function erfcTail(a: number): number {
   let t = a;
   for (let k = 60; k >= 1; k--) t = a + k / 2 / t;
-  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / t;
-  return Math.sign(x) * (1 - erfc);
+  return Math.exp(-a * a) / Math.sqrt(Math.PI) / t;
+}
+
+/** erfc(x) = 1 − erf(x), keeping its relative precision where it is tiny (x ≥ 3: the tail's own fraction). */
+export function erfc(x: number): number {
+  return x >= 3 ? erfcTail(x) : 1 - erf(x);
 }
 
 /** erfinv(y) for y ∈ (−1, 1): the x with erf(x) = y. */
