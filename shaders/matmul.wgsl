@@ -7,6 +7,10 @@
 //   B stored K×N:  B[k*N + n]          (TRANSPOSE_B: stored N×K, B[n*K + k])
 // Epilogue, in this order: + bias[n] (HAS_BIAS), then ACTIVATION (0 none, 1 relu, 2 sigmoid),
 // then C = C + result when ACCUMULATE (gradients add up, as in PyTorch), else C = result.
+// Batched (torch.bmm; v1–v4): the grid's z counts B products of the same shape and layout, one after
+// another in each buffer (A's z-th at z·M·K, B's at z·K·N, C's at z·M·N; bias shared). Each entry sets
+// `batch` from its z first, and every load and store goes through it. v5 uses z for its slices: one
+// product only.
 //
 // Bindings: params {M, N, K}; a, b (read); bias (read; bind any 1-element f32 buffer when
 // HAS_BIAS is false); c (read_write, M×N). v5 adds split {slices, slice_k} and partial
@@ -78,14 +82,19 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias4: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> c4: array<vec4f>;
 
+// The product this invocation works on (the grid's z; 0 in v5).
+var<private> batch: u32;
+
 fn load_a(m: u32, k: u32) -> f32 {
-  if (TRANSPOSE_A) { return a[k * params.M + m]; }
-  return a[m * params.K + k];
+  let base = batch * params.M * params.K;
+  if (TRANSPOSE_A) { return a[base + k * params.M + m]; }
+  return a[base + m * params.K + k];
 }
 
 fn load_b(k: u32, n: u32) -> f32 {
-  if (TRANSPOSE_B) { return b[n * params.K + k]; }
-  return b[k * params.N + n];
+  let base = batch * params.K * params.N;
+  if (TRANSPOSE_B) { return b[base + n * params.K + k]; }
+  return b[base + k * params.N + n];
 }
 
 // The fused activation keeps a NaN sum NaN, as the standalone kernels do. NaN is recognised by its
@@ -107,13 +116,14 @@ fn store(m: u32, n: u32, sum: f32) {
   var value = sum;
   if (HAS_BIAS) { value += bias[n]; }
   value = activate(value);
-  let i = m * params.N + n;
+  let i = (batch * params.M + m) * params.N + n;
   if (ACCUMULATE) { value += c[i]; }
   c[i] = value;
 }
 
 @compute @workgroup_size(8, 8)
 fn matmul_naive(@builtin(global_invocation_id) gid: vec3u) {
+  batch = gid.z;
   let n = gid.x;
   let m = gid.y;
   if (m >= params.M || n >= params.N) { return; }
@@ -126,6 +136,7 @@ fn matmul_naive(@builtin(global_invocation_id) gid: vec3u) {
 
 @compute @workgroup_size(8, 8)
 fn matmul_blocked(@builtin(global_invocation_id) gid: vec3u) {
+  batch = gid.z;
   let n0 = gid.x * 4u;
   let m0 = gid.y * 4u;
   if (m0 >= params.M || n0 >= params.N) { return; }
@@ -158,17 +169,19 @@ fn matmul_blocked(@builtin(global_invocation_id) gid: vec3u) {
   }
 }
 
-// v3: element (row, k) of a row-major matrix with `width` columns, as the vec4 holding k .. k + 3.
+// v3: element (row, k) of a row-major matrix with `width` columns, as the vec4 holding k .. k + 3
+// (batched, each product's size is a multiple of 4: the launcher's rule).
 fn a_vec4(row: u32, k: u32, width: u32) -> vec4f {
-  return a4[(row * width + k) / 4u];
+  return a4[(batch * params.M * params.K + row * width + k) / 4u];
 }
 
 fn b_vec4(row: u32, k: u32, width: u32) -> vec4f {
-  return b4[(row * width + k) / 4u];
+  return b4[(batch * params.K * params.N + row * width + k) / 4u];
 }
 
 @compute @workgroup_size(16, 2)
 fn matmul_vec4(@builtin(global_invocation_id) gid: vec3u) {
+  batch = gid.z;
   let n0 = gid.x * 4u;
   let m0 = gid.y * 4u;
   let M = params.M;
@@ -251,7 +264,7 @@ fn store_row4(m: u32, n0: u32, sum: vec4f) {
   var value = sum;
   if (HAS_BIAS) { value += bias4[n0 / 4u]; }
   value = activate4(value);
-  let i = (m * params.N + n0) / 4u;
+  let i = ((batch * params.M + m) * params.N + n0) / 4u;
   if (ACCUMULATE) { value += c4[i]; }
   c4[i] = value;
 }
@@ -324,6 +337,7 @@ fn tile_product(m_tile: u32, n_tile: u32, k_begin: u32, k_end: u32, lid: vec3u, 
 @compute @workgroup_size(16, 16)
 fn matmul_tiled(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                 @builtin(local_invocation_index) t: u32) {
+  batch = wid.z;
   let m_tile = wid.y * TILE;
   let n_tile = wid.x * TILE;
   let acc = tile_product(m_tile, n_tile, 0u, params.K, lid, t);

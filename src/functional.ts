@@ -27,22 +27,67 @@ import { expectFlag, normalizeOptions, show } from './options';
 import { composite, needsGrad, noGrad, opOutput as output, opView, record, Tensor, upstream } from './tensor';
 
 /**
- * a @ b with d a = dC · bᵀ and d b = aᵀ · dC: a [M, K] or [*, K] (its rows, as torch.matmul with a
- * 2-D b: one product of the flattened rows, views in and out) and b [K, N].
+ * a @ b (torch.matmul) with d a = dC · bᵀ and d b = aᵀ · dC, for operands of 2 or more dimensions:
+ *   a [*, K] @ b [K, N]: one product of a's flattened rows (views in and out);
+ *   a [..., M, K] @ b [..., K, N]: a batch of products, the leading dimensions broadcast as F.add's
+ *   (an operand spread over them is copied first by F.expand, freed with the output), one dispatch.
  */
 export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
-  if (a.shape.length < 2 || b.shape.length !== 2) throw new Error(`matmul: expected a of 2 or more dimensions and a 2-D b ([*, K] @ [K, N]), got ${shapeText(a.shape)} and ${shapeText(b.shape)}${b.shape.length > 2 ? ' (batched products, b of 3 or more dimensions, are not supported yet)' : ''}`);
-  if (a.shape.length > 2) {
-    const K = a.shape.at(-1)!;
-    if (b.shape[0] !== K) throw new Error(`matmul: a ${shapeText(a.shape)} and b ${shapeText(b.shape)} cannot be multiplied (${K} columns against ${b.shape[0]} rows)`);
+  expectInput('matmul', a);
+  expectInput('matmul', b);
+  if (a.shape.length < 2 || b.shape.length < 2) throw new Error(`matmul: expected operands of 2 or more dimensions, got ${shapeText(a.shape)} and ${shapeText(b.shape)} (a vector's products are not supported: F.unsqueeze it to a [1, n] or [n, 1] matrix)`);
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const [Kb, N] = b.shape.slice(-2) as [number, number];
+  if (Kb !== K) throw new Error(`matmul: a ${shapeText(a.shape)} and b ${shapeText(b.shape)} cannot be multiplied (${K} columns against ${Kb} rows)`);
+  if (b.shape.length === 2 && a.shape.length > 2) {
     const rows = a.size / K;
-    const flat = matmul(reshape(a, [rows, K]), b, options.out ? { out: options.out.reshape([rows, b.shape[1]!]) } : {});
-    return reshape(flat, [...a.shape.slice(0, -1), b.shape[1]!]);
+    const flat = matmul(reshape(a, [rows, K]), b, options.out ? { out: options.out.reshape([rows, N]) } : {});
+    return reshape(flat, [...a.shape.slice(0, -1), N]);
   }
-  const c = options.out ?? output(a.gpu, [a.shape[0]!, b.shape[1]!], 'matmul');
+  if (b.shape.length > 2 || a.shape.length > 2) return batchedMatmul(a, b, options);
+  const c = options.out ?? output(a.gpu, [M, N], 'matmul');
   matmulKernel(a, b, c);
   if (needsGrad([a, b])) record({ name: 'matmul', inputs: [a, b], output: c, backward: gradients.matmul(a, b, c, { transposeB: false, activation: 'none' }) });
   return c;
+}
+
+/** torch.bmm: [B, M, K] @ [B, K, N] → [B, M, N], no broadcasting (F.matmul broadcasts). */
+export function bmm(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
+  expectInput('bmm', a);
+  expectInput('bmm', b);
+  for (const [name, t] of [['input', a], ['mat2', b]] as const) {
+    if (t.shape.length !== 3) throw new Error(`bmm: argument '${name}' expected a 3-D tensor, got ${shapeText(t.shape)}`);
+  }
+  if (b.shape[0] !== a.shape[0] || b.shape[1] !== a.shape[2]) throw new Error(`bmm: expected mat2 of size [${a.shape[0]}, ${a.shape[2]}, *] for input ${shapeText(a.shape)}, got ${shapeText(b.shape)}`);
+  return batchedMatmul(a, b, options);
+}
+
+/** a [..., M, K] @ b [..., K, N]: the batch dimensions broadcast, then one batched product of [B, M, K] and [B, K, N] views. */
+function batchedMatmul(a: Tensor, b: Tensor, options: { out?: Tensor }): Tensor {
+  const [M, K] = a.shape.slice(-2) as [number, number];
+  const N = b.shape.at(-1)!;
+  const batchShape = broadcastShape('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const B = batchShape.reduce((x, y) => x * y, 1);
+  const copies: Tensor[] = [];
+  // Each operand as [B, rows, columns]: a view when its batch is the whole batch, else an expanded copy.
+  const batchOf = (t: Tensor, rows: number, columns: number): Tensor => {
+    const full = [...batchShape, rows, columns];
+    const same = t.shape.length === full.length && t.shape.every((d, i) => d === full[i]);
+    const source = same ? t : expand(t, full);
+    if (!same) copies.push(source);
+    return reshape(source, [B, rows, columns]);
+  };
+  const [a3, b3] = [batchOf(a, M, K), batchOf(b, K, N)];
+  const y = options.out ?? output(a.gpu, [...batchShape, M, N], 'matmul');
+  if (y.size !== B * M * N) throw new Error(`matmul: argument 'out' expected shape ${shapeText([...batchShape, M, N])}, got ${shapeText(y.shape)}`);
+  const c3 = y.reshape([B, M, N]);
+  matmulKernel(a3, b3, c3);
+  y.companions.push(...copies);
+  if (needsGrad([a3, b3])) {
+    const rule = gradients.matmul(a3, b3, c3, { transposeB: false, activation: 'none' });
+    record({ name: `matmul(${shapeText(a.shape)} @ ${shapeText(b.shape)})`, inputs: [a3, b3], output: y, backward: (ctx, dy) => rule(ctx, dy && dy.reshape([B, M, N])) });
+  }
+  return y;
 }
 
 export interface LinearOptions {

@@ -118,7 +118,7 @@ add('CNN bad input names the layer and the shapes', (s) => {
   const input = (shape: number[]) => s.input(new Float32Array(shape.reduce((a, v) => a * v, 1)), shape);
   s.expectError('three channels into Conv(1→8)', () => net.forward(input([2, 3, 28, 28])), /Sequential layer \(0\) of input \[2, 3, 28, 28\]: Conv2d\(1, 8, kernel_size=\(3, 3\), stride=\(1, 1\), padding=\(1, 1\)\): input expected 1 channels \(weight \[8, 1, 3, 3\], groups 1\), got 3 in input \[2, 3, 28, 28\]/);
   s.expectError('a flat batch', () => net.forward(input([2, 784])), /Sequential layer \(0\) of input \[2, 784\]: Conv2d\(1, 8.*input expected a 4-D NCHW shape \[N, 1, H, W\], got \[2, 784\]/);
-  s.expectError('32×32 images reach Linear(784) as 1024', () => net.forward(input([2, 1, 32, 32])), /Sequential layer \(9\) of input \[2, 1, 32, 32\]: Linear\(in_features=784, out_features=10, bias=True\): input expected shape \[N, 784\] \(in_features\), got \[2, 1024\]/);
+  s.expectError('32×32 images reach Linear(784) as 1024', () => net.forward(input([2, 1, 32, 32])), /Sequential layer \(9\) of input \[2, 1, 32, 32\]: Linear\(in_features=784, out_features=10, bias=True\): input expected shape \[\*, 784\] \(in_features\), got \[2, 1024\]/);
   s.expectError('2×2 images shrink below the second pool', () => net.forward(input([1, 1, 2, 2])), /Sequential layer \(7\) of input \[1, 1, 2, 2\]: MaxPool2d\(kernel_size=2.*kernel 2×2 is larger than the padded input 1×1 \(input \[1, 16, 1, 1\], padding 0×0\)/);
   const wide = new nn.Conv2d(1, 1, 5, { gpu });
   s.expectError('a kernel larger than the image', () => wide.forward(input([1, 1, 3, 3])), /Conv2d\(1, 1, kernel_size=\(5, 5\), stride=\(1, 1\)\): kernel 5×5 is larger than the padded input 3×3 \(input \[1, 1, 3, 3\], padding 0×0\)/);

@@ -1585,7 +1585,95 @@ add('nn.Linear and F.matmul on [B, T, in] (as in a transformer): one product of 
   await s.check('1-D input', single, ref.matmul(X.slice(0, inF), W, { M: 1, N: outF, K: inF, transposeB: true, bias: Bias }), 1e-5, 1e-5);
   s.expectError('Linear, last dimension not in_features', () => lin.forward(s.input(X.slice(0, 10), [2, 5])), /^Linear\(in_features=6, out_features=3, bias=True\): input expected shape \[\*, 6\] \(in_features\), got \[2, 5\]$/);
   s.expectError('matmul, mismatched inner sizes', () => F.matmul(a, s.input(W, [outF, inF])), /^matmul: a \[2, 5, 6\] and b \[3, 6\] cannot be multiplied \(6 columns against 3 rows\)$/);
-  s.expectError('matmul, a batched b', () => F.matmul(a, s.input(X, [B, T, inF])), /batched products, b of 3 or more dimensions, are not supported yet/);
+  s.expectError('matmul, a vector', () => F.matmul(a, s.input(W.slice(0, inF), [inF])), /^matmul: expected operands of 2 or more dimensions, got \[2, 5, 6\] and \[6\]/);
+});
+
+/** float64 a @ b with torch.matmul's batch broadcasting, and the gradients of Σ (a @ b) · r. */
+function batchedMatmulReference(A: ArrayLike<number>, aShape: number[], Bm: ArrayLike<number>, bShape: number[], R: ArrayLike<number>) {
+  const [M, K, N] = [aShape.at(-2)!, aShape.at(-1)!, bShape.at(-1)!];
+  const [aBatch, bBatch] = [aShape.slice(0, -2), bShape.slice(0, -2)];
+  const rank = Math.max(aBatch.length, bBatch.length);
+  const pad = (shape: number[]) => [...Array(rank - shape.length).fill(1), ...shape];
+  const [pa, pb] = [pad(aBatch), pad(bBatch)];
+  const batch = pa.map((d, i) => Math.max(d, pb[i]!));
+  const count = batch.reduce((x, y) => x * y, 1);
+  // The flat index into an operand's batch of result batch z: its size-1 dimensions read index 0.
+  const flatIn = (shape: number[], z: number) => {
+    let [rest, index, stride] = [z, 0, 1];
+    for (let i = rank - 1; i >= 0; i--) {
+      const coordinate = rest % batch[i]!;
+      rest = Math.floor(rest / batch[i]!);
+      index += (shape[i] === 1 ? 0 : coordinate) * stride;
+      stride *= shape[i]!;
+    }
+    return index;
+  };
+  const [C, dA, dB] = [new Float64Array(count * M * N), new Float64Array(A.length), new Float64Array(Bm.length)];
+  for (let z = 0; z < count; z++) {
+    const [ia, ib] = [flatIn(pa, z) * M * K, flatIn(pb, z) * K * N];
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        const r = R[(z * M + m) * N + n]!;
+        for (let k = 0; k < K; k++) {
+          C[(z * M + m) * N + n]! += A[ia + m * K + k]! * Bm[ib + k * N + n]!;
+          dA[ia + m * K + k]! += r * Bm[ib + k * N + n]!;
+          dB[ib + k * N + n]! += A[ia + m * K + k]! * r;
+        }
+      }
+    }
+  }
+  return { shape: [...batch, M, N], C, dA, dB };
+}
+
+add('F.matmul batched (torch.matmul over leading dimensions, broadcast) and F.bmm: values and gradients vs float64, one dispatch a product; errors named', async (s, random) => {
+  const gpu = s.gpu;
+  for (const [aShape, bShape] of [
+    [[2, 3, 4, 5], [2, 3, 5, 6]], // two batch dimensions, equal
+    [[2, 1, 4, 5], [3, 5, 6]], // a spread over 3, b over 2: copies, whose gradients sum back
+    [[4, 5], [3, 5, 6]], // a matrix against a batch
+    [[3, 7, 4], [1, 4, 9]], // attention-like: b shared by the batch through a leading 1
+  ] as [number[], number[]][]) {
+    const [A, Bm] = [uniform(random, aShape.reduce((x, y) => x * y, 1)), uniform(random, bShape.reduce((x, y) => x * y, 1))];
+    const expected = batchedMatmulReference(A, aShape, Bm, bShape, []);
+    const R = uniform(random, expected.C.length);
+    const { shape, C, dA, dB } = batchedMatmulReference(A, aShape, Bm, bShape, R);
+    const [a, b] = [s.input(A, aShape), s.input(Bm, bShape)];
+    a.requiresGrad = true;
+    b.requiresGrad = true;
+    const before = gpu.stats.dispatches;
+    const c = F.matmul(a, b);
+    const what = `${shapeText(aShape)} @ ${shapeText(bShape)}`;
+    const batch = shapeText(shape.slice(0, -2));
+    const copies = [aShape, bShape].filter((t) => shapeText(t.slice(0, -2)) !== batch).length; // spread over the batch: F.expand
+    s.expect(`${what}: one product dispatch, after ${copies} copies`, gpu.stats.dispatches - before === 1 + copies, `${gpu.stats.dispatches - before} dispatches`);
+    s.expect(`${what}: shape ${shapeText(shape)}`, shapeText(c.shape) === shapeText(shape), shapeText(c.shape));
+    F.sum(F.mul(c, s.input(R, shape))).backward();
+    await s.check(`${what}: values`, c, C, 1e-5, 1e-5);
+    await s.check(`${what}: d a`, a.grad!, dA, 1e-5, 1e-5);
+    await s.check(`${what}: d b`, b.grad!, dB, 1e-5, 1e-5);
+    const live = gpu.stats.liveBuffers;
+    F.matmul(s.input(A, aShape), s.input(Bm, bShape)).destroy();
+    s.expect(`${what}: destroy() frees the output with its copies`, gpu.stats.liveBuffers === live + 2, `${gpu.stats.liveBuffers - live - 2} left`);
+  }
+  // F.bmm, and a softmax attention written out: softmax(Q·Kᵀ/√d)·V, against float64.
+  const [Bt, T, D] = [3, 5, 4];
+  const [Q, Kx, V] = [uniform(random, Bt * T * D, -1, 1), uniform(random, Bt * T * D, -1, 1), uniform(random, Bt * T * D, -1, 1)];
+  const [q, k, v] = [s.input(Q, [Bt, T, D]), s.input(Kx, [Bt, T, D]), s.input(V, [Bt, T, D])];
+  const attention = F.bmm(F.softmax(F.mul(F.bmm(q, F.transpose(k, 1, 2)), 1 / Math.sqrt(D)), -1), v);
+  const expectedAttention = new Float64Array(Bt * T * D);
+  for (let z = 0; z < Bt; z++) {
+    for (let i = 0; i < T; i++) {
+      const scores = Array.from({ length: T }, (_, j) => Array.from({ length: D }, (_, d) => Math.fround(Q[(z * T + i) * D + d]!) * Math.fround(Kx[(z * T + j) * D + d]!)).reduce((x, y) => x + y, 0) / Math.sqrt(D));
+      const top = Math.max(...scores);
+      const weights = scores.map((x) => Math.exp(x - top));
+      const total = weights.reduce((x, y) => x + y, 0);
+      for (let d = 0; d < D; d++) expectedAttention[(z * T + i) * D + d] = weights.reduce((acc, w, j) => acc + (w / total) * Math.fround(V[(z * T + j) * D + d]!), 0);
+    }
+  }
+  await s.check('softmax(Q·Kᵀ/√d)·V with F.bmm', attention, expectedAttention, 1e-5, 1e-5);
+  s.expectError('bmm of a matrix', () => F.bmm(s.input(Q.slice(0, T * D), [T, D]), v), /^bmm: argument 'input' expected a 3-D tensor, got \[5, 4\]$/);
+  s.expectError('bmm, mismatched batch', () => F.bmm(q, s.input(V.slice(0, 2 * T * D), [2, D, T])), /^bmm: expected mat2 of size \[3, 4, \*\] for input \[3, 5, 4\], got \[2, 4, 5\]$/);
+  s.expectError('matmul, batches that do not broadcast', () => F.matmul(s.input(uniform(random, 2 * 3 * 4), [2, 3, 4]), s.input(uniform(random, 3 * 4 * 2), [3, 4, 2])), /^matmul: shapes \[2\] and \[3\] do not broadcast/);
 });
 
 add('nn.GELU and F.gelu, both forms: values and gradients vs float64 through a Linear; describe; errors named', async (s, random) => {
@@ -2129,7 +2217,7 @@ add('bad input names the module or argument', async (s, random) => {
   const model = new nn.Sequential(new nn.Linear(5, 3, { gpu }), new nn.Linear(4, 2, { gpu }));
   const [bn1, bn2] = [new nn.BatchNorm1d(7, { gpu }), new nn.BatchNorm2d(5, { gpu })];
   const x = s.input(uniform(random, 10), [2, 5]);
-  s.expectError('layer shapes', () => model.forward(x), /Linear\(in_features=4, out_features=2, bias=True\): input expected shape \[N, 4\] \(in_features\), got \[2, 3\]/);
+  s.expectError('layer shapes', () => model.forward(x), /Linear\(in_features=4, out_features=2, bias=True\): input expected shape \[\*, 4\] \(in_features\), got \[2, 3\]/);
   s.expectError('BatchNorm channels', () => bn1.forward(x), /BatchNorm1d\(7, .*\): input expected shape \[N, 7\] or \[N, 7, L\], got \[2, 5\]/);
   s.expectError('BatchNorm2d rank', () => bn2.forward(x), /input expected shape \[N, 5, H, W\]/);
   s.expectError('Dropout p', () => new nn.Dropout(1.2, { gpu }), /Dropout: argument 'p' expected a probability in \[0, 1\], got 1.2/);

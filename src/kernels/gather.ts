@@ -277,6 +277,8 @@ cases.push(
     entries: entriesOf(variant),
     variant: label(variant),
     dims: { V: 50, K: 70, D: 8 },
+    // The inspector's pick for merge_runs: 70 picks run one merge pass (v3's other cases have fewer than 64).
+    showcase: variant === 'merged' && !hot,
     setup(s, { V, K, D }, random) {
       const picks: Picks = { outer: 1, n: V, k: K, inner: D, select: true };
       const [index, dy] = [Array.from(integers(random, K, V), (c, i) => (hot && i % 2 === 0 ? 1 : c)), uniform(random, K * D)];

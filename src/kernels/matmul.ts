@@ -65,31 +65,44 @@ export interface MatmulOptions {
   splitK?: number;
 }
 
-/** out = act(op(a) · op(b) + bias); with accumulate, out += … instead. */
+/**
+ * out = act(op(a) · op(b) + bias); with accumulate, out += … instead. a, b and out are 2-D, or all
+ * 3-D: B products at once ([B, M, K] · [B, K, N] → [B, M, N], op per product, bias shared; v1–v4).
+ */
 export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions = {}): void {
   const op = 'matmul';
   const { transposeA = false, transposeB = false, bias, activation = 'none', accumulate = false } = options;
   for (const [name, t] of Object.entries({ a, b, out })) {
-    expectRank(op, name, t, [2]);
+    expectRank(op, name, t, [2, 3]);
     expectDtype(op, name, t, 'f32');
   }
-  const [M, K] = transposeA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
-  const [Kb, N] = transposeB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+  const batched = a.shape.length === 3;
+  const batch = batched ? a.shape[0]! : 1;
+  for (const [name, t] of Object.entries({ b, out })) {
+    if (t.shape.length !== a.shape.length || (batched && t.shape[0] !== batch)) throw new Error(`${op}: argument '${name}' expected ${batched ? `3 dimensions with a's ${batch} products first` : '2 dimensions, as a'}, got shape ${shapeText(t.shape)}`);
+  }
+  const [a0, a1] = a.shape.slice(-2) as [number, number];
+  const [b0, b1] = b.shape.slice(-2) as [number, number];
+  const [M, K] = transposeA ? [a1, a0] : [a0, a1];
+  const [Kb, N] = transposeB ? [b1, b0] : [b0, b1];
   if (Kb !== K) throw new Error(`${op}: argument 'b' expected ${K} ${transposeB ? 'columns' : 'rows'} to match op(a) = ${M}×${K}, got shape ${shapeText(b.shape)}`);
-  expectShape(op, 'out', out, [M, N]);
+  expectShape(op, 'out', out, batched ? [batch, M, N] : [M, N]);
   if (bias) {
     expectDtype(op, 'bias', bias, 'f32');
     expectShape(op, 'bias', bias, [N]);
   }
   if (!(activation in ACTIVATION_CODE)) throw new Error(`${op}: argument 'activation' expected none, relu or sigmoid, got ${activation}`);
+  const maxBatch = a.gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (batch > maxBatch) throw new Error(`${op}: ${batch} products in one batch, past the grid's ${maxBatch} in z; split the batch`);
   // The default: v3 where its layout allows, else v2. On SwiftShader (lab/profile-page.ts) v3 ran
   // 8×512×256 Bᵀ in 1.21 ms (v2 1.55), 8×128×512 Bᵀ in 0.64 (0.85), 512×256×8 Aᵀ in 2.04 (2.75), 512³ in
   // 142–151 (178). The tuner replaces it where another variant is faster on the adapter in hand.
   const fallback = matmulDefault(M, N, K, transposeA, transposeB);
-  const variant = options.variant ?? a.gpu.tuner.choose(matmulTuningKey(M, N, K, transposeA, transposeB), fallback, () => matmulTuningJob(a.gpu, M, N, K, transposeA, transposeB, fallback));
+  const variant = options.variant ?? a.gpu.tuner.choose(matmulTuningKey(M, N, K, transposeA, transposeB, batch), fallback, () => matmulTuningJob(a.gpu, M, N, K, transposeA, transposeB, fallback, batch));
   if (!MATMUL_VARIANTS.includes(variant)) throw new Error(`${op}: argument 'variant' expected ${MATMUL_VARIANTS.join(', ')}, got ${variant}`);
   const why = variant === 'vec4' && vec4Unsupported(M, N, K, transposeA, transposeB);
   if (why) throw new Error(`${op}: variant 'vec4' cannot run ${M}×${N}×${K}${transposeA ? ' Aᵀ' : ''}${transposeB ? ' Bᵀ' : ''}: ${why}`);
+  if (variant === 'splitk' && batched) throw new Error(`${op}: variant 'splitk' runs one product (its slices take the grid's z); a batch of ${batch} takes v1–v4`);
   if (options.splitK !== undefined && (variant !== 'splitk' || !Number.isInteger(options.splitK) || options.splitK < 1)) {
     throw new Error(`${op}: argument 'splitK' expected a positive integer with variant 'splitk', got ${options.splitK} with variant '${variant}'`);
   }
@@ -111,7 +124,7 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   // v5 with one slice is v4: no partials to add.
   const entry = shader.entry(ENTRY[split ? 'tiled' : variant]);
   const buffers: Record<string, BufferView> = variant === 'vec4' ? { a4: a, b4: b, bias4: bias ?? placeholder, c4: out } : { a, b, bias: bias ?? placeholder, c: out };
-  a.gpu.dispatch(entry, { params: { M, N, K }, ...buffers }, grid2d(entry, N, M, BLOCK[variant]), { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, ...epilogue });
+  a.gpu.dispatch(entry, { params: { M, N, K }, ...buffers }, [...grid2d(entry, N, M, BLOCK[variant]), batch], { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, ...epilogue });
 }
 
 /** Without the tuner: v3 where its layout allows, else v2. */
@@ -119,26 +132,27 @@ export function matmulDefault(M: number, N: number, K: number, transposeA: boole
   return vec4Unsupported(M, N, K, transposeA, transposeB) ? 'blocked' : 'vec4';
 }
 
-/** The tuner's key for a product: layout, size class of M, N and K, and whether v3 can run it. */
-export function matmulTuningKey(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean): string {
+/** The tuner's key for a product: layout, size class of M, N and K (and of a batch of them), and whether v3 can run it. */
+export function matmulTuningKey(M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, batch = 1): string {
   const layout = `${transposeA ? 'Aᵀ' : 'A'}·${transposeB ? 'Bᵀ' : 'B'}`;
-  return `matmul ${layout} M≤${sizeClass(M)} N≤${sizeClass(N)} K≤${sizeClass(K)}${vec4Unsupported(M, N, K, transposeA, transposeB) ? ' (no v3)' : ''}`;
+  return `matmul ${layout}${batch > 1 ? ` B≤${sizeClass(batch)}` : ''} M≤${sizeClass(M)} N≤${sizeClass(N)} K≤${sizeClass(K)}${vec4Unsupported(M, N, K, transposeA, transposeB) ? ' (no v3)' : ''}`;
 }
 
 /**
  * Times every variant that can run this layout, on zero-filled scratch operands (no epilogue); v5
- * only where it cuts K (with one slice it runs v4).
+ * only where it cuts K (with one slice it runs v4), and not for a batch.
  */
-export function matmulTuningJob(gpu: Gpu, M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, fallback: MatmulVariant = matmulDefault(M, N, K, transposeA, transposeB)): TuningJob {
-  const candidates = MATMUL_VARIANTS.filter((v) => (v !== 'vec4' || !vec4Unsupported(M, N, K, transposeA, transposeB)) && (v !== 'splitk' || splitKSlices(M, N, K).slices > 1));
+export function matmulTuningJob(gpu: Gpu, M: number, N: number, K: number, transposeA: boolean, transposeB: boolean, fallback: MatmulVariant = matmulDefault(M, N, K, transposeA, transposeB), batch = 1): TuningJob {
+  const candidates = MATMUL_VARIANTS.filter((v) => (v !== 'vec4' || !vec4Unsupported(M, N, K, transposeA, transposeB)) && (v !== 'splitk' || (batch === 1 && splitKSlices(M, N, K).slices > 1)));
+  const shapeOf = (rows: number, columns: number) => (batch > 1 ? [batch, rows, columns] : [rows, columns]);
   return {
-    shape: `${M}×${N}×${K}`,
+    shape: `${batch > 1 ? `${batch} × ` : ''}${M}×${N}×${K}`,
     fallback,
     candidates,
     prepare() {
-      const a = Tensor.empty(gpu, transposeA ? [K, M] : [M, K], 'f32', 'tuning a');
-      const b = Tensor.empty(gpu, transposeB ? [N, K] : [K, N], 'f32', 'tuning b');
-      const c = Tensor.empty(gpu, [M, N], 'f32', 'tuning c');
+      const a = Tensor.empty(gpu, transposeA ? shapeOf(K, M) : shapeOf(M, K), 'f32', 'tuning a');
+      const b = Tensor.empty(gpu, transposeB ? shapeOf(N, K) : shapeOf(K, N), 'f32', 'tuning b');
+      const c = Tensor.empty(gpu, shapeOf(M, N), 'f32', 'tuning c');
       return {
         run: (variant) => matmul(a, b, c, { transposeA, transposeB, variant: variant as MatmulVariant }),
         destroy: () => [a, b, c].forEach((t) => t.destroy()),
@@ -198,7 +212,8 @@ interface Layout {
   /** v5: the slices asked for (default: the rule's). */
   splitK?: number;
 }
-type MatmulDims = { M: number; N: number; K: number };
+/** B: a batch of B products (3-D operands); absent, one 2-D product. */
+type MatmulDims = { M: number; N: number; K: number; B?: number };
 
 /** Each variant as the bench and the shader header number it. */
 export const VARIANT_LABEL: Record<MatmulVariant, string> = { naive: 'v1 naive', blocked: 'v2 blocked', vec4: 'v3 vec4', tiled: 'v4 tiled', splitk: 'v5 split-K' };
@@ -208,19 +223,21 @@ function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, ex
   const slices = variant === 'splitk' ? splitKSlices(dims.M, dims.N, dims.K, c.splitK).slices : 0;
   const flags = [c.transposeA && 'Aᵀ', c.transposeB && 'Bᵀ', c.bias && '+bias', c.activation && c.activation !== 'none' && c.activation, c.accumulate && 'accumulate', slices && `S=${slices}${c.splitK ? ` (asked ${c.splitK})` : ''}`].filter(Boolean);
   const k: KernelCase<MatmulDims> = {
-    name: `matmul ${variant} ${dims.M}×${dims.N}×${dims.K}${flags.length ? ` ${flags.join(' ')}` : ''}`,
+    name: `matmul ${variant} ${dims.B ? `${dims.B} × ` : ''}${dims.M}×${dims.N}×${dims.K}${flags.length ? ` ${flags.join(' ')}` : ''}`,
     entries: slices > 1 ? ['matmul_splitk_partial', 'matmul_splitk_reduce'] : [ENTRY[slices === 1 ? 'tiled' : variant]],
     variant: VARIANT_LABEL[variant],
     dims,
-    setup(s, { M, N, K }, random) {
+    setup(s, { M, N, K, B }, random) {
       const { transposeA = false, transposeB = false, activation = 'none', accumulate = false } = c;
-      const a = uniform(random, M * K);
-      const b = uniform(random, K * N);
+      const shapeOf = (rows: number, columns: number) => (B === undefined ? [rows, columns] : [B, rows, columns]);
+      const count = B ?? 1;
+      const a = uniform(random, count * M * K);
+      const b = uniform(random, count * K * N);
       const bias = c.bias ? uniform(random, N) : undefined;
-      const out = s.output([M, N], 'c');
-      const previous = uniform(random, M * N);
+      const out = s.output(shapeOf(M, N), 'c');
+      const previous = uniform(random, count * M * N);
       if (accumulate) out.write(previous);
-      const [at, bt] = [s.input(a, transposeA ? [K, M] : [M, K]), s.input(b, transposeB ? [N, K] : [K, N])];
+      const [at, bt] = [s.input(a, transposeA ? shapeOf(K, M) : shapeOf(M, K)), s.input(b, transposeB ? shapeOf(N, K) : shapeOf(K, N))];
       const biasT = bias ? s.input(bias) : undefined;
       if (variant === 'splitk') {
         // Poison v5's partial sums too, so that a slice that writes nothing cannot pass on an earlier
@@ -233,7 +250,12 @@ function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, ex
       return {
         run: () => matmul(at, bt, out, { transposeA, transposeB, variant, activation, accumulate, ...(biasT ? { bias: biasT } : {}), ...(c.splitK ? { splitK: c.splitK } : {}) }),
         check: async () => {
-          const expected = ref.matmul(a, b, { M, N, K, transposeA, transposeB, activation, ...(bias ? { bias } : {}) });
+          // Each product of the batch on its own, from its own slice of a and b.
+          const expected = new Float64Array(count * M * N);
+          for (let z = 0; z < count; z++) {
+            const [az, bz] = [a.subarray(z * M * K, (z + 1) * M * K), b.subarray(z * K * N, (z + 1) * K * N)];
+            expected.set(ref.matmul(az, bz, { M, N, K, transposeA, transposeB, activation, ...(bias ? { bias } : {}) }), z * M * N);
+          }
           if (accumulate) expected.forEach((v, i) => (expected[i] = v + previous[i]!));
           // f32 rounding grows with K; a wrong index or bound gives errors of order 1.
           await s.check('c', out, expected, 1e-6 * K + 1e-6, 1e-5);
@@ -328,6 +350,37 @@ for (const [d, c, extra] of [
   cases.push(matmulCase('splitk', d, c, extra));
 }
 
+// Batched (B products in the grid's z), v1–v4: every layout, edges of each variant's blocks and
+// tiles, one product (B = 1), a bias shared by the batch, accumulate; the products must not read or
+// write each other's slices (a wrong batch offset gives errors of order 1).
+for (const variant of ['naive', 'blocked', 'tiled'] as const) {
+  for (const [d, c] of [
+    [{ B: 1, M: 7, N: 13, K: 17 }, {}],
+    [{ B: 3, M: 7, N: 13, K: 17 }, {}],
+    [{ B: 5, M: 65, N: 33, K: 19 }, { transposeB: true }],
+    [{ B: 2, M: 37, N: 35, K: 9 }, { transposeA: true, accumulate: true }],
+    [{ B: 3, M: 9, N: 66, K: 5 }, { transposeA: true, transposeB: true, bias: true, activation: 'relu' }],
+  ] as [MatmulDims, Layout][]) {
+    cases.push(matmulCase(variant, d, c));
+  }
+}
+for (const [d, c] of [
+  [{ B: 3, M: 7, N: 12, K: 20 }, { transposeB: true }],
+  [{ B: 4, M: 9, N: 12, K: 16 }, { accumulate: true }],
+  [{ B: 2, M: 12, N: 8, K: 7 }, { transposeA: true, bias: true, activation: 'sigmoid' }],
+] as [MatmulDims, Layout][]) {
+  cases.push(matmulCase('vec4', d, c));
+}
+// Attention's two products, batch × heads = 32 at T = 128, D = 64: scores Q · Kᵀ and output P · V.
+for (const variant of ['blocked', 'vec4', 'tiled'] as const) {
+  for (const [what, layout, d] of [
+    ['scores Q·Kᵀ', { transposeB: true }, { B: 32, M: 128, N: 128, K: 64 }],
+    ['output P·V', {}, { B: 32, M: 128, N: 64, K: 128 }],
+  ] as [string, Layout, MatmulDims][]) {
+    cases.push(matmulCase(variant, { B: 2, M: 16, N: 16, K: 8 }, layout, { name: `matmul ${variant} bench attention ${what}`, bench: { sizes: [d, { ...d, B: 256 }], flop: (x) => 2 * x.B! * x.M! * x.N! * x.K! } }));
+  }
+}
+
 // The bench: the tuned model's products at batch 8 (forward x·Wᵀ, dX = dY·W, dW = dYᵀ·x), then squares,
 // then the same products at batch 512 for the variants meant for GPUs (v3, v4, v5): there the outputs
 // are small and K (the batch, for dW) long, what v5 is for.
@@ -370,7 +423,10 @@ cases.push(
         s.expectError('inner dimensions', () => matmul(a, b, c), /matmul: argument 'b' expected 3 rows/);
         // a (2×3) · b32 (3×2) is valid; only the output's shape is wrong.
         s.expectError('output shape', () => matmul(a, b32, s.output([3, 2])), /matmul: argument 'out' expected shape \[2, 2\], got \[3, 2\]/);
-        s.expectError('rank', () => matmul(v, b, c), /matmul: argument 'a' expected 2 dimensions, got shape \[4\]/);
+        s.expectError('rank', () => matmul(v, b, c), /matmul: argument 'a' expected 2 or 3 dimensions, got shape \[4\]/);
+        s.expectError('a batch against one product', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), b32, c), /matmul: argument 'b' expected 3 dimensions with a's 2 products first, got shape \[3, 2\]/);
+        s.expectError('batches of different sizes', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), s.input(uniform(random, 18), [3, 3, 2]), s.output([2, 2, 2])), /matmul: argument 'b' expected 3 dimensions with a's 2 products first, got shape \[3, 3, 2\]/);
+        s.expectError('split-K on a batch', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), s.input(uniform(random, 12), [2, 3, 2]), s.output([2, 2, 2]), { variant: 'splitk' }), /matmul: variant 'splitk' runs one product \(its slices take the grid's z\); a batch of 2 takes v1–v4/);
         s.expectError('dtype', () => matmul(labels.reshape([1, 2]), b, c), /matmul: argument 'a' expected dtype f32, got u32/);
         s.expectError('bias shape', () => matmul(a, b32, c, { bias: v }), /matmul: argument 'bias' expected shape \[2\], got \[4\]/);
         s.expectError('variant', () => matmul(a, b32, c, { variant: 'magic' as MatmulVariant }), /variant/);
