@@ -680,6 +680,12 @@ for approximate in ("none", "tanh"):
     op_case("gelu", {"approximate": approximate}, [x], lambda x: torch.nn.functional.gelu(x, approximate=approximate))
     op_case("gelu", {"approximate": approximate}, [float32_values(4, 6) * 3], lambda x: torch.nn.functional.gelu(x, approximate=approximate))
 
+# torch.matmul over leading dimensions (equal, broadcast both ways, a matrix against a batch) and
+# torch.bmm, attention's shapes in small.
+for a_shape, b_shape in (((2, 3, 4, 5), (2, 3, 5, 6)), ((2, 1, 4, 5), (3, 5, 6)), ((4, 5), (3, 5, 6)), ((3, 7, 4), (1, 4, 9))):
+    op_case("matmul", {}, [float32_values(*a_shape), float32_values(*b_shape)], torch.matmul, grad_of=(0, 1))
+op_case("bmm", {}, [float32_values(3, 5, 4), float32_values(3, 4, 5)], torch.bmm, grad_of=(0, 1))
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

@@ -77,6 +77,8 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'argmax': case 'argmin': return { values: a.dim === undefined ? F[f.op](x!) : F[f.op](x!, dim, a.keepdim) };
     case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': return { values: F[f.op](x!, y!) };
     case 'abs': return { values: F.abs(x!) };
+    case 'matmul': return { values: F.matmul(x!, y!) };
+    case 'bmm': return { values: F.bmm(x!, y!) };
     case 'sign': case 'floor': case 'ceil': case 'round': case 'trunc': return { values: F[f.op](x!) };
     case 'pow_base': return { values: F.pow(a.base!, x!) };
     case 'cumsum': return { values: F.cumsum(x!, dim) };
