@@ -10,6 +10,7 @@
 // x < 0 is ½ erfc(|x|/√2) with erfc to a relative 1.2e-7 (Numerical Recipes' Chebyshev fit, erfcc),
 // and 1 − ½ erfc(x/√2) for x ≥ 0. Far out, e^(…) underflows to 0 and overflows to ∞ harmlessly:
 // y → x or ±0. At x = ±∞ y is +∞ and NaN (−∞ · 0), the gradient NaN, and NaN stays NaN, as PyTorch's.
+// WGSL lets an implementation flush subnormals: SwiftShader gives gelu(1e-40) = 0 (PyTorch 5e-41).
 // The backward reads x (GELU is not invertible from y). With ACCUMULATE it adds into dx.
 //
 // Bindings: params {n}; forward: x (read), y (read_write); backward: x, dy (read), dx (read_write).
@@ -81,7 +82,9 @@ fn gelu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   var slope: f32;
   if (APPROXIMATE) {
     let s = tanh_gate(v);
-    slope = s + 2.0 * v * s * (1.0 - s) * SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * v * v);
+    // s(1 − s) first and v² capped: past |v| ≈ 10 s(1 − s) is 0, and 0 · v must stay 0 where 2v or v²
+    // would overflow (0 · ∞ = NaN); at v = ±∞ it is NaN, as PyTorch's.
+    slope = s + 2.0 * s * (1.0 - s) * v * SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * min(v * v, 1e30));
   } else {
     slope = normal_cdf(v) + v * INV_SQRT_2PI * exp(-0.5 * v * v);
   }

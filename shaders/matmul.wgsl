@@ -371,6 +371,7 @@ struct Split {
 @compute @workgroup_size(16, 16)
 fn matmul_splitk_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
                          @builtin(local_invocation_index) t: u32) {
+  batch = 0u; // one product: z is the slice
   let m_tile = wid.y * TILE;
   let n_tile = wid.x * TILE;
   let k_begin = wid.z * split.slice_k;
@@ -395,6 +396,7 @@ fn store_partial(base: u32, m: u32, n0: u32, sum: vec4f) {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn matmul_splitk_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  batch = 0u; // one product
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   let count = params.M * params.N;
   if (i >= count) { return; }

@@ -22,7 +22,7 @@ import { lossShape, partialCount, regressionLoss as regressionLossKernel, type R
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
 import { nextRandomKey } from './init';
-import { shapeText } from './launch';
+import { expectShape, shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
 import { composite, needsGrad, noGrad, opOutput as output, opView, record, Tensor, upstream } from './tensor';
 
@@ -41,6 +41,7 @@ export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Te
   if (Kb !== K) throw new Error(`matmul: a ${shapeText(a.shape)} and b ${shapeText(b.shape)} cannot be multiplied (${K} columns against ${Kb} rows)`);
   if (b.shape.length === 2 && a.shape.length > 2) {
     const rows = a.size / K;
+    if (options.out) expectShape('matmul', 'out', options.out, [...a.shape.slice(0, -1), N]);
     const flat = matmul(reshape(a, [rows, K]), b, options.out ? { out: options.out.reshape([rows, N]) } : {});
     return reshape(flat, [...a.shape.slice(0, -1), N]);
   }
@@ -62,11 +63,22 @@ export function bmm(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tenso
   return batchedMatmul(a, b, options);
 }
 
-/** a [..., M, K] @ b [..., K, N]: the batch dimensions broadcast, then one batched product of [B, M, K] and [B, K, N] views. */
+/**
+ * a [..., M, K] @ b [..., K, N]: the batch dimensions broadcast, then one batched product of
+ * [B, M, K] and [B, K, N] views. An operand spread over the batch (a weight shared by it) is first
+ * copied B times by F.expand, and its gradient summed back from the copies: a batch stride of 0 in
+ * the kernel would spare both, and is not written.
+ */
 function batchedMatmul(a: Tensor, b: Tensor, options: { out?: Tensor }): Tensor {
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
-  const batchShape = broadcastShape('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const [aBatch, bBatch] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
+  const rank = Math.max(aBatch.length, bBatch.length);
+  const size = (shape: readonly number[], i: number) => shape[shape.length - rank + i] ?? 1;
+  if (Array.from({ length: rank }, (_, i) => size(aBatch, i) === size(bBatch, i) || size(aBatch, i) === 1 || size(bBatch, i) === 1).includes(false)) {
+    throw new Error(`matmul: the batch dimensions of ${shapeText(a.shape)} and ${shapeText(b.shape)} (${shapeText(aBatch)} and ${shapeText(bBatch)}) do not broadcast: each must match the other or be 1, from the right`);
+  }
+  const batchShape = broadcastShape('matmul', aBatch, bBatch);
   const B = batchShape.reduce((x, y) => x * y, 1);
   const copies: Tensor[] = [];
   // Each operand as [B, rows, columns]: a view when its batch is the whole batch, else an expanded copy.
@@ -77,9 +89,14 @@ function batchedMatmul(a: Tensor, b: Tensor, options: { out?: Tensor }): Tensor 
     if (!same) copies.push(source);
     return reshape(source, [B, rows, columns]);
   };
+  if (options.out) {
+    expectShape('matmul', 'out', options.out, [...batchShape, M, N]);
+    // The copies live as long as the output that keeps them: not a caller's buffer, reused step after step.
+    const spread = [[a, aBatch], [b, bBatch]].some(([, batch]) => shapeText(batch as number[]) !== shapeText(batchShape));
+    if (spread) throw new Error(`matmul: 'out' cannot be given when an operand is spread over the batch (${shapeText(a.shape)} @ ${shapeText(b.shape)}): the spread copy would outlive the call; leave out 'out', or F.expand the operand yourself`);
+  }
   const [a3, b3] = [batchOf(a, M, K), batchOf(b, K, N)];
   const y = options.out ?? output(a.gpu, [...batchShape, M, N], 'matmul');
-  if (y.size !== B * M * N) throw new Error(`matmul: argument 'out' expected shape ${shapeText([...batchShape, M, N])}, got ${shapeText(y.shape)}`);
   const c3 = y.reshape([B, M, N]);
   matmulKernel(a3, b3, c3);
   y.companions.push(...copies);
@@ -123,12 +140,15 @@ function linearOverRows(x: Tensor, weight: Tensor, bias: Tensor | null, options:
   if (x.shape.at(-1) !== inFeatures) throw new Error(`${options.name ?? 'linear'}: input expected shape [*, ${inFeatures}] (in_features), got ${shapeText(x.shape)}`);
   const rows = x.size / inFeatures;
   const { out, scratch, ...rest } = options;
+  const shape = [...x.shape.slice(0, -1), outFeatures];
+  if (out) expectShape(options.name ?? 'linear', 'out', out, shape);
+  if (scratch) expectShape(options.name ?? 'linear', 'scratch', scratch, shape);
   const y = linear(reshape(x, [rows, inFeatures]), weight, bias, {
     ...rest,
     ...(out ? { out: out.reshape([rows, outFeatures]) } : {}),
     ...(scratch ? { scratch: scratch.reshape([rows, outFeatures]) } : {}),
   });
-  return reshape(y, [...x.shape.slice(0, -1), outFeatures]);
+  return reshape(y, shape);
 }
 
 /** sigmoid or relu of x. */

@@ -1673,7 +1673,11 @@ add('F.matmul batched (torch.matmul over leading dimensions, broadcast) and F.bm
   await s.check('softmax(Q·Kᵀ/√d)·V with F.bmm', attention, expectedAttention, 1e-5, 1e-5);
   s.expectError('bmm of a matrix', () => F.bmm(s.input(Q.slice(0, T * D), [T, D]), v), /^bmm: argument 'input' expected a 3-D tensor, got \[5, 4\]$/);
   s.expectError('bmm, mismatched batch', () => F.bmm(q, s.input(V.slice(0, 2 * T * D), [2, D, T])), /^bmm: expected mat2 of size \[3, 4, \*\] for input \[3, 5, 4\], got \[2, 4, 5\]$/);
-  s.expectError('matmul, batches that do not broadcast', () => F.matmul(s.input(uniform(random, 2 * 3 * 4), [2, 3, 4]), s.input(uniform(random, 3 * 4 * 2), [3, 4, 2])), /^matmul: shapes \[2\] and \[3\] do not broadcast/);
+  s.expectError('matmul, batches that do not broadcast', () => F.matmul(s.input(uniform(random, 2 * 3 * 4), [2, 3, 4]), s.input(uniform(random, 3 * 4 * 2), [3, 4, 2])), /^matmul: the batch dimensions of \[2, 3, 4\] and \[3, 4, 2\] \(\[2\] and \[3\]\) do not broadcast/);
+  const kt = F.transpose(k, 1, 2);
+  s.expectError('matmul, out of the wrong shape', () => F.matmul(q, kt, { out: s.output([Bt * T * T]) }), /^matmul: argument 'out' expected shape \[3, 5, 5\], got \[75\]$/);
+  s.expectError('matmul, out with a spread operand', () => F.matmul(q, s.input(uniform(random, D * T), [1, D, T]), { out: s.output([Bt, T, T]) }), /^matmul: 'out' cannot be given when an operand is spread over the batch/);
+  s.expectError('matmul [*, K] @ [K, N], out of the wrong shape', () => F.matmul(q, s.input(uniform(random, D * 2), [D, 2]), { out: s.output([Bt * T, 2]) }), /^matmul: argument 'out' expected shape \[3, 5, 2\], got \[15, 2\]$/);
 });
 
 add('nn.GELU and F.gelu, both forms: values and gradients vs float64 through a Linear; describe; errors named', async (s, random) => {
@@ -1693,6 +1697,53 @@ add('nn.GELU and F.gelu, both forms: values and gradients vs float64 through a L
   s.expectError('an unknown approximation', () => new nn.GELU({ approximate: 'erf' as 'none', gpu }), /^GELU: argument 'approximate' expected 'none' or 'tanh', got "erf"$/);
   s.expectError('an unknown option', () => new nn.GELU({ approximation: 'tanh', gpu } as never), /^GELU: unknown option 'approximation'/);
   s.expectError('F.gelu, an unknown approximation', () => F.gelu(s.input([1]), 'fast' as 'none'), /^gelu: argument 'approximate' expected 'none' or 'tanh', got "fast"$/);
+});
+
+add('a one-layer transformer learns to reverse sequences: embedding and positions, layer norm, two-head attention through batched matmuls, a GELU MLP, residuals, Adam; loss from ln 8 to under 0.2 in 80 steps, no buffer left per step', async (s, random) => {
+  const gpu = s.gpu;
+  init.manualSeed(7);
+  const [V, T, D, H, B] = [8, 6, 16, 2, 16];
+  const Dh = D / H;
+  const embed = new nn.Embedding(V, D, { gpu });
+  const positions = allocateParameter(gpu, [T, D], 'positions');
+  init.normal_(positions, 0, 0.5);
+  const [ln1, ln2] = [new nn.LayerNorm(D, { gpu }), new nn.LayerNorm(D, { gpu })];
+  const [wq, wk, wv, wo] = [0, 1, 2, 3].map(() => new nn.Linear(D, D, { gpu })) as [nn.Linear, nn.Linear, nn.Linear, nn.Linear];
+  const mlp = new nn.Sequential(new nn.Linear(D, 4 * D, { gpu }), new nn.GELU({ gpu }), new nn.Linear(4 * D, D, { gpu }));
+  const head = new nn.Linear(D, V, { gpu });
+  const modules = [embed, ln1, ln2, wq, wk, wv, wo, mlp, head];
+  const opt = new optim.Adam([positions, ...modules.flatMap((m) => m.parameters())], { lr: 1e-2 });
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const heads = (t: Tensor) => F.permute(F.reshape(t, [B, T, H, Dh]), [0, 2, 1, 3]); // [B, H, T, Dh]
+  const forward = (ids: Tensor) => {
+    const h = F.add(embed.forward(ids), positions); // [B, T, D] + [T, D]
+    const x = ln1.forward(h);
+    const [q, k, v] = [wq, wk, wv].map((w) => heads(w.forward(x))) as [Tensor, Tensor, Tensor];
+    const weights = F.softmax(F.mul(F.matmul(q, F.transpose(k, -1, -2)), 1 / Math.sqrt(Dh)), -1); // [B, H, T, T]
+    const merged = F.reshape(F.permute(F.matmul(weights, v), [0, 2, 1, 3]), [B, T, D]);
+    const h2 = F.add(h, wo.forward(merged));
+    return F.reshape(head.forward(F.add(h2, mlp.forward(ln2.forward(h2)))), [B * T, V]);
+  };
+  const losses: number[] = [];
+  let live = 0;
+  for (let step = 0; step < 80; step++) {
+    const ids = Int32Array.from(integers(random, B * T, V));
+    const reversed = Int32Array.from({ length: B * T }, (_, i) => ids[Math.floor(i / T) * T + (T - 1 - (i % T))]!);
+    const [idsT, labels] = [Tensor.fromArray(gpu, ids, [B, T], 'i32'), Tensor.fromArray(gpu, reversed, [B * T], 'i32')];
+    const loss = tidy(() => {
+      opt.zeroGrad();
+      const l = lossFn.forward(forward(idsT), labels);
+      l.backward();
+      opt.step();
+      return l;
+    });
+    [idsT, labels].forEach((t) => t.destroy());
+    if (step === 0 || step === 79) losses.push((await loss.read())[0]!);
+    if (step === 1) live = gpu.stats.liveBuffers;
+  }
+  s.expect('the first loss is about ln 8 (chance)', Math.abs(losses[0]! - Math.log(V)) < 0.5, losses[0]!.toFixed(4));
+  s.expect('after 80 steps the loss is under 0.2', losses[1]! < 0.2, losses[1]!.toFixed(4));
+  s.expect('no buffer left per step', gpu.stats.liveBuffers === live, `${gpu.stats.liveBuffers - live} more after 78 steps`);
 });
 
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {
