@@ -1238,6 +1238,57 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
   return y;
 }
 
+export interface AttentionOptions {
+  /** Added to the scores before the softmax, broadcast over them ([L, S], or with batch dimensions): 0 to attend, −∞ to mask. */
+  attnMask?: Tensor | null;
+  attn_mask?: Tensor | null;
+  /** Each query attends to the keys up to its own position (a lower-triangular mask). */
+  isCausal?: boolean;
+  is_causal?: boolean;
+  /** The scores' factor; default 1/√E (E the queries' last size). */
+  scale?: number | null;
+  /** Only 0: attention dropout is not supported. */
+  dropoutP?: number;
+  dropout_p?: number;
+}
+
+/**
+ * softmax(q · kᵀ · scale + mask) · v (F.scaled_dot_product_attention, PyTorch 2's): q [..., L, E],
+ * k [..., S, E], v [..., S, Ev] → [..., L, Ev]; the leading dimensions broadcast as F.matmul's.
+ * Composed of F.matmul, F.mul, F.add and F.softmax: their intermediates are the output's companions.
+ * PyTorch's boolean attn_mask (True attends) is F.where(mask, 0, -Infinity) here: our masks are f32.
+ */
+export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: AttentionOptions = {}, ...unsupported: never[]): Tensor {
+  const op = 'scaledDotProductAttention';
+  for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
+    expectInput(op, t);
+    if (t.shape.length < 2) throw new Error(`${op}: argument '${name}' expected 2 or more dimensions ([..., L, E]), got ${shapeText(t.shape)}`);
+  }
+  if (unsupported.length) throw new Error(`${op}: takes query, key, value and options, got ${extraArguments(unsupported)} too`);
+  const o = normalizeOptions(op, options, ['attnMask', 'isCausal', 'scale', 'dropoutP'], { attn_mask: 'attnMask', is_causal: 'isCausal', dropout_p: 'dropoutP' }) as { attnMask?: Tensor | null; isCausal?: boolean; scale?: number | null; dropoutP?: number };
+  expectFlag(op, 'isCausal', o.isCausal);
+  if (o.dropoutP !== undefined && o.dropoutP !== 0) throw new Error(`${op}: argument 'dropout_p' other than 0 is not supported (got ${show(o.dropoutP)}); apply F.dropout to the attention weights yourself`);
+  const [L, E] = query.shape.slice(-2) as [number, number];
+  const [S, Ek] = key.shape.slice(-2) as [number, number];
+  if (Ek !== E) throw new Error(`${op}: query ${shapeText(query.shape)} and key ${shapeText(key.shape)} differ in their last size (${E} and ${Ek})`);
+  if (value.shape.at(-2) !== S) throw new Error(`${op}: value ${shapeText(value.shape)} expected ${S} rows, one per key (${shapeText(key.shape)})`);
+  if (o.attnMask && o.isCausal) throw new Error(`${op}: give attn_mask or is_causal, not both (as PyTorch)`);
+  if (o.attnMask) expectOperand(op, 'attn_mask', o.attnMask, false);
+  const scale = o.scale ?? 1 / Math.sqrt(E);
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new Error(`${op}: argument 'scale' expected a finite number, got ${show(o.scale)}`);
+  return composite(() => {
+    let scores = mul(matmul(query, transpose(key, -2, -1)), scale);
+    if (o.attnMask) scores = add(scores, o.attnMask);
+    if (o.isCausal) {
+      // −∞ above the diagonal: query i sees keys 0 … i (PyTorch's tril of ones(L, S)).
+      const mask = output(query.gpu, [L, S], 'causal mask');
+      mask.write(Float32Array.from({ length: L * S }, (_, i) => (i % S > Math.floor(i / S) ? -Infinity : 0)));
+      scores = add(scores, mask);
+    }
+    return matmul(softmax(scores, -1), value);
+  });
+}
+
 export interface BCEWithLogitsOptions {
   reduction?: Reduction;
   /** A rescaling weight per element, broadcast with the loss. */

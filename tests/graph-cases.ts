@@ -1699,6 +1699,68 @@ add('nn.GELU and F.gelu, both forms: values and gradients vs float64 through a L
   s.expectError('F.gelu, an unknown approximation', () => F.gelu(s.input([1]), 'fast' as 'none'), /^gelu: argument 'approximate' expected 'none' or 'tanh', got "fast"$/);
 });
 
+/** float64 attention per batch (q [L, E], k [S, E], v [S, Ev] each), with an additive mask [L, S], and the gradients of Σ out · r. */
+function attentionReference(Q: number[], K: number[], Vv: number[], R: number[], d: { count: number; L: number; S: number; E: number; Ev: number; scale: number; mask: number[] }) {
+  const { count, L, S, E, Ev, scale, mask } = d;
+  const out = new Float64Array(count * L * Ev);
+  const [dQ, dK, dV] = [new Float64Array(Q.length), new Float64Array(K.length), new Float64Array(Vv.length)];
+  for (let z = 0; z < count; z++) {
+    const [q, k, v, r] = [(i: number, e: number) => Q[(z * L + i) * E + e]!, (j: number, e: number) => K[(z * S + j) * E + e]!, (j: number, e: number) => Vv[(z * S + j) * Ev + e]!, (i: number, e: number) => R[(z * L + i) * Ev + e]!];
+    for (let i = 0; i < L; i++) {
+      const scores = Array.from({ length: S }, (_, j) => Array.from({ length: E }, (_, e) => q(i, e) * k(j, e)).reduce((a, b) => a + b, 0) * scale + mask[i * S + j]!);
+      const top = Math.max(...scores);
+      const w = scores.map((x) => Math.exp(x - top));
+      const total = w.reduce((a, b) => a + b, 0);
+      const p = w.map((x) => x / total);
+      for (let e = 0; e < Ev; e++) out[(z * L + i) * Ev + e] = p.reduce((a, pj, j) => a + pj * v(j, e), 0);
+      // dP_j = Σ_e r_e v_je; dS_j = P_j (dP_j − Σ_j' P_j' dP_j'); dq = scale Σ_j dS_j k_j; dk_j += scale dS_j q; dv_j += P_j r.
+      const dP = Array.from({ length: S }, (_, j) => Array.from({ length: Ev }, (_, e) => r(i, e) * v(j, e)).reduce((a, b) => a + b, 0));
+      const dot = p.reduce((a, pj, j) => a + pj * dP[j]!, 0);
+      for (let j = 0; j < S; j++) {
+        const dS = p[j]! * (dP[j]! - dot);
+        for (let e = 0; e < E; e++) {
+          dQ[(z * L + i) * E + e]! += scale * dS * k(j, e);
+          dK[(z * S + j) * E + e]! += scale * dS * q(i, e);
+        }
+        for (let e = 0; e < Ev; e++) dV[(z * S + j) * Ev + e]! += p[j]! * r(i, e);
+      }
+    }
+  }
+  return { out, dQ, dK, dV };
+}
+
+add('F.scaledDotProductAttention: plain, causal, an additive mask and a scale, over [2, 3] batch dimensions with L ≠ S; values and the gradients of q, k and v vs float64; errors named', async (s, random) => {
+  const gpu = s.gpu;
+  const [b0, b1, L, S, E, Ev] = [2, 3, 4, 5, 3, 2];
+  const count = b0 * b1;
+  const [Q, K, Vv, R] = [count * L * E, count * S * E, count * S * Ev, count * L * Ev].map((n) => Array.from(uniform(random, n, -2, 2), Math.fround)) as [number[], number[], number[], number[]];
+  const additive = Array.from({ length: L * S }, (_, i) => (i % 3 === 1 ? -Infinity : Math.fround(random() - 0.5)));
+  for (const [what, options, mask, scale] of [
+    ['plain', {}, new Array(L * S).fill(0), 1 / Math.sqrt(E)],
+    ['causal', { is_causal: true }, Array.from({ length: L * S }, (_, i) => (i % S > Math.floor(i / S) ? -Infinity : 0)), 1 / Math.sqrt(E)],
+    ['an additive mask, scale 0.7', { attnMask: s.input(additive, [L, S]), scale: 0.7 }, additive, 0.7],
+  ] as [string, F.AttentionOptions, number[], number][]) {
+    const [q, k, v] = [s.input(Q, [b0, b1, L, E]), s.input(K, [b0, b1, S, E]), s.input(Vv, [b0, b1, S, Ev])];
+    for (const t of [q, k, v]) t.requiresGrad = true;
+    const out = F.scaledDotProductAttention(q, k, v, options);
+    s.expect(`${what}: shape`, shapeText(out.shape) === `[${b0}, ${b1}, ${L}, ${Ev}]`, shapeText(out.shape));
+    F.sum(F.mul(out, s.input(R, out.shape))).backward();
+    const expected = attentionReference(Q, K, Vv, R, { count, L, S, E, Ev, scale, mask });
+    await s.check(`${what}: values`, out, expected.out, 1e-5, 1e-5);
+    await s.check(`${what}: d query`, q.grad!, expected.dQ, 1e-5, 1e-4);
+    await s.check(`${what}: d key`, k.grad!, expected.dK, 1e-5, 1e-4);
+    await s.check(`${what}: d value`, v.grad!, expected.dV, 1e-5, 1e-4);
+    const live = gpu.stats.liveBuffers;
+    F.scaledDotProductAttention(q, k, v, options).destroy();
+    s.expect(`${what}: destroy() frees the output with its intermediates`, gpu.stats.liveBuffers === live, `${gpu.stats.liveBuffers - live} left`);
+  }
+  const [q, k, v] = [s.input(Q, [count, L, E]), s.input(K, [count, S, E]), s.input(Vv, [count, S, Ev])];
+  s.expectError('dropout', () => F.scaledDotProductAttention(q, k, v, { dropout_p: 0.1 }), /^scaledDotProductAttention: argument 'dropout_p' other than 0 is not supported \(got 0.1\)/);
+  s.expectError('mask and causal', () => F.scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: s.input(additive, [L, S]) }), /^scaledDotProductAttention: give attn_mask or is_causal, not both/);
+  s.expectError('key of another width', () => F.scaledDotProductAttention(q, v, v), /^scaledDotProductAttention: query \[6, 4, 3\] and key \[6, 5, 2\] differ in their last size \(3 and 2\)$/);
+  s.expectError('an unknown option', () => F.scaledDotProductAttention(q, k, v, { causal: true } as never), /^scaledDotProductAttention: unknown option 'causal'/);
+});
+
 add('a one-layer transformer learns to reverse sequences: embedding and positions, layer norm, two-head attention through batched matmuls, a GELU MLP, residuals, Adam; loss from ln 8 to under 0.2 in 80 steps, no buffer left per step', async (s, random) => {
   const gpu = s.gpu;
   init.manualSeed(7);
