@@ -686,6 +686,23 @@ for a_shape, b_shape in (((2, 3, 4, 5), (2, 3, 5, 6)), ((2, 1, 4, 5), (3, 5, 6))
     op_case("matmul", {}, [float32_values(*a_shape), float32_values(*b_shape)], torch.matmul, grad_of=(0, 1))
 op_case("bmm", {}, [float32_values(3, 5, 4), float32_values(3, 4, 5)], torch.bmm, grad_of=(0, 1))
 
+# Multi-head attention as PyTorch 1.13's nn.MultiheadAttention runs it (F.multi_head_attention_forward):
+# self-attention and cross-attention with L ≠ S, an additive float mask of [L, S] and of [N·heads, L, S];
+# the output and the averaged weights, with the gradients of every input and parameter.
+def mha(q, k, v, w, b, ow, ob, *mask, heads=2, output=0, average=True):
+    return torch.nn.functional.multi_head_attention_forward(q, k, v, q.shape[-1], heads, w, b, None, None, False, 0.0, ow, ob,
+                                                            attn_mask=mask[0] if mask else None, average_attn_weights=average)[output]
+E, L, S, N = 8, 5, 4, 3
+params = [float32_values(3 * E, E) * 0.5, float32_values(3 * E) * 0.1, float32_values(E, E) * 0.5, float32_values(E) * 0.1]
+x = float32_values(L, N, E)
+op_case("mha", {"num_heads": 2}, [x, x, x] + params, mha, grad_of=(0, 1, 2, 3, 4, 5, 6))
+kv = float32_values(S, N, E)
+mask = float32_values(L, S)
+mask[0, 1] = float("-inf")
+op_case("mha", {"num_heads": 4}, [x, kv, kv] + params + [mask], lambda *t: mha(*t, heads=4), grad_of=(0, 1, 2, 3, 4, 5, 6))
+op_case("mha", {"num_heads": 2, "output": "weights"}, [x, kv, kv] + params + [float32_values(N * 2, L, S)], lambda *t: mha(*t, output=1), grad_of=(0, 1, 3, 4))
+op_case("mha", {"num_heads": 2, "output": "weights", "average": False}, [x, kv, kv] + params, lambda *t: mha(*t, output=1, average=False), grad_of=(0, 1))
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

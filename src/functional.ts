@@ -40,10 +40,14 @@ export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Te
   const [Kb, N] = b.shape.slice(-2) as [number, number];
   if (Kb !== K) throw new Error(`matmul: a ${shapeText(a.shape)} and b ${shapeText(b.shape)} cannot be multiplied (${K} columns against ${Kb} rows)`);
   if (b.shape.length === 2 && a.shape.length > 2) {
+    // One product of a's rows, written into the output's memory seen as 2-D; the output itself (not a
+    // view) is what is returned, so it can be destroyed and kept by composite().
     const rows = a.size / K;
-    if (options.out) expectShape('matmul', 'out', options.out, [...a.shape.slice(0, -1), N]);
-    const flat = matmul(reshape(a, [rows, K]), b, options.out ? { out: options.out.reshape([rows, N]) } : {});
-    return reshape(flat, [...a.shape.slice(0, -1), N]);
+    const shape = [...a.shape.slice(0, -1), N];
+    if (options.out) expectShape('matmul', 'out', options.out, shape);
+    const c = options.out ?? output(a.gpu, shape, 'matmul');
+    const flat = matmul(reshape(a, [rows, K]), b, { out: c.reshape([rows, N]) });
+    return reshape(flat, shape, { out: c });
   }
   if (b.shape.length > 2 || a.shape.length > 2) return batchedMatmul(a, b, options);
   const c = options.out ?? output(a.gpu, [M, N], 'matmul');
@@ -143,12 +147,10 @@ function linearOverRows(x: Tensor, weight: Tensor, bias: Tensor | null, options:
   const shape = [...x.shape.slice(0, -1), outFeatures];
   if (out) expectShape(options.name ?? 'linear', 'out', out, shape);
   if (scratch) expectShape(options.name ?? 'linear', 'scratch', scratch, shape);
-  const y = linear(reshape(x, [rows, inFeatures]), weight, bias, {
-    ...rest,
-    ...(out ? { out: out.reshape([rows, outFeatures]) } : {}),
-    ...(scratch ? { scratch: scratch.reshape([rows, outFeatures]) } : {}),
-  });
-  return reshape(y, shape);
+  // The product into the output's memory seen as 2-D; the output itself (not a view) is returned.
+  const y = out ?? output(x.gpu, shape, 'linear');
+  const flat = linear(reshape(x, [rows, inFeatures]), weight, bias, { ...rest, out: y.reshape([rows, outFeatures]), ...(scratch ? { scratch: scratch.reshape([rows, outFeatures]) } : {}) });
+  return reshape(flat, shape, { out: y });
 }
 
 /** sigmoid or relu of x. */
@@ -1287,6 +1289,80 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     }
     return matmul(softmax(scores, -1), value);
   });
+}
+
+export interface MultiHeadAttentionOptions {
+  numHeads: number;
+  /** [3E, E]: the query, key and value projections stacked (PyTorch's in_proj_weight). */
+  inProjWeight: Tensor;
+  inProjBias?: Tensor | null;
+  /** [E, E] and [E]: the output projection (out_proj.weight, out_proj.bias). */
+  outProjWeight: Tensor;
+  outProjBias?: Tensor | null;
+  /** Added to every head's scores: [L, S], or [N · heads, L, S] (PyTorch's float mask). */
+  attnMask?: Tensor | null;
+  /** Also return the attention weights (PyTorch's default), averaged over the heads unless averageAttnWeights is false. */
+  needWeights?: boolean;
+  averageAttnWeights?: boolean;
+  /** Inputs [N, L, E] rather than PyTorch's default [L, N, E]. */
+  batchFirst?: boolean;
+}
+
+/**
+ * Multi-head attention (F.multi_head_attention_forward, nn.MultiheadAttention's map), as PyTorch 1.13
+ * computes it: q, k, v projected by the three blocks of inProjWeight, split into heads of E / heads,
+ * softmax(q · kᵀ / √(E / heads) + mask) · v per head, the heads joined and projected by outProjWeight.
+ * query [L, N, E], key and value [S, N, E] ([N, L, E] and [N, S, E] with batchFirst). Returns the
+ * output ([L, N, E] or [N, L, E]) and the weights ([N, L, S] averaged, [N, heads, L, S] not; null
+ * without needWeights), the weights a companion of the output. Composed of F ops (F.narrow,
+ * F.linear, F.matmul, F.softmax, F.permute, F.mean): the intermediates are the output's companions.
+ */
+export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Tensor, options: MultiHeadAttentionOptions): { output: Tensor; weights: Tensor | null } {
+  const op = 'multiHeadAttentionForward';
+  const { numHeads, inProjWeight, inProjBias = null, outProjWeight, outProjBias = null, attnMask = null, needWeights = true, averageAttnWeights = true, batchFirst = false } = options;
+  for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
+    expectInput(op, t);
+    if (t.shape.length !== 3) throw new Error(`${op}: argument '${name}' expected a 3-D tensor (${batchFirst ? '[N, L, E], batch_first' : '[L, N, E]; batch_first=True for [N, L, E]'}), got ${shapeText(t.shape)}`);
+  }
+  const E = query.shape[2]!;
+  if (!Number.isInteger(numHeads) || numHeads < 1 || E % numHeads !== 0) throw new Error(`${op}: embed_dim ${E} must be divisible by num_heads, got ${show(numHeads)}`);
+  if (key.shape[2] !== E || value.shape[2] !== E) throw new Error(`${op}: key ${shapeText(key.shape)} and value ${shapeText(value.shape)} expected embed_dim ${E} last, as query ${shapeText(query.shape)}`);
+  const [L, N] = batchFirst ? [query.shape[1]!, query.shape[0]!] : [query.shape[0]!, query.shape[1]!];
+  const [S, Nk] = batchFirst ? [key.shape[1]!, key.shape[0]!] : [key.shape[0]!, key.shape[1]!];
+  if (Nk !== N || shapeText(value.shape) !== shapeText(key.shape)) throw new Error(`${op}: key ${shapeText(key.shape)} and value ${shapeText(value.shape)} expected the same shape, with query's batch of ${N}`);
+  const expectWeight = (name: string, t: Tensor | null, shape: number[]) => {
+    if (t === null) return;
+    expectOperand(op, name, t, false);
+    if (shapeText(t.shape) !== shapeText(shape)) throw new Error(`${op}: argument '${name}' expected shape ${shapeText(shape)}, got ${shapeText(t.shape)}`);
+  };
+  expectWeight('in_proj_weight', inProjWeight, [3 * E, E]);
+  expectWeight('in_proj_bias', inProjBias, [3 * E]);
+  expectWeight('out_proj_weight', outProjWeight, [E, E]);
+  expectWeight('out_proj_bias', outProjBias, [E]);
+  if (attnMask !== null) {
+    expectOperand(op, 'attn_mask', attnMask, false);
+    const ok = shapeText(attnMask.shape) === shapeText([L, S]) || shapeText(attnMask.shape) === shapeText([N * numHeads, L, S]);
+    if (!ok) throw new Error(`${op}: argument 'attn_mask' expected shape ${shapeText([L, S])} or ${shapeText([N * numHeads, L, S])}, got ${shapeText(attnMask.shape)}`);
+  }
+  expectFlag(op, 'needWeights', needWeights);
+  expectFlag(op, 'averageAttnWeights', averageAttnWeights);
+  const D = E / numHeads;
+  let weights: Tensor | null = null;
+  const output = composite(() => {
+    // Each projection's block of the stacked weight, and [·, N, E] → [N, heads, ·, D].
+    const project = (x: Tensor, block: number, length: number) => {
+      const y = linear(x, narrow(inProjWeight, 0, block * E, E), inProjBias && narrow(inProjBias, 0, block * E, E));
+      return permute(reshape(y, batchFirst ? [N, length, numHeads, D] : [length, N, numHeads, D]), batchFirst ? [0, 2, 1, 3] : [1, 2, 0, 3]);
+    };
+    const [q, k, v] = [project(query, 0, L), project(key, 1, S), project(value, 2, S)];
+    let scores = matmul(mul(q, 1 / Math.sqrt(D)), transpose(k, -2, -1)); // PyTorch scales q first
+    if (attnMask) scores = add(scores, attnMask.shape.length === 3 ? reshape(attnMask, [N, numHeads, L, S]) : attnMask);
+    const p = softmax(scores, -1); // [N, heads, L, S]
+    if (needWeights) weights = averageAttnWeights ? mean(p, 1) : p;
+    const joined = reshape(permute(matmul(p, v), batchFirst ? [0, 2, 1, 3] : [2, 0, 1, 3]), batchFirst ? [N, L, E] : [L, N, E]);
+    return linear(joined, outProjWeight, outProjBias);
+  });
+  return { output, weights };
 }
 
 export interface BCEWithLogitsOptions {

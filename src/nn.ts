@@ -10,7 +10,7 @@
 // (a siamese loss) gets a second set (Module.buffers).
 import { currentGpu, type Gpu } from './device/gpu';
 import * as F from './functional';
-import { kaimingUniform_, normal_, uniform_ } from './init';
+import { kaimingUniform_, normal_, uniform_, xavierUniform_ } from './init';
 import type { Activation as ActivationKind } from './kernels/activation';
 import type { BatchNormArgs } from './kernels/batchnorm';
 import { fillConstant } from './kernels/init';
@@ -424,6 +424,68 @@ export class Tanh extends Module {
 
   forward(x: Tensor): Tensor {
     return F.tanh(x, { out: this.output(x.shape), name: this.describe() });
+  }
+}
+
+/**
+ * torch.nn.MultiheadAttention(embed_dim, num_heads, bias=True, batch_first=False), PyTorch 1.13's
+ * parameters and names (in_proj_weight [3E, E] xavier-uniform, in_proj_bias zeros, out_proj a Linear
+ * with its bias zeroed) and forward (F.multiHeadAttentionForward). PyTorch's `out, w = mha(q, k, v)`
+ * is `const { output, weights } = mha.forwardWithWeights(q, k, v)`; `mha.forward(q, k, v)` is its
+ * `mha(q, k, v, need_weights=False)[0]`. dropout, add_bias_kv, add_zero_attn, kdim, vdim and a
+ * key_padding_mask are not supported (Errors naming them).
+ */
+export class MultiheadAttention extends Module {
+  readonly in_proj_weight: Parameter;
+  readonly in_proj_bias: Parameter | null;
+  readonly out_proj: Linear;
+  readonly batchFirst: boolean;
+
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    options: { bias?: boolean; batchFirst?: boolean; batch_first?: boolean; dropout?: number; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('MultiheadAttention', options, ['bias', 'batchFirst', 'gpu'], { batch_first: 'batchFirst' }, { dropout: 0, add_bias_kv: false, add_zero_attn: false, kdim: null, vdim: null }) as { bias?: boolean; batchFirst?: boolean };
+    expectFlag('MultiheadAttention', 'bias', o.bias);
+    expectFlag('MultiheadAttention', 'batchFirst', o.batchFirst);
+    if (!Number.isInteger(embedDim) || embedDim < 1) throw new Error(`MultiheadAttention: argument 'embed_dim' expected a positive integer, got ${show(embedDim)}`);
+    if (!Number.isInteger(numHeads) || numHeads < 1 || embedDim % numHeads !== 0) throw new Error(`MultiheadAttention: embed_dim (${embedDim}) must be divisible by num_heads, got ${show(numHeads)}`);
+    this.batchFirst = o.batchFirst ?? false;
+    this.in_proj_weight = allocateParameter(this.gpu, [3 * embedDim, embedDim], 'MultiheadAttention.in_proj_weight');
+    this.in_proj_bias = o.bias === false ? null : allocateParameter(this.gpu, [3 * embedDim], 'MultiheadAttention.in_proj_bias');
+    this.out_proj = new Linear(embedDim, embedDim, { bias: o.bias !== false, gpu: this.gpu });
+    // PyTorch's _reset_parameters: xavier_uniform_ on the stacked projections, zero biases; out_proj.weight keeps Linear's init.
+    xavierUniform_(this.in_proj_weight);
+    if (this.in_proj_bias) fillConstant(this.in_proj_bias, 0);
+    if (this.out_proj.bias) fillConstant(this.out_proj.bias, 0);
+  }
+
+  describe(): string {
+    return `MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=${this.embedDim}, out_features=${this.embedDim}, bias=${this.in_proj_bias ? 'True' : 'False'})\n)`;
+  }
+
+  /** The attention output and weights (PyTorch's tuple); key and value default to query (self-attention). */
+  forwardWithWeights(query: Tensor, key: Tensor = query, value: Tensor = key, options: { attnMask?: Tensor | null; attn_mask?: Tensor | null; needWeights?: boolean; need_weights?: boolean; averageAttnWeights?: boolean; average_attn_weights?: boolean } = {}): { output: Tensor; weights: Tensor | null } {
+    const o = normalizeOptions('MultiheadAttention.forward', options, ['attnMask', 'needWeights', 'averageAttnWeights'], { attn_mask: 'attnMask', need_weights: 'needWeights', average_attn_weights: 'averageAttnWeights' }, { key_padding_mask: null, is_causal: false }) as { attnMask?: Tensor | null; needWeights?: boolean; averageAttnWeights?: boolean };
+    const result = F.multiHeadAttentionForward(query, key, value, {
+      numHeads: this.numHeads,
+      inProjWeight: this.in_proj_weight,
+      inProjBias: this.in_proj_bias,
+      outProjWeight: this.out_proj.weight,
+      outProjBias: this.out_proj.bias,
+      attnMask: o.attnMask ?? null,
+      needWeights: o.needWeights ?? true,
+      averageAttnWeights: o.averageAttnWeights ?? true,
+      batchFirst: this.batchFirst,
+    });
+    this.keepComposed(result.output);
+    return result;
+  }
+
+  forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: { attnMask?: Tensor | null; attn_mask?: Tensor | null } = {}): Tensor {
+    return this.forwardWithWeights(query, key, value, { ...options, needWeights: false }).output;
   }
 }
 

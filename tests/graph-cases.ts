@@ -1761,6 +1761,49 @@ add('F.scaledDotProductAttention: plain, causal, an additive mask and a scale, o
   s.expectError('an unknown option', () => F.scaledDotProductAttention(q, k, v, { causal: true } as never), /^scaledDotProductAttention: unknown option 'causal'/);
 });
 
+add('nn.MultiheadAttention: PyTorch 1.13 parameter names, shapes and init; forward and forwardWithWeights equal F.multiHeadAttentionForward (checked against PyTorch in the parity cases); batch_first; steps hold no more buffers; errors named', async (s, random) => {
+  const gpu = s.gpu;
+  const [E, H, L, N] = [8, 2, 5, 3];
+  const mha = new nn.MultiheadAttention(E, H, { gpu });
+  const names = [...(await mha.stateDict())].map(([name, e]) => `${name} ${shapeText(e.shape)}`).join(', ');
+  s.expect('state dict as PyTorch', names === 'in_proj_weight [24, 8], in_proj_bias [24], out_proj.weight [8, 8], out_proj.bias [8]', names);
+  const bound = Math.sqrt(6 / (3 * E + E)); // xavier_uniform_ over the stacked [3E, E]
+  const w = await mha.in_proj_weight.read();
+  s.expect('in_proj_weight: xavier-uniform', w.every((v) => Math.abs(v) <= bound) && new Set(w).size > 100, `bound ${bound}`);
+  s.expect('biases start at 0', [...(await mha.in_proj_bias!.read()), ...(await mha.out_proj.bias!.read())].every((v) => v === 0), 'nonzero');
+  const X = uniform(random, L * N * E);
+  const x = s.input(X, [L, N, E]);
+  const mask = s.input(uniform(random, L * L), [L, L]);
+  const { output, weights } = mha.forwardWithWeights(x, x, x, { attn_mask: mask });
+  const direct = F.multiHeadAttentionForward(x, x, x, { numHeads: H, inProjWeight: mha.in_proj_weight, inProjBias: mha.in_proj_bias, outProjWeight: mha.out_proj.weight, outProjBias: mha.out_proj.bias, attnMask: mask });
+  await s.check('output', output, await direct.output.read(), 0, 0);
+  await s.check('weights [N, L, S], averaged over the heads', weights!, await direct.weights!.read(), 0, 0);
+  s.expect('weights shape', shapeText(weights!.shape) === `[${N}, ${L}, ${L}]`, shapeText(weights!.shape));
+  // batch_first: the same module's weights on [N, L, E] give the same rows, transposed.
+  const first = new nn.MultiheadAttention(E, H, { batch_first: true, gpu });
+  for (const [to, from] of [[first.in_proj_weight, mha.in_proj_weight], [first.in_proj_bias!, mha.in_proj_bias!], [first.out_proj.weight, mha.out_proj.weight], [first.out_proj.bias!, mha.out_proj.bias!]] as const) to.write(await from.read());
+  const byBatch = first.forward(F.transpose(x, 0, 1));
+  await s.check('batch_first', byBatch, await F.transpose(mha.forward(x), 0, 1).read(), 1e-6, 1e-6);
+  // Training steps: each forward frees the previous output and its intermediates.
+  const opt = new optim.SGD(mha.parameters(), { lr: 0.1 });
+  const step = () => {
+    opt.zeroGrad();
+    const loss = F.mean(F.mul(mha.forward(x), mha.forward(x)));
+    loss.backward();
+    opt.step();
+    loss.destroy();
+  };
+  step();
+  const live = gpu.stats.liveBuffers;
+  for (let i = 0; i < 3; i++) step();
+  s.expect('three more steps hold no more buffers', gpu.stats.liveBuffers <= live, `${gpu.stats.liveBuffers - live} more`);
+  s.expectError('dropout', () => new nn.MultiheadAttention(E, H, { dropout: 0.1, gpu }), /^MultiheadAttention: /);
+  s.expectError('heads that do not divide', () => new nn.MultiheadAttention(E, 3, { gpu }), /^MultiheadAttention: embed_dim \(8\) must be divisible by num_heads, got 3$/);
+  s.expectError('a key padding mask', () => mha.forwardWithWeights(x, x, x, { key_padding_mask: mask } as never), /^MultiheadAttention.forward: /);
+  s.expectError('a 2-D query', () => mha.forward(s.input(X.slice(0, L * E), [L, E])), /^multiHeadAttentionForward: argument 'query' expected a 3-D tensor/);
+  s.expectError('a mask of the wrong shape', () => mha.forward(x, x, x, { attnMask: s.input(uniform(random, 6), [2, 3]) }), /^multiHeadAttentionForward: argument 'attn_mask' expected shape \[5, 5\] or \[6, 5, 5\], got \[2, 3\]$/);
+});
+
 add('a one-layer transformer learns to reverse sequences: embedding and positions, layer norm, two-head attention through batched matmuls, a GELU MLP, residuals, Adam; loss from ln 8 to under 0.2 in 80 steps, no buffer left per step', async (s, random) => {
   const gpu = s.gpu;
   init.manualSeed(7);
