@@ -2,6 +2,7 @@
 // launcher and records the family's backward rule from the gradient table. Called without `out`, an
 // op allocates its output (free it with destroy()); modules pass their reused buffers instead, so a
 // training step allocates nothing.
+import type { Gpu } from './device/gpu';
 import type { DType } from './device/shader';
 import { gradients } from './gradients';
 import { broadcastOver, combine, sameShape, scratchTensor, sumToBroadcast, type Broadcast } from './kernels/arithmetic';
@@ -1263,9 +1264,10 @@ export interface AttentionOptions {
 export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: AttentionOptions = {}, ...unsupported: never[]): Tensor {
   const op = 'scaledDotProductAttention';
   for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
-    expectInput(op, t);
+    expectOperand(op, name, t, false);
     if (t.shape.length < 2) throw new Error(`${op}: argument '${name}' expected 2 or more dimensions ([..., L, E]), got ${shapeText(t.shape)}`);
   }
+  if (options instanceof Tensor) throw new Error(`${op}: the mask goes in the options, F.scaledDotProductAttention(q, k, v, { attnMask }) (PyTorch's 4th argument, attn_mask)`);
   if (unsupported.length) throw new Error(`${op}: takes query, key, value and options, got ${extraArguments(unsupported)} too`);
   const o = normalizeOptions(op, options, ['attnMask', 'isCausal', 'scale', 'dropoutP'], { attn_mask: 'attnMask', is_causal: 'isCausal', dropout_p: 'dropoutP' }) as { attnMask?: Tensor | null; isCausal?: boolean; scale?: number | null; dropoutP?: number };
   expectFlag(op, 'isCausal', o.isCausal);
@@ -1275,20 +1277,42 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   if (Ek !== E) throw new Error(`${op}: query ${shapeText(query.shape)} and key ${shapeText(key.shape)} differ in their last size (${E} and ${Ek})`);
   if (value.shape.at(-2) !== S) throw new Error(`${op}: value ${shapeText(value.shape)} expected ${S} rows, one per key (${shapeText(key.shape)})`);
   if (o.attnMask && o.isCausal) throw new Error(`${op}: give attn_mask or is_causal, not both (as PyTorch)`);
-  if (o.attnMask) expectOperand(op, 'attn_mask', o.attnMask, false);
+  // The leading dimensions of query, key and value broadcast, and the mask over the scores [..., L, S]: said here, in the caller's shapes.
+  const batches = [query, key, value].map((t) => t.shape.slice(0, -2));
+  const scores = [...broadcastShapes(op, batches, `query ${shapeText(query.shape)}, key ${shapeText(key.shape)} and value ${shapeText(value.shape)}`), L, S];
+  if (o.attnMask) {
+    expectOperand(op, 'attn_mask', o.attnMask, false);
+    broadcastShapes(op, [scores, o.attnMask.shape], `attn_mask ${shapeText(o.attnMask.shape)} and the scores ${shapeText(scores)}`);
+  }
   const scale = o.scale ?? 1 / Math.sqrt(E);
   if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new Error(`${op}: argument 'scale' expected a finite number, got ${show(o.scale)}`);
   return composite(() => {
     let scores = mul(matmul(query, transpose(key, -2, -1)), scale);
     if (o.attnMask) scores = add(scores, o.attnMask);
-    if (o.isCausal) {
-      // −∞ above the diagonal: query i sees keys 0 … i (PyTorch's tril of ones(L, S)).
-      const mask = output(query.gpu, [L, S], 'causal mask');
-      mask.write(Float32Array.from({ length: L * S }, (_, i) => (i % S > Math.floor(i / S) ? -Infinity : 0)));
-      scores = add(scores, mask);
-    }
+    if (o.isCausal) scores = add(scores, causalMask(query.gpu, L, S));
     return matmul(softmax(scores, -1), value);
   });
+}
+
+/** shapes broadcast together (an Error naming `what` otherwise): the broadcast shape. */
+function broadcastShapes(op: string, shapes: readonly (readonly number[])[], what: string): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const size = (shape: readonly number[], i: number) => shape[shape.length - rank + i] ?? 1;
+  return Array.from({ length: rank }, (_, i) => {
+    const sizes = new Set(shapes.map((s) => size(s, i)).filter((d) => d !== 1));
+    if (sizes.size > 1) throw new Error(`${op}: ${what} do not broadcast: each leading size must match the others or be 1, from the right`);
+    return [...sizes][0] ?? 1;
+  });
+}
+
+/** −∞ above the diagonal of [L, S] (query i sees keys 0 … i, PyTorch's tril of ones(L, S)): made once per Gpu and shape. */
+const causalMasks = new WeakMap<Gpu, Map<string, Tensor>>();
+function causalMask(gpu: Gpu, L: number, S: number): Tensor {
+  const masks = causalMasks.get(gpu) ?? new Map<string, Tensor>();
+  causalMasks.set(gpu, masks);
+  let mask = masks.get(`${L}×${S}`);
+  if (!mask) masks.set(`${L}×${S}`, (mask = Tensor.fromArray(gpu, Float32Array.from({ length: L * S }, (_, i) => (i % S > Math.floor(i / S) ? -Infinity : 0)), [L, S], 'f32', 'causal mask')));
+  return mask;
 }
 
 export interface MultiHeadAttentionOptions {

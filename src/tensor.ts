@@ -164,8 +164,8 @@ export class Tensor implements BufferView {
   destroy(): void {
     if (!this.ownsMemory) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
     this.gpu.destroyBuffer(this.memory);
-    // A view among the companions (a composite's reshape) owns only its gradient.
-    for (const t of this.companions.splice(0)) (t.ownsMemory ? t.destroy() : release({ tensor: t, view: true }));
+    // A view among the companions (a composite's reshape, perhaps of a whole input) owns only its gradient.
+    for (const t of this.companions.splice(0)) (t.ownsMemory && !views.has(t) ? t.destroy() : release({ tensor: t, view: true }));
     if (this.ownsGrad && this.grad) {
       this.grad.destroy();
       this.grad = null;
@@ -189,8 +189,15 @@ export function opOutput(gpu: Gpu, shape: readonly number[], label: string, dtyp
   return t;
 }
 
+/**
+ * The views F ops made (opView). A view can cover the whole of its buffer (a reshape of an input),
+ * where ownsMemory cannot tell it from the owner: destroy() must not free such a companion's memory.
+ */
+const views = new WeakSet<Tensor>();
+
 /** An F op's view of memory it did not make: the innermost open tidy() frees the gradient backward gives it. */
 export function opView(t: Tensor): Tensor {
+  views.add(t);
   tidyScopes.at(-1)?.push({ tensor: t, view: true });
   return t;
 }
