@@ -702,6 +702,13 @@ mask[0, 1] = float("-inf")
 op_case("mha", {"num_heads": 4}, [x, kv, kv] + params + [mask], lambda *t: mha(*t, heads=4), grad_of=(0, 1, 2, 3, 4, 5, 6))
 op_case("mha", {"num_heads": 2, "output": "weights"}, [x, kv, kv] + params + [float32_values(N * 2, L, S)], lambda *t: mha(*t, output=1), grad_of=(0, 1, 3, 4))
 op_case("mha", {"num_heads": 2, "output": "weights", "average": False}, [x, kv, kv] + params, lambda *t: mha(*t, output=1, average=False), grad_of=(0, 1))
+# A key padding mask (ours f32, nonzero for padding; PyTorch's bool): the last key of sequence 0, the first two of sequence 2.
+padding = torch.zeros(N, S).double()
+padding[0, S - 1], padding[2, 0], padding[2, 1] = 1.0, 1.0, 1.0
+def mha_padded(q, k, v, w, b, ow, ob, pad, output=0):
+    return torch.nn.functional.multi_head_attention_forward(q, k, v, E, 2, w, b, None, None, False, 0.0, ow, ob, key_padding_mask=pad > 0.5)[output]
+op_case("mha", {"num_heads": 2, "padding": True}, [x, kv, kv] + params + [padding], mha_padded, grad_of=(0, 1, 2, 3, 4, 5, 6))
+op_case("mha", {"num_heads": 2, "padding": True, "output": "weights"}, [x, kv, kv] + params + [padding], lambda *t: mha_padded(*t, output=1), grad_of=(0, 1))
 
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.

@@ -1325,6 +1325,8 @@ export interface MultiHeadAttentionOptions {
   outProjBias?: Tensor | null;
   /** Added to every head's scores: [L, S], or [N · heads, L, S] (PyTorch's float mask). */
   attnMask?: Tensor | null;
+  /** [N, S]: a key whose entry is nonzero is left out of its sequence's attention (PyTorch's boolean mask, True for padding). */
+  keyPaddingMask?: Tensor | null;
   /** Also return the attention weights (PyTorch's default), averaged over the heads unless averageAttnWeights is false. */
   needWeights?: boolean;
   averageAttnWeights?: boolean;
@@ -1343,7 +1345,7 @@ export interface MultiHeadAttentionOptions {
  */
 export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Tensor, options: MultiHeadAttentionOptions): { output: Tensor; weights: Tensor | null } {
   const op = 'multiHeadAttentionForward';
-  const { numHeads, inProjWeight, inProjBias = null, outProjWeight, outProjBias = null, attnMask = null, needWeights = true, averageAttnWeights = true, batchFirst = false } = options;
+  const { numHeads, inProjWeight, inProjBias = null, outProjWeight, outProjBias = null, attnMask = null, keyPaddingMask = null, needWeights = true, averageAttnWeights = true, batchFirst = false } = options;
   for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
     expectInput(op, t);
     if (t.shape.length !== 3) throw new Error(`${op}: argument '${name}' expected a 3-D tensor (${batchFirst ? '[N, L, E], batch_first' : '[L, N, E]; batch_first=True for [N, L, E]'}), got ${shapeText(t.shape)}`);
@@ -1368,6 +1370,10 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     const ok = shapeText(attnMask.shape) === shapeText([L, S]) || shapeText(attnMask.shape) === shapeText([N * numHeads, L, S]);
     if (!ok) throw new Error(`${op}: argument 'attn_mask' expected shape ${shapeText([L, S])} or ${shapeText([N * numHeads, L, S])}, got ${shapeText(attnMask.shape)}`);
   }
+  if (keyPaddingMask !== null) {
+    expectOperand(op, 'key_padding_mask', keyPaddingMask, false);
+    if (shapeText(keyPaddingMask.shape) !== shapeText([N, S])) throw new Error(`${op}: argument 'key_padding_mask' expected shape ${shapeText([N, S])} (batch, keys), got ${shapeText(keyPaddingMask.shape)}`);
+  }
   expectFlag(op, 'needWeights', needWeights);
   expectFlag(op, 'averageAttnWeights', averageAttnWeights);
   const D = E / numHeads;
@@ -1381,6 +1387,8 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     const [q, k, v] = [project(query, 0, L), project(key, 1, S), project(value, 2, S)];
     let scores = matmul(mul(q, 1 / Math.sqrt(D)), transpose(k, -2, -1)); // PyTorch scales q first
     if (attnMask) scores = add(scores, attnMask.shape.length === 3 ? reshape(attnMask, [N, numHeads, L, S]) : attnMask);
+    // A padded key scores −∞ for every head and query of its sequence (a sequence all padding gives NaN, as PyTorch 1.13's).
+    if (keyPaddingMask) scores = where(logicalNot(reshape(keyPaddingMask, [N, 1, 1, S])), scores, -Infinity);
     const p = softmax(scores, -1); // [N, heads, L, S]
     if (needWeights) weights = averageAttnWeights ? mean(p, 1) : p;
     const joined = reshape(permute(matmul(p, v), batchFirst ? [0, 2, 1, 3] : [2, 0, 1, 3]), batchFirst ? [N, L, E] : [L, N, E]);

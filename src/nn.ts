@@ -427,13 +427,21 @@ export class Tanh extends Module {
   }
 }
 
+/** A call's masks: attn_mask added to the scores, key_padding_mask [N, S] nonzero for the keys left out (PyTorch's True). */
+interface AttentionCallOptions {
+  attnMask?: Tensor | null;
+  attn_mask?: Tensor | null;
+  keyPaddingMask?: Tensor | null;
+  key_padding_mask?: Tensor | null;
+}
+
 /**
  * torch.nn.MultiheadAttention(embed_dim, num_heads, bias=True, batch_first=False), PyTorch 1.13's
  * parameters and names (in_proj_weight [3E, E] xavier-uniform, in_proj_bias zeros, out_proj a Linear
  * with its bias zeroed) and forward (F.multiHeadAttentionForward). PyTorch's `out, w = mha(q, k, v)`
  * is `const { output, weights } = mha.forwardWithWeights(q, k, v)`; `mha.forward(q, k, v)` is its
- * `mha(q, k, v, need_weights=False)[0]`. dropout, add_bias_kv, add_zero_attn, kdim, vdim and a
- * key_padding_mask are not supported (Errors naming them).
+ * `mha(q, k, v, need_weights=False)[0]`. key_padding_mask is an f32 mask (nonzero for padding: PyTorch's
+ * bool True). dropout, add_bias_kv, add_zero_attn, kdim and vdim are not supported (Errors naming them).
  */
 export class MultiheadAttention extends Module {
   readonly in_proj_weight: Parameter;
@@ -467,8 +475,8 @@ export class MultiheadAttention extends Module {
   }
 
   /** The attention output and weights (PyTorch's tuple); key and value default to query (self-attention). */
-  forwardWithWeights(query: Tensor, key: Tensor = query, value: Tensor = key, options: { attnMask?: Tensor | null; attn_mask?: Tensor | null; needWeights?: boolean; need_weights?: boolean; averageAttnWeights?: boolean; average_attn_weights?: boolean } = {}): { output: Tensor; weights: Tensor | null } {
-    const o = normalizeOptions('MultiheadAttention.forward', options, ['attnMask', 'needWeights', 'averageAttnWeights'], { attn_mask: 'attnMask', need_weights: 'needWeights', average_attn_weights: 'averageAttnWeights' }, { key_padding_mask: null, is_causal: false }) as { attnMask?: Tensor | null; needWeights?: boolean; averageAttnWeights?: boolean };
+  forwardWithWeights(query: Tensor, key: Tensor = query, value: Tensor = key, options: AttentionCallOptions & { needWeights?: boolean; need_weights?: boolean; averageAttnWeights?: boolean; average_attn_weights?: boolean } = {}): { output: Tensor; weights: Tensor | null } {
+    const o = normalizeOptions('MultiheadAttention.forward', options, ['attnMask', 'keyPaddingMask', 'needWeights', 'averageAttnWeights'], { attn_mask: 'attnMask', key_padding_mask: 'keyPaddingMask', need_weights: 'needWeights', average_attn_weights: 'averageAttnWeights' }, { is_causal: false }) as { attnMask?: Tensor | null; keyPaddingMask?: Tensor | null; needWeights?: boolean; averageAttnWeights?: boolean };
     const result = F.multiHeadAttentionForward(query, key, value, {
       numHeads: this.numHeads,
       inProjWeight: this.in_proj_weight,
@@ -476,6 +484,7 @@ export class MultiheadAttention extends Module {
       outProjWeight: this.out_proj.weight,
       outProjBias: this.out_proj.bias,
       attnMask: o.attnMask ?? null,
+      keyPaddingMask: o.keyPaddingMask ?? null,
       needWeights: o.needWeights ?? true,
       averageAttnWeights: o.averageAttnWeights ?? true,
       batchFirst: this.batchFirst,
@@ -484,7 +493,7 @@ export class MultiheadAttention extends Module {
     return result;
   }
 
-  forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: { attnMask?: Tensor | null; attn_mask?: Tensor | null } = {}): Tensor {
+  forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: AttentionCallOptions = {}): Tensor {
     return this.forwardWithWeights(query, key, value, { ...options, needWeights: false }).output;
   }
 }

@@ -1813,7 +1813,8 @@ add('nn.MultiheadAttention: PyTorch 1.13 parameter names, shapes and init; forwa
   s.expect('three more steps hold no more buffers', gpu.stats.liveBuffers <= live, `${gpu.stats.liveBuffers - live} more`);
   s.expectError('dropout', () => new nn.MultiheadAttention(E, H, { dropout: 0.1, gpu }), /^MultiheadAttention: /);
   s.expectError('heads that do not divide', () => new nn.MultiheadAttention(E, 3, { gpu }), /^MultiheadAttention: embed_dim \(8\) must be divisible by num_heads, got 3$/);
-  s.expectError('a key padding mask', () => mha.forwardWithWeights(x, x, x, { key_padding_mask: mask } as never), /^MultiheadAttention.forward: /);
+  s.expectError('a key padding mask of the wrong shape', () => mha.forwardWithWeights(x, x, x, { key_padding_mask: mask }), /^multiHeadAttentionForward: argument 'key_padding_mask' expected shape \[3, 5\] \(batch, keys\), got \[5, 5\]$/);
+  s.expectError('is_causal', () => mha.forward(x, x, x, { is_causal: true } as never), /^MultiheadAttention.forward: /);
   s.expectError('a 2-D query', () => mha.forward(s.input(X.slice(0, L * E), [L, E])), /^multiHeadAttentionForward: argument 'query' expected a 3-D tensor/);
   s.expectError('a mask of the wrong shape', () => mha.forward(x, x, x, { attnMask: s.input(uniform(random, 6), [2, 3]) }), /^multiHeadAttentionForward: argument 'attn_mask' expected shape \[5, 5\] or \[6, 5, 5\], got \[2, 3\]$/);
 });

@@ -57,6 +57,7 @@ interface Args {
   num_heads?: number;
   output?: 'output' | 'weights';
   average?: boolean;
+  padding?: boolean;
 }
 
 /** JSON has no NaN or infinities: the fixture writes null for NaN, "Infinity" and "-Infinity" for those. */
@@ -85,8 +86,9 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'matmul': return { values: F.matmul(x!, y!) };
     case 'bmm': return { values: F.bmm(x!, y!) };
     case 'mha': {
-      const [query, key, value, inProjWeight, inProjBias, outProjWeight, outProjBias, attnMask] = inputs as Tensor[];
-      const options = { numHeads: a.num_heads!, inProjWeight: inProjWeight!, inProjBias: inProjBias!, outProjWeight: outProjWeight!, outProjBias: outProjBias!, attnMask: attnMask ?? null, averageAttnWeights: a.average ?? true };
+      const [query, key, value, inProjWeight, inProjBias, outProjWeight, outProjBias, mask] = inputs as Tensor[];
+      const masks = a.padding ? { keyPaddingMask: mask! } : { attnMask: mask ?? null };
+      const options = { numHeads: a.num_heads!, inProjWeight: inProjWeight!, inProjBias: inProjBias!, outProjWeight: outProjWeight!, outProjBias: outProjBias!, ...masks, averageAttnWeights: a.average ?? true };
       const { output, weights } = F.multiHeadAttentionForward(query!, key!, value!, options);
       return { values: a.output === 'weights' ? weights! : output };
     }
