@@ -118,16 +118,32 @@ export function gatherBackward(index: Tensor, dy: Tensor, dx: Tensor, picks: Pic
   run('scatter_picks', pickCount, { index, counts, ...bounds, entries, slot_buckets: slotBuckets });
   if (!merge) run('sort_buckets', buckets, { ...bounds, entries });
   else run('sort_runs', pickCount, { ...bounds, entries, slot_buckets: slotBuckets });
-  // v3: runs merged in pairs until one run could hold every pick, from one buffer into the other and
-  // back. The count of passes is set by K, not by the largest bucket, which only the GPU knows: with
-  // picks spread evenly all but the first few find every bucket one run and return at once (cheap on
-  // a GPU; on SwiftShader they are what makes v3 slower than v2, and the tuner does not pick it there).
+  // v3: runs merged in pairs until one run holds the largest bucket, from one buffer into the other
+  // and back: the index's values say how large that is when they came from JavaScript; otherwise it
+  // may be every pick, and the passes past the largest find every bucket one run and return at once.
   let [from, to]: [BufferView, BufferView] = [entries, merged];
-  for (let width = SORT_RUN; merge && width < pickCount; width *= 2) {
+  const largest = merge ? largestBucket(index, picks, pickCount) : 0;
+  for (let width = SORT_RUN; width < largest; width *= 2) {
     run('merge_runs', pickCount, { ...bounds, entries: from, slot_buckets: slotBuckets, merged: to }, width);
     [from, to] = [to, from];
   }
   run('backward_bucketed', dx.size, { dy, dx, ...bounds, entries, merged });
+}
+
+/**
+ * At least the most picks one bucket holds, counted on the CPU when the index's values are known (an
+ * upload from JavaScript of at most 2^20: Gpu.uploadedRange): the picks of each value, which are a
+ * row's bucket with select and bound each element's bucket of that row otherwise. Unknown: every pick.
+ */
+function largestBucket(index: Tensor, { n, skip }: Picks, pickCount: number): number {
+  const values = index.gpu.uploadedRange(index)?.values;
+  if (!values) return pickCount;
+  const counts = new Int32Array(n);
+  let largest = 0;
+  for (const c of values) {
+    if (c >= 0 && c < n && c !== skip) largest = Math.max(largest, ++counts[c]!); // out of range or skipped: in no bucket
+  }
+  return largest;
 }
 
 export const gradients = {
@@ -253,6 +269,22 @@ for (const { what, picks, hot } of [
     }));
   }
 }
+
+// v3 counts its merge passes from the index's values when JavaScript uploaded them; an index the GPU
+// wrote (here a copy) is unknown, and v3 merges until a run could hold every pick.
+cases.push(testCase('gather backward v3 merged with an index the GPU wrote (values unknown): equals v1', async (s, random) => {
+  const picks: Picks = { outer: 1, n: 40, k: 700, inner: 2, select: true };
+  const index = Array.from(integers(random, 700, 40), (c, i) => (i % 2 ? 5 : c)); // a bucket of ~360
+  const uploaded = s.input(index, [700], 'i32', 'index');
+  const made = s.own(Tensor.empty(s.gpu, [700], 'i32', 'index written on the GPU'));
+  s.gpu.copy(uploaded, made);
+  s.expect('the values of the copy are unknown', s.gpu.uploadedRange(made) === null, 'known');
+  const dy = s.input(uniform(random, 700 * 2));
+  const [v1, v3] = [s.output([80], 'dx v1'), s.output([80], 'dx v3')];
+  gatherBackward(made, dy, v1, picks, false, 'naive');
+  gatherBackward(made, dy, v3, picks, false, 'merged');
+  await s.check('dx v3', v3, await v1.read(), 0, 0);
+}));
 
 cases.push(
   // An embedding lookup: the bench's row (K rows of D floats read and written).
