@@ -308,9 +308,10 @@ cases.push(
     name: `gather embedding backward K rows of D into V${hot ? ', half of them one row,' : ''} ${label(variant)}`,
     entries: entriesOf(variant),
     variant: label(variant),
-    dims: { V: 50, K: 70, D: 8 },
-    // The inspector's pick for merge_runs: 70 picks run one merge pass (v3's other cases have fewer than 64).
-    showcase: variant === 'merged' && !hot,
+    // Hot: 75 of 150 picks on one row, a bucket past one run of 64, so v3 runs a merge pass: the
+    // inspector's pick for merge_runs (v3 merges only as far as its largest bucket needs).
+    dims: { V: 50, K: hot ? 150 : 70, D: 8 },
+    showcase: variant === 'merged' && hot,
     setup(s, { V, K, D }, random) {
       const picks: Picks = { outer: 1, n: V, k: K, inner: D, select: true };
       const [index, dy] = [Array.from(integers(random, K, V), (c, i) => (hot && i % 2 === 0 ? 1 : c)), uniform(random, K * D)];
