@@ -78,12 +78,7 @@ function batchedMatmul(a: Tensor, b: Tensor, options: { out?: Tensor }): Tensor 
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
   const [aBatch, bBatch] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
-  const rank = Math.max(aBatch.length, bBatch.length);
-  const size = (shape: readonly number[], i: number) => shape[shape.length - rank + i] ?? 1;
-  if (Array.from({ length: rank }, (_, i) => size(aBatch, i) === size(bBatch, i) || size(aBatch, i) === 1 || size(bBatch, i) === 1).includes(false)) {
-    throw new Error(`matmul: the batch dimensions of ${shapeText(a.shape)} and ${shapeText(b.shape)} (${shapeText(aBatch)} and ${shapeText(bBatch)}) do not broadcast: each must match the other or be 1, from the right`);
-  }
-  const batchShape = broadcastShape('matmul', aBatch, bBatch);
+  const batchShape = broadcastShapes('matmul', [aBatch, bBatch], `the batch dimensions of ${shapeText(a.shape)} and ${shapeText(b.shape)} (${shapeText(aBatch)} and ${shapeText(bBatch)})`);
   const B = batchShape.reduce((x, y) => x * y, 1);
   const copies: Tensor[] = [];
   // Each operand as [B, rows, columns]: a view when its batch is the whole batch, else an expanded copy.
