@@ -78,24 +78,22 @@ function batchedMatmul(a: Tensor, b: Tensor, options: { out?: Tensor }): Tensor 
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
   const [aBatch, bBatch] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
-  const batchShape = broadcastShapes('matmul', [aBatch, bBatch], `the batch dimensions of ${shapeText(a.shape)} and ${shapeText(b.shape)} (${shapeText(aBatch)} and ${shapeText(bBatch)})`);
+  const batchShape = broadcastShapes([aBatch, bBatch], () => `matmul: the batch dimensions of ${shapeText(a.shape)} and ${shapeText(b.shape)} (${shapeText(aBatch)} and ${shapeText(bBatch)})${LEADING_SIZES}`);
   const B = batchShape.reduce((x, y) => x * y, 1);
+  const spread = (batch: readonly number[]) => shapeText(batch) !== shapeText(batchShape);
   const copies: Tensor[] = [];
   // Each operand as [B, rows, columns]: a view when its batch is the whole batch, else an expanded copy.
-  const batchOf = (t: Tensor, rows: number, columns: number): Tensor => {
-    const full = [...batchShape, rows, columns];
-    const same = t.shape.length === full.length && t.shape.every((d, i) => d === full[i]);
-    const source = same ? t : expand(t, full);
-    if (!same) copies.push(source);
+  const batchOf = (t: Tensor, batch: readonly number[], rows: number, columns: number): Tensor => {
+    const source = spread(batch) ? expand(t, [...batchShape, rows, columns]) : t;
+    if (source !== t) copies.push(source);
     return reshape(source, [B, rows, columns]);
   };
   if (options.out) {
     expectShape('matmul', 'out', options.out, [...batchShape, M, N]);
     // The copies live as long as the output that keeps them: not a caller's buffer, reused step after step.
-    const spread = [[a, aBatch], [b, bBatch]].some(([, batch]) => shapeText(batch as number[]) !== shapeText(batchShape));
-    if (spread) throw new Error(`matmul: 'out' cannot be given when an operand is spread over the batch (${shapeText(a.shape)} @ ${shapeText(b.shape)}): the spread copy would outlive the call; leave out 'out', or F.expand the operand yourself`);
+    if (spread(aBatch) || spread(bBatch)) throw new Error(`matmul: 'out' cannot be given when an operand is spread over the batch (${shapeText(a.shape)} @ ${shapeText(b.shape)}): the spread copy would outlive the call; leave out 'out', or F.expand the operand yourself`);
   }
-  const [a3, b3] = [batchOf(a, M, K), batchOf(b, K, N)];
+  const [a3, b3] = [batchOf(a, aBatch, M, K), batchOf(b, bBatch, K, N)];
   const y = options.out ?? output(a.gpu, [...batchShape, M, N], 'matmul');
   const c3 = y.reshape([B, M, N]);
   matmulKernel(a3, b3, c3);
@@ -822,12 +820,22 @@ function expectOperands(op: string, a: unknown, b: unknown): void {
 }
 
 /** The shape PyTorch's broadcasting gives two shapes (aligned from the right, each 1 or equal), or an Error naming them. */
+/** The end of the batched ops' broadcasting Errors. */
+const LEADING_SIZES = ' do not broadcast: each leading size must match the others or be 1, from the right';
+
 function broadcastShape(op: string, a: readonly number[], b: readonly number[]): number[] {
-  const rank = Math.max(a.length, b.length);
-  const dim = (shape: readonly number[], i: number) => shape[shape.length - rank + i] ?? 1;
-  const broadcastable = Array.from({ length: rank }, (_, i) => dim(a, i) === dim(b, i) || dim(a, i) === 1 || dim(b, i) === 1).every(Boolean);
-  if (!broadcastable) throw new Error(`${op}: shapes ${shapeText(a)} and ${shapeText(b)} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
-  return Array.from({ length: rank }, (_, i) => Math.max(dim(a, i), dim(b, i)));
+  return broadcastShapes([a, b], () => `${op}: shapes ${shapeText(a)} and ${shapeText(b)} do not broadcast (PyTorch: the size of tensor a must match the size of tensor b, or be 1, at each dimension from the right)`);
+}
+
+/** The shape shapes broadcast to, each size matched or 1 from the right; an Error with failure()'s text otherwise. */
+function broadcastShapes(shapes: readonly (readonly number[])[], failure: () => string): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const size = (shape: readonly number[], i: number) => shape[shape.length - rank + i] ?? 1;
+  return Array.from({ length: rank }, (_, i) => {
+    const sizes = new Set(shapes.map((s) => size(s, i)).filter((d) => d !== 1));
+    if (sizes.size > 1) throw new Error(failure());
+    return [...sizes][0] ?? 1;
+  });
 }
 
 /** Tensors (and numbers, left as they are) spread to the shape they broadcast to: copies (F.expand) where needed, to be the output's companions. */
@@ -1222,7 +1230,7 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
   for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
     if (t === null) continue;
     expectOperand('layerNorm', name, t, false);
-    if (t.shape.join() !== normalizedShape.join()) throw new Error(`layerNorm: argument '${name}' expected shape ${shapeText(normalizedShape)}, got ${shapeText(t.shape)}`);
+    expectShape('layerNorm', name, t, normalizedShape);
   }
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new Error(`layerNorm: argument 'eps' expected a number > 0, got ${show(eps)}`);
   const N = normalizedShape.reduce((a, b) => a * b, 1);
@@ -1274,10 +1282,10 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   if (o.attnMask && o.isCausal) throw new Error(`${op}: give attn_mask or is_causal, not both (as PyTorch)`);
   // The leading dimensions of query, key and value broadcast, and the mask over the scores [..., L, S]: said here, in the caller's shapes.
   const batches = [query, key, value].map((t) => t.shape.slice(0, -2));
-  const scores = [...broadcastShapes(op, batches, `query ${shapeText(query.shape)}, key ${shapeText(key.shape)} and value ${shapeText(value.shape)}`), L, S];
+  const scores = [...broadcastShapes(batches, () => `${op}: query ${shapeText(query.shape)}, key ${shapeText(key.shape)} and value ${shapeText(value.shape)}${LEADING_SIZES}`), L, S];
   if (o.attnMask) {
     expectOperand(op, 'attn_mask', o.attnMask, false);
-    broadcastShapes(op, [scores, o.attnMask.shape], `attn_mask ${shapeText(o.attnMask.shape)} and the scores ${shapeText(scores)}`);
+    broadcastShapes([scores, o.attnMask.shape], () => `${op}: attn_mask ${shapeText(o.attnMask!.shape)} and the scores ${shapeText(scores)}${LEADING_SIZES}`);
   }
   const scale = o.scale ?? 1 / Math.sqrt(E);
   if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new Error(`${op}: argument 'scale' expected a finite number, got ${show(o.scale)}`);
@@ -1286,17 +1294,6 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     if (o.attnMask) scores = add(scores, o.attnMask);
     if (o.isCausal) scores = add(scores, causalMask(query.gpu, L, S));
     return matmul(softmax(scores, -1), value);
-  });
-}
-
-/** shapes broadcast together (an Error naming `what` otherwise): the broadcast shape. */
-function broadcastShapes(op: string, shapes: readonly (readonly number[])[], what: string): number[] {
-  const rank = Math.max(...shapes.map((s) => s.length));
-  const size = (shape: readonly number[], i: number) => shape[shape.length - rank + i] ?? 1;
-  return Array.from({ length: rank }, (_, i) => {
-    const sizes = new Set(shapes.map((s) => size(s, i)).filter((d) => d !== 1));
-    if (sizes.size > 1) throw new Error(`${op}: ${what} do not broadcast: each leading size must match the others or be 1, from the right`);
-    return [...sizes][0] ?? 1;
   });
 }
 
@@ -1354,7 +1351,7 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
   const expectWeight = (name: string, t: Tensor | null, shape: number[]) => {
     if (t === null) return;
     expectOperand(op, name, t, false);
-    if (shapeText(t.shape) !== shapeText(shape)) throw new Error(`${op}: argument '${name}' expected shape ${shapeText(shape)}, got ${shapeText(t.shape)}`);
+    expectShape(op, name, t, shape);
   };
   expectWeight('in_proj_weight', inProjWeight, [3 * E, E]);
   expectWeight('in_proj_bias', inProjBias, [3 * E]);
