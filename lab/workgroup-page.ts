@@ -13,7 +13,7 @@ export async function run() {
     const k = new Shader(`blocked-${label}`, source.replace('@compute @workgroup_size(8, 8)\nfn matmul_blocked', `@compute @workgroup_size(${wg})\nfn matmul_blocked`));
     for (const [M, N, K, tB] of shapes) {
       const a = Tensor.empty(gpu, [M, K]); const b = Tensor.empty(gpu, tB ? [N, K] : [K, N]); const c = Tensor.empty(gpu, [M, N]);
-      const go = () => { gpu.dispatch(k.entry('matmul_blocked'), { params: { M, N, K }, a, b, bias: gpu.placeholders[0], c }, [Math.ceil(N / tile[0]), Math.ceil(M / tile[1])], { TRANSPOSE_B: !!tB }); gpu.flush(); };
+      const go = () => { gpu.dispatch(k.entry('matmul_blocked'), { params: { M, N, K, a_batch_stride: 0, b_batch_stride: 0 }, a, b, bias: gpu.placeholders[0], c }, [Math.ceil(N / tile[0]), Math.ceil(M / tile[1])], { TRANSPOSE_B: !!tB }); gpu.flush(); };
       for (let i = 0; i < 5; i++) go();
       await gpu.sync();
       const t = performance.now();

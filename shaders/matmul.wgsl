@@ -8,11 +8,12 @@
 // Epilogue, in this order: + bias[n] (HAS_BIAS), then ACTIVATION (0 none, 1 relu, 2 sigmoid),
 // then C = C + result when ACCUMULATE (gradients add up, as in PyTorch), else C = result.
 // Batched (torch.bmm; v1–v4): the grid's z counts B products of the same shape and layout, one after
-// another in each buffer (A's z-th at z·M·K, B's at z·K·N, C's at z·M·N; bias shared). Each entry sets
-// `batch` from its z first, and every load and store goes through it. v5 uses z for its slices: one
-// product only.
+// another in each buffer (A's z-th at z·a_batch_stride, B's at z·b_batch_stride, C's at z·M·N; bias
+// shared). A stride is the operand's M·K (K·N), or 0 for an operand shared by the whole batch (a
+// weight times a batch of matrices: read in place, not copied B times). Each entry sets `batch` from
+// its z first, and every load and store goes through it. v5 uses z for its slices: one product only.
 //
-// Bindings: params {M, N, K}; a, b (read); bias (read; bind any 1-element f32 buffer when
+// Bindings: params {M, N, K, a_batch_stride, b_batch_stride}; a, b (read); bias (read; bind any 1-element f32 buffer when
 // HAS_BIAS is false); c (read_write, M×N). v5 adds split {slices, slice_k} and partial
 // (read_write, slices×M×N).
 //
@@ -69,6 +70,8 @@ struct Params {
   M: u32,
   N: u32,
   K: u32,
+  a_batch_stride: u32, // elements from one product's A to the next: M·K, or 0 when shared
+  b_batch_stride: u32, // K·N, or 0 when shared
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -86,13 +89,13 @@ struct Params {
 var<private> batch: u32;
 
 fn load_a(m: u32, k: u32) -> f32 {
-  let base = batch * params.M * params.K;
+  let base = batch * params.a_batch_stride;
   if (TRANSPOSE_A) { return a[base + k * params.M + m]; }
   return a[base + m * params.K + k];
 }
 
 fn load_b(k: u32, n: u32) -> f32 {
-  let base = batch * params.K * params.N;
+  let base = batch * params.b_batch_stride;
   if (TRANSPOSE_B) { return b[base + n * params.K + k]; }
   return b[base + k * params.N + n];
 }
@@ -170,13 +173,13 @@ fn matmul_blocked(@builtin(global_invocation_id) gid: vec3u) {
 }
 
 // v3: element (row, k) of a row-major matrix with `width` columns, as the vec4 holding k .. k + 3
-// (batched, each product's size is a multiple of 4: the launcher's rule).
+// (batched, each stride is a multiple of 4: the launcher's rule makes each product's size one).
 fn a_vec4(row: u32, k: u32, width: u32) -> vec4f {
-  return a4[(batch * params.M * params.K + row * width + k) / 4u];
+  return a4[(batch * params.a_batch_stride + row * width + k) / 4u];
 }
 
 fn b_vec4(row: u32, k: u32, width: u32) -> vec4f {
-  return b4[(batch * params.K * params.N + row * width + k) / 4u];
+  return b4[(batch * params.b_batch_stride + row * width + k) / 4u];
 }
 
 @compute @workgroup_size(16, 2)

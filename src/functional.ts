@@ -31,7 +31,8 @@ import { composite, needsGrad, noGrad, opOutput as output, opView, record, Tenso
  * a @ b (torch.matmul) with d a = dC · bᵀ and d b = aᵀ · dC, for operands of 2 or more dimensions:
  *   a [*, K] @ b [K, N]: one product of a's flattened rows (views in and out);
  *   a [..., M, K] @ b [..., K, N]: a batch of products, the leading dimensions broadcast as F.add's
- *   (an operand spread over them is copied first by F.expand, freed with the output), one dispatch.
+ *   (one matrix for the whole batch is read in place by every product; an operand spread over part
+ *   of it is copied first by F.expand, freed with the output), one dispatch.
  */
 export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tensor {
   expectInput('matmul', a);
@@ -70,28 +71,33 @@ export function bmm(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Tenso
 
 /**
  * a [..., M, K] @ b [..., K, N]: the batch dimensions broadcast, then one batched product of
- * [B, M, K] and [B, K, N] views. An operand spread over the batch (a weight shared by it) is first
- * copied B times by F.expand, and its gradient summed back from the copies: a batch stride of 0 in
- * the kernel would spare both, and is not written.
+ * [B, M, K] and [B, K, N] views. An operand with one matrix for the whole batch (a weight shared by
+ * it: [M, K], [1, M, K], ...) is read in place by every product (batch stride 0), and its gradient
+ * summed over the batch. One spread over part of the batch only ([2, 1, M, K] against [2, 3, K, N])
+ * is first copied to the whole batch by F.expand, and its gradient summed back from the copies.
  */
 function batchedMatmul(a: Tensor, b: Tensor, options: { out?: Tensor }): Tensor {
   const [M, K] = a.shape.slice(-2) as [number, number];
   const N = b.shape.at(-1)!;
   const [aBatch, bBatch] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
   const batchShape = broadcastShapes([aBatch, bBatch], () => `matmul: the batch dimensions of ${shapeText(a.shape)} and ${shapeText(b.shape)} (${shapeText(aBatch)} and ${shapeText(bBatch)})${LEADING_SIZES}`);
-  const B = batchShape.reduce((x, y) => x * y, 1);
-  const spread = (batch: readonly number[]) => shapeText(batch) !== shapeText(batchShape);
+  const count = (batch: readonly number[]) => batch.reduce((x, y) => x * y, 1);
+  const B = count(batchShape);
+  // Spread over part of the batch: neither one matrix for all of it nor one per product.
+  const partlySpread = (batch: readonly number[]) => count(batch) !== B && count(batch) !== 1;
   const copies: Tensor[] = [];
-  // Each operand as [B, rows, columns]: a view when its batch is the whole batch, else an expanded copy.
+  // Each operand as [B, rows, columns] (a view), [rows, columns] when shared by the batch, or an expanded copy.
   const batchOf = (t: Tensor, batch: readonly number[], rows: number, columns: number): Tensor => {
-    const source = spread(batch) ? expand(t, [...batchShape, rows, columns]) : t;
-    if (source !== t) copies.push(source);
-    return reshape(source, [B, rows, columns]);
+    if (count(batch) === B) return reshape(t, [B, rows, columns]);
+    if (count(batch) === 1) return reshape(t, [rows, columns]);
+    const copy = expand(t, [...batchShape, rows, columns]);
+    copies.push(copy);
+    return reshape(copy, [B, rows, columns]);
   };
   if (options.out) {
     expectShape('matmul', 'out', options.out, [...batchShape, M, N]);
     // The copies live as long as the output that keeps them: not a caller's buffer, reused step after step.
-    if (spread(aBatch) || spread(bBatch)) throw new Error(`matmul: 'out' cannot be given when an operand is spread over the batch (${shapeText(a.shape)} @ ${shapeText(b.shape)}): the spread copy would outlive the call; leave out 'out', or F.expand the operand yourself`);
+    if (partlySpread(aBatch) || partlySpread(bBatch)) throw new Error(`matmul: 'out' cannot be given when an operand is spread over part of the batch (${shapeText(a.shape)} @ ${shapeText(b.shape)}): the spread copy would outlive the call; leave out 'out', or F.expand the operand yourself`);
   }
   const [a3, b3] = [batchOf(a, aBatch, M, K), batchOf(b, bBatch, K, N)];
   const y = options.out ?? output(a.gpu, [...batchShape, M, N], 'matmul');

@@ -1630,8 +1630,11 @@ add('F.matmul batched (torch.matmul over leading dimensions, broadcast) and F.bm
   for (const [aShape, bShape] of [
     [[2, 3, 4, 5], [2, 3, 5, 6]], // two batch dimensions, equal
     [[2, 1, 4, 5], [3, 5, 6]], // a spread over 3, b over 2: copies, whose gradients sum back
-    [[4, 5], [3, 5, 6]], // a matrix against a batch
+    [[4, 5], [3, 5, 6]], // a matrix against a batch: shared, read in place (batch stride 0)
     [[3, 7, 4], [1, 4, 9]], // attention-like: b shared by the batch through a leading 1
+    [[1, 1, 4, 5], [2, 3, 5, 6]], // a shared over two batch dimensions
+    [[2, 3, 4, 5], [1, 5, 6]], // b shared over two batch dimensions
+    [[2, 1, 4, 8], [2, 3, 8, 4]], // a spread over part of the batch: copied
   ] as [number[], number[]][]) {
     const [A, Bm] = [uniform(random, aShape.reduce((x, y) => x * y, 1)), uniform(random, bShape.reduce((x, y) => x * y, 1))];
     const expected = batchedMatmulReference(A, aShape, Bm, bShape, []);
@@ -1644,7 +1647,9 @@ add('F.matmul batched (torch.matmul over leading dimensions, broadcast) and F.bm
     const c = F.matmul(a, b);
     const what = `${shapeText(aShape)} @ ${shapeText(bShape)}`;
     const batch = shapeText(shape.slice(0, -2));
-    const copies = [aShape, bShape].filter((t) => shapeText(t.slice(0, -2)) !== batch).length; // spread over the batch: F.expand
+    // Copied by F.expand: an operand spread over part of the batch (not one matrix for all of it).
+    const count = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
+    const copies = [aShape, bShape].filter((t) => shapeText(t.slice(0, -2)) !== batch && count(t.slice(0, -2)) !== 1).length;
     s.expect(`${what}: one product dispatch, after ${copies} copies`, gpu.stats.dispatches - before === 1 + copies, `${gpu.stats.dispatches - before} dispatches`);
     s.expect(`${what}: shape ${shapeText(shape)}`, shapeText(c.shape) === shapeText(shape), shapeText(c.shape));
     F.sum(F.mul(c, s.input(R, shape))).backward();
@@ -1676,7 +1681,13 @@ add('F.matmul batched (torch.matmul over leading dimensions, broadcast) and F.bm
   s.expectError('matmul, batches that do not broadcast', () => F.matmul(s.input(uniform(random, 2 * 3 * 4), [2, 3, 4]), s.input(uniform(random, 3 * 4 * 2), [3, 4, 2])), /^matmul: the batch dimensions of \[2, 3, 4\] and \[3, 4, 2\] \(\[2\] and \[3\]\) do not broadcast/);
   const kt = F.transpose(k, 1, 2);
   s.expectError('matmul, out of the wrong shape', () => F.matmul(q, kt, { out: s.output([Bt * T * T]) }), /^matmul: argument 'out' expected shape \[3, 5, 5\], got \[75\]$/);
-  s.expectError('matmul, out with a spread operand', () => F.matmul(q, s.input(uniform(random, D * T), [1, D, T]), { out: s.output([Bt, T, T]) }), /^matmul: 'out' cannot be given when an operand is spread over the batch/);
+  s.expectError('matmul, out with an operand spread over part of the batch', () => F.matmul(s.input(uniform(random, 2 * T * D), [2, 1, T, D]), s.input(uniform(random, 2 * Bt * D * T), [2, Bt, D, T]), { out: s.output([2, Bt, T, T]) }), /^matmul: 'out' cannot be given when an operand is spread over part of the batch/);
+  // A shared operand is read in place, so 'out' may be given; the values as without it.
+  const shared = s.input(uniform(random, D * T), [1, D, T]);
+  const into = s.output([Bt, T, T]);
+  F.matmul(q, shared, { out: into });
+  const mine = F.matmul(q, shared);
+  await s.check('matmul with out and a shared operand', into, await mine.read(), 0, 0);
   s.expectError('matmul [*, K] @ [K, N], out of the wrong shape', () => F.matmul(q, s.input(uniform(random, D * 2), [D, 2]), { out: s.output([Bt * T, 2]) }), /^matmul: argument 'out' expected shape \[3, 5, 2\], got \[15, 2\]$/);
 });
 
@@ -2373,12 +2384,18 @@ add('option objects: PyTorch spellings act; unknown, unsupported and mistyped op
   for (const [label, fn, pattern] of bad) s.expectError(label, fn, pattern);
   for (const [label, options, pattern] of [
     ['requestGpu variantPolicy', { variantPolicy: 'fxed' }, /requestGpu: option 'variantPolicy' expected 'fixed' or 'tuned', got 'fxed'/],
-    ['requestGpu unknown', { variantPolcy: 'fixed' }, /requestGpu: unknown option 'variantPolcy' \(known: debug, variantPolicy, tuningStore, boundsChecks\)/],
+    ['requestGpu unknown', { variantPolcy: 'fixed' }, /requestGpu: unknown option 'variantPolcy' \(known: debug, variantPolicy, tuningStore, boundsChecks, poisonNewBuffers\)/],
     ['requestGpu debug', { debug: 'yes' }, /requestGpu: option 'debug' expected true or false, got 'yes'/],
   ] as const) {
     const message = await requestGpu(options as Any).then((g) => (g.destroy(), 'no error'), (e: Error) => e.message);
     s.expect(label, pattern.test(message), message);
   }
+  // The harnesses ask for poisoned buffers: a new tensor reads NaN until something writes it.
+  s.expect('the harness poisons new buffers', s.gpu.poisonNewBuffers, 'poisonNewBuffers is off');
+  const fresh = Tensor.empty(s.gpu, [5, 3]);
+  const values = await fresh.read();
+  s.expect('a new tensor reads NaN', values.every(Number.isNaN), `${Array.from(values)}`);
+  fresh.destroy();
 });
 
 // ── bad input ─────────────────────────────────────────────────────────────────────────────────────

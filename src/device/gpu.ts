@@ -29,6 +29,12 @@ export interface GpuOptions {
    * read or write outside its buffers, in this process's memory on a CPU adapter.
    */
   boundsChecks?: boolean;
+  /**
+   * Tests: fill every new storage buffer with NaN before its first use, so that a kernel reading
+   * what nothing wrote (WebGPU's zeros otherwise: a gradient that should have been overwritten,
+   * accumulated into instead) fails its check.
+   */
+  poisonNewBuffers?: boolean;
 }
 
 export const HOW_TO_GET_WEBGPU =
@@ -73,8 +79,9 @@ export function registerNodeDawn(setup: NodeDawn): void {
 const NODE_WEBGPU = '../node/webgpu';
 
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
-  options = normalizeOptions('requestGpu', options, ['debug', 'variantPolicy', 'tuningStore', 'boundsChecks']) as GpuOptions;
+  options = normalizeOptions('requestGpu', options, ['debug', 'variantPolicy', 'tuningStore', 'boundsChecks', 'poisonNewBuffers']) as GpuOptions;
   expectFlag('requestGpu', 'debug', options.debug);
+  expectFlag('requestGpu', 'poisonNewBuffers', options.poisonNewBuffers);
   expectFlag('requestGpu', 'boundsChecks', options.boundsChecks);
   expectOneOf('requestGpu', 'variantPolicy', options.variantPolicy, VARIANT_POLICIES);
   const howTo = inNode ? HOW_TO_GET_WEBGPU_IN_NODE : HOW_TO_GET_WEBGPU;
@@ -166,6 +173,9 @@ export class Gpu {
   readonly hasTimestamps: boolean;
   /** false where Dawn was set up without bounds checks (GpuOptions.boundsChecks). */
   readonly boundsChecks: boolean;
+  /** GpuOptions.poisonNewBuffers: new storage buffers start as NaN (tests). */
+  readonly poisonNewBuffers: boolean;
+  private nanFill = new Float32Array(0);
   debug: boolean;
   /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks, bind groups made. */
   readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0, bindGroupsCreated: 0 };
@@ -213,6 +223,7 @@ export class Gpu {
     this.hasTimestamps = device.features.has('timestamp-query');
     this.debug = options.debug ?? false;
     this.boundsChecks = options.boundsChecks ?? true;
+    this.poisonNewBuffers = options.poisonNewBuffers ?? false;
     this.tuner = new Tuner(this, KERNEL_SOURCES_HASH);
     device.addEventListener('uncapturederror', (event) => {
       this.failure ??= new Error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
@@ -235,9 +246,17 @@ export class Gpu {
     if (byteLength > this.limits.maxBufferSize) throw new Error(`buffer '${label}': ${byteLength} bytes exceeds this adapter's maxBufferSize (${this.limits.maxBufferSize})`);
     const buffer = this.device.createBuffer({ label, size: Math.ceil(byteLength / 4) * 4, usage });
     this.ours.add(buffer);
+    if (this.poisonNewBuffers && usage & GPUBufferUsage.STORAGE) this.poison(buffer);
     this.stats.liveBuffers++;
     this.stats.buffersCreated++;
     return buffer;
+  }
+
+  /** NaN into every byte of a new buffer; queued now, so before any command that can use it. */
+  private poison(buffer: GPUBuffer): void {
+    const floats = buffer.size / 4;
+    if (this.nanFill.length < floats) this.nanFill = new Float32Array(floats).fill(NaN);
+    this.device.queue.writeBuffer(buffer, 0, this.nanFill, 0, floats);
   }
 
   /** Whether destroyBuffer freed this buffer. */

@@ -66,8 +66,9 @@ export interface MatmulOptions {
 }
 
 /**
- * out = act(op(a) · op(b) + bias); with accumulate, out += … instead. a, b and out are 2-D, or all
- * 3-D: B products at once ([B, M, K] · [B, K, N] → [B, M, N], op per product, bias shared; v1–v4).
+ * out = act(op(a) · op(b) + bias); with accumulate, out += … instead. a, b and out are 2-D, or out
+ * is 3-D: B products at once ([B, M, K] · [B, K, N] → [B, M, N], op per product, bias shared; v1–v4),
+ * where a 2-D a or b is one matrix shared by the batch (read in place: its batch stride is 0).
  */
 export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions = {}): void {
   const op = 'matmul';
@@ -76,11 +77,14 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
     expectRank(op, name, t, [2, 3]);
     expectDtype(op, name, t, 'f32');
   }
-  const batched = a.shape.length === 3;
-  const batch = batched ? a.shape[0]! : 1;
-  for (const [name, t] of Object.entries({ b, out })) {
-    if (t.shape.length !== a.shape.length || (batched && t.shape[0] !== batch)) throw new Error(`${op}: argument '${name}' expected ${batched ? `3 dimensions with a's ${batch} products first` : '2 dimensions, as a'}, got shape ${shapeText(t.shape)}`);
+  const batched = out.shape.length === 3;
+  const batch = batched ? out.shape[0]! : 1;
+  for (const [name, t] of Object.entries({ a, b })) {
+    if (t.shape.length !== 3) continue;
+    if (!batched) throw new Error(`${op}: argument '${name}' is a batch of ${t.shape[0]} products (shape ${shapeText(t.shape)}), but 'out' is one, shape ${shapeText(out.shape)}: give out [B, M, N]`);
+    if (t.shape[0] !== batch) throw new Error(`${op}: argument '${name}' expected out's ${batch} products first (or 2 dimensions: one matrix shared by the batch), got shape ${shapeText(t.shape)}`);
   }
+  if (batched && a.shape.length === 2 && b.shape.length === 2) throw new Error(`${op}: 'out' holds ${batch} products (shape ${shapeText(out.shape)}), but neither a ${shapeText(a.shape)} nor b ${shapeText(b.shape)} is a batch`);
   const [a0, a1] = a.shape.slice(-2) as [number, number];
   const [b0, b1] = b.shape.slice(-2) as [number, number];
   const [M, K] = transposeA ? [a1, a0] : [a0, a1];
@@ -106,6 +110,8 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   if (options.splitK !== undefined && (variant !== 'splitk' || !Number.isInteger(options.splitK) || options.splitK < 1)) {
     throw new Error(`${op}: argument 'splitK' expected a positive integer with variant 'splitk', got ${options.splitK} with variant '${variant}'`);
   }
+  // Elements from one product's operand to the next; 0 for a matrix shared by the batch.
+  const params = { M, N, K, a_batch_stride: a.shape.length === 3 ? M * K : 0, b_batch_stride: b.shape.length === 3 ? K * N : 0 };
   const placeholder = a.gpu.placeholders[0];
   const epilogue = { HAS_BIAS: bias !== undefined, ACTIVATION: ACTIVATION_CODE[activation], ACCUMULATE: accumulate };
   const split = variant === 'splitk' ? splitKSlices(M, N, K, options.splitK) : null;
@@ -114,7 +120,7 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
     // recorded in order, so pass 2 reads all of pass 1's writes, and the next product's pass 1 (all
     // products share one scratch) writes only after this pass 2 has read.
     const partial = a.gpu.scratch(SPLITK_SCRATCH, split.slices * M * N * 4);
-    const uniforms = { params: { M, N, K }, split: { slices: split.slices, slice_k: split.sliceK } };
+    const uniforms = { params, split: { slices: split.slices, slice_k: split.sliceK } };
     const first = shader.entry('matmul_splitk_partial');
     a.gpu.dispatch(first, { ...uniforms, a, b, partial }, [...grid2d(first, N, M, BLOCK.splitk), split.slices], { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB });
     const second = shader.entry('matmul_splitk_reduce');
@@ -124,7 +130,7 @@ export function matmul(a: Tensor, b: Tensor, out: Tensor, options: MatmulOptions
   // v5 with one slice is v4: no partials to add.
   const entry = shader.entry(ENTRY[split ? 'tiled' : variant]);
   const buffers: Record<string, BufferView> = variant === 'vec4' ? { a4: a, b4: b, bias4: bias ?? placeholder, c4: out } : { a, b, bias: bias ?? placeholder, c: out };
-  a.gpu.dispatch(entry, { params: { M, N, K }, ...buffers }, [...grid2d(entry, N, M, BLOCK[variant]), batch], { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, ...epilogue });
+  a.gpu.dispatch(entry, { params, ...buffers }, [...grid2d(entry, N, M, BLOCK[variant]), batch], { TRANSPOSE_A: transposeA, TRANSPOSE_B: transposeB, ...epilogue });
 }
 
 /** Without the tuner: v3 where its layout allows, else v2. */
@@ -184,18 +190,32 @@ export const gradients = {
       dz = o.scratch ?? Tensor.empty(y.gpu, y.shape, 'f32', 'dz');
       activationBackward(o.activation, y, g, dz);
     }
+    // A batch of products (y [B, M, N]) may share a or b (2-D, batch stride 0): its gradient sums
+    // over the batch. Shared a: the B products dZ_z · op(b_z)ᵀ, then their sum. Shared b: one product
+    // of the batch's rows, [B·M, K]ᵀ · [B·M, N], since every z adds a_zᵀ · dZ_z.
+    const rows = (t: Tensor) => t.reshape([t.size / t.shape.at(-1)!, t.shape.at(-1)!]);
+    const sharedA = y.shape.length === 3 && a.shape.length === 2;
+    const sharedB = y.shape.length === 3 && b.shape.length === 2;
     if (a.requiresGrad) {
       const { grad, accumulate } = ctx.target(a);
-      matmul(dz, b, grad, { transposeB: !o.transposeB, accumulate });
+      if (sharedA) {
+        const perProduct = Tensor.empty(y.gpu, [y.shape[0]!, ...a.shape], 'f32', 'matmul dA per product');
+        matmul(dz, b, perProduct, { transposeB: !o.transposeB });
+        sumRows(perProduct.reshape([y.shape[0]!, a.size]), grad.reshape([a.size]), accumulate);
+        perProduct.destroy();
+      } else {
+        matmul(dz, b, grad, { transposeB: !o.transposeB, accumulate });
+      }
     }
     if (b.requiresGrad) {
       const { grad, accumulate } = ctx.target(b);
-      if (o.transposeB) matmul(dz, a, grad, { transposeA: true, accumulate });
-      else matmul(a, dz, grad, { transposeA: true, accumulate });
+      const [aRows, dzRows] = sharedB ? [rows(a), rows(dz)] : [a, dz];
+      if (o.transposeB) matmul(dzRows, aRows, grad, { transposeA: true, accumulate });
+      else matmul(aRows, dzRows, grad, { transposeA: true, accumulate });
     }
     if (o.bias?.requiresGrad) {
       const { grad, accumulate } = ctx.target(o.bias);
-      sumRows(dz, grad, accumulate);
+      sumRows(rows(dz), grad, accumulate);
     }
     if (dz !== g && !o.scratch) dz.destroy();
   },
@@ -211,6 +231,8 @@ interface Layout {
   accumulate?: boolean;
   /** v5: the slices asked for (default: the rule's). */
   splitK?: number;
+  /** Batched: this operand is one 2-D matrix shared by every product (batch stride 0). */
+  shared?: 'a' | 'b';
 }
 /** B: a batch of B products (3-D operands); absent, one 2-D product. */
 type MatmulDims = { M: number; N: number; K: number; B?: number };
@@ -221,7 +243,7 @@ const cases: KernelCase[] = [];
 
 function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, extra: Partial<KernelCase<MatmulDims>> = {}): KernelCase {
   const slices = variant === 'splitk' ? splitKSlices(dims.M, dims.N, dims.K, c.splitK).slices : 0;
-  const flags = [c.transposeA && 'Aᵀ', c.transposeB && 'Bᵀ', c.bias && '+bias', c.activation && c.activation !== 'none' && c.activation, c.accumulate && 'accumulate', slices && `S=${slices}${c.splitK ? ` (asked ${c.splitK})` : ''}`].filter(Boolean);
+  const flags = [c.transposeA && 'Aᵀ', c.transposeB && 'Bᵀ', c.bias && '+bias', c.activation && c.activation !== 'none' && c.activation, c.accumulate && 'accumulate', c.shared && `shared ${c.shared}`, slices && `S=${slices}${c.splitK ? ` (asked ${c.splitK})` : ''}`].filter(Boolean);
   const k: KernelCase<MatmulDims> = {
     name: `matmul ${variant} ${dims.B ? `${dims.B} × ` : ''}${dims.M}×${dims.N}×${dims.K}${flags.length ? ` ${flags.join(' ')}` : ''}`,
     entries: slices > 1 ? ['matmul_splitk_partial', 'matmul_splitk_reduce'] : [ENTRY[slices === 1 ? 'tiled' : variant]],
@@ -229,15 +251,16 @@ function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, ex
     dims,
     setup(s, { M, N, K, B }, random) {
       const { transposeA = false, transposeB = false, activation = 'none', accumulate = false } = c;
-      const shapeOf = (rows: number, columns: number) => (B === undefined ? [rows, columns] : [B, rows, columns]);
+      const shapeOf = (rows: number, columns: number, shared = false) => (B === undefined || shared ? [rows, columns] : [B, rows, columns]);
       const count = B ?? 1;
-      const a = uniform(random, count * M * K);
-      const b = uniform(random, count * K * N);
+      const [aShared, bShared] = [c.shared === 'a', c.shared === 'b'];
+      const a = uniform(random, (aShared ? 1 : count) * M * K);
+      const b = uniform(random, (bShared ? 1 : count) * K * N);
       const bias = c.bias ? uniform(random, N) : undefined;
       const out = s.output(shapeOf(M, N), 'c');
       const previous = uniform(random, count * M * N);
       if (accumulate) out.write(previous);
-      const [at, bt] = [s.input(a, transposeA ? shapeOf(K, M) : shapeOf(M, K)), s.input(b, transposeB ? shapeOf(N, K) : shapeOf(K, N))];
+      const [at, bt] = [s.input(a, transposeA ? shapeOf(K, M, aShared) : shapeOf(M, K, aShared)), s.input(b, transposeB ? shapeOf(N, K, bShared) : shapeOf(K, N, bShared))];
       const biasT = bias ? s.input(bias) : undefined;
       if (variant === 'splitk') {
         // Poison v5's partial sums too, so that a slice that writes nothing cannot pass on an earlier
@@ -250,10 +273,11 @@ function matmulCase(variant: MatmulVariant, dims: MatmulDims, c: Layout = {}, ex
       return {
         run: () => matmul(at, bt, out, { transposeA, transposeB, variant, activation, accumulate, ...(biasT ? { bias: biasT } : {}), ...(c.splitK ? { splitK: c.splitK } : {}) }),
         check: async () => {
-          // Each product of the batch on its own, from its own slice of a and b.
+          // Each product of the batch on its own, from its own slice of a and b (the one matrix when shared).
           const expected = new Float64Array(count * M * N);
           for (let z = 0; z < count; z++) {
-            const [az, bz] = [a.subarray(z * M * K, (z + 1) * M * K), b.subarray(z * K * N, (z + 1) * K * N)];
+            const [za, zb] = [aShared ? 0 : z, bShared ? 0 : z];
+            const [az, bz] = [a.subarray(za * M * K, (za + 1) * M * K), b.subarray(zb * K * N, (zb + 1) * K * N)];
             expected.set(ref.matmul(az, bz, { M, N, K, transposeA, transposeB, activation, ...(bias ? { bias } : {}) }), z * M * N);
           }
           if (accumulate) expected.forEach((v, i) => (expected[i] = v + previous[i]!));
@@ -360,6 +384,11 @@ for (const variant of ['naive', 'blocked', 'tiled'] as const) {
     [{ B: 5, M: 65, N: 33, K: 19 }, { transposeB: true }],
     [{ B: 2, M: 37, N: 35, K: 9 }, { transposeA: true, accumulate: true }],
     [{ B: 3, M: 9, N: 66, K: 5 }, { transposeA: true, transposeB: true, bias: true, activation: 'relu' }],
+    // One operand shared by the batch (batch stride 0), in every layout.
+    [{ B: 4, M: 7, N: 13, K: 17 }, { shared: 'a' }],
+    [{ B: 3, M: 65, N: 33, K: 19 }, { shared: 'b', transposeB: true }],
+    [{ B: 2, M: 37, N: 35, K: 9 }, { shared: 'a', transposeA: true, accumulate: true }],
+    [{ B: 3, M: 9, N: 66, K: 5 }, { shared: 'b', transposeA: true, transposeB: true, bias: true }],
   ] as [MatmulDims, Layout][]) {
     cases.push(matmulCase(variant, d, c));
   }
@@ -368,6 +397,10 @@ for (const [d, c] of [
   [{ B: 3, M: 7, N: 12, K: 20 }, { transposeB: true }],
   [{ B: 4, M: 9, N: 12, K: 16 }, { accumulate: true }],
   [{ B: 2, M: 12, N: 8, K: 7 }, { transposeA: true, bias: true, activation: 'sigmoid' }],
+  [{ B: 3, M: 7, N: 12, K: 20 }, { shared: 'a', transposeB: true }],
+  [{ B: 4, M: 9, N: 12, K: 16 }, { shared: 'b' }],
+  [{ B: 2, M: 12, N: 8, K: 7 }, { shared: 'a', transposeA: true }],
+  [{ B: 3, M: 5, N: 8, K: 12 }, { shared: 'b', transposeB: true }],
 ] as [MatmulDims, Layout][]) {
   cases.push(matmulCase('vec4', d, c));
 }
@@ -424,8 +457,9 @@ cases.push(
         // a (2×3) · b32 (3×2) is valid; only the output's shape is wrong.
         s.expectError('output shape', () => matmul(a, b32, s.output([3, 2])), /matmul: argument 'out' expected shape \[2, 2\], got \[3, 2\]/);
         s.expectError('rank', () => matmul(v, b, c), /matmul: argument 'a' expected 2 or 3 dimensions, got shape \[4\]/);
-        s.expectError('a batch against one product', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), b32, c), /matmul: argument 'b' expected 3 dimensions with a's 2 products first, got shape \[3, 2\]/);
-        s.expectError('batches of different sizes', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), s.input(uniform(random, 18), [3, 3, 2]), s.output([2, 2, 2])), /matmul: argument 'b' expected 3 dimensions with a's 2 products first, got shape \[3, 3, 2\]/);
+        s.expectError('a batch into one product', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), b32, c), /matmul: argument 'a' is a batch of 2 products \(shape \[2, 2, 3\]\), but 'out' is one, shape \[2, 2\]: give out \[B, M, N\]/);
+        s.expectError('batches of different sizes', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), s.input(uniform(random, 18), [3, 3, 2]), s.output([2, 2, 2])), /matmul: argument 'b' expected out's 2 products first \(or 2 dimensions: one matrix shared by the batch\), got shape \[3, 3, 2\]/);
+        s.expectError('a batch out of two shared matrices', () => matmul(a, b32, s.output([3, 2, 2])), /matmul: 'out' holds 3 products \(shape \[3, 2, 2\]\), but neither a \[2, 3\] nor b \[3, 2\] is a batch/);
         s.expectError('split-K on a batch', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), s.input(uniform(random, 12), [2, 3, 2]), s.output([2, 2, 2]), { variant: 'splitk' }), /matmul: variant 'splitk' runs one product \(its slices take the grid's z\); a batch of 2 takes v1–v4/);
         s.expectError('dtype', () => matmul(labels.reshape([1, 2]), b, c), /matmul: argument 'a' expected dtype f32, got u32/);
         s.expectError('bias shape', () => matmul(a, b32, c, { bias: v }), /matmul: argument 'bias' expected shape \[2\], got \[4\]/);

@@ -24,7 +24,7 @@ declare global {
 const log = document.getElementById('log')!;
 // Fixed variants: a case names the variant it checks, and the defaults stay what they are; the tuner
 // has its own cases (tests/kernel-cases.ts, 'tuner …').
-const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug'), variantPolicy: 'fixed', tuningStore: null });
+const { gpu, error } = await tryRequestGpu({ debug: new URLSearchParams(location.search).has('debug'), variantPolicy: 'fixed', tuningStore: null, poisonNewBuffers: true });
 
 window.harness = {
   ...(gpu ? { adapter: gpu.adapter } : {}),

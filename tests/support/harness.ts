@@ -45,8 +45,9 @@ export function runCasesInNode(cases: readonly KernelCase[], { boundsChecks = tr
   let gpu: Gpu;
 
   beforeAll(async () => {
-    // Fixed variants, as in the Chrome harness: each case names the variant it checks.
-    gpu = await requestGpu({ variantPolicy: 'fixed', boundsChecks });
+    // Fixed variants, as in the Chrome harness: each case names the variant it checks. New buffers
+    // start as NaN, so an output or gradient a kernel should have written but did not shows.
+    gpu = await requestGpu({ variantPolicy: 'fixed', boundsChecks, poisonNewBuffers: true });
     const { adapter } = gpu;
     console.log(`WebGPU adapter (Node, Dawn${boundsChecks ? '' : ', bounds checks off'}): vendor ${adapter.vendor}, architecture ${adapter.architecture}, fallback ${adapter.isFallbackAdapter}; WGSLGRAD_SEED=${runSeed}`);
   });
