@@ -1280,7 +1280,8 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   if (unsupported.length) throw new Error(`${op}: takes query, key, value and options, got ${extraArguments(unsupported)} too`);
   const o = normalizeOptions(op, options, ['attnMask', 'isCausal', 'scale', 'dropoutP'], { attn_mask: 'attnMask', is_causal: 'isCausal', dropout_p: 'dropoutP' }) as { attnMask?: Tensor | null; isCausal?: boolean; scale?: number | null; dropoutP?: number };
   expectFlag(op, 'isCausal', o.isCausal);
-  if (o.dropoutP !== undefined && o.dropoutP !== 0) throw new Error(`${op}: argument 'dropout_p' other than 0 is not supported (got ${show(o.dropoutP)}); apply F.dropout to the attention weights yourself`);
+  const dropoutP = o.dropoutP ?? 0;
+  expectDropoutP(op, 'dropout_p', dropoutP);
   const [L, E] = query.shape.slice(-2) as [number, number];
   const [S, Ek] = key.shape.slice(-2) as [number, number];
   if (Ek !== E) throw new Error(`${op}: query ${shapeText(query.shape)} and key ${shapeText(key.shape)} differ in their last size (${E} and ${Ek})`);
@@ -1299,8 +1300,14 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
     let scores = mul(matmul(query, transpose(key, -2, -1)), scale);
     if (o.attnMask) scores = add(scores, o.attnMask);
     if (o.isCausal) scores = add(scores, causalMask(query.gpu, L, S));
-    return matmul(softmax(scores, -1), value);
+    // PyTorch's dropout_p drops attention weights whenever it is given (no training flag).
+    return matmul(dropout(softmax(scores, -1), dropoutP), value);
   });
+}
+
+/** An Error unless p is a probability of dropping in [0, 1). */
+function expectDropoutP(op: string, name: string, p: unknown): void {
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new Error(`${op}: argument '${name}' expected a probability in [0, 1), got ${show(p)}`);
 }
 
 /** −∞ above the diagonal of [L, S] (query i sees keys 0 … i, PyTorch's tril of ones(L, S)): made once per Gpu and shape. */
@@ -1330,7 +1337,17 @@ export interface MultiHeadAttentionOptions {
   averageAttnWeights?: boolean;
   /** Inputs [N, L, E] rather than PyTorch's default [L, N, E]. */
   batchFirst?: boolean;
+  /** The probability of dropping each attention weight (after the softmax, before the values), while training. */
+  dropoutP?: number;
+  /** PyTorch's default true: dropout applies; false leaves the weights whole. */
+  training?: boolean;
+  /** The dropout mask's key and forward count (F.dropout's seed and step; nn.MultiheadAttention passes its own); default: the generator's next key. */
+  dropoutSeed?: number;
+  dropoutStep?: number;
 }
+
+const MHA_OPTIONS = ['numHeads', 'inProjWeight', 'inProjBias', 'outProjWeight', 'outProjBias', 'attnMask', 'keyPaddingMask', 'needWeights', 'averageAttnWeights', 'batchFirst', 'dropoutP', 'training', 'dropoutSeed', 'dropoutStep'];
+const MHA_ALIASES = { num_heads: 'numHeads', in_proj_weight: 'inProjWeight', in_proj_bias: 'inProjBias', out_proj_weight: 'outProjWeight', out_proj_bias: 'outProjBias', attn_mask: 'attnMask', key_padding_mask: 'keyPaddingMask', need_weights: 'needWeights', average_attn_weights: 'averageAttnWeights', batch_first: 'batchFirst', dropout_p: 'dropoutP' };
 
 /**
  * Multi-head attention (F.multi_head_attention_forward, nn.MultiheadAttention's map), as PyTorch 1.13
@@ -1343,7 +1360,16 @@ export interface MultiHeadAttentionOptions {
  */
 export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Tensor, options: MultiHeadAttentionOptions): { output: Tensor; weights: Tensor | null } {
   const op = 'multiHeadAttentionForward';
-  const { numHeads, inProjWeight, inProjBias = null, outProjWeight, outProjBias = null, attnMask = null, keyPaddingMask = null, needWeights = true, averageAttnWeights = true, batchFirst = false } = options;
+  const o = normalizeOptions(op, options, MHA_OPTIONS, MHA_ALIASES, { bias_k: null, bias_v: null, add_zero_attn: false, is_causal: false }) as unknown as MultiHeadAttentionOptions;
+  const { numHeads, inProjWeight, inProjBias = null, outProjWeight, outProjBias = null, attnMask = null, keyPaddingMask = null, needWeights = true, averageAttnWeights = true, batchFirst = false, dropoutP = 0, training = true } = o;
+  expectFlag(op, 'batchFirst', batchFirst);
+  expectFlag(op, 'training', training);
+  expectDropoutP(op, 'dropout_p', dropoutP);
+  for (const name of ['dropoutSeed', 'dropoutStep'] as const) {
+    const v = o[name];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v < 2 ** 32)) throw new Error(`${op}: option '${name}' expected an integer in [0, 2^32), got ${show(v)}`);
+  }
+  if (!(inProjWeight instanceof Tensor) || !(outProjWeight instanceof Tensor)) throw new Error(`${op}: options 'inProjWeight' and 'outProjWeight' are required tensors ([3E, E] and [E, E])`);
   for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
     expectInput(op, t);
     if (t.shape.length !== 3) throw new Error(`${op}: argument '${name}' expected a 3-D tensor (${batchFirst ? '[N, L, E], batch_first' : '[L, N, E]; batch_first=True for [N, L, E]'}), got ${shapeText(t.shape)}`);
@@ -1387,7 +1413,9 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     if (attnMask) scores = add(scores, attnMask.shape.length === 3 ? reshape(attnMask, [N, numHeads, L, S]) : attnMask);
     // A padded key scores −∞ for every head and query of its sequence (a sequence all padding gives NaN, as PyTorch 1.13's).
     if (keyPaddingMask) scores = where(logicalNot(reshape(keyPaddingMask, [N, 1, 1, S])), scores, -Infinity);
-    const p = softmax(scores, -1); // [N, heads, L, S]
+    // [N, heads, L, S]; dropped while training, and returned so, as PyTorch 1.13's weights are.
+    let p = softmax(scores, -1);
+    if (training && dropoutP > 0) p = dropout(p, dropoutP, { seed: o.dropoutSeed, step: o.dropoutStep });
     if (needWeights) weights = averageAttnWeights ? mean(p, 1) : p;
     const joined = reshape(permute(matmul(p, v), batchFirst ? [0, 2, 1, 3] : [2, 0, 1, 3]), batchFirst ? [N, L, E] : [L, N, E]);
     return linear(joined, outProjWeight, outProjBias);

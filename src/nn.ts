@@ -441,13 +441,19 @@ interface AttentionCallOptions {
  * with its bias zeroed) and forward (F.multiHeadAttentionForward). PyTorch's `out, w = mha(q, k, v)`
  * is `const { output, weights } = mha.forwardWithWeights(q, k, v)`; `mha.forward(q, k, v)` is its
  * `mha(q, k, v, need_weights=False)[0]`. key_padding_mask is an f32 mask (nonzero for padding: PyTorch's
- * bool True). dropout, add_bias_kv, add_zero_attn, kdim and vdim are not supported (Errors naming them).
+ * bool True). dropout drops attention weights while training (eval() keeps them whole); add_bias_kv,
+ * add_zero_attn, kdim and vdim are not supported (Errors naming them).
  */
 export class MultiheadAttention extends Module {
   readonly in_proj_weight: Parameter;
   readonly in_proj_bias: Parameter | null;
   readonly out_proj: Linear;
   readonly batchFirst: boolean;
+  /** The probability of dropping each attention weight while training (PyTorch's dropout). */
+  readonly dropout: number;
+  /** Threefry key word 0 for the dropout masks; word 1 counts the forwards (as nn.Dropout's). */
+  readonly seed: number;
+  private step = 0;
 
   constructor(
     readonly embedDim: number,
@@ -455,9 +461,12 @@ export class MultiheadAttention extends Module {
     options: { bias?: boolean; batchFirst?: boolean; batch_first?: boolean; dropout?: number; gpu?: Gpu } = {},
   ) {
     super(options?.gpu ?? currentGpu());
-    const o = normalizeOptions('MultiheadAttention', options, ['bias', 'batchFirst', 'gpu'], { batch_first: 'batchFirst' }, { dropout: 0, add_bias_kv: false, add_zero_attn: false, kdim: null, vdim: null }) as { bias?: boolean; batchFirst?: boolean };
+    const o = normalizeOptions('MultiheadAttention', options, ['bias', 'batchFirst', 'dropout', 'gpu'], { batch_first: 'batchFirst' }, { add_bias_kv: false, add_zero_attn: false, kdim: null, vdim: null }) as { bias?: boolean; batchFirst?: boolean; dropout?: number };
     expectFlag('MultiheadAttention', 'bias', o.bias);
     expectFlag('MultiheadAttention', 'batchFirst', o.batchFirst);
+    if (o.dropout !== undefined && (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout < 1))) throw new Error(`MultiheadAttention: option 'dropout' expected a probability in [0, 1), got ${show(o.dropout)}`);
+    this.dropout = o.dropout ?? 0;
+    this.seed = F.nextDropoutSeed();
     if (!Number.isInteger(embedDim) || embedDim < 1) throw new Error(`MultiheadAttention: argument 'embed_dim' expected a positive integer, got ${show(embedDim)}`);
     if (!Number.isInteger(numHeads) || numHeads < 1 || embedDim % numHeads !== 0) throw new Error(`MultiheadAttention: embed_dim (${embedDim}) must be divisible by num_heads, got ${show(numHeads)}`);
     this.batchFirst = o.batchFirst ?? false;
@@ -488,6 +497,7 @@ export class MultiheadAttention extends Module {
       needWeights: o.needWeights ?? true,
       averageAttnWeights: o.averageAttnWeights ?? true,
       batchFirst: this.batchFirst,
+      ...(this.training && this.dropout > 0 ? { dropoutP: this.dropout, dropoutSeed: this.seed, dropoutStep: this.step++ } : {}),
     });
     this.keepComposed(result.output);
     return result;

@@ -1780,7 +1780,15 @@ add('F.scaledDotProductAttention: plain, causal, an additive mask and a scale, o
   s.expectError('batches that do not broadcast', () => F.scaledDotProductAttention(q, s.input(K.slice(0, 2 * S * E), [2, S, E]), s.input(Vv.slice(0, 2 * S * Ev), [2, S, Ev])), /^scaledDotProductAttention: query \[6, 4, 3\], key \[2, 5, 3\] and value \[2, 5, 2\] do not broadcast/);
   s.expectError('a mask that does not broadcast', () => F.scaledDotProductAttention(q, k, v, { attnMask: s.input(additive, [S, L]) }), /^scaledDotProductAttention: attn_mask \[5, 4\] and the scores \[6, 4, 5\] do not broadcast/);
   s.expectError('an i32 query', () => F.scaledDotProductAttention(s.input([1, 2], [1, 2], 'i32'), k, v), /^scaledDotProductAttention: argument 'query' expected dtype f32, got i32$/);
-  s.expectError('dropout', () => F.scaledDotProductAttention(q, k, v, { dropout_p: 0.1 }), /^scaledDotProductAttention: argument 'dropout_p' other than 0 is not supported \(got 0.1\)/);
+  // dropout_p: equal scores (q = k = 0) and values of 1 make each output (kept keys) / (S · (1 − p)).
+  const [rows, keys, p] = [256, 8, 0.25];
+  const ones = s.input(new Array(rows * keys).fill(1), [rows, keys, 1]);
+  const dropped = await F.scaledDotProductAttention(s.input(new Array(rows * 2).fill(0), [rows, 1, 2]), s.input(new Array(rows * keys * 2).fill(0), [rows, keys, 2]), ones, { dropout_p: p }).read();
+  const keptKeys = Array.from(dropped, (y) => y * keys * (1 - p));
+  s.expect('dropout_p: every output is (kept keys) / (S · (1 − p))', keptKeys.every((k) => Math.abs(k - Math.round(k)) < 1e-4 && k >= -1e-4 && k <= keys + 1e-4), `${keptKeys.slice(0, 8)}`);
+  const average = keptKeys.reduce((a, b) => a + b, 0) / (rows * keys * (1 - p));
+  s.expect('dropout_p: the outputs average 1 (inverted dropout), some rows dropped', Math.abs(average - 1) < 0.1 && new Set(keptKeys.map(Math.round)).size > 2, `average ${average}, kept ${[...new Set(keptKeys.map(Math.round))]}`);
+  s.expectError('dropout of 1', () => F.scaledDotProductAttention(q, k, v, { dropout_p: 1 }), /^scaledDotProductAttention: argument 'dropout_p' expected a probability in \[0, 1\), got 1$/);
   s.expectError('mask and causal', () => F.scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: s.input(additive, [L, S]) }), /^scaledDotProductAttention: give attn_mask or is_causal, not both/);
   s.expectError('key of another width', () => F.scaledDotProductAttention(q, v, v), /^scaledDotProductAttention: query \[6, 4, 3\] and key \[6, 5, 2\] differ in their last size \(3 and 2\)$/);
   s.expectError('an unknown option', () => F.scaledDotProductAttention(q, k, v, { causal: true } as never), /^scaledDotProductAttention: unknown option 'causal'/);
@@ -1822,7 +1830,26 @@ add('nn.MultiheadAttention: PyTorch 1.13 parameter names, shapes and init; forwa
   const live = gpu.stats.liveBuffers;
   for (let i = 0; i < 3; i++) step();
   s.expect('three more steps hold no more buffers', gpu.stats.liveBuffers <= live, `${gpu.stats.liveBuffers - live} more`);
-  s.expectError('dropout', () => new nn.MultiheadAttention(E, H, { dropout: 0.1, gpu }), /^MultiheadAttention: /);
+  // dropout: while training, the weights [N, heads, L, S] are the undropped ones times the mask
+  // F.dropout's reference draws for the module's seed and forward count; eval() keeps them whole.
+  const p = 0.3;
+  const dropping = new nn.MultiheadAttention(E, H, { dropout: p, gpu });
+  for (const [to, from] of [[dropping.in_proj_weight, mha.in_proj_weight], [dropping.in_proj_bias!, mha.in_proj_bias!], [dropping.out_proj.weight, mha.out_proj.weight], [dropping.out_proj.bias!, mha.out_proj.bias!]] as const) to.write(await from.read());
+  const whole = await mha.forwardWithWeights(x, x, x, { averageAttnWeights: false }).weights!.read();
+  for (const step of [0, 1]) {
+    const dropped = dropping.forwardWithWeights(x, x, x, { averageAttnWeights: false });
+    const mask = dropoutMask(whole.length, p, dropping.seed, step);
+    await s.check(`dropout ${p}, forward ${step}: weights = whole ⊙ mask / (1 − p)`, dropped.weights!, Array.from(whole, (w, i) => w * mask[i]!), 1e-6, 1e-5);
+    const direct = F.multiHeadAttentionForward(x, x, x, { numHeads: H, inProjWeight: mha.in_proj_weight, inProjBias: mha.in_proj_bias, outProjWeight: mha.out_proj.weight, outProjBias: mha.out_proj.bias, dropoutP: p, dropoutSeed: dropping.seed, dropoutStep: step });
+    await s.check(`dropout ${p}, forward ${step}: output as F.multiHeadAttentionForward's with that mask`, dropped.output, await direct.output.read(), 1e-6, 1e-6);
+    s.expect(`dropout ${p}, forward ${step}: some weights dropped`, mask.some((m) => m === 0) && mask.some((m) => m > 0), 'all or none');
+  }
+  dropping.eval();
+  await s.check('dropout in eval(): the weights whole', dropping.forwardWithWeights(x, x, x, { averageAttnWeights: false }).weights!, whole, 1e-7, 1e-6);
+  const undropped = F.multiHeadAttentionForward(x, x, x, { numHeads: H, inProjWeight: mha.in_proj_weight, inProjBias: mha.in_proj_bias, outProjWeight: mha.out_proj.weight, outProjBias: mha.out_proj.bias, dropoutP: p, training: false, needWeights: false });
+  await s.check('F.multiHeadAttentionForward, training false: no dropout', undropped.output, await mha.forward(x).read(), 1e-7, 1e-6);
+  s.expectError('dropout of 1', () => new nn.MultiheadAttention(E, H, { dropout: 1, gpu }), /^MultiheadAttention: option 'dropout' expected a probability in \[0, 1\), got 1$/);
+  s.expectError('an unknown option of F.multiHeadAttentionForward', () => F.multiHeadAttentionForward(x, x, x, { numHeads: H, inProjWeight: mha.in_proj_weight, outProjWeight: mha.out_proj.weight, dropout: 0.1 } as never), /^multiHeadAttentionForward: unknown option 'dropout'/);
   s.expectError('heads that do not divide', () => new nn.MultiheadAttention(E, 3, { gpu }), /^MultiheadAttention: embed_dim \(8\) must be divisible by num_heads, got 3$/);
   s.expectError('a key padding mask of the wrong shape', () => mha.forwardWithWeights(x, x, x, { key_padding_mask: mask }), /^multiHeadAttentionForward: argument 'key_padding_mask' expected shape \[3, 5\] \(batch, keys\), got \[5, 5\]$/);
   s.expectError('is_causal', () => mha.forward(x, x, x, { is_causal: true } as never), /^MultiheadAttention.forward: /);
