@@ -3,6 +3,7 @@
 Run with Debian's PyTorch (apt-get install python3-torch):  /usr/bin/python3 scripts/make-fixtures.py
 The JSON is committed; the test suite never needs PyTorch.
 """
+import copy
 import json
 import math
 import pathlib
@@ -709,6 +710,59 @@ def mha_padded(q, k, v, w, b, ow, ob, pad, output=0):
     return torch.nn.functional.multi_head_attention_forward(q, k, v, E, 2, w, b, None, None, False, 0.0, ow, ob, key_padding_mask=pad > 0.5)[output]
 op_case("mha", {"num_heads": 2, "padding": True}, [x, kv, kv] + params + [padding], mha_padded, grad_of=(0, 1, 2, 3, 4, 5, 6))
 op_case("mha", {"num_heads": 2, "padding": True, "output": "weights"}, [x, kv, kv] + params + [padding], lambda *t: mha_padded(*t, output=1), grad_of=(0, 1))
+
+# nn.TransformerEncoderLayer and nn.TransformerEncoder as PyTorch 1.13 builds and runs them (dropout
+# 0, train mode: the composed path, not the inference fast path): each with PyTorch's own initial
+# weights (loaded into ours through the state dict), masks, and for loss = Σ y · dy the gradient of
+# the input and of every parameter, in float32 and float64.
+def values32(t):
+    # A float32 value in 9 significant digits is exact, and half the size of a float64's 17.
+    return [float(f"{v:.9g}") for v in t.detach().float().reshape(-1).tolist()]
+
+
+def encoder_case(kind, kwargs, shape, num_layers=1, final_norm=False, src_mask=None, padding=None):
+    layer = torch.nn.TransformerEncoderLayer(**kwargs, dropout=0.0)
+    module = layer if kind == "layer" else torch.nn.TransformerEncoder(layer, num_layers, norm=torch.nn.LayerNorm(kwargs["d_model"]) if final_norm else None)
+    if final_norm:  # a final norm that is not the identity
+        with torch.no_grad():
+            module.norm.weight.uniform_(0.5, 1.5)
+            module.norm.bias.uniform_(-0.5, 0.5)
+    module.train()
+    src = float32_values(*shape)
+    case = {"kind": kind, "kwargs": kwargs, "num_layers": num_layers, "final_norm": final_norm, "shape": list(shape), "src": values32(src),
+            "state": {k: values32(v) for k, v in module.state_dict().items()},
+            "src_mask": values32(src_mask) if src_mask is not None else None, "padding": values32(padding) if padding is not None else None}
+    dy = None
+    for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
+        m = copy.deepcopy(module).to(dtype)
+        x = src.to(dtype).clone().requires_grad_(True)
+        masks = {}
+        if src_mask is not None:
+            masks["mask" if kind == "encoder" else "src_mask"] = src_mask.to(dtype)
+        if padding is not None:
+            masks["src_key_padding_mask"] = padding > 0.5
+        y = m(x, **masks)
+        if dy is None:
+            dy = torch.randn(y.shape).float().double()  # float32 values, as ours
+        (y * dy.to(dtype)).sum().backward()
+        write = values32 if dtype == torch.float32 else values
+        case["y" + suffix] = write(y)
+        case["dx" + suffix] = write(x.grad)
+        case["grads" + suffix] = {k: write(p.grad) for k, p in m.named_parameters()}
+    case["dy"] = values32(dy)
+    ops["encoders"].append(case)
+
+
+ops["encoders"] = []
+encoder_case("layer", {"d_model": 8, "nhead": 2, "dim_feedforward": 16}, (5, 3, 8))
+mask5 = float32_values(5, 5) * 0.5
+mask5[0, 3] = mask5[2, 1] = float("-inf")
+padding3x5 = torch.zeros(3, 5).double()
+padding3x5[0, 4] = padding3x5[2, 0] = padding3x5[2, 3] = 1.0
+encoder_case("layer", {"d_model": 8, "nhead": 2, "dim_feedforward": 12, "activation": "gelu", "norm_first": True, "batch_first": True}, (3, 5, 8), src_mask=mask5, padding=padding3x5)
+encoder_case("layer", {"d_model": 12, "nhead": 3, "dim_feedforward": 20, "layer_norm_eps": 1e-3}, (4, 2, 12), src_mask=mask5[:4, :4].clone())
+encoder_case("encoder", {"d_model": 8, "nhead": 4, "dim_feedforward": 12}, (5, 3, 8), num_layers=2, final_norm=True, padding=padding3x5)
+encoder_case("encoder", {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "activation": "gelu", "batch_first": True, "norm_first": True}, (3, 5, 8), num_layers=3, src_mask=mask5)
 
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.

@@ -1305,9 +1305,9 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   });
 }
 
-/** An Error unless p is a probability of dropping in [0, 1). */
+/** An Error unless p is a probability of dropping, in [0, 1] (as F.dropout's). */
 function expectDropoutP(op: string, name: string, p: unknown): void {
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new Error(`${op}: argument '${name}' expected a probability in [0, 1), got ${show(p)}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${op}: argument '${name}' expected a probability in [0, 1], got ${show(p)}`);
 }
 
 /** −∞ above the diagonal of [L, S] (query i sees keys 0 … i, PyTorch's tril of ones(L, S)): made once per Gpu and shape. */

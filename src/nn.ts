@@ -25,7 +25,7 @@ import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
-import { expectFlag, expectZeroGradArguments, normalizeOptions, show } from './options';
+import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
@@ -464,7 +464,7 @@ export class MultiheadAttention extends Module {
     const o = normalizeOptions('MultiheadAttention', options, ['bias', 'batchFirst', 'dropout', 'gpu'], { batch_first: 'batchFirst' }, { add_bias_kv: false, add_zero_attn: false, kdim: null, vdim: null }) as { bias?: boolean; batchFirst?: boolean; dropout?: number };
     expectFlag('MultiheadAttention', 'bias', o.bias);
     expectFlag('MultiheadAttention', 'batchFirst', o.batchFirst);
-    if (o.dropout !== undefined && (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout < 1))) throw new Error(`MultiheadAttention: option 'dropout' expected a probability in [0, 1), got ${show(o.dropout)}`);
+    if (o.dropout !== undefined && (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout <= 1))) throw new Error(`MultiheadAttention: option 'dropout' expected a probability in [0, 1], got ${show(o.dropout)}`);
     this.dropout = o.dropout ?? 0;
     this.seed = F.nextDropoutSeed();
     if (!Number.isInteger(embedDim) || embedDim < 1) throw new Error(`MultiheadAttention: argument 'embed_dim' expected a positive integer, got ${show(embedDim)}`);
@@ -604,7 +604,7 @@ export class Dropout extends Module {
   }
 
   describe(): string {
-    return `Dropout(p=${this.p}, inplace=False)`;
+    return `Dropout(p=${pythonFloat(this.p)}, inplace=False)`;
   }
 
   /** In eval mode (or with p = 0) dropout is the identity and returns x itself, as PyTorch does. */
@@ -719,11 +719,163 @@ export class LayerNorm extends Module {
   }
 
   describe(): string {
-    return `LayerNorm((${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${this.eps}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'})`;
+    return `LayerNorm((${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pythonFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'})`;
   }
 
   forward(x: Tensor): Tensor {
     return this.keepComposed(F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps));
+  }
+}
+
+// ── Transformer ──────────────────────────────────────────────────────────────────────────────────
+
+type TransformerActivation = 'relu' | 'gelu';
+
+export interface TransformerEncoderLayerOptions {
+  dimFeedforward?: number;
+  dim_feedforward?: number;
+  dropout?: number;
+  /** 'relu' (PyTorch's default) or 'gelu'. */
+  activation?: TransformerActivation;
+  layerNormEps?: number;
+  layer_norm_eps?: number;
+  batchFirst?: boolean;
+  batch_first?: boolean;
+  normFirst?: boolean;
+  norm_first?: boolean;
+  gpu?: Gpu;
+}
+
+/** A forward's masks, as PyTorch's src_mask ([L, L] or [N·heads, L, L], added) and src_key_padding_mask ([N, L], nonzero for padding). */
+export interface EncoderMasks {
+  srcMask?: Tensor | null;
+  src_mask?: Tensor | null;
+  srcKeyPaddingMask?: Tensor | null;
+  src_key_padding_mask?: Tensor | null;
+}
+
+/**
+ * torch.nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1,
+ * activation='relu', layer_norm_eps=1e-5, batch_first=False, norm_first=False), PyTorch 1.13's:
+ * self-attention then a two-layer feed-forward block, each with dropout and a residual, and a layer
+ * norm after each (or before, norm_first). Its children and state dict as PyTorch's (self_attn,
+ * linear1, dropout, linear2, norm1, norm2, dropout1, dropout2), each with its own init.
+ */
+export class TransformerEncoderLayer extends Module {
+  readonly self_attn: MultiheadAttention;
+  readonly linear1: Linear;
+  readonly dropout: Dropout;
+  readonly linear2: Linear;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
+  readonly dropout1: Dropout;
+  readonly dropout2: Dropout;
+  /** The options it was made with (TransformerEncoder makes its copies from them). */
+  readonly config: Required<Pick<TransformerEncoderLayerOptions, 'dimFeedforward' | 'dropout' | 'activation' | 'layerNormEps' | 'batchFirst' | 'normFirst'>>;
+  /** A function, not a child, as PyTorch's string activation: no entry in the state dict or the printout. */
+  private readonly activate: (x: Tensor) => Tensor;
+
+  constructor(
+    readonly dModel: number,
+    readonly nhead: number,
+    options: TransformerEncoderLayerOptions = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'TransformerEncoderLayer';
+    const aliases = { dim_feedforward: 'dimFeedforward', layer_norm_eps: 'layerNormEps', batch_first: 'batchFirst', norm_first: 'normFirst' };
+    const o = normalizeOptions(where, options, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'gpu'], aliases, { device: null, dtype: null }) as TransformerEncoderLayerOptions;
+    if (!Number.isInteger(dModel) || dModel < 1) throw new Error(`${where}: argument 'd_model' expected a positive integer, got ${show(dModel)}`);
+    const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false } = o;
+    if (!Number.isInteger(dimFeedforward) || dimFeedforward < 1) throw new Error(`${where}: option 'dim_feedforward' expected a positive integer, got ${show(dimFeedforward)}`);
+    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new Error(`${where}: option 'dropout' expected a probability in [0, 1], got ${show(dropout)}`);
+    if (activation !== 'relu' && activation !== 'gelu') throw new Error(`${where}: option 'activation' expected 'relu' or 'gelu', got ${show(activation)} (a function or module is not supported)`);
+    expectFlag(where, 'batchFirst', batchFirst);
+    expectFlag(where, 'normFirst', normFirst);
+    this.config = { dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst };
+    const gpu = this.gpu;
+    // The attention's own dropout is on its weights; dropout1 and dropout2 are on the two blocks' outputs.
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout, batchFirst, gpu });
+    this.linear1 = new Linear(dModel, dimFeedforward, { gpu });
+    this.dropout = new Dropout(dropout, { gpu });
+    this.linear2 = new Linear(dimFeedforward, dModel, { gpu });
+    this.norm1 = new LayerNorm(dModel, { eps: layerNormEps, gpu });
+    this.norm2 = new LayerNorm(dModel, { eps: layerNormEps, gpu });
+    this.dropout1 = new Dropout(dropout, { gpu });
+    this.dropout2 = new Dropout(dropout, { gpu });
+    // relu is fused into linear1's product; gelu is its own kernel, with its own reused output.
+    const gelu = activation === 'gelu' ? new GELU({ gpu }) : null;
+    this.activate = gelu ? (x) => gelu.forward(this.linear1.forward(x)) : (x) => this.linear1.forward(x, 'relu');
+  }
+
+  describe(): string {
+    return containerText('TransformerEncoderLayer', this.namedChildren());
+  }
+
+  forward(src: Tensor, options: EncoderMasks = {}): Tensor {
+    const where = 'TransformerEncoderLayer.forward';
+    const o = normalizeOptions(where, options, ['srcMask', 'srcKeyPaddingMask'], { src_mask: 'srcMask', src_key_padding_mask: 'srcKeyPaddingMask' }, { is_causal: false }) as { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null };
+    if (!(src instanceof Tensor) || src.shape.length !== 3 || src.shape[2] !== this.dModel) {
+      throw new Error(`${where}: argument 'src' expected a 3-D tensor ${this.config.batchFirst ? '[N, L, d_model]' : '[L, N, d_model]'} with d_model = ${this.dModel}, got ${src instanceof Tensor ? shapeText(src.shape) : show(src)}`);
+    }
+    const masks = { attnMask: o.srcMask ?? null, keyPaddingMask: o.srcKeyPaddingMask ?? null };
+    const selfAttention = (x: Tensor) => this.dropout1.forward(this.self_attn.forward(x, x, x, masks));
+    const feedForward = (x: Tensor) => this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.activate(x))));
+    // Each residual sum is kept until a later forward finds it off the graph (keepComposed).
+    const residual = (x: Tensor, block: Tensor) => this.keepComposed(F.add(x, block));
+    let x = src;
+    if (this.config.normFirst) {
+      x = residual(x, selfAttention(this.norm1.forward(x)));
+      return residual(x, feedForward(this.norm2.forward(x)));
+    }
+    x = this.norm1.forward(residual(x, selfAttention(x)));
+    return this.norm2.forward(residual(x, feedForward(x)));
+  }
+
+  /** A new layer of the same options with a copy of this one's parameters (PyTorch's copy.deepcopy). */
+  copy(): TransformerEncoderLayer {
+    const twin = new TransformerEncoderLayer(this.dModel, this.nhead, { ...this.config, gpu: this.gpu });
+    const mine = this.namedParameters();
+    twin.namedParameters().forEach(([, p], i) => this.gpu.copy(mine[i]![1], p));
+    return twin.train(this.training);
+  }
+}
+
+/**
+ * torch.nn.TransformerEncoder(encoder_layer, num_layers, norm=None): num_layers copies of the layer
+ * (each starting with its weights, as PyTorch's deepcopy; the layer given is not itself used), run
+ * in turn, then the optional norm. Names as PyTorch's: layers.0.self_attn.in_proj_weight, norm.weight.
+ */
+export class TransformerEncoder extends Module {
+  readonly layers: ModuleList<TransformerEncoderLayer>;
+  readonly norm: Module | null;
+
+  constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, options: { norm?: Module | null; enableNestedTensor?: boolean; enable_nested_tensor?: boolean; gpu?: Gpu } = {}) {
+    const where = 'TransformerEncoder';
+    if (!(encoderLayer instanceof TransformerEncoderLayer)) throw new Error(`${where}: argument 'encoder_layer' expected an nn.TransformerEncoderLayer, got ${describeValue(encoderLayer)}`);
+    super(options?.gpu ?? encoderLayer.gpu);
+    // enable_nested_tensor picks PyTorch's inference fast path for padded batches: the same values.
+    const o = normalizeOptions(where, options, ['norm', 'enableNestedTensor', 'gpu'], { enable_nested_tensor: 'enableNestedTensor' }) as { norm?: Module | null; enableNestedTensor?: boolean };
+    expectFlag(where, 'enableNestedTensor', o.enableNestedTensor);
+    if (!Number.isInteger(numLayers) || numLayers < 1) throw new Error(`${where}: argument 'num_layers' expected a positive integer, got ${show(numLayers)}`);
+    if (o.norm != null && !(o.norm instanceof Module)) throw new Error(`${where}: option 'norm' expected a Module (nn.LayerNorm(d_model)) or null, got ${describeValue(o.norm)}`);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.copy()), { gpu: this.gpu });
+    this.norm = o.norm ?? null;
+  }
+
+  override namedChildren(): [string, Module][] {
+    return this.norm ? [['layers', this.layers], ['norm', this.norm]] : [['layers', this.layers]];
+  }
+
+  describe(): string {
+    return containerText('TransformerEncoder', this.namedChildren());
+  }
+
+  /** PyTorch's forward(src, mask=None, src_key_padding_mask=None): the masks go to every layer. */
+  forward(src: Tensor, options: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; src_key_padding_mask?: Tensor | null } = {}): Tensor {
+    const o = normalizeOptions('TransformerEncoder.forward', options, ['mask', 'srcKeyPaddingMask'], { src_key_padding_mask: 'srcKeyPaddingMask' }, { is_causal: false }) as { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null };
+    let x = src;
+    for (const layer of this.layers) x = layer.forward(x, { srcMask: o.mask ?? null, srcKeyPaddingMask: o.srcKeyPaddingMask ?? null });
+    return this.norm ? this.norm.forward(x) : x;
   }
 }
 
@@ -789,7 +941,7 @@ abstract class BatchNorm extends Module {
   }
 
   describe(): string {
-    return `${this.constructor.name}(${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
+    return `${this.constructor.name}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pythonFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
   }
 
   protected override ownBuffers(): [string, Tensor | Counter][] {

@@ -10,6 +10,18 @@ export function show(value: unknown): string {
   return String(value);
 }
 
+/** A float as Python's repr prints it (PyTorch's module reprs): 1e-05, 0.1, 1.0, 1e+16. */
+export function pythonFloat(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  const magnitude = Math.abs(v);
+  if (magnitude !== 0 && (magnitude < 1e-4 || magnitude >= 1e16)) {
+    const [mantissa, exponent] = v.toExponential().split('e') as [string, string];
+    const e = Number(exponent);
+    return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  return Number.isInteger(v) ? v.toFixed(1) : String(v);
+}
+
 /**
  * Options as given → camelCase (undefined values dropped). `aliases` maps PyTorch's spellings to
  * ours; `onlyDefault` lists options accepted only at PyTorch's default (any other value is refused).

@@ -1455,7 +1455,7 @@ add('composed ops: nn.LayerNorm, nn.BCEWithLogitsLoss, nn.SiLU, nn.Softplus, nn.
   const x = s.input(X, [N, D]);
   x.requiresGrad = true;
   const ln = new nn.LayerNorm(D, { gpu });
-  s.expect('LayerNorm describe', ln.describe() === 'LayerNorm((4,), eps=0.00001, elementwise_affine=True)', ln.describe());
+  s.expect('LayerNorm describe', ln.describe() === 'LayerNorm((4,), eps=1e-05, elementwise_affine=True)', ln.describe());
   const y = ln.forward(x);
   F.sum(F.mul(y, s.input(Array.from({ length: N * D }, (_, i) => i % D), [N, D]))).backward();
   // float64: x̂ = (x − mean) / √(var + eps), the biased variance per row; weight 1, bias 0; d weight[c] = Σ_n x̂[n, c]·c.
@@ -1788,7 +1788,7 @@ add('F.scaledDotProductAttention: plain, causal, an additive mask and a scale, o
   s.expect('dropout_p: every output is (kept keys) / (S · (1 − p))', keptKeys.every((k) => Math.abs(k - Math.round(k)) < 1e-4 && k >= -1e-4 && k <= keys + 1e-4), `${keptKeys.slice(0, 8)}`);
   const average = keptKeys.reduce((a, b) => a + b, 0) / (rows * keys * (1 - p));
   s.expect('dropout_p: the outputs average 1 (inverted dropout), some rows dropped', Math.abs(average - 1) < 0.1 && new Set(keptKeys.map(Math.round)).size > 2, `average ${average}, kept ${[...new Set(keptKeys.map(Math.round))]}`);
-  s.expectError('dropout of 1', () => F.scaledDotProductAttention(q, k, v, { dropout_p: 1 }), /^scaledDotProductAttention: argument 'dropout_p' expected a probability in \[0, 1\), got 1$/);
+  s.expectError('dropout of -0.1', () => F.scaledDotProductAttention(q, k, v, { dropout_p: -0.1 }), /^scaledDotProductAttention: argument 'dropout_p' expected a probability in \[0, 1\], got -0.1$/);
   s.expectError('mask and causal', () => F.scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: s.input(additive, [L, S]) }), /^scaledDotProductAttention: give attn_mask or is_causal, not both/);
   s.expectError('key of another width', () => F.scaledDotProductAttention(q, v, v), /^scaledDotProductAttention: query \[6, 4, 3\] and key \[6, 5, 2\] differ in their last size \(3 and 2\)$/);
   s.expectError('an unknown option', () => F.scaledDotProductAttention(q, k, v, { causal: true } as never), /^scaledDotProductAttention: unknown option 'causal'/);
@@ -1848,7 +1848,7 @@ add('nn.MultiheadAttention: PyTorch 1.13 parameter names, shapes and init; forwa
   await s.check('dropout in eval(): the weights whole', dropping.forwardWithWeights(x, x, x, { averageAttnWeights: false }).weights!, whole, 1e-7, 1e-6);
   const undropped = F.multiHeadAttentionForward(x, x, x, { numHeads: H, inProjWeight: mha.in_proj_weight, inProjBias: mha.in_proj_bias, outProjWeight: mha.out_proj.weight, outProjBias: mha.out_proj.bias, dropoutP: p, training: false, needWeights: false });
   await s.check('F.multiHeadAttentionForward, training false: no dropout', undropped.output, await mha.forward(x).read(), 1e-7, 1e-6);
-  s.expectError('dropout of 1', () => new nn.MultiheadAttention(E, H, { dropout: 1, gpu }), /^MultiheadAttention: option 'dropout' expected a probability in \[0, 1\), got 1$/);
+  s.expectError('dropout of 1.5', () => new nn.MultiheadAttention(E, H, { dropout: 1.5, gpu }), /^MultiheadAttention: option 'dropout' expected a probability in \[0, 1\], got 1.5$/);
   s.expectError('an unknown option of F.multiHeadAttentionForward', () => F.multiHeadAttentionForward(x, x, x, { numHeads: H, inProjWeight: mha.in_proj_weight, outProjWeight: mha.out_proj.weight, dropout: 0.1 } as never), /^multiHeadAttentionForward: unknown option 'dropout'/);
   s.expectError('heads that do not divide', () => new nn.MultiheadAttention(E, 3, { gpu }), /^MultiheadAttention: embed_dim \(8\) must be divisible by num_heads, got 3$/);
   s.expectError('a key padding mask of the wrong shape', () => mha.forwardWithWeights(x, x, x, { key_padding_mask: mask }), /^multiHeadAttentionForward: argument 'key_padding_mask' expected shape \[3, 5\] \(batch, keys\), got \[5, 5\]$/);
@@ -1902,6 +1902,98 @@ add('a one-layer transformer learns to reverse sequences: embedding and position
   s.expect('the first loss is near ln 8 = 2.08 (chance)', Math.abs(losses[0]! - Math.log(V)) < 1, losses[0]!.toFixed(4));
   s.expect('after 100 steps the loss is under 0.3', losses[1]! < 0.3, losses[1]!.toFixed(4));
   s.expect('no buffer left per step', gpu.stats.liveBuffers === live, `${gpu.stats.liveBuffers - live} more after 98 steps`);
+});
+
+add('nn.TransformerEncoderLayer and nn.TransformerEncoder: PyTorch 1.13 names, printout and copies; dropout while training only; a 2-layer encoder learns to reverse sequences (loss under 0.3 in 60 steps; 0.056–0.068 over 4 data seeds); steps hold no more buffers; errors named (values and gradients against PyTorch in the parity cases)', async (s, random) => {
+  const gpu = s.gpu;
+  init.manualSeed(11);
+  const layer = new nn.TransformerEncoderLayer(8, 2, { dim_feedforward: 16, gpu });
+  const names = [...(await layer.stateDict())].map(([name, e]) => `${name} ${shapeText(e.shape)}`).join(', ');
+  s.expect('state dict as PyTorch', names === 'self_attn.in_proj_weight [24, 8], self_attn.in_proj_bias [24], self_attn.out_proj.weight [8, 8], self_attn.out_proj.bias [8], linear1.weight [16, 8], linear1.bias [16], linear2.weight [8, 16], linear2.bias [8], norm1.weight [8], norm1.bias [8], norm2.weight [8], norm2.bias [8]', names);
+  const printed = [
+    'TransformerEncoderLayer(',
+    '  (self_attn): MultiheadAttention(',
+    '    (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)',
+    '  )',
+    '  (linear1): Linear(in_features=8, out_features=16, bias=True)',
+    '  (dropout): Dropout(p=0.1, inplace=False)',
+    '  (linear2): Linear(in_features=16, out_features=8, bias=True)',
+    '  (norm1): LayerNorm((8,), eps=1e-05, elementwise_affine=True)',
+    '  (norm2): LayerNorm((8,), eps=1e-05, elementwise_affine=True)',
+    '  (dropout1): Dropout(p=0.1, inplace=False)',
+    '  (dropout2): Dropout(p=0.1, inplace=False)',
+    ')',
+  ].join('\n');
+  s.expect("describe() as PyTorch's repr", layer.describe() === printed, layer.describe());
+  // TransformerEncoder: each layer a copy of the one given (PyTorch's deepcopy): equal weights, own buffers.
+  const encoder = new nn.TransformerEncoder(layer, 2, { norm: new nn.LayerNorm(8, { gpu }) });
+  const state = await encoder.stateDict();
+  const given = await layer.stateDict();
+  const copied = [...given].every(([name, e]) => [0, 1].every((i) => state.get(`layers.${i}.${name}`)!.values.every((v, j) => v === e.values[j])));
+  s.expect('every layer starts with the given layer\'s weights', copied, 'a copy differs');
+  s.expect('the state dict ends with norm.weight, norm.bias', [...state.keys()].slice(-2).join() === 'norm.weight,norm.bias' && state.size === 2 * 12 + 2, [...state.keys()].slice(-3).join());
+  s.expect('the layers are copies, not the layer given', encoder.layers.at(0) !== layer && encoder.layers.at(0).linear1.weight.memoryBuffer !== encoder.layers.at(1).linear1.weight.memoryBuffer || encoder.layers.at(0).linear1.weight.byteOffset !== encoder.layers.at(1).linear1.weight.byteOffset, 'shared');
+  s.expect('TransformerEncoder printout', encoder.describe().startsWith('TransformerEncoder(\n  (layers): ModuleList(\n    (0): TransformerEncoderLayer(\n      (self_attn): MultiheadAttention(') && encoder.describe().endsWith('  (norm): LayerNorm((8,), eps=1e-05, elementwise_affine=True)\n)'), encoder.describe());
+  // Dropout: in training a forward differs from eval()'s; eval() equals a dropout-0 copy of the weights.
+  const [L, N] = [5, 3];
+  const x = s.input(uniform(random, L * N * 8), [L, N, 8]);
+  const whole = new nn.TransformerEncoderLayer(8, 2, { dim_feedforward: 16, dropout: 0, gpu });
+  whole.loadStateDict(given);
+  const reference = await noGrad(() => whole.forward(x)).read();
+  layer.eval();
+  await s.check('eval(): no dropout', noGrad(() => layer.forward(x)), reference, 1e-6, 1e-5);
+  layer.train();
+  const dropped = await noGrad(() => layer.forward(x)).read();
+  const differs = dropped.some((v, i) => Math.abs(v - reference[i]!) > 1e-3);
+  s.expect('train(): dropout changes the output', differs, 'the same as eval()');
+  // norm_first with a mask and key padding runs, and the padded keys change nothing of the others' rows.
+  const pre = new nn.TransformerEncoderLayer(8, 2, { dim_feedforward: 16, dropout: 0, norm_first: true, batch_first: true, activation: 'gelu', gpu });
+  const XB = uniform(random, N * L * 8);
+  const padding = s.input(Array.from({ length: N * L }, (_, i) => (i % L === L - 1 ? 1 : 0)), [N, L]);
+  const withPadding = await noGrad(() => pre.forward(s.input(XB, [N, L, 8]), { src_key_padding_mask: padding })).read();
+  // The same sequences without their last (padded) position: every other position's output is the same.
+  const unpadded = (values: ArrayLike<number>) => Array.from(values).filter((_, i) => Math.floor(i / 8) % L !== L - 1);
+  const shorter = noGrad(() => pre.forward(s.input(unpadded(XB), [N, L - 1, 8])));
+  await s.check('norm_first, batch_first, gelu: a padded key changes no other position', shorter, unpadded(withPadding), 1e-6, 1e-5);
+  // A 2-layer encoder (dropout 0) with an embedding, positions and a head learns to reverse sequences.
+  const [V, T, D, B] = [8, 6, 16, 16];
+  const embed = new nn.Embedding(V, D, { gpu });
+  const positions = allocateParameter(gpu, [T, D], 'positions');
+  init.normal_(positions, 0, 0.5);
+  const stack = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(D, 2, { dim_feedforward: 4 * D, dropout: 0, batch_first: true, norm_first: true, activation: 'gelu', gpu }), 2, { norm: new nn.LayerNorm(D, { gpu }) });
+  const head = new nn.Linear(D, V, { gpu });
+  const opt = new optim.Adam([positions, ...embed.parameters(), ...stack.parameters(), ...head.parameters()], { lr: 1e-2 });
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const losses: number[] = [];
+  let live = 0;
+  for (let step = 0; step < 60; step++) {
+    const ids = Int32Array.from(integers(random, B * T, V));
+    const reversed = Int32Array.from({ length: B * T }, (_, i) => ids[Math.floor(i / T) * T + (T - 1 - (i % T))]!);
+    const [idsT, labels] = [Tensor.fromArray(gpu, ids, [B, T], 'i32'), Tensor.fromArray(gpu, reversed, [B * T], 'i32')];
+    const loss = tidy(() => {
+      opt.zeroGrad();
+      const logits = F.reshape(head.forward(stack.forward(F.add(embed.forward(idsT), positions))), [B * T, V]);
+      const l = lossFn.forward(logits, labels);
+      l.backward();
+      opt.step();
+      return l;
+    });
+    [idsT, labels].forEach((t) => t.destroy());
+    if (step === 0 || step === 59) losses.push((await loss.read())[0]!);
+    if (step === 1) live = gpu.stats.liveBuffers;
+  }
+  s.expect('the first loss is near ln 8 = 2.08 (chance)', Math.abs(losses[0]! - Math.log(V)) < 1, losses[0]!.toFixed(4));
+  s.expect('after 60 steps the loss is under 0.3', losses[1]! < 0.3, losses[1]!.toFixed(4));
+  s.expect('no buffer left per step', gpu.stats.liveBuffers === live, `${gpu.stats.liveBuffers - live} more after 58 steps`);
+  s.expectError('d_model not divisible by nhead', () => new nn.TransformerEncoderLayer(8, 3, { gpu }), /^MultiheadAttention: embed_dim \(8\) must be divisible by num_heads, got 3$/);
+  s.expectError('an activation PyTorch has but we do not', () => new nn.TransformerEncoderLayer(8, 2, { activation: 'tanh' as never, gpu }), /^TransformerEncoderLayer: option 'activation' expected 'relu' or 'gelu', got 'tanh'/);
+  s.expectError('an unknown option', () => new nn.TransformerEncoderLayer(8, 2, { dim_feed_forward: 16, gpu } as never), /^TransformerEncoderLayer: unknown option 'dim_feed_forward'/);
+  s.expectError('src of the wrong width', () => layer.forward(s.input(uniform(random, 2 * 3 * 4), [2, 3, 4])), /^TransformerEncoderLayer.forward: argument 'src' expected a 3-D tensor \[L, N, d_model\] with d_model = 8, got \[2, 3, 4\]$/);
+  s.expectError('is_causal', () => layer.forward(x, { is_causal: true } as never), /^TransformerEncoderLayer.forward: is_causal=true is not supported/);
+  s.expectError('a mask of the wrong shape', () => layer.forward(x, { src_mask: s.input(uniform(random, 6), [2, 3]) }), /^multiHeadAttentionForward: argument 'attn_mask' expected shape \[5, 5\] or \[6, 5, 5\], got \[2, 3\]$/);
+  s.expectError('an encoder of no layers', () => new nn.TransformerEncoder(layer, 0), /^TransformerEncoder: argument 'num_layers' expected a positive integer, got 0$/);
+  const linear = new nn.Linear(2, 2, { gpu });
+  s.expectError('an encoder of a Linear', () => new nn.TransformerEncoder(linear as never, 2), /^TransformerEncoder: argument 'encoder_layer' expected an nn.TransformerEncoderLayer/);
 });
 
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {

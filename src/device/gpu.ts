@@ -472,7 +472,15 @@ export class Gpu {
     this.uploads.delete(target.buffer);
     this.check();
     this.endPass();
-    this.commandEncoder().copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);
+    const encoder = this.commandEncoder();
+    if (source.buffer === target.buffer) {
+      // WebGPU copies only between two buffers: within one (parameters share theirs), through a scratch.
+      const between = this.scratch('copy within a buffer', source.byteLength);
+      encoder.copyBufferToBuffer(source.buffer, source.byteOffset, between.buffer, 0, source.byteLength);
+      encoder.copyBufferToBuffer(between.buffer, 0, target.buffer, target.byteOffset, source.byteLength);
+      return;
+    }
+    encoder.copyBufferToBuffer(source.buffer, source.byteOffset, target.buffer, target.byteOffset, source.byteLength);
   }
 
   /** Submits everything recorded so far as one command buffer. */
