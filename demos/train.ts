@@ -54,7 +54,7 @@ async function run(signal: AbortSignal): Promise<void> {
   const test = await evaluate(gpu, model, testSet);
   const table = $('confusion');
   table.innerHTML = `<tr><td></td>${data.classes.map((c) => `<td><b>pred ${c}</b></td>`).join('')}</tr>`;
-  test.confusion.forEach((row, i) => {
+  test.confusion?.forEach((row, i) => {
     table.insertAdjacentHTML('beforeend', `<tr><td><b>true ${data.classes[i]}</b></td>${row.map((n) => `<td>${n}</td>`).join('')}</tr>`);
   });
   $('accuracy').textContent = test.accuracy.toFixed(4);

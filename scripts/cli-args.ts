@@ -34,7 +34,7 @@ Model and training:
   --lr-schedule SPEC  stepped once an epoch: ${LR_SCHEDULE_HELP}
                       (PyTorch's StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau on the training loss)
   --hidden LIST       hidden layer sizes, comma-separated, each ≤ ${MAX_WIDTH.toLocaleString('en')} (default: ${arch(tuned)} [${arch(baseline)}]);
-                      input and output sizes follow the data
+                      input and output sizes follow the data; '' for none (one Linear layer)
   --activation NAME   sigmoid or relu (default: ${tuned.activation})
   --dropout P         dropout probability after each hidden layer, in [0, 1) (default: ${tuned.dropout}, none)
   --batch-norm        BatchNorm1d after each hidden Linear (default: off)

@@ -711,58 +711,81 @@ def mha_padded(q, k, v, w, b, ow, ob, pad, output=0):
 op_case("mha", {"num_heads": 2, "padding": True}, [x, kv, kv] + params + [padding], mha_padded, grad_of=(0, 1, 2, 3, 4, 5, 6))
 op_case("mha", {"num_heads": 2, "padding": True, "output": "weights"}, [x, kv, kv] + params + [padding], lambda *t: mha_padded(*t, output=1), grad_of=(0, 1))
 
-# nn.TransformerEncoderLayer and nn.TransformerEncoder as PyTorch 1.13 builds and runs them (dropout
-# 0, train mode: the composed path, not the inference fast path): each with PyTorch's own initial
-# weights (loaded into ours through the state dict), masks, and for loss = Σ y · dy the gradient of
-# the input and of every parameter, in float32 and float64.
+# nn.TransformerEncoderLayer, nn.TransformerEncoder, their decoder twins and nn.Transformer as PyTorch
+# 1.13 builds and runs them (dropout 0, train mode: the composed path, not the inference fast path):
+# each with PyTorch's own initial weights (loaded into ours through the state dict), masks, and for
+# loss = Σ y · dy the gradient of every input sequence and every parameter, in float32 and float64.
 def values32(t):
     # A float32 value in 9 significant digits is exact, and half the size of a float64's 17.
     return [float(f"{v:.9g}") for v in t.detach().float().reshape(-1).tolist()]
 
 
-def encoder_case(kind, kwargs, shape, num_layers=1, final_norm=False, src_mask=None, padding=None):
-    layer = torch.nn.TransformerEncoderLayer(**kwargs, dropout=0.0)
-    module = layer if kind == "layer" else torch.nn.TransformerEncoder(layer, num_layers, norm=torch.nn.LayerNorm(kwargs["d_model"]) if final_norm else None)
+def transformer_case(kind, kwargs, module, inputs, masks={}, num_layers=1, final_norm=False):
+    """inputs: the sequences in forward's order (name → tensor); masks: forward's keywords (float masks, or 0/1 for key padding)."""
     if final_norm:  # a final norm that is not the identity
         with torch.no_grad():
-            module.norm.weight.uniform_(0.5, 1.5)
-            module.norm.bias.uniform_(-0.5, 0.5)
+            for norm in [m for name, m in module.named_modules() if name.endswith("norm") and isinstance(m, torch.nn.LayerNorm)]:
+                norm.weight.uniform_(0.5, 1.5)
+                norm.bias.uniform_(-0.5, 0.5)
     module.train()
-    src = float32_values(*shape)
-    case = {"kind": kind, "kwargs": kwargs, "num_layers": num_layers, "final_norm": final_norm, "shape": list(shape), "src": values32(src),
-            "state": {k: values32(v) for k, v in module.state_dict().items()},
-            "src_mask": values32(src_mask) if src_mask is not None else None, "padding": values32(padding) if padding is not None else None}
+    case = {"kind": kind, "kwargs": kwargs, "num_layers": num_layers, "final_norm": final_norm,
+            "inputs": {k: {"shape": list(t.shape), "values": values32(t)} for k, t in inputs.items()},
+            "masks": {k: {"shape": list(t.shape), "values": values32(t)} for k, t in masks.items()},
+            "state": {k: values32(v) for k, v in module.state_dict().items()}}
     dy = None
     for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
         m = copy.deepcopy(module).to(dtype)
-        x = src.to(dtype).clone().requires_grad_(True)
-        masks = {}
-        if src_mask is not None:
-            masks["mask" if kind == "encoder" else "src_mask"] = src_mask.to(dtype)
-        if padding is not None:
-            masks["src_key_padding_mask"] = padding > 0.5
-        y = m(x, **masks)
+        xs = [t.to(dtype).clone().requires_grad_(True) for t in inputs.values()]
+        keywords = {k: (t > 0.5 if "padding" in k else t.to(dtype)) for k, t in masks.items()}
+        y = m(*xs, **keywords)
         if dy is None:
             dy = torch.randn(y.shape).float().double()  # float32 values, as ours
         (y * dy.to(dtype)).sum().backward()
-        write = values32 if dtype == torch.float32 else values
+        # float64 to 12 digits: far past the float32 tolerance it is compared at, and smaller.
+        write = values32 if dtype == torch.float32 else (lambda t: [float(f"{v:.12g}") for v in t.detach().reshape(-1).tolist()])
         case["y" + suffix] = write(y)
-        case["dx" + suffix] = write(x.grad)
+        case["dinputs" + suffix] = {k: write(x.grad) for k, x in zip(inputs, xs)}
         case["grads" + suffix] = {k: write(p.grad) for k, p in m.named_parameters()}
     case["dy"] = values32(dy)
-    ops["encoders"].append(case)
+    ops["transformers"].append(case)
 
 
-ops["encoders"] = []
-encoder_case("layer", {"d_model": 8, "nhead": 2, "dim_feedforward": 16}, (5, 3, 8))
+ops["transformers"] = []
+E = torch.nn.TransformerEncoderLayer
+D = torch.nn.TransformerDecoderLayer
+def encoder_layer(**kw):
+    return E(**kw, dropout=0.0)
+def decoder_layer(**kw):
+    return D(**kw, dropout=0.0)
+kw = {"d_model": 8, "nhead": 2, "dim_feedforward": 16}
+transformer_case("encoder_layer", kw, encoder_layer(**kw), {"src": float32_values(5, 3, 8)})
 mask5 = float32_values(5, 5) * 0.5
 mask5[0, 3] = mask5[2, 1] = float("-inf")
 padding3x5 = torch.zeros(3, 5).double()
 padding3x5[0, 4] = padding3x5[2, 0] = padding3x5[2, 3] = 1.0
-encoder_case("layer", {"d_model": 8, "nhead": 2, "dim_feedforward": 12, "activation": "gelu", "norm_first": True, "batch_first": True}, (3, 5, 8), src_mask=mask5, padding=padding3x5)
-encoder_case("layer", {"d_model": 12, "nhead": 3, "dim_feedforward": 20, "layer_norm_eps": 1e-3}, (4, 2, 12), src_mask=mask5[:4, :4].clone())
-encoder_case("encoder", {"d_model": 8, "nhead": 4, "dim_feedforward": 12}, (5, 3, 8), num_layers=2, final_norm=True, padding=padding3x5)
-encoder_case("encoder", {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "activation": "gelu", "batch_first": True, "norm_first": True}, (3, 5, 8), num_layers=3, src_mask=mask5)
+kw = {"d_model": 8, "nhead": 2, "dim_feedforward": 12, "activation": "gelu", "norm_first": True, "batch_first": True}
+transformer_case("encoder_layer", kw, encoder_layer(**kw), {"src": float32_values(3, 5, 8)}, {"src_mask": mask5, "src_key_padding_mask": padding3x5})
+kw = {"d_model": 12, "nhead": 3, "dim_feedforward": 20, "layer_norm_eps": 1e-3}
+transformer_case("encoder_layer", kw, encoder_layer(**kw), {"src": float32_values(4, 2, 12)}, {"src_mask": mask5[:4, :4].clone()})
+kw = {"d_model": 8, "nhead": 4, "dim_feedforward": 12}
+transformer_case("encoder", kw, torch.nn.TransformerEncoder(encoder_layer(**kw), 2, norm=torch.nn.LayerNorm(8)), {"src": float32_values(5, 3, 8)}, {"src_key_padding_mask": padding3x5}, num_layers=2, final_norm=True)
+kw = {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "activation": "gelu", "batch_first": True, "norm_first": True}
+transformer_case("encoder", kw, torch.nn.TransformerEncoder(encoder_layer(**kw), 3), {"src": float32_values(3, 5, 8)}, {"mask": mask5}, num_layers=3)
+# Decoders: a causal target mask, a memory of another length (S = 5 against T = 4) and its padding.
+causal4 = torch.triu(torch.full((4, 4), float("-inf")), diagonal=1).double()
+memory_mask = float32_values(4, 5) * 0.5
+memory_mask[1, 2] = float("-inf")
+kw = {"d_model": 8, "nhead": 2, "dim_feedforward": 16}
+transformer_case("decoder_layer", kw, decoder_layer(**kw), {"tgt": float32_values(4, 3, 8), "memory": float32_values(5, 3, 8)}, {"tgt_mask": causal4, "memory_key_padding_mask": padding3x5})
+padding3x4 = torch.zeros(3, 4).double()
+padding3x4[1, 3] = 1.0
+kw = {"d_model": 8, "nhead": 4, "dim_feedforward": 12, "activation": "gelu", "norm_first": True, "batch_first": True}
+transformer_case("decoder_layer", kw, decoder_layer(**kw), {"tgt": float32_values(3, 4, 8), "memory": float32_values(3, 5, 8)}, {"memory_mask": memory_mask, "tgt_key_padding_mask": padding3x4})
+kw = {"d_model": 8, "nhead": 2, "dim_feedforward": 12}
+transformer_case("decoder", kw, torch.nn.TransformerDecoder(decoder_layer(**kw), 2, norm=torch.nn.LayerNorm(8)), {"tgt": float32_values(4, 3, 8), "memory": float32_values(5, 3, 8)}, {"tgt_mask": causal4}, num_layers=2, final_norm=True)
+kw = {"d_model": 8, "nhead": 2, "dim_feedforward": 12, "num_encoder_layers": 2, "num_decoder_layers": 1}
+transformer_case("transformer", kw, torch.nn.Transformer(**kw, dropout=0.0), {"src": float32_values(5, 3, 8), "tgt": float32_values(4, 3, 8)},
+                 {"tgt_mask": causal4, "src_key_padding_mask": padding3x5, "memory_key_padding_mask": padding3x5}, final_norm=True)
 
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeModel, modelConfigProblems, type EpochReport, type ModelConfig, type RunConfig } from '../src/run-config';
+import { describeModel, MAX_CONFUSION_CLASSES, modelConfigProblems, type EpochReport, type ModelConfig, type RunConfig } from '../src/run-config';
 import { labelsLookContinuous, parseCsv, StandardScaler, subset, trainTestSplit, type Dataset } from '../src/data';
 import { decodeModelFile, encodeModelFile, nonFiniteState } from '../src/model-file';
 import type { StateDict } from '../src/nn';
@@ -66,7 +66,15 @@ function csvText(bytes: Buffer, file: string): string {
   }
 }
 
-function printConfusion(confusion: number[][], classes: string[]): void {
+/** The most classes whose confusion matrix is printed: a terminal's width (metrics.json keeps up to MAX_CONFUSION_CLASSES). */
+const MAX_PRINTED_CLASSES = 20;
+
+function printConfusion(confusion: number[][] | null, classes: string[]): void {
+  if (!confusion || classes.length > MAX_PRINTED_CLASSES) {
+    const where = confusion ? 'it is in metrics.json (test.confusion)' : `it is not kept past ${MAX_CONFUSION_CLASSES} classes`;
+    console.log(`confusion matrix: ${classes.length} classes, too many to print; ${where}`);
+    return;
+  }
   const width = Math.max(6, ...classes.map((c) => c.length + 1));
   console.log('confusion matrix (rows: true class, columns: predicted)');
   console.log(' '.repeat(width) + classes.map((c) => c.padStart(width)).join(''));
@@ -128,6 +136,11 @@ async function train(values: Values, config: RunConfig, lrNote: string, advice: 
     const continuous = values.label === undefined && labelsLookContinuous(data);
     const hint = continuous ? `; the label column '${data.label}' (the last column, the default) looks continuous (${data.classes.length} distinct numbers in ${data.rows} rows): if the label is another column, name it with --label` : '';
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}${hint}`);
+  }
+  const perClass = data.rows / data.classes.length;
+  if (data.classes.length > 100 && perClass < 5) {
+    const hint = values.label === undefined ? `: if the label is another column, name it with --label` : ': few to learn each from';
+    console.error(`warning: ${dataPath}: the label column '${data.label}' has ${data.classes.length} classes in ${data.rows} rows (${perClass.toFixed(1)} rows a class)${hint}`);
   }
   if (split.train.rows < config.batchSize) throw new UsageError(`${dataPath}: the training split has ${split.train.rows} rows, fewer than one batch of ${config.batchSize}`);
   const model: ModelConfig = { features: data.features.length, classes: data.classes.length, hidden: config.hidden, activation: config.activation, dropout: config.dropout, batchNorm: config.batchNorm };

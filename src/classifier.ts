@@ -10,7 +10,7 @@ import { makeScheduler, ReduceLROnPlateau } from './lr-scheduler';
 import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from './optim';
 import type { Parameter } from './parameters';
 import { noGrad, Tensor } from './tensor';
-import { OPTIMIZERS, parseLrSchedule, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type StepProgress, type TrainConfig } from './run-config';
+import { MAX_CONFUSION_CLASSES, OPTIMIZERS, parseLrSchedule, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type StepProgress, type TrainConfig } from './run-config';
 
 export * from './run-config';
 
@@ -193,8 +193,9 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
 export async function evaluate(gpu: Gpu, model: Module, data: Dataset, batchSize = 256, inputShape: readonly number[] = [data.features.length]): Promise<Evaluation> {
   model.eval();
   const C = data.classes.length;
-  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  const confusion = C <= MAX_CONFUSION_CLASSES ? Array.from({ length: C }, () => new Array<number>(C).fill(0)) : null;
   const predictions: number[] = [];
+  let correct = 0;
   const loader = new DataLoader(data, { batchSize });
   for (const batch of loader.batches()) {
     const x = Tensor.fromArray(gpu, batch.x, [batch.size, ...inputShape], 'f32', 'eval x');
@@ -204,11 +205,11 @@ export async function evaluate(gpu: Gpu, model: Module, data: Dataset, batchSize
       let best = 0;
       for (let c = 1; c < C; c++) if (logits[r * C + c]! > logits[r * C + best]!) best = c;
       predictions.push(best);
-      confusion[batch.y[r]!]![best]!++;
+      if (confusion) confusion[batch.y[r]!]![best]!++;
+      if (best === batch.y[r]) correct++;
     }
   }
   model.train();
-  const correct = confusion.reduce((a, row, i) => a + row[i]!, 0);
   return { accuracy: correct / data.rows, confusion, predictions };
 }
 

@@ -172,8 +172,12 @@ export function trainTestSplit(data: Dataset, options: { trainSize?: number; see
   const random = mulberry32(seed);
   const trainRows: number[] = [];
   const testRows: number[] = [];
+  // Each class's rows in order, in one pass (a filter per class is classes × rows: minutes for a
+  // label column of 20,000 values).
+  const byClass = data.classes.map((): number[] => []);
+  data.y.forEach((k, r) => byClass[k]!.push(r));
   data.classes.forEach((name, k) => {
-    const rows = shuffle([...data.y.keys()].filter((r) => data.y[r] === k), random);
+    const rows = shuffle(byClass[k]!, random);
     const cut = Math.round(trainSize * rows.length);
     if (cut === 0 || cut === rows.length) {
       let least = 2;

@@ -1375,6 +1375,9 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     if (t.shape.length !== 3) throw new Error(`${op}: argument '${name}' expected a 3-D tensor (${batchFirst ? '[N, L, E], batch_first' : '[L, N, E]; batch_first=True for [N, L, E]'}), got ${shapeText(t.shape)}`);
   }
   const E = query.shape[2]!;
+  // The projections fix the width: a query of another says so, before any shape derived from it does.
+  const width = inProjWeight.shape.at(-1);
+  if (width !== E) throw new Error(`${op}: was expecting embedding dimension of ${width} (in_proj_weight ${shapeText(inProjWeight.shape)}), but got ${E} (query ${shapeText(query.shape)})`);
   if (!Number.isInteger(numHeads) || numHeads < 1 || E % numHeads !== 0) throw new Error(`${op}: embed_dim ${E} must be divisible by num_heads, got ${show(numHeads)}`);
   if (key.shape[2] !== E || value.shape[2] !== E) throw new Error(`${op}: key ${shapeText(key.shape)} and value ${shapeText(value.shape)} expected embed_dim ${E} last, as query ${shapeText(query.shape)}`);
   const [L, N] = batchFirst ? [query.shape[1]!, query.shape[0]!] : [query.shape[0]!, query.shape[1]!];

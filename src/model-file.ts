@@ -70,10 +70,12 @@ export function modelFileProblems(f: ModelFile): string[] {
   if (f.scaler) {
     const { mean, scale } = f.scaler;
     if (mean.length !== f.model.features || scale.length !== f.model.features) problems.push(`scaler: ${mean.length} means and ${scale.length} scales for ${f.model.features} features`);
-    const badMean = mean.findIndex((v) => !Number.isFinite(v));
-    if (badMean >= 0) problems.push(`scaler: the mean of feature '${f.features[badMean]}' is ${mean[badMean]}`);
-    const badScale = scale.findIndex((v) => !(Number.isFinite(v) && v > 0));
-    if (badScale >= 0) problems.push(`scaler: the scale of feature '${f.features[badScale]}' is ${scale[badScale]}, expected a finite number > 0`);
+    // Features are float32: a mean or scale past its range could not have been fitted, and would make them ±∞.
+    const F32_MAX = 3.4028234663852886e38;
+    const badMean = mean.findIndex((v) => !(Number.isFinite(v) && Math.abs(v) <= F32_MAX));
+    if (badMean >= 0) problems.push(`scaler: the mean of feature '${f.features[badMean]}' is ${mean[badMean]}, expected a finite float32`);
+    const badScale = scale.findIndex((v) => !(Number.isFinite(v) && v > 0 && v <= F32_MAX));
+    if (badScale >= 0) problems.push(`scaler: the scale of feature '${f.features[badScale]}' is ${scale[badScale]}, expected a finite float32 > 0`);
   }
   if (f.training.standardize !== (f.scaler !== null)) problems.push(`scaler: ${f.scaler ? 'present' : 'null'}, but training.standardize is ${f.training.standardize}`);
   if (f.testRows.length === 0) problems.push('test_rows: empty; --eval needs the held-out rows');

@@ -162,6 +162,7 @@ export abstract class Module {
    * returned, the rest loads; a mis-shaped entry still loads nothing, as in PyTorch.
    */
   loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    if (!(dict instanceof Map)) throw new Error(`loadStateDict: expected a Map of name → { shape, dtype, values } (what stateDict() returns, and a safetensors file read back), got ${dict !== null && typeof dict === 'object' ? 'a plain object: new Map(Object.entries(d)) makes one of an object of such entries' : show(dict)}`);
     const { strict = true } = normalizeOptions('loadStateDict', options, ['strict']) as { strict?: boolean };
     expectFlag('loadStateDict', 'strict', strict);
     const targets = new Map(this.namedState());
@@ -728,10 +729,13 @@ export class LayerNorm extends Module {
 }
 
 // ── Transformer ──────────────────────────────────────────────────────────────────────────────────
+// PyTorch 1.13's encoder and decoder layers, their stacks and nn.Transformer, built of the modules
+// above: each block's output goes through dropout, is added to its input (a residual sum kept as a
+// composed op's output is) and normalised after (or before, norm_first).
 
 type TransformerActivation = 'relu' | 'gelu';
 
-export interface TransformerEncoderLayerOptions {
+export interface TransformerLayerOptions {
   dimFeedforward?: number;
   dim_feedforward?: number;
   dropout?: number;
@@ -745,21 +749,49 @@ export interface TransformerEncoderLayerOptions {
   norm_first?: boolean;
   gpu?: Gpu;
 }
+type LayerConfig = Required<Pick<TransformerLayerOptions, 'dimFeedforward' | 'dropout' | 'activation' | 'layerNormEps' | 'batchFirst' | 'normFirst'>>;
 
-/** A forward's masks, as PyTorch's src_mask ([L, L] or [N·heads, L, L], added) and src_key_padding_mask ([N, L], nonzero for padding). */
-export interface EncoderMasks {
-  srcMask?: Tensor | null;
-  src_mask?: Tensor | null;
-  srcKeyPaddingMask?: Tensor | null;
-  src_key_padding_mask?: Tensor | null;
+const LAYER_ALIASES = { dim_feedforward: 'dimFeedforward', layer_norm_eps: 'layerNormEps', batch_first: 'batchFirst', norm_first: 'normFirst' };
+
+/** A layer's options, checked, with PyTorch's defaults. */
+function layerConfig(where: string, dModel: number, options: TransformerLayerOptions): LayerConfig {
+  const o = normalizeOptions(where, options, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'gpu'], LAYER_ALIASES, { device: null, dtype: null }) as TransformerLayerOptions;
+  if (!Number.isInteger(dModel) || dModel < 1) throw new Error(`${where}: argument 'd_model' expected a positive integer, got ${show(dModel)}`);
+  const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false } = o;
+  if (!Number.isInteger(dimFeedforward) || dimFeedforward < 1) throw new Error(`${where}: option 'dim_feedforward' expected a positive integer, got ${show(dimFeedforward)}`);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new Error(`${where}: option 'dropout' expected a probability in [0, 1], got ${show(dropout)}`);
+  if (activation !== 'relu' && activation !== 'gelu') throw new Error(`${where}: option 'activation' expected 'relu' or 'gelu', got ${show(activation)} (a function or module is not supported)`);
+  expectFlag(where, 'batchFirst', batchFirst);
+  expectFlag(where, 'normFirst', normFirst);
+  return { dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst };
+}
+
+/** linear1 then the activation: relu fused into linear1's product; gelu its own kernel, with its own reused output. */
+function feedForwardInput(gpu: Gpu, activation: TransformerActivation, linear1: Linear): (x: Tensor) => Tensor {
+  if (activation === 'relu') return (x) => linear1.forward(x, 'relu');
+  const gelu = new GELU({ gpu });
+  return (x) => gelu.forward(linear1.forward(x));
+}
+
+/** An Error unless t is a 3-D [L, N, d_model] ([N, L, d_model] batch first) tensor. */
+function expectSequence(where: string, name: string, t: unknown, dModel: number, batchFirst: boolean): asserts t is Tensor {
+  if (!(t instanceof Tensor) || t.shape.length !== 3 || t.shape[2] !== dModel) {
+    throw new Error(`${where}: argument '${name}' expected a 3-D tensor ${batchFirst ? '[N, L, d_model]' : '[L, N, d_model]'} with d_model = ${dModel}, got ${t instanceof Tensor ? shapeText(t.shape) : show(t)}`);
+  }
+}
+
+/** Copies every parameter of `from` into `to`, a module of the same make (PyTorch's copy.deepcopy). */
+function copyParameters<M extends Module>(from: M, to: M): M {
+  const mine = from.namedParameters();
+  to.namedParameters().forEach(([, p], i) => from.gpu.copy(mine[i]![1], p));
+  return to.train(from.training);
 }
 
 /**
  * torch.nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1,
  * activation='relu', layer_norm_eps=1e-5, batch_first=False, norm_first=False), PyTorch 1.13's:
- * self-attention then a two-layer feed-forward block, each with dropout and a residual, and a layer
- * norm after each (or before, norm_first). Its children and state dict as PyTorch's (self_attn,
- * linear1, dropout, linear2, norm1, norm2, dropout1, dropout2), each with its own init.
+ * self-attention then a two-layer feed-forward block. Its children and state dict as PyTorch's
+ * (self_attn, linear1, dropout, linear2, norm1, norm2, dropout1, dropout2), each with its own init.
  */
 export class TransformerEncoderLayer extends Module {
   readonly self_attn: MultiheadAttention;
@@ -771,40 +803,28 @@ export class TransformerEncoderLayer extends Module {
   readonly dropout1: Dropout;
   readonly dropout2: Dropout;
   /** The options it was made with (TransformerEncoder makes its copies from them). */
-  readonly config: Required<Pick<TransformerEncoderLayerOptions, 'dimFeedforward' | 'dropout' | 'activation' | 'layerNormEps' | 'batchFirst' | 'normFirst'>>;
+  readonly config: LayerConfig;
   /** A function, not a child, as PyTorch's string activation: no entry in the state dict or the printout. */
   private readonly activate: (x: Tensor) => Tensor;
 
   constructor(
     readonly dModel: number,
     readonly nhead: number,
-    options: TransformerEncoderLayerOptions = {},
+    options: TransformerLayerOptions = {},
   ) {
     super(options?.gpu ?? currentGpu());
-    const where = 'TransformerEncoderLayer';
-    const aliases = { dim_feedforward: 'dimFeedforward', layer_norm_eps: 'layerNormEps', batch_first: 'batchFirst', norm_first: 'normFirst' };
-    const o = normalizeOptions(where, options, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'gpu'], aliases, { device: null, dtype: null }) as TransformerEncoderLayerOptions;
-    if (!Number.isInteger(dModel) || dModel < 1) throw new Error(`${where}: argument 'd_model' expected a positive integer, got ${show(dModel)}`);
-    const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false } = o;
-    if (!Number.isInteger(dimFeedforward) || dimFeedforward < 1) throw new Error(`${where}: option 'dim_feedforward' expected a positive integer, got ${show(dimFeedforward)}`);
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new Error(`${where}: option 'dropout' expected a probability in [0, 1], got ${show(dropout)}`);
-    if (activation !== 'relu' && activation !== 'gelu') throw new Error(`${where}: option 'activation' expected 'relu' or 'gelu', got ${show(activation)} (a function or module is not supported)`);
-    expectFlag(where, 'batchFirst', batchFirst);
-    expectFlag(where, 'normFirst', normFirst);
-    this.config = { dimFeedforward, dropout, activation, layerNormEps, batchFirst, normFirst };
+    const c = (this.config = layerConfig('TransformerEncoderLayer', dModel, options));
     const gpu = this.gpu;
-    // The attention's own dropout is on its weights; dropout1 and dropout2 are on the two blocks' outputs.
-    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout, batchFirst, gpu });
-    this.linear1 = new Linear(dModel, dimFeedforward, { gpu });
-    this.dropout = new Dropout(dropout, { gpu });
-    this.linear2 = new Linear(dimFeedforward, dModel, { gpu });
-    this.norm1 = new LayerNorm(dModel, { eps: layerNormEps, gpu });
-    this.norm2 = new LayerNorm(dModel, { eps: layerNormEps, gpu });
-    this.dropout1 = new Dropout(dropout, { gpu });
-    this.dropout2 = new Dropout(dropout, { gpu });
-    // relu is fused into linear1's product; gelu is its own kernel, with its own reused output.
-    const gelu = activation === 'gelu' ? new GELU({ gpu }) : null;
-    this.activate = gelu ? (x) => gelu.forward(this.linear1.forward(x)) : (x) => this.linear1.forward(x, 'relu');
+    // The attention's own dropout is on its weights; dropout1 and dropout2 are on the blocks' outputs.
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, batchFirst: c.batchFirst, gpu });
+    this.linear1 = new Linear(dModel, c.dimFeedforward, { gpu });
+    this.dropout = new Dropout(c.dropout, { gpu });
+    this.linear2 = new Linear(c.dimFeedforward, dModel, { gpu });
+    this.norm1 = new LayerNorm(dModel, { eps: c.layerNormEps, gpu });
+    this.norm2 = new LayerNorm(dModel, { eps: c.layerNormEps, gpu });
+    this.dropout1 = new Dropout(c.dropout, { gpu });
+    this.dropout2 = new Dropout(c.dropout, { gpu });
+    this.activate = feedForwardInput(gpu, c.activation, this.linear1);
   }
 
   describe(): string {
@@ -814,13 +834,10 @@ export class TransformerEncoderLayer extends Module {
   forward(src: Tensor, options: EncoderMasks = {}): Tensor {
     const where = 'TransformerEncoderLayer.forward';
     const o = normalizeOptions(where, options, ['srcMask', 'srcKeyPaddingMask'], { src_mask: 'srcMask', src_key_padding_mask: 'srcKeyPaddingMask' }, { is_causal: false }) as { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null };
-    if (!(src instanceof Tensor) || src.shape.length !== 3 || src.shape[2] !== this.dModel) {
-      throw new Error(`${where}: argument 'src' expected a 3-D tensor ${this.config.batchFirst ? '[N, L, d_model]' : '[L, N, d_model]'} with d_model = ${this.dModel}, got ${src instanceof Tensor ? shapeText(src.shape) : show(src)}`);
-    }
+    expectSequence(where, 'src', src, this.dModel, this.config.batchFirst);
     const masks = { attnMask: o.srcMask ?? null, keyPaddingMask: o.srcKeyPaddingMask ?? null };
     const selfAttention = (x: Tensor) => this.dropout1.forward(this.self_attn.forward(x, x, x, masks));
     const feedForward = (x: Tensor) => this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.activate(x))));
-    // Each residual sum is kept until a later forward finds it off the graph (keepComposed).
     const residual = (x: Tensor, block: Tensor) => this.keepComposed(F.add(x, block));
     let x = src;
     if (this.config.normFirst) {
@@ -833,33 +850,130 @@ export class TransformerEncoderLayer extends Module {
 
   /** A new layer of the same options with a copy of this one's parameters (PyTorch's copy.deepcopy). */
   copy(): TransformerEncoderLayer {
-    const twin = new TransformerEncoderLayer(this.dModel, this.nhead, { ...this.config, gpu: this.gpu });
-    const mine = this.namedParameters();
-    twin.namedParameters().forEach(([, p], i) => this.gpu.copy(mine[i]![1], p));
-    return twin.train(this.training);
+    return copyParameters(this, new TransformerEncoderLayer(this.dModel, this.nhead, { ...this.config, gpu: this.gpu }));
   }
+}
+
+/** A forward's masks, as PyTorch's src_mask ([L, L] or [N·heads, L, L], added) and src_key_padding_mask ([N, L], nonzero for padding). */
+export interface EncoderMasks {
+  srcMask?: Tensor | null;
+  src_mask?: Tensor | null;
+  srcKeyPaddingMask?: Tensor | null;
+  src_key_padding_mask?: Tensor | null;
+}
+
+/** A decoder forward's masks: on its self-attention (tgt) and on the encoder's output (memory), as PyTorch's. */
+export interface DecoderMasks {
+  tgtMask?: Tensor | null;
+  tgt_mask?: Tensor | null;
+  memoryMask?: Tensor | null;
+  memory_mask?: Tensor | null;
+  tgtKeyPaddingMask?: Tensor | null;
+  tgt_key_padding_mask?: Tensor | null;
+  memoryKeyPaddingMask?: Tensor | null;
+  memory_key_padding_mask?: Tensor | null;
+}
+const DECODER_MASKS = ['tgtMask', 'memoryMask', 'tgtKeyPaddingMask', 'memoryKeyPaddingMask'];
+const DECODER_MASK_ALIASES = { tgt_mask: 'tgtMask', memory_mask: 'memoryMask', tgt_key_padding_mask: 'tgtKeyPaddingMask', memory_key_padding_mask: 'memoryKeyPaddingMask' };
+type Masks = { tgtMask?: Tensor | null; memoryMask?: Tensor | null; tgtKeyPaddingMask?: Tensor | null; memoryKeyPaddingMask?: Tensor | null };
+
+/**
+ * torch.nn.TransformerDecoderLayer(d_model, nhead, ...the encoder layer's options), PyTorch 1.13's:
+ * self-attention over the target, attention from the target to the encoder's output (memory), then
+ * the feed-forward block. Children as PyTorch's: self_attn, multihead_attn, linear1, dropout,
+ * linear2, norm1, norm2, norm3, dropout1, dropout2, dropout3.
+ */
+export class TransformerDecoderLayer extends Module {
+  readonly self_attn: MultiheadAttention;
+  readonly multihead_attn: MultiheadAttention;
+  readonly linear1: Linear;
+  readonly dropout: Dropout;
+  readonly linear2: Linear;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
+  readonly norm3: LayerNorm;
+  readonly dropout1: Dropout;
+  readonly dropout2: Dropout;
+  readonly dropout3: Dropout;
+  readonly config: LayerConfig;
+  private readonly activate: (x: Tensor) => Tensor;
+
+  constructor(
+    readonly dModel: number,
+    readonly nhead: number,
+    options: TransformerLayerOptions = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const c = (this.config = layerConfig('TransformerDecoderLayer', dModel, options));
+    const gpu = this.gpu;
+    this.self_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, batchFirst: c.batchFirst, gpu });
+    this.multihead_attn = new MultiheadAttention(dModel, nhead, { dropout: c.dropout, batchFirst: c.batchFirst, gpu });
+    this.linear1 = new Linear(dModel, c.dimFeedforward, { gpu });
+    this.dropout = new Dropout(c.dropout, { gpu });
+    this.linear2 = new Linear(c.dimFeedforward, dModel, { gpu });
+    this.norm1 = new LayerNorm(dModel, { eps: c.layerNormEps, gpu });
+    this.norm2 = new LayerNorm(dModel, { eps: c.layerNormEps, gpu });
+    this.norm3 = new LayerNorm(dModel, { eps: c.layerNormEps, gpu });
+    this.dropout1 = new Dropout(c.dropout, { gpu });
+    this.dropout2 = new Dropout(c.dropout, { gpu });
+    this.dropout3 = new Dropout(c.dropout, { gpu });
+    this.activate = feedForwardInput(gpu, c.activation, this.linear1);
+  }
+
+  describe(): string {
+    return containerText('TransformerDecoderLayer', this.namedChildren());
+  }
+
+  forward(tgt: Tensor, memory: Tensor, options: DecoderMasks = {}): Tensor {
+    const where = 'TransformerDecoderLayer.forward';
+    const o = normalizeOptions(where, options, DECODER_MASKS, DECODER_MASK_ALIASES, { tgt_is_causal: false, memory_is_causal: false }) as Masks;
+    expectSequence(where, 'tgt', tgt, this.dModel, this.config.batchFirst);
+    expectSequence(where, 'memory', memory, this.dModel, this.config.batchFirst);
+    const selfAttention = (x: Tensor) => this.dropout1.forward(this.self_attn.forward(x, x, x, { attnMask: o.tgtMask ?? null, keyPaddingMask: o.tgtKeyPaddingMask ?? null }));
+    const crossAttention = (x: Tensor) => this.dropout2.forward(this.multihead_attn.forward(x, memory, memory, { attnMask: o.memoryMask ?? null, keyPaddingMask: o.memoryKeyPaddingMask ?? null }));
+    const feedForward = (x: Tensor) => this.dropout3.forward(this.linear2.forward(this.dropout.forward(this.activate(x))));
+    const residual = (x: Tensor, block: Tensor) => this.keepComposed(F.add(x, block));
+    let x = tgt;
+    if (this.config.normFirst) {
+      x = residual(x, selfAttention(this.norm1.forward(x)));
+      x = residual(x, crossAttention(this.norm2.forward(x)));
+      return residual(x, feedForward(this.norm3.forward(x)));
+    }
+    x = this.norm1.forward(residual(x, selfAttention(x)));
+    x = this.norm2.forward(residual(x, crossAttention(x)));
+    return this.norm3.forward(residual(x, feedForward(x)));
+  }
+
+  /** A new layer of the same options with a copy of this one's parameters (PyTorch's copy.deepcopy). */
+  copy(): TransformerDecoderLayer {
+    return copyParameters(this, new TransformerDecoderLayer(this.dModel, this.nhead, { ...this.config, gpu: this.gpu }));
+  }
+}
+
+/** num_layers copies of a layer (the layer given is not itself used, as PyTorch's deepcopies), and an optional final norm. */
+function stackOptions(where: string, numLayers: number, options: { norm?: Module | null; enableNestedTensor?: boolean; enable_nested_tensor?: boolean }, nested: boolean): Module | null {
+  // enable_nested_tensor picks PyTorch's inference fast path for padded batches: the same values.
+  const o = normalizeOptions(where, options, ['norm', 'gpu', ...(nested ? ['enableNestedTensor'] : [])], nested ? { enable_nested_tensor: 'enableNestedTensor' } : {}) as { norm?: Module | null; enableNestedTensor?: boolean };
+  expectFlag(where, 'enableNestedTensor', o.enableNestedTensor);
+  if (!Number.isInteger(numLayers) || numLayers < 1) throw new Error(`${where}: argument 'num_layers' expected a positive integer, got ${show(numLayers)}`);
+  if (o.norm != null && !(o.norm instanceof Module)) throw new Error(`${where}: option 'norm' expected a Module (nn.LayerNorm(d_model)) or null, got ${describeValue(o.norm)}`);
+  return o.norm ?? null;
 }
 
 /**
  * torch.nn.TransformerEncoder(encoder_layer, num_layers, norm=None): num_layers copies of the layer
- * (each starting with its weights, as PyTorch's deepcopy; the layer given is not itself used), run
- * in turn, then the optional norm. Names as PyTorch's: layers.0.self_attn.in_proj_weight, norm.weight.
+ * (each starting with its weights, as PyTorch's deepcopy), run in turn, then the optional norm.
+ * Names as PyTorch's: layers.0.self_attn.in_proj_weight, norm.weight.
  */
 export class TransformerEncoder extends Module {
   readonly layers: ModuleList<TransformerEncoderLayer>;
   readonly norm: Module | null;
 
   constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, options: { norm?: Module | null; enableNestedTensor?: boolean; enable_nested_tensor?: boolean; gpu?: Gpu } = {}) {
-    const where = 'TransformerEncoder';
-    if (!(encoderLayer instanceof TransformerEncoderLayer)) throw new Error(`${where}: argument 'encoder_layer' expected an nn.TransformerEncoderLayer, got ${describeValue(encoderLayer)}`);
+    if (!(encoderLayer instanceof TransformerEncoderLayer)) throw new Error(`TransformerEncoder: argument 'encoder_layer' expected an nn.TransformerEncoderLayer, got ${describeValue(encoderLayer)}`);
     super(options?.gpu ?? encoderLayer.gpu);
-    // enable_nested_tensor picks PyTorch's inference fast path for padded batches: the same values.
-    const o = normalizeOptions(where, options, ['norm', 'enableNestedTensor', 'gpu'], { enable_nested_tensor: 'enableNestedTensor' }) as { norm?: Module | null; enableNestedTensor?: boolean };
-    expectFlag(where, 'enableNestedTensor', o.enableNestedTensor);
-    if (!Number.isInteger(numLayers) || numLayers < 1) throw new Error(`${where}: argument 'num_layers' expected a positive integer, got ${show(numLayers)}`);
-    if (o.norm != null && !(o.norm instanceof Module)) throw new Error(`${where}: option 'norm' expected a Module (nn.LayerNorm(d_model)) or null, got ${describeValue(o.norm)}`);
+    this.norm = stackOptions('TransformerEncoder', numLayers, options, true);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.copy()), { gpu: this.gpu });
-    this.norm = o.norm ?? null;
   }
 
   override namedChildren(): [string, Module][] {
@@ -876,6 +990,92 @@ export class TransformerEncoder extends Module {
     let x = src;
     for (const layer of this.layers) x = layer.forward(x, { srcMask: o.mask ?? null, srcKeyPaddingMask: o.srcKeyPaddingMask ?? null });
     return this.norm ? this.norm.forward(x) : x;
+  }
+}
+
+/** torch.nn.TransformerDecoder(decoder_layer, num_layers, norm=None): as TransformerEncoder, each layer also attending to memory. */
+export class TransformerDecoder extends Module {
+  readonly layers: ModuleList<TransformerDecoderLayer>;
+  readonly norm: Module | null;
+
+  constructor(decoderLayer: TransformerDecoderLayer, numLayers: number, options: { norm?: Module | null; gpu?: Gpu } = {}) {
+    if (!(decoderLayer instanceof TransformerDecoderLayer)) throw new Error(`TransformerDecoder: argument 'decoder_layer' expected an nn.TransformerDecoderLayer, got ${describeValue(decoderLayer)}`);
+    super(options?.gpu ?? decoderLayer.gpu);
+    this.norm = stackOptions('TransformerDecoder', numLayers, options, false);
+    this.layers = new ModuleList(Array.from({ length: numLayers }, () => decoderLayer.copy()), { gpu: this.gpu });
+  }
+
+  override namedChildren(): [string, Module][] {
+    return this.norm ? [['layers', this.layers], ['norm', this.norm]] : [['layers', this.layers]];
+  }
+
+  describe(): string {
+    return containerText('TransformerDecoder', this.namedChildren());
+  }
+
+  /** PyTorch's forward(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask): the masks go to every layer. */
+  forward(tgt: Tensor, memory: Tensor, options: DecoderMasks = {}): Tensor {
+    const o = normalizeOptions('TransformerDecoder.forward', options, DECODER_MASKS, DECODER_MASK_ALIASES, { tgt_is_causal: false, memory_is_causal: false }) as Masks;
+    let x = tgt;
+    for (const layer of this.layers) x = layer.forward(x, memory, o);
+    return this.norm ? this.norm.forward(x) : x;
+  }
+}
+
+export interface TransformerOptions extends Omit<TransformerLayerOptions, 'gpu'> {
+  numEncoderLayers?: number;
+  num_encoder_layers?: number;
+  numDecoderLayers?: number;
+  num_decoder_layers?: number;
+  gpu?: Gpu;
+}
+
+/**
+ * torch.nn.Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, ...the
+ * layers' options), PyTorch 1.13's: an encoder and a decoder, each with a final LayerNorm, every
+ * parameter of two or more dimensions xavier-uniform (its _reset_parameters).
+ */
+export class Transformer extends Module {
+  readonly encoder: TransformerEncoder;
+  readonly decoder: TransformerDecoder;
+  readonly dModel: number;
+  readonly nhead: number;
+  readonly batchFirst: boolean;
+
+  constructor(dModel = 512, nhead = 8, options: TransformerOptions = {}) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'Transformer';
+    const o = normalizeOptions(where, options, ['numEncoderLayers', 'numDecoderLayers', 'dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'gpu'], { ...LAYER_ALIASES, num_encoder_layers: 'numEncoderLayers', num_decoder_layers: 'numDecoderLayers' }, { custom_encoder: null, custom_decoder: null, device: null, dtype: null }) as TransformerOptions;
+    const { numEncoderLayers = 6, numDecoderLayers = 6, ...layer } = o;
+    const gpu = this.gpu;
+    const norm = (): LayerNorm => new LayerNorm(dModel, { eps: o.layerNormEps ?? 1e-5, gpu });
+    this.encoder = new TransformerEncoder(new TransformerEncoderLayer(dModel, nhead, { ...layer, gpu }), numEncoderLayers, { norm: norm() });
+    this.decoder = new TransformerDecoder(new TransformerDecoderLayer(dModel, nhead, { ...layer, gpu }), numDecoderLayers, { norm: norm() });
+    [this.dModel, this.nhead, this.batchFirst] = [dModel, nhead, o.batchFirst ?? false];
+    for (const p of this.parameters()) if (p.shape.length > 1) xavierUniform_(p);
+  }
+
+  describe(): string {
+    return containerText('Transformer', this.namedChildren());
+  }
+
+  /** PyTorch's forward(src, tgt, src_mask, tgt_mask, memory_mask, src_key_padding_mask, tgt_key_padding_mask, memory_key_padding_mask). */
+  forward(src: Tensor, tgt: Tensor, options: DecoderMasks & { srcMask?: Tensor | null; src_mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; src_key_padding_mask?: Tensor | null } = {}): Tensor {
+    const where = 'Transformer.forward';
+    const o = normalizeOptions(where, options, ['srcMask', 'srcKeyPaddingMask', ...DECODER_MASKS], { src_mask: 'srcMask', src_key_padding_mask: 'srcKeyPaddingMask', ...DECODER_MASK_ALIASES }) as Masks & { srcMask?: Tensor | null; srcKeyPaddingMask?: Tensor | null };
+    expectSequence(where, 'src', src, this.dModel, this.batchFirst);
+    expectSequence(where, 'tgt', tgt, this.dModel, this.batchFirst);
+    const batch = this.batchFirst ? 0 : 1;
+    if (src.shape[batch] !== tgt.shape[batch]) throw new Error(`${where}: the batch number of src and tgt must be equal (src ${shapeText(src.shape)}, tgt ${shapeText(tgt.shape)}${this.batchFirst ? ', batch first' : ''})`);
+    const memory = this.encoder.forward(src, { mask: o.srcMask ?? null, srcKeyPaddingMask: o.srcKeyPaddingMask ?? null });
+    return this.decoder.forward(tgt, memory, { tgtMask: o.tgtMask ?? null, memoryMask: o.memoryMask ?? null, tgtKeyPaddingMask: o.tgtKeyPaddingMask ?? null, memoryKeyPaddingMask: o.memoryKeyPaddingMask ?? null });
+  }
+
+  /** PyTorch's Transformer.generate_square_subsequent_mask(sz): −∞ above the diagonal, 0 elsewhere (position i sees 0 … i). */
+  static generateSquareSubsequentMask(size: number, options: { gpu?: Gpu } = {}): Tensor {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`Transformer.generateSquareSubsequentMask: argument 'sz' expected a positive integer, got ${show(size)}`);
+    const gpu = normalizeOptions('Transformer.generateSquareSubsequentMask', options, ['gpu']).gpu as Gpu | undefined;
+    return Tensor.fromArray(gpu ?? currentGpu(), Float32Array.from({ length: size * size }, (_, i) => (i % size > Math.floor(i / size) ? -Infinity : 0)), [size, size], 'f32', 'square subsequent mask');
   }
 }
 

@@ -15,6 +15,7 @@ import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
 import { expectNoArguments, expectZeroGradArguments, normalizeOptions, show } from './options';
 import { enableGrad, Tensor } from './tensor';
+import { shapeText } from './launch';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
 const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay: 'lrDecay', initial_accumulator_value: 'initialAccumulatorValue', initial_lr: 'initialLr' };
@@ -91,33 +92,54 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   /** Each parameter's updates so far: a frozen parameter's count stands still. */
   private readonly paramSteps = new Map<Parameter, number>();
   private readonly state = new Map<string, Tensor[]>();
+  /** Each state's starting value per group (stateOf's `initial`), for spans added later. */
+  private readonly initials = new Map<string, (group: never) => number>();
 
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput<Partial<O>>>, options: Partial<O> & SnakeCaseOptions, defaults: Required<O>) {
     const name = this.constructor.name;
     const known = Object.keys(defaults);
     this.defaults = { ...defaults, ...(normalizeOptions(name, options, known, ALIASES) as Partial<O>) };
     this.validate(this.defaults, name);
-    const given = [...(params ?? [])] as unknown[];
+    if (isParameter(params)) throw new Error(`${name}: expected an iterable of Parameters (model.parameters(), or [weight]), got one Parameter '${params.label}' ${shapeText(params.shape)}: pass [${params.label}]`);
+    if (params == null || typeof (params as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') throw new Error(`${name}: expected Parameters (model.parameters()) or param groups ({ params, ...options }), got ${show(params)}`);
+    const given = [...params] as unknown[];
     if (given.length === 0) throw new Error(`${name}: got an empty parameter list`);
     const groups: ParamGroupInput<Partial<O>>[] = given.every(isParameter) ? [{ params: given } as unknown as ParamGroupInput<Partial<O>>] : (given as ParamGroupInput<Partial<O>>[]);
     const seen = new Set<Parameter>();
-    this.paramGroups = groups.map((g, i) => {
-      const where = `${name}: param group ${i}`;
-      if (g === null || typeof g !== 'object' || isParameter(g) || !('params' in g)) throw new Error(`${name}: expected Parameters (model.parameters()) or param groups ({ params, ...options }), got ${String(g)} at ${i}`);
-      const { params: ps, ...rest } = g;
-      const list = [...ps];
-      if (list.length === 0) throw new Error(`${where} has no parameters`);
-      for (const p of list) {
-        if (!isParameter(p)) throw new Error(`${where}: expected Parameters (model.parameters()), got ${String(p)}`);
-        if (seen.has(p)) throw new Error(`${where}: parameter '${p.label}' [${p.shape.join(', ')}] appears in more than one group (or twice)`);
-        seen.add(p);
-      }
-      const group = { ...this.defaults, ...(normalizeOptions(where, rest, known, ALIASES) as Partial<O>), params: list } as ParamGroup<O>;
-      this.validate(group, where);
-      return group;
-    });
+    this.paramGroups = groups.map((g, i) => this.group(g, i, seen));
     this.gpu = this.paramGroups[0]!.params[0]!.gpu;
     this.spans = this.paramGroups.flatMap((g, group) => spansOf(g.params).map((span) => ({ span, group })));
+  }
+
+  /** Param group `i` as given, checked, with the defaults filled in; its parameters join `seen`. */
+  private group(g: ParamGroupInput<Partial<O>>, i: number, seen: Set<Parameter>): ParamGroup<O> {
+    const name = this.constructor.name;
+    const where = `${name}: param group ${i}`;
+    if (g === null || typeof g !== 'object' || isParameter(g) || !('params' in g)) throw new Error(`${name}: expected Parameters (model.parameters()) or param groups ({ params, ...options }), got ${String(g)} at ${i}`);
+    const { params: ps, ...rest } = g;
+    if (isParameter(ps)) throw new Error(`${where}: 'params' expected an iterable of Parameters, got one Parameter '${ps.label}': pass [${ps.label}]`);
+    const list = [...ps];
+    if (list.length === 0) throw new Error(`${where} has no parameters`);
+    for (const p of list) {
+      if (!isParameter(p)) throw new Error(`${where}: expected Parameters (model.parameters()), got ${String(p)}`);
+      if (seen.has(p)) throw new Error(`${where}: parameter '${p.label}' [${p.shape.join(', ')}] appears in more than one group (or twice)`);
+      seen.add(p);
+    }
+    const group = { ...this.defaults, ...(normalizeOptions(where, rest, Object.keys(this.defaults), ALIASES) as Partial<O>), params: list } as ParamGroup<O>;
+    this.validate(group, where);
+    return group;
+  }
+
+  /**
+   * PyTorch's add_param_group: more parameters (a layer unfrozen for fine-tuning), their options
+   * over the defaults; their state starts as a new parameter's would.
+   */
+  addParamGroup(group: ParamGroupInput<Partial<O>>): void {
+    const i = this.paramGroups.length;
+    const added = this.group(group, i, new Set(this.params));
+    if (added.params.some((p) => p.gpu !== this.gpu)) throw new Error(`${this.constructor.name}.addParamGroup: its parameters are on another Gpu than the optimizer's`);
+    this.paramGroups.push(added);
+    this.spans.push(...spansOf(added.params).map((span) => ({ span, group: i })));
   }
 
   /** Every parameter, groups concatenated. */
@@ -129,19 +151,26 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   protected abstract validate(options: Required<O>, where: string): void;
 
   /** Per-span state buffers named `name`, created on first use and filled with `initial(group)`. */
-  protected stateOf(name: string, initial: (group: Required<O>) => number = () => 0): Tensor[] {
+  protected stateOf(name: string, initial?: (group: Required<O>) => number): Tensor[] {
+    if (initial) this.initials.set(name, initial);
+    const fill = (this.initials.get(name) ?? (() => 0)) as (group: Required<O>) => number;
     let tensors = this.state.get(name);
+    if (tensors && tensors.length < this.spans.length) {
+      // Spans of a group added since (addParamGroup): their state starts as the first spans' did.
+      tensors.push(...this.spans.slice(tensors.length).map(({ span, group }) => this.stateTensor(name, span, fill(this.paramGroups[group]!))));
+    }
     if (!tensors) {
-      tensors = this.spans.map(({ span, group }) => {
-        const t = Tensor.empty(this.gpu, [span.size], 'f32', `${this.constructor.name}.${name}`);
-        const value = initial(this.paramGroups[group]!);
-        if (value === 0) this.gpu.clear(t);
-        else fillConstant(t, value);
-        return t;
-      });
+      tensors = this.spans.map(({ span, group }) => this.stateTensor(name, span, fill(this.paramGroups[group]!)));
       this.state.set(name, tensors);
     }
     return tensors;
+  }
+
+  private stateTensor(name: string, span: Span, value: number): Tensor {
+    const t = Tensor.empty(this.gpu, [span.size], 'f32', `${this.constructor.name}.${name}`);
+    if (value === 0) this.gpu.clear(t);
+    else fillConstant(t, value);
+    return t;
   }
 
   /**

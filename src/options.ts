@@ -7,6 +7,10 @@
 export function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const kind = (value as object).constructor?.name;
+    return kind && kind !== 'Object' ? `a ${kind}` : 'an object';
+  }
   return String(value);
 }
 

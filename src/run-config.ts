@@ -132,10 +132,13 @@ export interface StepProgress {
   seconds: number;
 }
 
+/** The most classes whose confusion matrix an evaluation keeps (10⁶ counts). */
+export const MAX_CONFUSION_CLASSES = 1000;
+
 export interface Evaluation {
   accuracy: number;
-  /** confusion[true class][predicted class] */
-  confusion: number[][];
+  /** confusion[true class][predicted class]; null past MAX_CONFUSION_CLASSES classes (C² counts: 400 million at 20,000) */
+  confusion: number[][] | null;
   predictions: number[];
 }
 

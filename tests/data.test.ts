@@ -106,6 +106,16 @@ describe('trainTestSplit', () => {
     expect(trainTestSplit(phones, { seed: 4 }).testRows).not.toEqual(trainTestSplit(phones, { seed: 3 }).testRows);
   });
 
+  test('20,000 classes of 3 rows each: 2 train and 1 test row each, in one pass over the rows (a pass per class took 110 s)', () => {
+    const rows = Array.from({ length: 60_000 }, (_, r) => `${r % 13},${r % 20_000}`).join('\n');
+    const many = parseCsv(`a,label\n${rows}\n`, 'many.csv');
+    const { train, test } = trainTestSplit(many, { seed: 1 });
+    expect([train.rows, test.rows]).toEqual([40_000, 20_000]);
+    const counts = new Uint32Array(20_000);
+    test.y.forEach((k) => counts[k]!++);
+    expect(counts.every((n) => n === 1)).toBe(true);
+  }, 10_000); // ~0.2 s; the pass per class took 76 s here
+
   test('a class too small for both splits is an error', () => {
     const d = parseCsv('a,label\n1,0\n2,0\n3,0\n4,1\n', 'tiny.csv');
     expect(() => trainTestSplit(d)).toThrow(/^tiny\.csv: class '1' of label column 'label' has 1 row\(s\), too few to appear in both the training and the test split \(each class needs at least 3\)$/);
@@ -253,8 +263,10 @@ describe('safetensors', () => {
     ['a fractional test row', 'test_rows', '[4,1.5]', /test_rows: 1\.5 is not a row index/],
     ['a test row past the CSV', 'test_rows', '[4,10]', /test_rows: row 10 is past the 10 rows of train\.csv/],
     ['test_rows not a list', 'test_rows', '{"a":1}', /metadata 'test_rows' has an unexpected form/],
-    ['a zero scale', 'scaler', '{"mean":[1,2],"scale":[3,0]}', /scaler: the scale of feature 'b' is 0, expected a finite number > 0/],
+    ['a zero scale', 'scaler', '{"mean":[1,2],"scale":[3,0]}', /scaler: the scale of feature 'b' is 0, expected a finite float32 > 0/],
     ['an infinite mean', 'scaler', '{"mean":[1e999,2],"scale":[3,4]}', /scaler: the mean of feature 'a' is Infinity/],
+    ['a mean past float32', 'scaler', '{"mean":[1,1e300],"scale":[3,4]}', /scaler: the mean of feature 'b' is 1e\+300, expected a finite float32/],
+    ['a scale past float32', 'scaler', '{"mean":[1,2],"scale":[1e39,4]}', /scaler: the scale of feature 'a' is 1e\+39, expected a finite float32 > 0/],
     ['a short scaler', 'scaler', '{"mean":[1],"scale":[3]}', /scaler: 1 means and 1 scales for 2 features/],
     ['no scaler though standardised', 'scaler', 'null', /scaler: null, but training\.standardize is true/],
     ['a negative dropout', 'architecture', architecture({ dropout: -0.1 }), /architecture: dropout must be a probability in \[0, 1\), got -0\.1/],

@@ -1996,6 +1996,111 @@ add('nn.TransformerEncoderLayer and nn.TransformerEncoder: PyTorch 1.13 names, p
   s.expectError('an encoder of a Linear', () => new nn.TransformerEncoder(linear as never, 2), /^TransformerEncoder: argument 'encoder_layer' expected an nn.TransformerEncoderLayer/);
 });
 
+add('nn.TransformerDecoderLayer, nn.TransformerDecoder and nn.Transformer: PyTorch 1.13 names, printout and init; a causal target mask hides later positions; generateSquareSubsequentMask; steps hold no more buffers; errors named (values and gradients against PyTorch in the parity cases)', async (s, random) => {
+  const gpu = s.gpu;
+  const layer = new nn.TransformerDecoderLayer(8, 2, { dim_feedforward: 16, dropout: 0, gpu });
+  const names = [...(await layer.stateDict())].map(([name]) => name).join(', ');
+  s.expect('decoder layer state dict as PyTorch', names === 'self_attn.in_proj_weight, self_attn.in_proj_bias, self_attn.out_proj.weight, self_attn.out_proj.bias, multihead_attn.in_proj_weight, multihead_attn.in_proj_bias, multihead_attn.out_proj.weight, multihead_attn.out_proj.bias, linear1.weight, linear1.bias, linear2.weight, linear2.bias, norm1.weight, norm1.bias, norm2.weight, norm2.bias, norm3.weight, norm3.bias', names);
+  const printed = layer.describe().split('\n');
+  s.expect("describe() as PyTorch's repr", printed.length === 17 && printed[4] === '  (multihead_attn): MultiheadAttention(' && printed[12] === '  (norm3): LayerNorm((8,), eps=1e-05, elementwise_affine=True)' && printed[15] === '  (dropout3): Dropout(p=0.0, inplace=False)', layer.describe());
+  // A causal target mask: the output at position t depends on tgt[0..t] and memory only.
+  const [T, S, N] = [4, 5, 2];
+  const [TGT, MEM] = [uniform(random, T * N * 8), uniform(random, S * N * 8)];
+  const causal = nn.Transformer.generateSquareSubsequentMask(T, { gpu });
+  s.own(causal);
+  const mask = await causal.read();
+  s.expect('generateSquareSubsequentMask(4): −∞ above the diagonal, 0 elsewhere', mask.every((v, i) => (i % T > Math.floor(i / T) ? v === -Infinity : v === 0)), `${Array.from(mask)}`);
+  const memory = s.input(MEM, [S, N, 8]);
+  const first = await noGrad(() => layer.forward(s.input(TGT, [T, N, 8]), memory, { tgt_mask: causal })).read();
+  const changed = Array.from(TGT, (v, i) => (Math.floor(i / (N * 8)) === T - 1 ? v + 1 : v)); // only the last position
+  const second = await noGrad(() => layer.forward(s.input(changed, [T, N, 8]), memory, { tgt_mask: causal })).read();
+  const rows = T * N * 8;
+  const earlierSame = first.slice(0, rows - N * 8).every((v, i) => Math.abs(v - second[i]!) < 1e-6);
+  const lastDiffers = first.slice(rows - N * 8).some((v, i) => Math.abs(v - second[rows - N * 8 + i]!) > 1e-3);
+  s.expect('a change at the last target position leaves every earlier output as it was', earlierSame && lastDiffers, `earlier same ${earlierSame}, last differs ${lastDiffers}`);
+  // TransformerDecoder: copies of the layer; nn.Transformer: PyTorch's names and xavier-uniform init.
+  const decoder = new nn.TransformerDecoder(layer, 2, { norm: new nn.LayerNorm(8, { gpu }) });
+  const decoderState = await decoder.stateDict();
+  s.expect('TransformerDecoder: layers.0 and layers.1 start as the layer given', [...(await layer.stateDict())].every(([name, e]) => [0, 1].every((i) => decoderState.get(`layers.${i}.${name}`)!.values.every((v, j) => v === e.values[j]))), 'a copy differs');
+  init.manualSeed(5);
+  const model = new nn.Transformer(8, 2, { num_encoder_layers: 2, num_decoder_layers: 1, dim_feedforward: 12, dropout: 0, gpu });
+  const state = await model.stateDict();
+  const keys = [...state.keys()];
+  s.expect('nn.Transformer state dict as PyTorch', keys.length === 2 * 12 + 2 + 18 + 2 && keys[0] === 'encoder.layers.0.self_attn.in_proj_weight' && keys.includes('encoder.norm.weight') && keys.includes('decoder.layers.0.multihead_attn.out_proj.weight') && keys.at(-1) === 'decoder.norm.bias', keys.join(', '));
+  const linear1 = state.get('encoder.layers.1.linear1.weight')!.values;
+  const bound = Math.sqrt(6 / (8 + 12)); // xavier_uniform_ of [12, 8]
+  s.expect('every 2-D parameter xavier-uniform (linear1 [12, 8])', linear1.every((v) => Math.abs(v) <= bound) && Math.max(...linear1.map(Math.abs)) > 0.8 * bound, `max ${Math.max(...linear1.map(Math.abs))}, bound ${bound}`);
+  s.expect('1-D parameters keep their init (norm weights 1)', state.get('decoder.norm.weight')!.values.every((v) => v === 1), 'not 1');
+  // Training steps hold no more buffers.
+  const src = s.input(uniform(random, S * N * 8), [S, N, 8]);
+  const tgt = s.input(TGT, [T, N, 8]);
+  const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+  const step = () => tidy(() => {
+    opt.zeroGrad();
+    const y = model.forward(src, tgt, { tgt_mask: causal });
+    F.mean(F.mul(y, y)).backward();
+    opt.step();
+  });
+  step();
+  const live = gpu.stats.liveBuffers;
+  for (let i = 0; i < 3; i++) step();
+  s.expect('three more steps hold no more buffers', gpu.stats.liveBuffers <= live, `${gpu.stats.liveBuffers - live} more`);
+  s.expectError('batches of src and tgt that differ', () => model.forward(src, s.input(TGT.slice(0, T * 8), [T, 1, 8])), /^Transformer.forward: the batch number of src and tgt must be equal \(src \[5, 2, 8\], tgt \[4, 1, 8\]\)$/);
+  s.expectError('memory of the wrong width', () => layer.forward(tgt, s.input(uniform(random, S * N * 4), [S, N, 4])), /^TransformerDecoderLayer.forward: argument 'memory' expected a 3-D tensor \[L, N, d_model\] with d_model = 8, got \[5, 2, 4\]$/);
+  s.expectError('a custom encoder', () => new nn.Transformer(8, 2, { custom_encoder: layer, gpu } as never), /^Transformer: custom_encoder=a TransformerDecoderLayer is not supported/);
+  s.expectError('an unknown decoder mask', () => layer.forward(tgt, memory, { src_mask: causal } as never), /^TransformerDecoderLayer.forward: unknown option 'src_mask'/);
+  const encoderLayer = new nn.TransformerEncoderLayer(8, 2, { gpu });
+  s.expectError('a decoder of an encoder layer', () => new nn.TransformerDecoder(encoderLayer as never, 2), /^TransformerDecoder: argument 'decoder_layer' expected an nn.TransformerDecoderLayer/);
+});
+
+add('optimizer.addParamGroup (PyTorch add_param_group): a group added after 2 steps steps as it would have from the start, frozen until then; plain-object state dicts, one Parameter and a query of the wrong width are errors that say what to pass', async (s, random) => {
+  const gpu = s.gpu;
+  const [A, B, GA, GB] = [uniform(random, 6), uniform(random, 4), uniform(random, 6), uniform(random, 4)];
+  const run = async (kind: 'Adam' | 'Adagrad', added: boolean) => {
+    const a = allocateParameter(gpu, [2, 3], 'a');
+    const b = allocateParameter(gpu, [4], 'b');
+    a.write(A);
+    b.write(B);
+    const make = (params: unknown) => (kind === 'Adam' ? new optim.Adam(params as never, { lr: 0.1 }) : new optim.Adagrad(params as never, { lr: 0.1, initial_accumulator_value: 0.5 }));
+    const opt = added ? make([a]) : make([{ params: [a] }, { params: [b], lr: 0.03 }]);
+    for (let step = 0; step < 4; step++) {
+      if (added && step === 2) (opt as optim.Adam).addParamGroup({ params: [b], lr: 0.03 });
+      opt.zeroGrad();
+      a.grad.write(GA.map((g) => g * (step + 1)));
+      a.hasGrad = true;
+      if (step >= 2) {
+        b.grad.write(GB.map((g) => g * (step + 1)));
+        b.hasGrad = true;
+      }
+      opt.step();
+    }
+    return [Array.from(await a.read()), Array.from(await b.read())];
+  };
+  for (const kind of ['Adam', 'Adagrad'] as const) {
+    const [fromStart, added] = [await run(kind, false), await run(kind, true)];
+    s.expect(`${kind}: a group added after 2 steps ends as one there from the start, frozen (no gradient) until then`, JSON.stringify(fromStart) === JSON.stringify(added), `${JSON.stringify(fromStart)}\nvs\n${JSON.stringify(added)}`);
+  }
+  const w = allocateParameter(gpu, [3], 'w');
+  const opt = new optim.SGD([w], { lr: 0.1 });
+  s.expectError('a parameter already in a group', () => opt.addParamGroup({ params: [w] }), /^SGD: param group 1: parameter 'w' \[3\] appears in more than one group \(or twice\)$/);
+  s.expectError('an unknown option in the group', () => opt.addParamGroup({ params: [allocateParameter(gpu, [2], 'v')], lr_decay: 0.1 } as never), /^SGD: param group 1: unknown option 'lr_decay'/);
+  s.expectError('one Parameter, not a list', () => new optim.Adam(w as never), /^Adam: expected an iterable of Parameters \(model.parameters\(\), or \[weight\]\), got one Parameter 'w' \[3\]: pass \[w\]$/);
+  s.expectError('a number for the parameters', () => new optim.Adam(3 as never), /^Adam: expected Parameters \(model.parameters\(\)\) or param groups \(\{ params, ...options \}\), got 3$/);
+  const lin = new nn.Linear(2, 2, { gpu });
+  s.expectError('a plain object for a state dict', () => lin.loadStateDict({ weight: { shape: [2, 2], dtype: 'F32', values: new Float32Array(4) } } as never), /^loadStateDict: expected a Map of name → \{ shape, dtype, values \} \(what stateDict\(\) returns, and a safetensors file read back\), got a plain object: new Map\(Object.entries\(d\)\)/);
+  const mha = new nn.MultiheadAttention(4, 2, { batch_first: true, gpu });
+  const wide = s.input(new Array(30).fill(1), [2, 3, 5]);
+  s.expectError('MultiheadAttention: a query wider than embed_dim', () => mha.forward(wide), /^multiHeadAttentionForward: was expecting embedding dimension of 4 \(in_proj_weight \[12, 4\]\), but got 5 \(query \[2, 3, 5\]\)$/);
+  // Past MAX_CONFUSION_CLASSES an evaluation keeps no confusion matrix (C² counts), and still its accuracy.
+  const C = 1001;
+  const head = new nn.Linear(2, C, { gpu });
+  const data: Dataset = { features: ['a', 'b'], label: 'y', classes: Array.from({ length: C }, (_, i) => String(i)), x: Float32Array.from(uniform(random, 8)), y: Uint32Array.from([0, 5, 1000, 7]), rows: 4 };
+  const evaluation = await evaluate(gpu, head, data);
+  const logits = await noGrad(() => head.forward(s.input(Array.from(data.x), [4, 2]))).read();
+  const predicted = [0, 1, 2, 3].map((r) => { let best = 0; for (let c = 1; c < C; c++) if (logits[r * C + c]! > logits[r * C + best]!) best = c; return best; });
+  s.expect('1,001 classes: no confusion matrix, the predictions and accuracy as the logits say', evaluation.confusion === null && JSON.stringify(evaluation.predictions) === JSON.stringify(predicted) && evaluation.accuracy === predicted.filter((p, r) => p === data.y[r]).length / 4, `${evaluation.confusion === null}, ${evaluation.predictions} vs ${predicted}`);
+});
+
 add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and gradient vs float64; comparisons leave no copies behind; errors named', async (s, random) => {
   const X = uniform(random, 12, -2, 2);
   const x = s.input(X, [3, 4]);

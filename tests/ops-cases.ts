@@ -11,6 +11,7 @@ import type { StateDict } from '../src/nn';
 import { compare } from '../src/spec/compare';
 import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
 import { Tensor } from '../src/tensor';
+import type { Gpu } from '../src/device/gpu';
 import golden from './fixtures/pytorch-ops.json';
 
 const { cases, add } = caseTable();
@@ -150,38 +151,57 @@ for (const f of golden.cases) {
   });
 }
 
-// nn.TransformerEncoderLayer and nn.TransformerEncoder with PyTorch's initial weights, loaded through
-// the state dict: output, and for Σ y · dy the gradients of the input and of every parameter.
+// nn.TransformerEncoderLayer, nn.TransformerEncoder, their decoder twins and nn.Transformer with
+// PyTorch's initial weights, loaded through the state dict: output, and for Σ y · dy the gradients of
+// every input sequence and of every parameter.
 /** Up to three layers of attention, layer norms and feed-forward blocks: PyTorch's own float32 missed float64 by 1.8e-6 there (ours 1.5e-6). */
-const ENCODER_ATOL = 3e-6;
-for (const f of golden.encoders) {
-  const k = f.kwargs as { d_model: number; nhead: number; dim_feedforward: number; activation?: 'relu' | 'gelu'; norm_first?: boolean; batch_first?: boolean; layer_norm_eps?: number };
-  const what = f.kind === 'layer' ? 'TransformerEncoderLayer' : `TransformerEncoder of ${f.num_layers} layers${f.final_norm ? ' and a LayerNorm' : ''}`;
-  add(`PyTorch ${golden.torch_version}: nn.${what} ${JSON.stringify(f.kwargs)} of [${f.shape.join(', ')}]${f.src_mask ? ', src_mask' : ''}${f.padding ? ', key padding' : ''}: values and gradients of the input and every parameter`, async (s) => {
-    const gpu = s.gpu;
-    const layer = new nn.TransformerEncoderLayer(k.d_model, k.nhead, { dim_feedforward: k.dim_feedforward, activation: k.activation, norm_first: k.norm_first, batch_first: k.batch_first, layer_norm_eps: k.layer_norm_eps, dropout: 0, gpu });
-    const model = f.kind === 'layer' ? layer : new nn.TransformerEncoder(layer, f.num_layers, { norm: f.final_norm ? new nn.LayerNorm(k.d_model, { gpu }) : null, gpu });
-    const state: StateDict = new Map(Object.entries(f.state).map(([name, v]) => [name, { shape: [], dtype: 'F32' as const, values: Float32Array.from(v) }]));
+const TRANSFORMER_ATOL = 3e-6;
+type TransformerKwargs = { d_model: number; nhead: number; dim_feedforward: number; activation?: 'relu' | 'gelu'; norm_first?: boolean; batch_first?: boolean; layer_norm_eps?: number; num_encoder_layers?: number; num_decoder_layers?: number };
+type Sequences = Record<string, { shape: number[]; values: number[] }>;
+
+/** The fixture's module, made as PyTorch's script made it, and its forward on our inputs and masks. */
+function transformerOf(f: (typeof golden.transformers)[number], gpu: Gpu): { model: nn.Module; run: (x: Tensor[], masks: Record<string, Tensor>) => Tensor } {
+  const k = f.kwargs as TransformerKwargs;
+  const options = { dim_feedforward: k.dim_feedforward, activation: k.activation, norm_first: k.norm_first, batch_first: k.batch_first, layer_norm_eps: k.layer_norm_eps, dropout: 0, gpu };
+  const norm = () => (f.final_norm ? new nn.LayerNorm(k.d_model, { gpu }) : null);
+  switch (f.kind) {
+    case 'encoder_layer': { const m = new nn.TransformerEncoderLayer(k.d_model, k.nhead, options); return { model: m, run: ([src], masks) => m.forward(src!, masks) }; }
+    case 'encoder': { const m = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(k.d_model, k.nhead, options), f.num_layers, { norm: norm() }); return { model: m, run: ([src], masks) => m.forward(src!, masks) }; }
+    case 'decoder_layer': { const m = new nn.TransformerDecoderLayer(k.d_model, k.nhead, options); return { model: m, run: ([tgt, memory], masks) => m.forward(tgt!, memory!, masks) }; }
+    case 'decoder': { const m = new nn.TransformerDecoder(new nn.TransformerDecoderLayer(k.d_model, k.nhead, options), f.num_layers, { norm: norm() }); return { model: m, run: ([tgt, memory], masks) => m.forward(tgt!, memory!, masks) }; }
+    case 'transformer': { const m = new nn.Transformer(k.d_model, k.nhead, { ...options, num_encoder_layers: k.num_encoder_layers, num_decoder_layers: k.num_decoder_layers }); return { model: m, run: ([src, tgt], masks) => m.forward(src!, tgt!, masks) }; }
+    default: throw new Error(`no module for fixture ${f.kind}`);
+  }
+}
+
+for (const f of golden.transformers) {
+  const inputs = f.inputs as unknown as Sequences;
+  const masks = f.masks as unknown as Sequences;
+  const shapes = Object.entries(inputs).map(([name, t]) => `${name} [${t.shape.join(', ')}]`).join(', ');
+  add(`PyTorch ${golden.torch_version}: nn ${f.kind}${f.num_layers > 1 ? ` of ${f.num_layers} layers` : ''}${f.final_norm ? ' and a final LayerNorm' : ''} ${JSON.stringify(f.kwargs)} of ${shapes}${Object.keys(masks).length ? `, ${Object.keys(masks).join(', ')}` : ''}: values and gradients of the inputs and every parameter`, async (s) => {
+    const { model, run } = transformerOf(f, s.gpu);
+    const state: StateDict = new Map(Object.entries(f.state).map(([name, v]) => [name, { shape: [], dtype: 'F32' as const, values: Float32Array.from(v as number[]) }]));
     // The shapes are ours: loadStateDict checks names and sizes, and the fixture holds PyTorch's names.
-    for (const [name, t] of await model.stateDict()) state.get(name)!.shape = t.shape;
+    for (const [name, t] of await model.stateDict()) if (state.has(name)) state.get(name)!.shape = t.shape;
     model.loadStateDict(state);
-    const x = s.input(f.src, f.shape, 'f32', 'src');
-    x.requiresGrad = true;
-    const [L, N] = k.batch_first ? [f.shape[1]!, f.shape[0]!] : [f.shape[0]!, f.shape[1]!];
-    const mask = f.src_mask ? s.input(numbers(f.src_mask), [L, L], 'f32', 'src_mask') : null;
-    const padding = f.padding ? s.input(f.padding, [N, L], 'f32', 'padding') : null;
-    const y = f.kind === 'layer' ? layer.forward(x, { src_mask: mask, src_key_padding_mask: padding }) : (model as nn.TransformerEncoder).forward(x, { mask, src_key_padding_mask: padding });
-    s.comparisons.push(compare("PyTorch's own float32 values vs float64", f.y, f.y64, ENCODER_ATOL, RTOL));
-    await s.check('values vs PyTorch float64', y, f.y64, ENCODER_ATOL, RTOL);
+    const xs = Object.entries(inputs).map(([name, t]) => s.input(t.values, t.shape, 'f32', name));
+    for (const x of xs) x.requiresGrad = true;
+    const maskTensors = Object.fromEntries(Object.entries(masks).map(([name, t]) => [name, s.input(numbers(t.values), t.shape, 'f32', name)]));
+    const y = run(xs, maskTensors);
+    s.comparisons.push(compare("PyTorch's own float32 values vs float64", f.y, f.y64, TRANSFORMER_ATOL, RTOL));
+    await s.check('values vs PyTorch float64', y, f.y64, TRANSFORMER_ATOL, RTOL);
     s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
-    s.comparisons.push(compare("PyTorch's own float32 d src vs float64", f.dx, f.dx64, ENCODER_ATOL, RTOL));
-    await s.check('d src vs PyTorch float64', x.grad!, f.dx64, ENCODER_ATOL, RTOL);
-    const grads = f.grads64 as unknown as Record<string, number[]>;
+    const [dInputs, dInputs32] = [f.dinputs64, f.dinputs] as unknown as Record<string, number[]>[];
+    for (const [i, name] of Object.keys(inputs).entries()) {
+      s.comparisons.push(compare(`PyTorch's own float32 d ${name} vs float64`, dInputs32![name]!, dInputs![name]!, TRANSFORMER_ATOL, RTOL));
+      await s.check(`d ${name} vs PyTorch float64`, xs[i]!.grad!, dInputs![name]!, TRANSFORMER_ATOL, RTOL);
+    }
+    const [grads, grads32] = [f.grads64, f.grads] as unknown as Record<string, number[]>[];
     const names = model.namedParameters().map(([name]) => name);
-    s.expect('parameters as PyTorch', names.join() === Object.keys(grads).join(), `${names.join(', ')}`);
+    s.expect('parameters as PyTorch, in its order', names.join() === Object.keys(grads!).join(), `${names.join(', ')}`);
     for (const [name, p] of model.namedParameters()) {
-      s.comparisons.push(compare(`PyTorch's own float32 d ${name} vs float64`, (f.grads as unknown as Record<string, number[]>)[name]!, grads[name]!, ENCODER_ATOL, RTOL));
-      await s.check(`d ${name} vs PyTorch float64`, p.grad!, grads[name]!, ENCODER_ATOL, RTOL);
+      s.comparisons.push(compare(`PyTorch's own float32 d ${name} vs float64`, grads32![name]!, grads![name]!, TRANSFORMER_ATOL, RTOL));
+      await s.check(`d ${name} vs PyTorch float64`, p.grad!, grads![name]!, TRANSFORMER_ATOL, RTOL);
     }
   });
 }

@@ -188,6 +188,7 @@ export class CaseScope {
     for (const t of this.tensors) t.destroy();
     const ok = this.comparisons.length > 0 && this.comparisons.every((c) => c.ok);
     const checked = this.comparisons.reduce((n, c) => n + c.count, 0);
-    return { ok, checked, report: [...this.comparisons.map((c) => c.report), ...this.notes].join('\n') };
+    // A failing line is marked, so it stands out among the passing ones a report also lists.
+    return { ok, checked, report: [...this.comparisons.map((c) => (c.ok ? c.report : `✗ ${c.report}`)), ...this.notes].join('\n') };
   }
 }
