@@ -54,6 +54,9 @@ await esbuild.build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
+  // Class names as written: error messages name modules and optimizers by them (a renamed
+  // TransformerDecoderLayer read '_TransformerDecoderLayer').
+  keepNames: true,
   logLevel: 'warning',
   // The bench's TensorFlow.js side-effect imports are dropped: no peers run here.
   logOverride: { 'ignored-bare-import': 'silent' },

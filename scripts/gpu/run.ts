@@ -42,7 +42,8 @@ fs.mkdirSync(out, { recursive: true });
 const write = (name: string, text: string) => fs.writeFileSync(path.join(out, name), text);
 
 const vulkan = await installWebGpu({ boundsChecks });
-const gpu = await requestGpu({ variantPolicy: 'fixed', boundsChecks }); // cases name their variants; the bench tunes its own
+// Cases name their variants (the bench tunes its own); new buffers start as NaN, as in the test harnesses.
+const gpu = await requestGpu({ variantPolicy: 'fixed', boundsChecks, poisonNewBuffers: true });
 const info = gpu.device.adapterInfo ?? ({} as Partial<GPUAdapterInfo>);
 const adapter = { ...gpu.adapter, boundsChecks, vulkan, features: [...gpu.device.features].sort(), maxBufferSize: gpu.limits.maxBufferSize, subgroupMinSize: info.subgroupMinSize, subgroupMaxSize: info.subgroupMaxSize };
 /**
