@@ -731,7 +731,7 @@ def transformer_case(kind, kwargs, module, inputs, masks={}, num_layers=1, final
     case = {"kind": kind, "kwargs": kwargs, "num_layers": num_layers, "final_norm": final_norm,
             "inputs": {k: {"shape": list(t.shape), "values": values32(t)} for k, t in inputs.items()},
             "masks": {k: {"shape": list(t.shape), "values": values32(t)} for k, t in masks.items()},
-            "state": {k: values32(v) for k, v in module.state_dict().items()}}
+            "state": {k: {"shape": list(v.shape), "values": values32(v)} for k, v in module.state_dict().items()}}
     dy = None
     for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
         m = copy.deepcopy(module).to(dtype)

@@ -25,7 +25,7 @@ import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh
 import { nextRandomKey } from './init';
 import { expectShape, shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
-import { composite, needsGrad, noGrad, opOutput as output, opView, record, Tensor, upstream } from './tensor';
+import { composite, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, Tensor, upstream } from './tensor';
 
 /**
  * a @ b (torch.matmul) with d a = dC · bᵀ and d b = aᵀ · dC, for operands of 2 or more dimensions:
@@ -1558,6 +1558,8 @@ export function reshape(x: Tensor, shape: readonly number[], options: { out?: Te
   const y = options.out ?? opView(x.reshape(shape));
   if (y.buffer !== x.buffer || y.byteOffset !== x.byteOffset || y.size !== x.size) throw new Error(`reshape: 'out' must be a view of the input's memory`);
   if (!needsGrad([x])) return y;
+  // A view this op made takes its gradient from x's; an 'out' given owns its memory and its gradient.
+  if (!options.out) reshapeSources.set(y, x);
   record({
     name: `reshape([${x.shape.join(', ')}] → [${shape.join(', ')}])`,
     inputs: [x],

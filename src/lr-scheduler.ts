@@ -117,7 +117,11 @@ export abstract class LRScheduler {
   private advance(): void {
     this.lastEpoch++;
     const lrs = this.getLr();
-    this.groups.forEach((g, i) => (g.lr = lrs[i]!));
+    // As PyTorch's zip: a group added after the scheduler was made (addParamGroup) and unknown to a
+    // schedule of base lrs keeps its own lr.
+    this.groups.forEach((g, i) => {
+      if (i < lrs.length) g.lr = lrs[i]!;
+    });
     this.lastLr = this.groups.map((g) => g.lr);
     if (this.verbose) this.lastLr.forEach((lr, i) => console.log(`Adjusting learning rate of group ${i} to ${pythonExponential(lr)}.`));
   }
@@ -333,6 +337,7 @@ export class ReduceLROnPlateau {
   step(metric: number, ...unsupported: never[]): void {
     expectNoArguments('ReduceLROnPlateau.step', unsupported, 'step(metric, epoch) is deprecated in PyTorch and not supported here; call step(metric) once an epoch');
     if (typeof metric !== 'number' || Number.isNaN(metric)) throw new Error(`ReduceLROnPlateau.step: expected the epoch's metric (a number), got ${String(metric)}`);
+    if (this.groups.length !== this.minLrs.length) throw new Error(`ReduceLROnPlateau.step: the optimizer has ${this.groups.length} param groups, the scheduler was made for ${this.minLrs.length} (a group added since, with addParamGroup: make the scheduler again, as PyTorch's would fail too)`);
     this.lastEpoch++;
     if (this.isBetter(metric)) {
       this.best = metric;

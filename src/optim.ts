@@ -264,7 +264,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
 
   async stateDict(): Promise<OptimizerStateDict> {
     const state: Record<string, number[][]> = {};
-    for (const [name, tensors] of this.state) state[name] = await Promise.all(tensors.map(async (t) => Array.from(await t.read())));
+    // stateOf first: a group added since the state was made (addParamGroup) gets its spans' state.
+    for (const name of [...this.state.keys()]) state[name] = await Promise.all(this.stateOf(name).map(async (t) => Array.from(await t.read())));
     return { optimizer: this.constructor.name, step: this.stepCount, steps: this.params.map((p) => this.paramSteps.get(p) ?? 0), shapes: this.params.map((p) => [...p.shape]), paramGroups: this.groupOptions(), state };
   }
 

@@ -195,6 +195,9 @@ export function opOutput(gpu: Gpu, shape: readonly number[], label: string, dtyp
  */
 const views = new WeakSet<Tensor>();
 
+/** F.reshape's views and their sources (BackwardContext.target writes a view's gradient into its source's). */
+export const reshapeSources = new WeakMap<Tensor, Tensor>();
+
 /** An F op's view of memory it did not make: the innermost open tidy() frees the gradient backward gives it. */
 export function opView(t: Tensor): Tensor {
   views.add(t);
@@ -373,6 +376,15 @@ export class BackwardContext {
 
   /** The grad a rule should write for input t, and whether to add to it rather than overwrite. */
   target(t: Tensor): { grad: Tensor; accumulate: boolean } {
+    // A reshape view's gradient is its source's, seen under the view's shape: written there directly,
+    // so a view made per forward (F.linear over [*, in], a batched matmul's operands) allocates no
+    // gradient buffer of its own, which only a tidy() would free. The reshape's own rule then has
+    // nothing to pass on, unless a rule donated a buffer to the view itself.
+    const source = reshapeSources.get(t);
+    if (source?.requiresGrad && !this.written.has(t)) {
+      const { grad, accumulate } = this.target(source);
+      return { grad: grad.reshape(t.shape), accumulate };
+    }
     // A grad handed over from a loss's buffer (donate) in an earlier step is stale once that loss
     // has run again: this pass needs its own (a plain step, then one with a term added to the loss).
     if (t.grad?.overwrittenBy != null) t.grad = null;

@@ -5,6 +5,7 @@ import * as F from '../src/functional';
 import * as init from '../src/init';
 import * as nn from '../src/nn';
 import * as optim from '../src/optim';
+import * as lrScheduler from '../src/lr-scheduler';
 import { allocateParameter } from '../src/parameters';
 import * as bnRef from '../src/reference/batchnorm';
 import * as lnRef from '../src/reference/layer_norm';
@@ -1932,7 +1933,8 @@ add('nn.TransformerEncoderLayer and nn.TransformerEncoder: PyTorch 1.13 names, p
   const copied = [...given].every(([name, e]) => [0, 1].every((i) => state.get(`layers.${i}.${name}`)!.values.every((v, j) => v === e.values[j])));
   s.expect('every layer starts with the given layer\'s weights', copied, 'a copy differs');
   s.expect('the state dict ends with norm.weight, norm.bias', [...state.keys()].slice(-2).join() === 'norm.weight,norm.bias' && state.size === 2 * 12 + 2, [...state.keys()].slice(-3).join());
-  s.expect('the layers are copies, not the layer given', encoder.layers.at(0) !== layer && encoder.layers.at(0).linear1.weight.memoryBuffer !== encoder.layers.at(1).linear1.weight.memoryBuffer || encoder.layers.at(0).linear1.weight.byteOffset !== encoder.layers.at(1).linear1.weight.byteOffset, 'shared');
+  const [w0, w1] = [encoder.layers.at(0).linear1.weight, encoder.layers.at(1).linear1.weight];
+  s.expect('the layers are copies, not the layer given', encoder.layers.at(0) !== layer && encoder.layers.at(1) !== layer && (w0.memoryBuffer !== w1.memoryBuffer || w0.byteOffset !== w1.byteOffset), 'shared');
   s.expect('TransformerEncoder printout', encoder.describe().startsWith('TransformerEncoder(\n  (layers): ModuleList(\n    (0): TransformerEncoderLayer(\n      (self_attn): MultiheadAttention(') && encoder.describe().endsWith('  (norm): LayerNorm((8,), eps=1e-05, elementwise_affine=True)\n)'), encoder.describe());
   // Dropout: in training a forward differs from eval()'s; eval() equals a dropout-0 copy of the weights.
   const [L, N] = [5, 3];
@@ -2053,6 +2055,39 @@ add('nn.TransformerDecoderLayer, nn.TransformerDecoder and nn.Transformer: PyTor
   s.expectError('a decoder of an encoder layer', () => new nn.TransformerDecoder(encoderLayer as never, 2), /^TransformerDecoder: argument 'decoder_layer' expected an nn.TransformerDecoderLayer/);
 });
 
+add('training steps outside tidy() hold no more buffers: nn.Linear over [L, N, in] after another, F.matmul with a weight shared by the batch, TransformerEncoderLayer, TransformerDecoderLayer, Transformer (a reshape view writes its gradient into its source\'s)', async (s, random) => {
+  const gpu = s.gpu;
+  const [x, t] = [s.input(uniform(random, 5 * 3 * 8), [5, 3, 8]), s.input(uniform(random, 5 * 3 * 8), [5, 3, 8])];
+  const W = allocateParameter(gpu, [1, 8, 8], 'W');
+  init.uniform_(W, -0.3, 0.3);
+  const [lin1, lin2] = [new nn.Linear(8, 8, { gpu }), new nn.Linear(8, 8, { gpu })];
+  const encoder = new nn.TransformerEncoderLayer(8, 2, { dim_feedforward: 16, gpu });
+  const decoder = new nn.TransformerDecoderLayer(8, 2, { dim_feedforward: 16, gpu });
+  const model = new nn.Transformer(8, 2, { num_encoder_layers: 1, num_decoder_layers: 1, dim_feedforward: 16, gpu });
+  const mse = new nn.MSELoss({ gpu });
+  for (const [name, params, forward, owned] of [
+    ['nn.Linear over [L, N, in], after another', [...lin1.parameters(), ...lin2.parameters()], () => lin2.forward(lin1.forward(x)), false],
+    ['F.matmul(x, W [1, 8, 8])', [W], () => F.matmul(x, W), true],
+    ['TransformerEncoderLayer', encoder.parameters(), () => encoder.forward(x), false],
+    ['TransformerDecoderLayer', decoder.parameters(), () => decoder.forward(x, t), false],
+    ['Transformer', model.parameters(), () => model.forward(x, t), false],
+  ] as [string, ReturnType<nn.Module["parameters"]>, () => Tensor, boolean][]) {
+    const opt = new optim.SGD(params, { lr: 0.01 });
+    const step = () => {
+      opt.zeroGrad();
+      const y = forward();
+      mse.forward(y, t).backward();
+      opt.step();
+      if (owned) y.destroy(); // an F op's output is the caller's to free; a module's is reused
+    };
+    step();
+    step();
+    const live = gpu.stats.liveBuffers;
+    for (let i = 0; i < 3; i++) step();
+    s.expect(`${name}: three more steps hold no more buffers`, gpu.stats.liveBuffers === live, `${gpu.stats.liveBuffers - live} more`);
+  }
+});
+
 add('optimizer.addParamGroup (PyTorch add_param_group): a group added after 2 steps steps as it would have from the start, frozen until then; plain-object state dicts, one Parameter and a query of the wrong width are errors that say what to pass', async (s, random) => {
   const gpu = s.gpu;
   const [A, B, GA, GB] = [uniform(random, 6), uniform(random, 4), uniform(random, 6), uniform(random, 4)];
@@ -2080,6 +2115,26 @@ add('optimizer.addParamGroup (PyTorch add_param_group): a group added after 2 st
     const [fromStart, added] = [await run(kind, false), await run(kind, true)];
     s.expect(`${kind}: a group added after 2 steps ends as one there from the start, frozen (no gradient) until then`, JSON.stringify(fromStart) === JSON.stringify(added), `${JSON.stringify(fromStart)}\nvs\n${JSON.stringify(added)}`);
   }
+  // A state dict saved right after addParamGroup (no step since) holds the new group's state and loads.
+  const [p1, p2] = [allocateParameter(gpu, [3], 'p1'), allocateParameter(gpu, [2], 'p2')];
+  const adam = new optim.Adam([p1], { lr: 0.1 });
+  p1.grad.write([1, 2, 3]);
+  p1.hasGrad = true;
+  adam.step();
+  adam.addParamGroup({ params: [p2] });
+  const saved = await adam.stateDict();
+  const reloaded = new optim.Adam([{ params: [p1] }, { params: [p2] }], { lr: 0.1 });
+  const loaded = await Promise.resolve().then(() => reloaded.loadStateDict(saved)).then(() => 'loaded', (e: Error) => e.message);
+  s.expect('a state dict saved after addParamGroup loads into an optimizer of both groups', loaded === 'loaded' && saved.state['exp_avg']!.length === 2, loaded);
+  // Schedulers made before addParamGroup: LambdaLR leaves the new group's lr (PyTorch's zip); ReduceLROnPlateau says what to do.
+  const lambda = new lrScheduler.LambdaLR(adam, { lr_lambda: (epoch) => 0.5 ** epoch });
+  adam.addParamGroup({ params: [allocateParameter(gpu, [2], 'p3')], lr: 0.03 });
+  lambda.step();
+  s.expect('LambdaLR steps the groups it knows and leaves one added since', adam.paramGroups.map((g) => g.lr).join() === '0.05,0.05,0.03', adam.paramGroups.map((g) => g.lr).join());
+  const sgd = new optim.SGD([allocateParameter(gpu, [2], 'p4')], { lr: 0.1 });
+  const plateau = new lrScheduler.ReduceLROnPlateau(sgd);
+  sgd.addParamGroup({ params: [allocateParameter(gpu, [2], 'p5')] });
+  s.expectError('ReduceLROnPlateau after addParamGroup', () => plateau.step(1), /^ReduceLROnPlateau.step: the optimizer has 2 param groups, the scheduler was made for 1 \(a group added since, with addParamGroup: make the scheduler again/);
   const w = allocateParameter(gpu, [3], 'w');
   const opt = new optim.SGD([w], { lr: 0.1 });
   s.expectError('a parameter already in a group', () => opt.addParamGroup({ params: [w] }), /^SGD: param group 1: parameter 'w' \[3\] appears in more than one group \(or twice\)$/);

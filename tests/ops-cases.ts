@@ -7,7 +7,6 @@
 // Part of tests/parity-cases.ts's table.
 import * as F from '../src/functional';
 import * as nn from '../src/nn';
-import type { StateDict } from '../src/nn';
 import { compare } from '../src/spec/compare';
 import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
 import { Tensor } from '../src/tensor';
@@ -180,10 +179,9 @@ for (const f of golden.transformers) {
   const shapes = Object.entries(inputs).map(([name, t]) => `${name} [${t.shape.join(', ')}]`).join(', ');
   add(`PyTorch ${golden.torch_version}: nn ${f.kind}${f.num_layers > 1 ? ` of ${f.num_layers} layers` : ''}${f.final_norm ? ' and a final LayerNorm' : ''} ${JSON.stringify(f.kwargs)} of ${shapes}${Object.keys(masks).length ? `, ${Object.keys(masks).join(', ')}` : ''}: values and gradients of the inputs and every parameter`, async (s) => {
     const { model, run } = transformerOf(f, s.gpu);
-    const state: StateDict = new Map(Object.entries(f.state).map(([name, v]) => [name, { shape: [], dtype: 'F32' as const, values: Float32Array.from(v as number[]) }]));
-    // The shapes are ours: loadStateDict checks names and sizes, and the fixture holds PyTorch's names.
-    for (const [name, t] of await model.stateDict()) if (state.has(name)) state.get(name)!.shape = t.shape;
-    model.loadStateDict(state);
+    // PyTorch's state dict as it is: loadStateDict checks every name and shape against ours.
+    const entries = Object.entries(f.state as unknown as Record<string, { shape: number[]; values: number[] }>);
+    model.loadStateDict(new Map(entries.map(([name, e]) => [name, { shape: e.shape, dtype: 'F32' as const, values: Float32Array.from(e.values) }])));
     const xs = Object.entries(inputs).map(([name, t]) => s.input(t.values, t.shape, 'f32', name));
     for (const x of xs) x.requiresGrad = true;
     const maskTensors = Object.fromEntries(Object.entries(masks).map(([name, t]) => [name, s.input(numbers(t.values), t.shape, 'f32', name)]));
