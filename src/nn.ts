@@ -1445,6 +1445,9 @@ export class Flatten extends Module {
   ) {
     super(options?.gpu ?? currentGpu());
     normalizeOptions('Flatten', options, ['gpu']);
+    for (const [name, v] of [['start_dim', startDim], ['end_dim', endDim]] as const) {
+      if (!Number.isInteger(v)) throw new Error(`Flatten: argument '${name}' expected an integer, got ${show(v)}${typeof v === 'object' ? ' (options come third: new nn.Flatten(1, -1, { gpu }))' : ''}`);
+    }
   }
 
   describe(): string {

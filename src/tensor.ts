@@ -371,8 +371,13 @@ export function isOnLiveGraph(t: Tensor): boolean {
   return (t.node !== null && t.node.generation === generation) || t.readInGraph === generation;
 }
 
+/** Each backward() pass's number; and, for a gradient buffer one rule donated to a tensor, the pass it was donated in. */
+let passes = 0;
+const donatedIn = new WeakMap<Tensor, number>();
+
 export class BackwardContext {
   private readonly written = new Set<Tensor>();
+  private readonly pass = ++passes;
 
   /** The grad a rule should write for input t, and whether to add to it rather than overwrite. */
   target(t: Tensor): { grad: Tensor; accumulate: boolean } {
@@ -388,6 +393,9 @@ export class BackwardContext {
     // A grad handed over from a loss's buffer (donate) in an earlier step is stale once that loss
     // has run again: this pass needs its own (a plain step, then one with a term added to the loss).
     if (t.grad?.overwrittenBy != null) t.grad = null;
+    // So is any buffer donated in an earlier pass: the handle a reshape's rule passed on (a view of
+    // the loss's buffer) is not the one the loss's next forward marks overwritten.
+    if (t.grad && !t.ownsGrad && (donatedIn.get(t.grad) ?? this.pass) !== this.pass) t.grad = null;
     if (!t.grad) {
       t.grad = Tensor.empty(t.gpu, t.shape, 'f32', `${t.label}.grad`);
       t.ownsGrad = true;
@@ -412,6 +420,7 @@ export class BackwardContext {
     if (t.ownsGrad) t.grad!.destroy(); // a grad from an earlier backward, replaced
     t.grad = grad;
     t.ownsGrad = false;
+    donatedIn.set(grad, this.pass);
     this.written.add(t);
     return true;
   }

@@ -2088,6 +2088,38 @@ add('training steps outside tidy() hold no more buffers: nn.Linear over [L, N, i
   }
 });
 
+add('a loss gradient donated in one step is never reused in the next: cross-entropy at the root on a reshape of a module output, then a loss with more terms, equals the same loss on a fresh module (through the output itself, a reshape of it, and a scaled loss)', async (s, random) => {
+  const gpu = s.gpu;
+  const [X, W, B] = [uniform(random, 6 * 4), uniform(random, 6 * 4, -0.5, 0.5), uniform(random, 6, -0.5, 0.5)];
+  const labels = s.input(Array.from({ length: 12 }, (_, i) => i % 3), [12], 'u32', 'labels');
+  const x = s.input(X, [6, 4]);
+  const make = () => {
+    const lin = new nn.Linear(4, 6, { gpu });
+    lin.weight.write(W);
+    lin.bias!.write(B);
+    return { lin, ce: new nn.CrossEntropyLoss({ gpu }) };
+  };
+  const second: [string, (s: Tensor, ce: Tensor) => Tensor][] = [
+    ['+ 0.1 · Σ s² through s', (out, ce) => F.add(ce, F.mul(F.sum(F.mul(out, out)), 0.1))],
+    ['+ 0.1 · Σ s² through a reshape of s', (out, ce) => { const r = F.reshape(out, [36]); return F.add(ce, F.mul(F.sum(F.mul(r, r)), 0.1)); }],
+    ['· 2', (_out, ce) => F.mul(ce, 2)],
+  ];
+  for (const [what, loss] of second) {
+    const grads: number[][] = [];
+    for (const history of [true, false]) {
+      const { lin, ce } = make();
+      if (history) {
+        ce.forward(F.reshape(lin.forward(x), [12, 3]), labels).backward(); // its gradient donated to the view, then to lin's output
+        lin.zeroGrad();
+      }
+      const out = lin.forward(x);
+      loss(out, ce.forward(F.reshape(out, [12, 3]), labels)).backward();
+      grads.push([...(await lin.weight.grad.read()), ...(await lin.bias!.grad.read())]);
+    }
+    s.expect(`CE at the root, then CE ${what}: the gradients of a fresh module`, grads[0]!.every((v, i) => Math.abs(v - grads[1]![i]!) <= 1e-6), `${grads[0]!.slice(0, 4)} vs ${grads[1]!.slice(0, 4)}`);
+  }
+});
+
 add('optimizer.addParamGroup (PyTorch add_param_group): a group added after 2 steps steps as it would have from the start, frozen until then; plain-object state dicts, one Parameter and a query of the wrong width are errors that say what to pass', async (s, random) => {
   const gpu = s.gpu;
   const [A, B, GA, GB] = [uniform(random, 6), uniform(random, 4), uniform(random, 6), uniform(random, 4)];
@@ -2142,6 +2174,7 @@ add('optimizer.addParamGroup (PyTorch add_param_group): a group added after 2 st
   s.expectError('one Parameter, not a list', () => new optim.Adam(w as never), /^Adam: expected an iterable of Parameters \(model.parameters\(\), or \[weight\]\), got one Parameter 'w' \[3\]: pass \[w\]$/);
   s.expectError('a number for the parameters', () => new optim.Adam(3 as never), /^Adam: expected Parameters \(model.parameters\(\)\) or param groups \(\{ params, ...options \}\), got 3$/);
   const lin = new nn.Linear(2, 2, { gpu });
+  s.expectError('nn.Flatten with its options first', () => new nn.Flatten({ gpu } as never), /^Flatten: argument 'start_dim' expected an integer, got an object \(options come third: new nn.Flatten\(1, -1, \{ gpu \}\)\)$/);
   s.expectError('a plain object for a state dict', () => lin.loadStateDict({ weight: { shape: [2, 2], dtype: 'F32', values: new Float32Array(4) } } as never), /^loadStateDict: expected a Map of name → \{ shape, dtype, values \} \(what stateDict\(\) returns, and a safetensors file read back\), got a plain object: new Map\(Object.entries\(d\)\)/);
   const mha = new nn.MultiheadAttention(4, 2, { batch_first: true, gpu });
   const wide = s.input(new Array(30).fill(1), [2, 3, 5]);
