@@ -794,6 +794,8 @@ function copyParameters<M extends Module>(from: M, to: M): M {
  * (self_attn, linear1, dropout, linear2, norm1, norm2, dropout1, dropout2), each with its own init.
  */
 export class TransformerEncoderLayer extends Module {
+  /** The class's name in messages (a bundler may rename the class itself). */
+  static readonly title = 'TransformerEncoderLayer';
   readonly self_attn: MultiheadAttention;
   readonly linear1: Linear;
   readonly dropout: Dropout;
@@ -884,6 +886,7 @@ type Masks = { tgtMask?: Tensor | null; memoryMask?: Tensor | null; tgtKeyPaddin
  * linear2, norm1, norm2, norm3, dropout1, dropout2, dropout3.
  */
 export class TransformerDecoderLayer extends Module {
+  static readonly title = 'TransformerDecoderLayer';
   readonly self_attn: MultiheadAttention;
   readonly multihead_attn: MultiheadAttention;
   readonly linear1: Linear;
@@ -950,14 +953,48 @@ export class TransformerDecoderLayer extends Module {
   }
 }
 
-/** num_layers copies of a layer (the layer given is not itself used, as PyTorch's deepcopies), and an optional final norm. */
-function stackOptions(where: string, numLayers: number, options: { norm?: Module | null; enableNestedTensor?: boolean; enable_nested_tensor?: boolean }, nested: boolean): Module | null {
-  // enable_nested_tensor picks PyTorch's inference fast path for padded batches: the same values.
-  const o = normalizeOptions(where, options, ['norm', 'gpu', ...(nested ? ['enableNestedTensor'] : [])], nested ? { enable_nested_tensor: 'enableNestedTensor' } : {}) as { norm?: Module | null; enableNestedTensor?: boolean };
-  expectFlag(where, 'enableNestedTensor', o.enableNestedTensor);
-  if (!Number.isInteger(numLayers) || numLayers < 1) throw new Error(`${where}: argument 'num_layers' expected a positive integer, got ${show(numLayers)}`);
-  if (o.norm != null && !(o.norm instanceof Module)) throw new Error(`${where}: option 'norm' expected a Module (nn.LayerNorm(d_model)) or null, got ${describeValue(o.norm)}`);
-  return o.norm ?? null;
+type StackOptions = { norm?: Module | null; enableNestedTensor?: boolean; enable_nested_tensor?: boolean; gpu?: Gpu };
+
+/**
+ * num_layers copies of a layer, run in turn, then an optional final norm: what TransformerEncoder and
+ * TransformerDecoder share (the layer given is not itself used, as PyTorch's deepcopies).
+ */
+abstract class LayerStack<L extends Module & { copy(): Module }> extends Module {
+  readonly layers: ModuleList<L>;
+  readonly norm: Module | null;
+
+  /** `nested`: the encoder's enable_nested_tensor, PyTorch's inference fast path for padded batches (the same values). */
+  constructor(
+    private readonly kind: string,
+    argument: string,
+    layerClass: { new (...args: never[]): L; readonly title: string },
+    layer: L,
+    numLayers: number,
+    options: StackOptions,
+    nested: boolean,
+  ) {
+    if (!(layer instanceof layerClass)) throw new Error(`${kind}: argument '${argument}' expected an nn.${layerClass.title}, got ${describeValue(layer)}`);
+    super(options?.gpu ?? layer.gpu);
+    const o = normalizeOptions(kind, options, ['norm', 'gpu', ...(nested ? ['enableNestedTensor'] : [])], nested ? { enable_nested_tensor: 'enableNestedTensor' } : {}) as { norm?: Module | null; enableNestedTensor?: boolean };
+    expectFlag(kind, 'enableNestedTensor', o.enableNestedTensor);
+    if (!Number.isInteger(numLayers) || numLayers < 1) throw new Error(`${kind}: argument 'num_layers' expected a positive integer, got ${show(numLayers)}`);
+    if (o.norm != null && !(o.norm instanceof Module)) throw new Error(`${kind}: option 'norm' expected a Module (nn.LayerNorm(d_model)) or null, got ${describeValue(o.norm)}`);
+    this.norm = o.norm ?? null;
+    this.layers = new ModuleList<L>(Array.from({ length: numLayers }, () => layer.copy() as L), { gpu: this.gpu });
+  }
+
+  override namedChildren(): [string, Module][] {
+    return this.norm ? [['layers', this.layers], ['norm', this.norm]] : [['layers', this.layers]];
+  }
+
+  describe(): string {
+    return containerText(this.kind, this.namedChildren());
+  }
+
+  /** The layers' output through the final norm, if any. */
+  protected normed(x: Tensor): Tensor {
+    return this.norm ? this.norm.forward(x) : x;
+  }
 }
 
 /**
@@ -965,23 +1002,9 @@ function stackOptions(where: string, numLayers: number, options: { norm?: Module
  * (each starting with its weights, as PyTorch's deepcopy), run in turn, then the optional norm.
  * Names as PyTorch's: layers.0.self_attn.in_proj_weight, norm.weight.
  */
-export class TransformerEncoder extends Module {
-  readonly layers: ModuleList<TransformerEncoderLayer>;
-  readonly norm: Module | null;
-
-  constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, options: { norm?: Module | null; enableNestedTensor?: boolean; enable_nested_tensor?: boolean; gpu?: Gpu } = {}) {
-    if (!(encoderLayer instanceof TransformerEncoderLayer)) throw new Error(`TransformerEncoder: argument 'encoder_layer' expected an nn.TransformerEncoderLayer, got ${describeValue(encoderLayer)}`);
-    super(options?.gpu ?? encoderLayer.gpu);
-    this.norm = stackOptions('TransformerEncoder', numLayers, options, true);
-    this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.copy()), { gpu: this.gpu });
-  }
-
-  override namedChildren(): [string, Module][] {
-    return this.norm ? [['layers', this.layers], ['norm', this.norm]] : [['layers', this.layers]];
-  }
-
-  describe(): string {
-    return containerText('TransformerEncoder', this.namedChildren());
+export class TransformerEncoder extends LayerStack<TransformerEncoderLayer> {
+  constructor(encoderLayer: TransformerEncoderLayer, numLayers: number, options: StackOptions = {}) {
+    super('TransformerEncoder', 'encoder_layer', TransformerEncoderLayer, encoderLayer, numLayers, options, true);
   }
 
   /** PyTorch's forward(src, mask=None, src_key_padding_mask=None): the masks go to every layer. */
@@ -989,28 +1012,14 @@ export class TransformerEncoder extends Module {
     const o = normalizeOptions('TransformerEncoder.forward', options, ['mask', 'srcKeyPaddingMask'], { src_key_padding_mask: 'srcKeyPaddingMask' }, { is_causal: false }) as { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null };
     let x = src;
     for (const layer of this.layers) x = layer.forward(x, { srcMask: o.mask ?? null, srcKeyPaddingMask: o.srcKeyPaddingMask ?? null });
-    return this.norm ? this.norm.forward(x) : x;
+    return this.normed(x);
   }
 }
 
 /** torch.nn.TransformerDecoder(decoder_layer, num_layers, norm=None): as TransformerEncoder, each layer also attending to memory. */
-export class TransformerDecoder extends Module {
-  readonly layers: ModuleList<TransformerDecoderLayer>;
-  readonly norm: Module | null;
-
+export class TransformerDecoder extends LayerStack<TransformerDecoderLayer> {
   constructor(decoderLayer: TransformerDecoderLayer, numLayers: number, options: { norm?: Module | null; gpu?: Gpu } = {}) {
-    if (!(decoderLayer instanceof TransformerDecoderLayer)) throw new Error(`TransformerDecoder: argument 'decoder_layer' expected an nn.TransformerDecoderLayer, got ${describeValue(decoderLayer)}`);
-    super(options?.gpu ?? decoderLayer.gpu);
-    this.norm = stackOptions('TransformerDecoder', numLayers, options, false);
-    this.layers = new ModuleList(Array.from({ length: numLayers }, () => decoderLayer.copy()), { gpu: this.gpu });
-  }
-
-  override namedChildren(): [string, Module][] {
-    return this.norm ? [['layers', this.layers], ['norm', this.norm]] : [['layers', this.layers]];
-  }
-
-  describe(): string {
-    return containerText('TransformerDecoder', this.namedChildren());
+    super('TransformerDecoder', 'decoder_layer', TransformerDecoderLayer, decoderLayer, numLayers, options, false);
   }
 
   /** PyTorch's forward(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask): the masks go to every layer. */
@@ -1018,7 +1027,7 @@ export class TransformerDecoder extends Module {
     const o = normalizeOptions('TransformerDecoder.forward', options, DECODER_MASKS, DECODER_MASK_ALIASES, { tgt_is_causal: false, memory_is_causal: false }) as Masks;
     let x = tgt;
     for (const layer of this.layers) x = layer.forward(x, memory, o);
-    return this.norm ? this.norm.forward(x) : x;
+    return this.normed(x);
   }
 }
 
