@@ -390,11 +390,9 @@ export class BackwardContext {
       const { grad, accumulate } = this.target(source);
       return { grad: grad.reshape(t.shape), accumulate };
     }
-    // A grad handed over from a loss's buffer (donate) in an earlier step is stale once that loss
-    // has run again: this pass needs its own (a plain step, then one with a term added to the loss).
-    if (t.grad?.overwrittenBy != null) t.grad = null;
-    // So is any buffer donated in an earlier pass: the handle a reshape's rule passed on (a view of
-    // the loss's buffer) is not the one the loss's next forward marks overwritten.
+    // A buffer donated in an earlier pass (a loss's d loss / d logits, or the view of it a reshape's
+    // rule passed on) is stale once that loss has run again: this pass needs its own (a plain step,
+    // then one with a term added to the loss).
     if (t.grad && !t.ownsGrad && (donatedIn.get(t.grad) ?? this.pass) !== this.pass) t.grad = null;
     if (!t.grad) {
       t.grad = Tensor.empty(t.gpu, t.shape, 'f32', `${t.label}.grad`);
