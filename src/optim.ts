@@ -153,15 +153,12 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   /** Per-span state buffers named `name`, created on first use and filled with `initial(group)`. */
   protected stateOf(name: string, initial?: (group: Required<O>) => number): Tensor[] {
     if (initial) this.initials.set(name, initial);
-    const fill = (this.initials.get(name) ?? (() => 0)) as (group: Required<O>) => number;
     let tensors = this.state.get(name);
-    if (tensors && tensors.length < this.spans.length) {
-      // Spans of a group added since (addParamGroup): their state starts as the first spans' did.
+    if (!tensors) this.state.set(name, (tensors = []));
+    // Every span's, the first time; later, those of a group added since (addParamGroup).
+    if (tensors.length < this.spans.length) {
+      const fill = (this.initials.get(name) ?? (() => 0)) as (group: Required<O>) => number;
       tensors.push(...this.spans.slice(tensors.length).map(({ span, group }) => this.stateTensor(name, span, fill(this.paramGroups[group]!))));
-    }
-    if (!tensors) {
-      tensors = this.spans.map(({ span, group }) => this.stateTensor(name, span, fill(this.paramGroups[group]!)));
-      this.state.set(name, tensors);
     }
     return tensors;
   }
