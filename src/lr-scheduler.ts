@@ -3,7 +3,7 @@
 // form where PyTorch uses it, so a scheduler reads the group's current lr and two schedulers chain
 // as they do in PyTorch. Call order, as in PyTorch: optimizer.step() in the loop, scheduler.step()
 // after it (once an epoch); the constructor sets the epoch-0 lr.
-import { expectNoArguments, normalizeOptions } from './options';
+import { expectNoArguments, normalizeOptions, pythonExponent } from './options';
 import type { Optimizer } from './optim';
 import type { LrScheduleSpec } from './run-config';
 
@@ -18,9 +18,7 @@ function check(where: string, name: string, value: unknown, ok: (v: number) => b
 
 /** Python's '{:.4e}' (1.0000e-01): PyTorch's verbose lines print lrs so. */
 export function pythonExponential(v: number): string {
-  const [mantissa, exponent] = v.toExponential(4).split('e');
-  const e = Number(exponent);
-  return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  return pythonExponent(v.toExponential(4));
 }
 
 function verboseOption(where: string, verbose: unknown): boolean {

@@ -18,12 +18,15 @@ export function show(value: unknown): string {
 export function pythonFloat(v: number): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
   const magnitude = Math.abs(v);
-  if (magnitude !== 0 && (magnitude < 1e-4 || magnitude >= 1e16)) {
-    const [mantissa, exponent] = v.toExponential().split('e') as [string, string];
-    const e = Number(exponent);
-    return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  }
+  if (magnitude !== 0 && (magnitude < 1e-4 || magnitude >= 1e16)) return pythonExponent(v.toExponential());
   return Number.isInteger(v) ? v.toFixed(1) : String(v);
+}
+
+/** JavaScript's exponential notation (1.5e-5) as Python writes it (1.5e-05): a sign and two digits at least. */
+export function pythonExponent(text: string): string {
+  const [mantissa, exponent] = text.split('e') as [string, string];
+  const e = Number(exponent);
+  return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }
 
 /**
