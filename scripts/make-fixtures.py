@@ -463,6 +463,66 @@ loss.backward()
 losses["network"] = {"x": values(x), "target": values(target), "initial": {k: values(v) for k, v in net.state_dict().items()},
                      "loss": float(loss), "grads": {k: values(p.grad) for k, p in net.named_parameters()}}
 
+# CrossEntropyLoss over K dimensions, against class probabilities, for one sample; NLLLoss. Targets
+# are class indices (u32, or i32 when they hold ignore_index) or probabilities (f32, with gradients).
+torch.manual_seed(20261130)
+losses["class_losses"] = []
+
+
+def class_loss_case(kind, kwargs, shape, target, target_dtype):
+    x = float32_values(*shape, scale=2.0)
+    if kind == "NLLLoss":
+        x = torch.log_softmax(x, dim=0 if len(shape) == 1 else 1).float().double()  # log-probabilities, as NLL expects
+    probabilities = target.is_floating_point()
+    case = {"kind": kind, "kwargs": kwargs, "shape": list(shape), "input": values(x), "target": values(target) if probabilities else target.reshape(-1).tolist(),
+            "target_shape": list(target.shape) or [1], "target_dtype": target_dtype}
+    dy = None
+    for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
+        args = dict(kwargs)
+        if "weight" in args:
+            args["weight"] = torch.tensor(args["weight"], dtype=dtype)
+        xs = x.to(dtype).clone().requires_grad_(True)
+        ts = target.to(dtype).clone().requires_grad_(True) if probabilities else target
+        y = getattr(torch.nn, kind)(**args)(xs, ts)
+        if y.dim() == 0:
+            y.backward()
+        else:
+            if dy is None:
+                dy = torch.randn(y.shape).double()
+            (y * dy.to(dtype)).sum().backward()
+        case["y" + suffix] = values(y)
+        case["grads" + suffix] = [values(xs.grad)] + ([values(ts.grad)] if probabilities else [])
+    case["y_shape"] = list(y.shape) or [1]
+    case["dy"] = values(dy) if dy is not None else None
+    losses["class_losses"].append(case)
+
+
+def indices(shape, C, ignore=None):
+    t = torch.randint(0, C, shape)
+    if ignore is not None:
+        t.view(-1)[::3] = ignore
+    return t
+
+
+def probabilities(shape):
+    return torch.softmax(torch.randn(*shape), dim=1).float().double()
+
+
+class_loss_case("CrossEntropyLoss", {}, (4, 5, 3), indices((4, 3), 5), "u32")
+class_loss_case("CrossEntropyLoss", {"weight": [0.5, 2.0, 1.0, 0.25], "ignore_index": 1}, (3, 4, 2, 3), indices((3, 2, 3), 4, ignore=1), "i32")
+class_loss_case("CrossEntropyLoss", {"label_smoothing": 0.2, "reduction": "sum"}, (2, 6, 5), indices((2, 5), 6), "u32")
+class_loss_case("CrossEntropyLoss", {"reduction": "none", "weight": [1.5, 0.5, 1.0, 2.0]}, (3, 4, 2, 2), indices((3, 2, 2), 4), "u32")
+class_loss_case("CrossEntropyLoss", {"label_smoothing": 0.1}, (5,), torch.tensor(3), "u32")
+class_loss_case("CrossEntropyLoss", {}, (5, 4), probabilities((5, 4)), "f32")
+class_loss_case("CrossEntropyLoss", {"weight": [0.5, 2.0, 1.0, 0.25], "label_smoothing": 0.1}, (3, 4, 2), probabilities((3, 4, 2)), "f32")
+class_loss_case("CrossEntropyLoss", {"reduction": "none"}, (4, 3), probabilities((4, 3)), "f32")
+class_loss_case("CrossEntropyLoss", {"reduction": "sum", "weight": [1.0, 3.0, 0.5]}, (2, 3, 2, 2), probabilities((2, 3, 2, 2)), "f32")
+class_loss_case("NLLLoss", {}, (6, 4), indices((6,), 4), "u32")
+class_loss_case("NLLLoss", {"weight": [0.5, 2.0, 1.0], "ignore_index": 2}, (5, 3), indices((5,), 3, ignore=2), "i32")
+class_loss_case("NLLLoss", {"reduction": "none"}, (3, 4, 5), indices((3, 5), 4), "u32")
+class_loss_case("NLLLoss", {"reduction": "sum", "weight": [1.0, 3.0, 0.5]}, (2, 3, 2, 2), indices((2, 2, 2), 3), "u32")
+class_loss_case("NLLLoss", {"weight": [1.0, 3.0, 0.5, 2.0]}, (4,), torch.tensor(1), "u32")
+
 losses_path = path.parent / "pytorch-losses.json"
 losses_path.write_text(json.dumps(losses) + "\n")
 print(f"wrote {losses_path} ({losses_path.stat().st_size} bytes)")

@@ -1,4 +1,5 @@
 // softmax_cross_entropy.wgsl — fused softmax + cross-entropy, loss and gradient in one pass
+// (and nn.NLLLoss, the same without the softmax: nll_rows below)
 //
 // nn.CrossEntropyLoss with PyTorch's options, for logits z (N rows × C classes), integer labels t,
 // class weights w (all 1 without HAS_WEIGHT) and label smoothing ε. Per row, with
@@ -24,6 +25,10 @@
 //   cross_entropy_normalizer  a single invocation: norm[0] = Σ weight_i (NORMALIZE only; runs first).
 //   cross_entropy_rows        one invocation per row (workgroup WORKGROUP_SIZE (64); rows past 65,535 workgroups spill
 //                             into the grid's y): writes row_loss[i], row_weight[i] and the row's dz.
+//   nll_rows                  cross_entropy_rows for nn.NLLLoss, whose input z already holds
+//                             log-probabilities (a log_softmax's output), so no softmax:
+//                             loss_i = −w_t · z_i,t, dz_ij = −w_t · [j = t] · scale (no smoothing);
+//                             weights, ignored and bad labels, NaN and the means as above.
 //   cross_entropy_mean        a single invocation: loss[0] = Σ row_loss / N, or / Σ row_weight under
 //                             WEIGHTED_MEAN, or the plain sum under SUM. It also adds that loss and the
 //                             count of counted rows whose arg-max equals the label to metrics[0] and
@@ -156,6 +161,39 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
     let hard = params.one_minus_smoothing * w_t * (p - select(0.0, 1.0, j == t));
     let soft = params.smoothing_over_c * (p * weight_sum - weight_of(j));
     let g = (hard + soft) * scale;
+    if (ACCUMULATE) { dlogits[base + j] += g; } else { dlogits[base + j] = g; }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn nll_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let row = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (row >= params.N) { return; }
+  let C = params.C;
+  let base = row * C;
+  let label = bitcast<i32>(labels[row]);
+  let ignored = is_ignored(label);
+  let valid = label >= 0 && u32(label) < C;
+  let t = select(C, u32(label), valid); // C matches no class
+
+  let w_t = row_weight_of(label);
+  if (WEIGHTED_MEAN) { row_weight[row] = w_t; }
+  let quiet_nan_bits = 0x7fc00000u; // a runtime value: a constant NaN is a WGSL compile error
+  let nan = bitcast<f32>(quiet_nan_bits);
+  if (ignored) {
+    row_loss[row] = 0.0;
+  } else if (!valid) {
+    row_loss[row] = nan;
+  } else {
+    row_loss[row] = -w_t * logits[base + t];
+  }
+
+  var scale = params.grad_scale;
+  if (NORMALIZE) { scale = scale / norm[0]; }
+  if (ignored) { scale = 0.0; }
+  if (!ignored && !valid) { scale = nan; }
+  for (var j = 0u; j < C; j++) {
+    let g = select(0.0, -w_t, j == t) * scale;
     if (ACCUMULATE) { dlogits[base + j] += g; } else { dlogits[base + j] = g; }
   }
 }

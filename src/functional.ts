@@ -18,7 +18,7 @@ import { sumRows } from './kernels/reduce';
 import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
 import { cumsum as cumsumKernel } from './kernels/scan';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
-import { softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
+import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
@@ -448,10 +448,10 @@ export function transpose(x: Tensor, dim0: number, dim1: number, ...unsupported:
   return permuted('transpose', x, x.shape.map((_, i) => (i === a ? b : i === b ? a : i)));
 }
 
-function permuted(name: string, x: Tensor, order: readonly number[]): Tensor {
+function permuted(name: string, x: Tensor, order: readonly number[], out?: Tensor): Tensor {
   const layout = permutedLayout(x.shape, order);
   expectLayout(name, layout);
-  const y = output(x.gpu, order.map((d) => x.shape[d]!), name);
+  const y = out ?? output(x.gpu, order.map((d) => x.shape[d]!), name);
   gatherSum(x, y, layout);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.permute(x, y, order) });
   return y;
@@ -1539,14 +1539,127 @@ export function batchNorm(x: Tensor, args: BatchNormArgs, options: { out: Tensor
   return y;
 }
 
-/** Mean cross-entropy of logits [N, C] against class indices [N] (u32), into the given buffers; returns out.loss. */
-export function crossEntropy(logits: Tensor, labels: Tensor, out: CrossEntropyOutputs, options: CrossEntropyOptions & { name?: string } = {}): Tensor {
-  const { name, ...ce } = options;
-  softmaxCrossEntropy(logits, labels, out, ce);
-  // 'none' returns the rows' losses; the others the reduced loss.
-  const result = ce.reduction === 'none' ? out.rowLoss : out.loss;
-  if (needsGrad([logits])) record({ name: name ?? 'crossEntropy', inputs: [logits], output: result, backward: gradients.crossEntropy(logits, labels, out, ce) });
+/** F.crossEntropy's and F.nllLoss's options (PyTorch's weight, ignore_index, reduction, label_smoothing). */
+export interface ClassLossOptions {
+  /** [C] per-class weights. */
+  weight?: Tensor;
+  /** Targets with this class index count nowhere (default −100, as PyTorch). */
+  ignoreIndex?: number;
+  ignore_index?: number;
+  reduction?: Reduction;
+  /** Cross-entropy only. */
+  labelSmoothing?: number;
+  label_smoothing?: number;
+  name?: string;
+}
+
+/** A module's reused buffers for F.crossEntropy and F.nllLoss: the kernel's, and the input with its classes moved last (K-dimensional input). */
+export type ClassLossBuffers = CrossEntropyOutputs & { classesLast?: Tensor };
+
+const isOutputs = (v: unknown): v is ClassLossBuffers => typeof v === 'object' && v !== null && 'rowLoss' in v && 'dlogits' in v;
+
+/**
+ * Cross-entropy of logits against targets (F.cross_entropy), PyTorch's shapes: input [N, C], [C]
+ * (one sample; target [1]) or [N, C, d1, …, dk] (a class per position: target [N, d1, …, dk]), with
+ * targets either class indices (u32 or i32) or class probabilities (f32, input's shape). Class
+ * indices run the fused kernel (softmax_cross_entropy.wgsl); a K-dimensional input is first laid out
+ * as [N·d1·…·dk, C] (a copy). 'none' gives the target's shape. Modules pass their reused buffers as
+ * `out` (nn.CrossEntropyLoss; rowLoss in the target's shape); without it the buffers are the
+ * result's companions, freed with it.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, out?: ClassLossBuffers | ClassLossOptions, options?: ClassLossOptions): Tensor {
+  return isOutputs(out) ? classLoss('crossEntropy', input, target, out, options ?? {}) : classLoss('crossEntropy', input, target, null, out ?? {});
+}
+
+/**
+ * The negative log-likelihood of class indices under log-probabilities (F.nll_loss: the input is a
+ * log_softmax's output): −w_t · input[n, t] per sample, input [N, C], [C] or [N, C, d1, …, dk] as
+ * F.crossEntropy's, with weight, ignore_index and reduction; nll_rows of softmax_cross_entropy.wgsl.
+ */
+export function nllLoss(input: Tensor, target: Tensor, out?: ClassLossBuffers | ClassLossOptions, options?: ClassLossOptions): Tensor {
+  return isOutputs(out) ? classLoss('nllLoss', input, target, out, options ?? {}) : classLoss('nllLoss', input, target, null, out ?? {});
+}
+
+/**
+ * The shapes of a classification loss's input and target, or an Error naming `name`: C classes
+ * (dimension 1, or 0 of a single sample [C]); class indices (u32, i32) of the input's shape without
+ * dimension 1 ([1] for [C]), M of them; class probabilities (f32) of the input's own shape; and for
+ * K-dimensional input ([N, C, d1, …]) the shape with the classes moved last.
+ */
+export function classLossShapes(name: string, input: Tensor, target: Tensor): { C: number; rank: number; targetShape: number[]; M: number; classesLast: number[] | null } {
+  if (!(input instanceof Tensor)) throw new Error(`${name}: argument 'input' expected a Tensor, got ${show(input)}`);
+  if (!(target instanceof Tensor)) throw new Error(`${name}: argument 'target' expected a Tensor, got ${show(target)}`);
+  const rank = input.shape.length;
+  const C = rank === 1 ? input.shape[0]! : input.shape[1]!;
+  const probabilities = target.dtype === 'f32';
+  if (!probabilities && target.dtype !== 'u32' && target.dtype !== 'i32') throw new Error(`${name}: target expected class indices (dtype u32 or i32) or class probabilities (f32), got dtype ${target.dtype}`);
+  if (rank === 1 && probabilities) throw new Error(`${name}: class probabilities for one sample: give the input and target as [1, ${C}]`);
+  const indexShape = rank === 1 ? [1] : [input.shape[0]!, ...input.shape.slice(2)];
+  if (probabilities && target.shape.join() === indexShape.join() && indexShape.join() !== input.shape.join()) {
+    throw new Error(`${name}: target of dtype f32 and shape ${shapeText(target.shape)}: class indices must be u32 or i32 (class probabilities would be f32 of the input's shape ${shapeText(input.shape)})`);
+  }
+  const targetShape = probabilities ? [...input.shape] : indexShape;
+  if (target.shape.join() !== targetShape.join()) {
+    const expected = probabilities ? `class probabilities (a target of dtype f32) of the input's shape ${shapeText(input.shape)}` : `class indices of shape ${shapeText(targetShape)} (the input ${shapeText(input.shape)} without its ${C} classes)`;
+    throw new Error(`${name}: target expected ${expected}, got ${shapeText(target.shape)}`);
+  }
+  const M = probabilities ? input.size / C : targetShape.reduce((a, b) => a * b, 1);
+  return { C, rank, targetShape, M, classesLast: rank > 2 ? [input.shape[0]!, ...input.shape.slice(2), C] : null };
+}
+
+function classLoss(op: 'crossEntropy' | 'nllLoss', input: Tensor, target: Tensor, out: ClassLossBuffers | null, options: ClassLossOptions): Tensor {
+  const o = normalizeOptions(op, options, ['weight', 'ignoreIndex', 'reduction', ...(op === 'crossEntropy' ? ['labelSmoothing'] : []), 'name'], { ignore_index: 'ignoreIndex', label_smoothing: 'labelSmoothing' }) as ClassLossOptions;
+  const { name = op, weight, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = o;
+  expectInput(op, input);
+  if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${name}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${show(reduction)}`);
+  if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`${name}: argument 'labelSmoothing' expected a number in [0, 1], got ${show(labelSmoothing)}`);
+  if (op === 'nllLoss' && target instanceof Tensor && target.dtype === 'f32') throw new Error(`${name}: target expected class indices (dtype u32 or i32), got dtype f32 (class probabilities are cross-entropy's)`);
+  const { C, rank, targetShape, M, classesLast } = classLossShapes(name, input, target);
+  if (weight !== undefined) {
+    expectOperand(op, 'weight', weight, false);
+    if (weight.shape.length !== 1 || weight.shape[0] !== C) throw new Error(`${name}: weight has shape ${shapeText(weight.shape)}, the input ${C} classes (dimension ${rank === 1 ? 0 : 1} of ${shapeText(input.shape)})`);
+  }
+  if (target.dtype === 'f32') {
+    if (out) throw new Error(`${name}: class probabilities run composed ops, not into a module's buffers`);
+    return probabilityCrossEntropy(input, target, { weight, reduction, labelSmoothing });
+  }
+  // Rows of C classes: [N, C] as it is, [C] as [1, C], [N, C, d…] with the classes moved last (a
+  // copy, into the module's buffer when it gives one).
+  if (classesLast && out?.classesLast && out.classesLast.shape.join() !== classesLast.join()) throw new Error(`${name}: out.classesLast has shape ${shapeText(out.classesLast.shape)}, expected ${shapeText(classesLast)}`);
+  const moved = classesLast ? permuted('permute', input, [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1], out?.classesLast) : null;
+  const logits = moved ? reshape(moved, [M, C]) : rank === 1 ? reshape(input, [1, C]) : input;
+  const labels = target.reshape([M]);
+  const buffers: CrossEntropyOutputs = out ?? {
+    rowLoss: output(input.gpu, targetShape, `${op} row loss`), dlogits: output(input.gpu, [M, C], `${op} dlogits`), loss: output(input.gpu, [1], op),
+    metrics: output(input.gpu, [METRICS_LENGTH], `${op} metrics`), rowWeight: output(input.gpu, [M], `${op} row weight`), norm: output(input.gpu, [1], `${op} norm`),
+  };
+  if (!out) input.gpu.clear(buffers.metrics);
+  if (buffers.rowLoss.size !== M) throw new Error(`${name}: out.rowLoss has shape ${shapeText(buffers.rowLoss.shape)}, the target ${shapeText(targetShape)}`);
+  const rows = { ...buffers, rowLoss: buffers.rowLoss.reshape([M]) };
+  const ce: CrossEntropyOptions = { ignoreIndex, reduction, labelSmoothing, logProbabilities: op === 'nllLoss', ...(weight ? { weight } : {}) };
+  softmaxCrossEntropy(logits, labels, rows, ce);
+  const result = reduction === 'none' ? buffers.rowLoss : buffers.loss;
+  if (!out) result.companions.push(...Object.values(buffers).filter((t) => t !== result), ...(moved ? [moved] : []), ...(logits !== input ? [logits] : []));
+  if (needsGrad([logits])) record({ name, inputs: [logits], output: result, backward: gradients.crossEntropy(logits, labels, rows, ce) });
   return result;
+}
+
+/**
+ * Cross-entropy against class probabilities p (PyTorch's soft targets): per sample
+ * −Σ_c w_c · p'_c · log_softmax(x)_c over dimension 1, p' = (1 − ε)·p + ε/C with label smoothing;
+ * 'mean' divides by the samples (N·d1·…·dk), not by the weights, as PyTorch. Composed ops: the
+ * gradient reaches the target too when it asks for one.
+ */
+function probabilityCrossEntropy(input: Tensor, target: Tensor, o: { weight?: Tensor; reduction: Reduction; labelSmoothing: number }): Tensor {
+  const C = input.shape[1]!;
+  return composite(() => {
+    const p = o.labelSmoothing ? add(mul(target, 1 - o.labelSmoothing), o.labelSmoothing / C) : target;
+    let terms = mul(logSoftmax(input, 1), p);
+    // The weights along dimension 1: [C, 1, …, 1] broadcasts from the right as PyTorch's.
+    if (o.weight) terms = mul(terms, reshape(o.weight, [C, ...input.shape.slice(2).map(() => 1)]));
+    const loss = mul(sum(terms, 1), -1);
+    return o.reduction === 'none' ? loss : o.reduction === 'sum' ? sum(loss) : mean(loss);
+  });
 }
 
 /**

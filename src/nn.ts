@@ -1679,19 +1679,23 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
   }
 }
 
-// ── CrossEntropyLoss ─────────────────────────────────────────────────────────────────────────────
+// ── CrossEntropyLoss, NLLLoss ────────────────────────────────────────────────────────────────────
 
 export interface CrossEntropyLossOptions {
   /** [C] per-class weights, as a tensor or numbers. */
   weight?: Tensor | ArrayLike<number>;
-  /** Rows with this label count nowhere (default −100, as PyTorch; u32 labels never hold a negative one). */
+  /** Targets with this class index count nowhere (default −100, as PyTorch; u32 labels never hold a negative one). */
   ignoreIndex?: number;
   reduction?: Reduction;
   labelSmoothing?: number;
   gpu?: Gpu;
 }
 
-export class CrossEntropyLoss extends Module {
+/**
+ * What nn.CrossEntropyLoss and nn.NLLLoss share: PyTorch's options, the fused kernel's buffers, and
+ * the epoch's metrics, summed on the GPU from every batch of class indices.
+ */
+abstract class ClassificationLoss extends Module {
   /** Since resetMetrics(): sums of batch losses, correct rows, counted rows, batches; the first non-finite batch; the first bad label (METRICS_LENGTH). */
   readonly metrics: Tensor;
   /** Batches since resetMetrics(), and the batch from which each label dtype ran: how a recorded bad label's 32 bits read (−1 or 4294967295). */
@@ -1701,20 +1705,21 @@ export class CrossEntropyLoss extends Module {
   readonly ignoreIndex: number;
   readonly reduction: Reduction;
   readonly labelSmoothing: number;
+  protected abstract readonly op: 'crossEntropy' | 'nllLoss';
 
-  constructor(options: CrossEntropyLossOptions & { ignore_index?: number; label_smoothing?: number } = {}) {
+  constructor(title: string, options: CrossEntropyLossOptions & { ignore_index?: number; label_smoothing?: number }, known: readonly string[]) {
     super(options?.gpu ?? currentGpu());
-    const o = normalizeOptions('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'gpu'], { ignore_index: 'ignoreIndex', label_smoothing: 'labelSmoothing' }) as CrossEntropyLossOptions;
+    const o = normalizeOptions(title, options, [...known, 'gpu'], { ignore_index: 'ignoreIndex', label_smoothing: 'labelSmoothing' }) as CrossEntropyLossOptions;
     const { ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = o;
-    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`CrossEntropyLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
-    if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) throw new Error(`CrossEntropyLoss: argument 'ignoreIndex' expected an int32, got ${String(ignoreIndex)}`);
-    if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`CrossEntropyLoss: argument 'labelSmoothing' expected a number in [0, 1], got ${String(labelSmoothing)}`);
-    if (o.weight !== undefined && !(o.weight instanceof Tensor) && !Array.from(o.weight).every((v) => Number.isFinite(v) && v >= 0)) throw new Error(`CrossEntropyLoss: argument 'weight' expected finite numbers ≥ 0, got [${Array.from(o.weight).join(', ')}]`);
-    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', 'CrossEntropyLoss.weight');
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${title}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
+    if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) throw new Error(`${title}: argument 'ignoreIndex' expected an int32, got ${String(ignoreIndex)}`);
+    if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`${title}: argument 'labelSmoothing' expected a number in [0, 1], got ${String(labelSmoothing)}`);
+    if (o.weight !== undefined && !(o.weight instanceof Tensor) && !Array.from(o.weight).every((v) => Number.isFinite(v) && v >= 0)) throw new Error(`${title}: argument 'weight' expected finite numbers ≥ 0, got [${Array.from(o.weight).join(', ')}]`);
+    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', `${title}.weight`);
     this.ignoreIndex = ignoreIndex;
     this.reduction = reduction;
     this.labelSmoothing = labelSmoothing;
-    this.metrics = Tensor.empty(this.gpu, [METRICS_LENGTH], 'f32', 'CrossEntropyLoss.metrics');
+    this.metrics = Tensor.empty(this.gpu, [METRICS_LENGTH], 'f32', `${title}.metrics`);
     this.gpu.clear(this.metrics);
   }
 
@@ -1725,7 +1730,7 @@ export class CrossEntropyLoss extends Module {
       ...(this.reduction !== 'mean' ? [`reduction='${this.reduction}'`] : []),
       ...(this.labelSmoothing ? [`label_smoothing=${this.labelSmoothing}`] : []),
     ];
-    return `CrossEntropyLoss(${options.join(', ')})`;
+    return `${this.constructor.name}(${options.join(', ')})`;
   }
 
   resetMetrics(): void {
@@ -1735,9 +1740,11 @@ export class CrossEntropyLoss extends Module {
   }
 
   /**
-   * Reads the sums once: the mean of the batch losses, the accuracy over the counted rows, the first
-   * batch (from 1) whose loss was NaN or infinite, and the first label outside [0, C) (PyTorch raises
-   * there; a kernel cannot): its batch (from 1), its row in that batch (from 0) and its value.
+   * Reads the sums once: the mean of the batch losses, the accuracy over the counted rows (for
+   * K-dimensional input, positions), the first batch (from 1) whose loss was NaN or infinite, and
+   * the first label outside [0, C) (PyTorch raises there; a kernel cannot): its batch (from 1), its
+   * row in that batch (from 0; for K-dimensional input, the flat position) and its value. Batches of
+   * class probabilities are not counted.
    */
   async readMetrics(): Promise<{ loss: number; accuracy: number; rows: number; batches: number; firstNonFiniteBatch: number; badLabel: { batch: number; row: number; label: number } | null }> {
     const m = await this.metrics.read();
@@ -1747,20 +1754,42 @@ export class CrossEntropyLoss extends Module {
   }
 
   /**
-   * Cross-entropy of logits [N, C] against class indices [N] (u32 or i32): a [1] tensor for 'mean'
-   * and 'sum', the [N] row losses for 'none' (forward only).
+   * The loss of input [N, C], [C] or [N, C, d1, …, dk] against class indices (u32 or i32) of the
+   * input's shape without dimension 1 ([1] for [C]): a [1] tensor for 'mean' and 'sum', the target's
+   * shape for 'none'. nn.CrossEntropyLoss also takes class probabilities (f32, the input's shape).
    */
-  forward(logits: Tensor, labels: Tensor): Tensor {
-    if (logits.shape.length !== 2) throw new Error(`${this.describe()}: input expected shape [N, C], got ${shapeText(logits.shape)}`);
-    const [N, C] = [logits.shape[0]!, logits.shape[1]!];
-    if ((labels.dtype !== 'u32' && labels.dtype !== 'i32') || labels.shape.length !== 1 || labels.shape[0] !== N) throw new Error(`CrossEntropyLoss: target expected ${N} class indices (dtype u32 or i32, shape [${N}]), got dtype ${labels.dtype} shape ${shapeText(labels.shape)}`);
-    if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${this.describe()}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
+  forward(input: Tensor, target: Tensor): Tensor {
+    const where = this.describe();
+    const { C, targetShape, M, classesLast } = F.classLossShapes(where, input, target);
+    if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${where}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
+    const options = { reduction: this.reduction, ...(this.weight ? { weight: this.weight } : {}), ...(this.op === 'crossEntropy' ? { labelSmoothing: this.labelSmoothing } : {}), name: where };
+    if (target.dtype === 'f32') return this.keepComposed(F[this.op](input, target, options));
     this.batches++;
-    if (this.dtypeFrom.at(-1)?.dtype !== labels.dtype) this.dtypeFrom.push({ batch: this.batches, dtype: labels.dtype });
+    if (this.dtypeFrom.at(-1)?.dtype !== target.dtype) this.dtypeFrom.push({ batch: this.batches, dtype: target.dtype as 'u32' | 'i32' });
     const buffer = this.buffers();
-    const out = { rowLoss: buffer('row_loss', [N]), dlogits: buffer('dlogits', [N, C]), loss: buffer('loss', [1]), metrics: this.metrics, rowWeight: buffer('row_weight', [N]), norm: buffer('norm', [1]) };
-    const options: CrossEntropyOptions = { ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing, ...(this.weight ? { weight: this.weight } : {}) };
-    return F.crossEntropy(logits, labels, out, { ...options, name: this.describe() });
+    const out = {
+      rowLoss: buffer('row_loss', targetShape), dlogits: buffer('dlogits', [M, C]), loss: buffer('loss', [1]), metrics: this.metrics, rowWeight: buffer('row_weight', [M]), norm: buffer('norm', [1]),
+      ...(classesLast ? { classesLast: buffer('classes_last', classesLast) } : {}),
+    };
+    return F[this.op](input, target, out, { ...options, ignoreIndex: this.ignoreIndex });
+  }
+}
+
+/** torch.nn.CrossEntropyLoss(weight, ignore_index=−100, reduction='mean', label_smoothing=0): log_softmax and NLL in one kernel. */
+export class CrossEntropyLoss extends ClassificationLoss {
+  protected readonly op = 'crossEntropy';
+
+  constructor(options: CrossEntropyLossOptions & { ignore_index?: number; label_smoothing?: number } = {}) {
+    super('CrossEntropyLoss', options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
+  }
+}
+
+/** torch.nn.NLLLoss(weight, ignore_index=−100, reduction='mean'): −w_t · input[n, t], the input holding log-probabilities (nn.LogSoftmax's output). */
+export class NLLLoss extends ClassificationLoss {
+  protected readonly op = 'nllLoss';
+
+  constructor(options: Omit<CrossEntropyLossOptions, 'labelSmoothing'> & { ignore_index?: number } = {}) {
+    super('NLLLoss', options, ['weight', 'ignoreIndex', 'reduction']);
   }
 }
 

@@ -86,6 +86,43 @@ add(`PyTorch ${golden.torch_version}: Linear-Tanh-Linear-LeakyReLU-Linear-Softma
   for (const [name, g] of Object.entries(f.grads)) await s.check(`d ${name}`, params.get(name)!.grad, g, 1e-6, 1e-4);
 });
 
+// ── CrossEntropyLoss over K dimensions, against class probabilities, for one sample; NLLLoss ────
+
+type ClassFixture = (typeof golden.class_losses)[number];
+type ClassKwargs = { weight?: number[]; ignore_index?: number; label_smoothing?: number; reduction?: 'mean' | 'sum' | 'none' };
+
+// Each fixture through the module (its reused buffers) and through F (allocated outputs), twice each:
+// the second call reuses the module's buffers and must give the same numbers.
+for (const f of golden.class_losses) {
+  for (const via of ['nn', 'F'] as const) {
+    add(`PyTorch ${golden.torch_version}: ${via === 'nn' ? `nn.${f.kind}` : f.kind === 'NLLLoss' ? 'F.nllLoss' : 'F.crossEntropy'} ${JSON.stringify(f.kwargs)} input [${f.shape.join(', ')}], target ${f.target_dtype} [${f.target_shape.join(', ')}]`, async (s) => {
+      const k = f.kwargs as ClassKwargs;
+      const weight = k.weight ? s.input(k.weight, [k.weight.length], 'f32', 'weight') : undefined;
+      const options = { ...(weight ? { weight } : {}), ...(k.ignore_index !== undefined ? { ignore_index: k.ignore_index } : {}), ...(k.reduction ? { reduction: k.reduction } : {}), ...(k.label_smoothing ? { label_smoothing: k.label_smoothing } : {}) };
+      const module = via === 'nn' ? (f.kind === 'NLLLoss' ? new nn.NLLLoss({ ...options, gpu: s.gpu }) : new nn.CrossEntropyLoss({ ...options, gpu: s.gpu })) : null;
+      const lossOf = (x: Tensor, t: Tensor) => (module ? module.forward(x, t) : s.own((f.kind === 'NLLLoss' ? F.nllLoss : F.crossEntropy)(x, t, options)));
+      for (const call of [1, 2]) {
+        const x = s.input(f.input, f.shape, 'f32', 'input');
+        const t = s.input(f.target, f.target_shape, f.target_dtype as 'u32' | 'i32' | 'f32', 'target');
+        x.requiresGrad = true;
+        if (f.target_dtype === 'f32') t.requiresGrad = true;
+        const y = lossOf(x, t);
+        s.expect(`call ${call}: output shape`, y.shape.join() === f.y_shape.join(), `[${y.shape.join(', ')}] vs PyTorch [${f.y_shape.join(', ')}]`);
+        if (call === 1) s.comparisons.push(compare("PyTorch's own float32 y vs float64", f.y, f.y64, ATOL, RTOL));
+        await s.check(`call ${call}: y vs PyTorch float64`, y, f.y64, ATOL, RTOL);
+        if (f.dy) dotLoss(y, s.input(f.dy, [f.dy.length, 1], 'f32', 'dy')).backward();
+        else y.backward();
+        for (const [i, g] of f.grads64.entries()) {
+          const name = i === 0 ? 'd input' : 'd target';
+          if (call === 1) s.comparisons.push(compare(`PyTorch's own float32 ${name} vs float64`, f.grads[i]!, g, ATOL, RTOL));
+          await s.check(`call ${call}: ${name} vs PyTorch float64`, (i === 0 ? x : t).grad!, g, ATOL, RTOL);
+        }
+        for (const u of [x, t]) u.grad?.destroy();
+      }
+    });
+  }
+}
+
 // ── F equivalents, allocating their outputs, against the float64 references ───────────────────────
 
 add('F.softmax, F.logSoftmax, F.tanh, F.leakyRelu, F.mseLoss, F.l1Loss vs float64 (outputs allocated)', async (s, random) => {

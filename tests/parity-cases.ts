@@ -511,7 +511,7 @@ add('CrossEntropyLoss: default options keep two dispatches, u32 labels ignore no
   s.expectError('bad reduction', () => new nn.CrossEntropyLoss({ gpu: s.gpu, reduction: 'avg' as 'mean' }), /argument 'reduction' expected 'mean', 'sum' or 'none', got avg/);
   s.expectError('smoothing > 1', () => new nn.CrossEntropyLoss({ gpu: s.gpu, label_smoothing: 1.5 }), /argument 'labelSmoothing' expected a number in \[0, 1\], got 1.5/);
   s.expectError('weight size', () => new nn.CrossEntropyLoss({ gpu: s.gpu, weight: [1, 2] }).forward(logits, s.input([0, 1, 2, 3, 4, 0, 1, 2], [8], 'u32')), /weight has shape \[2\], the input has 5 classes/);
-  s.expectError('float labels', () => lossFn.forward(logits, s.input(uniform(random, 8), [8])), /target expected 8 class indices \(dtype u32 or i32, shape \[8\]\), got dtype f32/);
+  s.expectError('float labels', () => lossFn.forward(logits, s.input(uniform(random, 8), [8])), /CrossEntropyLoss\(\): target of dtype f32 and shape \[8\]: class indices must be u32 or i32 \(class probabilities would be f32 of the input's shape \[8, 5\]\)/);
 });
 
 // PyTorch raises IndexError ("Target 5 is out of bounds"); the kernel cannot, so the loss is NaN and

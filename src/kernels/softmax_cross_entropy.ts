@@ -4,7 +4,7 @@ import type { Gpu } from '../device/gpu';
 import { grid1d, loadShader } from '../device/shader';
 import { sizeClass, type TuningJob } from '../device/tuner';
 import { expectDtype, expectRange, expectRank, expectShape } from '../launch';
-import { softmaxCrossEntropy as crossEntropyRef } from '../reference/losses';
+import { nllLoss as nllRef, softmaxCrossEntropy as crossEntropyRef } from '../reference/losses';
 import { integers, PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type CaseScope, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor, type BackwardRule } from '../tensor';
@@ -52,6 +52,8 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
   reduction?: Reduction;
   labelSmoothing?: number;
+  /** nn.NLLLoss: the logits are log-probabilities already (a log_softmax's output), no softmax is taken (nll_rows); no label smoothing. */
+  logProbabilities?: boolean;
   /** Overrides the gradient's scale (default: 1/N for an unweighted mean, 1 for a sum or 'none'). */
   gradScale?: number;
   accumulate?: boolean;
@@ -81,6 +83,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${op}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
   expectRange(op, 'ignoreIndex', ignoreIndex, Number.isInteger(ignoreIndex) && ignoreIndex >= -(2 ** 31) && ignoreIndex < 2 ** 31, 'an int32');
   expectRange(op, 'labelSmoothing', labelSmoothing, labelSmoothing >= 0 && labelSmoothing <= 1, 'a number in [0, 1]');
+  if (options.logProbabilities && labelSmoothing !== 0) throw new Error(`${op}: label smoothing is cross-entropy's, not NLL's (logProbabilities)`);
   if (weight) {
     expectDtype(op, 'weight', weight, 'f32');
     expectShape(op, 'weight', weight, [C]);
@@ -116,7 +119,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, out: CrossEn
     gpu.dispatch(entry, args, grid, { ...constants, ...extra });
   };
   if (normalize) run('cross_entropy_normalizer', [1]);
-  run('cross_entropy_rows', grid1d(shader.entry('cross_entropy_rows'), N), { ACCUMULATE: options.accumulate ?? false });
+  const rows = options.logProbabilities ? 'nll_rows' : 'cross_entropy_rows';
+  run(rows, grid1d(shader.entry(rows), N), { ACCUMULATE: options.accumulate ?? false });
   if (options.gradientOnly) return;
   run(variant === 'tree' ? 'cross_entropy_mean_tree' : 'cross_entropy_mean', [1]);
 }
@@ -245,6 +249,54 @@ for (const [N, C] of [[1, 2], [37, 10], [70001, 3]] as const) {
     }),
   );
 }
+// nn.NLLLoss's rows (no softmax): plain, and weighted with an ignored class and int32 labels, one
+// label outside [0, C) (NaN row, recorded) and a NaN input off the label (does not reach the loss).
+for (const [N, C, weighted] of [[1, 1, false], [37, 10, false], [37, 10, true], [70001, 3, true]] as const) {
+  cases.push(
+    kernelCase({
+      name: `nll-loss ${N}×${C}${weighted ? ` weighted, ignore_index 1, int32 labels, a NaN off a label${N < 100 ? ', a bad label' : ''}` : ''}`,
+      entries: [...(weighted ? ['cross_entropy_normalizer'] : []), 'nll_rows', 'cross_entropy_mean'],
+      variant: weighted ? 'v1, weighted mean' : 'v1',
+      dims: { N, C },
+      setup(s, { N, C }, random) {
+        const input = uniform(random, N * C, -5, 0);
+        const labels = Int32Array.from(integers(random, N, C));
+        // Row 0 counted (label 0); a NaN off row 4's label; at 37 rows a bad label in row 2 (the mean then NaN).
+        const bad = weighted && N < 100;
+        if (weighted) [labels[0], input[4 * C + ((labels[4]! + 1) % C)]] = [0, NaN];
+        if (bad) labels[2] = C + 2;
+        const weight = weighted ? uniform(random, C, 0.25, 2) : undefined;
+        const options = weighted ? { weight: Array.from(weight!), ignoreIndex: 1 } : {};
+        const out = {
+          rowLoss: s.output([N], 'row loss'), dlogits: s.output([N, C], 'd input'), loss: s.output([1], 'loss'), metrics: zeroedMetrics(s),
+          ...(weighted ? { rowWeight: s.output([N], 'row weight'), norm: s.output([1], 'norm') } : {}),
+        };
+        const [xt, yt] = [s.input(input, [N, C]), s.input(labels, [N], weighted ? 'i32' : 'u32', 'labels')];
+        const wt = weight ? s.input(weight, [C], 'f32', 'weight') : undefined;
+        return {
+          run: () => softmaxCrossEntropy(xt, yt, out, { logProbabilities: true, variant: 'serial', ...(weighted ? { weight: wt, ignoreIndex: 1 } : {}) }),
+          check: async () => {
+            const expected = nllRef(input, labels, N, C, options);
+            const sumRtol = 1e-5 + 1e-8 * N;
+            await s.check('d input', out.dlogits, expected.grad, 1e-7, 1e-5 + sumRtol);
+            await s.check('row loss', out.rowLoss, expected.rowLoss, 1e-6, 1e-6);
+            await s.check('loss', out.loss, [expected.loss], 1e-6, sumRtol);
+            if (weighted && N < 100) {
+              const m = await out.metrics.read();
+              s.expect('the bad label recorded: batch 1, row 2', JSON.stringify(badLabelIn(m, 'i32')) === JSON.stringify({ batch: 1, row: 2, label: C + 2 }), [...m].join());
+            }
+          },
+        };
+      },
+    }),
+  );
+}
+cases.push(
+  testCase('nll-loss refuses label smoothing', (s, random) => {
+    const out = { rowLoss: s.output([2]), dlogits: s.output([2, 3]), loss: s.output([1]), metrics: s.output([METRICS_LENGTH]) };
+    s.expectError('smoothing', () => softmaxCrossEntropy(s.input(uniform(random, 6), [2, 3]), s.input([0, 1], [2], 'u32'), out, { logProbabilities: true, labelSmoothing: 0.1 }), /label smoothing is cross-entropy's, not NLL's/);
+  }),
+);
 // reduction 'sum' (loss Σ rows, gradient unscaled), with dlogits added to a pre-filled gradient
 // (ACCUMULATE, as when the logits feed two losses); both reductions of the loss.
 for (const variant of ['serial', 'tree'] as const) {

@@ -64,3 +64,30 @@ export function softmaxCrossEntropy(logits: ArrayLike<number>, labels: ArrayLike
   const loss = reduction === 'sum' ? total : total / denominator;
   return { loss, rowLoss, grad, correct, counted };
 }
+
+/**
+ * nn.NLLLoss from PyTorch's definition: the input x holds log-probabilities, so
+ *   l_i = −w_{t_i} · x_i,t_i   (0 when t_i = ignore_index),   mean = Σ l_i / Σ_{i not ignored} w_{t_i}.
+ * A label outside [0, C) gives NaN (PyTorch raises), counted with weight 1 in the mean.
+ */
+export function nllLoss(x: ArrayLike<number>, labels: ArrayLike<number>, N: number, C: number, options: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): CrossEntropyResult {
+  const { weight, ignoreIndex = -100, reduction = 'mean' } = options;
+  const w = (j: number) => (weight ? weight[j]! : 1);
+  const rowLoss = new Float64Array(N);
+  const rowGrad = new Float64Array(N * C);
+  let [denominator, correct, counted] = [0, 0, 0];
+  for (let i = 0; i < N; i++) {
+    const label = labels[i]!;
+    if (label === ignoreIndex) continue;
+    counted++;
+    const valid = Number.isInteger(label) && label >= 0 && label < C;
+    denominator += valid ? w(label) : 1;
+    rowLoss[i] = valid ? -w(label) * x[i * C + label]! : NaN;
+    for (let j = 0; j < C; j++) rowGrad[i * C + j] = valid ? (j === label ? -w(label) : 0) : NaN;
+    const row = Array.from({ length: C }, (_, j) => x[i * C + j]!);
+    if (row.indexOf(Math.max(...row)) === label) correct++;
+  }
+  const total = rowLoss.reduce((s, v) => s + v, 0);
+  const scale = reduction === 'mean' ? 1 / denominator : 1;
+  return { loss: reduction === 'sum' ? total : total / denominator, rowLoss, grad: rowGrad.map((g) => g * scale), correct, counted };
+}
