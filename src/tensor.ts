@@ -299,6 +299,8 @@ export interface GraphNode {
   saved?: readonly Tensor[];
   /** Which graph the node belongs to (see cutGraph). */
   generation: number;
+  /** The write counts (Gpu.writeCount) of output, inputs and saved, in that order, when recorded. */
+  writes: number[];
   backward: BackwardRule;
 }
 
@@ -337,8 +339,11 @@ export function needsGrad(inputs: readonly Tensor[]): boolean {
   return gradEnabled && inputs.some((t) => t.requiresGrad);
 }
 
-export function record(node: Omit<GraphNode, 'generation'>): void {
-  const full: GraphNode = { ...node, generation };
+/** What a node's backward may read: its output, inputs and saved tensors. */
+const readsOf = (node: Omit<GraphNode, 'generation' | 'writes'>) => [node.output, ...node.inputs, ...(node.saved ?? [])];
+
+export function record(node: Omit<GraphNode, 'generation' | 'writes'>): void {
+  const full: GraphNode = { ...node, generation, writes: readsOf(node).map((t) => t.gpu.writeCount(t.memoryBuffer)) };
   for (const input of node.inputs) input.readInGraph = generation;
   tape.push(full);
   node.output.node = full;
@@ -454,8 +459,11 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
     if (!reached.has(node.output)) continue;
-    for (const t of [node.output, ...node.inputs, ...(node.saved ?? [])]) {
+    for (const [k, t] of readsOf(node).entries()) {
       if (t.gpu.isDestroyed(t.memoryBuffer)) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);
+      if (t.gpu.writeCount(t.memoryBuffer) !== node.writes[k]) {
+        throw new Error(`backward: '${node.name}' needs '${t.label}' [${t.shape.join(', ')}] as it was in the forward, and its memory was written since (a write(), an optimizer step, another op's 'out'; PyTorch: "one of the variables needed for gradient computation has been modified by an inplace operation"): change it after backward(), or give the forward a copy (clone())`);
+      }
     }
     for (const input of node.inputs) {
       if (!input.requiresGrad) continue;

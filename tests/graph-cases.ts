@@ -2725,10 +2725,85 @@ add('bad input names the module or argument', async (s, random) => {
   s.expectError('Adagrad lr', () => new optim.Adagrad(params, { lr: -0.1 }), /Adagrad: argument 'lr'/);
   s.expectError('nesterov without momentum', () => new optim.SGD(params, { nesterov: true }), /nesterov momentum requires/);
   s.expectError('empty parameter list', () => new optim.SGD([]), /empty parameter list/);
-  s.expectError('CrossEntropy labels', () => new nn.CrossEntropyLoss({ gpu }).forward(s.input(uniform(random, 6), [2, 3]), s.input([0, 1, 2], [3], 'u32')), /CrossEntropyLoss: target expected 2 class indices/);
+  s.expectError('CrossEntropy labels', () => new nn.CrossEntropyLoss({ gpu }).forward(s.input(uniform(random, 6), [2, 3]), s.input([0, 1, 2], [3], 'u32')), /CrossEntropyLoss\(\): target expected class indices of shape \[2\] \(the input \[2, 3\] without its 3 classes\), got \[3\]/);
 });
 
 // ── the exponentially weighted average ────────────────────────────────────────────────────────────
+
+// PyTorch's version counter: a backward needs the values its forward read; writing them in between
+// (x.write(), an op's `out` used again, an optimizer step) is an Error, never a gradient of values
+// that were never computed together.
+add('backward refuses tensors written since the forward read them: write(), an out used again, an optimizer step', async (s, random) => {
+  const gpu = s.gpu;
+  const x = s.input(uniform(random, 3), [3], 'f32', 'x');
+  x.requiresGrad = true;
+  const wrote = "its memory was written since \\(a write\\(\\), an optimizer step, another op's 'out'; PyTorch";
+  let loss = s.own(F.sum(s.own(F.mul(x, x))));
+  x.write([10, 20, 30]);
+  s.expectError('x.write() between forward and backward', () => loss.backward(), new RegExp(`^backward: 'mul' needs 'x' \\[3\\] as it was in the forward, and ${wrote}`));
+  // The same write before the forward is the ordinary loop: the gradient is 2x of the new values.
+  loss = s.own(F.sum(s.own(F.mul(x, x))));
+  loss.backward();
+  await s.check('after a write before the forward: d x = 2x', x.grad!, [20, 40, 60], 0, 0);
+  x.grad!.destroy();
+  x.grad = null;
+
+  const o = s.output([2, 2], 'o');
+  const a = s.input(uniform(random, 4), [2, 2], 'f32', 'a');
+  a.requiresGrad = true;
+  const y1 = F.softmax(a, 1, { out: o });
+  const w = s.input(uniform(random, 4), [2, 2]);
+  loss = s.own(F.sum(s.own(F.mul(y1, w))));
+  F.softmax(s.own(F.mul(a, 2)), 0, { out: o });
+  s.expectError("an op's out used again in the same graph", () => loss.backward(), new RegExp(`^backward: 'mul' needs 'o' \\[2, 2\\] as it was in the forward, and ${wrote}`));
+
+  const model = new nn.Linear(3, 2, { gpu });
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+  const input = s.input(uniform(random, 6), [2, 3]);
+  s.own(F.sum(model.forward(input))).backward(); // gradients for the step
+  const next = s.own(F.sum(model.forward(input)));
+  opt.step();
+  s.expectError('an optimizer step between forward and backward', () => next.backward(), new RegExp(`^backward: .* needs 'Linear.weight' \\[2, 3\\] as it was in the forward, and ${wrote}`));
+});
+
+// nn.CrossEntropyLoss over [N, C, L] (a class per position) and with class probabilities: training
+// steps reuse their buffers; the metrics count positions.
+add('CrossEntropyLoss over [N, C, L] and with class probabilities: steps make no buffers, metrics count positions', async (s, random) => {
+  const gpu = s.gpu;
+  const [N, C, L] = [3, 4, 5];
+  const logits = s.input(uniform(random, N * C * L, -2, 2), [N, C, L], 'f32', 'logits');
+  logits.requiresGrad = true;
+  const labels = integers(random, N * L, C);
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const soft = new nn.CrossEntropyLoss({ gpu });
+  const probabilities = s.input(uniform(random, N * C * L, 0, 1), [N, C, L], 'f32', 'probabilities');
+  const target = s.input(labels, [N, L], 'u32', 'target');
+  const live: number[] = [];
+  for (let step = 0; step < 4; step++) {
+    lossFn.forward(logits, target).backward();
+    soft.forward(logits, probabilities).backward();
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('steps after the first make no buffers', live.slice(1).every((n) => n === live[0]), live.join(' '));
+  // Accuracy over the N·L positions: the arg-max over the C classes of each [n, :, l].
+  const values = await logits.read();
+  let correct = 0;
+  for (let n = 0; n < N; n++) {
+    for (let l = 0; l < L; l++) {
+      const row = Array.from({ length: C }, (_, c) => values[(n * C + c) * L + l]!);
+      if (row.indexOf(Math.max(...row)) === labels[n * L + l]) correct++;
+    }
+  }
+  const m = await lossFn.readMetrics();
+  s.expect('metrics: 4 batches of N·L positions, accuracy over them', m.batches === 4 && m.rows === 4 * N * L && Math.abs(m.accuracy - correct / (N * L)) < 1e-6, JSON.stringify(m));
+  const none = await soft.readMetrics();
+  s.expect('class probabilities are not counted in the metrics', none.batches === 0, JSON.stringify(none));
+  logits.grad?.destroy();
+  s.expectError('NLLLoss refuses probabilities', () => new nn.NLLLoss({ gpu }).forward(logits, probabilities), /^NLLLoss\(\): target expected class indices \(dtype u32 or i32\), got dtype f32 \(class probabilities are cross-entropy's\)/);
+  s.expectError('NLLLoss has no label smoothing', () => new nn.NLLLoss({ gpu, label_smoothing: 0.1 } as nn.CrossEntropyLossOptions), /^NLLLoss: unknown option 'label_smoothing' \(known: weight, ignoreIndex, reduction, gpu; or PyTorch's ignore_index\)/);
+  s.expectError('K-dim target shape', () => lossFn.forward(logits, s.input(labels, [N * L], 'u32')), /^CrossEntropyLoss\(\): target expected class indices of shape \[3, 5\] \(the input \[3, 4, 5\] without its 4 classes\), got \[15\]/);
+  s.expectError('probabilities of another shape', () => F.crossEntropy(logits, s.input(uniform(random, N * C), [N, C, 1])), /^crossEntropy: target expected class probabilities \(a target of dtype f32\) of the input's shape \[3, 4, 5\], got \[3, 4, 1\]/);
+});
 
 add('exponentially weighted average, with and without bias correction', async (s, random) => {
   const series = uniform(random, 30, 0, 30);

@@ -197,6 +197,8 @@ export class Gpu {
   private readonly destroyed = new WeakSet<GPUBuffer>();
   /** Each buffer's last i32 upload and its extremes, until the GPU writes that buffer (see uploadedRange). */
   private readonly uploads = new WeakMap<GPUBuffer, { byteOffset: number; byteLength: number; range: UploadedRange }>();
+  /** How many times each buffer was written (a dispatch's writable binding, a write, a clear, a copy into it): see writeCount. */
+  private readonly writes = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
   private readonly staging = new Map<number, GPUBuffer[]>();
   private readonly uniformArena: GPUBuffer;
@@ -303,6 +305,19 @@ export class Gpu {
     return view;
   }
 
+  /**
+   * How many times the buffer has been written so far, by anything: the tape compares it at
+   * backward() with the count when an op read the buffer, so values changed in between (x.write(),
+   * an optimizer step, another op's `out`) are an Error, not a gradient of values never computed.
+   */
+  writeCount(buffer: GPUBuffer): number {
+    return this.writes.get(buffer) ?? 0;
+  }
+
+  private wrote(buffer: GPUBuffer): void {
+    this.writes.set(buffer, this.writeCount(buffer) + 1);
+  }
+
   /** A number per buffer object for bind-group keys (a new buffer never reuses one). */
   private bufferId(buffer: GPUBuffer): number {
     let id = this.bufferIds.get(buffer);
@@ -329,6 +344,7 @@ export class Gpu {
       }
     }
     const typed = view.dtype === 'f32' ? Float32Array.from(data) : view.dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
+    this.wrote(view.buffer);
     if (this.encoder) this.flush();
     this.device.queue.writeBuffer(view.buffer, view.byteOffset, typed);
     if (view.dtype === 'i32') this.uploads.set(view.buffer, { byteOffset: view.byteOffset, byteLength: view.byteLength, range: { ...extremes(typed), ...(typed.length <= UPLOAD_VALUES_KEPT ? { values: typed as Int32Array } : {}) } });
@@ -408,7 +424,9 @@ export class Gpu {
     for (const b of entry.bindings) {
       if (b.kind === 'uniform') continue;
       this.usable(args[b.name] as BufferView, `${entry.shader.name}.${entry.name}`);
-      if (b.kind === 'storage') this.uploads.delete((args[b.name] as BufferView).buffer);
+      if (b.kind !== 'storage') continue;
+      this.uploads.delete((args[b.name] as BufferView).buffer);
+      this.wrote((args[b.name] as BufferView).buffer);
     }
     const [x = 1, y = 1, z = 1] = grid;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
@@ -460,6 +478,7 @@ export class Gpu {
   clear(view: BufferView): void {
     this.usable(view, 'clear');
     this.uploads.delete(view.buffer);
+    this.wrote(view.buffer);
     this.check();
     this.endPass();
     this.commandEncoder().clearBuffer(view.buffer, view.byteOffset, view.byteLength);
@@ -470,6 +489,7 @@ export class Gpu {
     this.usable(source, 'copy');
     this.usable(target, 'copy');
     this.uploads.delete(target.buffer);
+    this.wrote(target.buffer);
     this.check();
     this.endPass();
     const encoder = this.commandEncoder();
