@@ -25,7 +25,10 @@ import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh
 import { nextRandomKey } from './init';
 import { expectShape, shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
-import { composite, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, Tensor, upstream } from './tensor';
+import { composite, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
+
+// Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
+setAccumulateInto((g, grad) => dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true }));
 
 /**
  * a @ b (torch.matmul) with d a = dC · bᵀ and d b = aᵀ · dC, for operands of 2 or more dimensions:
@@ -1663,11 +1666,13 @@ function probabilityCrossEntropy(input: Tensor, target: Tensor, o: { weight?: Te
 }
 
 /**
- * x under another shape with the same element count (torch.reshape): a view of the same memory,
+ * x under another shape with the same element count (torch.reshape; one dimension may be −1): a view of the same memory,
  * recorded so the gradient flows back under x's shape. The backward hands dy over as x's gradient
  * when it can (no copy); otherwise it copies, or adds with the dropout kernel at p = 0 (the identity).
  */
 export function reshape(x: Tensor, shape: readonly number[], options: { out?: Tensor } = {}): Tensor {
+  expectInput('reshape', x, ['f32', 'u32', 'i32']);
+  shape = x.reshaped(shape);
   const y = options.out ?? opView(x.reshape(shape));
   if (y.buffer !== x.buffer || y.byteOffset !== x.byteOffset || y.size !== x.size) throw new Error(`reshape: 'out' must be a view of the input's memory`);
   if (!needsGrad([x])) return y;

@@ -44,6 +44,8 @@ export class Tensor implements BufferView {
   readonly companions: Tensor[] = [];
   /** Set when the module that returned this tensor has since written its next output into the same buffer. */
   overwrittenBy: string | null = null;
+  /** Set on detach()'s result: the tensor whose memory it shares, which destroy() frees. */
+  private detachedFrom: Tensor | null = null;
   private readonly memory: GPUBuffer;
 
   constructor(
@@ -116,11 +118,30 @@ export class Tensor implements BufferView {
     return this.size * 4;
   }
 
-  /** The same memory under another shape with the same element count. */
+  /**
+   * The same memory under another shape with the same element count, one dimension −1 to infer
+   * (torch.reshape's rule); off the graph: F.reshape is the recorded one.
+   */
   reshape(shape: readonly number[]): Tensor {
-    const size = Tensor.sizeOf(shape, this.label);
-    if (size !== this.size) throw new Error(`tensor '${this.label}': cannot reshape [${this.shape.join(', ')}] to [${shape.join(', ')}]`);
-    return new Tensor(this.gpu, this.buffer, shape, this.dtype, this.byteOffset, this.label);
+    return new Tensor(this.gpu, this.buffer, this.reshaped(shape), this.dtype, this.byteOffset, this.label);
+  }
+
+  /** shape with its −1 (at most one) inferred from this tensor's size, or an Error saying why it cannot be. */
+  reshaped(shape: readonly number[]): number[] {
+    const where = `reshape of '${this.label}' [${this.shape.join(', ')}] to [${Array.isArray(shape) ? shape.join(', ') : String(shape)}]`;
+    if (!Array.isArray(shape) || shape.length === 0) throw new Error(`${where}: expected a list of at least one dimension`);
+    const inferred = shape.flatMap((d, i) => (d === -1 ? [i] : []));
+    if (inferred.length > 1) throw new Error(`${where}: only one dimension can be inferred (-1)`);
+    const bad = shape.find((d) => d !== -1 && (!Number.isInteger(d) || d <= 0));
+    if (bad !== undefined) throw new Error(`${where}: every dimension must be a positive integer or -1, got ${bad}`);
+    const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
+    const out = [...shape];
+    if (inferred.length === 1) {
+      if (this.size % known !== 0) throw new Error(`${where}: ${this.size} elements do not divide into rows of ${known}`);
+      out[inferred[0]!] = this.size / known;
+    }
+    if (known * (inferred.length ? out[inferred[0]!]! : 1) !== this.size) throw new Error(`${where}: ${known} elements, the input has ${this.size}`);
+    return out;
   }
 
   /** The GPU buffer behind this tensor, even when overwritten or destroyed (for checks, not for use). */
@@ -133,11 +154,25 @@ export class Tensor implements BufferView {
     return new Tensor(this.gpu, this.buffer, this.shape, this.dtype, this.byteOffset, this.label);
   }
 
-  /** A copy in a new buffer (recorded, like a dispatch), outside any graph. */
+  /**
+   * A copy in a new buffer (torch.clone): on the graph when this tensor is (its gradient flows back
+   * to this one), else a plain copy. Not freed by tidy(): it is yours to keep and destroy().
+   */
   clone(label = `${this.label} (copy)`): Tensor {
     const copy = Tensor.empty(this.gpu, this.shape, this.dtype, label);
     this.gpu.copy(this, copy);
+    if (needsGrad([this])) record({ name: 'clone', inputs: [this], output: copy, backward: identityRule(this) });
     return copy;
+  }
+
+  /**
+   * The same memory off the graph (torch.detach): requiresGrad false, no gradient flows back
+   * through it; a write to either is seen by both. Free the original, not this.
+   */
+  detach(): Tensor {
+    const view = new Tensor(this.gpu, this.buffer, this.shape, this.dtype, this.byteOffset, this.label);
+    view.detachedFrom = this;
+    return view;
   }
 
   write(data: ArrayLike<number>): void {
@@ -162,6 +197,7 @@ export class Tensor implements BufferView {
    * (not one a module or a loss shares), and its companions.
    */
   destroy(): void {
+    if (this.detachedFrom) throw new Error(`tensor '${this.label}' is detach()'s view of '${this.detachedFrom.label}' and does not own its memory: destroy that one`);
     if (!this.ownsMemory) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
     this.gpu.destroyBuffer(this.memory);
     // A view among the companions (a composite's reshape, perhaps of a whole input) owns only its gradient.
@@ -203,6 +239,27 @@ export function opView(t: Tensor): Tensor {
   views.add(t);
   tidyScopes.at(-1)?.push({ tensor: t, view: true });
   return t;
+}
+
+/**
+ * How a backward adds g into grad (F's add kernel): set by src/functional.ts, which tensor.ts
+ * cannot import (its kernels import Tensor).
+ */
+let accumulateInto: ((g: Tensor, grad: Tensor) => void) | null = null;
+export function setAccumulateInto(fn: (g: Tensor, grad: Tensor) => void): void {
+  accumulateInto = fn;
+}
+
+/** The backward of a copy (clone): d x = d y, handed over when it can be, else copied or added. */
+function identityRule(x: Tensor): BackwardRule {
+  return (ctx, dy) => {
+    const g = upstream(dy, x.gpu, x.shape);
+    if (dy !== null && ctx.donate(x, g)) return;
+    const { grad, accumulate } = ctx.target(x);
+    if (!accumulate) return x.gpu.copy(g, grad);
+    if (!accumulateInto) throw new Error('clone: backward needs src/functional.ts loaded (import the package root or src/functional)');
+    accumulateInto(g, grad);
+  };
 }
 
 /** Frees what an op made: an output's memory and gradient, a view's gradient. */

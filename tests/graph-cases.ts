@@ -2730,6 +2730,53 @@ add('bad input names the module or argument', async (s, random) => {
 
 // ── the exponentially weighted average ────────────────────────────────────────────────────────────
 
+// torch.clone is on the graph, torch.detach off it; torch.reshape infers one −1.
+add('clone() carries the gradient, detach() shares memory off the graph, F.reshape infers -1', async (s, random) => {
+  const values = uniform(random, 12);
+  const x = s.input(values, [2, 6], 'f32', 'x');
+  x.requiresGrad = true;
+  const c = x.clone();
+  F.sum(F.mul(c, x)).backward();
+  await s.check('d sum(x.clone() · x) / dx = 2x', x.grad!, values.map((v) => 2 * v), 1e-7, 1e-6);
+  c.destroy();
+  s.gpu.clear(x.grad!);
+  // An intermediate's clone used beside it: its gradient is handed over or added.
+  const h = s.own(F.mul(x, 3));
+  const hc = h.clone();
+  const loss = s.own(F.add(s.own(F.sum(s.own(F.mul(hc, h)))), s.own(F.sum(hc))));
+  loss.backward();
+  await s.check('d (sum(h.clone() · h) + sum(h.clone())) / dx, h = 3x: 18x + 3', x.grad!, values.map((v) => 18 * v + 3), 1e-6, 1e-5);
+  hc.destroy();
+  s.gpu.clear(x.grad!);
+  // Only through a clone: a leaf's gradient copied in; an intermediate's handed over.
+  x.grad!.destroy();
+  x.grad = null;
+  const w = uniform(random, 12);
+  const wt = s.input(w, [2, 6]);
+  const only = x.clone();
+  s.own(F.sum(s.own(F.mul(only, wt)))).backward();
+  await s.check('d sum(x.clone() · w) / dx = w', x.grad!, w, 1e-7, 1e-6);
+  only.destroy();
+  const h3 = s.own(F.mul(x, 3));
+  const h3c = h3.clone();
+  s.own(F.sum(s.own(F.mul(h3c, wt)))).backward();
+  await s.check('then d sum((3x).clone() · w) / dx added: w + 3w', x.grad!, w.map((v) => 4 * v), 1e-6, 1e-5);
+  h3c.destroy();
+  s.gpu.clear(x.grad!);
+  const d = x.detach();
+  s.expect('detach(): no gradient asked', !d.requiresGrad && d.node === null, `${d.requiresGrad}`);
+  s.own(F.sum(s.own(F.mul(d, x)))).backward();
+  await s.check('d sum(x.detach() · x) / dx = x', x.grad!, values, 1e-7, 1e-6);
+  s.expectError('a detached view is not freed', () => d.destroy(), /^tensor 'x' is detach\(\)'s view of 'x' and does not own its memory: destroy that one/);
+  x.grad!.destroy();
+  s.expect('F.reshape [2, 6] to [-1, 3]', F.reshape(x, [-1, 3]).shape.join() === '4,3', '');
+  s.expect('F.reshape [2, 6] to [3, -1]', F.reshape(x, [3, -1]).shape.join() === '3,4', '');
+  s.expectError('two -1', () => F.reshape(x, [-1, -1]), /^reshape of 'x' \[2, 6\] to \[-1, -1\]: only one dimension can be inferred \(-1\)/);
+  s.expectError('-1 that does not divide', () => F.reshape(x, [5, -1]), /^reshape of 'x' \[2, 6\] to \[5, -1\]: 12 elements do not divide into rows of 5/);
+  s.expectError('another count', () => F.reshape(x, [5, 2]), /^reshape of 'x' \[2, 6\] to \[5, 2\]: 10 elements, the input has 12/);
+  s.expectError('a zero', () => F.reshape(x, [0, 12]), /^reshape of 'x' \[2, 6\] to \[0, 12\]: every dimension must be a positive integer or -1, got 0/);
+});
+
 // PyTorch's version counter: a backward needs the values its forward read; writing them in between
 // (x.write(), an op's `out` used again, an optimizer step) is an Error, never a gradient of values
 // that were never computed together.
