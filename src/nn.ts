@@ -27,6 +27,9 @@ import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
+/** torch.nn.utils: clipGradNorm_, clipGradValue_ (src/nn-utils.ts). */
+export * as utils from './nn-utils';
+
 /** One state-dict entry: values in float32, with the dtype PyTorch gives it. */
 export interface StateEntry {
   shape: number[];

@@ -42,7 +42,7 @@ export class Tensor implements BufferView {
   readInGraph = -1;
   /** Intermediates an op made for this tensor alone (an operand F.add spread to its shape): freed with it, kept with it by tidy(). */
   readonly companions: Tensor[] = [];
-  /** Set when the module that returned this tensor has since written its next output into the same buffer. */
+  /** Set when the module that returned this tensor has since written its next output into the same buffer (its name, or a clause 'a later …' saying who did). */
   overwrittenBy: string | null = null;
   /** Set on detach()'s result: the tensor whose memory it shares, which destroy() frees. */
   private detachedFrom: Tensor | null = null;
@@ -104,7 +104,9 @@ export class Tensor implements BufferView {
    */
   get buffer(): GPUBuffer {
     if (this.overwrittenBy !== null) {
-      throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] was overwritten by a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone()), or use the newer output.`);
+      // A module's name, or a whole clause ('a later clipGradNorm_ call, …') from another reuser.
+      const by = this.overwrittenBy.startsWith('a later ') ? this.overwrittenBy : `a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone()), or use the newer output.`;
+      throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] was overwritten by ${by}`);
     }
     return this.memory;
   }

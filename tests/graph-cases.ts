@@ -13,6 +13,7 @@ import * as actRef from '../src/reference/activations';
 import * as broadcastRef from '../src/reference/arithmetic';
 import { dropoutMask } from '../src/reference/dropout';
 import * as ref from '../src/reference/linalg';
+import { clipGradNorm as clipGradNormRef, clipGradValue as clipGradValueRef } from '../src/reference/grad_clip';
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
@@ -2729,6 +2730,45 @@ add('bad input names the module or argument', async (s, random) => {
 });
 
 // ── the exponentially weighted average ────────────────────────────────────────────────────────────
+
+// torch.nn.utils.clip_grad_norm_ / clip_grad_value_ between backward and step: against the float64
+// reference of the gradients read back; parameters without a gradient are skipped, as PyTorch's None.
+add('nn.utils.clipGradNorm_ and clipGradValue_ on a model\'s gradients; the norm is returned on the GPU', async (s, random) => {
+  const gpu = s.gpu;
+  const model = new nn.Sequential(new nn.Linear(5, 7, { gpu }), new nn.Tanh({ gpu }), new nn.Linear(7, 3, { gpu }));
+  const unused = new nn.Linear(2, 2, { gpu });
+  const x = s.input(uniform(random, 20, -3, 3), [4, 5]);
+  const y = s.input(integers(random, 4, 3), [4], 'u32');
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const params = [...model.parameters(), ...unused.parameters()];
+  // The unused layer's gradient buffers hold an old backward's values; zeroGrad() sets them to none.
+  s.own(F.sum(unused.forward(s.input(uniform(random, 2, 5, 9), [1, 2])))).backward();
+  unused.zeroGrad();
+  for (const [normType, maxNorm] of [[2, 0.05], ['inf', 0.01], [1, 1e6]] as const) {
+    model.zeroGrad();
+    lossFn.forward(model.forward(x), y).backward();
+    const before = await Promise.all(model.parameters().map((p) => p.grad.read()));
+    const dispatches = gpu.stats.dispatches;
+    const norm = nn.utils.clipGradNorm_(params, maxNorm, normType);
+    s.expect('two dispatches a gradient and one for the total; the unused layer\'s skipped', gpu.stats.dispatches - dispatches === 2 * 4 + 1, `${gpu.stats.dispatches - dispatches}`);
+    const expected = clipGradNormRef(before, maxNorm, normType === 'inf' ? Infinity : normType);
+    await s.check(`norm_type ${normType}: the norm returned`, norm, [expected.total], 0, 1e-5);
+    for (const [i, p] of model.parameters().entries()) await s.check(`norm_type ${normType}, max_norm ${maxNorm}: ${p.label}.grad`, p.grad, expected.grads[i]!, 1e-7, 1e-5);
+    if (normType === 'inf') nn.utils.clipGradNorm_(params, 1);
+    if (normType === 'inf') s.expectError('the previous norm is reused by the next call', () => norm.clone(), /^tensor 'clipGradNorm_ total norm' \[1\] was overwritten by a later clipGradNorm_ call, which reuses the buffer of the norm it returns: read it before the next call, or keep a clone\(\)/);
+  }
+  s.expect('the unused layer has no gradient, and none was made', unused.parameters().every((p) => !p.hasGrad), '');
+  model.zeroGrad();
+  lossFn.forward(model.forward(x), y).backward();
+  const before = await Promise.all(model.parameters().map((p) => p.grad.read()));
+  nn.utils.clipGradValue_(model.parameters(), 0.02);
+  const clipped = clipGradValueRef(before, Math.fround(0.02)); // the bound as float32 holds it
+  for (const [i, p] of model.parameters().entries()) await s.check(`clipGradValue_ 0.02: ${p.label}.grad`, p.grad, clipped[i]!, 0, 0);
+  s.expectError('error_if_nonfinite', () => nn.utils.clipGradNorm_(params, 1, 2, { error_if_nonfinite: true }), /^clipGradNorm_: errorIfNonfinite: true would read the norm back every step; read the returned norm/);
+  s.expectError('norm type', () => nn.utils.clipGradNorm_(params, 1, 0), /^clipGradNorm_: argument 'normType' expected a number > 0, Infinity or 'inf', got 0/);
+  s.expectError('not parameters', () => nn.utils.clipGradNorm_(5 as unknown as Tensor[], 1), /^clipGradNorm_: argument 'parameters' expected a Tensor or a list of them \(model.parameters\(\)\), got 5/);
+  s.expectError('clip value', () => nn.utils.clipGradValue_(params, -1), /^clipGradValue_: argument 'clipValue' expected a finite number ≥ 0, got -1/);
+});
 
 // torch.clone is on the graph, torch.detach off it; torch.reshape infers one −1.
 add('clone() carries the gradient, detach() shares memory off the graph, F.reshape infers -1', async (s, random) => {
