@@ -162,13 +162,18 @@ export abstract class Module {
   /**
    * Loads every entry after checking them all: a missing, extra, mis-shaped or mis-typed entry loads
    * nothing. With strict: false (PyTorch's strict=False) missing and extra keys are allowed and
-   * returned, the rest loads; a mis-shaped entry still loads nothing, as in PyTorch.
+   * returned, the rest loads; a mis-shaped entry still loads nothing, as in PyTorch. A missing
+   * num_batches_tracked loads as 0, as PyTorch 1.13 loads a dict without version metadata.
    */
   loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
     if (!(dict instanceof Map)) throw new Error(`loadStateDict: expected a Map of name → { shape, dtype, values } (what stateDict() returns, and a safetensors file read back), got ${dict !== null && typeof dict === 'object' ? 'a plain object: new Map(Object.entries(d)) makes one of an object of such entries' : show(dict)}`);
     const { strict = true } = normalizeOptions('loadStateDict', options, ['strict']) as { strict?: boolean };
     expectFlag('loadStateDict', 'strict', strict);
     const targets = new Map(this.namedState());
+    // PyTorch 1.13 loads a dict without BatchNorm's num_batches_tracked (one saved before it existed,
+    // a plain dict, a safetensors file) as 0, not as a missing key.
+    const counters = [...targets].filter(([name, t]) => t instanceof Counter && !dict.has(name));
+    if (counters.length) dict = new Map([...dict, ...counters.map(([name]): [string, StateEntry] => [name, { shape: [], dtype: 'I64', values: Float32Array.of(0) }])]);
     const problems: string[] = [];
     const missingKeys = [...targets.keys()].filter((name) => !dict.has(name));
     const unexpectedKeys = [...dict.keys()].filter((name) => !targets.has(name));

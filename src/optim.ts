@@ -22,11 +22,11 @@ const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay:
 
 
 function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${where}: argument '${name}' expected ${expected}, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) throw new Error(`${where}: argument '${name}' expected ${expected}, got ${show(value)}`);
 }
 
 function checkFlag(where: string, name: string, value: unknown): void {
-  if (typeof value !== 'boolean') throw new Error(`${where}: argument '${name}' expected true or false, got ${String(value)}`);
+  if (typeof value !== 'boolean') throw new Error(`${where}: argument '${name}' expected true or false, got ${show(value)}`);
 }
 
 /** PyTorch's spellings, accepted as given (each optimizer still refuses the ones it lacks). */
@@ -422,7 +422,7 @@ export interface AdamOptions {
 
 function validateAdam(o: Required<AdamOptions>, where: string): void {
   check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
-  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new Error(`${where}: argument 'betas' expected two numbers, got ${String(o.betas)}`);
+  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new Error(`${where}: argument 'betas' expected two numbers, got ${show(o.betas)}`);
   check(where, 'betas[0]', o.betas[0], (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   check(where, 'betas[1]', o.betas[1], (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   check(where, 'eps', o.eps, (v) => v >= 0, 'a number ≥ 0');

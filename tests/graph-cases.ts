@@ -810,6 +810,16 @@ add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', a
     s.expect(`strict: false ${name === '2.bias' ? 'left' : 'loaded'} ${name}`, entry.values.every((v, i) => v === from.get(name)!.values[i]), name);
   }
   s.expect('b changed', [...bBefore.values()][0]!.values.some((v, i) => v !== dict.get('0.weight')!.values[i]), 'fresh model differs from the saved one');
+  // Without num_batches_tracked (a dict from before it existed, a safetensors file): loaded as 0, as PyTorch 1.13.
+  const noCounter = new Map(dict);
+  noCounter.delete('1.num_batches_tracked');
+  const loaded = make().loadStateDict(noCounter);
+  s.expect('no num_batches_tracked: not a missing key', loaded.missingKeys.length === 0, loaded.missingKeys.join());
+  const counted = make();
+  counted.forward(s.input(uniform(random, 15), [5, 3]));
+  counted.loadStateDict(noCounter);
+  const after = await counted.stateDict();
+  s.expect('no num_batches_tracked: loaded as 0', after.get('1.num_batches_tracked')!.values[0] === 0 && dict.get('1.num_batches_tracked')!.values[0] === 1, `${after.get('1.num_batches_tracked')!.values[0]}`);
 });
 
 // ── ModuleList; modules in a plain array or object ───────────────────────────────────────────────
@@ -2719,6 +2729,7 @@ add('bad input names the module or argument', async (s, random) => {
   s.expectError('BatchNorm eps', () => new nn.BatchNorm1d(3, { gpu, eps: 0 }), /BatchNorm1d: argument 'eps' expected a number > 0, got 0/);
   const params = model.parameters();
   s.expectError('SGD lr < 0', () => new optim.SGD(params, { lr: -0.5 }), /SGD: argument 'lr' expected a number ≥ 0, got -0.5/);
+  s.expectError('SGD lr a string', () => new optim.SGD(params, { lr: '0.1' as unknown as number }), /SGD: argument 'lr' expected a number ≥ 0, got '0.1'/);
   s.expectError('Adam lr < 0', () => new optim.Adam(params, { lr: -1 }), /Adam: argument 'lr'/);
   s.expectError('Adam beta = 1', () => new optim.Adam(params, { betas: [0.9, 1] }), /Adam: argument 'betas\[1\]' expected a number in \[0, 1\), got 1/);
   s.expectError('Adam beta < 0', () => new optim.Adam(params, { betas: [-0.1, 0.9] }), /betas\[0\]/);
