@@ -122,21 +122,63 @@ schedulers = [
     # A scheduler made later (a warm-up, then another): it starts from each group's initial_lr.
     ("ExponentialLR, then CosineAnnealingLR from epoch 3", {}),
     ("ExponentialLR, then LambdaLR from epoch 3", {}),
+    ("LinearLR", {}),
+    ("LinearLR", {"start_factor": 0.25, "end_factor": 0.75, "total_iters": 8}),
+    ("LinearLR", {"start_factor": 1.0, "end_factor": 0.1, "total_iters": 12}),
+    ("ConstantLR", {}),
+    ("ConstantLR", {"factor": 0.5, "total_iters": 7}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 3}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 2, "eta_min": 0.001}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 1, "T_mult": 3}),
+    # OneCycleLR on SGD cycles each group's momentum (Adam's betas[0]: the "with Adam" cases); it may
+    # step total_steps times after the constructor's step, and no more.
+    ("OneCycleLR", {"max_lr": 0.5, "total_steps": 20}),
+    ("OneCycleLR", {"max_lr": [0.5, 0.2], "epochs": 4, "steps_per_epoch": 5, "pct_start": 0.25, "anneal_strategy": "linear"}),
+    ("OneCycleLR", {"max_lr": 1.0, "total_steps": 23, "three_phase": True, "div_factor": 10.0, "final_div_factor": 100.0, "base_momentum": [0.8, 0.7], "max_momentum": 0.9}),
+    ("OneCycleLR", {"max_lr": 0.3, "total_steps": 20, "cycle_momentum": False, "pct_start": 0.5}),
+    ("OneCycleLR with Adam", {"max_lr": 0.01, "total_steps": 20}),
+    ("OneCycleLR with Adam", {"max_lr": [0.01, 0.02], "total_steps": 25, "three_phase": True, "anneal_strategy": "linear", "base_momentum": 0.5}),
+    # SequentialLR hands over at each milestone with the next scheduler's step(0): its closed form
+    # (the base lrs), or get_lr where it has none (LambdaLR, OneCycleLR), or its own step(0).
+    ("SequentialLR: LinearLR, ExponentialLR, CosineAnnealingLR at [4, 9]", {}),
+    ("SequentialLR: ConstantLR, CosineAnnealingWarmRestarts, StepLR at [3, 10]", {}),
+    ("SequentialLR: LambdaLR, MultiStepLR at [5]", {}),
+    ("ChainedScheduler: ConstantLR, ExponentialLR", {}),
+    ("ChainedScheduler: LinearLR, CosineAnnealingWarmRestarts", {}),
 ]
 plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.8, 0.85, 0.85, 0.85, 0.85, 0.7, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
 out["schedulers"] = []
 for name, kwargs in schedulers:
     a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))
-    opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
+    optimizer = torch.optim.Adam if name.endswith("with Adam") else torch.optim.SGD
+    opt = optimizer([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
     if name == "LambdaLR":
         made = [sched.LambdaLR(opt, lr_lambda=[lambda e: 0.95 ** e, lambda e: 1 / (1 + e)])]
     elif name == "StepLR+ExponentialLR":
         made = [sched.StepLR(opt, step_size=4, gamma=0.5), sched.ExponentialLR(opt, gamma=0.95)]
     elif name.startswith("ExponentialLR, then"):
         made = [sched.ExponentialLR(opt, gamma=0.5)]
+    elif name.startswith("OneCycleLR"):
+        made = [sched.OneCycleLR(opt, **kwargs)]
+    elif name == "SequentialLR: LinearLR, ExponentialLR, CosineAnnealingLR at [4, 9]":
+        parts = [sched.LinearLR(opt, start_factor=0.2, total_iters=4), sched.ExponentialLR(opt, gamma=0.9), sched.CosineAnnealingLR(opt, T_max=6, eta_min=0.001)]
+        made = [sched.SequentialLR(opt, parts, milestones=[4, 9])]
+    elif name == "SequentialLR: ConstantLR, CosineAnnealingWarmRestarts, StepLR at [3, 10]":
+        parts = [sched.ConstantLR(opt, factor=0.5, total_iters=2), sched.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2), sched.StepLR(opt, step_size=3, gamma=0.5)]
+        made = [sched.SequentialLR(opt, parts, milestones=[3, 10])]
+    elif name == "SequentialLR: LambdaLR, MultiStepLR at [5]":
+        parts = [sched.LambdaLR(opt, lr_lambda=lambda e: 0.8 ** e), sched.MultiStepLR(opt, milestones=[2, 4], gamma=0.5)]
+        made = [sched.SequentialLR(opt, parts, milestones=[5])]
+    elif name == "ChainedScheduler: ConstantLR, ExponentialLR":
+        made = [sched.ChainedScheduler([sched.ConstantLR(opt, factor=0.1, total_iters=3), sched.ExponentialLR(opt, gamma=0.9)])]
+    elif name == "ChainedScheduler: LinearLR, CosineAnnealingWarmRestarts":
+        made = [sched.ChainedScheduler([sched.LinearLR(opt, start_factor=0.5, total_iters=5), sched.CosineAnnealingWarmRestarts(opt, T_0=4)])]
     else:
         made = [getattr(sched, name)(opt, **kwargs)]
+    def momenta():
+        return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
     lrs = [[g["lr"] for g in opt.param_groups]]
+    moms = [momenta()]
     for epoch in range(20):
         if epoch == 3 and name == "ExponentialLR, then CosineAnnealingLR from epoch 3":
             made.append(sched.CosineAnnealingLR(opt, T_max=4))
@@ -146,7 +188,23 @@ for name, kwargs in schedulers:
         for s in made:
             s.step(plateau_metrics[epoch]) if name == "ReduceLROnPlateau" else s.step()
         lrs.append([g["lr"] for g in opt.param_groups])
-    out["schedulers"].append({"name": name, "options": kwargs, "lrs": lrs, "metrics": plateau_metrics if name == "ReduceLROnPlateau" else []})
+        moms.append(momenta())
+    out["schedulers"].append({"name": name, "options": kwargs, "lrs": lrs, "momenta": moms, "metrics": plateau_metrics if name == "ReduceLROnPlateau" else []})
+
+# CosineAnnealingWarmRestarts.step(epoch): fractional epochs (a step per batch), forward and back,
+# and step() going on from the last one given.
+out["schedulers_warm_restarts_epochs"] = []
+for kwargs in ({"T_0": 2, "T_mult": 2, "eta_min": 0.001}, {"T_0": 3}, {"T_0": 1, "T_mult": 3}):
+    a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
+    warm = sched.CosineAnnealingWarmRestarts(opt, **kwargs)
+    epochs = [0.5, 1, 1.75, 2, 3.25, 5.9, 6, 6.0001, 13.999, 14, 30.5, None, None, 2.5, None, 0, 40, 121.3]
+    lrs = [[g["lr"] for g in opt.param_groups]]
+    for e in epochs:
+        opt.step()
+        warm.step(e)
+        lrs.append([g["lr"] for g in opt.param_groups])
+    out["schedulers_warm_restarts_epochs"].append({"options": kwargs, "epochs": epochs, "lrs": lrs, "last_epoch": warm.last_epoch})
 
 # Resumed schedules (last_epoch): 5 epochs, the optimizer's state dict loaded into a new optimizer,
 # then a new scheduler with last_epoch=5 and 6 more epochs. PyTorch's constructor steps once more, so
@@ -157,6 +215,12 @@ resumed = [
     ("ExponentialLR", {"gamma": 0.9}),
     ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}),
     ("LambdaLR", {}),
+    ("LinearLR", {"start_factor": 0.25, "total_iters": 8}),
+    ("ConstantLR", {"factor": 0.5, "total_iters": 7}),
+    # T_cur restarts from last_epoch, as if no restart had come before (PyTorch's own way).
+    ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 7}),
+    ("OneCycleLR", {"max_lr": 0.5, "total_steps": 12}),
 ]
 out["schedulers_resumed"] = []
 for name, kwargs in resumed:

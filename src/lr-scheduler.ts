@@ -3,13 +3,16 @@
 // form where PyTorch uses it, so a scheduler reads the group's current lr and two schedulers chain
 // as they do in PyTorch. Call order, as in PyTorch: optimizer.step() in the loop, scheduler.step()
 // after it (once an epoch); the constructor sets the epoch-0 lr.
-import { expectNoArguments, normalizeOptions, pythonExponent } from './options';
+import { expectNoArguments, normalizeOptions, pythonExponent, show } from './options';
 import type { Optimizer } from './optim';
 import type { LrScheduleSpec } from './run-config';
 
 /** PyTorch's keyword names, accepted beside ours. */
 const ALIASES: Record<string, string> = {
   step_size: 'stepSize', T_max: 'tMax', eta_min: 'etaMin', lr_lambda: 'lrLambda', threshold_mode: 'thresholdMode', min_lr: 'minLr', last_epoch: 'lastEpoch',
+  start_factor: 'startFactor', end_factor: 'endFactor', total_iters: 'totalIters', T_0: 't0', T_mult: 'tMult',
+  max_lr: 'maxLr', total_steps: 'totalSteps', steps_per_epoch: 'stepsPerEpoch', pct_start: 'pctStart', anneal_strategy: 'annealStrategy',
+  cycle_momentum: 'cycleMomentum', base_momentum: 'baseMomentum', max_momentum: 'maxMomentum', div_factor: 'divFactor', final_div_factor: 'finalDivFactor', three_phase: 'threePhase',
 };
 
 function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
@@ -19,6 +22,25 @@ function check(where: string, name: string, value: unknown, ok: (v: number) => b
 /** Python's '{:.4e}' (1.0000e-01): PyTorch's verbose lines print lrs so. */
 export function pythonExponential(v: number): string {
   return pythonExponent(v.toExponential(4));
+}
+
+/** One value for every param group, or one per group (PyTorch's _format_param), each checked. */
+function perGroup(where: string, name: string, value: unknown, groups: number, ok: (v: number) => boolean, expected: string): number[] {
+  const values = Array.isArray(value) ? (value as unknown[]) : new Array<unknown>(groups).fill(value);
+  if (values.length !== groups) throw new Error(`${where}: argument '${name}' expected ${groups} values (one per param group), got ${values.length}`);
+  values.forEach((v, i) => check(where, Array.isArray(value) ? `${name}[${i}]` : name, v, ok, expected));
+  return values as number[];
+}
+
+function flagOption(where: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new Error(`${where}: argument '${name}' expected true or false, got ${String(value)}`);
+  return value;
+}
+
+/** An epoch as PyTorch's verbose lines print it: '%.5d' for an integer, '%.2f' for a fraction. */
+function pythonEpoch(epoch: number): string {
+  return Number.isInteger(epoch) ? String(epoch).padStart(5, '0') : epoch.toFixed(2);
 }
 
 function verboseOption(where: string, verbose: unknown): boolean {
@@ -51,7 +73,7 @@ export abstract class LRScheduler {
    * CosineAnnealingLR's steps) still go on from the group's current lr, as in PyTorch.
    */
   readonly baseLrs: number[];
-  private lastLr: number[] = [];
+  protected lastLr: number[] = [];
   private optimizerStepsAtLastStep = 0;
   private warned = false;
 
@@ -85,7 +107,36 @@ export abstract class LRScheduler {
 
   /** PyTorch's _initial_step, at the end of each subclass's constructor: epoch 0's lr. */
   protected initialStep(): void {
+    this.optimizerStepsAtLastStep = this.optimizer.stepCount;
+    this.warned = false;
     this.advance();
+  }
+
+  /**
+   * PyTorch's closed form (_get_closed_form_lr): the lr of epoch lastEpoch from the base lrs, where a
+   * scheduler has one. Only PyTorch's step(epoch) uses it, and here only SequentialLR's step(0).
+   */
+  protected closedFormLr?(): number[];
+
+  /**
+   * PyTorch's step(0), with which SequentialLR hands over to the next scheduler at a milestone: the
+   * epoch back to 0 and the lrs from the closed form, or from getLr where there is none (LambdaLR,
+   * OneCycleLR). Its verbose lines name the epoch, as PyTorch's step(epoch) prints them.
+   */
+  protected restart(): void {
+    this.lastEpoch = 0;
+    this.optimizerStepsAtLastStep = this.optimizer.stepCount;
+    this.warned = true; // PyTorch warns about the step order at the first step() after construction only
+    this.write(this.closedFormLr?.() ?? this.getLr(), 0);
+  }
+
+  /** The steps SequentialLR and ChainedScheduler take on the schedulers they drive (protected in each). */
+  protected static initialStepOf(scheduler: LRScheduler): void {
+    scheduler.initialStep();
+  }
+
+  protected static restartOf(scheduler: LRScheduler): void {
+    scheduler.restart();
   }
 
   protected get groups(): Group[] {
@@ -112,16 +163,23 @@ export abstract class LRScheduler {
     this.advance();
   }
 
-  private advance(): void {
+  /** One epoch on: lastEpoch + 1 and its lrs written (CosineAnnealingWarmRestarts has its own). */
+  protected advance(): void {
     this.lastEpoch++;
-    const lrs = this.getLr();
+    this.write(this.getLr());
+  }
+
+  /** Writes each group's lr; `epoch` is PyTorch's step(epoch) argument, which the verbose lines name. */
+  protected write(lrs: number[], epoch?: number): void {
     // As PyTorch's zip: a group added after the scheduler was made (addParamGroup) and unknown to a
     // schedule of base lrs keeps its own lr.
     this.groups.forEach((g, i) => {
       if (i < lrs.length) g.lr = lrs[i]!;
     });
     this.lastLr = this.groups.map((g) => g.lr);
-    if (this.verbose) this.lastLr.forEach((lr, i) => console.log(`Adjusting learning rate of group ${i} to ${pythonExponential(lr)}.`));
+    if (!this.verbose) return;
+    const adjusting = epoch === undefined ? 'Adjusting' : `Epoch ${pythonEpoch(epoch)}: adjusting`;
+    this.lastLr.forEach((lr, i) => console.log(`${adjusting} learning rate of group ${i} to ${pythonExponential(lr)}.`));
   }
 
   stateDict(): SchedulerStateDict {
@@ -157,6 +215,10 @@ export class StepLR extends LRScheduler {
     if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma);
   }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
+  }
 }
 
 /** lr × gamma at each milestone epoch (× gamma² for a milestone listed twice). */
@@ -181,6 +243,12 @@ export class MultiStepLR extends LRScheduler {
     if (times === undefined) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma ** times);
   }
+
+  protected override closedFormLr(): number[] {
+    let passed = 0;
+    for (const [milestone, times] of this.milestones) if (milestone <= this.lastEpoch) passed += times;
+    return this.baseLrs.map((base) => base * this.gamma ** passed);
+  }
 }
 
 /** lr × gamma every epoch. */
@@ -198,6 +266,10 @@ export class ExponentialLR extends LRScheduler {
   protected getLr(): number[] {
     if (this.lastEpoch === 0) return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * this.gamma ** this.lastEpoch);
   }
 }
 
@@ -225,6 +297,10 @@ export class CosineAnnealingLR extends LRScheduler {
     if ((t - 1 - T) % (2 * T) === 0) return this.groups.map((g, i) => g.lr + ((this.baseLrs[i]! - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
     return this.groups.map((g) => ((1 + Math.cos((Math.PI * t) / T)) / (1 + Math.cos((Math.PI * (t - 1)) / T))) * (g.lr - etaMin) + etaMin);
   }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
+  }
 }
 
 /** lr = base lr × lrLambda(epoch); one function for every group, or one per group. */
@@ -249,6 +325,420 @@ export class LambdaLR extends LRScheduler {
       return base * factor;
     });
   }
+}
+
+/**
+ * A warm-up: the lr × a factor going linearly from startFactor to endFactor over totalIters epochs,
+ * then endFactor on. PyTorch's recursive form, each epoch's lr from the last one:
+ * η_t = η_{t−1} · (1 + (end − start) / (total·start + (t − 1)(end − start))) for 0 < t ≤ total.
+ */
+export class LinearLR extends LRScheduler {
+  readonly startFactor: number;
+  readonly endFactor: number;
+  readonly totalIters: number;
+
+  constructor(optimizer: Optimizer, options: { startFactor?: number; start_factor?: number; endFactor?: number; end_factor?: number; totalIters?: number; total_iters?: number; verbose?: boolean } & ResumeOption = {}) {
+    const where = 'LinearLR';
+    const o = normalizeOptions(where, options, ['startFactor', 'endFactor', 'totalIters', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; startFactor?: number; endFactor?: number; totalIters?: number };
+    const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = o;
+    // PyTorch 1.13 takes a start factor of 0, then divides by zero at the first step.
+    check(where, 'startFactor', startFactor, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+    check(where, 'endFactor', endFactor, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+    check(where, 'totalIters', totalIters, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    super(optimizer, o.verbose, o.lastEpoch);
+    this.startFactor = startFactor;
+    this.endFactor = endFactor;
+    this.totalIters = totalIters;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    const [t, start, end, total] = [this.lastEpoch, this.startFactor, this.endFactor, this.totalIters];
+    if (t === 0) return this.groups.map((g) => g.lr * start);
+    if (t > total) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * (1 + (end - start) / (total * start + (t - 1) * (end - start))));
+  }
+
+  protected override closedFormLr(): number[] {
+    const [start, end, total] = [this.startFactor, this.endFactor, this.totalIters];
+    return this.baseLrs.map((base) => base * (start + ((end - start) * Math.min(total, this.lastEpoch)) / total));
+  }
+}
+
+/** The lr × factor for the first totalIters epochs, then the lr itself (a warm-up at a constant lr). */
+export class ConstantLR extends LRScheduler {
+  readonly factor: number;
+  readonly totalIters: number;
+
+  constructor(optimizer: Optimizer, options: { factor?: number; totalIters?: number; total_iters?: number; verbose?: boolean } & ResumeOption = {}) {
+    const where = 'ConstantLR';
+    const o = normalizeOptions(where, options, ['factor', 'totalIters', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; factor?: number; totalIters?: number };
+    const { factor = 1 / 3, totalIters = 5 } = o;
+    // PyTorch 1.13 takes a factor of 0, then divides by zero at totalIters.
+    check(where, 'factor', factor, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+    check(where, 'totalIters', totalIters, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    super(optimizer, o.verbose, o.lastEpoch);
+    this.factor = factor;
+    this.totalIters = totalIters;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groups.map((g) => g.lr * this.factor);
+    if (this.lastEpoch !== this.totalIters) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * (1 / this.factor));
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * (this.factor + (this.lastEpoch >= this.totalIters ? 1 : 0) * (1 - this.factor)));
+  }
+}
+
+/**
+ * SGDR (cosine annealing with warm restarts): η = η_min + (η_base − η_min)(1 + cos(π·T_cur/T_i))/2,
+ * where T_cur counts the epochs since the last restart and T_i, the length of the current cycle,
+ * starts at t0 and is × tMult at each restart. Not chainable: every lr comes from the base lrs.
+ */
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  readonly t0: number;
+  readonly tMult: number;
+  readonly etaMin: number;
+  /** PyTorch's T_i: the length of the current cycle. */
+  tI: number;
+  /**
+   * PyTorch's T_cur: epochs since the last restart, fractional after step(epoch). A resumed schedule
+   * (lastEpoch) starts it at lastEpoch, as if no restart had come before, as PyTorch does.
+   */
+  tCur: number;
+
+  constructor(optimizer: Optimizer, options: { t0?: number; T_0?: number; tMult?: number; T_mult?: number; etaMin?: number; eta_min?: number; verbose?: boolean } & ResumeOption) {
+    const where = 'CosineAnnealingWarmRestarts';
+    const o = normalizeOptions(where, options, ['t0', 'tMult', 'etaMin', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; t0?: number; tMult?: number; etaMin?: number };
+    const { tMult = 1, etaMin = 0 } = o;
+    check(where, 't0', o.t0, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    check(where, 'tMult', tMult, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
+    check(where, 'etaMin', etaMin, (v) => v >= 0, 'a number ≥ 0');
+    super(optimizer, o.verbose, o.lastEpoch);
+    [this.t0, this.tMult, this.etaMin] = [o.t0!, tMult, etaMin];
+    this.tI = this.t0;
+    this.tCur = this.lastEpoch;
+    this.initialStep();
+  }
+
+  /**
+   * step() goes one epoch on; step(epoch), PyTorch's, sets the schedule at any epoch ≥ 0, fractional
+   * ones included (step(epoch + i / iters) after each batch), and a step() after it goes on from
+   * there. Its verbose lines name the epoch, as PyTorch's do. It never warns about the step order
+   * (PyTorch's own step() has no such check).
+   */
+  override step(epoch?: number, ...unsupported: never[]): void {
+    const where = 'CosineAnnealingWarmRestarts.step';
+    expectNoArguments(where, unsupported, 'its one argument is the epoch');
+    if (epoch === undefined || epoch === null) return this.advance();
+    check(where, 'epoch', epoch, (v) => v >= 0, 'a number ≥ 0');
+    const [t0, tMult] = [this.t0, this.tMult];
+    if (epoch < t0) {
+      this.tI = t0;
+      this.tCur = epoch;
+    } else if (tMult === 1) {
+      this.tCur = epoch % t0;
+    } else {
+      // n restarts lie before the epoch: t0 (tMult^n − 1)/(tMult − 1) ≤ epoch.
+      const n = Math.trunc(Math.log((epoch / t0) * (tMult - 1) + 1) / Math.log(tMult));
+      this.tCur = epoch - (t0 * (tMult ** n - 1)) / (tMult - 1);
+      this.tI = t0 * tMult ** n;
+    }
+    this.lastEpoch = Math.floor(epoch);
+    this.write(this.getLr(), epoch);
+  }
+
+  protected override advance(): void {
+    if (this.lastEpoch < 0) return this.step(0);
+    this.tCur++;
+    if (this.tCur >= this.tI) {
+      this.tCur -= this.tI;
+      this.tI *= this.tMult;
+    }
+    this.lastEpoch++;
+    this.write(this.getLr(), this.lastEpoch);
+  }
+
+  protected override restart(): void {
+    this.step(0);
+  }
+
+  protected getLr(): number[] {
+    return this.baseLrs.map((base) => this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * this.tCur) / this.tI))) / 2);
+  }
+
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), tI: this.tI, tCur: this.tCur };
+  }
+
+  override loadStateDict(state: SchedulerStateDict): void {
+    const where = `${this.constructor.name}.loadStateDict`;
+    check(where, 'tI', state['tI'], (v) => v > 0, 'a number > 0');
+    check(where, 'tCur', state['tCur'], (v) => v >= -1, 'a number ≥ −1');
+    super.loadStateDict(state);
+    this.tI = state['tI'] as number;
+    this.tCur = state['tCur'] as number;
+  }
+}
+
+export interface OneCycleLROptions {
+  /** The peak lr: one for every group, or one per group. */
+  maxLr?: number | number[];
+  /** The schedule's length in steps (scheduler.step() after each batch); or epochs × stepsPerEpoch. */
+  totalSteps?: number;
+  epochs?: number;
+  stepsPerEpoch?: number;
+  /** The fraction of the steps spent rising to maxLr. */
+  pctStart?: number;
+  annealStrategy?: 'cos' | 'linear';
+  /** Momentum (SGD, RMSprop) or betas[0] (Adam, AdamW) cycled inversely to the lr, between these two. */
+  cycleMomentum?: boolean;
+  baseMomentum?: number | number[];
+  maxMomentum?: number | number[];
+  /** The first lr is maxLr / divFactor; the last, that / finalDivFactor. */
+  divFactor?: number;
+  finalDivFactor?: number;
+  /** Down to the first lr again before the final decay (fast.ai's schedule) instead of two phases. */
+  threePhase?: boolean;
+  verbose?: boolean;
+}
+
+type OneCycleLRSnakeCase = { max_lr?: number | number[]; total_steps?: number; steps_per_epoch?: number; pct_start?: number; anneal_strategy?: 'cos' | 'linear'; cycle_momentum?: boolean; base_momentum?: number | number[]; max_momentum?: number | number[]; div_factor?: number; final_div_factor?: number; three_phase?: boolean };
+
+/** One phase of a one-cycle schedule: from step `start` of the previous phase's end to endStep. */
+type Phase = { endStep: number; startLr: 'initial' | 'max' | 'min'; endLr: 'initial' | 'max' | 'min'; startMomentum: 'max' | 'base'; endMomentum: 'max' | 'base' };
+
+/** A group OneCycleLR cycles the momentum of: SGD's and RMSprop's momentum, or Adam's betas[0]. */
+type MomentumGroup = Group & { momentum?: number; betas?: [number, number] };
+
+/**
+ * The 1cycle policy (Smith & Topin, super-convergence), stepped after every batch: the lr rises from
+ * maxLr / divFactor to maxLr over pctStart of totalSteps, then anneals to that / finalDivFactor (cos
+ * or linear), while the momentum goes the other way, maxMomentum → baseMomentum → maxMomentum.
+ * PyTorch's: the constructor sets each group's initialLr to maxLr / divFactor; the schedule may be
+ * stepped totalSteps times after the constructor's step, and a step past that is an Error.
+ * A resumed schedule (lastEpoch) takes each group's initialLr from the group, as PyTorch does, and
+ * maxLr, the final lr and the momenta from these options (PyTorch's, from the saved groups).
+ */
+export class OneCycleLR extends LRScheduler {
+  readonly totalSteps: number;
+  readonly annealStrategy: 'cos' | 'linear';
+  readonly cycleMomentum: boolean;
+  readonly maxLrs: number[];
+  readonly minLrs: number[];
+  readonly maxMomenta: number[];
+  readonly baseMomenta: number[];
+  /** Adam's betas[0] cycled, not a momentum (PyTorch's use_beta1). */
+  readonly useBeta1: boolean;
+  private readonly phases: Phase[];
+
+  constructor(optimizer: Optimizer, options: OneCycleLROptions & OneCycleLRSnakeCase & ResumeOption) {
+    const where = 'OneCycleLR';
+    const known = ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'verbose', 'lastEpoch'];
+    const o = normalizeOptions(where, options, known, ALIASES) as OneCycleLROptions & { verbose?: unknown; lastEpoch?: unknown };
+    const { pctStart = 0.3, annealStrategy = 'cos', divFactor = 25, finalDivFactor = 1e4 } = o;
+    const groups = optimizer.paramGroups.length;
+    const maxLrs = perGroup(where, 'maxLr', o.maxLr, groups, (v) => v >= 0, 'a number ≥ 0 (or one per param group)');
+    // As PyTorch: totalSteps when given (epochs and stepsPerEpoch are then not read), else their product.
+    if (o.totalSteps === undefined && o.epochs === undefined && o.stepsPerEpoch === undefined) throw new Error(`${where}: give totalSteps, or epochs and stepsPerEpoch (PyTorch's "You must define either total_steps OR (epochs AND steps_per_epoch)")`);
+    if (o.totalSteps !== undefined) check(where, 'totalSteps', o.totalSteps, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    else for (const name of ['epochs', 'stepsPerEpoch'] as const) check(where, name, o[name], (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    const totalSteps = o.totalSteps ?? o.epochs! * o.stepsPerEpoch!;
+    check(where, 'pctStart', pctStart, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+    if (annealStrategy !== 'cos' && annealStrategy !== 'linear') throw new Error(`${where}: argument 'annealStrategy' expected 'cos' or 'linear', got ${show(annealStrategy)}`);
+    const cycleMomentum = flagOption(where, 'cycleMomentum', o.cycleMomentum, true);
+    const threePhase = flagOption(where, 'threePhase', o.threePhase, false);
+    const maxMomenta = perGroup(where, 'maxMomentum', o.maxMomentum ?? 0.95, groups, (v) => v >= 0, 'a number ≥ 0 (or one per param group)');
+    const baseMomenta = perGroup(where, 'baseMomentum', o.baseMomentum ?? 0.85, groups, (v) => v >= 0, 'a number ≥ 0 (or one per param group)');
+    check(where, 'divFactor', divFactor, (v) => v > 0, 'a number > 0');
+    check(where, 'finalDivFactor', finalDivFactor, (v) => v > 0, 'a number > 0');
+    const useBeta1 = 'betas' in optimizer.defaults;
+    if (cycleMomentum && !useBeta1 && !('momentum' in optimizer.defaults)) throw new Error(`${where}: cycleMomentum needs an optimizer with a momentum (SGD, RMSprop) or betas (Adam, AdamW), and ${optimizer.constructor.name} has neither: pass cycleMomentum: false (PyTorch: "optimizer must support momentum with \`cycle_momentum\` option enabled")`);
+    verboseOption(where, o.verbose); // before the groups change
+    if (o.lastEpoch === undefined || o.lastEpoch === -1) {
+      // PyTorch's: the schedule's first lr becomes the groups' initial lr (the base lrs), whatever an
+      // earlier scheduler recorded, and the momentum starts at its maximum.
+      (optimizer.paramGroups as unknown as MomentumGroup[]).forEach((g, i) => {
+        g.initialLr = maxLrs[i]! / divFactor;
+        if (cycleMomentum) OneCycleLR.setMomentum(g, maxMomenta[i]!, useBeta1);
+      });
+    }
+    super(optimizer, o.verbose, o.lastEpoch);
+    this.totalSteps = totalSteps;
+    this.annealStrategy = annealStrategy;
+    this.cycleMomentum = cycleMomentum;
+    this.useBeta1 = useBeta1;
+    this.maxLrs = maxLrs;
+    this.minLrs = maxLrs.map((max) => max / divFactor / finalDivFactor);
+    this.maxMomenta = maxMomenta;
+    this.baseMomenta = baseMomenta;
+    const rise = pctStart * totalSteps - 1;
+    this.phases = threePhase
+      ? [
+          { endStep: rise, startLr: 'initial', endLr: 'max', startMomentum: 'max', endMomentum: 'base' },
+          { endStep: 2 * pctStart * totalSteps - 2, startLr: 'max', endLr: 'initial', startMomentum: 'base', endMomentum: 'max' },
+          { endStep: totalSteps - 1, startLr: 'initial', endLr: 'min', startMomentum: 'max', endMomentum: 'max' },
+        ]
+      : [
+          { endStep: rise, startLr: 'initial', endLr: 'max', startMomentum: 'max', endMomentum: 'base' },
+          { endStep: totalSteps - 1, startLr: 'max', endLr: 'min', startMomentum: 'base', endMomentum: 'max' },
+        ];
+    this.initialStep();
+  }
+
+  private static setMomentum(g: MomentumGroup, momentum: number, useBeta1: boolean): void {
+    if (useBeta1) g.betas = [momentum, g.betas![1]];
+    else g.momentum = momentum;
+  }
+
+  private anneal(start: number, end: number, pct: number): number {
+    if (this.annealStrategy === 'linear') return (end - start) * pct + start;
+    return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
+  }
+
+  /** Each group's lr at step lastEpoch; its momentum (or betas[0]) written on the way, as PyTorch's get_lr. */
+  protected getLr(): number[] {
+    const step = this.lastEpoch;
+    if (step > this.totalSteps) throw new Error(`OneCycleLR: Tried to step ${step + 1} times. The specified number of total steps is ${this.totalSteps}`);
+    if (this.groups.length !== this.maxLrs.length) throw new Error(`OneCycleLR.step: the optimizer has ${this.groups.length} param groups, the scheduler was made for ${this.maxLrs.length} (a group added since, with addParamGroup, has no maxLr: PyTorch's fails too)`);
+    const last = this.phases.length - 1;
+    const k = this.phases.findIndex((p, k) => step <= p.endStep || k === last);
+    const phase = this.phases[k]!;
+    const start = k === 0 ? 0 : this.phases[k - 1]!.endStep;
+    if (phase.endStep === start) throw new Error(`OneCycleLR: phase ${k + 1} of the schedule has no steps (pctStart × totalSteps is too small or too large for totalSteps ${this.totalSteps}); PyTorch stops here too, with ZeroDivisionError`);
+    const pct = (step - start) / (phase.endStep - start);
+    return (this.groups as MomentumGroup[]).map((g, i) => {
+      if (this.cycleMomentum) {
+        const momentum = { max: this.maxMomenta[i]!, base: this.baseMomenta[i]! };
+        OneCycleLR.setMomentum(g, this.anneal(momentum[phase.startMomentum], momentum[phase.endMomentum], pct), this.useBeta1);
+      }
+      const lr = { initial: g.initialLr!, max: this.maxLrs[i]!, min: this.minLrs[i]! };
+      return this.anneal(lr[phase.startLr], lr[phase.endLr], pct);
+    });
+  }
+}
+
+/** Python's bisect_right: how many of the sorted `values` are ≤ x. */
+function bisectRight(values: readonly number[], x: number): number {
+  let n = 0;
+  while (n < values.length && values[n]! <= x) n++;
+  return n;
+}
+
+function expectSchedulers(where: string, schedulers: unknown): LRScheduler[] {
+  if (!Array.isArray(schedulers) || schedulers.length === 0 || !schedulers.every((s) => s instanceof LRScheduler)) {
+    throw new Error(`${where}: argument 'schedulers' expected a list of learning-rate schedulers (ReduceLROnPlateau cannot be one: its step needs the metric), got ${show(schedulers)}`);
+  }
+  const list = [...(schedulers as LRScheduler[])];
+  list.forEach((s, i) => {
+    if (s.optimizer !== list[0]!.optimizer) throw new Error(`${where}: schedulers ${i} and 0 belong to different optimizers (PyTorch: "expects all schedulers to belong to the same optimizer")`);
+  });
+  return list;
+}
+
+/**
+ * One scheduler after another: schedulers[i] from epoch milestones[i − 1] on (a warm-up, then a
+ * decay). PyTorch's quirks kept: the constructor puts every group's lr back to its initial lr and
+ * redoes the first scheduler's epoch 0 (the others' constructors already stepped: their epoch is
+ * taken back by one), and at a milestone the next scheduler starts over with PyTorch's step(0), from
+ * the base lrs (its closed form) rather than from the lr the last one left. `verbose` does nothing,
+ * as PyTorch's; each scheduler prints its own lines.
+ */
+export class SequentialLR extends LRScheduler {
+  readonly schedulers: LRScheduler[];
+  readonly milestones: number[];
+
+  constructor(optimizer: Optimizer, options: { schedulers: LRScheduler[]; milestones: number[]; verbose?: boolean } & ResumeOption) {
+    const where = 'SequentialLR';
+    const o = normalizeOptions(where, options, ['schedulers', 'milestones', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; schedulers?: unknown; milestones?: unknown };
+    const schedulers = expectSchedulers(where, o.schedulers);
+    if (schedulers[0]!.optimizer !== optimizer) throw new Error(`${where}: the schedulers belong to another optimizer than the one given`);
+    // PyTorch's fails on these as well: a ChainedScheduler has no epoch to take back, and neither takes step(0).
+    const nested = schedulers.findIndex((s) => s instanceof SequentialLR || s instanceof ChainedScheduler);
+    if (nested >= 0) throw new Error(`${where}: scheduler ${nested} is a ${schedulers[nested]!.constructor.name}, which SequentialLR cannot restart at a milestone; put the SequentialLR inside a ChainedScheduler instead`);
+    const milestones = o.milestones;
+    if (!Array.isArray(milestones) || !milestones.every((m, i) => Number.isInteger(m) && m >= 0 && (i === 0 || m >= milestones[i - 1]))) throw new Error(`${where}: argument 'milestones' expected a sorted list of integers ≥ 0, got ${show(milestones)}`);
+    if (milestones.length !== schedulers.length - 1) throw new Error(`${where}: argument 'milestones' expected ${schedulers.length - 1} values (one fewer than the schedulers), got ${milestones.length}`);
+    super(optimizer, o.verbose, o.lastEpoch);
+    this.schedulers = schedulers;
+    this.milestones = [...(milestones as number[])];
+    this.lastEpoch += 1;
+    for (const g of this.groups) g.lr = g.initialLr!;
+    for (const s of schedulers) s.lastEpoch -= 1;
+    LRScheduler.initialStepOf(schedulers[0]!);
+    this.lastLr = schedulers[0]!.getLastLr();
+  }
+
+  override step(...unsupported: never[]): void {
+    expectNoArguments('SequentialLR.step', unsupported, 'it takes no epoch (nor does PyTorch\'s)');
+    this.lastEpoch++;
+    const i = bisectRight(this.milestones, this.lastEpoch);
+    const scheduler = this.schedulers[i]!;
+    if (i > 0 && this.milestones[i - 1] === this.lastEpoch) LRScheduler.restartOf(scheduler);
+    else scheduler.step();
+    this.lastLr = scheduler.getLastLr();
+  }
+
+  protected getLr(): number[] {
+    throw new Error('SequentialLR computes no lr of its own: its schedulers do');
+  }
+
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), milestones: [...this.milestones], schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+
+  override loadStateDict(state: SchedulerStateDict): void {
+    super.loadStateDict(state);
+    loadEach(`${this.constructor.name}.loadStateDict`, this.schedulers, state);
+  }
+}
+
+/**
+ * Several schedulers stepped together, each step() calling theirs in order: their factors multiply
+ * (the chainable ones, which go on from the group's current lr). `lastEpoch` stays −1: PyTorch's
+ * ChainedScheduler has none.
+ */
+export class ChainedScheduler extends LRScheduler {
+  readonly schedulers: LRScheduler[];
+
+  constructor(schedulers: LRScheduler[], ...unsupported: never[]) {
+    const where = 'ChainedScheduler';
+    expectNoArguments(where, unsupported, 'its one argument is the list of schedulers (PyTorch\'s ChainedScheduler(schedulers))');
+    const list = expectSchedulers(where, schedulers);
+    super(list[0]!.optimizer);
+    this.schedulers = list;
+    this.lastLr = this.groups.map((g) => g.lr);
+  }
+
+  override step(...unsupported: never[]): void {
+    expectNoArguments('ChainedScheduler.step', unsupported, 'it takes no epoch (nor does PyTorch\'s)');
+    for (const s of this.schedulers) s.step();
+    this.lastLr = this.groups.map((g) => g.lr);
+  }
+
+  protected getLr(): number[] {
+    throw new Error('ChainedScheduler computes no lr of its own: its schedulers do');
+  }
+
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+
+  override loadStateDict(state: SchedulerStateDict): void {
+    super.loadStateDict(state);
+    loadEach(`${this.constructor.name}.loadStateDict`, this.schedulers, state);
+  }
+}
+
+/** The states of the schedulers a SequentialLR or ChainedScheduler drives, loaded into each. */
+function loadEach(where: string, schedulers: LRScheduler[], state: SchedulerStateDict): void {
+  const saved = state['schedulers'];
+  if (!Array.isArray(saved) || saved.length !== schedulers.length) throw new Error(`${where}: the state has ${Array.isArray(saved) ? saved.length : 'no'} schedulers, this one drives ${schedulers.length}`);
+  schedulers.forEach((s, i) => s.loadStateDict(saved[i] as SchedulerStateDict));
 }
 
 export interface ReduceLROnPlateauOptions {

@@ -293,18 +293,34 @@ add('optimizer state dict round-trips with param groups and restores their optio
 
 // ── learning-rate schedulers vs PyTorch, two param groups, 20 epochs ──────────────────────────────
 
+/** The schedulers the fixture's composed cases build (scripts/make-fixtures.py, the same names). */
+const composed: Record<string, (opt: optim.Optimizer) => sched.LRScheduler> = {
+  'SequentialLR: LinearLR, ExponentialLR, CosineAnnealingLR at [4, 9]': (opt) => new sched.SequentialLR(opt, { schedulers: [new sched.LinearLR(opt, { start_factor: 0.2, total_iters: 4 }), new sched.ExponentialLR(opt, { gamma: 0.9 }), new sched.CosineAnnealingLR(opt, { T_max: 6, eta_min: 0.001 })], milestones: [4, 9] }),
+  'SequentialLR: ConstantLR, CosineAnnealingWarmRestarts, StepLR at [3, 10]': (opt) => new sched.SequentialLR(opt, { schedulers: [new sched.ConstantLR(opt, { factor: 0.5, total_iters: 2 }), new sched.CosineAnnealingWarmRestarts(opt, { T_0: 2, T_mult: 2 }), new sched.StepLR(opt, { step_size: 3, gamma: 0.5 })], milestones: [3, 10] }),
+  'SequentialLR: LambdaLR, MultiStepLR at [5]': (opt) => new sched.SequentialLR(opt, { schedulers: [new sched.LambdaLR(opt, { lr_lambda: (e) => 0.8 ** e }), new sched.MultiStepLR(opt, { milestones: [2, 4], gamma: 0.5 })], milestones: [5] }),
+  'ChainedScheduler: ConstantLR, ExponentialLR': (opt) => new sched.ChainedScheduler([new sched.ConstantLR(opt, { factor: 0.1, total_iters: 3 }), new sched.ExponentialLR(opt, { gamma: 0.9 })]),
+  'ChainedScheduler: LinearLR, CosineAnnealingWarmRestarts': (opt) => new sched.ChainedScheduler([new sched.LinearLR(opt, { start_factor: 0.5, total_iters: 5 }), new sched.CosineAnnealingWarmRestarts(opt, { T_0: 4 })]),
+};
+
+/** Each group's momentum, or betas[0] (Adam's), which OneCycleLR cycles. */
+const momenta = (opt: optim.Optimizer) => (opt.paramGroups as unknown as { momentum?: number; betas?: number[] }[]).map((g) => g.betas?.[0] ?? g.momentum!);
+
 for (const f of golden.schedulers) {
   add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)}, 20 epochs, two groups`, (s) => {
     const [a, b] = [allocateParameter(s.gpu, [2], 'a'), allocateParameter(s.gpu, [3], 'b')];
-    const opt = new optim.SGD([{ params: [a] }, { params: [b], lr: 0.05 }], { lr: 0.1 });
+    const Optimizer = f.name.endsWith('with Adam') ? optim.Adam : optim.SGD;
+    const opt = new Optimizer([{ params: [a] }, { params: [b], lr: 0.05 }], { lr: 0.1 });
     const options = f.options as Record<string, never>;
     const made: { step(metric?: number): void }[] =
       f.name === 'LambdaLR' ? [new sched.LambdaLR(opt, { lr_lambda: [(e) => 0.95 ** e, (e) => 1 / (1 + e)] })]
       : f.name === 'StepLR+ExponentialLR' ? [new sched.StepLR(opt, { step_size: 4, gamma: 0.5 }), new sched.ExponentialLR(opt, { gamma: 0.95 })]
       : f.name === 'ReduceLROnPlateau' ? [new sched.ReduceLROnPlateau(opt, options)]
       : f.name.startsWith('ExponentialLR, then') ? [new sched.ExponentialLR(opt, { gamma: 0.5 })]
+      : f.name.startsWith('OneCycleLR') ? [new sched.OneCycleLR(opt, options)]
+      : f.name in composed ? [composed[f.name]!(opt)]
       : [new (sched as unknown as Record<string, new (o: optim.Optimizer, options: object) => sched.LRScheduler>)[f.name]!(opt, options)];
     const lrs = [opt.paramGroups.map((g) => g.lr)];
+    const moms = [momenta(opt)];
     for (let epoch = 0; epoch < 20; epoch++) {
       // A scheduler made later starts from each group's initial lr, as in PyTorch.
       if (epoch === 3 && f.name === 'ExponentialLR, then CosineAnnealingLR from epoch 3') made.push(new sched.CosineAnnealingLR(opt, { T_max: 4 }));
@@ -312,8 +328,27 @@ for (const f of golden.schedulers) {
       opt.step();
       for (const m of made) m.step(f.metrics[epoch]);
       lrs.push(opt.paramGroups.map((g) => g.lr));
+      moms.push(momenta(opt));
     }
     s.comparisons.push(compare('lr per epoch and group', lrs.flat(), f.lrs.flat(), 0, 1e-12));
+    s.comparisons.push(compare('momentum (Adam: betas[0]) per epoch and group', moms.flat(), f.momenta.flat(), 0, 1e-12));
+    if (Optimizer === optim.Adam) s.expect('betas[1] left alone', opt.paramGroups.every((g) => (g as unknown as { betas: number[] }).betas[1] === 0.999), '');
+  });
+}
+
+// CosineAnnealingWarmRestarts.step(epoch): fractional epochs, forward and back, then step() from there.
+for (const f of golden.schedulers_warm_restarts_epochs) {
+  add(`PyTorch ${golden.torch_version}: CosineAnnealingWarmRestarts ${JSON.stringify(f.options)}, step(epoch) at ${f.epochs.length} epochs, two groups`, (s) => {
+    const opt = new optim.SGD([{ params: [allocateParameter(s.gpu, [2], 'a')] }, { params: [allocateParameter(s.gpu, [3], 'b')], lr: 0.05 }], { lr: 0.1 });
+    const warm = new sched.CosineAnnealingWarmRestarts(opt, f.options);
+    const lrs = [opt.paramGroups.map((g) => g.lr)];
+    for (const epoch of f.epochs) {
+      opt.step();
+      warm.step(epoch ?? undefined);
+      lrs.push(opt.paramGroups.map((g) => g.lr));
+    }
+    s.comparisons.push(compare('lr per step(epoch) and group', lrs.flat(), f.lrs.flat(), 0, 1e-12));
+    s.expect('lastEpoch', warm.lastEpoch === f.last_epoch, `${warm.lastEpoch} vs ${f.last_epoch}`);
   });
 }
 
