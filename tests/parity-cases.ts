@@ -476,6 +476,117 @@ add('schedulers: getLastLr, state dict, step order warning, bad options', async 
   s.expect('a refused load leaves the group alone', plain.paramGroups[0]!.initialLr === undefined && plain.paramGroups[0]!.lr === 0.1, JSON.stringify({ ...plain.paramGroups[0], params: undefined }));
 });
 
+// PyTorch 1.13's own lines (python3-torch, run by hand): CosineAnnealingWarmRestarts(T_0=2,
+// verbose=True) over 2 epochs then step(2.5), always in the 'Epoch' form; a SequentialLR of
+// ConstantLR(factor=0.5, total_iters=1) and ExponentialLR(gamma=0.5), both verbose, milestone 2,
+// over 3 epochs: the parts' constructors, SequentialLR's redone first step, then 'Epoch 00000' at
+// the milestone's step(0).
+add('schedulers: the new schedulers\' verbose lines, word for word', (s) => {
+  const p = allocateParameter(s.gpu, [2], 'p');
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => printed.push(line);
+  try {
+    let opt = new optim.SGD([p], { lr: 0.1 });
+    const warm = new sched.CosineAnnealingWarmRestarts(opt, { T_0: 2, verbose: true });
+    for (let e = 0; e < 2; e++) (opt.step(), warm.step());
+    warm.step(2.5);
+    printed.push('---');
+    opt = new optim.SGD([p], { lr: 0.1 });
+    const parts = [new sched.ConstantLR(opt, { factor: 0.5, total_iters: 1, verbose: true }), new sched.ExponentialLR(opt, { gamma: 0.5, verbose: true })];
+    const sequential = new sched.SequentialLR(opt, { schedulers: parts, milestones: [2] });
+    for (let e = 0; e < 3; e++) (opt.step(), sequential.step());
+  } finally {
+    console.log = log;
+  }
+  const pytorch = [
+    'Epoch 00000: adjusting learning rate of group 0 to 1.0000e-01.',
+    'Epoch 00001: adjusting learning rate of group 0 to 5.0000e-02.',
+    'Epoch 00002: adjusting learning rate of group 0 to 1.0000e-01.',
+    'Epoch 2.50: adjusting learning rate of group 0 to 8.5355e-02.',
+    '---',
+    'Adjusting learning rate of group 0 to 5.0000e-02.',
+    'Adjusting learning rate of group 0 to 5.0000e-02.',
+    'Adjusting learning rate of group 0 to 5.0000e-02.',
+    'Adjusting learning rate of group 0 to 1.0000e-01.',
+    'Epoch 00000: adjusting learning rate of group 0 to 1.0000e-01.',
+    'Adjusting learning rate of group 0 to 5.0000e-02.',
+  ];
+  s.expect('the printed lines', printed.join('\n') === pytorch.join('\n'), `got:\n${printed.join('\n')}`);
+});
+
+add('schedulers: the new schedulers\' bad options, OneCycleLR past its steps, state dicts', async (s) => {
+  const p = allocateParameter(s.gpu, [2], 'p');
+  const q = allocateParameter(s.gpu, [3], 'q');
+  const sgd = () => new optim.SGD([{ params: [p] }, { params: [q], lr: 0.05 }], { lr: 0.1 });
+  const opt = sgd();
+  const bad: [string, () => unknown, RegExp][] = [
+    ['LinearLR start 0', () => new sched.LinearLR(opt, { start_factor: 0 }), /^LinearLR: argument 'startFactor' expected a number in \(0, 1\], got 0$/],
+    ['LinearLR end 1.5', () => new sched.LinearLR(opt, { endFactor: 1.5 }), /^LinearLR: argument 'endFactor' expected a number in \[0, 1\], got 1.5$/],
+    ['LinearLR total 2.5', () => new sched.LinearLR(opt, { total_iters: 2.5 }), /^LinearLR: argument 'totalIters' expected a positive integer, got 2.5$/],
+    ['LinearLR misspelt', () => new sched.LinearLR(opt, { startfactor: 0.5 } as never), /^LinearLR: unknown option 'startfactor' \(known: startFactor, endFactor, totalIters, verbose, lastEpoch; or PyTorch's .*start_factor, end_factor, total_iters/],
+    ['ConstantLR factor 0', () => new sched.ConstantLR(opt, { factor: 0 }), /^ConstantLR: argument 'factor' expected a number in \(0, 1\], got 0$/],
+    ['ConstantLR total 0', () => new sched.ConstantLR(opt, { total_iters: 0 }), /^ConstantLR: argument 'totalIters' expected a positive integer, got 0$/],
+    ['warm restarts without T_0', () => new sched.CosineAnnealingWarmRestarts(opt, {}), /^CosineAnnealingWarmRestarts: argument 't0' expected a positive integer, got undefined$/],
+    ['warm restarts T_mult 1.5', () => new sched.CosineAnnealingWarmRestarts(opt, { T_0: 2, T_mult: 1.5 }), /^CosineAnnealingWarmRestarts: argument 'tMult' expected an integer ≥ 1, got 1.5$/],
+    ['warm restarts eta_min', () => new sched.CosineAnnealingWarmRestarts(opt, { T_0: 2, eta_min: -1 }), /^CosineAnnealingWarmRestarts: argument 'etaMin' expected a number ≥ 0, got -1$/],
+    ['warm restarts step(-1)', () => new sched.CosineAnnealingWarmRestarts(sgd(), { T_0: 2 }).step(-1), /^CosineAnnealingWarmRestarts\.step: argument 'epoch' expected a number ≥ 0, got -1$/],
+    ['one cycle without max_lr', () => new sched.OneCycleLR(opt, { total_steps: 10 }), /^OneCycleLR: argument 'maxLr' expected a number ≥ 0 \(or one per param group\), got undefined$/],
+    ['one cycle max_lr count', () => new sched.OneCycleLR(opt, { max_lr: [0.1, 0.2, 0.3], total_steps: 10 }), /^OneCycleLR: argument 'maxLr' expected 2 values \(one per param group\), got 3$/],
+    ['one cycle no length', () => new sched.OneCycleLR(opt, { max_lr: 0.1 }), /^OneCycleLR: give totalSteps, or epochs and stepsPerEpoch/],
+    ['one cycle epochs only', () => new sched.OneCycleLR(opt, { max_lr: 0.1, epochs: 3 }), /^OneCycleLR: argument 'stepsPerEpoch' expected a positive integer, got undefined$/],
+    ['one cycle total 0', () => new sched.OneCycleLR(opt, { max_lr: 0.1, total_steps: 0 }), /^OneCycleLR: argument 'totalSteps' expected a positive integer, got 0$/],
+    ['one cycle pct_start', () => new sched.OneCycleLR(opt, { max_lr: 0.1, total_steps: 10, pct_start: 1.2 }), /^OneCycleLR: argument 'pctStart' expected a number in \[0, 1\], got 1.2$/],
+    ['one cycle strategy', () => new sched.OneCycleLR(opt, { max_lr: 0.1, total_steps: 10, anneal_strategy: 'exp' as never }), /^OneCycleLR: argument 'annealStrategy' expected 'cos' or 'linear', got 'exp'$/],
+    ['one cycle cycle_momentum', () => new sched.OneCycleLR(opt, { max_lr: 0.1, total_steps: 10, cycle_momentum: 1 as never }), /^OneCycleLR: argument 'cycleMomentum' expected true or false, got 1$/],
+    ['one cycle base_momentum', () => new sched.OneCycleLR(opt, { max_lr: 0.1, total_steps: 10, base_momentum: [0.8, -0.1] }), /^OneCycleLR: argument 'baseMomentum\[1\]' expected a number ≥ 0 \(or one per param group\), got -0.1$/],
+    ['one cycle div_factor', () => new sched.OneCycleLR(opt, { max_lr: 0.1, total_steps: 10, div_factor: 0 }), /^OneCycleLR: argument 'divFactor' expected a number > 0, got 0$/],
+    ['one cycle three_phase', () => new sched.OneCycleLR(opt, { max_lr: 0.1, total_steps: 10, three_phase: 'yes' as never }), /^OneCycleLR: argument 'threePhase' expected true or false, got yes$/],
+    ['one cycle on Adagrad', () => new sched.OneCycleLR(new optim.Adagrad([p], { lr: 0.1 }), { max_lr: 0.1, total_steps: 10 }), /^OneCycleLR: cycleMomentum needs an optimizer with a momentum \(SGD, RMSprop\) or betas \(Adam, AdamW\), and Adagrad has neither: pass cycleMomentum: false/],
+    // PyTorch: ZeroDivisionError: float division by zero (the rise ends at step 0).
+    ['one cycle, an empty phase', () => new sched.OneCycleLR(sgd(), { max_lr: 0.1, total_steps: 10, pct_start: 0.1 }), /^OneCycleLR: phase 1 of the schedule has no steps .*ZeroDivisionError/],
+    ['sequential milestones count', () => new sched.SequentialLR(opt, { schedulers: [new sched.ConstantLR(opt), new sched.ExponentialLR(opt, { gamma: 0.9 })], milestones: [2, 4] }), /^SequentialLR: argument 'milestones' expected 1 values \(one fewer than the schedulers\), got 2$/],
+    ['sequential milestones unsorted', () => new sched.SequentialLR(opt, { schedulers: [new sched.ConstantLR(opt), new sched.ConstantLR(opt), new sched.ConstantLR(opt)], milestones: [4, 2] }), /^SequentialLR: argument 'milestones' expected a sorted list of integers ≥ 0, got \[4, 2\]$/],
+    ['sequential of a plateau', () => new sched.SequentialLR(opt, { schedulers: [new sched.ReduceLROnPlateau(opt)] as never, milestones: [] }), /^SequentialLR: argument 'schedulers' expected a list of learning-rate schedulers \(ReduceLROnPlateau cannot be one/],
+    ['sequential, another optimizer', () => new sched.SequentialLR(opt, { schedulers: [new sched.ConstantLR(opt), new sched.ConstantLR(sgd())], milestones: [3] }), /^SequentialLR: schedulers 1 and 0 belong to different optimizers/],
+    ['sequential of a chain', () => new sched.SequentialLR(opt, { schedulers: [new sched.ChainedScheduler([new sched.ConstantLR(opt)]), new sched.ConstantLR(opt)], milestones: [3] }), /^SequentialLR: scheduler 0 is a ChainedScheduler, which SequentialLR cannot restart at a milestone/],
+    ['chained, empty', () => new sched.ChainedScheduler([]), /^ChainedScheduler: argument 'schedulers' expected a list of learning-rate schedulers/],
+    ['chained step(epoch)', () => new sched.ChainedScheduler([new sched.ConstantLR(opt)]).step(...([3] as never[])), /^ChainedScheduler\.step: got an argument \(3\), which it does not take/],
+  ];
+  for (const [what, make, pattern] of bad) s.expectError(what, make, pattern);
+
+  // OneCycleLR steps totalSteps times after its constructor's step; the next is PyTorch's error.
+  const cycle = sgd();
+  const oneCycle = new sched.OneCycleLR(cycle, { max_lr: 1, total_steps: 3 });
+  for (let e = 0; e < 3; e++) (cycle.step(), oneCycle.step());
+  s.expectError('one step too many', () => (cycle.step(), oneCycle.step()), /^OneCycleLR: Tried to step 5 times\. The specified number of total steps is 3$/);
+  s.expect('lastEpoch counted the refused step, as PyTorch\'s', oneCycle.lastEpoch === 4, `${oneCycle.lastEpoch}`);
+
+  // A state dict saved after 7 epochs and loaded into a new scheduler goes on as the first one.
+  const resumes: [string, (o: optim.Optimizer) => sched.LRScheduler][] = [
+    ['CosineAnnealingWarmRestarts', (o) => new sched.CosineAnnealingWarmRestarts(o, { T_0: 2, T_mult: 2 })],
+    ['SequentialLR', (o) => new sched.SequentialLR(o, { schedulers: [new sched.LinearLR(o, { total_iters: 3 }), new sched.CosineAnnealingWarmRestarts(o, { T_0: 3 })], milestones: [4] })],
+    ['ChainedScheduler', (o) => new sched.ChainedScheduler([new sched.ConstantLR(o, { total_iters: 9 }), new sched.ExponentialLR(o, { gamma: 0.9 })])],
+    ['OneCycleLR', (o) => new sched.OneCycleLR(o, { max_lr: 0.5, total_steps: 12 })],
+  ];
+  for (const [name, make] of resumes) {
+    const first = sgd();
+    const scheduler = make(first);
+    for (let e = 0; e < 7; e++) (first.step(), scheduler.step());
+    const saved = JSON.parse(JSON.stringify(scheduler.stateDict())) as sched.SchedulerStateDict;
+    const savedOptimizer = await first.stateDict();
+    const next = [1, 2, 3].map(() => (first.step(), scheduler.step(), first.paramGroups.map((g) => g.lr))).flat();
+    const second = sgd();
+    const again = make(second);
+    second.loadStateDict(savedOptimizer);
+    again.loadStateDict(saved);
+    const resumed = [1, 2, 3].map(() => (second.step(), again.step(), second.paramGroups.map((g) => g.lr))).flat();
+    s.comparisons.push(compare(`${name} resumed from its state dict`, resumed, next, 0, 0));
+  }
+  const chained = new sched.ChainedScheduler([new sched.ConstantLR(opt)]);
+  s.expectError('a state of other schedulers', () => chained.loadStateDict({ ...chained.stateDict(), schedulers: [] }), /^ChainedScheduler\.loadStateDict: the state has 0 schedulers, this one drives 1$/);
+});
+
 // ── CrossEntropyLoss: weight, ignoreIndex, reduction, labelSmoothing; u32 and i32 labels ─────────
 
 for (const f of golden.cross_entropy_options) {
