@@ -49,13 +49,12 @@ export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Te
     // view) is what is returned, so it can be destroyed and kept by composite().
     const rows = a.size / K;
     const shape = [...a.shape.slice(0, -1), N];
-    if (options.out) expectShape('matmul', 'out', options.out, shape);
-    const c = options.out ?? output(a.gpu, shape, 'matmul');
+    const c = givenOut('matmul', options.out, shape) ?? output(a.gpu, shape, 'matmul');
     const flat = matmul(reshape(a, [rows, K]), b, { out: c.reshape([rows, N]) });
     return reshape(flat, shape, { out: c });
   }
   if (b.shape.length > 2 || a.shape.length > 2) return batchedMatmul(a, b, options);
-  const c = options.out ?? output(a.gpu, [M, N], 'matmul');
+  const c = givenOut('matmul', options.out, [M, N]) ?? output(a.gpu, [M, N], 'matmul');
   matmulKernel(a, b, c);
   if (needsGrad([a, b])) record({ name: 'matmul', inputs: [a, b], output: c, backward: gradients.matmul(a, b, c, { transposeB: false, activation: 'none' }) });
   return c;
@@ -98,7 +97,7 @@ function batchedMatmul(a: Tensor, b: Tensor, options: { out?: Tensor }): Tensor 
     return reshape(copy, [B, rows, columns]);
   };
   if (options.out) {
-    expectShape('matmul', 'out', options.out, [...batchShape, M, N]);
+    givenOut('matmul', options.out, [...batchShape, M, N]);
     // The copies live as long as the output that keeps them: not a caller's buffer, reused step after step.
     if (partlySpread(aBatch) || partlySpread(bBatch)) throw new Error(`matmul: 'out' cannot be given when an operand is spread over part of the batch (${shapeText(a.shape)} @ ${shapeText(b.shape)}): the spread copy would outlive the call; leave out 'out', or F.expand the operand yourself`);
   }
@@ -131,7 +130,7 @@ export interface LinearOptions {
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearOptions = {}): Tensor {
   if (x.shape.length !== 2) return linearOverRows(x, weight, bias, options);
   const { activation = 'none' } = options;
-  const y = options.out ?? output(x.gpu, [x.shape[0]!, weight.shape[0]!], 'linear');
+  const y = givenOut(options.name ?? 'linear', options.out, [x.shape[0]!, weight.shape[0]!]) ?? output(x.gpu, [x.shape[0]!, weight.shape[0]!], 'linear');
   matmulKernel(x, weight, y, { transposeB: true, activation, ...(bias ? { bias } : {}) });
   const inputs = bias ? [x, weight, bias] : [x, weight];
   if (needsGrad(inputs)) {
@@ -148,7 +147,7 @@ function linearOverRows(x: Tensor, weight: Tensor, bias: Tensor | null, options:
   const rows = x.size / inFeatures;
   const { out, scratch, ...rest } = options;
   const shape = [...x.shape.slice(0, -1), outFeatures];
-  if (out) expectShape(options.name ?? 'linear', 'out', out, shape);
+  givenOut(options.name ?? 'linear', out, shape);
   if (scratch) expectShape(options.name ?? 'linear', 'scratch', scratch, shape);
   // The product into the output's memory seen as 2-D; the output itself (not a view) is returned.
   const y = out ?? output(x.gpu, shape, 'linear');
@@ -158,7 +157,7 @@ function linearOverRows(x: Tensor, weight: Tensor, bias: Tensor | null, options:
 
 /** sigmoid or relu of x. */
 export function activation(kind: 'sigmoid' | 'relu', x: Tensor, options: { out?: Tensor; name?: string } = {}): Tensor {
-  const y = options.out ?? output(x.gpu, x.shape, kind);
+  const y = givenOut(options.name ?? kind, options.out, x.shape) ?? output(x.gpu, x.shape, kind);
   (kind === 'sigmoid' ? sigmoidKernel : reluKernel)(x, y);
   if (needsGrad([x])) record({ name: options.name ?? kind, inputs: [x], output: y, backward: gradients.activation(kind, x, y) });
   return y;
@@ -169,7 +168,7 @@ export const relu = (x: Tensor, options: { out?: Tensor } = {}): Tensor => activ
 
 /** tanh of x (F.tanh). */
 export function tanh(x: Tensor, options: { out?: Tensor; name?: string } = {}): Tensor {
-  const y = options.out ?? output(x.gpu, x.shape, 'tanh');
+  const y = givenOut('tanh', options.out, x.shape) ?? output(x.gpu, x.shape, 'tanh');
   tanhKernel(x, y);
   if (needsGrad([x])) record({ name: options.name ?? 'tanh', inputs: [x], output: y, backward: gradients.tanh(x, y) });
   return y;
@@ -179,7 +178,7 @@ export function tanh(x: Tensor, options: { out?: Tensor; name?: string } = {}): 
 export function gelu(x: Tensor, approximate: GeluApproximate = 'none', options: { out?: Tensor; name?: string } = {}): Tensor {
   expectInput('gelu', x);
   expectApproximate('gelu', approximate);
-  const y = options.out ?? output(x.gpu, x.shape, 'gelu');
+  const y = givenOut('gelu', options.out, x.shape) ?? output(x.gpu, x.shape, 'gelu');
   geluKernel(x, y, approximate);
   if (needsGrad([x])) record({ name: options.name ?? `gelu(approximate='${approximate}')`, inputs: [x], output: y, backward: gradients.gelu(x, y, approximate) });
   return y;
@@ -187,7 +186,7 @@ export function gelu(x: Tensor, approximate: GeluApproximate = 'none', options: 
 
 /** x where x > 0, negativeSlope · x elsewhere (F.leaky_relu; negativeSlope ≥ 0). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01, options: { out?: Tensor; name?: string } = {}): Tensor {
-  const y = options.out ?? output(x.gpu, x.shape, 'leakyRelu');
+  const y = givenOut('leakyRelu', options.out, x.shape) ?? output(x.gpu, x.shape, 'leakyRelu');
   leakyReluKernel(x, y, negativeSlope);
   if (needsGrad([x])) record({ name: options.name ?? `leakyRelu(${negativeSlope})`, inputs: [x], output: y, backward: gradients.leakyRelu(x, y, negativeSlope) });
   return y;
@@ -205,7 +204,7 @@ export function logSoftmax(x: Tensor, dim: number, options: { out?: Tensor; name
 
 function softmaxOrLog(log: boolean, x: Tensor, dim: number, options: { out?: Tensor; name?: string }): Tensor {
   const name = options.name ?? (log ? 'logSoftmax' : 'softmax');
-  const y = options.out ?? output(x.gpu, x.shape, name);
+  const y = givenOut(name, options.out, x.shape) ?? output(x.gpu, x.shape, name);
   (log ? logSoftmaxKernel : softmaxKernel)(x, y, dim);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.softmax(x, y, dim, log) });
   return y;
@@ -223,7 +222,7 @@ export interface RegressionLossOptions {
 function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions): Tensor {
   const { reduction = 'mean' } = options;
   const name = options.name ?? (kind === 'mse' ? 'mseLoss' : 'l1Loss');
-  const out = options.out ?? output(input.gpu, lossShape(input.shape, reduction), name);
+  const out = givenOut(name, options.out, lossShape(input.shape, reduction)) ?? output(input.gpu, lossShape(input.shape, reduction), name);
   const partials = reduction === 'none' ? undefined : (options.partials ?? scratchTensor(input.gpu, `${name}.partials`, [partialCount(input.size)]));
   regressionLossKernel(kind, input, target, out, { reduction, ...(partials ? { partials } : {}) });
   if (needsGrad([input, target])) record({ name, inputs: [input, target], output: out, backward: gradients.regressionLoss(kind, input, target, reduction) });
@@ -259,6 +258,15 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
   const out = output(x.gpu, [1], 'mean');
   combine(out, { op: 'add', a: total, b: null, broadcast: sameShape([1]), alpha: 1 / x.size });
   if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1 / x.size) });
+  return out;
+}
+
+/** `out` when given, checked: the result's shape, and not a leaf that requires grad (a parameter the op would overwrite). */
+function givenOut(op: string, out: Tensor | undefined, shape: readonly number[]): Tensor | undefined {
+  if (out === undefined) return undefined;
+  if (!(out instanceof Tensor)) throw new Error(`${op}: option 'out' expected a Tensor, got ${show(out)}`);
+  expectShape(op, 'out', out, shape);
+  if (out.requiresGrad && out.node === null) throw new Error(`${op}: 'out' is '${out.label}', a leaf that requires grad (a parameter?): the op would overwrite its values`);
   return out;
 }
 
@@ -715,7 +723,7 @@ function expectInRange(op: string, argument: string, index: Tensor, n: number, b
 }
 
 function picked(name: string, x: Tensor, index: Tensor, shape: readonly number[], picks: Picks, options: { out?: Tensor }): Tensor {
-  const y = options.out ?? output(x.gpu, shape, name);
+  const y = givenOut(name, options.out, shape) ?? output(x.gpu, shape, name);
   gatherKernel(x, index, y, picks);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, saved: [index], backward: gradients.gather(x, index, y, picks) });
   return y;
@@ -1523,7 +1531,7 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`F.dropout: argument 'p' expected a probability in [0, 1], got ${show(p)}`);
   expectFlag('F.dropout', 'training', o.training);
   if (o.training === false || p === 0) return x;
-  const y = o.out ?? output(x.gpu, x.shape, 'dropout');
+  const y = givenOut('dropout', o.out, x.shape) ?? output(x.gpu, x.shape, 'dropout');
   const mask = { p, seed: o.seed ?? nextDropoutSeed(), step: o.step ?? 0 };
   dropoutKernel(x, y, mask);
   if (needsGrad([x])) record({ name: `dropout(p=${p})`, inputs: [x], output: y, backward: gradients.dropout(x, mask) });

@@ -2853,6 +2853,10 @@ add('backward refuses tensors written since the forward read them: write(), an o
   const w = s.input(uniform(random, 4), [2, 2]);
   loss = s.own(F.sum(s.own(F.mul(y1, w))));
   F.softmax(s.own(F.mul(a, 2)), 0, { out: o });
+  s.expectError("an out of another shape (the same count)", () => F.softmax(a, 1, { out: s.output([4], 'flat') }), /^softmax: argument 'out' expected shape \[2, 2\], got \[4\]/);
+  const leaf = s.input(uniform(random, 4), [2, 2], 'f32', 'w');
+  leaf.requiresGrad = true;
+  s.expectError('an out that is a leaf asking for a gradient', () => F.tanh(a, { out: leaf }), /^tanh: 'out' is 'w', a leaf that requires grad \(a parameter\?\): the op would overwrite its values/);
   s.expectError("an op's out used again in the same graph", () => loss.backward(), new RegExp(`^backward: 'mul' needs 'o' \\[2, 2\\] as it was in the forward, and ${wrote}`));
 
   const model = new nn.Linear(3, 2, { gpu });
