@@ -1370,6 +1370,11 @@ const MHA_ALIASES = { num_heads: 'numHeads', in_proj_weight: 'inProjWeight', in_
  * F.linear, F.matmul, F.softmax, F.permute, F.mean): the intermediates are the output's companions.
  */
 export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Tensor, options: MultiHeadAttentionOptions): { output: Tensor; weights: Tensor | null } {
+  return attention(query, key, value, options, false);
+}
+
+/** multiHeadAttentionForward; `unbatchedInput`: the inputs are one sequence made a batch of one, to be returned without it. */
+function attention(query: Tensor, key: Tensor, value: Tensor, options: MultiHeadAttentionOptions, unbatchedInput: boolean): { output: Tensor; weights: Tensor | null } {
   const op = 'multiHeadAttentionForward';
   const o = normalizeOptions(op, options, MHA_OPTIONS, MHA_ALIASES, { bias_k: null, bias_v: null, add_zero_attn: false, is_causal: false }) as unknown as MultiHeadAttentionOptions;
   const { numHeads, inProjWeight, inProjBias = null, outProjWeight, outProjBias = null, attnMask = null, keyPaddingMask = null, needWeights = true, averageAttnWeights = true, batchFirst = false, dropoutP = 0, training = true } = o;
@@ -1381,9 +1386,20 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v < 2 ** 32)) throw new Error(`${op}: option '${name}' expected an integer in [0, 2^32), got ${show(v)}`);
   }
   if (!(inProjWeight instanceof Tensor) || !(outProjWeight instanceof Tensor)) throw new Error(`${op}: options 'inProjWeight' and 'outProjWeight' are required tensors ([3E, E] and [E, E])`);
+  expectInput(op, query);
+  // One sequence ([L, E], PyTorch's unbatched input): a batch of one, returned without its batch dimension.
+  const unbatched = query.shape.length === 2;
   for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
     expectInput(op, t);
-    if (t.shape.length !== 3) throw new Error(`${op}: argument '${name}' expected a 3-D tensor (${batchFirst ? '[N, L, E], batch_first' : '[L, N, E]; batch_first=True for [N, L, E]'}), got ${shapeText(t.shape)}`);
+    if (unbatched && t.shape.length !== 2) throw new Error(`${op}: query ${shapeText(query.shape)} is one sequence (unbatched [L, E]), so ${name} must be too ([S, E]), got ${shapeText(t.shape)}`);
+    if (!unbatched && t.shape.length !== 3) throw new Error(`${op}: argument '${name}' expected a 3-D tensor (${batchFirst ? '[N, L, E], batch_first' : '[L, N, E]; batch_first=True for [N, L, E]'}) or one sequence [L, E], got ${shapeText(t.shape)}`);
+  }
+  if (unbatched) {
+    const S = key.shape[0]!;
+    if (keyPaddingMask instanceof Tensor && shapeText(keyPaddingMask.shape) !== shapeText([S])) throw new Error(`${op}: argument 'key_padding_mask' expected shape ${shapeText([S])} (keys) for one sequence, got ${shapeText(keyPaddingMask.shape)}`);
+    const batched = (t: Tensor) => reshape(t, batchFirst ? [1, ...t.shape] : [t.shape[0]!, 1, t.shape[1]!]);
+    const mask = keyPaddingMask instanceof Tensor ? { keyPaddingMask: reshape(keyPaddingMask, [1, S]) } : {};
+    return attention(batched(query), batched(key), batched(value), { ...o, ...mask }, true);
   }
   const E = query.shape[2]!;
   // The projections fix the width: a query of another says so, before any shape derived from it does.
@@ -1431,7 +1447,9 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     let p = softmax(scores, -1);
     if (training && dropoutP > 0) p = dropout(p, dropoutP, { seed: o.dropoutSeed, step: o.dropoutStep });
     if (needWeights) weights = averageAttnWeights ? mean(p, 1) : p;
-    const joined = reshape(permute(matmul(p, v), batchFirst ? [0, 2, 1, 3] : [2, 0, 1, 3]), batchFirst ? [N, L, E] : [L, N, E]);
+    // One sequence's weights and output without the batch of one (its place in memory changes nothing).
+    if (weights && unbatchedInput) weights = reshape(weights, averageAttnWeights ? [L, S] : [numHeads, L, S]);
+    const joined = reshape(permute(matmul(p, v), batchFirst ? [0, 2, 1, 3] : [2, 0, 1, 3]), unbatchedInput ? [L, E] : batchFirst ? [N, L, E] : [L, N, E]);
     return linear(joined, outProjWeight, outProjBias);
   });
   return { output, weights };

@@ -781,10 +781,10 @@ function feedForwardInput(gpu: Gpu, activation: TransformerActivation, linear1: 
   return (x) => gelu.forward(linear1.forward(x));
 }
 
-/** An Error unless t is a 3-D [L, N, d_model] ([N, L, d_model] batch first) tensor. */
+/** An Error unless t is a 3-D [L, N, d_model] ([N, L, d_model] batch first) tensor, or one sequence [L, d_model] (PyTorch's unbatched input). */
 function expectSequence(where: string, name: string, t: unknown, dModel: number, batchFirst: boolean): asserts t is Tensor {
-  if (!(t instanceof Tensor) || t.shape.length !== 3 || t.shape[2] !== dModel) {
-    throw new Error(`${where}: argument '${name}' expected a 3-D tensor ${batchFirst ? '[N, L, d_model]' : '[L, N, d_model]'} with d_model = ${dModel}, got ${t instanceof Tensor ? shapeText(t.shape) : show(t)}`);
+  if (!(t instanceof Tensor) || (t.shape.length !== 3 && t.shape.length !== 2) || t.shape.at(-1) !== dModel) {
+    throw new Error(`${where}: argument '${name}' expected a 3-D tensor ${batchFirst ? '[N, L, d_model]' : '[L, N, d_model]'} or one sequence [L, d_model], with d_model = ${dModel}, got ${t instanceof Tensor ? shapeText(t.shape) : show(t)}`);
   }
 }
 
@@ -1083,7 +1083,8 @@ export class Transformer extends Module {
     expectSequence(where, 'src', src, this.dModel, this.batchFirst);
     expectSequence(where, 'tgt', tgt, this.dModel, this.batchFirst);
     const batch = this.batchFirst ? 0 : 1;
-    if (src.shape[batch] !== tgt.shape[batch]) throw new Error(`${where}: the batch number of src and tgt must be equal (src ${shapeText(src.shape)}, tgt ${shapeText(tgt.shape)}${this.batchFirst ? ', batch first' : ''})`);
+    if (src.shape.length !== tgt.shape.length) throw new Error(`${where}: src ${shapeText(src.shape)} and tgt ${shapeText(tgt.shape)} must both be batches (3-D) or both one sequence (2-D)`);
+    if (src.shape.length === 3 && src.shape[batch] !== tgt.shape[batch]) throw new Error(`${where}: the batch number of src and tgt must be equal (src ${shapeText(src.shape)}, tgt ${shapeText(tgt.shape)}${this.batchFirst ? ', batch first' : ''})`);
     const memory = this.encoder.forward(src, { mask: o.srcMask ?? null, srcKeyPaddingMask: o.srcKeyPaddingMask ?? null });
     return this.decoder.forward(tgt, memory, { tgtMask: o.tgtMask ?? null, memoryMask: o.memoryMask ?? null, tgtKeyPaddingMask: o.tgtKeyPaddingMask ?? null, memoryKeyPaddingMask: o.memoryKeyPaddingMask ?? null });
   }

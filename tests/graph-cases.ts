@@ -1865,8 +1865,59 @@ add('nn.MultiheadAttention: PyTorch 1.13 parameter names, shapes and init; forwa
   s.expectError('heads that do not divide', () => new nn.MultiheadAttention(E, 3, { gpu }), /^MultiheadAttention: embed_dim \(8\) must be divisible by num_heads, got 3$/);
   s.expectError('a key padding mask of the wrong shape', () => mha.forwardWithWeights(x, x, x, { key_padding_mask: mask }), /^multiHeadAttentionForward: argument 'key_padding_mask' expected shape \[3, 5\] \(batch, keys\), got \[5, 5\]$/);
   s.expectError('is_causal', () => mha.forward(x, x, x, { is_causal: true } as never), /^MultiheadAttention.forward: /);
-  s.expectError('a 2-D query', () => mha.forward(s.input(X.slice(0, L * E), [L, E])), /^multiHeadAttentionForward: argument 'query' expected a 3-D tensor/);
+  s.expectError('one sequence as query, a batch as key', () => mha.forward(s.input(X.slice(0, L * E), [L, E]), x, x), /^multiHeadAttentionForward: query \[5, 8\] is one sequence \(unbatched \[L, E\]\), so key must be too \(\[S, E\]\), got \[5, 3, 8\]$/);
+  s.expectError('a 4-D query', () => mha.forward(s.input(X.slice(0, L * E), [L, 1, 1, E])), /^multiHeadAttentionForward: argument 'query' expected a 3-D tensor \(\[L, N, E\]; batch_first=True for \[N, L, E\]\) or one sequence \[L, E\], got \[5, 1, 1, 8\]$/);
   s.expectError('a mask of the wrong shape', () => mha.forward(x, x, x, { attnMask: s.input(uniform(random, 6), [2, 3]) }), /^multiHeadAttentionForward: argument 'attn_mask' expected shape \[5, 5\] or \[6, 5, 5\], got \[2, 3\]$/);
+});
+
+// PyTorch's unbatched input: one sequence [L, E] through MultiheadAttention and the transformer
+// modules gives the batch of one's output without its batch dimension, and the same gradients.
+add('one sequence [L, E] (unbatched) through MultiheadAttention and the transformer modules: the batch of one, without its batch dimension', async (s, random) => {
+  const gpu = s.gpu;
+  const [L, S, E, H] = [5, 4, 8, 2];
+  const values = (n: number) => uniform(random, n, -1, 1);
+  const [Q, K, V] = [values(L * E), values(S * E), values(S * E)];
+  const mask = values(L * S);
+  const padding = [0, 0, 1, 0];
+  for (const batchFirst of [false, true]) {
+    const mha = new nn.MultiheadAttention(E, H, { batch_first: batchFirst, gpu });
+    const batchedShape = (n: number) => (batchFirst ? [1, n, E] : [n, 1, E]);
+    const run = async (unbatched: boolean, average: boolean) => {
+      const shape = (n: number) => (unbatched ? [n, E] : batchedShape(n));
+      const [q, k, v] = [s.input(Q, shape(L), 'f32', 'q'), s.input(K, shape(S), 'f32', 'k'), s.input(V, shape(S), 'f32', 'v')];
+      for (const t of [q, k, v]) t.requiresGrad = true;
+      mha.zeroGrad();
+      const attnMask = s.input(mask, [L, S]);
+      const keyPaddingMask = s.input(padding, unbatched ? [S] : [1, S]);
+      const { output, weights } = mha.forwardWithWeights(q, k, v, { attnMask, keyPaddingMask, averageAttnWeights: average });
+      s.own(F.sum(s.own(F.mul(output, s.input(values(L * E).map((_, i) => Math.sin(i)), output.shape))))).backward();
+      const grads = await Promise.all([q, k, v, ...mha.parameters()].map((t) => t.grad!.read()));
+      for (const t of [q, k, v]) t.grad!.destroy();
+      return { shapes: [output.shape, weights!.shape], output: await output.read(), weights: await weights!.read(), grads };
+    };
+    for (const average of [true, false]) {
+      const [one, batch] = [await run(true, average), await run(false, average)];
+      const label = `batch_first ${batchFirst}, average ${average}`;
+      s.expect(`${label}: shapes`, JSON.stringify(one.shapes) === JSON.stringify([[L, E], average ? [L, S] : [H, L, S]]), JSON.stringify(one.shapes));
+      s.comparisons.push(compare(`${label}: output as the batch of one's`, one.output, batch.output, 0, 0));
+      s.comparisons.push(compare(`${label}: weights as the batch of one's`, one.weights, batch.weights, 0, 0));
+      one.grads.forEach((g, i) => s.comparisons.push(compare(`${label}: gradient ${i} as the batch of one's`, g, batch.grads[i]!, 0, 0)));
+    }
+    s.expectError('a key padding mask of a batch for one sequence', () => mha.forward(s.input(Q, [L, E]), s.input(K, [S, E]), s.input(V, [S, E]), { keyPaddingMask: s.input(padding, [1, S]) }), /^multiHeadAttentionForward: argument 'key_padding_mask' expected shape \[4\] \(keys\) for one sequence, got \[1, 4\]$/);
+  }
+  // The layers and the whole Transformer: one sequence equals the batch of one.
+  const model = new nn.Transformer(E, H, { num_encoder_layers: 1, num_decoder_layers: 1, dim_feedforward: 16, dropout: 0, gpu });
+  const [src, tgt] = [values(S * E), values(L * E)];
+  const causal = nn.Transformer.generateSquareSubsequentMask(L, { gpu });
+  const outputs = [];
+  for (const unbatched of [true, false]) {
+    const y = model.forward(s.input(src, unbatched ? [S, E] : [S, 1, E]), s.input(tgt, unbatched ? [L, E] : [L, 1, E]), { tgt_mask: causal });
+    s.expect(`Transformer ${unbatched ? 'one sequence' : 'a batch of one'}: shape`, y.shape.join() === (unbatched ? [L, E] : [L, 1, E]).join(), shapeText(y.shape));
+    outputs.push(await y.read());
+  }
+  s.comparisons.push(compare('Transformer: one sequence as the batch of one', outputs[0]!, outputs[1]!, 0, 0));
+  s.expectError('src one sequence, tgt a batch', () => model.forward(s.input(src, [S, E]), s.input(tgt, [L, 1, E])), /^Transformer.forward: src \[4, 8\] and tgt \[5, 1, 8\] must both be batches \(3-D\) or both one sequence \(2-D\)$/);
+  causal.destroy();
 });
 
 /**
@@ -1994,7 +2045,7 @@ add('nn.TransformerEncoderLayer and nn.TransformerEncoder: PyTorch 1.13 names, p
   s.expectError('d_model not divisible by nhead', () => new nn.TransformerEncoderLayer(8, 3, { gpu }), /^MultiheadAttention: embed_dim \(8\) must be divisible by num_heads, got 3$/);
   s.expectError('an activation PyTorch has but we do not', () => new nn.TransformerEncoderLayer(8, 2, { activation: 'tanh' as never, gpu }), /^TransformerEncoderLayer: option 'activation' expected 'relu' or 'gelu', got 'tanh'/);
   s.expectError('an unknown option', () => new nn.TransformerEncoderLayer(8, 2, { dim_feed_forward: 16, gpu } as never), /^TransformerEncoderLayer: unknown option 'dim_feed_forward'/);
-  s.expectError('src of the wrong width', () => layer.forward(s.input(uniform(random, 2 * 3 * 4), [2, 3, 4])), /^TransformerEncoderLayer.forward: argument 'src' expected a 3-D tensor \[L, N, d_model\] with d_model = 8, got \[2, 3, 4\]$/);
+  s.expectError('src of the wrong width', () => layer.forward(s.input(uniform(random, 2 * 3 * 4), [2, 3, 4])), /^TransformerEncoderLayer.forward: argument 'src' expected a 3-D tensor \[L, N, d_model\] or one sequence \[L, d_model\], with d_model = 8, got \[2, 3, 4\]$/);
   s.expectError('is_causal', () => layer.forward(x, { is_causal: true } as never), /^TransformerEncoderLayer.forward: is_causal=true is not supported/);
   s.expectError('a mask of the wrong shape', () => layer.forward(x, { src_mask: s.input(uniform(random, 6), [2, 3]) }), /^multiHeadAttentionForward: argument 'attn_mask' expected shape \[5, 5\] or \[6, 5, 5\], got \[2, 3\]$/);
   s.expectError('an encoder of no layers', () => new nn.TransformerEncoder(layer, 0), /^TransformerEncoder: argument 'num_layers' expected a positive integer, got 0$/);
@@ -2052,7 +2103,7 @@ add('nn.TransformerDecoderLayer, nn.TransformerDecoder and nn.Transformer: PyTor
   for (let i = 0; i < 3; i++) step();
   s.expect('three more steps hold no more buffers', gpu.stats.liveBuffers <= live, `${gpu.stats.liveBuffers - live} more`);
   s.expectError('batches of src and tgt that differ', () => model.forward(src, s.input(TGT.slice(0, T * 8), [T, 1, 8])), /^Transformer.forward: the batch number of src and tgt must be equal \(src \[5, 2, 8\], tgt \[4, 1, 8\]\)$/);
-  s.expectError('memory of the wrong width', () => layer.forward(tgt, s.input(uniform(random, S * N * 4), [S, N, 4])), /^TransformerDecoderLayer.forward: argument 'memory' expected a 3-D tensor \[L, N, d_model\] with d_model = 8, got \[5, 2, 4\]$/);
+  s.expectError('memory of the wrong width', () => layer.forward(tgt, s.input(uniform(random, S * N * 4), [S, N, 4])), /^TransformerDecoderLayer.forward: argument 'memory' expected a 3-D tensor \[L, N, d_model\] or one sequence \[L, d_model\], with d_model = 8, got \[5, 2, 4\]$/);
   s.expectError('a custom encoder', () => new nn.Transformer(8, 2, { custom_encoder: layer, gpu } as never), /^Transformer: custom_encoder=a TransformerDecoderLayer is not supported/);
   s.expectError('an unknown decoder mask', () => layer.forward(tgt, memory, { src_mask: causal } as never), /^TransformerDecoderLayer.forward: unknown option 'src_mask'/);
   const encoderLayer = new nn.TransformerEncoderLayer(8, 2, { gpu });
