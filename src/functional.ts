@@ -25,7 +25,7 @@ import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh
 import { nextRandomKey } from './init';
 import { expectShape, shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
-import { composite, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
+import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
 
 // Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
 setAccumulateInto((g, grad) => dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true }));
@@ -245,7 +245,7 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false
   const column = x.reshape([x.size, 1]);
   const out = output(x.gpu, [1], 'sum');
   sumRows(column, out);
-  if (needsGrad([x])) record({ name: 'sum', inputs: [x], output: out, backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1) });
+  if (needsGrad([x])) record({ name: 'sum', inputs: [x], output: out, reads: [], backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1) });
   return out;
 }
 
@@ -257,16 +257,16 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
   sumRows(x.reshape([x.size, 1]), total);
   const out = output(x.gpu, [1], 'mean');
   combine(out, { op: 'add', a: total, b: null, broadcast: sameShape([1]), alpha: 1 / x.size });
-  if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1 / x.size) });
+  if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, reads: [], backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1 / x.size) });
   return out;
 }
 
-/** `out` when given, checked: the result's shape, and not a leaf that requires grad (a parameter the op would overwrite). */
+/** `out` when given, checked: the result's shape, and, with grad enabled, not a leaf that requires grad (a parameter the op would overwrite; PyTorch's no_grad allows it). */
 function givenOut(op: string, out: Tensor | undefined, shape: readonly number[]): Tensor | undefined {
   if (out === undefined) return undefined;
   if (!(out instanceof Tensor)) throw new Error(`${op}: option 'out' expected a Tensor, got ${show(out)}`);
   expectShape(op, 'out', out, shape);
-  if (out.requiresGrad && out.node === null) throw new Error(`${op}: 'out' is '${out.label}', a leaf that requires grad (a parameter?): the op would overwrite its values`);
+  if (isGradEnabled() && out.requiresGrad && out.node === null) throw new Error(`${op}: 'out' is '${out.label}', a leaf that requires grad (a parameter?): the op would overwrite its values`);
   return out;
 }
 
@@ -302,11 +302,11 @@ function reduceOver(op: 'sum' | 'mean', x: Tensor, dim: number | readonly number
   const broadcast = broadcastOver(x.shape, kept);
   if (broadcast) {
     sumToBroadcast(out, x, null, broadcast, scale);
-    if (needsGrad([x])) record({ name, inputs: [x], output: out, backward: gradients.sumOver(x, broadcast, scale) });
+    if (needsGrad([x])) record({ name, inputs: [x], output: out, reads: [], backward: gradients.sumOver(x, broadcast, scale) });
   } else {
     // The kept dimensions in two runs or more ([N, C, W] over 1): read through x's strides.
     gatherSum(x, out, layout, scale);
-    if (needsGrad([x])) record({ name, inputs: [x], output: out, backward: gradients.sumOverDims(x, kept, scale) });
+    if (needsGrad([x])) record({ name, inputs: [x], output: out, reads: [], backward: gradients.sumOverDims(x, kept, scale) });
   }
   return out;
 }
@@ -464,7 +464,7 @@ function permuted(name: string, x: Tensor, order: readonly number[], out?: Tenso
   expectLayout(name, layout);
   const y = out ?? output(x.gpu, order.map((d) => x.shape[d]!), name);
   gatherSum(x, y, layout);
-  if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.permute(x, y, order) });
+  if (needsGrad([x])) record({ name, inputs: [x], output: y, reads: [], backward: gradients.permute(x, y, order) });
   return y;
 }
 
@@ -503,7 +503,7 @@ export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]
     scatter(x, 0, y, start * strides[d]!, { kept: x.shape.map((size, k) => ({ size, stride: strides[k]! })), reduced: [] });
     start += x.shape[d]!;
   }
-  if (needsGrad(xs)) record({ name: `cat(dim=${d})`, inputs: xs, output: y, backward: gradients.cat(xs, y, d) });
+  if (needsGrad(xs)) record({ name: `cat(dim=${d})`, inputs: xs, output: y, reads: [], backward: gradients.cat(xs, y, d) });
   return y;
 }
 
@@ -556,7 +556,7 @@ export function expand(x: Tensor, shape: readonly number[], ...unsupported: neve
   expectLayout('expand', layout);
   const y = output(x.gpu, target, 'expand');
   gatherSum(x, y, layout);
-  if (needsGrad([x])) record({ name: 'expand', inputs: [x], output: y, backward: gradients.expand(x, y) });
+  if (needsGrad([x])) record({ name: 'expand', inputs: [x], output: y, reads: [], backward: gradients.expand(x, y) });
   return y;
 }
 
@@ -579,7 +579,7 @@ function block(name: string, x: Tensor, starts: readonly number[], sizes: readon
   const offset = starts.reduce((sum, start, k) => sum + start * strides[k]!, 0);
   const y = output(x.gpu, sizes, name);
   gatherSumAt(x, offset, y, 0, y.size, layout);
-  if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.slice(x, y, layout, offset) });
+  if (needsGrad([x])) record({ name, inputs: [x], output: y, reads: [], backward: gradients.slice(x, y, layout, offset) });
   return y;
 }
 
@@ -694,7 +694,7 @@ export function cumsum(x: Tensor, dim: number, ...unsupported: never[]): Tensor 
   const lines = around(x.shape, d);
   const y = output(x.gpu, x.shape, 'cumsum');
   cumsumKernel(x, y, lines);
-  if (needsGrad([x])) record({ name: `cumsum(dim=${d})`, inputs: [x], output: y, backward: gradients.cumsum(x, y, lines) });
+  if (needsGrad([x])) record({ name: `cumsum(dim=${d})`, inputs: [x], output: y, reads: [], backward: gradients.cumsum(x, y, lines) });
   return y;
 }
 
@@ -725,7 +725,7 @@ function expectInRange(op: string, argument: string, index: Tensor, n: number, b
 function picked(name: string, x: Tensor, index: Tensor, shape: readonly number[], picks: Picks, options: { out?: Tensor }): Tensor {
   const y = givenOut(name, options.out, shape) ?? output(x.gpu, shape, name);
   gatherKernel(x, index, y, picks);
-  if (needsGrad([x])) record({ name, inputs: [x], output: y, saved: [index], backward: gradients.gather(x, index, y, picks) });
+  if (needsGrad([x])) record({ name, inputs: [x], output: y, saved: [index], reads: [index], backward: gradients.gather(x, index, y, picks) });
   return y;
 }
 
@@ -900,7 +900,7 @@ function pairOf(op: string, a: Tensor, b: Tensor): { a: Tensor; b: Tensor; big: 
 function affine(op: string, x: Tensor, scale: number, offset: number): Tensor {
   const out = output(x.gpu, x.shape, op);
   combine(out, { op: 'add', a: x, b: null, broadcast: sameShape(x.shape), alpha: scale, offset });
-  if (needsGrad([x])) record({ name: op, inputs: [x], output: out, backward: gradients.add(x, null, sameShape(x.shape), scale, 0) });
+  if (needsGrad([x])) record({ name: op, inputs: [x], output: out, reads: [], backward: gradients.add(x, null, sameShape(x.shape), scale, 0) });
   return out;
 }
 
@@ -913,7 +913,7 @@ function weightedSum(op: string, a: Operand, b: Operand, ca: number, cb: number)
   const out = output(big.gpu, big.shape, op);
   out.companions.push(...copies);
   combine(out, { op: 'add', a: big, b: small, broadcast, alpha, beta });
-  if (needsGrad([big, small])) record({ name: op, inputs: [big, small], output: out, backward: gradients.add(big, small, broadcast, alpha, beta) });
+  if (needsGrad([big, small])) record({ name: op, inputs: [big, small], output: out, reads: [], backward: gradients.add(big, small, broadcast, alpha, beta) });
   return out;
 }
 
@@ -1552,7 +1552,7 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   const y = givenOut('dropout', o.out, x.shape) ?? output(x.gpu, x.shape, 'dropout');
   const mask = { p, seed: o.seed ?? nextDropoutSeed(), step: o.step ?? 0 };
   dropoutKernel(x, y, mask);
-  if (needsGrad([x])) record({ name: `dropout(p=${p})`, inputs: [x], output: y, backward: gradients.dropout(x, mask) });
+  if (needsGrad([x])) record({ name: `dropout(p=${p})`, inputs: [x], output: y, reads: [], backward: gradients.dropout(x, mask) });
   return y;
 }
 
@@ -1669,7 +1669,7 @@ function classLoss(op: 'crossEntropy' | 'nllLoss', input: Tensor, target: Tensor
   softmaxCrossEntropy(logits, labels, rows, ce);
   const result = reduction === 'none' ? buffers.rowLoss : buffers.loss;
   if (!out) result.companions.push(...Object.values(buffers).filter((t) => t !== result), ...(moved ? [moved] : []), ...(logits !== input ? [logits] : []));
-  if (needsGrad([logits])) record({ name, inputs: [logits], output: result, backward: gradients.crossEntropy(logits, labels, rows, ce) });
+  if (needsGrad([logits])) record({ name, inputs: [logits], output: result, saved: [labels, ...(weight ? [weight] : [])], backward: gradients.crossEntropy(logits, labels, rows, ce) });
   return result;
 }
 
@@ -1708,6 +1708,7 @@ export function reshape(x: Tensor, shape: readonly number[], options: { out?: Te
     name: `reshape([${x.shape.join(', ')}] → [${shape.join(', ')}])`,
     inputs: [x],
     output: y,
+    reads: [],
     backward: (ctx, dy) => {
       const g = upstream(dy, x.gpu, shape).reshape(x.shape);
       if (dy !== null && ctx.donate(x, g)) return; // never the root's shared 1: a later rule would write into it

@@ -163,7 +163,7 @@ export class Tensor implements BufferView {
   clone(label = `${this.label} (copy)`): Tensor {
     const copy = Tensor.empty(this.gpu, this.shape, this.dtype, label);
     this.gpu.copy(this, copy);
-    if (needsGrad([this])) record({ name: 'clone', inputs: [this], output: copy, backward: identityRule(this) });
+    if (needsGrad([this])) record({ name: 'clone', inputs: [this], output: copy, reads: [], backward: identityRule(this) });
     return copy;
   }
 
@@ -358,8 +358,10 @@ export interface GraphNode {
   saved?: readonly Tensor[];
   /** Which graph the node belongs to (see cutGraph). */
   generation: number;
-  /** The write counts (Gpu.writeCount) of output, inputs and saved, in that order, when recorded. */
-  writes: number[];
+  /** Gpu.writeMark() when recorded: what the backward reads must not be written after it (Gpu.writtenSince). */
+  writeMark: number;
+  /** What the backward reads of the forward's values; default output, inputs and saved. [] for a rule that needs dy and shapes alone (add, sum, permute: PyTorch saves nothing for them either). */
+  reads?: readonly Tensor[];
   backward: BackwardRule;
 }
 
@@ -398,11 +400,8 @@ export function needsGrad(inputs: readonly Tensor[]): boolean {
   return gradEnabled && inputs.some((t) => t.requiresGrad);
 }
 
-/** What a node's backward may read: its output, inputs and saved tensors. */
-const readsOf = (node: Omit<GraphNode, 'generation' | 'writes'>) => [node.output, ...node.inputs, ...(node.saved ?? [])];
-
-export function record(node: Omit<GraphNode, 'generation' | 'writes'>): void {
-  const full: GraphNode = { ...node, generation, writes: readsOf(node).map((t) => t.gpu.writeCount(t.memoryBuffer)) };
+export function record(node: Omit<GraphNode, 'generation' | 'writeMark'>): void {
+  const full: GraphNode = { ...node, generation, writeMark: node.output.gpu.writeMark() };
   for (const input of node.inputs) input.readInGraph = generation;
   tape.push(full);
   node.output.node = full;
@@ -518,9 +517,11 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
     if (!reached.has(node.output)) continue;
-    for (const [k, t] of readsOf(node).entries()) {
+    for (const t of [node.output, ...node.inputs, ...(node.saved ?? [])]) {
       if (t.gpu.isDestroyed(t.memoryBuffer)) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);
-      if (t.gpu.writeCount(t.memoryBuffer) !== node.writes[k]) {
+    }
+    for (const t of node.reads ?? [node.output, ...node.inputs, ...(node.saved ?? [])]) {
+      if (t.gpu.writtenSince(t, node.writeMark)) {
         throw new Error(`backward: '${node.name}' needs '${t.label}' [${t.shape.join(', ')}] as it was in the forward, and its memory was written since (a write(), an optimizer step, another op's 'out'; PyTorch: "one of the variables needed for gradient computation has been modified by an inplace operation"): change it after backward(), or give the forward a copy (clone())`);
       }
     }

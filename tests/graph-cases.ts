@@ -2917,6 +2917,34 @@ add('backward refuses tensors written since the forward read them: write(), an o
   const next = s.own(F.sum(model.forward(input)));
   opt.step();
   s.expectError('an optimizer step between forward and backward', () => next.backward(), new RegExp(`^backward: .* needs 'Linear.weight' \\[2, 3\\] as it was in the forward, and ${wrote}`));
+  // What PyTorch allows is allowed: writes to other bytes of the same buffer (every parameter lives
+  // in one), values a backward does not read (add's inputs), an out under noGrad.
+  const policy = new nn.Linear(3, 2, { gpu });
+  const targetNet = new nn.Linear(3, 2, { gpu });
+  const snapshot = await policy.stateDict();
+  const q = policy.forward(input);
+  targetNet.loadStateDict(snapshot); // a DQN's target sync
+  opt.step(); // another model's step
+  const head = new nn.Linear(2, 1, { gpu }); // a layer made late: its init writes the parameters' buffer
+  s.own(F.sum(head.forward(s.own(F.add(q, noGrad(() => targetNet.forward(input))))))).backward();
+  s.expect('writes elsewhere in the parameters\' buffer: the backward ran', policy.weight.hasGrad && head.weight.hasGrad, '');
+  const u = s.input([1, 2, 3], [3], 'f32', 'u');
+  u.requiresGrad = true;
+  const v = s.input([4, 5, 6], [3], 'f32', 'v');
+  const added = s.own(F.sum(s.own(F.add(u, v))));
+  v.write([7, 8, 9]);
+  added.backward();
+  await s.check("add's input written after the forward (add reads no values): d u = 1", u.grad!, [1, 1, 1], 0, 0);
+  noGrad(() => F.sigmoid(s.input([0, 0, 0, 0], [2, 2]), { out: leaf }));
+  await s.check('an out that is a leaf, under noGrad (PyTorch allows it)', leaf, [0.5, 0.5, 0.5, 0.5], 0, 0);
+  // Cross-entropy's labels are read again by its backward when the logits are a leaf.
+  const logits = s.input(uniform(random, 6), [2, 3], 'f32', 'logits');
+  logits.requiresGrad = true;
+  const labels = s.input([0, 1], [2], 'u32', 'labels');
+  const ce = F.crossEntropy(logits, labels);
+  labels.write([2, 2]);
+  s.expectError("cross-entropy's labels written after the forward", () => ce.backward(), new RegExp(`^backward: 'crossEntropy' needs 'labels' \\[2\\] as it was in the forward, and ${wrote}`));
+  ce.destroy();
 });
 
 // nn.CrossEntropyLoss over [N, C, L] (a class per position) and with class probabilities: training

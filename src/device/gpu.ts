@@ -167,6 +167,8 @@ function extremes(values: ArrayLike<number>): UploadedRange {
 
 /** Bind groups kept (see Gpu.bindGroups); a training step uses a few dozen. */
 const MAX_BIND_GROUPS = 4096;
+/** Writes kept per buffer for writtenSince (up to twice as many, then the older half is dropped). */
+const WRITE_LOG = 64;
 
 export class Gpu {
   readonly limits: GPUSupportedLimits;
@@ -197,8 +199,13 @@ export class Gpu {
   private readonly destroyed = new WeakSet<GPUBuffer>();
   /** Each buffer's last i32 upload and its extremes, until the GPU writes that buffer (see uploadedRange). */
   private readonly uploads = new WeakMap<GPUBuffer, { byteOffset: number; byteLength: number; range: UploadedRange }>();
-  /** How many times each buffer was written (a dispatch's writable binding, a write, a clear, a copy into it): see writeCount. */
-  private readonly writes = new WeakMap<GPUBuffer, number>();
+  /**
+   * Every write (a dispatch's writable binding, a write, a clear, a copy into it) is numbered in one
+   * sequence and logged against its buffer with the bytes it covered: the last WRITE_LOG writes of
+   * each buffer, and the number of the last one dropped (see writtenSince).
+   */
+  private writeSeq = 0;
+  private readonly writeLogs = new WeakMap<GPUBuffer, { dropped: number; log: { seq: number; start: number; end: number }[] }>();
   private nextBufferId = 1;
   private readonly staging = new Map<number, GPUBuffer[]>();
   private readonly uniformArena: GPUBuffer;
@@ -305,17 +312,34 @@ export class Gpu {
     return view;
   }
 
-  /**
-   * How many times the buffer has been written so far, by anything: the tape compares it at
-   * backward() with the count when an op read the buffer, so values changed in between (x.write(),
-   * an optimizer step, another op's `out`) are an Error, not a gradient of values never computed.
-   */
-  writeCount(buffer: GPUBuffer): number {
-    return this.writes.get(buffer) ?? 0;
+  /** The number of the last write so far: a mark to ask writtenSince about. */
+  writeMark(): number {
+    return this.writeSeq;
   }
 
-  private wrote(buffer: GPUBuffer): void {
-    this.writes.set(buffer, this.writeCount(buffer) + 1);
+  /**
+   * Whether anything wrote the view's bytes after `mark` (writeMark()): the tape asks at backward()
+   * about what each op's backward reads, so values changed in between (x.write(), an optimizer step,
+   * another op's `out`) are an Error, not a gradient of values never computed together. Writes to
+   * other bytes of the same buffer (another parameter in the arena) do not count; a write dropped
+   * from a long log is counted as one to these bytes.
+   */
+  writtenSince(view: { memoryBuffer: GPUBuffer; byteOffset: number; byteLength: number }, mark: number): boolean {
+    const entry = this.writeLogs.get(view.memoryBuffer);
+    if (!entry) return false;
+    if (entry.dropped > mark) return true;
+    const [start, end] = [view.byteOffset, view.byteOffset + view.byteLength];
+    for (let i = entry.log.length - 1; i >= 0 && entry.log[i]!.seq > mark; i--) {
+      if (entry.log[i]!.start < end && entry.log[i]!.end > start) return true;
+    }
+    return false;
+  }
+
+  private wrote(view: BufferView): void {
+    let entry = this.writeLogs.get(view.buffer);
+    if (!entry) this.writeLogs.set(view.buffer, (entry = { dropped: 0, log: [] }));
+    entry.log.push({ seq: ++this.writeSeq, start: view.byteOffset, end: view.byteOffset + view.byteLength });
+    if (entry.log.length >= 2 * WRITE_LOG) entry.dropped = entry.log.splice(0, WRITE_LOG).at(-1)!.seq;
   }
 
   /** A number per buffer object for bind-group keys (a new buffer never reuses one). */
@@ -344,7 +368,7 @@ export class Gpu {
       }
     }
     const typed = view.dtype === 'f32' ? Float32Array.from(data) : view.dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
-    this.wrote(view.buffer);
+    this.wrote(view);
     if (this.encoder) this.flush();
     this.device.queue.writeBuffer(view.buffer, view.byteOffset, typed);
     if (view.dtype === 'i32') this.uploads.set(view.buffer, { byteOffset: view.byteOffset, byteLength: view.byteLength, range: { ...extremes(typed), ...(typed.length <= UPLOAD_VALUES_KEPT ? { values: typed as Int32Array } : {}) } });
@@ -426,7 +450,7 @@ export class Gpu {
       this.usable(args[b.name] as BufferView, `${entry.shader.name}.${entry.name}`);
       if (b.kind !== 'storage') continue;
       this.uploads.delete((args[b.name] as BufferView).buffer);
-      this.wrote((args[b.name] as BufferView).buffer);
+      this.wrote(args[b.name] as BufferView);
     }
     const [x = 1, y = 1, z = 1] = grid;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
@@ -478,7 +502,7 @@ export class Gpu {
   clear(view: BufferView): void {
     this.usable(view, 'clear');
     this.uploads.delete(view.buffer);
-    this.wrote(view.buffer);
+    this.wrote(view);
     this.check();
     this.endPass();
     this.commandEncoder().clearBuffer(view.buffer, view.byteOffset, view.byteLength);
@@ -489,7 +513,7 @@ export class Gpu {
     this.usable(source, 'copy');
     this.usable(target, 'copy');
     this.uploads.delete(target.buffer);
-    this.wrote(target.buffer);
+    this.wrote(target);
     this.check();
     this.endPass();
     const encoder = this.commandEncoder();
