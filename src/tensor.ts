@@ -129,7 +129,11 @@ export class Tensor implements BufferView {
   }
 
   /** shape with its −1 (at most one) inferred from this tensor's size, or an Error saying why it cannot be. */
-  reshaped(shape: readonly number[]): number[] {
+  reshaped(shape: readonly number[]): readonly number[] {
+    // The common case first, without building an error's text: every dimension given, the same count.
+    let count = 1;
+    for (const d of Array.isArray(shape) ? shape : []) count = Number.isInteger(d) && d > 0 ? count * d : NaN;
+    if (count === this.size && shape.length > 0) return shape;
     const where = `reshape of '${this.label}' [${this.shape.join(', ')}] to [${Array.isArray(shape) ? shape.join(', ') : String(shape)}]`;
     if (!Array.isArray(shape) || shape.length === 0) throw new Error(`${where}: expected a list of at least one dimension`);
     const inferred = shape.flatMap((d, i) => (d === -1 ? [i] : []));
