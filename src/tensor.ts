@@ -540,7 +540,7 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
 }
 
 export function backward(root: Tensor): void {
-  if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled?)`);
+  if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled? A Tensor.reshape() view is off the graph too: F.reshape is the recorded one)`);
   if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]`);
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
