@@ -163,12 +163,15 @@ export abstract class Module {
    * Loads every entry after checking them all: a missing, extra, mis-shaped or mis-typed entry loads
    * nothing. With strict: false (PyTorch's strict=False) missing and extra keys are allowed and
    * returned, the rest loads; a mis-shaped entry still loads nothing, as in PyTorch. A missing
-   * num_batches_tracked loads as 0, as PyTorch 1.13 loads a dict without version metadata.
+   * num_batches_tracked loads as 0, as PyTorch 1.13 loads a dict without version metadata. NaN or
+   * ±∞ in an entry is refused unless allowNonFinite (PyTorch loads them): a diverged model is loaded
+   * only on purpose.
    */
-  loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+  loadStateDict(dict: StateDict, options: { strict?: boolean; allowNonFinite?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
     if (!(dict instanceof Map)) throw new Error(`loadStateDict: expected a Map of name → { shape, dtype, values } (what stateDict() returns, and a safetensors file read back), got ${dict !== null && typeof dict === 'object' ? 'a plain object: new Map(Object.entries(d)) makes one of an object of such entries' : show(dict)}`);
-    const { strict = true } = normalizeOptions('loadStateDict', options, ['strict']) as { strict?: boolean };
+    const { strict = true, allowNonFinite = false } = normalizeOptions('loadStateDict', options, ['strict', 'allowNonFinite']) as { strict?: boolean; allowNonFinite?: boolean };
     expectFlag('loadStateDict', 'strict', strict);
+    expectFlag('loadStateDict', 'allowNonFinite', allowNonFinite);
     const targets = new Map(this.namedState());
     // PyTorch 1.13 loads a dict without BatchNorm's num_batches_tracked (one saved before it existed,
     // a plain dict, a safetensors file) as 0, not as a missing key.
@@ -186,7 +189,7 @@ export abstract class Module {
       if (entry.dtype !== dtype) problems.push(`'${name}' has dtype ${show(entry.dtype)}, the model expects ${dtype}`);
       else if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) problems.push(`'${name}' has shape ${shapeText(entry.shape)}, the model expects ${shapeText(shape)}`);
       else if (entry.values.length !== Math.max(1, shape.reduce((a, b) => a * b, 1))) problems.push(`'${name}' holds ${entry.values.length} values for shape ${shapeText(shape)}`);
-      else if (!entry.values.every(Number.isFinite)) problems.push(`'${name}' holds NaN or infinite values`);
+      else if (!allowNonFinite && !entry.values.every(Number.isFinite)) problems.push(`'${name}' holds NaN or infinite values (a diverged model: { allowNonFinite: true } loads it anyway, to look into it)`);
       else if (dtype === 'I64' && !entry.values.every(Number.isInteger)) problems.push(`'${name}' is I64 but holds ${entry.values.find((v) => !Number.isInteger(v))}`);
     }
     if (strict) problems.push(...unexpectedKeys.map((name) => `unexpected key '${name}'`));

@@ -790,7 +790,11 @@ add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', a
   const misshaped = new Map(dict).set('0.weight', { shape: [3, 4], dtype: 'F32', values: new Float32Array(12) });
   s.expectError('mis-shaped entry', () => c.loadStateDict(misshaped), /'0.weight' has shape \[3, 4\], the model expects \[4, 3\]/);
   const nan = new Map(dict).set('2.bias', { shape: [2], dtype: 'F32', values: Float32Array.of(NaN, 1) });
-  s.expectError('NaN entry', () => c.loadStateDict(nan), /'2.bias' holds NaN/);
+  s.expectError('NaN entry', () => c.loadStateDict(nan), /'2.bias' holds NaN or infinite values \(a diverged model: \{ allowNonFinite: true \} loads it anyway, to look into it\)/);
+  const diverged = make();
+  diverged.loadStateDict(nan, { allowNonFinite: true });
+  const divergedBias = (await diverged.stateDict()).get('2.bias')!.values;
+  s.expect('allowNonFinite: a diverged model loads, to look into it', Number.isNaN(divergedBias[0]) && divergedBias[1] === 1, Array.from(divergedBias).join());
   const floatCounter = new Map(dict).set('1.num_batches_tracked', { shape: [], dtype: 'F32', values: Float32Array.of(2.5) });
   s.expectError('F32 counter', () => c.loadStateDict(floatCounter), /nothing was loaded:\n\s+'1.num_batches_tracked' has dtype 'F32', the model expects I64/);
   const longBias = new Map(dict).set('2.bias', { shape: [2], dtype: 'I64', values: Float32Array.of(1, 2) });
