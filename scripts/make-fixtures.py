@@ -403,7 +403,7 @@ def module_case(kind, kwargs, shape, module, x=None):
     dy = torch.randn(*y.shape)
     (y * dy).sum().backward()
     case = {"kind": kind, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape),
-            "dy": values(dy), "dx": values(x.grad)}
+            "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
     for name, p in module.named_parameters():
         case[name] = values(p)
         case["d" + name] = values(p.grad)
@@ -463,6 +463,30 @@ for kwargs, shape in (
 ):
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     module_case("Conv2d", kwargs, shape, torch.nn.Conv2d(**args))
+
+# 1-D layers over [N, C, L] and one sequence [C, L] (appended last, so the cases above keep their draws).
+for kwargs, shape in (
+    ({"in_channels": 3, "out_channels": 5, "kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 9)),
+    ({"in_channels": 4, "out_channels": 6, "kernel_size": 3, "dilation": 2, "groups": 2, "bias": False}, (1, 4, 11)),
+    ({"in_channels": 2, "out_channels": 3, "kernel_size": 5, "padding": "same"}, (2, 2, 7)),
+    ({"in_channels": 3, "out_channels": 2, "kernel_size": 2}, (3, 6)),
+):
+    module_case("Conv1d", kwargs, shape, torch.nn.Conv1d(**kwargs))
+for kwargs, shape, ties in (
+    ({"kernel_size": 2}, (2, 3, 7), False),
+    ({"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}, (1, 2, 12), False),
+    ({"kernel_size": 2, "stride": 1}, (2, 9), True),
+):
+    x = torch.randint(-1, 2, shape).float() if ties else None
+    module_case("MaxPool1d", kwargs, shape, torch.nn.MaxPool1d(**kwargs), x)
+    _, indices = torch.nn.functional.max_pool1d(torch.tensor(conv["modules"][-1]["x"]).reshape(shape), **kwargs, return_indices=True)
+    conv["modules"][-1]["indices"] = [int(v) for v in indices.reshape(-1).tolist()]
+for kwargs, shape in (
+    ({"kernel_size": 2}, (2, 3, 7)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}, (1, 2, 8)),
+    ({"kernel_size": 3, "stride": 1, "padding": 1}, (2, 6)),
+):
+    module_case("AvgPool1d", kwargs, shape, torch.nn.AvgPool1d(**kwargs))
 
 conv_path = path.parent / "pytorch-conv.json"
 conv_path.write_text(json.dumps(conv) + "\n")

@@ -23,7 +23,7 @@ import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
-import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor } from './tensor';
+import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
@@ -1407,7 +1407,8 @@ export class AvgPool2d extends Module {
 
   describe(): string {
     const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
-    return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}${this.countIncludePad ? '' : ', count_include_pad=False'})`;
+    // PyTorch's repr, which leaves count_include_pad out.
+    return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)})`;
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
@@ -1450,6 +1451,227 @@ export class AdaptiveAvgPool2d extends Module {
     const y = this.output(this.outputShape(x.shape));
     poolOps.adaptiveAvgPool2d(x, y, where);
     if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool2d(x, where) });
+    return y;
+  }
+}
+
+// ── Conv1d, MaxPool1d, AvgPool1d: the 2-D kernels over [N, C, 1, L] ─────────────────────────────
+
+/** PyTorch's 1-tuples in module reprs: (3,). */
+const singleText = (v: number) => `(${v},)`;
+
+/** A 1-D size given as a number or PyTorch's 1-tuple ([3]), or an Error naming it. */
+function single(where: string, name: string, v: unknown, min: number): number {
+  const n = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new Error(`${where}: argument '${name}' expected an integer ≥ ${min} (or a list of one), got ${show(v)}`);
+  return n;
+}
+
+/** [N, C, L] or one sequence [C, L] (PyTorch's unbatched input): N, C, L, or an Error naming the module. */
+function sequenceShape(where: string, shape: readonly number[] | null, channels: number | null): { N: number; C: number; L: number; unbatched: boolean } {
+  if (shape === null || (shape.length !== 3 && shape.length !== 2) || (channels !== null && shape.at(-2) !== channels)) {
+    const c = channels ?? 'C';
+    throw new Error(`${where}: input expected [N, ${c}, L] or one sequence [${c}, L], got ${shape === null ? 'no tensor' : shapeText(shape)}`);
+  }
+  const unbatched = shape.length === 2;
+  const [N, C, L] = unbatched ? [1, shape[0]!, shape[1]!] : [shape[0]!, shape[1]!, shape[2]!];
+  return { N, C, L, unbatched };
+}
+
+/** x's shape, or null for what is not a tensor (sequenceShape then names it). */
+const shapeOf = (x: unknown) => (x instanceof Tensor ? x.shape : null);
+
+/**
+ * A 2-D op of a 1-D module over x seen as [N, C, 1, L]: y (the module's buffer, [N, C', L'] or
+ * [C', L']) is written as [N, C', 1, L'], and the node's rule gets dy under that shape.
+ */
+function recordAs4d(where: string, inputs: Tensor[], y: Tensor, y4: readonly number[], rule: BackwardRule): void {
+  if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: (ctx, dy) => rule(ctx, dy && dy.reshape(y4)) });
+}
+
+export interface Conv1dOptions {
+  stride?: number | [number];
+  padding?: number | [number] | 'same' | 'valid';
+  dilation?: number | [number];
+  groups?: number;
+  bias?: boolean;
+  paddingMode?: 'zeros';
+  padding_mode?: 'zeros';
+  gpu?: Gpu;
+}
+
+/**
+ * torch.nn.Conv1d over [N, C, L] (or one sequence [C, L]), zero padding: conv2d.wgsl over
+ * [N, C, 1, L] with a 1 × k kernel. The weight is PyTorch's [out, in / groups, k], so its state
+ * dict loads as is; PyTorch's init (kaiming_uniform_(a = √5), the bias U(±1/√fan_in)).
+ */
+export class Conv1d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  readonly groups: number;
+  private readonly paddingName: 'same' | 'valid' | null;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | [number],
+    options: Conv1dOptions = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'Conv1d';
+    options = normalizeOptions(where, options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'gpu'], { padding_mode: 'paddingMode' }, { paddingMode: 'zeros' }) as typeof options;
+    expectFlag(where, 'bias', options.bias);
+    const { padding = 0, groups = 1 } = options;
+    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`${where}: argument '${name}' expected a positive integer, got ${show(v)}`);
+    }
+    if (inChannels % groups !== 0) throw new Error(`${where}: in_channels (${inChannels}) must be divisible by groups (${groups})`);
+    if (outChannels % groups !== 0) throw new Error(`${where}: out_channels (${outChannels}) must be divisible by groups (${groups})`);
+    this.kernelSize = single(where, 'kernelSize', kernelSize, 1);
+    this.stride = single(where, 'stride', options.stride ?? 1, 1);
+    this.dilation = single(where, 'dilation', options.dilation ?? 1, 1);
+    if (typeof padding === 'string' && padding !== 'same' && padding !== 'valid') throw new Error(`${where}: argument 'padding' expected a size, 'same' or 'valid', got ${show(padding)}`);
+    this.paddingName = padding === 'same' || padding === 'valid' ? padding : null;
+    this.padding = padding === 'same' ? samePadding([1, this.kernelSize], [1, this.stride], [1, this.dilation])[1] : padding === 'valid' ? 0 : single(where, 'padding', padding, 0);
+    this.groups = groups;
+    this.weight = allocateParameter(this.gpu, [outChannels, inChannels / groups, this.kernelSize], 'Conv1d.weight');
+    this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outChannels], 'Conv1d.bias');
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    const fanIn = (inChannels / groups) * this.kernelSize;
+    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  }
+
+  private options(): convOps.Conv2dOptions {
+    return { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation], groups: this.groups };
+  }
+
+  describe(): string {
+    const extra = [this.paddingName ? `padding=${this.paddingName}` : this.padding !== 0 && `padding=${singleText(this.padding)}`, this.dilation !== 1 && `dilation=${singleText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    return `Conv1d(${this.inChannels}, ${this.outChannels}, kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const where = this.describe();
+    const { N, L, unbatched } = sequenceShape(where, input, this.inChannels);
+    const g = convOps.conv2dGeometry([N, this.inChannels, 1, L], [this.outChannels, this.inChannels / this.groups, 1, this.kernelSize], this.options(), where);
+    return unbatched ? [g.C_out, g.OW] : [N, g.C_out, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const { N, C, L, unbatched } = sequenceShape(where, shapeOf(x), this.inChannels);
+    const w4 = [this.outChannels, this.inChannels / this.groups, 1, this.kernelSize];
+    const options = this.options();
+    const g = convOps.conv2dGeometry([N, C, 1, L], w4, options, where);
+    const y = this.output(unbatched ? [g.C_out, g.OW] : [N, g.C_out, g.OW]);
+    const [xs, ws] = [F.reshape(x, [N, C, 1, L]), F.reshape(this.weight, w4)];
+    const { bias } = this;
+    convOps.conv2d(xs, ws, bias, y.reshape([N, g.C_out, 1, g.OW]), options, where);
+    const inputs = bias ? [xs, ws, bias] : [xs, ws];
+    recordAs4d(where, inputs, y, [N, g.C_out, 1, g.OW], gradients.conv2d(xs, ws, bias, options, where));
+    return y;
+  }
+}
+
+/** torch.nn.MaxPool1d (ceil_mode off) over [N, C, L] or [C, L]: max_pool2d over [N, C, 1, L]; the arg-max kept in .indices (positions along L). */
+export class MaxPool1d extends Module {
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+  indices: Tensor | null = null;
+
+  constructor(kernelSize: number | [number], options: { stride?: number | [number] | null; padding?: number | [number]; dilation?: number | [number]; ceilMode?: false; ceil_mode?: false; returnIndices?: false; return_indices?: false; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'MaxPool1d';
+    options = normalizeOptions(where, options, ['stride', 'padding', 'dilation', 'gpu'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false, returnIndices: false }) as typeof options;
+    this.kernelSize = single(where, 'kernelSize', kernelSize, 1);
+    this.stride = single(where, 'stride', options.stride ?? this.kernelSize, 1);
+    this.padding = single(where, 'padding', options.padding ?? 0, 0);
+    this.dilation = single(where, 'dilation', options.dilation ?? 1, 1);
+    poolOps.pool2dGeometry([1, 1, 1, 4096], this.options(), this.describe());
+  }
+
+  options(): poolOps.Pool2dOptions {
+    return { kernelSize: [1, this.kernelSize], stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation] };
+  }
+
+  describe(): string {
+    return `MaxPool1d(kernel_size=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, dilation=${this.dilation}, ceil_mode=False)`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const where = this.describe();
+    const { N, C, L, unbatched } = sequenceShape(where, input, null);
+    const g = poolOps.pool2dGeometry([N, C, 1, L], this.options(), where);
+    return unbatched ? [C, g.OW] : [N, C, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const { N, C, L, unbatched } = sequenceShape(where, shapeOf(x), null);
+    const options = this.options();
+    const g = poolOps.pool2dGeometry([N, C, 1, L], options, where);
+    const shape = unbatched ? [C, g.OW] : [N, C, g.OW];
+    const buffer = this.buffers();
+    const y = buffer('out', shape);
+    const indices = (this.indices = buffer('indices', shape, 'u32'));
+    const xs = F.reshape(x, [N, C, 1, L]);
+    const y4 = [N, C, 1, g.OW];
+    poolOps.maxPool2d(xs, y.reshape(y4), indices.reshape(y4), options, where);
+    recordAs4d(where, [xs], y, y4, gradients.maxPool2d(xs, indices.reshape(y4), options, where));
+    return y;
+  }
+}
+
+/** torch.nn.AvgPool1d (ceil_mode off) over [N, C, L] or [C, L]: avg_pool2d over [N, C, 1, L], count_include_pad as PyTorch's. */
+export class AvgPool1d extends Module {
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly countIncludePad: boolean;
+
+  constructor(kernelSize: number | [number], options: { stride?: number | [number] | null; padding?: number | [number]; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'AvgPool1d';
+    options = normalizeOptions(where, options, ['stride', 'padding', 'countIncludePad', 'gpu'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad' }, { ceilMode: false }) as typeof options;
+    expectFlag(where, 'countIncludePad', options.countIncludePad);
+    this.kernelSize = single(where, 'kernelSize', kernelSize, 1);
+    this.stride = single(where, 'stride', options.stride ?? this.kernelSize, 1);
+    this.padding = single(where, 'padding', options.padding ?? 0, 0);
+    this.countIncludePad = options.countIncludePad ?? true;
+    poolOps.pool2dGeometry([1, 1, 1, 4096], this.options(), this.describe());
+  }
+
+  options(): poolOps.Pool2dOptions {
+    return { kernelSize: [1, this.kernelSize], stride: [1, this.stride], padding: [0, this.padding], countIncludePad: this.countIncludePad };
+  }
+
+  describe(): string {
+    return `AvgPool1d(kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}, padding=${singleText(this.padding)})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const where = this.describe();
+    const { N, C, L, unbatched } = sequenceShape(where, input, null);
+    const g = poolOps.pool2dGeometry([N, C, 1, L], this.options(), where);
+    return unbatched ? [C, g.OW] : [N, C, g.OW];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const { N, C, L, unbatched } = sequenceShape(where, shapeOf(x), null);
+    const options = this.options();
+    const g = poolOps.pool2dGeometry([N, C, 1, L], options, where);
+    const y = this.output(unbatched ? [C, g.OW] : [N, C, g.OW]);
+    const xs = F.reshape(x, [N, C, 1, L]);
+    const y4 = [N, C, 1, g.OW];
+    poolOps.avgPool2d(xs, y.reshape(y4), options, where);
+    recordAs4d(where, [xs], y, y4, gradients.avgPool2d(xs, options, where));
     return y;
   }
 }

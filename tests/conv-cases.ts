@@ -17,8 +17,8 @@ const { cases, add } = caseTable();
 // (appended below the kernel cases; the table is exported at the end of the file)
 
 type ModuleFixture = (typeof golden.modules)[number] & { weight?: number[]; bias?: number[]; dweight?: number[]; dbias?: number[]; indices?: number[] };
-type Kwargs = Record<string, number | number[] | boolean>;
-const pairArg = (v: number | number[] | boolean | undefined) => (Array.isArray(v) ? ([v[0]!, v[1]!] as [number, number]) : (v as number | undefined));
+type Kwargs = Record<string, number | number[] | boolean | string>;
+const pairArg = (v: number | number[] | boolean | string | undefined) => (Array.isArray(v) ? ([v[0]!, v[1]!] as [number, number]) : (v as number | undefined));
 
 function moduleOf(f: ModuleFixture, gpu: import('../src/device/gpu').Gpu): nn.Module {
   const k = f.kwargs as Kwargs;
@@ -32,6 +32,12 @@ function moduleOf(f: ModuleFixture, gpu: import('../src/device/gpu').Gpu): nn.Mo
       return new nn.AvgPool2d(pairArg(k.kernel_size)!, { ...opt('stride', 'padding'), ...(k.count_include_pad === false ? { countIncludePad: false } : {}), gpu });
     case 'AdaptiveAvgPool2d':
       return new nn.AdaptiveAvgPool2d(1, { gpu });
+    case 'Conv1d':
+      return new nn.Conv1d(k.in_channels as number, k.out_channels as number, k.kernel_size as number, { ...opt('stride', 'dilation', 'groups'), ...(k.padding !== undefined ? { padding: k.padding as number | 'same' } : {}), ...(k.bias === false ? { bias: false } : {}), gpu });
+    case 'MaxPool1d':
+      return new nn.MaxPool1d(k.kernel_size as number, { ...opt('stride', 'padding', 'dilation'), gpu });
+    case 'AvgPool1d':
+      return new nn.AvgPool1d(k.kernel_size as number, { ...opt('stride', 'padding'), ...(k.count_include_pad === false ? { countIncludePad: false } : {}), gpu });
     default:
       return new nn.Flatten(1, -1, { gpu });
   }
@@ -45,6 +51,7 @@ function dotLoss(y: Tensor, dy: Tensor): Tensor {
 for (const f of golden.modules as ModuleFixture[]) {
   add(`PyTorch ${golden.torch_version}: nn.${f.kind} ${JSON.stringify(f.kwargs)} [${f.shape.join(', ')}] forward and gradients`, async (s) => {
     const module = moduleOf(f, s.gpu);
+    s.expect("the printout, PyTorch's repr", module.describe() === f.repr, `${module.describe()} vs PyTorch ${f.repr}`);
     const params = new Map(module.namedParameters());
     if (f.weight) params.get('weight')!.write(f.weight);
     if (f.bias) params.get('bias')!.write(f.bias);
@@ -53,7 +60,7 @@ for (const f of golden.modules as ModuleFixture[]) {
     const y = module.forward(x);
     s.expect('output shape', y.shape.join() === f.y_shape.join(), `[${y.shape.join(', ')}] vs PyTorch [${f.y_shape.join(', ')}]`);
     await s.check('y', y, f.y, 1e-5, 1e-5);
-    if (f.indices && module instanceof nn.MaxPool2d) await s.check('indices (return_indices)', module.indices!, f.indices, 0, 0);
+    if (f.indices && (module instanceof nn.MaxPool2d || module instanceof nn.MaxPool1d)) await s.check('indices (return_indices)', module.indices!, f.indices, 0, 0);
     const dy = s.input(f.dy, [f.dy.length, 1], 'f32', 'dy');
     dotLoss(y, dy).backward();
     await s.check('d x', x.grad!, f.dx, 1e-5, 1e-5);

@@ -1874,6 +1874,37 @@ add('nn.MultiheadAttention: PyTorch 1.13 parameter names, shapes and init; forwa
   s.expectError('a mask of the wrong shape', () => mha.forward(x, x, x, { attnMask: s.input(uniform(random, 6), [2, 3]) }), /^multiHeadAttentionForward: argument 'attn_mask' expected shape \[5, 5\] or \[6, 5, 5\], got \[2, 3\]$/);
 });
 
+// A 1-D CNN over sequences: steps reuse their buffers, a module's old output is refused after its
+// next forward, bad shapes are named.
+add('Conv1d, MaxPool1d, AvgPool1d in a training loop: steps make no buffers; old outputs refused; shapes named', async (s, random) => {
+  const gpu = s.gpu;
+  const conv = new nn.Conv1d(3, 4, 3, { padding: 1, gpu });
+  const model = new nn.Sequential(conv, new nn.ReLU({ gpu }), new nn.MaxPool1d(2, { gpu }), new nn.Conv1d(4, 4, 3, { gpu }), new nn.AvgPool1d(2, { gpu }), new nn.Flatten(1, -1, { gpu }), new nn.Linear(4, 2, { gpu }));
+  const x = s.input(uniform(random, 2 * 3 * 10), [2, 3, 10]);
+  const y = s.input([0, 1], [2], 'u32');
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+  const live: number[] = [];
+  const losses: number[] = [];
+  for (let step = 0; step < 6; step++) {
+    opt.zeroGrad();
+    const loss = lossFn.forward(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    losses.push((await loss.read())[0]!);
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('steps after the first make no buffers', live.slice(1).every((n) => n === live[1]), live.join(' '));
+  s.expect('the loss goes down', losses.at(-1)! < losses[0]!, losses.join(' '));
+  const first = noGrad(() => conv.forward(x));
+  noGrad(() => conv.forward(x)); // off the graph: the module's buffer is reused
+  s.expectError("an output after the module's next forward", () => F.sum(first), /^tensor 'Conv1d.out' \[2, 4, 10\] was overwritten by a later forward of Conv1d\(3, 4, kernel_size=\(3,\), stride=\(1,\), padding=\(1,\)\)/);
+  s.expect('one sequence [C, L]', conv.forward(s.input(uniform(random, 30), [3, 10])).shape.join() === '4,10', '');
+  s.expectError('channels', () => conv.forward(s.input(uniform(random, 20), [2, 10])), /^Conv1d\(3, 4, kernel_size=\(3,\), stride=\(1,\), padding=\(1,\)\): input expected \[N, 3, L\] or one sequence \[3, L\], got \[2, 10\]$/);
+  s.expectError('kernel size', () => new nn.Conv1d(3, 4, [3, 3] as unknown as number, { gpu }), /^Conv1d: argument 'kernelSize' expected an integer ≥ 1 \(or a list of one\), got \[3, 3\]$/);
+  s.expectError('a 4-D input to MaxPool1d', () => new nn.MaxPool1d(2, { gpu }).forward(s.input(uniform(random, 16), [1, 1, 4, 4])), /^MaxPool1d\(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False\): input expected \[N, C, L\] or one sequence \[C, L\], got \[1, 1, 4, 4\]$/);
+});
+
 // PyTorch's unbatched input: one sequence [L, E] through MultiheadAttention and the transformer
 // modules gives the batch of one's output without its batch dimension, and the same gradients.
 add('one sequence [L, E] (unbatched) through MultiheadAttention and the transformer modules: the batch of one, without its batch dimension', async (s, random) => {
