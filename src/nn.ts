@@ -62,11 +62,17 @@ function holdsModules(value: unknown): boolean {
 export const MIN_CALLS_PER_GRAPH = 4;
 export const MAX_CALLS_PER_GRAPH = 64;
 export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
+/**
+ * Shapes a set keeps of one buffer (the last batch's, an evaluation's, a training batch's): past
+ * them the least recently used is freed, so inputs of ever new shapes (a generation loop's growing
+ * sequence) do not keep a buffer per shape for good.
+ */
+export const SHAPES_PER_BUFFER = 4;
 
 export abstract class Module {
   training = true;
   /** Buffers kept from call to call: one set for each call the current graph holds (see buffers()). */
-  private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[] }[] = [];
+  private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[]; shapes: Map<string, string[]> }[] = [];
   /** The bytes of every set in slots. */
   private slotBytes = 0;
 
@@ -222,18 +228,32 @@ export abstract class Module {
     const count = this.slots.length;
     let overwrittenBy = name;
     const roomFor = count < MIN_CALLS_PER_GRAPH || (count < MAX_CALLS_PER_GRAPH && this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES);
-    if (!slot && roomFor) this.slots.push((slot = { tensors: new Map(), given: [] }));
+    if (!slot && roomFor) this.slots.push((slot = { tensors: new Map(), given: [], shapes: new Map() }));
     if (!slot) {
       const limit = `called ${count + 1} times in it without a backward(), past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`;
       cutGraph(`was cut when ${name} was ${limit}: call backward() sooner, or run forwards that need no gradient in noGrad()`);
       overwrittenBy = `${name}, ${limit}, which cut the graph`;
       slot = this.slots[0]!;
     }
-    const { tensors, given } = slot;
+    const { tensors, given, shapes } = slot;
     given.length = 0;
     return (buffer, shape, dtype = 'f32') => {
       const key = `${buffer}${shapeText(shape)}${dtype}`;
       const previous = tensors.get(key);
+      // This buffer's keys, most recently used last; past SHAPES_PER_BUFFER the oldest is freed (its
+      // last handle marked, so a kept output says why; none of this set's is on the live graph).
+      const recent = shapes.get(buffer) ?? [];
+      shapes.set(buffer, [...recent.filter((k) => k !== key), key]);
+      if (!previous && recent.length >= SHAPES_PER_BUFFER) {
+        const oldest = recent[0]!;
+        const evicted = tensors.get(oldest)!;
+        evicted.overwrittenBy = `a later forward of ${name} with a new shape: a module keeps the buffers of its last ${SHAPES_PER_BUFFER} input shapes (nn.SHAPES_PER_BUFFER), and this one's were freed. Keep a copy (y.clone()) to hold an output longer`;
+        this.gpu.destroyBuffer(evicted.memoryBuffer);
+        if (evicted.ownsGrad && evicted.grad) evicted.grad.destroy();
+        this.slotBytes -= evicted.byteLength;
+        tensors.delete(oldest);
+        shapes.set(buffer, shapes.get(buffer)!.slice(1));
+      }
       let t: Tensor;
       if (!previous) {
         t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${buffer}`);
@@ -570,7 +590,10 @@ abstract class SoftmaxModule extends Module {
     super(options?.gpu ?? currentGpu());
     normalizeOptions(this.constructor.name, options, ['gpu']);
     // PyTorch's dim=None picks a dimension from the input's rank, with a deprecation warning; we ask for it.
-    if (!Number.isInteger(dim)) throw new Error(`${this.constructor.name}: argument 'dim' expected an integer (the dimension to normalise over, e.g. -1 or 1 for [N, C] scores), got ${String(dim)}`);
+    if (!Number.isInteger(dim)) {
+      const given = dim !== null && typeof dim === 'object' && 'dim' in dim ? ` (the dimension comes first: new nn.${this.constructor.name}(${show((dim as { dim: unknown }).dim)}, { gpu }))` : '';
+      throw new Error(`${this.constructor.name}: argument 'dim' expected an integer (the dimension to normalise over, e.g. -1 or 1 for [N, C] scores), got ${show(dim)}${given}`);
+    }
   }
 
   describe(): string {
@@ -1997,7 +2020,7 @@ abstract class ClassificationLoss extends Module {
     const { C, targetShape, M, classesLast } = F.classLossShapes(where, input, target);
     if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${where}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
     const options = { reduction: this.reduction, ...(this.weight ? { weight: this.weight } : {}), ...(this.op === 'crossEntropy' ? { labelSmoothing: this.labelSmoothing } : {}), name: where };
-    if (target.dtype === 'f32') return this.keepComposed(F[this.op](input, target, options));
+    if (target.dtype === 'f32') return this.keepComposed(F[this.op](input, target, { ...options, ignoreIndex: this.ignoreIndex }));
     this.batches++;
     if (this.dtypeFrom.at(-1)?.dtype !== target.dtype) this.dtypeFrom.push({ batch: this.batches, dtype: target.dtype as 'u32' | 'i32' });
     const buffer = this.buffers();

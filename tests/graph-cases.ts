@@ -1905,6 +1905,33 @@ add('Conv1d, MaxPool1d, AvgPool1d in a training loop: steps make no buffers; old
   s.expectError('a 4-D input to MaxPool1d', () => new nn.MaxPool1d(2, { gpu }).forward(s.input(uniform(random, 16), [1, 1, 4, 4])), /^MaxPool1d\(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False\): input expected \[N, C, L\] or one sequence \[C, L\], got \[1, 1, 4, 4\]$/);
 });
 
+// Inputs of ever new shapes (a generation loop's growing sequence, variable-length batches): a
+// module keeps the buffers of its last nn.SHAPES_PER_BUFFER shapes, and reads of new sizes reuse
+// staging buffers by size class, so the buffers stay bounded; an output of a freed shape says why.
+add('inputs of ever new shapes keep the buffers bounded: a module\'s last shapes, readbacks by size class', async (s, random) => {
+  const gpu = s.gpu;
+  const layer = new nn.Linear(3, 2, { gpu });
+  const inputs = Array.from({ length: 12 }, (_, i) => s.input(uniform(random, (i + 1) * 3), [i + 1, 3]));
+  const live: number[] = [];
+  let first: Tensor | null = null;
+  for (const x of inputs) {
+    const y = noGrad(() => layer.forward(x));
+    first ??= y;
+    await y.read();
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect(`after ${nn.SHAPES_PER_BUFFER} shapes, a new one frees the oldest`, live.slice(nn.SHAPES_PER_BUFFER + 2).every((n) => n === live[nn.SHAPES_PER_BUFFER + 1]), live.join(' '));
+  s.expectError('an output of a freed shape', () => first!.clone(), /^tensor 'Linear.out_none' \[1, 2\] was overwritten by a later forward of Linear\(in_features=3, out_features=2, bias=True\) with a new shape: a module keeps the buffers of its last 4 input shapes \(nn.SHAPES_PER_BUFFER\)/);
+  // Shapes that come back (training batches, the last one, an evaluation) keep their buffers.
+  const batches = [8, 8, 5, 40].map((rows) => s.input(uniform(random, rows * 3), [rows, 3]));
+  const counts: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const x of batches) noGrad(() => layer.forward(x));
+    counts.push(gpu.stats.liveBuffers);
+  }
+  s.expect('shapes that come back make no buffers', counts[1] === counts[2], counts.join(' '));
+});
+
 // PyTorch's unbatched input: one sequence [L, E] through MultiheadAttention and the transformer
 // modules gives the batch of one's output without its batch dimension, and the same gradients.
 add('one sequence [L, E] (unbatched) through MultiheadAttention and the transformer modules: the batch of one, without its batch dimension', async (s, random) => {
@@ -2855,6 +2882,11 @@ add('nn.utils.clipGradNorm_ and clipGradValue_ on a model\'s gradients; the norm
     if (normType === 'inf') s.expectError('the previous norm is reused by the next call', () => norm.clone(), /^tensor 'clipGradNorm_ total norm' \[1\] was overwritten by a later clipGradNorm_ call, which reuses the buffer of the norm it returns: read it before the next call, or keep a clone\(\)/);
   }
   s.expect('the unused layer has no gradient, and none was made', unused.parameters().every((p) => !p.hasGrad), '');
+  // max_norm Infinity: the norm, for a log, and the gradients as they were (PyTorch's coefficient 1).
+  const kept = await Promise.all(model.parameters().map((p) => p.grad.read()));
+  const logged = nn.utils.clipGradNorm_(params, Infinity);
+  await s.check('max_norm Infinity: the norm', logged, [clipGradNormRef(kept, Infinity, 2).total], 0, 1e-5);
+  for (const [i, p] of model.parameters().entries()) await s.check(`max_norm Infinity: ${p.label}.grad unchanged`, p.grad, kept[i]!, 0, 0);
   model.zeroGrad();
   lossFn.forward(model.forward(x), y).backward();
   const before = await Promise.all(model.parameters().map((p) => p.grad.read()));
@@ -3015,6 +3047,7 @@ add('CrossEntropyLoss over [N, C, L] and with class probabilities: steps make no
   const none = await soft.readMetrics();
   s.expect('class probabilities are not counted in the metrics', none.batches === 0, JSON.stringify(none));
   logits.grad?.destroy();
+  s.expectError('probabilities with an ignore_index', () => new nn.CrossEntropyLoss({ gpu, ignore_index: 0 }).forward(logits, probabilities), /^CrossEntropyLoss\(ignore_index=0\): ignore_index 0 is not supported for class probabilities \(a target of dtype f32\), as in PyTorch/);
   s.expectError('NLLLoss refuses probabilities', () => new nn.NLLLoss({ gpu }).forward(logits, probabilities), /^NLLLoss\(\): target expected class indices \(dtype u32 or i32\), got dtype f32 \(class probabilities are cross-entropy's\)/);
   s.expectError('NLLLoss has no label smoothing', () => new nn.NLLLoss({ gpu, label_smoothing: 0.1 } as nn.CrossEntropyLossOptions), /^NLLLoss: unknown option 'label_smoothing' \(known: weight, ignoreIndex, reduction, gpu; or PyTorch's ignore_index\)/);
   s.expectError('K-dim target shape', () => lossFn.forward(logits, s.input(labels, [N * L], 'u32')), /^CrossEntropyLoss\(\): target expected class indices of shape \[3, 5\] \(the input \[3, 4, 5\] without its 4 classes\), got \[15\]/);

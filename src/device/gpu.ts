@@ -585,20 +585,23 @@ export class Gpu {
     this.check();
     this.stats.reads++;
     const size = view.byteLength;
-    const pool = this.staging.get(size) ?? [];
-    this.staging.set(size, pool);
-    const staging = pool.pop() ?? this.createBuffer(size, `readback ${size} B`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    // Staging buffers by power-of-two size class (256 B up), reused: reads of ever new sizes (a
+    // generation loop's growing output) would otherwise keep one buffer per size for good.
+    const capacity = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
+    const pool = this.staging.get(capacity) ?? [];
+    this.staging.set(capacity, pool);
+    const staging = pool.pop() ?? this.createBuffer(capacity, `readback ${capacity} B`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(view.buffer, view.byteOffset, staging, 0, size);
     this.flush();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
     } catch (error) {
       this.check();
       throw error;
     }
     this.check();
-    const bytes = staging.getMappedRange().slice(0);
+    const bytes = staging.getMappedRange(0, size).slice(0);
     staging.unmap();
     pool.push(staging);
     return view.dtype === 'f32' ? new Float32Array(bytes) : view.dtype === 'u32' ? new Uint32Array(bytes) : new Int32Array(bytes);
