@@ -145,6 +145,7 @@ schedulers = [
     ("SequentialLR: LambdaLR, MultiStepLR at [5]", {}),
     ("ChainedScheduler: ConstantLR, ExponentialLR", {}),
     ("ChainedScheduler: LinearLR, CosineAnnealingWarmRestarts", {}),
+    ("CosineAnnealingLR", {"T_max": 2.5, "eta_min": 0.002}),  # a fraction: T_max = steps * 0.25 in a ported script
 ]
 plateau_metrics = [1.0, 0.9, 0.95, 0.95, 0.96, 0.97, 0.8, 0.85, 0.85, 0.85, 0.85, 0.7, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
 out["schedulers"] = []

@@ -1649,6 +1649,8 @@ function classLoss(op: 'crossEntropy' | 'nllLoss', input: Tensor, target: Tensor
     if (weight.shape.length !== 1 || weight.shape[0] !== C) throw new Error(`${name}: weight has shape ${shapeText(weight.shape)}, the input ${C} classes (dimension ${rank === 1 ? 0 : 1} of ${shapeText(input.shape)})`);
   }
   if (target.dtype === 'f32') {
+    // PyTorch: "ignore_index is not supported for floating point target" (its default −100 passes).
+    if (ignoreIndex >= 0) throw new Error(`${name}: ignore_index ${ignoreIndex} is not supported for class probabilities (a target of dtype f32), as in PyTorch: give the ignored positions probability 0, or a weight`);
     if (out) throw new Error(`${name}: class probabilities run composed ops, not into a module's buffers`);
     return probabilityCrossEntropy(input, target, { weight, reduction, labelSmoothing });
   }

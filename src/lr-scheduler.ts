@@ -283,7 +283,7 @@ export class CosineAnnealingLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: { tMax?: number; T_max?: number; etaMin?: number; eta_min?: number; verbose?: boolean } & ResumeOption) {
     const o = normalizeOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; tMax?: number; etaMin?: number };
-    check('CosineAnnealingLR', 'tMax', o.tMax, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    check('CosineAnnealingLR', 'tMax', o.tMax, (v) => v > 0, 'a number > 0 (PyTorch takes a fraction too)');
     check('CosineAnnealingLR', 'etaMin', o.etaMin ?? 0, (v) => v >= 0, 'a number ≥ 0');
     super(optimizer, o.verbose, o.lastEpoch);
     this.tMax = o.tMax!;

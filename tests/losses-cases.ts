@@ -162,6 +162,7 @@ add('MSELoss, L1Loss, Softmax, LeakyReLU: bad options and shapes are named', (s,
   s.expectError('target shape', () => new nn.L1Loss({ gpu }).forward(x, s.input(uniform(random, 12), [12])), /L1Loss\(\): input has shape \[3, 4\] and target \[12\]; they must be the same \(no broadcasting\)/);
   s.expectError('dim out of range', () => new nn.LogSoftmax(2, { gpu }).forward(x), /LogSoftmax\(dim=2\): argument 'dim' expected an integer in \[-2, 1\] for an input of shape \[3, 4\], got 2/);
   s.expectError('no dim', () => new nn.Softmax(undefined as unknown as number, { gpu }), /Softmax: argument 'dim' expected an integer/);
+  s.expectError('options where dim belongs', () => new nn.LogSoftmax({ dim: 1 } as unknown as number), /^LogSoftmax: argument 'dim' expected an integer \(the dimension to normalise over, e\.g\. -1 or 1 for \[N, C\] scores\), got an object \(the dimension comes first: new nn\.LogSoftmax\(1, \{ gpu \}\)\)$/);
   s.expectError('negative slope', () => new nn.LeakyReLU(-0.1, { gpu }), /LeakyReLU: argument 'negativeSlope' expected a finite number ≥ 0, got -0.1/);
   const net = new nn.Sequential(new nn.Linear(4, 2, { gpu }), new nn.Softmax(3, { gpu }));
   s.expectError('in a Sequential', () => net.forward(x), /Sequential layer \(1\) of input \[3, 4\]: Softmax\(dim=3\): argument 'dim' expected an integer in \[-2, 1\]/);

@@ -21,7 +21,7 @@ export function clipGradNorm(grads: readonly Tensor[], maxNorm: number, q: numbe
   const op = 'clipGradNorm';
   grads.forEach((g, i) => expectDtype(op, `grads[${i}]`, g, 'f32'));
   expectShape(op, 'total', total, [1]);
-  expectRange(op, 'maxNorm', maxNorm, !Number.isNaN(maxNorm), 'a number');
+  if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) throw new Error(`${op}: argument 'maxNorm' expected a number (Infinity clips nothing), got ${maxNorm}`);
   if (q !== Infinity) expectRange(op, 'normType', q, q > 0, 'a number > 0, or Infinity');
   const gpu = total.gpu;
   const chunks = grads.map((g) => Math.ceil(g.size / CHUNK));
@@ -161,7 +161,7 @@ cases.push(
     const g = s.input(uniform(random, 4), [4]);
     const total = s.output([1]);
     s.expectError('norm type 0', () => clipGradNorm([g], 1, 0, total), /clipGradNorm: argument 'normType' expected a number > 0, or Infinity, got 0/);
-    s.expectError('NaN max norm', () => clipGradNorm([g], NaN, 2, total), /clipGradNorm: argument 'maxNorm' expected a number, got NaN/);
+    s.expectError('NaN max norm', () => clipGradNorm([g], NaN, 2, total), /clipGradNorm: argument 'maxNorm' expected a number \(Infinity clips nothing\), got NaN/);
     s.expectError('negative clip value', () => clipGradValue([g], -1), /clipGradValue: argument 'clipValue' expected a finite number ≥ 0, got -1/);
     s.expectError('u32 gradient', () => clipGradValue([s.input([1, 2], [2], 'u32')], 1), /clipGradValue: argument 'grads\[0\]' expected dtype f32, got u32/);
   }),
