@@ -243,7 +243,7 @@ export abstract class Module {
       // This buffer's keys, most recently used last; past SHAPES_PER_BUFFER the oldest is freed (its
       // last handle marked, so a kept output says why; none of this set's is on the live graph).
       const recent = shapes.get(buffer) ?? [];
-      shapes.set(buffer, [...recent.filter((k) => k !== key), key]);
+      if (recent.at(-1) !== key) shapes.set(buffer, [...recent.filter((k) => k !== key), key]); // the same shape again: nothing to move
       if (!previous && recent.length >= SHAPES_PER_BUFFER) {
         const oldest = recent[0]!;
         const evicted = tensors.get(oldest)!;
