@@ -23,7 +23,7 @@ import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
-import { cutGraph, isOnLiveGraph, needsGrad, record, Tensor, type BackwardRule } from './tensor';
+import { cutGraph, isMemoryOnLiveGraph, isOnLiveGraph, needsGrad, record, Tensor, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
@@ -63,11 +63,12 @@ export const MIN_CALLS_PER_GRAPH = 4;
 export const MAX_CALLS_PER_GRAPH = 64;
 export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
 /**
- * Shapes a set keeps of one buffer (the last batch's, an evaluation's, a training batch's): past
- * them the least recently used is freed, so inputs of ever new shapes (a generation loop's growing
- * sequence) do not keep a buffer per shape for good.
+ * Shapes a set keeps of one buffer (training batches, the last smaller one, an evaluation's, the
+ * levels of a pyramid one pooling module makes): past them the least recently used is freed, unless
+ * the current graph holds it, so inputs of ever new shapes (a generation loop's growing sequence)
+ * do not keep a buffer per shape for good.
  */
-export const SHAPES_PER_BUFFER = 4;
+export const SHAPES_PER_BUFFER = 16;
 
 export abstract class Module {
   training = true;
@@ -241,17 +242,17 @@ export abstract class Module {
       const key = `${buffer}${shapeText(shape)}${dtype}`;
       const previous = tensors.get(key);
       // This buffer's keys, most recently used last; past SHAPES_PER_BUFFER the oldest is freed (its
-      // last handle marked, so a kept output says why; none of this set's is on the live graph).
+      // last handle marked, so a kept output says why), unless the current graph holds it.
       const recent = shapes.get(buffer) ?? [];
       if (recent.at(-1) !== key) shapes.set(buffer, [...recent.filter((k) => k !== key), key]); // the same shape again: nothing to move
-      if (!previous && recent.length >= SHAPES_PER_BUFFER) {
-        const oldest = recent[0]!;
-        const evicted = tensors.get(oldest)!;
+      const oldest = recent[0];
+      const evicted = oldest === undefined ? undefined : tensors.get(oldest)!;
+      if (!previous && recent.length >= SHAPES_PER_BUFFER && evicted && !isOnLiveGraph(evicted) && !isMemoryOnLiveGraph(evicted)) {
         evicted.overwrittenBy = `a later forward of ${name} with a new shape: a module keeps the buffers of its last ${SHAPES_PER_BUFFER} input shapes (nn.SHAPES_PER_BUFFER), and this one's were freed. Keep a copy (y.clone()) to hold an output longer`;
         this.gpu.destroyBuffer(evicted.memoryBuffer);
         if (evicted.ownsGrad && evicted.grad) evicted.grad.destroy();
         this.slotBytes -= evicted.byteLength;
-        tensors.delete(oldest);
+        tensors.delete(oldest!);
         shapes.set(buffer, shapes.get(buffer)!.slice(1));
       }
       let t: Tensor;
@@ -1400,7 +1401,8 @@ export class MaxPool2d extends Module {
     const indices = (this.indices = buffer('indices', shape, 'u32'));
     const options = this.options();
     poolOps.maxPool2d(x, y, indices, options, where);
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.maxPool2d(x, indices, options, where) });
+    // The backward reads the arg-max alone (not x, not y): a write to .indices since is an Error.
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.maxPool2d(x, indices, options, where) });
     return y;
   }
 }
@@ -1504,12 +1506,24 @@ function sequenceShape(where: string, shape: readonly number[] | null, channels:
 /** x's shape, or null for what is not a tensor (sequenceShape then names it). */
 const shapeOf = (x: unknown) => (x instanceof Tensor ? x.shape : null);
 
+/** An Error in 1-D terms (the 2-D kernels would name a 1 × k window) unless the dilated kernel fits the padded length. */
+function expectWindowFits(where: string, shape: readonly number[], L: number, kernel: number, padding: number, dilation: number): void {
+  const span = dilation * (kernel - 1) + 1;
+  if (span > L + 2 * padding) throw new Error(`${where}: kernel ${kernel}${dilation > 1 ? ` (dilated to ${span})` : ''} is longer than the padded input ${L + 2 * padding} (input ${shapeText(shape)}, padding ${padding})`);
+}
+
+/** A 1-D pool's padding, at most half its kernel (PyTorch's rule), or an Error in 1-D terms. */
+function expectPoolPadding(where: string, kernel: number, padding: number): void {
+  if (padding > kernel / 2) throw new Error(`${where}: padding ${padding} must be at most half the kernel ${kernel}`);
+}
+
 /**
  * A 2-D op of a 1-D module over x seen as [N, C, 1, L]: y (the module's buffer, [N, C', L'] or
- * [C', L']) is written as [N, C', 1, L'], and the node's rule gets dy under that shape.
+ * [C', L']) is written as [N, C', 1, L'], and the node's rule gets dy under that shape; `saved`:
+ * all the backward reads besides dy (max pooling's arg-max).
  */
-function recordAs4d(where: string, inputs: Tensor[], y: Tensor, y4: readonly number[], rule: BackwardRule): void {
-  if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: (ctx, dy) => rule(ctx, dy && dy.reshape(y4)) });
+function recordAs4d(where: string, inputs: Tensor[], y: Tensor, y4: readonly number[], rule: BackwardRule, saved?: Tensor[]): void {
+  if (needsGrad(inputs)) record({ name: where, inputs, output: y, ...(saved ? { saved, reads: saved } : {}), backward: (ctx, dy) => rule(ctx, dy && dy.reshape(y4)) });
 }
 
 export interface Conv1dOptions {
@@ -1559,7 +1573,10 @@ export class Conv1d extends Module {
     this.dilation = single(where, 'dilation', options.dilation ?? 1, 1);
     if (typeof padding === 'string' && padding !== 'same' && padding !== 'valid') throw new Error(`${where}: argument 'padding' expected a size, 'same' or 'valid', got ${show(padding)}`);
     this.paddingName = padding === 'same' || padding === 'valid' ? padding : null;
-    this.padding = padding === 'same' ? samePadding([1, this.kernelSize], [1, this.stride], [1, this.dilation])[1] : padding === 'valid' ? 0 : single(where, 'padding', padding, 0);
+    if (padding === 'same' && this.stride !== 1) throw new Error(`${where}: padding='same' is not supported for strided convolutions (stride ${this.stride}), as in PyTorch`);
+    const total = this.dilation * (this.kernelSize - 1);
+    if (padding === 'same' && total % 2 !== 0) throw new Error(`${where}: padding='same' with kernel_size ${this.kernelSize} (dilation ${this.dilation}) needs ${total} positions of padding; PyTorch puts the odd one after the input, this Conv1d pads both sides alike: use an odd kernel size, or give the padding`);
+    this.padding = padding === 'same' ? total / 2 : padding === 'valid' ? 0 : single(where, 'padding', padding, 0);
     this.groups = groups;
     this.weight = allocateParameter(this.gpu, [outChannels, inChannels / groups, this.kernelSize], 'Conv1d.weight');
     this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outChannels], 'Conv1d.bias');
@@ -1580,6 +1597,7 @@ export class Conv1d extends Module {
   override outputShape(input: readonly number[]): readonly number[] {
     const where = this.describe();
     const { N, L, unbatched } = sequenceShape(where, input, this.inChannels);
+    expectWindowFits(where, input, L, this.kernelSize, this.padding, this.dilation);
     const g = convOps.conv2dGeometry([N, this.inChannels, 1, L], [this.outChannels, this.inChannels / this.groups, 1, this.kernelSize], this.options(), where);
     return unbatched ? [g.C_out, g.OW] : [N, g.C_out, g.OW];
   }
@@ -1587,6 +1605,7 @@ export class Conv1d extends Module {
   forward(x: Tensor): Tensor {
     const where = this.describe();
     const { N, C, L, unbatched } = sequenceShape(where, shapeOf(x), this.inChannels);
+    expectWindowFits(where, x.shape, L, this.kernelSize, this.padding, this.dilation);
     const w4 = [this.outChannels, this.inChannels / this.groups, 1, this.kernelSize];
     const options = this.options();
     const g = convOps.conv2dGeometry([N, C, 1, L], w4, options, where);
@@ -1616,6 +1635,7 @@ export class MaxPool1d extends Module {
     this.stride = single(where, 'stride', options.stride ?? this.kernelSize, 1);
     this.padding = single(where, 'padding', options.padding ?? 0, 0);
     this.dilation = single(where, 'dilation', options.dilation ?? 1, 1);
+    expectPoolPadding(where, this.kernelSize, this.padding);
     poolOps.pool2dGeometry([1, 1, 1, 4096], this.options(), this.describe());
   }
 
@@ -1630,6 +1650,7 @@ export class MaxPool1d extends Module {
   override outputShape(input: readonly number[]): readonly number[] {
     const where = this.describe();
     const { N, C, L, unbatched } = sequenceShape(where, input, null);
+    expectWindowFits(where, input, L, this.kernelSize, this.padding, this.dilation);
     const g = poolOps.pool2dGeometry([N, C, 1, L], this.options(), where);
     return unbatched ? [C, g.OW] : [N, C, g.OW];
   }
@@ -1637,6 +1658,7 @@ export class MaxPool1d extends Module {
   forward(x: Tensor): Tensor {
     const where = this.describe();
     const { N, C, L, unbatched } = sequenceShape(where, shapeOf(x), null);
+    expectWindowFits(where, x.shape, L, this.kernelSize, this.padding, this.dilation);
     const options = this.options();
     const g = poolOps.pool2dGeometry([N, C, 1, L], options, where);
     const shape = unbatched ? [C, g.OW] : [N, C, g.OW];
@@ -1646,7 +1668,7 @@ export class MaxPool1d extends Module {
     const xs = F.reshape(x, [N, C, 1, L]);
     const y4 = [N, C, 1, g.OW];
     poolOps.maxPool2d(xs, y.reshape(y4), indices.reshape(y4), options, where);
-    recordAs4d(where, [xs], y, y4, gradients.maxPool2d(xs, indices.reshape(y4), options, where));
+    recordAs4d(where, [xs], y, y4, gradients.maxPool2d(xs, indices.reshape(y4), options, where), [indices]);
     return y;
   }
 }
@@ -1667,6 +1689,7 @@ export class AvgPool1d extends Module {
     this.stride = single(where, 'stride', options.stride ?? this.kernelSize, 1);
     this.padding = single(where, 'padding', options.padding ?? 0, 0);
     this.countIncludePad = options.countIncludePad ?? true;
+    expectPoolPadding(where, this.kernelSize, this.padding);
     poolOps.pool2dGeometry([1, 1, 1, 4096], this.options(), this.describe());
   }
 
@@ -1681,6 +1704,7 @@ export class AvgPool1d extends Module {
   override outputShape(input: readonly number[]): readonly number[] {
     const where = this.describe();
     const { N, C, L, unbatched } = sequenceShape(where, input, null);
+    expectWindowFits(where, input, L, this.kernelSize, this.padding, 1);
     const g = poolOps.pool2dGeometry([N, C, 1, L], this.options(), where);
     return unbatched ? [C, g.OW] : [N, C, g.OW];
   }
@@ -1688,6 +1712,7 @@ export class AvgPool1d extends Module {
   forward(x: Tensor): Tensor {
     const where = this.describe();
     const { N, C, L, unbatched } = sequenceShape(where, shapeOf(x), null);
+    expectWindowFits(where, x.shape, L, this.kernelSize, this.padding, 1);
     const options = this.options();
     const g = poolOps.pool2dGeometry([N, C, 1, L], options, where);
     const y = this.output(unbatched ? [C, g.OW] : [N, C, g.OW]);

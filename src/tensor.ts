@@ -404,9 +404,18 @@ export function needsGrad(inputs: readonly Tensor[]): boolean {
   return gradEnabled && inputs.some((t) => t.requiresGrad);
 }
 
+/** The graph (generation) that last recorded an op over each buffer's memory, through any view of it. */
+const buffersInGraph = new WeakMap<GPUBuffer, number>();
+
+/** Whether the current graph recorded an op over t's memory, through t or another view of it (a module frees no such buffer). */
+export function isMemoryOnLiveGraph(t: Tensor): boolean {
+  return buffersInGraph.get(t.memoryBuffer) === generation;
+}
+
 export function record(node: Omit<GraphNode, 'generation' | 'writeMark'>): void {
   const full: GraphNode = { ...node, generation, writeMark: node.output.gpu.writeMark() };
   for (const input of node.inputs) input.readInGraph = generation;
+  for (const t of [node.output, ...node.inputs, ...(node.saved ?? [])]) buffersInGraph.set(t.memoryBuffer, generation);
   tape.push(full);
   node.output.node = full;
   node.output.requiresGrad = true;

@@ -1902,6 +1902,15 @@ add('Conv1d, MaxPool1d, AvgPool1d in a training loop: steps make no buffers; old
   s.expect('one sequence [C, L]', conv.forward(s.input(uniform(random, 30), [3, 10])).shape.join() === '4,10', '');
   s.expectError('channels', () => conv.forward(s.input(uniform(random, 20), [2, 10])), /^Conv1d\(3, 4, kernel_size=\(3,\), stride=\(1,\), padding=\(1,\)\): input expected \[N, 3, L\] or one sequence \[3, L\], got \[2, 10\]$/);
   s.expectError('kernel size', () => new nn.Conv1d(3, 4, [3, 3] as unknown as number, { gpu }), /^Conv1d: argument 'kernelSize' expected an integer ≥ 1 \(or a list of one\), got \[3, 3\]$/);
+  s.expectError("'same' with an even kernel", () => new nn.Conv1d(2, 2, 4, { padding: 'same', gpu }), /^Conv1d: padding='same' with kernel_size 4 \(dilation 1\) needs 3 positions of padding; PyTorch puts the odd one after the input/);
+  s.expectError("'same' with a stride", () => new nn.Conv1d(2, 2, 3, { padding: 'same', stride: 2, gpu }), /^Conv1d: padding='same' is not supported for strided convolutions \(stride 2\), as in PyTorch$/);
+  s.expectError('a pool padding over half its kernel', () => new nn.MaxPool1d(2, { padding: 2, gpu }), /^MaxPool1d: padding 2 must be at most half the kernel 2$/);
+  const dilated = new nn.Conv1d(1, 1, 3, { dilation: 2, gpu });
+  const short = s.input([1, 2, 3], [1, 1, 3]);
+  s.expectError('a kernel longer than the input', () => dilated.forward(short), /^Conv1d\(1, 1, kernel_size=\(3,\), stride=\(1,\), dilation=\(2,\)\): kernel 3 \(dilated to 5\) is longer than the padded input 3 \(input \[1, 1, 3\], padding 0\)$/);
+  const wide = new nn.AvgPool1d(5, { gpu });
+  const one = s.input([1, 2, 3], [1, 3]);
+  s.expectError('a pool window longer than the input', () => wide.forward(one), /^AvgPool1d\(kernel_size=\(5,\), stride=\(5,\), padding=\(0,\)\): kernel 5 is longer than the padded input 3 \(input \[1, 3\], padding 0\)$/);
   s.expectError('a 4-D input to MaxPool1d', () => new nn.MaxPool1d(2, { gpu }).forward(s.input(uniform(random, 16), [1, 1, 4, 4])), /^MaxPool1d\(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False\): input expected \[N, C, L\] or one sequence \[C, L\], got \[1, 1, 4, 4\]$/);
 });
 
@@ -1911,7 +1920,7 @@ add('Conv1d, MaxPool1d, AvgPool1d in a training loop: steps make no buffers; old
 add('inputs of ever new shapes keep the buffers bounded: a module\'s last shapes, readbacks by size class', async (s, random) => {
   const gpu = s.gpu;
   const layer = new nn.Linear(3, 2, { gpu });
-  const inputs = Array.from({ length: 12 }, (_, i) => s.input(uniform(random, (i + 1) * 3), [i + 1, 3]));
+  const inputs = Array.from({ length: nn.SHAPES_PER_BUFFER + 8 }, (_, i) => s.input(uniform(random, (i + 1) * 3), [i + 1, 3]));
   const live: number[] = [];
   let first: Tensor | null = null;
   for (const x of inputs) {
@@ -1921,7 +1930,7 @@ add('inputs of ever new shapes keep the buffers bounded: a module\'s last shapes
     live.push(gpu.stats.liveBuffers);
   }
   s.expect(`after ${nn.SHAPES_PER_BUFFER} shapes, a new one frees the oldest`, live.slice(nn.SHAPES_PER_BUFFER + 2).every((n) => n === live[nn.SHAPES_PER_BUFFER + 1]), live.join(' '));
-  s.expectError('an output of a freed shape', () => first!.clone(), /^tensor 'Linear.out_none' \[1, 2\] was overwritten by a later forward of Linear\(in_features=3, out_features=2, bias=True\) with a new shape: a module keeps the buffers of its last 4 input shapes \(nn.SHAPES_PER_BUFFER\)/);
+  s.expectError('an output of a freed shape', () => first!.clone(), /^tensor 'Linear.out_none' \[1, 2\] was overwritten by a later forward of Linear\(in_features=3, out_features=2, bias=True\) with a new shape: a module keeps the buffers of its last 16 input shapes \(nn.SHAPES_PER_BUFFER\)/);
   // Shapes that come back (training batches, the last one, an evaluation) keep their buffers.
   const batches = [8, 8, 5, 40].map((rows) => s.input(uniform(random, rows * 3), [rows, 3]));
   const counts: number[] = [];
@@ -1930,6 +1939,16 @@ add('inputs of ever new shapes keep the buffers bounded: a module\'s last shapes
     counts.push(gpu.stats.liveBuffers);
   }
   s.expect('shapes that come back make no buffers', counts[1] === counts[2], counts.join(' '));
+  // What the current graph holds is never freed: two outputs made off the graph, then put on it,
+  // then more shapes than a set keeps before the backward (a look at other inputs under noGrad).
+  const pool = new nn.AvgPool1d(2, { gpu });
+  const head = new nn.Conv1d(2, 1, 1, { gpu });
+  const sequence = (L: number) => s.input(uniform(random, 2 * L), [1, 2, L]);
+  const [a, b] = [pool.forward(sequence(8)), pool.forward(sequence(10))];
+  const loss = s.own(F.add(s.own(F.sum(head.forward(a))), s.own(F.sum(head.forward(b)))));
+  for (let L = 12; L < 12 + 2 * (nn.SHAPES_PER_BUFFER + 2); L += 2) noGrad(() => pool.forward(sequence(L)));
+  loss.backward();
+  s.expect('outputs on the graph survive more new shapes than a set keeps: the backward runs', head.weight.hasGrad, '');
 });
 
 // PyTorch's unbatched input: one sequence [L, E] through MultiheadAttention and the transformer
@@ -2995,6 +3014,13 @@ add('backward refuses tensors written since the forward read them: write(), an o
   const head = new nn.Linear(2, 1, { gpu }); // a layer made late: its init writes the parameters' buffer
   s.own(F.sum(head.forward(s.own(F.add(q, noGrad(() => targetNet.forward(input))))))).backward();
   s.expect('writes elsewhere in the parameters\' buffer: the backward ran', policy.weight.hasGrad && head.weight.hasGrad, '');
+  // Many writes elsewhere (a target sync of a deep model: 160 tensors) between forward and backward.
+  const deep = new nn.Sequential(...Array.from({ length: 80 }, () => new nn.Linear(2, 2, { gpu })));
+  const deepState = await deep.stateDict();
+  const online = s.own(F.sum(policy.forward(input)));
+  deep.loadStateDict(deepState);
+  online.backward();
+  s.expect('160 writes elsewhere in the parameters\' buffer: the backward ran', policy.weight.hasGrad, '');
   const u = s.input([1, 2, 3], [3], 'f32', 'u');
   u.requiresGrad = true;
   const v = s.input([4, 5, 6], [3], 'f32', 'v');
@@ -3004,6 +3030,13 @@ add('backward refuses tensors written since the forward read them: write(), an o
   await s.check("add's input written after the forward (add reads no values): d u = 1", u.grad!, [1, 1, 1], 0, 0);
   noGrad(() => F.sigmoid(s.input([0, 0, 0, 0], [2, 2]), { out: leaf }));
   await s.check('an out that is a leaf, under noGrad (PyTorch allows it)', leaf, [0.5, 0.5, 0.5, 0.5], 0, 0);
+  // Max pooling's backward reads its arg-max alone: a write to .indices since is refused.
+  const pooling = new nn.MaxPool2d(2, { gpu });
+  const image = s.input(uniform(random, 16), [1, 1, 4, 4], 'f32', 'image');
+  image.requiresGrad = true;
+  const pooled = s.own(F.sum(pooling.forward(image)));
+  pooling.indices!.write([0, 0, 0, 0]);
+  s.expectError("max pooling's indices written after the forward", () => pooled.backward(), new RegExp(`^backward: 'MaxPool2d\\(kernel_size=2, .*' needs 'MaxPool2d.indices' \\[1, 1, 2, 2\\] as it was in the forward, and ${wrote}`));
   // Cross-entropy's labels are read again by its backward when the logits are a leaf.
   const logits = s.input(uniform(random, 6), [2, 3], 'f32', 'logits');
   logits.requiresGrad = true;

@@ -167,8 +167,10 @@ function extremes(values: ArrayLike<number>): UploadedRange {
 
 /** Bind groups kept (see Gpu.bindGroups); a training step uses a few dozen. */
 const MAX_BIND_GROUPS = 4096;
-/** Writes kept per buffer for writtenSince (up to twice as many, then the older half is dropped). */
-const WRITE_LOG = 64;
+/** Reads up to this many bytes share power-of-two staging buffers (Gpu.read). */
+const STAGING_CLASSES_UP_TO = 16 * 2 ** 20;
+/** Distinct byte ranges a buffer's write log keeps (writtenSince); past it one range covers the buffer. */
+const WRITE_RANGES = 4096;
 
 export class Gpu {
   readonly limits: GPUSupportedLimits;
@@ -201,11 +203,11 @@ export class Gpu {
   private readonly uploads = new WeakMap<GPUBuffer, { byteOffset: number; byteLength: number; range: UploadedRange }>();
   /**
    * Every write (a dispatch's writable binding, a write, a clear, a copy into it) is numbered in one
-   * sequence and logged against its buffer with the bytes it covered: the last WRITE_LOG writes of
-   * each buffer, and the number of the last one dropped (see writtenSince).
+   * sequence; each buffer keeps, per byte range written, the number of its last write, and the last
+   * number of all (see writtenSince).
    */
   private writeSeq = 0;
-  private readonly writeLogs = new WeakMap<GPUBuffer, { dropped: number; log: { seq: number; start: number; end: number }[] }>();
+  private readonly writeLogs = new WeakMap<GPUBuffer, { last: number; ranges: Map<string, { seq: number; start: number; end: number }> }>();
   private nextBufferId = 1;
   private readonly staging = new Map<number, GPUBuffer[]>();
   private readonly uniformArena: GPUBuffer;
@@ -321,25 +323,28 @@ export class Gpu {
    * Whether anything wrote the view's bytes after `mark` (writeMark()): the tape asks at backward()
    * about what each op's backward reads, so values changed in between (x.write(), an optimizer step,
    * another op's `out`) are an Error, not a gradient of values never computed together. Writes to
-   * other bytes of the same buffer (another parameter in the arena) do not count; a write dropped
-   * from a long log is counted as one to these bytes.
+   * other bytes of the same buffer (another parameter in the arena) do not count.
    */
   writtenSince(view: { memoryBuffer: GPUBuffer; byteOffset: number; byteLength: number }, mark: number): boolean {
-    const entry = this.writeLogs.get(view.memoryBuffer);
-    if (!entry) return false;
-    if (entry.dropped > mark) return true;
+    const log = this.writeLogs.get(view.memoryBuffer);
+    if (!log || log.last <= mark) return false;
     const [start, end] = [view.byteOffset, view.byteOffset + view.byteLength];
-    for (let i = entry.log.length - 1; i >= 0 && entry.log[i]!.seq > mark; i--) {
-      if (entry.log[i]!.start < end && entry.log[i]!.end > start) return true;
-    }
+    for (const w of log.ranges.values()) if (w.seq > mark && w.start < end && w.end > start) return true;
     return false;
   }
 
   private wrote(view: BufferView): void {
-    let entry = this.writeLogs.get(view.buffer);
-    if (!entry) this.writeLogs.set(view.buffer, (entry = { dropped: 0, log: [] }));
-    entry.log.push({ seq: ++this.writeSeq, start: view.byteOffset, end: view.byteOffset + view.byteLength });
-    if (entry.log.length >= 2 * WRITE_LOG) entry.dropped = entry.log.splice(0, WRITE_LOG).at(-1)!.seq;
+    let log = this.writeLogs.get(view.buffer);
+    if (!log) this.writeLogs.set(view.buffer, (log = { last: 0, ranges: new Map() }));
+    const seq = (log.last = ++this.writeSeq);
+    const [start, end] = [view.byteOffset, view.byteOffset + view.byteLength];
+    const key = `${start}:${end}`;
+    const known = log.ranges.get(key);
+    if (known) known.seq = seq;
+    else log.ranges.set(key, { seq, start, end });
+    // Past WRITE_RANGES distinct ranges (scratch of ever new sizes), one range over the whole buffer
+    // stands for them all: conservative, never a write missed.
+    if (log.ranges.size > WRITE_RANGES) log.ranges = new Map([['all', { seq, start: 0, end: view.buffer.size }]]);
   }
 
   /** A number per buffer object for bind-group keys (a new buffer never reuses one). */
@@ -585,9 +590,10 @@ export class Gpu {
     this.check();
     this.stats.reads++;
     const size = view.byteLength;
-    // Staging buffers by power-of-two size class (256 B up), reused: reads of ever new sizes (a
-    // generation loop's growing output) would otherwise keep one buffer per size for good.
-    const capacity = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
+    // Staging buffers by power-of-two size class (256 B up to 16 MiB), reused: reads of ever new
+    // sizes (a generation loop's growing output) would otherwise keep one buffer per size for good.
+    // Larger reads keep their exact size (twice it could pass the adapter's maxBufferSize).
+    const capacity = size > STAGING_CLASSES_UP_TO ? size : Math.max(256, 2 ** Math.ceil(Math.log2(size)));
     const pool = this.staging.get(capacity) ?? [];
     this.staging.set(capacity, pool);
     const staging = pool.pop() ?? this.createBuffer(capacity, `readback ${capacity} B`, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
