@@ -552,6 +552,17 @@ loss.backward()
 losses["network"] = {"x": values(x), "target": values(target), "initial": {k: values(v) for k, v in net.state_dict().items()},
                      "loss": float(loss), "grads": {k: values(p.grad) for k, p in net.named_parameters()}}
 
+# BCELoss on probabilities (a sigmoid's output), targets in [0, 1], from a generator of its own (the
+# cases above keep their draws): x = 0 and 1 (the clamped logs) and 1e-7 (a slope past 1e6). The
+# target's gradient, ±∞ at those x, is checked against float64 in the kernel cases instead.
+bce_generator = torch.Generator().manual_seed(20261201)
+for reduction, shape in (("mean", (6, 4)), ("sum", (3, 5, 2)), ("none", (7, 3))):
+    x = torch.sigmoid(torch.randn(*shape, generator=bce_generator) * 3).float().double()
+    t = torch.rand(*shape, generator=bce_generator).double()
+    x.view(-1)[:3] = torch.tensor([0.0, 1.0, 1e-7]).float().double()
+    t.view(-1)[:3] = torch.tensor([0.0, 1.0, 1.0])
+    losses_case("BCELoss", {"reduction": reduction}, lambda: torch.nn.BCELoss(reduction=reduction), [x, t], [0])
+
 # CrossEntropyLoss over K dimensions, against class probabilities, for one sample; NLLLoss. Targets
 # are class indices (u32, or i32 when they hold ignore_index) or probabilities (f32, with gradients).
 torch.manual_seed(20261130)

@@ -1,13 +1,18 @@
-// regression_loss.wgsl — mean squared error and L1 loss (nn.MSELoss, nn.L1Loss), forward and backward
+// regression_loss.wgsl — mean squared error, L1 loss and binary cross-entropy (nn.MSELoss, nn.L1Loss,
+// nn.BCELoss): elementwise losses of an input against a target, forward and backward
 //
 // For an input x and a target t of n elements, d_i = x_i − t_i and
 //   l_i = d_i²      (MSE)        or      l_i = |d_i|     (L1, under the override L1)
+//   l_i = −(t_i · max(ln x_i, −100) + (1 − t_i) · max(ln(1 − x_i), −100))   (BCE, x a probability;
+//         PyTorch clamps each log at −100, so x = 0 or 1 gives a finite loss)
 // PyTorch's reductions: 'none' = l_i itself, 'sum' = Σ l_i, 'mean' = Σ l_i / n.
 //   loss_elements   out_elements[i] = l_i                                   ('none')
 //   loss_partials   partials[w] = Σ of l_i over workgroup w's elements        ('sum', 'mean'; pass 1)
 //   loss_total      loss[0] = scale · Σ_w partials[w]                         ('sum', 'mean'; pass 2)
 //   loss_backward   dx_i = ± g_i · scale · l'(d_i),  l'(d) = 2d (MSE) or sign(d) (L1; sign(0) = 0, as
-//                   PyTorch), − under NEGATE (the target's gradient, d l/d t = −d l/d x)
+//                   PyTorch), − under NEGATE (the target's gradient, d l/d t = −d l/d x); under BCE
+//                   PyTorch's dx_i = g_i · scale · (x_i − t_i) / max(x_i (1 − x_i), 1e-12), and with
+//                   NEGATE the target's own, d l/d t = ln(1 − x) − ln x (unclamped: ±∞ at 0 and 1)
 // scale is 1/n for 'mean' and 1 otherwise (computed in float64 on the CPU, rounded once). The upstream
 // gradient g_i is 1 (UPSTREAM 0: the loss is where backward starts), dy[0] (UPSTREAM 1: a reduced
 // loss used further on) or dy[i] (UPSTREAM 2: 'none'). With ACCUMULATE the backward adds into dx.
@@ -25,6 +30,7 @@
 
 override WORKGROUP_SIZE: u32 = 64u;
 override L1: bool = false;
+override BCE: bool = false;
 override NEGATE: bool = false;
 override ACCUMULATE: bool = false;
 override UPSTREAM: u32 = 0u;
@@ -46,7 +52,20 @@ struct Params {
 
 var<workgroup> tree: array<f32, WORKGROUP_SIZE>;
 
+// ln v clamped at −100, as PyTorch's; v = 0 is tested first: WGSL leaves log(0) to the implementation
+// (SwiftShader gives about −87.3, not −∞).
+fn clamped_log(v: f32) -> f32 {
+  return select(max(log(v), -100.0), -100.0, v <= 0.0);
+}
+
+// ln v, −∞ at v = 0 (spelled out, as clamped_log's case).
+fn log_or_minus_infinity(v: f32) -> f32 {
+  let minus_infinity_bits = 0xff800000u; // a runtime value: a constant ∞ is a WGSL compile error
+  return select(log(v), bitcast<f32>(minus_infinity_bits), v <= 0.0);
+}
+
 fn element_loss(i: u32) -> f32 {
+  if (BCE) { return -(t[i] * clamped_log(x[i]) + (1.0 - t[i]) * clamped_log(1.0 - x[i])); }
   let d = x[i] - t[i];
   if (L1) { return abs(d); }
   return d * d;
@@ -100,7 +119,9 @@ fn loss_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   var g = 1.0;
   if (UPSTREAM == 1u) { g = dy[0]; }
   if (UPSTREAM == 2u) { g = dy[i]; }
+  if (BCE) { slope = d / max(x[i] * (1.0 - x[i]), 1e-12); }
   var value = g * params.scale * slope;
   if (NEGATE) { value = -value; }
+  if (BCE && NEGATE) { value = g * params.scale * (log_or_minus_infinity(1.0 - x[i]) - log_or_minus_infinity(x[i])); }
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }

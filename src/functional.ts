@@ -221,7 +221,7 @@ export interface RegressionLossOptions {
 
 function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions): Tensor {
   const { reduction = 'mean' } = options;
-  const name = options.name ?? (kind === 'mse' ? 'mseLoss' : 'l1Loss');
+  const name = options.name ?? { mse: 'mseLoss', l1: 'l1Loss', bce: 'binaryCrossEntropy' }[kind];
   const out = givenOut(name, options.out, lossShape(input.shape, reduction)) ?? output(input.gpu, lossShape(input.shape, reduction), name);
   const partials = reduction === 'none' ? undefined : (options.partials ?? scratchTensor(input.gpu, `${name}.partials`, [partialCount(input.size)]));
   regressionLossKernel(kind, input, target, out, { reduction, ...(partials ? { partials } : {}) });
@@ -234,6 +234,30 @@ export const mseLoss = (input: Tensor, target: Tensor, options: RegressionLossOp
 
 /** L1 loss (F.l1_loss): |input − target|, reduced by 'mean' (default), 'sum' or 'none'. */
 export const l1Loss = (input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor => regressionLoss('l1', input, target, options);
+
+/**
+ * Binary cross-entropy of probabilities (F.binary_cross_entropy, after a sigmoid): −(t · ln x +
+ * (1 − t) · ln(1 − x)), each log clamped at −100 and PyTorch's gradients (regression_loss.wgsl's BCE),
+ * reduced by 'mean' (default), 'sum' or 'none'. `weight` rescales each element's loss (broadcast
+ * onto the input, as PyTorch's), composed with F.mul before the reduction. An input outside [0, 1]
+ * gives NaN, where PyTorch raises (the values are on the GPU).
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: RegressionLossOptions & { weight?: Tensor | null } = {}): Tensor {
+  const op = 'binaryCrossEntropy';
+  const { weight = null, ...rest } = normalizeOptions(op, options, ['weight', 'reduction', 'out', 'partials', 'name'], {}) as RegressionLossOptions & { weight?: Tensor | null };
+  expectOperand(op, 'input', input, false);
+  expectOperand(op, 'target', target, false);
+  if (weight === null) return regressionLoss('bce', input, target, rest);
+  expectOperand(op, 'weight', weight, false);
+  const lead = input.shape.length - weight.shape.length;
+  if (lead < 0 || weight.shape.some((d, k) => d !== 1 && d !== input.shape[lead + k])) throw new Error(`${op}: weight ${shapeText(weight.shape)} does not broadcast onto the input ${shapeText(input.shape)}`);
+  const reduction = rest.reduction ?? 'mean';
+  if (rest.out || rest.partials) throw new Error(`${op}: 'out' and 'partials' are not taken with a weight (the weighted loss is composed)`);
+  return composite(() => {
+    const weighted = mul(regressionLoss('bce', input, target, { reduction: 'none', name: rest.name ?? op }), weight);
+    return reduction === 'none' ? weighted : reduction === 'sum' ? sum(weighted) : mean(weighted);
+  });
+}
 
 /**
  * The sum of x's elements (torch.sum): all of them, a [1] tensor; or over `dim` (one dimension or a

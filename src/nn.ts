@@ -2137,6 +2137,42 @@ export class BCEWithLogitsLoss extends Module {
   }
 }
 
+/**
+ * torch.nn.BCELoss(weight=None, reduction='mean'): binary cross-entropy of probabilities (a
+ * sigmoid's output) against targets in [0, 1], logs clamped at −100 and PyTorch's gradients
+ * (F.binaryCrossEntropy); nn.BCEWithLogitsLoss is the stable form on logits.
+ */
+export class BCELoss extends Module {
+  readonly reduction: Reduction;
+  readonly weight: Tensor | null;
+
+  constructor(options: { weight?: Tensor | null; reduction?: Reduction; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('BCELoss', options, ['weight', 'reduction', 'gpu'], {}) as { weight?: Tensor | null; reduction?: Reduction };
+    const { reduction = 'mean' } = o;
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`BCELoss: argument 'reduction' expected 'mean', 'sum' or 'none', got ${show(reduction)}`);
+    if (o.weight != null && !(o.weight instanceof Tensor)) throw new Error(`BCELoss: argument 'weight' expected a Tensor or null, got ${show(o.weight)}`);
+    this.reduction = reduction;
+    this.weight = o.weight ?? null;
+  }
+
+  describe(): string {
+    return `BCELoss(${this.reduction !== 'mean' ? `reduction='${this.reduction}'` : ''})`;
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    const where = this.describe();
+    const { reduction } = this;
+    if (this.weight) return this.keepComposed(F.binaryCrossEntropy(input, target, { weight: this.weight, reduction, name: where }));
+    if (!(input instanceof Tensor) || !(target instanceof Tensor)) throw new Error(`${where}: input and target expected Tensors, got ${show(input)} and ${show(target)}`);
+    if (input.shape.join() !== target.shape.join()) throw new Error(`${where}: input has shape ${shapeText(input.shape)} and target ${shapeText(target.shape)}; they must be the same (PyTorch's "Using a target size that is different to the input size")`);
+    const buffer = this.buffers();
+    const out = buffer('loss', lossShape(input.shape, reduction));
+    const partials = reduction === 'none' ? {} : { partials: buffer('partials', [partialCount(input.size)]) };
+    return F.binaryCrossEntropy(input, target, { reduction, out, ...partials, name: where });
+  }
+}
+
 /** torch.nn.MSELoss(reduction='mean'): (input − target)². */
 export class MSELoss extends RegressionLossModule {
   protected readonly kind = 'mse';

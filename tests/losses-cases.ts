@@ -39,6 +39,8 @@ function moduleOf(f: Fixture, gpu: Gpu): nn.Module {
       return new nn.MSELoss({ reduction: k.reduction!, gpu });
     case 'L1Loss':
       return new nn.L1Loss({ reduction: k.reduction!, gpu });
+    case 'BCELoss':
+      return new nn.BCELoss({ reduction: k.reduction!, gpu });
     default:
       throw new Error(`no module for fixture kind ${f.kind}`);
   }
@@ -150,6 +152,19 @@ add('F.softmax, F.logSoftmax, F.tanh, F.leakyRelu, F.mseLoss, F.l1Loss vs float6
     }
   }
   xt.grad?.destroy();
+  // F.binaryCrossEntropy with a weight per column (composed: the 'none' loss times the weight), against float64.
+  const p = uniform(random, 12, 0.05, 0.95);
+  const y = uniform(random, 12, 0, 1);
+  const w = uniform(random, 4, 0.5, 2);
+  const pt = s.input(p, [3, 4], 'f32', 'p');
+  pt.requiresGrad = true;
+  const bce = s.own(F.binaryCrossEntropy(pt, s.input(y, [3, 4], 'f32', 'y'), { weight: s.input(w, [4], 'f32', 'weight') }));
+  const element = (i: number) => -(y[i]! * Math.log(p[i]!) + (1 - y[i]!) * Math.log(1 - p[i]!));
+  await s.check('binaryCrossEntropy, weight [4] over [3, 4]: mean of w · l', bce, [Array.from({ length: 12 }, (_, i) => w[i % 4]! * element(i)).reduce((a, b) => a + b, 0) / 12], 1e-6, 1e-5);
+  bce.backward();
+  await s.check('d binaryCrossEntropy / d p: w (p − y) / (p (1 − p)) / 12', pt.grad!, Array.from({ length: 12 }, (_, i) => (w[i % 4]! * (p[i]! - y[i]!)) / (p[i]! * (1 - p[i]!)) / 12), 1e-6, 1e-5);
+  pt.grad?.destroy();
+  s.expectError('a weight that does not broadcast', () => F.binaryCrossEntropy(pt, pt, { weight: s.input([1, 2, 3], [3]) }), /^binaryCrossEntropy: weight \[3\] does not broadcast onto the input \[3, 4\]$/);
 });
 
 // ── bad options and shapes ────────────────────────────────────────────────────────────────────────

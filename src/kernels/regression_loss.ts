@@ -1,5 +1,6 @@
-// shaders/regression_loss.wgsl: mean squared error and L1 loss (nn.MSELoss, nn.L1Loss) with
-// PyTorch's reductions, forward (a two-pass tree sum for 'mean' and 'sum') and backward.
+// shaders/regression_loss.wgsl: mean squared error, L1 loss and binary cross-entropy (nn.MSELoss,
+// nn.L1Loss, nn.BCELoss) with PyTorch's reductions, forward (a two-pass tree sum for 'mean' and
+// 'sum') and backward.
 import { grid1d, loadShader } from '../device/shader';
 import { expectDtype, expectShape, shapeText } from '../launch';
 import * as ref from '../reference/regression_loss';
@@ -12,7 +13,7 @@ export const shader = loadShader('regression_loss');
 export type RegressionLoss = ref.RegressionLoss;
 export type Reduction = ref.Reduction;
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
-const OP = { mse: 'mseLoss', l1: 'l1Loss' } as const;
+const OP = { mse: 'mseLoss', l1: 'l1Loss', bce: 'binaryCrossEntropy' } as const;
 
 /** How many partial sums loss_partials writes for n elements (one per workgroup). */
 export function partialCount(n: number): number {
@@ -32,7 +33,7 @@ function checkPair(op: string, x: Tensor, t: Tensor, reduction: Reduction): void
   if (x.shape.length !== t.shape.length || x.shape.some((d, i) => d !== t.shape[i])) throw new Error(`${op}: input has shape ${shapeText(x.shape)} and target ${shapeText(t.shape)}; they must be the same (no broadcasting)`);
 }
 
-const constants = (kind: RegressionLoss) => ({ L1: kind === 'l1' });
+const constants = (kind: RegressionLoss) => ({ L1: kind === 'l1', BCE: kind === 'bce' });
 
 /**
  * The loss of input x against target t: into `out` ([1] for 'mean' and 'sum', x's shape for
@@ -63,12 +64,12 @@ export interface RegressionBackwardOptions {
   reduction?: Reduction;
   /** The loss's upstream gradient: null where backward starts at the loss; [1], or x's shape for 'none'. */
   dy?: Tensor | null;
-  /** Writes d loss / d target = −d loss / d input. */
+  /** Writes d loss / d target: −d loss / d input, or BCE's ln(1 − x) − ln x. */
   negate?: boolean;
   accumulate?: boolean;
 }
 
-/** dx = g · scale · l'(x − t): 2(x − t) for MSE, sign(x − t) for L1 (0 at x = t). */
+/** dx = g · scale · l'(x − t): 2(x − t) for MSE, sign(x − t) for L1 (0 at x = t), (x − t) / max(x(1 − x), 1e-12) for BCE. */
 export function regressionLossBackward(kind: RegressionLoss, x: Tensor, t: Tensor, dx: Tensor, options: RegressionBackwardOptions = {}): void {
   const op = `${OP[kind]}Backward`;
   const { reduction = 'mean', dy = null, negate = false, accumulate = false } = options;
@@ -83,7 +84,7 @@ export function regressionLossBackward(kind: RegressionLoss, x: Tensor, t: Tenso
 }
 
 export const gradients = {
-  /** Into the input's gradient, and the target's (negated) when the target requires grad too. */
+  /** Into the input's gradient, and the target's when the target requires grad too. */
   regressionLoss: (kind: RegressionLoss, x: Tensor, t: Tensor, reduction: Reduction): BackwardRule => (ctx, dy) => {
     for (const [input, negate] of [[x, false], [t, true]] as const) {
       if (!input.requiresGrad) continue;
@@ -95,15 +96,27 @@ export const gradients = {
 
 // ── spec ────────────────────────────────────────────────────────────────────────────────────────
 
-/** x and t drawn at random, with every fifth target equal to its input (x = t: L1's slope is 0 there). */
-function draw(random: () => number, n: number): { x: Float64Array; t: Float64Array } {
+/**
+ * x and t drawn at random, with every fifth target equal to its input (x = t: L1's slope is 0 there);
+ * for BCE probabilities in (0, 1) and targets in [0, 1], with x exactly 0 or 1 at two places when n
+ * allows (the clamped logs; targets 0 and 1 there, where PyTorch's gradient is 0),
+ */
+function draw(random: () => number, n: number, kind: RegressionLoss = 'mse'): { x: Float64Array; t: Float64Array } {
+  if (kind === 'bce') {
+    const x = uniform(random, n, 0.02, 0.98);
+    const t = uniform(random, n, 0, 1).map((v, i) => (i % 7 === 3 ? Math.round(v) : v));
+    // and 1e-7 against a target of 1: a slope of −1e7, where PyTorch's 1e-12 floor does not act
+    // and x = 0 against 0.5: the log's clamp at −100 sets that loss (50)
+    if (n > 8) [x[5], t[5], x[6], t[6], x[7], t[7], x[8], t[8]] = [0, 0, 1, 1, Math.fround(1e-7), 1, 0, 0.5];
+    return { x, t };
+  }
   const x = uniform(random, n, -3, 3);
   const t = uniform(random, n, -3, 3).map((v, i) => (i % 5 === 2 ? x[i]! : v));
   return { x, t };
 }
 
 const cases: KernelCase[] = [];
-for (const kind of ['mse', 'l1'] as const) {
+for (const kind of ['mse', 'l1', 'bce'] as const) {
   for (const reduction of REDUCTIONS) {
     // n = 1, a workgroup ± 1, primes, a 2-D shape, and (once: L1 indexes the same way) past 65,535 workgroups.
     const shapes = [[1], [63], [65], [7, 9], [4099], [10000], ...(reduction === 'mean' && kind === 'mse' ? [[PAST_GRID_LIMIT]] : [])];
@@ -118,7 +131,7 @@ for (const kind of ['mse', 'l1'] as const) {
           showcase: n === 10000,
           setup(s, { n }, random) {
             const flat = [n];
-            const { x, t } = draw(random, n);
+            const { x, t } = draw(random, n, kind);
             const expected = ref.regressionLoss(kind, x, t, reduction);
             const [xt, tt] = [s.input(x, flat), s.input(t, flat, 'f32', 'target')];
             const out = s.output(lossShape(flat, reduction), 'loss');
@@ -145,19 +158,28 @@ for (const kind of ['mse', 'l1'] as const) {
             showcase: n === 10000 && upstream !== 'scalar',
             setup(s, { n }, random) {
               const flat = [n];
-              const { x, t } = draw(random, n);
+              const { x, t } = draw(random, n, kind);
               const g = uniform(random, upstream === 'per element' ? n : 1);
               const previous = uniform(random, n);
               const dyData = upstream === 'per element' ? g : undefined;
               const scaleBy = upstream === 'scalar' ? g[0]! : 1;
-              const expected = ref.regressionLoss(kind, x, t, reduction, dyData).grad.map((v, i) => (negate ? -v + previous[i]! : v * scaleBy));
+              const result = ref.regressionLoss(kind, x, t, reduction, dyData);
+              const expected = negate ? result.targetGrad.map((v, i) => v + previous[i]!) : result.grad.map((v) => v * scaleBy);
               const [xt, tt] = [s.input(x, flat), s.input(t, flat, 'f32', 'target')];
               const dy = upstream === 'none' ? null : s.input(g, lossShape(flat, reduction), 'f32', 'dy');
               const dx = s.output(flat, 'dx');
               if (negate) dx.write(previous);
               return {
                 run: () => regressionLossBackward(kind, xt, tt, dx, { reduction, dy, negate, accumulate: negate }),
-                check: () => s.check('dx', dx, expected, 1e-7, 1e-6),
+                check: async () => {
+                  // BCE's target gradient is a difference of two float32 logs (each within ~1e-7 of its |value|).
+                  await s.check('dx', dx, expected, kind === 'bce' && negate ? 2e-6 : 1e-7, 1e-6);
+                  // ±∞ passes any relative tolerance: BCE's target gradient at x = 0 and 1 is checked by value.
+                  if (kind === 'bce' && negate) {
+                    const v = await dx.read();
+                    s.expect("BCE's target gradient: ±∞ at x = 0 and 1, as float64's (the sign the upstream's)", [5, 6, 8].every((k) => Math.abs(v[k]!) === Infinity && v[k] === expected[k]), `${v[5]}, ${v[6]}, ${v[8]} vs ${expected[5]}, ${expected[6]}, ${expected[8]}`);
+                  }
+                },
               };
             },
           }),
