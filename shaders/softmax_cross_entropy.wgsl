@@ -107,6 +107,35 @@ fn row_weight_of(label: i32) -> f32 {
   return weight_of(u32(label));
 }
 
+// A row's label as both row entry points read it: ignored or not, inside [0, C) or not, and its
+// class t (C, which matches no class, for a label outside).
+struct RowLabel {
+  label: i32,
+  ignored: bool,
+  valid: bool,
+  t: u32,
+}
+
+fn row_label(row: u32) -> RowLabel {
+  let label = bitcast<i32>(labels[row]);
+  let valid = label >= 0 && u32(label) < params.C;
+  return RowLabel(label, is_ignored(label), valid, select(params.C, u32(label), valid));
+}
+
+fn quiet_nan() -> f32 {
+  let quiet_nan_bits = 0x7fc00000u; // a runtime value: a constant NaN is a WGSL compile error
+  return bitcast<f32>(quiet_nan_bits);
+}
+
+// The factor of a row's gradient: grad_scale (over Σ weights under NORMALIZE), 0 for an ignored row,
+// NaN for a label outside [0, C).
+fn gradient_scale(r: RowLabel) -> f32 {
+  if (r.ignored) { return 0.0; }
+  if (!r.valid) { return quiet_nan(); }
+  if (NORMALIZE) { return params.grad_scale / norm[0]; }
+  return params.grad_scale;
+}
+
 @compute @workgroup_size(1)
 fn cross_entropy_normalizer() {
   var total = 0.0;
@@ -120,10 +149,8 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   if (row >= params.N) { return; }
   let C = params.C;
   let base = row * C;
-  let label = bitcast<i32>(labels[row]);
-  let ignored = is_ignored(label);
-  let valid = label >= 0 && u32(label) < C;
-  let t = select(C, u32(label), valid); // C matches no class
+  let r = row_label(row);
+  let t = r.t;
 
   var row_max = logits[base];
   for (var j = 1u; j < C; j++) { row_max = max_keep_nan(row_max, logits[base + j]); }
@@ -135,14 +162,12 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   }
   let log_sum_exp = log(sum_exp); // lse − max
 
-  let w_t = row_weight_of(label);
+  let w_t = row_weight_of(r.label);
   if (WEIGHTED_MEAN) { row_weight[row] = w_t; }
-  let quiet_nan_bits = 0x7fc00000u; // a runtime value: a constant NaN is a WGSL compile error
-  let nan = bitcast<f32>(quiet_nan_bits);
-  if (ignored) {
+  if (r.ignored) {
     row_loss[row] = 0.0;
-  } else if (!valid) {
-    row_loss[row] = nan;
+  } else if (!r.valid) {
+    row_loss[row] = quiet_nan();
   } else {
     let nll = w_t * (log_sum_exp - (logits[base + t] - row_max));
     var smoothed = 0.0;
@@ -152,10 +177,7 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
     row_loss[row] = params.one_minus_smoothing * nll + params.smoothing_over_c * smoothed;
   }
 
-  var scale = params.grad_scale;
-  if (NORMALIZE) { scale = scale / norm[0]; }
-  if (ignored) { scale = 0.0; }
-  if (!ignored && !valid) { scale = nan; }
+  let scale = gradient_scale(r);
   for (var j = 0u; j < C; j++) {
     let p = exp(logits[base + j] - row_max) / sum_exp;
     let hard = params.one_minus_smoothing * w_t * (p - select(0.0, 1.0, j == t));
@@ -169,31 +191,20 @@ fn cross_entropy_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 fn nll_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let row = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (row >= params.N) { return; }
-  let C = params.C;
-  let base = row * C;
-  let label = bitcast<i32>(labels[row]);
-  let ignored = is_ignored(label);
-  let valid = label >= 0 && u32(label) < C;
-  let t = select(C, u32(label), valid); // C matches no class
-
-  let w_t = row_weight_of(label);
+  let base = row * params.C;
+  let r = row_label(row);
+  let w_t = row_weight_of(r.label);
   if (WEIGHTED_MEAN) { row_weight[row] = w_t; }
-  let quiet_nan_bits = 0x7fc00000u; // a runtime value: a constant NaN is a WGSL compile error
-  let nan = bitcast<f32>(quiet_nan_bits);
-  if (ignored) {
+  if (r.ignored) {
     row_loss[row] = 0.0;
-  } else if (!valid) {
-    row_loss[row] = nan;
+  } else if (!r.valid) {
+    row_loss[row] = quiet_nan();
   } else {
-    row_loss[row] = -w_t * logits[base + t];
+    row_loss[row] = -w_t * logits[base + r.t];
   }
-
-  var scale = params.grad_scale;
-  if (NORMALIZE) { scale = scale / norm[0]; }
-  if (ignored) { scale = 0.0; }
-  if (!ignored && !valid) { scale = nan; }
-  for (var j = 0u; j < C; j++) {
-    let g = select(0.0, -w_t, j == t) * scale;
+  let scale = gradient_scale(r);
+  for (var j = 0u; j < params.C; j++) {
+    let g = select(0.0, -w_t, j == r.t) * scale;
     if (ACCUMULATE) { dlogits[base + j] += g; } else { dlogits[base + j] = g; }
   }
 }
@@ -212,19 +223,18 @@ struct RowSums {
 fn add_row(sums: ptr<function, RowSums>, row: u32) {
   (*sums).loss += row_loss[row];
   if (WEIGHTED_MEAN) { (*sums).weight += row_weight[row]; }
-  let label = bitcast<i32>(labels[row]);
-  if (is_ignored(label)) { return; }
+  let r = row_label(row);
+  if (r.ignored) { return; }
   (*sums).counted += 1.0;
-  let valid = label >= 0 && u32(label) < params.C;
   // Rows come in ascending order to each invocation: the first bad one seen is its least.
-  if (!valid && (*sums).first_bad == params.N) { (*sums).first_bad = row; }
+  if (!r.valid && (*sums).first_bad == params.N) { (*sums).first_bad = row; }
   // arg-max, first index on ties (as torch.argmax)
   let base = row * params.C;
   var best = 0u;
   for (var j = 1u; j < params.C; j++) {
     if (logits[base + j] > logits[base + best]) { best = j; }
   }
-  (*sums).correct += select(0.0, 1.0, valid && best == u32(label));
+  (*sums).correct += select(0.0, 1.0, best == r.t); // t is C, no class, for a bad label
 }
 
 @compute @workgroup_size(1)
