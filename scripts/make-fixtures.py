@@ -506,6 +506,17 @@ def float32_values(*shape, scale=1.0):
     return (torch.randn(*shape) * scale).double()
 
 
+def backward_from(y, dy, dtype):
+    """y.backward() for a scalar; else Σ y · dy with dy drawn once (float64, on the first call) and reused. Returns dy."""
+    if y.dim() == 0:
+        y.backward()
+        return dy
+    if dy is None:
+        dy = torch.randn(y.shape).double()
+    (y * dy.to(dtype)).sum().backward()
+    return dy
+
+
 def losses_case(kind, kwargs, make, inputs, grad_of):
     """make(): the module; inputs: float64 tensors; grad_of: which inputs get gradients."""
     case = {"kind": kind, "kwargs": kwargs, "shape": list(inputs[0].shape), "inputs": [values(t) for t in inputs]}
@@ -513,12 +524,7 @@ def losses_case(kind, kwargs, make, inputs, grad_of):
     for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
         ts = [t.to(dtype).clone().requires_grad_(i in grad_of) for i, t in enumerate(inputs)]
         y = make()(*ts)
-        if y.numel() == 1 and y.dim() == 0:
-            y.backward()
-        else:
-            if dy is None:
-                dy = torch.randn(y.shape).double()
-            (y * dy.to(dtype)).sum().backward()
+        dy = backward_from(y, dy, dtype)
         case["y" + suffix] = values(y)
         case["grads" + suffix] = [values(ts[i].grad) for i in grad_of]
     case["y_shape"] = list(y.shape)
@@ -584,12 +590,7 @@ def class_loss_case(kind, kwargs, shape, target, target_dtype):
         xs = x.to(dtype).clone().requires_grad_(True)
         ts = target.to(dtype).clone().requires_grad_(True) if probabilities else target
         y = getattr(torch.nn, kind)(**args)(xs, ts)
-        if y.dim() == 0:
-            y.backward()
-        else:
-            if dy is None:
-                dy = torch.randn(y.shape).double()
-            (y * dy.to(dtype)).sum().backward()
+        dy = backward_from(y, dy, dtype)
         case["y" + suffix] = values(y)
         case["grads" + suffix] = [values(xs.grad)] + ([values(ts.grad)] if probabilities else [])
     case["y_shape"] = list(y.shape) or [1]
