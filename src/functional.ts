@@ -1660,6 +1660,13 @@ export function classLossShapes(name: string, input: Tensor, target: Tensor): { 
   return { C, rank, targetShape, M, classesLast: rank > 2 ? [input.shape[0]!, ...input.shape.slice(2), C] : null };
 }
 
+/** A class weight of the input's C classes ([C], C its dimension 1, or 0 for one sample), or an Error naming `name`. */
+export function expectClassWeight(name: string, weight: Tensor, inputShape: readonly number[]): void {
+  const d = inputShape.length === 1 ? 0 : 1;
+  const C = inputShape[d]!;
+  if (weight.shape.length !== 1 || weight.shape[0] !== C) throw new Error(`${name}: weight has shape ${shapeText(weight.shape)}, the input has ${C} classes (dimension ${d} of ${shapeText(inputShape)})`);
+}
+
 function classLoss(op: 'crossEntropy' | 'nllLoss', input: Tensor, target: Tensor, out: ClassLossBuffers | null, options: ClassLossOptions): Tensor {
   const o = normalizeOptions(op, options, ['weight', 'ignoreIndex', 'reduction', ...(op === 'crossEntropy' ? ['labelSmoothing'] : []), 'name'], { ignore_index: 'ignoreIndex', label_smoothing: 'labelSmoothing' }) as ClassLossOptions;
   const { name = op, weight, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = o;
@@ -1670,7 +1677,7 @@ function classLoss(op: 'crossEntropy' | 'nllLoss', input: Tensor, target: Tensor
   const { C, rank, targetShape, M, classesLast } = classLossShapes(name, input, target);
   if (weight !== undefined) {
     expectOperand(op, 'weight', weight, false);
-    if (weight.shape.length !== 1 || weight.shape[0] !== C) throw new Error(`${name}: weight has shape ${shapeText(weight.shape)}, the input ${C} classes (dimension ${rank === 1 ? 0 : 1} of ${shapeText(input.shape)})`);
+    expectClassWeight(name, weight, input.shape);
   }
   if (target.dtype === 'f32') {
     // PyTorch: "ignore_index is not supported for floating point target" (its default −100 passes).

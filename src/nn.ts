@@ -1286,6 +1286,29 @@ function samePadding(kernel: readonly [number, number], stride: readonly [number
   return [total[0]! / 2, total[1]! / 2];
 }
 
+/** A convolution's channels and groups, or an Error naming `where` (PyTorch's divisibility rules). */
+function expectConvChannels(where: string, inChannels: number, outChannels: number, groups: number): void {
+  for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`${where}: argument '${name}' expected a positive integer, got ${show(v)}`);
+  }
+  if (inChannels % groups !== 0) throw new Error(`${where}: in_channels (${inChannels}) must be divisible by groups (${groups})`);
+  if (outChannels % groups !== 0) throw new Error(`${where}: out_channels (${outChannels}) must be divisible by groups (${groups})`);
+}
+
+/**
+ * A convolution's weight [out, in / groups, …kernel] and bias [out] (expectConvChannels first),
+ * initialised as PyTorch's ConvNd.reset_parameters: kaiming_uniform_(a = √5), which is
+ * U(±1/√fan_in) with fan_in = in / groups · ∏ kernel, and the bias U(±1/√fan_in).
+ */
+function convParameters(module: Module, where: string, inChannels: number, outChannels: number, groups: number, kernel: readonly number[], withBias: boolean): { weight: Parameter; bias: Parameter | null } {
+  const weight = allocateParameter(module.gpu, [outChannels, inChannels / groups, ...kernel], `${where}.weight`);
+  const bias = withBias ? allocateParameter(module.gpu, [outChannels], `${where}.bias`) : null;
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  const fanIn = (inChannels / groups) * kernel.reduce((a, b) => a * b, 1);
+  if (bias) uniform_(bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  return { weight, bias };
+}
+
 /** 2-D convolution over NCHW input (torch.nn.Conv2d, zero padding). */
 export class Conv2d extends Module {
   readonly weight: Parameter;
@@ -1308,11 +1331,7 @@ export class Conv2d extends Module {
     options = normalizeOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'gpu'], { padding_mode: 'paddingMode' }, { paddingMode: 'zeros' }) as typeof options;
     expectFlag('Conv2d', 'bias', options.bias);
     const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
-    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`Conv2d: argument '${name}' expected a positive integer, got ${v}`);
-    }
-    if (inChannels % groups !== 0) throw new Error(`Conv2d: in_channels (${inChannels}) must be divisible by groups (${groups})`);
-    if (outChannels % groups !== 0) throw new Error(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${groups})`);
+    expectConvChannels('Conv2d', inChannels, outChannels, groups);
     this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
     if (!this.kernelSize.every((k) => Number.isInteger(k) && k > 0)) throw new Error(`Conv2d: argument 'kernelSize' expected a positive integer or a pair of them, got ${JSON.stringify(kernelSize)}`);
     // Checked when the module is made (PyTorch finds a bad stride, padding or dilation only at forward).
@@ -1322,13 +1341,7 @@ export class Conv2d extends Module {
     this.paddingName = padding === 'same' || padding === 'valid' ? padding : null;
     this.padding = padding === 'same' ? samePadding(this.kernelSize, this.stride, this.dilation) : padding === 'valid' ? [0, 0] : expectPair('Conv2d', 'padding', padding, 0);
     this.groups = groups;
-    const shape = [outChannels, inChannels / groups, ...this.kernelSize];
-    this.weight = allocateParameter(this.gpu, shape, 'Conv2d.weight');
-    this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outChannels], 'Conv2d.bias');
-    // Conv2d.reset_parameters: kaiming_uniform_(a=√5) gives U(−1/√fan_in, 1/√fan_in), fan_in = in/groups · KH · KW; the bias the same.
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
-    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+    ({ weight: this.weight, bias: this.bias } = convParameters(this, 'Conv2d', inChannels, outChannels, groups, this.kernelSize, options.bias !== false));
   }
 
   private options(): convOps.Conv2dOptions {
@@ -1563,11 +1576,7 @@ export class Conv1d extends Module {
     options = normalizeOptions(where, options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'gpu'], { padding_mode: 'paddingMode' }, { paddingMode: 'zeros' }) as typeof options;
     expectFlag(where, 'bias', options.bias);
     const { padding = 0, groups = 1 } = options;
-    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`${where}: argument '${name}' expected a positive integer, got ${show(v)}`);
-    }
-    if (inChannels % groups !== 0) throw new Error(`${where}: in_channels (${inChannels}) must be divisible by groups (${groups})`);
-    if (outChannels % groups !== 0) throw new Error(`${where}: out_channels (${outChannels}) must be divisible by groups (${groups})`);
+    expectConvChannels(where, inChannels, outChannels, groups);
     this.kernelSize = single(where, 'kernelSize', kernelSize, 1);
     this.stride = single(where, 'stride', options.stride ?? 1, 1);
     this.dilation = single(where, 'dilation', options.dilation ?? 1, 1);
@@ -1578,11 +1587,7 @@ export class Conv1d extends Module {
     if (padding === 'same' && total % 2 !== 0) throw new Error(`${where}: padding='same' with kernel_size ${this.kernelSize} (dilation ${this.dilation}) needs ${total} positions of padding; PyTorch puts the odd one after the input, this Conv1d pads both sides alike: use an odd kernel size, or give the padding`);
     this.padding = padding === 'same' ? total / 2 : padding === 'valid' ? 0 : single(where, 'padding', padding, 0);
     this.groups = groups;
-    this.weight = allocateParameter(this.gpu, [outChannels, inChannels / groups, this.kernelSize], 'Conv1d.weight');
-    this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outChannels], 'Conv1d.bias');
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    const fanIn = (inChannels / groups) * this.kernelSize;
-    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+    ({ weight: this.weight, bias: this.bias } = convParameters(this, where, inChannels, outChannels, groups, [this.kernelSize], options.bias !== false));
   }
 
   private options(): convOps.Conv2dOptions {
@@ -2043,7 +2048,7 @@ abstract class ClassificationLoss extends Module {
   forward(input: Tensor, target: Tensor): Tensor {
     const where = this.describe();
     const { C, targetShape, M, classesLast } = F.classLossShapes(where, input, target);
-    if (this.weight && (this.weight.shape.length !== 1 || this.weight.shape[0] !== C)) throw new Error(`${where}: weight has shape ${shapeText(this.weight.shape)}, the input has ${C} classes`);
+    if (this.weight) F.expectClassWeight(where, this.weight, input.shape); // before a batch is counted
     const options = { reduction: this.reduction, ...(this.weight ? { weight: this.weight } : {}), ...(this.op === 'crossEntropy' ? { labelSmoothing: this.labelSmoothing } : {}), name: where };
     if (target.dtype === 'f32') return this.keepComposed(F[this.op](input, target, { ...options, ignoreIndex: this.ignoreIndex }));
     this.batches++;
