@@ -5,14 +5,14 @@ import { clipGradNorm, clipGradValue } from './kernels/grad_clip';
 import { normalizeOptions, show } from './options';
 import { Tensor } from './tensor';
 
-/** The gradients to clip: those of the parameters (a tensor or a list) that have one, as PyTorch skips grad None. */
-function gradientsOf(op: string, parameters: Tensor | Iterable<Tensor>): Tensor[] {
+/** The parameters (a tensor or a list, read once: a generator too) and the gradients to clip: of those that have one, as PyTorch skips grad None. */
+function gradientsOf(op: string, parameters: Tensor | Iterable<Tensor>): { list: Tensor[]; grads: Tensor[] } {
   const list = parameters instanceof Tensor ? [parameters] : parameters !== null && typeof parameters === 'object' && Symbol.iterator in parameters ? [...parameters] : null;
   if (!list) throw new Error(`${op}: argument 'parameters' expected a Tensor or a list of them (model.parameters()), got ${show(parameters)}`);
   list.forEach((p, i) => {
     if (!(p instanceof Tensor)) throw new Error(`${op}: parameters[${i}] expected a Tensor, got ${show(p)}`);
   });
-  return list.filter((p) => p.hasGrad && p.grad !== null).map((p) => p.grad!);
+  return { list, grads: list.filter((p) => p.hasGrad && p.grad !== null).map((p) => p.grad!) };
 }
 
 /** Each Gpu's norm buffer: every call returns a new handle on it, the previous one marked overwritten. */
@@ -33,8 +33,8 @@ export function clipGradNorm_(parameters: Tensor | Iterable<Tensor>, maxNorm: nu
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) throw new Error(`${op}: argument 'maxNorm' expected a number, got ${show(maxNorm)}`);
   const q = normType === 'inf' ? Infinity : normType;
   if (typeof q !== 'number' || !(q > 0)) throw new Error(`${op}: argument 'normType' expected a number > 0, Infinity or 'inf', got ${show(normType)}`);
-  const grads = gradientsOf(op, parameters);
-  const gpu = grads[0]?.gpu ?? (parameters instanceof Tensor ? parameters.gpu : [...parameters][0]?.gpu) ?? currentGpu();
+  const { list, grads } = gradientsOf(op, parameters);
+  const gpu = list[0]?.gpu ?? currentGpu();
   let norm = norms.get(gpu);
   if (!norm) norms.set(gpu, (norm = Tensor.empty(gpu, [1], 'f32', 'clipGradNorm_ total norm')));
   const handle = norm.rehandle();
@@ -49,5 +49,5 @@ export function clipGradValue_(parameters: Tensor | Iterable<Tensor>, clipValue:
   const op = 'clipGradValue_';
   normalizeOptions(op, options, ['foreach'], {});
   if (typeof clipValue !== 'number' || !Number.isFinite(clipValue) || clipValue < 0) throw new Error(`${op}: argument 'clipValue' expected a finite number ≥ 0, got ${show(clipValue)}`);
-  clipGradValue(gradientsOf(op, parameters), clipValue);
+  clipGradValue(gradientsOf(op, parameters).grads, clipValue);
 }

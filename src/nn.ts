@@ -247,7 +247,7 @@ export abstract class Module {
       if (recent.at(-1) !== key) shapes.set(buffer, [...recent.filter((k) => k !== key), key]); // the same shape again: nothing to move
       const oldest = recent[0];
       const evicted = oldest === undefined ? undefined : tensors.get(oldest)!;
-      if (!previous && recent.length >= SHAPES_PER_BUFFER && evicted && !isOnLiveGraph(evicted) && !isMemoryOnLiveGraph(evicted)) {
+      if (!previous && recent.length >= SHAPES_PER_BUFFER && evicted && !isMemoryOnLiveGraph(evicted)) {
         evicted.overwrittenBy = `a later forward of ${name} with a new shape: a module keeps the buffers of its last ${SHAPES_PER_BUFFER} input shapes (nn.SHAPES_PER_BUFFER), and this one's were freed. Keep a copy (y.clone()) to hold an output longer`;
         this.gpu.destroyBuffer(evicted.memoryBuffer);
         if (evicted.ownsGrad && evicted.grad) evicted.grad.destroy();
