@@ -953,3 +953,86 @@ ops_path = path.parent / "pytorch-ops.json"
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')
 ops_path.write_text(text + "\n")
 print(f"wrote {ops_path} ({ops_path.stat().st_size} bytes)")
+
+# ── recurrent layers (tests/fixtures/pytorch-recurrent.json) ─────────────────────────────────────
+# nn.RNN, nn.LSTM, nn.GRU and their cells with PyTorch's own initial weights (loaded into ours through
+# the state dict): the output and last states, and for loss = Σ y · dy + Σ h_n · dh (+ Σ c_n · dc) the
+# gradient of the input, the initial states and every parameter, in float32 and float64. A cell runs
+# `steps` steps (the input [steps, …]), its h (and c) carried, y its outputs stacked.
+torch.manual_seed(20261130)
+recurrent = {"torch_version": torch.__version__, "cases": []}
+
+
+def recurrent_case(kind, kwargs, x, states=(), steps=0):
+    module = getattr(torch.nn, kind)(**kwargs)
+    case = {"kind": kind, "kwargs": kwargs, "steps": steps, "repr": repr(module),
+            "inputs": {name: {"shape": list(t.shape), "values": values32(t)} for name, t in [("x", x), *zip(("h0", "c0"), states)]},
+            "state": {k: {"shape": list(v.shape), "values": values32(v)} for k, v in module.state_dict().items()}}
+    upstream = None
+    for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
+        m = copy.deepcopy(module).to(dtype)
+        xs = [t.to(dtype).clone().requires_grad_(True) for t in (x, *states)]
+        if steps:
+            h = xs[1:] if xs[1:] else None
+            ys = []
+            for t in range(steps):
+                h = m(xs[0][t], tuple(h) if kind == "LSTMCell" and h else (h[0] if h else None))
+                h = list(h) if kind == "LSTMCell" else [h]
+                ys.append(h[0])
+            results = [torch.stack(ys)] + ([h[1]] if kind == "LSTMCell" else [])
+        else:
+            hx = (tuple(xs[1:]) if kind == "LSTM" else xs[1]) if len(xs) > 1 else None
+            y, hn = m(xs[0], hx)
+            results = [y, *(hn if kind == "LSTM" else (hn,))]
+        if upstream is None:
+            upstream = [torch.randn(r.shape).float().double() for r in results]
+        sum((r * u.to(dtype)).sum() for r, u in zip(results, upstream)).backward()
+        write = values32 if dtype == torch.float32 else (lambda t: [float(f"{v:.12g}") for v in t.detach().reshape(-1).tolist()])
+        case["outputs" + suffix] = [write(r) for r in results]
+        case["dinputs" + suffix] = {name: write(t.grad) for name, t in zip(case["inputs"], xs)}
+        case["grads" + suffix] = {k: write(p.grad) for k, p in m.named_parameters()}
+    case["output_shapes"] = [list(r.shape) for r in results]
+    case["upstream"] = [values32(u) for u in upstream]
+    recurrent["cases"].append(case)
+
+
+recurrent_case("RNN", {"input_size": 3, "hidden_size": 5}, float32_values(7, 2, 3), [float32_values(1, 2, 5)])
+recurrent_case("RNN", {"input_size": 4, "hidden_size": 3, "num_layers": 2, "nonlinearity": "relu", "bias": False, "batch_first": True}, float32_values(2, 6, 4))
+recurrent_case("RNN", {"input_size": 2, "hidden_size": 4, "bidirectional": True}, float32_values(5, 2), [float32_values(2, 4)])
+recurrent_case("LSTM", {"input_size": 4, "hidden_size": 6}, float32_values(5, 3, 4), [float32_values(1, 3, 6), float32_values(1, 3, 6)])
+recurrent_case("LSTM", {"input_size": 3, "hidden_size": 4, "num_layers": 2, "bidirectional": True, "batch_first": True}, float32_values(2, 5, 3))
+recurrent_case("LSTM", {"input_size": 3, "hidden_size": 5, "num_layers": 2, "proj_size": 3}, float32_values(4, 2, 3), [float32_values(2, 2, 3), float32_values(2, 2, 5)])
+recurrent_case("LSTM", {"input_size": 3, "hidden_size": 4}, float32_values(6, 3), [float32_values(1, 4), float32_values(1, 4)])
+recurrent_case("LSTM", {"input_size": 2, "hidden_size": 3, "num_layers": 3, "bias": False}, float32_values(9, 1, 2))
+recurrent_case("GRU", {"input_size": 4, "hidden_size": 5}, float32_values(6, 2, 4), [float32_values(1, 2, 5)])
+recurrent_case("GRU", {"input_size": 2, "hidden_size": 3, "num_layers": 2, "bidirectional": True, "bias": False}, float32_values(5, 3, 2))
+recurrent_case("GRU", {"input_size": 3, "hidden_size": 4, "bidirectional": True, "batch_first": True}, float32_values(4, 3))
+recurrent_case("RNNCell", {"input_size": 4, "hidden_size": 5}, float32_values(3, 3, 4), [float32_values(3, 5)], steps=3)
+recurrent_case("RNNCell", {"input_size": 4, "hidden_size": 5, "bias": False, "nonlinearity": "relu"}, float32_values(2, 4), steps=2)
+recurrent_case("LSTMCell", {"input_size": 3, "hidden_size": 4}, float32_values(6, 2, 3), [float32_values(2, 4), float32_values(2, 4)], steps=6)
+recurrent_case("LSTMCell", {"input_size": 3, "hidden_size": 2, "bias": False}, float32_values(2, 3), steps=2)
+recurrent_case("GRUCell", {"input_size": 4, "hidden_size": 5}, float32_values(4, 3, 4), [float32_values(3, 5)], steps=4)
+recurrent_case("GRUCell", {"input_size": 4, "hidden_size": 5}, float32_values(1, 4), [float32_values(5)], steps=1)
+
+# Truncated backpropagation through time: an LSTM and a linear head trained by SGD on 6 chunks of a
+# sequence, each chunk's last states detached and carried into the next: losses and final weights.
+lstm = torch.nn.LSTM(3, 4, num_layers=2, batch_first=True)
+head = torch.nn.Linear(4, 1)
+initial = {**{"lstm." + k: values32(v) for k, v in lstm.state_dict().items()}, **{"head." + k: values32(v) for k, v in head.state_dict().items()}}
+chunks = [(float32_values(2, 5, 3).float(), float32_values(2, 5, 1).float()) for _ in range(6)]
+opt = torch.optim.SGD([*lstm.parameters(), *head.parameters()], lr=0.5)
+hc, losses = None, []
+for x, y in chunks:
+    opt.zero_grad()
+    out, (h, c) = lstm(x, hc)
+    loss = torch.nn.functional.mse_loss(head(out), y)
+    loss.backward()
+    opt.step()
+    hc = (h.detach(), c.detach())
+    losses.append(float(loss))
+recurrent["tbptt"] = {"initial": initial, "chunks": [{"x": values32(x), "y": values32(y)} for x, y in chunks], "losses": losses,
+                      "final": {**{"lstm." + k: values32(v) for k, v in lstm.state_dict().items()}, **{"head." + k: values32(v) for k, v in head.state_dict().items()}}}
+
+recurrent_path = path.parent / "pytorch-recurrent.json"
+recurrent_path.write_text(json.dumps(recurrent) + "\n")
+print(f"wrote {recurrent_path} ({recurrent_path.stat().st_size} bytes)")

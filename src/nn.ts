@@ -19,11 +19,12 @@ import { lossShape, partialCount, type RegressionLoss } from './kernels/regressi
 import { resolveDim } from './kernels/softmax';
 import * as convOps from './kernels/conv2d';
 import * as poolOps from './kernels/pool';
+import * as recurrent from './recurrent';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
-import { cutGraph, isMemoryOnLiveGraph, isOnLiveGraph, needsGrad, record, Tensor, type BackwardRule } from './tensor';
+import { cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, needsGrad, record, Tensor, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
@@ -70,7 +71,14 @@ export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
  */
 export const SHAPES_PER_BUFFER = 16;
 
-export abstract class Module {
+/** Any module, whatever its forward returns (an RNN's (output, h_n) as well as a tensor). */
+export type AnyModule = Module<unknown>;
+
+/**
+ * A module: parameters, buffers and children, and a forward giving Output (a tensor; an RNN's
+ * forward gives PyTorch's tuple, so it cannot sit in a Sequential, which passes tensors on).
+ */
+export abstract class Module<Output = Tensor> {
   training = true;
   /** Buffers kept from call to call: one set for each call the current graph holds (see buffers()). */
   private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[]; shapes: Map<string, string[]> }[] = [];
@@ -87,8 +95,8 @@ export abstract class Module {
    * out of parameters() and the state dict (the optimizer would never train them), so one found
    * there is an Error: hold them in an nn.ModuleList or nn.ModuleDict, or override namedChildren().
    */
-  namedChildren(): [string, Module][] {
-    const children: [string, Module][] = [];
+  namedChildren(): [string, AnyModule][] {
+    const children: [string, AnyModule][] = [];
     for (const [name, value] of Object.entries(this)) {
       if (value instanceof Module) children.push([name, value]);
       else if (holdsModules(value)) throw new Error(`${this.constructor.name}: field '${name}' holds modules in a plain ${Array.isArray(value) ? 'array' : 'object'}, where parameters() and stateDict() cannot see them; hold them in an nn.${Array.isArray(value) ? `ModuleList (names '${name}.0.weight', …)` : `ModuleDict (names '${name}.${Object.keys(value as object)[0]}.weight', …)`}, or override namedChildren()`);
@@ -281,7 +289,7 @@ export abstract class Module {
     return input;
   }
 
-  abstract forward(input: Tensor, ...rest: unknown[]): Tensor;
+  abstract forward(input: Tensor, ...rest: unknown[]): Output;
 
   /** Outputs of F ops that allocate theirs (F.layerNorm's, the composed ops') this module returned, each with its companions. */
   private composed: Tensor[] = [];
@@ -299,7 +307,9 @@ export abstract class Module {
       t.overwrittenBy = why; // a later read says which module took it back, not which inner op made it
       t.destroy();
     };
-    this.composed = this.composed.filter((t) => isOnLiveGraph(t) || (free(t, name), false));
+    // Kept too while the graph reads its memory through another handle: an RNN's h_n detached and
+    // given back as the next forward's h0 (truncated backpropagation through time).
+    this.composed = this.composed.filter((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t) || (free(t, name), false));
     if (this.composed.length >= MAX_CALLS_PER_GRAPH) free(this.composed.shift()!, `${name}, ${MAX_CALLS_PER_GRAPH} calls without a backward, which freed the oldest output`);
     this.composed.push(y);
     return y;
@@ -1018,7 +1028,7 @@ abstract class LayerStack<L extends Module & { copy(): Module }> extends Module 
     this.layers = new ModuleList<L>(Array.from({ length: numLayers }, () => layer.copy() as L), { gpu: this.gpu });
   }
 
-  override namedChildren(): [string, Module][] {
+  override namedChildren(): [string, AnyModule][] {
     return this.norm ? [['layers', this.layers], ['norm', this.norm]] : [['layers', this.layers]];
   }
 
@@ -1121,6 +1131,289 @@ export class Transformer extends Module {
     if (!Number.isInteger(size) || size < 1) throw new Error(`Transformer.generateSquareSubsequentMask: argument 'sz' expected a positive integer, got ${show(size)}`);
     const gpu = normalizeOptions('Transformer.generateSquareSubsequentMask', options, ['gpu']).gpu as Gpu | undefined;
     return Tensor.fromArray(gpu ?? currentGpu(), Float32Array.from({ length: size * size }, (_, i) => (i % size > Math.floor(i / size) ? -Infinity : 0)), [size, size], 'f32', 'square subsequent mask');
+  }
+}
+
+// ── RNN, LSTM, GRU and their cells: composed of F ops (src/recurrent.ts) ────────────────────────
+
+type RecurrentOptions = {
+  numLayers?: number;
+  num_layers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  batch_first?: boolean;
+  dropout?: number;
+  bidirectional?: boolean;
+  gpu?: Gpu;
+};
+type RnnOptions = RecurrentOptions & { nonlinearity?: 'tanh' | 'relu' };
+type LstmOptions = RecurrentOptions & { projSize?: number; proj_size?: number };
+
+/** A positive integer argument, or an Error naming it. */
+function expectSize(where: string, name: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${where}: argument '${name}' expected a positive integer, got ${show(v)}`);
+  return v as number;
+}
+
+/** nn.RNN's nonlinearity, 'tanh' or 'relu', or PyTorch's Error. */
+function recurrentMode(where: string, nonlinearity: unknown): recurrent.RecurrentMode {
+  if (nonlinearity === undefined || nonlinearity === 'tanh') return 'RNN_TANH';
+  if (nonlinearity === 'relu') return 'RNN_RELU';
+  throw new Error(`${where}: Unknown nonlinearity ${show(nonlinearity)}. Select from 'tanh' or 'relu'.`);
+}
+
+/**
+ * nn.RNN, nn.LSTM and nn.GRU as PyTorch 1.13's RNNBase: parameters weight_ih_l{k}, weight_hh_l{k},
+ * bias_ih_l{k}, bias_hh_l{k} (and weight_hr_l{k} for an LSTM's proj_size; '_reverse' for the second
+ * direction), in PyTorch's order and shapes, all U(−1/√hidden_size, 1/√hidden_size), so a PyTorch
+ * state dict loads as is. num_layers as PyTorch's third argument or an option.
+ */
+abstract class RecurrentLayers<Output> extends Module<Output> {
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  /** The probability of dropping each output of every layer but the last, while training. */
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  readonly projSize: number;
+  /** Threefry key word 0 for the dropout masks; word 1 counts the masks drawn (as nn.Dropout's). */
+  readonly seed: number;
+  private step = 0;
+  /** Each layer's and direction's parameters, layer · directions + direction. */
+  private readonly cells: recurrent.CellWeights[] = [];
+
+  constructor(
+    protected readonly kind: string,
+    readonly mode: recurrent.RecurrentMode,
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    o: RecurrentOptions & { projSize?: number },
+  ) {
+    super(o.gpu ?? currentGpu());
+    expectSize(kind, 'input_size', inputSize);
+    expectSize(kind, 'hidden_size', hiddenSize);
+    this.numLayers = expectSize(kind, 'num_layers', o.numLayers ?? 1);
+    for (const flag of ['bias', 'batchFirst', 'bidirectional'] as const) expectFlag(kind, flag, o[flag]);
+    if (o.dropout !== undefined && (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout <= 1))) throw new Error(`${kind}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got ${show(o.dropout)}`);
+    const projSize = o.projSize ?? 0;
+    if (!Number.isInteger(projSize) || projSize < 0) throw new Error(`${kind}: proj_size should be a positive integer or zero to disable projections, got ${show(projSize)}`);
+    if (projSize >= hiddenSize) throw new Error(`${kind}: proj_size has to be smaller than hidden_size (${projSize} ≥ ${hiddenSize})`);
+    [this.bias, this.batchFirst, this.bidirectional, this.dropout, this.projSize] = [o.bias ?? true, o.batchFirst ?? false, o.bidirectional ?? false, o.dropout ?? 0, projSize];
+    if (this.dropout > 0 && this.numLayers === 1) console.warn(`${kind}: dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects num_layers greater than 1, but got dropout=${this.dropout} and num_layers=1 (as PyTorch warns)`);
+    this.seed = F.nextDropoutSeed();
+    const gates = recurrent.GATES[mode];
+    const outputSize = projSize || hiddenSize;
+    const bound = 1 / Math.sqrt(hiddenSize);
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (const suffix of this.bidirectional ? ['', '_reverse'] : ['']) {
+        const parameter = (name: string, shape: number[]) => {
+          const p = allocateParameter(this.gpu, shape, `${kind}.${name}_l${layer}${suffix}`);
+          uniform_(p, -bound, bound);
+          // A field of PyTorch's name, so parameters() and the state dict see it, in PyTorch's order.
+          Object.defineProperty(this, `${name}_l${layer}${suffix}`, { value: p, enumerable: true });
+          return p;
+        };
+        const weightIh = parameter('weight_ih', [gates * hiddenSize, layer === 0 ? inputSize : outputSize * (this.bidirectional ? 2 : 1)]);
+        const weightHh = parameter('weight_hh', [gates * hiddenSize, outputSize]);
+        const biasIh = this.bias ? parameter('bias_ih', [gates * hiddenSize]) : null;
+        const biasHh = this.bias ? parameter('bias_hh', [gates * hiddenSize]) : null;
+        const weightHr = projSize ? parameter('weight_hr', [projSize, hiddenSize]) : null;
+        this.cells.push({ weightIh, weightHh, biasIh, biasHh, weightHr });
+      }
+    }
+  }
+
+  /** PyTorch's all_weights: each layer's and direction's parameters, in the state dict's order. */
+  get allWeights(): Parameter[][] {
+    return this.cells.map((w) => [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr].filter((p): p is Parameter => p !== null));
+  }
+
+  describe(): string {
+    let s = `${this.kind}(${this.inputSize}, ${this.hiddenSize}`;
+    if (this.projSize) s += `, proj_size=${this.projSize}`;
+    if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
+    if (!this.bias) s += ', bias=False';
+    if (this.batchFirst) s += ', batch_first=True';
+    if (this.dropout) s += `, dropout=${pythonFloat(this.dropout)}`;
+    if (this.bidirectional) s += ', bidirectional=True';
+    return `${s})`;
+  }
+
+  private get shape(): recurrent.RecurrentShape {
+    return { kind: this.kind, mode: this.mode, inputSize: this.inputSize, hiddenSize: this.hiddenSize, outputSize: this.projSize || this.hiddenSize, numLayers: this.numLayers, bidirectional: this.bidirectional, batchFirst: this.batchFirst };
+  }
+
+  /** The output's shape, [L, N, D · H_out] in the input's layout. */
+  override outputShape(input: readonly number[]): readonly number[] {
+    if ((input.length !== 2 && input.length !== 3) || input.at(-1) !== this.inputSize) throw new Error(`${this.describe()}: input expected shape [L, N, ${this.inputSize}]${this.batchFirst ? ' (batch_first: [N, L, …])' : ''} or one sequence [L, ${this.inputSize}], got ${shapeText(input)}`);
+    return [...input.slice(0, -1), (this.projSize || this.hiddenSize) * (this.bidirectional ? 2 : 1)];
+  }
+
+  /** The whole forward; its output is kept until a later forward finds it off the graph (the states with it). */
+  protected run(input: Tensor, h0: Tensor | null, c0: Tensor | null): { output: Tensor; h: Tensor; c: Tensor | null } {
+    const result = recurrent.run(this.shape, input, h0, c0, this.cells, { dropout: this.dropout, training: this.training, dropoutSeed: this.seed, dropoutStep: this.step });
+    if (this.training && this.dropout > 0) this.step += this.numLayers;
+    this.keepComposed(result.output);
+    return result;
+  }
+}
+
+/** An initial state argument: a Tensor or null (zeros), or an Error naming what came. */
+function expectState(where: string, hx: unknown, lstm: boolean): void {
+  if (lstm && hx !== null && !(Array.isArray(hx) && hx.length === 2)) throw new Error(`${where}: hx expected [h_0, c_0] (PyTorch's tuple (h_0, c_0)) or null for zeros, got ${hx instanceof Tensor ? `one Tensor ${shapeText(hx.shape)}` : show(hx)}`);
+  if (!lstm && hx !== null && !(hx instanceof Tensor)) throw new Error(`${where}: hx expected a Tensor (h_0) or null for zeros, got ${Array.isArray(hx) ? 'an array (only an LSTM takes [h_0, c_0])' : show(hx)}`);
+}
+
+/**
+ * torch.nn.RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+ * batch_first=False, dropout=0, bidirectional=False): h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh).
+ * PyTorch's `output, h_n = rnn(x, h_0)` is `const [output, hN] = rnn.forward(x, h0)`.
+ */
+export class RNN extends RecurrentLayers<[Tensor, Tensor]> {
+  readonly nonlinearity: 'tanh' | 'relu';
+
+  constructor(inputSize: number, hiddenSize: number, numLayersOrOptions: number | RnnOptions = {}, options: RnnOptions = {}) {
+    const o = recurrentOptions('RNN', numLayersOrOptions, options, ['nonlinearity']) as RnnOptions;
+    super('RNN', recurrentMode('RNN', o.nonlinearity), inputSize, hiddenSize, o);
+    this.nonlinearity = o.nonlinearity ?? 'tanh';
+  }
+
+  /** input [L, N, input_size] ([N, L, …] batch first, or one sequence [L, …]), h0 [num_layers · D, N, H] or null → [output, h_n]. */
+  forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
+    expectState('RNN', hx, false);
+    const { output, h } = this.run(input, hx, null);
+    return [output, h];
+  }
+}
+
+/**
+ * torch.nn.LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0,
+ * bidirectional=False, proj_size=0). PyTorch's `output, (h_n, c_n) = lstm(x, (h_0, c_0))` is
+ * `const [output, [hN, cN]] = lstm.forward(x, [h0, c0])`.
+ */
+export class LSTM extends RecurrentLayers<[Tensor, [Tensor, Tensor]]> {
+  constructor(inputSize: number, hiddenSize: number, numLayersOrOptions: number | LstmOptions = {}, options: LstmOptions = {}) {
+    super('LSTM', 'LSTM', inputSize, hiddenSize, recurrentOptions('LSTM', numLayersOrOptions, options, ['projSize'], { proj_size: 'projSize' }));
+  }
+
+  /** input as nn.RNN's; hx [h0, c0] (c0 [num_layers · D, N, hidden_size], h0 proj_size wide with one) or null → [output, [h_n, c_n]]. */
+  forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
+    expectState('LSTM', hx, true);
+    const { output, h, c } = this.run(input, hx?.[0] ?? null, hx?.[1] ?? null);
+    return [output, [h, c!]];
+  }
+}
+
+/**
+ * torch.nn.GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0,
+ * bidirectional=False). PyTorch's `output, h_n = gru(x, h_0)` is `const [output, hN] = gru.forward(x, h0)`.
+ */
+export class GRU extends RecurrentLayers<[Tensor, Tensor]> {
+  constructor(inputSize: number, hiddenSize: number, numLayersOrOptions: number | RecurrentOptions = {}, options: RecurrentOptions = {}) {
+    super('GRU', 'GRU', inputSize, hiddenSize, recurrentOptions('GRU', numLayersOrOptions, options));
+  }
+
+  forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
+    expectState('GRU', hx, false);
+    const { output, h } = this.run(input, hx, null);
+    return [output, h];
+  }
+}
+
+/** The options of a recurrent module, num_layers given as PyTorch's third positional argument or among them. */
+function recurrentOptions(kind: string, numLayersOrOptions: number | RecurrentOptions, options: RecurrentOptions, more: string[] = [], aliases: Record<string, string> = {}): RecurrentOptions {
+  const positional = typeof numLayersOrOptions === 'number' ? { numLayers: numLayersOrOptions } : {};
+  const given = typeof numLayersOrOptions === 'number' ? options : numLayersOrOptions;
+  if (!more.includes('projSize') && given && typeof given === 'object' && ('proj_size' in given || 'projSize' in given)) throw new Error(`${kind}: proj_size argument is only supported for LSTM, not RNN or GRU`);
+  const o = normalizeOptions(kind, given ?? {}, ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'gpu', ...more], { num_layers: 'numLayers', batch_first: 'batchFirst', ...aliases }, { device: null, dtype: null });
+  if ('numLayers' in positional && 'numLayers' in o) throw new Error(`${kind}: num_layers given twice, as the third argument and as an option`);
+  return { ...o, ...positional } as RecurrentOptions;
+}
+
+/** nn.RNNCell, nn.LSTMCell, nn.GRUCell: weight_ih [gates · H, I], weight_hh [gates · H, H], bias_ih, bias_hh, U(−1/√H, 1/√H). */
+abstract class RecurrentCell<Output> extends Module<Output> {
+  readonly weight_ih: Parameter;
+  readonly weight_hh: Parameter;
+  readonly bias_ih: Parameter | null;
+  readonly bias_hh: Parameter | null;
+
+  constructor(
+    protected readonly kind: string,
+    readonly mode: recurrent.RecurrentMode,
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    bias: unknown,
+    gpu: Gpu | undefined,
+  ) {
+    super(gpu ?? currentGpu());
+    expectSize(kind, 'input_size', inputSize);
+    expectSize(kind, 'hidden_size', hiddenSize);
+    expectFlag(kind, 'bias', bias);
+    const gates = recurrent.GATES[mode];
+    const bound = 1 / Math.sqrt(hiddenSize);
+    const parameter = (name: string, shape: number[]) => uniform_(allocateParameter(this.gpu, shape, `${kind}.${name}`), -bound, bound) as Parameter;
+    this.weight_ih = parameter('weight_ih', [gates * hiddenSize, inputSize]);
+    this.weight_hh = parameter('weight_hh', [gates * hiddenSize, hiddenSize]);
+    this.bias_ih = bias === false ? null : parameter('bias_ih', [gates * hiddenSize]);
+    this.bias_hh = bias === false ? null : parameter('bias_hh', [gates * hiddenSize]);
+  }
+
+  describe(): string {
+    return `${this.kind}(${this.inputSize}, ${this.hiddenSize}${this.bias_ih ? '' : ', bias=False'}${this.mode === 'RNN_RELU' ? ', nonlinearity=relu' : ''})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    if ((input.length !== 1 && input.length !== 2) || input.at(-1) !== this.inputSize) throw new Error(`${this.describe()}: input expected shape [N, ${this.inputSize}] or one sample [${this.inputSize}], got ${shapeText(input)}`);
+    return [...input.slice(0, -1), this.hiddenSize];
+  }
+
+  /** One step; h' is kept until a later forward finds it off the graph (c' with it). */
+  protected cell(input: Tensor, hx: Tensor | null, cx: Tensor | null): recurrent.State {
+    const weights = { weightIh: this.weight_ih, weightHh: this.weight_hh, biasIh: this.bias_ih, biasHh: this.bias_hh, weightHr: null };
+    const next = recurrent.cell(this.kind, this.mode, this.inputSize, this.hiddenSize, input, hx, cx, weights);
+    this.keepComposed(next.h);
+    return next;
+  }
+}
+
+/** torch.nn.RNNCell(input_size, hidden_size, bias=True, nonlinearity='tanh'): h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh). */
+export class RNNCell extends RecurrentCell<Tensor> {
+  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean; nonlinearity?: 'tanh' | 'relu'; gpu?: Gpu } = {}) {
+    const o = normalizeOptions('RNNCell', options, ['bias', 'nonlinearity', 'gpu'], {}, { device: null, dtype: null }) as { bias?: boolean; nonlinearity?: string; gpu?: Gpu };
+    super('RNNCell', recurrentMode('RNNCell', o.nonlinearity), inputSize, hiddenSize, o.bias, o.gpu);
+  }
+
+  /** input [N, input_size] or [input_size], hx [N, hidden_size] or [hidden_size] (null: zeros) → h'. */
+  forward(input: Tensor, hx: Tensor | null = null): Tensor {
+    expectState('RNNCell', hx, false);
+    return this.cell(input, hx, null).h;
+  }
+}
+
+/** torch.nn.LSTMCell(input_size, hidden_size, bias=True): PyTorch's `h, c = cell(x, (h, c))` is `const [h, c] = cell.forward(x, [h, c])`. */
+export class LSTMCell extends RecurrentCell<[Tensor, Tensor]> {
+  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean; gpu?: Gpu } = {}) {
+    const o = normalizeOptions('LSTMCell', options, ['bias', 'gpu'], {}, { device: null, dtype: null }) as { bias?: boolean; gpu?: Gpu };
+    super('LSTMCell', 'LSTM', inputSize, hiddenSize, o.bias, o.gpu);
+  }
+
+  forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, Tensor] {
+    expectState('LSTMCell', hx, true);
+    const { h, c } = this.cell(input, hx?.[0] ?? null, hx?.[1] ?? null);
+    return [h, c!];
+  }
+}
+
+/** torch.nn.GRUCell(input_size, hidden_size, bias=True). */
+export class GRUCell extends RecurrentCell<Tensor> {
+  constructor(inputSize: number, hiddenSize: number, options: { bias?: boolean; gpu?: Gpu } = {}) {
+    const o = normalizeOptions('GRUCell', options, ['bias', 'gpu'], {}, { device: null, dtype: null }) as { bias?: boolean; gpu?: Gpu };
+    super('GRUCell', 'GRU', inputSize, hiddenSize, o.bias, o.gpu);
+  }
+
+  forward(input: Tensor, hx: Tensor | null = null): Tensor {
+    expectState('GRUCell', hx, false);
+    return this.cell(input, hx, null).h;
   }
 }
 
@@ -1300,7 +1593,7 @@ function expectConvChannels(where: string, inChannels: number, outChannels: numb
  * initialised as PyTorch's ConvNd.reset_parameters: kaiming_uniform_(a = √5), which is
  * U(±1/√fan_in) with fan_in = in / groups · ∏ kernel, and the bias U(±1/√fan_in).
  */
-function convParameters(module: Module, where: string, inChannels: number, outChannels: number, groups: number, kernel: readonly number[], withBias: boolean): { weight: Parameter; bias: Parameter | null } {
+function convParameters(module: AnyModule, where: string, inChannels: number, outChannels: number, groups: number, kernel: readonly number[], withBias: boolean): { weight: Parameter; bias: Parameter | null } {
   const weight = allocateParameter(module.gpu, [outChannels, inChannels / groups, ...kernel], `${where}.weight`);
   const bias = withBias ? allocateParameter(module.gpu, [outChannels], `${where}.bias`) : null;
   kaimingUniform_(weight, { a: Math.sqrt(5) });
@@ -1785,7 +2078,7 @@ function describeValue(v: unknown): string {
 }
 
 /** What PyTorch prints for a ModuleList or ModuleDict: each child as '(name): …', nested ones indented. */
-function containerText(kind: string, children: [string, Module][]): string {
+function containerText(kind: string, children: [string, AnyModule][]): string {
   if (children.length === 0) return `${kind}()`;
   return `${kind}(\n${children.map(([name, m]) => `  (${name}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
 }
@@ -1797,12 +2090,13 @@ export class Sequential extends Module {
     if (layers.length === 0) throw new Error('Sequential: expected at least one module');
     layers.forEach((m, i) => {
       if (!(m instanceof Module)) throw new Error(`Sequential: argument ${i} (layer (${i})) expected a Module such as new nn.ReLU(), got ${describeValue(m)}`);
+      if (m instanceof RecurrentLayers || m instanceof LSTMCell) throw new Error(`Sequential: layer (${i}) is ${(m as AnyModule).describe()}, whose forward returns ${m instanceof LSTM ? '[output, [h_n, c_n]]' : m instanceof LSTMCell ? '[h, c]' : '[output, h_n]'}, not a tensor for the next layer (PyTorch's Sequential fails on it too): call it in a Module's forward and pass the output on`);
     });
     super(layers[0]!.gpu);
     this.layers = layers;
   }
 
-  override namedChildren(): [string, Module][] {
+  override namedChildren(): [string, AnyModule][] {
     return this.layers.map((m, i) => [String(i), m]);
   }
 
@@ -1847,7 +2141,7 @@ export class Sequential extends Module {
  * field `blocks = new nn.ModuleList([...])` gives 'blocks.0.weight'). Iterable, with length, at(i)
  * (negative counts from the end) and append; like PyTorch's, it has no forward of its own.
  */
-export class ModuleList<M extends Module = Module> extends Module implements Iterable<M> {
+export class ModuleList<M extends AnyModule = Module> extends Module implements Iterable<M> {
   private readonly items: M[] = [];
 
   constructor(modules: Iterable<M> = [], options: { gpu?: Gpu } = {}) {
@@ -1878,7 +2172,7 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
     return this.items[Symbol.iterator]();
   }
 
-  override namedChildren(): [string, Module][] {
+  override namedChildren(): [string, AnyModule][] {
     return this.items.map((m, i) => [String(i), m]);
   }
 
@@ -1900,7 +2194,7 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
  * those names (a field `heads = new nn.ModuleDict({ price: … })` gives 'heads.price.weight'). Like a
  * Map: get, set, has, keys(), values(), entries(), size, and iteration yields [name, module].
  */
-export class ModuleDict<M extends Module = Module> extends Module implements Iterable<[string, M]> {
+export class ModuleDict<M extends AnyModule = Module> extends Module implements Iterable<[string, M]> {
   private readonly items = new Map<string, M>();
 
   constructor(modules: Record<string, M> | Iterable<readonly [string, M]> = {}, options: { gpu?: Gpu } = {}) {
@@ -1949,7 +2243,7 @@ export class ModuleDict<M extends Module = Module> extends Module implements Ite
     return this.items.entries();
   }
 
-  override namedChildren(): [string, Module][] {
+  override namedChildren(): [string, AnyModule][] {
     return [...this.items];
   }
 

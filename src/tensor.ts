@@ -412,6 +412,11 @@ export function isMemoryOnLiveGraph(t: Tensor): boolean {
   return buffersInGraph.get(t.memoryBuffer) === generation;
 }
 
+/** Whether the current graph reads memory y.destroy() would free (its own or an owned companion's), through any handle. */
+export function freesMemoryOnLiveGraph(y: Tensor): boolean {
+  return [y, ...y.companions].some((t) => t.ownsMemory && !views.has(t) && isMemoryOnLiveGraph(t));
+}
+
 export function record(node: Omit<GraphNode, 'generation' | 'writeMark'>): void {
   const full: GraphNode = { ...node, generation, writeMark: node.output.gpu.writeMark() };
   for (const input of node.inputs) input.readInGraph = generation;

@@ -1,0 +1,189 @@
+// Recurrent layers (nn.RNN, nn.LSTM, nn.GRU and their cells) as PyTorch 1.13 defines them, composed
+// of F ops: no kernel of their own and no gradient rule of their own, so each step is the F ops'
+// kernels and backward is theirs. A layer projects the whole sequence's inputs in one matmul
+// (x · W_ihᵀ + b_ih over L·N rows), then steps through time with the hidden projection
+// (h · W_hhᵀ + b_hh), the gates' nonlinearities and the state update.
+import * as F from './functional';
+import { shapeText } from './launch';
+import { show } from './options';
+import { composite, opOutput, Tensor } from './tensor';
+
+/** PyTorch's mode names: the update each step makes. */
+export type RecurrentMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+
+/** Rows of W_ih and W_hh per hidden unit: one block per gate, in PyTorch's order (LSTM i, f, g, o; GRU r, z, n). */
+export const GATES: Record<RecurrentMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
+
+/** One layer and direction's parameters (PyTorch's weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, weight_hr_l0). */
+export interface CellWeights {
+  weightIh: Tensor;
+  weightHh: Tensor;
+  biasIh: Tensor | null;
+  biasHh: Tensor | null;
+  /** LSTM with proj_size: h = W_hr · (o ⊙ tanh(c)). */
+  weightHr: Tensor | null;
+}
+
+/** The state a step carries: h, and an LSTM's cell state c. */
+export interface State {
+  h: Tensor;
+  c: Tensor | null;
+}
+
+/**
+ * One step from `state`, given this step's input already projected (x_t · W_ihᵀ + b_ih, [N, gates·H]
+ * or [gates·H] for one sample):
+ *   RNN   h' = tanh (or relu)(x_t W_ihᵀ + b_ih + h W_hhᵀ + b_hh)
+ *   LSTM  i, f, g, o = σ, σ, tanh, σ of the four blocks of (x_t W_ihᵀ + b_ih + h W_hhᵀ + b_hh)
+ *         c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c')  (then W_hr · h' with proj_size)
+ *   GRU   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n),  h' = (1 − z) ⊙ n + z ⊙ h
+ *         (x_• and h_• the blocks of the input's and the hidden projection: b_hn stays inside r ⊙ …)
+ */
+export function step(mode: RecurrentMode, projected: Tensor, state: State, w: CellWeights): State {
+  const hidden = F.linear(state.h, w.weightHh, w.biasHh);
+  switch (mode) {
+    case 'RNN_TANH':
+      return { h: F.tanh(F.add(projected, hidden)), c: null };
+    case 'RNN_RELU':
+      return { h: F.relu(F.add(projected, hidden)), c: null };
+    case 'LSTM': {
+      const [i, f, g, o] = F.chunk(F.add(projected, hidden), 4, -1) as [Tensor, Tensor, Tensor, Tensor];
+      const c = F.add(F.mul(F.sigmoid(f), state.c!), F.mul(F.sigmoid(i), F.tanh(g)));
+      const h = F.mul(F.sigmoid(o), F.tanh(c));
+      return { h: w.weightHr ? F.linear(h, w.weightHr, null) : h, c };
+    }
+    case 'GRU': {
+      const [xr, xz, xn] = F.chunk(projected, 3, -1) as [Tensor, Tensor, Tensor];
+      const [hr, hz, hn] = F.chunk(hidden, 3, -1) as [Tensor, Tensor, Tensor];
+      const r = F.sigmoid(F.add(xr, hr));
+      const z = F.sigmoid(F.add(xz, hz));
+      const n = F.tanh(F.add(xn, F.mul(r, hn)));
+      return { h: F.add(n, F.mul(z, F.sub(state.h, n))), c: null }; // (1 − z) ⊙ n + z ⊙ h
+    }
+  }
+}
+
+/** A new tensor of zeros, freed as the op outputs around it are (the state PyTorch starts from when none is given). */
+function zeros(like: Tensor, shape: readonly number[]): Tensor {
+  const t = opOutput(like.gpu, shape, 'recurrent.zeros');
+  like.gpu.clear(t);
+  return t;
+}
+
+/** The shape of the sizes a recurrent module was made with, for run() and its errors. */
+export interface RecurrentShape {
+  /** PyTorch's class name, for errors: 'LSTM'. */
+  kind: string;
+  mode: RecurrentMode;
+  inputSize: number;
+  hiddenSize: number;
+  /** h's width: proj_size when an LSTM has one, else hidden_size. */
+  outputSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  batchFirst: boolean;
+}
+
+export interface RunOptions {
+  /** Dropout on each layer's output but the last's (PyTorch's dropout), drawn while training only. */
+  dropout: number;
+  training: boolean;
+  dropoutSeed: number;
+  /** The first layer's mask counter; layer l uses dropoutStep + l. */
+  dropoutStep: number;
+}
+
+/**
+ * A whole multi-layer recurrent forward, as PyTorch's nn.RNN/LSTM/GRU: input [L, N, I] ([N, L, I]
+ * batch first, or one sequence [L, I]), h0 and c0 [layers·D, N, H] ([layers·D, H] for one sequence;
+ * null: zeros), weights per layer and direction (layer·D + direction). Returns output [L, N, D·H]
+ * (its layout as the input's) and the last states, which are companions of the output (freed with it).
+ */
+export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Tensor | null, weights: readonly CellWeights[], o: RunOptions): { output: Tensor; h: Tensor; c: Tensor | null } {
+  const op = s.kind;
+  if (!(input instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor, got ${show(input)}`);
+  if (input.shape.length !== 2 && input.shape.length !== 3) throw new Error(`${op}: Expected input to be 2-D or 3-D but received ${input.shape.length}-D tensor (${shapeText(input.shape)})`);
+  if (input.shape.at(-1) !== s.inputSize) throw new Error(`${op}: input.size(-1) must be equal to input_size. Expected ${s.inputSize}, got ${input.shape.at(-1)} (input ${shapeText(input.shape)})`);
+  const unbatched = input.shape.length === 2;
+  const D = s.bidirectional ? 2 : 1;
+  const timeDim = s.batchFirst && !unbatched ? 1 : 0;
+  const L = input.shape[timeDim]!;
+  const N = unbatched ? 1 : input.shape[1 - timeDim]!;
+  if (L === 0 || N === 0) throw new Error(`${op}: input ${shapeText(input.shape)} holds no sequence`);
+  const states: [string, Tensor | null, number][] = s.mode === 'LSTM' ? [['hx[0] (h_0)', h0, s.outputSize], ['hx[1] (c_0)', c0, s.hiddenSize]] : [['hx', h0, s.outputSize]];
+  for (const [name, t, width] of states) {
+    if (t === null) continue;
+    if (!(t instanceof Tensor)) throw new Error(`${op}: ${name} expected a Tensor or null, got ${show(t)}`);
+    const expected = unbatched ? [s.numLayers * D, width] : [s.numLayers * D, N, width];
+    if (unbatched && t.shape.length !== 2) throw new Error(`${op}: For unbatched 2-D input, ${name} should also be 2-D but got ${t.shape.length}-D tensor (${shapeText(t.shape)})`);
+    if (!unbatched && t.shape.length !== 3) throw new Error(`${op}: For batched 3-D input, ${name} should also be 3-D but got ${t.shape.length}-D tensor (${shapeText(t.shape)})`);
+    if (shapeText(t.shape) !== shapeText(expected)) throw new Error(`${op}: Expected ${name} size ${shapeText(expected)} (num_layers · num_directions, batch, ${width === s.hiddenSize ? 'hidden_size' : 'proj_size'}), got ${shapeText(t.shape)}`);
+  }
+  let h: Tensor | null = null;
+  let c: Tensor | null = null;
+  const output = composite(() => {
+    // One sequence runs as a batch of one (views), and its results come back without that dimension.
+    const x0 = unbatched ? F.reshape(input, [L, 1, s.inputSize]) : input;
+    const initial = (t: Tensor | null, width: number): Tensor[] => {
+      if (t === null) return Array.from({ length: s.numLayers * D }, () => zeros(input, [N, width]));
+      return F.unbind(unbatched ? F.reshape(t, [s.numLayers * D, 1, width]) : t, 0);
+    };
+    const hs0 = initial(h0, s.outputSize);
+    const cs0 = s.mode === 'LSTM' ? initial(c0, s.hiddenSize) : [];
+    const lastH: Tensor[] = [];
+    const lastC: Tensor[] = [];
+    let x = x0;
+    for (let layer = 0; layer < s.numLayers; layer++) {
+      const last = layer === s.numLayers - 1;
+      const directions: Tensor[] = [];
+      for (let d = 0; d < D; d++) {
+        const k = layer * D + d;
+        const w = weights[k]!;
+        // Every step's x_t · W_ihᵀ + b_ih in one matmul, then one [N, gates·H] slice per step.
+        const projected = F.unbind(F.linear(x, w.weightIh, w.biasIh), timeDim);
+        let state: State = { h: hs0[k]!, c: cs0[k] ?? null };
+        const outputs: Tensor[] = new Array(L);
+        for (let i = 0; i < L; i++) {
+          const t = d === 0 ? i : L - 1 - i; // the reverse direction reads the sequence backwards
+          state = step(s.mode, projected[t]!, state, w);
+          outputs[t] = state.h;
+        }
+        lastH.push(state.h);
+        if (state.c) lastC.push(state.c);
+        directions.push(unbatched && last ? F.cat(outputs, 0) : F.stack(outputs, timeDim));
+      }
+      x = D === 1 ? directions[0]! : F.cat(directions, -1);
+      if (!last && o.training && o.dropout > 0) x = F.dropout(x, o.dropout, { seed: o.dropoutSeed, step: o.dropoutStep + layer });
+    }
+    const joined = (states: Tensor[]) => (unbatched ? F.cat(states, 0) : F.stack(states, 0));
+    h = joined(lastH);
+    c = lastC.length ? joined(lastC) : null;
+    return x;
+  });
+  return { output, h: h!, c };
+}
+
+/**
+ * One cell step (nn.RNNCell, nn.LSTMCell, nn.GRUCell): input [N, I] or one sample [I], hx (and an
+ * LSTM's cx) [N, H] or [H], null for zeros. Returns h' (and c', a companion of h').
+ */
+export function cell(kind: string, mode: RecurrentMode, inputSize: number, hiddenSize: number, input: Tensor, hx: Tensor | null, cx: Tensor | null, w: CellWeights): State {
+  if (!(input instanceof Tensor)) throw new Error(`${kind}: argument 'input' expected a Tensor, got ${show(input)}`);
+  if (input.shape.length !== 1 && input.shape.length !== 2) throw new Error(`${kind}: Expected input to be 1-D or 2-D but received ${input.shape.length}-D tensor (${shapeText(input.shape)})`);
+  if (input.shape.at(-1) !== inputSize) throw new Error(`${kind}: input has inconsistent input_size: got ${input.shape.at(-1)} expected ${inputSize} (input ${shapeText(input.shape)})`);
+  const batch = input.shape.slice(0, -1);
+  const states: [string, Tensor | null][] = mode === 'LSTM' ? [['hx[0]', hx], ['hx[1]', cx]] : [['hx', hx]];
+  for (const [name, t] of states) {
+    if (t === null) continue;
+    if (!(t instanceof Tensor)) throw new Error(`${kind}: ${name} expected a Tensor or null, got ${show(t)}`);
+    if (shapeText(t.shape) !== shapeText([...batch, hiddenSize])) throw new Error(`${kind}: Expected ${name} of shape ${shapeText([...batch, hiddenSize])} (${batch.length ? 'batch, ' : 'one sample: '}hidden_size), got ${shapeText(t.shape)}`);
+  }
+  let c: Tensor | null = null;
+  const h = composite(() => {
+    const state = { h: hx ?? zeros(input, [...batch, hiddenSize]), c: mode === 'LSTM' ? (cx ?? zeros(input, [...batch, hiddenSize])) : null };
+    const next = step(mode, F.linear(input, w.weightIh, w.biasIh), state, w);
+    c = next.c;
+    return next.h;
+  });
+  return { h, c };
+}
