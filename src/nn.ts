@@ -55,13 +55,13 @@ function holdsModules(value: unknown): boolean {
 /**
  * How many calls of one module the current graph can hold, each with its own buffers: always
  * MIN_CALLS_PER_GRAPH (a siamese or triplet loss), and up to MAX_CALLS_PER_GRAPH while the module's
- * buffers total under CALL_BUFFERS_MAX_BYTES (a small layer unrolled over 64 steps, micro-batches
- * summed). Bounded, because a loop of forwards that never calls backward (evaluation without
+ * buffers total under CALL_BUFFERS_MAX_BYTES (a small layer or a cell unrolled over a sequence,
+ * micro-batches summed). Bounded, because a loop of forwards that never calls backward (evaluation without
  * noGrad) would otherwise keep a set, and a graph node, for each; the sets a module made stay for
  * the next steps.
  */
 export const MIN_CALLS_PER_GRAPH = 4;
-export const MAX_CALLS_PER_GRAPH = 64;
+export const MAX_CALLS_PER_GRAPH = 1024;
 export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
 /**
  * Shapes a set keeps of one buffer (training batches, the last smaller one, an evaluation's, the
@@ -291,27 +291,36 @@ export abstract class Module<Output = Tensor> {
 
   abstract forward(input: Tensor, ...rest: unknown[]): Output;
 
-  /** Outputs of F ops that allocate theirs (F.layerNorm's, the composed ops') this module returned, each with its companions. */
-  private composed: Tensor[] = [];
+  /** Outputs of F ops that allocate theirs (F.layerNorm's, the composed ops') this module returned, each with its companions' bytes. */
+  private composed: { output: Tensor; bytes: number }[] = [];
+  private composedBytes = 0;
 
   /**
    * Keeps y, a composed op's fresh output, until a later forward finds it off the current graph,
    * then frees it with its intermediates: as a module's reused output buffer, the next forward after
-   * a backward takes it back (keep a y.clone() to hold one longer). Past MAX_CALLS_PER_GRAPH outputs
-   * on one graph (forwards that never reach backward(), an evaluation loop without noGrad), the
-   * oldest is freed anyway, as buffers() cuts the graph: a backward through it then names it freed.
+   * a backward takes it back (keep a y.clone() to hold one longer). Past the outputs one graph may
+   * hold (MIN_CALLS_PER_GRAPH, then up to MAX_CALLS_PER_GRAPH while they and their intermediates
+   * total under CALL_BUFFERS_MAX_BYTES: forwards that never reach backward(), an evaluation loop
+   * without noGrad), the oldest is freed anyway, as buffers() cuts the graph: a backward through it
+   * then names it freed.
    */
   protected keepComposed(y: Tensor): Tensor {
     const name = this.describe();
-    const free = (t: Tensor, why: string) => {
-      t.overwrittenBy = why; // a later read says which module took it back, not which inner op made it
-      t.destroy();
+    const free = (entry: { output: Tensor; bytes: number }, why: string) => {
+      entry.output.overwrittenBy = why; // a later read says which module took it back, not which inner op made it
+      entry.output.destroy();
+      this.composedBytes -= entry.bytes;
     };
-    // Kept too while the graph reads its memory through another handle: an RNN's h_n detached and
-    // given back as the next forward's h0 (truncated backpropagation through time).
-    this.composed = this.composed.filter((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t) || (free(t, name), false));
-    if (this.composed.length >= MAX_CALLS_PER_GRAPH) free(this.composed.shift()!, `${name}, ${MAX_CALLS_PER_GRAPH} calls without a backward, which freed the oldest output`);
-    this.composed.push(y);
+    // Kept too while the graph reads its memory through another handle: a cell's state detached and
+    // given back as the next chunk's (truncated backpropagation through time).
+    this.composed = this.composed.filter((e) => isOnLiveGraph(e.output) || freesMemoryOnLiveGraph(e.output) || (free(e, name), false));
+    const bytes = [y, ...y.companions].reduce((n, t) => n + (t.ownsMemory ? t.byteLength : 0), 0);
+    const full = () => this.composed.length >= MAX_CALLS_PER_GRAPH || this.composedBytes + bytes > CALL_BUFFERS_MAX_BYTES;
+    while (this.composed.length >= MIN_CALLS_PER_GRAPH && full()) {
+      free(this.composed.shift()!, `${name}, called ${this.composed.length + 2} times without a backward, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest output`);
+    }
+    this.composed.push({ output: y, bytes });
+    this.composedBytes += bytes;
     return y;
   }
 }

@@ -569,7 +569,7 @@ add('nn.Flatten of one tensor twice in one graph: each view its own gradient, x.
   await s.check('x.grad = 2 (d1 + d2) after two steps', x.grad!, d1.map((v, i) => 2 * (v + d2[i]!)), 1e-6, 1e-6);
 });
 
-add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs float64, a tiny one at most 64 sets; a large one past 8 sets and 64 MiB cuts the graph, naming it; training after reuses the sets', async (s, random) => {
+add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs float64, a tiny one at most nn.MAX_CALLS_PER_GRAPH sets; a large one past 8 sets and 64 MiB cuts the graph, naming it; training after reuses the sets', async (s, random) => {
   const gpu = s.gpu;
   // h ← tanh(W h + b), 24 times, through one Linear and one Tanh (48 calls of small modules).
   const [N, K, T] = [3, 4, 24];
@@ -597,15 +597,16 @@ add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs flo
   await s.check('weight.grad through 24 steps', cell.weight.grad, dW, 1e-6, 1e-4);
   await s.check('bias.grad through 24 steps', cell.bias!.grad, db, 1e-6, 1e-4);
 
-  // A tiny layer: at most 64 sets (nn.MAX_CALLS_PER_GRAPH), so an evaluation loop without noGrad keeps 64.
+  // A tiny layer: at most nn.MAX_CALLS_PER_GRAPH sets, so an evaluation loop without noGrad keeps that many.
   const tiny = new nn.Linear(2, 2, { gpu });
   const row = s.input([1, 2], [1, 2]);
-  const counts64: number[] = [];
-  for (let i = 0; i < 70; i++) {
+  const tinyCounts: number[] = [];
+  const most = nn.MAX_CALLS_PER_GRAPH;
+  for (let i = 0; i < most + 6; i++) {
     tiny.forward(row);
-    counts64.push(gpu.stats.liveBuffers);
+    tinyCounts.push(gpu.stats.liveBuffers);
   }
-  s.expect('a tiny layer holds 64 sets, no more', counts64[63]! - counts64[0]! === 63 && counts64.slice(63).every((n) => n === counts64[63]), `${counts64[0]} → ${counts64[63]} → ${counts64[69]}`);
+  s.expect(`a tiny layer holds ${most} sets, no more`, tinyCounts[most - 1]! - tinyCounts[0]! === most - 1 && tinyCounts.slice(most - 1).every((n) => n === tinyCounts[most - 1]), `${tinyCounts[0]} → ${tinyCounts[most - 1]} → ${tinyCounts.at(-1)}`);
 
   // An 8 MiB output: eight sets are 64 MiB, so the ninth call without backward cuts the graph.
   const relu = new nn.ReLU({ gpu });
@@ -1521,8 +1522,19 @@ add('composed ops: nn.LayerNorm, nn.BCEWithLogitsLoss, nn.SiLU, nn.Softplus, nn.
   const held = gpu.stats.liveBuffers;
   for (let call = 0; call < nn.MAX_CALLS_PER_GRAPH + 10; call++) silu.forward(x);
   s.expect(`SiLU: ${nn.MAX_CALLS_PER_GRAPH + 10} forwards without a backward hold at most ${nn.MAX_CALLS_PER_GRAPH} outputs`, gpu.stats.liveBuffers - held <= 2 * nn.MAX_CALLS_PER_GRAPH, `${gpu.stats.liveBuffers - held} more buffers`);
+  // Large outputs: at most CALL_BUFFERS_MAX_BYTES of them and their intermediates, and MIN_CALLS_PER_GRAPH at least.
+  const large = s.input(uniform(random, 2 ** 21), [2 ** 21]);
+  large.requiresGrad = true; // recorded: the graph holds every output
+  const beforeLarge = gpu.stats.liveBuffers;
+  const heldLarge: number[] = [];
+  const siluLarge = new nn.SiLU({ gpu });
+  for (let call = 0; call < 8; call++) {
+    siluLarge.forward(large);
+    heldLarge.push(gpu.stats.liveBuffers - beforeLarge);
+  }
+  s.expect('SiLU of 8 MiB (16 MiB with its sigmoid): four outputs held, then no more (64 MiB)', heldLarge.slice(3).every((n) => n === heldLarge[3]) && heldLarge[3]! <= 8, heldLarge.join(' '));
   const refused = await first.read().then(() => 'read', (error: Error) => error.message);
-  s.expect('reading the first output, taken back: the module named', /was overwritten by a later forward of SiLU\(\), 64 calls without a backward, which freed the oldest output/.test(refused), refused);
+  s.expect('reading the first output, taken back: the module named', new RegExp(`was overwritten by a later forward of SiLU\\(\\), called ${nn.MAX_CALLS_PER_GRAPH + 1} times without a backward, past the outputs it may hold`).test(refused), refused);
   s.expectError('var over one element', () => F.var(s.input([1, 2], [2, 1]), 1), /^var: 1 element over dims \[1\] of \[2, 1\] with correction 1 leave no degrees of freedom \(PyTorch gives nan or inf there\); pass \{ correction: 0 \} for the population variance$/);
   s.expectError('var with both spellings', () => F.var(x, 1, { unbiased: true, correction: 1 }), /^var: give 'correction' or 'unbiased', not both$/);
   s.expectError('logsumexp without dim', () => F.logsumexp(x, undefined as unknown as number), /^logsumexp: argument 'dim' is required \(PyTorch's too\): F.logsumexp\(x, 1\)$/);

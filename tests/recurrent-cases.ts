@@ -171,6 +171,31 @@ add('nn.LSTMCell stepped through 4 chunks, its state detached between them (trun
   s.expect('GPU buffers from the second chunk on', cellRun.live.slice(1).every((n) => n === cellRun.live[1]), cellRun.live.join(' '));
 });
 
+add('nn.GRUCell unrolled 100 steps in one graph (a decoder with teacher forcing) equals nn.GRU over the sequence: outputs, and the gradients of the input, h0 and every parameter', async (s, random) => {
+  const { gpu } = s;
+  const [L, N, I, H] = [100, 2, 3, 4];
+  const gru = new nn.GRU(I, H, { gpu });
+  const cell = new nn.GRUCell(I, H, { gpu });
+  cell.loadStateDict(new Map([...(await gru.stateDict())].map(([name, e]) => [name.replace('_l0', ''), e])));
+  const [xValues, hValues, dyValues] = [uniform(random, L * N * I), uniform(random, N * H), uniform(random, L * N * H)];
+  const run = async (forward: (x: Tensor, h0: Tensor) => Tensor) => {
+    const x = s.input(xValues, [L, N, I], 'f32', 'x');
+    const h0 = s.input(hValues, [1, N, H], 'f32', 'h0');
+    x.requiresGrad = h0.requiresGrad = true;
+    const y = forward(x, h0);
+    const out = Array.from(await y.read());
+    s.own(F.sum(s.own(F.mul(y, s.input(dyValues, y.shape, 'f32', 'dy'))))).backward();
+    return [out, Array.from(await x.grad!.read()), Array.from(await h0.grad!.read())];
+  };
+  const layer = await run((x, h0) => gru.forward(x, h0)[0]);
+  const cells = await run((x, h0) => {
+    let h = F.reshape(h0, [N, H]);
+    return s.own(F.stack(F.unbind(x, 0).map((xt) => (h = cell.forward(xt, h))), 0));
+  });
+  for (const [i, what] of ['outputs', 'd x', 'd h0'].entries()) s.comparisons.push(compare(`${what}: 100 GRUCell steps vs nn.GRU`, cells[i]!, layer[i]!, 1e-6, 1e-5));
+  for (const [name, p] of cell.namedParameters()) s.comparisons.push(compare(`d ${name} vs nn.GRU's d ${name}_l0`, await p.grad!.read(), await (gru as unknown as Record<string, Tensor>)[`${name}_l0`]!.grad!.read(), 1e-6, 1e-5));
+});
+
 add('nn.LSTM and nn.GRU dropout between layers: eval() gives the dropout-free output, training draws a new mask each forward, one layer has none (as PyTorch, which warns)', async (s, random) => {
   const { gpu } = s;
   const x = s.input(uniform(random, 5 * 2 * 3), [5, 2, 3], 'f32', 'x');
