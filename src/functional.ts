@@ -699,6 +699,23 @@ export function chunk(x: Tensor, chunks: number, dim = 0, ...unsupported: never[
   return split(x, Math.ceil(x.shape[d]! / chunks), d);
 }
 
+/**
+ * x's slice at `index` along `dim`, that dimension removed (torch.select; Python's out[:, -1]): a
+ * negative index counts from the end. A 1-D x gives [1] (wgslgrad has no 0-d tensors). A new
+ * tensor, as sliced() says.
+ */
+export function select(x: Tensor, dim: number, index: number, ...unsupported: never[]): Tensor {
+  expectInput('select', x);
+  if (unsupported.length) throw new Error(`select: takes input, dim and index, got ${extraArguments(unsupported)} too`);
+  const d = dimension('select', 'dim', dim, x.shape);
+  const size = x.shape[d]!;
+  expectInteger('select', 'index', index);
+  if (index < -size || index >= size) throw new Error(`select: index ${index} out of range for tensor of size ${shapeText(x.shape)} at dimension ${d}`);
+  const i = index < 0 ? index + size : index;
+  const shape = x.shape.length === 1 ? [1] : x.shape.filter((_, k) => k !== d);
+  return reshape(sliced(`select(dim=${d}, index=${i})`, x, d, i, 1, 1), shape);
+}
+
 /** x's slices along `dim`, that dimension removed (torch.unbind); a 1-D x gives tensors of shape [1] (wgslgrad has no 0-d tensors). */
 export function unbind(x: Tensor, dim = 0, ...unsupported: never[]): Tensor[] {
   expectInput('unbind', x);

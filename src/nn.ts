@@ -291,8 +291,11 @@ export abstract class Module<Output = Tensor> {
 
   abstract forward(input: Tensor, ...rest: unknown[]): Output;
 
-  /** Outputs of F ops that allocate theirs (F.layerNorm's, the composed ops') this module returned, each with its companions' bytes. */
-  private composed: { output: Tensor; bytes: number }[] = [];
+  /**
+   * Outputs of F ops that allocate theirs (F.layerNorm's, the composed ops') this module returned,
+   * with the other tensors it handed out beside them (an RNN's h_n and c_n) and their bytes.
+   */
+  private composed: { output: Tensor; extras: Tensor[]; bytes: number }[] = [];
   private composedBytes = 0;
 
   /**
@@ -304,22 +307,25 @@ export abstract class Module<Output = Tensor> {
    * without noGrad), the oldest is freed anyway, as buffers() cuts the graph: a backward through it
    * then names it freed.
    */
-  protected keepComposed(y: Tensor): Tensor {
+  protected keepComposed(y: Tensor, extras: readonly Tensor[] = []): Tensor {
     const name = this.describe();
-    const free = (entry: { output: Tensor; bytes: number }, why: string) => {
-      entry.output.overwrittenBy = why; // a later read says which module took it back, not which inner op made it
+    const free = (entry: { output: Tensor; extras: Tensor[]; bytes: number }, why: string) => {
+      // A later read, or a backward that needed one of them, says which module took it back, not which inner op made it.
+      for (const t of [entry.output, ...entry.output.companions, ...entry.extras]) t.overwrittenBy ??= why;
       entry.output.destroy();
+      for (const t of entry.extras) t.destroy();
       this.composedBytes -= entry.bytes;
     };
     // Kept too while the graph reads its memory through another handle: a cell's state detached and
     // given back as the next chunk's (truncated backpropagation through time).
-    this.composed = this.composed.filter((e) => isOnLiveGraph(e.output) || freesMemoryOnLiveGraph(e.output) || (free(e, name), false));
-    const bytes = [y, ...y.companions].reduce((n, t) => n + (t.ownsMemory ? t.byteLength : 0), 0);
+    const held = (e: { output: Tensor; extras: Tensor[] }) => [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
+    this.composed = this.composed.filter((e) => held(e) || (free(e, name), false));
+    const bytes = [y, ...y.companions, ...extras].reduce((n, t) => n + (t.ownsMemory ? t.byteLength : 0), 0);
     const full = () => this.composed.length >= MAX_CALLS_PER_GRAPH || this.composedBytes + bytes > CALL_BUFFERS_MAX_BYTES;
     while (this.composed.length >= MIN_CALLS_PER_GRAPH && full()) {
-      free(this.composed.shift()!, `${name}, called ${this.composed.length + 2} times without a backward, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest output`);
+      free(this.composed.shift()!, `a later forward of ${name}, called ${this.composed.length + 2} times without a backward, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest: call backward() sooner, or run forwards that need no gradient in noGrad()`);
     }
-    this.composed.push({ output: y, bytes });
+    this.composed.push({ output: y, extras: [...extras], bytes });
     this.composedBytes += bytes;
     return y;
   }
@@ -1262,14 +1268,14 @@ abstract class RecurrentLayers<Output> extends Module<Output> {
   protected run(input: Tensor, h0: Tensor | null, c0: Tensor | null): { output: Tensor; h: Tensor; c: Tensor | null } {
     const result = recurrent.run(this.shape, input, h0, c0, this.cells, { dropout: this.dropout, training: this.training, dropoutSeed: this.seed, dropoutStep: this.step });
     if (this.training && this.dropout > 0) this.step += this.numLayers;
-    this.keepComposed(result.output);
+    this.keepComposed(result.output, result.c ? [result.h, result.c] : [result.h]);
     return result;
   }
 }
 
 /** An initial state argument: a Tensor or null (zeros), or an Error naming what came. */
 function expectState(where: string, hx: unknown, lstm: boolean): void {
-  if (lstm && hx !== null && !(Array.isArray(hx) && hx.length === 2)) throw new Error(`${where}: hx expected [h_0, c_0] (PyTorch's tuple (h_0, c_0)) or null for zeros, got ${hx instanceof Tensor ? `one Tensor ${shapeText(hx.shape)}` : show(hx)}`);
+  if (lstm && hx !== null && !(Array.isArray(hx) && hx.length === 2 && hx.every((t) => t instanceof Tensor))) throw new Error(`${where}: hx expected [h_0, c_0], two tensors (PyTorch's tuple (h_0, c_0)), or null for zeros, got ${hx instanceof Tensor ? `one Tensor ${shapeText(hx.shape)}` : Array.isArray(hx) ? `[${hx.map((t) => (t instanceof Tensor ? shapeText(t.shape) : show(t))).join(', ')}]` : show(hx)}`);
   if (!lstm && hx !== null && !(hx instanceof Tensor)) throw new Error(`${where}: hx expected a Tensor (h_0) or null for zeros, got ${Array.isArray(hx) ? 'an array (only an LSTM takes [h_0, c_0])' : show(hx)}`);
 }
 
@@ -1380,7 +1386,7 @@ abstract class RecurrentCell<Output> extends Module<Output> {
   protected cell(input: Tensor, hx: Tensor | null, cx: Tensor | null): recurrent.State {
     const weights = { weightIh: this.weight_ih, weightHh: this.weight_hh, biasIh: this.bias_ih, biasHh: this.bias_hh, weightHr: null };
     const next = recurrent.cell(this.kind, this.mode, this.inputSize, this.hiddenSize, input, hx, cx, weights);
-    this.keepComposed(next.h);
+    this.keepComposed(next.h, next.c ? [next.c] : []);
     return next;
   }
 }
@@ -2099,7 +2105,7 @@ export class Sequential extends Module {
     if (layers.length === 0) throw new Error('Sequential: expected at least one module');
     layers.forEach((m, i) => {
       if (!(m instanceof Module)) throw new Error(`Sequential: argument ${i} (layer (${i})) expected a Module such as new nn.ReLU(), got ${describeValue(m)}`);
-      if (m instanceof RecurrentLayers || m instanceof LSTMCell) throw new Error(`Sequential: layer (${i}) is ${(m as AnyModule).describe()}, whose forward returns ${m instanceof LSTM ? '[output, [h_n, c_n]]' : m instanceof LSTMCell ? '[h, c]' : '[output, h_n]'}, not a tensor for the next layer (PyTorch's Sequential fails on it too): call it in a Module's forward and pass the output on`);
+      if (m instanceof RecurrentLayers || m instanceof LSTMCell) throw new Error(`Sequential: layer (${i}) is ${(m as AnyModule).describe()}, whose forward returns ${m instanceof LSTM ? '[output, [h_n, c_n]]' : m instanceof LSTMCell ? '[h, c]' : '[output, h_n]'}, not a tensor, and a Sequential passes a tensor from layer to layer (PyTorch's fails on it too unless it is the last layer, returning the tuple): call it in a Module's forward and pass the output on`);
     });
     super(layers[0]!.gpu);
     this.layers = layers;

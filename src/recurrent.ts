@@ -101,7 +101,7 @@ export interface RunOptions {
  */
 export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Tensor | null, weights: readonly CellWeights[], o: RunOptions): { output: Tensor; h: Tensor; c: Tensor | null } {
   const op = s.kind;
-  if (!(input instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor, got ${show(input)}`);
+  expectFloat(op, 'input', input);
   if (input.shape.length !== 2 && input.shape.length !== 3) throw new Error(`${op}: Expected input to be 2-D or 3-D but received ${input.shape.length}-D tensor (${shapeText(input.shape)})`);
   if (input.shape.at(-1) !== s.inputSize) throw new Error(`${op}: input.size(-1) must be equal to input_size. Expected ${s.inputSize}, got ${input.shape.at(-1)} (input ${shapeText(input.shape)})`);
   const unbatched = input.shape.length === 2;
@@ -113,7 +113,7 @@ export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Ten
   const states: [string, Tensor | null, number][] = s.mode === 'LSTM' ? [['hx[0] (h_0)', h0, s.outputSize], ['hx[1] (c_0)', c0, s.hiddenSize]] : [['hx', h0, s.outputSize]];
   for (const [name, t, width] of states) {
     if (t === null) continue;
-    if (!(t instanceof Tensor)) throw new Error(`${op}: ${name} expected a Tensor or null, got ${show(t)}`);
+    expectFloat(op, name, t);
     const expected = unbatched ? [s.numLayers * D, width] : [s.numLayers * D, N, width];
     if (unbatched && t.shape.length !== 2) throw new Error(`${op}: For unbatched 2-D input, ${name} should also be 2-D but got ${t.shape.length}-D tensor (${shapeText(t.shape)})`);
     if (!unbatched && t.shape.length !== 3) throw new Error(`${op}: For batched 3-D input, ${name} should also be 3-D but got ${t.shape.length}-D tensor (${shapeText(t.shape)})`);
@@ -160,7 +160,28 @@ export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Ten
     c = lastC.length ? joined(lastC) : null;
     return x;
   });
-  return { output, h: h!, c };
+  return { output, ...handedOut(output, h!, c, s.kind) };
+}
+
+/**
+ * The states beside a composite's output, taken out of its companions: the module frees them with
+ * it, but a tidy() that returns them (a TBPTT step returning h_n) must not, as it frees the output.
+ */
+function handedOut(output: Tensor, h: Tensor, c: Tensor | null, kind: string): { h: Tensor; c: Tensor | null } {
+  const cell = kind.endsWith('Cell');
+  output.label = `${kind}.${cell ? 'h' : 'output'}`;
+  for (const [t, name] of [[h, 'h_n'], [c, cell ? 'c' : 'c_n']] as const) {
+    if (!t || t === output) continue;
+    output.companions.splice(output.companions.indexOf(t), 1);
+    t.label = `${kind}.${name}`;
+  }
+  return { h, c };
+}
+
+/** An f32 tensor argument, or an Error naming the module and the argument. */
+function expectFloat(op: string, name: string, t: unknown): void {
+  if (!(t instanceof Tensor)) throw new Error(`${op}: ${name === 'input' ? "argument 'input'" : name} expected a Tensor${name === 'input' ? '' : ' or null'}, got ${show(t)}`);
+  if (t.dtype !== 'f32') throw new Error(`${op}: ${name === 'input' ? "argument 'input'" : name} expected dtype f32, got ${t.dtype}${name === 'input' ? ' (token ids go through an nn.Embedding first)' : ''}`);
 }
 
 /**
@@ -168,14 +189,14 @@ export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Ten
  * LSTM's cx) [N, H] or [H], null for zeros. Returns h' (and c', a companion of h').
  */
 export function cell(kind: string, mode: RecurrentMode, inputSize: number, hiddenSize: number, input: Tensor, hx: Tensor | null, cx: Tensor | null, w: CellWeights): State {
-  if (!(input instanceof Tensor)) throw new Error(`${kind}: argument 'input' expected a Tensor, got ${show(input)}`);
+  expectFloat(kind, 'input', input);
   if (input.shape.length !== 1 && input.shape.length !== 2) throw new Error(`${kind}: Expected input to be 1-D or 2-D but received ${input.shape.length}-D tensor (${shapeText(input.shape)})`);
   if (input.shape.at(-1) !== inputSize) throw new Error(`${kind}: input has inconsistent input_size: got ${input.shape.at(-1)} expected ${inputSize} (input ${shapeText(input.shape)})`);
   const batch = input.shape.slice(0, -1);
   const states: [string, Tensor | null][] = mode === 'LSTM' ? [['hx[0]', hx], ['hx[1]', cx]] : [['hx', hx]];
   for (const [name, t] of states) {
     if (t === null) continue;
-    if (!(t instanceof Tensor)) throw new Error(`${kind}: ${name} expected a Tensor or null, got ${show(t)}`);
+    expectFloat(kind, name, t);
     if (shapeText(t.shape) !== shapeText([...batch, hiddenSize])) throw new Error(`${kind}: Expected ${name} of shape ${shapeText([...batch, hiddenSize])} (${batch.length ? 'batch, ' : 'one sample: '}hidden_size), got ${shapeText(t.shape)}`);
   }
   let c: Tensor | null = null;
@@ -185,5 +206,5 @@ export function cell(kind: string, mode: RecurrentMode, inputSize: number, hidde
     c = next.c;
     return next.h;
   });
-  return { h, c };
+  return handedOut(h, h, c, kind);
 }

@@ -54,7 +54,8 @@ export class Tensor implements BufferView {
     shape: readonly number[],
     readonly dtype: DType = 'f32',
     readonly byteOffset = 0,
-    readonly label = 'tensor',
+    /** For messages: what the tensor is ('Linear.out', 'LSTM.h_n'); a composed module may rename an inner op's output it hands out. */
+    public label = 'tensor',
   ) {
     checkDtype(dtype, label);
     this.memory = buffer;
@@ -322,6 +323,11 @@ export function tidy<T>(fn: () => T): T {
   for (const { tensor, view } of made) {
     const viewer = view || returned.includes(tensor) ? undefined : returned.find((r) => r.memoryBuffer === tensor.memoryBuffer);
     if (viewer) viewer.companions.push(...tensor.companions.splice(0));
+    // So does the gradient backward gave it (the view's gradient was written there): the view's destroy() frees it.
+    if (viewer && tensor.ownsGrad && tensor.grad) {
+      viewer.companions.push(tensor.grad);
+      tensor.ownsGrad = false;
+    }
   }
   const companions = new Set([...returned, ...made.filter(keeps).map((e) => e.tensor)].flatMap((t) => t.companions));
   for (const entry of made) {
@@ -536,7 +542,10 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
     const node = tape[i]!;
     if (!reached.has(node.output)) continue;
     for (const t of [node.output, ...node.inputs, ...(node.saved ?? [])]) {
-      if (t.gpu.isDestroyed(t.memoryBuffer)) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);
+      if (t.gpu.isDestroyed(t.memoryBuffer)) {
+        if (t.overwrittenBy !== null) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed by ${t.overwrittenBy.startsWith('a later ') ? t.overwrittenBy : `a later forward of ${t.overwrittenBy}`}`);
+        throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);
+      }
     }
     for (const t of node.reads ?? [node.output, ...node.inputs, ...(node.saved ?? [])]) {
       if (t.gpu.writtenSince(t, node.writeMark)) {

@@ -11,7 +11,7 @@ import { compare } from '../src/spec/compare';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import { uniform } from '../src/spec/random';
 import type { Parameter } from '../src/parameters';
-import { noGrad, Tensor } from '../src/tensor';
+import { noGrad, tidy, Tensor } from '../src/tensor';
 import type { Gpu } from '../src/device/gpu';
 import golden from './fixtures/pytorch-recurrent.json';
 
@@ -196,6 +196,41 @@ add('nn.GRUCell unrolled 100 steps in one graph (a decoder with teacher forcing)
   for (const [name, p] of cell.namedParameters()) s.comparisons.push(compare(`d ${name} vs nn.GRU's d ${name}_l0`, await p.grad!.read(), await (gru as unknown as Record<string, Tensor>)[`${name}_l0`]!.grad!.read(), 1e-6, 1e-5));
 });
 
+add('a TBPTT step inside tidy() returning the loss and the last states: h_n and c_n kept (named LSTM.h_n, LSTM.c_n), carried into the next chunk; F.select(out, 1, -1) is out[:, -1], h_n of a batch-first layer; buffers constant', async (s, random) => {
+  const { gpu } = s;
+  const lstm = new nn.LSTM(3, 4, { batch_first: true, gpu });
+  const opt = new optim.SGD(lstm.parameters(), { lr: 0.1 });
+  const x = s.input(uniform(random, 2 * 5 * 3), [2, 5, 3], 'f32', 'x');
+  let state: [Tensor, Tensor] | null = null;
+  const live: number[] = [];
+  for (let chunk = 0; chunk < 4; chunk++) {
+    const [loss, h, c, last] = tidy(() => {
+      opt.zeroGrad();
+      const [out, [h, c]] = lstm.forward(x, state);
+      const last = F.select(out, 1, -1); // out[:, -1]
+      const loss = F.mean(F.mul(last, last));
+      loss.backward();
+      opt.step();
+      return [loss, h, c, last];
+    });
+    s.expect(`chunk ${chunk}: names`, h.label === 'LSTM.h_n' && c.label === 'LSTM.c_n', `${h.label}, ${c.label}`);
+    const [hv, lv] = [await h.read(), await last.read()];
+    s.expect(`chunk ${chunk}: out[:, -1] is h_n`, hv.every((v, i) => v === lv[i]), `${Array.from(hv).slice(0, 3)} vs ${Array.from(lv).slice(0, 3)}`);
+    await c.read();
+    s.expect(`chunk ${chunk}: a finite loss`, Number.isFinite((await loss.read())[0]!), 'read');
+    loss.destroy();
+    last.destroy();
+    state = [h.detach(), c.detach()];
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('GPU buffers from the second chunk on', live.slice(1).every((n) => n === live[1]), live.join(' '));
+  const y = s.input(uniform(random, 24), [2, 3, 4], 'f32', 'y');
+  y.requiresGrad = true;
+  s.own(F.sum(s.own(F.mul(s.own(F.select(y, -2, 1)), s.input([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]))))).backward();
+  await s.check('F.select gradient lands in its row', y.grad!, Array.from({ length: 24 }, (_, i) => (Math.floor(i / 4) % 3 === 1 ? [1, 2, 3, 4, 5, 6, 7, 8][(Math.floor(i / 12) * 4) + (i % 4)]! : 0)), 0, 0);
+  s.expectError('F.select out of range', () => F.select(y, 1, 3), /select: index 3 out of range for tensor of size \[2, 3, 4\] at dimension 1/);
+});
+
 add('nn.LSTM and nn.GRU dropout between layers: eval() gives the dropout-free output, training draws a new mask each forward, one layer has none (as PyTorch, which warns)', async (s, random) => {
   const { gpu } = s;
   const x = s.input(uniform(random, 5 * 2 * 3), [5, 2, 3], 'f32', 'x');
@@ -264,13 +299,15 @@ add('recurrent modules: PyTorch\'s errors for sizes, options, input and state sh
   const h = s.input(new Float32Array(8), [1, 2, 4], 'f32', 'h');
   s.expectError('4-D input', () => lstm.forward(s.input(new Float32Array(30), [5, 2, 3, 1], 'f32', 'x4')), /LSTM: Expected input to be 2-D or 3-D but received 4-D tensor/);
   s.expectError('input_size', () => lstm.forward(s.input(new Float32Array(20), [2, 2, 5], 'f32', 'x5')), /LSTM: input\.size\(-1\) must be equal to input_size\. Expected 3, got 5/);
-  s.expectError('one state for an LSTM', () => lstm.forward(x, h as never), /LSTM: hx expected \[h_0, c_0\] \(PyTorch's tuple \(h_0, c_0\)\) or null for zeros, got one Tensor \[1, 2, 4\]/);
+  s.expectError('one state for an LSTM', () => lstm.forward(x, h as never), /LSTM: hx expected \[h_0, c_0\], two tensors \(PyTorch's tuple \(h_0, c_0\)\), or null for zeros, got one Tensor \[1, 2, 4\]/);
   s.expectError('h_0 of another batch', () => lstm.forward(x, [s.input(new Float32Array(12), [1, 3, 4], 'f32', 'h3'), h]), /LSTM: Expected hx\[0\] \(h_0\) size \[1, 2, 4\] \(num_layers · num_directions, batch, hidden_size\), got \[1, 3, 4\]/);
   s.expectError('a pair for a GRU', () => gru.forward(x, [h, h] as never), /GRU: hx expected a Tensor \(h_0\) or null for zeros, got an array \(only an LSTM takes \[h_0, c_0\]\)/);
   s.expectError('3-D h_0 for one sequence', () => gru.forward(s.input(new Float32Array(15), [5, 3], 'f32', 'x1'), h), /GRU: For unbatched 2-D input, hx should also be 2-D but got 3-D tensor/);
   s.expectError('cell input_size', () => cell.forward(s.input(new Float32Array(10), [2, 5], 'f32', 'c5')), /LSTMCell: input has inconsistent input_size: got 5 expected 3/);
   s.expectError('cell state shape', () => cell.forward(s.input(new Float32Array(6), [2, 3], 'f32', 'c3'), [h, h]), /LSTMCell: Expected hx\[0\] of shape \[2, 4\] \(batch, hidden_size\), got \[1, 2, 4\]/);
-  s.expectError('an LSTM in a Sequential', () => new nn.Sequential(lstm as never), /Sequential: layer \(0\) is LSTM\(3, 4\), whose forward returns \[output, \[h_n, c_n\]\], not a tensor for the next layer/);
+  s.expectError('[h_0, null] for an LSTM', () => lstm.forward(x, [h, null] as never), /LSTM: hx expected \[h_0, c_0\], two tensors \(PyTorch's tuple \(h_0, c_0\)\), or null for zeros, got \[\[1, 2, 4\], null\]/);
+  s.expectError('token ids', () => gru.forward(s.input(new Int32Array(10), [5, 2, 1], 'i32', 'ids')), /GRU: argument 'input' expected dtype f32, got i32 \(token ids go through an nn\.Embedding first\)/);
+  s.expectError('an LSTM in a Sequential', () => new nn.Sequential(lstm as never), /Sequential: layer \(0\) is LSTM\(3, 4\), whose forward returns \[output, \[h_n, c_n\]\], not a tensor, and a Sequential passes a tensor from layer to layer \(PyTorch's fails on it too unless it is the last layer/);
 });
 
 export const recurrentCases: readonly KernelCase[] = cases;
