@@ -1,18 +1,17 @@
-// Recurrent layers (nn.RNN, nn.LSTM, nn.GRU and their cells) as PyTorch 1.13 defines them, composed
-// of F ops: no kernel of their own and no gradient rule of their own, so each step is the F ops'
-// kernels and backward is theirs. A layer projects the whole sequence's inputs in one matmul
-// (x · W_ihᵀ + b_ih over L·N rows), then steps through time with the hidden projection
-// (h · W_hhᵀ + b_hh), the gates' nonlinearities and the state update.
+// Recurrent layers (nn.RNN, nn.LSTM, nn.GRU and their cells) as PyTorch 1.13 defines them. A layer
+// projects the whole sequence's inputs in one matmul (x · W_ihᵀ + b_ih over L·N rows); each step is
+// then the state's projection (h · W_hhᵀ + b_hh, a matmul) and one kernel for the rest of the step
+// (shaders/recurrent_cell.wgsl: the gates, their nonlinearities and the state update), which reads
+// its rows of the sequence's projection in place. Backward is the kernel's and the matmuls'.
 import * as F from './functional';
+import { cellForward, GATES, gruBackward, lstmBackwardC, lstmBackwardH, rnnBackward, type CellMode, type StepRows } from './kernels/recurrent_cell';
 import { shapeText } from './launch';
 import { show } from './options';
-import { composite, opOutput, Tensor } from './tensor';
+import { composite, needsGrad, opOutput, record, Tensor, upstream, type BackwardContext } from './tensor';
 
+export { GATES };
 /** PyTorch's mode names: the update each step makes. */
-export type RecurrentMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
-
-/** Rows of W_ih and W_hh per hidden unit: one block per gate, in PyTorch's order (LSTM i, f, g, o; GRU r, z, n). */
-export const GATES: Record<RecurrentMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
+export type RecurrentMode = CellMode;
 
 /** One layer and direction's parameters (PyTorch's weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, weight_hr_l0). */
 export interface CellWeights {
@@ -31,36 +30,81 @@ export interface State {
 }
 
 /**
- * One step from `state`, given this step's input already projected (x_t · W_ihᵀ + b_ih, [N, gates·H]
- * or [gates·H] for one sample):
+ * The gradient a step's backward writes for t: t's own (added into, or overwritten, as `accumulate`
+ * says), or a scratch buffer when t needs none (a frozen projection).
+ */
+function gradOf(ctx: BackwardContext, t: Tensor, scratch: string): { grad: Tensor; accumulate: boolean } {
+  return t.requiresGrad ? ctx.target(t) : { grad: Tensor.scratch(t.gpu, scratch, t.shape), accumulate: false };
+}
+
+/**
+ * The sequence projection's gradient, which every step adds its rows into: cleared by the first
+ * step's backward to reach it (the last step), then added into.
+ */
+function sequenceGrad(ctx: BackwardContext, x: Tensor): Tensor {
+  const { grad, accumulate } = gradOf(ctx, x, 'recurrent dx');
+  if (!accumulate) x.gpu.clear(grad);
+  return grad;
+}
+
+/**
+ * One step from `state`: the state's projection h · W_hhᵀ + b_hh, then recurrent_cell.wgsl over
+ * this step's rows of the input projection x (at `at`):
  *   RNN   h' = tanh (or relu)(x_t W_ihᵀ + b_ih + h W_hhᵀ + b_hh)
  *   LSTM  i, f, g, o = σ, σ, tanh, σ of the four blocks of (x_t W_ihᵀ + b_ih + h W_hhᵀ + b_hh)
  *         c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c')  (then W_hr · h' with proj_size)
  *   GRU   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n),  h' = (1 − z) ⊙ n + z ⊙ h
- *         (x_• and h_• the blocks of the input's and the hidden projection: b_hn stays inside r ⊙ …)
+ *         (x_• and h_• the blocks of the two projections: b_hn stays inside r ⊙ …)
+ * Recorded as one graph node (an LSTM's as two: c' and h', a node having one output).
  */
-export function step(mode: RecurrentMode, projected: Tensor, state: State, w: CellWeights): State {
+export function step(mode: RecurrentMode, x: Tensor, at: StepRows, state: State, w: CellWeights): State {
+  const { gpu } = x;
   const hidden = F.linear(state.h, w.weightHh, w.biasHh);
-  switch (mode) {
-    case 'RNN_TANH':
-      return { h: F.tanh(F.add(projected, hidden)), c: null };
-    case 'RNN_RELU':
-      return { h: F.relu(F.add(projected, hidden)), c: null };
-    case 'LSTM': {
-      const [i, f, g, o] = F.chunk(F.add(projected, hidden), 4, -1) as [Tensor, Tensor, Tensor, Tensor];
-      const c = F.add(F.mul(F.sigmoid(f), state.c!), F.mul(F.sigmoid(i), F.tanh(g)));
-      const h = F.mul(F.sigmoid(o), F.tanh(c));
-      return { h: w.weightHr ? F.linear(h, w.weightHr, null) : h, c };
+  const units = (mode === 'LSTM' ? state.c! : state.h).shape; // [rows, H] or one sample's [H]
+  const h = opOutput(gpu, units, `${mode} h`);
+  if (mode === 'RNN_TANH' || mode === 'RNN_RELU') {
+    cellForward(mode, x, at, hidden, null, { h });
+    if (needsGrad([x, hidden])) {
+      record({ name: `${mode} step`, inputs: [x, hidden], output: h, reads: [h], backward: (ctx, dh) => {
+        const dhidden = gradOf(ctx, hidden, 'recurrent dhidden');
+        rnnBackward(mode === 'RNN_RELU', x, at, h, upstream(dh, gpu, h.shape), { dx: sequenceGrad(ctx, x), dhidden: dhidden.grad, accumulateHidden: dhidden.accumulate });
+      } });
     }
-    case 'GRU': {
-      const [xr, xz, xn] = F.chunk(projected, 3, -1) as [Tensor, Tensor, Tensor];
-      const [hr, hz, hn] = F.chunk(hidden, 3, -1) as [Tensor, Tensor, Tensor];
-      const r = F.sigmoid(F.add(xr, hr));
-      const z = F.sigmoid(F.add(xz, hz));
-      const n = F.tanh(F.add(xn, F.mul(r, hn)));
-      return { h: F.add(n, F.mul(z, F.sub(state.h, n))), c: null }; // (1 − z) ⊙ n + z ⊙ h
-    }
+    return { h, c: null };
   }
+  const gates = opOutput(gpu, [at.rows, GATES[mode] * at.hiddenSize], `${mode} gates`);
+  if (mode === 'GRU') {
+    const hPrev = state.h;
+    cellForward(mode, x, at, hidden, hPrev, { h, gates });
+    if (needsGrad([x, hidden, hPrev])) {
+      record({ name: 'GRU step', inputs: [x, hidden, hPrev], output: h, saved: [gates], reads: [gates, hidden, hPrev], backward: (ctx, dh) => {
+        const [dhidden, dState] = [gradOf(ctx, hidden, 'recurrent dhidden'), gradOf(ctx, hPrev, 'recurrent dstate')];
+        gruBackward(x, at, gates, hidden, hPrev, upstream(dh, gpu, h.shape), { dx: sequenceGrad(ctx, x), dhidden: dhidden.grad, accumulateHidden: dhidden.accumulate, dState: dState.grad, accumulateState: dState.accumulate });
+      } });
+    }
+    return { h, c: null };
+  }
+  // LSTM: c' and h' are two nodes. Backward reaches h' first (recorded later): its part of dc' goes
+  // into c''s gradient, which c''s node then reads whole (the later steps' parts are there already).
+  const cPrev = state.c!;
+  const c = opOutput(gpu, units, 'LSTM c');
+  cellForward(mode, x, at, hidden, cPrev, { h, c, gates });
+  if (needsGrad([x, hidden, cPrev])) {
+    record({ name: "LSTM step (c')", inputs: [x, hidden, cPrev], output: c, saved: [gates], reads: [gates, cPrev], backward: (ctx, dc) => {
+      const [dhidden, dState] = [gradOf(ctx, hidden, 'recurrent dhidden'), gradOf(ctx, cPrev, 'recurrent dstate')];
+      lstmBackwardC(x, at, gates, cPrev, upstream(dc, gpu, c.shape), { dx: sequenceGrad(ctx, x), dhidden: dhidden.grad, accumulateHidden: dhidden.accumulate, dState: dState.grad, accumulateState: dState.accumulate });
+    } });
+    record({ name: "LSTM step (h')", inputs: [c, x, hidden], output: h, saved: [gates], reads: [gates, c], backward: (ctx, dh) => {
+      const [dhidden, dc] = [gradOf(ctx, hidden, 'recurrent dhidden'), ctx.target(c)];
+      lstmBackwardH(x, at, gates, c, upstream(dh, gpu, h.shape), { dx: sequenceGrad(ctx, x), dhidden: dhidden.grad, accumulateHidden: dhidden.accumulate, dState: dc.grad, accumulateState: dc.accumulate });
+    } });
+  }
+  return { h: w.weightHr ? F.linear(h, w.weightHr, null) : h, c };
+}
+
+/** The rows of step t in a sequence's projection [L, N, G·H] (time-major) or [N, L, G·H] (batch first). */
+function stepRows(t: number, L: number, N: number, G: number, H: number, batchFirst: boolean): StepRows {
+  return batchFirst ? { rows: N, hiddenSize: H, offset: t * G * H, rowStride: L * G * H } : { rows: N, hiddenSize: H, offset: t * N * G * H, rowStride: G * H };
 }
 
 /** A new tensor of zeros, freed as the op outputs around it are (the state PyTorch starts from when none is given). */
@@ -139,13 +183,13 @@ export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Ten
       for (let d = 0; d < D; d++) {
         const k = layer * D + d;
         const w = weights[k]!;
-        // Every step's x_t · W_ihᵀ + b_ih in one matmul, then one [N, gates·H] slice per step.
-        const projected = F.unbind(F.linear(x, w.weightIh, w.biasIh), timeDim);
+        // Every step's x_t · W_ihᵀ + b_ih in one matmul; each step reads its rows of it in place.
+        const projected = F.linear(x, w.weightIh, w.biasIh);
         let state: State = { h: hs0[k]!, c: cs0[k] ?? null };
         const outputs: Tensor[] = new Array(L);
         for (let i = 0; i < L; i++) {
           const t = d === 0 ? i : L - 1 - i; // the reverse direction reads the sequence backwards
-          state = step(s.mode, projected[t]!, state, w);
+          state = step(s.mode, projected, stepRows(t, L, N, GATES[s.mode], s.hiddenSize, timeDim === 1), state, w);
           outputs[t] = state.h;
         }
         lastH.push(state.h);
@@ -202,7 +246,8 @@ export function cell(kind: string, mode: RecurrentMode, inputSize: number, hidde
   let c: Tensor | null = null;
   const h = composite(() => {
     const state = { h: hx ?? zeros(input, [...batch, hiddenSize]), c: mode === 'LSTM' ? (cx ?? zeros(input, [...batch, hiddenSize])) : null };
-    const next = step(mode, F.linear(input, w.weightIh, w.biasIh), state, w);
+    const rows = batch[0] ?? 1;
+    const next = step(mode, F.linear(input, w.weightIh, w.biasIh), stepRows(0, 1, rows, GATES[mode], hiddenSize, false), state, w);
     c = next.c;
     return next.h;
   });
