@@ -1033,6 +1033,53 @@ for x, y in chunks:
 recurrent["tbptt"] = {"initial": initial, "chunks": [{"x": values32(x), "y": values32(y)} for x, y in chunks], "losses": losses,
                       "final": {**{"lstm." + k: values32(v) for k, v in lstm.state_dict().items()}, **{"head." + k: values32(v) for k, v in head.state_dict().items()}}}
 
+# Sequences of their own lengths (torch.nn.utils.rnn): packed, through a layer, padded again. For
+# loss = Σ out · dy + Σ h_n · dh (+ Σ c_n · dc): the gradients of the padded input, the states and
+# every parameter, in float32 and float64; and PyTorch's packing itself (data, batch_sizes).
+R = torch.nn.utils.rnn
+recurrent["packed"] = []
+
+
+def packed_case(kind, kwargs, x, lengths, pack_kw, pad_kw, states=(), sequences=False):
+    module = getattr(torch.nn, kind)(**kwargs)
+    case = {"kind": kind, "kwargs": kwargs, "lengths": lengths, "pack": pack_kw, "pad": pad_kw, "sequences": sequences,
+            "inputs": {name: {"shape": list(t.shape), "values": values32(t)} for name, t in [("x", x), *zip(("h0", "c0"), states)]},
+            "state": {k: {"shape": list(v.shape), "values": values32(v)} for k, v in module.state_dict().items()}}
+    upstream = None
+    for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
+        m = copy.deepcopy(module).to(dtype)
+        xs = [t.to(dtype).clone().requires_grad_(True) for t in (x, *states)]
+        if sequences:  # pack_sequence of each sequence's valid steps (x is [N, L, *], batch first)
+            packed = R.pack_sequence([xs[0][n, :l] for n, l in enumerate(lengths)], **pack_kw)
+        else:
+            packed = R.pack_padded_sequence(xs[0], lengths, **pack_kw)
+        if suffix == "":
+            case["data"] = values32(packed.data)
+            case["batch_sizes"] = packed.batch_sizes.tolist()
+            case["sorted_indices"] = None if packed.sorted_indices is None else packed.sorted_indices.tolist()
+        hx = (tuple(xs[1:]) if kind == "LSTM" else xs[1]) if len(xs) > 1 else None
+        out, hn = m(packed, hx)
+        padded, out_lengths = R.pad_packed_sequence(out, **pad_kw)
+        results = [padded, *(hn if kind == "LSTM" else (hn,))]
+        if upstream is None:
+            upstream = [torch.randn(r.shape).float().double() for r in results]
+        sum((r * u.to(dtype)).sum() for r, u in zip(results, upstream)).backward()
+        write = values32 if dtype == torch.float32 else (lambda t: [float(f"{v:.12g}") for v in t.detach().reshape(-1).tolist()])
+        case["outputs" + suffix] = [write(r) for r in results]
+        case["dinputs" + suffix] = {name: write(t.grad) for name, t in zip(case["inputs"], xs)}
+        case["grads" + suffix] = {k: write(p.grad) for k, p in m.named_parameters()}
+    case["output_shapes"] = [list(r.shape) for r in results]
+    case["out_lengths"] = out_lengths.tolist()
+    case["upstream"] = [values32(u) for u in upstream]
+    recurrent["packed"].append(case)
+
+
+packed_case("LSTM", {"input_size": 3, "hidden_size": 4, "num_layers": 2, "bidirectional": True, "batch_first": True}, float32_values(3, 6, 3), [6, 2, 4],
+            {"batch_first": True, "enforce_sorted": False}, {"batch_first": True}, [float32_values(4, 3, 4), float32_values(4, 3, 4)])
+packed_case("GRU", {"input_size": 2, "hidden_size": 3}, float32_values(5, 4, 2), [5, 5, 3, 1], {}, {"total_length": 7, "padding_value": -1.0}, [float32_values(1, 4, 3)])
+packed_case("RNN", {"input_size": 2, "hidden_size": 3, "nonlinearity": "relu", "bidirectional": True}, float32_values(3, 4, 2), [4, 2, 3], {"enforce_sorted": False}, {"batch_first": True}, sequences=True)
+packed_case("LSTM", {"input_size": 2, "hidden_size": 5, "proj_size": 2}, float32_values(4, 2, 2), [3, 3], {}, {})
+
 recurrent_path = path.parent / "pytorch-recurrent.json"
 recurrent_path.write_text(json.dumps(recurrent) + "\n")
 print(f"wrote {recurrent_path} ({recurrent_path.stat().st_size} bytes)")

@@ -1,9 +1,12 @@
 // torch.nn.utils: clip_grad_norm_ and clip_grad_value_, in place on the parameters' gradients
-// (shaders/grad_clip.wgsl), between backward() and the optimizer's step(). Reached as nn.utils.
+// (shaders/grad_clip.wgsl), between backward() and the optimizer's step(); rnn, the packed
+// sequences of src/rnn-utils.ts. Reached as nn.utils.
 import { currentGpu } from './device/gpu';
 import { clipGradNorm, clipGradValue } from './kernels/grad_clip';
 import { normalizeOptions, show } from './options';
 import { Tensor } from './tensor';
+
+export * as rnn from './rnn-utils';
 
 /** The parameters (a tensor or a list, read once: a generator too) and the gradients to clip: of those that have one, as PyTorch skips grad None. */
 function gradientsOf(op: string, parameters: Tensor | Iterable<Tensor>): { list: Tensor[]; grads: Tensor[] } {

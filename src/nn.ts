@@ -20,6 +20,7 @@ import { resolveDim } from './kernels/softmax';
 import * as convOps from './kernels/conv2d';
 import * as poolOps from './kernels/pool';
 import * as recurrent from './recurrent';
+import { PackedSequence } from './rnn-utils';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, shapeText } from './launch';
@@ -1264,12 +1265,17 @@ abstract class RecurrentLayers<Output> extends Module<Output> {
     return [...input.slice(0, -1), (this.projSize || this.hiddenSize) * (this.bidirectional ? 2 : 1)];
   }
 
-  /** The whole forward; its output is kept until a later forward finds it off the graph (the states with it). */
-  protected run(input: Tensor, h0: Tensor | null, c0: Tensor | null): { output: Tensor; h: Tensor; c: Tensor | null } {
-    const result = recurrent.run(this.shape, input, h0, c0, this.cells, { dropout: this.dropout, training: this.training, dropoutSeed: this.seed, dropoutStep: this.step });
+  /**
+   * The whole forward; its output is kept until a later forward finds it off the graph (the states
+   * with it). A PackedSequence (nn.utils.rnn) comes back as one, in its own layout.
+   */
+  protected run(input: Tensor | PackedSequence, h0: Tensor | null, c0: Tensor | null): { output: Tensor | PackedSequence; h: Tensor; c: Tensor | null } {
+    const packed = input instanceof PackedSequence ? input : null;
+    const shape = packed ? { ...this.shape, batchFirst: packed.batchFirst } : this.shape;
+    const result = recurrent.run(shape, packed ? packed.padded : (input as Tensor), h0, c0, this.cells, { dropout: this.dropout, training: this.training, dropoutSeed: this.seed, dropoutStep: this.step }, packed?.lengths ?? null);
     if (this.training && this.dropout > 0) this.step += this.numLayers;
     this.keepComposed(result.output, result.c ? [result.h, result.c] : [result.h]);
-    return result;
+    return { ...result, output: packed ? new PackedSequence(result.output, packed.lengths, packed.batchFirst) : result.output };
   }
 }
 
@@ -1293,8 +1299,10 @@ export class RNN extends RecurrentLayers<[Tensor, Tensor]> {
     this.nonlinearity = o.nonlinearity ?? 'tanh';
   }
 
-  /** input [L, N, input_size] ([N, L, …] batch first, or one sequence [L, …]), h0 [num_layers · D, N, H] or null → [output, h_n]. */
-  forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
+  /** input [L, N, input_size] ([N, L, …] batch first, or one sequence [L, …]; or a PackedSequence), h0 [num_layers · D, N, H] or null → [output, h_n]. */
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
     expectState('RNN', hx, false);
     const { output, h } = this.run(input, hx, null);
     return [output, h];
@@ -1312,7 +1320,9 @@ export class LSTM extends RecurrentLayers<[Tensor, [Tensor, Tensor]]> {
   }
 
   /** input as nn.RNN's; hx [h0, c0] (c0 [num_layers · D, N, hidden_size], h0 proj_size wide with one) or null → [output, [h_n, c_n]]. */
-  forward(input: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
+  forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]];
+  forward(input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
+  forward(input: Tensor | PackedSequence, hx: readonly [Tensor, Tensor] | null = null): [Tensor | PackedSequence, [Tensor, Tensor]] {
     expectState('LSTM', hx, true);
     const { output, h, c } = this.run(input, hx?.[0] ?? null, hx?.[1] ?? null);
     return [output, [h, c!]];
@@ -1328,7 +1338,9 @@ export class GRU extends RecurrentLayers<[Tensor, Tensor]> {
     super('GRU', 'GRU', inputSize, hiddenSize, recurrentOptions('GRU', numLayersOrOptions, options));
   }
 
-  forward(input: Tensor, hx: Tensor | null = null): [Tensor, Tensor] {
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx: Tensor | null = null): [Tensor | PackedSequence, Tensor] {
     expectState('GRU', hx, false);
     const { output, h } = this.run(input, hx, null);
     return [output, h];

@@ -143,9 +143,10 @@ export interface RunOptions {
  * null: zeros), weights per layer and direction (layer·D + direction). Returns output [L, N, D·H]
  * (its layout as the input's) and the last states, which are companions of the output (freed with it).
  */
-export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Tensor | null, weights: readonly CellWeights[], o: RunOptions): { output: Tensor; h: Tensor; c: Tensor | null } {
+export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Tensor | null, weights: readonly CellWeights[], o: RunOptions, lengths: readonly number[] | null = null): { output: Tensor; h: Tensor; c: Tensor | null } {
   const op = s.kind;
   expectFloat(op, 'input', input);
+  if (lengths && input.shape.length !== 3) throw new Error(`${op}: a PackedSequence's padded tensor expected 3 dimensions, got ${shapeText(input.shape)}`);
   if (input.shape.length !== 2 && input.shape.length !== 3) throw new Error(`${op}: Expected input to be 2-D or 3-D but received ${input.shape.length}-D tensor (${shapeText(input.shape)})`);
   if (input.shape.at(-1) !== s.inputSize) throw new Error(`${op}: input.size(-1) must be equal to input_size. Expected ${s.inputSize}, got ${input.shape.at(-1)} (input ${shapeText(input.shape)})`);
   const unbatched = input.shape.length === 2;
@@ -176,6 +177,8 @@ export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Ten
     const cs0 = s.mode === 'LSTM' ? initial(c0, s.hiddenSize) : [];
     const lastH: Tensor[] = [];
     const lastC: Tensor[] = [];
+    // Sequences of their own lengths (a PackedSequence): each keeps its state past its length.
+    const valid = lengths ? masks(input, lengths) : null;
     let x = x0;
     for (let layer = 0; layer < s.numLayers; layer++) {
       const last = layer === s.numLayers - 1;
@@ -189,8 +192,12 @@ export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Ten
         const outputs: Tensor[] = new Array(L);
         for (let i = 0; i < L; i++) {
           const t = d === 0 ? i : L - 1 - i; // the reverse direction reads the sequence backwards
-          state = step(s.mode, projected, stepRows(t, L, N, GATES[s.mode], s.hiddenSize, timeDim === 1), state, w);
-          outputs[t] = state.h;
+          const next = step(s.mode, projected, stepRows(t, L, N, GATES[s.mode], s.hiddenSize, timeDim === 1), state, w);
+          // Past a sequence's length its state stays as it was; its outputs there are left as they come
+          // (padPackedSequence puts padding_value there, and no later step reads them).
+          const keep = valid?.(t, next.h.shape.at(-1)!);
+          outputs[t] = next.h;
+          state = keep ? { h: F.where(keep, next.h, state.h), c: next.c && F.where(valid!(t, next.c.shape.at(-1)!)!, next.c, state.c!) } : next;
         }
         lastH.push(state.h);
         if (state.c) lastC.push(state.c);
@@ -205,6 +212,26 @@ export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Ten
     return x;
   });
   return { output, ...handedOut(output, h!, c, s.kind) };
+}
+
+/**
+ * For sequences of the given lengths, the mask [N, width] of those still running at step t (1, else
+ * 0), or null when all of them are; each made once per forward.
+ */
+function masks(like: Tensor, lengths: readonly number[]): (t: number, width: number) => Tensor | null {
+  const made = new Map<string, Tensor>();
+  const shortest = Math.min(...lengths);
+  return (t, width) => {
+    if (t < shortest) return null;
+    const key = `${t} ${width}`;
+    let mask = made.get(key);
+    if (!mask) {
+      mask = opOutput(like.gpu, [lengths.length, width], `valid at step ${t}`);
+      mask.write(Float32Array.from({ length: lengths.length * width }, (_, i) => (lengths[Math.floor(i / width)]! > t ? 1 : 0)));
+      made.set(key, mask);
+    }
+    return mask;
+  };
 }
 
 /**

@@ -88,6 +88,45 @@ for (const f of golden.cases) {
   });
 }
 
+// Sequences of their own lengths: packed (nn.utils.rnn), through the layer, padded again.
+for (const f of golden.packed) {
+  const inputs = f.inputs as unknown as Record<string, { shape: number[]; values: number[] }>;
+  add(`PyTorch ${golden.torch_version}: nn.${f.kind} ${JSON.stringify(f.kwargs)} over sequences of lengths [${f.lengths.join(', ')}] (${f.sequences ? 'packSequence' : `packPaddedSequence ${JSON.stringify(f.pack)}`}, padPackedSequence ${JSON.stringify(f.pad)}): PyTorch's packing, the padded output, last states and every gradient`, async (s) => {
+    const { model, run } = recurrentOf(f as unknown as Fixture, s.gpu);
+    const entries = Object.entries(f.state as unknown as Record<string, { shape: number[]; values: number[] }>);
+    model.loadStateDict(new Map(entries.map(([name, e]) => [name, { shape: e.shape, dtype: 'F32' as const, values: Float32Array.from(e.values) }])));
+    const xs = Object.entries(inputs).map(([name, t]) => s.input(t.values, t.shape, 'f32', name));
+    for (const x of xs) x.requiresGrad = true;
+    const R = nn.utils.rnn;
+    const packed = f.sequences ? R.packSequence(f.lengths.map((l, n) => F.narrow(F.select(xs[0]!, 0, n), 0, 0, l)), f.pack) : R.packPaddedSequence(xs[0]!, f.lengths, f.pack);
+    s.expect('batch_sizes as PyTorch', packed.batchSizes.join() === f.batch_sizes.join(), `${packed.batchSizes} (PyTorch: ${f.batch_sizes})`);
+    if (f.sorted_indices) s.expect('sorted_indices as PyTorch', packed.sortedIndices.join() === f.sorted_indices.join(), `${packed.sortedIndices} (PyTorch: ${f.sorted_indices})`);
+    await s.check("data (the valid steps packed) as PyTorch's, to float32's rounding of its 9 digits", s.own(packed.data), f.data, 0, 1e-7);
+    const [out, ...states] = run(packed as unknown as Tensor, xs.slice(1)); // the module's forward takes a PackedSequence too
+    const [padded, lengths] = R.padPackedSequence(out as unknown as nn.utils.rnn.PackedSequence, f.pad);
+    s.expect('lengths back', lengths.join() === f.out_lengths.join(), lengths.join());
+    const results = [padded, ...states];
+    const names = ['padded output', 'h_n', 'c_n'];
+    for (const [i, r] of results.entries()) {
+      s.expect(`${names[i]} shape`, r.shape.join() === f.output_shapes[i]!.join(), `[${r.shape.join(', ')}] (PyTorch: [${f.output_shapes[i]!.join(', ')}])`);
+      s.comparisons.push(compare(`PyTorch's own float32 ${names[i]} vs float64`, f.outputs[i]!, f.outputs64[i]!, ATOL, RTOL));
+      await s.check(`${names[i]} vs PyTorch float64`, r, f.outputs64[i]!, ATOL, RTOL);
+    }
+    const terms = results.map((r, i) => s.own(F.sum(s.own(F.mul(r, s.input(f.upstream[i]!, r.shape, 'f32', `d ${names[i]}`))))));
+    s.own(terms.slice(1).reduce((a, b) => s.own(F.add(a, b)), terms[0]!)).backward();
+    const [dInputs, dInputs32] = [f.dinputs64, f.dinputs] as unknown as Record<string, number[]>[];
+    for (const [i, name] of Object.keys(inputs).entries()) {
+      s.comparisons.push(compare(`PyTorch's own float32 d ${name} vs float64`, dInputs32![name]!, dInputs![name]!, ATOL, RTOL));
+      await s.check(`d ${name} vs PyTorch float64`, xs[i]!.grad!, dInputs![name]!, ATOL, RTOL);
+    }
+    const [grads, grads32] = [f.grads64, f.grads] as unknown as Record<string, number[]>[];
+    for (const [name, p] of model.namedParameters()) {
+      s.comparisons.push(compare(`PyTorch's own float32 d ${name} vs float64`, grads32![name]!, grads![name]!, ATOL, RTOL));
+      await s.check(`d ${name} vs PyTorch float64`, p.grad!, grads![name]!, ATOL, RTOL);
+    }
+  });
+}
+
 add(`PyTorch ${golden.torch_version}: nn.LSTM (2 layers, batch first) and a Linear head trained by SGD with truncated backpropagation through time (each chunk's h_n, c_n detached into the next): losses and final weights as PyTorch's over 6 chunks, no buffers added per chunk`, async (s) => {
   const { gpu } = s;
   const t = golden.tbptt;
@@ -106,7 +145,7 @@ add(`PyTorch ${golden.torch_version}: nn.LSTM (2 layers, batch first) and a Line
     x.write(chunk.x);
     y.write(chunk.y);
     opt.zeroGrad();
-    const [out, [h, c]] = lstm.forward(x, hc);
+    const [out, [h, c]]: [Tensor, [Tensor, Tensor]] = lstm.forward(x, hc);
     const loss = mse.forward(head.forward(out), y);
     loss.backward();
     opt.step();
@@ -242,7 +281,7 @@ add('nn.LSTM and nn.GRU dropout between layers: eval() gives the dropout-free ou
       const make = (dropout: number) => (kind === 'LSTM' ? new nn.LSTM(3, 4, layers, { dropout, gpu }) : new nn.GRU(3, 4, layers, { dropout, gpu }));
       const [dropped, plain] = [make(0.5), make(0)];
       plain.loadStateDict(await dropped.stateDict());
-      const out = async (m: nn.LSTM | nn.GRU) => Array.from(await m.forward(x)[0].read());
+      const out = async (m: nn.LSTM | nn.GRU) => Array.from(await (m instanceof nn.LSTM ? m.forward(x) : m.forward(x))[0].read());
       const expected = await out(plain);
       dropped.eval();
       const evaluated = await out(dropped);
@@ -307,6 +346,14 @@ add('recurrent modules: PyTorch\'s errors for sizes, options, input and state sh
   s.expectError('cell state shape', () => cell.forward(s.input(new Float32Array(6), [2, 3], 'f32', 'c3'), [h, h]), /LSTMCell: Expected hx\[0\] of shape \[2, 4\] \(batch, hidden_size\), got \[1, 2, 4\]/);
   s.expectError('[h_0, null] for an LSTM', () => lstm.forward(x, [h, null] as never), /LSTM: hx expected \[h_0, c_0\], two tensors \(PyTorch's tuple \(h_0, c_0\)\), or null for zeros, got \[\[1, 2, 4\], null\]/);
   s.expectError('token ids', () => gru.forward(s.input(new Int32Array(10), [5, 2, 1], 'i32', 'ids')), /GRU: argument 'input' expected dtype f32, got i32 \(token ids go through an nn\.Embedding first\)/);
+  const R = nn.utils.rnn;
+  s.expectError('lengths unsorted', () => R.packPaddedSequence(x, [3, 5]), /packPaddedSequence: `lengths` array must be sorted in decreasing order when `enforce_sorted` is True\. You can pass `enforce_sorted=False`/);
+  s.expectError('a length past the steps', () => R.packPaddedSequence(x, [6, 5]), /packPaddedSequence: lengths\[0\] = 6 exceeds the 5 steps of the input/);
+  s.expectError('a length of 0', () => R.packPaddedSequence(x, [5, 0]), /packPaddedSequence: Length of all samples has to be greater than 0/);
+  s.expectError('lengths for another batch', () => R.packPaddedSequence(x, [5, 4, 3], { enforce_sorted: false }), /packPaddedSequence: Expected `len\(lengths\)` to be equal to batch_size, but got 3 \(batch_size=2\)/);
+  s.expectError('lengths on the GPU', () => R.packPaddedSequence(x, h as never), /packPaddedSequence: give 'lengths' as an array of numbers \(PyTorch's must be a CPU tensor or a list too\), got a Tensor \[1, 2, 4\] on the GPU/);
+  s.expectError('total_length too short', () => R.padPackedSequence(R.packPaddedSequence(x, [5, 3]), { total_length: 4 }), /padPackedSequence: Expected total_length to be at least the length of the longest sequence in input, but got total_length=4 and max sequence length being 5/);
+  s.expectError('sequences of other widths', () => R.padSequence([s.input(new Float32Array(6), [2, 3], 'f32', 'a'), s.input(new Float32Array(4), [2, 2], 'f32', 'b')]), /padSequence: sequences\[1\] \[2, 2\] has other trailing dimensions than sequences\[0\] \[2, 3\]/);
   s.expectError('an LSTM in a Sequential', () => new nn.Sequential(lstm as never), /Sequential: layer \(0\) is LSTM\(3, 4\), whose forward returns \[output, \[h_n, c_n\]\], not a tensor, and a Sequential passes a tensor from layer to layer \(PyTorch's fails on it too unless it is the last layer/);
 });
 
