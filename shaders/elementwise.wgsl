@@ -5,16 +5,18 @@
 //                                      OP 5: clamp(x, low, high)   OP 6: max(x, other)   OP 7: min(x, other)
 //                                      OP 8: x^other   OP 10: sign x   OP 11: ⌊x⌋   OP 12: ⌈x⌉
 //                                      OP 13: x rounded, half to even   OP 14: x truncated   OP 15: b^x
+//                                      OP 16: sin x   OP 17: cos x
 //   backward  dx = dy · ∂f/∂x          OP 0: dy · y      OP 1: dy / x      OP 2: dy / (2y)
 //                                      OP 3: dy · p · x^(p − 1)            OP 4: dy · sign(x)
 //                                      OP 5: dy where low ≤ x ≤ high, else 0
 //                                      OP 6, 7: dy where x wins, dy / 2 at a tie, 0 where other wins
 //                                      OP 8: dy · other · x^(other − 1)    OP 10–14: 0 (steps)
 //                                      OP 15: dy · y · ln b
+//                                      OP 16: dy · cos x   OP 17: −dy · sin x
 //             d other = dy · ∂f/∂other OP 9: dy · y · ln x (x^other's exponent gradient)
 // (torch.exp, torch.log, torch.sqrt, torch.pow(x, p) and x ** p, torch.abs, torch.clamp(x, min, max),
 // torch.maximum, torch.minimum, torch.pow(x, e), torch.sign, floor, ceil, round, trunc, and
-// torch.pow(b, x) with the number b in params.exponent). The backward reads x and the forward's y, whichever
+// torch.pow(b, x) with the number b in params.exponent, torch.sin, torch.cos). The backward reads x and the forward's y, whichever
 // its rule needs; max and min read other, and give other's gradient when called with the two swapped.
 // With ACCUMULATE it adds into dx (gradients add up). HAS_LOW and HAS_HIGH say which bounds clamp has.
 //
@@ -27,6 +29,7 @@
 //   where x = 0 and e ≥ 0 (elsewhere y · ln x: NaN for x < 0, −∞ for 0^(−1)).
 //   sign(NaN) = 0 and sign(±0) = +0, as PyTorch's; rounding keeps NaN, ±∞ and the sign of a zero
 //   (⌈−0.5⌉ = −0); b^x's gradient is 0 where b = 0 and x ≥ 0 (elsewhere y · ln b: NaN for b < 0).
+//   sin and cos of ±∞ are NaN; sin(−0) = −0.
 // A NaN input gives a NaN output (except x^0 = 1 and sign), recognised by its bits; max and min with a NaN on
 // either side are NaN, and send the whole gradient to both sides (PyTorch's rule); |x| and clamp
 // give a NaN x the gradient 0, as PyTorch's.
@@ -197,6 +200,28 @@ fn rounded(v: f32) -> f32 {
   }
 }
 
+// sin v, or cos v (OP 16, 17), to float32's precision rather than WGSL's (its sin and cos may be
+// 2^-11 off on [−π, π], and nothing is promised outside it: a positional encoding's arguments reach
+// thousands). |v| = j · π/4 + r with j even and |r| ≤ π/4, π/4 in three parts (Cody and Waite's, as
+// Cephes' sinf: each j · part exact while |v| ≤ 8192), then Cephes' polynomials for sin and cos on
+// [−π/4, π/4] (~1e-7 relative). Past 8192 the reduction would lose bits: the builtins there.
+fn sin_cos_of(v: f32, cosine: bool) -> f32 {
+  if (is_nan(v) || bitcast<u32>(abs(v)) == INFINITY_BITS) { return nan(); }
+  let a = abs(v);
+  if (a > 8192.0) { return select(sin(v), cos(v), cosine); }
+  let j = (u32(a * 1.2732395) + 1u) & ~1u; // 4/π: the even octant boundary nearest a
+  let y = f32(j);
+  let r = ((a - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
+  let z = r * r;
+  let s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  // Quarter turns q = j / 2: sin a = s, c, −s, −c and cos a = c, −s, −c, s for q = 0, 1, 2, 3.
+  let q = (j >> 1u) & 3u;
+  if (cosine) { return select(select(c, -s, q == 1u), select(-c, s, q == 3u), q >= 2u); }
+  let sine = select(select(s, c, q == 1u), select(-s, -c, q == 3u), q >= 2u);
+  return select(sine, -sine, (bitcast<u32>(v) >> 31u) == 1u); // odd: sin(−a) = −sin a, sin(−0) = −0
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = flat_index(gid, groups);
@@ -214,6 +239,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
     case 10u: { value = sign_of(v); }
     case 11u, 12u, 13u, 14u: { value = rounded(v); }
     case 15u: { value = pow_of(params.exponent, v); }
+    case 16u, 17u: { value = sin_cos_of(v, OP == 17u); }
     default: { value = pow_of(v, other[i]); }
   }
   y[i] = value;
@@ -238,6 +264,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     case 8u: { value = select(g * other[i] * pow_of(x[i], other[i] - 1.0), 0.0, other[i] == 0.0); }
     case 10u, 11u, 12u, 13u, 14u: { value = 0.0; }
     case 15u: { value = select(g * y_saved[i] * log_of(params.exponent), 0.0, params.exponent == 0.0 && x[i] >= 0.0); }
+    case 16u: { value = g * sin_cos_of(x[i], true); }
+    case 17u: { value = -g * sin_cos_of(x[i], false); }
     default: { value = select(g * y_saved[i] * log_of(x[i]), 0.0, x[i] == 0.0 && other[i] >= 0.0); }
   }
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }

@@ -1,7 +1,7 @@
 // shaders/elementwise.wgsl: exp, log, sqrt, pow with a number or a tensor exponent or a number base,
-// abs, clamp, the elementwise max and min of two tensors, sign and rounding (F.exp, F.log, F.sqrt,
-// F.pow, F.abs, F.clamp, F.maximum, F.minimum, F.sign, F.floor, F.ceil, F.round, F.trunc), forward
-// and backward.
+// abs, clamp, the elementwise max and min of two tensors, sign, rounding, sin and cos (F.exp, F.log,
+// F.sqrt, F.pow, F.abs, F.clamp, F.maximum, F.minimum, F.sign, F.floor, F.ceil, F.round, F.trunc,
+// F.sin, F.cos), forward and backward.
 import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize } from '../launch';
 import { show } from '../options';
@@ -12,7 +12,7 @@ import { upstream, type BackwardRule, type Tensor } from '../tensor';
 export const shader = loadShader('elementwise');
 
 /** The shader's OP for each function. */
-const OPS = { exp: 0, log: 1, sqrt: 2, pow: 3, abs: 4, clamp: 5, maximum: 6, minimum: 7, powTensor: 8, powExponent: 9, sign: 10, floor: 11, ceil: 12, round: 13, trunc: 14, powBase: 15 } as const;
+const OPS = { exp: 0, log: 1, sqrt: 2, pow: 3, abs: 4, clamp: 5, maximum: 6, minimum: 7, powTensor: 8, powExponent: 9, sign: 10, floor: 11, ceil: 12, round: 13, trunc: 14, powBase: 15, sin: 16, cos: 17 } as const;
 export type ElementwiseOp = keyof typeof OPS;
 
 /** What some functions take besides x: pow's exponent (powBase: its base), clamp's bounds (null: none), max and min's other tensor. */
@@ -87,7 +87,9 @@ export const gradients = {
 // ── spec ────────────────────────────────────────────────────────────────────────────────────────
 
 /** f and f′ in float64, from the math (Math.pow follows IEEE's pow, as PyTorch does). */
-export const reference: Record<'exp' | 'log' | 'sqrt' | 'pow', { f: (x: number, p: number) => number; df: (x: number, p: number) => number }> = {
+export const reference: Record<'exp' | 'log' | 'sqrt' | 'pow' | 'sin' | 'cos', { f: (x: number, p: number) => number; df: (x: number, p: number) => number }> = {
+  sin: { f: (x) => Math.sin(x), df: (x) => Math.cos(x) },
+  cos: { f: (x) => Math.cos(x), df: (x) => -Math.sin(x) },
   exp: { f: (x) => Math.exp(x), df: (x) => Math.exp(x) },
   log: { f: (x) => Math.log(x), df: (x) => 1 / x },
   sqrt: { f: (x) => Math.sqrt(x), df: (x) => 0.5 / Math.sqrt(x) },
@@ -110,8 +112,15 @@ const domains: { op: keyof typeof reference; p: number; lo: number; hi: number; 
   { op: 'pow', p: -2, lo: -10, hi: -0.1, atol: 0, rtol: 5e-7 },
   { op: 'pow', p: 0.5, lo: 1e-3, hi: 1e3, atol: 0, rtol: 3e-7 },
   { op: 'pow', p: 1.7, lo: 1e-3, hi: 100, atol: 0, rtol: 2e-5 },
+  // sin and cos to float32's precision over a turn, and over a positional encoding's reach (8192):
+  // ~1.5 ULP of 1 (lab/sin-error.mts: 9e-8 at most over 200,000 draws; SwiftShader's own sin is
+  // 3e-4 off at thousands).
+  { op: 'sin', p: 1, lo: -7, hi: 7, atol: 1.5e-7, rtol: 0 },
+  { op: 'sin', p: 1, lo: -8192, hi: 8192, atol: 1.5e-7, rtol: 0 },
+  { op: 'cos', p: 1, lo: -7, hi: 7, atol: 1.5e-7, rtol: 0 },
+  { op: 'cos', p: 1, lo: -8192, hi: 8192, atol: 1.5e-7, rtol: 0 },
 ];
-const name = ({ op, p }: { op: keyof typeof reference; p: number }) => (op === 'pow' ? `pow p=${p}` : op);
+const name = ({ op, p, hi }: { op: keyof typeof reference; p: number; hi?: number }) => (op === 'pow' ? `pow p=${p}` : op === 'sin' || op === 'cos' ? `${op} over ±${hi}` : op);
 /** Draws from [lo, hi]: log-uniform for a range of positive numbers wide enough to need it. */
 function draw(random: () => number, n: number, lo: number, hi: number): Float64Array {
   if (lo > 0 && hi / lo > 100) return uniform(random, n, Math.log(lo), Math.log(hi)).map(Math.exp);
