@@ -171,7 +171,7 @@ for (const domain of domains) {
 
 cases.push(
   // PyTorch's values outside each function's domain and at its edges, which WGSL leaves undefined.
-  testCase('elementwise: ±∞ and NaN where PyTorch gives them (ln 0, ln −1, √−1, e^100, 0^−1, (−8)^(1/3), NaN in, x^0)', async (s) => {
+  testCase('elementwise: ±∞ and NaN where PyTorch gives them (ln 0, ln −1, √−1, e^100, 0^−1, (−8)^(1/3), NaN in, x^0, sin ∞, sin −0)', async (s) => {
     const special: [keyof typeof reference, number, number[]][] = [
       ['exp', 1, [100, 88.8, -100, -1e30, 1e30, NaN, 0]],
       ['log', 1, [0, -1, -1e-30, NaN, 1, 3e38, Infinity]],
@@ -183,6 +183,8 @@ cases.push(
       ['pow', -2.5, [0, 4, Infinity, -Infinity, -4]],
       ['pow', 0, [0, NaN, -5, 1e30, Infinity]],
       ['pow', 2e30, [-1, 1, 0.5]],
+      ['sin', 1, [Infinity, -Infinity, NaN, -0, 0, 8192, -8192]],
+      ['cos', 1, [Infinity, -Infinity, NaN, -0, 0, 8192, -8192]],
     ];
     for (const [op, p, x] of special) {
       const y = s.output([x.length], `${name({ op, p })} y`);
