@@ -1083,3 +1083,59 @@ packed_case("LSTM", {"input_size": 2, "hidden_size": 5, "proj_size": 2}, float32
 recurrent_path = path.parent / "pytorch-recurrent.json"
 recurrent_path.write_text(json.dumps(recurrent) + "\n")
 print(f"wrote {recurrent_path} ({recurrent_path.stat().st_size} bytes)")
+
+# ── padding (tests/fixtures/pytorch-pad.json) ─────────────────────────────────────────────────────
+# F.pad in each mode (values, and for Σ y · dy the input's gradient), the padding modules' printouts
+# and outputs, and convolutions with a padding_mode other than zeros (values and every gradient).
+torch.manual_seed(20261201)
+padding = {"torch_version": torch.__version__, "pad": [], "modules": [], "convs": []}
+for shape, pad, mode, value in (
+    ((2, 3, 4, 5), (1, 2), "constant", 0.5),
+    ((2, 3, 4, 5), (1, 2, 0, 3), "constant", None),
+    ((1, 2, 6), (-1, 2), "constant", None),
+    ((3, 4), (1, 0, 2, 1), "constant", -2.0),
+    ((2, 3, 5), (2, 3), "reflect", None),
+    ((1, 2, 4, 5), (1, 3, 2, 2), "reflect", None),
+    ((2, 3, 5), (0, 4), "replicate", None),
+    ((1, 2, 3, 4), (2, 1, 3, 0), "replicate", None),
+    ((1, 2, 5), (5, 2), "circular", None),
+    ((1, 2, 3, 4), (1, 1, 2, 3), "circular", None),
+):
+    x = torch.randn(*shape, requires_grad=True)
+    y = torch.nn.functional.pad(x, pad, mode=mode, **({} if value is None else {"value": value}))
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    padding["pad"].append({"shape": list(shape), "pad": list(pad), "mode": mode, "value": value, "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad)})
+for kind, args, shape in (
+    ("ZeroPad2d", [(1, 0, 2, 3)], (1, 2, 3, 3)),
+    ("ConstantPad1d", [2, 3.5], (2, 3, 4)),
+    ("ConstantPad2d", [(1, 1, 0, 2), -1], (2, 3, 3)),
+    ("ReflectionPad1d", [2], (2, 3, 4)),
+    ("ReflectionPad2d", [(1, 2, 0, 1)], (1, 2, 3, 4)),
+    ("ReplicationPad1d", [(0, 3)], (3, 5)),
+    ("ReplicationPad2d", [1], (2, 2, 3)),
+):
+    module = getattr(torch.nn, kind)(*args)
+    x = torch.randn(*shape)
+    padding["modules"].append({"kind": kind, "args": [list(a) if isinstance(a, tuple) else a for a in args], "shape": list(shape), "x": values(x), "y": values(module(x)), "y_shape": list(module(x).shape), "repr": repr(module)})
+for kind, kwargs, shape in (
+    ("Conv2d", {"in_channels": 2, "out_channels": 3, "kernel_size": 3, "padding": 1, "padding_mode": "reflect"}, (2, 2, 5, 6)),
+    ("Conv2d", {"in_channels": 2, "out_channels": 2, "kernel_size": [3, 2], "padding": [1, 2], "padding_mode": "circular", "bias": False}, (1, 2, 4, 5)),
+    ("Conv2d", {"in_channels": 3, "out_channels": 2, "kernel_size": 3, "padding": 2, "stride": 2, "padding_mode": "replicate"}, (1, 3, 5, 5)),
+    ("Conv1d", {"in_channels": 2, "out_channels": 3, "kernel_size": 3, "padding": 2, "padding_mode": "replicate"}, (2, 2, 6)),
+    ("Conv1d", {"in_channels": 2, "out_channels": 2, "kernel_size": 3, "padding": 1, "padding_mode": "circular"}, (1, 2, 5)),
+):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    module = getattr(torch.nn, kind)(**args)
+    x = torch.randn(*shape, requires_grad=True)
+    y = module(x)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    case = {"kind": kind, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
+    for name, p in module.named_parameters():
+        case[name] = values(p)
+        case["d" + name] = values(p.grad)
+    padding["convs"].append(case)
+padding_path = path.parent / "pytorch-pad.json"
+padding_path.write_text(json.dumps(padding) + "\n")
+print(f"wrote {padding_path} ({padding_path.stat().st_size} bytes)")

@@ -23,6 +23,7 @@ import { lossShape, partialCount, regressionLoss as regressionLossKernel, type R
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
 import { nextRandomKey } from './init';
+import { fillConstant } from './kernels/init';
 import { expectShape, shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
 import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
@@ -697,6 +698,70 @@ export function chunk(x: Tensor, chunks: number, dim = 0, ...unsupported: never[
   const d = dimension('chunk', 'dim', dim, x.shape);
   if (expectInteger('chunk', 'chunks', chunks) < 1) throw new Error(`chunk: chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
   return split(x, Math.ceil(x.shape[d]! / chunks), d);
+}
+
+export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
+
+/**
+ * x padded (torch.nn.functional.pad(input, pad, mode='constant', value=0)): `pad` holds pairs from
+ * the last dimension back ([left, right, top, bottom, …]). 'constant' puts `value` there (a
+ * negative pad crops), 'reflect' mirrors x about its edge (the edge itself not repeated),
+ * 'replicate' repeats the edge, 'circular' wraps around. Each padded dimension is one op: F.cat
+ * with filled blocks for 'constant', F.indexSelect of the mirrored, repeated or wrapped positions
+ * otherwise, so gradients flow back through the ops' own rules (a repeated position's add up).
+ */
+export function pad(x: Tensor, padding: readonly number[], mode: PadMode = 'constant', value: number | null = null, ...unsupported: never[]): Tensor {
+  const op = 'pad';
+  expectInput(op, x);
+  if (unsupported.length) throw new Error(`pad: takes input, pad, mode and value, got ${extraArguments(unsupported)} too`);
+  if (!Array.isArray(padding) || !padding.every((p) => Number.isInteger(p))) throw new Error(`pad: argument 'pad' expected a list of integers, pairs from the last dimension back ([left, right, top, bottom, …]), got ${show(padding)}`);
+  if (padding.length % 2 !== 0) throw new Error(`pad: Padding length must be divisible by 2, got ${show(padding)}`);
+  if (padding.length / 2 > x.shape.length) throw new Error(`pad: Padding length too large: ${padding.length / 2} pairs for the ${x.shape.length} dimensions of ${shapeText(x.shape)}`);
+  if (!['constant', 'reflect', 'replicate', 'circular'].includes(mode)) throw new Error(`pad: argument 'mode' expected 'constant', 'reflect', 'replicate' or 'circular', got ${show(mode)}`);
+  if (mode !== 'constant' && value !== null && value !== 0) throw new Error(`pad: Padding mode "${mode}" doesn't take in value argument (got ${show(value)})`);
+  if (value !== null && (typeof value !== 'number' || Number.isNaN(value))) throw new Error(`pad: argument 'value' expected a number, got ${show(value)}`);
+  const pairs = Array.from({ length: padding.length / 2 }, (_, k) => ({ d: x.shape.length - 1 - k, before: padding[2 * k]!, after: padding[2 * k + 1]! }));
+  for (const { d, before, after } of pairs) {
+    const size = x.shape[d]!;
+    if (mode === 'constant' && size + before + after <= 0) throw new Error(`pad: The input size ${size}, plus negative padding ${before} and ${after} resulted in a negative output size, which is invalid. Check dimension ${d} of your input ${shapeText(x.shape)}`);
+    if (mode !== 'constant' && (before < 0 || after < 0)) throw new Error(`pad: mode '${mode}' takes pads ≥ 0, got (${before}, ${after}) at dimension ${d}`);
+    if (mode === 'reflect' && (before >= size || after >= size)) throw new Error(`pad: Padding size should be less than the corresponding input dimension, but got: padding (${before}, ${after}) at dimension ${d} of input ${shapeText(x.shape)}`);
+    if (mode === 'circular' && (before > size || after > size)) throw new Error(`pad: Padding value causes wrapping around more than once: (${before}, ${after}) at dimension ${d} of input ${shapeText(x.shape)}`);
+  }
+  return composite(() => {
+    let y = x;
+    for (const { d, before, after } of pairs) {
+      if (before !== 0 || after !== 0) y = padDimension(y, d, before, after, mode, value ?? 0);
+    }
+    return y === x ? narrow(x, 0, 0, x.shape[0]!) : y; // no padding at all: a copy, as PyTorch's
+  });
+}
+
+/** x padded along dimension d by `before` and `after` (pad()'s checks made). */
+function padDimension(x: Tensor, d: number, before: number, after: number, mode: PadMode, value: number): Tensor {
+  const size = x.shape[d]!;
+  if (mode === 'constant') {
+    const cropped = before < 0 || after < 0 ? narrow(x, d, Math.max(0, -before), size - Math.max(0, -before) - Math.max(0, -after)) : x;
+    const block = (length: number) => {
+      const shape = [...x.shape];
+      shape[d] = length;
+      const t = output(x.gpu, shape, `pad value ${value}`);
+      fillConstant(t, value);
+      return t;
+    };
+    const parts = [...(before > 0 ? [block(before)] : []), cropped, ...(after > 0 ? [block(after)] : [])];
+    return parts.length === 1 ? cropped : cat(parts, d);
+  }
+  const inside = Array.from({ length: size }, (_, i) => i);
+  const positions =
+    mode === 'reflect'
+      ? [...Array.from({ length: before }, (_, i) => before - i), ...inside, ...Array.from({ length: after }, (_, i) => size - 2 - i)]
+      : mode === 'replicate'
+        ? [...Array<number>(before).fill(0), ...inside, ...Array<number>(after).fill(size - 1)]
+        : [...Array.from({ length: before }, (_, i) => size - before + i), ...inside, ...Array.from({ length: after }, (_, i) => i)];
+  const index = output(x.gpu, [positions.length], `pad ${mode} positions`, 'i32');
+  index.write(positions);
+  return indexSelect(x, d, index);
 }
 
 /**

@@ -1576,7 +1576,117 @@ export class BatchNorm2d extends BatchNorm {
   }
 }
 
+// ── ZeroPad2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d: F.pad ───────────────────
+
+/** PyTorch's padding tuple for a module over `dims` dimensions: one size for every side, or 2·dims of them. */
+function paddingTuple(where: string, padding: unknown, dims: 1 | 2): number[] {
+  if (Number.isInteger(padding) && (padding as number) >= 0) return Array<number>(2 * dims).fill(padding as number);
+  if (Array.isArray(padding) && padding.length === 2 * dims && padding.every((p) => Number.isInteger(p))) return [...padding];
+  throw new Error(`${where}: argument 'padding' expected a size ≥ 0 or ${2 * dims} of them (${dims === 1 ? 'left, right' : 'left, right, top, bottom'}), got ${show(padding)}`);
+}
+
+/** A padding module: F.pad over the last one or two dimensions, its output kept as composed ones are. */
+abstract class Padding extends Module {
+  readonly padding: number[];
+
+  constructor(
+    protected readonly kind: string,
+    readonly mode: F.PadMode,
+    readonly dims: 1 | 2,
+    padding: number | readonly number[],
+    readonly value: number,
+    gpu: Gpu | undefined,
+  ) {
+    super(gpu ?? currentGpu());
+    this.padding = paddingTuple(kind, padding, dims);
+    if (mode !== 'constant' && this.padding.some((p) => p < 0)) throw new Error(`${kind}: argument 'padding' expected sizes ≥ 0, got ${show(padding)}`);
+    if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`${kind}: argument 'value' expected a number, got ${show(value)}`);
+  }
+
+  describe(): string {
+    const tuple = `(${this.padding.join(', ')})`;
+    return this.mode === 'constant' && this.kind !== 'ZeroPad2d' ? `${this.kind}(padding=${tuple}, value=${this.value})` : `${this.kind}(${tuple})`;
+  }
+
+  /** Reflection and replication pad [C, *] or [N, C, *] (PyTorch's limit); constant padding any input with the dimensions. */
+  private expectRank(input: readonly number[]): void {
+    const ranks = [this.dims + 1, this.dims + 2];
+    if (this.mode !== 'constant' && !ranks.includes(input.length)) throw new Error(`${this.describe()}: expected ${ranks[0]}D or ${ranks[1]}D input (${this.dims === 1 ? '[C, W] or [N, C, W]' : '[C, H, W] or [N, C, H, W]'}), got ${shapeText(input)}`);
+    if (input.length < this.dims) throw new Error(`${this.describe()}: expected at least ${this.dims} dimensions, got ${shapeText(input)}`);
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    this.expectRank(input);
+    const shape = [...input];
+    for (let k = 0; k < this.dims; k++) shape[shape.length - 1 - k]! += this.padding[2 * k]! + this.padding[2 * k + 1]!;
+    return shape;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.expectRank(x.shape);
+    return this.keepComposed(F.pad(x, this.padding, this.mode, this.mode === 'constant' ? this.value : null));
+  }
+}
+
+/** torch.nn.ZeroPad2d(padding): zeros around the last two dimensions (padding: one size, or left, right, top, bottom). */
+export class ZeroPad2d extends Padding {
+  constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
+    super('ZeroPad2d', 'constant', 2, padding, 0, normalizeOptions('ZeroPad2d', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.ConstantPad1d(padding, value). */
+export class ConstantPad1d extends Padding {
+  constructor(padding: number | readonly number[], value: number, options: { gpu?: Gpu } = {}) {
+    super('ConstantPad1d', 'constant', 1, padding, value, normalizeOptions('ConstantPad1d', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.ConstantPad2d(padding, value). */
+export class ConstantPad2d extends Padding {
+  constructor(padding: number | readonly number[], value: number, options: { gpu?: Gpu } = {}) {
+    super('ConstantPad2d', 'constant', 2, padding, value, normalizeOptions('ConstantPad2d', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.ReflectionPad1d(padding): x mirrored about its edges, over [C, W] or [N, C, W]. */
+export class ReflectionPad1d extends Padding {
+  constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
+    super('ReflectionPad1d', 'reflect', 1, padding, 0, normalizeOptions('ReflectionPad1d', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.ReflectionPad2d(padding), over [C, H, W] or [N, C, H, W]. */
+export class ReflectionPad2d extends Padding {
+  constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
+    super('ReflectionPad2d', 'reflect', 2, padding, 0, normalizeOptions('ReflectionPad2d', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.ReplicationPad1d(padding): the edge repeated. */
+export class ReplicationPad1d extends Padding {
+  constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
+    super('ReplicationPad1d', 'replicate', 1, padding, 0, normalizeOptions('ReplicationPad1d', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.ReplicationPad2d(padding). */
+export class ReplicationPad2d extends Padding {
+  constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
+    super('ReplicationPad2d', 'replicate', 2, padding, 0, normalizeOptions('ReplicationPad2d', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
 // ── Conv2d, pooling, Flatten ─────────────────────────────────────────────────────────────────────
+
+/** A convolution's padding_mode: zeros in its kernel, or F.pad's other modes before it. */
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+
+function expectPaddingMode(where: string, mode: unknown): PaddingMode {
+  if (mode === undefined) return 'zeros';
+  if (mode === 'zeros' || mode === 'reflect' || mode === 'replicate' || mode === 'circular') return mode;
+  throw new Error(`${where}: padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular'], but got padding_mode=${show(mode)}`);
+}
 
 const pairText = (v: convOps.Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
 const isOne = (v: convOps.Pair, n: number) => (typeof v === 'number' ? v === n : v[0] === n && v[1] === n);
@@ -1588,9 +1698,9 @@ export interface Conv2dOptions {
   dilation?: convOps.Pair;
   groups?: number;
   bias?: boolean;
-  /** Only 'zeros' (PyTorch's default) is supported. */
-  paddingMode?: 'zeros';
-  padding_mode?: 'zeros';
+  /** What the padding holds: zeros (PyTorch's default), or x reflected, replicated or wrapped around (F.pad first). */
+  paddingMode?: PaddingMode;
+  padding_mode?: PaddingMode;
   gpu?: Gpu;
 }
 
@@ -1640,6 +1750,7 @@ export class Conv2d extends Module {
   readonly groups: number;
   /** padding='same' or 'valid' as given (describe() shows it as PyTorch does); null for a number. */
   private readonly paddingName: 'same' | 'valid' | null;
+  readonly paddingMode: PaddingMode;
 
   constructor(
     readonly inChannels: number,
@@ -1648,8 +1759,9 @@ export class Conv2d extends Module {
     options: Conv2dOptions = {},
   ) {
     super(options?.gpu ?? currentGpu());
-    options = normalizeOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'gpu'], { padding_mode: 'paddingMode' }, { paddingMode: 'zeros' }) as typeof options;
+    options = normalizeOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'gpu'], { padding_mode: 'paddingMode' }) as typeof options;
     expectFlag('Conv2d', 'bias', options.bias);
+    this.paddingMode = expectPaddingMode('Conv2d', options.paddingMode);
     const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
     expectConvChannels('Conv2d', inChannels, outChannels, groups);
     this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
@@ -1669,7 +1781,7 @@ export class Conv2d extends Module {
   }
 
   describe(): string {
-    const extra = [this.paddingName ? `padding=${this.paddingName}` : !isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    const extra = [this.paddingName ? `padding=${this.paddingName}` : !isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
     return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
 
@@ -1678,11 +1790,15 @@ export class Conv2d extends Module {
     return [g.N, g.C_out, g.OH, g.OW];
   }
 
-  forward(x: Tensor): Tensor {
+  forward(input: Tensor): Tensor {
     const where = this.describe();
-    const y = this.output(this.outputShape(x.shape));
+    const y = this.output(this.outputShape(input.shape));
     const { weight, bias } = this;
-    const options = this.options();
+    // padding_mode other than zeros: the padding made by F.pad (kept until a later forward), then none in the kernel.
+    const [ph, pw] = typeof this.padding === 'number' ? [this.padding, this.padding] : this.padding;
+    const padded = this.paddingMode !== 'zeros' && (ph > 0 || pw > 0);
+    const x = padded ? this.keepComposed(F.pad(input, [pw, pw, ph, ph], this.paddingMode as F.PadMode)) : input;
+    const options = padded ? { ...this.options(), padding: [0, 0] as convOps.Pair } : this.options();
     convOps.conv2d(x, weight, bias, y, options, where);
     const inputs = bias ? [x, weight, bias] : [x, weight];
     if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: gradients.conv2d(x, weight, bias, options, where) });
@@ -1865,8 +1981,8 @@ export interface Conv1dOptions {
   dilation?: number | [number];
   groups?: number;
   bias?: boolean;
-  paddingMode?: 'zeros';
-  padding_mode?: 'zeros';
+  paddingMode?: PaddingMode;
+  padding_mode?: PaddingMode;
   gpu?: Gpu;
 }
 
@@ -1884,6 +2000,7 @@ export class Conv1d extends Module {
   readonly dilation: number;
   readonly groups: number;
   private readonly paddingName: 'same' | 'valid' | null;
+  readonly paddingMode: PaddingMode;
 
   constructor(
     readonly inChannels: number,
@@ -1893,8 +2010,9 @@ export class Conv1d extends Module {
   ) {
     super(options?.gpu ?? currentGpu());
     const where = 'Conv1d';
-    options = normalizeOptions(where, options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'gpu'], { padding_mode: 'paddingMode' }, { paddingMode: 'zeros' }) as typeof options;
+    options = normalizeOptions(where, options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'gpu'], { padding_mode: 'paddingMode' }) as typeof options;
     expectFlag(where, 'bias', options.bias);
+    this.paddingMode = expectPaddingMode(where, options.paddingMode);
     const { padding = 0, groups = 1 } = options;
     expectConvChannels(where, inChannels, outChannels, groups);
     this.kernelSize = single(where, 'kernelSize', kernelSize, 1);
@@ -1915,7 +2033,7 @@ export class Conv1d extends Module {
   }
 
   describe(): string {
-    const extra = [this.paddingName ? `padding=${this.paddingName}` : this.padding !== 0 && `padding=${singleText(this.padding)}`, this.dilation !== 1 && `dilation=${singleText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    const extra = [this.paddingName ? `padding=${this.paddingName}` : this.padding !== 0 && `padding=${singleText(this.padding)}`, this.dilation !== 1 && `dilation=${singleText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
     return `Conv1d(${this.inChannels}, ${this.outChannels}, kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
 
@@ -1927,12 +2045,16 @@ export class Conv1d extends Module {
     return unbatched ? [g.C_out, g.OW] : [N, g.C_out, g.OW];
   }
 
-  forward(x: Tensor): Tensor {
+  forward(input: Tensor): Tensor {
     const where = this.describe();
-    const { N, C, L, unbatched } = sequenceShape(where, shapeOf(x), this.inChannels);
-    expectWindowFits(where, x.shape, L, this.kernelSize, this.padding, this.dilation);
+    const { N, C, L: length, unbatched } = sequenceShape(where, shapeOf(input), this.inChannels);
+    expectWindowFits(where, input.shape, length, this.kernelSize, this.padding, this.dilation);
     const w4 = [this.outChannels, this.inChannels / this.groups, 1, this.kernelSize];
-    const options = this.options();
+    // padding_mode other than zeros: the padding made by F.pad (kept until a later forward), then none in the kernel.
+    const padded = this.paddingMode !== 'zeros' && this.padding > 0;
+    const x = padded ? this.keepComposed(F.pad(input, [this.padding, this.padding], this.paddingMode as F.PadMode)) : input;
+    const L = padded ? length + 2 * this.padding : length;
+    const options = padded ? { ...this.options(), padding: [0, 0] as convOps.Pair } : this.options();
     const g = convOps.conv2dGeometry([N, C, 1, L], w4, options, where);
     const y = this.output(unbatched ? [g.C_out, g.OW] : [N, g.C_out, g.OW]);
     const [xs, ws] = [F.reshape(x, [N, C, 1, L]), F.reshape(this.weight, w4)];

@@ -1,0 +1,80 @@
+// F.pad in each mode, the padding modules and convolutions with a padding_mode other than zeros,
+// against PyTorch itself (tests/fixtures/pytorch-pad.json, from scripts/make-fixtures.py): values,
+// the input's gradient (repeated positions add up) and every parameter's; printouts; errors. Part
+// of tests/parity-cases.ts's table.
+import * as F from '../src/functional';
+import * as nn from '../src/nn';
+import { caseTable, type KernelCase } from '../src/spec/scope';
+import golden from './fixtures/pytorch-pad.json';
+
+const { cases, add } = caseTable();
+
+for (const f of golden.pad) {
+  add(`PyTorch ${golden.torch_version}: F.pad of [${f.shape.join(', ')}] by (${f.pad.join(', ')}), mode '${f.mode}'${f.value === null ? '' : ` value ${f.value}`}: values and the input's gradient`, async (s) => {
+    const x = s.input(f.x, f.shape, 'f32', 'x');
+    x.requiresGrad = true;
+    const y = s.own(F.pad(x, f.pad, f.mode as F.PadMode, f.value));
+    s.expect('shape', y.shape.join() === f.y_shape.join(), `[${y.shape.join(', ')}] (PyTorch: [${f.y_shape.join(', ')}])`);
+    await s.check('y', y, f.y, 0, 0);
+    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
+    await s.check('d x', x.grad!, f.dx, 1e-6, 1e-6);
+  });
+}
+
+type ModuleFixture = (typeof golden.modules)[number];
+function paddingModule(f: ModuleFixture, gpu: import('../src/device/gpu').Gpu): nn.Module {
+  const [padding, value] = f.args as [number | number[], number | undefined];
+  switch (f.kind) {
+    case 'ZeroPad2d': return new nn.ZeroPad2d(padding, { gpu });
+    case 'ConstantPad1d': return new nn.ConstantPad1d(padding, value!, { gpu });
+    case 'ConstantPad2d': return new nn.ConstantPad2d(padding, value!, { gpu });
+    case 'ReflectionPad1d': return new nn.ReflectionPad1d(padding, { gpu });
+    case 'ReflectionPad2d': return new nn.ReflectionPad2d(padding, { gpu });
+    case 'ReplicationPad1d': return new nn.ReplicationPad1d(padding, { gpu });
+    case 'ReplicationPad2d': return new nn.ReplicationPad2d(padding, { gpu });
+    default: throw new Error(`no module for fixture ${f.kind}`);
+  }
+}
+
+add(`PyTorch ${golden.torch_version}: nn.ZeroPad2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d: printouts, output shapes and values`, async (s) => {
+  for (const f of golden.modules) {
+    const m = paddingModule(f, s.gpu);
+    s.expect(`${f.kind} printout`, m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
+    s.expect(`${f.kind} outputShape`, m.outputShape(f.shape).join() === f.y_shape.join(), `[${m.outputShape(f.shape).join(', ')}]`);
+    await s.check(`${f.kind} of [${f.shape.join(', ')}]`, m.forward(s.input(f.x, f.shape, 'f32', 'x')), f.y, 0, 0);
+  }
+});
+
+for (const f of golden.convs) {
+  add(`PyTorch ${golden.torch_version}: nn.${f.kind} ${JSON.stringify(f.kwargs)} on [${f.shape.join(', ')}]: values, the input's and every parameter's gradient, printout`, async (s) => {
+    const { in_channels: I, out_channels: O, kernel_size: k, ...options } = f.kwargs as { in_channels: number; out_channels: number; kernel_size: number | [number, number] } & nn.Conv2dOptions;
+    const m = f.kind === 'Conv2d' ? new nn.Conv2d(I, O, k, { ...options, gpu: s.gpu }) : new nn.Conv1d(I, O, k as number, { ...(options as nn.Conv1dOptions), gpu: s.gpu });
+    s.expect('printout as PyTorch', m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
+    m.weight.write(f.weight);
+    if (m.bias) m.bias.write((f as { bias?: number[] }).bias!);
+    const x = s.input(f.x, f.shape, 'f32', 'x');
+    x.requiresGrad = true;
+    const y = m.forward(x);
+    await s.check('y', y, f.y, 1e-5, 1e-5);
+    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
+    await s.check('d x', x.grad!, f.dx, 1e-5, 1e-5);
+    await s.check('d weight', m.weight.grad, f.dweight, 1e-4, 1e-5);
+    if (m.bias) await s.check('d bias', m.bias.grad, (f as { dbias?: number[] }).dbias!, 1e-4, 1e-5);
+  });
+}
+
+add("padding: PyTorch's errors for pads, modes and values, before anything is dispatched", (s) => {
+  const x = s.input(new Float32Array(30), [2, 3, 5], 'f32', 'x');
+  s.expectError('odd length', () => F.pad(x, [1, 2, 3]), /pad: Padding length must be divisible by 2/);
+  s.expectError('too many pairs', () => F.pad(x, [1, 1, 1, 1, 1, 1, 1, 1]), /pad: Padding length too large: 4 pairs for the 3 dimensions of \[2, 3, 5\]/);
+  s.expectError('reflect past the size', () => F.pad(x, [5, 0], 'reflect'), /pad: Padding size should be less than the corresponding input dimension, but got: padding \(5, 0\) at dimension 2 of input \[2, 3, 5\]/);
+  s.expectError('circular twice around', () => F.pad(x, [0, 6], 'circular'), /pad: Padding value causes wrapping around more than once/);
+  s.expectError('a value with reflect', () => F.pad(x, [1, 1], 'reflect', 2), /pad: Padding mode "reflect" doesn't take in value argument/);
+  s.expectError('an unknown mode', () => F.pad(x, [1, 1], 'symmetric' as F.PadMode), /pad: argument 'mode' expected 'constant', 'reflect', 'replicate' or 'circular', got 'symmetric'/);
+  s.expectError('cropped to nothing', () => F.pad(x, [-3, -2]), /pad: The input size 5, plus negative padding -3 and -2 resulted in a negative output size/);
+  s.expectError('reflection of a 4-D input', () => new nn.ReflectionPad1d(2, { gpu: s.gpu }).forward(s.input(new Float32Array(30), [1, 2, 3, 5], 'f32', 'x4')), /ReflectionPad1d\(\(2, 2\)\): expected 2D or 3D input \(\[C, W\] or \[N, C, W\]\), got \[1, 2, 3, 5\]/);
+  s.expectError('a padding of three', () => new nn.ReplicationPad2d([1, 2, 3], { gpu: s.gpu }), /ReplicationPad2d: argument 'padding' expected a size ≥ 0 or 4 of them \(left, right, top, bottom\), got \[1, 2, 3\]/);
+  s.expectError('padding_mode', () => new nn.Conv2d(2, 2, 3, { padding_mode: 'mirror' as never, gpu: s.gpu }), /Conv2d: padding_mode must be one of \['zeros', 'reflect', 'replicate', 'circular'\], but got padding_mode='mirror'/);
+});
+
+export const padCases: readonly KernelCase[] = cases;
