@@ -866,5 +866,14 @@ export function makeScheduler(spec: LrScheduleSpec, optimizer: Optimizer, epochs
       return new CosineAnnealingLR(optimizer, { tMax: spec.tMax ?? epochs, etaMin: spec.etaMin });
     case 'plateau':
       return new ReduceLROnPlateau(optimizer, { factor: spec.factor, patience: spec.patience });
+    case 'linear':
+      return new LinearLR(optimizer, { startFactor: spec.startFactor, endFactor: spec.endFactor, totalIters: spec.totalIters });
+    case 'constant':
+      return new ConstantLR(optimizer, { factor: spec.factor, totalIters: spec.totalIters });
+    case 'warmrestarts':
+      return new CosineAnnealingWarmRestarts(optimizer, { t0: spec.t0, tMult: spec.tMult, etaMin: spec.etaMin });
+    case 'onecycle':
+      // Stepped once an epoch here, so its cycle spans the epochs.
+      return new OneCycleLR(optimizer, { maxLr: spec.maxLr, totalSteps: epochs, pctStart: spec.pctStart });
   }
 }

@@ -150,14 +150,20 @@ export type LrScheduleSpec =
   | { kind: 'multistep'; milestones: number[]; gamma: number }
   | { kind: 'exponential'; gamma: number }
   | { kind: 'cosine'; tMax: number | null; etaMin: number }
-  | { kind: 'plateau'; factor: number; patience: number };
+  | { kind: 'plateau'; factor: number; patience: number }
+  | { kind: 'linear'; startFactor: number; endFactor: number; totalIters: number }
+  | { kind: 'constant'; factor: number; totalIters: number }
+  | { kind: 'warmrestarts'; t0: number; tMult: number; etaMin: number }
+  | { kind: 'onecycle'; maxLr: number; pctStart: number };
 
-export const LR_SCHEDULE_HELP = 'none, step:SIZE[:GAMMA], multistep:E1,E2,…[:GAMMA], exponential:GAMMA, cosine[:T_MAX[:ETA_MIN]], plateau[:FACTOR[:PATIENCE]]';
+export const LR_SCHEDULE_HELP = 'none, step:SIZE[:GAMMA], multistep:E1,E2,…[:GAMMA], exponential:GAMMA, cosine[:T_MAX[:ETA_MIN]], plateau[:FACTOR[:PATIENCE]], linear[:START[:END[:ITERS]]], constant[:FACTOR[:ITERS]], warmrestarts:T_0[:T_MULT[:ETA_MIN]], onecycle:MAX_LR[:PCT_START]';
 
 /**
  * `--lr-schedule` text → a schedule: StepLR (gamma 0.1), MultiStepLR (gamma 0.1), ExponentialLR,
- * CosineAnnealingLR (T_max = the epochs, eta_min 0) or ReduceLROnPlateau on the epoch's training
- * loss (factor 0.1, patience 10), with PyTorch's defaults. A malformed text is an Error saying why.
+ * CosineAnnealingLR (T_max = the epochs, eta_min 0), ReduceLROnPlateau on the epoch's training
+ * loss (factor 0.1, patience 10), LinearLR (1/3 to 1 over 5), ConstantLR (1/3 for 5),
+ * CosineAnnealingWarmRestarts (T_mult 1, eta_min 0) or OneCycleLR (over the epochs, pct_start 0.3),
+ * with PyTorch's defaults. A malformed text is an Error saying why.
  */
 export function parseLrSchedule(text: string): LrScheduleSpec {
   const [kind = '', ...args] = text.trim().split(':');
@@ -198,6 +204,18 @@ export function parseLrSchedule(text: string): LrScheduleSpec {
     case 'plateau':
       most(2);
       return { kind, factor: num(0, 'FACTOR', 0.1, (v) => v > 0 && v < 1, 'a number in (0, 1)'), patience: num(1, 'PATIENCE', 10, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0') };
+    case 'linear':
+      most(3);
+      return { kind, startFactor: num(0, 'START', 1 / 3, (v) => v > 0 && v <= 1, 'a number in (0, 1]'), endFactor: num(1, 'END', 1, (v) => v >= 0 && v <= 1, 'a number in [0, 1]'), totalIters: num(2, 'ITERS', 5, positiveInt, 'a positive integer') };
+    case 'constant':
+      most(2);
+      return { kind, factor: num(0, 'FACTOR', 1 / 3, (v) => v > 0 && v <= 1, 'a number in (0, 1]'), totalIters: num(1, 'ITERS', 5, positiveInt, 'a positive integer') };
+    case 'warmrestarts':
+      most(3);
+      return { kind, t0: num(0, 'T_0', undefined, positiveInt, 'a positive integer'), tMult: num(1, 'T_MULT', 1, positiveInt, 'a positive integer'), etaMin: num(2, 'ETA_MIN', 0, (v) => v >= 0, 'a number ≥ 0') };
+    case 'onecycle':
+      most(2);
+      return { kind, maxLr: num(0, 'MAX_LR', undefined, (v) => v > 0, 'a number > 0'), pctStart: num(1, 'PCT_START', 0.3, (v) => v > 0 && v < 1, 'a number in (0, 1)') };
     default:
       throw bad(`unknown schedule '${kind}'`);
   }
