@@ -100,8 +100,9 @@ for (const lines of [
         if (accumulate) y.write(previous);
         const expected = cumsumReference(x, lines, reverse).map((v, i) => v + (accumulate ? Math.fround(previous[i]!) : 0));
         // float32 running sums of up to 256 terms in (−1, 1), then of the blocks' totals: the error
-        // grows with the partial sums (~√n) times a few ulps per step.
-        return { run: () => cumsum(xt, y, lines, reverse, accumulate), check: () => s.check('y', y, expected, 2e-7 * lines.n ** 0.75, 1e-6) };
+        // grows with the partial sums (~√n) times a few ulps per step. 3e-7 · n^0.75: the largest of
+        // 21,000 elements at n = 300 reached 1.69e-5 on one seed (2e-7 · n^0.75 = 1.44e-5 was too tight).
+        return { run: () => cumsum(xt, y, lines, reverse, accumulate), check: () => s.check('y', y, expected, 3e-7 * lines.n ** 0.75, 1e-6) };
       },
       ...(bench ? { bench: { sizes: [{ outer: 1, n: 1e6, inner: 1 }, { outer: 1000, n: 1000, inner: 1 }], bytes: (d: { outer?: number; n?: number; inner?: number }) => 8 * d.outer! * d.n! * d.inner! } } : {}),
     }));
