@@ -963,6 +963,18 @@ torch.manual_seed(20261130)
 recurrent = {"torch_version": torch.__version__, "cases": []}
 
 
+def record_results(case, suffix, dtype, m, xs, results, upstream):
+    """Backward from Σ results · upstream (drawn the first time, float32 values), then the results and every gradient into case; returns upstream."""
+    if upstream is None:
+        upstream = [torch.randn(r.shape).float().double() for r in results]
+    sum((r * u.to(dtype)).sum() for r, u in zip(results, upstream)).backward()
+    write = values32 if dtype == torch.float32 else (lambda t: [float(f"{v:.12g}") for v in t.detach().reshape(-1).tolist()])
+    case["outputs" + suffix] = [write(r) for r in results]
+    case["dinputs" + suffix] = {name: write(t.grad) for name, t in zip(case["inputs"], xs)}
+    case["grads" + suffix] = {k: write(p.grad) for k, p in m.named_parameters()}
+    return upstream
+
+
 def recurrent_case(kind, kwargs, x, states=(), steps=0):
     module = getattr(torch.nn, kind)(**kwargs)
     case = {"kind": kind, "kwargs": kwargs, "steps": steps, "repr": repr(module),
@@ -984,13 +996,7 @@ def recurrent_case(kind, kwargs, x, states=(), steps=0):
             hx = (tuple(xs[1:]) if kind == "LSTM" else xs[1]) if len(xs) > 1 else None
             y, hn = m(xs[0], hx)
             results = [y, *(hn if kind == "LSTM" else (hn,))]
-        if upstream is None:
-            upstream = [torch.randn(r.shape).float().double() for r in results]
-        sum((r * u.to(dtype)).sum() for r, u in zip(results, upstream)).backward()
-        write = values32 if dtype == torch.float32 else (lambda t: [float(f"{v:.12g}") for v in t.detach().reshape(-1).tolist()])
-        case["outputs" + suffix] = [write(r) for r in results]
-        case["dinputs" + suffix] = {name: write(t.grad) for name, t in zip(case["inputs"], xs)}
-        case["grads" + suffix] = {k: write(p.grad) for k, p in m.named_parameters()}
+        upstream = record_results(case, suffix, dtype, m, xs, results, upstream)
     case["output_shapes"] = [list(r.shape) for r in results]
     case["upstream"] = [values32(u) for u in upstream]
     recurrent["cases"].append(case)
@@ -1061,13 +1067,7 @@ def packed_case(kind, kwargs, x, lengths, pack_kw, pad_kw, states=(), sequences=
         out, hn = m(packed, hx)
         padded, out_lengths = R.pad_packed_sequence(out, **pad_kw)
         results = [padded, *(hn if kind == "LSTM" else (hn,))]
-        if upstream is None:
-            upstream = [torch.randn(r.shape).float().double() for r in results]
-        sum((r * u.to(dtype)).sum() for r, u in zip(results, upstream)).backward()
-        write = values32 if dtype == torch.float32 else (lambda t: [float(f"{v:.12g}") for v in t.detach().reshape(-1).tolist()])
-        case["outputs" + suffix] = [write(r) for r in results]
-        case["dinputs" + suffix] = {name: write(t.grad) for name, t in zip(case["inputs"], xs)}
-        case["grads" + suffix] = {k: write(p.grad) for k, p in m.named_parameters()}
+        upstream = record_results(case, suffix, dtype, m, xs, results, upstream)
     case["output_shapes"] = [list(r.shape) for r in results]
     case["out_lengths"] = out_lengths.tolist()
     case["upstream"] = [values32(u) for u in upstream]

@@ -121,6 +121,15 @@ function stepIn(s: CaseScope, random: () => number, G: number, d: { rows: number
   return { at, sequence, stepValues, x: s.input(sequence, [steps * rows * width], 'f32', 'x') };
 }
 
+/** A step's draws: its rows of x, and hidden and the state, as numbers (for the reference) and as tensors. */
+function stepDraws(s: CaseScope, random: () => number, G: number, d: { rows: number; H: number; steps: number; batchFirst: number }) {
+  const { rows, H } = d;
+  const step = stepIn(s, random, G, d);
+  const hidden = uniform(random, rows * G * H, -4, 4);
+  const state = uniform(random, rows * H, -2, 2);
+  return { ...step, hidden, state, hiddenT: s.input(hidden, [rows, G * H], 'f32', 'hidden'), stateT: s.input(state, [rows, H], 'f32', 'state') };
+}
+
 /** dx holding earlier steps' values (the caller clears it once; each step adds), and what it must hold after: only the step's rows changed. */
 function sequenceGrad(s: CaseScope, random: () => number, at: StepRows, G: number, length: number, dStep: Float64Array) {
   const before = uniform(random, length);
@@ -153,12 +162,9 @@ for (const mode of ['RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'] as const) {
         dims: shape,
         showcase: shape.rows === 7,
         setup(s, d, random) {
-          const { at, stepValues, x } = stepIn(s, random, G, d);
+          const { at, stepValues, x, hidden, state, hiddenT, stateT } = stepDraws(s, random, G, d);
           const { rows, H } = d;
-          const hidden = uniform(random, rows * G * H, -4, 4);
-          const state = uniform(random, rows * H, -2, 2);
           const out = { h: s.output([rows, H], 'h'), ...(G > 1 ? { gates: s.output([rows, G * H], 'gates') } : {}), ...(mode === 'LSTM' ? { c: s.output([rows, H], 'c') } : {}) };
-          const [hiddenT, stateT] = [s.input(hidden, [rows, G * H], 'f32', 'hidden'), s.input(state, [rows, H], 'f32', 'state')];
           return {
             run: () => cellForward(mode, x, at, hiddenT, G > 1 ? stateT : null, out),
             check: async () => {
@@ -194,12 +200,10 @@ for (const mode of ['RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'] as const) {
           dims: shape,
           showcase: shape.rows === 7,
           setup(s, d, random) {
-            const { at, stepValues, x } = stepIn(s, random, G, d);
+            const { at, stepValues, x, hidden, state, hiddenT, stateT } = stepDraws(s, random, G, d);
             const { rows, H } = d;
-            const hidden = uniform(random, rows * G * H, -4, 4);
-            const state = uniform(random, rows * H, -2, 2);
             const dOut = uniform(random, rows * H);
-            const [hiddenT, stateT, dOutT] = [s.input(hidden, [rows, G * H], 'f32', 'hidden'), s.input(state, [rows, H], 'f32', 'state'), s.input(dOut, [rows, H], 'f32', 'd out')];
+            const dOutT = s.input(dOut, [rows, H], 'f32', 'd out');
             // The forward's saved values, from the kernel itself (checked by the forward cases).
             const saved = { h: s.output([rows, H], "h'"), ...(G > 1 ? { gates: s.output([rows, G * H], 'gates') } : {}), ...(mode === 'LSTM' ? { c: s.output([rows, H], "c'") } : {}) };
             cellForward(mode, x, at, hiddenT, G > 1 ? stateT : null, saved);
