@@ -200,23 +200,40 @@ fn rounded(v: f32) -> f32 {
   }
 }
 
+// v − (high + low) · π/2, high and low of 12 significant bits each (high a multiple of 4096 below
+// 2^24, low below 4096): π/2 in six parts of 12 significant bits (72 bits of it), so every product
+// is exact, and the largest parts go first, both halves of each before the next part, so each
+// subtraction cancels what it can exactly.
+fn minus_half_pis(v: f32, high: f32, low: f32) -> f32 {
+  var r = (v - high * 1.57080078125) - low * 1.57080078125;
+  r = (r - high * -4.453584551811218e-6) - low * -4.453584551811218e-6;
+  r = (r - high * -8.706138032721356e-10) - low * -8.706138032721356e-10;
+  r = (r - high * 6.222800053024002e-14) - low * 6.222800053024002e-14;
+  r = (r - high * 5.7208605257555445e-18) - low * 5.7208605257555445e-18;
+  return (r - high * 3.2818390803041373e-22) - low * 3.2818390803041373e-22;
+}
+
 // sin v, or cos v (OP 16, 17), to float32's precision rather than WGSL's (its sin and cos may be
 // 2^-11 off on [−π, π], and nothing is promised outside it: a positional encoding's arguments reach
-// thousands). |v| = j · π/4 + r with j even and |r| ≤ π/4, π/4 in three parts (Cody and Waite's, as
-// Cephes' sinf: each j · part exact while |v| ≤ 8192), then Cephes' polynomials for sin and cos on
-// [−π/4, π/4] (~1e-7 relative). Past 8192 the reduction would lose bits: the builtins there.
+// thousands). |v| = k · π/2 + r with |r| ≤ π/4, then Cephes' polynomials for sin and cos on
+// [−π/4, π/4] (~1e-7 relative). The reduction is exact where it cancels (Cody and Waite's scheme,
+// carried to 72 bits of π/2, minus_half_pis), for k < 2^23. Past |v| = 10^7, where float32's
+// spacing is already 1, the builtins.
 fn sin_cos_of(v: f32, cosine: bool) -> f32 {
   if (is_nan(v) || bitcast<u32>(abs(v)) == INFINITY_BITS) { return nan(); }
   let a = abs(v);
-  if (a > 8192.0) { return select(sin(v), cos(v), cosine); }
-  let j = (u32(a * 1.2732395) + 1u) & ~1u; // 4/π: the even octant boundary nearest a
-  let y = f32(j);
-  let r = ((a - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
+  if (a > 1e7) { return select(sin(v), cos(v), cosine); }
+  var k = round(a * 0.63661977); // 2/π: off by one near a boundary, from 10^6 on
+  let k_high = floor(k / 4096.0) * 4096.0;
+  var r = minus_half_pis(a, k_high, k - k_high);
+  let again = round(r * 0.63661977); // 0, or ±1 where k was off: r back within ±π/4
+  k += again;
+  r = minus_half_pis(r, 0.0, again);
   let z = r * r;
   let s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
   let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
-  // Quarter turns q = j / 2: sin a = s, c, −s, −c and cos a = c, −s, −c, s for q = 0, 1, 2, 3.
-  let q = (j >> 1u) & 3u;
+  // Quarter turns q = k mod 4: sin a = s, c, −s, −c and cos a = c, −s, −c, s for q = 0, 1, 2, 3.
+  let q = u32(k) & 3u;
   if (cosine) { return select(select(c, -s, q == 1u), select(-c, s, q == 3u), q >= 2u); }
   let sine = select(select(s, c, q == 1u), select(-s, -c, q == 3u), q >= 2u);
   return select(sine, -sine, (bitcast<u32>(v) >> 31u) == 1u); // odd: sin(−a) = −sin a, sin(−0) = −0

@@ -1098,7 +1098,7 @@ function elementwiseOp(op: ElementwiseOp, name: string, x: Tensor, extra: Elemen
 
 /** e^x elementwise (torch.exp). */
 export const exp = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('exp', 'exp', x, {}, unsupported);
-/** sin x (torch.sin), to float32's precision for |x| ≤ 8192 (elementwise.wgsl says how). */
+/** sin x (torch.sin), to float32's precision for |x| ≤ 10^7 (elementwise.wgsl says how). */
 export const sin = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('sin', 'sin', x, {}, unsupported);
 /** cos x (torch.cos), as sin. */
 export const cos = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('cos', 'cos', x, {}, unsupported);

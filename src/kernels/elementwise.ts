@@ -112,15 +112,17 @@ const domains: { op: keyof typeof reference; p: number; lo: number; hi: number; 
   { op: 'pow', p: -2, lo: -10, hi: -0.1, atol: 0, rtol: 5e-7 },
   { op: 'pow', p: 0.5, lo: 1e-3, hi: 1e3, atol: 0, rtol: 3e-7 },
   { op: 'pow', p: 1.7, lo: 1e-3, hi: 100, atol: 0, rtol: 2e-5 },
-  // sin and cos to float32's precision over a turn, and over a positional encoding's reach (8192):
-  // ~1.5 ULP of 1 (lab/sin-error.mts: 9e-8 at most over 200,000 draws; SwiftShader's own sin is
-  // 3e-4 off at thousands).
+  // sin and cos to float32's precision over a turn, a positional encoding's reach and on to 10^7
+  // (lab/sin-error.mts, 200,000 draws each: 9e-8 over ±7, 1.1e-7 over ±8192, 1.3e-7 over ±10^6,
+  // 2.3e-7 over ±10^7; SwiftShader's own sin is 3e-4 off at thousands, 0.7 at millions).
   { op: 'sin', p: 1, lo: -7, hi: 7, atol: 1.5e-7, rtol: 0 },
   { op: 'sin', p: 1, lo: -8192, hi: 8192, atol: 1.5e-7, rtol: 0 },
+  { op: 'sin', p: 1, lo: -1e7, hi: 1e7, atol: 3e-7, rtol: 0 },
   { op: 'cos', p: 1, lo: -7, hi: 7, atol: 1.5e-7, rtol: 0 },
   { op: 'cos', p: 1, lo: -8192, hi: 8192, atol: 1.5e-7, rtol: 0 },
+  { op: 'cos', p: 1, lo: -1e7, hi: 1e7, atol: 3e-7, rtol: 0 },
 ];
-const name = ({ op, p, hi }: { op: keyof typeof reference; p: number; hi?: number }) => (op === 'pow' ? `pow p=${p}` : op === 'sin' || op === 'cos' ? `${op} over ±${hi}` : op);
+const name = ({ op, p, hi }: { op: keyof typeof reference; p: number; hi?: number }) => (op === 'pow' ? `pow p=${p}` : (op === 'sin' || op === 'cos') && hi !== undefined ? `${op} over ±${hi}` : op);
 /** Draws from [lo, hi]: log-uniform for a range of positive numbers wide enough to need it. */
 function draw(random: () => number, n: number, lo: number, hi: number): Float64Array {
   if (lo > 0 && hi / lo > 100) return uniform(random, n, Math.log(lo), Math.log(hi)).map(Math.exp);
@@ -183,8 +185,8 @@ cases.push(
       ['pow', -2.5, [0, 4, Infinity, -Infinity, -4]],
       ['pow', 0, [0, NaN, -5, 1e30, Infinity]],
       ['pow', 2e30, [-1, 1, 0.5]],
-      ['sin', 1, [Infinity, -Infinity, NaN, -0, 0, 8192, -8192]],
-      ['cos', 1, [Infinity, -Infinity, NaN, -0, 0, 8192, -8192]],
+      ['sin', 1, [Infinity, -Infinity, NaN, -0, 0, 8192, -8192, 1e7, 8193.471]],
+      ['cos', 1, [Infinity, -Infinity, NaN, -0, 0, 8192, -8192, 1e7, 8192.001]],
     ];
     for (const [op, p, x] of special) {
       const y = s.output([x.length], `${name({ op, p })} y`);
