@@ -2174,7 +2174,7 @@ export class AvgPool1d extends Module {
 /** torch.nn.Flatten: a view of the input with dimensions startDim … endDim merged (default: all but the batch). */
 export class Flatten extends Module {
   /** The views given out, by the memory they view, then by offset and shape: one per call a graph holds. */
-  private readonly views = new WeakMap<GPUBuffer, Map<string, Tensor[]>>();
+  private readonly views = new Map<GPUBuffer, Map<string, Tensor[]>>();
 
   constructor(
     readonly startDim = 1,
@@ -2203,6 +2203,13 @@ export class Flatten extends Module {
    */
   forward(x: Tensor): Tensor {
     const shape = this.outputShape(x.shape);
+    // Inputs freed since (a composed module's output, an F op's at the end of a tidy()) take their
+    // views' gradient buffers with them; a new input each step would otherwise leave one a step.
+    for (const [memory, byKey] of this.views) {
+      if (!this.gpu.isDestroyed(memory)) continue;
+      for (const view of [...byKey.values()].flat()) if (view.ownsGrad && view.grad) view.grad.destroy();
+      this.views.delete(memory);
+    }
     let byKey = this.views.get(x.buffer);
     if (!byKey) this.views.set(x.buffer, (byKey = new Map()));
     const key = `${x.byteOffset}${shapeText(shape)}`;

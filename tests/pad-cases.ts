@@ -5,6 +5,7 @@
 import * as F from '../src/functional';
 import * as nn from '../src/nn';
 import { caseTable, type KernelCase } from '../src/spec/scope';
+import { tidy } from '../src/tensor';
 import golden from './fixtures/pytorch-pad.json';
 
 const { cases, add } = caseTable();
@@ -62,6 +63,26 @@ for (const f of golden.convs) {
     if (m.bias) await s.check('d bias', m.bias.grad, (f as { dbias?: number[] }).dbias!, 1e-4, 1e-5);
   });
 }
+
+add('a padding module (new memory every step, as a composed output) before nn.Flatten, trained in tidy(): no buffer added per step (Flatten frees the gradients of views of freed inputs)', async (s) => {
+  const { gpu } = s;
+  const w = s.input(new Float32Array(24).fill(0.5), [2, 3, 4], 'f32', 'w');
+  w.requiresGrad = true;
+  const pad = new nn.ZeroPad2d(1, { gpu });
+  const flat = new nn.Flatten(1, -1, { gpu });
+  const live: number[] = [];
+  for (let step = 0; step < 6; step++) {
+    const loss = tidy(() => {
+      const l = F.mean(flat.forward(pad.forward(w)));
+      l.backward();
+      return F.mul(l, 1);
+    });
+    s.expect(`step ${step}: the mean of the padded values`, Math.abs((await loss.read())[0]! - 12 / 60) < 1e-7, String((await loss.read())[0]));
+    loss.destroy();
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('GPU buffers from the second step on', live.slice(1).every((n) => n === live[1]), live.join(' '));
+});
 
 add("padding: PyTorch's errors for pads, modes and values, before anything is dispatched", (s) => {
   const x = s.input(new Float32Array(30), [2, 3, 5], 'f32', 'x');
