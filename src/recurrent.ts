@@ -6,6 +6,7 @@
 import * as F from './functional';
 import { cellForward, GATES, gruBackward, lstmBackwardC, lstmBackwardH, rnnBackward, type CellMode, type StepRows } from './kernels/recurrent_cell';
 import { shapeText } from './launch';
+import { validMask } from './rnn-utils';
 import { show } from './options';
 import { composite, needsGrad, opOutput, record, Tensor, upstream, type BackwardContext } from './tensor';
 
@@ -177,9 +178,10 @@ export function run(s: RecurrentShape, input: Tensor, h0: Tensor | null, c0: Ten
     const cs0 = s.mode === 'LSTM' ? initial(c0, s.hiddenSize) : [];
     const lastH: Tensor[] = [];
     const lastC: Tensor[] = [];
-    // Sequences of their own lengths (a PackedSequence): each keeps its state past its length.
+    // Sequences of their own lengths (a PackedSequence): each keeps its state past its length. What
+    // lies there in the input is never read by PyTorch: zeros instead, so a NaN there reaches no gradient.
     const valid = lengths ? masks(input, lengths) : null;
-    let x = x0;
+    let x = lengths ? F.where(validMask(input, lengths, L, [s.inputSize], timeDim === 1), x0, 0) : x0;
     for (let layer = 0; layer < s.numLayers; layer++) {
       const last = layer === s.numLayers - 1;
       const directions: Tensor[] = [];

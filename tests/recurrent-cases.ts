@@ -89,13 +89,18 @@ for (const f of golden.cases) {
 }
 
 // Sequences of their own lengths: packed (nn.utils.rnn), through the layer, padded again.
-for (const f of golden.packed) {
+for (const [i, f] of golden.packed.entries()) {
+  // The first also with NaN past each sequence's length: PyTorch never reads it, nor may we.
+  for (const poisoned of i === 0 ? [false, true] : [false]) addPacked(f, poisoned);
+}
+
+function addPacked(f: (typeof golden.packed)[number], poisoned: boolean): void {
   const inputs = f.inputs as unknown as Record<string, { shape: number[]; values: number[] }>;
-  add(`PyTorch ${golden.torch_version}: nn.${f.kind} ${JSON.stringify(f.kwargs)} over sequences of lengths [${f.lengths.join(', ')}] (${f.sequences ? 'packSequence' : `packPaddedSequence ${JSON.stringify(f.pack)}`}, padPackedSequence ${JSON.stringify(f.pad)}): PyTorch's packing, the padded output, last states and every gradient`, async (s) => {
+  add(`PyTorch ${golden.torch_version}: nn.${f.kind} ${JSON.stringify(f.kwargs)} over sequences of lengths [${f.lengths.join(', ')}]${poisoned ? ' with NaN past them' : ''} (${f.sequences ? 'packSequence' : `packPaddedSequence ${JSON.stringify(f.pack)}`}, padPackedSequence ${JSON.stringify(f.pad)}): PyTorch's packing, the padded output, last states and every gradient`, async (s) => {
     const { model, run } = recurrentOf(f as unknown as Fixture, s.gpu);
     const entries = Object.entries(f.state as unknown as Record<string, { shape: number[]; values: number[] }>);
     model.loadStateDict(new Map(entries.map(([name, e]) => [name, { shape: e.shape, dtype: 'F32' as const, values: Float32Array.from(e.values) }])));
-    const xs = Object.entries(inputs).map(([name, t]) => s.input(t.values, t.shape, 'f32', name));
+    const xs = Object.entries(inputs).map(([name, t]) => s.input(name === 'x' && poisoned ? pastLengths(t.values, t.shape, f.lengths, f.pack as { batch_first?: boolean }) : t.values, t.shape, 'f32', name));
     for (const x of xs) x.requiresGrad = true;
     const R = nn.utils.rnn;
     const packed = f.sequences ? R.packSequence(f.lengths.map((l, n) => F.narrow(F.select(xs[0]!, 0, n), 0, 0, l)), f.pack) : R.packPaddedSequence(xs[0]!, f.lengths, f.pack);
@@ -125,6 +130,14 @@ for (const f of golden.packed) {
       await s.check(`d ${name} vs PyTorch float64`, p.grad!, grads![name]!, ATOL, RTOL);
     }
   });
+}
+
+/** values [L, N, I] (or [N, L, I] batch first) with NaN at every step past each sequence's length. */
+function pastLengths(values: number[], shape: number[], lengths: number[], pack: { batch_first?: boolean }): number[] {
+  const [L, N, I] = pack.batch_first ? [shape[1]!, shape[0]!, shape[2]!] : [shape[0]!, shape[1]!, shape[2]!];
+  const out = [...values];
+  for (let n = 0; n < N; n++) for (let t = lengths[n]!; t < L; t++) for (let k = 0; k < I; k++) out[(pack.batch_first ? n * L + t : t * N + n) * I + k] = NaN;
+  return out;
 }
 
 add(`PyTorch ${golden.torch_version}: nn.LSTM (2 layers, batch first) and a Linear head trained by SGD with truncated backpropagation through time (each chunk's h_n, c_n detached into the next): losses and final weights as PyTorch's over 6 chunks, no buffers added per chunk`, async (s) => {
