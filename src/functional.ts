@@ -719,7 +719,7 @@ export function pad(x: Tensor, padding: readonly number[], mode: PadMode = 'cons
   if (padding.length / 2 > x.shape.length) throw new Error(`pad: Padding length too large: ${padding.length / 2} pairs for the ${x.shape.length} dimensions of ${shapeText(x.shape)}`);
   if (!['constant', 'reflect', 'replicate', 'circular'].includes(mode)) throw new Error(`pad: argument 'mode' expected 'constant', 'reflect', 'replicate' or 'circular', got ${show(mode)}`);
   if (mode !== 'constant' && value !== null && value !== 0) throw new Error(`pad: Padding mode "${mode}" doesn't take in value argument (got ${show(value)})`);
-  if (value !== null && (typeof value !== 'number' || Number.isNaN(value))) throw new Error(`pad: argument 'value' expected a number, got ${show(value)}`);
+  if (value !== null && typeof value !== 'number') throw new Error(`pad: argument 'value' expected a number, got ${show(value)}`);
   const pairs = Array.from({ length: padding.length / 2 }, (_, k) => ({ d: x.shape.length - 1 - k, before: padding[2 * k]!, after: padding[2 * k + 1]! }));
   for (const { d, before, after } of pairs) {
     const size = x.shape[d]!;
@@ -746,7 +746,8 @@ function padDimension(x: Tensor, d: number, before: number, after: number, mode:
       const shape = [...x.shape];
       shape[d] = length;
       const t = output(x.gpu, shape, `pad value ${value}`);
-      fillConstant(t, value);
+      if (Number.isFinite(value)) fillConstant(t, value);
+      else t.write(new Float32Array(t.size).fill(value)); // NaN and ±∞, which the fill kernel refuses
       return t;
     };
     const parts = [...(before > 0 ? [block(before)] : []), cropped, ...(after > 0 ? [block(after)] : [])];

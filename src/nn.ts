@@ -368,6 +368,7 @@ export class Linear extends Module {
 
   /** y = act(x · Wᵀ + b); `activation` fuses a following Sigmoid or ReLU into matmul's epilogue. */
   forward(x: Tensor, activation: ActivationKind = 'none'): Tensor {
+    if (!(x instanceof Tensor)) throw new Error(`${this.describe()}: input expected a Tensor [*, ${this.inFeatures}], got ${(x as unknown) instanceof PackedSequence ? "a PackedSequence (nn.utils.rnn.padPackedSequence(out) gives the padded tensor; out.data the valid steps packed, as PyTorch's)" : show(x)}`);
     const shape = this.outputShape(x.shape);
     const { weight, bias } = this;
     const buffer = this.buffers();
@@ -1688,6 +1689,15 @@ function expectPaddingMode(where: string, mode: unknown): PaddingMode {
   throw new Error(`${where}: padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular'], but got padding_mode=${show(mode)}`);
 }
 
+/** F.pad for a convolution's padding_mode, its errors naming the convolution and the mode. */
+function padFor(where: string, x: Tensor, padding: number[], mode: PaddingMode): Tensor {
+  try {
+    return F.pad(x, padding, mode as F.PadMode);
+  } catch (error) {
+    throw new Error(`${where}: padding_mode='${mode}' on input ${shapeText(x.shape)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 const pairText = (v: convOps.Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
 const isOne = (v: convOps.Pair, n: number) => (typeof v === 'number' ? v === n : v[0] === n && v[1] === n);
 
@@ -1797,7 +1807,7 @@ export class Conv2d extends Module {
     // padding_mode other than zeros: the padding made by F.pad (kept until a later forward), then none in the kernel.
     const [ph, pw] = typeof this.padding === 'number' ? [this.padding, this.padding] : this.padding;
     const padded = this.paddingMode !== 'zeros' && (ph > 0 || pw > 0);
-    const x = padded ? this.keepComposed(F.pad(input, [pw, pw, ph, ph], this.paddingMode as F.PadMode)) : input;
+    const x = padded ? this.keepComposed(padFor(where, input, [pw, pw, ph, ph], this.paddingMode)) : input;
     const options = padded ? { ...this.options(), padding: [0, 0] as convOps.Pair } : this.options();
     convOps.conv2d(x, weight, bias, y, options, where);
     const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -2052,7 +2062,7 @@ export class Conv1d extends Module {
     const w4 = [this.outChannels, this.inChannels / this.groups, 1, this.kernelSize];
     // padding_mode other than zeros: the padding made by F.pad (kept until a later forward), then none in the kernel.
     const padded = this.paddingMode !== 'zeros' && this.padding > 0;
-    const x = padded ? this.keepComposed(F.pad(input, [this.padding, this.padding], this.paddingMode as F.PadMode)) : input;
+    const x = padded ? this.keepComposed(padFor(where, input, [this.padding, this.padding], this.paddingMode)) : input;
     const L = padded ? length + 2 * this.padding : length;
     const options = padded ? { ...this.options(), padding: [0, 0] as convOps.Pair } : this.options();
     const g = convOps.conv2dGeometry([N, C, 1, L], w4, options, where);

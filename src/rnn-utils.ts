@@ -65,6 +65,11 @@ function expectLengths(op: string, lengths: unknown, N: number, steps: number): 
   return list;
 }
 
+/** PyTorch's enforce_sorted: lengths in decreasing order, or its Error. */
+function expectSorted(op: string, lengths: readonly number[], enforceSorted: boolean): void {
+  if (enforceSorted && lengths.some((l, n) => n > 0 && l > lengths[n - 1]!)) throw new Error(`${op}: \`lengths\` array must be sorted in decreasing order when \`enforce_sorted\` is True. You can pass \`enforce_sorted=False\` to pack_padded_sequence and/or pack_sequence to sidestep this requirement if you do not need ONNX exportability. (lengths ${show(lengths)})`);
+}
+
 /** The [L, N] or [N, L] layout's steps and batch. */
 const stepsAndBatch = (t: Tensor, batchFirst: boolean): [number, number] => (batchFirst ? [t.shape[1]!, t.shape[0]!] : [t.shape[0]!, t.shape[1]!]);
 
@@ -73,15 +78,14 @@ const stepsAndBatch = (t: Tensor, batchFirst: boolean): [number, number] => (bat
  * input [L, N, *] ([N, L, *] batch_first), lengths one per sequence. enforce_sorted asks for lengths
  * in decreasing order, as PyTorch's (for ONNX); nothing here needs them sorted.
  */
-export function packPaddedSequence(input: Tensor, lengths: ArrayLike<number>, options: { batchFirst?: boolean; batch_first?: boolean; enforceSorted?: boolean; enforce_sorted?: boolean } = {}): PackedSequence {
-  const op = 'packPaddedSequence';
+export function packPaddedSequence(input: Tensor, lengths: ArrayLike<number>, options: { batchFirst?: boolean; batch_first?: boolean; enforceSorted?: boolean; enforce_sorted?: boolean } = {}, op = 'packPaddedSequence'): PackedSequence {
   const o = normalizeOptions(op, options, ['batchFirst', 'enforceSorted'], { batch_first: 'batchFirst', enforce_sorted: 'enforceSorted' }) as { batchFirst?: boolean; enforceSorted?: boolean };
   expectFlag(op, 'batchFirst', o.batchFirst);
   expectFlag(op, 'enforceSorted', o.enforceSorted);
   if (!(input instanceof Tensor) || input.shape.length < 2) throw new Error(`${op}: argument 'input' expected a Tensor [L, N, *] (or [N, L, *] with batch_first), got ${input instanceof Tensor ? shapeText(input.shape) : show(input)}`);
   const [L, N] = stepsAndBatch(input, o.batchFirst ?? false);
   const list = expectLengths(op, lengths, N, L);
-  if ((o.enforceSorted ?? true) && list.some((l, n) => n > 0 && l > list[n - 1]!)) throw new Error(`${op}: \`lengths\` array must be sorted in decreasing order when \`enforce_sorted\` is True. You can pass \`enforce_sorted=False\` to pack_padded_sequence and/or pack_sequence to sidestep this requirement if you do not need ONNX exportability. (lengths ${show(list)})`);
+  expectSorted(op, list, o.enforceSorted ?? true);
   return new PackedSequence(input, list, o.batchFirst ?? false);
 }
 
@@ -99,10 +103,11 @@ export function validMask(like: Tensor, lengths: readonly number[], steps: numbe
   return mask;
 }
 
-/** A new tensor of `shape` holding `value` everywhere, freed as op outputs are. */
+/** A new tensor of `shape` holding `value` everywhere (NaN and ±∞ too: uploaded), freed as op outputs are. */
 function filled(like: Tensor, shape: readonly number[], value: number): Tensor {
   const t = opOutput(like.gpu, shape, `filled with ${value}`);
-  fillConstant(t, value);
+  if (Number.isFinite(value)) fillConstant(t, value);
+  else t.write(new Float32Array(t.size).fill(value));
   return t;
 }
 
@@ -136,7 +141,8 @@ export function padPackedSequence(sequence: PackedSequence, options: { batchFirs
       y = F.cat([y, filled(padded, more, paddingValue)], timeDim);
     }
     if (batchFirst !== sequence.batchFirst) y = F.transpose(y, 0, 1);
-    return F.where(validMask(padded, lengths, total, padded.shape.slice(2), batchFirst), y, paddingValue);
+    const mask = validMask(padded, lengths, total, padded.shape.slice(2), batchFirst);
+    return F.where(mask, y, Number.isFinite(paddingValue) ? paddingValue : filled(padded, mask.shape, paddingValue));
   });
   return [result, [...lengths]];
 }
@@ -165,6 +171,9 @@ export function padSequence(sequences: readonly Tensor[], options: { batchFirst?
 
 /** torch.nn.utils.rnn.pack_sequence(sequences, enforce_sorted=True): padSequence, then packPaddedSequence with their lengths. */
 export function packSequence(sequences: readonly Tensor[], options: { enforceSorted?: boolean; enforce_sorted?: boolean } = {}): PackedSequence {
-  const padded = padSequence(sequences);
-  return packPaddedSequence(padded, sequences.map((t) => t.shape[0]!), options);
+  const lengths = Array.isArray(sequences) ? sequences.map((t) => (t instanceof Tensor ? t.shape[0]! : 0)) : [];
+  const o = normalizeOptions('packSequence', options, ['enforceSorted'], { enforce_sorted: 'enforceSorted' }) as { enforceSorted?: boolean };
+  // Checked before padding, so a refused order dispatches nothing.
+  expectSorted('packSequence', lengths, o.enforceSorted ?? true);
+  return packPaddedSequence(padSequence(sequences), lengths, o, 'packSequence');
 }

@@ -84,6 +84,15 @@ add('a padding module (new memory every step, as a composed output) before nn.Fl
   s.expect('GPU buffers from the second step on', live.slice(1).every((n) => n === live[1]), live.join(' '));
 });
 
+add('F.pad and padPackedSequence with NaN or ±∞ as the value, as PyTorch takes them', async (s) => {
+  const x = s.input([1, 2, 3, 4], [1, 4], 'f32', 'x');
+  await s.check('pad with NaN', s.own(F.pad(x, [1, 1], 'constant', NaN)), [NaN, 1, 2, 3, 4, NaN], 0, 0);
+  await s.check('pad with −∞', s.own(F.pad(x, [0, 2], 'constant', -Infinity)), [1, 2, 3, 4, -Infinity, -Infinity], 0, 0);
+  const sequences = s.input([1, 2, 3, 4, 5, 6], [3, 2, 1], 'f32', 'sequences');
+  const [padded] = nn.utils.rnn.padPackedSequence(nn.utils.rnn.packPaddedSequence(sequences, [3, 1]), { padding_value: NaN });
+  await s.check('padPackedSequence with NaN', s.own(padded), [1, 2, 3, NaN, 5, NaN], 0, 0);
+});
+
 add("padding: PyTorch's errors for pads, modes and values, before anything is dispatched", (s) => {
   const x = s.input(new Float32Array(30), [2, 3, 5], 'f32', 'x');
   s.expectError('odd length', () => F.pad(x, [1, 2, 3]), /pad: Padding length must be divisible by 2/);
@@ -96,6 +105,10 @@ add("padding: PyTorch's errors for pads, modes and values, before anything is di
   s.expectError('reflection of a 4-D input', () => new nn.ReflectionPad1d(2, { gpu: s.gpu }).forward(s.input(new Float32Array(30), [1, 2, 3, 5], 'f32', 'x4')), /ReflectionPad1d\(\(2, 2\)\): expected 2D or 3D input \(\[C, W\] or \[N, C, W\]\), got \[1, 2, 3, 5\]/);
   s.expectError('a padding of three', () => new nn.ReplicationPad2d([1, 2, 3], { gpu: s.gpu }), /ReplicationPad2d: argument 'padding' expected a size ≥ 0 or 4 of them \(left, right, top, bottom\), got \[1, 2, 3\]/);
   s.expectError('padding_mode', () => new nn.Conv2d(2, 2, 3, { padding_mode: 'mirror' as never, gpu: s.gpu }), /Conv2d: padding_mode must be one of \['zeros', 'reflect', 'replicate', 'circular'\], but got padding_mode='mirror'/);
+  const [conv, linear] = [new nn.Conv1d(3, 2, 3, { padding: 5, padding_mode: 'reflect', gpu: s.gpu }), new nn.Linear(5, 2, { gpu: s.gpu })];
+  s.expectError('a reflection wider than the input', () => conv.forward(x), /^Conv1d\(3, 2, kernel_size=\(3,\), stride=\(1,\), padding=\(5,\), padding_mode=reflect\): padding_mode='reflect' on input \[2, 3, 5\]: pad: Padding size should be less than the corresponding input dimension/);
+  s.expectError('a PackedSequence into a Linear', () => linear.forward(nn.utils.rnn.packPaddedSequence(x, [2, 2, 1]) as never), /Linear\(in_features=5, out_features=2, bias=True\): input expected a Tensor \[\*, 5\], got a PackedSequence \(nn\.utils\.rnn\.padPackedSequence\(out\) gives the padded tensor/);
+  s.expectError('packSequence unsorted', () => nn.utils.rnn.packSequence([s.input(new Float32Array(2), [2, 1], 'f32', 'a'), s.input(new Float32Array(3), [3, 1], 'f32', 'b')]), /^packSequence: `lengths` array must be sorted in decreasing order/);
 });
 
 export const padCases: readonly KernelCase[] = cases;
