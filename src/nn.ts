@@ -1689,6 +1689,21 @@ function expectPaddingMode(where: string, mode: unknown): PaddingMode {
   throw new Error(`${where}: padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular'], but got padding_mode=${show(mode)}`);
 }
 
+/**
+ * PyTorch's unbatched input [C, H, W] to a 2-D layer: a batch of one through `forward`, the output
+ * without that dimension (F.reshape views: no copy, gradients in place); null for any other rank.
+ */
+function unbatched2d(x: Tensor, forward: (x4: Tensor) => Tensor): Tensor | null {
+  if (!(x instanceof Tensor) || x.shape.length !== 3) return null;
+  const y = forward(F.reshape(x, [1, ...x.shape]));
+  return F.reshape(y, y.shape.slice(1));
+}
+
+/** A 2-D layer's output shape for [N, C, H, W] or one image [C, H, W]. */
+function shape2d(input: readonly number[], batched: (input4: readonly number[]) => readonly number[]): readonly number[] {
+  return input.length === 3 ? batched([1, ...input]).slice(1) : batched(input);
+}
+
 /** F.pad for a convolution's padding_mode, its errors naming the convolution and the mode. */
 function padFor(where: string, x: Tensor, padding: number[], mode: PaddingMode): Tensor {
   try {
@@ -1796,11 +1811,16 @@ export class Conv2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    const g = convOps.conv2dGeometry(input, this.weight.shape, this.options(), this.describe());
-    return [g.N, g.C_out, g.OH, g.OW];
+    return shape2d(input, (input4) => {
+      const g = convOps.conv2dGeometry(input4, this.weight.shape, this.options(), this.describe());
+      return [g.N, g.C_out, g.OH, g.OW];
+    });
   }
 
+  /** [N, C, H, W], or one image [C, H, W] (PyTorch's unbatched input). */
   forward(input: Tensor): Tensor {
+    const one = unbatched2d(input, (x4) => this.forward(x4));
+    if (one) return one;
     const where = this.describe();
     const y = this.output(this.outputShape(input.shape));
     const { weight, bias } = this;
@@ -1848,11 +1868,15 @@ export class MaxPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
-    return [g.N, g.C, g.OH, g.OW];
+    return shape2d(input, (input4) => {
+      const g = poolOps.pool2dGeometry(input4, this.options(), this.describe());
+      return [g.N, g.C, g.OH, g.OW];
+    });
   }
 
   forward(x: Tensor): Tensor {
+    const one = unbatched2d(x, (x4) => this.forward(x4));
+    if (one) return one;
     const where = this.describe();
     const shape = this.outputShape(x.shape);
     const buffer = this.buffers();
@@ -1896,11 +1920,15 @@ export class AvgPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
-    return [g.N, g.C, g.OH, g.OW];
+    return shape2d(input, (input4) => {
+      const g = poolOps.pool2dGeometry(input4, this.options(), this.describe());
+      return [g.N, g.C, g.OH, g.OW];
+    });
   }
 
   forward(x: Tensor): Tensor {
+    const one = unbatched2d(x, (x4) => this.forward(x4));
+    if (one) return one;
     const where = this.describe();
     const y = this.output(this.outputShape(x.shape));
     const options = this.options();
@@ -1926,11 +1954,14 @@ export class AdaptiveAvgPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    if (input.length !== 4) throw new Error(`${this.describe()}: input expected a 4-D NCHW shape [N, C, H, W], got ${shapeText(input)}`);
+    if (input.length === 3) return [input[0]!, 1, 1];
+    if (input.length !== 4) throw new Error(`${this.describe()}: input expected a 4-D NCHW shape [N, C, H, W] or one image [C, H, W], got ${shapeText(input)}`);
     return [input[0]!, input[1]!, 1, 1];
   }
 
   forward(x: Tensor): Tensor {
+    const one = unbatched2d(x, (x4) => this.forward(x4));
+    if (one) return one;
     const where = this.describe();
     const y = this.output(this.outputShape(x.shape));
     poolOps.adaptiveAvgPool2d(x, y, where);

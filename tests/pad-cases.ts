@@ -93,6 +93,33 @@ add('F.pad and padPackedSequence with NaN or ±∞ as the value, as PyTorch take
   await s.check('padPackedSequence with NaN', s.own(padded), [1, 2, 3, NaN, 5, NaN], 0, 0);
 });
 
+add('one image [C, H, W] (PyTorch\'s unbatched input) through nn.Conv2d (with a padding_mode too), MaxPool2d, AvgPool2d and AdaptiveAvgPool2d: exactly the batch of one\'s values and gradients, without its batch dimension', async (s, random) => {
+  const { gpu } = s;
+  const values = Array.from({ length: 2 * 6 * 7 }, () => random() * 2 - 1);
+  const layers: [string, nn.Module][] = [
+    ['Conv2d', new nn.Conv2d(2, 3, 3, { padding: 1, gpu })],
+    ['Conv2d reflect', new nn.Conv2d(2, 3, 3, { padding: 2, padding_mode: 'reflect', stride: 2, gpu })],
+    ['MaxPool2d', new nn.MaxPool2d(2, { gpu })],
+    ['AvgPool2d', new nn.AvgPool2d(3, { stride: 2, padding: 1, gpu })],
+    ['AdaptiveAvgPool2d', new nn.AdaptiveAvgPool2d(1, { gpu })],
+  ];
+  for (const [name, layer] of layers) {
+    const run = async (shape: number[]) => {
+      layer.zeroGrad();
+      const x = s.input(values, shape, 'f32', 'x');
+      x.requiresGrad = true;
+      const y = layer.forward(x);
+      const out = { shape: [...y.shape], values: Array.from(await y.read()) };
+      s.own(F.sum(s.own(F.mul(y, y)))).backward();
+      return { ...out, dx: Array.from(await x.grad!.read()), dw: layer.parameters().length ? Array.from(await layer.parameters()[0]!.grad.read()) : [] };
+    };
+    const batch = await run([1, 2, 6, 7]);
+    const one = await run([2, 6, 7]);
+    s.expect(`${name}: shape`, one.shape.join() === batch.shape.slice(1).join() && layer.outputShape([2, 6, 7]).join() === one.shape.join(), `[${one.shape.join(', ')}] against [${batch.shape.join(', ')}]`);
+    for (const key of ['values', 'dx', 'dw'] as const) s.expect(`${name}: ${key} as the batch of one's`, one[key].every((v, i) => v === batch[key][i]) && one[key].length === batch[key].length, `${one[key].length} values`);
+  }
+});
+
 add("padding: PyTorch's errors for pads, modes and values, before anything is dispatched", (s) => {
   const x = s.input(new Float32Array(30), [2, 3, 5], 'f32', 'x');
   s.expectError('odd length', () => F.pad(x, [1, 2, 3]), /pad: Padding length must be divisible by 2/);
