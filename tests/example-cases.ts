@@ -1,8 +1,10 @@
-// The course's chapter 1–4 programs (examples/), run in headless Chrome with their outputs asserted.
+// The course's chapter 1–4 programs (examples/), and one beyond it (sequences of their own lengths),
+// run in headless Chrome with their outputs asserted.
 import * as ch1 from '../examples/ch1-init';
 import * as ch2 from '../examples/ch2-ewa';
 import * as ch3 from '../examples/ch3-dropout';
 import * as ch4 from '../examples/ch4-batchnorm';
+import * as sequences from '../examples/sequences';
 import { ewa } from '../src/reference/optim';
 import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
 import { compare } from '../src/spec/compare';
@@ -58,6 +60,12 @@ add(ch4.title, async (s, print) => {
   }
   const expected0 = (r.input[0]! - r.runningMean[0]!) / Math.sqrt(r.runningVar[0]! + 1e-5);
   s.expect('eval uses running statistics', Math.abs(r.evalOut[0]! - expected0) < 1e-4, `${r.evalOut[0]} vs ${expected0}`);
+});
+
+add(sequences.title, async (s, print) => {
+  const { losses, accuracy } = await sequences.run(s.gpu, print);
+  s.expect('the loss falls from ln 2', losses[0]! > 0.6 && losses.at(-1)! < losses[0]! / 2, losses.map((l) => l.toFixed(4)).join(' → '));
+  s.expect('≥ 0.9 test accuracy', accuracy >= 0.9, accuracy.toFixed(3));
 });
 
 export const exampleCases: readonly KernelCase[] = cases;
