@@ -1139,3 +1139,33 @@ for kind, kwargs, shape in (
 padding_path = path.parent / "pytorch-pad.json"
 padding_path.write_text(json.dumps(padding) + "\n")
 print(f"wrote {padding_path} ({padding_path.stat().st_size} bytes)")
+
+# ── transposed convolutions (tests/fixtures/pytorch-conv-transpose.json) ──────────────────────────
+# nn.ConvTranspose2d with PyTorch's own initial weights: output, and for Σ y · dy the gradients of
+# the input, the weight and the bias; the printout; forward(x, output_size) where given.
+torch.manual_seed(20261202)
+transposed = {"torch_version": torch.__version__, "cases": []}
+for kwargs, shape, output_size in (
+    ({"in_channels": 3, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, (2, 3, 4, 5), None),
+    ({"in_channels": 4, "out_channels": 6, "kernel_size": [2, 3], "stride": [2, 1], "groups": 2, "bias": False, "dilation": [1, 2]}, (1, 4, 3, 4), None),
+    ({"in_channels": 2, "out_channels": 3, "kernel_size": 4, "stride": 2, "padding": 1}, (2, 2, 3, 3), None),
+    ({"in_channels": 1, "out_channels": 1, "kernel_size": 1}, (1, 1, 1, 1), None),
+    ({"in_channels": 3, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1}, (1, 3, 4, 4), [8, 8]),
+    ({"in_channels": 2, "out_channels": 2, "kernel_size": 3, "stride": 3, "padding": 2}, (2, 3, 3), None),
+):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    module = torch.nn.ConvTranspose2d(**args)
+    x = torch.randn(*shape, requires_grad=True)
+    y = module(x) if output_size is None else module(x, output_size=output_size)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    case = {"kwargs": kwargs, "shape": list(shape), "output_size": output_size, "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
+    for name, p in module.named_parameters():
+        case[name] = values(p)
+        case["d" + name] = values(p.grad)
+    transposed["cases"].append(case)
+layer = torch.nn.ConvTranspose2d(6, 4, 3, groups=2)
+transposed["init"] = {"bound": 1 / math.sqrt(2 * 9), "weight_max_abs": float(layer.weight.abs().max()), "bias_max_abs": float(layer.bias.abs().max())}
+transposed_path = path.parent / "pytorch-conv-transpose.json"
+transposed_path.write_text(json.dumps(transposed) + "\n")
+print(f"wrote {transposed_path} ({transposed_path.stat().st_size} bytes)")

@@ -1836,6 +1836,103 @@ export class Conv2d extends Module {
   }
 }
 
+/**
+ * torch.nn.ConvTranspose2d(in, out, k, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+ * dilation=1): the adjoint of Conv2d (an autoencoder's or a GAN's upsampling), output
+ * (H − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1 per axis. PyTorch's weight
+ * [in, out/groups, KH, KW] and init, so its state dict loads as is. conv2d.wgsl's kernels: forward
+ * is the convolution's input gradient, backward its forward and weight gradient.
+ */
+export class ConvTranspose2d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly outputPadding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: convOps.Pair,
+    options: { stride?: convOps.Pair; padding?: convOps.Pair; outputPadding?: convOps.Pair; output_padding?: convOps.Pair; groups?: number; bias?: boolean; dilation?: convOps.Pair; paddingMode?: 'zeros'; padding_mode?: 'zeros'; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'ConvTranspose2d';
+    const o = normalizeOptions(where, options, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'gpu'], { output_padding: 'outputPadding', padding_mode: 'paddingMode' }, { paddingMode: 'zeros' }) as typeof options;
+    expectFlag(where, 'bias', o.bias);
+    const groups = o.groups ?? 1;
+    expectConvChannels(where, inChannels, outChannels, groups);
+    this.kernelSize = expectPair(where, 'kernel_size', kernelSize, 1) as [number, number];
+    this.stride = expectPair(where, 'stride', o.stride ?? 1, 1) as [number, number];
+    this.padding = expectPair(where, 'padding', o.padding ?? 0, 0) as [number, number];
+    this.outputPadding = expectPair(where, 'output_padding', o.outputPadding ?? 0, 0) as [number, number];
+    this.dilation = expectPair(where, 'dilation', o.dilation ?? 1, 1) as [number, number];
+    if (this.outputPadding.some((p, i) => p >= this.stride[i]!)) throw new Error(`${where}: output padding must be smaller than stride, but got output_padding=${pairText(this.outputPadding)} and stride=${pairText(this.stride)}`);
+    this.groups = groups;
+    // PyTorch's ConvNd init over its weight [in, out/groups, KH, KW]: fan_in = out/groups · KH · KW.
+    ({ weight: this.weight } = convParameters(this, where, outChannels, inChannels, groups, this.kernelSize, false));
+    this.bias = o.bias === false ? null : allocateParameter(this.gpu, [outChannels], `${where}.bias`);
+    const fanIn = (outChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
+    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  }
+
+  private options(): convOps.Conv2dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+  }
+
+  describe(): string {
+    const extra = [!isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, !isOne(this.outputPadding, 0) && `output_padding=${pairText(this.outputPadding)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    return `ConvTranspose2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+  }
+
+  /** Each axis: (H − 1)·stride − 2·padding + dilation·(k − 1) + output_padding + 1 (output_padding given, or what outputSize asks). */
+  private outputExtent(input: readonly number[], outputPadding: readonly number[]): [number, number] {
+    return [0, 1].map((i) => (input[2 + i]! - 1) * this.stride[i]! - 2 * this.padding[i]! + this.dilation[i]! * (this.kernelSize[i]! - 1) + outputPadding[i]! + 1) as [number, number];
+  }
+
+  /** output_padding for PyTorch's forward(input, output_size): the sizes asked for must be reachable with one in [0, stride). */
+  private outputPaddingFor(input: readonly number[], outputSize: readonly number[] | null): [number, number] {
+    if (outputSize === null) return this.outputPadding;
+    const size = outputSize.slice(-2);
+    if (!Array.isArray(outputSize) || size.length !== 2 || !size.every((v) => Number.isInteger(v))) throw new Error(`${this.describe()}: output_size expected [H, W] (or [N, C, H, W]), got ${show(outputSize)}`);
+    const smallest = this.outputExtent(input, [0, 0]);
+    const padding = [0, 1].map((i) => size[i]! - smallest[i]!) as [number, number];
+    if (padding.some((p, i) => p < 0 || p >= this.stride[i]!)) throw new Error(`${this.describe()}: requested an output size of ${show(size)}, but valid sizes range from ${show(smallest)} to ${show(smallest.map((v, i) => v + this.stride[i]! - 1))} (for an input of ${shapeText(input.slice(2))})`);
+    return padding;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return shape2d(input, (input4) => {
+      expectInput4dShape(this.describe(), input4, this.inChannels);
+      return [input4[0]!, this.outChannels, ...this.outputExtent(input4, this.outputPadding)];
+    });
+  }
+
+  /** [N, in, H, W] or one image [in, H, W]; outputSize (PyTorch's output_size) picks output_padding. */
+  forward(input: Tensor, outputSize: readonly number[] | null = null): Tensor {
+    const one = unbatched2d(input, (x4) => this.forward(x4, outputSize));
+    if (one) return one;
+    const where = this.describe();
+    expectInput4dShape(where, input.shape, this.inChannels);
+    const [OH, OW] = this.outputExtent(input.shape, this.outputPaddingFor(input.shape, outputSize));
+    if (OH < 1 || OW < 1) throw new Error(`${where}: input ${shapeText(input.shape)} gives an output of ${OH} × ${OW}`);
+    const y = this.output([input.shape[0]!, this.outChannels, OH, OW]);
+    const { weight, bias } = this;
+    convOps.convTranspose2d(input, weight, bias, y, this.options(), where);
+    const inputs = bias ? [input, weight, bias] : [input, weight];
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, reads: [input, weight], backward: gradients.convTranspose2d(input, weight, bias, y, this.options(), where) });
+    return y;
+  }
+}
+
+/** An input [N, channels, H, W], or an Error naming the layer. */
+function expectInput4dShape(where: string, input: readonly number[], channels: number): void {
+  if (input.length !== 4 || input[1] !== channels) throw new Error(`${where}: input expected a 4-D NCHW shape [N, ${channels}, H, W] (or one image [${channels}, H, W]), got ${shapeText(input)}`);
+}
+
 /** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
 export class MaxPool2d extends Module {
   readonly stride: convOps.Pair;

@@ -6,6 +6,7 @@ import * as ref from '../reference/conv';
 import { rng, uniform } from '../spec/random';
 import { caseTable, kernelCase, type Spec } from '../spec/scope';
 import { Tensor, upstream, type BackwardRule } from '../tensor';
+import { combine } from './arithmetic';
 
 
 export const shader = loadShader('conv2d');
@@ -115,7 +116,42 @@ export function conv2dBackwardBias(dy: Tensor, dbias: Tensor, accumulate = false
 }
 
 
+/**
+ * y = conv_transpose2d(x, weight, bias) (torch.nn.functional.conv_transpose2d): the adjoint of the
+ * convolution that maps y's shape to x's with this weight ([C_in, C_out/groups, KH, KW], PyTorch's
+ * layout), so its input-gradient kernel; the bias added after (arithmetic.wgsl's combine). y's
+ * shape fixes output_padding (checked against x's through the convolution's geometry).
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null, y: Tensor, options: Conv2dOptions = {}, where = 'conv_transpose2d'): void {
+  const g = conv2dGeometry(y.shape, weight.shape, options, where);
+  expectTensor(where, 'input', x, [g.N, g.C_out, g.OH, g.OW]);
+  if (bias) expectTensor(where, 'bias', bias, [g.C_in]);
+  conv2dBackwardInput(x, weight, y, options, false, where);
+  if (bias) combine(y, { op: 'add', a: null, b: bias, broadcast: { inner: g.H * g.W, bSize: g.C_in }, accumulate: true });
+}
+
 export const gradients = {
+  /**
+   * y = conv_transpose2d(x, weight) + bias: dx = conv2d(dy, weight) (added through a scratch when dx
+   * adds up), dweight the convolution's weight gradient with the roles of x and dy swapped, dbias dy's sums.
+   */
+  convTranspose2d: (x: Tensor, weight: Tensor, bias: Tensor | null, y: Tensor, options: Conv2dOptions, where: string): BackwardRule => (ctx, gradOutput) => {
+    const dy = upstream(gradOutput, x.gpu, y.shape);
+    if (x.requiresGrad) {
+      const dx = ctx.target(x);
+      const into = dx.accumulate ? Tensor.scratch(x.gpu, 'conv_transpose2d dx', x.shape) : dx.grad;
+      conv2d(dy, weight, null, into, options, where);
+      if (dx.accumulate) combine(dx.grad, { op: 'add', a: into, b: null, broadcast: { inner: 1, bSize: 1 }, accumulate: true });
+    }
+    if (weight.requiresGrad) {
+      const dw = ctx.target(weight);
+      conv2dBackwardWeight(dy, x, dw.grad, options, dw.accumulate, where);
+    }
+    if (bias?.requiresGrad) {
+      const db = ctx.target(bias);
+      conv2dBackwardBias(dy, db.grad, db.accumulate, where);
+    }
+  },
   /** y = conv2d(x, w) + b: dx by conv2d_backward_input, dw by conv2d_backward_weight, db by the bias sum. */
   conv2d: (x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions, where: string): BackwardRule => (ctx, gradOutput) => {
     const dy = upstream(gradOutput, x.gpu, [1, 1, 1, 1]); // at the root, the output is [1, 1, 1, 1]

@@ -1,0 +1,61 @@
+// nn.ConvTranspose2d against PyTorch itself (tests/fixtures/pytorch-conv-transpose.json, from
+// scripts/make-fixtures.py): PyTorch's initial weights, the output, the gradients of the input, the
+// weight and the bias, the printout, forward(x, output_size); its init's bound; its errors. Part of
+// tests/parity-cases.ts's table.
+import * as F from '../src/functional';
+import * as nn from '../src/nn';
+import { caseTable, type KernelCase } from '../src/spec/scope';
+import golden from './fixtures/pytorch-conv-transpose.json';
+
+const { cases, add } = caseTable();
+
+type Kwargs = { in_channels: number; out_channels: number; kernel_size: number | [number, number] } & Record<string, unknown>;
+
+for (const f of golden.cases) {
+  add(`PyTorch ${golden.torch_version}: nn.ConvTranspose2d ${JSON.stringify(f.kwargs)} on [${f.shape.join(', ')}]${f.output_size ? ` to output_size [${f.output_size.join(', ')}]` : ''}: output, the input's, weight's and bias's gradients, printout`, async (s) => {
+    const { in_channels: I, out_channels: O, kernel_size: k, ...options } = f.kwargs as Kwargs;
+    const m = new nn.ConvTranspose2d(I, O, k, { ...options, gpu: s.gpu });
+    s.expect('printout as PyTorch', m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
+    m.weight.write(f.weight);
+    if (m.bias) m.bias.write((f as { bias?: number[] }).bias!);
+    const x = s.input(f.x, f.shape, 'f32', 'x');
+    x.requiresGrad = true;
+    const y = m.forward(x, f.output_size);
+    s.expect('output shape', y.shape.join() === f.y_shape.join() && (f.output_size !== null || m.outputShape(f.shape).join() === f.y_shape.join()), `[${y.shape.join(', ')}] (PyTorch: [${f.y_shape.join(', ')}])`);
+    await s.check('y', y, f.y, 1e-5, 1e-5);
+    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
+    await s.check('d x', x.grad!, f.dx, 1e-5, 1e-5);
+    await s.check('d weight', m.weight.grad, f.dweight, 1e-4, 1e-5);
+    if (m.bias) await s.check('d bias', m.bias.grad, (f as { dbias?: number[] }).dbias!, 1e-4, 1e-5);
+  });
+}
+
+add(`PyTorch ${golden.torch_version}: nn.ConvTranspose2d's init (fan_in from its weight's second dimension, out/groups · KH · KW), its input used twice (gradients add), its errors`, async (s, random) => {
+  const { gpu } = s;
+  const m = new nn.ConvTranspose2d(6, 4, 3, { groups: 2, gpu });
+  const [w, b] = [await m.weight.read(), await m.bias!.read()];
+  const bound = golden.init.bound;
+  s.expect(`weight within ±${bound.toFixed(4)} and spread over it`, w.every((v) => Math.abs(v) <= bound) && Math.max(...w.map(Math.abs)) > 0.9 * bound, `max |w| ${Math.max(...w.map(Math.abs))}`);
+  s.expect('bias within the same bound', b.every((v) => Math.abs(v) <= bound), `max |b| ${Math.max(...b.map(Math.abs))}`);
+  // x used by the layer and again in the loss: dx adds up (the layer's part through a scratch).
+  const up = new nn.ConvTranspose2d(2, 2, 2, { stride: 2, gpu });
+  const values = Array.from({ length: 2 * 3 * 3 }, () => random() * 2 - 1);
+  const x = s.input(values, [1, 2, 3, 3], 'f32', 'x');
+  x.requiresGrad = true;
+  s.own(F.add(s.own(F.sum(up.forward(x))), s.own(F.sum(x)))).backward();
+  const dx = await x.grad!.read();
+  const w2 = await up.weight.read(); // [in 2, out 2, 2, 2]: d Σ y / d x[c] = Σ of in-channel c's weights
+  const perChannel = [0, 1].map((c) => Array.from(w2.slice(c * 8, c * 8 + 8)).reduce((a, v) => a + v, 0));
+  s.expect('dx = Σ of the weights from its channel, + 1 from the loss', Array.from(dx).every((v, i) => Math.abs(v - (perChannel[Math.floor(i / 9)]! + 1)) < 1e-5), Array.from(dx).slice(0, 3).join(', '));
+  // A second backward without zeroGrad: the weight's and bias's gradients add up (PyTorch's .grad accumulates).
+  const [dw1, db1] = [Array.from(await up.weight.grad.read()), Array.from(await up.bias!.grad.read())];
+  s.own(F.sum(up.forward(x))).backward();
+  const [dw2, db2] = [await up.weight.grad.read(), await up.bias!.grad.read()];
+  s.expect('a second backward doubles d weight and d bias', dw1.every((v, i) => Math.abs(dw2[i]! - 2 * v) < 1e-5) && db1.every((v, i) => Math.abs(db2[i]! - 2 * v) < 1e-5), `${dw1[0]} → ${dw2[0]}`);
+  s.expectError('output_padding ≥ stride', () => new nn.ConvTranspose2d(2, 2, 3, { stride: 2, output_padding: 2, gpu }), /ConvTranspose2d: output padding must be smaller than stride, but got output_padding=\(2, 2\) and stride=\(2, 2\)/);
+  s.expectError('an output size out of reach', () => up.forward(x, [9, 9]), /ConvTranspose2d\(2, 2, kernel_size=\(2, 2\), stride=\(2, 2\)\): requested an output size of \[9, 9\], but valid sizes range from \[6, 6\] to \[7, 7\]/);
+  s.expectError('input channels', () => up.forward(s.input(values.slice(0, 9), [1, 1, 3, 3], 'f32', 'x1')), /ConvTranspose2d\(2, 2, kernel_size=\(2, 2\), stride=\(2, 2\)\): input expected a 4-D NCHW shape \[N, 2, H, W\]/);
+  s.expectError('padding_mode', () => new nn.ConvTranspose2d(2, 2, 3, { padding_mode: 'reflect' as never, gpu }), /ConvTranspose2d: padding_mode='reflect' is not supported \(only PyTorch's default, padding_mode='zeros'\)/);
+});
+
+export const convTransposeCases: readonly KernelCase[] = cases;
