@@ -1140,11 +1140,12 @@ padding_path = path.parent / "pytorch-pad.json"
 padding_path.write_text(json.dumps(padding) + "\n")
 print(f"wrote {padding_path} ({padding_path.stat().st_size} bytes)")
 
-# ── transposed convolutions (tests/fixtures/pytorch-conv-transpose.json) ──────────────────────────
+# ── upsampling (tests/fixtures/pytorch-upsampling.json) ──────────────────────────────────────────
 # nn.ConvTranspose2d with PyTorch's own initial weights: output, and for Σ y · dy the gradients of
-# the input, the weight and the bias; the printout; forward(x, output_size) where given.
+# the input, the weight and the bias; the printout; forward(x, output_size) where given. Then
+# F.interpolate in each mode (values, the input's gradient) and the Upsample modules' printouts.
 torch.manual_seed(20261202)
-transposed = {"torch_version": torch.__version__, "cases": []}
+upsampling = {"torch_version": torch.__version__, "transposed": [], "interpolate": [], "modules": []}
 for kwargs, shape, output_size in (
     ({"in_channels": 3, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, (2, 3, 4, 5), None),
     ({"in_channels": 4, "out_channels": 6, "kernel_size": [2, 3], "stride": [2, 1], "groups": 2, "bias": False, "dilation": [1, 2]}, (1, 4, 3, 4), None),
@@ -1163,9 +1164,32 @@ for kwargs, shape, output_size in (
     for name, p in module.named_parameters():
         case[name] = values(p)
         case["d" + name] = values(p.grad)
-    transposed["cases"].append(case)
+    upsampling["transposed"].append(case)
 layer = torch.nn.ConvTranspose2d(6, 4, 3, groups=2)
-transposed["init"] = {"bound": 1 / math.sqrt(2 * 9), "weight_max_abs": float(layer.weight.abs().max()), "bias_max_abs": float(layer.bias.abs().max())}
-transposed_path = path.parent / "pytorch-conv-transpose.json"
-transposed_path.write_text(json.dumps(transposed) + "\n")
-print(f"wrote {transposed_path} ({transposed_path.stat().st_size} bytes)")
+upsampling["init"] = {"bound": 1 / math.sqrt(2 * 9), "weight_max_abs": float(layer.weight.abs().max()), "bias_max_abs": float(layer.bias.abs().max())}
+for shape, kwargs in (
+    ((2, 3, 5), {"scale_factor": 2, "mode": "nearest"}),
+    ((1, 2, 4), {"size": 7, "mode": "nearest"}),
+    ((1, 2, 7), {"size": 3, "mode": "nearest-exact"}),
+    ((2, 2, 4), {"scale_factor": 1.5, "mode": "linear"}),
+    ((1, 3, 5), {"size": 9, "mode": "linear", "align_corners": True}),
+    ((2, 3, 3, 4), {"scale_factor": 2, "mode": "nearest"}),
+    ((1, 2, 3, 5), {"size": [5, 4], "mode": "bilinear"}),
+    ((1, 2, 4, 4), {"scale_factor": [2, 3], "mode": "bilinear", "align_corners": True}),
+    ((2, 1, 5, 3), {"scale_factor": 0.5, "mode": "bilinear"}),
+    ((1, 2, 5, 5), {"scale_factor": 1.7, "mode": "bilinear", "recompute_scale_factor": True}),
+    ((1, 1, 4, 6), {"size": [2, 3], "mode": "nearest"}),
+):
+    x = torch.randn(*shape, requires_grad=True)
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    y = torch.nn.functional.interpolate(x, **args)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    upsampling["interpolate"].append({"shape": list(shape), "kwargs": kwargs, "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad)})
+for kind, kwargs in (("Upsample", {"scale_factor": 2}), ("Upsample", {"size": [4, 5], "mode": "bilinear"}), ("Upsample", {"scale_factor": [2, 3], "mode": "bilinear", "align_corners": True}),
+                     ("Upsample", {"size": 7, "mode": "linear"}), ("UpsamplingNearest2d", {"scale_factor": 2}), ("UpsamplingBilinear2d", {"size": [3, 3]})):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    upsampling["modules"].append({"kind": kind, "kwargs": kwargs, "repr": repr(getattr(torch.nn, kind)(**args))})
+upsampling_path = path.parent / "pytorch-upsampling.json"
+upsampling_path.write_text(json.dumps(upsampling) + "\n")
+print(f"wrote {upsampling_path} ({upsampling_path.stat().st_size} bytes)")

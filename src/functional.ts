@@ -700,6 +700,87 @@ export function chunk(x: Tensor, chunks: number, dim = 0, ...unsupported: never[
   return split(x, Math.ceil(x.shape[d]! / chunks), d);
 }
 
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear';
+
+export interface InterpolateOptions {
+  /** The output's spatial size: one for every axis, or a number for all of them. */
+  size?: number | readonly number[] | null;
+  /** Or the factor each spatial size is multiplied by (floored). */
+  scaleFactor?: number | readonly number[] | null;
+  scale_factor?: number | readonly number[] | null;
+  mode?: InterpolateMode;
+  /** linear and bilinear: corners' centres aligned (the input's first and last samples map to the output's). */
+  alignCorners?: boolean | null;
+  align_corners?: boolean | null;
+  /** With scaleFactor: sample as if the floored size had been asked for (PyTorch's recompute_scale_factor). */
+  recomputeScaleFactor?: boolean | null;
+  recompute_scale_factor?: boolean | null;
+}
+
+/**
+ * x resized over its spatial axes, [N, C, L] or [N, C, H, W] (torch.nn.functional.interpolate):
+ * 'nearest' takes sample ⌊o · scale⌋ ('nearest-exact' ⌊(o + ½) · scale⌋), 'linear' and 'bilinear'
+ * mix the two samples around (o + ½) · scale − ½ (o · (in − 1)/(out − 1) with align_corners), scale
+ * in/out, or 1/scale_factor as PyTorch takes it. Separable, so each axis is one F.indexSelect
+ * (nearest) or two and a weighted sum (linear): gradients flow back through those ops.
+ */
+export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor {
+  const op = 'interpolate';
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'], { scale_factor: 'scaleFactor', align_corners: 'alignCorners', recompute_scale_factor: 'recomputeScaleFactor' }, { antialias: false }) as InterpolateOptions;
+  const mode = o.mode ?? 'nearest';
+  if (!['nearest', 'nearest-exact', 'linear', 'bilinear'].includes(mode)) throw new Error(`${op}: mode ${show(mode)} is not supported (nearest, nearest-exact, linear for 3-D input, bilinear for 4-D; not bicubic, trilinear or area)`);
+  const axes = x.shape.length - 2;
+  if (axes !== 1 && axes !== 2) throw new Error(`${op}: input expected [N, C, L] or [N, C, H, W], got ${shapeText(x.shape)}`);
+  if (mode === 'linear' && axes !== 1) throw new Error(`${op}: Got ${x.shape.length}D input, but linear mode needs 3D input`);
+  if (mode === 'bilinear' && axes !== 2) throw new Error(`${op}: Got ${x.shape.length}D input, but bilinear mode needs 4D input`);
+  const interpolating = mode === 'linear' || mode === 'bilinear';
+  if (!interpolating && o.alignCorners != null) throw new Error(`${op}: align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear`);
+  expectFlag(op, 'alignCorners', o.alignCorners ?? undefined);
+  expectFlag(op, 'recomputeScaleFactor', o.recomputeScaleFactor ?? undefined);
+  const size = o.size ?? null;
+  const factor = o.scaleFactor ?? null;
+  if ((size === null) === (factor === null)) throw new Error(`${op}: ${size === null ? 'either size or scale_factor should be defined' : 'only one of size or scale_factor should be defined'}`);
+  const perAxis = (v: number | readonly number[], name: string) => {
+    const list = typeof v === 'number' ? Array<number>(axes).fill(v) : [...v];
+    if (list.length !== axes || !list.every((u) => typeof u === 'number' && u > 0 && Number.isFinite(u))) throw new Error(`${op}: ${name} expected a number > 0 or ${axes} of them for input ${shapeText(x.shape)}, got ${show(v)}`);
+    return list;
+  };
+  const inSizes = x.shape.slice(2);
+  const outSizes = size !== null ? perAxis(size, 'size') : perAxis(factor!, 'scale_factor').map((f, k) => Math.floor(inSizes[k]! * f));
+  if (size !== null && !outSizes.every(Number.isInteger)) throw new Error(`${op}: size expected integers, got ${show(size)}`);
+  if (outSizes.some((v) => v < 1)) throw new Error(`${op}: Input and output sizes should be greater than 0, but got input ${shapeText(inSizes)} and output ${shapeText(outSizes)}`);
+  // The source position of output sample o along axis k, as PyTorch computes its scale.
+  const scales = outSizes.map((out, k) => (factor !== null && !o.recomputeScaleFactor ? 1 / perAxis(factor, 'scale_factor')[k]! : inSizes[k]! / out));
+  return composite(() => {
+    let y = x;
+    for (let k = 0; k < axes; k++) {
+      const [d, n, out, scale] = [2 + k, inSizes[k]!, outSizes[k]!, scales[k]!];
+      const picks = (positions: number[]) => {
+        const index = output(x.gpu, [out], `interpolate positions`, 'i32');
+        index.write(positions);
+        return indexSelect(y, d, index);
+      };
+      if (!interpolating) {
+        y = picks(Array.from({ length: out }, (_, i) => Math.min(Math.floor((mode === 'nearest-exact' ? i + 0.5 : i) * scale), n - 1)));
+        continue;
+      }
+      const source = Array.from({ length: out }, (_, i) => (o.alignCorners ? (out > 1 ? ((n - 1) / (out - 1)) * i : 0) : Math.max((i + 0.5) * scale - 0.5, 0)));
+      const low = source.map((v) => Math.min(Math.floor(v), n - 1));
+      const high = low.map((i) => Math.min(i + 1, n - 1));
+      const weightShape = x.shape.map((_, j) => (j === d ? out : 1));
+      const weights = (values: number[]) => {
+        const w = output(x.gpu, weightShape, 'interpolate weights');
+        w.write(values);
+        return w;
+      };
+      const far = source.map((v, i) => v - low[i]!);
+      y = add(mul(picks(low), weights(far.map((l) => 1 - l))), mul(picks(high), weights(far)));
+    }
+    return y;
+  });
+}
+
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
 /**

@@ -1933,6 +1933,46 @@ function expectInput4dShape(where: string, input: readonly number[], channels: n
   if (input.length !== 4 || input[1] !== channels) throw new Error(`${where}: input expected a 4-D NCHW shape [N, ${channels}, H, W] (or one image [${channels}, H, W]), got ${shapeText(input)}`);
 }
 
+type UpsampleOptions = { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null; scale_factor?: number | readonly number[] | null; mode?: F.InterpolateMode; alignCorners?: boolean | null; align_corners?: boolean | null; gpu?: Gpu };
+
+/** torch.nn.Upsample(size=None, scale_factor=None, mode='nearest', align_corners=None): F.interpolate, its output kept as composed ones are. */
+export class Upsample extends Module {
+  readonly size: number | readonly number[] | null;
+  readonly scaleFactor: number | readonly number[] | null;
+  readonly mode: F.InterpolateMode;
+  readonly alignCorners: boolean | null;
+
+  constructor(options: UpsampleOptions = {}, protected readonly kind = 'Upsample') {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions(kind, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'gpu'], { scale_factor: 'scaleFactor', align_corners: 'alignCorners' }) as UpsampleOptions;
+    [this.size, this.scaleFactor, this.mode, this.alignCorners] = [o.size ?? null, o.scaleFactor ?? null, o.mode ?? 'nearest', o.alignCorners ?? null];
+  }
+
+  describe(): string {
+    const tuple = (v: number | readonly number[], text: (u: number) => string) => (typeof v === 'number' ? text(v) : `(${v.map(text).join(', ')})`);
+    const what = this.size !== null ? `size=${tuple(this.size, String)}` : `scale_factor=${tuple(this.scaleFactor!, pythonFloat)}`;
+    return `${this.kind}(${what}, mode=${this.mode})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.keepComposed(F.interpolate(x, { size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners }));
+  }
+}
+
+/** torch.nn.UpsamplingNearest2d(size=None, scale_factor=None): Upsample in mode nearest. */
+export class UpsamplingNearest2d extends Upsample {
+  constructor(options: { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null; scale_factor?: number | readonly number[] | null; gpu?: Gpu } = {}) {
+    super({ ...normalizeOptions('UpsamplingNearest2d', options, ['size', 'scaleFactor', 'gpu'], { scale_factor: 'scaleFactor' }), mode: 'nearest' }, 'UpsamplingNearest2d');
+  }
+}
+
+/** torch.nn.UpsamplingBilinear2d(size=None, scale_factor=None): Upsample in mode bilinear with align_corners. */
+export class UpsamplingBilinear2d extends Upsample {
+  constructor(options: { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null; scale_factor?: number | readonly number[] | null; gpu?: Gpu } = {}) {
+    super({ ...normalizeOptions('UpsamplingBilinear2d', options, ['size', 'scaleFactor', 'gpu'], { scale_factor: 'scaleFactor' }), mode: 'bilinear', alignCorners: true }, 'UpsamplingBilinear2d');
+  }
+}
+
 /** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
 export class MaxPool2d extends Module {
   readonly stride: convOps.Pair;

@@ -1,17 +1,18 @@
-// nn.ConvTranspose2d against PyTorch itself (tests/fixtures/pytorch-conv-transpose.json, from
-// scripts/make-fixtures.py): PyTorch's initial weights, the output, the gradients of the input, the
-// weight and the bias, the printout, forward(x, output_size); its init's bound; its errors. Part of
+// Upsampling against PyTorch itself (tests/fixtures/pytorch-upsampling.json, from
+// scripts/make-fixtures.py): nn.ConvTranspose2d with PyTorch's initial weights (the output, the
+// gradients of the input, the weight and the bias, the printout, forward(x, output_size), its init's
+// bound, its errors), and F.interpolate in each mode with the Upsample modules. Part of
 // tests/parity-cases.ts's table.
 import * as F from '../src/functional';
 import * as nn from '../src/nn';
 import { caseTable, type KernelCase } from '../src/spec/scope';
-import golden from './fixtures/pytorch-conv-transpose.json';
+import golden from './fixtures/pytorch-upsampling.json';
 
 const { cases, add } = caseTable();
 
 type Kwargs = { in_channels: number; out_channels: number; kernel_size: number | [number, number] } & Record<string, unknown>;
 
-for (const f of golden.cases) {
+for (const f of golden.transposed) {
   add(`PyTorch ${golden.torch_version}: nn.ConvTranspose2d ${JSON.stringify(f.kwargs)} on [${f.shape.join(', ')}]${f.output_size ? ` to output_size [${f.output_size.join(', ')}]` : ''}: output, the input's, weight's and bias's gradients, printout`, async (s) => {
     const { in_channels: I, out_channels: O, kernel_size: k, ...options } = f.kwargs as Kwargs;
     const m = new nn.ConvTranspose2d(I, O, k, { ...options, gpu: s.gpu });
@@ -58,4 +59,31 @@ add(`PyTorch ${golden.torch_version}: nn.ConvTranspose2d's init (fan_in from its
   s.expectError('padding_mode', () => new nn.ConvTranspose2d(2, 2, 3, { padding_mode: 'reflect' as never, gpu }), /ConvTranspose2d: padding_mode='reflect' is not supported \(only PyTorch's default, padding_mode='zeros'\)/);
 });
 
-export const convTransposeCases: readonly KernelCase[] = cases;
+for (const f of golden.interpolate) {
+  add(`PyTorch ${golden.torch_version}: F.interpolate of [${f.shape.join(', ')}] ${JSON.stringify(f.kwargs)}: values and the input's gradient`, async (s) => {
+    const x = s.input(f.x, f.shape, 'f32', 'x');
+    x.requiresGrad = true;
+    const y = s.own(F.interpolate(x, f.kwargs as F.InterpolateOptions));
+    s.expect('shape', y.shape.join() === f.y_shape.join(), `[${y.shape.join(', ')}] (PyTorch: [${f.y_shape.join(', ')}])`);
+    await s.check('y', y, f.y, 1e-6, 1e-5);
+    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
+    await s.check('d x', x.grad!, f.dx, 1e-5, 1e-5);
+  });
+}
+
+add(`PyTorch ${golden.torch_version}: nn.Upsample, UpsamplingNearest2d, UpsamplingBilinear2d printouts; F.interpolate's errors`, (s) => {
+  const kinds = { Upsample: nn.Upsample, UpsamplingNearest2d: nn.UpsamplingNearest2d, UpsamplingBilinear2d: nn.UpsamplingBilinear2d } as const;
+  for (const f of golden.modules) {
+    const m = new kinds[f.kind as keyof typeof kinds]({ ...(f.kwargs as object), gpu: s.gpu });
+    s.expect(`${f.kind} printout`, m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
+  }
+  const x3 = s.input(new Float32Array(8), [1, 2, 4], 'f32', 'x3');
+  s.expectError('bilinear on 3-D', () => F.interpolate(x3, { scale_factor: 2, mode: 'bilinear' }), /interpolate: Got 3D input, but bilinear mode needs 4D input/);
+  s.expectError('align_corners with nearest', () => F.interpolate(x3, { scale_factor: 2, align_corners: true }), /interpolate: align_corners option can only be set with the interpolating modes: linear \| bilinear \| bicubic \| trilinear/);
+  s.expectError('size and scale_factor', () => F.interpolate(x3, { size: 3, scale_factor: 2 }), /interpolate: only one of size or scale_factor should be defined/);
+  s.expectError('neither', () => F.interpolate(x3), /interpolate: either size or scale_factor should be defined/);
+  s.expectError('bicubic', () => F.interpolate(x3, { scale_factor: 2, mode: 'bicubic' as never }), /interpolate: mode 'bicubic' is not supported/);
+  s.expectError('a size per axis', () => F.interpolate(x3, { size: [3, 3] }), /interpolate: size expected a number > 0 or 1 of them for input \[1, 2, 4\], got \[3, 3\]/);
+});
+
+export const upsamplingCases: readonly KernelCase[] = cases;
