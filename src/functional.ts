@@ -12,6 +12,8 @@ import { dropout as dropoutKernel } from './kernels/dropout';
 import { elementwise as elementwiseKernel, expectBound, expectExponent, type ElementwiseExtra, type ElementwiseOp } from './kernels/elementwise';
 import { layerNorm as layerNormKernel, type LayerNormArgs } from './kernels/layer_norm';
 import { matmul as matmulKernel } from './kernels/matmul';
+import * as convOps from './kernels/conv2d';
+import * as poolOps from './kernels/pool';
 import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { expectApproximate, gelu as geluKernel, type GeluApproximate } from './kernels/gelu';
 import { sumRows } from './kernels/reduce';
@@ -24,7 +26,7 @@ import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kern
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
 import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
-import { expectShape, shapeText } from './launch';
+import { expectPair, expectShape, shapeText } from './launch';
 import { expectFlag, normalizeOptions, show } from './options';
 import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
 
@@ -870,6 +872,129 @@ export function unbind(x: Tensor, dim = 0, ...unsupported: never[]): Tensor[] {
   const d = dimension('unbind', 'dim', dim, x.shape);
   const shape = x.shape.length === 1 ? [1] : x.shape.filter((_, k) => k !== d);
   return Array.from({ length: x.shape[d]! }, (_, i) => reshape(sliced(`unbind(dim=${d})[${i}]`, x, d, i, 1, 1), shape));
+}
+
+// ── convolution and pooling: F.conv2d, F.conv_transpose2d, F.max_pool2d, F.avg_pool2d ─────────────
+
+type Pair = number | readonly [number, number];
+
+/** The module's kernels as functions, each allocating its output; one image [C, H, W] runs as a batch of one (views). */
+function onImages(x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
+  if (x instanceof Tensor && x.shape.length === 3) {
+    const y = run(reshape(x, [1, ...x.shape]));
+    return reshape(y, y.shape.slice(1));
+  }
+  return run(x);
+}
+
+export interface Conv2dArguments {
+  stride?: Pair;
+  /** Sizes, or PyTorch's 'same' (stride 1) and 'valid'. */
+  padding?: Pair | 'same' | 'valid';
+  dilation?: Pair;
+  groups?: number;
+}
+
+/**
+ * torch.nn.functional.conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+ * input [N, C_in, H, W] or [C_in, H, W], weight [C_out, C_in/groups, KH, KW] (conv2d.wgsl); a weight
+ * or bias that requires no gradient gets none (a fixed filter).
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dArguments = {}): Tensor {
+  const op = 'conv2d';
+  expectInput(op, x);
+  expectOperand(op, 'weight', weight, false);
+  if (bias !== null) expectOperand(op, 'bias', bias, false);
+  const o = normalizeOptions(op, options, ['stride', 'padding', 'dilation', 'groups']) as Conv2dArguments;
+  const stride = expectPair(op, 'stride', o.stride ?? 1, 1) as [number, number];
+  const dilation = expectPair(op, 'dilation', o.dilation ?? 1, 1) as [number, number];
+  if (weight.shape.length !== 4) throw new Error(`${op}: weight expected 4 dimensions [C_out, C_in/groups, KH, KW], got ${shapeText(weight.shape)}`);
+  const kernel = weight.shape.slice(2) as [number, number];
+  const padding = o.padding === 'same' ? convOps.samePadding(op, kernel, stride, dilation) : o.padding === 'valid' ? ([0, 0] as const) : expectPair(op, 'padding', o.padding ?? 0, 0);
+  const args: convOps.Conv2dOptions = { stride, padding, dilation, groups: o.groups ?? 1 };
+  return onImages(x, (x4) => {
+    const g = convOps.conv2dGeometry(x4.shape, weight.shape, args, op);
+    const y = output(x.gpu, [g.N, g.C_out, g.OH, g.OW], op);
+    convOps.conv2d(x4, weight, bias, y, args, op);
+    const inputs = [x4, weight, ...(bias ? [bias] : [])];
+    if (needsGrad(inputs)) record({ name: op, inputs, output: y, backward: gradients.conv2d(x4, weight, bias, args, op) });
+    return y;
+  });
+}
+
+/**
+ * torch.nn.functional.conv_transpose2d(input, weight, bias=None, stride=1, padding=0,
+ * output_padding=0, groups=1, dilation=1): weight [C_in, C_out/groups, KH, KW] (nn.ConvTranspose2d's kernels).
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: { stride?: Pair; padding?: Pair; outputPadding?: Pair; output_padding?: Pair; groups?: number; dilation?: Pair } = {}): Tensor {
+  const op = 'convTranspose2d';
+  expectInput(op, x);
+  expectOperand(op, 'weight', weight, false);
+  if (bias !== null) expectOperand(op, 'bias', bias, false);
+  const o = normalizeOptions(op, options, ['stride', 'padding', 'outputPadding', 'groups', 'dilation'], { output_padding: 'outputPadding' }) as { stride?: Pair; padding?: Pair; outputPadding?: Pair; groups?: number; dilation?: Pair };
+  const [stride, padding, outputPadding, dilation] = [expectPair(op, 'stride', o.stride ?? 1, 1), expectPair(op, 'padding', o.padding ?? 0, 0), expectPair(op, 'output_padding', o.outputPadding ?? 0, 0), expectPair(op, 'dilation', o.dilation ?? 1, 1)];
+  if (weight.shape.length !== 4) throw new Error(`${op}: weight expected 4 dimensions [C_in, C_out/groups, KH, KW], got ${shapeText(weight.shape)}`);
+  const groups = o.groups ?? 1;
+  if (outputPadding.some((p, i) => p >= stride[i]!)) throw new Error(`${op}: output padding must be smaller than stride, but got output_padding=(${outputPadding.join(', ')}) and stride=(${stride.join(', ')})`);
+  const args: convOps.Conv2dOptions = { stride, padding, dilation, groups };
+  return onImages(x, (x4) => {
+    if (x4.shape.length !== 4 || x4.shape[1] !== weight.shape[0]) throw new Error(`${op}: input expected [N, ${weight.shape[0]}, H, W] (weight ${shapeText(weight.shape)}), got ${shapeText(x4.shape)}`);
+    const extent = [0, 1].map((i) => (x4.shape[2 + i]! - 1) * stride[i]! - 2 * padding[i]! + dilation[i]! * (weight.shape[2 + i]! - 1) + outputPadding[i]! + 1);
+    const y = output(x.gpu, [x4.shape[0]!, weight.shape[1]! * groups, ...extent], op);
+    convOps.convTranspose2d(x4, weight, bias, y, args, op);
+    const inputs = [x4, weight, ...(bias ? [bias] : [])];
+    if (needsGrad(inputs)) record({ name: op, inputs, output: y, reads: [x4, weight], backward: gradients.convTranspose2d(x4, weight, bias, y, args, op) });
+    return y;
+  });
+}
+
+type MaxPool2dArguments = { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: false; ceil_mode?: false; returnIndices?: boolean; return_indices?: boolean };
+
+/**
+ * torch.nn.functional.max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,
+ * ceil_mode=False, return_indices=False); with return_indices, [output, indices] (u32, h · W + w
+ * within each plane, as PyTorch's), else the indices are the output's companion, freed with it.
+ */
+export function maxPool2d(x: Tensor, kernelSize: Pair, options?: MaxPool2dArguments & { returnIndices?: false; return_indices?: false }): Tensor;
+export function maxPool2d(x: Tensor, kernelSize: Pair, options: MaxPool2dArguments): Tensor | [Tensor, Tensor];
+export function maxPool2d(x: Tensor, kernelSize: Pair, options: MaxPool2dArguments = {}): Tensor | [Tensor, Tensor] {
+  const op = 'maxPool2d';
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['stride', 'padding', 'dilation', 'returnIndices'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false }) as MaxPool2dArguments;
+  expectFlag(op, 'returnIndices', o.returnIndices);
+  const args: poolOps.Pool2dOptions = { kernelSize, stride: o.stride ?? kernelSize, padding: o.padding ?? 0, dilation: o.dilation ?? 1 };
+  let indices: Tensor | null = null;
+  const y = onImages(x, (x4) => {
+    const g = poolOps.pool2dGeometry(x4.shape, args, op);
+    const out = output(x.gpu, [g.N, g.C, g.OH, g.OW], op);
+    indices = output(x.gpu, out.shape, `${op} indices`, 'u32');
+    poolOps.maxPool2d(x4, out, indices, args, op);
+    if (needsGrad([x4])) record({ name: op, inputs: [x4], output: out, saved: [indices], reads: [indices], backward: gradients.maxPool2d(x4, indices, args, op) });
+    if (!o.returnIndices) out.companions.push(indices);
+    return out;
+  });
+  if (!o.returnIndices) return y;
+  const picked = indices! as Tensor;
+  return [y, x.shape.length === 3 ? picked.reshape(picked.shape.slice(1)) : picked]; // indices take no gradient: a plain view
+}
+
+/**
+ * torch.nn.functional.avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+ * count_include_pad=True, divisor_override=None).
+ */
+export function avgPool2d(x: Tensor, kernelSize: Pair, options: { stride?: Pair | null; padding?: Pair; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null } = {}): Tensor {
+  const op = 'avgPool2d';
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['stride', 'padding', 'countIncludePad'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as { stride?: Pair | null; padding?: Pair; countIncludePad?: boolean };
+  expectFlag(op, 'countIncludePad', o.countIncludePad);
+  const args: poolOps.Pool2dOptions = { kernelSize, stride: o.stride ?? kernelSize, padding: o.padding ?? 0, countIncludePad: o.countIncludePad ?? true };
+  return onImages(x, (x4) => {
+    const g = poolOps.pool2dGeometry(x4.shape, args, op);
+    const y = output(x.gpu, [g.N, g.C, g.OH, g.OW], op);
+    poolOps.avgPool2d(x4, y, args, op);
+    if (needsGrad([x4])) record({ name: op, inputs: [x4], output: y, backward: gradients.avgPool2d(x4, args, op) });
+    return y;
+  });
 }
 
 // ── cumulative sums ──────────────────────────────────────────────────────────────────────────────────

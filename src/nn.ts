@@ -1729,18 +1729,6 @@ export interface Conv2dOptions {
   gpu?: Gpu;
 }
 
-/**
- * padding='same': dilation · (k − 1) in all along each axis, half on each side. PyTorch puts an odd
- * total's extra row or column after the input; this convolution pads both sides alike, so that case
- * is an Error, as a stride above 1 is in PyTorch.
- */
-function samePadding(kernel: readonly [number, number], stride: readonly [number, number], dilation: readonly [number, number]): [number, number] {
-  if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`Conv2d: padding='same' is not supported for strided convolutions (stride ${pairText(stride as [number, number])}), as in PyTorch`);
-  const total = kernel.map((k, i) => dilation[i]! * (k - 1));
-  if (total.some((t) => t % 2 !== 0)) throw new Error(`Conv2d: padding='same' with kernel ${kernel.join('×')} (dilation ${dilation.join('×')}) needs ${total[0]} rows and ${total[1]} columns of padding; PyTorch puts an odd one after the input, this Conv2d pads both sides alike: use an odd kernel size, or give the padding`);
-  return [total[0]! / 2, total[1]! / 2];
-}
-
 /** A convolution's channels and groups, or an Error naming `where` (PyTorch's divisibility rules). */
 function expectConvChannels(where: string, inChannels: number, outChannels: number, groups: number): void {
   for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['groups', groups]] as const) {
@@ -1796,7 +1784,7 @@ export class Conv2d extends Module {
     this.stride = expectPair('Conv2d', 'stride', stride, 1);
     this.dilation = expectPair('Conv2d', 'dilation', dilation, 1);
     this.paddingName = padding === 'same' || padding === 'valid' ? padding : null;
-    this.padding = padding === 'same' ? samePadding(this.kernelSize, this.stride, this.dilation) : padding === 'valid' ? [0, 0] : expectPair('Conv2d', 'padding', padding, 0);
+    this.padding = padding === 'same' ? convOps.samePadding('Conv2d', this.kernelSize, this.stride, this.dilation) : padding === 'valid' ? [0, 0] : expectPair('Conv2d', 'padding', padding, 0);
     this.groups = groups;
     ({ weight: this.weight, bias: this.bias } = convParameters(this, 'Conv2d', inChannels, outChannels, groups, this.kernelSize, options.bias !== false));
   }

@@ -58,6 +58,18 @@ export interface Conv2dGeometry {
   groups: number;
 }
 
+/**
+ * padding='same': dilation · (k − 1) in all along each axis, half on each side. PyTorch puts an odd
+ * total's extra row or column after the input; this convolution pads both sides alike, so that case
+ * is an Error, as a stride above 1 is in PyTorch.
+ */
+export function samePadding(where: string, kernel: readonly [number, number], stride: readonly [number, number], dilation: readonly [number, number]): [number, number] {
+  if (stride[0] !== 1 || stride[1] !== 1) throw new Error(`${where}: padding='same' is not supported for strided convolutions (stride (${stride[0]}, ${stride[1]})), as in PyTorch`);
+  const total = kernel.map((k, i) => dilation[i]! * (k - 1));
+  if (total.some((t) => t % 2 !== 0)) throw new Error(`${where}: padding='same' with kernel ${kernel.join('×')} (dilation ${dilation.join('×')}) needs ${total[0]} rows and ${total[1]} columns of padding; PyTorch puts an odd one after the input, this ${where} pads both sides alike: use an odd kernel size, or give the padding`);
+  return [total[0]! / 2, total[1]! / 2];
+}
+
 /** Checks an input shape [N, C_in, H, W] against a weight shape [C_out, C_in/G, KH, KW] and returns the geometry. */
 export function conv2dGeometry(input: readonly number[], weight: readonly number[], options: Conv2dOptions = {}, where = 'conv2d'): Conv2dGeometry {
   const groups = options.groups ?? 1;
@@ -159,9 +171,11 @@ export const gradients = {
       const dx = ctx.target(x);
       conv2dBackwardInput(dy, weight, dx.grad, options, dx.accumulate, where);
     }
-    const dw = ctx.target(weight);
-    conv2dBackwardWeight(x, dy, dw.grad, options, dw.accumulate, where);
-    if (bias) {
+    if (weight.requiresGrad) {
+      const dw = ctx.target(weight);
+      conv2dBackwardWeight(x, dy, dw.grad, options, dw.accumulate, where);
+    }
+    if (bias?.requiresGrad) {
       const db = ctx.target(bias);
       conv2dBackwardBias(dy, db.grad, db.accumulate, where);
     }
