@@ -1193,3 +1193,34 @@ for kind, kwargs in (("Upsample", {"scale_factor": 2}), ("Upsample", {"size": [4
 upsampling_path = path.parent / "pytorch-upsampling.json"
 upsampling_path.write_text(json.dumps(upsampling) + "\n")
 print(f"wrote {upsampling_path} ({upsampling_path.stat().st_size} bytes)")
+
+# ── group and instance norm (tests/fixtures/pytorch-norms.json) ──────────────────────────────────
+# nn.GroupNorm, nn.InstanceNorm1d/2d with random affine parameters: output, and for Σ y · dy the
+# gradients of the input and of the parameters; printouts.
+torch.manual_seed(20261203)
+norms = {"torch_version": torch.__version__, "cases": []}
+for kind, args, kwargs, shape in (
+    ("GroupNorm", [2, 6], {}, (2, 6, 3, 4)),
+    ("GroupNorm", [3, 6], {"eps": 1e-3, "affine": False}, (3, 6, 5)),
+    ("GroupNorm", [1, 4], {}, (2, 4, 2, 2)),
+    ("GroupNorm", [4, 4], {}, (1, 4, 7)),
+    ("InstanceNorm2d", [3], {}, (2, 3, 4, 5)),
+    ("InstanceNorm2d", [3], {"affine": True}, (3, 4, 4)),
+    ("InstanceNorm1d", [4], {"affine": True, "eps": 1e-4}, (2, 4, 6)),
+):
+    module = getattr(torch.nn, kind)(*args, **kwargs)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.uniform_(0.5, 1.5) if p.dim() and p is module.weight else p.uniform_(-0.5, 0.5)
+    x = (torch.randn(*shape) * 2 + 0.5).requires_grad_(True)
+    y = module(x)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    case = {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
+    for name, p in module.named_parameters():
+        case[name] = values(p)
+        case["d" + name] = values(p.grad)
+    norms["cases"].append(case)
+norms_path = path.parent / "pytorch-norms.json"
+norms_path.write_text(json.dumps(norms) + "\n")
+print(f"wrote {norms_path} ({norms_path.stat().st_size} bytes)")

@@ -1578,6 +1578,58 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
   return y;
 }
 
+/**
+ * Each group of `per` consecutive values of x normalised to mean 0 and variance 1 (the layer-norm
+ * kernel over rows of `per`, no affine), output in x's shape: group and instance norm's core.
+ */
+function normalizedRows(op: string, x: Tensor, per: number, eps: number): Tensor {
+  const y = output(x.gpu, x.shape, op);
+  const rows = x.size / per;
+  const args: LayerNormArgs = { N: per, eps, weight: null, bias: null, mean: output(x.gpu, [rows], `${op} mean`), rstd: output(x.gpu, [rows], `${op} rstd`) };
+  layerNormKernel(x, y, args);
+  y.companions.push(args.mean, args.rstd);
+  if (needsGrad([x])) record({ name: op, inputs: [x], output: y, saved: [args.mean, args.rstd], backward: gradients.layerNorm(x, args) });
+  return y;
+}
+
+/**
+ * torch.nn.functional.group_norm(input, num_groups, weight=None, bias=None, eps=1e-5): x [N, C, *]
+ * normalised over each sample's groups of C / num_groups channels (all their positions), then
+ * weight and bias per channel. The normalisation is layer_norm.wgsl's over those contiguous rows.
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5, ...unsupported: never[]): Tensor {
+  const op = 'groupNorm';
+  expectInput(op, x);
+  if (unsupported.length) throw new Error(`${op}: takes input, num_groups, weight, bias and eps, got ${extraArguments(unsupported)} too`);
+  if (x.shape.length < 2) throw new Error(`${op}: input expected [N, C, *], got ${shapeText(x.shape)}`);
+  const C = x.shape[1]!;
+  if (!Number.isInteger(numGroups) || numGroups < 1 || C % numGroups !== 0) throw new Error(`${op}: Expected number of channels in input to be divisible by num_groups, but got input of shape ${shapeText(x.shape)} and num_groups=${show(numGroups)}`);
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t === null) continue;
+    expectOperand(op, name, t, false);
+    expectShape(op, name, t, [C]);
+  }
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new Error(`${op}: argument 'eps' expected a number > 0, got ${show(eps)}`);
+  const channel = [C, ...x.shape.slice(2).map(() => 1)];
+  return composite(() => {
+    let y = normalizedRows(op, x, x.size / (x.shape[0]! * numGroups), eps);
+    if (weight) y = mul(y, reshape(weight, channel));
+    if (bias) y = add(y, reshape(bias, channel));
+    return y;
+  });
+}
+
+/**
+ * torch.nn.functional.instance_norm(input, weight=None, bias=None, eps=1e-5) without running
+ * statistics: each sample's channel normalised over its positions (group norm with a group per channel).
+ */
+export function instanceNorm(x: Tensor, options: { weight?: Tensor | null; bias?: Tensor | null; eps?: number; runningMean?: null; running_mean?: null; runningVar?: null; running_var?: null; useInputStats?: true; use_input_stats?: true; momentum?: number } = {}): Tensor {
+  const o = normalizeOptions('instanceNorm', options, ['weight', 'bias', 'eps', 'momentum'], { running_mean: 'runningMean', running_var: 'runningVar', use_input_stats: 'useInputStats' }, { runningMean: null, runningVar: null, useInputStats: true }) as { weight?: Tensor | null; bias?: Tensor | null; eps?: number };
+  expectInput('instanceNorm', x);
+  if (x.shape.length < 3) throw new Error(`instanceNorm: input expected [N, C, *] with positions, got ${shapeText(x.shape)}`);
+  return groupNorm(x, x.shape[1]!, o.weight ?? null, o.bias ?? null, o.eps ?? 1e-5);
+}
+
 export interface AttentionOptions {
   /** Added to the scores before the softmax, broadcast over them ([L, S], or with batch dimensions): 0 to attend, −∞ to mask. */
   attnMask?: Tensor | null;

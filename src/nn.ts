@@ -790,6 +790,95 @@ export class LayerNorm extends Module {
   }
 }
 
+/** torch.nn.GroupNorm(num_groups, num_channels, eps=1e-5, affine=True): F.groupNorm, weight 1 and bias 0 per channel. */
+export class GroupNorm extends Module {
+  readonly eps: number;
+  readonly affine: boolean;
+  readonly weight: Parameter | null;
+  readonly bias: Parameter | null;
+
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    options: { eps?: number; affine?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('GroupNorm', options, ['eps', 'affine', 'gpu'], {}, { device: null, dtype: null }) as { eps?: number; affine?: boolean };
+    expectFlag('GroupNorm', 'affine', o.affine);
+    for (const [name, v] of [['num_groups', numGroups], ['num_channels', numChannels]] as const) if (!Number.isInteger(v) || v < 1) throw new Error(`GroupNorm: argument '${name}' expected a positive integer, got ${show(v)}`);
+    if (numChannels % numGroups !== 0) throw new Error(`GroupNorm: num_channels must be divisible by num_groups (${numChannels} and ${numGroups})`);
+    [this.eps, this.affine] = [o.eps ?? 1e-5, o.affine ?? true];
+    [this.weight, this.bias] = channelAffine(this, 'GroupNorm', numChannels, this.affine);
+  }
+
+  describe(): string {
+    return `GroupNorm(${this.numGroups}, ${this.numChannels}, eps=${pythonFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.shape[1] !== this.numChannels) throw new Error(`${this.describe()}: input expected [N, ${this.numChannels}, *], got ${shapeText(x.shape)}`);
+    return this.keepComposed(F.groupNorm(x, this.numGroups, this.weight, this.bias, this.eps));
+  }
+}
+
+/** A normalisation's weight (1) and bias (0) per channel, or none. */
+function channelAffine(module: AnyModule, kind: string, channels: number, affine: boolean): [Parameter | null, Parameter | null] {
+  if (!affine) return [null, null];
+  const [weight, bias] = [allocateParameter(module.gpu, [channels], `${kind}.weight`), allocateParameter(module.gpu, [channels], `${kind}.bias`)];
+  fillConstant(weight, 1);
+  fillConstant(bias, 0);
+  return [weight, bias];
+}
+
+/** nn.InstanceNorm1d and 2d: each sample's channel normalised over its positions; no running statistics (PyTorch's default). */
+abstract class InstanceNorm extends Module {
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly weight: Parameter | null;
+  readonly bias: Parameter | null;
+
+  constructor(
+    protected readonly kind: string,
+    private readonly positions: number,
+    readonly numFeatures: number,
+    options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: false; track_running_stats?: false; gpu?: Gpu },
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions(kind, options, ['eps', 'momentum', 'affine', 'gpu'], { track_running_stats: 'trackRunningStats' }, { trackRunningStats: false, device: null, dtype: null }) as { eps?: number; momentum?: number; affine?: boolean };
+    expectFlag(kind, 'affine', o.affine);
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`${kind}: argument 'num_features' expected a positive integer, got ${show(numFeatures)}`);
+    [this.eps, this.momentum, this.affine] = [o.eps ?? 1e-5, o.momentum ?? 0.1, o.affine ?? false];
+    [this.weight, this.bias] = channelAffine(this, kind, numFeatures, this.affine);
+  }
+
+  describe(): string {
+    return `${this.kind}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${pythonFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=False)`;
+  }
+
+  /** [N, C, *positions] or one sample [C, *positions] (PyTorch's unbatched input). */
+  forward(x: Tensor): Tensor {
+    const rank = this.positions + 2;
+    if (!(x instanceof Tensor) || (x.shape.length !== rank && x.shape.length !== rank - 1) || x.shape.at(-1 - this.positions) !== this.numFeatures) throw new Error(`${this.describe()}: expected ${rank}D or ${rank - 1}D input with ${this.numFeatures} channels, got ${x instanceof Tensor ? shapeText(x.shape) : show(x)}`);
+    if (x.shape.length === rank - 1) return F.reshape(this.forward(F.reshape(x, [1, ...x.shape])), x.shape);
+    return this.keepComposed(F.instanceNorm(x, { weight: this.weight, bias: this.bias, eps: this.eps }));
+  }
+}
+
+/** torch.nn.InstanceNorm1d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False) over [N, C, L] or [C, L]. */
+export class InstanceNorm1d extends InstanceNorm {
+  constructor(numFeatures: number, options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: false; track_running_stats?: false; gpu?: Gpu } = {}) {
+    super('InstanceNorm1d', 1, numFeatures, options);
+  }
+}
+
+/** torch.nn.InstanceNorm2d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False) over [N, C, H, W] or [C, H, W]. */
+export class InstanceNorm2d extends InstanceNorm {
+  constructor(numFeatures: number, options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: false; track_running_stats?: false; gpu?: Gpu } = {}) {
+    super('InstanceNorm2d', 2, numFeatures, options);
+  }
+}
+
 // ── Transformer ──────────────────────────────────────────────────────────────────────────────────
 // PyTorch 1.13's encoder and decoder layers, their stacks and nn.Transformer, built of the modules
 // above: each block's output goes through dropout, is added to its input (a residual sum kept as a
