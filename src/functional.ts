@@ -743,17 +743,10 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   const size = o.size ?? null;
   const factor = o.scaleFactor ?? null;
   if ((size === null) === (factor === null)) throw new Error(`${op}: ${size === null ? 'either size or scale_factor should be defined' : 'only one of size or scale_factor should be defined'}`);
-  const perAxis = (v: number | readonly number[], name: string) => {
-    const list = typeof v === 'number' ? Array<number>(axes).fill(v) : [...v];
-    if (list.length !== axes || !list.every((u) => typeof u === 'number' && u > 0 && Number.isFinite(u))) throw new Error(`${op}: ${name} expected a number > 0 or ${axes} of them for input ${shapeText(x.shape)}, got ${show(v)}`);
-    return list;
-  };
   const inSizes = x.shape.slice(2);
-  const outSizes = size !== null ? perAxis(size, 'size') : perAxis(factor!, 'scale_factor').map((f, k) => Math.floor(inSizes[k]! * f));
-  if (size !== null && !outSizes.every(Number.isInteger)) throw new Error(`${op}: size expected integers, got ${show(size)}`);
-  if (outSizes.some((v) => v < 1)) throw new Error(`${op}: Input and output sizes should be greater than 0, but got input ${shapeText(inSizes)} and output ${shapeText(outSizes)}`);
+  const outSizes = interpolatedShape(x.shape, o).slice(2);
   // The source position of output sample o along axis k, as PyTorch computes its scale.
-  const scales = outSizes.map((out, k) => (factor !== null && !o.recomputeScaleFactor ? 1 / perAxis(factor, 'scale_factor')[k]! : inSizes[k]! / out));
+  const scales = outSizes.map((out, k) => (factor !== null && !o.recomputeScaleFactor ? 1 / perAxis(op, factor, 'scale_factor', x.shape)[k]! : inSizes[k]! / out));
   return composite(() => {
     let y = x;
     for (let k = 0; k < axes; k++) {
@@ -781,6 +774,25 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
     }
     return y;
   });
+}
+
+/** size or scale_factor, one per spatial axis of `shape` ([N, C, *]), or an Error naming it. */
+function perAxis(op: string, v: number | readonly number[], name: string, shape: readonly number[]): number[] {
+  const axes = shape.length - 2;
+  const list = typeof v === 'number' ? Array<number>(axes).fill(v) : Array.isArray(v) ? [...v] : [];
+  if (list.length !== axes || !list.every((u) => typeof u === 'number' && u > 0 && Number.isFinite(u))) throw new Error(`${op}: ${name} expected a number > 0 or ${axes} of them for input ${shapeText(shape)}, got ${show(v)}`);
+  return list;
+}
+
+/** F.interpolate's output shape for an input shape [N, C, *] (size, or each size times scale_factor, floored). */
+export function interpolatedShape(shape: readonly number[], options: InterpolateOptions): number[] {
+  const op = 'interpolate';
+  const o = normalizeOptions(op, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'], { scale_factor: 'scaleFactor', align_corners: 'alignCorners', recompute_scale_factor: 'recomputeScaleFactor' }, { antialias: false }) as InterpolateOptions;
+  const inSizes = shape.slice(2);
+  const outSizes = o.size != null ? perAxis(op, o.size, 'size', shape) : perAxis(op, o.scaleFactor!, 'scale_factor', shape).map((f, k) => Math.floor(inSizes[k]! * f));
+  if (o.size != null && !outSizes.every(Number.isInteger)) throw new Error(`${op}: size expected integers, got ${show(o.size)}`);
+  if (outSizes.some((v) => v < 1)) throw new Error(`${op}: Input and output sizes should be greater than 0, but got input ${shapeText(inSizes)} and output ${shapeText(outSizes)}`);
+  return [...shape.slice(0, 2), ...outSizes];
 }
 
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';

@@ -2031,8 +2031,16 @@ export class Upsample extends Module {
     return `${this.kind}(${what}, mode=${this.mode})`;
   }
 
+  private options(): F.InterpolateOptions {
+    return { size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners };
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return F.interpolatedShape(input, this.options());
+  }
+
   forward(x: Tensor): Tensor {
-    return this.keepComposed(F.interpolate(x, { size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners }));
+    return this.keepComposed(F.interpolate(x, this.options()));
   }
 }
 

@@ -86,4 +86,14 @@ add(`PyTorch ${golden.torch_version}: nn.Upsample, UpsamplingNearest2d, Upsampli
   s.expectError('a size per axis', () => F.interpolate(x3, { size: [3, 3] }), /interpolate: size expected a number > 0 or 1 of them for input \[1, 2, 4\], got \[3, 3\]/);
 });
 
+add('in an nn.Sequential: Upsample, ConvTranspose2d, ZeroPad2d, GroupNorm and InstanceNorm2d give the layers after them their output shapes (a Linear after Flatten sizes its input from them)', async (s, random) => {
+  const { gpu } = s;
+  // [2, 3, 4, 4] → Upsample ×2 → [2, 3, 8, 8] → ConvTranspose2d stride 2 → [2, 2, 16, 16] → pad 1 → [2, 2, 18, 18] → norms → 648 features.
+  const net = new nn.Sequential(new nn.Upsample({ scale_factor: 2, mode: 'bilinear', gpu }), new nn.ConvTranspose2d(3, 2, 2, { stride: 2, gpu }), new nn.ZeroPad2d(1, { gpu }), new nn.GroupNorm(1, 2, { gpu }), new nn.InstanceNorm2d(2, { gpu }), new nn.Flatten(1, -1, { gpu }), new nn.Linear(2 * 18 * 18, 3, { gpu }));
+  s.expect('outputShape', net.outputShape([2, 3, 4, 4]).join() === '2,3', `[${net.outputShape([2, 3, 4, 4]).join(', ')}]`);
+  const x = s.input(Array.from({ length: 96 }, () => random()), [2, 3, 4, 4], 'f32', 'x');
+  const y = net.forward(x);
+  s.expect('forward', y.shape.join() === '2,3' && (await y.read()).every(Number.isFinite), `[${y.shape.join(', ')}]`);
+});
+
 export const upsamplingCases: readonly KernelCase[] = cases;
