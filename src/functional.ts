@@ -747,6 +747,8 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   const outSizes = interpolatedShape(x.shape, o).slice(2);
   // The source position of output sample o along axis k, as PyTorch computes its scale.
   const scales = outSizes.map((out, k) => (factor !== null && !o.recomputeScaleFactor ? 1 / perAxis(op, factor, 'scale_factor', x.shape)[k]! : inSizes[k]! / out));
+  const bytes = (x.size / inSizes.reduce((a, b) => a * b, 1)) * outSizes.reduce((a, b) => a * b, 1) * 4;
+  if (bytes > x.gpu.limits.maxBufferSize) throw new Error(`${op}: an output of ${shapeText([...x.shape.slice(0, 2), ...outSizes])} (${(bytes / 2 ** 20).toFixed(0)} MiB) exceeds the device's largest buffer (${(x.gpu.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB)`);
   return composite(() => {
     let y = x;
     for (let k = 0; k < axes; k++) {
@@ -757,7 +759,9 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
         return indexSelect(y, d, index);
       };
       if (!interpolating) {
-        y = picks(Array.from({ length: out }, (_, i) => Math.min(Math.floor((mode === 'nearest-exact' ? i + 0.5 : i) * scale), n - 1)));
+        // In float32, as PyTorch computes it: 13 · (30/26) is 14.999… in float64 but 15 in float32.
+        const step = Math.fround(scale);
+        y = picks(Array.from({ length: out }, (_, i) => Math.min(Math.floor(Math.fround((mode === 'nearest-exact' ? i + 0.5 : i) * step)), n - 1)));
         continue;
       }
       const source = Array.from({ length: out }, (_, i) => (o.alignCorners ? (out > 1 ? ((n - 1) / (out - 1)) * i : 0) : Math.max((i + 0.5) * scale - 0.5, 0)));

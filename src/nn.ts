@@ -202,7 +202,8 @@ export abstract class Module<Output = Tensor> {
       if (!entry) continue;
       const shape = target instanceof Counter ? [] : target.shape;
       const dtype = target instanceof Counter ? 'I64' : 'F32';
-      if (entry.dtype !== dtype) problems.push(`'${name}' has dtype ${show(entry.dtype)}, the model expects ${dtype}`);
+      if (!(entry.values instanceof Float32Array) && !Array.isArray(entry.values)) problems.push(`'${name}' holds its values in ${Object.prototype.toString.call(entry.values).slice(8, -1)}, where a Float32Array is expected (I64 entries too, as numbers)`);
+      else if (entry.dtype !== dtype) problems.push(`'${name}' has dtype ${show(entry.dtype)}, the model expects ${dtype}`);
       else if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) problems.push(`'${name}' has shape ${shapeText(entry.shape)}, the model expects ${shapeText(shape)}`);
       else if (entry.values.length !== Math.max(1, shape.reduce((a, b) => a * b, 1))) problems.push(`'${name}' holds ${entry.values.length} values for shape ${shapeText(shape)}`);
       else if (!allowNonFinite && !entry.values.every(Number.isFinite)) problems.push(`'${name}' holds NaN or infinite values (a diverged model: { allowNonFinite: true } loads it anyway, to look into it)`);
@@ -1973,8 +1974,8 @@ export class ConvTranspose2d extends Module {
   /** output_padding for PyTorch's forward(input, output_size): the sizes asked for must be reachable with one in [0, stride). */
   private outputPaddingFor(input: readonly number[], outputSize: readonly number[] | null): [number, number] {
     if (outputSize === null) return this.outputPadding;
+    if (!Array.isArray(outputSize) || (outputSize.length !== 2 && outputSize.length !== 4) || !outputSize.every((v) => Number.isInteger(v))) throw new Error(`${this.describe()}: output_size must have 2 or 4 elements ([H, W] or [N, C, H, W]), got ${show(outputSize)}`);
     const size = outputSize.slice(-2);
-    if (!Array.isArray(outputSize) || size.length !== 2 || !size.every((v) => Number.isInteger(v))) throw new Error(`${this.describe()}: output_size expected [H, W] (or [N, C, H, W]), got ${show(outputSize)}`);
     const smallest = this.outputExtent(input, [0, 0]);
     const padding = [0, 1].map((i) => size[i]! - smallest[i]!) as [number, number];
     if (padding.some((p, i) => p < 0 || p >= this.stride[i]!)) throw new Error(`${this.describe()}: requested an output size of ${show(size)}, but valid sizes range from ${show(smallest)} to ${show(smallest.map((v, i) => v + this.stride[i]! - 1))} (for an input of ${shapeText(input.slice(2))})`);
@@ -2010,7 +2011,7 @@ function expectInput4dShape(where: string, input: readonly number[], channels: n
   if (input.length !== 4 || input[1] !== channels) throw new Error(`${where}: input expected a 4-D NCHW shape [N, ${channels}, H, W] (or one image [${channels}, H, W]), got ${shapeText(input)}`);
 }
 
-type UpsampleOptions = { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null; scale_factor?: number | readonly number[] | null; mode?: F.InterpolateMode; alignCorners?: boolean | null; align_corners?: boolean | null; gpu?: Gpu };
+type UpsampleOptions = { size?: number | readonly number[] | null; scaleFactor?: number | readonly number[] | null; scale_factor?: number | readonly number[] | null; mode?: F.InterpolateMode; alignCorners?: boolean | null; align_corners?: boolean | null; recomputeScaleFactor?: boolean | null; recompute_scale_factor?: boolean | null; gpu?: Gpu };
 
 /** torch.nn.Upsample(size=None, scale_factor=None, mode='nearest', align_corners=None): F.interpolate, its output kept as composed ones are. */
 export class Upsample extends Module {
@@ -2018,11 +2019,12 @@ export class Upsample extends Module {
   readonly scaleFactor: number | readonly number[] | null;
   readonly mode: F.InterpolateMode;
   readonly alignCorners: boolean | null;
+  readonly recomputeScaleFactor: boolean | null;
 
   constructor(options: UpsampleOptions = {}, protected readonly kind = 'Upsample') {
     super(options?.gpu ?? currentGpu());
-    const o = normalizeOptions(kind, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'gpu'], { scale_factor: 'scaleFactor', align_corners: 'alignCorners' }) as UpsampleOptions;
-    [this.size, this.scaleFactor, this.mode, this.alignCorners] = [o.size ?? null, o.scaleFactor ?? null, o.mode ?? 'nearest', o.alignCorners ?? null];
+    const o = normalizeOptions(kind, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor', 'gpu'], { scale_factor: 'scaleFactor', align_corners: 'alignCorners', recompute_scale_factor: 'recomputeScaleFactor' }) as UpsampleOptions;
+    [this.size, this.scaleFactor, this.mode, this.alignCorners, this.recomputeScaleFactor] = [o.size ?? null, o.scaleFactor ?? null, o.mode ?? 'nearest', o.alignCorners ?? null, o.recomputeScaleFactor ?? null];
   }
 
   describe(): string {
@@ -2032,7 +2034,7 @@ export class Upsample extends Module {
   }
 
   private options(): F.InterpolateOptions {
-    return { size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners };
+    return { size: this.size, scaleFactor: this.scaleFactor, mode: this.mode, alignCorners: this.alignCorners, recomputeScaleFactor: this.recomputeScaleFactor };
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
@@ -2098,7 +2100,10 @@ export class MaxPool2d extends Module {
 
   forward(x: Tensor): Tensor {
     const one = unbatched2d(x, (x4) => this.forward(x4));
-    if (one) return one;
+    if (one) {
+      this.indices = this.indices!.reshape(one.shape); // [C, OH, OW], as PyTorch's for one image
+      return one;
+    }
     const where = this.describe();
     const shape = this.outputShape(x.shape);
     const buffer = this.buffers();

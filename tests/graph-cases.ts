@@ -825,6 +825,11 @@ add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', a
   counted.loadStateDict(noCounter);
   const after = await counted.stateDict();
   s.expect('no num_batches_tracked: loaded as 0', after.get('1.num_batches_tracked')!.values[0] === 0 && dict.get('1.num_batches_tracked')!.values[0] === 1, `${after.get('1.num_batches_tracked')!.values[0]}`);
+  // A count handed over as a BigInt64Array (as one might read an int64 tensor): named, not taken for NaN.
+  const bigint = new Map(dict);
+  bigint.set('1.num_batches_tracked', { shape: [], dtype: 'I64', values: BigInt64Array.of(3n) as unknown as Float32Array });
+  const target = make();
+  s.expectError('values in a BigInt64Array', () => target.loadStateDict(bigint), /'1\.num_batches_tracked' holds its values in BigInt64Array, where a Float32Array is expected \(I64 entries too, as numbers\)/);
 });
 
 // ── ModuleList; modules in a plain array or object ───────────────────────────────────────────────

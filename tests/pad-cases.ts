@@ -115,6 +115,7 @@ add('one image [C, H, W] (PyTorch\'s unbatched input) through nn.Conv2d (with a 
     };
     const batch = await run([1, 2, 6, 7]);
     const one = await run([2, 6, 7]);
+    if (layer instanceof nn.MaxPool2d) s.expect('MaxPool2d.indices of one image: [C, OH, OW], as PyTorch\'s', layer.indices!.shape.join() === one.shape.join(), `[${layer.indices!.shape.join(', ')}]`);
     s.expect(`${name}: shape`, one.shape.join() === batch.shape.slice(1).join() && layer.outputShape([2, 6, 7]).join() === one.shape.join(), `[${one.shape.join(', ')}] against [${batch.shape.join(', ')}]`);
     for (const key of ['values', 'dx', 'dw'] as const) s.expect(`${name}: ${key} as the batch of one's`, one[key].every((v, i) => v === batch[key][i]) && one[key].length === batch[key].length, `${one[key].length} values`);
   }

@@ -56,6 +56,7 @@ add(`PyTorch ${golden.torch_version}: nn.ConvTranspose2d's init (fan_in from its
   s.expectError('output_padding ≥ stride', () => new nn.ConvTranspose2d(2, 2, 3, { stride: 2, output_padding: 2, gpu }), /ConvTranspose2d: output padding must be smaller than stride, but got output_padding=\(2, 2\) and stride=\(2, 2\)/);
   s.expectError('an output size out of reach', () => up.forward(x, [9, 9]), /ConvTranspose2d\(2, 2, kernel_size=\(2, 2\), stride=\(2, 2\)\): requested an output size of \[9, 9\], but valid sizes range from \[6, 6\] to \[7, 7\]/);
   s.expectError('input channels', () => up.forward(s.input(values.slice(0, 9), [1, 1, 3, 3], 'f32', 'x1')), /ConvTranspose2d\(2, 2, kernel_size=\(2, 2\), stride=\(2, 2\)\): input expected a 4-D NCHW shape \[N, 2, H, W\]/);
+  s.expectError('output_size of 5', () => up.forward(x, [1, 2, 6, 6, 1]), /ConvTranspose2d\(2, 2, kernel_size=\(2, 2\), stride=\(2, 2\)\): output_size must have 2 or 4 elements \(\[H, W\] or \[N, C, H, W\]\), got \[1, 2, 6, 6, 1\]/);
   s.expectError('padding_mode', () => new nn.ConvTranspose2d(2, 2, 3, { padding_mode: 'reflect' as never, gpu }), /ConvTranspose2d: padding_mode='reflect' is not supported \(only PyTorch's default, padding_mode='zeros'\)/);
 });
 
@@ -71,6 +72,19 @@ for (const f of golden.interpolate) {
   });
 }
 
+add(`PyTorch ${golden.torch_version}: F.interpolate nearest picks its samples in float32 as PyTorch (13 · 30/26 is 14.999… in float64, 15 in float32)`, async (s) => {
+  // PyTorch 1.13's outputs of 0, 1, 2, … resized (a review found float64 positions one sample low in ~60 of 4,096 size pairs).
+  const pytorch: [number, number, F.InterpolateMode, number[]][] = [
+    [30, 26, 'nearest', [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27, 28]],
+    [26, 46, 'nearest', [0, 0, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 7, 7, 8, 9, 9, 10, 10, 11, 11, 12, 13, 13, 14, 14, 15, 15, 16, 16, 17, 18, 18, 19, 19, 20, 20, 21, 22, 22, 23, 23, 24, 24, 25]],
+    [24, 44, 'nearest-exact', [0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 15, 15, 16, 16, 17, 17, 18, 18, 19, 19, 20, 21, 21, 22, 22, 23, 23]],
+  ];
+  for (const [n, out, mode, expected] of pytorch) {
+    const x = s.input(Array.from({ length: n }, (_, i) => i), [1, 1, n], 'f32', 'x');
+    await s.check(`${n} → ${out} ${mode}`, s.own(F.interpolate(x, { size: out, mode })), expected, 0, 0);
+  }
+});
+
 add(`PyTorch ${golden.torch_version}: nn.Upsample, UpsamplingNearest2d, UpsamplingBilinear2d printouts; F.interpolate's errors`, (s) => {
   const kinds = { Upsample: nn.Upsample, UpsamplingNearest2d: nn.UpsamplingNearest2d, UpsamplingBilinear2d: nn.UpsamplingBilinear2d } as const;
   for (const f of golden.modules) {
@@ -84,6 +98,9 @@ add(`PyTorch ${golden.torch_version}: nn.Upsample, UpsamplingNearest2d, Upsampli
   s.expectError('neither', () => F.interpolate(x3), /interpolate: either size or scale_factor should be defined/);
   s.expectError('bicubic', () => F.interpolate(x3, { scale_factor: 2, mode: 'bicubic' as never }), /interpolate: mode 'bicubic' is not supported/);
   s.expectError('a size per axis', () => F.interpolate(x3, { size: [3, 3] }), /interpolate: size expected a number > 0 or 1 of them for input \[1, 2, 4\], got \[3, 3\]/);
+  s.expectError('an output past the largest buffer', () => F.interpolate(x3, { size: 3e8 }), /interpolate: an output of \[1, 2, 300000000\] \(2289 MiB\) exceeds the device's largest buffer/);
+  const up = new nn.Upsample({ scale_factor: 1.7, mode: 'bilinear', recompute_scale_factor: true, gpu: s.gpu });
+  s.expect('Upsample takes recompute_scale_factor', up.recomputeScaleFactor === true, String(up.recomputeScaleFactor));
 });
 
 add('in an nn.Sequential: Upsample, ConvTranspose2d, ZeroPad2d, GroupNorm and InstanceNorm2d give the layers after them their output shapes (a Linear after Flatten sizes its input from them)', async (s, random) => {
