@@ -1190,6 +1190,23 @@ for kind, kwargs in (("Upsample", {"scale_factor": 2}), ("Upsample", {"size": [4
                      ("Upsample", {"size": 7, "mode": "linear"}), ("UpsamplingNearest2d", {"scale_factor": 2}), ("UpsamplingBilinear2d", {"size": [3, 3]})):
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     upsampling["modules"].append({"kind": kind, "kwargs": kwargs, "repr": repr(getattr(torch.nn, kind)(**args))})
+# nn.ConvTranspose1d over [N, C, L] and one sequence (drawn last, so the cases above keep their draws).
+upsampling["transposed1d"] = []
+for kwargs, shape in (
+    ({"in_channels": 3, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, (2, 3, 5)),
+    ({"in_channels": 4, "out_channels": 2, "kernel_size": 2, "stride": 3, "groups": 2, "bias": False, "dilation": 2}, (1, 4, 4)),
+    ({"in_channels": 2, "out_channels": 3, "kernel_size": 4, "stride": 2, "padding": 1}, (2, 6)),
+):
+    module = torch.nn.ConvTranspose1d(**kwargs)
+    x = torch.randn(*shape, requires_grad=True)
+    y = module(x)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    case = {"kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
+    for name, p in module.named_parameters():
+        case[name] = values(p)
+        case["d" + name] = values(p.grad)
+    upsampling["transposed1d"].append(case)
 upsampling_path = path.parent / "pytorch-upsampling.json"
 upsampling_path.write_text(json.dumps(upsampling) + "\n")
 print(f"wrote {upsampling_path} ({upsampling_path.stat().st_size} bytes)")

@@ -2334,6 +2334,83 @@ export class Conv1d extends Module {
   }
 }
 
+/**
+ * torch.nn.ConvTranspose1d(in, out, k, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+ * dilation=1) over [N, C, L] or one sequence [C, L]: ConvTranspose2d's kernels over [N, C, 1, L],
+ * PyTorch's weight [in, out/groups, k] and init, output (L − 1)·stride − 2·padding + dilation·(k − 1)
+ * + output_padding + 1.
+ */
+export class ConvTranspose1d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly outputPadding: number;
+  readonly dilation: number;
+  readonly groups: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | [number],
+    options: { stride?: number | [number]; padding?: number | [number]; outputPadding?: number | [number]; output_padding?: number | [number]; groups?: number; bias?: boolean; dilation?: number | [number]; paddingMode?: 'zeros'; padding_mode?: 'zeros'; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'ConvTranspose1d';
+    const o = normalizeOptions(where, options, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'gpu'], { output_padding: 'outputPadding', padding_mode: 'paddingMode' }, { paddingMode: 'zeros' }) as typeof options;
+    expectFlag(where, 'bias', o.bias);
+    const groups = o.groups ?? 1;
+    expectConvChannels(where, inChannels, outChannels, groups);
+    this.kernelSize = single(where, 'kernel_size', kernelSize, 1);
+    this.stride = single(where, 'stride', o.stride ?? 1, 1);
+    this.padding = single(where, 'padding', o.padding ?? 0, 0);
+    this.outputPadding = single(where, 'output_padding', o.outputPadding ?? 0, 0);
+    this.dilation = single(where, 'dilation', o.dilation ?? 1, 1);
+    if (this.outputPadding >= this.stride) throw new Error(`${where}: output padding must be smaller than stride, but got output_padding=${singleText(this.outputPadding)} and stride=${singleText(this.stride)}`);
+    this.groups = groups;
+    ({ weight: this.weight } = convParameters(this, where, outChannels, inChannels, groups, [this.kernelSize], false));
+    this.bias = o.bias === false ? null : allocateParameter(this.gpu, [outChannels], `${where}.bias`);
+    const fanIn = (outChannels / groups) * this.kernelSize;
+    if (this.bias) uniform_(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  }
+
+  private options(): convOps.Conv2dOptions {
+    return { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation], groups: this.groups };
+  }
+
+  describe(): string {
+    const extra = [this.padding !== 0 && `padding=${singleText(this.padding)}`, this.dilation !== 1 && `dilation=${singleText(this.dilation)}`, this.outputPadding !== 0 && `output_padding=${singleText(this.outputPadding)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
+    return `ConvTranspose1d(${this.inChannels}, ${this.outChannels}, kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+  }
+
+  private length(L: number): number {
+    return (L - 1) * this.stride - 2 * this.padding + this.dilation * (this.kernelSize - 1) + this.outputPadding + 1;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const { N, L, unbatched } = sequenceShape(this.describe(), input, this.inChannels);
+    return unbatched ? [this.outChannels, this.length(L)] : [N, this.outChannels, this.length(L)];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const { N, C, L, unbatched } = sequenceShape(where, shapeOf(x), this.inChannels);
+    const OL = this.length(L);
+    if (OL < 1) throw new Error(`${where}: input ${shapeText(x.shape)} gives an output of length ${OL}`);
+    const y = this.output(unbatched ? [this.outChannels, OL] : [N, this.outChannels, OL]);
+    const y4 = [N, this.outChannels, 1, OL];
+    const [xs, ws] = [F.reshape(x, [N, C, 1, L]), F.reshape(this.weight, [this.inChannels, this.outChannels / this.groups, 1, this.kernelSize])];
+    const { bias } = this;
+    const options = this.options();
+    const out = y.reshape(y4);
+    convOps.convTranspose2d(xs, ws, bias, out, options, where);
+    const inputs = bias ? [xs, ws, bias] : [xs, ws];
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, reads: [xs, ws], backward: (ctx, dy) => gradients.convTranspose2d(xs, ws, bias, out, options, where)(ctx, dy && dy.reshape(y4)) });
+    return y;
+  }
+}
+
 /** torch.nn.MaxPool1d (ceil_mode off) over [N, C, L] or [C, L]: max_pool2d over [N, C, 1, L]; the arg-max kept in .indices (positions along L). */
 export class MaxPool1d extends Module {
   readonly kernelSize: number;

@@ -60,6 +60,30 @@ add(`PyTorch ${golden.torch_version}: nn.ConvTranspose2d's init (fan_in from its
   s.expectError('padding_mode', () => new nn.ConvTranspose2d(2, 2, 3, { padding_mode: 'reflect' as never, gpu }), /ConvTranspose2d: padding_mode='reflect' is not supported \(only PyTorch's default, padding_mode='zeros'\)/);
 });
 
+for (const f of golden.transposed1d) {
+  add(`PyTorch ${golden.torch_version}: nn.ConvTranspose1d ${JSON.stringify(f.kwargs)} on [${f.shape.join(', ')}]: output, the input's, weight's and bias's gradients, printout`, async (s) => {
+    const { in_channels: I, out_channels: O, kernel_size: k, ...options } = f.kwargs as { in_channels: number; out_channels: number; kernel_size: number } & Record<string, unknown>;
+    const m = new nn.ConvTranspose1d(I, O, k, { ...options, gpu: s.gpu });
+    s.expect('printout as PyTorch', m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
+    m.weight.write(f.weight);
+    if (m.bias) m.bias.write((f as { bias?: number[] }).bias!);
+    const x = s.input(f.x, f.shape, 'f32', 'x');
+    x.requiresGrad = true;
+    const y = m.forward(x);
+    s.expect('output shape', y.shape.join() === f.y_shape.join() && m.outputShape(f.shape).join() === f.y_shape.join(), `[${y.shape.join(', ')}] (PyTorch: [${f.y_shape.join(', ')}])`);
+    await s.check('y', y, f.y, 1e-5, 1e-5);
+    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
+    await s.check('d x', x.grad!, f.dx, 1e-5, 1e-5);
+    await s.check('d weight', m.weight.grad, f.dweight, 1e-4, 1e-5);
+    if (m.bias) await s.check('d bias', m.bias.grad, (f as { dbias?: number[] }).dbias!, 1e-4, 1e-5);
+    // An input that requires no gradient (data): the weight's gradient all the same.
+    m.zeroGrad();
+    const data = s.input(f.x, f.shape, 'f32', 'data');
+    s.own(F.sum(s.own(F.mul(m.forward(data), s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
+    await s.check('d weight from data that requires no gradient', m.weight.grad, f.dweight, 1e-4, 1e-5);
+  });
+}
+
 for (const f of golden.interpolate) {
   add(`PyTorch ${golden.torch_version}: F.interpolate of [${f.shape.join(', ')}] ${JSON.stringify(f.kwargs)}: values and the input's gradient`, async (s) => {
     const x = s.input(f.x, f.shape, 'f32', 'x');
