@@ -1241,3 +1241,41 @@ for kind, args, kwargs, shape in (
 norms_path = path.parent / "pytorch-norms.json"
 norms_path.write_text(json.dumps(norms) + "\n")
 print(f"wrote {norms_path} ({norms_path.stat().st_size} bytes)")
+
+# ── more activations and rearrangements (tests/fixtures/pytorch-activations.json) ─────────────────
+# Hardtanh, ReLU6, Hardsigmoid, Hardswish, Mish, PReLU (values, the input's and PReLU's weight's
+# gradients; inputs drawn with exact boundary values mixed in), PixelShuffle, PixelUnshuffle, Unflatten.
+torch.manual_seed(20261204)
+activations = {"torch_version": torch.__version__, "cases": []}
+for kind, args, kwargs, shape in (
+    ("Hardtanh", [], {}, (3, 40)),
+    ("Hardtanh", [-2.5, 3.5], {}, (2, 30)),
+    ("ReLU6", [], {}, (4, 25)),
+    ("Hardsigmoid", [], {}, (4, 25)),
+    ("Hardswish", [], {}, (4, 25)),
+    ("Mish", [], {}, (3, 30)),
+    ("PReLU", [], {}, (2, 3, 4)),
+    ("PReLU", [3], {"init": 0.1}, (2, 3, 2, 2)),
+    ("PixelShuffle", [2], {}, (2, 8, 3, 2)),
+    ("PixelUnshuffle", [3], {}, (1, 2, 6, 3)),
+    ("Unflatten", [1, [2, 3]], {}, (4, 6, 2)),
+):
+    module = getattr(torch.nn, kind)(*[tuple(a) if isinstance(a, list) else a for a in args], **kwargs)
+    if kind == "PReLU":
+        with torch.no_grad():
+            module.weight.uniform_(-0.5, 0.5)
+    x = torch.randn(*shape) * 4
+    flat = x.view(-1)
+    flat[::7] = torch.tensor([-3.0, 0.0, 3.0, 6.0, -1.0, 1.0, 20.0]).repeat(flat[::7].numel() // 7 + 1)[:flat[::7].numel()]
+    x.requires_grad_(True)
+    y = module(x)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    case = {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
+    for name, p in module.named_parameters():
+        case[name] = values(p)
+        case["d" + name] = values(p.grad)
+    activations["cases"].append(case)
+activations_path = path.parent / "pytorch-activations.json"
+activations_path.write_text(json.dumps(activations) + "\n")
+print(f"wrote {activations_path} ({activations_path.stat().st_size} bytes)")

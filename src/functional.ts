@@ -1646,6 +1646,91 @@ export function instanceNorm(x: Tensor, options: { weight?: Tensor | null; bias?
   return groupNorm(x, x.shape[1]!, o.weight ?? null, o.bias ?? null, o.eps ?? 1e-5);
 }
 
+// ── more activations, composed: hardtanh, relu6, hardsigmoid, hardswish, mish, prelu ──────────────
+
+/**
+ * torch.nn.functional.hardtanh(x, min_val=-1, max_val=1): x clamped, its gradient dy strictly
+ * inside (min, max) and 0 at the bounds, as PyTorch's (F.clamp's keeps it at the bounds).
+ */
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1, ...unsupported: never[]): Tensor {
+  const op = 'hardtanh';
+  expectInput(op, x);
+  if (unsupported.length) throw new Error(`${op}: takes input, min_val and max_val, got ${extraArguments(unsupported)} too`);
+  if (typeof minVal !== 'number' || typeof maxVal !== 'number' || !(minVal <= maxVal)) throw new Error(`${op}: min_val (${show(minVal)}) must be a number ≤ max_val (${show(maxVal)})`);
+  return composite(() => where(logicalAnd(gt(x, minVal), lt(x, maxVal)), x, clamp(x.detach(), minVal, maxVal)));
+}
+
+/** torch.nn.functional.relu6(x) = hardtanh(x, 0, 6). */
+export const relu6 = (x: Tensor): Tensor => hardtanh(x, 0, 6);
+
+/** torch.nn.functional.hardsigmoid(x) = relu6(x + 3) / 6: gradient 1/6 strictly inside (−3, 3). */
+export function hardsigmoid(x: Tensor): Tensor {
+  expectInput('hardsigmoid', x);
+  return composite(() => hardtanh(add(mul(x, 1 / 6), 0.5), 0, 1));
+}
+
+/**
+ * torch.nn.functional.hardswish(x) = x · relu6(x + 3) / 6, with PyTorch's gradient at the bounds:
+ * x/3 + ½ on [−3, 3), 1 from 3 on, 0 below −3.
+ */
+export function hardswish(x: Tensor): Tensor {
+  expectInput('hardswish', x);
+  return composite(() => where(ge(x, -3), where(ge(x, 3), x, mul(mul(x, add(x, 3)), 1 / 6)), 0));
+}
+
+/** torch.nn.functional.mish(x) = x · tanh(softplus(x)). */
+export function mish(x: Tensor): Tensor {
+  expectInput('mish', x);
+  return composite(() => mul(x, tanh(softplus(x))));
+}
+
+/**
+ * torch.nn.functional.prelu(x, weight): x where x > 0, weight · x elsewhere; weight has one value,
+ * or one per channel (dimension 1 of x).
+ */
+export function prelu(x: Tensor, weight: Tensor, ...unsupported: never[]): Tensor {
+  const op = 'prelu';
+  expectInput(op, x);
+  expectOperand(op, 'weight', weight, false);
+  if (unsupported.length) throw new Error(`${op}: takes input and weight, got ${extraArguments(unsupported)} too`);
+  const channels = x.shape.length >= 2 ? x.shape[1]! : 1;
+  if (weight.shape.length !== 1 || (weight.shape[0] !== 1 && weight.shape[0] !== channels)) throw new Error(`${op}: Mismatch of parameter numbers and input channel size. Found parameter numbers = ${weight.size} and channel size = ${channels} (input ${shapeText(x.shape)})`);
+  const slope = weight.shape[0] === 1 || x.shape.length < 2 ? weight : reshape(weight, [channels, ...x.shape.slice(2).map(() => 1)]);
+  return composite(() => where(gt(x, 0), x, mul(x, slope)));
+}
+
+// ── pixel shuffle: depth to space and back ──────────────────────────────────────────────────────────
+
+/** torch.nn.functional.pixel_shuffle(x, r): [*, C·r², H, W] → [*, C, H·r, W·r] (a permuted copy; the result a view of it). */
+export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
+  const op = 'pixelShuffle';
+  expectInput(op, x);
+  const r = expectInteger(op, 'upscale_factor', upscaleFactor);
+  if (r < 1) throw new Error(`${op}: upscale_factor expected a positive integer, got ${r}`);
+  if (x.shape.length < 3 || x.shape.at(-3)! % (r * r) !== 0) throw new Error(`${op}: pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, but input.size(-3)=${x.shape.at(-3)} is not divisible by ${r * r} (input ${shapeText(x.shape)})`);
+  const lead = x.shape.slice(0, -3);
+  const [C, H, W] = [x.shape.at(-3)! / (r * r), x.shape.at(-2)!, x.shape.at(-1)!];
+  const k = lead.length;
+  // [*, C, r, r, H, W] → [*, C, H, r, W, r], copied, then seen as [*, C, H·r, W·r] (a view of that copy).
+  const moved = permute(reshape(x, [...lead, C, r, r, H, W]), [...lead.keys(), k, k + 3, k + 1, k + 4, k + 2]);
+  return reshape(moved, [...lead, C, H * r, W * r]);
+}
+
+/** torch.nn.functional.pixel_unshuffle(x, r): [*, C, H·r, W·r] → [*, C·r², H, W] (a permuted copy; the result a view of it). */
+export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
+  const op = 'pixelUnshuffle';
+  expectInput(op, x);
+  const r = expectInteger(op, 'downscale_factor', downscaleFactor);
+  if (r < 1) throw new Error(`${op}: downscale_factor expected a positive integer, got ${r}`);
+  if (x.shape.length < 3 || x.shape.at(-2)! % r !== 0 || x.shape.at(-1)! % r !== 0) throw new Error(`${op}: pixel_unshuffle expects height and width to be divisible by downscale_factor, but input ${shapeText(x.shape)} is not with downscale_factor=${r}`);
+  const lead = x.shape.slice(0, -3);
+  const [C, H, W] = [x.shape.at(-3)!, x.shape.at(-2)! / r, x.shape.at(-1)! / r];
+  const k = lead.length;
+  // [*, C, H, r, W, r] → [*, C, r, r, H, W], copied, then seen as [*, C·r², H, W].
+  const moved = permute(reshape(x, [...lead, C, H, r, W, r]), [...lead.keys(), k, k + 2, k + 4, k + 1, k + 3]);
+  return reshape(moved, [...lead, C * r * r, H, W]);
+}
+
 export interface AttentionOptions {
   /** Added to the scores before the softmax, broadcast over them ([L, S], or with batch dimensions): 0 to attend, −∞ to mask. */
   attnMask?: Tensor | null;

@@ -25,7 +25,7 @@ import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
-import { cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, needsGrad, record, Tensor, type BackwardRule } from './tensor';
+import { cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, reshapeSources, needsGrad, record, Tensor, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
@@ -693,6 +693,154 @@ export class Identity extends Module {
 
   forward(x: Tensor): Tensor {
     return x;
+  }
+}
+
+/** A composed activation module: F's op, its output kept as composed ones are. */
+abstract class ComposedActivation extends Module {
+  constructor(
+    private readonly text: string,
+    private readonly apply: (x: Tensor) => Tensor,
+    gpu: Gpu | undefined,
+  ) {
+    super(gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return this.text;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.keepComposed(this.apply(x));
+  }
+}
+
+/** torch.nn.Hardtanh(min_val=-1, max_val=1) (F.hardtanh: gradient strictly inside the bounds). */
+export class Hardtanh extends ComposedActivation {
+  constructor(readonly minVal = -1, readonly maxVal = 1, options: { inplace?: false; gpu?: Gpu } = {}) {
+    super(`Hardtanh(min_val=${pythonFloat(minVal)}, max_val=${pythonFloat(maxVal)})`, (x) => F.hardtanh(x, minVal, maxVal), normalizeOptions('Hardtanh', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+    if (typeof minVal !== 'number' || typeof maxVal !== 'number' || !(minVal <= maxVal)) throw new Error(`Hardtanh: min_val (${show(minVal)}) must be a number ≤ max_val (${show(maxVal)})`);
+  }
+}
+
+/** torch.nn.ReLU6(): hardtanh(x, 0, 6). */
+export class ReLU6 extends ComposedActivation {
+  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+    super('ReLU6()', F.relu6, normalizeOptions('ReLU6', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.Hardsigmoid(): relu6(x + 3) / 6. */
+export class Hardsigmoid extends ComposedActivation {
+  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+    super('Hardsigmoid()', F.hardsigmoid, normalizeOptions('Hardsigmoid', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.Hardswish(): x · relu6(x + 3) / 6 (MobileNetV3's). */
+export class Hardswish extends ComposedActivation {
+  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+    super('Hardswish()', F.hardswish, normalizeOptions('Hardswish', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.Mish(): x · tanh(softplus(x)). */
+export class Mish extends ComposedActivation {
+  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+    super('Mish()', F.mish, normalizeOptions('Mish', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.PReLU(num_parameters=1, init=0.25): a learned slope for x ≤ 0, one or one per channel. */
+export class PReLU extends Module {
+  readonly weight: Parameter;
+
+  constructor(readonly numParameters = 1, options: { init?: number; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('PReLU', options, ['init', 'gpu'], {}, { device: null, dtype: null }) as { init?: number };
+    if (!Number.isInteger(numParameters) || numParameters < 1) throw new Error(`PReLU: argument 'num_parameters' expected a positive integer, got ${show(numParameters)}`);
+    if (o.init !== undefined && (typeof o.init !== 'number' || !Number.isFinite(o.init))) throw new Error(`PReLU: argument 'init' expected a number, got ${show(o.init)}`);
+    this.weight = allocateParameter(this.gpu, [numParameters], 'PReLU.weight');
+    fillConstant(this.weight, o.init ?? 0.25);
+  }
+
+  describe(): string {
+    return `PReLU(num_parameters=${this.numParameters})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.keepComposed(F.prelu(x, this.weight));
+  }
+}
+
+/** torch.nn.PixelShuffle(upscale_factor) and PixelUnshuffle(downscale_factor): F's, the copy they make kept as composed outputs are. */
+abstract class PixelRearrange extends Module {
+  constructor(
+    private readonly text: string,
+    private readonly apply: (x: Tensor) => Tensor,
+    private readonly shapeOf: (input: readonly number[]) => number[],
+    gpu: Gpu | undefined,
+  ) {
+    super(gpu ?? currentGpu());
+  }
+
+  describe(): string {
+    return this.text;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return this.shapeOf(input);
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = this.apply(x); // a view of the permuted copy, which the module keeps until a later forward frees it
+    this.keepComposed(reshapeSources.get(y) ?? y);
+    return y;
+  }
+}
+
+export class PixelShuffle extends PixelRearrange {
+  constructor(readonly upscaleFactor: number, options: { gpu?: Gpu } = {}) {
+    const r = upscaleFactor;
+    super(`PixelShuffle(upscale_factor=${r})`, (x) => F.pixelShuffle(x, r), (s) => [...s.slice(0, -3), s.at(-3)! / (r * r), s.at(-2)! * r, s.at(-1)! * r], normalizeOptions('PixelShuffle', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
+export class PixelUnshuffle extends PixelRearrange {
+  constructor(readonly downscaleFactor: number, options: { gpu?: Gpu } = {}) {
+    const r = downscaleFactor;
+    super(`PixelUnshuffle(downscale_factor=${r})`, (x) => F.pixelUnshuffle(x, r), (s) => [...s.slice(0, -3), s.at(-3)! * r * r, s.at(-2)! / r, s.at(-1)! / r], normalizeOptions('PixelUnshuffle', options, ['gpu']).gpu as Gpu | undefined);
+  }
+}
+
+/** torch.nn.Unflatten(dim, unflattened_size): dimension dim seen as the sizes given (an F.reshape view, no copy). */
+export class Unflatten extends Module {
+  constructor(
+    readonly dim: number,
+    readonly unflattenedSize: readonly number[],
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('Unflatten', options, ['gpu']);
+    if (!Number.isInteger(dim)) throw new Error(`Unflatten: argument 'dim' expected an integer, got ${show(dim)}`);
+    if (!Array.isArray(unflattenedSize) || !unflattenedSize.length || !unflattenedSize.every((d) => Number.isInteger(d) && (d > 0 || d === -1))) throw new Error(`Unflatten: argument 'unflattened_size' expected a list of sizes, got ${show(unflattenedSize)}`);
+  }
+
+  describe(): string {
+    return `Unflatten(dim=${this.dim}, unflattened_size=(${this.unflattenedSize.join(', ')}${this.unflattenedSize.length === 1 ? ',' : ''}))`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const d = this.dim < 0 ? this.dim + input.length : this.dim;
+    if (d < 0 || d >= input.length) throw new Error(`${this.describe()}: dim ${this.dim} is out of range for input ${shapeText(input)}`);
+    const known = this.unflattenedSize.filter((v) => v !== -1).reduce((a, b) => a * b, 1);
+    const sizes = this.unflattenedSize.map((v) => (v === -1 ? input[d]! / known : v));
+    if (sizes.reduce((a, b) => a * b, 1) !== input[d] || !sizes.every(Number.isInteger)) throw new Error(`${this.describe()}: unflattened_size must multiply to the size of dim ${this.dim} (${input[d]}) of input ${shapeText(input)}`);
+    return [...input.slice(0, d), ...sizes, ...input.slice(d + 1)];
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.reshape(x, this.outputShape(x.shape));
   }
 }
 
