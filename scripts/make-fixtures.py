@@ -398,17 +398,24 @@ torch.manual_seed(20261128)
 conv = {"torch_version": torch.__version__, "modules": []}
 
 
-def module_case(kind, kwargs, shape, module, x=None):
-    x = (torch.randn(*shape) if x is None else x).requires_grad_(True)
-    y = module(x)
+def traced(f, x, fields, module=None):
+    """y = f(x), and for Σ y · dy with a random dy the input's gradient: a case of fields, x, y, dy and
+    dx; with a module, its printout and every parameter with its gradient too."""
+    x.requires_grad_(True)
+    y = f(x)
     dy = torch.randn(*y.shape)
     (y * dy).sum().backward()
-    case = {"kind": kind, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape),
-            "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
-    for name, p in module.named_parameters():
-        case[name] = values(p)
-        case["d" + name] = values(p.grad)
-    conv["modules"].append(case)
+    case = {**fields, "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad)}
+    if module is not None:
+        case["repr"] = repr(module)
+        for name, p in module.named_parameters():
+            case[name] = values(p)
+            case["d" + name] = values(p.grad)
+    return case
+
+
+def module_case(kind, kwargs, shape, module, x=None):
+    conv["modules"].append(traced(module, torch.randn(*shape) if x is None else x, {"kind": kind, "kwargs": kwargs, "shape": list(shape)}, module))
 
 
 for kwargs, shape in (
@@ -1101,11 +1108,8 @@ for shape, pad, mode, value in (
     ((1, 2, 5), (5, 2), "circular", None),
     ((1, 2, 3, 4), (1, 1, 2, 3), "circular", None),
 ):
-    x = torch.randn(*shape, requires_grad=True)
-    y = torch.nn.functional.pad(x, pad, mode=mode, **({} if value is None else {"value": value}))
-    dy = torch.randn(*y.shape)
-    (y * dy).sum().backward()
-    padding["pad"].append({"shape": list(shape), "pad": list(pad), "mode": mode, "value": value, "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad)})
+    pad_args = {"mode": mode, **({} if value is None else {"value": value})}
+    padding["pad"].append(traced(lambda x: torch.nn.functional.pad(x, pad, **pad_args), torch.randn(*shape), {"shape": list(shape), "pad": list(pad), "mode": mode, "value": value}))
 for kind, args, shape in (
     ("ZeroPad2d", [(1, 0, 2, 3)], (1, 2, 3, 3)),
     ("ConstantPad1d", [2, 3.5], (2, 3, 4)),
@@ -1127,15 +1131,7 @@ for kind, kwargs, shape in (
 ):
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     module = getattr(torch.nn, kind)(**args)
-    x = torch.randn(*shape, requires_grad=True)
-    y = module(x)
-    dy = torch.randn(*y.shape)
-    (y * dy).sum().backward()
-    case = {"kind": kind, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
-    for name, p in module.named_parameters():
-        case[name] = values(p)
-        case["d" + name] = values(p.grad)
-    padding["convs"].append(case)
+    padding["convs"].append(traced(module, torch.randn(*shape), {"kind": kind, "kwargs": kwargs, "shape": list(shape)}, module))
 padding_path = path.parent / "pytorch-pad.json"
 padding_path.write_text(json.dumps(padding) + "\n")
 print(f"wrote {padding_path} ({padding_path.stat().st_size} bytes)")
@@ -1156,15 +1152,7 @@ for kwargs, shape, output_size in (
 ):
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     module = torch.nn.ConvTranspose2d(**args)
-    x = torch.randn(*shape, requires_grad=True)
-    y = module(x) if output_size is None else module(x, output_size=output_size)
-    dy = torch.randn(*y.shape)
-    (y * dy).sum().backward()
-    case = {"kwargs": kwargs, "shape": list(shape), "output_size": output_size, "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
-    for name, p in module.named_parameters():
-        case[name] = values(p)
-        case["d" + name] = values(p.grad)
-    upsampling["transposed"].append(case)
+    upsampling["transposed"].append(traced(lambda x: module(x, output_size=output_size), torch.randn(*shape), {"kwargs": kwargs, "shape": list(shape), "output_size": output_size}, module))
 layer = torch.nn.ConvTranspose2d(6, 4, 3, groups=2)
 upsampling["init"] = {"bound": 1 / math.sqrt(2 * 9), "weight_max_abs": float(layer.weight.abs().max()), "bias_max_abs": float(layer.bias.abs().max())}
 for shape, kwargs in (
@@ -1180,12 +1168,8 @@ for shape, kwargs in (
     ((1, 2, 5, 5), {"scale_factor": 1.7, "mode": "bilinear", "recompute_scale_factor": True}),
     ((1, 1, 4, 6), {"size": [2, 3], "mode": "nearest"}),
 ):
-    x = torch.randn(*shape, requires_grad=True)
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
-    y = torch.nn.functional.interpolate(x, **args)
-    dy = torch.randn(*y.shape)
-    (y * dy).sum().backward()
-    upsampling["interpolate"].append({"shape": list(shape), "kwargs": kwargs, "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad)})
+    upsampling["interpolate"].append(traced(lambda x: torch.nn.functional.interpolate(x, **args), torch.randn(*shape), {"shape": list(shape), "kwargs": kwargs}))
 for kind, kwargs in (("Upsample", {"scale_factor": 2}), ("Upsample", {"size": [4, 5], "mode": "bilinear"}), ("Upsample", {"scale_factor": [2, 3], "mode": "bilinear", "align_corners": True}),
                      ("Upsample", {"size": 7, "mode": "linear"}), ("UpsamplingNearest2d", {"scale_factor": 2}), ("UpsamplingBilinear2d", {"size": [3, 3]})):
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
@@ -1198,15 +1182,7 @@ for kwargs, shape in (
     ({"in_channels": 2, "out_channels": 3, "kernel_size": 4, "stride": 2, "padding": 1}, (2, 6)),
 ):
     module = torch.nn.ConvTranspose1d(**kwargs)
-    x = torch.randn(*shape, requires_grad=True)
-    y = module(x)
-    dy = torch.randn(*y.shape)
-    (y * dy).sum().backward()
-    case = {"kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
-    for name, p in module.named_parameters():
-        case[name] = values(p)
-        case["d" + name] = values(p.grad)
-    upsampling["transposed1d"].append(case)
+    upsampling["transposed1d"].append(traced(module, torch.randn(*shape), {"kwargs": kwargs, "shape": list(shape)}, module))
 upsampling_path = path.parent / "pytorch-upsampling.json"
 upsampling_path.write_text(json.dumps(upsampling) + "\n")
 print(f"wrote {upsampling_path} ({upsampling_path.stat().st_size} bytes)")
@@ -1229,15 +1205,7 @@ for kind, args, kwargs, shape in (
     with torch.no_grad():
         for p in module.parameters():
             p.uniform_(0.5, 1.5) if p.dim() and p is module.weight else p.uniform_(-0.5, 0.5)
-    x = (torch.randn(*shape) * 2 + 0.5).requires_grad_(True)
-    y = module(x)
-    dy = torch.randn(*y.shape)
-    (y * dy).sum().backward()
-    case = {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
-    for name, p in module.named_parameters():
-        case[name] = values(p)
-        case["d" + name] = values(p.grad)
-    norms["cases"].append(case)
+    norms["cases"].append(traced(module, torch.randn(*shape) * 2 + 0.5, {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape)}, module))
 norms_path = path.parent / "pytorch-norms.json"
 norms_path.write_text(json.dumps(norms) + "\n")
 print(f"wrote {norms_path} ({norms_path.stat().st_size} bytes)")
@@ -1267,15 +1235,7 @@ for kind, args, kwargs, shape in (
     x = torch.randn(*shape) * 4
     flat = x.view(-1)
     flat[::7] = torch.tensor([-3.0, 0.0, 3.0, 6.0, -1.0, 1.0, 20.0]).repeat(flat[::7].numel() // 7 + 1)[:flat[::7].numel()]
-    x.requires_grad_(True)
-    y = module(x)
-    dy = torch.randn(*y.shape)
-    (y * dy).sum().backward()
-    case = {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape), "x": values(x), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "repr": repr(module)}
-    for name, p in module.named_parameters():
-        case[name] = values(p)
-        case["d" + name] = values(p.grad)
-    activations["cases"].append(case)
+    activations["cases"].append(traced(module, x, {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape)}, module))
 activations_path = path.parent / "pytorch-activations.json"
 activations_path.write_text(json.dumps(activations) + "\n")
 print(f"wrote {activations_path} ({activations_path.stat().st_size} bytes)")
