@@ -6,6 +6,7 @@ import * as F from '../src/functional';
 import * as nn from '../src/nn';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import golden from './fixtures/pytorch-activations.json';
+import { checkModuleFixture } from './support/module-fixture';
 
 const { cases, add } = caseTable();
 
@@ -29,17 +30,7 @@ function moduleOf(f: Fixture, gpu: import('../src/device/gpu').Gpu): nn.Module {
 for (const f of golden.cases) {
   add(`PyTorch ${golden.torch_version}: nn.${f.kind}(${f.args.map((a) => JSON.stringify(a)).join(', ')}) on [${f.shape.join(', ')}]: values, gradients, printout`, async (s) => {
     const m = moduleOf(f, s.gpu);
-    s.expect('printout as PyTorch', m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
-    const fixture = f as unknown as Record<string, number[] | undefined>;
-    if (fixture.weight) m.parameters()[0]!.write(fixture.weight);
-    const x = s.input(f.x, f.shape, 'f32', 'x');
-    x.requiresGrad = true;
-    const y = m.forward(x);
-    s.expect('shape', y.shape.join() === f.y_shape.join() && m.outputShape(f.shape).join() === f.y_shape.join(), `[${y.shape.join(', ')}] (PyTorch: [${f.y_shape.join(', ')}])`);
-    await s.check('y', y, f.y, 1e-6, 1e-5);
-    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
-    await s.check('d x', x.grad!, f.dx, 1e-6, 1e-5);
-    if (fixture.dweight) await s.check('d weight', m.parameters()[0]!.grad, fixture.dweight, 1e-5, 1e-5);
+    await checkModuleFixture(s, m, f, { values: [1e-6, 1e-5], parameters: [1e-5, 1e-5] });
   });
 }
 

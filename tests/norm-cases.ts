@@ -5,6 +5,7 @@ import * as F from '../src/functional';
 import * as nn from '../src/nn';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import golden from './fixtures/pytorch-norms.json';
+import { checkModuleFixture } from './support/module-fixture';
 
 const { cases, add } = caseTable();
 
@@ -12,19 +13,7 @@ for (const f of golden.cases) {
   add(`PyTorch ${golden.torch_version}: nn.${f.kind}(${f.args.join(', ')}${Object.keys(f.kwargs).length ? `, ${JSON.stringify(f.kwargs)}` : ''}) on [${f.shape.join(', ')}]: output, the input's and parameters' gradients, printout`, async (s) => {
     const gpu = s.gpu;
     const m = f.kind === 'GroupNorm' ? new nn.GroupNorm(f.args[0]!, f.args[1]!, { ...f.kwargs, gpu }) : f.kind === 'InstanceNorm2d' ? new nn.InstanceNorm2d(f.args[0]!, { ...f.kwargs, gpu }) : new nn.InstanceNorm1d(f.args[0]!, { ...f.kwargs, gpu });
-    s.expect('printout as PyTorch', m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
-    const fixture = f as unknown as Record<string, number[] | undefined>;
-    if (m.weight) m.weight.write(fixture.weight!);
-    if (m.bias) m.bias.write(fixture.bias!);
-    const x = s.input(f.x, f.shape, 'f32', 'x');
-    x.requiresGrad = true;
-    const y = m.forward(x);
-    s.expect('shape', y.shape.join() === f.shape.join(), `[${y.shape.join(', ')}]`);
-    await s.check('y', y, f.y, 2e-6, 1e-5);
-    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
-    await s.check('d x', x.grad!, f.dx, 2e-6, 1e-5);
-    if (m.weight) await s.check('d weight', m.weight.grad, fixture.dweight!, 1e-5, 1e-5);
-    if (m.bias) await s.check('d bias', m.bias.grad, fixture.dbias!, 1e-5, 1e-5);
+    await checkModuleFixture(s, m, f, { values: [2e-6, 1e-5], parameters: [1e-5, 1e-5] });
     s.expect('parameters as PyTorch', m.namedParameters().map(([n]) => n).join() === Object.keys(f).filter((k) => k === 'weight' || k === 'bias').join(), m.namedParameters().map(([n]) => n).join());
   });
 }

@@ -7,6 +7,10 @@ import * as nn from '../src/nn';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import { tidy } from '../src/tensor';
 import golden from './fixtures/pytorch-pad.json';
+import { checkModuleFixture } from './support/module-fixture';
+
+/** A convolution's output and input gradient, and its parameters' gradients (sums over the batch). */
+const CONV_TOLERANCES = { values: [1e-5, 1e-5], parameters: [1e-4, 1e-5] } as const satisfies { values: [number, number]; parameters: [number, number] };
 
 const { cases, add } = caseTable();
 
@@ -50,17 +54,7 @@ for (const f of golden.convs) {
   add(`PyTorch ${golden.torch_version}: nn.${f.kind} ${JSON.stringify(f.kwargs)} on [${f.shape.join(', ')}]: values, the input's and every parameter's gradient, printout`, async (s) => {
     const { in_channels: I, out_channels: O, kernel_size: k, ...options } = f.kwargs as { in_channels: number; out_channels: number; kernel_size: number | [number, number] } & nn.Conv2dOptions;
     const m = f.kind === 'Conv2d' ? new nn.Conv2d(I, O, k, { ...options, gpu: s.gpu }) : new nn.Conv1d(I, O, k as number, { ...(options as nn.Conv1dOptions), gpu: s.gpu });
-    s.expect('printout as PyTorch', m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
-    m.weight.write(f.weight);
-    if (m.bias) m.bias.write((f as { bias?: number[] }).bias!);
-    const x = s.input(f.x, f.shape, 'f32', 'x');
-    x.requiresGrad = true;
-    const y = m.forward(x);
-    await s.check('y', y, f.y, 1e-5, 1e-5);
-    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
-    await s.check('d x', x.grad!, f.dx, 1e-5, 1e-5);
-    await s.check('d weight', m.weight.grad, f.dweight, 1e-4, 1e-5);
-    if (m.bias) await s.check('d bias', m.bias.grad, (f as { dbias?: number[] }).dbias!, 1e-4, 1e-5);
+    await checkModuleFixture(s, m, f, CONV_TOLERANCES);
   });
 }
 

@@ -7,6 +7,10 @@ import * as F from '../src/functional';
 import * as nn from '../src/nn';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import golden from './fixtures/pytorch-upsampling.json';
+import { checkModuleFixture } from './support/module-fixture';
+
+/** A convolution's output and input gradient, and its parameters' gradients (sums over the batch). */
+const CONV_TOLERANCES = { values: [1e-5, 1e-5], parameters: [1e-4, 1e-5] } as const satisfies { values: [number, number]; parameters: [number, number] };
 
 const { cases, add } = caseTable();
 
@@ -16,18 +20,7 @@ for (const f of golden.transposed) {
   add(`PyTorch ${golden.torch_version}: nn.ConvTranspose2d ${JSON.stringify(f.kwargs)} on [${f.shape.join(', ')}]${f.output_size ? ` to output_size [${f.output_size.join(', ')}]` : ''}: output, the input's, weight's and bias's gradients, printout`, async (s) => {
     const { in_channels: I, out_channels: O, kernel_size: k, ...options } = f.kwargs as Kwargs;
     const m = new nn.ConvTranspose2d(I, O, k, { ...options, gpu: s.gpu });
-    s.expect('printout as PyTorch', m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
-    m.weight.write(f.weight);
-    if (m.bias) m.bias.write((f as { bias?: number[] }).bias!);
-    const x = s.input(f.x, f.shape, 'f32', 'x');
-    x.requiresGrad = true;
-    const y = m.forward(x, f.output_size);
-    s.expect('output shape', y.shape.join() === f.y_shape.join() && (f.output_size !== null || m.outputShape(f.shape).join() === f.y_shape.join()), `[${y.shape.join(', ')}] (PyTorch: [${f.y_shape.join(', ')}])`);
-    await s.check('y', y, f.y, 1e-5, 1e-5);
-    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
-    await s.check('d x', x.grad!, f.dx, 1e-5, 1e-5);
-    await s.check('d weight', m.weight.grad, f.dweight, 1e-4, 1e-5);
-    if (m.bias) await s.check('d bias', m.bias.grad, (f as { dbias?: number[] }).dbias!, 1e-4, 1e-5);
+    await checkModuleFixture(s, m, f, CONV_TOLERANCES, (x) => m.forward(x, f.output_size), f.output_size === null);
   });
 }
 
@@ -64,18 +57,7 @@ for (const f of golden.transposed1d) {
   add(`PyTorch ${golden.torch_version}: nn.ConvTranspose1d ${JSON.stringify(f.kwargs)} on [${f.shape.join(', ')}]: output, the input's, weight's and bias's gradients, printout`, async (s) => {
     const { in_channels: I, out_channels: O, kernel_size: k, ...options } = f.kwargs as { in_channels: number; out_channels: number; kernel_size: number } & Record<string, unknown>;
     const m = new nn.ConvTranspose1d(I, O, k, { ...options, gpu: s.gpu });
-    s.expect('printout as PyTorch', m.describe() === f.repr, `${m.describe()} (PyTorch: ${f.repr})`);
-    m.weight.write(f.weight);
-    if (m.bias) m.bias.write((f as { bias?: number[] }).bias!);
-    const x = s.input(f.x, f.shape, 'f32', 'x');
-    x.requiresGrad = true;
-    const y = m.forward(x);
-    s.expect('output shape', y.shape.join() === f.y_shape.join() && m.outputShape(f.shape).join() === f.y_shape.join(), `[${y.shape.join(', ')}] (PyTorch: [${f.y_shape.join(', ')}])`);
-    await s.check('y', y, f.y, 1e-5, 1e-5);
-    s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
-    await s.check('d x', x.grad!, f.dx, 1e-5, 1e-5);
-    await s.check('d weight', m.weight.grad, f.dweight, 1e-4, 1e-5);
-    if (m.bias) await s.check('d bias', m.bias.grad, (f as { dbias?: number[] }).dbias!, 1e-4, 1e-5);
+    const y = await checkModuleFixture(s, m, f, CONV_TOLERANCES);
     // An input that requires no gradient (data): the weight's gradient all the same.
     m.zeroGrad();
     const data = s.input(f.x, f.shape, 'f32', 'data');
