@@ -701,9 +701,10 @@ abstract class ComposedActivation extends Module {
   constructor(
     private readonly text: string,
     private readonly apply: (x: Tensor) => Tensor,
-    gpu: Gpu | undefined,
+    options: { inplace?: false; gpu?: Gpu },
   ) {
-    super(gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions(new.target.name, options, ['gpu'], {}, { inplace: false });
   }
 
   describe(): string {
@@ -718,7 +719,7 @@ abstract class ComposedActivation extends Module {
 /** torch.nn.Hardtanh(min_val=-1, max_val=1) (F.hardtanh: gradient strictly inside the bounds). */
 export class Hardtanh extends ComposedActivation {
   constructor(readonly minVal = -1, readonly maxVal = 1, options: { inplace?: false; gpu?: Gpu } = {}) {
-    super(`Hardtanh(min_val=${pythonFloat(minVal)}, max_val=${pythonFloat(maxVal)})`, (x) => F.hardtanh(x, minVal, maxVal), normalizeOptions('Hardtanh', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+    super(`Hardtanh(min_val=${pythonFloat(minVal)}, max_val=${pythonFloat(maxVal)})`, (x) => F.hardtanh(x, minVal, maxVal), options);
     if (typeof minVal !== 'number' || typeof maxVal !== 'number' || !(minVal <= maxVal)) throw new Error(`Hardtanh: min_val (${show(minVal)}) must be a number ≤ max_val (${show(maxVal)})`);
   }
 }
@@ -726,28 +727,28 @@ export class Hardtanh extends ComposedActivation {
 /** torch.nn.ReLU6(): hardtanh(x, 0, 6). */
 export class ReLU6 extends ComposedActivation {
   constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
-    super('ReLU6()', F.relu6, normalizeOptions('ReLU6', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+    super('ReLU6()', F.relu6, options);
   }
 }
 
 /** torch.nn.Hardsigmoid(): relu6(x + 3) / 6. */
 export class Hardsigmoid extends ComposedActivation {
   constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
-    super('Hardsigmoid()', F.hardsigmoid, normalizeOptions('Hardsigmoid', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+    super('Hardsigmoid()', F.hardsigmoid, options);
   }
 }
 
 /** torch.nn.Hardswish(): x · relu6(x + 3) / 6 (MobileNetV3's). */
 export class Hardswish extends ComposedActivation {
   constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
-    super('Hardswish()', F.hardswish, normalizeOptions('Hardswish', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+    super('Hardswish()', F.hardswish, options);
   }
 }
 
 /** torch.nn.Mish(): x · tanh(softplus(x)). */
 export class Mish extends ComposedActivation {
   constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
-    super('Mish()', F.mish, normalizeOptions('Mish', options, ['gpu'], {}, { inplace: false }).gpu as Gpu | undefined);
+    super('Mish()', F.mish, options);
   }
 }
 
