@@ -780,9 +780,10 @@ abstract class PixelRearrange extends Module {
     private readonly text: string,
     private readonly apply: (x: Tensor) => Tensor,
     private readonly shapeOf: (input: readonly number[]) => number[],
-    gpu: Gpu | undefined,
+    options: { gpu?: Gpu },
   ) {
-    super(gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions(new.target.name, options, ['gpu']);
   }
 
   describe(): string {
@@ -803,14 +804,14 @@ abstract class PixelRearrange extends Module {
 export class PixelShuffle extends PixelRearrange {
   constructor(readonly upscaleFactor: number, options: { gpu?: Gpu } = {}) {
     const r = upscaleFactor;
-    super(`PixelShuffle(upscale_factor=${r})`, (x) => F.pixelShuffle(x, r), (s) => [...s.slice(0, -3), s.at(-3)! / (r * r), s.at(-2)! * r, s.at(-1)! * r], normalizeOptions('PixelShuffle', options, ['gpu']).gpu as Gpu | undefined);
+    super(`PixelShuffle(upscale_factor=${r})`, (x) => F.pixelShuffle(x, r), (s) => [...s.slice(0, -3), s.at(-3)! / (r * r), s.at(-2)! * r, s.at(-1)! * r], options);
   }
 }
 
 export class PixelUnshuffle extends PixelRearrange {
   constructor(readonly downscaleFactor: number, options: { gpu?: Gpu } = {}) {
     const r = downscaleFactor;
-    super(`PixelUnshuffle(downscale_factor=${r})`, (x) => F.pixelUnshuffle(x, r), (s) => [...s.slice(0, -3), s.at(-3)! * r * r, s.at(-2)! / r, s.at(-1)! / r], normalizeOptions('PixelUnshuffle', options, ['gpu']).gpu as Gpu | undefined);
+    super(`PixelUnshuffle(downscale_factor=${r})`, (x) => F.pixelUnshuffle(x, r), (s) => [...s.slice(0, -3), s.at(-3)! * r * r, s.at(-2)! / r, s.at(-1)! / r], options);
   }
 }
 
@@ -1835,9 +1836,10 @@ abstract class Padding extends Module {
     readonly dims: 1 | 2,
     padding: number | readonly number[],
     readonly value: number,
-    gpu: Gpu | undefined,
+    options: { gpu?: Gpu },
   ) {
-    super(gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions(new.target.name, options, ['gpu']);
     this.padding = paddingTuple(kind, padding, dims);
     if (mode !== 'constant' && this.padding.some((p) => p < 0)) throw new Error(`${kind}: argument 'padding' expected sizes ≥ 0, got ${show(padding)}`);
     if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`${kind}: argument 'value' expected a number, got ${show(value)}`);
@@ -1871,49 +1873,49 @@ abstract class Padding extends Module {
 /** torch.nn.ZeroPad2d(padding): zeros around the last two dimensions (padding: one size, or left, right, top, bottom). */
 export class ZeroPad2d extends Padding {
   constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
-    super('ZeroPad2d', 'constant', 2, padding, 0, normalizeOptions('ZeroPad2d', options, ['gpu']).gpu as Gpu | undefined);
+    super('ZeroPad2d', 'constant', 2, padding, 0, options);
   }
 }
 
 /** torch.nn.ConstantPad1d(padding, value). */
 export class ConstantPad1d extends Padding {
   constructor(padding: number | readonly number[], value: number, options: { gpu?: Gpu } = {}) {
-    super('ConstantPad1d', 'constant', 1, padding, value, normalizeOptions('ConstantPad1d', options, ['gpu']).gpu as Gpu | undefined);
+    super('ConstantPad1d', 'constant', 1, padding, value, options);
   }
 }
 
 /** torch.nn.ConstantPad2d(padding, value). */
 export class ConstantPad2d extends Padding {
   constructor(padding: number | readonly number[], value: number, options: { gpu?: Gpu } = {}) {
-    super('ConstantPad2d', 'constant', 2, padding, value, normalizeOptions('ConstantPad2d', options, ['gpu']).gpu as Gpu | undefined);
+    super('ConstantPad2d', 'constant', 2, padding, value, options);
   }
 }
 
 /** torch.nn.ReflectionPad1d(padding): x mirrored about its edges, over [C, W] or [N, C, W]. */
 export class ReflectionPad1d extends Padding {
   constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
-    super('ReflectionPad1d', 'reflect', 1, padding, 0, normalizeOptions('ReflectionPad1d', options, ['gpu']).gpu as Gpu | undefined);
+    super('ReflectionPad1d', 'reflect', 1, padding, 0, options);
   }
 }
 
 /** torch.nn.ReflectionPad2d(padding), over [C, H, W] or [N, C, H, W]. */
 export class ReflectionPad2d extends Padding {
   constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
-    super('ReflectionPad2d', 'reflect', 2, padding, 0, normalizeOptions('ReflectionPad2d', options, ['gpu']).gpu as Gpu | undefined);
+    super('ReflectionPad2d', 'reflect', 2, padding, 0, options);
   }
 }
 
 /** torch.nn.ReplicationPad1d(padding): the edge repeated. */
 export class ReplicationPad1d extends Padding {
   constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
-    super('ReplicationPad1d', 'replicate', 1, padding, 0, normalizeOptions('ReplicationPad1d', options, ['gpu']).gpu as Gpu | undefined);
+    super('ReplicationPad1d', 'replicate', 1, padding, 0, options);
   }
 }
 
 /** torch.nn.ReplicationPad2d(padding). */
 export class ReplicationPad2d extends Padding {
   constructor(padding: number | readonly number[], options: { gpu?: Gpu } = {}) {
-    super('ReplicationPad2d', 'replicate', 2, padding, 0, normalizeOptions('ReplicationPad2d', options, ['gpu']).gpu as Gpu | undefined);
+    super('ReplicationPad2d', 'replicate', 2, padding, 0, options);
   }
 }
 
