@@ -746,7 +746,8 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   const inSizes = x.shape.slice(2);
   const outSizes = interpolatedShape(x.shape, o).slice(2);
   // The source position of output sample o along axis k, as PyTorch computes its scale.
-  const scales = outSizes.map((out, k) => (factor !== null && !o.recomputeScaleFactor ? 1 / perAxis(op, factor, 'scale_factor', x.shape)[k]! : inSizes[k]! / out));
+  const factors = factor !== null && !o.recomputeScaleFactor ? perAxis(op, factor, 'scale_factor', x.shape) : null;
+  const scales = outSizes.map((out, k) => (factors ? 1 / factors[k]! : inSizes[k]! / out));
   const bytes = (x.size / inSizes.reduce((a, b) => a * b, 1)) * outSizes.reduce((a, b) => a * b, 1) * 4;
   if (bytes > x.gpu.limits.maxBufferSize) throw new Error(`${op}: an output of ${shapeText([...x.shape.slice(0, 2), ...outSizes])} (${(bytes / 2 ** 20).toFixed(0)} MiB) exceeds the device's largest buffer (${(x.gpu.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB)`);
   return composite(() => {
