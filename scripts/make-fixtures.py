@@ -391,6 +391,58 @@ path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "
 path.write_text(json.dumps(out) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes) with torch {torch.__version__}")
 
+# ── more optimizers (tests/fixtures/pytorch-optimizers.json) ──────────────────────────────────────
+# Two parameters in one optimizer, 8 steps (RAdam's first 5 unrectified at β2 = 0.999), the
+# parameters after every step. "skip": steps at which the second parameter has no gradient (grad
+# None: PyTorch skips it, so its step count and NAdam's mu_product fall behind the first's).
+# "betas_at": a new betas from that step on (OneCycleLR changes betas[0] so). NAdam runs with
+# foreach=True: 1.13's default single-tensor path counts μ_t twice in its second step size, which
+# its foreach path, the documented algorithm and PyTorch 2.0 (pytorch#92699) do not.
+torch.manual_seed(20261129)
+more_optimizers = {"torch_version": torch.__version__, "cases": []}
+for name, kwargs, extra in [
+    ("Adamax", {}, {}),
+    ("Adamax", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-3, "weight_decay": 0.1, "maximize": True}, {"skip": [2, 5]}),
+    ("NAdam", {}, {}),
+    ("NAdam", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1, "momentum_decay": 0.01}, {"skip": [1, 2]}),
+    ("NAdam", {"lr": 0.01}, {"betas_at": [4, (0.7, 0.999)]}),
+    ("RAdam", {"lr": 0.01}, {}),
+    ("RAdam", {"lr": 0.01, "betas": (0.8, 0.9), "eps": 1e-6, "weight_decay": 0.1}, {"skip": [3]}),
+    ("Adadelta", {}, {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}, {"skip": [4]}),
+    ("Rprop", {}, {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (0.01, 0.2), "maximize": True}, {"skip": [3]}),
+]:
+    params0 = [torch.randn(6, 5), torch.randn(7)]
+    ps = [torch.nn.Parameter(p.clone()) for p in params0]
+    opt = getattr(torch.optim, name)(ps, **kwargs, **({"foreach": True} if name == "NAdam" else {}))
+    grads, after = [], []
+    for step in range(8):
+        # Half of the elements keep the previous gradient's sign (Rprop grows those step sizes), some are 0.
+        gs = []
+        for i, p in enumerate(params0):
+            g = torch.randn(p.shape)
+            if step > 0:
+                keep = torch.arange(p.numel()).reshape(p.shape) % 2 == 0
+                g = torch.where(keep, g.abs() * torch.sign(torch.tensor(grads[-1][i]).reshape(p.shape)), g)
+            g[torch.arange(p.numel()).reshape(p.shape) % 7 == 3] = 0
+            gs.append(g)
+        if "betas_at" in extra and step == extra["betas_at"][0]:
+            opt.param_groups[0]["betas"] = extra["betas_at"][1]
+        opt.zero_grad(set_to_none=True)
+        for i, (p, g) in enumerate(zip(ps, gs)):
+            if not (i == 1 and step in extra.get("skip", [])):
+                p.grad = g.clone()
+        opt.step()
+        grads.append([values(g) for g in gs])
+        after.append([values(p) for p in ps])
+    more_optimizers["cases"].append({"name": name, "options": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()},
+                                     "skip": extra.get("skip", []), "betas_at": [extra["betas_at"][0], list(extra["betas_at"][1])] if "betas_at" in extra else None,
+                                     "shapes": [list(p.shape) for p in params0], "params": [values(p) for p in params0], "grads": grads, "after": after})
+more_optimizers_path = path.parent / "pytorch-optimizers.json"
+more_optimizers_path.write_text(json.dumps(more_optimizers) + "\n")
+print(f"wrote {more_optimizers_path} ({more_optimizers_path.stat().st_size} bytes)")
+
 # ── convolutional layers (tests/fixtures/pytorch-conv.json) ──────────────────────────────────────
 # Each module on an input of its own shape: the forward output and, for loss = Σ y · dy with a random
 # dy, the gradient of the input and of every parameter.

@@ -7,10 +7,15 @@
 // zero gradient (weight decay and momentum still act), as in PyTorch.
 import type { Gpu } from './device/gpu';
 import { adagradStep } from './kernels/adagrad';
+import { adadeltaStep } from './kernels/adadelta';
 import { adamStep } from './kernels/adam';
+import { adamaxStep } from './kernels/adamax';
 import { ewa } from './kernels/ewa';
 import { fillConstant } from './kernels/init';
+import { nadamStep } from './kernels/nadam';
+import { radamStep } from './kernels/radam';
 import { rmspropStep } from './kernels/rmsprop';
+import { rpropStep } from './kernels/rprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
 import { expectNoArguments, expectZeroGradArguments, normalizeOptions, show } from './options';
@@ -18,7 +23,15 @@ import { enableGrad, Tensor } from './tensor';
 import { shapeText } from './launch';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
-const ALIASES: Record<string, string> = { weight_decay: 'weightDecay', lr_decay: 'lrDecay', initial_accumulator_value: 'initialAccumulatorValue', initial_lr: 'initialLr' };
+const ALIASES: Record<string, string> = {
+  weight_decay: 'weightDecay',
+  lr_decay: 'lrDecay',
+  initial_accumulator_value: 'initialAccumulatorValue',
+  initial_lr: 'initialLr',
+  momentum_decay: 'momentumDecay',
+  decoupled_weight_decay: 'decoupledWeightDecay',
+  step_sizes: 'stepSizes',
+};
 
 
 function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
@@ -34,6 +47,9 @@ export interface SnakeCaseOptions {
   weight_decay?: number;
   lr_decay?: number;
   initial_accumulator_value?: number;
+  momentum_decay?: number;
+  decoupled_weight_decay?: boolean;
+  step_sizes?: [number, number];
 }
 
 /** A parameter group as given: its parameters, and options that override the optimizer's. */
@@ -55,6 +71,8 @@ export interface StepRun {
   grads: Tensor;
   /** This update's number for these parameters, from 1 (PyTorch's per-parameter state['step']). */
   step: number;
+  /** The parameters it updates, in order. */
+  params: readonly Parameter[];
   /** The part of per-span state buffer `name` that lines up with `values`. */
   state(name: string): Tensor;
 }
@@ -70,6 +88,8 @@ export interface OptimizerStateDict {
   paramGroups: Record<string, unknown>[];
   /** Per state name, one array per span, in span order. */
   state: Record<string, number[][]>;
+  /** Numbers kept per parameter on the CPU (NAdam's mu_product), one per parameter in order. */
+  scalars?: Record<string, number[]>;
 }
 
 function isParameter(p: unknown): p is Parameter {
@@ -94,6 +114,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   private readonly state = new Map<string, Tensor[]>();
   /** Each state's starting value per group (stateOf's `initial`), for spans added later. */
   private readonly initials = new Map<string, (group: never) => number>();
+  /** Per-parameter numbers by name (scalarState), with the value a parameter starts from. */
+  private readonly scalars = new Map<string, { values: Map<Parameter, number>; initial: number }>();
 
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput<Partial<O>>>, options: Partial<O> & SnakeCaseOptions, defaults: Required<O>) {
     const name = this.constructor.name;
@@ -163,6 +185,22 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     return tensors;
   }
 
+  /**
+   * A number per parameter kept on the CPU (NAdam's mu_product: one value for all of a parameter's
+   * elements), `initial` before its first step; saved and loaded with the state. Adjacent parameters
+   * share a dispatch only while their values agree (runKey).
+   */
+  protected scalarState(name: string, initial: number): Map<Parameter, number> {
+    let s = this.scalars.get(name);
+    if (!s) this.scalars.set(name, (s = { values: new Map(), initial }));
+    return s.values;
+  }
+
+  /** What must be equal, besides the step count, for adjacent parameters to share a dispatch. */
+  protected runKey(_p: Parameter): unknown {
+    return undefined;
+  }
+
   private stateTensor(name: string, span: Span, value: number): Tensor {
     const t = Tensor.empty(this.gpu, [span.size], 'f32', `${this.constructor.name}.${name}`);
     if (value === 0) this.gpu.clear(t);
@@ -226,12 +264,12 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
    */
   private runs(span: Span, i: number): StepRun[] {
     const runs: StepRun[] = [];
-    let first: Parameter | null = null;
-    let last: Parameter | null = null;
+    let members: Parameter[] = [];
     let step = 0;
+    let key: unknown;
     const close = () => {
-      if (first) runs.push(this.run(span, i, first.offset - span.offset, paddedEnd(last!) - span.offset, step));
-      first = null;
+      if (members.length > 0) runs.push(this.run(span, i, members, step));
+      members = [];
     };
     for (const p of span.params) {
       if (!p.requiresGrad || !p.hasGrad) {
@@ -240,18 +278,19 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
       }
       const next = (this.paramSteps.get(p) ?? 0) + 1;
       this.paramSteps.set(p, next);
-      if (first && next !== step) close();
-      if (!first) [first, step] = [p, next];
-      last = p;
+      if (members.length > 0 && (next !== step || this.runKey(p) !== key)) close();
+      if (members.length === 0) [step, key] = [next, this.runKey(p)];
+      members.push(p);
     }
     close();
     return runs;
   }
 
-  /** Floats [from, to) of span `i`: the span's own tensors when that is all of it. */
-  private run(span: Span, i: number, from: number, to: number, step: number): StepRun {
+  /** The floats of span `i` from `members`' first to its last (padding between them included). */
+  private run(span: Span, i: number, members: Parameter[], step: number): StepRun {
+    const [from, to] = [members[0]!.offset - span.offset, paddedEnd(members.at(-1)!) - span.offset];
     const part = (t: Tensor) => (from === 0 && to === span.size ? t : new Tensor(this.gpu, t.buffer, [to - from], 'f32', t.byteOffset + from * 4, `${t.label}[${from}:${to}]`));
-    return { values: part(span.values), grads: part(span.grads), step, state: (name) => part(this.stateOf(name)[i]!) };
+    return { values: part(span.values), grads: part(span.grads), step, params: members, state: (name) => part(this.stateOf(name)[i]!) };
   }
 
   private groupOptions(): Record<string, unknown>[] {
@@ -263,7 +302,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     const state: Record<string, number[][]> = {};
     // stateOf first: a group added since the state was made (addParamGroup) gets its spans' state.
     for (const name of [...this.state.keys()]) state[name] = await Promise.all(this.stateOf(name).map(async (t) => Array.from(await t.read())));
-    return { optimizer: this.constructor.name, step: this.stepCount, steps: this.params.map((p) => this.paramSteps.get(p) ?? 0), shapes: this.params.map((p) => [...p.shape]), paramGroups: this.groupOptions(), state };
+    const scalars = Object.fromEntries([...this.scalars].map(([name, s]) => [name, this.params.map((p) => s.values.get(p) ?? s.initial)]));
+    return { optimizer: this.constructor.name, step: this.stepCount, steps: this.params.map((p) => this.paramSteps.get(p) ?? 0), shapes: this.params.map((p) => [...p.shape]), paramGroups: this.groupOptions(), state, ...(this.scalars.size > 0 ? { scalars } : {}) };
   }
 
   /**
@@ -299,6 +339,10 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
         if (a.length !== this.spans[i]!.span.size) throw new Error(`${where}: state '${name}' span ${i} holds ${a.length} values, expected ${this.spans[i]!.span.size}`);
       });
     }
+    for (const [name, { initial }] of this.scalars) {
+      const values = saved.scalars?.[name] ?? this.params.map(() => initial);
+      if (!Array.isArray(values) || values.length !== this.params.length || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new Error(`${where}: 'scalars.${name}' expected ${this.params.length} finite numbers (one per parameter), got ${show(saved.scalars?.[name])}`);
+    }
     restored.forEach((g, i) => {
       delete this.paramGroups[i]!.initialLr;
       Object.assign(this.paramGroups[i]!, g);
@@ -306,6 +350,10 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     for (const [name, arrays] of Object.entries(saved.state)) this.stateOf(name).forEach((t, i) => t.write(arrays[i]!));
     this.stepCount = saved.step;
     this.params.forEach((p, i) => this.paramSteps.set(p, steps[i]!));
+    for (const [name, s] of this.scalars) {
+      const values = saved.scalars?.[name];
+      this.params.forEach((p, i) => (values ? s.values.set(p, values[i]!) : s.values.delete(p)));
+    }
   }
 }
 
@@ -420,15 +468,24 @@ export interface AdamOptions {
   maximize?: boolean;
 }
 
-function validateAdam(o: Required<AdamOptions>, where: string): void {
+/** What Adam and its variants share: lr, betas, eps, weightDecay and maximize. */
+function validateAdamLike(o: { lr: number; betas: [number, number]; eps: number; weightDecay: number; maximize: boolean }, where: string): void {
   check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
-  if (!Array.isArray(o.betas) || o.betas.length !== 2) throw new Error(`${where}: argument 'betas' expected two numbers, got ${show(o.betas)}`);
+  expectPair(where, 'betas', o.betas);
   check(where, 'betas[0]', o.betas[0], (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   check(where, 'betas[1]', o.betas[1], (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   check(where, 'eps', o.eps, (v) => v >= 0, 'a number ≥ 0');
   check(where, 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number ≥ 0');
-  checkFlag(where, 'amsgrad', o.amsgrad);
   checkFlag(where, 'maximize', o.maximize);
+}
+
+function expectPair(where: string, name: string, value: unknown): void {
+  if (!Array.isArray(value) || value.length !== 2) throw new Error(`${where}: argument '${name}' expected two numbers, got ${show(value)}`);
+}
+
+function validateAdam(o: Required<AdamOptions>, where: string): void {
+  validateAdamLike(o, where);
+  checkFlag(where, 'amsgrad', o.amsgrad);
 }
 
 export class Adam extends Optimizer<AdamOptions> {
@@ -470,4 +527,155 @@ export function exponentiallyWeightedAverage(gpu: Gpu, values: Tensor | ArrayLik
   const y = Tensor.empty(gpu, x.shape, 'f32', 'ewa');
   ewa(x, y, beta, options.biasCorrection ?? false);
   return y;
+}
+
+export interface AdamaxOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  maximize?: boolean;
+}
+
+/** torch.optim.Adamax: Adam with an exponentially weighted infinity norm in place of the second moment. */
+export class Adamax extends Optimizer<AdamaxOptions> {
+  constructor(params: Params<AdamaxOptions>, options: Given<AdamaxOptions> = {}) {
+    super(params, options, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false });
+  }
+
+  protected validate(o: Required<AdamaxOptions>, where: string): void {
+    validateAdamLike(o, where);
+  }
+
+  protected update(run: StepRun, o: Required<AdamaxOptions>): void {
+    adamaxStep(run.values, run.grads, { expAvg: run.state('exp_avg'), expInf: run.state('exp_inf') }, { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, maximize: o.maximize, step: run.step });
+  }
+}
+
+export interface NAdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  momentumDecay?: number;
+  /** PyTorch 2's: ascend. */
+  maximize?: boolean;
+  /** PyTorch 2.1's: decay θ by lr·weightDecay directly (as AdamW) instead of through the gradient. */
+  decoupledWeightDecay?: boolean;
+}
+
+/**
+ * torch.optim.NAdam: Adam with Nesterov momentum and PyTorch's momentum schedule; each parameter keeps
+ * the product of its momentum coefficients (PyTorch's mu_product) on the CPU, saved in stateDict.
+ */
+export class NAdam extends Optimizer<NAdamOptions> {
+  private readonly muProducts = this.scalarState('mu_product', 1);
+
+  constructor(params: Params<NAdamOptions>, options: Given<NAdamOptions> = {}) {
+    super(params, options, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, maximize: false, decoupledWeightDecay: false });
+  }
+
+  protected validate(o: Required<NAdamOptions>, where: string): void {
+    validateAdamLike(o, where);
+    check(where, 'momentumDecay', o.momentumDecay, (v) => v >= 0, 'a number ≥ 0');
+    checkFlag(where, 'decoupledWeightDecay', o.decoupledWeightDecay);
+  }
+
+  protected override runKey(p: Parameter): unknown {
+    return this.muProducts.get(p) ?? 1;
+  }
+
+  protected update(run: StepRun, o: Required<NAdamOptions>): void {
+    const muProduct = this.muProducts.get(run.params[0]!) ?? 1;
+    const product = nadamStep(run.values, run.grads, { expAvg: run.state('exp_avg'), expAvgSq: run.state('exp_avg_sq') }, { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, momentumDecay: o.momentumDecay, maximize: o.maximize, decoupledWeightDecay: o.decoupledWeightDecay, step: run.step, muProduct });
+    for (const p of run.params) this.muProducts.set(p, product);
+  }
+}
+
+export interface RAdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  /** PyTorch 2's: ascend. */
+  maximize?: boolean;
+  /** PyTorch 2's: decay θ by lr·weightDecay directly (as AdamW) instead of through the gradient. */
+  decoupledWeightDecay?: boolean;
+}
+
+/** torch.optim.RAdam: Adam rectified while its second moment rests on few gradients. */
+export class RAdam extends Optimizer<RAdamOptions> {
+  constructor(params: Params<RAdamOptions>, options: Given<RAdamOptions> = {}) {
+    super(params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, decoupledWeightDecay: false });
+  }
+
+  protected validate(o: Required<RAdamOptions>, where: string): void {
+    validateAdamLike(o, where);
+    checkFlag(where, 'decoupledWeightDecay', o.decoupledWeightDecay);
+  }
+
+  protected update(run: StepRun, o: Required<RAdamOptions>): void {
+    radamStep(run.values, run.grads, { expAvg: run.state('exp_avg'), expAvgSq: run.state('exp_avg_sq') }, { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, maximize: o.maximize, decoupledWeightDecay: o.decoupledWeightDecay, step: run.step });
+  }
+}
+
+export interface AdadeltaOptions {
+  lr?: number;
+  rho?: number;
+  eps?: number;
+  weightDecay?: number;
+  maximize?: boolean;
+}
+
+/** torch.optim.Adadelta: steps in the parameter's own units, from running RMS values of steps and gradients. */
+export class Adadelta extends Optimizer<AdadeltaOptions> {
+  constructor(params: Params<AdadeltaOptions>, options: Given<AdadeltaOptions> = {}) {
+    super(params, options, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false });
+  }
+
+  protected validate(o: Required<AdadeltaOptions>, where: string): void {
+    check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'rho', o.rho, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+    check(where, 'eps', o.eps, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number ≥ 0');
+    checkFlag(where, 'maximize', o.maximize);
+  }
+
+  protected update(run: StepRun, o: Required<AdadeltaOptions>): void {
+    adadeltaStep(run.values, run.grads, { squareAvg: run.state('square_avg'), accDelta: run.state('acc_delta') }, o);
+  }
+}
+
+export interface RpropOptions {
+  lr?: number;
+  /** (η₋, η₊): how a step size shrinks when the gradient's sign flips, and grows while it holds. */
+  etas?: [number, number];
+  /** (min, max) of every step size. */
+  stepSizes?: [number, number];
+  maximize?: boolean;
+}
+
+/**
+ * torch.optim.Rprop: each element moves by its own step size against its gradient's sign; the sizes
+ * start at lr (a parameter's first step reads lr; later changes to lr do not reach them, as in PyTorch).
+ */
+export class Rprop extends Optimizer<RpropOptions> {
+  constructor(params: Params<RpropOptions>, options: Given<RpropOptions> = {}) {
+    super(params, options, { lr: 1e-2, etas: [0.5, 1.2], stepSizes: [1e-6, 50], maximize: false });
+  }
+
+  protected validate(o: Required<RpropOptions>, where: string): void {
+    check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
+    expectPair(where, 'etas', o.etas);
+    check(where, 'etas[0]', o.etas[0], (v) => v > 0 && v < 1, 'a number in (0, 1) (η₋, the shrink factor)');
+    check(where, 'etas[1]', o.etas[1], (v) => v > 1, 'a number > 1 (η₊, the growth factor)');
+    expectPair(where, 'stepSizes', o.stepSizes);
+    check(where, 'stepSizes[0]', o.stepSizes[0], (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'stepSizes[1]', o.stepSizes[1], (v) => v >= o.stepSizes[0], `a number ≥ stepSizes[0] (${o.stepSizes[0]})`);
+    checkFlag(where, 'maximize', o.maximize);
+  }
+
+  protected update(run: StepRun, o: Required<RpropOptions>): void {
+    rpropStep(run.values, run.grads, { prev: run.state('prev'), stepSize: run.state('step_size') }, { lr: o.lr, etaMinus: o.etas[0], etaPlus: o.etas[1], stepSizeMin: o.stepSizes[0], stepSizeMax: o.stepSizes[1], maximize: o.maximize, step: run.step });
+  }
 }

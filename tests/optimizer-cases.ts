@@ -1,0 +1,123 @@
+// torch.optim.Adamax, NAdam, RAdam, Adadelta and Rprop against PyTorch itself
+// (tests/fixtures/pytorch-optimizers.json, from scripts/make-fixtures.py) and against their float64
+// references over 30 steps; options, errors and state dicts. Part of tests/parity-cases.ts's table.
+import * as optim from '../src/optim';
+import { allocateParameter } from '../src/parameters';
+import * as optRef from '../src/reference/optim';
+import { uniform } from '../src/spec/random';
+import { caseTable, type KernelCase } from '../src/spec/scope';
+import golden from './fixtures/pytorch-optimizers.json';
+import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
+
+const { cases, add } = caseTable();
+
+const OPTIMIZERS = { Adamax: optim.Adamax, NAdam: optim.NAdam, RAdam: optim.RAdam, Adadelta: optim.Adadelta, Rprop: optim.Rprop } as const;
+type Name = keyof typeof OPTIMIZERS;
+const make = (name: Name, params: optim.ParamGroupInput<object>['params'], options: object): optim.Optimizer => new (OPTIMIZERS[name] as new (p: typeof params, o: object) => optim.Optimizer)(params, options);
+
+// Two parameters in one span, 8 steps; the second without a gradient at the "skip" steps (PyTorch's
+// grad None: its step count, and NAdam's mu_product, fall behind); the state saved as JSON after step 4
+// and loaded into a new optimizer, as a resumed run does.
+for (const f of golden.cases) {
+  const extra = [f.skip.length > 0 ? `second parameter skipped at steps ${f.skip.map((k) => k + 1).join(', ')}` : '', f.betas_at ? `betas ${JSON.stringify(f.betas_at[1])} from step ${(f.betas_at[0] as number) + 1}` : ''].filter(Boolean).join(', ');
+  add(`PyTorch ${golden.torch_version}: ${f.name} ${JSON.stringify(f.options)}, 8 steps${extra ? `, ${extra}` : ''}, resumed from a state dict after 4`, async (s) => {
+    const ps = f.shapes.map((shape, i) => allocateParameter(s.gpu, shape, `p${i}`));
+    ps.forEach((p, i) => p.write(f.params[i]!));
+    let opt = make(f.name as Name, ps, f.options);
+    for (const [step, grads] of f.grads.entries()) {
+      if (step === 4) {
+        const saved = JSON.parse(JSON.stringify(await opt.stateDict())) as optim.OptimizerStateDict;
+        opt = make(f.name as Name, ps, f.options);
+        opt.loadStateDict(saved);
+      }
+      if (f.betas_at && step === f.betas_at[0]) (opt.paramGroups[0] as { betas?: number[] }).betas = f.betas_at[1] as number[];
+      opt.zeroGrad();
+      ps.forEach((p, i) => {
+        const skipped = i === 1 && (f.skip as number[]).includes(step);
+        p.grad.write(skipped ? new Float32Array(p.size).fill(NaN) : grads[i]!);
+        if (skipped) p.hasGrad = false;
+      });
+      opt.step();
+      for (const [i, p] of ps.entries()) await s.check(`p${i} after step ${step + 1}`, p, f.after[step]![i]!, 1e-6, 1e-5);
+    }
+  });
+}
+
+// ── 30 steps against the float64 references (PyTorch 2's options too: maximize, decoupled decay) ──
+const steppers: Stepper[] = [];
+for (const o of [{}, { lr: 0.01, betas: [0.8, 0.99] as [number, number], eps: 1e-3, weight_decay: 0.1, maximize: true }]) {
+  const full = { lr: 2e-3, beta1: o.betas?.[0] ?? 0.9, beta2: o.betas?.[1] ?? 0.999, eps: o.eps ?? 1e-8, weightDecay: o.weight_decay ?? 0, maximize: o.maximize ?? false };
+  steppers.push({ name: `Adamax ${JSON.stringify(o)}`, make: (p) => new optim.Adamax(p, o), reference: (param) => { const st = { expAvg: new Float64Array(param.length), expInf: new Float64Array(param.length), step: 0 }; return (g) => optRef.adamaxStep(param, g, st, { ...full, lr: o.lr ?? full.lr }); } });
+}
+for (const o of [{}, { lr: 0.01, weightDecay: 0.1, momentumDecay: 0.1, maximize: true }, { lr: 0.01, weight_decay: 0.1, decoupled_weight_decay: true }]) {
+  const full = { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...o, decoupled: 'decoupled_weight_decay' in o, ...('weight_decay' in o ? { weightDecay: o.weight_decay } : {}) };
+  steppers.push({ name: `NAdam ${JSON.stringify(o)}`, make: (p) => new optim.NAdam(p, o), reference: (param) => { const st = { expAvg: new Float64Array(param.length), expAvgSq: new Float64Array(param.length), muProduct: 1, step: 0 }; return (g) => optRef.nadamStep(param, g, st, full); } });
+}
+for (const o of [{}, { lr: 0.01, betas: [0.8, 0.9] as [number, number], weightDecay: 0.1, maximize: true }, { lr: 0.01, weightDecay: 0.1, decoupledWeightDecay: true }]) {
+  const full = { lr: 1e-3, eps: 1e-8, weightDecay: 0, ...o, beta1: o.betas?.[0] ?? 0.9, beta2: o.betas?.[1] ?? 0.999, decoupled: o.decoupledWeightDecay ?? false };
+  steppers.push({ name: `RAdam ${JSON.stringify(o)}`, make: (p) => new optim.RAdam(p, o), reference: (param) => { const st = { expAvg: new Float64Array(param.length), expAvgSq: new Float64Array(param.length), step: 0 }; return (g) => optRef.radamStep(param, g, st, full); } });
+}
+for (const o of [{}, { lr: 0.5, rho: 0.8, eps: 1e-4, weightDecay: 0.1, maximize: true }]) {
+  const full = { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, ...o };
+  steppers.push({ name: `Adadelta ${JSON.stringify(o)}`, make: (p) => new optim.Adadelta(p, o), reference: (param) => { const st = { squareAvg: new Float64Array(param.length), accDelta: new Float64Array(param.length) }; return (g) => optRef.adadeltaStep(param, g, st, full); } });
+}
+for (const o of [{}, { lr: 0.05, etas: [0.3, 1.5] as [number, number], step_sizes: [0.01, 0.2] as [number, number], maximize: true }]) {
+  const full = { lr: o.lr ?? 0.01, etaMinus: o.etas?.[0] ?? 0.5, etaPlus: o.etas?.[1] ?? 1.2, stepSizeMin: o.step_sizes?.[0] ?? 1e-6, stepSizeMax: o.step_sizes?.[1] ?? 50, maximize: o.maximize ?? false };
+  steppers.push({ name: `Rprop ${JSON.stringify(o)}`, make: (p) => new optim.Rprop(p, o), reference: (param) => { const st = { prev: new Float64Array(param.length), stepSize: new Float64Array(param.length), step: 0 }; return (g) => optRef.rpropStep(param, g, st, full); } });
+}
+for (const st of steppers) add(...stepsVsFloat64(st));
+
+// ── NAdam's mu_product is per parameter: parameters whose histories differ get dispatches of their own ──
+// p2 starts 2 steps late (fewer steps); p0 and p1 skip one step each, on either side of a change of
+// β1 (as OneCycleLR makes): from step 5 on they have taken as many steps, with different products.
+add('NAdam: each parameter keeps its own mu_product (dispatches split where they differ), saved and loaded', async (s, random) => {
+  const ps = [[5, 3], [4], [3, 3]].map((shape, i) => allocateParameter(s.gpu, shape, `p${i}`));
+  const values = ps.map((p) => uniform(random, p.size));
+  ps.forEach((p, i) => p.write(values[i]!));
+  const opt = new optim.NAdam(ps, { lr: 0.01, momentum_decay: 0.2 });
+  const refs = values.map((v) => ({ param: Float64Array.from(v), st: { expAvg: new Float64Array(v.length), expAvgSq: new Float64Array(v.length), muProduct: 1, step: 0 } }));
+  const skips = [[], [], [0], [1], [], [], [], []] as number[][];
+  for (const [step, skipped] of skips.entries()) {
+    const beta1 = step < 3 ? 0.9 : 0.6;
+    opt.paramGroups[0]!.betas = [beta1, 0.999];
+    opt.zeroGrad();
+    ps.forEach((p, i) => {
+      if (skipped.includes(i) || (i === 2 && step < 2)) return;
+      const g = uniform(random, p.size);
+      p.grad.write(g);
+      optRef.nadamStep(refs[i]!.param, g, refs[i]!.st, { lr: 0.01, beta1, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentumDecay: 0.2 });
+    });
+    opt.step();
+  }
+  for (const [i, p] of ps.entries()) await s.check(`p${i}`, p, refs[i]!.param, 1e-6, 1e-5);
+  const saved = await opt.stateDict();
+  const products = saved.scalars?.['mu_product'] ?? [];
+  s.expect('steps saved per parameter: p0 and p1 alike', JSON.stringify(saved.steps) === '[7,7,6]', JSON.stringify(saved.steps));
+  s.expect('mu_product saved per parameter: p0\'s and p1\'s differ', products.length === 3 && products[0] !== products[1], JSON.stringify(products));
+  s.expectError('a wrong mu_product count', () => new optim.NAdam(ps).loadStateDict({ ...saved, scalars: { mu_product: [1, 1] } }), /NAdam\.loadStateDict: 'scalars\.mu_product' expected 3 finite numbers \(one per parameter\), got \[1, 1\]/);
+});
+
+// ── options and errors, before anything is dispatched ─────────────────────────────────────────────
+add('Adamax, NAdam, RAdam, Adadelta, Rprop: PyTorch\'s defaults, snake_case options, errors naming the option', (s) => {
+  const p = allocateParameter(s.gpu, [3], 'w');
+  const defaults = (o: optim.Optimizer) => JSON.stringify(o.defaults);
+  s.expect('Adamax defaults', defaults(new optim.Adamax([p])) === '{"lr":0.002,"betas":[0.9,0.999],"eps":1e-8,"weightDecay":0,"maximize":false}', defaults(new optim.Adamax([p])));
+  s.expect('NAdam defaults', defaults(new optim.NAdam([p])) === '{"lr":0.002,"betas":[0.9,0.999],"eps":1e-8,"weightDecay":0,"momentumDecay":0.004,"maximize":false,"decoupledWeightDecay":false}', defaults(new optim.NAdam([p])));
+  s.expect('RAdam defaults', defaults(new optim.RAdam([p])) === '{"lr":0.001,"betas":[0.9,0.999],"eps":1e-8,"weightDecay":0,"maximize":false,"decoupledWeightDecay":false}', defaults(new optim.RAdam([p])));
+  s.expect('Adadelta defaults', defaults(new optim.Adadelta([p])) === '{"lr":1,"rho":0.9,"eps":0.000001,"weightDecay":0,"maximize":false}', defaults(new optim.Adadelta([p])));
+  s.expect('Rprop defaults', defaults(new optim.Rprop([p])) === '{"lr":0.01,"etas":[0.5,1.2],"stepSizes":[0.000001,50],"maximize":false}', defaults(new optim.Rprop([p])));
+  s.expect('snake_case as pasted', new optim.NAdam([p], { momentum_decay: 0.01, decoupled_weight_decay: true }).defaults.momentumDecay === 0.01 && new optim.Rprop([p], { step_sizes: [0.1, 1] }).defaults.stepSizes[0] === 0.1, 'momentum_decay, step_sizes');
+  s.expectError('Adamax betas', () => new optim.Adamax([p], { betas: [0.9, 1] }), /Adamax: argument 'betas\[1\]' expected a number in \[0, 1\), got 1/);
+  s.expectError('Adamax one beta', () => new optim.Adamax([p], { betas: [0.9] as unknown as [number, number] }), /Adamax: argument 'betas' expected two numbers, got \[0\.9\]/);
+  s.expectError('NAdam momentum_decay', () => new optim.NAdam([p], { momentum_decay: -1 }), /NAdam: argument 'momentumDecay' expected a number ≥ 0, got -1/);
+  s.expectError('NAdam foreach', () => new optim.NAdam([p], { foreach: true } as object), /NAdam: unknown option 'foreach'/);
+  s.expectError('RAdam amsgrad', () => new optim.RAdam([p], { amsgrad: true } as object), /RAdam: unknown option 'amsgrad'/);
+  s.expectError('RAdam decoupled flag', () => new optim.RAdam([p], { decoupledWeightDecay: 1 as unknown as boolean }), /RAdam: argument 'decoupledWeightDecay' expected true or false, got 1/);
+  s.expectError('Adadelta rho', () => new optim.Adadelta([p], { rho: 1.5 }), /Adadelta: argument 'rho' expected a number in \[0, 1\], got 1\.5/);
+  s.expectError('Rprop etas', () => new optim.Rprop([p], { etas: [1.2, 0.5] }), /Rprop: argument 'etas\[0\]' expected a number in \(0, 1\) \(η₋, the shrink factor\), got 1\.2/);
+  s.expectError('Rprop eta plus', () => new optim.Rprop([p], { etas: [0.5, 1] }), /Rprop: argument 'etas\[1\]' expected a number > 1/);
+  s.expectError('Rprop step sizes', () => new optim.Rprop([p], { step_sizes: [1, 0.5] }), /Rprop: argument 'stepSizes\[1\]' expected a number ≥ stepSizes\[0\] \(1\), got 0\.5/);
+  s.expectError('a group\'s option', () => new optim.Adadelta([{ params: [p], lr: -1 }]), /Adadelta: param group 0: argument 'lr' expected a number ≥ 0, got -1/);
+});
+
+export const optimizerCases: readonly KernelCase[] = cases;
