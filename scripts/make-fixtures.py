@@ -1262,6 +1262,43 @@ norms_path = path.parent / "pytorch-norms.json"
 norms_path.write_text(json.dumps(norms) + "\n")
 print(f"wrote {norms_path} ({norms_path.stat().st_size} bytes)")
 
+# ── adaptive pooling (tests/fixtures/pytorch-pooling.json) ─────────────────────────────────────────
+# nn.AdaptiveAvgPool2d/1d and AdaptiveMaxPool2d/1d at output sizes that divide the input, that do not
+# (overlapping bins), larger than the input, None (keep that size), one image; the max's indices; and
+# F.interpolate(mode='area'). Values and, for Σ y · dy, the input's gradient; printouts.
+torch.manual_seed(20261205)
+pooling = {"torch_version": torch.__version__, "cases": []}
+for kind, output_size, shape, ties in (
+    ("AdaptiveAvgPool2d", 7, (2, 3, 14, 14), False),
+    ("AdaptiveAvgPool2d", [3, 4], (2, 3, 10, 7), False),
+    ("AdaptiveAvgPool2d", [5, 4], (1, 2, 3, 3), False),
+    ("AdaptiveAvgPool2d", [None, 2], (2, 2, 5, 9), False),
+    ("AdaptiveAvgPool2d", 3, (4, 7, 5), False),
+    ("AdaptiveMaxPool2d", 1, (2, 3, 4, 5), False),
+    ("AdaptiveMaxPool2d", [3, 4], (2, 3, 10, 7), False),
+    ("AdaptiveMaxPool2d", [2, 3], (2, 2, 6, 6), True),
+    ("AdaptiveMaxPool2d", [6, 5], (1, 2, 4, 3), False),
+    ("AdaptiveMaxPool2d", 2, (3, 5, 5), False),
+    ("AdaptiveAvgPool1d", 4, (2, 3, 10), False),
+    ("AdaptiveAvgPool1d", 7, (3, 5), False),
+    ("AdaptiveMaxPool1d", 3, (2, 3, 10), True),
+    ("AdaptiveMaxPool1d", 4, (3, 7), False),
+):
+    module = getattr(torch.nn, kind)(tuple(output_size) if isinstance(output_size, list) else output_size)
+    x = torch.randint(-1, 2, shape).float() if ties else torch.randn(*shape)  # ties: many equal maxima
+    case = traced(module, x, {"kind": kind, "output_size": output_size, "shape": list(shape)}, module)
+    if "Max" in kind:
+        f = torch.nn.functional.adaptive_max_pool2d if kind.endswith("2d") else torch.nn.functional.adaptive_max_pool1d
+        case["indices"] = [int(v) for v in f(x.detach(), tuple(output_size) if isinstance(output_size, list) else output_size, return_indices=True)[1].reshape(-1).tolist()]
+    pooling["cases"].append(case)
+pooling["area"] = []
+for shape, kwargs in (((2, 3, 9, 7), {"size": [4, 3]}), ((1, 2, 5, 7), {"scale_factor": 0.5}), ((2, 3, 4, 4), {"scale_factor": 1.75}), ((2, 3, 11), {"size": 4})):
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    pooling["area"].append(traced(lambda v: torch.nn.functional.interpolate(v, mode="area", **args), torch.randn(*shape), {"kwargs": kwargs, "shape": list(shape)}))
+pooling_path = path.parent / "pytorch-pooling.json"
+pooling_path.write_text(json.dumps(pooling) + "\n")
+print(f"wrote {pooling_path} ({pooling_path.stat().st_size} bytes)")
+
 # ── more activations and rearrangements (tests/fixtures/pytorch-activations.json) ─────────────────
 # Hardtanh, ReLU6, Hardsigmoid, Hardswish, Mish, PReLU (values, the input's and PReLU's weight's
 # gradients; inputs drawn with exact boundary values mixed in), PixelShuffle, PixelUnshuffle, Unflatten.

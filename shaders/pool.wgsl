@@ -1,5 +1,5 @@
 // pool.wgsl — 2-D pooling over NCHW, forward and backward, as torch.nn.functional's
-// max_pool2d, avg_pool2d and adaptive_avg_pool2d (output 1×1)
+// max_pool2d, avg_pool2d, adaptive_avg_pool2d and adaptive_max_pool2d
 //
 // x is N×C×H×W, y is N×C×OH×OW. Each (n, c) plane pools on its own. Per spatial axis, with kernel
 // K, stride s, padding p and dilation d (ceil_mode off, as PyTorch's default):
@@ -14,7 +14,14 @@
 //               padded zeros count; without ceil_mode a window never leaves the padded input), or
 //               the number of the window's positions inside the input otherwise.
 //               Backward: dx[n, c, ih, iw] = Σ over the windows holding (ih, iw) of dy / count.
-// adaptive_avg_pool2d to 1×1: y[n, c] = Σ_{h, w} x[n, c, h, w] / (H·W);  dx = dy[n, c] / (H·W).
+// adaptive pooling to OH×OW: output (oh, ow) pools the bin of rows ⌊oh·H/OH⌋ ≤ h < ⌈(oh + 1)·H/OH⌉
+//               and the same for columns (PyTorch's start_index and end_index): bins cover the input,
+//               neighbours overlap by at most a row or column when OH does not divide H, and a
+//               1×1 output is the plane's mean (or max). The bins holding row h are those from
+//               ⌊h·OH/H⌋ on whose first row is ≤ h: at most ⌈OH/H⌉ + 1 of them.
+// adaptive_avg_pool2d: y = Σ bin / its size;  dx[n, c, h, w] = Σ over the bins holding (h, w) of dy / size.
+// adaptive_max_pool2d: y = max of the bin, indices = h·W + w of it (first maximum, last NaN, as
+//               max_pool2d);  dx[n, c, h, w] = Σ over the bins holding (h, w) whose index is h·W + w of dy.
 // ACCUMULATE adds into dx instead of overwriting (gradients add up, as in PyTorch).
 //
 // Bindings: params {N, C, H, W, OH, OW, KH, KW, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w};
@@ -25,8 +32,10 @@
 //   max_pool2d_forward, avg_pool2d_forward      per element of y: a loop over the window.
 //   max_pool2d_backward, avg_pool2d_backward    per element of dx: a loop over the (at most
 //                                               ⌈K/s⌉² for d = 1) windows holding it.
-//   adaptive_avg_pool2d_forward                 per (n, c): a loop over H·W.
-//   adaptive_avg_pool2d_backward                per element of dx.
+//   adaptive_avg_pool2d_forward,                per element of y: a loop over its bin.
+//   adaptive_max_pool2d_forward
+//   adaptive_avg_pool2d_backward,               per element of dx: a loop over the bins holding it.
+//   adaptive_max_pool2d_backward
 
 override COUNT_INCLUDE_PAD: bool = true;
 override ACCUMULATE: bool = false;
@@ -185,15 +194,31 @@ fn avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   write_dx(i, total);
 }
 
+// Adaptive pooling's bin along one axis of `size` pooled to `out`: [first, end) for output o.
+fn bin_start(o: u32, size: u32, out: u32) -> u32 {
+  return (o * size) / out;
+}
+
+fn bin_end(o: u32, size: u32, out: u32) -> u32 {
+  return ((o + 1u) * size + out - 1u) / out;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn adaptive_avg_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
-  let nc = element_index(gid, groups);
-  if (nc >= p.N * p.C) { return; }
-  let size = p.H * p.W;
+  let i = element_index(gid, groups);
+  if (i >= p.N * p.C * p.OH * p.OW) { return; }
+  let o = nchw(i, p.C, p.OH, p.OW); // y[n, c, oh, ow]
+  let plane = (o.n * p.C + o.c) * p.H * p.W;
+  let h0 = bin_start(o.h, p.H, p.OH);
+  let h1 = bin_end(o.h, p.H, p.OH);
+  let w0 = bin_start(o.w, p.W, p.OW);
+  let w1 = bin_end(o.w, p.W, p.OW);
   var total = 0.0;
-  for (var s = 0u; s < size; s++) { total += x[nc * size + s]; }
-  y[nc] = total / f32(size);
+  for (var h = h0; h < h1; h++) {
+    for (var w = w0; w < w1; w++) { total += x[plane + h * p.W + w]; }
+  }
+  y[i] = total / f32((h1 - h0) * (w1 - w0));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -201,5 +226,58 @@ fn adaptive_avg_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @buil
   let p = params;
   let i = element_index(gid, groups);
   if (i >= p.N * p.C * p.H * p.W) { return; }
-  write_dx(i, dy[i / (p.H * p.W)] / f32(p.H * p.W));
+  let at = nchw(i, p.C, p.H, p.W); // dx[n, c, h, w]
+  let nc = at.n * p.C + at.c;
+  var total = 0.0;
+  for (var oh = (at.h * p.OH) / p.H; oh < p.OH && bin_start(oh, p.H, p.OH) <= at.h; oh++) {
+    let rows = bin_end(oh, p.H, p.OH) - bin_start(oh, p.H, p.OH);
+    for (var ow = (at.w * p.OW) / p.W; ow < p.OW && bin_start(ow, p.W, p.OW) <= at.w; ow++) {
+      let cols = bin_end(ow, p.W, p.OW) - bin_start(ow, p.W, p.OW);
+      total += dy[(nc * p.OH + oh) * p.OW + ow] / f32(rows * cols);
+    }
+  }
+  write_dx(i, total);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn adaptive_max_pool2d_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  if (i >= p.N * p.C * p.OH * p.OW) { return; }
+  let o = nchw(i, p.C, p.OH, p.OW); // y[n, c, oh, ow]
+  let plane = (o.n * p.C + o.c) * p.H * p.W;
+  // A bin is never empty (bin_end > bin_start), so its first position starts the search.
+  let h0 = bin_start(o.h, p.H, p.OH);
+  let w0 = bin_start(o.w, p.W, p.OW);
+  var best_index = h0 * p.W + w0;
+  var best = x[plane + best_index];
+  for (var h = h0; h < bin_end(o.h, p.H, p.OH); h++) {
+    for (var w = w0; w < bin_end(o.w, p.W, p.OW); w++) {
+      let v = x[plane + h * p.W + w];
+      if (v > best || is_nan(v)) { // a NaN wins, the last one, as in max_pool2d_forward
+        best = v;
+        best_index = h * p.W + w;
+      }
+    }
+  }
+  y[i] = best;
+  indices[i] = best_index;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn adaptive_max_pool2d_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let i = element_index(gid, groups);
+  if (i >= p.N * p.C * p.H * p.W) { return; }
+  let at = nchw(i, p.C, p.H, p.W); // dx[n, c, h, w]
+  let nc = at.n * p.C + at.c;
+  let here = at.h * p.W + at.w;
+  var total = 0.0;
+  for (var oh = (at.h * p.OH) / p.H; oh < p.OH && bin_start(oh, p.H, p.OH) <= at.h; oh++) {
+    for (var ow = (at.w * p.OW) / p.W; ow < p.OW && bin_start(ow, p.W, p.OW) <= at.w; ow++) {
+      let o = (nc * p.OH + oh) * p.OW + ow;
+      if (indices_in[o] == here) { total += dy[o]; }
+    }
+  }
+  write_dx(i, total);
 }

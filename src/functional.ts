@@ -27,7 +27,7 @@ import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh
 import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
 import { expectPair, expectShape, shapeText } from './launch';
-import { expectFlag, normalizeOptions, show } from './options';
+import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
 import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
 
 // Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
@@ -702,7 +702,7 @@ export function chunk(x: Tensor, chunks: number, dim = 0, ...unsupported: never[
   return split(x, Math.ceil(x.shape[d]! / chunks), d);
 }
 
-export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear';
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'area';
 
 export interface InterpolateOptions {
   /** The output's spatial size: one for every axis, or a number for all of them. */
@@ -724,14 +724,15 @@ export interface InterpolateOptions {
  * 'nearest' takes sample ⌊o · scale⌋ ('nearest-exact' ⌊(o + ½) · scale⌋), 'linear' and 'bilinear'
  * mix the two samples around (o + ½) · scale − ½ (o · (in − 1)/(out − 1) with align_corners), scale
  * in/out, or 1/scale_factor as PyTorch takes it. Separable, so each axis is one F.indexSelect
- * (nearest) or two and a weighted sum (linear): gradients flow back through those ops.
+ * (nearest) or two and a weighted sum (linear): gradients flow back through those ops. 'area' is
+ * adaptive average pooling to the output size (pool.wgsl), as PyTorch's.
  */
 export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor {
   const op = 'interpolate';
   expectInput(op, x);
   const o = normalizeOptions(op, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'], { scale_factor: 'scaleFactor', align_corners: 'alignCorners', recompute_scale_factor: 'recomputeScaleFactor' }, { antialias: false }) as InterpolateOptions;
   const mode = o.mode ?? 'nearest';
-  if (!['nearest', 'nearest-exact', 'linear', 'bilinear'].includes(mode)) throw new Error(`${op}: mode ${show(mode)} is not supported (nearest, nearest-exact, linear for 3-D input, bilinear for 4-D; not bicubic, trilinear or area)`);
+  if (!['nearest', 'nearest-exact', 'linear', 'bilinear', 'area'].includes(mode)) throw new Error(`${op}: mode ${show(mode)} is not supported (nearest, nearest-exact, linear for 3-D input, bilinear for 4-D, area; not bicubic or trilinear)`);
   const axes = x.shape.length - 2;
   if (axes !== 1 && axes !== 2) throw new Error(`${op}: input expected [N, C, L] or [N, C, H, W], got ${shapeText(x.shape)}`);
   if (mode === 'linear' && axes !== 1) throw new Error(`${op}: Got ${x.shape.length}D input, but linear mode needs 3D input`);
@@ -745,6 +746,8 @@ export function interpolate(x: Tensor, options: InterpolateOptions = {}): Tensor
   if ((size === null) === (factor === null)) throw new Error(`${op}: ${size === null ? 'either size or scale_factor should be defined' : 'only one of size or scale_factor should be defined'}`);
   const inSizes = x.shape.slice(2);
   const outSizes = interpolatedShape(x.shape, o).slice(2);
+  // 'area' is adaptive average pooling to the output size, as in PyTorch.
+  if (mode === 'area') return axes === 1 ? adaptiveAvgPool1d(x, outSizes[0]!) : adaptiveAvgPool2d(x, [outSizes[0]!, outSizes[1]!]);
   // The source position of output sample o along axis k, as PyTorch computes its scale.
   const factors = factor !== null && !o.recomputeScaleFactor ? perAxis(op, factor, 'scale_factor', x.shape) : null;
   const scales = outSizes.map((out, k) => (factors ? 1 / factors[k]! : inSizes[k]! / out));
@@ -1012,6 +1015,117 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, options: { stride?: Pair 
     if (needsGrad([x4])) record({ name: op, inputs: [x4], output: y, backward: gradients.avgPool2d(x4, args, op) });
     return y;
   });
+}
+
+// ── adaptive pooling ─────────────────────────────────────────────────────────────────────────────────
+
+/** An adaptive pool's output_size: one number for both axes, or [h, w], null keeping that input size (PyTorch's None). */
+export type AdaptiveSize2d = number | readonly [number | null, number | null];
+
+/** [OH, OW] for an input [N, C, H, W] from output_size, or an Error naming it. */
+export function adaptiveOutputSize(op: string, outputSize: unknown, input: readonly number[]): [number, number] {
+  const given = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) && outputSize.length === 2 ? outputSize : null;
+  const sizes = given?.map((v: unknown, k) => (v === null ? input[2 + k]! : v));
+  if (!sizes || !sizes.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new Error(`${op}: output_size expected an integer ≥ 1 or two of them (null keeps that input size), got ${show(outputSize)}`);
+  return sizes as [number, number];
+}
+
+/** A 1-D adaptive pool's output size: a number or a list of one. */
+function adaptiveLength(op: string, outputSize: unknown): number {
+  const n = Array.isArray(outputSize) && outputSize.length === 1 ? outputSize[0] : outputSize;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new Error(`${op}: output_size expected an integer ≥ 1 (or a list of one), got ${show(outputSize)}`);
+  return n;
+}
+
+/** [N, C, L] or one sequence [C, L] as [N, C, 1, L] through `run`, the result back to its rank. */
+function onSequences(op: string, x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
+  if (x.shape.length !== 2 && x.shape.length !== 3) throw new Error(`${op}: input expected [N, C, L] or one sequence [C, L], got ${shapeText(x.shape)}`);
+  const x4 = reshape(x, x.shape.length === 2 ? [1, x.shape[0]!, 1, x.shape[1]!] : [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
+  const y4 = run(x4);
+  return reshape(y4, x.shape.length === 2 ? [y4.shape[1]!, y4.shape[3]!] : [y4.shape[0]!, y4.shape[1]!, y4.shape[3]!]);
+}
+
+/**
+ * torch.nn.functional.adaptive_avg_pool2d(input, output_size): output (oh, ow) is the mean of rows
+ * ⌊oh·H/OH⌋ to ⌈(oh + 1)·H/OH⌉ and the same columns (pool.wgsl), over [N, C, H, W] or one image.
+ */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: AdaptiveSize2d, ...unsupported: never[]): Tensor {
+  const op = 'adaptiveAvgPool2d';
+  expectInput(op, x);
+  expectNoArguments(op, unsupported, 'its arguments are input and output_size');
+  return onImages(x, (x4) => adaptiveAvgPool2dOf(op, x4, adaptiveOutputSize(op, outputSize, x4.shape)));
+}
+
+function adaptiveAvgPool2dOf(op: string, x4: Tensor, [OH, OW]: [number, number]): Tensor {
+  if (x4.shape.length !== 4) throw new Error(`${op}: input expected [N, C, H, W] or one image [C, H, W], got ${shapeText(x4.shape)}`);
+  const y = output(x4.gpu, [x4.shape[0]!, x4.shape[1]!, OH, OW], op);
+  poolOps.adaptiveAvgPool2d(x4, y, op);
+  if (needsGrad([x4])) record({ name: op, inputs: [x4], output: y, backward: gradients.adaptiveAvgPool2d(x4, op) });
+  return y;
+}
+
+export type AdaptiveMaxPoolArguments = { returnIndices?: boolean; return_indices?: boolean };
+
+/**
+ * torch.nn.functional.adaptive_max_pool2d(input, output_size, return_indices=False): the max of each
+ * bin; with return_indices [y, indices], each maximum's h·W + w in its plane (u32, as max_pool2d's).
+ * The gradient goes to each bin's maximum (the first, where values tie).
+ */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize2d, options?: AdaptiveMaxPoolArguments & { returnIndices?: false; return_indices?: false }): Tensor;
+export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize2d, options: { returnIndices: true } | { return_indices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize2d, options: AdaptiveMaxPoolArguments): Tensor | [Tensor, Tensor];
+export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize2d, options: AdaptiveMaxPoolArguments = {}): Tensor | [Tensor, Tensor] {
+  const op = 'adaptiveMaxPool2d';
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['returnIndices'], { return_indices: 'returnIndices' }) as AdaptiveMaxPoolArguments;
+  expectFlag(op, 'returnIndices', o.returnIndices);
+  let indices: Tensor | null = null;
+  const y = onImages(x, (x4) => {
+    const out = adaptiveMaxPool2dOf(op, x4, adaptiveOutputSize(op, outputSize, x4.shape), !o.returnIndices);
+    indices = out.indices;
+    return out.y;
+  });
+  if (!o.returnIndices) return y;
+  const picked = indices! as Tensor;
+  return [y, x.shape.length === 3 ? picked.reshape(picked.shape.slice(1)) : picked]; // indices take no gradient: a plain view
+}
+
+function adaptiveMaxPool2dOf(op: string, x4: Tensor, [OH, OW]: [number, number], indicesWithOutput: boolean): { y: Tensor; indices: Tensor } {
+  if (x4.shape.length !== 4) throw new Error(`${op}: input expected [N, C, H, W] or one image [C, H, W], got ${shapeText(x4.shape)}`);
+  const y = output(x4.gpu, [x4.shape[0]!, x4.shape[1]!, OH, OW], op);
+  const indices = output(x4.gpu, y.shape, `${op} indices`, 'u32');
+  poolOps.adaptiveMaxPool2d(x4, y, indices, op);
+  if (needsGrad([x4])) record({ name: op, inputs: [x4], output: y, saved: [indices], reads: [indices], backward: gradients.adaptiveMaxPool2d(x4, indices, op) });
+  if (indicesWithOutput) y.companions.push(indices);
+  return { y, indices };
+}
+
+/** torch.nn.functional.adaptive_avg_pool1d(input, output_size) over [N, C, L] or [C, L]: adaptive_avg_pool2d over [N, C, 1, L]. */
+export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly [number], ...unsupported: never[]): Tensor {
+  const op = 'adaptiveAvgPool1d';
+  expectInput(op, x);
+  expectNoArguments(op, unsupported, 'its arguments are input and output_size');
+  const L = adaptiveLength(op, outputSize);
+  return onSequences(op, x, (x4) => adaptiveAvgPool2dOf(op, x4, [1, L]));
+}
+
+/** torch.nn.functional.adaptive_max_pool1d(input, output_size, return_indices=False) over [N, C, L] or [C, L]; indices are positions along L. */
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], options?: AdaptiveMaxPoolArguments & { returnIndices?: false; return_indices?: false }): Tensor;
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], options: { returnIndices: true } | { return_indices: true }): [Tensor, Tensor];
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], options: AdaptiveMaxPoolArguments): Tensor | [Tensor, Tensor];
+export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], options: AdaptiveMaxPoolArguments = {}): Tensor | [Tensor, Tensor] {
+  const op = 'adaptiveMaxPool1d';
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['returnIndices'], { return_indices: 'returnIndices' }) as AdaptiveMaxPoolArguments;
+  expectFlag(op, 'returnIndices', o.returnIndices);
+  const L = adaptiveLength(op, outputSize);
+  let indices: Tensor | null = null;
+  const y = onSequences(op, x, (x4) => {
+    const out = adaptiveMaxPool2dOf(op, x4, [1, L], !o.returnIndices);
+    indices = out.indices;
+    return out.y;
+  });
+  return o.returnIndices ? [y, (indices! as Tensor).reshape(y.shape)] : y;
 }
 
 // ── cumulative sums ──────────────────────────────────────────────────────────────────────────────────

@@ -2316,25 +2316,26 @@ export class AvgPool2d extends Module {
   }
 }
 
-/** torch.nn.AdaptiveAvgPool2d with output size 1 (global average pooling): [N, C, H, W] → [N, C, 1, 1]. */
+/**
+ * torch.nn.AdaptiveAvgPool2d(output_size): each output the mean of its bin (pool.wgsl), over [N, C, H, W]
+ * or one image; output_size 1 is global average pooling, (None, 7) keeps the input's height.
+ */
 export class AdaptiveAvgPool2d extends Module {
   constructor(
-    readonly outputSize: convOps.Pair = 1,
+    readonly outputSize: F.AdaptiveSize2d = 1,
     options: { gpu?: Gpu } = {},
   ) {
     super(options?.gpu ?? currentGpu());
     normalizeOptions('AdaptiveAvgPool2d', options, ['gpu']);
-    if (!isOne(outputSize, 1)) throw new Error(`AdaptiveAvgPool2d: only output_size 1 (1×1) is supported, got ${JSON.stringify(outputSize)}`);
+    F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
 
   describe(): string {
-    return `AdaptiveAvgPool2d(output_size=${typeof this.outputSize === 'number' ? this.outputSize : pairText(this.outputSize)})`;
+    return `AdaptiveAvgPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    if (input.length === 3) return [input[0]!, 1, 1];
-    if (input.length !== 4) throw new Error(`${this.describe()}: input expected a 4-D NCHW shape [N, C, H, W] or one image [C, H, W], got ${shapeText(input)}`);
-    return [input[0]!, input[1]!, 1, 1];
+    return shape2d(input, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
   }
 
   forward(x: Tensor): Tensor {
@@ -2344,6 +2345,59 @@ export class AdaptiveAvgPool2d extends Module {
     const y = this.output(this.outputShape(x.shape));
     poolOps.adaptiveAvgPool2d(x, y, where);
     if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool2d(x, where) });
+    return y;
+  }
+}
+
+/** PyTorch's printout of an adaptive output size: 7, (7, 5), (None, 5). */
+const adaptiveSizeText = (v: F.AdaptiveSize2d) => (typeof v === 'number' ? String(v) : Array.isArray(v) ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
+
+/** [N, C, OH, OW] of adaptive pooling over a 4-D input, or an Error naming the module. */
+function adaptiveShape(where: string, input: readonly number[], outputSize: F.AdaptiveSize2d): number[] {
+  if (input.length !== 4) throw new Error(`${where}: input expected a 4-D NCHW shape [N, C, H, W] or one image [C, H, W], got ${shapeText(input)}`);
+  return [input[0]!, input[1]!, ...F.adaptiveOutputSize(where, outputSize, input)];
+}
+
+/**
+ * torch.nn.AdaptiveMaxPool2d(output_size): the max of each bin (pool.wgsl), over [N, C, H, W] or one
+ * image. As MaxPool2d, the arg-max of the last forward is kept in .indices (return_indices=True is an
+ * Error: forward returns the output alone).
+ */
+export class AdaptiveMaxPool2d extends Module {
+  /** The last forward's arg-max indices (u32, h·W + w within each plane), as return_indices gives. */
+  indices: Tensor | null = null;
+
+  constructor(
+    readonly outputSize: F.AdaptiveSize2d,
+    options: { returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('AdaptiveMaxPool2d', options, ['gpu'], { return_indices: 'returnIndices' }, { returnIndices: false });
+    F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
+  }
+
+  describe(): string {
+    return `AdaptiveMaxPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return shape2d(input, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
+  }
+
+  forward(x: Tensor): Tensor {
+    const one = unbatched2d(x, (x4) => this.forward(x4));
+    if (one) {
+      this.indices = this.indices!.reshape(one.shape); // [C, OH, OW], as PyTorch's for one image
+      return one;
+    }
+    const where = this.describe();
+    const shape = this.outputShape(x.shape);
+    const buffer = this.buffers();
+    const y = buffer('out', shape);
+    const indices = (this.indices = buffer('indices', shape, 'u32'));
+    poolOps.adaptiveMaxPool2d(x, y, indices, where);
+    // The backward reads the arg-max alone: a write to .indices since is an Error.
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.adaptiveMaxPool2d(x, indices, where) });
     return y;
   }
 }
@@ -2663,6 +2717,77 @@ export class AvgPool1d extends Module {
     const y4 = [N, C, 1, g.OW];
     poolOps.avgPool2d(xs, y.reshape(y4), options, where);
     recordAs4d(where, [xs], y, y4, gradients.avgPool2d(xs, options, where));
+    return y;
+  }
+}
+
+/** A 1-D adaptive pool's output size (a number or a list of one), or an Error naming the module. */
+function adaptiveLength(where: string, v: unknown): number {
+  return single(where, 'output_size', v, 1);
+}
+
+/** torch.nn.AdaptiveAvgPool1d(output_size) over [N, C, L] or [C, L]: adaptive_avg_pool2d over [N, C, 1, L]. */
+export class AdaptiveAvgPool1d extends Module {
+  readonly outputSize: number;
+
+  constructor(outputSize: number | [number], options: { gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('AdaptiveAvgPool1d', options, ['gpu']);
+    this.outputSize = adaptiveLength('AdaptiveAvgPool1d', outputSize);
+  }
+
+  describe(): string {
+    return `AdaptiveAvgPool1d(output_size=${this.outputSize})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const { N, C, unbatched } = sequenceShape(this.describe(), input, null);
+    return unbatched ? [C, this.outputSize] : [N, C, this.outputSize];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const { N, C, L } = sequenceShape(where, shapeOf(x), null);
+    const y = this.output(this.outputShape(x.shape));
+    const xs = F.reshape(x, [N, C, 1, L]);
+    const y4 = [N, C, 1, this.outputSize];
+    poolOps.adaptiveAvgPool2d(xs, y.reshape(y4), where);
+    recordAs4d(where, [xs], y, y4, gradients.adaptiveAvgPool2d(xs, where));
+    return y;
+  }
+}
+
+/** torch.nn.AdaptiveMaxPool1d(output_size) over [N, C, L] or [C, L]; .indices holds positions along L. */
+export class AdaptiveMaxPool1d extends Module {
+  readonly outputSize: number;
+  indices: Tensor | null = null;
+
+  constructor(outputSize: number | [number], options: { returnIndices?: false; return_indices?: false; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('AdaptiveMaxPool1d', options, ['gpu'], { return_indices: 'returnIndices' }, { returnIndices: false });
+    this.outputSize = adaptiveLength('AdaptiveMaxPool1d', outputSize);
+  }
+
+  describe(): string {
+    return `AdaptiveMaxPool1d(output_size=${this.outputSize})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const { N, C, unbatched } = sequenceShape(this.describe(), input, null);
+    return unbatched ? [C, this.outputSize] : [N, C, this.outputSize];
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = this.describe();
+    const { N, C, L } = sequenceShape(where, shapeOf(x), null);
+    const shape = this.outputShape(x.shape);
+    const buffer = this.buffers();
+    const y = buffer('out', shape);
+    const indices = (this.indices = buffer('indices', shape, 'u32'));
+    const xs = F.reshape(x, [N, C, 1, L]);
+    const y4 = [N, C, 1, this.outputSize];
+    poolOps.adaptiveMaxPool2d(xs, y.reshape(y4), indices.reshape(y4), where);
+    recordAs4d(where, [xs], y, y4, gradients.adaptiveMaxPool2d(xs, indices.reshape(y4), where), [indices]);
     return y;
   }
 }

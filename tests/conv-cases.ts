@@ -141,7 +141,7 @@ add('CNN bad input names the layer and the shapes', (s) => {
   s.expectError("padding='same' with an even kernel", () => new nn.Conv2d(1, 1, [3, 4], { padding: 'same', gpu }), /^Conv2d: padding='same' with kernel 3×4 \(dilation 1×1\) needs 2 rows and 3 columns of padding; PyTorch puts an odd one after the input, this Conv2d pads both sides alike/);
   const same = new nn.Conv2d(2, 3, 5, { padding: 'same', dilation: 2, gpu });
   s.expect("padding='same' keeps the size and reads as PyTorch's", same.outputShape([1, 2, 9, 10]).join() === '1,3,9,10' && same.describe() === 'Conv2d(2, 3, kernel_size=(5, 5), stride=(1, 1), padding=same, dilation=(2, 2))', `${same.outputShape([1, 2, 9, 10]).join()} ${same.describe()}`);
-  s.expectError('adaptive pool to 2×2', () => new nn.AdaptiveAvgPool2d(2, { gpu }), /AdaptiveAvgPool2d: only output_size 1/);
+  s.expectError('adaptive pool to 0×0', () => new nn.AdaptiveAvgPool2d(0, { gpu }), /AdaptiveAvgPool2d\(output_size=0\): output_size expected an integer ≥ 1/);
   s.expectError('ceil_mode', () => new nn.MaxPool2d(2, { ceilMode: true as false, gpu }), /MaxPool2d: ceilMode=true is not supported \(only PyTorch's default, ceilMode=false\)/);
 });
 

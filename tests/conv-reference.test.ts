@@ -97,9 +97,27 @@ describe('pooling references', () => {
   test('adaptive avg pool to 1×1: plane means, and its backward matches finite differences', () => {
     const random = rng(17);
     const x = uniform(random, 3 * 10);
-    const y = ref.adaptiveAvgPool2d(x, 3, 10);
+    const spec = { N: 1, C: 3, H: 2, W: 5, OH: 1, OW: 1 };
+    const y = ref.adaptiveAvgPool2d(x, spec);
     expectClose(y, [0, 1, 2].map((p) => x.subarray(p * 10, p * 10 + 10).reduce((a, v) => a + v, 0) / 10), 1e-12);
     const dy = uniform(random, 3);
-    expectClose(ref.adaptiveAvgPool2dBackward(dy, 3, 10), numericGradient((v) => dot(dy, ref.adaptiveAvgPool2d(v, 3, 10)), x), 1e-7);
+    expectClose(ref.adaptiveAvgPool2dBackward(dy, spec), numericGradient((v) => dot(dy, ref.adaptiveAvgPool2d(v, spec)), x), 1e-7);
+  });
+
+  test("adaptive pooling's bins are PyTorch's: ⌊o·H/OH⌋ to ⌈(o + 1)·H/OH⌉, overlapping where OH does not divide H", () => {
+    // 5 rows to 3: bins [0, 2), [1, 4), [3, 5); 2 columns to 4: [0, 1), [0, 1), [1, 2), [1, 2).
+    const spec = { N: 1, C: 1, H: 5, W: 2, OH: 3, OW: 4 };
+    const x = Float64Array.from({ length: 10 }, (_, i) => 10 * Math.floor(i / 2) + (i % 2)); // 10·h + w
+    const rows = [[0, 1], [1, 2, 3], [3, 4]];
+    const expected = rows.flatMap((r) => [0, 0, 1, 1].map((w) => r.reduce((a, h) => a + 10 * h + w, 0) / r.length));
+    expectClose(ref.adaptiveAvgPool2d(x, spec), expected, 1e-12);
+    expect(Array.from(ref.adaptiveMaxPool2d(x, spec).y)).toEqual([10, 10, 11, 11, 30, 30, 31, 31, 40, 40, 41, 41]);
+    const random = rng(19);
+    const xr = uniform(random, 2 * 3 * 7 * 4);
+    const spec2 = { N: 2, C: 3, H: 7, W: 4, OH: 3, OW: 6 };
+    const dy = uniform(random, 2 * 3 * 3 * 6);
+    expectClose(ref.adaptiveAvgPool2dBackward(dy, spec2), numericGradient((v) => dot(dy, ref.adaptiveAvgPool2d(v, spec2)), xr), 1e-7);
+    const { indices } = ref.adaptiveMaxPool2d(xr, spec2);
+    expectClose(ref.adaptiveMaxPool2dBackward(dy, indices, spec2), numericGradient((v) => dot(dy, ref.adaptiveMaxPool2d(v, spec2).y), xr), 1e-6);
   });
 });

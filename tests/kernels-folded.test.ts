@@ -21,7 +21,6 @@ const SINGLE_WORKGROUP = new Set(['regression_loss.loss_total', 'softmax_cross_e
 /** Entry points whose only cases are showcases of one workgroup's work: run those at these sizes too. */
 const LARGER: Record<string, Dims> = {
   'conv2d.conv2d_backward_bias': { N: 1, H: 3, W: 3, F: 70 }, // one invocation per output channel
-  'pool.adaptive_avg_pool2d_forward': { N: 9 }, // one per plane: 9 × 8
 };
 const seed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);
 

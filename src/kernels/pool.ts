@@ -94,24 +94,45 @@ export function avgPool2dBackward(dy: Tensor, dx: Tensor, options: Pool2dOptions
   launch(dy.gpu, 'avg_pool2d_backward', { params: { ...g }, dy, dx }, dx.size, { COUNT_INCLUDE_PAD: options.countIncludePad ?? true, ACCUMULATE: accumulate });
 }
 
-const planeParams = (shape: readonly number[]) => {
-  const [N, C, H, W] = shape as [number, number, number, number];
-  return { N, C, H, W, OH: 1, OW: 1, KH: H, KW: W, stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0, dil_h: 1, dil_w: 1 };
-};
+/** Adaptive pooling's params: the input [N, C, H, W] pooled to [OH, OW] (the window fields unused). */
+function adaptiveParams(where: string, input: readonly number[], outputSize: readonly [number, number]) {
+  expectInput4d(where, input, 'C');
+  const [N, C, H, W] = input as [number, number, number, number];
+  const [OH, OW] = outputSize;
+  if (![OH, OW].every((v) => Number.isInteger(v) && v >= 1)) throw new Error(`${where}: output_size expected positive integers, got ${JSON.stringify(outputSize)}`);
+  return { N, C, H, W, OH, OW, KH: 1, KW: 1, stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0, dil_h: 1, dil_w: 1 };
+}
 
-/** adaptive_avg_pool2d(x, 1): y [N, C, 1, 1] is each plane's mean. */
+/** adaptive_avg_pool2d(x, [OH, OW]) into y [N, C, OH, OW]: each output the mean of its bin. */
 export function adaptiveAvgPool2d(x: Tensor, y: Tensor, where = 'adaptive_avg_pool2d'): void {
-  expectInput4d(where, x.shape, 'C');
+  const params = adaptiveParams(where, x.shape, [y.shape[2]!, y.shape[3]!]);
   expectTensor(where, 'input', x, x.shape);
-  expectTensor(where, 'output', y, [x.shape[0]!, x.shape[1]!, 1, 1]);
-  launch(x.gpu, 'adaptive_avg_pool2d_forward', { params: planeParams(x.shape), x, y }, y.size);
+  expectTensor(where, 'output', y, [params.N, params.C, params.OH, params.OW]);
+  launch(x.gpu, 'adaptive_avg_pool2d_forward', { params, x, y }, y.size);
 }
 
 export function adaptiveAvgPool2dBackward(dy: Tensor, dx: Tensor, accumulate = false, where = 'adaptive_avg_pool2d backward'): void {
-  expectInput4d(where, dx.shape, 'C');
-  expectTensor(where, 'dy', dy, [dx.shape[0]!, dx.shape[1]!, 1, 1]);
+  const params = adaptiveParams(where, dx.shape, [dy.shape[2]!, dy.shape[3]!]);
+  expectTensor(where, 'dy', dy, [params.N, params.C, params.OH, params.OW]);
   expectTensor(where, 'dx', dx, dx.shape);
-  launch(dy.gpu, 'adaptive_avg_pool2d_backward', { params: planeParams(dx.shape), dy, dx }, dx.size, { ACCUMULATE: accumulate });
+  launch(dy.gpu, 'adaptive_avg_pool2d_backward', { params, dy, dx }, dx.size, { ACCUMULATE: accumulate });
+}
+
+/** adaptive_max_pool2d(x, [OH, OW]) into y; indices (u32) keep each maximum's h·W + w within its plane. */
+export function adaptiveMaxPool2d(x: Tensor, y: Tensor, indices: Tensor, where = 'adaptive_max_pool2d'): void {
+  const params = adaptiveParams(where, x.shape, [y.shape[2]!, y.shape[3]!]);
+  expectTensor(where, 'input', x, x.shape);
+  expectTensor(where, 'output', y, [params.N, params.C, params.OH, params.OW]);
+  expectTensor(where, 'indices', indices, y.shape, 'u32');
+  launch(x.gpu, 'adaptive_max_pool2d_forward', { params, x, y, indices }, y.size);
+}
+
+export function adaptiveMaxPool2dBackward(dy: Tensor, indices: Tensor, dx: Tensor, accumulate = false, where = 'adaptive_max_pool2d backward'): void {
+  const params = adaptiveParams(where, dx.shape, [dy.shape[2]!, dy.shape[3]!]);
+  expectTensor(where, 'dy', dy, [params.N, params.C, params.OH, params.OW]);
+  expectTensor(where, 'indices', indices, dy.shape, 'u32');
+  expectTensor(where, 'dx', dx, dx.shape);
+  launch(dy.gpu, 'adaptive_max_pool2d_backward', { params, dy, indices_in: indices, dx }, dx.size, { ACCUMULATE: accumulate });
 }
 
 export const gradients = {
@@ -127,6 +148,10 @@ export const gradients = {
   adaptiveAvgPool2d: (x: Tensor, where: string): BackwardRule => (ctx, dy) => {
     const dx = ctx.target(x);
     adaptiveAvgPool2dBackward(upstream(dy, x.gpu, [1, 1, 1, 1]), dx.grad, dx.accumulate, where);
+  },
+  adaptiveMaxPool2d: (x: Tensor, indices: Tensor, where: string): BackwardRule => (ctx, dy) => {
+    const dx = ctx.target(x);
+    adaptiveMaxPool2dBackward(upstream(dy, x.gpu, [1, 1, 1, 1]), indices, dx.grad, dx.accumulate, where);
   },
 };
 
@@ -205,19 +230,54 @@ for (const c of [
   addPool(c);
 }
 
-for (const [shape, accumulate] of [[[1, 1, 1, 1], false], [[2, 3, 5, 7], false], [[3, 67, 4, 4], true], [[1, 70, 250, 250], false]] as [[number, number, number, number], boolean][]) {
-  add(`adaptive_avg_pool2d to 1×1 [${shape.join(', ')}]${accumulate ? ' accumulate' : ''}`, async (s, random) => {
+// Adaptive pooling: sizes that divide, that do not (overlapping bins), larger outputs than inputs
+// (bins of one row read by several outputs), 1×1 over a large plane; ties and NaN for max.
+for (const [kind, shape, out, flags] of [
+  ['avg', [1, 1, 1, 1], [1, 1], {}],
+  ['avg', [2, 3, 5, 7], [1, 1], {}],
+  ['avg', [3, 67, 4, 4], [1, 1], { accumulate: true }],
+  ['avg', [1, 70, 250, 250], [1, 1], {}],
+  ['avg', [2, 3, 12, 12], [4, 6], {}],
+  ['avg', [2, 5, 10, 7], [3, 4], { accumulate: true }],
+  ['avg', [1, 3, 3, 5], [7, 8], {}],
+  ['avg', [2, 4, 13, 9], [13, 2], {}],
+  ['max', [1, 1, 1, 1], [1, 1], {}],
+  ['max', [2, 3, 5, 7], [1, 1], {}],
+  ['max', [2, 5, 10, 7], [3, 4], { accumulate: true }],
+  ['max', [1, 3, 3, 5], [7, 8], {}],
+  ['max', [3, 4, 9, 11], [4, 5], { ties: true }],
+  ['max', [2, 3, 8, 8], [3, 3], { nan: true }],
+  ['max', [1, 70, 250, 250], [7, 7], {}],
+] as ['avg' | 'max', [number, number, number, number], [number, number], { accumulate?: boolean; ties?: boolean; nan?: boolean }][]) {
+  const notes = [flags.ties && 'tied values', flags.nan && 'NaN inputs', flags.accumulate && 'accumulate'].filter(Boolean).join(' ');
+  add(`adaptive_${kind}_pool2d [${shape.join(', ')}] to ${out.join('×')}${notes ? ` ${notes}` : ''}`, async (s, random) => {
     const [N, C, H, W] = shape;
-    const x = uniform(random, N * C * H * W);
-    const dy = uniform(random, N * C);
-    const previous = accumulate ? uniform(random, x.length) : new Float64Array(x.length);
-    const y = s.output([N, C, 1, 1], 'y');
-    adaptiveAvgPool2d(s.input(x, shape), y);
-    await s.check('y', y, ref.adaptiveAvgPool2d(x, N * C, H * W), 1e-6, 1e-5);
+    const spec: ref.AdaptivePool2dSpec = { N, C, H, W, OH: out[0], OW: out[1] };
+    const yShape = [N, C, out[0], out[1]];
+    const x = uniform(random, N * C * H * W).map((v) => (flags.ties ? Math.round(v) : v));
+    if (flags.nan) for (const i of [0, 1, 9, 10, 40, x.length - 1]) x[i] = NaN;
+    const dy = uniform(random, N * C * out[0] * out[1]);
+    const previous = flags.accumulate ? uniform(random, x.length) : new Float64Array(x.length);
+    const y = s.output(yShape, 'y');
     const dx = s.output(shape, 'dx');
-    if (accumulate) dx.write(previous);
-    adaptiveAvgPool2dBackward(s.input(dy, [N, C, 1, 1]), dx, accumulate);
-    await s.check('dx', dx, ref.adaptiveAvgPool2dBackward(dy, N * C, H * W).map((v, i) => v + previous[i]!), 1e-7, 1e-5);
+    if (flags.accumulate) dx.write(previous);
+    let expectedDx: Float64Array;
+    if (kind === 'avg') {
+      adaptiveAvgPool2d(s.input(x, shape), y);
+      await s.check('y', y, ref.adaptiveAvgPool2d(x, spec), 1e-6, 1e-5);
+      adaptiveAvgPool2dBackward(s.input(dy, yShape), dx, flags.accumulate);
+      expectedDx = ref.adaptiveAvgPool2dBackward(dy, spec);
+    } else {
+      const indices = s.own(Tensor.empty(s.gpu, yShape, 'u32', 'indices'));
+      indices.write(new Uint32Array(indices.size).fill(0xffffffff));
+      adaptiveMaxPool2d(s.input(x, shape), y, indices);
+      const expected = ref.adaptiveMaxPool2d(x, spec);
+      await s.check('y', y, expected.y, 0, 0);
+      await s.check('indices', indices, expected.indices, 0, 0);
+      adaptiveMaxPool2dBackward(s.input(dy, yShape), indices, dx, flags.accumulate);
+      expectedDx = ref.adaptiveMaxPool2dBackward(dy, expected.indices, spec);
+    }
+    await s.check('dx', dx, expectedDx.map((v, i) => v + previous[i]!), 1e-7, 1e-5);
   });
 }
 
@@ -229,32 +289,35 @@ add('pooling bad input is rejected before dispatch', (s) => {
   s.expectError('padding over half the kernel', () => avgPool2d(x, s.output([2, 3, 2, 2]), { kernelSize: 2, padding: 2 }), /avg_pool2d: padding 2×2 must be at most half the kernel 2×2/);
   s.expectError('a 2-D input', () => avgPool2d(s.input(uniform(random, 6), [2, 3]), s.output([2, 3, 1, 1]), { kernelSize: 1 }), /avg_pool2d: input expected a 4-D NCHW shape \[N, C, H, W\], got \[2, 3\]/);
   s.expectError('indices dtype', () => maxPool2d(x, s.output([2, 3, 1, 1]), s.output([2, 3, 1, 1]), { kernelSize: 2 }), /max_pool2d: argument 'indices' expected dtype u32, got f32/);
-  s.expectError('adaptive output shape', () => adaptiveAvgPool2d(x, s.output([2, 3])), /adaptive_avg_pool2d: argument 'output' expected shape \[2, 3, 1, 1\], got \[2, 3\]/);
+  s.expectError('adaptive output shape', () => adaptiveAvgPool2d(x, s.output([2, 4, 1, 1])), /adaptive_avg_pool2d: argument 'output' expected shape \[2, 3, 1, 1\], got \[2, 4, 1, 1\]/);
 });
 
 
 
 
 // Cases the shader inspector (and the bench) can run at sizes you type: every entry point, forward
-// and backward, against the float64 reference.
-for (const kind of ['max', 'avg', 'adaptive avg'] as const) {
-  const prefix = kind === 'max' ? 'max_pool2d' : kind === 'avg' ? 'avg_pool2d' : 'adaptive_avg_pool2d';
+// and backward, against the float64 reference. Adaptive pooling's `out` is its output side.
+for (const kind of ['max', 'avg', 'adaptive avg', 'adaptive max'] as const) {
+  const prefix = { max: 'max_pool2d', avg: 'avg_pool2d', 'adaptive avg': 'adaptive_avg_pool2d', 'adaptive max': 'adaptive_max_pool2d' }[kind];
+  const adaptive = kind.startsWith('adaptive');
+  const outputs = (d: { N?: number; C?: number; H?: number; W?: number; kernel?: number; out?: number }) => (adaptive ? d.N! * d.C! * d.out! ** 2 : d.N! * d.C! * Math.floor(d.H! / d.kernel!) * Math.floor(d.W! / d.kernel!));
   cases.push(
     kernelCase({
       name: `${prefix} showcase: forward and backward`,
       entries: [`${prefix}_forward`, `${prefix}_backward`],
-      dims: { N: 4, C: 8, H: 14, W: 14, kernel: 2 },
+      dims: adaptive ? { N: 4, C: 8, H: 14, W: 14, out: 3 } : { N: 4, C: 8, H: 14, W: 14, kernel: 2 },
       showcase: true,
       setup(s, d, random) {
-        const [N, C, H, W, k] = [d.N!, d.C!, d.H!, d.W!, d.kernel!];
-        const spec: ref.Pool2dSpec = { N, C, H, W, KH: k, KW: k, countIncludePad: true };
-        const yShape: number[] = kind === 'adaptive avg' ? [N, C, 1, 1] : ref.pool2dOutputShape(spec);
+        const [N, C, H, W] = [d.N!, d.C!, d.H!, d.W!];
+        const spec: ref.Pool2dSpec = { N, C, H, W, KH: d.kernel ?? 1, KW: d.kernel ?? 1, countIncludePad: true };
+        const adaptiveSpec: ref.AdaptivePool2dSpec = { N, C, H, W, OH: d.out ?? 1, OW: d.out ?? 1 };
+        const yShape: number[] = adaptive ? [N, C, d.out!, d.out!] : ref.pool2dOutputShape(spec);
         const x = uniform(random, N * C * H * W);
         const dy = uniform(random, yShape.reduce((a, v) => a * v, 1));
         const [xt, dyt] = [s.input(x, [N, C, H, W]), s.input(dy, yShape)];
         const [y, dx] = [s.output(yShape, 'y'), s.output([N, C, H, W], 'dx')];
-        const indices = kind === 'max' ? s.own(Tensor.empty(s.gpu, yShape, 'u32', 'indices')) : null;
-        const options = { kernelSize: k };
+        const indices = kind.endsWith('max') ? s.own(Tensor.empty(s.gpu, yShape, 'u32', 'indices')) : null;
+        const options = { kernelSize: d.kernel ?? 1 };
         return {
           run: () => {
             if (kind === 'max') {
@@ -263,9 +326,12 @@ for (const kind of ['max', 'avg', 'adaptive avg'] as const) {
             } else if (kind === 'avg') {
               avgPool2d(xt, y, options);
               avgPool2dBackward(dyt, dx, options);
-            } else {
+            } else if (kind === 'adaptive avg') {
               adaptiveAvgPool2d(xt, y);
               adaptiveAvgPool2dBackward(dyt, dx);
+            } else {
+              adaptiveMaxPool2d(xt, y, indices!);
+              adaptiveMaxPool2dBackward(dyt, indices!, dx);
             }
           },
           check: async () => {
@@ -276,9 +342,13 @@ for (const kind of ['max', 'avg', 'adaptive avg'] as const) {
             } else if (kind === 'avg') {
               await s.check('y', y, ref.avgPool2d(x, spec), 1e-6, 1e-5);
               await s.check('dx', dx, ref.avgPool2dBackward(dy, spec), 1e-6, 1e-5);
+            } else if (kind === 'adaptive avg') {
+              await s.check('y', y, ref.adaptiveAvgPool2d(x, adaptiveSpec), 1e-6, 1e-5);
+              await s.check('dx', dx, ref.adaptiveAvgPool2dBackward(dy, adaptiveSpec), 1e-6, 1e-5);
             } else {
-              await s.check('y', y, ref.adaptiveAvgPool2d(x, N * C, H * W), 1e-6, 1e-5);
-              await s.check('dx', dx, ref.adaptiveAvgPool2dBackward(dy, N * C, H * W), 1e-6, 1e-5);
+              const expected = ref.adaptiveMaxPool2d(x, adaptiveSpec);
+              await s.check('y', y, expected.y, 0, 0);
+              await s.check('dx', dx, ref.adaptiveMaxPool2dBackward(dy, expected.indices, adaptiveSpec), 1e-6, 1e-6);
             }
           },
         };
@@ -286,11 +356,10 @@ for (const kind of ['max', 'avg', 'adaptive avg'] as const) {
       // A run is forward and backward: x read and dx written (8 bytes an input element), y and dy
       // (and max pooling's indices) counted too.
       bench: {
-        sizes: [{ N: 4, C: 8, H: 14, W: 14, kernel: 2 }, { N: 32, C: 32, H: 28, W: 28, kernel: 2 }, { N: 64, C: 64, H: 56, W: 56, kernel: 2 }],
-        bytes: (d: { N?: number; C?: number; H?: number; W?: number; kernel?: number }) => {
-          const [inputs, outputs] = [d.N! * d.C! * d.H! * d.W!, kind === 'adaptive avg' ? d.N! * d.C! : d.N! * d.C! * Math.floor(d.H! / d.kernel!) * Math.floor(d.W! / d.kernel!)];
-          return 8 * inputs + (kind === 'max' ? 16 : 8) * outputs;
-        },
+        sizes: adaptive
+          ? [{ N: 4, C: 8, H: 14, W: 14, out: 3 }, { N: 32, C: 32, H: 28, W: 28, out: 7 }, { N: 64, C: 64, H: 56, W: 56, out: 1 }]
+          : [{ N: 4, C: 8, H: 14, W: 14, kernel: 2 }, { N: 32, C: 32, H: 28, W: 28, kernel: 2 }, { N: 64, C: 64, H: 56, W: 56, kernel: 2 }],
+        bytes: (d: { N?: number; C?: number; H?: number; W?: number; kernel?: number; out?: number }) => 8 * d.N! * d.C! * d.H! * d.W! + (kind.endsWith('max') ? 16 : 8) * outputs(d),
       },
     }),
   );

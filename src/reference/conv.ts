@@ -188,13 +188,65 @@ export function avgPool2dBackward(dy: ArrayLike<number>, spec: Pool2dSpec): Floa
   return dx;
 }
 
-/** adaptive_avg_pool2d(x, 1): the mean of each plane. */
-export function adaptiveAvgPool2d(x: ArrayLike<number>, planes: number, size: number): Float64Array {
-  const y = new Float64Array(planes);
-  for (let i = 0; i < planes * size; i++) y[Math.floor(i / size)] = y[Math.floor(i / size)]! + x[i]! / size;
+export interface AdaptivePool2dSpec {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+}
+
+/**
+ * The input positions (h·W + w) of adaptive pooling's bin (oh, ow), row by row: rows
+ * ⌊oh·H/OH⌋ ≤ h < ⌈(oh + 1)·H/OH⌉, and the same for columns (PyTorch's start_index, end_index).
+ */
+function adaptiveBin(spec: AdaptivePool2dSpec, oh: number, ow: number): number[] {
+  const [h0, h1] = [Math.floor((oh * spec.H) / spec.OH), Math.ceil(((oh + 1) * spec.H) / spec.OH)];
+  const [w0, w1] = [Math.floor((ow * spec.W) / spec.OW), Math.ceil(((ow + 1) * spec.W) / spec.OW)];
+  const positions: number[] = [];
+  for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) positions.push(h * spec.W + w);
+  return positions;
+}
+
+function forEachBin(spec: AdaptivePool2dSpec, visit: (planeStart: number, yi: number, positions: number[]) => void): void {
+  for (let plane = 0; plane < spec.N * spec.C; plane++) {
+    for (let oh = 0; oh < spec.OH; oh++) {
+      for (let ow = 0; ow < spec.OW; ow++) visit(plane * spec.H * spec.W, (plane * spec.OH + oh) * spec.OW + ow, adaptiveBin(spec, oh, ow));
+    }
+  }
+}
+
+/** adaptive_avg_pool2d: the mean of each bin. */
+export function adaptiveAvgPool2d(x: ArrayLike<number>, spec: AdaptivePool2dSpec): Float64Array {
+  const y = new Float64Array(spec.N * spec.C * spec.OH * spec.OW);
+  forEachBin(spec, (start, yi, positions) => (y[yi] = positions.reduce((sum, at) => sum + x[start + at]!, 0) / positions.length));
   return y;
 }
 
-export function adaptiveAvgPool2dBackward(dy: ArrayLike<number>, planes: number, size: number): Float64Array {
-  return tabulate(planes * size, (i) => dy[Math.floor(i / size)]! / size);
+export function adaptiveAvgPool2dBackward(dy: ArrayLike<number>, spec: AdaptivePool2dSpec): Float64Array {
+  const dx = new Float64Array(spec.N * spec.C * spec.H * spec.W);
+  forEachBin(spec, (start, yi, positions) => {
+    for (const at of positions) dx[start + at] = dx[start + at]! + dy[yi]! / positions.length;
+  });
+  return dx;
+}
+
+/** adaptive_max_pool2d: the max of each bin and its position h·W + w (the first maximum; a NaN wins, the last one). */
+export function adaptiveMaxPool2d(x: ArrayLike<number>, spec: AdaptivePool2dSpec): { y: Float64Array; indices: Uint32Array } {
+  const y = new Float64Array(spec.N * spec.C * spec.OH * spec.OW);
+  const indices = new Uint32Array(y.length);
+  forEachBin(spec, (start, yi, positions) => {
+    let best = positions[0]!;
+    for (const at of positions) if (x[start + at]! > x[start + best]! || Number.isNaN(x[start + at]!)) best = at;
+    y[yi] = x[start + best]!;
+    indices[yi] = best;
+  });
+  return { y, indices };
+}
+
+export function adaptiveMaxPool2dBackward(dy: ArrayLike<number>, indices: ArrayLike<number>, spec: AdaptivePool2dSpec): Float64Array {
+  const dx = new Float64Array(spec.N * spec.C * spec.H * spec.W);
+  forEachBin(spec, (start, yi) => (dx[start + indices[yi]!] = dx[start + indices[yi]!]! + dy[yi]!));
+  return dx;
 }
