@@ -2249,6 +2249,59 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   return y;
 }
 
+/** PyTorch's warnings, each given once, as Python's default filter shows one per call site. */
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(message);
+}
+
+/**
+ * Channel dropout (PyTorch's feature_dropout): each channel x[n, c] kept whole, scaled by 1/(1 − p),
+ * or zeroed whole with probability p. The mask is F.dropout's of ones over [N, C, 1, …] (one Threefry
+ * draw per channel; [C, 1] for one unbatched sample), and the gradient flows back through F.mul by it.
+ */
+function featureDropout(op: string, x: Tensor, p: number, batched: boolean, options: DropoutOptions): Tensor {
+  const o = normalizeOptions(op, options, ['training', 'seed', 'step'], {}, { inplace: false }) as DropoutOptions;
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${op}: dropout probability has to be between 0 and 1, but got ${show(p)}`);
+  expectFlag(op, 'training', o.training);
+  if (o.training === false || p === 0) return x;
+  const channels = batched ? 2 : 1;
+  return composite(() => {
+    const ones = output(x.gpu, x.shape.map((n, i) => (i < channels ? n : 1)), `${op} mask`);
+    fillConstant(ones, 1);
+    return mul(x, dropout(ones, p, { training: true, seed: o.seed ?? nextDropoutSeed(), step: o.step ?? 0 }));
+  });
+}
+
+/**
+ * torch.nn.functional.dropout1d(x, p=0.5, training=True): channel dropout over [N, C, L], or one
+ * sample [C, L] (each row a channel). Identity (x itself) unless training with p > 0.
+ */
+export function dropout1d(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+  const op = 'dropout1d';
+  expectInput(op, x);
+  const rank = x.shape.length;
+  if (rank !== 2 && rank !== 3) throw new Error(`${op}: Expected 2D or 3D input, but received a ${rank}D input. Note that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).`);
+  return featureDropout(op, x, p, rank === 3, options);
+}
+
+/**
+ * torch.nn.functional.dropout2d(x, p=0.5, training=True): channel dropout over [N, C, H, W]. As
+ * PyTorch 1.13's: a 3-D input is taken as [N, C, L] (dropout1d's, not one [C, H, W] sample), and
+ * any other rank as [N, C, …], each with PyTorch's warning.
+ */
+export function dropout2d(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+  const op = 'dropout2d';
+  expectInput(op, x);
+  const rank = x.shape.length;
+  if (rank < 2) throw new Error(`${op}: Feature dropout requires at least 2 dimensions in the input, got ${shapeText(x.shape)}`);
+  if (rank === 3) warnOnce(`${op}: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.`);
+  else if (rank !== 4) warnOnce(`${op}: Received a ${rank}-D input to dropout2d, which is deprecated and will result in an error in a future release. To retain the behavior and silence this warning, please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).`);
+  return featureDropout(op, x, p, true, options);
+}
+
 /** Batch normalisation with the given statistics buffers (nn.BatchNorm1d/2d passes its own). */
 export function batchNorm(x: Tensor, args: BatchNormArgs, options: { out: Tensor; affine: { weight: Tensor; bias: Tensor } | null; scratch: BatchNormScratch | null; name?: string }): Tensor {
   const y = options.out;

@@ -678,6 +678,48 @@ export class Dropout extends Module {
   }
 }
 
+/** nn.Dropout1d and nn.Dropout2d: whole channels zeroed while training (F.dropout1d, F.dropout2d), a new mask each forward. */
+abstract class ChannelDropout extends Module {
+  /** Threefry key word 0 for this module's masks; word 1 is the forward count. */
+  readonly seed: number;
+  private step = 0;
+
+  constructor(
+    readonly p: number,
+    private readonly apply: (x: Tensor, p: number, options: F.DropoutOptions) => Tensor,
+    options: { inplace?: false; gpu?: Gpu },
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions(new.target.name, options, ['gpu'], {}, { inplace: false });
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${new.target.name}: dropout probability has to be between 0 and 1, but got ${show(p)}`);
+    this.seed = F.nextDropoutSeed();
+  }
+
+  describe(): string {
+    return `${this.constructor.name}(p=${pythonFloat(this.p)}, inplace=False)`;
+  }
+
+  /** In eval mode (or with p = 0) the identity, x itself, as nn.Dropout. */
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    return this.keepComposed(this.apply(x, this.p, { training: true, seed: this.seed, step: this.step++ }));
+  }
+}
+
+/** torch.nn.Dropout1d(p=0.5): channel dropout over [N, C, L] or [C, L]. */
+export class Dropout1d extends ChannelDropout {
+  constructor(p = 0.5, options: { inplace?: false; gpu?: Gpu } = {}) {
+    super(p, F.dropout1d, options);
+  }
+}
+
+/** torch.nn.Dropout2d(p=0.5): channel dropout over [N, C, H, W] (a 3-D input as [N, C, L], with PyTorch 1.13's warning). */
+export class Dropout2d extends ChannelDropout {
+  constructor(p = 0.5, options: { inplace?: false; gpu?: Gpu } = {}) {
+    super(p, F.dropout2d, options);
+  }
+}
+
 // ── Identity ─────────────────────────────────────────────────────────────────────────────────────
 
 /** nn.Identity: returns its input itself (no kernel, no graph node). */

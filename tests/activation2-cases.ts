@@ -2,10 +2,12 @@
 // F.normalize, nn.CosineSimilarity and nn.PairwiseDistance against PyTorch itself
 // (tests/fixtures/pytorch-activations2.json, from scripts/make-fixtures.py): values, the inputs'
 // gradients (inputs with each one's exact boundaries, ±20 and ±100; zero and tiny vectors, ties for
-// p = ∞, broadcast operands), printouts; errors. Part of tests/parity-cases.ts's table.
+// p = ∞, broadcast operands), printouts; errors. nn.Dropout1d and Dropout2d by their statistics.
+// Part of tests/parity-cases.ts's table.
 import * as F from '../src/functional';
 import * as nn from '../src/nn';
-import { caseTable, type KernelCase } from '../src/spec/scope';
+import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
+import type { Tensor } from '../src/tensor';
 import golden from './fixtures/pytorch-activations2.json';
 import { checkModuleFixture } from './support/module-fixture';
 
@@ -101,6 +103,70 @@ add('the activations and distances: errors named, before anything is dispatched'
   s.expectError('pairwise p', () => new nn.PairwiseDistance({ p: 0, gpu }), /PairwiseDistance: option 'p' expected a number ≥ 1 or Infinity, got 0/);
   s.expectError('pairwise keepdim', () => new nn.PairwiseDistance({ keepdim: 1 as unknown as boolean, gpu }), /PairwiseDistance: option 'keepdim' expected true or false, got 1/);
   s.expectError('pairwise shapes', () => F.pairwiseDistance(x, s.input(new Float32Array(12), [3, 4], 'f32', 'y')), /pairwiseDistance: shapes \[3, 5\] and \[3, 4\] do not broadcast/);
+});
+
+// ── nn.Dropout1d, nn.Dropout2d: PyTorch's generator differs, so statistics, not fixtures ─────────
+
+/**
+ * Checks y = channel dropout of x, channels of `length` contiguous values: each all 0 or all x/(1 − p),
+ * the dropped fraction within 4.5 standard deviations of p; returns which channels were dropped.
+ */
+async function checkChannels(s: CaseScope, label: string, y: Tensor, x: ArrayLike<number>, length: number, p: number): Promise<boolean[]> {
+  const values = await y.read();
+  const channels = values.length / length;
+  const dropped: boolean[] = [];
+  let mixed = 0;
+  for (let c = 0; c < channels; c++) {
+    const zero = values[c * length] === 0;
+    dropped.push(zero);
+    for (let i = c * length; i < (c + 1) * length; i++) if (zero ? values[i] !== 0 : Math.abs(values[i]! - x[i]! / (1 - p)) > 1e-6 * Math.abs(x[i]! / (1 - p))) mixed++;
+  }
+  s.expect(`${label}: each channel all 0 or all x / (1 − p)`, mixed === 0, `${mixed} of ${values.length} values break their channel's rule`);
+  const fraction = dropped.filter(Boolean).length / channels;
+  const sd = Math.sqrt((p * (1 - p)) / channels);
+  s.expect(`${label}: dropped fraction near p`, Math.abs(fraction - p) <= 4.5 * sd, `${fraction.toFixed(4)} of ${channels} channels (p ${p}, 4.5 sd = ${(4.5 * sd).toFixed(4)})`);
+  return dropped;
+}
+
+for (const [kind, p, shape] of [['Dropout1d', 0.3, [8, 250, 5]], ['Dropout1d', 0.5, [400, 3]], ['Dropout2d', 0.2, [4, 100, 3, 3]], ['Dropout2d', 0.5, [6, 50, 4]]] as const) {
+  add(`nn.${kind}(${p}) on [${shape.join(', ')}]: whole channels dropped, the rest scaled, the gradient through the same mask; eval is the identity`, async (s) => {
+    const m = kind === 'Dropout1d' ? new nn.Dropout1d(p, { gpu: s.gpu }) : new nn.Dropout2d(p, { gpu: s.gpu });
+    s.expect('printout as PyTorch', m.describe() === `${kind}(p=${p}, inplace=False)`, m.describe());
+    const length = shape.length === 2 ? shape[1]! : shape.slice(2).reduce((a, b) => a * b, 1);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const xs = Float32Array.from({ length: size }, (_, i) => 0.5 + ((i * 0.618034) % 1)); // never 0, so a 0 is a dropped value
+    const x = s.input(xs, shape, 'f32', 'x');
+    x.requiresGrad = true;
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => void warnings.push(message);
+    let y: Tensor;
+    try {
+      y = m.forward(x);
+    } finally {
+      console.warn = warn;
+    }
+    // The only 3-D input to dropout2d in the case table: the warning, given once per process, is this case's.
+    if (shape.length === 3 && kind === 'Dropout2d') s.expect("PyTorch 1.13's warning for a 3-D input", warnings.length === 1 && /dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired/.test(warnings[0]!), warnings.join(' | ') || 'none');
+    else s.expect('no warning', warnings.length === 0, warnings.join(' | ') || 'none');
+    const dropped = await checkChannels(s, 'y', y, xs, length, p);
+    const dys = Float32Array.from({ length: size }, (_, i) => 1 + ((i * 0.414214) % 1));
+    s.own(F.sum(s.own(F.mul(y, s.input(dys, shape, 'f32', 'dy'))))).backward();
+    const droppedInGrad = await checkChannels(s, 'd x', x.grad!, dys, length, p);
+    s.expect('the gradient drops the forward’s channels', droppedInGrad.every((d, c) => d === dropped[c]), `${droppedInGrad.filter((d, c) => d !== dropped[c]).length} channels differ`);
+    const again = m.forward(x);
+    s.expect('a new mask each forward', (await checkChannels(s, 'a second forward', again, xs, length, p)).some((d, c) => d !== dropped[c]), 'the same channels dropped twice');
+    m.eval();
+    s.expect('eval: x itself', m.forward(x) === x, 'a new tensor');
+  });
+}
+
+add('nn.Dropout1d and nn.Dropout2d: errors named, before anything is dispatched', (s) => {
+  const gpu = s.gpu;
+  s.expectError('Dropout1d of a 4-D input', () => F.dropout1d(s.input(new Float32Array(16), [2, 2, 2, 2], 'f32', 'x'), 0.5), /dropout1d: Expected 2D or 3D input, but received a 4D input/);
+  s.expectError('dropout2d of a 1-D input', () => F.dropout2d(s.input(new Float32Array(4), [4], 'f32', 'x'), 0.5), /dropout2d: Feature dropout requires at least 2 dimensions in the input/);
+  s.expectError('Dropout2d p > 1', () => new nn.Dropout2d(1.5, { gpu }), /Dropout2d: dropout probability has to be between 0 and 1, but got 1\.5/);
+  s.expectError('Dropout1d inplace', () => new nn.Dropout1d(0.5, { inplace: true as false, gpu }), /Dropout1d: inplace=true is not supported/);
 });
 
 export const activation2Cases: readonly KernelCase[] = cases;
