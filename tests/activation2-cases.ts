@@ -109,7 +109,7 @@ add('the activations and distances: errors named, before anything is dispatched'
 
 /**
  * Checks y = channel dropout of x, channels of `length` contiguous values: each all 0 or all x/(1 − p),
- * the dropped fraction within 4.5 standard deviations of p; returns which channels were dropped.
+ * the dropped fraction within 5 standard deviations of p; returns which channels were dropped.
  */
 async function checkChannels(s: CaseScope, label: string, y: Tensor, x: ArrayLike<number>, length: number, p: number): Promise<boolean[]> {
   const values = await y.read();
@@ -124,7 +124,7 @@ async function checkChannels(s: CaseScope, label: string, y: Tensor, x: ArrayLik
   s.expect(`${label}: each channel all 0 or all x / (1 − p)`, mixed === 0, `${mixed} of ${values.length} values break their channel's rule`);
   const fraction = dropped.filter(Boolean).length / channels;
   const sd = Math.sqrt((p * (1 - p)) / channels);
-  s.expect(`${label}: dropped fraction near p`, Math.abs(fraction - p) <= 4.5 * sd, `${fraction.toFixed(4)} of ${channels} channels (p ${p}, 4.5 sd = ${(4.5 * sd).toFixed(4)})`);
+  s.expect(`${label}: dropped fraction near p`, Math.abs(fraction - p) <= 5 * sd, `${fraction.toFixed(4)} of ${channels} channels (p ${p}, 5 sd = ${(5 * sd).toFixed(4)})`);
   return dropped;
 }
 
