@@ -1317,6 +1317,7 @@ for kind, kwargs, x1, x2 in (
     ("CosineSimilarity", {}, zero_rows, other),
     ("CosineSimilarity", {"dim": -1, "eps": 1e-3}, torch.randn(3, 1, 5), torch.cat([torch.zeros(1, 5), torch.randn(3, 5) * torch.tensor([[1.0], [1e-4], [0.01]])])),
     ("CosineSimilarity", {"dim": 0}, torch.randn(4, 3), torch.randn(4, 1)),
+    ("CosineSimilarity", {"dim": 0}, torch.randn(4, 3), torch.randn(1, 3)),  # x2 spread along dim: its norm is the spread one's
     ("PairwiseDistance", {}, zero_rows, torch.cat([zero_rows[:2], torch.randn(4, 5)])),
     ("PairwiseDistance", {"p": 1.0}, zero_rows, torch.cat([zero_rows[:2], torch.randn(4, 5)])),
     ("PairwiseDistance", {"p": math.inf, "keepdim": True}, tied, torch.cat([torch.zeros(2, 4), torch.randn(3, 4)])),
