@@ -1328,3 +1328,93 @@ for kind, args, kwargs, shape in (
 activations_path = path.parent / "pytorch-activations.json"
 activations_path.write_text(json.dumps(activations) + "\n")
 print(f"wrote {activations_path} ({activations_path.stat().st_size} bytes)")
+
+# ── the rest of the common activations, and distances (tests/fixtures/pytorch-activations2.json) ──
+# LogSigmoid, Softsign, SELU, CELU, GLU, Softmin, Threshold, Tanhshrink, Softshrink, Hardshrink
+# (values and the input's gradient; each input drawn with its exact boundaries and ±20, ±100 mixed
+# in); F.normalize (zero and tiny rows, ties for p = ∞); CosineSimilarity and PairwiseDistance
+# (both inputs' gradients; zero vectors, broadcasting, ties, x1 − x2 + eps exactly 0).
+torch.manual_seed(20261205)
+activations2 = {"torch_version": torch.__version__, "cases": [], "normalize": [], "pairs": []}
+
+
+def json_safe(kwargs):
+    # JSON has no Infinity: p = ∞ is written "inf", as Python prints it.
+    return {k: "inf" if v == math.inf else v for k, v in kwargs.items()}
+
+
+for kind, args, kwargs, shape, edges in (
+    ("LogSigmoid", [], {}, (3, 30), [-100.0, 100.0, -20.0, 20.0, 0.0, -40.0, 40.0]),
+    ("Softsign", [], {}, (4, 25), [0.0, -1.0, 1.0, 100.0, -100.0]),
+    ("SELU", [], {}, (3, 30), [0.0, -100.0, 100.0, -1.0, 1.0]),
+    ("CELU", [], {}, (4, 25), [0.0, -100.0, 100.0, -1.0]),
+    ("CELU", [], {"alpha": 2.0}, (2, 3, 7), [0.0, -100.0, 2.0, -2.0]),
+    ("GLU", [], {}, (3, 2, 10), [0.0, -100.0, 100.0, 1.0]),
+    ("GLU", [], {"dim": 1}, (2, 6, 5), [0.0, -30.0, 30.0]),
+    ("Softmin", [], {"dim": 1}, (3, 7), [0.0, -30.0, 30.0]),
+    ("Softmin", [], {"dim": 0}, (5, 2, 3), [0.0, 1.0]),
+    ("Threshold", [0.1, 20.0], {}, (4, 25), [0.1, 0.0, -0.1, 20.0]),
+    ("Threshold", [-1.0, -3.5], {}, (3, 11), [-1.0, 0.0, -3.5, 1.0]),
+    ("Tanhshrink", [], {}, (4, 25), [0.0, -100.0, 100.0, 1.0]),
+    ("Softshrink", [], {}, (4, 25), [0.5, -0.5, 0.0, 100.0]),
+    ("Softshrink", [1.0], {}, (3, 13), [1.0, -1.0, 0.0]),
+    ("Hardshrink", [], {}, (4, 25), [0.5, -0.5, 0.0, -100.0]),
+    ("Hardshrink", [2.0], {}, (3, 13), [2.0, -2.0, 0.0]),
+):
+    module = getattr(torch.nn, kind)(*args, **kwargs)
+    x = torch.randn(*shape) * 3
+    flat = x.view(-1)
+    flat[::5] = torch.tensor(edges).repeat(flat[::5].numel() // len(edges) + 1)[:flat[::5].numel()]
+    activations2["cases"].append(traced(module, x, {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape)}, module))
+
+for kwargs, shape in (
+    ({}, (4, 5)),
+    ({"p": 1.0, "dim": -1}, (3, 2, 4)),
+    ({"p": math.inf, "dim": 0}, (4, 6)),
+    ({"p": 3.0, "dim": 1, "eps": 1e-3}, (2, 5, 3)),
+):
+    x = torch.randn(*shape)
+    along = [0] * len(shape)
+    along[kwargs.get("dim", 1)] = slice(None)
+    x[tuple(along)] = 0.0  # one vector along dim entirely zero
+    if kwargs.get("p") == math.inf:
+        x[:, 1] = torch.tensor([2.0, -2.0, 1.0, 2.0])  # ties for the max, of both signs
+    if kwargs.get("eps") == 1e-3:
+        x[1, :, 2] = 1e-5  # a norm below eps, not 0
+    activations2["normalize"].append(traced(lambda t: torch.nn.functional.normalize(t, **kwargs), x, {"kwargs": json_safe(kwargs), "shape": list(shape)}))
+
+
+def traced_pair(module, x1, x2, fields):
+    """y = module(x1, x2) and, for Σ y · dy, both inputs' gradients; its printout."""
+    x1.requires_grad_(True)
+    x2.requires_grad_(True)
+    y = module(x1, x2)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    return {**fields, "x1": values(x1), "x2": values(x2), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx1": values(x1.grad), "dx2": values(x2.grad), "repr": repr(module)}
+
+
+zero_rows = torch.randn(6, 5)
+zero_rows[0] = 0.0
+zero_rows[2] = 1e-10  # a norm below eps, not 0
+other = torch.randn(6, 5)
+other[1] = 0.0
+other[0] = 0.0
+tied = torch.randn(5, 4)
+tied[0] = torch.tensor([1.0, -1.0, 1.0, 0.5])
+for kind, kwargs, x1, x2 in (
+    ("CosineSimilarity", {}, zero_rows, other),
+    ("CosineSimilarity", {"dim": -1, "eps": 1e-3}, torch.randn(3, 1, 5), torch.cat([torch.zeros(1, 5), torch.randn(3, 5) * torch.tensor([[1.0], [1e-4], [0.01]])])),
+    ("CosineSimilarity", {"dim": 0}, torch.randn(4, 3), torch.randn(4, 1)),
+    ("CosineSimilarity", {"dim": 0}, torch.randn(4, 3), torch.randn(1, 3)),  # x2 spread along dim: its norm is the spread one's
+    ("PairwiseDistance", {}, zero_rows, torch.cat([zero_rows[:2], torch.randn(4, 5)])),
+    ("PairwiseDistance", {"p": 1.0}, zero_rows, torch.cat([zero_rows[:2], torch.randn(4, 5)])),
+    ("PairwiseDistance", {"p": math.inf, "keepdim": True}, tied, torch.cat([torch.zeros(2, 4), torch.randn(3, 4)])),
+    ("PairwiseDistance", {"p": 3.0, "eps": 0.0}, torch.randn(2, 3, 4), torch.randn(3, 4)),
+    ("PairwiseDistance", {}, torch.zeros(2, 3), torch.full((2, 3), 1e-6)),  # x1 − x2 + eps exactly 0
+):
+    module = getattr(torch.nn, kind)(**kwargs)
+    activations2["pairs"].append(traced_pair(module, x1.clone(), x2.clone(), {"kind": kind, "kwargs": json_safe(kwargs), "shape1": list(x1.shape), "shape2": list(x2.shape)}))
+activations2_path = path.parent / "pytorch-activations2.json"
+activations2_path.write_text(json.dumps(activations2) + "\n")
+print(f"wrote {activations2_path} ({activations2_path.stat().st_size} bytes)")

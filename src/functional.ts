@@ -1814,6 +1814,228 @@ export function prelu(x: Tensor, weight: Tensor, ...unsupported: never[]): Tenso
   return composite(() => where(gt(x, 0), x, mul(x, slope)));
 }
 
+// ── the rest of the common activations, composed: logsigmoid … hardshrink ─────────────────────────
+
+/**
+ * torch.nn.functional.logsigmoid(x) = ln σ(x) = −softplus(−x): softplus's threshold keeps it finite
+ * (x = −100 gives −100, x = 100 gives −0, never −∞), its gradient σ(−x) everywhere, ½ at 0 as
+ * PyTorch's (min(x, 0) − ln(1 + e^−|x|) would give 1 there, through the kinks of min and |x|).
+ */
+export function logsigmoid(x: Tensor, ...unsupported: never[]): Tensor {
+  expectInput('logsigmoid', x);
+  if (unsupported.length) throw new Error(`logsigmoid: takes input only, got ${extraArguments(unsupported)} too`);
+  return composite(() => mul(softplus(mul(x, -1)), -1));
+}
+
+/** torch.nn.functional.softsign(x) = x / (1 + |x|), PyTorch's own composition (gradient 1 at 0). */
+export function softsign(x: Tensor, ...unsupported: never[]): Tensor {
+  expectInput('softsign', x);
+  if (unsupported.length) throw new Error(`softsign: takes input only, got ${extraArguments(unsupported)} too`);
+  return composite(() => div(x, add(abs(x), 1)));
+}
+
+// SELU's constants, PyTorch's (Klambauer et al. 2017).
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/**
+ * torch.nn.functional.selu(x) = scale · x above 0, scale · α · (e^x − 1) at and below (PyTorch's
+ * constants; α · scale one coefficient, as PyTorch's kernel rounds it), gradient scale · α at 0.
+ */
+export function selu(x: Tensor, ...unsupported: never[]): Tensor {
+  expectInput('selu', x);
+  if (unsupported.length) throw new Error(`selu: takes input only, got ${extraArguments(unsupported)} too (inplace is not supported)`);
+  // exp's argument clamped at 0, as F.elu's: e^x on the side not picked must not be ∞.
+  return composite(() => where(gt(x, 0), mul(x, SELU_SCALE), mul(sub(exp(clamp(x, null, 0)), 1), SELU_ALPHA * SELU_SCALE)));
+}
+
+/** CELU's alpha (finite, not 0), or an Error naming `where`. */
+export function expectCeluAlpha(where: string, alpha: unknown): void {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha === 0) throw new Error(`${where}: argument 'alpha' expected a finite number other than 0 (PyTorch: "ZeroDivisionError: alpha cannot be 0 for CELU"), got ${show(alpha)}`);
+}
+
+/** torch.nn.functional.celu(x, alpha=1) = x above 0, α · (e^(x/α) − 1) at and below; gradient e^(x/α) there (1 at 0). */
+export function celu(x: Tensor, alpha = 1, ...unsupported: never[]): Tensor {
+  expectInput('celu', x);
+  if (unsupported.length) throw new Error(`celu: takes input and alpha, got ${extraArguments(unsupported)} too (inplace is not supported)`);
+  expectCeluAlpha('celu', alpha);
+  // x clamped before the division, so the side not picked reads e^0; x · (1/α) as PyTorch's kernel.
+  return composite(() => where(gt(x, 0), x, mul(sub(exp(mul(clamp(x, null, 0), 1 / alpha)), 1), alpha)));
+}
+
+/** torch.nn.functional.glu(x, dim=-1) = a · σ(b), a the first half of x along dim and b the second. */
+export function glu(x: Tensor, dim = -1, ...unsupported: never[]): Tensor {
+  expectInput('glu', x);
+  if (unsupported.length) throw new Error(`glu: takes input and dim, got ${extraArguments(unsupported)} too`);
+  const d = dimension('glu', 'dim', dim, x.shape);
+  if (x.shape[d]! % 2 !== 0) throw new Error(`glu: Halving dimension must be even, but dimension ${d} is size ${x.shape[d]} (input ${shapeText(x.shape)})`);
+  return composite(() => {
+    const [a, b] = chunk(x, 2, d) as [Tensor, Tensor];
+    return mul(a, sigmoid(b));
+  });
+}
+
+/** torch.nn.functional.softmin(x, dim) = softmax(−x, dim); dim is required (PyTorch's None guesses one, with a warning). */
+export function softmin(x: Tensor, dim: number, ...unsupported: never[]): Tensor {
+  expectInput('softmin', x);
+  if (unsupported.length) throw new Error(`softmin: takes input and dim, got ${extraArguments(unsupported)} too`);
+  dimension('softmin', 'dim', dim, x.shape);
+  return composite(() => softmax(mul(x, -1), dim));
+}
+
+/**
+ * torch.nn.functional.threshold(x, threshold, value): x where x > threshold, else value; the
+ * gradient dy where x > threshold, 0 at it. A NaN passes through, as PyTorch's (its test is x ≤ threshold).
+ */
+export function threshold(x: Tensor, threshold: number, value: number, ...unsupported: never[]): Tensor {
+  const op = 'threshold';
+  expectInput(op, x);
+  if (unsupported.length) throw new Error(`${op}: takes input, threshold and value, got ${extraArguments(unsupported)} too (inplace is not supported)`);
+  for (const [name, v] of [['threshold', threshold], ['value', value]] as const) if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${op}: argument '${name}' expected a number (±∞ included), got ${show(v)}`);
+  return composite(() => where(logicalNot(le(x, threshold)), x, value));
+}
+
+/** torch.nn.functional.tanhshrink(x) = x − tanh(x). */
+export function tanhshrink(x: Tensor, ...unsupported: never[]): Tensor {
+  expectInput('tanhshrink', x);
+  if (unsupported.length) throw new Error(`tanhshrink: takes input only, got ${extraArguments(unsupported)} too`);
+  return composite(() => sub(x, tanh(x)));
+}
+
+/** The shrinks' lambd (finite; softshrink's ≥ 0, PyTorch's check), or an Error naming `where`. */
+export function expectLambd(where: string, lambd: unknown, nonNegative: boolean): void {
+  if (typeof lambd !== 'number' || !Number.isFinite(lambd)) throw new Error(`${where}: argument 'lambd' expected a finite number, got ${show(lambd)}`);
+  if (nonNegative && lambd < 0) throw new Error(`${where}: lambda must be greater or equal to 0, but found to be ${lambd}.`);
+}
+
+/**
+ * torch.nn.functional.softshrink(x, lambd=0.5) = x − λ above λ, x + λ below −λ, 0 between: x −
+ * clamp(x, −λ, λ), whose gradient is 0 on [−λ, λ], bounds included, as PyTorch's (clamp's passes there).
+ */
+export function softshrink(x: Tensor, lambd = 0.5, ...unsupported: never[]): Tensor {
+  expectInput('softshrink', x);
+  if (unsupported.length) throw new Error(`softshrink: takes input and lambd, got ${extraArguments(unsupported)} too`);
+  expectLambd('softshrink', lambd, true);
+  return composite(() => sub(x, clamp(x, -lambd, lambd)));
+}
+
+/** torch.nn.functional.hardshrink(x, lambd=0.5) = x where |x| > λ, else 0; gradient 0 at ±λ, NaN passed through, as PyTorch's. */
+export function hardshrink(x: Tensor, lambd = 0.5, ...unsupported: never[]): Tensor {
+  expectInput('hardshrink', x);
+  if (unsupported.length) throw new Error(`hardshrink: takes input and lambd, got ${extraArguments(unsupported)} too`);
+  expectLambd('hardshrink', lambd, false);
+  return composite(() => where(logicalNot(le(abs(x), lambd)), x, 0));
+}
+
+// ── vector norms and distances: normalize, cosine similarity, pairwise distance ────────────────────
+
+/** p for a vector norm: a number ≥ 1 or Infinity (PyTorch's p < 1 is not supported), or an Error naming it. */
+function expectNormOrder(op: string, p: unknown): number {
+  if (typeof p !== 'number' || !(p >= 1)) throw new Error(`${op}: option 'p' expected a number ≥ 1 or Infinity, got ${show(p)}${typeof p === 'number' && p >= 0 && p < 1 ? ' (p < 1 is not supported)' : ''}`);
+  return p;
+}
+
+/**
+ * The p-norm of x over dimension d: Σ|x|, (Σ|x|^p)^(1/p), max |x|. Its gradient is
+ * PyTorch's norm's: sign(x) for p = 1, shared among the ties for ∞, and 0 (not ∞ · 0 = NaN) for a
+ * zero vector: the root reads 1 where the sum is 0 and the 0 is put back after, as F.std's.
+ */
+function vectorNorm(x: Tensor, p: number, d: number, keepdim: boolean): Tensor {
+  if (p === Infinity) return amax(abs(x), d, keepdim);
+  if (p === 1) return sum(abs(x), d, keepdim);
+  const s = sum(p === 2 ? mul(x, x) : pow(abs(x), p), d, keepdim);
+  const positive = gt(s, 0);
+  const kept = where(positive, s, 1);
+  return where(positive, p === 2 ? sqrt(kept) : pow(kept, 1 / p), 0);
+}
+
+export interface NormalizeOptions {
+  /** The norm's order: 2 (default), 1, any number above, or Infinity. */
+  p?: number;
+  dim?: number;
+  /** The smallest divisor (PyTorch's 1e-12): a zero vector stays 0, its gradient dy / eps. */
+  eps?: number;
+}
+
+/**
+ * torch.nn.functional.normalize(x, p=2, dim=1, eps=1e-12) = x / max(‖x‖_p, eps) along dim (PyTorch's
+ * formula; clamp's gradient 0 below eps, so a zero vector's gradient is dy / eps, as PyTorch's).
+ */
+export function normalize(x: Tensor, options: NormalizeOptions = {}, ...unsupported: never[]): Tensor {
+  const op = 'normalize';
+  expectInput(op, x);
+  if (unsupported.length) throw new Error(`${op}: takes input and options { p, dim, eps }, got ${extraArguments(unsupported)} too`);
+  const o = normalizeOptions(op, options, ['p', 'dim', 'eps']) as NormalizeOptions;
+  const p = expectNormOrder(op, o.p ?? 2);
+  const d = dimension(op, 'dim', o.dim ?? 1, x.shape);
+  const eps = o.eps ?? 1e-12;
+  if (typeof eps !== 'number' || !(eps >= 0)) throw new Error(`${op}: option 'eps' expected a number ≥ 0, got ${show(eps)}`);
+  return composite(() => div(x, clamp(vectorNorm(x, p, d, true), eps, null)));
+}
+
+/** Both operands as the shape they broadcast to (copies only where they differ from it). */
+function broadcastPair(op: string, x1: Tensor, x2: Tensor): [Tensor, Tensor] {
+  const shape = broadcastShape(op, x1.shape, x2.shape);
+  const spread = (t: Tensor) => (t.shape.join() === shape.join() ? t : expand(t, shape));
+  return [spread(x1), spread(x2)];
+}
+
+/**
+ * torch.nn.functional.cosine_similarity(x1, x2, dim=1, eps=1e-8) = Σ (x1 / c1) · (x2 / c2) along dim,
+ * c = max(‖x‖, eps) for each operand on its own, after broadcasting them (PyTorch 1.13's formula, so
+ * |y| ≤ 1; not x1 · x2 / max(‖x1‖ · ‖x2‖, eps)). 1.13 clamps the norms without a gradient and its
+ * norm's backward then divides by the clamped value, so the gradient of x / c is dy / c − (Σ dy · x)
+ * x / c³. Written here as x/c − (x/c) · (s − ŝ)/(2c²), s = Σ x² and ŝ its detached copy: that term
+ * is exactly 0 and its gradient is the norm's. A zero vector's gradient is x2/c2 · dy / eps, as PyTorch's.
+ */
+export function cosineSimilarity(x1: Tensor, x2: Tensor, options: { dim?: number; eps?: number } = {}, ...unsupported: never[]): Tensor {
+  const op = 'cosineSimilarity';
+  expectOperand(op, 'x1', x1, false);
+  expectOperand(op, 'x2', x2, false);
+  if (unsupported.length) throw new Error(`${op}: takes x1, x2 and options { dim, eps }, got ${extraArguments(unsupported)} too`);
+  const o = normalizeOptions(op, options, ['dim', 'eps']) as { dim?: number; eps?: number };
+  const eps = o.eps ?? 1e-8;
+  if (typeof eps !== 'number' || !(eps > 0)) throw new Error(`${op}: option 'eps' expected a number > 0, got ${show(eps)}`);
+  const d = dimension(op, 'dim', o.dim ?? 1, broadcastShape(op, x1.shape, x2.shape));
+  return composite(() => {
+    const unit = (x: Tensor) => {
+      const s = sum(mul(x, x), d, true);
+      const c = noGrad(() => clamp(sqrt(s), eps, null));
+      const u = div(x, c);
+      return sub(u, mul(u, div(mul(sub(s, s.detach()), 0.5), mul(c, c))));
+    };
+    const [a, b] = broadcastPair(op, x1, x2);
+    return sum(mul(unit(a), unit(b)), d);
+  });
+}
+
+export interface PairwiseDistanceOptions {
+  /** The norm's order: 2 (default), 1, any number above, or Infinity. */
+  p?: number;
+  /** Added to x1 − x2 (PyTorch's 1e-6), so equal vectors are eps · n^(1/p) apart, not 0. */
+  eps?: number;
+  keepdim?: boolean;
+}
+
+/**
+ * torch.nn.functional.pairwise_distance(x1, x2, p=2, eps=1e-6, keepdim=False) = ‖x1 − x2 + eps‖_p
+ * over the last dimension of their broadcast shape (PyTorch 1.13's formula); the norm's gradient as
+ * F.normalize's (0 where x1 − x2 + eps is exactly 0). Two vectors [D] give a [1] tensor (PyTorch: []).
+ */
+export function pairwiseDistance(x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}, ...unsupported: never[]): Tensor {
+  const op = 'pairwiseDistance';
+  expectOperand(op, 'x1', x1, false);
+  expectOperand(op, 'x2', x2, false);
+  if (unsupported.length) throw new Error(`${op}: takes x1, x2 and options { p, eps, keepdim }, got ${extraArguments(unsupported)} too`);
+  const o = normalizeOptions(op, options, ['p', 'eps', 'keepdim']) as PairwiseDistanceOptions;
+  const p = expectNormOrder(op, o.p ?? 2);
+  const eps = o.eps ?? 1e-6;
+  if (typeof eps !== 'number' || !Number.isFinite(eps)) throw new Error(`${op}: option 'eps' expected a finite number, got ${show(eps)}`);
+  expectFlag(op, 'keepdim', o.keepdim);
+  const last = broadcastShape(op, x1.shape, x2.shape).length - 1;
+  return composite(() => vectorNorm(add(sub(x1, x2), eps), p, last, o.keepdim ?? false));
+}
+
 // ── pixel shuffle: depth to space and back ──────────────────────────────────────────────────────────
 
 /** torch.nn.functional.pixel_shuffle(x, r): [*, C·r², H, W] → [*, C, H·r, W·r] (a permuted copy; the result a view of it). */
@@ -2139,6 +2361,59 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   dropoutKernel(x, y, mask);
   if (needsGrad([x])) record({ name: `dropout(p=${p})`, inputs: [x], output: y, reads: [], backward: gradients.dropout(x, mask) });
   return y;
+}
+
+/** PyTorch's warnings, each given once, as Python's default filter shows one per call site. */
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(message);
+}
+
+/**
+ * Channel dropout (PyTorch's feature_dropout): each channel x[n, c] kept whole, scaled by 1/(1 − p),
+ * or zeroed whole with probability p. The mask is F.dropout's of ones over [N, C, 1, …] (one Threefry
+ * draw per channel; [C, 1] for one unbatched sample), and the gradient flows back through F.mul by it.
+ */
+function featureDropout(op: string, x: Tensor, p: number, batched: boolean, options: DropoutOptions): Tensor {
+  const o = normalizeOptions(op, options, ['training', 'seed', 'step'], {}, { inplace: false }) as DropoutOptions;
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${op}: dropout probability has to be between 0 and 1, but got ${show(p)}`);
+  expectFlag(op, 'training', o.training);
+  if (o.training === false || p === 0) return x;
+  const channels = batched ? 2 : 1;
+  return composite(() => {
+    const ones = output(x.gpu, x.shape.map((n, i) => (i < channels ? n : 1)), `${op} mask`);
+    fillConstant(ones, 1);
+    return mul(x, dropout(ones, p, { training: true, seed: o.seed ?? nextDropoutSeed(), step: o.step ?? 0 }));
+  });
+}
+
+/**
+ * torch.nn.functional.dropout1d(x, p=0.5, training=True): channel dropout over [N, C, L], or one
+ * sample [C, L] (each row a channel). Identity (x itself) unless training with p > 0.
+ */
+export function dropout1d(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+  const op = 'dropout1d';
+  expectInput(op, x);
+  const rank = x.shape.length;
+  if (rank !== 2 && rank !== 3) throw new Error(`${op}: Expected 2D or 3D input, but received a ${rank}D input. Note that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).`);
+  return featureDropout(op, x, p, rank === 3, options);
+}
+
+/**
+ * torch.nn.functional.dropout2d(x, p=0.5, training=True): channel dropout over [N, C, H, W]. As
+ * PyTorch 1.13's: a 3-D input is taken as [N, C, L] (dropout1d's, not one [C, H, W] sample), and
+ * any other rank as [N, C, …], each with PyTorch's warning.
+ */
+export function dropout2d(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+  const op = 'dropout2d';
+  expectInput(op, x);
+  const rank = x.shape.length;
+  if (rank < 2) throw new Error(`${op}: Feature dropout requires at least 2 dimensions in the input, got ${shapeText(x.shape)}`);
+  if (rank === 3) warnOnce(`${op}: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.`);
+  else if (rank !== 4) warnOnce(`${op}: Received a ${rank}-D input to dropout2d, which is deprecated and will result in an error in a future release. To retain the behavior and silence this warning, please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).`);
+  return featureDropout(op, x, p, true, options);
 }
 
 /** Batch normalisation with the given statistics buffers (nn.BatchNorm1d/2d passes its own). */

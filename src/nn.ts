@@ -678,6 +678,48 @@ export class Dropout extends Module {
   }
 }
 
+/** nn.Dropout1d and nn.Dropout2d: whole channels zeroed while training (F.dropout1d, F.dropout2d), a new mask each forward. */
+abstract class ChannelDropout extends Module {
+  /** Threefry key word 0 for this module's masks; word 1 is the forward count. */
+  readonly seed: number;
+  private step = 0;
+
+  constructor(
+    readonly p: number,
+    private readonly apply: (x: Tensor, p: number, options: F.DropoutOptions) => Tensor,
+    options: { inplace?: false; gpu?: Gpu },
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions(new.target.name, options, ['gpu'], {}, { inplace: false });
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${new.target.name}: dropout probability has to be between 0 and 1, but got ${show(p)}`);
+    this.seed = F.nextDropoutSeed();
+  }
+
+  describe(): string {
+    return `${this.constructor.name}(p=${pythonFloat(this.p)}, inplace=False)`;
+  }
+
+  /** In eval mode (or with p = 0) the identity, x itself, as nn.Dropout. */
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    return this.keepComposed(this.apply(x, this.p, { training: true, seed: this.seed, step: this.step++ }));
+  }
+}
+
+/** torch.nn.Dropout1d(p=0.5): channel dropout over [N, C, L] or [C, L]. */
+export class Dropout1d extends ChannelDropout {
+  constructor(p = 0.5, options: { inplace?: false; gpu?: Gpu } = {}) {
+    super(p, F.dropout1d, options);
+  }
+}
+
+/** torch.nn.Dropout2d(p=0.5): channel dropout over [N, C, H, W] (a 3-D input as [N, C, L], with PyTorch 1.13's warning). */
+export class Dropout2d extends ChannelDropout {
+  constructor(p = 0.5, options: { inplace?: false; gpu?: Gpu } = {}) {
+    super(p, F.dropout2d, options);
+  }
+}
+
 // ── Identity ─────────────────────────────────────────────────────────────────────────────────────
 
 /** nn.Identity: returns its input itself (no kernel, no graph node). */
@@ -749,6 +791,144 @@ export class Hardswish extends ComposedActivation {
 export class Mish extends ComposedActivation {
   constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
     super('Mish()', F.mish, options);
+  }
+}
+
+/** torch.nn.LogSigmoid(): ln σ(x), finite for any x (F.logsigmoid). */
+export class LogSigmoid extends ComposedActivation {
+  constructor(options: { gpu?: Gpu } = {}) {
+    super('LogSigmoid()', F.logsigmoid, options);
+  }
+}
+
+/** torch.nn.Softsign(): x / (1 + |x|). */
+export class Softsign extends ComposedActivation {
+  constructor(options: { gpu?: Gpu } = {}) {
+    super('Softsign()', F.softsign, options);
+  }
+}
+
+/** torch.nn.SELU(): scale · elu(x, α) with PyTorch's constants. */
+export class SELU extends ComposedActivation {
+  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+    super('SELU()', F.selu, options);
+  }
+}
+
+/** torch.nn.CELU(alpha=1): x above 0, α · (e^(x/α) − 1) at and below. */
+export class CELU extends ComposedActivation {
+  constructor(readonly alpha = 1, options: { inplace?: false; gpu?: Gpu } = {}) {
+    super(`CELU(alpha=${pythonFloat(alpha)})`, (x) => F.celu(x, alpha), options);
+    F.expectCeluAlpha('CELU', alpha);
+  }
+}
+
+/** torch.nn.GLU(dim=-1): the first half of x along dim, gated by σ of the second. */
+export class GLU extends ComposedActivation {
+  constructor(readonly dim = -1, options: { gpu?: Gpu } = {}) {
+    super(`GLU(dim=${dim})`, (x) => F.glu(x, dim), options);
+    if (!Number.isInteger(dim)) throw new Error(`GLU: argument 'dim' expected an integer, got ${show(dim)}`);
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    const d = resolveDim(this.describe(), input, this.dim);
+    if (input[d]! % 2 !== 0) throw new Error(`${this.describe()}: Halving dimension must be even, but dimension ${d} is size ${input[d]} (input ${shapeText(input)})`);
+    return input.map((n, i) => (i === d ? n / 2 : n));
+  }
+}
+
+/** torch.nn.Softmin(dim): softmax(−x, dim); dim is required, as nn.Softmax's. */
+export class Softmin extends ComposedActivation {
+  constructor(readonly dim: number, options: { gpu?: Gpu } = {}) {
+    super(`Softmin(dim=${dim})`, (x) => F.softmin(x, dim), options);
+    if (!Number.isInteger(dim)) throw new Error(`Softmin: argument 'dim' expected an integer (the dimension to normalise over, e.g. -1 or 1 for [N, C] scores), got ${show(dim)}`);
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    resolveDim(this.describe(), input, this.dim);
+    return input;
+  }
+}
+
+/** torch.nn.Threshold(threshold, value): x above threshold, value at and below. */
+export class Threshold extends ComposedActivation {
+  constructor(
+    readonly threshold: number,
+    readonly value: number,
+    options: { inplace?: false; gpu?: Gpu } = {},
+  ) {
+    super(`Threshold(threshold=${pythonFloat(threshold)}, value=${pythonFloat(value)})`, (x) => F.threshold(x, threshold, value), options);
+    for (const [name, v] of [['threshold', threshold], ['value', value]] as const) if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`Threshold: argument '${name}' expected a number (±∞ included), got ${show(v)}`);
+  }
+}
+
+/** torch.nn.Tanhshrink(): x − tanh(x). */
+export class Tanhshrink extends ComposedActivation {
+  constructor(options: { gpu?: Gpu } = {}) {
+    super('Tanhshrink()', F.tanhshrink, options);
+  }
+}
+
+/** torch.nn.Softshrink(lambd=0.5): x moved λ toward 0, 0 on [−λ, λ]. */
+export class Softshrink extends ComposedActivation {
+  constructor(readonly lambd = 0.5, options: { gpu?: Gpu } = {}) {
+    super(`Softshrink(${pythonFloat(lambd)})`, (x) => F.softshrink(x, lambd), options);
+    F.expectLambd('Softshrink', lambd, true);
+  }
+}
+
+/** torch.nn.Hardshrink(lambd=0.5): x where |x| > λ, else 0. */
+export class Hardshrink extends ComposedActivation {
+  constructor(readonly lambd = 0.5, options: { gpu?: Gpu } = {}) {
+    super(`Hardshrink(${pythonFloat(lambd)})`, (x) => F.hardshrink(x, lambd), options);
+    F.expectLambd('Hardshrink', lambd, false);
+  }
+}
+
+/** torch.nn.CosineSimilarity(dim=1, eps=1e-8): F.cosineSimilarity of its two inputs; PyTorch prints no options. */
+export class CosineSimilarity extends Module {
+  readonly dim: number;
+  readonly eps: number;
+
+  constructor(options: { dim?: number; eps?: number; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('CosineSimilarity', options, ['dim', 'eps', 'gpu']) as { dim?: number; eps?: number };
+    this.dim = o.dim ?? 1;
+    this.eps = o.eps ?? 1e-8;
+    if (!Number.isInteger(this.dim)) throw new Error(`CosineSimilarity: option 'dim' expected an integer, got ${show(this.dim)}`);
+    if (typeof this.eps !== 'number' || !(this.eps > 0)) throw new Error(`CosineSimilarity: option 'eps' expected a number > 0, got ${show(this.eps)}`);
+  }
+
+  describe(): string {
+    return 'CosineSimilarity()';
+  }
+
+  forward(x1: Tensor, x2: Tensor): Tensor {
+    return this.keepComposed(F.cosineSimilarity(x1, x2, { dim: this.dim, eps: this.eps }));
+  }
+}
+
+/** torch.nn.PairwiseDistance(p=2, eps=1e-6, keepdim=False): F.pairwiseDistance of its two inputs; PyTorch prints no options. */
+export class PairwiseDistance extends Module {
+  readonly p: number;
+  readonly eps: number;
+  readonly keepdim: boolean;
+
+  constructor(options: { p?: number; eps?: number; keepdim?: boolean; gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('PairwiseDistance', options, ['p', 'eps', 'keepdim', 'gpu']) as { p?: number; eps?: number; keepdim?: boolean };
+    expectFlag('PairwiseDistance', 'keepdim', o.keepdim);
+    [this.p, this.eps, this.keepdim] = [o.p ?? 2, o.eps ?? 1e-6, o.keepdim ?? false];
+    if (typeof this.p !== 'number' || !(this.p >= 1)) throw new Error(`PairwiseDistance: option 'p' expected a number ≥ 1 or Infinity, got ${show(this.p)}`);
+    if (typeof this.eps !== 'number' || !Number.isFinite(this.eps)) throw new Error(`PairwiseDistance: option 'eps' expected a finite number, got ${show(this.eps)}`);
+  }
+
+  describe(): string {
+    return 'PairwiseDistance()';
+  }
+
+  forward(x1: Tensor, x2: Tensor): Tensor {
+    return this.keepComposed(F.pairwiseDistance(x1, x2, { p: this.p, eps: this.eps, keepdim: this.keepdim }));
   }
 }
 

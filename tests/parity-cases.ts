@@ -20,6 +20,7 @@ import { upsamplingCases } from './upsampling-cases';
 import { convFunctionalCases } from './conv-functional-cases';
 import { normCases } from './norm-cases';
 import { activationCases } from './activation-cases';
+import { activation2Cases } from './activation2-cases';
 import { optimizerCases } from './optimizer-cases';
 import { poolingCases } from './pooling-cases';
 import { caseTable, type KernelCase } from '../src/spec/scope';
@@ -744,4 +745,4 @@ add('Module.zeroGrad(false) zeroes every parameter gradient, zeroGrad() also set
   await s.check('backward() adds to a gradient written by hand', first.grad, byHand.map((g, i) => g + before[i]!), 1e-6, 1e-5);
 });
 
-export const parityCases: readonly KernelCase[] = [...cases, ...lossCases, ...opsCases, ...recurrentCases, ...padCases, ...upsamplingCases, ...convFunctionalCases, ...normCases, ...activationCases, ...optimizerCases, ...poolingCases];
+export const parityCases: readonly KernelCase[] = [...cases, ...lossCases, ...opsCases, ...recurrentCases, ...padCases, ...upsamplingCases, ...convFunctionalCases, ...normCases, ...activationCases, ...activation2Cases, ...optimizerCases, ...poolingCases];
