@@ -412,6 +412,8 @@ for name, kwargs, extra in [
     ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}, {"skip": [4]}),
     ("Rprop", {}, {}),
     ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (0.01, 0.2), "maximize": True}, {"skip": [3]}),
+    ("ASGD", {}, {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 2, "weight_decay": 0.1, "maximize": True}, {"skip": [3]}),
 ]:
     params0 = [torch.randn(6, 5), torch.randn(7)]
     ps = [torch.nn.Parameter(p.clone()) for p in params0]
@@ -438,7 +440,8 @@ for name, kwargs, extra in [
         after.append([values(p) for p in ps])
     more_optimizers["cases"].append({"name": name, "options": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()},
                                      "skip": extra.get("skip", []), "betas_at": [extra["betas_at"][0], list(extra["betas_at"][1])] if "betas_at" in extra else None,
-                                     "shapes": [list(p.shape) for p in params0], "params": [values(p) for p in params0], "grads": grads, "after": after})
+                                     "shapes": [list(p.shape) for p in params0], "params": [values(p) for p in params0], "grads": grads, "after": after,
+                                     **({"ax": [values(opt.state[p]["ax"]) for p in ps]} if name == "ASGD" else {})})
 more_optimizers_path = path.parent / "pytorch-optimizers.json"
 more_optimizers_path.write_text(json.dumps(more_optimizers) + "\n")
 print(f"wrote {more_optimizers_path} ({more_optimizers_path.stat().st_size} bytes)")

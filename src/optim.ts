@@ -10,6 +10,7 @@ import { adagradStep } from './kernels/adagrad';
 import { adadeltaStep } from './kernels/adadelta';
 import { adamStep } from './kernels/adam';
 import { adamaxStep } from './kernels/adamax';
+import { asgdSchedule, asgdStep } from './kernels/asgd';
 import { ewa } from './kernels/ewa';
 import { fillConstant } from './kernels/init';
 import { nadamStep } from './kernels/nadam';
@@ -677,5 +678,63 @@ export class Rprop extends Optimizer<RpropOptions> {
 
   protected update(run: StepRun, o: Required<RpropOptions>): void {
     rpropStep(run.values, run.grads, { prev: run.state('prev'), stepSize: run.state('step_size') }, { lr: o.lr, etaMinus: o.etas[0], etaPlus: o.etas[1], stepSizeMin: o.stepSizes[0], stepSizeMax: o.stepSizes[1], maximize: o.maximize, step: run.step });
+  }
+}
+
+export interface ASGDOptions {
+  lr?: number;
+  /** λ: the decay term's weight (θ·(1 − λη)), and how fast η falls. */
+  lambd?: number;
+  /** α: the power of η's decay. */
+  alpha?: number;
+  /** The step after which the average starts. */
+  t0?: number;
+  weightDecay?: number;
+  maximize?: boolean;
+}
+
+/**
+ * torch.optim.ASGD: SGD with step sizes η_t = lr/(1 + λ·lr·t)^α and a running average of the
+ * parameters from step t0 on (`ax(p)`, PyTorch's opt.state[p]['ax']); η and μ per parameter on the CPU.
+ */
+export class ASGD extends Optimizer<ASGDOptions> {
+  private readonly etas = this.scalarState('eta', 0);
+  private readonly mus = this.scalarState('mu', 1);
+
+  constructor(params: Params<ASGDOptions>, options: Given<ASGDOptions> = {}) {
+    super(params, options, { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weightDecay: 0, maximize: false });
+  }
+
+  protected validate(o: Required<ASGDOptions>, where: string): void {
+    check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'lambd', o.lambd, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'alpha', o.alpha, () => true, 'a finite number');
+    check(where, 't0', o.t0, () => true, 'a finite number');
+    check(where, 'weightDecay', o.weightDecay, (v) => v >= 0, 'a number ≥ 0');
+    checkFlag(where, 'maximize', o.maximize);
+  }
+
+  protected override runKey(p: Parameter): unknown {
+    return `${this.etas.get(p)} ${this.mus.get(p)}`;
+  }
+
+  protected update(run: StepRun, o: Required<ASGDOptions>): void {
+    // A parameter's first step uses η = lr (float32, as PyTorch's state tensor) and μ = 1.
+    const first = run.params[0]!;
+    const [eta, mu] = run.step === 1 ? [Math.fround(o.lr), 1] : [this.etas.get(first)!, this.mus.get(first)!];
+    asgdStep(run.values, run.grads, run.state('ax'), { lambd: o.lambd, eta, mu, weightDecay: o.weightDecay, maximize: o.maximize });
+    const next = asgdSchedule(run.step, o);
+    for (const p of run.params) {
+      this.etas.set(p, next.eta);
+      this.mus.set(p, next.mu);
+    }
+  }
+
+  /** PyTorch's opt.state[p]['ax']: p's running average, a view of the optimizer's buffer (zeros before p's first step). */
+  ax(p: Parameter): Tensor {
+    const i = this.spans.findIndex(({ span }) => span.params.includes(p));
+    if (i < 0) throw new Error(`ASGD.ax: parameter '${p.label}' ${shapeText(p.shape)} is not one of this optimizer's`);
+    const t = this.stateOf('ax')[i]!;
+    return new Tensor(this.gpu, t.buffer, p.shape, 'f32', t.byteOffset + (p.offset - this.spans[i]!.span.offset) * 4, `ASGD.ax of ${p.label}`);
   }
 }

@@ -1,4 +1,4 @@
-// torch.optim.Adamax, NAdam, RAdam, Adadelta and Rprop against PyTorch itself
+// torch.optim.Adamax, NAdam, RAdam, Adadelta, Rprop and ASGD against PyTorch itself
 // (tests/fixtures/pytorch-optimizers.json, from scripts/make-fixtures.py) and against their float64
 // references over 30 steps; options, errors and state dicts. Part of tests/parity-cases.ts's table.
 import * as optim from '../src/optim';
@@ -11,7 +11,7 @@ import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
 
 const { cases, add } = caseTable();
 
-const OPTIMIZERS = { Adamax: optim.Adamax, NAdam: optim.NAdam, RAdam: optim.RAdam, Adadelta: optim.Adadelta, Rprop: optim.Rprop } as const;
+const OPTIMIZERS = { Adamax: optim.Adamax, NAdam: optim.NAdam, RAdam: optim.RAdam, Adadelta: optim.Adadelta, Rprop: optim.Rprop, ASGD: optim.ASGD } as const;
 type Name = keyof typeof OPTIMIZERS;
 const make = (name: Name, params: optim.ParamGroupInput<object>['params'], options: object): optim.Optimizer => new (OPTIMIZERS[name] as new (p: typeof params, o: object) => optim.Optimizer)(params, options);
 
@@ -40,6 +40,9 @@ for (const f of golden.cases) {
       opt.step();
       for (const [i, p] of ps.entries()) await s.check(`p${i} after step ${step + 1}`, p, f.after[step]![i]!, 1e-6, 1e-5);
     }
+    // ASGD's running average, PyTorch's opt.state[p]['ax'].
+    const ax = (f as { ax?: number[][] }).ax;
+    if (ax) for (const [i, p] of ps.entries()) await s.check(`ax of p${i}`, (opt as optim.ASGD).ax(p), ax[i]!, 1e-6, 1e-5);
   });
 }
 
@@ -65,7 +68,38 @@ for (const o of [{}, { lr: 0.05, etas: [0.3, 1.5] as [number, number], step_size
   const full = { lr: o.lr ?? 0.01, etaMinus: o.etas?.[0] ?? 0.5, etaPlus: o.etas?.[1] ?? 1.2, stepSizeMin: o.step_sizes?.[0] ?? 1e-6, stepSizeMax: o.step_sizes?.[1] ?? 50, maximize: o.maximize ?? false };
   steppers.push({ name: `Rprop ${JSON.stringify(o)}`, make: (p) => new optim.Rprop(p, o), reference: (param) => { const st = { prev: new Float64Array(param.length), stepSize: new Float64Array(param.length), step: 0 }; return (g) => optRef.rpropStep(param, g, st, full); } });
 }
+for (const o of [{}, { lr: 0.05, lambd: 0.01, alpha: 0.5, t0: 5, weight_decay: 0.1, maximize: true }]) {
+  const full = { lr: 0.01, lambd: 1e-4, alpha: 0.75, t0: 1e6, maximize: false, ...o, weightDecay: o.weight_decay ?? 0 };
+  steppers.push({ name: `ASGD ${JSON.stringify(o)}`, make: (p) => new optim.ASGD(p, o), reference: (param) => { const st = { ax: new Float64Array(param.length), eta: 0, mu: 0, step: 0 }; return (g) => optRef.asgdStep(param, g, st, full); } });
+}
 for (const st of steppers) add(...stepsVsFloat64(st));
+
+// p0 skips step 3 and p1 step 4, on either side of an lr change (a scheduler's): from step 5 on they
+// have taken as many steps with different η, so they need dispatches of their own.
+add('ASGD: ax(p) is the average of the parameter over the steps since t0, η and μ per parameter (30 steps against float64); errors', async (s, random) => {
+  const ps = [[4, 3], [5]].map((shape, i) => allocateParameter(s.gpu, shape, `p${i}`));
+  const values = ps.map((p) => uniform(random, p.size));
+  ps.forEach((p, i) => p.write(values[i]!));
+  const o = { lr: 0.05, lambd: 0.01, alpha: 0.75, t0: 10, weightDecay: 0 };
+  const opt = new optim.ASGD(ps, o);
+  const refs = values.map((v) => ({ param: Float64Array.from(v), st: { ax: new Float64Array(v.length), eta: 0, mu: 0, step: 0 } }));
+  for (let step = 0; step < 30; step++) {
+    const lr = step < 3 ? 0.05 : 0.02;
+    opt.paramGroups[0]!.lr = lr;
+    opt.zeroGrad();
+    ps.forEach((p, i) => {
+      if (step === 2 + i) return;
+      const g = uniform(random, p.size);
+      p.grad.write(g);
+      optRef.asgdStep(refs[i]!.param, g, refs[i]!.st, { ...o, lr });
+    });
+    opt.step();
+  }
+  for (const [i, p] of ps.entries()) await s.check(`p${i}`, p, refs[i]!.param, 1e-6, 1e-5);
+  for (const [i, p] of ps.entries()) await s.check(`ax of p${i}`, opt.ax(p), refs[i]!.st.ax, 1e-6, 1e-5);
+  s.expectError('a parameter of another optimizer', () => opt.ax(allocateParameter(s.gpu, [2], 'q')), /ASGD\.ax: parameter 'q' \[2\] is not one of this optimizer's/);
+  s.expectError('a negative lambd', () => new optim.ASGD(ps, { lambd: -1 }), /ASGD: argument 'lambd' expected a number ≥ 0, got -1/);
+});
 
 // ── NAdam's mu_product is per parameter: parameters whose histories differ get dispatches of their own ──
 // p2 starts 2 steps late (fewer steps); p0 and p1 skip one step each, on either side of a change of
@@ -105,6 +139,7 @@ add('Adamax, NAdam, RAdam, Adadelta, Rprop: PyTorch\'s defaults, snake_case opti
   s.expect('NAdam defaults', defaults(new optim.NAdam([p])) === '{"lr":0.002,"betas":[0.9,0.999],"eps":1e-8,"weightDecay":0,"momentumDecay":0.004,"maximize":false,"decoupledWeightDecay":false}', defaults(new optim.NAdam([p])));
   s.expect('RAdam defaults', defaults(new optim.RAdam([p])) === '{"lr":0.001,"betas":[0.9,0.999],"eps":1e-8,"weightDecay":0,"maximize":false,"decoupledWeightDecay":false}', defaults(new optim.RAdam([p])));
   s.expect('Adadelta defaults', defaults(new optim.Adadelta([p])) === '{"lr":1,"rho":0.9,"eps":0.000001,"weightDecay":0,"maximize":false}', defaults(new optim.Adadelta([p])));
+  s.expect('ASGD defaults', defaults(new optim.ASGD([p])) === '{"lr":0.01,"lambd":0.0001,"alpha":0.75,"t0":1000000,"weightDecay":0,"maximize":false}', defaults(new optim.ASGD([p])));
   s.expect('Rprop defaults', defaults(new optim.Rprop([p])) === '{"lr":0.01,"etas":[0.5,1.2],"stepSizes":[0.000001,50],"maximize":false}', defaults(new optim.Rprop([p])));
   s.expect('snake_case as pasted', new optim.NAdam([p], { momentum_decay: 0.01, decoupled_weight_decay: true }).defaults.momentumDecay === 0.01 && new optim.Rprop([p], { step_sizes: [0.1, 1] }).defaults.stepSizes[0] === 0.1, 'momentum_decay, step_sizes');
   s.expectError('Adamax betas', () => new optim.Adamax([p], { betas: [0.9, 1] }), /Adamax: argument 'betas\[1\]' expected a number in \[0, 1\), got 1/);

@@ -247,6 +247,32 @@ export function rpropStep(param: Float64Array, grad: ArrayLike<number>, s: { pre
   }
 }
 
+export interface AsgdOptions {
+  lr: number;
+  lambd: number;
+  alpha: number;
+  t0: number;
+  weightDecay: number;
+  maximize?: boolean;
+}
+
+/**
+ * One step of torch.optim.ASGD, in place (Polyak–Juditsky averaged SGD with Bottou's step sizes):
+ * θ ← θ·(1 − λη) − η·g, then ax, the average of θ over the steps since t0 (before them ax follows θ).
+ * η_t = lr / (1 + λ·lr·t)^α and μ_t = 1 / max(1, t − t0) are set after step t for step t + 1 (η_1 = lr, μ_1 = 1).
+ */
+export function asgdStep(param: Float64Array, grad: ArrayLike<number>, s: { ax: Float64Array; eta: number; mu: number; step: number }, o: AsgdOptions): void {
+  if (s.step === 0) [s.eta, s.mu] = [o.lr, 1];
+  const t = ++s.step;
+  for (let i = 0; i < param.length; i++) {
+    const g = (o.maximize ? -grad[i]! : grad[i]!) + o.weightDecay * param[i]!;
+    param[i] = param[i]! * (1 - o.lambd * s.eta) - s.eta * g;
+    s.ax[i] = s.mu !== 1 ? s.ax[i]! + (param[i]! - s.ax[i]!) * s.mu : param[i]!;
+  }
+  s.eta = o.lr / (1 + o.lambd * o.lr * t) ** o.alpha;
+  s.mu = 1 / Math.max(1, t - o.t0);
+}
+
 /** v_t = β v_{t−1} + (1 − β) θ_t from v_0 = 0, optionally divided by 1 − βᵗ. */
 export function ewa(series: ArrayLike<number>, beta: number, biasCorrection: boolean): Float64Array {
   let v = 0;
