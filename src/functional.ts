@@ -21,7 +21,7 @@ import { compare as compareKernel, expectNumber, where as whereKernel, type Comp
 import { cumsum as cumsumKernel } from './kernels/scan';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
-import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
+import { expectKnee, lossShape, OP as REGRESSION_OPS, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
 import { nextRandomKey } from './init';
@@ -222,13 +222,14 @@ export interface RegressionLossOptions {
   name?: string;
 }
 
-function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions): Tensor {
+/** `beta`: SmoothL1's β or Huber's δ, checked by the kernel's launcher. */
+function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions, beta = 1): Tensor {
   const { reduction = 'mean' } = options;
-  const name = options.name ?? { mse: 'mseLoss', l1: 'l1Loss', bce: 'binaryCrossEntropy' }[kind];
+  const name = options.name ?? REGRESSION_OPS[kind];
   const out = givenOut(name, options.out, lossShape(input.shape, reduction)) ?? output(input.gpu, lossShape(input.shape, reduction), name);
   const partials = reduction === 'none' ? undefined : (options.partials ?? scratchTensor(input.gpu, `${name}.partials`, [partialCount(input.size)]));
-  regressionLossKernel(kind, input, target, out, { reduction, ...(partials ? { partials } : {}) });
-  if (needsGrad([input, target])) record({ name, inputs: [input, target], output: out, backward: gradients.regressionLoss(kind, input, target, reduction) });
+  regressionLossKernel(kind, input, target, out, { reduction, beta, ...(partials ? { partials } : {}) });
+  if (needsGrad([input, target])) record({ name, inputs: [input, target], output: out, backward: gradients.regressionLoss(kind, input, target, reduction, beta) });
   return out;
 }
 
@@ -237,6 +238,69 @@ export const mseLoss = (input: Tensor, target: Tensor, options: RegressionLossOp
 
 /** L1 loss (F.l1_loss): |input − target|, reduced by 'mean' (default), 'sum' or 'none'. */
 export const l1Loss = (input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor => regressionLoss('l1', input, target, options);
+
+/**
+ * Smooth L1 loss (F.smooth_l1_loss): with d = input − target, 0.5 d²/β where |d| < β, |d| − 0.5β
+ * elsewhere (β = 0: L1), reduced by 'mean' (default), 'sum' or 'none'; β ≥ 0, default 1.
+ * regression_loss.wgsl's SMOOTH_L1, with PyTorch 1.13's gradients (at β = 0 and input = target, −1
+ * for both the input and the target, where L1's is 0).
+ */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: RegressionLossOptions & { beta?: number } = {}): Tensor {
+  const { beta = 1, ...rest } = normalizeOptions('smoothL1Loss', options, ['reduction', 'beta', 'out', 'partials', 'name'], {}) as RegressionLossOptions & { beta?: number };
+  expectKnee(rest.name ?? 'smoothL1Loss', 'smoothL1', beta);
+  return regressionLoss('smoothL1', input, target, rest, beta);
+}
+
+/**
+ * Huber loss (F.huber_loss): with d = input − target, 0.5 d² where |d| < δ, δ(|d| − 0.5δ)
+ * elsewhere (δ times smooth L1 with β = δ), reduced by 'mean' (default), 'sum' or 'none'; δ > 0,
+ * default 1. regression_loss.wgsl's HUBER.
+ */
+export function huberLoss(input: Tensor, target: Tensor, options: RegressionLossOptions & { delta?: number } = {}): Tensor {
+  const { delta = 1, ...rest } = normalizeOptions('huberLoss', options, ['reduction', 'delta', 'out', 'partials', 'name'], {}) as RegressionLossOptions & { delta?: number };
+  expectKnee(rest.name ?? 'huberLoss', 'huber', delta);
+  return regressionLoss('huber', input, target, rest, delta);
+}
+
+export interface KLDivOptions {
+  /** 'mean' (default: every element's mean, which PyTorch warns of), 'batchmean' (the sum over input.shape[0], the KL divergence), 'sum' or 'none'. */
+  reduction?: Reduction | 'batchmean';
+  /** The target holds log-probabilities (PyTorch's log_target). */
+  logTarget?: boolean;
+  log_target?: boolean;
+}
+
+let warnedKLDivMean = false;
+
+/**
+ * The Kullback-Leibler divergence of input (log-probabilities, nn.LogSoftmax's output) from target
+ * (F.kl_div), PyTorch 1.13's: pointwise t · (ln t − input), 0 where t = 0 (xlogy), or with logTarget
+ * e^t · (t − input); reduced by 'mean' (default), 'batchmean', 'sum' or 'none'. Composed of F.log,
+ * F.where, F.mul, F.sub (F.exp), so its gradients are the autograd's as PyTorch's are: −t (−e^t) for
+ * the input; ln t + 1 − input (e^t · (t − input + 1)) for the target, NaN at t = 0 (xlogy's 0 · ∞),
+ * as PyTorch 1.13's.
+ */
+export function klDiv(input: Tensor, target: Tensor, options: KLDivOptions = {}): Tensor {
+  const op = 'klDiv';
+  expectOperand(op, 'input', input, false);
+  expectOperand(op, 'target', target, false);
+  const o = normalizeOptions(op, options, ['reduction', 'logTarget'], { log_target: 'logTarget' }) as KLDivOptions;
+  const { reduction = 'mean', logTarget = false } = o;
+  if (!['mean', 'batchmean', 'sum', 'none'].includes(reduction)) throw new Error(`${op}: argument 'reduction' expected 'mean', 'batchmean', 'sum' or 'none', got ${show(reduction)}`);
+  expectFlag(op, 'log_target', logTarget);
+  if (input.shape.join() !== target.shape.join()) throw new Error(`${op}: input has shape ${shapeText(input.shape)} and target ${shapeText(target.shape)}; they must be the same (no broadcasting)`);
+  if (reduction === 'mean' && !warnedKLDivMean) {
+    warnedKLDivMean = true;
+    console.warn("klDiv: reduction 'mean' divides the total loss by both the batch size and the support size; 'batchmean' divides only by the batch size, and aligns with the KL div math definition (as PyTorch warns, once here)");
+  }
+  return composite(() => {
+    // t · ln t is 0 · −∞ = NaN at t = 0, where xlogy's 0 is picked; its gradient there stays NaN, as PyTorch's.
+    const pointwise = logTarget ? mul(exp(target), sub(target, input)) : sub(where(ne(target, 0), mul(target, log(target)), 0), mul(target, input));
+    if (reduction === 'none') return pointwise;
+    if (reduction === 'batchmean') return div(sum(pointwise), input.shape[0]!);
+    return reduction === 'sum' ? sum(pointwise) : mean(pointwise);
+  });
+}
 
 /**
  * Binary cross-entropy of probabilities (F.binary_cross_entropy, after a sigmoid): −(t · ln x +

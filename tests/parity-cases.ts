@@ -20,6 +20,7 @@ import { upsamplingCases } from './upsampling-cases';
 import { convFunctionalCases } from './conv-functional-cases';
 import { normCases } from './norm-cases';
 import { activationCases } from './activation-cases';
+import { moreLossCases } from './more-losses-cases';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import { compare } from '../src/spec/compare';
 import { integers, uniform } from '../src/spec/random';
@@ -742,4 +743,4 @@ add('Module.zeroGrad(false) zeroes every parameter gradient, zeroGrad() also set
   await s.check('backward() adds to a gradient written by hand', first.grad, byHand.map((g, i) => g + before[i]!), 1e-6, 1e-5);
 });
 
-export const parityCases: readonly KernelCase[] = [...cases, ...lossCases, ...opsCases, ...recurrentCases, ...padCases, ...upsamplingCases, ...convFunctionalCases, ...normCases, ...activationCases];
+export const parityCases: readonly KernelCase[] = [...cases, ...lossCases, ...opsCases, ...recurrentCases, ...padCases, ...upsamplingCases, ...convFunctionalCases, ...normCases, ...activationCases, ...moreLossCases];

@@ -1,0 +1,121 @@
+// nn.SmoothL1Loss, nn.HuberLoss and nn.KLDivLoss, and their F forms, against PyTorch
+// (tests/fixtures/pytorch-more-losses.json, from scripts/make-fixtures.py): the value and every input's
+// gradient within a tolerance of PyTorch's float64 result that PyTorch's own float32 result meets,
+// printouts as PyTorch's; the float64 reference against PyTorch's float64; bad options and shapes
+// named. Part of tests/parity-cases.ts's table.
+import * as F from '../src/functional';
+import * as nn from '../src/nn';
+import { regressionLoss as regressionRef } from '../src/reference/regression_loss';
+import { compare } from '../src/spec/compare';
+import { uniform } from '../src/spec/random';
+import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
+import type { Tensor } from '../src/tensor';
+import golden from './fixtures/pytorch-more-losses.json';
+
+const { cases, add } = caseTable();
+
+// PyTorch's float32 results stay within this bound of its float64 ones on every case (checked below,
+// case by case, beside ours).
+const ATOL = 1e-6;
+const RTOL = 1e-5;
+
+type Fixture = (typeof golden.cases)[number];
+type Kwargs = { reduction?: 'mean' | 'sum' | 'none' | 'batchmean'; beta?: number; delta?: number; log_target?: boolean };
+
+/** The fixture's numbers, null (JSON's stand-in) back to NaN. */
+const numbers = (v: readonly (number | null)[]) => v.map((e) => e ?? NaN);
+
+/** The module, its options pasted as PyTorch's keyword arguments. */
+function moduleOf(f: Fixture, s: CaseScope): nn.Module & { forward(input: Tensor, target: Tensor): Tensor } {
+  const k = f.kwargs as Kwargs;
+  const gpu = s.gpu;
+  if (f.kind === 'SmoothL1Loss') return new nn.SmoothL1Loss({ ...(k as { reduction?: 'mean'; beta?: number }), gpu });
+  if (f.kind === 'HuberLoss') return new nn.HuberLoss({ ...(k as { reduction?: 'mean'; delta?: number }), gpu });
+  if (f.kind === 'KLDivLoss') return new nn.KLDivLoss({ ...k, gpu } as F.KLDivOptions);
+  throw new Error(`no module for fixture kind ${f.kind}`);
+}
+
+/** The F form, with the same keyword arguments. */
+function functionalOf(f: Fixture): (input: Tensor, target: Tensor) => Tensor {
+  const k = f.kwargs as Kwargs;
+  if (f.kind === 'SmoothL1Loss') return (x, t) => F.smoothL1Loss(x, t, k as { reduction?: 'mean'; beta?: number });
+  if (f.kind === 'HuberLoss') return (x, t) => F.huberLoss(x, t, k as { reduction?: 'mean'; delta?: number });
+  if (f.kind === 'KLDivLoss') return (x, t) => F.klDiv(x, t, k as F.KLDivOptions);
+  throw new Error(`no function for fixture kind ${f.kind}`);
+}
+
+const fName = { SmoothL1Loss: 'F.smoothL1Loss', HuberLoss: 'F.huberLoss', KLDivLoss: 'F.klDiv' } as Record<string, string>;
+
+// Each fixture through the module (twice: the second call reuses its buffers) and through F.
+for (const f of golden.cases) {
+  for (const via of ['nn', 'F'] as const) {
+    add(`PyTorch ${golden.torch_version}: ${via === 'nn' ? `nn.${f.kind}` : fName[f.kind]} ${JSON.stringify(f.kwargs)} [${f.shapes[0]!.join(', ')}]: value, the input's and target's gradients${via === 'nn' ? ', printout' : ''}`, async (s) => {
+      const module = via === 'nn' ? moduleOf(f, s) : null;
+      if (module) s.expect('printout as PyTorch', module.describe() === f.repr, `${module.describe()} (PyTorch: ${f.repr})`);
+      const lossOf = module ? (x: Tensor, t: Tensor) => module.forward(x, t) : (x: Tensor, t: Tensor) => s.own(functionalOf(f)(x, t));
+      for (const call of via === 'nn' ? [1, 2] : [1]) {
+        const inputs = f.inputs.map((v, i) => s.input(v, f.shapes[i]!, 'f32', i === 0 ? 'input' : 'target'));
+        for (const i of f.grad_of) inputs[i]!.requiresGrad = true;
+        const y = lossOf(inputs[0]!, inputs[1]!);
+        s.expect(`call ${call}: output shape`, y.shape.join() === f.y_shape.join(), `[${y.shape.join(', ')}] vs PyTorch [${f.y_shape.join(', ')}]`);
+        if (call === 1) s.comparisons.push(compare("PyTorch's own float32 y vs float64", f.y, f.y64, ATOL, RTOL));
+        await s.check(`call ${call}: y vs PyTorch float64`, y, f.y64, ATOL, RTOL);
+        if (f.dy) s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
+        else y.backward();
+        for (const [k, i] of f.grad_of.entries()) {
+          const name = i === 0 ? 'd input' : 'd target';
+          const expected = numbers(f.grads64[k]!);
+          if (call === 1) s.comparisons.push(compare(`PyTorch's own float32 ${name} vs float64`, numbers(f.grads[k]!), expected, ATOL, RTOL));
+          await s.check(`call ${call}: ${name} vs PyTorch float64`, inputs[i]!.grad!, expected, ATOL, RTOL);
+        }
+        for (const t of inputs) t.grad?.destroy();
+      }
+    });
+  }
+}
+
+// The float64 reference (src/reference/regression_loss.ts, from the math) against PyTorch's float64
+// run: values and both gradients, to float64's rounding.
+add(`PyTorch ${golden.torch_version}: the float64 smooth L1 and Huber references agree with PyTorch's float64 run`, (s) => {
+  for (const f of golden.cases.filter((c) => c.kind !== 'KLDivLoss')) {
+    const k = f.kwargs as Kwargs;
+    const kind = f.kind === 'HuberLoss' ? 'huber' : 'smoothL1';
+    const reduction = (k.reduction ?? 'mean') as 'mean' | 'sum' | 'none';
+    const r = regressionRef(kind, f.inputs[0]!, f.inputs[1]!, reduction, f.dy ?? undefined, k.beta ?? k.delta ?? 1);
+    const label = `${f.kind} ${JSON.stringify(k)}`;
+    s.comparisons.push(compare(`${label}: y`, reduction === 'none' ? r.elements : [r.loss], f.y64, 1e-12, 1e-12));
+    s.comparisons.push(compare(`${label}: d input`, r.grad, numbers(f.grads64[0]!), 1e-12, 1e-12));
+    s.comparisons.push(compare(`${label}: d target`, r.targetGrad, numbers(f.grads64[1]!), 1e-12, 1e-12));
+  }
+});
+
+// ── options: PyTorch's names pasted, printouts, bad options and shapes named ─────────────────────
+
+add('SmoothL1Loss, HuberLoss, KLDivLoss: options kept, printouts as PyTorch, bad options and shapes named', (s, random) => {
+  const gpu = s.gpu;
+  const smooth = new nn.SmoothL1Loss({ reduction: 'sum', beta: 0.5, gpu });
+  const huber = new nn.HuberLoss({ delta: 2, gpu });
+  const kl = new nn.KLDivLoss({ reduction: 'batchmean', log_target: true, gpu });
+  s.expect('options kept', smooth.beta === 0.5 && smooth.reduction === 'sum' && huber.delta === 2 && huber.reduction === 'mean' && kl.logTarget && kl.reduction === 'batchmean', `${smooth.beta} ${smooth.reduction} ${huber.delta} ${kl.logTarget} ${kl.reduction}`);
+  // PyTorch prints none of these modules' options: print(nn.HuberLoss(delta=2.0)) is HuberLoss().
+  s.expect('printouts as PyTorch', [smooth, huber, kl].map((m) => m.describe()).join() === 'SmoothL1Loss(),HuberLoss(),KLDivLoss()', [smooth, huber, kl].map((m) => m.describe()).join());
+  const x = s.input(uniform(random, 12), [3, 4]);
+  const t = s.input(uniform(random, 12), [4, 3], 'f32', 'target');
+  s.expectError('unknown option', () => new nn.SmoothL1Loss({ gpu, delta: 1 } as { beta?: number }), /^SmoothL1Loss: unknown option 'delta' \(known: reduction, beta, gpu\)$/);
+  s.expectError('unknown option', () => new nn.HuberLoss({ gpu, beta: 1 } as { delta?: number }), /^HuberLoss: unknown option 'beta' \(known: reduction, delta, gpu\)$/);
+  s.expectError('negative beta', () => new nn.SmoothL1Loss({ beta: -1, gpu }), /^SmoothL1Loss: argument 'beta' expected a non-negative number, got -1 \(PyTorch: "smooth_l1_loss does not support negative values for beta\."\)$/);
+  s.expectError('zero delta', () => new nn.HuberLoss({ delta: 0, gpu }), /^HuberLoss: argument 'delta' expected a positive number, got 0 \(PyTorch: "huber_loss does not support non-positive values for delta\."\)$/);
+  s.expectError('delta not a number', () => F.huberLoss(x, x, { delta: '1' as unknown as number }), /^huberLoss: argument 'delta' expected a number, got '1'$/);
+  s.expectError('F: negative beta', () => F.smoothL1Loss(x, x, { beta: -0.25 }), /^smoothL1Loss: argument 'beta' expected a non-negative number, got -0.25/);
+  s.expectError('F: unknown option', () => F.smoothL1Loss(x, x, { size_average: true } as { beta?: number }), /^smoothL1Loss: unknown option 'size_average' \(known: reduction, beta, out, partials, name\)$/);
+  s.expectError('bad reduction', () => new nn.HuberLoss({ reduction: 'batchmean' as 'mean', gpu }), /^HuberLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got batchmean$/);
+  s.expectError('module: shapes', () => smooth.forward(x, t), /^SmoothL1Loss\(\): input has shape \[3, 4\] and target \[4, 3\]; they must be the same \(no broadcasting\)$/);
+  s.expectError('F: shapes', () => F.huberLoss(x, t), /^huberLoss: input has shape \[3, 4\] and target \[4, 3\]; they must be the same \(no broadcasting\)$/);
+  s.expectError('KL: shapes', () => kl.forward(x, t), /^klDiv: input has shape \[3, 4\] and target \[4, 3\]; they must be the same \(no broadcasting\)$/);
+  s.expectError('KL: bad reduction', () => new nn.KLDivLoss({ reduction: 'avg' as 'mean', gpu }), /^KLDivLoss: argument 'reduction' expected 'mean', 'batchmean', 'sum' or 'none', got 'avg'$/);
+  s.expectError('KL: log_target not a flag', () => F.klDiv(x, x, { log_target: 1 as unknown as boolean }), /^klDiv: option 'log_target' expected true or false, got 1$/);
+  s.expectError('KL: unknown option', () => new nn.KLDivLoss({ logtarget: true, gpu } as F.KLDivOptions), /^KLDivLoss: unknown option 'logtarget' \(known: reduction, logTarget, gpu; or PyTorch's log_target\)$/);
+  s.expectError('KL: target not a tensor', () => F.klDiv(x, [1, 2] as unknown as Tensor), /^klDiv: argument 'target' expected a Tensor, got \[1, 2\]$/);
+});
+
+export const moreLossCases: readonly KernelCase[] = cases;
