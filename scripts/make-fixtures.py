@@ -1241,7 +1241,7 @@ activations_path.write_text(json.dumps(activations) + "\n")
 print(f"wrote {activations_path} ({activations_path.stat().st_size} bytes)")
 
 # ── more losses (tests/fixtures/pytorch-more-losses.json) ─────────────────────────────────────────
-# SmoothL1Loss, HuberLoss and KLDivLoss, each through its module in float32 (what we compare with)
+# SmoothL1Loss, HuberLoss, KLDivLoss and the composed losses below, each through its module in float32 (what we compare with)
 # and float64 (the truth), as the losses above: the value, and every input's gradient (a reduced loss
 # starts backward itself; 'none' is reduced as Σ y · dy). Inputs are drawn in float32. SmoothL1 and
 # Huber put every sixth input exactly β (δ) from its target, and at β = 0 ties (x = t: PyTorch's
@@ -1307,6 +1307,45 @@ for reduction, shape in (("mean", (4, 5)), ("batchmean", (4, 5)), ("sum", (3, 4,
     more_loss_case("KLDivLoss", {"reduction": reduction}, [log_probabilities(*shape), probabilities_with_zeros(*shape)])
 for reduction, shape in (("batchmean", (4, 5)), ("none", (2, 3, 4)), ("mean", (3, 4))):
     more_loss_case("KLDivLoss", {"reduction": reduction, "log_target": True}, [log_probabilities(*shape), log_probabilities(*shape)])
+
+# The composed losses: MarginRankingLoss (inputs exactly at the hinge, where clamp_min passes the
+# gradient), SoftMarginLoss, HingeEmbeddingLoss (inputs at the margin, targets of 0 in one case: both
+# terms), CosineEmbeddingLoss ([N, D] rows and one vector, its target 0-d), PoissonNLLLoss (counts with
+# 0 and 1, the Stirling term's edge), GaussianNLLLoss (var of the input's shape with entries below
+# eps, one per row [N], and [N, 1]).
+def signs(*shape):
+    return (torch.randint(0, 2, shape) * 2 - 1).double()
+
+
+for kwargs, shape in (({}, (5, 4)), ({"margin": 0.5, "reduction": "sum"}, (3, 5, 2)), ({"reduction": "none", "margin": -0.25}, (7, 3))):
+    x1, x2, y = float32_values(*shape), float32_values(*shape), signs(*shape)
+    margin = kwargs.get("margin", 0.0)
+    x2.view(-1)[::5] = torch.round(x2.view(-1)[::5] * 8) / 8
+    x1.view(-1)[::5] = x2.view(-1)[::5] + margin * y.view(-1)[::5]  # −y(x1 − x2) + margin = 0 exactly
+    more_loss_case("MarginRankingLoss", kwargs, [x1, x2, y], grad_of=(0, 1, 2))
+for kwargs, shape in (({}, (6, 4)), ({"reduction": "sum"}, (3, 5, 2)), ({"reduction": "none"}, (7, 3))):
+    more_loss_case("SoftMarginLoss", kwargs, [float32_values(*shape, scale=3.0), signs(*shape)], grad_of=(0,))
+for kwargs, shape in (({}, (6, 4)), ({"margin": 2.0, "reduction": "sum"}, (3, 5, 2)), ({"reduction": "none"}, (7, 3))):
+    x, y = float32_values(*shape, scale=2.0), signs(*shape)
+    x.view(-1)[::6] = kwargs.get("margin", 1.0)  # at the margin: clamp_min passes the gradient where y = −1
+    if kwargs.get("reduction") == "none":
+        y.view(-1)[1::5] = 0.0  # neither 1 nor −1: PyTorch 1.13 adds both terms
+    more_loss_case("HingeEmbeddingLoss", kwargs, [x, y], grad_of=(0,))
+for kwargs, shape in (({}, (5, 8)), ({"margin": 0.3, "reduction": "sum"}, (6, 4)), ({"reduction": "none", "margin": -0.2}, (4, 3)), ({}, (7,))):
+    x1, x2 = float32_values(*shape), float32_values(*shape)
+    y = signs(shape[0]) if len(shape) == 2 else torch.tensor(-1.0).double()
+    if len(shape) == 2:
+        x2[0] = x1[0]  # cos = 1: 1 − cos = 0 where y = 1, the hinge's far side where y = −1
+    more_loss_case("CosineEmbeddingLoss", kwargs, [x1, x2, y], grad_of=(0, 1))
+for kwargs, shape in (({}, (6, 4)), ({"log_input": False, "full": True, "reduction": "sum"}, (3, 5, 2)), ({"full": True, "reduction": "none"}, (7, 3))):
+    x = float32_values(*shape) if kwargs.get("log_input", True) else (torch.rand(*shape) * 3 + 0.05).double()
+    t = torch.randint(0, 6, shape).double()
+    t.view(-1)[:3] = torch.tensor([0.0, 1.0, 2.0])  # the Stirling term's edge: none at 0 and 1, some at 2
+    more_loss_case("PoissonNLLLoss", kwargs, [x, t])
+for kwargs, shape, var_shape in (({}, (6, 4), (6, 4)), ({"full": True, "reduction": "sum"}, (5, 3), (5,)), ({"eps": 1e-3, "reduction": "none"}, (4, 3), (4, 1))):
+    var = (torch.rand(*var_shape) * 2 + 0.1).double()
+    var.view(-1)[::4] = 1e-8  # below eps: clamped in value, the gradient taken there as if not
+    more_loss_case("GaussianNLLLoss", kwargs, [float32_values(*shape), float32_values(*shape), var], grad_of=(0, 1, 2))
 
 more_losses_path = path.parent / "pytorch-more-losses.json"
 more_losses_path.write_text(json.dumps(more_losses).replace("NaN", "null") + "\n")

@@ -3219,3 +3219,96 @@ export class KLDivLoss extends Module {
     return this.keepComposed(F.klDiv(input, target, { reduction: this.reduction, logTarget: this.logTarget }));
   }
 }
+
+// ── composed losses: MarginRankingLoss, SoftMarginLoss, HingeEmbeddingLoss, CosineEmbeddingLoss,
+// PoissonNLLLoss, GaussianNLLLoss. Each keeps its options and runs its F form; PyTorch prints none
+// of their options, and neither do they.
+
+/** A composed loss module: its options normalised once, its reduction checked, PyTorch's printout. */
+abstract class ComposedLoss<O extends { reduction?: Reduction }> extends Module {
+  readonly reduction: Reduction;
+  protected readonly options: O;
+
+  constructor(name: string, options: O & { gpu?: Gpu }, known: readonly string[], aliases: Record<string, string> = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions(name, options, ['reduction', ...known, 'gpu'], aliases) as O & { gpu?: Gpu };
+    const { gpu: _, ...rest } = o;
+    const reduction = o.reduction ?? 'mean';
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${name}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${show(reduction)}`);
+    this.reduction = reduction;
+    const given = rest as Record<string, unknown>;
+    for (const key of ['margin', 'eps']) if (key in given && (typeof given[key] !== 'number' || !Number.isFinite(given[key]))) throw new Error(`${name}: argument '${key}' expected a finite number, got ${show(given[key])}`);
+    for (const key of ['full', 'logInput']) expectFlag(name, key === 'logInput' ? 'log_input' : key, given[key]);
+    this.options = { ...rest, reduction } as unknown as O;
+  }
+
+  describe(): string {
+    return `${this.constructor.name}()`;
+  }
+}
+
+/** torch.nn.MarginRankingLoss(margin=0.0, reduction='mean'): max(0, −y · (x1 − x2) + margin), F.marginRankingLoss. */
+export class MarginRankingLoss extends ComposedLoss<F.MarginOptions> {
+  constructor(options: F.MarginOptions & { gpu?: Gpu } = {}) {
+    super('MarginRankingLoss', options, ['margin']);
+  }
+
+  forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.marginRankingLoss(input1, input2, target, this.options));
+  }
+}
+
+/** torch.nn.SoftMarginLoss(reduction='mean'): ln(1 + e^(−y · x)), F.softMarginLoss. */
+export class SoftMarginLoss extends ComposedLoss<{ reduction?: Reduction }> {
+  constructor(options: { reduction?: Reduction; gpu?: Gpu } = {}) {
+    super('SoftMarginLoss', options, []);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.softMarginLoss(input, target, this.options));
+  }
+}
+
+/** torch.nn.HingeEmbeddingLoss(margin=1.0, reduction='mean'): x where y = 1, max(0, margin − x) where y = −1, F.hingeEmbeddingLoss. */
+export class HingeEmbeddingLoss extends ComposedLoss<F.MarginOptions> {
+  constructor(options: F.MarginOptions & { gpu?: Gpu } = {}) {
+    super('HingeEmbeddingLoss', options, ['margin']);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.hingeEmbeddingLoss(input, target, this.options));
+  }
+}
+
+/** torch.nn.CosineEmbeddingLoss(margin=0.0, reduction='mean'): 1 − cos where y = 1, max(0, cos − margin) where y = −1, F.cosineEmbeddingLoss. */
+export class CosineEmbeddingLoss extends ComposedLoss<F.MarginOptions> {
+  constructor(options: F.MarginOptions & { gpu?: Gpu } = {}) {
+    super('CosineEmbeddingLoss', options, ['margin']);
+  }
+
+  forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.cosineEmbeddingLoss(input1, input2, target, this.options));
+  }
+}
+
+/** torch.nn.PoissonNLLLoss(log_input=True, full=False, eps=1e-08, reduction='mean'): F.poissonNllLoss. */
+export class PoissonNLLLoss extends ComposedLoss<F.PoissonNLLOptions> {
+  constructor(options: F.PoissonNLLOptions & { gpu?: Gpu } = {}) {
+    super('PoissonNLLLoss', options, ['logInput', 'full', 'eps'], { log_input: 'logInput' });
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.poissonNllLoss(input, target, this.options));
+  }
+}
+
+/** torch.nn.GaussianNLLLoss(full=False, eps=1e-06, reduction='mean'): forward(input, target, var), F.gaussianNllLoss. */
+export class GaussianNLLLoss extends ComposedLoss<F.GaussianNLLOptions> {
+  constructor(options: F.GaussianNLLOptions & { gpu?: Gpu } = {}) {
+    super('GaussianNLLLoss', options, ['full', 'eps']);
+  }
+
+  forward(input: Tensor, target: Tensor, variance: Tensor): Tensor {
+    return this.keepComposed(F.gaussianNllLoss(input, target, variance, this.options));
+  }
+}

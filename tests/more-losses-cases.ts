@@ -20,55 +20,65 @@ const ATOL = 1e-6;
 const RTOL = 1e-5;
 
 type Fixture = (typeof golden.cases)[number];
-type Kwargs = { reduction?: 'mean' | 'sum' | 'none' | 'batchmean'; beta?: number; delta?: number; log_target?: boolean };
+type Kwargs = { reduction?: 'mean' | 'sum' | 'none' | 'batchmean'; beta?: number; delta?: number; log_target?: boolean; margin?: number; log_input?: boolean; full?: boolean; eps?: number };
+type Loss = (...operands: Tensor[]) => Tensor;
 
 /** The fixture's numbers, null (JSON's stand-in) back to NaN. */
 const numbers = (v: readonly (number | null)[]) => v.map((e) => e ?? NaN);
 
 /** The module, its options pasted as PyTorch's keyword arguments. */
-function moduleOf(f: Fixture, s: CaseScope): nn.Module & { forward(input: Tensor, target: Tensor): Tensor } {
-  const k = f.kwargs as Kwargs;
-  const gpu = s.gpu;
-  if (f.kind === 'SmoothL1Loss') return new nn.SmoothL1Loss({ ...(k as { reduction?: 'mean'; beta?: number }), gpu });
-  if (f.kind === 'HuberLoss') return new nn.HuberLoss({ ...(k as { reduction?: 'mean'; delta?: number }), gpu });
-  if (f.kind === 'KLDivLoss') return new nn.KLDivLoss({ ...k, gpu } as F.KLDivOptions);
-  throw new Error(`no module for fixture kind ${f.kind}`);
+function moduleOf(f: Fixture, s: CaseScope): nn.Module & { forward: Loss } {
+  const k = { ...(f.kwargs as Kwargs), gpu: s.gpu } as never;
+  const modules: Record<string, new (options: never) => nn.Module & { forward: Loss }> = {
+    SmoothL1Loss: nn.SmoothL1Loss, HuberLoss: nn.HuberLoss, KLDivLoss: nn.KLDivLoss, MarginRankingLoss: nn.MarginRankingLoss, SoftMarginLoss: nn.SoftMarginLoss,
+    HingeEmbeddingLoss: nn.HingeEmbeddingLoss, CosineEmbeddingLoss: nn.CosineEmbeddingLoss, PoissonNLLLoss: nn.PoissonNLLLoss, GaussianNLLLoss: nn.GaussianNLLLoss,
+  } as never;
+  if (!modules[f.kind]) throw new Error(`no module for fixture kind ${f.kind}`);
+  return new modules[f.kind]!(k);
 }
 
-/** The F form, with the same keyword arguments. */
-function functionalOf(f: Fixture): (input: Tensor, target: Tensor) => Tensor {
-  const k = f.kwargs as Kwargs;
-  if (f.kind === 'SmoothL1Loss') return (x, t) => F.smoothL1Loss(x, t, k as { reduction?: 'mean'; beta?: number });
-  if (f.kind === 'HuberLoss') return (x, t) => F.huberLoss(x, t, k as { reduction?: 'mean'; delta?: number });
-  if (f.kind === 'KLDivLoss') return (x, t) => F.klDiv(x, t, k as F.KLDivOptions);
-  throw new Error(`no function for fixture kind ${f.kind}`);
-}
+/** The F form, with the same keyword arguments, and its name. */
+const FUNCTIONS: Record<string, [string, (operands: Tensor[], k: never) => Tensor]> = {
+  SmoothL1Loss: ['F.smoothL1Loss', ([x, t], k) => F.smoothL1Loss(x!, t!, k)],
+  HuberLoss: ['F.huberLoss', ([x, t], k) => F.huberLoss(x!, t!, k)],
+  KLDivLoss: ['F.klDiv', ([x, t], k) => F.klDiv(x!, t!, k)],
+  MarginRankingLoss: ['F.marginRankingLoss', ([a, b, y], k) => F.marginRankingLoss(a!, b!, y!, k)],
+  SoftMarginLoss: ['F.softMarginLoss', ([x, y], k) => F.softMarginLoss(x!, y!, k)],
+  HingeEmbeddingLoss: ['F.hingeEmbeddingLoss', ([x, y], k) => F.hingeEmbeddingLoss(x!, y!, k)],
+  CosineEmbeddingLoss: ['F.cosineEmbeddingLoss', ([a, b, y], k) => F.cosineEmbeddingLoss(a!, b!, y!, k)],
+  PoissonNLLLoss: ['F.poissonNllLoss', ([x, t], k) => F.poissonNllLoss(x!, t!, k)],
+  GaussianNLLLoss: ['F.gaussianNllLoss', ([x, t, v], k) => F.gaussianNllLoss(x!, t!, v!, k)],
+};
 
-const fName = { SmoothL1Loss: 'F.smoothL1Loss', HuberLoss: 'F.huberLoss', KLDivLoss: 'F.klDiv' } as Record<string, string>;
+/** The operands' names, for labels. */
+const operandNames = (f: Fixture) => (f.inputs.length === 2 ? ['input', 'target'] : f.kind === 'GaussianNLLLoss' ? ['input', 'target', 'var'] : ['input1', 'input2', 'target']);
 
 // Each fixture through the module (twice: the second call reuses its buffers) and through F.
 for (const f of golden.cases) {
+  const [fName, fn] = FUNCTIONS[f.kind]!;
+  const names = operandNames(f);
   for (const via of ['nn', 'F'] as const) {
-    add(`PyTorch ${golden.torch_version}: ${via === 'nn' ? `nn.${f.kind}` : fName[f.kind]} ${JSON.stringify(f.kwargs)} [${f.shapes[0]!.join(', ')}]: value, the input's and target's gradients${via === 'nn' ? ', printout' : ''}`, async (s) => {
+    add(`PyTorch ${golden.torch_version}: ${via === 'nn' ? `nn.${f.kind}` : fName} ${JSON.stringify(f.kwargs)} [${f.shapes.map((d) => d.join(', ')).join('], [')}]: value, gradients of ${f.grad_of.map((i) => names[i]).join(', ')}${via === 'nn' ? ', printout' : ''}`, async (s) => {
       const module = via === 'nn' ? moduleOf(f, s) : null;
       if (module) s.expect('printout as PyTorch', module.describe() === f.repr, `${module.describe()} (PyTorch: ${f.repr})`);
-      const lossOf = module ? (x: Tensor, t: Tensor) => module.forward(x, t) : (x: Tensor, t: Tensor) => s.own(functionalOf(f)(x, t));
+      const lossOf: Loss = module ? (...operands) => module.forward(...(operands as [Tensor])) : (...operands) => s.own(fn(operands, f.kwargs as never));
       for (const call of via === 'nn' ? [1, 2] : [1]) {
-        const inputs = f.inputs.map((v, i) => s.input(v, f.shapes[i]!, 'f32', i === 0 ? 'input' : 'target'));
-        for (const i of f.grad_of) inputs[i]!.requiresGrad = true;
-        const y = lossOf(inputs[0]!, inputs[1]!);
+        // A 0-d target (one vector's cosine) is [1] here: wgslgrad has no 0-d tensors.
+        const operands = f.inputs.map((v, i) => s.input(v, f.shapes[i]!.length ? f.shapes[i]! : [1], 'f32', names[i]));
+        for (const i of f.grad_of) operands[i]!.requiresGrad = true;
+        const y = lossOf(...operands);
         s.expect(`call ${call}: output shape`, y.shape.join() === f.y_shape.join(), `[${y.shape.join(', ')}] vs PyTorch [${f.y_shape.join(', ')}]`);
         if (call === 1) s.comparisons.push(compare("PyTorch's own float32 y vs float64", f.y, f.y64, ATOL, RTOL));
         await s.check(`call ${call}: y vs PyTorch float64`, y, f.y64, ATOL, RTOL);
         if (f.dy) s.own(F.sum(s.own(F.mul(y, s.input(f.dy, y.shape, 'f32', 'dy'))))).backward();
         else y.backward();
         for (const [k, i] of f.grad_of.entries()) {
-          const name = i === 0 ? 'd input' : 'd target';
+          const name = `d ${names[i]}`;
           const expected = numbers(f.grads64[k]!);
           if (call === 1) s.comparisons.push(compare(`PyTorch's own float32 ${name} vs float64`, numbers(f.grads[k]!), expected, ATOL, RTOL));
-          await s.check(`call ${call}: ${name} vs PyTorch float64`, inputs[i]!.grad!, expected, ATOL, RTOL);
+          await s.check(`call ${call}: ${name} vs PyTorch float64`, operands[i]!.grad!, expected, ATOL, RTOL);
         }
-        for (const t of inputs) t.grad?.destroy();
+        for (const t of operands) t.grad?.destroy();
       }
     });
   }
@@ -77,7 +87,7 @@ for (const f of golden.cases) {
 // The float64 reference (src/reference/regression_loss.ts, from the math) against PyTorch's float64
 // run: values and both gradients, to float64's rounding.
 add(`PyTorch ${golden.torch_version}: the float64 smooth L1 and Huber references agree with PyTorch's float64 run`, (s) => {
-  for (const f of golden.cases.filter((c) => c.kind !== 'KLDivLoss')) {
+  for (const f of golden.cases.filter((c) => c.kind === 'SmoothL1Loss' || c.kind === 'HuberLoss')) {
     const k = f.kwargs as Kwargs;
     const kind = f.kind === 'HuberLoss' ? 'huber' : 'smoothL1';
     const reduction = (k.reduction ?? 'mean') as 'mean' | 'sum' | 'none';
