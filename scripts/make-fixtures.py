@@ -1311,8 +1311,8 @@ for reduction, shape in (("batchmean", (4, 5)), ("none", (2, 3, 4)), ("mean", (3
 # The composed losses: MarginRankingLoss (inputs exactly at the hinge, where clamp_min passes the
 # gradient), SoftMarginLoss, HingeEmbeddingLoss (inputs at the margin, targets of 0 in one case: both
 # terms), CosineEmbeddingLoss ([N, D] rows and one vector, its target 0-d), PoissonNLLLoss (counts with
-# 0 and 1, the Stirling term's edge), GaussianNLLLoss (var of the input's shape with entries below
-# eps, one per row [N], and [N, 1]).
+# 0 and 1, the Stirling term's edge; λ = 0 without log_input), GaussianNLLLoss (var of the input's
+# shape with entries below eps, one per row [N], and [N, 1]).
 def signs(*shape):
     return (torch.randint(0, 2, shape) * 2 - 1).double()
 
@@ -1341,10 +1341,13 @@ for kwargs, shape in (({}, (6, 4)), ({"log_input": False, "full": True, "reducti
     x = float32_values(*shape) if kwargs.get("log_input", True) else (torch.rand(*shape) * 3 + 0.05).double()
     t = torch.randint(0, 6, shape).double()
     t.view(-1)[:3] = torch.tensor([0.0, 1.0, 2.0])  # the Stirling term's edge: none at 0 and 1, some at 2
+    if not kwargs.get("log_input", True):
+        x.view(-1)[3:5] = 0.0  # λ = 0: ln(0 + eps) is eps's alone
     more_loss_case("PoissonNLLLoss", kwargs, [x, t])
 for kwargs, shape, var_shape in (({}, (6, 4), (6, 4)), ({"full": True, "reduction": "sum"}, (5, 3), (5,)), ({"eps": 1e-3, "reduction": "none"}, (4, 3), (4, 1))):
     var = (torch.rand(*var_shape) * 2 + 0.1).double()
-    var.view(-1)[::4] = 1e-8  # below eps: clamped in value, the gradient taken there as if not
+    if not kwargs.get("full"):  # (with full, ½ ln 2π must stand out of the sum: no tiny variances there)
+        var.view(-1)[::4] = 1e-8  # below eps: clamped in value, the gradient taken there as if not
     more_loss_case("GaussianNLLLoss", kwargs, [float32_values(*shape), float32_values(*shape), var], grad_of=(0, 1, 2))
 
 more_losses_path = path.parent / "pytorch-more-losses.json"
