@@ -1,4 +1,5 @@
-// nn.SmoothL1Loss, nn.HuberLoss and nn.KLDivLoss, and their F forms, against PyTorch
+// nn.SmoothL1Loss, nn.HuberLoss, nn.KLDivLoss and the composed losses (MarginRanking, SoftMargin,
+// HingeEmbedding, CosineEmbedding, PoissonNLL, GaussianNLL), and their F forms, against PyTorch
 // (tests/fixtures/pytorch-more-losses.json, from scripts/make-fixtures.py): the value and every input's
 // gradient within a tolerance of PyTorch's float64 result that PyTorch's own float32 result meets,
 // printouts as PyTorch's; the float64 reference against PyTorch's float64; bad options and shapes
@@ -126,6 +127,28 @@ add('SmoothL1Loss, HuberLoss, KLDivLoss: options kept, printouts as PyTorch, bad
   s.expectError('KL: log_target not a flag', () => F.klDiv(x, x, { log_target: 1 as unknown as boolean }), /^klDiv: option 'log_target' expected true or false, got 1$/);
   s.expectError('KL: unknown option', () => new nn.KLDivLoss({ logtarget: true, gpu } as F.KLDivOptions), /^KLDivLoss: unknown option 'logtarget' \(known: reduction, logTarget, gpu; or PyTorch's log_target\)$/);
   s.expectError('KL: target not a tensor', () => F.klDiv(x, [1, 2] as unknown as Tensor), /^klDiv: argument 'target' expected a Tensor, got \[1, 2\]$/);
+});
+
+add('the composed losses: options as PyTorch pastes them, printouts, bad options and shapes named', (s, random) => {
+  const gpu = s.gpu;
+  const modules = [new nn.MarginRankingLoss({ margin: 0.5, gpu }), new nn.SoftMarginLoss({ reduction: 'sum', gpu }), new nn.HingeEmbeddingLoss({ margin: 2, gpu }), new nn.CosineEmbeddingLoss({ margin: 0.1, reduction: 'none', gpu }), new nn.PoissonNLLLoss({ log_input: false, full: true, eps: 1e-6, gpu }), new nn.GaussianNLLLoss({ full: true, eps: 1e-3, gpu })];
+  const printed = modules.map((m) => m.describe()).join();
+  s.expect('printouts as PyTorch (no options)', printed === 'MarginRankingLoss(),SoftMarginLoss(),HingeEmbeddingLoss(),CosineEmbeddingLoss(),PoissonNLLLoss(),GaussianNLLLoss()', printed);
+  const [x, y] = [s.input(uniform(random, 12), [3, 4]), s.input(uniform(random, 12), [4, 3], 'f32', 'y')];
+  s.expectError('unknown option', () => new nn.MarginRankingLoss({ margn: 1, gpu } as F.MarginOptions), /^MarginRankingLoss: unknown option 'margn' \(known: reduction, margin, gpu\)$/);
+  s.expectError('margin not a number', () => new nn.HingeEmbeddingLoss({ margin: '1' as unknown as number, gpu }), /^HingeEmbeddingLoss: argument 'margin' expected a finite number, got '1'$/);
+  s.expectError('bad reduction', () => new nn.SoftMarginLoss({ reduction: 'batchmean' as 'mean', gpu }), /^SoftMarginLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got 'batchmean'$/);
+  s.expectError('log_input not a flag', () => new nn.PoissonNLLLoss({ log_input: 0 as unknown as boolean, gpu }), /^PoissonNLLLoss: option 'log_input' expected true or false, got 0$/);
+  s.expectError('F: unknown option', () => F.gaussianNllLoss(x, x, x, { size_average: true } as F.GaussianNLLOptions), /^gaussianNllLoss: unknown option 'size_average' \(known: reduction, full, eps\)$/);
+  s.expectError('F: eps not finite', () => F.poissonNllLoss(x, x, { eps: Infinity }), /^poissonNllLoss: argument 'eps' expected a finite number, got Infinity$/);
+  s.expectError('shapes', () => F.marginRankingLoss(x, x, y), /^marginRankingLoss: input1 has shape \[3, 4\] and target \[4, 3\]; they must be the same \(no broadcasting\)$/);
+  s.expectError('module: shapes', () => (modules[2] as nn.HingeEmbeddingLoss).forward(x, y), /^hingeEmbeddingLoss: input has shape \[3, 4\] and target \[4, 3\]; they must be the same/);
+  s.expectError('cosine: target per row', () => F.cosineEmbeddingLoss(x, x, s.input([1, -1], [2], 'f32', 't')), /^cosineEmbeddingLoss: expected inputs \[N, D\] with a target \[N\], or inputs \[D\] with a target \[1\], got \[3, 4\] and a target \[2\]$/);
+  s.expectError('cosine: inputs differ', () => F.cosineEmbeddingLoss(x, s.input(uniform(random, 6), [3, 2]), s.input([1, -1, 1], [3], 'f32', 't')), /^cosineEmbeddingLoss: input1 has shape \[3, 4\] and input2 \[3, 2\]/);
+  s.expectError('gaussian: var shape', () => F.gaussianNllLoss(x, x, s.input(uniform(random, 4), [4])), /^gaussianNllLoss: var has shape \[4\], for an input \[3, 4\]; expected the input's shape, or it without its last dimension, or with it 1 \(PyTorch: "var is of incorrect size"\)$/);
+  const target = s.input([1, -1, 1, -1], [4], 'f32', 'target');
+  target.requiresGrad = true;
+  s.expectError('soft margin: a target that requires grad', () => F.softMarginLoss(s.input([1, 2, 3, 4]), target), /^softMarginLoss: the target requires grad; PyTorch's "the function 'soft_margin_loss' is not differentiable with respect to argument 'target'"$/);
 });
 
 export const moreLossCases: readonly KernelCase[] = cases;
