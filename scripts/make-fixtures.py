@@ -1421,3 +1421,117 @@ for kind, kwargs, x1, x2 in (
 activations2_path = path.parent / "pytorch-activations2.json"
 activations2_path.write_text(json.dumps(activations2) + "\n")
 print(f"wrote {activations2_path} ({activations2_path.stat().st_size} bytes)")
+
+# ── more losses (tests/fixtures/pytorch-more-losses.json) ─────────────────────────────────────────
+# SmoothL1Loss, HuberLoss, KLDivLoss and the composed losses below, each through its module in float32 (what we compare with)
+# and float64 (the truth), as the losses above: the value, and every input's gradient (a reduced loss
+# starts backward itself; 'none' is reduced as Σ y · dy). Inputs are drawn in float32. SmoothL1 and
+# Huber put every sixth input exactly β (δ) from its target, and at β = 0 ties (x = t: PyTorch's
+# gradient there is −1 for both); KLDiv's targets hold zeros (xlogy's 0; the target's gradient there
+# is NaN, written as null: JSON has no NaN).
+import warnings
+
+torch.manual_seed(20261205)
+more_losses = {"torch_version": torch.__version__, "cases": []}
+
+
+def more_loss_case(kind, kwargs, inputs, grad_of=(0, 1)):
+    """kind, kwargs: the torch.nn module; inputs: float64 tensors; grad_of: which inputs get gradients."""
+    module = getattr(torch.nn, kind)(**kwargs)
+    case = {"kind": kind, "kwargs": kwargs, "repr": repr(module), "shapes": [list(t.shape) for t in inputs],
+            "inputs": [values(t) for t in inputs], "grad_of": list(grad_of)}
+    dy = None
+    for dtype, suffix in ((torch.float32, ""), (torch.float64, "64")):
+        ts = [t.to(dtype).clone().requires_grad_(i in grad_of) for i, t in enumerate(inputs)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # KLDivLoss's warning about 'mean'
+            y = module(*ts)
+        dy = backward_from(y, dy, dtype)
+        case["y" + suffix] = values(y)
+        case["grads" + suffix] = [values(ts[i].grad) for i in grad_of]
+    case["y_shape"] = list(y.shape) or [1]
+    case["dy"] = values(dy) if dy is not None else None
+    more_losses["cases"].append(case)
+
+
+def at_knee(shape, knee, ties=False):
+    """x and t, t on a grid of 1/8 where every sixth x is t ± knee exactly (or t itself, with ties)."""
+    x, t = float32_values(*shape, scale=2.0), float32_values(*shape, scale=2.0)
+    flat_x, flat_t = x.view(-1), t.view(-1)
+    flat_t[::6] = torch.round(flat_t[::6] * 8) / 8
+    signs = torch.tensor([1.0, -1.0]).repeat(flat_t[::6].numel())[:flat_t[::6].numel()].double()
+    flat_x[::6] = flat_t[::6] + (0.0 if ties else knee) * signs
+    if ties:
+        flat_x[1::5] = flat_t[1::5]
+    return x, t
+
+
+for kwargs, shape in (({}, (6, 4)), ({"reduction": "sum", "beta": 0.5}, (3, 5, 2)), ({"reduction": "none", "beta": 2.0}, (7, 3)),
+                      ({"beta": 0.0}, (5, 4)), ({"reduction": "none", "beta": 0.0}, (2, 7)), ({"reduction": "sum"}, (1,))):
+    beta = kwargs.get("beta", 1.0)
+    more_loss_case("SmoothL1Loss", kwargs, list(at_knee(shape, beta, ties=beta == 0.0)))
+for kwargs, shape in (({}, (6, 4)), ({"reduction": "sum", "delta": 2.0}, (3, 5, 2)), ({"reduction": "none", "delta": 0.5}, (7, 3)),
+                      ({"delta": 0.25}, (1,))):
+    more_loss_case("HuberLoss", kwargs, list(at_knee(shape, kwargs.get("delta", 1.0))))
+
+
+def log_probabilities(*shape):
+    return torch.log_softmax(torch.randn(*shape) * 2, dim=1).float().double()
+
+
+def probabilities_with_zeros(*shape):
+    t = torch.softmax(torch.randn(*shape) * 2, dim=1).float().double()
+    t.view(-1)[::4] = 0.0
+    return t
+
+
+for reduction, shape in (("mean", (4, 5)), ("batchmean", (4, 5)), ("sum", (3, 4, 2)), ("none", (3, 6)), ("batchmean", (1, 7))):
+    more_loss_case("KLDivLoss", {"reduction": reduction}, [log_probabilities(*shape), probabilities_with_zeros(*shape)])
+for reduction, shape in (("batchmean", (4, 5)), ("none", (2, 3, 4)), ("mean", (3, 4))):
+    more_loss_case("KLDivLoss", {"reduction": reduction, "log_target": True}, [log_probabilities(*shape), log_probabilities(*shape)])
+
+# The composed losses: MarginRankingLoss (inputs exactly at the hinge, where clamp_min passes the
+# gradient), SoftMarginLoss, HingeEmbeddingLoss (inputs at the margin, targets of 0 in one case: both
+# terms), CosineEmbeddingLoss ([N, D] rows and one vector, its target 0-d), PoissonNLLLoss (counts with
+# 0 and 1, the Stirling term's edge; λ = 0 without log_input), GaussianNLLLoss (var of the input's
+# shape with entries below eps, one per row [N], and [N, 1]).
+def signs(*shape):
+    return (torch.randint(0, 2, shape) * 2 - 1).double()
+
+
+for kwargs, shape in (({}, (5, 4)), ({"margin": 0.5, "reduction": "sum"}, (3, 5, 2)), ({"reduction": "none", "margin": -0.25}, (7, 3))):
+    x1, x2, y = float32_values(*shape), float32_values(*shape), signs(*shape)
+    margin = kwargs.get("margin", 0.0)
+    x2.view(-1)[::5] = torch.round(x2.view(-1)[::5] * 8) / 8
+    x1.view(-1)[::5] = x2.view(-1)[::5] + margin * y.view(-1)[::5]  # −y(x1 − x2) + margin = 0 exactly
+    more_loss_case("MarginRankingLoss", kwargs, [x1, x2, y], grad_of=(0, 1, 2))
+for kwargs, shape in (({}, (6, 4)), ({"reduction": "sum"}, (3, 5, 2)), ({"reduction": "none"}, (7, 3))):
+    more_loss_case("SoftMarginLoss", kwargs, [float32_values(*shape, scale=3.0), signs(*shape)], grad_of=(0,))
+for kwargs, shape in (({}, (6, 4)), ({"margin": 2.0, "reduction": "sum"}, (3, 5, 2)), ({"reduction": "none"}, (7, 3))):
+    x, y = float32_values(*shape, scale=2.0), signs(*shape)
+    x.view(-1)[::6] = kwargs.get("margin", 1.0)  # at the margin: clamp_min passes the gradient where y = −1
+    if kwargs.get("reduction") == "none":
+        y.view(-1)[1::5] = 0.0  # neither 1 nor −1: PyTorch 1.13 adds both terms
+    more_loss_case("HingeEmbeddingLoss", kwargs, [x, y], grad_of=(0,))
+for kwargs, shape in (({}, (5, 8)), ({"margin": 0.3, "reduction": "sum"}, (6, 4)), ({"reduction": "none", "margin": -0.2}, (4, 3)), ({}, (7,))):
+    x1, x2 = float32_values(*shape), float32_values(*shape)
+    y = signs(shape[0]) if len(shape) == 2 else torch.tensor(-1.0).double()
+    if len(shape) == 2:
+        x2[0] = x1[0]  # cos = 1: 1 − cos = 0 where y = 1, the hinge's far side where y = −1
+    more_loss_case("CosineEmbeddingLoss", kwargs, [x1, x2, y], grad_of=(0, 1))
+for kwargs, shape in (({}, (6, 4)), ({"log_input": False, "full": True, "reduction": "sum"}, (3, 5, 2)), ({"full": True, "reduction": "none"}, (7, 3))):
+    x = float32_values(*shape) if kwargs.get("log_input", True) else (torch.rand(*shape) * 3 + 0.05).double()
+    t = torch.randint(0, 6, shape).double()
+    t.view(-1)[:3] = torch.tensor([0.0, 1.0, 2.0])  # the Stirling term's edge: none at 0 and 1, some at 2
+    if not kwargs.get("log_input", True):
+        x.view(-1)[3:5] = 0.0  # λ = 0: ln(0 + eps) is eps's alone
+    more_loss_case("PoissonNLLLoss", kwargs, [x, t])
+for kwargs, shape, var_shape in (({}, (6, 4), (6, 4)), ({"full": True, "reduction": "sum"}, (5, 3), (5,)), ({"eps": 1e-3, "reduction": "none"}, (4, 3), (4, 1))):
+    var = (torch.rand(*var_shape) * 2 + 0.1).double()
+    if not kwargs.get("full"):  # (with full, ½ ln 2π must stand out of the sum: no tiny variances there)
+        var.view(-1)[::4] = 1e-8  # below eps: clamped in value, the gradient taken there as if not
+    more_loss_case("GaussianNLLLoss", kwargs, [float32_values(*shape), float32_values(*shape), var], grad_of=(0, 1, 2))
+
+more_losses_path = path.parent / "pytorch-more-losses.json"
+more_losses_path.write_text(json.dumps(more_losses).replace("NaN", "null") + "\n")
+print(f"wrote {more_losses_path} ({more_losses_path.stat().st_size} bytes)")

@@ -1,23 +1,34 @@
-// regression_loss.wgsl — mean squared error, L1 loss and binary cross-entropy (nn.MSELoss, nn.L1Loss,
-// nn.BCELoss): elementwise losses of an input against a target, forward and backward
+// regression_loss.wgsl — mean squared error, L1 loss, binary cross-entropy, smooth L1 and Huber loss
+// (nn.MSELoss, nn.L1Loss, nn.BCELoss, nn.SmoothL1Loss, nn.HuberLoss): elementwise losses of an input
+// against a target, forward and backward
 //
 // For an input x and a target t of n elements, d_i = x_i − t_i and
 //   l_i = d_i²      (MSE)        or      l_i = |d_i|     (L1, under the override L1)
 //   l_i = −(t_i · max(ln x_i, −100) + (1 − t_i) · max(ln(1 − x_i), −100))   (BCE, x a probability;
 //         PyTorch clamps each log at −100, so x = 0 or 1 gives a finite loss)
+//   l_i = 0.5 d_i² / β  if |d_i| < β,  else |d_i| − 0.5 β           (SMOOTH_L1, β = params.beta ≥ 0;
+//         β = 0 is L1: the quadratic piece is never taken, so its 0/0 is never chosen)
+//   l_i = 0.5 d_i²      if |d_i| < δ,  else δ · (|d_i| − 0.5 δ)      (HUBER, δ = params.beta > 0;
+//         δ times SmoothL1 with β = δ)
 // PyTorch's reductions: 'none' = l_i itself, 'sum' = Σ l_i, 'mean' = Σ l_i / n.
 //   loss_elements   out_elements[i] = l_i                                   ('none')
 //   loss_partials   partials[w] = Σ of l_i over workgroup w's elements        ('sum', 'mean'; pass 1)
 //   loss_total      loss[0] = scale · Σ_w partials[w]                         ('sum', 'mean'; pass 2)
-//   loss_backward   dx_i = ± g_i · scale · l'(d_i),  l'(d) = 2d (MSE) or sign(d) (L1; sign(0) = 0, as
-//                   PyTorch), − under NEGATE (the target's gradient, d l/d t = −d l/d x); under BCE
-//                   PyTorch's dx_i = g_i · scale · (x_i − t_i) / max(x_i (1 − x_i), 1e-12), and with
-//                   NEGATE the target's own, d l/d t = ln(1 − x) − ln x (unclamped: ±∞ at 0 and 1)
+//   loss_backward   dx_i = g_i · scale · l'(d_i): l'(d) = 2d (MSE); sign(d) (L1; sign(0) = 0, as
+//                   PyTorch); d/β inside |d| < β, else ±1 (SMOOTH_L1); d inside |d| < δ, else ±δ
+//                   (HUBER) — the pieces meet at the knee, so the side taken there changes nothing;
+//                   "±" is PyTorch's "d > 0 ? 1 : −1", which at β = 0 and d = 0 gives −1 (not L1's 0).
+//                   Under NEGATE the target's gradient: the same slope taken at t_i − x_i, as PyTorch's
+//                   backward with input and target swapped (−the input's, except at SMOOTH_L1's β = 0,
+//                   d = 0, where both are −1). Under BCE PyTorch's dx_i = g_i · scale · (x_i − t_i) /
+//                   max(x_i (1 − x_i), 1e-12), and with NEGATE the target's own, d l/d t = ln(1 − x) − ln x
+//                   (unclamped: ±∞ at 0 and 1)
 // scale is 1/n for 'mean' and 1 otherwise (computed in float64 on the CPU, rounded once). The upstream
 // gradient g_i is 1 (UPSTREAM 0: the loss is where backward starts), dy[0] (UPSTREAM 1: a reduced
 // loss used further on) or dy[i] (UPSTREAM 2: 'none'). With ACCUMULATE the backward adds into dx.
 //
-// Bindings: params {n, scale, partial_count}; loss_elements: x, t (read), out_elements (read_write);
+// Bindings: params {n, scale, partial_count, beta (SMOOTH_L1's β or HUBER's δ; unused otherwise)};
+// loss_elements: x, t (read), out_elements (read_write);
 // loss_partials: x, t (read), partials (read_write); loss_total: partials, loss (read_write);
 // loss_backward: x, t, dy (read; dy a placeholder under UPSTREAM 0), dx (read_write).
 // Geometry: loss_elements, loss_partials and loss_backward one invocation per element, workgroup
@@ -31,6 +42,8 @@
 override WORKGROUP_SIZE: u32 = 64u;
 override L1: bool = false;
 override BCE: bool = false;
+override SMOOTH_L1: bool = false;
+override HUBER: bool = false;
 override NEGATE: bool = false;
 override ACCUMULATE: bool = false;
 override UPSTREAM: u32 = 0u;
@@ -39,6 +52,7 @@ struct Params {
   n: u32,
   scale: f32,
   partial_count: u32,
+  beta: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -67,8 +81,24 @@ fn log_or_minus_infinity(v: f32) -> f32 {
 fn element_loss(i: u32) -> f32 {
   if (BCE) { return -(t[i] * clamped_log(x[i]) + (1.0 - t[i]) * clamped_log(1.0 - x[i])); }
   let d = x[i] - t[i];
-  if (L1) { return abs(d); }
+  let a = abs(d);
+  if (L1) { return a; }
+  let beta = params.beta;
+  if (SMOOTH_L1) { return select(a - 0.5 * beta, 0.5 * d * d / beta, a < beta); }
+  if (HUBER) { return select(beta * (a - 0.5 * beta), 0.5 * d * d, a < beta); }
   return d * d;
+}
+
+// d l / d d at d (x_i − t_i, or t_i − x_i for the target's gradient); BCE's reads x_i itself.
+fn slope(i: u32, d: f32) -> f32 {
+  if (BCE && NEGATE) { return log_or_minus_infinity(1.0 - x[i]) - log_or_minus_infinity(x[i]); }
+  if (BCE) { return d / max(x[i] * (1.0 - x[i]), 1e-12); }
+  if (L1) { return sign(d); }
+  let beta = params.beta;
+  let outer = select(-1.0, 1.0, d > 0.0); // PyTorch's linear pieces: −1 at d = 0 (reached at β = 0)
+  if (SMOOTH_L1) { return select(d / beta, outer, abs(d) >= beta); }
+  if (HUBER) { return select(d, beta * outer, abs(d) >= beta); }
+  return 2.0 * d;
 }
 
 // Sums tree[0 .. WORKGROUP_SIZE) into tree[0]; every invocation of the workgroup must call it.
@@ -113,15 +143,10 @@ fn loss_total(@builtin(local_invocation_index) lid: u32) {
 fn loss_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= params.n) { return; }
-  let d = x[i] - t[i];
-  var slope = 2.0 * d;
-  if (L1) { slope = sign(d); }
+  let d = select(x[i] - t[i], t[i] - x[i], NEGATE); // exactly −(x − t): IEEE subtraction is symmetric
   var g = 1.0;
   if (UPSTREAM == 1u) { g = dy[0]; }
   if (UPSTREAM == 2u) { g = dy[i]; }
-  if (BCE) { slope = d / max(x[i] * (1.0 - x[i]), 1e-12); }
-  var value = g * params.scale * slope;
-  if (NEGATE) { value = -value; }
-  if (BCE && NEGATE) { value = g * params.scale * (log_or_minus_infinity(1.0 - x[i]) - log_or_minus_infinity(x[i])); }
+  let value = g * params.scale * slope(i, d);
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }
 }

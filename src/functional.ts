@@ -21,7 +21,7 @@ import { compare as compareKernel, expectNumber, where as whereKernel, type Comp
 import { cumsum as cumsumKernel } from './kernels/scan';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
-import { lossShape, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
+import { expectKnee, lossShape, OP as REGRESSION_OPS, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
 import { nextRandomKey } from './init';
@@ -222,13 +222,14 @@ export interface RegressionLossOptions {
   name?: string;
 }
 
-function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions): Tensor {
+/** `beta`: SmoothL1's β or Huber's δ, checked by the kernel's launcher. */
+function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions, beta = 1): Tensor {
   const { reduction = 'mean' } = options;
-  const name = options.name ?? { mse: 'mseLoss', l1: 'l1Loss', bce: 'binaryCrossEntropy' }[kind];
+  const name = options.name ?? REGRESSION_OPS[kind];
   const out = givenOut(name, options.out, lossShape(input.shape, reduction)) ?? output(input.gpu, lossShape(input.shape, reduction), name);
   const partials = reduction === 'none' ? undefined : (options.partials ?? scratchTensor(input.gpu, `${name}.partials`, [partialCount(input.size)]));
-  regressionLossKernel(kind, input, target, out, { reduction, ...(partials ? { partials } : {}) });
-  if (needsGrad([input, target])) record({ name, inputs: [input, target], output: out, backward: gradients.regressionLoss(kind, input, target, reduction) });
+  regressionLossKernel(kind, input, target, out, { reduction, beta, ...(partials ? { partials } : {}) });
+  if (needsGrad([input, target])) record({ name, inputs: [input, target], output: out, backward: gradients.regressionLoss(kind, input, target, reduction, beta) });
   return out;
 }
 
@@ -237,6 +238,241 @@ export const mseLoss = (input: Tensor, target: Tensor, options: RegressionLossOp
 
 /** L1 loss (F.l1_loss): |input − target|, reduced by 'mean' (default), 'sum' or 'none'. */
 export const l1Loss = (input: Tensor, target: Tensor, options: RegressionLossOptions = {}): Tensor => regressionLoss('l1', input, target, options);
+
+/**
+ * Smooth L1 loss (F.smooth_l1_loss): with d = input − target, 0.5 d²/β where |d| < β, |d| − 0.5β
+ * elsewhere (β = 0: L1), reduced by 'mean' (default), 'sum' or 'none'; β ≥ 0, default 1.
+ * regression_loss.wgsl's SMOOTH_L1, with PyTorch 1.13's gradients (at β = 0 and input = target, −1
+ * for both the input and the target, where L1's is 0).
+ */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: RegressionLossOptions & { beta?: number } = {}): Tensor {
+  const { beta = 1, ...rest } = normalizeOptions('smoothL1Loss', options, ['reduction', 'beta', 'out', 'partials', 'name'], {}) as RegressionLossOptions & { beta?: number };
+  expectKnee(rest.name ?? 'smoothL1Loss', 'smoothL1', beta);
+  return regressionLoss('smoothL1', input, target, rest, beta);
+}
+
+/**
+ * Huber loss (F.huber_loss): with d = input − target, 0.5 d² where |d| < δ, δ(|d| − 0.5δ)
+ * elsewhere (δ times smooth L1 with β = δ), reduced by 'mean' (default), 'sum' or 'none'; δ > 0,
+ * default 1. regression_loss.wgsl's HUBER.
+ */
+export function huberLoss(input: Tensor, target: Tensor, options: RegressionLossOptions & { delta?: number } = {}): Tensor {
+  const { delta = 1, ...rest } = normalizeOptions('huberLoss', options, ['reduction', 'delta', 'out', 'partials', 'name'], {}) as RegressionLossOptions & { delta?: number };
+  expectKnee(rest.name ?? 'huberLoss', 'huber', delta);
+  return regressionLoss('huber', input, target, rest, delta);
+}
+
+export interface KLDivOptions {
+  /** 'mean' (default: every element's mean, which PyTorch warns of), 'batchmean' (the sum over input.shape[0], the KL divergence), 'sum' or 'none'. */
+  reduction?: Reduction | 'batchmean';
+  /** The target holds log-probabilities (PyTorch's log_target). */
+  logTarget?: boolean;
+  log_target?: boolean;
+}
+
+let warnedKLDivMean = false;
+
+/**
+ * The Kullback-Leibler divergence of input (log-probabilities, nn.LogSoftmax's output) from target
+ * (F.kl_div), PyTorch 1.13's: pointwise t · (ln t − input), 0 where t = 0 (xlogy), or with logTarget
+ * e^t · (t − input); reduced by 'mean' (default), 'batchmean', 'sum' or 'none'. Composed of F.log,
+ * F.where, F.mul, F.sub (F.exp), so its gradients are the autograd's as PyTorch's are: −t (−e^t) for
+ * the input; ln t + 1 − input (e^t · (t − input + 1)) for the target, NaN at t = 0 (xlogy's 0 · ∞),
+ * as PyTorch 1.13's.
+ */
+export function klDiv(input: Tensor, target: Tensor, options: KLDivOptions = {}): Tensor {
+  const op = 'klDiv';
+  expectOperand(op, 'input', input, false);
+  expectOperand(op, 'target', target, false);
+  const o = normalizeOptions(op, options, ['reduction', 'logTarget'], { log_target: 'logTarget' }) as KLDivOptions;
+  const { reduction = 'mean', logTarget = false } = o;
+  if (!['mean', 'batchmean', 'sum', 'none'].includes(reduction)) throw new Error(`${op}: argument 'reduction' expected 'mean', 'batchmean', 'sum' or 'none', got ${show(reduction)}`);
+  expectFlag(op, 'log_target', logTarget);
+  if (input.shape.join() !== target.shape.join()) throw new Error(`${op}: input has shape ${shapeText(input.shape)} and target ${shapeText(target.shape)}; they must be the same (no broadcasting)`);
+  if (reduction === 'mean' && !warnedKLDivMean) {
+    warnedKLDivMean = true;
+    console.warn("klDiv: reduction 'mean' divides the total loss by both the batch size and the support size; 'batchmean' divides only by the batch size, and aligns with the KL div math definition (as PyTorch warns, once here)");
+  }
+  return composite(() => {
+    // t · ln t is 0 · −∞ = NaN at t = 0, where xlogy's 0 is picked; its gradient there stays NaN, as PyTorch's.
+    const pointwise = logTarget ? mul(exp(target), sub(target, input)) : sub(where(ne(target, 0), mul(target, log(target)), 0), mul(target, input));
+    if (reduction === 'none') return pointwise;
+    if (reduction === 'batchmean') return div(sum(pointwise), input.shape[0]!);
+    return reduction === 'sum' ? sum(pointwise) : mean(pointwise);
+  });
+}
+
+// ── composed losses: margin ranking, soft margin, hinge embedding, cosine embedding, Poisson and
+// Gaussian NLL. Each is F ops inside composite() (their intermediates the loss's companions), written
+// as PyTorch 1.13 writes it, so the autograd's gradients are PyTorch's, boundaries included (a
+// clamp at its bound passes the gradient, as clamp_min's). Operands must have the same shape
+// (PyTorch broadcasts most of them).
+
+/** A composed loss's options normalised, and its reduction checked ('mean', 'sum' or 'none'). */
+function lossOptions<T extends { reduction?: Reduction }>(op: string, options: T, known: readonly string[], aliases: Record<string, string> = {}): T & { reduction: Reduction } {
+  const o = normalizeOptions(op, options, ['reduction', ...known], aliases) as T;
+  const reduction = o.reduction ?? 'mean';
+  if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${op}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${show(reduction)}`);
+  return { ...o, reduction };
+}
+
+/** Every operand an f32 tensor of the first one's shape, or an Error naming the shapes. */
+function expectSameShapes(op: string, operands: Record<string, unknown>): void {
+  for (const [name, t] of Object.entries(operands)) expectOperand(op, name, t, false);
+  const entries = Object.entries(operands) as [string, Tensor][];
+  const [first, firstShape] = [entries[0]![0], entries[0]![1].shape];
+  for (const [name, t] of entries.slice(1)) {
+    if (t.shape.join() !== firstShape.join()) throw new Error(`${op}: ${first} has shape ${shapeText(firstShape)} and ${name} ${shapeText(t.shape)}; they must be the same (no broadcasting)`);
+  }
+}
+
+/** A number option, finite, or an Error naming it. */
+function expectFiniteOption(op: string, name: string, v: unknown): asserts v is number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${op}: argument '${name}' expected a finite number, got ${show(v)}`);
+}
+
+const reduceLoss = (loss: Tensor, reduction: Reduction): Tensor => (reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : mean(loss));
+
+export interface MarginOptions {
+  margin?: number;
+  reduction?: Reduction;
+}
+
+/**
+ * max(0, −target · (input1 − input2) + margin) (F.margin_ranking_loss), target ±1 saying which input
+ * should rank higher; margin default 0. Gradients for both inputs and the target.
+ */
+export function marginRankingLoss(input1: Tensor, input2: Tensor, target: Tensor, options: MarginOptions = {}): Tensor {
+  const op = 'marginRankingLoss';
+  const { margin = 0, reduction } = lossOptions(op, options, ['margin']);
+  expectFiniteOption(op, 'margin', margin);
+  expectSameShapes(op, { input1, input2, target });
+  return composite(() => reduceLoss(clamp(add(mul(mul(target, -1), sub(input1, input2)), margin), 0), reduction));
+}
+
+/**
+ * ln(1 + e^(−target · input)) (F.soft_margin_loss), target ±1: F.softplus, so it stays finite where
+ * PyTorch's float32 log1p(exp(·)) overflows to ∞ (−target · input past 88.7); the gradient
+ * −target · σ(−target · input), as PyTorch's. The target takes no gradient: one that requires it is
+ * PyTorch's error.
+ */
+export function softMarginLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  const op = 'softMarginLoss';
+  const { reduction } = lossOptions(op, options, []);
+  expectSameShapes(op, { input, target });
+  if (target.requiresGrad) throw new Error(`${op}: the target requires grad; PyTorch's "the function 'soft_margin_loss' is not differentiable with respect to argument 'target'"`);
+  return composite(() => reduceLoss(softplus(mul(mul(target, -1), input)), reduction));
+}
+
+/**
+ * input where target is 1, max(0, margin − input) where target is −1 (F.hinge_embedding_loss),
+ * margin default 1; PyTorch 1.13's form, so a target other than ±1 gets both terms. The target takes
+ * no gradient (it only picks), as PyTorch's.
+ */
+export function hingeEmbeddingLoss(input: Tensor, target: Tensor, options: MarginOptions = {}): Tensor {
+  const op = 'hingeEmbeddingLoss';
+  const { margin = 1, reduction } = lossOptions(op, options, ['margin']);
+  expectFiniteOption(op, 'margin', margin);
+  expectSameShapes(op, { input, target });
+  return composite(() => reduceLoss(add(where(ne(target, 1), clamp(sub(margin, input), 0), 0), where(ne(target, -1), input, 0)), reduction));
+}
+
+/**
+ * 1 − cos(x1, x2) where target is 1, max(0, cos(x1, x2) − margin) where it is −1, 0 elsewhere
+ * (F.cosine_embedding_loss), the cosine over each row of [N, D] inputs (target [N]) or over one
+ * vector [D] (target [1]: PyTorch's 0-d), as PyTorch 1.13: x1·x2 / √((|x1|² + 1e-12)(|x2|² + 1e-12)).
+ * margin default 0. Gradients for both inputs; the target only picks.
+ */
+export function cosineEmbeddingLoss(input1: Tensor, input2: Tensor, target: Tensor, options: MarginOptions = {}): Tensor {
+  const op = 'cosineEmbeddingLoss';
+  const { margin = 0, reduction } = lossOptions(op, options, ['margin']);
+  expectFiniteOption(op, 'margin', margin);
+  for (const [name, t] of Object.entries({ input1, input2, target })) expectOperand(op, name, t, false);
+  const rows = input1.shape.length === 2 ? input1.shape[0]! : 1;
+  if (input1.shape.length === 2 ? target.shape.join() !== `${rows}` : input1.shape.length !== 1 || target.shape.join() !== '1') {
+    throw new Error(`${op}: expected inputs [N, D] with a target [N], or inputs [D] with a target [1], got ${shapeText(input1.shape)} and a target ${shapeText(target.shape)}`);
+  }
+  if (input2.shape.join() !== input1.shape.join()) throw new Error(`${op}: input1 has shape ${shapeText(input1.shape)} and input2 ${shapeText(input2.shape)}; they must be the same (no broadcasting)`);
+  return composite(() => {
+    const dim = input1.shape.length - 1;
+    const rowSum = (t: Tensor) => reshape(sum(t, dim), [rows]);
+    const product = rowSum(mul(input1, input2));
+    const denominator = sqrt(mul(add(rowSum(mul(input1, input1)), 1e-12), add(rowSum(mul(input2, input2)), 1e-12)));
+    const cos = div(product, denominator);
+    const loss = add(where(eq(target, 1), sub(1, cos), 0), where(eq(target, -1), clamp(sub(cos, margin), 0), 0));
+    return reduceLoss(loss, reduction);
+  });
+}
+
+export interface PoissonNLLOptions {
+  /** The input is ln λ (default), or λ itself. */
+  logInput?: boolean;
+  log_input?: boolean;
+  /** Adds Stirling's approximation of ln(target!) where target > 1. */
+  full?: boolean;
+  eps?: number;
+  reduction?: Reduction;
+}
+
+/**
+ * The negative log-likelihood of target under Poisson(λ) (F.poisson_nll_loss): e^input − target ·
+ * input with logInput (the default), input − target · ln(input + eps) without; full adds
+ * target · ln target − target + ½ ln(2π target) where target > 1. PyTorch 1.13's form, its gradients
+ * included (the target's NaN at 0 with full, as PyTorch's).
+ */
+export function poissonNllLoss(input: Tensor, target: Tensor, options: PoissonNLLOptions = {}): Tensor {
+  const op = 'poissonNllLoss';
+  const { logInput = true, full = false, eps = 1e-8, reduction } = lossOptions(op, options, ['logInput', 'full', 'eps'], { log_input: 'logInput' });
+  expectFlag(op, 'log_input', logInput);
+  expectFlag(op, 'full', full);
+  expectFiniteOption(op, 'eps', eps);
+  expectSameShapes(op, { input, target });
+  return composite(() => {
+    let loss = logInput ? sub(exp(input), mul(target, input)) : sub(input, mul(target, log(add(input, eps))));
+    if (full) {
+      const stirling = add(sub(mul(target, log(target)), target), mul(log(mul(target, 2 * Math.PI)), 0.5));
+      loss = add(loss, where(gt(target, 1), stirling, 0));
+    }
+    return reduceLoss(loss, reduction);
+  });
+}
+
+export interface GaussianNLLOptions {
+  /** Adds the constant ½ ln(2π). */
+  full?: boolean;
+  eps?: number;
+  reduction?: Reduction;
+}
+
+/**
+ * The negative log-likelihood of target under N(input, var) (F.gaussian_nll_loss):
+ * ½ (ln max(var, eps) + (input − target)² / max(var, eps)) (+ ½ ln 2π with full). var has the
+ * input's shape, or one per row: the input's shape without its last dimension, or with it 1
+ * (broadcast over it). As PyTorch 1.13, the clamp at eps is outside the autograd (its no_grad):
+ * var's gradient is ½ (1/v − (input − target)²/v²) at v = max(var, eps), clamped or not. PyTorch
+ * raises on a negative var; that would need a read from the GPU, so it is clamped to eps here.
+ */
+export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor, options: GaussianNLLOptions = {}): Tensor {
+  const op = 'gaussianNllLoss';
+  const { full = false, eps = 1e-6, reduction } = lossOptions(op, options, ['full', 'eps']);
+  expectFlag(op, 'full', full);
+  expectFiniteOption(op, 'eps', eps);
+  expectSameShapes(op, { input, target });
+  expectOperand(op, 'var', variance, false);
+  const [vs, lead] = [variance.shape.join(), input.shape.slice(0, -1).join()];
+  const perRow = vs !== input.shape.join();
+  if (perRow && !(vs === lead && input.shape.length > 1) && !(variance.shape.slice(0, -1).join() === lead && variance.shape.at(-1) === 1 && variance.shape.length === input.shape.length)) {
+    throw new Error(`${op}: var has shape ${shapeText(variance.shape)}, for an input ${shapeText(input.shape)}; expected the input's shape, or it without its last dimension, or with it 1 (PyTorch: "var is of incorrect size")`);
+  }
+  return composite(() => {
+    const v = perRow && vs === lead ? unsqueeze(variance, -1) : variance;
+    // max(var, eps) in value, var in the gradient: var + (max(var, eps) − var) with the correction detached.
+    const clamped = add(v, sub(clamp(v, eps), v).detach());
+    let loss = mul(add(log(clamped), div(pow(sub(input, target), 2), clamped)), 0.5);
+    if (full) loss = add(loss, 0.5 * Math.log(2 * Math.PI));
+    return reduceLoss(loss, reduction);
+  });
+}
 
 /**
  * Binary cross-entropy of probabilities (F.binary_cross_entropy, after a sigmoid): −(t · ln x +

@@ -15,7 +15,7 @@ import type { Activation as ActivationKind } from './kernels/activation';
 import type { BatchNormArgs } from './kernels/batchnorm';
 import { fillConstant } from './kernels/init';
 import { expectApproximate, type GeluApproximate } from './kernels/gelu';
-import { lossShape, partialCount, type RegressionLoss } from './kernels/regression_loss';
+import { expectKnee, lossShape, partialCount } from './kernels/regression_loss';
 import { resolveDim } from './kernels/softmax';
 import * as convOps from './kernels/conv2d';
 import * as poolOps from './kernels/pool';
@@ -3331,7 +3331,7 @@ export class NLLLoss extends ClassificationLoss {
   }
 }
 
-// ── MSELoss, L1Loss ──────────────────────────────────────────────────────────────────────────────
+// ── MSELoss, L1Loss, SmoothL1Loss, HuberLoss ─────────────────────────────────────────────────────
 
 export interface RegressionLossOptions {
   reduction?: Reduction;
@@ -3339,17 +3339,25 @@ export interface RegressionLossOptions {
 }
 
 abstract class RegressionLossModule extends Module {
-  protected abstract readonly kind: RegressionLoss;
   readonly reduction: Reduction;
+  /** SmoothL1Loss's beta or HuberLoss's delta (PyTorch's default, 1); 1 and unused for the others. */
+  protected readonly knee: number;
 
-  constructor(options: RegressionLossOptions = {}) {
+  /** `knee`: the option SmoothL1Loss ('beta') or HuberLoss ('delta') takes besides reduction. */
+  constructor(options: RegressionLossOptions & { beta?: number; delta?: number } = {}, knee: 'beta' | 'delta' | null = null) {
     super(options?.gpu ?? currentGpu());
+    const where = this.constructor.name;
     // PyTorch's deprecated size_average and reduce are refused as unknown: reduction says it all.
-    const o = normalizeOptions(this.constructor.name, options, ['reduction', 'gpu'], {}) as RegressionLossOptions;
+    const o = normalizeOptions(where, options, ['reduction', ...(knee ? [knee] : []), 'gpu'], {}) as RegressionLossOptions & { beta?: number; delta?: number };
     const { reduction = 'mean' } = o;
-    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${this.constructor.name}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${where}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${String(reduction)}`);
     this.reduction = reduction;
+    this.knee = knee ? (o[knee] ?? 1) : 1;
+    if (knee) expectKnee(where, knee === 'beta' ? 'smoothL1' : 'huber', this.knee);
   }
+
+  /** The F op, given this module's buffers and name. */
+  protected abstract loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor;
 
   describe(): string {
     return `${this.constructor.name}(${this.reduction !== 'mean' ? `reduction='${this.reduction}'` : ''})`;
@@ -3364,7 +3372,7 @@ abstract class RegressionLossModule extends Module {
     const buffer = this.buffers();
     const out = buffer('loss', lossShape(input.shape, reduction));
     const partials = reduction === 'none' ? {} : { partials: buffer('partials', [partialCount(input.size)]) };
-    return (this.kind === 'mse' ? F.mseLoss : F.l1Loss)(input, target, { reduction, out, ...partials, name: where });
+    return this.loss(input, target, { reduction, out, ...partials, name: where });
   }
 }
 
@@ -3431,10 +3439,181 @@ export class BCELoss extends Module {
 
 /** torch.nn.MSELoss(reduction='mean'): (input − target)². */
 export class MSELoss extends RegressionLossModule {
-  protected readonly kind = 'mse';
+  protected loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor {
+    return F.mseLoss(input, target, options);
+  }
 }
 
 /** torch.nn.L1Loss(reduction='mean'): |input − target|; the gradient at input = target is 0, as PyTorch's. */
 export class L1Loss extends RegressionLossModule {
-  protected readonly kind = 'l1';
+  protected loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor {
+    return F.l1Loss(input, target, options);
+  }
+}
+
+/**
+ * torch.nn.SmoothL1Loss(reduction='mean', beta=1.0): 0.5 d²/β where |d| < β, |d| − 0.5β elsewhere
+ * (d = input − target; β = 0 is L1), F.smoothL1Loss. Printed as PyTorch prints it, `SmoothL1Loss()`,
+ * whatever its options.
+ */
+export class SmoothL1Loss extends RegressionLossModule {
+  constructor(options: RegressionLossOptions & { beta?: number } = {}) {
+    super(options, 'beta');
+  }
+
+  get beta(): number {
+    return this.knee;
+  }
+
+  override describe(): string {
+    return 'SmoothL1Loss()';
+  }
+
+  protected loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor {
+    return F.smoothL1Loss(input, target, { ...options, beta: this.knee });
+  }
+}
+
+/**
+ * torch.nn.HuberLoss(reduction='mean', delta=1.0): 0.5 d² where |d| < δ, δ(|d| − 0.5δ) elsewhere
+ * (d = input − target), F.huberLoss. Printed as PyTorch prints it, `HuberLoss()`, whatever its options.
+ */
+export class HuberLoss extends RegressionLossModule {
+  constructor(options: RegressionLossOptions & { delta?: number } = {}) {
+    super(options, 'delta');
+  }
+
+  get delta(): number {
+    return this.knee;
+  }
+
+  override describe(): string {
+    return 'HuberLoss()';
+  }
+
+  protected loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor {
+    return F.huberLoss(input, target, { ...options, delta: this.knee });
+  }
+}
+
+/**
+ * torch.nn.KLDivLoss(reduction='mean', log_target=False): F.klDiv, the input log-probabilities
+ * (nn.LogSoftmax's output), the target probabilities (log-probabilities with logTarget). 'batchmean'
+ * is the KL divergence; 'mean', the default, divides by every element, as PyTorch's (which warns).
+ * Printed as PyTorch prints it, `KLDivLoss()`, whatever its options.
+ */
+export class KLDivLoss extends Module {
+  readonly reduction: Reduction | 'batchmean';
+  readonly logTarget: boolean;
+
+  constructor(options: F.KLDivOptions & { gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions('KLDivLoss', options, ['reduction', 'logTarget', 'gpu'], { log_target: 'logTarget' }) as F.KLDivOptions;
+    const { reduction = 'mean', logTarget = false } = o;
+    if (!['mean', 'batchmean', 'sum', 'none'].includes(reduction)) throw new Error(`KLDivLoss: argument 'reduction' expected 'mean', 'batchmean', 'sum' or 'none', got ${show(reduction)}`);
+    expectFlag('KLDivLoss', 'log_target', logTarget);
+    this.reduction = reduction;
+    this.logTarget = logTarget;
+  }
+
+  describe(): string {
+    return 'KLDivLoss()';
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.klDiv(input, target, { reduction: this.reduction, logTarget: this.logTarget }));
+  }
+}
+
+// ── composed losses: MarginRankingLoss, SoftMarginLoss, HingeEmbeddingLoss, CosineEmbeddingLoss,
+// PoissonNLLLoss, GaussianNLLLoss. Each keeps its options and runs its F form; PyTorch prints none
+// of their options, and neither do they.
+
+/** A composed loss module: its options normalised once, its reduction checked, PyTorch's printout. */
+abstract class ComposedLoss<O extends { reduction?: Reduction }> extends Module {
+  readonly reduction: Reduction;
+  protected readonly options: O;
+
+  constructor(name: string, options: O & { gpu?: Gpu }, known: readonly string[], aliases: Record<string, string> = {}) {
+    super(options?.gpu ?? currentGpu());
+    const o = normalizeOptions(name, options, ['reduction', ...known, 'gpu'], aliases) as O & { gpu?: Gpu };
+    const { gpu: _, ...rest } = o;
+    const reduction = o.reduction ?? 'mean';
+    if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`${name}: argument 'reduction' expected 'mean', 'sum' or 'none', got ${show(reduction)}`);
+    this.reduction = reduction;
+    const given = rest as Record<string, unknown>;
+    for (const key of ['margin', 'eps']) if (key in given && (typeof given[key] !== 'number' || !Number.isFinite(given[key]))) throw new Error(`${name}: argument '${key}' expected a finite number, got ${show(given[key])}`);
+    for (const key of ['full', 'logInput']) expectFlag(name, key === 'logInput' ? 'log_input' : key, given[key]);
+    this.options = { ...rest, reduction } as unknown as O;
+  }
+
+  describe(): string {
+    return `${this.constructor.name}()`;
+  }
+}
+
+/** torch.nn.MarginRankingLoss(margin=0.0, reduction='mean'): max(0, −y · (x1 − x2) + margin), F.marginRankingLoss. */
+export class MarginRankingLoss extends ComposedLoss<F.MarginOptions> {
+  constructor(options: F.MarginOptions & { gpu?: Gpu } = {}) {
+    super('MarginRankingLoss', options, ['margin']);
+  }
+
+  forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.marginRankingLoss(input1, input2, target, this.options));
+  }
+}
+
+/** torch.nn.SoftMarginLoss(reduction='mean'): ln(1 + e^(−y · x)), F.softMarginLoss. */
+export class SoftMarginLoss extends ComposedLoss<{ reduction?: Reduction }> {
+  constructor(options: { reduction?: Reduction; gpu?: Gpu } = {}) {
+    super('SoftMarginLoss', options, []);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.softMarginLoss(input, target, this.options));
+  }
+}
+
+/** torch.nn.HingeEmbeddingLoss(margin=1.0, reduction='mean'): x where y = 1, max(0, margin − x) where y = −1, F.hingeEmbeddingLoss. */
+export class HingeEmbeddingLoss extends ComposedLoss<F.MarginOptions> {
+  constructor(options: F.MarginOptions & { gpu?: Gpu } = {}) {
+    super('HingeEmbeddingLoss', options, ['margin']);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.hingeEmbeddingLoss(input, target, this.options));
+  }
+}
+
+/** torch.nn.CosineEmbeddingLoss(margin=0.0, reduction='mean'): 1 − cos where y = 1, max(0, cos − margin) where y = −1, F.cosineEmbeddingLoss. */
+export class CosineEmbeddingLoss extends ComposedLoss<F.MarginOptions> {
+  constructor(options: F.MarginOptions & { gpu?: Gpu } = {}) {
+    super('CosineEmbeddingLoss', options, ['margin']);
+  }
+
+  forward(input1: Tensor, input2: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.cosineEmbeddingLoss(input1, input2, target, this.options));
+  }
+}
+
+/** torch.nn.PoissonNLLLoss(log_input=True, full=False, eps=1e-08, reduction='mean'): F.poissonNllLoss. */
+export class PoissonNLLLoss extends ComposedLoss<F.PoissonNLLOptions> {
+  constructor(options: F.PoissonNLLOptions & { gpu?: Gpu } = {}) {
+    super('PoissonNLLLoss', options, ['logInput', 'full', 'eps'], { log_input: 'logInput' });
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.keepComposed(F.poissonNllLoss(input, target, this.options));
+  }
+}
+
+/** torch.nn.GaussianNLLLoss(full=False, eps=1e-06, reduction='mean'): forward(input, target, var), F.gaussianNllLoss. */
+export class GaussianNLLLoss extends ComposedLoss<F.GaussianNLLOptions> {
+  constructor(options: F.GaussianNLLOptions & { gpu?: Gpu } = {}) {
+    super('GaussianNLLLoss', options, ['full', 'eps']);
+  }
+
+  forward(input: Tensor, target: Tensor, variance: Tensor): Tensor {
+    return this.keepComposed(F.gaussianNllLoss(input, target, variance, this.options));
+  }
 }
