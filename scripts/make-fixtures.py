@@ -446,6 +446,45 @@ more_optimizers_path = path.parent / "pytorch-optimizers.json"
 more_optimizers_path.write_text(json.dumps(more_optimizers) + "\n")
 print(f"wrote {more_optimizers_path} ({more_optimizers_path.stat().st_size} bytes)")
 
+# ── more schedulers (tests/fixtures/pytorch-schedulers.json) ──────────────────────────────────────
+# MultiplicativeLR, PolynomialLR and CyclicLR on SGD with two param groups (lr 0.1 and 0.05): each
+# group's lr and momentum after the constructor and after each of 20 steps, as the schedulers above.
+more_schedulers = {"torch_version": torch.__version__, "cases": []}
+for name, kwargs in [
+    ("MultiplicativeLR", {}),
+    ("PolynomialLR", {}),
+    ("PolynomialLR", {"total_iters": 8, "power": 2.0}),
+    ("PolynomialLR", {"total_iters": 12, "power": 0.5}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4}),
+    ("CyclicLR", {"base_lr": [0.01, 0.02], "max_lr": [0.1, 0.05], "step_size_up": 3, "step_size_down": 5, "mode": "triangular2", "base_momentum": 0.7, "max_momentum": [0.95, 0.9]}),
+    ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.01, "step_size_up": 2.5, "mode": "exp_range", "gamma": 0.9, "cycle_momentum": False}),
+    ("CyclicLR with scale_fn 1/x per cycle", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3}),
+    ("CyclicLR with scale_fn 0.8^x per iteration", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 2, "step_size_down": 4}),
+    ("SequentialLR: LinearLR, PolynomialLR at [3]", {}),
+]:
+    a, b = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.05}], lr=0.1)
+    if name == "MultiplicativeLR":
+        made = sched.MultiplicativeLR(opt, lr_lambda=[lambda e: 0.95, lambda e: 1 - 0.02 * e])
+    elif name == "CyclicLR with scale_fn 1/x per cycle":
+        made = sched.CyclicLR(opt, **kwargs, scale_fn=lambda x: 1 / x, scale_mode="cycle")
+    elif name == "CyclicLR with scale_fn 0.8^x per iteration":
+        made = sched.CyclicLR(opt, **kwargs, scale_fn=lambda x: 0.8 ** x, scale_mode="iterations")
+    elif name.startswith("SequentialLR"):
+        made = sched.SequentialLR(opt, [sched.LinearLR(opt, start_factor=0.25, total_iters=3), sched.PolynomialLR(opt, total_iters=10, power=2.0)], milestones=[3])
+    else:
+        made = getattr(sched, name)(opt, **kwargs)
+    lrs, moms = [[g["lr"] for g in opt.param_groups]], [[g["momentum"] for g in opt.param_groups]]
+    for step in range(20):
+        opt.step()
+        made.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+        moms.append([g["momentum"] for g in opt.param_groups])
+    more_schedulers["cases"].append({"name": name, "options": kwargs, "lrs": lrs, "momenta": moms})
+more_schedulers_path = path.parent / "pytorch-schedulers.json"
+more_schedulers_path.write_text(json.dumps(more_schedulers) + "\n")
+print(f"wrote {more_schedulers_path} ({more_schedulers_path.stat().st_size} bytes)")
+
 # ── convolutional layers (tests/fixtures/pytorch-conv.json) ──────────────────────────────────────
 # Each module on an input of its own shape: the forward output and, for loss = Σ y · dy with a random
 # dy, the gradient of the input and of every parameter.

@@ -13,6 +13,7 @@ const ALIASES: Record<string, string> = {
   start_factor: 'startFactor', end_factor: 'endFactor', total_iters: 'totalIters', T_0: 't0', T_mult: 'tMult',
   max_lr: 'maxLr', total_steps: 'totalSteps', steps_per_epoch: 'stepsPerEpoch', pct_start: 'pctStart', anneal_strategy: 'annealStrategy',
   cycle_momentum: 'cycleMomentum', base_momentum: 'baseMomentum', max_momentum: 'maxMomentum', div_factor: 'divFactor', final_div_factor: 'finalDivFactor', three_phase: 'threePhase',
+  base_lr: 'baseLr', step_size_up: 'stepSizeUp', step_size_down: 'stepSizeDown', scale_fn: 'scaleFn', scale_mode: 'scaleMode',
 };
 
 function check(where: string, name: string, value: unknown, ok: (v: number) => boolean, expected: string): void {
@@ -512,8 +513,13 @@ type OneCycleLRSnakeCase = { max_lr?: number | number[]; total_steps?: number; s
 /** One phase of a one-cycle schedule: from step `start` of the previous phase's end to endStep. */
 type Phase = { endStep: number; startLr: 'initial' | 'max' | 'min'; endLr: 'initial' | 'max' | 'min'; startMomentum: 'max' | 'base'; endMomentum: 'max' | 'base' };
 
-/** A group OneCycleLR cycles the momentum of: SGD's and RMSprop's momentum, or Adam's betas[0]. */
+/** A group OneCycleLR and CyclicLR cycle the momentum of: SGD's and RMSprop's momentum, or Adam's betas[0]. */
 type MomentumGroup = Group & { momentum?: number; betas?: [number, number] };
+
+function setMomentum(g: MomentumGroup, momentum: number, useBeta1: boolean): void {
+  if (useBeta1) g.betas = [momentum, g.betas![1]];
+  else g.momentum = momentum;
+}
 
 /**
  * The 1cycle policy (Smith & Topin, super-convergence), stepped after every batch: the lr rises from
@@ -564,7 +570,7 @@ export class OneCycleLR extends LRScheduler {
       // earlier scheduler recorded, and the momentum starts at its maximum.
       (optimizer.paramGroups as unknown as MomentumGroup[]).forEach((g, i) => {
         g.initialLr = maxLrs[i]! / divFactor;
-        if (cycleMomentum) OneCycleLR.setMomentum(g, maxMomenta[i]!, useBeta1);
+        if (cycleMomentum) setMomentum(g, maxMomenta[i]!, useBeta1);
       });
     }
     super(optimizer, o.verbose, o.lastEpoch);
@@ -590,11 +596,6 @@ export class OneCycleLR extends LRScheduler {
     this.initialStep();
   }
 
-  private static setMomentum(g: MomentumGroup, momentum: number, useBeta1: boolean): void {
-    if (useBeta1) g.betas = [momentum, g.betas![1]];
-    else g.momentum = momentum;
-  }
-
   private anneal(start: number, end: number, pct: number): number {
     if (this.annealStrategy === 'linear') return (end - start) * pct + start;
     return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
@@ -614,11 +615,170 @@ export class OneCycleLR extends LRScheduler {
     return (this.groups as MomentumGroup[]).map((g, i) => {
       if (this.cycleMomentum) {
         const momentum = { max: this.maxMomenta[i]!, base: this.baseMomenta[i]! };
-        OneCycleLR.setMomentum(g, this.anneal(momentum[phase.startMomentum], momentum[phase.endMomentum], pct), this.useBeta1);
+        setMomentum(g, this.anneal(momentum[phase.startMomentum], momentum[phase.endMomentum], pct), this.useBeta1);
       }
       const lr = { initial: g.initialLr!, max: this.maxLrs[i]!, min: this.minLrs[i]! };
       return this.anneal(lr[phase.startLr], lr[phase.endLr], pct);
     });
+  }
+}
+
+/** lr × lrLambda(epoch) at every epoch after the first (chainable); one function for every group, or one per group. */
+export class MultiplicativeLR extends LRScheduler {
+  private readonly lambdas: ((epoch: number) => number)[];
+
+  constructor(optimizer: Optimizer, options: { lrLambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; lr_lambda?: ((epoch: number) => number) | ((epoch: number) => number)[]; verbose?: boolean } & ResumeOption) {
+    const where = 'MultiplicativeLR';
+    const o = normalizeOptions(where, options, ['lrLambda', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; lrLambda?: unknown };
+    const groups = optimizer.paramGroups.length;
+    const lambdas = Array.isArray(o.lrLambda) ? o.lrLambda : new Array<unknown>(groups).fill(o.lrLambda);
+    if (lambdas.length !== groups) throw new Error(`${where}: argument 'lrLambda' expected ${groups} functions (one per param group), got ${lambdas.length} (PyTorch's "Expected ${groups} lr_lambdas, but got ${lambdas.length}")`);
+    if (!lambdas.every((f) => typeof f === 'function')) throw new Error(`${where}: argument 'lrLambda' expected a function or a list of functions, got ${show(o.lrLambda)}`);
+    super(optimizer, o.verbose, o.lastEpoch);
+    this.lambdas = lambdas as ((epoch: number) => number)[];
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    if (this.lastEpoch <= 0) return this.groups.map((g) => g.lr);
+    return this.groups.map((g, i) => {
+      const factor = this.lambdas[i]?.(this.lastEpoch) ?? 1;
+      if (typeof factor !== 'number' || !Number.isFinite(factor)) throw new Error(`MultiplicativeLR: lrLambda(${this.lastEpoch}) for group ${i} returned ${String(factor)}, expected a finite number`);
+      return g.lr * factor;
+    });
+  }
+}
+
+/**
+ * The lr decayed by a polynomial to 0 over totalIters epochs: base lr × (1 − t/T)^power, then 0. In
+ * PyTorch's recursive form, each epoch's lr from the last one: η_t = η_{t−1} · ((1 − t/T)/(1 − (t − 1)/T))^power.
+ */
+export class PolynomialLR extends LRScheduler {
+  readonly totalIters: number;
+  readonly power: number;
+
+  constructor(optimizer: Optimizer, options: { totalIters?: number; total_iters?: number; power?: number; verbose?: boolean } & ResumeOption = {}) {
+    const where = 'PolynomialLR';
+    const o = normalizeOptions(where, options, ['totalIters', 'power', 'verbose', 'lastEpoch'], ALIASES) as { verbose?: unknown; lastEpoch?: unknown; totalIters?: number; power?: number };
+    const { totalIters = 5, power = 1 } = o;
+    check(where, 'totalIters', totalIters, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+    check(where, 'power', power, () => true, 'a finite number');
+    super(optimizer, o.verbose, o.lastEpoch);
+    this.totalIters = totalIters;
+    this.power = power;
+    this.initialStep();
+  }
+
+  protected getLr(): number[] {
+    const [t, T] = [this.lastEpoch, this.totalIters];
+    if (t === 0 || t > T) return this.groups.map((g) => g.lr);
+    const factor = ((1 - t / T) / (1 - (t - 1) / T)) ** this.power;
+    return this.groups.map((g) => g.lr * factor);
+  }
+
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((base) => base * (1 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters) ** this.power);
+  }
+}
+
+export interface CyclicLROptions {
+  /** The cycle's lower bound (also each group's lr at the start): one for every group, or one per group. */
+  baseLr?: number | number[];
+  /** The cycle's upper bound, before scaling. */
+  maxLr?: number | number[];
+  /** Steps (batches) rising from baseLr to maxLr, and falling back (stepSizeDown, default stepSizeUp). */
+  stepSizeUp?: number;
+  stepSizeDown?: number | null;
+  /** How the amplitude changes: 'triangular' (never), 'triangular2' (halved each cycle), 'exp_range' (× gamma^step). */
+  mode?: 'triangular' | 'triangular2' | 'exp_range';
+  gamma?: number;
+  /** A custom amplitude scale in place of mode's, of the cycle number or of the step (scaleMode). */
+  scaleFn?: ((x: number) => number) | null;
+  scaleMode?: 'cycle' | 'iterations';
+  /** Momentum (SGD, RMSprop) or betas[0] (Adam and its kin, as PyTorch 2's) cycled inversely to the lr, between these two. */
+  cycleMomentum?: boolean;
+  baseMomentum?: number | number[];
+  maxMomentum?: number | number[];
+  verbose?: boolean;
+}
+
+type CyclicLRSnakeCase = { base_lr?: number | number[]; max_lr?: number | number[]; step_size_up?: number; step_size_down?: number | null; scale_fn?: ((x: number) => number) | null; scale_mode?: 'cycle' | 'iterations'; cycle_momentum?: boolean; base_momentum?: number | number[]; max_momentum?: number | number[] };
+
+/**
+ * Cyclical learning rates (Smith, 2017), stepped after every batch: the lr goes linearly from baseLr
+ * to maxLr over stepSizeUp steps and back over stepSizeDown, its amplitude scaled by mode's function
+ * (or scaleFn); with cycleMomentum the momentum goes the other way, maxMomentum → baseMomentum. As
+ * PyTorch's, the constructor sets each group's lr to baseLr and, with cycleMomentum, its momentum, and
+ * every lr comes from the base lrs (not chainable).
+ */
+export class CyclicLR extends LRScheduler {
+  readonly maxLrs: number[];
+  readonly totalSize: number;
+  readonly stepRatio: number;
+  readonly mode: 'triangular' | 'triangular2' | 'exp_range';
+  readonly gamma: number;
+  readonly scaleMode: 'cycle' | 'iterations';
+  readonly cycleMomentum: boolean;
+  readonly baseMomenta: number[] = [];
+  readonly maxMomenta: number[] = [];
+  /** Adam's betas[0] cycled, not a momentum (PyTorch 2's use_beta1). */
+  readonly useBeta1: boolean;
+  private readonly scale: (x: number) => number;
+
+  constructor(optimizer: Optimizer, options: CyclicLROptions & CyclicLRSnakeCase & ResumeOption) {
+    const where = 'CyclicLR';
+    const known = ['baseLr', 'maxLr', 'stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'scaleFn', 'scaleMode', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'verbose', 'lastEpoch'];
+    const o = normalizeOptions(where, options, known, ALIASES) as CyclicLROptions & { verbose?: unknown; lastEpoch?: unknown };
+    const groups = optimizer.paramGroups.length;
+    const baseLrs = perGroup(where, 'baseLr', o.baseLr, groups, (v) => v >= 0, 'a number ≥ 0 (or one per param group)');
+    const maxLrs = perGroup(where, 'maxLr', o.maxLr, groups, (v) => v >= 0, 'a number ≥ 0 (or one per param group)');
+    const { stepSizeUp = 2000, mode = 'triangular', gamma = 1, scaleFn = null } = o;
+    const stepSizeDown = o.stepSizeDown ?? stepSizeUp;
+    check(where, 'stepSizeUp', stepSizeUp, (v) => v > 0, 'a number > 0');
+    check(where, 'stepSizeDown', stepSizeDown, (v) => v > 0, 'a number > 0');
+    check(where, 'gamma', gamma, () => true, 'a finite number');
+    if (scaleFn !== null && typeof scaleFn !== 'function') throw new Error(`${where}: argument 'scaleFn' expected a function or null, got ${show(scaleFn)}`);
+    if (scaleFn === null && !['triangular', 'triangular2', 'exp_range'].includes(mode)) throw new Error(`${where}: argument 'mode' expected 'triangular', 'triangular2' or 'exp_range', got ${show(mode)} (PyTorch's "mode is invalid and scale_fn is None")`);
+    const scaleMode = scaleFn === null ? (mode === 'exp_range' ? 'iterations' : 'cycle') : (o.scaleMode ?? 'cycle');
+    if (scaleMode !== 'cycle' && scaleMode !== 'iterations') throw new Error(`${where}: argument 'scaleMode' expected 'cycle' or 'iterations', got ${show(scaleMode)}`);
+    const cycleMomentum = flagOption(where, 'cycleMomentum', o.cycleMomentum, true);
+    const useBeta1 = 'betas' in optimizer.defaults;
+    if (cycleMomentum && !useBeta1 && !('momentum' in optimizer.defaults)) throw new Error(`${where}: cycleMomentum needs an optimizer with a momentum (SGD, RMSprop) or betas (Adam and its kin), and ${optimizer.constructor.name} has neither: pass cycleMomentum: false (PyTorch: "optimizer must support momentum with \`cycle_momentum\` option enabled")`);
+    const baseMomenta = cycleMomentum ? perGroup(where, 'baseMomentum', o.baseMomentum ?? 0.8, groups, (v) => v >= 0, 'a number ≥ 0 (or one per param group)') : [];
+    const maxMomenta = cycleMomentum ? perGroup(where, 'maxMomentum', o.maxMomentum ?? 0.9, groups, (v) => v >= 0, 'a number ≥ 0 (or one per param group)') : [];
+    verboseOption(where, o.verbose); // before the groups change
+    if (o.lastEpoch === undefined || o.lastEpoch === -1) {
+      (optimizer.paramGroups as unknown as MomentumGroup[]).forEach((g, i) => {
+        g.lr = baseLrs[i]!;
+        if (cycleMomentum) setMomentum(g, baseMomenta[i]!, useBeta1);
+      });
+    }
+    super(optimizer, o.verbose, o.lastEpoch);
+    this.baseLrs.splice(0, this.baseLrs.length, ...baseLrs); // the given ones, resumed or not (PyTorch's)
+    this.maxLrs = maxLrs;
+    this.totalSize = stepSizeUp + stepSizeDown;
+    this.stepRatio = stepSizeUp / this.totalSize;
+    this.mode = mode;
+    this.gamma = gamma;
+    this.scaleMode = scaleMode;
+    this.cycleMomentum = cycleMomentum;
+    this.useBeta1 = useBeta1;
+    this.baseMomenta.push(...baseMomenta);
+    this.maxMomenta.push(...maxMomenta);
+    this.scale = scaleFn ?? (mode === 'triangular' ? () => 1 : mode === 'triangular2' ? (x) => 1 / 2 ** (x - 1) : (x) => gamma ** x);
+    this.initialStep();
+  }
+
+  /** Each group's lr at step lastEpoch; its momentum (or betas[0]) written on the way, as PyTorch's get_lr. */
+  protected getLr(): number[] {
+    const t = this.lastEpoch;
+    const cycle = Math.floor(1 + t / this.totalSize);
+    const x = 1 + t / this.totalSize - cycle;
+    const height = x <= this.stepRatio ? x / this.stepRatio : (x - 1) / (this.stepRatio - 1);
+    const scale = this.scale(this.scaleMode === 'cycle' ? cycle : t);
+    if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new Error(`CyclicLR: the scale function returned ${String(scale)} at ${this.scaleMode === 'cycle' ? `cycle ${cycle}` : `step ${t}`}, expected a finite number`);
+    if (this.cycleMomentum) (this.groups as MomentumGroup[]).forEach((g, i) => setMomentum(g, this.maxMomenta[i]! - (this.maxMomenta[i]! - this.baseMomenta[i]!) * height * scale, this.useBeta1));
+    return this.baseLrs.map((base, i) => base + (this.maxLrs[i]! - base) * height * scale);
   }
 }
 
