@@ -4,7 +4,7 @@
 // next step's momentum coefficient. PyTorch's schedule of momentum coefficients, at step t:
 //   μ_t = β1 · (1 − ½ · 0.96^(t · momentum_decay)),   Π_t = μ_1 · … · μ_t
 // For each element:
-//   θ = θ · decay_factor                             (decoupled weight decay, PyTorch 2's; else 1)
+//   θ = θ · decay_factor                             (decoupled weight decay, PyTorch 2.1's; else 1)
 //   g = grad_sign · grad + weight_decay · θ          (grad_sign −1 to maximize)
 //   m = β1 · m + (1 − β1) · g
 //   v = β2 · v + (1 − β2) · g²

@@ -3,7 +3,7 @@
 // Rectified Adam (Liu et al., 2019): Adam's adaptive step is unreliable while few gradients have
 // been seen, so early steps are plain momentum, and later ones Adam's scaled by a rectification r_t.
 // At step t, from ρ∞ = 2/(1 − β2) − 1 and ρ_t = ρ∞ − 2t·β2ᵗ/(1 − β2ᵗ) (the caller's, on the CPU):
-//   θ = θ · decay_factor                             (decoupled weight decay, PyTorch 2's; else 1)
+//   θ = θ · decay_factor                             (decoupled weight decay, PyTorch 2.1's; else 1)
 //   g = grad_sign · grad + weight_decay · θ          (grad_sign −1 to maximize)
 //   m = β1 · m + (1 − β1) · g
 //   v = β2 · v + (1 − β2) · g²

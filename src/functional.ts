@@ -2238,7 +2238,10 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, options: { dim?: number
       const s = sum(mul(x, x), d, true);
       const c = noGrad(() => clamp(sqrt(s), eps, null));
       const u = div(x, c);
-      return sub(u, mul(u, div(mul(sub(s, s.detach()), 0.5), mul(c, c))));
+      // s − s.detach() is 0 with s's gradient; where Σx² overflowed to ∞ it would be ∞ − ∞ = NaN, and
+      // PyTorch gives 0 there (x/∞), so the term is 0 without a gradient.
+      const zero = where(noGrad(() => lt(s, Infinity)), sub(s, s.detach()), 0);
+      return sub(u, mul(u, div(mul(zero, 0.5), mul(c, c))));
     };
     const [a, b] = broadcastPair(op, x1, x2);
     return sum(mul(unit(a), unit(b)), d);

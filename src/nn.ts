@@ -2530,7 +2530,7 @@ export class AdaptiveAvgPool2d extends Module {
 }
 
 /** PyTorch's printout of an adaptive output size: 7, (7, 5), (None, 5). */
-const adaptiveSizeText = (v: F.AdaptiveSize2d) => (typeof v === 'number' ? String(v) : Array.isArray(v) ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
+const adaptiveSizeText = (v: F.AdaptiveSize2d) => (typeof v === 'number' ? String(v) : Array.isArray(v) && v.length === 2 ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
 
 /** [N, C, OH, OW] of adaptive pooling over a 4-D input, or an Error naming the module. */
 function adaptiveShape(where: string, input: readonly number[], outputSize: F.AdaptiveSize2d): number[] {

@@ -341,6 +341,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
       });
     }
     for (const [name, { initial }] of this.scalars) {
+      // A save with steps needs its per-parameter numbers: without them the run would go on from the wrong ones.
+      if (saved.scalars?.[name] === undefined && steps.some((n) => n > 0)) throw new Error(`${where}: the state has steps but no 'scalars.${name}' (${this.constructor.name} keeps one per parameter); it is from another optimizer or was cut short`);
       const values = saved.scalars?.[name] ?? this.params.map(() => initial);
       if (!Array.isArray(values) || values.length !== this.params.length || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new Error(`${where}: 'scalars.${name}' expected ${this.params.length} finite numbers (one per parameter), got ${show(saved.scalars?.[name])}`);
     }
@@ -600,7 +602,7 @@ export interface RAdamOptions {
   weightDecay?: number;
   /** PyTorch 2's: ascend. */
   maximize?: boolean;
-  /** PyTorch 2's: decay θ by lr·weightDecay directly (as AdamW) instead of through the gradient. */
+  /** PyTorch 2.1's: decay θ by lr·weightDecay directly (as AdamW) instead of through the gradient. */
   decoupledWeightDecay?: boolean;
 }
 

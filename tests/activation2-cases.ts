@@ -83,6 +83,16 @@ add('logsigmoid far out, NaN through threshold and hardshrink as PyTorch', async
   await s.check('hardshrink(x, 1)', s.own(F.hardshrink(nan, 1)), [NaN, 0, -2], 0, 0);
 });
 
+// A reviewer's case: Σx² overflowing float32 (|x| ~ 1e20) made the zero-valued gradient term ∞ − ∞.
+add('cosineSimilarity of a vector whose Σx² overflows: 0 and a zero gradient, as PyTorch 1.13 (not NaN)', async (s) => {
+  const a = s.input([1e20, 1e20, 1, 3e19, 0, 0], [2, 3], 'f32', 'a');
+  a.requiresGrad = true;
+  const y = s.own(F.cosineSimilarity(a, s.input([1, 1, 1, 1, 0, 0], [2, 3], 'f32', 'b')));
+  await s.check('cosine', y, [0, 0], 0, 0);
+  s.own(F.sum(y)).backward();
+  await s.check('d a', a.grad!, [0, 0, 0, 0, 0, 0], 0, 0);
+});
+
 add('the activations and distances: errors named, before anything is dispatched', (s) => {
   const x = s.input(new Float32Array(15), [3, 5], 'f32', 'x');
   const gpu = s.gpu;

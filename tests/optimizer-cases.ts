@@ -128,6 +128,7 @@ add('NAdam: each parameter keeps its own mu_product (dispatches split where they
   const products = saved.scalars?.['mu_product'] ?? [];
   s.expect('steps saved per parameter: p0 and p1 alike', JSON.stringify(saved.steps) === '[7,7,6]', JSON.stringify(saved.steps));
   s.expect('mu_product saved per parameter: p0\'s and p1\'s differ', products.length === 3 && products[0] !== products[1], JSON.stringify(products));
+  s.expectError('no mu_product in a save with steps', () => new optim.NAdam(ps).loadStateDict({ ...saved, scalars: undefined }), /NAdam\.loadStateDict: the state has steps but no 'scalars\.mu_product' \(NAdam keeps one per parameter\)/);
   s.expectError('a wrong mu_product count', () => new optim.NAdam(ps).loadStateDict({ ...saved, scalars: { mu_product: [1, 1] } }), /NAdam\.loadStateDict: 'scalars\.mu_product' expected 3 finite numbers \(one per parameter\), got \[1, 1\]/);
 });
 

@@ -21,7 +21,7 @@ export interface NadamHyper {
   /** Π of μ over the parameters' previous steps (1 before the first), as PyTorch's state['mu_product']. */
   muProduct: number;
   maximize?: boolean;
-  /** PyTorch 2's decoupled_weight_decay: θ ← θ·(1 − lr·λ) before the step, instead of λ·θ in the gradient. */
+  /** PyTorch 2.1's decoupled_weight_decay: θ ← θ·(1 − lr·λ) before the step, instead of λ·θ in the gradient. */
   decoupledWeightDecay?: boolean;
 }
 

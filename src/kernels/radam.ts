@@ -18,7 +18,7 @@ export interface RadamHyper {
   /** The step being taken, counting from 1. */
   step: number;
   maximize?: boolean;
-  /** PyTorch 2's decoupled_weight_decay: θ ← θ·(1 − lr·λ) before the step, instead of λ·θ in the gradient. */
+  /** PyTorch 2.1's decoupled_weight_decay: θ ← θ·(1 − lr·λ) before the step, instead of λ·θ in the gradient. */
   decoupledWeightDecay?: boolean;
 }
 
@@ -56,13 +56,13 @@ export function radamStep(param: Tensor, grad: Tensor, s: { expAvg: Tensor; expA
 
 const defaults = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 const cases: KernelCase[] = [];
-// 8 steps: the first 5 unrectified at β2 = 0.999, the rest rectified; at β2 = 0.9 only 2 are not.
+// 8 steps: at β2 = 0.999 the first 5 unrectified (ρ_t ≤ 5), the rest rectified; at β2 = 0.9 too (ρ_6 = 5.39).
 for (const [n, options] of [
   [1, {}],
   [4096, {}],
   [777, { lr: 0.05, beta1: 0.5, beta2: 0.9, eps: 1e-6, weightDecay: 0.1, maximize: true }],
   [1001, { lr: 0.01, weightDecay: 0.1, decoupled: true }],
-  // eps near √v (gradients of about ±0.5), rectified from step 3: where eps sits shows.
+  // eps near √v (gradients of about ±0.5), rectified from step 6: where eps sits shows.
   [1003, { lr: 0.1, beta2: 0.9, eps: 0.1 }],
   [PAST_GRID_LIMIT, {}],
 ] as const) {
