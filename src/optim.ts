@@ -6,6 +6,7 @@
 // PyTorch 2's); each keeps its own step count. After zeroGrad(false), an unused parameter steps with a
 // zero gradient (weight decay and momentum still act), as in PyTorch.
 import type { Gpu } from './device/gpu';
+import { combine } from './kernels/arithmetic';
 import { adagradStep } from './kernels/adagrad';
 import { adadeltaStep } from './kernels/adadelta';
 import { adamStep } from './kernels/adam';
@@ -20,7 +21,8 @@ import { rpropStep } from './kernels/rprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
 import { expectNoArguments, expectZeroGradArguments, normalizeOptions, show } from './options';
-import { enableGrad, Tensor } from './tensor';
+import { enableGrad, noGrad, Tensor, tidy } from './tensor';
+import * as F from './functional';
 import { shapeText } from './launch';
 
 /** PyTorch's snake_case spellings, accepted beside our camelCase names. */
@@ -32,6 +34,12 @@ const ALIASES: Record<string, string> = {
   momentum_decay: 'momentumDecay',
   decoupled_weight_decay: 'decoupledWeightDecay',
   step_sizes: 'stepSizes',
+  max_iter: 'maxIter',
+  max_eval: 'maxEval',
+  tolerance_grad: 'toleranceGrad',
+  tolerance_change: 'toleranceChange',
+  history_size: 'historySize',
+  line_search_fn: 'lineSearchFn',
 };
 
 
@@ -738,5 +746,246 @@ export class ASGD extends Optimizer<ASGDOptions> {
     if (i < 0) throw new Error(`ASGD.ax: parameter '${p.label}' ${shapeText(p.shape)} is not one of this optimizer's`);
     const t = this.stateOf('ax')[i]!;
     return new Tensor(this.gpu, t.buffer, p.shape, 'f32', t.byteOffset + (p.offset - this.spans[i]!.span.offset) * 4, `ASGD.ax of ${p.label}`);
+  }
+}
+
+// ── L-BFGS ────────────────────────────────────────────────────────────────────────────────────────
+
+export interface LBFGSOptions {
+  lr?: number;
+  /** Iterations per step(). */
+  maxIter?: number;
+  /** Closure calls per step() (PyTorch's default: maxIter · 5/4). */
+  maxEval?: number | null;
+  /** Stop when every |gradient| is at most this. */
+  toleranceGrad?: number;
+  /** Stop when a step, or the loss's change, is smaller than this. */
+  toleranceChange?: number;
+  /** How many (s, y) pairs the inverse-Hessian approximation keeps. */
+  historySize?: number;
+  /** null (fixed steps of lr) or 'strong_wolfe' (not supported: an Error). */
+  lineSearchFn?: null | 'strong_wolfe';
+}
+
+type LBFGSSnakeCase = { max_iter?: number; max_eval?: number | null; tolerance_grad?: number; tolerance_change?: number; history_size?: number; line_search_fn?: null | 'strong_wolfe' };
+
+/** A vector over every parameter: one tensor per span of the optimizer (padding between parameters included, its gradient 0). */
+type Flat = Tensor[];
+
+/** Σ a·b over the spans, as a [1] tensor (no read). */
+function flatDot(a: Flat, b: Flat): Tensor {
+  return tidy(() => a.map((t, i) => F.sum(F.mul(t, b[i]!))).reduce((x, y) => F.add(x, y)));
+}
+
+/** out += sign · scale · x, scale a [1] tensor on the GPU (nothing read back). */
+function flatAddScaledBy(out: Flat, x: Flat, scale: Tensor, sign: number): void {
+  out.forEach((o, i) => combine(o, { op: 'mul', a: x[i]!, b: scale, broadcast: { inner: o.size, bSize: 1 }, alpha: sign, accumulate: true }));
+}
+
+/** out += alpha · x. */
+function flatAddScaled(out: Flat, x: Flat, alpha: number): void {
+  out.forEach((o, i) => combine(o, { op: 'add', a: x[i]!, b: null, broadcast: { inner: o.size, bSize: 1 }, alpha, accumulate: true }));
+}
+
+async function readScalar(t: Tensor): Promise<number> {
+  return (await t.read())[0]!;
+}
+
+/** max |x| over the spans, read back. */
+async function flatAbsMax(x: Flat): Promise<number> {
+  const maxima = tidy(() => x.map((t) => F.max(F.abs(t))));
+  const values = await Promise.all(maxima.map(readScalar));
+  maxima.forEach((t) => t.destroy());
+  return Math.max(...values);
+}
+
+/** Σ |x| over the spans, read back. */
+async function flatAbsSum(x: Flat): Promise<number> {
+  const total = tidy(() => x.map((t) => F.sum(F.abs(t))).reduce((a, b) => F.add(a, b)));
+  const value = await readScalar(total);
+  total.destroy();
+  return value;
+}
+
+const destroyFlat = (x: Flat | null) => x?.forEach((t) => t.destroy());
+
+/**
+ * torch.optim.LBFGS (Nocedal's limited-memory BFGS, PyTorch's algorithm): each step() runs up to
+ * maxIter iterations, each a direction from the last historySize (s, y) pairs by the two-loop
+ * recursion, a step of lr along it (the first iteration ever: min(1, 1/‖g‖₁)·lr), and a closure call
+ * for the new loss and gradient. The vectors stay on the GPU (the recursion's scalars too, as [1]
+ * tensors); what decides the next move (y·s, g·d, max |g|, the loss) is read back, as PyTorch's CPU
+ * comparisons read its device. step(closure) is async: `const loss = await opt.step(closure)`.
+ * One param group only, as PyTorch's.
+ */
+export class LBFGS extends Optimizer<LBFGSOptions> {
+  /** PyTorch's state['n_iter'] and state['func_evals'], over every step() so far. */
+  nIter = 0;
+  funcEvals = 0;
+  private d: Flat | null = null;
+  private t = 0;
+  private oldDirs: Flat[] = [];
+  private oldStps: Flat[] = [];
+  private ro: number[] = [];
+  private hDiag = 1;
+  private prevFlatGrad: Flat | null = null;
+  private prevLoss = 0;
+
+  constructor(params: Iterable<Parameter>, options: LBFGSOptions & LBFGSSnakeCase = {}) {
+    super(params, options as object, { lr: 1, maxIter: 20, maxEval: null as unknown as number, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearchFn: null as unknown as 'strong_wolfe' });
+    if (this.paramGroups.length !== 1) throw new Error("LBFGS: got " + this.paramGroups.length + " param groups; LBFGS doesn't support per-parameter options (parameter groups), as PyTorch's");
+  }
+
+  protected validate(o: Required<LBFGSOptions>, where: string): void {
+    check(where, 'lr', o.lr, (v) => v > 0, 'a number > 0');
+    check(where, 'maxIter', o.maxIter, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
+    if (o.maxEval !== null) check(where, 'maxEval', o.maxEval, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1 or null (maxIter · 5/4)');
+    check(where, 'toleranceGrad', o.toleranceGrad, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'toleranceChange', o.toleranceChange, (v) => v >= 0, 'a number ≥ 0');
+    check(where, 'historySize', o.historySize, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
+    if (o.lineSearchFn === 'strong_wolfe') throw new Error(`${where}: line_search_fn='strong_wolfe' is not supported (yet); leave it null for PyTorch's fixed steps of lr`);
+    if (o.lineSearchFn !== null) throw new Error(`${where}: argument 'lineSearchFn' expected null or 'strong_wolfe', got ${show(o.lineSearchFn)} (PyTorch's "only 'strong_wolfe' is supported")`);
+  }
+
+  override addParamGroup(): void {
+    throw new Error("LBFGS.addParamGroup: LBFGS doesn't support per-parameter options (parameter groups), as PyTorch's");
+  }
+
+  protected update(): void {
+    throw new Error('LBFGS: step() needs a closure, and is async: await opt.step(closure)');
+  }
+
+  private get flatGrad(): Flat {
+    return this.spans.map(({ span }) => span.grads);
+  }
+
+  /** The closure's loss as a number (it returns a [1] tensor, or a number). */
+  private static async lossOf(value: unknown): Promise<number> {
+    const v = await value;
+    if (v instanceof Tensor) return readScalar(v);
+    if (typeof v === 'number') return v;
+    throw new Error(`LBFGS.step: the closure must return the loss (a Tensor or a number), got ${show(v)}`);
+  }
+
+  /**
+   * PyTorch's step(closure): the closure zeroes the gradients, runs forward and backward and returns
+   * the loss (a [1] tensor, or a number); it runs with grad enabled, once at the start and once after
+   * each iteration but the last. Resolves to the first loss as a number (PyTorch returns the tensor,
+   * but a module's loss buffer holds the last call's by then). The `& T` in the type is only there to
+   * fit Optimizer.step's; the value is the Promise.
+   */
+  override step<T>(closure?: (() => T) | null, ...unsupported: never[]): Promise<number> & T {
+    if (typeof closure !== 'function') throw new Error(`LBFGS.step: expected a closure that re-evaluates the model and returns the loss (PyTorch's step(closure)), got ${show(closure)}`);
+    expectNoArguments('LBFGS.step', unsupported, 'its one argument is the closure');
+    return this.iterate(closure) as Promise<number> & T;
+  }
+
+  private async iterate<T>(closure: () => T): Promise<number> {
+    const g = this.paramGroups[0]!;
+    this.validate(g, 'LBFGS: param group 0');
+    const maxEval = g.maxEval ?? Math.floor((g.maxIter * 5) / 4);
+    this.stepCount++;
+    const evaluate = async () => {
+      const value = await enableGrad(closure);
+      this.funcEvals++;
+      return value;
+    };
+    const origLoss = await LBFGS.lossOf(await evaluate());
+    let loss = origLoss;
+    let currentEvals = 1;
+    if ((await flatAbsMax(this.flatGrad)) <= g.toleranceGrad) return origLoss;
+    let nIter = 0;
+    while (nIter < g.maxIter) {
+      nIter++;
+      this.nIter++;
+      const flatGrad = this.flatGrad;
+      if (this.nIter === 1) {
+        this.resetHistory();
+        destroyFlat(this.d);
+        this.d = noGrad(() => tidy(() => flatGrad.map((t) => F.mul(t, -1))));
+        this.hDiag = 1;
+      } else {
+        await this.remember(flatGrad, g.historySize);
+        const d = noGrad(() => this.direction(flatGrad));
+        destroyFlat(this.d);
+        this.d = d;
+      }
+      const d = this.d!;
+      if (this.prevFlatGrad === null) this.prevFlatGrad = flatGrad.map((t) => t.clone('LBFGS prev_flat_grad'));
+      else this.prevFlatGrad.forEach((t, i) => this.gpu.copy(flatGrad[i]!, t));
+      this.prevLoss = loss;
+      this.t = this.nIter === 1 ? Math.min(1, 1 / (await flatAbsSum(flatGrad))) * g.lr : g.lr;
+      const gtdTensor = noGrad(() => flatDot(flatGrad, d));
+      const gtd = await readScalar(gtdTensor);
+      gtdTensor.destroy();
+      if (gtd > -g.toleranceChange) break;
+      flatAddScaled(this.spans.map(({ span }) => span.values), d, this.t);
+      let evals = 0;
+      let optimal = false;
+      if (nIter !== g.maxIter) {
+        loss = await LBFGS.lossOf(await evaluate());
+        optimal = (await flatAbsMax(this.flatGrad)) <= g.toleranceGrad;
+        evals = 1;
+      }
+      currentEvals += evals;
+      if (nIter === g.maxIter || currentEvals >= maxEval || optimal) break;
+      if ((await flatAbsMax(d)) * Math.abs(this.t) <= g.toleranceChange) break;
+      if (Math.abs(loss - this.prevLoss) < g.toleranceChange) break;
+    }
+    return origLoss;
+  }
+
+  /** y = g − g_prev and s = t·d join the history where y·s > 1e-10 (the curvature condition), as PyTorch's. */
+  private async remember(flatGrad: Flat, historySize: number): Promise<void> {
+    const [y, s] = noGrad(() => tidy(() => [flatGrad.map((t, i) => F.sub(t, this.prevFlatGrad![i]!)), this.d!.map((t) => F.mul(t, this.t))]));
+    const [ysTensor, yyTensor] = noGrad(() => [flatDot(y!, s!), flatDot(y!, y!)]);
+    const [ys, yy] = [await readScalar(ysTensor), await readScalar(yyTensor)];
+    ysTensor.destroy();
+    yyTensor.destroy();
+    if (!(ys > 1e-10)) {
+      destroyFlat(y!);
+      destroyFlat(s!);
+      return;
+    }
+    if (this.oldDirs.length === historySize) {
+      destroyFlat(this.oldDirs.shift()!);
+      destroyFlat(this.oldStps.shift()!);
+      this.ro.shift();
+    }
+    this.oldDirs.push(y!);
+    this.oldStps.push(s!);
+    this.ro.push(1 / Math.fround(ys));
+    this.hDiag = Math.fround(ys) / Math.fround(yy);
+  }
+
+  /**
+   * The two-loop recursion: d = −H·g, H the L-BFGS inverse-Hessian approximation from the history
+   * and the initial scaling H_diag = y·s / y·y of the newest pair. Each α_i and β_i stays a [1] tensor.
+   */
+  private direction(flatGrad: Flat): Flat {
+    return tidy(() => {
+      const q = flatGrad.map((t) => F.mul(t, -1));
+      const al: Tensor[] = [];
+      for (let i = this.oldDirs.length - 1; i >= 0; i--) {
+        al[i] = F.mul(flatDot(this.oldStps[i]!, q), this.ro[i]!);
+        flatAddScaledBy(q, this.oldDirs[i]!, al[i]!, -1);
+      }
+      const r = q.map((t) => F.mul(t, this.hDiag));
+      for (let i = 0; i < this.oldDirs.length; i++) {
+        const coefficient = F.sub(al[i]!, F.mul(flatDot(this.oldDirs[i]!, r), this.ro[i]!));
+        flatAddScaledBy(r, this.oldStps[i]!, coefficient, 1);
+      }
+      return r;
+    });
+  }
+
+  private resetHistory(): void {
+    this.oldDirs.forEach(destroyFlat);
+    this.oldStps.forEach(destroyFlat);
+    [this.oldDirs, this.oldStps, this.ro] = [[], [], []];
+  }
+
+  override async stateDict(): Promise<OptimizerStateDict> {
+    throw new Error('LBFGS.stateDict is not supported: its state is its history of (s, y) vectors; PyTorch saves it, wgslgrad does not yet');
   }
 }

@@ -1,9 +1,11 @@
 // torch.optim.Adamax, NAdam, RAdam, Adadelta, Rprop and ASGD against PyTorch itself
 // (tests/fixtures/pytorch-optimizers.json, from scripts/make-fixtures.py) and against their float64
 // references over 30 steps; options, errors and state dicts. Part of tests/parity-cases.ts's table.
+import * as nn from '../src/nn';
 import * as optim from '../src/optim';
 import { allocateParameter } from '../src/parameters';
 import * as optRef from '../src/reference/optim';
+import { compare } from '../src/spec/compare';
 import { uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import golden from './fixtures/pytorch-optimizers.json';
@@ -130,6 +132,62 @@ add('NAdam: each parameter keeps its own mu_product (dispatches split where they
   s.expect('mu_product saved per parameter: p0\'s and p1\'s differ', products.length === 3 && products[0] !== products[1], JSON.stringify(products));
   s.expectError('no mu_product in a save with steps', () => new optim.NAdam(ps).loadStateDict({ ...saved, scalars: undefined }), /NAdam\.loadStateDict: the state has steps but no 'scalars\.mu_product' \(NAdam keeps one per parameter\)/);
   s.expectError('a wrong mu_product count', () => new optim.NAdam(ps).loadStateDict({ ...saved, scalars: { mu_product: [1, 1] } }), /NAdam\.loadStateDict: 'scalars\.mu_product' expected 3 finite numbers \(one per parameter\), got \[1, 1\]/);
+});
+
+// ── L-BFGS: each step()'s loss, the parameters after it, and where its iterations stopped ─────────
+for (const f of golden.lbfgs) {
+  add(`PyTorch ${golden.torch_version}: LBFGS ${JSON.stringify(f.options)} on ${f.name === 'mlp' ? 'a tanh MLP' : 'least squares'}, ${f.losses.length} steps: losses, parameters, n_iter and func_evals`, async (s) => {
+    const gpu = s.gpu;
+    const model = f.name === 'mlp' ? new nn.Sequential(new nn.Linear(4, 5, { gpu }), new nn.Tanh({ gpu }), new nn.Linear(5, 2, { gpu })) : new nn.Sequential(new nn.Linear(4, 2, { gpu }));
+    const initial = f.initial as Record<string, number[]>;
+    for (const [name, p] of model.namedParameters()) p.write(initial[name]!);
+    const [x, y] = [s.input(f.x, [16, 4], 'f32', 'x'), s.input(f.y, [16, 2], 'f32', 'y')];
+    const lossFn = new nn.MSELoss({ gpu });
+    const opt = new optim.LBFGS(model.parameters(), f.options);
+    const closure = () => {
+      opt.zeroGrad();
+      const loss = lossFn.forward(model.forward(x), y);
+      loss.backward();
+      return loss;
+    };
+    for (const [step, expected] of f.losses.entries()) {
+      const loss = await opt.step(closure);
+      s.comparisons.push(compare(`loss returned by step ${step + 1}`, [loss], [expected], 1e-6, 1e-5));
+      // Against PyTorch's float64 run, within 3× its own float32 run's error at this step (float32's
+      // rounding grows over the iterations: 1.3e-3 by the last case's third step) or 1e-4 (ours was
+      // 4.5e-5 off after 28 iterations where PyTorch's float32 was 8.5e-6: tanh and the sums round
+      // differently; a wrong recursion is 1e-2 off and changes the iteration counts).
+      const after = f.after64[step] as Record<string, number[]>;
+      const atol = Math.max(1e-4, 3 * f.drift[step]!);
+      for (const [name, p] of model.namedParameters()) await s.check(`${name} after step ${step + 1} (vs float64, atol ${atol.toExponential(1)})`, p, after[name]!, atol, 1e-5);
+      s.expect(`n_iter, func_evals after step ${step + 1}`, JSON.stringify([opt.nIter, opt.funcEvals]) === JSON.stringify(f.counts[step]), `[${opt.nIter}, ${opt.funcEvals}] (PyTorch: ${JSON.stringify(f.counts[step])})`);
+    }
+  });
+}
+
+add('LBFGS: a closure is required and awaited, one param group, its errors; no buffer left behind by a step', async (s, random) => {
+  const gpu = s.gpu;
+  const lin = new nn.Linear(3, 2, { gpu });
+  const x = s.input(uniform(random, 12), [4, 3], 'f32', 'x');
+  const y = s.input(uniform(random, 8), [4, 2], 'f32', 'y');
+  const lossFn = new nn.MSELoss({ gpu });
+  const opt = new optim.LBFGS(lin.parameters(), { max_iter: 4, history_size: 2 });
+  const closure = async () => {
+    opt.zeroGrad();
+    const loss = lossFn.forward(lin.forward(x), y);
+    loss.backward();
+    return loss;
+  };
+  await opt.step(closure);
+  const live = gpu.stats.liveBuffers;
+  for (let i = 0; i < 3; i++) await opt.step(closure);
+  s.expect('no buffers left behind by three more steps (a full history of 2 rotates)', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
+  s.expectError('no closure', () => (opt.step as () => Promise<number>)(), /LBFGS\.step: expected a closure that re-evaluates the model and returns the loss/);
+  s.expectError('param groups', () => new optim.LBFGS([{ params: [lin.weight] }, { params: [lin.bias!] }] as never), /LBFGS: got 2 param groups; LBFGS doesn't support per-parameter options \(parameter groups\)/);
+  s.expectError('strong_wolfe', () => new optim.LBFGS(lin.parameters(), { line_search_fn: 'strong_wolfe' }), /LBFGS: line_search_fn='strong_wolfe' is not supported/);
+  s.expectError('history size', () => new optim.LBFGS(lin.parameters(), { history_size: 0 }), /LBFGS: argument 'historySize' expected an integer ≥ 1, got 0/);
+  const rejection = await (opt.step(() => undefined) as Promise<number>).then(() => 'resolved', (e: Error) => e.message);
+  s.expect('a closure returning nothing', /^LBFGS\.step: the closure must return the loss \(a Tensor or a number\), got undefined/.test(rejection), rejection);
 });
 
 // ── options and errors, before anything is dispatched ─────────────────────────────────────────────
