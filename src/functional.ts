@@ -226,6 +226,8 @@ export interface RegressionLossOptions {
 function regressionLoss(kind: RegressionLoss, input: Tensor, target: Tensor, options: RegressionLossOptions, beta = 1): Tensor {
   const { reduction = 'mean' } = options;
   const name = options.name ?? REGRESSION_OPS[kind];
+  expectOperand(name, 'input', input, false);
+  expectOperand(name, 'target', target, false);
   const out = givenOut(name, options.out, lossShape(input.shape, reduction)) ?? output(input.gpu, lossShape(input.shape, reduction), name);
   const partials = reduction === 'none' ? undefined : (options.partials ?? scratchTensor(input.gpu, `${name}.partials`, [partialCount(input.size)]));
   regressionLossKernel(kind, input, target, out, { reduction, beta, ...(partials ? { partials } : {}) });
@@ -466,8 +468,10 @@ export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor,
   }
   return composite(() => {
     const v = perRow && vs === lead ? unsqueeze(variance, -1) : variance;
-    // max(var, eps) in value, var in the gradient: var + (max(var, eps) − var) with the correction detached.
-    const clamped = add(v, sub(clamp(v, eps), v).detach());
+    // max(var, eps) in value, var in the gradient: max(var, eps) detached, plus var − var (0, with var's
+    // gradient). The other way round, var + (max(var, eps) − var).detach(), loses eps to rounding
+    // once |var| is large: var = −1 acted as 9.5e-7, and var ≤ −16 gave NaN.
+    const clamped = add(clamp(v, eps).detach(), sub(v, v.detach()));
     let loss = mul(add(log(clamped), div(pow(sub(input, target), 2), clamped)), 0.5);
     if (full) loss = add(loss, 0.5 * Math.log(2 * Math.PI));
     return reduceLoss(loss, reduction);

@@ -3359,14 +3359,16 @@ abstract class RegressionLossModule extends Module {
   /** The F op, given this module's buffers and name. */
   protected abstract loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor;
 
+  /** PyTorch's printout, which shows no options: MSELoss(), SmoothL1Loss(). */
   describe(): string {
-    return `${this.constructor.name}(${this.reduction !== 'mean' ? `reduction='${this.reduction}'` : ''})`;
+    return `${this.constructor.name}()`;
   }
 
   /** The loss of input against a target of the same shape: [1], or the elements' losses for 'none'. */
   forward(input: Tensor, target: Tensor): Tensor {
     const where = this.describe();
-    if (!(target instanceof Tensor)) throw new Error(`${where}: target expected a Tensor, got ${String(target)}`);
+    if (!(input instanceof Tensor)) throw new Error(`${where}: input expected a Tensor, got ${show(input)}`);
+    if (!(target instanceof Tensor)) throw new Error(`${where}: target expected a Tensor, got ${show(target)}`);
     if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) throw new Error(`${where}: input has shape ${shapeText(input.shape)} and target ${shapeText(target.shape)}; they must be the same (no broadcasting)`);
     const { reduction } = this;
     const buffer = this.buffers();
@@ -3421,7 +3423,7 @@ export class BCELoss extends Module {
   }
 
   describe(): string {
-    return `BCELoss(${this.reduction !== 'mean' ? `reduction='${this.reduction}'` : ''})`;
+    return 'BCELoss()'; // PyTorch's printout shows no options
   }
 
   forward(input: Tensor, target: Tensor): Tensor {

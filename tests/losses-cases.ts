@@ -172,7 +172,7 @@ add('F.softmax, F.logSoftmax, F.tanh, F.leakyRelu, F.mseLoss, F.l1Loss vs float6
 add('MSELoss, L1Loss, Softmax, LeakyReLU: bad options and shapes are named', (s, random) => {
   const gpu = s.gpu;
   const x = s.input(uniform(random, 12), [3, 4]);
-  s.expectError('unknown option', () => new nn.MSELoss({ gpu, size_average: false } as nn.RegressionLossOptions), /MSELoss: unknown option 'size_average' \(known: reduction, gpu\)/);
+  s.expectError('unknown option', () => new nn.MSELoss({ gpu, size_average: false } as nn.RegressionLossOptions), /MSELoss: unknown option 'size_average' \(known: reduction, gpu\); PyTorch's deprecated size_average and reduce are not taken: reduction 'sum' is size_average=False, 'none' is reduce=False/);
   s.expectError('bad reduction', () => new nn.L1Loss({ gpu, reduction: 'avg' as 'mean' }), /L1Loss: argument 'reduction' expected 'mean', 'sum' or 'none', got avg/);
   s.expectError('target shape', () => new nn.L1Loss({ gpu }).forward(x, s.input(uniform(random, 12), [12])), /L1Loss\(\): input has shape \[3, 4\] and target \[12\]; they must be the same \(no broadcasting\)/);
   s.expectError('dim out of range', () => new nn.LogSoftmax(2, { gpu }).forward(x), /LogSoftmax\(dim=2\): argument 'dim' expected an integer in \[-2, 1\] for an input of shape \[3, 4\], got 2/);

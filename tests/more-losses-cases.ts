@@ -118,7 +118,7 @@ add('SmoothL1Loss, HuberLoss, KLDivLoss: options kept, printouts as PyTorch, bad
   s.expectError('zero delta', () => new nn.HuberLoss({ delta: 0, gpu }), /^HuberLoss: argument 'delta' expected a positive number, got 0 \(PyTorch: "huber_loss does not support non-positive values for delta\."\)$/);
   s.expectError('delta not a number', () => F.huberLoss(x, x, { delta: '1' as unknown as number }), /^huberLoss: argument 'delta' expected a number, got '1'$/);
   s.expectError('F: negative beta', () => F.smoothL1Loss(x, x, { beta: -0.25 }), /^smoothL1Loss: argument 'beta' expected a non-negative number, got -0.25/);
-  s.expectError('F: unknown option', () => F.smoothL1Loss(x, x, { size_average: true } as { beta?: number }), /^smoothL1Loss: unknown option 'size_average' \(known: reduction, beta, out, partials, name\)$/);
+  s.expectError('F: unknown option', () => F.smoothL1Loss(x, x, { size_average: true } as { beta?: number }), /^smoothL1Loss: unknown option 'size_average' \(known: reduction, beta, out, partials, name\); PyTorch's deprecated size_average and reduce are not taken: reduction 'sum' is size_average=False, 'none' is reduce=False$/);
   s.expectError('bad reduction', () => new nn.HuberLoss({ reduction: 'batchmean' as 'mean', gpu }), /^HuberLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got batchmean$/);
   s.expectError('module: shapes', () => smooth.forward(x, t), /^SmoothL1Loss\(\): input has shape \[3, 4\] and target \[4, 3\]; they must be the same \(no broadcasting\)$/);
   s.expectError('F: shapes', () => F.huberLoss(x, t), /^huberLoss: input has shape \[3, 4\] and target \[4, 3\]; they must be the same \(no broadcasting\)$/);
@@ -127,6 +127,27 @@ add('SmoothL1Loss, HuberLoss, KLDivLoss: options kept, printouts as PyTorch, bad
   s.expectError('KL: log_target not a flag', () => F.klDiv(x, x, { log_target: 1 as unknown as boolean }), /^klDiv: option 'log_target' expected true or false, got 1$/);
   s.expectError('KL: unknown option', () => new nn.KLDivLoss({ logtarget: true, gpu } as F.KLDivOptions), /^KLDivLoss: unknown option 'logtarget' \(known: reduction, logTarget, gpu; or PyTorch's log_target\)$/);
   s.expectError('KL: target not a tensor', () => F.klDiv(x, [1, 2] as unknown as Tensor), /^klDiv: argument 'target' expected a Tensor, got \[1, 2\]$/);
+});
+
+// A reviewer's case: the clamp's correction added to var lost eps to rounding once |var| was large.
+add('GaussianNLLLoss of a negative var: var taken as eps (½ (ln eps + d²/eps)), never NaN, the gradient as at eps', async (s) => {
+  const variance = s.input([-1e-7, -0.5, -1, -10, -100, -1e10, 0], [7], 'f32', 'var');
+  variance.requiresGrad = true;
+  const loss = s.own(F.gaussianNllLoss(s.input(new Float32Array(7).fill(1), [7]), s.input(new Float32Array(7), [7]), variance, { reduction: 'none' }));
+  await s.check('loss', loss, new Array(7).fill(0.5 * (Math.log(1e-6) + 1e6)), 0, 1e-6);
+  s.own(F.sum(loss)).backward();
+  await s.check('d var', variance.grad!, new Array(7).fill(0.5 * (1e6 - 1e12)), 0, 1e-6);
+});
+
+add('regression losses: a non-Tensor input or target is named, module and F alike', (s) => {
+  const gpu = s.gpu;
+  const t = s.input(new Float32Array(2), [2], 'f32', 't');
+  s.expectError('module input', () => new nn.HuberLoss({ gpu }).forward([1, 2] as unknown as Tensor, t), /^HuberLoss\(\): input expected a Tensor, got \[1, 2\]$/);
+  s.expectError('module target', () => new nn.MSELoss({ gpu }).forward(t, [1, 2] as unknown as Tensor), /^MSELoss\(\): target expected a Tensor, got \[1, 2\]$/);
+  s.expectError('F input', () => F.huberLoss([1, 2] as unknown as Tensor, t), /^huberLoss: argument 'input' expected a Tensor, got \[1, 2\]$/);
+  s.expectError('F target', () => F.smoothL1Loss(t, [1, 2] as unknown as Tensor), /^smoothL1Loss: argument 'target' expected a Tensor, got \[1, 2\]$/);
+  const printed = [new nn.MSELoss({ reduction: 'sum', gpu }), new nn.L1Loss({ reduction: 'none', gpu }), new nn.BCELoss({ reduction: 'sum', gpu })].map((m) => m.describe()).join();
+  s.expect('printouts as PyTorch (no options)', printed === 'MSELoss(),L1Loss(),BCELoss()', printed);
 });
 
 add('the composed losses: options as PyTorch pastes them, printouts, bad options and shapes named', (s, random) => {
@@ -139,7 +160,7 @@ add('the composed losses: options as PyTorch pastes them, printouts, bad options
   s.expectError('margin not a number', () => new nn.HingeEmbeddingLoss({ margin: '1' as unknown as number, gpu }), /^HingeEmbeddingLoss: argument 'margin' expected a finite number, got '1'$/);
   s.expectError('bad reduction', () => new nn.SoftMarginLoss({ reduction: 'batchmean' as 'mean', gpu }), /^SoftMarginLoss: argument 'reduction' expected 'mean', 'sum' or 'none', got 'batchmean'$/);
   s.expectError('log_input not a flag', () => new nn.PoissonNLLLoss({ log_input: 0 as unknown as boolean, gpu }), /^PoissonNLLLoss: option 'log_input' expected true or false, got 0$/);
-  s.expectError('F: unknown option', () => F.gaussianNllLoss(x, x, x, { size_average: true } as F.GaussianNLLOptions), /^gaussianNllLoss: unknown option 'size_average' \(known: reduction, full, eps\)$/);
+  s.expectError('F: unknown option', () => F.gaussianNllLoss(x, x, x, { size_average: true } as F.GaussianNLLOptions), /^gaussianNllLoss: unknown option 'size_average' \(known: reduction, full, eps\); PyTorch's deprecated size_average/);
   s.expectError('F: eps not finite', () => F.poissonNllLoss(x, x, { eps: Infinity }), /^poissonNllLoss: argument 'eps' expected a finite number, got Infinity$/);
   s.expectError('shapes', () => F.marginRankingLoss(x, x, y), /^marginRankingLoss: input1 has shape \[3, 4\] and target \[4, 3\]; they must be the same \(no broadcasting\)$/);
   s.expectError('module: shapes', () => (modules[2] as nn.HingeEmbeddingLoss).forward(x, y), /^hingeEmbeddingLoss: input has shape \[3, 4\] and target \[4, 3\]; they must be the same/);
