@@ -442,13 +442,16 @@ for name, kwargs, extra in [
                                      "skip": extra.get("skip", []), "betas_at": [extra["betas_at"][0], list(extra["betas_at"][1])] if "betas_at" in extra else None,
                                      "shapes": [list(p.shape) for p in params0], "params": [values(p) for p in params0], "grads": grads, "after": after,
                                      **({"ax": [values(opt.state[p]["ax"]) for p in ps]} if name == "ASGD" else {})})
-# LBFGS (no line search) on a least-squares fit and a small tanh MLP: each step()'s returned loss, the
+# LBFGS (without and with the strong Wolfe line search) on a least-squares fit and a small tanh MLP: each step()'s returned loss, the
 # parameters after it, and PyTorch's n_iter and func_evals, so where the iterations stop is checked too.
 more_optimizers["lbfgs"] = []
 for name, kwargs, steps in [
     ("least squares", {}, 3),
     ("mlp", {"lr": 0.5, "max_iter": 7, "history_size": 3}, 4),
     ("mlp", {"lr": 1.0, "max_iter": 10, "tolerance_change": 1e-3}, 3),
+    ("mlp", {"max_iter": 10, "line_search_fn": "strong_wolfe"}, 3),
+    ("least squares", {"history_size": 4, "line_search_fn": "strong_wolfe"}, 2),
+    ("mlp", {"lr": 0.1, "max_iter": 6, "history_size": 2, "line_search_fn": "strong_wolfe"}, 4),
 ]:
     torch.manual_seed(20261206 + len(more_optimizers["lbfgs"]))
     x, y = torch.randn(16, 4), torch.randn(16, 2)
@@ -471,17 +474,19 @@ for name, kwargs, steps in [
         loss = torch.nn.functional.mse_loss(model64(x.double()), y.double())
         loss.backward()
         return loss
-    losses, after, after64, drift, counts = [], [], [], [], []
+    losses, losses64, after, after64, drift, counts, counts64 = [], [], [], [], [], [], []
     for _ in range(steps):
         losses.append(float(opt.step(closure)))
-        opt64.step(closure64)
+        losses64.append(float(opt64.step(closure64)))
+        state64 = opt64.state[opt64._params[0]]
+        counts64.append([state64["n_iter"], state64["func_evals"]])
         after.append({k: values(v) for k, v in model.state_dict().items()})
         after64.append({k: values(v) for k, v in model64.state_dict().items()})
         drift.append(max(abs(a - b) for k in after[-1] for a, b in zip(after[-1][k], after64[-1][k])))
         state = opt.state[opt._params[0]]
         counts.append([state["n_iter"], state["func_evals"]])
     more_optimizers["lbfgs"].append({"name": name, "options": kwargs, "x": values(x), "y": values(y), "initial": initial, "losses": losses, "after": after,
-                                     "after64": after64, "drift": drift, "counts": counts})
+                                     "losses64": losses64, "after64": after64, "drift": drift, "counts": counts, "counts64": counts64})
 more_optimizers_path = path.parent / "pytorch-optimizers.json"
 more_optimizers_path.write_text(json.dumps(more_optimizers) + "\n")
 print(f"wrote {more_optimizers_path} ({more_optimizers_path.stat().st_size} bytes)")

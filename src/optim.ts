@@ -763,7 +763,7 @@ export interface LBFGSOptions {
   toleranceChange?: number;
   /** How many (s, y) pairs the inverse-Hessian approximation keeps. */
   historySize?: number;
-  /** null (fixed steps of lr) or 'strong_wolfe' (not supported: an Error). */
+  /** null (fixed steps of lr) or 'strong_wolfe' (a line search for each step's length). */
   lineSearchFn?: null | 'strong_wolfe';
 }
 
@@ -810,6 +810,20 @@ async function flatAbsSum(x: Flat): Promise<number> {
 const destroyFlat = (x: Flat | null) => x?.forEach((t) => t.destroy());
 
 /**
+ * PyTorch's _cubic_interpolate: the minimiser of the cubic through (x1, f1) and (x2, f2) with slopes
+ * g1 and g2, clamped to `bounds` (default [x1, x2] in order); their middle where it has none.
+ */
+function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: [number, number]): number {
+  const [low, high] = bounds ?? (x1 <= x2 ? [x1, x2] : [x2, x1]);
+  const d1 = g1 + g2 - (3 * (f1 - f2)) / (x1 - x2);
+  const d2Square = d1 ** 2 - g1 * g2;
+  if (d2Square < 0) return (low + high) / 2;
+  const d2 = Math.sqrt(d2Square);
+  const minPos = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2)) : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+  return Math.min(Math.max(minPos, low), high);
+}
+
+/**
  * torch.optim.LBFGS (Nocedal's limited-memory BFGS, PyTorch's algorithm): each step() runs up to
  * maxIter iterations, each a direction from the last historySize (s, y) pairs by the two-loop
  * recursion, a step of lr along it (the first iteration ever: min(1, 1/‖g‖₁)·lr), and a closure call
@@ -843,8 +857,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     check(where, 'toleranceGrad', o.toleranceGrad, (v) => v >= 0, 'a number ≥ 0');
     check(where, 'toleranceChange', o.toleranceChange, (v) => v >= 0, 'a number ≥ 0');
     check(where, 'historySize', o.historySize, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
-    if (o.lineSearchFn === 'strong_wolfe') throw new Error(`${where}: line_search_fn='strong_wolfe' is not supported (yet); leave it null for PyTorch's fixed steps of lr`);
-    if (o.lineSearchFn !== null) throw new Error(`${where}: argument 'lineSearchFn' expected null or 'strong_wolfe', got ${show(o.lineSearchFn)} (PyTorch's "only 'strong_wolfe' is supported")`);
+    if (o.lineSearchFn !== null && o.lineSearchFn !== 'strong_wolfe') throw new Error(`${where}: argument 'lineSearchFn' expected null or 'strong_wolfe', got ${show(o.lineSearchFn)} (PyTorch's "only 'strong_wolfe' is supported")`);
   }
 
   override addParamGroup(): void {
@@ -855,7 +868,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     throw new Error('LBFGS: step() needs a closure, and is async: await opt.step(closure)');
   }
 
-  private get flatGrad(): Flat {
+  /** The gradient buffers (live: the next closure call overwrites them). */
+  private get liveGrad(): Flat {
     return this.spans.map(({ span }) => span.grads);
   }
 
@@ -886,23 +900,27 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     const maxEval = g.maxEval ?? Math.floor((g.maxIter * 5) / 4);
     this.stepCount++;
     const evaluate = async () => {
-      const value = await enableGrad(closure);
+      const value = await LBFGS.lossOf(await enableGrad(closure));
       this.funcEvals++;
       return value;
     };
-    const origLoss = await LBFGS.lossOf(await evaluate());
+    const origLoss = await evaluate();
     let loss = origLoss;
     let currentEvals = 1;
-    if ((await flatAbsMax(this.flatGrad)) <= g.toleranceGrad) return origLoss;
+    // The gradient the iteration works from: the live gradient buffers after a closure call, or the
+    // line search's copy of the one at the step it chose (owned here, freed when replaced).
+    let flatGrad = this.liveGrad;
+    let owned: Flat | null = null;
+    if ((await flatAbsMax(flatGrad)) <= g.toleranceGrad) return origLoss;
     let nIter = 0;
     while (nIter < g.maxIter) {
       nIter++;
       this.nIter++;
-      const flatGrad = this.flatGrad;
       if (this.nIter === 1) {
         this.resetHistory();
         destroyFlat(this.d);
-        this.d = noGrad(() => tidy(() => flatGrad.map((t) => F.mul(t, -1))));
+        const grad = flatGrad;
+        this.d = noGrad(() => tidy(() => grad.map((t) => F.mul(t, -1))));
         this.hDiag = 1;
       } else {
         await this.remember(flatGrad, g.historySize);
@@ -915,24 +933,140 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       else this.prevFlatGrad.forEach((t, i) => this.gpu.copy(flatGrad[i]!, t));
       this.prevLoss = loss;
       this.t = this.nIter === 1 ? Math.min(1, 1 / (await flatAbsSum(flatGrad))) * g.lr : g.lr;
-      const gtdTensor = noGrad(() => flatDot(flatGrad, d));
-      const gtd = await readScalar(gtdTensor);
-      gtdTensor.destroy();
+      const gtd = await this.dot(flatGrad, d);
       if (gtd > -g.toleranceChange) break;
-      flatAddScaled(this.spans.map(({ span }) => span.values), d, this.t);
       let evals = 0;
       let optimal = false;
-      if (nIter !== g.maxIter) {
-        loss = await LBFGS.lossOf(await evaluate());
-        optimal = (await flatAbsMax(this.flatGrad)) <= g.toleranceGrad;
-        evals = 1;
+      if (g.lineSearchFn === 'strong_wolfe') {
+        const found = await this.strongWolfe(evaluate, d, loss, flatGrad, gtd, g.toleranceChange);
+        destroyFlat(owned);
+        [loss, flatGrad, owned, this.t, evals] = [found.loss, found.grad, found.grad, found.t, found.evals];
+        flatAddScaled(this.values, d, this.t);
+        optimal = (await flatAbsMax(flatGrad)) <= g.toleranceGrad;
+      } else {
+        flatAddScaled(this.values, d, this.t);
+        if (nIter !== g.maxIter) {
+          loss = await evaluate();
+          destroyFlat(owned);
+          [flatGrad, owned] = [this.liveGrad, null];
+          optimal = (await flatAbsMax(flatGrad)) <= g.toleranceGrad;
+          evals = 1;
+        }
       }
       currentEvals += evals;
       if (nIter === g.maxIter || currentEvals >= maxEval || optimal) break;
       if ((await flatAbsMax(d)) * Math.abs(this.t) <= g.toleranceChange) break;
       if (Math.abs(loss - this.prevLoss) < g.toleranceChange) break;
     }
+    destroyFlat(owned);
     return origLoss;
+  }
+
+  private get values(): Flat {
+    return this.spans.map(({ span }) => span.values);
+  }
+
+  private async dot(a: Flat, b: Flat): Promise<number> {
+    const t = noGrad(() => flatDot(a, b));
+    const value = await readScalar(t);
+    t.destroy();
+    return value;
+  }
+
+  /**
+   * PyTorch's _strong_wolfe: a step t along d meeting the strong Wolfe conditions (sufficient decrease
+   * f(t) ≤ f + c1·t·g·d, curvature |g(t)·d| ≤ −c2·g·d), bracketed, then zoomed by cubic interpolation;
+   * at most 25 evaluations. Each evaluation moves the parameters to x + t·d, calls the closure and
+   * puts them back. Returns the chosen step's loss, a copy of its gradient, t and the evaluations.
+   */
+  private async strongWolfe(evaluate: () => Promise<number>, d: Flat, f: number, grad: Flat, gtd: number, toleranceChange: number): Promise<{ loss: number; grad: Flat; t: number; evals: number }> {
+    const [c1, c2, maxLs] = [1e-4, 0.9, 25];
+    const x = this.values.map((v) => v.clone('LBFGS x_init'));
+    const copies: Flat[] = [];
+    const copy = (v: Flat) => {
+      const c = v.map((u) => u.clone('LBFGS line search gradient'));
+      copies.push(c);
+      return c;
+    };
+    /** f, a copy of g and g·d at x + t·d, the parameters put back after. */
+    const at = async (t: number) => {
+      flatAddScaled(this.values, d, t);
+      const fT = await evaluate();
+      const gT = copy(this.liveGrad);
+      this.values.forEach((v, i) => this.gpu.copy(x[i]!, v));
+      return { f: fT, g: gT, gtd: await this.dot(gT, d) };
+    };
+    const dNorm = await flatAbsMax(d);
+    const g0 = copy(grad); // grad may be the live buffers, which the evaluations overwrite
+    let t = this.t;
+    let evals = 1;
+    let next = await at(t);
+    let [tPrev, fPrev, gPrev, gtdPrev] = [0, f, g0, gtd];
+    let done = false;
+    let lsIter = 0;
+    let bracket: number[] = [];
+    let bracketF: number[] = [];
+    let bracketG: Flat[] = [];
+    let bracketGtd: number[] = [];
+    while (lsIter < maxLs) {
+      if (next.f > f + c1 * t * gtd || (lsIter > 1 && next.f >= fPrev)) {
+        [bracket, bracketF, bracketG, bracketGtd] = [[tPrev, t], [fPrev, next.f], [gPrev, next.g], [gtdPrev, next.gtd]];
+        break;
+      }
+      if (Math.abs(next.gtd) <= -c2 * gtd) {
+        [bracket, bracketF, bracketG, done] = [[t], [next.f], [next.g], true];
+        break;
+      }
+      if (next.gtd >= 0) {
+        [bracket, bracketF, bracketG, bracketGtd] = [[tPrev, t], [fPrev, next.f], [gPrev, next.g], [gtdPrev, next.gtd]];
+        break;
+      }
+      const [minStep, maxStep] = [t + 0.01 * (t - tPrev), t * 10];
+      const tNew = cubicInterpolate(tPrev, fPrev, gtdPrev, t, next.f, next.gtd, [minStep, maxStep]);
+      [tPrev, fPrev, gPrev, gtdPrev] = [t, next.f, next.g, next.gtd];
+      t = tNew;
+      next = await at(t);
+      evals++;
+      lsIter++;
+    }
+    if (lsIter === maxLs) [bracket, bracketF, bracketG] = [[0, t], [f, next.f], [g0, next.g]];
+    let insufficientProgress = false;
+    let [low, high] = bracketF[0]! <= bracketF.at(-1)! ? [0, 1] : [1, 0];
+    while (!done && lsIter < maxLs) {
+      if (Math.abs(bracket[1]! - bracket[0]!) * dNorm < toleranceChange) break;
+      t = cubicInterpolate(bracket[0]!, bracketF[0]!, bracketGtd[0]!, bracket[1]!, bracketF[1]!, bracketGtd[1]!);
+      const [top, bottom] = [Math.max(...bracket), Math.min(...bracket)];
+      const eps = 0.1 * (top - bottom);
+      if (Math.min(top - t, t - bottom) < eps) {
+        // Too close to an end: move eps inside, unless the last try already made no progress.
+        if (insufficientProgress || t >= top || t <= bottom) {
+          t = Math.abs(t - top) < Math.abs(t - bottom) ? top - eps : bottom + eps;
+          insufficientProgress = false;
+        } else {
+          insufficientProgress = true;
+        }
+      } else {
+        insufficientProgress = false;
+      }
+      next = await at(t);
+      evals++;
+      lsIter++;
+      if (next.f > f + c1 * t * gtd || next.f >= bracketF[low]!) {
+        [bracket[high], bracketF[high], bracketG[high], bracketGtd[high]] = [t, next.f, next.g, next.gtd];
+        [low, high] = bracketF[0]! <= bracketF[1]! ? [0, 1] : [1, 0];
+      } else {
+        if (Math.abs(next.gtd) <= -c2 * gtd) done = true;
+        else if (next.gtd * (bracket[high]! - bracket[low]!) >= 0) {
+          [bracket[high], bracketF[high], bracketG[high], bracketGtd[high]] = [bracket[low]!, bracketF[low]!, bracketG[low]!, bracketGtd[low]!];
+        }
+        [bracket[low], bracketF[low], bracketG[low], bracketGtd[low]] = [t, next.f, next.g, next.gtd];
+      }
+    }
+    const chosen = bracketG[low]!;
+    // The chosen gradient's copy is returned (the caller owns it); every other copy, and x, is freed.
+    for (const c of copies) if (c !== chosen) destroyFlat(c);
+    destroyFlat(x);
+    return { loss: bracketF[low]!, grad: chosen, t: bracket[low]!, evals };
   }
 
   /** y = g − g_prev and s = t·d join the history where y·s > 1e-10 (the curvature condition), as PyTorch's. */

@@ -143,7 +143,7 @@ for (const f of golden.lbfgs) {
     for (const [name, p] of model.namedParameters()) p.write(initial[name]!);
     const [x, y] = [s.input(f.x, [16, 4], 'f32', 'x'), s.input(f.y, [16, 2], 'f32', 'y')];
     const lossFn = new nn.MSELoss({ gpu });
-    const opt = new optim.LBFGS(model.parameters(), f.options);
+    const opt = new optim.LBFGS(model.parameters(), f.options as optim.LBFGSOptions);
     const closure = () => {
       opt.zeroGrad();
       const loss = lossFn.forward(model.forward(x), y);
@@ -152,15 +152,21 @@ for (const f of golden.lbfgs) {
     };
     for (const [step, expected] of f.losses.entries()) {
       const loss = await opt.step(closure);
-      s.comparisons.push(compare(`loss returned by step ${step + 1}`, [loss], [expected], 1e-6, 1e-5));
+      // Against PyTorch's float64 loss, within 3× its own float32 run's error or 1e-5 relative.
+      const lossTolerance = Math.max(1e-5, (3 * Math.abs(expected - f.losses64[step]!)) / Math.abs(f.losses64[step]!));
+      s.comparisons.push(compare(`loss returned by step ${step + 1}`, [loss], [f.losses64[step]!], 1e-7, lossTolerance));
       // Against PyTorch's float64 run, within 3× its own float32 run's error at this step (float32's
-      // rounding grows over the iterations: 1.3e-3 by the last case's third step) or 1e-4 (ours was
-      // 4.5e-5 off after 28 iterations where PyTorch's float32 was 8.5e-6: tanh and the sums round
-      // differently; a wrong recursion is 1e-2 off and changes the iteration counts).
+      // rounding grows over the iterations: 1.3e-3 by the third case's third step) or 2e-5. This is
+      // what found our tanh 1.4e-3 off near 0 (ours ended 5–7× further from float64 than PyTorch's
+      // float32 did); a wrong recursion is 1e-2 off and changes the iteration counts.
       const after = f.after64[step] as Record<string, number[]>;
-      const atol = Math.max(1e-4, 3 * f.drift[step]!);
+      const atol = Math.max(2e-5, 3 * f.drift[step]!);
       for (const [name, p] of model.namedParameters()) await s.check(`${name} after step ${step + 1} (vs float64, atol ${atol.toExponential(1)})`, p, after[name]!, atol, 1e-5);
-      s.expect(`n_iter, func_evals after step ${step + 1}`, JSON.stringify([opt.nIter, opt.funcEvals]) === JSON.stringify(f.counts[step]), `[${opt.nIter}, ${opt.funcEvals}] (PyTorch: ${JSON.stringify(f.counts[step])})`);
+      // Where PyTorch's float32 and float64 runs stop alike, ours must too; where they do not (a line
+      // search zooming at the noise floor of a converged fit), the counts are rounding, not the algorithm.
+      const counts = JSON.stringify([opt.nIter, opt.funcEvals]);
+      if (JSON.stringify(f.counts[step]) === JSON.stringify(f.counts64[step])) s.expect(`n_iter, func_evals after step ${step + 1}`, counts === JSON.stringify(f.counts[step]), `${counts} (PyTorch: ${JSON.stringify(f.counts[step])})`);
+      else s.notes.push(`step ${step + 1}: n_iter, func_evals ${counts}; PyTorch's float32 ${JSON.stringify(f.counts[step])} and float64 ${JSON.stringify(f.counts64[step])} differ, so not compared`);
     }
   });
 }
@@ -171,7 +177,7 @@ add('LBFGS: a closure is required and awaited, one param group, its errors; no b
   const x = s.input(uniform(random, 12), [4, 3], 'f32', 'x');
   const y = s.input(uniform(random, 8), [4, 2], 'f32', 'y');
   const lossFn = new nn.MSELoss({ gpu });
-  const opt = new optim.LBFGS(lin.parameters(), { max_iter: 4, history_size: 2 });
+  const opt = new optim.LBFGS(lin.parameters(), { max_iter: 4, history_size: 2, line_search_fn: 'strong_wolfe' });
   const closure = async () => {
     opt.zeroGrad();
     const loss = lossFn.forward(lin.forward(x), y);
@@ -181,10 +187,10 @@ add('LBFGS: a closure is required and awaited, one param group, its errors; no b
   await opt.step(closure);
   const live = gpu.stats.liveBuffers;
   for (let i = 0; i < 3; i++) await opt.step(closure);
-  s.expect('no buffers left behind by three more steps (a full history of 2 rotates)', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
+  s.expect('no buffers left behind by three more steps (a full history of 2 rotates; the line search\'s copies freed)', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
   s.expectError('no closure', () => (opt.step as () => Promise<number>)(), /LBFGS\.step: expected a closure that re-evaluates the model and returns the loss/);
   s.expectError('param groups', () => new optim.LBFGS([{ params: [lin.weight] }, { params: [lin.bias!] }] as never), /LBFGS: got 2 param groups; LBFGS doesn't support per-parameter options \(parameter groups\)/);
-  s.expectError('strong_wolfe', () => new optim.LBFGS(lin.parameters(), { line_search_fn: 'strong_wolfe' }), /LBFGS: line_search_fn='strong_wolfe' is not supported/);
+  s.expectError('another line search', () => new optim.LBFGS(lin.parameters(), { line_search_fn: 'backtracking' as 'strong_wolfe' }), /LBFGS: argument 'lineSearchFn' expected null or 'strong_wolfe', got 'backtracking'/);
   s.expectError('history size', () => new optim.LBFGS(lin.parameters(), { history_size: 0 }), /LBFGS: argument 'historySize' expected an integer ≥ 1, got 0/);
   const rejection = await (opt.step(() => undefined) as Promise<number>).then(() => 'resolved', (e: Error) => e.message);
   s.expect('a closure returning nothing', /^LBFGS\.step: the closure must return the loss \(a Tensor or a number\), got undefined/.test(rejection), rejection);

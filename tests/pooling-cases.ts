@@ -86,7 +86,7 @@ add('adaptive pooling: one image and one sequence; in a Sequential (a Linear siz
   const out = net.forward(s.input(uniform(random, 2 * 3 * 6 * 5), [2, 3, 6, 5]));
   s.expect('Sequential output', out.shape.join() === '2,2', `[${out.shape.join(', ')}]`);
   s.expectError('output size 0', () => new nn.AdaptiveAvgPool2d(0, { gpu }), /AdaptiveAvgPool2d\(output_size=0\): output_size expected an integer ≥ 1 or two of them \(null keeps that input size\), got 0/);
-  s.expectError('three sizes', () => new nn.AdaptiveMaxPool2d([1, 2, 3] as never, { gpu }), /AdaptiveMaxPool2d\(output_size=\(1, 2, 3\)\): output_size expected an integer ≥ 1 or two of them/);
+  s.expectError('three sizes', () => new nn.AdaptiveMaxPool2d([1, 2, 3] as never, { gpu }), /AdaptiveMaxPool2d\(output_size=\[1, 2, 3\]\): output_size expected an integer ≥ 1 or two of them/);
   s.expectError('return_indices on the module', () => new nn.AdaptiveMaxPool2d(2, { return_indices: true as false, gpu }), /AdaptiveMaxPool2d: .*return_indices|returnIndices/);
   s.expectError('1-d size', () => new nn.AdaptiveAvgPool1d(2.5, { gpu }), /AdaptiveAvgPool1d: argument 'output_size' expected an integer ≥ 1 \(or a list of one\), got 2\.5/);
   s.expectError('a 2-D input to a 2-D pool', () => new nn.AdaptiveAvgPool2d(2, { gpu }).forward(s.input(new Float32Array(4), [2, 2])), /AdaptiveAvgPool2d\(output_size=2\): input expected a 4-D NCHW shape \[N, C, H, W\] or one image \[C, H, W\], got \[2, 2\]/);

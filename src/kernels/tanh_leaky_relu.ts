@@ -1,6 +1,7 @@
 // shaders/tanh_leaky_relu.wgsl: tanh and leaky ReLU, forward and backward (both backward rules read
 // the forward's output y).
 import { grid1d, loadShader } from '../device/shader';
+import { shaderSource } from '../device/shader-sources';
 import { expectRange, expectSameSize } from '../launch';
 import * as ref from '../reference/activations';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
@@ -107,6 +108,24 @@ cases.push(
     tanhBackward(y, s.input(dy), dx);
     await s.check('y', y, x.map(Math.tanh), 0, 0);
     await s.check('dx', dx, ref.tanhBackward(x, dy), 0, 0);
+  }),
+  // Relative precision near 0, where 1 − 2/(e^(2x) + 1) cancels: it was 1.4e-3 off at |x| ~ 1e-4 (an
+  // absolute tolerance hid it). Cephes' polynomial there is 2.5e-7 at worst; float32 rounding of x adds
+  // no more (Math.tanh of the float32 x is the reference).
+  testCase('tanh near 0 to float32 precision: relative error ≤ 4e-7 for |x| from 1e-30 to 5 (both branches)', async (s, random) => {
+    const tiny = Array.from({ length: 400 }, (_, i) => (i % 2 ? -1 : 1) * 10 ** (-30 + (28 * i) / 400));
+    const x = Float32Array.from([...tiny, ...uniform(random, 2000, -0.7, 0.7), ...uniform(random, 600, -5, 5), 0.625, -0.625, 0.62499994, 0]);
+    const y = s.output([x.length], 'y');
+    tanh(s.input(x), y);
+    await s.check('y', y, Array.from(x, Math.tanh), 0, 4e-7);
+  }),
+  // recurrent_cell.wgsl computes its gates' tanh with the same function, written out there too so
+  // each file reads alone: the case above checks both, as long as the text is the same.
+  testCase("recurrent_cell.wgsl's tanh_accurate is this file's (the same WGSL text)", (s) => {
+    const text = (source: string) => /\n\/\/ tanh\(v\) to float32's precision[\s\S]*?\nfn tanh_accurate\([\s\S]*?\n}\n/.exec(source)?.[0] ?? '';
+    const [ours, theirs] = [text(shaderSource('tanh_leaky_relu')), text(shaderSource('recurrent_cell'))];
+    s.expect('tanh_leaky_relu.wgsl has it', ours.length > 300, `${ours.length} characters`);
+    s.expect('identical in recurrent_cell.wgsl', ours === theirs, ours === theirs ? `${ours.length} characters match` : `differs (${theirs.length} characters there)`);
   }),
   testCase('tanh and leaky_relu bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4));
