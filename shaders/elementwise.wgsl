@@ -1,11 +1,12 @@
 // elementwise.wgsl — exp, log, sqrt, pow with a constant or a tensor exponent or base, abs, clamp,
-// the elementwise max and min of two tensors, sign and rounding, forward and backward
+// the elementwise max and min of two tensors, sign and rounding, sin, cos, expm1 and log1p, forward
+// and backward
 //
 //   forward   y = f(x)                 OP 0: e^x   OP 1: ln x   OP 2: √x   OP 3: x^p   OP 4: |x|
 //                                      OP 5: clamp(x, low, high)   OP 6: max(x, other)   OP 7: min(x, other)
 //                                      OP 8: x^other   OP 10: sign x   OP 11: ⌊x⌋   OP 12: ⌈x⌉
 //                                      OP 13: x rounded, half to even   OP 14: x truncated   OP 15: b^x
-//                                      OP 16: sin x   OP 17: cos x
+//                                      OP 16: sin x   OP 17: cos x   OP 18: e^x − 1   OP 19: ln(1 + x)
 //   backward  dx = dy · ∂f/∂x          OP 0: dy · y      OP 1: dy / x      OP 2: dy / (2y)
 //                                      OP 3: dy · p · x^(p − 1)            OP 4: dy · sign(x)
 //                                      OP 5: dy where low ≤ x ≤ high, else 0
@@ -13,10 +14,11 @@
 //                                      OP 8: dy · other · x^(other − 1)    OP 10–14: 0 (steps)
 //                                      OP 15: dy · y · ln b
 //                                      OP 16: dy · cos x   OP 17: −dy · sin x
+//                                      OP 18: dy · (y + 1)   OP 19: dy / (1 + x)   (PyTorch's rules)
 //             d other = dy · ∂f/∂other OP 9: dy · y · ln x (x^other's exponent gradient)
 // (torch.exp, torch.log, torch.sqrt, torch.pow(x, p) and x ** p, torch.abs, torch.clamp(x, min, max),
 // torch.maximum, torch.minimum, torch.pow(x, e), torch.sign, floor, ceil, round, trunc, and
-// torch.pow(b, x) with the number b in params.exponent, torch.sin, torch.cos). The backward reads x and the forward's y, whichever
+// torch.pow(b, x) with the number b in params.exponent, torch.sin, torch.cos, torch.expm1, torch.log1p). The backward reads x and the forward's y, whichever
 // its rule needs; max and min read other, and give other's gradient when called with the two swapped.
 // With ACCUMULATE it adds into dx (gradients add up). HAS_LOW and HAS_HIGH say which bounds clamp has.
 //
@@ -29,7 +31,9 @@
 //   where x = 0 and e ≥ 0 (elsewhere y · ln x: NaN for x < 0, −∞ for 0^(−1)).
 //   sign(NaN) = 0 and sign(±0) = +0, as PyTorch's; rounding keeps NaN, ±∞ and the sign of a zero
 //   (⌈−0.5⌉ = −0); b^x's gradient is 0 where b = 0 and x ≥ 0 (elsewhere y · ln b: NaN for b < 0).
-//   sin and cos of ±∞ are NaN; sin(−0) = −0.
+//   sin and cos of ±∞ are NaN; sin(−0) = −0; ln(1 + x) = −∞ at −1, NaN below; e^x − 1 = +∞ past 88.72.
+// expm1 and log1p keep float32's relative precision near 0, where e^x − 1 and ln(1 + x) as written
+// cancel (at x = 1e-4 they are 6e-4 off): series there (see expm1_of and log1p_of).
 // A NaN input gives a NaN output (except x^0 = 1 and sign), recognised by its bits; max and min with a NaN on
 // either side are NaN, and send the whole gradient to both sides (PyTorch's rule); |x| and clamp
 // give a NaN x the gradient 0, as PyTorch's.
@@ -108,6 +112,24 @@ fn sqrt_of(v: f32) -> f32 {
   if (is_nan(v) || v < 0.0) { return nan(); }
   if (bitcast<u32>(v) == INFINITY_BITS) { return v; }
   return sqrt(v);
+}
+
+// e^v − 1: for |v| < 0.5 its Taylor series to v⁸/8! in Horner form (the next term is 1.1e-8 of the
+// sum), so a small v keeps its digits (and −0 its sign); beyond, e^v − 1, which cancels at most 2.5×.
+fn expm1_of(v: f32) -> f32 {
+  if (is_nan(v)) { return v; }
+  if (abs(v) >= 0.5) { return exp_of(v) - 1.0; }
+  return v * (1.0 + v / 2.0 * (1.0 + v / 3.0 * (1.0 + v / 4.0 * (1.0 + v / 5.0 * (1.0 + v / 6.0 * (1.0 + v / 7.0 * (1.0 + v / 8.0)))))));
+}
+
+// ln(1 + v): for |v| < 0.5 as 2·atanh(s), s = v / (2 + v) (|s| ≤ 1/3), its series to s¹⁵/15 (the next
+// term is 1.4e-9 of the sum); beyond, ln(1 + v), where 1 + v is exact enough. −∞ at −1, NaN below.
+fn log1p_of(v: f32) -> f32 {
+  if (is_nan(v) || v < -1.0) { return nan(); }
+  if (abs(v) >= 0.5) { return log_of(1.0 + v); }
+  let s = v / (2.0 + v);
+  let q = s * s;
+  return 2.0 * s * (1.0 + q * (1.0 / 3.0 + q * (1.0 / 5.0 + q * (1.0 / 7.0 + q * (1.0 / 9.0 + q * (1.0 / 11.0 + q * (1.0 / 13.0 + q / 15.0)))))));
 }
 
 // ±∞ with the sign of v (−0 gives −∞).
@@ -257,6 +279,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
     case 11u, 12u, 13u, 14u: { value = rounded(v); }
     case 15u: { value = pow_of(params.exponent, v); }
     case 16u, 17u: { value = sin_cos_of(v, OP == 17u); }
+    case 18u: { value = expm1_of(v); }
+    case 19u: { value = log1p_of(v); }
     default: { value = pow_of(v, other[i]); }
   }
   y[i] = value;
@@ -283,6 +307,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     case 15u: { value = select(g * y_saved[i] * log_of(params.exponent), 0.0, params.exponent == 0.0 && x[i] >= 0.0); }
     case 16u: { value = g * sin_cos_of(x[i], true); }
     case 17u: { value = -g * sin_cos_of(x[i], false); }
+    case 18u: { value = g * (y_saved[i] + 1.0); }
+    case 19u: { value = g / (1.0 + x[i]); }
     default: { value = select(g * y_saved[i] * log_of(x[i]), 0.0, x[i] == 0.0 && other[i] >= 0.0); }
   }
   if (ACCUMULATE) { dx[i] += value; } else { dx[i] = value; }

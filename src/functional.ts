@@ -1681,6 +1681,11 @@ export const sin = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp
 /** cos x (torch.cos), as sin. */
 export const cos = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('cos', 'cos', x, {}, unsupported);
 
+/** e^x − 1 elementwise (torch.expm1), to float32's relative precision near 0, where F.exp(x) − 1 cancels. */
+export const expm1 = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('expm1', 'expm1', x, {}, unsupported);
+/** ln(1 + x) elementwise (torch.log1p), to float32's relative precision near 0: −inf at −1, NaN below. */
+export const log1p = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('log1p', 'log1p', x, {}, unsupported);
+
 /** ln x elementwise (torch.log): −inf at 0, NaN below, as PyTorch. */
 export const log = (x: Tensor, ...unsupported: never[]): Tensor => elementwiseOp('log', 'log', x, {}, unsupported);
 
@@ -2086,7 +2091,7 @@ export function selu(x: Tensor, ...unsupported: never[]): Tensor {
   expectInput('selu', x);
   if (unsupported.length) throw new Error(`selu: takes input only, got ${extraArguments(unsupported)} too (inplace is not supported)`);
   // exp's argument clamped at 0, as F.elu's: e^x on the side not picked must not be ∞.
-  return composite(() => where(gt(x, 0), mul(x, SELU_SCALE), mul(sub(exp(clamp(x, null, 0)), 1), SELU_ALPHA * SELU_SCALE)));
+  return composite(() => where(gt(x, 0), mul(x, SELU_SCALE), mul(expm1(clamp(x, null, 0)), SELU_ALPHA * SELU_SCALE)));
 }
 
 /** CELU's alpha (finite, not 0), or an Error naming `where`. */
@@ -2100,7 +2105,7 @@ export function celu(x: Tensor, alpha = 1, ...unsupported: never[]): Tensor {
   if (unsupported.length) throw new Error(`celu: takes input and alpha, got ${extraArguments(unsupported)} too (inplace is not supported)`);
   expectCeluAlpha('celu', alpha);
   // x clamped before the division, so the side not picked reads e^0; x · (1/α) as PyTorch's kernel.
-  return composite(() => where(gt(x, 0), x, mul(sub(exp(mul(clamp(x, null, 0), 1 / alpha)), 1), alpha)));
+  return composite(() => where(gt(x, 0), x, mul(expm1(mul(clamp(x, null, 0), 1 / alpha)), alpha)));
 }
 
 /** torch.nn.functional.glu(x, dim=-1) = a · σ(b), a the first half of x along dim and b the second. */
@@ -2561,7 +2566,7 @@ export function softplus(x: Tensor, beta = 1, threshold = 20, ...unsupported: ne
     const scaled = mul(x, beta);
     // exp's argument clamped at the threshold: where the other side is picked, e^(βx) may not be ∞
     // (its gradient 0 · ∞ would be NaN).
-    return where(gt(scaled, threshold), x, div(log(add(exp(clamp(scaled, null, threshold)), 1)), beta));
+    return where(gt(scaled, threshold), x, div(log1p(exp(clamp(scaled, null, threshold))), beta));
   });
 }
 
@@ -2571,7 +2576,7 @@ export function elu(x: Tensor, alpha = 1, ...unsupported: never[]): Tensor {
   if (unsupported.length) throw new Error(`elu: takes input and alpha, got ${extraArguments(unsupported)} too (inplace is not supported)`);
   if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`elu: argument 'alpha' expected a finite number, got ${show(alpha)}`);
   // exp's argument clamped at 0: e^x for a large x on the side not picked would be ∞, its gradient NaN.
-  return composite(() => where(gt(x, 0), x, mul(sub(exp(clamp(x, null, 0)), 1), alpha)));
+  return composite(() => where(gt(x, 0), x, mul(expm1(clamp(x, null, 0)), alpha)));
 }
 
 /** A Threefry key word for dropout masks from the global generator's next key (init.manualSeed). */

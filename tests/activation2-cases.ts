@@ -93,6 +93,28 @@ add('cosineSimilarity of a vector whose Σx² overflows: 0 and a zero gradient, 
   await s.check('d a', a.grad!, [0, 0, 0, 0, 0, 0], 0, 0);
 });
 
+// e^x − 1 and ln(1 + e^x) as written lose the digits of a small result (elu(−1e-4) was 6e-4 off,
+// softplus(−20) was 0 where it is 2.06e-9): F.expm1 and F.log1p keep them, and the gradients.
+add('ELU, SELU, CELU, softplus, logsigmoid, F.expm1, F.log1p: relative precision near 0 and in the tails (float64 formulas)', async (s) => {
+  const x = [-1e-4, -3e-6, -0.01, -0.3, -20, -40, -1e-30];
+  const xt = s.input(x, [x.length], 'f32', 'x');
+  const f32 = x.map(Math.fround);
+  const checks: [string, (t: typeof xt) => typeof xt, (v: number) => number][] = [
+    ['elu', (t) => F.elu(t), (v) => Math.expm1(v)],
+    ['selu', (t) => F.selu(t), (v) => 1.0507009873554805 * 1.6732632423543772 * Math.expm1(v)],
+    ['celu(α = 2)', (t) => F.celu(t, 2), (v) => 2 * Math.expm1(v / 2)],
+    ['softplus', (t) => F.softplus(t), (v) => Math.log1p(Math.exp(v))],
+    ['logsigmoid(−x)', (t) => F.logsigmoid(F.mul(t, -1)), (v) => -Math.log1p(Math.exp(v))],
+    ['expm1', (t) => F.expm1(t), (v) => Math.expm1(v)],
+    ['log1p', (t) => F.log1p(t), (v) => Math.log1p(v)],
+  ];
+  for (const [label, f, ref] of checks) await s.check(label, s.own(f(xt)), f32.map(ref), 1e-37, 1e-6);
+  const v = s.input([-1e-4, 0.3, -0.3, 2], [4], 'f32', 'v');
+  v.requiresGrad = true;
+  s.own(F.sum(s.own(F.add(s.own(F.expm1(v)), s.own(F.log1p(v)))))).backward();
+  await s.check('d (expm1 + log1p)', v.grad!, [-1e-4, 0.3, -0.3, 2].map((u) => Math.exp(Math.fround(u)) + 1 / (1 + Math.fround(u))), 0, 1e-6);
+});
+
 add('the activations and distances: errors named, before anything is dispatched', (s) => {
   const x = s.input(new Float32Array(15), [3, 5], 'f32', 'x');
   const gpu = s.gpu;
