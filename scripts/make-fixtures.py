@@ -1386,6 +1386,39 @@ pooling_path = path.parent / "pytorch-pooling.json"
 pooling_path.write_text(json.dumps(pooling) + "\n")
 print(f"wrote {pooling_path} ({pooling_path.stat().st_size} bytes)")
 
+# ── EmbeddingBag (tests/fixtures/pytorch-embedding-bag.json) ──────────────────────────────────────
+# nn.EmbeddingBag in each mode over offsets (an empty bag among them) and over 2-D bags, with
+# per_sample_weights, include_last_offset and padding_idx: the output, and for Σ y · dy the weight's
+# gradient (and per_sample_weights').
+torch.manual_seed(20261207)
+bags = {"torch_version": torch.__version__, "cases": []}
+for kwargs, input_, offsets, weighted in (
+    ({"mode": "mean"}, [3, 1, 4, 1, 5, 9, 2, 6], [0, 3, 3, 7], False),
+    ({"mode": "sum"}, [3, 1, 4, 1, 5, 9, 2, 6], [0, 2, 2, 5, 8], True),
+    ({"mode": "sum", "include_last_offset": True}, [3, 1, 4, 1, 5, 9, 2, 6], [0, 2, 2, 5, 8], True),
+    ({"mode": "max"}, [3, 1, 4, 1, 5, 9, 2, 6], [0, 3, 3, 7], False),
+    ({"mode": "mean", "padding_idx": 2}, [[2, 2, 2], [1, 2, 7], [5, 5, 0]], None, False),
+    ({"mode": "max", "padding_idx": 2}, [[2, 2, 2], [1, 2, 7], [5, 5, 0]], None, False),
+    ({"mode": "sum", "padding_idx": 0}, [[2, 0, 3, 3], [0, 0, 1, 9]], None, True),
+    ({"mode": "mean"}, [[4], [8]], None, False),
+):
+    module = torch.nn.EmbeddingBag(10, 3, **kwargs)
+    x = torch.tensor(input_)
+    off = torch.tensor(offsets) if offsets is not None else None
+    psw = (torch.rand(x.shape) + 0.5).requires_grad_(True) if weighted else None
+    y = module(x, off, per_sample_weights=psw)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    case = {"kwargs": kwargs, "input": input_, "offsets": offsets, "weight": values(module.weight), "y": values(y), "y_shape": list(y.shape), "dy": values(dy),
+            "dweight": values(module.weight.grad), "repr": repr(module)}
+    if weighted:
+        case["per_sample_weights"] = values(psw)
+        case["dper_sample_weights"] = values(psw.grad)
+    bags["cases"].append(case)
+bags_path = path.parent / "pytorch-embedding-bag.json"
+bags_path.write_text(json.dumps(bags) + "\n")
+print(f"wrote {bags_path} ({bags_path.stat().st_size} bytes)")
+
 # ── more activations and rearrangements (tests/fixtures/pytorch-activations.json) ─────────────────
 # Hardtanh, ReLU6, Hardsigmoid, Hardswish, Mish, PReLU (values, the input's and PReLU's weight's
 # gradients; inputs drawn with exact boundary values mixed in), PixelShuffle, PixelUnshuffle, Unflatten.

@@ -1495,6 +1495,123 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
   return picked(o.name ?? 'embedding', weight, index, [...index.shape, inner], { outer: 1, n, k: index.size, inner, select: true, skip }, o);
 }
 
+export type EmbeddingBagMode = 'sum' | 'mean' | 'max';
+
+export interface EmbeddingBagOptions {
+  /** With a 1-D input: where each bag starts (i32, from 0, non-decreasing), uploaded from JavaScript. */
+  offsets?: Tensor | null;
+  mode?: EmbeddingBagMode;
+  /** sum only: a weight for each index (f32, the input's shape), with a gradient. */
+  perSampleWeights?: Tensor | null;
+  per_sample_weights?: Tensor | null;
+  /** Indices equal to it are left out of their bag (and of mean's count). */
+  paddingIdx?: number | null;
+  padding_idx?: number | null;
+  /** offsets holds one more entry, the input's length, closing the last bag. */
+  includeLastOffset?: boolean;
+  include_last_offset?: boolean;
+  /** PyTorch's storage hint: accepted, and the gradient is dense (the same updates with SGD). */
+  sparse?: boolean;
+}
+
+export const EMBEDDING_BAG_OPTIONS = {
+  known: ['offsets', 'mode', 'perSampleWeights', 'paddingIdx', 'includeLastOffset', 'sparse'],
+  aliases: { per_sample_weights: 'perSampleWeights', padding_idx: 'paddingIdx', include_last_offset: 'includeLastOffset' },
+  onlyDefault: { max_norm: null, maxNorm: null, norm_type: 2, normType: 2, scale_grad_by_freq: false, scaleGradByFreq: false },
+};
+
+/** Each bag's [start, end) into the flat input: rows of a 2-D input, or offsets' (values read from the upload). */
+function bagsOf(op: string, input: Tensor, offsets: Tensor | null | undefined, includeLastOffset: boolean): [number, number][] {
+  if (input.shape.length === 2) {
+    if (offsets != null) throw new Error(`${op}: offsets has to be None if input is 2D (PyTorch's), got a Tensor ${shapeText(offsets.shape)}`);
+    const [B, L] = input.shape as [number, number];
+    return Array.from({ length: B }, (_, b) => [b * L, (b + 1) * L]);
+  }
+  if (input.shape.length !== 1) throw new Error(`${op}: input expected 1 dimension (with offsets) or 2 (a bag per row), got ${shapeText(input.shape)}`);
+  if (!(offsets instanceof Tensor) || offsets.dtype !== 'i32' || offsets.shape.length !== 1) throw new Error(`${op}: a 1-D input needs offsets, a 1-D i32 Tensor of where each bag starts, got ${offsets instanceof Tensor ? `${offsets.dtype} ${shapeText(offsets.shape)}` : show(offsets)}`);
+  const values = input.gpu.uploadedRange(offsets)?.values;
+  if (!values) throw new Error(`${op}: offsets must be uploaded from JavaScript (Tensor.fromArray or write) and not written on the GPU since: the bags are laid out on the CPU`);
+  const N = input.size;
+  if (values.length === 0 || values[0] !== 0) throw new Error(`${op}: offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got ${values[0]}`);
+  const ends = includeLastOffset ? Array.from(values.subarray(1)) : [...Array.from(values.subarray(1)), N];
+  const bags: [number, number][] = ends.map((end, b) => [values[b]!, end]);
+  const bad = bags.findIndex(([start, end]) => end < start || end > N);
+  if (bad >= 0) throw new Error(`${op}: offsets must be non-decreasing and within the input's ${N} indices${includeLastOffset ? ' (the last, with include_last_offset, the input\'s length)' : ''}: bag ${bad} is [${bags[bad]![0]}, ${bags[bad]![1]})`);
+  if (includeLastOffset && values.length < 1) throw new Error(`${op}: with include_last_offset, offsets needs at least one entry`);
+  return bags;
+}
+
+/**
+ * torch.nn.functional.embedding_bag: each bag's rows of weight summed, averaged or maxed, without
+ * the [N, D] of every lookup kept as an output. Composed: the lookups (F.embedding), then a [B, Lmax]
+ * layout of each bag's positions (a filler row for the shorter bags: 0 for sum and mean, −∞ for max)
+ * picked by one F.indexSelect, then F.sum or F.max over each bag. padding_idx's lookups are masked
+ * (left out of mean's count, never the max); an empty bag gives 0, as PyTorch's.
+ */
+export function embeddingBag(input: Tensor, weight: Tensor, options: EmbeddingBagOptions = {}): Tensor {
+  const op = 'embeddingBag';
+  if (!(input instanceof Tensor) || input.dtype !== 'i32') throw new Error(`${op}: argument 'input' expected an i32 Tensor of indices (PyTorch's int64), got ${input instanceof Tensor ? `dtype ${input.dtype}` : show(input)}`);
+  if (!(weight instanceof Tensor) || weight.dtype !== 'f32' || weight.shape.length !== 2) throw new Error(`${op}: argument 'weight' expected a 2-D f32 Tensor [num_embeddings, embedding_dim], got ${weight instanceof Tensor ? `${weight.dtype} ${shapeText(weight.shape)}` : show(weight)}`);
+  const o = normalizeOptions(op, options, EMBEDDING_BAG_OPTIONS.known, EMBEDDING_BAG_OPTIONS.aliases, EMBEDDING_BAG_OPTIONS.onlyDefault) as EmbeddingBagOptions;
+  const mode = o.mode ?? 'mean';
+  if (!['sum', 'mean', 'max'].includes(mode)) throw new Error(`${op}: argument 'mode' expected 'sum', 'mean' or 'max', got ${show(mode)}`);
+  expectFlag(op, 'includeLastOffset', o.includeLastOffset);
+  expectFlag(op, 'sparse', o.sparse);
+  const [n, D] = weight.shape as [number, number];
+  const pad = paddingRow(op, o.paddingIdx, n);
+  const psw = o.perSampleWeights ?? null;
+  if (psw !== null) {
+    if (mode !== 'sum') throw new Error(`${op}: embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${mode}'). Please open a feature request on GitHub.`);
+    if (!(psw instanceof Tensor) || psw.dtype !== 'f32' || psw.shape.join() !== input.shape.join()) throw new Error(`${op}: per_sample_weights expected an f32 Tensor of the input's shape ${shapeText(input.shape)}, got ${psw instanceof Tensor ? `${psw.dtype} ${shapeText(psw.shape)}` : show(psw)}`);
+  }
+  const bags = bagsOf(op, input, o.offsets, o.includeLastOffset ?? false);
+  expectInRange(op, 'input', input, n, `weight's ${n} rows (num_embeddings)`);
+  const [B, N] = [bags.length, input.size];
+  const longest = Math.max(1, ...bags.map(([start, end]) => end - start));
+  if (B * longest * D * 4 > input.gpu.limits.maxBufferSize) throw new Error(`${op}: ${B} bags of up to ${longest} indices of ${D} values (${((B * longest * D * 4) / 2 ** 20).toFixed(0)} MiB laid out) exceed the device's largest buffer`);
+  return composite(() => {
+    const flat = reshape(input, [N]);
+    let rows = embedding(flat, weight); // [N, D]
+    // 1 for a lookup that counts, 0 for padding_idx's: a [n, 1] table looked up like the rows.
+    let counted: Tensor | null = null;
+    if (pad !== undefined) {
+      const table = output(input.gpu, [n, 1], `${op} padding mask`);
+      table.write(Float32Array.from({ length: n }, (_, k) => (k === pad ? 0 : 1)));
+      counted = embedding(flat, table);
+    }
+    if (psw) rows = mul(rows, reshape(psw, [N, 1]));
+    if (counted && mode !== 'max') rows = mul(rows, counted);
+    if (counted && mode === 'max') rows = where(counted, rows, -Infinity);
+    // Each bag's positions in a [B, longest] layout, the filler row N where a bag is shorter.
+    const layout = Int32Array.from({ length: B * longest }, (_, k) => {
+      const [start, end] = bags[Math.floor(k / longest)]!;
+      const at = start + (k % longest);
+      return at < end ? at : N;
+    });
+    const index = output(input.gpu, [B * longest], `${op} layout`, 'i32');
+    index.write(layout);
+    const filler = output(input.gpu, [1, D], `${op} filler`);
+    filler.write(new Float32Array(D).fill(mode === 'max' ? -Infinity : 0));
+    const laid = reshape(indexSelect(cat([rows, filler], 0), 0, index), [B, longest, D]);
+    if (mode === 'max') {
+      const { values } = max(laid, 1);
+      return where(gt(values, -Infinity), values, 0); // an empty bag (or one of padding only): 0
+    }
+    const total = sum(laid, 1);
+    if (mode === 'sum') return total;
+    let count: Tensor;
+    if (counted) {
+      const ones = output(input.gpu, [1, 1], `${op} filler count`);
+      ones.write([0]);
+      count = sum(reshape(indexSelect(cat([counted, ones], 0), 0, index), [B, longest, 1]), 1);
+    } else {
+      count = output(input.gpu, [B, 1], `${op} counts`);
+      count.write(bags.map(([start, end]) => end - start));
+    }
+    return div(total, clamp(count, 1, null)); // an empty bag: 0 / 1
+  });
+}
+
 // ── elementwise arithmetic ─────────────────────────────────────────────────────────────────────────
 
 /** A tensor, or a number (PyTorch's Python scalar). */

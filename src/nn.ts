@@ -436,6 +436,59 @@ export class Embedding extends Module {
   }
 }
 
+/**
+ * torch.nn.EmbeddingBag(num_embeddings, embedding_dim, mode='mean', padding_idx, include_last_offset,
+ * sparse): each bag of indices → the sum, mean or max of their rows (F.embeddingBag), PyTorch's
+ * init (N(0, 1), the padding row zeroed). forward(input, offsets, perSampleWeights), as PyTorch's:
+ * a 2-D input is a bag per row; a 1-D one needs offsets (where each bag starts).
+ */
+export class EmbeddingBag extends Module {
+  readonly weight: Parameter;
+  readonly mode: F.EmbeddingBagMode;
+  readonly paddingIdx: number | undefined;
+  readonly includeLastOffset: boolean;
+
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    options: { mode?: F.EmbeddingBagMode; paddingIdx?: number | null; padding_idx?: number | null; includeLastOffset?: boolean; include_last_offset?: boolean; sparse?: boolean; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'EmbeddingBag';
+    const o = normalizeOptions(where, options, ['mode', 'paddingIdx', 'includeLastOffset', 'sparse', 'gpu'], F.EMBEDDING_BAG_OPTIONS.aliases, F.EMBEDDING_BAG_OPTIONS.onlyDefault) as { mode?: F.EmbeddingBagMode; paddingIdx?: number | null; includeLastOffset?: boolean; sparse?: boolean };
+    for (const [name, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`${where}: argument '${name}' expected a positive integer, got ${v}`);
+    }
+    this.mode = o.mode ?? 'mean';
+    if (!['sum', 'mean', 'max'].includes(this.mode)) throw new Error(`${where}: argument 'mode' expected 'sum', 'mean' or 'max', got ${show(this.mode)}`);
+    expectFlag(where, 'includeLastOffset', o.includeLastOffset);
+    expectFlag(where, 'sparse', o.sparse);
+    this.includeLastOffset = o.includeLastOffset ?? false;
+    this.paddingIdx = F.paddingRow(where, o.paddingIdx, numEmbeddings);
+    this.weight = allocateParameter(this.gpu, [numEmbeddings, embeddingDim], 'EmbeddingBag.weight');
+    normal_(this.weight, 0, 1);
+    if (this.paddingIdx !== undefined) this.gpu.clear(new Tensor(this.gpu, this.weight.buffer, [embeddingDim], 'f32', this.weight.byteOffset + this.paddingIdx * embeddingDim * 4, 'EmbeddingBag padding row'));
+  }
+
+  describe(): string {
+    return `EmbeddingBag(${this.numEmbeddings}, ${this.embeddingDim}, mode=${this.mode}${this.paddingIdx === undefined ? '' : `, padding_idx=${this.paddingIdx}`})`;
+  }
+
+  /** A 2-D input [B, L] (a bag per row) gives [B, embedding_dim]; a 1-D one needs offsets, which a Sequential cannot pass. */
+  override outputShape(input: readonly number[]): readonly number[] {
+    if (input.length !== 2) throw new Error(`${this.describe()}: outputShape knows a 2-D input [B, L] (a bag per row) only; a 1-D input needs offsets: call forward(input, offsets)`);
+    return [input[0]!, this.embeddingDim];
+  }
+
+  forward(input: Tensor, offsets: Tensor | null = null, perSampleWeights: Tensor | null = null): Tensor {
+    try {
+      return this.keepComposed(F.embeddingBag(input, this.weight, { offsets, mode: this.mode, perSampleWeights, paddingIdx: this.paddingIdx ?? null, includeLastOffset: this.includeLastOffset }));
+    } catch (error) {
+      throw error instanceof Error && error.message.startsWith('embeddingBag: ') ? new Error(`${this.describe()}: ${error.message.slice('embeddingBag: '.length)}`) : error;
+    }
+  }
+}
+
 // ── activations ──────────────────────────────────────────────────────────────────────────────────
 
 abstract class Activation extends Module {
