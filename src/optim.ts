@@ -99,6 +99,8 @@ export interface OptimizerStateDict {
   state: Record<string, number[][]>;
   /** Numbers kept per parameter on the CPU (NAdam's mu_product), one per parameter in order. */
   scalars?: Record<string, number[]>;
+  /** L-BFGS's numbers (its vectors are in `state`: d, prev_flat_grad, old_dirs.i, old_stps.i). */
+  lbfgs?: { nIter: number; funcEvals: number; t: number; ro: number[]; hDiag: number; prevLoss: number };
 }
 
 function isParameter(p: unknown): p is Parameter {
@@ -302,7 +304,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     return { values: part(span.values), grads: part(span.grads), step, params: members, state: (name) => part(this.stateOf(name)[i]!) };
   }
 
-  private groupOptions(): Record<string, unknown>[] {
+  protected groupOptions(): Record<string, unknown>[] {
     const indices = new Map(this.params.map((p, i) => [p, i]));
     return this.paramGroups.map(({ params, ...options }) => ({ ...structuredClone(options), params: params.map((p) => indices.get(p)!) }));
   }
@@ -1119,7 +1121,42 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     [this.oldDirs, this.oldStps, this.ro] = [[], [], []];
   }
 
+  /** PyTorch's state: the direction, the last gradient, the history and the counters (vectors as one array per span). */
   override async stateDict(): Promise<OptimizerStateDict> {
-    throw new Error('LBFGS.stateDict is not supported: its state is its history of (s, y) vectors; PyTorch saves it, wgslgrad does not yet');
+    const read = (v: Flat) => Promise.all(v.map(async (t) => Array.from(await t.read())));
+    const state: Record<string, number[][]> = {};
+    if (this.d) state['d'] = await read(this.d);
+    if (this.prevFlatGrad) state['prev_flat_grad'] = await read(this.prevFlatGrad);
+    for (const [i, v] of this.oldDirs.entries()) state[`old_dirs.${i}`] = await read(v);
+    for (const [i, v] of this.oldStps.entries()) state[`old_stps.${i}`] = await read(v);
+    const { nIter, funcEvals, t, ro, hDiag, prevLoss } = this;
+    return { optimizer: 'LBFGS', step: this.stepCount, shapes: this.params.map((p) => [...p.shape]), paramGroups: this.groupOptions(), state, lbfgs: { nIter, funcEvals, t, ro: [...ro], hDiag, prevLoss } };
+  }
+
+  /** Restores stateDict()'s save after checking all of it (the parameters' shapes, the vectors' sizes); a mismatch loads nothing. */
+  override loadStateDict(saved: OptimizerStateDict): void {
+    const where = 'LBFGS.loadStateDict';
+    const l = saved?.lbfgs;
+    if (saved?.optimizer !== 'LBFGS' || !l) throw new Error(`${where}: the state is from ${saved?.optimizer ?? 'nothing'}${saved?.optimizer === 'LBFGS' ? ' but has no lbfgs numbers' : ''}`);
+    const history = Object.keys(saved.state).filter((k) => k.startsWith('old_dirs.')).length;
+    const expected = [...(saved.state['d'] ? ['d'] : []), ...(saved.state['prev_flat_grad'] ? ['prev_flat_grad'] : []), ...Array.from({ length: history }, (_, i) => [`old_dirs.${i}`, `old_stps.${i}`]).flat()];
+    const extra = Object.keys(saved.state).filter((k) => !expected.includes(k));
+    if (extra.length > 0) throw new Error(`${where}: unknown state '${extra[0]}' (expected d, prev_flat_grad, old_dirs.i and old_stps.i)`);
+    if (!Array.isArray(l.ro) || l.ro.length !== history || ![l.nIter, l.funcEvals, l.t, l.hDiag, l.prevLoss, ...l.ro].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new Error(`${where}: 'lbfgs' expected finite numbers and ${history} ro values (one per history pair), got ${show(l)}`);
+    for (const name of expected) {
+      const arrays = saved.state[name]!;
+      if (!Array.isArray(arrays) || arrays.length !== this.spans.length || arrays.some((a, i) => a.length !== this.spans[i]!.span.size)) throw new Error(`${where}: state '${name}' holds ${Array.isArray(arrays) ? arrays.map((a) => a.length).join(' + ') : show(arrays)} values, expected ${this.spans.map(({ span }) => span.size).join(' + ')}`);
+    }
+    // The base checks the shapes, groups and steps, and restores them (its per-span state is not L-BFGS's).
+    super.loadStateDict({ ...saved, state: {}, steps: this.params.map(() => saved.step) });
+    const load = (name: string): Flat => saved.state[name]!.map((a) => Tensor.fromArray(this.gpu, a, [a.length], 'f32', `LBFGS ${name}`));
+    this.resetHistory();
+    destroyFlat(this.d);
+    destroyFlat(this.prevFlatGrad);
+    this.d = saved.state['d'] ? load('d') : null;
+    this.prevFlatGrad = saved.state['prev_flat_grad'] ? load('prev_flat_grad') : null;
+    this.oldDirs = Array.from({ length: history }, (_, i) => load(`old_dirs.${i}`));
+    this.oldStps = Array.from({ length: history }, (_, i) => load(`old_stps.${i}`));
+    Object.assign(this, { nIter: l.nIter, funcEvals: l.funcEvals, t: l.t, ro: [...l.ro], hDiag: l.hDiag, prevLoss: l.prevLoss });
   }
 }

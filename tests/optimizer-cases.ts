@@ -171,7 +171,7 @@ for (const f of golden.lbfgs) {
   });
 }
 
-add('LBFGS: a closure is required and awaited, one param group, its errors; no buffer left behind by a step', async (s, random) => {
+add('LBFGS: a closure is required and awaited, one param group, its errors; no buffer left behind by a step; resumed from a state dict', async (s, random) => {
   const gpu = s.gpu;
   const lin = new nn.Linear(3, 2, { gpu });
   const x = s.input(uniform(random, 12), [4, 3], 'f32', 'x');
@@ -189,6 +189,25 @@ add('LBFGS: a closure is required and awaited, one param group, its errors; no b
   for (let i = 0; i < 3; i++) await opt.step(closure);
   s.expect('no buffers left behind by three more steps (a full history of 2 rotates; the line search\'s copies freed)', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
   s.expectError('no closure', () => (opt.step as () => Promise<number>)(), /LBFGS\.step: expected a closure that re-evaluates the model and returns the loss/);
+  // Saved (as JSON) and loaded into a new optimizer mid-run: the same parameters as the run that went on.
+  const saved = JSON.parse(JSON.stringify(await opt.stateDict())) as optim.OptimizerStateDict;
+  const at = await lin.weight.read();
+  for (let i = 0; i < 2; i++) await opt.step(closure);
+  const wentOn = Array.from(await lin.weight.read());
+  lin.weight.write(at);
+  const resumed = new optim.LBFGS(lin.parameters(), { max_iter: 4, history_size: 2, line_search_fn: 'strong_wolfe' });
+  resumed.loadStateDict(saved);
+  const closure2 = async () => {
+    resumed.zeroGrad();
+    const loss = lossFn.forward(lin.forward(x), y);
+    loss.backward();
+    return loss;
+  };
+  for (let i = 0; i < 2; i++) await resumed.step(closure2);
+  await s.check('resumed from a state dict: the weights of the run that went on', lin.weight, wentOn, 0, 0);
+  s.expect('history saved', Object.keys(saved.state).filter((k) => k.startsWith('old_dirs.')).length === 2 && saved.lbfgs!.nIter > 0 && saved.lbfgs!.nIter < opt.nIter, JSON.stringify(Object.keys(saved.state)));
+  s.expectError('another optimizer\'s state', () => resumed.loadStateDict({ ...saved, optimizer: 'Adam' }), /LBFGS\.loadStateDict: the state is from Adam/);
+  s.expectError('a vector of the wrong size', () => resumed.loadStateDict({ ...saved, state: { ...saved.state, d: [[1, 2]] } }), /LBFGS\.loadStateDict: state 'd' holds 2 values, expected/);
   s.expectError('param groups', () => new optim.LBFGS([{ params: [lin.weight] }, { params: [lin.bias!] }] as never), /LBFGS: got 2 param groups; LBFGS doesn't support per-parameter options \(parameter groups\)/);
   s.expectError('another line search', () => new optim.LBFGS(lin.parameters(), { line_search_fn: 'backtracking' as 'strong_wolfe' }), /LBFGS: argument 'lineSearchFn' expected null or 'strong_wolfe', got 'backtracking'/);
   s.expectError('history size', () => new optim.LBFGS(lin.parameters(), { history_size: 0 }), /LBFGS: argument 'historySize' expected an integer ≥ 1, got 0/);
