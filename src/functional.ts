@@ -2143,7 +2143,8 @@ export const relu6 = (x: Tensor): Tensor => hardtanh(x, 0, 6);
 /** torch.nn.functional.hardsigmoid(x) = relu6(x + 3) / 6: gradient 1/6 strictly inside (−3, 3). */
 export function hardsigmoid(x: Tensor): Tensor {
   expectInput('hardsigmoid', x);
-  return composite(() => hardtanh(add(mul(x, 1 / 6), 0.5), 0, 1));
+  // (x + 3)/6 as PyTorch's: x/6 + ½ cancels near −3 (3.6e-2 off at −2.999997), x + 3 does not.
+  return composite(() => hardtanh(div(add(x, 3), 6), 0, 1));
 }
 
 /**
@@ -2651,12 +2652,19 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   if (input.shape.join() !== target.shape.join()) throw new Error(`${op}: Target size (${shapeText(target.shape)}) must be the same as input size (${shapeText(input.shape)})`);
   for (const name of ['weight', 'posWeight'] as const) if (o[name] != null) expectOperand(op, name, o[name], false);
   return composite(() => {
-    // softplus(−x) = −ln σ(x), its gradient σ(x) − 1 everywhere (0 included, where a max/|x| form
-    // has kinks); past x < −30 it is −x to float32's precision, and σ's argument is clamped there so
-    // the side where() leaves out has a finite gradient (0, not 0 · ∞).
-    const softplusOfMinus = where(lt(input, -30), mul(input, -1), mul(log(sigmoid(clamp(input, -30, null))), -1));
-    const positive = o.posWeight ? add(mul(sub(o.posWeight, 1), target), 1) : null;
-    let loss = add(mul(sub(1, target), input), positive ? mul(positive, softplusOfMinus) : softplusOfMinus);
+    // pw · t · softplus(−x) + (1 − t) · softplus(x), each softplus from the side where it is small:
+    // for x < 0, s = ln(1 + e^x) and softplus(−x) = s − x; for x ≥ 0, s = ln(1 + e^−x) and
+    // softplus(x) = s + x. So a well-classified example keeps its tiny loss and gradient σ(x) − t
+    // (x + softplus(−x) cancelled: 1.6e-2 off at x = −10, a negative loss at −30). exp's argument is
+    // clamped on the side where() leaves out, so its gradient there is 0, not 0 · ∞; at x = 0 the
+    // x ≥ 0 side gives σ(0) − t, as PyTorch's.
+    const pw = o.posWeight ?? null;
+    const targetTerm = (softplusOfMinus: Tensor) => (pw ? mul(mul(pw, target), softplusOfMinus) : mul(target, softplusOfMinus));
+    const below = log1p(exp(clamp(input, null, 0))); // x < 0: softplus(x)
+    const above = log1p(exp(mul(clamp(input, 0, null), -1))); // x ≥ 0: softplus(−x)
+    const negative = add(targetTerm(sub(below, input)), mul(sub(1, target), below));
+    const positive = add(targetTerm(above), mul(sub(1, target), add(above, input)));
+    let loss = where(lt(input, 0), negative, positive);
     if (o.weight) loss = mul(loss, o.weight);
     return reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : mean(loss);
   });

@@ -95,7 +95,7 @@ add('cosineSimilarity of a vector whose Σx² overflows: 0 and a zero gradient, 
 
 // e^x − 1 and ln(1 + e^x) as written lose the digits of a small result (elu(−1e-4) was 6e-4 off,
 // softplus(−20) was 0 where it is 2.06e-9): F.expm1 and F.log1p keep them, and the gradients.
-add('ELU, SELU, CELU, softplus, logsigmoid, F.expm1, F.log1p: relative precision near 0 and in the tails (float64 formulas)', async (s) => {
+add('ELU, SELU, CELU, softplus, logsigmoid, hardsigmoid, BCE with logits, F.expm1, F.log1p: relative precision near 0 and in the tails, gradients too (float64 formulas)', async (s) => {
   const x = [-1e-4, -3e-6, -0.01, -0.3, -20, -40, -1e-30];
   const xt = s.input(x, [x.length], 'f32', 'x');
   const f32 = x.map(Math.fround);
@@ -109,6 +109,25 @@ add('ELU, SELU, CELU, softplus, logsigmoid, F.expm1, F.log1p: relative precision
     ['log1p', (t) => F.log1p(t), (v) => Math.log1p(v)],
   ];
   for (const [label, f, ref] of checks) await s.check(label, s.own(f(xt)), f32.map(ref), 1e-37, 1e-6);
+  // Gradients far below 0 (ELU's was dy · (y + 1), which cancels: 44% off at −17, 0 from −17.3 on).
+  const far = [-10, -17, -20, -40];
+  const xf = s.input(far, [4], 'f32', 'far');
+  xf.requiresGrad = true;
+  s.own(F.sum(s.own(F.elu(xf)))).backward();
+  await s.check('d elu far below 0 (e^x)', xf.grad!, far.map(Math.exp), 1e-37, 1e-6);
+  // hardsigmoid near −3 (x/6 + ½ cancelled: 3.6e-2 off at −2.999997), as (x + 3)/6.
+  const near3 = [-2.999997, -2.9999, -2.986];
+  await s.check('hardsigmoid near −3', s.own(F.hardsigmoid(s.input(near3, [3], 'f32', 'near −3'))), near3.map((u) => (Math.fround(u) + 3) / 6), 1e-37, 1e-6);
+  // A well-classified negative's BCE-with-logits loss and gradient (x + softplus(−x) cancelled:
+  // 1.6e-2 off at −10, a negative loss at −29.7).
+  const logits = [-10, -20, -29.7, 10, 0];
+  const xl = s.input(logits, [5], 'f32', 'logits');
+  xl.requiresGrad = true;
+  const bce = s.own(F.binaryCrossEntropyWithLogits(xl, s.input([0, 0, 0, 1, 0], [5], 'f32', 't'), { reduction: 'none' }));
+  const f = logits.map(Math.fround);
+  await s.check('BCE with logits, t = 0 below 0 and t = 1 above', bce, f.map((u, i) => (i === 3 ? Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u)))), 1e-37, 1e-6);
+  s.own(F.sum(bce)).backward();
+  await s.check('its gradient σ(x) − t', xl.grad!, f.map((u, i) => 1 / (1 + Math.exp(-u)) - (i === 3 ? 1 : 0)), 1e-37, 1e-6);
   const v = s.input([-1e-4, 0.3, -0.3, 2], [4], 'f32', 'v');
   v.requiresGrad = true;
   s.own(F.sum(s.own(F.add(s.own(F.expm1(v)), s.own(F.log1p(v)))))).backward();
