@@ -5,7 +5,8 @@
 // For an input x and a target t of n elements, d_i = x_i − t_i and
 //   l_i = d_i²      (MSE)        or      l_i = |d_i|     (L1, under the override L1)
 //   l_i = −(t_i · max(ln x_i, −100) + (1 − t_i) · max(ln(1 − x_i), −100))   (BCE, x a probability;
-//         PyTorch clamps each log at −100, so x = 0 or 1 gives a finite loss)
+//         PyTorch clamps each log at −100, so x = 0 or 1 gives a finite loss; ln x and ln(1 − x) to
+//         float32's precision near 1 and 0, ln(1 − x) as ln(1 + (−x)), PyTorch's log1p(−x))
 //   l_i = 0.5 d_i² / β  if |d_i| < β,  else |d_i| − 0.5 β           (SMOOTH_L1, β = params.beta ≥ 0;
 //         β = 0 is L1: the quadratic piece is never taken, so its 0/0 is never chosen)
 //   l_i = 0.5 d_i²      if |d_i| < δ,  else δ · (|d_i| − 0.5 δ)      (HUBER, δ = params.beta > 0;
@@ -66,20 +67,49 @@ struct Params {
 
 var<workgroup> tree: array<f32, WORKGROUP_SIZE>;
 
-// ln v clamped at −100, as PyTorch's; v = 0 is tested first: WGSL leaves log(0) to the implementation
+// ln(1 + v) for |v| < 0.5: 2·atanh(s), s = v / (2 + v) (|s| ≤ 1/3), its series to s¹⁵/15 (the next
+// term is 1.4e-9 of the sum). −0 keeps its sign.
+fn log1p_series(v: f32) -> f32 {
+  let s = v / (2.0 + v);
+  let q = s * s;
+  return 2.0 * s * (1.0 + q * (1.0 / 3.0 + q * (1.0 / 5.0 + q * (1.0 / 7.0 + q * (1.0 / 9.0 + q * (1.0 / 11.0 + q * (1.0 / 13.0 + q / 15.0)))))));
+}
+
+// ln v for a finite v > 0 to float32's precision: e · ln 2 + ln m, v = m · 2^e, m in [√½, √2), ln m
+// from the series (WGSL's log may be 2^-21 off near 1: SwiftShader's was 39% off at 1 − 2^-24, where
+// a probability near 1 takes its log). elementwise.wgsl's log_of does the same.
+fn ln_positive(v: f32) -> f32 {
+  let parts = frexp(v);
+  var m = parts.fract;
+  var e = f32(parts.exp);
+  if (m < 0.70710677) {
+    m = 2.0 * m;
+    e = e - 1.0;
+  }
+  return e * 0.693359375 + (log1p_series(m - 1.0) - e * 2.1219444e-4);
+}
+
+// ln v clamped at −100, as PyTorch's; v ≤ 0 is tested first: WGSL leaves log(0) to the implementation
 // (SwiftShader gives about −87.3, not −∞).
 fn clamped_log(v: f32) -> f32 {
-  return select(max(log(v), -100.0), -100.0, v <= 0.0);
+  return select(max(ln_positive(v), -100.0), -100.0, v <= 0.0);
+}
+
+// ln(1 − v) clamped at −100, from ln(1 + (−v)) as PyTorch's log1p(−x): 1 − v itself would round a
+// small v away (the loss of a target-0 probability of 1e-9 was 0).
+fn clamped_log_one_minus(v: f32) -> f32 {
+  if (v >= 1.0) { return -100.0; }
+  return max(select(log1p_series(-v), ln_positive(1.0 - v), abs(v) >= 0.5), -100.0);
 }
 
 // ln v, −∞ at v = 0 (spelled out, as clamped_log's case).
 fn log_or_minus_infinity(v: f32) -> f32 {
   let minus_infinity_bits = 0xff800000u; // a runtime value: a constant ∞ is a WGSL compile error
-  return select(log(v), bitcast<f32>(minus_infinity_bits), v <= 0.0);
+  return select(ln_positive(v), bitcast<f32>(minus_infinity_bits), v <= 0.0);
 }
 
 fn element_loss(i: u32) -> f32 {
-  if (BCE) { return -(t[i] * clamped_log(x[i]) + (1.0 - t[i]) * clamped_log(1.0 - x[i])); }
+  if (BCE) { return -(t[i] * clamped_log(x[i]) + (1.0 - t[i]) * clamped_log_one_minus(x[i])); }
   let d = x[i] - t[i];
   let a = abs(d);
   if (L1) { return a; }

@@ -128,6 +128,12 @@ add('ELU, SELU, CELU, softplus, logsigmoid, hardsigmoid, BCE with logits, F.expm
   await s.check('BCE with logits, t = 0 below 0 and t = 1 above', bce, f.map((u, i) => (i === 3 ? Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u)))), 1e-37, 1e-6);
   s.own(F.sum(bce)).backward();
   await s.check('its gradient σ(x) − t', xl.grad!, f.map((u, i) => 1 / (1 + Math.exp(-u)) - (i === 3 ? 1 : 0)), 1e-37, 1e-6);
+  // BCE of probabilities near 1 and 0 (ln x was WGSL's log, 39% off at 1 − 2⁻²⁴; ln(1 − x) rounded
+  // a 1e-9 away): PyTorch's log and log1p(−x).
+  const p = [1 - 2 ** -24, 1e-9, 0.99999, 0.3];
+  const tp = [1, 0, 1, 0];
+  const bceP = s.own(F.binaryCrossEntropy(s.input(p, [4], 'f32', 'p'), s.input(tp, [4], 'f32', 'tp'), { reduction: 'none' }));
+  await s.check('BCE of probabilities near 1 and 0', bceP, p.map((u, i) => (tp[i] ? -Math.log(Math.fround(u)) : -Math.log1p(-Math.fround(u)))), 1e-37, 1e-6);
   const v = s.input([-1e-4, 0.3, -0.3, 2], [4], 'f32', 'v');
   v.requiresGrad = true;
   s.own(F.sum(s.own(F.add(s.own(F.expm1(v)), s.own(F.log1p(v)))))).backward();

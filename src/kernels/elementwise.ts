@@ -3,6 +3,7 @@
 // F.sqrt, F.pow, F.abs, F.clamp, F.maximum, F.minimum, F.sign, F.floor, F.ceil, F.round, F.trunc,
 // F.sin, F.cos), forward and backward.
 import { grid1d, loadShader } from '../device/shader';
+import { shaderSource } from '../device/shader-sources';
 import { expectSameSize } from '../launch';
 import { show } from '../options';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
@@ -187,6 +188,13 @@ for (const domain of domains) {
 }
 
 cases.push(
+  // regression_loss.wgsl takes BCE's logs with the same series, written out there so each file reads alone.
+  testCase("regression_loss.wgsl's log1p_series is this file's (the same WGSL text)", (s) => {
+    const text = (source: string) => /\n\/\/ ln\(1 \+ v\) for \|v\| < 0\.5[\s\S]*?\nfn log1p_series\([\s\S]*?\n}\n/.exec(source)?.[0] ?? '';
+    const [ours, theirs] = [text(shaderSource('elementwise')), text(shaderSource('regression_loss'))];
+    s.expect('elementwise.wgsl has it', ours.length > 200, `${ours.length} characters`);
+    s.expect('identical in regression_loss.wgsl', ours === theirs, ours === theirs ? `${ours.length} characters match` : `differs (${theirs.length} characters there)`);
+  }),
   // PyTorch's values outside each function's domain and at its edges, which WGSL leaves undefined.
   testCase('elementwise: ±∞ and NaN where PyTorch gives them (ln 0, ln −1, √−1, e^100, 0^−1, (−8)^(1/3), NaN in, x^0, sin ∞, sin −0)', async (s) => {
     const special: [keyof typeof reference, number, number[]][] = [
