@@ -118,6 +118,10 @@ const domains: { op: keyof typeof reference; p: number; lo: number; hi: number; 
   { op: 'pow', p: -2, lo: -10, hi: -0.1, atol: 0, rtol: 5e-7 },
   { op: 'pow', p: 0.5, lo: 1e-3, hi: 1e3, atol: 0, rtol: 3e-7 },
   { op: 'pow', p: 1.7, lo: 1e-3, hi: 100, atol: 0, rtol: 2e-5 },
+  // Half-integer exponents as v^k · √v: a rounding per multiply, not exp2(p · log2 v)'s |p · log2 v| units.
+  { op: 'pow', p: 1.5, lo: 1e-6, hi: 1e12, atol: 0, rtol: 3e-7 },
+  { op: 'pow', p: -0.5, lo: 1e-20, hi: 1e20, atol: 0, rtol: 3e-7 },
+  { op: 'pow', p: 2.5, lo: 1e-3, hi: 1e3, atol: 0, rtol: 4e-7 },
   // sin and cos to float32's precision over a turn, a positional encoding's reach and on to 10^7
   // (lab/sin-error.mts, 200,000 draws each: 9e-8 over ±7, 1.1e-7 over ±8192, 1.3e-7 over ±10^6,
   // 2.3e-7 over ±10^7; SwiftShader's own sin is 3e-4 off at thousands, 0.7 at millions).
