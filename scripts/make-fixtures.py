@@ -1419,6 +1419,24 @@ bags_path = path.parent / "pytorch-embedding-bag.json"
 bags_path.write_text(json.dumps(bags) + "\n")
 print(f"wrote {bags_path} ({bags_path.stat().st_size} bytes)")
 
+# ── LocalResponseNorm and Softmax2d (tests/fixtures/pytorch-lrn.json) ────────────────────────────
+# Values and, for Σ y · dy, the input's gradient; 3-, 4- and 5-D inputs, odd and even sizes; printouts.
+torch.manual_seed(20261208)
+lrn = {"torch_version": torch.__version__, "cases": []}
+for kind, args, kwargs, shape in (
+    ("LocalResponseNorm", [5], {}, (2, 7, 3, 4)),
+    ("LocalResponseNorm", [3], {"alpha": 0.001, "beta": 0.5, "k": 2.0}, (2, 6, 5)),
+    ("LocalResponseNorm", [2], {"alpha": 0.5, "beta": 0.75, "k": 1.0}, (1, 4, 2, 2, 3)),
+    ("LocalResponseNorm", [1], {"alpha": 1.0}, (3, 1, 4)),
+    ("Softmax2d", [], {}, (2, 3, 4, 5)),
+    ("Softmax2d", [], {}, (3, 4, 5)),
+):
+    module = getattr(torch.nn, kind)(*args, **kwargs)
+    lrn["cases"].append(traced(module, torch.randn(*shape) * 3, {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape)}, module))
+lrn_path = path.parent / "pytorch-lrn.json"
+lrn_path.write_text(json.dumps(lrn) + "\n")
+print(f"wrote {lrn_path} ({lrn_path.stat().st_size} bytes)")
+
 # ── more activations and rearrangements (tests/fixtures/pytorch-activations.json) ─────────────────
 # Hardtanh, ReLU6, Hardsigmoid, Hardswish, Mish, PReLU (values, the input's and PReLU's weight's
 # gradients; inputs drawn with exact boundary values mixed in), PixelShuffle, PixelUnshuffle, Unflatten.

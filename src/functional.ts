@@ -2086,6 +2086,30 @@ function normalizedRows(op: string, x: Tensor, per: number, eps: number): Tensor
 }
 
 /**
+ * torch.nn.functional.local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0) (AlexNet's): each
+ * value divided by (k + α · the mean of x² over `size` neighbouring channels)^β, the window centred
+ * as PyTorch's (size//2 before, (size − 1)//2 after, zeros past the ends, counted in the mean).
+ * Composed as PyTorch's: x² laid out [N, 1, C, rest], padded along C, average-pooled (size × 1).
+ */
+export function localResponseNorm(x: Tensor, size: number, options: { alpha?: number; beta?: number; k?: number } = {}): Tensor {
+  const op = 'localResponseNorm';
+  expectInput(op, x);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`${op}: argument 'size' expected a positive integer, got ${show(size)}`);
+  const o = normalizeOptions(op, options, ['alpha', 'beta', 'k']) as { alpha?: number; beta?: number; k?: number };
+  const { alpha = 1e-4, beta = 0.75, k = 1 } = o;
+  for (const [name, v] of [['alpha', alpha], ['beta', beta], ['k', k]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${op}: argument '${name}' expected a finite number, got ${show(v)}`);
+  if (x.shape.length < 3) throw new Error(`${op}: Expected 3D or higher dimensionality input (got ${x.shape.length} dimensions)`);
+  const [N, C] = x.shape as [number, number];
+  const rest = x.size / (N * C);
+  return composite(() => {
+    const squares = reshape(mul(x, x), [N, 1, C, rest]);
+    const padded = pad(squares, [0, 0, Math.floor(size / 2), Math.floor((size - 1) / 2)]);
+    const mean = reshape(avgPool2d(padded, [size, 1], { stride: 1 }), x.shape);
+    return div(x, pow(add(mul(mean, alpha), k), beta));
+  });
+}
+
+/**
  * torch.nn.functional.group_norm(input, num_groups, weight=None, bias=None, eps=1e-5): x [N, C, *]
  * normalised over each sample's groups of C / num_groups channels (all their positions), then
  * weight and bias per channel. The normalisation is layer_norm.wgsl's over those contiguous rows.

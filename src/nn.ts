@@ -703,6 +703,29 @@ export class LogSoftmax extends SoftmaxModule {
   protected readonly log = true;
 }
 
+/** torch.nn.Softmax2d(): softmax over the channels of [N, C, H, W] or one image [C, H, W] (dimension −3). */
+export class Softmax2d extends Module {
+  constructor(options: { gpu?: Gpu } = {}) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('Softmax2d', options, ['gpu']);
+  }
+
+  describe(): string {
+    return 'Softmax2d()';
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    if (input.length !== 3 && input.length !== 4) throw new Error(`Softmax2d: expected input to be 3D or 4D, got ${input.length}D instead (${shapeText(input)})`);
+    return input;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new Error(`Softmax2d: input expected a Tensor, got ${show(x)}`);
+    this.outputShape(x.shape);
+    return F.softmax(x, -3, { out: this.output(x.shape), name: this.describe() });
+  }
+}
+
 // ── Dropout ──────────────────────────────────────────────────────────────────────────────────────
 
 export class Dropout extends Module {
@@ -1171,6 +1194,37 @@ export class LayerNorm extends Module {
 
   forward(x: Tensor): Tensor {
     return this.keepComposed(F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps));
+  }
+}
+
+/** torch.nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0): F.localResponseNorm across channels. */
+export class LocalResponseNorm extends Module {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly k: number;
+
+  constructor(
+    readonly size: number,
+    options: { alpha?: number; beta?: number; k?: number; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    if (typeof options === 'number') throw new Error(`LocalResponseNorm: alpha, beta and k go in the options: new nn.LocalResponseNorm(${size}, { alpha: ${options} })`);
+    const o = normalizeOptions('LocalResponseNorm', options, ['alpha', 'beta', 'k', 'gpu']) as { alpha?: number; beta?: number; k?: number };
+    if (!Number.isInteger(size) || size < 1) throw new Error(`LocalResponseNorm: argument 'size' expected a positive integer, got ${show(size)}`);
+    [this.alpha, this.beta, this.k] = [o.alpha ?? 1e-4, o.beta ?? 0.75, o.k ?? 1];
+    for (const [name, v] of [['alpha', this.alpha], ['beta', this.beta], ['k', this.k]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`LocalResponseNorm: argument '${name}' expected a finite number, got ${show(v)}`);
+  }
+
+  describe(): string {
+    return `LocalResponseNorm(${this.size}, alpha=${pythonFloat(this.alpha)}, beta=${pythonFloat(this.beta)}, k=${pythonFloat(this.k)})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    try {
+      return this.keepComposed(F.localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k }));
+    } catch (error) {
+      throw error instanceof Error && error.message.startsWith('localResponseNorm: ') ? new Error(`${this.describe()}: ${error.message.slice('localResponseNorm: '.length)}`) : error;
+    }
   }
 }
 

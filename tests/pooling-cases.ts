@@ -7,6 +7,7 @@ import * as nn from '../src/nn';
 import { uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import golden from './fixtures/pytorch-pooling.json';
+import lrnGolden from './fixtures/pytorch-lrn.json';
 import { checkModuleFixture } from './support/module-fixture';
 
 const { cases, add } = caseTable();
@@ -93,6 +94,26 @@ add('adaptive pooling: one image and one sequence; in a Sequential (a Linear siz
   s.expectError('a 4-D input to a 1-D pool', () => F.adaptiveMaxPool1d(s.input(new Float32Array(16), [1, 2, 2, 4]), 2), /adaptiveMaxPool1d: input expected \[N, C, L\] or one sequence \[C, L\], got \[1, 2, 2, 4\]/);
   s.expectError('F: a bad output size', () => F.adaptiveAvgPool2d(s.input(new Float32Array(16), [1, 1, 4, 4]), [2, -1]), /adaptiveAvgPool2d: output_size expected an integer ≥ 1 or two of them \(null keeps that input size\), got \[2, -1\]/);
   s.expectError('area with align_corners', () => F.interpolate(s.input(new Float32Array(16), [1, 1, 4, 4]), { size: 2, mode: 'area', align_corners: true }), /interpolate: align_corners option can only be set with the interpolating modes/);
+});
+
+// ── LocalResponseNorm (AlexNet's) and Softmax2d against PyTorch (tests/fixtures/pytorch-lrn.json) ──
+for (const f of lrnGolden.cases) {
+  add(`PyTorch ${lrnGolden.torch_version}: nn.${f.kind}(${f.args.join(', ')}${Object.keys(f.kwargs).length ? `, ${JSON.stringify(f.kwargs)}` : ''}) on [${f.shape.join(', ')}]: values, the input's gradient, printout`, async (s) => {
+    const gpu = s.gpu;
+    const m = f.kind === 'Softmax2d' ? new nn.Softmax2d({ gpu }) : new nn.LocalResponseNorm(f.args[0]!, { ...(f.kwargs as object), gpu });
+    await checkModuleFixture(s, m, f, { values: [1e-6, 1e-5], parameters: [0, 0] });
+  });
+}
+
+add('LocalResponseNorm and Softmax2d: F.localResponseNorm equals the module; errors named', async (s, random) => {
+  const gpu = s.gpu;
+  const x = s.input(uniform(random, 2 * 5 * 3), [2, 5, 3], 'f32', 'x');
+  const m = new nn.LocalResponseNorm(3, { alpha: 0.01, gpu });
+  await s.check('F = module', s.own(F.localResponseNorm(x, 3, { alpha: 0.01 })), Array.from(await m.forward(x).read()), 0, 0);
+  s.expectError('2-D input', () => m.forward(s.input(new Float32Array(4), [2, 2])), /^LocalResponseNorm\(3, alpha=0\.01, beta=0\.75, k=1\.0\): Expected 3D or higher dimensionality input \(got 2 dimensions\)$/);
+  s.expectError('size 0', () => new nn.LocalResponseNorm(0, { gpu }), /LocalResponseNorm: argument 'size' expected a positive integer, got 0/);
+  s.expectError('alpha positional', () => new nn.LocalResponseNorm(3, 0.001 as never), /alpha, beta and k go in the options/);
+  s.expectError('Softmax2d of a 2-D input', () => new nn.Softmax2d({ gpu }).forward(s.input(new Float32Array(4), [2, 2])), /^Softmax2d: expected input to be 3D or 4D, got 2D instead \(\[2, 2\]\)$/);
 });
 
 export const poolingCases: readonly KernelCase[] = cases;
