@@ -1419,7 +1419,7 @@ bags_path = path.parent / "pytorch-embedding-bag.json"
 bags_path.write_text(json.dumps(bags) + "\n")
 print(f"wrote {bags_path} ({bags_path.stat().st_size} bytes)")
 
-# ── LocalResponseNorm and Softmax2d (tests/fixtures/pytorch-lrn.json) ────────────────────────────
+# ── LocalResponseNorm, Softmax2d, InstanceNorm's running statistics (tests/fixtures/pytorch-lrn.json) ──
 # Values and, for Σ y · dy, the input's gradient; 3-, 4- and 5-D inputs, odd and even sizes; printouts.
 torch.manual_seed(20261208)
 lrn = {"torch_version": torch.__version__, "cases": []}
@@ -1433,6 +1433,27 @@ for kind, args, kwargs, shape in (
 ):
     module = getattr(torch.nn, kind)(*args, **kwargs)
     lrn["cases"].append(traced(module, torch.randn(*shape) * 3, {"kind": kind, "args": args, "kwargs": kwargs, "shape": list(shape)}, module))
+# InstanceNorm with track_running_stats: two training batches (outputs and the running statistics
+# after each), then eval with the running statistics: output and, for Σ y · dy, the input's gradient.
+lrn["instance_running"] = []
+for kind, kwargs, shape in (
+    ("InstanceNorm2d", {"affine": True, "momentum": 0.2}, (3, 3, 4, 5)),
+    ("InstanceNorm1d", {}, (2, 4, 6)),
+):
+    module = getattr(torch.nn, kind)(shape[1], track_running_stats=True, **kwargs)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.uniform_(0.5, 1.5)
+    x1, x2, x3 = torch.randn(*shape) * 2 + 1, torch.randn(*shape) - 0.5, torch.randn(*shape)
+    module.train()
+    y1 = module(x1)
+    stats1 = [values(module.running_mean), values(module.running_var)]
+    y2 = module(x2)
+    stats2 = [values(module.running_mean), values(module.running_var)]
+    module.eval()
+    case = traced(module, x3, {"kind": kind, "kwargs": kwargs, "shape": list(shape)}, module)
+    case.update({"x1": values(x1), "x2": values(x2), "y1": values(y1), "y2": values(y2), "stats1": stats1, "stats2": stats2})
+    lrn["instance_running"].append(case)
 lrn_path = path.parent / "pytorch-lrn.json"
 lrn_path.write_text(json.dumps(lrn) + "\n")
 print(f"wrote {lrn_path} ({lrn_path.stat().st_size} bytes)")

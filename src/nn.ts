@@ -25,7 +25,7 @@ import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, shapeText } from './launch';
 import { allocateParameter, Parameter } from './parameters';
-import { cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, reshapeSources, needsGrad, record, Tensor, type BackwardRule } from './tensor';
+import { composite, cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, noGrad, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
@@ -1268,30 +1268,56 @@ function channelAffine(module: AnyModule, kind: string, channels: number, affine
   return [weight, bias];
 }
 
-/** nn.InstanceNorm1d and 2d: each sample's channel normalised over its positions; no running statistics (PyTorch's default). */
+/**
+ * nn.InstanceNorm1d and 2d: each sample's channel normalised over its positions. With
+ * track_running_stats (off by default, as PyTorch's), training also updates running_mean and
+ * running_var as PyTorch's does (its batch norm over [1, N·C, *]: each channel's running value moves
+ * by momentum toward the mean over the batch of the samples' means, and of their unbiased variances),
+ * and eval normalises with them.
+ */
 abstract class InstanceNorm extends Module {
   readonly eps: number;
   readonly momentum: number;
   readonly affine: boolean;
+  readonly trackRunningStats: boolean;
   readonly weight: Parameter | null;
   readonly bias: Parameter | null;
+  readonly runningMean: Tensor | null = null;
+  readonly runningVar: Tensor | null = null;
+  /** Kept for PyTorch's state dict; PyTorch's instance norm never counts, so it stays 0. */
+  readonly numBatchesTracked = new Counter();
 
   constructor(
     protected readonly kind: string,
     private readonly positions: number,
     readonly numFeatures: number,
-    options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: false; track_running_stats?: false; gpu?: Gpu },
+    options: InstanceNormOptions,
   ) {
     super(options?.gpu ?? currentGpu());
-    const o = normalizeOptions(kind, options, ['eps', 'momentum', 'affine', 'gpu'], { track_running_stats: 'trackRunningStats' }, { trackRunningStats: false, device: null, dtype: null }) as { eps?: number; momentum?: number; affine?: boolean };
+    const o = normalizeOptions(kind, options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'gpu'], { track_running_stats: 'trackRunningStats' }, { device: null, dtype: null }) as InstanceNormOptions;
     expectFlag(kind, 'affine', o.affine);
+    expectFlag(kind, 'trackRunningStats', o.trackRunningStats);
     if (!Number.isInteger(numFeatures) || numFeatures < 1) throw new Error(`${kind}: argument 'num_features' expected a positive integer, got ${show(numFeatures)}`);
-    [this.eps, this.momentum, this.affine] = [o.eps ?? 1e-5, o.momentum ?? 0.1, o.affine ?? false];
+    if (o.momentum === null) throw new Error(`${kind}: momentum=None (a cumulative average) is not supported for instance norm (PyTorch's fails at the forward)`);
+    if (o.momentum !== undefined && (typeof o.momentum !== 'number' || !(o.momentum >= 0 && o.momentum <= 1))) throw new Error(`${kind}: argument 'momentum' expected a number in [0, 1], got ${show(o.momentum)}`);
+    [this.eps, this.momentum, this.affine, this.trackRunningStats] = [o.eps ?? 1e-5, o.momentum ?? 0.1, o.affine ?? false, o.trackRunningStats ?? false];
     [this.weight, this.bias] = channelAffine(this, kind, numFeatures, this.affine);
+    if (this.trackRunningStats) {
+      const constant = (label: string, value: number) => {
+        const t = Tensor.empty(this.gpu, [numFeatures], 'f32', `${kind}.${label}`);
+        fillConstant(t, value);
+        return t;
+      };
+      [this.runningMean, this.runningVar] = [constant('running_mean', 0), constant('running_var', 1)];
+    }
   }
 
   describe(): string {
-    return `${this.kind}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${pythonFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=False)`;
+    return `${this.kind}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${pythonFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
+  }
+
+  protected override ownBuffers(): [string, Tensor | Counter][] {
+    return this.trackRunningStats ? [['running_mean', this.runningMean!], ['running_var', this.runningVar!], ['num_batches_tracked', this.numBatchesTracked]] : [];
   }
 
   /** [N, C, *positions] or one sample [C, *positions] (PyTorch's unbatched input). */
@@ -1299,20 +1325,51 @@ abstract class InstanceNorm extends Module {
     const rank = this.positions + 2;
     if (!(x instanceof Tensor) || (x.shape.length !== rank && x.shape.length !== rank - 1) || x.shape.at(-1 - this.positions) !== this.numFeatures) throw new Error(`${this.describe()}: expected ${rank}D or ${rank - 1}D input with ${this.numFeatures} channels, got ${x instanceof Tensor ? shapeText(x.shape) : show(x)}`);
     if (x.shape.length === rank - 1) return F.reshape(this.forward(F.reshape(x, [1, ...x.shape])), x.shape);
+    if (!this.trackRunningStats) return this.keepComposed(F.instanceNorm(x, { weight: this.weight, bias: this.bias, eps: this.eps }));
+    const [N, C] = x.shape as [number, number];
+    const P = x.size / (N * C);
+    const perChannel = [1, C, ...new Array<number>(this.positions).fill(1)];
+    if (!this.training) {
+      // Eval: the running statistics, per channel, then the affine.
+      return this.keepComposed(composite(() => {
+        let y = F.div(F.sub(x, F.reshape(this.runningMean!, perChannel)), F.reshape(F.sqrt(F.add(this.runningVar!, this.eps)), perChannel));
+        if (this.weight && this.bias) y = F.add(F.mul(y, F.reshape(this.weight, perChannel)), F.reshape(this.bias, perChannel));
+        return y;
+      }));
+    }
+    if (P < 2) throw new Error(`${this.describe()}: tracking running statistics needs more than one position per channel (an unbiased variance of 1 value), got ${shapeText(x.shape)}`);
+    noGrad(() => tidy(() => {
+      const flat = F.reshape(x, [N, C, P]);
+      const m = this.momentum;
+      const mean = F.mean(F.mean(flat, 2), 0);
+      const variance = F.mean(F.var(flat, 2), 0);
+      this.gpu.copy(F.add(F.mul(this.runningMean!, 1 - m), F.mul(mean, m)), this.runningMean!);
+      this.gpu.copy(F.add(F.mul(this.runningVar!, 1 - m), F.mul(variance, m)), this.runningVar!);
+    }));
     return this.keepComposed(F.instanceNorm(x, { weight: this.weight, bias: this.bias, eps: this.eps }));
   }
 }
 
+export interface InstanceNormOptions {
+  eps?: number;
+  momentum?: number | null;
+  affine?: boolean;
+  /** Keep running_mean and running_var while training, and normalise with them in eval. */
+  trackRunningStats?: boolean;
+  track_running_stats?: boolean;
+  gpu?: Gpu;
+}
+
 /** torch.nn.InstanceNorm1d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False) over [N, C, L] or [C, L]. */
 export class InstanceNorm1d extends InstanceNorm {
-  constructor(numFeatures: number, options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: false; track_running_stats?: false; gpu?: Gpu } = {}) {
+  constructor(numFeatures: number, options: InstanceNormOptions = {}) {
     super('InstanceNorm1d', 1, numFeatures, options);
   }
 }
 
 /** torch.nn.InstanceNorm2d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False) over [N, C, H, W] or [C, H, W]. */
 export class InstanceNorm2d extends InstanceNorm {
-  constructor(numFeatures: number, options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: false; track_running_stats?: false; gpu?: Gpu } = {}) {
+  constructor(numFeatures: number, options: InstanceNormOptions = {}) {
     super('InstanceNorm2d', 2, numFeatures, options);
   }
 }

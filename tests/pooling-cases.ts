@@ -105,6 +105,27 @@ for (const f of lrnGolden.cases) {
   });
 }
 
+// InstanceNorm with track_running_stats: two training batches, then eval with the running statistics.
+for (const f of lrnGolden.instance_running) {
+  add(`PyTorch ${lrnGolden.torch_version}: nn.${f.kind}(${f.shape[1]}, track_running_stats=True, ${JSON.stringify(f.kwargs)}): training outputs, running statistics, eval output and gradient`, async (s) => {
+    const gpu = s.gpu;
+    const options = { ...(f.kwargs as object), track_running_stats: true, gpu };
+    const m = f.kind === 'InstanceNorm2d' ? new nn.InstanceNorm2d(f.shape[1]!, options) : new nn.InstanceNorm1d(f.shape[1]!, options);
+    const values = f as unknown as Record<string, number[]>;
+    for (const [name, p] of m.namedParameters()) p.write(values[name]!);
+    m.train();
+    await s.check('training output 1', m.forward(s.input(f.x1, f.shape, 'f32', 'x1')), f.y1, 1e-5, 1e-4);
+    await s.check('running_mean after 1', m.runningMean!, f.stats1[0]!, 1e-6, 1e-5);
+    await s.check('running_var after 1', m.runningVar!, f.stats1[1]!, 1e-6, 1e-5);
+    await s.check('training output 2', m.forward(s.input(f.x2, f.shape, 'f32', 'x2')), f.y2, 1e-5, 1e-4);
+    await s.check('running_mean after 2', m.runningMean!, f.stats2[0]!, 1e-6, 1e-5);
+    await s.check('running_var after 2', m.runningVar!, f.stats2[1]!, 1e-6, 1e-5);
+    m.eval();
+    await checkModuleFixture(s, m, f, { values: [1e-5, 1e-5], parameters: [1e-5, 1e-5] });
+    s.expect('buffers in the state dict, as PyTorch\'s', m.namedBuffers().map(([n]) => n).join() === 'running_mean,running_var,num_batches_tracked', m.namedBuffers().map(([n]) => n).join());
+  });
+}
+
 add('LocalResponseNorm and Softmax2d: F.localResponseNorm equals the module; errors named', async (s, random) => {
   const gpu = s.gpu;
   const x = s.input(uniform(random, 2 * 5 * 3), [2, 5, 3], 'f32', 'x');
