@@ -134,9 +134,12 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     this.defaults = { ...defaults, ...(normalizeOptions(name, options, known, ALIASES) as Partial<O>) };
     this.validate(this.defaults, name);
     if (isParameter(params)) throw new Error(`${name}: expected an iterable of Parameters (model.parameters(), or [weight]), got one Parameter '${params.label}' ${shapeText(params.shape)}: pass [${params.label}]`);
+    if (params instanceof Tensor) throw new Error(`${name}: expected an iterable of Parameters, got a Tensor '${params.label}' ${shapeText(params.shape)}: optimizers update Parameters; make one holding its values with Parameter.from(tensor), and pass [it]`);
     if (params == null || typeof (params as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') throw new Error(`${name}: expected Parameters (model.parameters()) or param groups ({ params, ...options }), got ${show(params)}`);
     const given = [...params] as unknown[];
     if (given.length === 0) throw new Error(`${name}: got an empty parameter list`);
+    const tensor = given.find((p) => p instanceof Tensor && !isParameter(p)) as Tensor | undefined;
+    if (tensor) throw new Error(`${name}: expected Parameters (model.parameters()), got a Tensor '${tensor.label}' ${shapeText(tensor.shape)}: optimizers update Parameters; make one holding its values with Parameter.from(tensor)`);
     const groups: ParamGroupInput<Partial<O>>[] = given.every(isParameter) ? [{ params: given } as unknown as ParamGroupInput<Partial<O>>] : (given as ParamGroupInput<Partial<O>>[]);
     const seen = new Set<Parameter>();
     this.paramGroups = groups.map((g, i) => this.group(g, i, seen));
@@ -154,7 +157,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     const list = [...ps];
     if (list.length === 0) throw new Error(`${where} has no parameters`);
     for (const p of list) {
-      if (!isParameter(p)) throw new Error(`${where}: expected Parameters (model.parameters()), got ${String(p)}`);
+      if (!isParameter(p)) throw new Error(`${where}: expected Parameters (model.parameters()), got ${(p as unknown) instanceof Tensor ? `a Tensor '${(p as Tensor).label}' ${shapeText((p as Tensor).shape)}: optimizers update Parameters; make one holding its values with Parameter.from(tensor)` : show(p)}`);
       if (seen.has(p)) throw new Error(`${where}: parameter '${p.label}' [${p.shape.join(', ')}] appears in more than one group (or twice)`);
       seen.add(p);
     }
@@ -853,7 +856,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   }
 
   protected validate(o: Required<LBFGSOptions>, where: string): void {
-    check(where, 'lr', o.lr, (v) => v > 0, 'a number > 0');
+    check(where, 'lr', o.lr, (v) => v >= 0, 'a number ≥ 0');
     check(where, 'maxIter', o.maxIter, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
     if (o.maxEval !== null) check(where, 'maxEval', o.maxEval, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1 or null (maxIter · 5/4)');
     check(where, 'toleranceGrad', o.toleranceGrad, (v) => v >= 0, 'a number ≥ 0');
@@ -875,12 +878,38 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     return this.spans.map(({ span }) => span.grads);
   }
 
-  /** The closure's loss as a number (it returns a [1] tensor, or a number). */
-  private static async lossOf(value: unknown): Promise<number> {
+  /** The closure's loss as a number (it returns a one-element tensor, or a number); `owned`: a copy of ours, freed once read. */
+  private static async lossOf(value: unknown, owned: boolean): Promise<number> {
     const v = await value;
-    if (v instanceof Tensor) return readScalar(v);
+    if (v instanceof Tensor) {
+      if (v.size !== 1) {
+        if (owned) v.destroy();
+        throw new Error(`LBFGS.step: the closure's loss must have one element, got ${shapeText(v.shape)} (PyTorch: "only one element tensors can be converted to Python scalars")`);
+      }
+      const value = await readScalar(v);
+      if (owned) v.destroy();
+      return value;
+    }
     if (typeof v === 'number') return v;
     throw new Error(`LBFGS.step: the closure must return the loss (a Tensor or a number), got ${show(v)}`);
+  }
+
+  /**
+   * One closure call with grad enabled. A plain (synchronous) closure runs inside a tidy(): what its F
+   * ops made is freed once its loss is copied (a module's loss is the module's and stays), so a
+   * closure written as PyTorch's leaves nothing behind at each of its many calls. An async closure
+   * cannot be scoped so: it must free its own intermediates.
+   */
+  private static runClosure<T>(closure: () => T): { value: unknown; owned: boolean } {
+    if (closure.constructor.name === 'AsyncFunction') return { value: enableGrad(closure), owned: false };
+    const value = enableGrad(() =>
+      tidy(() => {
+        const value = closure();
+        if (value instanceof Promise) throw new Error('LBFGS.step: the closure returned a Promise; declare it async (async () => …) so its awaits run outside the step\'s tidy scope');
+        return value instanceof Tensor ? value.clone('LBFGS loss') : value; // a copy: tidy frees an F op's loss
+      }),
+    );
+    return { value, owned: true };
   }
 
   /**
@@ -893,8 +922,12 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   override step<T>(closure?: (() => T) | null, ...unsupported: never[]): Promise<number> & T {
     if (typeof closure !== 'function') throw new Error(`LBFGS.step: expected a closure that re-evaluates the model and returns the loss (PyTorch's step(closure)), got ${show(closure)}`);
     expectNoArguments('LBFGS.step', unsupported, 'its one argument is the closure');
-    return this.iterate(closure) as Promise<number> & T;
+    if (this.stepping) throw new Error('LBFGS.step: the previous step has not finished; await each step (await opt.step(closure)) before the next');
+    this.stepping = true;
+    return this.iterate(closure).finally(() => (this.stepping = false)) as Promise<number> & T;
   }
+
+  private stepping = false;
 
   private async iterate<T>(closure: () => T): Promise<number> {
     const g = this.paramGroups[0]!;
@@ -902,7 +935,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     const maxEval = g.maxEval ?? Math.floor((g.maxIter * 5) / 4);
     this.stepCount++;
     const evaluate = async () => {
-      const value = await LBFGS.lossOf(await enableGrad(closure));
+      const { value: returned, owned } = LBFGS.runClosure(closure);
+      const value = await LBFGS.lossOf(returned, owned);
       this.funcEvals++;
       return value;
     };
@@ -940,7 +974,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       let evals = 0;
       let optimal = false;
       if (g.lineSearchFn === 'strong_wolfe') {
-        const found = await this.strongWolfe(evaluate, d, loss, flatGrad, gtd, g.toleranceChange);
+        // PyTorch's step calls _strong_wolfe without the group's tolerance_change: its default 1e-9.
+        const found = await this.strongWolfe(evaluate, d, loss, flatGrad, gtd, 1e-9);
         destroyFlat(owned);
         [loss, flatGrad, owned, this.t, evals] = [found.loss, found.grad, found.grad, found.t, found.evals];
         flatAddScaled(this.values, d, this.t);

@@ -61,6 +61,22 @@ export class Parameter extends Tensor {
     super(gpu, chunk.values, shape, 'f32', offset * 4, label);
     this.grad = new Gradient(this, chunk.grads);
   }
+
+  /**
+   * torch.nn.Parameter(data): a new parameter holding a copy of `data`'s values (an f32 tensor or an
+   * array with its shape), for an optimizer to update — the image neural style transfer optimizes.
+   */
+  static from(data: Tensor | { gpu: Gpu; values: ArrayLike<number>; shape: readonly number[] }, label = 'parameter'): Parameter {
+    if (data instanceof Tensor) {
+      if (data.dtype !== 'f32') throw new Error(`Parameter.from: expected an f32 tensor, got dtype ${data.dtype}`);
+      const p = allocateParameter(data.gpu, data.shape, label);
+      data.gpu.copy(data, p);
+      return p;
+    }
+    const p = allocateParameter(data.gpu, data.shape, label);
+    p.write(data.values);
+    return p;
+  }
 }
 
 const arenas = new WeakMap<Gpu, ArenaChunk[]>();

@@ -3,7 +3,8 @@
 // references over 30 steps; options, errors and state dicts. Part of tests/parity-cases.ts's table.
 import * as nn from '../src/nn';
 import * as optim from '../src/optim';
-import { allocateParameter } from '../src/parameters';
+import { allocateParameter, Parameter } from '../src/parameters';
+import * as F from '../src/functional';
 import * as optRef from '../src/reference/optim';
 import { compare } from '../src/spec/compare';
 import { uniform } from '../src/spec/random';
@@ -215,6 +216,49 @@ add('LBFGS: a closure is required and awaited, one param group, its errors; no b
   s.expectError('history size', () => new optim.LBFGS(lin.parameters(), { history_size: 0 }), /LBFGS: argument 'historySize' expected an integer ≥ 1, got 0/);
   const rejection = await (opt.step(() => undefined) as Promise<number>).then(() => 'resolved', (e: Error) => e.message);
   s.expect('a closure returning nothing', /^LBFGS\.step: the closure must return the loss \(a Tensor or a number\), got undefined/.test(rejection), rejection);
+});
+
+// A reviewer's cases: an F-op closure (PyTorch's style) leaves nothing behind; strong_wolfe zooms to
+// its own 1e-9 whatever the group's tolerance_change (PyTorch 1.13: x = −1.86e-9 after n_iter 1,
+// func_evals 3 on 1000·x² from 0.01 with tolerance_change 0.1); a plain tensor via Parameter.from;
+// lr 0; a step not awaited; a loss of two elements.
+add('LBFGS as PyTorch scripts use it: F-op closures, Parameter.from, strong_wolfe\'s own tolerance, lr 0, errors', async (s, random) => {
+  const gpu = s.gpu;
+  const target = s.input(uniform(random, 6), [6], 'f32', 'target');
+  const img = Parameter.from(s.input(uniform(random, 6), [6], 'f32', 'image'), 'image'); // the style-transfer pattern
+  const opt = new optim.LBFGS([img], { max_iter: 3 });
+  const closure = () => {
+    opt.zeroGrad();
+    const loss = F.add(F.mseLoss(img, target), F.mul(F.sum(F.mul(img, img)), 0.01));
+    loss.backward();
+    return loss;
+  };
+  await opt.step(closure);
+  const live = gpu.stats.liveBuffers;
+  for (let i = 0; i < 3; i++) await opt.step(closure);
+  s.expect('an F-op closure leaves no buffers behind (its ops run in the step\'s tidy)', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
+  const x = Parameter.from({ gpu, values: [0.01], shape: [1] }, 'x');
+  const quadratic = new optim.LBFGS([x], { lr: 0.05, max_iter: 5, line_search_fn: 'strong_wolfe', tolerance_change: 0.1 });
+  await quadratic.step(() => {
+    quadratic.zeroGrad();
+    const loss = F.mul(F.sum(F.mul(x, x)), 1000);
+    loss.backward();
+    return loss;
+  });
+  const [xv] = await x.read();
+  s.expect('strong_wolfe with tolerance_change 0.1: PyTorch\'s x and counts', Math.abs(xv!) < 1e-8 && quadratic.nIter === 1 && quadratic.funcEvals === 3, `x = ${xv}, n_iter ${quadratic.nIter}, func_evals ${quadratic.funcEvals}`);
+  s.expect('lr 0 accepted (a warm-up from 0), as PyTorch', new optim.LBFGS([x], { lr: 0 }).defaults.lr === 0, '');
+  s.expectError('a plain tensor', () => new optim.LBFGS([target as unknown as Parameter]), /LBFGS: expected Parameters \(model\.parameters\(\)\), got a Tensor 'target' \[6\]: optimizers update Parameters; make one holding its values with Parameter\.from\(tensor\)/);
+  const pending = opt.step(closure);
+  s.expectError('a step not awaited', () => opt.step(closure), /LBFGS\.step: the previous step has not finished; await each step/);
+  await pending;
+  const two = await (opt.step(() => {
+    opt.zeroGrad();
+    const loss = F.mul(img, 1);
+    F.sum(loss).backward();
+    return loss;
+  }) as Promise<number>).then(() => 'resolved', (e: Error) => e.message);
+  s.expect('a loss of 6 elements', /^LBFGS\.step: the closure's loss must have one element, got \[6\]/.test(two), two);
 });
 
 // ── options and errors, before anything is dispatched ─────────────────────────────────────────────
