@@ -906,7 +906,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       tidy(() => {
         const value = closure();
         if (value instanceof Promise) throw new Error('LBFGS.step: the closure returned a Promise; declare it async (async () => …) so its awaits run outside the step\'s tidy scope');
-        return value instanceof Tensor ? value.clone('LBFGS loss') : value; // a copy: tidy frees an F op's loss
+        return value instanceof Tensor ? value.clone('LBFGS loss') : value; // a copy: tidy frees an F op's loss, and a module's stays the module's
       }),
     );
     return { value, owned: true };
