@@ -21,7 +21,7 @@ for (const f of golden.cases) {
 add('group and instance norm: errors named, before anything is dispatched', (s) => {
   const x = s.input(new Float32Array(24), [2, 6, 2], 'f32', 'x');
   s.expectError('groups not dividing channels', () => F.groupNorm(x, 4), /groupNorm: Expected number of channels in input to be divisible by num_groups, but got input of shape \[2, 6, 2\] and num_groups=4/);
-  s.expectError('running statistics', () => new nn.InstanceNorm2d(3, { track_running_stats: true as never, gpu: s.gpu }), /InstanceNorm2d: track_running_stats=true is not supported/);
+  s.expectError('running statistics with momentum None', () => new nn.InstanceNorm2d(3, { track_running_stats: true, momentum: null, gpu: s.gpu }), /InstanceNorm2d: momentum=None \(a cumulative average\) is not supported for instance norm/);
   const [group, instance] = [new nn.GroupNorm(2, 4, { gpu: s.gpu }), new nn.InstanceNorm2d(6, { gpu: s.gpu })];
   s.expectError('channels', () => group.forward(x), /GroupNorm\(2, 4, eps=1e-05, affine=True\): input expected \[N, 4, \*\], got \[2, 6, 2\]/);
   s.expectError('instance norm rank', () => instance.forward(x), /InstanceNorm2d\(6, .*\): expected 4D or 3D input with 6 channels, got \[2, 6, 2\]/);

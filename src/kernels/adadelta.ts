@@ -55,4 +55,28 @@ for (const [n, options] of [
   );
 }
 
+// The bench: one step at each size, square_avg and acc_delta read and written (28 bytes an element).
+cases.push(
+  kernelCase({
+    name: 'adadelta bench one step {}',
+    entries: ['adadelta_step'],
+    dims: { n: 1000 },
+    setup(s, { n }, random) {
+      const [theta, g] = [uniform(random, n), uniform(random, n)];
+      const param = s.input(theta);
+      const grad = s.input(g);
+      const state = { squareAvg: s.input(new Float32Array(n)), accDelta: s.input(new Float32Array(n)) };
+      return {
+        run: () => adadeltaStep(param, grad, state, defaults),
+        check: async () => {
+          const p = Float64Array.from(theta);
+          optimRef.adadeltaStep(p, g, { squareAvg: new Float64Array(n), accDelta: new Float64Array(n) }, defaults);
+          await s.check('param', param, p, 1e-7, 2e-5);
+        },
+      };
+    },
+    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 28 * d.n! },
+  }),
+);
+
 export const spec: Spec = cases;

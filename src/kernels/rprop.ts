@@ -79,4 +79,28 @@ for (const [n, options] of [
   );
 }
 
+// The bench: one step at each size, prev and step_size read and written (28 bytes an element).
+cases.push(
+  kernelCase({
+    name: 'rprop bench one step {}',
+    entries: ['rprop_step'],
+    dims: { n: 1000 },
+    setup(s, { n }, random) {
+      const [theta, g] = [uniform(random, n), uniform(random, n)];
+      const param = s.input(theta);
+      const grad = s.input(g);
+      const state = { prev: s.input(new Float32Array(n)), stepSize: s.input(new Float32Array(n)) };
+      return {
+        run: () => rpropStep(param, grad, state, { ...defaults, step: 1 }),
+        check: async () => {
+          const p = Float64Array.from(theta);
+          optimRef.rpropStep(p, g, { prev: new Float64Array(n), stepSize: new Float64Array(n), step: 0 }, defaults);
+          await s.check('param', param, p, 1e-6, 1e-5);
+        },
+      };
+    },
+    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 28 * d.n! },
+  }),
+);
+
 export const spec: Spec = cases;
