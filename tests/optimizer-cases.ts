@@ -226,7 +226,9 @@ add('LBFGS as PyTorch scripts use it: F-op closures, Parameter.from, strong_wolf
   const gpu = s.gpu;
   const target = s.input(uniform(random, 6), [6], 'f32', 'target');
   const img = Parameter.from(s.input(uniform(random, 6), [6], 'f32', 'image'), 'image'); // the style-transfer pattern
-  const opt = new optim.LBFGS([img], { max_iter: 3 });
+  // A history of one pair, full after the first step: later steps replace it, so the count is flat
+  // (a longer history grows by a pair an iteration until full, which is memory, not a leak).
+  const opt = new optim.LBFGS([img], { max_iter: 3, history_size: 1 });
   const closure = () => {
     opt.zeroGrad();
     const loss = F.add(F.mseLoss(img, target), F.mul(F.sum(F.mul(img, img)), 0.01));
