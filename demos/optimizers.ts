@@ -1,9 +1,10 @@
-// Optimizer race: SGD, Momentum, AdaGrad, RMSProp and Adam on a saddle and on a narrow ravine,
-// animated over the surface's contour lines (d3-contour for the lines, Chart.js to draw).
+// Optimizer race: SGD, Momentum, AdaGrad, RMSProp and Adam (and, checked, Adamax, NAdam, RAdam and
+// Adadelta) on a saddle and on a narrow ravine, animated over the surface's contour lines (d3-contour
+// for the lines, Chart.js to draw).
 import { Chart } from 'chart.js';
 import { contours } from 'd3-contour';
 import { allocateParameter, type Parameter } from '../src/parameters';
-import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from '../src/optim';
+import { Adadelta, Adagrad, Adam, Adamax, NAdam, RAdam, RMSprop, SGD, type Optimizer } from '../src/optim';
 import { fmt, numberField, setupPage, shown, task } from './common';
 
 const gpu = await setupPage();
@@ -21,7 +22,7 @@ const SURFACES: Record<string, Surface> = {
   ravine: { f: (x, y) => (x * x) / 20 + 2 * y * y, grad: (x, y) => [x / 10, 4 * y], start: [-4.5, 1.2], range: [-5, 5, -1.5, 1.5], levels: [0.05, 0.2, 0.5, 1, 2, 3, 4] },
 };
 
-const COLORS = ['#6b7280', '#f59e0b', '#16a34a', '#9333ea', '#dc2626'];
+const COLORS = ['#6b7280', '#f59e0b', '#16a34a', '#9333ea', '#dc2626', '#0891b2', '#db2777', '#65a30d', '#1d4ed8'];
 const chart = new Chart(document.getElementById('plot') as HTMLCanvasElement, {
   type: 'scatter',
   data: { datasets: [] },
@@ -57,6 +58,13 @@ const LR_SCALE: [string, number, (p: Parameter[], lr: number, momentum: number) 
   ['RMSProp', 1 / 5, (p, lr) => new RMSprop(p, { lr })],
   ['Adam', 2, (p, lr) => new Adam(p, { lr })],
 ];
+/** The checkbox's four: Adam's relatives at Adam's scale, Adadelta (whose steps grow from √eps) at 20 × lr. */
+const MORE: typeof LR_SCALE = [
+  ['Adamax', 2, (p, lr) => new Adamax(p, { lr })],
+  ['NAdam', 2, (p, lr) => new NAdam(p, { lr })],
+  ['RAdam', 2, (p, lr) => new RAdam(p, { lr })],
+  ['Adadelta', 20, (p, lr) => new Adadelta(p, { lr })],
+];
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
 
@@ -65,7 +73,7 @@ async function race(signal: AbortSignal): Promise<void> {
   const s = SURFACES[$<HTMLSelectElement>('surface').value]!;
   const [lr, momentum, steps] = [numberField('lr'), numberField('momentum'), numberField('steps', { integer: true })];
   const runners: { name: string; lr: number; param: Parameter; opt: Optimizer; path: { x: number; y: number }[] }[] = [];
-  for (const [name, scale, build] of LR_SCALE) {
+  for (const [name, scale, build] of [...LR_SCALE, ...($<HTMLInputElement>('more').checked ? MORE : [])]) {
     const param = allocateParameter(gpu, [2], name);
     param.write(s.start);
     runners.push({ name, lr: lr * scale, param, opt: build([param], lr * scale, momentum), path: [{ x: s.start[0], y: s.start[1] }] });
@@ -109,8 +117,9 @@ async function race(signal: AbortSignal): Promise<void> {
   shown({ surface: s.start, paths: Object.fromEntries(runners.map((r) => [r.name, r.path])), lrs: Object.fromEntries(runners.map((r) => [r.name, r.lr])), lr, momentum, steps });
 }
 
-const controls = ['surface', 'lr', 'momentum', 'steps', 'race'].map((id) => $<HTMLInputElement>(id));
+const controls = ['surface', 'lr', 'momentum', 'steps', 'more', 'race'].map((id) => $<HTMLInputElement>(id));
 const run = task(race, { controls, cancel: $<HTMLButtonElement>('cancel'), status });
 $('race').addEventListener('click', run);
 $('surface').addEventListener('change', run);
+$('more').addEventListener('change', run);
 await run();

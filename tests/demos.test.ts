@@ -169,6 +169,14 @@ describe('pages', () => {
     await waitForVersion(page, 2);
     const ravine = await values<{ paths: Record<string, { x: number }[]> }>(page);
     expect(ravine.paths.SGD![0]!.x).toBe(-4.5);
+    // The checkbox adds Adam's relatives, each moving from the start, with the lr the page says.
+    await page.click('#more');
+    await waitForVersion(page, 3);
+    const more = await values<{ paths: Record<string, { x: number; y: number }[]>; lrs: Record<string, number> }>(page);
+    expect(Object.keys(more.paths)).toEqual(['SGD', 'Momentum', 'AdaGrad', 'RMSProp', 'Adam', 'Adamax', 'NAdam', 'RAdam', 'Adadelta']);
+    for (const name of ['Adamax', 'NAdam', 'RAdam', 'Adadelta']) expect(more.paths[name]!.at(-1)!.x).not.toBe(-4.5);
+    expect([more.lrs.Adamax, more.lrs.Adadelta]).toEqual([0.1, 1]);
+    expect(await text(page, 'main')).toContain('Adadelta at 20 × lr');
   });
 
   test('dropout: kept values are x/(1 − p), the gradient is the column sums; p changes them', async () => {
