@@ -177,6 +177,7 @@ describe('pages', () => {
     for (const name of ['Adamax', 'NAdam', 'RAdam', 'Adadelta']) expect(more.paths[name]!.at(-1)!.x).not.toBe(-4.5);
     expect([more.lrs.Adamax, more.lrs.Adadelta]).toEqual([0.1, 1]);
     expect(await text(page, 'main')).toContain('Adadelta at 20 × lr');
+    await page.screenshot({ path: path.join(SHOTS, 'optimizers-more.png') });
   });
 
   test('dropout: kept values are x/(1 − p), the gradient is the column sums; p changes them', async () => {
