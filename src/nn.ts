@@ -3619,8 +3619,7 @@ export class L1Loss extends RegressionLossModule {
 
 /**
  * torch.nn.SmoothL1Loss(reduction='mean', beta=1.0): 0.5 d²/β where |d| < β, |d| − 0.5β elsewhere
- * (d = input − target; β = 0 is L1), F.smoothL1Loss. Printed as PyTorch prints it, `SmoothL1Loss()`,
- * whatever its options.
+ * (d = input − target; β = 0 is L1), F.smoothL1Loss.
  */
 export class SmoothL1Loss extends RegressionLossModule {
   constructor(options: RegressionLossOptions & { beta?: number } = {}) {
@@ -3631,10 +3630,6 @@ export class SmoothL1Loss extends RegressionLossModule {
     return this.knee;
   }
 
-  override describe(): string {
-    return 'SmoothL1Loss()';
-  }
-
   protected loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor {
     return F.smoothL1Loss(input, target, { ...options, beta: this.knee });
   }
@@ -3642,7 +3637,7 @@ export class SmoothL1Loss extends RegressionLossModule {
 
 /**
  * torch.nn.HuberLoss(reduction='mean', delta=1.0): 0.5 d² where |d| < δ, δ(|d| − 0.5δ) elsewhere
- * (d = input − target), F.huberLoss. Printed as PyTorch prints it, `HuberLoss()`, whatever its options.
+ * (d = input − target), F.huberLoss.
  */
 export class HuberLoss extends RegressionLossModule {
   constructor(options: RegressionLossOptions & { delta?: number } = {}) {
@@ -3651,10 +3646,6 @@ export class HuberLoss extends RegressionLossModule {
 
   get delta(): number {
     return this.knee;
-  }
-
-  override describe(): string {
-    return 'HuberLoss()';
   }
 
   protected loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor {
