@@ -70,7 +70,7 @@ fn sigmoid(v: f32) -> f32 {
 }
 
 // tanh(v) to float32's precision: near 0, where 1 − 2/(e^(2v) + 1) cancels (relative error 1e-3 at
-// |v| ~ 1e-4), Cephes' tanhf polynomial, v + v³·P(v²) for |v| < 0.625 (2.5e-7 relative); beyond,
+// |v| ~ 1e-4), Cephes' tanhf polynomial, v + v³·P(v²) for |v| < 0.625 (its bound 2.5e-7 relative); beyond,
 // 1 − 2/(e^(2|v|) + 1) with v's sign, which saturates to ±1 where e^(2|v|) overflows. A NaN stays NaN.
 fn tanh_accurate(v: f32) -> f32 {
   let a = abs(v);

@@ -1523,7 +1523,7 @@ export const EMBEDDING_BAG_OPTIONS = {
 /** Each bag's [start, end) into the flat input: rows of a 2-D input, or offsets' (values read from the upload). */
 function bagsOf(op: string, input: Tensor, offsets: Tensor | null | undefined, includeLastOffset: boolean): [number, number][] {
   if (input.shape.length === 2) {
-    if (offsets != null) throw new Error(`${op}: offsets has to be None if input is 2D (PyTorch's), got a Tensor ${shapeText(offsets.shape)}`);
+    if (offsets != null) throw new Error(`${op}: offsets has to be None if input is 2D (PyTorch's), got ${offsets instanceof Tensor ? `a Tensor ${shapeText(offsets.shape)}` : show(offsets)}`);
     const [B, L] = input.shape as [number, number];
     return Array.from({ length: B }, (_, b) => [b * L, (b + 1) * L]);
   }
@@ -2238,6 +2238,7 @@ export function selu(x: Tensor, ...unsupported: never[]): Tensor {
 
 /** CELU's alpha (finite, not 0), or an Error naming `where`. */
 export function expectCeluAlpha(where: string, alpha: unknown): void {
+  if (alpha !== null && typeof alpha === 'object' && 'alpha' in alpha) throw new Error(`${where}: alpha comes first, as PyTorch's positional argument: new nn.CELU(${show((alpha as { alpha: unknown }).alpha)}, { gpu }) or F.celu(x, ${show((alpha as { alpha: unknown }).alpha)})`);
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha === 0) throw new Error(`${where}: argument 'alpha' expected a finite number other than 0 (PyTorch: "ZeroDivisionError: alpha cannot be 0 for CELU"), got ${show(alpha)}`);
 }
 

@@ -146,6 +146,7 @@ add('the activations and distances: errors named, before anything is dispatched'
   s.expectError('GLU of an odd dimension', () => F.glu(x), /glu: Halving dimension must be even, but dimension 1 is size 5/);
   s.expectError('GLU module of an odd dimension', () => new nn.GLU(0, { gpu }).outputShape([3, 4]), /GLU\(dim=0\): Halving dimension must be even, but dimension 0 is size 3/);
   s.expectError('CELU alpha 0', () => new nn.CELU(0, { gpu }), /CELU: argument 'alpha' expected a finite number other than 0/);
+  s.expectError('CELU alpha in an options object', () => new nn.CELU({ alpha: 0.5 } as unknown as number, { gpu }), /CELU: alpha comes first, as PyTorch's positional argument: new nn\.CELU\(0\.5, \{ gpu \}\)/);
   s.expectError('softshrink lambd < 0', () => F.softshrink(x, -1), /softshrink: lambda must be greater or equal to 0, but found to be -1\./);
   s.expectError('Softshrink lambd < 0', () => new nn.Softshrink(-0.5, { gpu }), /Softshrink: lambda must be greater or equal to 0, but found to be -0\.5\./);
   s.expectError('Softmin without dim', () => new nn.Softmin(undefined as unknown as number, { gpu }), /Softmin: argument 'dim' expected an integer/);

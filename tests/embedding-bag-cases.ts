@@ -57,6 +57,7 @@ add('EmbeddingBag: the F form equals the module; a Sequential of EmbeddingBag an
   s.expect('offsets uploaded: fine', notUploaded.shape.join() === '2,4', '');
   s.expectError('1-D input without offsets', () => m.forward(input), /^EmbeddingBag\(6, 4, mode=sum\): a 1-D input needs offsets, a 1-D i32 Tensor of where each bag starts, got null/);
   s.expectError('offsets with a 2-D input', () => m.forward(s.input([1, 2], [1, 2], 'i32'), offsets), /offsets has to be None if input is 2D/);
+  s.expectError('a JavaScript array as offsets with a 2-D input', () => m.forward(s.input([1, 2], [1, 2], 'i32'), [0] as unknown as Tensor), /offsets has to be None if input is 2D \(PyTorch's\), got \[0\]/);
   s.expectError('offsets[0] not 0', () => m.forward(input, s.input([1, 4], [2], 'i32')), /offsets\[0\] has to be 0, i\.e\., the first sequence in the mini-batch has to start from position 0\. However, got 1/);
   s.expectError('decreasing offsets', () => m.forward(input, s.input([0, 5, 3], [3], 'i32')), /offsets must be non-decreasing and within the input's 7 indices: bag 1 is \[5, 3\)/);
   s.expectError('an index out of range', () => m.forward(s.input([1, 6], [2], 'i32'), s.input([0], [1], 'i32')), /input holds 6 at \[1\], out of range for weight's 6 rows/);
