@@ -1537,7 +1537,6 @@ function bagsOf(op: string, input: Tensor, offsets: Tensor | null | undefined, i
   const bags: [number, number][] = ends.map((end, b) => [values[b]!, end]);
   const bad = bags.findIndex(([start, end]) => end < start || end > N);
   if (bad >= 0) throw new Error(`${op}: offsets must be non-decreasing and within the input's ${N} indices${includeLastOffset ? ' (the last, with include_last_offset, the input\'s length)' : ''}: bag ${bad} is [${bags[bad]![0]}, ${bags[bad]![1]})`);
-  if (includeLastOffset && values.length < 1) throw new Error(`${op}: with include_last_offset, offsets needs at least one entry`);
   return bags;
 }
 

@@ -1259,6 +1259,13 @@ export class GroupNorm extends Module {
   }
 }
 
+/** A per-channel tensor (not a parameter) filled with `value`: a normalisation's running statistics. */
+function channelConstant(gpu: Gpu, channels: number, label: string, value: number): Tensor {
+  const t = Tensor.empty(gpu, [channels], 'f32', label);
+  fillConstant(t, value);
+  return t;
+}
+
 /** A normalisation's weight (1) and bias (0) per channel, or none. */
 function channelAffine(module: AnyModule, kind: string, channels: number, affine: boolean): [Parameter | null, Parameter | null] {
   if (!affine) return [null, null];
@@ -1303,12 +1310,7 @@ abstract class InstanceNorm extends Module {
     [this.eps, this.momentum, this.affine, this.trackRunningStats] = [o.eps ?? 1e-5, o.momentum ?? 0.1, o.affine ?? false, o.trackRunningStats ?? false];
     [this.weight, this.bias] = channelAffine(this, kind, numFeatures, this.affine);
     if (this.trackRunningStats) {
-      const constant = (label: string, value: number) => {
-        const t = Tensor.empty(this.gpu, [numFeatures], 'f32', `${kind}.${label}`);
-        fillConstant(t, value);
-        return t;
-      };
-      [this.runningMean, this.runningVar] = [constant('running_mean', 0), constant('running_var', 1)];
+      [this.runningMean, this.runningVar] = [channelConstant(this.gpu, numFeatures, `${kind}.running_mean`, 0), channelConstant(this.gpu, numFeatures, `${kind}.running_var`, 1)];
     }
   }
 
@@ -2074,11 +2076,7 @@ abstract class BatchNorm extends Module {
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
     const C = [numFeatures];
-    const constant = (label: string, value: number) => {
-      const t = Tensor.empty(this.gpu, C, 'f32', `${name}.${label}`);
-      fillConstant(t, value);
-      return t;
-    };
+    const constant = (label: string, value: number) => channelConstant(this.gpu, numFeatures, `${name}.${label}`, value);
     this.weight = affine ? allocateParameter(this.gpu, C, `${name}.weight`) : null;
     this.bias = affine ? allocateParameter(this.gpu, C, `${name}.bias`) : null;
     if (this.weight && this.bias) {
@@ -3065,10 +3063,6 @@ export class AvgPool1d extends Module {
   }
 }
 
-/** A 1-D adaptive pool's output size (a number or a list of one), or an Error naming the module. */
-function adaptiveLength(where: string, v: unknown): number {
-  return single(where, 'output_size', v, 1);
-}
 
 /** torch.nn.AdaptiveAvgPool1d(output_size) over [N, C, L] or [C, L]: adaptive_avg_pool2d over [N, C, 1, L]. */
 export class AdaptiveAvgPool1d extends Module {
@@ -3077,7 +3071,7 @@ export class AdaptiveAvgPool1d extends Module {
   constructor(outputSize: number | [number], options: { gpu?: Gpu } = {}) {
     super(options?.gpu ?? currentGpu());
     normalizeOptions('AdaptiveAvgPool1d', options, ['gpu']);
-    this.outputSize = adaptiveLength('AdaptiveAvgPool1d', outputSize);
+    this.outputSize = single('AdaptiveAvgPool1d', 'output_size', outputSize, 1);
   }
 
   describe(): string {
@@ -3109,7 +3103,7 @@ export class AdaptiveMaxPool1d extends Module {
   constructor(outputSize: number | [number], options: { returnIndices?: false; return_indices?: false; gpu?: Gpu } = {}) {
     super(options?.gpu ?? currentGpu());
     normalizeOptions('AdaptiveMaxPool1d', options, ['gpu'], { return_indices: 'returnIndices' }, { returnIndices: false });
-    this.outputSize = adaptiveLength('AdaptiveMaxPool1d', outputSize);
+    this.outputSize = single('AdaptiveMaxPool1d', 'output_size', outputSize, 1);
   }
 
   describe(): string {
