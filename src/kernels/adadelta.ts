@@ -4,6 +4,7 @@ import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize } from '../launch';
 import * as optimRef from '../reference/optim';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { optimizerBench } from '../spec/optimizer-bench';
 import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
 import type { Tensor } from '../tensor';
 
@@ -57,25 +58,14 @@ for (const [n, options] of [
 
 // The bench: one step at each size, square_avg and acc_delta read and written (28 bytes an element).
 cases.push(
-  kernelCase({
-    name: 'adadelta bench one step {}',
-    entries: ['adadelta_step'],
-    dims: { n: 1000 },
-    setup(s, { n }, random) {
-      const [theta, g] = [uniform(random, n), uniform(random, n)];
-      const param = s.input(theta);
-      const grad = s.input(g);
-      const state = { squareAvg: s.input(new Float32Array(n)), accDelta: s.input(new Float32Array(n)) };
-      return {
-        run: () => adadeltaStep(param, grad, state, defaults),
-        check: async () => {
-          const p = Float64Array.from(theta);
-          optimRef.adadeltaStep(p, g, { squareAvg: new Float64Array(n), accDelta: new Float64Array(n) }, defaults);
-          await s.check('param', param, p, 1e-7, 2e-5);
-        },
-      };
-    },
-    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 28 * d.n! },
+  optimizerBench({
+    family: 'adadelta',
+    entry: 'adadelta_step',
+    state: ['squareAvg', 'accDelta'],
+    bytes: 28,
+    step: (param, grad, st) => adadeltaStep(param, grad, st as { squareAvg: Tensor; accDelta: Tensor }, defaults),
+    reference: (p, g) => optimRef.adadeltaStep(p, g, { squareAvg: new Float64Array(p.length), accDelta: new Float64Array(p.length) }, defaults),
+    tolerance: [1e-7, 2e-5],
   }),
 );
 

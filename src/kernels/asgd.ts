@@ -4,6 +4,7 @@ import { grid1d, loadShader } from '../device/shader';
 import { expectSameSize } from '../launch';
 import * as optimRef from '../reference/optim';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { optimizerBench } from '../spec/optimizer-bench';
 import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
 import type { Tensor } from '../tensor';
 
@@ -76,25 +77,14 @@ for (const [n, options] of [
 
 // The bench: one step at each size, the average ax read and written (20 bytes an element).
 cases.push(
-  kernelCase({
-    name: 'asgd bench one step {}',
-    entries: ['asgd_step'],
-    dims: { n: 1000 },
-    setup(s, { n }, random) {
-      const [theta, g] = [uniform(random, n), uniform(random, n)];
-      const param = s.input(theta);
-      const grad = s.input(g);
-      const ax = s.input(new Float32Array(n));
-      return {
-        run: () => asgdStep(param, grad, ax, { ...defaults, eta: Math.fround(defaults.lr), mu: 1 }),
-        check: async () => {
-          const p = Float64Array.from(theta);
-          optimRef.asgdStep(p, g, { ax: new Float64Array(n), eta: 0, mu: 0, step: 0 }, defaults);
-          await s.check('param', param, p, 1e-6, 1e-5);
-        },
-      };
-    },
-    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 20 * d.n! },
+  optimizerBench({
+    family: 'asgd',
+    entry: 'asgd_step',
+    state: ['ax'],
+    bytes: 20,
+    step: (param, grad, st) => asgdStep(param, grad, st.ax!, { ...defaults, eta: Math.fround(defaults.lr), mu: 1 }),
+    reference: (p, g) => optimRef.asgdStep(p, g, { ax: new Float64Array(p.length), eta: 0, mu: 0, step: 0 }, defaults),
+    tolerance: [1e-6, 1e-5],
   }),
 );
 

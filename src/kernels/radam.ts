@@ -4,6 +4,7 @@ import { grid1d, loadShader } from '../device/shader';
 import { expectRange, expectSameSize } from '../launch';
 import * as optimRef from '../reference/optim';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { optimizerBench } from '../spec/optimizer-bench';
 import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
 import type { Tensor } from '../tensor';
 
@@ -98,25 +99,14 @@ for (const [n, options] of [
 
 // The bench: one step at each size, exp_avg and exp_avg_sq read and written (28 bytes an element).
 cases.push(
-  kernelCase({
-    name: 'radam bench one step {}',
-    entries: ['radam_step'],
-    dims: { n: 1000 },
-    setup(s, { n }, random) {
-      const [theta, g] = [uniform(random, n), uniform(random, n)];
-      const param = s.input(theta);
-      const grad = s.input(g);
-      const state = { expAvg: s.input(new Float32Array(n)), expAvgSq: s.input(new Float32Array(n)) };
-      return {
-        run: () => radamStep(param, grad, state, { ...defaults, step: 1 }),
-        check: async () => {
-          const p = Float64Array.from(theta);
-          optimRef.radamStep(p, g, { expAvg: new Float64Array(n), expAvgSq: new Float64Array(n), step: 0 }, defaults);
-          await s.check('param', param, p, 2e-6, 2e-5);
-        },
-      };
-    },
-    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 28 * d.n! },
+  optimizerBench({
+    family: 'radam',
+    entry: 'radam_step',
+    state: ['expAvg', 'expAvgSq'],
+    bytes: 28,
+    step: (param, grad, st) => radamStep(param, grad, st as { expAvg: Tensor; expAvgSq: Tensor }, { ...defaults, step: 1 }),
+    reference: (p, g) => optimRef.radamStep(p, g, { expAvg: new Float64Array(p.length), expAvgSq: new Float64Array(p.length), step: 0 }, defaults),
+    tolerance: [2e-6, 2e-5],
   }),
 );
 

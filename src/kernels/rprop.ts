@@ -4,6 +4,7 @@ import { grid1d, loadShader } from '../device/shader';
 import { expectRange, expectSameSize } from '../launch';
 import * as optimRef from '../reference/optim';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
+import { optimizerBench } from '../spec/optimizer-bench';
 import { kernelCase, type KernelCase, type Spec } from '../spec/scope';
 import type { Tensor } from '../tensor';
 
@@ -81,25 +82,14 @@ for (const [n, options] of [
 
 // The bench: one step at each size, prev and step_size read and written (28 bytes an element).
 cases.push(
-  kernelCase({
-    name: 'rprop bench one step {}',
-    entries: ['rprop_step'],
-    dims: { n: 1000 },
-    setup(s, { n }, random) {
-      const [theta, g] = [uniform(random, n), uniform(random, n)];
-      const param = s.input(theta);
-      const grad = s.input(g);
-      const state = { prev: s.input(new Float32Array(n)), stepSize: s.input(new Float32Array(n)) };
-      return {
-        run: () => rpropStep(param, grad, state, { ...defaults, step: 1 }),
-        check: async () => {
-          const p = Float64Array.from(theta);
-          optimRef.rpropStep(p, g, { prev: new Float64Array(n), stepSize: new Float64Array(n), step: 0 }, defaults);
-          await s.check('param', param, p, 1e-6, 1e-5);
-        },
-      };
-    },
-    bench: { sizes: [1e3, 1e4, 1e5, 1e6, 1e7].map((n) => ({ n })), bytes: (d) => 28 * d.n! },
+  optimizerBench({
+    family: 'rprop',
+    entry: 'rprop_step',
+    state: ['prev', 'stepSize'],
+    bytes: 28,
+    step: (param, grad, st) => rpropStep(param, grad, st as { prev: Tensor; stepSize: Tensor }, { ...defaults, step: 1 }),
+    reference: (p, g) => optimRef.rpropStep(p, g, { prev: new Float64Array(p.length), stepSize: new Float64Array(p.length), step: 0 }, defaults),
+    tolerance: [1e-6, 1e-5],
   }),
 );
 
