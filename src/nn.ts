@@ -24,7 +24,7 @@ import { PackedSequence } from './rnn-utils';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, shapeText } from './launch';
-import { allocateParameter, Parameter } from './parameters';
+import { allocateParameter, Parameter, releaseParameters } from './parameters';
 import { composite, cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, noGrad, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
@@ -72,6 +72,13 @@ export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
  */
 export const SHAPES_PER_BUFFER = 16;
 
+/** A composed op's output a module keeps (keepComposed), with what it handed out beside it and their bytes. */
+interface ComposedEntry {
+  output: Tensor;
+  extras: Tensor[];
+  bytes: number;
+}
+
 /** Any module, whatever its forward returns (an RNN's (output, h_n) as well as a tensor). */
 export type AnyModule = Module<unknown>;
 
@@ -85,6 +92,10 @@ export abstract class Module<Output = Tensor> {
   private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[]; shapes: Map<string, string[]> }[] = [];
   /** The bytes of every set in slots. */
   private slotBytes = 0;
+  /** GPU memory this module made for itself besides parameters and slots (running statistics, metrics): freed by destroy(). */
+  private readonly owned: Tensor[] = [];
+  /** Set by destroy(): why forward is an Error. */
+  private destroyedBy: string | null = null;
 
   constructor(readonly gpu: Gpu) {}
 
@@ -220,6 +231,55 @@ export abstract class Module<Output = Tensor> {
     return { missingKeys, unexpectedKeys };
   }
 
+  /** `t`, made by this module for itself: destroy() frees it. */
+  protected own<T extends Tensor>(t: T): T {
+    this.owned.push(t);
+    return t;
+  }
+
+  /**
+   * Frees the GPU memory of this module and every module under it (TensorFlow.js's dispose()): the
+   * parameters (their arena space goes to later ones), running statistics, the buffers forwards
+   * reuse and the composed outputs kept. Later, a forward, a use of a parameter or of an output it
+   * gave, or a backward through a graph it was in is an Error naming it; so is a step of an
+   * optimizer over its parameters (destroy that too). A module held by another that lives on (weights
+   * tied across models) is freed all the same. Tensors given to it (a loss's class weights) stay.
+   */
+  destroy(): void {
+    const head = this.describe().split('\n')[0]!;
+    const why = `destroy() of ${head.endsWith('(') ? `${head}…)` : head}`; // a container's first line is 'Sequential('
+    const modules = new Set<AnyModule>();
+    const visit = (m: AnyModule) => {
+      if (modules.has(m)) return;
+      modules.add(m);
+      for (const [, child] of m.namedChildren()) visit(child);
+    };
+    visit(this as AnyModule);
+    for (const m of modules) m.freeOwnMemory(why);
+    releaseParameters(this.parameters(), why);
+  }
+
+  private freeOwnMemory(why: string): void {
+    if (this.destroyedBy !== null) return;
+    this.destroyedBy = why;
+    const free = (t: Tensor) => {
+      t.freedBy ??= why;
+      if (t.ownsGrad && t.grad) t.grad.destroy();
+      this.gpu.destroyBuffer(t.memoryBuffer);
+    };
+    for (const slot of this.slots.splice(0)) slot.tensors.forEach(free);
+    for (const entry of this.composed.splice(0)) {
+      for (const t of [entry.output, ...entry.output.companions, ...entry.extras]) t.freedBy ??= why;
+      this.freeComposed(entry, why);
+    }
+    this.owned.splice(0).forEach(free);
+    [this.slotBytes, this.composedBytes] = [0, 0];
+    this.freeExtras(why);
+  }
+
+  /** For destroy(): GPU memory a module keeps in a way of its own (Flatten's views' gradients). */
+  protected freeExtras(_why: string): void {}
+
   /**
    * The reusable buffers of one forward: forward calls this once, then asks the returned function
    * for each buffer by name and shape. Each is a fresh handle on memory this module keeps; the handle
@@ -235,6 +295,7 @@ export abstract class Module<Output = Tensor> {
    */
   protected buffers(): (name: string, shape: readonly number[], dtype?: DType) => Tensor {
     const name = this.describe().split('\n')[0]!;
+    if (this.destroyedBy !== null) throw new Error(`${name}: this module was freed by ${this.destroyedBy}; make a new one`);
     let slot = this.slots.find((s) => !s.given.some(isOnLiveGraph));
     const count = this.slots.length;
     let overwrittenBy = name;
@@ -297,8 +358,16 @@ export abstract class Module<Output = Tensor> {
    * Outputs of F ops that allocate theirs (F.layerNorm's, the composed ops') this module returned,
    * with the other tensors it handed out beside them (an RNN's h_n and c_n) and their bytes.
    */
-  private composed: { output: Tensor; extras: Tensor[]; bytes: number }[] = [];
+  private composed: ComposedEntry[] = [];
   private composedBytes = 0;
+
+  private freeComposed(entry: ComposedEntry, why: string): void {
+    // A later read, or a backward that needed one of them, says which module took it back, not which inner op made it.
+    for (const t of [entry.output, ...entry.output.companions, ...entry.extras]) t.overwrittenBy ??= why;
+    entry.output.destroy();
+    for (const t of entry.extras) t.destroy();
+    this.composedBytes -= entry.bytes;
+  }
 
   /**
    * Keeps y, a composed op's fresh output, until a later forward finds it off the current graph,
@@ -311,13 +380,8 @@ export abstract class Module<Output = Tensor> {
    */
   protected keepComposed(y: Tensor, extras: readonly Tensor[] = []): Tensor {
     const name = this.describe();
-    const free = (entry: { output: Tensor; extras: Tensor[]; bytes: number }, why: string) => {
-      // A later read, or a backward that needed one of them, says which module took it back, not which inner op made it.
-      for (const t of [entry.output, ...entry.output.companions, ...entry.extras]) t.overwrittenBy ??= why;
-      entry.output.destroy();
-      for (const t of entry.extras) t.destroy();
-      this.composedBytes -= entry.bytes;
-    };
+    if (this.destroyedBy !== null) throw new Error(`${name.split('\n')[0]}: this module was freed by ${this.destroyedBy}; make a new one`);
+    const free = (entry: ComposedEntry, why: string) => this.freeComposed(entry, why);
     // Kept too while the graph reads its memory through another handle: a cell's state detached and
     // given back as the next chunk's (truncated backpropagation through time).
     const held = (e: { output: Tensor; extras: Tensor[] }) => [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
@@ -1310,7 +1374,7 @@ abstract class InstanceNorm extends Module {
     [this.eps, this.momentum, this.affine, this.trackRunningStats] = [o.eps ?? 1e-5, o.momentum ?? 0.1, o.affine ?? false, o.trackRunningStats ?? false];
     [this.weight, this.bias] = channelAffine(this, kind, numFeatures, this.affine);
     if (this.trackRunningStats) {
-      [this.runningMean, this.runningVar] = [channelConstant(this.gpu, numFeatures, `${kind}.running_mean`, 0), channelConstant(this.gpu, numFeatures, `${kind}.running_var`, 1)];
+      [this.runningMean, this.runningVar] = [this.own(channelConstant(this.gpu, numFeatures, `${kind}.running_mean`, 0)), this.own(channelConstant(this.gpu, numFeatures, `${kind}.running_var`, 1))];
     }
   }
 
@@ -2076,7 +2140,7 @@ abstract class BatchNorm extends Module {
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
     const C = [numFeatures];
-    const constant = (label: string, value: number) => channelConstant(this.gpu, numFeatures, `${name}.${label}`, value);
+    const constant = (label: string, value: number) => this.own(channelConstant(this.gpu, numFeatures, `${name}.${label}`, value));
     this.weight = affine ? allocateParameter(this.gpu, C, `${name}.weight`) : null;
     this.bias = affine ? allocateParameter(this.gpu, C, `${name}.bias`) : null;
     if (this.weight && this.bias) {
@@ -3180,6 +3244,14 @@ export class Flatten extends Module {
     earlier[free >= 0 ? free : earlier.length] = view;
     return F.flatten(x, this.startDim, this.endDim, { out: view });
   }
+
+  protected override freeExtras(why: string): void {
+    for (const view of [...this.views.values()].flatMap((byKey) => [...byKey.values()].flat())) {
+      view.freedBy ??= why;
+      if (view.ownsGrad && view.grad) view.grad.destroy();
+    }
+    this.views.clear();
+  }
 }
 
 // ── Sequential, ModuleList, ModuleDict ───────────────────────────────────────────────────────────
@@ -3411,11 +3483,11 @@ abstract class ClassificationLoss extends Module {
     if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) throw new Error(`${title}: argument 'ignoreIndex' expected an int32, got ${String(ignoreIndex)}`);
     if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`${title}: argument 'labelSmoothing' expected a number in [0, 1], got ${String(labelSmoothing)}`);
     if (o.weight !== undefined && !(o.weight instanceof Tensor) && !Array.from(o.weight).every((v) => Number.isFinite(v) && v >= 0)) throw new Error(`${title}: argument 'weight' expected finite numbers ≥ 0, got [${Array.from(o.weight).join(', ')}]`);
-    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', `${title}.weight`);
+    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : this.own(Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', `${title}.weight`));
     this.ignoreIndex = ignoreIndex;
     this.reduction = reduction;
     this.labelSmoothing = labelSmoothing;
-    this.metrics = Tensor.empty(this.gpu, [METRICS_LENGTH], 'f32', `${title}.metrics`);
+    this.metrics = this.own(Tensor.empty(this.gpu, [METRICS_LENGTH], 'f32', `${title}.metrics`));
     this.gpu.clear(this.metrics);
   }
 

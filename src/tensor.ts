@@ -44,6 +44,8 @@ export class Tensor implements BufferView {
   readonly companions: Tensor[] = [];
   /** Set when the module that returned this tensor has since written its next output into the same buffer (its name, or a clause 'a later …' saying who did). */
   overwrittenBy: string | null = null;
+  /** Set when its owner freed it (a module's or optimizer's destroy(): 'destroy() of Linear(…)'); a parameter's arena space may hold another's since. */
+  freedBy: string | null = null;
   /** Set on detach()'s result: the tensor whose memory it shares, which destroy() frees. */
   private detachedFrom: Tensor | null = null;
   private readonly memory: GPUBuffer;
@@ -104,6 +106,7 @@ export class Tensor implements BufferView {
    * goes through here, so a module output overwritten by that module's next forward fails here.
    */
   get buffer(): GPUBuffer {
+    if (this.freedBy !== null) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] was freed by ${this.freedBy}`);
     if (this.overwrittenBy !== null) {
       // A module's name, or a whole clause ('a later clipGradNorm_ call, …') from another reuser.
       const by = this.overwrittenBy.startsWith('a later ') ? this.overwrittenBy : `a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone()), or use the newer output.`;
@@ -542,6 +545,7 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
     const node = tape[i]!;
     if (!reached.has(node.output)) continue;
     for (const t of [node.output, ...node.inputs, ...(node.saved ?? [])]) {
+      if (t.freedBy !== null) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed by ${t.freedBy}`);
       if (t.gpu.isDestroyed(t.memoryBuffer)) {
         if (t.overwrittenBy !== null) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed by ${t.overwrittenBy.startsWith('a later ') ? t.overwrittenBy : `a later forward of ${t.overwrittenBy}`}`);
         throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);

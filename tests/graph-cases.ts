@@ -766,6 +766,124 @@ add('a training step creates no GPU buffers and submits once, with no readback (
   s.expect('metrics accumulated on the GPU', batches === 103 && Number.isFinite(loss), `${batches} batches, mean loss ${loss}`);
 });
 
+// ── destroy(): what a sweep of models in one page or process frees ────────────────────────────────
+
+/** A model of most module kinds and its Adam, trained 3 steps from `seed`: their parameters after, and what to destroy. */
+function sweepRun(gpu: Gpu, seed: number, x: Tensor, y: Tensor, sequence: Tensor, ids: Tensor) {
+  init.manualSeed(seed);
+  const cnn = new nn.Sequential(new nn.Conv2d(2, 4, 3, { padding: 1, gpu }), new nn.BatchNorm2d(4, { gpu }), new nn.ReLU({ gpu }), new nn.MaxPool2d(2, { gpu }), new nn.Flatten(1, -1, { gpu }), new nn.Linear(36, 8, { gpu }), new nn.LayerNorm([8], { gpu }), new nn.GELU({ gpu }), new nn.Dropout(0.25, { gpu }), new nn.Linear(8, 3, { gpu }));
+  const lstm = new nn.LSTM(4, 6, { batchFirst: true, gpu });
+  const attention = new nn.MultiheadAttention(4, 2, { batchFirst: true, gpu });
+  const embedding = new nn.Embedding(10, 4, { gpu });
+  const lossFn = new nn.CrossEntropyLoss({ weight: [1, 2, 0.5], gpu });
+  const modules = [cnn, lstm, attention, embedding, lossFn];
+  const opt = new optim.Adam(modules.flatMap((m) => m.parameters()), { lr: 0.01 });
+  for (let step = 0; step < 3; step++) {
+    tidy(() => {
+      opt.zeroGrad();
+      lossFn.forward(cnn.forward(x), y).backward();
+      F.sum(lstm.forward(sequence)[0]).backward();
+      F.sum(attention.forward(sequence)).backward();
+      F.sum(F.mul(embedding.forward(ids), embedding.forward(ids))).backward();
+      opt.step();
+    });
+  }
+  return { modules, opt, params: opt.params };
+}
+
+add('destroy(): a sweep of models and optimizers frees what each made, and the next runs as the first in the space it freed', async (s, random) => {
+  const gpu = s.gpu;
+  const x = s.input(uniform(random, 5 * 2 * 6 * 6), [5, 2, 6, 6]);
+  const y = s.input(integers(random, 5, 3), [5], 'u32');
+  const sequence = s.input(uniform(random, 2 * 3 * 4), [2, 3, 4]);
+  const ids = s.input(integers(random, 7, 10), [7], 'i32');
+  const live: { buffers: number; bytes: number }[] = [];
+  const results: Float32Array[][] = [];
+  for (let run = 0; run < 3; run++) {
+    const { modules, opt, params } = sweepRun(gpu, 7, x, y, sequence, ids);
+    results.push(await Promise.all(params.map(async (p) => (await p.read()) as Float32Array)));
+    opt.destroy();
+    for (const m of modules) m.destroy();
+    gpu.flush();
+    live.push({ buffers: gpu.stats.liveBuffers, bytes: gpu.stats.liveBytes });
+  }
+  s.notes.push(`live after each run: ${live.map((l) => `${l.buffers} buffers, ${l.bytes} B`).join('; ')}`);
+  s.expect('nothing left behind by the second and third runs', live[1]!.buffers === live[0]!.buffers && live[2]!.buffers === live[0]!.buffers && live[1]!.bytes === live[0]!.bytes && live[2]!.bytes === live[0]!.bytes, JSON.stringify(live));
+  // Later runs' parameters sit in the space the first freed, their gradients zeroed for them.
+  for (const run of [1, 2]) {
+    const worst = results[run]!.reduce((m, values, i) => Math.max(m, ...values.map((v, j) => Math.abs(v - results[0]![i]![j]!))), 0);
+    s.expect(`run ${run + 1}'s parameters after 3 steps equal run 1's`, worst <= 1e-6, `max |Δ| ${worst}`);
+  }
+});
+
+add('destroy(): later use of a module, its parameters, its outputs or an optimizer over them is an Error naming it', async (s, random) => {
+  const gpu = s.gpu;
+  const x = s.input(uniform(random, 12), [3, 4]);
+  const model = new nn.Sequential(new nn.Linear(4, 5, { gpu }), new nn.ReLU({ gpu }), new nn.Linear(5, 2, { gpu }));
+  const first = model.layers[0] as nn.Linear;
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  const out = model.forward(x);
+  const loss = F.sum(out);
+  model.destroy();
+  s.expectError('a forward', () => model.forward(x), /^Linear\(in_features=4, out_features=5, bias=True\): this module was freed by destroy\(\) of Sequential\(…\); make a new one$/);
+  s.expectError('its parameter', () => F.mul(first.weight, first.weight), /tensor 'Linear\.weight' \[5, 4\] was freed by destroy\(\) of Sequential\(/);
+  s.expectError('its output', () => F.add(out, out), /tensor 'Linear\.out_none' \[3, 2\] was freed by destroy\(\) of Sequential\(/);
+  s.expectError('a backward through it', () => loss.backward(), /^backward: '.*' needs '.*', which was freed by destroy\(\) of Sequential\(/);
+  s.expectError('an optimizer step over its parameters', () => opt.step(), /^SGD\.step: parameter 'Linear\.weight' \[5, 4\] was freed by destroy\(\) of Sequential\(.*; destroy this optimizer too, or make one over live parameters/s);
+  s.expectError('zeroGrad too', () => opt.zeroGrad(), /^SGD\.zeroGrad: parameter 'Linear\.weight'/);
+  s.expectError('a new optimizer over them', () => new optim.Adam(model.parameters()), /^Adam: param group 0: parameter 'Linear\.weight' \[5, 4\] was freed by destroy\(\) of Sequential\(/);
+  loss.destroy();
+  const p = allocateParameter(gpu, [6], 'p');
+  const adam = new optim.Adam([p]);
+  p.grad.write([1, 2, 3, 4, 5, 6]);
+  adam.step();
+  adam.destroy();
+  adam.destroy(); // twice is nothing
+  s.expectError('a destroyed optimizer', () => adam.step(), /^Adam\.step: this optimizer was destroyed \(destroy\(\)\); make a new one$/);
+  let saved = '';
+  await adam.stateDict().catch((e: Error) => (saved = e.message));
+  s.expect('its stateDict too', /^Adam\.stateDict: this optimizer was destroyed/.test(saved), saved);
+  s.expect('destroy() twice is nothing', true, 'no error');
+  // L-BFGS's direction, last gradient and history are its own: a second run leaves what the first did.
+  const q = allocateParameter(gpu, [5], 'q');
+  const lbfgsRun = async () => {
+    q.write([1, -2, 3, -4, 5]);
+    const lbfgs = new optim.LBFGS([q], { historySize: 3, maxIter: 4 });
+    await lbfgs.step(() => {
+      lbfgs.zeroGrad();
+      const l = F.sum(F.mul(q, q));
+      l.backward();
+      return l;
+    });
+    lbfgs.destroy();
+    gpu.flush();
+    return gpu.stats.liveBuffers;
+  };
+  const [once, twice] = [await lbfgsRun(), await lbfgsRun()];
+  s.expect('L-BFGS frees its history', once === twice, `${once} → ${twice} buffers`);
+});
+
+add('destroy(): space freed between an optimizer\'s parameters goes to a new parameter its steps never touch', async (s, random) => {
+  const gpu = s.gpu;
+  const a = allocateParameter(gpu, [100], 'a');
+  const gap = new nn.Linear(8, 8, { gpu }); // 72 floats in two 64-float slots, between a and b
+  const b = allocateParameter(gpu, [30], 'b');
+  for (const p of [a, b]) p.write(uniform(random, p.size));
+  gap.destroy();
+  const opt = new optim.SGD([a, b], { lr: 0.5 });
+  const newcomer = allocateParameter(gpu, [64], 'newcomer'); // fits the first freed slot
+  s.expect('the newcomer took the freed space between a and b', newcomer.chunk === a.chunk && newcomer.offset > a.offset && newcomer.offset < b.offset, `a at ${a.offset}, newcomer at ${newcomer.offset}, b at ${b.offset}`);
+  const values = uniform(random, 64);
+  newcomer.write(values);
+  await s.check('its gradient starts zero', newcomer.grad, new Float64Array(64), 0, 0);
+  newcomer.grad.write(uniform(random, 64));
+  a.grad.write(uniform(random, 100));
+  b.grad.write(uniform(random, 30));
+  opt.step();
+  await s.check('untouched by the optimizer over a and b', newcomer, values, 0, 0);
+  opt.destroy();
+});
+
 // ── state dicts ───────────────────────────────────────────────────────────────────────────────────
 
 add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', async (s, random) => {

@@ -181,8 +181,8 @@ export class Gpu {
   readonly poisonNewBuffers: boolean;
   private nanFill = new Float32Array(0);
   debug: boolean;
-  /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks, bind groups made. */
-  readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0, bindGroupsCreated: 0 };
+  /** Counters for tests and the bench: buffers alive (and their bytes) and ever created, dispatches, submits, readbacks, bind groups made. */
+  readonly stats = { liveBuffers: 0, liveBytes: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0, bindGroupsCreated: 0 };
   /** Picks each launcher's variant on this adapter (src/tuner.ts); tunes at the next read or sync. */
   readonly tuner: Tuner;
 
@@ -259,6 +259,7 @@ export class Gpu {
     this.ours.add(buffer);
     if (this.poisonNewBuffers && usage & GPUBufferUsage.STORAGE) this.poison(buffer);
     this.stats.liveBuffers++;
+    this.stats.liveBytes += buffer.size;
     this.stats.buffersCreated++;
     return buffer;
   }
@@ -282,6 +283,7 @@ export class Gpu {
     buffer.destroy();
     this.destroyed.add(buffer);
     this.stats.liveBuffers--;
+    this.stats.liveBytes -= buffer.size;
   }
 
   /**
@@ -543,6 +545,7 @@ export class Gpu {
     for (const buffer of this.retired) {
       buffer.destroy();
       this.stats.liveBuffers--;
+      this.stats.liveBytes -= buffer.size;
     }
     this.retired = [];
     this.encoder = null;
