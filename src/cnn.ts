@@ -39,6 +39,12 @@ export class MnistCNN extends Module {
     return this;
   }
 
+  override destroy(): void {
+    super.destroy();
+    for (const m of Object.values(this.stateless)) m.destroy(); // their reused buffers: children only by being called
+    this.maps.clear();
+  }
+
   describe(): string {
     return `MnistCNN(${MNIST_CNN_ARCHITECTURE})`;
   }
