@@ -534,6 +534,23 @@ export class EmbeddingBag extends Module {
     if (this.paddingIdx !== undefined) this.gpu.clear(new Tensor(this.gpu, this.weight.buffer, [embeddingDim], 'f32', this.weight.byteOffset + this.paddingIdx * embeddingDim * 4, 'EmbeddingBag padding row'));
   }
 
+  /**
+   * An EmbeddingBag holding a copy of `embeddings` [num, dim] (nn.EmbeddingBag.from_pretrained): frozen
+   * unless freeze is false; mode, padding_idx, include_last_offset and sparse as the constructor's, the
+   * padding row keeping its pretrained values, as PyTorch's.
+   */
+  static fromPretrained(embeddings: Tensor, options: { freeze?: boolean; mode?: F.EmbeddingBagMode; paddingIdx?: number | null; padding_idx?: number | null; includeLastOffset?: boolean; include_last_offset?: boolean; sparse?: boolean } = {}): EmbeddingBag {
+    const where = 'EmbeddingBag.fromPretrained';
+    if (!(embeddings instanceof Tensor) || embeddings.dtype !== 'f32' || embeddings.shape.length !== 2) throw new Error(`${where}: argument 'embeddings' expected a 2-D f32 Tensor [num_embeddings, embedding_dim], got ${embeddings instanceof Tensor ? `${embeddings.dtype} ${shapeText(embeddings.shape)}` : show(embeddings)}`);
+    const { freeze, ...rest } = normalizeOptions(where, options, ['freeze', 'mode', 'paddingIdx', 'includeLastOffset', 'sparse'], F.EMBEDDING_BAG_OPTIONS.aliases, F.EMBEDDING_BAG_OPTIONS.onlyDefault) as { freeze?: boolean; mode?: F.EmbeddingBagMode };
+    expectFlag(where, 'freeze', freeze);
+    const [num, dim] = embeddings.shape as [number, number];
+    const bag = new EmbeddingBag(num, dim, { ...rest, gpu: embeddings.gpu });
+    bag.gpu.copy(embeddings, bag.weight);
+    bag.weight.requiresGrad = !(freeze ?? true);
+    return bag;
+  }
+
   describe(): string {
     return `EmbeddingBag(${this.numEmbeddings}, ${this.embeddingDim}, mode=${this.mode}${this.paddingIdx === undefined ? '' : `, padding_idx=${this.paddingIdx}`})`;
   }
