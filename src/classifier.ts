@@ -37,7 +37,7 @@ export class MLP extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     const c = this.config;
     return `MLP(${[c.features, ...c.hidden, c.classes].join('→')}, ${c.activation}${c.batchNorm ? ', batch-norm' : ''}${c.dropout ? `, dropout ${c.dropout}` : ''})`;
   }

@@ -45,7 +45,7 @@ export class MnistCNN extends Module {
     this.maps.clear();
   }
 
-  describe(): string {
+  override describe(): string {
     return `MnistCNN(${MNIST_CNN_ARCHITECTURE})`;
   }
 

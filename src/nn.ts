@@ -97,10 +97,20 @@ export abstract class Module<Output = Tensor> {
   /** Set by destroy(): why forward is an Error. */
   private destroyedBy: string | null = null;
 
-  constructor(readonly gpu: Gpu) {}
+  readonly gpu: Gpu;
+
+  /** On `gpu`, or the first device requestGpu() gave (a module of your own can call super()). */
+  constructor(gpu?: Gpu) {
+    this.gpu = gpu ?? currentGpu();
+  }
 
   /** What PyTorch prints for the module, e.g. Linear(in_features=20, out_features=128). */
-  abstract describe(): string;
+  describe(): string {
+    const children = this.namedChildren();
+    if (children.length === 0) return `${this.constructor.name}()`;
+    // PyTorch's nn.Module repr: each child on its own line, a nested one's lines indented under it.
+    return `${this.constructor.name}(\n${children.map(([name, m]) => `  (${name}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
+  }
 
   /**
    * The Module fields, in declaration order. Modules held in a plain array or object would be left
@@ -336,6 +346,7 @@ export abstract class Module<Output = Tensor> {
         [t.grad, t.ownsGrad, previous.ownsGrad] = [previous.grad, previous.ownsGrad, false];
         previous.overwrittenBy = overwrittenBy;
       }
+      t.heldBy = name;
       tensors.set(key, t);
       given.push(t);
       return t;
@@ -421,7 +432,7 @@ export class Linear extends Module {
     if (this.bias) uniform_(this.bias, -1 / Math.sqrt(inFeatures), 1 / Math.sqrt(inFeatures));
   }
 
-  describe(): string {
+  override describe(): string {
     return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'})`;
   }
 
@@ -486,7 +497,7 @@ export class Embedding extends Module {
     return embedding;
   }
 
-  describe(): string {
+  override describe(): string {
     return `Embedding(${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === undefined ? '' : `, padding_idx=${this.paddingIdx}`})`;
   }
 
@@ -551,7 +562,7 @@ export class EmbeddingBag extends Module {
     return bag;
   }
 
-  describe(): string {
+  override describe(): string {
     return `EmbeddingBag(${this.numEmbeddings}, ${this.embeddingDim}, mode=${this.mode}${this.paddingIdx === undefined ? '' : `, padding_idx=${this.paddingIdx}`})`;
   }
 
@@ -581,7 +592,7 @@ abstract class Activation extends Module {
     normalizeOptions(where, options, ['gpu'], {}, onlyDefault);
   }
 
-  describe(): string {
+  override describe(): string {
     return this.kind === 'sigmoid' ? 'Sigmoid()' : 'ReLU()';
   }
 
@@ -613,7 +624,7 @@ export class Tanh extends Module {
     normalizeOptions('Tanh', options, ['gpu']);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'Tanh()';
   }
 
@@ -674,7 +685,7 @@ export class MultiheadAttention extends Module {
     if (this.out_proj.bias) fillConstant(this.out_proj.bias, 0);
   }
 
-  describe(): string {
+  override describe(): string {
     return `MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=${this.embedDim}, out_features=${this.embedDim}, bias=${this.in_proj_bias ? 'True' : 'False'})\n)`;
   }
 
@@ -714,7 +725,7 @@ export class GELU extends Module {
     this.approximate = o.approximate ?? 'none';
   }
 
-  describe(): string {
+  override describe(): string {
     return `GELU(approximate='${this.approximate}')`;
   }
 
@@ -734,7 +745,7 @@ export class LeakyReLU extends Module {
     if (typeof negativeSlope !== 'number' || !(negativeSlope >= 0) || !Number.isFinite(negativeSlope)) throw new Error(`LeakyReLU: argument 'negativeSlope' expected a finite number ≥ 0, got ${String(negativeSlope)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return `LeakyReLU(negative_slope=${this.negativeSlope})`;
   }
 
@@ -759,7 +770,7 @@ abstract class SoftmaxModule extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}(dim=${this.dim})`;
   }
 
@@ -791,7 +802,7 @@ export class Softmax2d extends Module {
     normalizeOptions('Softmax2d', options, ['gpu']);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'Softmax2d()';
   }
 
@@ -824,7 +835,7 @@ export class Dropout extends Module {
     this.seed = F.nextDropoutSeed();
   }
 
-  describe(): string {
+  override describe(): string {
     return `Dropout(p=${pythonFloat(this.p)}, inplace=False)`;
   }
 
@@ -852,7 +863,7 @@ abstract class ChannelDropout extends Module {
     this.seed = F.nextDropoutSeed();
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}(p=${pythonFloat(this.p)}, inplace=False)`;
   }
 
@@ -886,7 +897,7 @@ export class Identity extends Module {
     normalizeOptions('Identity', options, ['gpu']);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'Identity()';
   }
 
@@ -906,7 +917,7 @@ abstract class ComposedActivation extends Module {
     normalizeOptions(new.target.name, options, ['gpu'], {}, { inplace: false });
   }
 
-  describe(): string {
+  override describe(): string {
     return this.text;
   }
 
@@ -1056,7 +1067,7 @@ export class CosineSimilarity extends Module {
     if (typeof this.eps !== 'number' || !(this.eps > 0)) throw new Error(`CosineSimilarity: option 'eps' expected a number > 0, got ${show(this.eps)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'CosineSimilarity()';
   }
 
@@ -1080,7 +1091,7 @@ export class PairwiseDistance extends Module {
     if (typeof this.eps !== 'number' || !Number.isFinite(this.eps)) throw new Error(`PairwiseDistance: option 'eps' expected a finite number, got ${show(this.eps)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'PairwiseDistance()';
   }
 
@@ -1102,7 +1113,7 @@ export class PReLU extends Module {
     fillConstant(this.weight, o.init ?? 0.25);
   }
 
-  describe(): string {
+  override describe(): string {
     return `PReLU(num_parameters=${this.numParameters})`;
   }
 
@@ -1123,7 +1134,7 @@ abstract class PixelRearrange extends Module {
     normalizeOptions(new.target.name, options, ['gpu']);
   }
 
-  describe(): string {
+  override describe(): string {
     return this.text;
   }
 
@@ -1165,7 +1176,7 @@ export class Unflatten extends Module {
     if (!Array.isArray(unflattenedSize) || !unflattenedSize.length || !unflattenedSize.every((d) => Number.isInteger(d) && (d > 0 || d === -1))) throw new Error(`Unflatten: argument 'unflattened_size' expected a list of sizes, got ${show(unflattenedSize)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return `Unflatten(dim=${this.dim}, unflattened_size=(${this.unflattenedSize.join(', ')}${this.unflattenedSize.length === 1 ? ',' : ''}))`;
   }
 
@@ -1190,7 +1201,7 @@ export class SiLU extends Module {
     normalizeOptions('SiLU', options, ['gpu'], {}, { inplace: false });
   }
 
-  describe(): string {
+  override describe(): string {
     return 'SiLU()';
   }
 
@@ -1211,7 +1222,7 @@ export class Softplus extends Module {
     F.softplusArguments('Softplus', beta, threshold);
   }
 
-  describe(): string {
+  override describe(): string {
     return `Softplus(beta=${this.beta}, threshold=${this.threshold})`;
   }
 
@@ -1231,7 +1242,7 @@ export class ELU extends Module {
     if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`ELU: argument 'alpha' expected a finite number, got ${show(alpha)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return `ELU(alpha=${this.alpha})`;
   }
 
@@ -1269,7 +1280,7 @@ export class LayerNorm extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     return `LayerNorm((${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pythonFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'})`;
   }
 
@@ -1296,7 +1307,7 @@ export class LocalResponseNorm extends Module {
     for (const [name, v] of [['alpha', this.alpha], ['beta', this.beta], ['k', this.k]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`LocalResponseNorm: argument '${name}' expected a finite number, got ${show(v)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return `LocalResponseNorm(${this.size}, alpha=${pythonFloat(this.alpha)}, beta=${pythonFloat(this.beta)}, k=${pythonFloat(this.k)})`;
   }
 
@@ -1330,7 +1341,7 @@ export class GroupNorm extends Module {
     [this.weight, this.bias] = channelAffine(this, 'GroupNorm', numChannels, this.affine);
   }
 
-  describe(): string {
+  override describe(): string {
     return `GroupNorm(${this.numGroups}, ${this.numChannels}, eps=${pythonFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'})`;
   }
 
@@ -1395,7 +1406,7 @@ abstract class InstanceNorm extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.kind}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${pythonFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
   }
 
@@ -1558,7 +1569,7 @@ export class TransformerEncoderLayer extends Module {
     this.activate = feedForwardInput(gpu, c.activation, this.linear1);
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('TransformerEncoderLayer', this.namedChildren());
   }
 
@@ -1652,7 +1663,7 @@ export class TransformerDecoderLayer extends Module {
     this.activate = feedForwardInput(gpu, c.activation, this.linear1);
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('TransformerDecoderLayer', this.namedChildren());
   }
 
@@ -1716,7 +1727,7 @@ abstract class LayerStack<L extends Module & { copy(): Module }> extends Module 
     return this.norm ? [['layers', this.layers], ['norm', this.norm]] : [['layers', this.layers]];
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText(this.kind, this.namedChildren());
   }
 
@@ -1793,7 +1804,7 @@ export class Transformer extends Module {
     for (const p of this.parameters()) if (p.shape.length > 1) xavierUniform_(p);
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('Transformer', this.namedChildren());
   }
 
@@ -1912,7 +1923,7 @@ abstract class RecurrentLayers<Output> extends Module<Output> {
     return this.cells.map((w) => [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr].filter((p): p is Parameter => p !== null));
   }
 
-  describe(): string {
+  override describe(): string {
     let s = `${this.kind}(${this.inputSize}, ${this.hiddenSize}`;
     if (this.projSize) s += `, proj_size=${this.projSize}`;
     if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
@@ -2053,7 +2064,7 @@ abstract class RecurrentCell<Output> extends Module<Output> {
     this.bias_hh = bias === false ? null : parameter('bias_hh', [gates * hiddenSize]);
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.kind}(${this.inputSize}, ${this.hiddenSize}${this.bias_ih ? '' : ', bias=False'}${this.mode === 'RNN_RELU' ? ', nonlinearity=relu' : ''})`;
   }
 
@@ -2169,7 +2180,7 @@ abstract class BatchNorm extends Module {
     this.runningVar = constant('running_var', 1);
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pythonFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
   }
 
@@ -2268,7 +2279,7 @@ abstract class Padding extends Module {
     if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`${kind}: argument 'value' expected a number, got ${show(value)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     const tuple = `(${this.padding.join(', ')})`;
     return this.mode === 'constant' && this.kind !== 'ZeroPad2d' ? `${this.kind}(padding=${tuple}, value=${this.value})` : `${this.kind}(${tuple})`;
   }
@@ -2457,7 +2468,7 @@ export class Conv2d extends Module {
     return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     const extra = [this.paddingName ? `padding=${this.paddingName}` : !isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
     return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
@@ -2535,7 +2546,7 @@ export class ConvTranspose2d extends Module {
     return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     const extra = [!isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, !isOne(this.outputPadding, 0) && `output_padding=${pairText(this.outputPadding)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
     return `ConvTranspose2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
@@ -2601,7 +2612,7 @@ export class Upsample extends Module {
     [this.size, this.scaleFactor, this.mode, this.alignCorners, this.recomputeScaleFactor] = [o.size ?? null, o.scaleFactor ?? null, o.mode ?? 'nearest', o.alignCorners ?? null, o.recomputeScaleFactor ?? null];
   }
 
-  describe(): string {
+  override describe(): string {
     const tuple = (v: number | readonly number[], text: (u: number) => string) => (typeof v === 'number' ? text(v) : `(${v.map(text).join(', ')})`);
     const what = this.size !== null ? `size=${tuple(this.size, String)}` : `scale_factor=${tuple(this.scaleFactor!, pythonFloat)}`;
     return `${this.kind}(${what}, mode=${this.mode})`;
@@ -2660,7 +2671,7 @@ export class MaxPool2d extends Module {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
   }
 
-  describe(): string {
+  override describe(): string {
     const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
     return `MaxPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}, dilation=${t(this.dilation)}, ceil_mode=False)`;
   }
@@ -2714,7 +2725,7 @@ export class AvgPool2d extends Module {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
   }
 
-  describe(): string {
+  override describe(): string {
     const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
     // PyTorch's repr, which leaves count_include_pad out.
     return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)})`;
@@ -2753,7 +2764,7 @@ export class AdaptiveAvgPool2d extends Module {
     F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveAvgPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
@@ -2799,7 +2810,7 @@ export class AdaptiveMaxPool2d extends Module {
     F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveMaxPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
@@ -2928,7 +2939,7 @@ export class Conv1d extends Module {
     return { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation], groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     const extra = [this.paddingName ? `padding=${this.paddingName}` : this.padding !== 0 && `padding=${singleText(this.padding)}`, this.dilation !== 1 && `dilation=${singleText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
     return `Conv1d(${this.inChannels}, ${this.outChannels}, kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
@@ -3007,7 +3018,7 @@ export class ConvTranspose1d extends Module {
     return { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation], groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     const extra = [this.padding !== 0 && `padding=${singleText(this.padding)}`, this.dilation !== 1 && `dilation=${singleText(this.dilation)}`, this.outputPadding !== 0 && `output_padding=${singleText(this.outputPadding)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
     return `ConvTranspose1d(${this.inChannels}, ${this.outChannels}, kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
@@ -3063,7 +3074,7 @@ export class MaxPool1d extends Module {
     return { kernelSize: [1, this.kernelSize], stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation] };
   }
 
-  describe(): string {
+  override describe(): string {
     return `MaxPool1d(kernel_size=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, dilation=${this.dilation}, ceil_mode=False)`;
   }
 
@@ -3117,7 +3128,7 @@ export class AvgPool1d extends Module {
     return { kernelSize: [1, this.kernelSize], stride: [1, this.stride], padding: [0, this.padding], countIncludePad: this.countIncludePad };
   }
 
-  describe(): string {
+  override describe(): string {
     return `AvgPool1d(kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}, padding=${singleText(this.padding)})`;
   }
 
@@ -3155,7 +3166,7 @@ export class AdaptiveAvgPool1d extends Module {
     this.outputSize = single('AdaptiveAvgPool1d', 'output_size', outputSize, 1);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveAvgPool1d(output_size=${this.outputSize})`;
   }
 
@@ -3187,7 +3198,7 @@ export class AdaptiveMaxPool1d extends Module {
     this.outputSize = single('AdaptiveMaxPool1d', 'output_size', outputSize, 1);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveMaxPool1d(output_size=${this.outputSize})`;
   }
 
@@ -3228,7 +3239,7 @@ export class Flatten extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`;
   }
 
@@ -3304,9 +3315,6 @@ export class Sequential extends Module {
     return this.layers.map((m, i) => [String(i), m]);
   }
 
-  describe(): string {
-    return `Sequential(\n${this.layers.map((m, i) => `  (${i}): ${m.describe()}`).join('\n')}\n)`;
-  }
 
   /** The output shape; a layer that refuses its input is named with its index and the shape it got. */
   override outputShape(input: readonly number[]): readonly number[] {
@@ -3380,7 +3388,7 @@ export class ModuleList<M extends AnyModule = Module> extends Module implements 
     return this.items.map((m, i) => [String(i), m]);
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('ModuleList', this.namedChildren());
   }
 
@@ -3451,7 +3459,7 @@ export class ModuleDict<M extends AnyModule = Module> extends Module implements 
     return [...this.items];
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('ModuleDict', this.namedChildren());
   }
 
@@ -3508,7 +3516,7 @@ abstract class ClassificationLoss extends Module {
     this.gpu.clear(this.metrics);
   }
 
-  describe(): string {
+  override describe(): string {
     const options = [
       ...(this.weight ? ['weight=…'] : []),
       ...(this.ignoreIndex !== -100 ? [`ignore_index=${this.ignoreIndex}`] : []),
@@ -3607,7 +3615,7 @@ abstract class RegressionLossModule extends Module {
   protected abstract loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor;
 
   /** PyTorch's printout, which shows no options: MSELoss(), SmoothL1Loss(). */
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}()`;
   }
 
@@ -3641,7 +3649,7 @@ export class BCEWithLogitsLoss extends Module {
     this.posWeight = o.posWeight ?? null;
   }
 
-  describe(): string {
+  override describe(): string {
     return `BCEWithLogitsLoss(${this.reduction !== 'mean' ? `reduction='${this.reduction}'` : ''})`;
   }
 
@@ -3669,7 +3677,7 @@ export class BCELoss extends Module {
     this.weight = o.weight ?? null;
   }
 
-  describe(): string {
+  override describe(): string {
     return 'BCELoss()'; // PyTorch's printout shows no options
   }
 
@@ -3756,7 +3764,7 @@ export class KLDivLoss extends Module {
     this.logTarget = logTarget;
   }
 
-  describe(): string {
+  override describe(): string {
     return 'KLDivLoss()';
   }
 
@@ -3787,7 +3795,7 @@ abstract class ComposedLoss<O extends { reduction?: Reduction }> extends Module 
     this.options = { ...rest, reduction } as unknown as O;
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}()`;
   }
 }

@@ -47,7 +47,8 @@ class Gradient extends Tensor {
 
 export class Parameter extends Tensor {
   override requiresGrad = true;
-  declare grad: Tensor;
+  /** The gradient's place in the arena's twin buffer, for the parameter's life. */
+  private readonly arenaGrad: Gradient;
   /** The arena's gradients start cleared; hasGrad starts false (PyTorch's grad starts None). */
   override gradIsZero = true;
 
@@ -60,7 +61,28 @@ export class Parameter extends Tensor {
     label: string,
   ) {
     super(gpu, chunk.values, shape, 'f32', offset * 4, label);
-    this.grad = new Gradient(this, chunk.grads);
+    this.arenaGrad = new Gradient(this, chunk.grads);
+  }
+
+  override get grad(): Tensor {
+    return this.arenaGrad;
+  }
+
+  /**
+   * PyTorch's `p.grad = None`: no gradient until the next backward (zeroed, so that one starts from
+   * 0; a step skips it until then), as zeroGrad() does for all. `p.grad = g` copies g's values in, as
+   * p.grad.write(values) does.
+   */
+  override set grad(g: Tensor | null) {
+    if (g === null) {
+      this.gpu.clear(this.arenaGrad);
+      [this.gradIsZero, this.hasGrad] = [true, false];
+      return;
+    }
+    if (g === this.arenaGrad) return;
+    if (!(g instanceof Tensor) || g.dtype !== 'f32' || g.shape.length !== this.shape.length || g.shape.some((d, i) => d !== this.shape[i])) throw new Error(`parameter '${this.label}' ${`[${this.shape.join(', ')}]`}: its grad can be set to null or to an f32 tensor of its shape, got ${g instanceof Tensor ? `${g.dtype} [${g.shape.join(', ')}]` : String(g)}`);
+    this.gpu.copy(g, this.arenaGrad);
+    [this.gradIsZero, this.hasGrad] = [false, true];
   }
 
   /**

@@ -24,8 +24,10 @@ export class Tensor implements BufferView {
   readonly size: number;
   /** Autograd: whether gradients flow to this tensor; set on leaves by the user, on outputs by the tape. */
   requiresGrad = false;
-  /** Autograd: d(loss)/d(this), same shape; kept between steps and reused. */
-  grad: Tensor | null = null;
+  /** Autograd: d(loss)/d(this), same shape; kept between steps and reused (see the grad accessor). */
+  private gradient: Tensor | null = null;
+  /** Set on a module's reused output buffers (the module's name): the module frees them, not destroy(). */
+  heldBy: string | null = null;
   /** Autograd: true while grad is known to hold zeros (fresh, or after zeroGrad): the first write may overwrite it. */
   gradIsZero = false;
   /**
@@ -197,9 +199,53 @@ export class Tensor implements BufferView {
     return Array.from(await this.read());
   }
 
-  /** Back-propagates from this scalar (a loss) through the recorded graph, as loss.backward(). */
-  backward(): void {
-    backward(this);
+  /** Autograd: d(loss)/d(this), same shape; kept between steps and reused. */
+  get grad(): Tensor | null {
+    return this.gradient;
+  }
+
+  /**
+   * PyTorch's `t.grad = None` (or another tensor): a gradient backward made for this tensor alone is
+   * freed when replaced, so a loop that drops it each step leaves none behind.
+   */
+  set grad(g: Tensor | null) {
+    const old = this.gradient;
+    if (old && old !== g && this.ownsGrad) {
+      this.ownsGrad = false;
+      old.destroy();
+    }
+    this.gradient = g;
+  }
+
+  /**
+   * Back-propagates through the recorded graph, as PyTorch's backward(gradient=None): from a scalar
+   * (a loss), or with `gradient`, d(something)/d(this) of this tensor's shape, from any tensor
+   * (out.backward(g) is F.sum(F.mul(out, g)).backward(), whose gradient is exactly g).
+   */
+  backward(gradient: Tensor | null = null, options: { retainGraph?: boolean | null; retain_graph?: boolean | null; createGraph?: false; create_graph?: false; inputs?: null } = {}, ...unsupported: never[]): void {
+    const where = `backward of '${this.label}'`;
+    if (unsupported.length > 0) throw new Error(`${where}: expected (gradient, { retainGraph, createGraph, inputs }), got ${2 + unsupported.length} arguments: PyTorch's positional retain_graph and create_graph are options here`);
+    if (options === null || typeof options !== 'object') throw new Error(`${where}: options expected an object ({ retainGraph, createGraph, inputs }), got ${String(options)}`);
+    const known = ['retainGraph', 'retain_graph', 'createGraph', 'create_graph', 'inputs'];
+    const unknown = Object.keys(options).find((k) => !known.includes(k));
+    if (unknown) throw new Error(`${where}: unknown option '${unknown}' (known: retainGraph, createGraph, inputs)`);
+    const o = options as Record<string, unknown>;
+    const retain = o['retainGraph'] ?? o['retain_graph'];
+    if (retain !== undefined && retain !== null && retain !== false) throw new Error(`${where}: retainGraph=${String(retain)} is not supported: a backward frees the graph it used. Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients), or run the forward again`);
+    for (const name of ['createGraph', 'create_graph', 'inputs']) {
+      const v = o[name];
+      if (v !== undefined && v !== null && v !== false) throw new Error(`${where}: ${name} is not supported (only PyTorch's default): gradients of gradients and a backward into chosen inputs only are not built`);
+    }
+    if (gradient === null || gradient === undefined) {
+      backward(this);
+      return;
+    }
+    if (!(gradient instanceof Tensor)) throw new Error(`${where}: argument 'gradient' expected a Tensor of shape [${this.shape.join(', ')}] (or nothing, for a scalar), got ${typeof gradient === 'number' ? `the number ${gradient} (Tensor.fromArray(gpu, [${gradient}]) makes one)` : String(gradient)}`);
+    if (gradient.dtype !== 'f32' || gradient.shape.length !== this.shape.length || gradient.shape.some((d, i) => d !== this.shape[i])) throw new Error(`${where}: Mismatch in shape: grad_output has a shape of ${gradient.dtype === 'f32' ? '' : `dtype ${gradient.dtype} and `}[${gradient.shape.join(', ')}] and output has a shape of [${this.shape.join(', ')}] (PyTorch's words)`);
+    if (!this.node) backward(this); // its error: not on a graph
+    if (!sumOfProduct) throw new Error(`${where}: the engine's F ops are not loaded (import from the package's index)`);
+    const seeded = sumOfProduct;
+    tidy(() => backward(seeded(this, gradient)));
   }
 
   /**
@@ -207,16 +253,13 @@ export class Tensor implements BufferView {
    * (not one a module or a loss shares), and its companions.
    */
   destroy(): void {
+    if (this.heldBy !== null) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] is ${this.heldBy}'s output buffer, which it reuses at its next forward: it is freed with the module (destroy() the module); keep a copy of your own with clone()`);
     if (this.detachedFrom) throw new Error(`tensor '${this.label}' is detach()'s view of '${this.detachedFrom.label}' and does not own its memory: destroy that one`);
     if (!this.ownsMemory) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
     this.gpu.destroyBuffer(this.memory);
     // A view among the companions (a composite's reshape, perhaps of a whole input) owns only its gradient.
     for (const t of this.companions.splice(0)) (t.ownsMemory && !views.has(t) ? t.destroy() : release({ tensor: t, view: true }));
-    if (this.ownsGrad && this.grad) {
-      this.grad.destroy();
-      this.grad = null;
-      this.ownsGrad = false;
-    }
+    if (this.ownsGrad && this.grad) this.grad = null; // frees it
   }
 }
 
@@ -275,8 +318,7 @@ function identityRule(x: Tensor): BackwardRule {
 /** Frees what an op made: an output's memory and gradient, a view's gradient. */
 function release({ tensor, view }: { tensor: Tensor; view: boolean }): void {
   if (!view) return tensor.destroy();
-  if (tensor.ownsGrad && tensor.grad) tensor.grad.destroy();
-  if (tensor.ownsGrad) [tensor.grad, tensor.ownsGrad] = [null, false];
+  if (tensor.ownsGrad) tensor.grad = null; // frees it
 }
 
 /** The tensors in a tidy()'s result: itself, or those in its arrays, plain objects and Maps, at any depth. */
@@ -390,7 +432,12 @@ export function isGradEnabled(): boolean {
 
 /** Runs fn with recording off (torch.no_grad()). */
 export function noGrad<T>(fn: () => T): T {
-  return withGradEnabled(false, fn);
+  const result = withGradEnabled(false, fn);
+  if (result instanceof Promise) {
+    result.catch(() => {}); // what it does past its first await is reported here, not as an unhandled rejection
+    throw new Error('noGrad: fn returned a Promise; it must be synchronous: recording comes back on at its first await (PyTorch\'s no_grad has no such gap), so what follows would record a graph and keep its buffers. Run the forwards inside and await the reads after: const y = noGrad(() => model.forward(x)); await y.read()');
+  }
+  return result;
 }
 
 /** Runs fn with recording on (torch.enable_grad()), as an optimizer runs its step's closure. */
@@ -505,8 +552,7 @@ export class BackwardContext {
    */
   donate(t: Tensor, grad: Tensor): boolean {
     if (t.node === null || this.written.has(t)) return false;
-    if (t.ownsGrad) t.grad!.destroy(); // a grad from an earlier backward, replaced
-    t.grad = grad;
+    t.grad = grad; // frees one from an earlier backward it owned
     t.ownsGrad = false;
     donatedIn.set(grad, this.pass);
     this.written.add(t);
@@ -566,9 +612,15 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
   }
 }
 
+/** F.sum(F.mul(out, g)), for out.backward(g): functional.ts registers it (F imports this file, so this file cannot import F). */
+let sumOfProduct: ((out: Tensor, g: Tensor) => Tensor) | null = null;
+export function registerSumOfProduct(fn: (out: Tensor, g: Tensor) => Tensor): void {
+  sumOfProduct = fn;
+}
+
 export function backward(root: Tensor): void {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled? A Tensor.reshape() view is off the graph too: F.reshape is the recorded one)`);
-  if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]`);
+  if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]: give the gradient of the output, a tensor of its shape (out.backward(g), as PyTorch's), or reduce it first (F.sum(out).backward())`);
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
   const rootIndex = tape.lastIndexOf(root.node);

@@ -884,6 +884,102 @@ add('destroy(): space freed between an optimizer\'s parameters goes to a new par
   opt.destroy();
 });
 
+// ── PyTorch's autograd idioms from its tutorials ─────────────────────────────────────────────────────
+
+add('backward(gradient) as PyTorch: a scalar scaled, a non-scalar given its gradient; retain_graph and bad gradients refused', async (s, random) => {
+  const gpu = s.gpu;
+  const values = uniform(random, 5);
+  const a = s.input(values, [5], 'f32', 'a');
+  a.requiresGrad = true;
+  // Σ a², backward(2): PyTorch's a.grad = 2 · 2a.
+  const sq = s.own(F.sum(s.own(F.mul(a, a))));
+  sq.backward(s.input([2], [1], 'f32', 'two'));
+  await s.check('scalar: a.grad = 2 · 2a', a.grad!, Array.from(values, (v) => 4 * v), 1e-6, 1e-6);
+  // out = 3a (not a scalar), out.backward(g): a.grad accumulates 3g.
+  const g = uniform(random, 5);
+  const out = s.own(F.mul(a, 3));
+  out.backward(s.input(g, [5], 'f32', 'g'));
+  await s.check('non-scalar: a.grad += 3g', a.grad!, Array.from(values, (v, i) => 4 * v + 3 * g[i]!), 1e-6, 1e-6);
+  const again = s.own(F.mul(a, 3));
+  s.expectError('non-scalar without a gradient', () => again.backward(), /^backward: grad can be implicitly created only for a scalar output, '.*' has shape \[5\]: give the gradient of the output, a tensor of its shape \(out\.backward\(g\), as PyTorch's\)/);
+  s.expectError('a gradient of another shape', () => again.backward(s.input([1, 2], [2])), /Mismatch in shape: grad_output has a shape of \[2\] and output has a shape of \[5\]/);
+  s.expectError('a number as the gradient', () => again.backward(2 as never), /argument 'gradient' expected a Tensor of shape \[5\] \(or nothing, for a scalar\), got the number 2 \(Tensor\.fromArray\(gpu, \[2\]\) makes one\)/);
+  s.expectError('retain_graph', () => again.backward(s.input(g, [5]), { retain_graph: true }), /retainGraph=true is not supported: a backward frees the graph it used\. Sum the losses and call backward\(\) once/);
+  s.expectError('create_graph', () => again.backward(null, { createGraph: true } as never), /createGraph is not supported/);
+  s.expectError('an unknown option', () => again.backward(null, { retain: true } as never), /unknown option 'retain'/);
+});
+
+add('p.grad = null (PyTorch\'s p.grad = None) keeps training; p.grad = g copies g; a plain tensor\'s dropped gradient is freed', async (s, random) => {
+  const gpu = s.gpu;
+  const lin = new nn.Linear(3, 2, { gpu });
+  const x = s.input(uniform(random, 6), [2, 3]);
+  const opt = new optim.SGD(lin.parameters(), { lr: 0.1 });
+  const step = () => tidy(() => {
+    F.sum(lin.forward(x)).backward();
+    opt.step();
+  });
+  step();
+  for (const p of lin.parameters()) p.grad = null;
+  const before = Array.from(await lin.weight.read());
+  step(); // the backward starts from zero (not the first step's gradient), and the step takes it
+  const after = Array.from(await lin.weight.read());
+  const xs = Array.from(await x.read());
+  // d Σ(xWᵀ + b) / dW[o, i] = Σ_n x[n, i]: the same for both output rows.
+  const expected = before.map((w, k) => w - 0.1 * (xs[k % 3]! + xs[3 + (k % 3)]!));
+  s.expect('after p.grad = null, the next step moves the weight by its own gradient', after.every((w, k) => Math.abs(w - expected[k]!) <= 1e-6), `${after} vs ${expected}`);
+  lin.bias!.grad = null;
+  const bias = Array.from(await lin.bias!.read());
+  opt.step(); // no backward since: a step skips a parameter without a gradient, as PyTorch's
+  s.expect('a step skips it until the next backward', (await lin.bias!.read()).every((v, i) => v === bias[i]), '');
+  lin.bias!.grad = s.input([1, 2], [2], 'f32', 'g');
+  await s.check('p.grad = g copies g', lin.bias!.grad!, [1, 2], 0, 0);
+  s.expectError('p.grad of another shape', () => (lin.bias!.grad = s.input([1, 2, 3], [3])), /parameter 'Linear\.bias' \[2\]: its grad can be set to null or to an f32 tensor of its shape, got f32 \[3\]/);
+  // The tensors-and-autograd example: w.requiresGrad, w.grad = None after each update.
+  const w = s.input(uniform(random, 4), [4], 'f32', 'w');
+  w.requiresGrad = true;
+  const live: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    tidy(() => F.sum(F.mul(w, w)).backward());
+    w.grad = null;
+    gpu.flush();
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('w.grad = null each step frees its gradient', live.every((n) => n === live[0]), live.join(' → '));
+});
+
+add('what a tutorial port tries first: noGrad(async), destroy() of a module\'s output, nested arrays, a module of your own without gpu or describe()', async (s, random) => {
+  const gpu = s.gpu;
+  const lin = new nn.Linear(2, 2, { gpu });
+  const x = s.input(uniform(random, 4), [2, 2]);
+  let message = '';
+  try {
+    noGrad(async () => {
+      await Promise.resolve();
+    });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  s.expect('noGrad(async fn) is an Error', /^noGrad: fn returned a Promise; it must be synchronous: recording comes back on at its first await/.test(message), message);
+  const y = lin.forward(x);
+  s.expectError('destroy() of a module\'s output', () => y.destroy(), /^tensor 'Linear\.out_none' \[2, 2\] is Linear\(in_features=2, out_features=2, bias=True\)'s output buffer, which it reuses at its next forward: it is freed with the module \(destroy\(\) the module\); keep a copy of your own with clone\(\)/);
+  s.expect('the module still works', lin.forward(x).shape.join() === '2,2', '');
+  s.expectError('a nested array', () => Tensor.fromArray(gpu, [[1, 2], [3, 4]] as never), /^write 'tensor': element 0 is an array \(\[1,2\]\): give the values flat, with the shape \(Tensor\.fromArray\(gpu, \[1, 2, 3, 4\], \[2, 2\]\)\)/);
+  s.expectError('a string', () => Tensor.fromArray(gpu, [1, '2'] as never), /^write 'tensor': element 1 is string "2", not a number/);
+  class Net extends nn.Module {
+    readonly fc1 = new nn.Linear(2, 3, { gpu });
+    readonly body = new nn.Sequential(new nn.ReLU({ gpu }), new nn.Linear(3, 1, { gpu }));
+    forward(t: Tensor): Tensor {
+      return this.body.forward(this.fc1.forward(t));
+    }
+  }
+  const net = new Net(); // super() without a gpu: the first requestGpu()'s, as the built-in modules
+  s.expect('on the current device', net.gpu === gpu, '');
+  const printed = 'Net(\n  (fc1): Linear(in_features=2, out_features=3, bias=True)\n  (body): Sequential(\n    (0): ReLU()\n    (1): Linear(in_features=3, out_features=1, bias=True)\n  )\n)';
+  s.expect('printed as PyTorch prints it', net.describe() === printed, net.describe());
+  net.destroy();
+  lin.destroy();
+});
+
 // ── state dicts ───────────────────────────────────────────────────────────────────────────────────
 
 add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', async (s, random) => {
@@ -957,7 +1053,7 @@ add('nn.ModuleList registers its modules (blocks.0.weight), trains and saves the
   class Net extends nn.Module {
     blocks = new nn.ModuleList([new nn.Linear(4, 4, { gpu }), new nn.Linear(4, 4, { gpu })]);
     head = new nn.Linear(4, 2, { gpu });
-    describe(): string {
+    override describe(): string {
       return 'Net';
     }
     forward(x: Tensor): Tensor {
@@ -984,13 +1080,13 @@ add('nn.ModuleList registers its modules (blocks.0.weight), trains and saves the
   s.expect('the state dict carries blocks.0.weight', copied.every((v, i) => v === after[i]), 'compared');
   class InArray extends nn.Module {
     blocks = [new nn.Linear(4, 4, { gpu }), new nn.Linear(4, 4, { gpu })];
-    describe = () => 'InArray';
+    override describe = () => 'InArray';
     forward = (x: Tensor) => x;
   }
   class InObject extends nn.Module {
     head = new nn.Linear(4, 2, { gpu });
     byName = { a: new nn.Linear(4, 4, { gpu }) };
-    describe = () => 'InObject';
+    override describe = () => 'InObject';
     forward = (x: Tensor) => x;
   }
   const [inArray, inObject] = [new InArray(gpu), new InObject(gpu)];
@@ -1007,7 +1103,7 @@ add('nn.ModuleDict registers its modules by name (heads.price.weight), trains an
   class TwoHeads extends nn.Module {
     trunk = new nn.Linear(4, 4, { gpu });
     heads = new nn.ModuleDict({ price: new nn.Linear(4, 2, { gpu }), band: new nn.Linear(4, 3, { gpu }) });
-    describe = () => 'TwoHeads';
+    override describe = () => 'TwoHeads';
     forward(x: Tensor, head = 'band'): Tensor {
       return F.sum(this.heads.get(head).forward(this.trunk.forward(x)));
     }
