@@ -424,6 +424,8 @@ let gradEnabled = true;
 let generation = 0;
 /** The generation the last backward() went through (and cut): a second backward of it is named as such. */
 let backwardGeneration = -1;
+/** The last backward's loss and the nodes it reached: a later backward from another node of that graph was not a second pass, but a graph it freed. */
+let lastBackward: { label: string; reached: WeakSet<GraphNode> } = { label: '', reached: new WeakSet() };
 let tape: GraphNode[] = [];
 
 export function isGradEnabled(): boolean {
@@ -621,17 +623,21 @@ export function registerSumOfProduct(fn: (out: Tensor, g: Tensor) => Tensor): vo
 export function backward(root: Tensor): void {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled? A Tensor.reshape() view is off the graph too: F.reshape is the recorded one)`);
   if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]: give the gradient of the output, a tensor of its shape (out.backward(g), as PyTorch's), or reduce it first (F.sum(out).backward())`);
+  if (root.node.generation === backwardGeneration && !lastBackward.reached.has(root.node)) throw new Error(`backward: the graph of '${root.label}' was freed by the backward() of '${lastBackward.label}': a backward frees everything recorded since the last one, where PyTorch keeps each loss's own graph. Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients), or run each backward before the next forward`);
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
   const rootIndex = tape.lastIndexOf(root.node);
   expectGraphIntact(root.node, rootIndex);
   const ctx = new BackwardContext();
+  const reachedNodes = new WeakSet<GraphNode>();
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
     const reached = node === root.node || ctx.hasGradient(node.output);
     if (!reached) continue;
+    reachedNodes.add(node);
     node.backward(ctx, node === root.node ? null : node.output.grad);
   }
   backwardGeneration = generation;
+  lastBackward = { label: root.label, reached: reachedNodes };
   cutGraph('was freed by a backward()');
 }

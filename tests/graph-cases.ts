@@ -907,6 +907,12 @@ add('backward(gradient) as PyTorch: a scalar scaled, a non-scalar given its grad
   s.expectError('retain_graph', () => again.backward(s.input(g, [5]), { retain_graph: true }), /retainGraph=true is not supported: a backward frees the graph it used\. Sum the losses and call backward\(\) once/);
   s.expectError('create_graph', () => again.backward(null, { createGraph: true } as never), /createGraph is not supported/);
   s.expectError('an unknown option', () => again.backward(null, { retain: true } as never), /unknown option 'retain'/);
+  // Two losses' graphs, the second not reached by the first's backward: PyTorch keeps it; here the message says what freed it and what to do.
+  const l1 = s.own(F.sum(s.own(F.mul(a, 2))));
+  const l2 = s.own(F.sum(s.own(F.mul(a, 5))));
+  l1.backward();
+  s.expectError('a second loss\'s graph, freed by the first\'s backward', () => l2.backward(), /^backward: the graph of 'sum' was freed by the backward\(\) of 'sum': a backward frees everything recorded since the last one, where PyTorch keeps each loss's own graph\. Sum the losses and call backward\(\) once \(F\.add\(l1, l2\)\.backward\(\): the same gradients\)/);
+  s.expectError('the same loss twice', () => l1.backward(), /^backward: the graph of 'sum' was already used by a backward\(\) and freed \(PyTorch: "Trying to backward through the graph a second time"\)/);
 });
 
 add('p.grad = null (PyTorch\'s p.grad = None) keeps training; p.grad = g copies g; a plain tensor\'s dropped gradient is freed', async (s, random) => {
