@@ -19,6 +19,7 @@ import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
 import { noGrad, Tensor, tidy } from '../src/tensor';
 import { requestGpu, type Gpu } from '../src/device/gpu';
+import { fromSafetensors, toSafetensors } from '../src/safetensors';
 import { shapeText } from '../src/launch';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
@@ -984,6 +985,26 @@ add('what a tutorial port tries first: noGrad(async), destroy() of a module\'s o
   s.expect('printed as PyTorch prints it', net.describe() === printed, net.describe());
   net.destroy();
   lin.destroy();
+});
+
+add('toSafetensors / fromSafetensors: a model saved and loaded as torch.save and load_state_dict, I64 counters included; a corrupt file named', async (s, random) => {
+  const gpu = s.gpu;
+  const make = () => new nn.Sequential(new nn.Linear(3, 4, { gpu }), new nn.BatchNorm1d(4, { gpu }), new nn.Linear(4, 2, { gpu }));
+  const a = make();
+  const x = s.input(uniform(random, 15), [5, 3]);
+  a.forward(x); // running statistics and num_batches_tracked move
+  a.eval();
+  const bytes = toSafetensors(await a.stateDict(), { note: 'test' });
+  const b = make();
+  b.loadStateDict(fromSafetensors(bytes, 'net.safetensors'));
+  b.eval();
+  await s.check('the loaded model computes the same', b.forward(x), Array.from(await a.forward(x).read()), 0, 0);
+  const counter = fromSafetensors(bytes).get('1.num_batches_tracked');
+  s.expect('num_batches_tracked kept as I64', counter?.dtype === 'I64' && counter.values[0] === 1, JSON.stringify(counter));
+  s.expectError('a truncated file', () => fromSafetensors(bytes.subarray(0, bytes.length - 4), 'net.safetensors'), /^net\.safetensors: not a valid safetensors file: .*truncated/);
+  s.expectError('not bytes', () => fromSafetensors('net.safetensors' as never), /^fromSafetensors: expected the file's bytes \(a Uint8Array: fs\.readFileSync\(path\)/);
+  a.destroy();
+  b.destroy();
 });
 
 // ── state dicts ───────────────────────────────────────────────────────────────────────────────────
