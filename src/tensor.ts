@@ -253,6 +253,7 @@ export class Tensor implements BufferView {
    * (not one a module or a loss shares), and its companions.
    */
   destroy(): void {
+    liveOpOutputs.delete(this);
     if (this.heldBy !== null) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] is ${this.heldBy}'s output buffer, which it reuses at its next forward: it is freed with the module (destroy() the module); keep a copy of your own with clone()`);
     if (this.detachedFrom) throw new Error(`tensor '${this.label}' is detach()'s view of '${this.detachedFrom.label}' and does not own its memory: destroy that one`);
     if (!this.ownsMemory) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
@@ -275,7 +276,42 @@ const tidyScopes: { tensor: Tensor; view: boolean }[][] = [];
 export function opOutput(gpu: Gpu, shape: readonly number[], label: string, dtype: DType = 'f32'): Tensor {
   const t = Tensor.empty(gpu, shape, dtype, label);
   tidyScopes.at(-1)?.push({ tensor: t, view: false });
+  liveOpOutputs.add(t);
   return t;
+}
+
+// ── the leak watch: a training loop whose F ops' outputs are never freed ───────────────────────────
+
+/** F ops' outputs not yet destroyed. */
+const liveOpOutputs = new Set<Tensor>();
+/** Backward() calls in a row after each of which more F-op outputs were alive than after the one before. */
+export const LEAK_WARNING_STEPS = 64;
+const leakWatch = { alive: 0, growing: 0, warned: false };
+
+/**
+ * Called at the end of each backward(): a step that leaves its F ops' outputs behind (no tidy(), no
+ * destroy()) grows GPU memory by them every step, which the garbage collector never frees; after
+ * LEAK_WARNING_STEPS such steps in a row, one warning says what is piling up and what to do.
+ */
+/** A fresh watch (tests: the warning comes once per process). */
+export function resetLeakWatch(): void {
+  Object.assign(leakWatch, { alive: liveOpOutputs.size, growing: 0, warned: false });
+}
+
+function watchForLeaks(): void {
+  const alive = liveOpOutputs.size;
+  leakWatch.growing = alive > leakWatch.alive ? leakWatch.growing + 1 : 0;
+  leakWatch.alive = alive;
+  if (leakWatch.warned || leakWatch.growing < LEAK_WARNING_STEPS) return;
+  leakWatch.warned = true;
+  const byLabel = new Map<string, number>();
+  let bytes = 0;
+  for (const t of liveOpOutputs) {
+    byLabel.set(t.label, (byLabel.get(t.label) ?? 0) + 1);
+    bytes += t.byteLength + (t.ownsGrad && t.grad ? t.grad.byteLength : 0);
+  }
+  const most = [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([label, n]) => `'${label}' ×${n}`).join(', ');
+  console.warn(`wgslgrad: ${alive} tensors made by F ops are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), more after each of the last ${LEAK_WARNING_STEPS} backward() calls: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what F ops made inside, except what it returns), or destroy() them`);
 }
 
 /**
@@ -639,5 +675,6 @@ export function backward(root: Tensor): void {
   }
   backwardGeneration = generation;
   lastBackward = { label: root.label, reached: reachedNodes };
+  watchForLeaks();
   cutGraph('was freed by a backward()');
 }

@@ -17,7 +17,7 @@ import { clipGradNorm as clipGradNormRef, clipGradValue as clipGradValueRef } fr
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
-import { noGrad, Tensor, tidy } from '../src/tensor';
+import { LEAK_WARNING_STEPS, noGrad, resetLeakWatch, Tensor, tidy } from '../src/tensor';
 import { requestGpu, type Gpu } from '../src/device/gpu';
 import { fromSafetensors, toSafetensors } from '../src/safetensors';
 import { shapeText } from '../src/launch';
@@ -1005,6 +1005,33 @@ add('toSafetensors / fromSafetensors: a model saved and loaded as torch.save and
   s.expectError('not bytes', () => fromSafetensors('net.safetensors' as never), /^fromSafetensors: expected the file's bytes \(a Uint8Array: fs\.readFileSync\(path\)/);
   a.destroy();
   b.destroy();
+});
+
+add('a training loop that never frees its F ops\' outputs is warned of once, naming them; one in tidy() is not', async (s, random) => {
+  const gpu = s.gpu;
+  const w = s.input(uniform(random, 8), [8], 'f32', 'w');
+  w.requiresGrad = true;
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+  const kept: Tensor[] = [];
+  try {
+    resetLeakWatch();
+    for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) {
+      const y = F.mul(w, w); // the blitz's forward, without tidy: y and the loss stay alive
+      const loss = F.sum(y);
+      loss.backward();
+      kept.push(y, loss);
+    }
+    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by F ops are alive \([\d.]+ MiB with their gradients; most: 'mul' ×\d+, 'sum' ×\d+\), more after each of the last 64 backward\(\) calls: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
+    kept.forEach((t) => t.destroy());
+    resetLeakWatch();
+    for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) tidy(() => F.sum(F.mul(w, w)).backward());
+    s.expect('none for a loop in tidy()', warnings.length === 1, warnings.join('\n'));
+  } finally {
+    console.warn = warn;
+    resetLeakWatch();
+  }
 });
 
 // ── state dicts ───────────────────────────────────────────────────────────────────────────────────
