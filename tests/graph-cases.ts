@@ -1023,7 +1023,7 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
       loss.backward();
       kept.push(y, loss);
     }
-    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by F ops are alive \([\d.]+ MiB with their gradients; most: 'mul' ×\d+, 'sum' ×\d+\), more after each of the last 64 backward\(\) calls: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
+    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by F ops are alive \([\d.]+ MiB with their gradients; most: 'mul' ×\d+, 'sum' ×\d+.*\), more after each of the last 64 backward\(\) calls: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
     kept.forEach((t) => t.destroy());
     resetLeakWatch();
     for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) tidy(() => F.sum(F.mul(w, w)).backward());
