@@ -3298,8 +3298,10 @@ function containerText(kind: string, children: [string, AnyModule][]): string {
   return `${kind}(\n${children.map(([name, m]) => `  (${name}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
 }
 
-export class Sequential extends Module {
+export class Sequential extends Module implements Iterable<Module> {
   readonly layers: readonly Module[];
+  /** PyTorch's model[0]: the layer at an index (model.at(-1) from the end). */
+  readonly [index: number]: Module;
 
   constructor(...layers: Module[]) {
     if (layers.length === 0) throw new Error('Sequential: expected at least one module');
@@ -3309,6 +3311,22 @@ export class Sequential extends Module {
     });
     super(layers[0]!.gpu);
     this.layers = layers;
+    layers.forEach((m, i) => Object.defineProperty(this, i, { value: m, enumerable: false }));
+  }
+
+  get length(): number {
+    return this.layers.length;
+  }
+
+  /** The layer at index i (negative: from the end), or an Error naming the index. */
+  at(i: number): Module {
+    const m = Number.isInteger(i) ? this.layers.at(i) : undefined;
+    if (!m) throw new Error(`Sequential.at: index ${i} is out of range for ${this.layers.length} layers`);
+    return m;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.layers[Symbol.iterator]();
   }
 
   override namedChildren(): [string, AnyModule][] {
@@ -3355,6 +3373,8 @@ export class Sequential extends Module {
  */
 export class ModuleList<M extends AnyModule = Module> extends Module implements Iterable<M> {
   private readonly items: M[] = [];
+  /** PyTorch's layers[0]: the module at an index (at(-1) from the end). */
+  readonly [index: number]: M;
 
   constructor(modules: Iterable<M> = [], options: { gpu?: Gpu } = {}) {
     const list = [...modules];
@@ -3376,6 +3396,7 @@ export class ModuleList<M extends AnyModule = Module> extends Module implements 
 
   append(module: M): this {
     if (!(module instanceof Module)) throw new Error(`ModuleList: module (${this.items.length}) expected a Module such as new nn.Linear(4, 4), got ${describeValue(module)}`);
+    Object.defineProperty(this, this.items.length, { value: module, enumerable: false, configurable: true });
     this.items.push(module);
     return this;
   }

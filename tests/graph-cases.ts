@@ -979,6 +979,13 @@ add('what a tutorial port tries first: noGrad(async), destroy() of a module\'s o
       return this.body.forward(this.fc1.forward(t));
     }
   }
+  const seq = new nn.Sequential(new nn.Linear(2, 3, { gpu }), new nn.ReLU({ gpu }));
+  s.expect('model[0], model.at(-1), length and for…of as PyTorch\'s indexing and iteration', seq[0] === seq.layers[0] && seq.at(-1) === seq.layers[1] && seq.length === 2 && [...seq].length === 2 && seq.namedChildren().length === 2 && seq.parameters().length === 2, `${String(seq[0])} ${seq.length}`);
+  const list = new nn.ModuleList<nn.Module>([new nn.Linear(2, 2, { gpu })]).append(new nn.Tanh({ gpu }));
+  s.expect('ModuleList[1]', list[1] === list.at(1) && list.namedChildren().length === 2, '');
+  s.expectError('an index past the end', () => seq.at(2), /^Sequential\.at: index 2 is out of range for 2 layers$/);
+  seq.destroy();
+  list.destroy();
   const net = new Net(); // super() without a gpu: the first requestGpu()'s, as the built-in modules
   s.expect('on the current device', net.gpu === gpu, '');
   const printed = 'Net(\n  (fc1): Linear(in_features=2, out_features=3, bias=True)\n  (body): Sequential(\n    (0): ReLU()\n    (1): Linear(in_features=3, out_features=1, bias=True)\n  )\n)';
