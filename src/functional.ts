@@ -18,6 +18,7 @@ import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { expectApproximate, gelu as geluKernel, type GeluApproximate } from './kernels/gelu';
 import { sumRows } from './kernels/reduce';
 import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
+import { cast } from './kernels/cast';
 import { cumsum as cumsumKernel } from './kernels/scan';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
@@ -1911,7 +1912,23 @@ function twoTensors(op: 'maximum' | 'minimum' | 'powTensor', name: string, a: Te
   return y;
 }
 
-// ── comparisons and where ───────────────────────────────────────────────────────────────────────────
+// ── casts, comparisons and where ────────────────────────────────────────────────────────────────────
+
+/**
+ * x as another element type (PyTorch's x.to(dtype), x.float(), x.int(), x.long()): i32/u32 → f32 (exact
+ * to 2^24, then the nearest float32), f32 → i32/u32 toward zero (NaN 0, past the range clamped, where
+ * PyTorch's is undefined). The same dtype gives x itself, as PyTorch's. No gradient: integer tensors have none.
+ */
+export function to(x: Tensor, dtype: DType, ...unsupported: never[]): Tensor {
+  if (!(x instanceof Tensor)) throw new Error(`to: argument 'input' expected a Tensor, got ${show(x)}`);
+  if (!['f32', 'i32', 'u32'].includes(dtype)) throw new Error(`to: argument 'dtype' expected 'f32', 'i32' or 'u32' (PyTorch's float32, int32; int64 indices are i32 here), got ${show(dtype)}`);
+  if (unsupported.length) throw new Error(`to: takes input and dtype, got ${extraArguments(unsupported)} too`);
+  if (x.dtype === dtype) return x;
+  if (x.dtype !== 'f32' && dtype !== 'f32') throw new Error(`to: from ${x.dtype} to ${dtype} is not supported (only between f32 and the integer types)`);
+  const y = output(x.gpu, x.shape, `to(${dtype})`, dtype);
+  cast(x, y);
+  return y;
+}
 
 function expectOperand(op: string, name: string, v: unknown, numbers: boolean): void {
   if (typeof v === 'number' && numbers) return expectNumber(op, name, v);
@@ -1920,14 +1937,22 @@ function expectOperand(op: string, name: string, v: unknown, numbers: boolean): 
 }
 
 function comparison(op: Comparison, input: Tensor, other: Tensor | number, unsupported: readonly unknown[]): Tensor {
-  expectOperand(op, 'input', input, false);
-  expectOperand(op, 'other', other, true);
-  if (unsupported.length) throw new Error(`${op}: takes ${op === 'logicalNot' ? 'input' : 'input and other'}, got ${extraArguments(unsupported)} too (out= is not supported)`);
-  const { operands: [a, b], shape, copies } = broadcastAll(op, [input, other]);
-  const mask = output(input.gpu, shape, op);
-  compareKernel(op, a as Tensor, b!, mask);
-  for (const copy of copies) copy.destroy(); // read once: nothing keeps them
-  return mask;
+  // Integer tensors (F.max's indices against u32 labels: PyTorch's (predicted == labels).sum()) are
+  // compared as float32, exact below 2^24; the copies are freed with the mask.
+  const floats = [input, other].map((t) => (t instanceof Tensor && t.dtype !== 'f32' ? to(t, 'f32') : t));
+  const converted = floats.filter((t, i) => t !== [input, other][i]) as Tensor[];
+  try {
+    expectOperand(op, 'input', floats[0], false);
+    expectOperand(op, 'other', floats[1], true);
+    if (unsupported.length) throw new Error(`${op}: takes ${op === 'logicalNot' ? 'input' : 'input and other'}, got ${extraArguments(unsupported)} too (out= is not supported)`);
+    const { operands: [a, b], shape, copies } = broadcastAll(op, floats as [Tensor, Tensor | number]);
+    const mask = output(input.gpu, shape, op);
+    compareKernel(op, a as Tensor, b!, mask);
+    for (const copy of copies) copy.destroy(); // read once: nothing keeps them
+    return mask;
+  } finally {
+    converted.forEach((t) => t.destroy());
+  }
 }
 
 /** 1 where input > other, else 0 (torch.gt; PyTorch's is a bool tensor, this its .float()), broadcast as F.add; other a tensor or a number; NaN gives 0. No gradient. */

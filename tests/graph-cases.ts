@@ -1041,6 +1041,27 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
   }
 });
 
+add('F.to (x.float(), x.int()) and comparisons of integer tensors: the CIFAR tutorial\'s (predicted == labels).sum()', async (s, random) => {
+  const gpu = s.gpu;
+  const logits = s.input(uniform(random, 6 * 4), [6, 4], 'f32', 'logits');
+  const labels = s.input(integers(random, 6, 4), [6], 'u32', 'labels');
+  const predicted = s.own(F.max(logits, 1).indices); // i32, as torch.max's
+  const correct = s.own(F.sum(s.own(F.eq(predicted, labels))));
+  const [l, p] = [await logits.read(), await labels.read()];
+  const expected = [...Array(6).keys()].filter((r) => [0, 1, 2, 3].reduce((b, c) => (l[r * 4 + c]! > l[r * 4 + b]! ? c : b), 0) === p[r]).length;
+  await s.check('(predicted == labels).sum()', correct, [expected], 0, 0);
+  const asFloat = s.own(F.to(predicted, 'f32'));
+  await s.check('indices.float()', asFloat, Array.from(await predicted.read()), 0, 0);
+  const truncated = s.own(F.to(s.input([2.7, -2.7, NaN, 3e9], [4]), 'i32'));
+  await s.check('x.int(): toward zero, NaN 0, clamped', truncated, [2, -2, 0, 2147483520], 0, 0);
+  s.expect('the same dtype is x itself, as PyTorch\'s', F.to(logits, 'f32') === logits, '');
+  s.expectError('i32 → u32', () => F.to(predicted, 'u32'), /^to: from i32 to u32 is not supported/);
+  s.expectError('a dtype PyTorch would spell', () => F.to(logits, 'float64' as never), /^to: argument 'dtype' expected 'f32', 'i32' or 'u32' \(PyTorch's float32, int32; int64 indices are i32 here\), got 'float64'/);
+  const live = gpu.stats.liveBuffers;
+  s.own(F.eq(predicted, labels)).destroy();
+  s.expect('a comparison frees its converted copies', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
+});
+
 // ── state dicts ───────────────────────────────────────────────────────────────────────────────────
 
 add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', async (s, random) => {
