@@ -19,11 +19,13 @@ import { expectKnee, lossShape, partialCount } from './kernels/regression_loss';
 import { resolveDim } from './kernels/softmax';
 import * as convOps from './kernels/conv2d';
 import * as poolOps from './kernels/pool';
+import * as conv3dOps from './kernels/conv3d';
+import * as pool3dOps from './kernels/pool3d';
 import * as recurrent from './recurrent';
 import { PackedSequence } from './rnn-utils';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
-import { expectPair, shapeText } from './launch';
+import { expectPair, expectTriple, shapeText, triple, type Triple } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { composite, cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, noGrad, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
@@ -1276,7 +1278,7 @@ function channelAffine(module: AnyModule, kind: string, channels: number, affine
 }
 
 /**
- * nn.InstanceNorm1d and 2d: each sample's channel normalised over its positions. With
+ * nn.InstanceNorm1d, 2d and 3d: each sample's channel normalised over its positions. With
  * track_running_stats (off by default, as PyTorch's), training also updates running_mean and
  * running_var as PyTorch's does (its batch norm over [1, N·C, *]: each channel's running value moves
  * by momentum toward the mean over the batch of the samples' means, and of their unbiased variances),
@@ -1373,6 +1375,13 @@ export class InstanceNorm1d extends InstanceNorm {
 export class InstanceNorm2d extends InstanceNorm {
   constructor(numFeatures: number, options: InstanceNormOptions = {}) {
     super('InstanceNorm2d', 2, numFeatures, options);
+  }
+}
+
+/** torch.nn.InstanceNorm3d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False) over [N, C, D, H, W] or [C, D, H, W]. */
+export class InstanceNorm3d extends InstanceNorm {
+  constructor(numFeatures: number, options: InstanceNormOptions = {}) {
+    super('InstanceNorm3d', 3, numFeatures, options);
   }
 }
 
@@ -2099,7 +2108,7 @@ abstract class BatchNorm extends Module {
   override outputShape(input: readonly number[]): readonly number[] {
     const C = this.numFeatures;
     if (!this.ranks.includes(input.length) || input[1] !== C) {
-      const expected = this.ranks.includes(4) ? `[N, ${C}, H, W]` : `[N, ${C}] or [N, ${C}, L]`;
+      const expected = this.ranks.includes(5) ? `[N, ${C}, D, H, W]` : this.ranks.includes(4) ? `[N, ${C}, H, W]` : `[N, ${C}] or [N, ${C}, L]`;
       throw new Error(`${this.describe()}: input expected shape ${expected}, got ${shapeText(input)}`);
     }
     return input;
@@ -2156,6 +2165,13 @@ export class BatchNorm1d extends BatchNorm {
 export class BatchNorm2d extends BatchNorm {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super(numFeatures, options, [4]);
+  }
+}
+
+/** Batch normalisation over NCDHW [N, C, D, H, W]: batchnorm.wgsl over each channel's N·D·H·W values (it takes any [N, C, …]). */
+export class BatchNorm3d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options, [5]);
   }
 }
 
@@ -2273,18 +2289,19 @@ function expectPaddingMode(where: string, mode: unknown): PaddingMode {
 }
 
 /**
- * PyTorch's unbatched input [C, H, W] to a 2-D layer: a batch of one through `forward`, the output
- * without that dimension (F.reshape views: no copy, gradients in place); null for any other rank.
+ * PyTorch's unbatched input to a layer of batched rank `rank` ([C, H, W] to a 2-D layer's 4, [C, D, H,
+ * W] to a 3-D layer's 5): a batch of one through `forward`, the output without that dimension
+ * (F.reshape views: no copy, gradients in place); null for any other rank.
  */
-function unbatched2d(x: Tensor, forward: (x4: Tensor) => Tensor): Tensor | null {
-  if (!(x instanceof Tensor) || x.shape.length !== 3) return null;
+function unbatched(x: Tensor, rank: number, forward: (batched: Tensor) => Tensor): Tensor | null {
+  if (!(x instanceof Tensor) || x.shape.length !== rank - 1) return null;
   const y = forward(F.reshape(x, [1, ...x.shape]));
   return F.reshape(y, y.shape.slice(1));
 }
 
-/** A 2-D layer's output shape for [N, C, H, W] or one image [C, H, W]. */
-function shape2d(input: readonly number[], batched: (input4: readonly number[]) => readonly number[]): readonly number[] {
-  return input.length === 3 ? batched([1, ...input]).slice(1) : batched(input);
+/** A layer's output shape for a batch of batched rank `rank` or one unbatched input. */
+function unbatchedShape(input: readonly number[], rank: number, batched: (input: readonly number[]) => readonly number[]): readonly number[] {
+  return input.length === rank - 1 ? batched([1, ...input]).slice(1) : batched(input);
 }
 
 /** F.pad for a convolution's padding_mode, its errors naming the convolution and the mode. */
@@ -2382,7 +2399,7 @@ export class Conv2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => {
+    return unbatchedShape(input, 4, (input4) => {
       const g = convOps.conv2dGeometry(input4, this.weight.shape, this.options(), this.describe());
       return [g.N, g.C_out, g.OH, g.OW];
     });
@@ -2390,7 +2407,7 @@ export class Conv2d extends Module {
 
   /** [N, C, H, W], or one image [C, H, W] (PyTorch's unbatched input). */
   forward(input: Tensor): Tensor {
-    const one = unbatched2d(input, (x4) => this.forward(x4));
+    const one = unbatched(input, 4, (x4) => this.forward(x4));
     if (one) return one;
     const where = this.describe();
     const y = this.output(this.outputShape(input.shape));
@@ -2476,7 +2493,7 @@ export class ConvTranspose2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => {
+    return unbatchedShape(input, 4, (input4) => {
       expectInput4dShape(this.describe(), input4, this.inChannels);
       return [input4[0]!, this.outChannels, ...this.outputExtent(input4, this.outputPadding)];
     });
@@ -2484,7 +2501,7 @@ export class ConvTranspose2d extends Module {
 
   /** [N, in, H, W] or one image [in, H, W]; outputSize (PyTorch's output_size) picks output_padding. */
   forward(input: Tensor, outputSize: readonly number[] | null = null): Tensor {
-    const one = unbatched2d(input, (x4) => this.forward(x4, outputSize));
+    const one = unbatched(input, 4, (x4) => this.forward(x4, outputSize));
     if (one) return one;
     const where = this.describe();
     expectInput4dShape(where, input.shape, this.inChannels);
@@ -2585,14 +2602,14 @@ export class MaxPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => {
+    return unbatchedShape(input, 4, (input4) => {
       const g = poolOps.pool2dGeometry(input4, this.options(), this.describe());
       return [g.N, g.C, g.OH, g.OW];
     });
   }
 
   forward(x: Tensor): Tensor {
-    const one = unbatched2d(x, (x4) => this.forward(x4));
+    const one = unbatched(x, 4, (x4) => this.forward(x4));
     if (one) {
       this.indices = this.indices!.reshape(one.shape); // [C, OH, OW], as PyTorch's for one image
       return one;
@@ -2640,14 +2657,14 @@ export class AvgPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => {
+    return unbatchedShape(input, 4, (input4) => {
       const g = poolOps.pool2dGeometry(input4, this.options(), this.describe());
       return [g.N, g.C, g.OH, g.OW];
     });
   }
 
   forward(x: Tensor): Tensor {
-    const one = unbatched2d(x, (x4) => this.forward(x4));
+    const one = unbatched(x, 4, (x4) => this.forward(x4));
     if (one) return one;
     const where = this.describe();
     const y = this.output(this.outputShape(x.shape));
@@ -2677,11 +2694,11 @@ export class AdaptiveAvgPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
+    return unbatchedShape(input, 4, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
   }
 
   forward(x: Tensor): Tensor {
-    const one = unbatched2d(x, (x4) => this.forward(x4));
+    const one = unbatched(x, 4, (x4) => this.forward(x4));
     if (one) return one;
     const where = this.describe();
     const y = this.output(this.outputShape(x.shape));
@@ -2723,11 +2740,11 @@ export class AdaptiveMaxPool2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
+    return unbatchedShape(input, 4, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
   }
 
   forward(x: Tensor): Tensor {
-    const one = unbatched2d(x, (x4) => this.forward(x4));
+    const one = unbatched(x, 4, (x4) => this.forward(x4));
     if (one) {
       this.indices = this.indices!.reshape(one.shape); // [C, OH, OW], as PyTorch's for one image
       return one;
@@ -3126,6 +3143,283 @@ export class AdaptiveMaxPool1d extends Module {
     const y4 = [N, C, 1, this.outputSize];
     poolOps.adaptiveMaxPool2d(xs, y.reshape(y4), indices.reshape(y4), where);
     recordAs4d(where, [xs], y, y4, gradients.adaptiveMaxPool2d(xs, indices.reshape(y4), where), [indices]);
+    return y;
+  }
+}
+
+// ── Conv3d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool3d: conv3d.wgsl, pool3d.wgsl ───
+// The 2-D layers' twins over [N, C, D, H, W] or one volume [C, D, H, W] (PyTorch's unbatched input):
+// the same options, defaults, printouts and checks, one more axis.
+
+const tripleText = (v: Triple) => (typeof v === 'number' ? `(${v}, ${v}, ${v})` : `(${v.join(', ')})`);
+const isAll = (v: Triple, n: number) => triple(v).every((d) => d === n);
+/** A pool's printout of a size as given: 2, or (3, 2, 2). */
+const poolSizeText = (v: Triple) => (typeof v === 'number' ? String(v) : tripleText(v));
+
+export interface Conv3dOptions {
+  stride?: Triple;
+  /** A size or triple, or PyTorch's 'valid' (0) or 'same' (stride 1; the output keeps the input's size). */
+  padding?: Triple | 'same' | 'valid';
+  dilation?: Triple;
+  groups?: number;
+  bias?: boolean;
+  /** What the padding holds: zeros (PyTorch's default), or x reflected, replicated or wrapped around (F.pad first). */
+  paddingMode?: PaddingMode;
+  padding_mode?: PaddingMode;
+  gpu?: Gpu;
+}
+
+/** 3-D convolution over NCDHW input (torch.nn.Conv3d): a video clip's frames or a scan's slices. */
+export class Conv3d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly kernelSize: [number, number, number];
+  readonly stride: [number, number, number];
+  readonly padding: [number, number, number];
+  readonly dilation: [number, number, number];
+  readonly groups: number;
+  /** padding='same' or 'valid' as given (describe() shows it as PyTorch does); null for a number. */
+  private readonly paddingName: 'same' | 'valid' | null;
+  readonly paddingMode: PaddingMode;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Triple,
+    options: Conv3dOptions = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    const where = 'Conv3d';
+    options = normalizeOptions(where, options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'gpu'], { padding_mode: 'paddingMode' }) as typeof options;
+    expectFlag(where, 'bias', options.bias);
+    this.paddingMode = expectPaddingMode(where, options.paddingMode);
+    const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
+    expectConvChannels(where, inChannels, outChannels, groups);
+    this.kernelSize = expectTriple(where, 'kernelSize', kernelSize, 1);
+    // Checked when the module is made (PyTorch finds a bad stride, padding or dilation only at forward).
+    if (typeof padding === 'string' && padding !== 'same' && padding !== 'valid') throw new Error(`${where}: argument 'padding' expected a size, a triple of them, 'same' or 'valid', got ${show(padding)}`);
+    this.stride = expectTriple(where, 'stride', stride, 1);
+    this.dilation = expectTriple(where, 'dilation', dilation, 1);
+    this.paddingName = padding === 'same' || padding === 'valid' ? padding : null;
+    this.padding = padding === 'same' ? conv3dOps.samePadding3d(where, this.kernelSize, this.stride, this.dilation) : padding === 'valid' ? [0, 0, 0] : expectTriple(where, 'padding', padding, 0);
+    this.groups = groups;
+    ({ weight: this.weight, bias: this.bias } = convParameters(this, where, inChannels, outChannels, groups, this.kernelSize, options.bias !== false));
+  }
+
+  private options(): conv3dOps.Conv3dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+  }
+
+  describe(): string {
+    const extra = [this.paddingName ? `padding=${this.paddingName}` : !isAll(this.padding, 0) && `padding=${tripleText(this.padding)}`, !isAll(this.dilation, 1) && `dilation=${tripleText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
+    return `Conv3d(${this.inChannels}, ${this.outChannels}, kernel_size=${tripleText(this.kernelSize)}, stride=${tripleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return unbatchedShape(input, 5, (input5) => {
+      const g = conv3dOps.conv3dGeometry(input5, this.weight.shape, this.options(), this.describe());
+      return [g.N, g.C_out, g.OD, g.OH, g.OW];
+    });
+  }
+
+  /** [N, C, D, H, W], or one volume [C, D, H, W] (PyTorch's unbatched input). */
+  forward(input: Tensor): Tensor {
+    const one = unbatched(input, 5, (x5) => this.forward(x5));
+    if (one) return one;
+    const where = this.describe();
+    const y = this.output(this.outputShape(input.shape));
+    const { weight, bias } = this;
+    // padding_mode other than zeros: the padding made by F.pad (kept until a later forward), then none in the kernel.
+    const [pd, ph, pw] = this.padding;
+    const padded = this.paddingMode !== 'zeros' && (pd > 0 || ph > 0 || pw > 0);
+    const x = padded ? this.keepComposed(padFor(where, input, [pw, pw, ph, ph, pd, pd], this.paddingMode)) : input;
+    const options = padded ? { ...this.options(), padding: 0 } : this.options();
+    conv3dOps.conv3d(x, weight, bias, y, options, where);
+    const inputs = bias ? [x, weight, bias] : [x, weight];
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: gradients.conv3d(x, weight, bias, options, where) });
+    return y;
+  }
+}
+
+/** torch.nn.MaxPool3d (ceil_mode off); the arg-max of the last forward kept in .indices ((d·H + h)·W + w within each volume). */
+export class MaxPool3d extends Module {
+  readonly stride: Triple;
+  readonly padding: Triple;
+  readonly dilation: Triple;
+  /** The last forward's arg-max indices (u32), as return_indices gives. */
+  indices: Tensor | null = null;
+
+  constructor(
+    readonly kernelSize: Triple,
+    options: { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: false; ceil_mode?: false; returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    // return_indices: the indices are kept anyway, in .indices; forward returns the output alone.
+    options = normalizeOptions('MaxPool3d', options, ['stride', 'padding', 'dilation', 'gpu'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false, returnIndices: false }) as typeof options;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    pool3dOps.pool3dGeometry([1, 1, 4096, 4096, 4096], this.options(), this.describe());
+  }
+
+  options(): pool3dOps.Pool3dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
+  }
+
+  describe(): string {
+    return `MaxPool3d(kernel_size=${poolSizeText(this.kernelSize)}, stride=${poolSizeText(this.stride)}, padding=${poolSizeText(this.padding)}, dilation=${poolSizeText(this.dilation)}, ceil_mode=False)`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return unbatchedShape(input, 5, (input5) => {
+      const g = pool3dOps.pool3dGeometry(input5, this.options(), this.describe());
+      return [g.N, g.C, g.OD, g.OH, g.OW];
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    const one = unbatched(x, 5, (x5) => this.forward(x5));
+    if (one) {
+      this.indices = this.indices!.reshape(one.shape); // [C, OD, OH, OW], as PyTorch's for one volume
+      return one;
+    }
+    const where = this.describe();
+    const shape = this.outputShape(x.shape);
+    const buffer = this.buffers();
+    const y = buffer('out', shape);
+    const indices = (this.indices = buffer('indices', shape, 'u32'));
+    const options = this.options();
+    pool3dOps.maxPool3d(x, y, indices, options, where);
+    // The backward reads the arg-max alone (not x, not y): a write to .indices since is an Error.
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.maxPool3d(x, indices, options, where) });
+    return y;
+  }
+}
+
+/** torch.nn.AvgPool3d (ceil_mode off, no divisor_override). */
+export class AvgPool3d extends Module {
+  readonly stride: Triple;
+  readonly padding: Triple;
+  readonly countIncludePad: boolean;
+
+  constructor(
+    readonly kernelSize: Triple,
+    options: { stride?: Triple | null; padding?: Triple; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    options = normalizeOptions('AvgPool3d', options, ['stride', 'padding', 'countIncludePad', 'gpu'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as typeof options;
+    expectFlag('AvgPool3d', 'countIncludePad', options.countIncludePad);
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.countIncludePad = options.countIncludePad ?? true;
+    pool3dOps.pool3dGeometry([1, 1, 4096, 4096, 4096], this.options(), this.describe());
+  }
+
+  options(): pool3dOps.Pool3dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
+  }
+
+  describe(): string {
+    // PyTorch's repr, which leaves count_include_pad out.
+    return `AvgPool3d(kernel_size=${poolSizeText(this.kernelSize)}, stride=${poolSizeText(this.stride)}, padding=${poolSizeText(this.padding)})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return unbatchedShape(input, 5, (input5) => {
+      const g = pool3dOps.pool3dGeometry(input5, this.options(), this.describe());
+      return [g.N, g.C, g.OD, g.OH, g.OW];
+    });
+  }
+
+  forward(x: Tensor): Tensor {
+    const one = unbatched(x, 5, (x5) => this.forward(x5));
+    if (one) return one;
+    const where = this.describe();
+    const y = this.output(this.outputShape(x.shape));
+    const options = this.options();
+    pool3dOps.avgPool3d(x, y, options, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.avgPool3d(x, options, where) });
+    return y;
+  }
+}
+
+/** PyTorch's printout of a 3-D adaptive output size: 7, (7, 5, 3), (None, 5, None). */
+const adaptiveSize3dText = (v: F.AdaptiveSize3d) => (typeof v === 'number' ? String(v) : Array.isArray(v) && v.length === 3 ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
+
+/** [N, C, OD, OH, OW] of 3-D adaptive pooling over a 5-D input, or an Error naming the module. */
+function adaptiveShape3d(where: string, input: readonly number[], outputSize: F.AdaptiveSize3d): number[] {
+  if (input.length !== 5) throw new Error(`${where}: input expected a 5-D NCDHW shape [N, C, D, H, W] or one volume [C, D, H, W], got ${shapeText(input)}`);
+  return [input[0]!, input[1]!, ...F.adaptiveSizes(where, outputSize, input, 3)];
+}
+
+/**
+ * torch.nn.AdaptiveAvgPool3d(output_size): each output the mean of its bin (pool3d.wgsl), over
+ * [N, C, D, H, W] or one volume; output_size 1 is global average pooling (a video network's last pool).
+ */
+export class AdaptiveAvgPool3d extends Module {
+  constructor(
+    readonly outputSize: F.AdaptiveSize3d = 1,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('AdaptiveAvgPool3d', options, ['gpu']);
+    F.adaptiveSizes(this.describe(), outputSize, [1, 1, 1, 1, 1], 3);
+  }
+
+  describe(): string {
+    return `AdaptiveAvgPool3d(output_size=${adaptiveSize3dText(this.outputSize)})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return unbatchedShape(input, 5, (input5) => adaptiveShape3d(this.describe(), input5, this.outputSize));
+  }
+
+  forward(x: Tensor): Tensor {
+    const one = unbatched(x, 5, (x5) => this.forward(x5));
+    if (one) return one;
+    const where = this.describe();
+    const y = this.output(this.outputShape(x.shape));
+    pool3dOps.adaptiveAvgPool3d(x, y, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool3d(x, where) });
+    return y;
+  }
+}
+
+/** torch.nn.AdaptiveMaxPool3d(output_size): the max of each bin (pool3d.wgsl); the arg-max of the last forward in .indices, as MaxPool3d's. */
+export class AdaptiveMaxPool3d extends Module {
+  /** The last forward's arg-max indices (u32, (d·H + h)·W + w within each volume), as return_indices gives. */
+  indices: Tensor | null = null;
+
+  constructor(
+    readonly outputSize: F.AdaptiveSize3d,
+    options: { returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu());
+    normalizeOptions('AdaptiveMaxPool3d', options, ['gpu'], { return_indices: 'returnIndices' }, { returnIndices: false });
+    F.adaptiveSizes(this.describe(), outputSize, [1, 1, 1, 1, 1], 3);
+  }
+
+  describe(): string {
+    return `AdaptiveMaxPool3d(output_size=${adaptiveSize3dText(this.outputSize)})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return unbatchedShape(input, 5, (input5) => adaptiveShape3d(this.describe(), input5, this.outputSize));
+  }
+
+  forward(x: Tensor): Tensor {
+    const one = unbatched(x, 5, (x5) => this.forward(x5));
+    if (one) {
+      this.indices = this.indices!.reshape(one.shape);
+      return one;
+    }
+    const where = this.describe();
+    const shape = this.outputShape(x.shape);
+    const buffer = this.buffers();
+    const y = buffer('out', shape);
+    const indices = (this.indices = buffer('indices', shape, 'u32'));
+    pool3dOps.adaptiveMaxPool3d(x, y, indices, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.adaptiveMaxPool3d(x, indices, where) });
     return y;
   }
 }
