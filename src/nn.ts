@@ -2570,17 +2570,73 @@ export class UpsamplingBilinear2d extends Upsample {
   }
 }
 
-/** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
-export class MaxPool2d extends Module {
-  readonly stride: convOps.Pair;
-  /** The last forward's arg-max indices (u32, h·W + w within each plane), as return_indices gives. */
+/**
+ * A pooling layer over [N, C, …spatial] of batched rank `rank` (4 for the 2-D pools, 5 for the 3-D
+ * ones) or one unbatched input: its kernel run into the module's output buffer, its backward rule
+ * recorded. Each pool gives its output shape and its kernel; the forward is this one.
+ */
+abstract class PoolingLayer extends Module {
+  constructor(
+    gpu: Gpu,
+    protected readonly rank: number,
+  ) {
+    super(gpu);
+  }
+
+  /** The output shape of a batched input, or an Error naming the module. */
+  protected abstract batchedShape(input: readonly number[]): readonly number[];
+  /** Runs the kernel from x into y (and each window's arg-max into indices, for a max pool); returns the backward rule. */
+  protected abstract pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule;
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return unbatchedShape(input, this.rank, (batched) => this.batchedShape(batched));
+  }
+
+  forward(x: Tensor): Tensor {
+    const one = unbatched(x, this.rank, (batched) => this.forward(batched));
+    if (one) return one;
+    const where = this.describe();
+    const y = this.output(this.outputShape(x.shape));
+    const rule = this.pool(x, y, null, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: rule });
+    return y;
+  }
+}
+
+/** A max pool: the arg-max of the last forward kept in .indices (as return_indices gives), the backward reading it alone. */
+abstract class MaxPoolingLayer extends PoolingLayer {
+  /** The last forward's arg-max indices (u32, within each plane or volume: h·W + w, (d·H + h)·W + w). */
   indices: Tensor | null = null;
+
+  override forward(x: Tensor): Tensor {
+    const one = unbatched(x, this.rank, (batched) => this.forward(batched));
+    if (one) {
+      this.indices = this.indices!.reshape(one.shape); // without the batch of one, as PyTorch's
+      return one;
+    }
+    const where = this.describe();
+    const shape = this.outputShape(x.shape);
+    const buffer = this.buffers();
+    const y = buffer('out', shape);
+    const indices = (this.indices = buffer('indices', shape, 'u32'));
+    const rule = this.pool(x, y, indices, where);
+    // The backward reads the arg-max alone (not x, not y): a write to .indices since is an Error.
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: rule });
+    return y;
+  }
+}
+
+/** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
+export class MaxPool2d extends MaxPoolingLayer {
+  readonly stride: convOps.Pair;
+  readonly padding: convOps.Pair;
+  readonly dilation: convOps.Pair;
 
   constructor(
     readonly kernelSize: convOps.Pair,
     options: { stride?: convOps.Pair; padding?: convOps.Pair; dilation?: convOps.Pair; ceilMode?: false; ceil_mode?: false; returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     // return_indices: the indices are kept anyway, in .indices; forward returns the output alone.
     options = normalizeOptions('MaxPool2d', options, ['stride', 'padding', 'dilation', 'gpu'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false, returnIndices: false }) as typeof options;
     this.stride = options.stride ?? kernelSize;
@@ -2588,9 +2644,6 @@ export class MaxPool2d extends Module {
     this.dilation = options.dilation ?? 1;
     poolOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
   }
-
-  readonly padding: convOps.Pair;
-  readonly dilation: convOps.Pair;
 
   options(): poolOps.Pool2dOptions {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
@@ -2601,34 +2654,20 @@ export class MaxPool2d extends Module {
     return `MaxPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}, dilation=${t(this.dilation)}, ceil_mode=False)`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return unbatchedShape(input, 4, (input4) => {
-      const g = poolOps.pool2dGeometry(input4, this.options(), this.describe());
-      return [g.N, g.C, g.OH, g.OW];
-    });
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched(x, 4, (x4) => this.forward(x4));
-    if (one) {
-      this.indices = this.indices!.reshape(one.shape); // [C, OH, OW], as PyTorch's for one image
-      return one;
-    }
-    const where = this.describe();
-    const shape = this.outputShape(x.shape);
-    const buffer = this.buffers();
-    const y = buffer('out', shape);
-    const indices = (this.indices = buffer('indices', shape, 'u32'));
+  protected pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule {
     const options = this.options();
-    poolOps.maxPool2d(x, y, indices, options, where);
-    // The backward reads the arg-max alone (not x, not y): a write to .indices since is an Error.
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.maxPool2d(x, indices, options, where) });
-    return y;
+    poolOps.maxPool2d(x, y, indices!, options, where);
+    return gradients.maxPool2d(x, indices!, options, where);
   }
 }
 
 /** torch.nn.AvgPool2d (ceil_mode off, no divisor_override). */
-export class AvgPool2d extends Module {
+export class AvgPool2d extends PoolingLayer {
   readonly stride: convOps.Pair;
   readonly padding: convOps.Pair;
   readonly countIncludePad: boolean;
@@ -2637,7 +2676,7 @@ export class AvgPool2d extends Module {
     readonly kernelSize: convOps.Pair,
     options: { stride?: convOps.Pair; padding?: convOps.Pair; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     options = normalizeOptions('AvgPool2d', options, ['stride', 'padding', 'countIncludePad', 'gpu'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as typeof options;
     expectFlag('AvgPool2d', 'countIncludePad', options.countIncludePad);
     this.stride = options.stride ?? kernelSize;
@@ -2656,22 +2695,15 @@ export class AvgPool2d extends Module {
     return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return unbatchedShape(input, 4, (input4) => {
-      const g = poolOps.pool2dGeometry(input4, this.options(), this.describe());
-      return [g.N, g.C, g.OH, g.OW];
-    });
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched(x, 4, (x4) => this.forward(x4));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(x.shape));
+  protected pool(x: Tensor, y: Tensor, _indices: Tensor | null, where: string): BackwardRule {
     const options = this.options();
     poolOps.avgPool2d(x, y, options, where);
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.avgPool2d(x, options, where) });
-    return y;
+    return gradients.avgPool2d(x, options, where);
   }
 }
 
@@ -2679,12 +2711,12 @@ export class AvgPool2d extends Module {
  * torch.nn.AdaptiveAvgPool2d(output_size): each output the mean of its bin (pool.wgsl), over [N, C, H, W]
  * or one image; output_size 1 is global average pooling, (None, 7) keeps the input's height.
  */
-export class AdaptiveAvgPool2d extends Module {
+export class AdaptiveAvgPool2d extends PoolingLayer {
   constructor(
     readonly outputSize: F.AdaptiveSize2d = 1,
     options: { gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     normalizeOptions('AdaptiveAvgPool2d', options, ['gpu']);
     F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
@@ -2693,28 +2725,23 @@ export class AdaptiveAvgPool2d extends Module {
     return `AdaptiveAvgPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return unbatchedShape(input, 4, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    return adaptiveShape(this.describe(), input, this.outputSize);
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched(x, 4, (x4) => this.forward(x4));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(x.shape));
+  protected pool(x: Tensor, y: Tensor, _indices: Tensor | null, where: string): BackwardRule {
     poolOps.adaptiveAvgPool2d(x, y, where);
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool2d(x, where) });
-    return y;
+    return gradients.adaptiveAvgPool2d(x, where);
   }
 }
 
-/** PyTorch's printout of an adaptive output size: 7, (7, 5), (None, 5). */
-const adaptiveSizeText = (v: F.AdaptiveSize2d) => (typeof v === 'number' ? String(v) : Array.isArray(v) && v.length === 2 ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
+/** PyTorch's printout of an adaptive output size: 7, (7, 5), (None, 5), and the 3-D pools' (7, 5, None). */
+const adaptiveSizeText = (v: F.AdaptiveSize2d | F.AdaptiveSize3d, axes = 2) => (typeof v === 'number' ? String(v) : Array.isArray(v) && v.length === axes ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
 
-/** [N, C, OH, OW] of adaptive pooling over a 4-D input, or an Error naming the module. */
-function adaptiveShape(where: string, input: readonly number[], outputSize: F.AdaptiveSize2d): number[] {
-  if (input.length !== 4) throw new Error(`${where}: input expected a 4-D NCHW shape [N, C, H, W] or one image [C, H, W], got ${shapeText(input)}`);
-  return [input[0]!, input[1]!, ...F.adaptiveOutputSize(where, outputSize, input)];
+/** [N, C, …output] of adaptive pooling over a 4-D input (a 5-D one with `axes` 3), or an Error naming the module. */
+function adaptiveShape(where: string, input: readonly number[], outputSize: F.AdaptiveSize2d | F.AdaptiveSize3d, axes = 2): number[] {
+  if (input.length !== axes + 2) throw new Error(axes === 2 ? `${where}: input expected a 4-D NCHW shape [N, C, H, W] or one image [C, H, W], got ${shapeText(input)}` : `${where}: input expected a 5-D NCDHW shape [N, C, D, H, W] or one volume [C, D, H, W], got ${shapeText(input)}`);
+  return [input[0]!, input[1]!, ...F.adaptiveSizes(where, outputSize, input, axes)];
 }
 
 /**
@@ -2722,15 +2749,12 @@ function adaptiveShape(where: string, input: readonly number[], outputSize: F.Ad
  * image. As MaxPool2d, the arg-max of the last forward is kept in .indices (return_indices=True is an
  * Error: forward returns the output alone).
  */
-export class AdaptiveMaxPool2d extends Module {
-  /** The last forward's arg-max indices (u32, h·W + w within each plane), as return_indices gives. */
-  indices: Tensor | null = null;
-
+export class AdaptiveMaxPool2d extends MaxPoolingLayer {
   constructor(
     readonly outputSize: F.AdaptiveSize2d,
     options: { returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     normalizeOptions('AdaptiveMaxPool2d', options, ['gpu'], { return_indices: 'returnIndices' }, { returnIndices: false });
     F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
@@ -2739,25 +2763,13 @@ export class AdaptiveMaxPool2d extends Module {
     return `AdaptiveMaxPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return unbatchedShape(input, 4, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    return adaptiveShape(this.describe(), input, this.outputSize);
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched(x, 4, (x4) => this.forward(x4));
-    if (one) {
-      this.indices = this.indices!.reshape(one.shape); // [C, OH, OW], as PyTorch's for one image
-      return one;
-    }
-    const where = this.describe();
-    const shape = this.outputShape(x.shape);
-    const buffer = this.buffers();
-    const y = buffer('out', shape);
-    const indices = (this.indices = buffer('indices', shape, 'u32'));
-    poolOps.adaptiveMaxPool2d(x, y, indices, where);
-    // The backward reads the arg-max alone: a write to .indices since is an Error.
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.adaptiveMaxPool2d(x, indices, where) });
-    return y;
+  protected pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule {
+    poolOps.adaptiveMaxPool2d(x, y, indices!, where);
+    return gradients.adaptiveMaxPool2d(x, indices!, where);
   }
 }
 
@@ -3242,18 +3254,16 @@ export class Conv3d extends Module {
 }
 
 /** torch.nn.MaxPool3d (ceil_mode off); the arg-max of the last forward kept in .indices ((d·H + h)·W + w within each volume). */
-export class MaxPool3d extends Module {
+export class MaxPool3d extends MaxPoolingLayer {
   readonly stride: Triple;
   readonly padding: Triple;
   readonly dilation: Triple;
-  /** The last forward's arg-max indices (u32), as return_indices gives. */
-  indices: Tensor | null = null;
 
   constructor(
     readonly kernelSize: Triple,
     options: { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: false; ceil_mode?: false; returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 5);
     // return_indices: the indices are kept anyway, in .indices; forward returns the output alone.
     options = normalizeOptions('MaxPool3d', options, ['stride', 'padding', 'dilation', 'gpu'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false, returnIndices: false }) as typeof options;
     this.stride = options.stride ?? kernelSize;
@@ -3270,34 +3280,20 @@ export class MaxPool3d extends Module {
     return `MaxPool3d(kernel_size=${poolSizeText(this.kernelSize)}, stride=${poolSizeText(this.stride)}, padding=${poolSizeText(this.padding)}, dilation=${poolSizeText(this.dilation)}, ceil_mode=False)`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return unbatchedShape(input, 5, (input5) => {
-      const g = pool3dOps.pool3dGeometry(input5, this.options(), this.describe());
-      return [g.N, g.C, g.OD, g.OH, g.OW];
-    });
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    const g = pool3dOps.pool3dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OD, g.OH, g.OW];
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched(x, 5, (x5) => this.forward(x5));
-    if (one) {
-      this.indices = this.indices!.reshape(one.shape); // [C, OD, OH, OW], as PyTorch's for one volume
-      return one;
-    }
-    const where = this.describe();
-    const shape = this.outputShape(x.shape);
-    const buffer = this.buffers();
-    const y = buffer('out', shape);
-    const indices = (this.indices = buffer('indices', shape, 'u32'));
+  protected pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule {
     const options = this.options();
-    pool3dOps.maxPool3d(x, y, indices, options, where);
-    // The backward reads the arg-max alone (not x, not y): a write to .indices since is an Error.
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.maxPool3d(x, indices, options, where) });
-    return y;
+    pool3dOps.maxPool3d(x, y, indices!, options, where);
+    return gradients.maxPool3d(x, indices!, options, where);
   }
 }
 
 /** torch.nn.AvgPool3d (ceil_mode off, no divisor_override). */
-export class AvgPool3d extends Module {
+export class AvgPool3d extends PoolingLayer {
   readonly stride: Triple;
   readonly padding: Triple;
   readonly countIncludePad: boolean;
@@ -3306,7 +3302,7 @@ export class AvgPool3d extends Module {
     readonly kernelSize: Triple,
     options: { stride?: Triple | null; padding?: Triple; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 5);
     options = normalizeOptions('AvgPool3d', options, ['stride', 'padding', 'countIncludePad', 'gpu'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as typeof options;
     expectFlag('AvgPool3d', 'countIncludePad', options.countIncludePad);
     this.stride = options.stride ?? kernelSize;
@@ -3324,103 +3320,68 @@ export class AvgPool3d extends Module {
     return `AvgPool3d(kernel_size=${poolSizeText(this.kernelSize)}, stride=${poolSizeText(this.stride)}, padding=${poolSizeText(this.padding)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return unbatchedShape(input, 5, (input5) => {
-      const g = pool3dOps.pool3dGeometry(input5, this.options(), this.describe());
-      return [g.N, g.C, g.OD, g.OH, g.OW];
-    });
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    const g = pool3dOps.pool3dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OD, g.OH, g.OW];
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched(x, 5, (x5) => this.forward(x5));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(x.shape));
+  protected pool(x: Tensor, y: Tensor, _indices: Tensor | null, where: string): BackwardRule {
     const options = this.options();
     pool3dOps.avgPool3d(x, y, options, where);
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.avgPool3d(x, options, where) });
-    return y;
+    return gradients.avgPool3d(x, options, where);
   }
-}
-
-/** PyTorch's printout of a 3-D adaptive output size: 7, (7, 5, 3), (None, 5, None). */
-const adaptiveSize3dText = (v: F.AdaptiveSize3d) => (typeof v === 'number' ? String(v) : Array.isArray(v) && v.length === 3 ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
-
-/** [N, C, OD, OH, OW] of 3-D adaptive pooling over a 5-D input, or an Error naming the module. */
-function adaptiveShape3d(where: string, input: readonly number[], outputSize: F.AdaptiveSize3d): number[] {
-  if (input.length !== 5) throw new Error(`${where}: input expected a 5-D NCDHW shape [N, C, D, H, W] or one volume [C, D, H, W], got ${shapeText(input)}`);
-  return [input[0]!, input[1]!, ...F.adaptiveSizes(where, outputSize, input, 3)];
 }
 
 /**
  * torch.nn.AdaptiveAvgPool3d(output_size): each output the mean of its bin (pool3d.wgsl), over
  * [N, C, D, H, W] or one volume; output_size 1 is global average pooling (a video network's last pool).
  */
-export class AdaptiveAvgPool3d extends Module {
+export class AdaptiveAvgPool3d extends PoolingLayer {
   constructor(
     readonly outputSize: F.AdaptiveSize3d = 1,
     options: { gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 5);
     normalizeOptions('AdaptiveAvgPool3d', options, ['gpu']);
     F.adaptiveSizes(this.describe(), outputSize, [1, 1, 1, 1, 1], 3);
   }
 
   describe(): string {
-    return `AdaptiveAvgPool3d(output_size=${adaptiveSize3dText(this.outputSize)})`;
+    return `AdaptiveAvgPool3d(output_size=${adaptiveSizeText(this.outputSize, 3)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return unbatchedShape(input, 5, (input5) => adaptiveShape3d(this.describe(), input5, this.outputSize));
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    return adaptiveShape(this.describe(), input, this.outputSize, 3);
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched(x, 5, (x5) => this.forward(x5));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(x.shape));
+  protected pool(x: Tensor, y: Tensor, _indices: Tensor | null, where: string): BackwardRule {
     pool3dOps.adaptiveAvgPool3d(x, y, where);
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool3d(x, where) });
-    return y;
+    return gradients.adaptiveAvgPool3d(x, where);
   }
 }
 
 /** torch.nn.AdaptiveMaxPool3d(output_size): the max of each bin (pool3d.wgsl); the arg-max of the last forward in .indices, as MaxPool3d's. */
-export class AdaptiveMaxPool3d extends Module {
-  /** The last forward's arg-max indices (u32, (d·H + h)·W + w within each volume), as return_indices gives. */
-  indices: Tensor | null = null;
-
+export class AdaptiveMaxPool3d extends MaxPoolingLayer {
   constructor(
     readonly outputSize: F.AdaptiveSize3d,
     options: { returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 5);
     normalizeOptions('AdaptiveMaxPool3d', options, ['gpu'], { return_indices: 'returnIndices' }, { returnIndices: false });
     F.adaptiveSizes(this.describe(), outputSize, [1, 1, 1, 1, 1], 3);
   }
 
   describe(): string {
-    return `AdaptiveMaxPool3d(output_size=${adaptiveSize3dText(this.outputSize)})`;
+    return `AdaptiveMaxPool3d(output_size=${adaptiveSizeText(this.outputSize, 3)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return unbatchedShape(input, 5, (input5) => adaptiveShape3d(this.describe(), input5, this.outputSize));
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    return adaptiveShape(this.describe(), input, this.outputSize, 3);
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched(x, 5, (x5) => this.forward(x5));
-    if (one) {
-      this.indices = this.indices!.reshape(one.shape);
-      return one;
-    }
-    const where = this.describe();
-    const shape = this.outputShape(x.shape);
-    const buffer = this.buffers();
-    const y = buffer('out', shape);
-    const indices = (this.indices = buffer('indices', shape, 'u32'));
-    pool3dOps.adaptiveMaxPool3d(x, y, indices, where);
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.adaptiveMaxPool3d(x, indices, where) });
-    return y;
+  protected pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule {
+    pool3dOps.adaptiveMaxPool3d(x, y, indices!, where);
+    return gradients.adaptiveMaxPool3d(x, indices!, where);
   }
 }
 

@@ -14,6 +14,7 @@ import { uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import golden from './fixtures/pytorch-conv3d.json';
 import { checkModuleFixture } from './support/module-fixture';
+import { expectFunctionalAsModule, sameValues, type FunctionalPair } from './support/functional-vs-module';
 
 const { cases, add } = caseTable();
 
@@ -107,30 +108,15 @@ add(`PyTorch ${golden.torch_version}: nn.Conv3d default init bound (kaiming_unif
 add("F.conv3d, F.maxPool3d, F.avgPool3d, F.adaptiveAvgPool3d, F.adaptiveMaxPool3d: exactly the modules' values and gradients, on a batch and on one volume; return_indices", async (s, random) => {
   const { gpu } = s;
   const xValues = Array.from(uniform(random, 2 * 4 * 5 * 6 * 7));
-  const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
   const conv = new nn.Conv3d(4, 6, [3, 2, 3], { stride: [2, 1, 2], padding: 1, dilation: [1, 2, 1], groups: 2, gpu });
-  const pairs: [string, (x: Tensor) => Tensor, (x: Tensor) => Tensor, nn.Module | null][] = [
+  const pairs: FunctionalPair[] = [
     ['conv3d', (x) => conv.forward(x), (x) => F.conv3d(x, conv.weight, conv.bias, { stride: [2, 1, 2], padding: 1, dilation: [1, 2, 1], groups: 2 }), conv],
     ['maxPool3d', (x) => new nn.MaxPool3d(3, { stride: 2, padding: 1, gpu }).forward(x), (x) => F.maxPool3d(x, 3, { stride: 2, padding: 1 }), null],
     ['avgPool3d', (x) => new nn.AvgPool3d(2, { count_include_pad: false, padding: 1, gpu }).forward(x), (x) => F.avgPool3d(x, 2, { padding: 1, count_include_pad: false }), null],
     ['adaptiveAvgPool3d', (x) => new nn.AdaptiveAvgPool3d([2, null, 3], { gpu }).forward(x), (x) => F.adaptiveAvgPool3d(x, [2, null, 3]), null],
     ['adaptiveMaxPool3d', (x) => new nn.AdaptiveMaxPool3d([3, 4, 2], { gpu }).forward(x), (x) => F.adaptiveMaxPool3d(x, [3, 4, 2]), null],
   ];
-  for (const [name, module, functional, layer] of pairs) {
-    for (const shape of [[2, 4, 5, 6, 7], [4, 5, 6, 7]]) {
-      const run = async (f: (x: Tensor) => Tensor) => {
-        layer?.zeroGrad();
-        const x = s.input(xValues.slice(0, shape.reduce((a, b) => a * b, 1)), shape, 'f32', 'x');
-        x.requiresGrad = true;
-        const y = f(x);
-        const values = Array.from(await y.read());
-        s.own(F.sum(s.own(F.mul(y, y)))).backward();
-        return { shape: y.shape.join(), values, dx: Array.from(await x.grad!.read()), dw: layer ? Array.from(await layer.parameters()[0]!.grad.read()) : [] };
-      };
-      const [m, f] = [await run(module), await run(functional)];
-      s.expect(`${name} of [${shape.join(', ')}]: shape, values, dx${layer ? ', d weight' : ''} as the module's`, m.shape === f.shape && same(m.values, f.values) && same(m.dx, f.dx) && same(m.dw, f.dw), `[${f.shape}]`);
-    }
-  }
+  await expectFunctionalAsModule(s, pairs, xValues, [[2, 4, 5, 6, 7], [4, 5, 6, 7]]);
   // padding='same' keeps the volume's size; a weight that requires no gradient gets none.
   const fixed = s.input(uniform(random, 2 * 4 * 27), [2, 4, 3, 3, 3], 'f32', 'fixed');
   const volume = s.input(xValues, [2, 4, 5, 6, 7], 'f32', 'volume');
@@ -148,7 +134,7 @@ add("F.conv3d, F.maxPool3d, F.avgPool3d, F.adaptiveAvgPool3d, F.adaptiveMaxPool3
       pool.forward(x);
       const [out, indices] = viaF(x);
       s.own(out);
-      s.expect(`${name} return_indices of [${shape.join(', ')}]: the module's .indices`, indices.dtype === 'u32' && indices.shape.join() === pool.indices!.shape.join() && same(await indices.read(), await pool.indices!.read()), `${indices.dtype} [${indices.shape.join(', ')}]`);
+      s.expect(`${name} return_indices of [${shape.join(', ')}]: the module's .indices`, indices.dtype === 'u32' && indices.shape.join() === pool.indices!.shape.join() && sameValues(await indices.read(), await pool.indices!.read()), `${indices.dtype} [${indices.shape.join(', ')}]`);
     }
   }
 });
