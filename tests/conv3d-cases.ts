@@ -8,7 +8,7 @@ import * as nn from '../src/nn';
 import * as optim from '../src/optim';
 import type { Gpu } from '../src/device/gpu';
 import type { StateDict } from '../src/nn';
-import type { Tensor } from '../src/tensor';
+import { noGrad, type Tensor } from '../src/tensor';
 import type { Triple } from '../src/launch';
 import { uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
@@ -137,6 +137,37 @@ add("F.conv3d, F.maxPool3d, F.avgPool3d, F.adaptiveAvgPool3d, F.adaptiveMaxPool3
       s.expect(`${name} return_indices of [${shape.join(', ')}]: the module's .indices`, indices.dtype === 'u32' && indices.shape.join() === pool.indices!.shape.join() && sameValues(await indices.read(), await pool.indices!.read()), `${indices.dtype} [${indices.shape.join(', ')}]`);
     }
   }
+});
+
+// A 3-D CNN of every 3-D layer in a training loop: steps reuse their buffers, the loss goes down, a
+// module's old output is refused after its next forward.
+add('Conv3d, BatchNorm3d, MaxPool3d, InstanceNorm3d, AvgPool3d, AdaptiveMaxPool3d in a training loop: steps make no buffers; old outputs refused', async (s, random) => {
+  const gpu = s.gpu;
+  const conv = new nn.Conv3d(2, 4, 3, { padding: 1, gpu });
+  const model = new nn.Sequential(
+    conv, new nn.BatchNorm3d(4, { gpu }), new nn.ReLU({ gpu }), new nn.MaxPool3d(2, { gpu }),
+    new nn.Conv3d(4, 4, [1, 3, 3], { padding: [0, 1, 1], groups: 2, gpu }), new nn.InstanceNorm3d(4, { affine: true, gpu }), new nn.AvgPool3d(2, { stride: 1, gpu }),
+    new nn.AdaptiveMaxPool3d([1, 2, 2], { gpu }), new nn.Flatten(1, -1, { gpu }), new nn.Linear(16, 3, { gpu }),
+  );
+  const x = s.input(uniform(random, 3 * 2 * 4 * 6 * 6), [3, 2, 4, 6, 6]);
+  const y = s.input([0, 1, 2], [3], 'u32');
+  const lossFn = new nn.CrossEntropyLoss({ gpu });
+  const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+  const live: number[] = [];
+  const losses: number[] = [];
+  for (let step = 0; step < 6; step++) {
+    opt.zeroGrad();
+    const loss = lossFn.forward(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    losses.push((await loss.read())[0]!);
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('steps after the first make no buffers', live.slice(1).every((n) => n === live[1]), live.join(' '));
+  s.expect('the loss goes down', losses.at(-1)! < losses[0]!, losses.join(' '));
+  const first = noGrad(() => conv.forward(x));
+  noGrad(() => conv.forward(x)); // off the graph: the module's buffer is reused
+  s.expectError("an output after the module's next forward", () => F.sum(first), /^tensor 'Conv3d.out' \[3, 4, 4, 6, 6\] was overwritten by a later forward of Conv3d\(2, 4, kernel_size=\(3, 3, 3\), stride=\(1, 1, 1\), padding=\(1, 1, 1\)\)/);
 });
 
 add('3-D layers: errors name the module, the argument and the shape', (s) => {
