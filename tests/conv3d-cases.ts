@@ -14,6 +14,7 @@ import { uniform } from '../src/spec/random';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import golden from './fixtures/pytorch-conv3d.json';
 import { checkModuleFixture } from './support/module-fixture';
+import { trainingSteps } from './support/training-steps';
 import { expectFunctionalAsModule, sameValues, type FunctionalPair } from './support/functional-vs-module';
 
 const { cases, add } = caseTable();
@@ -151,18 +152,7 @@ add('Conv3d, BatchNorm3d, MaxPool3d, InstanceNorm3d, AvgPool3d, AdaptiveMaxPool3
   );
   const x = s.input(uniform(random, 3 * 2 * 4 * 6 * 6), [3, 2, 4, 6, 6]);
   const y = s.input([0, 1, 2], [3], 'u32');
-  const lossFn = new nn.CrossEntropyLoss({ gpu });
-  const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-  const live: number[] = [];
-  const losses: number[] = [];
-  for (let step = 0; step < 6; step++) {
-    opt.zeroGrad();
-    const loss = lossFn.forward(model.forward(x), y);
-    loss.backward();
-    opt.step();
-    losses.push((await loss.read())[0]!);
-    live.push(gpu.stats.liveBuffers);
-  }
+  const { live, losses } = await trainingSteps(gpu, model, x, y, 6);
   s.expect('steps after the first make no buffers', live.slice(1).every((n) => n === live[1]), live.join(' '));
   s.expect('the loss goes down', losses.at(-1)! < losses[0]!, losses.join(' '));
   const first = noGrad(() => conv.forward(x));
