@@ -25,7 +25,7 @@ import * as recurrent from './recurrent';
 import { PackedSequence } from './rnn-utils';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
-import { expectPair, expectTriple, shapeText, triple, type Triple } from './launch';
+import { expectPair, expectTriple, shapeText, type Triple } from './launch';
 import { allocateParameter, Parameter } from './parameters';
 import { composite, cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, noGrad, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
@@ -2352,17 +2352,63 @@ function convParameters(module: AnyModule, where: string, inChannels: number, ou
   return { weight, bias };
 }
 
+/**
+ * Conv2d and Conv3d: PyTorch's unbatched input as a batch of one, the output in the module's buffer,
+ * the kernel, its backward rule recorded. A padding_mode other than zeros is F.pad's padding first
+ * (kept until a later forward), then none in the kernel.
+ */
+abstract class ConvLayer extends Module {
+  abstract readonly weight: Parameter;
+  abstract readonly bias: Parameter | null;
+  /** Per spatial axis, first to last. */
+  abstract readonly padding: readonly number[];
+  abstract readonly dilation: readonly number[];
+  abstract readonly groups: number;
+  abstract readonly paddingMode: PaddingMode;
+  /** padding='same' or 'valid' as given (the printout shows it as PyTorch does); null for sizes. */
+  protected abstract readonly paddingName: 'same' | 'valid' | null;
+
+  constructor(
+    gpu: Gpu,
+    private readonly rank: number,
+  ) {
+    super(gpu);
+  }
+
+  /** Runs the kernel from x into y, with the module's padding (`padInKernel`) or none (x padded already); returns the backward rule. */
+  protected abstract convolve(x: Tensor, y: Tensor, padInKernel: boolean, where: string): BackwardRule;
+
+  /** PyTorch's printout after kernel_size and stride: padding (or its name), dilation, groups, bias and padding_mode where not the defaults. */
+  protected printoutTail(sizes: (v: readonly number[]) => string): string {
+    const extra = [this.paddingName ? `padding=${this.paddingName}` : this.padding.some((p) => p !== 0) && `padding=${sizes(this.padding)}`, this.dilation.some((d) => d !== 1) && `dilation=${sizes(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
+    return extra.map((e) => `, ${e}`).join('');
+  }
+
+  forward(input: Tensor): Tensor {
+    const one = unbatched(input, this.rank, (batched) => this.forward(batched));
+    if (one) return one;
+    const where = this.describe();
+    const y = this.output(this.outputShape(input.shape));
+    const padded = this.paddingMode !== 'zeros' && this.padding.some((p) => p > 0);
+    // F.pad's pairs run from the last dimension back.
+    const x = padded ? this.keepComposed(padFor(where, input, [...this.padding].reverse().flatMap((p) => [p, p]), this.paddingMode)) : input;
+    const rule = this.convolve(x, y, !padded, where);
+    const inputs = this.bias ? [x, this.weight, this.bias] : [x, this.weight];
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: rule });
+    return y;
+  }
+}
+
 /** 2-D convolution over NCHW input (torch.nn.Conv2d, zero padding). */
-export class Conv2d extends Module {
+export class Conv2d extends ConvLayer {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   readonly kernelSize: [number, number];
-  readonly stride: convOps.Pair;
-  readonly padding: convOps.Pair;
-  readonly dilation: convOps.Pair;
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
   readonly groups: number;
-  /** padding='same' or 'valid' as given (describe() shows it as PyTorch does); null for a number. */
-  private readonly paddingName: 'same' | 'valid' | null;
+  protected readonly paddingName: 'same' | 'valid' | null;
   readonly paddingMode: PaddingMode;
 
   constructor(
@@ -2371,7 +2417,7 @@ export class Conv2d extends Module {
     kernelSize: convOps.Pair,
     options: Conv2dOptions = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     options = normalizeOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'gpu'], { padding_mode: 'paddingMode' }) as typeof options;
     expectFlag('Conv2d', 'bias', options.bias);
     this.paddingMode = expectPaddingMode('Conv2d', options.paddingMode);
@@ -2394,8 +2440,7 @@ export class Conv2d extends Module {
   }
 
   describe(): string {
-    const extra = [this.paddingName ? `padding=${this.paddingName}` : !isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
-    return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+    return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${this.printoutTail((v) => pairText(v as [number, number]))})`;
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
@@ -2405,22 +2450,11 @@ export class Conv2d extends Module {
     });
   }
 
-  /** [N, C, H, W], or one image [C, H, W] (PyTorch's unbatched input). */
-  forward(input: Tensor): Tensor {
-    const one = unbatched(input, 4, (x4) => this.forward(x4));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(input.shape));
-    const { weight, bias } = this;
-    // padding_mode other than zeros: the padding made by F.pad (kept until a later forward), then none in the kernel.
-    const [ph, pw] = typeof this.padding === 'number' ? [this.padding, this.padding] : this.padding;
-    const padded = this.paddingMode !== 'zeros' && (ph > 0 || pw > 0);
-    const x = padded ? this.keepComposed(padFor(where, input, [pw, pw, ph, ph], this.paddingMode)) : input;
-    const options = padded ? { ...this.options(), padding: [0, 0] as convOps.Pair } : this.options();
-    convOps.conv2d(x, weight, bias, y, options, where);
-    const inputs = bias ? [x, weight, bias] : [x, weight];
-    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: gradients.conv2d(x, weight, bias, options, where) });
-    return y;
+  /** Over [N, C, H, W], or one image [C, H, W] (PyTorch's unbatched input): ConvLayer's forward. */
+  protected convolve(x: Tensor, y: Tensor, padInKernel: boolean, where: string): BackwardRule {
+    const options = padInKernel ? this.options() : { ...this.options(), padding: 0 };
+    convOps.conv2d(x, this.weight, this.bias, y, options, where);
+    return gradients.conv2d(x, this.weight, this.bias, options, where);
   }
 }
 
@@ -3164,7 +3198,6 @@ export class AdaptiveMaxPool1d extends Module {
 // the same options, defaults, printouts and checks, one more axis.
 
 const tripleText = (v: Triple) => (typeof v === 'number' ? `(${v}, ${v}, ${v})` : `(${v.join(', ')})`);
-const isAll = (v: Triple, n: number) => triple(v).every((d) => d === n);
 /** A pool's printout of a size as given: 2, or (3, 2, 2). */
 const poolSizeText = (v: Triple) => (typeof v === 'number' ? String(v) : tripleText(v));
 
@@ -3182,7 +3215,7 @@ export interface Conv3dOptions {
 }
 
 /** 3-D convolution over NCDHW input (torch.nn.Conv3d): a video clip's frames or a scan's slices. */
-export class Conv3d extends Module {
+export class Conv3d extends ConvLayer {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   readonly kernelSize: [number, number, number];
@@ -3190,8 +3223,7 @@ export class Conv3d extends Module {
   readonly padding: [number, number, number];
   readonly dilation: [number, number, number];
   readonly groups: number;
-  /** padding='same' or 'valid' as given (describe() shows it as PyTorch does); null for a number. */
-  private readonly paddingName: 'same' | 'valid' | null;
+  protected readonly paddingName: 'same' | 'valid' | null;
   readonly paddingMode: PaddingMode;
 
   constructor(
@@ -3200,7 +3232,7 @@ export class Conv3d extends Module {
     kernelSize: Triple,
     options: Conv3dOptions = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 5);
     const where = 'Conv3d';
     options = normalizeOptions(where, options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'gpu'], { padding_mode: 'paddingMode' }) as typeof options;
     expectFlag(where, 'bias', options.bias);
@@ -3223,8 +3255,7 @@ export class Conv3d extends Module {
   }
 
   describe(): string {
-    const extra = [this.paddingName ? `padding=${this.paddingName}` : !isAll(this.padding, 0) && `padding=${tripleText(this.padding)}`, !isAll(this.dilation, 1) && `dilation=${tripleText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
-    return `Conv3d(${this.inChannels}, ${this.outChannels}, kernel_size=${tripleText(this.kernelSize)}, stride=${tripleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+    return `Conv3d(${this.inChannels}, ${this.outChannels}, kernel_size=${tripleText(this.kernelSize)}, stride=${tripleText(this.stride)}${this.printoutTail((v) => tripleText(v as Triple))})`;
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
@@ -3234,22 +3265,11 @@ export class Conv3d extends Module {
     });
   }
 
-  /** [N, C, D, H, W], or one volume [C, D, H, W] (PyTorch's unbatched input). */
-  forward(input: Tensor): Tensor {
-    const one = unbatched(input, 5, (x5) => this.forward(x5));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(input.shape));
-    const { weight, bias } = this;
-    // padding_mode other than zeros: the padding made by F.pad (kept until a later forward), then none in the kernel.
-    const [pd, ph, pw] = this.padding;
-    const padded = this.paddingMode !== 'zeros' && (pd > 0 || ph > 0 || pw > 0);
-    const x = padded ? this.keepComposed(padFor(where, input, [pw, pw, ph, ph, pd, pd], this.paddingMode)) : input;
-    const options = padded ? { ...this.options(), padding: 0 } : this.options();
-    conv3dOps.conv3d(x, weight, bias, y, options, where);
-    const inputs = bias ? [x, weight, bias] : [x, weight];
-    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: gradients.conv3d(x, weight, bias, options, where) });
-    return y;
+  /** Over [N, C, D, H, W], or one volume [C, D, H, W] (PyTorch's unbatched input): ConvLayer's forward. */
+  protected convolve(x: Tensor, y: Tensor, padInKernel: boolean, where: string): BackwardRule {
+    const options = padInKernel ? this.options() : { ...this.options(), padding: 0 };
+    conv3dOps.conv3d(x, this.weight, this.bias, y, options, where);
+    return gradients.conv3d(x, this.weight, this.bias, options, where);
   }
 }
 
