@@ -195,6 +195,7 @@ async function trainingStepBench(b: Ours, batch: number) {
       linear.weight.write(t.weights[l]!);
       linear.bias!.write(t.biases[l]!);
     });
+    optimizer?.destroy();
     optimizer = new Adam(model.parameters(), { lr: ADAM.lr, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
   };
   let lossTensor: ReturnType<CrossEntropyLoss['forward']> | null = null;
@@ -236,6 +237,9 @@ async function trainingStepBench(b: Ours, batch: number) {
   r.stepSplit = { record: timed(split.record), submit: timed(split.submit), wait: timed(split.wait) };
   x.destroy();
   y.destroy();
+  optimizer.destroy();
+  lossFn.destroy();
+  model.destroy();
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {

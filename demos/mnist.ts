@@ -81,7 +81,7 @@ async function trainInPage(signal: AbortSignal): Promise<void> {
     const test = await evaluate(gpu, m, split.test, 250, IMAGE_SHAPE);
     $('accuracy').textContent = test.accuracy.toFixed(4);
     $('status').textContent = `trained ${step} steps on ${count} digits`;
-    model = m;
+    replaceModel(m);
     modelFile = encodeMnistModel(await m.stateDict(), { testRows: split.testRows, training: { epochs, batchSize: 32, lr: 1e-3, seed }, testAccuracy: test.accuracy });
     $<HTMLButtonElement>('download').disabled = false;
     publish({ curve, testAccuracy: test.accuracy, trainedSteps: step });
@@ -89,15 +89,29 @@ async function trainInPage(signal: AbortSignal): Promise<void> {
   } finally {
     x.destroy();
     y.destroy();
+    optimizer.destroy();
+    lossFn.destroy();
+    if (model !== m) m.destroy(); // cancelled or failed: the page keeps the last finished model
   }
+}
+
+/** The model shown from now on; the one before it is freed. */
+function replaceModel(m: MnistCNN): void {
+  if (model !== m) model?.destroy();
+  model = m;
 }
 
 async function loadModel(file: File): Promise<void> {
   if (!gpu) return;
   const saved = readMnistModel(new Uint8Array(await file.arrayBuffer()), file.name);
   const m = new MnistCNN(gpu);
-  m.loadStateDict(saved.state);
-  model = m;
+  try {
+    m.loadStateDict(saved.state);
+  } catch (error) {
+    m.destroy();
+    throw error;
+  }
+  replaceModel(m);
   $('accuracy').textContent = `${saved.testAccuracy.toFixed(4)} (recorded in ${file.name})`;
   $('status').textContent = `loaded ${file.name}`;
   publish({ loaded: file.name });

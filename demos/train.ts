@@ -38,30 +38,34 @@ async function run(signal: AbortSignal): Promise<void> {
   const [trainSet, testSet] = scaler ? [scaler.transform(split.train), scaler.transform(split.test)] : [split.train, split.test];
   const modelConfig: ModelConfig = { features: 20, classes: 4, hidden: config.hidden, activation: config.activation, dropout: config.dropout, batchNorm: config.batchNorm };
   const model = buildModel(gpu, modelConfig, config.seed);
-  chart.data.labels = [];
-  chart.data.datasets.forEach((d) => (d.data = []));
-  const reports: EpochReport[] = [];
-  await train(gpu, model, trainSet, config, (r) => {
-    signal.throwIfAborted(); // between epochs: the page stays responsive, the run stops at the next
-    reports.push(r);
-    chart.data.labels!.push(String(r.epoch));
-    chart.data.datasets[0]!.data.push(r.loss);
-    chart.data.datasets[1]!.data.push(r.accuracy);
-    chart.options.scales!.x!.offset = r.epoch === 1; // a lone epoch in the middle, not on the axis
-    chart.update();
-    $('status').textContent = `epoch ${r.epoch}/${config.epochs}: loss ${fmt(r.loss)}, train accuracy ${fmt(r.accuracy)}, ${r.stepsPerSecond.toFixed(0)} steps/s`;
-  });
-  const test = await evaluate(gpu, model, testSet);
-  const table = $('confusion');
-  table.innerHTML = `<tr><td></td>${data.classes.map((c) => `<td><b>pred ${c}</b></td>`).join('')}</tr>`;
-  test.confusion?.forEach((row, i) => {
-    table.insertAdjacentHTML('beforeend', `<tr><td><b>true ${data.classes[i]}</b></td>${row.map((n) => `<td>${n}</td>`).join('')}</tr>`);
-  });
-  $('accuracy').textContent = test.accuracy.toFixed(4);
-  const { hidden, activation, dropout, batchNorm, ...training } = config;
-  modelFile = encodeModelFile({ model: modelConfig, features: data.features, label: data.label, classes: data.classes, scaler: scaler && { mean: scaler.mean, scale: scaler.scale }, testRows: split.testRows, training, testAccuracy: test.accuracy, state: await model.stateDict() });
-  $<HTMLButtonElement>('download').disabled = false;
-  shown({ reports, accuracy: test.accuracy, confusion: test.confusion, predictions: test.predictions, testLabels: Array.from(testSet.y), modelBytes: modelFile.length });
+  try {
+    chart.data.labels = [];
+    chart.data.datasets.forEach((d) => (d.data = []));
+    const reports: EpochReport[] = [];
+    await train(gpu, model, trainSet, config, (r) => {
+      signal.throwIfAborted(); // between epochs: the page stays responsive, the run stops at the next
+      reports.push(r);
+      chart.data.labels!.push(String(r.epoch));
+      chart.data.datasets[0]!.data.push(r.loss);
+      chart.data.datasets[1]!.data.push(r.accuracy);
+      chart.options.scales!.x!.offset = r.epoch === 1; // a lone epoch in the middle, not on the axis
+      chart.update();
+      $('status').textContent = `epoch ${r.epoch}/${config.epochs}: loss ${fmt(r.loss)}, train accuracy ${fmt(r.accuracy)}, ${r.stepsPerSecond.toFixed(0)} steps/s`;
+    });
+    const test = await evaluate(gpu, model, testSet);
+    const table = $('confusion');
+    table.innerHTML = `<tr><td></td>${data.classes.map((c) => `<td><b>pred ${c}</b></td>`).join('')}</tr>`;
+    test.confusion?.forEach((row, i) => {
+      table.insertAdjacentHTML('beforeend', `<tr><td><b>true ${data.classes[i]}</b></td>${row.map((n) => `<td>${n}</td>`).join('')}</tr>`);
+    });
+    $('accuracy').textContent = test.accuracy.toFixed(4);
+    const { hidden, activation, dropout, batchNorm, ...training } = config;
+    modelFile = encodeModelFile({ model: modelConfig, features: data.features, label: data.label, classes: data.classes, scaler: scaler && { mean: scaler.mean, scale: scaler.scale }, testRows: split.testRows, training, testAccuracy: test.accuracy, state: await model.stateDict() });
+    $<HTMLButtonElement>('download').disabled = false;
+    shown({ reports, accuracy: test.accuracy, confusion: test.confusion, predictions: test.predictions, testLabels: Array.from(testSet.y), modelBytes: modelFile.length });
+  } finally {
+    model.destroy(); // the next run (a click on Train) builds its own
+  }
 }
 
 const controls = ['variant', 'epochs', 'seed', 'train'].map((id) => $<HTMLInputElement>(id));

@@ -37,7 +37,7 @@ export class MLP extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     const c = this.config;
     return `MLP(${[c.features, ...c.hidden, c.classes].join('→')}, ${c.activation}${c.batchNorm ? ', batch-norm' : ''}${c.dropout ? `, dropout ${c.dropout}` : ''})`;
   }
@@ -139,52 +139,59 @@ export async function train(gpu: Gpu, model: Module, data: Dataset, config: Trai
   const scheduler = makeScheduler(parseLrSchedule(config.lrSchedule ?? 'none'), optimizer, config.epochs);
   const inputs = new Map<number, { x: Tensor; y: Tensor }>();
   const reports: EpochReport[] = [];
-  model.train();
-  for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    const started = performance.now();
-    const lr = optimizer.paramGroups[0]!.lr;
-    const tuningBefore = { ...gpu.tuner.stats };
-    const dispatchesBefore = gpu.stats.dispatches;
-    lossFn.resetMetrics();
-    let steps = 0;
-    let inFlight: { step: number; metrics: ReturnType<CrossEntropyLoss['readMetrics']> } | null = null;
-    const look = async (m: Awaited<ReturnType<CrossEntropyLoss['readMetrics']>>, step: number) => {
+  try {
+    model.train();
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const started = performance.now();
+      const lr = optimizer.paramGroups[0]!.lr;
+      const tuningBefore = { ...gpu.tuner.stats };
+      const dispatchesBefore = gpu.stats.dispatches;
+      lossFn.resetMetrics();
+      let steps = 0;
+      let inFlight: { step: number; metrics: ReturnType<CrossEntropyLoss['readMetrics']> } | null = null;
+      const look = async (m: Awaited<ReturnType<CrossEntropyLoss['readMetrics']>>, step: number) => {
+        if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
+        await onProgress?.({ epoch, step, steps: loader.length, loss: m.loss, seconds: (performance.now() - started) / 1000 });
+      };
+      for (const batch of loader.batches(epoch)) {
+        let io = inputs.get(batch.size);
+        if (!io) {
+          io = { x: Tensor.empty(gpu, [batch.size, ...inputShape], 'f32', 'batch x'), y: Tensor.empty(gpu, [batch.size], 'u32', 'batch y') };
+          inputs.set(batch.size, io);
+        }
+        io.x.write(batch.x); // submits the previous step first
+        io.y.write(batch.y);
+        optimizer.zeroGrad();
+        lossFn.forward(model.forward(io.x), io.y).backward();
+        optimizer.step();
+        steps++;
+        if (steps % checkEvery === 0 && steps < loader.length) {
+          // Tune here, awaited: a read left in flight would tune while the next steps are recorded,
+          // and their work would count (and be timed) as tuning.
+          if (gpu.tuner.hasPending) await gpu.tuner.tunePending();
+          const previous = inFlight;
+          inFlight = { step: steps, metrics: lossFn.readMetrics() };
+          inFlight.metrics.catch(() => {}); // handled where it is awaited; never an unhandled rejection
+          if (previous) await look(await previous.metrics, previous.step);
+        }
+      }
+      if (inFlight) await inFlight.metrics; // no readback is left pending
+      const m = await lossFn.readMetrics();
       if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
-      await onProgress?.({ epoch, step, steps: loader.length, loss: m.loss, seconds: (performance.now() - started) / 1000 });
-    };
-    for (const batch of loader.batches(epoch)) {
-      let io = inputs.get(batch.size);
-      if (!io) {
-        io = { x: Tensor.empty(gpu, [batch.size, ...inputShape], 'f32', 'batch x'), y: Tensor.empty(gpu, [batch.size], 'u32', 'batch y') };
-        inputs.set(batch.size, io);
-      }
-      io.x.write(batch.x); // submits the previous step first
-      io.y.write(batch.y);
-      optimizer.zeroGrad();
-      lossFn.forward(model.forward(io.x), io.y).backward();
-      optimizer.step();
-      steps++;
-      if (steps % checkEvery === 0 && steps < loader.length) {
-        // Tune here, awaited: a read left in flight would tune while the next steps are recorded,
-        // and their work would count (and be timed) as tuning.
-        if (gpu.tuner.hasPending) await gpu.tuner.tunePending();
-        const previous = inFlight;
-        inFlight = { step: steps, metrics: lossFn.readMetrics() };
-        inFlight.metrics.catch(() => {}); // handled where it is awaited; never an unhandled rejection
-        if (previous) await look(await previous.metrics, previous.step);
-      }
+      const tuningSeconds = (gpu.tuner.stats.ms - tuningBefore.ms) / 1000;
+      const seconds = (performance.now() - started) / 1000 - tuningSeconds;
+      const report = { epoch, lr, loss: m.loss, accuracy: m.accuracy, seconds, tuningSeconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore - (gpu.tuner.stats.dispatches - tuningBefore.dispatches)) / steps };
+      reports.push(report);
+      // After the epoch's optimizer steps, as PyTorch orders them; the plateau watches the training loss.
+      if (scheduler instanceof ReduceLROnPlateau) scheduler.step(m.loss);
+      else scheduler?.step();
+      await onEpoch(report);
     }
-    if (inFlight) await inFlight.metrics; // no readback is left pending
-    const m = await lossFn.readMetrics();
-    if (m.firstNonFiniteBatch > 0 || !Number.isFinite(m.loss)) throw new NonFiniteLossError(epoch, m.firstNonFiniteBatch, steps);
-    const tuningSeconds = (gpu.tuner.stats.ms - tuningBefore.ms) / 1000;
-    const seconds = (performance.now() - started) / 1000 - tuningSeconds;
-    const report = { epoch, lr, loss: m.loss, accuracy: m.accuracy, seconds, tuningSeconds, steps, stepsPerSecond: steps / seconds, dispatchesPerStep: (gpu.stats.dispatches - dispatchesBefore - (gpu.tuner.stats.dispatches - tuningBefore.dispatches)) / steps };
-    reports.push(report);
-    // After the epoch's optimizer steps, as PyTorch orders them; the plateau watches the training loss.
-    if (scheduler instanceof ReduceLROnPlateau) scheduler.step(m.loss);
-    else scheduler?.step();
-    await onEpoch(report);
+  } finally {
+    // Each run's optimizer state, loss metrics and batch buffers: a page that trains again frees the last run's.
+    optimizer.destroy();
+    lossFn.destroy();
+    for (const { x, y } of inputs.values()) [x, y].forEach((t) => t.destroy());
   }
   return reports;
 }

@@ -39,7 +39,13 @@ export class MnistCNN extends Module {
     return this;
   }
 
-  describe(): string {
+  override destroy(): void {
+    super.destroy();
+    for (const m of Object.values(this.stateless)) m.destroy(); // their reused buffers: children only by being called
+    this.maps.clear();
+  }
+
+  override describe(): string {
     return `MnistCNN(${MNIST_CNN_ARCHITECTURE})`;
   }
 

@@ -230,14 +230,32 @@ export interface Batch {
   size: number;
 }
 
-/** Batches of a dataset; with shuffle, a new seeded order each epoch. The last partial batch is kept. */
+/** What a DataLoader batches: a Dataset, or rows of any width (images: x of rows × C·H·W) with their labels. */
+export type Rows = Pick<Dataset, 'x' | 'y' | 'rows'> & Partial<Dataset>;
+
+/**
+ * Batches of a dataset; with shuffle, a new seeded order each epoch. The last partial batch is kept.
+ * `for (const batch of loader)` goes through one epoch, the next loop the next (PyTorch's reshuffle).
+ */
 export class DataLoader {
   readonly options: { batchSize: number; shuffle?: boolean; seed?: number };
+  /** Floats per row: x.length / rows. */
+  readonly rowWidth: number;
+  private epochsIterated = 0;
 
   constructor(
-    readonly data: Dataset,
+    readonly data: Rows,
     options: { batchSize: number; shuffle?: boolean; seed?: number } | { batch_size: number; shuffle?: boolean; seed?: number },
   ) {
+    const given = data as Partial<Rows> | null;
+    if (given === null || typeof given !== 'object' || !(given.x instanceof Float32Array) || !(given.y instanceof Uint32Array) || !Number.isInteger(given.rows) || given.rows! < 1) {
+      throw new Error(`DataLoader: argument 'data' expected { x: Float32Array (rows × row values), y: Uint32Array (a class per row), rows } (a Dataset, as parseCsv gives), got ${given === null || typeof given !== 'object' ? show(given) : `{ ${Object.entries(given).map(([k, v]) => `${k}: ${ArrayBuffer.isView(v) ? v.constructor.name : Array.isArray(v) ? 'an array' : typeof v}`).join(', ')} }`}${given && Array.isArray(given.x) ? ' (Float32Array.from(x) makes one of an array)' : ''}`);
+    }
+    const rows = given.rows!;
+    if (given.x!.length % rows !== 0 || given.x!.length === 0) throw new Error(`DataLoader: x holds ${given.x!.length} values, not a whole number of values for each of the ${rows} rows`);
+    if (given.y!.length !== rows) throw new Error(`DataLoader: y holds ${given.y!.length} labels for ${rows} rows`);
+    this.rowWidth = given.x!.length / rows;
+    if (given.features && given.features.length !== this.rowWidth) throw new Error(`DataLoader: ${given.features.length} feature names for rows of ${this.rowWidth} values`);
     // PyTorch's other options (drop_last, num_workers, sampler, …) are unknown here, so refused.
     this.options = normalizeOptions('DataLoader', options, ['batchSize', 'shuffle', 'seed'], { batch_size: 'batchSize' }) as DataLoader['options'];
     const { batchSize: b, seed } = this.options;
@@ -256,8 +274,12 @@ export class DataLoader {
     return this.options.shuffle ? shuffle(rows, mulberry32(((this.options.seed ?? 0) * 1000003 + epoch) >>> 0)) : rows;
   }
 
+  [Symbol.iterator](): Generator<Batch> {
+    return this.batches(this.epochsIterated++);
+  }
+
   *batches(epoch = 0): Generator<Batch> {
-    const F = this.data.features.length;
+    const F = this.rowWidth;
     const order = this.order(epoch);
     for (let start = 0; start < order.length; start += this.options.batchSize) {
       const rows = order.slice(start, start + this.options.batchSize);

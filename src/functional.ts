@@ -30,7 +30,7 @@ import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
 import { expectPair, expectShape, expectTriple, shapeText } from './launch';
 import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
-import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
+import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
 
 // Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
 setAccumulateInto((g, grad) => dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true }));
@@ -3167,3 +3167,6 @@ export function flattenedShape(shape: readonly number[], startDim = 0, endDim = 
 export function flatten(x: Tensor, startDim = 0, endDim = -1, options: { out?: Tensor } = {}): Tensor {
   return reshape(x, flattenedShape(x.shape, startDim, endDim), options);
 }
+
+// out.backward(g) backpropagates from Σ out·g, whose gradient with respect to out is exactly g.
+registerSumOfProduct((out, g) => sum(mul(out, g)));

@@ -8,4 +8,5 @@ export * as optim from './optim';
 export * as lrScheduler from './lr-scheduler';
 export { Parameter } from './parameters';
 export { backward, enableGrad, isGradEnabled, noGrad, Tensor, tidy } from './tensor';
+export { fromSafetensors, toSafetensors } from './safetensors';
 export { DataLoader, parseCsv, StandardScaler, subset, trainTestSplit, type Batch, type Dataset } from './data';

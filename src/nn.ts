@@ -26,7 +26,7 @@ import { PackedSequence } from './rnn-utils';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, expectTriple, shapeText, type Triple } from './launch';
-import { allocateParameter, Parameter } from './parameters';
+import { allocateParameter, Parameter, releaseParameters } from './parameters';
 import { composite, cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, noGrad, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
@@ -74,6 +74,13 @@ export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
  */
 export const SHAPES_PER_BUFFER = 16;
 
+/** A composed op's output a module keeps (keepComposed), with what it handed out beside it and their bytes. */
+interface ComposedEntry {
+  output: Tensor;
+  extras: Tensor[];
+  bytes: number;
+}
+
 /** Any module, whatever its forward returns (an RNN's (output, h_n) as well as a tensor). */
 export type AnyModule = Module<unknown>;
 
@@ -87,11 +94,25 @@ export abstract class Module<Output = Tensor> {
   private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[]; shapes: Map<string, string[]> }[] = [];
   /** The bytes of every set in slots. */
   private slotBytes = 0;
+  /** GPU memory this module made for itself besides parameters and slots (running statistics, metrics): freed by destroy(). */
+  private readonly owned: Tensor[] = [];
+  /** Set by destroy(): why forward is an Error. */
+  private destroyedBy: string | null = null;
 
-  constructor(readonly gpu: Gpu) {}
+  readonly gpu: Gpu;
+
+  /** On `gpu`, or the first device requestGpu() gave (a module of your own can call super()). */
+  constructor(gpu?: Gpu) {
+    this.gpu = gpu ?? currentGpu();
+  }
 
   /** What PyTorch prints for the module, e.g. Linear(in_features=20, out_features=128). */
-  abstract describe(): string;
+  describe(): string {
+    const children = this.namedChildren();
+    if (children.length === 0) return `${this.constructor.name}()`;
+    // PyTorch's nn.Module repr: each child on its own line, a nested one's lines indented under it.
+    return `${this.constructor.name}(\n${children.map(([name, m]) => `  (${name}): ${m.describe().split('\n').join('\n  ')}`).join('\n')}\n)`;
+  }
 
   /**
    * The Module fields, in declaration order. Modules held in a plain array or object would be left
@@ -222,6 +243,55 @@ export abstract class Module<Output = Tensor> {
     return { missingKeys, unexpectedKeys };
   }
 
+  /** `t`, made by this module for itself: destroy() frees it. */
+  protected own<T extends Tensor>(t: T): T {
+    this.owned.push(t);
+    return t;
+  }
+
+  /**
+   * Frees the GPU memory of this module and every module under it (TensorFlow.js's dispose()): the
+   * parameters (their arena space goes to later ones), running statistics, the buffers forwards
+   * reuse and the composed outputs kept. Later, a forward, a use of a parameter or of an output it
+   * gave, or a backward through a graph it was in is an Error naming it; so is a step of an
+   * optimizer over its parameters (destroy that too). A module held by another that lives on (weights
+   * tied across models) is freed all the same. Tensors given to it (a loss's class weights) stay.
+   */
+  destroy(): void {
+    const head = this.describe().split('\n')[0]!;
+    const why = `destroy() of ${head.endsWith('(') ? `${head}…)` : head}`; // a container's first line is 'Sequential('
+    const modules = new Set<AnyModule>();
+    const visit = (m: AnyModule) => {
+      if (modules.has(m)) return;
+      modules.add(m);
+      for (const [, child] of m.namedChildren()) visit(child);
+    };
+    visit(this as AnyModule);
+    for (const m of modules) m.freeOwnMemory(why);
+    releaseParameters(this.parameters(), why);
+  }
+
+  private freeOwnMemory(why: string): void {
+    if (this.destroyedBy !== null) return;
+    this.destroyedBy = why;
+    const free = (t: Tensor) => {
+      t.freedBy ??= why;
+      if (t.ownsGrad && t.grad) t.grad.destroy();
+      this.gpu.destroyBuffer(t.memoryBuffer);
+    };
+    for (const slot of this.slots.splice(0)) slot.tensors.forEach(free);
+    for (const entry of this.composed.splice(0)) {
+      for (const t of [entry.output, ...entry.output.companions, ...entry.extras]) t.freedBy ??= why;
+      this.freeComposed(entry, why);
+    }
+    this.owned.splice(0).forEach(free);
+    [this.slotBytes, this.composedBytes] = [0, 0];
+    this.freeExtras(why);
+  }
+
+  /** For destroy(): GPU memory a module keeps in a way of its own (Flatten's views' gradients). */
+  protected freeExtras(_why: string): void {}
+
   /**
    * The reusable buffers of one forward: forward calls this once, then asks the returned function
    * for each buffer by name and shape. Each is a fresh handle on memory this module keeps; the handle
@@ -237,6 +307,7 @@ export abstract class Module<Output = Tensor> {
    */
   protected buffers(): (name: string, shape: readonly number[], dtype?: DType) => Tensor {
     const name = this.describe().split('\n')[0]!;
+    if (this.destroyedBy !== null) throw new Error(`${name}: this module was freed by ${this.destroyedBy}; make a new one`);
     let slot = this.slots.find((s) => !s.given.some(isOnLiveGraph));
     const count = this.slots.length;
     let overwrittenBy = name;
@@ -277,6 +348,7 @@ export abstract class Module<Output = Tensor> {
         [t.grad, t.ownsGrad, previous.ownsGrad] = [previous.grad, previous.ownsGrad, false];
         previous.overwrittenBy = overwrittenBy;
       }
+      t.heldBy = name;
       tensors.set(key, t);
       given.push(t);
       return t;
@@ -299,8 +371,16 @@ export abstract class Module<Output = Tensor> {
    * Outputs of F ops that allocate theirs (F.layerNorm's, the composed ops') this module returned,
    * with the other tensors it handed out beside them (an RNN's h_n and c_n) and their bytes.
    */
-  private composed: { output: Tensor; extras: Tensor[]; bytes: number }[] = [];
+  private composed: ComposedEntry[] = [];
   private composedBytes = 0;
+
+  private freeComposed(entry: ComposedEntry, why: string): void {
+    // A later read, or a backward that needed one of them, says which module took it back, not which inner op made it.
+    for (const t of [entry.output, ...entry.output.companions, ...entry.extras]) t.overwrittenBy ??= why;
+    entry.output.destroy();
+    for (const t of entry.extras) t.destroy();
+    this.composedBytes -= entry.bytes;
+  }
 
   /**
    * Keeps y, a composed op's fresh output, until a later forward finds it off the current graph,
@@ -313,13 +393,8 @@ export abstract class Module<Output = Tensor> {
    */
   protected keepComposed(y: Tensor, extras: readonly Tensor[] = []): Tensor {
     const name = this.describe();
-    const free = (entry: { output: Tensor; extras: Tensor[]; bytes: number }, why: string) => {
-      // A later read, or a backward that needed one of them, says which module took it back, not which inner op made it.
-      for (const t of [entry.output, ...entry.output.companions, ...entry.extras]) t.overwrittenBy ??= why;
-      entry.output.destroy();
-      for (const t of entry.extras) t.destroy();
-      this.composedBytes -= entry.bytes;
-    };
+    if (this.destroyedBy !== null) throw new Error(`${name.split('\n')[0]}: this module was freed by ${this.destroyedBy}; make a new one`);
+    const free = (entry: ComposedEntry, why: string) => this.freeComposed(entry, why);
     // Kept too while the graph reads its memory through another handle: a cell's state detached and
     // given back as the next chunk's (truncated backpropagation through time).
     const held = (e: { output: Tensor; extras: Tensor[] }) => [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
@@ -359,7 +434,7 @@ export class Linear extends Module {
     if (this.bias) uniform_(this.bias, -1 / Math.sqrt(inFeatures), 1 / Math.sqrt(inFeatures));
   }
 
-  describe(): string {
+  override describe(): string {
     return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'})`;
   }
 
@@ -424,7 +499,7 @@ export class Embedding extends Module {
     return embedding;
   }
 
-  describe(): string {
+  override describe(): string {
     return `Embedding(${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === undefined ? '' : `, padding_idx=${this.paddingIdx}`})`;
   }
 
@@ -472,7 +547,24 @@ export class EmbeddingBag extends Module {
     if (this.paddingIdx !== undefined) this.gpu.clear(new Tensor(this.gpu, this.weight.buffer, [embeddingDim], 'f32', this.weight.byteOffset + this.paddingIdx * embeddingDim * 4, 'EmbeddingBag padding row'));
   }
 
-  describe(): string {
+  /**
+   * An EmbeddingBag holding a copy of `embeddings` [num, dim] (nn.EmbeddingBag.from_pretrained): frozen
+   * unless freeze is false; mode, padding_idx, include_last_offset and sparse as the constructor's, the
+   * padding row keeping its pretrained values, as PyTorch's.
+   */
+  static fromPretrained(embeddings: Tensor, options: { freeze?: boolean; mode?: F.EmbeddingBagMode; paddingIdx?: number | null; padding_idx?: number | null; includeLastOffset?: boolean; include_last_offset?: boolean; sparse?: boolean } = {}): EmbeddingBag {
+    const where = 'EmbeddingBag.fromPretrained';
+    if (!(embeddings instanceof Tensor) || embeddings.dtype !== 'f32' || embeddings.shape.length !== 2) throw new Error(`${where}: argument 'embeddings' expected a 2-D f32 Tensor [num_embeddings, embedding_dim], got ${embeddings instanceof Tensor ? `${embeddings.dtype} ${shapeText(embeddings.shape)}` : show(embeddings)}`);
+    const { freeze, ...rest } = normalizeOptions(where, options, ['freeze', 'mode', 'paddingIdx', 'includeLastOffset', 'sparse'], F.EMBEDDING_BAG_OPTIONS.aliases, F.EMBEDDING_BAG_OPTIONS.onlyDefault) as { freeze?: boolean; mode?: F.EmbeddingBagMode };
+    expectFlag(where, 'freeze', freeze);
+    const [num, dim] = embeddings.shape as [number, number];
+    const bag = new EmbeddingBag(num, dim, { ...rest, gpu: embeddings.gpu });
+    bag.gpu.copy(embeddings, bag.weight);
+    bag.weight.requiresGrad = !(freeze ?? true);
+    return bag;
+  }
+
+  override describe(): string {
     return `EmbeddingBag(${this.numEmbeddings}, ${this.embeddingDim}, mode=${this.mode}${this.paddingIdx === undefined ? '' : `, padding_idx=${this.paddingIdx}`})`;
   }
 
@@ -502,7 +594,7 @@ abstract class Activation extends Module {
     normalizeOptions(where, options, ['gpu'], {}, onlyDefault);
   }
 
-  describe(): string {
+  override describe(): string {
     return this.kind === 'sigmoid' ? 'Sigmoid()' : 'ReLU()';
   }
 
@@ -534,7 +626,7 @@ export class Tanh extends Module {
     normalizeOptions('Tanh', options, ['gpu']);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'Tanh()';
   }
 
@@ -595,7 +687,7 @@ export class MultiheadAttention extends Module {
     if (this.out_proj.bias) fillConstant(this.out_proj.bias, 0);
   }
 
-  describe(): string {
+  override describe(): string {
     return `MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=${this.embedDim}, out_features=${this.embedDim}, bias=${this.in_proj_bias ? 'True' : 'False'})\n)`;
   }
 
@@ -635,7 +727,7 @@ export class GELU extends Module {
     this.approximate = o.approximate ?? 'none';
   }
 
-  describe(): string {
+  override describe(): string {
     return `GELU(approximate='${this.approximate}')`;
   }
 
@@ -655,7 +747,7 @@ export class LeakyReLU extends Module {
     if (typeof negativeSlope !== 'number' || !(negativeSlope >= 0) || !Number.isFinite(negativeSlope)) throw new Error(`LeakyReLU: argument 'negativeSlope' expected a finite number ≥ 0, got ${String(negativeSlope)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return `LeakyReLU(negative_slope=${this.negativeSlope})`;
   }
 
@@ -680,7 +772,7 @@ abstract class SoftmaxModule extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}(dim=${this.dim})`;
   }
 
@@ -712,7 +804,7 @@ export class Softmax2d extends Module {
     normalizeOptions('Softmax2d', options, ['gpu']);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'Softmax2d()';
   }
 
@@ -745,7 +837,7 @@ export class Dropout extends Module {
     this.seed = F.nextDropoutSeed();
   }
 
-  describe(): string {
+  override describe(): string {
     return `Dropout(p=${pythonFloat(this.p)}, inplace=False)`;
   }
 
@@ -773,7 +865,7 @@ abstract class ChannelDropout extends Module {
     this.seed = F.nextDropoutSeed();
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}(p=${pythonFloat(this.p)}, inplace=False)`;
   }
 
@@ -807,7 +899,7 @@ export class Identity extends Module {
     normalizeOptions('Identity', options, ['gpu']);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'Identity()';
   }
 
@@ -827,7 +919,7 @@ abstract class ComposedActivation extends Module {
     normalizeOptions(new.target.name, options, ['gpu'], {}, { inplace: false });
   }
 
-  describe(): string {
+  override describe(): string {
     return this.text;
   }
 
@@ -977,7 +1069,7 @@ export class CosineSimilarity extends Module {
     if (typeof this.eps !== 'number' || !(this.eps > 0)) throw new Error(`CosineSimilarity: option 'eps' expected a number > 0, got ${show(this.eps)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'CosineSimilarity()';
   }
 
@@ -1001,7 +1093,7 @@ export class PairwiseDistance extends Module {
     if (typeof this.eps !== 'number' || !Number.isFinite(this.eps)) throw new Error(`PairwiseDistance: option 'eps' expected a finite number, got ${show(this.eps)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return 'PairwiseDistance()';
   }
 
@@ -1023,7 +1115,7 @@ export class PReLU extends Module {
     fillConstant(this.weight, o.init ?? 0.25);
   }
 
-  describe(): string {
+  override describe(): string {
     return `PReLU(num_parameters=${this.numParameters})`;
   }
 
@@ -1044,7 +1136,7 @@ abstract class PixelRearrange extends Module {
     normalizeOptions(new.target.name, options, ['gpu']);
   }
 
-  describe(): string {
+  override describe(): string {
     return this.text;
   }
 
@@ -1086,7 +1178,7 @@ export class Unflatten extends Module {
     if (!Array.isArray(unflattenedSize) || !unflattenedSize.length || !unflattenedSize.every((d) => Number.isInteger(d) && (d > 0 || d === -1))) throw new Error(`Unflatten: argument 'unflattened_size' expected a list of sizes, got ${show(unflattenedSize)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return `Unflatten(dim=${this.dim}, unflattened_size=(${this.unflattenedSize.join(', ')}${this.unflattenedSize.length === 1 ? ',' : ''}))`;
   }
 
@@ -1111,7 +1203,7 @@ export class SiLU extends Module {
     normalizeOptions('SiLU', options, ['gpu'], {}, { inplace: false });
   }
 
-  describe(): string {
+  override describe(): string {
     return 'SiLU()';
   }
 
@@ -1132,7 +1224,7 @@ export class Softplus extends Module {
     F.softplusArguments('Softplus', beta, threshold);
   }
 
-  describe(): string {
+  override describe(): string {
     return `Softplus(beta=${this.beta}, threshold=${this.threshold})`;
   }
 
@@ -1152,7 +1244,7 @@ export class ELU extends Module {
     if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`ELU: argument 'alpha' expected a finite number, got ${show(alpha)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return `ELU(alpha=${this.alpha})`;
   }
 
@@ -1190,7 +1282,7 @@ export class LayerNorm extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     return `LayerNorm((${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pythonFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'})`;
   }
 
@@ -1217,7 +1309,7 @@ export class LocalResponseNorm extends Module {
     for (const [name, v] of [['alpha', this.alpha], ['beta', this.beta], ['k', this.k]] as const) if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`LocalResponseNorm: argument '${name}' expected a finite number, got ${show(v)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     return `LocalResponseNorm(${this.size}, alpha=${pythonFloat(this.alpha)}, beta=${pythonFloat(this.beta)}, k=${pythonFloat(this.k)})`;
   }
 
@@ -1251,7 +1343,7 @@ export class GroupNorm extends Module {
     [this.weight, this.bias] = channelAffine(this, 'GroupNorm', numChannels, this.affine);
   }
 
-  describe(): string {
+  override describe(): string {
     return `GroupNorm(${this.numGroups}, ${this.numChannels}, eps=${pythonFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'})`;
   }
 
@@ -1312,11 +1404,11 @@ abstract class InstanceNorm extends Module {
     [this.eps, this.momentum, this.affine, this.trackRunningStats] = [o.eps ?? 1e-5, o.momentum ?? 0.1, o.affine ?? false, o.trackRunningStats ?? false];
     [this.weight, this.bias] = channelAffine(this, kind, numFeatures, this.affine);
     if (this.trackRunningStats) {
-      [this.runningMean, this.runningVar] = [channelConstant(this.gpu, numFeatures, `${kind}.running_mean`, 0), channelConstant(this.gpu, numFeatures, `${kind}.running_var`, 1)];
+      [this.runningMean, this.runningVar] = [this.own(channelConstant(this.gpu, numFeatures, `${kind}.running_mean`, 0)), this.own(channelConstant(this.gpu, numFeatures, `${kind}.running_var`, 1))];
     }
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.kind}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${pythonFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
   }
 
@@ -1486,7 +1578,7 @@ export class TransformerEncoderLayer extends Module {
     this.activate = feedForwardInput(gpu, c.activation, this.linear1);
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('TransformerEncoderLayer', this.namedChildren());
   }
 
@@ -1580,7 +1672,7 @@ export class TransformerDecoderLayer extends Module {
     this.activate = feedForwardInput(gpu, c.activation, this.linear1);
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('TransformerDecoderLayer', this.namedChildren());
   }
 
@@ -1644,7 +1736,7 @@ abstract class LayerStack<L extends Module & { copy(): Module }> extends Module 
     return this.norm ? [['layers', this.layers], ['norm', this.norm]] : [['layers', this.layers]];
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText(this.kind, this.namedChildren());
   }
 
@@ -1721,7 +1813,7 @@ export class Transformer extends Module {
     for (const p of this.parameters()) if (p.shape.length > 1) xavierUniform_(p);
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('Transformer', this.namedChildren());
   }
 
@@ -1840,7 +1932,7 @@ abstract class RecurrentLayers<Output> extends Module<Output> {
     return this.cells.map((w) => [w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr].filter((p): p is Parameter => p !== null));
   }
 
-  describe(): string {
+  override describe(): string {
     let s = `${this.kind}(${this.inputSize}, ${this.hiddenSize}`;
     if (this.projSize) s += `, proj_size=${this.projSize}`;
     if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
@@ -1981,7 +2073,7 @@ abstract class RecurrentCell<Output> extends Module<Output> {
     this.bias_hh = bias === false ? null : parameter('bias_hh', [gates * hiddenSize]);
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.kind}(${this.inputSize}, ${this.hiddenSize}${this.bias_ih ? '' : ', bias=False'}${this.mode === 'RNN_RELU' ? ', nonlinearity=relu' : ''})`;
   }
 
@@ -2085,7 +2177,7 @@ abstract class BatchNorm extends Module {
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
     const C = [numFeatures];
-    const constant = (label: string, value: number) => channelConstant(this.gpu, numFeatures, `${name}.${label}`, value);
+    const constant = (label: string, value: number) => this.own(channelConstant(this.gpu, numFeatures, `${name}.${label}`, value));
     this.weight = affine ? allocateParameter(this.gpu, C, `${name}.weight`) : null;
     this.bias = affine ? allocateParameter(this.gpu, C, `${name}.bias`) : null;
     if (this.weight && this.bias) {
@@ -2097,7 +2189,7 @@ abstract class BatchNorm extends Module {
     this.runningVar = constant('running_var', 1);
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pythonFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'})`;
   }
 
@@ -2203,7 +2295,7 @@ abstract class Padding extends Module {
     if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`${kind}: argument 'value' expected a number, got ${show(value)}`);
   }
 
-  describe(): string {
+  override describe(): string {
     const tuple = `(${this.padding.join(', ')})`;
     return this.mode === 'constant' && this.kind !== 'ZeroPad2d' ? `${this.kind}(padding=${tuple}, value=${this.value})` : `${this.kind}(${tuple})`;
   }
@@ -2439,7 +2531,7 @@ export class Conv2d extends ConvLayer {
     return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${this.printoutTail((v) => pairText(v as [number, number]))})`;
   }
 
@@ -2505,7 +2597,7 @@ export class ConvTranspose2d extends Module {
     return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     const extra = [!isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, !isOne(this.outputPadding, 0) && `output_padding=${pairText(this.outputPadding)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
     return `ConvTranspose2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
@@ -2571,7 +2663,7 @@ export class Upsample extends Module {
     [this.size, this.scaleFactor, this.mode, this.alignCorners, this.recomputeScaleFactor] = [o.size ?? null, o.scaleFactor ?? null, o.mode ?? 'nearest', o.alignCorners ?? null, o.recomputeScaleFactor ?? null];
   }
 
-  describe(): string {
+  override describe(): string {
     const tuple = (v: number | readonly number[], text: (u: number) => string) => (typeof v === 'number' ? text(v) : `(${v.map(text).join(', ')})`);
     const what = this.size !== null ? `size=${tuple(this.size, String)}` : `scale_factor=${tuple(this.scaleFactor!, pythonFloat)}`;
     return `${this.kind}(${what}, mode=${this.mode})`;
@@ -2683,7 +2775,7 @@ export class MaxPool2d extends MaxPoolingLayer {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
   }
 
-  describe(): string {
+  override describe(): string {
     const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
     return `MaxPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}, dilation=${t(this.dilation)}, ceil_mode=False)`;
   }
@@ -2723,7 +2815,7 @@ export class AvgPool2d extends PoolingLayer {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
   }
 
-  describe(): string {
+  override describe(): string {
     const t = (v: convOps.Pair) => (typeof v === 'number' ? String(v) : pairText(v));
     // PyTorch's repr, which leaves count_include_pad out.
     return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)})`;
@@ -2755,7 +2847,7 @@ export class AdaptiveAvgPool2d extends PoolingLayer {
     F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveAvgPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
@@ -2793,7 +2885,7 @@ export class AdaptiveMaxPool2d extends MaxPoolingLayer {
     F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveMaxPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
@@ -2910,7 +3002,7 @@ export class Conv1d extends Module {
     return { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation], groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     const extra = [this.paddingName ? `padding=${this.paddingName}` : this.padding !== 0 && `padding=${singleText(this.padding)}`, this.dilation !== 1 && `dilation=${singleText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
     return `Conv1d(${this.inChannels}, ${this.outChannels}, kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
@@ -2989,7 +3081,7 @@ export class ConvTranspose1d extends Module {
     return { stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation], groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     const extra = [this.padding !== 0 && `padding=${singleText(this.padding)}`, this.dilation !== 1 && `dilation=${singleText(this.dilation)}`, this.outputPadding !== 0 && `output_padding=${singleText(this.outputPadding)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False'].filter(Boolean);
     return `ConvTranspose1d(${this.inChannels}, ${this.outChannels}, kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
   }
@@ -3045,7 +3137,7 @@ export class MaxPool1d extends Module {
     return { kernelSize: [1, this.kernelSize], stride: [1, this.stride], padding: [0, this.padding], dilation: [1, this.dilation] };
   }
 
-  describe(): string {
+  override describe(): string {
     return `MaxPool1d(kernel_size=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, dilation=${this.dilation}, ceil_mode=False)`;
   }
 
@@ -3099,7 +3191,7 @@ export class AvgPool1d extends Module {
     return { kernelSize: [1, this.kernelSize], stride: [1, this.stride], padding: [0, this.padding], countIncludePad: this.countIncludePad };
   }
 
-  describe(): string {
+  override describe(): string {
     return `AvgPool1d(kernel_size=${singleText(this.kernelSize)}, stride=${singleText(this.stride)}, padding=${singleText(this.padding)})`;
   }
 
@@ -3137,7 +3229,7 @@ export class AdaptiveAvgPool1d extends Module {
     this.outputSize = single('AdaptiveAvgPool1d', 'output_size', outputSize, 1);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveAvgPool1d(output_size=${this.outputSize})`;
   }
 
@@ -3169,7 +3261,7 @@ export class AdaptiveMaxPool1d extends Module {
     this.outputSize = single('AdaptiveMaxPool1d', 'output_size', outputSize, 1);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveMaxPool1d(output_size=${this.outputSize})`;
   }
 
@@ -3254,7 +3346,7 @@ export class Conv3d extends ConvLayer {
     return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 
-  describe(): string {
+  override describe(): string {
     return `Conv3d(${this.inChannels}, ${this.outChannels}, kernel_size=${tripleText(this.kernelSize)}, stride=${tripleText(this.stride)}${this.printoutTail((v) => tripleText(v as Triple))})`;
   }
 
@@ -3296,7 +3388,7 @@ export class MaxPool3d extends MaxPoolingLayer {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
   }
 
-  describe(): string {
+  override describe(): string {
     return `MaxPool3d(kernel_size=${poolSizeText(this.kernelSize)}, stride=${poolSizeText(this.stride)}, padding=${poolSizeText(this.padding)}, dilation=${poolSizeText(this.dilation)}, ceil_mode=False)`;
   }
 
@@ -3335,7 +3427,7 @@ export class AvgPool3d extends PoolingLayer {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
   }
 
-  describe(): string {
+  override describe(): string {
     // PyTorch's repr, which leaves count_include_pad out.
     return `AvgPool3d(kernel_size=${poolSizeText(this.kernelSize)}, stride=${poolSizeText(this.stride)}, padding=${poolSizeText(this.padding)})`;
   }
@@ -3366,7 +3458,7 @@ export class AdaptiveAvgPool3d extends PoolingLayer {
     F.adaptiveSizes(this.describe(), outputSize, [1, 1, 1, 1, 1], 3);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveAvgPool3d(output_size=${adaptiveSizeText(this.outputSize, 3)})`;
   }
 
@@ -3391,7 +3483,7 @@ export class AdaptiveMaxPool3d extends MaxPoolingLayer {
     F.adaptiveSizes(this.describe(), outputSize, [1, 1, 1, 1, 1], 3);
   }
 
-  describe(): string {
+  override describe(): string {
     return `AdaptiveMaxPool3d(output_size=${adaptiveSizeText(this.outputSize, 3)})`;
   }
 
@@ -3422,7 +3514,7 @@ export class Flatten extends Module {
     }
   }
 
-  describe(): string {
+  override describe(): string {
     return `Flatten(start_dim=${this.startDim}, end_dim=${this.endDim})`;
   }
 
@@ -3454,6 +3546,14 @@ export class Flatten extends Module {
     if (free >= 0) [view.grad, view.ownsGrad, earlier[free]!.ownsGrad] = [earlier[free]!.grad, earlier[free]!.ownsGrad, false];
     earlier[free >= 0 ? free : earlier.length] = view;
     return F.flatten(x, this.startDim, this.endDim, { out: view });
+  }
+
+  protected override freeExtras(why: string): void {
+    for (const view of [...this.views.values()].flatMap((byKey) => [...byKey.values()].flat())) {
+      view.freedBy ??= why;
+      if (view.ownsGrad && view.grad) view.grad.destroy();
+    }
+    this.views.clear();
   }
 }
 
@@ -3490,9 +3590,6 @@ export class Sequential extends Module {
     return this.layers.map((m, i) => [String(i), m]);
   }
 
-  describe(): string {
-    return `Sequential(\n${this.layers.map((m, i) => `  (${i}): ${m.describe()}`).join('\n')}\n)`;
-  }
 
   /** The output shape; a layer that refuses its input is named with its index and the shape it got. */
   override outputShape(input: readonly number[]): readonly number[] {
@@ -3566,7 +3663,7 @@ export class ModuleList<M extends AnyModule = Module> extends Module implements 
     return this.items.map((m, i) => [String(i), m]);
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('ModuleList', this.namedChildren());
   }
 
@@ -3637,7 +3734,7 @@ export class ModuleDict<M extends AnyModule = Module> extends Module implements 
     return [...this.items];
   }
 
-  describe(): string {
+  override describe(): string {
     return containerText('ModuleDict', this.namedChildren());
   }
 
@@ -3686,15 +3783,15 @@ abstract class ClassificationLoss extends Module {
     if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) throw new Error(`${title}: argument 'ignoreIndex' expected an int32, got ${String(ignoreIndex)}`);
     if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`${title}: argument 'labelSmoothing' expected a number in [0, 1], got ${String(labelSmoothing)}`);
     if (o.weight !== undefined && !(o.weight instanceof Tensor) && !Array.from(o.weight).every((v) => Number.isFinite(v) && v >= 0)) throw new Error(`${title}: argument 'weight' expected finite numbers ≥ 0, got [${Array.from(o.weight).join(', ')}]`);
-    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', `${title}.weight`);
+    this.weight = o.weight === undefined ? null : o.weight instanceof Tensor ? o.weight : this.own(Tensor.fromArray(this.gpu, o.weight, [o.weight.length], 'f32', `${title}.weight`));
     this.ignoreIndex = ignoreIndex;
     this.reduction = reduction;
     this.labelSmoothing = labelSmoothing;
-    this.metrics = Tensor.empty(this.gpu, [METRICS_LENGTH], 'f32', `${title}.metrics`);
+    this.metrics = this.own(Tensor.empty(this.gpu, [METRICS_LENGTH], 'f32', `${title}.metrics`));
     this.gpu.clear(this.metrics);
   }
 
-  describe(): string {
+  override describe(): string {
     const options = [
       ...(this.weight ? ['weight=…'] : []),
       ...(this.ignoreIndex !== -100 ? [`ignore_index=${this.ignoreIndex}`] : []),
@@ -3793,7 +3890,7 @@ abstract class RegressionLossModule extends Module {
   protected abstract loss(input: Tensor, target: Tensor, options: F.RegressionLossOptions): Tensor;
 
   /** PyTorch's printout, which shows no options: MSELoss(), SmoothL1Loss(). */
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}()`;
   }
 
@@ -3827,7 +3924,7 @@ export class BCEWithLogitsLoss extends Module {
     this.posWeight = o.posWeight ?? null;
   }
 
-  describe(): string {
+  override describe(): string {
     return `BCEWithLogitsLoss(${this.reduction !== 'mean' ? `reduction='${this.reduction}'` : ''})`;
   }
 
@@ -3855,7 +3952,7 @@ export class BCELoss extends Module {
     this.weight = o.weight ?? null;
   }
 
-  describe(): string {
+  override describe(): string {
     return 'BCELoss()'; // PyTorch's printout shows no options
   }
 
@@ -3942,7 +4039,7 @@ export class KLDivLoss extends Module {
     this.logTarget = logTarget;
   }
 
-  describe(): string {
+  override describe(): string {
     return 'KLDivLoss()';
   }
 
@@ -3973,7 +4070,7 @@ abstract class ComposedLoss<O extends { reduction?: Reduction }> extends Module 
     this.options = { ...rest, reduction } as unknown as O;
   }
 
-  describe(): string {
+  override describe(): string {
     return `${this.constructor.name}()`;
   }
 }

@@ -127,6 +127,8 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   private readonly initials = new Map<string, (group: never) => number>();
   /** Per-parameter numbers by name (scalarState), with the value a parameter starts from. */
   private readonly scalars = new Map<string, { values: Map<Parameter, number>; initial: number }>();
+  /** Set by destroy(). */
+  private destroyed = false;
 
   constructor(params: Iterable<Parameter> | Iterable<ParamGroupInput<Partial<O>>>, options: Partial<O> & SnakeCaseOptions, defaults: Required<O>) {
     const name = this.constructor.name;
@@ -159,6 +161,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     for (const p of list) {
       if (!isParameter(p)) throw new Error(`${where}: expected Parameters (model.parameters()), got ${(p as unknown) instanceof Tensor ? `a Tensor '${(p as Tensor).label}' ${shapeText((p as Tensor).shape)}: optimizers update Parameters; make one holding its values with Parameter.from(tensor)` : show(p)}`);
       if (seen.has(p)) throw new Error(`${where}: parameter '${p.label}' [${p.shape.join(', ')}] appears in more than one group (or twice)`);
+      if (p.freedBy !== null) throw new Error(`${where}: parameter '${p.label}' [${p.shape.join(', ')}] was freed by ${p.freedBy}`);
       seen.add(p);
     }
     const group = { ...this.defaults, ...(normalizeOptions(where, rest, Object.keys(this.defaults), ALIASES) as Partial<O>), params: list } as ParamGroup<O>;
@@ -172,10 +175,34 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
    */
   addParamGroup(group: ParamGroupInput<Partial<O>>): void {
     const i = this.paramGroups.length;
+    this.expectUsable(`${this.constructor.name}.addParamGroup`);
     const added = this.group(group, i, new Set(this.params));
     if (added.params.some((p) => p.gpu !== this.gpu)) throw new Error(`${this.constructor.name}.addParamGroup: its parameters are on another Gpu than the optimizer's`);
     this.paramGroups.push(added);
     this.spans.push(...spansOf(added.params).map((span) => ({ span, group: i })));
+  }
+
+  /**
+   * Frees the optimizer's state on the GPU (momenta, moments, L-BFGS's history; TensorFlow.js's
+   * dispose()), as a sweep that builds a model and an optimizer per run needs. The parameters stay;
+   * any later use of the optimizer is an Error.
+   */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const tensors of this.state.values()) tensors.forEach((t) => t.destroy());
+    this.state.clear();
+    this.freeState();
+  }
+
+  /** A subclass's own GPU state, for destroy(). */
+  protected freeState(): void {}
+
+  /** Throws for a destroyed optimizer, or one with a parameter freed since (its module's destroy()): its spans would update whatever took that space. */
+  protected expectUsable(where: string): void {
+    if (this.destroyed) throw new Error(`${where}: this optimizer was destroyed (destroy()); make a new one`);
+    const freed = this.params.find((p) => p.freedBy !== null);
+    if (freed) throw new Error(`${where}: parameter '${freed.label}' ${shapeText(freed.shape)} was freed by ${freed.freedBy}; destroy this optimizer too, or make one over live parameters`);
   }
 
   /** Every parameter, groups concatenated. */
@@ -228,6 +255,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
    */
   zeroGrad(setToNone = true, ...unsupported: never[]): void {
     expectZeroGradArguments(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
+    this.expectUsable(`${this.constructor.name}.zeroGrad`);
     for (const { span } of this.spans) this.gpu.clear(span.grads);
     for (const p of this.params) {
       p.gradIsZero = true;
@@ -247,6 +275,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     const where = `${this.constructor.name}.step`;
     if (closure !== undefined && closure !== null && typeof closure !== 'function') throw new Error(`${where}: argument 'closure' expected a function (or nothing), got ${show(closure)}`);
     expectNoArguments(where, unsupported, 'its one argument is a closure');
+    this.expectUsable(where);
     if (!closure) {
       this.updateAll();
       return undefined;
@@ -263,6 +292,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   }
 
   private updateAll(): void {
+    this.expectUsable(`${this.constructor.name}.step`); // again: an async closure may have freed a module
     this.paramGroups.forEach((g, i) => this.validate(g, `${this.constructor.name}: param group ${i}`));
     this.stepCount++;
     this.spans.forEach(({ span, group }, i) => {
@@ -313,6 +343,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
   }
 
   async stateDict(): Promise<OptimizerStateDict> {
+    this.expectUsable(`${this.constructor.name}.stateDict`);
     const state: Record<string, number[][]> = {};
     // stateOf first: a group added since the state was made (addParamGroup) gets its spans' state.
     for (const name of [...this.state.keys()]) state[name] = await Promise.all(this.stateOf(name).map(async (t) => Array.from(await t.read())));
@@ -326,6 +357,7 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
    */
   loadStateDict(saved: OptimizerStateDict): void {
     const where = `${this.constructor.name}.loadStateDict`;
+    this.expectUsable(where);
     if (saved.optimizer !== this.constructor.name) throw new Error(`${where}: the state is from ${saved.optimizer}`);
     if (!Number.isInteger(saved.step) || saved.step < 0) throw new Error(`${where}: 'step' expected an integer ≥ 0, got ${saved.step}`);
     const text = (shapes: readonly (readonly number[])[]) => shapes.map((s) => `[${s.join(', ')}]`).join(', ');
@@ -923,6 +955,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     if (typeof closure !== 'function') throw new Error(`LBFGS.step: expected a closure that re-evaluates the model and returns the loss (PyTorch's step(closure)), got ${show(closure)}`);
     expectNoArguments('LBFGS.step', unsupported, 'its one argument is the closure');
     if (this.stepping) throw new Error('LBFGS.step: the previous step has not finished; await each step (await opt.step(closure)) before the next');
+    this.expectUsable('LBFGS.step');
     this.stepping = true;
     return this.iterate(closure).finally(() => (this.stepping = false)) as Promise<number> & T;
   }
@@ -1150,6 +1183,18 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     });
   }
 
+  override destroy(): void {
+    if (this.stepping) throw new Error('LBFGS.destroy: a step is running; await it first');
+    super.destroy();
+  }
+
+  protected override freeState(): void {
+    this.resetHistory();
+    destroyFlat(this.d);
+    destroyFlat(this.prevFlatGrad);
+    [this.d, this.prevFlatGrad] = [null, null];
+  }
+
   private resetHistory(): void {
     this.oldDirs.forEach(destroyFlat);
     this.oldStps.forEach(destroyFlat);
@@ -1158,6 +1203,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
 
   /** PyTorch's state: the direction, the last gradient, the history and the counters (vectors as one array per span). */
   override async stateDict(): Promise<OptimizerStateDict> {
+    this.expectUsable('LBFGS.stateDict');
     const read = (v: Flat) => Promise.all(v.map(async (t) => Array.from(await t.read())));
     const state: Record<string, number[][]> = {};
     if (this.d) state['d'] = await read(this.d);
@@ -1171,6 +1217,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   /** Restores stateDict()'s save after checking all of it (the parameters' shapes, the vectors' sizes); a mismatch loads nothing. */
   override loadStateDict(saved: OptimizerStateDict): void {
     const where = 'LBFGS.loadStateDict';
+    this.expectUsable(where);
     const l = saved?.lbfgs;
     if (saved?.optimizer !== 'LBFGS' || !l) throw new Error(`${where}: the state is from ${saved?.optimizer ?? 'nothing'}${saved?.optimizer === 'LBFGS' ? ' but has no lbfgs numbers' : ''}`);
     const history = Object.keys(saved.state).filter((k) => k.startsWith('old_dirs.')).length;

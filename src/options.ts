@@ -34,7 +34,12 @@ export function pythonExponent(text: string): string {
  * ours; `onlyDefault` lists options accepted only at PyTorch's default (any other value is refused).
  */
 export function normalizeOptions(where: string, given: object, known: readonly string[], aliases: Record<string, string> = {}, onlyDefault: Record<string, unknown> = {}): Record<string, unknown> {
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new Error(`${where}: options expected an object, got ${Array.isArray(given) ? 'an array' : String(given)}`);
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    // Most often a PyTorch positional argument (nn.MaxPool2d(2, 2), optim.SGD(params, 0.01)): named here.
+    const first = known.find((k) => k !== 'gpu');
+    const hint = given !== null && typeof given !== 'object' && first ? `: PyTorch's later positional arguments are named options here (${known.filter((k) => k !== 'gpu').join(', ')}): if ${show(given)} is ${first}, write { ${first}: ${show(given)} }` : '';
+    throw new Error(`${where}: options expected an object, got ${Array.isArray(given) ? 'an array' : show(given)}${hint}`);
+  }
   const all = [...known, ...Object.keys(onlyDefault)];
   const out: Record<string, unknown> = {};
   const spelled: Record<string, string> = {};

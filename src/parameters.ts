@@ -1,6 +1,8 @@
 // Every parameter lives in one flat GPU buffer and its gradient at the same offset of a twin buffer,
 // so zeroGrad() is one clear and an optimizer step is one dispatch over the span its parameters
 // cover. Offsets are aligned to 256 bytes, WebGPU's minimum storage-binding offset alignment.
+// A freed parameter's space (releaseParameters, a module's destroy()) is reused, first fit; a chunk
+// left empty is freed.
 import type { Gpu } from './device/gpu';
 import { Tensor } from './tensor';
 
@@ -8,10 +10,9 @@ const ALIGN_FLOATS = 64;
 const CHUNK_FLOATS = 4 * 1024 * 1024; // 16 MiB; a larger parameter gets a chunk of its own
 
 export class ArenaChunk {
-  used = 0;
   readonly values: GPUBuffer;
   readonly grads: GPUBuffer;
-  /** Live parameters by offset, so an optimizer can tell whether a span holds foreign ones. */
+  /** Live parameters (in the order made), so an optimizer can tell whether a span holds foreign ones. */
   readonly members: Parameter[] = [];
 
   constructor(
@@ -46,7 +47,8 @@ class Gradient extends Tensor {
 
 export class Parameter extends Tensor {
   override requiresGrad = true;
-  declare grad: Tensor;
+  /** The gradient's place in the arena's twin buffer, for the parameter's life. */
+  private readonly arenaGrad: Gradient;
   /** The arena's gradients start cleared; hasGrad starts false (PyTorch's grad starts None). */
   override gradIsZero = true;
 
@@ -59,7 +61,28 @@ export class Parameter extends Tensor {
     label: string,
   ) {
     super(gpu, chunk.values, shape, 'f32', offset * 4, label);
-    this.grad = new Gradient(this, chunk.grads);
+    this.arenaGrad = new Gradient(this, chunk.grads);
+  }
+
+  override get grad(): Tensor {
+    return this.arenaGrad;
+  }
+
+  /**
+   * PyTorch's `p.grad = None`: no gradient until the next backward (zeroed, so that one starts from
+   * 0; a step skips it until then), as zeroGrad() does for all. `p.grad = g` copies g's values in, as
+   * p.grad.write(values) does.
+   */
+  override set grad(g: Tensor | null) {
+    if (g === null) {
+      this.gpu.clear(this.arenaGrad);
+      [this.gradIsZero, this.hasGrad] = [true, false];
+      return;
+    }
+    if (g === this.arenaGrad) return;
+    if (!(g instanceof Tensor) || g.dtype !== 'f32' || g.shape.length !== this.shape.length || g.shape.some((d, i) => d !== this.shape[i])) throw new Error(`parameter '${this.label}' ${`[${this.shape.join(', ')}]`}: its grad can be set to null or to an f32 tensor of its shape, got ${g instanceof Tensor ? `${g.dtype} [${g.shape.join(', ')}]` : String(g)}`);
+    this.gpu.copy(g, this.arenaGrad);
+    [this.gradIsZero, this.hasGrad] = [false, true];
   }
 
   /**
@@ -81,22 +104,53 @@ export class Parameter extends Tensor {
 
 const arenas = new WeakMap<Gpu, ArenaChunk[]>();
 
-/** A new parameter in gpu's arena; its values are undefined until initialised. */
+let chunksMade = 0;
+
+/** Where in `chunk` `floats` fit: the first gap between its parameters that holds them, else its end; −1 if neither. */
+function placeIn(chunk: ArenaChunk, floats: number): number {
+  let start = 0;
+  for (const p of [...chunk.members].sort((a, b) => a.offset - b.offset)) {
+    if (p.offset - start >= floats) return start;
+    start = paddedEnd(p);
+  }
+  return chunk.capacity - start >= floats ? start : -1;
+}
+
+/** A new parameter in gpu's arena; its values are undefined until initialised, its gradient zero. */
 export function allocateParameter(gpu: Gpu, shape: readonly number[], label: string): Parameter {
-  const size = Tensor.sizeOf(shape, label);
+  const floats = Math.ceil(Tensor.sizeOf(shape, label) / ALIGN_FLOATS) * ALIGN_FLOATS;
   const chunks = arenas.get(gpu) ?? [];
   arenas.set(gpu, chunks);
-  let chunk = chunks.find((c) => c.capacity - c.used >= size);
+  let chunk = chunks.find((c) => placeIn(c, floats) >= 0);
   if (!chunk) {
-    chunk = new ArenaChunk(gpu, Math.max(CHUNK_FLOATS, Math.ceil(size / ALIGN_FLOATS) * ALIGN_FLOATS), chunks.length);
+    chunk = new ArenaChunk(gpu, Math.max(CHUNK_FLOATS, floats), chunksMade++);
     chunks.push(chunk);
-    // Gradients start at zero, as PyTorch's grads start at None.
+    // Gradients start at zero, as PyTorch's grads start at None (releaseParameters keeps freed space so).
     gpu.clear(new Tensor(gpu, chunk.grads, [chunk.capacity], 'f32', 0, chunk.grads.label));
   }
-  const p = new Parameter(gpu, chunk, chunk.used, shape, label);
-  chunk.used += Math.ceil(size / ALIGN_FLOATS) * ALIGN_FLOATS;
+  const p = new Parameter(gpu, chunk, placeIn(chunk, floats), shape, label);
   chunk.members.push(p);
   return p;
+}
+
+/**
+ * Gives the parameters' arena space back for later ones: each is marked freed (`why` says by whom),
+ * so any later use of it or its gradient is an Error; its gradient's space is zeroed for the next
+ * parameter there; a chunk left without parameters is freed.
+ */
+export function releaseParameters(params: Iterable<Parameter>, why: string): void {
+  for (const p of new Set(params)) {
+    if (p.freedBy !== null) continue;
+    const { gpu, chunk } = p;
+    gpu.clear(new Tensor(gpu, chunk.grads, [paddedEnd(p) - p.offset], 'f32', p.offset * 4, chunk.grads.label));
+    [p.freedBy, p.grad.freedBy] = [why, why];
+    chunk.members.splice(chunk.members.indexOf(p), 1);
+    if (chunk.members.length > 0) continue;
+    const chunks = arenas.get(gpu)!;
+    chunks.splice(chunks.indexOf(chunk), 1);
+    gpu.destroyBuffer(chunk.values);
+    gpu.destroyBuffer(chunk.grads);
+  }
 }
 
 /** Where a parameter's padding ends, in floats from the start of its chunk: spans stay multiples of 64 floats (vec4 kernels). */
@@ -115,7 +169,8 @@ export interface Span {
 
 /**
  * Groups parameters into as few contiguous spans as possible. A span never covers a parameter
- * outside the given set (another model's, in the same arena), so updating a span touches only ours.
+ * outside the given set (another model's, in the same arena), nor a gap between ours (freed space a
+ * later parameter may take), so updating a span touches only ours.
  */
 export function spansOf(params: readonly Parameter[]): Span[] {
   const spans: Span[] = [];
@@ -144,6 +199,7 @@ export function spansOf(params: readonly Parameter[]): Span[] {
         close();
         continue;
       }
+      if (start >= 0 && p.offset !== end) close();
       if (start < 0) start = p.offset;
       end = paddedEnd(p);
       covered.push(p);

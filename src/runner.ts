@@ -99,20 +99,29 @@ export function throttled(listeners: TrainListeners, seconds: number): (p: StepP
   };
 }
 
+const wireState = async (model: Module): Promise<WireState[]> => [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
+const fromWire = (state: WireState[]): StateDict => new Map(state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
+
 export async function trainRequest(gpu: Gpu, request: TrainRequest, listeners: TrainListeners = {}): Promise<TrainResult> {
   const model = buildModel(gpu, request.model, request.training.seed);
-  const onProgress = throttled(listeners, request.progressSeconds);
-  const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, listeners.onEpoch, { onProgress });
-  const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
-  const state = [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
-  return { reports, test, state, tuning: tuningReport(gpu) };
+  try {
+    const onProgress = throttled(listeners, request.progressSeconds);
+    const reports = await train(gpu, model, dataset(request.train, request.features, request.classes), request.training, listeners.onEpoch, { onProgress });
+    const test = await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+    return { reports, test, state: await wireState(model), tuning: tuningReport(gpu) };
+  } finally {
+    model.destroy(); // the page's next run builds its own
+  }
 }
 
 export async function evaluateRequest(gpu: Gpu, request: EvaluateRequest): Promise<Evaluation> {
   const model = buildModel(gpu, request.model, 0);
-  const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
-  model.loadStateDict(state);
-  return evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+  try {
+    model.loadStateDict(fromWire(request.state));
+    return await evaluate(gpu, model, dataset(request.test, request.features, request.classes));
+  } finally {
+    model.destroy();
+  }
 }
 
 export const IMAGE_SHAPE = [1, 28, 28] as const;
@@ -126,7 +135,6 @@ export interface MnistTrainResult {
   tuning: TuningReport;
 }
 
-const wireState = async (model: Module): Promise<WireState[]> => [...(await model.stateDict())].map(([name, e]) => ({ name, shape: e.shape, dtype: e.dtype, values: f32ToBase64(e.values) }));
 
 /**
  * `--task mnist`: MnistCNN on the 10,000 digits `load` gives (fetched by the page, read from disk in
@@ -139,17 +147,24 @@ export function mnistRequests(gpu: Gpu, load: () => Promise<Dataset>) {
       const split = trainTestSplit(data, { trainSize: 0.8, seed: config.seed });
       manualSeed(config.seed);
       const model = new MnistCNN(gpu);
-      const reports = await train(gpu, model, split.train, { ...config, optimizer: 'adam', standardize: false }, listeners.onEpoch, { inputShape: IMAGE_SHAPE, onProgress: throttled(listeners, progressSeconds) });
-      const test = await evaluate(gpu, model, split.test, 250, IMAGE_SHAPE);
-      return { reports, test, state: await wireState(model), testRows: split.testRows, trainRows: split.train.rows, tuning: tuningReport(gpu) };
+      try {
+        const reports = await train(gpu, model, split.train, { ...config, optimizer: 'adam', standardize: false }, listeners.onEpoch, { inputShape: IMAGE_SHAPE, onProgress: throttled(listeners, progressSeconds) });
+        const test = await evaluate(gpu, model, split.test, 250, IMAGE_SHAPE);
+        return { reports, test, state: await wireState(model), testRows: split.testRows, trainRows: split.train.rows, tuning: tuningReport(gpu) };
+      } finally {
+        model.destroy();
+      }
     },
 
     async evaluate(request: { state: WireState[]; testRows: number[] }): Promise<Evaluation> {
       const data = await load();
       const model = new MnistCNN(gpu);
-      const state: StateDict = new Map(request.state.map((s) => [s.name, { shape: s.shape, dtype: s.dtype, values: base64ToF32(s.values) }]));
-      model.loadStateDict(state);
-      return evaluate(gpu, model, subset(data, request.testRows), 250, IMAGE_SHAPE);
+      try {
+        model.loadStateDict(fromWire(request.state));
+        return await evaluate(gpu, model, subset(data, request.testRows), 250, IMAGE_SHAPE);
+      } finally {
+        model.destroy();
+      }
     },
   };
   return {

@@ -3,6 +3,8 @@
 // little-endian bytes. PyTorch reads it with safetensors.torch.load_file. The reader checks every
 // field, so a corrupt, truncated or hand-edited file is an Error, never a half-loaded model.
 
+import type { StateDict } from './nn';
+
 export type SafeDType = 'F32' | 'I64';
 
 export interface SafeTensor {
@@ -101,4 +103,24 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): SafeFile {
   }
   if (covered !== dataLength) fail(`${dataLength - covered} bytes after the last tensor`);
   return { tensors, metadata };
+}
+
+/**
+ * A module's state dict as a safetensors file (PyTorch's torch.save(model.state_dict(), path), in the
+ * format safetensors.torch.load_file reads): `fs.writeFileSync(path, toSafetensors(await net.stateDict()))`.
+ */
+export function toSafetensors(state: StateDict, metadata: Record<string, string> = {}): Uint8Array {
+  if (!(state instanceof Map)) throw new Error(`toSafetensors: expected a state dict (the Map that await model.stateDict() gives), got ${state === null ? 'null' : typeof state}`);
+  return encodeSafetensors({ tensors: state, metadata });
+}
+
+/**
+ * A safetensors file's tensors as a state dict for model.loadStateDict (PyTorch's
+ * model.load_state_dict(torch.load(path))): `net.loadStateDict(fromSafetensors(fs.readFileSync(path), path))`.
+ * A corrupt or truncated file is an Error naming `source`.
+ */
+export function fromSafetensors(bytes: Uint8Array, source = 'safetensors file'): StateDict {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`fromSafetensors: expected the file's bytes (a Uint8Array: fs.readFileSync(path), or new Uint8Array(await file.arrayBuffer()) in a page), got ${bytes === null ? 'null' : typeof bytes}`);
+  // I64 entries (num_batches_tracked) as float32, as stateDict() gives them.
+  return new Map([...decodeSafetensors(bytes, source).tensors].map(([name, t]) => [name, { ...t, values: Float32Array.from(t.values) }]));
 }

@@ -24,8 +24,10 @@ export class Tensor implements BufferView {
   readonly size: number;
   /** Autograd: whether gradients flow to this tensor; set on leaves by the user, on outputs by the tape. */
   requiresGrad = false;
-  /** Autograd: d(loss)/d(this), same shape; kept between steps and reused. */
-  grad: Tensor | null = null;
+  /** Autograd: d(loss)/d(this), same shape; kept between steps and reused (see the grad accessor). */
+  private gradient: Tensor | null = null;
+  /** Set on a module's reused output buffers (the module's name): the module frees them, not destroy(). */
+  heldBy: string | null = null;
   /** Autograd: true while grad is known to hold zeros (fresh, or after zeroGrad): the first write may overwrite it. */
   gradIsZero = false;
   /**
@@ -44,6 +46,8 @@ export class Tensor implements BufferView {
   readonly companions: Tensor[] = [];
   /** Set when the module that returned this tensor has since written its next output into the same buffer (its name, or a clause 'a later …' saying who did). */
   overwrittenBy: string | null = null;
+  /** Set when its owner freed it (a module's or optimizer's destroy(): 'destroy() of Linear(…)'); a parameter's arena space may hold another's since. */
+  freedBy: string | null = null;
   /** Set on detach()'s result: the tensor whose memory it shares, which destroy() frees. */
   private detachedFrom: Tensor | null = null;
   private readonly memory: GPUBuffer;
@@ -104,6 +108,7 @@ export class Tensor implements BufferView {
    * goes through here, so a module output overwritten by that module's next forward fails here.
    */
   get buffer(): GPUBuffer {
+    if (this.freedBy !== null) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] was freed by ${this.freedBy}`);
     if (this.overwrittenBy !== null) {
       // A module's name, or a whole clause ('a later clipGradNorm_ call, …') from another reuser.
       const by = this.overwrittenBy.startsWith('a later ') ? this.overwrittenBy : `a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone()), or use the newer output.`;
@@ -194,9 +199,53 @@ export class Tensor implements BufferView {
     return Array.from(await this.read());
   }
 
-  /** Back-propagates from this scalar (a loss) through the recorded graph, as loss.backward(). */
-  backward(): void {
-    backward(this);
+  /** Autograd: d(loss)/d(this), same shape; kept between steps and reused. */
+  get grad(): Tensor | null {
+    return this.gradient;
+  }
+
+  /**
+   * PyTorch's `t.grad = None` (or another tensor): a gradient backward made for this tensor alone is
+   * freed when replaced, so a loop that drops it each step leaves none behind.
+   */
+  set grad(g: Tensor | null) {
+    const old = this.gradient;
+    if (old && old !== g && this.ownsGrad) {
+      this.ownsGrad = false;
+      old.destroy();
+    }
+    this.gradient = g;
+  }
+
+  /**
+   * Back-propagates through the recorded graph, as PyTorch's backward(gradient=None): from a scalar
+   * (a loss), or with `gradient`, d(something)/d(this) of this tensor's shape, from any tensor
+   * (out.backward(g) is F.sum(F.mul(out, g)).backward(), whose gradient is exactly g).
+   */
+  backward(gradient: Tensor | null = null, options: { retainGraph?: boolean | null; retain_graph?: boolean | null; createGraph?: false; create_graph?: false; inputs?: null } = {}, ...unsupported: never[]): void {
+    const where = `backward of '${this.label}'`;
+    if (unsupported.length > 0) throw new Error(`${where}: expected (gradient, { retainGraph, createGraph, inputs }), got ${2 + unsupported.length} arguments: PyTorch's positional retain_graph and create_graph are options here`);
+    if (options === null || typeof options !== 'object') throw new Error(`${where}: options expected an object ({ retainGraph, createGraph, inputs }), got ${String(options)}`);
+    const known = ['retainGraph', 'retain_graph', 'createGraph', 'create_graph', 'inputs'];
+    const unknown = Object.keys(options).find((k) => !known.includes(k));
+    if (unknown) throw new Error(`${where}: unknown option '${unknown}' (known: retainGraph, createGraph, inputs)`);
+    const o = options as Record<string, unknown>;
+    const retain = o['retainGraph'] ?? o['retain_graph'];
+    if (retain !== undefined && retain !== null && retain !== false) throw new Error(`${where}: retainGraph=${String(retain)} is not supported: a backward frees the graph it used. Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients), or run the forward again`);
+    for (const name of ['createGraph', 'create_graph', 'inputs']) {
+      const v = o[name];
+      if (v !== undefined && v !== null && v !== false) throw new Error(`${where}: ${name} is not supported (only PyTorch's default): gradients of gradients and a backward into chosen inputs only are not built`);
+    }
+    if (gradient === null || gradient === undefined) {
+      backward(this);
+      return;
+    }
+    if (!(gradient instanceof Tensor)) throw new Error(`${where}: argument 'gradient' expected a Tensor of shape [${this.shape.join(', ')}] (or nothing, for a scalar), got ${typeof gradient === 'number' ? `the number ${gradient} (Tensor.fromArray(gpu, [${gradient}]) makes one)` : String(gradient)}`);
+    if (gradient.dtype !== 'f32' || gradient.shape.length !== this.shape.length || gradient.shape.some((d, i) => d !== this.shape[i])) throw new Error(`${where}: Mismatch in shape: grad_output has a shape of ${gradient.dtype === 'f32' ? '' : `dtype ${gradient.dtype} and `}[${gradient.shape.join(', ')}] and output has a shape of [${this.shape.join(', ')}] (PyTorch's words)`);
+    if (!this.node) backward(this); // its error: not on a graph
+    if (!sumOfProduct) throw new Error(`${where}: the engine's F ops are not loaded (import from the package's index)`);
+    const seeded = sumOfProduct;
+    tidy(() => backward(seeded(this, gradient)));
   }
 
   /**
@@ -204,16 +253,14 @@ export class Tensor implements BufferView {
    * (not one a module or a loss shares), and its companions.
    */
   destroy(): void {
+    liveOpOutputs.delete(this);
+    if (this.heldBy !== null) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] is ${this.heldBy}'s output buffer, which it reuses at its next forward: it is freed with the module (destroy() the module); keep a copy of your own with clone()`);
     if (this.detachedFrom) throw new Error(`tensor '${this.label}' is detach()'s view of '${this.detachedFrom.label}' and does not own its memory: destroy that one`);
     if (!this.ownsMemory) throw new Error(`tensor '${this.label}' is a view into '${this.memory.label}' and does not own it`);
     this.gpu.destroyBuffer(this.memory);
     // A view among the companions (a composite's reshape, perhaps of a whole input) owns only its gradient.
     for (const t of this.companions.splice(0)) (t.ownsMemory && !views.has(t) ? t.destroy() : release({ tensor: t, view: true }));
-    if (this.ownsGrad && this.grad) {
-      this.grad.destroy();
-      this.grad = null;
-      this.ownsGrad = false;
-    }
+    if (this.ownsGrad && this.grad) this.grad = null; // frees it
   }
 }
 
@@ -229,7 +276,42 @@ const tidyScopes: { tensor: Tensor; view: boolean }[][] = [];
 export function opOutput(gpu: Gpu, shape: readonly number[], label: string, dtype: DType = 'f32'): Tensor {
   const t = Tensor.empty(gpu, shape, dtype, label);
   tidyScopes.at(-1)?.push({ tensor: t, view: false });
+  liveOpOutputs.add(t);
   return t;
+}
+
+// ── the leak watch: a training loop whose F ops' outputs are never freed ───────────────────────────
+
+/** F ops' outputs not yet destroyed. */
+const liveOpOutputs = new Set<Tensor>();
+/** Backward() calls in a row after each of which more F-op outputs were alive than after the one before. */
+export const LEAK_WARNING_STEPS = 64;
+const leakWatch = { alive: 0, growing: 0, warned: false };
+
+/**
+ * Called at the end of each backward(): a step that leaves its F ops' outputs behind (no tidy(), no
+ * destroy()) grows GPU memory by them every step, which the garbage collector never frees; after
+ * LEAK_WARNING_STEPS such steps in a row, one warning says what is piling up and what to do.
+ */
+/** A fresh watch (tests: the warning comes once per process). */
+export function resetLeakWatch(): void {
+  Object.assign(leakWatch, { alive: liveOpOutputs.size, growing: 0, warned: false });
+}
+
+function watchForLeaks(): void {
+  const alive = liveOpOutputs.size;
+  leakWatch.growing = alive > leakWatch.alive ? leakWatch.growing + 1 : 0;
+  leakWatch.alive = alive;
+  if (leakWatch.warned || leakWatch.growing < LEAK_WARNING_STEPS) return;
+  leakWatch.warned = true;
+  const byLabel = new Map<string, number>();
+  let bytes = 0;
+  for (const t of liveOpOutputs) {
+    byLabel.set(t.label, (byLabel.get(t.label) ?? 0) + 1);
+    bytes += t.byteLength + (t.ownsGrad && t.grad ? t.grad.byteLength : 0);
+  }
+  const most = [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([label, n]) => `'${label}' ×${n}`).join(', ');
+  console.warn(`wgslgrad: ${alive} tensors made by F ops are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), more after each of the last ${LEAK_WARNING_STEPS} backward() calls: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what F ops made inside, except what it returns), or destroy() them`);
 }
 
 /**
@@ -272,8 +354,7 @@ function identityRule(x: Tensor): BackwardRule {
 /** Frees what an op made: an output's memory and gradient, a view's gradient. */
 function release({ tensor, view }: { tensor: Tensor; view: boolean }): void {
   if (!view) return tensor.destroy();
-  if (tensor.ownsGrad && tensor.grad) tensor.grad.destroy();
-  if (tensor.ownsGrad) [tensor.grad, tensor.ownsGrad] = [null, false];
+  if (tensor.ownsGrad) tensor.grad = null; // frees it
 }
 
 /** The tensors in a tidy()'s result: itself, or those in its arrays, plain objects and Maps, at any depth. */
@@ -379,6 +460,8 @@ let gradEnabled = true;
 let generation = 0;
 /** The generation the last backward() went through (and cut): a second backward of it is named as such. */
 let backwardGeneration = -1;
+/** The last backward's loss and the nodes it reached: a later backward from another node of that graph was not a second pass, but a graph it freed. */
+let lastBackward: { label: string; reached: WeakSet<GraphNode> } = { label: '', reached: new WeakSet() };
 let tape: GraphNode[] = [];
 
 export function isGradEnabled(): boolean {
@@ -387,7 +470,12 @@ export function isGradEnabled(): boolean {
 
 /** Runs fn with recording off (torch.no_grad()). */
 export function noGrad<T>(fn: () => T): T {
-  return withGradEnabled(false, fn);
+  const result = withGradEnabled(false, fn);
+  if (result instanceof Promise) {
+    result.catch(() => {}); // what it does past its first await is reported here, not as an unhandled rejection
+    throw new Error('noGrad: fn returned a Promise; it must be synchronous: recording comes back on at its first await (PyTorch\'s no_grad has no such gap), so what follows would record a graph and keep its buffers. Run the forwards inside and await the reads after: const y = noGrad(() => model.forward(x)); await y.read()');
+  }
+  return result;
 }
 
 /** Runs fn with recording on (torch.enable_grad()), as an optimizer runs its step's closure. */
@@ -502,8 +590,7 @@ export class BackwardContext {
    */
   donate(t: Tensor, grad: Tensor): boolean {
     if (t.node === null || this.written.has(t)) return false;
-    if (t.ownsGrad) t.grad!.destroy(); // a grad from an earlier backward, replaced
-    t.grad = grad;
+    t.grad = grad; // frees one from an earlier backward it owned
     t.ownsGrad = false;
     donatedIn.set(grad, this.pass);
     this.written.add(t);
@@ -542,6 +629,7 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
     const node = tape[i]!;
     if (!reached.has(node.output)) continue;
     for (const t of [node.output, ...node.inputs, ...(node.saved ?? [])]) {
+      if (t.freedBy !== null) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed by ${t.freedBy}`);
       if (t.gpu.isDestroyed(t.memoryBuffer)) {
         if (t.overwrittenBy !== null) throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed by ${t.overwrittenBy.startsWith('a later ') ? t.overwrittenBy : `a later forward of ${t.overwrittenBy}`}`);
         throw new Error(`backward: '${node.name}' needs '${t.label}', which was freed (tensor.destroy(), or the end of the tidy() it was made in); call backward() inside the tidy() that built the loss`);
@@ -562,20 +650,31 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
   }
 }
 
+/** F.sum(F.mul(out, g)), for out.backward(g): functional.ts registers it (F imports this file, so this file cannot import F). */
+let sumOfProduct: ((out: Tensor, g: Tensor) => Tensor) | null = null;
+export function registerSumOfProduct(fn: (out: Tensor, g: Tensor) => Tensor): void {
+  sumOfProduct = fn;
+}
+
 export function backward(root: Tensor): void {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled? A Tensor.reshape() view is off the graph too: F.reshape is the recorded one)`);
-  if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]`);
+  if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]: give the gradient of the output, a tensor of its shape (out.backward(g), as PyTorch's), or reduce it first (F.sum(out).backward())`);
+  if (root.node.generation === backwardGeneration && !lastBackward.reached.has(root.node)) throw new Error(`backward: the graph of '${root.label}' was freed by the backward() of '${lastBackward.label}': a backward frees everything recorded since the last one, where PyTorch keeps each loss's own graph. Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients), or run each backward before the next forward`);
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
   const rootIndex = tape.lastIndexOf(root.node);
   expectGraphIntact(root.node, rootIndex);
   const ctx = new BackwardContext();
+  const reachedNodes = new WeakSet<GraphNode>();
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
     const reached = node === root.node || ctx.hasGradient(node.output);
     if (!reached) continue;
+    reachedNodes.add(node);
     node.backward(ctx, node === root.node ? null : node.output.grad);
   }
   backwardGeneration = generation;
+  lastBackward = { label: root.label, reached: reachedNodes };
+  watchForLeaks();
   cutGraph('was freed by a backward()');
 }

@@ -189,6 +189,22 @@ describe('DataLoader', () => {
     expect(make({ batchSize: 1, shuffle: 'yes' })).toThrow("DataLoader: option 'shuffle' expected true or false, got 'yes'");
     expect(make({ batchSize: 1, seed: 0.5 })).toThrow("DataLoader: option 'seed' expected an integer, got 0.5");
   });
+
+  test('batches rows of any width without feature names (images: x of rows × C·H·W); iterating goes an epoch at a time; bad data named', () => {
+    const images = { x: Float32Array.from({ length: 5 * 12 }, (_, i) => i), y: Uint32Array.of(0, 1, 2, 0, 1), rows: 5 };
+    const loader = new DataLoader(images, { batchSize: 2, shuffle: true, seed: 3 });
+    const first = [...loader];
+    expect(first.map((b) => b.size)).toEqual([2, 2, 1]);
+    expect(first.map((b) => Array.from(b.x))).toEqual([...loader.batches(0)].map((b) => Array.from(b.x)));
+    expect(first[0]!.x.length).toBe(24); // two rows of 12
+    const row = first[0]!.y[0]!;
+    expect(Array.from(first[0]!.x.subarray(0, 12))).toEqual(Array.from(images.x.subarray(12 * [...loader.order(0)][0]!, 12 * [...loader.order(0)][0]! + 12)));
+    expect(row).toBe(images.y[loader.order(0)[0]!]);
+    expect([...loader].flatMap((b) => Array.from(b.y))).toEqual(loader.order(1).map((r) => images.y[r]));
+    expect(() => new DataLoader({ x: [1, 2], y: Uint32Array.of(0), rows: 1 } as never, { batchSize: 1 })).toThrow("DataLoader: argument 'data' expected { x: Float32Array (rows × row values), y: Uint32Array (a class per row), rows } (a Dataset, as parseCsv gives), got { x: an array, y: Uint32Array, rows: number } (Float32Array.from(x) makes one of an array)");
+    expect(() => new DataLoader({ x: new Float32Array(7), y: new Uint32Array(2), rows: 2 }, { batchSize: 1 })).toThrow('DataLoader: x holds 7 values, not a whole number of values for each of the 2 rows');
+    expect(() => new DataLoader({ x: new Float32Array(8), y: new Uint32Array(3), rows: 2 }, { batchSize: 1 })).toThrow('DataLoader: y holds 3 labels for 2 rows');
+  });
 });
 
 describe('safetensors', () => {

@@ -32,6 +32,28 @@ for (const f of golden.cases as Fixture[]) {
   });
 }
 
+add('EmbeddingBag.fromPretrained: a copy of the table, frozen unless told, options as the constructor\'s, the padding row kept', async (s, random) => {
+  const gpu = s.gpu;
+  const table = Array.from(Float32Array.from({ length: 5 * 3 }, () => random() * 2 - 1));
+  const weights = s.input(table, [5, 3], 'f32', 'pretrained');
+  const bag = nn.EmbeddingBag.fromPretrained(weights, { mode: 'sum', padding_idx: 2 });
+  s.expect('printout as PyTorch', bag.describe() === 'EmbeddingBag(5, 3, mode=sum, padding_idx=2)', bag.describe());
+  s.expect('frozen by default', bag.weight.requiresGrad === false, String(bag.weight.requiresGrad));
+  await s.check('the table copied, its padding row kept', bag.weight, table, 0, 0);
+  weights.write(new Float32Array(15)); // a copy: the source changing later changes nothing
+  const input = s.input([0, 2, 4, 1, 1], [5], 'i32', 'input');
+  const offsets = s.input([0, 3], [2], 'i32', 'offsets');
+  const expected = [0, 1, 2].map((d) => table[d]! + table[12 + d]!).concat([0, 1, 2].map((d) => 2 * table[3 + d]!)); // bag 0 skips the padding row 2
+  await s.check('sum of each bag without the padding row', bag.forward(input, offsets), expected, 1e-6, 1e-6);
+  const trained = nn.EmbeddingBag.fromPretrained(s.input(table, [5, 3]), { freeze: false, include_last_offset: true });
+  s.expect('freeze: false trains it; include_last_offset kept', trained.weight.requiresGrad && trained.includeLastOffset && trained.mode === 'mean', `${trained.weight.requiresGrad} ${trained.includeLastOffset} ${trained.mode}`);
+  s.expectError('a 1-D table', () => nn.EmbeddingBag.fromPretrained(s.input([1, 2, 3], [3])), /^EmbeddingBag\.fromPretrained: argument 'embeddings' expected a 2-D f32 Tensor \[num_embeddings, embedding_dim\], got f32 \[3\]/);
+  s.expectError('max_norm', () => nn.EmbeddingBag.fromPretrained(weights, { max_norm: 1 } as never), /EmbeddingBag\.fromPretrained: .*max_norm/);
+  s.expectError('an unknown option', () => nn.EmbeddingBag.fromPretrained(weights, { fraze: true } as never), /EmbeddingBag\.fromPretrained: .*fraze/);
+  bag.destroy();
+  trained.destroy();
+});
+
 add('EmbeddingBag: the F form equals the module; a Sequential of EmbeddingBag and Linear over 2-D bags; errors named', async (s, random) => {
   const gpu = s.gpu;
   const m = new nn.EmbeddingBag(6, 4, { mode: 'sum', gpu });

@@ -17,8 +17,9 @@ import { clipGradNorm as clipGradNormRef, clipGradValue as clipGradValueRef } fr
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
-import { noGrad, Tensor, tidy } from '../src/tensor';
+import { LEAK_WARNING_STEPS, noGrad, resetLeakWatch, Tensor, tidy } from '../src/tensor';
 import { requestGpu, type Gpu } from '../src/device/gpu';
+import { fromSafetensors, toSafetensors } from '../src/safetensors';
 import { shapeText } from '../src/launch';
 import golden from './fixtures/pytorch.json';
 import { integers, uniform } from '../src/spec/random';
@@ -767,6 +768,273 @@ add('a training step creates no GPU buffers and submits once, with no readback (
   s.expect('metrics accumulated on the GPU', batches === 103 && Number.isFinite(loss), `${batches} batches, mean loss ${loss}`);
 });
 
+// ── destroy(): what a sweep of models in one page or process frees ────────────────────────────────
+
+/** A model of most module kinds and its Adam, trained 3 steps from `seed`: their parameters after, and what to destroy. */
+function sweepRun(gpu: Gpu, seed: number, x: Tensor, y: Tensor, sequence: Tensor, ids: Tensor) {
+  init.manualSeed(seed);
+  const cnn = new nn.Sequential(new nn.Conv2d(2, 4, 3, { padding: 1, gpu }), new nn.BatchNorm2d(4, { gpu }), new nn.ReLU({ gpu }), new nn.MaxPool2d(2, { gpu }), new nn.Flatten(1, -1, { gpu }), new nn.Linear(36, 8, { gpu }), new nn.LayerNorm([8], { gpu }), new nn.GELU({ gpu }), new nn.Dropout(0.25, { gpu }), new nn.Linear(8, 3, { gpu }));
+  const lstm = new nn.LSTM(4, 6, { batchFirst: true, gpu });
+  const attention = new nn.MultiheadAttention(4, 2, { batchFirst: true, gpu });
+  const embedding = new nn.Embedding(10, 4, { gpu });
+  const lossFn = new nn.CrossEntropyLoss({ weight: [1, 2, 0.5], gpu });
+  const modules = [cnn, lstm, attention, embedding, lossFn];
+  const opt = new optim.Adam(modules.flatMap((m) => m.parameters()), { lr: 0.01 });
+  for (let step = 0; step < 3; step++) {
+    tidy(() => {
+      opt.zeroGrad();
+      lossFn.forward(cnn.forward(x), y).backward();
+      F.sum(lstm.forward(sequence)[0]).backward();
+      F.sum(attention.forward(sequence)).backward();
+      F.sum(F.mul(embedding.forward(ids), embedding.forward(ids))).backward();
+      opt.step();
+    });
+  }
+  return { modules, opt, params: opt.params };
+}
+
+add('destroy(): a sweep of models and optimizers frees what each made, and the next runs as the first in the space it freed', async (s, random) => {
+  const gpu = s.gpu;
+  const x = s.input(uniform(random, 5 * 2 * 6 * 6), [5, 2, 6, 6]);
+  const y = s.input(integers(random, 5, 3), [5], 'u32');
+  const sequence = s.input(uniform(random, 2 * 3 * 4), [2, 3, 4]);
+  const ids = s.input(integers(random, 7, 10), [7], 'i32');
+  const live: { buffers: number; bytes: number }[] = [];
+  const results: Float32Array[][] = [];
+  for (let run = 0; run < 3; run++) {
+    const { modules, opt, params } = sweepRun(gpu, 7, x, y, sequence, ids);
+    results.push(await Promise.all(params.map(async (p) => (await p.read()) as Float32Array)));
+    opt.destroy();
+    for (const m of modules) m.destroy();
+    gpu.flush();
+    live.push({ buffers: gpu.stats.liveBuffers, bytes: gpu.stats.liveBytes });
+  }
+  s.notes.push(`live after each run: ${live.map((l) => `${l.buffers} buffers, ${l.bytes} B`).join('; ')}`);
+  s.expect('nothing left behind by the second and third runs', live[1]!.buffers === live[0]!.buffers && live[2]!.buffers === live[0]!.buffers && live[1]!.bytes === live[0]!.bytes && live[2]!.bytes === live[0]!.bytes, JSON.stringify(live));
+  // Later runs' parameters sit in the space the first freed, their gradients zeroed for them.
+  for (const run of [1, 2]) {
+    const worst = results[run]!.reduce((m, values, i) => Math.max(m, ...values.map((v, j) => Math.abs(v - results[0]![i]![j]!))), 0);
+    s.expect(`run ${run + 1}'s parameters after 3 steps equal run 1's`, worst <= 1e-6, `max |Δ| ${worst}`);
+  }
+});
+
+add('destroy(): later use of a module, its parameters, its outputs or an optimizer over them is an Error naming it', async (s, random) => {
+  const gpu = s.gpu;
+  const x = s.input(uniform(random, 12), [3, 4]);
+  const model = new nn.Sequential(new nn.Linear(4, 5, { gpu }), new nn.ReLU({ gpu }), new nn.Linear(5, 2, { gpu }));
+  const first = model.layers[0] as nn.Linear;
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  const out = model.forward(x);
+  const loss = F.sum(out);
+  model.destroy();
+  s.expectError('a forward', () => model.forward(x), /^Linear\(in_features=4, out_features=5, bias=True\): this module was freed by destroy\(\) of Sequential\(…\); make a new one$/);
+  s.expectError('its parameter', () => F.mul(first.weight, first.weight), /tensor 'Linear\.weight' \[5, 4\] was freed by destroy\(\) of Sequential\(/);
+  s.expectError('its output', () => F.add(out, out), /tensor 'Linear\.out_none' \[3, 2\] was freed by destroy\(\) of Sequential\(/);
+  s.expectError('a backward through it', () => loss.backward(), /^backward: '.*' needs '.*', which was freed by destroy\(\) of Sequential\(/);
+  s.expectError('an optimizer step over its parameters', () => opt.step(), /^SGD\.step: parameter 'Linear\.weight' \[5, 4\] was freed by destroy\(\) of Sequential\(.*; destroy this optimizer too, or make one over live parameters/s);
+  s.expectError('zeroGrad too', () => opt.zeroGrad(), /^SGD\.zeroGrad: parameter 'Linear\.weight'/);
+  s.expectError('a new optimizer over them', () => new optim.Adam(model.parameters()), /^Adam: param group 0: parameter 'Linear\.weight' \[5, 4\] was freed by destroy\(\) of Sequential\(/);
+  loss.destroy();
+  const p = allocateParameter(gpu, [6], 'p');
+  const adam = new optim.Adam([p]);
+  p.grad.write([1, 2, 3, 4, 5, 6]);
+  adam.step();
+  adam.destroy();
+  adam.destroy(); // twice is nothing
+  s.expectError('a destroyed optimizer', () => adam.step(), /^Adam\.step: this optimizer was destroyed \(destroy\(\)\); make a new one$/);
+  let saved = '';
+  await adam.stateDict().catch((e: Error) => (saved = e.message));
+  s.expect('its stateDict too', /^Adam\.stateDict: this optimizer was destroyed/.test(saved), saved);
+  s.expect('destroy() twice is nothing', true, 'no error');
+  // L-BFGS's direction, last gradient and history are its own: a second run leaves what the first did.
+  const q = allocateParameter(gpu, [5], 'q');
+  const lbfgsRun = async () => {
+    q.write([1, -2, 3, -4, 5]);
+    const lbfgs = new optim.LBFGS([q], { historySize: 3, maxIter: 4 });
+    await lbfgs.step(() => {
+      lbfgs.zeroGrad();
+      const l = F.sum(F.mul(q, q));
+      l.backward();
+      return l;
+    });
+    lbfgs.destroy();
+    gpu.flush();
+    return gpu.stats.liveBuffers;
+  };
+  const [once, twice] = [await lbfgsRun(), await lbfgsRun()];
+  s.expect('L-BFGS frees its history', once === twice, `${once} → ${twice} buffers`);
+});
+
+add('destroy(): space freed between an optimizer\'s parameters goes to a new parameter its steps never touch', async (s, random) => {
+  const gpu = s.gpu;
+  const a = allocateParameter(gpu, [100], 'a');
+  const gap = new nn.Linear(8, 8, { gpu }); // 72 floats in two 64-float slots, between a and b
+  const b = allocateParameter(gpu, [30], 'b');
+  for (const p of [a, b]) p.write(uniform(random, p.size));
+  gap.destroy();
+  const opt = new optim.SGD([a, b], { lr: 0.5 });
+  const newcomer = allocateParameter(gpu, [64], 'newcomer'); // fits the first freed slot
+  s.expect('the newcomer took the freed space between a and b', newcomer.chunk === a.chunk && newcomer.offset > a.offset && newcomer.offset < b.offset, `a at ${a.offset}, newcomer at ${newcomer.offset}, b at ${b.offset}`);
+  const values = uniform(random, 64);
+  newcomer.write(values);
+  await s.check('its gradient starts zero', newcomer.grad, new Float64Array(64), 0, 0);
+  newcomer.grad.write(uniform(random, 64));
+  a.grad.write(uniform(random, 100));
+  b.grad.write(uniform(random, 30));
+  opt.step();
+  await s.check('untouched by the optimizer over a and b', newcomer, values, 0, 0);
+  opt.destroy();
+});
+
+// ── PyTorch's autograd idioms from its tutorials ─────────────────────────────────────────────────────
+
+add('backward(gradient) as PyTorch: a scalar scaled, a non-scalar given its gradient; retain_graph and bad gradients refused', async (s, random) => {
+  const gpu = s.gpu;
+  const values = uniform(random, 5);
+  const a = s.input(values, [5], 'f32', 'a');
+  a.requiresGrad = true;
+  // Σ a², backward(2): PyTorch's a.grad = 2 · 2a.
+  const sq = s.own(F.sum(s.own(F.mul(a, a))));
+  sq.backward(s.input([2], [1], 'f32', 'two'));
+  await s.check('scalar: a.grad = 2 · 2a', a.grad!, Array.from(values, (v) => 4 * v), 1e-6, 1e-6);
+  // out = 3a (not a scalar), out.backward(g): a.grad accumulates 3g.
+  const g = uniform(random, 5);
+  const out = s.own(F.mul(a, 3));
+  out.backward(s.input(g, [5], 'f32', 'g'));
+  await s.check('non-scalar: a.grad += 3g', a.grad!, Array.from(values, (v, i) => 4 * v + 3 * g[i]!), 1e-6, 1e-6);
+  const again = s.own(F.mul(a, 3));
+  s.expectError('non-scalar without a gradient', () => again.backward(), /^backward: grad can be implicitly created only for a scalar output, '.*' has shape \[5\]: give the gradient of the output, a tensor of its shape \(out\.backward\(g\), as PyTorch's\)/);
+  s.expectError('a gradient of another shape', () => again.backward(s.input([1, 2], [2])), /Mismatch in shape: grad_output has a shape of \[2\] and output has a shape of \[5\]/);
+  s.expectError('a number as the gradient', () => again.backward(2 as never), /argument 'gradient' expected a Tensor of shape \[5\] \(or nothing, for a scalar\), got the number 2 \(Tensor\.fromArray\(gpu, \[2\]\) makes one\)/);
+  s.expectError('retain_graph', () => again.backward(s.input(g, [5]), { retain_graph: true }), /retainGraph=true is not supported: a backward frees the graph it used\. Sum the losses and call backward\(\) once/);
+  s.expectError('create_graph', () => again.backward(null, { createGraph: true } as never), /createGraph is not supported/);
+  s.expectError('an unknown option', () => again.backward(null, { retain: true } as never), /unknown option 'retain'/);
+  // Two losses' graphs, the second not reached by the first's backward: PyTorch keeps it; here the message says what freed it and what to do.
+  const l1 = s.own(F.sum(s.own(F.mul(a, 2))));
+  const l2 = s.own(F.sum(s.own(F.mul(a, 5))));
+  l1.backward();
+  s.expectError('a second loss\'s graph, freed by the first\'s backward', () => l2.backward(), /^backward: the graph of 'sum' was freed by the backward\(\) of 'sum': a backward frees everything recorded since the last one, where PyTorch keeps each loss's own graph\. Sum the losses and call backward\(\) once \(F\.add\(l1, l2\)\.backward\(\): the same gradients\)/);
+  s.expectError('the same loss twice', () => l1.backward(), /^backward: the graph of 'sum' was already used by a backward\(\) and freed \(PyTorch: "Trying to backward through the graph a second time"\)/);
+});
+
+add('p.grad = null (PyTorch\'s p.grad = None) keeps training; p.grad = g copies g; a plain tensor\'s dropped gradient is freed', async (s, random) => {
+  const gpu = s.gpu;
+  const lin = new nn.Linear(3, 2, { gpu });
+  const x = s.input(uniform(random, 6), [2, 3]);
+  const opt = new optim.SGD(lin.parameters(), { lr: 0.1 });
+  const step = () => tidy(() => {
+    F.sum(lin.forward(x)).backward();
+    opt.step();
+  });
+  step();
+  for (const p of lin.parameters()) p.grad = null;
+  const before = Array.from(await lin.weight.read());
+  step(); // the backward starts from zero (not the first step's gradient), and the step takes it
+  const after = Array.from(await lin.weight.read());
+  const xs = Array.from(await x.read());
+  // d Σ(xWᵀ + b) / dW[o, i] = Σ_n x[n, i]: the same for both output rows.
+  const expected = before.map((w, k) => w - 0.1 * (xs[k % 3]! + xs[3 + (k % 3)]!));
+  s.expect('after p.grad = null, the next step moves the weight by its own gradient', after.every((w, k) => Math.abs(w - expected[k]!) <= 1e-6), `${after} vs ${expected}`);
+  lin.bias!.grad = null;
+  const bias = Array.from(await lin.bias!.read());
+  opt.step(); // no backward since: a step skips a parameter without a gradient, as PyTorch's
+  s.expect('a step skips it until the next backward', (await lin.bias!.read()).every((v, i) => v === bias[i]), '');
+  lin.bias!.grad = s.input([1, 2], [2], 'f32', 'g');
+  await s.check('p.grad = g copies g', lin.bias!.grad!, [1, 2], 0, 0);
+  s.expectError('p.grad of another shape', () => (lin.bias!.grad = s.input([1, 2, 3], [3])), /parameter 'Linear\.bias' \[2\]: its grad can be set to null or to an f32 tensor of its shape, got f32 \[3\]/);
+  // The tensors-and-autograd example: w.requiresGrad, w.grad = None after each update.
+  const w = s.input(uniform(random, 4), [4], 'f32', 'w');
+  w.requiresGrad = true;
+  const live: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    tidy(() => F.sum(F.mul(w, w)).backward());
+    w.grad = null;
+    gpu.flush();
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('w.grad = null each step frees its gradient', live.every((n) => n === live[0]), live.join(' → '));
+});
+
+add('what a tutorial port tries first: noGrad(async), destroy() of a module\'s output, nested arrays, a module of your own without gpu or describe()', async (s, random) => {
+  const gpu = s.gpu;
+  const lin = new nn.Linear(2, 2, { gpu });
+  const x = s.input(uniform(random, 4), [2, 2]);
+  let message = '';
+  try {
+    noGrad(async () => {
+      await Promise.resolve();
+    });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  s.expect('noGrad(async fn) is an Error', /^noGrad: fn returned a Promise; it must be synchronous: recording comes back on at its first await/.test(message), message);
+  const y = lin.forward(x);
+  s.expectError('destroy() of a module\'s output', () => y.destroy(), /^tensor 'Linear\.out_none' \[2, 2\] is Linear\(in_features=2, out_features=2, bias=True\)'s output buffer, which it reuses at its next forward: it is freed with the module \(destroy\(\) the module\); keep a copy of your own with clone\(\)/);
+  s.expect('the module still works', lin.forward(x).shape.join() === '2,2', '');
+  s.expectError('a nested array', () => Tensor.fromArray(gpu, [[1, 2], [3, 4]] as never), /^write 'tensor': element 0 is an array \(\[1,2\]\): give the values flat, with the shape \(Tensor\.fromArray\(gpu, \[1, 2, 3, 4\], \[2, 2\]\)\)/);
+  s.expectError('a string', () => Tensor.fromArray(gpu, [1, '2'] as never), /^write 'tensor': element 1 is string "2", not a number/);
+  class Net extends nn.Module {
+    readonly fc1 = new nn.Linear(2, 3, { gpu });
+    readonly body = new nn.Sequential(new nn.ReLU({ gpu }), new nn.Linear(3, 1, { gpu }));
+    forward(t: Tensor): Tensor {
+      return this.body.forward(this.fc1.forward(t));
+    }
+  }
+  const net = new Net(); // super() without a gpu: the first requestGpu()'s, as the built-in modules
+  s.expect('on the current device', net.gpu === gpu, '');
+  const printed = 'Net(\n  (fc1): Linear(in_features=2, out_features=3, bias=True)\n  (body): Sequential(\n    (0): ReLU()\n    (1): Linear(in_features=3, out_features=1, bias=True)\n  )\n)';
+  s.expect('printed as PyTorch prints it', net.describe() === printed, net.describe());
+  net.destroy();
+  lin.destroy();
+});
+
+add('toSafetensors / fromSafetensors: a model saved and loaded as torch.save and load_state_dict, I64 counters included; a corrupt file named', async (s, random) => {
+  const gpu = s.gpu;
+  const make = () => new nn.Sequential(new nn.Linear(3, 4, { gpu }), new nn.BatchNorm1d(4, { gpu }), new nn.Linear(4, 2, { gpu }));
+  const a = make();
+  const x = s.input(uniform(random, 15), [5, 3]);
+  a.forward(x); // running statistics and num_batches_tracked move
+  a.eval();
+  const bytes = toSafetensors(await a.stateDict(), { note: 'test' });
+  const b = make();
+  b.loadStateDict(fromSafetensors(bytes, 'net.safetensors'));
+  b.eval();
+  await s.check('the loaded model computes the same', b.forward(x), Array.from(await a.forward(x).read()), 0, 0);
+  const counter = fromSafetensors(bytes).get('1.num_batches_tracked');
+  s.expect('num_batches_tracked kept as I64', counter?.dtype === 'I64' && counter.values[0] === 1, JSON.stringify(counter));
+  s.expectError('a truncated file', () => fromSafetensors(bytes.subarray(0, bytes.length - 4), 'net.safetensors'), /^net\.safetensors: not a valid safetensors file: .*truncated/);
+  s.expectError('not bytes', () => fromSafetensors('net.safetensors' as never), /^fromSafetensors: expected the file's bytes \(a Uint8Array: fs\.readFileSync\(path\)/);
+  a.destroy();
+  b.destroy();
+});
+
+add('a training loop that never frees its F ops\' outputs is warned of once, naming them; one in tidy() is not', async (s, random) => {
+  const gpu = s.gpu;
+  const w = s.input(uniform(random, 8), [8], 'f32', 'w');
+  w.requiresGrad = true;
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+  const kept: Tensor[] = [];
+  try {
+    resetLeakWatch();
+    for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) {
+      const y = F.mul(w, w); // the blitz's forward, without tidy: y and the loss stay alive
+      const loss = F.sum(y);
+      loss.backward();
+      kept.push(y, loss);
+    }
+    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by F ops are alive \([\d.]+ MiB with their gradients; most: 'mul' ×\d+, 'sum' ×\d+.*\), more after each of the last 64 backward\(\) calls: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
+    kept.forEach((t) => t.destroy());
+    resetLeakWatch();
+    for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) tidy(() => F.sum(F.mul(w, w)).backward());
+    s.expect('none for a loop in tidy()', warnings.length === 1, warnings.join('\n'));
+  } finally {
+    console.warn = warn;
+    resetLeakWatch();
+  }
+});
+
 // ── state dicts ───────────────────────────────────────────────────────────────────────────────────
 
 add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', async (s, random) => {
@@ -840,7 +1108,7 @@ add('nn.ModuleList registers its modules (blocks.0.weight), trains and saves the
   class Net extends nn.Module {
     blocks = new nn.ModuleList([new nn.Linear(4, 4, { gpu }), new nn.Linear(4, 4, { gpu })]);
     head = new nn.Linear(4, 2, { gpu });
-    describe(): string {
+    override describe(): string {
       return 'Net';
     }
     forward(x: Tensor): Tensor {
@@ -867,13 +1135,13 @@ add('nn.ModuleList registers its modules (blocks.0.weight), trains and saves the
   s.expect('the state dict carries blocks.0.weight', copied.every((v, i) => v === after[i]), 'compared');
   class InArray extends nn.Module {
     blocks = [new nn.Linear(4, 4, { gpu }), new nn.Linear(4, 4, { gpu })];
-    describe = () => 'InArray';
+    override describe = () => 'InArray';
     forward = (x: Tensor) => x;
   }
   class InObject extends nn.Module {
     head = new nn.Linear(4, 2, { gpu });
     byName = { a: new nn.Linear(4, 4, { gpu }) };
-    describe = () => 'InObject';
+    override describe = () => 'InObject';
     forward = (x: Tensor) => x;
   }
   const [inArray, inObject] = [new InArray(gpu), new InObject(gpu)];
@@ -890,7 +1158,7 @@ add('nn.ModuleDict registers its modules by name (heads.price.weight), trains an
   class TwoHeads extends nn.Module {
     trunk = new nn.Linear(4, 4, { gpu });
     heads = new nn.ModuleDict({ price: new nn.Linear(4, 2, { gpu }), band: new nn.Linear(4, 3, { gpu }) });
-    describe = () => 'TwoHeads';
+    override describe = () => 'TwoHeads';
     forward(x: Tensor, head = 'band'): Tensor {
       return F.sum(this.heads.get(head).forward(this.trunk.forward(x)));
     }

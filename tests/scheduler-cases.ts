@@ -64,6 +64,19 @@ add('CyclicLR on Adam cycles betas[0] as SGD\'s momentum (PyTorch 2\'s use_beta1
   s.expectError('a step size', () => new sched.CyclicLR(sgd, { base_lr: 0.01, max_lr: 0.1, step_size_up: 0 }), /CyclicLR: argument 'stepSizeUp' expected a number > 0, got 0/);
   s.expectError('a scale function returning NaN', () => new sched.CyclicLR(sgd, { base_lr: 0.01, max_lr: 0.1, scale_fn: () => NaN }), /CyclicLR: the scale function returned NaN at cycle 1, expected a finite number/);
   s.expectError('PolynomialLR total_iters', () => new sched.PolynomialLR(sgd, { total_iters: 0 }), /PolynomialLR: argument 'totalIters' expected a positive integer, got 0/);
+  // A negative power: PyTorch gives 1.5 and 3 (lr 1, total_iters 3), then raises ZeroDivisionError at step 3.
+  const growing = new optim.SGD([allocateParameter(s.gpu, [2], 'g')], { lr: 1 });
+  const poly = new sched.PolynomialLR(growing, { total_iters: 3, power: -1 });
+  const lrs: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    growing.step();
+    poly.step();
+    lrs.push(growing.paramGroups[0]!.lr);
+  }
+  s.expect('PolynomialLR power −1: PyTorch\'s 1.5 and 3 before total_iters', Math.abs(lrs[0]! - 1.5) < 1e-15 && Math.abs(lrs[1]! - 3) < 1e-15, JSON.stringify(lrs));
+  growing.step();
+  s.expectError('PolynomialLR power −1 at total_iters', () => poly.step(), /^PolynomialLR\.step: step 3 reaches total_iters 3, where the lr's factor \(1 − 3\/3\)\^-1 is 0 to a negative power \(PyTorch raises ZeroDivisionError: 0\.0 cannot be raised to a negative power\)/);
+  s.expect('nothing changed by the refused step', poly.lastEpoch === 2 && growing.paramGroups[0]!.lr === lrs[1], `lastEpoch ${poly.lastEpoch}, lr ${growing.paramGroups[0]!.lr}`);
   s.expectError('MultiplicativeLR lambdas per group', () => new sched.MultiplicativeLR(sgd, { lr_lambda: [() => 1, () => 1] }), /MultiplicativeLR: argument 'lrLambda' expected 1 functions \(one per param group\), got 2/);
   s.expectError('MultiplicativeLR returning a string', () => {
     const m = new sched.MultiplicativeLR(sgd, { lr_lambda: () => 'x' as unknown as number });

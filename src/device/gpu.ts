@@ -181,8 +181,8 @@ export class Gpu {
   readonly poisonNewBuffers: boolean;
   private nanFill = new Float32Array(0);
   debug: boolean;
-  /** Counters for tests and the bench: buffers alive and ever created, dispatches, submits, readbacks, bind groups made. */
-  readonly stats = { liveBuffers: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0, bindGroupsCreated: 0 };
+  /** Counters for tests and the bench: buffers alive (and their bytes) and ever created, dispatches, submits, readbacks, bind groups made. */
+  readonly stats = { liveBuffers: 0, liveBytes: 0, buffersCreated: 0, dispatches: 0, submits: 0, reads: 0, bindGroupsCreated: 0 };
   /** Picks each launcher's variant on this adapter (src/tuner.ts); tunes at the next read or sync. */
   readonly tuner: Tuner;
 
@@ -259,6 +259,7 @@ export class Gpu {
     this.ours.add(buffer);
     if (this.poisonNewBuffers && usage & GPUBufferUsage.STORAGE) this.poison(buffer);
     this.stats.liveBuffers++;
+    this.stats.liveBytes += buffer.size;
     this.stats.buffersCreated++;
     return buffer;
   }
@@ -282,6 +283,7 @@ export class Gpu {
     buffer.destroy();
     this.destroyed.add(buffer);
     this.stats.liveBuffers--;
+    this.stats.liveBytes -= buffer.size;
   }
 
   /**
@@ -364,6 +366,13 @@ export class Gpu {
     this.usable(view, 'write');
     const count = view.byteLength / 4;
     if (data.length !== count) throw new Error(`write '${view.label}': expected ${count} values, got ${data.length}`);
+    if (!ArrayBuffer.isView(data)) {
+      // A plain array's elements become float32 through Number(): a nested array ([[1, 2], [3, 4]],
+      // torch.tensor's way) or a string would be NaN without a word. null passes, as 0: JSON writes
+      // NaN as null (an optimizer state's padding, saved and loaded).
+      const bad = Array.prototype.findIndex.call(data, (v: unknown) => typeof v !== 'number' && v !== null);
+      if (bad >= 0) throw new Error(`write '${view.label}': element ${bad} is ${Array.isArray(data[bad]) ? `an array (${JSON.stringify(data[bad])}): give the values flat, with the shape (Tensor.fromArray(gpu, [1, 2, 3, 4], [2, 2]))` : `${typeof data[bad]} ${JSON.stringify(data[bad]) ?? String(data[bad])}, not a number`}`);
+    }
     if (view.dtype !== 'f32') {
       // Int32Array.from would wrap or truncate (−1 as u32 is 4294967295, 2.5 is 2) without a word.
       const [low, high] = view.dtype === 'u32' ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
@@ -543,6 +552,7 @@ export class Gpu {
     for (const buffer of this.retired) {
       buffer.destroy();
       this.stats.liveBuffers--;
+      this.stats.liveBytes -= buffer.size;
     }
     this.retired = [];
     this.encoder = null;
