@@ -1691,3 +1691,128 @@ for kwargs, shape, var_shape in (({}, (6, 4), (6, 4)), ({"full": True, "reductio
 more_losses_path = path.parent / "pytorch-more-losses.json"
 more_losses_path.write_text(json.dumps(more_losses).replace("NaN", "null") + "\n")
 print(f"wrote {more_losses_path} ({more_losses_path.stat().st_size} bytes)")
+
+# ── 3-D layers (tests/fixtures/pytorch-conv3d.json) ────────────────────────────────────────────────
+# nn.Conv3d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d/MaxPool3d, BatchNorm3d and InstanceNorm3d at
+# several option sets over [N, C, D, H, W] and one volume [C, D, H, W]: printouts, outputs, the max
+# pools' indices, and for Σ y · dy the gradients of the input and of every parameter (traced() above).
+# BatchNorm3d: a training batch (traced), a second one, the running statistics after each, then eval.
+# Then a small 3-D CNN, one SGD step: loss, every gradient, the running statistics, the parameters after.
+torch.manual_seed(20261210)
+conv3d = {"torch_version": torch.__version__, "modules": []}
+
+
+def tupled(kwargs):
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+
+
+def case3d(kind, kwargs, shape, module, x=None, args=()):
+    x = torch.randn(*shape) if x is None else x
+    case = traced(module, x, {"kind": kind, "args": list(args), "kwargs": kwargs, "shape": list(shape)}, module)
+    conv3d["modules"].append(case)
+    return case
+
+
+for args, kwargs, shape in (
+    ([3, 5, 3], {"stride": 2, "padding": 1}, (2, 3, 5, 6, 7)),
+    ([4, 6, [3, 2, 2]], {"stride": [1, 2, 1], "padding": [2, 1, 0], "dilation": [2, 1, 2], "groups": 2, "bias": False}, (1, 4, 7, 6, 7)),
+    ([3, 3, 3], {"padding": 1, "groups": 3}, (2, 3, 4, 5, 5)),
+    ([2, 3, [3, 5, 3]], {"padding": "same", "dilation": [1, 1, 2]}, (1, 2, 5, 6, 7)),
+    ([2, 3, 3], {"padding": "valid"}, (2, 4, 5, 6)),
+    ([2, 2, 3], {"padding": 1, "padding_mode": "reflect"}, (1, 2, 4, 4, 4)),
+    ([3, 2, 2], {"stride": 3}, (2, 3, 7, 7, 7)),
+    ([1, 2, 1], {}, (1, 1, 1, 1, 1)),
+):
+    case3d("Conv3d", kwargs, shape, torch.nn.Conv3d(*[tuple(a) if isinstance(a, list) else a for a in args], **tupled(kwargs)), args=args)
+for kwargs, shape, ties in (
+    ({"kernel_size": 2}, (2, 3, 4, 6, 7), False),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (1, 2, 5, 7, 7), False),
+    ({"kernel_size": 2, "stride": 1}, (2, 2, 4, 4, 4), True),
+    ({"kernel_size": [3, 2, 2], "stride": [2, 1, 2], "padding": 1, "dilation": [1, 2, 1]}, (1, 2, 7, 8, 9), False),
+    ({"kernel_size": 2, "stride": 3}, (1, 2, 7, 7, 7), False),
+    ({"kernel_size": 2}, (3, 4, 4, 5), False),
+):
+    x = torch.randint(-1, 2, shape).float() if ties else torch.randn(*shape)  # ties: many equal maxima
+    case = case3d("MaxPool3d", kwargs, shape, torch.nn.MaxPool3d(**tupled(kwargs)), x)
+    case["indices"] = [int(v) for v in torch.nn.functional.max_pool3d(x.detach(), **tupled(kwargs), return_indices=True)[1].reshape(-1).tolist()]
+for kwargs, shape in (
+    ({"kernel_size": 2}, (2, 3, 4, 6, 7)),
+    ({"kernel_size": 3, "stride": 2, "padding": 1}, (1, 2, 5, 7, 6)),
+    ({"kernel_size": [3, 2, 3], "stride": [2, 1, 2], "padding": [1, 1, 0], "count_include_pad": False}, (1, 2, 5, 7, 6)),
+    ({"kernel_size": 2, "stride": 3}, (1, 2, 7, 7, 7)),
+    ({"kernel_size": 3, "stride": 1, "padding": 1}, (2, 3, 4, 5)),
+):
+    case3d("AvgPool3d", kwargs, shape, torch.nn.AvgPool3d(**tupled(kwargs)))
+for kind, output_size, shape, ties in (
+    ("AdaptiveAvgPool3d", 1, (2, 3, 4, 5, 6), False),
+    ("AdaptiveAvgPool3d", [2, 3, None], (2, 2, 5, 7, 4), False),
+    ("AdaptiveAvgPool3d", [3, 2, 5], (1, 2, 2, 3, 3), False),
+    ("AdaptiveAvgPool3d", 2, (3, 4, 5, 6), False),
+    ("AdaptiveMaxPool3d", [2, 3, 2], (2, 3, 5, 7, 4), False),
+    ("AdaptiveMaxPool3d", 2, (1, 2, 4, 4, 4), True),
+    ("AdaptiveMaxPool3d", [3, 4, 5], (1, 2, 2, 3, 3), False),
+    ("AdaptiveMaxPool3d", [None, 2, 2], (3, 3, 5, 6), False),
+):
+    size = tuple(output_size) if isinstance(output_size, list) else output_size
+    x = torch.randint(-1, 2, shape).float() if ties else torch.randn(*shape)
+    case = case3d(kind, {"output_size": output_size}, shape, getattr(torch.nn, kind)(size), x)
+    if "Max" in kind:
+        case["indices"] = [int(v) for v in torch.nn.functional.adaptive_max_pool3d(x.detach(), size, return_indices=True)[1].reshape(-1).tolist()]
+for kind, args, kwargs, shape in (
+    ("InstanceNorm3d", [3], {"affine": True}, (2, 3, 4, 5, 3)),
+    ("InstanceNorm3d", [4], {"eps": 1e-3}, (4, 3, 4, 5)),
+):
+    module = getattr(torch.nn, kind)(*args, **kwargs)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.uniform_(0.5, 1.5) if p is module.weight else p.uniform_(-0.5, 0.5)
+    case3d(kind, kwargs, shape, module, torch.randn(*shape) * 2 + 0.5, args=args)
+
+# BatchNorm3d: training batch 1 traced (output, input's, weight's and bias's gradients), the running
+# statistics after it; training batch 2's output and statistics (momentum None averages the two);
+# then eval traced on a third input (the running statistics, or the batch's without them).
+conv3d["batchnorm"] = []
+for kwargs, shape in (
+    ({}, (2, 3, 3, 4, 5)),
+    ({"momentum": None, "eps": 1e-3}, (3, 2, 2, 3, 4)),
+    ({"affine": False, "momentum": 0.3}, (2, 4, 3, 3, 2)),
+    ({"track_running_stats": False}, (2, 3, 2, 2, 3)),
+):
+    module = torch.nn.BatchNorm3d(shape[1], **kwargs)
+    if module.affine:
+        with torch.no_grad():
+            module.weight.uniform_(0.5, 1.5)
+            module.bias.uniform_(-0.5, 0.5)
+    x1, x2, x3 = torch.randn(*shape) * 2 + 1, torch.randn(*shape) - 0.5, torch.randn(*shape)
+    module.train()
+    case = traced(module, x1, {"kwargs": kwargs, "shape": list(shape)}, module)
+    stats = lambda: [values(module.running_mean), values(module.running_var)] if module.track_running_stats else None
+    case["stats1"] = stats()
+    case["x2"], case["y2"], case["stats2"] = values(x2), values(module(x2)), stats()
+    module.eval()
+    module.zero_grad()
+    case["eval"] = traced(module, x3, {"shape": list(shape)}, module)
+    conv3d["batchnorm"].append(case)
+
+# A small 3-D CNN, one SGD step (momentum 0.9, weight decay 1e-4) from a cross-entropy loss.
+net = torch.nn.Sequential(torch.nn.Conv3d(1, 4, 3, padding=1), torch.nn.BatchNorm3d(4), torch.nn.ReLU(), torch.nn.MaxPool3d(2),
+                          torch.nn.Flatten(), torch.nn.Linear(4 * 2 * 3 * 3, 3))
+x = torch.rand(5, 1, 4, 6, 6)
+labels = torch.randint(0, 3, (5,))
+initial = {k: values(v) for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+loss = torch.nn.CrossEntropyLoss()(net(x), labels)
+loss.backward()
+grads = {k: values(p.grad) for k, p in net.named_parameters()}
+optimizer.step()
+conv3d["network"] = {"x": values(x), "shape": list(x.shape), "labels": labels.tolist(), "initial": initial, "loss": float(loss), "grads": grads,
+                     "running": {k: values(v) for k, v in net.state_dict().items() if "running" in k},
+                     "params_after": {k: values(p) for k, p in net.named_parameters()}}
+
+# nn.Conv3d's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in/groups * kd * kh * kw.
+layer = torch.nn.Conv3d(4, 16, 3)
+conv3d["conv_init"] = {"in_channels": 4, "out_channels": 16, "kernel_size": 3, "bound": 1 / math.sqrt(4 * 27),
+                       "weight_max_abs": float(layer.weight.abs().max()), "bias_max_abs": float(layer.bias.abs().max())}
+conv3d_path = path.parent / "pytorch-conv3d.json"
+conv3d_path.write_text(json.dumps(conv3d) + "\n")
+print(f"wrote {conv3d_path} ({conv3d_path.stat().st_size} bytes)")

@@ -1,6 +1,6 @@
-// batchnorm.wgsl — batch normalisation over NCHW (2d) or N×C / N×C×L (1d), forward and backward
+// batchnorm.wgsl — batch normalisation over NCDHW (3d), NCHW (2d) or N×C / N×C×L (1d), forward and backward
 //
-// x is viewed as N × C × S (S = H·W for 2d, L or 1 for 1d); element (n, c, s) is at (n·C + c)·S + s.
+// x is viewed as N × C × S (S = D·H·W for 3d, H·W for 2d, L or 1 for 1d); element (n, c, s) is at (n·C + c)·S + s.
 // Each channel c normalises over its M = N·S values:
 //   mean_c   = Σ x / M
 //   var_c    = Σ (x − mean_c)² / M                    (biased: used to normalise)

@@ -14,6 +14,8 @@ import { layerNorm as layerNormKernel, type LayerNormArgs } from './kernels/laye
 import { matmul as matmulKernel } from './kernels/matmul';
 import * as convOps from './kernels/conv2d';
 import * as poolOps from './kernels/pool';
+import * as conv3dOps from './kernels/conv3d';
+import * as pool3dOps from './kernels/pool3d';
 import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { expectApproximate, gelu as geluKernel, type GeluApproximate } from './kernels/gelu';
 import { sumRows } from './kernels/reduce';
@@ -27,7 +29,7 @@ import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kern
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
 import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
-import { expectPair, expectShape, shapeText } from './launch';
+import { expectPair, expectShape, expectTriple, shapeText } from './launch';
 import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
 import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
 
@@ -1139,9 +1141,12 @@ export function unbind(x: Tensor, dim = 0, ...unsupported: never[]): Tensor[] {
 
 type Pair = number | readonly [number, number];
 
-/** The module's kernels as functions, each allocating its output; one image [C, H, W] runs as a batch of one (views). */
-function onImages(x: Tensor, run: (x4: Tensor) => Tensor): Tensor {
-  if (x instanceof Tensor && x.shape.length === 3) {
+/**
+ * The module's kernels as functions, each allocating its output; one image [C, H, W] (one volume
+ * [C, D, H, W] for a 3-D op's `rank` 5) runs as a batch of one (views).
+ */
+function onImages(x: Tensor, run: (batched: Tensor) => Tensor, rank = 4): Tensor {
+  if (x instanceof Tensor && x.shape.length === rank - 1) {
     const y = run(reshape(x, [1, ...x.shape]));
     return reshape(y, y.shape.slice(1));
   }
@@ -1265,10 +1270,15 @@ export type AdaptiveSize2d = number | readonly [number | null, number | null];
 
 /** [OH, OW] for an input [N, C, H, W] from output_size, or an Error naming it. */
 export function adaptiveOutputSize(op: string, outputSize: unknown, input: readonly number[]): [number, number] {
-  const given = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) && outputSize.length === 2 ? outputSize : null;
+  return adaptiveSizes(op, outputSize, input, 2) as [number, number];
+}
+
+/** The output's spatial sizes for `axes` spatial axes of input [N, C, …] from output_size (a number for all, or one per axis, null keeping that input size), or an Error naming it. */
+export function adaptiveSizes(op: string, outputSize: unknown, input: readonly number[], axes: number): number[] {
+  const given = typeof outputSize === 'number' ? new Array<number>(axes).fill(outputSize) : Array.isArray(outputSize) && outputSize.length === axes ? outputSize : null;
   const sizes = given?.map((v: unknown, k) => (v === null ? input[2 + k]! : v));
-  if (!sizes || !sizes.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new Error(`${op}: output_size expected an integer ≥ 1 or two of them (null keeps that input size), got ${show(outputSize)}`);
-  return sizes as [number, number];
+  if (!sizes || !sizes.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new Error(`${op}: output_size expected an integer ≥ 1 or ${axes === 2 ? 'two' : 'three'} of them (null keeps that input size), got ${show(outputSize)}`);
+  return sizes as number[];
 }
 
 /** A 1-D adaptive pool's output size: a number or a list of one. */
@@ -1367,6 +1377,162 @@ export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [numb
     return out.y;
   });
   return o.returnIndices ? [y, (indices! as Tensor).reshape(y.shape)] : y;
+}
+
+// ── 3-D convolution and pooling: F.conv3d, F.max_pool3d, F.avg_pool3d, F.adaptive_*_pool3d ────────
+// The 2-D ops' twins over [N, C, D, H, W] or one volume [C, D, H, W], on conv3d.wgsl and pool3d.wgsl.
+
+type Triple = number | readonly [number, number, number];
+
+export interface Conv3dArguments {
+  stride?: Triple;
+  /** Sizes, or PyTorch's 'same' (stride 1) and 'valid'. */
+  padding?: Triple | 'same' | 'valid';
+  dilation?: Triple;
+  groups?: number;
+}
+
+/**
+ * torch.nn.functional.conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+ * input [N, C_in, D, H, W] or [C_in, D, H, W], weight [C_out, C_in/groups, KD, KH, KW] (conv3d.wgsl);
+ * a weight or bias that requires no gradient gets none.
+ */
+export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv3dArguments = {}): Tensor {
+  const op = 'conv3d';
+  expectInput(op, x);
+  expectOperand(op, 'weight', weight, false);
+  if (bias !== null) expectOperand(op, 'bias', bias, false);
+  const o = normalizeOptions(op, options, ['stride', 'padding', 'dilation', 'groups']) as Conv3dArguments;
+  const stride = expectTriple(op, 'stride', o.stride ?? 1, 1);
+  const dilation = expectTriple(op, 'dilation', o.dilation ?? 1, 1);
+  if (weight.shape.length !== 5) throw new Error(`${op}: weight expected 5 dimensions [C_out, C_in/groups, KD, KH, KW], got ${shapeText(weight.shape)}`);
+  const kernel = weight.shape.slice(2) as [number, number, number];
+  const padding = o.padding === 'same' ? conv3dOps.samePadding3d(op, kernel, stride, dilation) : o.padding === 'valid' ? ([0, 0, 0] as const) : expectTriple(op, 'padding', o.padding ?? 0, 0);
+  const args: conv3dOps.Conv3dOptions = { stride, padding, dilation, groups: o.groups ?? 1 };
+  return onImages(
+    x,
+    (x5) => {
+      const g = conv3dOps.conv3dGeometry(x5.shape, weight.shape, args, op);
+      const y = output(x.gpu, [g.N, g.C_out, g.OD, g.OH, g.OW], op);
+      conv3dOps.conv3d(x5, weight, bias, y, args, op);
+      const inputs = [x5, weight, ...(bias ? [bias] : [])];
+      if (needsGrad(inputs)) record({ name: op, inputs, output: y, backward: gradients.conv3d(x5, weight, bias, args, op) });
+      return y;
+    },
+    5,
+  );
+}
+
+type MaxPool3dArguments = { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: false; ceil_mode?: false; returnIndices?: boolean; return_indices?: boolean };
+
+/** An op's indices for one volume [C, D, H, W] drop the batch of one, as its output does (a plain view: indices take no gradient). */
+const unbatchedIndices = (x: Tensor, indices: Tensor) => (x.shape.length === 4 ? indices.reshape(indices.shape.slice(1)) : indices);
+
+/**
+ * torch.nn.functional.max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1,
+ * ceil_mode=False, return_indices=False); with return_indices, [output, indices] (u32,
+ * (d·H + h)·W + w within each volume, as PyTorch's), else the indices are the output's companion.
+ */
+export function maxPool3d(x: Tensor, kernelSize: Triple, options?: MaxPool3dArguments & { returnIndices?: false; return_indices?: false }): Tensor;
+export function maxPool3d(x: Tensor, kernelSize: Triple, options: MaxPool3dArguments): Tensor | [Tensor, Tensor];
+export function maxPool3d(x: Tensor, kernelSize: Triple, options: MaxPool3dArguments = {}): Tensor | [Tensor, Tensor] {
+  const op = 'maxPool3d';
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['stride', 'padding', 'dilation', 'returnIndices'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false }) as MaxPool3dArguments;
+  expectFlag(op, 'returnIndices', o.returnIndices);
+  const args: pool3dOps.Pool3dOptions = { kernelSize, stride: o.stride ?? kernelSize, padding: o.padding ?? 0, dilation: o.dilation ?? 1 };
+  let indices: Tensor | null = null;
+  const y = onImages(
+    x,
+    (x5) => {
+      const g = pool3dOps.pool3dGeometry(x5.shape, args, op);
+      const out = output(x.gpu, [g.N, g.C, g.OD, g.OH, g.OW], op);
+      indices = output(x.gpu, out.shape, `${op} indices`, 'u32');
+      pool3dOps.maxPool3d(x5, out, indices, args, op);
+      if (needsGrad([x5])) record({ name: op, inputs: [x5], output: out, saved: [indices], reads: [indices], backward: gradients.maxPool3d(x5, indices, args, op) });
+      if (!o.returnIndices) out.companions.push(indices);
+      return out;
+    },
+    5,
+  );
+  return o.returnIndices ? [y, unbatchedIndices(x, indices! as Tensor)] : y;
+}
+
+/**
+ * torch.nn.functional.avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+ * count_include_pad=True, divisor_override=None).
+ */
+export function avgPool3d(x: Tensor, kernelSize: Triple, options: { stride?: Triple | null; padding?: Triple; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null } = {}): Tensor {
+  const op = 'avgPool3d';
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['stride', 'padding', 'countIncludePad'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as { stride?: Triple | null; padding?: Triple; countIncludePad?: boolean };
+  expectFlag(op, 'countIncludePad', o.countIncludePad);
+  const args: pool3dOps.Pool3dOptions = { kernelSize, stride: o.stride ?? kernelSize, padding: o.padding ?? 0, countIncludePad: o.countIncludePad ?? true };
+  return onImages(
+    x,
+    (x5) => {
+      const g = pool3dOps.pool3dGeometry(x5.shape, args, op);
+      const y = output(x.gpu, [g.N, g.C, g.OD, g.OH, g.OW], op);
+      pool3dOps.avgPool3d(x5, y, args, op);
+      if (needsGrad([x5])) record({ name: op, inputs: [x5], output: y, backward: gradients.avgPool3d(x5, args, op) });
+      return y;
+    },
+    5,
+  );
+}
+
+/** An adaptive 3-D pool's output_size: one number for all three axes, or [d, h, w], null keeping that input size (PyTorch's None). */
+export type AdaptiveSize3d = number | readonly [number | null, number | null, number | null];
+
+/** A 3-D adaptive pool's input: [N, C, D, H, W] (one volume is made a batch of one before this), or an Error naming `op`. */
+function expectVolumes(op: string, x5: Tensor): void {
+  if (x5.shape.length !== 5) throw new Error(`${op}: input expected [N, C, D, H, W] or one volume [C, D, H, W], got ${shapeText(x5.shape)}`);
+}
+
+/** torch.nn.functional.adaptive_avg_pool3d(input, output_size): each output the mean of its bin (pool3d.wgsl), over [N, C, D, H, W] or one volume. */
+export function adaptiveAvgPool3d(x: Tensor, outputSize: AdaptiveSize3d, ...unsupported: never[]): Tensor {
+  const op = 'adaptiveAvgPool3d';
+  expectInput(op, x);
+  expectNoArguments(op, unsupported, 'its arguments are input and output_size');
+  return onImages(
+    x,
+    (x5) => {
+      expectVolumes(op, x5);
+      const y = output(x5.gpu, [x5.shape[0]!, x5.shape[1]!, ...adaptiveSizes(op, outputSize, x5.shape, 3)], op);
+      pool3dOps.adaptiveAvgPool3d(x5, y, op);
+      if (needsGrad([x5])) record({ name: op, inputs: [x5], output: y, backward: gradients.adaptiveAvgPool3d(x5, op) });
+      return y;
+    },
+    5,
+  );
+}
+
+/**
+ * torch.nn.functional.adaptive_max_pool3d(input, output_size, return_indices=False): the max of each
+ * bin; with return_indices [y, indices], each maximum's (d·H + h)·W + w in its volume (u32).
+ */
+export function adaptiveMaxPool3d(x: Tensor, outputSize: AdaptiveSize3d, options?: AdaptiveMaxPoolArguments & { returnIndices?: false; return_indices?: false }): Tensor;
+export function adaptiveMaxPool3d(x: Tensor, outputSize: AdaptiveSize3d, options: AdaptiveMaxPoolArguments): Tensor | [Tensor, Tensor];
+export function adaptiveMaxPool3d(x: Tensor, outputSize: AdaptiveSize3d, options: AdaptiveMaxPoolArguments = {}): Tensor | [Tensor, Tensor] {
+  const op = 'adaptiveMaxPool3d';
+  expectInput(op, x);
+  const o = normalizeOptions(op, options, ['returnIndices'], { return_indices: 'returnIndices' }) as AdaptiveMaxPoolArguments;
+  expectFlag(op, 'returnIndices', o.returnIndices);
+  let indices: Tensor | null = null;
+  const y = onImages(
+    x,
+    (x5) => {
+      expectVolumes(op, x5);
+      const out = output(x5.gpu, [x5.shape[0]!, x5.shape[1]!, ...adaptiveSizes(op, outputSize, x5.shape, 3)], op);
+      indices = output(x5.gpu, out.shape, `${op} indices`, 'u32');
+      pool3dOps.adaptiveMaxPool3d(x5, out, indices, op);
+      if (needsGrad([x5])) record({ name: op, inputs: [x5], output: out, saved: [indices], reads: [indices], backward: gradients.adaptiveMaxPool3d(x5, indices, op) });
+      if (!o.returnIndices) out.companions.push(indices);
+      return out;
+    },
+    5,
+  );
+  return o.returnIndices ? [y, unbatchedIndices(x, indices! as Tensor)] : y;
 }
 
 // ── cumulative sums ──────────────────────────────────────────────────────────────────────────────────

@@ -67,14 +67,41 @@ export function expectInput4d(op: string, input: readonly number[], channels: st
 
 /** The output's [OH, OW] for an NCHW input, or an Error when the (dilated) kernel does not fit the padded input. */
 export function outputExtent(op: string, input: readonly number[], k: [number, number], stride: [number, number], pad: [number, number], dil: [number, number]): [number, number] {
-  const [H, W] = [input[2]!, input[3]!];
-  const effective = [dil[0] * (k[0] - 1) + 1, dil[1] * (k[1] - 1) + 1];
-  const padded = [H + 2 * pad[0], W + 2 * pad[1]];
-  if (effective[0]! > padded[0]! || effective[1]! > padded[1]!) {
-    const dilated = dil[0] > 1 || dil[1] > 1 ? ` (dilated to ${effective.join('×')})` : '';
+  return windowExtent(op, input, k, stride, pad, dil) as [number, number];
+}
+
+/**
+ * The output's spatial sizes for an input [N, C, …spatial] and a window of k.length axes (2-D, 3-D),
+ * or an Error when the (dilated) kernel does not fit the padded input, its sizes written 3×3 or 3×3×3.
+ */
+export function windowExtent(op: string, input: readonly number[], k: readonly number[], stride: readonly number[], pad: readonly number[], dil: readonly number[]): number[] {
+  const size = input.slice(2);
+  const effective = k.map((v, a) => dil[a]! * (v - 1) + 1);
+  const padded = size.map((v, a) => v + 2 * pad[a]!);
+  if (effective.some((e, a) => e > padded[a]!)) {
+    const dilated = dil.some((d) => d > 1) ? ` (dilated to ${effective.join('×')})` : '';
     throw new Error(`${op}: kernel ${k.join('×')}${dilated} is larger than the padded input ${padded.join('×')} (input ${shapeText(input)}, padding ${pad.join('×')})`);
   }
-  return [Math.floor((padded[0]! - effective[0]!) / stride[0]) + 1, Math.floor((padded[1]! - effective[1]!) / stride[1]) + 1];
+  return padded.map((p, a) => Math.floor((p - effective[a]!) / stride[a]!) + 1);
+}
+
+// ── 3-D windows over NCDHW (conv3d.ts, pool3d.ts) ───────────────────────────────────────────────
+
+/** A 3-D kernel size, stride, padding or dilation: one number for all three axes, or [d, h, w]. */
+export type Triple = number | readonly [number, number, number];
+
+export const triple = (v: Triple): [number, number, number] => (typeof v === 'number' ? [v, v, v] : [v[0], v[1], v[2]]);
+
+export function expectTriple(op: string, name: string, v: Triple, min: number): [number, number, number] {
+  const isTriple = typeof v === 'number' || (Array.isArray(v) && v.length === 3);
+  const t = isTriple ? triple(v) : [NaN, NaN, NaN];
+  if (!t.every((d) => Number.isInteger(d) && d >= min)) throw new Error(`${op}: argument '${name}' expected ${min === 0 ? 'a non-negative' : 'a positive'} integer or a triple of them, got ${JSON.stringify(v)}`);
+  return t as [number, number, number];
+}
+
+/** A 5-D NCDHW shape of positive integers; `channels` names the C the message shows. */
+export function expectInput5d(op: string, input: readonly number[], channels: string): void {
+  if (input.length !== 5 || !input.every((d) => Number.isInteger(d) && d > 0)) throw new Error(`${op}: input expected a 5-D NCDHW shape [N, ${channels}, D, H, W], got ${shapeText(input)}`);
 }
 
 /** Records one dispatch of `shader`'s entry `name` over n invocations (1-D, spilling into y past 65,535 workgroups). */

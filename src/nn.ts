@@ -19,11 +19,13 @@ import { expectKnee, lossShape, partialCount } from './kernels/regression_loss';
 import { resolveDim } from './kernels/softmax';
 import * as convOps from './kernels/conv2d';
 import * as poolOps from './kernels/pool';
+import * as conv3dOps from './kernels/conv3d';
+import * as pool3dOps from './kernels/pool3d';
 import * as recurrent from './recurrent';
 import { PackedSequence } from './rnn-utils';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
-import { expectPair, shapeText } from './launch';
+import { expectPair, expectTriple, shapeText, type Triple } from './launch';
 import { allocateParameter, Parameter, releaseParameters } from './parameters';
 import { composite, cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, noGrad, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
@@ -1368,7 +1370,7 @@ function channelAffine(module: AnyModule, kind: string, channels: number, affine
 }
 
 /**
- * nn.InstanceNorm1d and 2d: each sample's channel normalised over its positions. With
+ * nn.InstanceNorm1d, 2d and 3d: each sample's channel normalised over its positions. With
  * track_running_stats (off by default, as PyTorch's), training also updates running_mean and
  * running_var as PyTorch's does (its batch norm over [1, N·C, *]: each channel's running value moves
  * by momentum toward the mean over the batch of the samples' means, and of their unbiased variances),
@@ -1465,6 +1467,13 @@ export class InstanceNorm1d extends InstanceNorm {
 export class InstanceNorm2d extends InstanceNorm {
   constructor(numFeatures: number, options: InstanceNormOptions = {}) {
     super('InstanceNorm2d', 2, numFeatures, options);
+  }
+}
+
+/** torch.nn.InstanceNorm3d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False) over [N, C, D, H, W] or [C, D, H, W]. */
+export class InstanceNorm3d extends InstanceNorm {
+  constructor(numFeatures: number, options: InstanceNormOptions = {}) {
+    super('InstanceNorm3d', 3, numFeatures, options);
   }
 }
 
@@ -2191,7 +2200,7 @@ abstract class BatchNorm extends Module {
   override outputShape(input: readonly number[]): readonly number[] {
     const C = this.numFeatures;
     if (!this.ranks.includes(input.length) || input[1] !== C) {
-      const expected = this.ranks.includes(4) ? `[N, ${C}, H, W]` : `[N, ${C}] or [N, ${C}, L]`;
+      const expected = this.ranks.includes(5) ? `[N, ${C}, D, H, W]` : this.ranks.includes(4) ? `[N, ${C}, H, W]` : `[N, ${C}] or [N, ${C}, L]`;
       throw new Error(`${this.describe()}: input expected shape ${expected}, got ${shapeText(input)}`);
     }
     return input;
@@ -2248,6 +2257,13 @@ export class BatchNorm1d extends BatchNorm {
 export class BatchNorm2d extends BatchNorm {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super(numFeatures, options, [4]);
+  }
+}
+
+/** Batch normalisation over NCDHW [N, C, D, H, W]: batchnorm.wgsl over each channel's N·D·H·W values (it takes any [N, C, …]). */
+export class BatchNorm3d extends BatchNorm {
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super(numFeatures, options, [5]);
   }
 }
 
@@ -2365,18 +2381,19 @@ function expectPaddingMode(where: string, mode: unknown): PaddingMode {
 }
 
 /**
- * PyTorch's unbatched input [C, H, W] to a 2-D layer: a batch of one through `forward`, the output
- * without that dimension (F.reshape views: no copy, gradients in place); null for any other rank.
+ * PyTorch's unbatched input to a layer of batched rank `rank` ([C, H, W] to a 2-D layer's 4, [C, D, H,
+ * W] to a 3-D layer's 5): a batch of one through `forward`, the output without that dimension
+ * (F.reshape views: no copy, gradients in place); null for any other rank.
  */
-function unbatched2d(x: Tensor, forward: (x4: Tensor) => Tensor): Tensor | null {
-  if (!(x instanceof Tensor) || x.shape.length !== 3) return null;
+function unbatched(x: Tensor, rank: number, forward: (batched: Tensor) => Tensor): Tensor | null {
+  if (!(x instanceof Tensor) || x.shape.length !== rank - 1) return null;
   const y = forward(F.reshape(x, [1, ...x.shape]));
   return F.reshape(y, y.shape.slice(1));
 }
 
-/** A 2-D layer's output shape for [N, C, H, W] or one image [C, H, W]. */
-function shape2d(input: readonly number[], batched: (input4: readonly number[]) => readonly number[]): readonly number[] {
-  return input.length === 3 ? batched([1, ...input]).slice(1) : batched(input);
+/** A layer's output shape for a batch of batched rank `rank` or one unbatched input. */
+function unbatchedShape(input: readonly number[], rank: number, batched: (input: readonly number[]) => readonly number[]): readonly number[] {
+  return input.length === rank - 1 ? batched([1, ...input]).slice(1) : batched(input);
 }
 
 /** F.pad for a convolution's padding_mode, its errors naming the convolution and the mode. */
@@ -2427,17 +2444,63 @@ function convParameters(module: AnyModule, where: string, inChannels: number, ou
   return { weight, bias };
 }
 
+/**
+ * Conv2d and Conv3d: PyTorch's unbatched input as a batch of one, the output in the module's buffer,
+ * the kernel, its backward rule recorded. A padding_mode other than zeros is F.pad's padding first
+ * (kept until a later forward), then none in the kernel.
+ */
+abstract class ConvLayer extends Module {
+  abstract readonly weight: Parameter;
+  abstract readonly bias: Parameter | null;
+  /** Per spatial axis, first to last. */
+  abstract readonly padding: readonly number[];
+  abstract readonly dilation: readonly number[];
+  abstract readonly groups: number;
+  abstract readonly paddingMode: PaddingMode;
+  /** padding='same' or 'valid' as given (the printout shows it as PyTorch does); null for sizes. */
+  protected abstract readonly paddingName: 'same' | 'valid' | null;
+
+  constructor(
+    gpu: Gpu,
+    private readonly rank: number,
+  ) {
+    super(gpu);
+  }
+
+  /** Runs the kernel from x into y, with the module's padding (`padInKernel`) or none (x padded already); returns the backward rule. */
+  protected abstract convolve(x: Tensor, y: Tensor, padInKernel: boolean, where: string): BackwardRule;
+
+  /** PyTorch's printout after kernel_size and stride: padding (or its name), dilation, groups, bias and padding_mode where not the defaults. */
+  protected printoutTail(sizes: (v: readonly number[]) => string): string {
+    const extra = [this.paddingName ? `padding=${this.paddingName}` : this.padding.some((p) => p !== 0) && `padding=${sizes(this.padding)}`, this.dilation.some((d) => d !== 1) && `dilation=${sizes(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
+    return extra.map((e) => `, ${e}`).join('');
+  }
+
+  forward(input: Tensor): Tensor {
+    const one = unbatched(input, this.rank, (batched) => this.forward(batched));
+    if (one) return one;
+    const where = this.describe();
+    const y = this.output(this.outputShape(input.shape));
+    const padded = this.paddingMode !== 'zeros' && this.padding.some((p) => p > 0);
+    // F.pad's pairs run from the last dimension back.
+    const x = padded ? this.keepComposed(padFor(where, input, [...this.padding].reverse().flatMap((p) => [p, p]), this.paddingMode)) : input;
+    const rule = this.convolve(x, y, !padded, where);
+    const inputs = this.bias ? [x, this.weight, this.bias] : [x, this.weight];
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: rule });
+    return y;
+  }
+}
+
 /** 2-D convolution over NCHW input (torch.nn.Conv2d, zero padding). */
-export class Conv2d extends Module {
+export class Conv2d extends ConvLayer {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   readonly kernelSize: [number, number];
-  readonly stride: convOps.Pair;
-  readonly padding: convOps.Pair;
-  readonly dilation: convOps.Pair;
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
   readonly groups: number;
-  /** padding='same' or 'valid' as given (describe() shows it as PyTorch does); null for a number. */
-  private readonly paddingName: 'same' | 'valid' | null;
+  protected readonly paddingName: 'same' | 'valid' | null;
   readonly paddingMode: PaddingMode;
 
   constructor(
@@ -2446,7 +2509,7 @@ export class Conv2d extends Module {
     kernelSize: convOps.Pair,
     options: Conv2dOptions = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     options = normalizeOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'gpu'], { padding_mode: 'paddingMode' }) as typeof options;
     expectFlag('Conv2d', 'bias', options.bias);
     this.paddingMode = expectPaddingMode('Conv2d', options.paddingMode);
@@ -2469,33 +2532,21 @@ export class Conv2d extends Module {
   }
 
   override describe(): string {
-    const extra = [this.paddingName ? `padding=${this.paddingName}` : !isOne(this.padding, 0) && `padding=${pairText(this.padding)}`, !isOne(this.dilation, 1) && `dilation=${pairText(this.dilation)}`, this.groups !== 1 && `groups=${this.groups}`, !this.bias && 'bias=False', this.paddingMode !== 'zeros' && `padding_mode=${this.paddingMode}`].filter(Boolean);
-    return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${extra.map((e) => `, ${e}`).join('')})`;
+    return `Conv2d(${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(this.stride)}${this.printoutTail((v) => pairText(v as [number, number]))})`;
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => {
+    return unbatchedShape(input, 4, (input4) => {
       const g = convOps.conv2dGeometry(input4, this.weight.shape, this.options(), this.describe());
       return [g.N, g.C_out, g.OH, g.OW];
     });
   }
 
-  /** [N, C, H, W], or one image [C, H, W] (PyTorch's unbatched input). */
-  forward(input: Tensor): Tensor {
-    const one = unbatched2d(input, (x4) => this.forward(x4));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(input.shape));
-    const { weight, bias } = this;
-    // padding_mode other than zeros: the padding made by F.pad (kept until a later forward), then none in the kernel.
-    const [ph, pw] = typeof this.padding === 'number' ? [this.padding, this.padding] : this.padding;
-    const padded = this.paddingMode !== 'zeros' && (ph > 0 || pw > 0);
-    const x = padded ? this.keepComposed(padFor(where, input, [pw, pw, ph, ph], this.paddingMode)) : input;
-    const options = padded ? { ...this.options(), padding: [0, 0] as convOps.Pair } : this.options();
-    convOps.conv2d(x, weight, bias, y, options, where);
-    const inputs = bias ? [x, weight, bias] : [x, weight];
-    if (needsGrad(inputs)) record({ name: where, inputs, output: y, backward: gradients.conv2d(x, weight, bias, options, where) });
-    return y;
+  /** Over [N, C, H, W], or one image [C, H, W] (PyTorch's unbatched input): ConvLayer's forward. */
+  protected convolve(x: Tensor, y: Tensor, padInKernel: boolean, where: string): BackwardRule {
+    const options = padInKernel ? this.options() : { ...this.options(), padding: 0 };
+    convOps.conv2d(x, this.weight, this.bias, y, options, where);
+    return gradients.conv2d(x, this.weight, this.bias, options, where);
   }
 }
 
@@ -2568,7 +2619,7 @@ export class ConvTranspose2d extends Module {
   }
 
   override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => {
+    return unbatchedShape(input, 4, (input4) => {
       expectInput4dShape(this.describe(), input4, this.inChannels);
       return [input4[0]!, this.outChannels, ...this.outputExtent(input4, this.outputPadding)];
     });
@@ -2576,7 +2627,7 @@ export class ConvTranspose2d extends Module {
 
   /** [N, in, H, W] or one image [in, H, W]; outputSize (PyTorch's output_size) picks output_padding. */
   forward(input: Tensor, outputSize: readonly number[] | null = null): Tensor {
-    const one = unbatched2d(input, (x4) => this.forward(x4, outputSize));
+    const one = unbatched(input, 4, (x4) => this.forward(x4, outputSize));
     if (one) return one;
     const where = this.describe();
     expectInput4dShape(where, input.shape, this.inChannels);
@@ -2645,17 +2696,73 @@ export class UpsamplingBilinear2d extends Upsample {
   }
 }
 
-/** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
-export class MaxPool2d extends Module {
-  readonly stride: convOps.Pair;
-  /** The last forward's arg-max indices (u32, h·W + w within each plane), as return_indices gives. */
+/**
+ * A pooling layer over [N, C, …spatial] of batched rank `rank` (4 for the 2-D pools, 5 for the 3-D
+ * ones) or one unbatched input: its kernel run into the module's output buffer, its backward rule
+ * recorded. Each pool gives its output shape and its kernel; the forward is this one.
+ */
+abstract class PoolingLayer extends Module {
+  constructor(
+    gpu: Gpu,
+    protected readonly rank: number,
+  ) {
+    super(gpu);
+  }
+
+  /** The output shape of a batched input, or an Error naming the module. */
+  protected abstract batchedShape(input: readonly number[]): readonly number[];
+  /** Runs the kernel from x into y (and each window's arg-max into indices, for a max pool); returns the backward rule. */
+  protected abstract pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule;
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return unbatchedShape(input, this.rank, (batched) => this.batchedShape(batched));
+  }
+
+  forward(x: Tensor): Tensor {
+    const one = unbatched(x, this.rank, (batched) => this.forward(batched));
+    if (one) return one;
+    const where = this.describe();
+    const y = this.output(this.outputShape(x.shape));
+    const rule = this.pool(x, y, null, where);
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: rule });
+    return y;
+  }
+}
+
+/** A max pool: the arg-max of the last forward kept in .indices (as return_indices gives), the backward reading it alone. */
+abstract class MaxPoolingLayer extends PoolingLayer {
+  /** The last forward's arg-max indices (u32, within each plane or volume: h·W + w, (d·H + h)·W + w). */
   indices: Tensor | null = null;
+
+  override forward(x: Tensor): Tensor {
+    const one = unbatched(x, this.rank, (batched) => this.forward(batched));
+    if (one) {
+      this.indices = this.indices!.reshape(one.shape); // without the batch of one, as PyTorch's
+      return one;
+    }
+    const where = this.describe();
+    const shape = this.outputShape(x.shape);
+    const buffer = this.buffers();
+    const y = buffer('out', shape);
+    const indices = (this.indices = buffer('indices', shape, 'u32'));
+    const rule = this.pool(x, y, indices, where);
+    // The backward reads the arg-max alone (not x, not y): a write to .indices since is an Error.
+    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: rule });
+    return y;
+  }
+}
+
+/** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
+export class MaxPool2d extends MaxPoolingLayer {
+  readonly stride: convOps.Pair;
+  readonly padding: convOps.Pair;
+  readonly dilation: convOps.Pair;
 
   constructor(
     readonly kernelSize: convOps.Pair,
     options: { stride?: convOps.Pair; padding?: convOps.Pair; dilation?: convOps.Pair; ceilMode?: false; ceil_mode?: false; returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     // return_indices: the indices are kept anyway, in .indices; forward returns the output alone.
     options = normalizeOptions('MaxPool2d', options, ['stride', 'padding', 'dilation', 'gpu'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false, returnIndices: false }) as typeof options;
     this.stride = options.stride ?? kernelSize;
@@ -2663,9 +2770,6 @@ export class MaxPool2d extends Module {
     this.dilation = options.dilation ?? 1;
     poolOps.pool2dGeometry([1, 1, 4096, 4096], this.options(), this.describe());
   }
-
-  readonly padding: convOps.Pair;
-  readonly dilation: convOps.Pair;
 
   options(): poolOps.Pool2dOptions {
     return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
@@ -2676,34 +2780,20 @@ export class MaxPool2d extends Module {
     return `MaxPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)}, dilation=${t(this.dilation)}, ceil_mode=False)`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => {
-      const g = poolOps.pool2dGeometry(input4, this.options(), this.describe());
-      return [g.N, g.C, g.OH, g.OW];
-    });
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched2d(x, (x4) => this.forward(x4));
-    if (one) {
-      this.indices = this.indices!.reshape(one.shape); // [C, OH, OW], as PyTorch's for one image
-      return one;
-    }
-    const where = this.describe();
-    const shape = this.outputShape(x.shape);
-    const buffer = this.buffers();
-    const y = buffer('out', shape);
-    const indices = (this.indices = buffer('indices', shape, 'u32'));
+  protected pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule {
     const options = this.options();
-    poolOps.maxPool2d(x, y, indices, options, where);
-    // The backward reads the arg-max alone (not x, not y): a write to .indices since is an Error.
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.maxPool2d(x, indices, options, where) });
-    return y;
+    poolOps.maxPool2d(x, y, indices!, options, where);
+    return gradients.maxPool2d(x, indices!, options, where);
   }
 }
 
 /** torch.nn.AvgPool2d (ceil_mode off, no divisor_override). */
-export class AvgPool2d extends Module {
+export class AvgPool2d extends PoolingLayer {
   readonly stride: convOps.Pair;
   readonly padding: convOps.Pair;
   readonly countIncludePad: boolean;
@@ -2712,7 +2802,7 @@ export class AvgPool2d extends Module {
     readonly kernelSize: convOps.Pair,
     options: { stride?: convOps.Pair; padding?: convOps.Pair; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     options = normalizeOptions('AvgPool2d', options, ['stride', 'padding', 'countIncludePad', 'gpu'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as typeof options;
     expectFlag('AvgPool2d', 'countIncludePad', options.countIncludePad);
     this.stride = options.stride ?? kernelSize;
@@ -2731,22 +2821,15 @@ export class AvgPool2d extends Module {
     return `AvgPool2d(kernel_size=${t(this.kernelSize)}, stride=${t(this.stride)}, padding=${t(this.padding)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => {
-      const g = poolOps.pool2dGeometry(input4, this.options(), this.describe());
-      return [g.N, g.C, g.OH, g.OW];
-    });
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    const g = poolOps.pool2dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OH, g.OW];
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched2d(x, (x4) => this.forward(x4));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(x.shape));
+  protected pool(x: Tensor, y: Tensor, _indices: Tensor | null, where: string): BackwardRule {
     const options = this.options();
     poolOps.avgPool2d(x, y, options, where);
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.avgPool2d(x, options, where) });
-    return y;
+    return gradients.avgPool2d(x, options, where);
   }
 }
 
@@ -2754,12 +2837,12 @@ export class AvgPool2d extends Module {
  * torch.nn.AdaptiveAvgPool2d(output_size): each output the mean of its bin (pool.wgsl), over [N, C, H, W]
  * or one image; output_size 1 is global average pooling, (None, 7) keeps the input's height.
  */
-export class AdaptiveAvgPool2d extends Module {
+export class AdaptiveAvgPool2d extends PoolingLayer {
   constructor(
     readonly outputSize: F.AdaptiveSize2d = 1,
     options: { gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     normalizeOptions('AdaptiveAvgPool2d', options, ['gpu']);
     F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
@@ -2768,28 +2851,23 @@ export class AdaptiveAvgPool2d extends Module {
     return `AdaptiveAvgPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    return adaptiveShape(this.describe(), input, this.outputSize);
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched2d(x, (x4) => this.forward(x4));
-    if (one) return one;
-    const where = this.describe();
-    const y = this.output(this.outputShape(x.shape));
+  protected pool(x: Tensor, y: Tensor, _indices: Tensor | null, where: string): BackwardRule {
     poolOps.adaptiveAvgPool2d(x, y, where);
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, backward: gradients.adaptiveAvgPool2d(x, where) });
-    return y;
+    return gradients.adaptiveAvgPool2d(x, where);
   }
 }
 
-/** PyTorch's printout of an adaptive output size: 7, (7, 5), (None, 5). */
-const adaptiveSizeText = (v: F.AdaptiveSize2d) => (typeof v === 'number' ? String(v) : Array.isArray(v) && v.length === 2 ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
+/** PyTorch's printout of an adaptive output size: 7, (7, 5), (None, 5), and the 3-D pools' (7, 5, None). */
+const adaptiveSizeText = (v: F.AdaptiveSize2d | F.AdaptiveSize3d, axes = 2) => (typeof v === 'number' ? String(v) : Array.isArray(v) && v.length === axes ? `(${v.map((u) => (u === null ? 'None' : String(u))).join(', ')})` : show(v));
 
-/** [N, C, OH, OW] of adaptive pooling over a 4-D input, or an Error naming the module. */
-function adaptiveShape(where: string, input: readonly number[], outputSize: F.AdaptiveSize2d): number[] {
-  if (input.length !== 4) throw new Error(`${where}: input expected a 4-D NCHW shape [N, C, H, W] or one image [C, H, W], got ${shapeText(input)}`);
-  return [input[0]!, input[1]!, ...F.adaptiveOutputSize(where, outputSize, input)];
+/** [N, C, …output] of adaptive pooling over a 4-D input (a 5-D one with `axes` 3), or an Error naming the module. */
+function adaptiveShape(where: string, input: readonly number[], outputSize: F.AdaptiveSize2d | F.AdaptiveSize3d, axes = 2): number[] {
+  if (input.length !== axes + 2) throw new Error(axes === 2 ? `${where}: input expected a 4-D NCHW shape [N, C, H, W] or one image [C, H, W], got ${shapeText(input)}` : `${where}: input expected a 5-D NCDHW shape [N, C, D, H, W] or one volume [C, D, H, W], got ${shapeText(input)}`);
+  return [input[0]!, input[1]!, ...F.adaptiveSizes(where, outputSize, input, axes)];
 }
 
 /**
@@ -2797,15 +2875,12 @@ function adaptiveShape(where: string, input: readonly number[], outputSize: F.Ad
  * image. As MaxPool2d, the arg-max of the last forward is kept in .indices (return_indices=True is an
  * Error: forward returns the output alone).
  */
-export class AdaptiveMaxPool2d extends Module {
-  /** The last forward's arg-max indices (u32, h·W + w within each plane), as return_indices gives. */
-  indices: Tensor | null = null;
-
+export class AdaptiveMaxPool2d extends MaxPoolingLayer {
   constructor(
     readonly outputSize: F.AdaptiveSize2d,
     options: { returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
   ) {
-    super(options?.gpu ?? currentGpu());
+    super(options?.gpu ?? currentGpu(), 4);
     normalizeOptions('AdaptiveMaxPool2d', options, ['gpu'], { return_indices: 'returnIndices' }, { returnIndices: false });
     F.adaptiveOutputSize(this.describe(), outputSize, [1, 1, 1, 1]);
   }
@@ -2814,25 +2889,13 @@ export class AdaptiveMaxPool2d extends Module {
     return `AdaptiveMaxPool2d(output_size=${adaptiveSizeText(this.outputSize)})`;
   }
 
-  override outputShape(input: readonly number[]): readonly number[] {
-    return shape2d(input, (input4) => adaptiveShape(this.describe(), input4, this.outputSize));
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    return adaptiveShape(this.describe(), input, this.outputSize);
   }
 
-  forward(x: Tensor): Tensor {
-    const one = unbatched2d(x, (x4) => this.forward(x4));
-    if (one) {
-      this.indices = this.indices!.reshape(one.shape); // [C, OH, OW], as PyTorch's for one image
-      return one;
-    }
-    const where = this.describe();
-    const shape = this.outputShape(x.shape);
-    const buffer = this.buffers();
-    const y = buffer('out', shape);
-    const indices = (this.indices = buffer('indices', shape, 'u32'));
-    poolOps.adaptiveMaxPool2d(x, y, indices, where);
-    // The backward reads the arg-max alone: a write to .indices since is an Error.
-    if (needsGrad([x])) record({ name: where, inputs: [x], output: y, saved: [indices], reads: [indices], backward: gradients.adaptiveMaxPool2d(x, indices, where) });
-    return y;
+  protected pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule {
+    poolOps.adaptiveMaxPool2d(x, y, indices!, where);
+    return gradients.adaptiveMaxPool2d(x, indices!, where);
   }
 }
 
@@ -3219,6 +3282,218 @@ export class AdaptiveMaxPool1d extends Module {
     poolOps.adaptiveMaxPool2d(xs, y.reshape(y4), indices.reshape(y4), where);
     recordAs4d(where, [xs], y, y4, gradients.adaptiveMaxPool2d(xs, indices.reshape(y4), where), [indices]);
     return y;
+  }
+}
+
+// ── Conv3d, MaxPool3d, AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool3d: conv3d.wgsl, pool3d.wgsl ───
+// The 2-D layers' twins over [N, C, D, H, W] or one volume [C, D, H, W] (PyTorch's unbatched input):
+// the same options, defaults, printouts and checks, one more axis.
+
+const tripleText = (v: Triple) => (typeof v === 'number' ? `(${v}, ${v}, ${v})` : `(${v.join(', ')})`);
+/** A pool's printout of a size as given: 2, or (3, 2, 2). */
+const poolSizeText = (v: Triple) => (typeof v === 'number' ? String(v) : tripleText(v));
+
+export interface Conv3dOptions {
+  stride?: Triple;
+  /** A size or triple, or PyTorch's 'valid' (0) or 'same' (stride 1; the output keeps the input's size). */
+  padding?: Triple | 'same' | 'valid';
+  dilation?: Triple;
+  groups?: number;
+  bias?: boolean;
+  /** What the padding holds: zeros (PyTorch's default), or x reflected, replicated or wrapped around (F.pad first). */
+  paddingMode?: PaddingMode;
+  padding_mode?: PaddingMode;
+  gpu?: Gpu;
+}
+
+/** 3-D convolution over NCDHW input (torch.nn.Conv3d): a video clip's frames or a scan's slices. */
+export class Conv3d extends ConvLayer {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly kernelSize: [number, number, number];
+  readonly stride: [number, number, number];
+  readonly padding: [number, number, number];
+  readonly dilation: [number, number, number];
+  readonly groups: number;
+  protected readonly paddingName: 'same' | 'valid' | null;
+  readonly paddingMode: PaddingMode;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Triple,
+    options: Conv3dOptions = {},
+  ) {
+    super(options?.gpu ?? currentGpu(), 5);
+    const where = 'Conv3d';
+    options = normalizeOptions(where, options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'gpu'], { padding_mode: 'paddingMode' }) as typeof options;
+    expectFlag(where, 'bias', options.bias);
+    this.paddingMode = expectPaddingMode(where, options.paddingMode);
+    const { stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
+    expectConvChannels(where, inChannels, outChannels, groups);
+    this.kernelSize = expectTriple(where, 'kernelSize', kernelSize, 1);
+    // Checked when the module is made (PyTorch finds a bad stride, padding or dilation only at forward).
+    if (typeof padding === 'string' && padding !== 'same' && padding !== 'valid') throw new Error(`${where}: argument 'padding' expected a size, a triple of them, 'same' or 'valid', got ${show(padding)}`);
+    this.stride = expectTriple(where, 'stride', stride, 1);
+    this.dilation = expectTriple(where, 'dilation', dilation, 1);
+    this.paddingName = padding === 'same' || padding === 'valid' ? padding : null;
+    this.padding = padding === 'same' ? conv3dOps.samePadding3d(where, this.kernelSize, this.stride, this.dilation) : padding === 'valid' ? [0, 0, 0] : expectTriple(where, 'padding', padding, 0);
+    this.groups = groups;
+    ({ weight: this.weight, bias: this.bias } = convParameters(this, where, inChannels, outChannels, groups, this.kernelSize, options.bias !== false));
+  }
+
+  private options(): conv3dOps.Conv3dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+  }
+
+  override describe(): string {
+    return `Conv3d(${this.inChannels}, ${this.outChannels}, kernel_size=${tripleText(this.kernelSize)}, stride=${tripleText(this.stride)}${this.printoutTail((v) => tripleText(v as Triple))})`;
+  }
+
+  override outputShape(input: readonly number[]): readonly number[] {
+    return unbatchedShape(input, 5, (input5) => {
+      const g = conv3dOps.conv3dGeometry(input5, this.weight.shape, this.options(), this.describe());
+      return [g.N, g.C_out, g.OD, g.OH, g.OW];
+    });
+  }
+
+  /** Over [N, C, D, H, W], or one volume [C, D, H, W] (PyTorch's unbatched input): ConvLayer's forward. */
+  protected convolve(x: Tensor, y: Tensor, padInKernel: boolean, where: string): BackwardRule {
+    const options = padInKernel ? this.options() : { ...this.options(), padding: 0 };
+    conv3dOps.conv3d(x, this.weight, this.bias, y, options, where);
+    return gradients.conv3d(x, this.weight, this.bias, options, where);
+  }
+}
+
+/** torch.nn.MaxPool3d (ceil_mode off); the arg-max of the last forward kept in .indices ((d·H + h)·W + w within each volume). */
+export class MaxPool3d extends MaxPoolingLayer {
+  readonly stride: Triple;
+  readonly padding: Triple;
+  readonly dilation: Triple;
+
+  constructor(
+    readonly kernelSize: Triple,
+    options: { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: false; ceil_mode?: false; returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu(), 5);
+    // return_indices: the indices are kept anyway, in .indices; forward returns the output alone.
+    options = normalizeOptions('MaxPool3d', options, ['stride', 'padding', 'dilation', 'gpu'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false, returnIndices: false }) as typeof options;
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    pool3dOps.pool3dGeometry([1, 1, 4096, 4096, 4096], this.options(), this.describe());
+  }
+
+  options(): pool3dOps.Pool3dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, dilation: this.dilation };
+  }
+
+  override describe(): string {
+    return `MaxPool3d(kernel_size=${poolSizeText(this.kernelSize)}, stride=${poolSizeText(this.stride)}, padding=${poolSizeText(this.padding)}, dilation=${poolSizeText(this.dilation)}, ceil_mode=False)`;
+  }
+
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    const g = pool3dOps.pool3dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OD, g.OH, g.OW];
+  }
+
+  protected pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule {
+    const options = this.options();
+    pool3dOps.maxPool3d(x, y, indices!, options, where);
+    return gradients.maxPool3d(x, indices!, options, where);
+  }
+}
+
+/** torch.nn.AvgPool3d (ceil_mode off, no divisor_override). */
+export class AvgPool3d extends PoolingLayer {
+  readonly stride: Triple;
+  readonly padding: Triple;
+  readonly countIncludePad: boolean;
+
+  constructor(
+    readonly kernelSize: Triple,
+    options: { stride?: Triple | null; padding?: Triple; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu(), 5);
+    options = normalizeOptions('AvgPool3d', options, ['stride', 'padding', 'countIncludePad', 'gpu'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as typeof options;
+    expectFlag('AvgPool3d', 'countIncludePad', options.countIncludePad);
+    this.stride = options.stride ?? kernelSize;
+    this.padding = options.padding ?? 0;
+    this.countIncludePad = options.countIncludePad ?? true;
+    pool3dOps.pool3dGeometry([1, 1, 4096, 4096, 4096], this.options(), this.describe());
+  }
+
+  options(): pool3dOps.Pool3dOptions {
+    return { kernelSize: this.kernelSize, stride: this.stride, padding: this.padding, countIncludePad: this.countIncludePad };
+  }
+
+  override describe(): string {
+    // PyTorch's repr, which leaves count_include_pad out.
+    return `AvgPool3d(kernel_size=${poolSizeText(this.kernelSize)}, stride=${poolSizeText(this.stride)}, padding=${poolSizeText(this.padding)})`;
+  }
+
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    const g = pool3dOps.pool3dGeometry(input, this.options(), this.describe());
+    return [g.N, g.C, g.OD, g.OH, g.OW];
+  }
+
+  protected pool(x: Tensor, y: Tensor, _indices: Tensor | null, where: string): BackwardRule {
+    const options = this.options();
+    pool3dOps.avgPool3d(x, y, options, where);
+    return gradients.avgPool3d(x, options, where);
+  }
+}
+
+/**
+ * torch.nn.AdaptiveAvgPool3d(output_size): each output the mean of its bin (pool3d.wgsl), over
+ * [N, C, D, H, W] or one volume; output_size 1 is global average pooling (a video network's last pool).
+ */
+export class AdaptiveAvgPool3d extends PoolingLayer {
+  constructor(
+    readonly outputSize: F.AdaptiveSize3d = 1,
+    options: { gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu(), 5);
+    normalizeOptions('AdaptiveAvgPool3d', options, ['gpu']);
+    F.adaptiveSizes(this.describe(), outputSize, [1, 1, 1, 1, 1], 3);
+  }
+
+  override describe(): string {
+    return `AdaptiveAvgPool3d(output_size=${adaptiveSizeText(this.outputSize, 3)})`;
+  }
+
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    return adaptiveShape(this.describe(), input, this.outputSize, 3);
+  }
+
+  protected pool(x: Tensor, y: Tensor, _indices: Tensor | null, where: string): BackwardRule {
+    pool3dOps.adaptiveAvgPool3d(x, y, where);
+    return gradients.adaptiveAvgPool3d(x, where);
+  }
+}
+
+/** torch.nn.AdaptiveMaxPool3d(output_size): the max of each bin (pool3d.wgsl); the arg-max of the last forward in .indices, as MaxPool3d's. */
+export class AdaptiveMaxPool3d extends MaxPoolingLayer {
+  constructor(
+    readonly outputSize: F.AdaptiveSize3d,
+    options: { returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
+  ) {
+    super(options?.gpu ?? currentGpu(), 5);
+    normalizeOptions('AdaptiveMaxPool3d', options, ['gpu'], { return_indices: 'returnIndices' }, { returnIndices: false });
+    F.adaptiveSizes(this.describe(), outputSize, [1, 1, 1, 1, 1], 3);
+  }
+
+  override describe(): string {
+    return `AdaptiveMaxPool3d(output_size=${adaptiveSizeText(this.outputSize, 3)})`;
+  }
+
+  protected batchedShape(input: readonly number[]): readonly number[] {
+    return adaptiveShape(this.describe(), input, this.outputSize, 3);
+  }
+
+  protected pool(x: Tensor, y: Tensor, indices: Tensor | null, where: string): BackwardRule {
+    pool3dOps.adaptiveMaxPool3d(x, y, indices!, where);
+    return gradients.adaptiveMaxPool3d(x, indices!, where);
   }
 }
 

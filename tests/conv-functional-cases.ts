@@ -7,6 +7,7 @@ import * as F from '../src/functional';
 import * as nn from '../src/nn';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import type { Tensor } from '../src/tensor';
+import { expectFunctionalAsModule, sameValues, type FunctionalPair } from './support/functional-vs-module';
 
 const { cases, add } = caseTable();
 
@@ -14,30 +15,15 @@ add('F.conv2d, F.convTranspose2d, F.maxPool2d, F.avgPool2d: exactly the modules\
   const { gpu } = s;
   const draw = (n: number) => Array.from({ length: n }, () => random() * 2 - 1);
   const xValues = draw(2 * 4 * 7 * 6);
-  const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
   const conv = new nn.Conv2d(4, 6, 3, { stride: 2, padding: 1, groups: 2, gpu });
   const up = new nn.ConvTranspose2d(4, 2, 3, { stride: 2, padding: 1, output_padding: 1, gpu });
-  const pairs: [string, (x: Tensor) => Tensor, (x: Tensor) => Tensor, nn.Module | null][] = [
+  const pairs: FunctionalPair[] = [
     ['conv2d', (x) => conv.forward(x), (x) => F.conv2d(x, conv.weight, conv.bias, { stride: 2, padding: 1, groups: 2 }), conv],
     ['convTranspose2d', (x) => up.forward(x), (x) => F.convTranspose2d(x, up.weight, up.bias, { stride: 2, padding: 1, output_padding: 1 }), up],
     ['maxPool2d', (x) => new nn.MaxPool2d(3, { stride: 2, padding: 1, gpu }).forward(x), (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1 }), null],
     ['avgPool2d', (x) => new nn.AvgPool2d(2, { count_include_pad: false, padding: 1, gpu }).forward(x), (x) => F.avgPool2d(x, 2, { padding: 1, count_include_pad: false }), null],
   ];
-  for (const [name, module, functional, layer] of pairs) {
-    for (const shape of [[2, 4, 7, 6], [4, 7, 6]]) {
-      const run = async (f: (x: Tensor) => Tensor) => {
-        layer?.zeroGrad();
-        const x = s.input(xValues.slice(0, shape.reduce((a, b) => a * b, 1)), shape, 'f32', 'x');
-        x.requiresGrad = true;
-        const y = f(x);
-        const values = Array.from(await y.read());
-        s.own(F.sum(s.own(F.mul(y, y)))).backward();
-        return { shape: y.shape.join(), values, dx: Array.from(await x.grad!.read()), dw: layer ? Array.from(await layer.parameters()[0]!.grad.read()) : [] };
-      };
-      const [m, f] = [await run(module), await run(functional)];
-      s.expect(`${name} of [${shape.join(', ')}]: shape, values, dx${layer ? ', d weight' : ''} as the module's`, m.shape === f.shape && same(m.values, f.values) && same(m.dx, f.dx) && same(m.dw, f.dw), `[${f.shape}]`);
-    }
-  }
+  await expectFunctionalAsModule(s, pairs, xValues, [[2, 4, 7, 6], [4, 7, 6]]);
   // A fixed filter (a Sobel kernel, no gradient wanted): the input's gradient alone.
   const sobel = s.input([1, 0, -1, 2, 0, -2, 1, 0, -1], [1, 1, 3, 3], 'f32', 'sobel');
   const image = s.input(draw(25), [1, 1, 5, 5], 'f32', 'image');
@@ -48,7 +34,7 @@ add('F.conv2d, F.convTranspose2d, F.maxPool2d, F.avgPool2d: exactly the modules\
   const x = s.input(xValues, [2, 4, 7, 6], 'f32', 'x');
   pool.forward(x);
   const [, indices] = F.maxPool2d(x, 2, { return_indices: true }) as [Tensor, Tensor];
-  s.expect('return_indices: the module\'s arg-max', same(await indices.read(), await pool.indices!.read()), `${indices.dtype} [${indices.shape.join(', ')}]`);
+  s.expect('return_indices: the module\'s arg-max', sameValues(await indices.read(), await pool.indices!.read()), `${indices.dtype} [${indices.shape.join(', ')}]`);
   s.expectError('padding same with a stride', () => F.conv2d(image, sobel, null, { stride: 2, padding: 'same' }), /conv2d: padding='same' is not supported for strided convolutions \(stride \(2, 2\)\), as in PyTorch/);
   s.expectError('ceil_mode', () => F.maxPool2d(x, 2, { ceil_mode: true as never }), /maxPool2d: ceil_mode=true is not supported/);
 });

@@ -28,6 +28,7 @@ import { compare } from '../src/spec/compare';
 import { evaluate, MLP, train } from '../src/classifier';
 import type { Dataset } from '../src/data';
 import { stepsVsFloat64, type Stepper } from './support/optimizer-steps';
+import { trainingSteps } from './support/training-steps';
 
 const { cases, add } = caseTable();
 
@@ -2198,18 +2199,7 @@ add('Conv1d, MaxPool1d, AvgPool1d in a training loop: steps make no buffers; old
   const model = new nn.Sequential(conv, new nn.ReLU({ gpu }), new nn.MaxPool1d(2, { gpu }), new nn.Conv1d(4, 4, 3, { gpu }), new nn.AvgPool1d(2, { gpu }), new nn.Flatten(1, -1, { gpu }), new nn.Linear(4, 2, { gpu }));
   const x = s.input(uniform(random, 2 * 3 * 10), [2, 3, 10]);
   const y = s.input([0, 1], [2], 'u32');
-  const lossFn = new nn.CrossEntropyLoss({ gpu });
-  const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-  const live: number[] = [];
-  const losses: number[] = [];
-  for (let step = 0; step < 6; step++) {
-    opt.zeroGrad();
-    const loss = lossFn.forward(model.forward(x), y);
-    loss.backward();
-    opt.step();
-    losses.push((await loss.read())[0]!);
-    live.push(gpu.stats.liveBuffers);
-  }
+  const { live, losses } = await trainingSteps(gpu, model, x, y, 6);
   s.expect('steps after the first make no buffers', live.slice(1).every((n) => n === live[1]), live.join(' '));
   s.expect('the loss goes down', losses.at(-1)! < losses[0]!, losses.join(' '));
   const first = noGrad(() => conv.forward(x));

@@ -21,6 +21,7 @@ const SINGLE_WORKGROUP = new Set(['regression_loss.loss_total', 'softmax_cross_e
 /** Entry points whose only cases are showcases of one workgroup's work: run those at these sizes too. */
 const LARGER: Record<string, Dims> = {
   'conv2d.conv2d_backward_bias': { N: 1, H: 3, W: 3, F: 70 }, // one invocation per output channel
+  'conv3d.conv3d_backward_bias': { N: 1, D: 2, H: 3, W: 3, F: 70 },
 };
 const seed = process.env.WGSLGRAD_SEED ? Number(process.env.WGSLGRAD_SEED) : Math.floor(Math.random() * 2 ** 31);
 

@@ -28,7 +28,7 @@ export interface BatchNormArgs {
 }
 
 function batchNormDims(op: string, x: Tensor, args: BatchNormArgs): { N: number; C: number; S: number } {
-  expectRank(op, 'x', x, [2, 3, 4]);
+  expectRank(op, 'x', x, [2, 3, 4, 5]);
   expectDtype(op, 'x', x, 'f32');
   const [N, C] = [x.shape[0]!, x.shape[1]!];
   const S = x.shape.slice(2).reduce((a, b) => a * b, 1);
