@@ -1816,3 +1816,45 @@ conv3d["conv_init"] = {"in_channels": 4, "out_channels": 16, "kernel_size": 3, "
 conv3d_path = path.parent / "pytorch-conv3d.json"
 conv3d_path.write_text(json.dumps(conv3d) + "\n")
 print(f"wrote {conv3d_path} ({conv3d_path.stat().st_size} bytes)")
+
+# ── Tensor creation (tests/fixtures/pytorch-creation.json) ───────────────────────────────────────
+# torch.tensor, zeros, ones, full, arange, linspace and eye: each call's values, shape and dtype
+# (int64 here is wgslgrad's i32). arange and linspace on the CPU round as its AVX2 loop does
+# (blocks of 8 from a block's first value); under 32,768 elements the thread count changes nothing.
+creation = {"torch_version": torch.__version__, "cases": []}
+DTYPES = {torch.float32: "f32", torch.int64: "i32", torch.int32: "i32"}
+for fn, args, kwargs in (
+    ("tensor", [[[1.5, -2.0, 3.25], [0.1, 1e-7, -4e5]]], {}),
+    ("tensor", [[[[1, 2], [3, 4]], [[5, 6], [7, -8]], [[0.5, 0.25], [1e30, -1e-30]]]], {}),
+    ("tensor", [[[1, -2, 3], [2147483647, -2147483648, 0]]], {"dtype": "i32"}),
+    ("zeros", [2, 3], {}),
+    ("zeros", [[4]], {"dtype": "i32"}),
+    ("ones", [[3, 1, 2]], {}),
+    ("full", [[2, 3], 7.5], {}),
+    ("full", [[5], -3], {"dtype": "i32"}),
+    ("arange", [5], {}),
+    ("arange", [2, 20, 3], {}),
+    ("arange", [10, -10, -3], {}),
+    ("arange", [0, 1, 0.1], {}),
+    ("arange", [0.5, 7], {}),
+    ("arange", [-math.pi, math.pi, 0.01], {}),
+    ("arange", [1.5, -3.7, -0.013], {}),
+    ("arange", [0, 100], {"dtype": "f32"}),
+    ("linspace", [-math.pi, math.pi, 2000], {}),
+    ("linspace", [-10, 10, 7], {}),
+    ("linspace", [0, 1, 11], {}),
+    ("linspace", [3, -2, 100], {}),
+    ("linspace", [0.001, 5.5, 33], {}),
+    ("linspace", [0, 1e6, 1001], {}),
+    ("linspace", [2.5, 9, 1], {}),
+    ("linspace", [2.5, 9, 2], {}),
+    ("eye", [3], {}),
+    ("eye", [2, 4], {}),
+    ("eye", [4, 2], {"dtype": "i32"}),
+):
+    torch_kwargs = {"dtype": {"f32": torch.float32, "i32": torch.int32}[kwargs["dtype"]]} if "dtype" in kwargs else {}
+    t = getattr(torch, fn)(*args, **torch_kwargs)
+    creation["cases"].append({"fn": fn, "args": args, "kwargs": kwargs, "shape": list(t.shape), "dtype": DTYPES[t.dtype], "values": [v if t.dtype != torch.float32 else float(v) for v in t.reshape(-1).tolist()]})
+creation_path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch-creation.json"
+creation_path.write_text(json.dumps(creation) + "\n")
+print(f"wrote {creation_path} ({creation_path.stat().st_size} bytes)")

@@ -3,6 +3,9 @@ export { currentGpu, requestGpu, tryRequestGpu, Gpu, HOW_TO_GET_WEBGPU, type Ada
 export { Shader, grid1d, loadShader } from './device/shader';
 export * as F from './functional';
 export * as init from './init';
+// torch.zeros, torch.randn, …: plain functions at the root, as PyTorch's sit at torch's top level (src/creation.ts says why).
+export { arange, eye, full, fullLike, linspace, ones, onesLike, rand, randLike, randn, randnLike, tensor, zeros, zerosLike, type CreationOptions } from './creation';
+export { manualSeed } from './init';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as lrScheduler from './lr-scheduler';
