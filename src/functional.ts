@@ -2105,8 +2105,8 @@ function expectOperand(op: string, name: string, v: unknown, numbers: boolean): 
 function comparison(op: Comparison, input: Tensor, other: Tensor | number, unsupported: readonly unknown[]): Tensor {
   // Integer tensors (F.max's indices against u32 labels: PyTorch's (predicted == labels).sum()) are
   // compared as float32, exact below 2^24; the copies are freed with the mask.
-  const floats = [input, other].map((t) => (t instanceof Tensor && t.dtype !== 'f32' ? to(t, 'f32') : t));
-  const converted = floats.filter((t, i) => t !== [input, other][i]) as Tensor[];
+  const converted: Tensor[] = [];
+  const floats = [input, other].map((t) => (t instanceof Tensor && t.dtype !== 'f32' ? (converted[converted.length] = to(t, 'f32')) : t));
   try {
     expectOperand(op, 'input', floats[0], false);
     expectOperand(op, 'other', floats[1], true);

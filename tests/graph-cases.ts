@@ -2654,7 +2654,7 @@ add('F.where(F.gt(x, 0), x, 0.1 · x) (a leaky ReLU written out): value and grad
   s.expect('F.where with every operand spread frees its copies with the output', s.gpu.stats.liveBuffers === spread, `${s.gpu.stats.liveBuffers - spread} more than before`);
   s.expectError('where with a number input', () => F.where(x, 2 as unknown as Tensor, x), /^where: argument 'input' expected a Tensor, got the number 2; F\.where\(F\.sub\(1, condition\), other, 2\)/);
   s.expectError('where of shapes that do not broadcast', () => F.where(x, x, s.input([1, 2], [2])), /^where: shapes \[3, 4\] and \[2\] do not broadcast/);
-  s.expectError('gt of an i32 tensor', () => F.gt(s.input([1, 2], [2], 'i32'), 0), /^gt: argument 'input' expected dtype f32, got i32$/);
+  await s.check('gt of an i32 tensor: compared as float32', s.own(F.gt(s.input([1, -2], [2], 'i32'), 0)), [1, 0], 0, 0);
   s.expectError('eq with NaN', () => F.eq(x, NaN), /^eq: argument 'other' expected a Tensor or a number \(±∞ included\), got NaN$/);
   await s.check('F.where(F.gt(x, 0), x, −∞)', s.own(F.where(s.own(F.gt(x, 0)), x, -Infinity)), X.map((v) => (v > 0 ? v : -Infinity)), 0, 0);
 });
