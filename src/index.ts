@@ -8,4 +8,6 @@ export * as optim from './optim';
 export * as lrScheduler from './lr-scheduler';
 export { Parameter } from './parameters';
 export { backward, enableGrad, isGradEnabled, noGrad, Tensor, tidy } from './tensor';
+// Tensor's PyTorch methods (x.mul(y).sum(), x.view(-1, 400), p.sub_(…)): added to Tensor.prototype.
+import './tensor-methods';
 export { DataLoader, parseCsv, StandardScaler, subset, trainTestSplit, type Batch, type Dataset } from './data';
