@@ -12,4 +12,6 @@ export * as lrScheduler from './lr-scheduler';
 export { Parameter } from './parameters';
 export { backward, enableGrad, isGradEnabled, noGrad, Tensor, tidy } from './tensor';
 export { fromSafetensors, toSafetensors } from './safetensors';
+// Tensor's PyTorch methods (x.mul(y).sum(), x.view(-1, 400), p.sub_(…)): added to Tensor.prototype.
+import './tensor-methods';
 export { DataLoader, parseCsv, StandardScaler, subset, trainTestSplit, type Batch, type Dataset } from './data';

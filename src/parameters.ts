@@ -153,6 +153,20 @@ export function releaseParameters(params: Iterable<Parameter>, why: string): voi
   }
 }
 
+/**
+ * After a write into gradient memory other than Gradient.write (an in-place op, tensor-methods.ts,
+ * on p.grad or p.grad.data): the parameters whose gradients it covers have one, and a later
+ * backward() adds to it (not known zero), as write() gives them.
+ */
+export function gradientsWritten(view: Tensor): void {
+  const chunk = arenas.get(view.gpu)?.find((c) => c.grads === view.memoryBuffer);
+  if (!chunk) return;
+  const [start, end] = [view.byteOffset / 4, view.byteOffset / 4 + view.size];
+  for (const p of chunk.members) {
+    if (p.offset < end && p.offset + p.size > start) [p.gradIsZero, p.hasGrad] = [false, true];
+  }
+}
+
 /** Where a parameter's padding ends, in floats from the start of its chunk: spans stay multiples of 64 floats (vec4 kernels). */
 export const paddedEnd = (p: Parameter): number => p.offset + Math.ceil(p.size / ALIGN_FLOATS) * ALIGN_FLOATS;
 

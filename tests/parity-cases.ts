@@ -28,6 +28,7 @@ import { schedulerCases } from './scheduler-cases';
 import { embeddingBagCases } from './embedding-bag-cases';
 import { creationCases } from './creation-cases';
 import { moreLossCases } from './more-losses-cases';
+import { tensorMethodsCases } from './tensor-methods-cases';
 import { caseTable, type KernelCase } from '../src/spec/scope';
 import { compare } from '../src/spec/compare';
 import { integers, uniform } from '../src/spec/random';
@@ -750,4 +751,4 @@ add('Module.zeroGrad(false) zeroes every parameter gradient, zeroGrad() also set
   await s.check('backward() adds to a gradient written by hand', first.grad, byHand.map((g, i) => g + before[i]!), 1e-6, 1e-5);
 });
 
-export const parityCases: readonly KernelCase[] = [...cases, ...lossCases, ...opsCases, ...recurrentCases, ...padCases, ...upsamplingCases, ...convFunctionalCases, ...normCases, ...activationCases, ...activation2Cases, ...optimizerCases, ...poolingCases, ...conv3dCases, ...moreLossCases, ...schedulerCases, ...embeddingBagCases, ...creationCases];
+export const parityCases: readonly KernelCase[] = [...cases, ...lossCases, ...opsCases, ...recurrentCases, ...padCases, ...upsamplingCases, ...convFunctionalCases, ...normCases, ...activationCases, ...activation2Cases, ...optimizerCases, ...poolingCases, ...conv3dCases, ...moreLossCases, ...schedulerCases, ...embeddingBagCases, ...creationCases, ...tensorMethodsCases];

@@ -1,0 +1,321 @@
+// PyTorch's tensor methods, chained: a.mul(b).sum(), x.view(-1, 16 * 5 * 5), w.T, await loss.item(),
+// and the in-place updates of a manual SGD step, noGrad(() => p.sub_(p.grad.mul(lr))).
+//
+// Each op method is a thin delegate to its F op (functional.ts): x.exp() is F.exp(x), every argument
+// passed on, so the graph, the gradients, tidy() and the errors are F's. tensor.ts cannot import
+// functional.ts (functional.ts imports it), so, as TensorFlow.js's chained ops do, this file adds the
+// methods to Tensor.prototype and declares them by merging into Tensor's interface. It is imported for
+// its side effect by src/index.ts (and by tests/tensor-methods-cases.ts); code that imports only
+// src/functional.ts does not have them.
+//
+// In-place updates (PyTorch's trailing underscore: sub_, add_, mul_, div_, zero_, fill_, copy_) write
+// into the tensor's own memory: the F op computes the result off the graph into a temporary (WebGPU
+// forbids one buffer bound as both read and read_write in a dispatch, and this keeps every kernel as it
+// is), which is copied in and freed. They are not recorded, so, as PyTorch, one on a leaf that
+// requires grad while grad is enabled is an Error; so is one on any tensor that requires grad (PyTorch
+// records those; here y = y.sub(z) does), or with an operand that requires grad, or on a tensor the
+// current graph used (PyTorch reports that at backward). A write through another handle of the same
+// memory (.data, a view) is reported at backward too, as any write is (Gpu.writtenSince).
+import * as F from './functional';
+import { constant_ } from './init';
+import { show } from './options';
+import { gradientsWritten } from './parameters';
+import { isGradEnabled, isOnLiveGraph, noGrad, Tensor, tidy } from './tensor';
+
+type Operand = Tensor | number;
+type Dims = number | readonly number[];
+
+declare module './tensor' {
+  interface Tensor {
+    // ── arithmetic (broadcast as F.add; a number operand scales or shifts) ──
+    /** this + alpha · other (torch.Tensor.add): F.add. */
+    add(other: Operand, options?: { alpha?: number }): Tensor;
+    /** this − alpha · other: F.sub. */
+    sub(other: Operand, options?: { alpha?: number }): Tensor;
+    /** this · other elementwise: F.mul. */
+    mul(other: Operand): Tensor;
+    /** this / other elementwise: F.div. */
+    div(other: Operand): Tensor;
+    /** this ^ exponent elementwise: F.pow. */
+    pow(exponent: number | Tensor): Tensor;
+    /** −this: F.mul(this, −1) (F has no neg of its own; exact in float32). */
+    neg(): Tensor;
+    exp(): Tensor;
+    log(): Tensor;
+    sqrt(): Tensor;
+    abs(): Tensor;
+    sin(): Tensor;
+    cos(): Tensor;
+    expm1(): Tensor;
+    log1p(): Tensor;
+    sign(): Tensor;
+    floor(): Tensor;
+    ceil(): Tensor;
+    round(): Tensor;
+    trunc(): Tensor;
+    /** F.clamp: min and max numbers, tensors or null. */
+    clamp(min?: number | Tensor | null, max?: number | Tensor | null): Tensor;
+    maximum(other: Tensor): Tensor;
+    minimum(other: Tensor): Tensor;
+    // ── comparisons: 1 where true, else 0 (PyTorch's bool tensor, as .float()); no gradient ──
+    eq(other: Operand): Tensor;
+    ne(other: Operand): Tensor;
+    gt(other: Operand): Tensor;
+    ge(other: Operand): Tensor;
+    lt(other: Operand): Tensor;
+    le(other: Operand): Tensor;
+    // ── reductions ──
+    /** F.sum: all elements ([1]), or over dim. */
+    sum(dim?: Dims, keepdim?: boolean): Tensor;
+    /** F.mean: all elements ([1]), or over dim. */
+    mean(dim?: Dims, keepdim?: boolean): Tensor;
+    /** F.max: the largest element ([1]); along dim, { values, indices } (PyTorch's (values, indices)); with a tensor, F.maximum. */
+    max(): Tensor;
+    max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+    max(other: Tensor): Tensor;
+    /** F.min, as max. */
+    min(): Tensor;
+    min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+    min(other: Tensor): Tensor;
+    amax(dim?: Dims, keepdim?: boolean): Tensor;
+    amin(dim?: Dims, keepdim?: boolean): Tensor;
+    /** F.argmax: an i32 tensor of indices. */
+    argmax(dim?: number, keepdim?: boolean): Tensor;
+    argmin(dim?: number, keepdim?: boolean): Tensor;
+    /** F.var: over dim (every one when left out), { correction, unbiased, keepdim } as F's. */
+    var(dim?: Dims, options?: { correction?: number; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    std(dim?: Dims, options?: { correction?: number; unbiased?: boolean; keepdim?: boolean }): Tensor;
+    logsumexp(dim: Dims, keepdim?: boolean): Tensor;
+    cumsum(dim: number): Tensor;
+    // ── matrices and layout ──
+    /** this @ other: F.matmul. */
+    matmul(other: Tensor): Tensor;
+    /** Batched this @ other, [B, M, K] @ [B, K, N]: F.bmm. */
+    bmm(other: Tensor): Tensor;
+    /** The transpose of a matrix (a vector as it is): F.transpose(this, 0, −1), a new tensor; an Error past 2 dimensions, as PyTorch. */
+    t(): Tensor;
+    /** The dimensions reversed (PyTorch's .T; for a matrix its transpose): F.permute, a new tensor. */
+    readonly T: Tensor;
+    /** The last two dimensions swapped (PyTorch's .mT): F.transpose(this, −2, −1). */
+    readonly mT: Tensor;
+    /** F.transpose(this, dim0, dim1). */
+    transpose(dim0: number, dim1: number): Tensor;
+    /** F.permute: x.permute(2, 0, 1) or x.permute([2, 0, 1]). */
+    permute(...dims: number[] | [readonly number[]]): Tensor;
+    /**
+     * The same memory under another shape, recorded (F.reshape): x.view(-1, 400) or x.view([-1, 400]),
+     * one −1 inferred. (Tensor.reshape(shape) is the engine's off-graph view; use view on the graph.)
+     */
+    view(...shape: number[] | [readonly number[]]): Tensor;
+    /** F.flatten(this, startDim, endDim). */
+    flatten(startDim?: number, endDim?: number): Tensor;
+    unsqueeze(dim: number): Tensor;
+    squeeze(dim?: number): Tensor;
+    /** F.expand: x.expand(3, -1) or x.expand([3, -1]), a new tensor. */
+    expand(...sizes: number[] | [readonly number[]]): Tensor;
+    /** F.gather(this, dim, index), index i32. */
+    gather(dim: number, index: Tensor): Tensor;
+    narrow(dim: number, start: number, length: number): Tensor;
+    select(dim: number, index: number): Tensor;
+    split(splitSizeOrSections: number | readonly number[], dim?: number): Tensor[];
+    unbind(dim?: number): Tensor[];
+    // ── activations ──
+    relu(): Tensor;
+    sigmoid(): Tensor;
+    tanh(): Tensor;
+    softmax(dim: number): Tensor;
+    // ── reading ──
+    /** The one element's value (PyTorch's .item()), read back: await loss.item(). An Error for more than one element. */
+    item(): Promise<number>;
+    /** The element count (PyTorch's numel(); this.size here). */
+    numel(): number;
+    /** The number of dimensions (PyTorch's dim()). */
+    dim(): number;
+    /** The same memory off the graph (PyTorch's .data): detach(). */
+    readonly data: Tensor;
+    // ── in place (not recorded; see the header) ──
+    /** this −= alpha · other, in place (PyTorch's sub_): the manual SGD step, p.sub_(p.grad.mul(lr)) under noGrad. */
+    sub_(other: Operand, options?: { alpha?: number }): Tensor;
+    add_(other: Operand, options?: { alpha?: number }): Tensor;
+    mul_(other: Operand): Tensor;
+    div_(other: Operand): Tensor;
+    /** Every element 0, in place. */
+    zero_(): Tensor;
+    /** Every element `value`, in place. */
+    fill_(value: number): Tensor;
+    /** src's values (broadcast to this shape) copied in, in place. */
+    copy_(src: Tensor): Tensor;
+  }
+}
+
+// ── the delegates: method name → its F op, called as op(this, ...the method's arguments) ───────────
+
+const DELEGATES: Record<string, (...args: never[]) => unknown> = {
+  add: F.add, sub: F.sub, mul: F.mul, div: F.div, pow: F.pow,
+  exp: F.exp, log: F.log, sqrt: F.sqrt, abs: F.abs, sin: F.sin, cos: F.cos, expm1: F.expm1, log1p: F.log1p,
+  sign: F.sign, floor: F.floor, ceil: F.ceil, round: F.round, trunc: F.trunc,
+  clamp: F.clamp, maximum: F.maximum, minimum: F.minimum,
+  eq: F.eq, ne: F.ne, gt: F.gt, ge: F.ge, lt: F.lt, le: F.le,
+  sum: F.sum, mean: F.mean, max: F.max, min: F.min, amax: F.amax, amin: F.amin, argmax: F.argmax, argmin: F.argmin,
+  var: F.var, std: F.std, logsumexp: F.logsumexp, cumsum: F.cumsum,
+  matmul: F.matmul, bmm: F.bmm,
+  transpose: F.transpose, flatten: F.flatten, unsqueeze: F.unsqueeze, squeeze: F.squeeze,
+  gather: F.gather, narrow: F.narrow, select: F.select, split: F.split, unbind: F.unbind,
+  relu: F.relu, sigmoid: F.sigmoid, tanh: F.tanh, softmax: F.softmax,
+};
+
+/** The names this file adds to Tensor.prototype (a test checks no subclass field hides one). */
+export const TENSOR_METHODS: string[] = [];
+
+/** Adds a method (non-enumerable, as a class's own). */
+function method(name: string, fn: (this: Tensor, ...args: never[]) => unknown): void {
+  Object.defineProperty(Tensor.prototype, name, { value: fn, writable: true, configurable: true });
+  TENSOR_METHODS.push(name);
+}
+
+for (const [name, op] of Object.entries(DELEGATES)) {
+  const call = op as (...args: unknown[]) => unknown;
+  method(name, function (this: Tensor, ...args: unknown[]) {
+    return call(this, ...args);
+  });
+}
+
+/** PyTorch's sizes as separate numbers or one list: view(2, 3), view([2, 3]); anything else passed on for F's check. */
+const sizesOf = (args: readonly unknown[]): readonly number[] => (args.length === 1 && Array.isArray(args[0]) ? args[0] : args) as readonly number[];
+
+method('view', function (this: Tensor, ...shape: unknown[]) {
+  return F.reshape(this, sizesOf(shape));
+});
+method('permute', function (this: Tensor, ...dims: unknown[]) {
+  return F.permute(this, sizesOf(dims));
+});
+method('expand', function (this: Tensor, ...sizes: unknown[]) {
+  return F.expand(this, sizesOf(sizes));
+});
+method('neg', function (this: Tensor, ...rest: never[]) {
+  return F.mul(this, -1, ...rest);
+});
+method('t', function (this: Tensor, ...rest: never[]) {
+  if (this.shape.length > 2) throw new Error(`t() of '${this.label}' [${this.shape.join(', ')}]: t() expects a tensor with <= 2 dimensions, but self is ${this.shape.length}D (PyTorch's words); x.transpose(d0, d1) or x.mT swap two`);
+  return F.transpose(this, 0, -1, ...rest);
+});
+
+function getter(name: string, get: (this: Tensor) => unknown): void {
+  Object.defineProperty(Tensor.prototype, name, { get, configurable: true });
+  TENSOR_METHODS.push(name);
+}
+
+getter('T', function () {
+  return F.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i));
+});
+getter('mT', function () {
+  if (this.shape.length < 2) throw new Error(`mT of '${this.label}' [${this.shape.join(', ')}]: tensor.mT is only supported on matrices or batches of matrices. Got ${this.shape.length}-D tensor. (PyTorch's words)`);
+  return F.transpose(this, -2, -1);
+});
+getter('data', function () {
+  return this.detach();
+});
+
+method('item', function (this: Tensor) {
+  if (this.size !== 1) throw new Error(`item() of '${this.label}' [${this.shape.join(', ')}]: a Tensor with ${this.size} elements cannot be converted to Scalar (PyTorch's words); reduce it first (x.sum().item()), or read every element with await x.toArray()`);
+  return this.read().then((values) => values[0]!);
+});
+method('numel', function (this: Tensor) {
+  return this.size;
+});
+method('dim', function (this: Tensor) {
+  return this.shape.length;
+});
+
+// ── in place ─────────────────────────────────────────────────────────────────────────────────────
+
+/** Refuses an in-place write the graph cannot follow (see the header); before anything is dispatched. */
+function expectInPlace(name: string, self: Tensor, operands: readonly unknown[]): void {
+  const where = `${name} of '${self.label}' [${self.shape.join(', ')}]`;
+  if (isGradEnabled() && self.requiresGrad) {
+    if (self.node === null) throw new Error(`${where}: a leaf Variable that requires grad is being used in an in-place operation (PyTorch's words). Update parameters under noGrad(() => { for (const p of net.parameters()) p.sub_(p.grad.mul(lr)) }), as torch.no_grad(), or through p.data`);
+    const outOfPlace = ['sub_', 'add_', 'mul_', 'div_'].includes(name) ? `y = y.${name.slice(0, -1)}(…)` : 'on a clone()';
+    throw new Error(`${where}: it requires grad (an op of the graph made it), and in-place ops are not recorded here (PyTorch records them): use the op that makes a new tensor (${outOfPlace}), or run it under noGrad(() => …) if no backward needs it`);
+  }
+  for (const o of operands) {
+    if (o instanceof Tensor && isGradEnabled() && o.requiresGrad) throw new Error(`${where}: its operand '${o.label}' requires grad, and in-place ops are not recorded here (PyTorch would record this one): use the op that makes a new tensor, or run it under noGrad(() => …) (or pass ${o.label}.detach())`);
+  }
+  // This tensor itself, not its buffer: parameters share one, and a graph left without backward
+  // (a forward to look at) must not block updates of the others. A write through another handle
+  // (p.data, a view) goes ahead, and a backward that needs the old values says so (Gpu.writtenSince).
+  if (isOnLiveGraph(self)) throw new Error(`${where}: the graph recorded since the last backward() used this tensor, and its backward may need the values as they were (PyTorch, at backward: "one of the variables needed for gradient computation has been modified by an inplace operation"): call backward() first, or run the forward under noGrad(() => …)`);
+}
+
+/** The shape a and b broadcast to (PyTorch's rule), or null when they do not (F's error says so). */
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] | null {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const [x, y] = [a[a.length - rank + i] ?? 1, b[b.length - rank + i] ?? 1];
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(Math.max(x, y));
+  }
+  return out;
+}
+
+/** Refuses an operand that would broadcast self to a larger shape (PyTorch's message), before dispatching. */
+function expectFits(name: string, self: Tensor, other: unknown): void {
+  if (!(other instanceof Tensor)) return;
+  const shape = broadcastShape(self.shape, other.shape);
+  if (shape && shape.join() !== self.shape.join()) throw new Error(`${name} of '${self.label}': output with shape [${self.shape.join(', ')}] doesn't match the broadcast shape [${shape.join(', ')}] (PyTorch's words; '${other.label}' is [${other.shape.join(', ')}])`);
+}
+
+/** Runs the F op off the graph in a tidy() of its own and copies its result into self; nothing stays behind. */
+function inPlace(name: string, self: Tensor, operands: readonly unknown[], compute: () => Tensor): Tensor {
+  expectInPlace(name, self, operands);
+  expectFits(name, self, operands[0]);
+  noGrad(() =>
+    tidy(() => {
+      const result = compute();
+      self.gpu.copy(result, self);
+    }),
+  );
+  gradientsWritten(self); // on p.grad: a backward after it adds to it, as after p.grad.write()
+  return self;
+}
+
+method('sub_', function (this: Tensor, other: Operand, ...rest: never[]) {
+  return inPlace('sub_', this, [other], () => F.sub(this, other, ...rest));
+});
+method('add_', function (this: Tensor, other: Operand, ...rest: never[]) {
+  return inPlace('add_', this, [other], () => F.add(this, other, ...rest));
+});
+method('mul_', function (this: Tensor, other: Operand, ...rest: never[]) {
+  return inPlace('mul_', this, [other], () => F.mul(this, other, ...rest));
+});
+method('div_', function (this: Tensor, other: Operand, ...rest: never[]) {
+  return inPlace('div_', this, [other], () => F.div(this, other, ...rest));
+});
+
+method('zero_', function (this: Tensor) {
+  expectInPlace('zero_', this, []);
+  this.gpu.clear(this);
+  gradientsWritten(this);
+  return this;
+});
+
+method('fill_', function (this: Tensor, value: number) {
+  expectInPlace('fill_', this, []);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`fill_ of '${this.label}': argument 'value' expected a finite number, got ${show(value)}`);
+  if (this.dtype !== 'f32') throw new Error(`fill_ of '${this.label}': fills f32 tensors, this one is ${this.dtype}`);
+  constant_(this, value);
+  gradientsWritten(this);
+  return this;
+});
+
+method('copy_', function (this: Tensor, src: Tensor) {
+  expectInPlace('copy_', this, [src]);
+  const where = `copy_ of '${this.label}' [${this.shape.join(', ')}]`;
+  if (!(src instanceof Tensor)) throw new Error(`${where}: argument 'src' expected a Tensor, got ${show(src)}`);
+  if (src.dtype !== this.dtype) throw new Error(`${where}: src '${src.label}' is ${src.dtype}, this ${this.dtype}; copy_ does not convert here`);
+  if (broadcastShape(this.shape, src.shape)?.join() !== this.shape.join()) throw new Error(`${where}: src '${src.label}' [${src.shape.join(', ')}] does not broadcast to [${this.shape.join(', ')}]`);
+  if (src.shape.join() === this.shape.join()) this.gpu.copy(src, this);
+  else noGrad(() => tidy(() => this.gpu.copy(F.expand(src, this.shape), this)));
+  gradientsWritten(this);
+  return this;
+});
