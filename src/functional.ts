@@ -56,7 +56,7 @@ export function matmul(a: Tensor, b: Tensor, options: { out?: Tensor } = {}): Te
     const rows = a.size / K;
     const shape = [...a.shape.slice(0, -1), N];
     const c = givenOut('matmul', options.out, shape) ?? output(a.gpu, shape, 'matmul');
-    const flat = matmul(reshape(a, [rows, K]), b, { out: c.reshape([rows, N]) });
+    const flat = matmul(reshape(a, [rows, K]), b, { out: c.reshapeView([rows, N]) });
     return reshape(flat, shape, { out: c });
   }
   if (b.shape.length > 2 || a.shape.length > 2) return batchedMatmul(a, b, options);
@@ -109,12 +109,12 @@ function batchedMatmul(a: Tensor, b: Tensor, options: { out?: Tensor }): Tensor 
   }
   const [a3, b3] = [batchOf(a, aBatch, M, K), batchOf(b, bBatch, K, N)];
   const y = options.out ?? output(a.gpu, [...batchShape, M, N], 'matmul');
-  const c3 = y.reshape([B, M, N]);
+  const c3 = y.reshapeView([B, M, N]);
   matmulKernel(a3, b3, c3);
   y.companions.push(...copies);
   if (needsGrad([a3, b3])) {
     const rule = gradients.matmul(a3, b3, c3, { transposeB: false, activation: 'none' });
-    record({ name: `matmul(${shapeText(a.shape)} @ ${shapeText(b.shape)})`, inputs: [a3, b3], output: y, backward: (ctx, dy) => rule(ctx, dy && dy.reshape([B, M, N])) });
+    record({ name: `matmul(${shapeText(a.shape)} @ ${shapeText(b.shape)})`, inputs: [a3, b3], output: y, backward: (ctx, dy) => rule(ctx, dy && dy.reshapeView([B, M, N])) });
   }
   return y;
 }
@@ -157,7 +157,7 @@ function linearOverRows(x: Tensor, weight: Tensor, bias: Tensor | null, options:
   if (scratch) expectShape(options.name ?? 'linear', 'scratch', scratch, shape);
   // The product into the output's memory seen as 2-D; the output itself (not a view) is returned.
   const y = out ?? output(x.gpu, shape, 'linear');
-  const flat = linear(reshape(x, [rows, inFeatures]), weight, bias, { ...rest, out: y.reshape([rows, outFeatures]), ...(scratch ? { scratch: scratch.reshape([rows, outFeatures]) } : {}) });
+  const flat = linear(reshape(x, [rows, inFeatures]), weight, bias, { ...rest, out: y.reshapeView([rows, outFeatures]), ...(scratch ? { scratch: scratch.reshapeView([rows, outFeatures]) } : {}) });
   return reshape(flat, shape, { out: y });
 }
 
@@ -512,7 +512,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Regre
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
   expectReduction('sum', x, dim, keepdim, unsupported);
   if (dim !== undefined) return reduceOver('sum', x, dim, keepdim);
-  const column = x.reshape([x.size, 1]);
+  const column = x.reshapeView([x.size, 1]);
   const out = output(x.gpu, [1], 'sum');
   sumRows(column, out);
   if (needsGrad([x])) record({ name: 'sum', inputs: [x], output: out, reads: [], backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1) });
@@ -524,7 +524,7 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
   expectReduction('mean', x, dim, keepdim, unsupported);
   if (dim !== undefined) return reduceOver('mean', x, dim, keepdim);
   const total = scratchTensor(x.gpu, 'mean: sum', [1]);
-  sumRows(x.reshape([x.size, 1]), total);
+  sumRows(x.reshapeView([x.size, 1]), total);
   const out = output(x.gpu, [1], 'mean');
   combine(out, { op: 'add', a: total, b: null, broadcast: sameShape([1]), alpha: 1 / x.size });
   if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, reads: [], backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1 / x.size) });
@@ -1241,7 +1241,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: MaxPool2dArgumen
   });
   if (!o.returnIndices) return y;
   const picked = indices! as Tensor;
-  return [y, x.shape.length === 3 ? picked.reshape(picked.shape.slice(1)) : picked]; // indices take no gradient: a plain view
+  return [y, x.shape.length === 3 ? picked.reshapeView(picked.shape.slice(1)) : picked]; // indices take no gradient: a plain view
 }
 
 /**
@@ -1338,7 +1338,7 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize2d, options
   });
   if (!o.returnIndices) return y;
   const picked = indices! as Tensor;
-  return [y, x.shape.length === 3 ? picked.reshape(picked.shape.slice(1)) : picked]; // indices take no gradient: a plain view
+  return [y, x.shape.length === 3 ? picked.reshapeView(picked.shape.slice(1)) : picked]; // indices take no gradient: a plain view
 }
 
 function adaptiveMaxPool2dOf(op: string, x4: Tensor, [OH, OW]: [number, number], indicesWithOutput: boolean): { y: Tensor; indices: Tensor } {
@@ -1376,7 +1376,7 @@ export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [numb
     indices = out.indices;
     return out.y;
   });
-  return o.returnIndices ? [y, (indices! as Tensor).reshape(y.shape)] : y;
+  return o.returnIndices ? [y, (indices! as Tensor).reshapeView(y.shape)] : y;
 }
 
 // ── 3-D convolution and pooling: F.conv3d, F.max_pool3d, F.avg_pool3d, F.adaptive_*_pool3d ────────
@@ -1426,7 +1426,7 @@ export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 type MaxPool3dArguments = { stride?: Triple | null; padding?: Triple; dilation?: Triple; ceilMode?: false; ceil_mode?: false; returnIndices?: boolean; return_indices?: boolean };
 
 /** An op's indices for one volume [C, D, H, W] drop the batch of one, as its output does (a plain view: indices take no gradient). */
-const unbatchedIndices = (x: Tensor, indices: Tensor) => (x.shape.length === 4 ? indices.reshape(indices.shape.slice(1)) : indices);
+const unbatchedIndices = (x: Tensor, indices: Tensor) => (x.shape.length === 4 ? indices.reshapeView(indices.shape.slice(1)) : indices);
 
 /**
  * torch.nn.functional.max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1,
@@ -3114,14 +3114,14 @@ function classLoss(op: 'crossEntropy' | 'nllLoss', input: Tensor, target: Tensor
   if (classesLast && out?.classesLast && out.classesLast.shape.join() !== classesLast.join()) throw new Error(`${name}: out.classesLast has shape ${shapeText(out.classesLast.shape)}, expected ${shapeText(classesLast)}`);
   const moved = classesLast ? permuted('permute', input, [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1], out?.classesLast) : null;
   const logits = moved ? reshape(moved, [M, C]) : rank === 1 ? reshape(input, [1, C]) : input;
-  const labels = target.reshape([M]);
+  const labels = target.reshapeView([M]);
   const buffers: CrossEntropyOutputs = out ?? {
     rowLoss: output(input.gpu, targetShape, `${op} row loss`), dlogits: output(input.gpu, [M, C], `${op} dlogits`), loss: output(input.gpu, [1], op),
     metrics: output(input.gpu, [METRICS_LENGTH], `${op} metrics`), rowWeight: output(input.gpu, [M], `${op} row weight`), norm: output(input.gpu, [1], `${op} norm`),
   };
   if (!out) input.gpu.clear(buffers.metrics);
   if (buffers.rowLoss.size !== M) throw new Error(`${name}: out.rowLoss has shape ${shapeText(buffers.rowLoss.shape)}, the target ${shapeText(targetShape)}`);
-  const rows = { ...buffers, rowLoss: buffers.rowLoss.reshape([M]) };
+  const rows = { ...buffers, rowLoss: buffers.rowLoss.reshapeView([M]) };
   const ce: CrossEntropyOptions = { ignoreIndex, reduction, labelSmoothing, logProbabilities: op === 'nllLoss', ...(weight ? { weight } : {}) };
   softmaxCrossEntropy(logits, labels, rows, ce);
   const result = reduction === 'none' ? buffers.rowLoss : buffers.loss;
@@ -3156,7 +3156,7 @@ function probabilityCrossEntropy(input: Tensor, target: Tensor, o: { weight?: Te
 export function reshape(x: Tensor, shape: readonly number[], options: { out?: Tensor } = {}): Tensor {
   expectInput('reshape', x, ['f32', 'u32', 'i32']);
   shape = x.reshaped(shape);
-  const y = options.out ?? opView(x.reshape(shape));
+  const y = options.out ?? opView(x.reshapeView(shape));
   if (y.buffer !== x.buffer || y.byteOffset !== x.byteOffset || y.size !== x.size) throw new Error(`reshape: 'out' must be a view of the input's memory`);
   if (!needsGrad([x])) return y;
   // A view this op made takes its gradient from x's; an 'out' given owns its memory and its gradient.
@@ -3167,7 +3167,7 @@ export function reshape(x: Tensor, shape: readonly number[], options: { out?: Te
     output: y,
     reads: [],
     backward: (ctx, dy) => {
-      const g = upstream(dy, x.gpu, shape).reshape(x.shape);
+      const g = upstream(dy, x.gpu, shape).reshapeView(x.shape);
       if (dy !== null && ctx.donate(x, g)) return; // never the root's shared 1: a later rule would write into it
       const { grad, accumulate } = ctx.target(x);
       if (accumulate) dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true });

@@ -2737,7 +2737,7 @@ abstract class MaxPoolingLayer extends PoolingLayer {
   override forward(x: Tensor): Tensor {
     const one = unbatched(x, this.rank, (batched) => this.forward(batched));
     if (one) {
-      this.indices = this.indices!.reshape(one.shape); // without the batch of one, as PyTorch's
+      this.indices = this.indices!.reshapeView(one.shape); // without the batch of one, as PyTorch's
       return one;
     }
     const where = this.describe();
@@ -2942,7 +2942,7 @@ function expectPoolPadding(where: string, kernel: number, padding: number): void
  * all the backward reads besides dy (max pooling's arg-max).
  */
 function recordAs4d(where: string, inputs: Tensor[], y: Tensor, y4: readonly number[], rule: BackwardRule, saved?: Tensor[]): void {
-  if (needsGrad(inputs)) record({ name: where, inputs, output: y, ...(saved ? { saved, reads: saved } : {}), backward: (ctx, dy) => rule(ctx, dy && dy.reshape(y4)) });
+  if (needsGrad(inputs)) record({ name: where, inputs, output: y, ...(saved ? { saved, reads: saved } : {}), backward: (ctx, dy) => rule(ctx, dy && dy.reshapeView(y4)) });
 }
 
 export interface Conv1dOptions {
@@ -3029,7 +3029,7 @@ export class Conv1d extends Module {
     const y = this.output(unbatched ? [g.C_out, g.OW] : [N, g.C_out, g.OW]);
     const [xs, ws] = [F.reshape(x, [N, C, 1, L]), F.reshape(this.weight, w4)];
     const { bias } = this;
-    convOps.conv2d(xs, ws, bias, y.reshape([N, g.C_out, 1, g.OW]), options, where);
+    convOps.conv2d(xs, ws, bias, y.reshapeView([N, g.C_out, 1, g.OW]), options, where);
     const inputs = bias ? [xs, ws, bias] : [xs, ws];
     recordAs4d(where, inputs, y, [N, g.C_out, 1, g.OW], gradients.conv2d(xs, ws, bias, options, where));
     return y;
@@ -3105,10 +3105,10 @@ export class ConvTranspose1d extends Module {
     const [xs, ws] = [F.reshape(x, [N, C, 1, L]), F.reshape(this.weight, [this.inChannels, this.outChannels / this.groups, 1, this.kernelSize])];
     const { bias } = this;
     const options = this.options();
-    const out = y.reshape(y4);
+    const out = y.reshapeView(y4);
     convOps.convTranspose2d(xs, ws, bias, out, options, where);
     const inputs = bias ? [xs, ws, bias] : [xs, ws];
-    if (needsGrad(inputs)) record({ name: where, inputs, output: y, reads: [xs, ws], backward: (ctx, dy) => gradients.convTranspose2d(xs, ws, bias, out, options, where)(ctx, dy && dy.reshape(y4)) });
+    if (needsGrad(inputs)) record({ name: where, inputs, output: y, reads: [xs, ws], backward: (ctx, dy) => gradients.convTranspose2d(xs, ws, bias, out, options, where)(ctx, dy && dy.reshapeView(y4)) });
     return y;
   }
 }
@@ -3161,8 +3161,8 @@ export class MaxPool1d extends Module {
     const indices = (this.indices = buffer('indices', shape, 'u32'));
     const xs = F.reshape(x, [N, C, 1, L]);
     const y4 = [N, C, 1, g.OW];
-    poolOps.maxPool2d(xs, y.reshape(y4), indices.reshape(y4), options, where);
-    recordAs4d(where, [xs], y, y4, gradients.maxPool2d(xs, indices.reshape(y4), options, where), [indices]);
+    poolOps.maxPool2d(xs, y.reshapeView(y4), indices.reshapeView(y4), options, where);
+    recordAs4d(where, [xs], y, y4, gradients.maxPool2d(xs, indices.reshapeView(y4), options, where), [indices]);
     return y;
   }
 }
@@ -3212,7 +3212,7 @@ export class AvgPool1d extends Module {
     const y = this.output(unbatched ? [C, g.OW] : [N, C, g.OW]);
     const xs = F.reshape(x, [N, C, 1, L]);
     const y4 = [N, C, 1, g.OW];
-    poolOps.avgPool2d(xs, y.reshape(y4), options, where);
+    poolOps.avgPool2d(xs, y.reshapeView(y4), options, where);
     recordAs4d(where, [xs], y, y4, gradients.avgPool2d(xs, options, where));
     return y;
   }
@@ -3244,7 +3244,7 @@ export class AdaptiveAvgPool1d extends Module {
     const y = this.output(this.outputShape(x.shape));
     const xs = F.reshape(x, [N, C, 1, L]);
     const y4 = [N, C, 1, this.outputSize];
-    poolOps.adaptiveAvgPool2d(xs, y.reshape(y4), where);
+    poolOps.adaptiveAvgPool2d(xs, y.reshapeView(y4), where);
     recordAs4d(where, [xs], y, y4, gradients.adaptiveAvgPool2d(xs, where));
     return y;
   }
@@ -3279,8 +3279,8 @@ export class AdaptiveMaxPool1d extends Module {
     const indices = (this.indices = buffer('indices', shape, 'u32'));
     const xs = F.reshape(x, [N, C, 1, L]);
     const y4 = [N, C, 1, this.outputSize];
-    poolOps.adaptiveMaxPool2d(xs, y.reshape(y4), indices.reshape(y4), where);
-    recordAs4d(where, [xs], y, y4, gradients.adaptiveMaxPool2d(xs, indices.reshape(y4), where), [indices]);
+    poolOps.adaptiveMaxPool2d(xs, y.reshapeView(y4), indices.reshapeView(y4), where);
+    recordAs4d(where, [xs], y, y4, gradients.adaptiveMaxPool2d(xs, indices.reshapeView(y4), where), [indices]);
     return y;
   }
 }
@@ -3542,7 +3542,7 @@ export class Flatten extends Module {
     const earlier = byKey.get(key) ?? [];
     byKey.set(key, earlier);
     const free = earlier.findIndex((v) => !isOnLiveGraph(v));
-    const view = x.reshape(shape);
+    const view = x.reshapeView(shape);
     if (free >= 0) [view.grad, view.ownsGrad, earlier[free]!.ownsGrad] = [earlier[free]!.grad, earlier[free]!.ownsGrad, false];
     earlier[free >= 0 ? free : earlier.length] = view;
     return F.flatten(x, this.startDim, this.endDim, { out: view });

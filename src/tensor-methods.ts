@@ -104,9 +104,11 @@ declare module './tensor' {
     permute(...dims: number[] | [readonly number[]]): Tensor;
     /**
      * The same memory under another shape, recorded (F.reshape): x.view(-1, 400) or x.view([-1, 400]),
-     * one −1 inferred. (Tensor.reshape(shape) is the engine's off-graph view; use view on the graph.)
+     * one −1 inferred. (Tensor.reshapeView(shape) is the engine's off-graph view.)
      */
     view(...shape: number[] | [readonly number[]]): Tensor;
+    /** As view (F.reshape; PyTorch's copies only where a view cannot be made, and here one always can). */
+    reshape(...shape: number[] | [readonly number[]]): Tensor;
     /** F.flatten(this, startDim, endDim). */
     flatten(startDim?: number, endDim?: number): Tensor;
     unsqueeze(dim: number): Tensor;
@@ -184,6 +186,9 @@ for (const [name, op] of Object.entries(DELEGATES)) {
 const sizesOf = (args: readonly unknown[]): readonly number[] => (args.length === 1 && Array.isArray(args[0]) ? args[0] : args) as readonly number[];
 
 method('view', function (this: Tensor, ...shape: unknown[]) {
+  return F.reshape(this, sizesOf(shape));
+});
+method('reshape', function (this: Tensor, ...shape: unknown[]) {
   return F.reshape(this, sizesOf(shape));
 });
 method('permute', function (this: Tensor, ...dims: unknown[]) {

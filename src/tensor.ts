@@ -128,9 +128,10 @@ export class Tensor implements BufferView {
 
   /**
    * The same memory under another shape with the same element count, one dimension −1 to infer
-   * (torch.reshape's rule); off the graph: F.reshape is the recorded one.
+   * (torch.reshape's rule), off the graph: the engine's own view. x.reshape(…) and x.view(…),
+   * PyTorch's recorded ones, are F.reshape (src/tensor-methods.ts).
    */
-  reshape(shape: readonly number[]): Tensor {
+  reshapeView(shape: readonly number[]): Tensor {
     return new Tensor(this.gpu, this.buffer, this.reshaped(shape), this.dtype, this.byteOffset, this.label);
   }
 
@@ -563,7 +564,7 @@ export class BackwardContext {
     const source = reshapeSources.get(t);
     if (source?.requiresGrad && !this.written.has(t)) {
       const { grad, accumulate } = this.target(source);
-      return { grad: grad.reshape(t.shape), accumulate };
+      return { grad: grad.reshapeView(t.shape), accumulate };
     }
     // A buffer donated in an earlier pass (a loss's d loss / d logits, or the view of it a reshape's
     // rule passed on) is stale once that loss has run again: this pass needs its own (a plain step,
@@ -614,7 +615,7 @@ export function upstream(dy: Tensor | null, gpu: Gpu, shape: readonly number[]):
   if (dy) return dy;
   let one = ones.get(gpu);
   if (!one) ones.set(gpu, (one = Tensor.fromArray(gpu, [1], [1], 'f32', 'd loss / d loss')));
-  return shape.length === 1 ? one : one.reshape(shape);
+  return shape.length === 1 ? one : one.reshapeView(shape);
 }
 
 /**
@@ -657,7 +658,7 @@ export function registerSumOfProduct(fn: (out: Tensor, g: Tensor) => Tensor): vo
 }
 
 export function backward(root: Tensor): void {
-  if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled? A Tensor.reshape() view is off the graph too: F.reshape is the recorded one)`);
+  if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled? A Tensor.reshapeView() view is off the graph too: F.reshape, x.reshape and x.view are recorded)`);
   if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]: give the gradient of the output, a tensor of its shape (out.backward(g), as PyTorch's), or reduce it first (F.sum(out).backward())`);
   if (root.node.generation === backwardGeneration && !lastBackward.reached.has(root.node)) throw new Error(`backward: the graph of '${root.label}' was freed by the backward() of '${lastBackward.label}': a backward frees everything recorded since the last one, where PyTorch keeps each loss's own graph. Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients), or run each backward before the next forward`);
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);

@@ -3130,10 +3130,10 @@ add('option objects: PyTorch spellings act; unknown, unsupported and mistyped op
     ['Sigmoid inplace', () => new nn.Sigmoid({ gpu, inplace: false } as Any), /Sigmoid: unknown option 'inplace' \(known: gpu\)/],
     ['Flatten start_dim', () => new nn.Flatten(1, -1, { gpu, start_dim: 0 } as Any), /Flatten: unknown option 'start_dim' \(known: gpu\)/],
     ['Softmax options', () => new nn.Softmax(1, { gpu, dtype: 'f16' } as Any), /Softmax: unknown option 'dtype'/],
-    ['kaimingUniform_ nonlinearty', () => init.kaimingUniform_(untracked.runningMean.reshape([1, 3]), { nonlinearty: 'relu' } as Any), /kaimingUniform_: unknown option 'nonlinearty' \(known: a, mode, nonlinearity\)/],
-    ['kaimingUniform_ negative_slope', () => init.kaimingUniform_(untracked.runningMean.reshape([1, 3]), { negative_slope: 5 } as Any), /kaimingUniform_: unknown option 'negative_slope'/],
-    ['kaimingNormal_ a', () => init.kaimingNormal_(untracked.runningMean.reshape([1, 3]), { a: '0.1' } as Any), /kaimingNormal_: option 'a' \(the negative slope of leaky_relu\) expected a finite number, got '0.1'/],
-    ['kaimingNormal_ mode', () => init.kaimingNormal_(untracked.runningMean.reshape([1, 3]), { mode: 'fan_avg' } as Any), /kaimingNormal_: option 'mode' expected 'fan_in' or 'fan_out', got 'fan_avg'/],
+    ['kaimingUniform_ nonlinearty', () => init.kaimingUniform_(untracked.runningMean.reshapeView([1, 3]), { nonlinearty: 'relu' } as Any), /kaimingUniform_: unknown option 'nonlinearty' \(known: a, mode, nonlinearity\)/],
+    ['kaimingUniform_ negative_slope', () => init.kaimingUniform_(untracked.runningMean.reshapeView([1, 3]), { negative_slope: 5 } as Any), /kaimingUniform_: unknown option 'negative_slope'/],
+    ['kaimingNormal_ a', () => init.kaimingNormal_(untracked.runningMean.reshapeView([1, 3]), { a: '0.1' } as Any), /kaimingNormal_: option 'a' \(the negative slope of leaky_relu\) expected a finite number, got '0.1'/],
+    ['kaimingNormal_ mode', () => init.kaimingNormal_(untracked.runningMean.reshapeView([1, 3]), { mode: 'fan_avg' } as Any), /kaimingNormal_: option 'mode' expected 'fan_in' or 'fan_out', got 'fan_avg'/],
   ];
   for (const [label, fn, pattern] of bad) s.expectError(label, fn, pattern);
   for (const [label, options, pattern] of [

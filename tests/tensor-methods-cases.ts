@@ -94,6 +94,8 @@ const ENTRIES: Entry[] = [
   e('x.view(-1, 16 * 5 * 5)', [[2, 16, 5, 5]], ([a]) => a!.view(-1, 16 * 5 * 5), ([a]) => F.reshape(a!, [-1, 400])),
   e('x.view([3, 2])', [M], ([a]) => a!.view([3, 2]), ([a]) => F.reshape(a!, [3, 2])),
   e('x.view(6)', [M], ([a]) => a!.view(6), ([a]) => F.reshape(a!, [6])),
+  e('x.reshape(-1, 2), recorded as view', [M], ([a]) => a!.reshape(-1, 2), ([a]) => F.reshape(a!, [-1, 2])),
+  e('x.reshape([2, 3])', [M], ([a]) => a!.reshape([2, 3]), ([a]) => F.reshape(a!, [2, 3])),
   e('x.flatten()', [[2, 3, 4]], ([a]) => a!.flatten(), ([a]) => F.flatten(a!)),
   e('x.flatten(1)', [[2, 3, 4]], ([a]) => a!.flatten(1), ([a]) => F.flatten(a!, 1)),
   e('x.unsqueeze(1)', [M], ([a]) => a!.unsqueeze(1), ([a]) => F.unsqueeze(a!, 1)),

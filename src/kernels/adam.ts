@@ -176,7 +176,7 @@ cases.push(
   testCase('adam bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4), [4]);
     const col = s.output([4]);
-    const state = { param: v, grad: v.reshape([4]), expAvg: col, expAvgSq: s.output([4]) };
+    const state = { param: v, grad: v.reshapeView([4]), expAvg: col, expAvgSq: s.output([4]) };
     s.expectError('lr < 0', () => adamStep(state, { ...adamDefaults, step: 1, lr: -1 }), /adamStep: argument 'lr' expected a number ≥ 0, got -1/);
     s.expectError('beta1 = 1', () => adamStep(state, { ...adamDefaults, step: 1, beta1: 1 }), /argument 'beta1' expected a number in \[0, 1\), got 1/);
     s.expectError('amsgrad without state', () => adamStep(state, { ...adamDefaults, step: 1, amsgrad: true }), /maxExpAvgSq/);

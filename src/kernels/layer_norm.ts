@@ -118,7 +118,7 @@ export function layerNormWeightGrad(x: Tensor, dy: Tensor, dw: Tensor, args: Lay
   const partials = chunks === 1 ? dw : Tensor.scratch(x.gpu, 'layer norm partials', [chunks, N]);
   const params = { rows, N, chunk_rows: chunkRows, eps };
   x.gpu.dispatch(entry, { params, x, mean_saved: mean, rstd_saved: rstd, dy, partials }, grid1d(entry, chunks * N), { ACCUMULATE: chunks === 1 && accumulate });
-  if (chunks > 1) sumRows(partials, dw.reshape([N]), accumulate);
+  if (chunks > 1) sumRows(partials, dw.reshapeView([N]), accumulate);
 }
 
 export const gradients = {
@@ -136,7 +136,7 @@ export const gradients = {
     }
     if (bias?.requiresGrad) {
       const { grad, accumulate } = ctx.target(bias);
-      sumRows(g.reshape([x.size / N, N]), grad.reshape([N]), accumulate);
+      sumRows(g.reshapeView([x.size / N, N]), grad.reshapeView([N]), accumulate);
     }
   },
 };

@@ -193,7 +193,7 @@ export const gradients = {
     // A batch of products (y [B, M, N]) may share a or b (2-D, batch stride 0): its gradient sums
     // over the batch. Shared a: the B products dZ_z · op(b_z)ᵀ, then their sum. Shared b: one product
     // of the batch's rows, [B·M, K]ᵀ · [B·M, N], since every z adds a_zᵀ · dZ_z.
-    const rows = (t: Tensor) => t.reshape([t.size / t.shape.at(-1)!, t.shape.at(-1)!]);
+    const rows = (t: Tensor) => t.reshapeView([t.size / t.shape.at(-1)!, t.shape.at(-1)!]);
     const sharedA = y.shape.length === 3 && a.shape.length === 2;
     const sharedB = y.shape.length === 3 && b.shape.length === 2;
     if (a.requiresGrad) {
@@ -201,7 +201,7 @@ export const gradients = {
       if (sharedA) {
         const perProduct = Tensor.empty(y.gpu, [y.shape[0]!, ...a.shape], 'f32', 'matmul dA per product');
         matmul(dz, b, perProduct, { transposeB: !o.transposeB });
-        sumRows(perProduct.reshape([y.shape[0]!, a.size]), grad.reshape([a.size]), accumulate);
+        sumRows(perProduct.reshapeView([y.shape[0]!, a.size]), grad.reshapeView([a.size]), accumulate);
         perProduct.destroy();
       } else {
         matmul(dz, b, grad, { transposeB: !o.transposeB, accumulate });
@@ -461,7 +461,7 @@ cases.push(
         s.expectError('batches of different sizes', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), s.input(uniform(random, 18), [3, 3, 2]), s.output([2, 2, 2])), /matmul: argument 'b' expected out's 2 products first \(or 2 dimensions: one matrix shared by the batch\), got shape \[3, 3, 2\]/);
         s.expectError('a batch out of two shared matrices', () => matmul(a, b32, s.output([3, 2, 2])), /matmul: 'out' holds 3 products \(shape \[3, 2, 2\]\), but neither a \[2, 3\] nor b \[3, 2\] is a batch/);
         s.expectError('split-K on a batch', () => matmul(s.input(uniform(random, 12), [2, 2, 3]), s.input(uniform(random, 12), [2, 3, 2]), s.output([2, 2, 2]), { variant: 'splitk' }), /matmul: variant 'splitk' runs one product \(its slices take the grid's z\); a batch of 2 takes v1–v4/);
-        s.expectError('dtype', () => matmul(labels.reshape([1, 2]), b, c), /matmul: argument 'a' expected dtype f32, got u32/);
+        s.expectError('dtype', () => matmul(labels.reshapeView([1, 2]), b, c), /matmul: argument 'a' expected dtype f32, got u32/);
         s.expectError('bias shape', () => matmul(a, b32, c, { bias: v }), /matmul: argument 'bias' expected shape \[2\], got \[4\]/);
         s.expectError('variant', () => matmul(a, b32, c, { variant: 'magic' as MatmulVariant }), /variant/);
         const a717 = s.input(uniform(random, 7 * 17), [7, 17]);
