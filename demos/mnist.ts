@@ -214,7 +214,20 @@ async function predict(): Promise<void> {
   paint($<HTMLCanvasElement>('seen'), image, 28);
   m.eval();
   const x = Tensor.fromArray(gpu, image, [1, ...IMAGE_SHAPE], 'f32', 'drawn digit');
-  const logits = Array.from(await noGrad(() => m.forward(x)).read());
+  let figures: { logits: number[]; maps: Record<string, number[]>; running: Record<'bn1' | 'bn2', { mean: number[]; variance: number[] }> };
+  try {
+    const logits = Array.from(await noGrad(() => m.forward(x)).read());
+    const maps: Record<string, number[]> = {};
+    for (const [name] of LAYERS) maps[name] = Array.from(await (m.maps.get(name) as Tensor).read());
+    figures = { logits, maps, running: { bn1: await readStats(m.bn1.runningMean, m.bn1.runningVar), bn2: await readStats(m.bn2.runningMean, m.bn2.runningVar) } };
+  } catch (error) {
+    if (model !== m) return; // replaced (and freed) while its figures were read: the new model's predict follows
+    throw error;
+  } finally {
+    x.destroy();
+  }
+  if (model !== m) return;
+  const { logits, maps, running } = figures;
   const top = Math.max(...logits);
   const exp = logits.map((v) => Math.exp(v - top));
   const probabilities = exp.map((v) => v / exp.reduce((a, b) => a + b, 0));
@@ -222,10 +235,6 @@ async function predict(): Promise<void> {
   $('prediction').textContent = String(prediction);
   $('probabilities').innerHTML = probabilities.map((p, d) => `<tr><td>${d}</td><td>${p.toFixed(3)}</td><td><span class="bar" style="width:${Math.round(p * 160)}px"></span></td></tr>`).join('');
 
-  const maps: Record<string, number[]> = {};
-  for (const [name] of LAYERS) maps[name] = Array.from(await (m.maps.get(name) as Tensor).read());
-  const running = { bn1: await readStats(m.bn1.runningMean, m.bn1.runningVar), bn2: await readStats(m.bn2.runningMean, m.bn2.runningVar) };
-  x.destroy();
   const root = $('maps');
   root.innerHTML = '';
   for (const [name, title] of LAYERS) {

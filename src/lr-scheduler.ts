@@ -669,15 +669,16 @@ export class PolynomialLR extends LRScheduler {
     this.initialStep();
   }
 
-  /** Refused before anything changes: PyTorch raises there, after counting the step. */
+  /**
+   * With power < 0, step totalIters would raise 0 to it: PyTorch's ZeroDivisionError, here an Error
+   * saying so, as PyTorch after counting the step and before writing an lr; later steps keep the lr.
+   */
   protected override advance(): void {
-    this.expectFinite(this.lastEpoch + 1, 'PolynomialLR.step');
+    if (this.power < 0 && this.lastEpoch + 1 === this.totalIters) {
+      this.lastEpoch++;
+      throw new Error(`PolynomialLR.step: step ${this.totalIters} reaches total_iters ${this.totalIters}, where the lr's factor (1 − ${this.totalIters}/${this.totalIters})^${this.power} is 0 to a negative power (PyTorch raises ZeroDivisionError: 0.0 cannot be raised to a negative power); the lr is left as it was, as PyTorch's, and later steps keep it`);
+    }
     super.advance();
-  }
-
-  /** With power < 0, step totalIters would raise 0 to it: PyTorch's ZeroDivisionError, here an Error saying so. */
-  private expectFinite(t: number, where: string): void {
-    if (this.power < 0 && t >= this.totalIters) throw new Error(`${where}: step ${t} reaches total_iters ${this.totalIters}, where the lr's factor (1 − ${this.totalIters}/${this.totalIters})^${this.power} is 0 to a negative power (PyTorch raises ZeroDivisionError: 0.0 cannot be raised to a negative power); with power < 0, stop before total_iters steps or give more`);
   }
 
   protected getLr(): number[] {

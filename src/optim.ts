@@ -21,7 +21,7 @@ import { rpropStep } from './kernels/rprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
 import { expectNoArguments, expectZeroGradArguments, normalizeOptions, show } from './options';
-import { enableGrad, noGrad, Tensor, tidy } from './tensor';
+import { enableGrad, keptAsState, noGrad, Tensor, tidy } from './tensor';
 import * as F from './functional';
 import { shapeText } from './launch';
 
@@ -989,11 +989,11 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         this.resetHistory();
         destroyFlat(this.d);
         const grad = flatGrad;
-        this.d = noGrad(() => tidy(() => grad.map((t) => F.mul(t, -1))));
+        this.d = keptAsState(noGrad(() => tidy(() => grad.map((t) => F.mul(t, -1)))));
         this.hDiag = 1;
       } else {
         await this.remember(flatGrad, g.historySize);
-        const d = noGrad(() => this.direction(flatGrad));
+        const d = keptAsState(noGrad(() => this.direction(flatGrad)));
         destroyFlat(this.d);
         this.d = d;
       }
@@ -1156,8 +1156,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       destroyFlat(this.oldStps.shift()!);
       this.ro.shift();
     }
-    this.oldDirs.push(y!);
-    this.oldStps.push(s!);
+    this.oldDirs.push(keptAsState(y!));
+    this.oldStps.push(keptAsState(s!));
     this.ro.push(1 / Math.fround(ys));
     this.hDiag = Math.fround(ys) / Math.fround(yy);
   }

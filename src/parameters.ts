@@ -64,6 +64,14 @@ export class Parameter extends Tensor {
     this.arenaGrad = new Gradient(this, chunk.grads);
   }
 
+  /**
+   * Gives the parameter's arena space back (a Parameter.from one of your own; a module's go with its
+   * destroy()): any later use of it, or an optimizer over it, is an Error naming it.
+   */
+  override destroy(): void {
+    releaseParameters([this], `destroy() of parameter '${this.label}'`);
+  }
+
   override get grad(): Tensor {
     return this.arenaGrad;
   }

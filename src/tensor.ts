@@ -241,12 +241,13 @@ export class Tensor implements BufferView {
       backward(this);
       return;
     }
-    if (!(gradient instanceof Tensor)) throw new Error(`${where}: argument 'gradient' expected a Tensor of shape [${this.shape.join(', ')}] (or nothing, for a scalar), got ${typeof gradient === 'number' ? `the number ${gradient} (Tensor.fromArray(gpu, [${gradient}]) makes one)` : String(gradient)}`);
+    if (!(gradient instanceof Tensor)) throw new Error(`${where}: argument 'gradient' expected a Tensor of shape [${this.shape.join(', ')}] (or nothing, for a scalar), got ${typeof gradient === 'number' ? `the number ${gradient} (Tensor.fromArray(gpu, [${gradient}]) makes one)` : typeof gradient === 'object' ? `an object: options go second, backward(null, ${JSON.stringify(gradient) ?? '{ … }'})` : String(gradient)}`);
     if (gradient.dtype !== 'f32' || gradient.shape.length !== this.shape.length || gradient.shape.some((d, i) => d !== this.shape[i])) throw new Error(`${where}: Mismatch in shape: grad_output has a shape of ${gradient.dtype === 'f32' ? '' : `dtype ${gradient.dtype} and `}[${gradient.shape.join(', ')}] and output has a shape of [${this.shape.join(', ')}] (PyTorch's words)`);
-    if (!this.node) backward(this); // its error: not on a graph
+    expectLiveGraph(this); // before the seed's ops join the graph
     if (!sumOfProduct) throw new Error(`${where}: the engine's F ops are not loaded (import from the package's index)`);
     const seeded = sumOfProduct;
-    tidy(() => backward(seeded(this, gradient)));
+    // g detached: a constant, as PyTorch's (no gradient flows into it, or into what made it).
+    tidy(() => backward(seeded(this, gradient.detach()), this.label));
   }
 
   /**
@@ -294,6 +295,12 @@ const leakWatch = { alive: 0, growing: 0, warned: false };
  * destroy()) grows GPU memory by them every step, which the garbage collector never frees; after
  * LEAK_WARNING_STEPS such steps in a row, one warning says what is piling up and what to do.
  */
+/** F ops' outputs kept on purpose as state (L-BFGS's history): not counted by the leak watch. */
+export function keptAsState<T extends readonly Tensor[]>(tensors: T): T {
+  for (const t of tensors) liveOpOutputs.delete(t);
+  return tensors;
+}
+
 /** A fresh watch (tests: the warning comes once per process). */
 export function resetLeakWatch(): void {
   Object.assign(leakWatch, { alive: liveOpOutputs.size, growing: 0, warned: false });
@@ -470,11 +477,14 @@ export function isGradEnabled(): boolean {
 }
 
 /** Runs fn with recording off (torch.no_grad()). */
+const AsyncFunction = (async () => {}).constructor;
+
 export function noGrad<T>(fn: () => T): T {
   const result = withGradEnabled(false, fn);
-  if (result instanceof Promise) {
+  // An async fn records again past its first await; a plain one returning a read's Promise is done recording.
+  if (result instanceof Promise && fn instanceof AsyncFunction) {
     result.catch(() => {}); // what it does past its first await is reported here, not as an unhandled rejection
-    throw new Error('noGrad: fn returned a Promise; it must be synchronous: recording comes back on at its first await (PyTorch\'s no_grad has no such gap), so what follows would record a graph and keep its buffers. Run the forwards inside and await the reads after: const y = noGrad(() => model.forward(x)); await y.read()');
+    throw new Error('noGrad: fn is an async function; it must be synchronous: recording comes back on at its first await (PyTorch\'s no_grad has no such gap), so what follows would record a graph and keep its buffers. Run the forwards inside and await the reads after: const y = noGrad(() => model.forward(x)); await y.read()');
   }
   return result;
 }
@@ -657,12 +667,18 @@ export function registerSumOfProduct(fn: (out: Tensor, g: Tensor) => Tensor): vo
   sumOfProduct = fn;
 }
 
-export function backward(root: Tensor): void {
+/** Throws unless root's graph can be back-propagated now: recorded, not freed by a backward, not cut. */
+function expectLiveGraph(root: Tensor): asserts root is Tensor & { node: GraphNode } {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled? A Tensor.reshapeView() view is off the graph too: F.reshape, x.reshape and x.view are recorded)`);
-  if (root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]: give the gradient of the output, a tensor of its shape (out.backward(g), as PyTorch's), or reduce it first (F.sum(out).backward())`);
   if (root.node.generation === backwardGeneration && !lastBackward.reached.has(root.node)) throw new Error(`backward: the graph of '${root.label}' was freed by the backward() of '${lastBackward.label}': a backward frees everything recorded since the last one, where PyTorch keeps each loss's own graph. Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients), or run each backward before the next forward`);
   if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
+}
+
+/** `label`: the tensor the user called backward on (out.backward(g) runs from Σ out·g). */
+export function backward(root: Tensor, label = root.label): void {
+  if (root.node && root.size !== 1) throw new Error(`backward: grad can be implicitly created only for a scalar output, '${root.label}' has shape [${root.shape.join(', ')}]: give the gradient of the output, a tensor of its shape (out.backward(g), as PyTorch's), or reduce it first (F.sum(out).backward())`);
+  expectLiveGraph(root);
   const rootIndex = tape.lastIndexOf(root.node);
   expectGraphIntact(root.node, rootIndex);
   const ctx = new BackwardContext();
@@ -675,7 +691,7 @@ export function backward(root: Tensor): void {
     node.backward(ctx, node === root.node ? null : node.output.grad);
   }
   backwardGeneration = generation;
-  lastBackward = { label: root.label, reached: reachedNodes };
+  lastBackward = { label, reached: reachedNodes };
   watchForLeaks();
   cutGraph('was freed by a backward()');
 }

@@ -6,7 +6,7 @@ import * as init from '../src/init';
 import * as nn from '../src/nn';
 import * as optim from '../src/optim';
 import * as lrScheduler from '../src/lr-scheduler';
-import { allocateParameter } from '../src/parameters';
+import { allocateParameter, Parameter } from '../src/parameters';
 import * as bnRef from '../src/reference/batchnorm';
 import * as lnRef from '../src/reference/layer_norm';
 import * as actRef from '../src/reference/activations';
@@ -902,6 +902,21 @@ add('backward(gradient) as PyTorch: a scalar scaled, a non-scalar given its grad
   const out = s.own(F.mul(a, 3));
   out.backward(s.input(g, [5], 'f32', 'g'));
   await s.check('non-scalar: a.grad += 3g', a.grad!, Array.from(values, (v, i) => 4 * v + 3 * g[i]!), 1e-6, 1e-6);
+  // g on the graph itself (out.backward(out)): a constant, as PyTorch's: a.grad gets out · dout/da only.
+  const b = s.input([1, 2, 3], [3], 'f32', 'b');
+  b.requiresGrad = true;
+  const bb = s.own(F.mul(b, b));
+  bb.backward(bb);
+  await s.check('out.backward(out): b.grad = 2b · b², nothing through g', b.grad!, [2, 16, 54], 0, 0);
+  const g2 = s.input([1, 10, 100], [3], 'f32', 'g2');
+  g2.requiresGrad = true;
+  s.own(F.mul(b, b)).backward(g2);
+  s.expect('a gradient that requires grad gets none', g2.grad === null, String(g2.grad));
+  const [o1, o2] = [s.own(F.mul(b, 2)), s.own(F.mul(b, 3))];
+  o1.backward(g2);
+  s.expectError('a second backward(g) from a graph the first freed', () => o2.backward(g2), /^backward: the graph of 'mul' was freed by the backward\(\) of 'mul'/);
+  s.expectError('the same out.backward(g) twice', () => o1.backward(g2), /^backward: the graph of 'mul' was already used by a backward\(\) and freed/);
+  s.expectError('options first', () => o1.backward({ retainGraph: true } as never), /argument 'gradient' expected a Tensor .*: options go second, backward\(null, \{"retainGraph":true\}\)/);
   const again = s.own(F.mul(a, 3));
   s.expectError('non-scalar without a gradient', () => again.backward(), /^backward: grad can be implicitly created only for a scalar output, '.*' has shape \[5\]: give the gradient of the output, a tensor of its shape \(out\.backward\(g\), as PyTorch's\)/);
   s.expectError('a gradient of another shape', () => again.backward(s.input([1, 2], [2])), /Mismatch in shape: grad_output has a shape of \[2\] and output has a shape of \[5\]/);
@@ -967,12 +982,19 @@ add('what a tutorial port tries first: noGrad(async), destroy() of a module\'s o
   } catch (error) {
     message = (error as Error).message;
   }
-  s.expect('noGrad(async fn) is an Error', /^noGrad: fn returned a Promise; it must be synchronous: recording comes back on at its first await/.test(message), message);
+  s.expect('noGrad(async fn) is an Error', /^noGrad: fn is an async function; it must be synchronous: recording comes back on at its first await/.test(message), message);
+  const read = await noGrad(() => lin.forward(x).read()); // a plain fn returning a read's Promise records nothing after
+  s.expect('noGrad(() => y.read()) is fine', read.length === 4, String(read.length));
   const y = lin.forward(x);
   s.expectError('destroy() of a module\'s output', () => y.destroy(), /^tensor 'Linear\.out_none' \[2, 2\] is Linear\(in_features=2, out_features=2, bias=True\)'s output buffer, which it reuses at its next forward: it is freed with the module \(destroy\(\) the module\); keep a copy of your own with clone\(\)/);
   s.expect('the module still works', lin.forward(x).shape.join() === '2,2', '');
   s.expectError('a nested array', () => Tensor.fromArray(gpu, [[1, 2], [3, 4]] as never), /^write 'tensor': element 0 is an array \(\[1,2\]\): give the values flat, with the shape \(Tensor\.fromArray\(gpu, \[1, 2, 3, 4\], \[2, 2\]\)\)/);
   s.expectError('a string', () => Tensor.fromArray(gpu, [1, '2'] as never), /^write 'tensor': element 1 is string "2", not a number/);
+  s.expectError('a nested array with its shape', () => Tensor.fromArray(gpu, [[1, 2], [3, 4]] as never, [2, 2]), /^write 'tensor': element 0 is an array \(\[1,2\]\): give the values flat/);
+  s.expectError('a BigInt', () => Tensor.fromArray(gpu, [1, 2n] as never), /^write 'tensor': element 1 is bigint 2, not a number/);
+  const own = Parameter.from({ gpu, values: [1, 2], shape: [2] }, 'mine');
+  own.destroy();
+  s.expectError('a destroyed Parameter.from', () => F.mul(own, own), /^tensor 'mine' \[2\] was freed by destroy\(\) of parameter 'mine'/);
   class Net extends nn.Module {
     readonly fc1 = new nn.Linear(2, 3, { gpu });
     readonly body = new nn.Sequential(new nn.ReLU({ gpu }), new nn.Linear(3, 1, { gpu }));
@@ -1036,6 +1058,22 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
     resetLeakWatch();
     for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) tidy(() => F.sum(F.mul(w, w)).backward());
     s.expect('none for a loop in tidy()', warnings.length === 1, warnings.join('\n'));
+    // L-BFGS keeps F ops' outputs as its history on purpose: a closure in tidy() over 100 evaluations warns of nothing.
+    resetLeakWatch();
+    const q = Parameter.from({ gpu, values: [-1.2, 1], shape: [2] }, 'q');
+    const lbfgs = new optim.LBFGS([q], { maxIter: 25, historySize: 100 });
+    for (let i = 0; i < 5; i++) {
+      await lbfgs.step(() => {
+        lbfgs.zeroGrad();
+        const [x0, x1] = [F.select(q, 0, 0), F.select(q, 0, 1)];
+        const loss = F.add(F.pow(F.sub(1, x0), 2), F.mul(F.pow(F.sub(x1, F.mul(x0, x0)), 2), 100)); // Rosenbrock
+        loss.backward();
+        return loss;
+      });
+    }
+    s.expect('none for L-BFGS\'s history', warnings.length === 1 && lbfgs.funcEvals > LEAK_WARNING_STEPS, `${lbfgs.funcEvals} evaluations; ${warnings.slice(1).join('\n')}`);
+    lbfgs.destroy();
+    q.destroy();
   } finally {
     console.warn = warn;
     resetLeakWatch();

@@ -76,7 +76,10 @@ add('CyclicLR on Adam cycles betas[0] as SGD\'s momentum (PyTorch 2\'s use_beta1
   s.expect('PolynomialLR power −1: PyTorch\'s 1.5 and 3 before total_iters', Math.abs(lrs[0]! - 1.5) < 1e-15 && Math.abs(lrs[1]! - 3) < 1e-15, JSON.stringify(lrs));
   growing.step();
   s.expectError('PolynomialLR power −1 at total_iters', () => poly.step(), /^PolynomialLR\.step: step 3 reaches total_iters 3, where the lr's factor \(1 − 3\/3\)\^-1 is 0 to a negative power \(PyTorch raises ZeroDivisionError: 0\.0 cannot be raised to a negative power\)/);
-  s.expect('nothing changed by the refused step', poly.lastEpoch === 2 && growing.paramGroups[0]!.lr === lrs[1], `lastEpoch ${poly.lastEpoch}, lr ${growing.paramGroups[0]!.lr}`);
+  s.expect('the step counted and the lr left as it was, as PyTorch\'s', poly.lastEpoch === 3 && growing.paramGroups[0]!.lr === lrs[1], `lastEpoch ${poly.lastEpoch}, lr ${growing.paramGroups[0]!.lr}`);
+  growing.step();
+  poly.step(); // past total_iters: PyTorch's get_lr keeps the lr
+  s.expect('later steps go on, keeping the lr', poly.lastEpoch === 4 && growing.paramGroups[0]!.lr === lrs[1], `lastEpoch ${poly.lastEpoch}, lr ${growing.paramGroups[0]!.lr}`);
   s.expectError('MultiplicativeLR lambdas per group', () => new sched.MultiplicativeLR(sgd, { lr_lambda: [() => 1, () => 1] }), /MultiplicativeLR: argument 'lrLambda' expected 1 functions \(one per param group\), got 2/);
   s.expectError('MultiplicativeLR returning a string', () => {
     const m = new sched.MultiplicativeLR(sgd, { lr_lambda: () => 'x' as unknown as number });

@@ -365,14 +365,18 @@ export class Gpu {
   write(view: BufferView, data: ArrayLike<number>): void {
     this.usable(view, 'write');
     const count = view.byteLength / 4;
-    if (data.length !== count) throw new Error(`write '${view.label}': expected ${count} values, got ${data.length}`);
     if (!ArrayBuffer.isView(data)) {
       // A plain array's elements become float32 through Number(): a nested array ([[1, 2], [3, 4]],
       // torch.tensor's way) or a string would be NaN without a word. null passes, as 0: JSON writes
       // NaN as null (an optimizer state's padding, saved and loaded).
       const bad = Array.prototype.findIndex.call(data, (v: unknown) => typeof v !== 'number' && v !== null);
-      if (bad >= 0) throw new Error(`write '${view.label}': element ${bad} is ${Array.isArray(data[bad]) ? `an array (${JSON.stringify(data[bad])}): give the values flat, with the shape (Tensor.fromArray(gpu, [1, 2, 3, 4], [2, 2]))` : `${typeof data[bad]} ${JSON.stringify(data[bad]) ?? String(data[bad])}, not a number`}`);
+      if (bad >= 0) {
+        const v: unknown = data[bad];
+        const text = typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x)) : String(v);
+        throw new Error(`write '${view.label}': element ${bad} is ${Array.isArray(v) ? `an array (${text}): give the values flat, with the shape (Tensor.fromArray(gpu, [1, 2, 3, 4], [2, 2]))` : `${typeof v} ${text}, not a number`}`);
+      }
     }
+    if (data.length !== count) throw new Error(`write '${view.label}': expected ${count} values, got ${data.length}`);
     if (view.dtype !== 'f32') {
       // Int32Array.from would wrap or truncate (−1 as u32 is 4294967295, 2.5 is 2) without a word.
       const [low, high] = view.dtype === 'u32' ? [0, 2 ** 32 - 1] : [-(2 ** 31), 2 ** 31 - 1];
