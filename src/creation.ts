@@ -24,7 +24,7 @@ import { normal_, uniform_ } from './init';
 import { fillConstant } from './kernels/init';
 import { shapeText } from './launch';
 import { normalizeOptions, show } from './options';
-import { Tensor } from './tensor';
+import { opOutput, Tensor } from './tensor';
 
 export interface CreationOptions {
   /** The device; currentGpu() (the first requestGpu()'s) when not given, as modules. */
@@ -75,9 +75,13 @@ function checkedShape(where: string, shape: readonly unknown[]): number[] {
   return shape as number[];
 }
 
-/** A new tensor of this shape, its requiresGrad set: every check is done before, so a refusal leaves no buffer. */
+/**
+ * A new tensor of this shape, its requiresGrad set: every check is done before, so a refusal leaves no
+ * buffer. Made as an op's output is: a tidy() frees it unless it returns it (TensorFlow.js's
+ * tf.tensor inside tf.tidy), so a step's tensor(batch) inside one leaves nothing behind.
+ */
 function made(where: string, shape: readonly number[], { gpu, dtype, requiresGrad }: Resolved): Tensor {
-  const t = Tensor.empty(gpu, shape, dtype, where);
+  const t = opOutput(gpu, shape, where, dtype);
   t.requiresGrad = requiresGrad;
   return t;
 }

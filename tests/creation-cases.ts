@@ -119,8 +119,13 @@ add('creation options: the current device by default, requiresGrad (a leaf backw
   tidy(() => F.sum(F.mul(F.mul(x, x), w)).backward());
   await s.check('d Σ x²·w / dx = 2·x·w', x.grad!, [1, -2, 3].map((v, i) => 2 * v * wValues[i]!), 1e-6, 1e-6);
   await s.check('d Σ x²·w / dw = x²', w.grad!, [1, 4, 9], 0, 0);
-  const kept = tidy(() => ones(2, { gpu }));
-  s.expect('tidy() does not free what creation made', !gpu.isDestroyed(kept.memoryBuffer), '');
+  let inside: Tensor | null = null;
+  const kept = tidy(() => {
+    inside = zeros(3, { gpu });
+    return ones(2, { gpu });
+  });
+  s.expect('tidy() keeps what creation made that it returns', !gpu.isDestroyed(kept.memoryBuffer), '');
+  s.expect('and frees the rest, as TensorFlow.js\'s tidy frees tf.tensor', gpu.isDestroyed(inside!.memoryBuffer), '');
   s.own(kept);
 
   const exported = ['tensor', 'zeros', 'ones', 'full', 'rand', 'randn', 'zerosLike', 'onesLike', 'fullLike', 'randLike', 'randnLike', 'arange', 'linspace', 'eye', 'manualSeed'];

@@ -9,14 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseCsv, StandardScaler, subset } from '../../src/data';
-import { init, nn, noGrad, optim, requestGpu, Tensor } from '../../src';
+import { fromSafetensors, init, nn, noGrad, optim, requestGpu, Tensor } from '../../src';
 import { CosineAnnealingLR } from '../../src/lr-scheduler';
-import type { StateDict } from '../../src/nn';
-import { decodeSafetensors } from '../../src/safetensors';
 
 const file = (name: string) => new URL(name, import.meta.url);
-const loadFile = (name: string) => decodeSafetensors(readFileSync(file(name)), name).tensors; // safetensors.torch.load_file
-const item = async (t: Tensor) => (await t.read())[0]!; // tensor.item()
+const loadFile = (name: string) => fromSafetensors(readFileSync(file(name)), name); // safetensors.torch.load_file
 const g4 = (v: number) => String(Number(v.toPrecision(4))); // Python's f"{v:.4g}"
 
 const [EPOCHS, BATCH, TRAIN] = [5, 32, 1600];
@@ -34,7 +31,7 @@ export async function main(print: (line: string) => void = console.log): Promise
   init.manualSeed(0);
   const model = new nn.Sequential(new nn.Linear(20, 64), new nn.ReLU(), new nn.Linear(64, 64), new nn.ReLU(), new nn.Linear(64, 4));
   const orders = loadFile('orders.safetensors').get('orders')!.values; // each epoch's shuffle, from train.py
-  model.loadStateDict(loadFile('initial.safetensors') as StateDict); // train.py's initial weights
+  model.loadStateDict(loadFile('initial.safetensors')); // train.py's initial weights
 
   const decay = model.namedParameters().filter(([name]) => name.endsWith('weight')).map(([, p]) => p);
   const noDecay = model.namedParameters().filter(([name]) => name.endsWith('bias')).map(([, p]) => p);
@@ -55,13 +52,13 @@ export async function main(print: (line: string) => void = console.log): Promise
       const loss = lossFn.forward(model.forward(x), y);
       loss.backward();
       optimizer.step();
-      total += await item(loss);
+      total += await loss.item();
     }
     scheduler.step();
 
     model.eval();
     lossFn.resetMetrics(); // the loss counts correct rows (the logits' argmax) as it goes
-    const valLoss = await item(noGrad(() => lossFn.forward(model.forward(xVal), yVal)));
+    const valLoss = await noGrad(() => lossFn.forward(model.forward(xVal), yVal)).item();
     const valAccuracy = (await lossFn.readMetrics()).accuracy;
     print(`epoch ${epoch + 1}: lr ${g4(lr)}, train loss ${g4(total / (TRAIN / BATCH))}, val loss ${g4(valLoss)}, val accuracy ${g4(valAccuracy)}`);
   }
