@@ -22,6 +22,7 @@ import * as poolOps from './kernels/pool';
 import * as conv3dOps from './kernels/conv3d';
 import * as pool3dOps from './kernels/pool3d';
 import * as recurrent from './recurrent';
+import * as nn from './nn'; // this file's own exports: which modules are the engine's (shapeKnown)
 import { PackedSequence } from './rnn-utils';
 import { gradients } from './gradients';
 import type { DType } from './device/shader';
@@ -104,6 +105,15 @@ export abstract class Module<Output = Tensor> {
   /** On `gpu`, or the first device requestGpu() gave (a module of your own can call super()). */
   constructor(gpu?: Gpu) {
     this.gpu = gpu ?? currentGpu();
+  }
+
+  /** describe(): `${model}` and, in Node, console.log(model) print what PyTorch's print(model) does. */
+  toString(): string {
+    return this.describe();
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.describe();
   }
 
   /** What PyTorch prints for the module, e.g. Linear(in_features=20, out_features=128). */
@@ -3559,6 +3569,18 @@ export class Flatten extends Module {
 
 // ── Sequential, ModuleList, ModuleDict ───────────────────────────────────────────────────────────
 
+let engineModules: Set<unknown> | null = null;
+
+/**
+ * Whether outputShape tells m's output shape without running it: the engine's modules do; one of
+ * your own does when it overrides outputShape (Module's default says the shape is kept).
+ */
+function shapeKnown(m: AnyModule): boolean {
+  if (m instanceof Sequential) return m.layers.every(shapeKnown);
+  engineModules ??= new Set(Object.values(nn));
+  return engineModules.has(m.constructor) || m.outputShape !== Module.prototype.outputShape;
+}
+
 /** What was given where a Module was expected, for the error. */
 function describeValue(v: unknown): string {
   if (typeof v === 'function') return `${v.name ? `the class or function ${v.name}` : 'a function'} (a module is made with new, e.g. new nn.ReLU())`;
@@ -3611,7 +3633,12 @@ export class Sequential extends Module implements Iterable<Module> {
 
   /** The output shape; a layer that refuses its input is named with its index and the shape it got. */
   override outputShape(input: readonly number[]): readonly number[] {
-    return this.layers.reduce((shape, layer, i) => {
+    return this.checkShapes(input, this.layers.length);
+  }
+
+  /** The shapes through layers [0, end), each refusal named with its layer's index. */
+  private checkShapes(input: readonly number[], end: number): readonly number[] {
+    return this.layers.slice(0, end).reduce((shape, layer, i) => {
       try {
         return layer.outputShape(shape);
       } catch (error) {
@@ -3622,19 +3649,28 @@ export class Sequential extends Module implements Iterable<Module> {
   }
 
   /**
-   * Runs the layers in order, after checking every layer's shapes (a mismatch dispatches nothing).
+   * Runs the layers in order, after checking the shapes (a mismatch dispatches nothing) up to the
+   * first module of your own that does not say its output shape (outputShape: Module's default
+   * keeps the shape, which a Lambda's view would not): past it, each layer checks what it is given.
    * A Linear followed by Sigmoid or ReLU runs as one matmul with the activation fused.
    */
   forward(x: Tensor): Tensor {
-    this.outputShape(x.shape);
+    const unknown = this.layers.findIndex((layer) => !shapeKnown(layer));
+    this.checkShapes(x.shape, unknown < 0 ? this.layers.length : unknown + 1);
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i]!;
       const next = this.layers[i + 1];
-      if (layer instanceof Linear && next instanceof Activation) {
-        x = layer.forward(x, next.kind);
-        i++;
-      } else {
-        x = layer.forward(x);
+      const given = x.shape;
+      try {
+        if (layer instanceof Linear && next instanceof Activation) {
+          x = layer.forward(x, next.kind);
+          i++;
+        } else {
+          x = layer.forward(x);
+        }
+      } catch (error) {
+        if (unknown < 0 || i <= unknown) throw error;
+        throw new Error(`Sequential layer (${i}), given ${shapeText(given)}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     return x;

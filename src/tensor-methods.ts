@@ -20,7 +20,7 @@ import * as F from './functional';
 import { constant_ } from './init';
 import { show } from './options';
 import { gradientsWritten } from './parameters';
-import { isGradEnabled, isOnLiveGraph, noGrad, Tensor, tidy } from './tensor';
+import { isGradEnabled, noGrad, Tensor, tidy } from './tensor';
 
 type Operand = Tensor | number;
 type Dims = number | readonly number[];
@@ -175,10 +175,24 @@ function method(name: string, fn: (this: Tensor, ...args: never[]) => unknown): 
   TENSOR_METHODS.push(name);
 }
 
+/**
+ * Results that are copies here where PyTorch's are views of the input (x.narrow(…), x.T, …), by what
+ * made them: an in-place op on one would not reach the input, so it is an Error (expectInPlace).
+ */
+const copies = new WeakMap<Tensor, string>();
+const COPIES = new Set(['transpose', 'narrow', 'select', 'split', 'unbind', 'permute', 'expand', 't', 'T', 'mT']);
+
+/** Marks what an op in COPIES returned (a tensor or an array of them) as a copy made by `name`. */
+function copied<T>(name: string, self: Tensor, result: T): T {
+  for (const t of Array.isArray(result) ? result : [result]) if (t instanceof Tensor) copies.set(t, `'${self.label}'.${name}${name === 'T' || name === 'mT' ? '' : '(…)'}`);
+  return result;
+}
+
 for (const [name, op] of Object.entries(DELEGATES)) {
   const call = op as (...args: unknown[]) => unknown;
   method(name, function (this: Tensor, ...args: unknown[]) {
-    return call(this, ...args);
+    const result = call(this, ...args);
+    return COPIES.has(name) ? copied(name, this, result) : result;
   });
 }
 
@@ -192,17 +206,17 @@ method('reshape', function (this: Tensor, ...shape: unknown[]) {
   return F.reshape(this, sizesOf(shape));
 });
 method('permute', function (this: Tensor, ...dims: unknown[]) {
-  return F.permute(this, sizesOf(dims));
+  return copied('permute', this, F.permute(this, sizesOf(dims)));
 });
 method('expand', function (this: Tensor, ...sizes: unknown[]) {
-  return F.expand(this, sizesOf(sizes));
+  return copied('expand', this, F.expand(this, sizesOf(sizes)));
 });
 method('neg', function (this: Tensor, ...rest: never[]) {
   return F.mul(this, -1, ...rest);
 });
 method('t', function (this: Tensor, ...rest: never[]) {
   if (this.shape.length > 2) throw new Error(`t() of '${this.label}' [${this.shape.join(', ')}]: t() expects a tensor with <= 2 dimensions, but self is ${this.shape.length}D (PyTorch's words); x.transpose(d0, d1) or x.mT swap two`);
-  return F.transpose(this, 0, -1, ...rest);
+  return copied('t', this, F.transpose(this, 0, -1, ...rest));
 });
 
 function getter(name: string, get: (this: Tensor) => unknown): void {
@@ -211,11 +225,11 @@ function getter(name: string, get: (this: Tensor) => unknown): void {
 }
 
 getter('T', function () {
-  return F.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i));
+  return copied('T', this, F.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i)));
 });
 getter('mT', function () {
   if (this.shape.length < 2) throw new Error(`mT of '${this.label}' [${this.shape.join(', ')}]: tensor.mT is only supported on matrices or batches of matrices. Got ${this.shape.length}-D tensor. (PyTorch's words)`);
-  return F.transpose(this, -2, -1);
+  return copied('mT', this, F.transpose(this, -2, -1));
 });
 getter('data', function () {
   return this.detach();
@@ -237,6 +251,8 @@ method('dim', function (this: Tensor) {
 /** Refuses an in-place write the graph cannot follow (see the header); before anything is dispatched. */
 function expectInPlace(name: string, self: Tensor, operands: readonly unknown[]): void {
   const where = `${name} of '${self.label}' [${self.shape.join(', ')}]`;
+  const copy = copies.get(self);
+  if (copy) throw new Error(`${where}: it is ${copy}'s result, a copy here where PyTorch's is a view of the input, so the write would not reach the input (PyTorch's x[:, 1] = 0 through select, narrow, T, …): compute the new values and write the input whole (x.copy_(…), x.mul_(mask)), or use the copy as it is`);
   if (isGradEnabled() && self.requiresGrad) {
     if (self.node === null) throw new Error(`${where}: a leaf Variable that requires grad is being used in an in-place operation (PyTorch's words). Update parameters under noGrad(() => { for (const p of net.parameters()) p.sub_(p.grad.mul(lr)) }), as torch.no_grad(), or through p.data`);
     const outOfPlace = ['sub_', 'add_', 'mul_', 'div_'].includes(name) ? `y = y.${name.slice(0, -1)}(…)` : 'on a clone()';
@@ -245,10 +261,8 @@ function expectInPlace(name: string, self: Tensor, operands: readonly unknown[])
   for (const o of operands) {
     if (o instanceof Tensor && isGradEnabled() && o.requiresGrad) throw new Error(`${where}: its operand '${o.label}' requires grad, and in-place ops are not recorded here (PyTorch would record this one): use the op that makes a new tensor, or run it under noGrad(() => …) (or pass ${o.label}.detach())`);
   }
-  // This tensor itself, not its buffer: parameters share one, and a graph left without backward
-  // (a forward to look at) must not block updates of the others. A write through another handle
-  // (p.data, a view) goes ahead, and a backward that needs the old values says so (Gpu.writtenSince).
-  if (isOnLiveGraph(self)) throw new Error(`${where}: the graph recorded since the last backward() used this tensor, and its backward may need the values as they were (PyTorch, at backward: "one of the variables needed for gradient computation has been modified by an inplace operation"): call backward() first, or run the forward under noGrad(() => …)`);
+  // A tensor the current graph read goes ahead too, as in PyTorch (a forward only looked at never
+  // needs the old values); a backward that does says so (Gpu.writtenSince).
 }
 
 /** The shape a and b broadcast to (PyTorch's rule), or null when they do not (F's error says so). */

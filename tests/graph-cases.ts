@@ -1009,6 +1009,23 @@ add('what a tutorial port tries first: noGrad(async), destroy() of a module\'s o
   s.expectError('an index past the end', () => seq.at(2), /^Sequential\.at: index 2 is out of range for 2 layers$/);
   seq.destroy();
   list.destroy();
+  // "What is torch.nn really?": Sequential(Lambda(preprocess), Conv2d, …): a module of your own that changes the shape.
+  class Lambda extends nn.Module {
+    constructor(readonly func: (t: Tensor) => Tensor) {
+      super();
+    }
+    forward(t: Tensor): Tensor {
+      return this.func(t);
+    }
+  }
+  const cnn = new nn.Sequential(new Lambda((t) => F.reshape(t, [-1, 1, 4, 4])), new nn.Conv2d(1, 2, 3, { gpu }), new nn.ReLU({ gpu }));
+  s.expect('a Lambda that reshapes, before a Conv2d', cnn.forward(s.input(uniform(random, 32), [2, 16])).shape.join() === '2,2,2,2', '');
+  s.expectError('a wrong shape past it: named by the layer and what it was given', () => cnn.forward(s.input(uniform(random, 18), [2, 9])), /reshape/);
+  const late = new nn.Sequential(new Lambda((t) => t), new nn.Linear(3, 2, { gpu }));
+  s.expectError('a layer past it refusing what it was given', () => late.forward(s.input(uniform(random, 8), [2, 4])), /^Sequential layer \(1\), given \[2, 4\]: Linear\(in_features=3, out_features=2, bias=True\): input expected shape \[\*, 3\]/);
+  s.expect('`${model}` prints as PyTorch', `${late}` === late.describe() && late.describe().startsWith('Sequential(\n  (0): Lambda()'), `${late}`);
+  cnn.destroy();
+  late.destroy();
   const net = new Net(); // super() without a gpu: the first requestGpu()'s, as the built-in modules
   s.expect('on the current device', net.gpu === gpu, '');
   const printed = 'Net(\n  (fc1): Linear(in_features=2, out_features=3, bias=True)\n  (body): Sequential(\n    (0): ReLU()\n    (1): Linear(in_features=3, out_features=1, bias=True)\n  )\n)';

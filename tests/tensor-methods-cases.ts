@@ -300,7 +300,7 @@ add('Tensor methods in place: a gradient updated in place is added to by the nex
   p.grad = null;
 });
 
-add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s words), on a tensor the graph made, with an operand that requires grad, on memory the current graph reads; shapes and arguments checked', async (s, random) => {
+add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s words), on a tensor the graph made, with an operand that requires grad, on the copies PyTorch makes views; a write the graph reads reported at backward; shapes and arguments checked', async (s, random) => {
   const gpu = s.gpu;
   const p = allocateParameter(gpu, [2, 3], 'p');
   const pv = uniform(random, 6, -1, 1);
@@ -324,16 +324,24 @@ add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s w
   const x = s.input(uniform(random, 6, -1, 1), [2, 3], 'f32', 'x');
   s.expectError('an operand that requires grad', () => x.add_(p), /^add_ of 'x' \[2, 3\]: its operand 'p' requires grad/);
   s.expectError('copy_ of a tensor that requires grad', () => x.copy_(p), /^copy_ of 'x' \[2, 3\]: its operand 'p' requires grad/);
-  // A tensor the current graph used: p · x reads x for d p. Refused; the backward then is the forward's.
+  // A tensor the current graph used: p · x reads x for d p. The write goes ahead, as PyTorch's (a
+  // forward only looked at never needs the old values), and the backward that needs them says so.
   const xv = await x.toArray();
   tidy(() => {
     const loss = p.mul(x).sum();
-    s.expectError('x.mul_(2) under noGrad while the graph reads x', () => noGrad(() => x.mul_(2)), /^mul_ of 'x' \[2, 3\]: the graph recorded since the last backward\(\) used this tensor/);
-    loss.backward();
+    noGrad(() => x.mul_(2));
+    s.expectError('backward after x.mul_(2) under noGrad', () => loss.backward(), /^backward: 'mul' needs 'x' \[2, 3\] as it was in the forward, and its memory was written since/);
   });
-  await s.check('d p = x, as in the forward', p.grad, xv, 0, 0);
-  noGrad(() => x.mul_(2));
-  await s.check('after backward(), x is writable again', x, xv.map((v) => 2 * v), 0, 0);
+  await s.check('x written', x, xv.map((v) => 2 * v), 0, 0);
+  // PyTorch's copies-as-views: an in-place op on one would not reach the input, so it is refused.
+  const ones6 = s.input([1, 1, 1, 1, 1, 1], [2, 3], 'f32', 'ones6');
+  for (const [what, make] of [['narrow', () => ones6.narrow(1, 0, 1)], ['select', () => ones6.select(0, 0)], ['T', () => ones6.T], ['permute', () => ones6.permute(1, 0)], ['transpose', () => ones6.transpose(0, 1)]] as const) {
+    tidy(() => {
+      const copy = make();
+      s.expectError(`${what}: zero_ on its copy`, () => noGrad(() => copy.zero_()), /it is 'ones6'\.(narrow|select|T|permute|transpose)(\(…\))?'s result, a copy here where PyTorch's is a view of the input, so the write would not reach the input/);
+    });
+  }
+  await s.check('the input untouched', ones6, [1, 1, 1, 1, 1, 1], 0, 0);
   // Through another handle (.data) the write goes ahead, and the backward that needs x says so.
   tidy(() => {
     const loss = p.mul(x).sum();
