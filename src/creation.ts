@@ -70,8 +70,8 @@ function sizeAndOptions(where: string, args: readonly unknown[]): { shape: numbe
 
 function checkedShape(where: string, shape: readonly unknown[]): number[] {
   if (shape.length === 0) throw new Error(`${where}: expected a size (${where}(2, 3) or ${where}([2, 3])), got none; wgslgrad has no 0-d tensors: ${where}(1) makes one element`);
-  const bad = shape.find((d) => typeof d !== 'number' || !Number.isInteger(d) || d <= 0);
-  if (bad !== undefined) throw new Error(`${where}: size ${show(shape)}: every dimension must be a positive integer, got ${show(bad)}${bad === 0 ? ' (wgslgrad has no empty tensors)' : ''}`);
+  const at = shape.findIndex((d) => typeof d !== 'number' || !Number.isInteger(d) || d <= 0); // an index: undefined can be the bad one
+  if (at >= 0) throw new Error(`${where}: size ${show(shape)}: every dimension must be a positive integer, got ${show(shape[at])}${shape[at] === 0 ? ' (wgslgrad has no empty tensors)' : ''}`);
   return shape as number[];
 }
 
@@ -291,8 +291,8 @@ export function arange(...args: (number | CreationOptions | undefined)[]): Tenso
   const options = isOptions(args.at(-1)) ? (args.at(-1) as CreationOptions) : undefined;
   const numbers = options ? args.slice(0, -1) : args;
   if (numbers.length < 1 || numbers.length > 3) throw new Error(`${where}: expected (end), (start, end) or (start, end, step), got ${numbers.length} arguments`);
-  const bad = numbers.find((v) => typeof v !== 'number' || !Number.isFinite(v));
-  if (bad !== undefined) throw new Error(`${where}: start, end and step must be finite numbers, got ${show(bad)}`);
+  const at = numbers.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+  if (at >= 0) throw new Error(`${where}: start, end and step must be finite numbers, got ${show(numbers[at])}`);
   const [start, end, step] = (numbers.length === 1 ? [0, numbers[0], 1] : [numbers[0], numbers[1], numbers[2] ?? 1]) as [number, number, number];
   const integers = [start, end, step].every(Number.isInteger);
   const resolved = resolve(where, options, { dtype: integers ? 'i32' : 'f32' });

@@ -148,8 +148,8 @@ export function labelsLookContinuous(data: Dataset): boolean {
 }
 
 /** The rows at `indices`, as a new dataset. */
-export function subset(data: Dataset, indices: readonly number[]): Dataset {
-  const F = data.features.length;
+export function subset<D extends Rows>(data: D, indices: readonly number[]): D {
+  const F = data.x.length / data.rows; // a row's values: features.length, or an image's C·H·W
   const x = new Float32Array(indices.length * F);
   indices.forEach((r, i) => x.set(data.x.subarray(r * F, (r + 1) * F), i * F));
   return { ...data, x, y: Uint32Array.from(indices, (r) => data.y[r]!), rows: indices.length };

@@ -131,6 +131,12 @@ declare module './tensor' {
     item(): Promise<number>;
     /** The element count (PyTorch's numel(); this.size here). */
     numel(): number;
+    /** F.to(this, 'f32'): PyTorch's x.float(). */
+    float(): Tensor;
+    /** F.to(this, 'i32'): PyTorch's x.int(), toward zero. */
+    int(): Tensor;
+    /** F.to(this, 'i32'): PyTorch's x.long() (int64 indices are i32 here). */
+    long(): Tensor;
     /** The number of dimensions (PyTorch's dim()). */
     dim(): number;
     /** The same memory off the graph (PyTorch's .data): detach(). */
@@ -238,6 +244,15 @@ getter('data', function () {
 method('item', function (this: Tensor) {
   if (this.size !== 1) throw new Error(`item() of '${this.label}' [${this.shape.join(', ')}]: a Tensor with ${this.size} elements cannot be converted to Scalar (PyTorch's words); reduce it first (x.sum().item()), or read every element with await x.toArray()`);
   return this.read().then((values) => values[0]!);
+});
+method('float', function (this: Tensor) {
+  return F.to(this, 'f32');
+});
+method('int', function (this: Tensor) {
+  return F.to(this, 'i32');
+});
+method('long', function (this: Tensor) {
+  return F.to(this, 'i32');
 });
 method('numel', function (this: Tensor) {
   return this.size;

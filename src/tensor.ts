@@ -50,6 +50,8 @@ export class Tensor implements BufferView {
   freedBy: string | null = null;
   /** Set on detach()'s result: the tensor whose memory it shares, which destroy() frees. */
   private detachedFrom: Tensor | null = null;
+  /** Set on a view (detach(), reshapeView): the tensor whose memory it shows, whose staleness it shares. */
+  private viewOf: Tensor | null = null;
   private readonly memory: GPUBuffer;
 
   constructor(
@@ -108,13 +110,23 @@ export class Tensor implements BufferView {
    * goes through here, so a module output overwritten by that module's next forward fails here.
    */
   get buffer(): GPUBuffer {
-    if (this.freedBy !== null) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] was freed by ${this.freedBy}`);
-    if (this.overwrittenBy !== null) {
-      // A module's name, or a whole clause ('a later clipGradNorm_ call, …') from another reuser.
-      const by = this.overwrittenBy.startsWith('a later ') ? this.overwrittenBy : `a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone()), or use the newer output.`;
-      throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] was overwritten by ${by}`);
+    const stale = this.staleness();
+    if (stale) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] ${stale}`);
+    // A view (detach(), reshape, view, flatten) of a module's output sees that module's next output
+    // in the same memory: it goes stale with the output it views.
+    for (let source = this.viewOf; source; source = source.viewOf) {
+      const why = source.staleness();
+      if (why) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] is a view (detach(), view, reshape) of '${source.label}', which ${why}`);
     }
     return this.memory;
+  }
+
+  /** Why this tensor's memory no longer holds its values (freed, or overwritten by its module), or null. */
+  private staleness(): string | null {
+    if (this.freedBy !== null) return `was freed by ${this.freedBy}`;
+    if (this.overwrittenBy === null) return null;
+    // A module's name, or a whole clause ('a later clipGradNorm_ call, …') from another reuser.
+    return `was overwritten by ${this.overwrittenBy.startsWith('a later ') ? this.overwrittenBy : `a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone()), or use the newer output.`}`;
   }
 
   /** Whether this tensor is its buffer's whole owner, not a view into another's. */
@@ -132,7 +144,9 @@ export class Tensor implements BufferView {
    * PyTorch's recorded ones, are F.reshape (src/tensor-methods.ts).
    */
   reshapeView(shape: readonly number[]): Tensor {
-    return new Tensor(this.gpu, this.buffer, this.reshaped(shape), this.dtype, this.byteOffset, this.label);
+    const view = new Tensor(this.gpu, this.buffer, this.reshaped(shape), this.dtype, this.byteOffset, this.label);
+    view.viewOf = this;
+    return view;
   }
 
   /** shape with its −1 (at most one) inferred from this tensor's size, or an Error saying why it cannot be. */
@@ -145,8 +159,8 @@ export class Tensor implements BufferView {
     if (!Array.isArray(shape) || shape.length === 0) throw new Error(`${where}: expected a list of at least one dimension`);
     const inferred = shape.flatMap((d, i) => (d === -1 ? [i] : []));
     if (inferred.length > 1) throw new Error(`${where}: only one dimension can be inferred (-1)`);
-    const bad = shape.find((d) => d !== -1 && (!Number.isInteger(d) || d <= 0));
-    if (bad !== undefined) throw new Error(`${where}: every dimension must be a positive integer or -1, got ${bad}`);
+    const at = shape.findIndex((d) => d !== -1 && (!Number.isInteger(d) || d <= 0));
+    if (at >= 0) throw new Error(`${where}: every dimension must be a positive integer or -1, got ${String(shape[at])}`);
     const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
     const out = [...shape];
     if (inferred.length === 1) {
@@ -184,7 +198,7 @@ export class Tensor implements BufferView {
    */
   detach(): Tensor {
     const view = new Tensor(this.gpu, this.buffer, this.shape, this.dtype, this.byteOffset, this.label);
-    view.detachedFrom = this;
+    [view.detachedFrom, view.viewOf] = [this, this];
     return view;
   }
 
@@ -255,6 +269,11 @@ export class Tensor implements BufferView {
    * (not one a module or a loss shares), and its companions.
    */
   destroy(): void {
+    // A view of a module's output shares the memory the module reuses: freeing it would break the
+    // module for good (as destroy() of the output itself, refused below).
+    for (let source = this.viewOf; source; source = source.viewOf) {
+      if (source.heldBy !== null) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] is a view (view, reshape, flatten) of '${source.label}', ${source.heldBy}'s output buffer, which it reuses at its next forward: it is freed with the module (destroy() the module); a view costs no memory of its own`);
+    }
     liveOpOutputs.delete(this);
     if (this.heldBy !== null) throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] is ${this.heldBy}'s output buffer, which it reuses at its next forward: it is freed with the module (destroy() the module); keep a copy of your own with clone()`);
     if (this.detachedFrom) throw new Error(`tensor '${this.label}' is detach()'s view of '${this.detachedFrom.label}' and does not own its memory: destroy that one`);
@@ -319,7 +338,7 @@ function watchForLeaks(): void {
     bytes += t.byteLength + (t.ownsGrad && t.grad ? t.grad.byteLength : 0);
   }
   const most = [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([label, n]) => `'${label}' ×${n}`).join(', ');
-  console.warn(`wgslgrad: ${alive} tensors made by F ops are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), more after each of the last ${LEAK_WARNING_STEPS} backward() calls: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what F ops made inside, except what it returns), or destroy() them`);
+  console.warn(`wgslgrad: ${alive} tensors made by ops (F, tensor methods, creation) are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), more after each of the last ${LEAK_WARNING_STEPS} backward() calls: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what ops made inside, except what it returns), or destroy() them`);
 }
 
 /**

@@ -153,6 +153,8 @@ add('creation errors: each named, nothing dispatched, no buffer left behind', (s
   const before = gpu.stats.liveBuffers;
   const refuse = (label: string, fn: () => unknown, pattern: RegExp) => s.expectError(label, () => void fn(), pattern);
   const any = (fn: object) => fn as (...args: unknown[]) => Tensor; // called as JavaScript would call it, types aside
+  refuse('zeros(2, undefined)', () => any(zeros)(2, undefined), /^zeros: size \[2, undefined\]: every dimension must be a positive integer, got undefined$/);
+  refuse('arange(0, undefined)', () => any(arange)(0, undefined), /^arange: start, end and step must be finite numbers, got undefined$/);
   // tensor
   refuse('ragged rows', () => tensor([[1, 2], [3, 4, 5]]), /^tensor: row \[1\] has 3 elements, row \[0\] has 2$/);
   refuse('ragged deeper', () => tensor([[[1, 2], [3, 4]], [[5, 6], [7]]]), /^tensor: row \[1, 1\] has 1 element, row \[0, 0\] has 2$/);

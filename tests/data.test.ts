@@ -2,7 +2,7 @@
 // scaler, the loader, safetensors round trips and corrupt files.
 import fs from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { DataLoader, labelsLookContinuous, parseCsv, StandardScaler, trainTestSplit } from '../src/data';
+import { DataLoader, labelsLookContinuous, parseCsv, StandardScaler, subset, trainTestSplit } from '../src/data';
 import { decodeModelFile, encodeModelFile, expectedState, type ModelFile } from '../src/model-file';
 import { decodeSafetensors, encodeSafetensors } from '../src/safetensors';
 
@@ -204,6 +204,9 @@ describe('DataLoader', () => {
     expect(() => new DataLoader({ x: [1, 2], y: Uint32Array.of(0), rows: 1 } as never, { batchSize: 1 })).toThrow("DataLoader: argument 'data' expected { x: Float32Array (rows × row values), y: Uint32Array (a class per row), rows } (a Dataset, as parseCsv gives), got { x: an array, y: Uint32Array, rows: number } (Float32Array.from(x) makes one of an array)");
     expect(() => new DataLoader({ x: new Float32Array(7), y: new Uint32Array(2), rows: 2 }, { batchSize: 1 })).toThrow('DataLoader: x holds 7 values, not a whole number of values for each of the 2 rows');
     expect(() => new DataLoader({ x: new Float32Array(8), y: new Uint32Array(3), rows: 2 }, { batchSize: 1 })).toThrow('DataLoader: y holds 3 labels for 2 rows');
+    const some = subset(images, [4, 0]); // rows of 12 values, no feature names
+    expect(Array.from(some.x)).toEqual([...Array.from(images.x.subarray(48, 60)), ...Array.from(images.x.subarray(0, 12))]);
+    expect(Array.from(some.y)).toEqual([1, 0]);
   });
 });
 

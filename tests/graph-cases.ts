@@ -988,6 +988,15 @@ add('what a tutorial port tries first: noGrad(async), destroy() of a module\'s o
   const y = lin.forward(x);
   s.expectError('destroy() of a module\'s output', () => y.destroy(), /^tensor 'Linear\.out_none' \[2, 2\] is Linear\(in_features=2, out_features=2, bias=True\)'s output buffer, which it reuses at its next forward: it is freed with the module \(destroy\(\) the module\); keep a copy of your own with clone\(\)/);
   s.expect('the module still works', lin.forward(x).shape.join() === '2,2', '');
+  // outs.append(model(x).detach()) under no_grad: the module's next forward reuses the memory a kept view shows.
+  const kept = noGrad(() => lin.forward(x)).detach();
+  const flat = F.reshape(noGrad(() => lin.forward(x)), [-1]);
+  noGrad(() => lin.forward(x));
+  s.expectError('a detach() of an output the next forward overwrote', () => F.add(kept, kept), /^tensor 'Linear\.out_none' \[2, 2\] is a view \(detach\(\), view, reshape\) of 'Linear\.out_none', which was overwritten by a later forward of Linear/);
+  s.expectError('a view of one', () => F.add(flat, flat), /is a view \(detach\(\), view, reshape\) of 'Linear\.out_none', which was overwritten/);
+  const current = F.reshape(noGrad(() => lin.forward(x)), [-1]);
+  s.expectError('destroy() of a view of a module\'s output', () => current.destroy(), /is a view \(view, reshape, flatten\) of 'Linear\.out_none', Linear\(in_features=2, out_features=2, bias=True\)'s output buffer, which it reuses at its next forward/);
+  s.expect('the module still works after', lin.forward(x).shape.join() === '2,2', '');
   s.expectError('a nested array', () => Tensor.fromArray(gpu, [[1, 2], [3, 4]] as never), /^write 'tensor': element 0 is an array \(\[1,2\]\): give the values flat, with the shape \(Tensor\.fromArray\(gpu, \[1, 2, 3, 4\], \[2, 2\]\)\)/);
   s.expectError('a string', () => Tensor.fromArray(gpu, [1, '2'] as never), /^write 'tensor': element 1 is string "2", not a number/);
   s.expectError('a nested array with its shape', () => Tensor.fromArray(gpu, [[1, 2], [3, 4]] as never, [2, 2]), /^write 'tensor': element 0 is an array \(\[1,2\]\): give the values flat/);
@@ -1070,7 +1079,7 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
       loss.backward();
       kept.push(y, loss);
     }
-    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by F ops are alive \([\d.]+ MiB with their gradients; most: 'mul' ×\d+, 'sum' ×\d+.*\), more after each of the last 64 backward\(\) calls: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
+    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by ops \(F, tensor methods, creation\) are alive \([\d.]+ MiB with their gradients; most: 'mul' ×\d+, 'sum' ×\d+.*\), more after each of the last 64 backward\(\) calls: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
     kept.forEach((t) => t.destroy());
     resetLeakWatch();
     for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) tidy(() => F.sum(F.mul(w, w)).backward());

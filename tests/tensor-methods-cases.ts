@@ -167,6 +167,8 @@ add('Tensor methods: item(), numel(), dim(), .data; the errors of t(), mT, view,
   s.expect('await loss.item() is the number', (await loss.item()) === 1 + 4 + 9 + 0.25 + 16 + 36, String(await loss.item()));
   s.expect('item() of an i32 tensor', (await s.input([-7], [1], 'i32').item()) === -7, '');
   s.expect('numel() and dim()', x.numel() === 6 && x.dim() === 2, `${x.numel()} ${x.dim()}`);
+  const ints = s.own(x.int());
+  s.expect('x.int() and x.long(): i32 toward zero; .float() back', ints.dtype === 'i32' && (await ints.toArray()).join() === '1,-2,3,0,4,-6' && s.own(x.long()).dtype === 'i32' && s.own(ints.float()).dtype === 'f32' && x.float() === x, (await ints.toArray()).join());
   const p = allocateParameter(gpu, [2, 3], 'p');
   const data = p.data;
   s.expect('p.data: the same memory, off the graph', data.memoryBuffer === p.memoryBuffer && data.byteOffset === p.byteOffset && !data.requiresGrad && data.node === null && p.requiresGrad, '');
