@@ -1839,6 +1839,8 @@ for fn, args, kwargs in (
     ("arange", [0.5, 7], {}),
     ("arange", [-math.pi, math.pi, 0.01], {}),
     ("arange", [1.5, -3.7, -0.013], {}),
+    ("arange", [-3.5, 7, 0.7], {}),  # crossing 0: the fused start + step·i leaves −2.2e-16 where unfused gives 0
+    ("arange", [-0.3, 0.4, 0.1], {}),
     ("arange", [0, 100], {"dtype": "f32"}),
     ("linspace", [-math.pi, math.pi, 2000], {}),
     ("linspace", [-10, 10, 7], {}),
