@@ -61,7 +61,7 @@ export async function run(print: (line: string) => void = console.log): Promise<
     for (const data of trainloader) {
       // inputs, labels = data; optimizer.zero_grad(); outputs = net(inputs); loss = criterion(outputs, labels) …
       const loss = tidy(() => {
-        const [inputs, labels] = [tensor(data.x).view(data.size, 3, 32, 32), tensor(data.y, { dtype: 'u32' })];
+        const [inputs, labels] = [tensor(data.x).view(data.size, 3, 32, 32), tensor(data.y)];
         optimizer.zeroGrad();
         const outputs = net.forward(inputs);
         const loss = criterion.forward(outputs, labels);
@@ -91,7 +91,7 @@ export async function run(print: (line: string) => void = console.log): Promise<
     const perClass = classes.map(() => ({ correct: 0, total: 0 }));
     for (const data of testloader) {
       const [right, predicted] = tidy(() => {
-        const [images, labels] = [tensor(data.x).view(data.size, 3, 32, 32), tensor(data.y, { dtype: 'u32' })];
+        const [images, labels] = [tensor(data.x).view(data.size, 3, 32, 32), tensor(data.y)];
         const outputs = noGrad(() => model.forward(images));
         const { indices } = F.max(outputs, 1);
         return [indices.eq(labels).sum(), indices];

@@ -111,7 +111,8 @@ function expectValue(where: string, what: string, value: unknown, dtype: DType):
 const elements = (n: number) => `${n} element${n === 1 ? '' : 's'}`;
 
 /** t = value everywhere: cleared for 0, fill_constant for a finite f32, else one upload. */
-function fill(t: Tensor, value: number): Tensor {
+/** t's every element set to value: a clear for +0, init.wgsl's fill for a finite f32, else an upload (±∞, NaN, integer dtypes). x.fill_ is this too. */
+export function fill(t: Tensor, value: number): Tensor {
   if (Object.is(value, 0)) t.gpu.clear(t);
   else if (t.dtype === 'f32' && Number.isFinite(value)) fillConstant(t, value);
   else t.write(new Float64Array(t.size).fill(value)); // write() converts to the dtype
@@ -135,11 +136,14 @@ const at = (path: readonly number[]) => `[${path.join(', ')}]`;
 export function tensor(data: Nested, options?: CreationOptions): Tensor {
   const where = 'tensor';
   if (data instanceof Tensor) throw new Error(`${where}: data is a Tensor ${shapeText(data.shape)}; copy one with t.clone() (PyTorch's sourceTensor.clone().detach())`);
-  const resolved = resolve(where, options, { dtype: 'f32' });
+  // An Int32Array or Uint32Array says its type, as a NumPy int32 array does to torch.tensor.
+  const resolved = resolve(where, options, { dtype: data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' : 'f32' });
   if (!isList(data)) {
     expectValue(where, 'data', data, resolved.dtype);
     return written(where, [1], resolved, () => [data]);
   }
+  // A flat typed array (a batch from a DataLoader): uploaded as it is; write() checks integer ranges.
+  if (ArrayBuffer.isView(data) && data.length > 0) return written(where, [data.length], resolved, () => data as ArrayLike<number>);
   // The shape is the first element's at each depth; every other element is held to it.
   const shape: number[] = [];
   for (let v: unknown = data; isList(v); v = v[0]) {

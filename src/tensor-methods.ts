@@ -17,7 +17,7 @@
 // current graph used (PyTorch reports that at backward). A write through another handle of the same
 // memory (.data, a view) is reported at backward too, as any write is (Gpu.writtenSince).
 import * as F from './functional';
-import { constant_ } from './init';
+import { fill } from './creation';
 import { show } from './options';
 import { gradientsWritten } from './parameters';
 import { isGradEnabled, noGrad, Tensor, tidy } from './tensor';
@@ -335,9 +335,9 @@ method('zero_', function (this: Tensor) {
 
 method('fill_', function (this: Tensor, value: number) {
   expectInPlace('fill_', this, []);
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`fill_ of '${this.label}': argument 'value' expected a finite number, got ${show(value)}`);
-  if (this.dtype !== 'f32') throw new Error(`fill_ of '${this.label}': fills f32 tensors, this one is ${this.dtype}`);
-  constant_(this, value);
+  if (typeof value !== 'number') throw new Error(`fill_ of '${this.label}': argument 'value' expected a number, got ${show(value)}`);
+  if (this.dtype !== 'f32' && !(Number.isInteger(value) && (this.dtype === 'u32' ? value >= 0 && value < 2 ** 32 : Math.abs(value) < 2 ** 31))) throw new Error(`fill_ of '${this.label}': argument 'value' ${value} is not a ${this.dtype} (an integer in its range)`);
+  fill(this, value); // as full(): ±∞ and NaN too, and i32/u32
   gradientsWritten(this);
   return this;
 });
@@ -346,10 +346,15 @@ method('copy_', function (this: Tensor, src: Tensor) {
   expectInPlace('copy_', this, [src]);
   const where = `copy_ of '${this.label}' [${this.shape.join(', ')}]`;
   if (!(src instanceof Tensor)) throw new Error(`${where}: argument 'src' expected a Tensor, got ${show(src)}`);
-  if (src.dtype !== this.dtype) throw new Error(`${where}: src '${src.label}' is ${src.dtype}, this ${this.dtype}; copy_ does not convert here`);
+  if (src.dtype !== this.dtype && (src.dtype !== 'f32') === (this.dtype !== 'f32')) throw new Error(`${where}: src '${src.label}' is ${src.dtype}, this ${this.dtype}; copy_ converts only between f32 and the integer types (F.to)`);
   if (broadcastShape(this.shape, src.shape)?.join() !== this.shape.join()) throw new Error(`${where}: src '${src.label}' [${src.shape.join(', ')}] does not broadcast to [${this.shape.join(', ')}]`);
-  if (src.shape.join() === this.shape.join()) this.gpu.copy(src, this);
-  else noGrad(() => tidy(() => this.gpu.copy(F.expand(src, this.shape), this)));
+  // PyTorch's copy_ converts the type: F.to first (toward zero into an integer tensor).
+  noGrad(() =>
+    tidy(() => {
+      const converted = F.to(src, this.dtype);
+      this.gpu.copy(converted.shape.join() === this.shape.join() ? converted : F.expand(converted, this.shape), this);
+    }),
+  );
   gradientsWritten(this);
   return this;
 });

@@ -108,6 +108,9 @@ add('creation options: the current device by default, requiresGrad (a leaf backw
   s.expect('full −0 keeps its sign', negativeZero.every((v) => Object.is(v, -0)), negativeZero.join(', '));
   await expectTensor(s, 'tensor of a number: [1]', tensor(3.5), [1], 'f32', [3.5]);
   await expectTensor(s, 'tensor of Float32Array rows', tensor([Float32Array.of(1, 2), Float32Array.of(3, 4)]), [2, 2], 'f32', [1, 2, 3, 4]);
+  await expectTensor(s, 'tensor of an Int32Array: i32, as torch.tensor of an int32 array', tensor(Int32Array.of(-1, 2)), [2], 'i32', [-1, 2]);
+  await expectTensor(s, 'tensor of a Uint32Array (a DataLoader batch\'s labels): u32', tensor(Uint32Array.of(3, 0)), [2], 'u32', [3, 0]);
+  await expectTensor(s, 'tensor of a flat Float32Array', tensor(Float32Array.of(0.5, NaN)), [2], 'f32', [0.5, NaN]);
   await expectTensor(s, 'tensor with NaN and ∞ as values', tensor([NaN, Infinity, -1]), [3], 'f32', [NaN, Infinity, -1]);
   await expectTensor(s, 'tensor u32', tensor([[0, 4294967295]], { dtype: 'u32' }), [1, 2], 'u32', [0, 4294967295]);
   await expectTensor(s, 'eye(3, { dtype })', eye(3, { dtype: 'i32' }), [3, 3], 'i32', [1, 0, 0, 0, 1, 0, 0, 0, 1]);

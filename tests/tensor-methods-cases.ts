@@ -362,10 +362,16 @@ add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s w
   const v = s.input([1, 2, 3], [3], 'f32', 'v');
   s.expectError('v.sub_(y): would grow v', () => v.sub_(y), /^sub_ of 'v': output with shape \[3\] doesn't match the broadcast shape \[2, 3\]/);
   s.expectError('v.add_(w4): F.add\'s error', () => v.add_(s.input([1, 2, 3, 4], [4])), /^add: /);
-  s.expectError('fill_ with a string', () => v.fill_('1' as never), /^fill_ of 'v': argument 'value' expected a finite number, got '1'/);
-  s.expectError('fill_ with NaN', () => v.fill_(NaN), /^fill_ of 'v': argument 'value' expected a finite number, got NaN/);
-  s.expectError('fill_ of an i32 tensor', () => s.input([1], [1], 'i32', 'k').fill_(1), /^fill_ of 'k': fills f32 tensors, this one is i32/);
-  s.expectError('copy_ of another dtype', () => v.copy_(s.input([1, 2, 3], [3], 'i32', 'k')), /^copy_ of 'v' \[3\]: src 'k' is i32, this f32/);
+  s.expectError('fill_ with a string', () => v.fill_('1' as never), /^fill_ of 'v': argument 'value' expected a number, got '1'/);
+  s.expectError('fill_ of an i32 tensor with 1.5', () => s.input([1], [1], 'i32', 'k').fill_(1.5), /^fill_ of 'k': argument 'value' 1\.5 is not a i32/);
+  // As full(): NaN and ±∞, integer tensors; copy_ converts as PyTorch's.
+  const w = s.input([1, 2, 3], [3], 'f32', 'w');
+  await s.check('fill_(NaN)', noGrad(() => w.fill_(NaN)), [NaN, NaN, NaN], 0, 0);
+  await s.check('fill_(-Infinity)', noGrad(() => w.fill_(-Infinity)), [-Infinity, -Infinity, -Infinity], 0, 0);
+  await s.check('an i32 tensor\'s fill_(7)', s.input([1, 2], [2], 'i32', 'k').fill_(7), [7, 7], 0, 0);
+  await s.check('copy_ of i32 into f32', noGrad(() => w.copy_(s.input([4, -5, 6], [3], 'i32', 'k'))), [4, -5, 6], 0, 0);
+  await s.check('copy_ of f32 into i32, toward zero', s.input([0, 0, 0], [3], 'i32', 'n').copy_(s.input([2.7, -2.7, 9], [3])), [2, -2, 9], 0, 0);
+  s.expectError('copy_ of u32 into i32', () => s.input([1], [1], 'i32', 'n').copy_(s.input([1], [1], 'u32', 'u')), /copy_ converts only between f32 and the integer types/);
   s.expectError('copy_ of a larger shape', () => v.copy_(y), /^copy_ of 'v' \[3\]: src 'y' \[2, 3\] does not broadcast to \[3\]/);
   s.expectError('copy_ of a number', () => v.copy_(3 as never), /^copy_ of 'v' \[3\]: argument 'src' expected a Tensor, got 3/);
   p.grad = null;
