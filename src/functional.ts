@@ -31,7 +31,7 @@ import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
 import { expectPair, expectShape, expectTriple, shapeText } from './launch';
 import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
-import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, upstream } from './tensor';
+import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, tidy, upstream } from './tensor';
 
 // Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
 setAccumulateInto((g, grad) => dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true }));
@@ -510,6 +510,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Regre
  * list, negative from the end), dropped from the shape unless keepdim. See reduceOver for which.
  */
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
+  if (isInteger(x)) return throughFloat(x.dtype, [x], ([f]) => sum(f!, dim, keepdim, ...unsupported));
   expectReduction('sum', x, dim, keepdim, unsupported);
   if (dim !== undefined) return reduceOver('sum', x, dim, keepdim);
   const column = x.reshapeView([x.size, 1]);
@@ -756,6 +757,8 @@ function expectTensorList(op: string, tensors: unknown): Tensor[] {
  * is its slice of the output's.
  */
 export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]): Tensor {
+  const integer = integerList('cat', tensors);
+  if (integer) return throughFloat(integer, tensors, (fs) => cat(fs, dim, ...unsupported));
   const xs = expectTensorList('cat', tensors);
   if (unsupported.length) throw new Error(`cat: takes tensors and dim, got ${extraArguments(unsupported)} too (out= is not supported)`);
   const first = xs[0]!;
@@ -779,6 +782,8 @@ export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]
 
 /** The tensors, all of one shape, stacked along a new dimension `dim` (torch.stack): F.cat of each viewed with a 1 there. */
 export function stack(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]): Tensor {
+  const integer = integerList('stack', tensors);
+  if (integer) return throughFloat(integer, tensors, (fs) => stack(fs, dim, ...unsupported));
   const xs = expectTensorList('stack', tensors);
   if (unsupported.length) throw new Error(`stack: takes tensors and dim, got ${extraArguments(unsupported)} too (out= is not supported)`);
   const first = xs[0]!;
@@ -871,6 +876,7 @@ function expectNonEmpty(op: string, length: number, what: string): void {
  * end. A new tensor, as sliced() says.
  */
 export function narrow(x: Tensor, dim: number, start: number, length: number, ...unsupported: never[]): Tensor {
+  if (isInteger(x)) return throughFloat(x.dtype, [x], ([f]) => narrow(f!, dim, start, length, ...unsupported));
   expectInput('narrow', x);
   if (unsupported.length) throw new Error(`narrow: takes input, dim, start and length, got ${extraArguments(unsupported)} too`);
   const d = dimension('narrow', 'dim', dim, x.shape);
@@ -1117,6 +1123,7 @@ function padDimension(x: Tensor, d: number, before: number, after: number, mode:
  * tensor, as sliced() says.
  */
 export function select(x: Tensor, dim: number, index: number, ...unsupported: never[]): Tensor {
+  if (isInteger(x)) return throughFloat(x.dtype, [x], ([f]) => select(f!, dim, index, ...unsupported));
   expectInput('select', x);
   if (unsupported.length) throw new Error(`select: takes input, dim and index, got ${extraArguments(unsupported)} too`);
   const d = dimension('select', 'dim', dim, x.shape);
@@ -1594,6 +1601,13 @@ function around(shape: readonly number[], d: number): { outer: number; n: number
  * the element it picked.
  */
 export function gather(x: Tensor, dim: number, index: Tensor, ...unsupported: never[]): Tensor {
+  // u32 labels as the index (the DataLoader's): as i32, the copy freed with the output.
+  if (index instanceof Tensor && index.dtype === 'u32') {
+    const asI32 = noGrad(() => tidy(() => to(to(index, 'f32'), 'i32')));
+    const y = gather(x, dim, asI32, ...unsupported);
+    y.companions.push(asI32);
+    return y;
+  }
   expectInput('gather', x);
   const d = dimension('gather', 'dim', dim, x.shape);
   expectIndex('gather', index);
@@ -2079,6 +2093,26 @@ function twoTensors(op: 'maximum' | 'minimum' | 'powTensor', name: string, a: Te
 }
 
 // ── casts, comparisons and where ────────────────────────────────────────────────────────────────────
+
+const isInteger = (x: unknown): boolean => x instanceof Tensor && x.dtype !== 'f32';
+
+/** The integer dtype of a list of tensors (all of it), null for f32 ones; a mix is an Error. */
+function integerList(op: string, tensors: readonly Tensor[]): DType | null {
+  if (!Array.isArray(tensors) || !tensors.some(isInteger)) return null;
+  const dtype = tensors[0]!.dtype;
+  const other = tensors.findIndex((t) => !(t instanceof Tensor) || t.dtype !== dtype);
+  if (other >= 0) throw new Error(`${op}: tensors[${other}] is ${tensors[other] instanceof Tensor ? tensors[other]!.dtype : show(tensors[other])}, tensors[0] ${dtype}: give them one dtype (F.to)`);
+  return dtype;
+}
+
+/**
+ * An op of f32 kernels on integer tensors (labels and indices: their narrow, select, cat, sum):
+ * through float32 and back to their dtype, exact while the values stay below 2^24 in magnitude, as
+ * indices and labels do. No gradient (integer tensors have none); the float copies are freed.
+ */
+function throughFloat(dtype: DType, inputs: readonly Tensor[], op: (floats: Tensor[]) => Tensor): Tensor {
+  return noGrad(() => tidy(() => to(op(inputs.map((t) => to(t, 'f32'))), dtype)));
+}
 
 /**
  * x as another element type (PyTorch's x.to(dtype), x.float(), x.int(), x.long()): i32/u32 → f32 (exact

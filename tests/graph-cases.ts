@@ -1127,6 +1127,49 @@ add('F.to (x.float(), x.int()) and comparisons of integer tensors: the CIFAR tut
   s.expect('a comparison frees its converted copies', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
 });
 
+add('integer tensors (labels, indices) through narrow, select, cat, stack and sum, and u32 labels as gather\'s index: the nn tutorial\'s nll, -input[range(n), target].mean()', async (s, random) => {
+  const gpu = s.gpu;
+  const labels = s.input([3, 0, 2, 1, 3], [5], 'u32', 'labels');
+  const ints = s.input([-4, 7, 0, 16777215], [2, 2], 'i32', 'ints');
+  const check = async (label: string, t: Tensor, dtype: string, values: number[]) => {
+    s.expect(`${label}: dtype ${dtype}`, t.dtype === dtype, t.dtype);
+    await s.check(label, s.own(t), values, 0, 0);
+  };
+  await check('labels.narrow(0, 1, 3)', F.narrow(labels, 0, 1, 3), 'u32', [0, 2, 1]);
+  await check('ints.select(1, 1)', F.select(ints, 1, 1), 'i32', [7, 16777215]);
+  await check('cat of u32', F.cat([labels, labels]), 'u32', [3, 0, 2, 1, 3, 3, 0, 2, 1, 3]);
+  await check('stack of i32', F.stack([ints, ints]), 'i32', [-4, 7, 0, 16777215, -4, 7, 0, 16777215]);
+  await check('labels.sum()', F.sum(labels), 'u32', [9]);
+  await check('ints.sum(0)', F.sum(ints, 0), 'i32', [-4, 16777222]);
+  s.expectError('a mix of dtypes', () => F.cat([labels, ints.reshapeView([4])]), /^cat: tensors\[1\] is i32, tensors\[0\] u32: give them one dtype \(F\.to\)/);
+  // nll by hand: -input[range(n), target].mean() = -input.gather(1, target.unsqueeze(1)).mean()
+  const logp = s.input(uniform(random, 20, -3, 0), [5, 4], 'f32', 'log-probabilities');
+  logp.requiresGrad = true;
+  const values = await logp.read();
+  const nll = () => {
+    // Without tidy(): the u32 index's i32 copy must go with the gather's output.
+    const picked = F.gather(logp, 1, F.unsqueeze(labels, 1));
+    const mean = F.mean(picked);
+    const l = F.mul(mean, -1);
+    l.backward();
+    picked.destroy();
+    mean.destroy();
+    return l;
+  };
+  nll().destroy(); // the first makes the scratch buffers kept for the device's life
+  logp.grad = null;
+  gpu.flush();
+  const live = gpu.stats.liveBuffers;
+  const loss = nll();
+  const expected = -[3, 0, 2, 1, 3].reduce((a, c, r) => a + values[r * 4 + c]!, 0) / 5;
+  await s.check('-input[range(n), target].mean()', loss, [expected], 1e-6, 1e-6);
+  await s.check('its gradient: -1/n at each target', logp.grad!, Array.from({ length: 20 }, (_, i) => ([3, 0, 2, 1, 3][Math.floor(i / 4)] === i % 4 ? -0.2 : 0)), 1e-7, 0);
+  loss.destroy();
+  logp.grad = null;
+  gpu.flush();
+  s.expect('nothing left behind', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
+});
+
 // ── state dicts ───────────────────────────────────────────────────────────────────────────────────
 
 add('stateDict / loadStateDict: PyTorch names, shape checks, no partial load', async (s, random) => {
@@ -3150,7 +3193,8 @@ add('F.add, F.sub, F.mul, F.div, F.pow, F.exp, F.log, F.sqrt, F.sum and F.mean: 
   s.expectError('keepdim without dim', () => F.sum(t([3, 2]), undefined, true), /^sum: keepdim needs dim/);
   s.expectError('keepdim not a boolean', () => F.mean(t([3, 2]), 0, 1 as unknown as boolean), /^mean: argument 'keepdim' expected true or false, got 1$/);
   s.expectError('a dtype argument', () => F.sum(t([3, 2]), 0, false, ...(['float64'] as never[])), /^sum: takes input, dim and keepdim, got 'float64' too/);
-  s.expectError('sum of a u32 tensor', () => F.sum(s.input([1, 2], [2], 'u32')), /^sum: argument 'input' expected dtype f32, got u32$/);
+  s.expect('sum of a u32 tensor: through float32, as u32', s.own(F.sum(s.input([1, 2], [2], 'u32'))).dtype === 'u32', 'its values: the integer-tensor case');
+  s.expectError('mean of a u32 tensor', () => F.mean(s.input([1, 2], [2], 'u32')), /^mean: argument 'input' expected dtype f32, got u32$/);
   s.expectError('div by the number 0', () => F.div(t([3]), 0), /^div: division by the number 0/);
   s.expectError('div by a number too small for float32', () => F.div(t([3]), 1e-310), /^div: the divisor 1e-310 is too small for float32: x \/ 1e-310 multiplies by Infinity, past ±3\.4e38$/);
   s.expectError('div with rounding_mode', () => F.div(t([3]), t([3]), ...(['floor'] as never[])), /^div: takes two operands, got 3 arguments \('floor' too\); rounding_mode is not supported$/);
