@@ -59,10 +59,13 @@ fn normal_cdf(v: f32) -> f32 {
   return select(1.0 - tail, tail, v < 0.0);
 }
 
+fn tanh_u(v: f32) -> f32 {
+  return SQRT_2_OVER_PI * (v + CUBIC * v * v * v);
+}
+
 // σ(2u) for the tanh form: 1 / (1 + e^(−2u)), which saturates to 0 or 1.
 fn tanh_gate(v: f32) -> f32 {
-  let u = SQRT_2_OVER_PI * (v + CUBIC * v * v * v);
-  return 1.0 / (1.0 + exp(-2.0 * u));
+  return 1.0 / (1.0 + exp(-2.0 * tanh_u(v)));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -82,9 +85,11 @@ fn gelu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   var slope: f32;
   if (APPROXIMATE) {
     let s = tanh_gate(v);
-    // s(1 − s) first and v² capped: past |v| ≈ 10 s(1 − s) is 0, and 0 · v must stay 0 where 2v or v²
-    // would overflow (0 · ∞ = NaN); at v = ±∞ it is NaN, as PyTorch's.
-    slope = s + 2.0 * s * (1.0 - s) * v * SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * min(v * v, 1e30));
+    // 1 − s as σ(−2u), not by subtracting: near s = 1 (v ≈ 5) 1 − s ≈ 2e-6 kept 3% of its digits, and
+    // the slope 16 float32 steps of 1. s(1 − s) first and v² capped: past |v| ≈ 10 s(1 − s) is 0, and
+    // 0 · v must stay 0 where 2v or v² would overflow (0 · ∞ = NaN); at v = ±∞ it is NaN, as PyTorch's.
+    let rest = 1.0 / (1.0 + exp(2.0 * tanh_u(v)));
+    slope = s + 2.0 * s * rest * v * SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * min(v * v, 1e30));
   } else {
     slope = normal_cdf(v) + v * INV_SQRT_2PI * exp(-0.5 * v * v);
   }
