@@ -100,6 +100,17 @@ cases.push(
       await s.check(`${approximate} dx`, dx, expectedDx, 1e-12, 2e-6);
     }
   }),
+  // Where the tanh gate s is within 1e-5 of 1 (x ≈ 4–6), 1 − s taken by subtraction lost its digits:
+  // the slope was 16 float32 steps off at x = 4.96. Both forms' slopes within 3e-7 over a grid there.
+  testCase('gelu gradient where the gate nears 1 (x in [3, 7]) to 3e-7: no cancellation in 1 − s', async (s) => {
+    const x = Array.from({ length: 4001 }, (_, i) => Math.fround(3 + i / 1000));
+    const dy = new Array<number>(x.length).fill(1);
+    for (const approximate of ['none', 'tanh'] as const) {
+      const dx = s.output([x.length], 'dx');
+      geluBackward(s.input(x), s.input(dy), dx, approximate);
+      await s.check(`${approximate} slope`, dx, ref.geluBackward(x, Float32Array.from(dy), approximate), 3e-7, 0);
+    }
+  }),
   testCase('gelu bad input is rejected before dispatch', (s, random) => {
     const v = s.input(uniform(random, 4));
     s.expectError('size mismatch', () => gelu(v, s.output([5])), /gelu: argument 'y' expected 4 elements/);
