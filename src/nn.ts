@@ -404,15 +404,14 @@ export abstract class Module<Output = Tensor> {
   protected keepComposed(y: Tensor, extras: readonly Tensor[] = []): Tensor {
     const name = this.describe();
     if (this.destroyedBy !== null) throw new Error(`${name.split('\n')[0]}: this module was freed by ${this.destroyedBy}; make a new one`);
-    const free = (entry: ComposedEntry, why: string) => this.freeComposed(entry, why);
     // Kept too while the graph reads its memory through another handle: a cell's state detached and
     // given back as the next chunk's (truncated backpropagation through time).
     const held = (e: { output: Tensor; extras: Tensor[] }) => [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
-    this.composed = this.composed.filter((e) => held(e) || (free(e, name), false));
+    this.composed = this.composed.filter((e) => held(e) || (this.freeComposed(e, name), false));
     const bytes = [y, ...y.companions, ...extras].reduce((n, t) => n + (t.ownsMemory ? t.byteLength : 0), 0);
     const full = () => this.composed.length >= MAX_CALLS_PER_GRAPH || this.composedBytes + bytes > CALL_BUFFERS_MAX_BYTES;
     while (this.composed.length >= MIN_CALLS_PER_GRAPH && full()) {
-      free(this.composed.shift()!, `a later forward of ${name}, called ${this.composed.length + 2} times without a backward, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest: call backward() sooner, or run forwards that need no gradient in noGrad()`);
+      this.freeComposed(this.composed.shift()!, `a later forward of ${name}, called ${this.composed.length + 2} times without a backward, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest: call backward() sooner, or run forwards that need no gradient in noGrad()`);
     }
     this.composed.push({ output: y, extras: [...extras], bytes });
     this.composedBytes += bytes;

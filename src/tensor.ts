@@ -14,6 +14,7 @@
 // scope sees every one.
 import type { Gpu } from './device/gpu';
 import type { BufferView, DType } from './device/shader';
+import { normalizeOptions } from './options';
 
 function checkDtype(dtype: unknown, label: string): void {
   if (dtype !== 'f32' && dtype !== 'u32' && dtype !== 'i32') throw new Error(`tensor '${label}': dtype expected f32, u32 or i32, got ${String(dtype)}`);
@@ -240,14 +241,10 @@ export class Tensor implements BufferView {
   backward(gradient: Tensor | null = null, options: { retainGraph?: boolean | null; retain_graph?: boolean | null; createGraph?: false; create_graph?: false; inputs?: null } = {}, ...unsupported: never[]): void {
     const where = `backward of '${this.label}'`;
     if (unsupported.length > 0) throw new Error(`${where}: expected (gradient, { retainGraph, createGraph, inputs }), got ${2 + unsupported.length} arguments: PyTorch's positional retain_graph and create_graph are options here`);
-    if (options === null || typeof options !== 'object') throw new Error(`${where}: options expected an object ({ retainGraph, createGraph, inputs }), got ${String(options)}`);
-    const known = ['retainGraph', 'retain_graph', 'createGraph', 'create_graph', 'inputs'];
-    const unknown = Object.keys(options).find((k) => !known.includes(k));
-    if (unknown) throw new Error(`${where}: unknown option '${unknown}' (known: retainGraph, createGraph, inputs)`);
-    const o = options as Record<string, unknown>;
-    const retain = o['retainGraph'] ?? o['retain_graph'];
+    const o = normalizeOptions(where, options, ['retainGraph', 'createGraph', 'inputs'], { retain_graph: 'retainGraph', create_graph: 'createGraph' });
+    const retain = o['retainGraph'];
     if (retain !== undefined && retain !== null && retain !== false) throw new Error(`${where}: retainGraph=${String(retain)} is not supported: a backward frees the graph it used. Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients), or run the forward again`);
-    for (const name of ['createGraph', 'create_graph', 'inputs']) {
+    for (const name of ['createGraph', 'inputs']) {
       const v = o[name];
       if (v !== undefined && v !== null && v !== false) throw new Error(`${where}: ${name} is not supported (only PyTorch's default): gradients of gradients and a backward into chosen inputs only are not built`);
     }
