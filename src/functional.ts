@@ -20,7 +20,7 @@ import { gather as gatherKernel, type Picks } from './kernels/gather';
 import { expectApproximate, gelu as geluKernel, type GeluApproximate } from './kernels/gelu';
 import { sumRows } from './kernels/reduce';
 import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
-import { cast } from './kernels/cast';
+import { cast, joinHalves, splitHalves } from './kernels/cast';
 import { cumsum as cumsumKernel } from './kernels/scan';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
@@ -510,8 +510,11 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Regre
  * list, negative from the end), dropped from the shape unless keepdim. See reduceOver for which.
  */
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
-  if (isInteger(x)) return throughFloat(x.dtype, [x], ([f]) => sum(f!, dim, keepdim, ...unsupported));
-  expectReduction('sum', x, dim, keepdim, unsupported);
+  expectReduction('sum', x, dim, keepdim, unsupported, ['f32', 'i32', 'u32']);
+  if (isInteger(x)) {
+    if (dim !== undefined) reducedShape(x, dimsOf('sum', x, dim), keepdim); // its errors before any dispatch
+    return throughFloat(x.dtype, [x], ([f]) => sum(f!, dim, keepdim));
+  }
   if (dim !== undefined) return reduceOver('sum', x, dim, keepdim);
   const column = x.reshapeView([x.size, 1]);
   const out = output(x.gpu, [1], 'sum');
@@ -548,8 +551,8 @@ function expectInput(op: string, x: unknown, dtypes: readonly DType[] = ['f32'])
   if (!dtypes.includes(x.dtype)) throw new Error(`${op}: argument 'input' expected dtype ${dtypes.join(' or ')}, got ${x.dtype}`);
 }
 
-function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[]): void {
-  expectInput(op, x);
+function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[], dtypes: readonly DType[] = ['f32']): void {
+  expectInput(op, x, dtypes);
   if (unsupported.length) throw new Error(`${op}: takes input, dim and keepdim, got ${extraArguments(unsupported)} too (dtype is not supported)`);
   if (typeof keepdim !== 'boolean') throw new Error(`${op}: argument 'keepdim' expected true or false, got ${show(keepdim)}`);
   if (dim === undefined && keepdim) throw new Error(`${op}: keepdim needs dim (F.${op}(x, [0, 1], true)); without dim every element is reduced to [1]`);
@@ -745,7 +748,7 @@ function expectTensorList(op: string, tensors: unknown): Tensor[] {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error(`${op}: argument 'tensors' expected a non-empty list of Tensors, got ${Array.isArray(tensors) ? '[]' : show(tensors)}`);
   tensors.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new Error(`${op}: tensors[${i}] expected a Tensor, got ${show(t)}`);
-    if (t.dtype !== 'f32') throw new Error(`${op}: tensors[${i}] expected dtype f32, got ${t.dtype}`);
+    if (t.dtype !== tensors[0].dtype) throw new Error(`${op}: tensors[${i}] is ${t.dtype}, tensors[0] ${tensors[0].dtype}: give them one dtype (F.to)`);
     if (t.gpu !== tensors[0].gpu) throw new Error(`${op}: tensors[${i}] is on another device than tensors[0] (another requestGpu())`);
   });
   return tensors as Tensor[];
@@ -757,8 +760,6 @@ function expectTensorList(op: string, tensors: unknown): Tensor[] {
  * is its slice of the output's.
  */
 export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]): Tensor {
-  const integer = integerList('cat', tensors);
-  if (integer) return throughFloat(integer, tensors, (fs) => cat(fs, dim, ...unsupported));
   const xs = expectTensorList('cat', tensors);
   if (unsupported.length) throw new Error(`cat: takes tensors and dim, got ${extraArguments(unsupported)} too (out= is not supported)`);
   const first = xs[0]!;
@@ -768,6 +769,7 @@ export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]
     const other = x.shape.findIndex((size, k) => k !== d && size !== first.shape[k]);
     if (other >= 0) throw new Error(`cat: sizes of tensors must match except in dimension ${d}: expected size ${first.shape[other]} but got size ${x.shape[other]} for tensor number ${i} in the list (tensors[0] ${shapeText(first.shape)}, tensors[${i}] ${shapeText(x.shape)})`);
   });
+  if (isInteger(first)) return throughHalves(first.dtype, xs, (fs) => cat(fs, d));
   const shape = first.shape.map((size, k) => (k === d ? xs.reduce((n, x) => n + x.shape[d]!, 0) : size));
   const y = output(first.gpu, shape, 'cat');
   const strides = contiguousStrides(shape);
@@ -782,8 +784,6 @@ export function cat(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]
 
 /** The tensors, all of one shape, stacked along a new dimension `dim` (torch.stack): F.cat of each viewed with a 1 there. */
 export function stack(tensors: readonly Tensor[], dim = 0, ...unsupported: never[]): Tensor {
-  const integer = integerList('stack', tensors);
-  if (integer) return throughFloat(integer, tensors, (fs) => stack(fs, dim, ...unsupported));
   const xs = expectTensorList('stack', tensors);
   if (unsupported.length) throw new Error(`stack: takes tensors and dim, got ${extraArguments(unsupported)} too (out= is not supported)`);
   const first = xs[0]!;
@@ -876,8 +876,7 @@ function expectNonEmpty(op: string, length: number, what: string): void {
  * end. A new tensor, as sliced() says.
  */
 export function narrow(x: Tensor, dim: number, start: number, length: number, ...unsupported: never[]): Tensor {
-  if (isInteger(x)) return throughFloat(x.dtype, [x], ([f]) => narrow(f!, dim, start, length, ...unsupported));
-  expectInput('narrow', x);
+  expectInput('narrow', x, ['f32', 'i32', 'u32']);
   if (unsupported.length) throw new Error(`narrow: takes input, dim, start and length, got ${extraArguments(unsupported)} too`);
   const d = dimension('narrow', 'dim', dim, x.shape);
   const size = x.shape[d]!;
@@ -888,6 +887,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number, ..
   if (length < 0) throw new Error(`narrow: length must be non-negative, got ${length}`);
   if (first + length > size) throw new Error(`narrow: start (${first}) + length (${length}) exceeds dimension size (${size}) of ${shapeText(x.shape)} at dim ${d}`);
   expectNonEmpty('narrow', length, `length 0`);
+  if (isInteger(x)) return throughHalves(x.dtype, [x], ([f]) => narrow(f!, d, first, length));
   return sliced(`narrow(dim=${d}, start=${first}, length=${length})`, x, d, first, length, 1);
 }
 
@@ -1123,14 +1123,14 @@ function padDimension(x: Tensor, d: number, before: number, after: number, mode:
  * tensor, as sliced() says.
  */
 export function select(x: Tensor, dim: number, index: number, ...unsupported: never[]): Tensor {
-  if (isInteger(x)) return throughFloat(x.dtype, [x], ([f]) => select(f!, dim, index, ...unsupported));
-  expectInput('select', x);
+  expectInput('select', x, ['f32', 'i32', 'u32']);
   if (unsupported.length) throw new Error(`select: takes input, dim and index, got ${extraArguments(unsupported)} too`);
   const d = dimension('select', 'dim', dim, x.shape);
   const size = x.shape[d]!;
   expectInteger('select', 'index', index);
   if (index < -size || index >= size) throw new Error(`select: index ${index} out of range for tensor of size ${shapeText(x.shape)} at dimension ${d}`);
   const i = index < 0 ? index + size : index;
+  if (isInteger(x)) return throughHalves(x.dtype, [x], ([f]) => select(f!, d, i));
   const shape = x.shape.length === 1 ? [1] : x.shape.filter((_, k) => k !== d);
   return reshape(sliced(`select(dim=${d}, index=${i})`, x, d, i, 1, 1), shape);
 }
@@ -2096,35 +2096,49 @@ function twoTensors(op: 'maximum' | 'minimum' | 'powTensor', name: string, a: Te
 
 const isInteger = (x: unknown): boolean => x instanceof Tensor && x.dtype !== 'f32';
 
-/** The integer dtype of a list of tensors (all of it), null for f32 ones; a mix is an Error. */
-function integerList(op: string, tensors: readonly Tensor[]): DType | null {
-  if (!Array.isArray(tensors) || !tensors.some(isInteger)) return null;
-  const dtype = tensors[0]!.dtype;
-  const other = tensors.findIndex((t) => !(t instanceof Tensor) || t.dtype !== dtype);
-  if (other >= 0) throw new Error(`${op}: tensors[${other}] is ${tensors[other] instanceof Tensor ? tensors[other]!.dtype : show(tensors[other])}, tensors[0] ${dtype}: give them one dtype (F.to)`);
-  return dtype;
-}
-
 /**
- * An op of f32 kernels on integer tensors (labels and indices: their narrow, select, cat, sum):
- * through float32 and back to their dtype, exact while the values stay below 2^24 in magnitude, as
- * indices and labels do. No gradient (integer tensors have none); the float copies are freed.
+ * F.sum of an integer tensor: through float32 and back to its dtype, exact while the values and the
+ * sum stay below 2^24 in magnitude, as counts of labels do. No gradient (integer tensors have none);
+ * the float copies are freed.
  */
 function throughFloat(dtype: DType, inputs: readonly Tensor[], op: (floats: Tensor[]) => Tensor): Tensor {
   return noGrad(() => tidy(() => to(op(inputs.map((t) => to(t, 'f32'))), dtype)));
 }
 
 /**
+ * An op of f32 kernels that only moves values (narrow, select, cat, stack) on integer tensors: run on
+ * the words' high and low 16 bits as floats, both exact, and joined back, so every 32-bit value comes
+ * through as it was. The op runs on the high halves first, so its argument errors are its own.
+ */
+function throughHalves(dtype: DType, inputs: readonly Tensor[], op: (floats: Tensor[]) => Tensor): Tensor {
+  return noGrad(() =>
+    tidy(() => {
+      const halves = inputs.map((t) => {
+        const high = output(t.gpu, t.shape, 'high halves');
+        const low = output(t.gpu, t.shape, 'low halves');
+        splitHalves(t, high, low);
+        return { high, low };
+      });
+      const high = op(halves.map((h) => h.high));
+      const low = op(halves.map((h) => h.low));
+      const y = output(high.gpu, high.shape, high.label, dtype);
+      joinHalves(high, low, y);
+      return y;
+    }),
+  );
+}
+
+/**
  * x as another element type (PyTorch's x.to(dtype), x.float(), x.int(), x.long()): i32/u32 → f32 (exact
  * to 2^24, then the nearest float32), f32 → i32/u32 toward zero (NaN 0, past the range clamped, where
- * PyTorch's is undefined). The same dtype gives x itself, as PyTorch's. No gradient: integer tensors have none.
+ * PyTorch's is undefined), i32 ↔ u32 the same 32 bits (wrapping, as PyTorch's integer casts). The same
+ * dtype gives x itself, as PyTorch's. No gradient: integer tensors have none.
  */
 export function to(x: Tensor, dtype: DType, ...unsupported: never[]): Tensor {
   if (!(x instanceof Tensor)) throw new Error(`to: argument 'input' expected a Tensor, got ${show(x)}`);
   if (!['f32', 'i32', 'u32'].includes(dtype)) throw new Error(`to: argument 'dtype' expected 'f32', 'i32' or 'u32' (PyTorch's float32, int32; int64 indices are i32 here), got ${show(dtype)}`);
   if (unsupported.length) throw new Error(`to: takes input and dtype, got ${extraArguments(unsupported)} too`);
   if (x.dtype === dtype) return x;
-  if (x.dtype !== 'f32' && dtype !== 'f32') throw new Error(`to: from ${x.dtype} to ${dtype} is not supported (only between f32 and the integer types)`);
   const y = output(x.gpu, x.shape, `to(${dtype})`, dtype);
   cast(x, y);
   return y;

@@ -1120,14 +1120,14 @@ add('F.to (x.float(), x.int()) and comparisons of integer tensors: the CIFAR tut
   const truncated = s.own(F.to(s.input([2.7, -2.7, NaN, 3e9], [4]), 'i32'));
   await s.check('x.int(): toward zero, NaN 0, clamped', truncated, [2, -2, 0, 2147483520], 0, 0);
   s.expect('the same dtype is x itself, as PyTorch\'s', F.to(logits, 'f32') === logits, '');
-  s.expectError('i32 → u32', () => F.to(predicted, 'u32'), /^to: from i32 to u32 is not supported/);
+  await s.check('i32 → u32 keeps the bits (wraps, as PyTorch\'s integer casts)', s.own(F.to(s.input([-1, 3], [2], 'i32'), 'u32')), [4294967295, 3], 0, 0);
   s.expectError('a dtype PyTorch would spell', () => F.to(logits, 'float64' as never), /^to: argument 'dtype' expected 'f32', 'i32' or 'u32' \(PyTorch's float32, int32; int64 indices are i32 here\), got 'float64'/);
   const live = gpu.stats.liveBuffers;
   s.own(F.eq(predicted, labels)).destroy();
   s.expect('a comparison frees its converted copies', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
 });
 
-add('integer tensors (labels, indices) through narrow, select, cat, stack and sum, and u32 labels as gather\'s index: the nn tutorial\'s nll, -input[range(n), target].mean()', async (s, random) => {
+add('integer tensors (labels, indices) through narrow, select, cat, stack (exactly, as two 16-bit halves) and sum, and u32 labels as gather\'s index: the nn tutorial\'s nll, -input[range(n), target].mean()', async (s, random) => {
   const gpu = s.gpu;
   const labels = s.input([3, 0, 2, 1, 3], [5], 'u32', 'labels');
   const ints = s.input([-4, 7, 0, 16777215], [2, 2], 'i32', 'ints');
@@ -1141,6 +1141,18 @@ add('integer tensors (labels, indices) through narrow, select, cat, stack and su
   await check('stack of i32', F.stack([ints, ints]), 'i32', [-4, 7, 0, 16777215, -4, 7, 0, 16777215]);
   await check('labels.sum()', F.sum(labels), 'u32', [9]);
   await check('ints.sum(0)', F.sum(ints, 0), 'i32', [-4, 16777222]);
+  // Past 2^24 the moves are still exact (float32 would round 16777217 and 4294967295).
+  const large = s.input([16777217, 4294967295, 2147483649, 123456789], [2, 2], 'u32', 'large');
+  const largeInts = s.input([-2147483648, 2147483647, -16777217, 0x7654321], [4], 'i32', 'large ints');
+  await check('large u32 narrow', F.narrow(large, 1, 1, 1), 'u32', [4294967295, 123456789]);
+  await check('large u32 select', F.select(large, 0, 0), 'u32', [16777217, 4294967295]);
+  await check('large i32 cat', F.cat([largeInts, largeInts.reshapeView([4])]), 'i32', [-2147483648, 2147483647, -16777217, 0x7654321, -2147483648, 2147483647, -16777217, 0x7654321]);
+  await check('large i32 stack', F.stack([largeInts, largeInts], 1), 'i32', [-2147483648, -2147483648, 2147483647, 2147483647, -16777217, -16777217, 0x7654321, 0x7654321]);
+  // Their argument errors come before any dispatch (expectError checks that too), as for f32 tensors.
+  s.expectError('an integer narrow\'s dim', () => F.narrow(large, 2, 0, 1), /^narrow: argument 'dim' /);
+  s.expectError('an integer select\'s index', () => F.select(large, 0, 2), /^select: index 2 out of range for tensor of size \[2, 2\] at dimension 0/);
+  s.expectError('an integer cat\'s shapes', () => F.cat([largeInts.reshapeView([2, 2]), F.unsqueeze(largeInts, 0)]), /^cat: sizes of tensors must match except in dimension 0/);
+  s.expectError('an integer sum\'s dim', () => F.sum(large, 2), /^sum: argument 'dim' /);
   s.expectError('a mix of dtypes', () => F.cat([labels, ints.reshapeView([4])]), /^cat: tensors\[1\] is i32, tensors\[0\] u32: give them one dtype \(F\.to\)/);
   // nll by hand: -input[range(n), target].mean() = -input.gather(1, target.unsqueeze(1)).mean()
   const logp = s.input(uniform(random, 20, -3, 0), [5, 4], 'f32', 'log-probabilities');
