@@ -217,12 +217,19 @@ method('permute', function (this: Tensor, ...dims: unknown[]) {
 method('expand', function (this: Tensor, ...sizes: unknown[]) {
   return copied('expand', this, F.expand(this, sizesOf(sizes)));
 });
+/** A method that takes no arguments refuses any, in its own name (not the F op's it calls). */
+function expectNoArguments(name: string, self: Tensor, rest: readonly unknown[]): void {
+  if (rest.length) throw new Error(`${name}() of '${self.label}' takes no arguments, got ${rest.map((v) => (v instanceof Tensor ? `Tensor [${v.shape.join(', ')}]` : show(v))).join(', ')}`);
+}
+
 method('neg', function (this: Tensor, ...rest: never[]) {
-  return F.mul(this, -1, ...rest);
+  expectNoArguments('neg', this, rest);
+  return F.mul(this, -1);
 });
 method('t', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('t', this, rest);
   if (this.shape.length > 2) throw new Error(`t() of '${this.label}' [${this.shape.join(', ')}]: t() expects a tensor with <= 2 dimensions, but self is ${this.shape.length}D (PyTorch's words); x.transpose(d0, d1) or x.mT swap two`);
-  return copied('t', this, F.transpose(this, 0, -1, ...rest));
+  return copied('t', this, F.transpose(this, 0, -1));
 });
 
 function getter(name: string, get: (this: Tensor) => unknown): void {
@@ -241,23 +248,29 @@ getter('data', function () {
   return this.detach();
 });
 
-method('item', function (this: Tensor) {
+method('item', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('item', this, rest);
   if (this.size !== 1) throw new Error(`item() of '${this.label}' [${this.shape.join(', ')}]: a Tensor with ${this.size} elements cannot be converted to Scalar (PyTorch's words); reduce it first (x.sum().item()), or read every element with await x.toArray()`);
   return this.read().then((values) => values[0]!);
 });
-method('float', function (this: Tensor) {
+method('float', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('float', this, rest);
   return F.to(this, 'f32');
 });
-method('int', function (this: Tensor) {
+method('int', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('int', this, rest);
   return F.to(this, 'i32');
 });
-method('long', function (this: Tensor) {
+method('long', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('long', this, rest);
   return F.to(this, 'i32');
 });
-method('numel', function (this: Tensor) {
+method('numel', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('numel', this, rest);
   return this.size;
 });
-method('dim', function (this: Tensor) {
+method('dim', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('dim', this, rest);
   return this.shape.length;
 });
 
@@ -346,9 +359,8 @@ method('copy_', function (this: Tensor, src: Tensor) {
   expectInPlace('copy_', this, [src]);
   const where = `copy_ of '${this.label}' [${this.shape.join(', ')}]`;
   if (!(src instanceof Tensor)) throw new Error(`${where}: argument 'src' expected a Tensor, got ${show(src)}`);
-  if (src.dtype !== this.dtype && (src.dtype !== 'f32') === (this.dtype !== 'f32')) throw new Error(`${where}: src '${src.label}' is ${src.dtype}, this ${this.dtype}; copy_ converts only between f32 and the integer types (F.to)`);
   if (broadcastShape(this.shape, src.shape)?.join() !== this.shape.join()) throw new Error(`${where}: src '${src.label}' [${src.shape.join(', ')}] does not broadcast to [${this.shape.join(', ')}]`);
-  // PyTorch's copy_ converts the type: F.to first (toward zero into an integer tensor).
+  // PyTorch's copy_ converts the type: F.to first (toward zero into an integer tensor; i32 ↔ u32 wraps).
   noGrad(() =>
     tidy(() => {
       const converted = F.to(src, this.dtype);

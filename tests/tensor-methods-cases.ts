@@ -371,7 +371,10 @@ add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s w
   await s.check('an i32 tensor\'s fill_(7)', s.input([1, 2], [2], 'i32', 'k').fill_(7), [7, 7], 0, 0);
   await s.check('copy_ of i32 into f32', noGrad(() => w.copy_(s.input([4, -5, 6], [3], 'i32', 'k'))), [4, -5, 6], 0, 0);
   await s.check('copy_ of f32 into i32, toward zero', s.input([0, 0, 0], [3], 'i32', 'n').copy_(s.input([2.7, -2.7, 9], [3])), [2, -2, 9], 0, 0);
-  s.expectError('copy_ of u32 into i32', () => s.input([1], [1], 'i32', 'n').copy_(s.input([1], [1], 'u32', 'u')), /copy_ converts only between f32 and the integer types/);
+  await s.check('copy_ of u32 into i32 keeps the bits (wraps)', s.input([1, 1], [2], 'i32', 'n').copy_(s.input([4294967295, 2147483648], [2], 'u32', 'u')), [-1, -2147483648], 0, 0);
+  s.expectError('neg with an argument names neg, not the mul it calls', () => (v.neg as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 1), /^neg\(\) of 'v' takes no arguments, got 1/);
+  s.expectError('t with an argument', () => (v.t as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 0), /^t\(\) of 'v' takes no arguments, got 0/);
+  s.expectError('float with a dtype', () => (v.float as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 'f32'), /^float\(\) of 'v' takes no arguments, got 'f32'/);
   s.expectError('copy_ of a larger shape', () => v.copy_(y), /^copy_ of 'v' \[3\]: src 'y' \[2, 3\] does not broadcast to \[3\]/);
   s.expectError('copy_ of a number', () => v.copy_(3 as never), /^copy_ of 'v' \[3\]: argument 'src' expected a Tensor, got 3/);
   p.grad = null;
