@@ -23,6 +23,8 @@ import { gradientsWritten } from './parameters';
 import { isGradEnabled, noGrad, Tensor, tidy } from './tensor';
 
 type Operand = Tensor | number;
+/** What tolist() gives: numbers nested as deep as the tensor has dimensions. */
+export type NestedNumbers = number[] | NestedNumbers[];
 type Dims = number | readonly number[];
 
 declare module './tensor' {
@@ -129,6 +131,8 @@ declare module './tensor' {
     // ── reading ──
     /** The one element's value (PyTorch's .item()), read back: await loss.item(). An Error for more than one element. */
     item(): Promise<number>;
+    /** The values read back as nested arrays of the tensor's shape (PyTorch's .tolist()): await x.tolist(). */
+    tolist(): Promise<NestedNumbers>;
     /** The element count (PyTorch's numel(); this.size here). */
     numel(): number;
     /** F.to(this, 'f32'): PyTorch's x.float(). */
@@ -252,6 +256,15 @@ method('item', function (this: Tensor, ...rest: never[]) {
   expectNoArguments('item', this, rest);
   if (this.size !== 1) throw new Error(`item() of '${this.label}' [${this.shape.join(', ')}]: a Tensor with ${this.size} elements cannot be converted to Scalar (PyTorch's words); reduce it first (x.sum().item()), or read every element with await x.toArray()`);
   return this.read().then((values) => values[0]!);
+});
+method('tolist', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('tolist', this, rest);
+  const nest = (values: ArrayLike<number>, offset: number, dims: readonly number[]): NestedNumbers => {
+    const [size, ...inner] = dims;
+    const stride = inner.reduce((p, d) => p * d, 1);
+    return inner.length === 0 ? Array.from({ length: size! }, (_, i) => values[offset + i]!) : Array.from({ length: size! }, (_, i) => nest(values, offset + i * stride, inner) as number[]);
+  };
+  return this.read().then((values) => nest(values, 0, this.shape));
 });
 method('float', function (this: Tensor, ...rest: never[]) {
   expectNoArguments('float', this, rest);

@@ -372,6 +372,10 @@ add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s w
   await s.check('copy_ of i32 into f32', noGrad(() => w.copy_(s.input([4, -5, 6], [3], 'i32', 'k'))), [4, -5, 6], 0, 0);
   await s.check('copy_ of f32 into i32, toward zero', s.input([0, 0, 0], [3], 'i32', 'n').copy_(s.input([2.7, -2.7, 9], [3])), [2, -2, 9], 0, 0);
   await s.check('copy_ of u32 into i32 keeps the bits (wraps)', s.input([1, 1], [2], 'i32', 'n').copy_(s.input([4294967295, 2147483648], [2], 'u32', 'u')), [-1, -2147483648], 0, 0);
+  const nested = await s.input([1, 2, 3, 4, 5, 6], [2, 1, 3], 'f32', 'n3').tolist();
+  s.expect('tolist() nests by shape', JSON.stringify(nested) === '[[[1,2,3]],[[4,5,6]]]', JSON.stringify(nested));
+  const labels = await s.input([7, 4294967295], [2], 'u32', 'labels').tolist();
+  s.expect('tolist() of a u32 tensor: its integers', JSON.stringify(labels) === '[7,4294967295]', JSON.stringify(labels));
   s.expectError('neg with an argument names neg, not the mul it calls', () => (v.neg as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 1), /^neg\(\) of 'v' takes no arguments, got 1/);
   s.expectError('t with an argument', () => (v.t as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 0), /^t\(\) of 'v' takes no arguments, got 0/);
   s.expectError('float with a dtype', () => (v.float as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 'f32'), /^float\(\) of 'v' takes no arguments, got 'f32'/);
