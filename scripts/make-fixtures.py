@@ -1094,6 +1094,22 @@ kw = {"d_model": 8, "nhead": 2, "dim_feedforward": 12, "num_encoder_layers": 2, 
 transformer_case("transformer", kw, torch.nn.Transformer(**kw, dropout=0.0), {"src": float32_values(5, 3, 8), "tgt": float32_values(4, 3, 8)},
                  {"tgt_mask": causal4, "src_key_padding_mask": padding3x5, "memory_key_padding_mask": padding3x5}, final_norm=True)
 
+# torch.linalg.vector_norm (torch.norm's vector case): every element, over a dim or two, keepdim, p = 2,
+# 1, 3 and ∞ (ties of both signs share the max's gradient), with a zero vector (PyTorch's gradient
+# there is 0) and a zero entry (p = 1's sign(0) = 0).
+x = float32_values(4, 5)
+x[1] = 0.0
+x[2, 3] = 0.0
+x[3, :3] = torch.tensor([2.0, -2.0, 1.0]).double()
+x[3, 3:] = 0.5
+for args in ({}, {"p": 1.0}, {"p": 3.0, "dim": 1}, {"p": "inf", "dim": 1}, {"p": 2.0, "dim": -1, "keepdim": True}, {"p": 1.0, "dim": 0}):
+    ord_ = math.inf if args.get("p") == "inf" else args.get("p", 2.0)
+    op_case("norm", args, [x], lambda t: torch.linalg.vector_norm(t, ord_, args.get("dim"), args.get("keepdim", False)).reshape(-1) if "dim" not in args else torch.linalg.vector_norm(t, ord_, args["dim"], args.get("keepdim", False)))
+x3 = float32_values(2, 3, 4)
+x3[1, :, 2] = 0.0
+op_case("norm", {"p": 2.0, "dim": [0, 2]}, [x3], lambda t: torch.linalg.vector_norm(t, 2.0, (0, 2)))
+op_case("norm", {"p": "inf", "dim": [1, 2], "keepdim": True}, [tied(2, 3, 4)], lambda t: torch.linalg.vector_norm(t, math.inf, (1, 2), keepdim=True))
+
 ops_path = path.parent / "pytorch-ops.json"
 # JSON has no NaN or infinities: null stands for NaN, the strings "Infinity" and "-Infinity" for those.
 text = json.dumps(ops).replace("NaN", "null").replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"')

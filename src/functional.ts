@@ -2556,23 +2556,40 @@ export function hardshrink(x: Tensor, lambd = 0.5, ...unsupported: never[]): Ten
 // ── vector norms and distances: normalize, cosine similarity, pairwise distance ────────────────────
 
 /** p for a vector norm: a number ≥ 1 or Infinity (PyTorch's p < 1 is not supported), or an Error naming it. */
-function expectNormOrder(op: string, p: unknown): number {
-  if (typeof p !== 'number' || !(p >= 1)) throw new Error(`${op}: option 'p' expected a number ≥ 1 or Infinity, got ${show(p)}${typeof p === 'number' && p >= 0 && p < 1 ? ' (p < 1 is not supported)' : ''}`);
+function expectNormOrder(op: string, p: unknown, what = 'option'): number {
+  if (typeof p !== 'number' || !(p >= 1)) throw new Error(`${op}: ${what} 'p' expected a number ≥ 1 or Infinity, got ${show(p)}${typeof p === 'number' && p >= 0 && p < 1 ? ' (p < 1 is not supported)' : ''}`);
   return p;
 }
 
 /**
- * The p-norm of x over dimension d: Σ|x|, (Σ|x|^p)^(1/p), max |x|. Its gradient is
+ * The p-norm of x over dimension d (or several): Σ|x|, (Σ|x|^p)^(1/p), max |x|. Its gradient is
  * PyTorch's norm's: sign(x) for p = 1, shared among the ties for ∞, and 0 (not ∞ · 0 = NaN) for a
  * zero vector: the root reads 1 where the sum is 0 and the 0 is put back after, as F.std's.
  */
-function vectorNorm(x: Tensor, p: number, d: number, keepdim: boolean): Tensor {
+function vectorNorm(x: Tensor, p: number, d: number | readonly number[], keepdim: boolean): Tensor {
   if (p === Infinity) return amax(abs(x), d, keepdim);
   if (p === 1) return sum(abs(x), d, keepdim);
   const s = sum(p === 2 ? mul(x, x) : pow(abs(x), p), d, keepdim);
   const positive = gt(s, 0);
   const kept = where(positive, s, 1);
   return where(positive, p === 2 ? sqrt(kept) : pow(kept, 1 / p), 0);
+}
+
+/**
+ * The p-norm of x (torch.norm(x, p, dim, keepdim), torch.linalg.vector_norm(x, ord, dim, keepdim)):
+ * over every element ([1]) or over dim (one or a list), keepdim as F.sum's; p = 2 by default ('fro'
+ * is 2), 1, any p above, or Infinity. Composed, with PyTorch's gradient (vectorNorm): 0 for a zero
+ * vector, shared among the ties for ∞.
+ */
+export function norm(x: Tensor, p: number | 'fro' = 2, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
+  const op = 'norm';
+  expectInput(op, x);
+  if (unsupported.length) throw new Error(`${op}: takes input, p, dim and keepdim, got ${extraArguments(unsupported)} too (dtype is not supported)`);
+  const order = expectNormOrder(op, p === 'fro' ? 2 : p, 'argument');
+  if (typeof keepdim !== 'boolean') throw new Error(`${op}: argument 'keepdim' expected true or false, got ${show(keepdim)}`);
+  if (dim === undefined && keepdim) throw new Error(`${op}: keepdim needs dim (F.norm(x, 2, [0, 1], true)); without dim every element is reduced to [1]`);
+  const dims = dim === undefined ? x.shape.map((_, i) => i) : dimsOf(op, x, dim);
+  return composite(() => vectorNorm(x, order, dims, keepdim));
 }
 
 export interface NormalizeOptions {

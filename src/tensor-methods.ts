@@ -80,6 +80,8 @@ declare module './tensor' {
     min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
     min(other: Tensor): Tensor;
     amax(dim?: Dims, keepdim?: boolean): Tensor;
+    /** F.norm: the p-norm (2, 'fro', 1, any p above, Infinity) of every element ([1]), or over dim. */
+    norm(p?: number | 'fro', dim?: Dims, keepdim?: boolean): Tensor;
     amin(dim?: Dims, keepdim?: boolean): Tensor;
     /** F.argmax: an i32 tensor of indices. */
     argmax(dim?: number, keepdim?: boolean): Tensor;
@@ -169,7 +171,7 @@ const DELEGATES: Record<string, (...args: never[]) => unknown> = {
   clamp: F.clamp, maximum: F.maximum, minimum: F.minimum,
   eq: F.eq, ne: F.ne, gt: F.gt, ge: F.ge, lt: F.lt, le: F.le,
   sum: F.sum, mean: F.mean, max: F.max, min: F.min, amax: F.amax, amin: F.amin, argmax: F.argmax, argmin: F.argmin,
-  var: F.var, std: F.std, logsumexp: F.logsumexp, cumsum: F.cumsum,
+  var: F.var, std: F.std, logsumexp: F.logsumexp, cumsum: F.cumsum, norm: F.norm,
   matmul: F.matmul, bmm: F.bmm,
   transpose: F.transpose, flatten: F.flatten, unsqueeze: F.unsqueeze, squeeze: F.squeeze,
   gather: F.gather, narrow: F.narrow, select: F.select, split: F.split, unbind: F.unbind,

@@ -31,6 +31,7 @@ const MHA_ATOL = 3e-6;
 type Fixture = (typeof golden.cases)[number];
 interface Args {
   dims?: number[];
+  p?: number | 'inf';
   dim0?: number;
   dim1?: number;
   size?: number[];
@@ -98,6 +99,7 @@ function run(f: Fixture, inputs: Tensor[], s: CaseScope): { values: Tensor; indi
     case 'pow_base': return { values: F.pow(a.base!, x!) };
     case 'cumsum': return { values: F.cumsum(x!, dim) };
     case 'var': case 'std': return { values: F[f.op](x!, a.dim, { correction: a.correction, keepdim: a.keepdim }) };
+    case 'norm': return { values: F.norm(x!, a.p === 'inf' ? Infinity : a.p ?? 2, a.dim, a.keepdim ?? false) };
     case 'logsumexp': return { values: F.logsumexp(x!, a.dim!, a.keepdim) };
     case 'layer_norm': return { values: F.layerNorm(x!, a.normalized_shape!, y ?? null, inputs[2] ?? null) };
     case 'bce_with_logits': return { values: F.binaryCrossEntropyWithLogits(x!, y!, { reduction: a.reduction, weight: inputs[2] ?? null, pos_weight: inputs[3] ?? null }) };

@@ -376,6 +376,9 @@ add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s w
   s.expect('tolist() nests by shape', JSON.stringify(nested) === '[[[1,2,3]],[[4,5,6]]]', JSON.stringify(nested));
   const labels = await s.input([7, 4294967295], [2], 'u32', 'labels').tolist();
   s.expect('tolist() of a u32 tensor: its integers', JSON.stringify(labels) === '[7,4294967295]', JSON.stringify(labels));
+  await s.check('x.norm(): every element\'s 2-norm, as F.norm', s.own(s.input([3, 0, -4, 0], [2, 2], 'f32', 'n2').norm()), [5], 1e-6, 1e-6);
+  s.expectError('norm with p < 1', () => v.norm(0.5), /^norm: argument 'p' expected a number ≥ 1 or Infinity, got 0\.5 \(p < 1 is not supported\)/);
+  s.expectError('norm with keepdim but no dim', () => v.norm(2, undefined, true), /^norm: keepdim needs dim/);
   s.expectError('neg with an argument names neg, not the mul it calls', () => (v.neg as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 1), /^neg\(\) of 'v' takes no arguments, got 1/);
   s.expectError('t with an argument', () => (v.t as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 0), /^t\(\) of 'v' takes no arguments, got 0/);
   s.expectError('float with a dtype', () => (v.float as (this: Tensor, ...a: unknown[]) => Tensor).call(v, 'f32'), /^float\(\) of 'v' takes no arguments, got 'f32'/);
