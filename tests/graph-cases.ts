@@ -1106,6 +1106,34 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
   }
 });
 
+// A student's normalisation constants: the mean and std of every pixel. One float32 loop over
+// millions of values loses digits as its total grows (the MNIST mean of 7.84M pixels came out 2.4e-3
+// off); F's long reductions sum chunks of 64, then those sums the same way (reduce.wgsl's header),
+// within 4e-6 of float64 here where a single loop misses by 3e-5 or more (values near 0.1, whose
+// roundings all lean one way).
+add('long reductions (F.sum, F.mean, F.std over everything, a leading dim, a middle and outer pair) within 4e-6 of float64: summed in chunks of 64, level by level', async (s, random) => {
+  const n = 300_007;
+  const flat = uniform(random, n, 0.1, 0.11);
+  const x = s.input(flat, [n], 'f32', 'x');
+  const exact = flat.reduce((a, v) => a + v, 0);
+  await s.check('F.sum(x)', s.own(F.sum(x)), [exact], 0, 4e-6);
+  await s.check('F.mean(x)', s.own(F.mean(x)), [exact / n], 0, 4e-6);
+  const mean = exact / n;
+  const std = Math.sqrt(flat.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+  await s.check('F.std(x)', s.own(F.std(x)), [std], 0, 4e-6);
+  const [rows, cols] = [100_003, 3];
+  const m = uniform(random, rows * cols, 0.1, 0.11);
+  const columns = [0, 1, 2].map((c) => { let t = 0; for (let r = 0; r < rows; r++) t += m[r * cols + c]!; return t; });
+  const x2 = s.input(m, [rows, cols], 'f32', 'x2');
+  await s.check('F.sum(x2, 0)', s.own(F.sum(x2, 0)), columns, 0, 4e-6);
+  await s.check('F.mean(x2, 0)', s.own(F.mean(x2, 0)), columns.map((t) => t / rows), 0, 4e-6);
+  // [3000, 3, 101] over dims 0 and 2: 303,000 terms each, strided in memory (a broadcast's sum, long: gather_sum's chunks).
+  const [a, b, c] = [3000, 3, 101];
+  const cube = uniform(random, a * b * c, 0.1, 0.11);
+  const middles = [0, 1, 2].map((j) => { let t = 0; for (let i = 0; i < a; i++) for (let k = 0; k < c; k++) t += cube[(i * b + j) * c + k]!; return t; });
+  await s.check('F.sum(x3, [0, 2])', s.own(F.sum(s.input(cube, [a, b, c], 'f32', 'x3'), [0, 2])), middles, 0, 4e-6);
+});
+
 add('F.to (x.float(), x.int()) and comparisons of integer tensors: the CIFAR tutorial\'s (predicted == labels).sum()', async (s, random) => {
   const gpu = s.gpu;
   const logits = s.input(uniform(random, 6 * 4), [6, 4], 'f32', 'logits');

@@ -9,6 +9,8 @@ import { broadcastTo, sumTo } from '../reference/arithmetic';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor, upstream, type BackwardRule } from '../tensor';
+import { LONG_COLUMN } from './reduce';
+import { gatherSum } from './strided';
 
 export const shader = loadShader('arithmetic');
 
@@ -112,6 +114,13 @@ export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | nul
   if (!Number.isFinite(alpha)) throw new Error(`${op}: argument 'alpha' expected a finite number, got ${alpha}`);
   const gpu = out.gpu;
   const { inner, bSize } = broadcast;
+  if (!factors && explicitVariant === undefined && n / bSize > LONG_COLUMN) {
+    // Long sums (F.sum(x, 0) over millions of rows) in chunks of 64, then their partial sums the same
+    // way: one float32 loop over them all loses digits as the total grows (reduce.wgsl's header).
+    const outer = n / (bSize * inner);
+    const layout = { kept: [{ size: bSize, stride: inner }], reduced: [{ size: outer, stride: bSize * inner }, { size: inner, stride: 1 }] };
+    return gatherSum(terms, out, layout, alpha, accumulate);
+  }
   const variant = explicitVariant ?? gpu.tuner.choose<SumVariant>(`sumToBroadcast n/b≤${sizeClass(n / bSize)} b≤${sizeClass(bSize)}`, 'serial', () => ({
     shape: `${n / bSize}·${bSize}`,
     fallback: 'serial',

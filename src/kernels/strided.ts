@@ -8,6 +8,7 @@ import { expectDtype, shapeText } from '../launch';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor, upstream, type BackwardRule } from '../tensor';
+import { LONG_COLUMN, SUM_CHUNK } from './reduce';
 
 export const shader = loadShader('strided');
 
@@ -92,6 +93,18 @@ export function chunksFor(outputs: number, reduced: number): number {
   return Math.ceil(reduced / Math.ceil(Math.sqrt(reduced)));
 }
 
+/**
+ * A sum's chunks: past LONG_COLUMN elements, chunks of SUM_CHUNK however many outputs, level by level
+ * (gatherSumAt sums the chunks' sums the same way), as reduce.ts's sumRows: one float32 loop over a
+ * long reduction loses digits as its total grows (reduce.wgsl's header). Not past 2^24 partial sums
+ * (64 MiB of scratch); below LONG_COLUMN, chunksFor's.
+ */
+export function sumChunksFor(outputs: number, reduced: number): number {
+  if (reduced <= LONG_COLUMN) return chunksFor(outputs, reduced);
+  const chunks = Math.ceil(reduced / SUM_CHUNK);
+  return outputs * chunks <= 2 ** 24 ? chunks : chunksFor(outputs, reduced);
+}
+
 /** Chunks of ceil(reduced / asked) elements, as many as it takes: none left empty (10 in 6 asked is 5 of 2). */
 function fitChunks(op: string, reduced: number, asked: number): number {
   if (!Number.isInteger(asked) || asked < 1 || asked > reduced) throw new Error(`${op}: chunks expected an integer from 1 to ${reduced} (the reduction's length), got ${asked}`);
@@ -132,10 +145,10 @@ const partialsLayout = (outputs: number, chunks: number): Layout => ({ kept: [{ 
 
 /**
  * out = alpha · Σ over layout.reduced of x read through layout (a permuted or spread copy when
- * nothing is reduced); with accumulate, out += …. Split into `chunks` per output (chunksFor's pick),
- * summed by a second pass, when the reductions are long and few.
+ * nothing is reduced); with accumulate, out += …. Split into `chunks` per output (sumChunksFor's
+ * pick), summed by a second pass, when the reductions are long.
  */
-export function gatherSum(x: Tensor, out: Tensor, layout: Layout, alpha = 1, accumulate = false, chunks = chunksFor(out.size, product(layout.reduced.map((a) => a.size)))): void {
+export function gatherSum(x: Tensor, out: Tensor, layout: Layout, alpha = 1, accumulate = false, chunks = sumChunksFor(out.size, product(layout.reduced.map((a) => a.size)))): void {
   gatherSumAt(x, 0, out, 0, out.size, layout, alpha, accumulate, chunks);
 }
 
@@ -143,7 +156,7 @@ export function gatherSum(x: Tensor, out: Tensor, layout: Layout, alpha = 1, acc
  * gatherSum from x's element xOffset on, into `outputs` elements of out from outOffset on: a copy
  * placed within larger tensors (a slice of F.cat's output or of its gradient).
  */
-export function gatherSumAt(x: Tensor, xOffset: number, out: Tensor, outOffset: number, outputs: number, layout: Layout, alpha = 1, accumulate = false, chunks = chunksFor(outputs, product(layout.reduced.map((a) => a.size)))): void {
+export function gatherSumAt(x: Tensor, xOffset: number, out: Tensor, outOffset: number, outputs: number, layout: Layout, alpha = 1, accumulate = false, chunks = sumChunksFor(outputs, product(layout.reduced.map((a) => a.size))), level = 0): void {
   expectDtype('gatherSum', 'x', x, 'f32');
   expectDtype('gatherSum', 'out', out, 'f32');
   if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + outputs > out.size) throw new Error(`gatherSum: ${outputs} outputs from element ${outOffset} overrun 'out', which has ${out.size}`);
@@ -152,9 +165,10 @@ export function gatherSumAt(x: Tensor, xOffset: number, out: Tensor, outOffset: 
   const entry = shader.entry('gather_sum');
   const params = paramsFor('gatherSum', x, layout, outputs, chunks > 1 ? 1 : alpha, chunks, xOffset, chunks > 1 ? 0 : outOffset);
   if (chunks === 1) return x.gpu.dispatch(entry, { params, x, out }, grid1d(entry, outputs), { ACCUMULATE: accumulate });
-  const partial = Tensor.scratch(x.gpu, 'strided partial sums', [outputs * chunks]);
+  // Each level's partial sums in a scratch of its own (the next level reads them while writing its own).
+  const partial = Tensor.scratch(x.gpu, `strided partial sums, level ${level}`, [outputs * chunks]);
   x.gpu.dispatch(entry, { params, x, out: partial }, grid1d(entry, outputs * chunks), { ACCUMULATE: false });
-  gatherSumAt(partial, 0, out, outOffset, outputs, partialsLayout(outputs, chunks), alpha, accumulate, 1);
+  gatherSumAt(partial, 0, out, outOffset, outputs, partialsLayout(outputs, chunks), alpha, accumulate, chunks > LONG_COLUMN ? sumChunksFor(outputs, chunks) : 1, level + 1);
 }
 
 /**
