@@ -736,7 +736,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number, ...unsupported:
 function permuted(name: string, x: Tensor, order: readonly number[], out?: Tensor): Tensor {
   const layout = permutedLayout(x.shape, order);
   expectLayout(name, layout);
-  const y = out ?? output(x.gpu, order.map((d) => x.shape[d]!), name);
+  const y = out ?? markViewCopy(`F.${name}'s result for '${x.label}'`, output(x.gpu, order.map((d) => x.shape[d]!), name));
   gatherSum(x, y, layout);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, reads: [], backward: gradients.permute(x, y, order) });
   return y;
@@ -829,7 +829,7 @@ export function expand(x: Tensor, shape: readonly number[], ...unsupported: neve
   });
   const layout = expandedLayout(x.shape, target);
   expectLayout('expand', layout);
-  const y = output(x.gpu, target, 'expand');
+  const y = markViewCopy(`F.expand's result for '${x.label}'`, output(x.gpu, target, 'expand'));
   gatherSum(x, y, layout);
   if (needsGrad([x])) record({ name: 'expand', inputs: [x], output: y, reads: [], backward: gradients.expand(x, y) });
   return y;
@@ -863,8 +863,27 @@ function sliced(name: string, x: Tensor, d: number, start: number, length: numbe
   const starts = x.shape.map((_, k) => (k === d ? start : 0));
   const sizes = x.shape.map((size, k) => (k === d ? length : size));
   const steps = x.shape.map((_, k) => (k === d ? step : 1));
-  return block(name, x, starts, sizes, steps);
+  return markViewCopy(`F.${name.split('(')[0]}'s result for '${x.label}'`, block(name, x, starts, sizes, steps));
 }
+
+// ── copies where PyTorch's are views ────────────────────────────────────────────────────────────
+
+/**
+ * Results that are copies here where PyTorch's are views of the input (narrow, select, slice,
+ * split, chunk, unbind, permute, transpose, expand, and reshapes of those), by what made them: an
+ * in-place op on one would write the copy and never reach the input (PyTorch's x[:, 1] = 0), so
+ * the Tensor methods' in-place ops refuse them (tensor-methods.ts).
+ */
+const viewCopies = new WeakMap<Tensor, string>();
+
+/** Marks a result (or each of a list) as a copy of a view, made by `what`. */
+export function markViewCopy<T extends Tensor | readonly Tensor[]>(what: string, result: T): T {
+  for (const t of Array.isArray(result) ? result : [result]) viewCopies.set(t as Tensor, what);
+  return result;
+}
+
+/** What made t a copy where PyTorch's would be a view of its input, or undefined. */
+export const viewCopyOf = (t: Tensor): string | undefined => viewCopies.get(t);
 
 /** An empty result is an Error here: wgslgrad has no tensors with a dimension of 0. */
 function expectNonEmpty(op: string, length: number, what: string): void {
@@ -948,7 +967,7 @@ export function chunk(x: Tensor, chunks: number, dim = 0, ...unsupported: never[
   if (unsupported.length) throw new Error(`chunk: takes input, chunks and dim, got ${extraArguments(unsupported)} too`);
   const d = dimension('chunk', 'dim', dim, x.shape);
   if (expectInteger('chunk', 'chunks', chunks) < 1) throw new Error(`chunk: chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
-  return split(x, Math.ceil(x.shape[d]! / chunks), d);
+  return markViewCopy(`F.chunk's result for '${x.label}'`, split(x, Math.ceil(x.shape[d]! / chunks), d));
 }
 
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'area';
@@ -3223,6 +3242,8 @@ export function reshape(x: Tensor, shape: readonly number[], options: { out?: Te
   shape = x.reshaped(shape);
   const y = options.out ?? opView(x.reshapeView(shape));
   if (y.buffer !== x.buffer || y.byteOffset !== x.byteOffset || y.size !== x.size) throw new Error(`reshape: 'out' must be a view of the input's memory`);
+  const copy = viewCopyOf(x);
+  if (copy && !options.out) markViewCopy(copy, y); // a view of such a copy reaches the copy only
   if (!needsGrad([x])) return y;
   // A view this op made takes its gradient from x's; an 'out' given owns its memory and its gradient.
   if (!options.out) reshapeSources.set(y, x);

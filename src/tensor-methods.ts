@@ -188,15 +188,15 @@ function method(name: string, fn: (this: Tensor, ...args: never[]) => unknown): 
 }
 
 /**
- * Results that are copies here where PyTorch's are views of the input (x.narrow(…), x.T, …), by what
- * made them: an in-place op on one would not reach the input, so it is an Error (expectInPlace).
+ * Results that are copies here where PyTorch's are views of the input (x.narrow(…), x.T, …): F marks
+ * them (F.markViewCopy), and an in-place op on one is an Error (expectInPlace); the methods rename
+ * the mark as the method's, `'x'.narrow(…)`.
  */
-const copies = new WeakMap<Tensor, string>();
 const COPIES = new Set(['transpose', 'narrow', 'select', 'split', 'unbind', 'permute', 'expand', 't', 'T', 'mT']);
 
 /** Marks what an op in COPIES returned (a tensor or an array of them) as a copy made by `name`. */
 function copied<T>(name: string, self: Tensor, result: T): T {
-  for (const t of Array.isArray(result) ? result : [result]) if (t instanceof Tensor) copies.set(t, `'${self.label}'.${name}${name === 'T' || name === 'mT' ? '' : '(…)'}`);
+  for (const t of Array.isArray(result) ? result : [result]) if (t instanceof Tensor) F.markViewCopy(`'${self.label}'.${name}${name === 'T' || name === 'mT' ? '' : '(…)'}'s result`, t);
   return result;
 }
 
@@ -294,8 +294,8 @@ method('dim', function (this: Tensor, ...rest: never[]) {
 /** Refuses an in-place write the graph cannot follow (see the header); before anything is dispatched. */
 function expectInPlace(name: string, self: Tensor, operands: readonly unknown[]): void {
   const where = `${name} of '${self.label}' [${self.shape.join(', ')}]`;
-  const copy = copies.get(self);
-  if (copy) throw new Error(`${where}: it is ${copy}'s result, a copy here where PyTorch's is a view of the input, so the write would not reach the input (PyTorch's x[:, 1] = 0 through select, narrow, T, …): compute the new values and write the input whole (x.copy_(…), x.mul_(mask)), or use the copy as it is`);
+  const copy = F.viewCopyOf(self);
+  if (copy) throw new Error(`${where}: it is ${copy}, a copy here where PyTorch's is a view of the input, so the write would not reach the input (PyTorch's x[:, 1] = 0 through select, narrow, T, …): compute the new values and write the input whole (x.copy_(…), x.mul_(mask)), or use the copy as it is`);
   if (isGradEnabled() && self.requiresGrad) {
     if (self.node === null) throw new Error(`${where}: a leaf Variable that requires grad is being used in an in-place operation (PyTorch's words). Update parameters under noGrad(() => { for (const p of net.parameters()) p.sub_(p.grad.mul(lr)) }), as torch.no_grad(), or through p.data`);
     const outOfPlace = ['sub_', 'add_', 'mul_', 'div_'].includes(name) ? `y = y.${name.slice(0, -1)}(…)` : 'on a clone()';

@@ -343,7 +343,21 @@ add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s w
       s.expectError(`${what}: zero_ on its copy`, () => noGrad(() => copy.zero_()), /it is 'ones6'\.(narrow|select|T|permute|transpose)(\(…\))?'s result, a copy here where PyTorch's is a view of the input, so the write would not reach the input/);
     });
   }
+  // The F forms too (F.slice is how the README spells x[:, a:b]), and views of such copies.
+  const fForms: [string, () => Tensor][] = [
+    ['F.narrow', () => F.narrow(ones6, 1, 0, 1)], ['F.select', () => F.select(ones6, 0, 0)], ['F.slice', () => F.slice(ones6, 1, 1, 3)],
+    ['F.split', () => F.split(ones6, 1, 1)[0]!], ['F.chunk', () => F.chunk(ones6, 2, 0)[1]!], ['F.unbind', () => F.unbind(ones6, 1)[2]!],
+    ['F.transpose', () => F.transpose(ones6, 0, 1)], ['F.permute', () => F.permute(ones6, [1, 0])], ['F.expand', () => F.expand(F.unsqueeze(ones6, 0), [2, 2, 3])],
+    ['a view of F.narrow\'s', () => F.narrow(ones6, 1, 0, 2).view(-1)],
+  ];
+  for (const [what, make] of fForms) {
+    tidy(() => {
+      const copy = make();
+      s.expectError(`${what}: fill_ on its copy`, () => noGrad(() => copy.fill_(0)), /it is F\.(narrow|select|slice|split|chunk|unbind|transpose|permute|expand)'s result for 'ones6', a copy here where PyTorch's is a view of the input/);
+    });
+  }
   await s.check('the input untouched', ones6, [1, 1, 1, 1, 1, 1], 0, 0);
+  tidy(() => s.expect('an op\'s own result takes in-place ops', noGrad(() => F.add(ones6, 1).fill_(0)).shape.join() === '2,3', ''));
   // Through another handle (.data) the write goes ahead, and the backward that needs x says so.
   tidy(() => {
     const loss = p.mul(x).sum();
