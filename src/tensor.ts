@@ -323,6 +323,8 @@ export function resetLeakWatch(): void {
 }
 
 function watchForLeaks(): void {
+  // Freed through another tensor on the same buffer (a view's destroy() frees its source's memory): not alive.
+  for (const t of liveOpOutputs) if (t.gpu.isDestroyed(t.buffer)) liveOpOutputs.delete(t);
   const alive = liveOpOutputs.size;
   leakWatch.growing = alive > leakWatch.alive ? leakWatch.growing + 1 : 0;
   leakWatch.alive = alive;

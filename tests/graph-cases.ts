@@ -1084,6 +1084,15 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
     resetLeakWatch();
     for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) tidy(() => F.sum(F.mul(w, w)).backward());
     s.expect('none for a loop in tidy()', warnings.length === 1, warnings.join('\n'));
+    // A step that destroys the view it made (X = tensor(…).view(…); … X.destroy()) frees the memory under
+    // both: the tensor viewed is not counted as alive (it was, 'tensor' ×65 in a helper's MNIST loop).
+    resetLeakWatch();
+    for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) {
+      const X = F.reshape(F.mul(w, 2), [2, 4]);
+      tidy(() => F.sum(F.mul(X, X)).backward());
+      X.destroy();
+    }
+    s.expect('none for a loop that destroys its views', warnings.length === 1, warnings.join('\n'));
     // L-BFGS keeps F ops' outputs as its history on purpose: a closure in tidy() over 100 evaluations warns of nothing.
     resetLeakWatch();
     const q = Parameter.from({ gpu, values: [-1.2, 1], shape: [2] }, 'q');
