@@ -25,7 +25,7 @@ import { cumsum as cumsumKernel } from './kernels/scan';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { expectKnee, lossShape, OP as REGRESSION_OPS, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
-import { logSoftmax as logSoftmaxKernel, softmax as softmaxKernel } from './kernels/softmax';
+import { logSoftmax as logSoftmaxKernel, resolveDim, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
 import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
@@ -210,6 +210,8 @@ export function logSoftmax(x: Tensor, dim: number, options: { out?: Tensor; name
 
 function softmaxOrLog(log: boolean, x: Tensor, dim: number, options: { out?: Tensor; name?: string }): Tensor {
   const name = options.name ?? (log ? 'logSoftmax' : 'softmax');
+  expectInput(name, x);
+  resolveDim(name, x.shape, dim); // before the output is made: an Error leaves nothing behind
   const y = givenOut(name, options.out, x.shape) ?? output(x.gpu, x.shape, name);
   (log ? logSoftmaxKernel : softmaxKernel)(x, y, dim);
   if (needsGrad([x])) record({ name, inputs: [x], output: y, backward: gradients.softmax(x, y, dim, log) });
@@ -549,6 +551,12 @@ function givenOut(op: string, out: Tensor | undefined, shape: readonly number[])
 function expectInput(op: string, x: unknown, dtypes: readonly DType[] = ['f32']): void {
   if (!(x instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor, got ${show(x)}`);
   if (!dtypes.includes(x.dtype)) throw new Error(`${op}: argument 'input' expected dtype ${dtypes.join(' or ')}, got ${x.dtype}`);
+  expectAlive(op, x);
+}
+
+/** A destroyed tensor refused before the op makes its output (the dispatch's own check comes after, leaving the output behind). */
+function expectAlive(op: string, t: Tensor): void {
+  if (t.gpu.isDestroyed(t.buffer)) throw new Error(`${op}: '${t.label}' was destroyed (tensor.destroy(), or the end of the tidy() it was made in); make a new tensor, or return it from tidy() to keep it`);
 }
 
 function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[], dtypes: readonly DType[] = ['f32']): void {
@@ -749,6 +757,7 @@ function expectTensorList(op: string, tensors: unknown): Tensor[] {
   tensors.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new Error(`${op}: tensors[${i}] expected a Tensor, got ${show(t)}`);
     if (t.dtype !== tensors[0].dtype) throw new Error(`${op}: tensors[${i}] is ${t.dtype}, tensors[0] ${tensors[0].dtype}: give them one dtype (F.to)`);
+    expectAlive(op, t);
     if (t.gpu !== tensors[0].gpu) throw new Error(`${op}: tensors[${i}] is on another device than tensors[0] (another requestGpu())`);
   });
   return tensors as Tensor[];
@@ -1831,6 +1840,8 @@ function expectOperands(op: string, a: unknown, b: unknown): void {
       throw new Error(`${op}: argument '${name}' expected a Tensor or a number, got ${show(v)}`);
     } else if (v.dtype !== 'f32') {
       throw new Error(`${op}: argument '${name}' expected dtype f32, got ${v.dtype}`);
+    } else {
+      expectAlive(op, v);
     }
   }
   if (typeof a === 'number' && typeof b === 'number') throw new Error(`${op}: expected at least one Tensor, got two numbers (${a}, ${b})`);
@@ -2167,6 +2178,7 @@ function expectOperand(op: string, name: string, v: unknown, numbers: boolean): 
   if (typeof v === 'number' && numbers) return expectNumber(op, name, v);
   if (!(v instanceof Tensor)) throw new Error(`${op}: argument '${name}' expected a Tensor${numbers ? ' or a number' : ''}, got ${show(v)}`);
   if (v.dtype !== 'f32') throw new Error(`${op}: argument '${name}' expected dtype f32, got ${v.dtype}`);
+  expectAlive(op, v);
 }
 
 function comparison(op: Comparison, input: Tensor, other: Tensor | number, unsupported: readonly unknown[]): Tensor {

@@ -295,6 +295,7 @@ export function opOutput(gpu: Gpu, shape: readonly number[], label: string, dtyp
   const t = Tensor.empty(gpu, shape, dtype, label);
   tidyScopes.at(-1)?.push({ tensor: t, view: false });
   liveOpOutputs.add(t);
+  gpu.markUnwritten(t.buffer);
   return t;
 }
 

@@ -1143,6 +1143,21 @@ add('long reductions (F.sum, F.mean, F.std over everything, a leading dim, a mid
   await s.check('F.sum(x3, [0, 2])', s.own(F.sum(s.input(cube, [a, b, c], 'f32', 'x3'), [0, 2])), middles, 0, 4e-6);
 });
 
+add('an op refused for a destroyed input or a bad dim leaves no output behind (the error before the output is made)', async (s) => {
+  const gpu = s.gpu;
+  const a = s.input([1, 2, 3, 4, 5, 6], [3, 2], 'f32', 'a');
+  const gone = Tensor.fromArray(gpu, [1, 2], [2], 'f32', 'gone');
+  gone.destroy();
+  gpu.flush();
+  const live = gpu.stats.liveBuffers;
+  s.expectError('add of a destroyed tensor', () => F.add(gone, 1), /^add: 'gone' was destroyed/);
+  s.expectError('a destroyed operand', () => F.mul(a, gone), /^mul: 'gone' was destroyed/);
+  s.expectError('relu of a destroyed tensor', () => F.relu(gone), /'gone' was destroyed/);
+  s.expectError('cat with a destroyed tensor', () => F.cat([gone, gone]), /^cat: 'gone' was destroyed/);
+  s.expectError('softmax without dim', () => (F.softmax as (x: Tensor) => Tensor)(a), /^softmax: argument 'dim' expected an integer in \[-2, 1\]/);
+  s.expect('no buffer left behind', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
+});
+
 add('F.to (x.float(), x.int()) and comparisons of integer tensors: the CIFAR tutorial\'s (predicted == labels).sum()', async (s, random) => {
   const gpu = s.gpu;
   const logits = s.input(uniform(random, 6 * 4), [6, 4], 'f32', 'logits');

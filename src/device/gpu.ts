@@ -279,6 +279,7 @@ export class Gpu {
   /** Frees a buffer; recorded commands that use it are submitted first, so they still run. */
   destroyBuffer(buffer: GPUBuffer): void {
     if (this.destroyed.has(buffer)) return;
+    this.unwritten.delete(buffer);
     if (this.encoder) this.flush();
     buffer.destroy();
     this.destroyed.add(buffer);
@@ -335,7 +336,32 @@ export class Gpu {
     return false;
   }
 
+  /**
+   * Op outputs not yet written (Gpu.markUnwritten): an op refused at its dispatch (a destroyed or
+   * stale input) frees the output it made for it, which no one else holds.
+   */
+  private unwritten = new Set<GPUBuffer>();
+
+  /** An F op's new output buffer, freed if the first dispatch that binds it is refused. */
+  markUnwritten(buffer: GPUBuffer): void {
+    this.unwritten.add(buffer);
+  }
+
+  private freeUnwrittenOutputs(entry: EntryPoint, args: DispatchArgs): void {
+    for (const b of entry.bindings) {
+      if (b.kind !== 'storage') continue;
+      let buffer: GPUBuffer;
+      try {
+        buffer = (args[b.name] as BufferView).buffer;
+      } catch {
+        continue; // a stale tensor's getter throws: not an output made for this dispatch
+      }
+      if (this.unwritten.delete(buffer)) this.destroyBuffer(buffer);
+    }
+  }
+
   private wrote(view: BufferView): void {
+    this.unwritten.delete(view.buffer);
     let log = this.writeLogs.get(view.buffer);
     if (!log) this.writeLogs.set(view.buffer, (log = { last: 0, ranges: new Map() }));
     const seq = (log.last = ++this.writeSeq);
@@ -463,9 +489,13 @@ export class Gpu {
   dispatch(entry: EntryPoint, args: DispatchArgs, grid: readonly number[], constants: OverrideValues = {}): void {
     this.check();
     checkArgs(entry, args);
+    try {
+      for (const b of entry.bindings) if (b.kind !== 'uniform') this.usable(args[b.name] as BufferView, `${entry.shader.name}.${entry.name}`);
+    } catch (error) {
+      this.freeUnwrittenOutputs(entry, args);
+      throw error;
+    }
     for (const b of entry.bindings) {
-      if (b.kind === 'uniform') continue;
-      this.usable(args[b.name] as BufferView, `${entry.shader.name}.${entry.name}`);
       if (b.kind !== 'storage') continue;
       this.uploads.delete((args[b.name] as BufferView).buffer);
       this.wrote(args[b.name] as BufferView);
