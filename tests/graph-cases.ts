@@ -1141,6 +1141,15 @@ add('long reductions (F.sum, F.mean, F.std over everything, a leading dim, a mid
   const cube = uniform(random, a * b * c, 0.1, 0.11);
   const middles = [0, 1, 2].map((j) => { let t = 0; for (let i = 0; i < a; i++) for (let k = 0; k < c; k++) t += cube[(i * b + j) * c + k]!; return t; });
   await s.check('F.sum(x3, [0, 2])', s.own(F.sum(s.input(cube, [a, b, c], 'f32', 'x3'), [0, 2])), middles, 0, 4e-6);
+  // The gradient of a broadcast scale and divisor: Σ over every row of dy · x (a helper measured
+  // 2.7e-4 and 1.25e-3 off with one loop), here dy = 1.
+  const scale = s.input([1.5, 0.5, 2], [3], 'f32', 'scale');
+  const divisor = s.input([2], [1], 'f32', 'divisor');
+  scale.requiresGrad = divisor.requiresGrad = true;
+  tidy(() => F.sum(F.div(F.mul(x2, scale), divisor)).backward());
+  await s.check('d scale: Σ x2[:, j] / divisor', scale.grad!, columns.map((t) => t / 2), 0, 4e-6);
+  const weighted = columns.reduce((p, t, j) => p + t * [1.5, 0.5, 2][j]!, 0);
+  await s.check('d divisor: −Σ x2 · scale / divisor²', divisor.grad!, [-weighted / 4], 0, 4e-6);
 });
 
 add('an op refused for a destroyed input or a bad dim leaves no output behind (the error before the output is made)', async (s) => {

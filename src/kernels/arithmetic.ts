@@ -114,12 +114,19 @@ export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | nul
   if (!Number.isFinite(alpha)) throw new Error(`${op}: argument 'alpha' expected a finite number, got ${alpha}`);
   const gpu = out.gpu;
   const { inner, bSize } = broadcast;
-  if (!factors && explicitVariant === undefined && n / bSize > LONG_COLUMN) {
-    // Long sums (F.sum(x, 0) over millions of rows) in chunks of 64, then their partial sums the same
-    // way: one float32 loop over them all loses digits as the total grows (reduce.wgsl's header).
+  if (explicitVariant === undefined && n / bSize > LONG_COLUMN) {
+    // Long sums (F.sum(x, 0) over millions of rows, a broadcast scale's gradient over as many) in
+    // chunks of 64, then their partial sums the same way: one float32 loop over them all loses digits
+    // as the total grows (reduce.wgsl's header). Products of factors first, in a scratch of their own
+    // (F.div's backward passes its ratio in the arithmetic scratch).
+    let summed = terms;
+    if (factors) {
+      summed = Tensor.scratch(gpu, 'long sums: products', [n]);
+      combine(summed, { op: 'mul', a: terms, b: factors, broadcast: sameShape([n]) });
+    }
     const outer = n / (bSize * inner);
     const layout = { kept: [{ size: bSize, stride: inner }], reduced: [{ size: outer, stride: bSize * inner }, { size: inner, stride: 1 }] };
-    return gatherSum(terms, out, layout, alpha, accumulate);
+    return gatherSum(summed, out, layout, alpha, accumulate);
   }
   const variant = explicitVariant ?? gpu.tuner.choose<SumVariant>(`sumToBroadcast n/b≤${sizeClass(n / bSize)} b≤${sizeClass(bSize)}`, 'serial', () => ({
     shape: `${n / bSize}·${bSize}`,
