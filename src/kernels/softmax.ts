@@ -269,4 +269,37 @@ cases.push(
   }),
 );
 
+// One row of 300,007 logits near 0.1 (every e^(x − m) near 1, their roundings leaning one way): one
+// running total of the sums over the row was 1.7e-5 off in numpy, each BlockedSum level's 64 keep it
+// near 1e-7. Log-probabilities (≈ −12.6, whose float32 spacing is 9.5e-7) within 2e-6; probabilities
+// to 4e-6; the backward's Σ dy (the log-softmax's) and Σ dy · y (the softmax's) through dx.
+for (const variant of ['serial', 'tree'] as const) {
+  for (const log of [false, true]) {
+    cases.push(kernelCase({
+      name: `${log ? 'log-softmax' : 'softmax'} of one row of 300007 values near 0.1: its sums added in blocks${variant === 'tree' ? ', v2 tree' : ''}`,
+      entries: [`${log ? 'log_softmax' : 'softmax'}_forward${variant === 'tree' ? '_tree' : ''}`, `${log ? 'log_softmax' : 'softmax'}_backward${variant === 'tree' ? '_tree' : ''}`],
+      variant: variant === 'tree' ? 'v2 tree' : 'v1 serial',
+      dims: { C: 300_007 },
+      setup(s, { C }, random) {
+        const shape = [1, C];
+        const x = uniform(random, C, 0.1, 0.11);
+        const dy = uniform(random, C, 0.1, 0.11);
+        const [xt, dyt, y, dx] = [s.input(x, shape), s.input(dy, shape), s.output(shape, 'y'), s.output(shape, 'dx')];
+        return {
+          run: () => {
+            (log ? logSoftmax : softmax)(xt, y, 1, variant);
+            (log ? logSoftmaxBackward : softmaxBackward)(y, dyt, dx, 1, false, variant);
+          },
+          check: async () => {
+            await s.check('y', y, ref.softmax(x, shape, 1, log), log ? 2e-6 : 0, log ? 0 : 4e-6);
+            // dx is a difference of near-equal terms: log-softmax's e^y · Σ dy ≈ 0.105 carries y's own
+            // float32 rounding (≈ 1e-6 of −12.6, so 2e-7 of dx) beside the sum's.
+            await s.check('dx', dx, ref.softmaxBackward(x, dy, shape, 1, log), log ? 4e-7 : 1e-12, 4e-6);
+          },
+        };
+      },
+    }));
+  }
+}
+
 export const spec: Spec = cases;
