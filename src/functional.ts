@@ -648,10 +648,10 @@ function extremeOver(op: Extreme, name: string, x: Tensor, dims: readonly number
 /** The largest of x's elements, a [1] tensor (torch.max(x)); its gradient is shared among the ties, as PyTorch's. */
 export function max(x: Tensor): Tensor;
 /** The largest of x along `dim` and its first index there (torch.max(x, dim, keepdim)): values with a gradient (to that index), indices as i32. */
-export function max(x: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 /** The larger of x and other elementwise (torch.max(a, b)): F.maximum. */
 export function max(x: Tensor, other: Tensor): Tensor;
-export function max(x: Tensor, dim?: number | Tensor, keepdim = false, ...unsupported: never[]): Tensor | { values: Tensor; indices: Tensor } {
+export function max(x: Tensor, dim?: number | Tensor, keepdim = false, ...unsupported: never[]): Tensor | ValuesIndices {
   if (dim instanceof Tensor) return maximum(x, dim, ...(keepdim === false ? unsupported : ([keepdim, ...unsupported] as never[])));
   return extremeCall('max', x, dim, keepdim, unsupported);
 }
@@ -659,19 +659,42 @@ export function max(x: Tensor, dim?: number | Tensor, keepdim = false, ...unsupp
 /** The smallest of x's elements, a [1] tensor (torch.min(x)), its gradient shared among the ties. */
 export function min(x: Tensor): Tensor;
 /** The smallest of x along `dim` and its first index there (torch.min(x, dim, keepdim)), as F.max. */
-export function min(x: Tensor, dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 /** The smaller of x and other elementwise (torch.min(a, b)): F.minimum. */
 export function min(x: Tensor, other: Tensor): Tensor;
-export function min(x: Tensor, dim?: number | Tensor, keepdim = false, ...unsupported: never[]): Tensor | { values: Tensor; indices: Tensor } {
+export function min(x: Tensor, dim?: number | Tensor, keepdim = false, ...unsupported: never[]): Tensor | ValuesIndices {
   if (dim instanceof Tensor) return minimum(x, dim, ...(keepdim === false ? unsupported : ([keepdim, ...unsupported] as never[])));
   return extremeCall('min', x, dim, keepdim, unsupported);
 }
 
-function extremeCall(op: Extreme, x: Tensor, dim: number | undefined, keepdim: boolean, unsupported: readonly unknown[]): Tensor | { values: Tensor; indices: Tensor } {
+function extremeCall(op: Extreme, x: Tensor, dim: number | undefined, keepdim: boolean, unsupported: readonly unknown[]): Tensor | ValuesIndices {
   expectExtremeArguments(op, x, dim, keepdim, unsupported);
   if (dim === undefined) return extremeOver(op, op, x, x.shape.map((_, i) => i), false, false).values;
   const { values, indices } = extremeOver(op, `${op}(dim=${dim})`, x, [singleDim(op, x, dim)], keepdim, true);
-  return { values, indices: indices! };
+  return valuesAndIndices(values, indices!);
+}
+
+/** F.max's and F.min's result along a dim: PyTorch's (values, indices) named tuple. */
+export interface ValuesIndices {
+  values: Tensor;
+  indices: Tensor;
+  /** values, as PyTorch's x.max(1)[0] */
+  readonly 0: Tensor;
+  /** indices, as PyTorch's x.max(1)[1] */
+  readonly 1: Tensor;
+  /** values then indices: const [values, indices] = F.max(x, 1), as PyTorch's tuple unpacking. */
+  [Symbol.iterator](): Iterator<Tensor>;
+}
+
+/** { values, indices }, with [0], [1] and unpacking as PyTorch's tuple (not enumerable: it prints as the two). */
+function valuesAndIndices(values: Tensor, indices: Tensor): ValuesIndices {
+  const result = { values, indices };
+  Object.defineProperties(result, {
+    0: { get: () => result.values },
+    1: { get: () => result.indices },
+    [Symbol.iterator]: { value: function* () { yield result.values; yield result.indices; } },
+  });
+  return result as ValuesIndices;
 }
 
 /** The max of x over `dim` (one dimension or a list; every one when left out or [], kept as 1s with keepdim), torch.amax: its gradient shared among the ties. */

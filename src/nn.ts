@@ -187,6 +187,36 @@ export abstract class Module<Output = Tensor> {
     return this.train(false);
   }
 
+  /** The direct children (PyTorch's module.children()): namedChildren's modules. */
+  children(): AnyModule[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /**
+   * This module and every module under it, depth first, with dotted names ('' for this one, '0',
+   * 'encoder.layers.1'): PyTorch's named_modules(). A module held twice is listed once, as there.
+   */
+  namedModules(prefix = ''): [string, AnyModule][] {
+    const all: [string, AnyModule][] = [[prefix, this as AnyModule], ...this.namedChildren().flatMap(([n, m]) => m.namedModules(prefix ? `${prefix}.${n}` : n))];
+    return all.filter(([, m], i) => all.findIndex(([, o]) => o === m) === i);
+  }
+
+  /** namedModules's modules (PyTorch's module.modules()). */
+  modules(): AnyModule[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /**
+   * fn on every child's modules, then on this one (PyTorch's module.apply(fn), as in
+   * model.apply(initWeights)); returns this.
+   */
+  apply(fn: (module: AnyModule) => void): this {
+    if (typeof fn !== 'function') throw new Error(`${this.constructor.name}.apply: argument 'fn' expected a function of a module (model.apply((m) => { if (m instanceof nn.Linear) … })), got ${show(fn)}`);
+    for (const child of this.children()) child.apply(fn);
+    fn(this as AnyModule);
+    return this;
+  }
+
   /** Zeroes every parameter's gradient; setToNone as in Optimizer.zeroGrad (PyTorch's module.zero_grad()). */
   zeroGrad(setToNone = true, ...unsupported: never[]): void {
     expectZeroGradArguments(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
@@ -865,7 +895,7 @@ abstract class ChannelDropout extends Module {
 
   constructor(
     readonly p: number,
-    private readonly apply: (x: Tensor, p: number, options: F.DropoutOptions) => Tensor,
+    private readonly op: (x: Tensor, p: number, options: F.DropoutOptions) => Tensor,
     options: { inplace?: false; gpu?: Gpu },
   ) {
     super(options?.gpu ?? currentGpu());
@@ -881,7 +911,7 @@ abstract class ChannelDropout extends Module {
   /** In eval mode (or with p = 0) the identity, x itself, as nn.Dropout. */
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    return this.keepComposed(this.apply(x, this.p, { training: true, seed: this.seed, step: this.step++ }));
+    return this.keepComposed(this.op(x, this.p, { training: true, seed: this.seed, step: this.step++ }));
   }
 }
 
@@ -921,7 +951,7 @@ export class Identity extends Module {
 abstract class ComposedActivation extends Module {
   constructor(
     private readonly text: string,
-    private readonly apply: (x: Tensor) => Tensor,
+    private readonly op: (x: Tensor) => Tensor,
     options: { inplace?: false; gpu?: Gpu },
   ) {
     super(options?.gpu ?? currentGpu());
@@ -933,7 +963,7 @@ abstract class ComposedActivation extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.keepComposed(this.apply(x));
+    return this.keepComposed(this.op(x));
   }
 }
 
@@ -1137,7 +1167,7 @@ export class PReLU extends Module {
 abstract class PixelRearrange extends Module {
   constructor(
     private readonly text: string,
-    private readonly apply: (x: Tensor) => Tensor,
+    private readonly op: (x: Tensor) => Tensor,
     private readonly shapeOf: (input: readonly number[]) => number[],
     options: { gpu?: Gpu },
   ) {
@@ -1154,7 +1184,7 @@ abstract class PixelRearrange extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.apply(x); // a view of the permuted copy, which the module keeps until a later forward frees it
+    const y = this.op(x); // a view of the permuted copy, which the module keeps until a later forward frees it
     this.keepComposed(reshapeSources.get(y) ?? y);
     return y;
   }

@@ -73,11 +73,11 @@ declare module './tensor' {
     mean(dim?: Dims, keepdim?: boolean): Tensor;
     /** F.max: the largest element ([1]); along dim, { values, indices } (PyTorch's (values, indices)); with a tensor, F.maximum. */
     max(): Tensor;
-    max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+    max(dim: number, keepdim?: boolean): F.ValuesIndices;
     max(other: Tensor): Tensor;
     /** F.min, as max. */
     min(): Tensor;
-    min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+    min(dim: number, keepdim?: boolean): F.ValuesIndices;
     min(other: Tensor): Tensor;
     amax(dim?: Dims, keepdim?: boolean): Tensor;
     /** F.norm: the p-norm (2, 'fro', 1, any p above, Infinity) of every element ([1]), or over dim. */
@@ -133,6 +133,12 @@ declare module './tensor' {
     // ── reading ──
     /** The one element's value (PyTorch's .item()), read back: await loss.item(). An Error for more than one element. */
     item(): Promise<number>;
+    /** The number of dimensions (PyTorch's x.ndim, x.dim()). */
+    readonly ndim: number;
+    /** x itself: every tensor here is contiguous (the ops PyTorch makes views with copy). */
+    contiguous(): Tensor;
+    /** Sets requiresGrad (PyTorch's x.requires_grad_(True)) and returns x. */
+    requires_grad_(requiresGrad?: boolean): Tensor;
     /** The values read back as nested arrays of the tensor's shape (PyTorch's .tolist()): await x.tolist(). */
     tolist(): Promise<NestedNumbers>;
     /** The element count (PyTorch's numel(); this.size here). */
@@ -258,6 +264,21 @@ method('item', function (this: Tensor, ...rest: never[]) {
   expectNoArguments('item', this, rest);
   if (this.size !== 1) throw new Error(`item() of '${this.label}' [${this.shape.join(', ')}]: a Tensor with ${this.size} elements cannot be converted to Scalar (PyTorch's words); reduce it first (x.sum().item()), or read every element with await x.toArray()`);
   return this.read().then((values) => values[0]!);
+});
+getter('ndim', function () {
+  return this.shape.length;
+});
+method('contiguous', function (this: Tensor, ...rest: never[]) {
+  expectNoArguments('contiguous', this, rest);
+  return this;
+});
+method('requires_grad_', function (this: Tensor, requiresGrad: boolean = true, ...rest: never[]) {
+  expectNoArguments('requires_grad_', this, rest);
+  if (typeof requiresGrad !== 'boolean') throw new Error(`requires_grad_ of '${this.label}': argument 'requires_grad' expected true or false, got ${show(requiresGrad)}`);
+  if (!requiresGrad && this.node) throw new Error(`requires_grad_ of '${this.label}': you can only change requires_grad flags of leaf variables (PyTorch's words); an op made this one: use x.detach() for a copy off the graph`);
+  if (requiresGrad && this.dtype !== 'f32') throw new Error(`requires_grad_ of '${this.label}': only Tensors of floating point dtype can require gradients (PyTorch's words), this one is ${this.dtype}`);
+  this.requiresGrad = requiresGrad;
+  return this;
 });
 method('tolist', function (this: Tensor, ...rest: never[]) {
   expectNoArguments('tolist', this, rest);

@@ -190,6 +190,34 @@ add('Tensor methods: item(), numel(), dim(), .data; the errors of t(), mT, view,
   p.grad = null;
 });
 
+add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_grad_(), const [values, indices] = x.max(1) and x.max(1)[0], model.children(), modules(), namedModules(), apply(fn)', async (s, random) => {
+  const x = s.input(uniform(random, 12), [3, 4], 'f32', 'x');
+  s.expect('x.ndim', x.ndim === 2, String(x.ndim));
+  s.expect('x.contiguous() is x', x.contiguous() === x, '');
+  const leaf = s.input([1, 2], [2], 'f32', 'leaf');
+  s.expect('requires_grad_() sets it and returns x', leaf.requires_grad_() === leaf && leaf.requiresGrad, '');
+  const made = s.own(F.mul(leaf, 2));
+  s.expectError('requires_grad_(false) of an op\'s output', () => made.requires_grad_(false), /^requires_grad_ of 'mul': you can only change requires_grad flags of leaf variables/);
+  s.expectError('requires_grad_ of an i32 tensor', () => s.input([1], [1], 'i32', 'n').requires_grad_(), /only Tensors of floating point dtype can require gradients/);
+  leaf.requires_grad_(false);
+  const result = x.max(1);
+  const [values, indices] = result;
+  s.expect('unpacked as PyTorch\'s tuple', values === result.values && indices === result.indices && result[0] === values && result[1] === indices, '');
+  s.expect('it prints as { values, indices }', Object.keys(result).join() === 'values,indices', Object.keys(result).join());
+  s.own(values);
+  s.own(indices);
+  const inner = new nn.Sequential(new nn.Linear(4, 3), new nn.ReLU());
+  const model = new nn.Sequential(inner, new nn.Linear(3, 2));
+  s.expect('children(): the direct ones', model.children().length === 2 && model.children()[0] === inner, '');
+  s.expect('namedModules(): depth first, dotted', model.namedModules().map(([n]) => `'${n}'`).join(' ') === "'' '0' '0.0' '0.1' '1'", model.namedModules().map(([n]) => `'${n}'`).join(' '));
+  s.expect('modules()', model.modules().length === 5, String(model.modules().length));
+  const seen: string[] = [];
+  s.expect('apply(fn) returns the model', model.apply((m) => seen.push(m.constructor.name)) === model, '');
+  s.expect('apply: children first, then the module (PyTorch\'s order)', seen.join() === 'Linear,ReLU,Sequential,Linear,Sequential', seen.join());
+  s.expectError('apply of a non-function', () => model.apply(3 as never), /^Sequential\.apply: argument 'fn' expected a function of a module/);
+  model.destroy();
+});
+
 add('Tensor methods: the blitz\'s manual SGD, p.data.sub_(p.grad.data * lr), noGrad(() => p.sub_(p.grad.mul(lr))) and sub_ with alpha, equals optim.SGD for 3 steps exactly; nothing left behind', async (s, random) => {
   const gpu = s.gpu;
   // A power of 2: lr·g is exact, so θ − lr·g rounds the same whether a compiler fuses it into one
