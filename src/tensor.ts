@@ -211,6 +211,20 @@ export class Tensor implements BufferView {
     return this.gpu.read(this);
   }
 
+  /**
+   * What PyTorch's print(x) shows but the values, which live on the GPU and need an await to read:
+   * tensor(shape=[2, 3], dtype=f32, label='x', grad_fn='mul'). `${x}` and Node's console.log(x) print it.
+   */
+  toString(): string {
+    const destroyed = this.freedBy !== null || this.gpu.isDestroyed(this.memory);
+    const grad = this.node ? `, grad_fn='${this.node.name}'` : this.requiresGrad ? ', requires_grad=true' : '';
+    return `tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, label='${this.label}'${grad}${destroyed ? ', destroyed)' : '; values: await x.tolist())'}`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
   async toArray(): Promise<number[]> {
     return Array.from(await this.read());
   }

@@ -193,12 +193,14 @@ add('Tensor methods: item(), numel(), dim(), .data; the errors of t(), mT, view,
 add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_grad_(), const [values, indices] = x.max(1) and x.max(1)[0], model.children(), modules(), namedModules(), apply(fn)', async (s, random) => {
   const x = s.input(uniform(random, 12), [3, 4], 'f32', 'x');
   s.expect('x.ndim', x.ndim === 2, String(x.ndim));
+  s.expect('`${x}` and console.log(x): shape, dtype, label, where the values are', `${x}` === "tensor(shape=[3, 4], dtype=f32, label='x'; values: await x.tolist())", `${x}`);
   s.expect('x.contiguous() is x', x.contiguous() === x, '');
   const leaf = s.input([1, 2], [2], 'f32', 'leaf');
   s.expect('requires_grad_() sets it and returns x', leaf.requires_grad_() === leaf && leaf.requiresGrad, '');
   const made = s.own(F.mul(leaf, 2));
   s.expectError('requires_grad_(false) of an op\'s output', () => made.requires_grad_(false), /^requires_grad_ of 'mul': you can only change requires_grad flags of leaf variables/);
   s.expectError('requires_grad_ of an i32 tensor', () => s.input([1], [1], 'i32', 'n').requires_grad_(), /only Tensors of floating point dtype can require gradients/);
+  s.expect('an op\'s output prints its grad_fn', `${made}` === "tensor(shape=[2], dtype=f32, label='mul', grad_fn='mul'; values: await x.tolist())", `${made}`);
   leaf.requires_grad_(false);
   const result = x.max(1);
   const [values, indices] = result;
