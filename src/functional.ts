@@ -1849,6 +1849,9 @@ export function embeddingBag(input: Tensor, weight: Tensor, options: EmbeddingBa
 export type Operand = Tensor | number;
 
 /** Arguments an op does not take, for its error: objects as JSON, a tensor by its shape. */
+/** An options object with PyTorch's out= in it, passed where the op takes none. */
+const isOutOption = (v: unknown): boolean => v !== null && typeof v === 'object' && !(v instanceof Tensor) && 'out' in v;
+
 function extraArguments(args: readonly unknown[]): string {
   const text = (v: unknown) => (v instanceof Tensor ? `Tensor ${shapeText(v.shape)}` : v);
   return args.map((u) => (u instanceof Tensor ? String(text(u)) : u !== null && typeof u === 'object' ? JSON.stringify(u, (_, v) => text(v)) : show(u))).join(', ');
@@ -1972,7 +1975,7 @@ export function sub(input: Operand, other: Operand, options: { alpha?: number } 
 /** input · other elementwise (torch.mul), broadcast as F.add; a number scales. */
 export function mul(input: Operand, other: Operand, ...unsupported: never[]): Tensor {
   expectOperands('mul', input, other);
-  if (unsupported.length) throw new Error(`mul: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); torch.mul has no alpha`);
+  if (unsupported.length) throw new Error(`mul: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); ${isOutOption(unsupported[0]) ? 'out= is not taken here: copy the result into a tensor of your own (c.copy_(F.mul(a, b)) under noGrad)' : 'torch.mul has no alpha'}`);
   if (typeof other === 'number') return affine('mul', input as Tensor, other, 0);
   if (typeof input === 'number') return affine('mul', other, input, 0);
   const { big, small, broadcast, copies } = pairOf('mul', input, other);
@@ -1989,7 +1992,7 @@ export function mul(input: Operand, other: Operand, ...unsupported: never[]): Te
  */
 export function div(input: Operand, other: Operand, ...unsupported: never[]): Tensor {
   expectOperands('div', input, other);
-  if (unsupported.length) throw new Error(`div: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); rounding_mode is not supported`);
+  if (unsupported.length) throw new Error(`div: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); ${isOutOption(unsupported[0]) ? 'out= is not taken here: copy the result into a tensor of your own (c.copy_(F.div(a, b)) under noGrad)' : 'rounding_mode is not supported'}`);
   if (typeof other === 'number') {
     if (other === 0) throw new Error(`div: division by the number 0 (PyTorch gives ±inf or NaN for every element); divide by a tensor to get those`);
     if (!(Math.abs(1 / other) <= 3.4e38)) throw new Error(`div: the divisor ${other} is too small for float32: x / ${other} multiplies by ${1 / other}, past ±3.4e38`);

@@ -50,7 +50,9 @@ export function normalizeOptions(where: string, given: object, known: readonly s
       const snake = Object.entries(aliases).filter(([, c]) => all.includes(c)).map(([s]) => s);
       // A loss's deprecated PyTorch arguments get their modern spelling.
       const deprecated = (key === 'size_average' || key === 'reduce') && all.includes('reduction') ? `; PyTorch's deprecated size_average and reduce are not taken: reduction 'sum' is size_average=False, 'none' is reduce=False` : '';
-      throw new Error(`${where}: unknown option '${key}' (known: ${all.join(', ')}${snake.length ? `; or PyTorch's ${snake.join(', ')}` : ''})${deprecated}`);
+      // PyTorch's out= writes into a tensor given: here the ops that take it say so; the rest make a new one.
+      const out = key === 'out' ? `; out= is not taken here: copy the result into a tensor of your own (c.copy_(…) under noGrad), or let the op make it` : '';
+      throw new Error(`${where}: unknown option '${key}' (known: ${all.join(', ')}${snake.length ? `; or PyTorch's ${snake.join(', ')}` : ''})${deprecated}${out}`);
     }
     if (name in out) throw new Error(`${where}: option '${name}' given twice, as '${spelled[name]}' and '${key}'`);
     if (name in onlyDefault && value !== onlyDefault[name]) throw new Error(`${where}: ${key}=${show(value)} is not supported (only PyTorch's default, ${key}=${show(onlyDefault[name])})`);

@@ -193,6 +193,9 @@ add('Tensor methods: item(), numel(), dim(), .data; the errors of t(), mT, view,
 add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_grad_(), const [values, indices] = x.max(1) and x.max(1)[0], model.children(), modules(), namedModules(), apply(fn)', async (s, random) => {
   const x = s.input(uniform(random, 12), [3, 4], 'f32', 'x');
   s.expect('x.ndim', x.ndim === 2, String(x.ndim));
+  // PyTorch's out= where the op takes none: said so, with what to write instead.
+  s.expectError('F.mul(a, b, { out })', () => (F.mul as (...a: unknown[]) => Tensor)(x, x, { out: x }), /^mul: takes two operands, got 3 arguments .* out= is not taken here: copy the result into a tensor of your own \(c\.copy_\(F\.mul\(a, b\)\) under noGrad\)/);
+  s.expectError('F.add(a, b, { out })', () => F.add(x, x, { out: x } as never), /^add: unknown option 'out' \(known: alpha\); out= is not taken here/);
   s.expect('`${x}` and console.log(x): shape, dtype, label, where the values are', `${x}` === "tensor(shape=[3, 4], dtype=f32, label='x'; values: await x.tolist())", `${x}`);
   s.expect('x.contiguous() is x', x.contiguous() === x, '');
   const leaf = s.input([1, 2], [2], 'f32', 'leaf');
