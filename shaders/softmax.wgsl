@@ -86,25 +86,33 @@ fn write_dx(i: u32, value: f32) {
 // loses digits as it grows (Σ e^(x − m) over a million classes was 3.9e-3 off), where the sums of 64
 // at each level keep the rounding to a few dozen additions' worth.
 struct BlockedSum {
-  parts: array<f32, 4>, // the current block's terms, the blocks, blocks of blocks, the rest
+  block: f32,   // the current block's terms (up to 64)
+  blocks: f32,  // its finished blocks (up to 64)
+  groups: f32,  // finished groups of 64 blocks (up to 64)
+  rest: f32,    // the rest, 262,144 terms at a time
   count: u32,
 }
 
 fn no_terms() -> BlockedSum {
-  return BlockedSum(array<f32, 4>(0.0, 0.0, 0.0, 0.0), 0u);
+  return BlockedSum(0.0, 0.0, 0.0, 0.0, 0u);
 }
 
 fn add_term(sum: ptr<function, BlockedSum>, v: f32) {
-  (*sum).parts[0] += v;
+  (*sum).block += v;
   (*sum).count++;
-  for (var level = 0u; level < 3u && (*sum).count % (64u << (6u * level)) == 0u; level++) {
-    (*sum).parts[level + 1u] += (*sum).parts[level];
-    (*sum).parts[level] = 0.0;
-  }
+  if (((*sum).count & 63u) != 0u) { return; }
+  (*sum).blocks += (*sum).block;
+  (*sum).block = 0.0;
+  if (((*sum).count & 4095u) != 0u) { return; }
+  (*sum).groups += (*sum).blocks;
+  (*sum).blocks = 0.0;
+  if (((*sum).count & 262143u) != 0u) { return; }
+  (*sum).rest += (*sum).groups;
+  (*sum).groups = 0.0;
 }
 
 fn total_of(sum: BlockedSum) -> f32 {
-  return sum.parts[3] + (sum.parts[2] + (sum.parts[1] + sum.parts[0]));
+  return sum.rest + (sum.groups + (sum.blocks + sum.block));
 }
 
 // m = max_j x_j and s = Σ_j e^(x_j − m) of one row.

@@ -142,25 +142,33 @@ fn gradient_scale(r: RowLabel) -> f32 {
 // loses digits as it grows, where the sums of 64 at each level keep the rounding to a few dozen
 // additions' worth (softmax.wgsl's twin; each .wgsl reads alone).
 struct BlockedSum {
-  parts: array<f32, 4>, // the current block's terms, the blocks, blocks of blocks, the rest
+  block: f32,   // the current block's terms (up to 64)
+  blocks: f32,  // its finished blocks (up to 64)
+  groups: f32,  // finished groups of 64 blocks (up to 64)
+  rest: f32,    // the rest, 262,144 terms at a time
   count: u32,
 }
 
 fn no_terms() -> BlockedSum {
-  return BlockedSum(array<f32, 4>(0.0, 0.0, 0.0, 0.0), 0u);
+  return BlockedSum(0.0, 0.0, 0.0, 0.0, 0u);
 }
 
 fn add_term(sum: ptr<function, BlockedSum>, v: f32) {
-  (*sum).parts[0] += v;
+  (*sum).block += v;
   (*sum).count++;
-  for (var level = 0u; level < 3u && (*sum).count % (64u << (6u * level)) == 0u; level++) {
-    (*sum).parts[level + 1u] += (*sum).parts[level];
-    (*sum).parts[level] = 0.0;
-  }
+  if (((*sum).count & 63u) != 0u) { return; }
+  (*sum).blocks += (*sum).block;
+  (*sum).block = 0.0;
+  if (((*sum).count & 4095u) != 0u) { return; }
+  (*sum).groups += (*sum).blocks;
+  (*sum).blocks = 0.0;
+  if (((*sum).count & 262143u) != 0u) { return; }
+  (*sum).rest += (*sum).groups;
+  (*sum).groups = 0.0;
 }
 
 fn total_of(sum: BlockedSum) -> f32 {
-  return sum.parts[3] + (sum.parts[2] + (sum.parts[1] + sum.parts[0]));
+  return sum.rest + (sum.groups + (sum.blocks + sum.block));
 }
 
 @compute @workgroup_size(1)
@@ -279,22 +287,25 @@ fn merged(a: RowSums, b: RowSums) -> RowSums {
 // dozen additions' worth.
 fn sums_of_rows(first: u32, stride: u32) -> RowSums {
   let none = RowSums(0.0, 0.0, 0.0, 0.0, params.N);
-  var rows = none; // the rows of the current block (add_row takes a whole variable)
-  var sums = array<RowSums, 3>(none, none, none); // blocks, blocks of blocks, the rest
+  var rows = none;   // the current block's rows (up to 64; add_row takes a whole variable)
+  var blocks = none; // its finished blocks (up to 64)
+  var groups = none; // finished groups of 64 blocks (up to 64)
+  var rest = none;   // the rest, 262,144 rows at a time
   var count = 0u;
   for (var row = first; row < params.N; row += stride) {
     add_row(&rows, row);
     count++;
-    if (count % 64u == 0u) {
-      sums[0] = merged(sums[0], rows);
-      rows = none;
-      for (var level = 0u; level < 2u && count % (4096u << (6u * level)) == 0u; level++) {
-        sums[level + 1u] = merged(sums[level + 1u], sums[level]);
-        sums[level] = none;
-      }
-    }
+    if ((count & 63u) != 0u) { continue; }
+    blocks = merged(blocks, rows);
+    rows = none;
+    if ((count & 4095u) != 0u) { continue; }
+    groups = merged(groups, blocks);
+    blocks = none;
+    if ((count & 262143u) != 0u) { continue; }
+    rest = merged(rest, groups);
+    groups = none;
   }
-  return merged(sums[2], merged(sums[1], merged(sums[0], rows)));
+  return merged(rest, merged(groups, merged(blocks, rows)));
 }
 
 @compute @workgroup_size(1)
