@@ -31,7 +31,7 @@ import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
 import { expectPair, expectShape, expectTriple, shapeText } from './launch';
 import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
-import { composite, isGradEnabled, needsGrad, noGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, tidy, upstream } from './tensor';
+import { composite, isGradEnabled, markViewCopy, needsGrad, noGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, tidy, unmarkViewCopy, upstream } from './tensor';
 
 // Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
 setAccumulateInto((g, grad) => dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true }));
@@ -898,24 +898,8 @@ function sliced(name: string, x: Tensor, d: number, start: number, length: numbe
   return markViewCopy(`F.${name.split('(')[0]}'s result for '${x.label}'`, block(name, x, starts, sizes, steps));
 }
 
-// ── copies where PyTorch's are views ────────────────────────────────────────────────────────────
-
-/**
- * Results that are copies here where PyTorch's are views of the input (narrow, select, slice,
- * split, chunk, unbind, permute, transpose, expand, and reshapes of those), by what made them: an
- * in-place op on one would write the copy and never reach the input (PyTorch's x[:, 1] = 0), so
- * the Tensor methods' in-place ops refuse them (tensor-methods.ts).
- */
-const viewCopies = new WeakMap<Tensor, string>();
-
-/** Marks a result (or each of a list) as a copy of a view, made by `what`. */
-export function markViewCopy<T extends Tensor | readonly Tensor[]>(what: string, result: T): T {
-  for (const t of Array.isArray(result) ? result : [result]) viewCopies.set(t as Tensor, what);
-  return result;
-}
-
-/** What made t a copy where PyTorch's would be a view of its input, or undefined. */
-export const viewCopyOf = (t: Tensor): string | undefined => viewCopies.get(t);
+// Copies where PyTorch's are views: marked here (markViewCopy, tensor.ts), refused by the in-place methods.
+export { markViewCopy, viewCopyOf } from './tensor';
 
 /** An empty result is an Error here: wgslgrad has no tensors with a dimension of 0. */
 function expectNonEmpty(op: string, length: number, what: string): void {
@@ -938,7 +922,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number, ..
   if (length < 0) throw new Error(`narrow: length must be non-negative, got ${length}`);
   if (first + length > size) throw new Error(`narrow: start (${first}) + length (${length}) exceeds dimension size (${size}) of ${shapeText(x.shape)} at dim ${d}`);
   expectNonEmpty('narrow', length, `length 0`);
-  if (isInteger(x)) return throughHalves(x.dtype, [x], ([f]) => narrow(f!, d, first, length));
+  if (isInteger(x)) return markViewCopy(`F.narrow's result for '${x.label}'`, throughHalves(x.dtype, [x], ([f]) => narrow(f!, d, first, length)));
   return sliced(`narrow(dim=${d}, start=${first}, length=${length})`, x, d, first, length, 1);
 }
 
@@ -1136,7 +1120,8 @@ export function pad(x: Tensor, padding: readonly number[], mode: PadMode = 'cons
     for (const { d, before, after } of pairs) {
       if (before !== 0 || after !== 0) y = padDimension(y, d, before, after, mode, value ?? 0);
     }
-    return y === x ? narrow(x, 0, 0, x.shape[0]!) : y; // no padding at all: a copy, as PyTorch's
+    // No padding at all: a copy, as PyTorch's; a new tensor there too (not a view), even when only cropped.
+    return unmarkViewCopy(y === x ? narrow(x, 0, 0, x.shape[0]!) : y);
   });
 }
 
@@ -1181,7 +1166,7 @@ export function select(x: Tensor, dim: number, index: number, ...unsupported: ne
   expectInteger('select', 'index', index);
   if (index < -size || index >= size) throw new Error(`select: index ${index} out of range for tensor of size ${shapeText(x.shape)} at dimension ${d}`);
   const i = index < 0 ? index + size : index;
-  if (isInteger(x)) return throughHalves(x.dtype, [x], ([f]) => select(f!, d, i));
+  if (isInteger(x)) return markViewCopy(`F.select's result for '${x.label}'`, throughHalves(x.dtype, [x], ([f]) => select(f!, d, i)));
   const shape = x.shape.length === 1 ? [1] : x.shape.filter((_, k) => k !== d);
   return reshape(sliced(`select(dim=${d}, index=${i})`, x, d, i, 1, 1), shape);
 }
@@ -2753,7 +2738,7 @@ export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
   const k = lead.length;
   // [*, C, r, r, H, W] → [*, C, H, r, W, r], copied, then seen as [*, C, H·r, W·r] (a view of that copy).
   const moved = permute(reshape(x, [...lead, C, r, r, H, W]), [...lead.keys(), k, k + 3, k + 1, k + 4, k + 2]);
-  return reshape(moved, [...lead, C, H * r, W * r]);
+  return unmarkViewCopy(reshape(unmarkViewCopy(moved), [...lead, C, H * r, W * r])); // PyTorch's is a new tensor too
 }
 
 /** torch.nn.functional.pixel_unshuffle(x, r): [*, C, H·r, W·r] → [*, C·r², H, W] (a permuted copy; the result a view of it). */
@@ -2768,7 +2753,7 @@ export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
   const k = lead.length;
   // [*, C, H, r, W, r] → [*, C, r, r, H, W], copied, then seen as [*, C·r², H, W].
   const moved = permute(reshape(x, [...lead, C, H, r, W, r]), [...lead.keys(), k, k + 2, k + 4, k + 1, k + 3]);
-  return reshape(moved, [...lead, C * r * r, H, W]);
+  return unmarkViewCopy(reshape(unmarkViewCopy(moved), [...lead, C * r * r, H, W])); // PyTorch's is a new tensor too
 }
 
 export interface AttentionOptions {
@@ -3280,8 +3265,6 @@ export function reshape(x: Tensor, shape: readonly number[], options: { out?: Te
   shape = x.reshaped(shape);
   const y = options.out ?? opView(x.reshapeView(shape));
   if (y.buffer !== x.buffer || y.byteOffset !== x.byteOffset || y.size !== x.size) throw new Error(`reshape: 'out' must be a view of the input's memory`);
-  const copy = viewCopyOf(x);
-  if (copy && !options.out) markViewCopy(copy, y); // a view of such a copy reaches the copy only
   if (!needsGrad([x])) return y;
   // A view this op made takes its gradient from x's; an 'out' given owns its memory and its gradient.
   if (!options.out) reshapeSources.set(y, x);

@@ -20,7 +20,7 @@ import * as F from './functional';
 import { fill } from './creation';
 import { show } from './options';
 import { gradientsWritten } from './parameters';
-import { isGradEnabled, noGrad, Tensor, tidy } from './tensor';
+import { isGradEnabled, noGrad, Tensor, tidy, unmarkViewCopy } from './tensor';
 
 type Operand = Tensor | number;
 /** What tolist() gives: numbers nested as deep as the tensor has dimensions. */
@@ -135,7 +135,7 @@ declare module './tensor' {
     item(): Promise<number>;
     /** The number of dimensions (PyTorch's x.ndim, x.dim()). */
     readonly ndim: number;
-    /** x itself: every tensor here is contiguous (the ops PyTorch makes views with copy). */
+    /** x itself: every tensor here is contiguous (the ops PyTorch makes views with copy); of such a copy, a new one, as PyTorch's. */
     contiguous(): Tensor;
     /** Sets requiresGrad (PyTorch's x.requires_grad_(True)) and returns x. */
     requires_grad_(requiresGrad?: boolean): Tensor;
@@ -270,7 +270,11 @@ getter('ndim', function () {
 });
 method('contiguous', function (this: Tensor, ...rest: never[]) {
   expectNoArguments('contiguous', this, rest);
-  return this;
+  // x itself, as PyTorch's for a contiguous x. PyTorch's x.t().contiguous() is a new tensor, not a
+  // view of x: here x.t() is already a copy, marked as one PyTorch would view; a fresh copy (on the
+  // graph, freed by tidy) is new in both, so in-place ops on it are allowed.
+  if (!F.viewCopyOf(this)) return this;
+  return unmarkViewCopy(F.narrow(this, 0, 0, this.shape[0]!));
 });
 method('requires_grad_', function (this: Tensor, requiresGrad: boolean = true, ...rest: never[]) {
   expectNoArguments('requires_grad_', this, rest);

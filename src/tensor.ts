@@ -147,7 +147,7 @@ export class Tensor implements BufferView {
   reshapeView(shape: readonly number[]): Tensor {
     const view = new Tensor(this.gpu, this.buffer, this.reshaped(shape), this.dtype, this.byteOffset, this.label);
     view.viewOf = this;
-    return view;
+    return sameViewCopyMark(this, view);
   }
 
   /** shape with its −1 (at most one) inferred from this tensor's size, or an Error saying why it cannot be. */
@@ -200,7 +200,7 @@ export class Tensor implements BufferView {
   detach(): Tensor {
     const view = new Tensor(this.gpu, this.buffer, this.shape, this.dtype, this.byteOffset, this.label);
     [view.detachedFrom, view.viewOf] = [this, this];
-    return view;
+    return sameViewCopyMark(this, view);
   }
 
   write(data: ArrayLike<number>): void {
@@ -296,6 +296,38 @@ export class Tensor implements BufferView {
   }
 }
 
+// ── copies where PyTorch's are views ──────────────────────────────────────────────────────────────
+
+/**
+ * Results that are copies here where PyTorch's are views of the input (F.narrow, select, slice,
+ * split, chunk, unbind, permute, transpose, expand, and views of those: reshape, detach, .data), by
+ * what made them: an in-place op on one would write the copy and never reach the input (PyTorch's
+ * x[:, 1] = 0), so the Tensor methods' in-place ops refuse them (tensor-methods.ts).
+ */
+const viewCopies = new WeakMap<Tensor, string>();
+
+/** Marks a result (or each of a list) as a copy of a view, made by `what`. */
+export function markViewCopy<T extends Tensor | readonly Tensor[]>(what: string, result: T): T {
+  for (const t of Array.isArray(result) ? result : [result]) viewCopies.set(t as Tensor, what);
+  return result;
+}
+
+/** A result that is a new tensor in PyTorch too (F.pad of nothing, pixel_shuffle's permuted copy): no longer marked. */
+export function unmarkViewCopy(t: Tensor): Tensor {
+  viewCopies.delete(t);
+  return t;
+}
+
+/** What made t a copy where PyTorch's would be a view of its input, or undefined. */
+export const viewCopyOf = (t: Tensor): string | undefined => viewCopies.get(t);
+
+/** A view of a marked copy is marked too: a write through it reaches the copy only. */
+function sameViewCopyMark(source: Tensor, view: Tensor): Tensor {
+  const copy = viewCopies.get(source);
+  if (copy) viewCopies.set(view, copy);
+  return view;
+}
+
 // ── tidy: freeing what ops made ──────────────────────────────────────────────────────────────────
 
 /**
@@ -339,7 +371,7 @@ export function resetLeakWatch(): void {
 
 function watchForLeaks(): void {
   // Freed through another tensor on the same buffer (a view's destroy() frees its source's memory): not alive.
-  for (const t of liveOpOutputs) if (t.gpu.isDestroyed(t.buffer)) liveOpOutputs.delete(t);
+  for (const t of liveOpOutputs) if (t.gpu.isDestroyed(t.memoryBuffer)) liveOpOutputs.delete(t);
   const alive = liveOpOutputs.size;
   leakWatch.growing = alive > leakWatch.alive ? leakWatch.growing + 1 : 0;
   leakWatch.alive = alive;

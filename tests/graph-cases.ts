@@ -1165,6 +1165,16 @@ add('an op refused for a destroyed input or a bad dim leaves no output behind (t
   s.expectError('cat with a destroyed tensor', () => F.cat([gone, gone]), /^cat: 'gone' was destroyed/);
   s.expectError('softmax without dim', () => (F.softmax as (x: Tensor) => Tensor)(a), /^softmax: argument 'dim' expected an integer in \[-2, 1\]/);
   s.expect('no buffer left behind', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
+  // A stale input (a module's output its next forward overwrote) is found as the dispatch's arguments
+  // are checked: the output made for it is freed there too.
+  const linear = new nn.Linear(2, 2, { gpu });
+  const first = noGrad(() => linear.forward(a));
+  noGrad(() => linear.forward(a));
+  gpu.flush();
+  const before = gpu.stats.liveBuffers;
+  for (let i = 0; i < 3; i++) s.expectError('relu of a stale output', () => F.relu(first), /was overwritten by a later forward of Linear/);
+  s.expect('no buffer left behind by the stale input either', gpu.stats.liveBuffers === before, `${before} → ${gpu.stats.liveBuffers}`);
+  linear.destroy();
 });
 
 add('F.to (x.float(), x.int()) and comparisons of integer tensors: the CIFAR tutorial\'s (predicted == labels).sum()', async (s, random) => {

@@ -389,8 +389,28 @@ add('Tensor methods in place: refused on a leaf that requires grad (PyTorch\'s w
       s.expectError(`${what}: fill_ on its copy`, () => noGrad(() => copy.fill_(0)), /it is F\.(narrow|select|slice|split|chunk|unbind|transpose|permute|expand)'s result for 'ones6', a copy here where PyTorch's is a view of the input/);
     });
   }
+  // Integer narrow and select (through 16-bit halves) are marked as theirs; so are the views of a
+  // copy that .data, detach() and reshapeView() give.
+  const classes = s.input([1, 2, 3, 4], [2, 2], 'u32', 'classes');
+  tidy(() => {
+    for (const [what, make] of [['integer F.narrow', () => F.narrow(classes, 1, 0, 1)], ['integer F.select', () => F.select(classes, 0, 1)], ['.data of F.select\'s', () => F.select(ones6, 0, 0).data], ['detach() of x.t()\'s', () => ones6.t().detach()], ['reshapeView of F.narrow\'s', () => F.narrow(ones6, 1, 0, 2).reshapeView([4])]] as const) {
+      const copy = make();
+      s.expectError(`${what}: fill_ on it`, () => noGrad(() => copy.fill_(0)), /a copy here where PyTorch's is a view of the input/);
+    }
+  });
+  await s.check('the integer tensor untouched', classes, [1, 2, 3, 4], 0, 0);
   await s.check('the input untouched', ones6, [1, 1, 1, 1, 1, 1], 0, 0);
   tidy(() => s.expect('an op\'s own result takes in-place ops', noGrad(() => F.add(ones6, 1).fill_(0)).shape.join() === '2,3', ''));
+  // New tensors in PyTorch too take in-place ops: F.pad of nothing or a crop, pixel_shuffle, and
+  // contiguous() of a transposed copy (a copy of its own; x stays as it was).
+  tidy(() => {
+    const image = s.input(Array.from({ length: 16 }, (_, i) => i), [1, 4, 2, 2], 'f32', 'image');
+    for (const [what, make] of [['F.pad of nothing', () => F.pad(ones6, [0, 0])], ['F.pad that crops', () => F.pad(ones6, [-1, 0])], ['F.pixelShuffle', () => F.pixelShuffle(image, 2)], ['x.t().contiguous()', () => ones6.t().contiguous()]] as const) {
+      const fresh = make();
+      s.expect(`${what}: fill_ allowed`, noGrad(() => fresh.fill_(7)) === fresh, '');
+    }
+  });
+  await s.check('the input still untouched', ones6, [1, 1, 1, 1, 1, 1], 0, 0);
   // Through another handle (.data) the write goes ahead, and the backward that needs x says so.
   tidy(() => {
     const loss = p.mul(x).sum();

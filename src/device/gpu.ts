@@ -488,8 +488,8 @@ export class Gpu {
   /** Records one dispatch; checks the arguments against the kernel's reflected bindings first. */
   dispatch(entry: EntryPoint, args: DispatchArgs, grid: readonly number[], constants: OverrideValues = {}): void {
     this.check();
-    checkArgs(entry, args);
     try {
+      checkArgs(entry, args); // reads each tensor's buffer: a stale one throws here
       for (const b of entry.bindings) if (b.kind !== 'uniform') this.usable(args[b.name] as BufferView, `${entry.shader.name}.${entry.name}`);
     } catch (error) {
       this.freeUnwrittenOutputs(entry, args);
