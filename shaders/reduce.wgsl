@@ -1,9 +1,10 @@
-// reduce.wgsl — column sums: out[n] = Σ_m x[m·N + n]   (x is M×N, row-major)
+// reduce.wgsl — column sums: out[n] = alpha · Σ_m x[m·N + n]   (x is M×N, row-major)
 //
 // The gradient of a bias broadcast over a batch is the column sum of the output gradient.
 // Gradients accumulate as in PyTorch: with ACCUMULATE, out[n] += …; otherwise out[n] = ….
 //
-// Bindings: params {M, N, chunk_rows}; x (read); out (read_write).
+// Bindings: params {M, N, chunk_rows, alpha} (alpha scales the sums: 1/count for a mean); x (read);
+// out (read_write).
 //
 // Long columns (F.sum over millions of elements) are summed level by level, by the caller: sum_rows
 // with chunk_rows = 64 writes each chunk's column sums as a row of out ([⌈M / 64⌉, N]), and those rows
@@ -33,6 +34,7 @@ struct Params {
   M: u32,
   N: u32,
   chunk_rows: u32,
+  alpha: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -49,7 +51,7 @@ fn sum_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let end = min(first + params.chunk_rows, params.M);
   var total = 0.0;
   for (var m = first; m < end; m++) { total += x[m * params.N + n]; }
-  if (ACCUMULATE) { out[i] += total; } else { out[i] = total; }
+  if (ACCUMULATE) { out[i] += params.alpha * total; } else { out[i] = params.alpha * total; }
 }
 
 // ── v2: tree over rows ───────────────────────────────────────────────────────────────────────────
@@ -75,6 +77,6 @@ fn sum_rows_tree(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gro
     if (t / W < stride) { partial[t] += partial[t + stride * W]; }
   }
   if (t < W && n < N) {
-    if (ACCUMULATE) { out[n] += partial[t]; } else { out[n] = partial[t]; }
+    if (ACCUMULATE) { out[n] += params.alpha * partial[t]; } else { out[n] = params.alpha * partial[t]; }
   }
 }

@@ -79,7 +79,7 @@ add('tree reductions index a 2-D grid (as past 65,535 workgroups)', async (s, ra
   const [M, cols] = [9, 161];
   const y = uniform(random, M * cols);
   const out = s.output([cols]);
-  s.gpu.dispatch(loadShader('reduce').entry('sum_rows_tree'), { params: { M, N: cols, chunk_rows: M }, x: s.input(y, [M, cols]), out }, [3, 2]);
+  s.gpu.dispatch(loadShader('reduce').entry('sum_rows_tree'), { params: { M, N: cols, chunk_rows: M, alpha: 1 }, x: s.input(y, [M, cols]), out }, [3, 2]);
   await s.check('column sums', out, ref.sumRows(y, M, cols), 1e-5, 1e-5);
 });
 

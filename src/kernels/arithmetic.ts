@@ -9,7 +9,7 @@ import { broadcastTo, sumTo } from '../reference/arithmetic';
 import { PAST_GRID_LIMIT, uniform } from '../spec/random';
 import { kernelCase, testCase, type KernelCase, type Spec } from '../spec/scope';
 import { Tensor, upstream, type BackwardRule } from '../tensor';
-import { LONG_COLUMN } from './reduce';
+import { LONG_COLUMN, sumRows } from './reduce';
 import { gatherSum } from './strided';
 
 export const shader = loadShader('arithmetic');
@@ -125,6 +125,9 @@ export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | nul
       combine(summed, { op: 'mul', a: terms, b: factors, broadcast: sameShape([n]) });
     }
     const outer = n / (bSize * inner);
+    // [outer, bSize] summed over rows (a bias's gradient over a large batch, F.sum(x, 0)): reduce.wgsl's
+    // column sums, whose chunks read neighbouring columns side by side; otherwise the strided gather.
+    if (inner === 1) return sumRows(summed.reshapeView([outer, bSize]), out.reshapeView([bSize]), accumulate, undefined, alpha);
     const layout = { kept: [{ size: bSize, stride: inner }], reduced: [{ size: outer, stride: bSize * inner }, { size: inner, stride: 1 }] };
     return gatherSum(summed, out, layout, alpha, accumulate);
   }

@@ -27,12 +27,12 @@ export const SUM_CHUNK = 64;
  * serial). Past LONG_COLUMN rows, the column sums of chunks of SUM_CHUNK rows first (v1), and of
  * those again, until LONG_COLUMN rows or fewer are left for the variant.
  */
-export function sumRows(x: Tensor, out: Tensor, accumulate = false, explicitVariant?: ReductionVariant): void {
-  sumRowsAt(0, x, out, accumulate, explicitVariant);
+export function sumRows(x: Tensor, out: Tensor, accumulate = false, explicitVariant?: ReductionVariant, alpha = 1): void {
+  sumRowsAt(0, x, out, accumulate, explicitVariant, alpha);
 }
 
-/** sumRows at a level of chunks: each level's partial sums in a scratch of its own, read by the next. */
-function sumRowsAt(level: number, x: Tensor, out: Tensor, accumulate: boolean, explicitVariant?: ReductionVariant): void {
+/** sumRows at a level of chunks: each level's partial sums in a scratch of its own, read by the next; alpha scales the last. */
+function sumRowsAt(level: number, x: Tensor, out: Tensor, accumulate: boolean, explicitVariant: ReductionVariant | undefined, alpha: number): void {
   const op = 'sumRows';
   expectRank(op, 'x', x, [2]);
   expectDtype(op, 'x', x, 'f32');
@@ -43,8 +43,8 @@ function sumRowsAt(level: number, x: Tensor, out: Tensor, accumulate: boolean, e
     const chunks = Math.ceil(M / SUM_CHUNK);
     const partial = Tensor.scratch(gpu, `column sums of row chunks, level ${level}`, [chunks, N]);
     const entry = shader.entry('sum_rows');
-    gpu.dispatch(entry, { params: { M, N, chunk_rows: SUM_CHUNK }, x, out: partial }, grid1d(entry, chunks * N), { ACCUMULATE: false });
-    return sumRowsAt(level + 1, partial, out, accumulate, explicitVariant);
+    gpu.dispatch(entry, { params: { M, N, chunk_rows: SUM_CHUNK, alpha: 1 }, x, out: partial }, grid1d(entry, chunks * N), { ACCUMULATE: false });
+    return sumRowsAt(level + 1, partial, out, accumulate, explicitVariant, alpha);
   }
   const variant = explicitVariant ?? gpu.tuner.choose(`sumRows M≤${sizeClass(M)} N≤${sizeClass(N)}`, 'serial', () => ({
     shape: `${M}×${N}`,
@@ -52,11 +52,12 @@ function sumRowsAt(level: number, x: Tensor, out: Tensor, accumulate: boolean, e
     candidates: REDUCTION_VARIANTS,
     prepare() {
       const [xs, sums] = [Tensor.empty(gpu, [M, N], 'f32', 'tuning x'), Tensor.empty(gpu, [N], 'f32', 'tuning sums')];
-      return { run: (v) => sumRowsAt(level, xs, sums, false, v as ReductionVariant), destroy: () => [xs, sums].forEach((t) => t.destroy()) };
+      return { run: (v) => sumRowsAt(level, xs, sums, false, v as ReductionVariant, 1), destroy: () => [xs, sums].forEach((t) => t.destroy()) };
     },
   }));
   expectReductionVariant(op, variant);
-  const args = { params: { M, N, chunk_rows: M }, x, out };
+  if (!Number.isFinite(alpha)) throw new Error(`${op}: argument 'alpha' expected a finite number, got ${alpha}`);
+  const args = { params: { M, N, chunk_rows: M, alpha }, x, out };
   if (variant === 'tree') {
     const columnsPerGroup = Math.min(2 ** Math.ceil(Math.log2(N)), 32); // as W in reduce.wgsl
     const entry = shader.entry('sum_rows_tree');
