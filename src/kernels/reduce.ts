@@ -28,6 +28,9 @@ export const SUM_CHUNK = 64;
  * those again, until LONG_COLUMN rows or fewer are left for the variant.
  */
 export function sumRows(x: Tensor, out: Tensor, accumulate = false, explicitVariant?: ReductionVariant, alpha = 1): void {
+  // Checked before the first level's dispatch, as the shapes are at each level.
+  if (!Number.isFinite(alpha)) throw new Error(`sumRows: argument 'alpha' expected a finite number, got ${alpha}`);
+  if (explicitVariant !== undefined) expectReductionVariant('sumRows', explicitVariant);
   sumRowsAt(0, x, out, accumulate, explicitVariant, alpha);
 }
 
@@ -56,7 +59,6 @@ function sumRowsAt(level: number, x: Tensor, out: Tensor, accumulate: boolean, e
     },
   }));
   expectReductionVariant(op, variant);
-  if (!Number.isFinite(alpha)) throw new Error(`${op}: argument 'alpha' expected a finite number, got ${alpha}`);
   const args = { params: { M, N, chunk_rows: M, alpha }, x, out };
   if (variant === 'tree') {
     const columnsPerGroup = Math.min(2 ** Math.ceil(Math.log2(N)), 32); // as W in reduce.wgsl
