@@ -932,7 +932,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number, ..
  * A new tensor, as sliced() says.
  */
 export function slice(x: Tensor, dim: number, start: number | null = null, end: number | null = null, step = 1, ...unsupported: never[]): Tensor {
-  expectInput('slice', x);
+  expectInput('slice', x, ['f32', 'i32', 'u32']);
   if (unsupported.length) throw new Error(`slice: takes input, dim, start, end and step, got ${extraArguments(unsupported)} too`);
   const d = dimension('slice', 'dim', dim, x.shape);
   const size = x.shape[d]!;
@@ -946,6 +946,7 @@ export function slice(x: Tensor, dim: number, start: number | null = null, end: 
   if (step < 1) throw new Error(`slice: step must be greater than zero, got ${step}`);
   const length = Math.max(0, Math.ceil((last - first) / step));
   expectNonEmpty('slice', length, `${start ?? ''}:${end ?? ''}${step === 1 ? '' : `:${step}`} of size ${size} (dim ${d} of ${shapeText(x.shape)})`);
+  if (isInteger(x)) return markViewCopy(`F.slice's result for '${x.label}'`, throughHalves(x.dtype, [x], ([f]) => slice(f!, d, first, last, step)));
   return sliced(`slice(dim=${d}, ${first}:${last}:${step})`, x, d, first, length, step);
 }
 
@@ -954,7 +955,7 @@ export function slice(x: Tensor, dim: number, start: number | null = null, end: 
  * divide), or of the sizes listed, which must add up to the dimension. New tensors, as sliced() says.
  */
 export function split(x: Tensor, splitSizeOrSections: number | readonly number[], dim = 0, ...unsupported: never[]): Tensor[] {
-  expectInput('split', x);
+  expectInput('split', x, ['f32', 'i32', 'u32']);
   if (unsupported.length) throw new Error(`split: takes tensor, split_size_or_sections and dim, got ${extraArguments(unsupported)} too`);
   const d = dimension('split', 'dim', dim, x.shape);
   const size = x.shape[d]!;
@@ -971,7 +972,8 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
   }
   let start = 0;
   return sizes.map((length) => {
-    const piece = sliced(`split(dim=${d}, ${start}:${start + length})`, x, d, start, length, 1);
+    // Integer pieces through narrow's exact halves; each marked as split's either way.
+    const piece = isInteger(x) ? markViewCopy(`F.split's result for '${x.label}'`, narrow(x, d, start, length)) : sliced(`split(dim=${d}, ${start}:${start + length})`, x, d, start, length, 1);
     start += length;
     return piece;
   });
@@ -979,7 +981,7 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
 
 /** x cut into `chunks` pieces along `dim` (torch.chunk): each ceil(size / chunks), the last smaller, and fewer pieces when that leaves none for the rest. */
 export function chunk(x: Tensor, chunks: number, dim = 0, ...unsupported: never[]): Tensor[] {
-  expectInput('chunk', x);
+  expectInput('chunk', x, ['f32', 'i32', 'u32']);
   if (unsupported.length) throw new Error(`chunk: takes input, chunks and dim, got ${extraArguments(unsupported)} too`);
   const d = dimension('chunk', 'dim', dim, x.shape);
   if (expectInteger('chunk', 'chunks', chunks) < 1) throw new Error(`chunk: chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
@@ -1173,9 +1175,10 @@ export function select(x: Tensor, dim: number, index: number, ...unsupported: ne
 
 /** x's slices along `dim`, that dimension removed (torch.unbind); a 1-D x gives tensors of shape [1] (wgslgrad has no 0-d tensors). */
 export function unbind(x: Tensor, dim = 0, ...unsupported: never[]): Tensor[] {
-  expectInput('unbind', x);
+  expectInput('unbind', x, ['f32', 'i32', 'u32']);
   if (unsupported.length) throw new Error(`unbind: takes input and dim, got ${extraArguments(unsupported)} too`);
   const d = dimension('unbind', 'dim', dim, x.shape);
+  if (isInteger(x)) return Array.from({ length: x.shape[d]! }, (_, i) => markViewCopy(`F.unbind's result for '${x.label}'`, select(x, d, i)));
   const shape = x.shape.length === 1 ? [1] : x.shape.filter((_, k) => k !== d);
   return Array.from({ length: x.shape[d]! }, (_, i) => reshape(sliced(`unbind(dim=${d})[${i}]`, x, d, i, 1, 1), shape));
 }

@@ -1198,7 +1198,7 @@ add('F.to (x.float(), x.int()) and comparisons of integer tensors: the CIFAR tut
   s.expect('a comparison frees its converted copies', gpu.stats.liveBuffers === live, `${live} → ${gpu.stats.liveBuffers}`);
 });
 
-add('integer tensors (labels, indices) through narrow, select, cat, stack (exactly, as two 16-bit halves) and sum, and u32 labels as gather\'s index: the nn tutorial\'s nll, -input[range(n), target].mean()', async (s, random) => {
+add('integer tensors (labels, indices) through narrow, select, slice, split, chunk, unbind, cat, stack (exactly, as two 16-bit halves) and sum, and u32 labels as gather\'s index: the nn tutorial\'s nll, -input[range(n), target].mean()', async (s, random) => {
   const gpu = s.gpu;
   const labels = s.input([3, 0, 2, 1, 3], [5], 'u32', 'labels');
   const ints = s.input([-4, 7, 0, 16777215], [2, 2], 'i32', 'ints');
@@ -1219,6 +1219,18 @@ add('integer tensors (labels, indices) through narrow, select, cat, stack (exact
   await check('large u32 select', F.select(large, 0, 0), 'u32', [16777217, 4294967295]);
   await check('large i32 cat', F.cat([largeInts, largeInts.reshapeView([4])]), 'i32', [-2147483648, 2147483647, -16777217, 0x7654321, -2147483648, 2147483647, -16777217, 0x7654321]);
   await check('large i32 stack', F.stack([largeInts, largeInts], 1), 'i32', [-2147483648, -2147483648, 2147483647, 2147483647, -16777217, -16777217, 0x7654321, 0x7654321]);
+  await check('large u32 slice [:, 1:]', F.slice(large, 1, 1), 'u32', [4294967295, 123456789]);
+  await check('large i32 slice with a step', F.slice(largeInts, 0, 0, null, 2), 'i32', [-2147483648, -16777217]);
+  const pieces = F.split(largeInts, [1, 3]);
+  s.expect('split of i32: i32 pieces', pieces.every((p) => p.dtype === 'i32'), pieces.map((p) => p.dtype).join());
+  await check('large i32 split, second piece', pieces[1]!, 'i32', [2147483647, -16777217, 0x7654321]);
+  pieces[0]!.destroy();
+  const halves = F.chunk(large, 2, 0);
+  halves[0]!.destroy();
+  await check('large u32 chunk', halves[1]!, 'u32', [2147483649, 123456789]);
+  const rows = F.unbind(large, 0);
+  await check('large u32 unbind, row 1', rows[1]!, 'u32', [2147483649, 123456789]);
+  rows[0]!.destroy();
   // Their argument errors come before any dispatch (expectError checks that too), as for f32 tensors.
   s.expectError('an integer narrow\'s dim', () => F.narrow(large, 2, 0, 1), /^narrow: argument 'dim' /);
   s.expectError('an integer select\'s index', () => F.select(large, 0, 2), /^select: index 2 out of range for tensor of size \[2, 2\] at dimension 0/);
