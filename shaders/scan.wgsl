@@ -75,11 +75,20 @@ fn scan_blocks(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 fn scan_totals(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let l = flat_index(gid, groups);
   if (l >= params.outer * params.inner) { return; }
-  var running = 0.0;
+  // The prefix in two parts, the finished groups of 64 blocks and the blocks since: one running
+  // float32 total over a long line's block totals (16,384 for 4M) loses digits as it grows.
+  var groups_sum = 0.0;
+  var blocks_sum = 0.0;
+  var count = 0u;
   for (var b = l * params.blocks; b < (l + 1u) * params.blocks; b++) {
     let total = totals[b];
-    totals[b] = running;
-    running += total;
+    totals[b] = groups_sum + blocks_sum;
+    blocks_sum += total;
+    count++;
+    if ((count & 63u) == 0u) {
+      groups_sum += blocks_sum;
+      blocks_sum = 0.0;
+    }
   }
 }
 
