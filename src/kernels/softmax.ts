@@ -2,6 +2,7 @@
 // torch.log_softmax), forward and backward; both backward rules read the forward's output y.
 import type { Gpu } from '../device/gpu';
 import { grid1d, loadShader } from '../device/shader';
+import { shaderSource } from '../device/shader-sources';
 import { sizeClass, type TuningJob } from '../device/tuner';
 import { expectSameSize, shapeText } from '../launch';
 import * as ref from '../reference/softmax';
@@ -301,5 +302,21 @@ for (const variant of ['serial', 'tree'] as const) {
     }));
   }
 }
+
+/** The blocked-sum block (struct BlockedSum … fn total_of) of a shader's source. */
+function blockedSumText(source: string): string {
+  const match = /\nstruct BlockedSum \{[\s\S]*?\nfn total_of\([\s\S]*?\n}\n/.exec(source);
+  return match ? match[0] : '';
+}
+
+// softmax_cross_entropy.wgsl carries a twin of BlockedSum (each .wgsl reads alone): the same text.
+cases.push(
+  testCase("softmax's BlockedSum is softmax_cross_entropy's (the same WGSL text)", (s) => {
+    const [ours, theirs] = [blockedSumText(shaderSource('softmax')), blockedSumText(shaderSource('softmax_cross_entropy'))];
+    s.expect('softmax.wgsl has the block', ours.length > 400, `${ours.length} characters`);
+    const firstDifference = [...ours].findIndex((ch, i) => ch !== theirs[i]);
+    s.expect('identical in softmax_cross_entropy.wgsl', ours === theirs, ours === theirs ? `${ours.length} characters match` : `differs at character ${firstDifference}: '${ours.slice(firstDifference, firstDifference + 40)}' vs '${theirs.slice(firstDifference, firstDifference + 40)}'`);
+  }),
+);
 
 export const spec: Spec = cases;
