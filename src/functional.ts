@@ -529,10 +529,8 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false, ...unsupported: never[]): Tensor {
   expectReduction('mean', x, dim, keepdim, unsupported);
   if (dim !== undefined) return reduceOver('mean', x, dim, keepdim);
-  const total = scratchTensor(x.gpu, 'mean: sum', [1]);
-  sumRows(x.reshapeView([x.size, 1]), total);
   const out = output(x.gpu, [1], 'mean');
-  combine(out, { op: 'add', a: total, b: null, broadcast: sameShape([1]), alpha: 1 / x.size });
+  sumRows(x.reshapeView([x.size, 1]), out, false, undefined, 1 / x.size); // the sum scaled in its last pass
   if (needsGrad([x])) record({ name: 'mean', inputs: [x], output: out, reads: [], backward: gradients.sumOver(x, { inner: x.size, bSize: 1 }, 1 / x.size) });
   return out;
 }

@@ -147,7 +147,7 @@ export function sumToBroadcast(out: Tensor, terms: Tensor, factors: Tensor | nul
 }
 
 /**
- * An intermediate of `shape` in the Gpu's arithmetic scratch (Gpu.scratch): F.mean's sum, F.div's
+ * An intermediate of `shape` in the Gpu's arithmetic scratch (Gpu.scratch): F.div's
  * backward terms, F.mseLoss/F.l1Loss's partial sums. Written and read by consecutive dispatches, so one buffer serves them all, and a
  * step that uses them allocates nothing.
  */
