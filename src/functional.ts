@@ -554,7 +554,7 @@ function expectInput(op: string, x: unknown, dtypes: readonly DType[] = ['f32'])
 
 /** A destroyed tensor refused before the op makes its output (the dispatch's own check comes after, leaving the output behind). */
 function expectAlive(op: string, t: Tensor): void {
-  if (t.gpu.isDestroyed(t.buffer)) throw new Error(`${op}: '${t.label}' was destroyed (tensor.destroy(), or the end of the tidy() it was made in); make a new tensor, or return it from tidy() to keep it`);
+  t.gpu.usable(t, op);
 }
 
 function expectReduction(op: string, x: Tensor, dim: unknown, keepdim: unknown, unsupported: readonly unknown[], dtypes: readonly DType[] = ['f32']): void {
