@@ -168,7 +168,7 @@ export function gatherSumAt(x: Tensor, xOffset: number, out: Tensor, outOffset: 
   // Each level's partial sums in a scratch of its own (the next level reads them while writing its own).
   const partial = Tensor.scratch(x.gpu, `strided partial sums, level ${level}`, [outputs * chunks]);
   x.gpu.dispatch(entry, { params, x, out: partial }, grid1d(entry, outputs * chunks), { ACCUMULATE: false });
-  gatherSumAt(partial, 0, out, outOffset, outputs, partialsLayout(outputs, chunks), alpha, accumulate, chunks > LONG_COLUMN ? sumChunksFor(outputs, chunks) : 1, level + 1);
+  gatherSumAt(partial, 0, out, outOffset, outputs, partialsLayout(outputs, chunks), alpha, accumulate, sumChunksFor(outputs, chunks), level + 1);
 }
 
 /**
