@@ -28,7 +28,7 @@ import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, expectTriple, shapeText, type Triple } from './launch';
 import { allocateParameter, Parameter, releaseParameters } from './parameters';
-import { composite, cutGraph, freesMemoryOnLiveGraph, isMemoryOnLiveGraph, isOnLiveGraph, noGrad, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
+import { callMark, composite, cutGraph, freesMemoryOnLiveGraph, isCallHeld, isGradEnabled, isMemoryOnLiveGraph, isOnLiveGraph, keptAsState, noGrad, warnForwardsWithoutBackward, type CallMark, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
@@ -75,11 +75,20 @@ export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
  */
 export const SHAPES_PER_BUFFER = 16;
 
+/**
+ * A loss module's reduced output ([1]) is one of this many buffers in turn, so its last outputs
+ * stay valid through its later calls: errD = errD_real + errD_fake, with a backward() between them,
+ * as a GAN's loop adds its losses for the printout.
+ */
+export const LOSS_OUTPUTS_KEPT = 4;
+
 /** A composed op's output a module keeps (keepComposed), with what it handed out beside it and their bytes. */
 interface ComposedEntry {
   output: Tensor;
   extras: Tensor[];
   bytes: number;
+  /** When it was made: held while its noGrad() run or, with grad on, its graph lasts (isCallHeld). */
+  mark: CallMark;
 }
 
 /** Any module, whatever its forward returns (an RNN's (output, h_n) as well as a tensor). */
@@ -92,7 +101,7 @@ export type AnyModule = Module<unknown>;
 export abstract class Module<Output = Tensor> {
   training = true;
   /** Buffers kept from call to call: one set for each call the current graph holds (see buffers()). */
-  private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[]; shapes: Map<string, string[]> }[] = [];
+  private readonly slots: { tensors: Map<string, Tensor>; given: Tensor[]; shapes: Map<string, string[]>; turns: Map<string, { turn: number; last: Tensor | null }>; mark: CallMark }[] = [];
   /** The bytes of every set in slots. */
   private slotBytes = 0;
   /** GPU memory this module made for itself besides parameters and slots (running statistics, metrics): freed by destroy(). */
@@ -345,23 +354,51 @@ export abstract class Module<Output = Tensor> {
    * why, and the first set is reused: memory stays bounded, and a backward through the cut graph is
    * an Error, never stale values.
    */
-  protected buffers(): (name: string, shape: readonly number[], dtype?: DType) => Tensor {
+  protected buffers(): (name: string, shape: readonly number[], dtype?: DType, ring?: number) => Tensor {
     const name = this.describe().split('\n')[0]!;
     if (this.destroyedBy !== null) throw new Error(`${name}: this module was freed by ${this.destroyedBy}; make a new one`);
-    let slot = this.slots.find((s) => !s.given.some(isOnLiveGraph));
+    const onGraph = (s: { given: Tensor[] }) => s.given.some(isOnLiveGraph);
+    // The free set given out longest ago: a module with several keeps its later outputs longest.
+    let slot = this.slots.filter((s) => !onGraph(s) && !isCallHeld(s.mark)).sort((a, b) => a.mark.serial - b.mark.serial)[0];
     const count = this.slots.length;
     let overwrittenBy = name;
     const roomFor = count < MIN_CALLS_PER_GRAPH || (count < MAX_CALLS_PER_GRAPH && this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES);
-    if (!slot && roomFor) this.slots.push((slot = { tensors: new Map(), given: [], shapes: new Map() }));
-    if (!slot) {
-      const limit = `called ${count + 1} times in it without a backward(), past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`;
-      cutGraph(`was cut when ${name} was ${limit}: call backward() sooner, or run forwards that need no gradient in noGrad()`);
-      overwrittenBy = `${name}, ${limit}, which cut the graph`;
-      slot = this.slots[0]!;
+    if (!slot && roomFor) this.slots.push((slot = { tensors: new Map(), given: [], shapes: new Map(), turns: new Map(), mark: callMark() }));
+    const limit = `past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`;
+    // Full, in a noGrad() run: the oldest output made in one and off the graph is reused (reading it is then an Error).
+    const oldestNoGrad = this.slots.filter((s) => s.mark.noGradRun !== null && !onGraph(s)).sort((a, b) => a.mark.serial - b.mark.serial)[0];
+    if (!slot && !isGradEnabled() && oldestNoGrad) {
+      overwrittenBy = `${name}, called ${count + 1} times in one noGrad() run, ${limit}, which reused the oldest: clone() what you keep, or run fewer forwards in one noGrad()`;
+      slot = oldestNoGrad;
     }
-    const { tensors, given, shapes } = slot;
+    if (!slot) {
+      const calls = `called ${count + 1} times in it without a backward(), ${limit}`;
+      cutGraph(`was cut when ${name} was ${calls}: call backward() sooner, or run forwards that need no gradient in noGrad()`);
+      warnForwardsWithoutBackward(name, count + 1, this.slotBytes);
+      overwrittenBy = `${name}, ${calls}, which cut the graph`;
+      slot = this.slots.find((s) => !isCallHeld(s.mark)) ?? this.slots[0]!;
+    }
+    slot.mark = callMark();
+    const { tensors, given, shapes, turns } = slot;
     given.length = 0;
-    return (buffer, shape, dtype = 'f32') => {
+    return (label, shape, dtype = 'f32', ring = 1) => {
+      let buffer = label;
+      if (ring > 1) {
+        // One of `ring` buffers in turn (a loss's [1] output: LOSS_OUTPUTS_KEPT), the others made
+        // with the first so that later calls make none.
+        const turn = turns.get(label)?.turn ?? 0;
+        for (let i = 1; i < ring; i++) {
+          const other = `${label}#${(turn + i) % ring}`;
+          const otherKey = `${other}${shapeText(shape)}${dtype}`;
+          if (tensors.has(otherKey)) continue;
+          const t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${label}`);
+          t.heldBy = name;
+          this.slotBytes += t.byteLength;
+          tensors.set(otherKey, t);
+          shapes.set(other, [...(shapes.get(other) ?? []), otherKey]);
+        }
+        buffer = `${label}#${turn % ring}`;
+      }
       const key = `${buffer}${shapeText(shape)}${dtype}`;
       const previous = tensors.get(key);
       // This buffer's keys, most recently used last; past SHAPES_PER_BUFFER the oldest is freed (its
@@ -380,13 +417,25 @@ export abstract class Module<Output = Tensor> {
       }
       let t: Tensor;
       if (!previous) {
-        t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${buffer}`);
+        t = Tensor.empty(this.gpu, shape, dtype, `${this.constructor.name}.${label}`);
         this.slotBytes += t.byteLength;
       } else {
         t = previous.rehandle();
         // An intermediate's gradient buffer is reused too (the first rule overwrites it).
         [t.grad, t.ownsGrad, previous.ownsGrad] = [previous.grad, previous.ownsGrad, false];
         previous.overwrittenBy = overwrittenBy;
+      }
+      if (ring > 1) {
+        // The gradient buffer goes round with the turns: one for the ring, as for a buffer of its own.
+        const last = turns.get(label)?.last;
+        if (last && last !== t && last.grad && shapeText(last.shape) === shapeText(t.shape)) {
+          const [grad, owns] = [last.grad, last.ownsGrad];
+          last.ownsGrad = false; // handed over, not freed by dropping it here
+          last.grad = null;
+          t.grad = grad; // frees one t owned
+          t.ownsGrad = owns;
+        }
+        turns.set(label, { turn: (turns.get(label)?.turn ?? 0) + 1, last: t });
       }
       t.heldBy = name;
       tensors.set(key, t);
@@ -436,14 +485,17 @@ export abstract class Module<Output = Tensor> {
     if (this.destroyedBy !== null) throw new Error(`${name.split('\n')[0]}: this module was freed by ${this.destroyedBy}; make a new one`);
     // Kept too while the graph reads its memory through another handle: a cell's state detached and
     // given back as the next chunk's (truncated backpropagation through time).
-    const held = (e: { output: Tensor; extras: Tensor[] }) => [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
+    const held = (e: ComposedEntry) => isCallHeld(e.mark) || [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
     this.composed = this.composed.filter((e) => held(e) || (this.freeComposed(e, name), false));
     const bytes = [y, ...y.companions, ...extras].reduce((n, t) => n + (t.ownsMemory ? t.byteLength : 0), 0);
     const full = () => this.composed.length >= MAX_CALLS_PER_GRAPH || this.composedBytes + bytes > CALL_BUFFERS_MAX_BYTES;
-    while (this.composed.length >= MIN_CALLS_PER_GRAPH && full()) {
-      this.freeComposed(this.composed.shift()!, `a later forward of ${name}, called ${this.composed.length + 2} times without a backward, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest: call backward() sooner, or run forwards that need no gradient in noGrad()`);
-    }
-    this.composed.push({ output: y, extras: [...extras], bytes });
+    const calls = `called ${this.composed.length + 1} times ${isGradEnabled() ? 'without a backward' : 'in one noGrad() run'}, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest`;
+    const advice = isGradEnabled() ? 'call backward() sooner, or run forwards that need no gradient in noGrad()' : 'clone() what you keep, or run fewer forwards in one noGrad()';
+    if (this.composed.length >= MIN_CALLS_PER_GRAPH && full() && isGradEnabled()) warnForwardsWithoutBackward(name.split('\n')[0]!, this.composed.length + 1, this.composedBytes);
+    while (this.composed.length >= MIN_CALLS_PER_GRAPH && full()) this.freeComposed(this.composed.shift()!, `a later forward of ${name}, ${calls}: ${advice}`);
+    // Freed by this module (held in bounds above), so not a leak for the leak watch to count.
+    keptAsState([y, ...y.companions, ...extras]);
+    this.composed.push({ output: y, extras: [...extras], bytes, mark: callMark() });
     this.composedBytes += bytes;
     return y;
   }
@@ -3922,7 +3974,7 @@ abstract class ClassificationLoss extends Module {
     if (this.dtypeFrom.at(-1)?.dtype !== target.dtype) this.dtypeFrom.push({ batch: this.batches, dtype: target.dtype as 'u32' | 'i32' });
     const buffer = this.buffers();
     const out = {
-      rowLoss: buffer('row_loss', targetShape), dlogits: buffer('dlogits', [M, C]), loss: buffer('loss', [1]), metrics: this.metrics, rowWeight: buffer('row_weight', [M]), norm: buffer('norm', [1]),
+      rowLoss: buffer('row_loss', targetShape), dlogits: buffer('dlogits', [M, C]), loss: buffer('loss', [1], 'f32', LOSS_OUTPUTS_KEPT), metrics: this.metrics, rowWeight: buffer('row_weight', [M]), norm: buffer('norm', [1]),
       ...(classesLast ? { classesLast: buffer('classes_last', classesLast) } : {}),
     };
     return F[this.op](input, target, out, { ...options, ignoreIndex: this.ignoreIndex });
@@ -3988,7 +4040,7 @@ abstract class RegressionLossModule extends Module {
     if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) throw new Error(`${where}: input has shape ${shapeText(input.shape)} and target ${shapeText(target.shape)}; they must be the same (no broadcasting)`);
     const { reduction } = this;
     const buffer = this.buffers();
-    const out = buffer('loss', lossShape(input.shape, reduction));
+    const out = buffer('loss', lossShape(input.shape, reduction), 'f32', reduction === 'none' ? 1 : LOSS_OUTPUTS_KEPT);
     const partials = reduction === 'none' ? {} : { partials: buffer('partials', [partialCount(input.size)]) };
     return this.loss(input, target, { reduction, out, ...partials, name: where });
   }
@@ -4049,7 +4101,7 @@ export class BCELoss extends Module {
     if (!(input instanceof Tensor) || !(target instanceof Tensor)) throw new Error(`${where}: input and target expected Tensors, got ${show(input)} and ${show(target)}`);
     if (input.shape.join() !== target.shape.join()) throw new Error(`${where}: input has shape ${shapeText(input.shape)} and target ${shapeText(target.shape)}; they must be the same (PyTorch's "Using a target size that is different to the input size")`);
     const buffer = this.buffers();
-    const out = buffer('loss', lossShape(input.shape, reduction));
+    const out = buffer('loss', lossShape(input.shape, reduction), 'f32', reduction === 'none' ? 1 : LOSS_OUTPUTS_KEPT);
     const partials = reduction === 'none' ? {} : { partials: buffer('partials', [partialCount(input.size)]) };
     return F.binaryCrossEntropy(input, target, { reduction, out, ...partials, name: where });
   }

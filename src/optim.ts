@@ -998,7 +998,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         this.d = d;
       }
       const d = this.d!;
-      if (this.prevFlatGrad === null) this.prevFlatGrad = flatGrad.map((t) => t.clone('LBFGS prev_flat_grad'));
+      if (this.prevFlatGrad === null) this.prevFlatGrad = keptAsState(flatGrad.map((t) => t.clone('LBFGS prev_flat_grad')));
       else this.prevFlatGrad.forEach((t, i) => this.gpu.copy(flatGrad[i]!, t));
       this.prevLoss = loss;
       this.t = this.nIter === 1 ? Math.min(1, 1 / (await flatAbsSum(flatGrad))) * g.lr : g.lr;

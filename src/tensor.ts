@@ -184,10 +184,11 @@ export class Tensor implements BufferView {
 
   /**
    * A copy in a new buffer (torch.clone): on the graph when this tensor is (its gradient flows back
-   * to this one), else a plain copy. Not freed by tidy(): it is yours to keep and destroy().
+   * to this one), else a plain copy. A tensor method's output as any other: a tidy() frees it unless
+   * it returns it, and the leak watch counts it.
    */
   clone(label = `${this.label} (copy)`): Tensor {
-    const copy = Tensor.empty(this.gpu, this.shape, this.dtype, label);
+    const copy = opOutput(this.gpu, this.shape, label, this.dtype);
     this.gpu.copy(this, copy);
     if (needsGrad([this])) record({ name: 'clone', inputs: [this], output: copy, reads: [], backward: identityRule(this) });
     return copy;
@@ -349,32 +350,55 @@ export function opOutput(gpu: Gpu, shape: readonly number[], label: string, dtyp
 
 /** F ops' outputs not yet destroyed. */
 const liveOpOutputs = new Set<Tensor>();
-/** Backward() calls in a row after each of which more F-op outputs were alive than after the one before. */
+/**
+ * The backward() calls after which more F-op outputs were alive than ever since the count last came
+ * back down: past this many, one warning. Dips do not reset it (an epoch's short last batch, whose
+ * smaller intermediates a module keeps), only coming back to where the climb began, or as many calls
+ * in a row without a new high (memory that rose once and stays: state, not a leak).
+ */
 export const LEAK_WARNING_STEPS = 64;
-const leakWatch = { alive: 0, growing: 0, warned: false };
+const leakWatch = { start: 0, high: 0, growing: 0, flat: 0, warned: false };
 
 /**
  * Called at the end of each backward(): a step that leaves its F ops' outputs behind (no tidy(), no
  * destroy()) grows GPU memory by them every step, which the garbage collector never frees; after
- * LEAK_WARNING_STEPS such steps in a row, one warning says what is piling up and what to do.
+ * LEAK_WARNING_STEPS such steps, one warning says what is piling up and what to do.
  */
-/** F ops' outputs kept on purpose as state (L-BFGS's history): not counted by the leak watch. */
+/**
+ * F ops' outputs kept on purpose, and freed by what keeps them: L-BFGS's history, a module's
+ * outputs (Module.keepComposed holds a bounded number). Not counted by the leak watch.
+ */
 export function keptAsState<T extends readonly Tensor[]>(tensors: T): T {
   for (const t of tensors) liveOpOutputs.delete(t);
   return tensors;
 }
 
-/** A fresh watch (tests: the warning comes once per process). */
+/** A fresh watch (tests: the warnings come once per process). */
 export function resetLeakWatch(): void {
-  Object.assign(leakWatch, { alive: liveOpOutputs.size, growing: 0, warned: false });
+  Object.assign(leakWatch, { start: liveOpOutputs.size, high: liveOpOutputs.size, growing: 0, flat: 0, warned: false });
+  warnedNoBackward = false;
+}
+
+let warnedNoBackward = false;
+
+/**
+ * Once per process: a module called past the outputs one graph may hold (nn.Module.buffers), with
+ * grad on and no backward() (an evaluation loop without noGrad()), held each output for a backward
+ * that never came, which PyTorch's garbage collector would have freed.
+ */
+export function warnForwardsWithoutBackward(name: string, calls: number, bytes: number): void {
+  if (warnedNoBackward) return;
+  warnedNoBackward = true;
+  console.warn(`wgslgrad: ${name} was called ${calls} times with grad on and no backward(), and held each call's output for a backward that never came (${(bytes / 2 ** 20).toFixed(1)} MiB); the graph was cut and its oldest outputs are reused from now on. Run forwards that need no gradient (an evaluation) in noGrad(() => …)`);
 }
 
 function watchForLeaks(): void {
   // Freed through another tensor on the same buffer (a view's destroy() frees its source's memory): not alive.
   for (const t of liveOpOutputs) if (t.gpu.isDestroyed(t.memoryBuffer)) liveOpOutputs.delete(t);
   const alive = liveOpOutputs.size;
-  leakWatch.growing = alive > leakWatch.alive ? leakWatch.growing + 1 : 0;
-  leakWatch.alive = alive;
+  const w = leakWatch;
+  if (alive > w.high) [w.high, w.growing, w.flat] = [alive, w.growing + 1, 0];
+  else if (alive <= w.start || ++w.flat >= LEAK_WARNING_STEPS) [w.start, w.high, w.growing, w.flat] = [alive, alive, 0, 0];
   if (leakWatch.warned || leakWatch.growing < LEAK_WARNING_STEPS) return;
   leakWatch.warned = true;
   const byLabel = new Map<string, number>();
@@ -384,7 +408,7 @@ function watchForLeaks(): void {
     bytes += t.byteLength + (t.ownsGrad && t.grad ? t.grad.byteLength : 0);
   }
   const most = [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([label, n]) => `'${label}' ×${n}`).join(', ');
-  console.warn(`wgslgrad: ${alive} tensors made by ops (F, tensor methods, creation) are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), more after each of the last ${LEAK_WARNING_STEPS} backward() calls: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what ops made inside, except what it returns), or destroy() them`);
+  console.warn(`wgslgrad: ${alive} tensors made by ops (F, tensor methods, creation) are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), having grown at ${LEAK_WARNING_STEPS} backward() calls without coming back down: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what ops made inside, except what it returns), or destroy() them`);
 }
 
 /**
@@ -531,10 +555,9 @@ export interface GraphNode {
 
 let gradEnabled = true;
 let generation = 0;
-/** The generation the last backward() went through (and cut): a second backward of it is named as such. */
-let backwardGeneration = -1;
 /** The last backward's loss and the nodes it reached: a later backward from another node of that graph was not a second pass, but a graph it freed. */
-let lastBackward: { label: string; reached: WeakSet<GraphNode> } = { label: '', reached: new WeakSet() };
+/** Every node a backward() went through: a second backward from one is named as PyTorch names it. */
+const usedByBackward = new WeakSet<GraphNode>();
 let tape: GraphNode[] = [];
 
 export function isGradEnabled(): boolean {
@@ -559,14 +582,46 @@ export function enableGrad<T>(fn: () => T): T {
   return withGradEnabled(true, fn);
 }
 
+/** The number of the outermost noGrad() run now running (0: none), and of every run not yet ended. */
+let noGradRun = 0;
+let noGradRuns = 0;
+const runningNoGrad = new Set<number>();
+
 function withGradEnabled<T>(enabled: boolean, fn: () => T): T {
-  const previous = gradEnabled;
+  const [previous, previousRun] = [gradEnabled, noGradRun];
+  // A noGrad() inside another is part of its run; one inside enableGrad() inside noGrad() starts its own.
+  const opens = !enabled && previous;
+  if (opens) runningNoGrad.add((noGradRun = ++noGradRuns));
   gradEnabled = enabled;
   try {
     return fn();
   } finally {
-    gradEnabled = previous;
+    if (opens) runningNoGrad.delete(noGradRun);
+    [gradEnabled, noGradRun] = [previous, previousRun];
   }
+}
+
+/** When a module gave out an output (Module.buffers): the graph of the time, or the noGrad() run it was made in. */
+export interface CallMark {
+  generation: number;
+  noGradRun: number | null;
+  /** Orders marks: the oldest is reused first. */
+  serial: number;
+}
+let callSerial = 0;
+
+export function callMark(): CallMark {
+  return { generation, noGradRun: gradEnabled ? null : noGradRun, serial: ++callSerial };
+}
+
+/**
+ * Whether a module's output given at `mark` may still be in use, so its next forward must not
+ * write over it: one made inside a noGrad() run still running (a decoder's loop collecting its steps
+ * for F.cat), or with grad on in the current graph (until backward() or a cut), recorded or not (a
+ * frozen layer's output, read by what follows it in the step).
+ */
+export function isCallHeld(mark: CallMark): boolean {
+  return mark.noGradRun === null ? mark.generation === generation : runningNoGrad.has(mark.noGradRun);
 }
 
 /** Whether an op with these inputs should record a node. */
@@ -719,7 +774,7 @@ function expectGraphIntact(root: GraphNode, rootIndex: number): void {
     for (const input of node.inputs) {
       if (!input.requiresGrad) continue;
       if (input.node !== null && input.node.generation !== generation) {
-        throw new Error(`backward: '${node.name}' reads '${input.label}', made in an earlier graph that ${cutReason(input.node.generation)}; compute it again in this graph, or detach a copy (clone())`);
+        throw new Error(`backward: '${node.name}' reads '${input.label}', made in an earlier graph that ${droppedWhy.get(input.node) ?? cutReason(input.node.generation)}; compute it again in this graph, or detach a copy (clone())`);
       }
       reached.add(input);
     }
@@ -735,8 +790,9 @@ export function registerSumOfProduct(fn: (out: Tensor, g: Tensor) => Tensor): vo
 /** Throws unless root's graph can be back-propagated now: recorded, not freed by a backward, not cut. */
 function expectLiveGraph(root: Tensor): asserts root is Tensor & { node: GraphNode } {
   if (!root.node) throw new Error(`backward: '${root.label}' was not produced by a recorded operation (does it require grad, and was grad enabled? A Tensor.reshapeView() view is off the graph too: F.reshape, x.reshape and x.view are recorded)`);
-  if (root.node.generation === backwardGeneration && !lastBackward.reached.has(root.node)) throw new Error(`backward: the graph of '${root.label}' was freed by the backward() of '${lastBackward.label}': a backward frees everything recorded since the last one, where PyTorch keeps each loss's own graph. Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients), or run each backward before the next forward`);
-  if (root.node.generation === backwardGeneration) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
+  const dropped = droppedWhy.get(root.node);
+  if (dropped) throw new Error(`backward: the graph of '${root.label}' ${dropped}`);
+  if (usedByBackward.has(root.node)) throw new Error(`backward: the graph of '${root.label}' was already used by a backward() and freed (PyTorch: "Trying to backward through the graph a second time"); run forward again for another backward`);
   if (root.node.generation !== generation) throw new Error(`backward: the graph of '${root.label}' ${cutReason(root.node.generation)}; run forward again before backward`);
 }
 
@@ -747,16 +803,67 @@ export function backward(root: Tensor, label = root.label): void {
   const rootIndex = tape.lastIndexOf(root.node);
   expectGraphIntact(root.node, rootIndex);
   const ctx = new BackwardContext();
-  const reachedNodes = new WeakSet<GraphNode>();
+  const reachedNodes = new Set<GraphNode>();
   for (let i = rootIndex; i >= 0; i--) {
     const node = tape[i]!;
     const reached = node === root.node || ctx.hasGradient(node.output);
     if (!reached) continue;
     reachedNodes.add(node);
+    usedByBackward.add(node);
     node.backward(ctx, node === root.node ? null : node.output.grad);
   }
-  backwardGeneration = generation;
-  lastBackward = { label, reached: reachedNodes };
   watchForLeaks();
+  const kept = unreachedGraphs(reachedNodes, label);
   cutGraph('was freed by a backward()');
+  // What it did not reach lives on in the new graph, as PyTorch keeps each loss's own graph until its backward.
+  for (const node of kept) {
+    node.generation = generation;
+    for (const input of node.inputs) input.readInGraph = generation;
+    for (const t of [node.output, ...node.inputs, ...(node.saved ?? [])]) buffersInGraph.set(t.memoryBuffer, generation);
+  }
+  tape = kept;
+}
+
+/**
+ * The backward() calls a graph no backward reached is kept through: a GAN's generator output lives
+ * through its discriminator's backward (of the detached copy) to the generator's own. Past them it is
+ * freed, as the garbage collector would free one PyTorch holds no reference to, and the module
+ * buffers it holds are reused.
+ */
+export const UNREACHED_GRAPH_BACKWARDS = 2;
+/** How many backward() calls each kept node has been carried through. */
+const carried = new WeakMap<GraphNode, number>();
+/** Why a node was dropped when a backward() carried the rest over: a later backward through it says so. */
+const droppedWhy = new WeakMap<GraphNode, string>();
+
+/**
+ * The nodes of the tape that the backward of `label` did not reach and that a later backward can
+ * still use: not built on anything that backward went through (it freed that, as PyTorch's does
+ * without retain_graph), their output not freed, carried through fewer than UNREACHED_GRAPH_BACKWARDS.
+ */
+function unreachedGraphs(reached: ReadonlySet<GraphNode>, label: string): GraphNode[] {
+  const builtOn = `was freed by the backward() of '${label}', which went through operations it was built on (PyTorch frees them too, unless retain_graph=True). Sum the losses and call backward() once (F.add(l1, l2).backward(): the same gradients)`;
+  // The outputs of the nodes not kept, and why: a node built on one goes with it, for the same reason.
+  const gone = new Map<Tensor, string>();
+  const kept: GraphNode[] = [];
+  for (const node of tape) {
+    if (reached.has(node)) {
+      gone.set(node.output, builtOn);
+      continue;
+    }
+    const times = (carried.get(node) ?? 0) + 1;
+    const from = node.inputs.find((t) => t.requiresGrad && (gone.has(t) || (t.node !== null && t.node.generation !== generation)));
+    let why: string | null = null;
+    if (from) why = gone.get(from) ?? (from.node && droppedWhy.get(from.node)) ?? builtOn;
+    else if (times > UNREACHED_GRAPH_BACKWARDS) why = `was freed after ${UNREACHED_GRAPH_BACKWARDS} backward() calls that did not reach it (UNREACHED_GRAPH_BACKWARDS: a graph is kept through that many, then its module buffers are reused); run forward again`;
+    else if (node.output.gpu.isDestroyed(node.output.memoryBuffer)) why = 'was freed (tensor.destroy(), or the end of the tidy() it was made in)';
+    if (why !== null) {
+      droppedWhy.set(node, why);
+      gone.set(node.output, why);
+      continue;
+    }
+    carried.set(node, times);
+    kept.push(node);
+  }
+  return kept;
 }

@@ -17,7 +17,7 @@ import { clipGradNorm as clipGradNormRef, clipGradValue as clipGradValueRef } fr
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
-import { LEAK_WARNING_STEPS, noGrad, resetLeakWatch, Tensor, tidy } from '../src/tensor';
+import { LEAK_WARNING_STEPS, noGrad, resetLeakWatch, Tensor, tidy, UNREACHED_GRAPH_BACKWARDS } from '../src/tensor';
 import { requestGpu, type Gpu } from '../src/device/gpu';
 import { fromSafetensors, toSafetensors } from '../src/safetensors';
 import { shapeText } from '../src/launch';
@@ -429,17 +429,101 @@ add('a module output overwritten by a later forward throws, naming the module; c
   s.expect('the older output held the first values', expected1.every((v, i) => Math.abs(v - ref.matmul(aData, W, { M: 4, N: 2, K: 3, transposeB: true, bias })[i]!) < 1e-5), 'compared');
   await s.check('the clone taken before keeps the first values', kept, expected1, 0, 0);
   kept.destroy();
-  // In a graph, a later forward takes another buffer while the graph holds the first; once a
-  // backward() has freed that graph, the next forward overwrites it.
+  // In a graph, a later forward takes another buffer while the graph holds the first, and the
+  // backward of the second output leaves the first's graph (PyTorch keeps each loss's own); once its
+  // own backward() has freed it, a later forward overwrites it (the set given out longest ago first).
+  const act = new nn.Sigmoid({ gpu });
   const x = s.input(uniform(random, 12), [4, 3]);
   x.requiresGrad = true;
-  const h = sigmoid.forward(linear.forward(x));
+  const h = act.forward(linear.forward(x));
   const hValues = await f64(h);
-  const other = sigmoid.forward(linear.forward(b));
+  const other = act.forward(linear.forward(b));
   await s.check('the first output, kept while its graph is live', h, hValues, 0, 0);
   s.own(F.sum(other)).backward();
-  sigmoid.forward(linear.forward(b));
-  s.expectError('F.sum over an output overwritten after backward', () => F.sum(h), /tensor 'Sigmoid\.out' \[4, 2\] was overwritten by a later forward of Sigmoid\(\)/);
+  act.forward(linear.forward(b));
+  await s.check('the first output, kept through the backward of another', h, hValues, 0, 0);
+  s.own(F.sum(h)).backward();
+  for (let i = 0; i < nn.MIN_CALLS_PER_GRAPH; i++) act.forward(linear.forward(b));
+  s.expectError('F.sum over an output overwritten after its backward', () => F.sum(h), /tensor 'Sigmoid\.out' \[4, 2\] was overwritten by a later forward of Sigmoid\(\)/);
+});
+
+// ── outputs a module keeps: inside a noGrad() run, through a backward that did not reach them ─────
+
+add('a module called several times in one noGrad() run keeps each output until the run ends (a decoder collecting its steps for F.cat), as a frozen layer with grad on does until backward(); later runs reuse the buffers; past the sets it may hold, the oldest is reused and says so', async (s, random) => {
+  const gpu = s.gpu;
+  const linear = new nn.Linear(3, 2, { gpu });
+  const gru = new nn.GRU(3, 4, { gpu, batch_first: true });
+  const emb = new nn.Embedding(5, 3, { gpu });
+  const xs = [0, 1, 2].map(() => s.input(uniform(random, 6), [2, 3]));
+  const seqs = xs.map((x) => x.reshapeView([2, 1, 3]));
+  const ids = [s.input([1, 4], [2], 'i32'), s.input([0, 2], [2], 'i32'), s.input([3, 3], [2], 'i32')];
+  const flat = (arrays: Float64Array[]) => arrays.flatMap((a) => [...a]);
+  const alone = { linear: [] as Float64Array[], gru: [] as Float64Array[], h: [] as Float64Array[], emb: [] as Float64Array[] };
+  for (let i = 0; i < 3; i++) {
+    alone.linear.push(await f64(noGrad(() => linear.forward(xs[i]!))));
+    const [out, h] = noGrad(() => gru.forward(seqs[i]!));
+    alone.gru.push(await f64(out));
+    alone.h.push(await f64(h));
+    alone.emb.push(await f64(noGrad(() => emb.forward(ids[i]!))));
+  }
+  const [lin, out, h, rows] = noGrad(() => {
+    const steps = seqs.map((x) => gru.forward(x));
+    return [F.cat(xs.map((x) => linear.forward(x)), 0), F.cat(steps.map(([o]) => o), 1), F.cat(steps.map(([, hn]) => hn), 0), F.stack(ids.map((i) => emb.forward(i)), 0)];
+  }).map((t) => s.own(t));
+  await s.check('three Linear outputs of one noGrad() run, concatenated', lin!, flat(alone.linear), 0, 0);
+  await s.check('three GRU outputs of one run', out!, [0, 1].flatMap((b) => [0, 1, 2].flatMap((i) => [...alone.gru[i]!.subarray(4 * b, 4 * b + 4)])), 0, 0);
+  await s.check('three GRU h_n of one run', h!, flat(alone.h), 0, 0);
+  await s.check('three Embedding outputs of one run', rows!, flat(alone.emb), 0, 0);
+  // A frozen layer with grad on: nothing recorded, yet each output lives until backward().
+  for (const p of linear.parameters()) p.requiresGrad = false;
+  await s.check('a frozen Linear called twice with grad on', s.own(F.cat([linear.forward(xs[0]!), linear.forward(xs[1]!)], 0)), flat(alone.linear.slice(0, 2)), 0, 0);
+  for (const p of linear.parameters()) p.requiresGrad = true;
+  // Runs of one call each after it: the sets made are reused.
+  const live: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await noGrad(() => linear.forward(xs[i % 3]!)).read();
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('later runs of one call make no buffers', live.every((n) => n === live[0]), live.join(' '));
+  // Past the sets one run may hold: the oldest is reused, and reading it says why.
+  const tiny = new nn.ReLU({ gpu });
+  const row = s.input([1, -2], [2]);
+  const first = noGrad(() => {
+    const y = tiny.forward(row);
+    for (let i = 0; i < nn.MAX_CALLS_PER_GRAPH; i++) tiny.forward(row);
+    return y;
+  });
+  s.expectError('an output reused past the sets of one run', () => F.sum(first), new RegExp(`^tensor 'ReLU\\.out' \\[2\\] was overwritten by a later forward of ReLU\\(\\), called ${nn.MAX_CALLS_PER_GRAPH + 1} times in one noGrad\\(\\) run, past the ${nn.MAX_CALLS_PER_GRAPH} sets of buffers it may hold \\(0\\.0 MiB; nn\\.MIN_CALLS_PER_GRAPH, nn\\.MAX_CALLS_PER_GRAPH, nn\\.CALL_BUFFERS_MAX_BYTES\\), which reused the oldest: clone\\(\\) what you keep, or run fewer forwards in one noGrad\\(\\)`));
+});
+
+add('a GAN step as PyTorch writes it: the generator\'s graph lives through the discriminator\'s backward of fake.detach() to errG.backward() (the gradients of a fresh graph); errD_real + errD_fake after both backwards; a loss module keeps its last LOSS_OUTPUTS_KEPT outputs', async (s, random) => {
+  const gpu = s.gpu;
+  const G = new nn.Sequential(new nn.Linear(4, 6, { gpu }), new nn.Tanh({ gpu }));
+  const D = new nn.Sequential(new nn.Linear(6, 1, { gpu }), new nn.Sigmoid({ gpu }));
+  const criterion = new nn.BCELoss({ gpu });
+  const [noise, real] = [s.input(uniform(random, 12), [3, 4]), s.input(uniform(random, 18), [3, 6])];
+  const [ones, zeros] = [s.input([1, 1, 1], [3]), s.input([0, 0, 0], [3])];
+  // The reference: errG's gradients from one fresh graph.
+  criterion.forward(F.reshape(D.forward(G.forward(noise)), [-1]), ones).backward();
+  const expected = await Promise.all(G.parameters().map((p) => f64(p.grad!)));
+  G.zeroGrad();
+  D.zeroGrad();
+  // The tutorial's order: D on real, backward; fake = G(noise); D on fake.detach(), backward; then errG.
+  const errDReal = criterion.forward(F.reshape(D.forward(real), [-1]), ones);
+  errDReal.backward();
+  const fake = G.forward(noise);
+  const errDFake = criterion.forward(F.reshape(D.forward(fake.detach()), [-1]), zeros);
+  errDFake.backward();
+  for (const [i, p] of G.parameters().entries()) if (p.grad) await s.check(`D's backward of fake.detach() gives G parameter ${i} nothing`, p.grad, new Array(p.size).fill(0), 0, 0);
+  const [realValue, fakeValue] = [(await f64(errDReal))[0]!, (await f64(errDFake))[0]!];
+  await s.check('errD = errD_real + errD_fake after both backwards', s.own(F.add(errDReal, errDFake)), [realValue + fakeValue], 1e-6, 1e-6);
+  const errG = criterion.forward(F.reshape(D.forward(fake), [-1]), ones);
+  errG.backward();
+  for (const [i, p] of G.parameters().entries()) await s.check(`G parameter ${i}'s gradient through the graph kept since D's backward`, p.grad!, expected[i]!, 1e-7, 1e-6);
+  await s.check('errD_real still reads after two more calls of its loss module', errDReal, [realValue], 0, 0);
+  // Its sets alternate (F.add above held errD_fake's through errG's call), each a ring of LOSS_OUTPUTS_KEPT.
+  for (let i = 0; i < 2 * nn.LOSS_OUTPUTS_KEPT; i++) noGrad(() => criterion.forward(F.reshape(D.forward(real), [-1]), ones));
+  s.expectError(`errD_real after ${2 * nn.LOSS_OUTPUTS_KEPT} more calls`, () => F.add(errDReal, 1), /^tensor 'BCELoss\.loss' \[1\] was overwritten by a later forward of BCELoss\(\)/);
 });
 
 // ── one module called more than once in one graph ───────────────────────────────────────────────────
@@ -914,7 +998,8 @@ add('backward(gradient) as PyTorch: a scalar scaled, a non-scalar given its grad
   s.expect('a gradient that requires grad gets none', g2.grad === null, String(g2.grad));
   const [o1, o2] = [s.own(F.mul(b, 2)), s.own(F.mul(b, 3))];
   o1.backward(g2);
-  s.expectError('a second backward(g) from a graph the first freed', () => o2.backward(g2), /^backward: the graph of 'mul' was freed by the backward\(\) of 'mul'/);
+  o2.backward(g2); // its graph, not reached by the first backward, kept for its own (PyTorch's too)
+  await s.check('a second backward(g) from a graph the first did not reach adds its gradient', b.grad!, [2 + 2 + 2 + 3, 16 + 40 + 20 + 30, 54 + 600 + 200 + 300], 0, 0);
   s.expectError('the same out.backward(g) twice', () => o1.backward(g2), /^backward: the graph of 'mul' was already used by a backward\(\) and freed/);
   s.expectError('options first', () => o1.backward({ retainGraph: true } as never), /argument 'gradient' expected a Tensor .*: options go second, backward\(null, \{"retainGraph":true\}\)/);
   const again = s.own(F.mul(a, 3));
@@ -924,12 +1009,23 @@ add('backward(gradient) as PyTorch: a scalar scaled, a non-scalar given its grad
   s.expectError('retain_graph', () => again.backward(s.input(g, [5]), { retain_graph: true }), /retainGraph=true is not supported: a backward frees the graph it used\. Sum the losses and call backward\(\) once/);
   s.expectError('create_graph', () => again.backward(null, { createGraph: true } as never), /createGraph is not supported/);
   s.expectError('an unknown option', () => again.backward(null, { retain: true } as never), /unknown option 'retain'/);
-  // Two losses' graphs, the second not reached by the first's backward: PyTorch keeps it; here the message says what freed it and what to do.
+  // Two losses' graphs, the second not reached by the first's backward: kept for its own, as PyTorch keeps it.
+  a.grad = null;
   const l1 = s.own(F.sum(s.own(F.mul(a, 2))));
   const l2 = s.own(F.sum(s.own(F.mul(a, 5))));
   l1.backward();
-  s.expectError('a second loss\'s graph, freed by the first\'s backward', () => l2.backward(), /^backward: the graph of 'sum' was freed by the backward\(\) of 'sum': a backward frees everything recorded since the last one, where PyTorch keeps each loss's own graph\. Sum the losses and call backward\(\) once \(F\.add\(l1, l2\)\.backward\(\): the same gradients\)/);
+  l2.backward();
+  await s.check('a second loss\'s own graph, through the first\'s backward: the gradients add', a.grad!, new Array(5).fill(7), 0, 0);
   s.expectError('the same loss twice', () => l1.backward(), /^backward: the graph of 'sum' was already used by a backward\(\) and freed \(PyTorch: "Trying to backward through the graph a second time"\)/);
+  // A second loss built on what the first's backward went through: freed by it, as PyTorch's without retain_graph.
+  const shared = s.own(F.mul(a, 2));
+  const [m1, m2] = [s.own(F.sum(shared)), s.own(F.sum(s.own(F.mul(shared, 3))))];
+  m1.backward();
+  s.expectError('a loss built on the first\'s graph', () => m2.backward(), /^backward: the graph of 'sum' was freed by the backward\(\) of 'sum', which went through operations it was built on \(PyTorch frees them too, unless retain_graph=True\)\. Sum the losses and call backward\(\) once \(F\.add\(l1, l2\)\.backward\(\): the same gradients\)$/);
+  // A graph no backward reaches is kept through UNREACHED_GRAPH_BACKWARDS of them, then freed.
+  const late = s.own(F.sum(s.own(F.mul(a, 4))));
+  for (let i = 0; i <= UNREACHED_GRAPH_BACKWARDS; i++) s.own(F.sum(s.own(F.mul(a, 1)))).backward();
+  s.expectError('a graph past the backwards it is kept through', () => late.backward(), /^backward: the graph of 'sum' was freed after 2 backward\(\) calls that did not reach it \(UNREACHED_GRAPH_BACKWARDS: a graph is kept through that many, then its module buffers are reused\); run forward again$/);
 });
 
 add('p.grad = null (PyTorch\'s p.grad = None) keeps training; p.grad = g copies g; a plain tensor\'s dropped gradient is freed', async (s, random) => {
@@ -1079,7 +1175,7 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
       loss.backward();
       kept.push(y, loss);
     }
-    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by ops \(F, tensor methods, creation\) are alive \([\d.]+ MiB with their gradients; most: 'mul' ×\d+, 'sum' ×\d+.*\), more after each of the last 64 backward\(\) calls: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
+    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by ops \(F, tensor methods, creation\) are alive \([\d.]+ MiB with their gradients; most: ('mul' ×\d+, 'sum' ×\d+|'sum' ×\d+, 'mul' ×\d+).*\), having grown at 64 backward\(\) calls without coming back down: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
     kept.forEach((t) => t.destroy());
     resetLeakWatch();
     for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) tidy(() => F.sum(F.mul(w, w)).backward());
@@ -1093,6 +1189,45 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
       X.destroy();
     }
     s.expect('none for a loop that destroys its views', warnings.length === 1, warnings.join('\n'));
+    // A leak whose count dips now and then (the short last batch of an epoch, whose smaller
+    // intermediates a module keeps; here three old tensors freed every eighth step): the climb counts
+    // from where it began, so it is still named (a count that had to rise at every backward never was).
+    resetLeakWatch();
+    const leaked: Tensor[] = [];
+    for (let i = 0; i < 2 * LEAK_WARNING_STEPS; i++) {
+      const y = F.mul(w, w);
+      const loss = F.sum(y);
+      loss.backward();
+      leaked.push(y, loss);
+      if (i % 8 === 7) leaked.splice(0, 3).forEach((t) => t.destroy());
+    }
+    s.expect('one warning for a leak with dips', warnings.length === 2 && /having grown at 64 backward\(\) calls without coming back down/.test(warnings[1] ?? ''), warnings.slice(1).join('\n'));
+    leaked.forEach((t) => t.destroy());
+    // A module's own outputs (a GRU's, kept in bounds by it) are not counted; clone() is a method's output, counted.
+    resetLeakWatch();
+    const gru = new nn.GRU(2, 3, { gpu });
+    const seq = s.input(uniform(random, 8), [4, 1, 2]);
+    const copies: Tensor[] = [];
+    for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) {
+      tidy(() => F.sum(gru.forward(seq)[0]).backward());
+      copies.push(w.clone('w copy'));
+    }
+    s.expect('a clone() kept each step is named; the GRU\'s outputs are not', warnings.length === 3 && /most: 'w copy' ×\d+/.test(warnings[2] ?? '') && !/GRU|'linear'|'sigmoid'|'tanh'/.test(warnings[2] ?? ''), warnings.slice(2).join('\n'));
+    copies.forEach((t) => t.destroy());
+    let inner: Tensor | null = null;
+    const returned = tidy(() => {
+      inner = w.clone();
+      return w.clone('kept');
+    });
+    s.expectError('a clone() made in a tidy() is freed at its end', () => F.sum(inner!), /was destroyed \(tensor\.destroy\(\), or the end of the tidy\(\) it was made in\)/);
+    await s.check('the clone a tidy() returns is kept', returned, await f64(w), 0, 0);
+    returned.destroy();
+    // Forwards with grad on and no backward, past the outputs one graph may hold: named once.
+    resetLeakWatch();
+    const tiny = new nn.Linear(2, 2, { gpu });
+    const row = s.input([1, 2], [1, 2]);
+    for (let i = 0; i < nn.MAX_CALLS_PER_GRAPH + 3; i++) tiny.forward(row);
+    s.expect('one warning for forwards that never reach backward()', warnings.length === 4 && /^wgslgrad: Linear\(in_features=2, out_features=2, bias=True\) was called 1025 times with grad on and no backward\(\), and held each call's output for a backward that never came \(0\.0 MiB\); the graph was cut .* Run forwards that need no gradient \(an evaluation\) in noGrad/.test(warnings[3] ?? ''), warnings.slice(3).join('\n'));
     // L-BFGS keeps F ops' outputs as its history on purpose: a closure in tidy() over 100 evaluations warns of nothing.
     resetLeakWatch();
     const q = Parameter.from({ gpu, values: [-1.2, 1], shape: [2] }, 'q');
@@ -1106,7 +1241,7 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
         return loss;
       });
     }
-    s.expect('none for L-BFGS\'s history', warnings.length === 1 && lbfgs.funcEvals > LEAK_WARNING_STEPS, `${lbfgs.funcEvals} evaluations; ${warnings.slice(1).join('\n')}`);
+    s.expect('none for L-BFGS\'s history', warnings.length === 4 && lbfgs.funcEvals > LEAK_WARNING_STEPS, `${lbfgs.funcEvals} evaluations; ${warnings.slice(4).join('\n')}`);
     lbfgs.destroy();
     q.destroy();
   } finally {
