@@ -11,14 +11,15 @@
 //
 //   combine, OP 0 (add):       out[i] = alpha · a[i] + beta · b[j] + offset
 //   combine, OP 1 (multiply):  out[i] = alpha · a[i] · b[j] + offset
-//   combine, OP 2 (divide):    out[i] = alpha · a[i] / b[j] + offset
+//   combine, OP 2 (divide):    out[i] = alpha · a[i] / b[j] + offset   (without HAS_B: / beta, a number divisor)
 //   combine, OP 3 (divide by a): out[i] = alpha · b[j] / a[i] + offset   (the spread operand on top)
 // Division is the hardware's: WGSL defines it for divisors of magnitude 2^-126 to 2^126, so x / 0 and a
 // subnormal divisor give what the GPU gives (±∞ or NaN on IEEE hardware, as PyTorch; SwiftShader's
 // 1 / 3e-39 is +∞ where PyTorch's is 3.3e38).
 // Without HAS_A, a is not read (taken as 0 under OP 0: out = beta · b[j] + offset, b spread over n;
 // as 1 under OP 2: out = alpha / b[j] + offset, a number over a tensor);
-// without HAS_B, b is not read (out = alpha · a[i] + offset). Not reading an operand, rather than
+// without HAS_B, b is not read (out = alpha · a[i] + offset; under OP 2, alpha · a[i] / beta: x / 0.3081
+// divides, as PyTorch's does, where multiplying by 1 / 0.3081 is 1 ulp off for most x). Not reading an operand, rather than
 // multiplying it by 0, keeps an infinite or NaN there from leaking in.
 //
 //   sum_to_broadcast:  out[k] = alpha · Σ over every i with (i / inner) % b_size = k of terms[i] · factors[i]
@@ -79,7 +80,7 @@ fn combine(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
   } else if (OP == 2u) {
     var numerator = params.alpha;
     if (HAS_A) { numerator *= a[i]; }
-    value += numerator / b[(i / params.inner) % params.b_size];
+    if (HAS_B) { value += numerator / b[(i / params.inner) % params.b_size]; } else { value += numerator / params.beta; }
   } else {
     value += params.alpha * b[(i / params.inner) % params.b_size] / a[i];
   }

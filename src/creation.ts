@@ -203,6 +203,15 @@ export function ones(...args: SizeArgs): Tensor {
   return fill(made('ones', shape, resolve('ones', options, { dtype: 'f32' })), 1);
 }
 
+/**
+ * torch.empty(*size): a tensor whose values you will write. WebGPU clears new buffers, so they read
+ * 0 here (PyTorch's are whatever memory held).
+ */
+export function empty(...args: SizeArgs): Tensor {
+  const { shape, options } = sizeAndOptions('empty', args);
+  return made('empty', shape, resolve('empty', options, { dtype: 'f32' }));
+}
+
 /** torch.full(size, fill_value): the size a list, as PyTorch's; f32 unless dtype says (see the header). */
 export function full(size: readonly number[], fillValue: number, options?: CreationOptions): Tensor {
   if (!Array.isArray(size)) throw new Error(`full: argument 'size' expected a list of dimensions (full([2, 3], ${show(fillValue)})), got ${show(size)}`);

@@ -744,7 +744,7 @@ function dimension(op: string, name: string, d: unknown, shape: readonly number[
 
 /** x with its dimensions in the order `dims` (torch.permute(x, dims)): a new tensor (PyTorch's is a view; this is its .contiguous()). */
 export function permute(x: Tensor, dims: readonly number[], ...unsupported: never[]): Tensor {
-  expectInput('permute', x);
+  expectInput('permute', x, ['f32', 'i32', 'u32']);
   const rank = x.shape.length;
   if (!Array.isArray(dims)) throw new Error(`permute: argument 'dims' expected a list of ${rank} dimensions (F.permute(x, [${[...x.shape.keys()].reverse().join(', ')}])), got ${show(dims)}${unsupported.length ? ` and ${extraArguments(unsupported)}` : ''}`);
   if (unsupported.length) throw new Error(`permute: takes input and dims, got ${extraArguments(unsupported)} too`);
@@ -756,13 +756,15 @@ export function permute(x: Tensor, dims: readonly number[], ...unsupported: neve
 
 /** x with dimensions dim0 and dim1 swapped (torch.transpose): a new tensor, as F.permute. */
 export function transpose(x: Tensor, dim0: number, dim1: number, ...unsupported: never[]): Tensor {
-  expectInput('transpose', x);
+  expectInput('transpose', x, ['f32', 'i32', 'u32']);
   if (unsupported.length) throw new Error(`transpose: takes input, dim0 and dim1, got ${extraArguments(unsupported)} too`);
   const [a, b] = [dimension('transpose', 'dim0', dim0, x.shape), dimension('transpose', 'dim1', dim1, x.shape)];
   return permuted('transpose', x, x.shape.map((_, i) => (i === a ? b : i === b ? a : i)));
 }
 
 function permuted(name: string, x: Tensor, order: readonly number[], out?: Tensor): Tensor {
+  // Integer tensors (a batchified corpus's data.view(bsz, -1).t()) move as two exact 16-bit halves.
+  if (isInteger(x) && !out) return markViewCopy(`F.${name}'s result for '${x.label}'`, throughHalves(x.dtype, [x], ([f]) => permuted(name, f!, order)));
   const layout = permutedLayout(x.shape, order);
   expectLayout(name, layout);
   const y = out ?? markViewCopy(`F.${name}'s result for '${x.label}'`, output(x.gpu, order.map((d) => x.shape[d]!), name));
@@ -844,7 +846,7 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
  * keeping a dimension's size. A new tensor (PyTorch's is a view); its gradient sums back.
  */
 export function expand(x: Tensor, shape: readonly number[], ...unsupported: never[]): Tensor {
-  expectInput('expand', x);
+  expectInput('expand', x, ['f32', 'i32', 'u32']);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d))) throw new Error(`expand: argument 'size' expected a list of sizes (F.expand(x, [4, ${x.shape.join(', ')}])), got ${show(shape)}${unsupported.length ? ` and ${extraArguments(unsupported)}` : ''}`);
   if (unsupported.length) throw new Error(`expand: takes input and size, got ${extraArguments(unsupported)} too`);
   const lead = shape.length - x.shape.length;
@@ -857,6 +859,7 @@ export function expand(x: Tensor, shape: readonly number[], ...unsupported: neve
     if (own !== null && own !== 1 && own !== d) throw new Error(`expand: the expanded size ${d} must match the existing size ${own} at non-singleton dimension ${i} (target sizes ${shapeText(shape)}, tensor sizes ${shapeText(x.shape)})`);
     return d;
   });
+  if (isInteger(x)) return markViewCopy(`F.expand's result for '${x.label}'`, throughHalves(x.dtype, [x], ([f]) => expand(f!, target)));
   const layout = expandedLayout(x.shape, target);
   expectLayout('expand', layout);
   const y = markViewCopy(`F.expand's result for '${x.label}'`, output(x.gpu, target, 'expand'));
@@ -1981,8 +1984,12 @@ export function div(input: Operand, other: Operand, ...unsupported: never[]): Te
   if (unsupported.length) throw new Error(`div: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); ${isOutOption(unsupported[0]) ? 'out= is not taken here: copy the result into a tensor of your own (c.copy_(F.div(a, b)) under noGrad)' : 'rounding_mode is not supported'}`);
   if (typeof other === 'number') {
     if (other === 0) throw new Error(`div: division by the number 0 (PyTorch gives ±inf or NaN for every element); divide by a tensor to get those`);
-    if (!(Math.abs(1 / other) <= 3.4e38)) throw new Error(`div: the divisor ${other} is too small for float32: x / ${other} multiplies by ${1 / other}, past ±3.4e38`);
-    return affine('div', input as Tensor, 1 / other, 0);
+    if (!(Math.abs(other) >= 2 ** -126)) throw new Error(`div: the divisor ${other} is too small for float32: below its normal range (2^-126), where GPUs may flush it to 0; divide by a tensor to get what the GPU gives`);
+    const x = input as Tensor;
+    const out = output(x.gpu, x.shape, 'div');
+    combine(out, { op: 'div', a: x, b: null, broadcast: sameShape(x.shape), beta: other });
+    if (needsGrad([x])) record({ name: 'div', inputs: [x], output: out, reads: [], backward: gradients.divByNumber(x, other) });
+    return out;
   }
   if (typeof input === 'number') return quotient(null, other, 'v', sameShape(other.shape), input);
   const { a, b, aIsBig, broadcast, copies } = pairOf('div', input, other);

@@ -4,7 +4,7 @@ export { Shader, grid1d, loadShader } from './device/shader';
 export * as F from './functional';
 export * as init from './init';
 // torch.zeros, torch.randn, …: plain functions at the root, as PyTorch's sit at torch's top level (src/creation.ts says why).
-export { arange, eye, full, fullLike, linspace, ones, onesLike, rand, randLike, randn, randnLike, tensor, zeros, zerosLike, type CreationOptions } from './creation';
+export { arange, empty, eye, full, fullLike, linspace, ones, onesLike, rand, randLike, randn, randnLike, tensor, zeros, zerosLike, type CreationOptions } from './creation';
 export { manualSeed } from './init';
 export * as nn from './nn';
 export * as optim from './optim';
@@ -15,3 +15,4 @@ export { fromSafetensors, toSafetensors } from './safetensors';
 // Tensor's PyTorch methods (x.mul(y).sum(), x.view(-1, 400), p.sub_(…)): added to Tensor.prototype.
 import './tensor-methods';
 export { DataLoader, parseCsv, StandardScaler, subset, trainTestSplit, type Batch, type Dataset } from './data';
+export { decodeMnist } from './mnist';

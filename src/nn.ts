@@ -504,7 +504,8 @@ export abstract class Module<Output = Tensor> {
 // ── Linear ───────────────────────────────────────────────────────────────────────────────────────
 
 export class Linear extends Module {
-  readonly weight: Parameter;
+  /** Assignable, as PyTorch's: decoder.weight = encoder.weight ties a language model's output layer to its embedding (one parameter, both gradients added). */
+  weight: Parameter;
   readonly bias: Parameter | null;
 
   constructor(
@@ -552,7 +553,8 @@ export class Linear extends Module {
  * gradient adds each lookup's back to its row (a row looked up twice gets both).
  */
 export class Embedding extends Module {
-  readonly weight: Parameter;
+  /** Assignable, as Linear.weight (weight tying). */
+  weight: Parameter;
   /** The row whose lookups give no gradient (PyTorch's padding_idx, made non-negative), zero at init. */
   readonly paddingIdx: number | undefined;
 
@@ -676,17 +678,38 @@ export class EmbeddingBag extends Module {
 
 // ── activations ──────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * PyTorch's inplace flag, as an option or positional (nn.ReLU(True), nn.LeakyReLU(0.2, True), as the
+ * DCGAN tutorial writes them): taken, and computed out of place all the same (a module's output is a
+ * buffer of its own, so the input keeps its values where PyTorch's overwrites them; the values out are
+ * the same). Returns the flag, for PyTorch's printout, and the other options.
+ */
+function inplaceOption(where: string, options: { inplace?: boolean; gpu?: Gpu } | boolean | undefined): { inplace: boolean; gpu?: Gpu } {
+  const o = typeof options === 'boolean' ? { inplace: options } : (options ?? {});
+  const { inplace = false, gpu } = normalizeOptions(where, o, ['inplace', 'gpu']) as { inplace?: boolean; gpu?: Gpu };
+  expectFlag(where, 'inplace', inplace);
+  return { inplace, ...(gpu ? { gpu } : {}) };
+}
+
+/** ', inplace=True' where PyTorch's printout says so. */
+const inplaceText = (inplace: boolean, first = false) => (inplace ? `${first ? '' : ', '}inplace=True` : '');
+
 abstract class Activation extends Module {
   abstract readonly kind: 'sigmoid' | 'relu';
+  /** nn.ReLU's inplace (see inplaceOption); nn.Sigmoid has none. */
+  readonly inplace: boolean;
 
-  /** `onlyDefault`: nn.ReLU's inplace (False only); nn.Sigmoid has none. */
-  constructor(where: string, options: { inplace?: false; gpu?: Gpu }, onlyDefault: Record<string, unknown>) {
-    super(options?.gpu ?? currentGpu());
-    normalizeOptions(where, options, ['gpu'], {}, onlyDefault);
+  constructor(where: string, options: { inplace?: boolean; gpu?: Gpu } | boolean, takesInplace: boolean) {
+    super(typeof options === 'object' ? (options?.gpu ?? currentGpu()) : currentGpu());
+    if (takesInplace) this.inplace = inplaceOption(where, options).inplace;
+    else {
+      normalizeOptions(where, options as { gpu?: Gpu }, ['gpu']);
+      this.inplace = false;
+    }
   }
 
   override describe(): string {
-    return this.kind === 'sigmoid' ? 'Sigmoid()' : 'ReLU()';
+    return this.kind === 'sigmoid' ? 'Sigmoid()' : `ReLU(${inplaceText(this.inplace, true)})`;
   }
 
   forward(x: Tensor): Tensor {
@@ -698,15 +721,15 @@ export class Sigmoid extends Activation {
   readonly kind = 'sigmoid';
 
   constructor(options: { gpu?: Gpu } = {}) {
-    super('Sigmoid', options, {});
+    super('Sigmoid', options, false);
   }
 }
 
 export class ReLU extends Activation {
   readonly kind = 'relu';
 
-  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
-    super('ReLU', options, { inplace: false });
+  constructor(options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
+    super('ReLU', options, true);
   }
 }
 
@@ -829,17 +852,21 @@ export class GELU extends Module {
 
 /** torch.nn.LeakyReLU(negative_slope=0.01); the slope must be ≥ 0 (the backward reads the output's sign). */
 export class LeakyReLU extends Module {
+  /** See inplaceOption. */
+  readonly inplace: boolean;
+
   constructor(
     readonly negativeSlope = 0.01,
-    options: { inplace?: false; gpu?: Gpu } = {},
+    options: { inplace?: boolean; gpu?: Gpu } | boolean = {},
   ) {
-    super(options?.gpu ?? currentGpu());
-    normalizeOptions('LeakyReLU', options, ['gpu'], {}, { inplace: false });
+    const o = inplaceOption('LeakyReLU', options);
+    super(o.gpu ?? currentGpu());
+    this.inplace = o.inplace;
     if (typeof negativeSlope !== 'number' || !(negativeSlope >= 0) || !Number.isFinite(negativeSlope)) throw new Error(`LeakyReLU: argument 'negativeSlope' expected a finite number ≥ 0, got ${String(negativeSlope)}`);
   }
 
   override describe(): string {
-    return `LeakyReLU(negative_slope=${this.negativeSlope})`;
+    return `LeakyReLU(negative_slope=${this.negativeSlope}${inplaceText(this.inplace)})`;
   }
 
   forward(x: Tensor): Tensor {
@@ -917,19 +944,22 @@ export class Dropout extends Module {
   /** Threefry key word 0 for this module's masks; word 1 is the forward count. */
   readonly seed: number;
   private step = 0;
+  /** See inplaceOption. */
+  readonly inplace: boolean;
 
   constructor(
     readonly p = 0.5,
-    options: { inplace?: false; gpu?: Gpu } = {},
+    options: { inplace?: boolean; gpu?: Gpu } | boolean = {},
   ) {
-    super(options?.gpu ?? currentGpu());
-    normalizeOptions('Dropout', options, ['gpu'], {}, { inplace: false });
+    const o = inplaceOption('Dropout', options);
+    super(o.gpu ?? currentGpu());
+    this.inplace = o.inplace;
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`Dropout: argument 'p' expected a probability in [0, 1], got ${p}`);
     this.seed = F.nextDropoutSeed();
   }
 
   override describe(): string {
-    return `Dropout(p=${pythonFloat(this.p)}, inplace=False)`;
+    return `Dropout(p=${pythonFloat(this.p)}, inplace=${this.inplace ? 'True' : 'False'})`;
   }
 
   /** In eval mode (or with p = 0) dropout is the identity and returns x itself, as PyTorch does. */
@@ -944,20 +974,23 @@ abstract class ChannelDropout extends Module {
   /** Threefry key word 0 for this module's masks; word 1 is the forward count. */
   readonly seed: number;
   private step = 0;
+  /** See inplaceOption. */
+  readonly inplace: boolean;
 
   constructor(
     readonly p: number,
     private readonly op: (x: Tensor, p: number, options: F.DropoutOptions) => Tensor,
-    options: { inplace?: false; gpu?: Gpu },
+    options: { inplace?: boolean; gpu?: Gpu } | boolean,
   ) {
-    super(options?.gpu ?? currentGpu());
-    normalizeOptions(new.target.name, options, ['gpu'], {}, { inplace: false });
+    const o = inplaceOption(new.target.name, options);
+    super(o.gpu ?? currentGpu());
+    this.inplace = o.inplace;
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${new.target.name}: dropout probability has to be between 0 and 1, but got ${show(p)}`);
     this.seed = F.nextDropoutSeed();
   }
 
   override describe(): string {
-    return `${this.constructor.name}(p=${pythonFloat(this.p)}, inplace=False)`;
+    return `${this.constructor.name}(p=${pythonFloat(this.p)}, inplace=${this.inplace ? 'True' : 'False'})`;
   }
 
   /** In eval mode (or with p = 0) the identity, x itself, as nn.Dropout. */
@@ -969,14 +1002,14 @@ abstract class ChannelDropout extends Module {
 
 /** torch.nn.Dropout1d(p=0.5): channel dropout over [N, C, L] or [C, L]. */
 export class Dropout1d extends ChannelDropout {
-  constructor(p = 0.5, options: { inplace?: false; gpu?: Gpu } = {}) {
+  constructor(p = 0.5, options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
     super(p, F.dropout1d, options);
   }
 }
 
 /** torch.nn.Dropout2d(p=0.5): channel dropout over [N, C, H, W] (a 3-D input as [N, C, L], with PyTorch 1.13's warning). */
 export class Dropout2d extends ChannelDropout {
-  constructor(p = 0.5, options: { inplace?: false; gpu?: Gpu } = {}) {
+  constructor(p = 0.5, options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
     super(p, F.dropout2d, options);
   }
 }
@@ -1001,17 +1034,22 @@ export class Identity extends Module {
 
 /** A composed activation module: F's op, its output kept as composed ones are. */
 abstract class ComposedActivation extends Module {
+  /** See inplaceOption. */
+  readonly inplace: boolean;
+
+  /** `text`: the printout, `${inplace}` where PyTorch's shows the flag (Hardtanh, ReLU6). */
   constructor(
     private readonly text: string,
     private readonly op: (x: Tensor) => Tensor,
-    options: { inplace?: false; gpu?: Gpu },
+    options: { inplace?: boolean; gpu?: Gpu } | boolean,
   ) {
-    super(options?.gpu ?? currentGpu());
-    normalizeOptions(new.target.name, options, ['gpu'], {}, { inplace: false });
+    const o = inplaceOption(new.target.name, options);
+    super(o.gpu ?? currentGpu());
+    this.inplace = o.inplace;
   }
 
   override describe(): string {
-    return this.text;
+    return this.text.replace('${inplace}', inplaceText(this.inplace, this.text.includes('(${inplace})')));
   }
 
   forward(x: Tensor): Tensor {
@@ -1021,36 +1059,36 @@ abstract class ComposedActivation extends Module {
 
 /** torch.nn.Hardtanh(min_val=-1, max_val=1) (F.hardtanh: gradient strictly inside the bounds). */
 export class Hardtanh extends ComposedActivation {
-  constructor(readonly minVal = -1, readonly maxVal = 1, options: { inplace?: false; gpu?: Gpu } = {}) {
-    super(`Hardtanh(min_val=${pythonFloat(minVal)}, max_val=${pythonFloat(maxVal)})`, (x) => F.hardtanh(x, minVal, maxVal), options);
+  constructor(readonly minVal = -1, readonly maxVal = 1, options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
+    super(`Hardtanh(min_val=${pythonFloat(minVal)}, max_val=${pythonFloat(maxVal)}\${inplace})`, (x) => F.hardtanh(x, minVal, maxVal), options);
     if (typeof minVal !== 'number' || typeof maxVal !== 'number' || !(minVal <= maxVal)) throw new Error(`Hardtanh: min_val (${show(minVal)}) must be a number ≤ max_val (${show(maxVal)})`);
   }
 }
 
 /** torch.nn.ReLU6(): hardtanh(x, 0, 6). */
 export class ReLU6 extends ComposedActivation {
-  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
-    super('ReLU6()', F.relu6, options);
+  constructor(options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
+    super('ReLU6(${inplace})', F.relu6, options);
   }
 }
 
 /** torch.nn.Hardsigmoid(): relu6(x + 3) / 6. */
 export class Hardsigmoid extends ComposedActivation {
-  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+  constructor(options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
     super('Hardsigmoid()', F.hardsigmoid, options);
   }
 }
 
 /** torch.nn.Hardswish(): x · relu6(x + 3) / 6 (MobileNetV3's). */
 export class Hardswish extends ComposedActivation {
-  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+  constructor(options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
     super('Hardswish()', F.hardswish, options);
   }
 }
 
 /** torch.nn.Mish(): x · tanh(softplus(x)). */
 export class Mish extends ComposedActivation {
-  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
+  constructor(options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
     super('Mish()', F.mish, options);
   }
 }
@@ -1071,15 +1109,15 @@ export class Softsign extends ComposedActivation {
 
 /** torch.nn.SELU(): scale · elu(x, α) with PyTorch's constants. */
 export class SELU extends ComposedActivation {
-  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
-    super('SELU()', F.selu, options);
+  constructor(options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
+    super('SELU(${inplace})', F.selu, options);
   }
 }
 
 /** torch.nn.CELU(alpha=1): x above 0, α · (e^(x/α) − 1) at and below. */
 export class CELU extends ComposedActivation {
-  constructor(readonly alpha = 1, options: { inplace?: false; gpu?: Gpu } = {}) {
-    super(`CELU(alpha=${pythonFloat(alpha)})`, (x) => F.celu(x, alpha), options);
+  constructor(readonly alpha = 1, options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
+    super(`CELU(alpha=${pythonFloat(alpha)}\${inplace})`, (x) => F.celu(x, alpha), options);
     F.expectCeluAlpha('CELU', alpha);
   }
 }
@@ -1116,9 +1154,9 @@ export class Threshold extends ComposedActivation {
   constructor(
     readonly threshold: number,
     readonly value: number,
-    options: { inplace?: false; gpu?: Gpu } = {},
+    options: { inplace?: boolean; gpu?: Gpu } | boolean = {},
   ) {
-    super(`Threshold(threshold=${pythonFloat(threshold)}, value=${pythonFloat(value)})`, (x) => F.threshold(x, threshold, value), options);
+    super(`Threshold(threshold=${pythonFloat(threshold)}, value=${pythonFloat(value)}\${inplace})`, (x) => F.threshold(x, threshold, value), options);
     for (const [name, v] of [['threshold', threshold], ['value', value]] as const) if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`Threshold: argument '${name}' expected a number (±∞ included), got ${show(v)}`);
   }
 }
@@ -1289,13 +1327,17 @@ export class Unflatten extends Module {
 
 /** nn.SiLU: x · sigmoid(x) (F.silu). */
 export class SiLU extends Module {
-  constructor(options: { inplace?: false; gpu?: Gpu } = {}) {
-    super(options?.gpu ?? currentGpu());
-    normalizeOptions('SiLU', options, ['gpu'], {}, { inplace: false });
+  /** See inplaceOption. */
+  readonly inplace: boolean;
+
+  constructor(options: { inplace?: boolean; gpu?: Gpu } | boolean = {}) {
+    const o = inplaceOption('SiLU', options);
+    super(o.gpu ?? currentGpu());
+    this.inplace = o.inplace;
   }
 
   override describe(): string {
-    return 'SiLU()';
+    return `SiLU(${inplaceText(this.inplace, true)})`;
   }
 
   forward(x: Tensor): Tensor {
@@ -1326,17 +1368,21 @@ export class Softplus extends Module {
 
 /** nn.ELU(alpha=1): x above 0, α·(e^x − 1) at and below (F.elu). */
 export class ELU extends Module {
+  /** See inplaceOption. */
+  readonly inplace: boolean;
+
   constructor(
     readonly alpha = 1,
-    options: { inplace?: false; gpu?: Gpu } = {},
+    options: { inplace?: boolean; gpu?: Gpu } | boolean = {},
   ) {
-    super(options?.gpu ?? currentGpu());
-    normalizeOptions('ELU', options, ['gpu'], {}, { inplace: false });
+    const o = inplaceOption('ELU', options);
+    super(o.gpu ?? currentGpu());
+    this.inplace = o.inplace;
     if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`ELU: argument 'alpha' expected a finite number, got ${show(alpha)}`);
   }
 
   override describe(): string {
-    return `ELU(alpha=${this.alpha})`;
+    return `ELU(alpha=${this.alpha}${inplaceText(this.inplace)})`;
   }
 
   forward(x: Tensor): Tensor {

@@ -17,7 +17,7 @@
 // current graph used (PyTorch reports that at backward). A write through another handle of the same
 // memory (.data, a view) is reported at backward too, as any write is (Gpu.writtenSince).
 import * as F from './functional';
-import { fill } from './creation';
+import { empty, fill, full, ones, tensor, zeros, type CreationOptions, type SizeArgs } from './creation';
 import { show } from './options';
 import { gradientsWritten } from './parameters';
 import { isGradEnabled, noGrad, Tensor, tidy, unmarkViewCopy } from './tensor';
@@ -139,6 +139,18 @@ declare module './tensor' {
     contiguous(): Tensor;
     /** Sets requiresGrad (PyTorch's x.requires_grad_(True)) and returns x. */
     requires_grad_(requiresGrad?: boolean): Tensor;
+    /** requiresGrad under PyTorch's name: data.requires_grad = true (the FGSM tutorial's line), with requires_grad_'s checks. */
+    requires_grad: boolean;
+    /** F.logSoftmax(this, dim): PyTorch's x.log_softmax(dim). */
+    log_softmax(dim: number): Tensor;
+    /** New tensors of this one's dtype and device (PyTorch's x.new_zeros(2, 3), new_ones, new_full, new_empty, new_tensor). */
+    new_zeros(...size: SizeArgs): Tensor;
+    new_ones(...size: SizeArgs): Tensor;
+    new_empty(...size: SizeArgs): Tensor;
+    new_full(size: readonly number[], fillValue: number, options?: CreationOptions): Tensor;
+    new_tensor(data: Parameters<typeof tensor>[0], options?: CreationOptions): Tensor;
+    /** for (const row of x): the slices along dim 0, as PyTorch's iteration (x.unbind(0): copies). */
+    [Symbol.iterator](): Iterator<Tensor>;
     /** The values read back as nested arrays of the tensor's shape (PyTorch's .tolist()): await x.tolist(). */
     tolist(): Promise<NestedNumbers>;
     /** The element count (PyTorch's numel(); this.size here). */
@@ -181,7 +193,7 @@ const DELEGATES: Record<string, (...args: never[]) => unknown> = {
   matmul: F.matmul, bmm: F.bmm,
   transpose: F.transpose, flatten: F.flatten, unsqueeze: F.unsqueeze, squeeze: F.squeeze,
   gather: F.gather, narrow: F.narrow, select: F.select, split: F.split, unbind: F.unbind,
-  relu: F.relu, sigmoid: F.sigmoid, tanh: F.tanh, softmax: F.softmax,
+  relu: F.relu, sigmoid: F.sigmoid, tanh: F.tanh, softmax: F.softmax, log_softmax: F.logSoftmax,
 };
 
 /** The names this file adds to Tensor.prototype (a test checks no subclass field hides one). */
@@ -284,6 +296,48 @@ method('requires_grad_', function (this: Tensor, requiresGrad: boolean = true, .
   this.requiresGrad = requiresGrad;
   return this;
 });
+Object.defineProperty(Tensor.prototype, 'requires_grad', {
+  get(this: Tensor) {
+    return this.requiresGrad;
+  },
+  set(this: Tensor, value: boolean) {
+    this.requires_grad_(value);
+  },
+  configurable: true,
+});
+TENSOR_METHODS.push('requires_grad');
+
+/** PyTorch's x.new_zeros(…) family: the size as numbers or one list, the options last; this tensor's dtype and device unless they say otherwise. */
+function sameKind(where: string, t: Tensor, args: readonly unknown[]): [readonly number[], CreationOptions] {
+  const last = args.at(-1);
+  const options = last !== null && typeof last === 'object' && !Array.isArray(last) ? (last as CreationOptions) : undefined;
+  const dims = options ? args.slice(0, -1) : args;
+  const size = dims.length === 1 && Array.isArray(dims[0]) ? (dims[0] as number[]) : (dims as number[]);
+  return [size, { dtype: t.dtype, gpu: t.gpu, ...options }];
+}
+method('new_zeros', function (this: Tensor, ...args: never[]) {
+  return zeros(...sameKind('new_zeros', this, args));
+});
+method('new_ones', function (this: Tensor, ...args: never[]) {
+  return ones(...sameKind('new_ones', this, args));
+});
+method('new_empty', function (this: Tensor, ...args: never[]) {
+  return empty(...sameKind('new_empty', this, args));
+});
+method('new_full', function (this: Tensor, size: readonly number[], fillValue: number, options?: CreationOptions) {
+  return full(size, fillValue, { dtype: this.dtype, gpu: this.gpu, ...options });
+});
+method('new_tensor', function (this: Tensor, data: Parameters<typeof tensor>[0], options?: CreationOptions) {
+  return tensor(data, { dtype: this.dtype, gpu: this.gpu, ...options });
+});
+Object.defineProperty(Tensor.prototype, Symbol.iterator, {
+  value: function* (this: Tensor) {
+    yield* F.unbind(this, 0);
+  },
+  writable: true,
+  configurable: true,
+});
+
 method('tolist', function (this: Tensor, ...rest: never[]) {
   expectNoArguments('tolist', this, rest);
   const nest = (values: ArrayLike<number>, offset: number, dims: readonly number[]): NestedNumbers => {

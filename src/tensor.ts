@@ -14,7 +14,7 @@
 // scope sees every one.
 import type { Gpu } from './device/gpu';
 import type { BufferView, DType } from './device/shader';
-import { normalizeOptions } from './options';
+import { normalizeOptions, show } from './options';
 
 function checkDtype(dtype: unknown, label: string): void {
   if (dtype !== 'f32' && dtype !== 'u32' && dtype !== 'i32') throw new Error(`tensor '${label}': dtype expected f32, u32 or i32, got ${String(dtype)}`);
@@ -73,6 +73,7 @@ export class Tensor implements BufferView {
 
   /** A new tensor; its contents are undefined until written (tests poison them with NaN). */
   static empty(gpu: Gpu, shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    if (typeof gpu !== 'object' || gpu === null || !Array.isArray(shape)) throw new Error(`Tensor.empty(gpu, shape, dtype): the engine's allocation, a Gpu first and the shape as a list, got ${show(gpu)} and ${show(shape)}; PyTorch's torch.empty(2, 3) is empty(2, 3) (or zeros(2, 3)) from the package root`);
     checkDtype(dtype, label);
     const size = Tensor.sizeOf(shape, label);
     return new Tensor(gpu, gpu.createBuffer(size * 4, label), shape, dtype, 0, label);

@@ -9,7 +9,8 @@ import * as optim from '../src/optim';
 import { allocateParameter } from '../src/parameters';
 import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
 import { uniform } from '../src/spec/random';
-import { noGrad, tidy, type Tensor } from '../src/tensor';
+import { noGrad, tidy, Tensor } from '../src/tensor';
+import { empty } from '../src/creation';
 
 const { cases, add } = caseTable();
 
@@ -221,6 +222,48 @@ add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_
   s.expect('apply: children first, then the module (PyTorch\'s order)', seen.join() === 'Linear,ReLU,Sequential,Linear,Sequential', seen.join());
   s.expectError('apply of a non-function', () => model.apply(3 as never), /^Sequential\.apply: argument 'fn' expected a function of a module/);
   model.destroy();
+});
+
+add('PyTorch habits of the seq2seq, word-language-model, DCGAN and FGSM ports: x.requires_grad = true, x.log_softmax(dim), x.new_zeros/new_ones/new_full/new_empty/new_tensor, for (const row of x), empty(2, 3), integer x.t()/permute/transpose/expand (exact past 2^24), inplace modules', async (s, random) => {
+  const data = s.input(uniform(random, 6), [2, 3], 'f32', 'data');
+  data.requires_grad = true; // the FGSM tutorial's line: was a property of its own, silently ignored
+  s.expect('x.requires_grad = true sets requiresGrad', data.requiresGrad && data.requires_grad, '');
+  s.own(F.sum(F.mul(data, data))).backward();
+  s.expect('and the input gets its gradient', data.grad !== null, String(data.grad));
+  data.requires_grad = false;
+  s.expect('x.requires_grad = false', !data.requiresGrad, '');
+  s.expectError('requires_grad = true on an i32 tensor: requires_grad_\'s error', () => (s.input([1], [1], 'i32', 'n').requires_grad = true), /only Tensors of floating point dtype can require gradients/);
+  await s.check('x.log_softmax(1) is F.logSoftmax', s.own(data.log_softmax(1)), await s.own(F.logSoftmax(data, 1)).read(), 0, 0);
+  const ids = s.input([1, 2, 3, 16777217, -5, 7], [6], 'i32', 'ids');
+  const zs = s.own(ids.new_zeros(2, 3));
+  s.expect('new_zeros: this dtype, the size given', zs.dtype === 'i32' && zs.shape.join() === '2,3', `${zs.dtype} ${zs.shape}`);
+  s.expect('new_ones([4]) of f32', s.own(data.new_ones([4])).dtype === 'f32', '');
+  await s.check('new_full', s.own(ids.new_full([2], 7)), [7, 7], 0, 0);
+  await s.check('new_tensor', s.own(data.new_tensor([5, 6])), [5, 6], 0, 0);
+  s.expect('new_empty with a dtype of its own', s.own(data.new_empty(3, { dtype: 'u32' })).dtype === 'u32', '');
+  s.expect('empty(2, 3) at the root, as torch.empty', s.own(empty(2, 3)).shape.join() === '2,3', '');
+  s.expectError('Tensor.empty(2, 1): the engine\'s allocation, named', () => Tensor.empty(2 as never, 1 as never), /^Tensor\.empty\(gpu, shape, dtype\): the engine's allocation, a Gpu first and the shape as a list, got 2 and 1; PyTorch's torch\.empty\(2, 3\) is empty\(2, 3\)/);
+  const rows: number[][] = [];
+  for (const row of data) rows.push(Array.from(await s.own(row).read()));
+  const values = Array.from(await data.read());
+  s.expect('for (const row of x): the rows, as PyTorch\'s iteration', JSON.stringify(rows) === JSON.stringify([values.slice(0, 3), values.slice(3)]), JSON.stringify(rows));
+  // batchify's data.view(bsz, -1).t().contiguous() on an i32 corpus.
+  const t = s.own(ids.view(2, 3).t());
+  s.expect('an i32 x.t(): i32', t.dtype === 'i32', t.dtype);
+  await s.check('an i32 x.t(), exact past 2^24', t, [1, 16777217, 2, -5, 3, 7], 0, 0);
+  await s.check('an i32 permute', s.own(F.permute(ids.view(1, 2, 3), [2, 0, 1])), [1, 16777217, 2, -5, 3, 7], 0, 0);
+  await s.check('a u32 expand', s.own(F.expand(s.input([4294967295, 3], [2, 1], 'u32'), [2, 3])), [4294967295, 4294967295, 4294967295, 3, 3, 3], 0, 0);
+  s.expectError('an in-place op on an integer x.t()', () => t.fill_(0), /would not reach/);
+  // PyTorch's inplace=True (positional too): computed out of place, printed as PyTorch prints it.
+  const relu = new nn.ReLU(true);
+  const leaky = new nn.LeakyReLU(0.2, true);
+  s.expect('nn.ReLU(True) and LeakyReLU(0.2, True) print as PyTorch\'s', `${relu} ${leaky} ${new nn.Dropout(0.5, true)} ${new nn.ReLU6(true)} ${new nn.ReLU()}` === 'ReLU(inplace=True) LeakyReLU(negative_slope=0.2, inplace=True) Dropout(p=0.5, inplace=True) ReLU6(inplace=True) ReLU()', `${relu} ${leaky}`);
+  const x = s.input([-1, 2], [2], 'f32', 'x');
+  await s.check('ReLU(inplace=True): the same values out', relu.forward(x), [0, 2], 0, 0);
+  await s.check('the input keeps its values', x, [-1, 2], 0, 0);
+  s.expectError('inplace of another type', () => new nn.ReLU({ inplace: 1 } as never), /^ReLU: option 'inplace' expected true or false, got 1/);
+  relu.destroy();
+  leaky.destroy();
 });
 
 add('Tensor methods: the blitz\'s manual SGD, p.data.sub_(p.grad.data * lr), noGrad(() => p.sub_(p.grad.mul(lr))) and sub_ with alpha, equals optim.SGD for 3 steps exactly; nothing left behind', async (s, random) => {

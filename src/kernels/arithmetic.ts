@@ -45,7 +45,7 @@ export function broadcastOver(shape: readonly number[], small: readonly number[]
 const OPS = { add: 0, mul: 1, div: 2, rdiv: 3 } as const;
 
 export interface CombineArgs {
-  /** 'add': alpha·a + beta·b + offset; 'mul': alpha·a·b + offset; 'div': alpha·a/b + offset; 'rdiv': alpha·b/a + offset. */
+  /** 'add': alpha·a + beta·b + offset; 'mul': alpha·a·b + offset; 'div': alpha·a/b + offset (b null: alpha·a/beta); 'rdiv': alpha·b/a + offset. */
   op: keyof typeof OPS;
   /** n elements, out's count; null: not read (add, and div, where it is taken as 1). */
   a: Tensor | null;
@@ -80,8 +80,9 @@ export function combine(out: Tensor, args: CombineArgs): void {
     if (b.size !== broadcast.bSize) throw new Error(`${op}: argument 'b' expected ${broadcast.bSize} elements, got shape ${shapeText(b.shape)}`);
   }
   const read = a ?? b;
-  const needs = { add: a ?? b, mul: a, div: b, rdiv: a && b }[args.op];
-  if (!read || !needs) throw new Error(`${op}: needs ${{ add: "'a' or 'b'", mul: "'a'", div: "'b'", rdiv: "'a' and 'b'" }[args.op]}`);
+  // div without b divides by beta (a number divisor), so it needs a then.
+  const needs = { add: a ?? b, mul: a, div: b ?? a, rdiv: a && b }[args.op];
+  if (!read || !needs) throw new Error(`${op}: needs ${{ add: "'a' or 'b'", mul: "'a'", div: "'a' or 'b'", rdiv: "'a' and 'b'" }[args.op]}`);
   for (const [name, v] of [['alpha', alpha], ['beta', beta], ['offset', offset]] as const) {
     if (!Number.isFinite(v)) throw new Error(`${op}: argument '${name}' expected a finite number, got ${v}`);
   }
@@ -194,6 +195,12 @@ export const gradients = {
    * back to a spread operand's shape. Three of the four paths go through an n-element intermediate
    * (y/v, dy/v or dy·y) in the Gpu's scratch.
    */
+  /** out = x / divisor, a number: d x = dy / divisor, divided as the forward (PyTorch's too). */
+  divByNumber: (x: Tensor, divisor: number): BackwardRule => (ctx, dy) => {
+    const g = upstream(dy, x.gpu, [1]);
+    const { grad, accumulate } = ctx.target(x);
+    combine(grad, { op: 'div', a: g, b: null, broadcast: sameShape(x.shape), beta: divisor, accumulate });
+  },
   div: (u: Tensor | null, v: Tensor, y: Tensor, broadcast: Broadcast, spread: 'u' | 'v'): BackwardRule => (ctx, dy) => {
     const g = upstream(dy, v.gpu, [1]);
     const whole = sameShape(y.shape);
@@ -337,6 +344,30 @@ cases.push(kernelCase({
         await s.check('a + b', sum, a.map((v, i) => v + b[i % 2]!), 1e-6, 1e-6);
         await s.check('2a + 1', scaled, a.map((v) => 2 * v + 1), 1e-6, 1e-6);
         await s.check('3b', spread, a.map((_, i) => 3 * b[i % 2]!), 1e-6, 1e-6);
+      },
+    };
+  },
+}));
+// A number divisor (F.div(x, c)): alpha · a / beta, b not read; divided, not multiplied by 1 / beta.
+cases.push(kernelCase({
+  name: 'arithmetic divide by a number [1031] / 0.3081 (b not read), then accumulate',
+  entries: ['combine'],
+  dims: { n: 1031 },
+  setup(s, { n }, random) {
+    const [a, previous] = [uniform(random, n, -3, 3), uniform(random, n)];
+    const at = s.input(a);
+    const [quotient, summed] = [s.output([n], 'a / c'), s.output([n], 'previous + 2a / c')];
+    summed.write(previous);
+    const c = Math.fround(0.3081);
+    return {
+      run: () => {
+        combine(quotient, { op: 'div', a: at, b: null, broadcast: sameShape([n]), beta: 0.3081 });
+        combine(summed, { op: 'div', a: at, b: null, broadcast: sameShape([n]), alpha: 2, beta: 0.3081, accumulate: true });
+      },
+      check: async () => {
+        // WGSL's division is within 2.5 ulp (a CPU adapter's is IEEE's, exact: graph-cases checks that).
+        await s.check('a / c', quotient, Array.from(a, (v) => Math.fround(v) / c), 0, 3e-7);
+        await s.check('previous + 2a / c', summed, Array.from(a, (v, i) => previous[i]! + (2 * Math.fround(v)) / c), 1e-6, 1e-6);
       },
     };
   },
