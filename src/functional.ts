@@ -22,6 +22,7 @@ import { sumRows } from './kernels/reduce';
 import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
 import { cast, joinHalves, splitHalves } from './kernels/cast';
 import { cumsum as cumsumKernel } from './kernels/scan';
+import { sortRows as sortRowsKernel } from './kernels/sort';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { expectKnee, lossShape, OP as REGRESSION_OPS, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
@@ -693,6 +694,108 @@ function valuesAndIndices(values: Tensor, indices: Tensor): ValuesIndices {
     [Symbol.iterator]: { value: function* () { yield result.values; yield result.indices; } },
   });
   return result as ValuesIndices;
+}
+
+// ── sorting: sort, argsort, topk ──────────────────────────────────────────────────────────────────
+
+/** torch.sort's keywords (stable is taken: the order here is always the stable sort's). */
+export interface SortOptions {
+  dim?: number;
+  descending?: boolean;
+  stable?: boolean;
+}
+
+/** torch.topk's keywords. */
+export interface TopkOptions {
+  dim?: number;
+  largest?: boolean;
+  sorted?: boolean;
+}
+
+/**
+ * The indices (i32) of the first `take` of x's elements along d in sorted order, ties in index
+ * order, NaN last (descending: first), as PyTorch's stable sort: shaders/sort.wgsl over x with d
+ * moved last, and back. No gradient (the values come through F.gather, which carries it).
+ */
+function sortedIndices(op: string, x: Tensor, d: number, take: number, descending: boolean): Tensor {
+  const last = x.shape.length - 1;
+  const n = x.shape[d]!;
+  return noGrad(() =>
+    tidy(() => {
+      const order = [...x.shape.keys()].filter((i) => i !== d).concat(d);
+      const rowsFirst = d === last ? x : permute(x, order);
+      const indices = output(x.gpu, [...rowsFirst.shape.slice(0, -1), take], `${op} indices`, 'i32');
+      sortRowsKernel(rowsFirst, indices, x.size / n, n, take, descending);
+      return d === last ? indices : unmarkViewCopy(permute(indices, order.map((_, i) => order.indexOf(i))));
+    }),
+  );
+}
+
+/** A sorting op's input and dim: an f32 tensor (an integer one named, with the way to sort it), one dimension. */
+function sortInput(op: string, x: unknown, dim: unknown): number {
+  if (x instanceof Tensor && x.dtype !== 'f32') throw new Error(`${op}: input '${x.label}' is ${x.dtype}; sorting takes f32 here: F.${op}(F.to(x, 'f32'), …) (exact for integers below 2^24)`);
+  expectInput(op, x);
+  return dimension(op, 'dim', dim, (x as Tensor).shape);
+}
+
+/** The arguments given: trailing undefined ones dropped. */
+function trimmed(args: unknown[]): unknown[] {
+  while (args.length && args.at(-1) === undefined) args.pop();
+  return args;
+}
+
+/** Positional keywords or an options object (F.sort(x, 1, true) or F.sort(x, { dim: 1, descending: true })). */
+function keywords<O extends object>(op: string, names: readonly (keyof O & string)[], args: readonly unknown[]): O {
+  const objectAt = args.findIndex((a) => a !== null && typeof a === 'object' && !(a instanceof Tensor));
+  if (objectAt >= 0 && objectAt !== args.length - 1) throw new Error(`${op}: the options object goes last, got ${show(args[objectAt + 1])} after it`);
+  const positional = objectAt >= 0 ? args.slice(0, objectAt) : args;
+  if (positional.length > names.length) throw new Error(`${op}: takes ${names.join(', ')} after the input, got ${positional.length} arguments (${show(positional.slice(names.length))} too)`);
+  const given = objectAt >= 0 ? (normalizeOptions(op, args[objectAt] as object, names) as Record<string, unknown>) : {};
+  const o: Record<string, unknown> = {};
+  names.forEach((name, i) => {
+    if (positional[i] !== undefined && given[name] !== undefined) throw new Error(`${op}: ${name} given twice, as an argument and an option`);
+    o[name] = positional[i] ?? given[name];
+  });
+  return o as O;
+}
+
+/**
+ * torch.sort(input, dim=-1, descending=False, stable=False): { values, indices } (PyTorch's named
+ * tuple: const [values, indices] = F.sort(x)), ties in index order (PyTorch's stable order, whatever
+ * `stable` says), NaN last (descending: first). The values' gradient goes back to where each came from.
+ */
+export function sort(x: Tensor, dim?: number | SortOptions, descending?: boolean | SortOptions, options?: SortOptions): ValuesIndices {
+  const o = keywords<SortOptions>('sort', ['dim', 'descending', 'stable'], trimmed([dim, descending, options]));
+  const d = sortInput('sort', x, o.dim ?? -1);
+  expectFlag('sort', 'descending', o.descending);
+  expectFlag('sort', 'stable', o.stable);
+  const indices = sortedIndices('sort', x, d, x.shape[d]!, o.descending ?? false);
+  return valuesAndIndices(gather(x, d, indices), indices);
+}
+
+/** torch.argsort(input, dim=-1, descending=False, stable=False): F.sort's indices alone (i32). */
+export function argsort(x: Tensor, dim?: number | SortOptions, descending?: boolean | SortOptions, options?: SortOptions): Tensor {
+  const o = keywords<SortOptions>('argsort', ['dim', 'descending', 'stable'], trimmed([dim, descending, options]));
+  const d = sortInput('argsort', x, o.dim ?? -1);
+  expectFlag('argsort', 'descending', o.descending);
+  expectFlag('argsort', 'stable', o.stable);
+  return sortedIndices('argsort', x, d, x.shape[d]!, o.descending ?? false);
+}
+
+/**
+ * torch.topk(input, k, dim=-1, largest=True, sorted=True): the k largest (smallest with largest
+ * false) along dim and their indices, in order (sorted false gives the same order), ties to the lower
+ * index, NaN as the largest (PyTorch's). The values' gradient goes back to where each came from.
+ */
+export function topk(x: Tensor, k: number, dim?: number | TopkOptions, largest?: boolean | TopkOptions, sorted?: boolean | TopkOptions, options?: TopkOptions): ValuesIndices {
+  const o = keywords<TopkOptions>('topk', ['dim', 'largest', 'sorted'], trimmed([dim, largest, sorted, options]));
+  const d = sortInput('topk', x, o.dim ?? -1);
+  expectFlag('topk', 'largest', o.largest);
+  expectFlag('topk', 'sorted', o.sorted);
+  const n = x.shape[d]!;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > n) throw new Error(`topk: argument 'k' expected an integer from 1 to ${n} (the size of dim ${d} of ${shapeText(x.shape)}), got ${show(k)}${k === 0 ? ' (k = 0 gives empty tensors, which are not supported)' : ''}`);
+  const indices = sortedIndices('topk', x, d, k, o.largest ?? true);
+  return valuesAndIndices(gather(x, d, indices), indices);
 }
 
 /** The max of x over `dim` (one dimension or a list; every one when left out or [], kept as 1s with keepdim), torch.amax: its gradient shared among the ties. */

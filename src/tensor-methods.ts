@@ -143,6 +143,12 @@ declare module './tensor' {
     requires_grad: boolean;
     /** F.logSoftmax(this, dim): PyTorch's x.log_softmax(dim). */
     log_softmax(dim: number): Tensor;
+    /** F.sort: x.sort(dim, descending) → { values, indices }. */
+    sort(dim?: number | F.SortOptions, descending?: boolean | F.SortOptions, options?: F.SortOptions): F.ValuesIndices;
+    /** F.argsort: the indices of x.sort(…). */
+    argsort(dim?: number | F.SortOptions, descending?: boolean | F.SortOptions, options?: F.SortOptions): Tensor;
+    /** F.topk: x.topk(k, dim, largest, sorted) → { values, indices }. */
+    topk(k: number, dim?: number | F.TopkOptions, largest?: boolean | F.TopkOptions, sorted?: boolean | F.TopkOptions, options?: F.TopkOptions): F.ValuesIndices;
     /** New tensors of this one's dtype and device (PyTorch's x.new_zeros(2, 3), new_ones, new_full, new_empty, new_tensor). */
     new_zeros(...size: SizeArgs): Tensor;
     new_ones(...size: SizeArgs): Tensor;
@@ -194,6 +200,7 @@ const DELEGATES: Record<string, (...args: never[]) => unknown> = {
   transpose: F.transpose, flatten: F.flatten, unsqueeze: F.unsqueeze, squeeze: F.squeeze,
   gather: F.gather, narrow: F.narrow, select: F.select, split: F.split, unbind: F.unbind,
   relu: F.relu, sigmoid: F.sigmoid, tanh: F.tanh, softmax: F.softmax, log_softmax: F.logSoftmax,
+  sort: F.sort, argsort: F.argsort, topk: F.topk,
 };
 
 /** The names this file adds to Tensor.prototype (a test checks no subclass field hides one). */

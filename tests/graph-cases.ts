@@ -7,6 +7,7 @@ import * as nn from '../src/nn';
 import * as optim from '../src/optim';
 import * as lrScheduler from '../src/lr-scheduler';
 import { allocateParameter, Parameter } from '../src/parameters';
+import { sortedIndices as sortedIndicesRef } from '../src/reference/sort';
 import * as bnRef from '../src/reference/batchnorm';
 import * as lnRef from '../src/reference/layer_norm';
 import * as actRef from '../src/reference/activations';
@@ -1788,6 +1789,83 @@ add('F.div by a number divides, as PyTorch\'s: the MNIST normalisation of all 25
   const g = uniform(random, 256, -2, 2);
   y.backward(s.input(g, [256]));
   await s.check('its gradient dy / 0.3081', x.grad!, Array.from(g, (v) => Math.fround(Math.fround(v) / fc)), atol, rtol);
+});
+
+// ── sorting: F.sort, F.argsort, F.topk ──────────────────────────────────────────────────────────────
+
+/** x's lines along d: for each, the flat indices of its elements in order. */
+function linesAlong(shape: readonly number[], d: number): number[][] {
+  const stride = shape.slice(d + 1).reduce((p, v) => p * v, 1);
+  const [outer, n] = [shape.slice(0, d).reduce((p, v) => p * v, 1), shape[d]!];
+  const lines: number[][] = [];
+  for (let o = 0; o < outer; o++) for (let q = 0; q < stride; q++) lines.push(Array.from({ length: n }, (_, t) => (o * n + t) * stride + q));
+  return lines;
+}
+
+add('F.sort, F.argsort and F.topk (torch.sort, argsort, topk) along every dim, both orders: indices and values exact against a stable float64 sort, ties in index order, NaN last (descending first), the values\' gradient back where each came from; methods, options and errors', async (s, random) => {
+  const shape = [3, 7, 4];
+  const size = 84;
+  const X = Float32Array.from(uniform(random, size, -3, 3), (v) => Math.round(v * 2) / 2); // many ties
+  X[5] = NaN;
+  X[40] = -0;
+  X[41] = Infinity;
+  const x = s.input(X, shape, 'f32', 'x');
+  x.requiresGrad = true;
+  for (const d of [0, 1, 2]) {
+    const n = shape[d]!;
+    const lines = linesAlong(shape, d);
+    for (const descending of [false, true]) {
+      for (const k of [n, 2]) {
+        const picks = new Float64Array((size / n) * k); // where each output position's element came from
+        const expectedIndices = new Float64Array((size / n) * k);
+        const expectedValues = new Float64Array((size / n) * k);
+        const outLines = linesAlong([...shape.slice(0, d), k, ...shape.slice(d + 1)], d);
+        lines.forEach((line, l) => {
+          const order = sortedIndicesRef(line.map((i) => X[i]!), 1, n, descending, k);
+          order.forEach((t, r) => {
+            expectedIndices[outLines[l]![r]!] = t;
+            expectedValues[outLines[l]![r]!] = X[line[t]!]!;
+            picks[outLines[l]![r]!] = line[t]!;
+          });
+        });
+        const what = `${k === n ? `F.sort(x, ${d}, ${descending})` : `F.topk(x, ${k}, ${d}, ${descending})`}`;
+        const { values, indices } = k === n ? F.sort(x, d, descending) : F.topk(x, k, d, descending);
+        await s.check(`${what}: indices`, s.own(indices), expectedIndices, 0, 0);
+        await s.check(`${what}: values`, s.own(values), expectedValues, 0, 0);
+        x.grad = null;
+        const g = uniform(random, values.size);
+        values.backward(s.input(g, values.shape));
+        const dx = new Float64Array(size);
+        picks.forEach((from, i) => (dx[from] = dx[from]! + Math.fround(g[i]!)));
+        await s.check(`${what}: d x, each g back where its value came from`, x.grad!, dx, 0, 0);
+      }
+    }
+  }
+  await s.check('F.argsort(x, 1, true) is F.sort\'s indices', s.own(F.argsort(x, 1, true)), await s.own(F.sort(x, { dim: 1, descending: true }).indices).read(), 0, 0);
+  // NaN and ±0, as PyTorch's: NaN last ascending, first descending; −0 and +0 tie (index order).
+  const special = s.input([1, NaN, -1, NaN, 0, -0], [6], 'f32', 'special');
+  const up = F.sort(special);
+  await s.check('ascending: NaN last, ±0 in index order', s.own(up.indices), [2, 4, 5, 0, 1, 3], 0, 0);
+  s.own(up.values);
+  const down = F.sort(special, -1, true);
+  await s.check('descending: NaN first', s.own(down.indices), [1, 3, 0, 4, 5, 2], 0, 0);
+  s.own(down.values);
+  // PyTorch's shapes of the call.
+  const row = s.input([4, 1, 3, 9, 2], [5], 'f32', 'row');
+  const [top, where] = F.topk(row, 2);
+  await s.check('const [values, indices] = F.topk(x, 2)', s.own(top!), [9, 4], 0, 0);
+  await s.check('its indices', s.own(where!), [3, 0], 0, 0);
+  const smallest = F.topk(row, 2, { largest: false });
+  await s.check('F.topk(x, 2, { largest: false })', s.own(smallest.values), [1, 2], 0, 0);
+  s.own(smallest.indices);
+  await s.check('F.argsort(x, 0, { descending: true })', s.own(F.argsort(row, 0, { descending: true })), [3, 0, 2, 4, 1], 0, 0);
+  s.expectError('k past the dim', () => F.topk(row, 6), /^topk: argument 'k' expected an integer from 1 to 5 \(the size of dim 0 of \[5\]\), got 6/);
+  s.expectError('k = 0', () => F.topk(row, 0), /k = 0 gives empty tensors, which are not supported/);
+  s.expectError('an i32 input', () => F.sort(s.input([3, 1], [2], 'i32', 'lengths')), /^sort: input 'lengths' is i32; sorting takes f32 here: F\.sort\(F\.to\(x, 'f32'\), …\) \(exact for integers below 2\^24\)/);
+  s.expectError('a dim past the rank', () => F.sort(row, 1), /^sort: argument 'dim' expected a dimension of \[5\]/);
+  s.expectError('descending given twice', () => F.sort(row, 0, true, { descending: false }), /^sort: descending given twice/);
+  s.expectError('an unknown option', () => F.sort(row, { dim: 0, decending: true } as never), /^sort: unknown option 'decending'/);
+  x.grad = null;
 });
 
 // ── layout and extremes: F.permute, F.transpose, F.expand, F.max, F.min, F.amax, F.amin, F.argmax, F.argmin ──

@@ -224,7 +224,7 @@ add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_
   model.destroy();
 });
 
-add('PyTorch habits of the seq2seq, word-language-model, DCGAN and FGSM ports: x.requires_grad = true, x.log_softmax(dim), x.new_zeros/new_ones/new_full/new_empty/new_tensor, for (const row of x), empty(2, 3), integer x.t()/permute/transpose/expand (exact past 2^24), inplace modules', async (s, random) => {
+add('PyTorch habits of the seq2seq, word-language-model, DCGAN and FGSM ports: x.requires_grad = true, x.log_softmax(dim), x.topk/sort/argsort, x.new_zeros/new_ones/new_full/new_empty/new_tensor, for (const row of x), empty(2, 3), integer x.t()/permute/transpose/expand (exact past 2^24), inplace modules', async (s, random) => {
   const data = s.input(uniform(random, 6), [2, 3], 'f32', 'data');
   data.requires_grad = true; // the FGSM tutorial's line: was a property of its own, silently ignored
   s.expect('x.requires_grad = true sets requiresGrad', data.requiresGrad && data.requires_grad, '');
@@ -262,6 +262,15 @@ add('PyTorch habits of the seq2seq, word-language-model, DCGAN and FGSM ports: x
   await s.check('ReLU(inplace=True): the same values out', relu.forward(x), [0, 2], 0, 0);
   await s.check('the input keeps its values', x, [-1, 2], 0, 0);
   s.expectError('inplace of another type', () => new nn.ReLU({ inplace: 1 } as never), /^ReLU: option 'inplace' expected true or false, got 1/);
+  // The sorting methods (a seq2seq decoder's decoder_output.topk(1)), as their F forms.
+  const row = s.input([4, 1, 3, 9, 2], [5], 'f32', 'row');
+  const [top, where] = row.topk(2);
+  await s.check('const [values, indices] = x.topk(2)', s.own(top!), [9, 4], 0, 0);
+  await s.check('its indices', s.own(where!), [3, 0], 0, 0);
+  const sorted = row.sort(0, true);
+  await s.check('x.sort(0, true).values', s.own(sorted.values), [9, 4, 3, 2, 1], 0, 0);
+  s.own(sorted.indices);
+  await s.check('x.argsort()', s.own(row.argsort()), [1, 4, 2, 0, 3], 0, 0);
   relu.destroy();
   leaky.destroy();
 });
