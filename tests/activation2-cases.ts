@@ -151,8 +151,7 @@ add('the activations and distances: errors named, before anything is dispatched'
   s.expectError('Softshrink lambd < 0', () => new nn.Softshrink(-0.5, { gpu }), /Softshrink: lambda must be greater or equal to 0, but found to be -0\.5\./);
   s.expectError('Softmin without dim', () => new nn.Softmin(undefined as unknown as number, { gpu }), /Softmin: argument 'dim' expected an integer/);
   s.expectError('softmin dim out of range', () => F.softmin(x, 2), /softmin: argument 'dim' expected a dimension of \[3, 5\] \(-2 to 1\), got 2/);
-  s.expectError('SELU inplace', () => new nn.SELU({ inplace: true as false, gpu }), /SELU: inplace=true is not supported/);
-  s.expectError('Threshold inplace', () => new nn.Threshold(0, 0, { inplace: true as false, gpu }), /Threshold: inplace=true is not supported/);
+  s.expect('SELU and Threshold take inplace=True (computed out of place), printed as PyTorch\'s', `${new nn.SELU({ inplace: true, gpu })} ${new nn.Threshold(0, 0, { inplace: true, gpu })}` === 'SELU(inplace=True) Threshold(threshold=0.0, value=0.0, inplace=True)', `${new nn.SELU({ inplace: true, gpu })}`);
   s.expectError('Threshold value', () => new nn.Threshold(0, NaN, { gpu }), /Threshold: argument 'value' expected a number/);
   s.expectError('normalize p < 1', () => F.normalize(x, { p: 0.5 }), /normalize: option 'p' expected a number ≥ 1 or Infinity, got 0\.5 \(p < 1 is not supported\)/);
   s.expectError('normalize unknown option', () => F.normalize(x, { axis: 1 } as object), /normalize: unknown option 'axis'/);
@@ -224,7 +223,7 @@ add('nn.Dropout1d and nn.Dropout2d: errors named, before anything is dispatched'
   s.expectError('Dropout1d of a 4-D input', () => F.dropout1d(s.input(new Float32Array(16), [2, 2, 2, 2], 'f32', 'x'), 0.5), /dropout1d: Expected 2D or 3D input, but received a 4D input/);
   s.expectError('dropout2d of a 1-D input', () => F.dropout2d(s.input(new Float32Array(4), [4], 'f32', 'x'), 0.5), /dropout2d: Feature dropout requires at least 2 dimensions in the input/);
   s.expectError('Dropout2d p > 1', () => new nn.Dropout2d(1.5, { gpu }), /Dropout2d: dropout probability has to be between 0 and 1, but got 1\.5/);
-  s.expectError('Dropout1d inplace', () => new nn.Dropout1d(0.5, { inplace: true as false, gpu }), /Dropout1d: inplace=true is not supported/);
+  s.expect('Dropout1d takes inplace=True, printed as PyTorch\'s', `${new nn.Dropout1d(0.5, { inplace: true, gpu })}` === 'Dropout1d(p=0.5, inplace=True)', `${new nn.Dropout1d(0.5, { inplace: true, gpu })}`);
 });
 
 export const activation2Cases: readonly KernelCase[] = cases;
