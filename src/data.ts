@@ -224,48 +224,62 @@ export class StandardScaler {
   }
 }
 
-export interface Batch {
-  x: Float32Array;
-  y: Uint32Array;
+/** The typed arrays a DataLoader batches: float rows (features, pixels) or integer ones (token ids, targets). */
+export type NumberArray = Float32Array | Int32Array | Uint32Array;
+
+/** One batch: `size` rows of x and their labels, each of the arrays' own type (Float32Array and Uint32Array for a Dataset). */
+export interface Batch<X extends NumberArray = Float32Array, Y extends NumberArray = Uint32Array> {
+  x: X;
+  y: Y;
   size: number;
 }
 
-/** What a DataLoader batches: a Dataset, or rows of any width (images: x of rows × C·H·W) with their labels. */
-export type Rows = Pick<Dataset, 'x' | 'y' | 'rows'> & Partial<Dataset>;
+/**
+ * What a DataLoader batches: a Dataset, or rows of any width (images: x of rows × C·H·W) with a
+ * whole number of labels each (a class per row; a sequence's targets), integer rows too (token ids).
+ */
+export type Rows<X extends NumberArray = Float32Array, Y extends NumberArray = Uint32Array> = { x: X; y: Y; rows: number } & Partial<Omit<Dataset, 'x' | 'y' | 'rows'>>;
+
+const isNumberArray = (v: unknown): v is NumberArray => v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint32Array;
 
 /**
- * Batches of a dataset; with shuffle, a new seeded order each epoch. The last partial batch is kept.
- * `for (const batch of loader)` goes through one epoch, the next loop the next (PyTorch's reshuffle).
+ * Batches of a dataset; with shuffle, a new seeded order each epoch. The last partial batch is kept
+ * (dropLast, PyTorch's drop_last, leaves it out). `for (const batch of loader)` goes through one
+ * epoch, the next loop the next (PyTorch's reshuffle).
  */
-export class DataLoader {
-  readonly options: { batchSize: number; shuffle?: boolean; seed?: number };
-  /** Floats per row: x.length / rows. */
+export class DataLoader<X extends NumberArray = Float32Array, Y extends NumberArray = Uint32Array> {
+  readonly options: { batchSize: number; shuffle?: boolean; seed?: number; dropLast?: boolean };
+  /** Values per row: x.length / rows. */
   readonly rowWidth: number;
+  /** Labels per row: y.length / rows (1: a class per row). */
+  readonly labelWidth: number;
   private epochsIterated = 0;
 
   constructor(
-    readonly data: Rows,
-    options: { batchSize: number; shuffle?: boolean; seed?: number } | { batch_size: number; shuffle?: boolean; seed?: number },
+    readonly data: Rows<X, Y>,
+    options: { batchSize: number; shuffle?: boolean; seed?: number; dropLast?: boolean } | { batch_size: number; shuffle?: boolean; seed?: number; drop_last?: boolean },
   ) {
-    const given = data as Partial<Rows> | null;
-    if (given === null || typeof given !== 'object' || !(given.x instanceof Float32Array) || !(given.y instanceof Uint32Array) || !Number.isInteger(given.rows) || given.rows! < 1) {
-      throw new Error(`DataLoader: argument 'data' expected { x: Float32Array (rows × row values), y: Uint32Array (a class per row), rows } (a Dataset, as parseCsv gives), got ${given === null || typeof given !== 'object' ? show(given) : `{ ${Object.entries(given).map(([k, v]) => `${k}: ${ArrayBuffer.isView(v) ? v.constructor.name : Array.isArray(v) ? 'an array' : typeof v}`).join(', ')} }`}${given && Array.isArray(given.x) ? ' (Float32Array.from(x) makes one of an array)' : ''}`);
+    const given = data as Partial<Rows<X, Y>> | null;
+    if (given === null || typeof given !== 'object' || !isNumberArray(given.x) || !isNumberArray(given.y) || !Number.isInteger(given.rows) || given.rows! < 1) {
+      throw new Error(`DataLoader: argument 'data' expected { x: Float32Array (rows × row values; Int32Array or Uint32Array for integer rows), y: Uint32Array (a class per row, or a whole number of labels per row; or Int32Array, Float32Array), rows } (a Dataset, as parseCsv gives), got ${given === null || typeof given !== 'object' ? show(given) : `{ ${Object.entries(given).map(([k, v]) => `${k}: ${ArrayBuffer.isView(v) ? v.constructor.name : Array.isArray(v) ? 'an array' : typeof v}`).join(', ')} }`}${given && Array.isArray(given.x) ? ' (Float32Array.from(x) makes one of an array)' : ''}`);
     }
     const rows = given.rows!;
     if (given.x!.length % rows !== 0 || given.x!.length === 0) throw new Error(`DataLoader: x holds ${given.x!.length} values, not a whole number of values for each of the ${rows} rows`);
-    if (given.y!.length !== rows) throw new Error(`DataLoader: y holds ${given.y!.length} labels for ${rows} rows`);
+    if (given.y!.length % rows !== 0 || given.y!.length === 0) throw new Error(`DataLoader: y holds ${given.y!.length} labels, not a whole number of labels for each of the ${rows} rows`);
     this.rowWidth = given.x!.length / rows;
+    this.labelWidth = given.y!.length / rows;
     if (given.features && given.features.length !== this.rowWidth) throw new Error(`DataLoader: ${given.features.length} feature names for rows of ${this.rowWidth} values`);
-    // PyTorch's other options (drop_last, num_workers, sampler, …) are unknown here, so refused.
-    this.options = normalizeOptions('DataLoader', options, ['batchSize', 'shuffle', 'seed'], { batch_size: 'batchSize' }) as DataLoader['options'];
+    // PyTorch's other options (num_workers, sampler, …) are unknown here, so refused.
+    this.options = normalizeOptions('DataLoader', options, ['batchSize', 'shuffle', 'seed', 'dropLast'], { batch_size: 'batchSize', drop_last: 'dropLast' }) as DataLoader['options'];
     const { batchSize: b, seed } = this.options;
     if (!Number.isInteger(b) || b < 1) throw new Error(`DataLoader: argument 'batchSize' expected a positive integer, got ${b}`);
     expectFlag('DataLoader', 'shuffle', this.options.shuffle);
+    expectFlag('DataLoader', 'dropLast', this.options.dropLast);
     if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`DataLoader: option 'seed' expected an integer, got ${show(seed)}`);
   }
 
   get length(): number {
-    return Math.ceil(this.data.rows / this.options.batchSize);
+    return (this.options.dropLast ? Math.floor : Math.ceil)(this.data.rows / this.options.batchSize);
   }
 
   /** The row order of an epoch. */
@@ -274,18 +288,22 @@ export class DataLoader {
     return this.options.shuffle ? shuffle(rows, mulberry32(((this.options.seed ?? 0) * 1000003 + epoch) >>> 0)) : rows;
   }
 
-  [Symbol.iterator](): Generator<Batch> {
+  [Symbol.iterator](): Generator<Batch<X, Y>> {
     return this.batches(this.epochsIterated++);
   }
 
-  *batches(epoch = 0): Generator<Batch> {
-    const F = this.rowWidth;
+  *batches(epoch = 0): Generator<Batch<X, Y>> {
     const order = this.order(epoch);
-    for (let start = 0; start < order.length; start += this.options.batchSize) {
-      const rows = order.slice(start, start + this.options.batchSize);
-      const x = new Float32Array(rows.length * F);
-      rows.forEach((r, i) => x.set(this.data.x.subarray(r * F, (r + 1) * F), i * F));
-      yield { x, y: Uint32Array.from(rows, (r) => this.data.y[r]!), size: rows.length };
+    const { batchSize, dropLast } = this.options;
+    const take = <A extends NumberArray>(from: A, width: number, rows: number[]): A => {
+      const out = new (from.constructor as new (n: number) => A)(rows.length * width);
+      rows.forEach((r, i) => out.set(from.subarray(r * width, (r + 1) * width), i * width));
+      return out;
+    };
+    for (let start = 0; start < order.length; start += batchSize) {
+      const rows = order.slice(start, start + batchSize);
+      if (dropLast && rows.length < batchSize) break;
+      yield { x: take(this.data.x, this.rowWidth, rows), y: take(this.data.y, this.labelWidth, rows), size: rows.length };
     }
   }
 }

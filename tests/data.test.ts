@@ -184,8 +184,12 @@ describe('DataLoader', () => {
   test("takes PyTorch's batch_size; an unknown or mistyped option is an Error naming it", () => {
     expect([...new DataLoader(small, { batch_size: 10 }).batches()].map((b) => b.size)).toEqual([10, 10, 1]);
     const make = (options: object) => () => new DataLoader(small, options as { batchSize: number });
-    expect(make({ batchSize: 1, shufle: true })).toThrow("DataLoader: unknown option 'shufle' (known: batchSize, shuffle, seed; or PyTorch's batch_size)");
-    expect(make({ batchSize: 1, drop_last: true })).toThrow("DataLoader: unknown option 'drop_last'");
+    expect(make({ batchSize: 1, shufle: true })).toThrow("DataLoader: unknown option 'shufle' (known: batchSize, shuffle, seed, dropLast; or PyTorch's batch_size, drop_last)");
+    const dropping = new DataLoader(small, { batch_size: 10, drop_last: true });
+    expect([...dropping.batches()].map((b) => b.size)).toEqual([10, 10]);
+    expect(dropping.length).toBe(2);
+    expect(make({ batchSize: 1, drop_last: 'yes' })).toThrow("DataLoader: option 'dropLast' expected true or false, got 'yes'");
+    expect(make({ batchSize: 1, sampler: 'random' })).toThrow("DataLoader: unknown option 'sampler'");
     expect(make({ batchSize: 1, shuffle: 'yes' })).toThrow("DataLoader: option 'shuffle' expected true or false, got 'yes'");
     expect(make({ batchSize: 1, seed: 0.5 })).toThrow("DataLoader: option 'seed' expected an integer, got 0.5");
   });
@@ -201,12 +205,28 @@ describe('DataLoader', () => {
     expect(Array.from(first[0]!.x.subarray(0, 12))).toEqual(Array.from(images.x.subarray(12 * [...loader.order(0)][0]!, 12 * [...loader.order(0)][0]! + 12)));
     expect(row).toBe(images.y[loader.order(0)[0]!]);
     expect([...loader].flatMap((b) => Array.from(b.y))).toEqual(loader.order(1).map((r) => images.y[r]));
-    expect(() => new DataLoader({ x: [1, 2], y: Uint32Array.of(0), rows: 1 } as never, { batchSize: 1 })).toThrow("DataLoader: argument 'data' expected { x: Float32Array (rows × row values), y: Uint32Array (a class per row), rows } (a Dataset, as parseCsv gives), got { x: an array, y: Uint32Array, rows: number } (Float32Array.from(x) makes one of an array)");
+    expect(() => new DataLoader({ x: [1, 2], y: Uint32Array.of(0), rows: 1 } as never, { batchSize: 1 })).toThrow("DataLoader: argument 'data' expected { x: Float32Array (rows × row values; Int32Array or Uint32Array for integer rows), y: Uint32Array (a class per row, or a whole number of labels per row; or Int32Array, Float32Array), rows } (a Dataset, as parseCsv gives), got { x: an array, y: Uint32Array, rows: number } (Float32Array.from(x) makes one of an array)");
     expect(() => new DataLoader({ x: new Float32Array(7), y: new Uint32Array(2), rows: 2 }, { batchSize: 1 })).toThrow('DataLoader: x holds 7 values, not a whole number of values for each of the 2 rows');
-    expect(() => new DataLoader({ x: new Float32Array(8), y: new Uint32Array(3), rows: 2 }, { batchSize: 1 })).toThrow('DataLoader: y holds 3 labels for 2 rows');
+    expect(() => new DataLoader({ x: new Float32Array(8), y: new Uint32Array(3), rows: 2 }, { batchSize: 1 })).toThrow('DataLoader: y holds 3 labels, not a whole number of labels for each of the 2 rows');
     const some = subset(images, [4, 0]); // rows of 12 values, no feature names
     expect(Array.from(some.x)).toEqual([...Array.from(images.x.subarray(48, 60)), ...Array.from(images.x.subarray(0, 12))]);
     expect(Array.from(some.y)).toEqual([1, 0]);
+  });
+});
+
+describe('DataLoader over sequences', () => {
+  test('integer rows (token ids, Int32Array) with a sequence of targets each (the translation tutorial\'s pairs): batches keep both arrays\' types and rows, shuffled together', () => {
+    const [rows, L] = [5, 4];
+    const x = Int32Array.from({ length: rows * L }, (_, i) => 100 + i);
+    const y = Int32Array.from({ length: rows * L }, (_, i) => -i);
+    const loader = new DataLoader({ x, y, rows }, { batchSize: 2, shuffle: true, seed: 1 });
+    expect(loader.labelWidth).toBe(L);
+    const batches = [...loader.batches(0)];
+    expect(batches.map((b) => b.size)).toEqual([2, 2, 1]);
+    expect(batches.every((b) => b.x instanceof Int32Array && b.y instanceof Int32Array)).toBe(true);
+    const order = loader.order(0);
+    expect(batches.flatMap((b) => Array.from(b.x))).toEqual(order.flatMap((r) => Array.from(x.subarray(r * L, (r + 1) * L))));
+    expect(batches.flatMap((b) => Array.from(b.y))).toEqual(order.flatMap((r) => Array.from(y.subarray(r * L, (r + 1) * L))));
   });
 });
 
