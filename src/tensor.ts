@@ -492,12 +492,20 @@ export function tidy<T>(fn: () => T): T {
   const { result, made } = inScope(fn);
   if (result instanceof Promise) {
     made.forEach(release);
-    throw new Error('tidy: fn returned a Promise; it must be synchronous (an await inside would let other code allocate in its scope). Await the reads after tidy(), on the tensors it returns');
+    throw new Error('tidy: fn returned a Promise; it must be synchronous (an await inside would let other code allocate in its scope). Await the reads after tidy(), on the tensors it returns; for a step with awaits between its ops, tidyScope()');
   }
+  settle(made, tensorsIn(result));
+  return result;
+}
+
+/**
+ * The end of a scope (tidy(), TidyScope.dispose()): frees what `made` holds except `returned`, which
+ * the enclosing tidy() then holds.
+ */
+function settle(made: { tensor: Tensor; view: boolean }[], returned: Tensor[]): void {
   // Kept: what fn returns, and the memory under a returned view (F.reshape(F.exp(x), …)).
   // The companions of what is kept (an F.add's spread copies) stay with it. Those of an output kept
   // only as the memory under a returned view move to that view, which destroy() then frees with them.
-  const returned = tensorsIn(result);
   const keeps = (entry: { tensor: Tensor; view: boolean }) => returned.some((r) => r === entry.tensor || (!entry.view && r.memoryBuffer === entry.tensor.memoryBuffer));
   for (const { tensor, view } of made) {
     const viewer = view || returned.includes(tensor) ? undefined : returned.find((r) => r.memoryBuffer === tensor.memoryBuffer);
@@ -513,7 +521,48 @@ export function tidy<T>(fn: () => T): T {
     if (keeps(entry) || companions.has(entry.tensor)) tidyScopes.at(-1)?.push(entry);
     else release(entry);
   }
-  return result;
+}
+
+/**
+ * tidy() for a step with awaits between its ops (the FGSM tutorial reads init_pred.item() between
+ * its forward and its backward, which a tidy() cannot span): each run(fn) is synchronous and adds
+ * what its ops made to the scope, freeing nothing; dispose(...keep) frees all of it but keep (and
+ * what they need), as a tidy() returning them would.
+ *
+ *   const scope = tidyScope();
+ *   const output = scope.run(() => model.forward(data));
+ *   if ((await scope.run(() => output.argmax(1)).item()) !== label) { scope.dispose(); continue; }
+ *   scope.run(() => F.nllLoss(output, target).backward());
+ *   …
+ *   scope.dispose();
+ */
+export class TidyScope {
+  private made: { tensor: Tensor; view: boolean }[] | null = [];
+
+  run<T>(fn: () => T): T {
+    if (this.made === null) throw new Error('TidyScope.run: this scope was disposed; make a new one with tidyScope()');
+    if (typeof fn !== 'function') throw new Error(`TidyScope.run: expected a function (scope.run(() => …)), got ${show(fn)}`);
+    const { result, made } = inScope(fn);
+    if (result instanceof Promise) {
+      made.forEach(release);
+      throw new Error('TidyScope.run: fn returned a Promise; it must be synchronous: await between runs, on what they return');
+    }
+    this.made.push(...made);
+    return result;
+  }
+
+  /** Frees what the runs' ops made, except `keep` (an enclosing tidy() then holds those). */
+  dispose(...keep: Tensor[]): void {
+    if (this.made === null) return;
+    const made = this.made;
+    this.made = null;
+    settle(made, keep.flatMap((k) => tensorsIn(k)));
+  }
+}
+
+/** A scope whose runs may have awaits between them (see TidyScope). */
+export function tidyScope(): TidyScope {
+  return new TidyScope();
 }
 
 /**

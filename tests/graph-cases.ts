@@ -18,7 +18,7 @@ import { clipGradNorm as clipGradNormRef, clipGradValue as clipGradValueRef } fr
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
-import { LEAK_WARNING_STEPS, noGrad, resetLeakWatch, Tensor, tidy, UNREACHED_GRAPH_BACKWARDS } from '../src/tensor';
+import { LEAK_WARNING_STEPS, noGrad, resetLeakWatch, Tensor, tidy, tidyScope, UNREACHED_GRAPH_BACKWARDS } from '../src/tensor';
 import { isCpuAdapter, requestGpu, type Gpu } from '../src/device/gpu';
 import { fromSafetensors, toSafetensors } from '../src/safetensors';
 import { shapeText } from '../src/launch';
@@ -558,6 +558,47 @@ add('weight tying as a language model writes it (decoder.weight = encoder.weight
   const [a, b] = [await f64(enc2.weight.grad!), await f64(dec2.weight.grad!)];
   await s.check('the tied gradient is both uses\' sum', encoder.weight.grad!, a.map((v, i) => v + b[i]!), 1e-7, 1e-6);
   for (const m of [model, enc2, dec2, lossFn]) m.destroy();
+});
+
+add('tidyScope(): the FGSM tutorial\'s step with awaits between its ops (a prediction read before the backward) frees all it made at dispose(), keeps what dispose is given; runs are synchronous; a disposed scope says so', async (s, random) => {
+  const gpu = s.gpu;
+  const model = new nn.Sequential(new nn.Linear(6, 5, { gpu }), new nn.ReLU({ gpu }), new nn.Linear(5, 3, { gpu }));
+  const images = Array.from({ length: 4 }, () => s.input(uniform(random, 6), [1, 6]));
+  const target = s.input([1], [1], 'u32');
+  const live: number[] = [];
+  let kept: Tensor | null = null;
+  for (const [i, image] of images.entries()) {
+    const scope = tidyScope();
+    const data = scope.run(() => F.mul(image, 1)); // a copy that requires grad, as data.requires_grad = True
+    data.requiresGrad = true;
+    const output = scope.run(() => F.logSoftmax(model.forward(data), 1));
+    const initPred = await scope.run(() => F.argmax(output, 1)).read(); // the await a tidy() cannot span
+    void initPred;
+    scope.run(() => {
+      model.zeroGrad();
+      F.nllLoss(output, target).backward();
+    });
+    const perturbed = scope.run(() => F.clamp(F.add(data, F.mul(F.sign(data.grad!), 0.1)), 0, 1));
+    await scope.run(() => F.argmax(model.forward(perturbed), 1)).read();
+    if (i === images.length - 1) {
+      scope.dispose(perturbed);
+      kept = perturbed;
+    } else scope.dispose();
+    live.push(gpu.stats.liveBuffers);
+  }
+  s.expect('each step\'s scope frees what it made', live.slice(1, -1).every((n) => n === live[1]), live.join(' '));
+  const expected = Array.from(await images.at(-1)!.read(), (v) => v); // values only checked to be readable
+  s.expect('dispose(kept) keeps it readable', (await kept!.read()).length === expected.length, '');
+  kept!.destroy();
+  const scope = tidyScope();
+  let inner: Tensor | null = null;
+  scope.run(() => (inner = F.mul(images[0]!, 2)));
+  scope.dispose();
+  s.expectError('a tensor a disposed scope made', () => F.sum(inner!), /was destroyed \(tensor\.destroy\(\), or the end of the tidy\(\) it was made in\)/);
+  s.expectError('a run after dispose()', () => scope.run(() => F.mul(images[0]!, 2)), /^TidyScope\.run: this scope was disposed; make a new one with tidyScope\(\)$/);
+  s.expectError('an async run', () => tidyScope().run(async () => 1), /^TidyScope\.run: fn returned a Promise; it must be synchronous/);
+  s.expectError('tidy() names tidyScope() for awaits', () => tidy(async () => 1), /for a step with awaits between its ops, tidyScope\(\)$/);
+  model.destroy();
 });
 
 // ── one module called more than once in one graph ───────────────────────────────────────────────────
