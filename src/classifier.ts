@@ -9,7 +9,7 @@ import { BatchNorm1d, CrossEntropyLoss, Dropout, Linear, Module, ReLU, Sigmoid }
 import { makeScheduler, ReduceLROnPlateau } from './lr-scheduler';
 import { Adagrad, Adam, RMSprop, SGD, type Optimizer } from './optim';
 import type { Parameter } from './parameters';
-import { noGrad, Tensor } from './tensor';
+import { withoutGrad, Tensor } from './tensor';
 import { MAX_CONFUSION_CLASSES, OPTIMIZERS, parseLrSchedule, type EpochReport, type Evaluation, type ModelConfig, type OptimizerName, type StepProgress, type TrainConfig } from './run-config';
 
 export * from './run-config';
@@ -206,7 +206,7 @@ export async function evaluate(gpu: Gpu, model: Module, data: Dataset, batchSize
   const loader = new DataLoader(data, { batchSize });
   for (const batch of loader.batches()) {
     const x = Tensor.fromArray(gpu, batch.x, [batch.size, ...inputShape], 'f32', 'eval x');
-    const logits = await noGrad(() => model.forward(x)).read();
+    const logits = await withoutGrad(() => model.forward(x)).read();
     x.destroy();
     for (let r = 0; r < batch.size; r++) {
       let best = 0;

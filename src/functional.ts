@@ -32,7 +32,7 @@ import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
 import { expectPair, expectShape, expectTriple, shapeText } from './launch';
 import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
-import { composite, isGradEnabled, markViewCopy, needsGrad, noGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, tidy, unmarkViewCopy, upstream } from './tensor';
+import { composite, isGradEnabled, markViewCopy, needsGrad, withoutGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, tidy, unmarkViewCopy, upstream } from './tensor';
 
 // Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
 setAccumulateInto((g, grad) => dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true }));
@@ -720,7 +720,7 @@ export interface TopkOptions {
 function sortedIndices(op: string, x: Tensor, d: number, take: number, descending: boolean): Tensor {
   const last = x.shape.length - 1;
   const n = x.shape[d]!;
-  return noGrad(() =>
+  return withoutGrad(() =>
     tidy(() => {
       const order = [...x.shape.keys()].filter((i) => i !== d).concat(d);
       const rowsFirst = d === last ? x : permute(x, order);
@@ -1746,7 +1746,7 @@ function around(shape: readonly number[], d: number): { outer: number; n: number
 export function gather(x: Tensor, dim: number, index: Tensor, ...unsupported: never[]): Tensor {
   // u32 labels as the index (the DataLoader's): as i32, the copy freed with the output.
   if (index instanceof Tensor && index.dtype === 'u32') {
-    const asI32 = noGrad(() => tidy(() => to(to(index, 'f32'), 'i32')));
+    const asI32 = withoutGrad(() => tidy(() => to(to(index, 'f32'), 'i32')));
     const y = gather(x, dim, asI32, ...unsupported);
     y.companions.push(asI32);
     return y;
@@ -2254,7 +2254,7 @@ const isInteger = (x: unknown): boolean => x instanceof Tensor && x.dtype !== 'f
  * the float copies are freed.
  */
 function throughFloat(dtype: DType, inputs: readonly Tensor[], op: (floats: Tensor[]) => Tensor): Tensor {
-  return noGrad(() => tidy(() => to(op(inputs.map((t) => to(t, 'f32'))), dtype)));
+  return withoutGrad(() => tidy(() => to(op(inputs.map((t) => to(t, 'f32'))), dtype)));
 }
 
 /**
@@ -2263,7 +2263,7 @@ function throughFloat(dtype: DType, inputs: readonly Tensor[], op: (floats: Tens
  * through as it was. The op runs on the high halves first, so its argument errors are its own.
  */
 function throughHalves(dtype: DType, inputs: readonly Tensor[], op: (floats: Tensor[]) => Tensor): Tensor {
-  return noGrad(() =>
+  return withoutGrad(() =>
     tidy(() => {
       const halves = inputs.map((t) => {
         const high = output(t.gpu, t.shape, 'high halves');
@@ -2423,7 +2423,7 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = 
   expectFlag('logsumexp', 'keepdim', keepdim);
   const dims = reductionDims('logsumexp', x, dim);
   return composite(() => {
-    const shift = noGrad(() => {
+    const shift = withoutGrad(() => {
       const top = amax(x, dims, true);
       return where(lt(abs(top), Infinity), top, 0);
     });
@@ -2796,11 +2796,11 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, options: { dim?: number
   return composite(() => {
     const unit = (x: Tensor) => {
       const s = sum(mul(x, x), d, true);
-      const c = noGrad(() => clamp(sqrt(s), eps, null));
+      const c = withoutGrad(() => clamp(sqrt(s), eps, null));
       const u = div(x, c);
       // s − s.detach() is 0 with s's gradient; where Σx² overflowed to ∞ it would be ∞ − ∞ = NaN, and
       // PyTorch gives 0 there (x/∞), so the term is 0 without a gradient.
-      const zero = where(noGrad(() => lt(s, Infinity)), sub(s, s.detach()), 0);
+      const zero = where(withoutGrad(() => lt(s, Infinity)), sub(s, s.detach()), 0);
       return sub(u, mul(u, div(mul(zero, 0.5), mul(c, c))));
     };
     const [a, b] = broadcastPair(op, x1, x2);

@@ -28,7 +28,7 @@ import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, expectTriple, shapeText, type Triple } from './launch';
 import { allocateParameter, Parameter, releaseParameters } from './parameters';
-import { callMark, composite, cutGraph, freesMemoryOnLiveGraph, isCallHeld, isGradEnabled, isMemoryOnLiveGraph, isOnLiveGraph, keptAsState, noGrad, warnForwardsWithoutBackward, type CallMark, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
+import { callMark, composite, cutGraph, freesMemoryOnLiveGraph, isCallHeld, isGradEnabled, isMemoryOnLiveGraph, isOnLiveGraph, keptAsState, withoutGrad, warnForwardsWithoutBackward, type CallMark, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
@@ -1571,7 +1571,7 @@ abstract class InstanceNorm extends Module {
       }));
     }
     if (P < 2) throw new Error(`${this.describe()}: tracking running statistics needs more than one position per channel (an unbiased variance of 1 value), got ${shapeText(x.shape)}`);
-    noGrad(() => tidy(() => {
+    withoutGrad(() => tidy(() => {
       const flat = F.reshape(x, [N, C, P]);
       const m = this.momentum;
       const mean = F.mean(F.mean(flat, 2), 0);

@@ -21,7 +21,7 @@ import { rpropStep } from './kernels/rprop';
 import { sgdStep } from './kernels/sgd';
 import { paddedEnd, spansOf, type Parameter, type Span } from './parameters';
 import { expectNoArguments, expectZeroGradArguments, normalizeOptions, show } from './options';
-import { enableGrad, keptAsState, noGrad, Tensor, tidy } from './tensor';
+import { enableGrad, keptAsState, withoutGrad, Tensor, tidy } from './tensor';
 import * as F from './functional';
 import { shapeText } from './launch';
 
@@ -989,11 +989,11 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         this.resetHistory();
         destroyFlat(this.d);
         const grad = flatGrad;
-        this.d = keptAsState(noGrad(() => tidy(() => grad.map((t) => F.mul(t, -1)))));
+        this.d = keptAsState(withoutGrad(() => tidy(() => grad.map((t) => F.mul(t, -1)))));
         this.hDiag = 1;
       } else {
         await this.remember(flatGrad, g.historySize);
-        const d = keptAsState(noGrad(() => this.direction(flatGrad)));
+        const d = keptAsState(withoutGrad(() => this.direction(flatGrad)));
         destroyFlat(this.d);
         this.d = d;
       }
@@ -1037,7 +1037,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   }
 
   private async dot(a: Flat, b: Flat): Promise<number> {
-    const t = noGrad(() => flatDot(a, b));
+    const t = withoutGrad(() => flatDot(a, b));
     const value = await readScalar(t);
     t.destroy();
     return value;
@@ -1141,8 +1141,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
 
   /** y = g − g_prev and s = t·d join the history where y·s > 1e-10 (the curvature condition), as PyTorch's. */
   private async remember(flatGrad: Flat, historySize: number): Promise<void> {
-    const [y, s] = noGrad(() => tidy(() => [flatGrad.map((t, i) => F.sub(t, this.prevFlatGrad![i]!)), this.d!.map((t) => F.mul(t, this.t))]));
-    const [ysTensor, yyTensor] = noGrad(() => [flatDot(y!, s!), flatDot(y!, y!)]);
+    const [y, s] = withoutGrad(() => tidy(() => [flatGrad.map((t, i) => F.sub(t, this.prevFlatGrad![i]!)), this.d!.map((t) => F.mul(t, this.t))]));
+    const [ysTensor, yyTensor] = withoutGrad(() => [flatDot(y!, s!), flatDot(y!, y!)]);
     const [ys, yy] = [await readScalar(ysTensor), await readScalar(yyTensor)];
     ysTensor.destroy();
     yyTensor.destroy();

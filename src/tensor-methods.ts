@@ -20,7 +20,7 @@ import * as F from './functional';
 import { empty, fill, full, ones, tensor, zeros, type CreationOptions, type SizeArgs } from './creation';
 import { show } from './options';
 import { gradientsWritten } from './parameters';
-import { isGradEnabled, noGrad, Tensor, tidy, unmarkViewCopy } from './tensor';
+import { isGradEnabled, withoutGrad, Tensor, tidy, unmarkViewCopy } from './tensor';
 
 type Operand = Tensor | number;
 /** What tolist() gives: numbers nested as deep as the tensor has dimensions. */
@@ -417,7 +417,7 @@ function expectFits(name: string, self: Tensor, other: unknown): void {
 function inPlace(name: string, self: Tensor, operands: readonly unknown[], compute: () => Tensor): Tensor {
   expectInPlace(name, self, operands);
   expectFits(name, self, operands[0]);
-  noGrad(() =>
+  withoutGrad(() =>
     tidy(() => {
       const result = compute();
       self.gpu.copy(result, self);
@@ -462,7 +462,7 @@ method('copy_', function (this: Tensor, src: Tensor) {
   if (!(src instanceof Tensor)) throw new Error(`${where}: argument 'src' expected a Tensor, got ${show(src)}`);
   if (broadcastShape(this.shape, src.shape)?.join() !== this.shape.join()) throw new Error(`${where}: src '${src.label}' [${src.shape.join(', ')}] does not broadcast to [${this.shape.join(', ')}]`);
   // PyTorch's copy_ converts the type: F.to first (toward zero into an integer tensor; i32 ↔ u32 wraps).
-  noGrad(() =>
+  withoutGrad(() =>
     tidy(() => {
       const converted = F.to(src, this.dtype);
       this.gpu.copy(converted.shape.join() === this.shape.join() ? converted : F.expand(converted, this.shape), this);

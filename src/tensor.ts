@@ -361,7 +361,8 @@ export const LEAK_WARNING_STEPS = 64;
 const leakWatch = { start: 0, high: 0, growing: 0, flat: 0, warned: false };
 
 /**
- * Called at the end of each backward(): a step that leaves its F ops' outputs behind (no tidy(), no
+ * Called at the end of each backward() and each outermost noGrad() run (an evaluation's or a
+ * sampler's step): a step that leaves its F ops' outputs behind (no tidy(), no
  * destroy()) grows GPU memory by them every step, which the garbage collector never frees; after
  * LEAK_WARNING_STEPS such steps, one warning says what is piling up and what to do.
  */
@@ -409,7 +410,7 @@ function watchForLeaks(): void {
     bytes += t.byteLength + (t.ownsGrad && t.grad ? t.grad.byteLength : 0);
   }
   const most = [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([label, n]) => `'${label}' ×${n}`).join(', ');
-  console.warn(`wgslgrad: ${alive} tensors made by ops (F, tensor methods, creation) are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), having grown at ${LEAK_WARNING_STEPS} backward() calls without coming back down: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what ops made inside, except what it returns), or destroy() them`);
+  console.warn(`wgslgrad: ${alive} tensors made by ops (F, tensor methods, creation) are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), having grown at ${LEAK_WARNING_STEPS} backward() calls or noGrad() runs without coming back down: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what ops made inside, except what it returns), or destroy() them`);
 }
 
 /**
@@ -618,13 +619,21 @@ export function isGradEnabled(): boolean {
 const AsyncFunction = (async () => {}).constructor;
 
 export function noGrad<T>(fn: () => T): T {
+  const outermost = gradEnabled;
   const result = withGradEnabled(false, fn);
   // An async fn records again past its first await; a plain one returning a read's Promise is done recording.
   if (result instanceof Promise && fn instanceof AsyncFunction) {
     result.catch(() => {}); // what it does past its first await is reported here, not as an unhandled rejection
     throw new Error('noGrad: fn is an async function; it must be synchronous: recording comes back on at its first await (PyTorch\'s no_grad has no such gap), so what follows would record a graph and keep its buffers. Run the forwards inside and await the reads after: const y = noGrad(() => model.forward(x)); await y.read()');
   }
+  // The end of an evaluation's or a sampler's step, as backward() ends a training step's.
+  if (outermost) watchForLeaks();
   return result;
+}
+
+/** noGrad for the engine's own work inside an op or a step (casts, running statistics, L-BFGS): not a step the leak watch counts. */
+export function withoutGrad<T>(fn: () => T): T {
+  return withGradEnabled(false, fn);
 }
 
 /** Runs fn with recording on (torch.enable_grad()), as an optimizer runs its step's closure. */
