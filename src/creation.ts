@@ -205,7 +205,7 @@ export function ones(...args: SizeArgs): Tensor {
 
 /**
  * torch.empty(*size): a tensor whose values you will write. WebGPU clears new buffers, so they read
- * 0 here (PyTorch's are whatever memory held).
+ * 0 here (NaN with requestGpu's poisonNewBuffers; PyTorch's are whatever memory held).
  */
 export function empty(...args: SizeArgs): Tensor {
   const { shape, options } = sizeAndOptions('empty', args);

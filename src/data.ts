@@ -269,6 +269,8 @@ export class DataLoader<X extends NumberArray = Float32Array, Y extends NumberAr
     this.rowWidth = given.x!.length / rows;
     this.labelWidth = given.y!.length / rows;
     if (given.features && given.features.length !== this.rowWidth) throw new Error(`DataLoader: ${given.features.length} feature names for rows of ${this.rowWidth} values`);
+    // A Dataset (parseCsv's, named features) has a class per row: more is a mistake there, not a sequence.
+    if (given.features && this.labelWidth !== 1) throw new Error(`DataLoader: y holds ${given.y!.length} labels for a Dataset of ${rows} rows (one class each)`);
     // PyTorch's other options (num_workers, sampler, …) are unknown here, so refused.
     this.options = normalizeOptions('DataLoader', options, ['batchSize', 'shuffle', 'seed', 'dropLast'], { batch_size: 'batchSize', drop_last: 'dropLast' }) as DataLoader['options'];
     const { batchSize: b, seed } = this.options;

@@ -2080,14 +2080,17 @@ export function mul(input: Operand, other: Operand, ...unsupported: never[]): Te
 
 /**
  * input / other elementwise (torch.div, true division), broadcast as F.add. A number divisor
- * scales (x / c is x · (1/c), within one rounding of PyTorch's); a number over a tensor is c / x.
+ * divides, as PyTorch's (a subnormal one, which a GPU may flush to 0, multiplies by its reciprocal
+ * instead); a number over a tensor is c / x.
  */
 export function div(input: Operand, other: Operand, ...unsupported: never[]): Tensor {
   expectOperands('div', input, other);
   if (unsupported.length) throw new Error(`div: takes two operands, got ${2 + unsupported.length} arguments (${extraArguments(unsupported)} too); ${isOutOption(unsupported[0]) ? 'out= is not taken here: copy the result into a tensor of your own (c.copy_(F.div(a, b)) under noGrad)' : 'rounding_mode is not supported'}`);
   if (typeof other === 'number') {
     if (other === 0) throw new Error(`div: division by the number 0 (PyTorch gives ±inf or NaN for every element); divide by a tensor to get those`);
-    if (!(Math.abs(other) >= 2 ** -126)) throw new Error(`div: the divisor ${other} is too small for float32: below its normal range (2^-126), where GPUs may flush it to 0; divide by a tensor to get what the GPU gives`);
+    if (!(Math.abs(1 / other) <= 3.4e38)) throw new Error(`div: the divisor ${other} is too small for float32: x / ${other} multiplies by ${1 / other}, past ±3.4e38`);
+    // Below float32's normal range a GPU may flush the divisor to 0: its reciprocal, which is normal, instead.
+    if (Math.abs(other) < 2 ** -126) return affine('div', input as Tensor, 1 / other, 0);
     const x = input as Tensor;
     const out = output(x.gpu, x.shape, 'div');
     combine(out, { op: 'div', a: x, b: null, broadcast: sameShape(x.shape), beta: other });

@@ -28,7 +28,7 @@ import { gradients } from './gradients';
 import type { DType } from './device/shader';
 import { expectPair, expectTriple, shapeText, type Triple } from './launch';
 import { allocateParameter, Parameter, releaseParameters } from './parameters';
-import { callMark, composite, cutGraph, freesMemoryOnLiveGraph, isCallHeld, isGradEnabled, isMemoryOnLiveGraph, isOnLiveGraph, keptAsState, withoutGrad, warnForwardsWithoutBackward, type CallMark, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
+import { callMark, composite, cutGraph, freeCarriedGraphs, freesMemoryOnLiveGraph, isCallHeld, isGradEnabled, isMemoryOnLiveGraph, isOnLiveGraph, keptAsState, stepCount, withoutGrad, warnForwardsWithoutBackward, type CallMark, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
@@ -74,6 +74,16 @@ export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
  * do not keep a buffer per shape for good.
  */
 export const SHAPES_PER_BUFFER = 16;
+
+/** Steps (backward() calls and noGrad() runs) after which a set of buffers no call took is freed, past MIN_CALLS_PER_GRAPH sets. */
+export const SETS_IDLE_STEPS = 8;
+
+/** The element of `items` first in `order`, by one scan (undefined for none). */
+function pick<T>(items: readonly T[], order: (a: T, b: T) => number): T | undefined {
+  let best: T | undefined;
+  for (const item of items) if (best === undefined || order(item, best) < 0) best = item;
+  return best;
+}
 
 /**
  * A loss module's reduced output ([1]) is one of this many buffers in turn, so its last outputs
@@ -358,23 +368,37 @@ export abstract class Module<Output = Tensor> {
     const name = this.describe().split('\n')[0]!;
     if (this.destroyedBy !== null) throw new Error(`${name}: this module was freed by ${this.destroyedBy}; make a new one`);
     const onGraph = (s: { given: Tensor[] }) => s.given.some(isOnLiveGraph);
-    // The free set given out longest ago: a module with several keeps its later outputs longest.
-    let slot = this.slots.filter((s) => !onGraph(s) && !isCallHeld(s.mark)).sort((a, b) => a.mark.serial - b.mark.serial)[0];
+    const isFree = (s: { given: Tensor[]; mark: CallMark }) => !onGraph(s) && !isCallHeld(s.mark);
+    this.freeIdleSets(name, isFree);
+    // The free set given out last: one set step after step keeps a step's bind groups cached.
+    const latestFree = () => pick(this.slots.filter(isFree), (a, b) => b.mark.serial - a.mark.serial);
+    let slot = latestFree();
     const count = this.slots.length;
     let overwrittenBy = name;
-    const roomFor = count < MIN_CALLS_PER_GRAPH || (count < MAX_CALLS_PER_GRAPH && this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES);
-    if (!slot && roomFor) this.slots.push((slot = { tensors: new Map(), given: [], shapes: new Map(), turns: new Map(), mark: callMark() }));
-    const limit = `past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`;
+    let limit = '';
+    const setLimit = () => (limit = `past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`);
+    // Outputs kept only until backward() with nothing recorded (a frozen layer's): its last MIN_CALLS_PER_GRAPH, no more.
+    const oldestUnrecorded = !slot && count >= MIN_CALLS_PER_GRAPH ? pick(this.slots.filter((s) => s.mark.noGradRun === null && !onGraph(s)), (a, b) => a.mark.serial - b.mark.serial) : undefined;
+    if (!slot && oldestUnrecorded) {
+      overwrittenBy = `${name}, called ${count + 1} times with grad on and nothing recorded (frozen parameters?), past the ${MIN_CALLS_PER_GRAPH} outputs it keeps until backward() (nn.MIN_CALLS_PER_GRAPH), which reused the oldest: clone() what you keep`;
+      slot = oldestUnrecorded;
+    }
+    const roomFor = () => count < MIN_CALLS_PER_GRAPH || (count < MAX_CALLS_PER_GRAPH && this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES);
+    // Full: graphs earlier backwards carried, which no backward reached, give theirs back first.
+    if (!slot && !roomFor() && freeCarriedGraphs(`was freed when ${name} needed the buffers it held: a graph no backward reached, carried since an earlier backward()`)) slot = latestFree();
+    if (!slot && roomFor()) this.slots.push((slot = { tensors: new Map(), given: [], shapes: new Map(), turns: new Map(), mark: callMark() }));
     // Full, in a noGrad() run: the oldest output made in one and off the graph is reused (reading it is then an Error).
-    const oldestNoGrad = this.slots.filter((s) => s.mark.noGradRun !== null && !onGraph(s)).sort((a, b) => a.mark.serial - b.mark.serial)[0];
-    if (!slot && !isGradEnabled() && oldestNoGrad) {
+    const oldestNoGrad = !slot && !isGradEnabled() ? pick(this.slots.filter((s) => s.mark.noGradRun !== null && !onGraph(s)), (a, b) => a.mark.serial - b.mark.serial) : undefined;
+    if (!slot && oldestNoGrad) {
+      setLimit();
       overwrittenBy = `${name}, called ${count + 1} times in one noGrad() run, ${limit}, which reused the oldest: clone() what you keep, or run fewer forwards in one noGrad()`;
       slot = oldestNoGrad;
     }
     if (!slot) {
+      setLimit();
       const calls = `called ${count + 1} times in it without a backward(), ${limit}`;
       cutGraph(`was cut when ${name} was ${calls}: call backward() sooner, or run forwards that need no gradient in noGrad()`);
-      warnForwardsWithoutBackward(name, count + 1, this.slotBytes);
+      if (isGradEnabled()) warnForwardsWithoutBackward(name, count + 1, this.slotBytes);
       overwrittenBy = `${name}, ${calls}, which cut the graph`;
       slot = this.slots.find((s) => !isCallHeld(s.mark)) ?? this.slots[0]!;
     }
@@ -444,6 +468,26 @@ export abstract class Module<Output = Tensor> {
     };
   }
 
+  /**
+   * Frees the sets no forward has taken over the last SETS_IDLE_STEPS steps, past MIN_CALLS_PER_GRAPH
+   * (a burst of calls in one noGrad() run, or one graph, grew them), marking their last outputs.
+   */
+  private freeIdleSets(name: string, isFree: (s: Module['slots'][number]) => boolean): void {
+    if (this.slots.length <= MIN_CALLS_PER_GRAPH) return;
+    const now = stepCount();
+    for (const slot of [...this.slots].sort((a, b) => a.mark.serial - b.mark.serial)) {
+      if (this.slots.length <= MIN_CALLS_PER_GRAPH) return;
+      if (now - slot.mark.step <= SETS_IDLE_STEPS || !isFree(slot)) continue;
+      for (const t of slot.tensors.values()) {
+        t.overwrittenBy ??= `a later forward of ${name}, which freed the buffer sets past nn.MIN_CALLS_PER_GRAPH that no call had taken for ${SETS_IDLE_STEPS} steps (nn.SETS_IDLE_STEPS); keep a copy (y.clone()) to hold an output longer`;
+        if (t.ownsGrad && t.grad) t.grad.destroy();
+        this.slotBytes -= t.byteLength;
+        this.gpu.destroyBuffer(t.memoryBuffer);
+      }
+      this.slots.splice(this.slots.indexOf(slot), 1);
+    }
+  }
+
   /** The buffer of a forward that needs only one, its output (see buffers(); once per forward, as it). */
   protected output(shape: readonly number[]): Tensor {
     return this.buffers()('out', shape);
@@ -485,10 +529,19 @@ export abstract class Module<Output = Tensor> {
     if (this.destroyedBy !== null) throw new Error(`${name.split('\n')[0]}: this module was freed by ${this.destroyedBy}; make a new one`);
     // Kept too while the graph reads its memory through another handle: a cell's state detached and
     // given back as the next chunk's (truncated backpropagation through time).
-    const held = (e: ComposedEntry) => isCallHeld(e.mark) || [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
-    this.composed = this.composed.filter((e) => held(e) || (this.freeComposed(e, name), false));
+    const onGraph = (e: ComposedEntry) => [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
+    const keep = () => (this.composed = this.composed.filter((e) => onGraph(e) || isCallHeld(e.mark) || (this.freeComposed(e, name), false)));
+    keep();
+    // Outputs kept only until backward() with nothing recorded (a frozen layer's): with this one, its last MIN_CALLS_PER_GRAPH.
+    const unrecorded = this.composed.filter((e) => e.mark.noGradRun === null && !onGraph(e));
+    for (const e of unrecorded.slice(0, Math.max(0, unrecorded.length - (MIN_CALLS_PER_GRAPH - 1)))) {
+      this.composed.splice(this.composed.indexOf(e), 1);
+      this.freeComposed(e, `a later forward of ${name}, called with grad on and nothing recorded (frozen parameters?), past the ${MIN_CALLS_PER_GRAPH} outputs it keeps until backward() (nn.MIN_CALLS_PER_GRAPH): clone() what you keep`);
+    }
     const bytes = [y, ...y.companions, ...extras].reduce((n, t) => n + (t.ownsMemory ? t.byteLength : 0), 0);
     const full = () => this.composed.length >= MAX_CALLS_PER_GRAPH || this.composedBytes + bytes > CALL_BUFFERS_MAX_BYTES;
+    // Full: graphs earlier backwards carried, which no backward reached, give theirs back first.
+    if (this.composed.length >= MIN_CALLS_PER_GRAPH && full() && freeCarriedGraphs(`was freed when ${name.split('\n')[0]} needed the memory it held: a graph no backward reached, carried since an earlier backward()`)) keep();
     const calls = `called ${this.composed.length + 1} times ${isGradEnabled() ? 'without a backward' : 'in one noGrad() run'}, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest`;
     const advice = isGradEnabled() ? 'call backward() sooner, or run forwards that need no gradient in noGrad()' : 'clone() what you keep, or run fewer forwards in one noGrad()';
     if (this.composed.length >= MIN_CALLS_PER_GRAPH && full() && isGradEnabled()) warnForwardsWithoutBackward(name.split('\n')[0]!, this.composed.length + 1, this.composedBytes);
@@ -503,10 +556,42 @@ export abstract class Module<Output = Tensor> {
 
 // ── Linear ───────────────────────────────────────────────────────────────────────────────────────
 
+/** How many modules' fields hold each parameter (assignableParameter): one no field holds is released. */
+const holders = new WeakMap<Parameter, number>();
+
+/**
+ * A parameter field that takes assignment, as PyTorch's does (decoder.weight = encoder.weight ties a
+ * language model's output layer to its embedding): only a Parameter of the field's shape, and the one
+ * it replaces, once no module's field holds it, is released (its memory back to the arena; an
+ * optimizer made before the tying then names it freed, where PyTorch's would train an orphan).
+ */
+function assignableParameter(module: Module<unknown>, name: string, initial: Parameter, dims: string): void {
+  let current = initial;
+  holders.set(initial, (holders.get(initial) ?? 0) + 1);
+  Object.defineProperty(module, name, {
+    enumerable: true,
+    configurable: true,
+    get: () => current,
+    set: (p: unknown) => {
+      const where = `${module.describe()}.${name}`;
+      if (!(p instanceof Parameter)) throw new Error(`${where}: cannot assign ${p instanceof Tensor ? `a plain Tensor '${p.label}'` : show(p)} as parameter '${name}' (a Parameter expected, as PyTorch's nn.Parameter: another module's, to tie them, or Parameter.from(t))`);
+      if (shapeText(p.shape) !== shapeText(current.shape)) throw new Error(`${where}: a Parameter of shape ${shapeText(current.shape)} expected (${dims}), got '${p.label}' ${shapeText(p.shape)}`);
+      if (p === current) return;
+      const old = current;
+      holders.set(p, (holders.get(p) ?? 0) + 1);
+      current = p;
+      const left = (holders.get(old) ?? 1) - 1;
+      holders.set(old, left);
+      if (left === 0) releaseParameters([old], `the assignment ${where} = '${p.label}', which replaced it (weight tying); make the optimizer after tying`);
+    },
+  });
+}
+
 export class Linear extends Module {
-  /** Assignable, as PyTorch's: decoder.weight = encoder.weight ties a language model's output layer to its embedding (one parameter, both gradients added). */
-  weight: Parameter;
-  readonly bias: Parameter | null;
+  /** Assignable, as PyTorch's: decoder.weight = encoder.weight ties a language model's output layer to its embedding (one parameter, both gradients added; see assignableParameter). */
+  declare weight: Parameter;
+  /** Declared, not a class field, so that it is set after weight: parameters() and the state dict go in PyTorch's order. */
+  declare readonly bias: Parameter | null;
 
   constructor(
     readonly inFeatures: number,
@@ -519,7 +604,7 @@ export class Linear extends Module {
     for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Linear: argument '${name}' expected a positive integer, got ${v}`);
     }
-    this.weight = allocateParameter(this.gpu, [outFeatures, inFeatures], 'Linear.weight');
+    assignableParameter(this, 'weight', allocateParameter(this.gpu, [outFeatures, inFeatures], 'Linear.weight'), '[out_features, in_features]');
     this.bias = options.bias === false ? null : allocateParameter(this.gpu, [outFeatures], 'Linear.bias');
     // nn.Linear.reset_parameters: kaiming_uniform_(a=√5) gives U(−1/√fan_in, 1/√fan_in); the bias the same.
     kaimingUniform_(this.weight, { a: Math.sqrt(5) });
@@ -554,7 +639,7 @@ export class Linear extends Module {
  */
 export class Embedding extends Module {
   /** Assignable, as Linear.weight (weight tying). */
-  weight: Parameter;
+  declare weight: Parameter;
   /** The row whose lookups give no gradient (PyTorch's padding_idx, made non-negative), zero at init. */
   readonly paddingIdx: number | undefined;
 
@@ -570,7 +655,7 @@ export class Embedding extends Module {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Embedding: argument '${name}' expected a positive integer, got ${v}`);
     }
     this.paddingIdx = F.paddingRow('Embedding', o.paddingIdx, numEmbeddings);
-    this.weight = allocateParameter(this.gpu, [numEmbeddings, embeddingDim], 'Embedding.weight');
+    assignableParameter(this, 'weight', allocateParameter(this.gpu, [numEmbeddings, embeddingDim], 'Embedding.weight'), '[num_embeddings, embedding_dim]');
     normal_(this.weight, 0, 1);
     // PyTorch zeroes the padding row after drawing the rest.
     if (this.paddingIdx !== undefined) this.gpu.clear(new Tensor(this.gpu, this.weight.buffer, [embeddingDim], 'f32', this.weight.byteOffset + this.paddingIdx * embeddingDim * 4, 'Embedding padding row'));
@@ -1033,17 +1118,24 @@ export class Identity extends Module {
 }
 
 /** A composed activation module: F's op, its output kept as composed ones are. */
+/** The composed activations whose PyTorch modules have an inplace flag. */
+const INPLACE_ACTIVATIONS = new Set(['Hardtanh', 'ReLU6', 'Hardsigmoid', 'Hardswish', 'Mish', 'SELU', 'CELU', 'Threshold']);
+
 abstract class ComposedActivation extends Module {
   /** See inplaceOption. */
   readonly inplace: boolean;
 
-  /** `text`: the printout, `${inplace}` where PyTorch's shows the flag (Hardtanh, ReLU6). */
+  /**
+   * `text`: the printout, `${inplace}` where PyTorch's shows the flag (Hardtanh, ReLU6). Only the
+   * modules PyTorch gives an inplace flag take one (INPLACE_ACTIVATIONS); the others refuse it.
+   */
   constructor(
     private readonly text: string,
     private readonly op: (x: Tensor) => Tensor,
     options: { inplace?: boolean; gpu?: Gpu } | boolean,
   ) {
-    const o = inplaceOption(new.target.name, options);
+    const where = new.target.name;
+    const o = INPLACE_ACTIVATIONS.has(where) ? inplaceOption(where, options) : { inplace: false, ...(normalizeOptions(where, options as { gpu?: Gpu }, ['gpu']) as { gpu?: Gpu }) };
     super(o.gpu ?? currentGpu());
     this.inplace = o.inplace;
   }

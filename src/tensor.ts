@@ -128,7 +128,7 @@ export class Tensor implements BufferView {
     if (this.freedBy !== null) return `was freed by ${this.freedBy}`;
     if (this.overwrittenBy === null) return null;
     // A module's name, or a whole clause ('a later clipGradNorm_ call, …') from another reuser.
-    return `was overwritten by ${this.overwrittenBy.startsWith('a later ') ? this.overwrittenBy : `a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone()), or use the newer output.`}`;
+    return `was overwritten by ${this.overwrittenBy.startsWith('a later ') ? this.overwrittenBy : `a later forward of ${this.overwrittenBy}: a module reuses its output buffer from call to call. Keep a copy before calling it again (y.clone(), returned from the tidy() it is made in, if any), or use the newer output.`}`;
   }
 
   /** Whether this tensor is its buffer's whole owner, not a view into another's. */
@@ -394,13 +394,14 @@ export function warnForwardsWithoutBackward(name: string, calls: number, bytes: 
   console.warn(`wgslgrad: ${name} was called ${calls} times with grad on and no backward(), and held each call's output for a backward that never came (${(bytes / 2 ** 20).toFixed(1)} MiB); the graph was cut and its oldest outputs are reused from now on. Run forwards that need no gradient (an evaluation) in noGrad(() => …)`);
 }
 
-function watchForLeaks(): void {
+/** `backward`: a backward() ended the step (only those count towards flat: noGrad() runs between leaking training steps must not reset the climb). */
+function watchForLeaks(backward: boolean): void {
   // Freed through another tensor on the same buffer (a view's destroy() frees its source's memory): not alive.
   for (const t of liveOpOutputs) if (t.gpu.isDestroyed(t.memoryBuffer)) liveOpOutputs.delete(t);
   const alive = liveOpOutputs.size;
   const w = leakWatch;
   if (alive > w.high) [w.high, w.growing, w.flat] = [alive, w.growing + 1, 0];
-  else if (alive <= w.start || ++w.flat >= LEAK_WARNING_STEPS) [w.start, w.high, w.growing, w.flat] = [alive, alive, 0, 0];
+  else if (alive <= w.start || (backward && ++w.flat >= LEAK_WARNING_STEPS)) [w.start, w.high, w.growing, w.flat] = [alive, alive, 0, 0];
   if (leakWatch.warned || leakWatch.growing < LEAK_WARNING_STEPS) return;
   leakWatch.warned = true;
   const byLabel = new Map<string, number>();
@@ -627,7 +628,10 @@ export function noGrad<T>(fn: () => T): T {
     throw new Error('noGrad: fn is an async function; it must be synchronous: recording comes back on at its first await (PyTorch\'s no_grad has no such gap), so what follows would record a graph and keep its buffers. Run the forwards inside and await the reads after: const y = noGrad(() => model.forward(x)); await y.read()');
   }
   // The end of an evaluation's or a sampler's step, as backward() ends a training step's.
-  if (outermost) watchForLeaks();
+  if (outermost) {
+    steps++;
+    watchForLeaks(false);
+  }
   return result;
 }
 
@@ -660,27 +664,37 @@ function withGradEnabled<T>(enabled: boolean, fn: () => T): T {
   }
 }
 
-/** When a module gave out an output (Module.buffers): the graph of the time, or the noGrad() run it was made in. */
+/** When a module gave out an output (Module.buffers): the backward() count of the time, or the noGrad() run it was made in. */
 export interface CallMark {
-  generation: number;
+  backwards: number;
   noGradRun: number | null;
-  /** Orders marks: the oldest is reused first. */
+  /** Orders marks: the oldest, or the latest, is picked. */
   serial: number;
+  /** stepCount() then: a set idle for many steps is freed. */
+  step: number;
 }
 let callSerial = 0;
+/** backward() calls so far. */
+let backwards = 0;
+/** Steps so far: backward() calls and outermost noGrad() runs ended (the leak watch's steps too). */
+let steps = 0;
+
+export function stepCount(): number {
+  return steps;
+}
 
 export function callMark(): CallMark {
-  return { generation, noGradRun: gradEnabled ? null : noGradRun, serial: ++callSerial };
+  return { backwards, noGradRun: gradEnabled ? null : noGradRun, serial: ++callSerial, step: steps };
 }
 
 /**
  * Whether a module's output given at `mark` may still be in use, so its next forward must not
  * write over it: one made inside a noGrad() run still running (a decoder's loop collecting its steps
- * for F.cat), or with grad on in the current graph (until backward() or a cut), recorded or not (a
- * frozen layer's output, read by what follows it in the step).
+ * for F.cat), or with grad on until the next backward(), recorded or not (a frozen layer's output,
+ * read by what follows it in the step).
  */
 export function isCallHeld(mark: CallMark): boolean {
-  return mark.noGradRun === null ? mark.generation === generation : runningNoGrad.has(mark.noGradRun);
+  return mark.noGradRun === null ? mark.backwards === backwards : runningNoGrad.has(mark.noGradRun);
 }
 
 /** Whether an op with these inputs should record a node. */
@@ -871,10 +885,17 @@ export function backward(root: Tensor, label = root.label): void {
     usedByBackward.add(node);
     node.backward(ctx, node === root.node ? null : node.output.grad);
   }
-  watchForLeaks();
+  backwards++;
+  steps++;
+  watchForLeaks(true);
   const kept = unreachedGraphs(reachedNodes, label);
   cutGraph('was freed by a backward()');
   // What it did not reach lives on in the new graph, as PyTorch keeps each loss's own graph until its backward.
+  carryInto(kept);
+}
+
+/** Makes `kept` (nodes of the graph just cut) the current graph's. */
+function carryInto(kept: GraphNode[]): void {
   for (const node of kept) {
     node.generation = generation;
     for (const input of node.inputs) input.readInGraph = generation;
@@ -884,12 +905,35 @@ export function backward(root: Tensor, label = root.label): void {
 }
 
 /**
- * The backward() calls a graph no backward reached is kept through: a GAN's generator output lives
- * through its discriminator's backward (of the detached copy) to the generator's own. Past them it is
- * freed, as the garbage collector would free one PyTorch holds no reference to, and the module
- * buffers it holds are reused.
+ * Frees the graphs earlier backward() calls carried over (no backward reached them), but for what
+ * the current graph is built on (a GAN's fake, carried to its errG): a module out of buffer sets
+ * takes theirs back (Module.buffers) before it cuts the current graph. Whether any was freed.
  */
-export const UNREACHED_GRAPH_BACKWARDS = 2;
+export function freeCarriedGraphs(why: string): boolean {
+  const needed = new Set<Tensor>();
+  const keep = new Set<GraphNode>();
+  for (let i = tape.length - 1; i >= 0; i--) {
+    const node = tape[i]!;
+    if (carried.has(node) && !needed.has(node.output)) continue;
+    keep.add(node);
+    for (const t of node.inputs) needed.add(t);
+  }
+  if (keep.size === tape.length) return false;
+  const kept = tape.filter((node) => keep.has(node));
+  for (const node of tape) if (!keep.has(node)) droppedWhy.set(node, why);
+  cutGraph(why);
+  carryInto(kept);
+  return true;
+}
+
+/**
+ * The backward() calls a graph no backward reached is kept through: a GAN's generator output lives
+ * through its discriminator's backwards (of the detached copy; a WGAN's five critic steps) to the
+ * generator's own. Past them it is freed, as the garbage collector would free one PyTorch holds no
+ * reference to; a module short of buffer sets takes back those such graphs hold sooner
+ * (freeCarriedGraphs).
+ */
+export const UNREACHED_GRAPH_BACKWARDS = 8;
 /** How many backward() calls each kept node has been carried through. */
 const carried = new WeakMap<GraphNode, number>();
 /** Why a node was dropped when a backward() carried the rest over: a later backward through it says so. */

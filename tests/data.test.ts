@@ -227,6 +227,8 @@ describe('DataLoader over sequences', () => {
     const order = loader.order(0);
     expect(batches.flatMap((b) => Array.from(b.x))).toEqual(order.flatMap((r) => Array.from(x.subarray(r * L, (r + 1) * L))));
     expect(batches.flatMap((b) => Array.from(b.y))).toEqual(order.flatMap((r) => Array.from(y.subarray(r * L, (r + 1) * L))));
+    // A Dataset with named features has one class per row: more is a mistake there.
+    expect(() => new DataLoader({ x: new Float32Array(4), y: new Uint32Array(4), rows: 2, features: ['a', 'b'] }, { batchSize: 1 })).toThrow('DataLoader: y holds 4 labels for a Dataset of 2 rows (one class each)');
   });
 });
 

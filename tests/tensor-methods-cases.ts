@@ -262,6 +262,7 @@ add('PyTorch habits of the seq2seq, word-language-model, DCGAN and FGSM ports: x
   await s.check('ReLU(inplace=True): the same values out', relu.forward(x), [0, 2], 0, 0);
   await s.check('the input keeps its values', x, [-1, 2], 0, 0);
   s.expectError('inplace of another type', () => new nn.ReLU({ inplace: 1 } as never), /^ReLU: option 'inplace' expected true or false, got 1/);
+  s.expectError('inplace where PyTorch\'s module has none', () => new nn.LogSigmoid({ inplace: true } as never), /^LogSigmoid: unknown option 'inplace' \(known: gpu\)/);
   // The sorting methods (a seq2seq decoder's decoder_output.topk(1)), as their F forms.
   const row = s.input([4, 1, 3, 9, 2], [5], 'f32', 'row');
   const [top, where] = row.topk(2);

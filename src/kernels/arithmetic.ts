@@ -189,18 +189,18 @@ export const gradients = {
     const { grad, accumulate } = ctx.target(x);
     combine(grad, { op: 'add', a: null, b: upstream(dy, x.gpu, [broadcast.bSize]), broadcast, beta: scale, accumulate });
   },
-  /**
-   * out = u/v, `spread` the operand spread over the other's shape by `broadcast`, or c/v for a number
-   * c (u null, v of out's shape). With y = out: d u = dy/v and d v = −dy·y/v (c is in y), each summed
-   * back to a spread operand's shape. Three of the four paths go through an n-element intermediate
-   * (y/v, dy/v or dy·y) in the Gpu's scratch.
-   */
   /** out = x / divisor, a number: d x = dy / divisor, divided as the forward (PyTorch's too). */
   divByNumber: (x: Tensor, divisor: number): BackwardRule => (ctx, dy) => {
     const g = upstream(dy, x.gpu, [1]);
     const { grad, accumulate } = ctx.target(x);
     combine(grad, { op: 'div', a: g, b: null, broadcast: sameShape(x.shape), beta: divisor, accumulate });
   },
+  /**
+   * out = u/v, `spread` the operand spread over the other's shape by `broadcast`, or c/v for a number
+   * c (u null, v of out's shape). With y = out: d u = dy/v and d v = −dy·y/v (c is in y), each summed
+   * back to a spread operand's shape. Three of the four paths go through an n-element intermediate
+   * (y/v, dy/v or dy·y) in the Gpu's scratch.
+   */
   div: (u: Tensor | null, v: Tensor, y: Tensor, broadcast: Broadcast, spread: 'u' | 'v'): BackwardRule => (ctx, dy) => {
     const g = upstream(dy, v.gpu, [1]);
     const whole = sameShape(y.shape);
