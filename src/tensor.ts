@@ -562,6 +562,19 @@ export class TidyScope {
   }
 }
 
+/**
+ * Takes tensors out of every open tidy() (TensorFlow.js's tf.keep): a clone() of a gradient kept
+ * past the step's tidy(), say. They are then yours to destroy(). Returns the first, for keep(x.clone()).
+ */
+export function keep<T extends Tensor>(tensor: T, ...more: Tensor[]): T {
+  const kept = new Set<Tensor>([tensor, ...more]);
+  for (const t of kept) if (!(t instanceof Tensor)) throw new Error(`keep: expected Tensors, got ${show(t)}`);
+  for (const scope of tidyScopes) {
+    for (let i = scope.length - 1; i >= 0; i--) if (kept.has(scope[i]!.tensor)) scope.splice(i, 1);
+  }
+  return tensor;
+}
+
 /** A scope whose runs may have awaits between them (see TidyScope). */
 export function tidyScope(): TidyScope {
   return new TidyScope();

@@ -18,7 +18,7 @@ import { clipGradNorm as clipGradNormRef, clipGradValue as clipGradValueRef } fr
 import { softmaxCrossEntropy as crossEntropyRef } from '../src/reference/losses';
 import * as optRef from '../src/reference/optim';
 import { mlpTrainingStep } from '../src/reference/training';
-import { LEAK_WARNING_STEPS, noGrad, resetLeakWatch, Tensor, tidy, tidyScope, UNREACHED_GRAPH_BACKWARDS } from '../src/tensor';
+import { keep, LEAK_WARNING_STEPS, noGrad, resetLeakWatch, Tensor, tidy, tidyScope, UNREACHED_GRAPH_BACKWARDS } from '../src/tensor';
 import { isCpuAdapter, requestGpu, type Gpu } from '../src/device/gpu';
 import { fromSafetensors, toSafetensors } from '../src/safetensors';
 import { shapeText } from '../src/launch';
@@ -1377,6 +1377,15 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
     s.expectError('a clone() made in a tidy() is freed at its end', () => F.sum(inner!), /was destroyed \(tensor\.destroy\(\), or the end of the tidy\(\) it was made in\)/);
     await s.check('the clone a tidy() returns is kept', returned, await f64(w), 0, 0);
     returned.destroy();
+    // keep() (TensorFlow.js's tf.keep): a clone stored from inside a step's tidy(), as a port keeps its first gradients.
+    let stored: Tensor | null = null;
+    tidy(() => {
+      stored = keep(w.clone('first gradient'));
+      return null;
+    });
+    await s.check('keep(x.clone()) outlives its tidy()', stored!, await f64(w), 0, 0);
+    (stored as Tensor | null)?.destroy();
+    s.expectError('keep of a number', () => keep(3 as never), /^keep: expected Tensors, got 3/);
     // Forwards with grad on and no backward, past the outputs one graph may hold: named once.
     resetLeakWatch();
     const tiny = new nn.Linear(2, 2, { gpu });

@@ -293,7 +293,7 @@ export class Gpu {
    * stay with the device.
    */
   usable(view: BufferView, where: string): void {
-    if (this.destroyed.has(view.buffer)) throw new Error(`${where}: '${view.label}' was destroyed (tensor.destroy(), or the end of the tidy() it was made in); make a new tensor, or return it from tidy() to keep it`);
+    if (this.destroyed.has(view.buffer)) throw new Error(`${where}: '${view.label}' was destroyed (tensor.destroy(), or the end of the tidy() it was made in); make a new tensor, or return it from tidy() (or keep() it there) to keep it`);
     if (!this.ours.has(view.buffer)) throw new Error(`${where}: its tensors are on different Gpus ('${view.label}' is not on the one running it): requestGpu() made more than one; pass the same { gpu } to modules and tensors (or call requestGpu() once: the first is every module's default)`);
   }
 
