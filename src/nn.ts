@@ -188,7 +188,7 @@ export abstract class Module<Output = Tensor> {
   }
 
   /** What a state dict holds, in PyTorch's order: each module's parameters, then its buffers, then its children's. */
-  private namedState(prefix = ''): [string, Tensor | Counter][] {
+  namedState(prefix = ''): [string, Tensor | Counter][] {
     return [
       ...this.ownParameters(prefix),
       ...this.ownBuffers().map(([n, b]): [string, Tensor | Counter] => [prefix + n, b]),
@@ -367,7 +367,8 @@ export abstract class Module<Output = Tensor> {
   protected buffers(): (name: string, shape: readonly number[], dtype?: DType, ring?: number) => Tensor {
     const name = this.describe().split('\n')[0]!;
     if (this.destroyedBy !== null) throw new Error(`${name}: this module was freed by ${this.destroyedBy}; make a new one`);
-    const onGraph = (s: { given: Tensor[] }) => s.given.some(isOnLiveGraph);
+    // On the graph through any handle of the memory too (a detach() of the output read by the graph).
+    const onGraph = (s: { given: Tensor[] }) => s.given.some((t) => isOnLiveGraph(t) || isMemoryOnLiveGraph(t));
     const isFree = (s: { given: Tensor[]; mark: CallMark }) => !onGraph(s) && !isCallHeld(s.mark);
     this.freeIdleSets(name, isFree);
     // The free set given out last: one set step after step keeps a step's bind groups cached.
@@ -377,16 +378,18 @@ export abstract class Module<Output = Tensor> {
     let overwrittenBy = name;
     let limit = '';
     const setLimit = () => (limit = `past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`);
-    // Outputs kept only until backward() with nothing recorded (a frozen layer's): its last MIN_CALLS_PER_GRAPH, no more.
-    const oldestUnrecorded = !slot && count >= MIN_CALLS_PER_GRAPH ? pick(this.slots.filter((s) => s.mark.noGradRun === null && !onGraph(s)), (a, b) => a.mark.serial - b.mark.serial) : undefined;
-    if (!slot && oldestUnrecorded) {
-      overwrittenBy = `${name}, called ${count + 1} times with grad on and nothing recorded (frozen parameters?), past the ${MIN_CALLS_PER_GRAPH} outputs it keeps until backward() (nn.MIN_CALLS_PER_GRAPH), which reused the oldest: clone() what you keep`;
-      slot = oldestUnrecorded;
-    }
     const roomFor = () => count < MIN_CALLS_PER_GRAPH || (count < MAX_CALLS_PER_GRAPH && this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES);
     // Full: graphs earlier backwards carried, which no backward reached, give theirs back first.
     if (!slot && !roomFor() && freeCarriedGraphs(`was freed when ${name} needed the buffers it held: a graph no backward reached, carried since an earlier backward()`)) slot = latestFree();
     if (!slot && roomFor()) this.slots.push((slot = { tensors: new Map(), given: [], shapes: new Map(), turns: new Map(), mark: callMark() }));
+    // Full, with outputs kept until backward() that nothing recorded (a frozen layer's, say, in an
+    // evaluation with grad on): the oldest of them is reused rather than the graph cut.
+    const oldestUnrecorded = slot ? undefined : pick(this.slots.filter((s) => s.mark.noGradRun === null && !onGraph(s)), (a, b) => a.mark.serial - b.mark.serial);
+    if (!slot && oldestUnrecorded) {
+      setLimit();
+      overwrittenBy = `${name}, called ${count + 1} times with grad on and nothing recorded (frozen parameters?), ${limit}, which reused the oldest: clone() what you keep, or run forwards that need no gradient in noGrad()`;
+      slot = oldestUnrecorded;
+    }
     // Full, in a noGrad() run: the oldest output made in one and off the graph is reused (reading it is then an Error).
     const oldestNoGrad = !slot && !isGradEnabled() ? pick(this.slots.filter((s) => s.mark.noGradRun !== null && !onGraph(s)), (a, b) => a.mark.serial - b.mark.serial) : undefined;
     if (!slot && oldestNoGrad) {
@@ -532,12 +535,6 @@ export abstract class Module<Output = Tensor> {
     const onGraph = (e: ComposedEntry) => [e.output, ...e.extras].some((t) => isOnLiveGraph(t) || freesMemoryOnLiveGraph(t));
     const keep = () => (this.composed = this.composed.filter((e) => onGraph(e) || isCallHeld(e.mark) || (this.freeComposed(e, name), false)));
     keep();
-    // Outputs kept only until backward() with nothing recorded (a frozen layer's): with this one, its last MIN_CALLS_PER_GRAPH.
-    const unrecorded = this.composed.filter((e) => e.mark.noGradRun === null && !onGraph(e));
-    for (const e of unrecorded.slice(0, Math.max(0, unrecorded.length - (MIN_CALLS_PER_GRAPH - 1)))) {
-      this.composed.splice(this.composed.indexOf(e), 1);
-      this.freeComposed(e, `a later forward of ${name}, called with grad on and nothing recorded (frozen parameters?), past the ${MIN_CALLS_PER_GRAPH} outputs it keeps until backward() (nn.MIN_CALLS_PER_GRAPH): clone() what you keep`);
-    }
     const bytes = [y, ...y.companions, ...extras].reduce((n, t) => n + (t.ownsMemory ? t.byteLength : 0), 0);
     const full = () => this.composed.length >= MAX_CALLS_PER_GRAPH || this.composedBytes + bytes > CALL_BUFFERS_MAX_BYTES;
     // Full: graphs earlier backwards carried, which no backward reached, give theirs back first.
@@ -1760,8 +1757,9 @@ function expectSequence(where: string, name: string, t: unknown, dModel: number,
 
 /** Copies every parameter of `from` into `to`, a module of the same make (PyTorch's copy.deepcopy). */
 function copyParameters<M extends Module>(from: M, to: M): M {
-  const mine = from.namedParameters();
-  to.namedParameters().forEach(([, p], i) => from.gpu.copy(mine[i]![1], p));
+  // By name, every name a tied parameter has (the copy's are untied, as many as the names).
+  const mine = new Map(from.namedState());
+  for (const [name, p] of to.namedParameters()) from.gpu.copy(mine.get(name) as Tensor, p);
   return to.train(from.training);
 }
 

@@ -923,13 +923,15 @@ function carryInto(kept: GraphNode[]): void {
  * takes theirs back (Module.buffers) before it cuts the current graph. Whether any was freed.
  */
 export function freeCarriedGraphs(why: string): boolean {
-  const needed = new Set<Tensor>();
+  // By memory, not by tensor: the current graph may read a carried output through a view of it
+  // (a discriminator's D(fake.detach())), or keep it among its saved tensors.
+  const needed = new Set<GPUBuffer>();
   const keep = new Set<GraphNode>();
   for (let i = tape.length - 1; i >= 0; i--) {
     const node = tape[i]!;
-    if (carried.has(node) && !needed.has(node.output)) continue;
+    if (carried.has(node) && !needed.has(node.output.memoryBuffer)) continue;
     keep.add(node);
-    for (const t of node.inputs) needed.add(t);
+    for (const t of [...node.inputs, ...(node.saved ?? [])]) needed.add(t.memoryBuffer);
   }
   if (keep.size === tape.length) return false;
   const kept = tape.filter((node) => keep.has(node));
