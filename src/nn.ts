@@ -367,8 +367,9 @@ export abstract class Module<Output = Tensor> {
   protected buffers(): (name: string, shape: readonly number[], dtype?: DType, ring?: number) => Tensor {
     const name = this.describe().split('\n')[0]!;
     if (this.destroyedBy !== null) throw new Error(`${name}: this module was freed by ${this.destroyedBy}; make a new one`);
-    // On the graph through any handle of the memory too (a detach() of the output read by the graph).
-    const onGraph = (s: { given: Tensor[] }) => s.given.some((t) => isOnLiveGraph(t) || isMemoryOnLiveGraph(t));
+    // On the graph through any handle of the memory (a detach() of the output read by the graph): what
+    // isOnLiveGraph sees is recorded over the memory too, so this one test covers both.
+    const onGraph = (s: { given: Tensor[] }) => s.given.some(isMemoryOnLiveGraph);
     const isFree = (s: { given: Tensor[]; mark: CallMark }) => !onGraph(s) && !isCallHeld(s.mark);
     this.freeIdleSets(name, isFree);
     // The free set given out last: one set step after step keeps a step's bind groups cached.

@@ -354,18 +354,12 @@ const liveOpOutputs = new Set<Tensor>();
 /**
  * The backward() calls after which more F-op outputs were alive than ever since the count last came
  * back down: past this many, one warning. Dips do not reset it (an epoch's short last batch, whose
- * smaller intermediates a module keeps), only coming back to where the climb began, or as many calls
- * in a row without a new high (memory that rose once and stays: state, not a leak).
+ * smaller intermediates a module keeps), only coming back to where the climb began, or as many
+ * backward() calls in a row without a new high (memory that rose once and stays: state, not a leak).
  */
 export const LEAK_WARNING_STEPS = 64;
 const leakWatch = { start: 0, high: 0, growing: 0, flat: 0, warned: false };
 
-/**
- * Called at the end of each backward() and each outermost noGrad() run (an evaluation's or a
- * sampler's step): a step that leaves its F ops' outputs behind (no tidy(), no
- * destroy()) grows GPU memory by them every step, which the garbage collector never frees; after
- * LEAK_WARNING_STEPS such steps, one warning says what is piling up and what to do.
- */
 /**
  * F ops' outputs kept on purpose, and freed by what keeps them: L-BFGS's history, a module's
  * outputs (Module.keepComposed holds a bounded number). Not counted by the leak watch.
@@ -394,7 +388,14 @@ export function warnForwardsWithoutBackward(name: string, calls: number, bytes: 
   console.warn(`wgslgrad: ${name} was called ${calls} times with grad on and no backward(), and held each call's output for a backward that never came (${(bytes / 2 ** 20).toFixed(1)} MiB); the graph was cut and its oldest outputs are reused from now on. Run forwards that need no gradient (an evaluation) in noGrad(() => …)`);
 }
 
-/** `backward`: a backward() ended the step (only those count towards flat: noGrad() runs between leaking training steps must not reset the climb). */
+/**
+ * Called at the end of each backward() and each outermost noGrad() run (an evaluation's or a
+ * sampler's step): a step that leaves its F ops' outputs behind (no tidy(), no
+ * destroy()) grows GPU memory by them every step, which the garbage collector never frees; after
+ * LEAK_WARNING_STEPS such steps, one warning says what is piling up and what to do.
+ * `backward`: a backward() ended the step (only those count towards flat: noGrad() runs between
+ * leaking training steps must not reset the climb).
+ */
 function watchForLeaks(backward: boolean): void {
   // Freed through another tensor on the same buffer (a view's destroy() frees its source's memory): not alive.
   for (const t of liveOpOutputs) if (t.gpu.isDestroyed(t.memoryBuffer)) liveOpOutputs.delete(t);
