@@ -1876,3 +1876,63 @@ for fn, args, kwargs in (
 creation_path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch-creation.json"
 creation_path.write_text(json.dumps(creation) + "\n")
 print(f"wrote {creation_path} ({creation_path.stat().st_size} bytes)")
+
+# ── sampling at positions (tests/fixtures/pytorch-sampling.json) ─────────────────────────────────
+# F.affine_grid for a batch of thetas (values and theta's gradient for Σ grid · dgrid), and
+# F.grid_sample in every mode, padding and align_corners on 4-D and 5-D input: the output, and for
+# Σ y · dy the gradients of the input and of the grid. Positions reach past the input (zeros, the
+# clip) and far past it (reflection's repeated flips); some lie exactly on samples and borders.
+torch.manual_seed(20261130)
+sampling = {"torch_version": torch.__version__, "affine_grid": [], "grid_sample": []}
+for theta_shape, size, align in (
+    ((2, 2, 3), (2, 3, 4, 5), False),
+    ((2, 2, 3), (2, 1, 3, 3), True),
+    ((1, 2, 3), (1, 2, 1, 4), False),
+    ((1, 2, 3), (1, 2, 5, 1), True),
+    ((2, 3, 4), (2, 1, 2, 3, 4), False),
+    ((1, 3, 4), (1, 2, 3, 2, 2), True),
+):
+    theta = (torch.eye(theta_shape[1], theta_shape[2]) + 0.3 * torch.randn(*theta_shape)).requires_grad_(True)
+    grid = torch.nn.functional.affine_grid(theta, size, align_corners=align)
+    dgrid = torch.randn(*grid.shape)
+    (grid * dgrid).sum().backward()
+    sampling["affine_grid"].append({"theta_shape": list(theta_shape), "size": list(size), "align_corners": align, "theta": values(theta), "grid": values(grid), "grid_shape": list(grid.shape), "dgrid": values(dgrid), "dtheta": values(theta.grad)})
+
+
+def grid_sample_case(shape, grid, kwargs, name):
+    x = torch.randn(*shape).requires_grad_(True)
+    grid = grid.clone().requires_grad_(True)
+    y = torch.nn.functional.grid_sample(x, grid, **kwargs)
+    dy = torch.randn(*y.shape)
+    (y * dy).sum().backward()
+    sampling["grid_sample"].append({"name": name, "shape": list(shape), "grid_shape": list(grid.shape), "kwargs": kwargs, "x": values(x), "grid": values(grid), "y": values(y), "y_shape": list(y.shape), "dy": values(dy), "dx": values(x.grad), "dgrid": values(grid.grad)})
+
+
+for mode in ("bilinear", "nearest"):
+    for padding in ("zeros", "border", "reflection"):
+        for align in (False, True):
+            kwargs = {"mode": mode, "padding_mode": padding, "align_corners": align}
+            grid_sample_case((2, 3, 4, 5), torch.rand(2, 3, 6, 2) * 2.6 - 1.3, kwargs, "2-D, within and past the edges")
+            grid_sample_case((1, 2, 3, 4, 3), torch.rand(1, 2, 3, 2, 3) * 2.6 - 1.3, kwargs, "3-D")
+    grid_sample_case((1, 2, 5, 4), torch.rand(1, 4, 4, 2) * 8 - 4, {"mode": mode, "padding_mode": "reflection", "align_corners": False}, "reflection far past the edges (several flips)")
+    grid_sample_case((1, 2, 5, 4), torch.rand(1, 4, 4, 2) * 8 - 4, {"mode": mode, "padding_mode": "reflection", "align_corners": True}, "reflection far past the edges (several flips), align_corners")
+# Positions on the samples themselves and on the borders (align_corners: −1 and 1 are the corner
+# samples): the border's gradient is 0 there in PyTorch, and the clip's at the bounds too.
+on_samples = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0])
+exact = torch.stack(torch.meshgrid(on_samples, on_samples, indexing="xy"), -1).unsqueeze(0)
+for padding in ("zeros", "border", "reflection"):
+    grid_sample_case((1, 2, 5, 5), exact, {"mode": "bilinear", "padding_mode": padding, "align_corners": True}, "on the samples and the borders")
+# Ties for nearest (positions halfway between samples): PyTorch rounds half to even.
+grid_sample_case((1, 2, 4, 4), exact, {"mode": "nearest", "padding_mode": "zeros", "align_corners": False}, "nearest, halfway between samples")
+grid_sample_case((1, 1, 1, 1), torch.rand(1, 2, 3, 2) * 2 - 1, {"mode": "bilinear", "padding_mode": "reflection", "align_corners": True}, "one sample, reflection with align_corners (a span of 0)")
+grid_sample_case((1, 1, 1, 3), torch.rand(1, 2, 3, 2) * 3 - 1.5, {"mode": "bilinear", "padding_mode": "border", "align_corners": False}, "one row, border")
+# The spatial transformer's pair: affine_grid of theta, then grid_sample; theta's gradient through both.
+x = torch.randn(3, 2, 6, 7)
+theta = (torch.eye(2, 3) + 0.2 * torch.randn(3, 2, 3)).requires_grad_(True)
+y = torch.nn.functional.grid_sample(x, torch.nn.functional.affine_grid(theta, x.size(), align_corners=False), align_corners=False)
+dy = torch.randn(*y.shape)
+(y * dy).sum().backward()
+sampling["transformer"] = {"x": values(x), "shape": list(x.shape), "theta": values(theta), "y": values(y), "dy": values(dy), "dtheta": values(theta.grad)}
+sampling_path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch-sampling.json"
+sampling_path.write_text(json.dumps(sampling) + "\n")
+print(f"wrote {sampling_path} ({sampling_path.stat().st_size} bytes)")

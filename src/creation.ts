@@ -337,12 +337,17 @@ export function linspace(start: number, end: number, steps: number, options?: Cr
   if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) throw new Error(`${where}: argument 'steps' expected a positive integer, got ${show(steps)}${steps === 0 ? ' (wgslgrad has no empty tensors)' : ''}`);
   const resolved = resolve(where, options, { dtype: 'f32' });
   if (resolved.dtype !== 'f32') throw new Error(`${where}: dtype '${resolved.dtype}' is not supported (f32 only)`);
+  return written(where, [steps], resolved, () => linspaceValues(start, end, steps));
+}
+
+/** torch.linspace's values on the CPU (its kernel's float32 steps from both ends), as linspace uploads them. */
+export function linspaceValues(start: number, end: number, steps: number): Float32Array {
   const [a, b] = [Math.fround(start), Math.fround(end)];
-  if (steps === 1) return written(where, [1], resolved, () => [a]);
+  if (steps === 1) return Float32Array.of(a);
   const step = Math.fround(Math.fround(b - a) / (steps - 1));
   const halfway = Math.floor(steps / 2);
   const scalar = (i: number) => (i < halfway ? fmaf(step, i, a) : fmaf(-step, steps - 1 - i, b));
-  return written(where, [steps], resolved, () => cpuVectorLoop(steps, scalar, (first, j) => first + Math.fround(j * step)));
+  return cpuVectorLoop(steps, scalar, (first, j) => first + Math.fround(j * step));
 }
 
 /**

@@ -28,6 +28,7 @@ import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type Cro
 import { expectKnee, lossShape, OP as REGRESSION_OPS, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, resolveDim, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
+import { linspaceValues } from './creation';
 import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
 import { expectPair, expectShape, expectTriple, shapeText } from './launch';
@@ -1191,6 +1192,194 @@ export function interpolatedShape(shape: readonly number[], options: Interpolate
   if (o.size != null && !outSizes.every(Number.isInteger)) throw new Error(`${op}: size expected integers, got ${show(o.size)}`);
   if (outSizes.some((v) => v < 1)) throw new Error(`${op}: Input and output sizes should be greater than 0, but got input ${shapeText(inSizes)} and output ${shapeText(outSizes)}`);
   return [...shape.slice(0, 2), ...outSizes];
+}
+
+// ── sampling at given positions: affine_grid, grid_sample ──────────────────────────────────────────
+
+/**
+ * The sampling grid of a batch of affine maps (torch.nn.functional.affine_grid, the spatial
+ * transformer's): for `size` [N, C, H, W] and theta [N, 2, 3] (or [N, C, D, H, W] and [N, 3, 4]),
+ * [N, H, W, 2] positions theta · (x, y, 1) over x, y from −1 to 1 (align_corners: the corners'
+ * centres; otherwise their outer edges, each axis scaled by (n − 1)/n, as PyTorch computes it). One
+ * product of the shared base grid with each thetaᵀ (F.matmul), so theta's gradient is the product's.
+ */
+export function affineGrid(theta: Tensor, size: readonly number[], alignCorners: boolean | null | { alignCorners?: boolean | null; align_corners?: boolean | null } = null, ...unsupported: never[]): Tensor {
+  const op = 'affineGrid';
+  if (!(theta instanceof Tensor)) throw new Error(`${op}: argument 'theta' expected a Tensor, got ${show(theta)}`);
+  if (theta.dtype !== 'f32') throw new Error(`${op}: Expected theta to have floating point type, but got ${theta.dtype}`);
+  expectAlive(op, theta);
+  if (unsupported.length) throw new Error(`${op}: takes theta, size and align_corners, got ${extraArguments(unsupported)} too`);
+  if (!Array.isArray(size)) throw new Error(`${op}: argument 'size' expected the output's shape, [N, C, H, W] or [N, C, D, H, W] (x.shape: x.size is the element count here), got ${show(size)}`);
+  const align = alignCornersOption(op, alignCorners);
+  const d = size.length - 2;
+  if (d !== 2 && d !== 3) throw new Error(`${op}: affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got size ${shapeText(size)}.`);
+  if (theta.shape.length !== 3 || theta.shape[1] !== d || theta.shape[2] !== d + 1) throw new Error(`${op}: Expected a batch of ${d}D affine matrices of shape Nx${d}x${d + 1} for size ${shapeText(size)}. Got ${shapeText(theta.shape)}.`);
+  if (!size.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`${op}: Expected non-zero, positive output size. Got ${shapeText(size)}`);
+  if (theta.shape[0] !== size[0]) throw new Error(`${op}: theta holds ${theta.shape[0]} matrices for a size of batch ${size[0]} (one per image)`);
+  const spatial = size.slice(2);
+  // Axis values along each spatial axis; x runs along the last one (W), as in PyTorch's grid.
+  const axis = (steps: number) => (steps <= 1 ? Float32Array.of(0) : align ? linspaceValues(-1, 1, steps) : linspaceValues(-1, 1, steps).map((v) => Math.fround(Math.fround(v * (steps - 1)) / steps)));
+  const values = spatial.map(axis);
+  const P = spatial.reduce((a, b) => a * b, 1);
+  const base = new Float32Array(P * (d + 1));
+  for (let p = 0; p < P; p++) {
+    let rest = p;
+    for (let a = d - 1; a >= 0; a--) {
+      base[p * (d + 1) + (d - 1 - a)] = values[a]![rest % spatial[a]!]!;
+      rest = Math.floor(rest / spatial[a]!);
+    }
+    base[p * (d + 1) + d] = 1;
+  }
+  const grid = composite(() => {
+    const b = output(theta.gpu, [P, d + 1], 'affineGrid base grid');
+    b.write(base);
+    return matmul(b, transpose(theta, 1, 2));
+  });
+  return reshape(grid, [size[0]!, ...spatial, d]);
+}
+
+export type GridSampleMode = 'bilinear' | 'nearest';
+export type GridSamplePadding = 'zeros' | 'border' | 'reflection';
+
+export interface GridSampleOptions {
+  /** 'bilinear' (trilinear for 5-D input) or 'nearest' (round half to even, as PyTorch's). */
+  mode?: GridSampleMode;
+  /** What a position outside the input reads: 'zeros', the 'border' value, or the input mirrored ('reflection'). */
+  paddingMode?: GridSamplePadding;
+  padding_mode?: GridSamplePadding;
+  /** −1 and 1 are the corner samples' centres (else their outer edges: PyTorch's default since 1.3). */
+  alignCorners?: boolean | null;
+  align_corners?: boolean | null;
+}
+
+/**
+ * input [N, C, H, W] read at grid [N, H', W', 2]'s positions (torch.nn.functional.grid_sample), x
+ * then y from −1 to 1 across the input, giving [N, C, H', W'] (5-D: grid [N, D', H', W', 3], x y z).
+ * Composed of F ops, so both gradients are theirs: each position unnormalised, padded (border:
+ * clipped, with no gradient on the border or past it, as PyTorch's; reflection: mirrored, then
+ * clipped), then for each corner around it the input's channels-last rows picked by F.indexSelect
+ * (its deterministic backward), masked where the corner is outside, weighted and summed in
+ * PyTorch's order (nw, ne, sw, se). A position that is not finite reads 0 (as PyTorch's on CUDA).
+ */
+export function gridSample(input: Tensor, grid: Tensor, modeOrOptions: GridSampleMode | GridSampleOptions = {}, paddingMode?: GridSamplePadding, alignCorners?: boolean | null, ...unsupported: never[]): Tensor {
+  const op = 'gridSample';
+  expectInput(op, input);
+  if (!(grid instanceof Tensor)) throw new Error(`${op}: argument 'grid' expected a Tensor, got ${show(grid)}`);
+  if (grid.dtype !== 'f32') throw new Error(`${op}: argument 'grid' expected dtype f32, got ${grid.dtype}`);
+  expectAlive(op, grid);
+  if (unsupported.length) throw new Error(`${op}: takes input, grid, mode, padding_mode and align_corners, got ${extraArguments(unsupported)} too`);
+  const positional = typeof modeOrOptions === 'string';
+  if (!positional && (paddingMode !== undefined || alignCorners !== undefined)) throw new Error(`${op}: give mode, padding_mode and align_corners either in order or as one options object, not both`);
+  const o = (positional ? { mode: modeOrOptions, paddingMode, alignCorners } : normalizeOptions(op, modeOrOptions, ['mode', 'paddingMode', 'alignCorners'], { padding_mode: 'paddingMode', align_corners: 'alignCorners' })) as GridSampleOptions;
+  const mode = o.mode ?? 'bilinear';
+  const padding = o.paddingMode ?? 'zeros';
+  if (!['bilinear', 'nearest', 'bicubic'].includes(mode)) throw new Error(`${op}: expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: ${show(mode)}`);
+  if (mode === ('bicubic' as GridSampleMode)) throw new Error(`${op}: mode 'bicubic' is not supported (bilinear or nearest)`);
+  if (!['zeros', 'border', 'reflection'].includes(padding)) throw new Error(`${op}: expected padding_mode to be 'zeros', 'border', or 'reflection', but got: ${show(padding)}`);
+  const align = alignCornersOption(op, o.alignCorners ?? null);
+  const rank = input.shape.length;
+  if ((rank !== 4 && rank !== 5) || grid.shape.length !== rank) throw new Error(`${op}: expected 4D or 5D input and grid with same number of dimensions, but got input with sizes ${shapeText(input.shape)} and grid with sizes ${shapeText(grid.shape)}`);
+  if (grid.shape[0] !== input.shape[0]) throw new Error(`${op}: expected grid and input to have same batch size, but got input with sizes ${shapeText(input.shape)} and grid with sizes ${shapeText(grid.shape)}`);
+  const d = rank - 2;
+  if (grid.shape[rank - 1] !== d) throw new Error(`${op}: expected grid to have size ${d} in last dimension, but got grid with sizes ${shapeText(grid.shape)}`);
+  // Rows are indexed in float32, exact to 2^24: a larger batch is sampled in parts.
+  const positions = input.shape.slice(2).reduce((a, b) => a * b, 1);
+  if (positions > 2 ** 24) throw new Error(`${op}: an input of ${positions} positions per image (${shapeText(input.shape)}) is past the 2^24 this op indexes`);
+  const perPart = Math.floor(2 ** 24 / positions);
+  const N = input.shape[0]!;
+  if (N <= perPart) return sampledAt(input, grid, mode, padding, align);
+  return composite(() => {
+    const [inputs, grids] = [split(input, perPart, 0), split(grid, perPart, 0)];
+    return cat(inputs.map((x, i) => sampledAt(x, grids[i]!, mode, padding, align)), 0);
+  });
+}
+
+/** align_corners as PyTorch takes it: null (the default, false), a boolean, or in an options object. */
+function alignCornersOption(op: string, v: unknown): boolean {
+  const value = v !== null && typeof v === 'object' && !Array.isArray(v) ? (normalizeOptions(op, v, ['alignCorners'], { align_corners: 'alignCorners' }) as { alignCorners?: unknown }).alignCorners : v;
+  if (value === null || value === undefined) return false;
+  expectFlag(op, 'alignCorners', value);
+  return value as boolean;
+}
+
+function sampledAt(input: Tensor, grid: Tensor, mode: GridSampleMode, padding: GridSamplePadding, align: boolean): Tensor {
+  const [N, C, ...sizes] = input.shape as [number, number, ...number[]];
+  const d = sizes.length;
+  const out = grid.shape.slice(1, -1);
+  const rows = N * out.reduce((a, b) => a * b, 1);
+  const positions = sizes.reduce((a, b) => a * b, 1);
+  const strides = sizes.map((_, a) => sizes.slice(a + 1).reduce((p, s) => p * s, 1));
+  const axes = [...sizes.keys()].map((a) => a + 2);
+  return composite(() => {
+    // The input channels last, a row per position, so each corner is one F.indexSelect of rows.
+    const table = reshape(permute(input, [0, ...axes, 1]), [N * positions, C]);
+    const g = reshape(grid, [rows, d]);
+    // Spatial axis a (0 is D or H) is read by the grid's coordinate d − 1 − a (x is the last axis, W).
+    const coordinates = sizes.map((size, a) => sourceIndex(narrow(g, 1, d - 1 - a, 1), size, padding, align));
+    const firstRow = output(input.gpu, [rows, 1], 'gridSample image rows');
+    firstRow.write(Float32Array.from({ length: rows }, (_, r) => Math.floor(r / (rows / N)) * positions));
+    // A corner's rows (its integer coordinates per axis), masked to 0 where it lies outside.
+    const corner = (at: Tensor[], weight: Tensor) => {
+      const inside = at.map((c, a) => logicalAnd(ge(c, 0), le(c, sizes[a]! - 1))).reduce((p, q) => logicalAnd(p, q));
+      const row = at.reduce((r, c, a) => add(r, mul(c, strides[a]!)), firstRow);
+      const picked = indexSelect(table, 0, reshape(to(where(inside, row, 0), 'i32'), [rows]));
+      return where(inside, mul(picked, weight), 0);
+    };
+    let y: Tensor;
+    if (mode === 'nearest') {
+      // A weight of 1 that reads the grid (where picks the 1), so the grid's gradient is PyTorch's zeros, not none.
+      const at = coordinates.map((c) => round(c));
+      y = corner(at, where(zerosOf(at[0]!), at[0]!, 1));
+    }
+    else {
+      const low = coordinates.map((c) => floor(c));
+      const toHigh = coordinates.map((c, a) => sub(c, low[a]!));
+      const toLow = toHigh.map((t) => sub(1, t));
+      const high = low.map((l) => add(l, 1));
+      // Corners in PyTorch's order (nw, ne, sw, se: the last axis fastest), each weight the product of
+      // the distances to the opposite sides, the first axis's first (south · east for nw).
+      const terms = Array.from({ length: 2 ** d }, (_, k) => {
+        const far = sizes.map((_, a) => (k >> (d - 1 - a)) & 1);
+        const weight = far.map((f, a) => (f ? toHigh[a]! : toLow[a]!)).reduce((p, q) => mul(p, q));
+        return corner(far.map((f, a) => (f ? high[a]! : low[a]!)), weight);
+      });
+      y = terms.reduce((p, q) => add(p, q));
+    }
+    return permute(reshape(y, [N, ...out, C]), [0, d + 1, ...axes.map((a) => a - 1)]);
+  });
+}
+
+/** A grid coordinate in [−1, 1] as a position along an axis of `size` samples, padded as PyTorch's grid_sampler_compute_source_index. */
+function sourceIndex(c: Tensor, size: number, padding: GridSamplePadding, align: boolean): Tensor {
+  const x = align ? mul(add(c, 1), Math.fround((size - 1) / 2)) : sub(mul(add(c, 1), Math.fround(size / 2)), 0.5);
+  if (padding === 'zeros') return x;
+  return clipped(padding === 'border' ? x : reflected(x, align ? 0 : -1, align ? 2 * (size - 1) : 2 * size - 1), size);
+}
+
+/** x clamped to [0, size − 1], its gradient 0 on the bounds and past them (PyTorch: "borders are considered out of bounds"). */
+function clipped(x: Tensor, size: number): Tensor {
+  const inside = logicalAnd(gt(x, 0), lt(x, size - 1));
+  return where(inside, x, clamp(x.detach(), 0, size - 1));
+}
+
+/** A tensor of x's shape filled with 0. */
+function zerosOf(x: Tensor): Tensor {
+  const zero = output(x.gpu, x.shape, 'zeros');
+  fillConstant(zero, 0);
+  return zero;
+}
+
+/** x mirrored into [low/2, high/2] as PyTorch's reflect_coordinates (fmod as x − ⌊x/span⌋·span, exact there). */
+function reflected(x: Tensor, twiceLow: number, twiceHigh: number): Tensor {
+  // One sample: every position is 0 (where picks the 0, so x's gradient is PyTorch's zeros, not none).
+  if (twiceLow === twiceHigh) return where(zerosOf(x), x, 0);
+  const [min, span] = [twiceLow / 2, (twiceHigh - twiceLow) / 2];
+  // |x − min|'s gradient is 0 at 0 where PyTorch's is 1; that point is on a border, whose gradient the clip zeroes.
+  const distance = abs(sub(x, min));
+  const flips = floor(div(distance, span));
+  const extra = sub(distance, mul(flips, span));
+  const even = eq(mul(floor(mul(flips, 0.5)), 2), flips);
+  return add(where(even, extra, sub(span, extra)), min);
 }
 
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';

@@ -17,6 +17,7 @@ import { opsCases } from './ops-cases';
 import { recurrentCases } from './recurrent-cases';
 import { padCases } from './pad-cases';
 import { upsamplingCases } from './upsampling-cases';
+import { samplingCases } from './sampling-cases';
 import { convFunctionalCases } from './conv-functional-cases';
 import { normCases } from './norm-cases';
 import { activationCases } from './activation-cases';
@@ -751,4 +752,4 @@ add('Module.zeroGrad(false) zeroes every parameter gradient, zeroGrad() also set
   await s.check('backward() adds to a gradient written by hand', first.grad, byHand.map((g, i) => g + before[i]!), 1e-6, 1e-5);
 });
 
-export const parityCases: readonly KernelCase[] = [...cases, ...lossCases, ...opsCases, ...recurrentCases, ...padCases, ...upsamplingCases, ...convFunctionalCases, ...normCases, ...activationCases, ...activation2Cases, ...optimizerCases, ...poolingCases, ...conv3dCases, ...moreLossCases, ...schedulerCases, ...embeddingBagCases, ...creationCases, ...tensorMethodsCases];
+export const parityCases: readonly KernelCase[] = [...cases, ...lossCases, ...opsCases, ...recurrentCases, ...padCases, ...upsamplingCases, ...samplingCases, ...convFunctionalCases, ...normCases, ...activationCases, ...activation2Cases, ...optimizerCases, ...poolingCases, ...conv3dCases, ...moreLossCases, ...schedulerCases, ...embeddingBagCases, ...creationCases, ...tensorMethodsCases];
