@@ -1933,6 +1933,24 @@ y = torch.nn.functional.grid_sample(x, torch.nn.functional.affine_grid(theta, x.
 dy = torch.randn(*y.shape)
 (y * dy).sum().backward()
 sampling["transformer"] = {"x": values(x), "shape": list(x.shape), "theta": values(theta), "y": values(y), "dy": values(dy), "dtheta": values(theta.grad)}
+# torch.searchsorted and torch.bucketize: a shared 1-D sequence and one per row, ties, ±∞ and values
+# on the elements, left and right; an integer sequence; a number as the value.
+sampling["searchsorted"] = []
+tied = torch.tensor([-2.0, -1.0, -1.0, 0.0, 0.0, 0.0, 1.5, float("inf")])
+rows = torch.sort(torch.round(torch.randn(3, 7) * 2) / 2, dim=1).values
+for name, seq, vals in (
+    ("a shared sequence with ties and ∞", tied, torch.tensor([[-3.0, -1.0, 0.0, 0.25], [1.5, 2.0, float("inf"), -float("inf")]])),
+    ("a sequence per row", rows, torch.round(torch.randn(3, 5) * 4) / 4),
+    ("an integer sequence", torch.tensor([1, 3, 5, 7, 9], dtype=torch.int32), torch.tensor([[3, 6, 9], [0, 10, 5]], dtype=torch.int32)),
+    ("a number", torch.tensor([0.5, 1.0, 2.0]), 1.0),
+):
+    for right in (False, True):
+        out = torch.searchsorted(seq, vals, right=right)
+        sampling["searchsorted"].append({"name": name, "sequence": [float(v) for v in seq.reshape(-1).tolist()], "sequence_shape": list(seq.shape), "sequence_dtype": "i32" if seq.dtype == torch.int32 else "f32",
+                                         "values": vals if isinstance(vals, float) else [float(v) for v in vals.reshape(-1).tolist()], "values_shape": [] if isinstance(vals, float) else list(vals.shape),
+                                         "right": right, "out": out.reshape(-1).tolist(), "out_shape": list(out.shape),
+                                         "bucketize": None if seq.dim() != 1 or isinstance(vals, float) else torch.bucketize(vals, seq, right=right).reshape(-1).tolist()})
 sampling_path = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pytorch-sampling.json"
-sampling_path.write_text(json.dumps(sampling) + "\n")
+# JSON has no infinities: the strings "Infinity" and "-Infinity" stand for them.
+sampling_path.write_text(json.dumps(sampling).replace("-Infinity", '"-Infinity"').replace(" Infinity", ' "Infinity"').replace("[Infinity", '["Infinity"') + "\n")
 print(f"wrote {sampling_path} ({sampling_path.stat().st_size} bytes)")

@@ -22,13 +22,13 @@ import { sumRows } from './kernels/reduce';
 import { compare as compareKernel, expectNumber, where as whereKernel, type Comparison } from './kernels/select';
 import { cast, joinHalves, splitHalves } from './kernels/cast';
 import { cumsum as cumsumKernel } from './kernels/scan';
-import { sortRows as sortRowsKernel } from './kernels/sort';
+import { searchSorted as searchSortedKernel, sortRows as sortRowsKernel } from './kernels/sort';
 import { contiguousStrides, expandedLayout, expectLayout, extreme as extremeKernel, gatherSum, gatherSumAt, permutedLayout, reducedLayout, scatter, scratchIndices, type Extreme, type Layout } from './kernels/strided';
 import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type CrossEntropyOutputs } from './kernels/softmax_cross_entropy';
 import { expectKnee, lossShape, OP as REGRESSION_OPS, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, resolveDim, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
-import { linspaceValues } from './creation';
+import { linspaceValues, rand } from './creation';
 import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
 import { expectPair, expectShape, expectTriple, shapeText } from './launch';
@@ -797,6 +797,115 @@ export function topk(x: Tensor, k: number, dim?: number | TopkOptions, largest?:
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > n) throw new Error(`topk: argument 'k' expected an integer from 1 to ${n} (the size of dim ${d} of ${shapeText(x.shape)}), got ${show(k)}${k === 0 ? ' (k = 0 gives empty tensors, which are not supported)' : ''}`);
   const indices = sortedIndices('topk', x, d, k, o.largest ?? true);
   return valuesAndIndices(gather(x, d, indices), indices);
+}
+
+export interface SearchSortedOptions {
+  /** The last place a value could go among equal elements (PyTorch's right=True, side='right'). */
+  right?: boolean;
+  side?: 'left' | 'right' | null;
+  outInt32?: boolean;
+  out_int32?: boolean;
+}
+
+/**
+ * For each value, the number of elements of its row of sortedSequence before it (torch.searchsorted):
+ * the index where it would be inserted to keep the row sorted, the first such (right: the last).
+ * sortedSequence is 1-D (one row for every value) or has values' leading dimensions (a row each);
+ * ascending, NaN last, as F.sort leaves it. i32 (PyTorch's int64; out_int32 is taken). One dispatch
+ * of shaders/sort.wgsl's binary search. An integer sequence or values are compared as float32 (exact
+ * below 2^24). No gradient (an index).
+ */
+export function searchsorted(sortedSequence: Tensor, values: Tensor | number, options: SearchSortedOptions = {}, ...unsupported: never[]): Tensor {
+  const op = 'searchsorted';
+  if (!(sortedSequence instanceof Tensor)) throw new Error(`${op}: argument 'sorted_sequence' expected a Tensor, got ${show(sortedSequence)}`);
+  if (unsupported.length) throw new Error(`${op}: takes sorted_sequence, values and an options object { right, side, out_int32 }, got ${extraArguments(unsupported)} too`);
+  const o = normalizeOptions(op, options, ['right', 'side', 'outInt32'], { out_int32: 'outInt32' }, { sorter: null }) as SearchSortedOptions;
+  expectFlag(op, 'right', o.right);
+  expectFlag(op, 'outInt32', o.outInt32);
+  if (o.side != null && o.side !== 'left' && o.side !== 'right') throw new Error(`${op}: side can only be 'left' or 'right', got ${show(o.side)}`);
+  if (o.side === 'left' && o.right) throw new Error(`${op}: side and right can't be set to opposites, got side of left while right was True`);
+  const right = o.side === 'right' || o.right === true;
+  const given = typeof values === 'number' ? null : values;
+  if (given !== null && !(given instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor or a number, got ${show(values)}`);
+  for (const [name, t] of [['sorted_sequence', sortedSequence], ['input', given]] as const) if (t) expectInput(op, t, ['f32', 'i32', 'u32']);
+  const s = sortedSequence.shape;
+  const shape = given ? given.shape : [1];
+  const shared = s.length === 1;
+  if (!shared && (s.length !== shape.length || s.slice(0, -1).some((v, k) => v !== shape[k]))) throw new Error(`${op}: boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and input value tensor must match, but we got boundaries tensor ${shapeText(s)} and input value tensor ${shapeText(shape)}`);
+  const n = s.at(-1)!;
+  const take = shared ? shape.reduce((a, b) => a * b, 1) : shape.at(-1)!;
+  const rows = shared ? 1 : sortedSequence.size / n;
+  return withoutGrad(() => {
+    const converted: Tensor[] = [];
+    const asFloat = (t: Tensor) => (t.dtype === 'f32' ? t : (converted[converted.length] = to(t, 'f32')));
+    try {
+      const sequence = asFloat(sortedSequence);
+      let v: Tensor;
+      if (given) v = asFloat(given);
+      else {
+        v = converted[converted.length] = output(sortedSequence.gpu, [1], `${op} value`);
+        fillConstant(v, values as number);
+      }
+      const out = output(sortedSequence.gpu, shape, op, 'i32');
+      searchSortedKernel(sequence, v, out, rows, n, take, right, shared);
+      return out;
+    } finally {
+      converted.forEach((t) => t.destroy());
+    }
+  });
+}
+
+/** The bucket of each element of input among 1-D boundaries (torch.bucketize): F.searchsorted(boundaries, input), right as PyTorch's. */
+export function bucketize(input: Tensor | number, boundaries: Tensor, options: { right?: boolean; outInt32?: boolean; out_int32?: boolean } = {}, ...unsupported: never[]): Tensor {
+  if (boundaries instanceof Tensor && boundaries.shape.length !== 1) throw new Error(`bucketize: boundaries tensor must be 1 dimension, but got dim(${boundaries.shape.length})`);
+  if (unsupported.length) throw new Error(`bucketize: takes input, boundaries and an options object { right, out_int32 }, got ${extraArguments(unsupported)} too`);
+  const o = normalizeOptions('bucketize', options, ['right', 'outInt32'], { out_int32: 'outInt32' }) as { right?: boolean; outInt32?: boolean };
+  return searchsorted(boundaries, input, o);
+}
+
+/**
+ * numSamples category indices drawn from each row of input (torch.multinomial): [C] or [R, C]
+ * non-negative weights, each row's proportional to its probabilities; [numSamples] or [R,
+ * numSamples], i32. Without replacement (PyTorch's default), and for one sample, PyTorch's own
+ * method: the largest p / q with q ~ Exp(1) (q = −ln u, u on 2^24 midpoints in (0, 1), never 0), so
+ * each draw is proportional to p among those left; with replacement, u · Σp located in each row's
+ * running sums by F.searchsorted (the last category with p > 0 if u · Σp rounds up to Σp). Draws come
+ * from manualSeed's generator (other streams than PyTorch's). A row PyTorch refuses (an element < 0,
+ * NaN or ∞, or all 0) gives −1 in every draw: PyTorch's check would read the GPU.
+ */
+export function multinomial(input: Tensor, numSamples: number, replacement: boolean | { replacement?: boolean } = false, ...unsupported: never[]): Tensor {
+  const op = 'multinomial';
+  expectInput(op, input);
+  if (unsupported.length) throw new Error(`${op}: takes input, num_samples and replacement, got ${extraArguments(unsupported)} too (generator= is not supported: manualSeed sets the draws)`);
+  const withReplacement = typeof replacement === 'boolean' ? replacement : (normalizeOptions(op, replacement, ['replacement']) as { replacement?: boolean }).replacement ?? false;
+  expectFlag(op, 'replacement', withReplacement);
+  if (input.shape.length !== 1 && input.shape.length !== 2) throw new Error(`${op}: prob_dist must be 1 or 2 dim, got ${shapeText(input.shape)}`);
+  if (typeof numSamples !== 'number' || !Number.isInteger(numSamples)) throw new Error(`${op}: argument 'num_samples' expected an integer, got ${show(numSamples)}`);
+  if (numSamples <= 0) throw new Error(`${op}: cannot sample n_sample <= 0 samples`);
+  const C = input.shape.at(-1)!;
+  const R = input.size / C;
+  if (!withReplacement && numSamples > C) throw new Error(`${op}: cannot sample n_sample > prob_dist.size(-1) samples without replacement`);
+  if (C > 2 ** 24) throw new Error(`${op}: number of categories cannot exceed 2^24`);
+  const p = input.shape.length === 1 ? reshape(input, [1, C]) : input;
+  const drawn = withoutGrad(() =>
+    composite(() => {
+      const total = sum(p, 1, true);
+      const valid = logicalAnd(logicalAnd(ge(amin(p, 1, true), 0), gt(total, 0)), lt(total, Infinity));
+      let index: Tensor;
+      if (!withReplacement || numSamples === 1) {
+        const q = mul(log(add(rand([R, C], { gpu: input.gpu }), 2 ** -25)), -1);
+        const keys = div(p, q);
+        index = numSamples === 1 ? argmax(keys, 1, true) : sortedIndices(op, keys, 1, numSamples, true);
+      } else {
+        const running = cumsum(p, 1);
+        const last = narrow(running, 1, C - 1, 1);
+        const at = searchsorted(running, mul(rand([R, numSamples], { gpu: input.gpu }), last), { right: true });
+        index = minimum(to(at, 'f32'), to(searchsorted(running, last), 'f32'));
+      }
+      return to(where(valid, index.dtype === 'f32' ? index : to(index, 'f32'), -1), 'i32');
+    }),
+  );
+  return input.shape.length === 1 ? reshape(drawn, [numSamples]) : drawn;
 }
 
 /** The max of x over `dim` (one dimension or a list; every one when left out or [], kept as 1s with keepdim), torch.amax: its gradient shared among the ties. */

@@ -149,6 +149,8 @@ declare module './tensor' {
     argsort(dim?: number | F.SortOptions, descending?: boolean | F.SortOptions, options?: F.SortOptions): Tensor;
     /** F.topk: x.topk(k, dim, largest, sorted) → { values, indices }. */
     topk(k: number, dim?: number | F.TopkOptions, largest?: boolean | F.TopkOptions, sorted?: boolean | F.TopkOptions, options?: F.TopkOptions): F.ValuesIndices;
+    /** F.multinomial: x.multinomial(num_samples, replacement) → category indices drawn from x's rows of weights (i32). */
+    multinomial(numSamples: number, replacement?: boolean | { replacement?: boolean }): Tensor;
     /** New tensors of this one's dtype and device (PyTorch's x.new_zeros(2, 3), new_ones, new_full, new_empty, new_tensor). */
     new_zeros(...size: SizeArgs): Tensor;
     new_ones(...size: SizeArgs): Tensor;
@@ -200,7 +202,7 @@ const DELEGATES: Record<string, (...args: never[]) => unknown> = {
   transpose: F.transpose, flatten: F.flatten, unsqueeze: F.unsqueeze, squeeze: F.squeeze,
   gather: F.gather, narrow: F.narrow, select: F.select, split: F.split, unbind: F.unbind,
   relu: F.relu, sigmoid: F.sigmoid, tanh: F.tanh, softmax: F.softmax, log_softmax: F.logSoftmax,
-  sort: F.sort, argsort: F.argsort, topk: F.topk,
+  sort: F.sort, argsort: F.argsort, topk: F.topk, multinomial: F.multinomial,
 };
 
 /** The names this file adds to Tensor.prototype (a test checks no subclass field hides one). */

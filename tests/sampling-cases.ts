@@ -1,9 +1,12 @@
-// Sampling at positions, the spatial transformer's F.affineGrid and F.gridSample, against PyTorch
+// Sampling: at positions, the spatial transformer's F.affineGrid and F.gridSample, against PyTorch
 // itself (tests/fixtures/pytorch-sampling.json, from scripts/make-fixtures.py: every mode, padding
 // and align_corners on 4-D and 5-D input, positions past the edges and exactly on samples and
 // borders) and against the float64 reference written from the definition (src/reference/sampling.ts)
-// on fresh random inputs of awkward shapes. Part of tests/parity-cases.ts's table.
+// on fresh random inputs of awkward shapes; and from categories, F.multinomial, whose draws are
+// checked against the distribution's exact law (PyTorch's generator is not ours), with
+// F.searchsorted and F.bucketize against PyTorch. Part of tests/parity-cases.ts's table.
 import * as F from '../src/functional';
+import { manualSeed } from '../src/init';
 import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
 import { uniform } from '../src/spec/random';
 import * as ref from '../src/reference/sampling';
@@ -129,6 +132,92 @@ add('F.affineGrid and F.gridSample: options as PyTorch passes them, in order or 
   s.expectError('x.size (the element count) for x.shape', () => F.affineGrid(theta, x.size as never), /affineGrid: argument 'size' expected the output's shape, \[N, C, H, W\] or \[N, C, D, H, W\] \(x\.shape: x\.size is the element count here\), got 24/);
   s.expectError('theta for another batch', () => F.affineGrid(theta, [2, 2, 3, 4]), /affineGrid: theta holds 1 matrices for a size of batch 2 \(one per image\)/);
   s.expectError('an integer theta', () => F.affineGrid(s.input(new Int32Array(6), [1, 2, 3], 'i32', 'ti'), [1, 2, 3, 4]), /affineGrid: Expected theta to have floating point type, but got i32/);
+});
+
+for (const f of golden.searchsorted) {
+  add(`PyTorch ${golden.torch_version}: F.searchsorted (${f.name})${f.right ? ', right' : ''}${f.bucketize ? ', and F.bucketize' : ''}`, async (s) => {
+    // JSON has no infinities: the fixture writes "Infinity" and "-Infinity".
+    const numbers = (v: readonly (number | string)[]) => v.map(Number);
+    const sequence = s.input(numbers(f.sequence), f.sequence_shape, f.sequence_dtype as 'f32' | 'i32', 'sequence');
+    const values = Array.isArray(f.values) ? s.input(numbers(f.values), f.values_shape, f.sequence_dtype as 'f32' | 'i32', 'values') : (f.values as number);
+    const out = s.own(F.searchsorted(sequence, values, f.right ? { right: true } : {}));
+    s.expect('shape and dtype', out.shape.join() === (f.out_shape.length ? f.out_shape : [1]).join() && out.dtype === 'i32', `[${out.shape.join(', ')}] ${out.dtype}`);
+    await s.check('indices', out, f.out, 0, 0);
+    if (f.right) await s.check("side: 'right' as right", s.own(F.searchsorted(sequence, values, { side: 'right' })), f.out, 0, 0);
+    if (f.bucketize) await s.check('bucketize', s.own(F.bucketize(values as ReturnType<typeof s.input>, sequence, { right: f.right })), f.bucketize, 0, 0);
+  });
+}
+
+/** Each count within 5 standard deviations of its expectation n·p (never a draw where p is 0, always where 1). */
+function expectCounts(s: CaseScope, label: string, counts: number[], n: number, p: number[]): void {
+  const worst = counts.map((c, i) => (p[i] === 0 || p[i] === 1 ? (c === n * p[i]! ? 0 : Infinity) : Math.abs(c - n * p[i]!) / Math.sqrt(n * p[i]! * (1 - p[i]!)))).reduce((a, b) => Math.max(a, b), 0);
+  s.expect(label, worst < 5, `counts ${counts.join(', ')} for p ${p.map((v) => v.toFixed(3)).join(', ')} over ${n} draws: ${worst === Infinity ? 'a category of p 0 drawn, or one of p 1 not always' : `the furthest ${worst.toFixed(2)} σ out`}`);
+}
+
+add('F.multinomial with replacement: every row\'s draws follow its weights (unnormalised, zeros among them), within 5σ over 20,000 draws a row; never a category of weight 0', async (s, random) => {
+  manualSeed(Math.floor(random() * 2 ** 31));
+  const weights = [[0.1, 0.2, 0, 0.3, 0.4], [5, 0, 0, 0, 1], [0, 0, 0, 0, 2], [1, 1, 1, 1, 1]];
+  const draws = 20000;
+  const x = s.input(weights.flat(), [4, 5], 'f32', 'weights');
+  const out = s.own(F.multinomial(x, draws, true));
+  s.expect('shape and dtype', out.shape.join() === `4,${draws}` && out.dtype === 'i32', `[${out.shape.join(', ')}] ${out.dtype}`);
+  const picked = (await out.read()) as Int32Array;
+  weights.forEach((w, r) => {
+    const counts = [0, 0, 0, 0, 0];
+    for (let i = 0; i < draws; i++) counts[picked[r * draws + i]!]!++;
+    const total = w.reduce((a, b) => a + b, 0);
+    expectCounts(s, `row ${r}`, counts, draws, w.map((v) => v / total));
+  });
+});
+
+add('F.multinomial without replacement: the first draw follows the weights, the first two the law of drawing in turn (p_a · p_b / (1 − p_a)), within 5σ over 20,000 rows; all C draws a permutation; one draw', async (s, random) => {
+  manualSeed(Math.floor(random() * 2 ** 31));
+  const p = [0.1, 0.4, 0.2, 0.3];
+  const rows = 20000;
+  const x = s.input(Array.from({ length: rows }, () => p).flat(), [rows, 4], 'f32', 'p');
+  const two = (await s.own(F.multinomial(x, 2)).read()) as Int32Array;
+  const pairs = Array<number>(16).fill(0);
+  for (let r = 0; r < rows; r++) pairs[two[2 * r]! * 4 + two[2 * r + 1]!]!++;
+  expectCounts(s, 'ordered pairs', pairs, rows, pairs.map((_, k) => (k % 5 === 0 ? 0 : (p[Math.floor(k / 4)]! * p[k % 4]!) / (1 - p[Math.floor(k / 4)]!))));
+  const one = (await s.own(F.multinomial(x, 1)).read()) as Int32Array;
+  const firsts = [0, 0, 0, 0];
+  for (const i of one) firsts[i]!++;
+  expectCounts(s, 'one draw (argmax of p/q)', firsts, rows, p);
+  const all = (await s.own(F.multinomial(s.input(uniform(random, 50 * 7, 0.01, 1), [50, 7], 'f32', 'w7'), 7)).read()) as Int32Array;
+  const permutations = Array.from({ length: 50 }, (_, r) => [...all.subarray(r * 7, r * 7 + 7)].sort().join()).every((row) => row === '0,1,2,3,4,5,6');
+  s.expect('7 of 7 without replacement: each row a permutation', permutations, Array.from(all.subarray(0, 7)).join(', '));
+});
+
+add('F.multinomial: a 1-D input gives [n]; 33,278 categories with one of weight 1 draw it every time; rows PyTorch refuses give −1; the same seed the same draws; x.multinomial; PyTorch\'s errors', async (s) => {
+  const C = 33278;
+  const peak = new Float32Array(C);
+  peak[30001] = 1;
+  const x = s.input(peak, [C], 'f32', 'peak');
+  const one = s.own(F.multinomial(x, 1));
+  s.expect('1-D: [1]', one.shape.join() === '1', `[${one.shape.join(', ')}]`);
+  await s.check('the only category of weight > 0', one, [30001], 0, 0);
+  await s.check('with replacement, 5 draws', s.own(F.multinomial(x, 5, { replacement: true })), [30001, 30001, 30001, 30001, 30001], 0, 0);
+  const bad = s.input([1, -1, 1, 0, 0, 0, 1, NaN, 1, 1, Infinity, 1, 1, 2, 3], [5, 3], 'f32', 'bad');
+  for (const replacement of [false, true]) {
+    const picked = (await s.own(F.multinomial(bad, 2, replacement)).read()) as Int32Array;
+    s.expect(`replacement=${replacement}: rows with −1, all 0, NaN, ∞ give −1; the valid row does not`, Array.from(picked.subarray(0, 8)).every((v) => v === -1) && picked[8]! >= 0 && picked[9]! >= 0, Array.from(picked).join(', '));
+  }
+  const w = s.input([0.2, 0.3, 0.5, 0.1, 0.1, 0.8], [2, 3], 'f32', 'w');
+  manualSeed(7);
+  const first = Array.from((await s.own(F.multinomial(w, 50, true)).read()) as Int32Array);
+  manualSeed(7);
+  const again = Array.from((await s.own(w.multinomial(50, true)).read()) as Int32Array);
+  s.expect('manualSeed(7) twice: the same draws (x.multinomial as F.multinomial)', first.join() === again.join(), first.slice(0, 8).join(', '));
+  s.expectError('more draws than categories without replacement', () => F.multinomial(w, 4), /multinomial: cannot sample n_sample > prob_dist\.size\(-1\) samples without replacement/);
+  s.expectError('0 draws', () => F.multinomial(w, 0), /multinomial: cannot sample n_sample <= 0 samples/);
+  s.expectError('3-D', () => F.multinomial(s.input(new Float32Array(8), [2, 2, 2], 'f32', 'x3'), 1), /multinomial: prob_dist must be 1 or 2 dim, got \[2, 2, 2\]/);
+  s.expectError('a fractional count', () => F.multinomial(w, 1.5), /multinomial: argument 'num_samples' expected an integer, got 1\.5/);
+  s.expectError('a generator', () => F.multinomial(w, 1, false, {} as never), /multinomial: takes input, num_samples and replacement, got .* too \(generator= is not supported: manualSeed sets the draws\)/);
+  s.expectError('integer weights', () => F.multinomial(s.input([1, 2], [2], 'i32', 'wi'), 1), /multinomial: argument 'input' expected dtype f32, got i32/);
+  s.expectError('searchsorted: a sorter', () => F.searchsorted(w, w, { sorter: w } as never), /searchsorted: sorter=.* is not supported/);
+  s.expectError('searchsorted: opposite sides', () => F.searchsorted(w, w, { side: 'left', right: true }), /searchsorted: side and right can't be set to opposites, got side of left while right was True/);
+  s.expectError('searchsorted: rows that do not match', () => F.searchsorted(w, s.input([1, 2, 3], [3, 1], 'f32', 'v31')), /searchsorted: boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and input value tensor must match, but we got boundaries tensor \[2, 3\] and input value tensor \[3, 1\]/);
+  s.expectError('bucketize: 2-D boundaries', () => F.bucketize(w, w), /bucketize: boundaries tensor must be 1 dimension, but got dim\(2\)/);
 });
 
 export const samplingCases: readonly KernelCase[] = cases;

@@ -18,3 +18,22 @@ export function sortedIndices(x: ArrayLike<number>, rows: number, n: number, des
   }
   return out;
 }
+
+/**
+ * Where each value goes in its row of `sorted` (rows of n, ascending, NaN last): the count of the
+ * row's elements before it, those < it (right: ≤ it), NaN after every number (torch.searchsorted).
+ * values holds `take` per row; shared: one row of `sorted` for all.
+ */
+export function searchSorted(sorted: ArrayLike<number>, n: number, values: ArrayLike<number>, take: number, right: boolean, shared: boolean): Int32Array {
+  // -1, 0, 1 as a is before, ties with, or after b; NaN after every number.
+  const order = (a: number, b: number) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : Number.isNaN(b) ? -1 : a < b ? -1 : a > b ? 1 : 0);
+  return Int32Array.from(values, (v, e) => {
+    const base = shared ? 0 : Math.floor(e / take) * n;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const o = order(sorted[base + i]!, v);
+      if (o < 0 || (right && o === 0)) count++;
+    }
+    return count;
+  });
+}
