@@ -2344,7 +2344,9 @@ function weightedSum(op: string, a: Operand, b: Operand, ca: number, cb: number)
   return out;
 }
 
-function alphaOption(op: string, options: { alpha?: number }): number {
+function alphaOption(op: string, options: { alpha?: number }, other: Operand): number {
+  // PyTorch's deprecated add(alpha, other) overload (the char-RNN tutorial's p.data.add_(-lr, p.grad.data)).
+  if (options instanceof Tensor) throw new Error(`${op}: got a Tensor where the options go: PyTorch's deprecated ${op}(Number alpha, Tensor other) overload${typeof other === 'number' ? ` (x.${op}_(${other}, g))` : ''} is written x.${op}_(g, { alpha: ${typeof other === 'number' ? other : 'alpha'} }) here`);
   const { alpha = 1 } = normalizeOptions(op, options, ['alpha']) as { alpha?: number };
   if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`${op}: option 'alpha' expected a finite number, got ${show(alpha)}`);
   return alpha;
@@ -2353,13 +2355,13 @@ function alphaOption(op: string, options: { alpha?: number }): number {
 /** input + alpha · other (torch.add): tensors whose shapes broadcast one onto the other, or a tensor and a number. */
 export function add(input: Operand, other: Operand, options: { alpha?: number } = {}): Tensor {
   expectOperands('add', input, other);
-  return weightedSum('add', input, other, 1, alphaOption('add', options));
+  return weightedSum('add', input, other, 1, alphaOption('add', options, other));
 }
 
 /** input − alpha · other (torch.sub), broadcast as F.add. */
 export function sub(input: Operand, other: Operand, options: { alpha?: number } = {}): Tensor {
   expectOperands('sub', input, other);
-  return weightedSum('sub', input, other, 1, -alphaOption('sub', options));
+  return weightedSum('sub', input, other, 1, -alphaOption('sub', options, other));
 }
 
 /** input · other elementwise (torch.mul), broadcast as F.add; a number scales. */

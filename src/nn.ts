@@ -59,7 +59,7 @@ function holdsModules(value: unknown): boolean {
 /**
  * How many calls of one module the current graph can hold, each with its own buffers: always
  * MIN_CALLS_PER_GRAPH (a siamese or triplet loss), and up to MAX_CALLS_PER_GRAPH while the module's
- * buffers total under CALL_BUFFERS_MAX_BYTES (a small layer or a cell unrolled over a sequence,
+ * buffers total under CALL_BUFFERS_MAX_BYTES (the defaults of callBufferLimits, below) (a small layer or a cell unrolled over a sequence,
  * micro-batches summed). Bounded, because a loop of forwards that never calls backward (evaluation without
  * noGrad) would otherwise keep a set, and a graph node, for each; the sets a module made stay for
  * the next steps.
@@ -67,6 +67,12 @@ function holdsModules(value: unknown): boolean {
 export const MIN_CALLS_PER_GRAPH = 4;
 export const MAX_CALLS_PER_GRAPH = 1024;
 export const CALL_BUFFERS_MAX_BYTES = 64 * 2 ** 20;
+/**
+ * The bounds in force, MAX_CALLS_PER_GRAPH and CALL_BUFFERS_MAX_BYTES by default: raise them for one
+ * graph through more calls (pytorch/examples' time-sequence prediction backpropagates through 999
+ * steps of two LSTM cells, 263 MiB each), as `nn.callBufferLimits.maxBytes = 2 ** 30`.
+ */
+export const callBufferLimits = { maxCalls: MAX_CALLS_PER_GRAPH, maxBytes: CALL_BUFFERS_MAX_BYTES };
 /**
  * Shapes a set keeps of one buffer (training batches, the last smaller one, an evaluation's, the
  * levels of a pyramid one pooling module makes): past them the least recently used is freed, unless
@@ -359,8 +365,8 @@ export abstract class Module<Output = Tensor> {
    *
    * A call while the current graph still holds an earlier call's outputs (a siamese model, a layer
    * applied twice, ce(model(a)) + ce(model(b))) gets its own set, so backward finds each call's
-   * values. Past the sets a module may hold (MIN_CALLS_PER_GRAPH, MAX_CALLS_PER_GRAPH,
-   * CALL_BUFFERS_MAX_BYTES; a loop of forwards that never reaches backward), the graph is cut, saying
+   * values. Past the sets a module may hold (MIN_CALLS_PER_GRAPH, callBufferLimits; a loop of
+   * forwards that never reaches backward), the graph is cut, saying
    * why, and the first set is reused: memory stays bounded, and a backward through the cut graph is
    * an Error, never stale values.
    */
@@ -378,8 +384,8 @@ export abstract class Module<Output = Tensor> {
     const count = this.slots.length;
     let overwrittenBy = name;
     let limit = '';
-    const setLimit = () => (limit = `past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES)`);
-    const roomFor = () => count < MIN_CALLS_PER_GRAPH || (count < MAX_CALLS_PER_GRAPH && this.slotBytes * (1 + 1 / count) <= CALL_BUFFERS_MAX_BYTES);
+    const setLimit = () => (limit = `past the ${count} sets of buffers it may hold (${(this.slotBytes / 2 ** 20).toFixed(1)} MiB; nn.MIN_CALLS_PER_GRAPH, nn.callBufferLimits)`);
+    const roomFor = () => count < MIN_CALLS_PER_GRAPH || (count < callBufferLimits.maxCalls && this.slotBytes * (1 + 1 / count) <= callBufferLimits.maxBytes);
     // Full: graphs earlier backwards carried, which no backward reached, give theirs back first.
     if (!slot && !roomFor() && freeCarriedGraphs(`was freed when ${name} needed the buffers it held: a graph no backward reached, carried since an earlier backward()`)) slot = latestFree();
     if (!slot && roomFor()) this.slots.push((slot = { tensors: new Map(), given: [], shapes: new Map(), turns: new Map(), mark: callMark() }));
@@ -401,7 +407,7 @@ export abstract class Module<Output = Tensor> {
     if (!slot) {
       setLimit();
       const calls = `called ${count + 1} times in it without a backward(), ${limit}`;
-      cutGraph(`was cut when ${name} was ${calls}: call backward() sooner, or run forwards that need no gradient in noGrad()`);
+      cutGraph(`was cut when ${name} was ${calls}: call backward() sooner, run forwards that need no gradient in noGrad(), or, for one backward through more calls (a long unrolled sequence), raise nn.callBufferLimits`);
       if (isGradEnabled()) warnForwardsWithoutBackward(name, count + 1, this.slotBytes);
       overwrittenBy = `${name}, ${calls}, which cut the graph`;
       slot = this.slots.find((s) => !isCallHeld(s.mark)) ?? this.slots[0]!;
@@ -523,8 +529,8 @@ export abstract class Module<Output = Tensor> {
    * Keeps y, a composed op's fresh output, until a later forward finds it off the current graph,
    * then frees it with its intermediates: as a module's reused output buffer, the next forward after
    * a backward takes it back (keep a y.clone() to hold one longer). Past the outputs one graph may
-   * hold (MIN_CALLS_PER_GRAPH, then up to MAX_CALLS_PER_GRAPH while they and their intermediates
-   * total under CALL_BUFFERS_MAX_BYTES: forwards that never reach backward(), an evaluation loop
+   * hold (MIN_CALLS_PER_GRAPH, then up to callBufferLimits.maxCalls while they and their intermediates
+   * total under its maxBytes: forwards that never reach backward(), an evaluation loop
    * without noGrad), the oldest is freed anyway, as buffers() cuts the graph: a backward through it
    * then names it freed.
    */
@@ -537,11 +543,11 @@ export abstract class Module<Output = Tensor> {
     const keep = () => (this.composed = this.composed.filter((e) => onGraph(e) || isCallHeld(e.mark) || (this.freeComposed(e, name), false)));
     keep();
     const bytes = [y, ...y.companions, ...extras].reduce((n, t) => n + (t.ownsMemory ? t.byteLength : 0), 0);
-    const full = () => this.composed.length >= MAX_CALLS_PER_GRAPH || this.composedBytes + bytes > CALL_BUFFERS_MAX_BYTES;
+    const full = () => this.composed.length >= callBufferLimits.maxCalls || this.composedBytes + bytes > callBufferLimits.maxBytes;
     // Full: graphs earlier backwards carried, which no backward reached, give theirs back first.
     if (this.composed.length >= MIN_CALLS_PER_GRAPH && full() && freeCarriedGraphs(`was freed when ${name.split('\n')[0]} needed the memory it held: a graph no backward reached, carried since an earlier backward()`)) keep();
-    const calls = `called ${this.composed.length + 1} times ${isGradEnabled() ? 'without a backward' : 'in one noGrad() run'}, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.MAX_CALLS_PER_GRAPH, nn.CALL_BUFFERS_MAX_BYTES), which freed the oldest`;
-    const advice = isGradEnabled() ? 'call backward() sooner, or run forwards that need no gradient in noGrad()' : 'clone() what you keep, or run fewer forwards in one noGrad()';
+    const calls = `called ${this.composed.length + 1} times ${isGradEnabled() ? 'without a backward' : 'in one noGrad() run'}, past the outputs it may hold (nn.MIN_CALLS_PER_GRAPH, nn.callBufferLimits), which freed the oldest`;
+    const advice = isGradEnabled() ? 'call backward() sooner, run forwards that need no gradient in noGrad(), or, for one backward through more calls (a long unrolled sequence), raise nn.callBufferLimits' : 'clone() what you keep, or run fewer forwards in one noGrad()';
     if (this.composed.length >= MIN_CALLS_PER_GRAPH && full() && isGradEnabled()) warnForwardsWithoutBackward(name.split('\n')[0]!, this.composed.length + 1, this.composedBytes);
     while (this.composed.length >= MIN_CALLS_PER_GRAPH && full()) this.freeComposed(this.composed.shift()!, `a later forward of ${name}, ${calls}: ${advice}`);
     // Freed by this module (held in bounds above), so not a leak for the leak watch to count.

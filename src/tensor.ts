@@ -227,6 +227,15 @@ export class Tensor implements BufferView {
     return this.toString();
   }
 
+  /**
+   * `${x}` and String(x) print x; arithmetic and comparisons with it (PyTorch's loss += l, topi == n,
+   * x / 2) would silently make a string, false or NaN in JavaScript, so they are an Error saying what to write.
+   */
+  [Symbol.toPrimitive](hint: 'string' | 'number' | 'default'): string {
+    if (hint === 'string') return this.toString();
+    throw new Error(`tensor '${this.label}' [${this.shape.join(', ')}] is not a JavaScript number: its values are on the GPU, so +, -, *, /, ==, < on it would give a string, NaN or false. Read a number with await x.item() (PyTorch's loss += l.item(), topi == n), compute on tensors with x.add(y), F.mul(x, 2), …, and print with \`\${x}\``);
+  }
+
   async toArray(): Promise<number[]> {
     return Array.from(await this.read());
   }
@@ -385,7 +394,7 @@ let warnedNoBackward = false;
 export function warnForwardsWithoutBackward(name: string, calls: number, bytes: number): void {
   if (warnedNoBackward) return;
   warnedNoBackward = true;
-  console.warn(`wgslgrad: ${name} was called ${calls} times with grad on and no backward(), and held each call's output for a backward that never came (${(bytes / 2 ** 20).toFixed(1)} MiB); the graph was cut and its oldest outputs are reused from now on. Run forwards that need no gradient (an evaluation) in noGrad(() => …)`);
+  console.warn(`wgslgrad: ${name} was called ${calls} times with grad on and no backward(), holding each call's outputs for one graph (${(bytes / 2 ** 20).toFixed(1)} MiB), past nn.callBufferLimits; the graph was cut and its oldest outputs are reused from now on. Run forwards that need no gradient (an evaluation) in noGrad(() => …); for one backward through that many calls (a long unrolled sequence), raise nn.callBufferLimits.maxBytes (or maxCalls) first`);
 }
 
 /**
@@ -571,7 +580,20 @@ export function keep<T extends Tensor>(tensor: T, ...more: Tensor[]): T {
   const kept = new Set<Tensor>([tensor, ...more]);
   for (const t of kept) if (!(t instanceof Tensor)) throw new Error(`keep: expected Tensors, got ${show(t)}`);
   for (const scope of tidyScopes) {
-    for (let i = scope.length - 1; i >= 0; i--) if (kept.has(scope[i]!.tensor)) scope.splice(i, 1);
+    // As a tidy() keeps what it returns (settle): with the memory under a kept view (keep(F.reshape(
+    // F.exp(x), …)), whose companions move to the view, and the companions of each (an F.add's spread
+    // copies, which its backward reads).
+    const owners = scope.filter((e) => !e.view && !kept.has(e.tensor) && [...kept].some((k) => k.memoryBuffer === e.tensor.memoryBuffer)).map((e) => e.tensor);
+    for (const owner of owners) {
+      const viewer = [...kept].find((k) => k.memoryBuffer === owner.memoryBuffer)!;
+      viewer.companions.push(...owner.companions.splice(0));
+      if (owner.ownsGrad && owner.grad) {
+        viewer.companions.push(owner.grad);
+        owner.ownsGrad = false;
+      }
+    }
+    const held = new Set([...kept, ...owners, ...[...kept].flatMap((k) => k.companions)]);
+    for (let i = scope.length - 1; i >= 0; i--) if (held.has(scope[i]!.tensor)) scope.splice(i, 1);
   }
   return tensor;
 }

@@ -494,7 +494,7 @@ add('a module called several times in one noGrad() run keeps each output until t
     for (let i = 0; i < nn.MAX_CALLS_PER_GRAPH; i++) tiny.forward(row);
     return y;
   });
-  s.expectError('an output reused past the sets of one run', () => F.sum(first), new RegExp(`^tensor 'ReLU\\.out' \\[2\\] was overwritten by a later forward of ReLU\\(\\), called ${nn.MAX_CALLS_PER_GRAPH + 1} times in one noGrad\\(\\) run, past the ${nn.MAX_CALLS_PER_GRAPH} sets of buffers it may hold \\(0\\.0 MiB; nn\\.MIN_CALLS_PER_GRAPH, nn\\.MAX_CALLS_PER_GRAPH, nn\\.CALL_BUFFERS_MAX_BYTES\\), which reused the oldest: clone\\(\\) what you keep, or run fewer forwards in one noGrad\\(\\)`));
+  s.expectError('an output reused past the sets of one run', () => F.sum(first), new RegExp(`^tensor 'ReLU\\.out' \\[2\\] was overwritten by a later forward of ReLU\\(\\), called ${nn.MAX_CALLS_PER_GRAPH + 1} times in one noGrad\\(\\) run, past the ${nn.MAX_CALLS_PER_GRAPH} sets of buffers it may hold \\(0\\.0 MiB; nn\\.MIN_CALLS_PER_GRAPH, nn\\.callBufferLimits\\), which reused the oldest: clone\\(\\) what you keep, or run fewer forwards in one noGrad\\(\\)`));
 });
 
 add('a GAN step as PyTorch writes it: the generator\'s graph lives through the discriminator\'s backward of fake.detach() to errG.backward() (the gradients of a fresh graph); errD_real + errD_fake after both backwards; a loss module keeps its last LOSS_OUTPUTS_KEPT outputs', async (s, random) => {
@@ -894,8 +894,8 @@ add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs flo
     live.push(gpu.stats.liveBuffers);
   }
   s.expect('a set per call for eight calls, then no more', live[7]! - live[1]! === 6 && live.slice(7).every((n) => n === live[7]), live.join(' '));
-  const limit = 'ReLU\\(\\) was called 9 times in it without a backward\\(\\), past the 8 sets of buffers it may hold \\(64\\.0 MiB; nn\\.MIN_CALLS_PER_GRAPH, nn\\.MAX_CALLS_PER_GRAPH, nn\\.CALL_BUFFERS_MAX_BYTES\\)';
-  s.expectError('backward through the cut graph names the module and the limit', () => firstLoss!.backward(), new RegExp(`^backward: the graph of 'sum' was cut when ${limit}: call backward\\(\\) sooner, or run forwards that need no gradient in noGrad\\(\\); run forward again`));
+  const limit = 'ReLU\\(\\) was called 9 times in it without a backward\\(\\), past the 8 sets of buffers it may hold \\(64\\.0 MiB; nn\\.MIN_CALLS_PER_GRAPH, nn\\.callBufferLimits\\)';
+  s.expectError('backward through the cut graph names the module and the limit', () => firstLoss!.backward(), new RegExp(`^backward: the graph of 'sum' was cut when ${limit}: call backward\\(\\) sooner, run forwards that need no gradient in noGrad\\(\\), or, for one backward through more calls \\(a long unrolled sequence\\), raise nn\\.callBufferLimits; run forward again`));
   s.expectError('using an output the ninth call overwrote says why', () => F.sum(outputs[0]!), new RegExp(`^tensor 'ReLU\\.out' \\[2097152\\] was overwritten by a later forward of ${limit.replace(' was called', ', called')}, which cut the graph`));
 
   // Training after it: steady at one set a call, the sets already made reused.
@@ -924,6 +924,35 @@ add('a graph holds a buffer set per call: a small layer unrolled 24 steps vs flo
     plain.push(gpu.stats.liveBuffers);
   }
   s.expect('alternating plain and composed losses leaves nothing behind', plain.every((n) => n === plain[0]), plain.join(' '));
+});
+
+add('nn.callBufferLimits: one backward through more calls than the bounds hold is cut, saying to raise them; raised, the same unroll trains, its gradient the one a roomier run gives bit for bit (pytorch/examples\' time-sequence prediction backpropagates through 999 steps of two LSTM cells, 263 MiB each)', async (s, random) => {
+  const { gpu } = s;
+  const saved = { ...nn.callBufferLimits };
+  const x = s.input(uniform(random, 16 * 64, -1, 1), [16, 64], 'f32', 'x');
+  const gradientAfter = async (layer: nn.Linear) => {
+    let h = x;
+    for (let t = 0; t < 40; t++) h = s.own(F.tanh(layer.forward(h)));
+    s.own(F.sum(h)).backward();
+    return Array.from(await layer.weight.grad.read());
+  };
+  try {
+    // Each call's output is 4 KiB: 64 KiB holds 16 calls of the 40.
+    nn.callBufferLimits.maxBytes = 64 * 2 ** 10;
+    const cut = new nn.Linear(64, 64, { gpu });
+    const refused = await gradientAfter(cut).then(() => 'trained', (error: Error) => error.message);
+    s.expect('past maxBytes: the graph cut, the way out named', /was cut when Linear\(in_features=64, out_features=64, bias=True\) was called 17 times in it without a backward\(\), past the 16 sets .*raise nn\.callBufferLimits/.test(refused), refused);
+    nn.callBufferLimits.maxBytes = 256 * 2 ** 10;
+    const raised = new nn.Linear(64, 64, { gpu });
+    const roomy = new nn.Linear(64, 64, { gpu });
+    roomy.loadStateDict(await raised.stateDict());
+    const small = await gradientAfter(raised);
+    Object.assign(nn.callBufferLimits, saved);
+    const large = await gradientAfter(roomy);
+    s.expect('raised to 256 KiB: 40 calls in one graph, the gradient bit for bit the default bounds\' (64 MiB)', small.every((v, i) => v === large[i]) && small.some((v) => v !== 0), `${small[0]} vs ${large[0]}`);
+  } finally {
+    Object.assign(nn.callBufferLimits, saved);
+  }
 });
 
 // ── a small MLP trained 20 steps on the GPU and in float64 on the CPU ───────────────────────────────
@@ -1418,12 +1447,32 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
     await s.check('keep(x.clone()) outlives its tidy()', stored!, await f64(w), 0, 0);
     (stored as Tensor | null)?.destroy();
     s.expectError('keep of a number', () => keep(3 as never), /^keep: expected Tensors, got 3/);
+    // keep() holds what a returned tensor holds: the memory under a view (a forward ending in
+    // squeeze(2), kept past its tidy by a port), and the companions its backward reads (F.add's
+    // spread copy), as tidy() does for what it returns.
+    const spread = s.input([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 4], 'f32', 'spread');
+    spread.requiresGrad = true;
+    let view: Tensor | null = null;
+    let sum: Tensor | null = null;
+    tidy(() => {
+      view = keep(F.reshape(F.exp(w), [w.size]));
+      sum = keep(F.add(spread, s.input(new Float32Array(24).fill(1), [2, 3, 4], 'f32', 'full')));
+      return null;
+    });
+    const wValues = await w.read();
+    await s.check('keep() of a view: its memory outlives the tidy()', view!, Array.from(wValues, (v) => Math.exp(v)), 1e-6, 1e-6);
+    const total = F.sum(sum!);
+    total.backward();
+    total.destroy();
+    await s.check("keep() of F.add with a spread operand: its backward reads the kept copy", spread.grad!, new Float32Array(8).fill(3), 0, 0);
+    (view as Tensor | null)?.destroy();
+    (sum as Tensor | null)?.destroy();
     // Forwards with grad on and no backward, past the outputs one graph may hold: named once.
     resetLeakWatch();
     const tiny = new nn.Linear(2, 2, { gpu });
     const row = s.input([1, 2], [1, 2]);
     for (let i = 0; i < nn.MAX_CALLS_PER_GRAPH + 3; i++) tiny.forward(row);
-    s.expect('one warning for forwards that never reach backward()', warnings.length === 4 && /^wgslgrad: Linear\(in_features=2, out_features=2, bias=True\) was called 1025 times with grad on and no backward\(\), and held each call's output for a backward that never came \(0\.0 MiB\); the graph was cut .* Run forwards that need no gradient \(an evaluation\) in noGrad/.test(warnings[3] ?? ''), warnings.slice(3).join('\n'));
+    s.expect('one warning for forwards that never reach backward()', warnings.length === 4 && /^wgslgrad: Linear\(in_features=2, out_features=2, bias=True\) was called 1025 times with grad on and no backward\(\), holding each call's outputs for one graph \(0\.0 MiB\), past nn\.callBufferLimits; the graph was cut .* Run forwards that need no gradient \(an evaluation\) in noGrad\(\(\) => …\); for one backward through that many calls \(a long unrolled sequence\), raise nn\.callBufferLimits\.maxBytes \(or maxCalls\) first/.test(warnings[3] ?? ''), warnings.slice(3).join('\n'));
     // An evaluation's or a sampler's loop (noGrad, never a backward) keeping what each run made: named
     // at the end of the noGrad() runs, as a training loop's at its backward() calls (a port's VAE
     // sampling loop held 115 MiB after 100 runs, unwarned); one that frees each run's output, not.
@@ -2493,7 +2542,7 @@ add('composed ops: nn.LayerNorm, nn.BCEWithLogitsLoss, nn.SiLU, nn.Softplus, nn.
     firstLarge ??= s.own(F.sum(y));
     heldLarge.push(gpu.stats.liveBuffers - beforeLarge);
   }
-  s.expectError('a backward through an output freed at the limit names the module and the way out', () => firstLarge!.backward(), /^backward: 'sum' needs 'mul', which was freed by a later forward of SiLU\(\), called 5 times without a backward, past the outputs it may hold \(nn\.MIN_CALLS_PER_GRAPH, nn\.MAX_CALLS_PER_GRAPH, nn\.CALL_BUFFERS_MAX_BYTES\), which freed the oldest: call backward\(\) sooner, or run forwards that need no gradient in noGrad\(\)$/);
+  s.expectError('a backward through an output freed at the limit names the module and the way out', () => firstLarge!.backward(), /^backward: 'sum' needs 'mul', which was freed by a later forward of SiLU\(\), called 5 times without a backward, past the outputs it may hold \(nn\.MIN_CALLS_PER_GRAPH, nn\.callBufferLimits\), which freed the oldest: call backward\(\) sooner, run forwards that need no gradient in noGrad\(\), or, for one backward through more calls \(a long unrolled sequence\), raise nn\.callBufferLimits$/);
   s.expect('SiLU of 8 MiB (16 MiB with its sigmoid): four outputs held, then no more (64 MiB)', heldLarge.slice(3).every((n) => n === heldLarge[3]) && heldLarge[3]! - heldLarge[0]! === 6, heldLarge.join(' '));
   const refused = await first.read().then(() => 'read', (error: Error) => error.message);
   s.expect('reading the first output, taken back: the module named', new RegExp(`was overwritten by a later forward of SiLU\\(\\), called ${nn.MAX_CALLS_PER_GRAPH + 1} times without a backward, past the outputs it may hold`).test(refused), refused);

@@ -199,6 +199,14 @@ add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_
   s.expectError('F.add(a, b, { out })', () => F.add(x, x, { out: x } as never), /^add: unknown option 'out' \(known: alpha\); out= is not taken here/);
   s.expect('`${x}` and console.log(x): shape, dtype, label, where the values are', `${x}` === "tensor(shape=[3, 4], dtype=f32, label='x'; values: await x.tolist())", `${x}`);
   s.expect('x.contiguous() is x', x.contiguous() === x, '');
+  // JavaScript arithmetic on a tensor would make a string, NaN or false without a word: an Error instead.
+  const asAny = x as unknown as number;
+  for (const [what, fn] of [['0 + x (PyTorch\'s loss += l)', () => 0 + asAny], ['x == 3 (topi == n)', () => (asAny as unknown) == 3], ['x / 2', () => asAny / 2], ['x < 1', () => asAny < 1]] as const) {
+    s.expectError(what, fn as () => void, /^tensor 'x' \[3, 4\] is not a JavaScript number: its values are on the GPU, so \+, -, \*, \/, ==, < on it would give a string, NaN or false\. Read a number with await x\.item\(\)/);
+  }
+  s.expect('String(x) prints it', String(x) === `${x}`, String(x));
+  const p = s.input([1, 2, 3], [3], 'f32', 'p');
+  s.expectError("PyTorch's deprecated add_(alpha, other)", () => p.add_(-0.5, p as never), /^add: got a Tensor where the options go: PyTorch's deprecated add\(Number alpha, Tensor other\) overload \(x\.add_\(-0\.5, g\)\) is written x\.add_\(g, \{ alpha: -0\.5 \}\) here/);
   const leaf = s.input([1, 2], [2], 'f32', 'leaf');
   s.expect('requires_grad_() sets it and returns x', leaf.requires_grad_() === leaf && leaf.requiresGrad, '');
   const made = s.own(F.mul(leaf, 2));
