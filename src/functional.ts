@@ -1427,18 +1427,21 @@ function sampledAt(input: Tensor, grid: Tensor, mode: GridSampleMode, padding: G
     const coordinates = sizes.map((size, a) => sourceIndex(narrow(g, 1, d - 1 - a, 1), size, padding, align));
     const firstRow = output(input.gpu, [rows, 1], 'gridSample image rows');
     firstRow.write(Float32Array.from({ length: rows }, (_, r) => Math.floor(r / (rows / N)) * positions));
-    // A corner's rows (its integer coordinates per axis), masked to 0 where it lies outside.
-    const corner = (at: Tensor[], weight: Tensor) => {
+    // A corner's rows (its integer coordinates per axis), masked to 0 where it lies outside: the
+    // weight's factors masked before their product, so a position that is not finite (NaN weights)
+    // sends no NaN back to the row it was redirected to, nor to its other coordinate.
+    const corner = (at: Tensor[], factors: Tensor[]) => {
       const inside = at.map((c, a) => logicalAnd(ge(c, 0), le(c, sizes[a]! - 1))).reduce((p, q) => logicalAnd(p, q));
       const row = at.reduce((r, c, a) => add(r, mul(c, strides[a]!)), firstRow);
       const picked = indexSelect(table, 0, reshape(to(where(inside, row, 0), 'i32'), [rows]));
+      const weight = factors.map((f) => where(inside, f, 0)).reduce((p, q) => mul(p, q));
       return where(inside, mul(picked, weight), 0);
     };
     let y: Tensor;
     if (mode === 'nearest') {
       // A weight of 1 that reads the grid (where picks the 1), so the grid's gradient is PyTorch's zeros, not none.
       const at = coordinates.map((c) => round(c));
-      y = corner(at, where(zerosOf(at[0]!), at[0]!, 1));
+      y = corner(at, [where(zerosOf(at[0]!), at[0]!, 1)]);
     }
     else {
       const low = coordinates.map((c) => floor(c));
@@ -1449,8 +1452,7 @@ function sampledAt(input: Tensor, grid: Tensor, mode: GridSampleMode, padding: G
       // the distances to the opposite sides, the first axis's first (south · east for nw).
       const terms = Array.from({ length: 2 ** d }, (_, k) => {
         const far = sizes.map((_, a) => (k >> (d - 1 - a)) & 1);
-        const weight = far.map((f, a) => (f ? toHigh[a]! : toLow[a]!)).reduce((p, q) => mul(p, q));
-        return corner(far.map((f, a) => (f ? high[a]! : low[a]!)), weight);
+        return corner(far.map((f, a) => (f ? high[a]! : low[a]!)), far.map((f, a) => (f ? toHigh[a]! : toLow[a]!)));
       });
       y = terms.reduce((p, q) => add(p, q));
     }
@@ -3460,7 +3462,13 @@ export interface DropoutOptions {
  * Inverted dropout as a function (F.dropout(x, p=0.5, training=True)): identity (x itself) unless
  * training with p > 0. The output is a new tensor, or `out` when given (nn.Dropout passes its reused buffer).
  */
-export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
+export function dropout(x: Tensor, p: number | (DropoutOptions & { p?: number }) = 0.5, options: DropoutOptions = {}): Tensor {
+  // PyTorch's keywords as one object (the spatial transformer's F.dropout(x, training=self.training)).
+  if (p !== null && typeof p === 'object' && !Array.isArray(p)) {
+    if (Object.keys(options).length) throw new Error(`F.dropout: give p and the options either as F.dropout(x, p, { training }) or as one object F.dropout(x, { p, training }), not both`);
+    const { p: rate = 0.5, ...rest } = p;
+    return dropout(x, rate, rest);
+  }
   const o = normalizeOptions('F.dropout', options, ['training', 'seed', 'step', 'out'], {}, { inplace: false }) as DropoutOptions;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`F.dropout: argument 'p' expected a probability in [0, 1], got ${show(p)}`);
   expectFlag('F.dropout', 'training', o.training);

@@ -3,6 +3,7 @@
 // form where PyTorch uses it, so a scheduler reads the group's current lr and two schedulers chain
 // as they do in PyTorch. Call order, as in PyTorch: optimizer.step() in the loop, scheduler.step()
 // after it (once an epoch); the constructor sets the epoch-0 lr.
+import { methodSpellings } from './pytorch-names';
 import { expectNoArguments, normalizeOptions, pythonExponent, show } from './options';
 import type { Optimizer } from './optim';
 import type { LrScheduleSpec } from './run-config';
@@ -145,6 +146,11 @@ export abstract class LRScheduler {
   }
 
   /** The lr of each group after the last step(), as get_last_lr(). */
+  /** PyTorch's spellings of getLastLr, stateDict and loadStateDict: the same methods (src/pytorch-names.ts). */
+  declare get_last_lr: LRScheduler['getLastLr'];
+  declare state_dict: LRScheduler['stateDict'];
+  declare load_state_dict: LRScheduler['loadStateDict'];
+
   getLastLr(): number[] {
     return [...this.lastLr];
   }
@@ -196,6 +202,9 @@ export abstract class LRScheduler {
     this.lastLr = [...state.lastLr];
   }
 }
+
+// PyTorch's names (src/pytorch-names.ts): scheduler.get_last_lr(), scheduler.state_dict().
+methodSpellings(LRScheduler.prototype, ['get_last_lr', 'state_dict', 'load_state_dict']);
 
 /** lr × gamma every stepSize epochs. */
 export class StepLR extends LRScheduler {
@@ -981,6 +990,9 @@ export class ReduceLROnPlateau {
     return this.optimizer.paramGroups as unknown as Group[];
   }
 
+  /** PyTorch's spelling of getLastLr (src/pytorch-names.ts). */
+  declare get_last_lr: ReduceLROnPlateau['getLastLr'];
+
   getLastLr(): number[] {
     return [...this.lastLr];
   }
@@ -1022,6 +1034,8 @@ export class ReduceLROnPlateau {
     this.lastLr = this.groups.map((g) => g.lr);
   }
 }
+
+methodSpellings(ReduceLROnPlateau.prototype, ['get_last_lr']);
 
 /** The scheduler a parsed `--lr-schedule` names, stepped once an epoch; null for none. */
 export function makeScheduler(spec: LrScheduleSpec, optimizer: Optimizer, epochs: number): LRScheduler | ReduceLROnPlateau | null {

@@ -30,6 +30,7 @@ import { expectPair, expectTriple, shapeText, type Triple } from './launch';
 import { allocateParameter, Parameter, releaseParameters } from './parameters';
 import { callMark, composite, cutGraph, freeCarriedGraphs, freesMemoryOnLiveGraph, isCallHeld, isGradEnabled, isMemoryOnLiveGraph, isOnLiveGraph, keptAsState, stepCount, withoutGrad, warnForwardsWithoutBackward, type CallMark, reshapeSources, needsGrad, record, Tensor, tidy, type BackwardRule } from './tensor';
 import { badLabelIn, METRICS_LENGTH, type CrossEntropyOptions, type Reduction } from './kernels/softmax_cross_entropy';
+import { attributeSpellings, methodSpellings } from './pytorch-names';
 import { expectFlag, expectZeroGradArguments, normalizeOptions, pythonFloat, show } from './options';
 
 /** torch.nn.utils: clipGradNorm_, clipGradValue_ (src/nn-utils.ts). */
@@ -241,6 +242,15 @@ export abstract class Module<Output = Tensor> {
     fn(this as AnyModule);
     return this;
   }
+
+  /** PyTorch's spellings of the methods below, for pasted code: the same methods (src/pytorch-names.ts). */
+  declare zero_grad: Module['zeroGrad'];
+  declare state_dict: Module['stateDict'];
+  declare load_state_dict: Module['loadStateDict'];
+  declare named_parameters: Module['namedParameters'];
+  declare named_buffers: Module['namedBuffers'];
+  declare named_children: Module['namedChildren'];
+  declare named_modules: Module['namedModules'];
 
   /** Zeroes every parameter's gradient; setToNone as in Optimizer.zeroGrad (PyTorch's module.zero_grad()). */
   zeroGrad(setToNone = true, ...unsupported: never[]): void {
@@ -557,6 +567,10 @@ export abstract class Module<Output = Tensor> {
     return y;
   }
 }
+
+// PyTorch's names (src/pytorch-names.ts): model.zero_grad(), model.state_dict(), model.fc.in_features.
+methodSpellings(Module.prototype, ['zero_grad', 'state_dict', 'load_state_dict', 'named_parameters', 'named_buffers', 'named_children', 'named_modules']);
+attributeSpellings(Module.prototype, ['in_features', 'out_features', 'in_channels', 'out_channels', 'kernel_size', 'num_features', 'num_embeddings', 'embedding_dim', 'padding_idx', 'input_size', 'hidden_size', 'num_layers', 'proj_size', 'batch_first', 'normalized_shape', 'elementwise_affine', 'track_running_stats', 'embed_dim', 'num_heads', 'upscale_factor', 'negative_slope']);
 
 // ── Linear ───────────────────────────────────────────────────────────────────────────────────────
 

@@ -5,6 +5,7 @@
 // false), or one no backward() has reached since zeroGrad() (whose default, setToNone = true, is
 // PyTorch 2's); each keeps its own step count. After zeroGrad(false), an unused parameter steps with a
 // zero gradient (weight decay and momentum still act), as in PyTorch.
+import { methodSpellings } from './pytorch-names';
 import type { Gpu } from './device/gpu';
 import { combine } from './kernels/arithmetic';
 import { adagradStep } from './kernels/adagrad';
@@ -253,6 +254,12 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
    * Zeroes every gradient: one clear per span. With setToNone (PyTorch 2's default) the parameters also
    * have no gradient until the next backward() reaches them, so a step skips those it does not.
    */
+  /** PyTorch's spellings of zeroGrad, stateDict, loadStateDict and addParamGroup: the same methods (src/pytorch-names.ts). */
+  declare zero_grad: Optimizer<O>['zeroGrad'];
+  declare state_dict: Optimizer<O>['stateDict'];
+  declare load_state_dict: Optimizer<O>['loadStateDict'];
+  declare add_param_group: Optimizer<O>['addParamGroup'];
+
   zeroGrad(setToNone = true, ...unsupported: never[]): void {
     expectZeroGradArguments(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
     this.expectUsable(`${this.constructor.name}.zeroGrad`);
@@ -404,6 +411,9 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     }
   }
 }
+
+// PyTorch's names (src/pytorch-names.ts): optimizer.zero_grad(), optimizer.state_dict().
+methodSpellings(Optimizer.prototype, ['zero_grad', 'state_dict', 'load_state_dict', 'add_param_group']);
 
 type Params<O> = Iterable<Parameter> | Iterable<ParamGroupInput<O>>;
 type Given<O> = O & SnakeCaseOptions;

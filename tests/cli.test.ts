@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { delimiter, HELP, parseCommandLine, progressSeconds, runConfig } from '../scripts/cli-args';
 import { prepareOutDir, tuningFileStore, writeFileSet, type FileOps } from '../scripts/output';
+import { requestGpu } from '../src/device/gpu';
 import { decodeModelFile, encodeModelFile } from '../src/model-file';
 import { decodeSafetensors, encodeSafetensors } from '../src/safetensors';
 import { DEFAULT_LR, VARIANTS } from '../src/run-config';
@@ -300,6 +301,22 @@ test("the tuning cache's lock file: one holder at a time, the next waits for its
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
     await releaseStale();
   } finally {
+    if (before === undefined) delete process.env.WGSLGRAD_CACHE_DIR;
+    else process.env.WGSLGRAD_CACHE_DIR = before;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("requestGpu() in a Node script reads and keeps the tuning cache, as the CLI does (until stop 31 a script kept none: a port paid a slow variant's 7-18 s compile at every run)", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-script-cache-'));
+  const before = process.env.WGSLGRAD_CACHE_DIR;
+  process.env.WGSLGRAD_CACHE_DIR = dir;
+  fs.writeFileSync(path.join(dir, 'tuning.json'), '{ not json');
+  const gpu = await requestGpu();
+  try {
+    expect(gpu.tuner.notices.join('\n')).toMatch(/tuning cache is corrupt \(not JSON\); rebuilding it/);
+  } finally {
+    gpu.destroy();
     if (before === undefined) delete process.env.WGSLGRAD_CACHE_DIR;
     else process.env.WGSLGRAD_CACHE_DIR = before;
     fs.rmSync(dir, { recursive: true, force: true });

@@ -405,6 +405,61 @@ add('F.dropout(x, p) needs no options: training by default, a new mask each call
   s.expect('training false is the identity', F.dropout(x, 0.5, { training: false }) === x, 'x itself');
   s.expectError('inplace', () => F.dropout(x, 0.5, { inplace: true as false }), /F.dropout: inplace=true is not supported/);
   s.expectError('p > 1', () => F.dropout(x, 1.5), /F.dropout: argument 'p' expected a probability in \[0, 1\], got 1.5/);
+  // PyTorch's keywords as one object: the spatial transformer's F.dropout(x, training=self.training).
+  s.expect('F.dropout(x, { training: false }) is the identity', F.dropout(x, { training: false }) === x, 'x itself');
+  const keyworded = (await s.own(F.dropout(x, { p: 0.25, training: true })).read()) as Float32Array;
+  s.expect('F.dropout(x, { p: 0.25 }): each element 0 or x/0.75', keyworded.every((v, j) => v === 0 || Math.abs(v - xData[j]! / 0.75) < 1e-6) && keyworded.some((v) => v === 0), '');
+  s.expectError('both forms at once', () => F.dropout(x, { p: 0.25 }, { training: true }), /F.dropout: give p and the options either as F.dropout\(x, p, \{ training \}\) or as one object F.dropout\(x, \{ p, training \}\), not both/);
+});
+
+add("PyTorch's spellings on modules, optimizers and schedulers (model.zero_grad(), opt.state_dict(), sched.get_last_lr(), model.fc.in_features): the camelCase members they name; a module of your own keeps its own hidden_size", async (s) => {
+  const { gpu } = s;
+  class Tagger extends nn.Module {
+    hidden_size: number;
+    i2h: nn.Linear;
+    constructor(hidden: number) {
+      super(gpu);
+      this.hidden_size = hidden;
+      this.i2h = new nn.Linear(3, hidden, { gpu });
+    }
+    forward(x: Tensor): Tensor {
+      return this.i2h.forward(x);
+    }
+  }
+  const m = new Tagger(7);
+  s.expect('own field hidden_size', m.hidden_size === 7 && Object.keys(m).includes('hidden_size'), String(m.hidden_size));
+  // Untyped, for pasted code (typed, a user's own hidden_size field would clash): read as PyTorch code would.
+  type Pasted = Record<string, unknown>;
+  const [linear, conv, lstm] = [m.i2h, new nn.Conv2d(2, 8, 3, { gpu }), new nn.LSTM(4, 5, { num_layers: 2, gpu })];
+  const [l, c, r] = [linear, conv, lstm] as unknown as Pasted[];
+  s.expect('Linear: in_features, out_features', l!.in_features === 3 && l!.out_features === 7, `${l!.in_features} ${l!.out_features}`);
+  s.expect('Conv2d: in_channels, out_channels, kernel_size', c!.in_channels === 2 && c!.out_channels === 8 && String(c!.kernel_size) === '3,3', `${c!.in_channels} ${c!.out_channels} ${c!.kernel_size}`);
+  s.expect('LSTM: input_size, hidden_size, num_layers', r!.input_size === 4 && r!.hidden_size === 5 && r!.num_layers === 2, `${r!.input_size} ${r!.hidden_size} ${r!.num_layers}`);
+  s.expect('an attribute a module lacks is undefined', (m as unknown as { embedding_dim?: number }).embedding_dim === undefined, '');
+  s.expect('named_parameters', m.named_parameters().map(([n]) => n).join() === 'i2h.weight,i2h.bias', m.named_parameters().map(([n]) => n).join());
+  s.expect('named_modules, named_children', m.named_modules().length === 2 && m.named_children().length === 1, '');
+  const x = s.input([1, 2, 3], [1, 3]);
+  s.own(F.sum(m.forward(x))).backward();
+  m.zero_grad();
+  s.expect('model.zero_grad() clears the gradients', !m.i2h.weight.hasGrad, '');
+  const saved = await m.state_dict();
+  const copy = new Tagger(7);
+  copy.load_state_dict(saved);
+  s.expect('state_dict / load_state_dict', (await copy.i2h.weight.read()).every((v, i) => v === saved.get('i2h.weight')!.values[i]), '');
+  const opt = new optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+  const scheduler = new lrScheduler.StepLR(opt, { step_size: 1, gamma: 0.5 });
+  opt.zero_grad();
+  opt.add_param_group({ params: copy.parameters(), lr: 0.3 });
+  s.expect('optimizer add_param_group', opt.paramGroups.length === 2, String(opt.paramGroups.length));
+  const optState = await opt.state_dict();
+  opt.load_state_dict(optState);
+  scheduler.step();
+  s.expect("scheduler get_last_lr, state_dict", scheduler.get_last_lr()[0] === 0.05 && JSON.stringify(scheduler.state_dict()) === JSON.stringify(scheduler.stateDict()), String(scheduler.get_last_lr()));
+  opt.destroy();
+  m.destroy();
+  copy.destroy();
+  conv.destroy();
+  lstm.destroy();
 });
 
 add('a module output overwritten by a later forward throws, naming the module; clone() keeps one', async (s, random) => {

@@ -19,7 +19,7 @@ export interface GpuOptions {
   debug?: boolean;
   /** 'tuned' (default): launchers run the variant timed fastest on this adapter; 'fixed': the defaults. */
   variantPolicy?: VariantPolicy;
-  /** Where the tuner keeps its picks (default: IndexedDB where there is one); null keeps none. */
+  /** Where the tuner keeps its picks (default: IndexedDB in a page, the cache folder's tuning.json in Node: src/node/tuning-file.ts); null keeps none. */
   tuningStore?: TuningStore | null;
   /**
    * Node only, chosen once per process (default true). false turns off WebGPU's bounds checks on
@@ -75,8 +75,9 @@ let nodeDawn: NodeDawn | undefined;
 export function registerNodeDawn(setup: NodeDawn): void {
   nodeDawn = setup;
 }
-// A variable, so Vite leaves this Node-only module out of the pages it serves and builds.
+// Variables, so Vite leaves these Node-only modules out of the pages it serves and builds.
 const NODE_WEBGPU = '../node/webgpu';
+const NODE_TUNING_FILE = '../node/tuning-file';
 
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   options = normalizeOptions('requestGpu', options, ['debug', 'variantPolicy', 'tuningStore', 'boundsChecks', 'poisonNewBuffers']) as GpuOptions;
@@ -117,9 +118,15 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   };
   const gpu = new Gpu(device, summary, { ...options, boundsChecks: nodeDawn?.boundsChecks ?? true });
   gpu.tuner.policy = options.variantPolicy ?? 'tuned';
-  if (gpu.tuner.policy === 'tuned') await gpu.tuner.attach(options.tuningStore === undefined ? indexedDbStore() : options.tuningStore);
+  if (gpu.tuner.policy === 'tuned') await gpu.tuner.attach(options.tuningStore !== undefined ? options.tuningStore : inNode ? await nodeTuningStore() : indexedDbStore());
   defaultGpu ??= gpu;
   return gpu;
+}
+
+/** The Node runtime's store: a script keeps its picks, and a variant too slow to compile, across runs (as the CLI and pages do). */
+async function nodeTuningStore(): Promise<TuningStore> {
+  const file: typeof import('../node/tuning-file') = await import(/* @vite-ignore */ NODE_TUNING_FILE);
+  return file.tuningFileStore;
 }
 
 /** A software adapter (SwiftShader, llvmpipe/lavapipe): its shaders run on the CPU cores we share. */
