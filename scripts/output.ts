@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { errorCode, missingFolders, statOrNothing, tuningCachePath } from '../src/node/tuning-file';
+import { errorCode, missingFolders, statOrNothing } from '../src/node/files';
+import { tuningCachePath } from '../src/node/tuning-file';
 import type { TuningReport } from '../src/runner';
 
 // The tuning cache's store lives beside the Node runtime, which attaches it by itself.
@@ -149,9 +150,6 @@ export function writeFileSet(files: readonly { file: string; data: string | Uint
   for (const s of staged) fs.rmSync(s.backup, { force: true });
   for (const r of removed) fs.rmSync(r.backup, { force: true });
 }
-
-
-
 
 /**
  * The tuner's lines after a run: its notices (Node printed them as they came; the page's console is

@@ -38,6 +38,13 @@ import { composite, isGradEnabled, markViewCopy, needsGrad, withoutGrad, opOutpu
 // Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
 setAccumulateInto((g, grad) => dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true }));
 
+/** The product of two matrices (torch.mm): F.matmul of 2-D operands, PyTorch's error otherwise. */
+export function mm(a: Tensor, b: Tensor, ...unsupported: never[]): Tensor {
+  for (const [name, t] of [['self', a], ['mat2', b]] as const) if (t instanceof Tensor && t.shape.length !== 2) throw new Error(`mm: ${name} must be a matrix, got ${shapeText(t.shape)}`);
+  if (unsupported.length) throw new Error(`mm: takes two matrices, got ${extraArguments(unsupported)} too (out= is not supported)`);
+  return matmul(a, b);
+}
+
 /**
  * a @ b (torch.matmul) with d a = dC · bᵀ and d b = aᵀ · dC, for operands of 2 or more dimensions:
  *   a [*, K] @ b [K, N]: one product of a's flattened rows (views in and out);
@@ -827,7 +834,10 @@ export function searchsorted(sortedSequence: Tensor, values: Tensor | number, op
   const right = o.side === 'right' || o.right === true;
   const given = typeof values === 'number' ? null : values;
   if (given !== null && !(given instanceof Tensor)) throw new Error(`${op}: argument 'input' expected a Tensor or a number, got ${show(values)}`);
-  for (const [name, t] of [['sorted_sequence', sortedSequence], ['input', given]] as const) if (t) expectInput(op, t, ['f32', 'i32', 'u32']);
+  for (const [name, t] of [['sorted_sequence', sortedSequence], ['input', given]] as const) {
+    if (t && !['f32', 'i32', 'u32'].includes(t.dtype)) throw new Error(`${op}: argument '${name}' expected dtype f32, i32 or u32, got ${t.dtype}`);
+    if (t) expectAlive(op, t);
+  }
   const s = sortedSequence.shape;
   const shape = given ? given.shape : [1];
   const shared = s.length === 1;
@@ -867,8 +877,8 @@ export function bucketize(input: Tensor | number, boundaries: Tensor, options: {
  * numSamples category indices drawn from each row of input (torch.multinomial): [C] or [R, C]
  * non-negative weights, each row's proportional to its probabilities; [numSamples] or [R,
  * numSamples], i32. Without replacement (PyTorch's default), and for one sample, PyTorch's own
- * method: the largest p / q with q ~ Exp(1) (q = −ln u, u on 2^24 midpoints in (0, 1), never 0), so
- * each draw is proportional to p among those left; with replacement, u · Σp located in each row's
+ * method: the largest p / q with q ~ Exp(1) (q = −ln u, never 0), so each draw is proportional to p
+ * among those left, a category of weight 0 never before the others; with replacement, u · Σp located in each row's
  * running sums by F.searchsorted (the last category with p > 0 if u · Σp rounds up to Σp). Draws come
  * from manualSeed's generator (other streams than PyTorch's). A row PyTorch refuses (an element < 0,
  * NaN or ∞, or all 0) gives −1 in every draw: PyTorch's check would read the GPU.
@@ -893,8 +903,10 @@ export function multinomial(input: Tensor, numSamples: number, replacement: bool
       const valid = logicalAnd(logicalAnd(ge(amin(p, 1, true), 0), gt(total, 0)), lt(total, Infinity));
       let index: Tensor;
       if (!withReplacement || numSamples === 1) {
-        const q = mul(log(add(rand([R, C], { gpu: input.gpu }), 2 ** -25)), -1);
-        const keys = div(p, q);
+        // q = −ln u for u in [0, 1) on a 2^-24 grid: in (0, ∞], so p / q is finite; a category of
+        // weight 0 gets −1, below every other key, so it is drawn only once the others are.
+        const q = mul(log(rand([R, C], { gpu: input.gpu })), -1);
+        const keys = where(gt(p, 0), div(p, q), -1);
         index = numSamples === 1 ? argmax(keys, 1, true) : sortedIndices(op, keys, 1, numSamples, true);
       } else {
         const running = cumsum(p, 1);
@@ -902,10 +914,12 @@ export function multinomial(input: Tensor, numSamples: number, replacement: bool
         const at = searchsorted(running, mul(rand([R, numSamples], { gpu: input.gpu }), last), { right: true });
         index = minimum(to(at, 'f32'), to(searchsorted(running, last), 'f32'));
       }
-      return to(where(valid, index.dtype === 'f32' ? index : to(index, 'f32'), -1), 'i32');
+      // The result in its final shape ([n] for a 1-D input), so destroy() frees what it holds.
+      const drawnShape = input.shape.length === 1 ? [numSamples] : [R, numSamples];
+      return to(reshape(where(valid, index.dtype === 'f32' ? index : to(index, 'f32'), -1), drawnShape), 'i32');
     }),
   );
-  return input.shape.length === 1 ? reshape(drawn, [numSamples]) : drawn;
+  return drawn;
 }
 
 /** The max of x over `dim` (one dimension or a list; every one when left out or [], kept as 1s with keepdim), torch.amax: its gradient shared among the ties. */
@@ -1339,12 +1353,14 @@ export function affineGrid(theta: Tensor, size: readonly number[], alignCorners:
     }
     base[p * (d + 1) + d] = 1;
   }
-  const grid = composite(() => {
+  // The product written into the output of the grid's shape, which is returned (a view would leave the product's companions behind at destroy()).
+  return composite(() => {
     const b = output(theta.gpu, [P, d + 1], 'affineGrid base grid');
     b.write(base);
-    return matmul(b, transpose(theta, 1, 2));
+    const grid = output(theta.gpu, [size[0]!, ...spatial, d], 'affineGrid');
+    const flat = matmul(b, transpose(theta, 1, 2), { out: grid.reshapeView([size[0]!, P, d]) });
+    return reshape(flat, grid.shape, { out: grid });
   });
-  return reshape(grid, [size[0]!, ...spatial, d]);
 }
 
 export type GridSampleMode = 'bilinear' | 'nearest';
@@ -1370,16 +1386,17 @@ export interface GridSampleOptions {
  * (its deterministic backward), masked where the corner is outside, weighted and summed in
  * PyTorch's order (nw, ne, sw, se). A position that is not finite reads 0 (as PyTorch's on CUDA).
  */
-export function gridSample(input: Tensor, grid: Tensor, modeOrOptions: GridSampleMode | GridSampleOptions = {}, paddingMode?: GridSamplePadding, alignCorners?: boolean | null, ...unsupported: never[]): Tensor {
+export function gridSample(input: Tensor, grid: Tensor, modeOrOptions?: GridSampleMode | GridSampleOptions, paddingMode?: GridSamplePadding, alignCorners?: boolean | null, ...unsupported: never[]): Tensor {
   const op = 'gridSample';
   expectInput(op, input);
   if (!(grid instanceof Tensor)) throw new Error(`${op}: argument 'grid' expected a Tensor, got ${show(grid)}`);
   if (grid.dtype !== 'f32') throw new Error(`${op}: argument 'grid' expected dtype f32, got ${grid.dtype}`);
   expectAlive(op, grid);
   if (unsupported.length) throw new Error(`${op}: takes input, grid, mode, padding_mode and align_corners, got ${extraArguments(unsupported)} too`);
-  const positional = typeof modeOrOptions === 'string';
+  // In PyTorch's order (mode may be left undefined before a padding_mode), or one options object.
+  const positional = typeof modeOrOptions === 'string' || (modeOrOptions === undefined && (paddingMode !== undefined || alignCorners !== undefined));
   if (!positional && (paddingMode !== undefined || alignCorners !== undefined)) throw new Error(`${op}: give mode, padding_mode and align_corners either in order or as one options object, not both`);
-  const o = (positional ? { mode: modeOrOptions, paddingMode, alignCorners } : normalizeOptions(op, modeOrOptions, ['mode', 'paddingMode', 'alignCorners'], { padding_mode: 'paddingMode', align_corners: 'alignCorners' })) as GridSampleOptions;
+  const o = (positional ? { mode: modeOrOptions, paddingMode, alignCorners } : normalizeOptions(op, modeOrOptions ?? {}, ['mode', 'paddingMode', 'alignCorners'], { padding_mode: 'paddingMode', align_corners: 'alignCorners' })) as GridSampleOptions;
   const mode = o.mode ?? 'bilinear';
   const padding = o.paddingMode ?? 'zeros';
   if (!['bilinear', 'nearest', 'bicubic'].includes(mode)) throw new Error(`${op}: expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: ${show(mode)}`);
@@ -3464,7 +3481,7 @@ export interface DropoutOptions {
  */
 export function dropout(x: Tensor, p: number | (DropoutOptions & { p?: number }) = 0.5, options: DropoutOptions = {}): Tensor {
   // PyTorch's keywords as one object (the spatial transformer's F.dropout(x, training=self.training)).
-  if (p !== null && typeof p === 'object' && !Array.isArray(p)) {
+  if (p !== null && typeof p === 'object' && !Array.isArray(p) && !(p instanceof Tensor)) {
     if (Object.keys(options).length) throw new Error(`F.dropout: give p and the options either as F.dropout(x, p, { training }) or as one object F.dropout(x, { p, training }), not both`);
     const { p: rate = 0.5, ...rest } = p;
     return dropout(x, rate, rest);

@@ -10,7 +10,7 @@ export * as nn from './nn';
 export * as optim from './optim';
 export * as lrScheduler from './lr-scheduler';
 export { Parameter } from './parameters';
-export { backward, enableGrad, isGradEnabled, keep, noGrad, Tensor, tidy, tidyScope, TidyScope, UNREACHED_GRAPH_BACKWARDS } from './tensor';
+export { backward, enableGrad, isGradEnabled, keep, noGrad, setGradEnabled, Tensor, tidy, tidyScope, TidyScope, UNREACHED_GRAPH_BACKWARDS } from './tensor';
 export { fromSafetensors, toSafetensors } from './safetensors';
 // Tensor's PyTorch methods (x.mul(y).sum(), x.view(-1, 400), p.sub_(…)): added to Tensor.prototype.
 import './tensor-methods';

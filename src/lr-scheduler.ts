@@ -145,12 +145,12 @@ export abstract class LRScheduler {
     return this.optimizer.paramGroups as unknown as Group[];
   }
 
-  /** The lr of each group after the last step(), as get_last_lr(). */
   /** PyTorch's spellings of getLastLr, stateDict and loadStateDict: the same methods (src/pytorch-names.ts). */
   declare get_last_lr: LRScheduler['getLastLr'];
   declare state_dict: LRScheduler['stateDict'];
   declare load_state_dict: LRScheduler['loadStateDict'];
 
+  /** The lr of each group after the last step(), as get_last_lr(). */
   getLastLr(): number[] {
     return [...this.lastLr];
   }

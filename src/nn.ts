@@ -60,8 +60,8 @@ function holdsModules(value: unknown): boolean {
 /**
  * How many calls of one module the current graph can hold, each with its own buffers: always
  * MIN_CALLS_PER_GRAPH (a siamese or triplet loss), and up to MAX_CALLS_PER_GRAPH while the module's
- * buffers total under CALL_BUFFERS_MAX_BYTES (the defaults of callBufferLimits, below) (a small layer or a cell unrolled over a sequence,
- * micro-batches summed). Bounded, because a loop of forwards that never calls backward (evaluation without
+ * buffers total under CALL_BUFFERS_MAX_BYTES (a small layer or a cell unrolled over a sequence,
+ * micro-batches summed); these two are callBufferLimits' defaults, below. Bounded, because a loop of forwards that never calls backward (evaluation without
  * noGrad) would otherwise keep a set, and a graph node, for each; the sets a module made stay for
  * the next steps.
  */
@@ -252,6 +252,13 @@ export abstract class Module<Output = Tensor> {
   declare named_children: Module['namedChildren'];
   declare named_modules: Module['namedModules'];
 
+  /** Sets requiresGrad on every parameter (PyTorch's model.requires_grad_(False): a frozen feature extractor); returns this. */
+  requires_grad_(requiresGrad = true, ...unsupported: never[]): this {
+    if (typeof requiresGrad !== 'boolean' || unsupported.length) throw new Error(`${this.constructor.name}.requires_grad_: takes true or false, got ${show(requiresGrad)}${unsupported.length ? ' and more' : ''}`);
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
+  }
+
   /** Zeroes every parameter's gradient; setToNone as in Optimizer.zeroGrad (PyTorch's module.zero_grad()). */
   zeroGrad(setToNone = true, ...unsupported: never[]): void {
     expectZeroGradArguments(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
@@ -282,7 +289,7 @@ export abstract class Module<Output = Tensor> {
    * only on purpose.
    */
   loadStateDict(dict: StateDict, options: { strict?: boolean; allowNonFinite?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
-    if (!(dict instanceof Map)) throw new Error(`loadStateDict: expected a Map of name → { shape, dtype, values } (what stateDict() returns, and a safetensors file read back), got ${dict !== null && typeof dict === 'object' ? 'a plain object: new Map(Object.entries(d)) makes one of an object of such entries' : show(dict)}`);
+    if (!(dict instanceof Map)) throw new Error(`loadStateDict: expected a Map of name → { shape, dtype, values } (what stateDict() returns, and a safetensors file read back), got ${dict !== null && typeof dict === 'object' ? (dict as unknown) instanceof Promise ? 'a Promise: await it (model.loadStateDict(await other.stateDict()); PyTorch\'s load_state_dict(m.state_dict()) reads no GPU)' : 'a plain object: new Map(Object.entries(d)) makes one of an object of such entries' : show(dict)}`);
     const { strict = true, allowNonFinite = false } = normalizeOptions('loadStateDict', options, ['strict', 'allowNonFinite']) as { strict?: boolean; allowNonFinite?: boolean };
     expectFlag('loadStateDict', 'strict', strict);
     expectFlag('loadStateDict', 'allowNonFinite', allowNonFinite);

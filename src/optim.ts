@@ -250,16 +250,16 @@ export abstract class Optimizer<O extends { lr?: number } = { lr?: number }> {
     return t;
   }
 
-  /**
-   * Zeroes every gradient: one clear per span. With setToNone (PyTorch 2's default) the parameters also
-   * have no gradient until the next backward() reaches them, so a step skips those it does not.
-   */
   /** PyTorch's spellings of zeroGrad, stateDict, loadStateDict and addParamGroup: the same methods (src/pytorch-names.ts). */
   declare zero_grad: Optimizer<O>['zeroGrad'];
   declare state_dict: Optimizer<O>['stateDict'];
   declare load_state_dict: Optimizer<O>['loadStateDict'];
   declare add_param_group: Optimizer<O>['addParamGroup'];
 
+  /**
+   * Zeroes every gradient: one clear per span. With setToNone (PyTorch 2's default) the parameters also
+   * have no gradient until the next backward() reaches them, so a step skips those it does not.
+   */
   zeroGrad(setToNone = true, ...unsupported: never[]): void {
     expectZeroGradArguments(`${this.constructor.name}.zeroGrad`, setToNone, unsupported);
     this.expectUsable(`${this.constructor.name}.zeroGrad`);

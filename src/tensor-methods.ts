@@ -57,6 +57,8 @@ declare module './tensor' {
     trunc(): Tensor;
     /** F.clamp: min and max numbers, tensors or null. */
     clamp(min?: number | Tensor | null, max?: number | Tensor | null): Tensor;
+    /** In place, off the graph (PyTorch's input_img.clamp_(0, 1) under no_grad, the style transfer tutorial's): as sub_. */
+    clamp_(min?: number | Tensor | null, max?: number | Tensor | null): Tensor;
     maximum(other: Tensor): Tensor;
     minimum(other: Tensor): Tensor;
     // ── comparisons: 1 where true, else 0 (PyTorch's bool tensor, as .float()); no gradient ──
@@ -94,6 +96,8 @@ declare module './tensor' {
     // ── matrices and layout ──
     /** this @ other: F.matmul. */
     matmul(other: Tensor): Tensor;
+    /** F.mm: the product of two matrices (torch.mm; x.mm(x.t()) is the style transfer tutorial's Gram matrix). */
+    mm(other: Tensor): Tensor;
     /** Batched this @ other, [B, M, K] @ [B, K, N]: F.bmm. */
     bmm(other: Tensor): Tensor;
     /** The transpose of a matrix (a vector as it is): F.transpose(this, 0, −1), a new tensor; an Error past 2 dimensions, as PyTorch. */
@@ -113,6 +117,8 @@ declare module './tensor' {
     view(...shape: number[] | [readonly number[]]): Tensor;
     /** As view (F.reshape; PyTorch's copies only where a view cannot be made, and here one always can). */
     reshape(...shape: number[] | [readonly number[]]): Tensor;
+    /** view(other.shape) (PyTorch's target.view_as(pred), the spatial transformer tutorial's). */
+    view_as(other: Tensor): Tensor;
     /** F.flatten(this, startDim, endDim). */
     flatten(startDim?: number, endDim?: number): Tensor;
     unsqueeze(dim: number): Tensor;
@@ -198,7 +204,7 @@ const DELEGATES: Record<string, (...args: never[]) => unknown> = {
   eq: F.eq, ne: F.ne, gt: F.gt, ge: F.ge, lt: F.lt, le: F.le,
   sum: F.sum, mean: F.mean, max: F.max, min: F.min, amax: F.amax, amin: F.amin, argmax: F.argmax, argmin: F.argmin,
   var: F.var, std: F.std, logsumexp: F.logsumexp, cumsum: F.cumsum, norm: F.norm,
-  matmul: F.matmul, bmm: F.bmm,
+  matmul: F.matmul, bmm: F.bmm, mm: F.mm,
   transpose: F.transpose, flatten: F.flatten, unsqueeze: F.unsqueeze, squeeze: F.squeeze,
   gather: F.gather, narrow: F.narrow, select: F.select, split: F.split, unbind: F.unbind,
   relu: F.relu, sigmoid: F.sigmoid, tanh: F.tanh, softmax: F.softmax, log_softmax: F.logSoftmax,
@@ -244,6 +250,10 @@ method('view', function (this: Tensor, ...shape: unknown[]) {
 method('reshape', function (this: Tensor, ...shape: unknown[]) {
   return F.reshape(this, sizesOf(shape));
 });
+method('view_as', function (this: Tensor, other: Tensor) {
+  if (!(other instanceof Tensor)) throw new Error(`view_as: argument 'other' expected a Tensor, got ${show(other)}`);
+  return F.reshape(this, other.shape);
+});
 method('permute', function (this: Tensor, ...dims: unknown[]) {
   return copied('permute', this, F.permute(this, sizesOf(dims)));
 });
@@ -284,7 +294,16 @@ getter('data', function () {
 method('item', function (this: Tensor, ...rest: never[]) {
   expectNoArguments('item', this, rest);
   if (this.size !== 1) throw new Error(`item() of '${this.label}' [${this.shape.join(', ')}]: a Tensor with ${this.size} elements cannot be converted to Scalar (PyTorch's words); reduce it first (x.sum().item()), or read every element with await x.toArray()`);
-  return this.read().then((values) => values[0]!);
+  const value = this.read().then((values) => values[0]!);
+  // PyTorch's running_loss += loss.item() without an await would add '[object Promise]' and print NaN: said instead.
+  const label = this.label;
+  Object.defineProperty(value, Symbol.toPrimitive, {
+    value: (hint: string) => {
+      if (hint === 'string') return '[object Promise]';
+      throw new Error(`item() of '${label}' gives a Promise (the value is read from the GPU): await it, as in running_loss += await loss.item()`);
+    },
+  });
+  return value;
 });
 getter('ndim', function () {
   return this.shape.length;
@@ -440,6 +459,10 @@ method('mul_', function (this: Tensor, other: Operand, ...rest: never[]) {
 });
 method('div_', function (this: Tensor, other: Operand, ...rest: never[]) {
   return inPlace('div_', this, [other], () => F.div(this, other, ...rest));
+});
+
+method('clamp_', function (this: Tensor, min?: number | Tensor | null, max?: number | Tensor | null, ...rest: never[]) {
+  return inPlace('clamp_', this, [], () => F.clamp(this, min ?? null, max ?? null, ...rest));
 });
 
 method('zero_', function (this: Tensor) {

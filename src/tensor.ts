@@ -681,6 +681,13 @@ export function enableGrad<T>(fn: () => T): T {
   return withGradEnabled(true, fn);
 }
 
+/** enableGrad(fn) or noGrad(fn) as `mode` says (torch.set_grad_enabled(phase == 'train'), the transfer-learning tutorial's). */
+export function setGradEnabled<T>(mode: boolean, fn: () => T): T {
+  if (typeof mode !== 'boolean') throw new Error(`setGradEnabled: argument 'mode' expected true or false, got ${show(mode)}`);
+  if (typeof fn !== 'function') throw new Error(`setGradEnabled: takes mode and the function to run (PyTorch's with-block: setGradEnabled(phase === 'train', () => …)), got ${show(fn)}`);
+  return mode ? enableGrad(fn) : noGrad(fn);
+}
+
 /** The number of the outermost noGrad() run now running (0: none), and of every run not yet ended. */
 let noGradRun = 0;
 let noGradRuns = 0;

@@ -409,6 +409,7 @@ add('F.dropout(x, p) needs no options: training by default, a new mask each call
   s.expect('F.dropout(x, { training: false }) is the identity', F.dropout(x, { training: false }) === x, 'x itself');
   const keyworded = (await s.own(F.dropout(x, { p: 0.25, training: true })).read()) as Float32Array;
   s.expect('F.dropout(x, { p: 0.25 }): each element 0 or x/0.75', keyworded.every((v, j) => v === 0 || Math.abs(v - xData[j]! / 0.75) < 1e-6) && keyworded.some((v) => v === 0), '');
+  s.expectError('a tensor for p', () => F.dropout(x, x as never), /F.dropout: argument 'p' expected a probability in \[0, 1\], got/);
   s.expectError('both forms at once', () => F.dropout(x, { p: 0.25 }, { training: true }), /F.dropout: give p and the options either as F.dropout\(x, p, \{ training \}\) or as one object F.dropout\(x, \{ p, training \}\), not both/);
 });
 
@@ -442,6 +443,11 @@ add("PyTorch's spellings on modules, optimizers and schedulers (model.zero_grad(
   s.own(F.sum(m.forward(x))).backward();
   m.zero_grad();
   s.expect('model.zero_grad() clears the gradients', !m.i2h.weight.hasGrad, '');
+  s.expect('model.requires_grad_(false) freezes every parameter, and returns the model', m.requires_grad_(false) === m && m.parameters().every((p) => !p.requiresGrad), '');
+  m.requires_grad_(true);
+  const pending = m.stateDict();
+  s.expectError('load_state_dict(state_dict()) without await', () => m.load_state_dict(pending as never), /loadStateDict: expected a Map .* got a Promise: await it/);
+  await pending;
   const saved = await m.state_dict();
   const copy = new Tagger(7);
   copy.load_state_dict(saved);

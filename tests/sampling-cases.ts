@@ -139,6 +139,17 @@ add('F.affineGrid and F.gridSample: options as PyTorch passes them, in order or 
   const grid = s.input(new Float32Array(12), [1, 2, 3, 2], 'f32', 'grid');
   const theta = s.input(new Float32Array(6), [1, 2, 3], 'f32', 'theta');
   s.expect('positional mode, padding_mode, align_corners', s.own(F.gridSample(x, grid, 'nearest', 'border', true)).shape.join() === '1,2,2,3', 'sampled');
+  s.expect('mode left undefined before padding_mode, as PyTorch\'s default', s.own(F.gridSample(x, grid, undefined, 'border')).shape.join() === '1,2,2,3', 'sampled');
+  // The results in their own shape, not views: destroy() frees what each holds (views left their companions behind).
+  const w2 = s.input([0.5, 0.5], [2], 'f32', 'w2');
+  const both = () => {
+    F.affineGrid(theta, [1, 2, 5, 6]).destroy();
+    F.multinomial(w2, 1).destroy();
+  };
+  both(); // the first call's one-off buffers (scratch, uniforms)
+  const live = s.gpu.stats.liveBuffers;
+  for (let i = 0; i < 3; i++) both();
+  s.expect('affineGrid and a 1-D multinomial, destroyed: nothing left behind', s.gpu.stats.liveBuffers === live, `${s.gpu.stats.liveBuffers - live} buffers more after 3 calls`);
   s.expect('align_corners by name for affineGrid', s.own(F.affineGrid(theta, [1, 2, 5, 6], { align_corners: true })).shape.join() === '1,5,6,2', 'made');
   s.expectError('a mode PyTorch lacks', () => F.gridSample(x, grid, { mode: 'linear' as never }), /gridSample: expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: 'linear'/);
   s.expectError('bicubic', () => F.gridSample(x, grid, { mode: 'bicubic' as never }), /gridSample: mode 'bicubic' is not supported \(bilinear or nearest\)/);
@@ -210,6 +221,21 @@ add('F.multinomial without replacement: the first draw follows the weights, the 
   const all = (await s.own(F.multinomial(s.input(uniform(random, 50 * 7, 0.01, 1), [50, 7], 'f32', 'w7'), 7)).read()) as Int32Array;
   const permutations = Array.from({ length: 50 }, (_, r) => [...all.subarray(r * 7, r * 7 + 7)].sort().join()).every((row) => row === '0,1,2,3,4,5,6');
   s.expect('7 of 7 without replacement: each row a permutation', permutations, Array.from(all.subarray(0, 7)).join(', '));
+});
+
+add('F.multinomial never draws a category of weight 0 while others remain: 128 rows of 32,768 with one of weight 1, 20 draws each (a uniform of 1 − 2^-24 once made q = 0 and the key 0/0 = NaN, sorted first: 0.2% of rows)', async (s, random) => {
+  manualSeed(Math.floor(random() * 2 ** 31));
+  const [R, C] = [128, 32768];
+  const w = new Float32Array(R * C);
+  const hot = Array.from({ length: R }, (_, r) => (r * 7919) % C);
+  hot.forEach((c, r) => (w[r * C + c] = 1));
+  const x = s.input(w, [R, C], 'f32', 'one-hot rows');
+  let wrong = 0;
+  for (let call = 0; call < 20; call++) {
+    const drawn = (await s.own(F.multinomial(x, 1)).read()) as Int32Array;
+    wrong += hot.filter((c, r) => drawn[r] !== c).length;
+  }
+  s.expect('every draw the category of weight 1', wrong === 0, `${wrong} of ${20 * R} draws elsewhere`);
 });
 
 add('F.multinomial: a 1-D input gives [n]; 33,278 categories with one of weight 1 draw it every time; rows PyTorch refuses give −1; the same seed the same draws; x.multinomial; PyTorch\'s errors', async (s) => {

@@ -9,7 +9,7 @@ import * as optim from '../src/optim';
 import { allocateParameter } from '../src/parameters';
 import { caseTable, type CaseScope, type KernelCase } from '../src/spec/scope';
 import { uniform } from '../src/spec/random';
-import { noGrad, tidy, Tensor } from '../src/tensor';
+import { isGradEnabled, noGrad, setGradEnabled, tidy, Tensor } from '../src/tensor';
 import { empty } from '../src/creation';
 
 const { cases, add } = caseTable();
@@ -205,6 +205,20 @@ add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_
     s.expectError(what, fn as () => void, /^tensor 'x' \[3, 4\] is not a JavaScript number: its values are on the GPU, so \+, -, \*, \/, ==, < on it would give a string, NaN or false\. Read a number with await x\.item\(\)/);
   }
   s.expect('String(x) prints it', String(x) === `${x}`, String(x));
+  const flat = s.input(uniform(random, 12), [12], 'f32', 'flat');
+  s.expect('view_as(x): x\'s shape', flat.view_as(x).shape.join() === '3,4', `[${flat.view_as(x).shape.join(', ')}]`);
+  s.expect("setGradEnabled(mode, fn): torch.set_grad_enabled's with-block", setGradEnabled(false, () => isGradEnabled()) === false && noGrad(() => setGradEnabled(true, () => isGradEnabled())) === true, '');
+  s.expectError('setGradEnabled without a function', () => setGradEnabled(false, undefined as never), /^setGradEnabled: takes mode and the function to run/);
+  // The style transfer tutorial's Gram matrix and clamp; an item() added without await.
+  const m34 = s.input(uniform(random, 12, -2, 2), [3, 4], 'f32', 'm34');
+  await s.check('x.mm(x.t()) as F.matmul', s.own(m34.mm(m34.t())), await s.own(F.matmul(m34, m34.t())).read(), 0, 0);
+  s.expectError('mm of a 3-D tensor', () => F.mm(s.input(new Float32Array(8), [2, 2, 2], 'f32', 'x3'), m34), /^mm: self must be a matrix, got \[2, 2, 2\]/);
+  const image = s.input([-0.5, 0.25, 1.5, 0.75], [4], 'f32', 'image');
+  noGrad(() => image.clamp_(0, 1));
+  await s.check('clamp_(0, 1) in place', image, [0, 0.25, 1, 0.75], 0, 0);
+  const one = s.own(F.sum(m34));
+  s.expectError('running_loss += loss.item() without await', () => 0 + (one.item() as unknown as number), /^item\(\) of 'sum' gives a Promise \(the value is read from the GPU\): await it, as in running_loss \+= await loss\.item\(\)/);
+  s.expect('await x.item() still reads', (await one.item()) === (await one.read())[0], '');
   const p = s.input([1, 2, 3], [3], 'f32', 'p');
   s.expectError("PyTorch's deprecated add_(alpha, other)", () => p.add_(-0.5, p as never), /^add: got a Tensor where the options go: PyTorch's deprecated add\(Number alpha, Tensor other\) overload \(x\.add_\(-0\.5, g\)\) is written x\.add_\(g, \{ alpha: -0\.5 \}\) here/);
   const leaf = s.input([1, 2], [2], 'f32', 'leaf');

@@ -16,7 +16,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // One folder for everything the run writes outside out/, removed at its end. TMPDIR reaches the test
   // files, every `npm start` they spawn and every Chrome (its profile, Puppeteer's profile folder), so
   // the run leaves nothing in /tmp even where a process is killed by its test. The tuner's cache
-  // (scripts/output.ts) is in it too: never the user's ~/.cache/wgslgrad.
+  // (src/node/tuning-file.ts) is in it too: never the user's ~/.cache/wgslgrad.
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-test-'));
   process.env.TMPDIR = runDir;
   process.env.WGSLGRAD_CACHE_DIR = path.join(runDir, 'cache');
