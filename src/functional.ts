@@ -1712,6 +1712,29 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, options: MaxPool2dArgumen
 }
 
 /**
+ * torch.nn.functional.avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+ * count_include_pad=True) over [N, C, L] or [C, L] (the distillation tutorial's pooling of a flat
+ * representation): F.avgPool2d over [N, C, 1, L], as nn.AvgPool1d.
+ */
+export function avgPool1d(x: Tensor, kernelSize: number | readonly [number], options: { stride?: number | readonly [number] | null; padding?: number | readonly [number]; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean } = {}): Tensor {
+  const op = 'avgPool1d';
+  expectInput(op, x);
+  if (x.shape.length !== 2 && x.shape.length !== 3) throw new Error(`${op}: Expected 2D or 3D (batch mode) tensor for input, got ${shapeText(x.shape)}`);
+  const o = normalizeOptions(op, options, ['stride', 'padding', 'countIncludePad'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad' }, { ceilMode: false }) as { stride?: number | readonly [number] | null; padding?: number | readonly [number]; countIncludePad?: boolean };
+  const one = (name: string, v: unknown, least: number) => {
+    const value = Array.isArray(v) && v.length === 1 ? v[0] : v;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < least) throw new Error(`${op}: argument '${name}' expected an integer ≥ ${least} (or a list of one), got ${show(v)}`);
+    return value;
+  };
+  const k = one('kernelSize', kernelSize, 1);
+  const [stride, padding] = [one('stride', o.stride ?? k, 1), one('padding', o.padding ?? 0, 0)];
+  const [C, L] = x.shape.slice(-2) as [number, number];
+  const N = x.shape.length === 3 ? x.shape[0]! : 1;
+  const y = avgPool2d(reshape(x, [N, C, 1, L]), [1, k], { stride: [1, stride], padding: [0, padding], countIncludePad: o.countIncludePad ?? true });
+  return reshape(y, x.shape.length === 3 ? [N, C, y.shape[3]!] : [C, y.shape[3]!]);
+}
+
+/**
  * torch.nn.functional.avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
  * count_include_pad=True, divisor_override=None).
  */

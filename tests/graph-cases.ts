@@ -413,6 +413,31 @@ add('F.dropout(x, p) needs no options: training by default, a new mask each call
   s.expectError('both forms at once', () => F.dropout(x, { p: 0.25 }, { training: true }), /F.dropout: give p and the options either as F.dropout\(x, p, \{ training \}\) or as one object F.dropout\(x, \{ p, training \}\), not both/);
 });
 
+add('F.avgPool1d (torch.nn.functional.avg_pool1d, the distillation tutorial\'s) over [N, C, L] and [C, L]: values and the gradient vs float64, as nn.AvgPool1d; its errors', async (s, random) => {
+  const xv = uniform(random, 2 * 3 * 11, -2, 2);
+  const x = s.input(xv, [2, 3, 11], 'f32', 'x');
+  x.requiresGrad = true;
+  const y = s.own(F.avgPool1d(x, 3, { stride: 2, padding: 1, count_include_pad: false }));
+  // Windows of 3 every 2 from −1 (padded), averaged over the samples inside (count_include_pad=False).
+  const expected: number[] = [];
+  const dx = new Float64Array(xv.length);
+  for (let row = 0; row < 6; row++) {
+    for (let o = 0; o < 6; o++) {
+      const inside = [o * 2 - 1, o * 2, o * 2 + 1].filter((i) => i >= 0 && i < 11);
+      expected.push(inside.reduce((a, i) => a + xv[row * 11 + i]!, 0) / inside.length);
+      for (const i of inside) dx[row * 11 + i]! += 1 / inside.length;
+    }
+  }
+  s.expect('shape [2, 3, 6]', y.shape.join() === '2,3,6', `[${y.shape.join(', ')}]`);
+  await s.check('y', y, expected, 1e-6, 1e-6);
+  s.own(F.sum(y)).backward();
+  await s.check('d x', x.grad!, dx, 1e-6, 1e-6);
+  const unbatched = s.own(F.avgPool1d(s.input(xv.slice(0, 33), [3, 11], 'f32', 'x2'), [2]));
+  s.expect('[C, L] gives [C, L\']', unbatched.shape.join() === '3,5', `[${unbatched.shape.join(', ')}]`);
+  s.expectError('4-D input', () => F.avgPool1d(s.input(new Float32Array(8), [1, 2, 2, 2], 'f32', 'x4'), 2), /^avgPool1d: Expected 2D or 3D \(batch mode\) tensor for input, got \[1, 2, 2, 2\]/);
+  s.expectError('a pair of sizes', () => F.avgPool1d(x, [2, 2] as never), /^avgPool1d: argument 'kernelSize' expected an integer ≥ 1 \(or a list of one\), got \[2, 2\]/);
+});
+
 add("PyTorch's spellings on modules, optimizers and schedulers (model.zero_grad(), opt.state_dict(), sched.get_last_lr(), model.fc.in_features): the camelCase members they name; a module of your own keeps its own hidden_size", async (s) => {
   const { gpu } = s;
   class Tagger extends nn.Module {
