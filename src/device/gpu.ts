@@ -125,10 +125,19 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   return gpu;
 }
 
-/** The Node runtime's store: a script keeps its picks, and a variant too slow to compile, across runs (as the CLI and pages do). */
-async function nodeTuningStore(): Promise<TuningStore> {
-  const file: typeof import('../node/tuning-file') = await import(/* @vite-ignore */ NODE_TUNING_FILE);
-  return file.tuningFileStore;
+/**
+ * The Node runtime's store: a script keeps its picks, and a variant too slow to compile, across runs
+ * (as the CLI and pages do). None where the module is not shipped (the GPU bundle's one-file runner,
+ * whose cases time nothing across runs).
+ */
+async function nodeTuningStore(): Promise<TuningStore | null> {
+  try {
+    const file: typeof import('../node/tuning-file') = await import(/* @vite-ignore */ NODE_TUNING_FILE);
+    return file.tuningFileStore;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw error;
+  }
 }
 
 /** A software adapter (SwiftShader, llvmpipe/lavapipe): its shaders run on the CPU cores we share. */
