@@ -877,11 +877,12 @@ export function bucketize(input: Tensor | number, boundaries: Tensor, options: {
  * numSamples category indices drawn from each row of input (torch.multinomial): [C] or [R, C]
  * non-negative weights, each row's proportional to its probabilities; [numSamples] or [R,
  * numSamples], i32. Without replacement (PyTorch's default), and for one sample, PyTorch's own
- * method: the largest p / q with q ~ Exp(1) (q = −ln u, never 0), so each draw is proportional to p
- * among those left, a category of weight 0 never before the others; with replacement, u · Σp located in each row's
- * running sums by F.searchsorted (the last category with p > 0 if u · Σp rounds up to Σp). Draws come
- * from manualSeed's generator (other streams than PyTorch's). A row PyTorch refuses (an element < 0,
- * NaN or ∞, or all 0) gives −1 in every draw: PyTorch's check would read the GPU.
+ * method: the largest p / q with q ~ Exp(1) (q = −ln u, never 0), so each draw is proportional to
+ * p among those left, a category of weight 0 never before the others; with replacement, u · Σp
+ * located in each row's running sums by F.searchsorted (the last category with p > 0 if u · Σp
+ * rounds up to Σp). p is first divided by its row's largest. Draws come from manualSeed's generator
+ * (other streams than PyTorch's). A row PyTorch refuses (an element < 0, NaN or ∞, or all 0) gives
+ * −1 in every draw: PyTorch's check would read the GPU.
  */
 export function multinomial(input: Tensor, numSamples: number, replacement: boolean | { replacement?: boolean } = false, ...unsupported: never[]): Tensor {
   const op = 'multinomial';
@@ -899,17 +900,21 @@ export function multinomial(input: Tensor, numSamples: number, replacement: bool
   const p = input.shape.length === 1 ? reshape(input, [1, C]) : input;
   const drawn = withoutGrad(() =>
     composite(() => {
-      const total = sum(p, 1, true);
-      const valid = logicalAnd(logicalAnd(ge(amin(p, 1, true), 0), gt(total, 0)), lt(total, Infinity));
+      // Judged on the elements (a sum of finite weights can overflow), then divided by the row's
+      // largest, so neither the keys nor the running sums underflow or overflow (weights of 2e-38 or
+      // 2e38 draw as 1s do). A GPU may flush subnormal weights to 0: those count as 0.
+      const largest = amax(p, 1, true);
+      const valid = logicalAnd(logicalAnd(ge(amin(p, 1, true), 0), gt(largest, 0)), lt(largest, Infinity));
+      const scaled = div(p, where(valid, largest, 1));
       let index: Tensor;
       if (!withReplacement || numSamples === 1) {
         // q = −ln u for u in [0, 1) on a 2^-24 grid: in (0, ∞], so p / q is finite; a category of
         // weight 0 gets −1, below every other key, so it is drawn only once the others are.
         const q = mul(log(rand([R, C], { gpu: input.gpu })), -1);
-        const keys = where(gt(p, 0), div(p, q), -1);
+        const keys = where(gt(scaled, 0), div(scaled, q), -1);
         index = numSamples === 1 ? argmax(keys, 1, true) : sortedIndices(op, keys, 1, numSamples, true);
       } else {
-        const running = cumsum(p, 1);
+        const running = cumsum(scaled, 1);
         const last = narrow(running, 1, C - 1, 1);
         const at = searchsorted(running, mul(rand([R, numSamples], { gpu: input.gpu }), last), { right: true });
         index = minimum(to(at, 'f32'), to(searchsorted(running, last), 'f32'));
@@ -1728,7 +1733,11 @@ export function avgPool1d(x: Tensor, kernelSize: number | readonly [number], opt
   };
   const k = one('kernelSize', kernelSize, 1);
   const [stride, padding] = [one('stride', o.stride ?? k, 1), one('padding', o.padding ?? 0, 0)];
+  expectFlag(op, 'count_include_pad', o.countIncludePad);
   const [C, L] = x.shape.slice(-2) as [number, number];
+  // In 1-D terms (avgPool2d's own checks would speak of a 1×k kernel).
+  if (padding > k / 2) throw new Error(`${op}: pad should be at most half of effective kernel size, but got pad=${padding}, kernel_size=${k} (PyTorch's words)`);
+  if (k > L + 2 * padding) throw new Error(`${op}: kernel ${k} is longer than the padded input ${L + 2 * padding} (input ${shapeText(x.shape)}, padding ${padding})`);
   const N = x.shape.length === 3 ? x.shape[0]! : 1;
   const y = avgPool2d(reshape(x, [N, C, 1, L]), [1, k], { stride: [1, stride], padding: [0, padding], countIncludePad: o.countIncludePad ?? true });
   return reshape(y, x.shape.length === 3 ? [N, C, y.shape[3]!] : [C, y.shape[3]!]);

@@ -61,9 +61,9 @@ function holdsModules(value: unknown): boolean {
  * How many calls of one module the current graph can hold, each with its own buffers: always
  * MIN_CALLS_PER_GRAPH (a siamese or triplet loss), and up to MAX_CALLS_PER_GRAPH while the module's
  * buffers total under CALL_BUFFERS_MAX_BYTES (a small layer or a cell unrolled over a sequence,
- * micro-batches summed); these two are callBufferLimits' defaults, below. Bounded, because a loop of forwards that never calls backward (evaluation without
- * noGrad) would otherwise keep a set, and a graph node, for each; the sets a module made stay for
- * the next steps.
+ * micro-batches summed); those two are callBufferLimits' defaults, below. Bounded, because a loop
+ * of forwards that never calls backward (evaluation without noGrad) would otherwise keep a set, and
+ * a graph node, for each; the sets a module made stay for the next steps.
  */
 export const MIN_CALLS_PER_GRAPH = 4;
 export const MAX_CALLS_PER_GRAPH = 1024;

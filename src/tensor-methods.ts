@@ -295,11 +295,10 @@ method('item', function (this: Tensor, ...rest: never[]) {
   expectNoArguments('item', this, rest);
   if (this.size !== 1) throw new Error(`item() of '${this.label}' [${this.shape.join(', ')}]: a Tensor with ${this.size} elements cannot be converted to Scalar (PyTorch's words); reduce it first (x.sum().item()), or read every element with await x.toArray()`);
   const value = this.read().then((values) => values[0]!);
-  // PyTorch's running_loss += loss.item() without an await would add '[object Promise]' and print NaN: said instead.
+  // PyTorch's running_loss += loss.item() or f"{loss.item()}" without an await would make '[object Promise]' or NaN: said instead.
   const label = this.label;
   Object.defineProperty(value, Symbol.toPrimitive, {
-    value: (hint: string) => {
-      if (hint === 'string') return '[object Promise]';
+    value: () => {
       throw new Error(`item() of '${label}' gives a Promise (the value is read from the GPU): await it, as in running_loss += await loss.item()`);
     },
   });
@@ -462,7 +461,10 @@ method('div_', function (this: Tensor, other: Operand, ...rest: never[]) {
 });
 
 method('clamp_', function (this: Tensor, min?: number | Tensor | null, max?: number | Tensor | null, ...rest: never[]) {
-  return inPlace('clamp_', this, [], () => F.clamp(this, min ?? null, max ?? null, ...rest));
+  // Tensor bounds checked as sub_'s operand is: they must fit this tensor, and one that requires grad is refused.
+  const bounds = [min, max].filter((b): b is Tensor => b instanceof Tensor);
+  for (const b of bounds) expectFits('clamp_', this, b);
+  return inPlace('clamp_', this, bounds, () => F.clamp(this, min ?? null, max ?? null, ...rest));
 });
 
 method('zero_', function (this: Tensor) {

@@ -307,7 +307,7 @@ test("the tuning cache's lock file: one holder at a time, the next waits for its
   }
 });
 
-test("requestGpu() in a Node script reads the tuning cache, as the CLI does, and so keeps what it tunes (until stop 31 a script kept none: a port paid a slow variant's 7-18 s compile at every run)", async () => {
+test("requestGpu() in a Node script reads the tuning cache, as the CLI does (until stop 31 a script kept none: a port paid a slow variant's 7-18 s compile at every run)", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgslgrad-script-cache-'));
   const before = process.env.WGSLGRAD_CACHE_DIR;
   process.env.WGSLGRAD_CACHE_DIR = dir;

@@ -435,6 +435,8 @@ add('F.avgPool1d (torch.nn.functional.avg_pool1d, the distillation tutorial\'s) 
   const unbatched = s.own(F.avgPool1d(s.input(xv.slice(0, 33), [3, 11], 'f32', 'x2'), [2]));
   s.expect('[C, L] gives [C, L\']', unbatched.shape.join() === '3,5', `[${unbatched.shape.join(', ')}]`);
   s.expectError('4-D input', () => F.avgPool1d(s.input(new Float32Array(8), [1, 2, 2, 2], 'f32', 'x4'), 2), /^avgPool1d: Expected 2D or 3D \(batch mode\) tensor for input, got \[1, 2, 2, 2\]/);
+  s.expectError('padding past half the kernel, in 1-D terms', () => F.avgPool1d(x, 2, { padding: 2 }), /^avgPool1d: pad should be at most half of effective kernel size, but got pad=2, kernel_size=2/);
+  s.expectError('a kernel longer than the input', () => F.avgPool1d(x, 15), /^avgPool1d: kernel 15 is longer than the padded input 11/);
   s.expectError('a pair of sizes', () => F.avgPool1d(x, [2, 2] as never), /^avgPool1d: argument 'kernelSize' expected an integer ≥ 1 \(or a list of one\), got \[2, 2\]/);
 });
 

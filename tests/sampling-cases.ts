@@ -223,19 +223,27 @@ add('F.multinomial without replacement: the first draw follows the weights, the 
   s.expect('7 of 7 without replacement: each row a permutation', permutations, Array.from(all.subarray(0, 7)).join(', '));
 });
 
-add('F.multinomial never draws a category of weight 0 while others remain: 128 rows of 32,768 with one of weight 1, 20 draws each (a uniform of 1 − 2^-24 once made q = 0 and the key 0/0 = NaN, sorted first: 0.2% of rows)', async (s, random) => {
+add('F.multinomial at float32\'s edges: weights of 2e-38 and of 1e38 draw as equal weights do (keys from weights over their row\'s largest), 2e38 twice is a distribution (its sum overflows), a weight of 0 comes after a positive one; within 5σ over 6,000 rows', async (s, random) => {
   manualSeed(Math.floor(random() * 2 ** 31));
-  const [R, C] = [128, 32768];
-  const w = new Float32Array(R * C);
-  const hot = Array.from({ length: R }, (_, r) => (r * 7919) % C);
-  hot.forEach((c, r) => (w[r * C + c] = 1));
-  const x = s.input(w, [R, C], 'f32', 'one-hot rows');
-  let wrong = 0;
-  for (let call = 0; call < 20; call++) {
-    const drawn = (await s.own(F.multinomial(x, 1)).read()) as Int32Array;
-    wrong += hot.filter((c, r) => drawn[r] !== c).length;
+  const rows = 6000;
+  const drawsOf = async (row: number[], n: number, replacement: boolean) => {
+    const x = s.input(Array.from({ length: rows }, () => row).flat(), [rows, row.length], 'f32', 'w');
+    return (await s.own(F.multinomial(x, n, replacement)).read()) as Int32Array;
+  };
+  for (const [label, row, p] of [
+    ['[0, 2e-38, 2e-38] (keys under 2e-38 / q once flushed to 0, the first index winning)', [0, 2e-38, 2e-38], [0, 0.5, 0.5]],
+    ['[1e38, 1e38, 1e38] (keys past float32\'s range once, the first ∞ winning)', [1e38, 1e38, 1e38], [1 / 3, 1 / 3, 1 / 3]],
+  ] as const) {
+    for (const replacement of [false, true]) {
+      const drawn = await drawsOf([...row], 1, replacement);
+      const counts = row.map((_, c) => drawn.filter((d) => d === c).length);
+      expectCounts(s, `${label}, replacement=${replacement}`, counts, rows, [...p]);
+    }
   }
-  s.expect('every draw the category of weight 1', wrong === 0, `${wrong} of ${20 * R} draws elsewhere`);
+  const huge = await drawsOf([2e38, 2e38], 1, true);
+  s.expect('[2e38, 2e38]: drawn, not −1', huge.every((d) => d === 0 || d === 1) && huge.some((d) => d === 1), Array.from(huge.subarray(0, 6)).join(', '));
+  const second = await drawsOf([1, 0, 1e-30], 2, false);
+  s.expect('[1, 0, 1e-30] without replacement: the weight of 1e-30 before the weight of 0', second.every((d, i) => (i % 2 === 0 ? d === 0 || d === 2 : d === 2 || d === 0) && d !== 1), Array.from(second.subarray(0, 6)).join(', '));
 });
 
 add('F.multinomial: a 1-D input gives [n]; 33,278 categories with one of weight 1 draw it every time; rows PyTorch refuses give −1; the same seed the same draws; x.multinomial; PyTorch\'s errors', async (s) => {

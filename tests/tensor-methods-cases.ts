@@ -216,6 +216,10 @@ add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_
   const image = s.input([-0.5, 0.25, 1.5, 0.75], [4], 'f32', 'image');
   noGrad(() => image.clamp_(0, 1));
   await s.check('clamp_(0, 1) in place', image, [0, 0.25, 1, 0.75], 0, 0);
+  s.expectError('clamp_ with a bound that does not fit', () => noGrad(() => image.clamp_(s.input(new Float32Array(8), [2, 4], 'f32', 'wide'))), /^clamp_ of 'image': output with shape \[4\] doesn't match the broadcast shape \[2, 4\]/);
+  const bound = s.input([0, 0, 0, 0], [4], 'f32', 'bound');
+  bound.requiresGrad = true;
+  s.expectError('clamp_ with a bound that requires grad (its gradient would be lost)', () => image.clamp_(null, bound), /^clamp_/);
   const one = s.own(F.sum(m34));
   s.expectError('running_loss += loss.item() without await', () => 0 + (one.item() as unknown as number), /^item\(\) of 'sum' gives a Promise \(the value is read from the GPU\): await it, as in running_loss \+= await loss\.item\(\)/);
   s.expect('await x.item() still reads', (await one.item()) === (await one.read())[0], '');

@@ -118,7 +118,8 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   };
   const gpu = new Gpu(device, summary, { ...options, boundsChecks: nodeDawn?.boundsChecks ?? true });
   gpu.tuner.policy = options.variantPolicy ?? 'tuned';
-  // A Node script's notices go to stderr, with the engine's warnings: its stdout may be data (the CLI prints its own).
+  // The notices of a Node script that leaves the store to requestGpu go to stderr, with the engine's
+  // warnings: its stdout may be data. The CLI passes its store and prints them where it reports.
   if (inNode && options.tuningStore === undefined) gpu.tuner.print = (line) => console.warn(line);
   if (gpu.tuner.policy === 'tuned') await gpu.tuner.attach(options.tuningStore !== undefined ? options.tuningStore : inNode ? await nodeTuningStore() : indexedDbStore());
   defaultGpu ??= gpu;
