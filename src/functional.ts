@@ -1620,9 +1620,20 @@ type Pair = number | readonly [number, number];
 function onImages(x: Tensor, run: (batched: Tensor) => Tensor, rank = 4): Tensor {
   if (x instanceof Tensor && x.shape.length === rank - 1) {
     const y = run(reshape(x, [1, ...x.shape]));
-    return reshape(y, y.shape.slice(1));
+    return resultView(y, y.shape.slice(1));
   }
   return run(x);
+}
+
+/**
+ * y, an op's fresh output, under another shape as the op's result: y's companions (max pooling's
+ * indices) move to the view, whose destroy() then frees them with the memory (left on y, out of the
+ * caller's reach, they stayed: a buffer per call).
+ */
+function resultView(y: Tensor, shape: readonly number[]): Tensor {
+  const view = reshape(y, shape);
+  if (view !== y) view.companions.push(...y.companions.splice(0));
+  return view;
 }
 
 export interface Conv2dArguments {
@@ -1792,7 +1803,7 @@ function onSequences(op: string, x: Tensor, run: (x4: Tensor) => Tensor): Tensor
   if (x.shape.length !== 2 && x.shape.length !== 3) throw new Error(`${op}: input expected [N, C, L] or one sequence [C, L], got ${shapeText(x.shape)}`);
   const x4 = reshape(x, x.shape.length === 2 ? [1, x.shape[0]!, 1, x.shape[1]!] : [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
   const y4 = run(x4);
-  return reshape(y4, x.shape.length === 2 ? [y4.shape[1]!, y4.shape[3]!] : [y4.shape[0]!, y4.shape[1]!, y4.shape[3]!]);
+  return resultView(y4, x.shape.length === 2 ? [y4.shape[1]!, y4.shape[3]!] : [y4.shape[0]!, y4.shape[1]!, y4.shape[3]!]);
 }
 
 /**

@@ -413,7 +413,7 @@ add('F.dropout(x, p) needs no options: training by default, a new mask each call
   s.expectError('both forms at once', () => F.dropout(x, { p: 0.25 }, { training: true }), /F.dropout: give p and the options either as F.dropout\(x, p, \{ training \}\) or as one object F.dropout\(x, \{ p, training \}\), not both/);
 });
 
-add('F.avgPool1d (torch.nn.functional.avg_pool1d, the distillation tutorial\'s) over [N, C, L] and [C, L]: values and the gradient vs float64, as nn.AvgPool1d; its errors', async (s, random) => {
+add('F.avgPool1d (torch.nn.functional.avg_pool1d, the distillation tutorial\'s) over [N, C, L] and [C, L]: values and the gradient vs float64, as nn.AvgPool1d; its errors; unbatched max pooling\'s results leave nothing behind at destroy()', async (s, random) => {
   const xv = uniform(random, 2 * 3 * 11, -2, 2);
   const x = s.input(xv, [2, 3, 11], 'f32', 'x');
   x.requiresGrad = true;
@@ -435,6 +435,17 @@ add('F.avgPool1d (torch.nn.functional.avg_pool1d, the distillation tutorial\'s) 
   const unbatched = s.own(F.avgPool1d(s.input(xv.slice(0, 33), [3, 11], 'f32', 'x2'), [2]));
   s.expect('[C, L] gives [C, L\']', unbatched.shape.join() === '3,5', `[${unbatched.shape.join(', ')}]`);
   s.expectError('4-D input', () => F.avgPool1d(s.input(new Float32Array(8), [1, 2, 2, 2], 'f32', 'x4'), 2), /^avgPool1d: Expected 2D or 3D \(batch mode\) tensor for input, got \[1, 2, 2, 2\]/);
+  // A result returned as a view of the op's output ([C, H, W] pooled as [1, C, H, W]) takes its companions (the indices): destroy() frees them.
+  const image = s.input(uniform(random, 72), [2, 6, 6], 'f32', 'image');
+  const sequence = s.input(uniform(random, 22), [2, 11], 'f32', 'sequence');
+  const pooled = () => {
+    F.maxPool2d(image, 2).destroy();
+    F.adaptiveMaxPool1d(sequence, 3).destroy();
+  };
+  pooled();
+  const live = s.gpu.stats.liveBuffers;
+  for (let i = 0; i < 3; i++) pooled();
+  s.expect('maxPool2d of [C, H, W] and adaptiveMaxPool1d of [C, L], destroyed: nothing left behind', s.gpu.stats.liveBuffers === live, `${s.gpu.stats.liveBuffers - live} buffers more after 3 calls`);
   s.expectError('padding past half the kernel, in 1-D terms', () => F.avgPool1d(x, 2, { padding: 2 }), /^avgPool1d: pad should be at most half of effective kernel size, but got pad=2, kernel_size=2/);
   s.expectError('a kernel longer than the input', () => F.avgPool1d(x, 15), /^avgPool1d: kernel 15 is longer than the padded input 11/);
   s.expectError('a pair of sizes', () => F.avgPool1d(x, [2, 2] as never), /^avgPool1d: argument 'kernelSize' expected an integer ≥ 1 \(or a list of one\), got \[2, 2\]/);
