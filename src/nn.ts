@@ -3007,6 +3007,13 @@ abstract class MaxPoolingLayer extends PoolingLayer {
   }
 }
 
+/** A 2-D pooling module's kernel_size, checked before its printout (which shows it) builds an Error: PyTorch's first argument, not an option. */
+function expectPoolKernel(where: string, kernelSize: unknown): void {
+  const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  if (ok(kernelSize) || (Array.isArray(kernelSize) && kernelSize.length === 2 && kernelSize.every(ok))) return;
+  throw new Error(`${where}: argument 'kernel_size' expected a positive integer or a pair of them, first, as PyTorch's (new nn.${where}(2, { stride: 2 })), got ${kernelSize !== null && typeof kernelSize === 'object' && !Array.isArray(kernelSize) ? JSON.stringify(kernelSize) : show(kernelSize)}`);
+}
+
 /** torch.nn.MaxPool2d (ceil_mode off); the arg-max of each window is kept for the backward. */
 export class MaxPool2d extends MaxPoolingLayer {
   readonly stride: convOps.Pair;
@@ -3018,6 +3025,7 @@ export class MaxPool2d extends MaxPoolingLayer {
     options: { stride?: convOps.Pair; padding?: convOps.Pair; dilation?: convOps.Pair; ceilMode?: false; ceil_mode?: false; returnIndices?: false; return_indices?: false; gpu?: Gpu } = {},
   ) {
     super(options?.gpu ?? currentGpu(), 4);
+    expectPoolKernel('MaxPool2d', kernelSize);
     // return_indices: the indices are kept anyway, in .indices; forward returns the output alone.
     options = normalizeOptions('MaxPool2d', options, ['stride', 'padding', 'dilation', 'gpu'], { ceil_mode: 'ceilMode', return_indices: 'returnIndices' }, { ceilMode: false, returnIndices: false }) as typeof options;
     this.stride = options.stride ?? kernelSize;
@@ -3058,6 +3066,7 @@ export class AvgPool2d extends PoolingLayer {
     options: { stride?: convOps.Pair; padding?: convOps.Pair; ceilMode?: false; ceil_mode?: false; countIncludePad?: boolean; count_include_pad?: boolean; divisorOverride?: null; divisor_override?: null; gpu?: Gpu } = {},
   ) {
     super(options?.gpu ?? currentGpu(), 4);
+    expectPoolKernel('AvgPool2d', kernelSize);
     options = normalizeOptions('AvgPool2d', options, ['stride', 'padding', 'countIncludePad', 'gpu'], { ceil_mode: 'ceilMode', count_include_pad: 'countIncludePad', divisor_override: 'divisorOverride' }, { ceilMode: false, divisorOverride: null }) as typeof options;
     expectFlag('AvgPool2d', 'countIncludePad', options.countIncludePad);
     this.stride = options.stride ?? kernelSize;

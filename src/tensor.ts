@@ -421,7 +421,7 @@ function watchForLeaks(backward: boolean): void {
     bytes += t.byteLength + (t.ownsGrad && t.grad ? t.grad.byteLength : 0);
   }
   const most = [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([label, n]) => `'${label}' ×${n}`).join(', ');
-  console.warn(`wgslgrad: ${alive} tensors made by ops (F, tensor methods, creation) are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), having grown at ${LEAK_WARNING_STEPS} backward() calls or noGrad() runs without coming back down: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what ops made inside, except what it returns), or destroy() them`);
+  console.warn(`wgslgrad: ${alive} tensors made by ops (F, tensor methods, creation) are alive (${(bytes / 2 ** 20).toFixed(1)} MiB with their gradients; most: ${most}), having grown at ${LEAK_WARNING_STEPS} backward() calls or noGrad() runs without coming back down: a step's intermediates stay on the GPU until destroyed, and the garbage collector does not free them. Wrap each step in tidy(() => { … }) (it frees what ops made inside, except what it returns), a step with awaits between its ops (an async closure for L-BFGS, a print of await loss.item()) in tidyScope(), or destroy() them`);
 }
 
 /**

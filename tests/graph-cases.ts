@@ -1490,7 +1490,7 @@ add('a training loop that never frees its F ops\' outputs is warned of once, nam
       loss.backward();
       kept.push(y, loss);
     }
-    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by ops \(F, tensor methods, creation\) are alive \([\d.]+ MiB with their gradients; most: ('mul' ×\d+, 'sum' ×\d+|'sum' ×\d+, 'mul' ×\d+).*\), having grown at 64 backward\(\) calls or noGrad\(\) runs without coming back down: .* Wrap each step in tidy/.test(warnings[0] ?? ''), warnings.join('\n'));
+    s.expect('one warning after LEAK_WARNING_STEPS growing steps', warnings.length === 1 && /^wgslgrad: \d+ tensors made by ops \(F, tensor methods, creation\) are alive \([\d.]+ MiB with their gradients; most: ('mul' ×\d+, 'sum' ×\d+|'sum' ×\d+, 'mul' ×\d+).*\), having grown at 64 backward\(\) calls or noGrad\(\) runs without coming back down: .* Wrap each step in tidy.* \(an async closure for L-BFGS, a print of await loss\.item\(\)\) in tidyScope\(\)/.test(warnings[0] ?? ''), warnings.join('\n'));
     kept.forEach((t) => t.destroy());
     resetLeakWatch();
     for (let i = 0; i < LEAK_WARNING_STEPS + 5; i++) tidy(() => F.sum(F.mul(w, w)).backward());

@@ -223,6 +223,10 @@ add('PyTorch habits a tutorial port reached for: x.ndim, contiguous(), requires_
   const one = s.own(F.sum(m34));
   s.expectError('running_loss += loss.item() without await', () => 0 + (one.item() as unknown as number), /^item\(\) of 'sum' gives a Promise \(the value is read from the GPU\): await it, as in running_loss \+= await loss\.item\(\)/);
   s.expect('await x.item() still reads', (await one.item()) === (await one.read())[0], '');
+  // PyTorch's keywords where the argument is positional here: said, with the call to write.
+  s.expectError('F.softmax(x, { dim: -1 })', () => F.softmax(m34, { dim: -1 } as never), /^softmax: argument 'dim' expected an integer in \[-2, 1\] for an input of shape \[3, 4\], got \{"dim":-1\} \(dim is the second argument here: F\.softmax\(x, -1\)\)/);
+  s.expectError('new nn.MaxPool2d({ kernel_size: 2, stride: 2 })', () => new nn.MaxPool2d({ kernel_size: 2, stride: 2 } as never, { gpu: s.gpu }), /^MaxPool2d: argument 'kernel_size' expected a positive integer or a pair of them, first, as PyTorch's \(new nn\.MaxPool2d\(2, \{ stride: 2 \}\)\), got \{"kernel_size":2,"stride":2\}/);
+  s.expectError('new nn.AvgPool2d(0)', () => new nn.AvgPool2d(0, { gpu: s.gpu }), /^AvgPool2d: argument 'kernel_size' expected a positive integer or a pair of them/);
   const p = s.input([1, 2, 3], [3], 'f32', 'p');
   s.expectError("PyTorch's deprecated add_(alpha, other)", () => p.add_(-0.5, p as never), /^add: got a Tensor where the options go: PyTorch's deprecated add\(Number alpha, Tensor other\) overload \(x\.add_\(-0\.5, g\)\) is written x\.add_\(g, \{ alpha: -0\.5 \}\) here/);
   const leaf = s.input([1, 2], [2], 'f32', 'leaf');

@@ -17,7 +17,7 @@ export const shader = loadShader('softmax');
 /** dim as a non-negative index into shape; an Error naming the op and the valid range otherwise. */
 export function resolveDim(op: string, shape: readonly number[], dim: number): number {
   const rank = shape.length;
-  if (!Number.isInteger(dim) || dim < -rank || dim >= rank) throw new Error(`${op}: argument 'dim' expected an integer in [${-rank}, ${rank - 1}] for an input of shape ${shapeText(shape)}, got ${String(dim)}`);
+  if (!Number.isInteger(dim) || dim < -rank || dim >= rank) throw new Error(`${op}: argument 'dim' expected an integer in [${-rank}, ${rank - 1}] for an input of shape ${shapeText(shape)}, got ${dim !== null && typeof dim === 'object' ? `${JSON.stringify(dim)} (dim is the second argument here: F.${op}(x, -1))` : String(dim)}`);
   return dim < 0 ? dim + rank : dim;
 }
 
