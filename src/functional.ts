@@ -28,12 +28,12 @@ import { METRICS_LENGTH, softmaxCrossEntropy, type CrossEntropyOptions, type Cro
 import { expectKnee, lossShape, OP as REGRESSION_OPS, partialCount, regressionLoss as regressionLossKernel, type Reduction, type RegressionLoss } from './kernels/regression_loss';
 import { logSoftmax as logSoftmaxKernel, resolveDim, softmax as softmaxKernel } from './kernels/softmax';
 import { leakyRelu as leakyReluKernel, tanh as tanhKernel } from './kernels/tanh_leaky_relu';
-import { linspaceValues, rand } from './creation';
+import { full, linspaceValues, rand, zerosLike } from './creation';
 import { nextRandomKey } from './init';
 import { fillConstant } from './kernels/init';
 import { expectPair, expectShape, expectTriple, shapeText } from './launch';
 import { expectFlag, expectNoArguments, normalizeOptions, show } from './options';
-import { composite, isGradEnabled, markViewCopy, needsGrad, withoutGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, tidy, unmarkViewCopy, upstream } from './tensor';
+import { composite, giveToView, isGradEnabled, markViewCopy, needsGrad, withoutGrad, opOutput as output, opView, record, registerSumOfProduct, reshapeSources, setAccumulateInto, Tensor, tidy, unmarkViewCopy, upstream } from './tensor';
 
 // Tensor.clone()'s backward adds into a gradient with this (the dropout kernel at p = 0 is the identity).
 setAccumulateInto((g, grad) => dropoutKernel(g, grad, { p: 0, seed: 0, step: 0, accumulate: true }));
@@ -850,12 +850,8 @@ export function searchsorted(sortedSequence: Tensor, values: Tensor | number, op
     const asFloat = (t: Tensor) => (t.dtype === 'f32' ? t : (converted[converted.length] = to(t, 'f32')));
     try {
       const sequence = asFloat(sortedSequence);
-      let v: Tensor;
-      if (given) v = asFloat(given);
-      else {
-        v = converted[converted.length] = output(sortedSequence.gpu, [1], `${op} value`);
-        fillConstant(v, values as number);
-      }
+      // A number as values: a [1] tensor of it (±∞ and NaN too).
+      const v = given ? asFloat(given) : (converted[converted.length] = full([1], values as number, { gpu: sortedSequence.gpu }));
       const out = output(sortedSequence.gpu, shape, op, 'i32');
       searchSortedKernel(sequence, v, out, rows, n, take, right, shared);
       return out;
@@ -1463,9 +1459,8 @@ function sampledAt(input: Tensor, grid: Tensor, mode: GridSampleMode, padding: G
     if (mode === 'nearest') {
       // A weight of 1 that reads the grid (where picks the 1), so the grid's gradient is PyTorch's zeros, not none.
       const at = coordinates.map((c) => round(c));
-      y = corner(at, [where(zerosOf(at[0]!), at[0]!, 1)]);
-    }
-    else {
+      y = corner(at, [where(zerosLike(at[0]!), at[0]!, 1)]);
+    } else {
       const low = coordinates.map((c) => floor(c));
       const toHigh = coordinates.map((c, a) => sub(c, low[a]!));
       const toLow = toHigh.map((t) => sub(1, t));
@@ -1495,17 +1490,10 @@ function clipped(x: Tensor, size: number): Tensor {
   return where(inside, x, clamp(x.detach(), 0, size - 1));
 }
 
-/** A tensor of x's shape filled with 0. */
-function zerosOf(x: Tensor): Tensor {
-  const zero = output(x.gpu, x.shape, 'zeros');
-  fillConstant(zero, 0);
-  return zero;
-}
-
 /** x mirrored into [low/2, high/2] as PyTorch's reflect_coordinates (fmod as x − ⌊x/span⌋·span, exact there). */
 function reflected(x: Tensor, twiceLow: number, twiceHigh: number): Tensor {
   // One sample: every position is 0 (where picks the 0, so x's gradient is PyTorch's zeros, not none).
-  if (twiceLow === twiceHigh) return where(zerosOf(x), x, 0);
+  if (twiceLow === twiceHigh) return where(zerosLike(x), x, 0);
   const [min, span] = [twiceLow / 2, (twiceHigh - twiceLow) / 2];
   // |x − min|'s gradient is 0 at 0 where PyTorch's is 1; that point is on a border, whose gradient the clip zeroes.
   const distance = abs(sub(x, min));
@@ -1632,7 +1620,7 @@ function onImages(x: Tensor, run: (batched: Tensor) => Tensor, rank = 4): Tensor
  */
 function resultView(y: Tensor, shape: readonly number[]): Tensor {
   const view = reshape(y, shape);
-  if (view !== y) view.companions.push(...y.companions.splice(0));
+  if (view !== y) giveToView(y, view);
   return view;
 }
 
@@ -1745,13 +1733,11 @@ export function avgPool1d(x: Tensor, kernelSize: number | readonly [number], opt
   const k = one('kernelSize', kernelSize, 1);
   const [stride, padding] = [one('stride', o.stride ?? k, 1), one('padding', o.padding ?? 0, 0)];
   expectFlag(op, 'count_include_pad', o.countIncludePad);
-  const [C, L] = x.shape.slice(-2) as [number, number];
+  const L = x.shape.at(-1)!;
   // In 1-D terms (avgPool2d's own checks would speak of a 1×k kernel).
   if (padding > k / 2) throw new Error(`${op}: pad should be at most half of effective kernel size, but got pad=${padding}, kernel_size=${k} (PyTorch's words)`);
   if (k > L + 2 * padding) throw new Error(`${op}: kernel ${k} is longer than the padded input ${L + 2 * padding} (input ${shapeText(x.shape)}, padding ${padding})`);
-  const N = x.shape.length === 3 ? x.shape[0]! : 1;
-  const y = avgPool2d(reshape(x, [N, C, 1, L]), [1, k], { stride: [1, stride], padding: [0, padding], countIncludePad: o.countIncludePad ?? true });
-  return reshape(y, x.shape.length === 3 ? [N, C, y.shape[3]!] : [C, y.shape[3]!]);
+  return onSequences(op, x, (x4) => avgPool2d(x4, [1, k], { stride: [1, stride], padding: [0, padding], countIncludePad: o.countIncludePad ?? true }));
 }
 
 /**

@@ -514,6 +514,19 @@ export function tidy<T>(fn: () => T): T {
  * The end of a scope (tidy(), TidyScope.dispose()): frees what `made` holds except `returned`, which
  * the enclosing tidy() then holds.
  */
+/**
+ * An output kept only as the memory under `view` (a reshape of it returned or kept): its companions
+ * move to the view, and so does the gradient backward gave it (the view's gradient was written
+ * there), so the view's destroy() frees them with the memory.
+ */
+export function giveToView(owner: Tensor, view: Tensor): void {
+  view.companions.push(...owner.companions.splice(0));
+  if (owner.ownsGrad && owner.grad) {
+    view.companions.push(owner.grad);
+    owner.ownsGrad = false;
+  }
+}
+
 function settle(made: { tensor: Tensor; view: boolean }[], returned: Tensor[]): void {
   // Kept: what fn returns, and the memory under a returned view (F.reshape(F.exp(x), …)).
   // The companions of what is kept (an F.add's spread copies) stay with it. Those of an output kept
@@ -521,12 +534,7 @@ function settle(made: { tensor: Tensor; view: boolean }[], returned: Tensor[]): 
   const keeps = (entry: { tensor: Tensor; view: boolean }) => returned.some((r) => r === entry.tensor || (!entry.view && r.memoryBuffer === entry.tensor.memoryBuffer));
   for (const { tensor, view } of made) {
     const viewer = view || returned.includes(tensor) ? undefined : returned.find((r) => r.memoryBuffer === tensor.memoryBuffer);
-    if (viewer) viewer.companions.push(...tensor.companions.splice(0));
-    // So does the gradient backward gave it (the view's gradient was written there): the view's destroy() frees it.
-    if (viewer && tensor.ownsGrad && tensor.grad) {
-      viewer.companions.push(tensor.grad);
-      tensor.ownsGrad = false;
-    }
+    if (viewer) giveToView(tensor, viewer);
   }
   const companions = new Set([...returned, ...made.filter(keeps).map((e) => e.tensor)].flatMap((t) => t.companions));
   for (const entry of made) {
@@ -584,14 +592,7 @@ export function keep<T extends Tensor>(tensor: T, ...more: Tensor[]): T {
     // F.exp(x), …)), whose companions move to the view, and the companions of each (an F.add's spread
     // copies, which its backward reads).
     const owners = scope.filter((e) => !e.view && !kept.has(e.tensor) && [...kept].some((k) => k.memoryBuffer === e.tensor.memoryBuffer)).map((e) => e.tensor);
-    for (const owner of owners) {
-      const viewer = [...kept].find((k) => k.memoryBuffer === owner.memoryBuffer)!;
-      viewer.companions.push(...owner.companions.splice(0));
-      if (owner.ownsGrad && owner.grad) {
-        viewer.companions.push(owner.grad);
-        owner.ownsGrad = false;
-      }
-    }
+    for (const owner of owners) giveToView(owner, [...kept].find((k) => k.memoryBuffer === owner.memoryBuffer)!);
     const held = new Set([...kept, ...owners, ...[...kept].flatMap((k) => k.companions)]);
     for (let i = scope.length - 1; i >= 0; i--) if (held.has(scope[i]!.tensor)) scope.splice(i, 1);
   }

@@ -272,6 +272,7 @@ add('F.multinomial: a 1-D input gives [n]; 33,278 categories with one of weight 
   s.expectError('a fractional count', () => F.multinomial(w, 1.5), /multinomial: argument 'num_samples' expected an integer, got 1\.5/);
   s.expectError('a generator', () => F.multinomial(w, 1, false, {} as never), /multinomial: takes input, num_samples and replacement, got .* too \(generator= is not supported: manualSeed sets the draws\)/);
   s.expectError('integer weights', () => F.multinomial(s.input([1, 2], [2], 'i32', 'wi'), 1), /multinomial: argument 'input' expected dtype f32, got i32/);
+  await s.check('searchsorted of the number ∞ (it was refused as not finite)', s.own(F.searchsorted(s.input([0.5, 1, 2], [3], 'f32', 'seq'), Infinity)), [3], 0, 0);
   s.expectError('searchsorted: a sorter', () => F.searchsorted(w, w, { sorter: w } as never), /searchsorted: sorter=.* is not supported/);
   s.expectError('searchsorted: opposite sides', () => F.searchsorted(w, w, { side: 'left', right: true }), /searchsorted: side and right can't be set to opposites, got side of left while right was True/);
   s.expectError('searchsorted: rows that do not match', () => F.searchsorted(w, s.input([1, 2, 3], [3, 1], 'f32', 'v31')), /searchsorted: boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor and input value tensor must match, but we got boundaries tensor \[2, 3\] and input value tensor \[3, 1\]/);
